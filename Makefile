@@ -1,0 +1,55 @@
+# vessel: the two commands are `make demo` and `make check`; both install
+# what is missing first (scripts/deps.sh), so they work on a fresh Debian 12.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PYTHON     ?= /usr/bin/python3
+MESON_OPTS ?= -Dwerror=true
+VESSEL     := $(BUILD)/vessel
+GUEST_DIR  ?= $(HOME)/.cache/vessel/guest
+
+.PHONY: all deps build demo check check-unit check-integration check-asan guest bench clean format
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD)
+	@ln -sf vessel $(BUILD)/vessel-runc
+
+guest: build
+	@guest/mkkit.sh $(GUEST_DIR)
+
+demo: build guest
+	@scripts/demo.sh $(VESSEL)
+
+# Unit suites through meson, integration through pytest; both write JUnit
+# XML and scripts/summarize.py prints the closing line for CI.
+check: build guest
+	@rm -f $(BUILD)/meson-logs/testlog.junit.xml $(BUILD)/pytest.xml
+	-@meson test -C $(BUILD) --print-errorlogs --num-processes 2 --no-rebuild
+	-@VESSEL=$(abspath $(VESSEL)) VESSEL_BUILD=$(abspath $(BUILD)) \
+	  VESSEL_GUEST_DIR=$(GUEST_DIR) \
+	  $(PYTHON) -m pytest -q -rs tests/integration --junitxml=$(BUILD)/pytest.xml
+	@$(PYTHON) scripts/summarize.py $(BUILD)/meson-logs/testlog.junit.xml $(BUILD)/pytest.xml
+
+check-asan: deps
+	@[ -f $(ASAN_BUILD)/build.ninja ] || CC=clang meson setup $(ASAN_BUILD) \
+	  -Db_sanitize=address,undefined -Db_lundef=false -Dtestkernel=false
+	@ninja -C $(ASAN_BUILD)
+	-@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  meson test -C $(ASAN_BUILD) --suite unit --suite fuzz --print-errorlogs --no-rebuild
+	@$(PYTHON) scripts/summarize.py $(ASAN_BUILD)/meson-logs/testlog.junit.xml
+
+bench: build guest
+	@bench/boot.sh $(VESSEL)
+
+format:
+	@clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'guest/*.c' 'guest/*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency with apt-get, idempotently: a
+# package already installed is not touched, and apt-get runs only when
+# something is missing. Debian 12 (bookworm).
+set -euo pipefail
+
+pkgs=(
+	# build
+	gcc make meson ninja-build pkg-config binutils
+	# libraries
+	libcmocka-dev libjansson-dev libseccomp-dev libcap-dev libsqlite3-dev
+	zlib1g-dev libzstd-dev libarchive-dev libmnl-dev libmicrohttpd-dev
+	# fuzzing and sanitizers
+	clang libclang-rt-14-dev
+	# tests and benchmarks
+	python3 python3-pytest qemu-system-x86 qemu-utils hyperfine
+	# the default guest kit
+	busybox-static cpio gzip kmod dpkg-dev
+	# the OCI runtime's anchors and clients
+	runc crun podman containerd
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,14 @@
+/* The CLI's verbs: each cmd_<verb>() parses its own arguments and calls the
+ * libraries. Each returns the process exit status. */
+#ifndef VS_CLI_CMDS_H
+#define VS_CLI_CMDS_H
+
+struct vs_cli_global {
+	const char *root; /* --root / VESSEL_ROOT: state directory */
+};
+
+int cmd_vm(const struct vs_cli_global *g, int argc, char **argv);
+int cmd_img(const struct vs_cli_global *g, int argc, char **argv);
+int cmd_oci(const struct vs_cli_global *g, int argc, char **argv);
+
+#endif
