@@ -1,0 +1,40 @@
+/*
+ * The guest command-line ABI between the VMM (`vessel vm run -- CMD`) and the
+ * default guest kit's init (guest/init/init.c). Documented in guest/README.md.
+ *
+ * The VMM appends fragments `KEY=VALUE` to the kernel command line. Each VALUE
+ * is the base64url encoding (RFC 4648 §5: A-Z a-z 0-9 '-' '_', no '=' padding)
+ * of a list of strings, each string followed by one NUL byte:
+ *
+ *   vessel.cmd=  argv of the command to run, argv[0] first (at least one entry)
+ *   vessel.cwd=  the working directory (exactly one entry); optional
+ *   vessel.env=  KEY=VALUE entries added to the command's environment; optional
+ *
+ * The alphabet needs no quoting on the kernel command line, and the dotted keys
+ * make the kernel treat them as (unknown) module parameters, so they never
+ * leak into init's argv or environment. A key given twice: the last one wins.
+ *
+ * The init reports the command's exit status as one byte written to
+ * VS_GUEST_EXIT_PORT (the VMM's exit device; QEMU's isa-debug-exit there
+ * exits with (status << 1) | 1).
+ */
+#ifndef VS_GUEST_CMDLINE_ABI_H
+#define VS_GUEST_CMDLINE_ABI_H
+
+#define VS_GUEST_CMD_KEY "vessel.cmd"
+#define VS_GUEST_CWD_KEY "vessel.cwd"
+#define VS_GUEST_ENV_KEY "vessel.env"
+
+/* x86 COMMAND_LINE_SIZE of Debian's kernel: a fragment never reaches it. */
+#define VS_GUEST_CMDLINE_SIZE 2048
+
+/* I/O port of the exit device: one byte written there ends the VM with it. */
+#define VS_GUEST_EXIT_PORT 0x501
+
+/* Statuses the init reports besides the command's own (shell conventions). */
+#define VS_GUEST_EXIT_INIT_ERROR 125 /* init could not set up or decode the command */
+#define VS_GUEST_EXIT_NOT_EXEC 126   /* the command exists but could not be run */
+#define VS_GUEST_EXIT_NOT_FOUND 127  /* the command was not found */
+#define VS_GUEST_EXIT_SIGNAL_BASE 128 /* killed by signal N: 128 + N */
+
+#endif /* VS_GUEST_CMDLINE_ABI_H */

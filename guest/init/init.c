@@ -1,0 +1,427 @@
+/*
+ * vessel-init: PID 1 of the default guest kit's initramfs (guest/README.md).
+ *
+ * Boot: mount /proc /sys /dev /dev/pts /run /tmp (+ cgroup2), load the
+ * modules listed in /lib/modules/<release>/vessel-modules.load, set the
+ * hostname, bring up lo. Then either run the command given on the kernel
+ * command line (vessel.cmd=, cmdline-abi.h) or an interactive /bin/sh on the
+ * console, wait for it, and report its status through the exit device
+ * (one byte to port VS_GUEST_EXIT_PORT) before powering off.
+ *
+ * PID 1 must never exit (the kernel would panic): every path ends in
+ * vm_finish(), which powers off and, should that fail, sleeps forever.
+ *
+ * Not PID 1 (on the host, for tests): `vessel-init --decode-cmdline TEXT`
+ * prints what the init would run for the kernel command line TEXT.
+ *
+ * Map: messages and console; mounts; modules; network; the command (decode,
+ * spawn, wait); finishing (exit device, power-off); main.
+ */
+#include "cmd-decode.h"
+#include "cmdline-abi.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define INIT_HOSTNAME "vessel"
+#define INIT_MODULES_LIST "vessel-modules.load"
+#define INIT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define INIT_CMDLINE_MAX 4096
+
+/* What the kernel command line asks for; the vectors are decoded blocks. */
+struct init_cmd {
+	char **argv; /* NULL: interactive shell */
+	char **cwd;  /* NULL or one entry */
+	char **env;  /* NULL or KEY=VALUE entries */
+};
+
+/* ---- messages and console ---- */
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line on the console (fd 2), prefixed; errno is preserved. */
+static void say(const char *fmt, ...)
+{
+	int saved = errno;
+	char line[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line), "vessel-init: ");
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	strcat(line, "\n");
+	if (write(2, line, strlen(line)) < 0) {
+		/* nowhere else to report it */
+	}
+	errno = saved;
+}
+
+/*
+ * Path of the console's real tty (the last of /sys/class/tty/console/active,
+ * e.g. /dev/ttyS0): /dev/console itself cannot be a controlling terminal.
+ */
+static void console_path(char *buf, size_t size)
+{
+	char active[128] = "";
+	char *last;
+	FILE *f = fopen("/sys/class/tty/console/active", "re");
+
+	snprintf(buf, size, "/dev/console");
+	if (!f)
+		return;
+	if (fgets(active, sizeof(active), f)) {
+		active[strcspn(active, "\n")] = '\0';
+		last = strrchr(active, ' ');
+		last = last ? last + 1 : active;
+		if (*last)
+			snprintf(buf, size, "/dev/%s", last);
+	}
+	fclose(f);
+}
+
+/* Makes fds 0-2 the console, whatever the kernel managed to open for us. */
+static void console_attach(const char *path)
+{
+	int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+/* ---- mounts ---- */
+
+static void mount_one(const char *src, const char *dir, const char *type, unsigned long flags,
+		      const char *data)
+{
+	mkdir(dir, 0755);
+	if (mount(src, dir, type, flags, data) < 0 && errno != EBUSY)
+		say("mount %s on %s: %s", type, dir, strerror(errno));
+}
+
+static void mount_all(void)
+{
+	const unsigned long nosuid = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+	mount_one("proc", "/proc", "proc", nosuid, NULL);
+	mount_one("sysfs", "/sys", "sysfs", nosuid, NULL);
+	mount_one("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+	mount_one("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		  "gid=5,mode=620,ptmxmode=666");
+	mount_one("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	mount_one("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	mount_one("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	mount_one("cgroup2", "/sys/fs/cgroup", "cgroup2", nosuid, NULL);
+}
+
+/* ---- modules ---- */
+
+/* Loads one module file; a module already present (EEXIST) is fine. */
+static void module_load(const char *dir, const char *rel)
+{
+	char path[1024];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		say("module %s: %s", rel, strerror(errno));
+		return;
+	}
+	if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
+		say("module %s: %s", rel, strerror(errno));
+	close(fd);
+}
+
+/* Loads the modules in the order the kit recorded (dependencies first). */
+static void modules_load_all(void)
+{
+	char dir[300], list[400], line[512];
+	struct utsname u;
+	FILE *f;
+
+	if (uname(&u) < 0)
+		return;
+	snprintf(dir, sizeof(dir), "/lib/modules/%s", u.release);
+	snprintf(list, sizeof(list), "%s/%s", dir, INIT_MODULES_LIST);
+	f = fopen(list, "re");
+	if (!f)
+		return; /* a kit without modules: nothing to do */
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] && line[0] != '#')
+			module_load(dir, line);
+	}
+	fclose(f);
+}
+
+/* ---- network ---- */
+
+static void net_lo_up(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			say("lo up: %s", strerror(errno));
+	}
+	close(fd);
+}
+
+/* ---- the command ---- */
+
+/* Reads /proc/cmdline into buf; an unreadable one reads as empty. */
+static void cmdline_read(char *buf, size_t size)
+{
+	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Decodes one key's list into *out (left NULL when the key is absent). */
+static int cmd_decode_key(const char *cmdline, const char *key, char ***out)
+{
+	size_t len = 0;
+	const char *val = vs_guest_cmdline_find(cmdline, key, &len);
+	int r;
+
+	if (!val)
+		return 0;
+	r = vs_guest_list_decode(val, len, out);
+	if (r < 0)
+		say("cannot decode %s: %s", key, strerror(-r));
+	return r;
+}
+
+/* Fills c from the kernel command line. Returns 0 or -EINVAL (said). */
+static int cmd_decode(const char *cmdline, struct init_cmd *c)
+{
+	if (cmd_decode_key(cmdline, VS_GUEST_CMD_KEY, &c->argv) < 0 ||
+	    cmd_decode_key(cmdline, VS_GUEST_CWD_KEY, &c->cwd) < 0 ||
+	    cmd_decode_key(cmdline, VS_GUEST_ENV_KEY, &c->env) < 0)
+		return -EINVAL;
+	if (c->argv && !c->argv[0]) {
+		say("%s holds no command", VS_GUEST_CMD_KEY);
+		return -EINVAL;
+	}
+	if (c->cwd && (!c->cwd[0] || c->cwd[1])) {
+		say("%s must hold exactly one directory", VS_GUEST_CWD_KEY);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* In the child: own session, the console as controlling tty and stdio. */
+static void child_console(const char *tty)
+{
+	sigset_t none;
+	int fd;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setsid();
+	fd = open(tty, O_RDWR);
+	if (fd < 0)
+		return; /* keep the fds inherited from init */
+	ioctl(fd, TIOCSCTTY, 1);
+	for (int i = 0; i < 3; i++)
+		dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+/* In the child: environment, directory, exec. Never returns. */
+static void child_exec(const struct init_cmd *c, const char *tty)
+{
+	static char sh[] = "sh";
+	char *const shell[] = { sh, NULL };
+	char *const *argv = c->argv ? c->argv : shell;
+
+	child_console(tty);
+	clearenv();
+	setenv("PATH", INIT_PATH, 1);
+	setenv("HOME", "/root", 1);
+	setenv("TERM", "linux", 1);
+	if (!c->argv)
+		setenv("PS1", "\\h:\\w# ", 1);
+	for (size_t i = 0; c->env && c->env[i]; i++)
+		putenv(c->env[i]);
+	if (chdir(c->cwd ? c->cwd[0] : "/root") < 0 && c->cwd) {
+		say("cd %s: %s", c->cwd[0], strerror(errno));
+		_exit(VS_GUEST_EXIT_INIT_ERROR);
+	}
+	if (c->argv)
+		execvp(argv[0], argv);
+	else
+		execv("/bin/sh", argv);
+	say("%s: %s", argv[0], strerror(errno));
+	_exit(errno == ENOENT ? VS_GUEST_EXIT_NOT_FOUND : VS_GUEST_EXIT_NOT_EXEC);
+}
+
+/* Waits for pid, reaping any orphan on the way; returns its shell-style status. */
+static int child_wait(pid_t pid)
+{
+	int st;
+
+	for (;;) {
+		pid_t got = wait(&st);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			say("wait: %s", strerror(errno));
+			return VS_GUEST_EXIT_INIT_ERROR;
+		}
+		if (got != pid)
+			continue;
+		if (WIFSIGNALED(st))
+			return VS_GUEST_EXIT_SIGNAL_BASE + WTERMSIG(st);
+		return WEXITSTATUS(st);
+	}
+}
+
+/* Runs the command (or the shell) on the console; returns its status. */
+static int cmd_run(const struct init_cmd *c, const char *tty)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		say("fork: %s", strerror(errno));
+		return VS_GUEST_EXIT_INIT_ERROR;
+	}
+	if (pid == 0)
+		child_exec(c, tty);
+	return child_wait(pid);
+}
+
+/* ---- finishing ---- */
+
+/*
+ * Reports status through the exit device, then powers off. The console is
+ * drained first so the command's last bytes leave the UART before the VMM
+ * stops the VM. Never returns.
+ */
+static void __attribute__((noreturn)) vm_finish(int status, const char *tty)
+{
+	int fd = open(tty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+
+	kill(-1, SIGKILL);
+	sync();
+	if (fd >= 0)
+		tcdrain(fd);
+	if (ioperm(VS_GUEST_EXIT_PORT, 1, 1) == 0)
+		outb((unsigned char)status, VS_GUEST_EXIT_PORT);
+	reboot(RB_POWER_OFF);
+	say("power-off failed: %s", strerror(errno));
+	for (;;)
+		pause();
+}
+
+/* ---- main ---- */
+
+/* Prints s as a JSON string (bytes >= 0x80 pass through: UTF-8 stays UTF-8). */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static void json_list(const char *name, char **list, const char *sep)
+{
+	printf("\"%s\": ", name);
+	if (!list) {
+		printf("null%s", sep);
+		return;
+	}
+	putchar('[');
+	for (size_t i = 0; list[i]; i++) {
+		if (i)
+			printf(", ");
+		json_str(list[i]);
+	}
+	printf("]%s", sep);
+}
+
+/* Host mode: `--decode-cmdline TEXT` prints the decoded command as JSON. */
+static int host_main(int argc, char **argv)
+{
+	struct init_cmd c = { 0 };
+
+	if (argc != 3 || strcmp(argv[1], "--decode-cmdline")) {
+		fprintf(stderr, "usage: vessel-init --decode-cmdline 'KERNEL CMDLINE'\n"
+				"(as PID 1, vessel-init boots the guest kit)\n");
+		return 2;
+	}
+	if (cmd_decode(argv[2], &c) < 0)
+		return VS_GUEST_EXIT_INIT_ERROR;
+	putchar('{');
+	json_list("argv", c.argv, ", ");
+	json_list("cwd", c.cwd, ", ");
+	json_list("env", c.env, "}\n");
+	free(c.argv);
+	free(c.cwd);
+	free(c.env);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static char cmdline[INIT_CMDLINE_MAX];
+	struct init_cmd c = { 0 };
+	char tty[64];
+
+	if (getpid() != 1)
+		return host_main(argc, argv);
+	mount_all();
+	console_attach("/dev/console");
+	console_path(tty, sizeof(tty));
+	umask(022);
+	modules_load_all();
+	if (sethostname(INIT_HOSTNAME, strlen(INIT_HOSTNAME)) < 0)
+		say("hostname: %s", strerror(errno));
+	net_lo_up();
+	cmdline_read(cmdline, sizeof(cmdline));
+	if (cmd_decode(cmdline, &c) < 0)
+		vm_finish(VS_GUEST_EXIT_INIT_ERROR, tty);
+	vm_finish(cmd_run(&c, tty), tty);
+}

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Builds the default guest kit (guest/README.md) into GUEST_DIR:
+#   vmlinuz             Debian's stock kernel (the package linux-image-amd64
+#                       depends on), taken from the .deb: nothing is installed
+#   initramfs.cpio.gz   busybox-static + applet links, the virtio/fs modules
+#                       with their dependencies and a load order, our /init
+#   kit.txt             what went in (kernel package, version, modules)
+# A stamp keyed on the kernel package version, the init binary, busybox and
+# this script makes a second run a no-op (well under a second).
+#
+# usage: guest/mkkit.sh GUEST_DIR [VESSEL_INIT]
+#   VESSEL_INIT defaults to $VESSEL_BUILD/guest/init/vessel-init, then
+#   build/guest/init/vessel-init. Set MKKIT_FORCE=1 to rebuild regardless.
+set -euo pipefail
+
+# The modules the kit loads at boot; their depends= (and softdep pre:) are
+# added automatically, dependencies first.
+MODULES=(
+	virtio virtio_ring virtio_pci virtio_pci_modern_dev virtio_pci_legacy_dev
+	virtio_blk virtio_net net_failover failover virtio_console virtio_rng
+	virtio_balloon vsock vmw_vsock_virtio_transport vmw_vsock_virtio_transport_common
+	crc32c_generic crc16 mbcache jbd2 ext4 overlay 9pnet 9pnet_virtio 9p fuse
+)
+META=linux-image-amd64
+APT_OPTS=(-q -o APT::Sandbox::User=root)
+
+say() { echo "mkkit: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+[ $# -ge 1 ] && [ $# -le 2 ] || die "usage: $0 GUEST_DIR [VESSEL_INIT]"
+GUEST_DIR=$1
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+INIT=${2:-}
+if [ -z "$INIT" ]; then
+	for c in "${VESSEL_BUILD:-$REPO/build}/guest/init/vessel-init" "$REPO/build/guest/init/vessel-init"; do
+		[ -x "$c" ] && { INIT=$c; break; }
+	done
+fi
+[ -n "$INIT" ] && [ -x "$INIT" ] || die "vessel-init is not built (run: ninja -C build)"
+
+# The versioned kernel package the meta package depends on, e.g.
+# "linux-image-6.1.0-56-amd64 6.1.192-2" (one apt-cache call: each costs
+# ~0.4 s here, and the up-to-date path should stay fast).
+kernel_package() {
+	apt-cache show --no-all-versions "$META" 2>/dev/null | sed -n \
+		's/^Depends:.*\(linux-image-[0-9][^ ,|]*\) *(= *\([^)]*\)).*$/\1 \2/p' | head -n1
+}
+PKGVER=$(kernel_package)
+if [ -z "$PKGVER" ]; then
+	say "apt knows no $META: apt-get update"
+	apt-get "${APT_OPTS[@]}" update >/dev/null || true
+	PKGVER=$(kernel_package)
+fi
+[ -n "$PKGVER" ] || die "cannot find the package $META depends on (is Debian's mirror reachable?)"
+PKG=${PKGVER% *}
+VER=${PKGVER#* }
+
+if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed'; then
+	say "installing busybox-static"
+	DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install -y \
+		--no-install-recommends busybox-static >/dev/null
+fi
+BUSYBOX=/bin/busybox
+BBVER=$(dpkg-query -W -f='${Version}' busybox-static)
+for tool in objcopy cpio gzip dpkg-deb sha256sum flock; do
+	command -v "$tool" >/dev/null || die "$tool is missing (run scripts/deps.sh)"
+done
+
+mkdir -p "$GUEST_DIR"
+exec 9>"$GUEST_DIR/.lock"
+flock 9
+STAMP="kernel=$PKG/$VER init=$(sha256sum <"$INIT" | cut -c1-16)"
+STAMP+=" busybox=$BBVER mkkit=$(sha256sum <"$0" | cut -c1-16)"
+if [ -z "${MKKIT_FORCE:-}" ] && [ -f "$GUEST_DIR/vmlinuz" ] && [ -f "$GUEST_DIR/initramfs.cpio.gz" ] &&
+	[ "$(cat "$GUEST_DIR/.stamp" 2>/dev/null)" = "$STAMP" ]; then
+	say "guest kit up to date in $GUEST_DIR ($PKG $VER)"
+	exit 0
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/vessel-mkkit.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+say "downloading $PKG $VER"
+(cd "$TMP" && apt-get "${APT_OPTS[@]}" download "$PKG=$VER" >/dev/null) ||
+	die "cannot download $PKG $VER (is Debian's mirror reachable?)"
+dpkg-deb -x "$TMP"/*.deb "$TMP/deb"
+KVER=$(ls "$TMP/deb/lib/modules")
+MODDIR=$TMP/deb/lib/modules/$KVER
+[ -f "$TMP/deb/boot/vmlinuz-$KVER" ] || die "$PKG holds no boot/vmlinuz-$KVER"
+
+# ---- modules: index by name (file names may use '-' for '_') ----
+declare -A KO=() DONE=() DEPS=()
+while IFS= read -r rel; do
+	name=${rel##*/}
+	name=${name%.ko}
+	KO[${name//-/_}]=$rel
+done < <(cd "$MODDIR" && find kernel -name '*.ko')
+
+# depends= and softdep pre: of a module, one name per line.
+modinfo_deps() {
+	objcopy -O binary --only-section=.modinfo "$MODDIR/$1" /dev/stdout | tr '\0' '\n' |
+		sed -n -e 's/^depends=//p' -e 's/^softdep=.*pre: *\([^:]*\)\( post:.*\)\?$/\1/p' |
+		tr ', ' '\n\n' | sed -e '/^$/d' -e 's/-/_/g'
+}
+
+ORDER=()
+# Post-order walk: dependencies land in ORDER before their users.
+resolve() {
+	local m=${1//-/_} d
+	[ -n "${DONE[$m]:-}" ] && return 0
+	DONE[$m]=1
+	if [ -z "${KO[$m]:-}" ]; then
+		grep -q "/${m}.ko$\|/${m//_/-}.ko$" "$MODDIR/modules.builtin" 2>/dev/null &&
+			{ say "$m is built into the kernel"; return 0; }
+		[ "${2:-}" = soft ] && return 0 # a softdep on an alias (crc32c): optional
+		die "module $m is not in $PKG"
+	fi
+	local deps=()
+	while IFS= read -r d; do deps+=("$d"); done < <(modinfo_deps "${KO[$m]}")
+	DEPS[$m]="${deps[*]}"
+	for d in "${deps[@]}"; do resolve "$d" soft; done
+	ORDER+=("$m")
+}
+for m in "${MODULES[@]}"; do resolve "$m"; done
+
+# ---- the initramfs tree ----
+ROOT=$TMP/root
+LIBM=$ROOT/lib/modules/$KVER
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,run,tmp,root,var,mnt} "$LIBM"
+chmod 1777 "$ROOT/tmp"
+install -m 0755 "$INIT" "$ROOT/init"
+install -m 0755 "$BUSYBOX" "$ROOT/bin/busybox"
+while IFS= read -r applet; do
+	[ -e "$ROOT/$applet" ] || [ -L "$ROOT/$applet" ] || ln -s /bin/busybox "$ROOT/$applet"
+done < <("$BUSYBOX" --list-full)
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ROOT/etc/passwd"
+printf 'root:x:0:\ntty:x:5:\n' >"$ROOT/etc/group"
+echo vessel >"$ROOT/etc/hostname"
+# The kernel's built-in initramfs already has /dev/console; add it when we can.
+[ "$(id -u)" -eq 0 ] && mknod -m 0600 "$ROOT/dev/console" c 5 1
+
+: >"$LIBM/vessel-modules.load"
+: >"$LIBM/modules.dep"
+for m in "${ORDER[@]}"; do
+	rel=${KO[$m]}
+	mkdir -p "$LIBM/$(dirname "$rel")"
+	cp "$MODDIR/$rel" "$LIBM/$rel"
+	echo "$rel" >>"$LIBM/vessel-modules.load"
+	line="$rel:"
+	for d in ${DEPS[$m]}; do [ -n "${KO[$d]:-}" ] && line+=" ${KO[$d]}"; done
+	echo "$line" >>"$LIBM/modules.dep" # for busybox modprobe in the guest
+done
+cp "$MODDIR/modules.builtin" "$LIBM/" 2>/dev/null || true
+
+(cd "$ROOT" && find . -mindepth 1 | LC_ALL=C sort |
+	cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -6n >"$TMP/initramfs.cpio.gz"
+
+# ---- publish: each file replaced atomically, the stamp last ----
+cp "$TMP/deb/boot/vmlinuz-$KVER" "$GUEST_DIR/.vmlinuz.new"
+mv "$GUEST_DIR/.vmlinuz.new" "$GUEST_DIR/vmlinuz"
+mv "$TMP/initramfs.cpio.gz" "$GUEST_DIR/initramfs.cpio.gz"
+{
+	echo "kernel_package=$PKG"
+	echo "kernel_version=$VER"
+	echo "kernel_release=$KVER"
+	echo "busybox=$BBVER"
+	echo "modules=${ORDER[*]}"
+} >"$GUEST_DIR/kit.txt"
+echo "$STAMP" >"$GUEST_DIR/.stamp"
+say "guest kit ready in $GUEST_DIR: $PKG $VER, ${#ORDER[@]} modules, initramfs $(du -k "$GUEST_DIR/initramfs.cpio.gz" | cut -f1) KiB"
