@@ -1,0 +1,121 @@
+/* The kvm accelerator: /dev/kvm, the VM file descriptor, the in-kernel
+ * irqchip and PIT, memory slots, and the host-capability checks. */
+#include "vmm/internal.h"
+#include "vmm/memory.h"
+#include "vmm/sys.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+
+#define KVM_API_EXPECTED 12
+#define KVM_TSS_ADDR	 0xfffbd000ULL /* 3 pages Intel needs, inside the MMIO hole */
+#define KVM_IDMAP_ADDR	 0xfffbc000ULL
+
+static const struct {
+	int cap;
+	const char *name;
+} required_caps[] = {
+	{ KVM_CAP_IRQCHIP, "IRQCHIP" },
+	{ KVM_CAP_USER_MEMORY, "USER_MEMORY" },
+	{ KVM_CAP_EXT_CPUID, "EXT_CPUID" },
+	{ KVM_CAP_PIT2, "PIT2" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT" },
+};
+
+int vs_kvm_open(struct vs_vm *vm, struct vs_err **err)
+{
+	int r;
+
+	vm->kvm_fd = vs_sys->open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		r = -errno;
+		if (r == -ENOENT || r == -ENXIO || r == -ENODEV)
+			return vs_err_set(err, r, "KVM is not available: /dev/kvm does not exist (load kvm_intel or kvm_amd)");
+		if (r == -EACCES || r == -EPERM)
+			return vs_err_set(err, r, "no permission to open /dev/kvm (join the 'kvm' group or run as root)");
+		return vs_err_setsys(err, r, "cannot open /dev/kvm");
+	}
+	r = vs_sys_ioctl(vm->kvm_fd, KVM_GET_API_VERSION, NULL);
+	if (r != KVM_API_EXPECTED)
+		return vs_err_set(err, -ENOTSUP, "unsupported KVM API version %d (need %d)", r,
+				  KVM_API_EXPECTED);
+	for (size_t i = 0; i < VS_ARRAY_SIZE(required_caps); i++) {
+		r = vs_sys_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, (void *)(long)required_caps[i].cap);
+		if (r <= 0)
+			return vs_err_set(err, -ENOTSUP, "this host's KVM lacks KVM_CAP_%s",
+					  required_caps[i].name);
+	}
+	return 0;
+}
+
+static int set_mem_regions(struct vs_vm *vm, struct vs_err **err)
+{
+	for (unsigned i = 0; i < vm->mem->nregions; i++) {
+		const struct vs_mem_region *m = &vm->mem->regions[i];
+		struct kvm_userspace_memory_region reg = {
+			.slot = i,
+			.guest_phys_addr = m->gpa,
+			.memory_size = m->size,
+			.userspace_addr = (uintptr_t)m->hva,
+		};
+		int r = vs_sys_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &reg);
+
+		if (r < 0)
+			return vs_err_setsys(err, r, "KVM_SET_USER_MEMORY_REGION (slot %u)", i);
+	}
+	return 0;
+}
+
+int vs_kvm_setup_vm(struct vs_vm *vm, struct vs_err **err)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t idmap = KVM_IDMAP_ADDR;
+	int r;
+
+	r = vs_sys_ioctl(vm->kvm_fd, KVM_CREATE_VM, NULL);
+	if (r < 0)
+		return vs_err_setsys(err, r, "KVM_CREATE_VM");
+	vm->vm_fd = r;
+	/* Needed on Intel VT-x only; other backends may refuse, which is fine. */
+	if (vs_sys_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, (void *)(long)KVM_CAP_SET_TSS_ADDR) > 0) {
+		vs_sys_ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (void *)(uintptr_t)KVM_TSS_ADDR);
+		vs_sys_ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
+	}
+	r = vs_sys_ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, NULL);
+	if (r < 0)
+		return vs_err_setsys(err, r, "KVM_CREATE_IRQCHIP");
+	r = vs_sys_ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit);
+	if (r < 0)
+		return vs_err_setsys(err, r, "KVM_CREATE_PIT2");
+	return set_mem_regions(vm, err);
+}
+
+void vs_kvm_irq_line(void *ctx, unsigned gsi, int level)
+{
+	struct vs_vm *vm = ctx;
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	vs_sys_ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq);
+}
+
+bool vs_host_has_hw_virt(void)
+{
+	char line[4096];
+	bool found = false;
+	FILE *f = fopen("/proc/cpuinfo", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5) != 0)
+			continue;
+		found = strstr(line, " vmx") || strstr(line, " svm");
+		break;
+	}
+	fclose(f);
+	return found;
+}

@@ -1,0 +1,255 @@
+/* VM lifecycle: host checks, KVM VM, RAM, kernel loading, devices, vCPU
+ * threads, and the main thread's loop (signals, console input, stop).
+ *
+ * Map: host checks - create (kvm, memory, boot, devices, vCPUs) - stop
+ * requests - run loop - free. */
+#include "vmm/vm.h"
+#include "vmm/console.h"
+#include "vmm/internal.h"
+#include "vmm/memory.h"
+#include "vmm/sys.h"
+#include "vmm/arch/x86/layout.h"
+#include "vmm/arch/x86/mptable.h"
+#include "hw/legacy.h"
+#include "hw/pci.h"
+#include "hw/rtc.h"
+#include "hw/serial.h"
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#define MAX_KERNEL_SIZE (512ULL << 20)
+#define MAX_INITRD_SIZE (2ULL << 30)
+#define CPUID_MAX_ENTRIES 256
+
+static uint64_t host_mem_total(void)
+{
+	char line[256];
+	unsigned long long kb = 0;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return UINT64_MAX;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb ? kb * 1024 : UINT64_MAX;
+}
+
+static int check_host(const struct vs_vm_config *cfg, struct vs_err **err)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t total = host_mem_total();
+
+	if (cfg->cpus == 0)
+		return vs_err_set(err, -EINVAL, "--cpus must be at least 1");
+	if (cfg->cpus > VS_MAX_VCPUS)
+		return vs_err_set(err, -EINVAL, "--cpus %u is above the limit of %d", cfg->cpus,
+				  VS_MAX_VCPUS);
+	if (ncpu > 0 && cfg->cpus > (unsigned)ncpu && !cfg->overcommit)
+		return vs_err_set(err, -EINVAL,
+				  "--cpus %u is more than this host's %ld CPUs (every VM would slow down); add --overcommit to allow it",
+				  cfg->cpus, ncpu);
+	if (cfg->mem < VS_X86_MIN_MEM)
+		return vs_err_set(err, -EINVAL, "--mem must be at least %llu MiB",
+				  VS_X86_MIN_MEM / VS_MIB);
+	if (cfg->mem > total)
+		return vs_err_set(err, -ENOMEM,
+				  "--mem %llu MiB is more than this host's %llu MiB of RAM",
+				  (unsigned long long)(cfg->mem / VS_MIB),
+				  (unsigned long long)(total / VS_MIB));
+	if (cfg->accel == VS_ACCEL_EMU)
+		return vs_err_set(err, -ENOTSUP,
+				  "--accel emu: the software CPU is not part of this build yet");
+	return 0;
+}
+
+static int get_supported_cpuid(struct vs_vm *vm, struct vs_err **err)
+{
+	int r;
+
+	vm->cpuid_max = CPUID_MAX_ENTRIES;
+	vm->cpuid = xzalloc(sizeof(*vm->cpuid) + vm->cpuid_max * sizeof(vm->cpuid->entries[0]));
+	vm->cpuid->nent = vm->cpuid_max - 8; /* room for the leaves we add */
+	r = vs_sys_ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid);
+	if (r < 0)
+		return vs_err_setsys(err, r, "KVM_GET_SUPPORTED_CPUID");
+	return 0;
+}
+
+static int load_kernel(struct vs_vm *vm, struct vs_boot_plan *plan, struct vs_err **err)
+{
+	_cleanup_free_ uint8_t *initrd = NULL;
+	size_t initrd_len = 0;
+	int r;
+
+	r = vs_read_file(vm->cfg.kernel, MAX_KERNEL_SIZE, &vm->kernel_file, &vm->kernel_file_len);
+	if (r < 0)
+		return vs_err_setsys(err, r, "cannot read kernel %s", vm->cfg.kernel);
+	r = vs_bzimage_parse(vm->kernel_file, vm->kernel_file_len, &vm->bz, err);
+	if (r < 0)
+		return vs_err_wrap(err, r, "%s", vm->cfg.kernel);
+	if (vm->cfg.initrd) {
+		r = vs_read_file(vm->cfg.initrd, MAX_INITRD_SIZE, &initrd, &initrd_len);
+		if (r < 0)
+			return vs_err_setsys(err, r, "cannot read initrd %s", vm->cfg.initrd);
+		if (initrd_len == 0)
+			return vs_err_set(err, -EINVAL, "initrd %s is empty", vm->cfg.initrd);
+	}
+	r = vs_bzimage_plan(&vm->bz, vs_guest_mem_low(vm->mem), strlen(vm->cfg.cmdline),
+			    initrd_len, plan, err);
+	if (r < 0)
+		return r;
+	return vs_bzimage_load(&vm->bz, plan, vm->mem, vm->cfg.cmdline, initrd, err);
+}
+
+static int write_firmware_tables(struct vs_vm *vm, struct vs_err **err)
+{
+	size_t len = VS_X86_BIOS_END - VS_X86_BIOS_START;
+	uint8_t *bios = vs_guest_mem_ptr(vm->mem, VS_X86_BIOS_START, len);
+	uint16_t *ebda_seg = vs_guest_mem_ptr(vm->mem, VS_X86_BDA_EBDA_SEG, 2);
+
+	if (!bios || !ebda_seg)
+		return vs_err_set(err, -ENOMEM, "guest memory too small for firmware tables");
+	*ebda_seg = VS_X86_EBDA >> 4;
+	if (vs_mptable_build(bios, len, VS_X86_BIOS_START, vm->cfg.cpus) < 0)
+		return vs_err_set(err, -ENOSPC, "MP table does not fit for %u vCPUs", vm->cfg.cpus);
+	return 0;
+}
+
+static void power_request(void *ctx, enum vs_stop_reason why, int status)
+{
+	vs_vm_request_stop(ctx, why, status, NULL);
+}
+
+static int create_devices(struct vs_vm *vm, struct vs_err **err)
+{
+	struct vs_irq_line com1 = { vs_kvm_irq_line, vm, VS_SERIAL_COM1_IRQ };
+	int r;
+
+	vs_iobus_init(&vm->pio, "pio");
+	vs_iobus_init(&vm->mmio, "mmio");
+	vm->power = (struct vs_power){ power_request, vm };
+	vs_serial_new(vm->cfg.out_fd, &com1, &vm->serial);
+	vs_rtc_new(vs_guest_mem_low(vm->mem), vs_guest_mem_high(vm->mem), &vm->rtc);
+	vs_pci_bus_new(&vm->pci);
+	if ((r = vs_serial_attach(vm->serial, &vm->pio, VS_SERIAL_COM1_BASE)) < 0 ||
+	    (r = vs_rtc_attach(vm->rtc, &vm->pio)) < 0 ||
+	    (r = vs_pci_bus_attach(vm->pci, &vm->pio, &vm->power)) < 0 ||
+	    (r = vs_legacy_attach(&vm->pio, &vm->power)) < 0)
+		return vs_err_set(err, r, "registering devices: port conflict");
+	return 0;
+}
+
+static int create_vcpus(struct vs_vm *vm, const struct vs_boot_plan *plan, struct vs_err **err)
+{
+	int r;
+
+	vm->vcpus = xzalloc(vm->cfg.cpus * sizeof(*vm->vcpus));
+	for (unsigned i = 0; i < vm->cfg.cpus; i++) {
+		vm->vcpus[i].fd = -1;
+		vm->nvcpus = i + 1;
+		if ((r = vs_vcpu_create(vm, &vm->vcpus[i], i, err)) < 0)
+			return r;
+		if ((r = vs_vcpu_setup_boot(&vm->vcpus[i], plan, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int vs_vm_create(const struct vs_vm_config *cfg, struct vs_vm **out, struct vs_err **err)
+{
+	struct vs_vm *vm;
+	struct vs_boot_plan plan;
+	int r;
+
+	if ((r = check_host(cfg, err)) < 0)
+		return r;
+	vm = xzalloc(sizeof(*vm));
+	vm->cfg = *cfg;
+	vm->kvm_fd = vm->vm_fd = -1;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->wake_fd < 0) {
+		r = vs_err_setsys(err, -errno, "eventfd");
+		goto err_free;
+	}
+	r = vs_guest_mem_new(VS_ALIGN_UP(cfg->mem, 4096), &vm->mem);
+	if (r < 0) {
+		vs_err_setsys(err, r, "cannot allocate %llu MiB of guest memory",
+			      (unsigned long long)(cfg->mem / VS_MIB));
+		goto err_free;
+	}
+	if ((r = load_kernel(vm, &plan, err)) < 0 || (r = write_firmware_tables(vm, err)) < 0 ||
+	    (r = vs_kvm_open(vm, err)) < 0 || (r = vs_kvm_setup_vm(vm, err)) < 0 ||
+	    (r = get_supported_cpuid(vm, err)) < 0 || (r = create_devices(vm, err)) < 0 ||
+	    (r = create_vcpus(vm, &plan, err)) < 0)
+		goto err_free;
+	*out = vm;
+	return 0;
+err_free:
+	vs_vm_free(vm);
+	return r;
+}
+
+bool vs_vm_is_testkernel(const struct vs_vm *vm)
+{
+	return vs_bzimage_is_testkernel(&vm->bz);
+}
+
+void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status,
+			const char *detail)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	if (vm->result.reason == VS_STOP_NONE) {
+		vm->result.reason = why;
+		vm->result.status = status;
+		if (detail)
+			snprintf(vm->result.detail, sizeof(vm->result.detail), "%s", detail);
+	}
+	atomic_store(&vm->stopping, true);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i].run)
+			vm->vcpus[i].run->immediate_exit = 1;
+	pthread_mutex_unlock(&vm->stop_lock);
+	if (write(vm->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter cannot overflow from this few writes */
+	}
+}
+
+void vs_vm_free(struct vs_vm *vm)
+{
+	if (!vm)
+		return;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vs_vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	vs_serial_free(vm->serial);
+	vs_rtc_free(vm->rtc);
+	vs_pci_bus_free(vm->pci);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vs_guest_mem_free(vm->mem);
+	free(vm->cpuid);
+	free(vm->kernel_file);
+	if (vm->wake_fd >= 0)
+		close(vm->wake_fd);
+	pthread_mutex_destroy(&vm->stop_lock);
+	free(vm);
+}

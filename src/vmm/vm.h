@@ -1,0 +1,55 @@
+/* A microVM: guest RAM, vCPU threads, the PC devices, a Linux kernel booted
+ * through the 64-bit boot protocol. One VM per VMM process (DESIGN.md), but
+ * nothing here is file-static, so tests may build several. */
+#ifndef VS_VMM_VM_H
+#define VS_VMM_VM_H
+
+#include "hw/power.h"
+#include "vmm/arch/x86/cpuid.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vs_err;
+struct vs_vm;
+
+enum vs_accel { VS_ACCEL_AUTO, VS_ACCEL_KVM, VS_ACCEL_EMU };
+
+struct vs_vm_config {
+	const char *kernel; /* bzImage path */
+	const char *initrd; /* NULL: none */
+	const char *cmdline;
+	unsigned cpus;
+	uint64_t mem; /* bytes */
+	enum vs_cpu_model cpu_model;
+	enum vs_accel accel;
+	bool overcommit; /* allow more vCPUs than host CPUs */
+	bool console_input; /* forward stdin to the serial port */
+	int out_fd;	    /* serial output; usually 1 */
+};
+
+/* How the VM ended, for the CLI to print and turn into an exit status. */
+struct vs_vm_result {
+	enum vs_stop_reason reason;
+	int status;	  /* exit device value, or signal number for VS_STOP_SIGNAL */
+	char detail[200]; /* one line for crashes and errors */
+};
+
+/* Validates the config against the host, creates the VM, loads the kernel.
+ * Returns 0 or -errno with *err set (one line, for a person). */
+int vs_vm_create(const struct vs_vm_config *cfg, struct vs_vm **out, struct vs_err **err);
+
+/* Runs until the guest stops or a signal arrives; fills *res. Returns 0, or
+ * -errno with *err set if the VMM itself failed before the guest ran. */
+int vs_vm_run(struct vs_vm *vm, struct vs_vm_result *res, struct vs_err **err);
+
+void vs_vm_free(struct vs_vm *vm);
+
+/* True when the loaded kernel is vessel's test guest. */
+bool vs_vm_is_testkernel(const struct vs_vm *vm);
+
+/* True when this host's KVM has hardware virtualization (vmx/svm): unmodified
+ * kernels run at native speed. False on the PVM backend our machines have. */
+bool vs_host_has_hw_virt(void);
+
+#endif
