@@ -1,0 +1,178 @@
+/* main.c - kmain: parse vessel.test= and run the named tests in order.
+ *
+ * Output protocol (docs/testkernel.md), on COM1:
+ *   vessel-test: start <list>
+ *   <test>: <info>                   any number, prefixed with the test name
+ *   vessel-test: <test>: PASS | FAIL <reason>
+ *   vessel-test: result: N passed, M failed
+ * then exit status 0 (all passed), 1 (some failed), 2 (bad test list),
+ * 3 (panic). exit:N exits at once with status N. */
+#include "apic.h"
+#include "arch.h"
+#include "boot.h"
+#include "console.h"
+#include "idt.h"
+#include "layout.h"
+#include "tests.h"
+
+#define TEST_KEY "vessel.test="
+#define FAIL_REASON_MAX 200
+
+void kmain(int protocol, uint64_t params);
+
+uint32_t bsp_apic_id;
+static char fail_reason[FAIL_REASON_MAX];
+
+static int test_exit(const char *arg);
+static int test_panic(const char *arg);
+
+static const struct tk_test tests[] = {
+	{ "bootparams", test_bootparams, 0 },
+	{ "cpuid", test_cpuid, 0 },
+	{ "smp", test_smp, 0 },
+	{ "pci", test_pci, 0 },
+	{ "timer", test_timer, 0 },
+	{ "irq", test_irq, 0 },
+	{ "exit", test_exit, 1 },
+	{ "panic", test_panic, 0 },
+	/* "bench" (CPL3 work loops) is for a later issue. */
+};
+
+int test_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tk_vsnprintf(fail_reason, sizeof(fail_reason), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int test_exit(const char *arg)
+{
+	uint64_t n = 0;
+
+	parse_u64(arg, strlen(arg), &n);
+	kprintf("vessel-test: exit %u\n", (unsigned int)n);
+	tk_exit((unsigned int)n);
+}
+
+/* Checks the panic path itself: #UD must print a panic line and exit 3. */
+static int test_panic(const char *arg)
+{
+	(void)arg;
+	__asm__ volatile("ud2");
+	return test_fail("ud2 did not fault");
+}
+
+/* Finds the value of vessel.test= in the command line: sets *len, returns
+ * its start, or NULL if absent. */
+static const char *find_test_list(const char *cmd, size_t *len)
+{
+	size_t klen = strlen(TEST_KEY);
+
+	for (const char *p = cmd; *p; p++) {
+		if ((p == cmd || p[-1] == ' ') && !strncmp(p, TEST_KEY, klen)) {
+			const char *v = p + klen;
+			size_t n = 0;
+
+			while (v[n] && v[n] != ' ')
+				n++;
+			*len = n;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+/* Looks up the test named by [s, s+n) ("name" or "name:arg"). Returns it and
+ * copies the argument into @arg (size @argsz), or NULL if unknown/malformed. */
+static const struct tk_test *lookup(const char *s, size_t n, char *arg, size_t argsz)
+{
+	size_t nlen = 0;
+	uint64_t v;
+
+	while (nlen < n && s[nlen] != ':')
+		nlen++;
+	for (size_t i = 0; i < TK_ARRAY_SIZE(tests); i++) {
+		const struct tk_test *t = &tests[i];
+		size_t alen = nlen < n ? n - nlen - 1 : 0;
+
+		if (strlen(t->name) != nlen || strncmp(t->name, s, nlen))
+			continue;
+		if (t->needs_arg != (nlen < n) || alen >= argsz)
+			return NULL;
+		memcpy(arg, s + nlen + 1, alen);
+		arg[alen] = 0;
+		/* exit:N is the only test with an argument: 0-255. */
+		if (t->needs_arg && (parse_u64(arg, alen, &v) || v > 255))
+			return NULL;
+		return t;
+	}
+	return NULL;
+}
+
+/* Validates every name first, so a typo exits 2 before anything runs. */
+static void check_list(const char *list, size_t len)
+{
+	char arg[16];
+
+	for (size_t i = 0; i < len;) {
+		size_t n = 0;
+
+		while (i + n < len && list[i + n] != ',')
+			n++;
+		if (!lookup(list + i, n, arg, sizeof(arg))) {
+			kprintf("vessel-test: unknown test \"%.*s\"\n", (int)n, list + i);
+			tk_exit(TK_EXIT_USAGE);
+		}
+		i += n + 1;
+	}
+}
+
+static void run_list(const char *list, size_t len)
+{
+	unsigned int passed = 0, failed = 0;
+	char arg[16];
+
+	for (size_t i = 0; i < len;) {
+		const struct tk_test *t;
+		size_t n = 0;
+
+		while (i + n < len && list[i + n] != ',')
+			n++;
+		t = lookup(list + i, n, arg, sizeof(arg));
+		fail_reason[0] = 0;
+		if (t->run(arg) == 0) {
+			kprintf("vessel-test: %s: PASS\n", t->name);
+			passed++;
+		} else {
+			kprintf("vessel-test: %s: FAIL %s\n", t->name, fail_reason);
+			failed++;
+		}
+		i += n + 1;
+	}
+	kprintf("vessel-test: result: %u passed, %u failed\n", passed, failed);
+	tk_exit(failed ? TK_EXIT_FAIL : TK_EXIT_PASS);
+}
+
+/* Called by head.S on the boot stack, interrupts off, our GDT and page tables. */
+void kmain(int protocol, uint64_t params)
+{
+	const char *list;
+	size_t len = 0;
+
+	console_init();
+	idt_init();
+	boot_info_parse(protocol, params);
+	bsp_apic_id = lapic_id();
+	list = find_test_list(boot.cmdline, &len);
+	if (!list || !len) {
+		kprintf("\nvessel-test: no tests: the command line has no vessel.test=a,b,...\n");
+		tk_exit(TK_EXIT_USAGE);
+	}
+	/* The leading newline ends whatever line firmware left open. */
+	kprintf("\nvessel-test: start %.*s\n", (int)len, list);
+	check_list(list, len);
+	run_list(list, len);
+}

@@ -1,0 +1,83 @@
+/* test-smp.c - start every AP with INIT-SIPI-SIPI (SDM vol. 3 §8.4.4.1) and let each report.
+ *
+ * APs are started one at a time: the BSP sets ap_stack_top, sends the IPIs and
+ * waits for ap_count to move, so no two APs ever share a stack. */
+#include "apic.h"
+#include "arch.h"
+#include "boot.h"
+#include "console.h"
+#include "cpus.h"
+#include "idt.h"
+#include "layout.h"
+#include "tests.h"
+#include "tsc.h"
+
+#define ICR_INIT 0x4500 /* INIT, level assert */
+#define ICR_STARTUP 0x4600 /* Start-up IPI; vector = trampoline page */
+#define AP_TIMEOUT_US 1000000
+
+void ap_main(void);
+
+uint64_t ap_stack_top; /* read by ap_start64 (head.S) */
+static volatile unsigned int ap_count;
+static uint8_t ap_stacks[TK_MAX_CPUS][TK_AP_STACK_SIZE]
+	__attribute__((section(".noinit"), aligned(16)));
+extern const char tramp_start[], tramp_end[];
+
+/* The AP's C entry, on its own stack, interrupts off. */
+void ap_main(void)
+{
+	idt_load();
+	lapic_enable();
+	kprintf("smp: cpu %u up\n", lapic_id());
+	__atomic_add_fetch(&ap_count, 1, __ATOMIC_SEQ_CST);
+	cpu_halt_forever();
+}
+
+/* Starts one AP; returns 0 once it has reported, -1 on timeout. */
+static int start_ap(uint32_t apic_id, unsigned int slot)
+{
+	unsigned int before = ap_count;
+	uint64_t end;
+
+	ap_stack_top = (uintptr_t)ap_stacks[slot] + TK_AP_STACK_SIZE;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	lapic_send_ipi(apic_id, ICR_INIT);
+	udelay(10000);
+	for (int i = 0; i < 2 && ap_count == before; i++) {
+		lapic_send_ipi(apic_id, ICR_STARTUP | (TK_TRAMP_BASE >> 12));
+		udelay(200);
+	}
+	end = tsc_deadline(AP_TIMEOUT_US);
+	while (ap_count == before && rdtsc() < end)
+		cpu_pause();
+	return ap_count == before ? -1 : 0;
+}
+
+int test_smp(const char *arg)
+{
+	struct cpu_list cpus;
+	unsigned int slot = 0, missing = 0;
+	uint32_t first_missing = 0;
+
+	(void)arg;
+	if (cpus_find(&cpus))
+		return test_fail("no CPU list: %s", cpus.source);
+	kprintf("smp: cpus=%u source=%s bsp_apic_id=%u\n", cpus.count, cpus.source, bsp_apic_id);
+	if (!e820_is_ram(TK_TRAMP_BASE, TK_TRAMP_BASE + 4096))
+		return test_fail("no RAM for the AP trampoline at 0x%x", TK_TRAMP_BASE);
+	memcpy(phys(TK_TRAMP_BASE), tramp_start, tramp_end - tramp_start);
+	lapic_enable();
+	kprintf("smp: cpu %u up (bsp)\n", bsp_apic_id);
+	for (unsigned int i = 0; i < cpus.count; i++) {
+		if (cpus.apic_id[i] == bsp_apic_id)
+			continue;
+		if (start_ap(cpus.apic_id[i], slot++) && !missing++)
+			first_missing = cpus.apic_id[i];
+	}
+	kprintf("smp: started=%u of %u\n", ap_count + 1, cpus.count);
+	if (missing)
+		return test_fail("%u AP(s) did not report within %u ms (first: apic id %u)", missing,
+				 AP_TIMEOUT_US / 1000, first_missing);
+	return 0;
+}

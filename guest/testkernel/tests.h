@@ -1,0 +1,31 @@
+/* tests.h - the test registry. Each test prints info lines prefixed with its
+ * name and returns 0 (PASS) or test_fail(...) (FAIL with a one-line reason). */
+#ifndef VS_TK_TESTS_H
+#define VS_TK_TESTS_H
+
+#include <stdint.h>
+
+#include "lib.h"
+
+struct tk_test {
+	const char *name;
+	/* @arg: the text after "name:" (e.g. "7" for exit:7), or NULL. */
+	int (*run)(const char *arg);
+	/* True if the test takes an argument (name:ARG). */
+	int needs_arg;
+};
+
+/* Records the failure reason printed after "FAIL "; returns -1. */
+int test_fail(const char *fmt, ...) TK_PRINTF(1, 2);
+
+int test_bootparams(const char *arg);
+int test_cpuid(const char *arg);
+int test_smp(const char *arg);
+int test_pci(const char *arg);
+int test_timer(const char *arg);
+int test_irq(const char *arg);
+
+/* The BSP's APIC id, read at boot. */
+extern uint32_t bsp_apic_id;
+
+#endif
