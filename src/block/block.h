@@ -1,0 +1,95 @@
+/* The block interface: one API over raw and qcow2 images.
+ *
+ * A vs_blk is opened with an explicit format ("raw" or "qcow2"); probing
+ * happens only when the caller passes VS_BLK_PROBE. Reads and writes take any
+ * offset and length inside the virtual size. All calls are safe from several
+ * threads at once (drivers lock their own metadata). */
+#ifndef VS_BLOCK_BLOCK_H
+#define VS_BLOCK_BLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vs_err;
+struct vs_blk;
+
+/* vs_blk_open() flags */
+#define VS_BLK_RDONLY 0x1u /* open read-only */
+#define VS_BLK_PROBE  0x2u /* fmt may be NULL: guess it from the content */
+#define VS_BLK_NO_BACKING 0x4u /* do not open backing files (info, check) */
+
+/* Block status flags (vs_blk_status.flags) */
+#define VS_BLK_ST_DATA	     0x1u /* reads return stored data (from some layer) */
+#define VS_BLK_ST_ZERO	     0x2u /* reads return zeros */
+#define VS_BLK_ST_ALLOCATED  0x4u /* the top layer decides the content */
+#define VS_BLK_ST_COMPRESSED 0x8u /* stored compressed in the top layer */
+#define VS_BLK_ST_OFFSET     0x10u /* host_offset is valid */
+
+struct vs_blk_status {
+	uint64_t len;	      /* bytes from the query offset with the same status */
+	unsigned flags;	      /* VS_BLK_ST_* */
+	uint64_t host_offset; /* offset in the top file, if VS_BLK_ST_OFFSET */
+	int depth;	      /* 0: top layer, n: n-th backing file (data/zero only) */
+};
+
+/* A driver: every op returns 0 or -errno. Ranges are pre-checked by image.c. */
+struct vs_blk_ops {
+	const char *name;
+	int (*pread)(struct vs_blk *b, void *buf, size_t len, uint64_t off);
+	int (*pwrite)(struct vs_blk *b, const void *buf, size_t len, uint64_t off);
+	int (*flush)(struct vs_blk *b);
+	int (*discard)(struct vs_blk *b, uint64_t off, uint64_t len);
+	int (*write_zeroes)(struct vs_blk *b, uint64_t off, uint64_t len);
+	int (*block_status)(struct vs_blk *b, uint64_t off, uint64_t len,
+			    struct vs_blk_status *st);
+	int (*truncate)(struct vs_blk *b, uint64_t size, struct vs_err **err);
+	void (*close)(struct vs_blk *b);
+};
+
+/* The common part of every open image; drivers embed it first. */
+struct vs_blk {
+	const struct vs_blk_ops *ops;
+	uint64_t size; /* virtual size in bytes */
+	bool ro;
+	char *filename;
+};
+
+/* Opens path as fmt ("raw" or "qcow2"; NULL only with VS_BLK_PROBE).
+ * Returns 0 and *out, or -errno with *err saying why in one line. */
+int vs_blk_open(const char *path, const char *fmt, unsigned flags, struct vs_blk **out,
+		struct vs_err **err);
+
+/* Guesses a file's format from its first bytes: "qcow2" or "raw".
+ * Returns 0 and *fmt (a static string), or -errno. */
+int vs_blk_probe(const char *path, const char **fmt, struct vs_err **err);
+
+/* Closes and frees b (NULL is a no-op). Does not flush: call vs_blk_flush. */
+void vs_blk_close(struct vs_blk *b);
+
+/* Data path. Each returns 0 or -errno; -EINVAL if the range passes the end,
+ * -EROFS for writes to a read-only image. Short I/O never succeeds. */
+int vs_blk_pread(struct vs_blk *b, void *buf, size_t len, uint64_t off);
+int vs_blk_pwrite(struct vs_blk *b, const void *buf, size_t len, uint64_t off);
+int vs_blk_flush(struct vs_blk *b);
+int vs_blk_discard(struct vs_blk *b, uint64_t off, uint64_t len);
+int vs_blk_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len);
+
+/* Status of [off, off+len): fills *st for the first extent (st->len ≥ 1). */
+int vs_blk_block_status(struct vs_blk *b, uint64_t off, uint64_t len, struct vs_blk_status *st);
+
+/* Changes the virtual size. Returns 0 or -errno with *err. */
+int vs_blk_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err);
+
+uint64_t vs_blk_size(const struct vs_blk *b);
+const char *vs_blk_format(const struct vs_blk *b);
+
+/* Whole-buffer helpers on a file descriptor: retry short I/O and EINTR.
+ * pread past EOF fills zeros. Return 0 or -errno. */
+int vs_pread_full(int fd, void *buf, size_t len, uint64_t off);
+int vs_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+
+/* True if buf is all zero bytes. */
+bool vs_buf_is_zero(const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,192 @@
+/* Format probing and the generic front of the block interface: range checks,
+ * read-only checks, then the driver's op. */
+#include "block/block.h"
+#include "block/qcow2.h"
+#include "block/raw.h"
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int vs_pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0) { /* past EOF reads as zeros */
+			memset(p, 0, len);
+			return 0;
+		}
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int vs_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+bool vs_buf_is_zero(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	/* Check the first 16 bytes by hand, then compare the buffer with itself
+	 * shifted by 16: fast and needs no zero page. */
+	for (size_t i = 0; i < len && i < 16; i++)
+		if (p[i])
+			return false;
+	return len <= 16 || memcmp(p, p + 16, len - 16) == 0;
+}
+
+int vs_blk_probe(const char *path, const char **fmt, struct vs_err **err)
+{
+	_cleanup_close_ int fd = -1;
+	uint8_t magic[4] = { 0 };
+	int r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vs_err_setsys(err, -errno, "%s", path);
+	r = vs_pread_full(fd, magic, sizeof(magic), 0);
+	if (r < 0)
+		return vs_err_setsys(err, r, "%s: read", path);
+	*fmt = qcow2_is_magic(magic) ? "qcow2" : "raw";
+	return 0;
+}
+
+int vs_blk_open(const char *path, const char *fmt, unsigned flags, struct vs_blk **out,
+		struct vs_err **err)
+{
+	int r;
+
+	if (!fmt) {
+		if (!(flags & VS_BLK_PROBE))
+			return vs_err_set(err, -EINVAL, "%s: no image format given", path);
+		r = vs_blk_probe(path, &fmt, err);
+		if (r < 0)
+			return r;
+	}
+	if (strcmp(fmt, "raw") == 0)
+		return raw_open(path, flags, out, err);
+	if (strcmp(fmt, "qcow2") == 0)
+		return qcow2_open(path, flags, 0, out, err);
+	return vs_err_set(err, -EINVAL, "%s: unknown image format '%s'", path, fmt);
+}
+
+void vs_blk_close(struct vs_blk *b)
+{
+	if (b)
+		b->ops->close(b);
+}
+
+static int check_range(const struct vs_blk *b, uint64_t off, uint64_t len)
+{
+	if (off > b->size || len > b->size - off)
+		return -EINVAL;
+	return 0;
+}
+
+int vs_blk_pread(struct vs_blk *b, void *buf, size_t len, uint64_t off)
+{
+	int r = check_range(b, off, len);
+
+	if (r < 0 || len == 0)
+		return r;
+	return b->ops->pread(b, buf, len, off);
+}
+
+int vs_blk_pwrite(struct vs_blk *b, const void *buf, size_t len, uint64_t off)
+{
+	int r = check_range(b, off, len);
+
+	if (r < 0 || len == 0)
+		return r;
+	if (b->ro)
+		return -EROFS;
+	return b->ops->pwrite(b, buf, len, off);
+}
+
+int vs_blk_flush(struct vs_blk *b)
+{
+	return b->ro ? 0 : b->ops->flush(b);
+}
+
+int vs_blk_discard(struct vs_blk *b, uint64_t off, uint64_t len)
+{
+	int r = check_range(b, off, len);
+
+	if (r < 0 || len == 0)
+		return r;
+	if (b->ro)
+		return -EROFS;
+	return b->ops->discard(b, off, len);
+}
+
+int vs_blk_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len)
+{
+	int r = check_range(b, off, len);
+
+	if (r < 0 || len == 0)
+		return r;
+	if (b->ro)
+		return -EROFS;
+	return b->ops->write_zeroes(b, off, len);
+}
+
+int vs_blk_block_status(struct vs_blk *b, uint64_t off, uint64_t len, struct vs_blk_status *st)
+{
+	int r = check_range(b, off, len);
+
+	if (r < 0)
+		return r;
+	if (len == 0)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	return b->ops->block_status(b, off, len, st);
+}
+
+int vs_blk_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err)
+{
+	if (b->ro)
+		return vs_err_set(err, -EROFS, "%s: image is read-only", b->filename);
+	return b->ops->truncate(b, size, err);
+}
+
+uint64_t vs_blk_size(const struct vs_blk *b)
+{
+	return b->size;
+}
+
+const char *vs_blk_format(const struct vs_blk *b)
+{
+	return b->ops->name;
+}

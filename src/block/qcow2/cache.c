@@ -1,0 +1,98 @@
+/* A small write-through cache of cluster-sized metadata tables (L2 tables,
+ * refcount blocks). Lookup hashes the offset and probes a window of slots;
+ * a miss evicts the least recently used slot of that window. Callers hold
+ * q->meta and must not keep a pointer across another get/new on the same
+ * cache, which may evict it. */
+#include "block/qcow2/internal.h"
+#include "common/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CACHE_WINDOW 8u
+
+void qcow2_cache_init(struct qcow2_cache *c, unsigned n, uint64_t cluster_size)
+{
+	if (n < CACHE_WINDOW)
+		n = CACHE_WINDOW;
+	c->n = n;
+	c->tick = 0;
+	c->slots = xzalloc(sizeof(*c->slots) * n);
+	for (unsigned i = 0; i < n; i++)
+		c->slots[i].buf = xmalloc(cluster_size);
+}
+
+void qcow2_cache_destroy(struct qcow2_cache *c)
+{
+	if (!c->slots)
+		return;
+	for (unsigned i = 0; i < c->n; i++)
+		free(c->slots[i].buf);
+	free(c->slots);
+	c->slots = NULL;
+}
+
+static unsigned cache_home(const struct qcow2_cache *c, uint64_t off)
+{
+	uint64_t h = off * 0x9e3779b97f4a7c15ULL;
+
+	return (unsigned)((h >> 32) % c->n);
+}
+
+/* Returns the slot holding off, or the victim slot (with off != slot->off). */
+static struct qcow2_cache_slot *cache_find(struct qcow2_cache *c, uint64_t off)
+{
+	unsigned home = cache_home(c, off);
+	struct qcow2_cache_slot *victim = NULL;
+
+	for (unsigned i = 0; i < CACHE_WINDOW; i++) {
+		struct qcow2_cache_slot *s = &c->slots[(home + i) % c->n];
+
+		if (s->off == off)
+			return s;
+		if (!victim || s->used < victim->used)
+			victim = s;
+	}
+	return victim;
+}
+
+int qcow2_cache_get(struct qcow2 *q, struct qcow2_cache *c, uint64_t off, uint8_t **out)
+{
+	struct qcow2_cache_slot *s = cache_find(c, off);
+	int r;
+
+	if (s->off != off) {
+		s->off = 0;
+		r = vs_pread_full(q->fd, s->buf, q->cluster_size, off);
+		if (r < 0)
+			return r;
+		s->off = off;
+	}
+	s->used = ++c->tick;
+	*out = s->buf;
+	return 0;
+}
+
+uint8_t *qcow2_cache_new(struct qcow2 *q, struct qcow2_cache *c, uint64_t off)
+{
+	struct qcow2_cache_slot *s = cache_find(c, off);
+
+	memset(s->buf, 0, q->cluster_size);
+	s->off = off;
+	s->used = ++c->tick;
+	return s->buf;
+}
+
+void qcow2_cache_drop(struct qcow2_cache *c, uint64_t off)
+{
+	struct qcow2_cache_slot *s = cache_find(c, off);
+
+	if (s->off == off)
+		s->off = 0;
+}
+
+void qcow2_cache_clear(struct qcow2_cache *c)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		c->slots[i].off = 0;
+}

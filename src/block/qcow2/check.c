@@ -1,0 +1,258 @@
+/* Consistency check and repair, by QEMU's rules: rebuild every cluster's
+ * reference count from the metadata (header, L1/L2 tables of the active image
+ * and of each snapshot, refcount structures, snapshot table), compare with the
+ * stored refcounts (stored < computed: corruption; stored > computed: leak),
+ * then check the COPIED flags of the active tables against the refcounts.
+ * Repair sets stored refcounts to the computed ones (leaks only, or all) and,
+ * for "all", fixes COPIED flags. Runs under the exclusive layout lock. */
+#include "block/qcow2/internal.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CHECK_MAX_CLUSTERS (1ULL << 31)
+
+struct ck {
+	struct qcow2 *q;
+	uint32_t *ref; /* computed refcount per cluster of the file */
+	uint64_t n;
+	struct qcow2_check_result *res;
+	uint64_t *l2buf;
+	uint64_t last_host; /* previous data cluster, for fragmentation */
+};
+
+static void ck_inc(struct ck *c, uint64_t off, uint64_t len)
+{
+	uint64_t first = off >> c->q->cluster_bits;
+	uint64_t last = (off + len - 1) >> c->q->cluster_bits;
+
+	if (!len)
+		return;
+	for (uint64_t i = first; i <= last; i++) {
+		if (i >= c->n) {
+			vs_warn("ERROR: cluster %" PRIu64 " is referenced past the end of the file", i);
+			c->res->corruptions++;
+			return;
+		}
+		if (c->ref[i] < UINT32_MAX)
+			c->ref[i]++;
+	}
+}
+
+static void ck_data_entry(struct ck *c, uint64_t e, bool active)
+{
+	struct qcow2 *q = c->q;
+	uint64_t off, len, host = e & QCOW2_OFFSET_MASK;
+
+	switch (qcow2_l2e_type(q, e)) {
+	case QCOW2_C_COMPRESSED:
+		qcow2_compressed_range(q, e, &off, &len);
+		ck_inc(c, off & ~511ULL, len + (off & 511));
+		c->res->compressed_clusters += active;
+		c->res->allocated_clusters += active;
+		return;
+	case QCOW2_C_NORMAL:
+	case QCOW2_C_ZERO:
+		if (!host)
+			return;
+		if (qcow2_offset_into_cluster(q, host)) {
+			vs_warn("ERROR: unaligned data cluster offset 0x%" PRIx64, host);
+			c->res->corruptions++;
+			return;
+		}
+		ck_inc(c, host, q->cluster_size);
+		if (active) {
+			c->res->allocated_clusters++;
+			c->res->fragmented_clusters += c->last_host &&
+						       host != c->last_host + q->cluster_size;
+			c->last_host = host;
+		}
+		return;
+	default:
+		return;
+	}
+}
+
+static int ck_l1(struct ck *c, const uint64_t *l1, uint64_t n, bool active)
+{
+	struct qcow2 *q = c->q;
+	int r;
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t l2 = l1[i] & QCOW2_OFFSET_MASK;
+
+		if (!l2)
+			continue;
+		if (qcow2_check_table_offset(q, l2) < 0 || (l2 >> q->cluster_bits) >= c->n) {
+			vs_warn("ERROR: invalid L2 table offset 0x%" PRIx64, l2);
+			c->res->corruptions++;
+			continue;
+		}
+		ck_inc(c, l2, q->cluster_size);
+		r = vs_pread_full(q->fd, c->l2buf, q->cluster_size, l2);
+		if (r < 0)
+			return r;
+		for (uint64_t j = 0; j < q->l2_entries; j++)
+			ck_data_entry(c, be64toh(c->l2buf[j]), active);
+	}
+	return 0;
+}
+
+static int ck_snapshots(struct ck *c)
+{
+	struct qcow2 *q = c->q;
+	int r = 0;
+
+	if (q->nb_snapshots)
+		ck_inc(c, q->snapshots_offset, q->snapshots_len);
+	for (uint32_t i = 0; i < q->nb_snapshots && r == 0; i++) {
+		const struct qcow2_snapshot *s = &q->snaps[i];
+		uint64_t *l1 = xzalloc(VS_MAX(s->l1_size, 1) * 8ULL);
+
+		ck_inc(c, s->l1_offset, s->l1_size * 8ULL);
+		r = vs_pread_full(q->fd, l1, s->l1_size * 8ULL, s->l1_offset);
+		for (uint32_t j = 0; j < s->l1_size; j++)
+			l1[j] = be64toh(l1[j]);
+		if (r == 0)
+			r = ck_l1(c, l1, s->l1_size, false);
+		free(l1);
+	}
+	return r;
+}
+
+static int ck_collect(struct ck *c)
+{
+	struct qcow2 *q = c->q;
+	int r;
+
+	ck_inc(c, 0, q->cluster_size);
+	ck_inc(c, q->l1_offset, q->l1_size * 8ULL);
+	ck_inc(c, q->rt_offset, (uint64_t)q->rt_clusters << q->cluster_bits);
+	for (uint64_t i = 0; i < q->rt_entries; i++)
+		if (q->rt[i])
+			ck_inc(c, q->rt[i], q->cluster_size);
+	r = ck_l1(c, q->l1, q->l1_size, true);
+	if (r == 0)
+		r = ck_snapshots(c);
+	return r;
+}
+
+static int ck_compare(struct ck *c, enum qcow2_repair repair)
+{
+	struct qcow2 *q = c->q;
+	uint64_t end = VS_MAX(c->n, q->alloc_end), stored;
+	int r;
+
+	for (uint64_t i = 0; i < end; i++) {
+		uint64_t want = i < c->n ? c->ref[i] : 0;
+
+		r = qcow2_refcount_get(q, i, &stored);
+		if (r < 0)
+			return r;
+		if (stored == want)
+			continue;
+		if (stored > want)
+			c->res->leaks++;
+		else
+			c->res->corruptions++;
+		if (repair == QCOW2_REPAIR_NONE || (stored < want && repair != QCOW2_REPAIR_ALL))
+			continue;
+		if (qcow2_refcount_set(q, i, want) == 0) {
+			if (stored > want)
+				c->res->leaks_fixed++;
+			else
+				c->res->corruptions_fixed++;
+		}
+	}
+	return 0;
+}
+
+/* The COPIED flags of the active L1 and L2 tables must say refcount == 1. */
+static int ck_copied(struct ck *c, bool fix)
+{
+	struct qcow2 *q = c->q;
+	uint64_t rc;
+	int r;
+
+	for (uint64_t i = 0; i < q->l1_size; i++) {
+		uint64_t l2 = q->l1[i] & QCOW2_OFFSET_MASK, bad = 0;
+
+		if (!l2 || qcow2_check_table_offset(q, l2) < 0 || (l2 >> q->cluster_bits) >= c->n)
+			continue;
+		r = qcow2_refcount_get(q, l2 >> q->cluster_bits, &rc);
+		if (r < 0)
+			return r;
+		bad += (rc == 1) != !!(q->l1[i] & QCOW2_OFLAG_COPIED);
+		r = vs_pread_full(q->fd, c->l2buf, q->cluster_size, l2);
+		for (uint64_t j = 0; r == 0 && j < q->l2_entries; j++) {
+			uint64_t e = be64toh(c->l2buf[j]), h = e & QCOW2_OFFSET_MASK;
+
+			if (qcow2_l2e_type(q, e) == QCOW2_C_COMPRESSED || !h)
+				continue;
+			r = qcow2_refcount_get(q, h >> q->cluster_bits, &rc);
+			bad += r == 0 && (rc == 1) != !!(e & QCOW2_OFLAG_COPIED);
+		}
+		if (r < 0)
+			return r;
+		c->res->corruptions += bad;
+		if (bad && fix)
+			c->res->corruptions_fixed += bad; /* fixed below by the rewrite */
+	}
+	return 0;
+}
+
+static int check_locked(struct qcow2 *q, enum qcow2_repair repair,
+			struct qcow2_check_result *res, struct vs_err **err)
+{
+	struct ck c = { .q = q, .res = res };
+	struct stat st;
+	int r;
+
+	if (fstat(q->fd, &st) < 0)
+		return vs_err_setsys(err, -errno, "%s", q->blk.filename);
+	c.n = qcow2_size_to_clusters(q, (uint64_t)st.st_size);
+	if (c.n > CHECK_MAX_CLUSTERS)
+		return vs_err_set(err, -EFBIG, "%s: image file too large to check", q->blk.filename);
+	c.ref = xzalloc(VS_MAX(c.n, 1) * sizeof(*c.ref));
+	c.l2buf = xmalloc(q->cluster_size);
+	res->total_clusters = qcow2_size_to_clusters(q, q->blk.size);
+	r = ck_collect(&c);
+	if (r == 0)
+		r = ck_compare(&c, repair);
+	if (r == 0)
+		r = ck_copied(&c, repair == QCOW2_REPAIR_ALL);
+	if (r == 0 && repair == QCOW2_REPAIR_ALL)
+		r = qcow2_fix_copied_flags(q);
+	for (uint64_t i = c.n; i-- > 0;)
+		if (c.ref[i]) {
+			res->image_end_offset = (i + 1) << q->cluster_bits;
+			break;
+		}
+	free(c.ref);
+	free(c.l2buf);
+	if (r < 0)
+		return vs_err_setsys(err, r, "%s: check", q->blk.filename);
+	return 0;
+}
+
+int qcow2_check(struct vs_blk *b, enum qcow2_repair repair, struct qcow2_check_result *res,
+		struct vs_err **err)
+{
+	struct qcow2 *q = to_qcow2(b);
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (repair != QCOW2_REPAIR_NONE && b->ro)
+		return vs_err_set(err, -EROFS, "%s: repair needs a writable image", b->filename);
+	pthread_rwlock_wrlock(&q->layout);
+	r = check_locked(q, repair, res, err);
+	qcow2_cache_clear(&q->l2c);
+	pthread_rwlock_unlock(&q->layout);
+	return r;
+}

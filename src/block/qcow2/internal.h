@@ -1,0 +1,237 @@
+/* qcow2 driver internals shared by the files of src/block/qcow2.
+ *
+ * Locking: q->layout is a rwlock. Plain reads and overwrites of clusters that
+ * are allocated with refcount 1 hold it shared; everything that changes the
+ * cluster layout (allocation, discard, zeroing, resize, snapshots, check)
+ * holds it exclusive. q->meta (a mutex) guards the caches and in-memory
+ * tables while the layout lock is held shared. Order: layout, then meta. */
+#ifndef VS_BLOCK_QCOW2_INTERNAL_H
+#define VS_BLOCK_QCOW2_INTERNAL_H
+
+#include "block/block.h"
+#include "block/qcow2.h"
+
+#include <assert.h>
+#include <endian.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vs_err;
+
+#define QCOW2_MAGIC		0x514649fbU /* "QFI\xfb" */
+#define QCOW2_MIN_CLUSTER_BITS	9
+#define QCOW2_MAX_CLUSTER_BITS	21
+#define QCOW2_V2_HEADER_LEN	72
+#define QCOW2_V3_HEADER_LEN	104
+#define QCOW2_MAX_L1_BYTES	(32ULL << 20) /* as QEMU: bounds allocation */
+#define QCOW2_MAX_RT_BYTES	(8ULL << 20)
+#define QCOW2_MAX_SNAPSHOTS	65536
+#define QCOW2_MAX_BACKING_NAME	1023
+#define QCOW2_MAX_CHAIN		64
+#define QCOW2_MAX_SNAP_EXTRA	1024
+#define QCOW2_MAX_SIZE		(1ULL << 56) /* offsets have 56 bits */
+
+#define QCOW2_OFLAG_COPIED     (1ULL << 63)
+#define QCOW2_OFLAG_COMPRESSED (1ULL << 62)
+#define QCOW2_OFLAG_ZERO       1ULL
+#define QCOW2_OFFSET_MASK      0x00fffffffffffe00ULL
+#define QCOW2_L1_RESERVED      0x7f000000000001ffULL
+#define QCOW2_L2_RESERVED      0x3f000000000001feULL
+
+#define QCOW2_INCOMPAT_DIRTY	   (1ULL << 0)
+#define QCOW2_INCOMPAT_CORRUPT	   (1ULL << 1)
+#define QCOW2_INCOMPAT_DATA_FILE   (1ULL << 2)
+#define QCOW2_INCOMPAT_COMPRESSION (1ULL << 3)
+#define QCOW2_INCOMPAT_EXTL2	   (1ULL << 4)
+#define QCOW2_INCOMPAT_KNOWN	   (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT | \
+				    QCOW2_INCOMPAT_COMPRESSION)
+#define QCOW2_COMPAT_LAZY	   (1ULL << 0)
+
+#define QCOW2_EXT_END	      0x00000000U
+#define QCOW2_EXT_BACKING_FMT 0xe2792acaU
+#define QCOW2_EXT_FEATURES    0x6803f857U
+
+/* On-disk header, big-endian (qcow2.txt "Header"). */
+struct qcow2_disk_header {
+	uint32_t magic;
+	uint32_t version;
+	uint64_t backing_file_offset;
+	uint32_t backing_file_size;
+	uint32_t cluster_bits;
+	uint64_t size;
+	uint32_t crypt_method;
+	uint32_t l1_size;
+	uint64_t l1_table_offset;
+	uint64_t refcount_table_offset;
+	uint32_t refcount_table_clusters;
+	uint32_t nb_snapshots;
+	uint64_t snapshots_offset;
+	/* version 3 */
+	uint64_t incompatible_features;
+	uint64_t compatible_features;
+	uint64_t autoclear_features;
+	uint32_t refcount_order;
+	uint32_t header_length;
+	uint8_t compression_type;
+	uint8_t pad[7];
+} __attribute__((packed));
+static_assert(sizeof(struct qcow2_disk_header) == 112, "qcow2 header layout");
+
+/* Byte offsets of header fields we update in place. */
+#define QCOW2_HDR_OFF_SIZE	 24
+#define QCOW2_HDR_OFF_L1	 36 /* l1_size (4) + l1_table_offset (8) */
+#define QCOW2_HDR_OFF_RT	 48 /* refcount_table_offset (8) + clusters (4) */
+#define QCOW2_HDR_OFF_SNAP	 60 /* nb_snapshots (4) + snapshots_offset (8) */
+#define QCOW2_HDR_OFF_INCOMPAT	 72
+#define QCOW2_HDR_OFF_AUTOCLEAR	 88
+
+struct qcow2_snapshot {
+	uint64_t l1_offset;
+	uint32_t l1_size;
+	char *id;
+	char *name;
+	uint32_t date_sec, date_nsec;
+	uint64_t vm_clock_nsec;
+	uint64_t vm_state_size;
+	uint64_t disk_size;
+	uint64_t icount;
+	uint32_t extra_size; /* as read; we write 24 */
+};
+
+/* A table cache: cluster-sized buffers keyed by file offset. Write-through,
+ * so eviction never writes. */
+struct qcow2_cache_slot {
+	uint64_t off; /* 0: empty (offset 0 is the header, never cached) */
+	uint64_t used;
+	uint8_t *buf;
+};
+
+struct qcow2_cache {
+	struct qcow2_cache_slot *slots;
+	unsigned n;
+	uint64_t tick;
+};
+
+struct qcow2 {
+	struct vs_blk blk;
+	int fd;
+	unsigned depth; /* position in the backing chain */
+	unsigned version;
+	unsigned cluster_bits;
+	uint64_t cluster_size;
+	unsigned l2_bits; /* log2 of entries per L2 table */
+	uint64_t l2_entries;
+	uint32_t header_length;
+	uint64_t incompat, compat, autoclear;
+	unsigned refcount_order;
+	unsigned rb_bits; /* log2 of refcounts per refcount block */
+	uint64_t refcount_max;
+	int compression_type;
+
+	uint64_t *l1; /* host-endian copy of the active L1 table */
+	uint32_t l1_size;
+	uint64_t l1_offset;
+
+	uint64_t *rt; /* host-endian refcount table */
+	uint64_t rt_entries;
+	uint64_t rt_offset;
+	uint32_t rt_clusters;
+
+	uint32_t nb_snapshots;
+	uint64_t snapshots_offset;
+	uint64_t snapshots_len; /* bytes of the on-disk table */
+	struct qcow2_snapshot *snaps;
+
+	char *backing_name;
+	char *backing_fmt;
+	struct vs_blk *backing;
+
+	struct qcow2_cache l2c, rbc;
+	uint64_t alloc_end;  /* clusters at or past this index are free */
+	uint64_t free_hint;  /* no free cluster below this index */
+	uint64_t zbuf_cursor; /* byte offset for the next compressed cluster, 0: none */
+
+	pthread_rwlock_t layout;
+	pthread_mutex_t meta;
+};
+
+static inline struct qcow2 *to_qcow2(struct vs_blk *b)
+{
+	return (struct qcow2 *)b;
+}
+
+static inline uint64_t qcow2_offset_into_cluster(const struct qcow2 *q, uint64_t off)
+{
+	return off & (q->cluster_size - 1);
+}
+
+static inline uint64_t qcow2_size_to_clusters(const struct qcow2 *q, uint64_t size)
+{
+	return (size + q->cluster_size - 1) >> q->cluster_bits;
+}
+
+/* header.c */
+int qcow2_header_load(struct qcow2 *q, struct vs_err **err);
+int qcow2_header_write_field(struct qcow2 *q, unsigned off, const void *be, size_t len);
+int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, struct vs_err **err);
+
+/* cache.c */
+void qcow2_cache_init(struct qcow2_cache *c, unsigned n, uint64_t cluster_size);
+void qcow2_cache_destroy(struct qcow2_cache *c);
+int qcow2_cache_get(struct qcow2 *q, struct qcow2_cache *c, uint64_t off, uint8_t **out);
+uint8_t *qcow2_cache_new(struct qcow2 *q, struct qcow2_cache *c, uint64_t off);
+void qcow2_cache_drop(struct qcow2_cache *c, uint64_t off);
+void qcow2_cache_clear(struct qcow2_cache *c);
+
+/* refcount.c */
+int qcow2_refcount_get(struct qcow2 *q, uint64_t cluster, uint64_t *rc);
+int qcow2_refcount_update(struct qcow2 *q, uint64_t off, uint64_t nbytes, int delta);
+int qcow2_refcount_set(struct qcow2 *q, uint64_t cluster, uint64_t rc);
+int qcow2_alloc_clusters(struct qcow2 *q, uint64_t n, uint64_t *off);
+int qcow2_free_clusters(struct qcow2 *q, uint64_t off, uint64_t n);
+int qcow2_refcount_init(struct qcow2 *q);
+int qcow2_free_compressed(struct qcow2 *q, uint64_t l2e);
+void qcow2_compressed_range(const struct qcow2 *q, uint64_t l2e, uint64_t *off, uint64_t *len);
+
+/* cluster.c: guest → host mapping */
+enum qcow2_ctype { QCOW2_C_UNALLOC, QCOW2_C_ZERO, QCOW2_C_NORMAL, QCOW2_C_COMPRESSED };
+
+struct qcow2_map {
+	enum qcow2_ctype type;
+	uint64_t host;	 /* NORMAL: host offset of the queried byte */
+	uint64_t len;	 /* bytes from the query offset with this mapping */
+	uint64_t l2e;	 /* the raw entry of the first cluster */
+	bool copied;	 /* NORMAL: refcount is exactly 1 */
+};
+
+int qcow2_map_get(struct qcow2 *q, uint64_t off, uint64_t len, struct qcow2_map *m);
+enum qcow2_ctype qcow2_l2e_type(const struct qcow2 *q, uint64_t l2e);
+int qcow2_l2_for_write(struct qcow2 *q, uint64_t l1_index, uint64_t *l2_off);
+int qcow2_l2_set(struct qcow2 *q, uint64_t l2_off, uint64_t first, const uint64_t *entries,
+		 uint64_t n);
+int qcow2_l1_write(struct qcow2 *q, uint64_t first, uint64_t n);
+int qcow2_check_table_offset(const struct qcow2 *q, uint64_t off);
+
+/* io.c */
+int qcow2_read_locked(struct qcow2 *q, uint8_t *buf, uint64_t len, uint64_t off);
+int qcow2_write_locked(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_t off);
+extern const struct vs_blk_ops qcow2_ops;
+void qcow2_close(struct vs_blk *b);
+
+/* compress.c */
+int qcow2_decompress(const struct qcow2 *q, const uint8_t *in, size_t in_len, uint8_t *out,
+		     size_t out_len);
+int qcow2_compress(int type, const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len);
+int qcow2_read_compressed(struct qcow2 *q, uint64_t l2e, uint8_t *cluster);
+
+/* resize.c */
+int qcow2_grow_l1(struct qcow2 *q, uint64_t min_entries);
+int qcow2_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err);
+
+/* snapshot.c */
+int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, struct vs_err **err);
+void qcow2_snapshots_free(struct qcow2 *q);
+int qcow2_fix_copied_flags(struct qcow2 *q);
+
+#endif

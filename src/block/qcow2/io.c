@@ -1,0 +1,497 @@
+/* qcow2 data path: read, write (with allocation and copy-on-write), discard,
+ * write-zeroes, block status, flush.
+ *
+ * Crash-safe ordering. Metadata is write-through (every table change is a
+ * pwrite when it happens), so the order of pwrite calls is the order in which
+ * a killed process leaves things in the file. For every allocating request:
+ *   1. refcounts of the new clusters are raised (a new refcount block is
+ *      written before the refcount-table entry that points at it; a new L2
+ *      table is written before the L1 entry that points at it);
+ *   2. guest data, completed from the old content (backing file, compressed
+ *      or shared cluster) where the request covers part of a cluster, is
+ *      written into the new clusters;
+ *   3. the L2 entries are switched to the new clusters, one pwrite per table;
+ *   4. only then are refcounts of the clusters no longer referenced dropped.
+ * Killed between 1 and 3, the image has leaked clusters (refcount without a
+ * reference: `check -r leaks` repairs them) but never a reference to a
+ * cluster whose refcount does not count it, and never an L2 entry to data not
+ * yet written. Killed between 3 and 4: leaks again. flush() is fdatasync(),
+ * so everything acknowledged before it returns is durable, metadata included.
+ * (Against power loss, steps 1-3 would also need write barriers between them;
+ * we rely on flush for durability and on ordering for process death.) */
+#include "block/qcow2/internal.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define WRITE_BATCH_BYTES (32ULL << 20) /* bound the clusters one request allocates */
+
+static int read_backing(struct qcow2 *q, uint8_t *buf, uint64_t len, uint64_t off)
+{
+	uint64_t bsize = q->backing ? vs_blk_size(q->backing) : 0, n;
+
+	if (off >= bsize) {
+		memset(buf, 0, len);
+		return 0;
+	}
+	n = VS_MIN(len, bsize - off);
+	if (n < len)
+		memset(buf + n, 0, len - n);
+	return vs_blk_pread(q->backing, buf, n, off);
+}
+
+static int read_one(struct qcow2 *q, const struct qcow2_map *m, uint8_t *buf, uint64_t off)
+{
+	uint8_t *c;
+	int r;
+
+	switch (m->type) {
+	case QCOW2_C_NORMAL:
+		return vs_pread_full(q->fd, buf, m->len, m->host);
+	case QCOW2_C_ZERO:
+		memset(buf, 0, m->len);
+		return 0;
+	case QCOW2_C_UNALLOC:
+		return read_backing(q, buf, m->len, off);
+	case QCOW2_C_COMPRESSED:
+		c = xmalloc(q->cluster_size);
+		r = qcow2_read_compressed(q, m->l2e, c);
+		if (r == 0)
+			memcpy(buf, c + qcow2_offset_into_cluster(q, off), m->len);
+		free(c);
+		return r;
+	}
+	return -EIO;
+}
+
+/* Reads guest bytes; with meta, takes q->meta around each lookup (the
+ * caller holds the layout lock shared), else the caller holds it exclusive.
+ * Bytes past the virtual size read as zeros. */
+static int read_range(struct qcow2 *q, uint8_t *buf, uint64_t len, uint64_t off, bool meta)
+{
+	struct qcow2_map m;
+	int r;
+
+	while (len) {
+		if (off >= q->blk.size) {
+			memset(buf, 0, len);
+			return 0;
+		}
+		if (meta)
+			pthread_mutex_lock(&q->meta);
+		r = qcow2_map_get(q, off, VS_MIN(len, q->blk.size - off), &m);
+		if (meta)
+			pthread_mutex_unlock(&q->meta);
+		if (r == 0)
+			r = read_one(q, &m, buf, off);
+		if (r < 0)
+			return r;
+		buf += m.len;
+		off += m.len;
+		len -= m.len;
+	}
+	return 0;
+}
+
+int qcow2_read_locked(struct qcow2 *q, uint8_t *buf, uint64_t len, uint64_t off)
+{
+	return read_range(q, buf, len, off, false);
+}
+
+static int qcow2_pread(struct vs_blk *b, void *buf, size_t len, uint64_t off)
+{
+	struct qcow2 *q = to_qcow2(b);
+	int r;
+
+	pthread_rwlock_rdlock(&q->layout);
+	r = read_range(q, buf, len, off, true);
+	pthread_rwlock_unlock(&q->layout);
+	return r;
+}
+
+/* Drops the reference an L2 entry held (steps 4 above). */
+static int release_entry(struct qcow2 *q, uint64_t e)
+{
+	switch (qcow2_l2e_type(q, e)) {
+	case QCOW2_C_COMPRESSED:
+		return qcow2_free_compressed(q, e);
+	case QCOW2_C_NORMAL:
+	case QCOW2_C_ZERO:
+		if (e & QCOW2_OFFSET_MASK)
+			return qcow2_free_clusters(q, e & QCOW2_OFFSET_MASK, 1);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int release_entries(struct qcow2 *q, const uint64_t *old, uint64_t n)
+{
+	int r = 0;
+
+	for (uint64_t i = 0; i < n && r == 0; i++)
+		r = release_entry(q, old[i]);
+	return r;
+}
+
+struct alloc_req {
+	const uint8_t *buf;
+	uint64_t off, len; /* guest range written by this step */
+	uint64_t l2off, l2i, n;
+	uint64_t old[];	   /* n old entries */
+};
+
+/* Steps 1-2: fresh clusters, data with head and tail filled from old content. */
+static int alloc_write_data(struct qcow2 *q, struct alloc_req *a, uint64_t *host)
+{
+	uint64_t cs = q->cluster_size, in = qcow2_offset_into_cluster(q, a->off);
+	uint64_t end = a->off + a->len, tail = (cs - qcow2_offset_into_cluster(q, end)) & (cs - 1);
+	uint8_t *head_buf = in ? xmalloc(in) : NULL, *tail_buf = tail ? xmalloc(tail) : NULL;
+	struct iovec iov[3];
+	int niov = 0, r;
+
+	r = qcow2_alloc_clusters(q, a->n, host);
+	if (r == 0 && in)
+		r = read_range(q, head_buf, in, a->off - in, false);
+	if (r == 0 && tail)
+		r = read_range(q, tail_buf, tail, end, false);
+	if (in)
+		iov[niov++] = (struct iovec){ head_buf, in };
+	iov[niov++] = (struct iovec){ (void *)a->buf, a->len };
+	if (tail)
+		iov[niov++] = (struct iovec){ tail_buf, tail };
+	if (r == 0) {
+		ssize_t w = pwritev(q->fd, iov, niov, (off_t)*host);
+
+		if (w < 0)
+			r = -errno;
+		else if ((uint64_t)w != in + a->len + tail) /* short: redo piecewise */
+			for (int i = 0, o = 0; i < niov && r == 0; o += (int)iov[i++].iov_len)
+				r = vs_pwrite_full(q->fd, iov[i].iov_base, iov[i].iov_len,
+						   *host + (uint64_t)o);
+	}
+	free(head_buf);
+	free(tail_buf);
+	return r;
+}
+
+/* Counts the clusters from the start of the request that need allocation. */
+static uint64_t count_alloc(struct qcow2 *q, const uint64_t *t, struct alloc_req *a,
+			    uint64_t max)
+{
+	uint64_t n = 0;
+
+	while (n < max) {
+		uint64_t e = be64toh(t[a->l2i + n]);
+
+		if (qcow2_l2e_type(q, e) == QCOW2_C_NORMAL && (e & QCOW2_OFLAG_COPIED))
+			break;
+		a->old[n++] = e;
+	}
+	return n;
+}
+
+/* One allocating step under the exclusive layout lock: *done bytes written. */
+static int write_alloc(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_t off,
+		       uint64_t *done)
+{
+	uint64_t cs = q->cluster_size, in = qcow2_offset_into_cluster(q, off), host, max;
+	uint64_t l2i = (off >> q->cluster_bits) & (q->l2_entries - 1), *t;
+	struct alloc_req *a;
+	int r;
+
+	max = VS_MIN((in + len + cs - 1) >> q->cluster_bits, q->l2_entries - l2i);
+	max = VS_MIN(max, VS_MAX(WRITE_BATCH_BYTES >> q->cluster_bits, 1));
+	a = xmalloc(sizeof(*a) + max * 8);
+	a->l2i = l2i;
+	q->zbuf_cursor = 0; /* compressed packing only continues its own run */
+	r = qcow2_l2_for_write(q, off >> (q->cluster_bits + q->l2_bits), &a->l2off);
+	if (r == 0)
+		r = qcow2_cache_get(q, &q->l2c, a->l2off, (uint8_t **)&t);
+	if (r < 0)
+		goto out;
+	a->n = count_alloc(q, t, a, max);
+	if (a->n == 0) { /* allocated meanwhile: plain overwrite of one cluster */
+		*done = VS_MIN(len, cs - in);
+		r = vs_pwrite_full(q->fd, buf, *done,
+				   (be64toh(t[l2i]) & QCOW2_OFFSET_MASK) + in);
+		goto out;
+	}
+	a->buf = buf;
+	a->off = off;
+	a->len = VS_MIN(len, (a->n << q->cluster_bits) - in);
+	r = alloc_write_data(q, a, &host);
+	if (r < 0)
+		goto out;
+	for (uint64_t i = 0; i < a->n; i++)
+		a->old[i] = (host + (i << q->cluster_bits)) | QCOW2_OFLAG_COPIED;
+	/* a->old now holds the new entries; re-read the old ones after step 3 */
+	r = qcow2_cache_get(q, &q->l2c, a->l2off, (uint8_t **)&t);
+	if (r == 0) {
+		uint64_t *old = xmalloc(a->n * 8);
+
+		for (uint64_t i = 0; i < a->n; i++)
+			old[i] = be64toh(t[l2i + i]);
+		r = qcow2_l2_set(q, a->l2off, l2i, a->old, a->n);
+		if (r == 0)
+			r = release_entries(q, old, a->n);
+		free(old);
+	}
+	*done = a->len;
+out:
+	free(a);
+	return r;
+}
+
+static int write_fast(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_t off,
+		      uint64_t *done)
+{
+	struct qcow2_map m;
+	int r;
+
+	*done = 0;
+	pthread_rwlock_rdlock(&q->layout);
+	pthread_mutex_lock(&q->meta);
+	r = qcow2_map_get(q, off, len, &m);
+	pthread_mutex_unlock(&q->meta);
+	if (r == 0 && m.type == QCOW2_C_NORMAL && m.copied) {
+		r = vs_pwrite_full(q->fd, buf, m.len, m.host);
+		*done = m.len;
+	}
+	pthread_rwlock_unlock(&q->layout);
+	return r;
+}
+
+int qcow2_write_locked(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_t off)
+{
+	uint64_t done;
+	int r;
+
+	while (len) {
+		r = write_alloc(q, buf, len, off, &done);
+		if (r < 0)
+			return r;
+		buf += done;
+		off += done;
+		len -= done;
+	}
+	return 0;
+}
+
+static int qcow2_pwrite(struct vs_blk *b, const void *vbuf, size_t len, uint64_t off)
+{
+	struct qcow2 *q = to_qcow2(b);
+	const uint8_t *buf = vbuf;
+	uint64_t done;
+	int r;
+
+	while (len) {
+		r = write_fast(q, buf, len, off, &done);
+		if (r == 0 && done == 0) {
+			pthread_rwlock_wrlock(&q->layout);
+			r = write_alloc(q, buf, len, off, &done);
+			pthread_rwlock_unlock(&q->layout);
+		}
+		if (r < 0)
+			return r;
+		buf += done;
+		off += done;
+		len -= done;
+	}
+	return 0;
+}
+
+/* The entry that makes a cluster read as zeros (zero) or as the backing file
+ * (discard); -ENOTSUP if version 2 cannot express it (backing file). */
+static int unmapped_entry(const struct qcow2 *q, bool zero, uint64_t *e)
+{
+	if (q->version >= 3) {
+		*e = (zero || q->backing) ? QCOW2_OFLAG_ZERO : 0;
+		return 0;
+	}
+	*e = 0;
+	return q->backing ? -ENOTSUP : 0;
+}
+
+/* Frees the host cluster of an old entry and punches it out of the file if
+ * nothing references it any more (thin provisioning). */
+static int release_and_punch(struct qcow2 *q, uint64_t e)
+{
+	uint64_t rc, h = e & QCOW2_OFFSET_MASK;
+	int r = release_entry(q, e);
+
+	if (r == 0 && qcow2_l2e_type(q, e) == QCOW2_C_NORMAL &&
+	    qcow2_refcount_get(q, h >> q->cluster_bits, &rc) == 0 && rc == 0)
+		(void)fallocate(q->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)h,
+				(off_t)q->cluster_size);
+	return r;
+}
+
+/* Unmaps n whole clusters at off (inside one L2 table). */
+static int unmap_clusters(struct qcow2 *q, uint64_t off, uint64_t n, bool zero)
+{
+	uint64_t l1i = off >> (q->cluster_bits + q->l2_bits), l2off, e, *t, *old, *nw;
+	uint64_t l2i = (off >> q->cluster_bits) & (q->l2_entries - 1);
+	int r = unmapped_entry(q, zero, &e);
+
+	if (r < 0)
+		return r;
+	q->zbuf_cursor = 0;
+	if (e == 0 && !(q->l1[l1i] & QCOW2_OFFSET_MASK))
+		return 0;
+	r = qcow2_l2_for_write(q, l1i, &l2off);
+	if (r == 0)
+		r = qcow2_cache_get(q, &q->l2c, l2off, (uint8_t **)&t);
+	if (r < 0)
+		return r;
+	old = xmalloc(n * 8);
+	nw = xmalloc(n * 8);
+	for (uint64_t i = 0; i < n; i++) {
+		old[i] = be64toh(t[l2i + i]);
+		nw[i] = e;
+	}
+	r = qcow2_l2_set(q, l2off, l2i, nw, n);
+	for (uint64_t i = 0; i < n && r == 0; i++)
+		r = release_and_punch(q, old[i]);
+	free(old);
+	free(nw);
+	return r;
+}
+
+static int write_zero_bytes(struct qcow2 *q, uint64_t off, uint64_t len)
+{
+	uint8_t *z = xzalloc(q->cluster_size);
+	int r = 0;
+
+	while (r == 0 && len) {
+		uint64_t n = VS_MIN(len, q->cluster_size);
+
+		r = qcow2_write_locked(q, z, n, off);
+		off += n;
+		len -= n;
+	}
+	free(z);
+	return r;
+}
+
+/* Unmaps the whole clusters of [off, off+len) (the last cluster of the image
+ * counts as whole up to the virtual size); the partial clusters at the edges
+ * get zeros written (zero) or are left alone (discard). */
+static int unmap_range(struct qcow2 *q, uint64_t off, uint64_t len, bool zero)
+{
+	uint64_t cs = q->cluster_size, end = off + len, a = VS_ALIGN_UP(off, cs);
+	uint64_t z = end == q->blk.size ? VS_ALIGN_UP(end, cs) : VS_ALIGN_DOWN(end, cs);
+	int r = 0;
+
+	if (a >= z)
+		return zero ? write_zero_bytes(q, off, len) : 0;
+	if (zero && off < a)
+		r = write_zero_bytes(q, off, a - off);
+	while (r == 0 && a < z) {
+		uint64_t in_tbl = q->l2_entries - ((a >> q->cluster_bits) & (q->l2_entries - 1));
+		uint64_t n = VS_MIN((z - a) >> q->cluster_bits, in_tbl);
+
+		r = unmap_clusters(q, a, n, zero);
+		if (r == -ENOTSUP)
+			r = zero ? write_zero_bytes(q, a, VS_MIN(n << q->cluster_bits, end - a)) : 0;
+		a += n << q->cluster_bits;
+	}
+	if (r == 0 && zero && z < end)
+		r = write_zero_bytes(q, z, end - z);
+	return r;
+}
+
+static int qcow2_discard(struct vs_blk *b, uint64_t off, uint64_t len)
+{
+	struct qcow2 *q = to_qcow2(b);
+	int r;
+
+	pthread_rwlock_wrlock(&q->layout);
+	r = unmap_range(q, off, len, false);
+	pthread_rwlock_unlock(&q->layout);
+	return r;
+}
+
+static int qcow2_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len)
+{
+	struct qcow2 *q = to_qcow2(b);
+	int r;
+
+	pthread_rwlock_wrlock(&q->layout);
+	r = unmap_range(q, off, len, true);
+	pthread_rwlock_unlock(&q->layout);
+	return r;
+}
+
+static int status_backing(struct qcow2 *q, uint64_t off, uint64_t len, struct vs_blk_status *st)
+{
+	uint64_t bsize = q->backing ? vs_blk_size(q->backing) : 0;
+	int r;
+
+	if (off >= bsize) {
+		st->len = len;
+		st->flags = VS_BLK_ST_ZERO;
+		return 0;
+	}
+	r = vs_blk_block_status(q->backing, off, VS_MIN(len, bsize - off), st);
+	if (r < 0)
+		return r;
+	st->flags &= ~(VS_BLK_ST_ALLOCATED | VS_BLK_ST_OFFSET | VS_BLK_ST_COMPRESSED);
+	st->depth++;
+	return 0;
+}
+
+static int qcow2_block_status(struct vs_blk *b, uint64_t off, uint64_t len,
+			      struct vs_blk_status *st)
+{
+	struct qcow2 *q = to_qcow2(b);
+	struct qcow2_map m;
+	int r;
+
+	pthread_rwlock_rdlock(&q->layout);
+	pthread_mutex_lock(&q->meta);
+	r = qcow2_map_get(q, off, len, &m);
+	pthread_mutex_unlock(&q->meta);
+	pthread_rwlock_unlock(&q->layout);
+	if (r < 0)
+		return r;
+	st->len = m.len;
+	switch (m.type) {
+	case QCOW2_C_NORMAL:
+		st->flags = VS_BLK_ST_DATA | VS_BLK_ST_ALLOCATED | VS_BLK_ST_OFFSET;
+		st->host_offset = m.host;
+		return 0;
+	case QCOW2_C_ZERO:
+		st->flags = VS_BLK_ST_ZERO | VS_BLK_ST_ALLOCATED;
+		return 0;
+	case QCOW2_C_COMPRESSED:
+		st->flags = VS_BLK_ST_DATA | VS_BLK_ST_ALLOCATED | VS_BLK_ST_COMPRESSED;
+		return 0;
+	default:
+		return status_backing(q, off, m.len, st);
+	}
+}
+
+static int qcow2_flush(struct vs_blk *b)
+{
+	return fdatasync(to_qcow2(b)->fd) < 0 ? -errno : 0;
+}
+
+
+const struct vs_blk_ops qcow2_ops = {
+	.name = "qcow2",
+	.pread = qcow2_pread,
+	.pwrite = qcow2_pwrite,
+	.flush = qcow2_flush,
+	.discard = qcow2_discard,
+	.write_zeroes = qcow2_write_zeroes,
+	.block_status = qcow2_block_status,
+	.truncate = qcow2_truncate,
+	.close = qcow2_close,
+};

@@ -1,0 +1,216 @@
+/* qcow2 open and close: header, tables, caches, backing chain. */
+#include "block/qcow2/internal.h"
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define L2_CACHE_BYTES (16ULL << 20)
+#define RB_CACHE_SLOTS 16
+
+bool qcow2_is(const struct vs_blk *b)
+{
+	return b && b->ops == &qcow2_ops;
+}
+
+struct vs_blk *qcow2_backing(struct vs_blk *b)
+{
+	return qcow2_is(b) ? to_qcow2(b)->backing : NULL;
+}
+
+void qcow2_get_info(struct vs_blk *b, struct qcow2_info *info)
+{
+	struct qcow2 *q = to_qcow2(b);
+
+	memset(info, 0, sizeof(*info));
+	info->version = q->version;
+	info->cluster_size = q->cluster_size;
+	info->refcount_bits = 1U << q->refcount_order;
+	info->compression_type = q->compression_type;
+	info->dirty = q->incompat & QCOW2_INCOMPAT_DIRTY;
+	info->corrupt = q->incompat & QCOW2_INCOMPAT_CORRUPT;
+	info->extended_l2 = q->incompat & QCOW2_INCOMPAT_EXTL2;
+	info->lazy_refcounts = q->compat & QCOW2_COMPAT_LAZY;
+	info->backing = q->backing_name;
+	info->backing_fmt = q->backing_fmt;
+	info->nb_snapshots = q->nb_snapshots;
+}
+
+void qcow2_close(struct vs_blk *b)
+{
+	struct qcow2 *q = to_qcow2(b);
+
+	if (!b)
+		return;
+	vs_blk_close(q->backing);
+	qcow2_cache_destroy(&q->l2c);
+	qcow2_cache_destroy(&q->rbc);
+	qcow2_snapshots_free(q);
+	pthread_rwlock_destroy(&q->layout);
+	pthread_mutex_destroy(&q->meta);
+	if (q->fd >= 0)
+		close(q->fd);
+	free(q->l1);
+	free(q->rt);
+	free(q->backing_name);
+	free(q->backing_fmt);
+	free(q->blk.filename);
+	free(q);
+}
+
+static int load_l1(struct qcow2 *q, struct vs_err **err)
+{
+	int r;
+
+	q->l1 = xzalloc((q->l1_size ? q->l1_size : 1) * 8ULL);
+	if (!q->l1_size)
+		return 0;
+	r = vs_pread_full(q->fd, q->l1, q->l1_size * 8ULL, q->l1_offset);
+	if (r < 0)
+		return vs_err_setsys(err, r, "%s: read L1 table", q->blk.filename);
+	for (uint32_t i = 0; i < q->l1_size; i++)
+		q->l1[i] = be64toh(q->l1[i]);
+	return 0;
+}
+
+static int load_rt(struct qcow2 *q, uint64_t file_size, struct vs_err **err)
+{
+	int r;
+
+	q->rt_entries = ((uint64_t)q->rt_clusters << q->cluster_bits) / 8;
+	q->rt = xmalloc(q->rt_entries * 8);
+	r = vs_pread_full(q->fd, q->rt, q->rt_entries * 8, q->rt_offset);
+	if (r < 0)
+		return vs_err_setsys(err, r, "%s: read refcount table", q->blk.filename);
+	for (uint64_t i = 0; i < q->rt_entries; i++) {
+		uint64_t e = be64toh(q->rt[i]), off = e & QCOW2_OFFSET_MASK;
+
+		q->rt[i] = e;
+		if (e != off || qcow2_offset_into_cluster(q, off) || off >= file_size ||
+		    (e && off == 0))
+			return vs_err_set(err, -EINVAL,
+					  "%s: refcount block %" PRIu64 " has an invalid offset",
+					  q->blk.filename, i);
+	}
+	return 0;
+}
+
+/* Resolves a backing name relative to the directory of the image. */
+static char *backing_path(const char *image, const char *name)
+{
+	const char *slash = strrchr(image, '/');
+
+	if (name[0] == '/' || !slash)
+		return xstrdup(name);
+	return xasprintf("%.*s/%s", (int)(slash - image), image, name);
+}
+
+static int open_backing(struct qcow2 *q, struct vs_err **err)
+{
+	_cleanup_free_ char *path = backing_path(q->blk.filename, q->backing_name);
+	const char *fmt = q->backing_fmt;
+	int r;
+
+	if (!fmt) { /* images made before -F was mandatory: probe, as QEMU does */
+		r = vs_blk_probe(path, &fmt, err);
+		if (r < 0)
+			return vs_err_wrap(err, r, "%s: backing file", q->blk.filename);
+	}
+	if (strcmp(fmt, "qcow2") == 0)
+		r = qcow2_open(path, VS_BLK_RDONLY, q->depth + 1, &q->backing, err);
+	else
+		r = vs_blk_open(path, fmt, VS_BLK_RDONLY, &q->backing, err);
+	if (r < 0)
+		return vs_err_wrap(err, r, "%s: backing file", q->blk.filename);
+	return 0;
+}
+
+static int check_writable(struct qcow2 *q, struct vs_err **err)
+{
+	uint64_t be;
+
+	if (q->incompat & QCOW2_INCOMPAT_CORRUPT)
+		return vs_err_set(err, -EROFS,
+				  "%s: image is marked corrupt; it can only be opened read-only",
+				  q->blk.filename);
+	if (q->incompat & QCOW2_INCOMPAT_DIRTY)
+		return vs_err_set(err, -EROFS,
+				  "%s: image is dirty (lazy refcounts); run 'vessel img check -r all'",
+				  q->blk.filename);
+	if (q->version >= 3 && q->autoclear) { /* we keep no bitmaps: they go stale */
+		q->autoclear = 0;
+		be = 0;
+		return qcow2_header_write_field(q, QCOW2_HDR_OFF_AUTOCLEAR, &be, 8);
+	}
+	return 0;
+}
+
+static int open_tables(struct qcow2 *q, unsigned flags, struct vs_err **err)
+{
+	struct stat st;
+	uint64_t slots;
+	int r;
+
+	if (fstat(q->fd, &st) < 0)
+		return vs_err_setsys(err, -errno, "%s", q->blk.filename);
+	r = qcow2_header_load(q, err);
+	if (r == 0)
+		r = qcow2_header_validate_tables(q, (uint64_t)st.st_size, err);
+	if (r == 0 && !q->blk.ro)
+		r = check_writable(q, err);
+	if (r == 0)
+		r = load_l1(q, err);
+	if (r == 0)
+		r = load_rt(q, (uint64_t)st.st_size, err);
+	if (r == 0)
+		r = qcow2_snapshots_load(q, (uint64_t)st.st_size, err);
+	if (r < 0)
+		return r;
+	slots = VS_MIN(L2_CACHE_BYTES >> q->cluster_bits, (uint64_t)q->l1_size + 8);
+	qcow2_cache_init(&q->l2c, (unsigned)VS_MAX(slots, 16), q->cluster_size);
+	qcow2_cache_init(&q->rbc, RB_CACHE_SLOTS, q->cluster_size);
+	r = qcow2_refcount_init(q);
+	if (r < 0)
+		return vs_err_setsys(err, r, "%s: read refcounts", q->blk.filename);
+	if (q->backing_name && !(flags & VS_BLK_NO_BACKING))
+		return open_backing(q, err);
+	return 0;
+}
+
+int qcow2_open(const char *path, unsigned flags, unsigned depth, struct vs_blk **out,
+	       struct vs_err **err)
+{
+	struct qcow2 *q;
+	int r;
+
+	if (depth > QCOW2_MAX_CHAIN)
+		return vs_err_set(err, -ELOOP, "%s: backing chain deeper than %d", path,
+				  QCOW2_MAX_CHAIN);
+	q = xzalloc(sizeof(*q));
+	q->blk.ops = &qcow2_ops;
+	q->blk.filename = xstrdup(path);
+	q->blk.ro = flags & VS_BLK_RDONLY;
+	q->depth = depth;
+	pthread_rwlock_init(&q->layout, NULL);
+	pthread_mutex_init(&q->meta, NULL);
+	q->fd = open(path, (q->blk.ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (q->fd < 0) {
+		r = vs_err_setsys(err, -errno, "%s", path);
+		qcow2_close(&q->blk);
+		return r;
+	}
+	r = open_tables(q, flags, err);
+	if (r < 0) {
+		qcow2_close(&q->blk);
+		return r;
+	}
+	*out = &q->blk;
+	return 0;
+}

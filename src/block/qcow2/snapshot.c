@@ -1,0 +1,507 @@
+/* Internal snapshots in QEMU's format (qcow2.txt "Snapshots").
+ *
+ * Sections: table load / table write / tree refcounting / create, apply,
+ * delete, list.
+ *
+ * Refcount model (QEMU's): a cluster's refcount counts the L1 tables that
+ * reach it, so taking a snapshot adds one to every L2 table and every data
+ * cluster of the active tree, and the active tree loses its COPIED flags.
+ * Ordering: new snapshot L1 and refcounts first, then the new snapshot table,
+ * then the header (nb_snapshots + snapshots_offset in one write), then the
+ * old table is freed. A crash leaves leaks, not dangling references. */
+#include "block/qcow2/internal.h"
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct snap_disk {
+	uint64_t l1_table_offset;
+	uint32_t l1_size;
+	uint16_t id_str_size;
+	uint16_t name_size;
+	uint32_t date_sec;
+	uint32_t date_nsec;
+	uint64_t vm_clock_nsec;
+	uint32_t vm_state_size;
+	uint32_t extra_data_size;
+} __attribute__((packed));
+static_assert(sizeof(struct snap_disk) == 40, "snapshot entry header");
+
+#define SNAP_TABLE_MAX (64ULL << 20)
+#define SNAP_EXTRA_OURS 24
+
+/* ---- table load ---- */
+
+static void snap_clear(struct qcow2_snapshot *s)
+{
+	free(s->id);
+	free(s->name);
+}
+
+void qcow2_snapshots_free(struct qcow2 *q)
+{
+	for (uint32_t i = 0; q->snaps && i < q->nb_snapshots; i++)
+		snap_clear(&q->snaps[i]);
+	free(q->snaps);
+	q->snaps = NULL;
+}
+
+static int read_extra(struct qcow2 *q, struct qcow2_snapshot *s, uint64_t off)
+{
+	uint64_t ex[3] = { 0, 0, UINT64_MAX };
+	int r = vs_pread_full(q->fd, ex, VS_MIN(s->extra_size, sizeof(ex)), off);
+
+	if (r < 0)
+		return r;
+	if (s->extra_size >= 8)
+		s->vm_state_size = be64toh(ex[0]);
+	s->disk_size = s->extra_size >= 16 ? be64toh(ex[1]) : q->blk.size;
+	s->icount = s->extra_size >= 24 ? be64toh(ex[2]) : UINT64_MAX;
+	return 0;
+}
+
+static int read_one(struct qcow2 *q, struct qcow2_snapshot *s, uint64_t *off, uint64_t fsize)
+{
+	struct snap_disk d;
+	uint64_t strings;
+	int r = vs_pread_full(q->fd, &d, sizeof(d), *off);
+
+	if (r < 0)
+		return r;
+	s->l1_offset = be64toh(d.l1_table_offset);
+	s->l1_size = be32toh(d.l1_size);
+	s->date_sec = be32toh(d.date_sec);
+	s->date_nsec = be32toh(d.date_nsec);
+	s->vm_clock_nsec = be64toh(d.vm_clock_nsec);
+	s->vm_state_size = be32toh(d.vm_state_size);
+	s->extra_size = be32toh(d.extra_data_size);
+	if (s->extra_size > QCOW2_MAX_SNAP_EXTRA || s->l1_size > QCOW2_MAX_L1_BYTES / 8 ||
+	    qcow2_offset_into_cluster(q, s->l1_offset) || s->l1_offset > fsize ||
+	    s->l1_size * 8ULL > fsize - s->l1_offset)
+		return -EINVAL;
+	r = read_extra(q, s, *off + sizeof(d));
+	if (r < 0)
+		return r;
+	strings = *off + sizeof(d) + s->extra_size;
+	s->id = xzalloc(be16toh(d.id_str_size) + 1U);
+	s->name = xzalloc(be16toh(d.name_size) + 1U);
+	r = vs_pread_full(q->fd, s->id, be16toh(d.id_str_size), strings);
+	if (r == 0)
+		r = vs_pread_full(q->fd, s->name, be16toh(d.name_size),
+				  strings + be16toh(d.id_str_size));
+	*off = VS_ALIGN_UP(strings + be16toh(d.id_str_size) + be16toh(d.name_size), 8);
+	return r;
+}
+
+int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, struct vs_err **err)
+{
+	uint64_t off = q->snapshots_offset;
+	int r;
+
+	if (!q->nb_snapshots)
+		return 0;
+	q->snaps = xzalloc(sizeof(*q->snaps) * q->nb_snapshots);
+	for (uint32_t i = 0; i < q->nb_snapshots; i++) {
+		r = read_one(q, &q->snaps[i], &off, file_size);
+		if (r == 0 && (off - q->snapshots_offset > SNAP_TABLE_MAX || off > file_size))
+			r = -EFBIG;
+		if (r < 0)
+			return vs_err_set(err, r == -EIO ? r : -EINVAL,
+					  "%s: snapshot table entry %u is invalid", q->blk.filename,
+					  i);
+	}
+	q->snapshots_len = off - q->snapshots_offset;
+	return 0;
+}
+
+/* ---- table write ---- */
+
+static uint64_t entry_size(const struct qcow2_snapshot *s)
+{
+	return VS_ALIGN_UP(sizeof(struct snap_disk) + SNAP_EXTRA_OURS + strlen(s->id) +
+				   strlen(s->name), 8);
+}
+
+static uint8_t *build_table(const struct qcow2_snapshot *s, uint32_t n, uint64_t *len)
+{
+	uint64_t total = 0, p = 0;
+	uint8_t *t;
+
+	for (uint32_t i = 0; i < n; i++)
+		total += entry_size(&s[i]);
+	t = xzalloc(total ? total : 1);
+	for (uint32_t i = 0; i < n; i++, s++) {
+		struct snap_disk *d = (void *)(t + p);
+		uint64_t *ex = (void *)(t + p + sizeof(*d));
+
+		d->l1_table_offset = htobe64(s->l1_offset);
+		d->l1_size = htobe32(s->l1_size);
+		d->id_str_size = htobe16((uint16_t)strlen(s->id));
+		d->name_size = htobe16((uint16_t)strlen(s->name));
+		d->date_sec = htobe32(s->date_sec);
+		d->date_nsec = htobe32(s->date_nsec);
+		d->vm_clock_nsec = htobe64(s->vm_clock_nsec);
+		d->vm_state_size = htobe32((uint32_t)VS_MIN(s->vm_state_size, UINT32_MAX));
+		d->extra_data_size = htobe32(SNAP_EXTRA_OURS);
+		ex[0] = htobe64(s->vm_state_size);
+		ex[1] = htobe64(s->disk_size);
+		ex[2] = htobe64(s->icount);
+		memcpy(t + p + sizeof(*d) + SNAP_EXTRA_OURS, s->id, strlen(s->id));
+		memcpy(t + p + sizeof(*d) + SNAP_EXTRA_OURS + strlen(s->id), s->name,
+		       strlen(s->name));
+		p += entry_size(s);
+	}
+	*len = total;
+	return t;
+}
+
+/* Writes the table for snaps[0..n) to new clusters, switches the header to
+ * it, frees the old one; on success q->snaps becomes snaps. */
+static int table_commit(struct qcow2 *q, struct qcow2_snapshot *snaps, uint32_t n)
+{
+	uint64_t len, off = 0, old_off = q->snapshots_offset, old_len = q->snapshots_len;
+	_cleanup_free_ uint8_t *t = build_table(snaps, n, &len);
+	uint8_t hdr[12];
+	int r = 0;
+
+	if (n) {
+		r = qcow2_alloc_clusters(q, qcow2_size_to_clusters(q, len), &off);
+		if (r == 0)
+			r = vs_pwrite_full(q->fd, t, len, off);
+	}
+	if (r < 0)
+		return r;
+	*(uint32_t *)hdr = htobe32(n);
+	*(uint64_t *)(hdr + 4) = htobe64(off);
+	r = qcow2_header_write_field(q, QCOW2_HDR_OFF_SNAP, hdr, sizeof(hdr));
+	if (r < 0)
+		return r;
+	if (q->nb_snapshots && old_off)
+		r = qcow2_refcount_update(q, old_off, old_len, -1);
+	q->snaps = snaps;
+	q->nb_snapshots = n;
+	q->snapshots_offset = off;
+	q->snapshots_len = len;
+	return r;
+}
+
+/* ---- tree refcounting ---- */
+
+static int entry_refcount(struct qcow2 *q, uint64_t e, int delta)
+{
+	uint64_t off, len;
+
+	switch (qcow2_l2e_type(q, e)) {
+	case QCOW2_C_COMPRESSED:
+		qcow2_compressed_range(q, e, &off, &len);
+		return qcow2_refcount_update(q, off & ~511ULL, len + (off & 511), delta);
+	case QCOW2_C_NORMAL:
+	case QCOW2_C_ZERO:
+		if (!(e & QCOW2_OFFSET_MASK))
+			return 0;
+		return qcow2_refcount_update(q, e & QCOW2_OFFSET_MASK, 1, delta);
+	default:
+		return 0;
+	}
+}
+
+/* Sets each entry's COPIED flag from its refcount; *dirty if any changed. */
+static int fix_copied(struct qcow2 *q, uint64_t *t, bool *dirty)
+{
+	uint64_t rc;
+	int r;
+
+	for (uint64_t i = 0; i < q->l2_entries; i++) {
+		uint64_t e = be64toh(t[i]), want;
+
+		if (qcow2_l2e_type(q, e) == QCOW2_C_COMPRESSED || !(e & QCOW2_OFFSET_MASK))
+			continue;
+		r = qcow2_refcount_get(q, (e & QCOW2_OFFSET_MASK) >> q->cluster_bits, &rc);
+		if (r < 0)
+			return r;
+		want = rc == 1 ? e | QCOW2_OFLAG_COPIED : e & ~QCOW2_OFLAG_COPIED;
+		if (want != e) {
+			t[i] = htobe64(want);
+			*dirty = true;
+		}
+	}
+	return 0;
+}
+
+/* Adds delta to the refcounts of every table and cluster reachable from l1
+ * (delta 0: refcounts unchanged); with fix, also recomputes the COPIED flags
+ * of l1 (the active table) and of its L2 tables. */
+static int tree_update(struct qcow2 *q, uint64_t *l1, uint64_t n, int delta, bool fix)
+{
+	uint64_t *t = xmalloc(q->cluster_size), rc;
+	int r = 0;
+
+	for (uint64_t i = 0; i < n && r == 0; i++) {
+		uint64_t l2 = l1[i] & QCOW2_OFFSET_MASK;
+		bool dirty = false;
+
+		if (!l2)
+			continue;
+		r = qcow2_check_table_offset(q, l2) ?: vs_pread_full(q->fd, t, q->cluster_size, l2);
+		for (uint64_t j = 0; r == 0 && delta && j < q->l2_entries; j++)
+			r = entry_refcount(q, be64toh(t[j]), delta);
+		if (r == 0 && delta)
+			r = qcow2_refcount_update(q, l2, 1, delta);
+		if (r == 0 && fix)
+			r = qcow2_refcount_get(q, l2 >> q->cluster_bits, &rc);
+		if (r == 0 && fix)
+			r = fix_copied(q, t, &dirty);
+		if (r == 0 && dirty)
+			r = vs_pwrite_full(q->fd, t, q->cluster_size, l2);
+		if (r == 0 && fix)
+			l1[i] = rc == 1 ? l1[i] | QCOW2_OFLAG_COPIED : l1[i] & ~QCOW2_OFLAG_COPIED;
+	}
+	free(t);
+	qcow2_cache_clear(&q->l2c);
+	return r;
+}
+
+int qcow2_fix_copied_flags(struct qcow2 *q)
+{
+	int r = tree_update(q, q->l1, q->l1_size, 0, true);
+
+	return r < 0 ? r : qcow2_l1_write(q, 0, q->l1_size);
+}
+
+/* ---- create, apply, delete, list ---- */
+
+static struct qcow2_snapshot *snap_find(struct qcow2 *q, const char *name)
+{
+	for (uint32_t i = 0; i < q->nb_snapshots; i++)
+		if (strcmp(q->snaps[i].name, name) == 0)
+			return &q->snaps[i];
+	for (uint32_t i = 0; i < q->nb_snapshots; i++)
+		if (strcmp(q->snaps[i].id, name) == 0)
+			return &q->snaps[i];
+	return NULL;
+}
+
+static char *next_id(struct qcow2 *q)
+{
+	unsigned long max = 0;
+
+	for (uint32_t i = 0; i < q->nb_snapshots; i++)
+		max = VS_MAX(max, strtoul(q->snaps[i].id, NULL, 10));
+	return xasprintf("%lu", max + 1);
+}
+
+/* Writes a copy of the active L1 (flags cleared) to new clusters. */
+static int copy_active_l1(struct qcow2 *q, uint64_t *off)
+{
+	uint64_t n = q->l1_size, *t;
+	int r;
+
+	*off = 0;
+	if (!n)
+		return 0;
+	r = qcow2_alloc_clusters(q, qcow2_size_to_clusters(q, n * 8), off);
+	if (r < 0)
+		return r;
+	t = xmalloc(n * 8);
+	for (uint64_t i = 0; i < n; i++)
+		t[i] = htobe64(q->l1[i] & ~QCOW2_OFLAG_COPIED);
+	r = vs_pwrite_full(q->fd, t, n * 8, *off);
+	free(t);
+	return r;
+}
+
+static int create_locked(struct qcow2 *q, const char *name, struct vs_err **err)
+{
+	struct qcow2_snapshot *snaps, *s;
+	struct timespec ts;
+	int r;
+
+	if (snap_find(q, name))
+		return vs_err_set(err, -EEXIST, "snapshot '%s' already exists", name);
+	if (q->nb_snapshots >= QCOW2_MAX_SNAPSHOTS || strlen(name) > UINT16_MAX)
+		return vs_err_set(err, -EFBIG, "too many snapshots or name too long");
+	snaps = xzalloc(sizeof(*snaps) * (q->nb_snapshots + 1));
+	memcpy(snaps, q->snaps, sizeof(*snaps) * q->nb_snapshots);
+	s = &snaps[q->nb_snapshots];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->id = next_id(q);
+	s->name = xstrdup(name);
+	s->date_sec = (uint32_t)ts.tv_sec;
+	s->date_nsec = (uint32_t)ts.tv_nsec;
+	s->disk_size = q->blk.size;
+	s->icount = UINT64_MAX;
+	s->l1_size = q->l1_size;
+	r = copy_active_l1(q, &s->l1_offset);
+	if (r == 0)
+		r = tree_update(q, q->l1, q->l1_size, 1, true);
+	if (r == 0)
+		r = qcow2_l1_write(q, 0, q->l1_size);
+	if (r == 0) {
+		struct qcow2_snapshot *old = q->snaps;
+
+		r = table_commit(q, snaps, q->nb_snapshots + 1);
+		if (r == 0)
+			free(old);
+	}
+	if (r < 0) {
+		snap_clear(s);
+		free(snaps);
+		return vs_err_setsys(err, r, "%s: create snapshot", q->blk.filename);
+	}
+	return 0;
+}
+
+static int read_l1(struct qcow2 *q, const struct qcow2_snapshot *s, uint64_t **out)
+{
+	uint64_t *t = xzalloc(VS_MAX(s->l1_size, 1) * 8ULL);
+	int r = vs_pread_full(q->fd, t, s->l1_size * 8ULL, s->l1_offset);
+
+	for (uint32_t i = 0; i < s->l1_size; i++)
+		t[i] = be64toh(t[i]);
+	if (r < 0) {
+		free(t);
+		return r;
+	}
+	*out = t;
+	return 0;
+}
+
+static int apply_locked(struct qcow2 *q, struct qcow2_snapshot *s)
+{
+	_cleanup_free_ uint64_t *sl1 = NULL, *old = NULL;
+	uint64_t n, be;
+	int r = read_l1(q, s, &sl1);
+
+	if (r == 0)
+		r = qcow2_grow_l1(q, s->l1_size);
+	if (r == 0)
+		r = tree_update(q, sl1, s->l1_size, 1, false);
+	if (r < 0)
+		return r;
+	n = q->l1_size;
+	old = xmalloc(n * 8);
+	memcpy(old, q->l1, n * 8);
+	memset(q->l1, 0, n * 8);
+	for (uint32_t i = 0; i < s->l1_size; i++)
+		q->l1[i] = sl1[i] & ~QCOW2_OFLAG_COPIED;
+	r = qcow2_l1_write(q, 0, n);
+	if (r == 0)
+		r = tree_update(q, old, n, -1, false);
+	if (r == 0)
+		r = tree_update(q, q->l1, n, 0, true);
+	if (r == 0)
+		r = qcow2_l1_write(q, 0, n);
+	if (r == 0 && s->disk_size != q->blk.size) {
+		be = htobe64(s->disk_size);
+		r = qcow2_header_write_field(q, QCOW2_HDR_OFF_SIZE, &be, 8);
+		if (r == 0)
+			q->blk.size = s->disk_size;
+	}
+	return r;
+}
+
+static int delete_locked(struct qcow2 *q, struct qcow2_snapshot *s)
+{
+	uint32_t idx = (uint32_t)(s - q->snaps), n = q->nb_snapshots - 1;
+	struct qcow2_snapshot *snaps = xzalloc(sizeof(*snaps) * (n ? n : 1)), gone = *s;
+	_cleanup_free_ uint64_t *sl1 = NULL;
+	struct qcow2_snapshot *old = q->snaps;
+	int r = read_l1(q, s, &sl1);
+
+	memcpy(snaps, q->snaps, sizeof(*snaps) * idx);
+	memcpy(snaps + idx, q->snaps + idx + 1, sizeof(*snaps) * (n - idx));
+	if (r == 0)
+		r = table_commit(q, snaps, n);
+	if (r < 0) {
+		free(snaps);
+		return r;
+	}
+	free(old);
+	r = tree_update(q, sl1, gone.l1_size, -1, false);
+	if (r == 0 && gone.l1_size)
+		r = qcow2_refcount_update(q, gone.l1_offset, gone.l1_size * 8ULL, -1);
+	snap_clear(&gone);
+	if (r == 0)
+		r = tree_update(q, q->l1, q->l1_size, 0, true);
+	if (r == 0)
+		r = qcow2_l1_write(q, 0, q->l1_size);
+	return r;
+}
+
+static int snapshot_op(struct vs_blk *b, const char *name, int op, struct vs_err **err)
+{
+	struct qcow2 *q = to_qcow2(b);
+	struct qcow2_snapshot *s;
+	int r;
+
+	if (b->ro)
+		return vs_err_set(err, -EROFS, "%s: image is read-only", b->filename);
+	pthread_rwlock_wrlock(&q->layout);
+	if (op == 0) {
+		r = create_locked(q, name, err);
+	} else if (!(s = snap_find(q, name))) {
+		r = vs_err_set(err, -ENOENT, "%s: no snapshot '%s'", b->filename, name);
+	} else {
+		r = op == 1 ? apply_locked(q, s) : delete_locked(q, s);
+		if (r < 0)
+			vs_err_setsys(err, r, "%s: %s snapshot '%s'", b->filename,
+				      op == 1 ? "apply" : "delete", name);
+	}
+	q->zbuf_cursor = 0;
+	pthread_rwlock_unlock(&q->layout);
+	return r;
+}
+
+int qcow2_snapshot_create(struct vs_blk *b, const char *name, struct vs_err **err)
+{
+	return snapshot_op(b, name, 0, err);
+}
+
+int qcow2_snapshot_apply(struct vs_blk *b, const char *name, struct vs_err **err)
+{
+	return snapshot_op(b, name, 1, err);
+}
+
+int qcow2_snapshot_delete(struct vs_blk *b, const char *name, struct vs_err **err)
+{
+	return snapshot_op(b, name, 2, err);
+}
+
+int qcow2_snapshot_list(struct vs_blk *b, struct qcow2_snapshot_info **out, size_t *n)
+{
+	struct qcow2 *q = to_qcow2(b);
+	struct qcow2_snapshot_info *l;
+
+	pthread_rwlock_rdlock(&q->layout);
+	l = xzalloc(sizeof(*l) * (q->nb_snapshots + 1));
+	for (uint32_t i = 0; i < q->nb_snapshots; i++) {
+		const struct qcow2_snapshot *s = &q->snaps[i];
+
+		l[i] = (struct qcow2_snapshot_info){
+			.id = xstrdup(s->id), .name = xstrdup(s->name),
+			.vm_state_size = s->vm_state_size, .date_sec = s->date_sec,
+			.date_nsec = s->date_nsec, .vm_clock_nsec = s->vm_clock_nsec,
+			.disk_size = s->disk_size, .icount = s->icount,
+		};
+	}
+	*n = q->nb_snapshots;
+	pthread_rwlock_unlock(&q->layout);
+	*out = l;
+	return 0;
+}
+
+void qcow2_snapshot_list_free(struct qcow2_snapshot_info *s, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++) {
+		free(s[i].id);
+		free(s[i].name);
+	}
+	free(s);
+}

@@ -1,0 +1,165 @@
+/* The raw driver: a file (or block device) read and written in place.
+ * Allocation status comes from SEEK_DATA/SEEK_HOLE. */
+#include "block/block.h"
+#include "block/raw.h"
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct raw {
+	struct vs_blk blk;
+	int fd;
+};
+
+static struct raw *to_raw(struct vs_blk *b)
+{
+	return (struct raw *)b;
+}
+
+static int raw_pread(struct vs_blk *b, void *buf, size_t len, uint64_t off)
+{
+	return vs_pread_full(to_raw(b)->fd, buf, len, off);
+}
+
+static int raw_pwrite(struct vs_blk *b, const void *buf, size_t len, uint64_t off)
+{
+	return vs_pwrite_full(to_raw(b)->fd, buf, len, off);
+}
+
+static int raw_flush(struct vs_blk *b)
+{
+	return fdatasync(to_raw(b)->fd) < 0 ? -errno : 0;
+}
+
+static int raw_discard(struct vs_blk *b, uint64_t off, uint64_t len)
+{
+	if (fallocate(to_raw(b)->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+		      (off_t)len) < 0 && errno != EOPNOTSUPP)
+		return -errno;
+	return 0;
+}
+
+static int raw_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len)
+{
+	static const uint8_t zeros[65536];
+	int r;
+
+	if (fallocate(to_raw(b)->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+		      (off_t)len) == 0)
+		return 0;
+	while (len) {
+		size_t n = VS_MIN(len, sizeof(zeros));
+
+		r = vs_pwrite_full(to_raw(b)->fd, zeros, n, off);
+		if (r < 0)
+			return r;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int raw_block_status(struct vs_blk *b, uint64_t off, uint64_t len,
+			    struct vs_blk_status *st)
+{
+	int fd = to_raw(b)->fd;
+	off_t data, hole;
+
+	st->depth = 0;
+	st->host_offset = off;
+	data = lseek(fd, (off_t)off, SEEK_DATA);
+	if (data < 0 && errno == ENXIO)
+		data = (off_t)(off + len); /* a hole up to EOF */
+	else if (data < 0)
+		goto all_data;
+	if ((uint64_t)data > off) {
+		st->len = VS_MIN((uint64_t)data - off, len);
+		st->flags = VS_BLK_ST_ZERO | VS_BLK_ST_ALLOCATED | VS_BLK_ST_OFFSET;
+		return 0;
+	}
+	hole = lseek(fd, (off_t)off, SEEK_HOLE);
+	if (hole < 0 || (uint64_t)hole <= off)
+		goto all_data;
+	st->len = VS_MIN((uint64_t)hole - off, len);
+	st->flags = VS_BLK_ST_DATA | VS_BLK_ST_ALLOCATED | VS_BLK_ST_OFFSET;
+	return 0;
+all_data:
+	st->len = len;
+	st->flags = VS_BLK_ST_DATA | VS_BLK_ST_ALLOCATED | VS_BLK_ST_OFFSET;
+	return 0;
+}
+
+static int raw_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err)
+{
+	if (ftruncate(to_raw(b)->fd, (off_t)size) < 0)
+		return vs_err_setsys(err, -errno, "%s: resize", b->filename);
+	b->size = size;
+	return 0;
+}
+
+static void raw_close(struct vs_blk *b)
+{
+	close(to_raw(b)->fd);
+	free(b->filename);
+	free(b);
+}
+
+static const struct vs_blk_ops raw_ops = {
+	.name = "raw",
+	.pread = raw_pread,
+	.pwrite = raw_pwrite,
+	.flush = raw_flush,
+	.discard = raw_discard,
+	.write_zeroes = raw_write_zeroes,
+	.block_status = raw_block_status,
+	.truncate = raw_truncate,
+	.close = raw_close,
+};
+
+int raw_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_err **err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat stb;
+	struct raw *r;
+	off_t end;
+
+	fd = open(path, ((flags & VS_BLK_RDONLY) ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		return vs_err_setsys(err, -errno, "%s", path);
+	if (fstat(fd, &stb) < 0)
+		return vs_err_setsys(err, -errno, "%s", path);
+	end = lseek(fd, 0, SEEK_END); /* also right for block devices */
+	if (end < 0)
+		return vs_err_setsys(err, -errno, "%s: size", path);
+	r = xzalloc(sizeof(*r));
+	r->blk.ops = &raw_ops;
+	r->blk.size = (uint64_t)end;
+	r->blk.ro = flags & VS_BLK_RDONLY;
+	r->blk.filename = xstrdup(path);
+	r->fd = steal_fd(fd);
+	*out = &r->blk;
+	return 0;
+}
+
+int raw_create(const char *path, uint64_t size, bool falloc, struct vs_err **err)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return vs_err_setsys(err, -errno, "%s", path);
+	if (ftruncate(fd, (off_t)size) < 0)
+		return vs_err_setsys(err, -errno, "%s: set size", path);
+	if (falloc && size && posix_fallocate(fd, 0, (off_t)size) != 0)
+		return vs_err_set(err, -ENOSPC, "%s: preallocation failed", path);
+	return 0;
+}
