@@ -1,0 +1,179 @@
+/* Writing linux.resources into cgroup files, for v1 and v2. Each limit goes
+ * to the hierarchy whose directory has the file, so one code path serves
+ * v1, hybrid and v2; v2 gets the spec's v1-style values converted the way
+ * runc and crun convert them. */
+#include "ctr/cgroup.h"
+#include "ctr/cgroup-internal.h"
+#include "ctr/spec.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static int put(struct vs_cgroup *cg, bool v2, const char *file, const char *val,
+	       struct vs_err **err)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		struct vs_cgroup_hier *h = &cg->h[i];
+		int rc;
+
+		if (h->v2 != v2 || !cg_exists(h->dir, file))
+			continue;
+		if ((rc = cg_write(h->dir, file, val)) < 0)
+			return vs_err_setsys(err, rc, "setting %s to %s in %s", file, val, h->dir);
+		return 0;
+	}
+	return vs_err_set(err, -ENOTSUP, "cgroup file %s is not available", file);
+}
+
+static void num(char *buf, size_t n, int64_t v, const char *unlimited)
+{
+	if (v < 0)
+		snprintf(buf, n, "%s", unlimited);
+	else
+		snprintf(buf, n, "%" PRId64, v);
+}
+
+static int memory_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r,
+		     struct vs_err **err)
+{
+	char lim[32], swap[32];
+	int rc = 0;
+
+	num(lim, sizeof(lim), r->memory_limit, "-1");
+	num(swap, sizeof(swap), r->memory_swap, "-1");
+	if (r->memory_reservation >= 0) {
+		char res[32];
+
+		num(res, sizeof(res), r->memory_reservation, "-1");
+		if ((rc = put(cg, false, "memory.soft_limit_in_bytes", res, err)) < 0)
+			return rc;
+	}
+	if (r->memory_limit == -1 && r->memory_swap == -1)
+		return 0;
+	/* memsw must stay >= limit: raise memsw first when growing. */
+	if (r->memory_swap != -1 && put(cg, false, "memory.memsw.limit_in_bytes", swap, NULL) == 0) {
+		if (r->memory_limit != -1)
+			rc = put(cg, false, "memory.limit_in_bytes", lim, err);
+		return rc < 0 ? rc : put(cg, false, "memory.memsw.limit_in_bytes", swap, err);
+	}
+	if (r->memory_limit != -1)
+		rc = put(cg, false, "memory.limit_in_bytes", lim, err);
+	return rc;
+}
+
+static int memory_v2(struct vs_cgroup *cg, const struct vs_spec_resources *r,
+		     struct vs_err **err)
+{
+	char buf[32];
+	int rc;
+
+	if (r->memory_reservation >= 0) {
+		num(buf, sizeof(buf), r->memory_reservation, "max");
+		if ((rc = put(cg, true, "memory.low", buf, err)) < 0)
+			return rc;
+	}
+	if (r->memory_limit >= 0) {
+		num(buf, sizeof(buf), r->memory_limit, "max");
+		if ((rc = put(cg, true, "memory.max", buf, err)) < 0)
+			return rc;
+	}
+	/* v1's swap is memory+swap; v2's swap.max is swap alone. */
+	if (r->memory_swap >= 0 && r->memory_limit >= 0 && cg_exists(cg->h[0].dir, "memory.swap.max")) {
+		num(buf, sizeof(buf), r->memory_swap - r->memory_limit, "max");
+		return put(cg, true, "memory.swap.max", buf, err);
+	}
+	return 0;
+}
+
+static int cpu_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r, struct vs_err **err)
+{
+	char buf[32];
+	int rc;
+
+	if (r->cpu_shares >= 0) {
+		num(buf, sizeof(buf), r->cpu_shares, "1024");
+		if ((rc = put(cg, false, "cpu.shares", buf, err)) < 0)
+			return rc;
+	}
+	if (r->cpu_period > 0) {
+		num(buf, sizeof(buf), r->cpu_period, "100000");
+		if ((rc = put(cg, false, "cpu.cfs_period_us", buf, err)) < 0)
+			return rc;
+	}
+	if (r->cpu_quota != -1 || r->cpu_period > 0) {
+		snprintf(buf, sizeof(buf), "%" PRId64, r->cpu_quota > 0 ? r->cpu_quota : -1);
+		return put(cg, false, "cpu.cfs_quota_us", buf, err);
+	}
+	return 0;
+}
+
+static int cpu_v2(struct vs_cgroup *cg, const struct vs_spec_resources *r, struct vs_err **err)
+{
+	char buf[64];
+	int rc;
+
+	if (r->cpu_shares > 0) {
+		/* runc's conversion of [2, 262144] shares to [1, 10000] weight */
+		uint64_t w = 1 + ((uint64_t)(VS_MAX(r->cpu_shares, 2) - 2) * 9999) / 262142;
+
+		snprintf(buf, sizeof(buf), "%" PRIu64, w);
+		if ((rc = put(cg, true, "cpu.weight", buf, err)) < 0)
+			return rc;
+	}
+	if (r->cpu_quota != -1 || r->cpu_period > 0) {
+		if (r->cpu_quota > 0)
+			snprintf(buf, sizeof(buf), "%" PRId64 " %" PRId64, r->cpu_quota,
+				 r->cpu_period > 0 ? r->cpu_period : 100000);
+		else
+			snprintf(buf, sizeof(buf), "max %" PRId64,
+				 r->cpu_period > 0 ? r->cpu_period : 100000);
+		return put(cg, true, "cpu.max", buf, err);
+	}
+	return 0;
+}
+
+static int common_limits(struct vs_cgroup *cg, bool v2, const struct vs_spec_resources *r,
+			 struct vs_err **err)
+{
+	char buf[32];
+	int rc;
+
+	if (r->cpuset_cpus && *r->cpuset_cpus &&
+	    (rc = put(cg, v2, "cpuset.cpus", r->cpuset_cpus, err)) < 0)
+		return rc;
+	if (r->cpuset_mems && *r->cpuset_mems &&
+	    (rc = put(cg, v2, "cpuset.mems", r->cpuset_mems, err)) < 0)
+		return rc;
+	if (r->pids_limit != -1) {
+		/* runc: 0 and negative mean unlimited */
+		num(buf, sizeof(buf), r->pids_limit > 0 ? r->pids_limit : -1, "max");
+		if ((rc = put(cg, v2, "pids.max", buf, err)) < 0)
+			return rc;
+	}
+	if (r->blkio_weight > 0) {
+		num(buf, sizeof(buf), r->blkio_weight, "");
+		if (v2)
+			return put(cg, true, "io.bfq.weight", buf, err);
+		if (put(cg, false, "blkio.weight", buf, NULL) < 0)
+			return put(cg, false, "blkio.bfq.weight", buf, err);
+	}
+	return 0;
+}
+
+int vs_cgroup_apply(struct vs_cgroup *cg, const struct vs_spec_resources *r,
+		    struct vs_err **err)
+{
+	int rc;
+
+	if (cg->v2) {
+		if ((rc = memory_v2(cg, r, err)) < 0 || (rc = cpu_v2(cg, r, err)) < 0)
+			return rc;
+	} else if ((rc = memory_v1(cg, r, err)) < 0 || (rc = cpu_v1(cg, r, err)) < 0) {
+		return rc;
+	}
+	return common_limits(cg, cg->v2, r, err);
+}

@@ -1,0 +1,384 @@
+/* cgroups: layout detection, placement, creation, pids, freeze, removal.
+ * The per-controller limit files are written by cgroup-limits.c.
+ *
+ * Map: path resolution | detection (open/free) | create | enter/pids |
+ * freeze | destroy. */
+#include "ctr/cgroup.h"
+#include "ctr/cgroup-internal.h"
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool has_dotdot(const char *p)
+{
+	const char *s = p;
+
+	while ((s = strstr(s, ".."))) {
+		if ((s == p || s[-1] == '/') && (s[2] == 0 || s[2] == '/'))
+			return true;
+		s += 2;
+	}
+	return false;
+}
+
+int vs_cgroup_resolve_path(const char *cgroups_path, const char *id, char **out,
+			   struct vs_err **err)
+{
+	const char *c1, *c2;
+
+	if (!cgroups_path || !*cgroups_path) {
+		*out = xasprintf("/vessel/%s", id);
+		return 0;
+	}
+	if (has_dotdot(cgroups_path))
+		return vs_err_set(err, -EINVAL, "invalid cgroupsPath %s: contains ..",
+				  cgroups_path);
+	if (cgroups_path[0] == '/') {
+		*out = xstrdup(cgroups_path);
+		return 0;
+	}
+	c1 = strchr(cgroups_path, ':');
+	c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	if (c2) /* systemd "slice:prefix:name", accepted and mapped to cgroupfs */
+		*out = xasprintf("/vessel/%.*s/%.*s-%s", (int)(c1 - cgroups_path), cgroups_path,
+				 (int)(c2 - c1 - 1), c1 + 1, c2 + 1);
+	else
+		*out = xasprintf("/vessel/%s", cgroups_path);
+	return 0;
+}
+
+bool cg_exists(const char *dir, const char *file)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	return access(p, F_OK) == 0;
+}
+
+static bool seen(const struct vs_cgroup *cg, const char *mnt)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		if (strcmp(cg->h[i].mnt, mnt) == 0)
+			return true;
+	return false;
+}
+
+static void add_hier(struct vs_cgroup *cg, const char *name, const char *mnt, bool v2)
+{
+	struct vs_cgroup_hier *h;
+
+	cg->h = xrealloc(cg->h, (cg->n + 1) * sizeof(*cg->h));
+	h = &cg->h[cg->n++];
+	h->name = xstrdup(name);
+	h->mnt = xstrdup(mnt);
+	h->dir = xasprintf("%s%s", mnt, cg->path);
+	h->v2 = v2;
+}
+
+static int scan_v1(struct vs_cgroup *cg, const char *fsroot)
+{
+	DIR *d = opendir(fsroot);
+	struct dirent *de;
+	char p[PATH_MAX], real[PATH_MAX];
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", fsroot, de->d_name);
+		if (!realpath(p, real) || !cg_exists(real, "cgroup.procs") || seen(cg, real))
+			continue;
+		add_hier(cg, de->d_name, real, cg_exists(real, "cgroup.controllers"));
+	}
+	closedir(d);
+	return 0;
+}
+
+int vs_cgroup_open(const char *fsroot, const char *path, struct vs_cgroup **out,
+		   struct vs_err **err)
+{
+	struct vs_cgroup *cg;
+	int rc = 0;
+
+	if (path[0] != '/' || has_dotdot(path))
+		return vs_err_set(err, -EINVAL, "invalid cgroup path %s", path);
+	cg = xzalloc(sizeof(*cg));
+	cg->path = xstrdup(path);
+	if (cg_exists(fsroot, "cgroup.controllers")) {
+		cg->v2 = true;
+		add_hier(cg, "unified", fsroot, true);
+	} else {
+		rc = scan_v1(cg, fsroot);
+	}
+	if (rc == 0 && cg->n == 0)
+		rc = -ENOENT;
+	if (rc < 0) {
+		vs_cgroup_free(cg);
+		return vs_err_setsys(err, rc, "no cgroup hierarchy found under %s", fsroot);
+	}
+	*out = cg;
+	return 0;
+}
+
+void vs_cgroup_free(struct vs_cgroup *cg)
+{
+	if (!cg)
+		return;
+	for (size_t i = 0; i < cg->n; i++) {
+		free(cg->h[i].name);
+		free(cg->h[i].mnt);
+		free(cg->h[i].dir);
+	}
+	free(cg->h);
+	free(cg->path);
+	free(cg);
+}
+
+bool vs_cgroup_is_v2(const struct vs_cgroup *cg)
+{
+	return cg->v2;
+}
+
+int cg_write(const char *dir, const char *file, const char *val)
+{
+	char p[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(val);
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	fd = open(p, O_WRONLY | O_CLOEXEC | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, len) != (ssize_t)len)
+		return -errno ? -errno : -EIO;
+	return 0;
+}
+
+int cg_read(const char *dir, const char *file, char *buf, size_t size)
+{
+	char p[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = 0;
+	return 0;
+}
+
+/* A new v1 cpuset cgroup starts with empty cpus/mems and refuses tasks:
+ * copy the parent's values into each level we pass. */
+static void cpuset_init(const char *dir)
+{
+	_cleanup_free_ char *parent = xstrdup(dir);
+	char *slash = strrchr(parent, '/');
+	char buf[4096];
+
+	if (!slash)
+		return;
+	*slash = 0;
+	for (int i = 0; i < 2; i++) {
+		const char *f = i ? "cpuset.mems" : "cpuset.cpus";
+
+		if (cg_read(dir, f, buf, sizeof(buf)) == 0 && buf[0])
+			continue;
+		if (cg_read(parent, f, buf, sizeof(buf)) == 0)
+			cg_write(dir, f, buf);
+	}
+}
+
+/* Enables the controllers available at dir in its subtree_control (v2). */
+static void enable_controllers(const char *dir)
+{
+	char buf[1024], one[64], *save = NULL, *tok;
+
+	if (cg_read(dir, "cgroup.controllers", buf, sizeof(buf)) < 0)
+		return;
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		snprintf(one, sizeof(one), "+%s", tok);
+		cg_write(dir, "cgroup.subtree_control", one);
+	}
+}
+
+/* In hybrid mode the unified hierarchy is the host's: we only place tasks
+ * there and never change its subtree_control. */
+static int mkdir_levels(const struct vs_cgroup_hier *h, bool pure_v2, struct vs_err **err)
+{
+	_cleanup_free_ char *p = xstrdup(h->dir);
+	size_t base = strlen(h->mnt);
+
+	for (char *s = p + base + 1;; s++) {
+		bool end = *s == 0;
+
+		if (*s != '/' && !end)
+			continue;
+		*s = 0;
+		if (pure_v2) {
+			char *slash = strrchr(p, '/');
+
+			*slash = 0;
+			enable_controllers(p);
+			*slash = '/';
+		}
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return vs_err_setsys(err, -errno, "creating cgroup %s", p);
+		if (cg_exists(p, "cpuset.cpus") && !h->v2)
+			cpuset_init(p);
+		if (end)
+			return 0;
+		*s = '/';
+	}
+}
+
+int vs_cgroup_create(struct vs_cgroup *cg, struct vs_err **err)
+{
+	int rc;
+
+	for (size_t i = 0; i < cg->n; i++)
+		if ((rc = mkdir_levels(&cg->h[i], cg->v2, err)) < 0)
+			return rc;
+	return 0;
+}
+
+int vs_cgroup_enter(struct vs_cgroup *cg, pid_t pid, struct vs_err **err)
+{
+	char buf[32];
+	int rc;
+
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	for (size_t i = 0; i < cg->n; i++)
+		if ((rc = cg_write(cg->h[i].dir, "cgroup.procs", buf)) < 0)
+			return vs_err_setsys(err, rc, "adding %d to cgroup %s", (int)pid,
+					     cg->h[i].dir);
+	return 0;
+}
+
+int vs_cgroup_pids(struct vs_cgroup *cg, pid_t **out, size_t *n)
+{
+	char p[PATH_MAX], line[32];
+	pid_t *v = NULL;
+	size_t cnt = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/cgroup.procs", cg->h[0].dir);
+	f = fopen(p, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		v = xrealloc(v, (cnt + 1) * sizeof(*v));
+		v[cnt++] = (pid_t)atoi(line);
+	}
+	fclose(f);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static const struct vs_cgroup_hier *find_file(struct vs_cgroup *cg, const char *file)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg_exists(cg->h[i].dir, file))
+			return &cg->h[i];
+	return NULL;
+}
+
+int vs_cgroup_read_u64(struct vs_cgroup *cg, const char *file, unsigned long long *out)
+{
+	const struct vs_cgroup_hier *h = find_file(cg, file);
+	char buf[64];
+	int rc;
+
+	if (!h)
+		return -ENOENT;
+	if ((rc = cg_read(h->dir, file, buf, sizeof(buf))) < 0)
+		return rc;
+	*out = strcmp(buf, "max") == 0 ? ~0ULL : strtoull(buf, NULL, 10);
+	return 0;
+}
+
+bool vs_cgroup_is_frozen(struct vs_cgroup *cg)
+{
+	const struct vs_cgroup_hier *h;
+	char buf[64];
+
+	if ((h = find_file(cg, "freezer.state")) && !h->v2)
+		return cg_read(h->dir, "freezer.state", buf, sizeof(buf)) == 0 &&
+		       strcmp(buf, "THAWED") != 0;
+	if ((h = find_file(cg, "cgroup.freeze")))
+		return cg_read(h->dir, "cgroup.freeze", buf, sizeof(buf)) == 0 &&
+		       strcmp(buf, "1") == 0;
+	return false;
+}
+
+bool vs_cgroup_path_is_frozen(const char *path)
+{
+	struct vs_cgroup *cg = NULL;
+	bool r;
+
+	if (vs_cgroup_open(VS_CGROUP_FSROOT, path, &cg, NULL) < 0)
+		return false;
+	r = vs_cgroup_is_frozen(cg);
+	vs_cgroup_free(cg);
+	return r;
+}
+
+int vs_cgroup_freeze(struct vs_cgroup *cg, bool freeze, struct vs_err **err)
+{
+	const struct vs_cgroup_hier *h = find_file(cg, "freezer.state");
+	const char *file = "freezer.state", *val = freeze ? "FROZEN" : "THAWED";
+	char buf[64];
+	int rc;
+
+	if (!h || h->v2) {
+		h = find_file(cg, "cgroup.freeze");
+		file = "cgroup.freeze";
+		val = freeze ? "1" : "0";
+	}
+	if (!h)
+		return vs_err_set(err, -ENOTSUP, "no freezer cgroup for %s", cg->path);
+	if ((rc = cg_write(h->dir, file, val)) < 0)
+		return vs_err_setsys(err, rc, "writing %s/%s", h->dir, file);
+	for (int i = 0; i < 1000; i++) { /* v1 passes through FREEZING */
+		if (cg_read(h->dir, file, buf, sizeof(buf)) == 0 && strcmp(buf, val) == 0)
+			return 0;
+		usleep(1000);
+	}
+	return vs_err_set(err, -ETIMEDOUT, "cgroup %s did not reach %s", h->dir, val);
+}
+
+int vs_cgroup_destroy(struct vs_cgroup *cg, struct vs_err **err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < cg->n; i++) {
+		int tries = 0;
+
+		while (rmdir(cg->h[i].dir) < 0 && errno != ENOENT) {
+			if (errno != EBUSY || ++tries > 200) {
+				rc = vs_err_setsys(err, -errno, "removing cgroup %s", cg->h[i].dir);
+				break;
+			}
+			usleep(5000);
+		}
+	}
+	return rc;
+}

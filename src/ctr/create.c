@@ -1,0 +1,289 @@
+/* `create`: load the bundle, make the state directory, exec.fifo and
+ * cgroup, clone the init into its namespaces, map ids, run the create-time
+ * hooks, and record the state once the init is READY. On any failure
+ * nothing is left behind: no cgroup, no state directory, no process.
+ *
+ * Map: bundle | state dir | the init's parent side | vs_ctr_create. */
+#include "ctr/container.h"
+#include "ctr/container-internal.h"
+#include "ctr/cgroup.h"
+#include "ctr/hooks.h"
+#include "ctr/ns.h"
+#include "ctr/spec.h"
+#include "ctr/state.h"
+#include "ctr/sync.h"
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct create {
+	const struct vs_ctr_create_opts *o;
+	struct vs_spec *spec;
+	struct vs_ctr_state st;
+	char *state_dir;
+	struct vs_cgroup *cg;
+	int state_dirfd;
+	int console_fd;
+	pid_t pid;
+};
+
+static int load_bundle(struct create *c, struct vs_err **err)
+{
+	char bundle[PATH_MAX], rootfs[PATH_MAX];
+	_cleanup_free_ char *root = NULL;
+	int rc;
+
+	if (!realpath(c->o->bundle ? c->o->bundle : ".", bundle))
+		return vs_err_setsys(err, -errno, "bundle %s", c->o->bundle ? c->o->bundle : ".");
+	if ((rc = vs_spec_load(bundle, &c->spec, err)) < 0)
+		return rc;
+	if (!c->spec->has_process)
+		return vs_err_set(err, -EINVAL, "process not specified in config.json");
+	root = c->spec->root_path[0] == '/' ? xstrdup(c->spec->root_path)
+					    : xasprintf("%s/%s", bundle, c->spec->root_path);
+	if (!realpath(root, rootfs))
+		return vs_err_setsys(err, -errno, "rootfs (%s) does not exist", root);
+	c->st.bundle = xstrdup(bundle);
+	c->st.rootfs = xstrdup(rootfs);
+	return 0;
+}
+
+static int make_state_dir(struct create *c, struct vs_err **err)
+{
+	_cleanup_free_ char *fifo = NULL;
+
+	if (mkdir(c->o->root, 0711) < 0 && errno != EEXIST)
+		return vs_err_setsys(err, -errno, "creating root %s", c->o->root);
+	c->state_dir = vs_state_dir(c->o->root, c->o->id);
+	if (mkdir(c->state_dir, 0711) < 0) {
+		int rc = -errno;
+
+		free(c->state_dir);
+		c->state_dir = NULL; /* not ours: do not remove it */
+		if (rc == -EEXIST)
+			return vs_err_set(err, rc, "container with id exists: %s", c->o->id);
+		return vs_err_setsys(err, rc, "creating state directory");
+	}
+	fifo = xasprintf("%s/%s", c->state_dir, VS_STATE_FIFO);
+	if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
+		return vs_err_setsys(err, -errno, "creating %s", fifo);
+	c->state_dirfd = open(c->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->state_dirfd < 0)
+		return vs_err_setsys(err, -errno, "opening %s", c->state_dir);
+	return 0;
+}
+
+static int make_cgroup(struct create *c, struct vs_err **err)
+{
+	int rc;
+
+	if ((rc = vs_cgroup_resolve_path(c->spec->cgroups_path, c->o->id, &c->st.cgroup_path,
+					 err)) < 0 ||
+	    (rc = vs_cgroup_open(VS_CGROUP_FSROOT, c->st.cgroup_path, &c->cg, err)) < 0)
+		return rc;
+	if ((rc = vs_cgroup_create(c->cg, err)) < 0) {
+		vs_cgroup_destroy(c->cg, NULL);
+		return rc;
+	}
+	return vs_cgroup_apply(c->cg, &c->spec->resources, err);
+}
+
+static int connect_console(struct create *c, struct vs_err **err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	c->console_fd = -1;
+	if (!c->o->console_socket)
+		return 0;
+	if (strlen(c->o->console_socket) >= sizeof(sa.sun_path))
+		return vs_err_set(err, -ENAMETOOLONG, "console socket path too long");
+	strcpy(sa.sun_path, c->o->console_socket);
+	c->console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->console_fd < 0 || connect(c->console_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return vs_err_setsys(err, -errno, "connecting to console socket %s",
+				     c->o->console_socket);
+	return 0;
+}
+
+static char *state_json_text(const struct create *c, enum vs_ctr_status status)
+{
+	json_t *j = vs_state_to_json(&c->st, status);
+	char *s;
+
+	json_object_set_new(j, "pid", json_integer(c->pid));
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+static int run_create_hooks(struct create *c, struct vs_err **err)
+{
+	_cleanup_free_ char *js = state_json_text(c, VS_CTR_CREATING);
+	int rc = vs_hooks_run(&c->spec->hooks[VS_HOOK_PRESTART], "prestart", js, err);
+
+	if (rc == 0)
+		rc = vs_hooks_run(&c->spec->hooks[VS_HOOK_CREATE_RUNTIME], "createRuntime", js, err);
+	return rc;
+}
+
+/* The parent's half of the protocol with the init: map ids, place it in
+ * the cgroup, let it go, serve hook requests, wait for READY. */
+static int drive_init(struct create *c, int fd, struct vs_err **err)
+{
+	char buf[32];
+	struct vs_sync_msg m;
+	int rc, ofd;
+
+	if ((vs_ns_clone_flags(c->spec) & CLONE_NEWUSER) &&
+	    (rc = vs_ns_write_idmaps(c->pid, c->spec, err)) < 0)
+		return rc;
+	if ((rc = vs_cgroup_enter(c->cg, c->pid, err)) < 0)
+		return rc;
+	if (c->spec->process.has_oom_score_adj) {
+		snprintf(buf, sizeof(buf), "/proc/%d/oom_score_adj", (int)c->pid);
+		ofd = open(buf, O_WRONLY | O_CLOEXEC);
+		snprintf(buf, sizeof(buf), "%d", c->spec->process.oom_score_adj);
+		rc = ofd < 0 || write(ofd, buf, strlen(buf)) < 0 ? -errno : 0;
+		if (ofd >= 0)
+			close(ofd);
+		if (rc < 0)
+			return vs_err_setsys(err, rc, "setting oom_score_adj");
+	}
+	if ((rc = vs_sync_send(fd, VS_SYNC_GO, 0, NULL)) < 0)
+		return vs_err_setsys(err, rc, "starting the container init");
+	for (;;) {
+		if ((rc = vs_sync_recv(fd, &m)) < 0)
+			return vs_err_set(err, rc, "container init exited during setup");
+		if (m.type == VS_SYNC_READY)
+			return 0;
+		if (m.type == VS_SYNC_ERROR)
+			return vs_err_set(err, m.code < 0 ? m.code : -EIO, "%s", m.msg);
+		if (m.type != VS_SYNC_HOOKS)
+			return vs_err_set(err, -EPROTO, "unexpected message from the init");
+		rc = run_create_hooks(c, err);
+		vs_sync_send(fd, rc < 0 ? VS_SYNC_ERROR : VS_SYNC_HOOKS_DONE, rc, NULL);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+static int spawn_init(struct create *c, struct vs_err **err)
+{
+	struct vs_init_ctx ic = { .spec = c->spec, .opts = c->o, .bundle = c->st.bundle,
+				  .rootfs = c->st.rootfs,
+				  .cgroup_path = c->st.cgroup_path, .state_dirfd = c->state_dirfd,
+				  .console_fd = c->console_fd,
+				  .clone_flags = vs_ns_clone_flags(c->spec) };
+	int sv[2], rc;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return vs_err_setsys(err, -errno, "socketpair");
+	if ((rc = vs_ns_join(c->spec, CLONE_NEWPID, err)) < 0)
+		return rc;
+	fflush(NULL);
+	c->pid = (pid_t)syscall(SYS_clone, (unsigned long)ic.clone_flags | SIGCHLD, 0, 0, 0, 0);
+	if (c->pid < 0) {
+		rc = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return vs_err_setsys(err, rc, "clone");
+	}
+	if (c->pid == 0) {
+		close(sv[0]);
+		ic.sync_fd = sv[1];
+		vs_init_main(&ic);
+	}
+	close(sv[1]);
+	rc = drive_init(c, sv[0], err);
+	close(sv[0]);
+	return rc;
+}
+
+static int record(struct create *c, pid_t *pid, struct vs_err **err)
+{
+	int rc;
+
+	c->st.id = xstrdup(c->o->id);
+	c->st.pid = c->pid;
+	c->st.created = vs_rfc3339_now();
+	c->st.pid_ns = vs_ns_clone_flags(c->spec) & CLONE_NEWPID;
+	c->st.annotations = c->spec->annotations ? json_incref(c->spec->annotations) : NULL;
+	if ((rc = vs_proc_start_time(c->pid, &c->st.start_time)) < 0)
+		return vs_err_setsys(err, rc, "reading the init's start time");
+	if ((rc = vs_state_save(c->o->root, &c->st, err)) < 0)
+		return rc;
+	if (c->o->pid_file) {
+		_cleanup_free_ char *tmp = xasprintf("%s.tmp", c->o->pid_file);
+		FILE *f = fopen(tmp, "we");
+
+		if (!f || fprintf(f, "%d", (int)c->pid) < 0 || fclose(f) != 0 ||
+		    rename(tmp, c->o->pid_file) < 0)
+			return vs_err_setsys(err, -errno, "writing pid file %s", c->o->pid_file);
+	}
+	*pid = c->pid;
+	return 0;
+}
+
+static void undo(struct create *c)
+{
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+	}
+	if (c->cg) {
+		vs_cgroup_destroy(c->cg, NULL);
+	}
+	if (c->state_dir) {
+		_cleanup_free_ char *fifo = xasprintf("%s/%s", c->state_dir, VS_STATE_FIFO);
+		_cleanup_free_ char *st = xasprintf("%s/%s", c->state_dir, VS_STATE_FILE);
+
+		unlink(fifo);
+		unlink(st);
+		rmdir(c->state_dir);
+	}
+}
+
+int vs_ctr_create(const struct vs_ctr_create_opts *o, pid_t *pid, struct vs_err **err)
+{
+	struct create c = { .o = o, .state_dirfd = -1, .console_fd = -1 };
+	int rc;
+
+	if (!vs_ctr_id_is_valid(o->id))
+		return vs_err_set(err, -EINVAL, "invalid container id format: %s", o->id);
+	if ((rc = load_bundle(&c, err)) == 0 && (rc = make_state_dir(&c, err)) == 0 &&
+	    (rc = make_cgroup(&c, err)) == 0 && (rc = connect_console(&c, err)) == 0 &&
+	    (rc = spawn_init(&c, err)) == 0)
+		rc = record(&c, pid, err);
+	if (rc < 0)
+		undo(&c);
+	if (c.state_dirfd >= 0)
+		close(c.state_dirfd);
+	if (c.console_fd >= 0)
+		close(c.console_fd);
+	vs_cgroup_free(c.cg);
+	vs_spec_free(c.spec);
+	free(c.st.id);
+	free(c.st.bundle);
+	free(c.st.rootfs);
+	free(c.st.created);
+	free(c.st.cgroup_path);
+	json_decref(c.st.annotations);
+	free(c.state_dir);
+	return rc;
+}

@@ -1,0 +1,97 @@
+/* Running OCI hooks: see hooks.h. */
+#include "ctr/hooks.h"
+#include "ctr/spec.h"
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void hook_child(const struct vs_spec_hook *h, int in_fd)
+{
+	char *argv0[] = { h->path, NULL };
+
+	dup2(in_fd, STDIN_FILENO);
+	if (in_fd != STDIN_FILENO)
+		close(in_fd);
+	execve(h->path, h->args.n ? h->args.v : argv0, h->env.v ? h->env.v : (char *[]){ NULL });
+	_exit(127);
+}
+
+/* Waits for pid, killing it after timeout seconds (0 = no limit). */
+static int wait_hook(pid_t pid, int timeout, int *status)
+{
+	uint64_t deadline = vs_now_ns() + (uint64_t)timeout * 1000000000ULL;
+
+	for (;;) {
+		pid_t r = waitpid(pid, status, timeout ? WNOHANG : 0);
+
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (timeout && vs_now_ns() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, status, 0);
+			return -ETIMEDOUT;
+		}
+		if (timeout)
+			usleep(2000);
+	}
+}
+
+static int run_one(const struct vs_spec_hook *h, const char *state_json)
+{
+	int p[2], status = 0, rc;
+	size_t len = strlen(state_json);
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		close(p[0]);
+		close(p[1]);
+		return rc;
+	}
+	if (pid == 0)
+		hook_child(h, p[0]);
+	close(p[0]);
+	/* the hook may not read its stdin: ignore EPIPE */
+	signal(SIGPIPE, SIG_IGN);
+	if (write(p[1], state_json, len) < 0) {
+		/* reported through the exit status if it matters */
+	}
+	close(p[1]);
+	if ((rc = wait_hook(pid, h->timeout, &status)) < 0)
+		return rc;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	return WIFEXITED(status) ? -(1000 + WEXITSTATUS(status)) : -ECHILD;
+}
+
+int vs_hooks_run(const struct vs_spec_hooks *h, const char *kind, const char *state_json,
+		 struct vs_err **err)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		int rc = run_one(&h->v[i], state_json);
+
+		if (rc <= -1000)
+			return vs_err_set(err, -EIO, "error running %s hook #%zu: exit status %d",
+					  kind, i, -rc - 1000);
+		if (rc == -ETIMEDOUT)
+			return vs_err_set(err, rc, "error running %s hook #%zu: timeout after %ds",
+					  kind, i, h->v[i].timeout);
+		if (rc < 0)
+			return vs_err_setsys(err, rc, "error running %s hook #%zu", kind, i);
+	}
+	return 0;
+}

@@ -1,0 +1,189 @@
+/* The container's init: runs in the new namespaces after clone, builds the
+ * container from the spec, reports READY, then blocks on exec.fifo until
+ * `start` and execs the user's process. Any failure before READY goes back
+ * to the parent as one line over the sync socket.
+ *
+ * Nothing of the host stays reachable: the fd table is all close-on-exec
+ * (CVE-2024-21626) and the process is not dumpable while it still runs our
+ * code, so the container cannot open /proc/<pid>/exe (CVE-2019-5736). */
+#include "ctr/container-internal.h"
+#include "ctr/container.h"
+#include "ctr/process.h"
+#include "ctr/rootfs.h"
+#include "ctr/spec.h"
+#include "ctr/state.h"
+#include "ctr/sync.h"
+#include "ctr/ns.h"
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+static int set_names(const struct vs_spec *s, int flags, struct vs_err **err)
+{
+	if (s->hostname && *s->hostname) {
+		if (!(flags & CLONE_NEWUTS) && !vs_spec_find_ns(s, CLONE_NEWUTS))
+			return vs_err_set(err, -EINVAL,
+					  "unable to set hostname without a private UTS namespace");
+		if (sethostname(s->hostname, strlen(s->hostname)) < 0)
+			return vs_err_setsys(err, -errno, "sethostname");
+	}
+	if (s->domainname && *s->domainname &&
+	    setdomainname(s->domainname, strlen(s->domainname)) < 0)
+		return vs_err_setsys(err, -errno, "setdomainname");
+	return 0;
+}
+
+static int write_sysctls(const struct vs_spec *s, struct vs_err **err)
+{
+	for (size_t i = 0; i < s->sysctl.n; i++) {
+		_cleanup_free_ char *kv = xstrdup(s->sysctl.v[i]);
+		char *val = strchr(kv, '='), *path;
+		int fd;
+
+		*val++ = 0;
+		for (char *p = kv; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		path = xasprintf("/proc/sys/%s", kv);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, val, strlen(val)) < 0) {
+			int rc = vs_err_setsys(err, -errno, "writing sysctl %s", path);
+
+			if (fd >= 0)
+				close(fd);
+			free(path);
+			return rc;
+		}
+		close(fd);
+		free(path);
+	}
+	return 0;
+}
+
+/* Lets the parent run the prestart/createRuntime hooks while we are in our
+ * namespaces but before pivot_root, as the runtime spec orders them. */
+static int parent_hooks(const struct vs_init_ctx *c, struct vs_err **err)
+{
+	struct vs_sync_msg m;
+	int rc;
+
+	if (!c->spec->hooks[VS_HOOK_PRESTART].n && !c->spec->hooks[VS_HOOK_CREATE_RUNTIME].n)
+		return 0;
+	if ((rc = vs_sync_send(c->sync_fd, VS_SYNC_HOOKS, 0, NULL)) < 0 ||
+	    (rc = vs_sync_recv(c->sync_fd, &m)) < 0)
+		return vs_err_setsys(err, rc, "waiting for hooks");
+	if (m.type != VS_SYNC_HOOKS_DONE)
+		return vs_err_set(err, -EPROTO, "hooks failed");
+	return 0;
+}
+
+static int setup_fs(struct vs_init_ctx *c, struct vs_err **err)
+{
+	const struct vs_spec *s = c->spec;
+	struct vs_rootfs_opts ro = {
+		.rootfs = c->rootfs,
+		.cgroup_path = c->cgroup_path,
+		.no_pivot = c->opts->no_pivot,
+		.userns = vs_spec_find_ns(s, CLONE_NEWUSER) != NULL,
+	};
+	int rc;
+
+	if (!vs_spec_find_ns(s, CLONE_NEWNS))
+		return vs_err_set(err, -EINVAL, "a mount namespace is required");
+	if ((rc = vs_rootfs_prepare(s, &ro, err)) < 0 || (rc = parent_hooks(c, err)) < 0 ||
+	    (rc = vs_rootfs_pivot(&ro, err)) < 0)
+		return rc;
+	if (s->process.terminal && c->console_fd >= 0 &&
+	    (rc = vs_console_setup(c->console_fd, err)) < 0)
+		return rc;
+	return vs_rootfs_finish(s, err);
+}
+
+static int setup(struct vs_init_ctx *c, char **exe, struct vs_err **err)
+{
+	const struct vs_spec *s = c->spec;
+	const struct vs_spec_process *p = &s->process;
+	bool userns = vs_spec_find_ns(s, CLONE_NEWUSER) != NULL;
+	int rc;
+
+	if (chdir(c->bundle) < 0)
+		return vs_err_setsys(err, -errno, "chdir to bundle %s", c->bundle);
+	if ((rc = vs_ns_join(s, 0, err)) < 0)
+		return rc;
+	if (userns) {
+		/* best effort: fails only when 0 is not mapped, which is allowed */
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			errno = 0;
+	}
+	if (p->terminal && !c->opts->console_socket)
+		return vs_err_set(err, -EINVAL,
+				  "cannot allocate tty if runc will detach without setting console "
+				  "socket");
+	if ((rc = set_names(s, c->clone_flags, err)) < 0 || (rc = setup_fs(c, err)) < 0 ||
+	    (rc = write_sysctls(s, err)) < 0 || (rc = vs_process_rlimits(p, err)) < 0)
+		return rc;
+	if (!p->no_new_privileges && (rc = vs_seccomp_load(s->seccomp, err)) < 0)
+		return rc;
+	if ((rc = vs_process_identity(p, true, err)) < 0 || (rc = vs_process_cwd(p, err)) < 0 ||
+	    (rc = vs_process_find_exec(p, exe, err)) < 0)
+		return rc;
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return vs_err_setsys(err, -errno, "PR_SET_NO_NEW_PRIVS");
+	if (p->no_new_privileges && (rc = vs_seccomp_load(s->seccomp, err)) < 0)
+		return rc;
+	if ((rc = vs_process_cloexec_fds(c->opts->preserve_fds)) < 0)
+		return vs_err_setsys(err, rc, "close_range");
+	return 0;
+}
+
+/* Blocks until `start` opens the fifo for reading. The fifo is reached
+ * through the O_PATH fd of the state directory taken before pivot_root. */
+static int wait_start(struct vs_init_ctx *c)
+{
+	int fd = openat(c->state_dirfd, VS_STATE_FIFO, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "0", 1) != 1) {
+		close(fd);
+		return -EPIPE;
+	}
+	close(fd);
+	close(c->state_dirfd);
+	return 0;
+}
+
+void vs_init_main(struct vs_init_ctx *c)
+{
+	struct vs_err *err = NULL;
+	struct vs_sync_msg m;
+	char *exe = NULL, **env;
+	int rc;
+
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (vs_sync_recv(c->sync_fd, &m) < 0 || m.type != VS_SYNC_GO)
+		_exit(1);
+	rc = setup(c, &exe, &err);
+	if (rc < 0) {
+		vs_sync_send(c->sync_fd, VS_SYNC_ERROR, rc, err ? err->msg : "setup failed");
+		_exit(1);
+	}
+	env = vs_process_env(&c->spec->process);
+	if (vs_sync_send(c->sync_fd, VS_SYNC_READY, 0, NULL) < 0)
+		_exit(1);
+	close(c->sync_fd);
+	if (wait_start(c) < 0)
+		_exit(1);
+	execve(exe, c->spec->process.args.v, env);
+	dprintf(STDERR_FILENO, "exec %s: %s\n", exe, strerror(errno));
+	_exit(127);
+}

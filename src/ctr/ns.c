@@ -1,0 +1,85 @@
+/* Namespaces: see ns.h. */
+#include "ctr/ns.h"
+#include "ctr/spec.h"
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int vs_ns_clone_flags(const struct vs_spec *s)
+{
+	int flags = 0;
+
+	for (size_t i = 0; i < s->n_namespaces; i++)
+		if (!s->namespaces[i].path)
+			flags |= s->namespaces[i].type;
+	return flags;
+}
+
+static int join_one(const struct vs_spec_ns *ns, struct vs_err **err)
+{
+	_cleanup_close_ int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return vs_err_setsys(err, -errno, "opening %s namespace %s",
+				     vs_ns_type_name(ns->type), ns->path);
+	if (setns(fd, ns->type) < 0)
+		return vs_err_setsys(err, -errno, "joining %s namespace %s",
+				     vs_ns_type_name(ns->type), ns->path);
+	return 0;
+}
+
+int vs_ns_join(const struct vs_spec *s, int only, struct vs_err **err)
+{
+	const struct vs_spec_ns *u = vs_spec_find_ns(s, CLONE_NEWUSER);
+	int rc;
+
+	if (only) {
+		const struct vs_spec_ns *ns = vs_spec_find_ns(s, only);
+
+		return ns && ns->path ? join_one(ns, err) : 0;
+	}
+	if (u && u->path && (rc = join_one(u, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < s->n_namespaces; i++) {
+		const struct vs_spec_ns *ns = &s->namespaces[i];
+
+		if (!ns->path || ns->type == CLONE_NEWUSER || ns->type == CLONE_NEWPID)
+			continue;
+		if ((rc = join_one(ns, err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int write_map(pid_t pid, const char *file, const struct vs_spec_idmap *m, size_t n,
+		     struct vs_err **err)
+{
+	char path[64], buf[4096];
+	size_t len = 0;
+	_cleanup_close_ int fd = -1;
+
+	for (size_t i = 0; i < n && len < sizeof(buf) - 40; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n",
+					m[i].container_id, m[i].host_id, m[i].size);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+		return vs_err_setsys(err, -errno, "writing %s", path);
+	return 0;
+}
+
+int vs_ns_write_idmaps(pid_t pid, const struct vs_spec *s, struct vs_err **err)
+{
+	int rc;
+
+	if ((rc = write_map(pid, "uid_map", s->uid_mappings, s->n_uid_mappings, err)) < 0)
+		return rc;
+	return write_map(pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err);
+}

@@ -1,0 +1,46 @@
+/* runc's command line: `vessel-runc [global flags] COMMAND [flags] ARGS`
+ * (also `vessel oci ...`). Flags may be written -flag, --flag, --flag=value,
+ * as runc's CLI library accepts them. Returns the process exit status:
+ * 0, 1 on an error (printed to stderr and to --log), or the container's
+ * status for `run` and `exec`. */
+#ifndef VS_CTR_OCI_CLI_H
+#define VS_CTR_OCI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct vs_err;
+
+int vs_oci_main(int argc, char **argv);
+
+/* Shared by the command files (oci-*.c). */
+struct vs_oci_global {
+	const char *root;
+	const char *log;
+	bool log_json;
+	bool debug;
+};
+
+struct vs_oci_flag {
+	const char *name;  /* without dashes; aliases separated by '|': "force|f" */
+	bool has_arg;
+	const char **value; /* set to the argument, or to "true" for a boolean */
+};
+
+/* Parses argv[0..argc) against flags; positional arguments go to pos (at
+ * most max_pos) and their count to *npos. Returns 0 or -EINVAL with *err. */
+int vs_oci_parse(int argc, char **argv, const struct vs_oci_flag *flags, char **pos,
+		 int max_pos, int *npos, struct vs_err **err);
+
+/* Reports err (stderr, and the --log file) and returns 1. */
+int vs_oci_fail(const struct vs_oci_global *g, struct vs_err *err);
+
+int vs_oci_cmd_spec(const struct vs_oci_global *g, int argc, char **argv);
+int vs_oci_cmd_features(const struct vs_oci_global *g, int argc, char **argv);
+int vs_oci_cmd_list(const struct vs_oci_global *g, int argc, char **argv);
+int vs_oci_cmd_state(const struct vs_oci_global *g, int argc, char **argv);
+int vs_oci_cmd_ps(const struct vs_oci_global *g, int argc, char **argv);
+int vs_oci_cmd_exec(const struct vs_oci_global *g, int argc, char **argv);
+void vs_oci_print_version(FILE *f);
+
+#endif

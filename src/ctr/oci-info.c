@@ -1,0 +1,182 @@
+/* The informational runc commands: state, list, ps, spec, features and
+ * --version. */
+#include "ctr/oci-cli.h"
+#include "ctr/cgroup.h"
+#include "ctr/container.h"
+#include "ctr/spec.h"
+#include "ctr/state.h"
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/util.h"
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+VS_DEFINE_CLEANUP(struct vs_ctr_state, vs_state_free)
+
+void vs_oci_print_version(FILE *f)
+{
+	const struct scmp_version *v = seccomp_version();
+
+	fprintf(f, "vessel-runc version %s\ncommit: none\nspec: 1.0.2-dev\nlibseccomp: %u.%u.%u\n",
+		VESSEL_VERSION, v->major, v->minor, v->micro);
+}
+
+static int print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	json_decref(j);
+	if (!s)
+		return 1;
+	printf("%s\n", s);
+	free(s);
+	return 0;
+}
+
+static int one_id(const struct vs_oci_global *g, int argc, char **argv, const char **fmt,
+		  char **id)
+{
+	const struct vs_oci_flag flags[] = { { "format|f", true, fmt }, { NULL, false, NULL } };
+	struct vs_err *err = NULL;
+	int npos;
+
+	if (vs_oci_parse(argc, argv, flags, id, 1, &npos, &err) < 0)
+		return vs_oci_fail(g, err);
+	if (npos < 1) {
+		vs_err_set(&err, -EINVAL, "%s: container id cannot be empty", argv[-1]);
+		return vs_oci_fail(g, err);
+	}
+	return 0;
+}
+
+int vs_oci_cmd_state(const struct vs_oci_global *g, int argc, char **argv)
+{
+	_cleanup_(vs_state_freep) struct vs_ctr_state *st = NULL;
+	struct vs_err *err = NULL;
+	const char *fmt = NULL;
+	char *id;
+
+	if (one_id(g, argc, argv, &fmt, &id))
+		return 1;
+	if (vs_state_load(g->root, id, &st, &err) < 0)
+		return vs_oci_fail(g, err);
+	return print_json(vs_state_to_json(st, vs_state_status(g->root, st)));
+}
+
+static json_t *collect(const char *root)
+{
+	json_t *a = json_array();
+	struct dirent *de;
+	DIR *d = opendir(root);
+
+	while (d && (de = readdir(d))) {
+		struct vs_ctr_state *st = NULL;
+
+		if (de->d_name[0] == '.' || vs_state_load(root, de->d_name, &st, NULL) < 0)
+			continue;
+		json_array_append_new(a, vs_state_to_json(st, vs_state_status(root, st)));
+		vs_state_free(st);
+	}
+	if (d)
+		closedir(d);
+	return a;
+}
+
+static void print_table(json_t *a)
+{
+	static const char *const cols[] = { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" };
+	static const char *const keys[] = { "id", "pid", "status", "bundle", "created", "owner" };
+	size_t w[6], i, c;
+	json_t *v;
+	char buf[32];
+
+	/* runc: tabwriter with minwidth 12 and padding 3 */
+	for (c = 0; c < 6; c++)
+		w[c] = VS_MAX(12, strlen(cols[c]) + 3);
+	json_array_foreach(a, i, v)
+		for (c = 0; c < 6; c++)
+			if (json_is_string(json_object_get(v, keys[c])))
+				w[c] = VS_MAX(w[c], strlen(json_string_value(json_object_get(v, keys[c]))) + 3);
+	for (c = 0; c < 6; c++)
+		printf("%-*s%s", c < 5 ? (int)w[c] : 0, cols[c], c < 5 ? "" : "\n");
+	json_array_foreach(a, i, v) {
+		for (c = 0; c < 6; c++) {
+			json_t *f = json_object_get(v, keys[c]);
+			const char *s = json_is_string(f) ? json_string_value(f) : buf;
+
+			snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(f));
+			printf("%-*s%s", c < 5 ? (int)w[c] : 0, s, c < 5 ? "" : "\n");
+		}
+	}
+}
+
+int vs_oci_cmd_list(const struct vs_oci_global *g, int argc, char **argv)
+{
+	const char *fmt = NULL, *quiet = NULL;
+	const struct vs_oci_flag flags[] = { { "format|f", true, &fmt },
+					     { "quiet|q", false, &quiet },
+					     { NULL, false, NULL } };
+	struct vs_err *err = NULL;
+	char *pos[1];
+	int npos;
+	json_t *a, *v;
+	size_t i;
+
+	if (vs_oci_parse(argc, argv, flags, pos, 0, &npos, &err) < 0)
+		return vs_oci_fail(g, err);
+	a = collect(g->root);
+	if (fmt && strcmp(fmt, "json") == 0)
+		return print_json(a);
+	if (quiet)
+		json_array_foreach(a, i, v)
+			printf("%s\n", json_string_value(json_object_get(v, "id")));
+	else
+		print_table(a);
+	json_decref(a);
+	return 0;
+}
+
+int vs_oci_cmd_ps(const struct vs_oci_global *g, int argc, char **argv)
+{
+	_cleanup_(vs_state_freep) struct vs_ctr_state *st = NULL;
+	_cleanup_free_ pid_t *pids = NULL;
+	struct vs_cgroup *cg = NULL;
+	struct vs_err *err = NULL;
+	const char *fmt = NULL;
+	size_t n = 0;
+	json_t *a;
+	char *id;
+
+	if (one_id(g, argc, argv, &fmt, &id))
+		return 1;
+	if (vs_state_load(g->root, id, &st, &err) < 0 || !st->cgroup_path ||
+	    vs_cgroup_open(VS_CGROUP_FSROOT, st->cgroup_path, &cg, &err) < 0)
+		return vs_oci_fail(g, err);
+	vs_cgroup_pids(cg, &pids, &n);
+	vs_cgroup_free(cg);
+	a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(pids[i]));
+	if (fmt && strcmp(fmt, "json") == 0) {
+		char *s = json_dumps(a, JSON_COMPACT);
+
+		printf("%s\n", s);
+		free(s);
+	} else {
+		printf("PID\n");
+		for (size_t i = 0; i < n; i++)
+			printf("%d\n", (int)pids[i]);
+	}
+	json_decref(a);
+	return 0;
+}

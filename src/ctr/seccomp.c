@@ -1,0 +1,100 @@
+/* linux.seccomp -> a libseccomp filter, loaded in the calling process. */
+#include "ctr/process.h"
+#include "ctr/spec.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <string.h>
+
+static uint32_t action(uint32_t a, int eno)
+{
+	switch (a) {
+	case VS_SCMP_ACT_KILL:
+		return SCMP_ACT_KILL;
+	case VS_SCMP_ACT_KILL_PROCESS:
+		return SCMP_ACT_KILL_PROCESS;
+	case VS_SCMP_ACT_TRAP:
+		return SCMP_ACT_TRAP;
+	case VS_SCMP_ACT_ERRNO:
+		return SCMP_ACT_ERRNO(eno);
+	case VS_SCMP_ACT_TRACE:
+		return SCMP_ACT_TRACE(eno);
+	case VS_SCMP_ACT_LOG:
+		return SCMP_ACT_LOG;
+	default:
+		return SCMP_ACT_ALLOW;
+	}
+}
+
+static const enum scmp_compare ops[] = {
+	[VS_SCMP_NE] = SCMP_CMP_NE, [VS_SCMP_LT] = SCMP_CMP_LT, [VS_SCMP_LE] = SCMP_CMP_LE,
+	[VS_SCMP_EQ] = SCMP_CMP_EQ, [VS_SCMP_GE] = SCMP_CMP_GE, [VS_SCMP_GT] = SCMP_CMP_GT,
+	[VS_SCMP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
+};
+
+static void add_arches(scmp_filter_ctx ctx, const struct vs_strv *arches)
+{
+	for (size_t i = 0; i < arches->n; i++) {
+		char name[32];
+		const char *a = arches->v[i];
+		uint32_t tok;
+		size_t j;
+
+		if (strncmp(a, "SCMP_ARCH_", 10) == 0)
+			a += 10;
+		for (j = 0; a[j] && j + 1 < sizeof(name); j++)
+			name[j] = (char)tolower((unsigned char)a[j]);
+		name[j] = 0;
+		tok = seccomp_arch_resolve_name(name);
+		if (tok)
+			seccomp_arch_add(ctx, tok); /* -EEXIST for the native one */
+	}
+}
+
+static int add_rule(scmp_filter_ctx ctx, const struct vs_spec_seccomp *sc,
+		    const struct vs_spec_seccomp_rule *r, struct vs_err **err)
+{
+	struct scmp_arg_cmp cmp[6];
+	uint32_t act = action(r->action, r->errno_ret);
+	unsigned n = 0;
+
+	if (act == action(sc->default_action, sc->default_errno))
+		return 0; /* libseccomp refuses rules equal to the default */
+	for (size_t i = 0; i < r->n_args && n < VS_ARRAY_SIZE(cmp); i++)
+		cmp[n++] = (struct scmp_arg_cmp){ r->args[i].index, ops[r->args[i].op],
+						  r->args[i].value, r->args[i].value_two };
+	for (size_t i = 0; i < r->names.n; i++) {
+		int nr = seccomp_syscall_resolve_name(r->names.v[i]), rc;
+
+		if (nr == __NR_SCMP_ERROR)
+			continue; /* unknown to this libseccomp/arch: runc skips it too */
+		rc = seccomp_rule_add_array(ctx, act, nr, n, cmp);
+		if (rc < 0 && rc != -EEXIST)
+			return vs_err_setsys(err, rc, "seccomp rule for %s", r->names.v[i]);
+	}
+	return 0;
+}
+
+int vs_seccomp_load(const struct vs_spec_seccomp *sc, struct vs_err **err)
+{
+	scmp_filter_ctx ctx;
+	int rc = 0;
+
+	if (!sc)
+		return 0;
+	ctx = seccomp_init(action(sc->default_action, sc->default_errno));
+	if (!ctx)
+		return vs_err_set(err, -EINVAL, "seccomp_init failed");
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	add_arches(ctx, &sc->architectures);
+	for (size_t i = 0; rc == 0 && i < sc->n_rules; i++)
+		rc = add_rule(ctx, sc, &sc->rules[i], err);
+	if (rc == 0 && (rc = seccomp_load(ctx)) < 0)
+		rc = vs_err_setsys(err, rc, "loading the seccomp filter");
+	seccomp_release(ctx);
+	return rc;
+}
