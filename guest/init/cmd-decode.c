@@ -4,6 +4,7 @@
  */
 #include "cmd-decode.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,4 +115,48 @@ const char *vs_guest_cmdline_find(const char *cmdline, const char *key, size_t *
 		p = end;
 	}
 	return found;
+}
+
+/* Parses a dotted quad; an empty field leaves *has false. */
+static int ip_opt_addr(const char *field, struct in_addr *a, bool *has)
+{
+	*has = false;
+	if (!field || !*field)
+		return 0;
+	if (inet_pton(AF_INET, field, a) != 1)
+		return -EINVAL;
+	*has = true;
+	return 0;
+}
+
+int vs_guest_ip_parse(const char *val, size_t len, struct vs_guest_ip *out)
+{
+	char buf[128], *f[5] = { NULL }, *p = buf, *slash, *end;
+	struct vs_guest_ip ip = { 0 };
+	bool has_addr;
+	int n = 0;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, val, len);
+	buf[len] = '\0';
+	while (p && n < 5)
+		f[n++] = strsep(&p, ",");
+	if (n < 2 || n > 4 || !*f[0] || strlen(f[0]) >= sizeof(ip.ifname))
+		return -EINVAL;
+	strcpy(ip.ifname, f[0]);
+	slash = strchr(f[1], '/');
+	if (!slash || !slash[1])
+		return -EINVAL;
+	*slash = '\0';
+	errno = 0;
+	ip.prefix = (unsigned int)strtoul(slash + 1, &end, 10);
+	if (*end || errno || ip.prefix > 32 || slash[1] == '-' || slash[1] == '+')
+		return -EINVAL;
+	if (ip_opt_addr(f[1], &ip.addr, &has_addr) < 0 || !has_addr ||
+	    ip_opt_addr(n > 2 ? f[2] : NULL, &ip.gateway, &ip.has_gateway) < 0 ||
+	    ip_opt_addr(n > 3 ? f[3] : NULL, &ip.dns, &ip.has_dns) < 0)
+		return -EINVAL;
+	*out = ip;
+	return 0;
 }

@@ -2,7 +2,19 @@
 #ifndef VS_GUEST_CMD_DECODE_H
 #define VS_GUEST_CMD_DECODE_H
 
+#include <netinet/in.h>
+#include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
+
+/* A parsed `vessel.ip=IFACE,ADDR/PREFIX[,GATEWAY[,DNS]]`. */
+struct vs_guest_ip {
+	char ifname[IF_NAMESIZE];
+	struct in_addr addr;
+	unsigned int prefix; /* 0..32 */
+	bool has_gateway, has_dns;
+	struct in_addr gateway, dns;
+};
 
 /*
  * Decodes len bytes of base64url text (no padding; trailing '=' tolerated)
@@ -19,5 +31,11 @@ int vs_guest_list_decode(const char *text, size_t len, char ***out);
  * its length in *len, or NULL when the key is absent.
  */
 const char *vs_guest_cmdline_find(const char *cmdline, const char *key, size_t *len);
+
+/*
+ * Parses the len bytes of a vessel.ip value. Returns 0 and fills *out, or
+ * -EINVAL (bad interface name, address, prefix, or too many fields).
+ */
+int vs_guest_ip_parse(const char *val, size_t len, struct vs_guest_ip *out);
 
 #endif /* VS_GUEST_CMD_DECODE_H */

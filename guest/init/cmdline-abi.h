@@ -10,6 +10,12 @@
  *   vessel.cwd=  the working directory (exactly one entry); optional
  *   vessel.env=  KEY=VALUE entries added to the command's environment; optional
  *
+ * One more key is plain text (no list, nothing to quote):
+ *
+ *   vessel.ip=   IFACE,ADDR/PREFIX[,GATEWAY[,DNS]] (IPv4): the init brings
+ *                IFACE up with that address, adds a default route via
+ *                GATEWAY and writes DNS to /etc/resolv.conf; optional
+ *
  * The alphabet needs no quoting on the kernel command line, and the dotted keys
  * make the kernel treat them as (unknown) module parameters, so they never
  * leak into init's argv or environment. A key given twice: the last one wins.
@@ -24,6 +30,7 @@
 #define VS_GUEST_CMD_KEY "vessel.cmd"
 #define VS_GUEST_CWD_KEY "vessel.cwd"
 #define VS_GUEST_ENV_KEY "vessel.env"
+#define VS_GUEST_IP_KEY "vessel.ip"
 
 /* x86 COMMAND_LINE_SIZE of Debian's kernel: a fragment never reaches it. */
 #define VS_GUEST_CMDLINE_SIZE 2048

@@ -3,7 +3,7 @@
  *
  * Boot: mount /proc /sys /dev /dev/pts /run /tmp (+ cgroup2), load the
  * modules listed in /lib/modules/<release>/vessel-modules.load, set the
- * hostname, bring up lo. Then either run the command given on the kernel
+ * hostname, bring up lo and the interface vessel.ip names. Then either run the command given on the kernel
  * command line (vessel.cmd=, cmdline-abi.h) or an interactive /bin/sh on the
  * console, wait for it, and report its status through the exit device
  * (one byte to port VS_GUEST_EXIT_PORT) before powering off.
@@ -19,10 +19,11 @@
  */
 #include "cmd-decode.h"
 #include "cmdline-abi.h"
+#include "net.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,7 +33,6 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -179,20 +179,29 @@ static void modules_load_all(void)
 
 /* ---- network ---- */
 
-static void net_lo_up(void)
+/* lo up, then vessel.ip if given. Returns 0 or -EINVAL (said). */
+static int net_setup(const char *cmdline)
 {
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct vs_guest_ip ip;
+	const char *val, *what = "";
+	size_t len = 0;
+	int r;
 
-	if (fd < 0)
-		return;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-			say("lo up: %s", strerror(errno));
+	if ((r = vs_init_net_up("lo")) < 0)
+		say("lo up: %s", strerror(-r));
+	val = vs_guest_cmdline_find(cmdline, VS_GUEST_IP_KEY, &len);
+	if (!val)
+		return 0;
+	if (vs_guest_ip_parse(val, len, &ip) < 0) {
+		say("bad %s=%.*s (want IFACE,ADDR/PREFIX[,GATEWAY[,DNS]])", VS_GUEST_IP_KEY,
+		    (int)len, val);
+		return -EINVAL;
 	}
-	close(fd);
+	if ((r = vs_init_net_configure(&ip, &what)) < 0) {
+		say("%s %s: %s", ip.ifname, what, strerror(-r));
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* ---- the command ---- */
@@ -382,10 +391,38 @@ static void json_list(const char *name, char **list, const char *sep)
 	printf("]%s", sep);
 }
 
+/* Prints the vessel.ip of cmdline as JSON (null when absent); -EINVAL if bad. */
+static int json_ip(const char *cmdline)
+{
+	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN] = "", d[INET_ADDRSTRLEN] = "";
+	const char *val;
+	struct vs_guest_ip ip;
+	size_t len = 0;
+
+	val = vs_guest_cmdline_find(cmdline, VS_GUEST_IP_KEY, &len);
+	if (!val) {
+		printf("\"ip\": null");
+		return 0;
+	}
+	if (vs_guest_ip_parse(val, len, &ip) < 0) {
+		say("bad %s=%.*s", VS_GUEST_IP_KEY, (int)len, val);
+		return -EINVAL;
+	}
+	inet_ntop(AF_INET, &ip.addr, a, sizeof(a));
+	if (ip.has_gateway)
+		inet_ntop(AF_INET, &ip.gateway, g, sizeof(g));
+	if (ip.has_dns)
+		inet_ntop(AF_INET, &ip.dns, d, sizeof(d));
+	printf("\"ip\": {\"ifname\": \"%s\", \"addr\": \"%s/%u\", \"gateway\": \"%s\", "
+	       "\"dns\": \"%s\"}", ip.ifname, a, ip.prefix, g, d);
+	return 0;
+}
+
 /* Host mode: `--decode-cmdline TEXT` prints the decoded command as JSON. */
 static int host_main(int argc, char **argv)
 {
 	struct init_cmd c = { 0 };
+	int r;
 
 	if (argc != 3 || strcmp(argv[1], "--decode-cmdline")) {
 		fprintf(stderr, "usage: vessel-init --decode-cmdline 'KERNEL CMDLINE'\n"
@@ -397,11 +434,13 @@ static int host_main(int argc, char **argv)
 	putchar('{');
 	json_list("argv", c.argv, ", ");
 	json_list("cwd", c.cwd, ", ");
-	json_list("env", c.env, "}\n");
+	json_list("env", c.env, ", ");
+	r = json_ip(argv[2]);
+	printf("}\n");
 	free(c.argv);
 	free(c.cwd);
 	free(c.env);
-	return 0;
+	return r < 0 ? VS_GUEST_EXIT_INIT_ERROR : 0;
 }
 
 int main(int argc, char **argv)
@@ -419,9 +458,8 @@ int main(int argc, char **argv)
 	modules_load_all();
 	if (sethostname(INIT_HOSTNAME, strlen(INIT_HOSTNAME)) < 0)
 		say("hostname: %s", strerror(errno));
-	net_lo_up();
 	cmdline_read(cmdline, sizeof(cmdline));
-	if (cmd_decode(cmdline, &c) < 0)
+	if (net_setup(cmdline) < 0 || cmd_decode(cmdline, &c) < 0)
 		vm_finish(VS_GUEST_EXIT_INIT_ERROR, tty);
 	vm_finish(cmd_run(&c, tty), tty);
 }

@@ -167,15 +167,20 @@ def test_init_decodes_cmdline(argv):
     r = run([INIT, "--decode-cmdline", line])
     assert r.returncode == 0, r.stderr
     got = json.loads(r.stdout)
-    assert got == {"argv": argv, "cwd": ["/tmp/a dir"], "env": ["A=1", "B=x y"]}
+    assert got == {"argv": argv, "cwd": ["/tmp/a dir"], "env": ["A=1", "B=x y"], "ip": None}
 
 
 def test_init_decode_without_cmd_and_bad_input():
     r = run([INIT, "--decode-cmdline", "console=ttyS0 quiet"])
     assert r.returncode == 0 and json.loads(r.stdout) == {"argv": None, "cwd": None,
-                                                          "env": None}
+                                                          "env": None, "ip": None}
+    r = run([INIT, "--decode-cmdline", "vessel.ip=eth0,10.0.2.15/24,10.0.2.2,10.0.2.3 quiet"])
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["ip"] == {"ifname": "eth0", "addr": "10.0.2.15/24",
+                                          "gateway": "10.0.2.2", "dns": "10.0.2.3"}
     for bad in ("vessel.cmd=ZW+o", "vessel.cmd=ZWNobw", "vessel.cmd=",
-                encode("vessel.cmd", ["x"]) + " " + encode("vessel.cwd", ["/a", "/b"])):
+                encode("vessel.cmd", ["x"]) + " " + encode("vessel.cwd", ["/a", "/b"]),
+                "vessel.ip=eth0,10.0.2.15", "vessel.ip=eth0,10.0.2.15/33"):
         r = run([INIT, "--decode-cmdline", bad])
         assert r.returncode == 125, (bad, r.stdout)
         assert r.stderr.startswith("vessel-init: "), r.stderr
@@ -183,7 +188,7 @@ def test_init_decode_without_cmd_and_bad_input():
 
 # ---- the QEMU reference boot of the kit (TCG: no usable KVM here) ----
 
-def qemu_boot(append, stdin_script=None, timeout=90):
+def qemu_boot(append, stdin_script=None, timeout=90, devices=()):
     """Boots the kit under QEMU TCG; returns (guest status, console text, seconds).
     QEMU's isa-debug-exit exits with (status << 1) | 1, truncated to 8 bits."""
     if not shutil.which(QEMU):
@@ -191,7 +196,7 @@ def qemu_boot(append, stdin_script=None, timeout=90):
     cmd = [QEMU, "-accel", "tcg", "-M", "q35", "-nographic", "-no-reboot", "-nodefaults",
            "-serial", "stdio", "-m", "512", "-kernel", VMLINUZ, "-initrd", INITRAMFS,
            "-append", f"console=ttyS0 quiet panic=-1 {append}",
-           "-device", f"isa-debug-exit,iobase={EXIT_PORT:#x},iosize=1"]
+           "-device", f"isa-debug-exit,iobase={EXIT_PORT:#x},iosize=1", *devices]
     t = time.monotonic()
     p = subprocess.Popen([str(c) for c in cmd], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT)
@@ -248,3 +253,25 @@ def test_qemu_reference_boot_interactive_shell(kit):
     assert "interactive-42" in out, out
     assert "/dev/ttyS0" in out, out  # the shell's controlling tty is the real console
     assert status == qemu_status(3), out
+
+
+def test_qemu_reference_boot_devices(kit, tmp_path):
+    """virtio-blk + ext4, overlay, virtio-net configured by vessel.ip, /dev/vsock
+    (vsock.ko loaded; no vhost-vsock on this host to attach a device)."""
+    disk = tmp_path / "disk.img"
+    with open(disk, "wb") as f:
+        f.truncate(16 << 20)
+    script = ("set -e; mke2fs -q /dev/vda; mount -t ext4 /dev/vda /mnt; echo disk-ok >/mnt/f; "
+              "cat /mnt/f; mkdir /tmp/l /tmp/u /tmp/w /tmp/o; echo low >/tmp/l/x; "
+              "mount -t overlay o -o lowerdir=/tmp/l,upperdir=/tmp/u,workdir=/tmp/w /tmp/o; "
+              "echo up >>/tmp/o/x; echo overlay-$(cat /tmp/o/x | tr '\\n' -)$(cat /tmp/l/x); "
+              "ip route | grep -q 'default via 10.0.2.2 dev eth0'; ping -c1 -W5 10.0.2.2 >/dev/null; "
+              "echo net-ok; cat /etc/resolv.conf; test -c /dev/vsock; echo vsock-ok; "
+              "umount /mnt; umount /tmp/o")
+    status, out, _ = qemu_boot(
+        "vessel.ip=eth0,10.0.2.15/24,10.0.2.2,10.0.2.3 " + encode("vessel.cmd", ["sh", "-c", script]),
+        devices=["-drive", f"file={disk},format=raw,if=virtio",
+                 "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"])
+    for want in ("disk-ok", "overlay-low-up-low", "net-ok", "nameserver 10.0.2.3", "vsock-ok"):
+        assert want in out, out
+    assert status == qemu_status(0), out

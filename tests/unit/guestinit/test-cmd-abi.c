@@ -1,12 +1,14 @@
 /*
  * Unit tests for the guest command-line ABI (guest/init/cmdline-abi.h):
  * vs_guest_*_encode (what the VMM puts on the kernel command line) against
- * vs_guest_list_decode / vs_guest_cmdline_find (what the guest init reads).
+ * vs_guest_list_decode / vs_guest_cmdline_find (what the guest init reads),
+ * and the vessel.ip parser.
  */
 #include "cmd-decode.h"
 #include "cmd-encode.h"
 #include "cmdline-abi.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -181,6 +183,37 @@ static void test_cmdline_find(void **state)
 	assert_null(vs_guest_cmdline_find("", VS_GUEST_CMD_KEY, &len));
 }
 
+static void test_ip_parse(void **state)
+{
+	static const char *const bad[] = {
+		"eth0", "eth0,10.0.2.15", "eth0,10.0.2.15/33", "eth0,1.2.3/8", "eth0,1.2.3.4/8,x",
+		"eth0,1.2.3.4/8,,,,", "averyveryverylongifname,1.2.3.4/8", ",1.2.3.4/8",
+		"eth0,1.2.3.4/-1", "eth0,1.2.3.4/", "eth0,1.2.3.4/8,1.2.3.4,5.6.7.8,9.9.9.9",
+	};
+	struct vs_guest_ip ip;
+	const char *v = "eth0,10.0.2.15/24,10.0.2.2,10.0.2.3";
+
+	(void)state;
+	assert_int_equal(vs_guest_ip_parse(v, strlen(v), &ip), 0);
+	assert_string_equal(ip.ifname, "eth0");
+	assert_int_equal(ntohl(ip.addr.s_addr), 0x0a00020f);
+	assert_int_equal(ip.prefix, 24);
+	assert_true(ip.has_gateway && ip.has_dns);
+	assert_int_equal(ntohl(ip.gateway.s_addr), 0x0a000202);
+	assert_int_equal(ntohl(ip.dns.s_addr), 0x0a000203);
+	/* parsed within len only: what follows on the command line is not read */
+	assert_int_equal(vs_guest_ip_parse(v, strlen("eth0,10.0.2.15/24"), &ip), 0);
+	assert_false(ip.has_gateway || ip.has_dns);
+	v = "eth1,192.168.0.9/0,,8.8.8.8";
+	assert_int_equal(vs_guest_ip_parse(v, strlen(v), &ip), 0);
+	assert_int_equal(ip.prefix, 0);
+	assert_false(ip.has_gateway);
+	assert_true(ip.has_dns);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (vs_guest_ip_parse(bad[i], strlen(bad[i]), &ip) != -EINVAL)
+			fail_msg("accepted vessel.ip=%s", bad[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_encode_errors),
 		cmocka_unit_test(test_decode_errors),
 		cmocka_unit_test(test_cmdline_find),
+		cmocka_unit_test(test_ip_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
