@@ -6,6 +6,7 @@
  *   125  vessel itself failed (bad options, files, host limits)
  *   128+N  vessel was stopped by signal N (SIGINT, SIGTERM, SIGHUP) */
 #include "cli/cmds.h"
+#include "cmd-encode.h"
 #include "vmm/vm.h"
 #include "common/cleanup.h"
 #include "common/err.h"
@@ -59,6 +60,7 @@ static void run_usage(FILE *f)
 struct run_args {
 	struct vs_vm_config cfg;
 	const char *append;
+	char **command; /* after "--": run by the guest kit's init */
 	bool kernel_given;
 	char *kit_kernel, *kit_initrd, *cmdline; /* owned */
 };
@@ -136,11 +138,30 @@ static int parse_run(struct run_args *a, int argc, char **argv)
 		if (parse_one(a, opt, optarg) < 0)
 			return -EINVAL;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "vessel: vm run: running a COMMAND needs the guest kit's init, "
-				"which is not wired up yet\n");
-		return -EINVAL;
+	if (optind < argc)
+		a->command = argv + optind;
+	return 0;
+}
+
+/* Appends the guest kit's vessel.cmd= fragment (guest/init/cmdline-abi.h). */
+static int add_command(struct run_args *a)
+{
+	_cleanup_free_ char *frag = NULL;
+	char *full;
+	int r;
+
+	if (!a->command)
+		return 0;
+	r = vs_guest_cmd_encode(a->command, &frag);
+	if (r < 0) {
+		fprintf(stderr, "vessel: vm run: cannot pass the command to the guest: %s\n",
+			r == -E2BIG ? "too long for the kernel command line" : strerror(-r));
+		return r;
 	}
+	full = *a->cmdline ? xasprintf("%s %s", a->cmdline, frag) : xstrdup(frag);
+	free(a->cmdline);
+	a->cmdline = full;
+	a->cfg.cmdline = full;
 	return 0;
 }
 
@@ -169,7 +190,7 @@ static int apply_defaults(struct run_args *a)
 		a->cmdline = a->append ? xasprintf("%s %s", KIT_CMDLINE, a->append) : xstrdup(KIT_CMDLINE);
 	}
 	a->cfg.cmdline = a->cmdline;
-	return 0;
+	return add_command(a);
 }
 
 static int report(const struct vs_vm_result *res)

@@ -1,0 +1,97 @@
+"""How a VM ends: signals stop it cleanly with 128+N, the console escape
+quits, a crashing guest is reported in one line, and the PVM warning
+appears for kernels that are not our test guest."""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import TESTKERNEL, GUEST_DIR, run, skip
+
+pytestmark = pytest.mark.usefixtures("kvm")
+
+
+def start(vessel, tests, **kw):
+    return subprocess.Popen([vessel, "vm", "run", "--kernel", str(TESTKERNEL), "--append",
+                             f"vessel.test={tests}"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, **kw)
+
+
+def wait_for(proc, text, timeout=20):
+    deadline = time.time() + timeout
+    buf = ""
+    fd = proc.stdout.fileno()
+    os.set_blocking(fd, False)
+    while time.time() < deadline:
+        try:
+            chunk = os.read(fd, 4096)
+        except BlockingIOError:
+            chunk = b""
+        buf += chunk.decode(errors="replace")
+        if text in buf:
+            return buf
+        if proc.poll() is not None and not chunk:
+            break
+        time.sleep(0.02)
+    raise AssertionError(f"no {text!r} in {buf!r}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_vm(vessel, sig):
+    p = start(vessel, "hang", stdin=subprocess.DEVNULL)
+    try:
+        wait_for(p, "vessel-test: start")
+        p.send_signal(sig)
+        _, err = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    err = err.decode()
+    assert p.returncode == 128 + sig, err
+    assert "VM stopped" in err
+
+
+def test_console_escape_quits(vessel):
+    r_fd, w_fd = os.pipe()
+    p = start(vessel, "hang", stdin=r_fd)
+    os.close(r_fd)
+    try:
+        wait_for(p, "vessel-test: start")
+        os.write(w_fd, b"\x01x")
+        p.communicate(timeout=10)
+    finally:
+        os.close(w_fd)
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0
+
+
+def test_triple_fault_is_reported(vessel):
+    r = run([vessel, "vm", "run", "--kernel", TESTKERNEL, "--append", "vessel.test=triplefault"],
+            timeout=30, stdin=open(os.devnull))
+    assert r.returncode == 124, r.stdout + r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vessel: guest crashed: "), r.stderr
+
+
+def test_pvm_warning_for_other_kernels(vessel):
+    kernel = GUEST_DIR / "vmlinuz"
+    if not kernel.exists():
+        skip("no guest kit (make guest)")
+    with open("/proc/cpuinfo") as f:
+        hw = any(w in f.read().split() for w in ("vmx", "svm"))
+    p = subprocess.Popen([vessel, "vm", "run", "--kernel", str(kernel), "--mem", "256M"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    p.terminate()
+    _, err = p.communicate(timeout=10)
+    if hw:
+        assert "no hardware virtualization" not in err
+    else:
+        assert "no hardware virtualization" in err
+    assert p.returncode == 128 + signal.SIGTERM, err
