@@ -13,7 +13,9 @@ isr_stubs:
 	.set tk_vec, 0
 	.rept 256
 	.balign 16
-	.if !(tk_vec == 8 || (tk_vec >= 10 && tk_vec <= 14) || tk_vec == 17 || tk_vec == 21 || tk_vec == 29 || tk_vec == 30)
+	/* the CPU pushes an error code for #DF #TS #NP #SS #GP #PF #AC #CP #VC #SX */
+	.if !(tk_vec == 8 || (tk_vec >= 10 && tk_vec <= 14) || tk_vec == 17 || \
+	      tk_vec == 21 || tk_vec == 29 || tk_vec == 30)
 	pushq $0
 	.endif
 	pushq $tk_vec

@@ -133,7 +133,8 @@ static void crc32_init(void)
 	}
 	for (uint32_t i = 0; i < 256; i++)
 		for (int t = 1; t < 8; t++)
-			crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xFF];
+			crc_table[t][i] =
+			    (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xFF];
 	crc_ready = true;
 }
 
@@ -228,7 +229,7 @@ static char parse_spec(const char **fmtp, struct fmt_spec *sp, va_list *ap)
 {
 	const char *f = *fmtp;
 
-	*sp = (struct fmt_spec){ .prec = -1 };
+	*sp = (struct fmt_spec){.prec = -1};
 	for (;; f++) {
 		if (*f == '0')
 			sp->zero = true;
@@ -277,7 +278,8 @@ void tk_vformat(void (*put)(char c, void *ctx), void *ctx, const char *fmt, va_l
 		case 'd':
 		case 'i':
 			sv = arg_signed(&aq, sp.size);
-			put_number(put, ctx, sv < 0 ? -(uint64_t)sv : (uint64_t)sv, sv < 0, 10, false, &sp);
+			put_number(put, ctx, sv < 0 ? -(uint64_t)sv : (uint64_t)sv, sv < 0, 10,
+				   false, &sp);
 			break;
 		case 'u':
 			put_number(put, ctx, arg_unsigned(&aq, sp.size), false, 10, false, &sp);
@@ -330,7 +332,7 @@ static void sbuf_put(char c, void *ctx)
 
 int tk_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct sbuf sb = { buf, size, 0 };
+	struct sbuf sb = {buf, size, 0};
 
 	tk_vformat(sbuf_put, &sb, fmt, ap);
 	if (size)

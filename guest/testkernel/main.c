@@ -15,7 +15,7 @@
 #include "layout.h"
 #include "tests.h"
 
-#define TEST_KEY "vessel.test="
+#define TEST_KEY	"vessel.test="
 #define FAIL_REASON_MAX 200
 
 void kmain(int protocol, uint64_t params);
@@ -25,17 +25,21 @@ static char fail_reason[FAIL_REASON_MAX];
 
 static int test_exit(const char *arg);
 static int test_panic(const char *arg);
+static int test_hang(const char *arg);
+static int test_triplefault(const char *arg);
 
 static const struct tk_test tests[] = {
-	{ "bootparams", test_bootparams, 0 },
-	{ "cpuid", test_cpuid, 0 },
-	{ "smp", test_smp, 0 },
-	{ "pci", test_pci, 0 },
-	{ "timer", test_timer, 0 },
-	{ "irq", test_irq, 0 },
-	{ "exit", test_exit, 1 },
-	{ "panic", test_panic, 0 },
-	/* "bench" (CPL3 work loops) is for a later issue. */
+    {"bootparams", test_bootparams, 0},
+    {"cpuid", test_cpuid, 0},
+    {"smp", test_smp, 0},
+    {"pci", test_pci, 0},
+    {"timer", test_timer, 0},
+    {"irq", test_irq, 0},
+    {"exit", test_exit, 1},
+    {"panic", test_panic, 0},
+    {"hang", test_hang, 0},
+    {"triplefault", test_triplefault, 0},
+    /* "bench" (CPL3 work loops) is for a later issue. */
 };
 
 int test_fail(const char *fmt, ...)
@@ -63,6 +67,30 @@ static int test_panic(const char *arg)
 	(void)arg;
 	__asm__ volatile("ud2");
 	return test_fail("ud2 did not fault");
+}
+
+/* Never returns: for the VMM's signal and console-escape tests. The vCPU
+ * sleeps in HLT with interrupts off, so it costs the host nothing. */
+static int test_hang(const char *arg)
+{
+	(void)arg;
+	kprintf("hang: halting forever\n");
+	cpu_halt_forever();
+}
+
+/* For the VMM's crash reporting: with an empty IDT, #UD cannot be delivered,
+ * nor can the #DF that follows: the CPU shuts down (a triple fault). */
+static int test_triplefault(const char *arg)
+{
+	static const struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) empty = {0, 0};
+
+	(void)arg;
+	kprintf("triplefault: empty IDT, then ud2\n");
+	__asm__ volatile("lidt %0; ud2" : : "m"(empty));
+	return test_fail("still running after a triple fault");
 }
 
 /* Finds the value of vessel.test= in the command line: sets *len, returns

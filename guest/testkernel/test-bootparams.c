@@ -14,7 +14,8 @@ static void print_map(void)
 	for (uint32_t i = 0; i < boot.e820_count; i++) {
 		const struct e820_entry *e = &boot.e820[i];
 
-		kprintf("bootparams: e820 0x%016lx 0x%016lx %u\n", e->addr, e->addr + e->size, e->type);
+		kprintf("bootparams: e820 0x%016lx 0x%016lx %u\n", e->addr, e->addr + e->size,
+			e->type);
 		if (e->type == E820_RAM) {
 			ram += e->size;
 			if (e->addr + e->size > top)
@@ -69,8 +70,8 @@ int test_bootparams(const char *arg)
 	(void)arg;
 	if (boot.error)
 		return test_fail("%s", boot.error);
-	kprintf("bootparams: protocol=%s params=0x%lx loader=%d\n", boot_protocol_name(boot.protocol),
-		boot.params, boot.loader_type);
+	kprintf("bootparams: protocol=%s params=0x%lx loader=%d\n",
+		boot_protocol_name(boot.protocol), boot.params, boot.loader_type);
 	kprintf("bootparams: cmdline=\"%s\"\n", boot.cmdline);
 	print_map();
 	if (boot.initrd_size) {

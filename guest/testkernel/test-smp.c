@@ -12,8 +12,8 @@
 #include "tests.h"
 #include "tsc.h"
 
-#define ICR_INIT 0x4500 /* INIT, level assert */
-#define ICR_STARTUP 0x4600 /* Start-up IPI; vector = trampoline page */
+#define ICR_INIT      0x4500 /* INIT, level assert */
+#define ICR_STARTUP   0x4600 /* Start-up IPI; vector = trampoline page */
 #define AP_TIMEOUT_US 1000000
 
 void ap_main(void);
@@ -21,7 +21,7 @@ void ap_main(void);
 uint64_t ap_stack_top; /* read by ap_start64 (head.S) */
 static volatile unsigned int ap_count;
 static uint8_t ap_stacks[TK_MAX_CPUS][TK_AP_STACK_SIZE]
-	__attribute__((section(".noinit"), aligned(16)));
+    __attribute__((section(".noinit"), aligned(16)));
 extern const char tramp_start[], tramp_end[];
 
 /* The AP's C entry, on its own stack, interrupts off. */
@@ -77,7 +77,7 @@ int test_smp(const char *arg)
 	}
 	kprintf("smp: started=%u of %u\n", ap_count + 1, cpus.count);
 	if (missing)
-		return test_fail("%u AP(s) did not report within %u ms (first: apic id %u)", missing,
-				 AP_TIMEOUT_US / 1000, first_missing);
+		return test_fail("%u AP(s) did not report within %u ms (first: apic id %u)",
+				 missing, AP_TIMEOUT_US / 1000, first_missing);
 	return 0;
 }
