@@ -226,6 +226,7 @@ static int vm_run(int argc, char **argv)
 	struct vs_vm *vm = NULL;
 	int r, status = EXIT_VMM_ERROR;
 
+	a.cfg.trace_boot = getenv("VESSEL_TRACE_BOOT") != NULL;
 	r = parse_run(&a, argc, argv);
 	if (r != 0)
 		return r > 0 ? 0 : EXIT_VMM_ERROR;

@@ -338,6 +338,9 @@ void *vs_vcpu_thread(void *arg)
 	sigemptyset(&kick);
 	sigaddset(&kick, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	if (vcpu->id == 0 && vm->cfg.trace_boot)
+		fprintf(stderr, "vessel-trace: first-kvm-run %llu\n",
+			(unsigned long long)vs_now_ns());
 	while (!atomic_load(&vm->stopping)) {
 		int r = vs_sys->ioctl(vcpu->fd, KVM_RUN, NULL);
 

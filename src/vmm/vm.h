@@ -26,6 +26,7 @@ struct vs_vm_config {
 	bool overcommit; /* allow more vCPUs than host CPUs */
 	bool console_input; /* forward stdin to the serial port */
 	int out_fd;	    /* serial output; usually 1 */
+	bool trace_boot;    /* print the CLOCK_MONOTONIC time of vCPU 0's first KVM_RUN */
 };
 
 /* How the VM ended, for the CLI to print and turn into an exit status. */
