@@ -15,6 +15,10 @@
  *   vessel.ip=   IFACE,ADDR/PREFIX[,GATEWAY[,DNS]] (IPv4): the init brings
  *                IFACE up with that address, adds a default route via
  *                GATEWAY and writes DNS to /etc/resolv.conf; optional
+ *   vessel.tty=  1 (default): the console is a terminal ("\n" leaves as
+ *                "\r\n", input echoes); 0: raw, the command's output leaves
+ *                byte for byte and input is not echoed (for a VMM whose own
+ *                stdout is not a terminal); ^D still ends input
  *
  * The alphabet needs no quoting on the kernel command line, and the dotted keys
  * make the kernel treat them as (unknown) module parameters, so they never
@@ -31,6 +35,7 @@
 #define VS_GUEST_CWD_KEY "vessel.cwd"
 #define VS_GUEST_ENV_KEY "vessel.env"
 #define VS_GUEST_IP_KEY "vessel.ip"
+#define VS_GUEST_TTY_KEY "vessel.tty"
 
 /* x86 COMMAND_LINE_SIZE of Debian's kernel: a fragment never reaches it. */
 #define VS_GUEST_CMDLINE_SIZE 2048

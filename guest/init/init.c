@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ struct init_cmd {
 	char **argv; /* NULL: interactive shell */
 	char **cwd;  /* NULL or one entry */
 	char **env;  /* NULL or KEY=VALUE entries */
+	bool raw;    /* vessel.tty=0: no output translation, no echo */
 };
 
 /* ---- messages and console ---- */
@@ -232,6 +234,23 @@ static int cmd_decode_key(const char *cmdline, const char *key, char ***out)
 	return r;
 }
 
+/* vessel.tty: absent or 1 = a terminal, 0 = raw (byte-exact output). */
+static int cmd_decode_tty(const char *cmdline, bool *raw)
+{
+	size_t len = 0;
+	const char *val = vs_guest_cmdline_find(cmdline, VS_GUEST_TTY_KEY, &len);
+
+	*raw = false;
+	if (!val)
+		return 0;
+	if (len == 1 && (val[0] == '0' || val[0] == '1')) {
+		*raw = val[0] == '0';
+		return 0;
+	}
+	say("%s must be 0 or 1", VS_GUEST_TTY_KEY);
+	return -EINVAL;
+}
+
 /* Fills c from the kernel command line. Returns 0 or -EINVAL (said). */
 static int cmd_decode(const char *cmdline, struct init_cmd *c)
 {
@@ -247,11 +266,27 @@ static int cmd_decode(const char *cmdline, struct init_cmd *c)
 		say("%s must hold exactly one directory", VS_GUEST_CWD_KEY);
 		return -EINVAL;
 	}
-	return 0;
+	return cmd_decode_tty(cmdline, &c->raw);
+}
+
+/*
+ * Raw console for vessel.tty=0: no "\n" -> "\r\n" (OPOST) and no echo, so
+ * what the command writes reaches the VMM byte for byte. ICANON stays, so
+ * the VMM can still signal end of input with ^D.
+ */
+static void tty_make_raw(int fd)
+{
+	struct termios t;
+
+	if (tcgetattr(fd, &t) < 0)
+		return;
+	t.c_oflag &= ~(tcflag_t)OPOST;
+	t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL | ECHOCTL | ECHOKE);
+	tcsetattr(fd, TCSANOW, &t);
 }
 
 /* In the child: own session, the console as controlling tty and stdio. */
-static void child_console(const char *tty)
+static void child_console(const char *tty, bool raw)
 {
 	sigset_t none;
 	int fd;
@@ -263,6 +298,8 @@ static void child_console(const char *tty)
 	if (fd < 0)
 		return; /* keep the fds inherited from init */
 	ioctl(fd, TIOCSCTTY, 1);
+	if (raw)
+		tty_make_raw(fd);
 	for (int i = 0; i < 3; i++)
 		dup2(fd, i);
 	if (fd > 2)
@@ -276,7 +313,7 @@ static void child_exec(const struct init_cmd *c, const char *tty)
 	char *const shell[] = { sh, NULL };
 	char *const *argv = c->argv ? c->argv : shell;
 
-	child_console(tty);
+	child_console(tty, c->raw);
 	clearenv();
 	setenv("PATH", INIT_PATH, 1);
 	setenv("HOME", "/root", 1);
@@ -435,6 +472,7 @@ static int host_main(int argc, char **argv)
 	json_list("argv", c.argv, ", ");
 	json_list("cwd", c.cwd, ", ");
 	json_list("env", c.env, ", ");
+	printf("\"tty\": %s, ", c.raw ? "false" : "true");
 	r = json_ip(argv[2]);
 	printf("}\n");
 	free(c.argv);

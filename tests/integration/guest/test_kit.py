@@ -175,20 +175,23 @@ def test_init_decodes_cmdline(argv):
     r = run([INIT, "--decode-cmdline", line])
     assert r.returncode == 0, r.stderr
     got = json.loads(r.stdout)
-    assert got == {"argv": argv, "cwd": ["/tmp/a dir"], "env": ["A=1", "B=x y"], "ip": None}
+    assert got == {"argv": argv, "cwd": ["/tmp/a dir"], "env": ["A=1", "B=x y"], "tty": True,
+                   "ip": None}
 
 
 def test_init_decode_without_cmd_and_bad_input():
     r = run([INIT, "--decode-cmdline", "console=ttyS0 quiet"])
     assert r.returncode == 0 and json.loads(r.stdout) == {"argv": None, "cwd": None,
-                                                          "env": None, "ip": None}
+                                                          "env": None, "tty": True, "ip": None}
+    r = run([INIT, "--decode-cmdline", "vessel.tty=0"])
+    assert r.returncode == 0 and json.loads(r.stdout)["tty"] is False
     r = run([INIT, "--decode-cmdline", "vessel.ip=eth0,10.0.2.15/24,10.0.2.2,10.0.2.3 quiet"])
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["ip"] == {"ifname": "eth0", "addr": "10.0.2.15/24",
                                           "gateway": "10.0.2.2", "dns": "10.0.2.3"}
     for bad in ("vessel.cmd=ZW+o", "vessel.cmd=ZWNobw", "vessel.cmd=",
                 encode("vessel.cmd", ["x"]) + " " + encode("vessel.cwd", ["/a", "/b"]),
-                "vessel.ip=eth0,10.0.2.15", "vessel.ip=eth0,10.0.2.15/33"):
+                "vessel.ip=eth0,10.0.2.15", "vessel.ip=eth0,10.0.2.15/33", "vessel.tty=2"):
         r = run([INIT, "--decode-cmdline", bad])
         assert r.returncode == 125, (bad, r.stdout)
         assert r.stderr.startswith("vessel-init: "), r.stderr
@@ -234,12 +237,12 @@ def test_qemu_reference_boot_runs_command(kit):
     script = 'printf "[%s]" "$@"; echo; echo "cwd=$PWD A=$A"; ls /dev/vda 2>/dev/null; ' \
              'grep -c . /proc/modules; hostname; printf "no newline at end"; exit 7'
     args = ["sh", "-c", script, "sh", "a b", "h\u00e9llo \u2713", ""]
-    status, out, secs = qemu_boot(" ".join([encode("vessel.cmd", args),
+    # vessel.tty=0: byte-exact output, no "\r" added to "\n"
+    status, out, secs = qemu_boot(" ".join(["vessel.tty=0", encode("vessel.cmd", args),
                                             encode("vessel.cwd", ["/tmp"]),
                                             encode("vessel.env", ["A=x y"])]))
     print(f"QEMU TCG reference boot: {secs:.1f} s")
-    assert "[a b][h\u00e9llo \u2713][]" in out, out
-    assert "cwd=/tmp A=x y" in out, out
+    assert "[a b][h\u00e9llo \u2713][]\ncwd=/tmp A=x y\n" in out, out
     assert "vessel" in out.splitlines(), out
     n_modules = len((kit / "kit.txt").read_text().split("modules=")[1].split())
     assert f"\n{n_modules}\r" in out or f"\n{n_modules}\n" in out, out  # all modules loaded
@@ -258,7 +261,7 @@ def test_qemu_reference_boot_statuses(kit):
 
 def test_qemu_reference_boot_interactive_shell(kit):
     status, out, _ = qemu_boot("", stdin_script="echo interactive-$((6*7)); tty; exit 3\n")
-    assert "interactive-42" in out, out
+    assert "interactive-42\r\n" in out, out  # a terminal by default: "\n" leaves as "\r\n"
     assert "/dev/ttyS0" in out, out  # the shell's controlling tty is the real console
     assert status == qemu_status(3), out
 
