@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char b64url[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* Length of the base64url text (no padding) of n bytes. */
 static size_t b64_len(size_t n)
@@ -94,7 +93,7 @@ int vs_guest_cmd_encode(char *const argv[], char **out)
 
 int vs_guest_cwd_encode(const char *dir, char **out)
 {
-	char *const list[] = { (char *)dir, NULL };
+	char *const list[] = {(char *)dir, NULL};
 
 	if (!dir)
 		return -EINVAL;

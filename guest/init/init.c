@@ -3,10 +3,11 @@
  *
  * Boot: mount /proc /sys /dev /dev/pts /run /tmp (+ cgroup2), load the
  * modules listed in /lib/modules/<release>/vessel-modules.load, set the
- * hostname, bring up lo and the interface vessel.ip names. Then either run the command given on the kernel
- * command line (vessel.cmd=, cmdline-abi.h) or an interactive /bin/sh on the
- * console, wait for it, and report its status through the exit device
- * (one byte to port VS_GUEST_EXIT_PORT) before powering off.
+ * hostname, bring up lo and the interface vessel.ip names. Then either run
+ * the command given on the kernel command line (vessel.cmd=, cmdline-abi.h)
+ * or an interactive /bin/sh on the console, wait for it, and report its
+ * status through the exit device (one byte to port VS_GUEST_EXIT_PORT)
+ * before powering off.
  *
  * PID 1 must never exit (the kernel would panic): every path ends in
  * vm_finish(), which powers off and, should that fail, sleeps forever.
@@ -41,10 +42,10 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define INIT_HOSTNAME "vessel"
+#define INIT_HOSTNAME	  "vessel"
 #define INIT_MODULES_LIST "vessel-modules.load"
-#define INIT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define INIT_CMDLINE_MAX 4096
+#define INIT_PATH	  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define INIT_CMDLINE_MAX  4096
 
 /* What the kernel command line asks for; the vectors are decoded blocks. */
 struct init_cmd {
@@ -310,7 +311,7 @@ static void child_console(const char *tty, bool raw)
 static void child_exec(const struct init_cmd *c, const char *tty)
 {
 	static char sh[] = "sh";
-	char *const shell[] = { sh, NULL };
+	char *const shell[] = {sh, NULL};
 	char *const *argv = c->argv ? c->argv : shell;
 
 	child_console(tty, c->raw);
@@ -451,14 +452,15 @@ static int json_ip(const char *cmdline)
 	if (ip.has_dns)
 		inet_ntop(AF_INET, &ip.dns, d, sizeof(d));
 	printf("\"ip\": {\"ifname\": \"%s\", \"addr\": \"%s/%u\", \"gateway\": \"%s\", "
-	       "\"dns\": \"%s\"}", ip.ifname, a, ip.prefix, g, d);
+	       "\"dns\": \"%s\"}",
+	       ip.ifname, a, ip.prefix, g, d);
 	return 0;
 }
 
 /* Host mode: `--decode-cmdline TEXT` prints the decoded command as JSON. */
 static int host_main(int argc, char **argv)
 {
-	struct init_cmd c = { 0 };
+	struct init_cmd c = {0};
 	int r;
 
 	if (argc != 3 || strcmp(argv[1], "--decode-cmdline")) {
@@ -484,7 +486,7 @@ static int host_main(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static char cmdline[INIT_CMDLINE_MAX];
-	struct init_cmd c = { 0 };
+	struct init_cmd c = {0};
 	char tty[64];
 
 	if (getpid() != 1)
