@@ -158,7 +158,9 @@ static int add_command(struct run_args *a)
 			r == -E2BIG ? "too long for the kernel command line" : strerror(-r));
 		return r;
 	}
-	full = *a->cmdline ? xasprintf("%s %s", a->cmdline, frag) : xstrdup(frag);
+	/* Output to a pipe or file: ask the init for a byte-exact console. */
+	full = xasprintf("%s%s%s%s", a->cmdline, *a->cmdline ? " " : "",
+			 isatty(a->cfg.out_fd) ? "" : "vessel.tty=0 ", frag);
 	free(a->cmdline);
 	a->cmdline = full;
 	a->cfg.cmdline = full;

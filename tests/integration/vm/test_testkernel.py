@@ -134,7 +134,7 @@ def test_command_reaches_kernel_cmdline(vessel):
     argv = ["sh", "-c", 'echo "hi there" && exit 3', "", "ünï"]
     r = boot(vessel, "bootparams", "--", *argv)
     assert_passed(r, "bootparams")
-    m = re.search(r'bootparams: cmdline="vessel\.test=bootparams vessel\.cmd=([A-Za-z0-9_-]+)"',
+    m = re.search(r'bootparams: cmdline="vessel\.test=bootparams vessel\.tty=0 vessel\.cmd=([A-Za-z0-9_-]+)"',
                   r.stdout)
     assert m, r.stdout
     assert decode_list(m.group(1)) == argv
