@@ -44,6 +44,8 @@ startup_64:
 	cli
 	cld
 	movl $TK_BOOT_BZIMAGE64, %edi
+	/* The protocol promises no stack: take ours before the far return. */
+	leaq boot_stack_top(%rip), %rsp
 	lgdt gdt_desc(%rip)
 	pushq $TK_CS64
 	leaq 1f(%rip), %rax
