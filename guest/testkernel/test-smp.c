@@ -67,6 +67,7 @@ int test_smp(const char *arg)
 	if (!e820_is_ram(TK_TRAMP_BASE, TK_TRAMP_BASE + 4096))
 		return test_fail("no RAM for the AP trampoline at 0x%x", TK_TRAMP_BASE);
 	memcpy(phys(TK_TRAMP_BASE), tramp_start, tramp_end - tramp_start);
+	ap_count = 0; /* smp may run twice: INIT resets the halted APs */
 	lapic_enable();
 	kprintf("smp: cpu %u up (bsp)\n", bsp_apic_id);
 	for (unsigned int i = 0; i < cpus.count; i++) {
