@@ -13,8 +13,9 @@ struct cpu_list {
 	int bsp; /* index of the boot processor as the table marks it, or -1 */
 };
 
-/* Fills @out with the enabled CPUs: from the MP table, unless the ACPI MADT
- * lists more CPUs. Returns 0, or -1 if neither was found. */
+/* Fills @out with the enabled CPUs: from the MP table, unless it lists at
+ * most one CPU and the ACPI MADT lists more. Returns 0, or -1 if neither
+ * was found. */
 int cpus_find(struct cpu_list *out);
 
 #endif

@@ -34,6 +34,14 @@ void ap_main(void)
 	cpu_halt_forever();
 }
 
+static bool under_hypervisor(void)
+{
+	uint32_t r[4];
+
+	cpuid(1, 0, r);
+	return r[2] & (1u << 31);
+}
+
 /* Starts one AP; returns 0 once it has reported, -1 on timeout. */
 static int start_ap(uint32_t apic_id, unsigned int slot)
 {
@@ -43,7 +51,10 @@ static int start_ap(uint32_t apic_id, unsigned int slot)
 	ap_stack_top = (uintptr_t)ap_stacks[slot] + TK_AP_STACK_SIZE;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	lapic_send_ipi(apic_id, ICR_INIT);
-	udelay(10000);
+	/* The MP spec's 10 ms after INIT is for old hardware; like Linux on
+	 * modern and virtual CPUs, skip it under a hypervisor. */
+	if (!under_hypervisor())
+		udelay(10000);
 	for (int i = 0; i < 2 && ap_count == before; i++) {
 		lapic_send_ipi(apic_id, ICR_STARTUP | (TK_TRAMP_BASE >> 12));
 		udelay(200);
