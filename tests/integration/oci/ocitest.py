@@ -1,0 +1,134 @@
+"""Helpers shared by the OCI runtime tests (fixtures are in conftest.py)."""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+import uuid
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[3]
+BUILD = pathlib.Path(os.environ.get("VESSEL_BUILD", REPO / "build"))
+
+
+def skip(reason):
+    """Skips the current test, printing the reason in the agreed form."""
+    print(f"SKIP: {reason}")
+    pytest.skip(reason)
+
+
+VESSEL_RUNC = BUILD / "vessel-runc"
+PROBE = BUILD / "tests/unit/ctr/ctr-probe"
+BUSYBOX = pathlib.Path("/bin/busybox")
+CGROUP_FS = pathlib.Path("/sys/fs/cgroup")
+APPLETS = ["sh", "true", "false", "echo", "cat", "ls", "id", "hostname", "mount", "ps",
+           "sleep", "mkdir", "touch", "grep", "head", "readlink", "stat", "env", "pwd",
+           "wc", "kill", "umask", "ulimit", "yes", "dd"]
+
+
+def runtime_bin(name):
+    if name == "vessel":
+        if not VESSEL_RUNC.exists():
+            pytest.fail(f"{VESSEL_RUNC} is not built (run make build)")
+        return str(VESSEL_RUNC)
+    path = shutil.which(name)
+    if not path:
+        skip(f"{name} is not installed")
+    return path
+
+
+def run_files(cmd, timeout=30, input=None):
+    """subprocess.run with stdout/stderr in files, not pipes: a detached
+    container inherits them, and a pipe would keep us waiting for EOF."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        p = subprocess.run(cmd, stdout=out, stderr=err, text=True, timeout=timeout,
+                           input=input if input is not None else "")
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(cmd, p.returncode, out.read(), err.read())
+
+
+class Runtime:
+    """One runtime binary with a private --root."""
+
+    def __init__(self, name, tmp):
+        self.name = name
+        self.bin = runtime_bin(name)
+        self.root = tmp / f"state-{name}"
+        self.root.mkdir()
+
+    def __call__(self, *args, timeout=30, input=None, check=False):
+        cmd = [self.bin, "--root", str(self.root)] + [str(a) for a in args]
+        r = run_files(cmd, timeout=timeout, input=input)
+        if check and r.returncode != 0:
+            raise AssertionError(f"{cmd} failed ({r.returncode}): {r.stderr}")
+        return r
+
+    def state(self, cid):
+        r = self("state", cid)
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+    def cleanup(self):
+        r = self("list", "--format", "json")
+        ids = [c["id"] for c in (json.loads(r.stdout or "null") or [])] if r.returncode == 0 else []
+        for cid in ids:
+            self("delete", "--force", cid)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Bundle:
+    """A bundle directory: rootfs with busybox + ctr-probe, and config.json."""
+
+    def __init__(self, path, cgroup):
+        self.path = path
+        rootfs = path / "rootfs"
+        (rootfs / "bin").mkdir(parents=True)
+        for d in ["proc", "sys", "dev", "tmp", "etc"]:
+            (rootfs / d).mkdir()
+        shutil.copy(BUSYBOX, rootfs / "bin/busybox")
+        for a in APPLETS:
+            os.symlink("busybox", rootfs / "bin" / a)
+        if PROBE.exists():
+            shutil.copy(PROBE, rootfs / "bin/ctr-probe")
+        (rootfs / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
+        out = subprocess.run([str(VESSEL_RUNC), "spec", "--bundle", str(path)],
+                             capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        self.config = json.loads((path / "config.json").read_text())
+        self.config["process"]["terminal"] = False
+        self.config["root"]["readonly"] = False
+        self.config["linux"]["cgroupsPath"] = cgroup
+        self.config["linux"].pop("resources", None)
+        self.args("true")
+
+    def args(self, *argv):
+        self.config["process"]["args"] = list(argv)
+        return self
+
+    def write(self):
+        (self.path / "config.json").write_text(json.dumps(self.config, indent=1))
+        return str(self.path)
+
+
+def remove_cgroup_tree(name):
+    """Removes <hierarchy><name>/** (leaves first), then /vessel-test if empty."""
+    for h in CGROUP_FS.iterdir():
+        base = h / name.lstrip("/")
+        if base.is_dir():
+            for d in sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+                try_rmdir(d)
+            try_rmdir(base)
+        try_rmdir(h / "vessel-test")
+
+
+def try_rmdir(d):
+    try:
+        os.rmdir(d)
+    except OSError:
+        pass
+
+
+def uid():
+    return "t" + uuid.uuid4().hex[:10]

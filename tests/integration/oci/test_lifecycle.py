@@ -1,0 +1,175 @@
+"""runc's state machine (creating/created/running/stopped), state JSON, exit
+codes and error messages; each test runs on vessel and on runc."""
+import json
+import os
+import subprocess
+import time
+
+from ocitest import uid
+
+
+def wait_status(rt, cid, want, timeout=5.0):
+    end = time.time() + timeout
+    st = None
+    while time.time() < end:
+        st = rt.state(cid)
+        if st and st["status"] == want:
+            return st
+        time.sleep(0.02)
+    raise AssertionError(f"{rt.name}: {cid} never reached {want}: {st}")
+
+
+def test_run_exit_status_and_output(rt, bundle):
+    b = bundle.args("sh", "-c", "echo out; echo err >&2; exit 7").write()
+    r = rt("run", "--bundle", b, uid())
+    assert r.returncode == 7
+    assert r.stdout == "out\n"
+    assert "err\n" in r.stderr
+    assert rt("list", "-q").stdout == ""
+
+
+def test_run_killed_by_signal(rt, bundle):
+    """Foreground run reports a signal death as 128+N, like a shell."""
+    b = bundle.args("sleep", "30").write()
+    cid = uid()
+    p = subprocess.Popen([rt.bin, "--root", rt.root, "run", "--bundle", b, cid],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_status(rt, cid, "running")
+        assert rt("kill", cid, "9").returncode == 0
+        assert p.wait(timeout=10) == 137
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_create_start_state_delete(rt, bundle, tmp_path):
+    b = bundle.args("sleep", "30").write()
+    cid = uid()
+    pidfile = tmp_path / "pid"
+    r = rt("create", "--bundle", b, "--pid-file", pidfile, cid)
+    assert r.returncode == 0, r.stderr
+    st = rt.state(cid)
+    assert st["status"] == "created"
+    assert st["id"] == cid
+    assert st["pid"] == int(pidfile.read_text())
+    assert st["bundle"] == b
+    assert st["ociVersion"]
+    assert os.path.exists(f"/proc/{st['pid']}")
+    # the init waits for start: it has not exec'd sleep yet
+    assert "sleep" not in open(f"/proc/{st['pid']}/cmdline").read()
+    assert rt("start", cid).returncode == 0
+    st = wait_status(rt, cid, "running")
+    assert "sleep" in open(f"/proc/{st['pid']}/cmdline").read()
+    r = rt("delete", cid)
+    assert r.returncode == 1
+    assert "not stopped" in r.stderr
+    assert rt("kill", cid, "KILL").returncode == 0
+    st = wait_status(rt, cid, "stopped")
+    assert st["pid"] == 0
+    r = rt("start", cid)
+    assert r.returncode == 1 and "stopped" in r.stderr
+    assert rt("delete", cid).returncode == 0
+    r = rt("state", cid)
+    assert r.returncode == 1
+    assert "does not exist" in r.stderr
+
+
+def test_delete_created_and_force_running(rt, bundle):
+    b = bundle.args("sleep", "30").write()
+    c1, c2 = uid(), uid()
+    assert rt("create", "--bundle", b, c1).returncode == 0
+    pid = rt.state(c1)["pid"]
+    assert rt("delete", c1).returncode == 0
+    assert rt.state(c1) is None
+    time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{pid}/cmdline") or \
+        open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+    assert rt("run", "-d", "--bundle", b, c2).returncode == 0
+    assert rt.state(c2)["status"] == "running"
+    assert rt("delete", "--force", c2).returncode == 0
+    assert rt.state(c2) is None
+
+
+def test_duplicate_id_and_missing(rt, bundle):
+    b = bundle.args("sleep", "30").write()
+    cid = uid()
+    assert rt("create", "--bundle", b, cid).returncode == 0
+    r = rt("create", "--bundle", b, cid)
+    assert r.returncode == 1
+    assert "exists" in r.stderr
+    assert rt.state(cid)["status"] == "created"
+    for cmd in (["start"], ["kill"], ["delete"], ["state"]):
+        r = rt(*cmd, "nope-" + cid)
+        assert r.returncode == 1, cmd
+        assert "does not exist" in r.stderr, (cmd, r.stderr)
+    assert rt("delete", "--force", "nope-" + cid).returncode == 0
+
+
+def test_kill_default_term_and_named_signals(rt, bundle):
+    b = bundle.args("sh", "-c", "trap 'exit 3' TERM; while true; do sleep 0.05; done").write()
+    cid = uid()
+    assert rt("run", "-d", "--bundle", b, cid).returncode == 0
+    time.sleep(0.2)
+    assert rt("kill", cid).returncode == 0
+    wait_status(rt, cid, "stopped")
+    r = rt("kill", cid, "SIGKILL")
+    assert r.returncode == 1
+    r = rt("kill", cid, "NOSUCHSIG")
+    assert r.returncode == 1
+
+
+def test_list_and_json(rt, bundle):
+    b = bundle.args("sleep", "30").write()
+    ids = sorted([uid(), uid()])
+    for cid in ids:
+        assert rt("create", "--bundle", b, cid).returncode == 0
+    lst = json.loads(rt("list", "--format", "json").stdout)
+    assert sorted(c["id"] for c in lst) == ids
+    assert all(c["status"] == "created" for c in lst)
+    table = rt("list").stdout.splitlines()
+    assert table[0].split() == ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]
+    assert sorted(rt("list", "-q").stdout.split()) == ids
+
+
+def test_global_log_json(rt, tmp_path):
+    log = tmp_path / "log.json"
+    r = rt("--log", log, "--log-format", "json", "start", "nope")
+    assert r.returncode == 1
+    line = json.loads(log.read_text().splitlines()[-1])
+    assert line["level"] == "error"
+    assert "does not exist" in line["msg"]
+    assert "time" in line
+
+
+def test_version_and_features(vessel_rt):
+    r = vessel_rt("--version")
+    assert r.returncode == 0
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("vessel-runc version ")
+    assert any(x.startswith("spec: ") for x in lines)
+    f = json.loads(vessel_rt("features").stdout)
+    assert "pid" in f["linux"]["namespaces"]
+    assert "CAP_SYS_ADMIN" in f["linux"]["capabilities"]
+    assert f["linux"]["seccomp"]["enabled"]
+
+
+def test_spec_refuses_to_overwrite(vessel_rt, tmp_path):
+    assert vessel_rt("spec", "--bundle", tmp_path).returncode == 0
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    assert cfg["process"]["args"] == ["sh"]
+    assert cfg["root"]["path"] == "rootfs"
+    r = vessel_rt("spec", "--bundle", tmp_path)
+    assert r.returncode == 1 and "exists" in r.stderr
+
+
+def test_pause_resume(rt, bundle):
+    b = bundle.args("sleep", "30").write()
+    cid = uid()
+    assert rt("run", "-d", "--bundle", b, cid).returncode == 0
+    assert rt("pause", cid).returncode == 0
+    assert rt.state(cid)["status"] == "paused"
+    assert rt("resume", cid).returncode == 0
+    assert rt.state(cid)["status"] == "running"
+    assert rt("delete", "-f", cid).returncode == 0
