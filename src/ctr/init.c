@@ -105,6 +105,9 @@ static int setup_fs(struct vs_init_ctx *c, struct vs_err **err)
 	if (s->process.terminal && c->console_fd >= 0 &&
 	    (rc = vs_console_setup(c->console_fd, err)) < 0)
 		return rc;
+	/* sysctls before readonlyPaths makes /proc/sys read-only */
+	if ((rc = write_sysctls(s, err)) < 0)
+		return rc;
 	return vs_rootfs_finish(s, err);
 }
 
@@ -129,7 +132,7 @@ static int setup(struct vs_init_ctx *c, char **exe, struct vs_err **err)
 				  "cannot allocate tty if runc will detach without setting console "
 				  "socket");
 	if ((rc = set_names(s, c->clone_flags, err)) < 0 || (rc = setup_fs(c, err)) < 0 ||
-	    (rc = write_sysctls(s, err)) < 0 || (rc = vs_process_rlimits(p, err)) < 0)
+	    (rc = vs_process_rlimits(p, err)) < 0)
 		return rc;
 	if (!p->no_new_privileges && (rc = vs_seccomp_load(s->seccomp, err)) < 0)
 		return rc;

@@ -97,7 +97,6 @@ static int setup_devices(int rootfd, const struct vs_spec *s, bool userns, struc
 	static const char *const links[][2] = {
 		{ "/proc/self/fd", "/dev/fd" },	    { "/proc/self/fd/0", "/dev/stdin" },
 		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
-		{ "/proc/kcore", "/dev/core" },
 	};
 	_cleanup_close_ int dev = -1;
 	int rc;
@@ -120,6 +119,10 @@ static int setup_devices(int rootfd, const struct vs_spec *s, bool userns, struc
 	for (size_t i = 0; i < VS_ARRAY_SIZE(links); i++)
 		if (symlinkat(links[i][0], dev, links[i][1] + 5) < 0 && errno != EEXIST)
 			return vs_err_setsys(err, -errno, "creating %s", links[i][1]);
+	/* as runc: /dev/core only where the kernel has a /proc/kcore */
+	if (access("/proc/kcore", F_OK) == 0 && symlinkat("/proc/kcore", dev, "core") < 0 &&
+	    errno != EEXIST)
+		return vs_err_setsys(err, -errno, "creating /dev/core");
 	/* /dev/ptmx -> pts/ptmx when the config mounts a devpts */
 	for (size_t i = 0; i < s->n_mounts; i++)
 		if (strcmp(s->mounts[i].destination, "/dev/pts") == 0) {
