@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 vessel=${1:-build/vessel}
 build=$(dirname "$vessel")
 exec /usr/bin/python3 bench/boot.py --vessel "$vessel" \
-	--bzimage "$build/guest/testkernel/testkernel.bzImage" \
+	--bzimage "$build/guest/testkernel.bzImage" \
 	--elf "$build/guest/testkernel/testkernel.elf" "${@:2}"

@@ -3,7 +3,7 @@
 set -uo pipefail
 vessel=${1:-build/vessel}
 build=$(dirname "$vessel")
-tk="$build/guest/testkernel/testkernel.bzImage"
+tk="$build/guest/testkernel.bzImage"
 
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 

@@ -14,7 +14,7 @@ BUILD = pathlib.Path(os.environ.get("VESSEL_BUILD", REPO / "build"))
 VESSEL = pathlib.Path(os.environ.get("VESSEL", BUILD / "vessel"))
 GUEST_DIR = pathlib.Path(os.environ.get("VESSEL_GUEST_DIR",
                                         pathlib.Path.home() / ".cache/vessel/guest"))
-TESTKERNEL = BUILD / "guest/testkernel/testkernel.bzImage"
+TESTKERNEL = BUILD / "guest/testkernel.bzImage"
 
 
 def skip(reason):
