@@ -116,14 +116,51 @@ int vs_open_in_root(int rootfd, const char *path, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int vs_mkdir_in_root(int rootfd, const char *path, unsigned mode)
+static int mkdir_in_root_depth(int rootfd, const char *path, unsigned mode, int depth);
+
+/* Makes the missing component at the end of p (whose parent exists). A
+ * dangling symlink is followed: its target, taken inside the root, is
+ * created instead (depth-limited against loops). */
+static int mkdir_component(int rootfd, char *p, unsigned mode, int depth)
+{
+	char *last = strrchr(p, '/'), target[4096];
+	const char *name = last ? last + 1 : p;
+	_cleanup_close_ int parent = -1;
+	_cleanup_free_ char *next = NULL;
+	ssize_t n;
+
+	if (last)
+		*last = 0;
+	parent = vs_open_in_root(rootfd, last ? (*p ? p : "/") : "/", O_PATH | O_DIRECTORY);
+	if (last)
+		*last = '/';
+	if (parent < 0)
+		return parent;
+	if (mkdirat(parent, name, mode) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	n = readlinkat(parent, name, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	if (depth > 40)
+		return -ELOOP;
+	target[n] = 0;
+	if (target[0] == '/' || !last)
+		next = xstrdup(target);
+	else
+		next = xasprintf("%.*s/%s", (int)(last - p), p, target);
+	return mkdir_in_root_depth(rootfd, next, mode, depth + 1);
+}
+
+static int mkdir_in_root_depth(int rootfd, const char *path, unsigned mode, int depth)
 {
 	_cleanup_free_ char *p = xstrdup(path);
 	char *s = p;
 
 	for (;;) {
 		char *slash;
-		int fd;
+		int fd, rc;
 
 		while (*s == '/')
 			s++;
@@ -134,18 +171,8 @@ int vs_mkdir_in_root(int rootfd, const char *path, unsigned mode)
 			*slash = 0;
 		fd = vs_open_in_root(rootfd, p, O_PATH | O_DIRECTORY);
 		if (fd == -ENOENT) {
-			char *last = strrchr(p, '/');
-			_cleanup_close_ int parent = -1;
-
-			if (last)
-				*last = 0;
-			parent = vs_open_in_root(rootfd, last ? p : "/", O_PATH | O_DIRECTORY);
-			if (last)
-				*last = '/';
-			if (parent < 0)
-				return parent;
-			if (mkdirat(parent, last ? last + 1 : p, mode) < 0 && errno != EEXIST)
-				return -errno;
+			if ((rc = mkdir_component(rootfd, p, mode, depth)) < 0)
+				return rc;
 			fd = vs_open_in_root(rootfd, p, O_PATH | O_DIRECTORY);
 		}
 		if (fd < 0)
@@ -156,6 +183,11 @@ int vs_mkdir_in_root(int rootfd, const char *path, unsigned mode)
 		*slash = '/';
 		s = slash + 1;
 	}
+}
+
+int vs_mkdir_in_root(int rootfd, const char *path, unsigned mode)
+{
+	return mkdir_in_root_depth(rootfd, path, mode, 0);
 }
 
 /* Creates the mount point: a directory, or an empty file when a bind
