@@ -127,6 +127,10 @@ static int setup(struct vs_init_ctx *c, char **exe, struct vs_err **err)
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			errno = 0;
 	}
+	/* Our own session: a kill(0, ...) in the container must not reach the
+	 * runtime's process group (the console path makes its own session). */
+	if (!p->terminal && setsid() < 0)
+		return vs_err_setsys(err, -errno, "setsid");
 	if (p->terminal && !c->opts->console_socket)
 		return vs_err_set(err, -EINVAL,
 				  "cannot allocate tty if runc will detach without setting console "

@@ -86,9 +86,10 @@ static int alloc(long mib)
 
 static int forks(long n)
 {
+	static pid_t kids[4096];
 	long ok = 0;
 
-	for (long i = 0; i < n; i++) {
+	for (long i = 0; i < n && i < 4096; i++) {
 		pid_t p = fork();
 
 		if (p == 0) {
@@ -97,11 +98,14 @@ static int forks(long n)
 		}
 		if (p < 0)
 			break;
-		ok++;
+		kids[ok++] = p;
 	}
 	printf("%ld\n", ok);
 	fflush(stdout);
-	kill(0, SIGKILL);
+	for (long i = 0; i < ok; i++) /* only our own children, never a group */
+		kill(kids[i], SIGKILL);
+	while (wait(NULL) > 0)
+		;
 	return 0;
 }
 

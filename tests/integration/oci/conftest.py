@@ -43,14 +43,14 @@ def bundle(bundle_factory):
 
 
 @pytest.fixture
-def vessel_rt(tmp_path, root):
+def vessel_rt(tmp_path, root, test_cgroup):
     rt = Runtime("vessel", tmp_path)
     yield rt
     rt.cleanup()
 
 
 @pytest.fixture(params=["vessel", "runc"])
-def rt(request, tmp_path, root):
+def rt(request, tmp_path, root, test_cgroup):
     """Parametrised over vessel and runc (skipped when runc is absent)."""
     r = Runtime(request.param, tmp_path)
     yield r
