@@ -189,6 +189,7 @@ int qcow2_refcount_get(struct qcow2 *q, uint64_t cluster, uint64_t *rc);
 int qcow2_refcount_update(struct qcow2 *q, uint64_t off, uint64_t nbytes, int delta);
 int qcow2_refcount_set(struct qcow2 *q, uint64_t cluster, uint64_t rc);
 int qcow2_alloc_clusters(struct qcow2 *q, uint64_t n, uint64_t *off);
+int qcow2_alloc_data(struct qcow2 *q, uint64_t max, uint64_t *off, uint64_t *got);
 int qcow2_free_clusters(struct qcow2 *q, uint64_t off, uint64_t n);
 int qcow2_refcount_init(struct qcow2 *q);
 int qcow2_free_compressed(struct qcow2 *q, uint64_t l2e);

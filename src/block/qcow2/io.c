@@ -147,8 +147,9 @@ struct alloc_req {
 	uint64_t old[];	   /* n old entries */
 };
 
-/* Steps 1-2: fresh clusters, data with head and tail filled from old content. */
-static int alloc_write_data(struct qcow2 *q, struct alloc_req *a, uint64_t *host)
+/* Step 2: data into the fresh clusters at host, head and tail filled from the
+ * old content. */
+static int alloc_write_data(struct qcow2 *q, struct alloc_req *a, const uint64_t *host)
 {
 	uint64_t cs = q->cluster_size, in = qcow2_offset_into_cluster(q, a->off);
 	uint64_t end = a->off + a->len, tail = (cs - qcow2_offset_into_cluster(q, end)) & (cs - 1);
@@ -156,8 +157,8 @@ static int alloc_write_data(struct qcow2 *q, struct alloc_req *a, uint64_t *host
 	struct iovec iov[3];
 	int niov = 0, r;
 
-	r = qcow2_alloc_clusters(q, a->n, host);
-	if (r == 0 && in)
+	r = 0;
+	if (in)
 		r = read_range(q, head_buf, in, a->off - in, false);
 	if (r == 0 && tail)
 		r = read_range(q, tail_buf, tail, end, false);
@@ -223,6 +224,9 @@ static int write_alloc(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64
 				   (be64toh(t[l2i]) & QCOW2_OFFSET_MASK) + in);
 		goto out;
 	}
+	r = qcow2_alloc_data(q, a->n, &host, &a->n); /* step 1; may give fewer */
+	if (r < 0)
+		goto out;
 	a->buf = buf;
 	a->off = off;
 	a->len = VS_MIN(len, (a->n << q->cluster_bits) - in);

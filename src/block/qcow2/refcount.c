@@ -271,6 +271,70 @@ static int ensure_block(struct qcow2 *q, uint64_t ri, bool *changed)
 	return 0;
 }
 
+static bool has_block(const struct qcow2 *q, uint64_t c)
+{
+	uint64_t ri = c >> q->rb_bits;
+
+	return ri < q->rt_entries && q->rt[ri];
+}
+
+/* Picks n contiguous clusters at alloc_end followed by the refcount blocks
+ * that their ranges lack, for runs longer than a refcount block covers.
+ * Order: refcounts of new blocks in existing blocks, new blocks (describing
+ * themselves where they fall in their own range), then table entries. */
+static int alloc_tail(struct qcow2 *q, uint64_t n, uint64_t *start)
+{
+	uint64_t s, k = 0, m, end, *blk = NULL;
+	int r = 0;
+
+	for (;;) {
+		s = q->alloc_end;
+		for (;;) {
+			end = s + n + k;
+			m = 0;
+			for (uint64_t ri = s >> q->rb_bits; ri <= (end - 1) >> q->rb_bits; ri++)
+				m += !(ri < q->rt_entries && q->rt[ri]);
+			if (m <= k)
+				break;
+			k = m;
+		}
+		if (((end - 1) >> q->rb_bits) < q->rt_entries)
+			break;
+		r = grow_table(q, (end - 1) >> q->rb_bits);
+		if (r < 0)
+			return r;
+	}
+	blk = xzalloc(sizeof(*blk) * (k + 1));
+	for (uint64_t j = 0, ri = s >> q->rb_bits; ri <= (end - 1) >> q->rb_bits; ri++)
+		if (!q->rt[ri])
+			blk[j++] = ri;
+	for (uint64_t j = 0; j < m && r == 0; j++) { /* block clusters in covered ranges */
+		uint64_t c = s + n + j;
+
+		if (has_block(q, c))
+			r = refcount_apply(q, c, 1, 1, false, 0);
+	}
+	for (uint64_t j = 0; j < m && r == 0; j++) {
+		uint64_t off = (s + n + j) << q->cluster_bits, be;
+		uint8_t *b = qcow2_cache_new(q, &q->rbc, off);
+
+		for (uint64_t i = 0; i < m; i++)
+			if (((s + n + i) >> q->rb_bits) == blk[j])
+				rb_entry_put(b, (s + n + i) & ((1ULL << q->rb_bits) - 1),
+					     q->refcount_order, 1);
+		r = vs_pwrite_full(q->fd, b, q->cluster_size, off);
+		be = htobe64(off);
+		if (r == 0)
+			r = vs_pwrite_full(q->fd, &be, 8, q->rt_offset + blk[j] * 8);
+		if (r == 0)
+			q->rt[blk[j]] = off;
+	}
+	free(blk);
+	q->alloc_end = VS_MAX(q->alloc_end, s + n + m);
+	*start = s;
+	return r;
+}
+
 int qcow2_alloc_clusters(struct qcow2 *q, uint64_t n, uint64_t *off)
 {
 	uint64_t start;
@@ -284,17 +348,48 @@ int qcow2_alloc_clusters(struct qcow2 *q, uint64_t n, uint64_t *off)
 		if (((start + n) << q->cluster_bits) > QCOW2_MAX_SIZE)
 			return -EFBIG;
 		changed = false;
-		for (uint64_t ri = start >> q->rb_bits; ri <= (start + n - 1) >> q->rb_bits; ri++) {
-			r = ensure_block(q, ri, &changed);
+		if (n > 1 && (!has_block(q, start) || !has_block(q, start + n - 1) ||
+			      (n >> q->rb_bits) > 0)) {
+			r = alloc_tail(q, n, &start);
 			if (r < 0)
 				return r;
+			break;
 		}
+		r = ensure_block(q, start >> q->rb_bits, &changed);
+		if (r < 0)
+			return r;
 	} while (changed);
 	r = refcount_apply(q, start, n, 1, false, 0);
 	if (r < 0)
 		return r;
 	q->alloc_end = VS_MAX(q->alloc_end, start + n);
 	*off = start << q->cluster_bits;
+	return 0;
+}
+
+int qcow2_alloc_data(struct qcow2 *q, uint64_t max, uint64_t *off, uint64_t *got)
+{
+	uint64_t c, rc, n = 1;
+	int r = qcow2_alloc_clusters(q, 1, off);
+
+	if (r < 0)
+		return r;
+	for (c = (*off >> q->cluster_bits) + 1; n < max; c++, n++) {
+		if (!has_block(q, c) || is_fixed_metadata(q, c))
+			break;
+		if (c < q->alloc_end) {
+			r = qcow2_refcount_get(q, c, &rc);
+			if (r < 0 || rc)
+				break;
+		}
+	}
+	r = n > 1 ? refcount_apply(q, (*off >> q->cluster_bits) + 1, n - 1, 1, false, 0) : 0;
+	if (r < 0)
+		return r;
+	q->alloc_end = VS_MAX(q->alloc_end, c);
+	if (q->free_hint == (*off >> q->cluster_bits) + 1)
+		q->free_hint = c;
+	*got = n;
 	return 0;
 }
 
