@@ -197,7 +197,11 @@ static int spawn_init(struct create *c, struct vs_err **err)
 	if ((rc = vs_ns_join(c->spec, CLONE_NEWPID, err)) < 0)
 		return rc;
 	fflush(NULL);
-	c->pid = (pid_t)syscall(SYS_clone, (unsigned long)ic.clone_flags | SIGCHLD, 0, 0, 0, 0);
+	/* the cgroup namespace is unshared by the init once it sits in its
+	 * cgroup, so that cgroup is its root (as runc does) */
+	c->pid = (pid_t)syscall(SYS_clone,
+				(unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, 0, 0, 0,
+				0);
 	if (c->pid < 0) {
 		rc = -errno;
 		close(sv[0]);

@@ -122,6 +122,8 @@ static int setup(struct vs_init_ctx *c, char **exe, struct vs_err **err)
 		return vs_err_setsys(err, -errno, "chdir to bundle %s", c->bundle);
 	if ((rc = vs_ns_join(s, 0, err)) < 0)
 		return rc;
+	if ((c->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		return vs_err_setsys(err, -errno, "unshare of the cgroup namespace");
 	if (userns) {
 		/* best effort: fails only when 0 is not mapped, which is allowed */
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
