@@ -1,0 +1,114 @@
+"""Internal snapshots across tools; check's findings, repairs and exit codes."""
+import pathlib
+import struct
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from imgutil import QEMU_IMG, QEMU_IO, need_qemu, qemu_check, sh, to_raw  # noqa: E402
+
+
+def test_snapshot_vessel_to_qemu(vessel, tmp_path):
+    need_qemu()
+    img = tmp_path / "s.qcow2"
+    sh(vessel, "img", "create", "-f", "qcow2", img, "64M")
+    sh(QEMU_IO, "-f", "qcow2", "-c", "write -P 1 0 4M", img)
+    sh(vessel, "img", "snapshot", "-c", "first", img)
+    qemu_check(img)
+    sh(vessel, "img", "bench", "-w", "-c", "64", "-s", "65536", "-d", "4", "--pattern", "2",
+       "-f", "qcow2", img)  # overwrites shared clusters: COW
+    sh(vessel, "img", "snapshot", "-c", "second", img)
+    qemu_check(img)
+    assert "first" in sh(QEMU_IMG, "snapshot", "-l", img).stdout
+    assert "second" in sh(vessel, "img", "snapshot", "-l", img).stdout
+    sh(QEMU_IMG, "snapshot", "-a", "first", img)
+    qemu_check(img)
+    sh(QEMU_IO, "-f", "qcow2", "-c", "read -P 1 0 4M", img)
+    sh(vessel, "img", "snapshot", "-a", "second", img)
+    qemu_check(img)
+    sh(QEMU_IO, "-f", "qcow2", "-c", "read -P 2 0 4M", img)
+    sh(vessel, "img", "snapshot", "-d", "first", img)
+    qemu_check(img)
+    sh(vessel, "img", "check", img)
+    sh(QEMU_IO, "-f", "qcow2", "-c", "read -P 2 0 4M", img)
+    assert "first" not in sh(QEMU_IMG, "snapshot", "-l", img).stdout
+
+
+def test_snapshot_qemu_to_vessel(vessel, tmp_path):
+    need_qemu()
+    img = tmp_path / "q.qcow2"
+    sh(QEMU_IMG, "create", "-f", "qcow2", "-o", "cluster_size=4096", img, "16M")
+    sh(QEMU_IO, "-f", "qcow2", "-c", "write -P 5 0 1M", img)
+    sh(QEMU_IMG, "snapshot", "-c", "qsnap", img)
+    sh(QEMU_IO, "-f", "qcow2", "-c", "write -P 6 512k 1M", img)
+    sh(vessel, "img", "check", img)
+    assert "qsnap" in sh(vessel, "img", "snapshot", "-l", img).stdout
+    before = to_raw(img, "qcow2", tmp_path / "cur.raw")
+    sh(vessel, "img", "snapshot", "-c", "vsnap", img)
+    sh(vessel, "img", "snapshot", "-a", "qsnap", img)
+    qemu_check(img)
+    sh(QEMU_IO, "-f", "qcow2", "-c", "read -P 5 0 1M", "-c", "read -P 0 1M 1M", img)
+    sh(QEMU_IMG, "snapshot", "-a", "vsnap", img)
+    assert to_raw(img, "qcow2", tmp_path / "back.raw") == before
+    sh(QEMU_IMG, "snapshot", "-d", "qsnap", img)
+    sh(vessel, "img", "snapshot", "-d", "vsnap", img)
+    qemu_check(img)
+    sh(vessel, "img", "check", img)
+
+
+def _refblock_offset(path):
+    with open(path, "rb") as f:
+        hdr = f.read(104)
+        rt_off = struct.unpack(">Q", hdr[48:56])[0]
+        f.seek(rt_off)
+        return struct.unpack(">Q", f.read(8))[0]
+
+
+def _set_refcount16(path, cluster, value):
+    rb = _refblock_offset(path)
+    with open(path, "r+b") as f:
+        f.seek(rb + 2 * cluster)
+        f.write(struct.pack(">H", value))
+
+
+def test_check_leaks_repair(vessel, tmp_path):
+    need_qemu()
+    img = tmp_path / "l.qcow2"
+    sh(vessel, "img", "create", "-f", "qcow2", img, "16M")
+    sh(QEMU_IO, "-f", "qcow2", "-c", "write -P 3 0 128k", img)
+    end = img.stat().st_size // 65536
+    with open(img, "r+b") as f:  # two clusters inside the file nothing references
+        f.truncate((end + 2) * 65536)
+    _set_refcount16(img, end, 1)
+    _set_refcount16(img, end + 1, 1)
+    p = sh(vessel, "img", "check", img, ok=(3,))
+    assert "2 leaked clusters" in p.stdout
+    qemu_check(img, ok=(3,))
+    sh(vessel, "img", "check", "-r", "leaks", img)
+    qemu_check(img)
+    sh(QEMU_IO, "-f", "qcow2", "-c", "read -P 3 0 128k", img)
+
+
+def test_check_corruption(vessel, tmp_path):
+    need_qemu()
+    img = tmp_path / "c.qcow2"
+    sh(vessel, "img", "create", "-f", "qcow2", img, "16M")
+    sh(QEMU_IO, "-f", "qcow2", "-c", "write -P 3 0 64k", img)
+    with open(img, "rb") as f:
+        f.seek(65536 * 3)
+        l2 = struct.unpack(">Q", f.read(8))[0] & 0x00fffffffffffe00
+    data_cluster = None
+    with open(img, "rb") as f:
+        f.seek(l2)
+        data_cluster = (struct.unpack(">Q", f.read(8))[0] & 0x00fffffffffffe00) // 65536
+    _set_refcount16(img, data_cluster, 0)
+    p = sh(vessel, "img", "check", img, ok=(2,))
+    assert "errors were found" in p.stdout
+    qemu_check(img, ok=(2,))
+    sh(vessel, "img", "check", "-r", "all", img)
+    qemu_check(img)
+
+
+def test_raw_check_unsupported(vessel, tmp_path):
+    raw = tmp_path / "r.raw"
+    raw.write_bytes(b"\0" * 4096)
+    sh(vessel, "img", "check", "-f", "raw", raw, ok=(63,))
