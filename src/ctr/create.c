@@ -165,7 +165,9 @@ static int drive_init(struct create *c, int fd, struct vs_err **err)
 		if (rc < 0)
 			return vs_err_setsys(err, rc, "setting oom_score_adj");
 	}
-	if ((rc = vs_sync_send(fd, VS_SYNC_GO, 0, NULL)) < 0)
+	/* the init's host pid, for the state its own hooks receive */
+	snprintf(buf, sizeof(buf), "%d", (int)c->pid);
+	if ((rc = vs_sync_send(fd, VS_SYNC_GO, 0, buf)) < 0)
 		return vs_err_setsys(err, rc, "starting the container init");
 	for (;;) {
 		if ((rc = vs_sync_recv(fd, &m)) < 0)
@@ -223,9 +225,7 @@ static int record(struct create *c, pid_t *pid, struct vs_err **err)
 {
 	int rc;
 
-	c->st.id = xstrdup(c->o->id);
 	c->st.pid = c->pid;
-	c->st.created = vs_rfc3339_now();
 	c->st.pid_ns = vs_ns_clone_flags(c->spec) & CLONE_NEWPID;
 	c->st.annotations = c->spec->annotations ? json_incref(c->spec->annotations) : NULL;
 	if ((rc = vs_proc_start_time(c->pid, &c->st.start_time)) < 0)
@@ -270,6 +270,8 @@ int vs_ctr_create(const struct vs_ctr_create_opts *o, pid_t *pid, struct vs_err 
 
 	if (!vs_ctr_id_is_valid(o->id))
 		return vs_err_set(err, -EINVAL, "invalid container id format: %s", o->id);
+	c.st.id = xstrdup(o->id);
+	c.st.created = vs_rfc3339_now();
 	if ((rc = load_bundle(&c, err)) == 0 && (rc = make_state_dir(&c, err)) == 0 &&
 	    (rc = make_cgroup(&c, err)) == 0 && (rc = connect_console(&c, err)) == 0 &&
 	    (rc = spawn_init(&c, err)) == 0)

@@ -65,12 +65,16 @@ static int run_one(const struct vs_spec_hook *h, const char *state_json)
 	if (pid == 0)
 		hook_child(h, p[0]);
 	close(p[0]);
-	/* the hook may not read its stdin: ignore EPIPE */
-	signal(SIGPIPE, SIG_IGN);
+	/* The hook may not read its stdin: ignore EPIPE for this write only (an
+	 * ignored SIGPIPE would survive into the container's execve). */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+
+	sigaction(SIGPIPE, &ign, &old);
 	if (write(p[1], state_json, len) < 0) {
 		/* reported through the exit status if it matters */
 	}
 	close(p[1]);
+	sigaction(SIGPIPE, &old, NULL);
 	if ((rc = wait_hook(pid, h->timeout, &status)) < 0)
 		return rc;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)

@@ -8,6 +8,7 @@
  * code, so the container cannot open /proc/<pid>/exe (CVE-2019-5736). */
 #include "ctr/container-internal.h"
 #include "ctr/container.h"
+#include "ctr/hooks.h"
 #include "ctr/process.h"
 #include "ctr/rootfs.h"
 #include "ctr/spec.h"
@@ -20,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +71,30 @@ static int write_sysctls(const struct vs_spec *s, struct vs_err **err)
 	return 0;
 }
 
+/* Runs hooks of kind from inside the container (createContainer before
+ * pivot_root, startContainer after start), as runc does. */
+static int own_hooks(const struct vs_init_ctx *c, enum vs_hook_kind kind, const char *name,
+		     struct vs_err **err)
+{
+	struct vs_ctr_state st = { .id = (char *)c->opts->id, .pid = c->host_pid,
+				   .bundle = (char *)c->bundle, .rootfs = (char *)c->rootfs,
+				   .created = (char *)"", .annotations = c->spec->annotations };
+	json_t *j;
+	char *text;
+	int rc;
+
+	if (!c->spec->hooks[kind].n)
+		return 0;
+	j = vs_state_to_json(&st, kind == VS_HOOK_START_CONTAINER ? VS_CTR_CREATED
+								 : VS_CTR_CREATING);
+	json_object_del(j, "created");
+	text = json_dumps(j, JSON_COMPACT);
+	rc = vs_hooks_run(&c->spec->hooks[kind], name, text, err);
+	free(text);
+	json_decref(j);
+	return rc;
+}
+
 /* Lets the parent run the prestart/createRuntime hooks while we are in our
  * namespaces but before pivot_root, as the runtime spec orders them. */
 static int parent_hooks(const struct vs_init_ctx *c, struct vs_err **err)
@@ -100,6 +126,7 @@ static int setup_fs(struct vs_init_ctx *c, struct vs_err **err)
 	if (!vs_spec_find_ns(s, CLONE_NEWNS))
 		return vs_err_set(err, -EINVAL, "a mount namespace is required");
 	if ((rc = vs_rootfs_prepare(s, &ro, err)) < 0 || (rc = parent_hooks(c, err)) < 0 ||
+	    (rc = own_hooks(c, VS_HOOK_CREATE_CONTAINER, "createContainer", err)) < 0 ||
 	    (rc = vs_rootfs_pivot(&ro, err)) < 0)
 		return rc;
 	if (s->process.terminal && c->console_fd >= 0 &&
@@ -181,6 +208,7 @@ void vs_init_main(struct vs_init_ctx *c)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (vs_sync_recv(c->sync_fd, &m) < 0 || m.type != VS_SYNC_GO)
 		_exit(1);
+	c->host_pid = atoi(m.msg);
 	rc = setup(c, &exe, &err);
 	if (rc < 0) {
 		vs_sync_send(c->sync_fd, VS_SYNC_ERROR, rc, err ? err->msg : "setup failed");
@@ -192,6 +220,10 @@ void vs_init_main(struct vs_init_ctx *c)
 	close(c->sync_fd);
 	if (wait_start(c) < 0)
 		_exit(1);
+	if (own_hooks(c, VS_HOOK_START_CONTAINER, "startContainer", &err) < 0) {
+		dprintf(STDERR_FILENO, "%s\n", err->msg);
+		_exit(1);
+	}
 	execve(exe, c->spec->process.args.v, env);
 	dprintf(STDERR_FILENO, "exec %s: %s\n", exe, strerror(errno));
 	_exit(127);
