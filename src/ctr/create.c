@@ -61,6 +61,7 @@ static int load_bundle(struct create *c, struct vs_err **err)
 		return vs_err_setsys(err, -errno, "rootfs (%s) does not exist", root);
 	c->st.bundle = xstrdup(bundle);
 	c->st.rootfs = xstrdup(rootfs);
+	c->st.annotations = c->spec->annotations ? json_incref(c->spec->annotations) : NULL;
 	return 0;
 }
 
@@ -227,7 +228,6 @@ static int record(struct create *c, pid_t *pid, struct vs_err **err)
 
 	c->st.pid = c->pid;
 	c->st.pid_ns = vs_ns_clone_flags(c->spec) & CLONE_NEWPID;
-	c->st.annotations = c->spec->annotations ? json_incref(c->spec->annotations) : NULL;
 	if ((rc = vs_proc_start_time(c->pid, &c->st.start_time)) < 0)
 		return vs_err_setsys(err, rc, "reading the init's start time");
 	if ((rc = vs_state_save(c->o->root, &c->st, err)) < 0)
