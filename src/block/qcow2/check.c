@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define CHECK_MAX_CLUSTERS (1ULL << 31)
+#define CHECK_MAX_CLUSTERS (1ULL << 27) /* 512 MiB of counters */
 
 struct ck {
 	struct qcow2 *q;
@@ -25,7 +25,11 @@ struct ck {
 	struct qcow2_check_result *res;
 	uint64_t *l2buf;
 	uint64_t last_host; /* previous data cluster, for fragmentation */
+	unsigned said;	    /* findings printed so far (the first few only) */
 };
+
+#define CHECK_SAY_MAX 20
+#define ck_say(c, ...) ((c)->said++ < CHECK_SAY_MAX ? vs_warn(__VA_ARGS__) : (void)0)
 
 static void ck_inc(struct ck *c, uint64_t off, uint64_t len)
 {
@@ -36,7 +40,7 @@ static void ck_inc(struct ck *c, uint64_t off, uint64_t len)
 		return;
 	for (uint64_t i = first; i <= last; i++) {
 		if (i >= c->n) {
-			vs_warn("ERROR: cluster %" PRIu64 " is referenced past the end of the file", i);
+			ck_say(c, "ERROR: cluster %" PRIu64 " is referenced past the end of the file", i);
 			c->res->corruptions++;
 			return;
 		}
@@ -62,7 +66,7 @@ static void ck_data_entry(struct ck *c, uint64_t e, bool active)
 		if (!host)
 			return;
 		if (qcow2_offset_into_cluster(q, host)) {
-			vs_warn("ERROR: unaligned data cluster offset 0x%" PRIx64, host);
+			ck_say(c, "ERROR: unaligned data cluster offset 0x%" PRIx64, host);
 			c->res->corruptions++;
 			return;
 		}
@@ -90,7 +94,7 @@ static int ck_l1(struct ck *c, const uint64_t *l1, uint64_t n, bool active)
 		if (!l2)
 			continue;
 		if (qcow2_check_table_offset(q, l2) < 0 || (l2 >> q->cluster_bits) >= c->n) {
-			vs_warn("ERROR: invalid L2 table offset 0x%" PRIx64, l2);
+			ck_say(c, "ERROR: invalid L2 table offset 0x%" PRIx64, l2);
 			c->res->corruptions++;
 			continue;
 		}
@@ -143,34 +147,51 @@ static int ck_collect(struct ck *c)
 	return r;
 }
 
+static int ck_one(struct ck *c, uint64_t i, enum qcow2_repair repair)
+{
+	uint64_t want = i < c->n ? c->ref[i] : 0, stored;
+	int r = qcow2_refcount_get(c->q, i, &stored);
+
+	if (r < 0 || stored == want)
+		return r;
+	if (stored > want)
+		c->res->leaks++;
+	else
+		c->res->corruptions++;
+	if (repair == QCOW2_REPAIR_NONE || (stored < want && repair != QCOW2_REPAIR_ALL))
+		return 0;
+	if (qcow2_refcount_set(c->q, i, want) == 0) {
+		if (stored > want)
+			c->res->leaks_fixed++;
+		else
+			c->res->corruptions_fixed++;
+	}
+	return 0;
+}
+
+/* Compares every cluster of the file, then the clusters past EOF that some
+ * refcount block describes (each distinct block once: hostile tables may
+ * repeat one block, which the collection already flagged). */
 static int ck_compare(struct ck *c, enum qcow2_repair repair)
 {
 	struct qcow2 *q = c->q;
-	uint64_t end = VS_MAX(c->n, q->alloc_end), stored;
-	int r;
+	uint64_t per = 1ULL << q->rb_bits;
+	uint8_t *seen = xzalloc(VS_MAX(c->n, 1));
+	int r = 0;
 
-	for (uint64_t i = 0; i < end; i++) {
-		uint64_t want = i < c->n ? c->ref[i] : 0;
+	for (uint64_t i = 0; i < c->n && r == 0; i++)
+		r = ck_one(c, i, repair);
+	for (uint64_t ri = 0; ri < q->rt_entries && r == 0; ri++) {
+		uint64_t b = q->rt[ri] >> q->cluster_bits, from = VS_MAX(ri * per, c->n);
 
-		r = qcow2_refcount_get(q, i, &stored);
-		if (r < 0)
-			return r;
-		if (stored == want)
+		if (!q->rt[ri] || b >= c->n || seen[b] || from >= (ri + 1) * per)
 			continue;
-		if (stored > want)
-			c->res->leaks++;
-		else
-			c->res->corruptions++;
-		if (repair == QCOW2_REPAIR_NONE || (stored < want && repair != QCOW2_REPAIR_ALL))
-			continue;
-		if (qcow2_refcount_set(q, i, want) == 0) {
-			if (stored > want)
-				c->res->leaks_fixed++;
-			else
-				c->res->corruptions_fixed++;
-		}
+		seen[b] = 1;
+		for (uint64_t i = from; i < (ri + 1) * per && r == 0; i++)
+			r = ck_one(c, i, repair);
 	}
-	return 0;
+	free(seen);
+	return r;
 }
 
 /* The COPIED flags of the active L1 and L2 tables must say refcount == 1. */

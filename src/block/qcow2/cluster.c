@@ -8,9 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Does the cluster at off hold the header, the L1 or the refcount table?
+ * Tables and data found there would let writes destroy metadata. */
+static bool hits_fixed_metadata(const struct qcow2 *q, uint64_t off)
+{
+	return off < q->cluster_size ||
+	       (off >= q->l1_offset && off < q->l1_offset + q->l1_size * 8ULL) ||
+	       (off >= q->rt_offset && off < q->rt_offset + q->rt_entries * 8);
+}
+
 int qcow2_check_table_offset(const struct qcow2 *q, uint64_t off)
 {
-	if (!off || qcow2_offset_into_cluster(q, off) || off > QCOW2_MAX_SIZE)
+	if (!off || qcow2_offset_into_cluster(q, off) || off > QCOW2_MAX_SIZE ||
+	    hits_fixed_metadata(q, off))
 		return -EIO;
 	return 0;
 }
@@ -39,10 +49,12 @@ static bool same_extent(const struct qcow2 *q, uint64_t a, uint64_t b)
 	       (a & QCOW2_OFLAG_COPIED) == (b & QCOW2_OFLAG_COPIED);
 }
 
-static int entry_valid(const struct qcow2 *q, uint64_t e)
+int qcow2_l2e_valid(const struct qcow2 *q, uint64_t e)
 {
+	uint64_t h = e & QCOW2_OFFSET_MASK;
+
 	if (qcow2_l2e_type(q, e) == QCOW2_C_NORMAL &&
-	    qcow2_offset_into_cluster(q, e & QCOW2_OFFSET_MASK))
+	    (qcow2_offset_into_cluster(q, h) || hits_fixed_metadata(q, h)))
 		return -EIO;
 	return 0;
 }
@@ -70,7 +82,7 @@ int qcow2_map_get(struct qcow2 *q, uint64_t off, uint64_t len, struct qcow2_map 
 	if (r < 0)
 		return r;
 	e0 = be64toh(t[l2i]);
-	if (entry_valid(q, e0) < 0)
+	if (qcow2_l2e_valid(q, e0) < 0)
 		return -EIO;
 	while (n < want && l2i + n < q->l2_entries &&
 	       same_extent(q, be64toh(t[l2i + n - 1]), be64toh(t[l2i + n])))

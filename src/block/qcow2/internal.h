@@ -208,6 +208,7 @@ struct qcow2_map {
 
 int qcow2_map_get(struct qcow2 *q, uint64_t off, uint64_t len, struct qcow2_map *m);
 enum qcow2_ctype qcow2_l2e_type(const struct qcow2 *q, uint64_t l2e);
+int qcow2_l2e_valid(const struct qcow2 *q, uint64_t l2e);
 int qcow2_l2_for_write(struct qcow2 *q, uint64_t l1_index, uint64_t *l2_off);
 int qcow2_l2_set(struct qcow2 *q, uint64_t l2_off, uint64_t first, const uint64_t *entries,
 		 uint64_t n);

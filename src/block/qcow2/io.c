@@ -220,7 +220,9 @@ static int write_alloc(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64
 	a->n = count_alloc(q, t, a, max);
 	if (a->n == 0) { /* allocated meanwhile: plain overwrite of one cluster */
 		*done = VS_MIN(len, cs - in);
-		r = vs_pwrite_full(q->fd, buf, *done,
+		r = qcow2_l2e_valid(q, be64toh(t[l2i]));
+		if (r == 0)
+			r = vs_pwrite_full(q->fd, buf, *done,
 				   (be64toh(t[l2i]) & QCOW2_OFFSET_MASK) + in);
 		goto out;
 	}

@@ -1,0 +1,13 @@
+/* The fuzz entry point shared by the libFuzzer target and the corpus replay. */
+#ifndef VS_TESTS_FUZZ_FUZZ_H
+#define VS_TESTS_FUZZ_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Opens data as a qcow2 image (read-only, then read-write) and runs a read,
+ * block-status, write, zero, discard, check pass over it. Returns 1 if the
+ * image opened, 0 if it was refused, -errno if the harness itself failed. */
+int fuzz_qcow2_one(const uint8_t *data, size_t size);
+
+#endif
