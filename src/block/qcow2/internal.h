@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 struct vs_err;
 
@@ -159,6 +160,18 @@ struct qcow2 {
 static inline struct qcow2 *to_qcow2(struct vs_blk *b)
 {
 	return (struct qcow2 *)b;
+}
+
+static inline void qcow2_put_be32(uint8_t *p, uint32_t v)
+{
+	v = htobe32(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void qcow2_put_be64(uint8_t *p, uint64_t v)
+{
+	v = htobe64(v);
+	memcpy(p, &v, sizeof(v));
 }
 
 static inline uint64_t qcow2_offset_into_cluster(const struct qcow2 *q, uint64_t off)

@@ -473,8 +473,8 @@ static int grow_table(struct qcow2 *q, uint64_t need_ri)
 		t[i] = htobe64(t[i]);
 	r = vs_pwrite_full(q->fd, t, a.entries * 8, (a.start + a.nblocks) << q->cluster_bits);
 	if (r == 0) {
-		*(uint64_t *)hdr = htobe64((a.start + a.nblocks) << q->cluster_bits);
-		*(uint32_t *)(hdr + 8) = htobe32((uint32_t)a.tclusters);
+		qcow2_put_be64(hdr, (a.start + a.nblocks) << q->cluster_bits);
+		qcow2_put_be32(hdr + 8, (uint32_t)a.tclusters);
 		r = qcow2_header_write_field(q, QCOW2_HDR_OFF_RT, hdr, sizeof(hdr));
 	}
 	if (r < 0) {

@@ -33,8 +33,8 @@ int qcow2_grow_l1(struct qcow2 *q, uint64_t min_entries)
 	free(t);
 	if (r < 0)
 		return r;
-	*(uint32_t *)hdr = htobe32((uint32_t)min_entries);
-	*(uint64_t *)(hdr + 4) = htobe64(off);
+	qcow2_put_be32(hdr, (uint32_t)min_entries);
+	qcow2_put_be64(hdr + 4, off);
 	r = qcow2_header_write_field(q, QCOW2_HDR_OFF_L1, hdr, sizeof(hdr));
 	if (r < 0)
 		return r;

@@ -178,8 +178,8 @@ static int table_commit(struct qcow2 *q, struct qcow2_snapshot *snaps, uint32_t 
 	}
 	if (r < 0)
 		return r;
-	*(uint32_t *)hdr = htobe32(n);
-	*(uint64_t *)(hdr + 4) = htobe64(off);
+	qcow2_put_be32(hdr, n);
+	qcow2_put_be64(hdr + 4, off);
 	r = qcow2_header_write_field(q, QCOW2_HDR_OFF_SNAP, hdr, sizeof(hdr));
 	if (r < 0)
 		return r;
@@ -328,7 +328,8 @@ static int create_locked(struct qcow2 *q, const char *name, struct vs_err **err)
 	if (q->nb_snapshots >= QCOW2_MAX_SNAPSHOTS || strlen(name) > UINT16_MAX)
 		return vs_err_set(err, -EFBIG, "too many snapshots or name too long");
 	snaps = xzalloc(sizeof(*snaps) * (q->nb_snapshots + 1));
-	memcpy(snaps, q->snaps, sizeof(*snaps) * q->nb_snapshots);
+	if (q->nb_snapshots)
+		memcpy(snaps, q->snaps, sizeof(*snaps) * q->nb_snapshots);
 	s = &snaps[q->nb_snapshots];
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->id = next_id(q);
@@ -415,8 +416,10 @@ static int delete_locked(struct qcow2 *q, struct qcow2_snapshot *s)
 	struct qcow2_snapshot *old = q->snaps;
 	int r = read_l1(q, s, &sl1);
 
-	memcpy(snaps, q->snaps, sizeof(*snaps) * idx);
-	memcpy(snaps + idx, q->snaps + idx + 1, sizeof(*snaps) * (n - idx));
+	if (idx)
+		memcpy(snaps, q->snaps, sizeof(*snaps) * idx);
+	if (n > idx)
+		memcpy(snaps + idx, q->snaps + idx + 1, sizeof(*snaps) * (n - idx));
 	if (r == 0)
 		r = table_commit(q, snaps, n);
 	if (r < 0) {
