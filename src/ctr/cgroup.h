@@ -42,6 +42,11 @@ int vs_cgroup_create(struct vs_cgroup *cg, struct vs_err **err);
 int vs_cgroup_apply(struct vs_cgroup *cg, const struct vs_spec_resources *r,
 		    struct vs_err **err);
 
+/* The device rules of s (v1 devices controller): linux.resources.devices,
+ * then the default devices and linux.devices as allowed. No rules: no-op. */
+struct vs_spec;
+int vs_cgroup_devices(struct vs_cgroup *cg, const struct vs_spec *s, struct vs_err **err);
+
 /* Moves pid into the cgroup in every hierarchy. */
 int vs_cgroup_enter(struct vs_cgroup *cg, pid_t pid, struct vs_err **err);
 

@@ -102,7 +102,9 @@ static int make_cgroup(struct create *c, struct vs_err **err)
 		vs_cgroup_destroy(c->cg, NULL);
 		return rc;
 	}
-	return vs_cgroup_apply(c->cg, &c->spec->resources, err);
+	if ((rc = vs_cgroup_apply(c->cg, &c->spec->resources, err)) < 0)
+		return rc;
+	return vs_cgroup_devices(c->cg, c->spec, err);
 }
 
 static int connect_console(struct create *c, struct vs_err **err)

@@ -133,6 +133,50 @@ static int parse_sysctl(json_t *l, struct vs_spec *s, struct vs_err **err)
 	return 0;
 }
 
+static int parse_devrule(json_t *d, const char *path, struct vs_spec_devrule *out,
+			 struct vs_err **err)
+{
+	char *type = NULL, *access = NULL;
+	int rc;
+
+	if (!json_is_object(d))
+		return sj_fail(err, path, NULL, "expected an object");
+	out->major = out->minor = -1;
+	if ((rc = sj_bool(d, path, "allow", &out->allow, err)) == 0 &&
+	    (rc = sj_string(d, path, "type", &type, err)) == 0 &&
+	    (rc = sj_int64(d, path, "major", &out->major, err)) == 0 &&
+	    (rc = sj_int64(d, path, "minor", &out->minor, err)) == 0)
+		rc = sj_string(d, path, "access", &access, err);
+	out->type = type ? type[0] : 'a';
+	if (rc == 0 && (!strchr("acb", out->type) || (type && strlen(type) != 1)))
+		rc = sj_fail(err, path, "type", "must be one of a, c, b");
+	if (rc == 0 && access && (strlen(access) > 3 || strspn(access, "rwm") != strlen(access)))
+		rc = sj_fail(err, path, "access", "must be a subset of rwm");
+	if (rc == 0)
+		snprintf(out->access, sizeof(out->access), "%s", access ? access : "rwm");
+	free(type);
+	free(access);
+	return rc;
+}
+
+static int parse_devrules(json_t *res, struct vs_spec_resources *r, struct vs_err **err)
+{
+	char path[64];
+	int rc;
+	json_t *a = sj_get(res, "linux.resources", "devices", JSON_ARRAY, &rc, err);
+
+	if (!a)
+		return rc;
+	r->dev_rules = xzalloc((json_array_size(a) + 1) * sizeof(*r->dev_rules));
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		snprintf(path, sizeof(path), "linux.resources.devices[%zu]", i);
+		r->n_dev_rules = i + 1;
+		if ((rc = parse_devrule(json_array_get(a, i), path, &r->dev_rules[i], err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int parse_resources(json_t *l, struct vs_spec_resources *r, struct vs_err **err)
 {
 	int rc;
@@ -157,6 +201,8 @@ static int parse_resources(json_t *l, struct vs_spec_resources *r, struct vs_err
 		return rc;
 	b = sj_get(res, "linux.resources", "blockIO", JSON_OBJECT, &rc, err);
 	if (rc < 0 || (b && (rc = sj_int64(b, "linux.resources.blockIO", "weight", &r->blkio_weight, err)) < 0))
+		return rc;
+	if ((rc = parse_devrules(res, r, err)) < 0)
 		return rc;
 	if (r->memory_limit < -1 || r->memory_swap < -1 || r->memory_reservation < -1)
 		return sj_fail(err, "linux.resources", "memory", "negative value");

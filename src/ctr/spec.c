@@ -272,6 +272,7 @@ static void free_linux(struct vs_spec *s)
 	vs_strv_free(&s->sysctl);
 	free(s->resources.cpuset_cpus);
 	free(s->resources.cpuset_mems);
+	free(s->resources.dev_rules);
 	free(s->cgroups_path);
 	for (size_t i = 0; i < s->n_devices; i++)
 		free(s->devices[i].path);

@@ -73,6 +73,14 @@ struct vs_spec_process {
 	int oom_score_adj;
 };
 
+struct vs_spec_devrule {
+	bool allow;
+	char type;	 /* 'a', 'c' or 'b' */
+	int64_t major;	 /* -1 = any */
+	int64_t minor;	 /* -1 = any */
+	char access[4]; /* subset of "rwm" */
+};
+
 /* Resource values are -1 when absent (all valid values are >= 0, except
  * memory swap/limit where -1 means "unlimited", the same as absent for us). */
 struct vs_spec_resources {
@@ -86,6 +94,8 @@ struct vs_spec_resources {
 	char *cpuset_mems;
 	int64_t pids_limit;
 	int64_t blkio_weight;
+	struct vs_spec_devrule *dev_rules; /* the device cgroup rules, in order */
+	size_t n_dev_rules;
 };
 
 struct vs_spec_device {

@@ -25,7 +25,7 @@ BUSYBOX = pathlib.Path("/bin/busybox")
 CGROUP_FS = pathlib.Path("/sys/fs/cgroup")
 APPLETS = ["sh", "true", "false", "echo", "cat", "ls", "id", "hostname", "mount", "ps",
            "sleep", "mkdir", "touch", "grep", "head", "readlink", "stat", "env", "pwd",
-           "wc", "kill", "umask", "ulimit", "yes", "dd"]
+           "wc", "kill", "umask", "ulimit", "yes", "dd", "mknod"]
 
 
 def runtime_bin(name):

@@ -1,6 +1,7 @@
 """Table-driven config.json cases: each runs on vessel and, in the same
 test, on runc when installed; both must give the same exit status and
 output, and vessel's output must show the feature worked."""
+import os
 import shutil
 import subprocess
 
@@ -34,6 +35,18 @@ def userns(c):
     c["linux"]["namespaces"].append({"type": "user"})
     c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
     c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+
+
+def device_cgroup(c):
+    """deny-all device rules (runc's default spec) and CAP_MKNOD: the
+    container may create a node for the host's root disk but not open it."""
+    c["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}]}
+    for k in ("bounding", "effective", "permitted"):
+        c["process"]["capabilities"][k].append("CAP_MKNOD")
+
+
+ROOT_DEV = os.stat("/").st_dev
+HOST_DISK = f"{os.major(ROOT_DEV)} {os.minor(ROOT_DEV)}"
 
 
 # (name, config edit, argv, check on vessel's (status, stdout))
@@ -88,6 +101,10 @@ CASES = [
     ("user_namespace", userns, ["sh", "-c", "cat /proc/self/uid_map; ctr-probe ids"],
      lambda rc, out: out.split() == ["0", "100000", "65536", "uid=0", "gid=0", "groups="]),
     ("no_fd_leak", None, ["ctr-probe", "fds"], lambda rc, out: out == ""),
+    ("device_cgroup", device_cgroup,
+     ["sh", "-c", f"mknod /tmp/disk b {HOST_DISK} && head -c 1 /tmp/disk >/dev/null 2>&1;"
+      " echo $?; head -c 3 /dev/zero | wc -c; echo x > /dev/null && echo null-ok"],
+     lambda rc, out: out == "1\n3\nnull-ok\n"),
     ("exit_code", None, ["sh", "-c", "exit 42"], lambda rc, out: rc == 42),
     ("not_found", None, ["/bin/nonexistent"], lambda rc, out: rc != 0),
 ]
