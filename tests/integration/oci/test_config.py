@@ -1,7 +1,6 @@
 """Table-driven config.json cases: each runs on vessel and, in the same
 test, on runc when installed; both must give the same exit status and
 output, and vessel's output must show the feature worked."""
-import os
 import shutil
 import subprocess
 
@@ -45,8 +44,9 @@ def device_cgroup(c):
         c["process"]["capabilities"][k].append("CAP_MKNOD")
 
 
-ROOT_DEV = os.stat("/").st_dev
-HOST_DISK = f"{os.major(ROOT_DEV)} {os.minor(ROOT_DEV)}"
+# /dev/loop0: a host block device root can open here (the sandbox refuses
+# the real disk to everyone), not in the default allowed devices
+HOST_DISK = "7 0"
 
 
 # (name, config edit, argv, check on vessel's (status, stdout))
@@ -102,7 +102,7 @@ CASES = [
      lambda rc, out: out.split() == ["0", "100000", "65536", "uid=0", "gid=0", "groups="]),
     ("no_fd_leak", None, ["ctr-probe", "fds"], lambda rc, out: out == ""),
     ("device_cgroup", device_cgroup,
-     ["sh", "-c", f"mknod /tmp/disk b {HOST_DISK} && head -c 1 /tmp/disk >/dev/null 2>&1;"
+     ["sh", "-c", f"mknod /tmp/disk b {HOST_DISK} && true < /tmp/disk 2>/dev/null;"
       " echo $?; head -c 3 /dev/zero | wc -c; echo x > /dev/null && echo null-ok"],
      lambda rc, out: out == "1\n3\nnull-ok\n"),
     ("exit_code", None, ["sh", "-c", "exit 42"], lambda rc, out: rc == 42),
