@@ -382,3 +382,23 @@ int vs_cgroup_destroy(struct vs_cgroup *cg, struct vs_err **err)
 	}
 	return rc;
 }
+
+unsigned long long vs_cgroup_oom_kills(struct vs_cgroup *cg)
+{
+	const char *file = cg->v2 ? "memory.events" : "memory.oom_control";
+	const struct vs_cgroup_hier *h = find_file(cg, file);
+	char buf[1024], *p;
+
+	if (!h || cg_read(h->dir, file, buf, sizeof(buf)) < 0)
+		return 0;
+	p = strstr(buf, "oom_kill ");
+	return p ? strtoull(p + 9, NULL, 10) : 0;
+}
+
+bool vs_cgroup_is_populated(struct vs_cgroup *cg)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+
+	return vs_cgroup_pids(cg, &pids, &n) == 0 && n > 0;
+}

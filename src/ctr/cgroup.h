@@ -62,6 +62,12 @@ bool vs_cgroup_path_is_frozen(const char *path);
 /* Reads "<file>" of the hierarchy that has it, as a number. 0 or -errno. */
 int vs_cgroup_read_u64(struct vs_cgroup *cg, const char *file, unsigned long long *out);
 
+/* OOM kills so far (v1 memory.oom_control / v2 memory.events "oom_kill"). */
+unsigned long long vs_cgroup_oom_kills(struct vs_cgroup *cg);
+
+/* True while some process is in the cgroup. */
+bool vs_cgroup_is_populated(struct vs_cgroup *cg);
+
 /* Removes our leaf directory in every hierarchy (retrying while the kernel
  * still releases exiting tasks). Missing directories are fine. */
 int vs_cgroup_destroy(struct vs_cgroup *cg, struct vs_err **err);

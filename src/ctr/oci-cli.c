@@ -266,7 +266,8 @@ static const struct {
 	{ "resume", cmd_simple },	    { "state", vs_oci_cmd_state },
 	{ "list", vs_oci_cmd_list },	    { "spec", vs_oci_cmd_spec },
 	{ "features", vs_oci_cmd_features }, { "ps", vs_oci_cmd_ps },
-	{ "exec", vs_oci_cmd_exec },
+	{ "exec", vs_oci_cmd_exec },	    { "update", vs_oci_cmd_update },
+	{ "events", vs_oci_cmd_events },
 };
 
 static void usage(FILE *f)

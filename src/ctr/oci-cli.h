@@ -41,6 +41,8 @@ int vs_oci_cmd_list(const struct vs_oci_global *g, int argc, char **argv);
 int vs_oci_cmd_state(const struct vs_oci_global *g, int argc, char **argv);
 int vs_oci_cmd_ps(const struct vs_oci_global *g, int argc, char **argv);
 int vs_oci_cmd_exec(const struct vs_oci_global *g, int argc, char **argv);
+int vs_oci_cmd_update(const struct vs_oci_global *g, int argc, char **argv);
+int vs_oci_cmd_events(const struct vs_oci_global *g, int argc, char **argv);
 void vs_oci_print_version(FILE *f);
 
 #endif

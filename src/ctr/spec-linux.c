@@ -307,3 +307,35 @@ int spec_parse_linux(json_t *j, struct vs_spec *s, struct vs_err **err)
 		return rc;
 	return spec_parse_seccomp(sc, &s->seccomp, err);
 }
+
+int vs_spec_resources_parse_text(const char *buf, size_t len, struct vs_spec_resources *r,
+				 struct vs_err **err)
+{
+	json_error_t jerr;
+	json_t *res = json_loadb(buf, len, 0, &jerr), *wrap;
+	int rc;
+
+	vs_spec_resources_init(r);
+	if (!res)
+		return vs_err_set(err, -EINVAL, "resources: line %d column %d: %s", jerr.line,
+				  jerr.column, jerr.text);
+	wrap = json_pack("{s:o}", "resources", res);
+	rc = wrap ? parse_resources(wrap, r, err) : -ENOMEM;
+	json_decref(wrap);
+	return rc;
+}
+
+void vs_spec_resources_init(struct vs_spec_resources *r)
+{
+	*r = (struct vs_spec_resources){ .memory_limit = -1, .memory_reservation = -1,
+					 .memory_swap = -1, .cpu_shares = -1, .cpu_quota = -1,
+					 .cpu_period = -1, .pids_limit = -1, .blkio_weight = -1 };
+}
+
+void vs_spec_resources_clear(struct vs_spec_resources *r)
+{
+	free(r->cpuset_cpus);
+	free(r->cpuset_mems);
+	free(r->dev_rules);
+	vs_spec_resources_init(r);
+}

@@ -194,7 +194,7 @@ int vs_spec_parse(const char *buf, size_t len, struct vs_spec **out, struct vs_e
 	if (!j)
 		return -EINVAL;
 	s = xzalloc(sizeof(*s));
-	s->resources = (struct vs_spec_resources){ -1, -1, -1, -1, -1, -1, NULL, NULL, -1, -1 };
+	vs_spec_resources_init(&s->resources);
 	rc = parse_top(j, s, err);
 	json_decref(j);
 	if (rc < 0) {
@@ -270,9 +270,7 @@ static void free_linux(struct vs_spec *s)
 	free(s->uid_mappings);
 	free(s->gid_mappings);
 	vs_strv_free(&s->sysctl);
-	free(s->resources.cpuset_cpus);
-	free(s->resources.cpuset_mems);
-	free(s->resources.dev_rules);
+	vs_spec_resources_clear(&s->resources);
 	free(s->cgroups_path);
 	for (size_t i = 0; i < s->n_devices; i++)
 		free(s->devices[i].path);

@@ -210,6 +210,12 @@ void vs_spec_process_clear(struct vs_spec_process *p);
 
 void vs_spec_free(struct vs_spec *s);
 
+/* linux.resources on its own (update -r FILE): absent values are -1/NULL. */
+int vs_spec_resources_parse_text(const char *buf, size_t len, struct vs_spec_resources *r,
+				 struct vs_err **err);
+void vs_spec_resources_init(struct vs_spec_resources *r);
+void vs_spec_resources_clear(struct vs_spec_resources *r);
+
 /* Lookups: the namespace entry of a CLONE_NEW* type, or NULL. */
 const struct vs_spec_ns *vs_spec_find_ns(const struct vs_spec *s, int type);
 
