@@ -259,15 +259,16 @@ static int cmd_simple(const struct vs_oci_global *g, int argc, char **argv)
 static const struct {
 	const char *name;
 	int (*fn)(const struct vs_oci_global *g, int argc, char **argv);
+	bool sealed; /* runs code inside the container: from a sealed memfd */
 } commands[] = {
-	{ "create", cmd_create },	    { "start", cmd_simple },
-	{ "run", cmd_run },		    { "kill", cmd_simple },
-	{ "delete", cmd_simple },	    { "pause", cmd_simple },
-	{ "resume", cmd_simple },	    { "state", vs_oci_cmd_state },
-	{ "list", vs_oci_cmd_list },	    { "spec", vs_oci_cmd_spec },
-	{ "features", vs_oci_cmd_features }, { "ps", vs_oci_cmd_ps },
-	{ "exec", vs_oci_cmd_exec },	    { "update", vs_oci_cmd_update },
-	{ "events", vs_oci_cmd_events },
+	{ "create", cmd_create, true },	       { "start", cmd_simple, false },
+	{ "run", cmd_run, true },	       { "kill", cmd_simple, false },
+	{ "delete", cmd_simple, false },       { "pause", cmd_simple, false },
+	{ "resume", cmd_simple, false },       { "state", vs_oci_cmd_state, false },
+	{ "list", vs_oci_cmd_list, false },    { "spec", vs_oci_cmd_spec, false },
+	{ "features", vs_oci_cmd_features, false }, { "ps", vs_oci_cmd_ps, false },
+	{ "exec", vs_oci_cmd_exec, true },     { "update", vs_oci_cmd_update, false },
+	{ "events", vs_oci_cmd_events, false },
 };
 
 static void usage(FILE *f)
@@ -333,9 +334,17 @@ int vs_oci_main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	for (size_t i = 0; i < VS_ARRAY_SIZE(commands); i++)
-		if (strcmp(argv[cmd], commands[i].name) == 0)
-			return commands[i].fn(&g, argc - cmd - 1, argv + cmd + 1);
+	for (size_t i = 0; i < VS_ARRAY_SIZE(commands); i++) {
+		if (strcmp(argv[cmd], commands[i].name) != 0)
+			continue;
+		if (commands[i].sealed) {
+			struct vs_err *err = NULL;
+
+			if (vs_exec_sealed_copy(argv, &err) < 0)
+				return vs_oci_fail(&g, err);
+		}
+		return commands[i].fn(&g, argc - cmd - 1, argv + cmd + 1);
+	}
 	fprintf(stderr, "No help topic for '%s'\n", argv[cmd]);
 	return 1;
 }

@@ -159,3 +159,16 @@ def test_init_exe_unreachable_without_ptrace(vessel_rt, bundle):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_runtime_runs_from_sealed_memfd(vessel_rt, bundle):
+    """CVE-2019-5736: create/run/exec re-execute from a sealed memfd copy, so
+    /proc/<pid>/exe of a runtime process inside the container is that copy
+    and cannot be opened for writing, even by root."""
+    b = bundle.args("sleep", "30").write()
+    cid = uid()
+    assert vessel_rt("create", "--bundle", b, cid).returncode == 0
+    pid = vessel_rt.state(cid)["pid"]
+    assert os.readlink(f"/proc/{pid}/exe").startswith("/memfd:vessel-runc")
+    with pytest.raises(OSError):
+        os.open(f"/proc/{pid}/exe", os.O_WRONLY)
