@@ -147,35 +147,53 @@ struct alloc_req {
 	uint64_t old[];	   /* n old entries */
 };
 
-/* Step 2: data into the fresh clusters at host, head and tail filled from the
- * old content. */
-static int alloc_write_data(struct qcow2 *q, struct alloc_req *a, const uint64_t *host)
+/* Does the old mapping of [off, off+len) (one entry e) read as zeros? */
+static bool old_reads_zero(const struct qcow2 *q, uint64_t e, uint64_t off)
+{
+	enum qcow2_ctype t = qcow2_l2e_type(q, e);
+
+	return t == QCOW2_C_ZERO ||
+	       (t == QCOW2_C_UNALLOC && (!q->backing || off >= vs_blk_size(q->backing)));
+}
+
+/* Step 2: data into the new clusters at host, head and tail filled from the
+ * old content. A fill that would be zeros is skipped when the clusters are
+ * fresh (never written: past everything allocated, so a hole of the file). */
+static int alloc_write_data(struct qcow2 *q, struct alloc_req *a, uint64_t host, bool fresh)
 {
 	uint64_t cs = q->cluster_size, in = qcow2_offset_into_cluster(q, a->off);
 	uint64_t end = a->off + a->len, tail = (cs - qcow2_offset_into_cluster(q, end)) & (cs - 1);
-	uint8_t *head_buf = in ? xmalloc(in) : NULL, *tail_buf = tail ? xmalloc(tail) : NULL;
+	uint8_t *head_buf = NULL, *tail_buf = NULL;
+	uint64_t at = host, total = 0;
 	struct iovec iov[3];
-	int niov = 0, r;
+	int niov = 0, r = 0;
 
-	r = 0;
-	if (in)
+	if (in && fresh && old_reads_zero(q, a->old[0], a->off - in))
+		at += in, in = 0;
+	if (tail && fresh && old_reads_zero(q, a->old[a->n - 1], end))
+		tail = 0;
+	if (in) {
+		head_buf = xmalloc(in);
 		r = read_range(q, head_buf, in, a->off - in, false);
-	if (r == 0 && tail)
-		r = read_range(q, tail_buf, tail, end, false);
-	if (in)
 		iov[niov++] = (struct iovec){ head_buf, in };
+	}
 	iov[niov++] = (struct iovec){ (void *)a->buf, a->len };
-	if (tail)
+	if (tail && r == 0) {
+		tail_buf = xmalloc(tail);
+		r = read_range(q, tail_buf, tail, end, false);
 		iov[niov++] = (struct iovec){ tail_buf, tail };
+	}
+	for (int i = 0; i < niov; i++)
+		total += iov[i].iov_len;
 	if (r == 0) {
-		ssize_t w = pwritev(q->fd, iov, niov, (off_t)*host);
+		ssize_t w = pwritev(q->fd, iov, niov, (off_t)at);
 
 		if (w < 0)
 			r = -errno;
-		else if ((uint64_t)w != in + a->len + tail) /* short: redo piecewise */
+		else if ((uint64_t)w != total) /* short: redo piecewise */
 			for (int i = 0, o = 0; i < niov && r == 0; o += (int)iov[i++].iov_len)
 				r = vs_pwrite_full(q->fd, iov[i].iov_base, iov[i].iov_len,
-						   *host + (uint64_t)o);
+						   at + (uint64_t)o);
 	}
 	free(head_buf);
 	free(tail_buf);
@@ -203,7 +221,7 @@ static int write_alloc(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64
 		       uint64_t *done)
 {
 	uint64_t cs = q->cluster_size, in = qcow2_offset_into_cluster(q, off), host, max;
-	uint64_t l2i = (off >> q->cluster_bits) & (q->l2_entries - 1), *t;
+	uint64_t fresh_from, l2i = (off >> q->cluster_bits) & (q->l2_entries - 1), *t;
 	struct alloc_req *a;
 	int r;
 
@@ -226,13 +244,14 @@ static int write_alloc(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64
 				   (be64toh(t[l2i]) & QCOW2_OFFSET_MASK) + in);
 		goto out;
 	}
+	fresh_from = q->alloc_end;
 	r = qcow2_alloc_data(q, a->n, &host, &a->n); /* step 1; may give fewer */
 	if (r < 0)
 		goto out;
 	a->buf = buf;
 	a->off = off;
 	a->len = VS_MIN(len, (a->n << q->cluster_bits) - in);
-	r = alloc_write_data(q, a, &host);
+	r = alloc_write_data(q, a, host, (host >> q->cluster_bits) >= fresh_from);
 	if (r < 0)
 		goto out;
 	for (uint64_t i = 0; i < a->n; i++)
