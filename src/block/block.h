@@ -18,6 +18,7 @@ struct vs_blk;
 #define VS_BLK_RDONLY 0x1u /* open read-only */
 #define VS_BLK_PROBE  0x2u /* fmt may be NULL: guess it from the content */
 #define VS_BLK_NO_BACKING 0x4u /* do not open backing files (info, check) */
+#define VS_BLK_REPAIR 0x8u /* writable even if dirty or marked corrupt (check -r) */
 
 /* Block status flags (vs_blk_status.flags) */
 #define VS_BLK_ST_DATA	     0x1u /* reads return stored data (from some layer) */

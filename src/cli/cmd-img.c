@@ -437,7 +437,8 @@ static int img_check(int argc, char **argv)
 	if (optind >= argc)
 		return usage_err("check: missing FILE");
 	if (open_image(argv[optind], fmt,
-		       VS_BLK_NO_BACKING | (rep == QCOW2_REPAIR_NONE ? VS_BLK_RDONLY : 0), &b) < 0)
+		       VS_BLK_NO_BACKING | (rep == QCOW2_REPAIR_NONE ? VS_BLK_RDONLY : VS_BLK_REPAIR),
+		       &b) < 0)
 		return 1;
 	if (!qcow2_is(b)) {
 		fprintf(stderr, "vessel img: this image format does not support checks\n");

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define CHECK_MAX_CLUSTERS (1ULL << 27) /* 512 MiB of counters */
 
@@ -262,6 +263,27 @@ static int check_locked(struct qcow2 *q, enum qcow2_repair repair,
 	return 0;
 }
 
+/* After a full repair that left nothing wrong, the dirty (lazy refcounts)
+ * and corrupt bits no longer apply: clear them, as QEMU does. */
+static int clear_flags(struct qcow2 *q, const struct qcow2_check_result *res,
+		       struct vs_err **err)
+{
+	uint64_t bits = QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT, be;
+	int r;
+
+	if (q->version < 3 || !(q->incompat & bits) ||
+	    res->corruptions > res->corruptions_fixed || res->leaks > res->leaks_fixed)
+		return 0;
+	r = fdatasync(q->fd) < 0 ? -errno : 0;
+	be = htobe64(q->incompat & ~bits);
+	if (r == 0)
+		r = qcow2_header_write_field(q, QCOW2_HDR_OFF_INCOMPAT, &be, 8);
+	if (r < 0)
+		return vs_err_setsys(err, r, "%s: clear dirty/corrupt bits", q->blk.filename);
+	q->incompat &= ~bits;
+	return 0;
+}
+
 int qcow2_check(struct vs_blk *b, enum qcow2_repair repair, struct qcow2_check_result *res,
 		struct vs_err **err)
 {
@@ -273,6 +295,8 @@ int qcow2_check(struct vs_blk *b, enum qcow2_repair repair, struct qcow2_check_r
 		return vs_err_set(err, -EROFS, "%s: repair needs a writable image", b->filename);
 	pthread_rwlock_wrlock(&q->layout);
 	r = check_locked(q, repair, res, err);
+	if (r == 0 && repair == QCOW2_REPAIR_ALL)
+		r = clear_flags(q, res, err);
 	qcow2_cache_clear(&q->l2c);
 	pthread_rwlock_unlock(&q->layout);
 	return r;

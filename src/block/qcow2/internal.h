@@ -231,6 +231,7 @@ int qcow2_check_table_offset(const struct qcow2 *q, uint64_t off);
 /* io.c */
 int qcow2_read_locked(struct qcow2 *q, uint8_t *buf, uint64_t len, uint64_t off);
 int qcow2_write_locked(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_t off);
+int qcow2_zero_locked(struct qcow2 *q, uint64_t off, uint64_t len);
 extern const struct vs_blk_ops qcow2_ops;
 void qcow2_close(struct vs_blk *b);
 

@@ -432,6 +432,11 @@ static int unmap_range(struct qcow2 *q, uint64_t off, uint64_t len, bool zero)
 	return r;
 }
 
+int qcow2_zero_locked(struct qcow2 *q, uint64_t off, uint64_t len)
+{
+	return unmap_range(q, off, len, true);
+}
+
 static int qcow2_discard(struct vs_blk *b, uint64_t off, uint64_t len)
 {
 	struct qcow2 *q = to_qcow2(b);

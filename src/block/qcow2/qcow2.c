@@ -132,15 +132,15 @@ static int open_backing(struct qcow2 *q, struct vs_err **err)
 	return 0;
 }
 
-static int check_writable(struct qcow2 *q, struct vs_err **err)
+static int check_writable(struct qcow2 *q, unsigned flags, struct vs_err **err)
 {
 	uint64_t be;
 
-	if (q->incompat & QCOW2_INCOMPAT_CORRUPT)
+	if ((q->incompat & QCOW2_INCOMPAT_CORRUPT) && !(flags & VS_BLK_REPAIR))
 		return vs_err_set(err, -EROFS,
 				  "%s: image is marked corrupt; it can only be opened read-only",
 				  q->blk.filename);
-	if (q->incompat & QCOW2_INCOMPAT_DIRTY)
+	if ((q->incompat & QCOW2_INCOMPAT_DIRTY) && !(flags & VS_BLK_REPAIR))
 		return vs_err_set(err, -EROFS,
 				  "%s: image is dirty (lazy refcounts); run 'vessel img check -r all'",
 				  q->blk.filename);
@@ -164,7 +164,7 @@ static int open_tables(struct qcow2 *q, unsigned flags, struct vs_err **err)
 	if (r == 0)
 		r = qcow2_header_validate_tables(q, (uint64_t)st.st_size, err);
 	if (r == 0 && !q->blk.ro)
-		r = check_writable(q, err);
+		r = check_writable(q, flags, err);
 	if (r == 0)
 		r = load_l1(q, err);
 	if (r == 0)

@@ -68,7 +68,7 @@ static int tail_is_empty(struct qcow2 *q, uint64_t from, bool *empty)
 
 static int resize_locked(struct qcow2 *q, uint64_t size, struct vs_err **err)
 {
-	uint64_t span = q->cluster_size * q->l2_entries, be;
+	uint64_t span = q->cluster_size * q->l2_entries, be, old, bsize;
 	const char *f = q->blk.filename;
 	bool empty;
 	int r;
@@ -94,7 +94,15 @@ static int resize_locked(struct qcow2 *q, uint64_t size, struct vs_err **err)
 	r = qcow2_header_write_field(q, QCOW2_HDR_OFF_SIZE, &be, 8);
 	if (r < 0)
 		return vs_err_setsys(err, r, "%s: write header", f);
+	old = q->blk.size;
 	q->blk.size = size;
+	/* Growing over a larger backing file must not expose its tail. */
+	bsize = q->backing ? vs_blk_size(q->backing) : 0;
+	if (size > old && bsize > old) {
+		r = qcow2_zero_locked(q, old, VS_MIN(size, bsize) - old);
+		if (r < 0)
+			return vs_err_setsys(err, r, "%s: zero the grown area", f);
+	}
 	return 0;
 }
 

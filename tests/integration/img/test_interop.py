@@ -2,6 +2,7 @@
 import os
 import pathlib
 import sys
+import zlib
 
 import pytest
 
@@ -72,7 +73,7 @@ QEMU_IMAGES = [
 @pytest.mark.parametrize("name,args", QEMU_IMAGES, ids=[n for n, _ in QEMU_IMAGES])
 def test_qemu_images_read_identically(vessel, tmp_path, name, args):
     need_qemu()
-    src = random_raw(tmp_path / "src.raw", SIZE, seed=hash(name) & 0xffff)
+    src = random_raw(tmp_path / "src.raw", SIZE, seed=zlib.crc32(name.encode()))
     img = tmp_path / "q.qcow2"
     sh(QEMU_IMG, "convert", "-f", "raw", "-O", "qcow2", *args, src, img)
     sh(vessel, "img", "compare", "-f", "raw", "-F", "qcow2", src, img)

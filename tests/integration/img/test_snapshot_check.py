@@ -3,6 +3,8 @@ import pathlib
 import struct
 import sys
 
+import pytest
+
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from imgutil import QEMU_IMG, QEMU_IO, need_qemu, qemu_check, sh, to_raw  # noqa: E402
 
@@ -112,3 +114,36 @@ def test_raw_check_unsupported(vessel, tmp_path):
     raw = tmp_path / "r.raw"
     raw.write_bytes(b"\0" * 4096)
     sh(vessel, "img", "check", "-f", "raw", raw, ok=(63,))
+
+
+def _set_incompat(path, bits):
+    with open(path, "r+b") as f:
+        f.seek(72)
+        f.write(struct.pack(">Q", bits))
+
+
+@pytest.mark.parametrize("bit,word", [(1, "dirty"), (2, "corrupt")])
+def test_dirty_and_corrupt_bits(vessel, tmp_path, bit, word):
+    need_qemu()
+    img = tmp_path / "d.qcow2"
+    sh(vessel, "img", "create", "-f", "qcow2", img, "16M")
+    sh(QEMU_IO, "-f", "qcow2", "-c", "write -P 4 0 1M", img)
+    _set_incompat(img, bit)
+    p = sh(vessel, "img", "bench", "-w", "-c", "1", "-f", "qcow2", img, ok=(1,))
+    assert word in p.stderr
+    sh(vessel, "img", "bench", "-c", "16", "-f", "qcow2", img)  # read-only is fine
+    sh(vessel, "img", "check", "-r", "all", img)
+    sh(vessel, "img", "bench", "-w", "-c", "1", "-f", "qcow2", img)
+    qemu_check(img)
+    sh(QEMU_IO, "-f", "qcow2", "-c", "read -P 4 4096 1020k", img)
+
+
+def test_grow_over_larger_backing_reads_zeros(vessel, tmp_path):
+    need_qemu()
+    base = tmp_path / "base.raw"
+    base.write_bytes(b"\x11" * (4 << 20))
+    top = tmp_path / "top.qcow2"
+    sh(vessel, "img", "create", "-f", "qcow2", "-b", "base.raw", "-F", "raw", top, "1M")
+    sh(vessel, "img", "resize", top, "6M")
+    qemu_check(top)
+    sh(QEMU_IO, "-f", "qcow2", "-c", "read -P 0x11 0 1M", "-c", "read -P 0 1M 5M", top)
