@@ -1,12 +1,13 @@
 /* CVE-2019-5736: run from a sealed memfd copy of ourselves.
  *
- * Before create/run/exec the runtime re-executes itself from an anonymous
+ * Before exec (and create/run of a container without its own pid namespace,
+ * where container processes could see ours) the runtime re-executes itself from an anonymous
  * memfd sealed against writes, so no process of the container can ever
  * reach the binary on disk through /proc/<pid>/exe of a runtime process:
  * what it would find is the sealed copy, which cannot be written. The check
  * is on the seals themselves, not on an environment variable a caller could
  * set. */
-#include "ctr/oci-cli.h"
+#include "ctr/process.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 

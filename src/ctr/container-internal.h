@@ -20,6 +20,7 @@ struct vs_init_ctx {
 	int console_fd;		 /* connected --console-socket, or -1 */
 	int clone_flags;
 	int host_pid;		 /* our pid as the host sees it (from GO) */
+	int tramp_fd;		 /* sealed exec trampoline (trampoline.c) */
 };
 
 /* The init's body: never returns (execs the process or _exits). */

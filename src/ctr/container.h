@@ -19,6 +19,9 @@ struct vs_ctr_create_opts {
 	const char *console_socket; /* may be NULL */
 	bool no_pivot;
 	int preserve_fds;
+	/* the runtime's own argv, to re-execute from a sealed memfd when the
+	 * container shares a pid namespace (NULL: never) */
+	char **reexec_argv;
 };
 
 /* Sets up the container and leaves its init blocked on exec.fifo. On

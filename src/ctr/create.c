@@ -9,6 +9,7 @@
 #include "ctr/cgroup.h"
 #include "ctr/hooks.h"
 #include "ctr/ns.h"
+#include "ctr/process.h"
 #include "ctr/spec.h"
 #include "ctr/state.h"
 #include "ctr/sync.h"
@@ -55,6 +56,12 @@ static int load_bundle(struct create *c, struct vs_err **err)
 		return rc;
 	if (!c->spec->has_process)
 		return vs_err_set(err, -EINVAL, "process not specified in config.json");
+	/* In a new pid namespace no container process can see ours, and the
+	 * init's final exec goes through the sealed trampoline; otherwise the
+	 * whole runtime moves to a sealed copy first (CVE-2019-5736). */
+	if (c->o->reexec_argv && !(vs_ns_clone_flags(c->spec) & CLONE_NEWPID) &&
+	    (rc = vs_exec_sealed_copy(c->o->reexec_argv, err)) < 0)
+		return rc;
 	root = c->spec->root_path[0] == '/' ? xstrdup(c->spec->root_path)
 					    : xasprintf("%s/%s", bundle, c->spec->root_path);
 	if (!realpath(root, rootfs))

@@ -167,6 +167,9 @@ static int setup(struct vs_init_ctx *c, char **exe, struct vs_err **err)
 	if ((rc = set_names(s, c->clone_flags, err)) < 0 || (rc = setup_fs(c, err)) < 0 ||
 	    (rc = vs_process_rlimits(p, err)) < 0)
 		return rc;
+	/* before seccomp, which may not allow memfd_create */
+	if ((c->tramp_fd = vs_trampoline_create()) < 0)
+		return vs_err_setsys(err, c->tramp_fd, "creating the exec trampoline");
 	if (!p->no_new_privileges && (rc = vs_seccomp_load(s->seccomp, err)) < 0)
 		return rc;
 	if ((rc = vs_process_identity(p, true, err)) < 0 || (rc = vs_process_cwd(p, err)) < 0 ||
@@ -224,6 +227,7 @@ void vs_init_main(struct vs_init_ctx *c)
 		dprintf(STDERR_FILENO, "%s\n", err->msg);
 		_exit(1);
 	}
+	vs_trampoline_exec(c->tramp_fd, exe, c->spec->process.args.v, env);
 	execve(exe, c->spec->process.args.v, env);
 	dprintf(STDERR_FILENO, "exec %s: %s\n", exe, strerror(errno));
 	_exit(127);

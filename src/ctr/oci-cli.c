@@ -5,6 +5,7 @@
  * Map: flag parsing | error reporting | lifecycle commands | dispatch. */
 #include "ctr/oci-cli.h"
 #include "ctr/container.h"
+#include "ctr/process.h"
 #include "ctr/state.h"
 #include "common/cleanup.h"
 #include "common/err.h"
@@ -158,7 +159,7 @@ static int parse_create(const struct vs_oci_global *g, int argc, char **argv,
 	*o = (struct vs_ctr_create_opts){ .root = g->root, .id = pos[0], .bundle = cf->bundle,
 					  .pid_file = cf->pid_file, .console_socket = cf->console,
 					  .no_pivot = is_true(cf->no_pivot),
-					  .preserve_fds = (int)n };
+					  .preserve_fds = (int)n, .reexec_argv = g->argv };
 	return 0;
 }
 
@@ -259,10 +260,12 @@ static int cmd_simple(const struct vs_oci_global *g, int argc, char **argv)
 static const struct {
 	const char *name;
 	int (*fn)(const struct vs_oci_global *g, int argc, char **argv);
-	bool sealed; /* runs code inside the container: from a sealed memfd */
+	/* runs code inside a live container: from a sealed memfd (create and
+	 * run decide in vs_ctr_create, from the config) */
+	bool sealed;
 } commands[] = {
-	{ "create", cmd_create, true },	       { "start", cmd_simple, false },
-	{ "run", cmd_run, true },	       { "kill", cmd_simple, false },
+	{ "create", cmd_create, false },       { "start", cmd_simple, false },
+	{ "run", cmd_run, false },	       { "kill", cmd_simple, false },
 	{ "delete", cmd_simple, false },       { "pause", cmd_simple, false },
 	{ "resume", cmd_simple, false },       { "state", vs_oci_cmd_state, false },
 	{ "list", vs_oci_cmd_list, false },    { "spec", vs_oci_cmd_spec, false },
@@ -325,7 +328,7 @@ static int parse_global(int argc, char **argv, struct vs_oci_global *g, int *cmd
 
 int vs_oci_main(int argc, char **argv)
 {
-	struct vs_oci_global g = { .root = VS_OCI_ROOT_DEFAULT };
+	struct vs_oci_global g = { .root = VS_OCI_ROOT_DEFAULT, .argv = argv };
 	int cmd, rc = parse_global(argc, argv, &g, &cmd);
 
 	if (rc)

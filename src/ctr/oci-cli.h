@@ -19,6 +19,7 @@ struct vs_oci_global {
 	const char *log;
 	bool log_json;
 	bool debug;
+	char **argv; /* the whole command line, to re-execute it */
 };
 
 struct vs_oci_flag {
@@ -44,11 +45,5 @@ int vs_oci_cmd_exec(const struct vs_oci_global *g, int argc, char **argv);
 int vs_oci_cmd_update(const struct vs_oci_global *g, int argc, char **argv);
 int vs_oci_cmd_events(const struct vs_oci_global *g, int argc, char **argv);
 void vs_oci_print_version(FILE *f);
-
-/* CVE-2019-5736 (cloned-exe.c): true when /proc/self/exe is a sealed memfd;
- * otherwise vs_exec_sealed_copy re-executes argv from one (no return on
- * success) and returns -errno with *err if that is impossible. */
-bool vs_exe_is_sealed(void);
-int vs_exec_sealed_copy(char **argv, struct vs_err **err);
 
 #endif

@@ -34,6 +34,18 @@ char **vs_process_env(const struct vs_spec_process *p);
  * container: CVE-2024-21626). */
 int vs_process_cloexec_fds(int preserve_fds);
 
+/* CVE-2019-5736 (cloned-exe.c): true when /proc/self/exe is a sealed memfd;
+ * otherwise vs_exec_sealed_copy re-executes argv from one (no return on
+ * success) and returns -errno with *err if that is impossible. */
+bool vs_exe_is_sealed(void);
+int vs_exec_sealed_copy(char **argv, struct vs_err **err);
+
+/* trampoline.c: a sealed memfd holding a tiny static execve trampoline
+ * (returns the fd or -errno), and the exec through it; vs_trampoline_exec
+ * returns only if neither execveat nor the /proc path worked. */
+int vs_trampoline_create(void);
+void vs_trampoline_exec(int fd, const char *exe, char *const argv[], char *const envp[]);
+
 /* Loads the seccomp filter (NULL: none). */
 int vs_seccomp_load(const struct vs_spec_seccomp *sc, struct vs_err **err);
 

@@ -161,10 +161,25 @@ def test_init_exe_unreachable_without_ptrace(vessel_rt, bundle):
         sleeper.wait()
 
 
-def test_runtime_runs_from_sealed_memfd(vessel_rt, bundle):
-    """CVE-2019-5736: create/run/exec re-execute from a sealed memfd copy, so
-    /proc/<pid>/exe of a runtime process inside the container is that copy
-    and cannot be opened for writing, even by root."""
+def test_entrypoint_reexecuting_proc_self_exe_gets_sealed_trampoline(vessel_rt, bundle):
+    """CVE-2019-5736: an entrypoint that is /proc/self/exe (or a #! script
+    naming it) must not re-execute the runtime binary. The init's last exec
+    goes through a sealed memfd trampoline, so /proc/self/exe is that
+    trampoline: exec'ing it runs nothing of vessel's (exit 127)."""
+    (bundle.path / "rootfs/evil").write_text("#!/proc/self/exe --version\n")
+    os.chmod(bundle.path / "rootfs/evil", 0o755)
+    for argv in (["/proc/self/exe", "--version"], ["/evil"]):
+        r = vessel_rt("run", "--bundle", bundle.args(*argv).write(), uid())
+        assert "version" not in r.stdout, (argv, r)
+        assert r.returncode == 127, (argv, r)
+
+
+def test_runtime_runs_from_sealed_memfd_without_pid_ns(vessel_rt, bundle):
+    """Sharing the host pid namespace, container processes could see the
+    runtime's: create re-executes from a sealed memfd copy of itself, whose
+    /proc/<pid>/exe cannot be opened for writing, even by root."""
+    bundle.config["linux"]["namespaces"] = [n for n in bundle.config["linux"]["namespaces"]
+                                            if n["type"] != "pid"]
     b = bundle.args("sleep", "30").write()
     cid = uid()
     assert vessel_rt("create", "--bundle", b, cid).returncode == 0
@@ -172,3 +187,32 @@ def test_runtime_runs_from_sealed_memfd(vessel_rt, bundle):
     assert os.readlink(f"/proc/{pid}/exe").startswith("/memfd:vessel-runc")
     with pytest.raises(OSError):
         os.open(f"/proc/{pid}/exe", os.O_WRONLY)
+
+
+def test_exec_runs_from_sealed_memfd(vessel_rt, bundle):
+    """exec's helper lives on while the process runs inside the container:
+    it must be the sealed copy, not the binary on disk."""
+    import subprocess
+    b = bundle.args("sleep", "30").write()
+    cid = uid()
+    assert vessel_rt("run", "-d", "--bundle", b, cid).returncode == 0
+    p = subprocess.Popen([vessel_rt.bin, "--root", vessel_rt.root, "exec", cid, "sleep", "3.5"])
+    try:
+        helper = None
+        for _ in range(200):
+            for d in os.listdir("/proc"):
+                if d.isdigit():
+                    try:
+                        cmd = open(f"/proc/{d}/cmdline").read()
+                        stat = open(f"/proc/{d}/stat").read()
+                    except OSError:
+                        continue
+                    if cmd == "sleep\x003.5\x00":
+                        helper = int(stat.rsplit(")", 1)[1].split()[1])
+            if helper:
+                break
+            time.sleep(0.02)
+        assert helper, "exec'd process not found"
+        assert os.readlink(f"/proc/{helper}/exe").startswith("/memfd:vessel-runc")
+    finally:
+        p.wait(timeout=10)
