@@ -72,16 +72,32 @@ static int load_bundle(struct create *c, struct vs_err **err)
 	return 0;
 }
 
+/* mkdir -p, as runc creates its --root. */
+static int mkdir_p(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return mkdir(p, mode) < 0 && errno != EEXIST ? -errno : 0;
+}
+
 static int make_state_dir(struct create *c, struct vs_err **err)
 {
 	_cleanup_free_ char *fifo = NULL;
+	int rc;
 
-	if (mkdir(c->o->root, 0711) < 0 && errno != EEXIST)
-		return vs_err_setsys(err, -errno, "creating root %s", c->o->root);
+	if ((rc = mkdir_p(c->o->root, 0711)) < 0)
+		return vs_err_setsys(err, rc, "creating root %s", c->o->root);
 	c->state_dir = vs_state_dir(c->o->root, c->o->id);
 	if (mkdir(c->state_dir, 0711) < 0) {
-		int rc = -errno;
-
+		rc = -errno;
 		free(c->state_dir);
 		c->state_dir = NULL; /* not ours: do not remove it */
 		if (rc == -EEXIST)
