@@ -1,6 +1,10 @@
 /* config.json "linux": namespaces, id mappings, sysctl, resources,
  * cgroupsPath, devices, masked/readonly paths, rootfsPropagation (seccomp is
- * in spec-seccomp.c). Also the namespace name table. */
+ * in spec-seccomp.c). Also the namespace name table.
+ *
+ * Map: namespace names | namespaces | id maps | sysctl | device rules and
+ * resources | devices | checks | spec_parse_linux | resources on their own
+ * (update -r). */
 #include "ctr/spec.h"
 #include "ctr/spec-internal.h"
 #include "common/err.h"

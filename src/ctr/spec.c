@@ -1,6 +1,9 @@
 /* config.json: the top level (ociVersion, root, hostname, mounts, hooks,
  * annotations), loading from a bundle, and freeing. process is parsed in
- * spec-process.c, linux in spec-linux.c. */
+ * spec-process.c, linux in spec-linux.c.
+ *
+ * Map: root | mounts | hooks | annotations | parse/load entry points |
+ * lookups | free. */
 #include "ctr/spec.h"
 #include "ctr/spec-internal.h"
 #include "common/cleanup.h"
