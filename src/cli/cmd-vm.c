@@ -246,6 +246,9 @@ static int vm_run(int argc, char **argv)
 		fprintf(stderr, "vessel: %s\n", err->msg);
 	else
 		status = report(&res);
+	fflush(stdout);
+	fflush(stderr);
+	vs_vm_release_after_exit(vm);
 out:
 	vs_vm_free(vm);
 	free(a.kit_kernel);

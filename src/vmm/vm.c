@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -229,6 +230,53 @@ void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status,
 	if (write(vm->wake_fd, &one, sizeof(one)) < 0) {
 		/* the counter cannot overflow from this few writes */
 	}
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Child side: close every fd but keep[0..n), wait for the parent to die. */
+__attribute__((noreturn)) static void hold_until_parent_exits(int *keep, unsigned n,
+								 pid_t parent)
+{
+	unsigned lo = 0;
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	qsort(keep, n, sizeof(keep[0]), cmp_int);
+	for (unsigned i = 0; i <= n; i++) {
+		unsigned hi = i < n ? (unsigned)keep[i] : ~0U;
+
+		if (hi > lo)
+			close_range(lo, hi - 1, 0);
+		lo = hi + 1;
+	}
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() == parent)
+		for (;;)
+			pause();
+	_exit(0);
+}
+
+void vs_vm_release_after_exit(struct vs_vm *vm)
+{
+	unsigned n = 0;
+	int *keep = xmalloc((vm->nvcpus + 2) * sizeof(*keep));
+	pid_t parent = getpid(), pid;
+
+	if (vm->vm_fd >= 0)
+		keep[n++] = vm->vm_fd;
+	if (vm->kvm_fd >= 0)
+		keep[n++] = vm->kvm_fd;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i].fd >= 0)
+			keep[n++] = vm->vcpus[i].fd;
+	pid = fork();
+	if (pid == 0)
+		hold_until_parent_exits(keep, n, parent);
+	free(keep);
 }
 
 void vs_vm_free(struct vs_vm *vm)
