@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 
 import pytest
 
@@ -95,3 +96,30 @@ def test_pvm_warning_for_other_kernels(vessel):
     else:
         assert "no hardware virtualization" in err
     assert p.returncode == 128 + signal.SIGTERM, err
+
+
+def processes_with(marker):
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def test_vm_released_right_after_exit(vessel):
+    """The child that releases the KVM VM after vessel exits must not hold
+    our stdout (run() would hang) and must be gone promptly."""
+    marker = f"vessel-test-{uuid.uuid4()}"
+    r = run([vessel, "vm", "run", "--name", marker, "--kernel", TESTKERNEL, "--append",
+             "vessel.test=exit:3"], timeout=30, stdin=open(os.devnull))
+    assert r.returncode == 3, r.stderr
+    deadline = time.time() + 5
+    while processes_with(marker) and time.time() < deadline:
+        time.sleep(0.05)
+    assert processes_with(marker) == []
