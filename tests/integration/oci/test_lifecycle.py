@@ -173,3 +173,22 @@ def test_pause_resume(rt, bundle):
     assert rt("resume", cid).returncode == 0
     assert rt.state(cid)["status"] == "running"
     assert rt("delete", "-f", cid).returncode == 0
+
+
+def test_kill_all_and_ps(rt, bundle):
+    b = bundle.args("sh", "-c", "sleep 30 & sleep 30 & wait").write()
+    cid = uid()
+    assert rt("run", "-d", "--bundle", b, cid).returncode == 0
+    pids = []
+    for _ in range(100):
+        pids = json.loads(rt("ps", "--format", "json", cid).stdout or "[]")
+        if len(pids) == 3:
+            break
+        time.sleep(0.02)
+    assert len(pids) == 3, pids
+    assert rt.state(cid)["pid"] in pids
+    assert rt("kill", "--all", cid, "KILL").returncode == 0
+    wait_status(rt, cid, "stopped")
+    for p in pids:
+        assert not os.path.exists(f"/proc/{p}") or \
+            open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
