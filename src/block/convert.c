@@ -130,7 +130,7 @@ int vs_blk_convert(struct vs_blk *src, struct vs_blk *dst, const struct vs_conve
 	pthread_mutex_destroy(&c.lock);
 	if (r == 0)
 		r = c.err;
-	if (r == 0)
+	if (r == 0 && o->flush)
 		r = vs_blk_flush(dst);
 	if (r < 0)
 		return vs_err_setsys(err, r, "convert %s -> %s", src->filename, dst->filename);

@@ -12,6 +12,7 @@ struct vs_convert_opts {
 	bool compress;	      /* dst must be qcow2: write compressed clusters */
 	bool dst_is_zeroed;    /* dst was just created: skip writing zeros */
 	unsigned threads;      /* workers (0: 2) */
+	bool flush;	       /* fdatasync dst at the end (qemu-img: -t other than unsafe) */
 	/* Called now and then with bytes done of total (may be NULL). */
 	void (*progress)(void *opaque, uint64_t done, uint64_t total);
 	void *opaque;

@@ -136,7 +136,6 @@ static int parse_create_opts(struct qcow2_create_opts *o, char *list)
 static int create_image(const char *fmt, const char *path, struct qcow2_create_opts *o)
 {
 	struct vs_err *e = NULL;
-	char sz[32];
 	int r;
 
 	if (strcmp(fmt, "raw") == 0) {
@@ -150,7 +149,6 @@ static int create_image(const char *fmt, const char *path, struct qcow2_create_o
 	}
 	if (r < 0)
 		return fail(e, 1);
-	human_size(sz, sizeof(sz), o->size);
 	printf("Formatting '%s', fmt=%s size=%" PRIu64 "\n", path, fmt, o->size);
 	return 0;
 }
@@ -321,7 +319,7 @@ static int img_info(int argc, char **argv)
 					    { "force-share", no_argument, NULL, 'U' },
 					    { 0 } };
 	const char *fmt = NULL, *out = "human";
-	bool chain = false;
+	bool chain = false, json;
 	struct vs_blk *b;
 	int c;
 
@@ -339,14 +337,13 @@ static int img_info(int argc, char **argv)
 		return usage_err("info: missing FILE");
 	if (open_image(argv[optind], fmt, VS_BLK_RDONLY | (chain ? 0 : VS_BLK_NO_BACKING), &b) < 0)
 		return 1;
+	json = strcmp(out, "json") == 0;
+	fputs(json && chain ? "[" : "", stdout);
 	for (struct vs_blk *i = b; i; i = chain ? qcow2_backing(i) : NULL) {
-		if (strcmp(out, "json") == 0)
-			info_json(i, i->filename);
-		else
-			info_human(i, i->filename);
-		if (chain && qcow2_backing(i))
-			printf("\n");
+		json ? info_json(i, i->filename) : info_human(i, i->filename);
+		fputs(chain && qcow2_backing(i) ? (json ? "," : "\n") : "", stdout);
 	}
+	fputs(json && chain ? "]\n" : "", stdout);
 	vs_blk_close(b);
 	return 0;
 }
@@ -608,6 +605,8 @@ static int img_convert(int argc, char **argv)
 			return 1;
 		else if (c == 'm' && vs_parse_uint(optarg, 1, 16, &n) == 0)
 			co.threads = (unsigned)n;
+		else if (c == 't') /* qemu-img's default for convert is unsafe: no sync */
+			co.flush = strcmp(optarg, "unsafe") != 0;
 		else if (c == '?' || c == 'm')
 			return usage_err("convert [-p] [-c] [-f FMT] [-O FMT] [-o OPTS] SRC DST");
 	}

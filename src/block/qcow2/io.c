@@ -229,7 +229,6 @@ static int write_alloc(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64
 	max = VS_MIN(max, VS_MAX(WRITE_BATCH_BYTES >> q->cluster_bits, 1));
 	a = xmalloc(sizeof(*a) + max * 8);
 	a->l2i = l2i;
-	q->zbuf_cursor = 0; /* compressed packing only continues its own run */
 	r = qcow2_l2_for_write(q, off >> (q->cluster_bits + q->l2_bits), &a->l2off);
 	if (r == 0)
 		r = qcow2_cache_get(q, &q->l2c, a->l2off, (uint8_t **)&t);
@@ -367,7 +366,6 @@ static int unmap_clusters(struct qcow2 *q, uint64_t off, uint64_t n, bool zero)
 
 	if (r < 0)
 		return r;
-	q->zbuf_cursor = 0;
 	if (e == 0 && !(q->l1[l1i] & QCOW2_OFFSET_MASK))
 		return 0;
 	r = qcow2_l2_for_write(q, l1i, &l2off);

@@ -130,6 +130,8 @@ static int rb_update_run(struct qcow2 *q, uint64_t first, uint64_t last, int del
 		rb_entry_put(b, c & mask, q->refcount_order, v);
 		if (v == 0 && c < q->free_hint)
 			q->free_hint = c;
+		if (v == 0 && q->zbuf_cursor && (q->zbuf_cursor - 1) >> q->cluster_bits == c)
+			q->zbuf_cursor = 0; /* never pack into a cluster that may be reused */
 	}
 	rb_bytes(first & mask, last & mask, q->refcount_order, &lo, &hi);
 	return vs_pwrite_full(q->fd, b + lo, hi - lo, blk + lo);

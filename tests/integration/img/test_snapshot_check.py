@@ -147,3 +147,25 @@ def test_grow_over_larger_backing_reads_zeros(vessel, tmp_path):
     sh(vessel, "img", "resize", top, "6M")
     qemu_check(top)
     sh(QEMU_IO, "-f", "qcow2", "-c", "read -P 0x11 0 1M", "-c", "read -P 0 1M 5M", top)
+
+
+def test_unknown_header_extension_survives(vessel, tmp_path):
+    """Extensions we do not know are kept through writes, resize, snapshots."""
+    need_qemu()
+    img = tmp_path / "x.qcow2"
+    sh(vessel, "img", "create", "-f", "qcow2", img, "16M")
+    blob = struct.pack(">II", 0x7e57e57e, 12) + b"keep me ok!!" + b"\0" * 4
+    with open(img, "r+b") as f:
+        hdr = bytearray(f.read(65536))
+        hlen = struct.unpack(">I", hdr[100:104])[0]
+        ext = hdr[hlen:]
+        hdr[hlen:hlen + len(blob)] = blob  # first extension: ours
+        hdr[hlen + len(blob):] = ext[:len(hdr) - hlen - len(blob)]
+        f.seek(0)
+        f.write(hdr)
+    sh(vessel, "img", "bench", "-w", "-c", "64", "-s", "65536", "-f", "qcow2", img)
+    sh(vessel, "img", "resize", img, "64M")
+    sh(vessel, "img", "snapshot", "-c", "s", img)
+    sh(vessel, "img", "snapshot", "-d", "s", img)
+    qemu_check(img)
+    assert blob in img.read_bytes()[:65536]
