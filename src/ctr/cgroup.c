@@ -66,14 +66,6 @@ bool cg_exists(const char *dir, const char *file)
 	return access(p, F_OK) == 0;
 }
 
-static bool seen(const struct vs_cgroup *cg, const char *mnt)
-{
-	for (size_t i = 0; i < cg->n; i++)
-		if (strcmp(cg->h[i].mnt, mnt) == 0)
-			return true;
-	return false;
-}
-
 static void add_hier(struct vs_cgroup *cg, const char *name, const char *mnt, bool v2)
 {
 	struct vs_cgroup_hier *h;
@@ -86,21 +78,32 @@ static void add_hier(struct vs_cgroup *cg, const char *name, const char *mnt, bo
 	h->v2 = v2;
 }
 
+/* Each directory under fsroot with a cgroup.procs is a hierarchy; symlinks
+ * such as cpu -> cpu,cpuacct are recognised by inode and kept once. This
+ * runs on every command, so it stays at one fstatat per entry. */
 static int scan_v1(struct vs_cgroup *cg, const char *fsroot)
 {
 	DIR *d = opendir(fsroot);
 	struct dirent *de;
-	char p[PATH_MAX], real[PATH_MAX];
+	struct stat seen[32], sb;
+	size_t nseen = 0;
+	char p[PATH_MAX];
 
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
+		bool dup = false;
+
+		if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &sb, 0) < 0 ||
+		    !S_ISDIR(sb.st_mode))
 			continue;
+		for (size_t i = 0; i < nseen; i++)
+			dup |= seen[i].st_ino == sb.st_ino && seen[i].st_dev == sb.st_dev;
 		snprintf(p, sizeof(p), "%s/%s", fsroot, de->d_name);
-		if (!realpath(p, real) || !cg_exists(real, "cgroup.procs") || seen(cg, real))
+		if (dup || nseen == VS_ARRAY_SIZE(seen) || !cg_exists(p, "cgroup.procs"))
 			continue;
-		add_hier(cg, de->d_name, real, cg_exists(real, "cgroup.controllers"));
+		seen[nseen++] = sb;
+		add_hier(cg, de->d_name, p, cg_exists(p, "cgroup.controllers"));
 	}
 	closedir(d);
 	return 0;
@@ -331,14 +334,17 @@ bool vs_cgroup_is_frozen(struct vs_cgroup *cg)
 
 bool vs_cgroup_path_is_frozen(const char *path)
 {
-	struct vs_cgroup *cg = NULL;
-	bool r;
+	char dir[PATH_MAX], buf[64];
 
-	if (vs_cgroup_open(VS_CGROUP_FSROOT, path, &cg, NULL) < 0)
+	/* called by every status check: look at the one file that matters
+	 * instead of scanning the hierarchies */
+	if (has_dotdot(path))
 		return false;
-	r = vs_cgroup_is_frozen(cg);
-	vs_cgroup_free(cg);
-	return r;
+	snprintf(dir, sizeof(dir), "%s/freezer%s", VS_CGROUP_FSROOT, path);
+	if (cg_read(dir, "freezer.state", buf, sizeof(buf)) == 0)
+		return strcmp(buf, "THAWED") != 0;
+	snprintf(dir, sizeof(dir), "%s%s", VS_CGROUP_FSROOT, path);
+	return cg_read(dir, "cgroup.freeze", buf, sizeof(buf)) == 0 && strcmp(buf, "1") == 0;
 }
 
 int vs_cgroup_freeze(struct vs_cgroup *cg, bool freeze, struct vs_err **err)
