@@ -55,6 +55,29 @@ int vs_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+void vs_write_gate_init(struct vs_write_gate *g, bool on)
+{
+	g->on = on;
+	pthread_mutex_init(&g->lock, NULL);
+}
+
+void vs_write_gate_destroy(struct vs_write_gate *g)
+{
+	pthread_mutex_destroy(&g->lock);
+}
+
+void vs_write_gate_enter(struct vs_write_gate *g, size_t len)
+{
+	if (g->on && len >= VS_WRITE_GATE_MIN)
+		pthread_mutex_lock(&g->lock);
+}
+
+void vs_write_gate_leave(struct vs_write_gate *g, size_t len)
+{
+	if (g->on && len >= VS_WRITE_GATE_MIN)
+		pthread_mutex_unlock(&g->lock);
+}
+
 bool vs_buf_is_zero(const void *buf, size_t len)
 {
 	const uint8_t *p = buf;

@@ -18,6 +18,7 @@
 struct raw {
 	struct vs_blk blk;
 	int fd;
+	struct vs_write_gate gate;
 };
 
 static struct raw *to_raw(struct vs_blk *b)
@@ -32,7 +33,13 @@ static int raw_pread(struct vs_blk *b, void *buf, size_t len, uint64_t off)
 
 static int raw_pwrite(struct vs_blk *b, const void *buf, size_t len, uint64_t off)
 {
-	return vs_pwrite_full(to_raw(b)->fd, buf, len, off);
+	struct raw *r = to_raw(b);
+	int ret;
+
+	vs_write_gate_enter(&r->gate, len);
+	ret = vs_pwrite_full(r->fd, buf, len, off);
+	vs_write_gate_leave(&r->gate, len);
+	return ret;
 }
 
 static int raw_flush(struct vs_blk *b)
@@ -108,6 +115,7 @@ static int raw_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err)
 
 static void raw_close(struct vs_blk *b)
 {
+	vs_write_gate_destroy(&to_raw(b)->gate);
 	close(to_raw(b)->fd);
 	free(b->filename);
 	free(b);
@@ -146,6 +154,7 @@ int raw_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_er
 	r->blk.ro = flags & VS_BLK_RDONLY;
 	r->blk.filename = xstrdup(path);
 	r->fd = steal_fd(fd);
+	vs_write_gate_init(&r->gate, S_ISREG(stb.st_mode));
 	*out = &r->blk;
 	return 0;
 }

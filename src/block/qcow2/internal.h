@@ -155,6 +155,7 @@ struct qcow2 {
 
 	pthread_rwlock_t layout;
 	pthread_mutex_t meta;
+	struct vs_write_gate gate; /* data writes of the fast path (block.h) */
 };
 
 static inline struct qcow2 *to_qcow2(struct vs_blk *b)

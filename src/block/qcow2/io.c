@@ -285,7 +285,9 @@ static int write_fast(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_
 	r = qcow2_map_get(q, off, len, &m);
 	pthread_mutex_unlock(&q->meta);
 	if (r == 0 && m.type == QCOW2_C_NORMAL && m.copied) {
+		vs_write_gate_enter(&q->gate, m.len);
 		r = vs_pwrite_full(q->fd, buf, m.len, m.host);
+		vs_write_gate_leave(&q->gate, m.len);
 		*done = m.len;
 	}
 	pthread_rwlock_unlock(&q->layout);

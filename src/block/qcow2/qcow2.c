@@ -55,6 +55,7 @@ void qcow2_close(struct vs_blk *b)
 	qcow2_snapshots_free(q);
 	pthread_rwlock_destroy(&q->layout);
 	pthread_mutex_destroy(&q->meta);
+	vs_write_gate_destroy(&q->gate);
 	if (q->fd >= 0)
 		close(q->fd);
 	free(q->l1);
@@ -200,6 +201,7 @@ int qcow2_open(const char *path, unsigned flags, unsigned depth, struct vs_blk *
 	q->depth = depth;
 	pthread_rwlock_init(&q->layout, NULL);
 	pthread_mutex_init(&q->meta, NULL);
+	vs_write_gate_init(&q->gate, true); /* qcow2 images are regular files */
 	q->fd = open(path, (q->blk.ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (q->fd < 0) {
 		r = vs_err_setsys(err, -errno, "%s", path);
