@@ -100,6 +100,13 @@ static int read_one(struct qcow2 *q, struct qcow2_snapshot *s, uint64_t *off, ui
 	return r;
 }
 
+static bool overlaps_fixed(const struct qcow2 *q, uint64_t off, uint64_t len)
+{
+	uint64_t rt_len = (uint64_t)q->rt_clusters << q->cluster_bits;
+
+	return len && (off < q->cluster_size || (off < q->rt_offset + rt_len && q->rt_offset < off + len));
+}
+
 int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, struct vs_err **err)
 {
 	uint64_t off = q->snapshots_offset;
@@ -118,6 +125,14 @@ int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, struct vs_err **er
 					  i);
 	}
 	q->snapshots_len = off - q->snapshots_offset;
+	if (overlaps_fixed(q, q->snapshots_offset, q->snapshots_len))
+		return vs_err_set(err, -EINVAL, "%s: snapshot table overlaps other metadata",
+				  q->blk.filename);
+	for (uint32_t i = 0; i < q->nb_snapshots; i++)
+		if (overlaps_fixed(q, q->snaps[i].l1_offset, q->snaps[i].l1_size * 8ULL))
+			return vs_err_set(err, -EINVAL,
+					  "%s: snapshot %u's L1 table overlaps the header or "
+					  "refcount table", q->blk.filename, i);
 	return 0;
 }
 
