@@ -18,10 +18,13 @@ W=$(mktemp -d "${WORKDIR:-${TMPDIR:-/tmp}}/vessel-img-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 cd "$W"
 
-# seconds of one run of "$@" (bench prints its own time; convert is timed here)
-bench_secs() { "$@" | sed -n 's/^Run completed in \([0-9.]*\) seconds\./\1/p'; }
+# seconds of one run of "$@" (bench prints its own time; convert is timed
+# here). Each run starts after a sync, so that neither tool pays for the
+# other's dirty pages being written back.
+bench_secs() { sync; "$@" | sed -n 's/^Run completed in \([0-9.]*\) seconds\./\1/p'; }
 time_secs() {
 	local t0 t1
+	sync
 	t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N)
 	echo "$t1 - $t0" | bc -l
 }
