@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -262,6 +263,66 @@ static void test_refcount_table_growth(void **state)
 	vs_blk_close(b);
 }
 
+#define NTHREADS 4
+
+struct worker {
+	struct vs_blk *b;
+	struct fx *f;
+	unsigned id;
+	int err;
+};
+
+/* Each thread owns the clusters with index % NTHREADS == id: they share L2
+ * tables, refcount blocks and the allocator, never bytes. */
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	uint8_t *buf = malloc(8192);
+	unsigned seed = w->id * 7919 + 1;
+
+	for (int i = 0; i < 400 && !w->err; i++) {
+		uint64_t c, off, len;
+
+		seed = seed * 1103515245u + 12345u;
+		c = ((seed >> 8) % (IMG_SIZE / 4096 / NTHREADS)) * NTHREADS + w->id;
+		off = c * 4096 + (seed >> 4) % 2048;
+		len = 1 + (seed >> 12) % (4096 * (c + 1) - off);
+		memset(buf, (int)(w->id * 50 + i % 50), len);
+		if ((seed >> 20) % 4 == 0) {
+			w->err = vs_blk_pread(w->b, buf, len, off);
+			if (!w->err && memcmp(buf, w->f->model + off, len))
+				w->err = -EILSEQ;
+			continue;
+		}
+		w->err = vs_blk_pwrite(w->b, buf, len, off);
+		memcpy(w->f->model + off, buf, len);
+	}
+	free(buf);
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	struct fx *f = *state;
+	struct worker w[NTHREADS];
+	pthread_t t[NTHREADS];
+	struct vs_blk *b;
+
+	create(f, 4096, 3, 16, true);
+	b = open_img(f->img, "qcow2");
+	for (unsigned i = 0; i < NTHREADS; i++) {
+		w[i] = (struct worker){ .b = b, .f = f, .id = i };
+		assert_int_equal(pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
+	}
+	for (unsigned i = 0; i < NTHREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].err, 0);
+	}
+	assert_model(f, b);
+	assert_clean(b);
+	vs_blk_close(b);
+}
+
 static void test_raw(void **state)
 {
 	struct fx *f = *state;
@@ -287,6 +348,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compressed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refcount_table_growth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_raw, setup, teardown),
 	};
 
