@@ -281,7 +281,7 @@ static void info_json_snapshots(struct vs_blk *b)
 
 static void info_json(struct vs_blk *b, const char *path)
 {
-	struct qcow2_info qi;
+	struct qcow2_info qi = { 0 };
 
 	printf("{\n    \"virtual-size\": %" PRIu64 ",\n    \"filename\": ", vs_blk_size(b));
 	json_str(path);
@@ -309,7 +309,7 @@ static void info_json(struct vs_blk *b, const char *path)
 		       qi.lazy_refcounts ? "true" : "false", qi.refcount_bits,
 		       qi.corrupt ? "true" : "false");
 	}
-	printf("    \"dirty-flag\": false\n}\n");
+	printf("    \"dirty-flag\": %s\n}\n", qcow2_is(b) && qi.dirty ? "true" : "false");
 }
 
 static int img_info(int argc, char **argv)
