@@ -17,6 +17,7 @@ struct vs_ctr_create_opts {
 	const char *bundle;	    /* NULL = current directory */
 	const char *pid_file;	    /* may be NULL */
 	const char *console_socket; /* may be NULL */
+	int console_fd;		    /* else a connected socket for the pty master, or -1 */
 	bool no_pivot;
 	int preserve_fds;
 	/* the runtime's own argv, to re-execute from a sealed memfd when the

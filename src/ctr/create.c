@@ -135,8 +135,12 @@ static int connect_console(struct create *c, struct vs_err **err)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	c->console_fd = -1;
-	if (!c->o->console_socket)
+	if (!c->o->console_socket) {
+		if (c->o->console_fd >= 0 &&
+		    (c->console_fd = fcntl(c->o->console_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+			return vs_err_setsys(err, -errno, "dup of the console socket");
 		return 0;
+	}
 	if (strlen(c->o->console_socket) >= sizeof(sa.sun_path))
 		return vs_err_set(err, -ENAMETOOLONG, "console socket path too long");
 	strcpy(sa.sun_path, c->o->console_socket);

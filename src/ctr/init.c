@@ -160,7 +160,7 @@ static int setup(struct vs_init_ctx *c, char **exe, struct vs_err **err)
 	 * runtime's process group (the console path makes its own session). */
 	if (!p->terminal && setsid() < 0)
 		return vs_err_setsys(err, -errno, "setsid");
-	if (p->terminal && !c->opts->console_socket)
+	if (p->terminal && c->console_fd < 0)
 		return vs_err_set(err, -EINVAL,
 				  "cannot allocate tty if runc will detach without setting console "
 				  "socket");

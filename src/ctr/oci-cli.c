@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -158,6 +159,7 @@ static int parse_create(const struct vs_oci_global *g, int argc, char **argv,
 	}
 	*o = (struct vs_ctr_create_opts){ .root = g->root, .id = pos[0], .bundle = cf->bundle,
 					  .pid_file = cf->pid_file, .console_socket = cf->console,
+					  .console_fd = -1,
 					  .no_pivot = is_true(cf->no_pivot),
 					  .preserve_fds = (int)n, .reexec_argv = g->argv };
 	return 0;
@@ -203,17 +205,40 @@ static int wait_init(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
+/* Foreground `run` without --console-socket: the pty master, if the
+ * container has terminal: true, comes back over a socketpair and we proxy
+ * our stdio to it, as runc does. */
+static int run_console_pair(const struct create_flags *cf, struct vs_ctr_create_opts *o,
+			    int sv[2])
+{
+	sv[0] = sv[1] = -1;
+	if (cf->console || is_true(cf->detach))
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	o->console_fd = sv[1];
+	return 0;
+}
+
 static int cmd_run(const struct vs_oci_global *g, int argc, char **argv)
 {
 	struct create_flags cf = { 0 };
 	struct vs_ctr_create_opts o;
 	struct vs_err *err = NULL;
+	int status, sv[2], master = -1;
 	pid_t pid;
-	int status;
 
 	if (parse_create(g, argc, argv, &cf, &o))
 		return 1;
-	if (vs_ctr_create(&o, &pid, &err) < 0)
+	run_console_pair(&cf, &o, sv);
+	status = vs_ctr_create(&o, &pid, &err);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (status == 0 && sv[0] >= 0)
+		master = vs_oci_recv_master(sv[0]); /* already sent if terminal: true */
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (status < 0)
 		return vs_oci_fail(g, err);
 	if (vs_ctr_start(g->root, o.id, &err) < 0) {
 		vs_ctr_delete(g->root, o.id, true, NULL);
@@ -221,6 +246,8 @@ static int cmd_run(const struct vs_oci_global *g, int argc, char **argv)
 	}
 	if (is_true(cf.detach))
 		return 0;
+	if (master >= 0)
+		vs_oci_console_proxy(master);
 	status = wait_init(pid);
 	if (!is_true(cf.keep) && vs_ctr_delete(g->root, o.id, true, &err) < 0)
 		vs_oci_fail(g, err);

@@ -46,4 +46,10 @@ int vs_oci_cmd_update(const struct vs_oci_global *g, int argc, char **argv);
 int vs_oci_cmd_events(const struct vs_oci_global *g, int argc, char **argv);
 void vs_oci_print_version(FILE *f);
 
+/* oci-console.c: receives a pty master sent with SCM_RIGHTS on sock, if one
+ * is already there (returns the fd or -1); proxies our stdio to it (stdin
+ * in raw mode when it is a terminal) until the container side closes. */
+int vs_oci_recv_master(int sock);
+void vs_oci_console_proxy(int master);
+
 #endif

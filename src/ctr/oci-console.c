@@ -1,0 +1,78 @@
+/* The console of a foreground `run` with terminal: true and no
+ * --console-socket: we receive the pty master ourselves and copy between it
+ * and our stdio, like runc's tty handling. */
+#include "ctr/oci-cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+int vs_oci_recv_master(int sock)
+{
+	char name[256], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+		return -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* Copies what is readable on from to to; false on EOF or error. */
+static bool pump(int from, int to)
+{
+	char buf[4096];
+	ssize_t n = read(from, buf, sizeof(buf));
+
+	if (n <= 0)
+		return n < 0 && errno == EINTR;
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = write(to, buf + off, (size_t)(n - off));
+
+		if (w < 0 && errno != EINTR)
+			return false;
+		off += w > 0 ? w : 0;
+	}
+	return true;
+}
+
+void vs_oci_console_proxy(int master)
+{
+	struct termios saved, raw;
+	struct winsize ws;
+	bool tty = tcgetattr(STDIN_FILENO, &saved) == 0, in_open = true;
+
+	if (tty) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+			ioctl(master, TIOCSWINSZ, &ws);
+	}
+	for (;;) {
+		struct pollfd p[2] = { { .fd = master, .events = POLLIN },
+				       { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN } };
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents && !pump(master, STDOUT_FILENO))
+			break; /* EIO: every slave fd is closed, the container is done */
+		if (p[1].revents && !pump(STDIN_FILENO, master))
+			in_open = false;
+	}
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	close(master);
+}
