@@ -141,10 +141,6 @@ static int check_writable(struct qcow2 *q, unsigned flags, struct vs_err **err)
 		return vs_err_set(err, -EROFS,
 				  "%s: image is marked corrupt; it can only be opened read-only",
 				  q->blk.filename);
-	if ((q->incompat & QCOW2_INCOMPAT_DIRTY) && !(flags & VS_BLK_REPAIR))
-		return vs_err_set(err, -EROFS,
-				  "%s: image is dirty (lazy refcounts); run 'vessel img check -r all'",
-				  q->blk.filename);
 	if (q->version >= 3 && q->autoclear) { /* we keep no bitmaps: they go stale */
 		q->autoclear = 0;
 		be = 0;
@@ -185,6 +181,19 @@ static int open_tables(struct qcow2 *q, unsigned flags, struct vs_err **err)
 	return 0;
 }
 
+/* A dirty image (lazy refcounts, not closed cleanly) has stale refcounts:
+ * rebuild them before the first write, as QEMU does on open. */
+static int repair_dirty(struct qcow2 *q, struct vs_err **err)
+{
+	struct qcow2_check_result res;
+	int r = qcow2_check(&q->blk, QCOW2_REPAIR_ALL, &res, err);
+
+	if (r == 0 && (q->incompat & QCOW2_INCOMPAT_DIRTY))
+		r = vs_err_set(err, -EIO, "%s: dirty image could not be repaired",
+			       q->blk.filename);
+	return r;
+}
+
 int qcow2_open(const char *path, unsigned flags, unsigned depth, struct vs_blk **out,
 	       struct vs_err **err)
 {
@@ -209,6 +218,8 @@ int qcow2_open(const char *path, unsigned flags, unsigned depth, struct vs_blk *
 		return r;
 	}
 	r = open_tables(q, flags, err);
+	if (r == 0 && !q->blk.ro && (q->incompat & QCOW2_INCOMPAT_DIRTY))
+		r = repair_dirty(q, err);
 	if (r < 0) {
 		qcow2_close(&q->blk);
 		return r;
