@@ -151,3 +151,18 @@ def test_resize(vessel, tmp_path):
     p = sh(vessel, "img", "resize", "--shrink", img, "32k", ok=(1,))
     assert "allocated past" in p.stderr
     sh(QEMU_IO, "-f", "qcow2", "-c", "read -P 1 0 64k", img)
+
+
+def test_map_matches_qemu(vessel, tmp_path):
+    need_qemu()
+    import json
+    img = tmp_path / "m.qcow2"
+    sh(vessel, "img", "create", "-f", "qcow2", img, "8M")
+    sh(QEMU_IO, "-f", "qcow2", "-c", "write 0 128k", "-c", "write -z 1M 64k",
+       "-c", "write 4M 64k", img)
+    ours = json.loads(sh(vessel, "img", "map", "--output", "json", img).stdout)
+    theirs = json.loads(sh(QEMU_IMG, "map", "--output", "json", img).stdout)
+    for e in ours + theirs:
+        e.pop("compressed", None)
+    assert ours == theirs
+    assert sh(vessel, "img", "map", img).stdout == sh(QEMU_IMG, "map", img).stdout
