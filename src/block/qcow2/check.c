@@ -4,7 +4,10 @@
  * stored refcounts (stored < computed: corruption; stored > computed: leak),
  * then check the COPIED flags of the active tables against the refcounts.
  * Repair sets stored refcounts to the computed ones (leaks only, or all) and,
- * for "all", fixes COPIED flags. Runs under the exclusive layout lock. */
+ * for "all", fixes COPIED flags. Runs under the exclusive layout lock.
+ *
+ * Sections: collect references (ck_inc, ck_l1, ck_snapshots) / compare with
+ * the stored refcounts (ck_compare) / COPIED flags / flags and entry point. */
 #include "block/qcow2/internal.h"
 #include "common/err.h"
 #include "common/log.h"

@@ -1,6 +1,9 @@
 /* qcow2 data path: read, write (with allocation and copy-on-write), discard,
  * write-zeroes, block status, flush.
  *
+ * Sections: read / allocating write (steps 1-4 below) / fast overwrite /
+ * discard and write-zeroes / block status and the ops table.
+ *
  * Crash-safe ordering. Metadata is write-through (every table change is a
  * pwrite when it happens), so the order of pwrite calls is the order in which
  * a killed process leaves things in the file. For every allocating request:
