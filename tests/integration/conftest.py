@@ -1,26 +1,13 @@
-"""Shared fixtures for the integration tests: they drive the real binary.
-
-Environment (set by `make check`): VESSEL (path to build/vessel),
-VESSEL_BUILD (the build directory), VESSEL_GUEST_DIR (the default guest kit).
-Tests that need a facility that is really absent skip with 'SKIP: <reason>'."""
+"""Fixtures shared by the integration tests; paths and helpers are in
+vesseltest.py. Tests that need a facility that is really absent skip with
+'SKIP: <reason>'."""
 import os
-import pathlib
-import subprocess
+import sys
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-BUILD = pathlib.Path(os.environ.get("VESSEL_BUILD", REPO / "build"))
-VESSEL = pathlib.Path(os.environ.get("VESSEL", BUILD / "vessel"))
-GUEST_DIR = pathlib.Path(os.environ.get("VESSEL_GUEST_DIR",
-                                        pathlib.Path.home() / ".cache/vessel/guest"))
-TESTKERNEL = BUILD / "guest/testkernel.bzImage"
-
-
-def skip(reason):
-    """Skips the current test, printing the reason in the agreed form."""
-    print(f"SKIP: {reason}")
-    pytest.skip(reason)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vesseltest import VESSEL, skip  # noqa: E402
 
 
 @pytest.fixture
@@ -45,8 +32,3 @@ def root():
     if os.geteuid() != 0:
         skip("needs root")
 
-
-def run(args, timeout=60, **kw):
-    """Runs a command, returns CompletedProcess with text output."""
-    return subprocess.run([str(a) for a in args], capture_output=True, text=True,
-                          timeout=timeout, **kw)

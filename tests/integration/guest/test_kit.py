@@ -12,7 +12,6 @@ vessel cannot boot the kit here yet. What is checked instead:
 """
 import base64
 import gzip
-import importlib.util
 import json
 import os
 import pathlib
@@ -23,14 +22,7 @@ import time
 
 import pytest
 
-# tests/integration/conftest.py by path: a bare `import conftest` could pick up
-# another directory's conftest module.
-_spec = importlib.util.spec_from_file_location(
-    "vessel_integration_conftest", pathlib.Path(__file__).resolve().parents[1] / "conftest.py")
-_conftest = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_conftest)
-BUILD, GUEST_DIR, REPO, run, skip = (_conftest.BUILD, _conftest.GUEST_DIR, _conftest.REPO,
-                                     _conftest.run, _conftest.skip)
+from vesseltest import BUILD, GUEST_DIR, REPO, run, skip
 
 VMLINUZ = GUEST_DIR / "vmlinuz"
 INITRAMFS = GUEST_DIR / "initramfs.cpio.gz"

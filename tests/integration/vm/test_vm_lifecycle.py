@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from conftest import TESTKERNEL, GUEST_DIR, run, skip
+from vesseltest import TESTKERNEL, GUEST_DIR, run, skip
 
 pytestmark = pytest.mark.usefixtures("kvm")
 

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import TESTKERNEL, run, skip
+from vesseltest import TESTKERNEL, run, skip
 
 
 def vm_run(vessel, *args, **kw):

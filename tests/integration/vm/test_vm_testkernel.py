@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from conftest import TESTKERNEL, run
+from vesseltest import TESTKERNEL, run
 
 pytestmark = pytest.mark.usefixtures("kvm")
 
