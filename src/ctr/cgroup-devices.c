@@ -15,12 +15,12 @@
 #include <string.h>
 
 static const struct vs_spec_devrule default_allow[] = {
-	{ true, 'c', -1, -1, "m" }, { true, 'b', -1, -1, "m" },	  /* mknod of anything */
-	{ true, 'c', 1, 3, "rwm" },  { true, 'c', 1, 8, "rwm" },   /* null, random */
-	{ true, 'c', 1, 7, "rwm" },  { true, 'c', 5, 0, "rwm" },   /* full, tty */
-	{ true, 'c', 1, 5, "rwm" },  { true, 'c', 1, 9, "rwm" },   /* zero, urandom */
-	{ true, 'c', 136, -1, "rwm" }, { true, 'c', 5, 2, "rwm" }, /* pts, ptmx */
-	{ true, 'c', 5, 1, "rwm" },  { true, 'c', 10, 200, "rwm" }, /* console, tun */
+    {true, 'c', -1, -1, "m"},	 {true, 'b', -1, -1, "m"},    /* mknod of anything */
+    {true, 'c', 1, 3, "rwm"},	 {true, 'c', 1, 8, "rwm"},    /* null, random */
+    {true, 'c', 1, 7, "rwm"},	 {true, 'c', 5, 0, "rwm"},    /* full, tty */
+    {true, 'c', 1, 5, "rwm"},	 {true, 'c', 1, 9, "rwm"},    /* zero, urandom */
+    {true, 'c', 136, -1, "rwm"}, {true, 'c', 5, 2, "rwm"},    /* pts, ptmx */
+    {true, 'c', 5, 1, "rwm"},	 {true, 'c', 10, 200, "rwm"}, /* console, tun */
 };
 
 static void num(char *b, size_t n, int64_t v)
@@ -67,7 +67,7 @@ int vs_cgroup_devices(struct vs_cgroup *cg, const struct vs_spec *s, struct vs_e
 			return rc;
 	for (size_t i = 0; i < s->n_devices; i++) {
 		const struct vs_spec_device *d = &s->devices[i];
-		struct vs_spec_devrule dr = { true, d->type, d->major, d->minor, "rwm" };
+		struct vs_spec_devrule dr = {true, d->type, d->major, d->minor, "rwm"};
 
 		if (d->type != 'p' && (rc = write_rule(dir, &dr, err)) < 0)
 			return rc;

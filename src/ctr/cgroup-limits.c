@@ -37,8 +37,7 @@ static void num(char *buf, size_t n, int64_t v, const char *unlimited)
 		snprintf(buf, n, "%" PRId64, v);
 }
 
-static int memory_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r,
-		     struct vs_err **err)
+static int memory_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r, struct vs_err **err)
 {
 	char lim[32], swap[32];
 	int rc = 0;
@@ -55,7 +54,8 @@ static int memory_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r,
 	if (r->memory_limit == -1 && r->memory_swap == -1)
 		return 0;
 	/* memsw must stay >= limit: raise memsw first when growing. */
-	if (r->memory_swap != -1 && put(cg, false, "memory.memsw.limit_in_bytes", swap, NULL) == 0) {
+	if (r->memory_swap != -1 &&
+	    put(cg, false, "memory.memsw.limit_in_bytes", swap, NULL) == 0) {
 		if (r->memory_limit != -1)
 			rc = put(cg, false, "memory.limit_in_bytes", lim, err);
 		return rc < 0 ? rc : put(cg, false, "memory.memsw.limit_in_bytes", swap, err);
@@ -65,8 +65,7 @@ static int memory_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r,
 	return rc;
 }
 
-static int memory_v2(struct vs_cgroup *cg, const struct vs_spec_resources *r,
-		     struct vs_err **err)
+static int memory_v2(struct vs_cgroup *cg, const struct vs_spec_resources *r, struct vs_err **err)
 {
 	char buf[32];
 	int rc;
@@ -82,7 +81,8 @@ static int memory_v2(struct vs_cgroup *cg, const struct vs_spec_resources *r,
 			return rc;
 	}
 	/* v1's swap is memory+swap; v2's swap.max is swap alone. */
-	if (r->memory_swap >= 0 && r->memory_limit >= 0 && cg_exists(cg->h[0].dir, "memory.swap.max")) {
+	if (r->memory_swap >= 0 && r->memory_limit >= 0 &&
+	    cg_exists(cg->h[0].dir, "memory.swap.max")) {
 		num(buf, sizeof(buf), r->memory_swap - r->memory_limit, "max");
 		return put(cg, true, "memory.swap.max", buf, err);
 	}
@@ -164,8 +164,7 @@ static int common_limits(struct vs_cgroup *cg, bool v2, const struct vs_spec_res
 	return 0;
 }
 
-int vs_cgroup_apply(struct vs_cgroup *cg, const struct vs_spec_resources *r,
-		    struct vs_err **err)
+int vs_cgroup_apply(struct vs_cgroup *cg, const struct vs_spec_resources *r, struct vs_err **err)
 {
 	int rc;
 

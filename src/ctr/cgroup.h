@@ -39,8 +39,7 @@ bool vs_cgroup_is_v2(const struct vs_cgroup *cg);
 int vs_cgroup_create(struct vs_cgroup *cg, struct vs_err **err);
 
 /* Writes the limits in r (absent fields untouched). Used by create and update. */
-int vs_cgroup_apply(struct vs_cgroup *cg, const struct vs_spec_resources *r,
-		    struct vs_err **err);
+int vs_cgroup_apply(struct vs_cgroup *cg, const struct vs_spec_resources *r, struct vs_err **err);
 
 /* The device rules of s (v1 devices controller): linux.resources.devices,
  * then the default devices and linux.devices as allowed. No rules: no-op. */

@@ -2,6 +2,7 @@
  * master handed to the --console-socket listener with SCM_RIGHTS (as runc
  * does), its slave made our controlling terminal, stdio and /dev/console. */
 #include "ctr/container-internal.h"
+#include "ctr/sys.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 
@@ -17,10 +18,10 @@
 
 static int send_fd(int sock, int fd, const char *name)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
 	c->cmsg_level = SOL_SOCKET;
@@ -44,7 +45,8 @@ int vs_console_setup(int console_fd, struct vs_err **err)
 		return vs_err_setsys(err, -errno, "opening the pty slave");
 	con = open("/dev/console", O_CREAT | O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (con >= 0)
-		mount(name, "/dev/console", NULL, MS_BIND, NULL); /* best effort, as crun */
+		vs_ctr_sys->mount(name, "/dev/console", NULL, MS_BIND,
+				  NULL); /* best effort, as crun */
 	if ((rc = send_fd(console_fd, master, name)) < 0)
 		return vs_err_setsys(err, rc, "sending the pty master to the console socket");
 	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)

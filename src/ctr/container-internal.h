@@ -19,8 +19,8 @@ struct vs_init_ctx {
 	int state_dirfd;	 /* O_PATH fd of <root>/<id>, for exec.fifo */
 	int console_fd;		 /* connected --console-socket, or -1 */
 	int clone_flags;
-	int host_pid;		 /* our pid as the host sees it (from GO) */
-	int tramp_fd;		 /* sealed exec trampoline (trampoline.c) */
+	int host_pid; /* our pid as the host sees it (from GO) */
+	int tramp_fd; /* sealed exec trampoline (trampoline.c) */
 };
 
 /* The init's body: never returns (execs the process or _exits). */

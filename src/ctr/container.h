@@ -12,7 +12,7 @@ struct vs_err;
 #define VS_OCI_ROOT_DEFAULT "/run/vessel-runc"
 
 struct vs_ctr_create_opts {
-	const char *root;	    /* runtime state root */
+	const char *root; /* runtime state root */
 	const char *id;
 	const char *bundle;	    /* NULL = current directory */
 	const char *pid_file;	    /* may be NULL */

@@ -13,6 +13,7 @@
 #include "ctr/spec.h"
 #include "ctr/state.h"
 #include "ctr/sync.h"
+#include "ctr/sys.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
@@ -132,7 +133,7 @@ static int make_cgroup(struct create *c, struct vs_err **err)
 
 static int connect_console(struct create *c, struct vs_err **err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	c->console_fd = -1;
 	if (!c->o->console_socket) {
@@ -168,7 +169,8 @@ static int run_create_hooks(struct create *c, struct vs_err **err)
 	int rc = vs_hooks_run(&c->spec->hooks[VS_HOOK_PRESTART], "prestart", js, err);
 
 	if (rc == 0)
-		rc = vs_hooks_run(&c->spec->hooks[VS_HOOK_CREATE_RUNTIME], "createRuntime", js, err);
+		rc =
+		    vs_hooks_run(&c->spec->hooks[VS_HOOK_CREATE_RUNTIME], "createRuntime", js, err);
 	return rc;
 }
 
@@ -217,11 +219,14 @@ static int drive_init(struct create *c, int fd, struct vs_err **err)
 
 static int spawn_init(struct create *c, struct vs_err **err)
 {
-	struct vs_init_ctx ic = { .spec = c->spec, .opts = c->o, .bundle = c->st.bundle,
-				  .rootfs = c->st.rootfs,
-				  .cgroup_path = c->st.cgroup_path, .state_dirfd = c->state_dirfd,
-				  .console_fd = c->console_fd,
-				  .clone_flags = vs_ns_clone_flags(c->spec) };
+	struct vs_init_ctx ic = {.spec = c->spec,
+				 .opts = c->o,
+				 .bundle = c->st.bundle,
+				 .rootfs = c->st.rootfs,
+				 .cgroup_path = c->st.cgroup_path,
+				 .state_dirfd = c->state_dirfd,
+				 .console_fd = c->console_fd,
+				 .clone_flags = vs_ns_clone_flags(c->spec)};
 	int sv[2], rc;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -231,9 +236,8 @@ static int spawn_init(struct create *c, struct vs_err **err)
 	fflush(NULL);
 	/* the cgroup namespace is unshared by the init once it sits in its
 	 * cgroup, so that cgroup is its root (as runc does) */
-	c->pid = (pid_t)syscall(SYS_clone,
-				(unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, 0, 0, 0,
-				0);
+	c->pid =
+	    (pid_t)vs_ctr_sys->clone((unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD);
 	if (c->pid < 0) {
 		rc = -errno;
 		close(sv[0]);
@@ -294,7 +298,7 @@ static void undo(struct create *c)
 
 int vs_ctr_create(const struct vs_ctr_create_opts *o, pid_t *pid, struct vs_err **err)
 {
-	struct create c = { .o = o, .state_dirfd = -1, .console_fd = -1 };
+	struct create c = {.o = o, .state_dirfd = -1, .console_fd = -1};
 	int rc;
 
 	if (!vs_ctr_id_is_valid(o->id))

@@ -16,12 +16,12 @@
 
 static void hook_child(const struct vs_spec_hook *h, int in_fd)
 {
-	char *argv0[] = { h->path, NULL };
+	char *argv0[] = {h->path, NULL};
 
 	dup2(in_fd, STDIN_FILENO);
 	if (in_fd != STDIN_FILENO)
 		close(in_fd);
-	execve(h->path, h->args.n ? h->args.v : argv0, h->env.v ? h->env.v : (char *[]){ NULL });
+	execve(h->path, h->args.n ? h->args.v : argv0, h->env.v ? h->env.v : (char *[]){NULL});
 	_exit(127);
 }
 
@@ -67,7 +67,7 @@ static int run_one(const struct vs_spec_hook *h, const char *state_json)
 	close(p[0]);
 	/* The hook may not read its stdin: ignore EPIPE for this write only (an
 	 * ignored SIGPIPE would survive into the container's execve). */
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
 
 	sigaction(SIGPIPE, &ign, &old);
 	if (write(p[1], state_json, len) < 0) {

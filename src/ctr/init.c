@@ -76,17 +76,20 @@ static int write_sysctls(const struct vs_spec *s, struct vs_err **err)
 static int own_hooks(const struct vs_init_ctx *c, enum vs_hook_kind kind, const char *name,
 		     struct vs_err **err)
 {
-	struct vs_ctr_state st = { .id = (char *)c->opts->id, .pid = c->host_pid,
-				   .bundle = (char *)c->bundle, .rootfs = (char *)c->rootfs,
-				   .created = (char *)"", .annotations = c->spec->annotations };
+	struct vs_ctr_state st = {.id = (char *)c->opts->id,
+				  .pid = c->host_pid,
+				  .bundle = (char *)c->bundle,
+				  .rootfs = (char *)c->rootfs,
+				  .created = (char *)"",
+				  .annotations = c->spec->annotations};
 	json_t *j;
 	char *text;
 	int rc;
 
 	if (!c->spec->hooks[kind].n)
 		return 0;
-	j = vs_state_to_json(&st, kind == VS_HOOK_START_CONTAINER ? VS_CTR_CREATED
-								 : VS_CTR_CREATING);
+	j = vs_state_to_json(&st,
+			     kind == VS_HOOK_START_CONTAINER ? VS_CTR_CREATED : VS_CTR_CREATING);
 	json_object_del(j, "created");
 	text = json_dumps(j, JSON_COMPACT);
 	rc = vs_hooks_run(&c->spec->hooks[kind], name, text, err);
@@ -116,10 +119,10 @@ static int setup_fs(struct vs_init_ctx *c, struct vs_err **err)
 {
 	const struct vs_spec *s = c->spec;
 	struct vs_rootfs_opts ro = {
-		.rootfs = c->rootfs,
-		.cgroup_path = c->cgroup_path,
-		.no_pivot = c->opts->no_pivot,
-		.userns = vs_spec_find_ns(s, CLONE_NEWUSER) != NULL,
+	    .rootfs = c->rootfs,
+	    .cgroup_path = c->cgroup_path,
+	    .no_pivot = c->opts->no_pivot,
+	    .userns = vs_spec_find_ns(s, CLONE_NEWUSER) != NULL,
 	};
 	int rc;
 

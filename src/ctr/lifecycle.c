@@ -54,7 +54,7 @@ static int release_init(const char *fifo, const struct vs_ctr_state *st, struct 
 	if (fd < 0)
 		return vs_err_setsys(err, -errno, "opening %s", fifo);
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int n = poll(&p, 1, 50);
 
 		if (n > 0 && read(fd, &b, 1) == 1)
@@ -94,14 +94,14 @@ int vs_signal_parse(const char *s)
 	static const struct {
 		const char *name;
 		int sig;
-	} t[] = { { "HUP", SIGHUP },   { "INT", SIGINT },   { "QUIT", SIGQUIT }, { "ILL", SIGILL },
-		  { "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "BUS", SIGBUS },	 { "FPE", SIGFPE },
-		  { "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
-		  { "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "CHLD", SIGCHLD },
-		  { "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },
-		  { "TTOU", SIGTTOU }, { "URG", SIGURG },   { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
-		  { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
-		  { "IO", SIGIO },     { "PWR", SIGPWR },   { "SYS", SIGSYS } };
+	} t[] = {{"HUP", SIGHUP},	{"INT", SIGINT},   {"QUIT", SIGQUIT},	{"ILL", SIGILL},
+		 {"TRAP", SIGTRAP},	{"ABRT", SIGABRT}, {"BUS", SIGBUS},	{"FPE", SIGFPE},
+		 {"KILL", SIGKILL},	{"USR1", SIGUSR1}, {"SEGV", SIGSEGV},	{"USR2", SIGUSR2},
+		 {"PIPE", SIGPIPE},	{"ALRM", SIGALRM}, {"TERM", SIGTERM},	{"CHLD", SIGCHLD},
+		 {"CONT", SIGCONT},	{"STOP", SIGSTOP}, {"TSTP", SIGTSTP},	{"TTIN", SIGTTIN},
+		 {"TTOU", SIGTTOU},	{"URG", SIGURG},   {"XCPU", SIGXCPU},	{"XFSZ", SIGXFSZ},
+		 {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+		 {"PWR", SIGPWR},	{"SYS", SIGSYS}};
 	char *end;
 	long n;
 

@@ -6,6 +6,7 @@
 #include "ctr/cgroup.h"
 #include "ctr/cgroup-internal.h"
 #include "ctr/spec.h"
+#include "ctr/sys.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
@@ -28,29 +29,41 @@ static const struct {
 	bool clear;
 	unsigned long flag;
 } mount_flags[] = {
-	{ "async", true, MS_SYNCHRONOUS },   { "atime", true, MS_NOATIME },
-	{ "bind", false, MS_BIND },	     { "defaults", false, 0 },
-	{ "dev", true, MS_NODEV },	     { "diratime", true, MS_NODIRATIME },
-	{ "dirsync", false, MS_DIRSYNC },    { "exec", true, MS_NOEXEC },
-	{ "mand", false, MS_MANDLOCK },	     { "noatime", false, MS_NOATIME },
-	{ "nodev", false, MS_NODEV },	     { "nodiratime", false, MS_NODIRATIME },
-	{ "noexec", false, MS_NOEXEC },	     { "nomand", true, MS_MANDLOCK },
-	{ "norelatime", true, MS_RELATIME }, { "nostrictatime", true, MS_STRICTATIME },
-	{ "nosuid", false, MS_NOSUID },	     { "rbind", false, MS_BIND | MS_REC },
-	{ "relatime", false, MS_RELATIME },  { "remount", false, MS_REMOUNT },
-	{ "ro", false, MS_RDONLY },	     { "rw", true, MS_RDONLY },
-	{ "strictatime", false, MS_STRICTATIME }, { "suid", true, MS_NOSUID },
-	{ "sync", false, MS_SYNCHRONOUS },
+    {"async", true, MS_SYNCHRONOUS},
+    {"atime", true, MS_NOATIME},
+    {"bind", false, MS_BIND},
+    {"defaults", false, 0},
+    {"dev", true, MS_NODEV},
+    {"diratime", true, MS_NODIRATIME},
+    {"dirsync", false, MS_DIRSYNC},
+    {"exec", true, MS_NOEXEC},
+    {"mand", false, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},
+    {"nodev", false, MS_NODEV},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"noexec", false, MS_NOEXEC},
+    {"nomand", true, MS_MANDLOCK},
+    {"norelatime", true, MS_RELATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
+    {"nosuid", false, MS_NOSUID},
+    {"rbind", false, MS_BIND | MS_REC},
+    {"relatime", false, MS_RELATIME},
+    {"remount", false, MS_REMOUNT},
+    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},
+    {"strictatime", false, MS_STRICTATIME},
+    {"suid", true, MS_NOSUID},
+    {"sync", false, MS_SYNCHRONOUS},
 };
 
 static const struct {
 	const char *name;
 	unsigned long flag;
 } prop_flags[] = {
-	{ "private", MS_PRIVATE },	     { "rprivate", MS_PRIVATE | MS_REC },
-	{ "shared", MS_SHARED },	     { "rshared", MS_SHARED | MS_REC },
-	{ "slave", MS_SLAVE },		     { "rslave", MS_SLAVE | MS_REC },
-	{ "unbindable", MS_UNBINDABLE },     { "runbindable", MS_UNBINDABLE | MS_REC },
+    {"private", MS_PRIVATE},	   {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},	   {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},	   {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 static bool apply_flag(const char *o, struct vs_mount_opts *out)
@@ -102,9 +115,9 @@ const char *vs_fd_path(char *buf, int fd)
 int vs_open_in_root(int rootfd, const char *path, int flags)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.mode = (flags & O_CREAT) ? 0644 : 0,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	    .flags = (uint64_t)(flags | O_CLOEXEC),
+	    .mode = (flags & O_CREAT) ? 0644 : 0,
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd;
 
@@ -226,7 +239,8 @@ static int remount_flags(int fd, unsigned long flags)
 	       ((keep & ST_NOEXEC) ? MS_NOEXEC : 0) | ((keep & ST_NOATIME) ? MS_NOATIME : 0) |
 	       ((keep & ST_NODIRATIME) ? MS_NODIRATIME : 0) |
 	       ((keep & ST_RELATIME) ? MS_RELATIME : 0);
-	if (mount(NULL, vs_fd_path(p, fd), NULL, MS_BIND | MS_REMOUNT | keep | flags, NULL) < 0)
+	if (vs_ctr_sys->mount(NULL, vs_fd_path(p, fd), NULL, MS_BIND | MS_REMOUNT | keep | flags,
+			      NULL) < 0)
 		return -errno;
 	return 0;
 }
@@ -247,9 +261,9 @@ static int do_bind(int rootfd, const struct vs_spec_mount *m, const struct vs_mo
 	fd = vs_open_in_root(rootfd, m->destination, O_PATH);
 	if (fd < 0)
 		return vs_err_setsys(err, fd, "resolving %s in rootfs", m->destination);
-	if (mount(m->source, vs_fd_path(p, fd), NULL, MS_BIND | (o->flags & MS_REC), NULL) < 0)
-		return vs_err_setsys(err, -errno, "bind mount %s on %s", m->source,
-				     m->destination);
+	if (vs_ctr_sys->mount(m->source, vs_fd_path(p, fd), NULL, MS_BIND | (o->flags & MS_REC),
+			      NULL) < 0)
+		return vs_err_setsys(err, -errno, "bind mount %s on %s", m->source, m->destination);
 	close(fd);
 	fd = vs_open_in_root(rootfd, m->destination, O_PATH); /* now the mount's root */
 	if (fd < 0)
@@ -257,7 +271,7 @@ static int do_bind(int rootfd, const struct vs_spec_mount *m, const struct vs_mo
 	if ((o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) &&
 	    (rc = remount_flags(fd, o->flags & ~(MS_BIND | MS_REC | MS_REMOUNT))) < 0)
 		return vs_err_setsys(err, rc, "remounting %s", m->destination);
-	if (o->prop && mount(NULL, vs_fd_path(p, fd), NULL, o->prop, NULL) < 0)
+	if (o->prop && vs_ctr_sys->mount(NULL, vs_fd_path(p, fd), NULL, o->prop, NULL) < 0)
 		return vs_err_setsys(err, -errno, "setting propagation of %s", m->destination);
 	return 0;
 }
@@ -274,18 +288,18 @@ static int mount_fs(int rootfd, const char *dest, const char *type, const char *
 	fd = vs_open_in_root(rootfd, dest, O_PATH | O_DIRECTORY);
 	if (fd < 0)
 		return vs_err_setsys(err, fd, "resolving %s in rootfs", dest);
-	rc = mount(src, vs_fd_path(p, fd), type, o->flags, o->data);
+	rc = vs_ctr_sys->mount(src, vs_fd_path(p, fd), type, o->flags, o->data);
 	if (rc < 0 && errno == EPERM && strcmp(type, "sysfs") == 0)
 		/* sysfs needs a network namespace we own; runc falls back too */
-		rc = mount("/sys", p, NULL, MS_BIND | MS_REC, NULL);
+		rc = vs_ctr_sys->mount("/sys", p, NULL, MS_BIND | MS_REC, NULL);
 	if (rc < 0)
 		return vs_err_setsys(err, -errno, "mount %s (%s) on %s", src, type, dest);
 	if (o->prop) {
 		close(fd);
 		fd = vs_open_in_root(rootfd, dest, O_PATH);
-		if (fd < 0 || mount(NULL, vs_fd_path(p, fd), NULL, o->prop, NULL) < 0)
-			return vs_err_setsys(err, fd < 0 ? fd : -errno,
-					     "setting propagation of %s", dest);
+		if (fd < 0 || vs_ctr_sys->mount(NULL, vs_fd_path(p, fd), NULL, o->prop, NULL) < 0)
+			return vs_err_setsys(err, fd < 0 ? fd : -errno, "setting propagation of %s",
+					     dest);
 	}
 	return 0;
 }
@@ -323,11 +337,11 @@ static int bind_v1_hierarchies(int rootfd, const char *dest, const char *cgroup_
 	int rc = vs_cgroup_open(VS_CGROUP_FSROOT, cgroup_path, &cg, err);
 
 	for (size_t i = 0; rc == 0 && i < cg->n; i++) {
-		struct vs_spec_mount b = { .destination = xasprintf("%s/%s", dest, cg->h[i].name),
-					   .source = cg->h[i].dir };
-		struct vs_mount_opts bo = { .flags = MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC |
-						     (flags & MS_RDONLY),
-					    .bind = true };
+		struct vs_spec_mount b = {.destination = xasprintf("%s/%s", dest, cg->h[i].name),
+					  .source = cg->h[i].dir};
+		struct vs_mount_opts bo = {.flags = MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC |
+						    (flags & MS_RDONLY),
+					   .bind = true};
 
 		rc = do_bind(rootfd, &b, &bo, err);
 		free(b.destination);
@@ -339,8 +353,8 @@ static int bind_v1_hierarchies(int rootfd, const char *dest, const char *cgroup_
 static int do_cgroup(int rootfd, const struct vs_spec_mount *m, const struct vs_mount_opts *o,
 		     const char *cgroup_path, struct vs_err **err)
 {
-	struct vs_mount_opts t = { .flags = (o->flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV |
-					     MS_NOEXEC };
+	struct vs_mount_opts t = {.flags =
+				      (o->flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC};
 	char data[] = "mode=755";
 	_cleanup_close_ int fd = -1;
 	int rc;
@@ -350,8 +364,8 @@ static int do_cgroup(int rootfd, const struct vs_spec_mount *m, const struct vs_
 	t.data = data;
 	if ((rc = mount_fs(rootfd, m->destination, "tmpfs", "tmpfs", &t, err)) < 0)
 		return rc;
-	if (cgroup_path && (rc = bind_v1_hierarchies(rootfd, m->destination, cgroup_path,
-						     o->flags, err)) < 0)
+	if (cgroup_path &&
+	    (rc = bind_v1_hierarchies(rootfd, m->destination, cgroup_path, o->flags, err)) < 0)
 		return rc;
 	if (!(o->flags & MS_RDONLY))
 		return 0;

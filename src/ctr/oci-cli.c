@@ -41,8 +41,8 @@ static const struct vs_oci_flag *match(const struct vs_oci_flag *flags, const ch
 	return NULL;
 }
 
-int vs_oci_parse(int argc, char **argv, const struct vs_oci_flag *flags, char **pos,
-		 int max_pos, int *npos, struct vs_err **err)
+int vs_oci_parse(int argc, char **argv, const struct vs_oci_flag *flags, char **pos, int max_pos,
+		 int *npos, struct vs_err **err)
 {
 	bool only_pos = false;
 
@@ -131,18 +131,23 @@ static int need_id(const struct vs_oci_global *g, int npos, const char *cmd)
 
 struct create_flags {
 	const char *bundle, *pid_file, *console, *no_pivot, *preserve, *detach, *no_new_keyring,
-		*keep;
+	    *keep;
 };
 
 static int parse_create(const struct vs_oci_global *g, int argc, char **argv,
 			struct create_flags *cf, struct vs_ctr_create_opts *o)
 {
 	const struct vs_oci_flag flags[] = {
-		{ "bundle|b", true, &cf->bundle },	  { "pid-file", true, &cf->pid_file },
-		{ "console-socket", true, &cf->console }, { "no-pivot", false, &cf->no_pivot },
-		{ "preserve-fds", true, &cf->preserve }, { "detach|d", false, &cf->detach },
-		{ "no-new-keyring", false, &cf->no_new_keyring }, { "keep", false, &cf->keep },
-		{ "no-subreaper", false, &cf->keep }, { NULL, false, NULL },
+	    {"bundle|b", true, &cf->bundle},
+	    {"pid-file", true, &cf->pid_file},
+	    {"console-socket", true, &cf->console},
+	    {"no-pivot", false, &cf->no_pivot},
+	    {"preserve-fds", true, &cf->preserve},
+	    {"detach|d", false, &cf->detach},
+	    {"no-new-keyring", false, &cf->no_new_keyring},
+	    {"keep", false, &cf->keep},
+	    {"no-subreaper", false, &cf->keep},
+	    {NULL, false, NULL},
 	};
 	struct vs_err *err = NULL;
 	char *pos[1];
@@ -157,17 +162,21 @@ static int parse_create(const struct vs_oci_global *g, int argc, char **argv,
 		vs_err_set(&err, -EINVAL, "invalid --preserve-fds %s", cf->preserve);
 		return vs_oci_fail(g, err);
 	}
-	*o = (struct vs_ctr_create_opts){ .root = g->root, .id = pos[0], .bundle = cf->bundle,
-					  .pid_file = cf->pid_file, .console_socket = cf->console,
-					  .console_fd = -1,
-					  .no_pivot = is_true(cf->no_pivot),
-					  .preserve_fds = (int)n, .reexec_argv = g->argv };
+	*o = (struct vs_ctr_create_opts){.root = g->root,
+					 .id = pos[0],
+					 .bundle = cf->bundle,
+					 .pid_file = cf->pid_file,
+					 .console_socket = cf->console,
+					 .console_fd = -1,
+					 .no_pivot = is_true(cf->no_pivot),
+					 .preserve_fds = (int)n,
+					 .reexec_argv = g->argv};
 	return 0;
 }
 
 static int cmd_create(const struct vs_oci_global *g, int argc, char **argv)
 {
-	struct create_flags cf = { 0 };
+	struct create_flags cf = {0};
 	struct vs_ctr_create_opts o;
 	struct vs_err *err = NULL;
 	pid_t pid;
@@ -191,8 +200,8 @@ static void forward(int sig)
  * Returns its exit status the way a shell reports it. */
 static int wait_init(pid_t pid)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
-	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+	struct sigaction sa = {.sa_handler = forward, .sa_flags = SA_RESTART};
 	int status = 0;
 
 	fwd_pid = pid;
@@ -208,8 +217,7 @@ static int wait_init(pid_t pid)
 /* Foreground `run` without --console-socket: the pty master, if the
  * container has terminal: true, comes back over a socketpair and we proxy
  * our stdio to it, as runc does. */
-static int run_console_pair(const struct create_flags *cf, struct vs_ctr_create_opts *o,
-			    int sv[2])
+static int run_console_pair(const struct create_flags *cf, struct vs_ctr_create_opts *o, int sv[2])
 {
 	sv[0] = sv[1] = -1;
 	if (cf->console || is_true(cf->detach))
@@ -222,7 +230,7 @@ static int run_console_pair(const struct create_flags *cf, struct vs_ctr_create_
 
 static int cmd_run(const struct vs_oci_global *g, int argc, char **argv)
 {
-	struct create_flags cf = { 0 };
+	struct create_flags cf = {0};
 	struct vs_ctr_create_opts o;
 	struct vs_err *err = NULL;
 	int status, sv[2], master = -1;
@@ -257,9 +265,8 @@ static int cmd_run(const struct vs_oci_global *g, int argc, char **argv)
 static int cmd_simple(const struct vs_oci_global *g, int argc, char **argv)
 {
 	const char *force = NULL, *all = NULL;
-	const struct vs_oci_flag flags[] = { { "force|f", false, &force },
-					     { "all|a", false, &all },
-					     { NULL, false, NULL } };
+	const struct vs_oci_flag flags[] = {
+	    {"force|f", false, &force}, {"all|a", false, &all}, {NULL, false, NULL}};
 	const char *cmd = argv[-1];
 	struct vs_err *err = NULL;
 	char *pos[2];
@@ -291,14 +298,21 @@ static const struct {
 	 * run decide in vs_ctr_create, from the config) */
 	bool sealed;
 } commands[] = {
-	{ "create", cmd_create, false },       { "start", cmd_simple, false },
-	{ "run", cmd_run, false },	       { "kill", cmd_simple, false },
-	{ "delete", cmd_simple, false },       { "pause", cmd_simple, false },
-	{ "resume", cmd_simple, false },       { "state", vs_oci_cmd_state, false },
-	{ "list", vs_oci_cmd_list, false },    { "spec", vs_oci_cmd_spec, false },
-	{ "features", vs_oci_cmd_features, false }, { "ps", vs_oci_cmd_ps, false },
-	{ "exec", vs_oci_cmd_exec, true },     { "update", vs_oci_cmd_update, false },
-	{ "events", vs_oci_cmd_events, false },
+    {"create", cmd_create, false},
+    {"start", cmd_simple, false},
+    {"run", cmd_run, false},
+    {"kill", cmd_simple, false},
+    {"delete", cmd_simple, false},
+    {"pause", cmd_simple, false},
+    {"resume", cmd_simple, false},
+    {"state", vs_oci_cmd_state, false},
+    {"list", vs_oci_cmd_list, false},
+    {"spec", vs_oci_cmd_spec, false},
+    {"features", vs_oci_cmd_features, false},
+    {"ps", vs_oci_cmd_ps, false},
+    {"exec", vs_oci_cmd_exec, true},
+    {"update", vs_oci_cmd_update, false},
+    {"events", vs_oci_cmd_events, false},
 };
 
 static void usage(FILE *f)
@@ -324,11 +338,16 @@ static int parse_global(int argc, char **argv, struct vs_oci_global *g, int *cmd
 {
 	const char *fmt = NULL, *debug = NULL, *ignored = NULL, *version = NULL, *help = NULL;
 	const struct vs_oci_flag flags[] = {
-		{ "root", true, &g->root },	   { "log", true, &g->log },
-		{ "log-format", true, &fmt },	   { "debug", false, &debug },
-		{ "systemd-cgroup", false, &ignored }, { "criu", true, &ignored },
-		{ "rootless", true, &ignored },	   { "version|v", false, &version },
-		{ "help|h", false, &help },	   { NULL, false, NULL },
+	    {"root", true, &g->root},
+	    {"log", true, &g->log},
+	    {"log-format", true, &fmt},
+	    {"debug", false, &debug},
+	    {"systemd-cgroup", false, &ignored},
+	    {"criu", true, &ignored},
+	    {"rootless", true, &ignored},
+	    {"version|v", false, &version},
+	    {"help|h", false, &help},
+	    {NULL, false, NULL},
 	};
 	struct vs_err *err = NULL;
 	char *pos[1];
@@ -355,7 +374,7 @@ static int parse_global(int argc, char **argv, struct vs_oci_global *g, int *cmd
 
 int vs_oci_main(int argc, char **argv)
 {
-	struct vs_oci_global g = { .root = VS_OCI_ROOT_DEFAULT, .argv = argv };
+	struct vs_oci_global g = {.root = VS_OCI_ROOT_DEFAULT, .argv = argv};
 	int cmd, rc = parse_global(argc, argv, &g, &cmd);
 
 	if (rc)

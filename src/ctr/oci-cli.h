@@ -23,15 +23,15 @@ struct vs_oci_global {
 };
 
 struct vs_oci_flag {
-	const char *name;  /* without dashes; aliases separated by '|': "force|f" */
+	const char *name; /* without dashes; aliases separated by '|': "force|f" */
 	bool has_arg;
 	const char **value; /* set to the argument, or to "true" for a boolean */
 };
 
 /* Parses argv[0..argc) against flags; positional arguments go to pos (at
  * most max_pos) and their count to *npos. Returns 0 or -EINVAL with *err. */
-int vs_oci_parse(int argc, char **argv, const struct vs_oci_flag *flags, char **pos,
-		 int max_pos, int *npos, struct vs_err **err);
+int vs_oci_parse(int argc, char **argv, const struct vs_oci_flag *flags, char **pos, int max_pos,
+		 int *npos, struct vs_err **err);
 
 /* Reports err (stderr, and the --log file) and returns 1. */
 int vs_oci_fail(const struct vs_oci_global *g, struct vs_err *err);

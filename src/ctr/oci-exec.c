@@ -44,8 +44,8 @@ static bool takes_value(const struct vs_oci_flag *flags, const char *a)
 /* Flags come before the container id; what follows it is the command.
  * Moves the ordinary flags to fl (count *nfl), collects the repeatable
  * --env/--cap into f, and returns the index of the id. */
-static int split_flags(int argc, char **argv, const struct vs_oci_flag *flags,
-		       struct exec_flags *f, char **fl, int *nfl)
+static int split_flags(int argc, char **argv, const struct vs_oci_flag *flags, struct exec_flags *f,
+		       char **fl, int *nfl)
 {
 	int i = 0;
 
@@ -85,7 +85,8 @@ static int apply_flags(const struct exec_flags *f, struct vs_spec_process *p, st
 	if (f->user) {
 		p->uid = (uint32_t)strtoul(f->user, &end, 10);
 		if (end == f->user || (*end && *end != ':'))
-			return vs_err_set(err, -EINVAL, "invalid --user %s (numeric uid[:gid])", f->user);
+			return vs_err_set(err, -EINVAL, "invalid --user %s (numeric uid[:gid])",
+					  f->user);
 		if (*end == ':')
 			p->gid = (uint32_t)strtoul(end + 1, NULL, 10);
 	}
@@ -134,17 +135,24 @@ static int build_process(const struct vs_oci_global *g, const char *id, struct e
 
 int vs_oci_cmd_exec(const struct vs_oci_global *g, int argc, char **argv)
 {
-	struct exec_flags f = { 0 };
+	struct exec_flags f = {0};
 	const struct vs_oci_flag flags[] = {
-		{ "process|p", true, &f.process },	 { "tty|t", false, &f.tty },
-		{ "detach|d", false, &f.detach },	 { "pid-file", true, &f.pid_file },
-		{ "console-socket", true, &f.console }, { "cwd", true, &f.cwd },
-		{ "user|u", true, &f.user },		 { "no-new-privs", false, &f.nnp },
-		{ "preserve-fds", true, &f.preserve }, { "process-label", true, &f.ignored },
-		{ "apparmor", true, &f.ignored },	 { "additional-gids|g", true, &f.ignored },
-		{ "ignore-paused", false, &f.ignored }, { NULL, false, NULL },
+	    {"process|p", true, &f.process},
+	    {"tty|t", false, &f.tty},
+	    {"detach|d", false, &f.detach},
+	    {"pid-file", true, &f.pid_file},
+	    {"console-socket", true, &f.console},
+	    {"cwd", true, &f.cwd},
+	    {"user|u", true, &f.user},
+	    {"no-new-privs", false, &f.nnp},
+	    {"preserve-fds", true, &f.preserve},
+	    {"process-label", true, &f.ignored},
+	    {"apparmor", true, &f.ignored},
+	    {"additional-gids|g", true, &f.ignored},
+	    {"ignore-paused", false, &f.ignored},
+	    {NULL, false, NULL},
 	};
-	struct vs_spec_process p = { 0 };
+	struct vs_spec_process p = {0};
 	struct vs_err *err = NULL;
 	char *pos[256];
 	int npos, status = 0, rc;
@@ -167,9 +175,12 @@ int vs_oci_cmd_exec(const struct vs_oci_global *g, int argc, char **argv)
 		vs_parse_uint(f.preserve, 0, 1024, &preserve);
 	rc = build_process(g, pos[0], &f, pos + 1, npos - 1, &p, &err);
 	if (rc == 0) {
-		struct vs_exec_opts o = { .root = g->root, .id = pos[0], .detach = f.detach != NULL,
-					  .pid_file = f.pid_file, .console_socket = f.console,
-					  .preserve_fds = (int)preserve };
+		struct vs_exec_opts o = {.root = g->root,
+					 .id = pos[0],
+					 .detach = f.detach != NULL,
+					 .pid_file = f.pid_file,
+					 .console_socket = f.console,
+					 .preserve_fds = (int)preserve};
 
 		rc = vs_ctr_exec(&o, &p, &status, &err);
 	}

@@ -43,10 +43,9 @@ static int print_json(json_t *j)
 	return 0;
 }
 
-static int one_id(const struct vs_oci_global *g, int argc, char **argv, const char **fmt,
-		  char **id)
+static int one_id(const struct vs_oci_global *g, int argc, char **argv, const char **fmt, char **id)
 {
-	const struct vs_oci_flag flags[] = { { "format|f", true, fmt }, { NULL, false, NULL } };
+	const struct vs_oci_flag flags[] = {{"format|f", true, fmt}, {NULL, false, NULL}};
 	struct vs_err *err = NULL;
 	int npos;
 
@@ -94,8 +93,8 @@ static json_t *collect(const char *root)
 
 static void print_table(json_t *a)
 {
-	static const char *const cols[] = { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" };
-	static const char *const keys[] = { "id", "pid", "status", "bundle", "created", "owner" };
+	static const char *const cols[] = {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"};
+	static const char *const keys[] = {"id", "pid", "status", "bundle", "created", "owner"};
 	size_t w[6], i, c;
 	json_t *v;
 	char buf[32];
@@ -103,13 +102,13 @@ static void print_table(json_t *a)
 	/* runc: tabwriter with minwidth 12 and padding 3 */
 	for (c = 0; c < 6; c++)
 		w[c] = VS_MAX(12, strlen(cols[c]) + 3);
-	json_array_foreach(a, i, v)
-		for (c = 0; c < 6; c++)
-			if (json_is_string(json_object_get(v, keys[c])))
-				w[c] = VS_MAX(w[c], strlen(json_string_value(json_object_get(v, keys[c]))) + 3);
+	json_array_foreach(a, i, v) for (c = 0; c < 6;
+					 c++) if (json_is_string(json_object_get(v, keys[c])))
+	    w[c] = VS_MAX(w[c], strlen(json_string_value(json_object_get(v, keys[c]))) + 3);
 	for (c = 0; c < 6; c++)
 		printf("%-*s%s", c < 5 ? (int)w[c] : 0, cols[c], c < 5 ? "" : "\n");
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		for (c = 0; c < 6; c++) {
 			json_t *f = json_object_get(v, keys[c]);
 			const char *s = json_is_string(f) ? json_string_value(f) : buf;
@@ -123,9 +122,8 @@ static void print_table(json_t *a)
 int vs_oci_cmd_list(const struct vs_oci_global *g, int argc, char **argv)
 {
 	const char *fmt = NULL, *quiet = NULL;
-	const struct vs_oci_flag flags[] = { { "format|f", true, &fmt },
-					     { "quiet|q", false, &quiet },
-					     { NULL, false, NULL } };
+	const struct vs_oci_flag flags[] = {
+	    {"format|f", true, &fmt}, {"quiet|q", false, &quiet}, {NULL, false, NULL}};
 	struct vs_err *err = NULL;
 	char *pos[1];
 	int npos;
@@ -139,7 +137,7 @@ int vs_oci_cmd_list(const struct vs_oci_global *g, int argc, char **argv)
 		return print_json(a);
 	if (quiet)
 		json_array_foreach(a, i, v)
-			printf("%s\n", json_string_value(json_object_get(v, "id")));
+		    printf("%s\n", json_string_value(json_object_get(v, "id")));
 	else
 		print_table(a);
 	json_decref(a);

@@ -18,8 +18,8 @@
 VS_DEFINE_CLEANUP(struct vs_ctr_state, vs_state_free)
 
 struct update_flags {
-	const char *resources, *memory, *reservation, *swap, *shares, *quota, *period, *cpus,
-		*mems, *pids, *blkio;
+	const char *resources, *memory, *reservation, *swap, *shares, *quota, *period, *cpus, *mems,
+	    *pids, *blkio;
 };
 
 static int size_arg(const char *v, int64_t *out, struct vs_err **err)
@@ -85,14 +85,20 @@ static int open_cgroup(const struct vs_oci_global *g, const char *id, struct vs_
 
 int vs_oci_cmd_update(const struct vs_oci_global *g, int argc, char **argv)
 {
-	struct update_flags f = { 0 };
+	struct update_flags f = {0};
 	const struct vs_oci_flag flags[] = {
-		{ "resources|r", true, &f.resources },	{ "memory", true, &f.memory },
-		{ "memory-reservation", true, &f.reservation }, { "memory-swap", true, &f.swap },
-		{ "cpu-share", true, &f.shares },	{ "cpu-quota", true, &f.quota },
-		{ "cpu-period", true, &f.period },	{ "cpuset-cpus", true, &f.cpus },
-		{ "cpuset-mems", true, &f.mems },	{ "pids-limit", true, &f.pids },
-		{ "blkio-weight", true, &f.blkio },	{ NULL, false, NULL },
+	    {"resources|r", true, &f.resources},
+	    {"memory", true, &f.memory},
+	    {"memory-reservation", true, &f.reservation},
+	    {"memory-swap", true, &f.swap},
+	    {"cpu-share", true, &f.shares},
+	    {"cpu-quota", true, &f.quota},
+	    {"cpu-period", true, &f.period},
+	    {"cpuset-cpus", true, &f.cpus},
+	    {"cpuset-mems", true, &f.mems},
+	    {"pids-limit", true, &f.pids},
+	    {"blkio-weight", true, &f.blkio},
+	    {NULL, false, NULL},
 	};
 	struct vs_spec_resources r;
 	struct vs_cgroup *cg = NULL;
@@ -131,8 +137,7 @@ static json_t *stats(struct vs_cgroup *cg)
 	return json_pack("{s:{s:{s:I}}, s:{s:{s:I, s:I, s:I}}, s:{s:I, s:I}}", "cpu", "usage",
 			 "total", (json_int_t)cpu, "memory", "usage", "usage",
 			 (json_int_t)val(cg, v2 ? "memory.current" : "memory.usage_in_bytes"),
-			 "limit",
-			 (json_int_t)val(cg, v2 ? "memory.max" : "memory.limit_in_bytes"),
+			 "limit", (json_int_t)val(cg, v2 ? "memory.max" : "memory.limit_in_bytes"),
 			 "failcnt", (json_int_t)(v2 ? 0 : val(cg, "memory.failcnt")), "pids",
 			 "current", (json_int_t)val(cg, "pids.current"), "limit",
 			 (json_int_t)val(cg, "pids.max"));
@@ -155,9 +160,8 @@ static void emit(const char *type, const char *id, json_t *data)
 int vs_oci_cmd_events(const struct vs_oci_global *g, int argc, char **argv)
 {
 	const char *st = NULL, *interval = NULL;
-	const struct vs_oci_flag flags[] = { { "stats", false, &st },
-					     { "interval", true, &interval },
-					     { NULL, false, NULL } };
+	const struct vs_oci_flag flags[] = {
+	    {"stats", false, &st}, {"interval", true, &interval}, {NULL, false, NULL}};
 	struct vs_cgroup *cg = NULL;
 	struct vs_err *err = NULL;
 	unsigned long long ooms, now;

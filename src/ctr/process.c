@@ -21,7 +21,7 @@
 int vs_process_rlimits(const struct vs_spec_process *p, struct vs_err **err)
 {
 	for (size_t i = 0; i < p->n_rlimits; i++) {
-		struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
+		struct rlimit rl = {p->rlimits[i].soft, p->rlimits[i].hard};
 
 		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
 			return vs_err_setsys(err, -errno, "setting rlimit type %d",
@@ -44,9 +44,9 @@ static int drop_bounding(uint64_t keep, struct vs_err **err)
 
 static int set_caps(const struct vs_spec_process *p, struct vs_err **err)
 {
-	static const cap_flag_t flags[] = { CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE };
-	static const enum vs_cap_set sets[] = { VS_CAP_EFFECTIVE, VS_CAP_PERMITTED,
-						VS_CAP_INHERITABLE };
+	static const cap_flag_t flags[] = {CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE};
+	static const enum vs_cap_set sets[] = {VS_CAP_EFFECTIVE, VS_CAP_PERMITTED,
+					       VS_CAP_INHERITABLE};
 	int last = VS_MIN((int)cap_max_bits() - 1, vs_cap_last()), rc = 0;
 	cap_t c = cap_init();
 
@@ -62,7 +62,8 @@ static int set_caps(const struct vs_spec_process *p, struct vs_err **err)
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	for (int v = 0; rc == 0 && v <= last; v++)
 		if (p->caps[VS_CAP_AMBIENT] & (1ULL << v))
-			prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0); /* runc: best effort */
+			prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0,
+			      0); /* runc: best effort */
 	return rc;
 }
 
@@ -130,7 +131,8 @@ int vs_process_find_exec(const struct vs_spec_process *p, char **out, struct vs_
 		*out = xstrdup(name);
 		return 0;
 	}
-	copy = xstrdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	copy =
+	    xstrdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 		char *cand = xasprintf("%s/%s", *d ? d : ".", name);
 

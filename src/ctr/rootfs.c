@@ -5,6 +5,7 @@
 #include "ctr/rootfs.h"
 #include "ctr/mount.h"
 #include "ctr/spec.h"
+#include "ctr/sys.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
@@ -25,10 +26,10 @@ static unsigned long root_propagation(const struct vs_spec *s)
 	static const struct {
 		const char *name;
 		unsigned long flag;
-	} t[] = { { "shared", MS_SHARED },	 { "rshared", MS_SHARED | MS_REC },
-		  { "slave", MS_SLAVE },	 { "rslave", MS_SLAVE | MS_REC },
-		  { "private", MS_PRIVATE },	 { "rprivate", MS_PRIVATE | MS_REC },
-		  { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC } };
+	} t[] = {{"shared", MS_SHARED},		{"rshared", MS_SHARED | MS_REC},
+		 {"slave", MS_SLAVE},		{"rslave", MS_SLAVE | MS_REC},
+		 {"private", MS_PRIVATE},	{"rprivate", MS_PRIVATE | MS_REC},
+		 {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC}};
 
 	for (size_t i = 0; s->rootfs_propagation && i < VS_ARRAY_SIZE(t); i++)
 		if (strcmp(s->rootfs_propagation, t[i].name) == 0)
@@ -40,8 +41,8 @@ static const struct {
 	const char *path;
 	unsigned major, minor;
 } default_devices[] = {
-	{ "/dev/null", 1, 3 },	  { "/dev/zero", 1, 5 },   { "/dev/full", 1, 7 },
-	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},	   {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 
 /* mknod, or (in a user namespace, where mknod is refused) bind the host's
@@ -70,7 +71,7 @@ static int make_device(int rootfd, const char *path, char type, unsigned major, 
 	fd = openat(dfd, name, O_CREAT | O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0000);
 	if (fd < 0)
 		return -errno;
-	if (mount(path, vs_fd_path(p, fd), NULL, MS_BIND, NULL) < 0)
+	if (vs_ctr_sys->mount(path, vs_fd_path(p, fd), NULL, MS_BIND, NULL) < 0)
 		return -errno;
 	return 0;
 }
@@ -86,7 +87,8 @@ static bool dev_is_bind(const struct vs_spec *s)
 		if (m->type && strcmp(m->type, "bind") == 0)
 			return true;
 		for (size_t j = 0; j < m->options.n; j++)
-			if (strcmp(m->options.v[j], "bind") == 0 || strcmp(m->options.v[j], "rbind") == 0)
+			if (strcmp(m->options.v[j], "bind") == 0 ||
+			    strcmp(m->options.v[j], "rbind") == 0)
 				return true;
 	}
 	return false;
@@ -95,15 +97,18 @@ static bool dev_is_bind(const struct vs_spec *s)
 static int setup_devices(int rootfd, const struct vs_spec *s, bool userns, struct vs_err **err)
 {
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "/dev/fd" },	    { "/proc/self/fd/0", "/dev/stdin" },
-		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
+	    {"/proc/self/fd", "/dev/fd"},
+	    {"/proc/self/fd/0", "/dev/stdin"},
+	    {"/proc/self/fd/1", "/dev/stdout"},
+	    {"/proc/self/fd/2", "/dev/stderr"},
 	};
 	_cleanup_close_ int dev = -1;
 	int rc;
 
 	for (size_t i = 0; i < VS_ARRAY_SIZE(default_devices); i++)
-		if ((rc = make_device(rootfd, default_devices[i].path, 'c', default_devices[i].major,
-				      default_devices[i].minor, 0666, userns)) < 0)
+		if ((rc =
+			 make_device(rootfd, default_devices[i].path, 'c', default_devices[i].major,
+				     default_devices[i].minor, 0666, userns)) < 0)
 			return vs_err_setsys(err, rc, "creating %s", default_devices[i].path);
 	for (size_t i = 0; i < s->n_devices; i++) {
 		const struct vs_spec_device *d = &s->devices[i];
@@ -133,15 +138,14 @@ static int setup_devices(int rootfd, const struct vs_spec *s, bool userns, struc
 	return 0;
 }
 
-int vs_rootfs_prepare(const struct vs_spec *s, const struct vs_rootfs_opts *o,
-		      struct vs_err **err)
+int vs_rootfs_prepare(const struct vs_spec *s, const struct vs_rootfs_opts *o, struct vs_err **err)
 {
 	_cleanup_close_ int rootfd = -1;
 	int rc;
 
-	if (mount(NULL, "/", NULL, root_propagation(s), NULL) < 0)
+	if (vs_ctr_sys->mount(NULL, "/", NULL, root_propagation(s), NULL) < 0)
 		return vs_err_setsys(err, -errno, "setting propagation of /");
-	if (mount(o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (vs_ctr_sys->mount(o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return vs_err_setsys(err, -errno, "bind mount of rootfs %s", o->rootfs);
 	rootfd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -160,8 +164,9 @@ int vs_rootfs_pivot(const struct vs_rootfs_opts *o, struct vs_err **err)
 	_cleanup_close_ int oldroot = -1, newroot = -1;
 
 	if (o->no_pivot) {
-		if (chdir(o->rootfs) < 0 || mount(o->rootfs, "/", NULL, MS_MOVE, NULL) < 0 ||
-		    chroot(".") < 0 || chdir("/") < 0)
+		if (chdir(o->rootfs) < 0 ||
+		    vs_ctr_sys->mount(o->rootfs, "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+		    chdir("/") < 0)
 			return vs_err_setsys(err, -errno, "moving rootfs to /");
 		return 0;
 	}
@@ -171,10 +176,11 @@ int vs_rootfs_pivot(const struct vs_rootfs_opts *o, struct vs_err **err)
 		return vs_err_setsys(err, -errno, "opening roots for pivot_root");
 	/* pivot_root(".", ".") stacks the old root on top of the new one, so
 	 * no directory for it is needed in the image (as runc does). */
-	if (fchdir(newroot) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+	if (fchdir(newroot) < 0 || vs_ctr_sys->pivot_root(".", ".") < 0)
 		return vs_err_setsys(err, -errno, "pivot_root to %s", o->rootfs);
-	if (fchdir(oldroot) < 0 || mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0 ||
-	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+	if (fchdir(oldroot) < 0 ||
+	    vs_ctr_sys->mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0 ||
+	    vs_ctr_sys->umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		return vs_err_setsys(err, -errno, "detaching the old root");
 	return 0;
 }
@@ -186,9 +192,9 @@ static int mask_path(const char *path, struct vs_err **err)
 	if (stat(path, &sb) < 0)
 		return errno == ENOENT ? 0 : vs_err_setsys(err, -errno, "masking %s", path);
 	if (S_ISDIR(sb.st_mode)) {
-		if (mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0)
+		if (vs_ctr_sys->mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0)
 			return vs_err_setsys(err, -errno, "masking %s", path);
-	} else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
+	} else if (vs_ctr_sys->mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
 		return vs_err_setsys(err, -errno, "masking %s", path);
 	}
 	return 0;
@@ -199,13 +205,14 @@ static int readonly_path(const char *path, struct vs_err **err)
 	struct statvfs sv;
 	unsigned long keep = 0;
 
-	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (vs_ctr_sys->mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return errno == ENOENT ? 0 : vs_err_setsys(err, -errno, "bind %s", path);
 	if (statvfs(path, &sv) == 0)
 		keep = ((sv.f_flag & ST_NOSUID) ? MS_NOSUID : 0) |
 		       ((sv.f_flag & ST_NODEV) ? MS_NODEV : 0) |
 		       ((sv.f_flag & ST_NOEXEC) ? MS_NOEXEC : 0);
-	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep, NULL) < 0)
+	if (vs_ctr_sys->mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep,
+			      NULL) < 0)
 		return vs_err_setsys(err, -errno, "making %s read-only", path);
 	return 0;
 }
@@ -227,7 +234,8 @@ int vs_rootfs_finish(const struct vs_spec *s, struct vs_err **err)
 		if (statvfs("/", &sv) == 0)
 			keep = ((sv.f_flag & ST_NOSUID) ? MS_NOSUID : 0) |
 			       ((sv.f_flag & ST_NODEV) ? MS_NODEV : 0);
-		if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
+		if (vs_ctr_sys->mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep,
+				      NULL) < 0)
 			return vs_err_setsys(err, -errno, "making the root read-only");
 	}
 	return 0;

@@ -17,8 +17,7 @@ struct vs_rootfs_opts {
 };
 
 /* Everything before the pivot: propagation, rootfs bind, mounts, devices. */
-int vs_rootfs_prepare(const struct vs_spec *s, const struct vs_rootfs_opts *o,
-		      struct vs_err **err);
+int vs_rootfs_prepare(const struct vs_spec *s, const struct vs_rootfs_opts *o, struct vs_err **err);
 
 /* pivot_root into the rootfs and detach the old root. */
 int vs_rootfs_pivot(const struct vs_rootfs_opts *o, struct vs_err **err);

@@ -23,8 +23,7 @@ int sj_strv(json_t *obj, const char *path, const char *key, struct vs_strv *out,
 json_t *sj_get(json_t *obj, const char *path, const char *key, json_type type, int *rc,
 	       struct vs_err **err);
 
-int spec_parse_process(json_t *j, const char *path, struct vs_spec_process *p,
-		       struct vs_err **err);
+int spec_parse_process(json_t *j, const char *path, struct vs_spec_process *p, struct vs_err **err);
 int spec_parse_linux(json_t *j, struct vs_spec *s, struct vs_err **err);
 int spec_parse_seccomp(json_t *j, struct vs_spec_seccomp **out, struct vs_err **err);
 void spec_seccomp_free(struct vs_spec_seccomp *sc);

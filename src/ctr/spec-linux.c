@@ -20,9 +20,9 @@ static const struct {
 	const char *name;
 	int type;
 } ns_names[] = {
-	{ "pid", CLONE_NEWPID },     { "network", CLONE_NEWNET }, { "mount", CLONE_NEWNS },
-	{ "ipc", CLONE_NEWIPC },     { "uts", CLONE_NEWUTS },     { "user", CLONE_NEWUSER },
-	{ "cgroup", CLONE_NEWCGROUP },
+    {"pid", CLONE_NEWPID},	 {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+    {"ipc", CLONE_NEWIPC},	 {"uts", CLONE_NEWUTS},	    {"user", CLONE_NEWUSER},
+    {"cgroup", CLONE_NEWCGROUP},
 };
 
 int vs_ns_type_from_name(const char *name)
@@ -126,7 +126,8 @@ static int parse_sysctl(json_t *l, struct vs_spec *s, struct vs_err **err)
 	if (!o)
 		return rc;
 	s->sysctl.v = xzalloc((json_object_size(o) + 1) * sizeof(char *));
-	json_object_foreach(o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		if (!json_is_string(v))
 			return sj_fail(err, "linux.sysctl", key, "expected a string");
 		if (!*key || strstr(key, "..") || key[0] == '.' || strchr(key, '/'))
@@ -189,22 +190,28 @@ static int parse_resources(json_t *l, struct vs_spec_resources *r, struct vs_err
 	if (!res)
 		return rc;
 	m = sj_get(res, "linux.resources", "memory", JSON_OBJECT, &rc, err);
-	if (rc < 0 || (m && ((rc = sj_int64(m, "linux.resources.memory", "limit", &r->memory_limit, err)) < 0 ||
-		     (rc = sj_int64(m, "linux.resources.memory", "reservation", &r->memory_reservation, err)) < 0 ||
-		     (rc = sj_int64(m, "linux.resources.memory", "swap", &r->memory_swap, err)) < 0)))
+	if (rc < 0 ||
+	    (m &&
+	     ((rc = sj_int64(m, "linux.resources.memory", "limit", &r->memory_limit, err)) < 0 ||
+	      (rc = sj_int64(m, "linux.resources.memory", "reservation", &r->memory_reservation,
+			     err)) < 0 ||
+	      (rc = sj_int64(m, "linux.resources.memory", "swap", &r->memory_swap, err)) < 0)))
 		return rc;
 	c = sj_get(res, "linux.resources", "cpu", JSON_OBJECT, &rc, err);
-	if (rc < 0 || (c && ((rc = sj_int64(c, "linux.resources.cpu", "shares", &r->cpu_shares, err)) < 0 ||
-		     (rc = sj_int64(c, "linux.resources.cpu", "quota", &r->cpu_quota, err)) < 0 ||
-		     (rc = sj_int64(c, "linux.resources.cpu", "period", &r->cpu_period, err)) < 0 ||
-		     (rc = sj_string(c, "linux.resources.cpu", "cpus", &r->cpuset_cpus, err)) < 0 ||
-		     (rc = sj_string(c, "linux.resources.cpu", "mems", &r->cpuset_mems, err)) < 0)))
+	if (rc < 0 ||
+	    (c && ((rc = sj_int64(c, "linux.resources.cpu", "shares", &r->cpu_shares, err)) < 0 ||
+		   (rc = sj_int64(c, "linux.resources.cpu", "quota", &r->cpu_quota, err)) < 0 ||
+		   (rc = sj_int64(c, "linux.resources.cpu", "period", &r->cpu_period, err)) < 0 ||
+		   (rc = sj_string(c, "linux.resources.cpu", "cpus", &r->cpuset_cpus, err)) < 0 ||
+		   (rc = sj_string(c, "linux.resources.cpu", "mems", &r->cpuset_mems, err)) < 0)))
 		return rc;
 	p = sj_get(res, "linux.resources", "pids", JSON_OBJECT, &rc, err);
-	if (rc < 0 || (p && (rc = sj_int64(p, "linux.resources.pids", "limit", &r->pids_limit, err)) < 0))
+	if (rc < 0 ||
+	    (p && (rc = sj_int64(p, "linux.resources.pids", "limit", &r->pids_limit, err)) < 0))
 		return rc;
 	b = sj_get(res, "linux.resources", "blockIO", JSON_OBJECT, &rc, err);
-	if (rc < 0 || (b && (rc = sj_int64(b, "linux.resources.blockIO", "weight", &r->blkio_weight, err)) < 0))
+	if (rc < 0 || (b && (rc = sj_int64(b, "linux.resources.blockIO", "weight", &r->blkio_weight,
+					   err)) < 0))
 		return rc;
 	if ((rc = parse_devrules(res, r, err)) < 0)
 		return rc;
@@ -263,8 +270,9 @@ static int parse_devices(json_t *l, struct vs_spec *s, struct vs_err **err)
 
 static int check_propagation(const char *p, struct vs_err **err)
 {
-	static const char *const ok[] = { "", "shared", "slave", "private", "rshared", "rslave",
-					  "rprivate", "unbindable", "runbindable" };
+	static const char *const ok[] = {"",	     "shared",	   "slave",
+					 "private",  "rshared",	   "rslave",
+					 "rprivate", "unbindable", "runbindable"};
 
 	for (size_t i = 0; i < VS_ARRAY_SIZE(ok); i++)
 		if (strcmp(p, ok[i]) == 0)
@@ -277,11 +285,14 @@ static int check_userns(const struct vs_spec *s, struct vs_err **err)
 	const struct vs_spec_ns *u = vs_spec_find_ns(s, CLONE_NEWUSER);
 
 	if ((s->n_uid_mappings || s->n_gid_mappings) && !u)
-		return vs_err_set(err, -EINVAL, VS_SPEC_ERR_PREFIX
+		return vs_err_set(err, -EINVAL,
+				  VS_SPEC_ERR_PREFIX
 				  "linux.uidMappings: user namespace is not enabled");
 	if (u && !u->path && (!s->n_uid_mappings || !s->n_gid_mappings))
-		return vs_err_set(err, -EINVAL, VS_SPEC_ERR_PREFIX
-				  "linux.uidMappings: a new user namespace needs uid and gid mappings");
+		return vs_err_set(
+		    err, -EINVAL,
+		    VS_SPEC_ERR_PREFIX
+		    "linux.uidMappings: a new user namespace needs uid and gid mappings");
 	return 0;
 }
 
@@ -295,7 +306,8 @@ int spec_parse_linux(json_t *j, struct vs_spec *s, struct vs_err **err)
 	if ((rc = parse_namespaces(l, s, err)) < 0 ||
 	    (rc = parse_idmaps(l, "uidMappings", &s->uid_mappings, &s->n_uid_mappings, err)) < 0 ||
 	    (rc = parse_idmaps(l, "gidMappings", &s->gid_mappings, &s->n_gid_mappings, err)) < 0 ||
-	    (rc = parse_sysctl(l, s, err)) < 0 || (rc = parse_resources(l, &s->resources, err)) < 0 ||
+	    (rc = parse_sysctl(l, s, err)) < 0 ||
+	    (rc = parse_resources(l, &s->resources, err)) < 0 ||
 	    (rc = sj_string(l, "linux", "cgroupsPath", &s->cgroups_path, err)) < 0 ||
 	    (rc = parse_devices(l, s, err)) < 0 ||
 	    (rc = sj_strv(l, "linux", "maskedPaths", &s->masked_paths, err)) < 0 ||
@@ -331,9 +343,14 @@ int vs_spec_resources_parse_text(const char *buf, size_t len, struct vs_spec_res
 
 void vs_spec_resources_init(struct vs_spec_resources *r)
 {
-	*r = (struct vs_spec_resources){ .memory_limit = -1, .memory_reservation = -1,
-					 .memory_swap = -1, .cpu_shares = -1, .cpu_quota = -1,
-					 .cpu_period = -1, .pids_limit = -1, .blkio_weight = -1 };
+	*r = (struct vs_spec_resources){.memory_limit = -1,
+					.memory_reservation = -1,
+					.memory_swap = -1,
+					.cpu_shares = -1,
+					.cpu_quota = -1,
+					.cpu_period = -1,
+					.pids_limit = -1,
+					.blkio_weight = -1};
 }
 
 void vs_spec_resources_clear(struct vs_spec_resources *r)

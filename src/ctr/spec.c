@@ -34,8 +34,7 @@ static int parse_root(json_t *j, struct vs_spec *s, struct vs_err **err)
 	return 0;
 }
 
-static int parse_mount(json_t *m, const char *path, struct vs_spec_mount *out,
-		       struct vs_err **err)
+static int parse_mount(json_t *m, const char *path, struct vs_spec_mount *out, struct vs_err **err)
 {
 	int rc;
 
@@ -73,12 +72,12 @@ static int parse_mounts(json_t *j, struct vs_spec *s, struct vs_err **err)
 }
 
 static const char *const hook_keys[VS_HOOK_NKINDS] = {
-	[VS_HOOK_PRESTART] = "prestart",
-	[VS_HOOK_CREATE_RUNTIME] = "createRuntime",
-	[VS_HOOK_CREATE_CONTAINER] = "createContainer",
-	[VS_HOOK_START_CONTAINER] = "startContainer",
-	[VS_HOOK_POSTSTART] = "poststart",
-	[VS_HOOK_POSTSTOP] = "poststop",
+    [VS_HOOK_PRESTART] = "prestart",
+    [VS_HOOK_CREATE_RUNTIME] = "createRuntime",
+    [VS_HOOK_CREATE_CONTAINER] = "createContainer",
+    [VS_HOOK_START_CONTAINER] = "startContainer",
+    [VS_HOOK_POSTSTART] = "poststart",
+    [VS_HOOK_POSTSTOP] = "poststop",
 };
 
 static int parse_hook(json_t *h, const char *path, struct vs_spec_hook *out, struct vs_err **err)
@@ -137,7 +136,8 @@ static int parse_annotations(json_t *j, struct vs_spec *s, struct vs_err **err)
 
 	if (!a)
 		return rc;
-	json_object_foreach(a, key, v) {
+	json_object_foreach(a, key, v)
+	{
 		if (!json_is_string(v))
 			return sj_fail(err, "annotations", key, "expected a string");
 	}

@@ -75,9 +75,9 @@ struct vs_spec_process {
 
 struct vs_spec_devrule {
 	bool allow;
-	char type;	 /* 'a', 'c' or 'b' */
-	int64_t major;	 /* -1 = any */
-	int64_t minor;	 /* -1 = any */
+	char type;	/* 'a', 'c' or 'b' */
+	int64_t major;	/* -1 = any */
+	int64_t minor;	/* -1 = any */
 	char access[4]; /* subset of "rwm" */
 };
 
@@ -106,7 +106,15 @@ struct vs_spec_device {
 	uint32_t uid, gid;
 };
 
-enum vs_seccomp_op { VS_SCMP_NE, VS_SCMP_LT, VS_SCMP_LE, VS_SCMP_EQ, VS_SCMP_GE, VS_SCMP_GT, VS_SCMP_MASKED_EQ };
+enum vs_seccomp_op {
+	VS_SCMP_NE,
+	VS_SCMP_LT,
+	VS_SCMP_LE,
+	VS_SCMP_EQ,
+	VS_SCMP_GE,
+	VS_SCMP_GT,
+	VS_SCMP_MASKED_EQ
+};
 
 struct vs_spec_seccomp_arg {
 	unsigned index;
@@ -118,7 +126,7 @@ struct vs_spec_seccomp_arg {
 struct vs_spec_seccomp_rule {
 	struct vs_strv names;
 	uint32_t action; /* VS_SCMP_ACT_* below */
-	int errno_ret;   /* for ERRNO; default EPERM */
+	int errno_ret;	 /* for ERRNO; default EPERM */
 	struct vs_spec_seccomp_arg *args;
 	size_t n_args;
 };
@@ -190,7 +198,7 @@ struct vs_spec {
 	size_t n_devices;
 	struct vs_strv masked_paths;
 	struct vs_strv readonly_paths;
-	char *rootfs_propagation; /* may be NULL */
+	char *rootfs_propagation;	 /* may be NULL */
 	struct vs_spec_seccomp *seccomp; /* NULL when absent */
 };
 
@@ -220,12 +228,12 @@ void vs_spec_resources_clear(struct vs_spec_resources *r);
 const struct vs_spec_ns *vs_spec_find_ns(const struct vs_spec *s, int type);
 
 /* Name <-> number tables shared with the CLI (spec, features). */
-int vs_ns_type_from_name(const char *name);	   /* CLONE_NEW* or -1 */
-const char *vs_ns_type_name(int type);		   /* "pid", ... or NULL */
-int vs_cap_from_name(const char *name);		   /* CAP_* number or -1 */
-const char *vs_cap_name(int cap);		   /* "CAP_CHOWN", ... or NULL */
-int vs_cap_last(void);				   /* highest CAP_* number known */
-int vs_rlimit_from_name(const char *name);	   /* RLIMIT_* or -1 */
+int vs_ns_type_from_name(const char *name); /* CLONE_NEW* or -1 */
+const char *vs_ns_type_name(int type);	    /* "pid", ... or NULL */
+int vs_cap_from_name(const char *name);	    /* CAP_* number or -1 */
+const char *vs_cap_name(int cap);	    /* "CAP_CHOWN", ... or NULL */
+int vs_cap_last(void);			    /* highest CAP_* number known */
+int vs_rlimit_from_name(const char *name);  /* RLIMIT_* or -1 */
 
 void vs_strv_free(struct vs_strv *s);
 

@@ -36,11 +36,11 @@ char *vs_state_dir(const char *root, const char *id)
 
 static json_t *state_to_disk_json(const struct vs_ctr_state *st)
 {
-	json_t *j = json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s, s:b}", "id", st->id, "pid",
-			      (int)st->pid, "start_time", (json_int_t)st->start_time, "bundle",
-			      st->bundle, "rootfs", st->rootfs, "created", st->created,
-			      "cgroup_path", st->cgroup_path ? st->cgroup_path : "", "pid_ns",
-			      st->pid_ns);
+	json_t *j =
+	    json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s, s:b}", "id", st->id, "pid", (int)st->pid,
+		      "start_time", (json_int_t)st->start_time, "bundle", st->bundle, "rootfs",
+		      st->rootfs, "created", st->created, "cgroup_path",
+		      st->cgroup_path ? st->cgroup_path : "", "pid_ns", st->pid_ns);
 
 	if (!j)
 		xoom();
@@ -93,8 +93,7 @@ static int state_from_json(json_t *j, struct vs_ctr_state *st)
 	return 0;
 }
 
-int vs_state_load(const char *root, const char *id, struct vs_ctr_state **out,
-		  struct vs_err **err)
+int vs_state_load(const char *root, const char *id, struct vs_ctr_state **out, struct vs_err **err)
 {
 	_cleanup_free_ char *path = NULL;
 	_cleanup_free_ uint8_t *buf = NULL;
@@ -200,18 +199,16 @@ enum vs_ctr_status vs_state_status(const char *root, const struct vs_ctr_state *
 
 const char *vs_ctr_status_name(enum vs_ctr_status s)
 {
-	static const char *const names[] = { "creating", "created", "running", "paused",
-					      "stopped" };
+	static const char *const names[] = {"creating", "created", "running", "paused", "stopped"};
 
 	return names[s];
 }
 
 json_t *vs_state_to_json(const struct vs_ctr_state *st, enum vs_ctr_status status)
 {
-	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s}", "ociVersion",
-			      "1.0.2-dev", "id", st->id, "pid",
-			      status == VS_CTR_STOPPED ? 0 : (int)st->pid, "status",
-			      vs_ctr_status_name(status), "bundle", st->bundle, "rootfs",
+	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s}", "ociVersion", "1.0.2-dev",
+			      "id", st->id, "pid", status == VS_CTR_STOPPED ? 0 : (int)st->pid,
+			      "status", vs_ctr_status_name(status), "bundle", st->bundle, "rootfs",
 			      st->rootfs, "created", st->created, "owner", "");
 
 	if (!j)

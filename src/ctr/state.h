@@ -24,12 +24,12 @@ enum vs_ctr_status {
 struct vs_ctr_state {
 	char *id;
 	pid_t pid;
-	uint64_t start_time; /* /proc/<pid>/stat field 22 */
-	char *bundle;	     /* absolute */
-	char *rootfs;	     /* absolute */
-	char *created;	     /* RFC 3339 with nanoseconds, UTC */
-	char *cgroup_path;   /* resolved, e.g. "/vessel/<id>" */
-	bool pid_ns;	     /* init is the pid-1 of its own namespace */
+	uint64_t start_time;	    /* /proc/<pid>/stat field 22 */
+	char *bundle;		    /* absolute */
+	char *rootfs;		    /* absolute */
+	char *created;		    /* RFC 3339 with nanoseconds, UTC */
+	char *cgroup_path;	    /* resolved, e.g. "/vessel/<id>" */
+	bool pid_ns;		    /* init is the pid-1 of its own namespace */
 	struct json_t *annotations; /* owned reference or NULL */
 };
 
@@ -47,8 +47,7 @@ int vs_state_save(const char *root, const struct vs_ctr_state *st, struct vs_err
 
 /* Loads <root>/<id>/state.json. -ENOENT (with runc's "container \"id\" does
  * not exist" in *err) when there is no such container. */
-int vs_state_load(const char *root, const char *id, struct vs_ctr_state **out,
-		  struct vs_err **err);
+int vs_state_load(const char *root, const char *id, struct vs_ctr_state **out, struct vs_err **err);
 
 void vs_state_free(struct vs_ctr_state *st);
 

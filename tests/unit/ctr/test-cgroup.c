@@ -101,15 +101,19 @@ static void test_resolve(void **state)
 
 static struct vs_spec_resources limits(void)
 {
-	return (struct vs_spec_resources){ .memory_limit = 64 << 20, .memory_reservation = -1,
-					   .memory_swap = -1, .cpu_shares = 512,
-					   .cpu_quota = 20000, .cpu_period = 100000,
-					   .pids_limit = 32, .blkio_weight = -1 };
+	return (struct vs_spec_resources){.memory_limit = 64 << 20,
+					  .memory_reservation = -1,
+					  .memory_swap = -1,
+					  .cpu_shares = 512,
+					  .cpu_quota = 20000,
+					  .cpu_period = 100000,
+					  .pids_limit = 32,
+					  .blkio_weight = -1};
 }
 
 static void test_v1_hybrid(void **state)
 {
-	static const char *const ctls[] = { "memory", "cpu", "pids", "unified" };
+	static const char *const ctls[] = {"memory", "cpu", "pids", "unified"};
 	struct vs_spec_resources r = limits();
 	struct vs_cgroup *cg = NULL;
 	struct vs_err *e = NULL;
@@ -205,10 +209,10 @@ static void test_open_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resolve),
-		cmocka_unit_test_setup_teardown(test_v1_hybrid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v2, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+	    cmocka_unit_test(test_resolve),
+	    cmocka_unit_test_setup_teardown(test_v1_hybrid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v2, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
