@@ -43,7 +43,7 @@ static int setup(void **state)
 	snprintf(f->base, sizeof(f->base), "%s/base.raw", f->dir);
 	f->model = calloc(1, IMG_SIZE);
 	f->buf = calloc(1, IMG_SIZE);
-	f->seed = 12345;
+	f->seed = getenv("VS_TEST_SEED") ? (unsigned)atoi(getenv("VS_TEST_SEED")) : 12345;
 	*state = f;
 	return 0;
 }
