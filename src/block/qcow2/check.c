@@ -158,6 +158,8 @@ static int ck_one(struct ck *c, uint64_t i, enum qcow2_repair repair)
 
 	if (r < 0 || stored == want)
 		return r;
+	ck_say(c, "%s cluster %" PRIu64 " refcount=%" PRIu64 " reference=%" PRIu64,
+	       stored > want ? "Leaked" : "ERROR", i, stored, want);
 	if (stored > want)
 		c->res->leaks++;
 	else
@@ -213,7 +215,11 @@ static int ck_copied(struct ck *c, bool fix)
 		r = qcow2_refcount_get(q, l2 >> q->cluster_bits, &rc);
 		if (r < 0)
 			return r;
-		bad += (rc == 1) != !!(q->l1[i] & QCOW2_OFLAG_COPIED);
+		if ((rc == 1) != !!(q->l1[i] & QCOW2_OFLAG_COPIED)) {
+			ck_say(c, "ERROR OFLAG_COPIED L2 cluster: l1_index=%" PRIu64
+			       " refcount=%" PRIu64, i, rc);
+			bad++;
+		}
 		r = vs_pread_full(q->fd, c->l2buf, q->cluster_size, l2);
 		for (uint64_t j = 0; r == 0 && j < q->l2_entries; j++) {
 			uint64_t e = be64toh(c->l2buf[j]), h = e & QCOW2_OFFSET_MASK;
@@ -221,7 +227,11 @@ static int ck_copied(struct ck *c, bool fix)
 			if (qcow2_l2e_type(q, e) == QCOW2_C_COMPRESSED || !h)
 				continue;
 			r = qcow2_refcount_get(q, h >> q->cluster_bits, &rc);
-			bad += r == 0 && (rc == 1) != !!(e & QCOW2_OFLAG_COPIED);
+			if (r == 0 && (rc == 1) != !!(e & QCOW2_OFLAG_COPIED)) {
+				ck_say(c, "ERROR OFLAG_COPIED data cluster: l2_entry=%" PRIx64
+				       " refcount=%" PRIu64, e, rc);
+				bad++;
+			}
 		}
 		if (r < 0)
 			return r;
