@@ -58,18 +58,48 @@ static int one_id(const struct vs_oci_global *g, int argc, char **argv, const ch
 	return 0;
 }
 
+/* OOM kills in the container's cgroup (kept until delete) are reported as
+ * the annotation org.vessel.oom-kills, so a client sees why it stopped. */
+static void add_oom_annotation(json_t *j, const struct vs_ctr_state *st)
+{
+	struct vs_cgroup *cg = NULL;
+	unsigned long long n;
+	json_t *ann;
+	char buf[32];
+
+	if (!st->cgroup_path || vs_cgroup_open(VS_CGROUP_FSROOT, st->cgroup_path, &cg, NULL) < 0)
+		return;
+	n = vs_cgroup_oom_kills(cg);
+	vs_cgroup_free(cg);
+	if (!n)
+		return;
+	ann = json_object_get(j, "annotations");
+	if (!ann) {
+		ann = json_object();
+		json_object_set_new(j, "annotations", ann);
+	} else {
+		ann = json_deep_copy(ann); /* do not modify the state's own object */
+		json_object_set_new(j, "annotations", ann);
+	}
+	snprintf(buf, sizeof(buf), "%llu", n);
+	json_object_set_new(ann, "org.vessel.oom-kills", json_string(buf));
+}
+
 int vs_oci_cmd_state(const struct vs_oci_global *g, int argc, char **argv)
 {
 	_cleanup_(vs_state_freep) struct vs_ctr_state *st = NULL;
 	struct vs_err *err = NULL;
 	const char *fmt = NULL;
 	char *id;
+	json_t *j;
 
 	if (one_id(g, argc, argv, &fmt, &id))
 		return 1;
 	if (vs_state_load(g->root, id, &st, &err) < 0)
 		return vs_oci_fail(g, err);
-	return print_json(vs_state_to_json(st, vs_state_status(g->root, st)));
+	j = vs_state_to_json(st, vs_state_status(g->root, st));
+	add_oom_annotation(j, st);
+	return print_json(j);
 }
 
 static json_t *collect(const char *root)

@@ -65,3 +65,6 @@ def test_events_reports_oom(vessel_rt, bundle):
                         cid], capture_output=True, text=True, timeout=30)
     types = [json.loads(line)["type"] for line in p.stdout.splitlines()]
     assert "oom" in types, p
+    st = vessel_rt.state(cid)
+    assert st["status"] == "stopped"
+    assert int(st["annotations"]["org.vessel.oom-kills"]) >= 1
