@@ -9,6 +9,7 @@
 #include "ctr/exec.h"
 #include "ctr/cgroup.h"
 #include "ctr/container-internal.h"
+#include "ctr/oci-cli.h"
 #include "ctr/process.h"
 #include "ctr/spec.h"
 #include "ctr/state.h"
@@ -41,6 +42,7 @@ struct exec_ctx {
 	struct vs_spec *spec; /* the container's config, for seccomp; may be NULL */
 	int ns_fds[7];
 	int console_fd;
+	int proxy_fd; /* our end when we proxy the pty ourselves (no --console-socket) */
 };
 
 static const int ns_order[] = {CLONE_NEWUSER, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWUTS,
@@ -235,6 +237,13 @@ static int drive(struct exec_ctx *c, int *status, struct vs_err **err)
 		rc = vs_err_set(err, -EIO, "exec helper died");
 	if (rc == 0 && c->o->pid_file)
 		rc = write_pid_file(c->o->pid_file, pid, err);
+	if (rc == 0 && c->proxy_fd >= 0) {
+		/* the master was sent before the execve we just saw succeed */
+		int master = vs_oci_recv_master(c->proxy_fd);
+
+		if (master >= 0)
+			vs_oci_console_proxy(master);
+	}
 	while (waitpid(helper, &ws, 0) < 0 && errno == EINTR)
 		;
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
@@ -245,8 +254,11 @@ int vs_ctr_exec(const struct vs_exec_opts *o, const struct vs_spec_process *p, i
 		struct vs_err **err)
 {
 	_cleanup_(vs_state_freep) struct vs_ctr_state *st = NULL;
-	struct exec_ctx c = {
-	    .o = o, .p = p, .console_fd = -1, .ns_fds = {-1, -1, -1, -1, -1, -1, -1}};
+	struct exec_ctx c = {.o = o,
+			     .p = p,
+			     .console_fd = -1,
+			     .proxy_fd = -1,
+			     .ns_fds = {-1, -1, -1, -1, -1, -1, -1}};
 	enum vs_ctr_status s;
 	int rc;
 
@@ -257,7 +269,7 @@ int vs_ctr_exec(const struct vs_exec_opts *o, const struct vs_spec_process *p, i
 		return vs_err_set(err, -EINVAL, "cannot exec in a stopped container");
 	if (s == VS_CTR_PAUSED)
 		return vs_err_set(err, -EINVAL, "cannot exec in a paused container");
-	if (p->terminal && !o->console_socket)
+	if (p->terminal && !o->console_socket && o->detach)
 		return vs_err_set(err, -EINVAL, "cannot allocate tty without --console-socket");
 	c.st = st;
 	vs_spec_load(st->bundle, &c.spec, NULL);
@@ -265,6 +277,14 @@ int vs_ctr_exec(const struct vs_exec_opts *o, const struct vs_spec_process *p, i
 	if (rc == 0 && o->console_socket &&
 	    (c.console_fd = connect_console(o->console_socket, err)) < 0)
 		rc = c.console_fd;
+	if (rc == 0 && p->terminal && !o->console_socket) {
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+			rc = vs_err_setsys(err, -errno, "socketpair");
+		else
+			c.proxy_fd = sv[0], c.console_fd = sv[1];
+	}
 	if (rc == 0)
 		rc = drive(&c, status, err);
 	for (size_t i = 0; i < VS_ARRAY_SIZE(c.ns_fds); i++)
@@ -272,6 +292,8 @@ int vs_ctr_exec(const struct vs_exec_opts *o, const struct vs_spec_process *p, i
 			close(c.ns_fds[i]);
 	if (c.console_fd >= 0)
 		close(c.console_fd);
+	if (c.proxy_fd >= 0)
+		close(c.proxy_fd);
 	vs_spec_free(c.spec);
 	return rc;
 }

@@ -69,3 +69,26 @@ def test_exec_no_fd_leak(rt, bundle):
     r = rt("exec", cid, "ctr-probe", "fds")
     assert r.returncode == 0
     assert r.stdout == ""
+
+
+def test_exec_tty_foreground(rt, bundle):
+    """exec --tty without --console-socket: the runtime proxies the pty."""
+    import pty
+    cid = running(rt, bundle)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(rt.bin, [rt.bin, "--root", str(rt.root), "exec", "--tty", cid,
+                          "sh", "-c", "test -t 0 && echo is-a-tty; exit 6"])
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    text = out.decode(errors="replace")
+    assert os.WEXITSTATUS(status) == 6, text
+    assert "is-a-tty" in text
