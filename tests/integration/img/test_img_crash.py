@@ -71,3 +71,22 @@ def test_sigkill_writer(vessel, tmp_path, kind):
             sh(vessel, "img", "create", "-f", "qcow2", "-b", "base.raw", "-F", "raw", img)
         offsets, size, flushed = kill_writer(vessel, img, pattern, rnd)
         verify(vessel, img, tmp_path, offsets, size, flushed, pattern)
+
+
+def test_disk_full_leaves_consistent_image(vessel, tmp_path, root):
+    """ENOSPC in the middle of allocating writes: a clean error, and the image
+    passes qemu-img check (leaks allowed) and keeps what was written."""
+    need_qemu()
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    sh("mount", "-t", "tmpfs", "-o", "size=6M", "tmpfs", mnt)
+    try:
+        img = mnt / "f.qcow2"
+        sh(vessel, "img", "create", "-f", "qcow2", "-o", "cluster_size=4096", img, "64M")
+        p = sh(vessel, "img", "bench", "-w", "-c", "4000", "-s", "3000", "-S", "7000",
+               "-d", "4", "-f", "qcow2", img, ok=(1,))
+        assert "No space left on device" in p.stderr
+        sh(QEMU_IMG, "check", "-f", "qcow2", img, ok=(0, 3))
+        sh(QEMU_IMG, "compare", "-f", "qcow2", img, img)
+    finally:
+        sh("umount", mnt)
