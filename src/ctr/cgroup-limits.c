@@ -29,6 +29,14 @@ static int put(struct vs_cgroup *cg, bool v2, const char *file, const char *val,
 	return vs_err_set(err, -ENOTSUP, "cgroup file %s is not available", file);
 }
 
+static bool have(struct vs_cgroup *cg, bool v2, const char *file)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->h[i].v2 == v2 && cg_exists(cg->h[i].dir, file))
+			return true;
+	return false;
+}
+
 static void num(char *buf, size_t n, int64_t v, const char *unlimited)
 {
 	if (v < 0)
@@ -36,6 +44,9 @@ static void num(char *buf, size_t n, int64_t v, const char *unlimited)
 	else
 		snprintf(buf, n, "%" PRId64, v);
 }
+
+static int memory_limits_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r,
+			    const char *lim, const char *swap, struct vs_err **err);
 
 static int memory_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r, struct vs_err **err)
 {
@@ -53,16 +64,28 @@ static int memory_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r, st
 	}
 	if (r->memory_limit == -1 && r->memory_swap == -1)
 		return 0;
-	/* memsw must stay >= limit: raise memsw first when growing. */
-	if (r->memory_swap != -1 &&
-	    put(cg, false, "memory.memsw.limit_in_bytes", swap, NULL) == 0) {
-		if (r->memory_limit != -1)
-			rc = put(cg, false, "memory.limit_in_bytes", lim, err);
-		return rc < 0 ? rc : put(cg, false, "memory.memsw.limit_in_bytes", swap, err);
+	return memory_limits_v1(cg, r, lim, swap, err);
+}
+
+/* The kernel keeps memsw >= limit at every step: lower the limit before
+ * memsw, raise memsw before the limit. Trying the limit first and, when it
+ * is refused, memsw first covers both directions. Without swap accounting
+ * (no memsw file) the swap value is ignored, as runc does. */
+static int memory_limits_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r,
+			    const char *lim, const char *swap, struct vs_err **err)
+{
+	static const char memsw[] = "memory.memsw.limit_in_bytes";
+	bool has_swap = r->memory_swap != -1 && have(cg, false, memsw);
+	int rc;
+
+	if (r->memory_limit != -1 && put(cg, false, "memory.limit_in_bytes", lim, NULL) < 0) {
+		if (!has_swap)
+			return put(cg, false, "memory.limit_in_bytes", lim, err);
+		if ((rc = put(cg, false, memsw, swap, err)) < 0)
+			return rc;
+		return put(cg, false, "memory.limit_in_bytes", lim, err);
 	}
-	if (r->memory_limit != -1)
-		rc = put(cg, false, "memory.limit_in_bytes", lim, err);
-	return rc;
+	return has_swap ? put(cg, false, memsw, swap, err) : 0;
 }
 
 static int memory_v2(struct vs_cgroup *cg, const struct vs_spec_resources *r, struct vs_err **err)

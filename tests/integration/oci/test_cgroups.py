@@ -30,13 +30,15 @@ def hybrid_or_v1():
 def test_limits_written_and_removed(rt, bundle, test_cgroup):
     hybrid_or_v1()
     bundle.config["linux"]["resources"] = {
-        "memory": {"limit": 64 * MIB}, "pids": {"limit": 77},
+        "memory": {"limit": 64 * MIB, "swap": 96 * MIB}, "pids": {"limit": 77},
         "cpu": {"shares": 512, "quota": 30000, "period": 100000}}
     b = bundle.args("sleep", "30").write()
     cid = uid()
     assert rt("create", "--bundle", b, cid).returncode == 0
     pid = rt.state(cid)["pid"]
     assert cg_read("memory", test_cgroup, "memory.limit_in_bytes") == str(64 * MIB)
+    if (CGROUP_FS / "memory" / test_cgroup.lstrip("/") / "memory.memsw.limit_in_bytes").exists():
+        assert cg_read("memory", test_cgroup, "memory.memsw.limit_in_bytes") == str(96 * MIB)
     assert cg_read("pids", test_cgroup, "pids.max") == "77"
     assert cg_read("cpu", test_cgroup, "cpu.shares") == "512"
     assert cg_read("cpu", test_cgroup, "cpu.cfs_quota_us") == "30000"

@@ -21,12 +21,17 @@ def cg(path, ctl, f):
 
 def test_update_limits(rt, bundle, test_cgroup):
     v1_only()
-    bundle.config["linux"]["resources"] = {"memory": {"limit": 64 * MIB}, "pids": {"limit": 20}}
+    bundle.config["linux"]["resources"] = {"memory": {"limit": 64 * MIB, "swap": 64 * MIB},
+                                           "pids": {"limit": 20}}
     cid = uid()
     assert rt("run", "-d", "--bundle", bundle.args("sleep", "30").write(), cid).returncode == 0
-    r = rt("update", "--memory", "128m", "--pids-limit", "50", "--cpu-quota", "50000", cid)
+    # growing past the current memsw needs memsw raised first
+    r = rt("update", "--memory", "128m", "--memory-swap", "256m", "--pids-limit", "50",
+           "--cpu-quota", "50000", cid)
     assert r.returncode == 0, r.stderr
     assert cg(test_cgroup, "memory", "memory.limit_in_bytes") == str(128 * MIB)
+    if (CGROUP_FS / "memory" / test_cgroup.lstrip("/") / "memory.memsw.limit_in_bytes").exists():
+        assert cg(test_cgroup, "memory", "memory.memsw.limit_in_bytes") == str(256 * MIB)
     assert cg(test_cgroup, "pids", "pids.max") == "50"
     assert cg(test_cgroup, "cpu", "cpu.cfs_quota_us") == "50000"
 
