@@ -27,6 +27,7 @@ static int test_exit(const char *arg);
 static int test_panic(const char *arg);
 static int test_hang(const char *arg);
 static int test_triplefault(const char *arg);
+static int test_reset(const char *arg);
 
 static const struct tk_test tests[] = {
     {"bootparams", test_bootparams, 0},
@@ -39,6 +40,7 @@ static const struct tk_test tests[] = {
     {"panic", test_panic, 0},
     {"hang", test_hang, 0},
     {"triplefault", test_triplefault, 0},
+    {"reset", test_reset, 1},
     /* "bench" (CPL3 work loops) is for a later issue. */
 };
 
@@ -93,6 +95,23 @@ static int test_triplefault(const char *arg)
 	return test_fail("still running after a triple fault");
 }
 
+/* For the VMM's reboot handling: "reset:kbd" pulses the reset line through
+ * the i8042 (command 0xFE on port 0x64), "reset:cf9" through the reset
+ * control register (port 0xCF9, bit 2 with bit 1 for a hard reset). */
+static int test_reset(const char *arg)
+{
+	if (strncmp(arg, "kbd", 4) == 0) {
+		kprintf("reset: i8042 0xfe\n");
+		outb(0x64, 0xfe);
+	} else if (strncmp(arg, "cf9", 4) == 0) {
+		kprintf("reset: port 0xcf9\n");
+		outb(0xcf9, 0x06);
+	} else {
+		return test_fail("reset:kbd or reset:cf9 expected");
+	}
+	cpu_halt_forever();
+}
+
 /* Finds the value of vessel.test= in the command line: sets *len, returns
  * its start, or NULL if absent. */
 static const char *find_test_list(const char *cmd, size_t *len)
@@ -132,8 +151,8 @@ static const struct tk_test *lookup(const char *s, size_t n, char *arg, size_t a
 			return NULL;
 		memcpy(arg, s + nlen + 1, alen);
 		arg[alen] = 0;
-		/* exit:N is the only test with an argument: 0-255. */
-		if (t->needs_arg && (parse_u64(arg, alen, &v) || v > 255))
+		/* exit:N takes 0-255; reset:kbd|cf9 is checked by the test. */
+		if (t->run == test_exit && (parse_u64(arg, alen, &v) || v > 255))
 			return NULL;
 		return t;
 	}

@@ -123,3 +123,14 @@ def test_vm_released_right_after_exit(vessel):
     while processes_with(marker) and time.time() < deadline:
         time.sleep(0.05)
     assert processes_with(marker) == []
+
+
+@pytest.mark.parametrize("how", ["kbd", "cf9"])
+def test_guest_reset_exits(vessel, how):
+    """A guest reboot (i8042 pulse or port 0xCF9) ends vessel with status 0
+    and says so in one line (vessel exits on reboot, like Firecracker)."""
+    r = run([vessel, "vm", "run", "--kernel", TESTKERNEL, "--append", f"vessel.test=reset:{how}"],
+            timeout=30, stdin=open(os.devnull))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"reset: " in r.stdout
+    assert r.stderr.strip().splitlines() == ["vessel: the guest rebooted; vessel exits on reboot"]
