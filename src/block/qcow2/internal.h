@@ -37,8 +37,6 @@ struct vs_err;
 #define QCOW2_OFLAG_COMPRESSED (1ULL << 62)
 #define QCOW2_OFLAG_ZERO       1ULL
 #define QCOW2_OFFSET_MASK      0x00fffffffffffe00ULL
-#define QCOW2_L1_RESERVED      0x7f000000000001ffULL
-#define QCOW2_L2_RESERVED      0x3f000000000001feULL
 
 #define QCOW2_INCOMPAT_DIRTY	   (1ULL << 0)
 #define QCOW2_INCOMPAT_CORRUPT	   (1ULL << 1)
@@ -230,8 +228,6 @@ int qcow2_l1_write(struct qcow2 *q, uint64_t first, uint64_t n);
 int qcow2_check_table_offset(const struct qcow2 *q, uint64_t off);
 
 /* io.c */
-int qcow2_read_locked(struct qcow2 *q, uint8_t *buf, uint64_t len, uint64_t off);
-int qcow2_write_locked(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_t off);
 int qcow2_zero_locked(struct qcow2 *q, uint64_t off, uint64_t len);
 extern const struct vs_blk_ops qcow2_ops;
 void qcow2_close(struct vs_blk *b);

@@ -102,11 +102,6 @@ static int read_range(struct qcow2 *q, uint8_t *buf, uint64_t len, uint64_t off,
 	return 0;
 }
 
-int qcow2_read_locked(struct qcow2 *q, uint8_t *buf, uint64_t len, uint64_t off)
-{
-	return read_range(q, buf, len, off, false);
-}
-
 static int qcow2_pread(struct vs_blk *b, void *buf, size_t len, uint64_t off)
 {
 	struct qcow2 *q = to_qcow2(b);
@@ -219,6 +214,27 @@ static uint64_t count_alloc(struct qcow2 *q, const uint64_t *t, struct alloc_req
 	return n;
 }
 
+/* Steps 3 and 4: point the L2 entries at the new clusters, then drop the
+ * references the old entries held. The old entries are re-read from the
+ * table: filling the head and tail may have used the cache. */
+static int publish(struct qcow2 *q, const struct alloc_req *a, uint64_t host)
+{
+	uint64_t *nw = xmalloc(a->n * 8), *old = xmalloc(a->n * 8), *t;
+	int r = qcow2_cache_get(q, &q->l2c, a->l2off, (uint8_t **)&t);
+
+	for (uint64_t i = 0; r == 0 && i < a->n; i++) {
+		nw[i] = (host + (i << q->cluster_bits)) | QCOW2_OFLAG_COPIED;
+		old[i] = be64toh(t[a->l2i + i]);
+	}
+	if (r == 0)
+		r = qcow2_l2_set(q, a->l2off, a->l2i, nw, a->n);
+	if (r == 0)
+		r = release_entries(q, old, a->n);
+	free(nw);
+	free(old);
+	return r;
+}
+
 /* One allocating step under the exclusive layout lock: *done bytes written. */
 static int write_alloc(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_t off,
 		       uint64_t *done)
@@ -256,20 +272,7 @@ static int write_alloc(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64
 	r = alloc_write_data(q, a, host, (host >> q->cluster_bits) >= fresh_from);
 	if (r < 0)
 		goto out;
-	for (uint64_t i = 0; i < a->n; i++)
-		a->old[i] = (host + (i << q->cluster_bits)) | QCOW2_OFLAG_COPIED;
-	/* a->old now holds the new entries; re-read the old ones after step 3 */
-	r = qcow2_cache_get(q, &q->l2c, a->l2off, (uint8_t **)&t);
-	if (r == 0) {
-		uint64_t *old = xmalloc(a->n * 8);
-
-		for (uint64_t i = 0; i < a->n; i++)
-			old[i] = be64toh(t[l2i + i]);
-		r = qcow2_l2_set(q, a->l2off, l2i, a->old, a->n);
-		if (r == 0)
-			r = release_entries(q, old, a->n);
-		free(old);
-	}
+	r = publish(q, a, host); /* steps 3 and 4 */
 	*done = a->len;
 out:
 	free(a);
@@ -297,7 +300,7 @@ static int write_fast(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_
 	return r;
 }
 
-int qcow2_write_locked(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_t off)
+static int qcow2_write_locked(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_t off)
 {
 	uint64_t done;
 	int r;
