@@ -355,20 +355,22 @@ static void check_print(const char *path, const struct qcow2_check_result *r, bo
 	uint64_t tot = r->total_clusters ? r->total_clusters : 1;
 
 	if (json) {
-		printf("{\n    \"image-end-offset\": %" PRIu64 ",\n    \"total-clusters\": %" PRIu64
-		       ",\n    \"check-errors\": %" PRIu64 ",\n",
-		       r->image_end_offset, r->total_clusters, r->check_errors);
-		if (r->leaks)
-			printf("    \"leaks\": %" PRIu64 ",\n", r->leaks);
-		if (r->corruptions)
-			printf("    \"corruptions\": %" PRIu64 ",\n", r->corruptions);
-		printf("    \"leaks-fixed\": %" PRIu64 ",\n    \"corruptions-fixed\": %" PRIu64
-		       ",\n    \"allocated-clusters\": %" PRIu64 ",\n    \"filename\": ",
-		       r->leaks_fixed, r->corruptions_fixed, r->allocated_clusters);
+		const struct { const char *k; uint64_t v; } f[] = {
+			{ "image-end-offset", r->image_end_offset }, { "total-clusters", r->total_clusters },
+			{ "leaks", r->leaks }, { "corruptions", r->corruptions },
+			{ "leaks-fixed", r->leaks_fixed }, { "corruptions-fixed", r->corruptions_fixed },
+			{ "allocated-clusters", r->allocated_clusters },
+			{ "fragmented-clusters", r->fragmented_clusters },
+			{ "compressed-clusters", r->compressed_clusters },
+		};
+
+		printf("{\n    \"check-errors\": %" PRIu64 ",\n    \"filename\": ", r->check_errors);
 		json_str(path);
-		printf(",\n    \"format\": \"qcow2\",\n    \"fragmented-clusters\": %" PRIu64
-		       ",\n    \"compressed-clusters\": %" PRIu64 "\n}\n",
-		       r->fragmented_clusters, r->compressed_clusters);
+		printf(",\n    \"format\": \"qcow2\"");
+		for (size_t i = 0; i < VS_ARRAY_SIZE(f); i++) /* as qemu-img: only when nonzero */
+			if (f[i].v)
+				printf(",\n    \"%s\": %" PRIu64, f[i].k, f[i].v);
+		printf("\n}\n");
 		return;
 	}
 	if (r->corruptions)

@@ -64,6 +64,7 @@ static void ck_data_entry(struct ck *c, uint64_t e, bool active)
 		ck_inc(c, off & ~511ULL, len + (off & 511));
 		c->res->compressed_clusters += active;
 		c->res->allocated_clusters += active;
+		c->res->fragmented_clusters += active; /* by nature, as QEMU counts */
 		return;
 	case QCOW2_C_NORMAL:
 	case QCOW2_C_ZERO:
@@ -106,6 +107,7 @@ static int ck_l1(struct ck *c, const uint64_t *l1, uint64_t n, bool active)
 		r = vs_pread_full(q->fd, c->l2buf, q->cluster_size, l2);
 		if (r < 0)
 			return r;
+		c->last_host = 0; /* contiguity is counted per L2 table */
 		for (uint64_t j = 0; j < q->l2_entries; j++)
 			ck_data_entry(c, be64toh(c->l2buf[j]), active);
 	}

@@ -188,3 +188,22 @@ def test_qemu_lazy_refcounts_crash_repaired_on_open(vessel, tmp_path):
     sh(vessel, "img", "bench", "-w", "-c", "1", "-o", "8M", "--pattern", "9", "-f", "qcow2", img)
     qemu_check(img)
     sh(QEMU_IO, "-f", "qcow2", "-c", "read -P 7 0 3M", "-c", "read -P 9 8M 4k", img)
+
+
+def test_check_json_matches_qemu(vessel, tmp_path):
+    """Same keys and figures as qemu-img check --output json."""
+    need_qemu()
+    import json
+    src = tmp_path / "src.raw"
+    with open(src, "wb") as f:
+        f.truncate(16 << 20)
+        for i in range(0, 16 << 20, 3 << 20):
+            f.seek(i)
+            f.write((b"abc" * 100000)[: 1 << 20])
+    for args in ([], ["-c"], ["-o", "cluster_size=4096"]):
+        img = tmp_path / "j.qcow2"
+        sh(QEMU_IMG, "convert", *args, "-f", "raw", "-O", "qcow2", src, img)
+        sh(QEMU_IO, "-f", "qcow2", "-c", "write -P 1 5M 100k", img)
+        ours = json.loads(sh(vessel, "img", "check", "--output", "json", img).stdout)
+        theirs = json.loads(sh(QEMU_IMG, "check", "--output", "json", img).stdout)
+        assert ours == theirs, args
