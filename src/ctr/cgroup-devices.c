@@ -1,12 +1,14 @@
-/* The device cgroup (v1): linux.resources.devices in order, then the
- * devices every container gets (runc's AllowedDevices) and the nodes listed
- * in linux.devices. Without it a container root with CAP_MKNOD could open
- * host disks. On cgroup v2 this needs a BPF_CGROUP_DEVICE program, which is
- * not written yet: there the rules are not enforced (see docs/oci.md). */
+/* The device cgroup: linux.resources.devices in order, then the devices
+ * every container gets (runc's AllowedDevices) and the nodes listed in
+ * linux.devices. Without it a container root with CAP_MKNOD could open host
+ * disks. v1 gets devices.allow/deny lines; cgroup2 directories get the same
+ * list as a BPF_CGROUP_DEVICE program (cgroup-bpf.c). */
 #include "ctr/cgroup.h"
 #include "ctr/cgroup-internal.h"
 #include "ctr/spec.h"
+#include "common/cleanup.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -48,29 +50,56 @@ static int write_rule(const char *dir, const struct vs_spec_devrule *r, struct v
 	return 0;
 }
 
-int vs_cgroup_devices(struct vs_cgroup *cg, const struct vs_spec *s, struct vs_err **err)
+/* The full list: the config's rules, then the defaults and linux.devices. */
+static struct vs_spec_devrule *all_rules(const struct vs_spec *s, size_t *n)
 {
 	const struct vs_spec_resources *r = &s->resources;
-	const char *dir = NULL;
-	int rc;
+	size_t k = 0, max = r->n_dev_rules + VS_ARRAY_SIZE(default_allow) + s->n_devices;
+	struct vs_spec_devrule *v = xzalloc((max + 1) * sizeof(*v));
 
-	for (size_t i = 0; i < cg->n; i++)
-		if (!cg->h[i].v2 && cg_exists(cg->h[i].dir, "devices.allow"))
-			dir = cg->h[i].dir;
-	if (!dir || !r->n_dev_rules)
-		return 0;
 	for (size_t i = 0; i < r->n_dev_rules; i++)
-		if ((rc = write_rule(dir, &r->dev_rules[i], err)) < 0)
-			return rc;
+		v[k++] = r->dev_rules[i];
 	for (size_t i = 0; i < VS_ARRAY_SIZE(default_allow); i++)
-		if ((rc = write_rule(dir, &default_allow[i], err)) < 0)
-			return rc;
+		v[k++] = default_allow[i];
 	for (size_t i = 0; i < s->n_devices; i++) {
 		const struct vs_spec_device *d = &s->devices[i];
-		struct vs_spec_devrule dr = {true, d->type, d->major, d->minor, "rwm"};
 
-		if (d->type != 'p' && (rc = write_rule(dir, &dr, err)) < 0)
-			return rc;
+		if (d->type != 'p')
+			v[k++] = (struct vs_spec_devrule){true, d->type, d->major, d->minor, "rwm"};
 	}
-	return 0;
+	*n = k;
+	return v;
+}
+
+int vs_cgroup_devices(struct vs_cgroup *cg, const struct vs_spec *s, struct vs_err **err)
+{
+	_cleanup_free_ struct vs_spec_devrule *rules = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (!s->resources.n_dev_rules)
+		return 0;
+	rules = all_rules(s, &n);
+	for (size_t i = 0; i < cg->n && rc == 0; i++) {
+		const char *dir = cg->h[i].dir;
+
+		if (!cg->h[i].v2 && cg_exists(dir, "devices.allow")) {
+			for (size_t j = 0; j < n && rc == 0; j++)
+				rc = write_rule(dir, &rules[j], err);
+		} else if (cg->h[i].v2) {
+			/* required on a pure v2 host; on hybrid hosts the v1
+			 * controller above already enforces, this is a second
+			 * layer that may be unavailable */
+			struct vs_err *e = NULL;
+
+			rc = cg_bpf_devices(dir, rules, n, &e);
+			if (rc < 0 && cg->v2)
+				return vs_err_wrap(&e, rc, "%s", "device rules"), *err = e, rc;
+			if (rc < 0)
+				vs_debug("hybrid cgroup2 device filter: %s", e->msg);
+			vs_err_free(e);
+			rc = 0;
+		}
+	}
+	return rc;
 }

@@ -24,4 +24,11 @@ bool cg_exists(const char *dir, const char *file);
 int cg_write(const char *dir, const char *file, const char *val);
 int cg_read(const char *dir, const char *file, char *buf, size_t size);
 
+/* cgroup-bpf.c: builds the device rules into a BPF_CGROUP_DEVICE program
+ * and attaches it to the cgroup2 directory dir. 0 or -errno with *err. */
+struct vs_err;
+struct vs_spec_devrule;
+int cg_bpf_devices(const char *dir, const struct vs_spec_devrule *rules, size_t n,
+		   struct vs_err **err);
+
 #endif

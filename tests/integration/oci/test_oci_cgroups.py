@@ -105,3 +105,23 @@ def test_relative_and_empty_paths_go_under_vessel_subtree(vessel_rt, bundle, pat
                 try_rmdir(h / "vessel/rel/x")
                 try_rmdir(h / "vessel/rel")
             try_rmdir(h / "vessel")  # only if empty: it may hold others' containers
+
+
+def test_cgroup2_device_filter_bpf(vessel_rt, bundle, test_cgroup):
+    """The device rules as a BPF_CGROUP_DEVICE program on the container's
+    cgroup2 directory (what enforces them on pure v2 hosts). On this hybrid
+    host the program sits on the unified hierarchy: a host shell that joins
+    only that cgroup (its v1 devices cgroup stays the root, which allows
+    everything) is still refused a device outside the rules."""
+    unified = CGROUP_FS / "unified"
+    if not (unified / "cgroup.procs").exists() or (CGROUP_FS / "cgroup.controllers").exists():
+        pytest.skip("needs a hybrid host's unified hierarchy")
+    bundle.config["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}]}
+    cid = uid()
+    assert vessel_rt("create", "--bundle", bundle.args("sleep", "30").write(), cid).returncode == 0
+    procs = unified / test_cgroup.lstrip("/") / "cgroup.procs"
+    script = (f"echo $$ > {procs} && {{ true < /dev/null && echo null-ok; "
+              f"true < /dev/loop0 2>/dev/null && echo loop-ok || echo loop-denied; }}")
+    import subprocess
+    r = subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=30)
+    assert r.stdout.split() == ["null-ok", "loop-denied"], r
