@@ -372,9 +372,23 @@ static int parse_global(int argc, char **argv, struct vs_oci_global *g, int *cmd
 	return 0;
 }
 
+/* The command line a sealed re-exec uses: argv[0] "vessel-runc" selects
+ * runc mode in main() whether we were called as vessel-runc or as
+ * `vessel [--root R] oci` (whose own arguments are not ours to repeat). */
+static char **reexec_argv(int argc, char **argv)
+{
+	static char name[] = "vessel-runc";
+	char **v = xzalloc(((size_t)argc + 1) * sizeof(char *));
+
+	v[0] = name;
+	memcpy(v + 1, argv + 1, ((size_t)argc - 1) * sizeof(char *));
+	return v;
+}
+
 int vs_oci_main(int argc, char **argv)
 {
-	struct vs_oci_global g = {.root = VS_OCI_ROOT_DEFAULT, .argv = argv};
+	_cleanup_free_ char **re = reexec_argv(argc, argv);
+	struct vs_oci_global g = {.root = VS_OCI_ROOT_DEFAULT, .argv = re};
 	int cmd, rc = parse_global(argc, argv, &g, &cmd);
 
 	if (rc)
@@ -389,7 +403,7 @@ int vs_oci_main(int argc, char **argv)
 		if (commands[i].sealed) {
 			struct vs_err *err = NULL;
 
-			if (vs_exec_sealed_copy(argv, &err) < 0)
+			if (vs_exec_sealed_copy(g.argv, &err) < 0)
 				return vs_oci_fail(&g, err);
 		}
 		return commands[i].fn(&g, argc - cmd - 1, argv + cmd + 1);

@@ -5,7 +5,7 @@ import os
 import subprocess
 import time
 
-from ocitest import uid
+from ocitest import run_files, uid
 
 
 def wait_status(rt, cid, want, timeout=5.0):
@@ -192,3 +192,19 @@ def test_kill_all_and_ps(rt, bundle):
     for p in pids:
         assert not os.path.exists(f"/proc/{p}") or \
             open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_vessel_oci_verb_is_the_same_runtime(vessel_rt, bundle):
+    """`vessel oci ARGS` == `vessel-runc ARGS`, including the commands that
+    re-execute themselves from a sealed memfd (exec)."""
+    import pathlib
+    vessel = str(pathlib.Path(vessel_rt.bin).parent / "vessel")
+    b = bundle.args("sleep", "30").write()
+    cid = uid()
+    base = [vessel, "oci", "--root", str(vessel_rt.root)]
+    r = run_files(base + ["run", "-d", "--bundle", b, cid])
+    assert r.returncode == 0, r.stderr
+    r = run_files(base + ["exec", cid, "echo", "via-oci"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "via-oci\n"
+    assert vessel_rt.state(cid)["status"] == "running"
