@@ -19,6 +19,7 @@ struct vs_ctr_create_opts {
 	const char *console_socket; /* may be NULL */
 	int console_fd;		    /* else a connected socket for the pty master, or -1 */
 	bool no_pivot;
+	bool no_new_keyring; /* keep the caller's session keyring */
 	int preserve_fds;
 	/* the runtime's own argv, to re-execute from a sealed memfd when the
 	 * container shares a pid namespace (NULL: never) */

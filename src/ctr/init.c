@@ -26,8 +26,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/keyctl.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+/* A session keyring of its own, named and permissioned as runc's ("_ses.<id>",
+ * searchable by its possessor's uid), so the caller's keys are not the
+ * container's. A kernel without keys (ENOSYS) has nothing to share. */
+static int new_session_keyring(const char *id)
+{
+	char name[256], desc[512];
+	unsigned long perm;
+	long serial;
+	char *semi;
+
+	snprintf(name, sizeof(name), "_ses.%s", id);
+	serial = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
+	if (serial < 0)
+		return errno == ENOSYS ? 0 : -errno;
+	/* "type;uid;gid;perm;description": perm is the fourth field, in hex */
+	if (syscall(SYS_keyctl, KEYCTL_DESCRIBE, serial, desc, sizeof(desc)) < 0)
+		return -errno;
+	desc[sizeof(desc) - 1] = 0;
+	semi = desc;
+	for (int i = 0; i < 3 && semi; i++)
+		semi = strchr(semi, ';') ? strchr(semi, ';') + 1 : NULL;
+	if (!semi)
+		return -EIO;
+	perm = strtoul(semi, NULL, 16) | 0x080000; /* KEY_USR_SEARCH */
+	if (syscall(SYS_keyctl, KEYCTL_SETPERM, serial, perm) < 0)
+		return -errno;
+	return 0;
+}
 
 static int set_names(const struct vs_spec *s, int flags, struct vs_err **err)
 {
@@ -154,6 +185,8 @@ static int setup(struct vs_init_ctx *c, char **exe, struct vs_err **err)
 		return rc;
 	if ((c->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		return vs_err_setsys(err, -errno, "unshare of the cgroup namespace");
+	if (!c->opts->no_new_keyring && (rc = new_session_keyring(c->opts->id)) < 0)
+		return vs_err_setsys(err, rc, "joining a new session keyring");
 	if (userns) {
 		/* best effort: fails only when 0 is not mapped, which is allowed */
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)

@@ -169,6 +169,7 @@ static int parse_create(const struct vs_oci_global *g, int argc, char **argv,
 					 .console_socket = cf->console,
 					 .console_fd = -1,
 					 .no_pivot = is_true(cf->no_pivot),
+					  .no_new_keyring = is_true(cf->no_new_keyring),
 					 .preserve_fds = (int)n,
 					 .reexec_argv = g->argv};
 	return 0;

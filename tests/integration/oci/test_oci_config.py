@@ -100,6 +100,9 @@ CASES = [
      ["cat", "/proc/sys/net/ipv4/ip_forward"], lambda rc, out: out == "1\n"),
     ("user_namespace", userns, ["sh", "-c", "cat /proc/self/uid_map; ctr-probe ids"],
      lambda rc, out: out.split() == ["0", "100000", "65536", "uid=0", "gid=0", "groups="]),
+    ("session_keyring", lambda c: c["linux"]["maskedPaths"].remove("/proc/keys"),
+     ["grep", "-c", r"perm 3f1b0000 .* keyring *_ses\.", "/proc/keys"],
+     lambda rc, out: out == "1\n"),
     ("no_fd_leak", None, ["ctr-probe", "fds"], lambda rc, out: out == ""),
     ("device_cgroup", device_cgroup,
      ["sh", "-c", f"mknod /tmp/disk b {HOST_DISK} && true < /tmp/disk 2>/dev/null;"
@@ -143,6 +146,7 @@ def run_case(rt, bundle_factory, tmp_path, edit, argv):
 # case is compared with runc only.
 CRUN_DIFFERS = {
     "devices",  # crun creates /dev/core even where the kernel has no /proc/kcore
+    "session_keyring",  # crun names it <id>, without runc's "_ses." and search bit
 }
 
 
