@@ -229,10 +229,11 @@ static int spawn_init(struct create *c, struct vs_err **err)
 				 .clone_flags = vs_ns_clone_flags(c->spec)};
 	int sv[2], rc;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return vs_err_setsys(err, -errno, "socketpair");
+	/* a pid namespace given by path is joined for our children only */
 	if ((rc = vs_ns_join(c->spec, CLONE_NEWPID, err)) < 0)
 		return rc;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return vs_err_setsys(err, -errno, "socketpair");
 	fflush(NULL);
 	/* the cgroup namespace is unshared by the init once it sits in its
 	 * cgroup, so that cgroup is its root (as runc does) */

@@ -187,6 +187,10 @@ static int destroy(const char *root, const struct vs_ctr_state *st, struct vs_er
 	int rc = 0;
 
 	if (st->cgroup_path && vs_cgroup_open(VS_CGROUP_FSROOT, st->cgroup_path, &cg, NULL) == 0) {
+		/* without a pid namespace, children may outlive the init: the
+		 * cgroup cannot go while they are in it (runc kills them too) */
+		if (!st->pid_ns && vs_cgroup_is_populated(cg))
+			signal_all(st, SIGKILL, NULL);
 		rc = vs_cgroup_destroy(cg, err);
 		vs_cgroup_free(cg);
 	}

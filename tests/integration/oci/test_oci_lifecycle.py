@@ -208,3 +208,17 @@ def test_vessel_oci_verb_is_the_same_runtime(vessel_rt, bundle):
     assert r.returncode == 0, r.stderr
     assert r.stdout == "via-oci\n"
     assert vessel_rt.state(cid)["status"] == "running"
+
+
+def test_delete_kills_leftovers_without_pid_ns(rt, bundle, test_cgroup):
+    """No pid namespace: a child that outlives the init is killed on delete
+    so the cgroup can go."""
+    bundle.config["linux"]["namespaces"] = [n for n in bundle.config["linux"]["namespaces"]
+                                            if n["type"] != "pid"]
+    b = bundle.args("sh", "-c", "sleep 30 & exit 0").write()
+    cid = uid()
+    assert rt("run", "-d", "--bundle", b, cid).returncode == 0
+    wait_status(rt, cid, "stopped")
+    assert rt("delete", cid).returncode == 0
+    import pathlib
+    assert not (pathlib.Path("/sys/fs/cgroup/memory") / test_cgroup.lstrip("/")).exists()
