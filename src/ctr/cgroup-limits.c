@@ -62,6 +62,13 @@ static int memory_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r, st
 		if ((rc = put(cg, false, "memory.soft_limit_in_bytes", res, err)) < 0)
 			return rc;
 	}
+	if (r->memory_swappiness >= 0) {
+		char sw[32];
+
+		num(sw, sizeof(sw), r->memory_swappiness, "");
+		if ((rc = put(cg, false, "memory.swappiness", sw, err)) < 0)
+			return rc;
+	}
 	if (r->memory_limit == -1 && r->memory_swap == -1)
 		return 0;
 	return memory_limits_v1(cg, r, lim, swap, err);
@@ -112,6 +119,24 @@ static int memory_v2(struct vs_cgroup *cg, const struct vs_spec_resources *r, st
 	return 0;
 }
 
+/* realtime: the period first, as the runtime must fit in it */
+static int cpu_rt_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r, struct vs_err **err)
+{
+	char buf[32];
+	int rc;
+
+	if (r->cpu_rt_period > 0) {
+		num(buf, sizeof(buf), r->cpu_rt_period, "");
+		if ((rc = put(cg, false, "cpu.rt_period_us", buf, err)) < 0)
+			return rc;
+	}
+	if (r->cpu_rt_runtime != -1) {
+		num(buf, sizeof(buf), r->cpu_rt_runtime, "-1");
+		return put(cg, false, "cpu.rt_runtime_us", buf, err);
+	}
+	return 0;
+}
+
 static int cpu_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r, struct vs_err **err)
 {
 	char buf[32];
@@ -129,9 +154,10 @@ static int cpu_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r, struc
 	}
 	if (r->cpu_quota != -1 || r->cpu_period > 0) {
 		snprintf(buf, sizeof(buf), "%" PRId64, r->cpu_quota > 0 ? r->cpu_quota : -1);
-		return put(cg, false, "cpu.cfs_quota_us", buf, err);
+		if ((rc = put(cg, false, "cpu.cfs_quota_us", buf, err)) < 0)
+			return rc;
 	}
-	return 0;
+	return cpu_rt_v1(cg, r, err);
 }
 
 static int cpu_v2(struct vs_cgroup *cg, const struct vs_spec_resources *r, struct vs_err **err)
@@ -155,6 +181,35 @@ static int cpu_v2(struct vs_cgroup *cg, const struct vs_spec_resources *r, struc
 			snprintf(buf, sizeof(buf), "max %" PRId64,
 				 r->cpu_period > 0 ? r->cpu_period : 100000);
 		return put(cg, true, "cpu.max", buf, err);
+	}
+	return 0;
+}
+
+/* blockIO throttling: v1 one file per kind ("maj:min rate"), v2 one
+ * io.max key per kind ("maj:min rbps=rate"). */
+static int throttle(struct vs_cgroup *cg, bool v2, const struct vs_spec_resources *r,
+		    struct vs_err **err)
+{
+	static const char *const v1_files[VS_THROTTLE_NKINDS] = {
+	    "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+	    "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"};
+	static const char *const v2_keys[VS_THROTTLE_NKINDS] = {"rbps", "wbps", "riops", "wiops"};
+	char line[96];
+	int rc;
+
+	for (int k = 0; k < VS_THROTTLE_NKINDS; k++) {
+		for (size_t i = 0; i < r->n_throttle[k]; i++) {
+			const struct vs_spec_throttle *t = &r->throttle[k][i];
+
+			if (v2)
+				snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64 " %s=%" PRIu64,
+					 t->major, t->minor, v2_keys[k], t->rate);
+			else
+				snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64 " %" PRIu64,
+					 t->major, t->minor, t->rate);
+			if ((rc = put(cg, v2, v2 ? "io.max" : v1_files[k], line, err)) < 0)
+				return rc;
+		}
 	}
 	return 0;
 }
@@ -197,5 +252,7 @@ int vs_cgroup_apply(struct vs_cgroup *cg, const struct vs_spec_resources *r, str
 	} else if ((rc = memory_v1(cg, r, err)) < 0 || (rc = cpu_v1(cg, r, err)) < 0) {
 		return rc;
 	}
-	return common_limits(cg, cg->v2, r, err);
+	if ((rc = common_limits(cg, cg->v2, r, err)) < 0)
+		return rc;
+	return throttle(cg, cg->v2, r, err);
 }

@@ -25,6 +25,7 @@ json_t *sj_get(json_t *obj, const char *path, const char *key, json_type type, i
 
 int spec_parse_process(json_t *j, const char *path, struct vs_spec_process *p, struct vs_err **err);
 int spec_parse_linux(json_t *j, struct vs_spec *s, struct vs_err **err);
+int spec_parse_resources(json_t *linux_obj, struct vs_spec_resources *r, struct vs_err **err);
 int spec_parse_seccomp(json_t *j, struct vs_spec_seccomp **out, struct vs_err **err);
 void spec_seccomp_free(struct vs_spec_seccomp *sc);
 

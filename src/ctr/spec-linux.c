@@ -1,10 +1,9 @@
 /* config.json "linux": namespaces, id mappings, sysctl, resources,
  * cgroupsPath, devices, masked/readonly paths, rootfsPropagation (seccomp is
- * in spec-seccomp.c). Also the namespace name table.
+ * in spec-seccomp.c, resources in spec-resources.c). Also the namespace name table.
  *
- * Map: namespace names | namespaces | id maps | sysctl | device rules and
- * resources | devices | checks | spec_parse_linux | resources on their own
- * (update -r). */
+ * Map: namespace names | namespaces | id maps | sysctl | devices | checks |
+ * spec_parse_linux. Resources are in spec-resources.c. */
 #include "ctr/spec.h"
 #include "ctr/spec-internal.h"
 #include "common/err.h"
@@ -138,90 +137,6 @@ static int parse_sysctl(json_t *l, struct vs_spec *s, struct vs_err **err)
 	return 0;
 }
 
-static int parse_devrule(json_t *d, const char *path, struct vs_spec_devrule *out,
-			 struct vs_err **err)
-{
-	char *type = NULL, *access = NULL;
-	int rc;
-
-	if (!json_is_object(d))
-		return sj_fail(err, path, NULL, "expected an object");
-	out->major = out->minor = -1;
-	if ((rc = sj_bool(d, path, "allow", &out->allow, err)) == 0 &&
-	    (rc = sj_string(d, path, "type", &type, err)) == 0 &&
-	    (rc = sj_int64(d, path, "major", &out->major, err)) == 0 &&
-	    (rc = sj_int64(d, path, "minor", &out->minor, err)) == 0)
-		rc = sj_string(d, path, "access", &access, err);
-	out->type = type ? type[0] : 'a';
-	if (rc == 0 && (!strchr("acb", out->type) || (type && strlen(type) != 1)))
-		rc = sj_fail(err, path, "type", "must be one of a, c, b");
-	if (rc == 0 && access && (strlen(access) > 3 || strspn(access, "rwm") != strlen(access)))
-		rc = sj_fail(err, path, "access", "must be a subset of rwm");
-	if (rc == 0)
-		snprintf(out->access, sizeof(out->access), "%s", access ? access : "rwm");
-	free(type);
-	free(access);
-	return rc;
-}
-
-static int parse_devrules(json_t *res, struct vs_spec_resources *r, struct vs_err **err)
-{
-	char path[64];
-	int rc;
-	json_t *a = sj_get(res, "linux.resources", "devices", JSON_ARRAY, &rc, err);
-
-	if (!a)
-		return rc;
-	r->dev_rules = xzalloc((json_array_size(a) + 1) * sizeof(*r->dev_rules));
-	for (size_t i = 0; i < json_array_size(a); i++) {
-		snprintf(path, sizeof(path), "linux.resources.devices[%zu]", i);
-		r->n_dev_rules = i + 1;
-		if ((rc = parse_devrule(json_array_get(a, i), path, &r->dev_rules[i], err)) < 0)
-			return rc;
-	}
-	return 0;
-}
-
-static int parse_resources(json_t *l, struct vs_spec_resources *r, struct vs_err **err)
-{
-	int rc;
-	json_t *res = sj_get(l, "linux", "resources", JSON_OBJECT, &rc, err), *m, *c, *p, *b;
-
-	if (!res)
-		return rc;
-	m = sj_get(res, "linux.resources", "memory", JSON_OBJECT, &rc, err);
-	if (rc < 0 ||
-	    (m &&
-	     ((rc = sj_int64(m, "linux.resources.memory", "limit", &r->memory_limit, err)) < 0 ||
-	      (rc = sj_int64(m, "linux.resources.memory", "reservation", &r->memory_reservation,
-			     err)) < 0 ||
-	      (rc = sj_int64(m, "linux.resources.memory", "swap", &r->memory_swap, err)) < 0)))
-		return rc;
-	c = sj_get(res, "linux.resources", "cpu", JSON_OBJECT, &rc, err);
-	if (rc < 0 ||
-	    (c && ((rc = sj_int64(c, "linux.resources.cpu", "shares", &r->cpu_shares, err)) < 0 ||
-		   (rc = sj_int64(c, "linux.resources.cpu", "quota", &r->cpu_quota, err)) < 0 ||
-		   (rc = sj_int64(c, "linux.resources.cpu", "period", &r->cpu_period, err)) < 0 ||
-		   (rc = sj_string(c, "linux.resources.cpu", "cpus", &r->cpuset_cpus, err)) < 0 ||
-		   (rc = sj_string(c, "linux.resources.cpu", "mems", &r->cpuset_mems, err)) < 0)))
-		return rc;
-	p = sj_get(res, "linux.resources", "pids", JSON_OBJECT, &rc, err);
-	if (rc < 0 ||
-	    (p && (rc = sj_int64(p, "linux.resources.pids", "limit", &r->pids_limit, err)) < 0))
-		return rc;
-	b = sj_get(res, "linux.resources", "blockIO", JSON_OBJECT, &rc, err);
-	if (rc < 0 || (b && (rc = sj_int64(b, "linux.resources.blockIO", "weight", &r->blkio_weight,
-					   err)) < 0))
-		return rc;
-	if ((rc = parse_devrules(res, r, err)) < 0)
-		return rc;
-	if (r->memory_limit < -1 || r->memory_swap < -1 || r->memory_reservation < -1)
-		return sj_fail(err, "linux.resources", "memory", "negative value");
-	if (r->cpu_shares < -1 || r->cpu_period < -1 || r->cpu_period == 0)
-		return sj_fail(err, "linux.resources", "cpu", "invalid shares or period");
-	return 0;
-}
-
 static int parse_device(json_t *d, const char *path, struct vs_spec_device *dev,
 			struct vs_err **err)
 {
@@ -307,7 +222,7 @@ int spec_parse_linux(json_t *j, struct vs_spec *s, struct vs_err **err)
 	    (rc = parse_idmaps(l, "uidMappings", &s->uid_mappings, &s->n_uid_mappings, err)) < 0 ||
 	    (rc = parse_idmaps(l, "gidMappings", &s->gid_mappings, &s->n_gid_mappings, err)) < 0 ||
 	    (rc = parse_sysctl(l, s, err)) < 0 ||
-	    (rc = parse_resources(l, &s->resources, err)) < 0 ||
+	    (rc = spec_parse_resources(l, &s->resources, err)) < 0 ||
 	    (rc = sj_string(l, "linux", "cgroupsPath", &s->cgroups_path, err)) < 0 ||
 	    (rc = parse_devices(l, s, err)) < 0 ||
 	    (rc = sj_strv(l, "linux", "maskedPaths", &s->masked_paths, err)) < 0 ||
@@ -322,41 +237,4 @@ int spec_parse_linux(json_t *j, struct vs_spec *s, struct vs_err **err)
 	if (rc < 0 || !sc)
 		return rc;
 	return spec_parse_seccomp(sc, &s->seccomp, err);
-}
-
-int vs_spec_resources_parse_text(const char *buf, size_t len, struct vs_spec_resources *r,
-				 struct vs_err **err)
-{
-	json_error_t jerr;
-	json_t *res = json_loadb(buf, len, 0, &jerr), *wrap;
-	int rc;
-
-	vs_spec_resources_init(r);
-	if (!res)
-		return vs_err_set(err, -EINVAL, "resources: line %d column %d: %s", jerr.line,
-				  jerr.column, jerr.text);
-	wrap = json_pack("{s:o}", "resources", res);
-	rc = wrap ? parse_resources(wrap, r, err) : -ENOMEM;
-	json_decref(wrap);
-	return rc;
-}
-
-void vs_spec_resources_init(struct vs_spec_resources *r)
-{
-	*r = (struct vs_spec_resources){.memory_limit = -1,
-					.memory_reservation = -1,
-					.memory_swap = -1,
-					.cpu_shares = -1,
-					.cpu_quota = -1,
-					.cpu_period = -1,
-					.pids_limit = -1,
-					.blkio_weight = -1};
-}
-
-void vs_spec_resources_clear(struct vs_spec_resources *r)
-{
-	free(r->cpuset_cpus);
-	free(r->cpuset_mems);
-	free(r->dev_rules);
-	vs_spec_resources_init(r);
 }

@@ -81,19 +81,37 @@ struct vs_spec_devrule {
 	char access[4]; /* subset of "rwm" */
 };
 
+enum vs_throttle_kind {
+	VS_THROTTLE_READ_BPS,
+	VS_THROTTLE_WRITE_BPS,
+	VS_THROTTLE_READ_IOPS,
+	VS_THROTTLE_WRITE_IOPS,
+	VS_THROTTLE_NKINDS,
+};
+
+struct vs_spec_throttle {
+	int64_t major, minor;
+	uint64_t rate;
+};
+
 /* Resource values are -1 when absent (all valid values are >= 0, except
  * memory swap/limit where -1 means "unlimited", the same as absent for us). */
 struct vs_spec_resources {
 	int64_t memory_limit;
 	int64_t memory_reservation;
 	int64_t memory_swap;
+	int64_t memory_swappiness;
 	int64_t cpu_shares;
 	int64_t cpu_quota;
 	int64_t cpu_period;
+	int64_t cpu_rt_runtime;
+	int64_t cpu_rt_period;
 	char *cpuset_cpus;
 	char *cpuset_mems;
 	int64_t pids_limit;
 	int64_t blkio_weight;
+	struct vs_spec_throttle *throttle[VS_THROTTLE_NKINDS];
+	size_t n_throttle[VS_THROTTLE_NKINDS];
 	struct vs_spec_devrule *dev_rules; /* the device cgroup rules, in order */
 	size_t n_dev_rules;
 };

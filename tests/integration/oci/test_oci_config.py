@@ -49,6 +49,21 @@ def device_cgroup(c):
 HOST_DISK = "7 0"
 
 
+def _root_disk():
+    """major, minor of the whole disk under /, for throttling rules."""
+    import os
+    st = os.stat("/")
+    major = os.major(st.st_dev)
+    for line in open("/proc/partitions").read().splitlines()[2:]:
+        f = line.split()
+        if int(f[0]) == major:
+            return major, int(f[1])  # the first entry of a major is the disk
+    return 7, 0
+
+
+ROOT_MAJOR, ROOT_MINOR = _root_disk()
+
+
 # (name, config edit, argv, check on vessel's (status, stdout))
 CASES = [
     ("hostname", None, ["hostname"], lambda rc, out: out == "vessel\n"),
@@ -108,6 +123,14 @@ CASES = [
      ["sh", "-c", f"mknod /tmp/disk b {HOST_DISK} && true < /tmp/disk 2>/dev/null;"
       " echo $?; head -c 3 /dev/zero | wc -c; echo x > /dev/null && echo null-ok"],
      lambda rc, out: out == "1\n3\nnull-ok\n"),
+    ("blkio_throttle", lambda c: c["linux"].update(resources={"blockIO": {
+        "throttleReadBpsDevice": [{"major": ROOT_MAJOR, "minor": ROOT_MINOR, "rate": 1048576}],
+        "throttleWriteIOPSDevice": [{"major": ROOT_MAJOR, "minor": ROOT_MINOR, "rate": 100}]}}),
+     ["sh", "-c", "cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device "
+      "/sys/fs/cgroup/blkio/blkio.throttle.write_iops_device"],
+     lambda rc, out: out == f"{ROOT_MAJOR}:{ROOT_MINOR} 1048576\n{ROOT_MAJOR}:{ROOT_MINOR} 100\n"),
+    ("memory_swappiness", lambda c: c["linux"].update(resources={"memory": {"swappiness": 7}}),
+     ["cat", "/sys/fs/cgroup/memory/memory.swappiness"], lambda rc, out: out == "7\n"),
     ("exit_code", None, ["sh", "-c", "exit 42"], lambda rc, out: rc == 42),
     ("not_found", None, ["/bin/nonexistent"], lambda rc, out: rc != 0),
 ]

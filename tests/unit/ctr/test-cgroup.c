@@ -101,14 +101,15 @@ static void test_resolve(void **state)
 
 static struct vs_spec_resources limits(void)
 {
-	return (struct vs_spec_resources){.memory_limit = 64 << 20,
-					  .memory_reservation = -1,
-					  .memory_swap = -1,
-					  .cpu_shares = 512,
-					  .cpu_quota = 20000,
-					  .cpu_period = 100000,
-					  .pids_limit = 32,
-					  .blkio_weight = -1};
+	struct vs_spec_resources r;
+
+	vs_spec_resources_init(&r); /* everything absent, then: */
+	r.memory_limit = 64 << 20;
+	r.cpu_shares = 512;
+	r.cpu_quota = 20000;
+	r.cpu_period = 100000;
+	r.pids_limit = 32;
+	return r;
 }
 
 static void test_v1_hybrid(void **state)
@@ -140,12 +141,35 @@ static void test_v1_hybrid(void **state)
 	put("cpu/vessel-test/c/cpu.cfs_quota_us", "");
 	put("cpu/vessel-test/c/cpu.cfs_period_us", "");
 	put("pids/vessel-test/c/pids.max", "");
-	assert_int_equal(vs_cgroup_apply(cg, &r, &e), 0);
+	if (vs_cgroup_apply(cg, &r, &e) != 0)
+		fail_msg("apply: %s", e->msg);
 	assert_string_equal(get("memory/vessel-test/c/memory.limit_in_bytes"), "67108864");
 	assert_string_equal(get("cpu/vessel-test/c/cpu.shares"), "512");
 	assert_string_equal(get("cpu/vessel-test/c/cpu.cfs_quota_us"), "20000");
 	assert_string_equal(get("cpu/vessel-test/c/cpu.cfs_period_us"), "100000");
 	assert_string_equal(get("pids/vessel-test/c/pids.max"), "32");
+	/* throttling and swappiness */
+	{
+		struct vs_spec_throttle th = {8, 0, 1048576};
+		struct vs_spec_resources t;
+
+		vs_spec_resources_init(&t);
+		t.throttle[VS_THROTTLE_WRITE_IOPS] = &th;
+		t.n_throttle[VS_THROTTLE_WRITE_IOPS] = 1;
+		t.memory_swappiness = 10;
+		mk("blkio");
+		put("blkio/cgroup.procs", "");
+		mk("blkio/vessel-test");
+		mk("blkio/vessel-test/c");
+		put("blkio/vessel-test/c/blkio.throttle.write_iops_device", "");
+		put("memory/vessel-test/c/memory.swappiness", "");
+		vs_cgroup_free(cg);
+		assert_int_equal(vs_cgroup_open(base, "/vessel-test/c", &cg, &e), 0);
+		assert_int_equal(vs_cgroup_apply(cg, &t, &e), 0);
+		assert_string_equal(get("blkio/vessel-test/c/blkio.throttle.write_iops_device"),
+				    "8:0 1048576");
+		assert_string_equal(get("memory/vessel-test/c/memory.swappiness"), "10");
+	}
 	/* a limit whose controller is absent is an error naming the file */
 	r.cpuset_cpus = (char *)"0";
 	assert_int_equal(vs_cgroup_apply(cg, &r, &e), -ENOTSUP);
@@ -173,6 +197,7 @@ static void test_v2(void **state)
 	put("vessel/c2/cpu.max", "");
 	put("vessel/c2/cpu.weight", "");
 	put("vessel/c2/pids.max", "");
+	put("vessel/c2/io.max", "");
 	put("vessel/c2/cgroup.procs", "");
 	assert_int_equal(vs_cgroup_apply(cg, &r, &e), 0);
 	assert_null(e);
@@ -187,6 +212,15 @@ static void test_v2(void **state)
 	assert_int_equal(vs_cgroup_apply(cg, &r, &e), 0);
 	assert_string_equal(get("vessel/c2/cpu.max"), "max 100000");
 	assert_string_equal(get("vessel/c2/pids.max"), "max");
+	{
+		struct vs_spec_throttle th = {254, 0, 4096};
+
+		r = limits();
+		r.throttle[VS_THROTTLE_READ_BPS] = &th;
+		r.n_throttle[VS_THROTTLE_READ_BPS] = 1;
+		assert_int_equal(vs_cgroup_apply(cg, &r, &e), 0);
+		assert_string_equal(get("vessel/c2/io.max"), "254:0 rbps=4096");
+	}
 	assert_int_equal(vs_cgroup_enter(cg, 1234, &e), 0);
 	assert_string_equal(get("vessel/c2/cgroup.procs"), "1234");
 	vs_cgroup_free(cg);

@@ -194,6 +194,37 @@ static void test_process_text(void **state)
 	vs_spec_process_clear(&proc);
 }
 
+static void test_resources_text(void **state)
+{
+	static const char t[] =
+	    "{\"memory\":{\"swappiness\":10},\"cpu\":{\"realtimeRuntime\":950,"
+	    "\"realtimePeriod\":1000},\"blockIO\":{\"weight\":300,"
+	    "\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0,\"rate\":4096}]}}";
+	static const char bad_swap[] = "{\"memory\":{\"swappiness\":101}}";
+	struct vs_spec_resources r;
+	struct vs_err *e = NULL;
+
+	(void)state;
+	assert_int_equal(vs_spec_resources_parse_text(t, strlen(t), &r, &e), 0);
+	assert_int_equal(r.memory_swappiness, 10);
+	assert_int_equal(r.cpu_rt_runtime, 950);
+	assert_int_equal(r.cpu_rt_period, 1000);
+	assert_int_equal(r.blkio_weight, 300);
+	assert_int_equal(r.n_throttle[VS_THROTTLE_READ_BPS], 1);
+	assert_int_equal(r.throttle[VS_THROTTLE_READ_BPS][0].rate, 4096);
+	/* what was not given stays absent, so `update` leaves it alone */
+	assert_int_equal(r.memory_limit, -1);
+	assert_int_equal(r.cpu_quota, -1);
+	assert_int_equal(r.pids_limit, -1);
+	assert_int_equal(r.n_throttle[VS_THROTTLE_WRITE_BPS], 0);
+	vs_spec_resources_clear(&r);
+	assert_int_equal(vs_spec_resources_parse_text(bad_swap, strlen(bad_swap), &r, &e), -EINVAL);
+	assert_string_equal(
+	    e->msg, "config.json: linux.resources.memory.swappiness: out of range [0, 100]");
+	vs_err_free(e);
+	vs_spec_resources_clear(&r);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -210,7 +241,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good),	cmocka_unit_test(test_bad),
 	    cmocka_unit_test(test_truncations), cmocka_unit_test(test_process_text),
-	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_names),	cmocka_unit_test(test_resources_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
