@@ -67,6 +67,10 @@ static int load_bundle(struct create *c, struct vs_err **err)
 					    : xasprintf("%s/%s", bundle, c->spec->root_path);
 	if (!realpath(root, rootfs))
 		return vs_err_setsys(err, -errno, "rootfs (%s) does not exist", root);
+	/* a rootfs that is (a symlink to) the host's / would give the
+	 * container the host: never what a bundle means */
+	if (strcmp(rootfs, "/") == 0)
+		return vs_err_set(err, -EINVAL, "rootfs (%s) resolves to the host's /", root);
 	c->st.bundle = xstrdup(bundle);
 	c->st.rootfs = xstrdup(rootfs);
 	c->st.annotations = c->spec->annotations ? json_incref(c->spec->annotations) : NULL;

@@ -27,6 +27,13 @@ def no_rootfs(b):
     os.rename(b.path / "rootfs", b.path / "elsewhere")
 
 
+def rootfs_symlink_to_host_root(b):
+    b.write()
+    import shutil
+    shutil.rmtree(b.path / "rootfs")
+    os.symlink("/", b.path / "rootfs")
+
+
 def unknown_ns(b):
     b.config["linux"]["namespaces"].append({"type": "foo"})
     b.write()
@@ -55,6 +62,7 @@ def bad_cgroup_value(b):
 CASES = [
     ("malformed", break_json, "config.json: line 1 column"),
     ("missing_rootfs", no_rootfs, "rootfs ("),
+    ("rootfs_is_host_root", rootfs_symlink_to_host_root, "resolves to the host's /"),
     ("unknown_namespace", unknown_ns, 'unknown namespace type "foo"'),
     ("args_not_array", bad_args, "config.json: process.args: expected an array"),
     ("missing_executable", missing_exec, 'exec: "/bin/nonexistent"'),
