@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 VS_DEFINE_CLEANUP(struct vs_ctr_state, vs_state_free)
@@ -66,9 +67,29 @@ static int release_init(const char *fifo, const struct vs_ctr_state *st, struct 
 	}
 }
 
+/* Serialises start, delete and pause/resume of one container: an flock on
+ * its state directory, released when the returned fd is closed. Returns -1
+ * (no lock, the caller's state load reports the missing container). */
+static int lock_container(const char *root, const char *id)
+{
+	_cleanup_free_ char *dir = NULL;
+	int fd;
+
+	if (!vs_ctr_id_is_valid(id))
+		return -1;
+	dir = vs_state_dir(root, id);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int vs_ctr_start(const char *root, const char *id, struct vs_err **err)
 {
 	_cleanup_(vs_state_freep) struct vs_ctr_state *st = NULL;
+	_cleanup_close_ int lock = lock_container(root, id);
 	_cleanup_free_ char *fifo = NULL;
 	int rc;
 
@@ -203,6 +224,7 @@ static int destroy(const char *root, const struct vs_ctr_state *st, struct vs_er
 int vs_ctr_delete(const char *root, const char *id, bool force, struct vs_err **err)
 {
 	_cleanup_(vs_state_freep) struct vs_ctr_state *st = NULL;
+	_cleanup_close_ int lock = lock_container(root, id);
 	enum vs_ctr_status status;
 	int rc;
 
@@ -229,6 +251,7 @@ int vs_ctr_delete(const char *root, const char *id, bool force, struct vs_err **
 int vs_ctr_pause(const char *root, const char *id, bool pause, struct vs_err **err)
 {
 	_cleanup_(vs_state_freep) struct vs_ctr_state *st = NULL;
+	_cleanup_close_ int lock = lock_container(root, id);
 	struct vs_cgroup *cg = NULL;
 	enum vs_ctr_status status;
 	int rc;

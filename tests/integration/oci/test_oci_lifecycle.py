@@ -222,3 +222,18 @@ def test_delete_kills_leftovers_without_pid_ns(rt, bundle, test_cgroup):
     assert rt("delete", cid).returncode == 0
     import pathlib
     assert not (pathlib.Path("/sys/fs/cgroup/memory") / test_cgroup.lstrip("/")).exists()
+
+
+def test_concurrent_deletes(vessel_rt, bundle):
+    """Deletes racing on one container: exactly one removes it, the others
+    find it gone; nothing is left behind."""
+    b = bundle.args("sleep", "30").write()
+    cid = uid()
+    assert vessel_rt("run", "-d", "--bundle", b, cid).returncode == 0
+    procs = [subprocess.Popen([vessel_rt.bin, "--root", vessel_rt.root, "delete", "--force", cid],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for _ in range(6)]
+    codes = [p.wait(timeout=30) for p in procs]
+    assert codes == [0] * 6, [p.stderr.read() for p in procs]
+    assert vessel_rt.state(cid) is None
+    assert os.listdir(vessel_rt.root) == []
