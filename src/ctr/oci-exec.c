@@ -13,10 +13,25 @@
 
 #define MAX_REPEAT 64
 
+enum { REP_ENV, REP_CAP, REP_GID };
+
+/* The repeatable flags, collected in order. */
+static int repeatable(const char *a)
+{
+	static const char *const names[][2] = {[REP_ENV] = {"--env", "-e"},
+					       [REP_CAP] = {"--cap", "-c"},
+					       [REP_GID] = {"--additional-gids", "-g"}};
+
+	for (int k = 0; k < 3; k++)
+		if (strcmp(a, names[k][0]) == 0 || strcmp(a, names[k][1]) == 0)
+			return k;
+	return -1;
+}
+
 struct exec_flags {
 	const char *process, *tty, *detach, *pid_file, *console, *cwd, *user, *nnp, *preserve;
-	const char *env[MAX_REPEAT], *caps[MAX_REPEAT], *ignored;
-	int n_env, n_caps;
+	const char *rep[3][MAX_REPEAT], *ignored; /* REP_*: repeatable flags */
+	int n_rep[3];
 };
 
 static bool takes_value(const struct vs_oci_flag *flags, const char *a)
@@ -43,7 +58,7 @@ static bool takes_value(const struct vs_oci_flag *flags, const char *a)
 
 /* Flags come before the container id; what follows it is the command.
  * Moves the ordinary flags to fl (count *nfl), collects the repeatable
- * --env/--cap into f, and returns the index of the id. */
+ * --env/--cap/--additional-gids into f, and returns the index of the id. */
 static int split_flags(int argc, char **argv, const struct vs_oci_flag *flags, struct exec_flags *f,
 		       char **fl, int *nfl)
 {
@@ -52,16 +67,12 @@ static int split_flags(int argc, char **argv, const struct vs_oci_flag *flags, s
 	*nfl = 0;
 	while (i < argc && argv[i][0] == '-' && argv[i][1] && strcmp(argv[i], "--") != 0) {
 		const char *a = argv[i];
-		bool env = strcmp(a, "--env") == 0 || strcmp(a, "-e") == 0;
-		bool cap = strcmp(a, "--cap") == 0 || strcmp(a, "-c") == 0;
+		int k = repeatable(a);
 
-		if ((env || cap) && i + 1 < argc) {
-			if ((env ? f->n_env : f->n_caps) >= MAX_REPEAT)
+		if (k >= 0 && i + 1 < argc) {
+			if (f->n_rep[k] >= MAX_REPEAT)
 				return -E2BIG;
-			if (env)
-				f->env[f->n_env++] = argv[i + 1];
-			else
-				f->caps[f->n_caps++] = argv[i + 1];
+			f->rep[k][f->n_rep[k]++] = argv[i + 1];
 			i += 2;
 			continue;
 		}
@@ -94,15 +105,29 @@ static int apply_flags(const struct exec_flags *f, struct vs_spec_process *p, st
 		p->no_new_privileges = true;
 	if (f->tty)
 		p->terminal = true;
-	p->env.v = xrealloc(p->env.v, (p->env.n + f->n_env + 1) * sizeof(char *));
-	for (int i = 0; i < f->n_env; i++)
-		p->env.v[p->env.n++] = xstrdup(f->env[i]);
+	p->env.v = xrealloc(p->env.v, (p->env.n + (size_t)f->n_rep[REP_ENV] + 1) * sizeof(char *));
+	for (int i = 0; i < f->n_rep[REP_ENV]; i++)
+		p->env.v[p->env.n++] = xstrdup(f->rep[REP_ENV][i]);
 	p->env.v[p->env.n] = NULL;
-	for (int i = 0; i < f->n_caps; i++) {
-		int c = vs_cap_from_name(f->caps[i]);
+	if (f->n_rep[REP_GID]) {
+		p->additional_gids =
+		    xrealloc(p->additional_gids, (size_t)f->n_rep[REP_GID] * sizeof(uint32_t));
+		p->n_additional_gids = 0;
+		for (int i = 0; i < f->n_rep[REP_GID]; i++) {
+			uint64_t g;
+
+			if (vs_parse_uint(f->rep[REP_GID][i], 0, UINT32_MAX, &g) < 0)
+				return vs_err_set(err, -EINVAL, "invalid --additional-gids %s",
+						  f->rep[REP_GID][i]);
+			p->additional_gids[p->n_additional_gids++] = (uint32_t)g;
+		}
+	}
+	for (int i = 0; i < f->n_rep[REP_CAP]; i++) {
+		int c = vs_cap_from_name(f->rep[REP_CAP][i]);
 
 		if (c < 0)
-			return vs_err_set(err, -EINVAL, "unknown capability %s", f->caps[i]);
+			return vs_err_set(err, -EINVAL, "unknown capability %s",
+					  f->rep[REP_CAP][i]);
 		for (int s = 0; s < VS_CAP_NSETS; s++)
 			if (s != VS_CAP_AMBIENT)
 				p->caps[s] |= 1ULL << c;
@@ -148,7 +173,7 @@ int vs_oci_cmd_exec(const struct vs_oci_global *g, int argc, char **argv)
 	    {"preserve-fds", true, &f.preserve},
 	    {"process-label", true, &f.ignored},
 	    {"apparmor", true, &f.ignored},
-	    {"additional-gids|g", true, &f.ignored},
+	    {"additional-gids|g", true, &f.ignored}, /* taken by split_flags */
 	    {"ignore-paused", false, &f.ignored},
 	    {NULL, false, NULL},
 	};

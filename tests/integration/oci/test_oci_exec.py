@@ -39,6 +39,14 @@ def test_exec_process_json_user_and_caps(rt, bundle, tmp_path):
     assert r.stdout == "uid=1000 gid=1000 groups=\n"
 
 
+def test_exec_user_and_additional_gids(rt, bundle):
+    cid = running(rt, bundle)
+    r = rt("exec", "--user", "1000:1001", "-g", "5", "-g", "7", cid,
+           "ctr-probe", "ids")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "uid=1000 gid=1001 groups=5,7\n"
+
+
 def test_exec_detach_pid_file(rt, bundle, tmp_path, test_cgroup):
     cid = running(rt, bundle)
     pf = tmp_path / "exec.pid"
