@@ -214,6 +214,37 @@ static int throttle(struct vs_cgroup *cg, bool v2, const struct vs_spec_resource
 	return 0;
 }
 
+/* v2: io.bfq.weight takes the v1 value [10, 1000] as is; io.weight (the
+ * io controller's own) wants [1, 10000], converted as runc does. */
+static int io_weight_v2(struct vs_cgroup *cg, int64_t w, struct vs_err **err)
+{
+	char buf[48];
+
+	if (have(cg, true, "io.bfq.weight")) {
+		snprintf(buf, sizeof(buf), "%" PRId64, w);
+		return put(cg, true, "io.bfq.weight", buf, err);
+	}
+	snprintf(buf, sizeof(buf), "default %" PRId64, 1 + (VS_MAX(w, 10) - 10) * 9999 / 990);
+	return put(cg, true, "io.weight", buf, err);
+}
+
+/* hugepageLimits: v1 hugetlb.<size>.limit_in_bytes, v2 hugetlb.<size>.max */
+static int hugetlb(struct vs_cgroup *cg, bool v2, const struct vs_spec_resources *r,
+		   struct vs_err **err)
+{
+	char file[96], buf[32];
+	int rc;
+
+	for (size_t i = 0; i < r->n_hugetlb; i++) {
+		snprintf(file, sizeof(file), "hugetlb.%s.%s", r->hugetlb[i].page_size,
+			 v2 ? "max" : "limit_in_bytes");
+		snprintf(buf, sizeof(buf), "%" PRIu64, r->hugetlb[i].limit);
+		if ((rc = put(cg, v2, file, buf, err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int common_limits(struct vs_cgroup *cg, bool v2, const struct vs_spec_resources *r,
 			 struct vs_err **err)
 {
@@ -235,7 +266,7 @@ static int common_limits(struct vs_cgroup *cg, bool v2, const struct vs_spec_res
 	if (r->blkio_weight > 0) {
 		num(buf, sizeof(buf), r->blkio_weight, "");
 		if (v2)
-			return put(cg, true, "io.bfq.weight", buf, err);
+			return io_weight_v2(cg, r->blkio_weight, err);
 		if (put(cg, false, "blkio.weight", buf, NULL) < 0)
 			return put(cg, false, "blkio.bfq.weight", buf, err);
 	}
@@ -252,7 +283,7 @@ int vs_cgroup_apply(struct vs_cgroup *cg, const struct vs_spec_resources *r, str
 	} else if ((rc = memory_v1(cg, r, err)) < 0 || (rc = cpu_v1(cg, r, err)) < 0) {
 		return rc;
 	}
-	if ((rc = common_limits(cg, cg->v2, r, err)) < 0)
+	if ((rc = common_limits(cg, cg->v2, r, err)) < 0 || (rc = hugetlb(cg, cg->v2, r, err)) < 0)
 		return rc;
 	return throttle(cg, cg->v2, r, err);
 }

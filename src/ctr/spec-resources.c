@@ -144,6 +144,42 @@ static int parse_blockio(json_t *res, struct vs_spec_resources *r, struct vs_err
 	return 0;
 }
 
+/* hugepageLimits: [{pageSize: "2MB", limit}]; the page size becomes part of
+ * a file name, so only digits and a unit are accepted. */
+static int parse_hugetlb(json_t *res, struct vs_spec_resources *r, struct vs_err **err)
+{
+	char path[64], *size = NULL;
+	int rc;
+	json_t *a = sj_get(res, "linux.resources", "hugepageLimits", JSON_ARRAY, &rc, err);
+
+	if (!a)
+		return rc;
+	r->hugetlb = xzalloc((json_array_size(a) + 1) * sizeof(*r->hugetlb));
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *h = json_array_get(a, i);
+		size_t digits;
+
+		snprintf(path, sizeof(path), "linux.resources.hugepageLimits[%zu]", i);
+		if (!json_is_object(h))
+			return sj_fail(err, path, NULL, "expected an object");
+		if ((rc = sj_string(h, path, "pageSize", &size, err)) < 0 ||
+		    (rc = sj_uint64(h, path, "limit", &r->hugetlb[i].limit, err)) < 0)
+			break;
+		digits = size ? strspn(size, "0123456789") : 0;
+		if (!digits || strlen(size) > 8 ||
+		    strspn(size + digits, "KMGB") != strlen(size + digits))
+			rc = sj_fail(err, path, "pageSize", "expected a size such as 2MB");
+		if (rc < 0)
+			break;
+		snprintf(r->hugetlb[i].page_size, sizeof(r->hugetlb[i].page_size), "%s", size);
+		r->n_hugetlb = i + 1;
+		free(size);
+		size = NULL;
+	}
+	free(size);
+	return rc;
+}
+
 int spec_parse_resources(json_t *l, struct vs_spec_resources *r, struct vs_err **err)
 {
 	int rc;
@@ -152,7 +188,8 @@ int spec_parse_resources(json_t *l, struct vs_spec_resources *r, struct vs_err *
 	if (!res)
 		return rc;
 	if ((rc = parse_memory(res, r, err)) < 0 || (rc = parse_cpu(res, r, err)) < 0 ||
-	    (rc = parse_blockio(res, r, err)) < 0 || (rc = parse_devrules(res, r, err)) < 0)
+	    (rc = parse_blockio(res, r, err)) < 0 || (rc = parse_devrules(res, r, err)) < 0 ||
+	    (rc = parse_hugetlb(res, r, err)) < 0)
 		return rc;
 	p = sj_get(res, "linux.resources", "pids", JSON_OBJECT, &rc, err);
 	if (rc < 0 ||
@@ -198,6 +235,7 @@ void vs_spec_resources_clear(struct vs_spec_resources *r)
 	free(r->cpuset_cpus);
 	free(r->cpuset_mems);
 	free(r->dev_rules);
+	free(r->hugetlb);
 	for (int k = 0; k < VS_THROTTLE_NKINDS; k++)
 		free(r->throttle[k]);
 	vs_spec_resources_init(r);

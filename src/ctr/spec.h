@@ -94,6 +94,11 @@ struct vs_spec_throttle {
 	uint64_t rate;
 };
 
+struct vs_spec_hugetlb {
+	char page_size[16]; /* "2MB", "1GB": as in the cgroup file names */
+	uint64_t limit;
+};
+
 /* Resource values are -1 when absent (all valid values are >= 0, except
  * memory swap/limit where -1 means "unlimited", the same as absent for us). */
 struct vs_spec_resources {
@@ -110,6 +115,8 @@ struct vs_spec_resources {
 	char *cpuset_mems;
 	int64_t pids_limit;
 	int64_t blkio_weight;
+	struct vs_spec_hugetlb *hugetlb;
+	size_t n_hugetlb;
 	struct vs_spec_throttle *throttle[VS_THROTTLE_NKINDS];
 	size_t n_throttle[VS_THROTTLE_NKINDS];
 	struct vs_spec_devrule *dev_rules; /* the device cgroup rules, in order */

@@ -221,6 +221,19 @@ static void test_v2(void **state)
 		assert_int_equal(vs_cgroup_apply(cg, &r, &e), 0);
 		assert_string_equal(get("vessel/c2/io.max"), "254:0 rbps=4096");
 	}
+	{
+		struct vs_spec_hugetlb h = {"2MB", 4194304};
+
+		put("vessel/c2/hugetlb.2MB.max", "");
+		put("vessel/c2/io.weight", "");
+		r = limits();
+		r.hugetlb = &h;
+		r.n_hugetlb = 1;
+		r.blkio_weight = 500;
+		assert_int_equal(vs_cgroup_apply(cg, &r, &e), 0);
+		assert_string_equal(get("vessel/c2/hugetlb.2MB.max"), "4194304");
+		assert_string_equal(get("vessel/c2/io.weight"), "default 4950");
+	}
 	assert_int_equal(vs_cgroup_enter(cg, 1234, &e), 0);
 	assert_string_equal(get("vessel/c2/cgroup.procs"), "1234");
 	vs_cgroup_free(cg);

@@ -201,6 +201,8 @@ static void test_resources_text(void **state)
 	    "\"realtimePeriod\":1000},\"blockIO\":{\"weight\":300,"
 	    "\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0,\"rate\":4096}]}}";
 	static const char bad_swap[] = "{\"memory\":{\"swappiness\":101}}";
+	static const char huge[] = "{\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":8}]}";
+	static const char bad_huge[] = "{\"hugepageLimits\":[{\"pageSize\":\"../x\",\"limit\":8}]}";
 	struct vs_spec_resources r;
 	struct vs_err *e = NULL;
 
@@ -221,6 +223,17 @@ static void test_resources_text(void **state)
 	assert_int_equal(vs_spec_resources_parse_text(bad_swap, strlen(bad_swap), &r, &e), -EINVAL);
 	assert_string_equal(
 	    e->msg, "config.json: linux.resources.memory.swappiness: out of range [0, 100]");
+	vs_err_free(e);
+	e = NULL;
+	vs_spec_resources_clear(&r);
+	assert_int_equal(vs_spec_resources_parse_text(huge, strlen(huge), &r, &e), 0);
+	assert_int_equal(r.n_hugetlb, 1);
+	assert_string_equal(r.hugetlb[0].page_size, "2MB");
+	assert_int_equal(r.hugetlb[0].limit, 8);
+	vs_spec_resources_clear(&r);
+	assert_int_equal(vs_spec_resources_parse_text(bad_huge, strlen(bad_huge), &r, &e), -EINVAL);
+	assert_string_equal(e->msg, "config.json: linux.resources.hugepageLimits[0].pageSize: "
+				    "expected a size such as 2MB");
 	vs_err_free(e);
 	vs_spec_resources_clear(&r);
 }
