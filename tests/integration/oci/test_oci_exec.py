@@ -100,3 +100,15 @@ def test_exec_tty_foreground(rt, bundle):
     text = out.decode(errors="replace")
     assert os.WEXITSTATUS(status) == 6, text
     assert "is-a-tty" in text
+
+
+def test_exec_gets_the_containers_seccomp_and_caps(rt, bundle):
+    """exec'd processes get the container's seccomp profile and, from the
+    config's process, its capability sets (runc's behaviour)."""
+    bundle.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+    cid = running(rt, bundle)
+    r = rt("exec", cid, "sh", "-c", "ctr-probe mkdir /tmp/x; grep CapBnd /proc/self/status")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "Operation not permitted\nCapBnd:\t0000000020000420\n"

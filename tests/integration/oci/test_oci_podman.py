@@ -92,6 +92,16 @@ def test_podman_memory_limit(podman):
     assert r.stdout.strip() == str(64 << 20)
 
 
+def test_podman_cpus_and_pids_limit(podman):
+    r = podman("run", "--rm", "--cpus", "0.5", "--pids-limit", "100", IMAGE, "cat",
+               "/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us",
+               "/sys/fs/cgroup/pids/pids.max", run=True)
+    assert r.returncode == 0, r.stderr
+    quota, period, pids = r.stdout.split()
+    assert int(quota) * 2 == int(period)
+    assert pids == "100"
+
+
 def test_podman_exec_and_stop(podman):
     r = podman("run", "-d", "--name", "vx", IMAGE, "sleep", "60", run=True)
     assert r.returncode == 0, r.stderr
