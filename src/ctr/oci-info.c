@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 VS_DEFINE_CLEANUP(struct vs_ctr_state, vs_state_free)
@@ -174,37 +175,91 @@ int vs_oci_cmd_list(const struct vs_oci_global *g, int argc, char **argv)
 	return 0;
 }
 
+/* Prints the header and the lines of `ps ARGS` whose PID column is one of
+ * pids, as runc does (default ARGS: -ef). */
+static int ps_table(char **args, int nargs, const pid_t *pids, size_t n)
+{
+	char *argv[64] = {(char *)"ps", (char *)"-ef"}, line[4096];
+	int col = -1, p[2], status;
+	FILE *f;
+	pid_t child;
+
+	for (int i = 0; i < nargs && i < 62; i++)
+		argv[i + 1] = args[i], argv[i + 2] = NULL;
+	if (pipe2(p, O_CLOEXEC) < 0 || (child = fork()) < 0)
+		return -errno;
+	if (child == 0) {
+		dup2(p[1], STDOUT_FILENO);
+		execvp("ps", argv);
+		_exit(127);
+	}
+	close(p[1]);
+	f = fdopen(p[0], "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char copy[4096], *save = NULL, *tok = NULL;
+		int c = 0;
+
+		snprintf(copy, sizeof(copy), "%s", line);
+		for (tok = strtok_r(copy, " \t\n", &save);
+		     tok && (col < 0 ? strcmp(tok, "PID") != 0 : c < col);
+		     tok = strtok_r(NULL, " \t\n", &save))
+			c++;
+		if (col < 0) { /* the header */
+			col = tok ? c : 0;
+			fputs(line, stdout);
+			continue;
+		}
+		for (size_t i = 0; tok && i < n; i++)
+			if (atoi(tok) == pids[i])
+				fputs(line, stdout);
+	}
+	if (f)
+		fclose(f);
+	waitpid(child, &status, 0);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
+}
+
 int vs_oci_cmd_ps(const struct vs_oci_global *g, int argc, char **argv)
 {
 	_cleanup_(vs_state_freep) struct vs_ctr_state *st = NULL;
 	_cleanup_free_ pid_t *pids = NULL;
 	struct vs_cgroup *cg = NULL;
 	struct vs_err *err = NULL;
-	const char *fmt = NULL;
+	const char *fmt = "table";
 	size_t n = 0;
-	json_t *a;
-	char *id;
+	int i = 0;
 
-	if (one_id(g, argc, argv, &fmt, &id))
-		return 1;
-	if (vs_state_load(g->root, id, &st, &err) < 0 || !st->cgroup_path ||
+	/* flags, the id, then ps(1)'s own options (runc ps ID -o pid,comm) */
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if ((!strcmp(argv[i], "--format") || !strcmp(argv[i], "-f")) && i + 1 < argc)
+			fmt = argv[++i];
+		else if (!strncmp(argv[i], "--format=", 9))
+			fmt = argv[i] + 9;
+		else if (vs_err_set(&err, -EINVAL, "flag provided but not defined: %s", argv[i]))
+			return vs_oci_fail(g, err);
+	}
+	if (i >= argc && vs_err_set(&err, -EINVAL, "ps: container id cannot be empty"))
+		return vs_oci_fail(g, err);
+	if (vs_state_load(g->root, argv[i], &st, &err) < 0 || !st->cgroup_path ||
 	    vs_cgroup_open(VS_CGROUP_FSROOT, st->cgroup_path, &cg, &err) < 0)
 		return vs_oci_fail(g, err);
 	vs_cgroup_pids(cg, &pids, &n);
 	vs_cgroup_free(cg);
-	a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_integer(pids[i]));
-	if (fmt && strcmp(fmt, "json") == 0) {
-		char *s = json_dumps(a, JSON_COMPACT);
+	if (strcmp(fmt, "json") == 0) {
+		json_t *a = json_array();
+		char *s;
 
+		for (size_t k = 0; k < n; k++)
+			json_array_append_new(a, json_integer(pids[k]));
+		s = json_dumps(a, JSON_COMPACT);
 		printf("%s\n", s);
 		free(s);
-	} else {
-		printf("PID\n");
-		for (size_t i = 0; i < n; i++)
-			printf("%d\n", (int)pids[i]);
+		json_decref(a);
+		return 0;
 	}
-	json_decref(a);
+	fflush(stdout);
+	if (ps_table(argv + i + 1, argc - i - 1, pids, n) < 0 &&
+	    vs_err_set(&err, -ECHILD, "ps failed"))
+		return vs_oci_fail(g, err);
 	return 0;
 }

@@ -187,6 +187,12 @@ def test_kill_all_and_ps(rt, bundle):
         time.sleep(0.02)
     assert len(pids) == 3, pids
     assert rt.state(cid)["pid"] in pids
+    table = rt("ps", cid).stdout.splitlines()  # ps -ef, filtered to the container
+    assert "PID" in table[0].split()
+    assert sum(line.endswith(" sleep 30") for line in table[1:]) == 2, table
+    assert len(table) == 4, table
+    custom = rt("ps", cid, "-o", "pid,comm").stdout.split()
+    assert custom[:2] == ["PID", "COMMAND"] and custom.count("sleep") == 2, custom
     assert rt("kill", "--all", cid, "KILL").returncode == 0
     wait_status(rt, cid, "stopped")
     for p in pids:
