@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,12 +60,35 @@ static void add_arches(scmp_filter_ctx ctx, const struct vs_strv *arches)
 	}
 }
 
+/* Conditions on one argument index repeat: libseccomp refuses that in one
+ * rule, so (as runc) each condition becomes a rule of its own (an OR). */
+static bool repeats_an_index(const struct vs_spec_seccomp_rule *r)
+{
+	for (size_t i = 0; i < r->n_args; i++)
+		for (size_t j = i + 1; j < r->n_args; j++)
+			if (r->args[i].index == r->args[j].index)
+				return true;
+	return false;
+}
+
+static int add_one(scmp_filter_ctx ctx, uint32_t act, int nr, const struct scmp_arg_cmp *cmp,
+		   unsigned n, const char *name, struct vs_err **err)
+{
+	int rc = seccomp_rule_add_array(ctx, act, nr, n, cmp);
+
+	if (rc < 0 && rc != -EEXIST)
+		return vs_err_setsys(err, rc, "seccomp rule for %s", name);
+	return 0;
+}
+
 static int add_rule(scmp_filter_ctx ctx, const struct vs_spec_seccomp *sc,
 		    const struct vs_spec_seccomp_rule *r, struct vs_err **err)
 {
 	struct scmp_arg_cmp cmp[6];
 	uint32_t act = action(r->action, r->errno_ret);
+	bool split = repeats_an_index(r);
 	unsigned n = 0;
+	int rc;
 
 	if (act == action(sc->default_action, sc->default_errno))
 		return 0; /* libseccomp refuses rules equal to the default */
@@ -72,13 +96,15 @@ static int add_rule(scmp_filter_ctx ctx, const struct vs_spec_seccomp *sc,
 		cmp[n++] = (struct scmp_arg_cmp){r->args[i].index, ops[r->args[i].op],
 						 r->args[i].value, r->args[i].value_two};
 	for (size_t i = 0; i < r->names.n; i++) {
-		int nr = seccomp_syscall_resolve_name(r->names.v[i]), rc;
+		int nr = seccomp_syscall_resolve_name(r->names.v[i]);
 
 		if (nr == __NR_SCMP_ERROR)
 			continue; /* unknown to this libseccomp/arch: runc skips it too */
-		rc = seccomp_rule_add_array(ctx, act, nr, n, cmp);
-		if (rc < 0 && rc != -EEXIST)
-			return vs_err_setsys(err, rc, "seccomp rule for %s", r->names.v[i]);
+		for (unsigned k = 0; split && k < n; k++)
+			if ((rc = add_one(ctx, act, nr, &cmp[k], 1, r->names.v[i], err)) < 0)
+				return rc;
+		if (!split && (rc = add_one(ctx, act, nr, cmp, n, r->names.v[i], err)) < 0)
+			return rc;
 	}
 	return 0;
 }

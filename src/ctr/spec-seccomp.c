@@ -45,6 +45,8 @@ static int parse_action(json_t *o, const char *path, const char *key, uint32_t *
 	if (rc < 0)
 		return rc;
 	a = lookup(action_names, VS_ARRAY_SIZE(action_names), s);
+	if (a < 0 && s && strcmp(s, "SCMP_ACT_KILL_THREAD") == 0)
+		a = VS_SCMP_ACT_KILL; /* libseccomp's other name for it */
 	free(s);
 	if (a < 0)
 		return sj_fail(err, path, key, "unknown seccomp action");

@@ -9,7 +9,8 @@
  *   ctr-probe alloc MIB    touches MIB MiB, one MiB at a time, printing progress
  *   ctr-probe forks N      forks up to N sleeping children, prints how many worked
  *   ctr-probe spin SEC     busy-loops SEC seconds
- *   ctr-probe mkdir PATH   mkdir, prints "ok" or the errno name
+ *   ctr-probe mkdir PATH [MODE]  mkdir (mode octal, default 755), prints "ok"
+ *                          or the error
  *   ctr-probe exe PID      tries to open /proc/PID/exe for writing
  *   ctr-probe rlimit       soft/hard RLIMIT_NOFILE
  */
@@ -153,7 +154,9 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "spin") == 0)
 		return spin(n);
 	if (strcmp(cmd, "mkdir") == 0 && argc > 2) {
-		if (mkdir(argv[2], 0755) == 0)
+		mode_t mode = argc > 3 ? (mode_t)strtoul(argv[3], NULL, 8) : 0755;
+
+		if (mkdir(argv[2], mode) == 0)
 			printf("ok\n");
 		else
 			printf("%s\n", strerror(errno));

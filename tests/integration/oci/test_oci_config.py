@@ -11,6 +11,15 @@ from ocitest import uid
 SECCOMP_MKDIR = {"defaultAction": "SCMP_ACT_ALLOW",
                  "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO",
                                "errnoRet": 1}]}
+# two conditions on one argument: an OR of two rules (libseccomp refuses
+# both in one rule; runc splits them too)
+SECCOMP_MKDIR_SAME_ARG = {"defaultAction": "SCMP_ACT_ALLOW",
+                          "syscalls": [{"names": ["mkdirat"], "action": "SCMP_ACT_ERRNO",
+                                        "args": [{"index": 2, "value": 0o755, "op": "SCMP_CMP_EQ"},
+                                                 {"index": 2, "value": 0o711, "op": "SCMP_CMP_EQ"}]},
+                                       {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO",
+                                        "args": [{"index": 1, "value": 0o755, "op": "SCMP_CMP_EQ"},
+                                                 {"index": 1, "value": 0o711, "op": "SCMP_CMP_EQ"}]}]}
 SECCOMP_MKDIR_0755 = {"defaultAction": "SCMP_ACT_ALLOW",
                       "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO",
                                     "args": [{"index": 1, "value": 0o755, "op": "SCMP_CMP_EQ"}]},
@@ -111,6 +120,10 @@ CASES = [
     ("seccomp_args", lambda c: c["linux"].update(seccomp=SECCOMP_MKDIR_0755),
      ["sh", "-c", "ctr-probe mkdir /tmp/x; mkdir -m 700 /tmp/y && echo ok2"],
      lambda rc, out: out == "Operation not permitted\nok2\n"),
+    ("seccomp_same_arg_twice", lambda c: c["linux"].update(seccomp=SECCOMP_MKDIR_SAME_ARG),
+     ["sh", "-c", "ctr-probe mkdir /tmp/a 711; ctr-probe mkdir /tmp/b 700; "
+      "ctr-probe mkdir /tmp/c 755"],
+     lambda rc, out: out == "Operation not permitted\nok\nOperation not permitted\n"),
     ("sysctl", lambda c: c["linux"].update(sysctl={"net.ipv4.ip_forward": "1"}),
      ["cat", "/proc/sys/net/ipv4/ip_forward"], lambda rc, out: out == "1\n"),
     ("user_namespace", userns, ["sh", "-c", "cat /proc/self/uid_map; ctr-probe ids"],
