@@ -200,6 +200,12 @@ static int mkdir_in_root_depth(int rootfd, const char *path, unsigned mode, int 
 
 int vs_mkdir_in_root(int rootfd, const char *path, unsigned mode)
 {
+	int fd = vs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY);
+
+	if (fd >= 0) { /* the common case: it is already there */
+		close(fd);
+		return 0;
+	}
 	return mkdir_in_root_depth(rootfd, path, mode, 0);
 }
 
