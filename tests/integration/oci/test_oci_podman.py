@@ -16,7 +16,7 @@ import pytest
 
 from ocitest import BUSYBOX, CGROUP_FS, VESSEL_RUNC, try_rmdir
 
-APPLETS = ["sh", "echo", "true", "cat", "sleep", "hostname", "id", "ls", "tty"]
+APPLETS = ["sh", "echo", "true", "cat", "sleep", "hostname", "id", "ls", "tty", "touch", "grep"]
 
 
 @pytest.fixture
@@ -100,6 +100,18 @@ def test_podman_cpus_and_pids_limit(podman):
     quota, period, pids = r.stdout.split()
     assert int(quota) * 2 == int(period)
     assert pids == "100"
+
+
+def test_podman_user_caps_readonly_tmpfs(podman):
+    """podman's own config shapes: --user, --cap-drop all, --read-only,
+    --tmpfs, --hostname, -e."""
+    r = podman("run", "--rm", "--user", "1000:1000", "--cap-drop", "all", "--read-only",
+               "--tmpfs", "/scratch", "--hostname", "pm", "-e", "FOO=bar", IMAGE, "sh", "-c",
+               "id -u; touch /x 2>/dev/null || echo ro; touch /scratch/y && echo tmpfs-ok; "
+               "grep CapEff /proc/self/status; hostname; echo $FOO", run=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:6] == ["1000", "ro", "tmpfs-ok", "CapEff:\t0000000000000000",
+                                        "pm", "bar"], r.stdout
 
 
 def test_podman_exec_and_stop(podman):
