@@ -111,3 +111,23 @@ def test_ctr_run_rm_echo(containerd):
                    f"{containerd.cgroup}/{cid}", IMAGE, cid, "echo", "hi")
     assert r.returncode == 0, r.stderr
     assert r.stdout.replace("\r", "") == "hi\n"
+
+
+def test_ctr_detached_exec_kill(containerd):
+    """The shim's other calls: exec --process --detach --pid-file, kill, delete."""
+    cid = "c" + uuid.uuid4().hex[:8]
+    r = containerd("run", "-d", "--runc-binary", VESSEL_RUNC, "--runc-root",
+                   containerd.dir / "runc", "--cgroup", f"{containerd.cgroup}/{cid}", IMAGE, cid,
+                   "sleep", "60")
+    assert r.returncode == 0, r.stderr
+    r = containerd("task", "exec", "--exec-id", "e1", cid, "sh", "-c", "echo from-exec; hostname")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.replace("\r", "").startswith("from-exec\n")
+    r = containerd("task", "kill", "-s", "SIGKILL", cid)
+    assert r.returncode == 0, r.stderr
+    for _ in range(100):
+        if "STOPPED" in containerd("task", "ls").stdout:
+            break
+        time.sleep(0.05)
+    assert containerd("task", "delete", cid).returncode == 0
+    assert containerd("containers", "delete", cid).returncode == 0

@@ -150,3 +150,29 @@ def test_podman_run_it(podman):
     assert os.WEXITSTATUS(status) == 0, text
     assert "/dev/pts/0" in text or "/dev/console" in text, text
     assert "ready" in text
+
+
+def test_podman_exec_it(podman):
+    """exec -it: the exec'd process gets a pty through --console-socket."""
+    r = podman("run", "-d", "--name", "vit", IMAGE, "sleep", "60", run=True)
+    assert r.returncode == 0, r.stderr
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp(podman.base[0], podman.base + ["exec", "-it", "vit", "sh", "-c",
+                                                 "tty; echo exec-ready"])
+    out = b""
+    end = time.time() + 30
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.5)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    _, status = os.waitpid(pid, 0)
+    text = out.decode(errors="replace")
+    assert os.WEXITSTATUS(status) == 0, text
+    assert "/dev/pts/" in text and "exec-ready" in text, text
