@@ -11,6 +11,9 @@
 #define VS_SPEC_ERR_PREFIX "config.json: "
 
 int sj_fail(struct vs_err **err, const char *path, const char *key, const char *what);
+/* Keys and jansson's "near '...'" come from the input: replaces control
+ * characters in *err so the message stays one line. Returns rc. */
+int spec_one_line(struct vs_err **err, int rc);
 int sj_string(json_t *obj, const char *path, const char *key, char **out, struct vs_err **err);
 int sj_bool(json_t *obj, const char *path, const char *key, bool *out, struct vs_err **err);
 int sj_int64(json_t *obj, const char *path, const char *key, int64_t *out, struct vs_err **err);

@@ -148,3 +148,12 @@ void vs_strv_free(struct vs_strv *s)
 	s->v = NULL;
 	s->n = 0;
 }
+
+int spec_one_line(struct vs_err **err, int rc)
+{
+	if (rc < 0 && err && *err)
+		for (char *c = (*err)->msg; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+	return rc;
+}

@@ -207,12 +207,13 @@ int vs_spec_resources_parse_text(const char *buf, size_t len, struct vs_spec_res
 
 	vs_spec_resources_init(r);
 	if (!res)
-		return vs_err_set(err, -EINVAL, "resources: line %d column %d: %s", jerr.line,
-				  jerr.column, jerr.text);
+		return spec_one_line(err,
+				     vs_err_set(err, -EINVAL, "resources: line %d column %d: %s",
+						jerr.line, jerr.column, jerr.text));
 	wrap = json_pack("{s:o}", "resources", res);
 	rc = wrap ? spec_parse_resources(wrap, r, err) : -ENOMEM;
 	json_decref(wrap);
-	return rc;
+	return spec_one_line(err, rc);
 }
 
 void vs_spec_resources_init(struct vs_spec_resources *r)

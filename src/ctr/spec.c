@@ -195,14 +195,14 @@ int vs_spec_parse(const char *buf, size_t len, struct vs_spec **out, struct vs_e
 	int rc;
 
 	if (!j)
-		return -EINVAL;
+		return spec_one_line(err, -EINVAL);
 	s = xzalloc(sizeof(*s));
 	vs_spec_resources_init(&s->resources);
 	rc = parse_top(j, s, err);
 	json_decref(j);
 	if (rc < 0) {
 		vs_spec_free(s);
-		return rc;
+		return spec_one_line(err, rc);
 	}
 	*out = s;
 	return 0;
@@ -229,10 +229,10 @@ int vs_spec_process_parse_text(const char *buf, size_t len, struct vs_spec_proce
 	int rc;
 
 	if (!j)
-		return vs_err_wrap(err, -EINVAL, "process.json");
+		return spec_one_line(err, vs_err_wrap(err, -EINVAL, "process.json"));
 	rc = spec_parse_process(j, "process", p, err);
 	json_decref(j);
-	return rc;
+	return spec_one_line(err, rc);
 }
 
 const struct vs_spec_ns *vs_spec_find_ns(const struct vs_spec *s, int type)

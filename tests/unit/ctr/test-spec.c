@@ -142,6 +142,9 @@ static const struct bad_case bad[] = {
     {"{" ROOT ",\"hooks\":{\"prestart\":[{\"path\":\"rel\"}]}}",
      "config.json: hooks.prestart[0].path: must be an absolute path"},
     {"{" ROOT ",\"annotations\":{\"k\":1}}", "config.json: annotations.k: expected a string"},
+    /* found by the fuzzer: input text in a message must not break the line */
+    {"{\"a\": \"\\\n", "config.json: line 2 column 0: invalid escape near '\"\\?'"},
+    {"{" ROOT ",\"annotations\":{\"a\\nb\":1}}", "config.json: annotations.a?b: expected a string"},
 };
 
 static void test_bad(void **state)
