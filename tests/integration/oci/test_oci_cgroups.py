@@ -82,7 +82,8 @@ def test_cpu_quota_keeps_busy_loop_near_20_percent(vessel_rt, bundle, test_cgrou
     used = int(cg_read("cpuacct", test_cgroup, "cpuacct.usage")) / 1e9
     share = used / wall
     print(f"cpu quota 0.2: used {used:.3f}s of {wall:.3f}s wall = {share:.2f}")
-    assert 0.12 <= share <= 0.28
+    # the quota caps it (upper bound); the lower bound allows for a busy host
+    assert 0.10 <= share <= 0.28
 
 
 @pytest.mark.parametrize("path,expect", [("", "/vessel/{id}"), ("rel/x", "/vessel/rel/x")])
