@@ -12,6 +12,35 @@ import pytest
 from ocitest import Bundle, Runtime, remove_cgroup_tree, skip
 
 
+# Clients write outside the directories the tests give them: podman its
+# runtime dir, image cache and the OCI runtime's default root, containerd's
+# ctr and shim /run/containerd/{fifo,s}, crun /run/crun. Some of that is
+# written asynchronously (conmon, the shim) after a test's own teardown, so
+# what this session created is removed once, at its end.
+HOST_DIRS = ["/run/libpod", "/var/lib/containers", "/run/containerd", "/run/crun",
+             "/run/vessel-runc"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def host_dirs_made_by_clients():
+    import pathlib
+    import shutil
+    import time
+    before = {d for d in HOST_DIRS if os.path.exists(d)}
+    yield
+    made = [d for d in HOST_DIRS if d not in before and os.path.exists(d)]
+    if made:
+        time.sleep(0.5)  # let conmon and shims finish writing
+    for d in made:
+        if d == "/run/vessel-runc":  # the runtime's default root: only if empty
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+        else:
+            shutil.rmtree(pathlib.Path(d), ignore_errors=True)
+
+
 @pytest.fixture
 def root():
     if os.geteuid() != 0:

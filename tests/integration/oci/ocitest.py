@@ -82,6 +82,7 @@ class Runtime:
 
     def __init__(self, name, tmp):
         self.name = name
+
         self.bin = runtime_bin(name, tmp)
         self.root = tmp / f"state-{name}"
         self.root.mkdir()
@@ -103,6 +104,7 @@ class Runtime:
         for cid in ids:
             self("delete", "--force", cid)
         shutil.rmtree(self.root, ignore_errors=True)
+
 
 
 class Bundle:

@@ -33,6 +33,8 @@ def podman(short_tmp, root):
         pytest.skip("podman is not installed")
     tmp_path = short_tmp
     preexisting = {h for h in CGROUP_FS.iterdir() if (h / "libpod_parent").exists()}
+    # what podman writes outside --root/--runroot is removed at the end of
+    # the session (conftest.py: host_dirs_made_by_clients)
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     base = ["podman", "--root", str(tmp_path / "storage"), "--runroot", str(tmp_path / "run"),
             "--storage-driver", "vfs", "--cgroup-manager=cgroupfs", "--events-backend=file",
