@@ -145,6 +145,12 @@ CASES = [
      lambda rc, out: out == f"{ROOT_MAJOR}:{ROOT_MINOR} 1048576\n{ROOT_MAJOR}:{ROOT_MINOR} 100\n"),
     ("memory_swappiness", lambda c: c["linux"].update(resources={"memory": {"swappiness": 7}}),
      ["cat", "/sys/fs/cgroup/memory/memory.swappiness"], lambda rc, out: out == "7\n"),
+    ("domainname", lambda c: c.update(domainname="example.test"),
+     ["cat", "/proc/sys/kernel/domainname"], lambda rc, out: out == "example.test\n"),
+    ("cpuset_and_reservation", lambda c: c["linux"].update(resources={
+        "cpu": {"cpus": "0", "mems": "0"}, "memory": {"reservation": 16 << 20}}),
+     ["cat", "/sys/fs/cgroup/cpuset/cpuset.cpus", "/sys/fs/cgroup/memory/memory.soft_limit_in_bytes"],
+     lambda rc, out: out == f"0\n{16 << 20}\n"),
     ("exit_code", None, ["sh", "-c", "exit 42"], lambda rc, out: rc == 42),
     ("not_found", None, ["/bin/nonexistent"], lambda rc, out: rc != 0),
 ]
@@ -181,6 +187,9 @@ def run_case(rt, bundle_factory, tmp_path, edit, argv):
 
 # Where a reference runtime differs from runc for a reason of its own, the
 # case is compared with runc only.
+RUNC_DIFFERS = {
+    "domainname",  # runc 1.1.5 does not set it (crun and the spec do)
+}
 CRUN_DIFFERS = {
     "devices",  # crun creates /dev/core even where the kernel has no /proc/kcore
     "session_keyring",  # crun names it <id>, without runc's "_ses." and search bit
@@ -194,7 +203,7 @@ def test_config_case(name, edit, argv, check, vessel_rt, bundle_factory, tmp_pat
     rc, out, err = run_case(vessel_rt, bundle_factory, tmp_path, edit, argv)
     assert check(rc, out), f"vessel: rc={rc} out={out!r} err={err!r}"
     for ref in ("runc", "crun"):
-        if not shutil.which(ref) or (ref == "crun" and name in CRUN_DIFFERS):
+        if not shutil.which(ref) or name in (CRUN_DIFFERS if ref == "crun" else RUNC_DIFFERS):
             continue
         other = Runtime(ref, tmp_path)
         try:
