@@ -2,6 +2,10 @@
 import json
 import os
 import pathlib
+import pty
+import select
+import signal
+import time
 import shutil
 import subprocess
 import tempfile
@@ -161,3 +165,32 @@ def try_rmdir(d):
 
 def uid():
     return "t" + uuid.uuid4().hex[:10]
+
+
+def run_in_pty(argv, timeout=30):
+    """Runs argv with a new pty as its controlling terminal and stdio; returns
+    (exit status, everything it wrote, decoded). Killed after timeout s."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execvp(argv[0], argv)
+        finally:
+            os._exit(127)
+    out = b""
+    end = time.time() + timeout
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.5)
+        if not r:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break  # EIO: the child side closed
+        if not chunk:
+            break
+        out += chunk
+    else:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.WEXITSTATUS(status), out.decode(errors="replace")

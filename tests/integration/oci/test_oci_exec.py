@@ -3,7 +3,7 @@ import json
 import os
 import time
 
-from ocitest import uid
+from ocitest import run_in_pty, uid
 
 
 def running(rt, bundle):
@@ -81,24 +81,10 @@ def test_exec_no_fd_leak(rt, bundle):
 
 def test_exec_tty_foreground(rt, bundle):
     """exec --tty without --console-socket: the runtime proxies the pty."""
-    import pty
     cid = running(rt, bundle)
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(rt.bin, [rt.bin, "--root", str(rt.root), "exec", "--tty", cid,
-                          "sh", "-c", "test -t 0 && echo is-a-tty; exit 6"])
-    out = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    _, status = os.waitpid(pid, 0)
-    text = out.decode(errors="replace")
-    assert os.WEXITSTATUS(status) == 6, text
+    status, text = run_in_pty([str(rt.bin), "--root", str(rt.root), "exec", "--tty", cid,
+                               "sh", "-c", "test -t 0 && echo is-a-tty; exit 6"])
+    assert status == 6, text
     assert "is-a-tty" in text
 
 

@@ -5,7 +5,7 @@ import os
 import socket
 import time
 
-from ocitest import uid
+from ocitest import run_in_pty, uid
 
 
 def test_join_namespaces_by_path(rt, bundle_factory):
@@ -74,23 +74,11 @@ def test_terminal_console_socket(rt, bundle, tmp_path):
 def test_run_terminal_foreground(rt, bundle):
     """terminal: true and no --console-socket: `run` proxies the pty itself
     (the default `spec` config works as is)."""
-    import pty
     bundle.config["process"]["terminal"] = True
     b = bundle.args("sh", "-c", "tty; test -t 1 && echo is-a-tty; exit 4").write()
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(rt.bin, [rt.bin, "--root", str(rt.root), "run", "--bundle", b, uid()])
-    out = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    _, status = os.waitpid(pid, 0)
-    text = out.decode(errors="replace").replace("\r", "")
-    assert os.WEXITSTATUS(status) == 4, text
+    status, text = run_in_pty([str(rt.bin), "--root", str(rt.root), "run", "--bundle", str(b),
+                               uid()])
+    text = text.replace("\r", "")
+    assert status == 4, text
     assert "/dev/pts/0\n" in text or "/dev/console\n" in text, text
     assert "is-a-tty" in text

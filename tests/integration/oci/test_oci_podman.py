@@ -3,18 +3,15 @@ this host needs (HOST-FACTS): cgroupfs, file events, explicit ulimits, no
 network, storage under a temporary root."""
 import os
 import pathlib
-import pty
 import resource
-import select
 import shutil
 import subprocess
 import tarfile
 import tempfile
-import time
 
 import pytest
 
-from ocitest import BUSYBOX, CGROUP_FS, VESSEL_RUNC, try_rmdir
+from ocitest import BUSYBOX, CGROUP_FS, VESSEL_RUNC, run_in_pty, try_rmdir
 
 APPLETS = ["sh", "echo", "true", "cat", "sleep", "hostname", "id", "ls", "tty", "touch", "grep"]
 
@@ -131,25 +128,9 @@ def test_podman_exec_and_stop(podman):
 
 def test_podman_run_it(podman):
     """-it: the pty master travels over --console-socket to conmon."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execvp(podman.base[0], podman.base + ["run"] + podman.run_flags +
-                  ["--rm", "-it", IMAGE, "sh", "-c", "tty; echo ready"])
-    out = b""
-    end = time.time() + 30
-    while time.time() < end:
-        r, _, _ = select.select([fd], [], [], 0.5)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    _, status = os.waitpid(pid, 0)
-    text = out.decode(errors="replace")
-    assert os.WEXITSTATUS(status) == 0, text
+    status, text = run_in_pty(podman.base + ["run"] + podman.run_flags +
+                              ["--rm", "-it", IMAGE, "sh", "-c", "tty; echo ready"])
+    assert status == 0, text
     assert "/dev/pts/0" in text or "/dev/console" in text, text
     assert "ready" in text
 
@@ -158,23 +139,7 @@ def test_podman_exec_it(podman):
     """exec -it: the exec'd process gets a pty through --console-socket."""
     r = podman("run", "-d", "--name", "vit", IMAGE, "sleep", "60", run=True)
     assert r.returncode == 0, r.stderr
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execvp(podman.base[0], podman.base + ["exec", "-it", "vit", "sh", "-c",
-                                                 "tty; echo exec-ready"])
-    out = b""
-    end = time.time() + 30
-    while time.time() < end:
-        r, _, _ = select.select([fd], [], [], 0.5)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    _, status = os.waitpid(pid, 0)
-    text = out.decode(errors="replace")
-    assert os.WEXITSTATUS(status) == 0, text
+    status, text = run_in_pty(podman.base + ["exec", "-it", "vit", "sh", "-c",
+                                             "tty; echo exec-ready"])
+    assert status == 0, text
     assert "/dev/pts/" in text and "exec-ready" in text, text
