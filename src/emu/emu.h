@@ -1,0 +1,128 @@
+/* The emu accelerator: vessel's software x86-64 CPU (DESIGN.md "emu").
+ *
+ * A VM is guest RAM regions (host memory the caller owns), N vCPUs, and the
+ * interrupt hardware a guest needs without an in-kernel irqchip: a local
+ * APIC per vCPU (xAPIC MMIO at 0xFEE00000 and x2APIC MSRs), an IOAPIC at
+ * 0xFEC00000, the 8259 PIC pair, the 8254 PIT, and the kvm-clock MSRs.
+ * Everything else (serial, PCI, RTC, virtio) stays with the caller, reached
+ * through emu_io_ops on the vCPU's own thread.
+ *
+ * Register state crosses this interface in KVM's uapi structs (struct
+ * kvm_regs, kvm_sregs, kvm_lapic_state, kvm_cpuid2) so src/vmm builds one
+ * boot state for either accelerator; emu needs the header, never /dev/kvm.
+ *
+ * Threading: one host thread per vCPU calls emu_cpu_run(). emu_set_irq(),
+ * emu_msi() and emu_cpu_kick() may be called from any thread. */
+#ifndef VS_EMU_EMU_H
+#define VS_EMU_EMU_H
+
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct emu_vm;
+struct emu_cpu;
+
+#define EMU_LAPIC_BASE	0xfee00000ULL
+#define EMU_IOAPIC_BASE 0xfec00000ULL
+#define EMU_MAX_CPUS	254
+#define EMU_TSC_KHZ_DEFAULT 2000000 /* 2 GHz, advertised through CPUID 0x40000010 */
+
+struct emu_ram_region {
+	uint64_t gpa;
+	uint64_t size; /* multiple of 4096 */
+	void *hva;
+};
+
+struct emu_io_ops {
+	/* Port I/O the emu's own PIC, PIT and ELCR do not claim. size is 1, 2
+	 * or 4; a read fills data. Called on the vCPU's thread, possibly from
+	 * several vCPUs at once. */
+	void (*pio)(void *ctx, unsigned cpu, uint16_t port, bool write, void *data,
+		    unsigned size);
+	/* MMIO outside RAM, the LAPIC page and the IOAPIC page; size 1..8. */
+	void (*mmio)(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *data,
+		     unsigned size);
+};
+
+struct emu_vm_config {
+	unsigned ncpus; /* 1..EMU_MAX_CPUS */
+	const struct emu_ram_region *ram;
+	unsigned nram;
+	const struct emu_io_ops *io;
+	void *io_ctx;
+	uint32_t tsc_khz; /* 0: EMU_TSC_KHZ_DEFAULT */
+	/* Tests: every exception ends emu_cpu_run() with EMU_EXIT_EXCEPTION
+	 * (vector, error code, CR2; RIP at the faulting instruction) instead of
+	 * being delivered through the guest's IDT. */
+	bool exit_on_exception;
+};
+
+enum emu_exit_reason {
+	EMU_EXIT_KICK,	    /* emu_cpu_kick() */
+	EMU_EXIT_SHUTDOWN,  /* triple fault; detail says which exceptions */
+	EMU_EXIT_EXCEPTION, /* only with exit_on_exception */
+	EMU_EXIT_ERROR,	    /* the emulator cannot go on; detail says why */
+};
+
+struct emu_exit {
+	enum emu_exit_reason reason;
+	uint8_t vector;
+	bool has_error_code;
+	uint32_t error_code;
+	uint64_t cr2;
+	char detail[160];
+};
+
+/* Creates the VM. vCPU 0 is runnable (state from emu_cpu_set_*); the others
+ * wait for INIT-SIPI-SIPI, as after a real reset. Returns 0 or -errno
+ * (-EINVAL for a bad config, -ENOMEM). */
+int emu_vm_new(const struct emu_vm_config *cfg, struct emu_vm **out);
+void emu_vm_free(struct emu_vm *vm);
+struct emu_cpu *emu_vm_cpu(struct emu_vm *vm, unsigned index);
+
+/* The CPUID leaves emu implements, in KVM_GET_SUPPORTED_CPUID's form:
+ * fills up to cpuid->nent entries and sets nent. Returns 0 or -E2BIG. The
+ * caller shapes topology/hypervisor leaves (vmm/arch/x86/cpuid.c) and hands
+ * the result to emu_cpu_set_cpuid(). */
+int emu_supported_cpuid(struct kvm_cpuid2 *cpuid);
+int emu_cpu_set_cpuid(struct emu_cpu *cpu, const struct kvm_cpuid2 *cpuid);
+
+/* Register state, as KVM_GET/SET_REGS, SREGS, MSRS, LAPIC. set_sregs makes
+ * the vCPU runnable (used for APs only in tests). set_msr returns -EINVAL
+ * for an MSR emu does not have. */
+void emu_cpu_get_regs(struct emu_cpu *cpu, struct kvm_regs *regs);
+void emu_cpu_set_regs(struct emu_cpu *cpu, const struct kvm_regs *regs);
+void emu_cpu_get_sregs(struct emu_cpu *cpu, struct kvm_sregs *sregs);
+int emu_cpu_set_sregs(struct emu_cpu *cpu, const struct kvm_sregs *sregs);
+int emu_cpu_get_msr(struct emu_cpu *cpu, uint32_t index, uint64_t *value);
+int emu_cpu_set_msr(struct emu_cpu *cpu, uint32_t index, uint64_t value);
+void emu_cpu_get_lapic(struct emu_cpu *cpu, struct kvm_lapic_state *state);
+void emu_cpu_set_lapic(struct emu_cpu *cpu, const struct kvm_lapic_state *state);
+
+/* Runs guest code on the calling thread until the vCPU is kicked, the
+ * guest triple-faults, or the emulator meets something it cannot do. HLT
+ * sleeps inside (until an interrupt, a timer or a kick). A guest can make
+ * this return an exit but never crash or hang the process. Returns 0 with
+ * *exit filled. */
+int emu_cpu_run(struct emu_cpu *cpu, struct emu_exit *exit);
+
+/* Makes emu_cpu_run() on cpu return EMU_EXIT_KICK soon (at the next
+ * instruction-block boundary, or at once when halted). Sticky: a kick
+ * before emu_cpu_run() makes it return at once. */
+void emu_cpu_kick(struct emu_cpu *cpu);
+
+/* Interrupt lines: GSI 0-23 go to the IOAPIC pins; 0-15 also to the PIC. */
+void emu_set_irq(struct emu_vm *vm, unsigned gsi, int level);
+/* A message-signalled interrupt (a write of data to addr in 0xFEExxxxx). */
+void emu_msi(struct emu_vm *vm, uint64_t addr, uint32_t data);
+
+/* Statistics for benchmarks and tests. */
+struct emu_stats {
+	uint64_t insns;	       /* guest instructions retired */
+	uint64_t blocks_built; /* decoded blocks translated */
+	uint64_t blocks_flushed; /* invalidated by writes to code pages */
+};
+void emu_cpu_get_stats(struct emu_cpu *cpu, struct emu_stats *stats);
+
+#endif
