@@ -416,6 +416,10 @@ void emu_exception_deliver(struct emu_cpu *cpu);
  * delivery with the return RIP after the instruction. */
 void emu_soft_int(struct emu_cpu *cpu, int vector, uint64_t next_rip);
 
+/* Sets event bits on cpu (atomically) and wakes it if it sleeps in HLT or
+ * wait-for-SIPI. Any thread. emu_cpu_kick() is emu_cpu_notify(EMU_EV_KICK). */
+void emu_cpu_notify(struct emu_cpu *cpu, uint32_t events);
+
 /* Recomputes cpu->mode, cpl and tlb_user from CR0, EFER, CS; sets EMU_EV_MODE. */
 void emu_update_mode(struct emu_cpu *cpu);
 
