@@ -18,23 +18,29 @@ struct vs_serial;
 struct vs_rtc;
 struct vs_pci_bus;
 struct vs_console;
+struct vs_accel_ops;
+struct emu_vm;
+struct emu_cpu;
 
 #define VS_MAX_VCPUS 254 /* APIC IDs 0..253; 254 is... the IOAPIC takes ncpus */
 
 struct vs_vcpu {
 	struct vs_vm *vm;
 	unsigned id;
-	int fd;
-	struct kvm_run *run;
+	int fd;		     /* kvm: the vCPU fd, else -1 */
+	struct kvm_run *run; /* kvm: the shared run area */
 	size_t run_size;
+	struct emu_cpu *emu; /* emu: the software vCPU */
 	pthread_t thread;
 	bool started;
 };
 
 struct vs_vm {
 	struct vs_vm_config cfg;
-	int kvm_fd;
+	const struct vs_accel_ops *accel;
+	int kvm_fd; /* kvm: /dev/kvm and the VM, else -1 */
 	int vm_fd;
+	struct emu_vm *emu; /* emu: the software CPU's VM */
 	struct vs_guest_mem *mem;
 	struct vs_iobus pio, mmio;
 	struct vs_power power;
@@ -56,10 +62,21 @@ struct vs_vm {
 	int wake_fd;
 };
 
-/* kvm.c */
-int vs_kvm_open(struct vs_vm *vm, struct vs_err **err);
-int vs_kvm_setup_vm(struct vs_vm *vm, struct vs_err **err);
-void vs_kvm_irq_line(void *ctx, unsigned gsi, int level);
+/* kvm-vcpu.c: the kvm accelerator's vCPU operations (struct vs_accel_ops) */
+int vs_kvm_vcpu_init(struct vs_vcpu *vcpu, struct vs_err **err);
+void vs_kvm_vcpu_destroy(struct vs_vcpu *vcpu);
+uint32_t vs_kvm_tsc_khz(struct vs_vcpu *vcpu);
+int vs_kvm_set_cpuid(struct vs_vcpu *vcpu, struct kvm_cpuid2 *cpuid);
+int vs_kvm_get_regs(struct vs_vcpu *vcpu, struct kvm_regs *regs);
+int vs_kvm_set_regs(struct vs_vcpu *vcpu, const struct kvm_regs *regs);
+int vs_kvm_get_sregs(struct vs_vcpu *vcpu, struct kvm_sregs *sregs);
+int vs_kvm_set_sregs(struct vs_vcpu *vcpu, const struct kvm_sregs *sregs);
+int vs_kvm_set_fpu(struct vs_vcpu *vcpu, const struct kvm_fpu *fpu);
+int vs_kvm_set_msrs(struct vs_vcpu *vcpu, const struct kvm_msrs *msrs);
+int vs_kvm_get_lapic(struct vs_vcpu *vcpu, struct kvm_lapic_state *lapic);
+int vs_kvm_set_lapic(struct vs_vcpu *vcpu, const struct kvm_lapic_state *lapic);
+void vs_kvm_vcpu_loop(struct vs_vcpu *vcpu);
+void vs_kvm_vcpu_kick(struct vs_vcpu *vcpu);
 
 /* vcpu.c */
 int vs_vcpu_create(struct vs_vm *vm, struct vs_vcpu *vcpu, unsigned id, struct vs_err **err);
@@ -67,6 +84,11 @@ int vs_vcpu_setup_boot(struct vs_vcpu *vcpu, const struct vs_boot_plan *plan,
 		       struct vs_err **err);
 void vs_vcpu_destroy(struct vs_vcpu *vcpu);
 void *vs_vcpu_thread(void *arg);
+/* Stops the VM as a guest crash: "<what> on vCPU N at rip=0x...". */
+void vs_vcpu_crash(struct vs_vcpu *vcpu, const char *what);
+/* Port I/O and MMIO from any accelerator, to the VM's buses. */
+void vs_vcpu_pio(struct vs_vcpu *vcpu, uint16_t port, bool write, void *data, unsigned size);
+void vs_vcpu_mmio(struct vs_vcpu *vcpu, uint64_t gpa, bool write, void *data, unsigned size);
 
 /* vm.c */
 void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status,

@@ -1,5 +1,7 @@
-/* The kvm accelerator: /dev/kvm, the VM file descriptor, the in-kernel
- * irqchip and PIT, memory slots, and the host-capability checks. */
+/* The kvm accelerator, VM side: /dev/kvm, the VM file descriptor, the
+ * in-kernel irqchip and PIT, memory slots, CPUID, interrupt lines and the
+ * host-capability checks. The vCPU side is kvm-vcpu.c. */
+#include "vmm/accel.h"
 #include "vmm/internal.h"
 #include "vmm/memory.h"
 #include "vmm/sys.h"
@@ -10,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define KVM_API_EXPECTED 12
 #define KVM_TSS_ADDR	 0xfffbd000ULL /* 3 pages Intel needs, inside the MMIO hole */
@@ -26,7 +29,7 @@ static const struct {
 	{ KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT" },
 };
 
-int vs_kvm_open(struct vs_vm *vm, struct vs_err **err)
+static int kvm_open(struct vs_vm *vm, struct vs_err **err)
 {
 	int r;
 
@@ -70,7 +73,7 @@ static int set_mem_regions(struct vs_vm *vm, struct vs_err **err)
 	return 0;
 }
 
-int vs_kvm_setup_vm(struct vs_vm *vm, struct vs_err **err)
+static int kvm_setup_vm(struct vs_vm *vm, struct vs_err **err)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	uint64_t idmap = KVM_IDMAP_ADDR;
@@ -99,13 +102,57 @@ int vs_kvm_setup_vm(struct vs_vm *vm, struct vs_err **err)
 	return 0;
 }
 
-void vs_kvm_irq_line(void *ctx, unsigned gsi, int level)
+static int kvm_vm_init(struct vs_vm *vm, struct vs_err **err)
 {
-	struct vs_vm *vm = ctx;
+	int r = kvm_open(vm, err);
+
+	return r < 0 ? r : kvm_setup_vm(vm, err);
+}
+
+static void kvm_vm_destroy(struct vs_vm *vm)
+{
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->vm_fd = vm->kvm_fd = -1;
+}
+
+static int kvm_supported_cpuid(struct vs_vm *vm, struct kvm_cpuid2 *cpuid, struct vs_err **err)
+{
+	int r = vs_sys_ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid);
+
+	return r < 0 ? vs_err_setsys(err, r, "KVM_GET_SUPPORTED_CPUID") : 0;
+}
+
+static void kvm_irq_line(struct vs_vm *vm, unsigned gsi, int level)
+{
 	struct kvm_irq_level irq = { .irq = gsi, .level = level };
 
 	vs_sys_ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq);
 }
+
+const struct vs_accel_ops vs_accel_kvm = {
+	.name = "kvm",
+	.vm_init = kvm_vm_init,
+	.vm_destroy = kvm_vm_destroy,
+	.supported_cpuid = kvm_supported_cpuid,
+	.vcpu_init = vs_kvm_vcpu_init,
+	.vcpu_destroy = vs_kvm_vcpu_destroy,
+	.tsc_khz = vs_kvm_tsc_khz,
+	.set_cpuid = vs_kvm_set_cpuid,
+	.get_regs = vs_kvm_get_regs,
+	.set_regs = vs_kvm_set_regs,
+	.get_sregs = vs_kvm_get_sregs,
+	.set_sregs = vs_kvm_set_sregs,
+	.set_fpu = vs_kvm_set_fpu,
+	.set_msrs = vs_kvm_set_msrs,
+	.get_lapic = vs_kvm_get_lapic,
+	.set_lapic = vs_kvm_set_lapic,
+	.vcpu_loop = vs_kvm_vcpu_loop,
+	.vcpu_kick = vs_kvm_vcpu_kick,
+	.irq_line = kvm_irq_line,
+};
 
 bool vs_host_has_hw_virt(void)
 {

@@ -1,5 +1,6 @@
 /* The main thread while a VM runs: it owns signals (through a signalfd),
  * the console input, and the stop; vCPU threads only run the guest. */
+#include "vmm/accel.h"
 #include "vmm/console.h"
 #include "vmm/internal.h"
 #include "hw/serial.h"
@@ -115,8 +116,7 @@ static void stop_vcpus(struct vs_vm *vm)
 {
 	vs_vm_request_stop(vm, VS_STOP_ERROR, 0, "stopped"); /* no-op if already stopping */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		if (vm->vcpus[i].started)
-			pthread_kill(vm->vcpus[i].thread, SIGUSR1);
+		vm->accel->vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpus[i].started) {
 			pthread_join(vm->vcpus[i].thread, NULL);

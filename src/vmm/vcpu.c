@@ -1,24 +1,23 @@
-/* vCPUs on KVM: creation with a shaped CPUID, the 64-bit boot state of the
- * BSP (boot.rst "64-bit boot protocol": flat 4 GiB identity map, __BOOT_CS
+/* vCPUs for any accelerator (vmm/accel.h): creation with a shaped CPUID,
+ * the 64-bit boot state of the BSP (boot.rst "64-bit boot protocol": flat 4 GiB identity map, __BOOT_CS
  * = 0x10, __BOOT_DS = 0x18, RSI = zero page), boot MSRs, and the run loop
  * each vCPU thread executes.
  *
  * Map: create/destroy - boot state (GDT, page tables, sregs, regs, FPU,
- * MSRs, LAPIC LINTs) - exits (port I/O, MMIO, shutdown, errors) - thread. */
+ * MSRs, LAPIC LINTs) - I/O dispatch, crash report - thread. */
+#include "vmm/accel.h"
 #include "vmm/internal.h"
 #include "vmm/arch/x86/layout.h"
 #include "vmm/memory.h"
-#include "vmm/sys.h"
+#include "common/cleanup.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #define GDT_NULL	0x0000000000000000ULL
@@ -65,37 +64,21 @@
 int vs_vcpu_create(struct vs_vm *vm, struct vs_vcpu *vcpu, unsigned id, struct vs_err **err)
 {
 	size_t csize = sizeof(struct kvm_cpuid2) + vm->cpuid_max * sizeof(struct kvm_cpuid_entry2);
-	struct kvm_cpuid2 *cpuid = xmalloc(csize);
+	_cleanup_free_ struct kvm_cpuid2 *cpuid = xmalloc(csize);
 	struct vs_cpuid_params p = { .model = vm->cfg.cpu_model, .ncpus = vm->cfg.cpus,
 				     .apic_id = id };
-	int r, size;
+	int r;
 
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->fd = -1;
-	r = vs_sys_ioctl(vm->vm_fd, KVM_CREATE_VCPU, (void *)(long)id);
-	if (r < 0) {
-		free(cpuid);
-		return vs_err_setsys(err, r, "KVM_CREATE_VCPU %u", id);
-	}
-	vcpu->fd = r;
-	size = vs_sys_ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
-	vcpu->run = size > 0 ? vs_sys->mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-					    vcpu->fd, 0)
-			     : MAP_FAILED;
-	if (vcpu->run == MAP_FAILED) {
-		vcpu->run = NULL;
-		free(cpuid);
-		return vs_err_setsys(err, size < 0 ? size : -errno, "mapping vCPU %u's run area", id);
-	}
-	vcpu->run_size = size;
-	r = vs_sys_ioctl(vcpu->fd, KVM_GET_TSC_KHZ, NULL);
-	p.tsc_khz = r > 0 ? (uint32_t)r : 0;
+	if ((r = vm->accel->vcpu_init(vcpu, err)) < 0)
+		return r;
+	p.tsc_khz = vm->accel->tsc_khz(vcpu);
 	memcpy(cpuid, vm->cpuid, csize);
 	r = vs_cpuid_shape(cpuid, vm->cpuid_max, &p);
 	if (r == 0)
-		r = vs_sys_ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid);
-	free(cpuid);
+		r = vm->accel->set_cpuid(vcpu, cpuid);
 	if (r < 0)
 		return vs_err_setsys(err, r, "setting CPUID of vCPU %u", id);
 	return 0;
@@ -103,12 +86,8 @@ int vs_vcpu_create(struct vs_vm *vm, struct vs_vcpu *vcpu, unsigned id, struct v
 
 void vs_vcpu_destroy(struct vs_vcpu *vcpu)
 {
-	if (vcpu->run)
-		munmap(vcpu->run, vcpu->run_size);
-	if (vcpu->fd >= 0)
-		close(vcpu->fd);
-	vcpu->run = NULL;
-	vcpu->fd = -1;
+	if (vcpu->vm)
+		vcpu->vm->accel->vcpu_destroy(vcpu);
 }
 
 /* GDT and a 4 GiB identity map with 2 MiB pages, in low guest memory. */
@@ -143,8 +122,9 @@ static struct kvm_segment flat_segment(uint16_t sel, uint8_t type, bool code)
 
 static int set_boot_sregs(struct vs_vcpu *vcpu)
 {
+	const struct vs_accel_ops *a = vcpu->vm->accel;
 	struct kvm_sregs s;
-	int r = vs_sys_ioctl(vcpu->fd, KVM_GET_SREGS, &s);
+	int r = a->get_sregs(vcpu, &s);
 
 	if (r < 0)
 		return r;
@@ -160,7 +140,7 @@ static int set_boot_sregs(struct vs_vcpu *vcpu)
 	s.cr4 = CR4_PAE;
 	s.cr0 = CR0_PE | CR0_ET | CR0_PG;
 	s.efer = EFER_LME | EFER_LMA;
-	return vs_sys_ioctl(vcpu->fd, KVM_SET_SREGS, &s);
+	return a->set_sregs(vcpu, &s);
 }
 
 static int set_boot_msrs(struct vs_vcpu *vcpu)
@@ -185,18 +165,20 @@ static int set_boot_msrs(struct vs_vcpu *vcpu)
 		m.e[i].index = boot[i].index;
 		m.e[i].data = boot[i].value;
 	}
-	r = vs_sys_ioctl(vcpu->fd, KVM_SET_MSRS, &m);
+	r = vcpu->vm->accel->set_msrs(vcpu, &m.hdr);
 	if (r >= 0 && r < (int)VS_ARRAY_SIZE(boot))
-		vs_debug("vCPU %u: KVM refused MSR 0x%x", vcpu->id, boot[r].index);
+		vs_debug("vCPU %u: %s refused MSR 0x%x", vcpu->id, vcpu->vm->accel->name,
+			 boot[r].index);
 	return r < 0 ? r : 0;
 }
 
 /* LINT0 as ExtINT (the PIC's virtual wire) and LINT1 as NMI, as firmware leaves them. */
 static int set_lapic_lints(struct vs_vcpu *vcpu)
 {
+	const struct vs_accel_ops *a = vcpu->vm->accel;
 	struct kvm_lapic_state l;
 	uint32_t v;
-	int r = vs_sys_ioctl(vcpu->fd, KVM_GET_LAPIC, &l);
+	int r = a->get_lapic(vcpu, &l);
 
 	if (r < 0)
 		return r;
@@ -206,7 +188,7 @@ static int set_lapic_lints(struct vs_vcpu *vcpu)
 	memcpy(&v, &l.regs[APIC_LVT_LINT1], 4);
 	v = (v & ~0x700u) | (APIC_MODE_NMI << 8);
 	memcpy(&l.regs[APIC_LVT_LINT1], &v, 4);
-	return vs_sys_ioctl(vcpu->fd, KVM_SET_LAPIC, &l);
+	return a->set_lapic(vcpu, &l);
 }
 
 int vs_vcpu_setup_boot(struct vs_vcpu *vcpu, const struct vs_boot_plan *plan,
@@ -216,142 +198,58 @@ int vs_vcpu_setup_boot(struct vs_vcpu *vcpu, const struct vs_boot_plan *plan,
 				 .rflags = RFLAGS_RESERVED, .rsp = VS_X86_BOOT_STACK,
 				 .rbp = VS_X86_BOOT_STACK };
 	struct kvm_fpu fpu = { .fcw = FPU_FCW_RESET, .mxcsr = MXCSR_RESET };
+	const struct vs_accel_ops *a = vcpu->vm->accel;
 	int r;
 
 	if ((r = set_lapic_lints(vcpu)) < 0)
 		return vs_err_setsys(err, r, "vCPU %u: setting LAPIC LINT0/1", vcpu->id);
 	if ((r = set_boot_msrs(vcpu)) < 0)
-		return vs_err_setsys(err, r, "vCPU %u: KVM_SET_MSRS", vcpu->id);
+		return vs_err_setsys(err, r, "vCPU %u: setting boot MSRs", vcpu->id);
 	if (vcpu->id != 0)
 		return 0; /* APs wait for INIT-SIPI-SIPI */
 	if ((r = write_boot_tables(vcpu->vm->mem)) < 0)
 		return vs_err_set(err, r, "guest memory too small for the boot page tables");
 	if ((r = set_boot_sregs(vcpu)) < 0)
-		return vs_err_setsys(err, r, "vCPU 0: KVM_SET_SREGS");
-	if ((r = vs_sys_ioctl(vcpu->fd, KVM_SET_FPU, &fpu)) < 0)
-		return vs_err_setsys(err, r, "vCPU 0: KVM_SET_FPU");
-	if ((r = vs_sys_ioctl(vcpu->fd, KVM_SET_REGS, &regs)) < 0)
-		return vs_err_setsys(err, r, "vCPU 0: KVM_SET_REGS");
+		return vs_err_setsys(err, r, "vCPU 0: setting segment registers");
+	if ((r = a->set_fpu(vcpu, &fpu)) < 0)
+		return vs_err_setsys(err, r, "vCPU 0: setting FPU state");
+	if ((r = a->set_regs(vcpu, &regs)) < 0)
+		return vs_err_setsys(err, r, "vCPU 0: setting registers");
 	return 0;
 }
 
-static void handle_io(struct vs_vcpu *vcpu)
+void vs_vcpu_pio(struct vs_vcpu *vcpu, uint16_t port, bool write, void *data, unsigned size)
 {
-	struct kvm_run *run = vcpu->run;
-	uint8_t *data = (uint8_t *)run + run->io.data_offset;
-	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
-
-	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
-		if (!vs_iobus_access(&vcpu->vm->pio, run->io.port, is_write, data, run->io.size))
-			vs_debug("vCPU %u: unhandled port %s 0x%x", vcpu->id,
-				 is_write ? "write" : "read", run->io.port);
-	}
+	if (!vs_iobus_access(&vcpu->vm->pio, port, write, data, size))
+		vs_debug("vCPU %u: unhandled port %s 0x%x", vcpu->id, write ? "write" : "read",
+			 port);
 }
 
-static void handle_mmio(struct vs_vcpu *vcpu)
+void vs_vcpu_mmio(struct vs_vcpu *vcpu, uint64_t gpa, bool write, void *data, unsigned size)
 {
-	struct kvm_run *run = vcpu->run;
-	unsigned len = VS_MIN(run->mmio.len, (uint32_t)sizeof(run->mmio.data));
-
-	if (!vs_iobus_access(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.is_write,
-			     run->mmio.data, len))
+	if (!vs_iobus_access(&vcpu->vm->mmio, gpa, write, data, size))
 		vs_debug("vCPU %u: unhandled MMIO %s 0x%llx", vcpu->id,
-			 run->mmio.is_write ? "write" : "read",
-			 (unsigned long long)run->mmio.phys_addr);
+			 write ? "write" : "read", (unsigned long long)gpa);
 }
 
-static void crash(struct vs_vcpu *vcpu, const char *what)
+void vs_vcpu_crash(struct vs_vcpu *vcpu, const char *what)
 {
 	struct kvm_regs regs = { 0 };
-	char detail[160];
+	char detail[200];
 
-	vs_sys_ioctl(vcpu->fd, KVM_GET_REGS, &regs);
+	vcpu->vm->accel->get_regs(vcpu, &regs);
 	snprintf(detail, sizeof(detail), "%s on vCPU %u at rip=0x%llx", what, vcpu->id,
 		 (unsigned long long)regs.rip);
 	vs_vm_request_stop(vcpu->vm, VS_STOP_CRASH, 0, detail);
 }
 
-static void handle_system_event(struct vs_vcpu *vcpu)
-{
-	switch (vcpu->run->system_event.type) {
-	case KVM_SYSTEM_EVENT_SHUTDOWN:
-		vs_vm_request_stop(vcpu->vm, VS_STOP_POWEROFF, 0, NULL);
-		break;
-	case KVM_SYSTEM_EVENT_RESET:
-		vs_vm_request_stop(vcpu->vm, VS_STOP_RESET, 0, NULL);
-		break;
-	default:
-		crash(vcpu, "guest crash event");
-	}
-}
-
-/* One exit. Returns false when the vCPU must stop. */
-static bool handle_exit(struct vs_vcpu *vcpu)
-{
-	char what[96];
-
-	switch (vcpu->run->exit_reason) {
-	case KVM_EXIT_IO:
-		handle_io(vcpu);
-		return true;
-	case KVM_EXIT_MMIO:
-		handle_mmio(vcpu);
-		return true;
-	case KVM_EXIT_HLT:
-	case KVM_EXIT_IRQ_WINDOW_OPEN:
-	case KVM_EXIT_INTR:
-		return true;
-	case KVM_EXIT_SHUTDOWN:
-		crash(vcpu, "guest triple fault (shutdown)");
-		return false;
-	case KVM_EXIT_SYSTEM_EVENT:
-		handle_system_event(vcpu);
-		return false;
-	case KVM_EXIT_INTERNAL_ERROR:
-		snprintf(what, sizeof(what), "KVM internal error (suberror %u%s)",
-			 vcpu->run->internal.suberror,
-			 vcpu->run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
-				 ? ": instruction emulation failed"
-				 : "");
-		crash(vcpu, what);
-		return false;
-	case KVM_EXIT_FAIL_ENTRY:
-		snprintf(what, sizeof(what), "KVM entry failure (reason 0x%llx)",
-			 (unsigned long long)vcpu->run->fail_entry.hardware_entry_failure_reason);
-		crash(vcpu, what);
-		return false;
-	default:
-		snprintf(what, sizeof(what), "unexpected KVM exit %u", vcpu->run->exit_reason);
-		crash(vcpu, what);
-		return false;
-	}
-}
-
 void *vs_vcpu_thread(void *arg)
 {
 	struct vs_vcpu *vcpu = arg;
-	struct vs_vm *vm = vcpu->vm;
-	sigset_t kick;
 
-	/* Only this thread's kick signal is unblocked; SIGINT/SIGTERM go to the
-	 * main thread's signalfd. */
-	sigemptyset(&kick);
-	sigaddset(&kick, SIGUSR1);
-	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
-	if (vcpu->id == 0 && vm->cfg.trace_boot)
+	if (vcpu->id == 0 && vcpu->vm->cfg.trace_boot)
 		fprintf(stderr, "vessel-trace: first-kvm-run %llu\n",
 			(unsigned long long)vs_now_ns());
-	while (!atomic_load(&vm->stopping)) {
-		int r = vs_sys->ioctl(vcpu->fd, KVM_RUN, NULL);
-
-		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue; /* kicked, or an AP woken by INIT/SIPI */
-			vs_vm_request_stop(vm, VS_STOP_ERROR, -errno, "KVM_RUN failed");
-			break;
-		}
-		if (!handle_exit(vcpu))
-			break;
-	}
+	vcpu->vm->accel->vcpu_loop(vcpu);
 	return NULL;
 }

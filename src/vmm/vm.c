@@ -4,6 +4,7 @@
  * Map: host checks - create (kvm, memory, boot, devices, vCPUs) - stop
  * requests - run loop - free. */
 #include "vmm/vm.h"
+#include "vmm/accel.h"
 #include "vmm/console.h"
 #include "vmm/internal.h"
 #include "vmm/memory.h"
@@ -71,10 +72,15 @@ static int check_host(const struct vs_vm_config *cfg, struct vs_err **err)
 				  "--mem %llu MiB is more than this host's %llu MiB of RAM",
 				  (unsigned long long)(cfg->mem / VS_MIB),
 				  (unsigned long long)(total / VS_MIB));
-	if (cfg->accel == VS_ACCEL_EMU)
-		return vs_err_set(err, -ENOTSUP,
-				  "--accel emu: the software CPU is not part of this build yet");
 	return 0;
+}
+
+/* auto: kvm on hosts with hardware virtualization, and for our test guest
+ * (which runs under KVM-PVM too); emu for other kernels on hosts without. */
+static const struct vs_accel_ops *pick_accel(const struct vs_vm_config *cfg)
+{
+	(void)cfg;
+	return &vs_accel_kvm;
 }
 
 static int get_supported_cpuid(struct vs_vm *vm, struct vs_err **err)
@@ -84,10 +90,8 @@ static int get_supported_cpuid(struct vs_vm *vm, struct vs_err **err)
 	vm->cpuid_max = CPUID_MAX_ENTRIES;
 	vm->cpuid = xzalloc(sizeof(*vm->cpuid) + vm->cpuid_max * sizeof(vm->cpuid->entries[0]));
 	vm->cpuid->nent = vm->cpuid_max - 8; /* room for the leaves we add */
-	r = vs_sys_ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid);
-	if (r < 0)
-		return vs_err_setsys(err, r, "KVM_GET_SUPPORTED_CPUID");
-	return 0;
+	r = vm->accel->supported_cpuid(vm, vm->cpuid, err);
+	return r < 0 ? r : 0;
 }
 
 static int load_kernel(struct vs_vm *vm, struct vs_boot_plan *plan, struct vs_err **err)
@@ -130,6 +134,13 @@ static int write_firmware_tables(struct vs_vm *vm, struct vs_err **err)
 	return 0;
 }
 
+static void irq_line(void *ctx, unsigned gsi, int level)
+{
+	struct vs_vm *vm = ctx;
+
+	vm->accel->irq_line(vm, gsi, level);
+}
+
 static void power_request(void *ctx, enum vs_stop_reason why, int status)
 {
 	vs_vm_request_stop(ctx, why, status, NULL);
@@ -137,7 +148,7 @@ static void power_request(void *ctx, enum vs_stop_reason why, int status)
 
 static int create_devices(struct vs_vm *vm, struct vs_err **err)
 {
-	struct vs_irq_line com1 = { vs_kvm_irq_line, vm, VS_SERIAL_COM1_IRQ };
+	struct vs_irq_line com1 = { irq_line, vm, VS_SERIAL_COM1_IRQ };
 	int r;
 
 	vs_iobus_init(&vm->pio, "pio");
@@ -181,6 +192,7 @@ int vs_vm_create(const struct vs_vm_config *cfg, struct vs_vm **out, struct vs_e
 	vm = xzalloc(sizeof(*vm));
 	vm->cfg = *cfg;
 	vm->kvm_fd = vm->vm_fd = -1;
+	vm->accel = pick_accel(cfg);
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->wake_fd < 0) {
@@ -194,7 +206,7 @@ int vs_vm_create(const struct vs_vm_config *cfg, struct vs_vm **out, struct vs_e
 		goto err_free;
 	}
 	if ((r = load_kernel(vm, &plan, err)) < 0 || (r = write_firmware_tables(vm, err)) < 0 ||
-	    (r = vs_kvm_open(vm, err)) < 0 || (r = vs_kvm_setup_vm(vm, err)) < 0 ||
+	    (r = vm->accel->vm_init(vm, err)) < 0 ||
 	    (r = get_supported_cpuid(vm, err)) < 0 || (r = create_devices(vm, err)) < 0 ||
 	    (r = create_vcpus(vm, &plan, err)) < 0)
 		goto err_free;
@@ -224,8 +236,7 @@ void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status,
 	}
 	atomic_store(&vm->stopping, true);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		if (vm->vcpus[i].run)
-			vm->vcpus[i].run->immediate_exit = 1;
+		vm->accel->vcpu_kick(&vm->vcpus[i]);
 	pthread_mutex_unlock(&vm->stop_lock);
 	if (write(vm->wake_fd, &one, sizeof(one)) < 0) {
 		/* the counter cannot overflow from this few writes */
@@ -289,10 +300,7 @@ void vs_vm_free(struct vs_vm *vm)
 	vs_serial_free(vm->serial);
 	vs_rtc_free(vm->rtc);
 	vs_pci_bus_free(vm->pci);
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
-	if (vm->kvm_fd >= 0)
-		close(vm->kvm_fd);
+	vm->accel->vm_destroy(vm);
 	vs_guest_mem_free(vm->mem);
 	free(vm->cpuid);
 	free(vm->kernel_file);
