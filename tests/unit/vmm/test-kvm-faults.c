@@ -123,7 +123,9 @@ static void test_ioctl_failures(void **state)
 		{ KVM_CREATE_IRQCHIP, "KVM_CREATE_IRQCHIP" },
 		{ KVM_SET_USER_MEMORY_REGION, "KVM_SET_USER_MEMORY_REGION" },
 		{ KVM_CREATE_VCPU, "KVM_CREATE_VCPU" },
-		{ KVM_SET_SREGS, "KVM_SET_SREGS" },
+		{ KVM_SET_CPUID2, "setting CPUID of vCPU 0" },
+		{ KVM_SET_SREGS, "vCPU 0: setting segment registers" },
+		{ KVM_SET_REGS, "vCPU 0: setting registers" },
 	};
 	struct vs_vm_config cfg = config();
 
