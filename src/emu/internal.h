@@ -187,6 +187,7 @@ struct emu_tlb {
 
 struct emu_lapic;
 struct emu_block_cache;
+struct emu_cpu_sys;
 
 enum emu_run_state { EMU_RUNNABLE, EMU_HALTED, EMU_WAIT_SIPI };
 
@@ -255,6 +256,7 @@ struct emu_cpu {
 	unsigned index;
 	struct emu_stats stats;
 	uint64_t ud_log_next_ns; /* rate limit of the #UD host log line */
+	struct emu_cpu_sys *sys; /* system-layer private state (fetch TLB, global bits) */
 };
 
 struct emu_pic;
