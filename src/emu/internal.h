@@ -482,10 +482,19 @@ void emu_code_written(struct emu_cpu *cpu, uint64_t gpa, unsigned len);
 
 /* ---- irq layer --------------------------------------------------------- */
 
+/* The LAPIC timer's bus clock: 1 GHz, as KVM's. CPUID 0x40000010 EBX must
+ * advertise it (vmm/arch/x86/cpuid.h VS_APIC_BUS_KHZ has the same value). */
+#define EMU_APIC_BUS_KHZ 1000000
+
+/* emu_lapic_new() publishes cpu->lapic; create every LAPIC before
+ * emu_irqchip_new() (its timer thread walks them) and free them after
+ * emu_irqchip_free(). emu_lapic_new() needs cpu->vm and cpu->index set. */
 int emu_lapic_new(struct emu_cpu *cpu);
 void emu_lapic_free(struct emu_lapic *lapic);
-void emu_lapic_reset(struct emu_lapic *lapic); /* INIT */
-/* xAPIC page accesses (offset within the 4 KiB page) and x2APIC MSRs 0x800-0x8ff.
+void emu_lapic_reset(struct emu_lapic *lapic); /* INIT: registers, keeps base and ID */
+/* xAPIC page accesses (offset within the 4 KiB page; reads return the
+ * 32-bit register shifted by off & 3, writes count only when 16-byte
+ * aligned) and x2APIC MSRs 0x800-0x8ff, plus IA32_TSC_DEADLINE (0x6e0).
  * emu_lapic_msr returns false for an MSR access that must #GP. */
 uint32_t emu_lapic_mmio_read(struct emu_lapic *lapic, uint32_t off);
 void emu_lapic_mmio_write(struct emu_lapic *lapic, uint32_t off, uint32_t val);
