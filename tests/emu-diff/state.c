@@ -1,0 +1,215 @@
+/* Start states, comparison of two results, and the readable report of a
+ * mismatch (registers, flags, data bytes, exception, disassembly). */
+#include "diff.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DIFF_MAX_DATA_LINES 8
+
+static const char *const gpr_names[16] = {
+	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+	"r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15",
+};
+
+/* splitmix64: small, good enough, and the same sequence on every host. */
+uint64_t diff_rand(uint64_t *rng)
+{
+	uint64_t z = (*rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Register values that hit carries, sign changes and size boundaries
+ * often, and plain random ones the rest of the time. */
+static uint64_t rand_value(uint64_t *rng)
+{
+	static const uint64_t edges[] = {
+		0, 1, 2, ~0ULL, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff,
+		0x80000000, 0xffffffff, 0x100000000ULL, 0x7fffffffffffffffULL,
+		0x8000000000000000ULL,
+	};
+	uint64_t r = diff_rand(rng);
+
+	switch (r % 8) {
+	case 0: return edges[(r >> 8) % (sizeof(edges) / sizeof(edges[0]))];
+	case 1: return (r >> 8) & 0xff;
+	case 2: return (r >> 8) & 0xffff;
+	case 3: return (uint32_t)(r >> 8);
+	case 4: return (uint64_t)-(int64_t)((r >> 8) & 0xff);
+	default: return diff_rand(rng);
+	}
+}
+
+void diff_state_random(struct diff_state *st, uint64_t seed)
+{
+	uint64_t rng = seed;
+
+	for (int i = 0; i < 16; i++)
+		st->r[i] = rand_value(&rng);
+	st->r[DIFF_RSP] = DIFF_STACK_TOP;
+	st->rip = DIFF_CODE_VA;
+	st->rflags = 0x2 | (diff_rand(&rng) & (DIFF_ARITH | DIFF_DF));
+	for (size_t i = 0; i < DIFF_DATA_SIZE; i += 8) {
+		uint64_t v = diff_rand(&rng);
+
+		memcpy(st->data + i, &v, 8);
+	}
+}
+
+static const char *vector_name(int v)
+{
+	static const char *const names[] = {
+		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "?9", "#TS",
+		"#NP", "#SS", "#GP", "#PF", "?15", "#MF", "#AC", "#MC", "#XM",
+	};
+
+	if (v == DIFF_END)
+		return "end";
+	if (v == DIFF_HANG)
+		return "hang";
+	if (v == DIFF_ERROR)
+		return "error";
+	return v >= 0 && v < (int)(sizeof(names) / sizeof(names[0])) ? names[v] : "?";
+}
+
+static bool compare_exit(const struct diff_result *a, const struct diff_result *b, FILE *f)
+{
+	bool same = a->vector == b->vector && a->has_err == b->has_err && a->err == b->err &&
+		    a->cr2 == b->cr2;
+
+	if (!same && f)
+		fprintf(f, "# exit: native %s err=%s%#x cr2=%#" PRIx64 "  emu %s err=%s%#x "
+			   "cr2=%#" PRIx64 "%s%s\n",
+			vector_name(a->vector), a->has_err ? "" : "-", a->err, a->cr2,
+			vector_name(b->vector), b->has_err ? "" : "-", b->err, b->cr2,
+			b->detail[0] ? "  " : "", b->detail);
+	return same;
+}
+
+static bool compare_regs(const struct diff_state *a, const struct diff_state *b,
+			 uint64_t flag_mask, FILE *f)
+{
+	bool same = true;
+
+	for (int i = 0; i < 16; i++) {
+		if (a->r[i] == b->r[i])
+			continue;
+		same = false;
+		if (f)
+			fprintf(f, "# %s: native %#018" PRIx64 "  emu %#018" PRIx64 "\n",
+				gpr_names[i], a->r[i], b->r[i]);
+	}
+	if (a->rip != b->rip) {
+		same = false;
+		if (f)
+			fprintf(f, "# rip: native code+%#" PRIx64 "  emu code+%#" PRIx64 "\n",
+				a->rip - DIFF_CODE_VA, b->rip - DIFF_CODE_VA);
+	}
+	if ((a->rflags ^ b->rflags) & flag_mask) {
+		same = false;
+		if (f)
+			fprintf(f, "# rflags (compared bits %#" PRIx64 "): native %#" PRIx64
+				   "  emu %#" PRIx64 "  differ %#" PRIx64 "\n",
+				flag_mask, a->rflags & flag_mask, b->rflags & flag_mask,
+				(a->rflags ^ b->rflags) & flag_mask);
+	}
+	return same;
+}
+
+static bool compare_data(const struct diff_state *a, const struct diff_state *b, FILE *f)
+{
+	int lines = 0;
+
+	if (!memcmp(a->data, b->data, DIFF_DATA_SIZE))
+		return true;
+	for (size_t i = 0; i < DIFF_DATA_SIZE && f; i += 8) {
+		uint64_t x, y;
+
+		if (!memcmp(a->data + i, b->data + i, 8))
+			continue;
+		memcpy(&x, a->data + i, 8);
+		memcpy(&y, b->data + i, 8);
+		if (lines++ == DIFF_MAX_DATA_LINES) {
+			fprintf(f, "# data: more differences\n");
+			break;
+		}
+		fprintf(f, "# data %#zx: native %016" PRIx64 "  emu %016" PRIx64 "\n",
+			(size_t)DIFF_DATA_VA + i, x, y);
+	}
+	return false;
+}
+
+bool diff_compare(const struct diff_seq *seq, const struct diff_result *a,
+		  const struct diff_result *b, FILE *f)
+{
+	uint64_t mask = (DIFF_ARITH | DIFF_DF) & ~seq->undef;
+	bool same = compare_exit(a, b, f);
+
+	/* Each call runs for its report, hence no short-circuit. */
+	same &= compare_regs(&a->st, &b->st, mask, f);
+	same &= compare_data(&a->st, &b->st, f);
+	return same;
+}
+
+void diff_print_state(FILE *f, const char *who, const struct diff_state *st)
+{
+	fprintf(f, "# %-6s rip=code+%#" PRIx64 " rflags=%#" PRIx64 "\n", who,
+		st->rip - DIFF_CODE_VA, st->rflags);
+	for (int i = 0; i < 16; i += 4)
+		fprintf(f, "#   %-3s %016" PRIx64 "  %-3s %016" PRIx64 "  %-3s %016" PRIx64
+			   "  %-3s %016" PRIx64 "\n",
+			gpr_names[i], st->r[i], gpr_names[i + 1], st->r[i + 1],
+			gpr_names[i + 2], st->r[i + 2], gpr_names[i + 3], st->r[i + 3]);
+}
+
+void diff_print_result(FILE *f, const char *who, const struct diff_result *r)
+{
+	fprintf(f, "# %s: %s", who, vector_name(r->vector));
+	if (r->has_err)
+		fprintf(f, " err=%#x", r->err);
+	if (r->vector == 14)
+		fprintf(f, " cr2=%#" PRIx64, r->cr2);
+	fprintf(f, "%s%s\n", r->detail[0] ? " " : "", r->detail);
+	diff_print_state(f, who, &r->st);
+}
+
+static void print_hex(FILE *f, const struct diff_seq *seq)
+{
+	fprintf(f, "# code:");
+	for (size_t i = 0; i < seq->len; i++)
+		fprintf(f, " %02x", seq->code[i]);
+	fprintf(f, "\n");
+}
+
+/* objdump reads the bytes from a temporary file; its lines get "# ". */
+void diff_print_code(FILE *f, const struct diff_seq *seq)
+{
+	char path[] = "/tmp/emu-diff-XXXXXX", cmd[256], line[256];
+	int fd = mkstemp(path);
+	FILE *p;
+
+	print_hex(f, seq);
+	if (fd < 0)
+		return;
+	if (write(fd, seq->code, seq->len) != (ssize_t)seq->len) {
+		close(fd);
+		unlink(path);
+		return;
+	}
+	close(fd);
+	snprintf(cmd, sizeof(cmd),
+		 "objdump -D -b binary -m i386:x86-64 --adjust-vma=%#x %s 2>/dev/null", DIFF_CODE_VA,
+		 path);
+	p = popen(cmd, "r");
+	while (p && fgets(line, sizeof(line), p))
+		if (strchr(line, '\t'))
+			fprintf(f, "# %s", line);
+	if (p)
+		pclose(p);
+	unlink(path);
+}
