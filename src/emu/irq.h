@@ -173,6 +173,9 @@ void emu_timer_rearm(struct emu_vm *vm, uint64_t deadline_ns);
 int emu_timer_start(struct emu_vm *vm);
 void emu_timer_stop(struct emu_vm *vm);
 
+/* kvm-clock's pvclock scale for a TSC of khz (kvmclock.c). */
+void emu_kvmclock_scale(uint32_t khz, uint32_t *mul, int8_t *shift);
+
 /* Host ns at which the guest TSC of cpu reads tsc (saturating). */
 uint64_t emu_guest_tsc_to_host_ns(struct emu_cpu *cpu, uint64_t tsc);
 
