@@ -8,6 +8,7 @@
 #define IDT_VECTORS    256
 #define ISR_STUB_SIZE  16   /* isr.S aligns each stub to 16 bytes */
 #define GATE_INTERRUPT 0x8E /* present, DPL 0, 64-bit interrupt gate */
+#define GATE_DPL3      0x60 /* DPL 3: INT n allowed from CPL3 */
 #define VEC_PAGE_FAULT 14
 
 struct idt_gate {
@@ -51,11 +52,17 @@ void idt_init(void)
 
 void idt_set_handler(unsigned int vector, isr_handler fn)
 {
-	if (vector >= 32 && vector < IDT_VECTORS)
+	if (vector < IDT_VECTORS)
 		handlers[vector] = fn;
 }
 
-void isr_dispatch(struct isr_frame *f)
+void idt_set_user_gate(unsigned int vector, bool user)
+{
+	if (vector < IDT_VECTORS)
+		idt[vector].type = user ? GATE_INTERRUPT | GATE_DPL3 : GATE_INTERRUPT;
+}
+
+void isr_panic(struct isr_frame *f)
 {
 	unsigned int v = f->vector;
 
@@ -65,6 +72,13 @@ void isr_dispatch(struct isr_frame *f)
 				 f->error, read_cr2());
 		tk_panic("exception %u at rip=0x%lx error=0x%lx", v, f->rip, f->error);
 	}
+	tk_panic("unexpected interrupt vector %u at rip=0x%lx", v, f->rip);
+}
+
+void isr_dispatch(struct isr_frame *f)
+{
+	unsigned int v = f->vector;
+
 	if (handlers[v]) {
 		handlers[v](f);
 		return;
@@ -72,5 +86,5 @@ void isr_dispatch(struct isr_frame *f)
 	/* Spurious vectors of the LAPIC and of the (masked) 8259s: no EOI due. */
 	if (v == TK_VEC_SPURIOUS || v == TK_VEC_PIC_BASE + 7)
 		return;
-	tk_panic("unexpected interrupt vector %u at rip=0x%lx", v, f->rip);
+	isr_panic(f);
 }

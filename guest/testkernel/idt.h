@@ -2,6 +2,7 @@
 #ifndef VS_TK_IDT_H
 #define VS_TK_IDT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* What isr.S pushed, lowest address first. */
@@ -19,8 +20,16 @@ void idt_init(void);
 /* Loads the already-filled IDT on this CPU (APs). */
 void idt_load(void);
 
-/* Routes @vector (>= 32) to @fn; NULL restores "unexpected". Not for exceptions. */
+/* Routes @vector to @fn; NULL restores the default (exceptions and
+ * unexpected vectors panic). A test that hooks an exception handles only the
+ * faults it provoked and passes any other to isr_panic(). */
 void idt_set_handler(unsigned int vector, isr_handler fn);
+
+/* Makes @vector's gate DPL 3 (INT n from user mode allowed) or DPL 0 again. */
+void idt_set_user_gate(unsigned int vector, bool user);
+
+/* Prints the panic line for @f (exception or unexpected vector); exits 3. */
+__attribute__((noreturn)) void isr_panic(struct isr_frame *f);
 
 /* Called by isr.S. Exceptions and unexpected vectors panic (exit status 3). */
 void isr_dispatch(struct isr_frame *f);

@@ -36,6 +36,7 @@ static const struct tk_test tests[] = {
     {"pci", test_pci, 0},
     {"timer", test_timer, 0},
     {"irq", test_irq, 0},
+    {"paging", test_paging, TK_ARG_OPTIONAL},
     {"exit", test_exit, 1},
     {"panic", test_panic, 0},
     {"hang", test_hang, 0},
@@ -147,7 +148,8 @@ static const struct tk_test *lookup(const char *s, size_t n, char *arg, size_t a
 
 		if (strlen(t->name) != nlen || strncmp(t->name, s, nlen))
 			continue;
-		if (t->needs_arg != (nlen < n) || alen >= argsz)
+		if ((t->needs_arg != TK_ARG_OPTIONAL && t->needs_arg != (nlen < n)) ||
+		    alen >= argsz)
 			return NULL;
 		memcpy(arg, s + nlen + 1, alen);
 		arg[alen] = 0;

@@ -9,11 +9,13 @@
 
 struct tk_test {
 	const char *name;
-	/* @arg: the text after "name:" (e.g. "7" for exit:7), or NULL. */
+	/* @arg: the text after "name:" (e.g. "7" for exit:7), or "". */
 	int (*run)(const char *arg);
-	/* True if the test takes an argument (name:ARG). */
+	/* 1 if the test takes an argument (name:ARG), TK_ARG_OPTIONAL if it may. */
 	int needs_arg;
 };
+
+#define TK_ARG_OPTIONAL 2
 
 /* Records the failure reason printed after "FAIL "; returns -1. */
 int test_fail(const char *fmt, ...) TK_PRINTF(1, 2);
@@ -24,6 +26,7 @@ int test_smp(const char *arg);
 int test_pci(const char *arg);
 int test_timer(const char *arg);
 int test_irq(const char *arg);
+int test_paging(const char *arg);
 
 /* The BSP's APIC id, read at boot. */
 extern uint32_t bsp_apic_id;
