@@ -37,12 +37,12 @@ static const struct tk_test tests[] = {
     {"timer", test_timer, 0},
     {"irq", test_irq, 0},
     {"paging", test_paging, TK_ARG_OPTIONAL},
+    {"bench", test_bench, TK_ARG_OPTIONAL},
     {"exit", test_exit, 1},
     {"panic", test_panic, 0},
     {"hang", test_hang, 0},
     {"triplefault", test_triplefault, 0},
     {"reset", test_reset, 1},
-    /* "bench" (CPL3 work loops) is for a later issue. */
 };
 
 int test_fail(const char *fmt, ...)
