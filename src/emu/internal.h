@@ -486,9 +486,10 @@ void emu_code_written(struct emu_cpu *cpu, uint64_t gpa, unsigned len);
  * advertise it (vmm/arch/x86/cpuid.h VS_APIC_BUS_KHZ has the same value). */
 #define EMU_APIC_BUS_KHZ 1000000
 
-/* emu_lapic_new() publishes cpu->lapic; create every LAPIC before
- * emu_irqchip_new() (its timer thread walks them) and free them after
- * emu_irqchip_free(). emu_lapic_new() needs cpu->vm and cpu->index set. */
+/* emu_lapic_new() publishes cpu->lapic (needs cpu->vm, cpu->index). The
+ * irqchip's timer thread walks the LAPICs that exist; emu_lapic_free()
+ * stops that thread first, so either creation or teardown order is safe.
+ * vm->irq_lock is initialized and destroyed by the system layer. */
 int emu_lapic_new(struct emu_cpu *cpu);
 void emu_lapic_free(struct emu_lapic *lapic);
 void emu_lapic_reset(struct emu_lapic *lapic); /* INIT: registers, keeps base and ID */

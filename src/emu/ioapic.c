@@ -218,12 +218,12 @@ bool emu_legacy_pio(struct emu_vm *vm, uint16_t port, bool write, void *data, un
 	return claimed;
 }
 
+/* vm->irq_lock, vm->cpus and vm->ncpus are the system layer's: set before. */
 int emu_irqchip_new(struct emu_vm *vm)
 {
 	struct emu_irqchip *chip = xzalloc(sizeof(*chip));
 	int r;
 
-	pthread_mutex_init(&vm->irq_lock, NULL);
 	emu_pic_reset(&chip->pic);
 	emu_ioapic_reset(&chip->ioapic);
 	emu_pit_reset(&chip->pit);
@@ -252,5 +252,4 @@ void emu_irqchip_free(struct emu_vm *vm)
 	vm->ioapic = NULL;
 	vm->pit = NULL;
 	free(chip);
-	pthread_mutex_destroy(&vm->irq_lock);
 }

@@ -600,6 +600,8 @@ void emu_lapic_free(struct emu_lapic *l)
 {
 	if (!l)
 		return;
+	/* The timer thread walks every LAPIC: stop it before the first goes. */
+	emu_timer_stop(l->cpu->vm);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 }

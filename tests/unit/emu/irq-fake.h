@@ -43,6 +43,7 @@ static inline struct fake *fake_new(unsigned ncpus)
 	f->vm.cpus = calloc(ncpus, sizeof(struct emu_cpu));
 	f->vm.tsc_khz = EMU_TSC_KHZ_DEFAULT;
 	f->vm.tsc_epoch_ns = emu_host_ns();
+	pthread_mutex_init(&f->vm.irq_lock, NULL);
 	for (unsigned i = 0; i < ncpus; i++) {
 		f->vm.cpus[i].vm = &f->vm;
 		f->vm.cpus[i].index = i;
@@ -60,6 +61,7 @@ static inline void fake_free(struct fake *f)
 	for (unsigned i = 0; i < f->vm.ncpus; i++)
 		emu_lapic_free(f->vm.cpus[i].lapic);
 	free(f->vm.cpus);
+	pthread_mutex_destroy(&f->vm.irq_lock);
 	free(f->ram);
 	free(f);
 	fake_cur = NULL;
