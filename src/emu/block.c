@@ -1,0 +1,383 @@
+/* The decoded-block cache, shared by the vCPUs of a VM.
+ *
+ * A block is a run of decoded instructions starting at a guest-physical
+ * address; it also records the mode and virtual RIP it was decoded for
+ * (branch targets and RIP-relative operands are folded in), and a lookup
+ * that differs in any of them misses. Blocks end at control transfers and
+ * system instructions (EMU_IF_END), at the end of the page, or after
+ * EMU_BLOCK_MAX instructions; only a block's first instruction may straddle
+ * into a second page (then the block is that one instruction).
+ *
+ * Map: lookup hash (by gpa, lock-free readers), page lists (blocks per code
+ * page, for invalidation), building, invalidation and retirement.
+ *
+ * Concurrency: writers (build, invalidate) hold cache->lock. Readers walk
+ * hash chains without it. An invalidated block is unlinked, marked dead and
+ * put on a retired list tagged with a new generation number; each vCPU
+ * publishes, at block boundaries, the generation it has seen (and clears
+ * its private lookup cache when it changes). A retired block is freed once
+ * every vCPU has published a generation at or past its tag, i.e. none can
+ * still hold a pointer to it. */
+#include "emu/block.h"
+
+#include "common/util.h"
+#include "emu/core.h"
+#include "emu/decode.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#define HASH_BITS 16
+#define PAGE_BITS 14
+#define QUIESCENT UINT64_MAX
+
+struct page_ent {
+	uint64_t page; /* gpa >> 12 */
+	struct emu_block *head;
+	struct page_ent *next;
+};
+
+struct emu_block_cache {
+	pthread_mutex_t lock;
+	struct emu_block *_Atomic hash[1u << HASH_BITS];
+	struct page_ent *pages[1u << PAGE_BITS];
+	_Atomic uint64_t gen;
+	unsigned building; /* blocks being decoded (their pages are marked) */
+	struct emu_block *retired;
+	_Atomic uint64_t seen[EMU_MAX_CPUS];
+	struct emu_core_cpu *percpu[EMU_MAX_CPUS];
+};
+
+static inline unsigned hash_of(uint64_t gpa)
+{
+	return (unsigned)((gpa ^ (gpa >> HASH_BITS)) & ((1u << HASH_BITS) - 1));
+}
+
+static inline unsigned page_hash(uint64_t page)
+{
+	return (unsigned)((page ^ (page >> PAGE_BITS)) & ((1u << PAGE_BITS) - 1));
+}
+
+int emu_blocks_new(struct emu_vm *vm)
+{
+	struct emu_block_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	pthread_mutex_init(&c->lock, NULL);
+	for (unsigned i = 0; i < EMU_MAX_CPUS; i++)
+		atomic_init(&c->seen[i], QUIESCENT);
+	vm->blocks = c;
+	return 0;
+}
+
+void emu_blocks_free(struct emu_vm *vm)
+{
+	struct emu_block_cache *c = vm->blocks;
+
+	if (!c)
+		return;
+	for (unsigned i = 0; i < (1u << HASH_BITS); i++) {
+		for (struct emu_block *b = c->hash[i], *n; b; b = n) {
+			n = b->hnext;
+			free(b);
+		}
+	}
+	for (unsigned i = 0; i < (1u << PAGE_BITS); i++) {
+		for (struct page_ent *p = c->pages[i], *n; p; p = n) {
+			n = p->next;
+			free(p);
+		}
+	}
+	for (struct emu_block *b = c->retired, *n; b; b = n) {
+		n = b->rnext;
+		free(b);
+	}
+	for (unsigned i = 0; i < EMU_MAX_CPUS; i++)
+		free(c->percpu[i]);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+	vm->blocks = NULL;
+}
+
+/* ---- per-vCPU state and generations ---------------------------------------- */
+
+struct emu_core_cpu *emu_core_of(struct emu_cpu *cpu)
+{
+	struct emu_block_cache *c = cpu->vm->blocks;
+	struct emu_core_cpu *cc = c->percpu[cpu->index];
+
+	if (!cc) {
+		cc = xzalloc(sizeof(*cc));
+		cc->gen = atomic_load(&c->gen);
+		c->percpu[cpu->index] = cc;
+	}
+	return cc;
+}
+
+void emu_core_sync(struct emu_cpu *cpu, struct emu_core_cpu *cc)
+{
+	struct emu_block_cache *c = cpu->vm->blocks;
+	uint64_t g = atomic_load_explicit(&c->gen, memory_order_acquire);
+
+	if (__builtin_expect(g == cc->gen, 1))
+		return;
+	memset(cc->fast, 0, sizeof(cc->fast));
+	cc->gen = g;
+	atomic_store_explicit(&c->seen[cpu->index], g, memory_order_release);
+}
+
+void emu_core_enter(struct emu_cpu *cpu, struct emu_core_cpu *cc)
+{
+	/* Publish before looking at the generation (both seq_cst): a reclaim
+	 * that still saw us quiescent happened before our load of gen, so we
+	 * see its retirements and drop them from cc->fast. */
+	atomic_store(&cpu->vm->blocks->seen[cpu->index], cc->gen);
+	emu_core_sync(cpu, cc);
+}
+
+void emu_core_quiesce(struct emu_cpu *cpu, struct emu_core_cpu *cc)
+{
+	(void)cc;
+	atomic_store(&cpu->vm->blocks->seen[cpu->index], QUIESCENT);
+}
+
+/* Frees retired blocks no vCPU can still reference. Called with the lock. */
+static void reclaim(struct emu_vm *vm, struct emu_block_cache *c)
+{
+	uint64_t min = QUIESCENT;
+	struct emu_block **pp = &c->retired;
+
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		uint64_t s = atomic_load_explicit(&c->seen[i], memory_order_acquire);
+
+		min = s < min ? s : min;
+	}
+	while (*pp) {
+		struct emu_block *b = *pp;
+
+		if (b->retire_gen <= min) {
+			*pp = b->rnext;
+			free(b);
+		} else {
+			pp = &b->rnext;
+		}
+	}
+}
+
+/* ---- page lists ------------------------------------------------------------ */
+
+static struct page_ent *page_find(struct emu_block_cache *c, uint64_t page, bool create)
+{
+	struct page_ent **pp = &c->pages[page_hash(page)];
+
+	for (struct page_ent *p = *pp; p; p = p->next)
+		if (p->page == page)
+			return p;
+	if (!create)
+		return NULL;
+	struct page_ent *p = xzalloc(sizeof(*p));
+
+	p->page = page;
+	p->next = *pp;
+	*pp = p;
+	return p;
+}
+
+/* A block sits on the list of its first page (link pnext) and, when it
+ * straddles, of its second page (link pnext2). */
+static inline struct emu_block **page_link(struct emu_block *b, uint64_t page)
+{
+	return (b->gpa >> 12) == page ? &b->pnext : &b->pnext2;
+}
+
+static void page_add(struct emu_block_cache *c, uint64_t page, struct emu_block *b)
+{
+	struct page_ent *p = page_find(c, page, true);
+
+	*page_link(b, page) = p->head;
+	p->head = b;
+}
+
+static void page_remove(struct emu_block_cache *c, uint64_t page, struct emu_block *b)
+{
+	struct page_ent *p = page_find(c, page, false);
+
+	if (!p)
+		return;
+	for (struct emu_block **pp = &p->head; *pp; pp = page_link(*pp, page)) {
+		if (*pp == b) {
+			*pp = *page_link(b, page);
+			return;
+		}
+	}
+}
+
+/* ---- lookup and insertion --------------------------------------------------- */
+
+struct emu_block *emu_block_find(struct emu_vm *vm, uint64_t gpa, uint64_t rip, unsigned mode)
+{
+	struct emu_block *b = atomic_load_explicit(&vm->blocks->hash[hash_of(gpa)],
+						   memory_order_acquire);
+
+	for (; b; b = atomic_load_explicit(&b->hnext, memory_order_acquire))
+		if (b->gpa == gpa && b->rip == rip && b->mode == mode)
+			return b;
+	return NULL;
+}
+
+static void insert(struct emu_block_cache *c, struct emu_block *b)
+{
+	struct emu_block *_Atomic *head = &c->hash[hash_of(b->gpa)];
+
+	page_add(c, b->gpa >> 12, b);
+	if (b->gpa2 != EMU_NO_GPA)
+		page_add(c, b->gpa2 >> 12, b);
+	atomic_store_explicit(&b->hnext, atomic_load(head), memory_order_relaxed);
+	atomic_store_explicit(head, b, memory_order_release);
+}
+
+/* Decodes up to EMU_BLOCK_MAX instructions into buf; returns the count. */
+static unsigned decode_run(struct emu_cpu *cpu, struct emu_dsrc *s, uint64_t rip,
+			   struct emu_insn *buf, uint64_t *gpa2)
+{
+	unsigned n = 0;
+
+	while (n < EMU_BLOCK_MAX) {
+		struct emu_insn *in = &buf[n];
+
+		s->pos = 0;
+		s->may_cross = n == 0;
+		if (emu_decode(cpu, s, rip, in) < 0)
+			break;
+		n++;
+		rip += in->len;
+		if (s->crossed) {
+			*gpa2 = s->gpa2;
+			break;
+		}
+		if ((in->flags & EMU_IF_END) || in->len >= s->avail)
+			break;
+		s->p += in->len;
+		s->avail -= in->len;
+		s->lin += in->len;
+	}
+	return n;
+}
+
+struct emu_block *emu_block_build(struct emu_cpu *cpu, uint64_t gpa, uint64_t lin,
+				  const uint8_t *p, unsigned avail)
+{
+	struct emu_block_cache *c = cpu->vm->blocks;
+	struct emu_insn buf[EMU_BLOCK_MAX];
+	struct emu_dsrc s = { .p = p, .avail = avail, .lin = lin };
+	uint64_t gpa2 = EMU_NO_GPA;
+	struct emu_block *b;
+	unsigned n;
+
+	/* Mark the page before reading it, so a write racing with the decode
+	 * reaches emu_code_written() and finds the block once inserted. */
+	pthread_mutex_lock(&c->lock);
+	c->building++;
+	pthread_mutex_unlock(&c->lock);
+	emu_core_of(cpu)->building = true;
+	emu_page_set_code(cpu->vm, gpa);
+	n = decode_run(cpu, &s, cpu->rip, buf, &gpa2);
+	emu_core_of(cpu)->building = false;
+	if (gpa2 != EMU_NO_GPA)
+		emu_page_set_code(cpu->vm, gpa2);
+	b = xmalloc(sizeof(*b) + n * sizeof(struct emu_insn));
+	memset(b, 0, sizeof(*b));
+	b->gpa = gpa;
+	b->gpa_end = gpa + s.lin - lin + (n ? buf[n - 1].len : 0);
+	b->gpa2 = gpa2;
+	b->rip = cpu->rip;
+	b->mode = (uint8_t)cpu->mode;
+	b->n = (uint16_t)n;
+	memcpy(b->insn, buf, n * sizeof(struct emu_insn));
+	pthread_mutex_lock(&c->lock);
+	insert(c, b);
+	c->building--;
+	pthread_mutex_unlock(&c->lock);
+	cpu->stats.blocks_built++;
+	return b;
+}
+
+void emu_block_build_abort(struct emu_cpu *cpu)
+{
+	struct emu_block_cache *c = cpu->vm->blocks;
+
+	emu_core_of(cpu)->building = false;
+	pthread_mutex_lock(&c->lock);
+	c->building--;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- invalidation ------------------------------------------------------------- */
+
+static void unlink_hash(struct emu_block_cache *c, struct emu_block *b)
+{
+	struct emu_block *_Atomic *pp = &c->hash[hash_of(b->gpa)];
+
+	for (struct emu_block *x; (x = atomic_load(pp)); pp = &x->hnext) {
+		if (x == b) {
+			atomic_store_explicit(pp, atomic_load(&b->hnext), memory_order_release);
+			return;
+		}
+	}
+}
+
+static void retire(struct emu_block_cache *c, struct emu_block *b)
+{
+	unlink_hash(c, b);
+	page_remove(c, b->gpa >> 12, b);
+	if (b->gpa2 != EMU_NO_GPA)
+		page_remove(c, b->gpa2 >> 12, b);
+	b->dead = true;
+	b->retire_gen = atomic_fetch_add(&c->gen, 1) + 1;
+	b->rnext = c->retired;
+	c->retired = b;
+}
+
+static bool overlaps(const struct emu_block *b, uint64_t gpa, unsigned len)
+{
+	if (gpa < b->gpa_end && gpa + len > b->gpa)
+		return true;
+	/* the straddling tail: bytes from the start of the second page */
+	return b->gpa2 != EMU_NO_GPA && (gpa >> 12) == (b->gpa2 >> 12);
+}
+
+/* The executing block was dropped: make its next instruction leave it so
+ * the following instruction is decoded afresh from the new bytes. */
+static void cut_current(struct emu_cpu *cpu, struct emu_block *b)
+{
+	struct emu_insn *next = (struct emu_insn *)cpu->cur + 1;
+
+	if (cpu->cur >= b->insn && next < b->insn + b->n)
+		__atomic_store_n(&next->fn, emu_op_smc_exit, __ATOMIC_RELAXED);
+}
+
+void emu_code_written(struct emu_cpu *cpu, uint64_t gpa, unsigned len)
+{
+	struct emu_block_cache *c = cpu->vm->blocks;
+	struct emu_core_cpu *cc = c->percpu[cpu->index];
+	uint64_t page = gpa >> 12;
+	struct page_ent *p;
+
+	pthread_mutex_lock(&c->lock);
+	p = page_find(c, page, false);
+	for (struct emu_block *b = p ? p->head : NULL, *n; b; b = n) {
+		n = *page_link(b, page);
+		if (!overlaps(b, gpa, len))
+			continue;
+		if (cc && cc->cur == b)
+			cut_current(cpu, b);
+		retire(c, b);
+		cpu->stats.blocks_flushed++;
+	}
+	if ((!p || !p->head) && !c->building)
+		emu_page_clear_code(cpu->vm, gpa);
+	if (c->retired)
+		reclaim(cpu->vm, c);
+	pthread_mutex_unlock(&c->lock);
+}

@@ -1,0 +1,58 @@
+/* Decoded blocks and the per-vCPU state of the dispatch loop (core-private). */
+#ifndef VS_EMU_BLOCK_H
+#define VS_EMU_BLOCK_H
+
+#include "emu/internal.h"
+
+#define EMU_BLOCK_MAX 64      /* instructions per block */
+#define EMU_NO_GPA    UINT64_MAX
+#define EMU_FAST_BITS 11      /* per-vCPU direct-mapped block lookup */
+#define EMU_JMP_RESTART 0x5e1f /* longjmp value: leave the block, no exception */
+
+struct emu_block {
+	uint64_t gpa;	  /* of the first byte */
+	uint64_t gpa_end; /* one past the last byte in the first page's numbering */
+	uint64_t gpa2;	  /* page the first instruction straddles into, or EMU_NO_GPA */
+	uint64_t rip;	  /* virtual RIP of the first instruction */
+	uint8_t mode;	  /* enum emu_mode it was decoded for */
+	bool dead;	  /* invalidated; no longer reachable from the hash */
+	uint16_t n;
+	struct emu_block *_Atomic hnext; /* lookup hash chain */
+	struct emu_block *pnext;	 /* list of the first page */
+	struct emu_block *pnext2;	 /* list of the second page (straddlers) */
+	struct emu_block *rnext;	 /* retired list */
+	uint64_t retire_gen;
+	struct emu_insn insn[];
+};
+
+struct emu_core_cpu {
+	struct emu_block *fast[1u << EMU_FAST_BITS];
+	uint64_t gen;		/* cache generation this vCPU has seen */
+	struct emu_block *cur;	/* block being executed, or NULL */
+	bool building;		/* inside emu_block_build (a fetch may fault) */
+};
+
+/* The calling vCPU's core state (allocated on first use). */
+struct emu_core_cpu *emu_core_of(struct emu_cpu *cpu);
+/* At a block boundary: catch up with invalidations (clears cc->fast when
+ * blocks were retired) and publish that this vCPU holds no block. */
+void emu_core_sync(struct emu_cpu *cpu, struct emu_core_cpu *cc);
+/* Entering emu_exec(): publish and sync before the first lookup. */
+void emu_core_enter(struct emu_cpu *cpu, struct emu_core_cpu *cc);
+/* Leaving emu_exec(): this vCPU holds no block until it syncs again. */
+void emu_core_quiesce(struct emu_cpu *cpu, struct emu_core_cpu *cc);
+
+/* The live block for (gpa, rip, mode), or NULL. Lock-free. */
+struct emu_block *emu_block_find(struct emu_vm *vm, uint64_t gpa, uint64_t rip, unsigned mode);
+/* Decodes and inserts the block at cpu->rip, whose first byte is at lin /
+ * gpa with p[0..avail) readable in its page. May raise #PF (straddling
+ * first instruction); then call emu_block_build_abort(). */
+struct emu_block *emu_block_build(struct emu_cpu *cpu, uint64_t gpa, uint64_t lin,
+				  const uint8_t *p, unsigned avail);
+void emu_block_build_abort(struct emu_cpu *cpu);
+
+/* Handler put in place of the next instruction of a block that was
+ * invalidated while executing (self-modifying code). */
+void emu_op_smc_exit(struct emu_cpu *cpu, const struct emu_insn *in);
+
+#endif

@@ -1,0 +1,124 @@
+/* Control transfers: Jcc, JMP, CALL, RET (near), LOOP/LOOPE/LOOPNE, JrCXZ,
+ * and the far forms, which hand segment work to the system layer. All of
+ * them end their block, so cpu->rip already holds the next instruction's
+ * address when they run; taking a branch overwrites it. */
+#include "emu/core.h"
+
+#define JCC(n)                                                                             \
+	EMU_HANDLER(emu_op_jcc_##n)                                                        \
+	{                                                                                  \
+		if (emu_cond(cpu, 0x##n))                                                  \
+			cpu->rip = in->imm;                                                \
+	}
+
+JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
+JCC(8) JCC(9) JCC(a) JCC(b) JCC(c) JCC(d) JCC(e) JCC(f)
+
+EMU_HANDLER(emu_op_jmp)
+{
+	cpu->rip = in->imm;
+}
+
+EMU_HANDLER(emu_op_call)
+{
+	emu_push(cpu, in->opsize, cpu->rip);
+	cpu->rip = in->imm;
+}
+
+EMU_HANDLER(emu_op_jmp_E)
+{
+	cpu->rip = emu_rm_get(cpu, in);
+}
+
+EMU_HANDLER(emu_op_call_E)
+{
+	uint64_t target = emu_rm_get(cpu, in);
+
+	emu_push(cpu, in->opsize, cpu->rip);
+	cpu->rip = target;
+}
+
+/* RET and RET imm16 (imm is 0 for C3). */
+EMU_HANDLER(emu_op_ret)
+{
+	uint64_t target = emu_pop(cpu, in->opsize);
+
+	if (in->imm)
+		emu_sp_set(cpu, emu_sp_get(cpu) + in->imm);
+	cpu->rip = target;
+}
+
+/* LOOP family: the counter is rCX at the address size. */
+static inline bool loop_dec(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	uint64_t c = emu_reg_get(cpu, EMU_RCX, in->adsize, false) - 1;
+
+	emu_reg_set(cpu, EMU_RCX, in->adsize, false, c);
+	return emu_admask(c, in->adsize) != 0;
+}
+
+EMU_HANDLER(emu_op_loop)
+{
+	if (loop_dec(cpu, in))
+		cpu->rip = in->imm;
+}
+
+EMU_HANDLER(emu_op_loope)
+{
+	if (loop_dec(cpu, in) && emu_cond(cpu, EMU_CC_E))
+		cpu->rip = in->imm;
+}
+
+EMU_HANDLER(emu_op_loopne)
+{
+	if (loop_dec(cpu, in) && emu_cond(cpu, EMU_CC_NE))
+		cpu->rip = in->imm;
+}
+
+EMU_HANDLER(emu_op_jcxz)
+{
+	if (emu_reg_get(cpu, EMU_RCX, in->adsize, false) == 0)
+		cpu->rip = in->imm;
+}
+
+/* ---- far transfers -------------------------------------------------------- */
+
+EMU_HANDLER(emu_op_jmpf_A)
+{
+	emu_far_jmp(cpu, (uint16_t)in->imm2, in->imm);
+}
+
+EMU_HANDLER(emu_op_callf_A)
+{
+	emu_far_call(cpu, (uint16_t)in->imm2, in->imm, in->opsize, cpu->rip);
+}
+
+/* m16:16, m16:32 or m16:64: the offset first, then the selector. */
+static uint64_t far_ptr(struct emu_cpu *cpu, const struct emu_insn *in, uint16_t *sel)
+{
+	uint64_t ea = emu_ea(cpu, in), off = emu_read(cpu, in->seg, ea, in->opsize);
+
+	*sel = (uint16_t)emu_read(cpu, in->seg, emu_admask(ea + in->opsize, in->adsize), 2);
+	return off;
+}
+
+EMU_HANDLER(emu_op_jmpf_M)
+{
+	uint16_t sel;
+	uint64_t off = far_ptr(cpu, in, &sel);
+
+	emu_far_jmp(cpu, sel, off);
+}
+
+EMU_HANDLER(emu_op_callf_M)
+{
+	uint16_t sel;
+	uint64_t off = far_ptr(cpu, in, &sel);
+
+	emu_far_call(cpu, sel, off, in->opsize, cpu->rip);
+}
+
+EMU_HANDLER(emu_op_retf)
+{
+	emu_far_ret(cpu, in->opsize, (uint16_t)in->imm);
+}

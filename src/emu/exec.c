@@ -1,0 +1,134 @@
+/* The dispatch loop: find (or build) the block at RIP, run its handlers,
+ * repeat until an event or a stop request. Faults longjmp back here and are
+ * delivered by the system layer; the loop then goes on with the handler's
+ * code, or returns when the system layer asked to stop.
+ *
+ * Block lookup: translate RIP with emu_fetch_ptr() (the system layer's
+ * fetch TLB: checks NX/U/S/SMEP and gives the gpa), then a per-vCPU
+ * direct-mapped cache by gpa, then the shared hash, then the decoder. */
+#include "emu/block.h"
+#include "emu/core.h"
+
+static inline uint64_t code_lin(const struct emu_cpu *cpu)
+{
+	if (cpu->mode == EMU_MODE_LONG64)
+		return cpu->rip;
+	return (uint32_t)(cpu->seg[EMU_CS].base + cpu->rip);
+}
+
+static inline unsigned fast_slot(uint64_t gpa)
+{
+	return (unsigned)((gpa ^ (gpa >> EMU_FAST_BITS)) & ((1u << EMU_FAST_BITS) - 1));
+}
+
+/* A straddling block is valid only while its second page still maps to
+ * the same gpa (this fetch may raise #PF, as the instruction would). */
+static bool second_page_ok(struct emu_cpu *cpu, uint64_t lin, const struct emu_block *b)
+{
+	uint64_t gpa;
+	unsigned avail;
+
+	emu_fetch_ptr(cpu, (lin | 0xfff) + 1, &gpa, &avail);
+	return (gpa >> 12) == (b->gpa2 >> 12);
+}
+
+static inline bool block_ok(struct emu_cpu *cpu, const struct emu_block *b, uint64_t gpa,
+			    uint64_t lin)
+{
+	if (!b || b->gpa != gpa || b->rip != cpu->rip || b->mode != cpu->mode || b->dead)
+		return false;
+	return b->gpa2 == EMU_NO_GPA || second_page_ok(cpu, lin, b);
+}
+
+static struct emu_block *lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc)
+{
+	uint64_t lin = code_lin(cpu), gpa;
+	unsigned avail;
+	const uint8_t *p;
+	struct emu_block **slot, *b;
+
+	cpu->cur = NULL; /* a fetch fault reports cpu->rip */
+	p = emu_fetch_ptr(cpu, lin, &gpa, &avail);
+	slot = &cc->fast[fast_slot(gpa)];
+	if (__builtin_expect(block_ok(cpu, *slot, gpa, lin), 1))
+		return *slot;
+	b = emu_block_find(cpu->vm, gpa, cpu->rip, cpu->mode);
+	if (!block_ok(cpu, b, gpa, lin))
+		b = emu_block_build(cpu, gpa, lin, p, avail);
+	*slot = b;
+	return b;
+}
+
+/* Non-final instructions do not maintain cpu->rip; the final one runs with
+ * cpu->rip at the next instruction so branches can simply overwrite it. */
+static inline void run_block(struct emu_cpu *cpu, const struct emu_block *b)
+{
+	const struct emu_insn *in = b->insn, *last = in + b->n - 1;
+
+	cpu->stats.insns += b->n;
+	for (; in != last; in++) {
+		cpu->cur = in;
+		in->fn(cpu, in);
+	}
+	cpu->cur = in;
+	cpu->rip = in->rip + in->len;
+	in->fn(cpu, in);
+}
+
+static void run_loop(struct emu_cpu *cpu, struct emu_core_cpu *cc)
+{
+	for (;;) {
+		struct emu_block *b;
+		bool shadow = cpu->irq_shadow;
+
+		emu_core_sync(cpu, cc);
+		b = lookup(cpu, cc);
+		cc->cur = b;
+		run_block(cpu, b);
+		cc->cur = NULL;
+		if (shadow) /* the instruction after STI / MOV SS has run */
+			cpu->irq_shadow = false;
+		if (atomic_load_explicit(&cpu->events, memory_order_relaxed) || cpu->stop)
+			return;
+	}
+}
+
+/* After a longjmp: uncount the instructions of the block that did not
+ * retire, then deliver the exception (unless the block was only cut). */
+static void unwind(struct emu_cpu *cpu, struct emu_core_cpu *cc, int how)
+{
+	const struct emu_block *b = cc->cur;
+
+	if (cc->building)
+		emu_block_build_abort(cpu);
+	if (b && cpu->cur >= b->insn && cpu->cur < b->insn + b->n)
+		cpu->stats.insns -= (uint64_t)(b->insn + b->n - cpu->cur);
+	cc->cur = NULL;
+	if (how != EMU_JMP_RESTART)
+		emu_exception_deliver(cpu);
+}
+
+void emu_exec(struct emu_cpu *cpu)
+{
+	struct emu_core_cpu *cc = emu_core_of(cpu);
+	int how;
+
+	emu_core_enter(cpu, cc);
+	how = setjmp(cpu->jmp);
+
+	if (how) {
+		unwind(cpu, cc, how);
+		if (atomic_load(&cpu->events) || cpu->stop)
+			goto out;
+	}
+	run_loop(cpu, cc);
+out:
+	cpu->cur = NULL;
+	emu_core_quiesce(cpu, cc);
+}
+
+void emu_op_smc_exit(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	cpu->rip = in->rip;
+	longjmp(cpu->jmp, EMU_JMP_RESTART);
+}
