@@ -1,0 +1,157 @@
+/* `vessel img check` (qemu-img's output and exit codes) and `vessel img compare`. */
+#include "block/block.h"
+#include "block/qcow2.h"
+#include "block/tools.h"
+#include "cli/cmd-img.h"
+#include "common/util.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static void check_print(const char *path, const struct qcow2_check_result *r, bool json)
+{
+	uint64_t tot = r->total_clusters ? r->total_clusters : 1;
+
+	if (json) {
+		const struct { const char *k; uint64_t v; } f[] = {
+			{ "image-end-offset", r->image_end_offset }, { "total-clusters", r->total_clusters },
+			{ "leaks", r->leaks }, { "corruptions", r->corruptions },
+			{ "leaks-fixed", r->leaks_fixed }, { "corruptions-fixed", r->corruptions_fixed },
+			{ "allocated-clusters", r->allocated_clusters },
+			{ "fragmented-clusters", r->fragmented_clusters },
+			{ "compressed-clusters", r->compressed_clusters },
+		};
+
+		printf("{\n    \"check-errors\": %" PRIu64 ",\n    \"filename\": ", r->check_errors);
+		img_json_str(path);
+		printf(",\n    \"format\": \"qcow2\"");
+		for (size_t i = 0; i < VS_ARRAY_SIZE(f); i++) /* as qemu-img: only when nonzero */
+			if (f[i].v)
+				printf(",\n    \"%s\": %" PRIu64, f[i].k, f[i].v);
+		printf("\n}\n");
+		return;
+	}
+	if (r->corruptions)
+		printf("\n%" PRIu64 " errors were found on the image.\nData may be corrupted, or "
+		       "further writes to the image may corrupt it.\n", r->corruptions);
+	if (r->leaks)
+		printf("\n%" PRIu64 " leaked clusters were found on the image.\nThis means waste of "
+		       "disk space, but no harm to data.\n", r->leaks);
+	if (!r->corruptions && !r->leaks)
+		printf("No errors were found on the image.\n");
+	printf("%" PRIu64 "/%" PRIu64 " = %.2f%% allocated, %.2f%% fragmented, %.2f%% compressed "
+	       "clusters\nImage end offset: %" PRIu64 "\n",
+	       r->allocated_clusters, r->total_clusters, 100.0 * (double)r->allocated_clusters / (double)tot,
+	       100.0 * (double)r->fragmented_clusters / (double)tot,
+	       100.0 * (double)r->compressed_clusters / (double)tot, r->image_end_offset);
+}
+
+static int check_run(struct vs_blk *b, enum qcow2_repair rep, bool json)
+{
+	struct qcow2_check_result res, first;
+	struct vs_err *e = NULL;
+
+	if (qcow2_check(b, rep, &first, &e) < 0)
+		return img_fail(e, 1);
+	res = first;
+	if (rep != QCOW2_REPAIR_NONE && (first.leaks_fixed || first.corruptions_fixed)) {
+		if (!json)
+			printf("The following inconsistencies were found and repaired:\n\n"
+			       "    %" PRIu64 " leaked clusters\n    %" PRIu64 " corruptions\n\n"
+			       "Double checking the fixed image now...\n",
+			       first.leaks_fixed, first.corruptions_fixed);
+		if (qcow2_check(b, QCOW2_REPAIR_NONE, &res, &e) < 0)
+			return img_fail(e, 1);
+		res.leaks_fixed = first.leaks_fixed;
+		res.corruptions_fixed = first.corruptions_fixed;
+	}
+	check_print(b->filename, &res, json);
+	return res.corruptions ? 2 : res.leaks ? 3 : 0;
+}
+
+int img_check(int argc, char **argv)
+{
+	static const struct option lo[] = { { "output", required_argument, NULL, 'O' },
+					    { "repair", required_argument, NULL, 'r' },
+					    { "force-share", no_argument, NULL, 'U' },
+					    { 0 } };
+	enum qcow2_repair rep = QCOW2_REPAIR_NONE;
+	const char *fmt = NULL;
+	bool json = false;
+	struct vs_blk *b;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "f:r:qU", lo, NULL)) != -1) {
+		if (c == 'f')
+			fmt = optarg;
+		else if (c == 'O')
+			json = strcmp(optarg, "json") == 0;
+		else if (c == 'r' && (strcmp(optarg, "leaks") == 0 || strcmp(optarg, "all") == 0))
+			rep = strcmp(optarg, "all") == 0 ? QCOW2_REPAIR_ALL : QCOW2_REPAIR_LEAKS;
+		else if (c == 'r' || c == '?')
+			return img_usage_err("check [-f FMT] [-r leaks|all] [--output json] FILE");
+	}
+	if (optind >= argc)
+		return img_usage_err("check: missing FILE");
+	if (img_open(argv[optind], fmt,
+		       VS_BLK_NO_BACKING | (rep == QCOW2_REPAIR_NONE ? VS_BLK_RDONLY : VS_BLK_REPAIR),
+		       &b) < 0)
+		return 1;
+	if (!qcow2_is(b)) {
+		fprintf(stderr, "vessel img: this image format does not support checks\n");
+		vs_blk_close(b);
+		return 63;
+	}
+	r = check_run(b, rep, json);
+	vs_blk_close(b);
+	return r;
+}
+
+/* ---- compare ---- */
+
+int img_compare(int argc, char **argv)
+{
+	const char *fa = NULL, *fb = NULL;
+	struct vs_blk *a = NULL, *b = NULL;
+	bool strict = false;
+	int64_t diff = -1;
+	int c, r = 2;
+
+	while ((c = getopt(argc, argv, "f:F:sqpU")) != -1) {
+		if (c == 'f')
+			fa = optarg;
+		else if (c == 'F')
+			fb = optarg;
+		else if (c == 's')
+			strict = true;
+		else if (c == '?')
+			return img_usage_err("compare [-f FMT] [-F FMT] [-s] A B") + 1;
+	}
+	if (optind + 2 > argc)
+		return img_usage_err("compare: needs two images") + 1;
+	if (img_open(argv[optind], fa, VS_BLK_RDONLY, &a) < 0 ||
+	    img_open(argv[optind + 1], fb ? fb : fa, VS_BLK_RDONLY, &b) < 0)
+		goto out;
+	if (strict && vs_blk_size(a) != vs_blk_size(b)) {
+		printf("Strict mode: Image size mismatch!\n");
+		r = 1;
+		goto out;
+	}
+	r = vs_blk_compare(a, b, &diff);
+	if (r < 0) {
+		fprintf(stderr, "vessel img: compare: %s\n", strerror(-r));
+		r = 2;
+		goto out;
+	}
+	if (diff >= 0)
+		printf("Content mismatch at offset %" PRId64 "!\n", diff);
+	else
+		printf("Images are identical.\n");
+	r = diff >= 0;
+out:
+	vs_blk_close(a);
+	vs_blk_close(b);
+	return r;
+}

@@ -1,0 +1,36 @@
+/* Shared by the files of `vessel img` (src/cli/cmd-img*.c): the verbs, which
+ * cmd-img.c dispatches to, and the printing/opening helpers they share. Each
+ * verb parses its own argv (argv[0] is the verb) and returns the exit status. */
+#ifndef VS_CLI_CMD_IMG_H
+#define VS_CLI_CMD_IMG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vs_blk;
+struct vs_err;
+
+int img_create(int argc, char **argv);
+int img_convert(int argc, char **argv);
+int img_info(int argc, char **argv);
+int img_map(int argc, char **argv);
+int img_check(int argc, char **argv);
+int img_compare(int argc, char **argv);
+int img_snapshot(int argc, char **argv);
+int img_resize(int argc, char **argv);
+int img_bench(int argc, char **argv);
+
+/* Prints e (or "failed") and frees it; returns code. */
+int img_fail(struct vs_err *e, int code);
+/* Prints a usage error; returns 1. */
+int img_usage_err(const char *msg);
+void img_human_size(char *buf, size_t len, uint64_t v);
+int img_open(const char *path, const char *fmt, unsigned flags, struct vs_blk **b);
+uint64_t img_disk_usage(const char *path);
+/* qemu-img's sizes: a plain number is bytes; k/M/G/T suffixes are binary. */
+int img_parse_size(const char *s, uint64_t *out);
+void img_json_str(const char *s);
+/* The human "Snapshot list:" table (nothing if there are no snapshots). */
+void img_print_snapshots(struct vs_blk *b);
+
+#endif
