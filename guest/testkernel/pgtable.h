@@ -10,18 +10,18 @@
 
 #include <stdint.h>
 
-#define PG_SIZE	    4096ul
-#define PG_WIN_BASE 0x0000008000000000ul /* PML4 slot 1: 512 GiB */
-#define PG_WIN_PAGES 512
+#define PG_SIZE	      4096ul
+#define PG_WIN_BASE   0x0000008000000000ul /* PML4 slot 1: 512 GiB */
+#define PG_WIN_PAGES  512
 #define PG_POOL_PAGES 16
 
 /* PTE bits (SDM vol. 3 §4.5). */
-#define PTE_P	(1ul << 0)
-#define PTE_RW	(1ul << 1)
-#define PTE_US	(1ul << 2)
-#define PTE_A	(1ul << 5)
-#define PTE_D	(1ul << 6)
-#define PTE_NX	(1ul << 63)
+#define PTE_P	 (1ul << 0)
+#define PTE_RW	 (1ul << 1)
+#define PTE_US	 (1ul << 2)
+#define PTE_A	 (1ul << 5)
+#define PTE_D	 (1ul << 6)
+#define PTE_NX	 (1ul << 63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ul
 
 /* #PF error code bits. */

@@ -15,18 +15,18 @@
 #include "tsc.h"
 
 /* Iterations at 100 %: about 2 s in all under QEMU 7.2 TCG on our machines. */
-#define ALU_ROUNDS      40000000
-#define MEM_PASSES      500
-#define CALL_ROUNDS     20000000
-#define MOVSB_COPIES    1000
-#define STOSQ_FILLS     1000
+#define ALU_ROUNDS	40000000
+#define MEM_PASSES	500
+#define CALL_ROUNDS	20000000
+#define MOVSB_COPIES	1000
+#define STOSQ_FILLS	1000
 #define BYTECOPY_COPIES 500
 
-#define MEM_WORDS  (BENCH_MEM_BYTES / 8)
-#define STR_SRC	   (bench_buf + BENCH_MEM_BYTES)
-#define STR_DST	   (bench_buf + BENCH_MEM_BYTES + BENCH_STR_BYTES)
-#define CALL_SEED  0x0123456789abcdefull
-#define SCALE_MAX  1000
+#define MEM_WORDS (BENCH_MEM_BYTES / 8)
+#define STR_SRC	  (bench_buf + BENCH_MEM_BYTES)
+#define STR_DST	  (bench_buf + BENCH_MEM_BYTES + BENCH_STR_BYTES)
+#define CALL_SEED 0x0123456789abcdefull
+#define SCALE_MAX 1000
 
 /* @base scaled to @scale percent, at least 1: the loops count down to zero
  * with dec/jnz, so 0 would mean 2^64 iterations. */
@@ -212,8 +212,8 @@ int test_bench(const char *arg)
 		insns += r.insns;
 		ns += t;
 		if (r.bytes)
-			kprintf("vessel-test: bench: %s insns=%lu ns=%lu bytes=%lu\n", benches[i].name,
-				r.insns, t, r.bytes);
+			kprintf("vessel-test: bench: %s insns=%lu ns=%lu bytes=%lu\n",
+				benches[i].name, r.insns, t, r.bytes);
 		else
 			kprintf("vessel-test: bench: %s insns=%lu ns=%lu\n", benches[i].name,
 				r.insns, t);

@@ -261,8 +261,8 @@ struct part {
 };
 
 static const struct part parts[] = {
-    {"map", part_map},	 {"fault", part_fault}, {"wp", part_wp},
-    {"nx", part_nx},	 {"user", part_user},	{"smc", part_smc},
+    {"map", part_map}, {"fault", part_fault}, {"wp", part_wp},
+    {"nx", part_nx},   {"user", part_user},   {"smc", part_smc},
 };
 
 int test_paging(const char *arg)

@@ -24,12 +24,12 @@
 #define MSR_SFMASK 0xC0000084
 #define EFER_SCE   (1ul << 0)
 
-#define FL_CF	   0x00001
-#define FL_TF	   0x00100
-#define FL_IF	   0x00200
-#define FL_DF	   0x00400
-#define FL_NT	   0x04000
-#define FL_AC	   0x40000
+#define FL_CF	    0x00001
+#define FL_TF	    0x00100
+#define FL_IF	    0x00200
+#define FL_DF	    0x00400
+#define FL_NT	    0x04000
+#define FL_AC	    0x40000
 #define USER_SFMASK (FL_CF | FL_TF | FL_IF | FL_DF | FL_NT | FL_AC)
 
 #define VEC_UD 6
@@ -149,10 +149,10 @@ static void user_gdt_load(void)
 	struct gdt_desc d = {sizeof(user_gdt) - 1, (uintptr_t)user_gdt};
 
 	memcpy(user_gdt, (void *)gdt_desc.base, 4 * sizeof(uint64_t));
-	user_gdt[USER_KSS / 8] = 0x00cf92000000ffff;	    /* data, DPL 0 */
+	user_gdt[USER_KSS / 8] = 0x00cf92000000ffff;	   /* data, DPL 0 */
 	user_gdt[USER_STAR_BASE / 8] = 0x00cffa000000ffff; /* 32-bit code, DPL 3 */
-	user_gdt[USER_DS / 8] = 0x00cff2000000ffff;	    /* data, DPL 3 */
-	user_gdt[USER_CS / 8] = 0x00affa000000ffff;	    /* 64-bit code, DPL 3 */
+	user_gdt[USER_DS / 8] = 0x00cff2000000ffff;	   /* data, DPL 3 */
+	user_gdt[USER_CS / 8] = 0x00affa000000ffff;	   /* 64-bit code, DPL 3 */
 	user_gdt[USER_TSS / 8] = tss_desc_low(base, sizeof(user_tss) - 1);
 	user_gdt[USER_TSS / 8 + 1] = base >> 32;
 	memset(&user_tss, 0, sizeof(user_tss));
@@ -206,8 +206,9 @@ static void user_escape(struct isr_frame *f)
 
 /* What KVM-PVM does for a non-PVM guest at CPL3 (measured on our build
  * machines): SYSCALL loads RIP/RCX/R11/RFLAGS but stays at CPL3, so the
- * fetch at LSTAR faults (#PF with U set); INT n raises #UD. Armed only
- * with paging:kvm-pvm. */
+ * fetch at LSTAR faults (#PF with U set); INT n raises #UD. Always armed,
+ * so that any CPU doing this gets a FAIL line rather than a panic; only
+ * paging:kvm-pvm accepts it. */
 static struct tk_fault pvm_syscall = {.vector = VEC_PF, .hook = user_escape};
 static struct tk_fault pvm_int = {.vector = VEC_UD};
 static struct tk_fault pvm_int_dpl0 = {.vector = VEC_UD};
@@ -224,8 +225,6 @@ static void user_arm(void)
 		user_faults[i].resume = uva(at[i][1]);
 		fault_arm(&user_faults[i]);
 	}
-	if (!paging_kvm_pvm)
-		return;
 	pvm_syscall.rip = (uintptr_t)syscall_entry;
 	pvm_int.rip = uva(user_int);
 	pvm_int.resume = uva(user_int_done);
@@ -269,6 +268,9 @@ static int user_check_faults(void)
 
 	for (unsigned int i = 0; i < TK_ARRAY_SIZE(user_faults); i++) {
 		if (i == 1 && pvm_int_dpl0.hits) {
+			if (!paging_kvm_pvm)
+				return part_fail(
+				    "INT through a DPL 0 gate at CPL3 raised #UD, not #GP");
 			kprintf("paging: user: kvm-pvm: INT through a DPL 0 gate raised #UD, not "
 				"#GP: not checked\n");
 			continue;
@@ -284,13 +286,19 @@ static int user_check_faults(void)
 
 static int user_check_calls(void)
 {
-	if (pvm_syscall.hits && !seen.calls)
+	if (pvm_syscall.hits && !seen.calls) {
+		if (!paging_kvm_pvm)
+			return part_fail("SYSCALL from CPL3 stayed at CPL3 (fetch at LSTAR faulted "
+					 "with error 0x%lx)",
+					 pvm_syscall.error);
 		kprintf("paging: user: kvm-pvm: SYSCALL from CPL3 stayed at CPL3: round trips "
 			"not checked\n");
-	else if (seen.calls != USER_SYSCALLS || seen.done != USER_SYSCALLS)
+	} else if (seen.calls != USER_SYSCALLS || seen.done != USER_SYSCALLS)
 		return part_fail("%u system calls seen, user code counted %lu, expected %u",
 				 seen.calls, seen.done, USER_SYSCALLS);
 	if (pvm_int.hits) {
+		if (!paging_kvm_pvm)
+			return part_fail("INT 0x80 at CPL3 raised #UD");
 		kprintf("paging: user: kvm-pvm: INT 0x80 at CPL3 raised #UD: not checked\n");
 		return 0;
 	}
@@ -373,7 +381,7 @@ int part_user(void)
 
 	user_setup(&saved);
 	user_run(USER_SYSCALLS);
-	/* Under KVM-PVM the first SYSCALL escaped: run the rest without the loop. */
+	/* The first SYSCALL escaped (KVM-PVM): run the rest without the loop. */
 	if (pvm_syscall.hits && !seen.calls)
 		user_run(0);
 	user_teardown(&saved);
