@@ -76,7 +76,7 @@ static void str4(struct kvm_cpuid_entry2 *e, uint32_t fn, const char *s16)
 }
 
 /* Fills the table; returns the number of entries (at most MAX_FILL). */
-#define MAX_FILL 12
+#define MAX_FILL 16
 static unsigned fill(struct kvm_cpuid_entry2 *e)
 {
 	static const char brand[49] = "vessel emu x86-64 CPU                           ";

@@ -222,8 +222,6 @@ void emu_load_seg(struct emu_cpu *cpu, int seg, uint16_t sel)
 	struct emu_desc d;
 	unsigned type, dpl, rpl = sel & 3, cpl = cpu->cpl;
 
-	if (seg == EMU_SS)
-		cpu->irq_shadow = true;
 	if (!emu_prot(cpu) || (cpu->rflags & EMU_FLAG_VM)) {
 		emu_seg_real(&cpu->seg[seg], sel);
 		if (seg == EMU_CS)

@@ -79,7 +79,7 @@ void emu_seg_fix_outer(struct emu_cpu *cpu);
 
 static inline bool emu_is_canonical(uint64_t a)
 {
-	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
 static inline bool emu_prot(const struct emu_cpu *cpu)
