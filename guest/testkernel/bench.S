@@ -101,8 +101,7 @@ bench_mem_loop:
 
 /* uint64_t bench_call_loop(uint64_t n, uint64_t seed): n calls two deep;
  * returns the value threaded through them (bench_call() in test-bench.c
- * recomputes it). 9
- * instructions per round (3 here, 3 in each callee). */
+ * recomputes it). 9 instructions per round (3 here, 3 in each callee). */
 	.globl bench_call_loop
 bench_call_loop:
 	movq %rsi, %rax
