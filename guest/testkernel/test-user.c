@@ -103,6 +103,11 @@ static void note_bad(const char *what, uint64_t value)
 /* Called by syscall_entry on its own stack: 0 to SYSRET, else leave user mode. */
 uint64_t syscall_dispatch(struct user_syscall_frame *f)
 {
+	uint16_t cs, ss;
+
+	__asm__ volatile("mov %%cs, %0; mov %%ss, %1" : "=r"(cs), "=r"(ss));
+	if (cs != TK_CS64 || ss != USER_KSS)
+		note_bad("CS:SS after SYSCALL are not STAR's", (uint64_t)cs << 16 | ss);
 	switch (f->rax) {
 	case SYS_MIX:
 		seen.calls++;
