@@ -117,6 +117,12 @@ void emu_set_irq(struct emu_vm *vm, unsigned gsi, int level);
 /* A message-signalled interrupt (a write of data to addr in 0xFEExxxxx). */
 void emu_msi(struct emu_vm *vm, uint64_t addr, uint32_t data);
 
+/* Guest RAM written from outside the guest's CPUs (device DMA, the VMM
+ * loading an image, a debugger): drops the decoded code of [gpa, gpa+len)
+ * so the vCPUs run the new bytes. Any thread, after the write. Writes by
+ * the vCPUs themselves need no call. */
+void emu_vm_mem_written(struct emu_vm *vm, uint64_t gpa, uint64_t len);
+
 /* Statistics for benchmarks and tests. */
 struct emu_stats {
 	uint64_t insns;	       /* guest instructions retired */
