@@ -357,10 +357,12 @@ static void cut_current(struct emu_cpu *cpu, struct emu_block *b)
 		__atomic_store_n(&next->fn, emu_op_smc_exit, __ATOMIC_RELAXED);
 }
 
-void emu_code_written(struct emu_cpu *cpu, uint64_t gpa, unsigned len)
+/* Drops the blocks overlapping [gpa, gpa+len) within one page; cpu is the
+ * writing vCPU (its executing block gets cut) or NULL for outside writers. */
+static void invalidate(struct emu_vm *vm, struct emu_cpu *cpu, uint64_t gpa, unsigned len)
 {
-	struct emu_block_cache *c = cpu->vm->blocks;
-	struct emu_core_cpu *cc = c->percpu[cpu->index];
+	struct emu_block_cache *c = vm->blocks;
+	struct emu_core_cpu *cc = cpu ? c->percpu[cpu->index] : NULL;
 	uint64_t page = gpa >> 12;
 	struct page_ent *p;
 
@@ -373,11 +375,33 @@ void emu_code_written(struct emu_cpu *cpu, uint64_t gpa, unsigned len)
 		if (cc && cc->cur == b)
 			cut_current(cpu, b);
 		retire(c, b);
-		cpu->stats.blocks_flushed++;
+		if (cpu)
+			cpu->stats.blocks_flushed++;
 	}
 	if ((!p || !p->head) && !c->building)
-		emu_page_clear_code(cpu->vm, gpa);
+		emu_page_clear_code(vm, gpa);
 	if (c->retired)
-		reclaim(cpu->vm, c);
+		reclaim(vm, c);
 	pthread_mutex_unlock(&c->lock);
+}
+
+void emu_code_written(struct emu_cpu *cpu, uint64_t gpa, unsigned len)
+{
+	invalidate(cpu->vm, cpu, gpa, len);
+}
+
+void emu_vm_mem_written(struct emu_vm *vm, uint64_t gpa, uint64_t len)
+{
+	uint64_t end = gpa + len;
+
+	if (!vm->blocks || end < gpa)
+		return;
+	while (gpa < end) {
+		uint64_t next = (gpa | 0xfff) + 1;
+		unsigned n = (unsigned)((next < end ? next : end) - gpa);
+
+		if (emu_page_is_code(vm, gpa))
+			invalidate(vm, NULL, gpa, n);
+		gpa = next;
+	}
 }

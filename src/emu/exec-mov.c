@@ -141,6 +141,19 @@ EMU_HANDLER(emu_op_cmpxchg)
 		emu_reg_set(cpu, EMU_RAX, sz, false, cur);
 }
 
+/* The host's CMPXCHG16B (x86-64 hosts have it; GCC would need libatomic):
+ * p is 16-byte aligned (the guest address is, and pages map to pages). */
+static bool cas16(void *p, uint64_t *lo, uint64_t *hi, uint64_t nlo, uint64_t nhi)
+{
+	bool ok;
+
+	__asm__ volatile("lock cmpxchg16b %1\n\tsete %0"
+			 : "=q"(ok), "+m"(*(volatile unsigned __int128 *)p), "+a"(*lo), "+d"(*hi)
+			 : "b"(nlo), "c"(nhi)
+			 : "memory", "cc");
+	return ok;
+}
+
 /* CMPXCHG8B m64 / CMPXCHG16B m128 (REX.W): EDX:EAX vs memory; only ZF. */
 EMU_HANDLER(emu_op_cmpxchg8b)
 {
@@ -156,12 +169,8 @@ EMU_HANDLER(emu_op_cmpxchg8b)
 		emu_raise_gp(cpu, 0);
 	p = emu_rmw_ptr(cpu, lin, sz);
 	if (p && wide) {
-		unsigned __int128 o = ((unsigned __int128)hi << 64) | lo;
-		unsigned __int128 n = ((unsigned __int128)nhi << 64) | nlo;
-
-		eq = __atomic_compare_exchange_n((unsigned __int128 *)p, &o, n, false,
-						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-		cur[0] = (uint64_t)o, cur[1] = (uint64_t)(o >> 64);
+		eq = cas16(p, &lo, &hi, nlo, nhi);
+		cur[0] = lo, cur[1] = hi;
 	} else if (p) {
 		uint64_t o = lo | hi << 32;
 
