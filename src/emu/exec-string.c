@@ -71,6 +71,89 @@ static inline void str_one(struct emu_cpu *cpu, const struct emu_insn *in, enum 
 	}
 }
 
+/* ---- bulk fast path for REP MOVS / REP STOS ------------------------------- */
+
+#define BULK_BUDGET (256u << 10) /* bytes per execution before looking at events */
+
+/* Host pointer for n bytes at seg:off when they sit in one page the TLB
+ * maps for this access (writes: only pages without decoded code), or NULL. */
+static void *bulk_ptr(struct emu_cpu *cpu, int seg, uint64_t off, uint64_t n, bool write)
+{
+	uint64_t lin = emu_seg_lin(cpu, seg, off, (unsigned)n, write ? EMU_ACC_WRITE : EMU_ACC_READ);
+	const struct emu_tlb_entry *t = emu_tlb_slot(cpu, lin);
+
+	if ((lin & 0xfff) + n > 4096)
+		return NULL;
+	if ((write ? t->tag_write : t->tag_read) != (lin & ~0xfffULL))
+		return NULL;
+	return (void *)(uintptr_t)(lin + t->addend);
+}
+
+/* Elements (of sz bytes) from off up to its page end, at most max. */
+static inline uint64_t to_page_end(uint64_t off, unsigned sz, uint64_t max)
+{
+	uint64_t n = (4096 - (off & 0xfff)) / sz;
+
+	return n < max ? n : max;
+}
+
+/* Copies/fills whole runs of elements that lie in mapped RAM pages; returns
+ * false when the next element needs the per-element path (page miss,
+ * crossing element, overlap, MMIO) or the budget is spent. */
+static bool bulk_step(struct emu_cpu *cpu, const struct emu_insn *in, bool movs,
+		      uint64_t *budget)
+{
+	unsigned sz = in->opsize, as = in->adsize;
+	uint64_t cnt = areg(cpu, EMU_RCX, as), di = areg(cpu, EMU_RDI, as), si = 0, n, bytes;
+	uint8_t *d, *src = NULL;
+
+	n = to_page_end(di, sz, cnt < *budget / sz ? cnt : *budget / sz);
+	if (movs) {
+		si = areg(cpu, EMU_RSI, as);
+		n = to_page_end(si, sz, n);
+	}
+	bytes = n * sz;
+	if (n == 0 || !(d = bulk_ptr(cpu, EMU_ES, di, bytes, true)))
+		return false;
+	if (movs) {
+		if (!(src = bulk_ptr(cpu, in->seg, si, bytes, false)))
+			return false;
+		if (d > src && d < src + bytes)
+			return false; /* forward overlap replicates: per element */
+		memmove(d, src, bytes);
+		areg_add(cpu, EMU_RSI, as, (int64_t)bytes);
+	} else if (sz == 1) {
+		memset(d, (int)(cpu->r[EMU_RAX] & 0xff), bytes);
+	} else {
+		for (uint64_t i = 0; i < n; i++)
+			emu_store_host(d + i * sz, sz, cpu->r[EMU_RAX]);
+	}
+	areg_add(cpu, EMU_RDI, as, (int64_t)bytes);
+	areg_add(cpu, EMU_RCX, as, -(int64_t)n);
+	*budget -= bytes;
+	return true;
+}
+
+/* REP MOVS/STOS with DF = 0 and 32/64-bit addressing: bulk runs, with the
+ * element path for whatever they cannot take. */
+static void rep_bulk(struct emu_cpu *cpu, const struct emu_insn *in, enum strk k)
+{
+	uint64_t budget = BULK_BUDGET;
+	unsigned as = in->adsize;
+
+	while (areg(cpu, EMU_RCX, as) != 0) {
+		if (budget < in->opsize) {
+			cpu->rip = in->rip;
+			return;
+		}
+		if (bulk_step(cpu, in, k == S_MOVS, &budget))
+			continue;
+		str_one(cpu, in, k, in->opsize);
+		areg_add(cpu, EMU_RCX, as, -1);
+		budget -= in->opsize;
+	}
+}
+
 static inline void str_op(struct emu_cpu *cpu, const struct emu_insn *in, enum strk k)
 {
 	int64_t d = (cpu->rflags & EMU_FLAG_DF) ? -(int64_t)in->opsize : in->opsize;
@@ -79,6 +162,10 @@ static inline void str_op(struct emu_cpu *cpu, const struct emu_insn *in, enum s
 
 	if (!(in->pfx & (EMU_PFX_REP | EMU_PFX_REPNE))) {
 		str_one(cpu, in, k, d);
+		return;
+	}
+	if ((k == S_MOVS || k == S_STOS) && d > 0 && as >= 4) {
+		rep_bulk(cpu, in, k);
 		return;
 	}
 	while (areg(cpu, EMU_RCX, as) != 0) {
