@@ -31,15 +31,18 @@
 #define SEL_UCODE  0x28
 #define SEL_TSS	   0x30
 
-/* ---- the core, faked -------------------------------------------------------- */
-
-static void (*fake_exec_hook)(struct emu_cpu *cpu);
-static unsigned fake_code_writes;
-static uint64_t fake_code_written_gpa;
+static __attribute__((unused)) void (*fake_exec_hook)(struct emu_cpu *cpu);
+static __attribute__((unused)) unsigned fake_code_writes;
+static __attribute__((unused)) uint64_t fake_code_written_gpa;
 static unsigned fake_mmio_count;
 static uint64_t fake_mmio_gpa;
 static uint64_t fake_mmio_data;
 static bool fake_mmio_write;
+static struct emu_vm *fake_kick_vm; /* an OUT to port 0x500 kicks the vCPU */
+static uint32_t fake_port500;
+
+/* ---- the core, faked (unless the test links the real one) --------------------- */
+#ifndef SYS_FAKE_REAL_CORE
 
 uint64_t emu_get_rflags(struct emu_cpu *cpu)
 {
@@ -79,6 +82,8 @@ void emu_code_written(struct emu_cpu *cpu, uint64_t gpa, unsigned len)
 	fake_code_written_gpa = gpa;
 }
 
+#endif
+
 static void fake_mmio(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *data,
 		      unsigned size)
 {
@@ -97,10 +102,12 @@ static void fake_pio(void *ctx, unsigned cpu, uint16_t port, bool write, void *d
 		     unsigned size)
 {
 	(void)ctx;
-	(void)cpu;
-	(void)port;
 	if (!write)
 		memset(data, 0xa5, size);
+	if (write && port == 0x500 && fake_kick_vm) {
+		memcpy(&fake_port500, data, size);
+		emu_cpu_kick(emu_vm_cpu(fake_kick_vm, cpu));
+	}
 }
 
 static const struct emu_io_ops fake_io = { .pio = fake_pio, .mmio = fake_mmio };
@@ -140,6 +147,8 @@ static inline struct machine *machine_new(unsigned ncpus, bool exit_on_exception
 	assert_int_equal(emu_vm_new(&cfg, &m->vm), 0);
 	m->cpu = emu_vm_cpu(m->vm, 0);
 	m->cpu->exit = &m->exit;
+	fake_kick_vm = m->vm;
+	fake_port500 = 0;
 	fake_exec_hook = NULL;
 	fake_code_writes = fake_mmio_count = 0;
 	return m;
