@@ -110,6 +110,7 @@ struct emu_core_cpu *emu_core_of(struct emu_cpu *cpu)
 	if (!cc) {
 		cc = xzalloc(sizeof(*cc));
 		cc->gen = atomic_load(&c->gen);
+		cc->gen_src = &c->gen;
 		c->percpu[cpu->index] = cc;
 	}
 	return cc;

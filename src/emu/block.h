@@ -28,8 +28,14 @@ struct emu_block {
 struct emu_core_cpu {
 	struct emu_block *fast[1u << EMU_FAST_BITS];
 	uint64_t gen;		/* cache generation this vCPU has seen */
+	_Atomic uint64_t *gen_src; /* the cache's generation counter */
 	struct emu_block *cur;	/* block being executed, or NULL */
 	bool building;		/* inside emu_block_build (a fetch may fault) */
+	/* The code page translated last (linear page -> gpa page): used
+	 * without emu_fetch_ptr() while only non-system blocks ran since, as
+	 * nothing else can change a translation (EMU_IF_SYS). vpage
+	 * EMU_TLB_INVALID: none. */
+	uint64_t vpage, gpage;
 };
 
 /* The calling vCPU's core state (allocated on first use). */

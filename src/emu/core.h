@@ -23,6 +23,7 @@
 #define EMU_IF_HIGH8R (1u << 1) /* byte operand: reg field names AH..BH */
 #define EMU_IF_HIGH8M (1u << 2) /* byte operand: rm field names AH..BH */
 #define EMU_IF_CL     (1u << 3) /* shift count in CL instead of imm */
+#define EMU_IF_SYS    (1u << 4) /* ends the block and may change translations */
 
 /* lazy.op: which operation last set the arithmetic flags */
 enum emu_lazy_op {
@@ -43,7 +44,7 @@ enum emu_cc { EMU_CC_O, EMU_CC_NO, EMU_CC_B, EMU_CC_AE, EMU_CC_E, EMU_CC_NE, EMU
 	      EMU_CC_LE, EMU_CC_G };
 
 /* flags.c */
-bool emu_cond(struct emu_cpu *cpu, unsigned cc);
+bool emu_cond_slow(struct emu_cpu *cpu, unsigned cc);
 bool emu_get_cf(struct emu_cpu *cpu);
 /* Materializes the arithmetic flags into cpu->rflags (lazy.op = 0). */
 void emu_flags_flush(struct emu_cpu *cpu);
@@ -63,6 +64,52 @@ static inline void emu_lazy_cfof(struct emu_cpu *cpu, unsigned size, uint64_t re
 				 bool of)
 {
 	emu_lazy_set(cpu, EMU_LZ_CFOF, size, res, cf, of);
+}
+
+/* Condition cc (Jcc's low nibble) from the lazy state. ZF and SF come from
+ * the result whatever the operation; CMP/SUB and logic ops answer every
+ * common condition without building RFLAGS. */
+static inline bool emu_cond(struct emu_cpu *cpu, unsigned cc)
+{
+	const struct emu_lazy *l = &cpu->lazy;
+	unsigned sh = 64 - l->size * 8u;
+	bool r;
+
+	if (__builtin_expect(l->op == EMU_LZ_NONE, 0))
+		return emu_cond_slow(cpu, cc);
+	switch (cc >> 1) {
+	case EMU_CC_E >> 1: r = l->res == 0; break;
+	case EMU_CC_S >> 1: r = (int64_t)(l->res << sh) < 0; break;
+	case EMU_CC_B >> 1:
+		if (l->op == EMU_LZ_SUB)
+			r = l->src1 < l->src2;
+		else if (l->op == EMU_LZ_LOGIC)
+			r = false;
+		else
+			return emu_cond_slow(cpu, cc);
+		break;
+	case EMU_CC_BE >> 1:
+		if (l->op == EMU_LZ_SUB)
+			r = l->src1 <= l->src2;
+		else if (l->op == EMU_LZ_LOGIC)
+			r = l->res == 0;
+		else
+			return emu_cond_slow(cpu, cc);
+		break;
+	case EMU_CC_L >> 1:
+	case EMU_CC_LE >> 1:
+		if (l->op == EMU_LZ_SUB)
+			r = (int64_t)(l->src1 << sh) < (int64_t)(l->src2 << sh) ||
+			    ((cc >> 1) == (EMU_CC_LE >> 1) && l->res == 0);
+		else if (l->op == EMU_LZ_LOGIC)
+			r = (int64_t)(l->res << sh) < 0 ||
+			    ((cc >> 1) == (EMU_CC_LE >> 1) && l->res == 0);
+		else
+			return emu_cond_slow(cpu, cc);
+		break;
+	default: return emu_cond_slow(cpu, cc);
+	}
+	return r ^ (cc & 1);
 }
 
 static inline uint64_t emu_mask(unsigned size)

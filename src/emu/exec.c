@@ -48,10 +48,17 @@ static struct emu_block *lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc)
 	struct emu_block **slot, *b;
 
 	cpu->cur = NULL; /* a fetch fault reports cpu->rip */
-	p = emu_fetch_ptr(cpu, lin, &gpa, &avail);
+	if ((lin & ~0xfffULL) == cc->vpage) {
+		gpa = cc->gpage | (lin & 0xfff);
+	} else {
+		emu_fetch_ptr(cpu, lin, &gpa, &avail);
+		cc->vpage = lin & ~0xfffULL;
+		cc->gpage = gpa & ~0xfffULL;
+	}
 	slot = &cc->fast[fast_slot(gpa)];
 	if (__builtin_expect(block_ok(cpu, *slot, gpa, lin), 1))
 		return *slot;
+	p = emu_fetch_ptr(cpu, lin, &gpa, &avail);
 	b = emu_block_find(cpu->vm, gpa, cpu->rip, cpu->mode);
 	if (!block_ok(cpu, b, gpa, lin))
 		b = emu_block_build(cpu, gpa, lin, p, avail);
@@ -81,11 +88,15 @@ static void run_loop(struct emu_cpu *cpu, struct emu_core_cpu *cc)
 		struct emu_block *b;
 		bool shadow = cpu->irq_shadow;
 
-		emu_core_sync(cpu, cc);
+		if (__builtin_expect(atomic_load_explicit(cc->gen_src, memory_order_acquire) !=
+					     cc->gen, 0))
+			emu_core_sync(cpu, cc);
 		b = lookup(cpu, cc);
 		cc->cur = b;
 		run_block(cpu, b);
 		cc->cur = NULL;
+		if (b->insn[b->n - 1].flags & EMU_IF_SYS)
+			cc->vpage = EMU_TLB_INVALID;
 		if (shadow) /* the instruction after STI / MOV SS has run */
 			cpu->irq_shadow = false;
 		if (atomic_load_explicit(&cpu->events, memory_order_relaxed) || cpu->stop)
@@ -99,6 +110,7 @@ static void unwind(struct emu_cpu *cpu, struct emu_core_cpu *cc, int how)
 {
 	const struct emu_block *b = cc->cur;
 
+	cc->vpage = EMU_TLB_INVALID;
 	if (cc->building)
 		emu_block_build_abort(cpu);
 	if (b && cpu->cur >= b->insn && cpu->cur < b->insn + b->n)
@@ -114,6 +126,7 @@ void emu_exec(struct emu_cpu *cpu)
 	int how;
 
 	emu_core_enter(cpu, cc);
+	cc->vpage = EMU_TLB_INVALID;
 	how = setjmp(cpu->jmp);
 
 	if (how) {

@@ -130,7 +130,7 @@ static bool cond_flags(uint64_t f, unsigned cc)
 	}
 }
 
-bool emu_cond(struct emu_cpu *cpu, unsigned cc)
+bool emu_cond_slow(struct emu_cpu *cpu, unsigned cc)
 {
 	const struct emu_lazy *l = &cpu->lazy;
 	bool r;
