@@ -109,9 +109,8 @@ EMU_HANDLER(emu_op_idiv)
 
 	if (d == 0)
 		emu_raise(cpu, EMU_DE, EMU_NO_ERRCODE);
-	/* INT128_MIN / -1 cannot happen: n has at most 2 * 64 significant bits
-	 * only when sz == 8, and then the quotient check below catches it
-	 * before the division would trap on the host. */
+	/* Divisor -1: negate instead of dividing, after the range check, so
+	 * the host never divides INT128_MIN by -1 (which would trap). */
 	if (d == -1) {
 		if (n < -qmax - 1 || n > qmax + 1 || n == -qmax - 1)
 			emu_raise(cpu, EMU_DE, EMU_NO_ERRCODE);

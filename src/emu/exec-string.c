@@ -27,6 +27,10 @@ static inline void str_one(struct emu_cpu *cpu, const struct emu_insn *in, enum 
 	unsigned sz = in->opsize, as = in->adsize;
 	uint64_t a, b;
 
+	if (sz == 8 && k >= S_INS) {
+		sz = 4; /* port I/O has no 64-bit form; REX.W is ignored */
+		d /= 2;
+	}
 	switch (k) {
 	case S_MOVS:
 		a = emu_read(cpu, in->seg, areg(cpu, EMU_RSI, as), sz);

@@ -2,7 +2,12 @@
  * checks, mode changes, descriptor loads, MSRs, interrupts) live in the
  * system layer (cpu.c, seg.c, msr.c, except.c ...) behind internal.h.
  * Instructions that may change mode, paging, IF or the stack end their
- * block (decode tables), so cpu->rip holds the next instruction here. */
+ * block (decode tables), so cpu->rip holds the next instruction here.
+ *
+ * Map: HLT/CLI/STI, software interrupts, IRET/SYSCALL/SYSRET/SYSENTER,
+ * CPUID/RDTSC(P)/RDPID/RDMSR/WRMSR, MOV CRn/DRn, descriptor tables and
+ * system stores/loads, INVLPG/CLTS/INVD/SWAPGS, LAR/LSL/VERR/VERW,
+ * XGETBV/XSETBV, CLAC/STAC, segment registers (MOV Sreg, LxS). */
 #include "emu/core.h"
 
 /* EDX:EAX <- v, each half zero-extended to 64 bits. */
