@@ -14,6 +14,7 @@
 #define L1_EBX_CLFLUSH_8 (8u << 8)   /* 64-byte lines */
 #define L1_ECX_CX16	 (1u << 13)
 #define L1_ECX_X2APIC	 (1u << 21)
+#define L1_ECX_MOVBE	 (1u << 22)
 #define L1_ECX_POPCNT	 (1u << 23)
 #define L1_ECX_TSC_DL	 (1u << 24)
 #define L1_ECX_HYPERVISOR (1u << 31)
@@ -30,7 +31,9 @@
 #define L1_EDX_CMOV	 (1u << 15)
 #define L1_EDX_PAT	 (1u << 16)
 #define L1_EDX_CLFSH	 (1u << 19)
-#define L1_ECX (L1_ECX_CX16 | L1_ECX_X2APIC | L1_ECX_POPCNT | L1_ECX_TSC_DL | L1_ECX_HYPERVISOR)
+#define L1_ECX                                                                             \
+	(L1_ECX_CX16 | L1_ECX_X2APIC | L1_ECX_MOVBE | L1_ECX_POPCNT | L1_ECX_TSC_DL |          \
+	 L1_ECX_HYPERVISOR)
 #define L1_EDX                                                                             \
 	(L1_EDX_DE | L1_EDX_PSE | L1_EDX_TSC | L1_EDX_MSR | L1_EDX_PAE | L1_EDX_CX8 |         \
 	 L1_EDX_APIC | L1_EDX_SEP | L1_EDX_MTRR | L1_EDX_PGE | L1_EDX_CMOV | L1_EDX_PAT |     \
