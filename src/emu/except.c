@@ -94,28 +94,24 @@ _Noreturn void emu_raise(struct emu_cpu *cpu, int vector, uint32_t error_code)
 	longjmp(cpu->jmp, 1);
 }
 
-/* Copies up to n code bytes at the instruction's address without faulting. */
+/* Copies up to n code bytes at the instruction's address without faulting
+ * (through the TLB only: the bytes were just fetched). */
 static unsigned peek_code(struct emu_cpu *cpu, const struct emu_insn *in, uint8_t *b, unsigned n)
 {
 	uint64_t lin = in->rip + (cpu->mode == EMU_MODE_LONG64 ? 0 : cpu->seg[EMU_CS].base);
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		struct emu_walk_peek {
-			uint64_t gpa;
-		} w;
+		uint64_t a = lin + i, gpa = a & 0xffffffffULL;
+		const struct emu_tlb_entry *t = emu_tlb_slot(cpu, a);
 		const uint8_t *p;
 
 		if (cpu->cr0 & EMU_CR0_PG) {
-			struct emu_tlb_entry *t = &cpu->tlb[cpu->tlb_user].e[((lin + i) >> 12) &
-									     (EMU_TLB_SIZE - 1)];
-			if (t->tag_read != ((lin + i) & EMU_PAGE_MASK))
+			if (t->tag_read != (a & EMU_PAGE_MASK))
 				break;
-			w.gpa = t->gpa_page | ((lin + i) & 0xfff);
-		} else {
-			w.gpa = (lin + i) & 0xffffffffULL;
+			gpa = t->gpa_page | (a & 0xfff);
 		}
-		if (!(p = emu_phys_ptr(cpu->vm, w.gpa, 1)))
+		if (!(p = emu_phys_ptr(cpu->vm, gpa, 1)))
 			break;
 		b[i] = *p;
 	}

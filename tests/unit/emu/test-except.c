@@ -220,6 +220,31 @@ static void test_exit_on_exception(void **state)
 	machine_free(m);
 }
 
+static void test_unimplemented(void **state)
+{
+	struct machine *m = machine_new(1, false);
+	struct emu_cpu *cpu = m->cpu;
+	struct emu_insn in = { .rip = 0x4000, .len = 3, .map = 1, .opcode = 0x38 };
+	uint64_t first;
+
+	(void)state;
+	setup_long(m);
+	m->ram[0x4000] = 0x0f;
+	m->ram[0x4001] = 0x38;
+	m->ram[0x4002] = 0xff;
+	emu_read_lin(cpu, 0x4000, 1); /* the bytes are in the TLB, as after a fetch */
+	cpu->cur = &in;
+	assert_int_equal(CATCH(cpu, emu_raise_unimplemented(cpu, &in)), EMU_UD);
+	assert_int_equal(cpu->rip, 0x4000);
+	first = cpu->ud_log_next_ns;
+	assert_true(first > 0);
+	/* rate-limited: a second one within the second logs nothing */
+	assert_int_equal(CATCH(cpu, emu_raise_unimplemented(cpu, &in)), EMU_UD);
+	assert_int_equal(cpu->ud_log_next_ns, first);
+	cpu->cur = NULL;
+	machine_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_real_mode_ivt),
 		cmocka_unit_test(test_prot32_gate),
 		cmocka_unit_test(test_exit_on_exception),
+		cmocka_unit_test(test_unimplemented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

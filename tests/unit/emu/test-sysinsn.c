@@ -227,6 +227,12 @@ static void test_cpuid(void **state)
 	emu_cpuid(m->cpu, 0x12345, 0, r);
 	assert_int_equal(r[0] | r[1] | r[2] | r[3], 0);
 	assert_int_equal(emu_supported_cpuid(&small.c), -E2BIG);
+	/* the whole table (it once overflowed its own array) */
+	struct kvm_cpuid2 *big = calloc(1, sizeof(*big) + 64 * sizeof(big->entries[0]));
+	big->nent = 64;
+	assert_int_equal(emu_supported_cpuid(big), 0);
+	assert_true(big->nent >= 13 && big->nent <= 16);
+	free(big);
 	machine_free(m);
 }
 
