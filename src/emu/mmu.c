@@ -196,7 +196,8 @@ void emu_tlb_drop_code_writes(struct emu_cpu *cpu)
 		for (unsigned i = 0; i < EMU_TLB_SIZE; i++) {
 			struct emu_tlb_entry *t = &cpu->tlb[u].e[i];
 
-			if (t->tag_write != EMU_TLB_INVALID && emu_page_is_code(cpu->vm, t->gpa_page))
+			if (t->tag_write != EMU_TLB_INVALID &&
+			    emu_page_is_code(cpu->vm, t->gpa_page))
 				t->tag_write = EMU_TLB_INVALID;
 		}
 	}

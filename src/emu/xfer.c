@@ -174,7 +174,7 @@ void emu_far_ret(struct emu_cpu *cpu, unsigned opsize, uint16_t pop_extra)
 	uint64_t rsp = cpu->r[EMU_RSP], ip, new_rsp = 0;
 	struct emu_seg ss;
 	struct emu_desc d;
-	uint16_t sel;
+	uint16_t sel, sel_ss;
 	unsigned rpl;
 
 	if (legacy_real(cpu)) {
@@ -188,7 +188,8 @@ void emu_far_ret(struct emu_cpu *cpu, unsigned opsize, uint16_t pop_extra)
 	rsp += pop_extra;
 	if (rpl > cpu->cpl) {
 		new_rsp = pop(cpu, &rsp, opsize);
-		check_return_ss(cpu, (uint16_t)pop(cpu, &rsp, opsize), rpl, desc_is_64(cpu, &d), &ss);
+		sel_ss = (uint16_t)pop(cpu, &rsp, opsize);
+		check_return_ss(cpu, sel_ss, rpl, desc_is_64(cpu, &d), &ss);
 	}
 	emu_desc_set_accessed(cpu, sel, &d);
 	emu_load_cs(cpu, sel, &d, rpl);

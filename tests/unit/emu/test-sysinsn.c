@@ -71,7 +71,8 @@ static void test_cr_checks(void **state)
 	assert_int_equal(CATCH(cpu, emu_read_cr(cpu, 5)), EMU_UD);
 	setup_long(m);
 	assert_int_equal(CATCH(cpu, emu_write_cr(cpu, 4, 0)), EMU_GP); /* PAE off in long mode */
-	assert_int_equal(CATCH(cpu, emu_write_cr(cpu, 0, EMU_CR0_PE)), EMU_GP); /* PG off in 64-bit */
+	/* PG off in 64-bit mode */
+	assert_int_equal(CATCH(cpu, emu_write_cr(cpu, 0, EMU_CR0_PE)), EMU_GP);
 	assert_int_equal(CATCH(cpu, emu_write_cr(cpu, 3, 1ULL << 50)), EMU_GP);
 	assert_int_equal(CATCH(cpu, emu_write_cr(cpu, 8, 5)), -1);
 	assert_int_equal(emu_read_cr(cpu, 8), 5);
