@@ -3,8 +3,11 @@
  * and of each snapshot, refcount structures, snapshot table), compare with the
  * stored refcounts (stored < computed: corruption; stored > computed: leak),
  * then check the COPIED flags of the active tables against the refcounts.
- * Repair sets stored refcounts to the computed ones (leaks only, or all) and,
- * for "all", fixes COPIED flags. Runs under the exclusive layout lock.
+ * "-r leaks" lowers leaked refcounts in place (safe in any order: a leak
+ * only ever shrinks). "-r all" rebuilds every refcount block and the table
+ * from the tables through commit.c (one atomic header switch), which also
+ * replaces missing or zeroed refcount blocks and fixes the COPIED flags.
+ * Runs under the exclusive layout lock.
  *
  * Sections: collect references (ck_inc, ck_l1, ck_snapshots) / compare with
  * the stored refcounts (ck_compare) / COPIED flags / flags and entry point. */
@@ -203,7 +206,7 @@ static int ck_compare(struct ck *c, enum qcow2_repair repair)
 }
 
 /* The COPIED flags of the active L1 and L2 tables must say refcount == 1. */
-static int ck_copied(struct ck *c, bool fix)
+static int ck_copied(struct ck *c)
 {
 	struct qcow2 *q = c->q;
 	uint64_t rc;
@@ -238,8 +241,6 @@ static int ck_copied(struct ck *c, bool fix)
 		if (r < 0)
 			return r;
 		c->res->corruptions += bad;
-		if (bad && fix)
-			c->res->corruptions_fixed += bad; /* fixed below by the rewrite */
 	}
 	return 0;
 }
@@ -263,9 +264,7 @@ static int check_locked(struct qcow2 *q, enum qcow2_repair repair,
 	if (r == 0)
 		r = ck_compare(&c, repair);
 	if (r == 0)
-		r = ck_copied(&c, repair == QCOW2_REPAIR_ALL);
-	if (r == 0 && repair == QCOW2_REPAIR_ALL)
-		r = qcow2_fix_copied_flags(q);
+		r = ck_copied(&c);
 	for (uint64_t i = c.n; i-- > 0;)
 		if (c.ref[i]) {
 			res->image_end_offset = (i + 1) << q->cluster_bits;
@@ -299,6 +298,36 @@ static int clear_flags(struct qcow2 *q, const struct qcow2_check_result *res,
 	return 0;
 }
 
+/* Full repair: every refcount structure is rebuilt from the tables (as
+ * QEMU's rebuild_refcount_structure), which also replaces missing or zeroed
+ * refcount blocks and fixes the COPIED flags, in one atomic switch. */
+static int rebuild_locked(struct qcow2 *q, struct qcow2_check_result *res, struct vs_err **err)
+{
+	struct qcow2_commit c = { .l1_size = q->l1_size, .nb_snapshots = q->nb_snapshots,
+				  .disk_size = q->blk.size };
+	uint64_t *l1;
+	int r = check_locked(q, QCOW2_REPAIR_NONE, res, err);
+
+	if (r < 0 || (!res->corruptions && !res->leaks))
+		return r;
+	l1 = xzalloc(VS_MAX(q->l1_size, 1) * 8ULL);
+	for (uint32_t i = 0; i < q->l1_size; i++)
+		l1[i] = q->l1[i] & QCOW2_OFFSET_MASK;
+	c.l1 = l1;
+	c.snaps = xzalloc(sizeof(*c.snaps) * (q->nb_snapshots + 1ULL));
+	if (q->nb_snapshots)
+		memcpy(c.snaps, q->snaps, sizeof(*c.snaps) * q->nb_snapshots);
+	r = qcow2_commit(q, &c);
+	free(l1);
+	if (r < 0) {
+		free(c.snaps);
+		return vs_err_setsys(err, r, "%s: rebuild refcounts", q->blk.filename);
+	}
+	res->leaks_fixed = res->leaks;
+	res->corruptions_fixed = res->corruptions;
+	return 0;
+}
+
 int qcow2_check(struct vs_blk *b, enum qcow2_repair repair, struct qcow2_check_result *res,
 		struct vs_err **err)
 {
@@ -309,7 +338,10 @@ int qcow2_check(struct vs_blk *b, enum qcow2_repair repair, struct qcow2_check_r
 	if (repair != QCOW2_REPAIR_NONE && b->ro)
 		return vs_err_set(err, -EROFS, "%s: repair needs a writable image", b->filename);
 	pthread_rwlock_wrlock(&q->layout);
-	r = check_locked(q, repair, res, err);
+	if (repair == QCOW2_REPAIR_ALL)
+		r = rebuild_locked(q, res, err);
+	else
+		r = check_locked(q, repair, res, err);
 	if (r == 0 && repair == QCOW2_REPAIR_ALL)
 		r = clear_flags(q, res, err);
 	qcow2_cache_clear(&q->l2c);

@@ -204,6 +204,8 @@ int qcow2_alloc_clusters(struct qcow2 *q, uint64_t n, uint64_t *off);
 int qcow2_alloc_data(struct qcow2 *q, uint64_t max, uint64_t *off, uint64_t *got);
 int qcow2_free_clusters(struct qcow2 *q, uint64_t off, uint64_t n);
 int qcow2_refcount_init(struct qcow2 *q);
+/* Stores refcount v as entry i of a refcount block (refcount_order 0..6). */
+void qcow2_rb_entry_put(uint8_t *b, uint64_t i, unsigned order, uint64_t v);
 int qcow2_free_compressed(struct qcow2 *q, uint64_t l2e);
 void qcow2_compressed_range(const struct qcow2 *q, uint64_t l2e, uint64_t *off, uint64_t *len);
 
@@ -245,6 +247,27 @@ int qcow2_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err);
 /* snapshot.c */
 int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, struct vs_err **err);
 void qcow2_snapshots_free(struct qcow2 *q);
-int qcow2_fix_copied_flags(struct qcow2 *q);
+/* The on-disk snapshot table for s[0..n) (our entries carry 24 bytes of extra
+ * data); returns a buffer of *len bytes to free. */
+uint8_t *qcow2_snapshot_table_build(const struct qcow2_snapshot *s, uint32_t n, uint64_t *len);
+
+/* commit.c: a new metadata state, switched to by one header write. */
+struct qcow2_commit {
+	const uint64_t *l1;	      /* new active L1 entries (flags are recomputed) */
+	uint32_t l1_size;
+	struct qcow2_snapshot *snaps; /* new snapshot table; on success q owns the array */
+	uint64_t **snap_l1;	      /* NULL, or per snapshot a new L1 to write (its
+				       * l1_offset is then set) or NULL (kept as is) */
+	uint32_t nb_snapshots;
+	uint64_t disk_size;
+};
+
+/* Writes the state c describes beside the current one (refcounts computed
+ * from its tables, active L2 tables copied where COPIED flags change), then
+ * switches the header to it and frees everything only the old state used
+ * (q->snaps' array is freed, not its strings). Layout lock held exclusive.
+ * Returns 0 or -errno (-EIO: the tables reference clusters outside the file;
+ * -ERANGE: a refcount would overflow); on failure the image is unchanged. */
+int qcow2_commit(struct qcow2 *q, struct qcow2_commit *c);
 
 #endif

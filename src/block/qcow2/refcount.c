@@ -38,7 +38,7 @@ static uint64_t rb_entry_get(const uint8_t *b, uint64_t i, unsigned order)
 	}
 }
 
-static void rb_entry_put(uint8_t *b, uint64_t i, unsigned order, uint64_t v)
+void qcow2_rb_entry_put(uint8_t *b, uint64_t i, unsigned order, uint64_t v)
 {
 	switch (order) {
 	case 3:
@@ -127,7 +127,7 @@ static int rb_update_run(struct qcow2 *q, uint64_t first, uint64_t last, int del
 				return -ERANGE;
 			v = old + (uint64_t)(int64_t)delta;
 		}
-		rb_entry_put(b, c & mask, q->refcount_order, v);
+		qcow2_rb_entry_put(b, c & mask, q->refcount_order, v);
 		if (v == 0 && c < q->free_hint)
 			q->free_hint = c;
 		if (v == 0 && q->zbuf_cursor && (q->zbuf_cursor - 1) >> q->cluster_bits == c)
@@ -258,7 +258,7 @@ static int ensure_block(struct qcow2 *q, uint64_t ri, bool *changed)
 		return -EIO;
 	off = c << q->cluster_bits;
 	b = qcow2_cache_new(q, &q->rbc, off);
-	rb_entry_put(b, 0, q->refcount_order, 1);
+	qcow2_rb_entry_put(b, 0, q->refcount_order, 1);
 	r = vs_pwrite_full(q->fd, b, q->cluster_size, off);
 	if (r < 0) {
 		qcow2_cache_drop(&q->rbc, off);
@@ -322,7 +322,7 @@ static int alloc_tail(struct qcow2 *q, uint64_t n, uint64_t *start)
 
 		for (uint64_t i = 0; i < m; i++)
 			if (((s + n + i) >> q->rb_bits) == blk[j])
-				rb_entry_put(b, (s + n + i) & ((1ULL << q->rb_bits) - 1),
+				qcow2_rb_entry_put(b, (s + n + i) & ((1ULL << q->rb_bits) - 1),
 					     q->refcount_order, 1);
 		r = vs_pwrite_full(q->fd, b, q->cluster_size, off);
 		be = htobe64(off);
@@ -446,7 +446,7 @@ static int write_area_blocks(struct qcow2 *q, const struct rt_area *a)
 		memset(b, 0, q->cluster_size);
 		for (uint64_t c = a->start; c < end; c++)
 			if ((c >> q->rb_bits) == ri && area_used(a, c))
-				rb_entry_put(b, c & mask, q->refcount_order, 1);
+				qcow2_rb_entry_put(b, c & mask, q->refcount_order, 1);
 		r = vs_pwrite_full(q->fd, b, q->cluster_size, (a->start + k) << q->cluster_bits);
 	}
 	free(b);

@@ -1,14 +1,14 @@
 /* Internal snapshots in QEMU's format (qcow2.txt "Snapshots").
  *
- * Sections: table load / table write / tree refcounting / create, apply,
- * delete, list.
+ * Sections: table load / table write / create, apply, delete, list.
  *
  * Refcount model (QEMU's): a cluster's refcount counts the L1 tables that
  * reach it, so taking a snapshot adds one to every L2 table and every data
  * cluster of the active tree, and the active tree loses its COPIED flags.
- * Ordering: new snapshot L1 and refcounts first, then the new snapshot table,
- * then the header (nb_snapshots + snapshots_offset in one write), then the
- * old table is freed. A crash leaves leaks, not dangling references. */
+ * Create, apply and delete only describe the new state (active L1, snapshot
+ * table, disk size); commit.c writes it beside the old one and switches the
+ * header to it in one write, so a process killed at any moment (or a power
+ * loss) leaves either the old image or the new one. */
 #include "block/qcow2/internal.h"
 #include "common/cleanup.h"
 #include "common/err.h"
@@ -144,7 +144,7 @@ static uint64_t entry_size(const struct qcow2_snapshot *s)
 				   strlen(s->name), 8);
 }
 
-static uint8_t *build_table(const struct qcow2_snapshot *s, uint32_t n, uint64_t *len)
+uint8_t *qcow2_snapshot_table_build(const struct qcow2_snapshot *s, uint32_t n, uint64_t *len)
 {
 	uint64_t total = 0, p = 0;
 	uint8_t *t;
@@ -177,119 +177,6 @@ static uint8_t *build_table(const struct qcow2_snapshot *s, uint32_t n, uint64_t
 	return t;
 }
 
-/* Writes the table for snaps[0..n) to new clusters, switches the header to
- * it, frees the old one; on success q->snaps becomes snaps. */
-static int table_commit(struct qcow2 *q, struct qcow2_snapshot *snaps, uint32_t n)
-{
-	uint64_t len, off = 0, old_off = q->snapshots_offset, old_len = q->snapshots_len;
-	_cleanup_free_ uint8_t *t = build_table(snaps, n, &len);
-	uint8_t hdr[12];
-	int r = 0;
-
-	if (n) {
-		r = qcow2_alloc_clusters(q, qcow2_size_to_clusters(q, len), &off);
-		if (r == 0)
-			r = vs_pwrite_full(q->fd, t, len, off);
-	}
-	if (r < 0)
-		return r;
-	qcow2_put_be32(hdr, n);
-	qcow2_put_be64(hdr + 4, off);
-	r = qcow2_header_write_field(q, QCOW2_HDR_OFF_SNAP, hdr, sizeof(hdr));
-	if (r < 0)
-		return r;
-	if (q->nb_snapshots && old_off)
-		r = qcow2_refcount_update(q, old_off, old_len, -1);
-	q->snaps = snaps;
-	q->nb_snapshots = n;
-	q->snapshots_offset = off;
-	q->snapshots_len = len;
-	return r;
-}
-
-/* ---- tree refcounting ---- */
-
-static int entry_refcount(struct qcow2 *q, uint64_t e, int delta)
-{
-	uint64_t off, len;
-
-	switch (qcow2_l2e_type(q, e)) {
-	case QCOW2_C_COMPRESSED:
-		qcow2_compressed_range(q, e, &off, &len);
-		return qcow2_refcount_update(q, off & ~511ULL, len + (off & 511), delta);
-	case QCOW2_C_NORMAL:
-	case QCOW2_C_ZERO:
-		if (!(e & QCOW2_OFFSET_MASK))
-			return 0;
-		return qcow2_refcount_update(q, e & QCOW2_OFFSET_MASK, 1, delta);
-	default:
-		return 0;
-	}
-}
-
-/* Sets each entry's COPIED flag from its refcount; *dirty if any changed. */
-static int fix_copied(struct qcow2 *q, uint64_t *t, bool *dirty)
-{
-	uint64_t rc;
-	int r;
-
-	for (uint64_t i = 0; i < q->l2_entries; i++) {
-		uint64_t e = be64toh(t[i]), want;
-
-		if (qcow2_l2e_type(q, e) == QCOW2_C_COMPRESSED || !(e & QCOW2_OFFSET_MASK))
-			continue;
-		r = qcow2_refcount_get(q, (e & QCOW2_OFFSET_MASK) >> q->cluster_bits, &rc);
-		if (r < 0)
-			return r;
-		want = rc == 1 ? e | QCOW2_OFLAG_COPIED : e & ~QCOW2_OFLAG_COPIED;
-		if (want != e) {
-			t[i] = htobe64(want);
-			*dirty = true;
-		}
-	}
-	return 0;
-}
-
-/* Adds delta to the refcounts of every table and cluster reachable from l1
- * (delta 0: refcounts unchanged); with fix, also recomputes the COPIED flags
- * of l1 (the active table) and of its L2 tables. */
-static int tree_update(struct qcow2 *q, uint64_t *l1, uint64_t n, int delta, bool fix)
-{
-	uint64_t *t = xmalloc(q->cluster_size), rc;
-	int r = 0;
-
-	for (uint64_t i = 0; i < n && r == 0; i++) {
-		uint64_t l2 = l1[i] & QCOW2_OFFSET_MASK;
-		bool dirty = false;
-
-		if (!l2)
-			continue;
-		r = qcow2_check_table_offset(q, l2) ?: vs_pread_full(q->fd, t, q->cluster_size, l2);
-		for (uint64_t j = 0; r == 0 && delta && j < q->l2_entries; j++)
-			r = entry_refcount(q, be64toh(t[j]), delta);
-		if (r == 0 && delta)
-			r = qcow2_refcount_update(q, l2, 1, delta);
-		if (r == 0 && fix)
-			r = qcow2_refcount_get(q, l2 >> q->cluster_bits, &rc);
-		if (r == 0 && fix)
-			r = fix_copied(q, t, &dirty);
-		if (r == 0 && dirty)
-			r = vs_pwrite_full(q->fd, t, q->cluster_size, l2);
-		if (r == 0 && fix)
-			l1[i] = rc == 1 ? l1[i] | QCOW2_OFLAG_COPIED : l1[i] & ~QCOW2_OFLAG_COPIED;
-	}
-	free(t);
-	qcow2_cache_clear(&q->l2c);
-	return r;
-}
-
-int qcow2_fix_copied_flags(struct qcow2 *q)
-{
-	int r = tree_update(q, q->l1, q->l1_size, 0, true);
-
-	return r < 0 ? r : qcow2_l1_write(q, 0, q->l1_size);
-}
-
 /* ---- create, apply, delete, list ---- */
 
 static struct qcow2_snapshot *snap_find(struct qcow2 *q, const char *name)
@@ -312,60 +199,56 @@ static char *next_id(struct qcow2 *q)
 	return xasprintf("%lu", max + 1);
 }
 
-/* Writes a copy of the active L1 (flags cleared) to new clusters. */
-static int copy_active_l1(struct qcow2 *q, uint64_t *off)
+/* The active L1 without flags (commit recomputes them). */
+static uint64_t *active_l1(const struct qcow2 *q, uint64_t n)
 {
-	uint64_t n = q->l1_size, *t;
-	int r;
+	uint64_t *t = xzalloc(VS_MAX(n, 1) * 8);
 
-	*off = 0;
-	if (!n)
-		return 0;
-	r = qcow2_alloc_clusters(q, qcow2_size_to_clusters(q, n * 8), off);
-	if (r < 0)
-		return r;
-	t = xmalloc(n * 8);
-	for (uint64_t i = 0; i < n; i++)
-		t[i] = htobe64(q->l1[i] & ~QCOW2_OFLAG_COPIED);
-	r = vs_pwrite_full(q->fd, t, n * 8, *off);
-	free(t);
-	return r;
+	for (uint64_t i = 0; i < n && i < q->l1_size; i++)
+		t[i] = q->l1[i] & QCOW2_OFFSET_MASK;
+	return t;
+}
+
+/* A shallow copy of the table (the strings stay shared), minus entry skip. */
+static struct qcow2_snapshot *table_copy(const struct qcow2 *q, uint32_t skip, uint32_t extra)
+{
+	struct qcow2_snapshot *t = xzalloc(sizeof(*t) * (q->nb_snapshots + extra + 1ULL));
+
+	for (uint32_t i = 0, j = 0; i < q->nb_snapshots; i++)
+		if (i != skip)
+			t[j++] = q->snaps[i];
+	return t;
 }
 
 static int create_locked(struct qcow2 *q, const char *name, struct vs_err **err)
 {
+	uint32_t n = q->nb_snapshots;
 	struct qcow2_snapshot *snaps, *s;
+	uint64_t **sl1, *l1;
+	struct qcow2_commit c;
 	struct timespec ts;
 	int r;
 
 	if (snap_find(q, name))
 		return vs_err_set(err, -EEXIST, "snapshot '%s' already exists", name);
-	if (q->nb_snapshots >= QCOW2_MAX_SNAPSHOTS || strlen(name) > UINT16_MAX)
+	if (n >= QCOW2_MAX_SNAPSHOTS || strlen(name) > UINT16_MAX)
 		return vs_err_set(err, -EFBIG, "too many snapshots or name too long");
-	snaps = xzalloc(sizeof(*snaps) * (q->nb_snapshots + 1));
-	if (q->nb_snapshots)
-		memcpy(snaps, q->snaps, sizeof(*snaps) * q->nb_snapshots);
-	s = &snaps[q->nb_snapshots];
+	snaps = table_copy(q, UINT32_MAX, 1);
+	s = &snaps[n];
 	clock_gettime(CLOCK_REALTIME, &ts);
-	s->id = next_id(q);
-	s->name = xstrdup(name);
-	s->date_sec = (uint32_t)ts.tv_sec;
-	s->date_nsec = (uint32_t)ts.tv_nsec;
-	s->disk_size = q->blk.size;
-	s->icount = UINT64_MAX;
-	s->l1_size = q->l1_size;
-	r = copy_active_l1(q, &s->l1_offset);
-	if (r == 0)
-		r = tree_update(q, q->l1, q->l1_size, 1, true);
-	if (r == 0)
-		r = qcow2_l1_write(q, 0, q->l1_size);
-	if (r == 0) {
-		struct qcow2_snapshot *old = q->snaps;
-
-		r = table_commit(q, snaps, q->nb_snapshots + 1);
-		if (r == 0)
-			free(old);
-	}
+	*s = (struct qcow2_snapshot){ .id = next_id(q), .name = xstrdup(name),
+				      .date_sec = (uint32_t)ts.tv_sec,
+				      .date_nsec = (uint32_t)ts.tv_nsec, .disk_size = q->blk.size,
+				      .icount = UINT64_MAX, .l1_size = q->l1_size };
+	l1 = active_l1(q, q->l1_size);
+	sl1 = xzalloc(sizeof(*sl1) * (n + 1ULL));
+	sl1[n] = l1; /* the snapshot's L1: a copy of the active one */
+	c = (struct qcow2_commit){ .l1 = l1, .l1_size = q->l1_size, .snaps = snaps,
+				   .snap_l1 = sl1, .nb_snapshots = n + 1,
+				   .disk_size = q->blk.size };
+	r = qcow2_commit(q, &c);
+	free(l1);
+	free(sl1);
 	if (r < 0) {
 		snap_clear(s);
 		free(snaps);
@@ -374,13 +257,13 @@ static int create_locked(struct qcow2 *q, const char *name, struct vs_err **err)
 	return 0;
 }
 
-static int read_l1(struct qcow2 *q, const struct qcow2_snapshot *s, uint64_t **out)
+static int read_l1(struct qcow2 *q, const struct qcow2_snapshot *s, uint64_t n, uint64_t **out)
 {
-	uint64_t *t = xzalloc(VS_MAX(s->l1_size, 1) * 8ULL);
+	uint64_t *t = xzalloc(VS_MAX(n, 1) * 8ULL);
 	int r = vs_pread_full(q->fd, t, s->l1_size * 8ULL, s->l1_offset);
 
 	for (uint32_t i = 0; i < s->l1_size; i++)
-		t[i] = be64toh(t[i]);
+		t[i] = be64toh(t[i]) & QCOW2_OFFSET_MASK;
 	if (r < 0) {
 		free(t);
 		return r;
@@ -389,68 +272,47 @@ static int read_l1(struct qcow2 *q, const struct qcow2_snapshot *s, uint64_t **o
 	return 0;
 }
 
+/* The active L1 becomes a copy of the snapshot's (kept at least as large as
+ * now, and large enough for the snapshot's disk size). */
 static int apply_locked(struct qcow2 *q, struct qcow2_snapshot *s)
 {
-	_cleanup_free_ uint64_t *sl1 = NULL, *old = NULL;
-	uint64_t n, be;
-	int r = read_l1(q, s, &sl1);
+	uint64_t span = q->cluster_size * q->l2_entries, n;
+	_cleanup_free_ uint64_t *l1 = NULL;
+	struct qcow2_commit c;
+	int r;
 
-	if (r == 0)
-		r = qcow2_grow_l1(q, s->l1_size);
-	if (r == 0)
-		r = tree_update(q, sl1, s->l1_size, 1, false);
+	if (s->disk_size > QCOW2_MAX_SIZE)
+		return -EFBIG;
+	n = VS_MAX(VS_MAX(q->l1_size, s->l1_size), (s->disk_size + span - 1) / span);
+	if (n * 8 > QCOW2_MAX_L1_BYTES)
+		return -EFBIG;
+	r = read_l1(q, s, n, &l1);
 	if (r < 0)
 		return r;
-	n = q->l1_size;
-	old = xmalloc(n * 8);
-	memcpy(old, q->l1, n * 8);
-	memset(q->l1, 0, n * 8);
-	for (uint32_t i = 0; i < s->l1_size; i++)
-		q->l1[i] = sl1[i] & ~QCOW2_OFLAG_COPIED;
-	r = qcow2_l1_write(q, 0, n);
-	if (r == 0)
-		r = tree_update(q, old, n, -1, false);
-	if (r == 0)
-		r = tree_update(q, q->l1, n, 0, true);
-	if (r == 0)
-		r = qcow2_l1_write(q, 0, n);
-	if (r == 0 && s->disk_size != q->blk.size) {
-		be = htobe64(s->disk_size);
-		r = qcow2_header_write_field(q, QCOW2_HDR_OFF_SIZE, &be, 8);
-		if (r == 0)
-			q->blk.size = s->disk_size;
-	}
+	c = (struct qcow2_commit){ .l1 = l1, .l1_size = (uint32_t)n,
+				   .snaps = table_copy(q, UINT32_MAX, 0),
+				   .nb_snapshots = q->nb_snapshots, .disk_size = s->disk_size };
+	r = qcow2_commit(q, &c);
+	if (r < 0)
+		free(c.snaps);
 	return r;
 }
 
 static int delete_locked(struct qcow2 *q, struct qcow2_snapshot *s)
 {
-	uint32_t idx = (uint32_t)(s - q->snaps), n = q->nb_snapshots - 1;
-	struct qcow2_snapshot *snaps = xzalloc(sizeof(*snaps) * (n ? n : 1)), gone = *s;
-	_cleanup_free_ uint64_t *sl1 = NULL;
-	struct qcow2_snapshot *old = q->snaps;
-	int r = read_l1(q, s, &sl1);
+	struct qcow2_snapshot gone = *s;
+	_cleanup_free_ uint64_t *l1 = active_l1(q, q->l1_size);
+	struct qcow2_commit c = { .l1 = l1, .l1_size = q->l1_size,
+				  .snaps = table_copy(q, (uint32_t)(s - q->snaps), 0),
+				  .nb_snapshots = q->nb_snapshots - 1, .disk_size = q->blk.size };
+	int r = qcow2_commit(q, &c);
 
-	if (idx)
-		memcpy(snaps, q->snaps, sizeof(*snaps) * idx);
-	if (n > idx)
-		memcpy(snaps + idx, q->snaps + idx + 1, sizeof(*snaps) * (n - idx));
-	if (r == 0)
-		r = table_commit(q, snaps, n);
 	if (r < 0) {
-		free(snaps);
+		free(c.snaps);
 		return r;
 	}
-	free(old);
-	r = tree_update(q, sl1, gone.l1_size, -1, false);
-	if (r == 0 && gone.l1_size)
-		r = qcow2_refcount_update(q, gone.l1_offset, gone.l1_size * 8ULL, -1);
 	snap_clear(&gone);
-	if (r == 0)
-		r = tree_update(q, q->l1, q->l1_size, 0, true);
-	if (r == 0)
-		r = qcow2_l1_write(q, 0, q->l1_size);
-	return r;
+	return 0;
 }
 
 static int snapshot_op(struct vs_blk *b, const char *name, int op, struct vs_err **err)
