@@ -97,8 +97,8 @@ def probe_vessel(a):
     if p.returncode != 0:
         return f"`{' '.join(map(str, cmd))}` exited {p.returncode}: " + \
             (err.strip().splitlines() or ["(no message)"])[-1]
-    if "first-kvm-run" in err:
-        return "`--accel emu` ran the guest under KVM (KVM_RUN seen): emu is not wired in yet"
+    if "vessel-trace: first-emu-run" not in err:
+        return "`--accel emu` did not run the guest on the software CPU (no first-emu-run trace)"
     return None
 
 

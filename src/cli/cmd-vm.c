@@ -50,7 +50,7 @@ static const struct option run_opts[] = {
 static void run_usage(FILE *f)
 {
 	fputs("usage: vessel vm run [--kernel K] [--initrd I] [--append ARGS] [--cpus N]\n"
-	      "                     [--mem SIZE] [--cpu-model host|baseline] [--accel kvm|auto]\n"
+	      "                     [--mem SIZE] [--cpu-model host|baseline] [--accel kvm|emu|auto]\n"
 	      "                     [--overcommit] [--name NAME] [-- COMMAND...]\n"
 	      "Without --kernel the default guest kit (make guest) is booted.\n"
 	      "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n",
@@ -238,7 +238,7 @@ static int vm_run(int argc, char **argv)
 		fprintf(stderr, "vessel: %s\n", err->msg);
 		goto out;
 	}
-	if (a.cfg.accel != VS_ACCEL_EMU && !vs_host_has_hw_virt() && !vs_vm_is_testkernel(vm))
+	if (a.cfg.accel == VS_ACCEL_KVM && !vs_host_has_hw_virt() && !vs_vm_is_testkernel(vm))
 		fprintf(stderr, "vessel: warning: this host's KVM has no hardware virtualization "
 				"(no vmx/svm); an unmodified kernel runs its CPL0 code emulated at "
 				"about 2 MIPS and will boot extremely slowly\n");

@@ -8,6 +8,7 @@
 #include "emu/irq.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <time.h>
 
 /* ---- the LAPIC timer (all with l->lock held) ---------------------------------- */
@@ -282,6 +283,7 @@ int emu_timer_start(struct emu_vm *vm)
 {
 	struct emu_timer *t = &emu_irqchip_of(vm)->timer;
 	pthread_condattr_t ca;
+	sigset_t all, old;
 	int r;
 
 	pthread_mutex_init(&t->lock, NULL);
@@ -291,7 +293,12 @@ int emu_timer_start(struct emu_vm *vm)
 	pthread_condattr_destroy(&ca);
 	atomic_store(&t->sleep_until, UINT64_MAX);
 	t->stop = t->kicked = false;
+	/* The timer thread takes no signals: the embedding process decides
+	 * which of its threads handle them (vessel's main thread, by signalfd). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = pthread_create(&t->thread, NULL, timer_main, vm);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r) {
 		pthread_cond_destroy(&t->cond);
 		pthread_mutex_destroy(&t->lock);

@@ -248,7 +248,7 @@ void *vs_vcpu_thread(void *arg)
 	struct vs_vcpu *vcpu = arg;
 
 	if (vcpu->id == 0 && vcpu->vm->cfg.trace_boot)
-		fprintf(stderr, "vessel-trace: first-kvm-run %llu\n",
+		fprintf(stderr, "vessel-trace: first-%s-run %llu\n", vcpu->vm->accel->name,
 			(unsigned long long)vs_now_ns());
 	vcpu->vm->accel->vcpu_loop(vcpu);
 	return NULL;

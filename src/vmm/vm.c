@@ -75,11 +75,12 @@ static int check_host(const struct vs_vm_config *cfg, struct vs_err **err)
 	return 0;
 }
 
-/* auto: kvm on hosts with hardware virtualization, and for our test guest
- * (which runs under KVM-PVM too); emu for other kernels on hosts without. */
+/* auto (DESIGN.md): kvm where the host CPU has vmx/svm, else emu. */
 static const struct vs_accel_ops *pick_accel(const struct vs_vm_config *cfg)
 {
-	(void)cfg;
+	if (cfg->accel == VS_ACCEL_EMU ||
+	    (cfg->accel == VS_ACCEL_AUTO && !vs_host_has_hw_virt()))
+		return &vs_accel_emu;
 	return &vs_accel_kvm;
 }
 
@@ -284,6 +285,10 @@ void vs_vm_release_after_exit(struct vs_vm *vm)
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpus[i].fd >= 0)
 			keep[n++] = vm->vcpus[i].fd;
+	if (n == 0) { /* emu: nothing slow to tear down in a kernel */
+		free(keep);
+		return;
+	}
 	pid = fork();
 	if (pid == 0)
 		hold_until_parent_exits(keep, n, parent);

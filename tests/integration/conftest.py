@@ -32,3 +32,12 @@ def root():
     if os.geteuid() != 0:
         skip("needs root")
 
+
+
+@pytest.fixture(params=["kvm", "emu"])
+def accel(request):
+    """Runs the test under each accelerator: kvm (needs /dev/kvm) and emu,
+    vessel's software CPU (needs nothing)."""
+    if request.param == "kvm":
+        request.getfixturevalue("kvm")
+    return request.param

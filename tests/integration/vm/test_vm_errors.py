@@ -69,9 +69,24 @@ def test_no_dev_kvm(vessel, root):
         skip("unshare is missing")
     script = f'mount -t tmpfs vessel-test-dev /dev && exec "$@"'
     r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
-                        vessel, "vm", "run", "--kernel", str(TESTKERNEL)],
+                        vessel, "vm", "run", "--accel", "kvm", "--kernel", str(TESTKERNEL)],
                        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     one_line_error(r, "/dev/kvm does not exist")
+
+
+def test_no_dev_kvm_auto_runs_on_emu(vessel, root):
+    """--accel auto on a host without hardware virtualization (or without
+    /dev/kvm at all) runs the guest on emu."""
+    if not shutil.which("unshare"):
+        skip("unshare is missing")
+    script = f'mount -t tmpfs vessel-test-dev /dev && exec "$@"'
+    r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
+                        vessel, "vm", "run", "--kernel", str(TESTKERNEL), "--append",
+                        "vessel.test=cpuid,exit:5"], capture_output=True, text=True,
+                       timeout=60, stdin=subprocess.DEVNULL,
+                       env=dict(os.environ, VESSEL_TRACE_BOOT="1"))
+    assert r.returncode == 5, r.stdout + r.stderr
+    assert "vessel-trace: first-emu-run" in r.stderr, r.stderr
 
 
 def test_no_permission_on_dev_kvm(vessel, kvm, root):
@@ -80,7 +95,7 @@ def test_no_permission_on_dev_kvm(vessel, kvm, root):
     if os.stat("/dev/kvm").st_mode & 0o006:
         skip("/dev/kvm is world-accessible on this host")
     r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                        vessel, "vm", "run", "--kernel", str(TESTKERNEL)],
+                        vessel, "vm", "run", "--accel", "kvm", "--kernel", str(TESTKERNEL)],
                        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     one_line_error(r, "no permission to open /dev/kvm")
 

@@ -30,9 +30,7 @@ def vessel_boot(vessel, accel, tests, timeout=120):
     env = dict(os.environ, VESSEL_TRACE_BOOT="1")
     r = run([vessel, "vm", "run", "--accel", accel, "--kernel", TESTKERNEL, "--append",
              f"vessel.test={tests}"], timeout=timeout, stdin=open(os.devnull), env=env)
-    if accel == "emu":
-        # Until emu is wired in, --accel emu may fall through to KVM.
-        assert "first-kvm-run" not in r.stderr, "--accel emu ran the guest under KVM"
+    assert f"vessel-trace: first-{accel}-run" in r.stderr, r.stderr
     return r.returncode, r.stdout.splitlines(), r.stdout + r.stderr
 
 
@@ -59,14 +57,7 @@ def assert_paging_passed(status, lines, text):
     assert status == 0, text
 
 
-@pytest.mark.parametrize("accel", [
-    "kvm",
-    pytest.param("emu", marks=pytest.mark.xfail(strict=False,
-                                                reason="emu accelerator not landed yet")),
-])
-def test_paging_vessel(vessel, accel, request):
-    if accel == "kvm":
-        request.getfixturevalue("kvm")
+def test_paging_vessel(vessel, accel):
     test = "paging:kvm-pvm" if accel == "kvm" and host_is_kvm_pvm() else "paging"
     status, lines, text = vessel_boot(vessel, accel, test)
     assert_paging_passed(status, lines, text)
@@ -88,6 +79,13 @@ def test_paging_twice_and_with_others_qemu_tcg():
     tables): it runs twice in a row, and the foundation tests after it."""
     status, lines, text = qemu_boot(TESTKERNEL, "paging,paging:kvm-pvm,cpuid,smp,timer,irq")
     assert "vessel-test: result: 6 passed, 0 failed" in lines, text
+    assert status == 0, text
+
+
+def test_paging_twice_and_with_others_emu(vessel):
+    status, lines, text = vessel_boot(vessel, "emu",
+                                      "paging,paging,bootparams,cpuid,smp,pci,timer,irq")
+    assert "vessel-test: result: 8 passed, 0 failed" in lines, text
     assert status == 0, text
 
 
@@ -136,3 +134,14 @@ def test_bench_scale_qemu_tcg():
     b = bench_lines(lines)
     assert b["alu"][0] == 15 * 4_000_000, text
     assert "bench: tsc_khz=" in text and "scale=10%" in text
+
+
+def test_bench_emu(vessel):
+    """The bench loops compute the same checksums on emu (their results are
+    checked by the guest), with the instruction counts the assembler gave."""
+    status, lines, text = vessel_boot(vessel, "emu", "bench:10")
+    assert "vessel-test: bench: PASS" in lines, text
+    assert status == 0, text
+    b = bench_lines(lines)
+    assert list(b) == [*BENCH_LOOPS, "total"], text
+    assert b["alu"][0] == 15 * 4_000_000, text

@@ -1,6 +1,7 @@
-"""How a VM ends: signals stop it cleanly with 128+N, the console escape
-quits, a crashing guest is reported in one line, and the PVM warning
-appears for kernels that are not our test guest."""
+"""How a VM ends, under each accelerator (the `accel` fixture): signals
+stop it cleanly with 128+N, the console escape quits, a crashing guest is
+reported in one line, a reboot ends vessel; and the PVM warning appears for
+kernels that are not our test guest when kvm is asked for."""
 import os
 import signal
 import subprocess
@@ -11,12 +12,10 @@ import pytest
 
 from vesseltest import TESTKERNEL, GUEST_DIR, run, skip
 
-pytestmark = pytest.mark.usefixtures("kvm")
 
-
-def start(vessel, tests, **kw):
-    return subprocess.Popen([vessel, "vm", "run", "--kernel", str(TESTKERNEL), "--append",
-                             f"vessel.test={tests}"], stdout=subprocess.PIPE,
+def start(vessel, accel, tests, **kw):
+    return subprocess.Popen([vessel, "vm", "run", "--accel", accel, "--kernel", str(TESTKERNEL),
+                             "--append", f"vessel.test={tests}"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, **kw)
 
 
@@ -40,8 +39,8 @@ def wait_for(proc, text, timeout=20):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_signal_stops_vm(vessel, sig):
-    p = start(vessel, "hang", stdin=subprocess.DEVNULL)
+def test_signal_stops_vm(vessel, accel, sig):
+    p = start(vessel, accel, "hang", stdin=subprocess.DEVNULL)
     try:
         wait_for(p, "vessel-test: start")
         p.send_signal(sig)
@@ -55,9 +54,9 @@ def test_signal_stops_vm(vessel, sig):
     assert "VM stopped" in err
 
 
-def test_console_escape_quits(vessel):
+def test_console_escape_quits(vessel, accel):
     r_fd, w_fd = os.pipe()
-    p = start(vessel, "hang", stdin=r_fd)
+    p = start(vessel, accel, "hang", stdin=r_fd)
     os.close(r_fd)
     try:
         wait_for(p, "vessel-test: start")
@@ -71,21 +70,22 @@ def test_console_escape_quits(vessel):
     assert p.returncode == 0
 
 
-def test_triple_fault_is_reported(vessel):
-    r = run([vessel, "vm", "run", "--kernel", TESTKERNEL, "--append", "vessel.test=triplefault"],
+def test_triple_fault_is_reported(vessel, accel):
+    r = run([vessel, "vm", "run", "--accel", accel, "--kernel", TESTKERNEL, "--append", "vessel.test=triplefault"],
             timeout=30, stdin=open(os.devnull))
     assert r.returncode == 124, r.stdout + r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("vessel: guest crashed: "), r.stderr
 
 
-def test_pvm_warning_for_other_kernels(vessel):
+def test_pvm_warning_for_other_kernels(vessel, kvm):
     kernel = GUEST_DIR / "vmlinuz"
     if not kernel.exists():
         skip("no guest kit (make guest)")
     with open("/proc/cpuinfo") as f:
         hw = any(w in f.read().split() for w in ("vmx", "svm"))
-    p = subprocess.Popen([vessel, "vm", "run", "--kernel", str(kernel), "--mem", "256M"],
+    p = subprocess.Popen([vessel, "vm", "run", "--accel", "kvm", "--kernel", str(kernel),
+                          "--mem", "256M"],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
@@ -112,11 +112,11 @@ def processes_with(marker):
     return found
 
 
-def test_vm_released_right_after_exit(vessel):
+def test_vm_released_right_after_exit(vessel, kvm):
     """The child that releases the KVM VM after vessel exits must not hold
     our stdout (run() would hang) and must be gone promptly."""
     marker = f"vessel-test-{uuid.uuid4()}"
-    r = run([vessel, "vm", "run", "--name", marker, "--kernel", TESTKERNEL, "--append",
+    r = run([vessel, "vm", "run", "--accel", "kvm", "--name", marker, "--kernel", TESTKERNEL, "--append",
              "vessel.test=exit:3"], timeout=30, stdin=open(os.devnull))
     assert r.returncode == 3, r.stderr
     deadline = time.time() + 5
@@ -126,10 +126,11 @@ def test_vm_released_right_after_exit(vessel):
 
 
 @pytest.mark.parametrize("how", ["kbd", "cf9"])
-def test_guest_reset_exits(vessel, how):
+def test_guest_reset_exits(vessel, accel, how):
     """A guest reboot (i8042 pulse or port 0xCF9) ends vessel with status 0
     and says so in one line (vessel exits on reboot, like Firecracker)."""
-    r = run([vessel, "vm", "run", "--kernel", TESTKERNEL, "--append", f"vessel.test=reset:{how}"],
+    r = run([vessel, "vm", "run", "--accel", accel, "--kernel", TESTKERNEL, "--append",
+             f"vessel.test=reset:{how}"],
             timeout=30, stdin=open(os.devnull))
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"reset: " in r.stdout

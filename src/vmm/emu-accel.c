@@ -1,0 +1,196 @@
+/* The emu accelerator: vessel's software CPU (src/emu) behind the
+ * accelerator interface. Guest RAM is the same memfd mapping kvm would
+ * use; port I/O and MMIO the emu's own interrupt controllers do not claim
+ * come back here and go to the VM's buses, on the vCPU's thread. */
+#include "vmm/accel.h"
+#include "vmm/internal.h"
+#include "vmm/memory.h"
+#include "emu/emu.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+static void emu_pio(void *ctx, unsigned cpu, uint16_t port, bool write, void *data,
+		    unsigned size)
+{
+	struct vs_vm *vm = ctx;
+
+	vs_vcpu_pio(&vm->vcpus[cpu], port, write, data, size);
+}
+
+static void emu_mmio(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *data,
+		     unsigned size)
+{
+	struct vs_vm *vm = ctx;
+
+	vs_vcpu_mmio(&vm->vcpus[cpu], gpa, write, data, size);
+}
+
+static const struct emu_io_ops io_ops = { .pio = emu_pio, .mmio = emu_mmio };
+
+static int ea_vm_init(struct vs_vm *vm, struct vs_err **err)
+{
+	struct emu_ram_region ram[VS_ARRAY_SIZE(vm->mem->regions)];
+	struct emu_vm_config cfg = { .ncpus = vm->cfg.cpus, .ram = ram,
+				     .nram = vm->mem->nregions, .io = &io_ops, .io_ctx = vm };
+	int r;
+
+	for (unsigned i = 0; i < vm->mem->nregions; i++)
+		ram[i] = (struct emu_ram_region){ .gpa = vm->mem->regions[i].gpa,
+						  .size = vm->mem->regions[i].size,
+						  .hva = vm->mem->regions[i].hva };
+	r = emu_vm_new(&cfg, &vm->emu);
+	return r < 0 ? vs_err_setsys(err, r, "creating the software CPU") : 0;
+}
+
+static void ea_vm_destroy(struct vs_vm *vm)
+{
+	emu_vm_free(vm->emu);
+	vm->emu = NULL;
+}
+
+static int ea_supported_cpuid(struct vs_vm *vm, struct kvm_cpuid2 *cpuid, struct vs_err **err)
+{
+	int r = emu_supported_cpuid(cpuid);
+
+	(void)vm;
+	return r < 0 ? vs_err_setsys(err, r, "the software CPU's CPUID table") : 0;
+}
+
+static int ea_vcpu_init(struct vs_vcpu *vcpu, struct vs_err **err)
+{
+	vcpu->emu = emu_vm_cpu(vcpu->vm->emu, vcpu->id);
+	return vcpu->emu ? 0 : vs_err_set(err, -EINVAL, "no software vCPU %u", vcpu->id);
+}
+
+static void ea_vcpu_destroy(struct vs_vcpu *vcpu)
+{
+	vcpu->emu = NULL; /* owned by the emu VM */
+}
+
+static uint32_t ea_tsc_khz(struct vs_vcpu *vcpu)
+{
+	(void)vcpu;
+	return EMU_TSC_KHZ_DEFAULT;
+}
+
+static int ea_set_cpuid(struct vs_vcpu *vcpu, struct kvm_cpuid2 *cpuid)
+{
+	return emu_cpu_set_cpuid(vcpu->emu, cpuid);
+}
+
+static int ea_get_regs(struct vs_vcpu *vcpu, struct kvm_regs *regs)
+{
+	emu_cpu_get_regs(vcpu->emu, regs);
+	return 0;
+}
+
+static int ea_set_regs(struct vs_vcpu *vcpu, const struct kvm_regs *regs)
+{
+	emu_cpu_set_regs(vcpu->emu, regs);
+	return 0;
+}
+
+static int ea_get_sregs(struct vs_vcpu *vcpu, struct kvm_sregs *sregs)
+{
+	emu_cpu_get_sregs(vcpu->emu, sregs);
+	return 0;
+}
+
+static int ea_set_sregs(struct vs_vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	return emu_cpu_set_sregs(vcpu->emu, sregs);
+}
+
+/* The reset FPU state is what emu starts with; nothing else is set at boot. */
+static int ea_set_fpu(struct vs_vcpu *vcpu, const struct kvm_fpu *fpu)
+{
+	(void)vcpu;
+	(void)fpu;
+	return 0;
+}
+
+static int ea_set_msrs(struct vs_vcpu *vcpu, const struct kvm_msrs *msrs)
+{
+	uint32_t i;
+
+	for (i = 0; i < msrs->nmsrs; i++)
+		if (emu_cpu_set_msr(vcpu->emu, msrs->entries[i].index, msrs->entries[i].data) < 0)
+			break;
+	return (int)i;
+}
+
+static int ea_get_lapic(struct vs_vcpu *vcpu, struct kvm_lapic_state *lapic)
+{
+	emu_cpu_get_lapic(vcpu->emu, lapic);
+	return 0;
+}
+
+static int ea_set_lapic(struct vs_vcpu *vcpu, const struct kvm_lapic_state *lapic)
+{
+	emu_cpu_set_lapic(vcpu->emu, lapic);
+	return 0;
+}
+
+static void ea_vcpu_loop(struct vs_vcpu *vcpu)
+{
+	struct vs_vm *vm = vcpu->vm;
+	struct emu_exit ex;
+	char what[200];
+
+	while (!atomic_load(&vm->stopping)) {
+		emu_cpu_run(vcpu->emu, &ex);
+		switch (ex.reason) {
+		case EMU_EXIT_KICK:
+			continue;
+		case EMU_EXIT_SHUTDOWN:
+			snprintf(what, sizeof(what), "guest triple fault (%s)", ex.detail);
+			vs_vcpu_crash(vcpu, what);
+			return;
+		case EMU_EXIT_EXCEPTION:
+			snprintf(what, sizeof(what), "unexpected exception exit (vector %u)",
+				 ex.vector);
+			vs_vcpu_crash(vcpu, what);
+			return;
+		case EMU_EXIT_ERROR:
+			snprintf(what, sizeof(what), "software CPU error: %s", ex.detail);
+			vs_vcpu_crash(vcpu, what);
+			return;
+		}
+	}
+}
+
+static void ea_vcpu_kick(struct vs_vcpu *vcpu)
+{
+	if (vcpu->emu)
+		emu_cpu_kick(vcpu->emu);
+}
+
+static void ea_irq_line(struct vs_vm *vm, unsigned gsi, int level)
+{
+	emu_set_irq(vm->emu, gsi, level);
+}
+
+const struct vs_accel_ops vs_accel_emu = {
+	.name = "emu",
+	.vm_init = ea_vm_init,
+	.vm_destroy = ea_vm_destroy,
+	.supported_cpuid = ea_supported_cpuid,
+	.vcpu_init = ea_vcpu_init,
+	.vcpu_destroy = ea_vcpu_destroy,
+	.tsc_khz = ea_tsc_khz,
+	.set_cpuid = ea_set_cpuid,
+	.get_regs = ea_get_regs,
+	.set_regs = ea_set_regs,
+	.get_sregs = ea_get_sregs,
+	.set_sregs = ea_set_sregs,
+	.set_fpu = ea_set_fpu,
+	.set_msrs = ea_set_msrs,
+	.get_lapic = ea_get_lapic,
+	.set_lapic = ea_set_lapic,
+	.vcpu_loop = ea_vcpu_loop,
+	.vcpu_kick = ea_vcpu_kick,
+	.irq_line = ea_irq_line,
+};
