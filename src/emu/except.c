@@ -19,8 +19,8 @@
 
 /* ---- exits ---------------------------------------------------------------- */
 
-static void exit_vset(struct emu_cpu *cpu, enum emu_exit_reason reason, const char *fmt,
-		      va_list ap)
+__attribute__((format(printf, 3, 0))) static void
+exit_vset(struct emu_cpu *cpu, enum emu_exit_reason reason, const char *fmt, va_list ap)
 {
 	struct emu_exit *x = cpu->exit;
 

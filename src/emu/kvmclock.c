@@ -58,6 +58,13 @@ void emu_kvmclock_scale(uint32_t khz, uint32_t *mul, int8_t *shift)
 	*shift = (int8_t)s;
 }
 
+/* The version word as a naturally aligned uint32_t (callers check that the
+ * structure is 4-byte aligned), so the store is one atomic access. */
+static void put_version(void *version_field, uint32_t v)
+{
+	__atomic_store_n((uint32_t *)version_field, v, __ATOMIC_RELAXED);
+}
+
 static void put_time_info(struct emu_cpu *cpu, struct pvclock_vcpu_time_info *p)
 {
 	struct emu_vm *vm = cpu->vm;
@@ -67,7 +74,7 @@ static void put_time_info(struct emu_cpu *cpu, struct pvclock_vcpu_time_info *p)
 
 	emu_kvmclock_scale(vm->tsc_khz, &mul, &shift);
 	/* version odd while we write, even after: the guest retries around us */
-	__atomic_store_n(&p->version, p->version | 1, __ATOMIC_RELAXED);
+	put_version(&p->version, p->version | 1);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	p->tsc_timestamp = tsc + cpu->msr.tsc_offset;
 	p->system_time = emu_tsc_to_ns(vm, tsc);
@@ -75,7 +82,7 @@ static void put_time_info(struct emu_cpu *cpu, struct pvclock_vcpu_time_info *p)
 	p->tsc_shift = shift;
 	p->flags = PVCLOCK_TSC_STABLE_BIT;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&p->version, (p->version | 1) + 1, __ATOMIC_RELAXED);
+	put_version(&p->version, (p->version | 1) + 1);
 }
 
 /* Host wall-clock time at the guest's system_time 0 (the TSC epoch). */
@@ -86,12 +93,12 @@ static void put_wall_clock(struct emu_vm *vm, struct pvclock_wall_clock *w)
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	boot_ns = (uint64_t)rt.tv_sec * 1000000000ULL + (uint64_t)rt.tv_nsec - since;
-	__atomic_store_n(&w->version, w->version | 1, __ATOMIC_RELAXED);
+	put_version(&w->version, w->version | 1);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	w->sec = (uint32_t)(boot_ns / 1000000000ULL);
 	w->nsec = (uint32_t)(boot_ns % 1000000000ULL);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&w->version, (w->version | 1) + 1, __ATOMIC_RELAXED);
+	put_version(&w->version, (w->version | 1) + 1);
 }
 
 bool emu_kvmclock_wrmsr(struct emu_cpu *cpu, uint32_t index, uint64_t val)
@@ -104,16 +111,17 @@ bool emu_kvmclock_wrmsr(struct emu_cpu *cpu, uint32_t index, uint64_t val)
 		cpu->msr.kvm_system_time = val;
 		if (!(val & KVM_SYSTEM_TIME_ENABLE))
 			return true;
-		/* The structure must lie in RAM; elsewhere the clock stays off, as KVM. */
+		/* The structure must lie in RAM, 4-byte aligned (the ABI's
+		 * alignment); elsewhere the clock stays off. */
 		p = emu_phys_ptr(cpu->vm, val & ~1ULL, sizeof(struct pvclock_vcpu_time_info));
-		if (p)
+		if (p && !(val & 2))
 			put_time_info(cpu, p);
 		return true;
 	case MSR_KVM_WALL_CLOCK:
 	case MSR_KVM_WALL_CLOCK_NEW:
 		cpu->msr.kvm_wall_clock = val;
 		p = emu_phys_ptr(cpu->vm, val, sizeof(struct pvclock_wall_clock));
-		if (p)
+		if (p && !(val & 3))
 			put_wall_clock(cpu->vm, p);
 		return true;
 	default:

@@ -10,4 +10,8 @@
  * image opened, 0 if it was refused, -errno if the harness itself failed. */
 int fuzz_qcow2_one(const uint8_t *data, size_t size);
 
+/* Runs data as a hostile guest on the software CPU (tests/fuzz/emu-one.c).
+ * Returns 1 when the guest ran and stopped, -errno on a harness failure. */
+int fuzz_emu_one(const uint8_t *data, size_t size);
+
 #endif

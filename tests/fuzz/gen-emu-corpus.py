@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Writes the software CPU's seed corpus (tests/fuzz/emu-one.c explains the
+input layout: flags byte, 64 bytes of start registers, code).
+
+Hand-written hostile guests plus deterministic random ones. Run from
+anywhere: python3 tests/fuzz/gen-emu-corpus.py (rewrites corpus/emu)."""
+import pathlib
+import random
+import struct
+
+OUT = pathlib.Path(__file__).parent / "corpus" / "emu"
+REAL, IDT, TWO_CPUS = 1, 2, 4
+
+
+def seed(flags, code, regs=(0,) * 8):
+    return bytes([flags]) + struct.pack("<8Q", *regs) + bytes(code)
+
+
+def mov_rax(v):
+    return b"\x48\xb8" + struct.pack("<Q", v)
+
+
+def mov_rm32(addr, v):  # mov dword [addr32], imm32 (absolute via SIB, no base)
+    return b"\xc7\x04\x25" + struct.pack("<I", addr) + struct.pack("<I", v)
+
+
+SEEDS = {
+    "jmp-self": seed(0, b"\xeb\xfe"),
+    "cli-hlt": seed(0, b"\xfa\xf4"),
+    "sti-hlt-loop": seed(IDT, b"\xfb\xf4\xeb\xfc"),
+    "int3-zero-idt": seed(IDT, b"\xcc"),
+    "ud2-zero-idt": seed(IDT, b"\x0f\x0b"),
+    "mov-cr3-garbage": seed(0, mov_rax(0xdead0000) + b"\x0f\x22\xd8\xeb\xfe"),
+    "mov-cr0-clear-pg": seed(IDT, mov_rax(0x11) + b"\x0f\x22\xc0\x90\x90"),
+    "lgdt-garbage-far-jmp": seed(0, mov_rax(0x3ff000) + b"\x0f\x01\x10"
+                                 + b"\xff\x2c\x25\x00\x00\x20\x00"),
+    "wrmsr-efer-garbage": seed(IDT, b"\xb9\x80\x00\x00\xc0" + b"\x31\xc0\x31\xd2\x0f\x30"),
+    "rep-movsb-from-mmio": seed(0, b"\x48\xbe" + struct.pack("<Q", 0x20000000)
+                                + b"\x48\xbf" + struct.pack("<Q", 0x200000)
+                                + b"\x48\xb9" + struct.pack("<Q", 0x10000) + b"\xf3\xa4\xeb\xfe"),
+    "rep-stosq-over-code": seed(0, b"\x48\xbf" + struct.pack("<Q", 0x100000)
+                                + b"\x48\xb9" + struct.pack("<Q", 0x1000)
+                                + b"\x48\x31\xc0\xf3\x48\xab"),
+    "smc-loop": seed(0, b"\xc6\x05\x00\x00\x00\x00\x90" * 4 + b"\xeb\xe2"),
+    "rep-outsb-ins": seed(0, b"\x66\xba\xf8\x03\x48\xbe" + struct.pack("<Q", 0x100000)
+                          + b"\xb9\x00\x10\x00\x00\xf3\x6e\xf3\x6c"),
+    "lapic-sipi-ap": seed(TWO_CPUS, mov_rm32(0xfee00310, 1 << 24) + mov_rm32(0xfee00300, 0x4500)
+                          + mov_rm32(0xfee00300, 0x4608) + b"\xeb\xfe"),
+    "ioapic-garbage": seed(0, mov_rm32(0xfec00000, 0x10) + mov_rm32(0xfec00010, 0xffffffff)
+                           + b"\xeb\xfe"),
+    "div-zero": seed(IDT, b"\x31\xc9\x48\xf7\xf1"),
+    "real-mode-lidt-int": seed(REAL | IDT, b"\xcd\x10\xeb\xfe"),
+    "real-mode-to-pm": seed(REAL, b"\x0f\x20\xc0\x66\x83\xc8\x01\x0f\x22\xc0\xea\x00\x00\x08\x00"),
+}
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    for f in OUT.iterdir():
+        f.unlink()
+    for name, data in SEEDS.items():
+        (OUT / f"{name}.bin").write_bytes(data)
+    rng = random.Random(20261120)
+    for i in range(24):
+        flags = rng.choice([0, IDT, REAL, REAL | IDT, TWO_CPUS | IDT])
+        regs = [rng.getrandbits(64) for _ in range(8)]
+        code = bytes(rng.getrandbits(8) for _ in range(rng.choice([16, 64, 512])))
+        (OUT / f"random-{i:02d}.bin").write_bytes(seed(flags, code, regs))
+
+
+if __name__ == "__main__":
+    main()
