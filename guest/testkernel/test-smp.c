@@ -1,7 +1,10 @@
-/* test-smp.c - start every AP with INIT-SIPI-SIPI (SDM vol. 3 §8.4.4.1) and let each report.
+/* test-smp.c - start every AP with INIT-SIPI-SIPI (SDM vol. 3 §8.4.4.1) and let each report,
+ * then check that locked instructions are atomic across CPUs.
  *
  * APs are started one at a time: the BSP sets ap_stack_top, sends the IPIs and
- * waits for ap_count to move, so no two APs ever share a stack. */
+ * waits for ap_count to move, so no two APs ever share a stack. Then every CPU
+ * at once hammers shared counters with LOCK ADD, LOCK XADD, LOCK CMPXCHG loops
+ * and a plain increment under an XCHG spinlock; a lost update shows in the sums. */
 #include "apic.h"
 #include "arch.h"
 #include "boot.h"
@@ -15,23 +18,85 @@
 #define ICR_INIT      0x4500 /* INIT, level assert */
 #define ICR_STARTUP   0x4600 /* Start-up IPI; vector = trampoline page */
 #define AP_TIMEOUT_US 1000000
+#define ATOMIC_ROUNDS 20000 /* per CPU; small enough for KVM-PVM's emulated CPL0 */
 
 void ap_main(void);
 
 uint64_t ap_stack_top; /* read by ap_start64 (head.S) */
 static volatile unsigned int ap_count;
+static volatile unsigned int atomics_go, atomics_done;
+static uint64_t n_lock_add, n_xadd, n_cmpxchg, n_spin;
+static volatile uint32_t spin;
 static uint8_t ap_stacks[TK_MAX_CPUS][TK_AP_STACK_SIZE]
     __attribute__((section(".noinit"), aligned(16)));
 extern const char tramp_start[], tramp_end[];
 
+static void spin_lock(void)
+{
+	uint32_t v = 1;
+
+	for (;;) {
+		__asm__ volatile("xchg %0, %1" : "+r"(v), "+m"(spin) : : "memory");
+		if (!v)
+			return;
+		v = 1;
+		while (spin)
+			cpu_pause();
+	}
+}
+
+/* One CPU's share of the atomicity check. */
+static void atomics_run(void)
+{
+	for (unsigned i = 0; i < ATOMIC_ROUNDS; i++) {
+		uint64_t old = n_cmpxchg, one = 1;
+
+		__asm__ volatile("lock addq $1, %0" : "+m"(n_lock_add) : : "memory", "cc");
+		__asm__ volatile("lock xaddq %0, %1" : "+r"(one), "+m"(n_xadd) : : "memory", "cc");
+		while (!__atomic_compare_exchange_n(&n_cmpxchg, &old, old + 1, false,
+						    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			;
+		spin_lock();
+		n_spin = n_spin + 1;
+		__atomic_store_n(&spin, 0, __ATOMIC_RELEASE);
+	}
+	__atomic_add_fetch(&atomics_done, 1, __ATOMIC_SEQ_CST);
+}
+
 /* The AP's C entry, on its own stack, interrupts off. */
 void ap_main(void)
 {
+	unsigned int go = atomics_go;
+
 	idt_load();
 	lapic_enable();
 	kprintf("smp: cpu %u up\n", lapic_id());
 	__atomic_add_fetch(&ap_count, 1, __ATOMIC_SEQ_CST);
+	while (atomics_go == go)
+		cpu_pause();
+	atomics_run();
 	cpu_halt_forever();
+}
+
+/* Releases the APs into atomics_run(), runs it here too, checks the sums. */
+static int check_atomics(unsigned int ncpus)
+{
+	uint64_t want = (uint64_t)ncpus * ATOMIC_ROUNDS, end;
+
+	n_lock_add = n_xadd = n_cmpxchg = n_spin = 0;
+	atomics_done = 0;
+	__atomic_add_fetch(&atomics_go, 1, __ATOMIC_SEQ_CST);
+	atomics_run();
+	end = tsc_deadline(10 * AP_TIMEOUT_US);
+	while (atomics_done < ncpus && rdtsc() < end)
+		cpu_pause();
+	kprintf("smp: atomics cpus=%u lock_add=%lu xadd=%lu cmpxchg=%lu spinlock=%lu want=%lu\n",
+		atomics_done, n_lock_add, n_xadd, n_cmpxchg, n_spin, want);
+	if (atomics_done < ncpus)
+		return test_fail("only %u of %u CPUs finished the atomics", atomics_done, ncpus);
+	if (n_lock_add != want || n_xadd != want || n_cmpxchg != want || n_spin != want)
+		return test_fail("lost updates: locked instructions are not atomic across CPUs");
+	return 0;
 }
 
 static bool under_hypervisor(void)
@@ -91,5 +156,5 @@ int test_smp(const char *arg)
 	if (missing)
 		return test_fail("%u AP(s) did not report within %u ms (first: apic id %u)",
 				 missing, AP_TIMEOUT_US / 1000, first_missing);
-	return 0;
+	return check_atomics(ap_count + 1);
 }

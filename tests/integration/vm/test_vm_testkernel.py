@@ -92,6 +92,9 @@ def test_smp_two_vcpus(boot):
     assert_passed(r, "smp")
     assert "smp: cpus=2" in r.stdout
     assert "smp: cpu 1 up" in r.stdout
+    # LOCK ADD/XADD/CMPXCHG and an XCHG spinlock on both vCPUs at once
+    assert ("smp: atomics cpus=2 lock_add=40000 xadd=40000 cmpxchg=40000 spinlock=40000"
+            in r.stdout), r.stdout
 
 
 def test_pci_host_bridge(boot):
