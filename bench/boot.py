@@ -17,7 +17,7 @@ QEMU = "qemu-system-x86_64"
 
 
 def vessel_cmd(vessel, bz, test):
-    return [vessel, "vm", "run", "--kernel", bz, "--mem", "512M", "--append",
+    return [vessel, "vm", "run", "--accel", "kvm", "--kernel", bz, "--mem", "512M", "--append",
             f"vessel.test={test}"]
 
 
