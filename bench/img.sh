@@ -3,7 +3,10 @@
 # run; prints the median of REPS runs per case and the ratio qemu/vessel
 # (>= 1.0: vessel at least as fast). Usage: bench/img.sh [path/to/vessel]
 # Environment: REPS (default 5), SIZE (bench image, default 1G),
-# CONVERT_SIZE (default 2G), WORKDIR (default a temporary directory).
+# CONVERT_SIZE (default 2G), WORKDIR (default a temporary directory),
+# OPS (bench cases to run, default "read alloc overwrite"), CONVERT (0: skip
+# the convert cases), VESSEL_ARGS (extra `vessel img bench` flags, e.g.
+# "-t unsafe" to measure without write barriers).
 set -euo pipefail
 
 VESSEL=${1:-build/vessel}
@@ -11,6 +14,9 @@ REPS=${REPS:-5}
 SIZE=${SIZE:-1G}
 CONVERT_SIZE=${CONVERT_SIZE:-2G}
 QEMU_IMG=${QEMU_IMG:-qemu-img}
+OPS=${OPS:-read alloc overwrite}
+CONVERT=${CONVERT:-1}
+VESSEL_ARGS=${VESSEL_ARGS:-}
 command -v "$QEMU_IMG" >/dev/null || { echo "SKIP: qemu-img not installed"; exit 0; }
 [ -x "$VESSEL" ] || { echo "bench/img.sh: $VESSEL is not built" >&2; exit 1; }
 VESSEL=$(realpath "$VESSEL")
@@ -62,18 +68,17 @@ run_case() { # fmt pattern op depth
 		if [ "$op" = alloc ]; then img="new.$fmt"; fresh "$fmt" "$img"; fi
 		q+=("$(bench_secs "$QEMU_IMG" bench $wflag -f "$fmt" -c "${CNT[$pat]}" -d "$d" ${PAT[$pat]} "$img")")
 		if [ "$op" = alloc ]; then fresh "$fmt" "$img"; fi
-		v+=("$(bench_secs "$VESSEL" img bench $wflag -f "$fmt" -c "${CNT[$pat]}" -d "$d" ${PAT[$pat]} "$img")")
+		v+=("$(bench_secs "$VESSEL" img bench $VESSEL_ARGS $wflag -f "$fmt" -c "${CNT[$pat]}" -d "$d" ${PAT[$pat]} "$img")")
 	done
 	report "bench $fmt $pat $op depth=$d" \
 		"$(printf '%s\n' "${q[@]}" | median)" "$(printf '%s\n' "${v[@]}" | median)"
 }
 
 echo "# vessel img vs qemu-img, medians of $REPS runs, $(date -u +%FT%TZ)"
-prefill raw full.raw
-prefill qcow2 full.qcow2
+if [ "$OPS" != alloc ]; then prefill raw full.raw; prefill qcow2 full.qcow2; fi
 for fmt in qcow2 raw; do
 	for pat in 4k-rand 1m-seq; do
-		for op in read alloc overwrite; do
+		for op in $OPS; do
 			[ "$fmt" = raw ] && [ "$op" = alloc ] && continue # raw never allocates
 			for d in 1 16; do run_case "$fmt" "$pat" "$op" "$d"; done
 		done
@@ -93,6 +98,7 @@ for r in "${results[@]}"; do
 	done
 done
 
+[ "$CONVERT" = 0 ] && exit 0
 # convert: a partly filled image (1/4 of the MiBs: half random, half text)
 python3 - "$CONVERT_SIZE" <<'PY'
 import os, random, sys

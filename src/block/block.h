@@ -20,6 +20,10 @@ struct vs_blk;
 #define VS_BLK_PROBE  0x2u /* fmt may be NULL: guess it from the content */
 #define VS_BLK_NO_BACKING 0x4u /* do not open backing files (info, check) */
 #define VS_BLK_REPAIR 0x8u /* writable even if dirty or marked corrupt (check -r) */
+/* cache=unsafe: no write barriers between dependent metadata updates. The
+ * default (cache=writeback-safe) orders them with fdatasync so that a power
+ * loss, not only a killed process, leaves a consistent image (docs/img.md). */
+#define VS_BLK_UNSAFE 0x10u
 
 /* Block status flags (vs_blk_status.flags) */
 #define VS_BLK_ST_DATA	     0x1u /* reads return stored data (from some layer) */

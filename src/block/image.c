@@ -1,6 +1,7 @@
 /* Format probing and the generic front of the block interface: range checks,
  * read-only checks, then the driver's op. */
 #include "block/block.h"
+#include "block/hooks.h"
 #include "block/qcow2.h"
 #include "block/raw.h"
 #include "common/cleanup.h"
@@ -9,34 +10,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
-
-/* Crash-test hook: with VESSEL_BLOCK_KILL_AFTER_WRITES=N in the environment,
- * the process SIGKILLs itself when it is about to make its (N+1)-th write
- * through vs_pwrite_full (every metadata write goes there), so a test can
- * stop an operation between any two of its writes. Read once per process. */
-static atomic_long kill_countdown = -1;
-static pthread_once_t kill_once = PTHREAD_ONCE_INIT;
-
-static void kill_hook_init(void)
-{
-	const char *s = getenv("VESSEL_BLOCK_KILL_AFTER_WRITES");
-
-	if (s && *s)
-		atomic_store(&kill_countdown, strtol(s, NULL, 10));
-}
-
-static void kill_hook(void)
-{
-	pthread_once(&kill_once, kill_hook_init);
-	if (atomic_load(&kill_countdown) >= 0 && atomic_fetch_sub(&kill_countdown, 1) == 0)
-		raise(SIGKILL);
-}
 
 int vs_pread_full(int fd, void *buf, size_t len, uint64_t off)
 {
@@ -64,7 +41,7 @@ int vs_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 {
 	const uint8_t *p = buf;
 
-	kill_hook();
+	vs_hook_write(&(struct iovec){ (void *)buf, len }, 1, off);
 	while (len) {
 		ssize_t n = pwrite(fd, p, len, (off_t)off);
 

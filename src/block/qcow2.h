@@ -34,6 +34,8 @@ struct qcow2_info {
 	int compression_type;
 	bool dirty, corrupt, lazy_refcounts, extended_l2;
 	const char *backing;	 /* as stored in the image, or NULL */
+	const char *backing_full; /* the path it resolves to (relative to the
+				   * image's directory), as qemu-img shows it */
 	const char *backing_fmt; /* from the header extension, or NULL */
 	unsigned nb_snapshots;
 };

@@ -29,6 +29,7 @@ struct vs_bench_opts {
 	uint64_t flush_interval; /* 0: none */
 	int pattern;		 /* byte written, default 0xa5 */
 	bool log_flushes;	 /* print "flushed N" after each completed flush */
+	bool unsafe;		 /* -t unsafe: the CLI opens the image VS_BLK_UNSAFE */
 };
 
 /* Runs count requests of size bytes at offset + i*step (wrapping at the image

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 static int bench_opt(struct vs_bench_opts *o, int c, const char **fmt)
 {
@@ -28,7 +29,10 @@ static int bench_opt(struct vs_bench_opts *o, int c, const char **fmt)
 		o->pattern = (int)v;
 		return 0;
 	case 'L': o->log_flushes = true; return 0;
-	case 't': case 'i': case 'n': case 'q': case 'U': case 'N': return 0;
+	case 't': /* cache=unsafe: no write barriers; other modes keep them */
+		o->unsafe = strcmp(optarg, "unsafe") == 0;
+		return 0;
+	case 'i': case 'n': case 'q': case 'U': case 'N': return 0;
 	default: return -EINVAL;
 	}
 }
@@ -55,7 +59,8 @@ int img_bench(int argc, char **argv)
 		return img_usage_err("bench: missing FILE");
 	if (!o.step)
 		o.step = o.size;
-	if (img_open(argv[optind], fmt, o.write ? 0 : VS_BLK_RDONLY, &b) < 0)
+	if (img_open(argv[optind], fmt,
+		     (o.write ? 0 : VS_BLK_RDONLY) | (o.unsafe ? VS_BLK_UNSAFE : 0), &b) < 0)
 		return 1;
 	printf("Sending %" PRIu64 " %s requests, %" PRIu64 " bytes each, %" PRIu64
 	       " in parallel (starting at offset %" PRIu64 ", step size %" PRIu64 ")\n",

@@ -146,8 +146,8 @@ static int convert_run(const char *src_path, const char *sfmt, const char *dst_p
 		r = qcow2_create(dst_path, o, &e);
 	else
 		r = vs_err_set(&e, -EINVAL, "unknown output format '%s'", dfmt);
-	if (r == 0)
-		r = vs_blk_open(dst_path, dfmt, 0, &dst, &e);
+	if (r == 0) /* a half-converted image is lost anyway: barriers only with -t */
+		r = vs_blk_open(dst_path, dfmt, co->flush ? 0 : VS_BLK_UNSAFE, &dst, &e);
 	if (r == 0)
 		r = vs_blk_convert(src, dst, co, &e);
 	if (r == 0 && co->progress)

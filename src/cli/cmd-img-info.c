@@ -18,7 +18,7 @@ void img_print_snapshots(struct vs_blk *b)
 		qcow2_snapshot_list_free(s, 0);
 		return;
 	}
-	printf("Snapshot list:\n%-10s%-17s%7s%20s%13s%11s\n", "ID", "TAG", "VM SIZE", "DATE",
+	printf("Snapshot list:\n%-10s%-17s%8s%20s%13s%11s\n", "ID", "TAG", "VM SIZE", "DATE",
 	       "VM CLOCK", "ICOUNT");
 	for (size_t i = 0; i < n; i++) {
 		char date[32], vs[32];
@@ -27,7 +27,7 @@ void img_print_snapshots(struct vs_blk *b)
 
 		strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", localtime(&t));
 		img_human_size(vs, sizeof(vs), s[i].vm_state_size);
-		printf("%-9s %-16s %7s %19s %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 ".%03" PRIu64
+		printf("%-9s %-16s %8s %19s %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 ".%03" PRIu64
 		       " %10s\n",
 		       s[i].id, s[i].name, vs, date, ms / 3600000, ms / 60000 % 60, ms / 1000 % 60,
 		       ms % 1000, s[i].icount == UINT64_MAX ? "" : "0");
@@ -48,7 +48,9 @@ static void info_human(struct vs_blk *b, const char *path)
 		return;
 	qcow2_get_info(b, &qi);
 	printf("cluster_size: %" PRIu64 "\n", qi.cluster_size);
-	if (qi.backing)
+	if (qi.backing && strcmp(qi.backing, qi.backing_full) != 0)
+		printf("backing file: %s (actual path: %s)\n", qi.backing, qi.backing_full);
+	else if (qi.backing)
 		printf("backing file: %s\n", qi.backing);
 	if (qi.backing_fmt)
 		printf("backing file format: %s\n", qi.backing_fmt);
@@ -89,28 +91,35 @@ static void info_json_snapshots(struct vs_blk *b)
 	qcow2_snapshot_list_free(s, n);
 }
 
+static void json_kv(const char *key, const char *v)
+{
+	if (!v)
+		return;
+	printf("    \"%s\": ", key);
+	img_json_str(v);
+	printf(",\n");
+}
+
+/* Keys in qemu-img's order (QAPI ImageInfo), so outputs diff cleanly. */
 static void info_json(struct vs_blk *b, const char *path)
 {
 	struct qcow2_info qi = { 0 };
+	bool q2 = qcow2_is(b);
 
-	printf("{\n    \"virtual-size\": %" PRIu64 ",\n    \"filename\": ", vs_blk_size(b));
-	img_json_str(path);
-	printf(",\n    \"format\": \"%s\",\n    \"actual-size\": %" PRIu64 ",\n", vs_blk_format(b),
-	       img_disk_usage(path));
-	if (qcow2_is(b)) {
+	printf("{\n");
+	if (q2) {
 		qcow2_get_info(b, &qi);
+		json_kv("backing-filename-format", qi.backing_fmt);
 		info_json_snapshots(b);
+	}
+	printf("    \"virtual-size\": %" PRIu64 ",\n    \"filename\": ", vs_blk_size(b));
+	img_json_str(path);
+	printf(",\n");
+	if (q2)
 		printf("    \"cluster-size\": %" PRIu64 ",\n", qi.cluster_size);
-		if (qi.backing) {
-			printf("    \"backing-filename\": ");
-			img_json_str(qi.backing);
-			printf(",\n");
-		}
-		if (qi.backing_fmt) {
-			printf("    \"backing-filename-format\": ");
-			img_json_str(qi.backing_fmt);
-			printf(",\n");
-		}
+	printf("    \"format\": \"%s\",\n    \"actual-size\": %" PRIu64 ",\n", vs_blk_format(b),
+	       img_disk_usage(path));
+	if (q2) {
 		printf("    \"format-specific\": {\n        \"type\": \"qcow2\",\n        \"data\": {\n"
 		       "            \"compat\": \"%s\",\n            \"compression-type\": \"%s\",\n"
 		       "            \"lazy-refcounts\": %s,\n            \"refcount-bits\": %u,\n"
@@ -118,8 +127,10 @@ static void info_json(struct vs_blk *b, const char *path)
 		       qi.version == 2 ? "0.10" : "1.1", qi.compression_type ? "zstd" : "zlib",
 		       qi.lazy_refcounts ? "true" : "false", qi.refcount_bits,
 		       qi.corrupt ? "true" : "false");
+		json_kv("full-backing-filename", qi.backing_full);
+		json_kv("backing-filename", qi.backing);
 	}
-	printf("    \"dirty-flag\": %s\n}\n", qcow2_is(b) && qi.dirty ? "true" : "false");
+	printf("    \"dirty-flag\": %s\n}\n", q2 && qi.dirty ? "true" : "false");
 }
 
 int img_info(int argc, char **argv)

@@ -288,7 +288,7 @@ static int clear_flags(struct qcow2 *q, const struct qcow2_check_result *res,
 	if (q->version < 3 || !(q->incompat & bits) ||
 	    res->corruptions > res->corruptions_fixed || res->leaks > res->leaks_fixed)
 		return 0;
-	r = fdatasync(q->fd) < 0 ? -errno : 0;
+	r = qcow2_sync(q);
 	be = htobe64(q->incompat & ~bits);
 	if (r == 0)
 		r = qcow2_header_write_field(q, QCOW2_HDR_OFF_INCOMPAT, &be, 8);
@@ -338,7 +338,10 @@ int qcow2_check(struct vs_blk *b, enum qcow2_repair repair, struct qcow2_check_r
 	if (repair != QCOW2_REPAIR_NONE && b->ro)
 		return vs_err_set(err, -EROFS, "%s: repair needs a writable image", b->filename);
 	pthread_rwlock_wrlock(&q->layout);
-	if (repair == QCOW2_REPAIR_ALL)
+	r = b->ro ? 0 : qcow2_meta_flush(q); /* the tables are read from the file */
+	if (r < 0)
+		r = vs_err_setsys(err, r, "%s: write metadata", b->filename);
+	else if (repair == QCOW2_REPAIR_ALL)
 		r = rebuild_locked(q, res, err);
 	else
 		r = check_locked(q, repair, res, err);

@@ -117,11 +117,17 @@ int qcow2_l2_set(struct qcow2 *q, uint64_t l2_off, uint64_t first, const uint64_
 		return r;
 	for (uint64_t i = 0; i < n; i++)
 		t[first + i] = htobe64(entries[i]);
+	if (q->barriers) { /* written by the next metadata flush (io.c) */
+		qcow2_cache_set_dirty(&q->l2c, l2_off);
+		return 0;
+	}
 	return vs_pwrite_full(q->fd, t + first, n * 8, l2_off + first * 8);
 }
 
 /* Copies the table at old (or zeros) into a fresh cluster and points the L1
- * entry at it; then drops the reference to old. */
+ * entry at it; then drops the reference to old. The new table's content is
+ * written at once: the L1 entry (held back with barriers) may only reach the
+ * file after an fdatasync that follows it. */
 static int l2_new_table(struct qcow2 *q, uint64_t l1i, uint64_t old)
 {
 	uint8_t *copy = NULL, *t;
@@ -136,8 +142,9 @@ static int l2_new_table(struct qcow2 *q, uint64_t l1i, uint64_t old)
 		memcpy(copy, t, q->cluster_size);
 	}
 	r = qcow2_alloc_clusters(q, 1, &off);
+	if (r == 0)
+		r = qcow2_cache_new(q, &q->l2c, off, &t);
 	if (r == 0) {
-		t = qcow2_cache_new(q, &q->l2c, off);
 		if (copy)
 			memcpy(t, copy, q->cluster_size);
 		r = vs_pwrite_full(q->fd, t, q->cluster_size, off);
@@ -146,11 +153,13 @@ static int l2_new_table(struct qcow2 *q, uint64_t l1i, uint64_t old)
 	if (r < 0)
 		return r;
 	q->l1[l1i] = off | QCOW2_OFLAG_COPIED;
-	r = qcow2_l1_write(q, l1i, 1);
+	if (q->barriers)
+		q->l1_dirty = true;
+	else
+		r = qcow2_l1_write(q, l1i, 1);
 	if (r < 0 || !old)
 		return r;
-	qcow2_cache_drop(&q->l2c, old);
-	return qcow2_refcount_update(q, old, q->cluster_size, -1);
+	return qcow2_release(q, old, false);
 }
 
 int qcow2_l2_for_write(struct qcow2 *q, uint64_t l1_index, uint64_t *l2_off)

@@ -22,6 +22,7 @@
  * Sections: reference counting of the new graph / layout of the new area /
  * writing / entry point. */
 #include "block/qcow2/internal.h"
+#include "block/hooks.h"
 #include "common/cleanup.h"
 #include "common/util.h"
 
@@ -345,7 +346,7 @@ static int write_header(struct commit *m)
 	struct qcow2 *q = m->q;
 	uint8_t h[48] = { 0 }; /* header bytes 24..71 */
 	uint64_t l1_off = c->l1_size ? m->l1_at << q->cluster_bits : q->l1_offset;
-	int r = fdatasync(q->fd) < 0 ? -errno : 0;
+	int r = qcow2_sync(q);
 
 	static_assert(QCOW2_HDR_OFF_SNAP + 12 - QCOW2_HDR_OFF_SIZE == sizeof(h), "header span");
 	qcow2_put_be64(h, c->disk_size); /* crypt_method (h + 8) stays 0 */
@@ -358,8 +359,8 @@ static int write_header(struct commit *m)
 		       m->table_len ? m->table_at << q->cluster_bits : 0);
 	if (r == 0)
 		r = qcow2_header_write_field(q, QCOW2_HDR_OFF_SIZE, h, sizeof(h));
-	if (r == 0 && fdatasync(q->fd) < 0)
-		r = -errno;
+	if (r == 0)
+		r = qcow2_sync(q);
 	return r;
 }
 
@@ -413,10 +414,12 @@ static void adopt(struct commit *m, uint64_t *l1)
 			run++;
 			continue;
 		}
-		if (run)
+		if (run) {
+			vs_hook_punch((i - run) << q->cluster_bits, run << q->cluster_bits);
 			(void)fallocate(q->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					(off_t)((i - run) << q->cluster_bits),
 					(off_t)(run << q->cluster_bits));
+		}
 		run = 0;
 	}
 }
@@ -429,6 +432,9 @@ int qcow2_commit(struct qcow2 *q, struct qcow2_commit *c)
 	struct stat st;
 	int r;
 
+	r = qcow2_meta_flush(q); /* the tables are read from the file */
+	if (r < 0)
+		return r;
 	if (fstat(q->fd, &st) < 0)
 		return -errno;
 	m.e = VS_MAX(q->alloc_end, qcow2_size_to_clusters(q, (uint64_t)st.st_size));

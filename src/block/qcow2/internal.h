@@ -98,18 +98,25 @@ struct qcow2_snapshot {
 	uint32_t extra_size; /* as read; we write 24 */
 };
 
-/* A table cache: cluster-sized buffers keyed by file offset. Write-through,
- * so eviction never writes. */
+/* A table cache: cluster-sized buffers keyed by file offset (cache.c). */
 struct qcow2_cache_slot {
 	uint64_t off; /* 0: empty (offset 0 is the header, never cached) */
 	uint64_t used;
+	bool dirty;   /* updated here, not yet in the file (L2 tables, barriers) */
 	uint8_t *buf;
 };
 
 struct qcow2_cache {
 	struct qcow2_cache_slot *slots;
 	unsigned n;
+	unsigned ndirty;
 	uint64_t tick;
+};
+
+/* A reference to drop once the metadata that replaced it is durable. */
+struct qcow2_release {
+	uint64_t l2e;	 /* the old entry (an L2 table: a plain cluster entry) */
+	bool punch;	 /* punch the cluster out of the file if it becomes free */
 };
 
 struct qcow2 {
@@ -143,9 +150,17 @@ struct qcow2 {
 	struct qcow2_snapshot *snaps;
 
 	char *backing_name;
+	char *backing_path; /* backing_name resolved against the image's directory */
 	char *backing_fmt;
 	struct vs_blk *backing;
 
+	/* cache=writeback-safe (not VS_BLK_UNSAFE), see io.c: L1/L2 updates
+	 * wait in memory (dirty cache slots, l1_dirty) for the next metadata
+	 * flush, and the references they replace wait in rel[]. */
+	bool barriers;
+	bool l1_dirty;
+	struct qcow2_release *rel;
+	size_t nrel, rel_cap;
 	struct qcow2_cache l2c, rbc;
 	uint64_t alloc_end;  /* clusters at or past this index are free */
 	uint64_t free_hint;  /* no free cluster below this index */
@@ -192,9 +207,11 @@ int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, struct vs_
 void qcow2_cache_init(struct qcow2_cache *c, unsigned n, uint64_t cluster_size);
 void qcow2_cache_destroy(struct qcow2_cache *c);
 int qcow2_cache_get(struct qcow2 *q, struct qcow2_cache *c, uint64_t off, uint8_t **out);
-uint8_t *qcow2_cache_new(struct qcow2 *q, struct qcow2_cache *c, uint64_t off);
+int qcow2_cache_new(struct qcow2 *q, struct qcow2_cache *c, uint64_t off, uint8_t **out);
 void qcow2_cache_drop(struct qcow2_cache *c, uint64_t off);
 void qcow2_cache_clear(struct qcow2_cache *c);
+void qcow2_cache_set_dirty(struct qcow2_cache *c, uint64_t off);
+int qcow2_cache_write_dirty(struct qcow2 *q, struct qcow2_cache *c);
 
 /* refcount.c */
 int qcow2_refcount_get(struct qcow2 *q, uint64_t cluster, uint64_t *rc);
@@ -230,6 +247,17 @@ int qcow2_l1_write(struct qcow2 *q, uint64_t first, uint64_t n);
 int qcow2_check_table_offset(const struct qcow2 *q, uint64_t off);
 
 /* io.c */
+/* A write barrier: everything written before is durable before anything
+ * written after (fdatasync), when the image has barriers. 0 or -errno. */
+int qcow2_barrier(struct qcow2 *q);
+/* fdatasync, always. 0 or -errno. */
+int qcow2_sync(struct qcow2 *q);
+/* Drops the reference e held: now without barriers, else after the next
+ * metadata flush. punch: also punch the cluster out if it becomes free. */
+int qcow2_release(struct qcow2 *q, uint64_t e, bool punch);
+/* Writes the held-back L1/L2 updates in barrier order, then drops the
+ * released references. Layout lock exclusive (or sole owner). 0 or -errno. */
+int qcow2_meta_flush(struct qcow2 *q);
 int qcow2_zero_locked(struct qcow2 *q, uint64_t off, uint64_t len);
 extern const struct vs_blk_ops qcow2_ops;
 void qcow2_close(struct vs_blk *b);

@@ -2,27 +2,39 @@
  * write-zeroes, block status, flush.
  *
  * Sections: read / allocating write (steps 1-4 below) / fast overwrite /
- * discard and write-zeroes / block status and the ops table.
+ * discard and write-zeroes / block status, barriers and the ops table.
  *
- * Crash-safe ordering. Metadata is write-through (every table change is a
- * pwrite when it happens), so the order of pwrite calls is the order in which
- * a killed process leaves things in the file. For every allocating request:
+ * Crash-safe ordering. For every allocating request:
  *   1. refcounts of the new clusters are raised (a new refcount block is
  *      written before the refcount-table entry that points at it; a new L2
  *      table is written before the L1 entry that points at it);
  *   2. guest data, completed from the old content (backing file, compressed
  *      or shared cluster) where the request covers part of a cluster, is
  *      written into the new clusters;
- *   3. the L2 entries are switched to the new clusters, one pwrite per table;
+ *   3. the L2 entries are switched to the new clusters;
  *   4. only then are refcounts of the clusters no longer referenced dropped.
- * Killed between 1 and 3, the image has leaked clusters (refcount without a
- * reference: `check -r leaks` repairs them) but never a reference to a
- * cluster whose refcount does not count it, and never an L2 entry to data not
- * yet written. Killed between 3 and 4: leaks again. flush() is fdatasync(),
- * so everything acknowledged before it returns is durable, metadata included.
- * (Against power loss, steps 1-3 would also need write barriers between them;
- * we rely on flush for durability and on ordering for process death.) */
+ *
+ * cache=unsafe (VS_BLK_UNSAFE): every step is a pwrite when it happens, so
+ * a killed process leaves at worst leaked clusters; a power loss may not.
+ *
+ * cache=writeback-safe (the default): steps 1 and 2 are written at once;
+ * step 3 only changes the cached L2 table (marked dirty) or the in-memory L1
+ * (l1_dirty), and step 4 is queued (q->rel). The next metadata flush (every
+ * flush(), close, and before snapshot, check and resize) then does:
+ * fdatasync (steps 1-2 of every request since the last one are durable),
+ * write the dirty L2 tables and the L1, fdatasync (the switch is durable),
+ * then drop the queued references. A dirty L2 table evicted from the cache
+ * is written after an fdatasync too. The kernel may write dirty pages back
+ * in any order, yet every order leaves an image without corruption: between
+ * flushes the file holds the metadata of the last flush plus refcounts for
+ * clusters nothing references yet (leaks). Requests between two flushes cost
+ * no fdatasync at all; a flush costs two instead of one when metadata is
+ * pending. A killed process, like a power loss, loses the requests after the
+ * last completed flush (their clusters leak); flush() makes everything
+ * acknowledged before it durable. Refcount table growth and L1 growth are
+ * rare and use barriers (qcow2_barrier) inline. */
 #include "block/qcow2/internal.h"
+#include "block/hooks.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -34,6 +46,7 @@
 #include <unistd.h>
 
 #define WRITE_BATCH_BYTES (32ULL << 20) /* bound the clusters one request allocates */
+#define RELEASE_MAX 65536 /* held-back releases that force a metadata flush */
 
 static int read_backing(struct qcow2 *q, uint8_t *buf, uint64_t len, uint64_t off)
 {
@@ -129,15 +142,6 @@ static int release_entry(struct qcow2 *q, uint64_t e)
 	}
 }
 
-static int release_entries(struct qcow2 *q, const uint64_t *old, uint64_t n)
-{
-	int r = 0;
-
-	for (uint64_t i = 0; i < n && r == 0; i++)
-		r = release_entry(q, old[i]);
-	return r;
-}
-
 struct alloc_req {
 	const uint8_t *buf;
 	uint64_t off, len; /* guest range written by this step */
@@ -184,7 +188,10 @@ static int alloc_write_data(struct qcow2 *q, struct alloc_req *a, uint64_t host,
 	for (int i = 0; i < niov; i++)
 		total += iov[i].iov_len;
 	if (r == 0) {
-		ssize_t w = pwritev(q->fd, iov, niov, (off_t)at);
+		ssize_t w;
+
+		vs_hook_write(iov, niov, at);
+		w = pwritev(q->fd, iov, niov, (off_t)at);
 
 		if (w < 0)
 			r = -errno;
@@ -228,8 +235,8 @@ static int publish(struct qcow2 *q, const struct alloc_req *a, uint64_t host)
 	}
 	if (r == 0)
 		r = qcow2_l2_set(q, a->l2off, a->l2i, nw, a->n);
-	if (r == 0)
-		r = release_entries(q, old, a->n);
+	for (uint64_t i = 0; i < a->n && r == 0; i++)
+		r = qcow2_release(q, old[i], false);
 	free(nw);
 	free(old);
 	return r;
@@ -273,6 +280,8 @@ static int write_alloc(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64
 	if (r < 0)
 		goto out;
 	r = publish(q, a, host); /* steps 3 and 4 */
+	if (r == 0 && q->nrel >= RELEASE_MAX)
+		r = qcow2_meta_flush(q);
 	*done = a->len;
 out:
 	free(a);
@@ -351,18 +360,34 @@ static int unmapped_entry(const struct qcow2 *q, bool zero, uint64_t *e)
 	return q->backing ? -ENOTSUP : 0;
 }
 
-/* Frees the host cluster of an old entry and punches it out of the file if
- * nothing references it any more (thin provisioning). */
-static int release_and_punch(struct qcow2 *q, uint64_t e)
+/* Frees the host cluster of an old entry and, with punch, punches it out of
+ * the file if nothing references it any more (thin provisioning). */
+static int release_now(struct qcow2 *q, uint64_t e, bool punch)
 {
 	uint64_t rc, h = e & QCOW2_OFFSET_MASK;
 	int r = release_entry(q, e);
 
-	if (r == 0 && qcow2_l2e_type(q, e) == QCOW2_C_NORMAL &&
-	    qcow2_refcount_get(q, h >> q->cluster_bits, &rc) == 0 && rc == 0)
+	if (r == 0 && punch && qcow2_l2e_type(q, e) == QCOW2_C_NORMAL &&
+	    qcow2_refcount_get(q, h >> q->cluster_bits, &rc) == 0 && rc == 0) {
+		vs_hook_punch(h, q->cluster_size);
 		(void)fallocate(q->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)h,
 				(off_t)q->cluster_size);
+	}
 	return r;
+}
+
+int qcow2_release(struct qcow2 *q, uint64_t e, bool punch)
+{
+	if (qcow2_l2e_type(q, e) != QCOW2_C_COMPRESSED && !(e & QCOW2_OFFSET_MASK))
+		return 0;
+	if (!q->barriers)
+		return release_now(q, e, punch);
+	if (q->nrel == q->rel_cap) {
+		q->rel_cap = q->rel_cap ? q->rel_cap * 2 : 64;
+		q->rel = xrealloc(q->rel, q->rel_cap * sizeof(*q->rel));
+	}
+	q->rel[q->nrel++] = (struct qcow2_release){ e, punch };
+	return 0;
 }
 
 /* Unmaps n whole clusters at off (inside one L2 table). */
@@ -389,7 +414,7 @@ static int unmap_clusters(struct qcow2 *q, uint64_t off, uint64_t n, bool zero)
 	}
 	r = qcow2_l2_set(q, l2off, l2i, nw, n);
 	for (uint64_t i = 0; i < n && r == 0; i++)
-		r = release_and_punch(q, old[i]);
+		r = qcow2_release(q, old[i], true);
 	free(old);
 	free(nw);
 	return r;
@@ -429,6 +454,8 @@ static int unmap_range(struct qcow2 *q, uint64_t off, uint64_t len, bool zero)
 		uint64_t n = VS_MIN((z - a) >> q->cluster_bits, in_tbl);
 
 		r = unmap_clusters(q, a, n, zero);
+		if (r == 0 && q->nrel >= RELEASE_MAX)
+			r = qcow2_meta_flush(q);
 		if (r == -ENOTSUP)
 			r = zero ? write_zero_bytes(q, a, VS_MIN(n << q->cluster_bits, end - a)) : 0;
 		a += n << q->cluster_bits;
@@ -514,9 +541,63 @@ static int qcow2_block_status(struct vs_blk *b, uint64_t off, uint64_t len,
 	}
 }
 
+int qcow2_sync(struct qcow2 *q)
+{
+	vs_hook_sync();
+	return fdatasync(q->fd) < 0 ? -errno : 0;
+}
+
+int qcow2_barrier(struct qcow2 *q)
+{
+	return q->barriers ? qcow2_sync(q) : 0;
+}
+
+/* With barriers: 1. fdatasync (refcounts, data and new tables written so
+ * far are durable), 2. the held-back L2 tables and L1, 3. fdatasync (the
+ * switch is durable), 4. the replaced references are dropped. *synced says
+ * whether step 3 ran. */
+static int meta_flush(struct qcow2 *q, bool *synced)
+{
+	size_t n = q->nrel;
+	int r;
+
+	*synced = false;
+	if (!q->l2c.ndirty && !q->l1_dirty && !n)
+		return 0;
+	r = qcow2_sync(q);
+	if (r == 0)
+		r = qcow2_cache_write_dirty(q, &q->l2c);
+	if (r == 0 && q->l1_dirty)
+		r = qcow2_l1_write(q, 0, q->l1_size);
+	if (r == 0)
+		r = qcow2_sync(q);
+	if (r < 0)
+		return r;
+	q->l1_dirty = false;
+	*synced = true;
+	q->nrel = 0;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = release_now(q, q->rel[i].l2e, q->rel[i].punch);
+	return r;
+}
+
+int qcow2_meta_flush(struct qcow2 *q)
+{
+	bool synced;
+
+	return meta_flush(q, &synced);
+}
+
 static int qcow2_flush(struct vs_blk *b)
 {
-	return fdatasync(to_qcow2(b)->fd) < 0 ? -errno : 0;
+	struct qcow2 *q = to_qcow2(b);
+	bool synced;
+	int r;
+
+	pthread_rwlock_wrlock(&q->layout);
+	r = meta_flush(q, &synced);
+	pthread_rwlock_unlock(&q->layout);
+	return r == 0 && !synced ? qcow2_sync(q) : r;
 }
 
 

@@ -39,6 +39,7 @@ void qcow2_get_info(struct vs_blk *b, struct qcow2_info *info)
 	info->extended_l2 = q->incompat & QCOW2_INCOMPAT_EXTL2;
 	info->lazy_refcounts = q->compat & QCOW2_COMPAT_LAZY;
 	info->backing = q->backing_name;
+	info->backing_full = q->backing_path;
 	info->backing_fmt = q->backing_fmt;
 	info->nb_snapshots = q->nb_snapshots;
 }
@@ -49,6 +50,8 @@ void qcow2_close(struct vs_blk *b)
 
 	if (!b)
 		return;
+	if (q->fd >= 0 && !b->ro)
+		(void)qcow2_meta_flush(q); /* held-back L1/L2 updates (io.c) */
 	vs_blk_close(q->backing);
 	qcow2_cache_destroy(&q->l2c);
 	qcow2_cache_destroy(&q->rbc);
@@ -60,7 +63,9 @@ void qcow2_close(struct vs_blk *b)
 		close(q->fd);
 	free(q->l1);
 	free(q->rt);
+	free(q->rel);
 	free(q->backing_name);
+	free(q->backing_path);
 	free(q->backing_fmt);
 	free(q->blk.filename);
 	free(q);
@@ -115,8 +120,7 @@ static char *backing_path(const char *image, const char *name)
 
 static int open_backing(struct qcow2 *q, struct vs_err **err)
 {
-	_cleanup_free_ char *path = backing_path(q->blk.filename, q->backing_name);
-	const char *fmt = q->backing_fmt;
+	const char *path = q->backing_path, *fmt = q->backing_fmt;
 	int r;
 
 	if (!fmt) { /* images made before -F was mandatory: probe, as QEMU does */
@@ -176,6 +180,8 @@ static int open_tables(struct qcow2 *q, unsigned flags, struct vs_err **err)
 	r = qcow2_refcount_init(q);
 	if (r < 0)
 		return vs_err_setsys(err, r, "%s: read refcounts", q->blk.filename);
+	if (q->backing_name)
+		q->backing_path = backing_path(q->blk.filename, q->backing_name);
 	if (q->backing_name && !(flags & VS_BLK_NO_BACKING))
 		return open_backing(q, err);
 	return 0;
@@ -207,6 +213,7 @@ int qcow2_open(const char *path, unsigned flags, unsigned depth, struct vs_blk *
 	q->blk.ops = &qcow2_ops;
 	q->blk.filename = xstrdup(path);
 	q->blk.ro = flags & VS_BLK_RDONLY;
+	q->barriers = !(flags & VS_BLK_UNSAFE);
 	q->depth = depth;
 	pthread_rwlock_init(&q->layout, NULL);
 	pthread_mutex_init(&q->meta, NULL);

@@ -7,7 +7,8 @@
  * Every update is written through to the file right away, before the caller
  * publishes any pointer to the clusters (see the ordering rules in io.c). New
  * refcount blocks are written before the table entry that points at them; a
- * grown table is written in full before the header switches to it. A crash
+ * grown table is written in full before the header switches to it; with
+ * barriers (io.c), an fdatasync separates each of these steps. A crash
  * between steps leaks clusters, never loses a reference. */
 #include "block/qcow2/internal.h"
 #include "common/util.h"
@@ -257,9 +258,13 @@ static int ensure_block(struct qcow2 *q, uint64_t ri, bool *changed)
 	if (is_fixed_metadata(q, c))
 		return -EIO;
 	off = c << q->cluster_bits;
-	b = qcow2_cache_new(q, &q->rbc, off);
+	r = qcow2_cache_new(q, &q->rbc, off, &b);
+	if (r < 0)
+		return r;
 	qcow2_rb_entry_put(b, 0, q->refcount_order, 1);
 	r = vs_pwrite_full(q->fd, b, q->cluster_size, off);
+	if (r == 0)
+		r = qcow2_barrier(q); /* the block before the table entry */
 	if (r < 0) {
 		qcow2_cache_drop(&q->rbc, off);
 		return r;
@@ -317,17 +322,24 @@ static int alloc_tail(struct qcow2 *q, uint64_t n, uint64_t *start)
 			r = refcount_apply(q, c, 1, 1, false, 0);
 	}
 	for (uint64_t j = 0; j < m && r == 0; j++) {
-		uint64_t off = (s + n + j) << q->cluster_bits, be;
-		uint8_t *b = qcow2_cache_new(q, &q->rbc, off);
+		uint64_t off = (s + n + j) << q->cluster_bits;
+		uint8_t *b;
 
+		r = qcow2_cache_new(q, &q->rbc, off, &b);
+		if (r < 0)
+			break;
 		for (uint64_t i = 0; i < m; i++)
 			if (((s + n + i) >> q->rb_bits) == blk[j])
 				qcow2_rb_entry_put(b, (s + n + i) & ((1ULL << q->rb_bits) - 1),
 					     q->refcount_order, 1);
 		r = vs_pwrite_full(q->fd, b, q->cluster_size, off);
-		be = htobe64(off);
-		if (r == 0)
-			r = vs_pwrite_full(q->fd, &be, 8, q->rt_offset + blk[j] * 8);
+	}
+	if (r == 0 && m)
+		r = qcow2_barrier(q); /* the blocks before the table entries */
+	for (uint64_t j = 0; j < m && r == 0; j++) {
+		uint64_t off = (s + n + j) << q->cluster_bits, be = htobe64(off);
+
+		r = vs_pwrite_full(q->fd, &be, 8, q->rt_offset + blk[j] * 8);
 		if (r == 0)
 			q->rt[blk[j]] = off;
 	}
@@ -474,11 +486,15 @@ static int grow_table(struct qcow2 *q, uint64_t need_ri)
 	for (uint64_t i = 0; i < a.entries; i++)
 		t[i] = htobe64(t[i]);
 	r = vs_pwrite_full(q->fd, t, a.entries * 8, (a.start + a.nblocks) << q->cluster_bits);
+	if (r == 0)
+		r = qcow2_barrier(q); /* blocks and table before the header */
 	if (r == 0) {
 		qcow2_put_be64(hdr, (a.start + a.nblocks) << q->cluster_bits);
 		qcow2_put_be32(hdr + 8, (uint32_t)a.tclusters);
 		r = qcow2_header_write_field(q, QCOW2_HDR_OFF_RT, hdr, sizeof(hdr));
 	}
+	if (r == 0)
+		r = qcow2_barrier(q); /* the switch before the old table's release */
 	if (r < 0) {
 		free(t);
 		return r;

@@ -31,11 +31,15 @@ int qcow2_grow_l1(struct qcow2 *q, uint64_t min_entries)
 		t[i] = htobe64(q->l1[i]);
 	r = vs_pwrite_full(q->fd, t, clusters << q->cluster_bits, off);
 	free(t);
+	if (r == 0)
+		r = qcow2_barrier(q); /* the table before the header points at it */
 	if (r < 0)
 		return r;
 	qcow2_put_be32(hdr, (uint32_t)min_entries);
 	qcow2_put_be64(hdr + 4, off);
 	r = qcow2_header_write_field(q, QCOW2_HDR_OFF_L1, hdr, sizeof(hdr));
+	if (r == 0)
+		r = qcow2_barrier(q); /* the switch before the old table's release */
 	if (r < 0)
 		return r;
 	q->l1 = xrealloc(q->l1, bytes);
@@ -75,6 +79,9 @@ static int resize_locked(struct qcow2 *q, uint64_t size, struct vs_err **err)
 
 	if (size > QCOW2_MAX_SIZE)
 		return vs_err_set(err, -EFBIG, "%s: size too large", f);
+	r = qcow2_meta_flush(q); /* grow_l1 copies the L1 as the file has it */
+	if (r < 0)
+		return vs_err_setsys(err, r, "%s: write metadata", f);
 	if (size < q->blk.size) {
 		if (q->nb_snapshots)
 			return vs_err_set(err, -ENOTSUP,

@@ -117,7 +117,10 @@ int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, struct vs_err **er
 	q->snaps = xzalloc(sizeof(*q->snaps) * q->nb_snapshots);
 	for (uint32_t i = 0; i < q->nb_snapshots; i++) {
 		r = read_one(q, &q->snaps[i], &off, file_size);
-		if (r == 0 && (off - q->snapshots_offset > SNAP_TABLE_MAX || off > file_size))
+		/* the last entry's padding to 8 bytes may pass EOF (QEMU leaves the
+		 * file unaligned when the table is the last thing in it) */
+		if (r == 0 && (off - q->snapshots_offset > SNAP_TABLE_MAX ||
+			       off > VS_ALIGN_UP(file_size, 8)))
 			r = -EFBIG;
 		if (r < 0)
 			return vs_err_set(err, r == -EIO ? r : -EINVAL,

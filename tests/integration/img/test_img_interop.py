@@ -1,6 +1,7 @@
 """vessel img and qemu-img read each other's qcow2 images (issue 4)."""
 import os
 import pathlib
+import subprocess
 import sys
 import zlib
 
@@ -166,3 +167,30 @@ def test_map_matches_qemu(vessel, tmp_path):
         e.pop("compressed", None)
     assert ours == theirs
     assert sh(vessel, "img", "map", img).stdout == sh(QEMU_IMG, "map", img).stdout
+
+
+@pytest.mark.parametrize("layout", ["relative", "absolute", "missing", "same-dir",
+                                    "snapshot"])
+def test_info_backing_matches_qemu(vessel, tmp_path, layout):
+    """info (text and json) is qemu-img's, byte for byte, including the full
+    backing filename ("actual path") resolved against the image's directory."""
+    need_qemu()
+    vessel = os.path.abspath(vessel)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    sh(QEMU_IMG, "create", "-f", "raw", sub / "base.raw", "1M")
+    backing = {"absolute": str(sub / "base.raw"), "missing": "gone.raw"}.get(layout, "base.raw")
+    img = sub / "a.qcow2"
+    sh(QEMU_IMG, "create", "-f", "qcow2", "-b", backing, "-F", "raw", "-u", img, "1M")
+    if layout == "snapshot":
+        sh(QEMU_IMG, "snapshot", "-c", "snap1", img)
+    arg = "a.qcow2" if layout == "same-dir" else "sub/a.qcow2"
+    cwd = sub if layout == "same-dir" else tmp_path
+    for extra in ([], ["--output", "json"]):
+        q = subprocess.run([QEMU_IMG, "info", "-f", "qcow2", *extra, arg], cwd=cwd,
+                           capture_output=True, text=True, check=True).stdout
+        v = subprocess.run([vessel, "img", "info", "-f", "qcow2", *extra, arg], cwd=cwd,
+                           capture_output=True, text=True, check=True).stdout
+        assert v == q
+    if layout == "relative":
+        assert "(actual path: sub/base.raw)" in v or '"full-backing-filename": "sub/base.raw"' in v

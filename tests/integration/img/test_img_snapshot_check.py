@@ -57,6 +57,21 @@ def test_snapshot_qemu_to_vessel(vessel, tmp_path):
     sh(vessel, "img", "check", img)
 
 
+def test_qemu_snapshot_table_at_unaligned_eof(vessel, tmp_path):
+    """Regression: qemu-img leaves the file ending right after the snapshot
+    table (not padded to 8 bytes); the table must still load."""
+    need_qemu()
+    img = tmp_path / "u.qcow2"
+    sh(QEMU_IMG, "create", "-f", "qcow2", "-o", "cluster_size=4096", img, "16M")
+    sh(QEMU_IO, "-f", "qcow2", "-c", "write -P 1 0 2M", img)
+    sh(QEMU_IMG, "snapshot", "-c", "s", img)
+    assert img.stat().st_size % 8
+    assert "s" in sh(vessel, "img", "snapshot", "-l", img).stdout.split()
+    sh(vessel, "img", "check", img)
+    sh(vessel, "img", "bench", "-w", "-c", "8", "-f", "qcow2", img)
+    qemu_check(img)
+
+
 def _refblock_offset(path):
     with open(path, "rb") as f:
         hdr = f.read(104)
