@@ -7,7 +7,7 @@ MESON_OPTS ?= -Dwerror=true
 VESSEL     := $(BUILD)/vessel
 GUEST_DIR  ?= $(HOME)/.cache/vessel/guest
 
-.PHONY: all deps build demo check check-unit check-integration check-asan guest bench clean format
+.PHONY: all deps build demo check check-unit check-integration check-asan guest bench clean format emu-fuzz
 
 all: build
 
@@ -44,6 +44,11 @@ check-asan: deps
 	-@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  meson test -C $(ASAN_BUILD) --suite unit --suite fuzz --print-errorlogs --no-rebuild
 	@$(PYTHON) scripts/summarize.py $(ASAN_BUILD)/meson-logs/testlog.junit.xml
+
+# The differential test of emu against the host CPU (tests/emu-diff), long
+# and with a fresh seed; stops at the first mismatch and prints it.
+emu-fuzz: build
+	@$(BUILD)/tests/emu-diff/emu-diff --fuzz --seed $$(date +%s) --count 1000000
 
 bench: build guest
 	@bench/boot.sh $(VESSEL)

@@ -13,6 +13,8 @@
  * req:   DIFF_REQ_* features the case needs (else skipped).
  * seed:  start state (state.c diff_state_random); 0: the case's index + 1.
  *
+ * FLAGS [undef] pushes RFLAGS with the undefined bits cleared.
+ *
  * The case's bytes are copied to DIFF_CODE_VA, so a case may use relative
  * jumps and RIP-relative operands inside itself and absolute addresses
  * from layout.h, nothing else of this file. C comments only: the
@@ -65,6 +67,18 @@ diff_corpus_\family:
 	.altmacro
 	diff_label_def s, %diff_n
 	.noaltmacro
+	.endm
+
+	/* Pushes RFLAGS into the data area (compared) with the undef bits
+	 * cleared in the pushed copy; the live flags stay as they were. */
+	.macro	FLAGS undef=0
+	pushfq
+	.if	\undef
+	pushfq
+	andq	$~(\undef), 8(%rsp)
+	popfq
+	movq	$0, -8(%rsp)	/* the unmasked copy POPFQ left below RSP */
+	.endif
 	.endm
 
 	.macro	END

@@ -45,7 +45,12 @@ struct diff_seq {
 	size_t len;	/* at most DIFF_CODE_MAX */
 	uint64_t undef; /* RFLAGS bits not compared (undefined after the code) */
 	const struct diff_state *init;
+	/* Random sequences: the bits undefined before the instruction at each
+	 * offset (DIFF_UNDEF_UNKNOWN: not an instruction start), for runs that
+	 * end in an exception there; NULL: undef applies. */
+	const uint16_t *undef_at;
 };
+#define DIFF_UNDEF_UNKNOWN 0xffff
 #define DIFF_CODE_MAX (DIFF_CODE_SIZE - 2)
 
 /* A corpus entry as corpus.h's CASE macro lays it out. */
@@ -99,8 +104,10 @@ void diff_emu_close(struct diff_runner *r);
 uint64_t diff_emu_features(void);
 
 /* gen.c: a random valid sequence for seed into buf (at most max bytes);
- * *undef gets the RFLAGS bits it leaves undefined. features: DIFF_REQ_*
- * both sides have. Returns the length. */
-size_t diff_gen(uint64_t seed, uint64_t features, uint8_t *buf, size_t max, uint64_t *undef);
+ * *undef gets the RFLAGS bits it leaves undefined, undef_at[] (max
+ * entries) those undefined before the instructions that may fault.
+ * features: DIFF_REQ_* both sides have. Returns the length. */
+size_t diff_gen(uint64_t seed, uint64_t features, uint8_t *buf, size_t max, uint64_t *undef,
+		uint16_t *undef_at);
 
 #endif

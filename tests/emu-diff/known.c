@@ -24,6 +24,9 @@ struct known {
 	uint64_t rip_off; /* where it ended, from DIFF_CODE_VA */
 	int reg;	  /* a register to check, or -1 */
 	uint64_t val;
+	/* Not checked natively: this host (a KVM-PVM guest) reports INT1 with
+	 * RIP at the instruction; the SDM has it a trap (RIP after). */
+	bool host_differs;
 };
 
 static const struct known known[] = {
@@ -44,6 +47,7 @@ static const struct known known[] = {
 	{ "ud2_ud", { 0x0f, 0x0b, 0x90 }, 3, 6, 0, 0, 0, -1, 0 },
 	{ "int3_bp", { 0xcc }, 1, 3, 0, 0, 1, -1, 0 },
 	{ "push_rsp", { 0x50 }, 1, DIFF_END, 0, 0, 1, DIFF_RSP, DIFF_STACK_TOP - 8 },
+	{ "int1_db_trap", { 0x90, 0xf1 }, 2, 1, 0, 0, 2, -1, 0, true },
 };
 
 static bool known_check(const struct known *k, const struct diff_result *r, FILE *f)
@@ -64,7 +68,7 @@ static bool known_check(const struct known *k, const struct diff_result *r, FILE
 	return ok;
 }
 
-unsigned diff_known_run(const struct diff_runner *runner, struct diff_state *init,
+unsigned diff_known_run(const struct diff_runner *runner, bool native, struct diff_state *init,
 			struct diff_result *res, unsigned *tap)
 {
 	unsigned failed = 0;
@@ -74,6 +78,11 @@ unsigned diff_known_run(const struct diff_runner *runner, struct diff_state *ini
 		struct diff_seq seq = { k->name, k->code, k->len, 0, init };
 		bool ok;
 
+		if (native && k->host_differs) {
+			printf("ok %u - known/%s (%s) # SKIP the host differs from the SDM here\n",
+			       ++*tap, k->name, runner->name);
+			continue;
+		}
 		diff_state_random(init, i + 1);
 		runner->run(runner->ctx, &seq, res);
 		ok = known_check(k, res, stdout);

@@ -10,6 +10,8 @@
  * case. Below and above it: unmapped. */
 #define DIFF_CODE_VA	0x10000000
 #define DIFF_CODE_SIZE	0x1000
+/* The rest of the code page: INT3, in case a case jumps astray. */
+#define DIFF_CODE_FILL	0xcc
 /* Two pages of data, read+write (user), no exec; the stack is inside. */
 #define DIFF_DATA_VA	0x10100000
 #define DIFF_DATA_SIZE	0x2000

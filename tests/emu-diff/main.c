@@ -8,7 +8,8 @@
  *   emu-diff --replay I --seed S  random sequence I alone, full report
  *   emu-diff --case NAME          corpus cases whose name contains NAME
  *   emu-diff --self               native against native (no emu): checks
- *                                 the native runner and the corpus */
+ *                                 the native runner and the corpus
+ *   --verbose                     every corpus result in full */
 #include "diff.h"
 #include "known.h"
 
@@ -29,7 +30,7 @@ struct opts {
 	double seconds;	    /* fuzz: run this long instead of count */
 	long replay;	    /* random sequence index, or -1 */
 	const char *only;   /* corpus filter */
-	bool fuzz, self, no_corpus, no_random;
+	bool fuzz, self, no_corpus, no_random, verbose;
 };
 
 struct ctx {
@@ -37,15 +38,19 @@ struct ctx {
 	struct diff_runner a, b;
 	uint64_t features; /* DIFF_REQ_* on both sides */
 	unsigned tap, failed;
+	unsigned long outcomes[33]; /* native results: [0..31] vectors, [32] end */
 	struct diff_state init;
 	struct diff_result ra, rb;
 	uint8_t code[DIFF_CODE_MAX];
+	uint16_t undef_at[DIFF_CODE_MAX];
 };
 
 static bool run_pair(struct ctx *c, const struct diff_seq *seq)
 {
 	c->a.run(c->a.ctx, seq, &c->ra);
 	c->b.run(c->b.ctx, seq, &c->rb);
+	if (c->ra.vector == DIFF_END || (c->ra.vector >= 0 && c->ra.vector < 32))
+		c->outcomes[c->ra.vector == DIFF_END ? 32 : c->ra.vector]++;
 	return diff_compare(seq, &c->ra, &c->rb, NULL);
 }
 
@@ -75,13 +80,18 @@ static void run_case(struct ctx *c, const char *family, const struct diff_case *
 		return;
 	}
 	diff_state_random(&c->init, k->seed ? k->seed : i + 1);
-	if (run_pair(c, &seq)) {
+	if (run_pair(c, &seq) && !c->o.verbose) {
 		printf("ok %u - %s/%s\n", c->tap, family, k->name);
+		return;
+	}
+	if (diff_compare(&seq, &c->ra, &c->rb, NULL)) {
+		printf("ok %u - %s/%s\n", c->tap, family, k->name);
+		diff_print_result(stdout, c->a.name, &c->ra);
 		return;
 	}
 	c->failed++;
 	printf("not ok %u - %s/%s\n", c->tap, family, k->name);
-	report(c, &seq, c->o.fuzz);
+	report(c, &seq, c->o.fuzz || c->o.verbose);
 }
 
 static void run_corpus(struct ctx *c)
@@ -104,7 +114,9 @@ static void make_random(struct ctx *c, unsigned long i, struct diff_seq *seq)
 	seq->name = "random";
 	seq->code = c->code;
 	seq->init = &c->init;
-	seq->len = diff_gen(code_seed, c->features, c->code, sizeof(c->code), &seq->undef);
+	seq->undef_at = c->undef_at;
+	seq->len = diff_gen(code_seed, c->features, c->code, sizeof(c->code), &seq->undef,
+			    c->undef_at);
 }
 
 /* One TAP line per BATCH sequences; the first mismatch of a batch in full. */
@@ -147,6 +159,16 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* How the native runs ended: a generator that faults too often tests little. */
+static void print_outcomes(const struct ctx *c)
+{
+	printf("# outcomes: end %lu", c->outcomes[32]);
+	for (int v = 0; v < 32; v++)
+		if (c->outcomes[v])
+			printf(", vector %d: %lu", v, c->outcomes[v]);
+	printf("\n");
+}
+
 /* The long run: stops at the first mismatch. */
 static void run_fuzz(struct ctx *c)
 {
@@ -171,6 +193,7 @@ static void run_fuzz(struct ctx *c)
 	}
 	printf("ok %u - random 0..%lu (seed %" PRIu64 "), %.1f s\n", ++c->tap, i - 1, c->o.seed,
 	       now_s() - start);
+	print_outcomes(c);
 }
 
 static void run_replay(struct ctx *c)
@@ -193,7 +216,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "seconds", required_argument, NULL, 't' }, { "replay", required_argument, NULL, 'r' },
 		{ "case", required_argument, NULL, 'c' },  { "fuzz", no_argument, NULL, 'f' },
 		{ "self", no_argument, NULL, 'S' },	   { "no-corpus", no_argument, NULL, 'C' },
-		{ "no-random", no_argument, NULL, 'R' },   { NULL, 0, NULL, 0 },
+		{ "no-random", no_argument, NULL, 'R' },   { "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
@@ -209,6 +233,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'S': o->self = true; break;
 		case 'C': o->no_corpus = true; break;
 		case 'R': o->no_random = true; break;
+		case 'v': o->verbose = true; break;
 		default: return -EINVAL;
 		}
 	}
@@ -247,7 +272,7 @@ int main(int argc, char **argv)
 	if (parse_opts(argc, argv, &c.o) < 0) {
 		fprintf(stderr, "usage: emu-diff [--self] [--seed S] [--count N] [--case NAME]\n"
 				"       [--no-corpus] [--no-random] [--fuzz [--seconds T]] "
-				"[--replay I]\n");
+				"[--replay I] [--verbose]\n");
 		return 2;
 	}
 	if (open_runners(&c) < 0)
@@ -259,9 +284,9 @@ int main(int argc, char **argv)
 		run_fuzz(&c);
 	else {
 		if (!c.o.no_corpus) {
-			c.failed += diff_known_run(&c.a, &c.init, &c.ra, &c.tap);
+			c.failed += diff_known_run(&c.a, true, &c.init, &c.ra, &c.tap);
 			if (!c.o.self)
-				c.failed += diff_known_run(&c.b, &c.init, &c.rb, &c.tap);
+				c.failed += diff_known_run(&c.b, false, &c.init, &c.rb, &c.tap);
 			run_corpus(&c);
 		}
 		if (!c.o.no_random)

@@ -65,11 +65,20 @@ static bool vector_has_err(int v)
 	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21;
 }
 
+/* The kernel keeps RFLAGS.AC for the handler: with CR0.AM set (Linux sets
+ * it), a case that set AC would make every unaligned access of the handler
+ * and of what follows fault. */
+static inline void native_clear_ac(void)
+{
+	__asm__ volatile("pushfq; andl $~0x40000, (%%rsp); popfq" ::: "memory", "cc");
+}
+
 static void native_signal(int sig, siginfo_t *si, void *ucv)
 {
 	struct diff_result *out = native.out;
 
 	(void)si;
+	native_clear_ac();
 	native_capture(ucv, out);
 	if (sig == SIGALRM) {
 		out->vector = DIFF_HANG;
@@ -135,6 +144,7 @@ void diff_native_run(void *ctx, const struct diff_seq *seq, struct diff_result *
 		snprintf(out->detail, sizeof(out->detail), "code too long (%zu)", seq->len);
 		return;
 	}
+	memset(native.code_rw, DIFF_CODE_FILL, DIFF_CODE_SIZE);
 	memcpy(native.code_rw, seq->code, seq->len);
 	native.code_rw[seq->len] = UD2_0;
 	native.code_rw[seq->len + 1] = UD2_1;
