@@ -121,7 +121,8 @@ static void mem_base_index(struct gen *g, struct gen_rm *m, uint32_t addr, unsig
 void gen_pick_mem(struct gen *g, struct gen_rm *m, unsigned size, bool write,
 		     unsigned avoid, bool low)
 {
-	uint32_t lo = write ? GEN_W_LO : 0, off = lo + (uint32_t)gen_rand(g, DIFF_DATA_SIZE - lo - size + 1);
+	uint32_t lo = write ? GEN_W_LO : 0;
+	uint32_t off = lo + (uint32_t)gen_rand(g, DIFF_DATA_SIZE - lo - size + 1);
 	uint32_t addr, k = (uint32_t)gen_rand(g, 16);
 
 	if (gen_rand(g, 2))

@@ -61,11 +61,12 @@ void diff_state_random(struct diff_state *st, uint64_t seed)
 	}
 }
 
-static const char *vector_name(int v)
+/* "#GP" for the architectural exceptions, "vector N" for the rest. */
+static const char *vector_name(int v, char buf[16])
 {
 	static const char *const names[] = {
-		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "?9", "#TS",
-		"#NP", "#SS", "#GP", "#PF", "?15", "#MF", "#AC", "#MC", "#XM",
+		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", NULL, "#TS",
+		"#NP", "#SS", "#GP", "#PF", NULL, "#MF", "#AC", "#MC", "#XM",
 	};
 
 	if (v == DIFF_END)
@@ -74,19 +75,33 @@ static const char *vector_name(int v)
 		return "hang";
 	if (v == DIFF_ERROR)
 		return "error";
-	return v >= 0 && v < (int)(sizeof(names) / sizeof(names[0])) ? names[v] : "?";
+	if (v >= 0 && v < (int)(sizeof(names) / sizeof(names[0])) && names[v])
+		return names[v];
+	snprintf(buf, 16, "vector %d", v);
+	return buf;
+}
+
+/* "#GP(0x10a)", "#PF(0x6) cr2=0x10102000", "end", "vector 33". */
+static const char *exit_str(const struct diff_result *r, char buf[96])
+{
+	char name[16];
+	int n = snprintf(buf, 96, "%s", vector_name(r->vector, name));
+
+	if (r->has_err)
+		n += snprintf(buf + n, 96 - (size_t)n, "(%#x)", r->err);
+	if (r->vector == 14)
+		snprintf(buf + n, 96 - (size_t)n, " cr2=%#" PRIx64, r->cr2);
+	return buf;
 }
 
 static bool compare_exit(const struct diff_result *a, const struct diff_result *b, FILE *f)
 {
 	bool same = a->vector == b->vector && a->has_err == b->has_err && a->err == b->err &&
 		    a->cr2 == b->cr2;
+	char sa[96], sb[96];
 
 	if (!same && f)
-		fprintf(f, "# exit: native %s err=%s%#x cr2=%#" PRIx64 "  emu %s err=%s%#x "
-			   "cr2=%#" PRIx64 "%s%s\n",
-			vector_name(a->vector), a->has_err ? "" : "-", a->err, a->cr2,
-			vector_name(b->vector), b->has_err ? "" : "-", b->err, b->cr2,
+		fprintf(f, "# exit: native %s  emu %s%s%s\n", exit_str(a, sa), exit_str(b, sb),
 			b->detail[0] ? "  " : "", b->detail);
 	return same;
 }
@@ -183,12 +198,9 @@ void diff_print_state(FILE *f, const char *who, const struct diff_state *st)
 
 void diff_print_result(FILE *f, const char *who, const struct diff_result *r)
 {
-	fprintf(f, "# %s: %s", who, vector_name(r->vector));
-	if (r->has_err)
-		fprintf(f, " err=%#x", r->err);
-	if (r->vector == 14)
-		fprintf(f, " cr2=%#" PRIx64, r->cr2);
-	fprintf(f, "%s%s\n", r->detail[0] ? " " : "", r->detail);
+	char buf[96];
+
+	fprintf(f, "# %s: %s%s%s\n", who, exit_str(r, buf), r->detail[0] ? " " : "", r->detail);
 	diff_print_state(f, who, &r->st);
 }
 
