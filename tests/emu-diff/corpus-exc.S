@@ -175,4 +175,80 @@ CASE seg_load_ss_null_gp
 	mov	%eax, %ss
 END
 
+/* Allowed at CPL3: far transfers and IRETQ to the same privilege, and the
+ * descriptor probes (LAR/LSL/VERR/VERW) against Linux's GDT. */
+CASE far_ret_same_cpl
+	push	$DIFF_USER_CS
+	lea	1f(%rip), %rax
+	push	%rax
+	lretq
+	ud2
+1:	mov	%cs, %ebx
+	push	$DIFF_USER_CS
+	lea	2f(%rip), %rcx
+	push	%rcx
+	lretq	$0
+2:	FLAGS
+END
+
+CASE far_jmp_call_memory	/* m16:32 (AMD has no REX.W m16:64 form) */
+	lea	1f(%rip), %eax
+	mov	%eax, MEM+0x100
+	movw	$DIFF_USER_CS, MEM+0x104
+	ljmp	*MEM+0x100
+	ud2
+1:	lea	2f(%rip), %eax
+	mov	%eax, MEM+0x110
+	movw	$DIFF_USER_CS, MEM+0x114
+	lcall	*MEM+0x110
+	jmp	3f
+2:	mov	(%rsp), %edx
+	mov	4(%rsp), %esi
+	lretl
+3:	FLAGS
+END
+
+CASE iretq_same_cpl
+	mov	%rsp, %rbx
+	push	$DIFF_USER_SS
+	push	%rbx
+	push	$DIFF_CF|DIFF_ZF|DIFF_OF|0x202
+	push	$DIFF_USER_CS
+	lea	1f(%rip), %rax
+	push	%rax
+	iretq
+	ud2
+1:	FLAGS
+END
+
+CASE lar_lsl_verr_verw
+	mov	$DIFF_USER_CS, %eax
+	lar	%eax, %ebx
+	FLAGS
+	lsl	%eax, %ecx
+	FLAGS
+	verr	%ax
+	FLAGS
+	verw	%ax
+	FLAGS
+	mov	$DIFF_USER_SS, %eax
+	lar	%ax, %dx
+	FLAGS
+	lsl	%rax, %rsi
+	FLAGS
+	verw	%ax
+	FLAGS
+	mov	$0x18, %eax
+	lar	%eax, %edi
+	FLAGS
+	verr	%ax
+	FLAGS
+	mov	$0x2b3, %eax
+	lsl	%eax, %r8d
+	FLAGS
+	xor	%eax, %eax
+	lar	%eax, %r9d
+	FLAGS
+END
+
 	CORPUS_END
