@@ -139,6 +139,62 @@ static int ck_snapshots(struct ck *c)
 	return r;
 }
 
+#define BITMAP_DIR_MAX (64ULL << 20)
+#define BITMAP_TABLE_MAX (1ULL << 24) /* entries */
+
+/* One bitmap's table and data clusters (qcow2.txt "Bitmap table"). */
+static int ck_bitmap_table(struct ck *c, uint64_t off, uint64_t n)
+{
+	struct qcow2 *q = c->q;
+	uint64_t *t;
+	int r;
+
+	if (n > BITMAP_TABLE_MAX || qcow2_offset_into_cluster(q, off)) {
+		c->res->corruptions++;
+		return 0;
+	}
+	ck_inc(c, off, n * 8);
+	t = xmalloc(VS_MAX(n, 1) * 8);
+	r = vs_pread_full(q->fd, t, n * 8, off);
+	for (uint64_t i = 0; i < n && r == 0; i++)
+		ck_inc(c, be64toh(t[i]) & QCOW2_OFFSET_MASK,
+		       be64toh(t[i]) & QCOW2_OFFSET_MASK ? q->cluster_size : 0);
+	free(t);
+	return r;
+}
+
+/* Persistent bitmaps count as references only while the autoclear bit says
+ * they are valid: a writable open clears it (we do not update bitmaps), and
+ * then, as for QEMU, their clusters are leaks for `check -r` to free. */
+static int ck_bitmaps(struct ck *c)
+{
+	struct qcow2 *q = c->q;
+	uint64_t len = q->bitmap_dir_size, p = 0;
+	uint8_t *d;
+	int r;
+
+	if (!(q->autoclear & QCOW2_AUTOCLEAR_BITMAPS) || !q->nb_bitmaps || !len)
+		return 0;
+	if (len > BITMAP_DIR_MAX || qcow2_offset_into_cluster(q, q->bitmap_dir_off)) {
+		c->res->corruptions++;
+		return 0;
+	}
+	ck_inc(c, q->bitmap_dir_off, len);
+	d = xmalloc(len);
+	r = vs_pread_full(q->fd, d, len, q->bitmap_dir_off);
+	for (uint32_t i = 0; i < q->nb_bitmaps && r == 0 && p + 24 <= len; i++) {
+		uint64_t toff = be64toh(*(uint64_t *)(d + p));
+		uint32_t tsize = be32toh(*(uint32_t *)(d + p + 8));
+		uint16_t name = be16toh(*(uint16_t *)(d + p + 18));
+		uint32_t extra = be32toh(*(uint32_t *)(d + p + 20));
+
+		r = ck_bitmap_table(c, toff, tsize);
+		p = VS_ALIGN_UP(p + 24 + (uint64_t)extra + name, 8);
+	}
+	free(d);
+	return r;
+}
+
 static int ck_collect(struct ck *c)
 {
 	struct qcow2 *q = c->q;
@@ -153,6 +209,8 @@ static int ck_collect(struct ck *c)
 	r = ck_l1(c, q->l1, q->l1_size, true);
 	if (r == 0)
 		r = ck_snapshots(c);
+	if (r == 0)
+		r = ck_bitmaps(c);
 	return r;
 }
 

@@ -32,7 +32,18 @@ int qcow2_header_write_field(struct qcow2 *q, unsigned off, const void *be, size
 	return vs_pwrite_full(q->fd, be, len, off);
 }
 
-/* Lists the unknown incompatible bits by name when the image names them. */
+/* QEMU's names for the incompatible features we refuse, for images whose
+ * feature name table does not name them. */
+static const struct {
+	uint64_t bit;
+	const char *name;
+} known_names[] = {
+	{ QCOW2_INCOMPAT_DATA_FILE, "external data file" },
+	{ QCOW2_INCOMPAT_EXTL2, "extended L2 entries" },
+};
+
+/* Lists the unknown incompatible bits by name (the image's feature name
+ * table first, then known_names). */
 static int unknown_features(struct qcow2 *q, const uint8_t *c, uint64_t len, uint64_t bits,
 			    struct vs_err **err)
 {
@@ -51,6 +62,12 @@ static int unknown_features(struct qcow2 *q, const uint8_t *c, uint64_t len, uin
 		if (used >= sizeof(names))
 			break;
 	}
+	for (unsigned i = 0; i < VS_ARRAY_SIZE(known_names); i++) /* no table entry */
+		if (bits & known_names[i].bit && used < sizeof(names)) {
+			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+						 used ? ", " : "", known_names[i].name);
+			bits &= ~known_names[i].bit;
+		}
 	if (bits)
 		snprintf(names + VS_MIN(used, sizeof(names) - 1), sizeof(names) - VS_MIN(used, sizeof(names) - 1),
 			 "%sbits 0x%" PRIx64, used ? ", " : "", bits);
@@ -77,6 +94,10 @@ static int parse_extensions(struct qcow2 *q, const uint8_t *c, uint64_t start, u
 		if (type == QCOW2_EXT_BACKING_FMT) {
 			free(q->backing_fmt);
 			q->backing_fmt = xasprintf("%.*s", (int)len, (const char *)(c + p));
+		} else if (type == QCOW2_EXT_BITMAPS && len >= 24) {
+			q->nb_bitmaps = be32toh(*(const uint32_t *)(c + p));
+			q->bitmap_dir_size = be64toh(*(const uint64_t *)(c + p + 8));
+			q->bitmap_dir_off = be64toh(*(const uint64_t *)(c + p + 16));
 		} else if (type == QCOW2_EXT_FEATURES && bad_incompat) {
 			return unknown_features(q, c + p, len, bad_incompat, err);
 		}
@@ -134,7 +155,9 @@ static int check_basic_fields(struct qcow2 *q, const struct qcow2_disk_header *h
 	q->l2_bits = q->cluster_bits - 3;
 	q->l2_entries = 1ULL << q->l2_bits;
 	if (be32toh(h->crypt_method))
-		return vs_err_set(err, -ENOTSUP, "%s: encrypted images are not supported", f);
+		return vs_err_set(err, -ENOTSUP, "%s: unsupported qcow2 feature: encryption (%s)",
+				  f, be32toh(h->crypt_method) == 1 ? "AES-CBC"
+				     : be32toh(h->crypt_method) == 2 ? "LUKS" : "unknown method");
 	q->blk.size = be64toh(h->size);
 	if (q->blk.size > QCOW2_MAX_SIZE)
 		return vs_err_set(err, -EFBIG, "%s: virtual size too large", f);

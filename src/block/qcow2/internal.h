@@ -50,6 +50,8 @@ struct vs_err;
 #define QCOW2_EXT_END	      0x00000000U
 #define QCOW2_EXT_BACKING_FMT 0xe2792acaU
 #define QCOW2_EXT_FEATURES    0x6803f857U
+#define QCOW2_EXT_BITMAPS     0x23852875U
+#define QCOW2_AUTOCLEAR_BITMAPS (1ULL << 0)
 
 /* On-disk header, big-endian (qcow2.txt "Header"). */
 struct qcow2_disk_header {
@@ -148,6 +150,10 @@ struct qcow2 {
 	uint64_t snapshots_offset;
 	uint64_t snapshots_len; /* bytes of the on-disk table */
 	struct qcow2_snapshot *snaps;
+
+	/* bitmaps extension (kept, not used: see check.c and check_writable) */
+	uint32_t nb_bitmaps;
+	uint64_t bitmap_dir_off, bitmap_dir_size;
 
 	char *backing_name;
 	char *backing_path; /* backing_name resolved against the image's directory */

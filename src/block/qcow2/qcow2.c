@@ -145,7 +145,11 @@ static int check_writable(struct qcow2 *q, unsigned flags, struct vs_err **err)
 		return vs_err_set(err, -EROFS,
 				  "%s: image is marked corrupt; it can only be opened read-only",
 				  q->blk.filename);
-	if (q->version >= 3 && q->autoclear) { /* we keep no bitmaps: they go stale */
+	/* Autoclear features we do not update (persistent bitmaps) would go
+	 * stale once we write: clear their bits, as the spec asks and QEMU does
+	 * for what it does not know; QEMU then drops the bitmaps extension and
+	 * treats the bitmaps' clusters as leaks. */
+	if (q->version >= 3 && q->autoclear) {
 		q->autoclear = 0;
 		be = 0;
 		return qcow2_header_write_field(q, QCOW2_HDR_OFF_AUTOCLEAR, &be, 8);
