@@ -131,6 +131,21 @@ SEEDS = {
     "odd-dirty.qcow2": image(incompat=1),
     "odd-corrupt.qcow2": image(incompat=2),
     "odd-autoclear.qcow2": image(autoclear=3),
+    # persistent bitmaps (counted by a read-only check while autoclear bit 0 is set)
+    "odd-bitmaps-dir-huge.qcow2": image(autoclear=1, ext=ext(0x23852875, struct.pack(
+        ">IIQQ", 1, 0, 1 << 40, 8 * CS))),
+    "odd-bitmaps-dir-past-eof.qcow2": image(autoclear=1, ext=ext(0x23852875, struct.pack(
+        ">IIQQ", 3, 0, 4096, 1 << 45))),
+    "odd-bitmaps-count-overrun.qcow2": image(autoclear=1, ext=ext(0x23852875, struct.pack(
+        ">IIQQ", 100000, 0, 24, 8 * CS)), extra=b"\0" * CS + struct.pack(
+        ">QIIBBHI", 9 * CS, 4, 1, 1, 16, 2, 0).ljust(CS, b"\0")),
+    "odd-bitmaps-table-huge.qcow2": image(autoclear=1, ext=ext(0x23852875, struct.pack(
+        ">IIQQ", 1, 0, 32, 8 * CS)), extra=b"\0" * CS + struct.pack(
+        ">QIIBBHI", 9 * CS, 0xFFFFFFFF, 1, 1, 16, 2, 0).ljust(CS, b"\0")),
+    "odd-bitmaps-table-entries.qcow2": image(autoclear=1, ext=ext(0x23852875, struct.pack(
+        ">IIQQ", 1, 0, 32, 8 * CS)), extra=b"\0" * CS + struct.pack(
+        ">QIIBBHI", 9 * CS, 3, 1, 1, 16, 2, 0).ljust(CS, b"\0") + struct.pack(
+        ">QQQ", 1 << 50, 10 * CS + 5, 1).ljust(CS, b"\0")),
 }
 
 

@@ -34,6 +34,15 @@ static void read_pass(struct vs_blk *b, uint8_t *buf)
 	}
 }
 
+static void check_pass(struct vs_blk *b)
+{
+	struct qcow2_check_result res;
+	struct vs_err *e = NULL;
+
+	if (qcow2_check(b, QCOW2_REPAIR_NONE, &res, &e) < 0)
+		vs_err_free(e);
+}
+
 static void write_pass(struct vs_blk *b, uint8_t *buf)
 {
 	uint64_t size = vs_blk_size(b), n = size < FUZZ_IO ? size : FUZZ_IO;
@@ -50,7 +59,15 @@ static void write_pass(struct vs_blk *b, uint8_t *buf)
 	(void)vs_blk_pread(b, buf, n, 0);
 	(void)vs_blk_flush(b);
 	if (qcow2_check(b, QCOW2_REPAIR_NONE, &res, &e) < 0)
-		vs_err_free(e);
+		vs_err_free(e), e = NULL;
+	/* the atomic metadata commits parse every table of the image */
+	if (qcow2_snapshot_create(b, "fuzz", &e) < 0)
+		vs_err_free(e), e = NULL;
+	(void)vs_blk_pwrite(b, buf, n, 0);
+	if (qcow2_snapshot_apply(b, "fuzz", &e) < 0)
+		vs_err_free(e), e = NULL;
+	if (qcow2_snapshot_delete(b, "fuzz", &e) < 0)
+		vs_err_free(e), e = NULL;
 }
 
 static int open_and_run(const char *path, unsigned flags, uint8_t *buf)
@@ -63,7 +80,9 @@ static int open_and_run(const char *path, unsigned flags, uint8_t *buf)
 		return 0;
 	}
 	read_pass(b, buf);
-	if (!(flags & VS_BLK_RDONLY))
+	if (flags & VS_BLK_RDONLY)
+		check_pass(b); /* read-only: bitmaps still count as references */
+	else
 		write_pass(b, buf);
 	vs_blk_close(b);
 	return 1;
