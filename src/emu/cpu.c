@@ -115,8 +115,8 @@ static void write_cr0(struct emu_cpu *cpu, uint64_t val)
 		cpu->efer &= ~EMU_EFER_LMA;
 	}
 	cpu->cr0 = val;
-	if ((old ^ val) & (EMU_CR0_PG | EMU_CR0_PE | EMU_CR0_WP))
-		emu_tlb_flush_all(cpu);
+	if ((old ^ val) & (EMU_CR0_PG | EMU_CR0_PE | EMU_CR0_WP | EMU_CR0_AM))
+		emu_tlb_flush_all(cpu); /* AM: alignment checks need the slow path */
 	emu_update_mode(cpu);
 }
 
@@ -278,7 +278,7 @@ void emu_popf(struct emu_cpu *cpu, uint64_t val, unsigned opsize)
 
 /* SDM vol. 1 §19.5: above IOPL, every byte of the access must be allowed
  * by the TSS I/O permission bitmap. */
-static void check_io(struct emu_cpu *cpu, uint16_t port, unsigned size)
+void emu_io_check(struct emu_cpu *cpu, uint16_t port, unsigned size)
 {
 	unsigned type = EMU_SEG_TYPE(cpu->tr.attr);
 	uint32_t base, byte, bits;
@@ -302,7 +302,7 @@ uint64_t emu_io_in(struct emu_cpu *cpu, uint16_t port, unsigned size)
 	const struct emu_io_ops *io = cpu->vm->cfg.io;
 	uint32_t v = 0xffffffffu;
 
-	check_io(cpu, port, size);
+	emu_io_check(cpu, port, size);
 	if (!emu_legacy_pio(cpu->vm, port, false, &v, size) && io && io->pio)
 		io->pio(cpu->vm->cfg.io_ctx, cpu->index, port, false, &v, size);
 	return size == 4 ? v : v & ((1u << (size * 8)) - 1);
@@ -313,7 +313,7 @@ void emu_io_out(struct emu_cpu *cpu, uint16_t port, unsigned size, uint64_t val)
 	const struct emu_io_ops *io = cpu->vm->cfg.io;
 	uint32_t v = (uint32_t)val;
 
-	check_io(cpu, port, size);
+	emu_io_check(cpu, port, size);
 	if (!emu_legacy_pio(cpu->vm, port, true, &v, size) && io && io->pio)
 		io->pio(cpu->vm->cfg.io_ctx, cpu->index, port, true, &v, size);
 }

@@ -357,11 +357,19 @@ void emu_exception_deliver(struct emu_cpu *cpu)
 
 void emu_soft_int(struct emu_cpu *cpu, int vector, uint64_t next_rip)
 {
+	/* INT1 (ICEBP, F1) is delivered like a hardware #DB: no gate DPL check. */
+	bool soft = !(cpu->cur && cpu->cur->map == 0 && cpu->cur->opcode == 0xf1);
+
 	if (cpu->vm->cfg.exit_on_exception) {
-		/* a trap: reported with RIP after the instruction */
+		struct gate g;
+
+		/* The gate's checks (DPL, type, present) fault at the INT as in
+		 * a delivery; then the trap is reported with RIP after it. */
+		if (emu_prot(cpu))
+			read_gate(cpu, vector, soft, false, cpu->efer & EMU_EFER_LMA, &g);
 		cpu->rip = next_rip;
 		report_exception(cpu, vector, EMU_NO_ERRCODE);
 		return;
 	}
-	emu_deliver_event(cpu, vector, EMU_NO_ERRCODE, true, false, next_rip);
+	emu_deliver_event(cpu, vector, EMU_NO_ERRCODE, soft, false, next_rip);
 }

@@ -25,15 +25,29 @@ EMU_HANDLER(emu_op_call)
 	cpu->rip = in->imm;
 }
 
+/* SDM: a near branch to a non-canonical address faults at the branch with
+ * #GP(0), before it pushes or changes anything. Direct targets are folded
+ * at decode time and are not checked (only reachable at the very edge). */
+static inline bool bad_target(const struct emu_cpu *cpu, uint64_t target)
+{
+	return cpu->mode == EMU_MODE_LONG64 && (uint64_t)((int64_t)(target << 16) >> 16) != target;
+}
+
 EMU_HANDLER(emu_op_jmp_E)
 {
-	cpu->rip = emu_rm_get(cpu, in);
+	uint64_t target = emu_rm_get(cpu, in);
+
+	if (bad_target(cpu, target))
+		emu_raise_gp(cpu, 0);
+	cpu->rip = target;
 }
 
 EMU_HANDLER(emu_op_call_E)
 {
 	uint64_t target = emu_rm_get(cpu, in);
 
+	if (bad_target(cpu, target))
+		emu_raise_gp(cpu, 0);
 	emu_push(cpu, in->opsize, cpu->rip);
 	cpu->rip = target;
 }
@@ -41,8 +55,12 @@ EMU_HANDLER(emu_op_call_E)
 /* RET and RET imm16 (imm is 0 for C3). */
 EMU_HANDLER(emu_op_ret)
 {
-	uint64_t target = emu_pop(cpu, in->opsize);
+	uint64_t sp = emu_sp_get(cpu), target = emu_pop(cpu, in->opsize);
 
+	if (bad_target(cpu, target)) {
+		emu_sp_set(cpu, sp); /* precise: nothing popped */
+		emu_raise_gp(cpu, 0);
+	}
 	if (in->imm)
 		emu_sp_set(cpu, emu_sp_get(cpu) + in->imm);
 	cpu->rip = target;

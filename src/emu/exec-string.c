@@ -61,13 +61,16 @@ static inline void str_one(struct emu_cpu *cpu, const struct emu_insn *in, enum 
 		areg_add(cpu, EMU_RDI, as, d);
 		break;
 	case S_INS:
-		/* the destination is probed before the port is read */
+		/* permission first, then the destination is probed before the
+		 * port is read (a read may have side effects) */
+		emu_io_check(cpu, (uint16_t)cpu->r[EMU_RDX], sz);
 		(void)emu_seg_lin(cpu, EMU_ES, areg(cpu, EMU_RDI, as), sz, EMU_ACC_WRITE);
 		a = emu_io_in(cpu, (uint16_t)cpu->r[EMU_RDX], sz);
 		emu_write(cpu, EMU_ES, areg(cpu, EMU_RDI, as), sz, a);
 		areg_add(cpu, EMU_RDI, as, d);
 		break;
 	default:
+		emu_io_check(cpu, (uint16_t)cpu->r[EMU_RDX], sz); /* before the memory read */
 		a = emu_read(cpu, in->seg, areg(cpu, EMU_RSI, as), sz);
 		emu_io_out(cpu, (uint16_t)cpu->r[EMU_RDX], sz, a);
 		areg_add(cpu, EMU_RSI, as, d);

@@ -87,6 +87,10 @@ uint64_t emu_get_rflags(struct emu_cpu *cpu)
 
 void emu_set_rflags(struct emu_cpu *cpu, uint64_t rflags)
 {
+	/* AC on or off changes which user accesses may take the TLB fast
+	 * path (alignment checks live in the slow path); rare in practice */
+	if ((cpu->rflags ^ rflags) & EMU_FLAG_AC)
+		emu_tlb_flush_all(cpu);
 	cpu->rflags = rflags | 2; /* bit 1 always reads 1 */
 	cpu->lazy.op = EMU_LZ_NONE;
 }

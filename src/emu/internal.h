@@ -361,14 +361,20 @@ static inline void emu_write_lin(struct emu_cpu *cpu, uint64_t lin, unsigned siz
 		emu_write_slow(cpu, lin, size, v);
 }
 
+_Noreturn void emu_raise(struct emu_cpu *cpu, int vector, uint32_t error_code); /* below */
+
 /* seg:off accessors. In 64-bit mode with a segment other than FS/GS the
  * linear address is off itself (non-canonical addresses miss the TLB and
  * the slow path raises #GP). */
 static inline uint64_t emu_seg_lin(struct emu_cpu *cpu, int seg, uint64_t off, unsigned size,
 				   enum emu_access acc)
 {
-	if (cpu->mode == EMU_MODE_LONG64)
+	if (cpu->mode == EMU_MODE_LONG64) {
+		/* SDM: a non-canonical stack reference is #SS(0), not #GP(0) */
+		if (seg == EMU_SS && (uint64_t)((int64_t)(off << 16) >> 16) != off)
+			emu_raise(cpu, EMU_SS_FAULT, 0);
 		return seg >= EMU_FS ? off + cpu->seg[seg].base : off;
+	}
 	return emu_linear(cpu, seg, off, size, acc);
 }
 
@@ -458,6 +464,9 @@ void emu_hlt(struct emu_cpu *cpu);	   /* CPL check; state = HALTED, leaves the l
 void emu_cli(struct emu_cpu *cpu);
 void emu_sti(struct emu_cpu *cpu);	   /* sets the interrupt shadow */
 void emu_popf(struct emu_cpu *cpu, uint64_t val, unsigned opsize); /* CPL/IOPL rules */
+/* IOPL / TSS I/O bitmap permission for size bytes at port: #GP(0) if denied.
+ * INS/OUTS check it before touching memory; emu_io_in/out check it too. */
+void emu_io_check(struct emu_cpu *cpu, uint16_t port, unsigned size);
 uint64_t emu_io_in(struct emu_cpu *cpu, uint16_t port, unsigned size);	 /* IOPL/TSS bitmap */
 void emu_io_out(struct emu_cpu *cpu, uint16_t port, unsigned size, uint64_t val);
 /* LAR/LSL/VERR/VERW: return false (ZF=0) when the selector does not qualify. */

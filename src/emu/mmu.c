@@ -113,6 +113,19 @@ static void phys_write(struct emu_cpu *cpu, uint64_t gpa, unsigned size, uint64_
 
 /* ---- TLB fill and flushes ---------------------------------------------- */
 
+/* SDM vol. 3A §6.15 (#AC): CR0.AM, RFLAGS.AC and CPL 3. While it holds, user
+ * data accesses stay off the TLB fast path so the slow path sees them. */
+static bool ac_active(const struct emu_cpu *cpu)
+{
+	return cpu->tlb_user && (cpu->cr0 & EMU_CR0_AM) && (cpu->rflags & EMU_FLAG_AC);
+}
+
+static void ac_check(struct emu_cpu *cpu, uint64_t lin, unsigned size)
+{
+	if ((lin & (size - 1)) && ac_active(cpu))
+		emu_raise(cpu, EMU_AC, 0);
+}
+
 static void tlb_fill(struct emu_cpu *cpu, uint64_t lin, const struct emu_walk *w)
 {
 	unsigned u = cpu->tlb_user, i = (lin >> 12) & (EMU_TLB_SIZE - 1);
@@ -126,8 +139,10 @@ static void tlb_fill(struct emu_cpu *cpu, uint64_t lin, const struct emu_walk *w
 
 	if (!host)
 		return; /* MMIO: every access takes the slow path */
-	t->tag_read = page;
-	t->tag_write = wr && !emu_page_is_code(cpu->vm, gpa_page) ? page : EMU_TLB_INVALID;
+	t->tag_read = ac_active(cpu) ? EMU_TLB_INVALID : page;
+	t->tag_write = wr && !emu_page_is_code(cpu->vm, gpa_page) && !ac_active(cpu)
+			       ? page
+			       : EMU_TLB_INVALID;
 	t->addend = (uintptr_t)host - (uintptr_t)page;
 	t->gpa_page = gpa_page;
 	it->tag = nx ? EMU_TLB_INVALID : page;
@@ -246,6 +261,7 @@ static bool crosses_page(uint64_t lin, unsigned size)
 
 uint64_t emu_read_slow(struct emu_cpu *cpu, uint64_t lin, unsigned size)
 {
+	ac_check(cpu, lin, size);
 	if (crosses_page(lin, size)) {
 		uint8_t b[8];
 
@@ -262,6 +278,7 @@ uint64_t emu_read_slow(struct emu_cpu *cpu, uint64_t lin, unsigned size)
 
 void emu_write_slow(struct emu_cpu *cpu, uint64_t lin, unsigned size, uint64_t val)
 {
+	ac_check(cpu, lin, size);
 	if (crosses_page(lin, size)) {
 		uint8_t b[8];
 
@@ -344,6 +361,7 @@ void *emu_rmw_ptr(struct emu_cpu *cpu, uint64_t lin, unsigned size)
 	uint64_t gpa;
 	void *p;
 
+	ac_check(cpu, lin, size);
 	if (crosses_page(lin, size))
 		return NULL;
 	if (t->tag_write == (lin & EMU_PAGE_MASK))
