@@ -83,6 +83,36 @@ static uint32_t check_perm(const struct emu_cpu *cpu, const struct emu_walk *w,
 	return 0;
 }
 
+static uint64_t pte_load(const void *p, unsigned esize)
+{
+	if (esize == 8)
+		return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+	return __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
+}
+
+/* The end of a walk whose leaf is ptrs[last] (value e): global and dirty
+ * state, the permission check, then the accessed bit at every level and the
+ * dirty bit of the leaf on a write. Returns 0 or a #PF error code. */
+static uint32_t finish_walk(struct emu_cpu *cpu, struct emu_walk *w, enum emu_access acc,
+			    bool user, void *const *ptrs, unsigned last, unsigned esize,
+			    uint64_t e)
+{
+	uint32_t err;
+
+	w->global = !!(e & PTE_G) && (cpu->cr4 & EMU_CR4_PGE);
+	w->dirty = !!(e & PTE_D);
+	if ((err = check_perm(cpu, w, acc, user)))
+		return err;
+	for (unsigned j = 0; j <= last; j++)
+		if (!(pte_load(ptrs[j], esize) & PTE_A))
+			pte_or(ptrs[j], esize, PTE_A);
+	if (acc == EMU_ACC_WRITE && !w->dirty) {
+		pte_or(ptrs[last], esize, PTE_D);
+		w->dirty = true;
+	}
+	return 0;
+}
+
 /* Walks the levels from table (a gpa) for 8-byte entries. */
 static uint32_t walk8(struct emu_cpu *cpu, uint64_t table, const struct level *lv, unsigned n,
 		      uint64_t lin, enum emu_access acc, bool user, struct emu_walk *w)
@@ -114,18 +144,9 @@ static uint32_t walk8(struct emu_cpu *cpu, uint64_t table, const struct level *l
 	}
 	if (i == n)
 		i = n - 1;
-	w->global = !!(e & PTE_G) && (cpu->cr4 & EMU_CR4_PGE);
-	w->dirty = !!(e & PTE_D);
-	uint32_t err = check_perm(cpu, w, acc, user);
+	uint32_t err = finish_walk(cpu, w, acc, user, ptrs, i, 8, e);
 	if (err)
 		return err;
-	for (unsigned j = 0; j <= i; j++)
-		if (!(__atomic_load_n((uint64_t *)ptrs[j], __ATOMIC_RELAXED) & PTE_A))
-			pte_or(ptrs[j], 8, PTE_A);
-	if (acc == EMU_ACC_WRITE && !w->dirty) {
-		pte_or(ptrs[i], 8, PTE_D);
-		w->dirty = true;
-	}
 	uint64_t mask = (1ULL << w->shift) - 1;
 	w->gpa = ((e & PTE_ADDR) & ~mask) | (lin & mask);
 	return 0;
@@ -156,17 +177,9 @@ static uint32_t walk4(struct emu_cpu *cpu, uint64_t lin, enum emu_access acc, bo
 	}
 	if (i == 2)
 		i = 1;
-	w->global = !!(e & PTE_G) && (cpu->cr4 & EMU_CR4_PGE);
-	w->dirty = !!(e & PTE_D);
-	uint32_t err = check_perm(cpu, w, acc, user);
+	uint32_t err = finish_walk(cpu, w, acc, user, p, i, 4, e);
 	if (err)
 		return err;
-	for (unsigned j = 0; j <= i; j++)
-		pte_or(p[j], 4, PTE_A);
-	if (acc == EMU_ACC_WRITE && !w->dirty) {
-		pte_or(p[i], 4, PTE_D);
-		w->dirty = true;
-	}
 	if (w->shift == 22) /* PSE-36 style high bits are not supported: 4 GiB only */
 		w->gpa = (e & 0xffc00000u) | (lin & 0x3fffff);
 	else
