@@ -150,7 +150,7 @@ static void h_run(struct h *h, const void *code, size_t len)
 }
 
 /* Runs code that must end at its UD2 (the last two bytes). */
-static void h_run_ud2(struct h *h, const void *code, size_t len)
+static inline void h_run_ud2(struct h *h, const void *code, size_t len)
 {
 	h_run(h, code, len);
 	if (h->exit.reason != EMU_EXIT_EXCEPTION || h->exit.vector != 6)
