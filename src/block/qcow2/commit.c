@@ -350,12 +350,12 @@ static int write_header(struct commit *m)
 
 	static_assert(QCOW2_HDR_OFF_SNAP + 12 - QCOW2_HDR_OFF_SIZE == sizeof(h), "header span");
 	qcow2_put_be64(h, c->disk_size); /* crypt_method (h + 8) stays 0 */
-	qcow2_put_be32(h + QCOW2_HDR_OFF_L1 - QCOW2_HDR_OFF_SIZE, c->l1_size);
-	qcow2_put_be64(h + QCOW2_HDR_OFF_L1 + 4 - QCOW2_HDR_OFF_SIZE, l1_off);
-	qcow2_put_be64(h + QCOW2_HDR_OFF_RT - QCOW2_HDR_OFF_SIZE, m->rt_at << q->cluster_bits);
-	qcow2_put_be32(h + QCOW2_HDR_OFF_RT + 8 - QCOW2_HDR_OFF_SIZE, (uint32_t)m->nrt);
-	qcow2_put_be32(h + QCOW2_HDR_OFF_SNAP - QCOW2_HDR_OFF_SIZE, c->nb_snapshots);
-	qcow2_put_be64(h + QCOW2_HDR_OFF_SNAP + 4 - QCOW2_HDR_OFF_SIZE,
+	qcow2_put_be32(h + (QCOW2_HDR_OFF_L1 - QCOW2_HDR_OFF_SIZE), c->l1_size);
+	qcow2_put_be64(h + (QCOW2_HDR_OFF_L1 + 4 - QCOW2_HDR_OFF_SIZE), l1_off);
+	qcow2_put_be64(h + (QCOW2_HDR_OFF_RT - QCOW2_HDR_OFF_SIZE), m->rt_at << q->cluster_bits);
+	qcow2_put_be32(h + (QCOW2_HDR_OFF_RT + 8 - QCOW2_HDR_OFF_SIZE), (uint32_t)m->nrt);
+	qcow2_put_be32(h + (QCOW2_HDR_OFF_SNAP - QCOW2_HDR_OFF_SIZE), c->nb_snapshots);
+	qcow2_put_be64(h + (QCOW2_HDR_OFF_SNAP + 4 - QCOW2_HDR_OFF_SIZE),
 		       m->table_len ? m->table_at << q->cluster_bits : 0);
 	if (r == 0)
 		r = qcow2_header_write_field(q, QCOW2_HDR_OFF_SIZE, h, sizeof(h));
