@@ -8,6 +8,8 @@
 #ifndef VS_TK_PGTABLE_H
 #define VS_TK_PGTABLE_H
 
+#include "arch.h"
+
 #include <stdint.h>
 
 #define PG_SIZE	      4096ul
@@ -53,32 +55,6 @@ uint64_t pg_pool(unsigned int i);
 static inline void invlpg(uint64_t va)
 {
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
-}
-
-static inline uint64_t read_cr0(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_cr0(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory");
-}
-
-static inline uint64_t read_cr3(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_cr3(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
 }
 
 #endif

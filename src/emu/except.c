@@ -355,21 +355,18 @@ void emu_exception_deliver(struct emu_cpu *cpu)
 	cpu->exc.depth = 0;
 }
 
-void emu_soft_int(struct emu_cpu *cpu, int vector, uint64_t next_rip)
+void emu_soft_int(struct emu_cpu *cpu, int vector, uint64_t next_rip, bool check_dpl)
 {
-	/* INT1 (ICEBP, F1) is delivered like a hardware #DB: no gate DPL check. */
-	bool soft = !(cpu->cur && cpu->cur->map == 0 && cpu->cur->opcode == 0xf1);
-
 	if (cpu->vm->cfg.exit_on_exception) {
 		struct gate g;
 
 		/* The gate's checks (DPL, type, present) fault at the INT as in
 		 * a delivery; then the trap is reported with RIP after it. */
 		if (emu_prot(cpu))
-			read_gate(cpu, vector, soft, false, cpu->efer & EMU_EFER_LMA, &g);
+			read_gate(cpu, vector, check_dpl, false, cpu->efer & EMU_EFER_LMA, &g);
 		cpu->rip = next_rip;
 		report_exception(cpu, vector, EMU_NO_ERRCODE);
 		return;
 	}
-	emu_deliver_event(cpu, vector, EMU_NO_ERRCODE, soft, false, next_rip);
+	emu_deliver_event(cpu, vector, EMU_NO_ERRCODE, check_dpl, false, next_rip);
 }

@@ -49,25 +49,26 @@ EMU_HANDLER(emu_op_sti)
 EMU_HANDLER(emu_op_int3)
 {
 	(void)in;
-	emu_soft_int(cpu, EMU_BP, cpu->rip);
+	emu_soft_int(cpu, EMU_BP, cpu->rip, true);
 }
 
 EMU_HANDLER(emu_op_int_n)
 {
-	emu_soft_int(cpu, (int)(in->imm & 0xff), cpu->rip);
+	emu_soft_int(cpu, (int)(in->imm & 0xff), cpu->rip, true);
 }
 
 EMU_HANDLER(emu_op_into)
 {
 	(void)in;
 	if (emu_cond(cpu, EMU_CC_O))
-		emu_soft_int(cpu, EMU_OF, cpu->rip);
+		emu_soft_int(cpu, EMU_OF, cpu->rip, true);
 }
 
+/* INT1 (ICEBP) is delivered like a hardware #DB: no gate DPL check. */
 EMU_HANDLER(emu_op_int1)
 {
 	(void)in;
-	emu_soft_int(cpu, EMU_DB, cpu->rip);
+	emu_soft_int(cpu, EMU_DB, cpu->rip, false);
 }
 
 EMU_HANDLER(emu_op_iret)

@@ -422,7 +422,7 @@ void emu_exception_deliver(struct emu_cpu *cpu);
 
 /* Software interrupts INT n / INT3 / INTO / INT1: gate DPL checks, then
  * delivery with the return RIP after the instruction. */
-void emu_soft_int(struct emu_cpu *cpu, int vector, uint64_t next_rip);
+void emu_soft_int(struct emu_cpu *cpu, int vector, uint64_t next_rip, bool check_dpl);
 
 /* Sets event bits on cpu (atomically) and wakes it if it sleeps in HLT or
  * wait-for-SIPI. Any thread. emu_cpu_kick() is emu_cpu_notify(EMU_EV_KICK). */

@@ -470,26 +470,25 @@ int qcow2_zero_locked(struct qcow2 *q, uint64_t off, uint64_t len)
 	return unmap_range(q, off, len, true);
 }
 
-static int qcow2_discard(struct vs_blk *b, uint64_t off, uint64_t len)
+static int unmap_under_lock(struct vs_blk *b, uint64_t off, uint64_t len, bool zero)
 {
 	struct qcow2 *q = to_qcow2(b);
 	int r;
 
 	pthread_rwlock_wrlock(&q->layout);
-	r = unmap_range(q, off, len, false);
+	r = unmap_range(q, off, len, zero);
 	pthread_rwlock_unlock(&q->layout);
 	return r;
 }
 
+static int qcow2_discard(struct vs_blk *b, uint64_t off, uint64_t len)
+{
+	return unmap_under_lock(b, off, len, false);
+}
+
 static int qcow2_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len)
 {
-	struct qcow2 *q = to_qcow2(b);
-	int r;
-
-	pthread_rwlock_wrlock(&q->layout);
-	r = unmap_range(q, off, len, true);
-	pthread_rwlock_unlock(&q->layout);
-	return r;
+	return unmap_under_lock(b, off, len, true);
 }
 
 static int status_backing(struct qcow2 *q, uint64_t off, uint64_t len, struct vs_blk_status *st)

@@ -53,7 +53,7 @@ static void test_long_from_user(void **state)
 	assert_int_equal(cpu->cpl, 3);
 	cpu->r[EMU_RSP] = 0x6543;
 	cpu->rflags = 2 | EMU_FLAG_IF;
-	assert_int_equal(CATCH(cpu, emu_soft_int(cpu, 0x80, 0x5002)), -1);
+	assert_int_equal(CATCH(cpu, emu_soft_int(cpu, 0x80, 0x5002, true)), -1);
 	assert_int_equal(cpu->cpl, 0);
 	assert_int_equal(cpu->seg[EMU_CS].sel, SEL_CODE64);
 	assert_int_equal(cpu->seg[EMU_SS].sel, 0);
@@ -72,7 +72,7 @@ static void test_long_from_user(void **state)
 	assert_int_equal(cpu->seg[EMU_SS].sel, SEL_UDATA | 3);
 	/* INT n through a DPL0 gate from CPL3: #GP(n*8+2) */
 	set_gate(m, 0x81, 0x7777, 0, 0, false);
-	assert_int_equal(CATCH(cpu, emu_soft_int(cpu, 0x81, 0x5002)), EMU_GP);
+	assert_int_equal(CATCH(cpu, emu_soft_int(cpu, 0x81, 0x5002, true)), EMU_GP);
 	assert_int_equal(cpu->exc.error_code, 0x81 * 8 + 2);
 	machine_free(m);
 }
