@@ -1,6 +1,10 @@
 /* config.json "linux.resources" (also `update -r FILE`): memory, cpu,
- * pids, blockIO (weight and throttling) and the device cgroup rules.
- * Absent values stay -1 / NULL, so update only writes what it is given. */
+ * pids, blockIO (weight, per-device weight and throttling), hugepage
+ * limits, rdma, network, unified and the device cgroup rules.
+ * Absent values stay -1 / NULL, so update only writes what it is given.
+ *
+ * Map: devices | memory, cpu | blockIO | hugetlb | rdma, network, unified |
+ * entry points, init and clear. */
 #include "ctr/spec.h"
 #include "ctr/spec-internal.h"
 #include "common/err.h"
@@ -126,6 +130,50 @@ static int parse_throttle(json_t *b, const char *key, struct vs_spec_throttle **
 	return 0;
 }
 
+/* A uint16 of the runtime spec (blkio weights); -1 stays when absent. */
+static int sj_u16(json_t *obj, const char *path, const char *key, int64_t *out, struct vs_err **err)
+{
+	int64_t v = -1;
+	int rc = sj_int64(obj, path, key, &v, err);
+
+	if (rc < 0 || !json_is_integer(json_object_get(obj, key)))
+		return rc;
+	if (v < 0 || v > UINT16_MAX)
+		return sj_fail(err, path, key, "out of range [0, 65535]");
+	*out = v;
+	return 0;
+}
+
+/* blockIO.weightDevice: [{major, minor, weight, leafWeight}] */
+static int parse_weight_device(json_t *b, struct vs_spec_resources *r, struct vs_err **err)
+{
+	char path[96];
+	int rc;
+	json_t *a = sj_get(b, "linux.resources.blockIO", "weightDevice", JSON_ARRAY, &rc, err);
+
+	if (!a)
+		return rc;
+	r->weight_dev = xzalloc((json_array_size(a) + 1) * sizeof(*r->weight_dev));
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *t = json_array_get(a, i);
+		struct vs_spec_weight_device *w = &r->weight_dev[i];
+
+		snprintf(path, sizeof(path), "linux.resources.blockIO.weightDevice[%zu]", i);
+		r->n_weight_dev = i + 1;
+		w->major = w->minor = w->weight = w->leaf_weight = -1;
+		if (!json_is_object(t))
+			return sj_fail(err, path, NULL, "expected an object");
+		if ((rc = sj_int64(t, path, "major", &w->major, err)) < 0 ||
+		    (rc = sj_int64(t, path, "minor", &w->minor, err)) < 0 ||
+		    (rc = sj_u16(t, path, "weight", &w->weight, err)) < 0 ||
+		    (rc = sj_u16(t, path, "leafWeight", &w->leaf_weight, err)) < 0)
+			return rc;
+		if (w->major < 0 || w->minor < 0)
+			return sj_fail(err, path, "major", "major and minor are required");
+	}
+	return 0;
+}
+
 static int parse_blockio(json_t *res, struct vs_spec_resources *r, struct vs_err **err)
 {
 	static const char *const keys[VS_THROTTLE_NKINDS] = {
@@ -136,7 +184,8 @@ static int parse_blockio(json_t *res, struct vs_spec_resources *r, struct vs_err
 
 	if (!b)
 		return rc;
-	if ((rc = sj_int64(b, "linux.resources.blockIO", "weight", &r->blkio_weight, err)) < 0)
+	if ((rc = sj_u16(b, "linux.resources.blockIO", "weight", &r->blkio_weight, err)) < 0 ||
+	    (rc = parse_weight_device(b, r, err)) < 0)
 		return rc;
 	for (int k = 0; k < VS_THROTTLE_NKINDS; k++)
 		if ((rc = parse_throttle(b, keys[k], &r->throttle[k], &r->n_throttle[k], err)) < 0)
@@ -180,6 +229,126 @@ static int parse_hugetlb(json_t *res, struct vs_spec_resources *r, struct vs_err
 	return rc;
 }
 
+/* Names that end up in a cgroup file name or inside one line of a cgroup
+ * file: never empty, ".", "..", with a '/', blanks or control characters. */
+static bool is_bad_name(const char *s)
+{
+	if (!*s || !strcmp(s, ".") || !strcmp(s, ".."))
+		return true;
+	for (; *s; s++)
+		if (*s == '/' || (unsigned char)*s <= ' ' || *s == 0x7f)
+			return true;
+	return false;
+}
+
+static int name_fail(struct vs_err **err, const char *path, const char *name)
+{
+	return vs_err_set(err, -EINVAL,
+			  VS_SPEC_ERR_PREFIX "%s: invalid name \"%s\" (empty, \".\", \"..\", "
+					     "or with a '/' or a blank)",
+			  path, name);
+}
+
+/* rdma: {"mlx5_1": {"hcaHandles": N, "hcaObjects": N}} */
+static int parse_rdma(json_t *res, struct vs_spec_resources *r, struct vs_err **err)
+{
+	char path[160];
+	const char *dev;
+	int rc;
+	json_t *o = sj_get(res, "linux.resources", "rdma", JSON_OBJECT, &rc, err), *v;
+
+	if (!o)
+		return rc;
+	r->rdma = xzalloc((json_object_size(o) + 1) * sizeof(*r->rdma));
+	json_object_foreach(o, dev, v)
+	{
+		struct vs_spec_rdma *e = &r->rdma[r->n_rdma++];
+		uint32_t n;
+
+		snprintf(path, sizeof(path), "linux.resources.rdma.%s", dev);
+		e->device = xstrdup(dev);
+		e->hca_handles = e->hca_objects = -1;
+		if (is_bad_name(dev))
+			return name_fail(err, "linux.resources.rdma", dev);
+		if (!json_is_object(v))
+			return sj_fail(err, path, NULL, "expected an object");
+		n = UINT32_MAX;
+		if ((rc = sj_uint32(v, path, "hcaHandles", &n, err)) < 0)
+			return rc;
+		e->hca_handles =
+		    json_is_integer(json_object_get(v, "hcaHandles")) ? (int64_t)n : -1;
+		if ((rc = sj_uint32(v, path, "hcaObjects", &n, err)) < 0)
+			return rc;
+		e->hca_objects =
+		    json_is_integer(json_object_get(v, "hcaObjects")) ? (int64_t)n : -1;
+	}
+	return 0;
+}
+
+/* network: {classID, priorities: [{name, priority}]} (v1 net_cls/net_prio) */
+static int parse_network(json_t *res, struct vs_spec_resources *r, struct vs_err **err)
+{
+	static const char path[] = "linux.resources.network";
+	char ipath[96];
+	int rc;
+	uint32_t id = 0;
+	json_t *o = sj_get(res, "linux.resources", "network", JSON_OBJECT, &rc, err), *a;
+
+	if (!o)
+		return rc;
+	if ((rc = sj_uint32(o, path, "classID", &id, err)) < 0)
+		return rc;
+	if (json_is_integer(json_object_get(o, "classID")))
+		r->net_classid = id;
+	if (!(a = sj_get(o, path, "priorities", JSON_ARRAY, &rc, err)))
+		return rc;
+	r->net_prio = xzalloc((json_array_size(a) + 1) * sizeof(*r->net_prio));
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *p = json_array_get(a, i);
+		struct vs_spec_netprio *np = &r->net_prio[i];
+
+		snprintf(ipath, sizeof(ipath), "%s.priorities[%zu]", path, i);
+		r->n_net_prio = i + 1;
+		if (!json_is_object(p))
+			return sj_fail(err, ipath, NULL, "expected an object");
+		if ((rc = sj_string(p, ipath, "name", &np->name, err)) < 0 ||
+		    (rc = sj_uint32(p, ipath, "priority", &np->priority, err)) < 0)
+			return rc;
+		if (!np->name || is_bad_name(np->name))
+			return name_fail(err, ipath, np->name ? np->name : "");
+	}
+	return 0;
+}
+
+/* unified: {"<cgroup v2 file>": "<value>"} */
+static int parse_unified(json_t *res, struct vs_spec_resources *r, struct vs_err **err)
+{
+	static const char path[] = "linux.resources.unified";
+	const char *key;
+	int rc;
+	json_t *o = sj_get(res, "linux.resources", "unified", JSON_OBJECT, &rc, err), *v;
+
+	if (!o)
+		return rc;
+	r->unified = xzalloc((json_object_size(o) + 1) * sizeof(*r->unified));
+	json_object_foreach(o, key, v)
+	{
+		struct vs_spec_unified *u = &r->unified[r->n_unified];
+
+		if (is_bad_name(key))
+			return vs_err_set(err, -EINVAL,
+					  VS_SPEC_ERR_PREFIX "%s: key \"%s\" must be a cgroup file "
+							     "name (no '/', not \".\" or \"..\")",
+					  path, key);
+		if (!json_is_string(v))
+			return sj_fail(err, path, key, "expected a string");
+		u->key = xstrdup(key);
+		u->value = xstrdup(json_string_value(v));
+		r->n_unified++;
+	}
+	return 0;
+}
+
 int spec_parse_resources(json_t *l, struct vs_spec_resources *r, struct vs_err **err)
 {
 	int rc;
@@ -189,7 +358,8 @@ int spec_parse_resources(json_t *l, struct vs_spec_resources *r, struct vs_err *
 		return rc;
 	if ((rc = parse_memory(res, r, err)) < 0 || (rc = parse_cpu(res, r, err)) < 0 ||
 	    (rc = parse_blockio(res, r, err)) < 0 || (rc = parse_devrules(res, r, err)) < 0 ||
-	    (rc = parse_hugetlb(res, r, err)) < 0)
+	    (rc = parse_hugetlb(res, r, err)) < 0 || (rc = parse_rdma(res, r, err)) < 0 ||
+	    (rc = parse_network(res, r, err)) < 0 || (rc = parse_unified(res, r, err)) < 0)
 		return rc;
 	p = sj_get(res, "linux.resources", "pids", JSON_OBJECT, &rc, err);
 	if (rc < 0 ||
@@ -228,7 +398,8 @@ void vs_spec_resources_init(struct vs_spec_resources *r)
 					.cpu_rt_runtime = -1,
 					.cpu_rt_period = -1,
 					.pids_limit = -1,
-					.blkio_weight = -1};
+					.blkio_weight = -1,
+					.net_classid = -1};
 }
 
 void vs_spec_resources_clear(struct vs_spec_resources *r)
@@ -239,5 +410,17 @@ void vs_spec_resources_clear(struct vs_spec_resources *r)
 	free(r->hugetlb);
 	for (int k = 0; k < VS_THROTTLE_NKINDS; k++)
 		free(r->throttle[k]);
+	free(r->weight_dev);
+	for (size_t i = 0; i < r->n_rdma; i++)
+		free(r->rdma[i].device);
+	free(r->rdma);
+	for (size_t i = 0; i < r->n_unified; i++) {
+		free(r->unified[i].key);
+		free(r->unified[i].value);
+	}
+	free(r->unified);
+	for (size_t i = 0; i < r->n_net_prio; i++)
+		free(r->net_prio[i].name);
+	free(r->net_prio);
 	vs_spec_resources_init(r);
 }

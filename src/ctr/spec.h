@@ -99,6 +99,30 @@ struct vs_spec_hugetlb {
 	uint64_t limit;
 };
 
+/* blockIO.weightDevice: weights are -1 when absent (0 is "not set" too, as runc) */
+struct vs_spec_weight_device {
+	int64_t major, minor;
+	int64_t weight, leaf_weight;
+};
+
+/* rdma: {"mlx5_1": {hcaHandles, hcaObjects}}; counts are -1 when absent */
+struct vs_spec_rdma {
+	char *device;
+	int64_t hca_handles, hca_objects;
+};
+
+/* unified: cgroup v2 file name (no '/', not "." or "..") -> value */
+struct vs_spec_unified {
+	char *key;
+	char *value;
+};
+
+/* network.priorities: net_prio.ifpriomap lines */
+struct vs_spec_netprio {
+	char *name;
+	uint32_t priority;
+};
+
 /* Resource values are -1 when absent (all valid values are >= 0, except
  * memory swap/limit where -1 means "unlimited", the same as absent for us). */
 struct vs_spec_resources {
@@ -121,6 +145,15 @@ struct vs_spec_resources {
 	size_t n_throttle[VS_THROTTLE_NKINDS];
 	struct vs_spec_devrule *dev_rules; /* the device cgroup rules, in order */
 	size_t n_dev_rules;
+	struct vs_spec_weight_device *weight_dev;
+	size_t n_weight_dev;
+	struct vs_spec_rdma *rdma;
+	size_t n_rdma;
+	struct vs_spec_unified *unified;
+	size_t n_unified;
+	int64_t net_classid; /* network.classID, -1 when absent */
+	struct vs_spec_netprio *net_prio;
+	size_t n_net_prio;
 };
 
 struct vs_spec_device {
