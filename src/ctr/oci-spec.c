@@ -89,19 +89,19 @@ static json_t *features_json(void)
 		json_array_append_new(caps, json_string(vs_cap_name(c)));
 	return json_pack(
 	    "{s:s, s:s, s:[s,s,s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s],"
-	    " s:{s:o, s:o, s:{s:b, s:b, s:b}, s:{s:b, s:[s,s,s,s,s,s,s], s:[s,s,s,s,s,s,s],"
-	    " s:[s,s,s]}}}",
+	    " s:{s:o, s:o, s:{s:b, s:b, s:b, s:b, s:b},"
+	    " s:{s:b, s:[s,s,s,s,s,s,s], s:[s,s,s,s,s,s,s], s:[s,s,s]}}}",
 	    "ociVersionMin", "1.0.0", "ociVersionMax", "1.0.2-dev", "hooks", "prestart",
 	    "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
 	    "mountOptions", "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync",
 	    "exec", "mand", "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime",
 	    "nostrictatime", "nosuid", "rbind", "relatime", "remount", "ro", "rw", "strictatime",
 	    "suid", "sync", "linux", "namespaces", ns, "capabilities", caps, "cgroup", "v1", 1,
-	    "v2", 1, "systemd", 0, "seccomp", "enabled", 1, "actions", "SCMP_ACT_ALLOW",
-	    "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_LOG",
-	    "SCMP_ACT_TRAP", "SCMP_ACT_TRACE", "operators", "SCMP_CMP_EQ", "SCMP_CMP_GE",
-	    "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE",
-	    "archs", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32");
+	    "v2", 1, "systemd", 0, "systemdUser", 0, "rdma", 1, "seccomp", "enabled", 1, "actions",
+	    "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+	    "SCMP_ACT_LOG", "SCMP_ACT_TRAP", "SCMP_ACT_TRACE", "operators", "SCMP_CMP_EQ",
+	    "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
+	    "SCMP_CMP_NE", "archs", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32");
 }
 
 int vs_oci_cmd_features(const struct vs_oci_global *g, int argc, char **argv)

@@ -68,6 +68,21 @@ static int fill(const struct update_flags *f, struct vs_spec_resources *r, struc
 	return 0;
 }
 
+/* runc's update takes from -r the fields it merges into the container's
+ * config: of those newer than blockIO.weight only `unified`;
+ * blockIO.weightDevice, rdma and network are dropped without a word, and so
+ * are they here. Returns a shallow copy of r without them. */
+static struct vs_spec_resources as_runc_updates(const struct vs_spec_resources *r)
+{
+	struct vs_spec_resources u = *r;
+
+	u.n_weight_dev = 0;
+	u.n_rdma = 0;
+	u.net_classid = -1;
+	u.n_net_prio = 0;
+	return u;
+}
+
 static int open_cgroup(const struct vs_oci_global *g, const char *id, struct vs_cgroup **cg,
 		       struct vs_err **err)
 {
@@ -114,8 +129,11 @@ int vs_oci_cmd_update(const struct vs_oci_global *g, int argc, char **argv)
 		return vs_oci_fail(g, err);
 	}
 	rc = fill(&f, &r, &err);
-	if (rc == 0 && (rc = open_cgroup(g, pos[0], &cg, &err)) == 0)
-		rc = vs_cgroup_apply(cg, &r, &err);
+	if (rc == 0 && (rc = open_cgroup(g, pos[0], &cg, &err)) == 0) {
+		struct vs_spec_resources u = as_runc_updates(&r);
+
+		rc = vs_cgroup_apply(cg, &u, &err);
+	}
 	vs_cgroup_free(cg);
 	vs_spec_resources_clear(&r);
 	return rc < 0 ? vs_oci_fail(g, err) : 0;
