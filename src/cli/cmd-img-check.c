@@ -15,21 +15,33 @@ static void check_print(const char *path, const struct qcow2_check_result *r, bo
 	uint64_t tot = r->total_clusters ? r->total_clusters : 1;
 
 	if (json) {
+		/* qemu-img's order: its QDict's hash buckets (qobject/qdict.c).
+		 * Numbers are printed only when nonzero, except check-errors;
+		 * NULL keys stand for the two strings. */
 		const struct { const char *k; uint64_t v; } f[] = {
-			{ "image-end-offset", r->image_end_offset }, { "total-clusters", r->total_clusters },
-			{ "leaks", r->leaks }, { "corruptions", r->corruptions },
-			{ "leaks-fixed", r->leaks_fixed }, { "corruptions-fixed", r->corruptions_fixed },
-			{ "allocated-clusters", r->allocated_clusters },
-			{ "fragmented-clusters", r->fragmented_clusters },
+			{ "image-end-offset", r->image_end_offset },
 			{ "compressed-clusters", r->compressed_clusters },
+			{ "total-clusters", r->total_clusters }, { "corruptions", r->corruptions },
+			{ "corruptions-fixed", r->corruptions_fixed },
+			{ "check-errors", r->check_errors }, { "leaks", r->leaks },
+			{ "leaks-fixed", r->leaks_fixed },
+			{ "allocated-clusters", r->allocated_clusters }, { NULL, 0 },
+			{ "fragmented-clusters", r->fragmented_clusters },
 		};
+		const char *sep = "{\n";
 
-		printf("{\n    \"check-errors\": %" PRIu64 ",\n    \"filename\": ", r->check_errors);
-		img_json_str(path);
-		printf(",\n    \"format\": \"qcow2\"");
-		for (size_t i = 0; i < VS_ARRAY_SIZE(f); i++) /* as qemu-img: only when nonzero */
-			if (f[i].v)
-				printf(",\n    \"%s\": %" PRIu64, f[i].k, f[i].v);
+		for (size_t i = 0; i < VS_ARRAY_SIZE(f); i++) {
+			if (!f[i].k) {
+				printf("%s    \"filename\": ", sep);
+				img_json_str(path);
+				printf(",\n    \"format\": \"qcow2\"");
+			} else if (f[i].v || strcmp(f[i].k, "check-errors") == 0) {
+				printf("%s    \"%s\": %" PRIu64, sep, f[i].k, f[i].v);
+			} else {
+				continue;
+			}
+			sep = ",\n";
+		}
 		printf("\n}\n");
 		return;
 	}

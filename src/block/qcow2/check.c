@@ -46,8 +46,10 @@ static void ck_inc(struct ck *c, uint64_t off, uint64_t len)
 	if (!len)
 		return;
 	for (uint64_t i = first; i <= last; i++) {
-		if (i >= c->n) {
-			ck_say(c, "ERROR: cluster %" PRIu64 " is referenced past the end of the file", i);
+		if (i >= c->n) { /* qemu-img's words */
+			ck_say(c, "ERROR: counting reference for region exceeding the end of the "
+			       "file by one cluster or more: offset 0x%" PRIx64 " size 0x%" PRIx64,
+			       off, len);
 			c->res->corruptions++;
 			return;
 		}
@@ -363,15 +365,27 @@ static int rebuild_locked(struct qcow2 *q, struct qcow2_check_result *res, struc
 {
 	struct qcow2_commit c = { .l1_size = q->l1_size, .nb_snapshots = q->nb_snapshots,
 				  .disk_size = q->blk.size };
-	uint64_t *l1;
+	uint64_t *l1, file_clusters;
+	struct stat st;
 	int r = check_locked(q, QCOW2_REPAIR_NONE, res, err);
 
 	if (r < 0 || (!res->corruptions && !res->leaks))
 		return r;
+	if (fstat(q->fd, &st) < 0)
+		return vs_err_setsys(err, -errno, "%s", q->blk.filename);
+	file_clusters = qcow2_size_to_clusters(q, (uint64_t)st.st_size);
 	l1 = xzalloc(VS_MAX(q->l1_size, 1) * 8ULL);
-	for (uint32_t i = 0; i < q->l1_size; i++)
+	for (uint32_t i = 0; i < q->l1_size; i++) {
 		l1[i] = q->l1[i] & QCOW2_OFFSET_MASK;
+		if (l1[i] && (qcow2_check_table_offset(q, l1[i]) < 0 ||
+			      (l1[i] >> q->cluster_bits) >= file_clusters)) {
+			vs_warn("Repairing L1 entry %" PRIu32 ": invalid L2 table offset 0x%" PRIx64
+				"; its range now reads as unallocated", i, l1[i]);
+			l1[i] = 0;
+		}
+	}
 	c.l1 = l1;
+	c.repair = true;
 	c.snaps = xzalloc(sizeof(*c.snaps) * (q->nb_snapshots + 1ULL));
 	if (q->nb_snapshots)
 		memcpy(c.snaps, q->snaps, sizeof(*c.snaps) * q->nb_snapshots);
@@ -381,6 +395,10 @@ static int rebuild_locked(struct qcow2 *q, struct qcow2_check_result *res, struc
 		free(c.snaps);
 		return vs_err_setsys(err, r, "%s: rebuild refcounts", q->blk.filename);
 	}
+	if (c.dropped)
+		vs_warn("Repairing %" PRIu64 " L2 entries that referenced clusters outside the "
+			"image: they now read as %s", c.dropped,
+			q->version >= 3 ? "zeros" : "unallocated");
 	res->leaks_fixed = res->leaks;
 	res->corruptions_fixed = res->corruptions;
 	return 0;

@@ -67,7 +67,8 @@ static int ref_add(struct commit *m, uint64_t off, uint64_t len)
 	return 0;
 }
 
-static int ref_entry(struct commit *m, uint64_t e)
+/* Does L2 entry e reference clusters outside [0, e) or misplaced ones? */
+static bool ref_outside(const struct commit *m, uint64_t e)
 {
 	struct qcow2 *q = m->q;
 	uint64_t off, len, h = e & QCOW2_OFFSET_MASK;
@@ -75,25 +76,41 @@ static int ref_entry(struct commit *m, uint64_t e)
 	switch (qcow2_l2e_type(q, e)) {
 	case QCOW2_C_COMPRESSED:
 		qcow2_compressed_range(q, e, &off, &len);
+		return ((off + len - 1) >> q->cluster_bits) >= m->e;
+	case QCOW2_C_NORMAL:
+	case QCOW2_C_ZERO:
+		return h && (qcow2_l2e_valid(q, e) < 0 || (h >> q->cluster_bits) >= m->e);
+	default:
+		return false;
+	}
+}
+
+static int ref_entry(struct commit *m, uint64_t e)
+{
+	struct qcow2 *q = m->q;
+	uint64_t off, len, h = e & QCOW2_OFFSET_MASK;
+
+	if (ref_outside(m, e))
+		return m->c->repair ? 0 : -EIO;
+	switch (qcow2_l2e_type(q, e)) {
+	case QCOW2_C_COMPRESSED:
+		qcow2_compressed_range(q, e, &off, &len);
 		return ref_add(m, off & ~511ULL, len + (off & 511));
 	case QCOW2_C_NORMAL:
 	case QCOW2_C_ZERO:
-		if (!h)
-			return 0;
-		if (qcow2_l2e_valid(q, e) < 0)
-			return -EIO;
-		return ref_add(m, h, q->cluster_size);
+		return h ? ref_add(m, h, q->cluster_size) : 0;
 	default:
 		return 0;
 	}
 }
 
+/* Reads the L2 table at l2; 1 (with repair) when it lies outside the file. */
 static int read_table(struct commit *m, uint64_t l2)
 {
 	struct qcow2 *q = m->q;
 
 	if (qcow2_check_table_offset(q, l2) < 0 || (l2 >> q->cluster_bits) >= m->e)
-		return -EIO;
+		return m->c->repair ? 1 : -EIO;
 	return vs_pread_full(q->fd, m->l2buf, q->cluster_size, l2);
 }
 
@@ -107,7 +124,12 @@ static int ref_tree(struct commit *m, const uint64_t *l1, uint64_t n)
 
 		if (!l2)
 			continue;
-		r = read_table(m, l2) ?: ref_add(m, l2, m->q->cluster_size);
+		r = read_table(m, l2);
+		if (r > 0) { /* repair: a table outside the file is skipped */
+			r = 0;
+			continue;
+		}
+		r = r ?: ref_add(m, l2, m->q->cluster_size);
 		for (uint64_t j = 0; j < m->q->l2_entries && r == 0; j++)
 			r = ref_entry(m, be64toh(m->l2buf[j]));
 	}
@@ -141,13 +163,16 @@ static int ref_snapshots(struct commit *m)
 	return r;
 }
 
-/* The COPIED flag an entry of an active L2 table must carry. */
+/* The COPIED flag an entry of an active L2 table must carry; with repair,
+ * an entry referencing clusters outside the file reads as zeros instead. */
 static uint64_t want_flags(const struct commit *m, uint64_t e)
 {
 	struct qcow2 *q = m->q;
 	uint64_t h = e & QCOW2_OFFSET_MASK;
 	enum qcow2_ctype t = qcow2_l2e_type(q, e);
 
+	if (m->c->repair && ref_outside(m, e))
+		return q->version >= 3 ? QCOW2_OFLAG_ZERO : 0;
 	if (t == QCOW2_C_COMPRESSED || !h || (t != QCOW2_C_NORMAL && t != QCOW2_C_ZERO))
 		return e;
 	return m->ref[h >> q->cluster_bits] == 1 ? e | QCOW2_OFLAG_COPIED
@@ -170,6 +195,8 @@ static int pick_copies(struct commit *m)
 		if (!l2)
 			continue;
 		r = read_table(m, l2);
+		if (r > 0)
+			continue;
 		if (r < 0)
 			return r;
 		for (uint64_t j = 0; j < q->l2_entries && !differs; j++)
@@ -292,6 +319,8 @@ static uint64_t *new_active_l1(const struct commit *m)
 	for (uint64_t i = 0; i < c->l1_size; i++) {
 		uint64_t l2 = c->l1[i] & QCOW2_OFFSET_MASK;
 
+		if (l2 && (l2 >> m->q->cluster_bits) >= m->e)
+			l2 = 0; /* repair (ref_graph failed otherwise): outside the file */
 		l1[i] = l2 && m->ref[l2 >> m->q->cluster_bits] == 1 ? l2 | QCOW2_OFLAG_COPIED : l2;
 	}
 	for (uint64_t k = 0; k < m->ncopy; k++)
@@ -306,8 +335,12 @@ static int write_copies(struct commit *m)
 
 	for (uint64_t k = 0; k < m->ncopy && r == 0; k++) {
 		r = read_table(m, m->c->l1[m->copy_l1i[k]] & QCOW2_OFFSET_MASK);
-		for (uint64_t j = 0; j < q->l2_entries && r == 0; j++)
-			m->l2buf[j] = htobe64(want_flags(m, be64toh(m->l2buf[j])));
+		for (uint64_t j = 0; j < q->l2_entries && r == 0; j++) {
+			uint64_t e = be64toh(m->l2buf[j]);
+
+			m->c->dropped += m->c->repair && ref_outside(m, e);
+			m->l2buf[j] = htobe64(want_flags(m, e));
+		}
 		if (r == 0)
 			r = vs_pwrite_full(q->fd, m->l2buf, q->cluster_size,
 					   (m->copy_at + k) << q->cluster_bits);

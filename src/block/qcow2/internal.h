@@ -294,14 +294,21 @@ struct qcow2_commit {
 				       * l1_offset is then set) or NULL (kept as is) */
 	uint32_t nb_snapshots;
 	uint64_t disk_size;
+	/* check -r all: entries of active L2 tables that reference clusters
+	 * outside the file become zero clusters (unallocated on v2) in the
+	 * copied tables, counted in dropped; such references from snapshots'
+	 * tables are left as they are and not counted, instead of failing. */
+	bool repair;
+	uint64_t dropped;
 };
 
 /* Writes the state c describes beside the current one (refcounts computed
  * from its tables, active L2 tables copied where COPIED flags change), then
  * switches the header to it and frees everything only the old state used
  * (q->snaps' array is freed, not its strings). Layout lock held exclusive.
- * Returns 0 or -errno (-EIO: the tables reference clusters outside the file;
- * -ERANGE: a refcount would overflow); on failure the image is unchanged. */
+ * Returns 0 or -errno (-EIO: the tables reference clusters outside the file,
+ * unless c->repair; -ERANGE: a refcount would overflow); on failure the image
+ * is unchanged. */
 int qcow2_commit(struct qcow2 *q, struct qcow2_commit *c);
 
 #endif

@@ -58,3 +58,58 @@ def test_check_repair_all_rebuilds_refcount_block(vessel, tmp_path, damage):
     sh(QEMU_IMG, "snapshot", "-a", "s", img)
     sh(QEMU_IO, "-f", "qcow2", "-c", "read -P 1 0 12M", "-c", "read -P 2 12M 1M", img)
     qemu_check(img)
+
+
+def _l1(path):
+    with open(path, "rb") as f:
+        hdr = f.read(104)
+        l1_size, l1_off = struct.unpack(">IQ", hdr[36:48])
+        f.seek(l1_off)
+        return l1_off, list(struct.unpack(f">{l1_size}Q", f.read(8 * l1_size)))
+
+
+OFFSET_MASK = 0x00FFFFFFFFFFFE00
+PAST_EOF = 1 << 30  # the images are a few MiB long
+
+
+@pytest.mark.parametrize("compat", ["1.1", "0.10"])
+def test_check_repair_all_drops_references_outside_the_file(vessel, tmp_path, compat):
+    """An active L2 entry and an L1 entry pointing past the end of the file:
+    qemu-img -r all leaves both (its double check still finds corruption);
+    ours makes the entry a zero cluster (unallocated on v2) and the L1 entry
+    unallocated, giving an image qemu-img calls clean. A snapshot sharing
+    other tables keeps its data."""
+    need_qemu()
+    img = tmp_path / "o.qcow2"
+    sh(QEMU_IMG, "create", "-f", "qcow2", "-o", f"cluster_size={CLUSTER},compat={compat}",
+       img, "64M")
+    sh(QEMU_IO, "-f", "qcow2", "-c", "write -P 1 0 6M", img)
+    sh(QEMU_IMG, "snapshot", "-c", "s", img)
+    # after the snapshot, the active tables of 2M-4M and 4M-6M are own copies
+    sh(QEMU_IO, "-f", "qcow2", "-c", "write -P 3 2M 64k", "-c", "write -P 3 4M 64k", img)
+    l1_off, l1 = _l1(img)
+    with open(img, "r+b") as f:
+        l2 = l1[1] & OFFSET_MASK  # 2M-4M: entry 3 (2M + 12k) goes past EOF
+        f.seek(l2 + 3 * 8)
+        f.write(struct.pack(">Q", (1 << 63) | PAST_EOF))
+        f.seek(l1_off + 2 * 8)  # 4M-6M: the whole table is past EOF
+        f.write(struct.pack(">Q", (1 << 63) | (PAST_EOF + CLUSTER)))
+    qemu_check(img, ok=(2,))
+    p = sh(vessel, "img", "check", img, ok=(2,))
+    assert "exceeding the end of the file" in p.stderr
+    p = sh(vessel, "img", "check", "-r", "all", img)
+    assert "No errors were found" in p.stdout, p.stdout
+    assert "Repairing L1 entry 2" in p.stderr and "Repairing 1 L2 entries" in p.stderr
+    qemu_check(img)
+    got = to_raw(img, "qcow2", tmp_path / "got.raw")
+    M = 1 << 20
+    assert got[:2 * M] == b"\1" * (2 * M)
+    K = 1024
+    assert got[2 * M:2 * M + 12 * K] == b"\3" * (12 * K)
+    assert got[2 * M + 12 * K:2 * M + 16 * K] == b"\0" * (4 * K)  # entry 3
+    assert got[2 * M + 16 * K:2 * M + 64 * K] == b"\3" * (48 * K)
+    assert got[2 * M + 64 * 1024:4 * M] == b"\1" * (2 * M - 64 * 1024)
+    assert got[4 * M:6 * M] == b"\0" * (2 * M)  # the dropped table
+    sh(vessel, "img", "snapshot", "-a", "s", img)
+    sh(QEMU_IO, "-f", "qcow2", "-c", "read -P 1 0 6M", img)
+    qemu_check(img)
