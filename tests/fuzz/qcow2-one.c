@@ -50,6 +50,9 @@ static void write_pass(struct vs_blk *b, uint8_t *buf)
 	struct vs_err *e = NULL;
 
 	memset(buf, 0x5a, FUZZ_IO);
+	/* a full repair walks the hostile tables as they came */
+	if (qcow2_check(b, QCOW2_REPAIR_ALL, &res, &e) < 0)
+		vs_err_free(e), e = NULL;
 	if (!n)
 		return;
 	(void)vs_blk_pwrite(b, buf, n, 0);
