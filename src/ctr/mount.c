@@ -1,16 +1,20 @@
 /* Mount options, resolution inside the rootfs, and one mount of the list.
  *
- * Map: options | openat2 resolution | mount_entry (bind, filesystems,
- * cgroup). */
+ * Map: options (MS_* flags, propagation, runc's recursive attributes) |
+ * openat2 resolution | bind (idmapped: helper user namespace, open_tree) |
+ * filesystems | tmpcopyup (copy of the covered directory) | recursive
+ * attributes (mount_setattr) | mount_entry | cgroup. */
 #include "ctr/mount.h"
 #include "ctr/cgroup.h"
 #include "ctr/cgroup-internal.h"
+#include "ctr/ns.h"
 #include "ctr/spec.h"
 #include "ctr/sys.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,11 +22,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+/* tmpcopyup: deeper directory trees are refused rather than recursed into */
+#define VS_COPYUP_MAX_DEPTH 128
 
 static const struct {
 	const char *name;
@@ -66,6 +79,56 @@ static const struct {
     {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
+/* runc 1.1's recAttrFlags (libcontainer/specconv): applied to the whole
+ * tree with mount_setattr(2) AT_RECURSIVE once the mount is made. */
+static const struct {
+	const char *name;
+	bool clear;
+	uint64_t attr;
+} rec_attrs[] = {
+    {"rro", false, MOUNT_ATTR_RDONLY},
+    {"rrw", true, MOUNT_ATTR_RDONLY},
+    {"rnosuid", false, MOUNT_ATTR_NOSUID},
+    {"rsuid", true, MOUNT_ATTR_NOSUID},
+    {"rnodev", false, MOUNT_ATTR_NODEV},
+    {"rdev", true, MOUNT_ATTR_NODEV},
+    {"rnoexec", false, MOUNT_ATTR_NOEXEC},
+    {"rexec", true, MOUNT_ATTR_NOEXEC},
+    {"rnodiratime", false, MOUNT_ATTR_NODIRATIME},
+    {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
+    {"rrelatime", false, MOUNT_ATTR_RELATIME},
+    {"rnorelatime", true, MOUNT_ATTR_RELATIME},
+    {"rnoatime", false, MOUNT_ATTR_NOATIME},
+    {"ratime", true, MOUNT_ATTR_NOATIME},
+    {"rstrictatime", false, MOUNT_ATTR_STRICTATIME},
+    {"rnostrictatime", true, MOUNT_ATTR_STRICTATIME},
+    {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW},
+    {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
+};
+
+static bool apply_rec_attr(const char *o, struct vs_mount_opts *out)
+{
+	for (size_t k = 0; k < VS_ARRAY_SIZE(rec_attrs); k++) {
+		uint64_t a = rec_attrs[k].attr;
+
+		if (strcmp(o, rec_attrs[k].name) != 0)
+			continue;
+		/* set and clear accumulate as in runc 1.1: given both, the
+		 * kernel clears first, so "rro" wins over "rrw" */
+		if (rec_attrs[k].clear) {
+			out->rec_clr |= a;
+		} else {
+			out->rec_set |= a;
+			/* mount_setattr(2): an atime mode is set only together
+			 * with MOUNT_ATTR__ATIME in attr_clr (as runc does) */
+			if ((a & MOUNT_ATTR__ATIME) == a)
+				out->rec_clr |= MOUNT_ATTR__ATIME;
+		}
+		return true;
+	}
+	return false;
+}
+
 static bool apply_flag(const char *o, struct vs_mount_opts *out)
 {
 	for (size_t k = 0; k < VS_ARRAY_SIZE(mount_flags); k++) {
@@ -83,8 +146,13 @@ static bool apply_flag(const char *o, struct vs_mount_opts *out)
 			return true;
 		}
 	}
-	/* options that only other runtimes act on */
-	return strcmp(o, "tmpcopyup") == 0 || strcmp(o, "rro") == 0 || strcmp(o, "idmap") == 0;
+	if (strcmp(o, "tmpcopyup") == 0)
+		return out->copyup = true;
+	if (strcmp(o, "idmap") == 0 || strcmp(o, "ridmap") == 0) {
+		out->rec_idmap = o[0] == 'r';
+		return out->idmap = true;
+	}
+	return apply_rec_attr(o, out);
 }
 
 void vs_mount_parse_options(const struct vs_strv *opts, struct vs_mount_opts *out)
@@ -251,6 +319,114 @@ static int remount_flags(int fd, unsigned long flags)
 	return 0;
 }
 
+/* The helper of idmap_userns(), in its new user namespace: sends its pid
+ * as the host's /proc (still mounted here) names it, since clone's return
+ * value is a pid of the container's namespace, then waits for EOF. */
+static void __attribute__((noreturn)) idmap_child(const int sv[2])
+{
+	char pid[32];
+	ssize_t n;
+
+	close(sv[0]);
+	n = readlink("/proc/self", pid, sizeof(pid) - 1);
+	if (n <= 0 || write(sv[1], pid, (size_t)n) != n)
+		_exit(1);
+	_exit(read(sv[1], pid, 1) < 0);
+}
+
+/* Writes m's maps for the process /proc calls pid; returns its ns fd. */
+static int idmap_open_ns(const struct vs_spec_mount *m, const char *pid)
+{
+	struct vs_spec maps = {.uid_mappings = m->uid_mappings,
+			       .n_uid_mappings = m->n_uid_mappings,
+			       .gid_mappings = m->gid_mappings,
+			       .n_gid_mappings = m->n_gid_mappings};
+	struct vs_err *e = NULL;
+	char path[64];
+	int rc;
+
+	if ((rc = vs_ns_write_idmaps((pid_t)atoi(pid), &maps, &e)) < 0) {
+		vs_err_free(e);
+		return rc;
+	}
+	snprintf(path, sizeof(path), "/proc/%s/ns/user", pid);
+	rc = open(path, O_RDONLY | O_CLOEXEC);
+	return rc < 0 ? -errno : rc;
+}
+
+/* A user namespace with m's own mappings, for MOUNT_ATTR_IDMAP: a child is
+ * cloned into a new one and waits while its maps are written from here and
+ * its ns file is opened (the namespace outlives the child). Returns the ns
+ * fd or -errno. */
+static int idmap_userns(const struct vs_spec_mount *m)
+{
+	int sv[2], fd = -EIO, status;
+	char pid[32];
+	ssize_t n;
+	long child;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	child = vs_ctr_sys->clone(CLONE_NEWUSER | SIGCHLD);
+	if (child == 0)
+		idmap_child(sv);
+	if (child < 0) {
+		fd = -errno;
+	} else if ((n = read(sv[0], pid, sizeof(pid) - 1)) > 0) {
+		pid[n] = 0;
+		fd = idmap_open_ns(m, pid);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	if (child > 0)
+		waitpid((pid_t)child, &status, 0);
+	return fd;
+}
+
+/* The bind of m->source on target (an O_PATH fd), idmapped: open_tree
+ * clones the source (its submounts with rbind), mount_setattr attaches the
+ * user namespace with the mount's mappings (to every submount with
+ * "ridmap"), move_mount puts the tree in place. */
+static int bind_idmapped(int target, const struct vs_spec_mount *m, const struct vs_mount_opts *o,
+			 struct vs_err **err)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
+	_cleanup_close_ int tree = -1, userns = -1;
+	const char *what = "open_tree";
+
+	if (!m->n_uid_mappings || !m->n_gid_mappings)
+		return vs_err_set(err, -EINVAL,
+				  "idmapped mounts are not supported: mount %s: only with both "
+				  "uidMappings and gidMappings of its own",
+				  m->destination);
+	tree = vs_ctr_sys->open_tree(AT_FDCWD, m->source,
+				     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					 ((o->flags & MS_REC) ? AT_RECURSIVE : 0));
+	if (tree >= 0) {
+		what = "user namespace for the mappings";
+		userns = idmap_userns(m);
+		errno = -userns;
+	}
+	if (userns >= 0) {
+		what = "mount_setattr(MOUNT_ATTR_IDMAP)";
+		attr.userns_fd = (uint64_t)userns;
+		if (vs_ctr_sys->mount_setattr(tree, "",
+					      AT_EMPTY_PATH | (o->rec_idmap ? AT_RECURSIVE : 0),
+					      &attr, sizeof(attr)) == 0) {
+			what = "move_mount";
+			if (vs_ctr_sys->move_mount(tree, "", target, "",
+						   MOVE_MOUNT_F_EMPTY_PATH |
+						       MOVE_MOUNT_T_EMPTY_PATH) == 0)
+				return 0;
+		}
+	}
+	return vs_err_setsys(err, -errno, "idmapped mounts are not supported: mount %s: %s%s",
+			     m->destination, what,
+			     errno == EPERM || errno == EACCES
+				 ? " (only in containers without a user namespace of their own)"
+				 : "");
+}
+
 static int do_bind(int rootfd, const struct vs_spec_mount *m, const struct vs_mount_opts *o,
 		   struct vs_err **err)
 {
@@ -267,9 +443,13 @@ static int do_bind(int rootfd, const struct vs_spec_mount *m, const struct vs_mo
 	fd = vs_open_in_root(rootfd, m->destination, O_PATH);
 	if (fd < 0)
 		return vs_err_setsys(err, fd, "resolving %s in rootfs", m->destination);
-	if (vs_ctr_sys->mount(m->source, vs_fd_path(p, fd), NULL, MS_BIND | (o->flags & MS_REC),
-			      NULL) < 0)
+	if (o->idmap || m->n_uid_mappings || m->n_gid_mappings) {
+		if ((rc = bind_idmapped(fd, m, o, err)) < 0)
+			return rc;
+	} else if (vs_ctr_sys->mount(m->source, vs_fd_path(p, fd), NULL,
+				     MS_BIND | (o->flags & MS_REC), NULL) < 0) {
 		return vs_err_setsys(err, -errno, "bind mount %s on %s", m->source, m->destination);
+	}
 	close(fd);
 	fd = vs_open_in_root(rootfd, m->destination, O_PATH); /* now the mount's root */
 	if (fd < 0)
@@ -310,10 +490,211 @@ static int mount_fs(int rootfd, const char *dest, const char *type, const char *
 	return 0;
 }
 
+/* tmpcopyup: owner, mode and times of sb onto dir/name, or onto dir itself
+ * when name is NULL (last, so copying into a directory cannot undo them). */
+static int copy_meta(int dir, const char *name, const struct stat *sb)
+{
+	const struct timespec t[2] = {sb->st_atim, sb->st_mtim};
+
+	if (!name)
+		return fchown(dir, sb->st_uid, sb->st_gid) < 0 ||
+			       fchmod(dir, sb->st_mode & 07777) < 0 || futimens(dir, t) < 0
+			   ? -errno
+			   : 0;
+	if (fchownat(dir, name, sb->st_uid, sb->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	/* name was just made by us in the tmpfs: not a symlink unless copied as one */
+	if (!S_ISLNK(sb->st_mode) && fchmodat(dir, name, sb->st_mode & 07777, 0) < 0)
+		return -errno;
+	return utimensat(dir, name, t, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+static int copy_file(int from, int to, const char *name)
+{
+	_cleanup_close_ int in = -1, out = -1;
+	ssize_t n;
+
+	/* O_NONBLOCK: an entry swapped for a fifo must not hang the init */
+	in = openat(from, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	out = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0)
+		return -errno;
+	while ((n = sendfile(out, in, NULL, 1 << 30)) > 0)
+		;
+	return n < 0 ? -errno : 0;
+}
+
+static int copy_dir(int from, int to, int depth);
+
+static int copy_subdir(int from, int to, const char *name, int depth)
+{
+	_cleanup_close_ int a = -1, b = -1;
+
+	if (mkdirat(to, name, 0700) < 0)
+		return -errno;
+	a = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	b = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (a < 0 || b < 0)
+		return -errno;
+	return copy_dir(a, b, depth + 1);
+}
+
+/* One entry of the covered directory into the tmpfs, never following a
+ * symlink of the image: directories recursively, files' contents, symlinks,
+ * device nodes, fifos and sockets as nodes. */
+static int copy_entry(int from, int to, const char *name, int depth)
+{
+	char target[PATH_MAX];
+	struct stat sb;
+	ssize_t n;
+	int rc;
+
+	if (fstatat(from, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (S_ISDIR(sb.st_mode)) {
+		rc = copy_subdir(from, to, name, depth);
+	} else if (S_ISREG(sb.st_mode)) {
+		rc = copy_file(from, to, name);
+	} else if (S_ISLNK(sb.st_mode)) {
+		n = readlinkat(from, name, target, sizeof(target) - 1);
+		if (n < 0)
+			return -errno;
+		target[n] = 0;
+		rc = symlinkat(target, to, name) < 0 ? -errno : 0;
+	} else {
+		rc = mknodat(to, name, sb.st_mode, sb.st_rdev) < 0 ? -errno : 0;
+	}
+	return rc < 0 ? rc : copy_meta(to, name, &sb);
+}
+
+static int copy_dir(int from, int to, int depth)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	if (depth > VS_COPYUP_MAX_DEPTH)
+		return -ELOOP;
+	fd = openat(from, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* own offset */
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	while (rc == 0 && (errno = 0, de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			rc = copy_entry(from, to, de->d_name, depth);
+	if (rc == 0 && errno)
+		rc = -errno;
+	closedir(d);
+	return rc;
+}
+
+/* A tmpfs with "tmpcopyup" (as runc): it starts with a copy of what the
+ * rootfs has at the destination. The directory is opened before the mount,
+ * so that fd still reaches the covered contents afterwards; a read-only
+ * tmpfs is filled first and made read-only after. */
+static int mount_copyup(int rootfd, const struct vs_spec_mount *m, const struct vs_mount_opts *o,
+			struct vs_err **err)
+{
+	struct vs_mount_opts rw = *o;
+	_cleanup_close_ int under = -1, top = -1;
+	struct stat sb;
+	bool existed;
+	int rc;
+
+	under = vs_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY);
+	existed = under >= 0;
+	if (!existed && (rc = make_target(rootfd, m->destination, false)) < 0)
+		return vs_err_setsys(err, rc, "creating mount point %s", m->destination);
+	if (!existed)
+		under = vs_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY);
+	if (under < 0 || fstat(under, &sb) < 0)
+		return vs_err_setsys(err, under < 0 ? under : -errno, "resolving %s in rootfs",
+				     m->destination);
+	rw.flags &= ~MS_RDONLY;
+	rc = mount_fs(rootfd, m->destination, "tmpfs", m->source ? m->source : "tmpfs", &rw, err);
+	if (rc < 0)
+		return rc;
+	top = vs_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY);
+	if (top < 0)
+		return vs_err_setsys(err, top, "reopening %s", m->destination);
+	/* the root takes the covered directory's owner and mode only where the
+	 * image had one (as runc: a mount point made here keeps tmpfs' 1777) */
+	if ((rc = copy_dir(under, top, 0)) < 0 || (existed && (rc = copy_meta(top, NULL, &sb)) < 0))
+		return vs_err_setsys(err, rc, "tmpcopyup: copying %s into the tmpfs",
+				     m->destination);
+	if ((o->flags & MS_RDONLY) && (rc = remount_flags(top, MS_RDONLY)) < 0)
+		return vs_err_setsys(err, rc, "remounting %s", m->destination);
+	return 0;
+}
+
+/* The recursive attributes ("rro", ...) on the mount now at dest and every
+ * mount under it, as runc 1.1 applies them after the mount. */
+static int set_rec_attr(int rootfd, const char *dest, const struct vs_mount_opts *o,
+			struct vs_err **err)
+{
+	struct mount_attr attr = {.attr_set = o->rec_set, .attr_clr = o->rec_clr};
+	_cleanup_close_ int fd = -1;
+
+	if (!o->rec_set && !o->rec_clr)
+		return 0;
+	fd = vs_open_in_root(rootfd, dest, O_PATH);
+	if (fd < 0)
+		return vs_err_setsys(err, fd, "reopening %s", dest);
+	if (vs_ctr_sys->mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) ==
+	    0)
+		return 0;
+	if (errno == ENOSYS)
+		return vs_err_set(err, -ENOSYS,
+				  "mount %s: recursive mount options (rro, rnosuid, ...) need "
+				  "mount_setattr(2), which this kernel lacks (Linux 5.12 or later)",
+				  dest);
+	return vs_err_setsys(err, -errno, "mount_setattr(AT_RECURSIVE) on %s", dest);
+}
+
 /* "cgroup" mounts: cgroup2 on a v2 host; otherwise a tmpfs with the
  * container's own cgroup of each v1 hierarchy bound under its name. */
 static int do_cgroup(int rootfd, const struct vs_spec_mount *m, const struct vs_mount_opts *o,
 		     const char *cgroup_path, struct vs_err **err);
+
+/* The options that apply to one kind of mount only, refused elsewhere
+ * rather than ignored. */
+static int check_kind(const struct vs_spec_mount *m, const struct vs_mount_opts *o, bool bind,
+		      struct vs_err **err)
+{
+	if ((o->idmap || m->n_uid_mappings || m->n_gid_mappings) && !bind)
+		return vs_err_set(err, -EINVAL,
+				  "idmapped mounts are not supported: mount %s: only bind mounts "
+				  "can be idmapped",
+				  m->destination);
+	if (o->copyup && (bind || !m->type || strcmp(m->type, "tmpfs") != 0))
+		return vs_err_set(err, -EINVAL, "mount %s: tmpcopyup is only for tmpfs mounts",
+				  m->destination);
+	return 0;
+}
+
+static int mount_kind(int rootfd, const struct vs_spec_mount *m, const struct vs_mount_opts *o,
+		      const char *cgroup_path, struct vs_err **err)
+{
+	bool bind = o->bind || (m->type && strcmp(m->type, "bind") == 0);
+	int rc;
+
+	if ((rc = check_kind(m, o, bind, err)) < 0)
+		return rc;
+	if (bind)
+		return do_bind(rootfd, m, o, err);
+	if (m->type && strcmp(m->type, "cgroup") == 0)
+		return do_cgroup(rootfd, m, o, cgroup_path, err);
+	if (!m->type)
+		return vs_err_set(err, -EINVAL, "mount %s: no type", m->destination);
+	if (o->copyup)
+		return mount_copyup(rootfd, m, o, err);
+	return mount_fs(rootfd, m->destination, m->type, m->source ? m->source : m->type, o, err);
+}
 
 int vs_mount_entry(int rootfd, const struct vs_spec_mount *m, const char *cgroup_path,
 		   struct vs_err **err)
@@ -322,15 +703,9 @@ int vs_mount_entry(int rootfd, const struct vs_spec_mount *m, const char *cgroup
 	int rc;
 
 	vs_mount_parse_options(&m->options, &o);
-	if (o.bind || (m->type && strcmp(m->type, "bind") == 0))
-		rc = do_bind(rootfd, m, &o, err);
-	else if (m->type && strcmp(m->type, "cgroup") == 0)
-		rc = do_cgroup(rootfd, m, &o, cgroup_path, err);
-	else if (!m->type)
-		rc = vs_err_set(err, -EINVAL, "mount %s: no type", m->destination);
-	else
-		rc = mount_fs(rootfd, m->destination, m->type, m->source ? m->source : m->type, &o,
-			      err);
+	rc = mount_kind(rootfd, m, &o, cgroup_path, err);
+	if (rc == 0)
+		rc = set_rec_attr(rootfd, m->destination, &o, err);
 	free(o.data);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #define VS_CTR_MOUNT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct vs_err;
 struct vs_strv;
@@ -15,11 +16,17 @@ struct vs_mount_opts {
 	unsigned long flags; /* MS_* to set */
 	unsigned long prop;  /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC) or 0 */
 	char *data;	     /* the filesystem-specific options, comma-joined, or NULL */
+	/* MOUNT_ATTR_* set and cleared on the whole tree with mount_setattr(2)
+	 * AT_RECURSIVE after the mount ("rro", "rnosuid", ...: runc 1.1) */
+	uint64_t rec_set, rec_clr;
 	bool bind;
+	bool copyup; /* "tmpcopyup": the tmpfs starts with what it covers */
+	bool idmap;  /* "idmap" (top mount) or "ridmap" (rec_idmap: every submount) */
+	bool rec_idmap;
 };
 
-/* Splits options into MS_* flags, propagation and data. Caller frees data.
- * Unknown options go to data, as runc does. */
+/* Splits options into MS_* flags, propagation, recursive attributes and
+ * data. Caller frees data. Unknown options go to data, as runc does. */
 void vs_mount_parse_options(const struct vs_strv *opts, struct vs_mount_opts *out);
 
 /* Opens path inside the directory rootfd as if rootfd were "/", following
@@ -30,7 +37,11 @@ int vs_open_in_root(int rootfd, const char *path, int flags);
 int vs_mkdir_in_root(int rootfd, const char *path, unsigned mode);
 
 /* Performs one mount of the list into the rootfs open as rootfd. Relative
- * bind sources are relative to the current directory (the bundle). */
+ * bind sources are relative to the current directory (the bundle).
+ * Recursive attributes need mount_setattr(2) (an error where the kernel
+ * lacks it); idmapped binds are made with open_tree + mount_setattr +
+ * move_mount, which needs a caller with CAP_SYS_ADMIN over the source's
+ * filesystem (an init in the host's user namespace); otherwise an error. */
 int vs_mount_entry(int rootfd, const struct vs_spec_mount *m, const char *cgroup_path,
 		   struct vs_err **err);
 

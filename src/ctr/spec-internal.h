@@ -26,6 +26,9 @@ int sj_strv(json_t *obj, const char *path, const char *key, struct vs_strv *out,
 json_t *sj_get(json_t *obj, const char *path, const char *key, json_type type, int *rc,
 	       struct vs_err **err);
 
+/* obj[key], an array of {containerID, hostID, size}; where names obj in errors. */
+int spec_parse_idmaps(json_t *obj, const char *where, const char *key, struct vs_spec_idmap **out,
+		      size_t *n, struct vs_err **err);
 int spec_parse_process(json_t *j, const char *path, struct vs_spec_process *p, struct vs_err **err);
 int spec_parse_linux(json_t *j, struct vs_spec *s, struct vs_err **err);
 int spec_parse_resources(json_t *linux_obj, struct vs_spec_resources *r, struct vs_err **err);

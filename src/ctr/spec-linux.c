@@ -87,12 +87,12 @@ static int parse_namespaces(json_t *l, struct vs_spec *s, struct vs_err **err)
 	return 0;
 }
 
-static int parse_idmaps(json_t *l, const char *key, struct vs_spec_idmap **out, size_t *n,
-			struct vs_err **err)
+int spec_parse_idmaps(json_t *l, const char *where, const char *key, struct vs_spec_idmap **out,
+		      size_t *n, struct vs_err **err)
 {
-	char path[64];
+	char path[96];
 	int rc;
-	json_t *a = sj_get(l, "linux", key, JSON_ARRAY, &rc, err);
+	json_t *a = sj_get(l, where, key, JSON_ARRAY, &rc, err);
 
 	if (!a)
 		return rc;
@@ -101,7 +101,7 @@ static int parse_idmaps(json_t *l, const char *key, struct vs_spec_idmap **out, 
 		json_t *m = json_array_get(a, i);
 		struct vs_spec_idmap *im = &(*out)[i];
 
-		snprintf(path, sizeof(path), "linux.%s[%zu]", key, i);
+		snprintf(path, sizeof(path), "%s.%s[%zu]", where, key, i);
 		if (!json_is_object(m))
 			return sj_fail(err, path, NULL, "expected an object");
 		if ((rc = sj_uint32(m, path, "containerID", &im->container_id, err)) < 0 ||
@@ -219,8 +219,10 @@ int spec_parse_linux(json_t *j, struct vs_spec *s, struct vs_err **err)
 	if (!l)
 		return rc;
 	if ((rc = parse_namespaces(l, s, err)) < 0 ||
-	    (rc = parse_idmaps(l, "uidMappings", &s->uid_mappings, &s->n_uid_mappings, err)) < 0 ||
-	    (rc = parse_idmaps(l, "gidMappings", &s->gid_mappings, &s->n_gid_mappings, err)) < 0 ||
+	    (rc = spec_parse_idmaps(l, "linux", "uidMappings", &s->uid_mappings, &s->n_uid_mappings,
+				    err)) < 0 ||
+	    (rc = spec_parse_idmaps(l, "linux", "gidMappings", &s->gid_mappings, &s->n_gid_mappings,
+				    err)) < 0 ||
 	    (rc = parse_sysctl(l, s, err)) < 0 ||
 	    (rc = spec_parse_resources(l, &s->resources, err)) < 0 ||
 	    (rc = sj_string(l, "linux", "cgroupsPath", &s->cgroups_path, err)) < 0 ||

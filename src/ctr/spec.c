@@ -43,7 +43,11 @@ static int parse_mount(json_t *m, const char *path, struct vs_spec_mount *out, s
 	if ((rc = sj_string(m, path, "destination", &out->destination, err)) < 0 ||
 	    (rc = sj_string(m, path, "type", &out->type, err)) < 0 ||
 	    (rc = sj_string(m, path, "source", &out->source, err)) < 0 ||
-	    (rc = sj_strv(m, path, "options", &out->options, err)) < 0)
+	    (rc = sj_strv(m, path, "options", &out->options, err)) < 0 ||
+	    (rc = spec_parse_idmaps(m, path, "uidMappings", &out->uid_mappings,
+				    &out->n_uid_mappings, err)) < 0 ||
+	    (rc = spec_parse_idmaps(m, path, "gidMappings", &out->gid_mappings,
+				    &out->n_gid_mappings, err)) < 0)
 		return rc;
 	if (!out->destination || !*out->destination)
 		return sj_fail(err, path, "destination", "missing");
@@ -298,6 +302,8 @@ void vs_spec_free(struct vs_spec *s)
 		free(s->mounts[i].type);
 		free(s->mounts[i].source);
 		vs_strv_free(&s->mounts[i].options);
+		free(s->mounts[i].uid_mappings);
+		free(s->mounts[i].gid_mappings);
 	}
 	free(s->mounts);
 	free_hooks(s);

@@ -20,17 +20,22 @@ struct vs_strv {
 	size_t n;
 };
 
+struct vs_spec_idmap {
+	uint32_t container_id;
+	uint32_t host_id;
+	uint32_t size;
+};
+
 struct vs_spec_mount {
 	char *destination;
 	char *type;   /* may be NULL ("bind" is inferred from the options) */
 	char *source; /* may be NULL */
 	struct vs_strv options;
-};
-
-struct vs_spec_idmap {
-	uint32_t container_id;
-	uint32_t host_id;
-	uint32_t size;
+	/* OCI 1.1 idmapped mount: on-disk id (containerID) shown as hostID */
+	struct vs_spec_idmap *uid_mappings;
+	size_t n_uid_mappings;
+	struct vs_spec_idmap *gid_mappings;
+	size_t n_gid_mappings;
 };
 
 struct vs_spec_ns {

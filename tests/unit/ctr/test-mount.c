@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -51,7 +52,28 @@ static int fake_mount(const char *source, const char *target, const char *type, 
 	return 0;
 }
 
-static const struct vs_ctr_sys fake_sys = {.mount = fake_mount};
+static struct mount_attr setattr_last;
+static unsigned setattr_flags;
+static int nsetattr, setattr_errno;
+
+static int fake_mount_setattr(int dfd, const char *path, unsigned flags, struct mount_attr *attr,
+			      size_t size)
+{
+	(void)dfd;
+	(void)path;
+	assert_int_equal(size, sizeof(*attr));
+	setattr_last = *attr;
+	setattr_flags = flags;
+	nsetattr++;
+	if (setattr_errno) {
+		errno = setattr_errno;
+		return -1;
+	}
+	return 0;
+}
+
+static const struct vs_ctr_sys fake_sys = {.mount = fake_mount,
+					   .mount_setattr = fake_mount_setattr};
 
 static int setup(void **state)
 {
@@ -64,7 +86,7 @@ static int setup(void **state)
 	mkdir(root, 0755);
 	mkdir(outside, 0755);
 	rootfd = open(root, O_PATH | O_DIRECTORY);
-	ncalls = fail_errno = 0;
+	ncalls = fail_errno = nsetattr = setattr_errno = 0;
 	vs_ctr_sys = &fake_sys;
 	return rootfd < 0 ? -1 : 0;
 }
@@ -189,6 +211,108 @@ static void test_injected_failure(void **state)
 	vs_err_free(e);
 }
 
+static void parse(struct vs_mount_opts *o, char **opts, size_t n)
+{
+	struct vs_strv v = {opts, n};
+
+	vs_mount_parse_options(&v, o);
+}
+
+/* runc 1.1's recursive attributes become mount_setattr's set/clear masks,
+ * never mount data; the others of this change become flags. */
+static void test_parse_recursive_and_special(void **state)
+{
+	char a[] = "rbind", b[] = "rro", c[] = "rnosuid", d[] = "rdev", e[] = "rnoatime",
+	     f[] = "tmpcopyup", g[] = "ridmap", h[] = "size=1m";
+	char *opts[] = {a, b, c, d, e, f, g, h, NULL};
+	struct vs_mount_opts o;
+
+	(void)state;
+	parse(&o, opts, 8);
+	assert_int_equal(o.flags, MS_BIND | MS_REC);
+	assert_int_equal(o.rec_set, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOATIME);
+	/* an atime mode also clears the atime field, as mount_setattr(2) wants */
+	assert_int_equal(o.rec_clr, MOUNT_ATTR_NODEV | MOUNT_ATTR__ATIME);
+	assert_true(o.copyup);
+	assert_true(o.idmap);
+	assert_true(o.rec_idmap);
+	assert_string_equal(o.data, "size=1m");
+	free(o.data);
+}
+
+static void test_every_runc_recursive_option_known(void **state)
+{
+	static const char *const names[] = {
+	    "rro",	"rrw",	  "rnosuid",	  "rsuid",	    "rnodev",	    "rdev",
+	    "rnoexec",	"rexec",  "rnodiratime",  "rdiratime",	    "rrelatime",    "rnorelatime",
+	    "rnoatime", "ratime", "rstrictatime", "rnostrictatime", "rnosymfollow", "rsymfollow"};
+	struct vs_mount_opts o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char buf[32], *opts[] = {buf, NULL};
+
+		snprintf(buf, sizeof(buf), "%s", names[i]);
+		parse(&o, opts, 1);
+		assert_null(o.data); /* known: not passed to the filesystem */
+		/* "rnorelatime" clears MOUNT_ATTR_RELATIME, which is 0: a no-op
+		 * in runc too */
+		assert_true(o.rec_set || o.rec_clr || strcmp(names[i], "rnorelatime") == 0);
+	}
+}
+
+static void test_rro_calls_mount_setattr_recursive(void **state)
+{
+	char src[PATH_MAX], o1[] = "rbind", o2[] = "rro";
+	char *opts[] = {o1, o2, NULL};
+	struct vs_spec_mount m = {.destination = (char *)"/data",
+				  .type = (char *)"bind",
+				  .source = src,
+				  .options = {opts, 2}};
+	struct vs_err *e = NULL;
+
+	(void)state;
+	need_openat2();
+	snprintf(src, sizeof(src), "%s", outside);
+	assert_int_equal(vs_mount_entry(rootfd, &m, NULL, &e), 0);
+	assert_int_equal(ncalls, 1); /* the bind; no MS_REMOUNT for rro */
+	assert_int_equal(calls[0].flags, MS_BIND | MS_REC);
+	assert_int_equal(nsetattr, 1);
+	assert_int_equal(setattr_flags, AT_EMPTY_PATH | AT_RECURSIVE);
+	assert_int_equal(setattr_last.attr_set, MOUNT_ATTR_RDONLY);
+	assert_int_equal(setattr_last.attr_clr, 0);
+	/* a kernel without mount_setattr: one line, never a silent rw mount */
+	setattr_errno = ENOSYS;
+	assert_int_equal(vs_mount_entry(rootfd, &m, NULL, &e), -ENOSYS);
+	assert_string_equal(e->msg,
+			    "mount /data: recursive mount options (rro, rnosuid, ...) need "
+			    "mount_setattr(2), which this kernel lacks (Linux 5.12 or later)");
+	vs_err_free(e);
+}
+
+static void test_option_on_the_wrong_kind_of_mount(void **state)
+{
+	char o1[] = "tmpcopyup", o2[] = "idmap";
+	char *opts1[] = {o1, NULL}, *opts2[] = {o2, NULL};
+	struct vs_spec_mount m = {.destination = (char *)"/x",
+				  .type = (char *)"proc",
+				  .source = (char *)"proc",
+				  .options = {opts1, 1}};
+	struct vs_err *e = NULL;
+
+	(void)state;
+	assert_int_equal(vs_mount_entry(rootfd, &m, NULL, &e), -EINVAL);
+	assert_string_equal(e->msg, "mount /x: tmpcopyup is only for tmpfs mounts");
+	vs_err_free(e);
+	e = NULL;
+	m.options = (struct vs_strv){opts2, 1};
+	assert_int_equal(vs_mount_entry(rootfd, &m, NULL, &e), -EINVAL);
+	assert_string_equal(e->msg, "idmapped mounts are not supported: mount /x: only bind mounts "
+				    "can be idmapped");
+	vs_err_free(e);
+	assert_int_equal(ncalls, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +320,13 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tmpfs_entry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ro_bind_of_a_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_injected_failure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parse_recursive_and_special, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_every_runc_recursive_option_known, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_rro_calls_mount_setattr_recursive, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_option_on_the_wrong_kind_of_mount, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
