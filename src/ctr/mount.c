@@ -34,6 +34,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define VS_MS_NOSYMFOLLOW 256 /* MS_NOSYMFOLLOW (Linux 5.10), missing from older headers */
+
 /* tmpcopyup: deeper directory trees are refused rather than recursed into */
 #define VS_COPYUP_MAX_DEPTH 128
 
@@ -42,6 +44,7 @@ static const struct {
 	bool clear;
 	unsigned long flag;
 } mount_flags[] = {
+    {"acl", false, MS_POSIXACL},
     {"async", true, MS_SYNCHRONOUS},
     {"atime", true, MS_NOATIME},
     {"bind", false, MS_BIND},
@@ -50,22 +53,31 @@ static const struct {
     {"diratime", true, MS_NODIRATIME},
     {"dirsync", false, MS_DIRSYNC},
     {"exec", true, MS_NOEXEC},
+    {"iversion", false, MS_I_VERSION},
+    {"lazytime", false, MS_LAZYTIME},
+    {"loud", true, MS_SILENT},
     {"mand", false, MS_MANDLOCK},
+    {"noacl", true, MS_POSIXACL},
     {"noatime", false, MS_NOATIME},
     {"nodev", false, MS_NODEV},
     {"nodiratime", false, MS_NODIRATIME},
     {"noexec", false, MS_NOEXEC},
+    {"noiversion", true, MS_I_VERSION},
+    {"nolazytime", true, MS_LAZYTIME},
     {"nomand", true, MS_MANDLOCK},
     {"norelatime", true, MS_RELATIME},
     {"nostrictatime", true, MS_STRICTATIME},
     {"nosuid", false, MS_NOSUID},
+    {"nosymfollow", false, VS_MS_NOSYMFOLLOW},
     {"rbind", false, MS_BIND | MS_REC},
     {"relatime", false, MS_RELATIME},
     {"remount", false, MS_REMOUNT},
     {"ro", false, MS_RDONLY},
     {"rw", true, MS_RDONLY},
+    {"silent", false, MS_SILENT},
     {"strictatime", false, MS_STRICTATIME},
     {"suid", true, MS_NOSUID},
+    {"symfollow", true, VS_MS_NOSYMFOLLOW},
     {"sync", false, MS_SYNCHRONOUS},
 };
 
@@ -105,6 +117,22 @@ static const struct {
     {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW},
     {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
 };
+
+size_t vs_mount_option_names(const char **out, size_t max)
+{
+	static const char *const special[] = {"tmpcopyup", "idmap", "ridmap"};
+	size_t n = 0;
+
+	for (size_t k = 0; k < VS_ARRAY_SIZE(mount_flags) && n < max; k++)
+		out[n++] = mount_flags[k].name;
+	for (size_t k = 0; k < VS_ARRAY_SIZE(prop_flags) && n < max; k++)
+		out[n++] = prop_flags[k].name;
+	for (size_t k = 0; k < VS_ARRAY_SIZE(rec_attrs) && n < max; k++)
+		out[n++] = rec_attrs[k].name;
+	for (size_t k = 0; k < VS_ARRAY_SIZE(special) && n < max; k++)
+		out[n++] = special[k];
+	return n;
+}
 
 static bool apply_rec_attr(const char *o, struct vs_mount_opts *out)
 {

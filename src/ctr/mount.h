@@ -6,6 +6,7 @@
 #define VS_CTR_MOUNT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct vs_err;
@@ -28,6 +29,11 @@ struct vs_mount_opts {
 /* Splits options into MS_* flags, propagation, recursive attributes and
  * data. Caller frees data. Unknown options go to data, as runc does. */
 void vs_mount_parse_options(const struct vs_strv *opts, struct vs_mount_opts *out);
+
+/* The option names vs_mount_parse_options acts on (flags, propagation,
+ * recursive attributes, tmpcopyup, idmap, ridmap), for `features`: up to
+ * max of them into out; returns how many. */
+size_t vs_mount_option_names(const char **out, size_t max);
 
 /* Opens path inside the directory rootfd as if rootfd were "/", following
  * symlinks only within it. Returns an fd or -errno. */

@@ -1,4 +1,5 @@
 /* `spec` (writes runc's default config.json) and `features`. */
+#include "ctr/mount.h"
 #include "ctr/oci-cli.h"
 #include "ctr/spec.h"
 #include "common/err.h"
@@ -77,6 +78,24 @@ int vs_oci_cmd_spec(const struct vs_oci_global *g, int argc, char **argv)
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* mountOptions: what mount.c acts on, sorted as runc prints them */
+static json_t *mount_options(void)
+{
+	const char *names[128];
+	size_t n = vs_mount_option_names(names, VS_ARRAY_SIZE(names));
+	json_t *a = json_array();
+
+	qsort(names, n, sizeof(names[0]), cmp_str);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(names[i]));
+	return a;
+}
+
 static json_t *features_json(void)
 {
 	json_t *ns = json_array(), *caps = json_array();
@@ -88,15 +107,12 @@ static json_t *features_json(void)
 	for (int c = 0; c <= vs_cap_last(); c++)
 		json_array_append_new(caps, json_string(vs_cap_name(c)));
 	return json_pack(
-	    "{s:s, s:s, s:[s,s,s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s],"
+	    "{s:s, s:s, s:[s,s,s,s,s,s], s:o,"
 	    " s:{s:o, s:o, s:{s:b, s:b, s:b, s:b, s:b},"
 	    " s:{s:b, s:[s,s,s,s,s,s,s], s:[s,s,s,s,s,s,s], s:[s,s,s]}}}",
 	    "ociVersionMin", "1.0.0", "ociVersionMax", "1.0.2-dev", "hooks", "prestart",
 	    "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
-	    "mountOptions", "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync",
-	    "exec", "mand", "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime",
-	    "nostrictatime", "nosuid", "rbind", "relatime", "remount", "ro", "rw", "strictatime",
-	    "suid", "sync", "linux", "namespaces", ns, "capabilities", caps, "cgroup", "v1", 1,
+	    "mountOptions", mount_options(), "linux", "namespaces", ns, "capabilities", caps, "cgroup", "v1", 1,
 	    "v2", 1, "systemd", 0, "systemdUser", 0, "rdma", 1, "seccomp", "enabled", 1, "actions",
 	    "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
 	    "SCMP_ACT_LOG", "SCMP_ACT_TRAP", "SCMP_ACT_TRACE", "operators", "SCMP_CMP_EQ",

@@ -246,3 +246,31 @@ def test_idmap_refused_cleanly(case, vessel_rt, bundle_factory, owned_src, test_
     assert "idmapped mounts are not supported: mount /data" in err, err
     assert len(err.strip().splitlines()) == 1, err
     assert_nothing_left(vessel_rt, test_cgroup)
+
+
+@pytest.mark.parametrize("options,want", [
+    (["nosymfollow"], "cat=1"),  # MS_NOSYMFOLLOW: the kernel refuses to follow
+    (["nosymfollow", "symfollow"], "cat=0"),
+    ([], "cat=0"),
+], ids=["nosymfollow", "symfollow-wins", "default"])
+def test_nosymfollow_tmpfs(options, want, rt, bundle_factory):
+    b = bundle_factory(rt.name)
+    add_mount(b, destination="/data", type="tmpfs", source="tmpfs", options=options)
+    rc, out, err = run(rt, b, "sh", "-c",
+                       "echo hi > /data/f; ln -s /data/f /data/l; cat /data/l >/dev/null 2>&1;"
+                       " echo cat=$?")
+    assert rc == 0, f"{rt.name}: {err}"
+    assert want in out, f"{rt.name}: {out!r}"
+
+
+def test_features_mount_options_cover_runcs(vessel_rt):
+    """Every mount option runc 1.1 says it knows, vessel acts on too (the
+    list comes from the same tables the parser uses), plus idmap/ridmap."""
+    import json
+    ours = set(json.loads(vessel_rt("features").stdout)["mountOptions"])
+    assert {"rro", "rnosymfollow", "tmpcopyup", "idmap", "ridmap", "nosymfollow"} <= ours
+    runc = shutil.which("runc")
+    if runc:
+        theirs = set(json.loads(subprocess.run([runc, "features"], capture_output=True,
+                                               text=True, check=True).stdout)["mountOptions"])
+        assert theirs <= ours, sorted(theirs - ours)
