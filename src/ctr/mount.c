@@ -34,8 +34,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define VS_MS_NOSYMFOLLOW 256 /* MS_NOSYMFOLLOW (Linux 5.10), missing from older headers */
-
 /* tmpcopyup: deeper directory trees are refused rather than recursed into */
 #define VS_COPYUP_MAX_DEPTH 128
 
@@ -68,7 +66,7 @@ static const struct {
     {"norelatime", true, MS_RELATIME},
     {"nostrictatime", true, MS_STRICTATIME},
     {"nosuid", false, MS_NOSUID},
-    {"nosymfollow", false, VS_MS_NOSYMFOLLOW},
+    {"nosymfollow", false, MS_NOSYMFOLLOW},
     {"rbind", false, MS_BIND | MS_REC},
     {"relatime", false, MS_RELATIME},
     {"remount", false, MS_REMOUNT},
@@ -77,7 +75,7 @@ static const struct {
     {"silent", false, MS_SILENT},
     {"strictatime", false, MS_STRICTATIME},
     {"suid", true, MS_NOSUID},
-    {"symfollow", true, VS_MS_NOSYMFOLLOW},
+    {"symfollow", true, MS_NOSYMFOLLOW},
     {"sync", false, MS_SYNCHRONOUS},
 };
 
