@@ -53,6 +53,12 @@ def test_exec_detach_pid_file(rt, bundle, tmp_path, test_cgroup):
     r = rt("exec", "--detach", "--pid-file", pf, cid, "sleep", "20")
     assert r.returncode == 0, r.stderr
     pid = int(pf.read_text())
+    # runc writes the pid file while that pid is still `runc init`, which
+    # then execs the command: give the exec a bounded moment to happen.
+    deadline = time.monotonic() + 5
+    while ("sleep" not in open(f"/proc/{pid}/cmdline").read()
+           and time.monotonic() < deadline):
+        time.sleep(0.01)
     assert "sleep" in open(f"/proc/{pid}/cmdline").read()
     assert f"memory:{test_cgroup}\n" in open(f"/proc/{pid}/cgroup").read()
     os.kill(pid, 9)
