@@ -10,5 +10,6 @@ struct vs_cli_global {
 int cmd_vm(const struct vs_cli_global *g, int argc, char **argv);
 int cmd_img(const struct vs_cli_global *g, int argc, char **argv);
 int cmd_oci(const struct vs_cli_global *g, int argc, char **argv);
+int cmd_image(const struct vs_cli_global *g, int argc, char **argv);
 
 #endif

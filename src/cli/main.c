@@ -18,6 +18,7 @@ static const struct verb verbs[] = {
 	{ "vm", cmd_vm, "run microVMs (vessel vm run --help)" },
 	{ "img", cmd_img, "disk images, qemu-img style (vessel img --help)" },
 	{ "oci", cmd_oci, "runc-compatible OCI runtime (also as vessel-runc)" },
+	{ "image", cmd_image, "container images (vessel image --help)" },
 };
 
 static void usage(FILE *f)

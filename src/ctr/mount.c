@@ -11,6 +11,7 @@
 #include "ctr/spec.h"
 #include "ctr/sys.h"
 #include "common/cleanup.h"
+#include "common/fs.h"
 #include "common/err.h"
 #include "common/util.h"
 
@@ -198,109 +199,6 @@ void vs_mount_parse_options(const struct vs_strv *opts, struct vs_mount_opts *ou
 		len += strlen(o);
 	}
 	out->bind = out->flags & MS_BIND;
-}
-
-const char *vs_fd_path(char *buf, int fd)
-{
-	snprintf(buf, 32, "/proc/self/fd/%d", fd);
-	return buf;
-}
-
-int vs_open_in_root(int rootfd, const char *path, int flags)
-{
-	struct open_how how = {
-	    .flags = (uint64_t)(flags | O_CLOEXEC),
-	    .mode = (flags & O_CREAT) ? 0644 : 0,
-	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd;
-
-	while (*path == '/')
-		path++;
-	if (!*path)
-		path = ".";
-	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	return fd < 0 ? -errno : fd;
-}
-
-static int mkdir_in_root_depth(int rootfd, const char *path, unsigned mode, int depth);
-
-/* Makes the missing component at the end of p (whose parent exists). A
- * dangling symlink is followed: its target, taken inside the root, is
- * created instead (depth-limited against loops). */
-static int mkdir_component(int rootfd, char *p, unsigned mode, int depth)
-{
-	char *last = strrchr(p, '/'), target[4096];
-	const char *name = last ? last + 1 : p;
-	_cleanup_close_ int parent = -1;
-	_cleanup_free_ char *next = NULL;
-	ssize_t n;
-
-	if (last)
-		*last = 0;
-	parent = vs_open_in_root(rootfd, last ? (*p ? p : "/") : "/", O_PATH | O_DIRECTORY);
-	if (last)
-		*last = '/';
-	if (parent < 0)
-		return parent;
-	if (mkdirat(parent, name, mode) == 0)
-		return 0;
-	if (errno != EEXIST)
-		return -errno;
-	n = readlinkat(parent, name, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	if (depth > 40)
-		return -ELOOP;
-	target[n] = 0;
-	if (target[0] == '/' || !last)
-		next = xstrdup(target);
-	else
-		next = xasprintf("%.*s/%s", (int)(last - p), p, target);
-	return mkdir_in_root_depth(rootfd, next, mode, depth + 1);
-}
-
-static int mkdir_in_root_depth(int rootfd, const char *path, unsigned mode, int depth)
-{
-	_cleanup_free_ char *p = xstrdup(path);
-	char *s = p;
-
-	for (;;) {
-		char *slash;
-		int fd, rc;
-
-		while (*s == '/')
-			s++;
-		if (!*s)
-			return 0;
-		slash = strchr(s, '/');
-		if (slash)
-			*slash = 0;
-		fd = vs_open_in_root(rootfd, p, O_PATH | O_DIRECTORY);
-		if (fd == -ENOENT) {
-			if ((rc = mkdir_component(rootfd, p, mode, depth)) < 0)
-				return rc;
-			fd = vs_open_in_root(rootfd, p, O_PATH | O_DIRECTORY);
-		}
-		if (fd < 0)
-			return fd;
-		close(fd);
-		if (!slash)
-			return 0;
-		*slash = '/';
-		s = slash + 1;
-	}
-}
-
-int vs_mkdir_in_root(int rootfd, const char *path, unsigned mode)
-{
-	int fd = vs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY);
-
-	if (fd >= 0) { /* the common case: it is already there */
-		close(fd);
-		return 0;
-	}
-	return mkdir_in_root_depth(rootfd, path, mode, 0);
 }
 
 /* Creates the mount point: a directory, or an empty file when a bind

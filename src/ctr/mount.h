@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/fs.h" /* vs_open_in_root & co., formerly here */
+
 struct vs_err;
 struct vs_strv;
 struct vs_spec_mount;
@@ -35,13 +37,6 @@ void vs_mount_parse_options(const struct vs_strv *opts, struct vs_mount_opts *ou
  * max of them into out; returns how many. */
 size_t vs_mount_option_names(const char **out, size_t max);
 
-/* Opens path inside the directory rootfd as if rootfd were "/", following
- * symlinks only within it. Returns an fd or -errno. */
-int vs_open_in_root(int rootfd, const char *path, int flags);
-
-/* mkdir -p of path inside rootfd (resolved as above). 0 or -errno. */
-int vs_mkdir_in_root(int rootfd, const char *path, unsigned mode);
-
 /* Performs one mount of the list into the rootfs open as rootfd. Relative
  * bind sources are relative to the current directory (the bundle).
  * Recursive attributes need mount_setattr(2) (an error where the kernel
@@ -50,8 +45,5 @@ int vs_mkdir_in_root(int rootfd, const char *path, unsigned mode);
  * filesystem (an init in the host's user namespace); otherwise an error. */
 int vs_mount_entry(int rootfd, const struct vs_spec_mount *m, const char *cgroup_path,
 		   struct vs_err **err);
-
-/* "/proc/self/fd/N" into buf (at least 32 bytes). */
-const char *vs_fd_path(char *buf, int fd);
 
 #endif
