@@ -208,13 +208,13 @@ static int hard_link(struct unpack_ctx *u, int pfd, const char *base, const char
 	const char *tparent, *tbase;
 
 	if (!t || abs || !*t)
-		return vs_err_set(err, -EINVAL, "layer refused: hard link '%s' to '%s' outside the layer",
+		return vs_err_set(err, -EINVAL, "refused: hard link '%s' to '%s' outside the layer",
 				  shown(raw, b1, sizeof(b1)), shown(target, b2, sizeof(b2)));
 	tbase = split(t, &tparent);
 	tpfd = vs_open_beneath(u->layer, tparent, O_PATH | O_DIRECTORY);
 	if (tpfd >= 0 && vs_rm_rf_at(pfd, base) == 0 && linkat(tpfd, tbase, pfd, base, 0) == 0)
 		return 0;
-	return vs_err_set(err, -EINVAL, "layer refused: hard link '%s' to '%s', not an entry of the layer",
+	return vs_err_set(err, -EINVAL, "refused: hard link '%s' to '%s', not an entry of the layer",
 			  shown(raw, b1, sizeof(b1)), shown(target, b2, sizeof(b2)));
 }
 
@@ -227,7 +227,7 @@ static int whiteout(int pfd, const char *name, const char *raw, struct vs_err **
 		char p[32];
 
 		if (setxattr(vs_fd_path(p, pfd), OVL_OPAQUE, "y", 1, 0) < 0)
-			return vs_err_setsys(err, -errno, "layer: opaque directory '%s'",
+			return vs_err_setsys(err, -errno, "opaque directory '%s'",
 					     shown(raw, b, sizeof(b)));
 		return 0;
 	}
@@ -235,11 +235,11 @@ static int whiteout(int pfd, const char *name, const char *raw, struct vs_err **
 		return 0;
 	name += strlen(WH_PREFIX);
 	if (!*name)
-		return vs_err_set(err, -EINVAL, "layer refused: empty whiteout '%s'",
+		return vs_err_set(err, -EINVAL, "refused: empty whiteout '%s'",
 				  shown(raw, b, sizeof(b)));
 	if ((rc = vs_rm_rf_at(pfd, name)) < 0 || mknodat(pfd, name, S_IFCHR, makedev(0, 0)) < 0 ||
 	    fchownat(pfd, name, 0, 0, AT_SYMLINK_NOFOLLOW) < 0)
-		return vs_err_setsys(err, rc < 0 ? rc : -errno, "layer: whiteout '%s'",
+		return vs_err_setsys(err, rc < 0 ? rc : -errno, "whiteout '%s'",
 				     shown(raw, b, sizeof(b)));
 	return 0;
 }
@@ -254,25 +254,31 @@ int unpack_entry(struct unpack_ctx *u, struct archive_entry *e, struct vs_err **
 	int rc;
 
 	if (!path)
-		return vs_err_set(err, -EINVAL, "layer refused: entry '%s' has a '..' component or no name",
+		return vs_err_set(err, -EINVAL, "refused: entry '%s' has a '..' component or no name",
 				  shown(raw, b, sizeof(b)));
 	if (abs)
-		return vs_err_set(err, -EINVAL, "layer refused: entry '%s' is an absolute path",
+		return vs_err_set(err, -EINVAL, "refused: entry '%s' is an absolute path",
 				  shown(raw, b, sizeof(b)));
 	if (!*path)
 		return 0; /* "./": the layer's root itself */
 	base = split(path, &parent);
 	pfd = vs_mkdir_beneath(u->layer, parent, 0755);
 	if (pfd == -ENOTDIR || pfd == -ELOOP || pfd == -EXDEV)
-		return vs_err_set(err, -EINVAL, "layer refused: entry '%s' goes through a symlink or a non-directory",
+		return vs_err_set(err, -EINVAL, "refused: entry '%s' goes through a symlink or a non-directory",
 				  shown(raw, b, sizeof(b)));
 	if (pfd < 0)
-		return vs_err_setsys(err, pfd, "layer: entry '%s'", shown(raw, b, sizeof(b)));
+		return vs_err_setsys(err, pfd, "entry '%s'", shown(raw, b, sizeof(b)));
 	if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0)
 		return whiteout(pfd, base, raw, err);
 	if ((hl = archive_entry_hardlink(e)))
 		return hard_link(u, pfd, base, raw, hl, err);
-	if ((rc = make_node(u, pfd, base, e)) < 0)
-		return vs_err_setsys(err, rc, "layer: entry '%s'", shown(raw, b, sizeof(b)));
+	if ((rc = make_node(u, pfd, base, e)) == 0)
+		return 0;
+	if (u->bomb)
+		return vs_err_set(err, -EFBIG, "refused: %s", u->bomb);
+	if (rc == -EIO)
+		return vs_err_set(err, rc, "entry '%s': %s", shown(raw, b, sizeof(b)),
+				  archive_error_string(u->inner) ?: "unreadable data");
+	return vs_err_setsys(err, rc, "entry '%s'", shown(raw, b, sizeof(b)));
 	return 0;
 }

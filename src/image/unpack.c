@@ -72,7 +72,7 @@ static int open_outer(struct unpack_ctx *u, int blobfd, struct vs_err **err)
 	archive_read_support_format_raw(u->outer);
 	if (archive_read_open_fd(u->outer, blobfd, UNPACK_BUF) != ARCHIVE_OK ||
 	    archive_read_next_header(u->outer, &e) != ARCHIVE_OK)
-		return vs_err_set(err, -EINVAL, "layer: %s", archive_error_string(u->outer));
+		return vs_err_set(err, -EINVAL, "%s", archive_error_string(u->outer));
 	return 0;
 }
 
@@ -85,9 +85,9 @@ static int drain(struct unpack_ctx *u, struct vs_err **err)
 	while (pull_decompressed(u->inner, u, &b) > 0)
 		;
 	if (u->bomb)
-		return vs_err_set(err, -EFBIG, "layer refused: %s", u->bomb);
+		return vs_err_set(err, -EFBIG, "refused: %s", u->bomb);
 	if (!u->eof)
-		return vs_err_set(err, -EINVAL, "layer: %s", archive_error_string(u->inner));
+		return vs_err_set(err, -EINVAL, "%s", archive_error_string(u->inner));
 	return 0;
 }
 
@@ -99,7 +99,7 @@ static int read_entries(struct unpack_ctx *u, struct vs_err **err)
 	while ((r = archive_read_next_header(u->inner, &e)) == ARCHIVE_OK ||
 	       r == ARCHIVE_WARN) {
 		if (++u->entries > u->lim.max_entries)
-			return vs_err_set(err, -EFBIG, "layer refused: more than %llu entries",
+			return vs_err_set(err, -EFBIG, "refused: more than %llu entries",
 					  (unsigned long long)u->lim.max_entries);
 		if (u->layer < 0)
 			continue; /* hashing only: the next header skips the data */
@@ -108,8 +108,8 @@ static int read_entries(struct unpack_ctx *u, struct vs_err **err)
 	}
 	if (r != ARCHIVE_EOF) {
 		if (u->bomb)
-			return vs_err_set(err, -EFBIG, "layer refused: %s", u->bomb);
-		return vs_err_set(err, -EINVAL, "layer: %s",
+			return vs_err_set(err, -EFBIG, "refused: %s", u->bomb);
+		return vs_err_set(err, -EINVAL, "%s",
 				  archive_error_string(u->inner) ?: "unreadable tar");
 	}
 	return drain(u, err);
@@ -145,7 +145,7 @@ int vs_layer_unpack(int blobfd, int dirfd, const struct vs_image_limits *lim,
 		archive_read_support_format_tar(u.inner);
 		archive_read_support_format_gnutar(u.inner);
 		if (archive_read_open(u.inner, &u, NULL, pull_decompressed, NULL) != ARCHIVE_OK)
-			rc = vs_err_set(err, -EINVAL, "layer: %s",
+			rc = vs_err_set(err, -EINVAL, "%s",
 					u.bomb ? u.bomb : archive_error_string(u.inner));
 		else
 			rc = read_entries(&u, err);
