@@ -14,4 +14,9 @@ int fuzz_qcow2_one(const uint8_t *data, size_t size);
  * Returns 1 when the guest ran and stopped, -errno on a harness failure. */
 int fuzz_emu_one(const uint8_t *data, size_t size);
 
+/* Unpacks data as an image layer into a fresh temporary directory and
+ * aborts if anything lands outside it (tests/fuzz/unpack-one.c). Returns 1
+ * if the layer unpacked, 0 if it was refused, -errno on a harness failure. */
+int fuzz_unpack_one(const uint8_t *data, size_t size);
+
 #endif
