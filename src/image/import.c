@@ -2,7 +2,12 @@
  * directory, unpack the layers the store does not have yet (still there),
  * then under the store lock move blobs and layers into place and only then
  * name the images in index.json. A failure before the lock leaves the store
- * untouched; the work directory is removed in every case. */
+ * untouched; the work directory is removed in every case.
+ *
+ * Map: the import's image set | manifests (descriptor checks, config,
+ * diff_ids) | unpacking (missing layers; compressed ones the store has are
+ * hashed only) | commit (place blobs and layers, index.json) | the format
+ * dispatch and vs_image_import. */
 #include "image/internal.h"
 #include "common/cleanup.h"
 #include "common/err.h"

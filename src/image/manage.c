@@ -1,7 +1,10 @@
 /* Reading the store (list, inspect) and shrinking it (rm, prune). rm and
  * prune hold the store lock, so they never see an import half-placed: an
  * import moves its blobs and layers in and names them in the index within
- * one hold of the same lock. */
+ * one hold of the same lock.
+ *
+ * Map: loading an image's info (manifest, config, layers) | list, inspect |
+ * prune (what the index keeps, the sweep of blobs/, layers/, tmp/) | rm. */
 #include "image/internal.h"
 #include "common/cleanup.h"
 #include "common/err.h"

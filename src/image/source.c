@@ -3,7 +3,10 @@
  * work directory under its sha256 ("staged"), so blobs are checked without
  * a second read; symlinks and hard links between its files are remembered
  * by name. Names are only lookup keys here, never paths on disk. A layout
- * directory is read on demand, file by file, beneath it (no symlinks). */
+ * directory is read on demand, file by file, beneath it (no symlinks).
+ *
+ * Map: staging a stream | a tar's file table (scan, links) | lookups and
+ * staging by name or digest | reading staged files | classifying a tar. */
 #include "image/internal.h"
 #include "common/cleanup.h"
 #include "common/err.h"
