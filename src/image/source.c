@@ -82,16 +82,36 @@ static struct imp_file *add_file(struct imp_src *src, char *name)
 	return f;
 }
 
-/* A symlink's target as an archive name, relative to the link's directory. */
+/* A link's target as an archive name: a symlink's relative to the link's
+ * directory, ".." resolved lexically (names are keys here, not paths), NULL
+ * when it climbs above the archive's top. */
 static char *link_name(const char *name, const char *target, bool sym)
 {
 	const char *slash = strrchr(name, '/');
 	_cleanup_free_ char *joined = NULL;
-	bool abs;
+	char *out, *o, *save = NULL;
 
 	if (sym && target[0] != '/' && slash)
-		target = joined = xasprintf("%.*s/%s", (int)(slash - name), name, target);
-	return vs_layer_path_clean(target, &abs);
+		joined = xasprintf("%.*s/%s", (int)(slash - name), name, target);
+	else
+		joined = xstrdup(target);
+	o = out = xzalloc(strlen(joined) + 1);
+	for (char *c = strtok_r(joined, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			if (o == out) {
+				free(out);
+				return NULL;
+			}
+			while (o > out && *--o != '/')
+				;
+			*o = 0;
+			continue;
+		}
+		o += sprintf(o, "%s%s", o == out ? "" : "/", c);
+	}
+	return out;
 }
 
 static int scan_entry(struct imp_src *src, struct archive *a, struct archive_entry *e,

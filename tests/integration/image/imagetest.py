@@ -162,20 +162,24 @@ def oci_layout(path, images, gz=True):
     return blobs.blobs
 
 
-def docker_archive(path, name, layers, **cfg):
+def docker_archive(path, name, layers, links=(), **cfg):
+    """As `docker save` writes it; links: {name: symlink target} entries
+    (docker links duplicate layers "<id>/layer.tar -> ../<id2>/layer.tar")."""
     diff_ids = [sha(raw) for raw in layers]
     c = config_json(diff_ids, **cfg)
     files = {sha(c)[7:] + ".json": c}
     names = []
-    for raw in layers:
-        files[sha(raw)[7:] + "/layer.tar"] = raw
-        names.append(sha(raw)[7:] + "/layer.tar")
+    for i, raw in enumerate(layers):
+        n = links[i][0] if i < len(links) and links[i] else sha(raw)[7:] + "/layer.tar"
+        if not (i < len(links) and links[i]):
+            files[n] = raw
+        names.append(n)
     files["manifest.json"] = json.dumps([{"Config": sha(c)[7:] + ".json", "RepoTags": [name],
                                           "Layers": names}]).encode()
-    write_files(path, files)
+    write_files(path, files, dict(l for l in links if l))
 
 
-def write_files(path, files):
+def write_files(path, files, symlinks=None):
     path = pathlib.Path(path)
     if str(path).endswith(".tar"):
         with tarfile.open(path, "w") as t:
@@ -183,6 +187,10 @@ def write_files(path, files):
                 ti = tarfile.TarInfo(n)
                 ti.size = len(data)
                 t.addfile(ti, io.BytesIO(data))
+            for n, target in (symlinks or {}).items():
+                ti = tarfile.TarInfo(n)
+                ti.type, ti.linkname = tarfile.SYMTYPE, target
+                t.addfile(ti)
         return
     for n, data in files.items():
         (path / n).parent.mkdir(parents=True, exist_ok=True)

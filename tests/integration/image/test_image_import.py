@@ -87,6 +87,27 @@ def test_docker_archive(store, tmp_path):
     assert stat.S_ISCHR(wh.st_mode) and wh.st_rdev == 0
 
 
+def test_docker_archive_symlinked_layers(store, tmp_path):
+    """docker save links a layer that appears twice to its first copy,
+    through "..": "<id2>/layer.tar -> ../<id1>/layer.tar"."""
+    base = tar_bytes(busybox_entries())
+    top = tar_bytes([f("top", b"t")])
+    id1 = sha(base)[7:]
+    docker_archive(tmp_path / "d.tar", "dup:1", [base, top, base],
+                   links=[None, None, ("x" * 64 + "/layer.tar", f"../{id1}/layer.tar")])
+    r = store.run("import", tmp_path / "d.tar")
+    assert r.returncode == 0, r.stderr
+    info = store.inspect("dup:1")
+    assert [l["DiffID"] for l in info["Layers"]] == [sha(base), sha(top), sha(base)]
+    # a link that climbs out of the archive names nothing
+    docker_archive(tmp_path / "e.tar", "dup:2", [base],
+                   links=[("y" * 64 + "/layer.tar", f"../../{id1}/layer.tar")])
+    before = store.state()
+    r = store.run("import", tmp_path / "e.tar")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1, r.stderr
+    assert store.state() == before
+
+
 def test_shared_layers_stored_once(store, tmp_path):
     base = tar_bytes(busybox_entries())
     a = tar_bytes([f("a", b"a")])

@@ -35,13 +35,16 @@ test -x $r/bin/busybox
 echo written > $r/etc/newfile
 rm $r/etc/kept
 grep -q " $r overlay " /proc/self/mounts
+umount $r
+! grep -q " $r " /proc/self/mounts
+test ! -e $r/bin
 echo ok
 """
     r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
                        env=dict(os.environ, VESSEL_ROOT=str(store.root)),
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
-    # the namespace is gone with its mount; writes are in upper only
+    # unmounted (and the namespace gone anyway); writes are in upper only
     assert str(work / "rootfs") not in open("/proc/self/mounts").read()
     assert (work / "upper/etc/newfile").read_text() == "written\n"
     assert os.path.exists(work / "upper/etc/kept")  # the upper's whiteout of it
