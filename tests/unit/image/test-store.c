@@ -5,6 +5,9 @@
 #include "common/fs.h"
 #include "image/internal.h"
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -100,12 +103,73 @@ static void test_prune_tmp(void **state)
 	free(live);
 }
 
+/* A one-file rootfs tarball at path. */
+static void write_rootfs(const char *path)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+
+	archive_write_set_format_pax_restricted(a);
+	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	archive_entry_set_pathname(e, "hello");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, 3);
+	archive_write_header(a, e);
+	archive_write_data(a, "hi\n", 3);
+	archive_entry_free(e);
+	archive_write_close(a);
+	archive_write_free(a);
+}
+
+static bool used_by_ctr(void *ctx, const char *name, const char *digest, char **who)
+{
+	int *calls = ctx;
+
+	(*calls)++;
+	assert_string_equal(name, "hooked:latest");
+	assert_true(vs_digest_valid(digest));
+	*who = strdup("container c1");
+	return *calls == 1; /* in use the first time only */
+}
+
+static void test_rm_in_use_hook(void **state)
+{
+	struct vs_image_store *s = *state;
+	const struct vs_image_import_opts o = { .name = "hooked" };
+	char tar[256], **names = NULL;
+	struct vs_image_info info;
+	struct vs_err *e = NULL;
+	int calls = 0;
+	const struct vs_image_users users = { .in_use = used_by_ctr, .ctx = &calls };
+
+	if (geteuid() != 0)
+		skip(); /* the layer's files are chown'ed to the tarball's owner (0) */
+	snprintf(tar, sizeof(tar), "%s/tmp/rootfs.tar", s->dir);
+	write_rootfs(tar);
+	assert_int_equal(vs_image_import(s, tar, &o, &names, NULL), 0);
+	unlink(tar);
+	assert_string_equal(names[0], "hooked:latest");
+	vs_image_strv_free(names);
+	assert_int_equal(vs_image_rm(s, "hooked", &users, &e), -EBUSY);
+	assert_string_equal(e->msg, "image hooked is in use by container c1");
+	vs_err_free(e);
+	assert_int_equal(vs_image_inspect(s, "hooked", &info, NULL), 0);
+	vs_image_info_clear(&info);
+	assert_int_equal(vs_image_rm(s, "hooked", &users, NULL), 0);
+	assert_int_equal(calls, 2);
+	e = NULL;
+	assert_int_equal(vs_image_inspect(s, "hooked", &info, &e), -ENOENT);
+	vs_err_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_tmp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rm_in_use_hook, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
