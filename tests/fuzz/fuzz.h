@@ -19,4 +19,9 @@ int fuzz_emu_one(const uint8_t *data, size_t size);
  * if the layer unpacked, 0 if it was refused, -errno on a harness failure. */
 int fuzz_unpack_one(const uint8_t *data, size_t size);
 
+/* Imports data (an OCI archive, docker-archive or rootfs tarball) into a
+ * fresh store, then lists, exports, removes and prunes; aborts on a broken
+ * invariant (tests/fuzz/import-one.c). 1 imported, 0 refused, -errno. */
+int fuzz_import_one(const uint8_t *data, size_t size);
+
 #endif
