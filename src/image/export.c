@@ -70,7 +70,7 @@ static char *index_text(struct vs_image_store *s, const struct vs_image_info *im
 	if (stat(p, &st) < 0)
 		return NULL;
 	j = json_pack("{s:i, s:s, s:[{s:s, s:s, s:I, s:{s:s}}]}", "schemaVersion", 2, "mediaType",
-		      VS_MT_INDEX, "manifests", "mediaType", VS_MT_MANIFEST, "digest", img->digest,
+		      VS_MT_INDEX, "manifests", "mediaType", img->media_type, "digest", img->digest,
 		      "size", (json_int_t)st.st_size, "annotations", VS_REF_NAME, img->name);
 	t = json_dumps(j, JSON_COMPACT);
 	json_decref(j);

@@ -90,6 +90,7 @@ struct vs_image_layer {
 struct vs_image_info {
 	char *name;	      /* "name:tag" */
 	char *digest;	      /* manifest digest: the image's id */
+	char *media_type;     /* the manifest's (OCI, or docker v2 from an OCI layout) */
 	char *config_digest;
 	char *imported;	      /* RFC 3339 time of the import */
 	uint64_t size;	      /* config + layer blobs */

@@ -101,6 +101,7 @@ static int add_image(struct imp_src *src, json_t *d, char *name, struct imp_set 
 		return rc;
 	memcpy(img->manifest, dg, VS_DIGEST_LEN);
 	img->manifest_size = (uint64_t)json_integer_value(size);
+	img->manifest_mt = xstrdup(json_string_value(json_object_get(d, "mediaType")) ?: VS_MT_MANIFEST);
 	return import_manifest(src, img, err);
 }
 

@@ -40,6 +40,7 @@ void imp_set_clear(struct imp_set *set)
 			free(set->v[i].layers[l].media_type);
 		free(set->v[i].layers);
 		free(set->v[i].name);
+		free(set->v[i].manifest_mt);
 	}
 	free(set->v);
 	set->v = NULL;
@@ -213,7 +214,7 @@ static void index_put(json_t *index, struct imp_image *img, const char *now)
 		}
 	}
 	json_array_append_new(ms, json_pack("{s:s, s:s, s:I, s:{s:s, s:s}}", "mediaType",
-					    VS_MT_MANIFEST, "digest", img->manifest, "size",
+					    img->manifest_mt ?: VS_MT_MANIFEST, "digest", img->manifest, "size",
 					    (json_int_t)img->manifest_size, "annotations",
 					    VS_REF_NAME, img->name, VS_IMPORTED, now));
 }

@@ -144,6 +144,7 @@ struct imp_image {
 	char *name; /* normalised */
 	char manifest[VS_DIGEST_LEN];
 	uint64_t manifest_size;
+	char *manifest_mt; /* its media type (an OCI or docker v2 manifest) */
 	char config[VS_DIGEST_LEN];
 	struct imp_layer *layers;
 	size_t n_layers;

@@ -82,6 +82,8 @@ int store_info_load(struct vs_image_store *s, json_t *desc, struct vs_image_info
 	if (!vs_digest_valid(dg))
 		return vs_err_set(err, -EINVAL, "index.json: an entry without a sha256 digest");
 	out->digest = xstrdup(dg);
+	out->media_type = xstrdup(json_string_value(json_object_get(desc, "mediaType"))
+					  ?: VS_MT_MANIFEST);
 	out->name = xstrdup(json_string_value(json_object_get(a, VS_REF_NAME)) ?: "<none>");
 	out->imported = xstrdup(json_string_value(json_object_get(a, VS_IMPORTED)) ?: "");
 	if ((rc = load_manifest(s, out, err)) < 0)
@@ -100,6 +102,7 @@ void vs_image_info_clear(struct vs_image_info *i)
 	free(i->layers);
 	free(i->name);
 	free(i->digest);
+	free(i->media_type);
 	free(i->config_digest);
 	free(i->imported);
 	vs_image_config_clear(&i->config);
