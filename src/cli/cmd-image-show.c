@@ -35,11 +35,11 @@ static json_t *info_json(const struct vs_image_info *i)
 	json_t *layers = json_array();
 
 	for (size_t l = 0; l < i->n_layers; l++)
-		json_array_append_new(layers,
-				      json_pack("{s:s, s:s, s:s, s:I, s:s}", "Digest",
-						i->layers[l].digest, "DiffID", i->layers[l].diff_id,
-						"MediaType", i->layers[l].media_type, "Size",
-						(json_int_t)i->layers[l].size, "Dir", i->layers[l].dir));
+		json_array_append_new(
+		    layers,
+		    json_pack("{s:s, s:s, s:s, s:I, s:s}", "Digest", i->layers[l].digest, "DiffID",
+			      i->layers[l].diff_id, "MediaType", i->layers[l].media_type, "Size",
+			      (json_int_t)i->layers[l].size, "Dir", i->layers[l].dir));
 	return json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s?, s:s?, s:I, s:o, s:o}", "Name", i->name,
 			 "Digest", i->digest, "ConfigDigest", i->config_digest, "Created",
 			 i->config.created, "Imported", i->imported, "Architecture",
@@ -125,7 +125,7 @@ int image_cmd_inspect(int argc, char **argv)
 
 int image_cmd_mount(int argc, char **argv)
 {
-	const char *upper = NULL, *work = NULL, *pos[2] = { NULL, NULL };
+	const char *upper = NULL, *work = NULL, *pos[2] = {NULL, NULL};
 	struct vs_image_store *s = NULL;
 	struct vs_image_info info;
 	struct vs_err *e = NULL;
@@ -142,7 +142,8 @@ int image_cmd_mount(int argc, char **argv)
 			return image_usage("mount", "unknown option or argument");
 	}
 	if (np != 2 || !upper || !work)
-		return image_usage("mount", "usage: vessel image mount NAME TARGET --upper DIR --work DIR");
+		return image_usage("mount",
+				   "usage: vessel image mount NAME TARGET --upper DIR --work DIR");
 	if ((rc = image_open(&s)))
 		return rc;
 	rc = vs_image_inspect(s, pos[0], &info, &e);

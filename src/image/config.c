@@ -28,10 +28,12 @@ int vs_json_strv(json_t *arr, const char *what, char ***out, struct vs_err **err
 	if (!json_is_array(arr))
 		return vs_err_set(err, -EINVAL, "image config: %s is not an array", what);
 	v = xzalloc((json_array_size(arr) + 1) * sizeof(*v));
-	json_array_foreach(arr, i, s) {
+	json_array_foreach(arr, i, s)
+	{
 		if (!json_is_string(s)) {
 			vs_image_strv_free(v);
-			return vs_err_set(err, -EINVAL, "image config: %s[%zu] is not a string", what, i);
+			return vs_err_set(err, -EINVAL, "image config: %s[%zu] is not a string",
+					  what, i);
 		}
 		v[i] = xstrdup(json_string_value(s));
 	}
@@ -64,8 +66,7 @@ static int ports(json_t *obj, char ***out, struct vs_err **err)
 	if (!json_is_object(obj))
 		return vs_err_set(err, -EINVAL, "image config: ExposedPorts is not an object");
 	*out = xzalloc((json_object_size(obj) + 1) * sizeof(char *));
-	json_object_foreach(obj, k, v)
-		(*out)[i++] = xstrdup(k);
+	json_object_foreach(obj, k, v)(*out)[i++] = xstrdup(k);
 	return 0;
 }
 
@@ -75,12 +76,13 @@ static int diff_ids(json_t *rootfs, struct vs_image_config *c, struct vs_err **e
 
 	if (!json_is_object(rootfs))
 		return vs_err_set(err, -EINVAL, "image config: no rootfs");
-	if ((rc = vs_json_strv(json_object_get(rootfs, "diff_ids"), "rootfs.diff_ids",
-			       &c->diff_ids, err)) < 0)
+	if ((rc = vs_json_strv(json_object_get(rootfs, "diff_ids"), "rootfs.diff_ids", &c->diff_ids,
+			       err)) < 0)
 		return rc;
 	for (c->n_diff_ids = 0; c->diff_ids && c->diff_ids[c->n_diff_ids]; c->n_diff_ids++)
 		if (!vs_digest_valid(c->diff_ids[c->n_diff_ids]))
-			return vs_err_set(err, -EINVAL, "image config: diff_id '%.80s' is not a sha256 digest",
+			return vs_err_set(err, -EINVAL,
+					  "image config: diff_id '%.80s' is not a sha256 digest",
 					  c->diff_ids[c->n_diff_ids]);
 	return 0;
 }
@@ -109,7 +111,7 @@ int vs_image_config_parse(const char *json, size_t len, struct vs_image_config *
 			  struct vs_err **err)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
-	struct vs_image_config c = { 0 };
+	struct vs_image_config c = {0};
 	json_error_t je;
 	int rc;
 

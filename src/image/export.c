@@ -77,8 +77,7 @@ static char *index_text(struct vs_image_store *s, const struct vs_image_info *im
 	return t;
 }
 
-static int write_all(struct vs_image_store *s, struct archive *a,
-		     const struct vs_image_info *img)
+static int write_all(struct vs_image_store *s, struct archive *a, const struct vs_image_info *img)
 {
 	_cleanup_free_ char *index = index_text(s, img);
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
@@ -107,7 +106,7 @@ static int write_all(struct vs_image_store *s, struct archive *a,
 int vs_image_export(struct vs_image_store *s, const char *ref, const char *path,
 		    struct vs_err **err)
 {
-	_cleanup_(vs_image_info_clear) struct vs_image_info img = { 0 };
+	_cleanup_(vs_image_info_clear) struct vs_image_info img = {0};
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp-%d", path, (int)getpid());
 	struct archive *a;
 	int rc;

@@ -80,20 +80,20 @@ int vs_image_config_parse(const char *json, size_t len, struct vs_image_config *
 void vs_image_config_clear(struct vs_image_config *c);
 
 struct vs_image_layer {
-	char *digest;	  /* blob digest "sha256:..." */
-	char *diff_id;	  /* digest of the uncompressed tar */
+	char *digest;  /* blob digest "sha256:..." */
+	char *diff_id; /* digest of the uncompressed tar */
 	char *media_type;
-	uint64_t size;	  /* blob size */
-	char *dir;	  /* <root>/images/layers/<hex> */
+	uint64_t size; /* blob size */
+	char *dir;     /* <root>/images/layers/<hex> */
 };
 
 struct vs_image_info {
-	char *name;	      /* "name:tag" */
-	char *digest;	      /* manifest digest: the image's id */
-	char *media_type;     /* the manifest's (OCI, or docker v2 from an OCI layout) */
+	char *name;	  /* "name:tag" */
+	char *digest;	  /* manifest digest: the image's id */
+	char *media_type; /* the manifest's (OCI, or docker v2 from an OCI layout) */
 	char *config_digest;
-	char *imported;	      /* RFC 3339 time of the import */
-	uint64_t size;	      /* config + layer blobs */
+	char *imported;		       /* RFC 3339 time of the import */
+	uint64_t size;		       /* config + layer blobs */
 	struct vs_image_layer *layers; /* bottom first */
 	size_t n_layers;
 	struct vs_image_config config;
@@ -132,8 +132,7 @@ struct vs_image_prune_stats {
 
 /* Removes blobs and unpacked layers that no image of the index names, and
  * the work directories of imports that died. Takes the store lock. */
-int vs_image_prune(struct vs_image_store *s, struct vs_image_prune_stats *st,
-		   struct vs_err **err);
+int vs_image_prune(struct vs_image_store *s, struct vs_image_prune_stats *st, struct vs_err **err);
 
 /* Writes the image as an OCI archive (tar of an OCI layout, with the name as
  * org.opencontainers.image.ref.name), as `podman load` reads it. The file

@@ -48,14 +48,14 @@ static json_t *oci_manifest(struct imp_src *src, struct imp_image *img, uint64_t
 							(json_int_t)img->layers[i].size));
 	(void)src;
 	return json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:o}", "schemaVersion", 2, "mediaType",
-			 VS_MT_MANIFEST, "config", "mediaType", VS_MT_CONFIG, "digest",
-			 img->config, "size", (json_int_t)cfg_size, "layers", layers);
+			 VS_MT_MANIFEST, "config", "mediaType", VS_MT_CONFIG, "digest", img->config,
+			 "size", (json_int_t)cfg_size, "layers", layers);
 }
 
 static int add_layers(struct imp_src *src, json_t *layers, struct imp_image *img,
 		      struct vs_err **err)
 {
-	_cleanup_(vs_image_config_clear) struct vs_image_config c = { 0 };
+	_cleanup_(vs_image_config_clear) struct vs_image_config c = {0};
 	_cleanup_free_ char *buf = NULL;
 	size_t len, i;
 	json_t *l;
@@ -65,19 +65,24 @@ static int add_layers(struct imp_src *src, json_t *layers, struct imp_image *img
 	    (rc = vs_image_config_parse(buf, len, &c, err)) < 0)
 		return rc;
 	if (!json_is_array(layers) || json_array_size(layers) != c.n_diff_ids)
-		return vs_err_set(err, -EINVAL, "manifest.json: Layers does not match the config's %zu diff_ids",
+		return vs_err_set(err, -EINVAL,
+				  "manifest.json: Layers does not match the config's %zu diff_ids",
 				  c.n_diff_ids);
 	img->layers = xzalloc((c.n_diff_ids + 1) * sizeof(*img->layers));
-	json_array_foreach(layers, i, l) {
+	json_array_foreach(layers, i, l)
+	{
 		struct imp_layer *ly = &img->layers[img->n_layers++];
 
 		if ((rc = stage_named(src, l, ly->digest, &ly->size, err)) < 0)
 			return rc;
 		memcpy(ly->diff_id, c.diff_ids[i], VS_DIGEST_LEN);
 		ly->media_type = xstrdup(src_layer_media_type(src, ly->digest));
-		if (strcmp(ly->media_type, VS_MT_LAYER) == 0 && strcmp(ly->digest, ly->diff_id) != 0)
-			return vs_err_set(err, -EINVAL, "layer %s is corrupt: its content hashes to %s, the config says %s",
-					  json_string_value(l), ly->digest, ly->diff_id);
+		if (strcmp(ly->media_type, VS_MT_LAYER) == 0 &&
+		    strcmp(ly->digest, ly->diff_id) != 0)
+			return vs_err_set(
+			    err, -EINVAL,
+			    "layer %s is corrupt: its content hashes to %s, the config says %s",
+			    json_string_value(l), ly->digest, ly->diff_id);
 	}
 	return 0;
 }
@@ -96,7 +101,8 @@ static int add_image(struct imp_src *src, json_t *m, size_t n_found, struct imp_
 	if ((rc = import_name(src, tag, n_found, &name, err)) < 0)
 		return rc;
 	img = imp_set_add(set, name);
-	if ((rc = stage_named(src, json_object_get(m, "Config"), img->config, &cfg_size, err)) < 0 ||
+	if ((rc = stage_named(src, json_object_get(m, "Config"), img->config, &cfg_size, err)) <
+		0 ||
 	    (rc = add_layers(src, json_object_get(m, "Layers"), img, err)) < 0)
 		return rc;
 	man = oci_manifest(src, img, cfg_size);
@@ -119,8 +125,8 @@ int import_docker(struct imp_src *src, struct imp_set *set, struct vs_err **err)
 		return vs_err_wrap(err, rc, "manifest.json");
 	if (!json_is_array(list))
 		return vs_err_set(err, -EINVAL, "manifest.json: not an array");
-	json_array_foreach(list, i, m)
-		if ((rc = add_image(src, m, json_array_size(list), set, err)) < 0)
-			return vs_err_wrap(err, rc, "manifest.json[%zu]", i);
+	json_array_foreach(list, i,
+			   m) if ((rc = add_image(src, m, json_array_size(list), set, err)) <
+				  0) return vs_err_wrap(err, rc, "manifest.json[%zu]", i);
 	return 0;
 }

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define NESTED_MAX 4
+#define MT_DOCKER_LIST	   "application/vnd.docker.distribution.manifest.list.v2+json"
+#define NESTED_MAX	   4
 
 struct cand {
 	json_t *desc[64]; /* manifest descriptors (borrowed from the JSON kept alive) */
@@ -67,7 +67,8 @@ static int walk(struct imp_src *src, json_t *index, const char *name, int depth,
 
 	if (!json_is_array(ms))
 		return vs_err_set(err, -EINVAL, "index: no manifests array");
-	json_array_foreach(ms, i, d) {
+	json_array_foreach(ms, i, d)
+	{
 		const char *mt = json_string_value(json_object_get(d, "mediaType")) ?: "";
 		const char *n = desc_name(d, name);
 
@@ -96,12 +97,13 @@ static int add_image(struct imp_src *src, json_t *d, char *name, struct imp_set 
 	struct imp_image *img = imp_set_add(set, name);
 	int rc;
 
-	if ((rc = src_stage_blob(src, dg ?: "", json_is_integer(size) ? json_integer_value(size) : -1,
-				 err)) < 0)
+	if ((rc = src_stage_blob(src, dg ?: "",
+				 json_is_integer(size) ? json_integer_value(size) : -1, err)) < 0)
 		return rc;
 	memcpy(img->manifest, dg, VS_DIGEST_LEN);
 	img->manifest_size = (uint64_t)json_integer_value(size);
-	img->manifest_mt = xstrdup(json_string_value(json_object_get(d, "mediaType")) ?: VS_MT_MANIFEST);
+	img->manifest_mt =
+	    xstrdup(json_string_value(json_object_get(d, "mediaType")) ?: VS_MT_MANIFEST);
 	return import_manifest(src, img, err);
 }
 
@@ -109,7 +111,7 @@ int import_oci(struct imp_src *src, struct imp_set *set, struct vs_err **err)
 {
 	_cleanup_(json_decrefp) json_t *index = NULL;
 	char dg[VS_DIGEST_LEN];
-	struct cand c = { 0 };
+	struct cand c = {0};
 	uint64_t size;
 	int rc;
 
@@ -135,7 +137,8 @@ int import_name(struct imp_src *src, const char *found, size_t n_found, char **o
 	const char *want = src->opts->name;
 
 	if (want && n_found > 1)
-		return vs_err_set(err, -EINVAL, "the archive holds %zu images: import it without a NAME",
+		return vs_err_set(err, -EINVAL,
+				  "the archive holds %zu images: import it without a NAME",
 				  n_found);
 	if (!want && !found)
 		return vs_err_set(err, -EINVAL, "the archive does not name its image: give a NAME");

@@ -32,17 +32,17 @@ static int make_config(struct imp_src *src, struct imp_image *img, uint64_t *siz
 	time_t t = time(NULL);
 
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	return put_json(src,
-			json_pack("{s:s, s:s, s:s, s:{s:[s], s:[s]}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}",
-				  "created", now, "architecture", "amd64", "os", "linux", "config",
-				  "Env", DEFAULT_PATH, "Cmd", "/bin/sh", "rootfs", "type", "layers",
-				  "diff_ids", img->layers[0].diff_id, "history", "created", now,
-				  "created_by", "vessel image import"),
-			img->config, size, err);
+	return put_json(
+	    src,
+	    json_pack("{s:s, s:s, s:s, s:{s:[s], s:[s]}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}",
+		      "created", now, "architecture", "amd64", "os", "linux", "config", "Env",
+		      DEFAULT_PATH, "Cmd", "/bin/sh", "rootfs", "type", "layers", "diff_ids",
+		      img->layers[0].diff_id, "history", "created", now, "created_by",
+		      "vessel image import"),
+	    img->config, size, err);
 }
 
-int import_rootfs(struct imp_src *src, const char *path, struct imp_set *set,
-		  struct vs_err **err)
+int import_rootfs(struct imp_src *src, const char *path, struct imp_set *set, struct vs_err **err)
 {
 	struct imp_image *img;
 	struct imp_layer *l;
@@ -51,7 +51,8 @@ int import_rootfs(struct imp_src *src, const char *path, struct imp_set *set,
 	int rc;
 
 	if (!src->opts->name)
-		return vs_err_set(err, -EINVAL, "%s is a rootfs tarball: give the image a NAME", path);
+		return vs_err_set(err, -EINVAL, "%s is a rootfs tarball: give the image a NAME",
+				  path);
 	if ((rc = vs_image_ref_normalize(src->opts->name, &name, err)) < 0)
 		return rc;
 	img = imp_set_add(set, name);

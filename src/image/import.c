@@ -47,8 +47,7 @@ void imp_set_clear(struct imp_set *set)
 	set->n = 0;
 }
 
-static int manifest_layer(struct imp_src *src, json_t *d, struct imp_layer *l,
-			  struct vs_err **err)
+static int manifest_layer(struct imp_src *src, json_t *d, struct imp_layer *l, struct vs_err **err)
 {
 	const char *dg = json_string_value(json_object_get(d, "digest"));
 	const char *mt = json_string_value(json_object_get(d, "mediaType"));
@@ -68,7 +67,7 @@ static int manifest_layer(struct imp_src *src, json_t *d, struct imp_layer *l,
 int import_manifest(struct imp_src *src, struct imp_image *img, struct vs_err **err)
 {
 	_cleanup_(json_decrefp) json_t *m = NULL, *cfg = NULL;
-	_cleanup_(vs_image_config_clear) struct vs_image_config c = { 0 };
+	_cleanup_(vs_image_config_clear) struct vs_image_config c = {0};
 	_cleanup_free_ char *buf = NULL;
 	json_t *layers, *cd;
 	size_t len;
@@ -103,7 +102,8 @@ int import_unpack(struct imp_src *src, struct imp_layer *l, const char *label, b
 		  struct vs_err **err)
 {
 	_cleanup_free_ char *dir = xasprintf("L-%s", vs_digest_hex(l->digest));
-	_cleanup_close_ int blob = openat(src->tmpfd, vs_digest_hex(l->digest), O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int blob =
+	    openat(src->tmpfd, vs_digest_hex(l->digest), O_RDONLY | O_CLOEXEC);
 	_cleanup_close_ int dfd = -1;
 	struct vs_unpack_stats st;
 	int rc;
@@ -120,7 +120,8 @@ int import_unpack(struct imp_src *src, struct imp_layer *l, const char *label, b
 	if (rc < 0)
 		return vs_err_wrap(err, rc, "layer %s", l->digest);
 	if (l->diff_id[0] && strcmp(l->diff_id, st.diff_id) != 0)
-		return vs_err_set(err, -EINVAL, "layer %s is corrupt: it unpacks to %s, its config says %s",
+		return vs_err_set(err, -EINVAL,
+				  "layer %s is corrupt: it unpacks to %s, its config says %s",
 				  l->digest, st.diff_id, l->diff_id);
 	memcpy(l->diff_id, st.diff_id, VS_DIGEST_LEN);
 	return 0;
@@ -153,8 +154,8 @@ static int unpack_missing(struct vs_image_store *s, struct imp_src *src, struct 
 }
 
 /* Moves a staged file or directory into the store unless it is there. */
-static int place(struct vs_image_store *s, struct imp_src *src, const char *from,
-		 const char *to, struct vs_err **err)
+static int place(struct vs_image_store *s, struct imp_src *src, const char *from, const char *to,
+		 struct vs_err **err)
 {
 	if (renameat(src->tmpfd, from, s->dirfd, to) == 0)
 		return 0;
@@ -186,8 +187,8 @@ static int place_image(struct vs_image_store *s, struct imp_src *src, struct imp
 		return rc;
 	for (size_t l = 0; l < img->n_layers; l++) {
 		_cleanup_free_ char *from = xasprintf("L-%s", vs_digest_hex(img->layers[l].digest));
-		_cleanup_free_ char *to = xasprintf("layers/%s",
-						    vs_digest_hex(img->layers[l].diff_id));
+		_cleanup_free_ char *to =
+		    xasprintf("layers/%s", vs_digest_hex(img->layers[l].diff_id));
 
 		if ((rc = place_blob(s, src, img->layers[l].digest, err)) < 0)
 			return rc;
@@ -204,19 +205,21 @@ static void index_put(json_t *index, struct imp_image *img, const char *now)
 	size_t i;
 	json_t *d;
 
-	json_array_foreach(ms, i, d) {
+	json_array_foreach(ms, i, d)
+	{
 		const char *n = json_string_value(
-			json_object_get(json_object_get(d, "annotations"), VS_REF_NAME));
+		    json_object_get(json_object_get(d, "annotations"), VS_REF_NAME));
 
 		if (n && strcmp(n, img->name) == 0) {
 			json_array_remove(ms, i);
 			break;
 		}
 	}
-	json_array_append_new(ms, json_pack("{s:s, s:s, s:I, s:{s:s, s:s}}", "mediaType",
-					    img->manifest_mt ?: VS_MT_MANIFEST, "digest", img->manifest, "size",
-					    (json_int_t)img->manifest_size, "annotations",
-					    VS_REF_NAME, img->name, VS_IMPORTED, now));
+	json_array_append_new(ms,
+			      json_pack("{s:s, s:s, s:I, s:{s:s, s:s}}", "mediaType",
+					img->manifest_mt ?: VS_MT_MANIFEST, "digest", img->manifest,
+					"size", (json_int_t)img->manifest_size, "annotations",
+					VS_REF_NAME, img->name, VS_IMPORTED, now));
 }
 
 static int commit(struct vs_image_store *s, struct imp_src *src, struct imp_set *set,
@@ -256,8 +259,8 @@ static int read_source(struct imp_src *src, const char *path, struct imp_set *se
 		if (src->dirfd < 0)
 			return vs_err_setsys(err, -errno, "%s", path);
 		if (faccessat(src->dirfd, "index.json", F_OK, 0) < 0)
-			return vs_err_set(err, -EINVAL, "%s: not an OCI image layout (no index.json)",
-					  path);
+			return vs_err_set(err, -EINVAL,
+					  "%s: not an OCI image layout (no index.json)", path);
 		return import_oci(src, set, err);
 	}
 	if ((rc = src_tar_is_image(path, &image, err)) < 0)
@@ -266,12 +269,13 @@ static int read_source(struct imp_src *src, const char *path, struct imp_set *se
 		return import_rootfs(src, path, set, err);
 	if ((rc = src_scan_tar(src, path, err)) < 0)
 		return rc;
-	if (src_stage(src, "index.json", (char[VS_DIGEST_LEN]){ 0 }, &(uint64_t){ 0 }, NULL) == 0)
+	if (src_stage(src, "index.json", (char[VS_DIGEST_LEN]){0}, &(uint64_t){0}, NULL) == 0)
 		return import_oci(src, set, err);
-	if (src_stage(src, "manifest.json", (char[VS_DIGEST_LEN]){ 0 }, &(uint64_t){ 0 }, NULL) == 0)
+	if (src_stage(src, "manifest.json", (char[VS_DIGEST_LEN]){0}, &(uint64_t){0}, NULL) == 0)
 		return import_docker(src, set, err);
-	return vs_err_set(err, -EINVAL, "%s: neither an OCI archive (index.json) nor a docker-archive (manifest.json)",
-			  path);
+	return vs_err_set(
+	    err, -EINVAL,
+	    "%s: neither an OCI archive (index.json) nor a docker-archive (manifest.json)", path);
 }
 
 static char **names_of(const struct imp_set *set)
@@ -286,8 +290,8 @@ static char **names_of(const struct imp_set *set)
 int vs_image_import(struct vs_image_store *s, const char *path,
 		    const struct vs_image_import_opts *o, char ***names, struct vs_err **err)
 {
-	struct imp_src src = { .dirfd = -1, .tmpfd = -1, .opts = o };
-	_cleanup_(imp_set_clear) struct imp_set set = { 0 };
+	struct imp_src src = {.dirfd = -1, .tmpfd = -1, .opts = o};
+	_cleanup_(imp_set_clear) struct imp_set set = {0};
 	_cleanup_close_ int lockfd = -1;
 	int rc;
 

@@ -12,23 +12,23 @@
 #include <stdint.h>
 
 /* "sha256:" + 64 hex digits + NUL */
-#define VS_DIGEST_LEN 72
+#define VS_DIGEST_LEN	 72
 #define VS_DIGEST_PREFIX "sha256:"
-#define VS_REF_NAME "org.opencontainers.image.ref.name"
-#define VS_IMPORTED "io.vessel.image.imported"
-#define VS_MT_INDEX "application/vnd.oci.image.index.v1+json"
-#define VS_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define VS_MT_CONFIG "application/vnd.oci.image.config.v1+json"
-#define VS_MT_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define VS_MT_LAYER_GZ "application/vnd.oci.image.layer.v1.tar+gzip"
-#define VS_MT_LAYER_ZST "application/vnd.oci.image.layer.v1.tar+zstd"
+#define VS_REF_NAME	 "org.opencontainers.image.ref.name"
+#define VS_IMPORTED	 "io.vessel.image.imported"
+#define VS_MT_INDEX	 "application/vnd.oci.image.index.v1+json"
+#define VS_MT_MANIFEST	 "application/vnd.oci.image.manifest.v1+json"
+#define VS_MT_CONFIG	 "application/vnd.oci.image.config.v1+json"
+#define VS_MT_LAYER	 "application/vnd.oci.image.layer.v1.tar"
+#define VS_MT_LAYER_GZ	 "application/vnd.oci.image.layer.v1.tar+gzip"
+#define VS_MT_LAYER_ZST	 "application/vnd.oci.image.layer.v1.tar+zstd"
 /* metadata files (index.json, manifests, configs) are read whole, at most */
 #define VS_IMAGE_MAX_META (16u << 20)
 
 struct vs_image_store {
-	char *dir;   /* <root>/images */
-	int dirfd;   /* O_PATH of dir */
-	int lockfd;  /* <root>/images/lock, flock'ed while the index changes */
+	char *dir;  /* <root>/images */
+	int dirfd;  /* O_PATH of dir */
+	int lockfd; /* <root>/images/lock, flock'ed while the index changes */
 };
 
 /* ---- sha256 (digest.c) ---- */
@@ -95,17 +95,17 @@ char *vs_layer_path_clean(const char *p, bool *abs);
 
 /* ---- import sources (source.c) ---- */
 struct imp_file {
-	char *name;   /* path in the archive, cleaned */
-	char *link;   /* symlink/hard link: the name it stands for */
+	char *name; /* path in the archive, cleaned */
+	char *link; /* symlink/hard link: the name it stands for */
 	char digest[VS_DIGEST_LEN];
 	uint64_t size;
 };
 
 struct imp_src {
-	int tmpfd;		   /* the import's work directory */
-	char *tmp;		   /* its path */
-	int dirfd;		   /* a layout directory, or -1 for a tar */
-	struct imp_file *files;	   /* a tar's regular files and links, staged */
+	int tmpfd;		/* the import's work directory */
+	char *tmp;		/* its path */
+	int dirfd;		/* a layout directory, or -1 for a tar */
+	struct imp_file *files; /* a tar's regular files and links, staged */
 	size_t n_files;
 	const struct vs_image_import_opts *opts;
 };
@@ -117,16 +117,13 @@ int src_scan_tar(struct imp_src *src, const char *path, struct vs_err **err);
 int src_stage(struct imp_src *src, const char *name, char *digest, uint64_t *size,
 	      struct vs_err **err);
 /* Stages name and checks that it hashes to want (a blob named by digest). */
-int src_stage_blob(struct imp_src *src, const char *want, int64_t want_size,
-		   struct vs_err **err);
+int src_stage_blob(struct imp_src *src, const char *want, int64_t want_size, struct vs_err **err);
 /* Reads a staged file (metadata size cap) by digest. */
-int src_read(struct imp_src *src, const char *digest, char **buf, size_t *len,
-	     struct vs_err **err);
+int src_read(struct imp_src *src, const char *digest, char **buf, size_t *len, struct vs_err **err);
 /* Reads and parses a staged JSON file. */
 int src_read_json(struct imp_src *src, const char *digest, json_t **out, struct vs_err **err);
 /* Writes buf as a staged blob; its digest into digest. */
-int src_put(struct imp_src *src, const void *buf, size_t len, char *digest,
-	    struct vs_err **err);
+int src_put(struct imp_src *src, const void *buf, size_t len, char *digest, struct vs_err **err);
 void src_clear(struct imp_src *src);
 /* Classifies a tar: true when its first entries look like an OCI layout or
  * a docker-archive, false for a rootfs tarball. */
@@ -161,8 +158,7 @@ void imp_set_clear(struct imp_set *set);
 
 int import_oci(struct imp_src *src, struct imp_set *set, struct vs_err **err);
 int import_docker(struct imp_src *src, struct imp_set *set, struct vs_err **err);
-int import_rootfs(struct imp_src *src, const char *path, struct imp_set *set,
-		  struct vs_err **err);
+int import_rootfs(struct imp_src *src, const char *path, struct imp_set *set, struct vs_err **err);
 /* Fills an imp_image's config digest and layers from its staged manifest. */
 int import_manifest(struct imp_src *src, struct imp_image *img, struct vs_err **err);
 /* Unpacks staged layer blob l->digest into <tmp>/L-<hex> (only hashes it

@@ -34,7 +34,8 @@ static int load_layers(struct vs_image_store *s, json_t *man, struct vs_image_in
 		return vs_err_set(err, -EINVAL, "image %s: manifest and config disagree on layers",
 				  out->name);
 	out->layers = xzalloc((json_array_size(layers) + 1) * sizeof(*out->layers));
-	json_array_foreach(layers, i, l) {
+	json_array_foreach(layers, i, l)
+	{
 		struct vs_image_layer *ly = &out->layers[out->n_layers++];
 
 		ly->digest = xstrdup(json_string_value(json_object_get(l, "digest")) ?: "");
@@ -47,8 +48,7 @@ static int load_layers(struct vs_image_store *s, json_t *man, struct vs_image_in
 	return 0;
 }
 
-static int load_manifest(struct vs_image_store *s, struct vs_image_info *out,
-			 struct vs_err **err)
+static int load_manifest(struct vs_image_store *s, struct vs_image_info *out, struct vs_err **err)
 {
 	_cleanup_(json_decrefp) json_t *man = NULL;
 	_cleanup_free_ char *mb = NULL, *cb = NULL;
@@ -61,7 +61,7 @@ static int load_manifest(struct vs_image_store *s, struct vs_image_info *out,
 	if (!(man = json_loadb(mb, len, 0, &je)))
 		return vs_err_set(err, -EINVAL, "manifest %s: %s", out->digest, je.text);
 	out->config_digest = xstrdup(
-		json_string_value(json_object_get(json_object_get(man, "config"), "digest")) ?: "");
+	    json_string_value(json_object_get(json_object_get(man, "config"), "digest")) ?: "");
 	if (!vs_digest_valid(out->config_digest))
 		return vs_err_set(err, -EINVAL, "manifest %s: no config digest", out->digest);
 	if ((rc = store_blob_read(s, out->config_digest, &cb, &len, err)) < 0 ||
@@ -82,8 +82,8 @@ int store_info_load(struct vs_image_store *s, json_t *desc, struct vs_image_info
 	if (!vs_digest_valid(dg))
 		return vs_err_set(err, -EINVAL, "index.json: an entry without a sha256 digest");
 	out->digest = xstrdup(dg);
-	out->media_type = xstrdup(json_string_value(json_object_get(desc, "mediaType"))
-					  ?: VS_MT_MANIFEST);
+	out->media_type =
+	    xstrdup(json_string_value(json_object_get(desc, "mediaType")) ?: VS_MT_MANIFEST);
 	out->name = xstrdup(json_string_value(json_object_get(a, VS_REF_NAME)) ?: "<none>");
 	out->imported = xstrdup(json_string_value(json_object_get(a, VS_IMPORTED)) ?: "");
 	if ((rc = load_manifest(s, out, err)) < 0)
@@ -122,7 +122,8 @@ int vs_image_list(struct vs_image_store *s, struct vs_image_info **out, size_t *
 		return rc;
 	ms = json_object_get(index, "manifests");
 	v = xzalloc((json_array_size(ms) + 1) * sizeof(*v));
-	json_array_foreach(ms, i, d) {
+	json_array_foreach(ms, i, d)
+	{
 		if ((rc = store_info_load(s, d, &v[i], err)) < 0) {
 			while (i--)
 				vs_image_info_clear(&v[i]);
@@ -152,7 +153,7 @@ int vs_image_inspect(struct vs_image_store *s, const char *ref, struct vs_image_
 static const char *entry_ref_name(json_t *d)
 {
 	return json_string_value(json_object_get(json_object_get(d, "annotations"), VS_REF_NAME))
-		       ?: "";
+		   ?: "";
 }
 
 /* ---- prune ---- */
@@ -184,7 +185,8 @@ static int keep_collect(struct vs_image_store *s, json_t *index, struct keep *k,
 	json_t *d;
 	size_t i;
 
-	json_array_foreach(json_object_get(index, "manifests"), i, d) {
+	json_array_foreach(json_object_get(index, "manifests"), i, d)
+	{
 		struct vs_image_info info;
 		int rc = store_info_load(s, d, &info, err);
 
@@ -228,8 +230,7 @@ static int sweep(struct vs_image_store *s, const char *sub, enum sweep_kind kind
 	while (rc == 0 && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (kind == SWEEP_TMP ? !tmp_stale(dirfd(d), de->d_name)
-				      : keep_has(k, de->d_name))
+		if (kind == SWEEP_TMP ? !tmp_stale(dirfd(d), de->d_name) : keep_has(k, de->d_name))
 			continue;
 		if (bytes && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			*bytes += (uint64_t)st.st_size;
@@ -244,7 +245,7 @@ static int prune_locked(struct vs_image_store *s, struct vs_image_prune_stats *s
 			struct vs_err **err)
 {
 	_cleanup_(json_decrefp) json_t *index = NULL;
-	struct keep k = { 0 };
+	struct keep k = {0};
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -261,8 +262,7 @@ static int prune_locked(struct vs_image_store *s, struct vs_image_prune_stats *s
 	return rc;
 }
 
-int vs_image_prune(struct vs_image_store *s, struct vs_image_prune_stats *st,
-		   struct vs_err **err)
+int vs_image_prune(struct vs_image_store *s, struct vs_image_prune_stats *st, struct vs_err **err)
 {
 	int rc = store_lock(s, err);
 
@@ -273,8 +273,8 @@ int vs_image_prune(struct vs_image_store *s, struct vs_image_prune_stats *st,
 	return rc;
 }
 
-static int rm_locked(struct vs_image_store *s, const char *ref,
-		     const struct vs_image_users *users, struct vs_err **err)
+static int rm_locked(struct vs_image_store *s, const char *ref, const struct vs_image_users *users,
+		     struct vs_err **err)
 {
 	_cleanup_(json_decrefp) json_t *index = NULL;
 	_cleanup_free_ char *who = NULL;
@@ -293,9 +293,7 @@ static int rm_locked(struct vs_image_store *s, const char *ref,
 		return vs_err_set(err, -EBUSY, "image %s is in use%s%s", ref, who ? " by " : "",
 				  who ? who : "");
 	ms = json_object_get(index, "manifests");
-	json_array_foreach(ms, i, x)
-		if (x == d)
-			break;
+	json_array_foreach(ms, i, x) if (x == d) break;
 	json_array_remove(ms, i);
 	if ((rc = store_index_write(s, index, err)) < 0)
 		return rc;

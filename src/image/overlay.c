@@ -70,6 +70,7 @@ int vs_image_overlay_mount(const struct vs_image_info *img, const char *upper, c
 	if (rc == -EINVAL || rc == -ENOSYS)
 		rc = mount_old_api(img, upper, work, target);
 	if (rc < 0)
-		return vs_err_setsys(err, rc, "mounting the overlay of %s on %s", img->name, target);
+		return vs_err_setsys(err, rc, "mounting the overlay of %s on %s", img->name,
+				     target);
 	return 0;
 }

@@ -10,8 +10,8 @@
 #include <errno.h>
 #include <string.h>
 
-#define REF_MAX 255
-#define TAG_MAX 128
+#define REF_MAX	   255
+#define TAG_MAX	   128
 #define PREFIX_MIN 4
 
 static bool name_char(char c)
@@ -61,9 +61,8 @@ static json_t *by_name(json_t *ms, const char *name)
 	size_t i;
 	json_t *d;
 
-	json_array_foreach(ms, i, d)
-		if (entry_name(d) && strcmp(entry_name(d), name) == 0)
-			return d;
+	json_array_foreach(ms, i,
+			   d) if (entry_name(d) && strcmp(entry_name(d), name) == 0) return d;
 	return NULL;
 }
 
@@ -76,7 +75,8 @@ static json_t *by_digest(json_t *ms, const char *ref, bool *ambiguous)
 		ref += 7, n -= 7;
 	if (n < PREFIX_MIN || strspn(ref, "0123456789abcdef") != n)
 		return NULL;
-	json_array_foreach(ms, i, d) {
+	json_array_foreach(ms, i, d)
+	{
 		const char *dg = json_string_value(json_object_get(d, "digest"));
 
 		if (!vs_digest_valid(dg) || strncmp(vs_digest_hex(dg), ref, n) != 0)
@@ -102,7 +102,8 @@ json_t *store_index_find(json_t *index, const char *ref, struct vs_err **err)
 	if (!d)
 		d = by_digest(ms, ref, &ambiguous);
 	if (ambiguous)
-		return vs_err_set(err, -EINVAL, "image digest prefix '%.80s' is ambiguous", ref), NULL;
+		return vs_err_set(err, -EINVAL, "image digest prefix '%.80s' is ambiguous", ref),
+		       NULL;
 	if (!d)
 		vs_err_set(err, -ENOENT, "no such image: %.200s", ref);
 	return d;

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define COPY_BUF (1u << 20)
+#define COPY_BUF  (1u << 20)
 #define MAX_LINKS 40
 
 /* Copies from fd (or from archive a when fd < 0) into a new staged file,
@@ -42,18 +42,20 @@ static int stage_stream(struct imp_src *src, struct archive *a, int fd, char *di
 	while ((n = a ? archive_read_data(a, buf, COPY_BUF) : read(fd, buf, COPY_BUF)) > 0) {
 		vs_sha256_update(h, buf, (size_t)n);
 		if (write(out, buf, (size_t)n) != n)
-			return vs_sha256_free(h), vs_err_setsys(err, -errno, "staging in %s", src->tmp);
+			return vs_sha256_free(h),
+			       vs_err_setsys(err, -errno, "staging in %s", src->tmp);
 		*size += (uint64_t)n;
 		if (src->opts->progress && a && (*size >> 22) != ((*size - n) >> 22))
 			src->opts->progress(src->opts->progress_ctx, "reading",
 					    (uint64_t)archive_filter_bytes(a, -1), 0);
 	}
 	if (n < 0)
-		return vs_sha256_free(h),
-		       vs_err_set(err, -EIO, "reading: %s", a ? archive_error_string(a) : strerror(errno));
+		return vs_sha256_free(h), vs_err_set(err, -EIO, "reading: %s",
+						     a ? archive_error_string(a) : strerror(errno));
 	vs_sha256_final(h, digest);
 	if (linkat(AT_FDCWD, vs_fd_path(p, out), src->tmpfd, vs_digest_hex(digest),
-		   AT_SYMLINK_FOLLOW) < 0 && errno != EEXIST)
+		   AT_SYMLINK_FOLLOW) < 0 &&
+	    errno != EEXIST)
 		return vs_err_setsys(err, -errno, "staging %s", digest);
 	return 0;
 }
@@ -151,7 +153,8 @@ int src_scan_tar(struct imp_src *src, const char *path, struct vs_err **err)
 	archive_read_support_format_gnutar(a);
 	if (archive_read_open_filename(a, path, COPY_BUF) != ARCHIVE_OK)
 		rc = vs_err_set(err, -EINVAL, "%s: %s", path, archive_error_string(a));
-	while (rc == 0 && ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN))
+	while (rc == 0 &&
+	       ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN))
 		rc = ++count > max ? vs_err_set(err, -EFBIG, "%s: more than %llu entries", path,
 						(unsigned long long)max)
 				   : scan_entry(src, a, e, err);
@@ -211,16 +214,15 @@ int src_stage_blob(struct imp_src *src, const char *want, int64_t want_size, str
 	if ((rc = src_stage(src, name, got, &size, err)) < 0)
 		return vs_err_wrap(err, rc, "blob %s", want);
 	if (strcmp(got, want) != 0)
-		return vs_err_set(err, -EINVAL, "blob %s is corrupt: its content hashes to %s", want,
-				  got);
+		return vs_err_set(err, -EINVAL, "blob %s is corrupt: its content hashes to %s",
+				  want, got);
 	if (want_size >= 0 && (uint64_t)want_size != size)
 		return vs_err_set(err, -EINVAL, "blob %s is %llu bytes, its descriptor says %lld",
 				  want, (unsigned long long)size, (long long)want_size);
 	return 0;
 }
 
-int src_read(struct imp_src *src, const char *digest, char **buf, size_t *len,
-	     struct vs_err **err)
+int src_read(struct imp_src *src, const char *digest, char **buf, size_t *len, struct vs_err **err)
 {
 	_cleanup_free_ char *p = xasprintf("%s/%s", src->tmp, vs_digest_hex(digest));
 	uint8_t *b = NULL;
@@ -296,11 +298,11 @@ int src_tar_is_image(const char *path, bool *image, struct vs_err **err)
 	archive_read_support_format_gnutar(a);
 	*image = false;
 	if (archive_read_open_filename(a, path, 1 << 16) == ARCHIVE_OK)
-		while (!*image && seen < 8 && ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
-					      r == ARCHIVE_WARN)) {
+		while (!*image && seen < 8 &&
+		       ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
 			bool abs;
-			_cleanup_free_ char *n = vs_layer_path_clean(archive_entry_pathname(e) ?: "",
-								     &abs);
+			_cleanup_free_ char *n =
+			    vs_layer_path_clean(archive_entry_pathname(e) ?: "", &abs);
 
 			if (n && *n) {
 				*image = image_name(n);
@@ -330,7 +332,7 @@ int src_stage_path(struct imp_src *src, const char *path, char *digest, uint64_t
 const char *src_layer_media_type(struct imp_src *src, const char *digest)
 {
 	_cleanup_close_ int fd = openat(src->tmpfd, vs_digest_hex(digest), O_RDONLY | O_CLOEXEC);
-	unsigned char m[4] = { 0 };
+	unsigned char m[4] = {0};
 
 	if (fd < 0 || read(fd, m, sizeof(m)) != sizeof(m))
 		return VS_MT_LAYER;

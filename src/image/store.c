@@ -41,8 +41,8 @@ static int mkdir_p(const char *path)
 
 static int write_layout(int dirfd)
 {
-	_cleanup_close_ int fd = openat(dirfd, "oci-layout", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-					0644);
+	_cleanup_close_ int fd =
+	    openat(dirfd, "oci-layout", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
 	if (fd < 0)
 		return errno == EEXIST ? 0 : -errno;
@@ -52,7 +52,7 @@ static int write_layout(int dirfd)
 int vs_image_store_open(const char *root, struct vs_image_store **out, struct vs_err **err)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/images", root);
-	static const char *const subs[] = { "blobs/sha256", "layers", "tmp" };
+	static const char *const subs[] = {"blobs/sha256", "layers", "tmp"};
 	struct vs_image_store *s;
 	int rc;
 

@@ -31,9 +31,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#define WH_PREFIX ".wh."
-#define WH_META ".wh..wh."
-#define WH_OPAQUE ".wh..wh..opq"
+#define WH_PREFIX  ".wh."
+#define WH_META	   ".wh..wh."
+#define WH_OPAQUE  ".wh..wh..opq"
 #define OVL_OPAQUE "trusted.overlay.opaque"
 
 char *vs_layer_path_clean(const char *p, bool *abs)
@@ -101,14 +101,14 @@ static int set_xattrs(int pfd, const char *base, struct archive_entry *e, bool l
 
 static int set_meta(int pfd, const char *base, int fd, struct archive_entry *e)
 {
-	const struct timespec t[2] = {
-		{ archive_entry_atime(e), archive_entry_atime_nsec(e) },
-		{ archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
-	};
 	bool lnk = archive_entry_filetype(e) == AE_IFLNK;
 	uid_t uid = (uid_t)archive_entry_uid(e);
 	gid_t gid = (gid_t)archive_entry_gid(e);
 	mode_t mode = archive_entry_perm(e) & 07777;
+	struct timespec t[2] = {
+	    {archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
+	    {archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
+	};
 	int rc;
 
 	if (fd >= 0 ? fchown(fd, uid, gid) : fchownat(pfd, base, uid, gid, AT_SYMLINK_NOFOLLOW))
@@ -119,13 +119,11 @@ static int set_meta(int pfd, const char *base, int fd, struct archive_entry *e)
 		return -errno;
 	if (!archive_entry_mtime_is_set(e))
 		return 0;
-	if (!archive_entry_atime_is_set(e))
-		return fd >= 0 ? (futimens(fd, (struct timespec[2]){ t[1], t[1] }) ? -errno : 0)
-			       : (utimensat(pfd, base, (struct timespec[2]){ t[1], t[1] },
-					    AT_SYMLINK_NOFOLLOW) ? -errno : 0);
-	return (fd >= 0 ? futimens(fd, t) : utimensat(pfd, base, t, AT_SYMLINK_NOFOLLOW)) < 0
-		       ? -errno
-		       : 0;
+	if (archive_entry_atime_is_set(e))
+		t[0] = (struct timespec){archive_entry_atime(e), archive_entry_atime_nsec(e)};
+	if (fd >= 0)
+		return futimens(fd, t) < 0 ? -errno : 0;
+	return utimensat(pfd, base, t, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
 static int write_file(struct unpack_ctx *u, int pfd, const char *base, struct archive_entry *e)
@@ -214,7 +212,8 @@ static int hard_link(struct unpack_ctx *u, int pfd, const char *base, const char
 	tpfd = vs_open_beneath(u->layer, tparent, O_PATH | O_DIRECTORY);
 	if (tpfd >= 0 && vs_rm_rf_at(pfd, base) == 0 && linkat(tpfd, tbase, pfd, base, 0) == 0)
 		return 0;
-	return vs_err_set(err, -EINVAL, "refused: hard link '%s' to '%s', not an entry of the layer",
+	return vs_err_set(err, -EINVAL,
+			  "refused: hard link '%s' to '%s', not an entry of the layer",
 			  shown(raw, b1, sizeof(b1)), shown(target, b2, sizeof(b2)));
 }
 
@@ -254,7 +253,8 @@ int unpack_entry(struct unpack_ctx *u, struct archive_entry *e, struct vs_err **
 	int rc;
 
 	if (!path)
-		return vs_err_set(err, -EINVAL, "refused: entry '%s' has a '..' component or no name",
+		return vs_err_set(err, -EINVAL,
+				  "refused: entry '%s' has a '..' component or no name",
 				  shown(raw, b, sizeof(b)));
 	if (abs)
 		return vs_err_set(err, -EINVAL, "refused: entry '%s' is an absolute path",
@@ -264,7 +264,8 @@ int unpack_entry(struct unpack_ctx *u, struct archive_entry *e, struct vs_err **
 	base = split(path, &parent);
 	pfd = vs_mkdir_beneath(u->layer, parent, 0755);
 	if (pfd == -ENOTDIR || pfd == -ELOOP || pfd == -EXDEV)
-		return vs_err_set(err, -EINVAL, "refused: entry '%s' goes through a symlink or a non-directory",
+		return vs_err_set(err, -EINVAL,
+				  "refused: entry '%s' goes through a symlink or a non-directory",
 				  shown(raw, b, sizeof(b)));
 	if (pfd < 0)
 		return vs_err_setsys(err, pfd, "entry '%s'", shown(raw, b, sizeof(b)));

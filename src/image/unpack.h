@@ -17,12 +17,12 @@ struct unpack_ctx {
 	struct archive *outer, *inner;
 	struct vs_sha256 *hash;
 	struct vs_image_limits lim;
-	int layer;	    /* the layer directory */
+	int layer; /* the layer directory */
 	uint8_t *buf;
-	uint64_t bytes;	    /* decompressed so far */
+	uint64_t bytes; /* decompressed so far */
 	uint64_t entries;
-	uint64_t total;	    /* blob size, for progress */
-	const char *bomb;   /* why a limit stopped the stream */
+	uint64_t total;	  /* blob size, for progress */
+	const char *bomb; /* why a limit stopped the stream */
 	bool eof;
 	vs_image_progress_fn *progress;
 	void *pctx;
