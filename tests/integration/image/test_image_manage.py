@@ -57,3 +57,64 @@ def test_prune(store, tmp_path):
         holder.wait()
     assert [i["Name"] for i in store.ls()] == ["a:1"]
     assert os.path.isdir(store.inspect("a:1")["Layers"][0]["Dir"])
+
+
+def test_prune_while_importing(store, tmp_path):
+    """prune takes the store lock, imports place and name their content in
+    one hold of it: pruning in a loop during parallel imports loses nothing."""
+    import concurrent.futures
+    import threading
+    base = tar_bytes(busybox_entries())
+    for i in range(4):
+        oci_layout(tmp_path / f"i{i}", {f"p:{i}": ([base, tar_bytes([f(f"f{i}", b"x")])], {})})
+    stop = threading.Event()
+    prunes = []
+
+    def pruner():
+        while not stop.is_set():
+            prunes.append(store.run("prune").returncode)
+    t = threading.Thread(target=pruner)
+    t.start()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            results = list(ex.map(lambda i: store.run("import", tmp_path / f"i{i}"), range(4)))
+    finally:
+        stop.set()
+        t.join()
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+    assert prunes and set(prunes) == {0}
+    for i in range(4):
+        info = store.inspect(f"p:{i}")
+        for layer in info["Layers"]:
+            assert os.path.isdir(layer["Dir"])
+            assert (store.images / "blobs/sha256" / layer["Digest"][7:]).exists()
+    assert os.path.isfile(os.path.join(store.inspect("p:0")["Layers"][0]["Dir"], "bin/busybox"))
+
+
+def test_killed_import_lists_nothing_and_prune_cleans(store, tmp_path):
+    """SIGKILL in the middle of an import: nothing is listed, the work
+    directory stays until prune finds its lock free and removes it."""
+    import time
+    from vesseltest import VESSEL
+    big = [tar_bytes([f(f"d{k}/f{j}", os.urandom(1 << 20)) for j in range(16)])
+           for k in range(4)]
+    oci_layout(tmp_path / "big.tar", {"big:1": (big, {})}, gz=False)
+    env = dict(os.environ, VESSEL_ROOT=str(store.root))
+    p = subprocess.Popen([str(VESSEL), "image", "import", tmp_path / "big.tar"], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tmp = store.images / "tmp"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and p.poll() is None:
+        work = list(tmp.iterdir()) if tmp.exists() else []
+        if work and len(list(work[0].iterdir())) > 2:
+            break
+        time.sleep(0.002)
+    assert p.poll() is None, "the import finished before it could be killed"
+    p.kill()
+    p.wait()
+    assert store.ls() == []
+    assert len(list(tmp.iterdir())) == 1
+    r = store.run("prune")
+    assert r.returncode == 0 and "1 import work directories" in r.stdout, r.stdout
+    assert not list(tmp.iterdir())
+    assert not list((store.images / "layers").iterdir())
