@@ -103,30 +103,42 @@ static int write_all(struct vs_image_store *s, struct archive *a, const struct v
 	return archive_write_close(a) == ARCHIVE_OK ? 0 : -EIO;
 }
 
-int vs_image_export(struct vs_image_store *s, const char *ref, const char *path,
-		    struct vs_err **err)
+/* Writes img to tmp, then renames it to path. Under the shared lock. */
+static int write_archive(struct vs_image_store *s, const struct vs_image_info *img,
+			 const char *path, const char *tmp, struct vs_err **err)
 {
-	_cleanup_(vs_image_info_clear) struct vs_image_info img = {0};
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp-%d", path, (int)getpid());
-	struct archive *a;
+	struct archive *a = archive_write_new();
 	int rc;
 
-	if ((rc = vs_image_inspect(s, ref, &img, err)) < 0)
-		return rc;
-	a = archive_write_new();
 	archive_write_set_format_pax_restricted(a);
 	if (archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
 		rc = vs_err_set(err, -EIO, "%s: %s", tmp, archive_error_string(a));
 		archive_write_free(a);
 		return rc;
 	}
-	rc = write_all(s, a, &img);
+	rc = write_all(s, a, img);
 	if (rc < 0)
-		vs_err_set(err, rc, "exporting %s to %s: %s", ref, path,
+		vs_err_set(err, rc, "exporting %s to %s: %s", img->name, path,
 			   archive_error_string(a) ?: strerror(-rc));
 	archive_write_free(a);
 	if (rc == 0 && rename(tmp, path) < 0)
 		rc = vs_err_setsys(err, -errno, "renaming %s", tmp);
+	return rc;
+}
+
+int vs_image_export(struct vs_image_store *s, const char *ref, const char *path,
+		    struct vs_err **err)
+{
+	_cleanup_(vs_image_info_clear) struct vs_image_info img = {0};
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp-%d", path, (int)getpid());
+	int rc;
+
+	if ((rc = store_lock_shared(s, err)) < 0)
+		return rc;
+	rc = store_inspect_locked(s, ref, &img, err);
+	if (rc == 0)
+		rc = write_archive(s, &img, path, tmp, err);
+	store_unlock(s);
 	if (rc < 0)
 		unlink(tmp);
 	return rc;

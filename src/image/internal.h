@@ -47,7 +47,10 @@ static inline const char *vs_digest_hex(const char *d)
 }
 
 /* ---- store (store.c, index.c) ---- */
+/* Exclusive (import's commit, rm, prune) or shared (list, inspect, export:
+ * what they read stays while they read it). */
 int store_lock(struct vs_image_store *s, struct vs_err **err);
+int store_lock_shared(struct vs_image_store *s, struct vs_err **err);
 void store_unlock(struct vs_image_store *s);
 /* Reads index.json (an empty index when absent). Caller owns *out. */
 int store_index_read(struct vs_image_store *s, json_t **out, struct vs_err **err);
@@ -67,6 +70,9 @@ int vs_image_ref_normalize(const char *in, char **out, struct vs_err **err);
 /* The index entry (manifest descriptor) ref names, or NULL with -ENOENT
  * "no such image" (or -EINVAL for an ambiguous digest prefix) in *err. */
 json_t *store_index_find(json_t *index, const char *ref, struct vs_err **err);
+/* vs_image_inspect without taking the lock (the caller holds it). */
+int store_inspect_locked(struct vs_image_store *s, const char *ref, struct vs_image_info *out,
+			 struct vs_err **err);
 /* Builds the info of index entry desc (a manifest descriptor). */
 int store_info_load(struct vs_image_store *s, json_t *desc, struct vs_image_info *out,
 		    struct vs_err **err);

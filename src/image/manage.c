@@ -109,8 +109,8 @@ void vs_image_info_clear(struct vs_image_info *i)
 	memset(i, 0, sizeof(*i));
 }
 
-int vs_image_list(struct vs_image_store *s, struct vs_image_info **out, size_t *n,
-		  struct vs_err **err)
+static int list_locked(struct vs_image_store *s, struct vs_image_info **out, size_t *n,
+		       struct vs_err **err)
 {
 	_cleanup_(json_decrefp) json_t *index = NULL;
 	struct vs_image_info *v;
@@ -136,8 +136,20 @@ int vs_image_list(struct vs_image_store *s, struct vs_image_info **out, size_t *
 	return 0;
 }
 
-int vs_image_inspect(struct vs_image_store *s, const char *ref, struct vs_image_info *out,
-		     struct vs_err **err)
+int vs_image_list(struct vs_image_store *s, struct vs_image_info **out, size_t *n,
+		  struct vs_err **err)
+{
+	int rc = store_lock_shared(s, err);
+
+	if (rc < 0)
+		return rc;
+	rc = list_locked(s, out, n, err);
+	store_unlock(s);
+	return rc;
+}
+
+int store_inspect_locked(struct vs_image_store *s, const char *ref, struct vs_image_info *out,
+			 struct vs_err **err)
 {
 	_cleanup_(json_decrefp) json_t *index = NULL;
 	json_t *d;
@@ -148,6 +160,18 @@ int vs_image_inspect(struct vs_image_store *s, const char *ref, struct vs_image_
 	if (!(d = store_index_find(index, ref, err)))
 		return (*err)->code;
 	return store_info_load(s, d, out, err);
+}
+
+int vs_image_inspect(struct vs_image_store *s, const char *ref, struct vs_image_info *out,
+		     struct vs_err **err)
+{
+	int rc = store_lock_shared(s, err);
+
+	if (rc < 0)
+		return rc;
+	rc = store_inspect_locked(s, ref, out, err);
+	store_unlock(s);
+	return rc;
 }
 
 static const char *entry_ref_name(json_t *d)

@@ -93,12 +93,22 @@ void vs_image_store_free(struct vs_image_store *s)
 	free(s);
 }
 
-int store_lock(struct vs_image_store *s, struct vs_err **err)
+static int lock_as(struct vs_image_store *s, int how, struct vs_err **err)
 {
-	while (flock(s->lockfd, LOCK_EX) < 0)
+	while (flock(s->lockfd, how) < 0)
 		if (errno != EINTR)
 			return vs_err_setsys(err, -errno, "locking %s", s->dir);
 	return 0;
+}
+
+int store_lock(struct vs_image_store *s, struct vs_err **err)
+{
+	return lock_as(s, LOCK_EX, err);
+}
+
+int store_lock_shared(struct vs_image_store *s, struct vs_err **err)
+{
+	return lock_as(s, LOCK_SH, err);
 }
 
 void store_unlock(struct vs_image_store *s)

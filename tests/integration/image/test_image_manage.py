@@ -118,3 +118,32 @@ def test_killed_import_lists_nothing_and_prune_cleans(store, tmp_path):
     assert r.returncode == 0 and "1 import work directories" in r.stdout, r.stdout
     assert not list(tmp.iterdir())
     assert not list((store.images / "layers").iterdir())
+
+
+def test_readers_during_rm(store, tmp_path):
+    """ls, inspect and export hold the store lock shared: an rm never pulls
+    a blob from under them (an export sees its image whole, or not at all)."""
+    import threading
+    import time
+    layer = tar_bytes([f("big", os.urandom(16 << 20))])
+    for i in range(5):
+        oci_layout(tmp_path / f"r{i}", {f"r:{i}": ([layer, tar_bytes([f(f"f{i}", b"x")])], {})},
+                   gz=False)
+        store.run("import", tmp_path / f"r{i}", check=True)
+    exports, ls_runs = [], []
+    for i in range(5):
+        def export():
+            exports.append(store.run("export", f"r:{i}", tmp_path / f"e{i}.tar"))
+        t = threading.Thread(target=export)
+        t.start()
+        time.sleep(0.002 * i)  # rm lands at different points of the export
+        ls_runs.append(store.run("ls", "--format", "json"))
+        r = store.run("rm", f"r:{i}")
+        assert r.returncode == 0, r.stderr
+        t.join()
+    for i, r in enumerate(exports):
+        if r.returncode != 0:  # only ever because the image was gone first
+            assert "no such image" in r.stderr, r.stderr
+            assert not (tmp_path / f"e{i}.tar").exists()
+    assert all(r.returncode == 0 for r in ls_runs), [r.stderr for r in ls_runs]
+    assert store.ls() == []
