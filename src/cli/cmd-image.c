@@ -93,8 +93,13 @@ static int cmd_import(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		if (argv[i][0] == '-' && argv[i][1]) {
-			if (import_opt(&o, argv[i], i + 1 < argc ? argv[i + 1] : NULL) < 0)
-				return image_usage("import", "unknown option or bad value");
+			if (import_opt(&o, argv[i], i + 1 < argc ? argv[i + 1] : NULL) < 0) {
+				char msg[128];
+
+				snprintf(msg, sizeof(msg), "unknown option or bad value '%.60s'",
+					 argv[i]);
+				return image_usage("import", msg);
+			}
 			i++;
 		} else if (np < 2) {
 			pos[np++] = argv[i];

@@ -153,17 +153,15 @@ static int unpack_missing(struct vs_image_store *s, struct imp_src *src, struct 
 	return 0;
 }
 
-/* Moves a staged file or directory into the store unless it is there. */
+/* Moves a staged file or directory into the store (the callers check
+ * that it is not there yet). */
 static int place(struct vs_image_store *s, struct imp_src *src, const char *from, const char *to,
 		 struct vs_err **err)
 {
-	if (renameat(src->tmpfd, from, s->dirfd, to) == 0)
-		return 0;
-	if (errno == EEXIST || errno == ENOTEMPTY || faccessat(s->dirfd, to, F_OK, 0) == 0)
-		return 0; /* another import put the same content there first */
-	if (errno == ENOENT && faccessat(s->dirfd, to, F_OK, 0) == 0)
-		return 0;
-	return vs_err_setsys(err, -errno, "moving %s into the store", from);
+	/* under the exclusive lock: nobody else places content meanwhile */
+	if (renameat(src->tmpfd, from, s->dirfd, to) < 0)
+		return vs_err_setsys(err, -errno, "moving %s into the store", from);
+	return 0;
 }
 
 static int place_blob(struct vs_image_store *s, struct imp_src *src, const char *digest,
