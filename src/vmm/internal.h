@@ -90,6 +90,10 @@ void vs_vcpu_crash(struct vs_vcpu *vcpu, const char *what);
 void vs_vcpu_pio(struct vs_vcpu *vcpu, uint16_t port, bool write, void *data, unsigned size);
 void vs_vcpu_mmio(struct vs_vcpu *vcpu, uint64_t gpa, bool write, void *data, unsigned size);
 
+/* load.c: reads and places kernel and initrd (the initrd straight into
+ * guest RAM), fills vm->bz and *plan. Returns 0 or -errno with *err set. */
+int vs_vm_load_kernel(struct vs_vm *vm, struct vs_boot_plan *plan, struct vs_err **err);
+
 /* vm.c */
 void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status,
 			const char *detail);

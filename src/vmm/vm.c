@@ -31,8 +31,6 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#define MAX_KERNEL_SIZE (512ULL << 20)
-#define MAX_INITRD_SIZE (2ULL << 30)
 #define CPUID_MAX_ENTRIES 256
 
 static uint64_t host_mem_total(void)
@@ -93,32 +91,6 @@ static int get_supported_cpuid(struct vs_vm *vm, struct vs_err **err)
 	vm->cpuid->nent = vm->cpuid_max - 8; /* room for the leaves we add */
 	r = vm->accel->supported_cpuid(vm, vm->cpuid, err);
 	return r < 0 ? r : 0;
-}
-
-static int load_kernel(struct vs_vm *vm, struct vs_boot_plan *plan, struct vs_err **err)
-{
-	_cleanup_free_ uint8_t *initrd = NULL;
-	size_t initrd_len = 0;
-	int r;
-
-	r = vs_read_file(vm->cfg.kernel, MAX_KERNEL_SIZE, &vm->kernel_file, &vm->kernel_file_len);
-	if (r < 0)
-		return vs_err_setsys(err, r, "cannot read kernel %s", vm->cfg.kernel);
-	r = vs_bzimage_parse(vm->kernel_file, vm->kernel_file_len, &vm->bz, err);
-	if (r < 0)
-		return vs_err_wrap(err, r, "%s", vm->cfg.kernel);
-	if (vm->cfg.initrd) {
-		r = vs_read_file(vm->cfg.initrd, MAX_INITRD_SIZE, &initrd, &initrd_len);
-		if (r < 0)
-			return vs_err_setsys(err, r, "cannot read initrd %s", vm->cfg.initrd);
-		if (initrd_len == 0)
-			return vs_err_set(err, -EINVAL, "initrd %s is empty", vm->cfg.initrd);
-	}
-	r = vs_bzimage_plan(&vm->bz, vs_guest_mem_low(vm->mem), strlen(vm->cfg.cmdline),
-			    initrd_len, plan, err);
-	if (r < 0)
-		return r;
-	return vs_bzimage_load(&vm->bz, plan, vm->mem, vm->cfg.cmdline, initrd, err);
 }
 
 static int write_firmware_tables(struct vs_vm *vm, struct vs_err **err)
@@ -206,7 +178,7 @@ int vs_vm_create(const struct vs_vm_config *cfg, struct vs_vm **out, struct vs_e
 			      (unsigned long long)(cfg->mem / VS_MIB));
 		goto err_free;
 	}
-	if ((r = load_kernel(vm, &plan, err)) < 0 || (r = write_firmware_tables(vm, err)) < 0 ||
+	if ((r = vs_vm_load_kernel(vm, &plan, err)) < 0 || (r = write_firmware_tables(vm, err)) < 0 ||
 	    (r = vm->accel->vm_init(vm, err)) < 0 ||
 	    (r = get_supported_cpuid(vm, err)) < 0 || (r = create_devices(vm, err)) < 0 ||
 	    (r = create_vcpus(vm, &plan, err)) < 0)

@@ -240,7 +240,7 @@ int vs_bzimage_load(const struct vs_bzimage *bz, const struct vs_boot_plan *plan
 		return vs_err_set(err, -ENOMEM, "boot plan does not fit in guest memory");
 	memcpy(kernel, bz->kernel, bz->kernel_len);
 	memcpy(cl, cmdline, clen + 1);
-	if (rd)
+	if (rd && initrd)
 		memcpy(rd, initrd, plan->initrd_size);
 	fill_zero_page(zp, bz, plan, mem);
 	return 0;

@@ -56,7 +56,9 @@ unsigned vs_x86_e820_build(uint64_t mem_low, uint64_t mem_high, struct vs_e820_e
 			   unsigned max);
 
 /* Copies kernel, command line, initrd and a filled zero page into guest
- * memory following plan. Returns 0 or -errno with *err set. */
+ * memory following plan. initrd NULL: the caller puts the initrd's
+ * plan->initrd_size bytes at plan->initrd_addr itself (vmm/load.c reads it
+ * there from the file). Returns 0 or -errno with *err set. */
 int vs_bzimage_load(const struct vs_bzimage *bz, const struct vs_boot_plan *plan,
 		    struct vs_guest_mem *mem, const char *cmdline, const uint8_t *initrd,
 		    struct vs_err **err);
