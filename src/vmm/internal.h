@@ -22,7 +22,10 @@ struct vs_accel_ops;
 struct emu_vm;
 struct emu_cpu;
 
-#define VS_MAX_VCPUS 254 /* APIC IDs 0..253; 254 is... the IOAPIC takes ncpus */
+/* vCPUs get APIC IDs 0..ncpus-1 and the MP table gives the IOAPIC the ID
+ * ncpus (arch/x86/mptable.c); 255 is the xAPIC broadcast ID, so at most 254
+ * vCPUs (IDs 0..253, IOAPIC 254). */
+#define VS_MAX_VCPUS 254
 
 struct vs_vcpu {
 	struct vs_vm *vm;

@@ -119,6 +119,13 @@ static void power_request(void *ctx, enum vs_stop_reason why, int status)
 	vs_vm_request_stop(ctx, why, status, NULL);
 }
 
+static const char *attach_error(int r)
+{
+	return r == -EEXIST ? "port range already taken" : r == -ENOSPC ? "bus full" : strerror(-r);
+}
+
+/* Each device's creation and attachment is checked on its own, so the
+ * message names the device and what went wrong. */
 static int create_devices(struct vs_vm *vm, struct vs_err **err)
 {
 	struct vs_irq_line com1 = { irq_line, vm, VS_SERIAL_COM1_IRQ };
@@ -127,14 +134,20 @@ static int create_devices(struct vs_vm *vm, struct vs_err **err)
 	vs_iobus_init(&vm->pio, "pio");
 	vs_iobus_init(&vm->mmio, "mmio");
 	vm->power = (struct vs_power){ power_request, vm };
-	vs_serial_new(vm->cfg.out_fd, &com1, &vm->serial);
-	vs_rtc_new(vs_guest_mem_low(vm->mem), vs_guest_mem_high(vm->mem), &vm->rtc);
-	vs_pci_bus_new(&vm->pci);
-	if ((r = vs_serial_attach(vm->serial, &vm->pio, VS_SERIAL_COM1_BASE)) < 0 ||
-	    (r = vs_rtc_attach(vm->rtc, &vm->pio)) < 0 ||
-	    (r = vs_pci_bus_attach(vm->pci, &vm->pio, &vm->power)) < 0 ||
-	    (r = vs_legacy_attach(&vm->pio, &vm->power)) < 0)
-		return vs_err_set(err, r, "registering devices: port conflict");
+	if ((r = vs_serial_new(vm->cfg.out_fd, &com1, &vm->serial)) < 0)
+		return vs_err_setsys(err, r, "creating the serial port");
+	if ((r = vs_rtc_new(vs_guest_mem_low(vm->mem), vs_guest_mem_high(vm->mem), &vm->rtc)) < 0)
+		return vs_err_setsys(err, r, "creating the RTC");
+	if ((r = vs_pci_bus_new(&vm->pci)) < 0)
+		return vs_err_setsys(err, r, "creating the PCI bus");
+	if ((r = vs_serial_attach(vm->serial, &vm->pio, VS_SERIAL_COM1_BASE)) < 0)
+		return vs_err_set(err, r, "attaching COM1: %s", attach_error(r));
+	if ((r = vs_rtc_attach(vm->rtc, &vm->pio)) < 0)
+		return vs_err_set(err, r, "attaching the RTC: %s", attach_error(r));
+	if ((r = vs_pci_bus_attach(vm->pci, &vm->pio, &vm->power)) < 0)
+		return vs_err_set(err, r, "attaching the PCI bus: %s", attach_error(r));
+	if ((r = vs_legacy_attach(&vm->pio, &vm->power)) < 0)
+		return vs_err_set(err, r, "attaching the legacy ports: %s", attach_error(r));
 	return 0;
 }
 
