@@ -185,7 +185,8 @@ int vs_vm_create(const struct vs_vm_config *cfg, struct vs_vm **out, struct vs_e
 		r = vs_err_setsys(err, -errno, "eventfd");
 		goto err_free;
 	}
-	r = vs_guest_mem_new(VS_ALIGN_UP(cfg->mem, 4096), &vm->mem);
+	r = vs_guest_mem_new_backed(VS_ALIGN_UP(cfg->mem, 4096),
+				    (enum vs_mem_backing)cfg->mem_backing, &vm->mem);
 	if (r < 0) {
 		vs_err_setsys(err, r, "cannot allocate %llu MiB of guest memory",
 			      (unsigned long long)(cfg->mem / VS_MIB));

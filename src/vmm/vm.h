@@ -27,6 +27,7 @@ struct vs_vm_config {
 	bool console_input; /* forward stdin to the serial port */
 	int out_fd;	    /* serial output; usually 1 */
 	bool trace_boot;    /* print the CLOCK_MONOTONIC time of vCPU 0's first KVM_RUN */
+	unsigned mem_backing; /* enum vs_mem_backing (vmm/memory.h); 0 is the default */
 };
 
 /* How the VM ended, for the CLI to print and turn into an exit status. */

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #define HIGH (512 * VS_MIB) /* RAM above 4 GiB in the split layout */
 #define VS_X86_LAPIC_TEST 0xfee00000ULL
@@ -91,6 +92,34 @@ static void test_bad_sizes(void **state)
 	assert_null(m);
 }
 
+/* Each backing: usable RAM at a 2 MiB-aligned base (THP and KVM's 2 MiB
+ * mappings need the host and guest offsets to agree modulo 2 MiB), a memfd
+ * only for VS_MEM_MEMFD, the hole split alike. */
+static void test_backings(void **state)
+{
+	static const enum vs_mem_backing kinds[] = { VS_MEM_ANON, VS_MEM_ANON_THP, VS_MEM_MEMFD };
+
+	(void)state;
+	for (unsigned i = 0; i < VS_ARRAY_SIZE(kinds); i++) {
+		struct vs_guest_mem *m = NULL;
+		uint8_t *p;
+
+		assert_int_equal(vs_guest_mem_new_backed(64 * VS_MIB + 4096, kinds[i], &m), 0);
+		assert_int_equal(m->backing, kinds[i]);
+		assert_int_equal((uintptr_t)m->base % (2 * VS_MIB), 0);
+		if (kinds[i] == VS_MEM_MEMFD)
+			assert_true(m->fd >= 0);
+		else
+			assert_int_equal(m->fd, -1);
+		p = vs_guest_mem_ptr(m, 64 * VS_MIB, 4096);
+		assert_ptr_equal(p, m->base + 64 * VS_MIB);
+		memset(p, 0xa5, 4096);
+		assert_int_equal(*(uint8_t *)vs_guest_mem_ptr(m, 64 * VS_MIB + 4095, 1), 0xa5);
+		assert_int_equal(*(uint8_t *)vs_guest_mem_ptr(m, 0, 1), 0);
+		vs_guest_mem_free(m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -98,6 +127,7 @@ int main(void)
 		cmocka_unit_test(test_hole),
 		cmocka_unit_test(test_wrap),
 		cmocka_unit_test(test_bad_sizes),
+		cmocka_unit_test(test_backings),
 	};
 
 	return vs_test_run("memory", tests, VS_ARRAY_SIZE(tests), NULL, NULL, NULL);
