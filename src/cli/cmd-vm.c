@@ -257,10 +257,8 @@ static int vm_run(int argc, char **argv)
 		fprintf(stderr, "vessel: %s\n", err->msg);
 		goto out;
 	}
-	if (a.cfg.accel == VS_ACCEL_KVM && !vs_host_has_hw_virt() && !vs_vm_is_testkernel(vm))
-		fprintf(stderr, "vessel: warning: this host's KVM has no hardware virtualization "
-				"(no vmx/svm); an unmodified kernel runs its CPL0 code emulated at "
-				"about 2 MIPS and will boot extremely slowly\n");
+	if (vs_vm_warning(vm))
+		fprintf(stderr, "vessel: warning: %s\n", vs_vm_warning(vm));
 	if (vs_vm_run(vm, &res, &err) < 0)
 		fprintf(stderr, "vessel: %s\n", err->msg);
 	else

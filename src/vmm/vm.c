@@ -114,8 +114,12 @@ static void irq_line(void *ctx, unsigned gsi, int level)
 	vm->accel->irq_line(vm, gsi, level);
 }
 
-static void power_request(void *ctx, enum vs_stop_reason why, int status)
+static void power_request(void *ctx, enum vs_power_event ev, int status)
 {
+	enum vs_stop_reason why = ev == VS_POWER_EXIT	 ? VS_STOP_EXIT_DEVICE
+				  : ev == VS_POWER_RESET ? VS_STOP_RESET
+							 : VS_STOP_POWEROFF;
+
 	vs_vm_request_stop(ctx, why, status, NULL);
 }
 
@@ -204,9 +208,12 @@ err_free:
 	return r;
 }
 
-bool vs_vm_is_testkernel(const struct vs_vm *vm)
+const char *vs_vm_warning(const struct vs_vm *vm)
 {
-	return vs_bzimage_is_testkernel(&vm->bz);
+	if (vm->accel != &vs_accel_kvm || vs_host_has_hw_virt() || vs_bzimage_is_testkernel(&vm->bz))
+		return NULL;
+	return "this host's KVM has no hardware virtualization (no vmx/svm); an unmodified kernel "
+	       "runs its CPL0 code emulated at about 2 MIPS and will boot extremely slowly";
 }
 
 void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status,
