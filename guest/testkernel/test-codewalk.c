@@ -17,11 +17,11 @@
 #include "console.h"
 #include "tests.h"
 
-#define WALK_BASE	(32ul << 20)
+#define WALK_BASE (32ul << 20)
 #define WALK_MIB_DEFAULT 16
-#define WALK_MIB_MAX	1024
-#define STUB_LEN	3
-#define REWRITE_PAGES	16
+#define WALK_MIB_MAX 1024
+#define STUB_LEN 3
+#define REWRITE_PAGES 16
 
 typedef uint8_t (*stub_fn)(void);
 

@@ -19,10 +19,10 @@
 #include "tests.h"
 #include "tsc.h"
 
-#define TOUCH_BASE	  (64ul << 20)
+#define TOUCH_BASE (64ul << 20)
 #define TOUCH_MIB_DEFAULT 16
-#define TOUCH_MIB_MAX	  2048
-#define TOUCH_PAGE	  4096
+#define TOUCH_MIB_MAX 2048
+#define TOUCH_PAGE 4096
 
 static uint64_t touch_pass(uint64_t base, uint64_t pages)
 {
@@ -52,7 +52,7 @@ int test_touch(const char *arg)
 	pages = (mib << 20) / TOUCH_PAGE;
 	first = touch_pass(TOUCH_BASE, pages);
 	again = touch_pass(TOUCH_BASE, pages);
-	kprintf("touch: MiB=%lu pages=%lu first_ns=%lu again_ns=%lu\n", mib, pages,
-		ticks_ns(first), ticks_ns(again));
+	kprintf("touch: MiB=%lu pages=%lu first_ns=%lu again_ns=%lu\n", mib, pages, ticks_ns(first),
+		ticks_ns(again));
 	return 0;
 }

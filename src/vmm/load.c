@@ -65,8 +65,8 @@ int vs_vm_load_kernel(struct vs_vm *vm, struct vs_boot_plan *plan, struct vs_err
 		return vs_err_wrap(err, r, "%s", vm->cfg.kernel);
 	if (vm->cfg.initrd && (r = open_initrd(vm->cfg.initrd, &initrd_fd, &initrd_len, err)) < 0)
 		return r;
-	r = vs_bzimage_plan(&vm->bz, vs_guest_mem_low(vm->mem), strlen(vm->cfg.cmdline),
-			    initrd_len, plan, err);
+	r = vs_bzimage_plan(&vm->bz, vs_guest_mem_low(vm->mem), strlen(vm->cfg.cmdline), initrd_len,
+			    plan, err);
 	if (r < 0)
 		return r;
 	if (initrd_len) {

@@ -13,13 +13,13 @@
 #include <pthread.h>
 #include <time.h>
 
-#define WALK_CODE   0x5000
-#define RESULT0	    0x100000 /* per vCPU: mismatches, then done flag */
-#define RESULT1	    0x100100
-#define REGION0	    0x200000 /* per vCPU: the stubs' pages */
-#define REGION1	    0x400000
-#define WALK_PAGES  256	     /* 1 MiB: 349,440 stubs per vCPU */
-#define STUBS_PAGE  1365
+#define WALK_CODE 0x5000
+#define RESULT0 0x100000 /* per vCPU: mismatches, then done flag */
+#define RESULT1 0x100100
+#define REGION0 0x200000 /* per vCPU: the stubs' pages */
+#define REGION1 0x400000
+#define WALK_PAGES 256 /* 1 MiB: 349,440 stubs per vCPU */
+#define STUBS_PAGE 1365
 #define SMALL_CACHE (256 << 10)
 
 /* rsi = region, rdi = result, rcx = pages. Per page: write 1365 stubs whose
@@ -69,8 +69,9 @@ static struct machine *cache_machine(unsigned ncpus, uint64_t cache_bytes, unsig
 {
 	struct machine *m = calloc(1, sizeof(*m));
 	struct emu_ram_region r;
-	struct emu_vm_config cfg = { .ncpus = ncpus, .ram = &r, .nram = 1, .io = &no_io,
-				     .code_cache_bytes = cache_bytes };
+	struct emu_vm_config cfg = {
+		.ncpus = ncpus, .ram = &r, .nram = 1, .io = &no_io, .code_cache_bytes = cache_bytes
+	};
 
 	m->ram = aligned_alloc(4096, RAM_SIZE);
 	memset(m->ram, 0, RAM_SIZE);

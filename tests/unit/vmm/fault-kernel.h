@@ -17,9 +17,15 @@ static inline bool fault_kernel_write(char *path)
 {
 	uint8_t img[4096 + 4096] = { 0 };
 	struct vs_setup_header h = {
-		.setup_sects = 1, .boot_flag = VS_BOOT_FLAG, .header = VS_HDRS_MAGIC,
-		.version = 0x020f, .loadflags = VS_LOADED_HIGH, .initrd_addr_max = 0x7fffffff,
-		.xloadflags = VS_XLF_KERNEL_64, .cmdline_size = 255, .pref_address = 0x100000,
+		.setup_sects = 1,
+		.boot_flag = VS_BOOT_FLAG,
+		.header = VS_HDRS_MAGIC,
+		.version = 0x020f,
+		.loadflags = VS_LOADED_HIGH,
+		.initrd_addr_max = 0x7fffffff,
+		.xloadflags = VS_XLF_KERNEL_64,
+		.cmdline_size = 255,
+		.pref_address = 0x100000,
 		.init_size = 0x10000,
 	};
 	int fd = mkstemp(path);

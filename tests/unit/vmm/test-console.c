@@ -28,9 +28,15 @@ static void test_plain_and_escapes(void **state)
 	assert_memory_equal(buf, "ls -l\r", 6);
 	assert_false(quit);
 	/* Ctrl-A Ctrl-A: one literal Ctrl-A */
-	n = filter(&c, "a\x01\x01" "b", buf, &quit);
+	n = filter(&c,
+		   "a\x01\x01"
+		   "b",
+		   buf, &quit);
 	assert_int_equal(n, 3);
-	assert_memory_equal(buf, "a\x01" "b", 3);
+	assert_memory_equal(buf,
+			    "a\x01"
+			    "b",
+			    3);
 	assert_false(quit);
 	/* an unknown escape (Ctrl-A z) is dropped whole */
 	n = filter(&c, "a\x01zb", buf, &quit);

@@ -63,9 +63,12 @@ static int teardown(void **state)
 
 static struct vs_vm_config config(void)
 {
-	return (struct vs_vm_config){ .kernel = kernel_path, .cmdline = "", .cpus = 1,
+	return (struct vs_vm_config){ .kernel = kernel_path,
+				      .cmdline = "",
+				      .cpus = 1,
 				      .accel = VS_ACCEL_KVM,
-				      .mem = 64 * VS_MIB, .out_fd = 1 };
+				      .mem = 64 * VS_MIB,
+				      .out_fd = 1 };
 }
 
 static void expect_fail(const struct vs_vm_config *cfg, int code, const char *needle)

@@ -54,8 +54,8 @@ static void test_hole(void **state)
 	 * in the host mapping: a naive check would hand it out) */
 	assert_null(vs_guest_mem_ptr(m, VS_MEM_HOLE_START + 1, 1));
 	assert_null(vs_guest_mem_ptr(m, VS_X86_LAPIC_TEST, 4));
-	assert_null(vs_guest_mem_ptr(m, VS_MEM_HOLE_START - 8, VS_MEM_HOLE_END -
-					       VS_MEM_HOLE_START + 16));
+	assert_null(vs_guest_mem_ptr(m, VS_MEM_HOLE_START - 8,
+				     VS_MEM_HOLE_END - VS_MEM_HOLE_START + 16));
 	assert_null(vs_guest_mem_ptr(m, VS_MEM_HOLE_END - 1, 2));
 	/* high RAM maps to the host right after low RAM */
 	assert_ptr_equal(vs_guest_mem_ptr(m, VS_MEM_HOLE_END, 8), m->base + VS_MEM_HOLE_START);
@@ -123,10 +123,8 @@ static void test_backings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_low_region),
-		cmocka_unit_test(test_hole),
-		cmocka_unit_test(test_wrap),
-		cmocka_unit_test(test_bad_sizes),
+		cmocka_unit_test(test_low_region), cmocka_unit_test(test_hole),
+		cmocka_unit_test(test_wrap),	   cmocka_unit_test(test_bad_sizes),
 		cmocka_unit_test(test_backings),
 	};
 
