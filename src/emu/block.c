@@ -449,6 +449,11 @@ static void invalidate(struct emu_vm *vm, struct emu_cpu *cpu, uint64_t gpa, uns
 	struct page_ent *p;
 
 	pthread_mutex_lock(&c->lock);
+	/* The writer's block may have been flushed (by another vCPU, at the
+	 * budget) while it runs: no page list holds it any more, but a store
+	 * into its own remaining instructions must still end it. */
+	if (cc && cc->cur && cc->cur->dead && overlaps(cc->cur, gpa, len))
+		cut_current(cpu, cc->cur);
 	p = page_find(c, page, false);
 	for (struct emu_block *b = p ? p->head : NULL, *n; b; b = n) {
 		n = *page_link(b, page);

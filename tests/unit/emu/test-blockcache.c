@@ -63,14 +63,16 @@ __asm__(".pushsection .rodata\n"
 	".popsection\n");
 extern const uint8_t walk_code[], walk_code_end[];
 
-static const struct emu_io_ops no_io = { .pio = fake_pio, .mmio = fake_mmio };
+static void flush_mmio(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *data,
+		       unsigned size);
+static const struct emu_io_ops io = { .pio = fake_pio, .mmio = flush_mmio };
 
 static struct machine *cache_machine(unsigned ncpus, uint64_t cache_bytes, unsigned pages)
 {
 	struct machine *m = calloc(1, sizeof(*m));
 	struct emu_ram_region r;
 	struct emu_vm_config cfg = {
-		.ncpus = ncpus, .ram = &r, .nram = 1, .io = &no_io, .code_cache_bytes = cache_bytes
+		.ncpus = ncpus, .ram = &r, .nram = 1, .io = &io, .code_cache_bytes = cache_bytes
 	};
 
 	m->ram = aligned_alloc(4096, RAM_SIZE);
@@ -181,12 +183,84 @@ static void test_two_vcpus_flush_under_each_other(void **state)
 	machine_free(m);
 }
 
+/* ---- a flush under a running block that then patches itself ---------------- */
+
+#define MMIO_PAGE 0x40000000ULL /* a 2 MiB page past RAM: stores reach flush_mmio() */
+#define PD_MMIO 0x15000
+#define SMC_CODE 0x6000
+#define SMC_RESULT 0x100020
+#define SMC_TINY (16 << 10)
+
+/* At SMC_CODE, one block (no instruction in it ends a block):
+ *	movb %al, MMIO_PAGE	 (flush_mmio: vCPU 1 flushes the cache meanwhile)
+ *	movb $2, 0x6010		 (patches the immediate of the next instruction)
+ *	movl $1, %eax		 (at 0x600f; must run as movl $2, %eax)
+ *	movl %eax, SMC_RESULT
+ *	cli; 1: hlt; jmp 1b */
+static const uint8_t smc_block[] = {
+	0x88, 0x04, 0x25, 0x00, 0x00, 0x00, 0x40, 0xc6, 0x04, 0x25, 0x10,
+	0x60, 0x00, 0x00, 0x02, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x89, 0x04,
+	0x25, 0x20, 0x00, 0x10, 0x00, 0xfa, 0xf4, 0xeb, 0xfd,
+};
+
+static struct machine *flush_machine;
+static uint64_t flush_mmio_flushes;
+
+static bool wait_done(struct machine *m, uint64_t result);
+
+/* vCPU 0's store to MMIO_PAGE, in the middle of its block: run vCPU 1's
+ * fresh-code walk to the end (many flushes of a tiny cache), then return. */
+static void flush_mmio(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *data, unsigned size)
+{
+	struct runner r1 = { .cpu = flush_machine ? emu_vm_cpu(flush_machine->vm, 1) : NULL };
+	struct emu_stats st;
+	pthread_t t;
+
+	fake_mmio(ctx, cpu, gpa, write, data, size);
+	if (!r1.cpu || cpu != 0 || gpa != MMIO_PAGE)
+		return;
+	assert_int_equal(pthread_create(&t, NULL, run_thread, &r1), 0);
+	assert_true(wait_done(flush_machine, RESULT1));
+	emu_cpu_kick(r1.cpu);
+	pthread_join(t, NULL);
+	emu_cpu_get_stats(r1.cpu, &st);
+	flush_mmio_flushes = st.cache_flushes;
+}
+
+/* Regression: a block flushed by another vCPU while it runs is on no page
+ * list, so a store into its own next instruction did not end it and the
+ * old decoded instruction ran. */
+static void test_flushed_block_patches_itself(void **state)
+{
+	struct machine *m = cache_machine(2, SMC_TINY, 1);
+	struct runner r0 = { .cpu = emu_vm_cpu(m->vm, 0) };
+	pthread_t t;
+
+	(void)state;
+	put64(m, PDPT + 8, PD_MMIO | 7);
+	put64(m, PD_MMIO, MMIO_PAGE | 0x87);
+	memcpy(m->ram + SMC_CODE, smc_block, sizeof(smc_block));
+	r0.cpu->rip = SMC_CODE;
+	flush_machine = m;
+	flush_mmio_flushes = 0;
+	assert_int_equal(pthread_create(&t, NULL, run_thread, &r0), 0);
+	for (int i = 0; i < 600000 && !get64(m, SMC_RESULT); i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	emu_cpu_kick(r0.cpu);
+	pthread_join(t, NULL);
+	flush_machine = NULL;
+	assert_true(flush_mmio_flushes > 0);
+	assert_int_equal(get64(m, SMC_RESULT), 2);
+	machine_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_budget_holds_small_walk),
 		cmocka_unit_test(test_budget_flushes),
 		cmocka_unit_test(test_two_vcpus_flush_under_each_other),
+		cmocka_unit_test(test_flushed_block_patches_itself),
 	};
 
 	return vs_test_run("emu-blockcache", tests, VS_ARRAY_SIZE(tests), NULL, NULL, NULL);
