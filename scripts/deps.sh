@@ -12,6 +12,8 @@ pkgs=(
 	zlib1g-dev libzstd-dev libarchive-dev libssl-dev libmnl-dev libmicrohttpd-dev
 	# fuzzing and sanitizers
 	clang libclang-rt-14-dev
+	# formatting (make format, make check-format)
+	clang-format
 	# tests and benchmarks
 	python3 python3-pytest qemu-system-x86 qemu-utils hyperfine
 	# the default guest kit

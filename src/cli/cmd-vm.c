@@ -7,6 +7,7 @@
  *   128+N  vessel was stopped by signal N (SIGINT, SIGTERM, SIGHUP) */
 #include "cli/cmds.h"
 #include "cmd-encode.h"
+#include "vmm/memory.h"
 #include "vmm/vm.h"
 #include "common/cleanup.h"
 #include "common/err.h"
@@ -219,6 +220,23 @@ static int report(const struct vs_vm_result *res)
 	}
 }
 
+/* For benchmarks (bench/mem.sh): VESSEL_MEM_BACKING=anon|anon-thp|memfd
+ * (vmm/memory.h); unset or unknown: the default. */
+static unsigned mem_backing_from_env(void)
+{
+	static const struct {
+		const char *name;
+		enum vs_mem_backing backing;
+	} names[] = { { "anon", VS_MEM_ANON }, { "anon-thp", VS_MEM_ANON_THP },
+		      { "memfd", VS_MEM_MEMFD } };
+	const char *v = getenv("VESSEL_MEM_BACKING");
+
+	for (unsigned i = 0; v && i < VS_ARRAY_SIZE(names); i++)
+		if (!strcmp(v, names[i].name))
+			return names[i].backing;
+	return VS_MEM_ANON;
+}
+
 static int vm_run(int argc, char **argv)
 {
 	struct run_args a = { .cfg = { .cpus = 1, .mem = DEFAULT_MEM, .out_fd = STDOUT_FILENO,
@@ -229,6 +247,7 @@ static int vm_run(int argc, char **argv)
 	int r, status = EXIT_VMM_ERROR;
 
 	a.cfg.trace_boot = getenv("VESSEL_TRACE_BOOT") != NULL;
+	a.cfg.mem_backing = mem_backing_from_env();
 	r = parse_run(&a, argc, argv);
 	if (r != 0)
 		return r > 0 ? 0 : EXIT_VMM_ERROR;
@@ -238,10 +257,8 @@ static int vm_run(int argc, char **argv)
 		fprintf(stderr, "vessel: %s\n", err->msg);
 		goto out;
 	}
-	if (a.cfg.accel == VS_ACCEL_KVM && !vs_host_has_hw_virt() && !vs_vm_is_testkernel(vm))
-		fprintf(stderr, "vessel: warning: this host's KVM has no hardware virtualization "
-				"(no vmx/svm); an unmodified kernel runs its CPL0 code emulated at "
-				"about 2 MIPS and will boot extremely slowly\n");
+	if (vs_vm_warning(vm))
+		fprintf(stderr, "vessel: warning: %s\n", vs_vm_warning(vm));
 	if (vs_vm_run(vm, &res, &err) < 0)
 		fprintf(stderr, "vessel: %s\n", err->msg);
 	else

@@ -10,11 +10,13 @@ struct vs_err {
 };
 
 /* Fills *err (if err is not NULL and *err is empty) and returns code, which
- * must be negative. If *err is already set, it is kept and code returned. */
+ * must be negative. The first detected error wins: if *err is already set,
+ * it is kept and its own code, (*err)->code, is returned, so that what the
+ * caller returns and what *err says agree. With err NULL, returns code. */
 int vs_err_set(struct vs_err **err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* As vs_err_set(), appending ": strerror(-code)". */
+/* As vs_err_set() (same return value), appending ": strerror(-code)". */
 int vs_err_setsys(struct vs_err **err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

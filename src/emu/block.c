@@ -17,7 +17,16 @@
  * publishes, at block boundaries, the generation it has seen (and clears
  * its private lookup cache when it changes). A retired block is freed once
  * every vCPU has published a generation at or past its tag, i.e. none can
- * still hold a pointer to it. */
+ * still hold a pointer to it.
+ *
+ * Budget: the cache counts the bytes of its live blocks and page entries.
+ * A build that would pass the budget (emu_vm_config.code_cache_bytes)
+ * first flushes everything, as TCG flushes its translation buffer when it
+ * is full: every live block is retired under one new generation (so other
+ * vCPUs finish the block they run and drop their private lookups at their
+ * next boundary) and freed by the same reclamation as invalidated blocks.
+ * Retirement tags only grow and blocks are pushed at the head, so the
+ * retired list is sorted (newest first) and reclaim frees a tail of it. */
 #include "emu/block.h"
 
 #include "common/util.h"
@@ -44,6 +53,9 @@ struct emu_block_cache {
 	_Atomic uint64_t gen;
 	unsigned building; /* blocks being decoded (their pages are marked) */
 	struct emu_block *retired;
+	uint64_t retired_oldest; /* retire_gen of the list's tail (oldest) */
+	size_t bytes;		 /* live blocks and page entries */
+	size_t budget;
 	_Atomic uint64_t seen[EMU_MAX_CPUS];
 	struct emu_core_cpu *percpu[EMU_MAX_CPUS];
 };
@@ -61,9 +73,15 @@ static inline unsigned page_hash(uint64_t page)
 int emu_blocks_new(struct emu_vm *vm)
 {
 	struct emu_block_cache *c = calloc(1, sizeof(*c));
+	uint64_t ram = 0;
 
 	if (!c)
 		return -ENOMEM;
+
+	for (unsigned i = 0; i < vm->nram; i++)
+		ram += vm->ram[i].size;
+	c->budget = vm->cfg.code_cache_bytes ? vm->cfg.code_cache_bytes
+					     : EMU_CODE_CACHE_DEFAULT(ram);
 	pthread_mutex_init(&c->lock, NULL);
 	for (unsigned i = 0; i < EMU_MAX_CPUS; i++)
 		atomic_init(&c->seen[i], QUIESCENT);
@@ -143,27 +161,36 @@ void emu_core_quiesce(struct emu_cpu *cpu, struct emu_core_cpu *cc)
 	atomic_store(&cpu->vm->blocks->seen[cpu->index], QUIESCENT);
 }
 
-/* Frees retired blocks no vCPU can still reference. Called with the lock. */
-static void reclaim(struct emu_vm *vm, struct emu_block_cache *c)
+static uint64_t min_seen(struct emu_vm *vm, struct emu_block_cache *c)
 {
 	uint64_t min = QUIESCENT;
-	struct emu_block **pp = &c->retired;
 
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		uint64_t s = atomic_load_explicit(&c->seen[i], memory_order_acquire);
 
 		min = s < min ? s : min;
 	}
-	while (*pp) {
-		struct emu_block *b = *pp;
+	return min;
+}
 
-		if (b->retire_gen <= min) {
-			*pp = b->rnext;
-			free(b);
-		} else {
-			pp = &b->rnext;
-		}
+/* Frees retired blocks no vCPU can still reference: the tail of the list
+ * tagged at or below every vCPU's published generation. Called with the
+ * lock. */
+static void reclaim(struct emu_vm *vm, struct emu_block_cache *c)
+{
+	uint64_t min = min_seen(vm, c);
+	struct emu_block **pp = &c->retired, *last = NULL;
+
+	while (*pp && (*pp)->retire_gen > min) {
+		last = *pp;
+		pp = &last->rnext;
 	}
+	for (struct emu_block *b = *pp, *n; b; b = n) {
+		n = b->rnext;
+		free(b);
+	}
+	*pp = NULL;
+	c->retired_oldest = last ? last->retire_gen : 0;
 }
 
 /* ---- page lists ------------------------------------------------------------ */
@@ -179,6 +206,7 @@ static struct page_ent *page_find(struct emu_block_cache *c, uint64_t page, bool
 		return NULL;
 	struct page_ent *p = xzalloc(sizeof(*p));
 
+	c->bytes += sizeof(*p);
 	p->page = page;
 	p->next = *pp;
 	*pp = p;
@@ -236,6 +264,55 @@ static void insert(struct emu_block_cache *c, struct emu_block *b)
 		page_add(c, b->gpa2 >> 12, b);
 	atomic_store_explicit(&b->hnext, atomic_load(head), memory_order_relaxed);
 	atomic_store_explicit(head, b, memory_order_release);
+}
+
+static size_t block_bytes(const struct emu_block *b)
+{
+	return sizeof(*b) + b->n * sizeof(struct emu_insn);
+}
+
+/* Puts b on the retired list under generation gen. Called with the lock. */
+static void push_retired(struct emu_block_cache *c, struct emu_block *b, uint64_t gen)
+{
+	b->dead = true;
+	b->retire_gen = gen;
+	if (!c->retired)
+		c->retired_oldest = gen;
+	b->rnext = c->retired;
+	c->retired = b;
+	c->bytes -= block_bytes(b);
+}
+
+/* The budget is reached: retire every live block under one generation and
+ * drop the page lists. Readers mid-walk keep valid chains (hnext is left
+ * alone; only the heads are cleared, before the generation moves on), and
+ * every vCPU, this one included, still publishes an older generation, so
+ * nothing is freed before they all pass a block boundary. Called with the
+ * lock. */
+static void flush_all(struct emu_block_cache *c)
+{
+	uint64_t gen;
+
+	for (unsigned i = 0; i < (1u << HASH_BITS); i++)
+		for (struct emu_block *b = atomic_load(&c->hash[i]); b; b = b->hnext)
+			b->dead = true;
+	for (unsigned i = 0; i < (1u << HASH_BITS); i++)
+		atomic_store_explicit(&c->hash[i], NULL, memory_order_release);
+	gen = atomic_fetch_add(&c->gen, 1) + 1;
+	for (unsigned i = 0; i < (1u << PAGE_BITS); i++) {
+		for (struct page_ent *p = c->pages[i], *n; p; p = n) {
+			n = p->next;
+			for (struct emu_block *b = p->head, *bn; b; b = bn) {
+				bn = *page_link(b, p->page);
+				/* a straddler is on two lists: retire it from its first */
+				if ((b->gpa >> 12) == p->page)
+					push_retired(c, b, gen);
+			}
+			free(p);
+		}
+		c->pages[i] = NULL;
+	}
+	c->bytes = 0;
 }
 
 /* Decodes up to EMU_BLOCK_MAX instructions into buf; returns the count. */
@@ -297,7 +374,14 @@ struct emu_block *emu_block_build(struct emu_cpu *cpu, uint64_t gpa, uint64_t li
 	b->n = (uint16_t)n;
 	memcpy(b->insn, buf, n * sizeof(struct emu_insn));
 	pthread_mutex_lock(&c->lock);
+	if (c->bytes + block_bytes(b) > c->budget) {
+		flush_all(c);
+		cpu->stats.cache_flushes++;
+	}
+	if (c->retired && min_seen(cpu->vm, c) >= c->retired_oldest)
+		reclaim(cpu->vm, c);
 	insert(c, b);
+	c->bytes += block_bytes(b);
 	c->building--;
 	pthread_mutex_unlock(&c->lock);
 	cpu->stats.blocks_built++;
@@ -334,10 +418,7 @@ static void retire(struct emu_block_cache *c, struct emu_block *b)
 	page_remove(c, b->gpa >> 12, b);
 	if (b->gpa2 != EMU_NO_GPA)
 		page_remove(c, b->gpa2 >> 12, b);
-	b->dead = true;
-	b->retire_gen = atomic_fetch_add(&c->gen, 1) + 1;
-	b->rnext = c->retired;
-	c->retired = b;
+	push_retired(c, b, atomic_fetch_add(&c->gen, 1) + 1);
 }
 
 static bool overlaps(const struct emu_block *b, uint64_t gpa, unsigned len)
@@ -368,6 +449,11 @@ static void invalidate(struct emu_vm *vm, struct emu_cpu *cpu, uint64_t gpa, uns
 	struct page_ent *p;
 
 	pthread_mutex_lock(&c->lock);
+	/* The writer's block may have been flushed (by another vCPU, at the
+	 * budget) while it runs: no page list holds it any more, but a store
+	 * into its own remaining instructions must still end it. */
+	if (cc && cc->cur && cc->cur->dead && overlaps(cc->cur, gpa, len))
+		cut_current(cpu, cc->cur);
 	p = page_find(c, page, false);
 	for (struct emu_block *b = p ? p->head : NULL, *n; b; b = n) {
 		n = *page_link(b, page);
@@ -381,7 +467,7 @@ static void invalidate(struct emu_vm *vm, struct emu_cpu *cpu, uint64_t gpa, uns
 	}
 	if ((!p || !p->head) && !c->building)
 		emu_page_clear_code(vm, gpa);
-	if (c->retired)
+	if (c->retired && min_seen(vm, c) >= c->retired_oldest)
 		reclaim(vm, c);
 	pthread_mutex_unlock(&c->lock);
 }

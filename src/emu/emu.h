@@ -27,6 +27,16 @@ struct emu_cpu;
 #define EMU_IOAPIC_BASE 0xfec00000ULL
 #define EMU_MAX_CPUS	254
 #define EMU_TSC_KHZ_DEFAULT 2000000 /* 2 GHz, advertised through CPUID 0x40000010 */
+/* The decoded-block cache's default budget: a quarter of guest RAM, at
+ * least 32 MiB, at most 512 MiB (docs/emu.md "Block cache"). A decoded
+ * instruction takes ~14x the bytes of its code, so a quarter of RAM holds
+ * the decoded form of far more code than a guest runs between flushes. */
+#define EMU_CODE_CACHE_MIN (32ULL << 20)
+#define EMU_CODE_CACHE_MAX (512ULL << 20)
+#define EMU_CODE_CACHE_DEFAULT(ram_bytes)                                           \
+	((ram_bytes) / 4 < EMU_CODE_CACHE_MIN	? EMU_CODE_CACHE_MIN                 \
+	 : (ram_bytes) / 4 > EMU_CODE_CACHE_MAX ? EMU_CODE_CACHE_MAX                 \
+						: (ram_bytes) / 4)
 
 struct emu_ram_region {
 	uint64_t gpa;
@@ -52,6 +62,10 @@ struct emu_vm_config {
 	const struct emu_io_ops *io;
 	void *io_ctx;
 	uint32_t tsc_khz; /* 0: EMU_TSC_KHZ_DEFAULT */
+	/* Budget of the decoded-block cache in bytes (blocks and their
+	 * bookkeeping); reaching it flushes the whole cache, as TCG flushes its
+	 * translation buffer. 0: EMU_CODE_CACHE_DEFAULT(guest RAM). */
+	uint64_t code_cache_bytes;
 	/* Tests: every exception ends emu_cpu_run() with EMU_EXIT_EXCEPTION
 	 * (vector, error code, CR2; RIP at the faulting instruction) instead of
 	 * being delivered through the guest's IDT. */
@@ -128,6 +142,7 @@ struct emu_stats {
 	uint64_t insns;	       /* guest instructions retired */
 	uint64_t blocks_built; /* decoded blocks translated */
 	uint64_t blocks_flushed; /* invalidated by writes to code pages */
+	uint64_t cache_flushes;	 /* whole-cache flushes at the budget, by this vCPU */
 };
 void emu_cpu_get_stats(struct emu_cpu *cpu, struct emu_stats *stats);
 

@@ -16,7 +16,7 @@ static void exit_write(void *opaque, uint64_t off, const void *data, unsigned le
 {
 	(void)off;
 	(void)len;
-	vs_power_request(opaque, VS_STOP_EXIT_DEVICE, *(const uint8_t *)data);
+	vs_power_request(opaque, VS_POWER_EXIT, *(const uint8_t *)data);
 }
 
 static void i8042_read(void *opaque, uint64_t off, void *data, unsigned len)
@@ -32,7 +32,7 @@ static void i8042_write(void *opaque, uint64_t off, const void *data, unsigned l
 	(void)off;
 	(void)len;
 	if (*(const uint8_t *)data == I8042_CMD_RESET)
-		vs_power_request(opaque, VS_STOP_RESET, 0);
+		vs_power_request(opaque, VS_POWER_RESET, 0);
 }
 
 static void a20_read(void *opaque, uint64_t off, void *data, unsigned len)

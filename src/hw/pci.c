@@ -127,7 +127,7 @@ static void pci_write(void *opaque, uint64_t off, const void *data, unsigned len
 
 	if (off == RESET_CONTROL_OFF && len == 1) {
 		if ((*(const uint8_t *)data & RESET_CONTROL_CPU) && bus->power)
-			vs_power_request(bus->power, VS_STOP_RESET, 0);
+			vs_power_request(bus->power, VS_POWER_RESET, 0);
 		return;
 	}
 	pthread_mutex_lock(&bus->lock);

@@ -22,7 +22,10 @@ struct vs_accel_ops;
 struct emu_vm;
 struct emu_cpu;
 
-#define VS_MAX_VCPUS 254 /* APIC IDs 0..253; 254 is... the IOAPIC takes ncpus */
+/* vCPUs get APIC IDs 0..ncpus-1 and the MP table gives the IOAPIC the ID
+ * ncpus (arch/x86/mptable.c); 255 is the xAPIC broadcast ID, so at most 254
+ * vCPUs (IDs 0..253, IOAPIC 254). */
+#define VS_MAX_VCPUS 254
 
 struct vs_vcpu {
 	struct vs_vm *vm;
@@ -89,6 +92,10 @@ void vs_vcpu_crash(struct vs_vcpu *vcpu, const char *what);
 /* Port I/O and MMIO from any accelerator, to the VM's buses. */
 void vs_vcpu_pio(struct vs_vcpu *vcpu, uint16_t port, bool write, void *data, unsigned size);
 void vs_vcpu_mmio(struct vs_vcpu *vcpu, uint64_t gpa, bool write, void *data, unsigned size);
+
+/* load.c: reads and places kernel and initrd (the initrd straight into
+ * guest RAM), fills vm->bz and *plan. Returns 0 or -errno with *err set. */
+int vs_vm_load_kernel(struct vs_vm *vm, struct vs_boot_plan *plan, struct vs_err **err);
 
 /* vm.c */
 void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status,

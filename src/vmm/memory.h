@@ -1,6 +1,17 @@
-/* Guest RAM: one memfd (shareable, ready for snapshots), mapped once into
- * the VMM, exposed to the guest as up to two regions around the 32-bit
- * MMIO hole: [0, low) and [4 GiB, 4 GiB + high). */
+/* Guest RAM: one mapping in the VMM, 2 MiB-aligned, exposed to the guest as
+ * up to two regions around the 32-bit MMIO hole: [0, low) and
+ * [4 GiB, 4 GiB + high). Three backings, measured by bench/mem.sh under
+ * KVM (docs/vm.md "Guest RAM"):
+ * - VS_MEM_ANON (default): private anonymous memory, 4 KiB pages. Snapshots
+ *   write it out and restore by mapping the file MAP_PRIVATE (as
+ *   Firecracker does); nothing needs an fd.
+ * - VS_MEM_ANON_THP: the same with MADV_HUGEPAGE. Each first write then
+ *   allocates and zeroes 2 MiB (with direct compaction on this host's
+ *   defrag=madvise), which made first touch slower here, not faster.
+ * - VS_MEM_MEMFD: a memfd (mem->fd), for what must share guest RAM with
+ *   another process (vhost-user, an out-of-process snapshotter); 4 KiB
+ *   pages unless the host enables shmem THP
+ *   (/sys/kernel/mm/transparent_hugepage/shmem_enabled, "never" on ours). */
 #ifndef VS_VMM_MEMORY_H
 #define VS_VMM_MEMORY_H
 
@@ -17,15 +28,24 @@ struct vs_mem_region {
 	uint8_t *hva;
 };
 
+enum vs_mem_backing { VS_MEM_ANON, VS_MEM_ANON_THP, VS_MEM_MEMFD };
+
 struct vs_guest_mem {
-	int fd; /* memfd backing all regions */
+	int fd; /* VS_MEM_MEMFD: the memfd backing all regions; else -1 */
+	enum vs_mem_backing backing;
+	void *map;	 /* the whole mapping (base, aligned up to 2 MiB, lies in it) */
+	size_t map_size;
 	uint8_t *base;
 	uint64_t size;
 	unsigned nregions;
 	struct vs_mem_region regions[2];
 };
 
-/* Creates size bytes of guest RAM (page-aligned). Returns 0 or -errno. */
+/* Creates size bytes of guest RAM (page-aligned) with the given backing.
+ * Returns 0 or -errno (-EINVAL for a bad size). */
+int vs_guest_mem_new_backed(uint64_t size, enum vs_mem_backing backing,
+			    struct vs_guest_mem **out);
+/* The same with the default backing, VS_MEM_ANON. */
 int vs_guest_mem_new(uint64_t size, struct vs_guest_mem **out);
 void vs_guest_mem_free(struct vs_guest_mem *mem);
 

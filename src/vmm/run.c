@@ -3,6 +3,7 @@
 #include "vmm/accel.h"
 #include "vmm/console.h"
 #include "vmm/internal.h"
+#include "vmm/sys.h"
 #include "hw/serial.h"
 #include "common/cleanup.h"
 #include "common/err.h"
@@ -124,6 +125,22 @@ static void stop_vcpus(struct vs_vm *vm)
 		}
 }
 
+/* A vCPU thread that cannot be created is the VMM failing before the guest
+ * ran as configured: the threads already started are stopped by the caller
+ * and vs_vm_run() returns the error (its contract), not a guest result. */
+static int start_vcpus(struct vs_vm *vm, struct vs_err **err)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		int r = vs_sys->pthread_create(&vm->vcpus[i].thread, NULL, vs_vcpu_thread,
+					       &vm->vcpus[i]);
+
+		if (r != 0)
+			return vs_err_setsys(err, -r, "cannot start the thread of vCPU %u", i);
+		vm->vcpus[i].started = true;
+	}
+	return 0;
+}
+
 int vs_vm_run(struct vs_vm *vm, struct vs_vm_result *res, struct vs_err **err)
 {
 	struct run_state st = { .vm = vm, .sig_fd = -1 };
@@ -137,19 +154,14 @@ int vs_vm_run(struct vs_vm *vm, struct vs_vm_result *res, struct vs_err **err)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return vs_err_setsys(err, r, "setting up the console");
 	}
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		r = pthread_create(&vm->vcpus[i].thread, NULL, vs_vcpu_thread, &vm->vcpus[i]);
-		if (r != 0) {
-			vs_vm_request_stop(vm, VS_STOP_ERROR, -r, "cannot start a vCPU thread");
-			break;
-		}
-		vm->vcpus[i].started = true;
-	}
-	event_loop(&st);
+	if ((r = start_vcpus(vm, err)) == 0)
+		event_loop(&st);
 	stop_vcpus(vm);
 	vs_console_restore(&st.con);
 	close(st.sig_fd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r < 0)
+		return r;
 	pthread_mutex_lock(&vm->stop_lock);
 	*res = vm->result;
 	pthread_mutex_unlock(&vm->stop_lock);

@@ -26,6 +26,7 @@ const struct vs_sys_ops vs_sys_default = {
 	.ioctl = sys_ioctl,
 	.mmap = mmap,
 	.memfd_create = sys_memfd_create,
+	.pthread_create = pthread_create,
 };
 
 const struct vs_sys_ops *vs_sys = &vs_sys_default;

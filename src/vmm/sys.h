@@ -1,8 +1,9 @@
-/* System calls the VMM makes on /dev/kvm and guest memory, behind an
+/* System calls the VMM makes on /dev/kvm, guest memory and its threads, behind an
  * overridable table so tests can inject faults (STYLE.md "Tests"). */
 #ifndef VS_VMM_SYS_H
 #define VS_VMM_SYS_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -11,6 +12,9 @@ struct vs_sys_ops {
 	int (*ioctl)(int fd, unsigned long req, void *arg);
 	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 	int (*memfd_create)(const char *name, unsigned flags);
+	/* returns 0 or a positive error number, as pthread_create(3) */
+	int (*pthread_create)(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+			      void *arg);
 };
 
 /* The table in use; tests may point it elsewhere and back. */

@@ -31,8 +31,6 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#define MAX_KERNEL_SIZE (512ULL << 20)
-#define MAX_INITRD_SIZE (2ULL << 30)
 #define CPUID_MAX_ENTRIES 256
 
 static uint64_t host_mem_total(void)
@@ -95,32 +93,6 @@ static int get_supported_cpuid(struct vs_vm *vm, struct vs_err **err)
 	return r < 0 ? r : 0;
 }
 
-static int load_kernel(struct vs_vm *vm, struct vs_boot_plan *plan, struct vs_err **err)
-{
-	_cleanup_free_ uint8_t *initrd = NULL;
-	size_t initrd_len = 0;
-	int r;
-
-	r = vs_read_file(vm->cfg.kernel, MAX_KERNEL_SIZE, &vm->kernel_file, &vm->kernel_file_len);
-	if (r < 0)
-		return vs_err_setsys(err, r, "cannot read kernel %s", vm->cfg.kernel);
-	r = vs_bzimage_parse(vm->kernel_file, vm->kernel_file_len, &vm->bz, err);
-	if (r < 0)
-		return vs_err_wrap(err, r, "%s", vm->cfg.kernel);
-	if (vm->cfg.initrd) {
-		r = vs_read_file(vm->cfg.initrd, MAX_INITRD_SIZE, &initrd, &initrd_len);
-		if (r < 0)
-			return vs_err_setsys(err, r, "cannot read initrd %s", vm->cfg.initrd);
-		if (initrd_len == 0)
-			return vs_err_set(err, -EINVAL, "initrd %s is empty", vm->cfg.initrd);
-	}
-	r = vs_bzimage_plan(&vm->bz, vs_guest_mem_low(vm->mem), strlen(vm->cfg.cmdline),
-			    initrd_len, plan, err);
-	if (r < 0)
-		return r;
-	return vs_bzimage_load(&vm->bz, plan, vm->mem, vm->cfg.cmdline, initrd, err);
-}
-
 static int write_firmware_tables(struct vs_vm *vm, struct vs_err **err)
 {
 	size_t len = VS_X86_BIOS_END - VS_X86_BIOS_START;
@@ -142,11 +114,22 @@ static void irq_line(void *ctx, unsigned gsi, int level)
 	vm->accel->irq_line(vm, gsi, level);
 }
 
-static void power_request(void *ctx, enum vs_stop_reason why, int status)
+static void power_request(void *ctx, enum vs_power_event ev, int status)
 {
+	enum vs_stop_reason why = ev == VS_POWER_EXIT	 ? VS_STOP_EXIT_DEVICE
+				  : ev == VS_POWER_RESET ? VS_STOP_RESET
+							 : VS_STOP_POWEROFF;
+
 	vs_vm_request_stop(ctx, why, status, NULL);
 }
 
+static const char *attach_error(int r)
+{
+	return r == -EEXIST ? "port range already taken" : r == -ENOSPC ? "bus full" : strerror(-r);
+}
+
+/* Each device's creation and attachment is checked on its own, so the
+ * message names the device and what went wrong. */
 static int create_devices(struct vs_vm *vm, struct vs_err **err)
 {
 	struct vs_irq_line com1 = { irq_line, vm, VS_SERIAL_COM1_IRQ };
@@ -155,14 +138,20 @@ static int create_devices(struct vs_vm *vm, struct vs_err **err)
 	vs_iobus_init(&vm->pio, "pio");
 	vs_iobus_init(&vm->mmio, "mmio");
 	vm->power = (struct vs_power){ power_request, vm };
-	vs_serial_new(vm->cfg.out_fd, &com1, &vm->serial);
-	vs_rtc_new(vs_guest_mem_low(vm->mem), vs_guest_mem_high(vm->mem), &vm->rtc);
-	vs_pci_bus_new(&vm->pci);
-	if ((r = vs_serial_attach(vm->serial, &vm->pio, VS_SERIAL_COM1_BASE)) < 0 ||
-	    (r = vs_rtc_attach(vm->rtc, &vm->pio)) < 0 ||
-	    (r = vs_pci_bus_attach(vm->pci, &vm->pio, &vm->power)) < 0 ||
-	    (r = vs_legacy_attach(&vm->pio, &vm->power)) < 0)
-		return vs_err_set(err, r, "registering devices: port conflict");
+	if ((r = vs_serial_new(vm->cfg.out_fd, &com1, &vm->serial)) < 0)
+		return vs_err_setsys(err, r, "creating the serial port");
+	if ((r = vs_rtc_new(vs_guest_mem_low(vm->mem), vs_guest_mem_high(vm->mem), &vm->rtc)) < 0)
+		return vs_err_setsys(err, r, "creating the RTC");
+	if ((r = vs_pci_bus_new(&vm->pci)) < 0)
+		return vs_err_setsys(err, r, "creating the PCI bus");
+	if ((r = vs_serial_attach(vm->serial, &vm->pio, VS_SERIAL_COM1_BASE)) < 0)
+		return vs_err_set(err, r, "attaching COM1: %s", attach_error(r));
+	if ((r = vs_rtc_attach(vm->rtc, &vm->pio)) < 0)
+		return vs_err_set(err, r, "attaching the RTC: %s", attach_error(r));
+	if ((r = vs_pci_bus_attach(vm->pci, &vm->pio, &vm->power)) < 0)
+		return vs_err_set(err, r, "attaching the PCI bus: %s", attach_error(r));
+	if ((r = vs_legacy_attach(&vm->pio, &vm->power)) < 0)
+		return vs_err_set(err, r, "attaching the legacy ports: %s", attach_error(r));
 	return 0;
 }
 
@@ -200,13 +189,14 @@ int vs_vm_create(const struct vs_vm_config *cfg, struct vs_vm **out, struct vs_e
 		r = vs_err_setsys(err, -errno, "eventfd");
 		goto err_free;
 	}
-	r = vs_guest_mem_new(VS_ALIGN_UP(cfg->mem, 4096), &vm->mem);
+	r = vs_guest_mem_new_backed(VS_ALIGN_UP(cfg->mem, 4096),
+				    (enum vs_mem_backing)cfg->mem_backing, &vm->mem);
 	if (r < 0) {
 		vs_err_setsys(err, r, "cannot allocate %llu MiB of guest memory",
 			      (unsigned long long)(cfg->mem / VS_MIB));
 		goto err_free;
 	}
-	if ((r = load_kernel(vm, &plan, err)) < 0 || (r = write_firmware_tables(vm, err)) < 0 ||
+	if ((r = vs_vm_load_kernel(vm, &plan, err)) < 0 || (r = write_firmware_tables(vm, err)) < 0 ||
 	    (r = vm->accel->vm_init(vm, err)) < 0 ||
 	    (r = get_supported_cpuid(vm, err)) < 0 || (r = create_devices(vm, err)) < 0 ||
 	    (r = create_vcpus(vm, &plan, err)) < 0)
@@ -218,9 +208,12 @@ err_free:
 	return r;
 }
 
-bool vs_vm_is_testkernel(const struct vs_vm *vm)
+const char *vs_vm_warning(const struct vs_vm *vm)
 {
-	return vs_bzimage_is_testkernel(&vm->bz);
+	if (vm->accel != &vs_accel_kvm || vs_host_has_hw_virt() || vs_bzimage_is_testkernel(&vm->bz))
+		return NULL;
+	return "this host's KVM has no hardware virtualization (no vmx/svm); an unmodified kernel "
+	       "runs its CPL0 code emulated at about 2 MIPS and will boot extremely slowly";
 }
 
 void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status,

@@ -4,7 +4,6 @@
 #ifndef VS_VMM_VM_H
 #define VS_VMM_VM_H
 
-#include "hw/power.h"
 #include "vmm/arch/x86/cpuid.h"
 
 #include <stdbool.h>
@@ -14,6 +13,18 @@ struct vs_err;
 struct vs_vm;
 
 enum vs_accel { VS_ACCEL_AUTO, VS_ACCEL_KVM, VS_ACCEL_EMU };
+
+/* Why a VM stopped (the first request wins). */
+enum vs_stop_reason {
+	VS_STOP_NONE = 0,
+	VS_STOP_EXIT_DEVICE, /* guest wrote its status to the exit port */
+	VS_STOP_RESET,	     /* guest asked for a reset (reboot) */
+	VS_STOP_POWEROFF,    /* guest powered off */
+	VS_STOP_CRASH,	     /* triple fault, emulation failure, internal error */
+	VS_STOP_SIGNAL,	     /* SIGTERM/SIGINT on the VMM */
+	VS_STOP_ERROR,	     /* the VMM itself failed */
+	VS_STOP_USER,	     /* console escape (Ctrl-A x) */
+};
 
 struct vs_vm_config {
 	const char *kernel; /* bzImage path */
@@ -27,6 +38,7 @@ struct vs_vm_config {
 	bool console_input; /* forward stdin to the serial port */
 	int out_fd;	    /* serial output; usually 1 */
 	bool trace_boot;    /* print the CLOCK_MONOTONIC time of vCPU 0's first KVM_RUN */
+	unsigned mem_backing; /* enum vs_mem_backing (vmm/memory.h); 0 is the default */
 };
 
 /* How the VM ended, for the CLI to print and turn into an exit status. */
@@ -53,8 +65,10 @@ void vs_vm_free(struct vs_vm *vm);
  * out instead of before. Falls back silently to a normal teardown. */
 void vs_vm_release_after_exit(struct vs_vm *vm);
 
-/* True when the loaded kernel is vessel's test guest. */
-bool vs_vm_is_testkernel(const struct vs_vm *vm);
+/* A one-line warning for the person running the VM, or NULL: today, that an
+ * unmodified kernel on a KVM without hardware virtualization (KVM-PVM)
+ * will boot extremely slowly (vessel's test guest is exempt). */
+const char *vs_vm_warning(const struct vs_vm *vm);
 
 /* True when this host's KVM has hardware virtualization (vmx/svm): unmodified
  * kernels run at native speed. False on the PVM backend our machines have. */

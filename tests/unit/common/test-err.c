@@ -39,11 +39,28 @@ static void test_setsys_and_null(void **state)
 	vs_err_free(NULL);
 }
 
+/* err.h's contract: with *err already set, every setter keeps the first
+ * message and returns the first error's code, so return value and *err agree. */
+static void test_first_code_returned(void **state)
+{
+	struct vs_err *e = NULL;
+
+	(void)state;
+	assert_int_equal(vs_err_set(&e, -ENOSPC, "first"), -ENOSPC);
+	assert_int_equal(vs_err_setsys(&e, -EIO, "second"), -ENOSPC);
+	assert_string_equal(e->msg, "first");
+	assert_int_equal(e->code, -ENOSPC);
+	assert_int_equal(vs_err_wrap(NULL, -EPERM, "no err"), -EPERM);
+	assert_int_equal(vs_err_setsys(NULL, -EPERM, "no err"), -EPERM);
+	vs_err_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_set_and_wrap),
 		cmocka_unit_test(test_setsys_and_null),
+		cmocka_unit_test(test_first_code_returned),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

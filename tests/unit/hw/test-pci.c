@@ -12,11 +12,11 @@
 
 static int resets;
 
-static void request(void *ctx, enum vs_stop_reason why, int status)
+static void request(void *ctx, enum vs_power_event why, int status)
 {
 	(void)ctx;
 	(void)status;
-	if (why == VS_STOP_RESET)
+	if (why == VS_POWER_RESET)
 		resets++;
 }
 

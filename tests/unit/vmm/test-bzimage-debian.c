@@ -1,9 +1,10 @@
 /* The bzImage loader against the real Debian kernel from the guest kit
  * (make guest): header parsing and placement as a real boot would do them.
- * Without the kit the whole binary is skipped (TAP "1..0 # SKIP"). */
+ * Without the kit the whole binary is skipped (vs-test.h: "1..0 # SKIP: ..."). */
 #include "vmm/arch/x86/bzimage.h"
 #include "common/err.h"
 #include "common/util.h"
+#include "vs-test.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -68,11 +69,9 @@ int main(void)
 	int r;
 
 	kernel_file = kit_kernel();
-	if (!kernel_file) {
-		printf("1..0 # SKIP: no guest kit kernel (run make guest)\n");
-		return 0;
-	}
-	r = cmocka_run_group_tests(tests, NULL, NULL);
+	if (!kernel_file)
+		return vs_test_skip_all("no guest kit kernel (run make guest)");
+	r = vs_test_run("bzimage-debian", tests, VS_ARRAY_SIZE(tests), NULL, NULL, NULL);
 	free(kernel_file);
 	return r;
 }

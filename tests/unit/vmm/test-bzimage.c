@@ -154,6 +154,102 @@ static void test_plan_errors(void **state)
 	free(img);
 }
 
+#define PUT_FIELD(img, f, v)                                                              \
+	do {                                                                              \
+		__typeof__(((struct vs_setup_header *)0)->f) v_ = (v);                     \
+		memcpy((img) + VS_HDR_OFF(f), &v_, sizeof(v_));                            \
+	} while (0)
+
+/* Plans img for 256 MiB and expects -ENOEXEC with a message holding needle. */
+static void expect_plan_reject(uint8_t *img, size_t len, const char *needle)
+{
+	struct vs_bzimage bz;
+	struct vs_boot_plan p;
+	struct vs_err *err = NULL;
+
+	assert_int_equal(vs_bzimage_parse(img, len, &bz, &err), 0);
+	assert_int_equal(vs_bzimage_plan(&bz, 256 * VS_MIB, 10, 4096, &p, &err), -ENOEXEC);
+	assert_non_null(err);
+	if (!strstr(err->msg, needle) || strchr(err->msg, '\n'))
+		fail_msg("message '%s' lacks '%s'", err->msg, needle);
+	vs_err_free(err);
+}
+
+/* Regression (issue 11 item 10): a pref_address near 2^64 wrapped when
+ * aligned up and loaded the kernel at 0, over the zero page. */
+static void test_plan_pref_address_wrap(void **state)
+{
+	size_t len;
+	uint8_t *img = make_image(&len);
+
+	(void)state;
+	PUT_FIELD(img, pref_address, 0xffffffffffe00001ULL);
+	expect_plan_reject(img, len, "pref_address");
+	PUT_FIELD(img, relocatable_kernel, 0);
+	expect_plan_reject(img, len, "pref_address");
+	PUT_FIELD(img, pref_address, 0xc0000000ULL);
+	expect_plan_reject(img, len, "pref_address");
+	/* relocatable, just below 3 GiB: aligning up would cross it */
+	PUT_FIELD(img, relocatable_kernel, 1);
+	PUT_FIELD(img, pref_address, 0xbfe00001ULL);
+	expect_plan_reject(img, len, "kernel_alignment");
+	free(img);
+}
+
+/* Regression: "needs N MiB" overflowed for a kernel placed high with a huge
+ * init_size; the figure must be the real one. */
+static void test_plan_needs_mib(void **state)
+{
+	size_t len;
+	uint8_t *img = make_image(&len);
+	struct vs_bzimage bz;
+	struct vs_boot_plan p;
+	struct vs_err *err = NULL;
+
+	(void)state;
+	PUT_FIELD(img, relocatable_kernel, 0);
+	PUT_FIELD(img, pref_address, 0xbff00000ULL);
+	PUT_FIELD(img, init_size, 0xffffffffU);
+	assert_int_equal(vs_bzimage_parse(img, len, &bz, &err), 0);
+	assert_int_equal(vs_bzimage_plan(&bz, 256 * VS_MIB, 10, 0, &p, &err), -ENOMEM);
+	/* (0xbff00000 + 0xffffffff) rounded up to MiB = 7167 MiB */
+	if (!strstr(err->msg, "needs 7167 MiB"))
+		fail_msg("message '%s'", err->msg);
+	vs_err_free(err);
+	free(img);
+}
+
+/* Regression: a kernel that ends before its 64-bit entry booted into zeroes. */
+static void test_parse_kernel_before_entry(void **state)
+{
+	size_t len, setup = (IMG_SETUP_SECTS + 1) * 512;
+	uint8_t *img = make_image(&len);
+
+	(void)state;
+	expect_reject(img, setup + VS_ENTRY64_OFFSET, "64-bit entry point");
+	expect_reject(img, setup + 1, "64-bit entry point");
+	free(img);
+}
+
+/* Regression: a header (jump at 0x200) ending before the fields its
+ * version defines made the loader's cmd_line_ptr/ramdisk fields vanish. */
+static void test_parse_short_header(void **state)
+{
+	size_t len;
+	uint8_t *img = make_image(&len);
+	struct vs_bzimage bz;
+	struct vs_err *err = NULL;
+
+	(void)state;
+	img[0x201] = 0x66; /* ends at 0x268: enough for 2.12-2.14, not 2.15 */
+	expect_reject(img, len, "header ends at 0x268");
+	PUT_FIELD(img, version, 0x020c);
+	assert_int_equal(vs_bzimage_parse(img, len, &bz, &err), 0);
+	img[0x201] = 0x30; /* ends at 0x232: before xloadflags */
+	expect_reject(img, len, "protocol 2.12 needs it to reach 0x268");
+	free(img);
+}
+
 static void test_e820(void **state)
 {
 	struct vs_e820_entry e[VS_E820_MAX];
@@ -217,6 +313,10 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_plan_placement),
 		cmocka_unit_test(test_plan_errors),
+		cmocka_unit_test(test_plan_pref_address_wrap),
+		cmocka_unit_test(test_plan_needs_mib),
+		cmocka_unit_test(test_parse_kernel_before_entry),
+		cmocka_unit_test(test_parse_short_header),
 		cmocka_unit_test(test_e820),
 		cmocka_unit_test(test_load_zero_page),
 	};

@@ -19,12 +19,36 @@
 #define LEGACY_INITRD_MAX    0x37ffffff /* initrd_addr_max before protocol 2.03 */
 #define LEGACY_CMDLINE_SIZE  256	/* cmdline_size before protocol 2.06 */
 #define PAGE_SIZE	     4096
+/* Where the setup header must reach (one past its last field) for the
+ * protocol versions we accept: handover_offset (2.11) and
+ * kernel_info_offset (2.15), boot.rst "The Real-Mode Kernel Header". */
+#define HDR_END_2_12	     (VS_HDR_OFF(handover_offset) + 4)
+#define HDR_END_2_15	     (VS_HDR_OFF(kernel_info_offset) + 4)
+/* A kernel is loaded below the 32-bit hole (vmm/memory.h); a pref_address at
+ * or past it can never be honoured whatever --mem is. */
+#define LOAD_ADDR_LIMIT	     0xc0000000ULL
+
+/* The jump at 0x200 says where the header ends; fields past that end are
+ * not the kernel's (a loader writing cmd_line_ptr or ramdisk_image there
+ * would be ignored by it), so a short header for the claimed version is a
+ * broken image. */
+static int check_hdr_end(const struct vs_setup_header *h, size_t hdr_end, struct vs_err **err)
+{
+	size_t need = h->version >= 0x020f ? HDR_END_2_15 : HDR_END_2_12;
+
+	if (hdr_end >= need)
+		return 0;
+	return vs_err_set(err, -ENOEXEC,
+			  "bzImage header ends at 0x%zx (jump at 0x200) but protocol %u.%02u needs it to reach 0x%zx",
+			  hdr_end, h->version >> 8, h->version & 0xff, need);
+}
 
 int vs_bzimage_parse(const uint8_t *buf, size_t len, struct vs_bzimage *out, struct vs_err **err)
 {
 	struct vs_bzimage bz = { .file = buf, .file_len = len };
 	size_t hdr_end;
 	unsigned sects;
+	int r;
 
 	if (len < VS_SETUP_HDR_OFFSET + sizeof(bz.hdr))
 		return vs_err_set(err, -ENOEXEC, "not a bzImage: file too small (%zu bytes)", len);
@@ -43,6 +67,8 @@ int vs_bzimage_parse(const uint8_t *buf, size_t len, struct vs_bzimage *out, str
 	hdr_end = 0x202 + buf[0x201];
 	if (hdr_end > len)
 		return vs_err_set(err, -ENOEXEC, "bzImage header runs past the file");
+	if ((r = check_hdr_end(&bz.hdr, hdr_end, err)) < 0)
+		return r;
 	sects = bz.hdr.setup_sects ? bz.hdr.setup_sects : VS_SETUP_SECTS_LEGACY;
 	bz.setup_len = (size_t)(sects + 1) * VS_SETUP_SECTOR_SIZE;
 	if (bz.setup_len >= len)
@@ -50,6 +76,10 @@ int vs_bzimage_parse(const uint8_t *buf, size_t len, struct vs_bzimage *out, str
 				  bz.setup_len);
 	bz.kernel = buf + bz.setup_len;
 	bz.kernel_len = len - bz.setup_len;
+	if (bz.kernel_len <= VS_ENTRY64_OFFSET)
+		return vs_err_set(err, -ENOEXEC,
+				  "bzImage kernel (%zu bytes after setup_sects) ends before its 64-bit entry point at offset 0x%x",
+				  bz.kernel_len, VS_ENTRY64_OFFSET);
 	if (bz.hdr.kernel_version) {
 		size_t v = (size_t)bz.hdr.kernel_version + 0x200;
 
@@ -69,17 +99,30 @@ bool vs_bzimage_is_testkernel(const struct vs_bzimage *bz)
 	return strncmp(bz->version, "vessel-testkernel", 17) == 0;
 }
 
-static uint64_t load_address(const struct vs_bzimage *bz)
+/* Sets *out to where the kernel goes: pref_address (at least 1 MiB), aligned
+ * up to kernel_alignment for a relocatable kernel. Refuses an address at or
+ * past LOAD_ADDR_LIMIT, so nothing after this can wrap. */
+static int load_address(const struct vs_bzimage *bz, uint64_t *out, struct vs_err **err)
 {
 	uint64_t addr = bz->hdr.version >= 0x020a ? bz->hdr.pref_address : DEFAULT_LOAD_ADDR;
 	uint64_t align = bz->hdr.kernel_alignment;
 
 	if (addr < DEFAULT_LOAD_ADDR)
 		addr = DEFAULT_LOAD_ADDR;
+	if (addr >= LOAD_ADDR_LIMIT)
+		return vs_err_set(err, -ENOEXEC,
+				  "bzImage pref_address 0x%llx is not below 3 GiB, where a kernel must be loaded",
+				  (unsigned long long)addr);
 	/* A relocatable kernel must sit on a kernel_alignment boundary. */
-	if (bz->hdr.relocatable_kernel && align && !(align & (align - 1)))
+	if (bz->hdr.relocatable_kernel && align && !(align & (align - 1))) {
+		if (align >= LOAD_ADDR_LIMIT || VS_ALIGN_UP(addr, align) >= LOAD_ADDR_LIMIT)
+			return vs_err_set(err, -ENOEXEC,
+					  "bzImage kernel_alignment 0x%llx puts the kernel above 3 GiB",
+					  (unsigned long long)align);
 		addr = VS_ALIGN_UP(addr, align);
-	return addr;
+	}
+	*out = addr;
+	return 0;
 }
 
 int vs_bzimage_plan(const struct vs_bzimage *bz, uint64_t mem_low, size_t cmdline_len,
@@ -95,7 +138,8 @@ int vs_bzimage_plan(const struct vs_bzimage *bz, uint64_t mem_low, size_t cmdlin
 	if (cmdline_len + 1 > p.cmdline_max)
 		return vs_err_set(err, -E2BIG, "kernel command line is %zu bytes; this kernel takes at most %llu",
 				  cmdline_len, (unsigned long long)p.cmdline_max - 1);
-	p.kernel_addr = load_address(bz);
+	if (load_address(bz, &p.kernel_addr, err) < 0)
+		return -ENOEXEC;
 	p.kernel_end = p.kernel_addr + need;
 	p.entry = p.kernel_addr + VS_ENTRY64_OFFSET;
 	if (p.kernel_end > mem_low)
@@ -196,7 +240,7 @@ int vs_bzimage_load(const struct vs_bzimage *bz, const struct vs_boot_plan *plan
 		return vs_err_set(err, -ENOMEM, "boot plan does not fit in guest memory");
 	memcpy(kernel, bz->kernel, bz->kernel_len);
 	memcpy(cl, cmdline, clen + 1);
-	if (rd)
+	if (rd && initrd)
 		memcpy(rd, initrd, plan->initrd_size);
 	fill_zero_page(zp, bz, plan, mem);
 	return 0;

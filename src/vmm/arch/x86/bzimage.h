@@ -34,15 +34,20 @@ struct vs_boot_plan {
 	uint64_t zero_page;
 };
 
-/* Validates buf as a 64-bit-bootable bzImage. On success *out points into
- * buf (which must outlive it). Returns 0 or -errno with *err set. */
+/* Validates buf as a 64-bit-bootable bzImage: magic, protocol >= 2.12,
+ * XLF_KERNEL_64, a header (jump at 0x200) as long as its version needs, a
+ * kernel past its 64-bit entry. On success *out points into buf (which must
+ * outlive it). Returns 0 or -ENOEXEC with *err set (one line naming the
+ * field). */
 int vs_bzimage_parse(const uint8_t *buf, size_t len, struct vs_bzimage *out, struct vs_err **err);
 
 /* True for vessel's own test guest (kernel_version "vessel-testkernel..."). */
 bool vs_bzimage_is_testkernel(const struct vs_bzimage *bz);
 
 /* Chooses addresses for kernel, command line and initrd in RAM below
- * mem_low bytes. Returns 0 or -errno (-E2BIG, -ENOMEM) with *err set. */
+ * mem_low bytes. Returns 0 or -errno with *err set: -E2BIG (command line),
+ * -ENOMEM (does not fit in mem_low), -ENOEXEC (pref_address or
+ * kernel_alignment put the kernel at or above 3 GiB). */
 int vs_bzimage_plan(const struct vs_bzimage *bz, uint64_t mem_low, size_t cmdline_len,
 		    uint64_t initrd_len, struct vs_boot_plan *out, struct vs_err **err);
 
@@ -51,7 +56,9 @@ unsigned vs_x86_e820_build(uint64_t mem_low, uint64_t mem_high, struct vs_e820_e
 			   unsigned max);
 
 /* Copies kernel, command line, initrd and a filled zero page into guest
- * memory following plan. Returns 0 or -errno with *err set. */
+ * memory following plan. initrd NULL: the caller puts the initrd's
+ * plan->initrd_size bytes at plan->initrd_addr itself (vmm/load.c reads it
+ * there from the file). Returns 0 or -errno with *err set. */
 int vs_bzimage_load(const struct vs_bzimage *bz, const struct vs_boot_plan *plan,
 		    struct vs_guest_mem *mem, const char *cmdline, const uint8_t *initrd,
 		    struct vs_err **err);
