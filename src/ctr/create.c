@@ -45,6 +45,25 @@ struct create {
 	pid_t pid;
 };
 
+/* The parser accepts a namespaced sysctl when the config lists the
+ * namespace; one joined by path must not be the runtime's own, which is
+ * the host's (runc checks the network namespace the same way). */
+static int check_sysctl_ns(const struct vs_spec *s, struct vs_err **err)
+{
+	for (size_t i = 0; i < s->sysctl.n; i++) {
+		int type = vs_spec_sysctl_ns(s->sysctl.v[i]);
+		const struct vs_spec_ns *ns = vs_spec_find_ns(s, type);
+
+		if (ns && ns->path && vs_ns_is_runtimes(ns->path, type) == 1)
+			return vs_err_set(err, -EINVAL,
+					  "sysctl \"%.*s\" is not allowed in the host's %s "
+					  "namespace",
+					  (int)strcspn(s->sysctl.v[i], "="), s->sysctl.v[i],
+					  vs_ns_type_name(type));
+	}
+	return 0;
+}
+
 static int load_bundle(struct create *c, struct vs_err **err)
 {
 	char bundle[PATH_MAX], rootfs[PATH_MAX];
@@ -57,6 +76,8 @@ static int load_bundle(struct create *c, struct vs_err **err)
 		return rc;
 	if (!c->spec->has_process)
 		return vs_err_set(err, -EINVAL, "process not specified in config.json");
+	if ((rc = check_sysctl_ns(c->spec, err)) < 0)
+		return rc;
 	/* In a new pid namespace no container process can see ours, and the
 	 * init's final exec goes through the sealed trampoline; otherwise the
 	 * whole runtime moves to a sealed copy first (CVE-2019-5736). */
@@ -270,14 +291,8 @@ static int record(struct create *c, pid_t *pid, struct vs_err **err)
 		return vs_err_setsys(err, rc, "reading the init's start time");
 	if ((rc = vs_state_save(c->o->root, &c->st, err)) < 0)
 		return rc;
-	if (c->o->pid_file) {
-		_cleanup_free_ char *tmp = xasprintf("%s.tmp", c->o->pid_file);
-		FILE *f = fopen(tmp, "we");
-
-		if (!f || fprintf(f, "%d", (int)c->pid) < 0 || fclose(f) != 0 ||
-		    rename(tmp, c->o->pid_file) < 0)
-			return vs_err_setsys(err, -errno, "writing pid file %s", c->o->pid_file);
-	}
+	if (c->o->pid_file && (rc = vs_write_pid_file(c->o->pid_file, c->pid, err)) < 0)
+		return rc;
 	*pid = c->pid;
 	return 0;
 }

@@ -197,16 +197,6 @@ static int connect_console(const char *path, struct vs_err **err)
 	return fd;
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct vs_err **err)
-{
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "we");
-
-	if (!f || fprintf(f, "%d", (int)pid) < 0 || fclose(f) != 0 || rename(tmp, path) < 0)
-		return vs_err_setsys(err, -errno, "writing pid file %s", path);
-	return 0;
-}
-
 /* Runtime side: spawn the helper, collect the pid, wait for the exec. */
 static int drive(struct exec_ctx *c, int *status, struct vs_err **err)
 {
@@ -236,7 +226,7 @@ static int drive(struct exec_ctx *c, int *status, struct vs_err **err)
 	if (rc == 0 && pid <= 0)
 		rc = vs_err_set(err, -EIO, "exec helper died");
 	if (rc == 0 && c->o->pid_file)
-		rc = write_pid_file(c->o->pid_file, pid, err);
+		rc = vs_write_pid_file(c->o->pid_file, pid, err);
 	if (rc == 0 && c->proxy_fd >= 0) {
 		/* the master was sent before the execve we just saw succeed */
 		int master = vs_oci_recv_master(c->proxy_fd);

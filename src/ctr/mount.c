@@ -316,7 +316,7 @@ static int make_target(int rootfd, const char *dest, bool file)
 	*slash = 0;
 	if ((rc = vs_mkdir_in_root(rootfd, *parent ? parent : "/", 0755)) < 0)
 		return rc;
-	fd = vs_open_in_root(rootfd, dest, O_RDONLY | O_CREAT | O_NOCTTY);
+	fd = vs_open_in_root(rootfd, dest, O_RDONLY | O_CREAT | O_NOCTTY | O_NONBLOCK);
 	if (fd == -EISDIR || fd == -ENXIO || fd == -EACCES)
 		return 0; /* exists as a dir/device/unreadable: mount will say */
 	if (fd < 0)

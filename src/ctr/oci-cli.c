@@ -88,7 +88,7 @@ static void log_json(const char *path, const char *level, const char *msg)
 	_cleanup_free_ char *now = vs_rfc3339_now();
 	json_t *j = json_pack("{s:s, s:s, s:s}", "level", level, "msg", msg, "time", now);
 	char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
 
 	if (fd >= 0 && line)
 		dprintf(fd, "%s\n", line);

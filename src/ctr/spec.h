@@ -300,4 +300,8 @@ int vs_rlimit_from_name(const char *name);  /* RLIMIT_* or -1 */
 
 void vs_strv_free(struct vs_strv *s);
 
+/* The namespace (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS) that isolates the
+ * sysctl "key" or "key=value" (runc's list), or 0: not namespaced. */
+int vs_spec_sysctl_ns(const char *key);
+
 #endif

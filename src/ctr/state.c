@@ -229,3 +229,23 @@ char *vs_rfc3339_now(void)
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
 	return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
 }
+
+int vs_write_pid_file(const char *path, pid_t pid, struct vs_err **err)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
+	_cleanup_close_ int fd = -1;
+	struct stat sb;
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", (int)pid);
+
+	/* never block on (or write into) a FIFO or device someone left there */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return vs_err_setsys(err, -errno, "writing pid file %s", path);
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))
+		return vs_err_set(err, -EINVAL, "writing pid file %s: %s is not a regular file",
+				  path, tmp);
+	if (write(fd, buf, (size_t)len) != len || rename(tmp, path) < 0)
+		return vs_err_setsys(err, -errno, "writing pid file %s", path);
+	return 0;
+}

@@ -64,6 +64,10 @@ int vs_proc_start_time(pid_t pid, uint64_t *out);
 /* True if pid is alive (not a zombie) and its start time is start_time. */
 bool vs_proc_is_alive(pid_t pid, uint64_t start_time);
 
+/* Writes pid to path atomically (path.tmp + rename), refusing a path.tmp
+ * that is not a regular file. 0 or -errno with *err. */
+int vs_write_pid_file(const char *path, pid_t pid, struct vs_err **err);
+
 /* Current time in the format of the "created" field. */
 char *vs_rfc3339_now(void);
 
