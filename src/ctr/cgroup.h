@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct vs_err;
@@ -64,11 +65,23 @@ int vs_cgroup_read_u64(struct vs_cgroup *cg, const char *file, unsigned long lon
 /* OOM kills so far (v1 memory.oom_control / v2 memory.events "oom_kill"). */
 unsigned long long vs_cgroup_oom_kills(struct vs_cgroup *cg);
 
-/* True while some process is in the cgroup. */
+/* True while some process is in the cgroup, in any hierarchy. */
 bool vs_cgroup_is_populated(struct vs_cgroup *cg);
 
-/* Removes our leaf directory in every hierarchy (retrying while the kernel
- * still releases exiting tasks). Missing directories are fine. */
-int vs_cgroup_destroy(struct vs_cgroup *cg, struct vs_err **err);
+/* Removes our leaf directory in every hierarchy, waiting until deadline
+ * (CLOCK_MONOTONIC ns, vs_now_ns) while the kernel still releases exiting
+ * tasks. Missing directories are fine. A cgroup that still has processes is
+ * left alone at once: -EBUSY with *err naming it (callers warn, as runc). */
+int vs_cgroup_destroy(struct vs_cgroup *cg, uint64_t deadline, struct vs_err **err);
+
+/* Waits until no process is left in the cgroup or the deadline passes:
+ * event-driven through cgroup.events (inotify) where a cgroup2 hierarchy
+ * has it. 0 or -ETIMEDOUT. */
+int vs_cgroup_wait_empty(struct vs_cgroup *cg, uint64_t deadline);
+
+/* Refuses (-EINVAL, one line in *err) a resolved cgroup path that is the
+ * root cgroup or an ancestor of (or equal to) one of the runtime's own
+ * cgroups, given as the text of /proc/self/cgroup. */
+int vs_cgroup_check_placement(const char *path, const char *self_cgroup, struct vs_err **err);
 
 #endif

@@ -16,6 +16,7 @@
 #include "ctr/sys.h"
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -41,6 +43,9 @@ struct create {
 	char *state_dir;
 	struct vs_cgroup *cg;
 	int state_dirfd;
+	int lock_fd; /* flock on the state directory until create returns */
+	int sync_fd; /* our end of the sync socket with the init */
+	bool cg_made; /* we (may) have created cgroup directories */
 	int console_fd;
 	pid_t pid;
 };
@@ -114,6 +119,57 @@ static int mkdir_p(const char *path, mode_t mode)
 	return mkdir(p, mode) < 0 && errno != EEXIST ? -errno : 0;
 }
 
+/* Saves state.json as it stands; while creating, delete --force reads it
+ * to finish a create that was killed (the pid, the cgroup path). */
+static int save(struct create *c, bool creating, struct vs_err **err)
+{
+	c->st.pid = c->pid;
+	c->st.creating = creating;
+	c->st.pid_ns = vs_ns_clone_flags(c->spec) & CLONE_NEWPID;
+	if (c->pid > 0 && vs_proc_start_time(c->pid, &c->st.start_time) < 0)
+		return vs_err_set(err, -ESRCH, "container init exited during setup");
+	return vs_state_save(c->o->root, &c->st, err);
+}
+
+/* /proc/self/cgroup into buf (procfs files have no size to read up to). */
+static void read_self_cgroup(char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+	ssize_t r = 0;
+
+	while (fd >= 0 && n + 1 < size && (r = read(fd, buf + n, size - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = 0;
+}
+
+/* Where the container's cgroup goes, checked before anything is made:
+ * never the root or one of our own cgroups' ancestors (its limits and a
+ * kill of everything in it would reach the host); a cgroup that already
+ * has processes is shared with them, as runc 1.1 allows with a warning, and
+ * is then never signalled as a whole. */
+static int plan_cgroup(struct create *c, struct vs_err **err)
+{
+	char self[8192];
+	int rc;
+
+	read_self_cgroup(self, sizeof(self));
+	if ((rc = vs_cgroup_resolve_path(c->spec->cgroups_path, c->o->id, &c->st.cgroup_path,
+					 err)) < 0 ||
+	    (rc = vs_cgroup_check_placement(c->st.cgroup_path, self, err)) < 0 ||
+	    (rc = vs_cgroup_open(VS_CGROUP_FSROOT, c->st.cgroup_path, &c->cg, err)) < 0)
+		return rc;
+	if (vs_cgroup_is_populated(c->cg)) {
+		c->st.cgroup_shared = true;
+		vs_warn("cgroup %s already has processes: the container shares it with them, and "
+			"kill --all and delete will not signal them",
+			c->st.cgroup_path);
+	}
+	return 0;
+}
+
+/* The state directory, locked (delete --force waits for a live create and
+ * finishes a dead one), with state.json saved before anything else is made. */
 static int make_state_dir(struct create *c, struct vs_err **err)
 {
 	_cleanup_free_ char *fifo = NULL;
@@ -130,6 +186,11 @@ static int make_state_dir(struct create *c, struct vs_err **err)
 			return vs_err_set(err, rc, "container with id exists: %s", c->o->id);
 		return vs_err_setsys(err, rc, "creating state directory");
 	}
+	c->lock_fd = open(c->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->lock_fd < 0 || flock(c->lock_fd, LOCK_EX) < 0)
+		return vs_err_setsys(err, -errno, "locking %s", c->state_dir);
+	if ((rc = save(c, true, err)) < 0)
+		return rc;
 	fifo = xasprintf("%s/%s", c->state_dir, VS_STATE_FIFO);
 	if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
 		return vs_err_setsys(err, -errno, "creating %s", fifo);
@@ -143,15 +204,9 @@ static int make_cgroup(struct create *c, struct vs_err **err)
 {
 	int rc;
 
-	if ((rc = vs_cgroup_resolve_path(c->spec->cgroups_path, c->o->id, &c->st.cgroup_path,
-					 err)) < 0 ||
-	    (rc = vs_cgroup_open(VS_CGROUP_FSROOT, c->st.cgroup_path, &c->cg, err)) < 0)
-		return rc;
-	if ((rc = vs_cgroup_create(c->cg, err)) < 0) {
-		vs_cgroup_destroy(c->cg, NULL);
-		return rc;
-	}
-	if ((rc = vs_cgroup_apply(c->cg, &c->spec->resources, err)) < 0)
+	c->cg_made = true;
+	if ((rc = vs_cgroup_create(c->cg, err)) < 0 ||
+	    (rc = vs_cgroup_apply(c->cg, &c->spec->resources, err)) < 0)
 		return rc;
 	return vs_cgroup_devices(c->cg, c->spec, err);
 }
@@ -250,6 +305,7 @@ static int spawn_init(struct create *c, struct vs_err **err)
 				 .rootfs = c->st.rootfs,
 				 .cgroup_path = c->st.cgroup_path,
 				 .state_dirfd = c->state_dirfd,
+				 .lock_fd = c->lock_fd,
 				 .console_fd = c->console_fd,
 				 .clone_flags = vs_ns_clone_flags(c->spec)};
 	int sv[2], rc;
@@ -276,23 +332,27 @@ static int spawn_init(struct create *c, struct vs_err **err)
 		vs_init_main(&ic);
 	}
 	close(sv[1]);
-	rc = drive_init(c, sv[0], err);
-	close(sv[0]);
-	return rc;
+	c->sync_fd = sv[0];
+	/* the pid first: a create killed from here on is finished by delete */
+	if ((rc = save(c, true, err)) < 0)
+		return rc;
+	return drive_init(c, sv[0], err);
 }
 
+/* The final state, then the init stops dying with us: it clears its
+ * parent-death signal and says so before we may exit. */
 static int record(struct create *c, pid_t *pid, struct vs_err **err)
 {
+	struct vs_sync_msg m;
 	int rc;
 
-	c->st.pid = c->pid;
-	c->st.pid_ns = vs_ns_clone_flags(c->spec) & CLONE_NEWPID;
-	if ((rc = vs_proc_start_time(c->pid, &c->st.start_time)) < 0)
-		return vs_err_setsys(err, rc, "reading the init's start time");
-	if ((rc = vs_state_save(c->o->root, &c->st, err)) < 0)
+	if ((rc = save(c, false, err)) < 0)
 		return rc;
 	if (c->o->pid_file && (rc = vs_write_pid_file(c->o->pid_file, c->pid, err)) < 0)
 		return rc;
+	if ((rc = vs_sync_send(c->sync_fd, VS_SYNC_RECORDED, 0, NULL)) < 0 ||
+	    (rc = vs_sync_recv(c->sync_fd, &m)) < 0 || m.type != VS_SYNC_ACK)
+		return vs_err_set(err, rc < 0 ? rc : -EPROTO, "container init exited during setup");
 	*pid = c->pid;
 	return 0;
 }
@@ -303,36 +363,41 @@ static void undo(struct create *c)
 		kill(c->pid, SIGKILL);
 		waitpid(c->pid, NULL, 0);
 	}
-	if (c->cg) {
-		vs_cgroup_destroy(c->cg, NULL);
-	}
+	if (c->cg_made)
+		vs_cgroup_destroy(c->cg, vs_now_ns() + VS_CTR_DELETE_TIMEOUT_NS, NULL);
 	if (c->state_dir) {
 		_cleanup_free_ char *fifo = xasprintf("%s/%s", c->state_dir, VS_STATE_FIFO);
 		_cleanup_free_ char *st = xasprintf("%s/%s", c->state_dir, VS_STATE_FILE);
+		_cleanup_free_ char *tmp = xasprintf("%s/.%s.tmp", c->state_dir, VS_STATE_FILE);
 
 		unlink(fifo);
 		unlink(st);
+		unlink(tmp);
 		rmdir(c->state_dir);
 	}
 }
 
 int vs_ctr_create(const struct vs_ctr_create_opts *o, pid_t *pid, struct vs_err **err)
 {
-	struct create c = {.o = o, .state_dirfd = -1, .console_fd = -1};
+	struct create c = {.o = o, .state_dirfd = -1, .lock_fd = -1, .sync_fd = -1, .console_fd = -1};
 	int rc;
 
 	if (!vs_ctr_id_is_valid(o->id))
 		return vs_err_set(err, -EINVAL, "invalid container id format: %s", o->id);
 	c.st.id = xstrdup(o->id);
 	c.st.created = vs_rfc3339_now();
-	if ((rc = load_bundle(&c, err)) == 0 && (rc = make_state_dir(&c, err)) == 0 &&
-	    (rc = make_cgroup(&c, err)) == 0 && (rc = connect_console(&c, err)) == 0 &&
-	    (rc = spawn_init(&c, err)) == 0)
+	if ((rc = load_bundle(&c, err)) == 0 && (rc = plan_cgroup(&c, err)) == 0 &&
+	    (rc = make_state_dir(&c, err)) == 0 && (rc = make_cgroup(&c, err)) == 0 &&
+	    (rc = connect_console(&c, err)) == 0 && (rc = spawn_init(&c, err)) == 0)
 		rc = record(&c, pid, err);
 	if (rc < 0)
 		undo(&c);
+	if (c.sync_fd >= 0)
+		close(c.sync_fd);
 	if (c.state_dirfd >= 0)
 		close(c.state_dirfd);
+	if (c.lock_fd >= 0)
+		close(c.lock_fd);
 	if (c.console_fd >= 0)
 		close(c.console_fd);
 	vs_cgroup_free(c.cg);

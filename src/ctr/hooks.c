@@ -3,6 +3,7 @@
 #include "ctr/spec.h"
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -82,20 +83,43 @@ static int run_one(const struct vs_spec_hook *h, const char *state_json)
 	return WIFEXITED(status) ? -(1000 + WEXITSTATUS(status)) : -ECHILD;
 }
 
+static int report(const struct vs_spec_hooks *h, size_t i, int rc, const char *kind,
+		  struct vs_err **err)
+{
+	if (rc <= -1000)
+		return vs_err_set(err, -EIO, "error running %s hook #%zu: exit status %d", kind, i,
+				  -rc - 1000);
+	if (rc == -ETIMEDOUT)
+		return vs_err_set(err, rc, "error running %s hook #%zu: timeout after %ds", kind, i,
+				  h->v[i].timeout);
+	return vs_err_setsys(err, rc, "error running %s hook #%zu", kind, i);
+}
+
 int vs_hooks_run(const struct vs_spec_hooks *h, const char *kind, const char *state_json,
 		 struct vs_err **err)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		int rc = run_one(&h->v[i], state_json);
 
-		if (rc <= -1000)
-			return vs_err_set(err, -EIO, "error running %s hook #%zu: exit status %d",
-					  kind, i, -rc - 1000);
-		if (rc == -ETIMEDOUT)
-			return vs_err_set(err, rc, "error running %s hook #%zu: timeout after %ds",
-					  kind, i, h->v[i].timeout);
 		if (rc < 0)
-			return vs_err_setsys(err, rc, "error running %s hook #%zu", kind, i);
+			return report(h, i, rc, kind, err);
 	}
 	return 0;
+}
+
+size_t vs_hooks_run_all(const struct vs_spec_hooks *h, const char *kind, const char *state_json)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < h->n; i++) {
+		struct vs_err *e = NULL;
+		int rc = run_one(&h->v[i], state_json);
+
+		if (rc < 0 && report(h, i, rc, kind, &e) < 0) {
+			vs_warn("%s", e->msg);
+			failed++;
+		}
+		vs_err_free(e);
+	}
+	return failed;
 }

@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/keyctl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -58,6 +60,22 @@ static int new_session_keyring(const char *id)
 	if (syscall(SYS_keyctl, KEYCTL_SETPERM, serial, perm) < 0)
 		return -errno;
 	return 0;
+}
+
+/* Until create has recorded us, we die with it (a SIGKILLed create must
+ * not leave an init blocked on exec.fifo that nobody knows of). The signal
+ * is armed, then the parent checked: if it died before, our end of the sync
+ * socket has hung up. The kernel clears the setting when our credentials
+ * change, so it is armed again after each change. */
+static int arm_pdeathsig(const struct vs_init_ctx *c)
+{
+	struct pollfd p = {.fd = c->sync_fd, .events = POLLRDHUP};
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return -errno;
+	if (poll(&p, 1, 0) < 0)
+		return -errno;
+	return p.revents & (POLLHUP | POLLRDHUP | POLLERR) ? -EPIPE : 0;
 }
 
 static int set_names(const struct vs_spec *s, int flags, struct vs_err **err)
@@ -191,6 +209,8 @@ static int setup(struct vs_init_ctx *c, char **exe, struct vs_err **err)
 		/* best effort: fails only when 0 is not mapped, which is allowed */
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			errno = 0;
+		if ((rc = arm_pdeathsig(c)) < 0)
+			return vs_err_setsys(err, rc, "parent-death signal");
 	}
 	/* Our own session: a kill(0, ...) in the container must not reach the
 	 * runtime's process group (the console path makes its own session). */
@@ -208,8 +228,11 @@ static int setup(struct vs_init_ctx *c, char **exe, struct vs_err **err)
 		return vs_err_setsys(err, c->tramp_fd, "creating the exec trampoline");
 	if (!p->no_new_privileges && (rc = vs_seccomp_load(s->seccomp, err)) < 0)
 		return rc;
-	if ((rc = vs_process_identity(p, true, err)) < 0 || (rc = vs_process_cwd(p, err)) < 0 ||
-	    (rc = vs_process_find_exec(p, exe, err)) < 0)
+	if ((rc = vs_process_identity(p, true, err)) < 0)
+		return rc;
+	if ((rc = arm_pdeathsig(c)) < 0)
+		return vs_err_setsys(err, rc, "parent-death signal");
+	if ((rc = vs_process_cwd(p, err)) < 0 || (rc = vs_process_find_exec(p, exe, err)) < 0)
 		return rc;
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return vs_err_setsys(err, -errno, "PR_SET_NO_NEW_PRIVS");
@@ -245,7 +268,8 @@ void vs_init_main(struct vs_init_ctx *c)
 	int rc;
 
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	if (vs_sync_recv(c->sync_fd, &m) < 0 || m.type != VS_SYNC_GO)
+	close(c->lock_fd); /* the parent's lock: dies with the parent, not with us */
+	if (arm_pdeathsig(c) < 0 || vs_sync_recv(c->sync_fd, &m) < 0 || m.type != VS_SYNC_GO)
 		_exit(1);
 	c->host_pid = atoi(m.msg);
 	rc = setup(c, &exe, &err);
@@ -254,7 +278,9 @@ void vs_init_main(struct vs_init_ctx *c)
 		_exit(1);
 	}
 	env = vs_process_env(&c->spec->process);
-	if (vs_sync_send(c->sync_fd, VS_SYNC_READY, 0, NULL) < 0)
+	if (vs_sync_send(c->sync_fd, VS_SYNC_READY, 0, NULL) < 0 ||
+	    vs_sync_recv(c->sync_fd, &m) < 0 || m.type != VS_SYNC_RECORDED ||
+	    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0 || vs_sync_send(c->sync_fd, VS_SYNC_ACK, 0, NULL) < 0)
 		_exit(1);
 	close(c->sync_fd);
 	if (wait_start(c) < 0)

@@ -527,6 +527,50 @@ static void test_unified_v1_hybrid(void **state)
 }
 
 /* The new fields as config.json (and update -r) gives them */
+/* Refused before anything is made: the root cgroup however spelt, and any
+ * ancestor of (or equal to) a cgroup the runtime itself runs in (issue 10). */
+static void test_placement(void **state)
+{
+	static const char self[] = "12:pids:/user.slice/run-1\n"
+				   "4:memory:/process_api/x\n"
+				   "1:name=systemd:/\n"
+				   "0::/user.slice/run-1\n";
+	static const struct {
+		const char *path;
+		const char *refusal; /* NULL: accepted */
+	} t[] = {
+	    {"/", "is the host's root cgroup"},
+	    {"//", "is the host's root cgroup"},
+	    {"/./", "is the host's root cgroup"},
+	    {"/process_api", "holds the runtime's own cgroup (/process_api/x)"},
+	    {"//process_api/./x/", "holds the runtime's own cgroup (/process_api/x)"},
+	    {"/user.slice", "holds the runtime's own cgroup (/user.slice/run-1)"},
+	    {"/process_api/x/child", NULL},
+	    {"/process_ap", NULL},
+	    {"/process_api/xy", NULL},
+	    {"/vessel-test/abc", NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct vs_err *e = NULL;
+		char *p = NULL;
+		int rc;
+
+		assert_int_equal(vs_cgroup_resolve_path(t[i].path, "c1", &p, &e), 0);
+		rc = vs_cgroup_check_placement(p, self, &e);
+		if (!t[i].refusal) {
+			assert_int_equal(rc, 0);
+		} else {
+			assert_int_equal(rc, -EINVAL);
+			assert_non_null(strstr(e->msg, t[i].refusal));
+			assert_null(strchr(e->msg, '\n'));
+			vs_err_free(e);
+		}
+		free(p);
+	}
+}
+
 static void test_parse_fields(void **state)
 {
 	static const char ok[] =
@@ -624,6 +668,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_resolve),
+	    cmocka_unit_test(test_placement),
 	    cmocka_unit_test(test_parse_fields),
 	    cmocka_unit_test(test_parse_errors),
 	    cmocka_unit_test_setup_teardown(test_v1_hybrid, setup, teardown),
