@@ -217,6 +217,21 @@ bool vs_cgroup_is_v2(const struct vs_cgroup *cg)
 	return cg->v2;
 }
 
+size_t vs_cgroup_n_hier(const struct vs_cgroup *cg)
+{
+	return cg->n;
+}
+
+const char *vs_cgroup_hier_name(const struct vs_cgroup *cg, size_t i)
+{
+	return cg->h[i].name;
+}
+
+const char *vs_cgroup_hier_dir(const struct vs_cgroup *cg, size_t i)
+{
+	return cg->h[i].dir;
+}
+
 int cg_write(const char *dir, const char *file, const char *val)
 {
 	char p[PATH_MAX];

@@ -35,6 +35,12 @@ void vs_cgroup_free(struct vs_cgroup *cg);
 
 bool vs_cgroup_is_v2(const struct vs_cgroup *cg);
 
+/* The hierarchies found: how many, and of the i-th its name under the fs
+ * root ("memory", "cpu,cpuacct", "unified") and our directory in it. */
+size_t vs_cgroup_n_hier(const struct vs_cgroup *cg);
+const char *vs_cgroup_hier_name(const struct vs_cgroup *cg, size_t i);
+const char *vs_cgroup_hier_dir(const struct vs_cgroup *cg, size_t i);
+
 /* Creates the directories (mkdir -p), initialising cpuset levels (v1) and
  * enabling controllers in the parents' cgroup.subtree_control (v2). */
 int vs_cgroup_create(struct vs_cgroup *cg, struct vs_err **err);

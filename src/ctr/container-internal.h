@@ -1,6 +1,9 @@
-/* Private to the container lifecycle files (container.c, init.c, exec.c). */
+/* Private to the container lifecycle files (create.c, init.c, exec.c,
+ * console.c): the init's context and the console setup. */
 #ifndef VS_CTR_CONTAINER_INTERNAL_H
 #define VS_CTR_CONTAINER_INTERNAL_H
+
+#include "ctr/process.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -22,6 +25,7 @@ struct vs_init_ctx {
 	int clone_flags;
 	int host_pid; /* our pid as the host sees it (from GO) */
 	int tramp_fd; /* sealed exec trampoline (trampoline.c) */
+	struct vs_process_final final; /* what vs_process_finish does before exec */
 };
 
 /* The init's body: never returns (execs the process or _exits). */

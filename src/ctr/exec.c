@@ -104,7 +104,8 @@ static int join_namespaces(struct exec_ctx *c, struct vs_err **err)
 	return 0;
 }
 
-static int process_setup(struct exec_ctx *c, char **exe, struct vs_err **err)
+static int process_setup(struct exec_ctx *c, struct vs_process_final *final, char **exe,
+			 struct vs_err **err)
 {
 	const struct vs_spec_process *p = c->p;
 	const struct vs_spec_seccomp *sc = c->spec ? c->spec->seccomp : NULL;
@@ -114,31 +115,22 @@ static int process_setup(struct exec_ctx *c, char **exe, struct vs_err **err)
 		return rc;
 	if ((rc = vs_process_rlimits(p, err)) < 0)
 		return rc;
-	if (!p->no_new_privileges && (rc = vs_seccomp_load(sc, err)) < 0)
-		return rc;
-	if ((rc = vs_process_identity(p, true, err)) < 0 || (rc = vs_process_cwd(p, err)) < 0 ||
-	    (rc = vs_process_find_exec(p, exe, err)) < 0)
-		return rc;
-	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return vs_err_setsys(err, -errno, "PR_SET_NO_NEW_PRIVS");
-	if (p->no_new_privileges && (rc = vs_seccomp_load(sc, err)) < 0)
-		return rc;
-	if ((rc = vs_process_cloexec_fds(c->o->preserve_fds)) < 0)
-		return vs_err_setsys(err, rc, "close_range");
-	return 0;
+	return vs_process_prepare(p, sc, c->o->preserve_fds, final, exe, err);
 }
 
 __attribute__((noreturn)) static void process_main(struct exec_ctx *c, int sync_fd)
 {
+	struct vs_process_final final;
 	struct vs_err *err = NULL;
-	char *exe = NULL;
+	char *exe = NULL, **env;
 
-	if (process_setup(c, &exe, &err) < 0) {
+	if (process_setup(c, &final, &exe, &err) < 0 || (env = vs_process_env(c->p)) == NULL ||
+	    vs_process_finish(&final, &err) < 0) {
 		vs_sync_send(sync_fd, VS_SYNC_ERROR, err ? err->code : -EIO,
 			     err ? err->msg : "exec setup failed");
 		_exit(127);
 	}
-	execve(exe, c->p->args.v, vs_process_env(c->p));
+	execve(exe, c->p->args.v, env);
 	vs_sync_send(sync_fd, VS_SYNC_ERROR, -errno, "exec failed");
 	_exit(127);
 }

@@ -223,23 +223,15 @@ static int setup(struct vs_init_ctx *c, char **exe, struct vs_err **err)
 	if ((rc = set_names(s, c->clone_flags, err)) < 0 || (rc = setup_fs(c, err)) < 0 ||
 	    (rc = vs_process_rlimits(p, err)) < 0)
 		return rc;
-	/* before seccomp, which may not allow memfd_create */
+	/* the trampoline and everything else the runtime needs happen
+	 * before the filter is installed, right before execve */
 	if ((c->tramp_fd = vs_trampoline_create()) < 0)
 		return vs_err_setsys(err, c->tramp_fd, "creating the exec trampoline");
-	if (!p->no_new_privileges && (rc = vs_seccomp_load(s->seccomp, err)) < 0)
+	if ((rc = vs_process_prepare(p, s->seccomp, c->opts->preserve_fds, &c->final, exe, err)) <
+	    0)
 		return rc;
-	if ((rc = vs_process_identity(p, true, err)) < 0)
-		return rc;
-	if ((rc = arm_pdeathsig(c)) < 0)
+	if ((rc = arm_pdeathsig(c)) < 0) /* the uid switch cleared it */
 		return vs_err_setsys(err, rc, "parent-death signal");
-	if ((rc = vs_process_cwd(p, err)) < 0 || (rc = vs_process_find_exec(p, exe, err)) < 0)
-		return rc;
-	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return vs_err_setsys(err, -errno, "PR_SET_NO_NEW_PRIVS");
-	if (p->no_new_privileges && (rc = vs_seccomp_load(s->seccomp, err)) < 0)
-		return rc;
-	if ((rc = vs_process_cloexec_fds(c->opts->preserve_fds)) < 0)
-		return vs_err_setsys(err, rc, "close_range");
 	return 0;
 }
 
@@ -264,7 +256,7 @@ void vs_init_main(struct vs_init_ctx *c)
 {
 	struct vs_err *err = NULL;
 	struct vs_sync_msg m;
-	char *exe = NULL, **env;
+	char *exe = NULL, **env, **targv;
 	int rc;
 
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -289,7 +281,14 @@ void vs_init_main(struct vs_init_ctx *c)
 		dprintf(STDERR_FILENO, "%s\n", err->msg);
 		_exit(1);
 	}
-	vs_trampoline_exec(c->tramp_fd, exe, c->spec->process.args.v, env);
+	targv = vs_trampoline_argv(exe, c->spec->process.args.v);
+	/* from here on the container's seccomp filter may be in force: only
+	 * the uid switch (without no_new_privs) and the exec follow */
+	if (vs_process_finish(&c->final, &err) < 0) {
+		dprintf(STDERR_FILENO, "%s\n", err->msg);
+		_exit(1);
+	}
+	vs_trampoline_exec(c->tramp_fd, targv, env);
 	execve(exe, c->spec->process.args.v, env);
 	dprintf(STDERR_FILENO, "exec %s: %s\n", exe, strerror(errno));
 	_exit(127);

@@ -239,7 +239,10 @@ static int cmd_run(const struct vs_oci_global *g, int argc, char **argv)
 
 	if (parse_create(g, argc, argv, &cf, &o))
 		return 1;
-	run_console_pair(&cf, &o, sv);
+	if ((status = run_console_pair(&cf, &o, sv)) < 0) {
+		vs_err_setsys(&err, status, "socketpair for the console");
+		return vs_oci_fail(g, err);
+	}
 	status = vs_ctr_create(&o, &pid, &err);
 	if (sv[1] >= 0)
 		close(sv[1]);

@@ -7,18 +7,14 @@
 #ifndef VS_CTR_SPEC_H
 #define VS_CTR_SPEC_H
 
+#include "common/strv.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct vs_err;
 struct json_t;
-
-/* A NULL-terminated list of strings with its length. */
-struct vs_strv {
-	char **v;
-	size_t n;
-};
 
 struct vs_spec_idmap {
 	uint32_t container_id;
@@ -297,8 +293,6 @@ int vs_cap_from_name(const char *name);	    /* CAP_* number or -1 */
 const char *vs_cap_name(int cap);	    /* "CAP_CHOWN", ... or NULL */
 int vs_cap_last(void);			    /* highest CAP_* number known */
 int vs_rlimit_from_name(const char *name);  /* RLIMIT_* or -1 */
-
-void vs_strv_free(struct vs_strv *s);
 
 /* The namespace (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS) that isolates the
  * sysctl "key" or "key=value" (runc's list), or 0: not namespaced. */

@@ -184,3 +184,19 @@ def test_failing_poststart_hook_stops_the_container(rt, bundle, tmp_path):
         time.sleep(0.02)
     assert rt.state(cid)["status"] == "stopped", (rt.name, init)
     assert rt("delete", cid).returncode == 0
+
+
+def test_run_console_socketpair_failure_is_reported(vessel_rt, bundle):
+    """`run` in the foreground makes a socketpair for the pty master first;
+    when that fails (no fd left) it says so instead of going on without it."""
+    import resource
+
+    def few_fds():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (4, 4))
+    cid = uid()
+    r = subprocess.run([vessel_rt.bin, "--root", vessel_rt.root, "run", "--bundle",
+                        bundle.write(), cid], preexec_fn=few_fds, capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 1
+    assert r.stderr.startswith("socketpair for the console:"), r.stderr
+    assert vessel_rt.state(cid) is None

@@ -234,3 +234,53 @@ def test_delete_force_shared_cgroup_is_quick(rt, bundle_factory):
     assert rt.state(ids[0]) is None
     assert rt.state(ids[1])["status"] == "running"
     assert rt("delete", "--force", ids[1]).returncode == 0
+
+
+# --- seccomp: nothing of the runtime runs under the container's filter (item 6) ---
+
+CONTAINERS_PROFILE = "/usr/share/containers/seccomp.json"
+
+
+def real_world_profile(without=("close_range",)):
+    """containers-common's default profile (podman's, installed on this
+    host) reduced to its unconditional (and x86-64) allow list, errno by default, minus
+    the syscalls in without: what older containerd/Kubernetes RuntimeDefault
+    profiles look like (they lack close_range)."""
+    import json
+    if not os.path.exists(CONTAINERS_PROFILE):
+        from ocitest import skip
+        skip(f"{CONTAINERS_PROFILE} is absent (golang-github-containers-common)")
+    prof = json.load(open(CONTAINERS_PROFILE))
+    def ours(s):  # unconditional, or only for this architecture
+        inc = s.get("includes") or {}
+        return (s["action"] == "SCMP_ACT_ALLOW" and not s.get("excludes") and not s.get("args")
+                and set(inc) <= {"arches"} and (not inc or "amd64" in inc["arches"]))
+    names = sorted({n for s in prof["syscalls"] if ours(s) for n in s["names"]} - set(without))
+    assert len(names) > 300 and "close_range" not in names
+    return {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+            "syscalls": [{"names": names, "action": "SCMP_ACT_ALLOW"}]}
+
+
+@pytest.mark.parametrize("nnp,user", [(True, 0), (False, 0), (False, 1000), (True, 1000)])
+def test_profile_denying_close_range_runs(rt, bundle, nnp, user):
+    """The container runs under a profile that denies close_range (and
+    everything else not on the list); the filter is in force in it."""
+    bundle.config["linux"]["seccomp"] = real_world_profile()
+    bundle.config["process"]["noNewPrivileges"] = nnp
+    bundle.config["process"]["user"].update(uid=user, gid=user)
+    b = bundle.args("sh", "-c", "echo ran; grep Seccomp: /proc/self/status").write()
+    r = rt("run", "--bundle", b, uid())
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[:3] == ["ran", "Seccomp:", "2"], r.stdout
+
+
+def test_profile_denying_close_range_exec(rt, bundle):
+    """exec into such a container works too."""
+    bundle.config["linux"]["seccomp"] = real_world_profile()
+    b = bundle.args("sleep", "30").write()
+    cid = uid()
+    assert rt("run", "-d", "--bundle", b, cid).returncode == 0
+    r = rt("exec", cid, "echo", "exec-ran")
+    assert r.returncode == 0 and r.stdout == "exec-ran\n", r.stderr
+    rt("delete", "--force", cid)
