@@ -41,6 +41,7 @@ struct exec_ctx {
 	struct vs_ctr_state *st;
 	struct vs_spec *spec; /* the container's config, for seccomp; may be NULL */
 	int ns_fds[7];
+	int root_fd; /* the init's root when it shares our mount namespace, else -1 */
 	int console_fd;
 	int proxy_fd; /* our end when we proxy the pty ourselves (no --console-socket) */
 };
@@ -90,6 +91,20 @@ static int open_namespaces(struct exec_ctx *c, struct vs_err **err)
 	return 0;
 }
 
+/* A container without a mount namespace of its own is a chroot (rootfs.c):
+ * the exec'd process goes into the init's root too. */
+static int open_root(struct exec_ctx *c, struct vs_err **err)
+{
+	char path[64];
+
+	c->root_fd = -1;
+	if (c->ns_fds[VS_ARRAY_SIZE(ns_order) - 1] >= 0)
+		return 0; /* its own mount namespace: setns gives its root */
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)c->st->pid);
+	c->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return c->root_fd < 0 ? vs_err_setsys(err, -errno, "opening %s", path) : 0;
+}
+
 static int join_namespaces(struct exec_ctx *c, struct vs_err **err)
 {
 	for (size_t i = 0; i < VS_ARRAY_SIZE(ns_order); i++) {
@@ -101,6 +116,8 @@ static int join_namespaces(struct exec_ctx *c, struct vs_err **err)
 		close(c->ns_fds[i]);
 		c->ns_fds[i] = -1;
 	}
+	if (c->root_fd >= 0 && (fchdir(c->root_fd) < 0 || chroot(".") < 0))
+		return vs_err_setsys(err, -errno, "chroot to the container's root");
 	return 0;
 }
 
@@ -240,6 +257,7 @@ int vs_ctr_exec(const struct vs_exec_opts *o, const struct vs_spec_process *p, i
 			     .p = p,
 			     .console_fd = -1,
 			     .proxy_fd = -1,
+			     .root_fd = -1,
 			     .ns_fds = {-1, -1, -1, -1, -1, -1, -1}};
 	enum vs_ctr_status s;
 	int rc;
@@ -256,6 +274,8 @@ int vs_ctr_exec(const struct vs_exec_opts *o, const struct vs_spec_process *p, i
 	c.st = st;
 	vs_spec_load(st->bundle, &c.spec, NULL);
 	rc = open_namespaces(&c, err);
+	if (rc == 0)
+		rc = open_root(&c, err);
 	if (rc == 0 && o->console_socket &&
 	    (c.console_fd = connect_console(o->console_socket, err)) < 0)
 		rc = c.console_fd;
@@ -274,6 +294,8 @@ int vs_ctr_exec(const struct vs_exec_opts *o, const struct vs_spec_process *p, i
 			close(c.ns_fds[i]);
 	if (c.console_fd >= 0)
 		close(c.console_fd);
+	if (c.root_fd >= 0)
+		close(c.root_fd);
 	if (c.proxy_fd >= 0)
 		close(c.proxy_fd);
 	vs_spec_free(c.spec);

@@ -175,8 +175,12 @@ static int setup_fs(struct vs_init_ctx *c, struct vs_err **err)
 	};
 	int rc;
 
-	if (!vs_spec_find_ns(s, CLONE_NEWNS))
-		return vs_err_set(err, -EINVAL, "a mount namespace is required");
+	if (!vs_spec_find_ns(s, CLONE_NEWNS)) /* the runtime's mount namespace: a chroot */
+		return (rc = parent_hooks(c, err)) < 0 ||
+			       (rc = own_hooks(c, VS_HOOK_CREATE_CONTAINER, "createContainer", err)) <
+				   0
+			   ? rc
+			   : vs_rootfs_chroot(s, c->rootfs, err);
 	if ((rc = vs_rootfs_prepare(s, &ro, err)) < 0 || (rc = parent_hooks(c, err)) < 0 ||
 	    (rc = own_hooks(c, VS_HOOK_CREATE_CONTAINER, "createContainer", err)) < 0 ||
 	    (rc = vs_rootfs_pivot(&ro, err)) < 0)
@@ -187,7 +191,10 @@ static int setup_fs(struct vs_init_ctx *c, struct vs_err **err)
 	/* sysctls before readonlyPaths makes /proc/sys read-only */
 	if ((rc = write_sysctls(s, err)) < 0)
 		return rc;
-	return vs_rootfs_finish(s, err);
+	/* the masks are binds, which an unbindable root would refuse */
+	if ((rc = vs_rootfs_finish(s, err)) < 0)
+		return rc;
+	return vs_rootfs_propagate(s, err);
 }
 
 static int setup(struct vs_init_ctx *c, char **exe, struct vs_err **err)

@@ -284,3 +284,78 @@ def test_profile_denying_close_range_exec(rt, bundle):
     r = rt("exec", cid, "echo", "exec-ran")
     assert r.returncode == 0 and r.stdout == "exec-ran\n", r.stderr
     rt("delete", "--force", cid)
+
+
+# --- the runtime spec, as runc and crun implement it (items 7-9) ---
+
+@pytest.mark.parametrize("prop", ["shared", "rshared", "unbindable", "runbindable", "private",
+                                  "rprivate", "slave", "rslave"])
+def test_rootfs_propagation(rt, bundle, prop):
+    """Every rootfsPropagation value runs (shared and unbindable used to
+    fail pivot_root); on vessel the container's / carries it."""
+    bundle.config["linux"]["rootfsPropagation"] = prop
+    b = bundle.args("sh", "-c", "grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ' "
+                                "/proc/self/mountinfo").write()
+    r = rt("run", "--bundle", b, uid())
+    if rt.name == "runc" and "unbindable" in prop:
+        assert r.returncode != 0  # runc 1.1 refuses it (crun runs it): docs/oci.md
+        return
+    assert r.returncode == 0, r.stderr
+    fields = r.stdout.split(" - ")[0].split()[6:]
+    if rt.name == "runc":
+        return
+    # (slave and rslave show as private where the host's / is not shared)
+    want = {"shared": "shared:", "unbindable": "unbindable"}
+    for k, tag in want.items():
+        if k in prop:
+            assert any(f.startswith(tag) for f in fields), (prop, r.stdout)
+    if "private" in prop:
+        assert fields == [], (prop, r.stdout)
+
+
+def host_mounts():
+    return open("/proc/self/mountinfo").read()
+
+
+def no_mount_ns(c):
+    drop_ns(c, "mount")
+    for k in ("maskedPaths", "readonlyPaths"):
+        c["linux"].pop(k, None)
+    c["mounts"] = []
+
+
+def test_without_mount_namespace_runs_in_a_chroot(vessel_rt, bundle):
+    """No mount namespace: the container shares the runtime's (runtime
+    spec), its root is the rootfs, and the host's mount table is untouched;
+    exec lands in the same root. runc 1.1 runs it too, but binds the rootfs
+    and makes the config's mounts in the host's namespace and leaves them
+    there after delete: not run on runc for that reason."""
+    no_mount_ns(bundle.config)
+    before = host_mounts()
+    b = bundle.args("sh", "-c", "ls /bin/ctr-probe /bin/busybox && sleep 30").write()
+    cid = uid()
+    r = vessel_rt("run", "-d", "--bundle", b, cid)
+    assert r.returncode == 0, r.stderr
+    e = vessel_rt("exec", cid, "ls", "/bin/busybox", "/bin/ctr-probe")
+    assert e.returncode == 0 and e.stdout.split() == ["/bin/busybox", "/bin/ctr-probe"], e
+    assert vessel_rt("delete", "--force", cid).returncode == 0
+    assert host_mounts() == before
+
+
+@pytest.mark.parametrize("what,edit", [
+    ("mounts", lambda c: c.update(mounts=[{"destination": "/proc", "type": "proc",
+                                           "source": "proc"}])),
+    ("maskedPaths", lambda c: c["linux"].update(maskedPaths=["/proc/kcore"])),
+    ("root.readonly", lambda c: c["root"].update(readonly=True)),
+])
+def test_without_mount_namespace_refuses_host_mounts(vessel_rt, bundle, what, edit):
+    no_mount_ns(bundle.config)
+    edit(bundle.config)
+    before = host_mounts()
+    cid = uid()
+    r = vessel_rt("create", "--bundle", bundle.write(), cid)
+    assert r.returncode != 0
+    assert what in r.stderr and "mount namespace" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert vessel_rt.state(cid) is None
+    assert host_mounts() == before
