@@ -131,6 +131,7 @@ struct vs_spec_resources {
 	int64_t memory_reservation;
 	int64_t memory_swap;
 	int64_t memory_swappiness;
+	bool disable_oom_killer; /* memory.disableOOMKiller (v1 memory.oom_control) */
 	int64_t cpu_shares;
 	int64_t cpu_quota;
 	int64_t cpu_period;

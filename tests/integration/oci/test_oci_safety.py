@@ -359,3 +359,19 @@ def test_without_mount_namespace_refuses_host_mounts(vessel_rt, bundle, what, ed
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert vessel_rt.state(cid) is None
     assert host_mounts() == before
+
+
+def test_disable_oom_killer_v1(rt, bundle, test_cgroup):
+    """linux.resources.memory.disableOOMKiller reaches the v1 memory
+    cgroup's memory.oom_control, as runc does."""
+    from ocitest import CGROUP_FS
+    f = CGROUP_FS / "memory" / test_cgroup.lstrip("/") / "memory.oom_control"
+    if not (CGROUP_FS / "memory" / "memory.oom_control").exists():
+        from ocitest import skip
+        skip("no cgroup v1 memory controller")
+    bundle.config["linux"]["resources"] = {"memory": {"limit": 64 << 20,
+                                                      "disableOOMKiller": True}}
+    cid = uid()
+    assert rt("create", "--bundle", bundle.args("sleep", "30").write(), cid).returncode == 0
+    assert "oom_kill_disable 1" in f.read_text()
+    rt("delete", "--force", cid)

@@ -157,18 +157,21 @@ static void test_v1_hybrid(void **state)
 		t.throttle[VS_THROTTLE_WRITE_IOPS] = &th;
 		t.n_throttle[VS_THROTTLE_WRITE_IOPS] = 1;
 		t.memory_swappiness = 10;
+		t.disable_oom_killer = true; /* issue 10: was ignored on v1 */
 		mk("blkio");
 		put("blkio/cgroup.procs", "");
 		mk("blkio/vessel-test");
 		mk("blkio/vessel-test/c");
 		put("blkio/vessel-test/c/blkio.throttle.write_iops_device", "");
 		put("memory/vessel-test/c/memory.swappiness", "");
+		put("memory/vessel-test/c/memory.oom_control", "");
 		vs_cgroup_free(cg);
 		assert_int_equal(vs_cgroup_open(base, "/vessel-test/c", &cg, &e), 0);
 		assert_int_equal(vs_cgroup_apply(cg, &t, &e), 0);
 		assert_string_equal(get("blkio/vessel-test/c/blkio.throttle.write_iops_device"),
 				    "8:0 1048576");
 		assert_string_equal(get("memory/vessel-test/c/memory.swappiness"), "10");
+		assert_string_equal(get("memory/vessel-test/c/memory.oom_control"), "1");
 	}
 	/* a limit whose controller is absent is an error naming the file */
 	r.cpuset_cpus = (char *)"0";
