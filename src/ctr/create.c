@@ -8,6 +8,7 @@
 #include "ctr/container-internal.h"
 #include "ctr/cgroup.h"
 #include "ctr/hooks.h"
+#include "ctr/lsm.h"
 #include "ctr/ns.h"
 #include "ctr/process.h"
 #include "ctr/spec.h"
@@ -81,7 +82,7 @@ static int load_bundle(struct create *c, struct vs_err **err)
 		return rc;
 	if (!c->spec->has_process)
 		return vs_err_set(err, -EINVAL, "process not specified in config.json");
-	if ((rc = check_sysctl_ns(c->spec, err)) < 0)
+	if ((rc = check_sysctl_ns(c->spec, err)) < 0 || (rc = vs_lsm_check(c->spec, err)) < 0)
 		return rc;
 	/* In a new pid namespace no container process can see ours, and the
 	 * init's final exec goes through the sealed trampoline; otherwise the

@@ -1,5 +1,6 @@
 /* Process attributes applied right before execve: see process.h. */
 #include "ctr/process.h"
+#include "ctr/lsm.h"
 #include "ctr/spec.h"
 #include "common/cleanup.h"
 #include "common/err.h"
@@ -117,6 +118,9 @@ int vs_process_prepare(const struct vs_spec_process *p, const struct vs_spec_sec
 		f->has_filter = true;
 		f->identity_after_filter = !p->no_new_privileges;
 	}
+	/* the label applies at the next execve; written while we may */
+	if ((rc = vs_lsm_exec_label(p, err)) < 0)
+		return rc;
 	rc = f->identity_after_filter ? identity_prepare(p, err) : vs_process_identity(p, true, err);
 	if (rc < 0 || (rc = vs_process_cwd(p, err)) < 0 ||
 	    (rc = vs_process_find_exec(p, exe, err)) < 0)

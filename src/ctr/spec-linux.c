@@ -279,7 +279,8 @@ int spec_parse_linux(json_t *j, struct vs_spec *s, struct vs_err **err)
 	    (rc = parse_devices(l, s, err)) < 0 ||
 	    (rc = sj_strv(l, "linux", "maskedPaths", &s->masked_paths, err)) < 0 ||
 	    (rc = sj_strv(l, "linux", "readonlyPaths", &s->readonly_paths, err)) < 0 ||
-	    (rc = sj_string(l, "linux", "rootfsPropagation", &s->rootfs_propagation, err)) < 0)
+	    (rc = sj_string(l, "linux", "rootfsPropagation", &s->rootfs_propagation, err)) < 0 ||
+	    (rc = sj_string(l, "linux", "mountLabel", &s->mount_label, err)) < 0)
 		return rc;
 	if (s->rootfs_propagation && (rc = check_propagation(s->rootfs_propagation, err)) < 0)
 		return rc;

@@ -72,6 +72,8 @@ struct vs_spec_process {
 	bool no_new_privileges;
 	bool has_oom_score_adj;
 	int oom_score_adj;
+	char *apparmor_profile; /* may be NULL */
+	char *selinux_label;	/* may be NULL */
 };
 
 struct vs_spec_devrule {
@@ -259,6 +261,7 @@ struct vs_spec {
 	struct vs_strv masked_paths;
 	struct vs_strv readonly_paths;
 	char *rootfs_propagation;	 /* may be NULL */
+	char *mount_label;		 /* linux.mountLabel, may be NULL */
 	struct vs_spec_seccomp *seccomp; /* NULL when absent */
 };
 

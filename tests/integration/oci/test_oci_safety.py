@@ -375,3 +375,47 @@ def test_disable_oom_killer_v1(rt, bundle, test_cgroup):
     assert rt("create", "--bundle", bundle.args("sleep", "30").write(), cid).returncode == 0
     assert "oom_kill_disable 1" in f.read_text()
     rt("delete", "--force", cid)
+
+
+def host_has_apparmor():
+    try:
+        return open("/sys/module/apparmor/parameters/enabled").read().startswith("Y")
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("what,edit", [
+    ("apparmor", lambda c: c["process"].update(apparmorProfile="docker-default")),
+    ("selinux", lambda c: c["process"].update(selinuxLabel="system_u:system_r:container_t:s0")),
+    ("selinux", lambda c: c["linux"].update(mountLabel="system_u:object_r:container_file_t:s0")),
+])
+def test_lsm_label_without_the_lsm_is_refused(rt, bundle, what, edit):
+    """A label whose LSM the host lacks is an error, never silently
+    ignored. vessel refuses it before creating anything, in one line;
+    runc 1.1 fails too (SELinux label up front, AppArmor and mountLabel in
+    the init: different words)."""
+    if what == "apparmor" and host_has_apparmor():
+        from ocitest import skip
+        skip("this host has AppArmor")
+    if os.path.exists("/sys/fs/selinux/enforce"):
+        from ocitest import skip
+        skip("this host has SELinux")
+    edit(bundle.config)
+    cid = uid()
+    r = rt("create", "--bundle", bundle.write(), cid)
+    assert r.returncode != 0
+    assert rt.state(cid) is None
+    if rt.name == "vessel":
+        assert what in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_exec_apparmor_flag_without_apparmor_is_refused(vessel_rt, bundle):
+    if host_has_apparmor():
+        from ocitest import skip
+        skip("this host has AppArmor")
+    cid = uid()
+    assert vessel_rt("run", "-d", "--bundle", bundle.args("sleep", "30").write(),
+                     cid).returncode == 0
+    r = vessel_rt("exec", "--apparmor", "docker-default", cid, "true")
+    assert r.returncode == 255 and "apparmor" in r.stderr, r.stderr
+    vessel_rt("delete", "--force", cid)
