@@ -149,11 +149,33 @@ static void read_self_cgroup(char *buf, size_t size)
  * kill of everything in it would reach the host); a cgroup that already
  * has processes is shared with them, as runc 1.1 allows with a warning, and
  * is then never signalled as a whole. */
+static bool has_limits(const struct vs_spec_resources *r)
+{
+	size_t n = r->n_hugetlb + r->n_weight_dev + r->n_rdma + r->n_unified + r->n_net_prio;
+
+	for (int k = 0; k < VS_THROTTLE_NKINDS; k++)
+		n += r->n_throttle[k];
+	return n || r->memory_limit >= 0 || r->memory_reservation >= 0 || r->memory_swap >= 0 ||
+	       r->memory_swappiness >= 0 || r->disable_oom_killer || r->cpu_shares >= 0 ||
+	       r->cpu_quota >= 0 || r->cpu_period >= 0 || r->cpu_rt_runtime >= 0 ||
+	       r->cpu_rt_period >= 0 || r->cpuset_cpus || r->cpuset_mems || r->pids_limit >= 0 ||
+	       r->blkio_weight >= 0 || r->net_classid >= 0;
+}
+
 static int plan_cgroup(struct create *c, struct vs_err **err)
 {
 	char self[8192];
 	int rc;
 
+	/* rootless without a cgroupsPath: no cgroup at all, as runc (the
+	 * hierarchies are root's; device rules are then the kernel's) */
+	if (geteuid() != 0 && (!c->spec->cgroups_path || !*c->spec->cgroups_path)) {
+		if (has_limits(&c->spec->resources))
+			return vs_err_set(err, -EPERM,
+					  "linux.resources need a cgroup: give a cgroupsPath the "
+					  "caller may write to when running unprivileged");
+		return 0;
+	}
 	read_self_cgroup(self, sizeof(self));
 	if ((rc = vs_cgroup_resolve_path(c->spec->cgroups_path, c->o->id, &c->st.cgroup_path,
 					 err)) < 0 ||
@@ -205,6 +227,8 @@ static int make_cgroup(struct create *c, struct vs_err **err)
 {
 	int rc;
 
+	if (!c->cg)
+		return 0; /* rootless, no cgroup (plan_cgroup) */
 	c->cg_made = true;
 	if ((rc = vs_cgroup_create(c->cg, err)) < 0 ||
 	    (rc = vs_cgroup_apply(c->cg, &c->spec->resources, err)) < 0)
@@ -266,7 +290,7 @@ static int drive_init(struct create *c, int fd, struct vs_err **err)
 	if ((vs_ns_clone_flags(c->spec) & CLONE_NEWUSER) &&
 	    (rc = vs_ns_write_idmaps(c->pid, c->spec, err)) < 0)
 		return rc;
-	if ((rc = vs_cgroup_enter(c->cg, c->pid, err)) < 0)
+	if (c->cg && (rc = vs_cgroup_enter(c->cg, c->pid, err)) < 0)
 		return rc;
 	if (c->spec->process.has_oom_score_adj) {
 		snprintf(buf, sizeof(buf), "/proc/%d/oom_score_adj", (int)c->pid);

@@ -266,10 +266,12 @@ void vs_init_main(struct vs_init_ctx *c)
 	char *exe = NULL, **env, **targv;
 	int rc;
 
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	close(c->lock_fd); /* the parent's lock: dies with the parent, not with us */
 	if (arm_pdeathsig(c) < 0 || vs_sync_recv(c->sync_fd, &m) < 0 || m.type != VS_SYNC_GO)
 		_exit(1);
+	/* not dumpable from here on; until GO the parent (unprivileged when
+	 * rootless) had to open our /proc files to write the id maps */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	c->host_pid = atoi(m.msg);
 	rc = setup(c, &exe, &err);
 	if (rc < 0) {

@@ -132,11 +132,27 @@ static int write_map(pid_t pid, const char *file, const struct vs_spec_idmap *m,
 	return 0;
 }
 
+static int deny_setgroups(pid_t pid)
+{
+	char path[64];
+	_cleanup_close_ int fd = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "deny", 4) != 4)
+		return -errno;
+	return 0;
+}
+
 int vs_ns_write_idmaps(pid_t pid, const struct vs_spec *s, struct vs_err **err)
 {
 	int rc;
 
 	if ((rc = write_map(pid, "uid_map", s->uid_mappings, s->n_uid_mappings, err)) < 0)
 		return rc;
+	/* unprivileged, gid_map is writable only once setgroups is denied
+	 * (user_namespaces(7)); the container then keeps its groups */
+	if (geteuid() != 0 && (rc = deny_setgroups(pid)) < 0)
+		return vs_err_setsys(err, rc, "writing /proc/%d/setgroups", (int)pid);
 	return write_map(pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err);
 }

@@ -7,6 +7,7 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
 #include <stdio.h>
@@ -104,13 +105,22 @@ int vs_process_identity(const struct vs_spec_process *p, bool setgroups_ok, stru
 	return identity_finish(p, setgroups_ok, err);
 }
 
+/* A user namespace made by an unprivileged caller has setgroups denied. */
+static bool setgroups_denied(void)
+{
+	_cleanup_close_ int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+	char buf[8] = {0};
+
+	return fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 && strncmp(buf, "deny", 4) == 0;
+}
+
 int vs_process_prepare(const struct vs_spec_process *p, const struct vs_spec_seccomp *sc,
 		       int preserve_fds, struct vs_process_final *f, char **exe,
 		       struct vs_err **err)
 {
 	int rc;
 
-	*f = (struct vs_process_final){.p = p, .setgroups_ok = true};
+	*f = (struct vs_process_final){.p = p, .setgroups_ok = !setgroups_denied()};
 	if (sc) {
 		f->filter = xzalloc(sizeof(*f->filter));
 		if ((rc = vs_seccomp_compile(sc, f->filter, err)) < 0)
@@ -121,7 +131,8 @@ int vs_process_prepare(const struct vs_spec_process *p, const struct vs_spec_sec
 	/* the label applies at the next execve; written while we may */
 	if ((rc = vs_lsm_exec_label(p, err)) < 0)
 		return rc;
-	rc = f->identity_after_filter ? identity_prepare(p, err) : vs_process_identity(p, true, err);
+	rc = f->identity_after_filter ? identity_prepare(p, err)
+				       : vs_process_identity(p, f->setgroups_ok, err);
 	if (rc < 0 || (rc = vs_process_cwd(p, err)) < 0 ||
 	    (rc = vs_process_find_exec(p, exe, err)) < 0)
 		return rc;

@@ -200,3 +200,71 @@ def test_run_console_socketpair_failure_is_reported(vessel_rt, bundle):
     assert r.returncode == 1
     assert r.stderr.startswith("socketpair for the console:"), r.stderr
     assert vessel_rt.state(cid) is None
+
+
+# --- rootless (item 12) ---
+
+NOBODY = 65534
+
+
+@pytest.fixture
+def rootless_dir():
+    """A directory an unprivileged user can use (pytest's tmp_path is
+    root's, mode 0700), removed at teardown."""
+    import shutil
+    import tempfile
+    d = tempfile.mkdtemp(prefix="vessel-rootless-")
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def as_nobody():
+    os.setgroups([])
+    os.setresgid(NOBODY, NOBODY, NOBODY)
+    os.setresuid(NOBODY, NOBODY, NOBODY)
+
+
+@pytest.mark.parametrize("name", ["vessel", "runc"])
+def test_rootless_without_cgroups_path(rootless_dir, name, root):
+    """Unprivileged (uid 65534, a one-id mapping, no cgroupsPath): the
+    container runs without a cgroup, as runc runs it, whether or not a root
+    run made vessel's cgroup directories before (they are root's either
+    way). Limits without a cgroupsPath are refused in one line."""
+    import pathlib
+    from ocitest import Bundle, runtime_bin
+    binary = runtime_bin(name)
+    b = Bundle(pathlib.Path(rootless_dir) / "bundle", "")
+    c = b.config
+    c["linux"].pop("cgroupsPath")
+    c["linux"]["namespaces"].append({"type": "user"})
+    c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": NOBODY, "size": 1}]
+    c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": NOBODY, "size": 1}]
+    c["linux"].pop("resources", None)
+    c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]
+    c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/sys/fs/cgroup"]
+    for m in c["mounts"]:  # as `runc spec --rootless`: no gid= the map lacks,
+        m["options"] = [o for o in m.get("options", []) if not o.startswith("gid=")]
+        if m["destination"] == "/sys":  # and /sys bound, not a sysfs of its own
+            m.update(type="none", source="/sys",
+                     options=["rbind", "nosuid", "noexec", "nodev", "ro"])
+    b.args("sh", "-c", "id -u; cat /proc/self/uid_map").write()
+    for dirpath, dirs, files in os.walk(rootless_dir):
+        for n in dirs + files:
+            os.lchown(os.path.join(dirpath, n), NOBODY, NOBODY)
+    os.chown(rootless_dir, NOBODY, NOBODY)
+    state = os.path.join(rootless_dir, "state")
+    cid = uid()
+    r = subprocess.run([binary, "--root", state, "run", "--bundle", str(b.path), cid],
+                       preexec_fn=as_nobody, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[:4] == ["0", "0", str(NOBODY), "1"], r.stdout
+    assert cgroup_dirs(f"/vessel/{cid}") == []
+    if name != "vessel":
+        return
+    c["linux"]["resources"] = {"pids": {"limit": 10}}
+    b.write()
+    r = subprocess.run([binary, "--root", state, "run", "--bundle", str(b.path), cid],
+                       preexec_fn=as_nobody, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "need a cgroup" in r.stderr, r.stderr
+    assert not os.path.exists(os.path.join(state, cid))
