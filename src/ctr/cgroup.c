@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -626,3 +628,99 @@ unsigned long long vs_cgroup_oom_kills(struct vs_cgroup *cg)
 	return p ? strtoull(p + 9, NULL, 10) : 0;
 }
 
+
+/* What `events` waits on: inotify on cgroup.events (population) and v2
+ * memory.events (OOM), and a v1 memory.oom_control eventfd, in one epoll. */
+struct vs_cgroup_events {
+	int ep;
+	int fds[3]; /* inotify, eventfd, memory.oom_control; -1 when unused */
+};
+
+static void events_add(struct vs_cgroup_events *ev, int slot, int fd)
+{
+	struct epoll_event e = {.events = EPOLLIN, .data.fd = fd};
+
+	ev->fds[slot] = fd;
+	epoll_ctl(ev->ep, EPOLL_CTL_ADD, fd, &e);
+}
+
+/* v1: an eventfd signalled at each OOM (and when the cgroup goes),
+ * registered through cgroup.event_control. */
+static void events_v1_oom(struct vs_cgroup_events *ev, struct vs_cgroup *cg)
+{
+	const struct vs_cgroup_hier *h = find_file(cg, "memory.oom_control");
+	char p[PATH_MAX], line[64];
+	int efd, ofd;
+
+	if (!h || h->v2)
+		return;
+	snprintf(p, sizeof(p), "%s/memory.oom_control", h->dir);
+	if ((ofd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	if ((efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		close(ofd);
+		return;
+	}
+	snprintf(line, sizeof(line), "%d %d", efd, ofd);
+	if (cg_write(h->dir, "cgroup.event_control", line) < 0) {
+		close(efd);
+		close(ofd);
+		return;
+	}
+	ev->fds[2] = ofd;
+	events_add(ev, 1, efd);
+}
+
+int vs_cgroup_events_open(struct vs_cgroup *cg, struct vs_cgroup_events **out)
+{
+	struct vs_cgroup_events *ev = xzalloc(sizeof(*ev));
+	const struct vs_cgroup_hier *h = events_hier(cg);
+	char p[PATH_MAX];
+	int in;
+
+	ev->fds[0] = ev->fds[1] = ev->fds[2] = -1;
+	if ((ev->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		free(ev);
+		return -errno;
+	}
+	if (h && (in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) >= 0) {
+		snprintf(p, sizeof(p), "%s/cgroup.events", h->dir);
+		inotify_add_watch(in, p, IN_MODIFY);
+		snprintf(p, sizeof(p), "%s/memory.events", h->dir);
+		inotify_add_watch(in, p, IN_MODIFY); /* absent on hybrid: fine */
+		events_add(ev, 0, in);
+	}
+	events_v1_oom(ev, cg);
+	if (ev->fds[0] < 0 && ev->fds[1] < 0) {
+		vs_cgroup_events_close(ev);
+		return -ENOTSUP;
+	}
+	*out = ev;
+	return 0;
+}
+
+int vs_cgroup_events_fd(const struct vs_cgroup_events *ev)
+{
+	return ev->ep;
+}
+
+void vs_cgroup_events_drain(struct vs_cgroup_events *ev)
+{
+	char buf[4096];
+
+	for (int i = 0; i < 2; i++)
+		if (ev->fds[i] >= 0)
+			while (read(ev->fds[i], buf, sizeof(buf)) > 0)
+				;
+}
+
+void vs_cgroup_events_close(struct vs_cgroup_events *ev)
+{
+	if (!ev)
+		return;
+	for (int i = 0; i < 3; i++)
+		if (ev->fds[i] >= 0)
+			close(ev->fds[i]);
+	close(ev->ep);
+	free(ev);
+}

@@ -85,6 +85,17 @@ int vs_cgroup_destroy(struct vs_cgroup *cg, uint64_t deadline, struct vs_err **e
  * has it. 0 or -ETIMEDOUT. */
 int vs_cgroup_wait_empty(struct vs_cgroup *cg, uint64_t deadline);
 
+/* What `events` waits on instead of polling: an fd (vs_cgroup_events_fd,
+ * for poll) readable when the cgroup's population or OOM count may have
+ * changed (inotify on cgroup.events and v2 memory.events, a v1
+ * memory.oom_control eventfd). -ENOTSUP when the host offers none of them
+ * (pure v1 without a memory controller). Drain after each wake-up. */
+struct vs_cgroup_events;
+int vs_cgroup_events_open(struct vs_cgroup *cg, struct vs_cgroup_events **out);
+int vs_cgroup_events_fd(const struct vs_cgroup_events *ev);
+void vs_cgroup_events_drain(struct vs_cgroup_events *ev);
+void vs_cgroup_events_close(struct vs_cgroup_events *ev);
+
 /* Refuses (-EINVAL, one line in *err) a resolved cgroup path that is the
  * root cgroup or an ancestor of (or equal to) one of the runtime's own
  * cgroups, given as the text of /proc/self/cgroup. */

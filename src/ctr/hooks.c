@@ -11,6 +11,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,26 +28,29 @@ static void hook_child(const struct vs_spec_hook *h, int in_fd)
 	_exit(127);
 }
 
-/* Waits for pid, killing it after timeout seconds (0 = no limit). */
+/* Waits for pid, killing it after timeout seconds (0 = no limit): on a
+ * pidfd, which is readable once the hook has exited. */
 static int wait_hook(pid_t pid, int timeout, int *status)
 {
+	_cleanup_close_ int pfd = timeout ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	struct pollfd p = {.fd = pfd, .events = POLLIN};
 	uint64_t deadline = vs_now_ns() + (uint64_t)timeout * 1000000000ULL;
 
-	for (;;) {
-		pid_t r = waitpid(pid, status, timeout ? WNOHANG : 0);
+	while (pfd >= 0) {
+		uint64_t now = vs_now_ns();
 
-		if (r == pid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (timeout && vs_now_ns() > deadline) {
+		if (now >= deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, status, 0);
 			return -ETIMEDOUT;
 		}
-		if (timeout)
-			usleep(2000);
+		if (poll(&p, 1, (int)VS_MIN((deadline - now) / 1000000 + 1, 60000)) > 0)
+			break;
 	}
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
 }
 
 static int run_one(const struct vs_spec_hook *h, const char *state_json)
