@@ -159,6 +159,19 @@ static int build_process(const struct vs_oci_global *g, const char *id, struct e
 	return apply_flags(f, p, err);
 }
 
+/* --apparmor and --process-label override the container's labels (lsm.c) */
+static void label_flags(const struct exec_flags *f, struct vs_spec_process *p)
+{
+	if (f->apparmor) {
+		free(p->apparmor_profile);
+		p->apparmor_profile = xstrdup(f->apparmor);
+	}
+	if (f->label) {
+		free(p->selinux_label);
+		p->selinux_label = xstrdup(f->label);
+	}
+}
+
 int vs_oci_cmd_exec(const struct vs_oci_global *g, int argc, char **argv)
 {
 	struct exec_flags f = {0};
@@ -200,14 +213,8 @@ int vs_oci_cmd_exec(const struct vs_oci_global *g, int argc, char **argv)
 	if (f.preserve)
 		vs_parse_uint(f.preserve, 0, 1024, &preserve);
 	rc = build_process(g, pos[0], &f, pos + 1, npos - 1, &p, &err);
-	if (rc == 0 && f.apparmor) {
-		free(p.apparmor_profile);
-		p.apparmor_profile = xstrdup(f.apparmor);
-	}
-	if (rc == 0 && f.label) {
-		free(p.selinux_label);
-		p.selinux_label = xstrdup(f.label);
-	}
+	if (rc == 0)
+		label_flags(&f, &p);
 	if (rc == 0) {
 		struct vs_exec_opts o = {.root = g->root,
 					 .id = pos[0],
