@@ -192,7 +192,8 @@ static int plan_cgroup(struct create *c, struct vs_err **err)
 }
 
 /* The state directory, locked (delete --force waits for a live create and
- * finishes a dead one), with state.json saved before anything else is made. */
+ * finishes a dead one). state.json follows once the init is cloned, before
+ * the cgroup is made (spawn_init): until then only this directory exists. */
 static int make_state_dir(struct create *c, struct vs_err **err)
 {
 	_cleanup_free_ char *fifo = NULL;
@@ -212,8 +213,6 @@ static int make_state_dir(struct create *c, struct vs_err **err)
 	c->lock_fd = open(c->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->lock_fd < 0 || flock(c->lock_fd, LOCK_EX) < 0)
 		return vs_err_setsys(err, -errno, "locking %s", c->state_dir);
-	if ((rc = save(c, true, err)) < 0)
-		return rc;
 	fifo = xasprintf("%s/%s", c->state_dir, VS_STATE_FIFO);
 	if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
 		return vs_err_setsys(err, -errno, "creating %s", fifo);
@@ -358,26 +357,23 @@ static int spawn_init(struct create *c, struct vs_err **err)
 	}
 	close(sv[1]);
 	c->sync_fd = sv[0];
-	/* the pid first: a create killed from here on is finished by delete */
-	if ((rc = save(c, true, err)) < 0)
-		return rc;
-	return drive_init(c, sv[0], err);
+	/* the pid and the cgroup path, before the cgroup is made: a create
+	 * killed from here on is finished by delete --force */
+	return save(c, true, err);
 }
 
-/* The final state, then the init stops dying with us: it clears its
- * parent-death signal and says so before we may exit. */
+/* The final state, then RECORDED: until the init reads it, our death (the
+ * socket's EOF) makes it exit. */
 static int record(struct create *c, pid_t *pid, struct vs_err **err)
 {
-	struct vs_sync_msg m;
 	int rc;
 
 	if ((rc = save(c, false, err)) < 0)
 		return rc;
 	if (c->o->pid_file && (rc = vs_write_pid_file(c->o->pid_file, c->pid, err)) < 0)
 		return rc;
-	if ((rc = vs_sync_send(c->sync_fd, VS_SYNC_RECORDED, 0, NULL)) < 0 ||
-	    (rc = vs_sync_recv(c->sync_fd, &m)) < 0 || m.type != VS_SYNC_ACK)
-		return vs_err_set(err, rc < 0 ? rc : -EPROTO, "container init exited during setup");
+	if ((rc = vs_sync_send(c->sync_fd, VS_SYNC_RECORDED, 0, NULL)) < 0)
+		return vs_err_set(err, rc, "container init exited during setup");
 	*pid = c->pid;
 	return 0;
 }
@@ -412,8 +408,9 @@ int vs_ctr_create(const struct vs_ctr_create_opts *o, pid_t *pid, struct vs_err 
 	c.st.id = xstrdup(o->id);
 	c.st.created = vs_rfc3339_now();
 	if ((rc = load_bundle(&c, err)) == 0 && (rc = plan_cgroup(&c, err)) == 0 &&
-	    (rc = make_state_dir(&c, err)) == 0 && (rc = make_cgroup(&c, err)) == 0 &&
-	    (rc = connect_console(&c, err)) == 0 && (rc = spawn_init(&c, err)) == 0)
+	    (rc = make_state_dir(&c, err)) == 0 && (rc = connect_console(&c, err)) == 0 &&
+	    (rc = spawn_init(&c, err)) == 0 && (rc = make_cgroup(&c, err)) == 0 &&
+	    (rc = drive_init(&c, c.sync_fd, err)) == 0)
 		rc = record(&c, pid, err);
 	if (rc < 0)
 		undo(&c);

@@ -63,10 +63,11 @@ static int new_session_keyring(const char *id)
 }
 
 /* Until create has recorded us, we die with it (a SIGKILLed create must
- * not leave an init blocked on exec.fifo that nobody knows of). The signal
- * is armed, then the parent checked: if it died before, our end of the sync
- * socket has hung up. The kernel clears the setting when our credentials
- * change, so it is armed again after each change. */
+ * not leave an init blocked on exec.fifo that nobody knows of): during
+ * setup by the parent-death signal, armed, then the parent checked (if it
+ * died before, our end of the sync socket has hung up), and armed again
+ * after each credential change, which clears it; after READY by the sync
+ * socket's EOF while we wait for RECORDED. */
 static int arm_pdeathsig(const struct vs_init_ctx *c)
 {
 	struct pollfd p = {.fd = c->sync_fd, .events = POLLRDHUP};
@@ -279,9 +280,12 @@ void vs_init_main(struct vs_init_ctx *c)
 		_exit(1);
 	}
 	env = vs_process_env(&c->spec->process);
-	if (vs_sync_send(c->sync_fd, VS_SYNC_READY, 0, NULL) < 0 ||
-	    vs_sync_recv(c->sync_fd, &m) < 0 || m.type != VS_SYNC_RECORDED ||
-	    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0 || vs_sync_send(c->sync_fd, VS_SYNC_ACK, 0, NULL) < 0)
+	/* From here on we wait on the sync socket, whose EOF tells us that
+	 * create died before recording us: the parent-death signal (which
+	 * would also fire when create exits normally) is no longer needed. */
+	if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0 ||
+	    vs_sync_send(c->sync_fd, VS_SYNC_READY, 0, NULL) < 0 ||
+	    vs_sync_recv(c->sync_fd, &m) < 0 || m.type != VS_SYNC_RECORDED)
 		_exit(1);
 	close(c->sync_fd);
 	if (wait_start(c) < 0)

@@ -12,7 +12,6 @@ enum vs_sync_type {
 	VS_SYNC_HOOKS,	    /* child -> parent: run prestart/createRuntime hooks now */
 	VS_SYNC_HOOKS_DONE, /* parent -> child */
 	VS_SYNC_RECORDED,   /* parent -> child: state saved, outlive the parent now */
-	VS_SYNC_ACK,	    /* child -> parent: parent-death signal cleared */
 };
 
 struct vs_sync_msg {
