@@ -213,6 +213,10 @@ static int make_state_dir(struct create *c, struct vs_err **err)
 	c->lock_fd = open(c->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->lock_fd < 0 || flock(c->lock_fd, LOCK_EX) < 0)
 		return vs_err_setsys(err, -errno, "locking %s", c->state_dir);
+	/* the cgroup path apart from state.json, for delete --force */
+	if (c->st.cgroup_path &&
+	    symlinkat(c->st.cgroup_path, c->lock_fd, VS_STATE_CGROUP_LINK) < 0)
+		return vs_err_setsys(err, -errno, "recording the cgroup path");
 	fifo = xasprintf("%s/%s", c->state_dir, VS_STATE_FIFO);
 	if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
 		return vs_err_setsys(err, -errno, "creating %s", fifo);
@@ -390,10 +394,12 @@ static void undo(struct create *c)
 		_cleanup_free_ char *fifo = xasprintf("%s/%s", c->state_dir, VS_STATE_FIFO);
 		_cleanup_free_ char *st = xasprintf("%s/%s", c->state_dir, VS_STATE_FILE);
 		_cleanup_free_ char *tmp = xasprintf("%s/.%s.tmp", c->state_dir, VS_STATE_FILE);
+		_cleanup_free_ char *cg = xasprintf("%s/%s", c->state_dir, VS_STATE_CGROUP_LINK);
 
 		unlink(fifo);
 		unlink(st);
 		unlink(tmp);
+		unlink(cg);
 		rmdir(c->state_dir);
 	}
 }

@@ -239,7 +239,8 @@ static int kill_and_wait(const struct vs_ctr_state *st, uint64_t deadline, struc
 /* The state directory and what create may have left in it. */
 static void remove_state_dir(const char *root, const char *id)
 {
-	static const char *const files[] = {VS_STATE_FIFO, VS_STATE_FILE, "." VS_STATE_FILE ".tmp"};
+	static const char *const files[] = {VS_STATE_FIFO, VS_STATE_FILE, "." VS_STATE_FILE ".tmp",
+					    VS_STATE_CGROUP_LINK};
 	_cleanup_free_ char *dir = vs_state_dir(root, id);
 
 	for (size_t i = 0; i < VS_ARRAY_SIZE(files); i++) {

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -362,30 +363,20 @@ static pid_t find_holder(const char *dir)
 	return found;
 }
 
-/* pid's cgroup as /proc/<pid>/cgroup gives it: the cgroup2 line, else the
- * first v1 line that is not the root. */
-static char *proc_cgroup(pid_t pid)
+/* The cgroup path create recorded as the target of <dir>/VS_STATE_CGROUP_LINK
+ * (a symlink: written once, atomically, apart from state.json). Never
+ * taken from the init's /proc/<pid>/cgroup: before create moves it there,
+ * that is create's own cgroup, which is not the container's to remove. */
+static char *cgroup_link(const char *dir)
 {
-	char path[64], line[PATH_MAX], *best = NULL;
-	FILE *f;
+	char buf[PATH_MAX];
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, VS_STATE_CGROUP_LINK);
+	ssize_t n = readlink(p, buf, sizeof(buf) - 1);
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	if (!(f = fopen(path, "re")))
+	if (n <= 0 || buf[0] != '/')
 		return NULL;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, ':');
-
-		p = p ? strchr(p + 1, ':') : NULL;
-		if (!p || strcmp(p + 1, "/\n") == 0)
-			continue;
-		p[1 + strcspn(p + 1, "\n")] = 0;
-		if (!best || strncmp(line, "0::", 3) == 0) {
-			free(best);
-			best = xstrdup(p + 1);
-		}
-	}
-	fclose(f);
-	return best;
+	buf[n] = 0;
+	return xstrdup(buf);
 }
 
 struct vs_ctr_state *vs_state_salvage(const char *root, const char *id)
@@ -414,8 +405,8 @@ struct vs_ctr_state *vs_state_salvage(const char *root, const char *id)
 	if (!st->pid && (pid = find_holder(dir)) > 0 &&
 	    vs_proc_start_time((pid_t)pid, &st->start_time) == 0)
 		st->pid = (pid_t)pid;
-	if (!st->cgroup_path && st->pid)
-		st->cgroup_path = proc_cgroup(st->pid);
+	if (!st->cgroup_path)
+		st->cgroup_path = cgroup_link(dir);
 	/* what else is in that cgroup is unknown: never signal all of it */
 	st->cgroup_shared = true;
 	st->creating = true; /* no poststop hooks: the bundle is unknown */

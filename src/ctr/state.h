@@ -37,6 +37,9 @@ struct vs_ctr_state {
 
 #define VS_STATE_FIFO "exec.fifo"
 #define VS_STATE_FILE "state.json"
+/* a symlink to the cgroup path, made before the cgroup (for delete --force
+ * when state.json is unreadable) */
+#define VS_STATE_CGROUP_LINK "cgroup"
 
 /* True if id matches runc's rule ^[\w+-.]+$ and is not "." or "..". */
 bool vs_ctr_id_is_valid(const char *id);
@@ -57,8 +60,8 @@ void vs_state_free(struct vs_ctr_state *st);
  * corrupt: what can still be found. The pid, start time and cgroup path are
  * taken from whatever text is left of state.json (they are written first),
  * else the init is found as the process holding the state directory open
- * (a created container's init does, until start), and its cgroup read from
- * /proc/<pid>/cgroup. Always returns a state (fields may be 0/NULL). */
+ * (a created container's init does, until start), and the cgroup path from
+ * the VS_STATE_CGROUP_LINK symlink. Always returns a state (fields may be 0/NULL). */
 struct vs_ctr_state *vs_state_salvage(const char *root, const char *id);
 
 /* The live status of a loaded container. */
