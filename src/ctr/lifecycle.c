@@ -138,6 +138,8 @@ int vs_ctr_start(const char *root, const char *id, struct vs_err **err)
 		break;
 	case VS_CTR_STOPPED:
 		return vs_err_set(err, -EINVAL, "cannot start a container that has stopped");
+	case VS_CTR_CREATING:
+		return vs_err_set(err, -EINVAL, "cannot start a container that is being created");
 	default:
 		return vs_err_set(err, -EINVAL, "cannot start an already running container");
 	}
