@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ocitest import CGROUP_FS, uid
+from ocitest import CGROUP_FS, remove_cgroup_tree, uid
 
 
 def procs_mentioning(token):
@@ -42,28 +42,57 @@ def wait_no_procs(token, wait=3.0):
     return procs_mentioning(token)
 
 
-def test_killed_create_leaves_nothing_after_delete_force(vessel_rt, bundle, test_cgroup):
-    """Many rounds: create SIGKILLed after a random delay (0-15 ms covers
-    the whole create here), then delete --force. Every round ends with no
-    state directory, no cgroup and no process, and the id is reused."""
+def holders(root, token):
+    """Live processes with an fd open under root (an init waiting on its
+    state directory or exec.fifo: vessel's and runc's both hold one) or
+    with token in their command line (vessel's init is a clone of create)."""
+    out = set(procs_mentioning(token))
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            for fd in os.listdir(f"/proc/{d}/fd"):
+                if os.readlink(f"/proc/{d}/fd/{fd}").startswith(str(root) + "/"):
+                    out.add(int(d))
+        except OSError:
+            continue
+    return sorted(p for p in out if p != os.getpid())
+
+
+def test_killed_create_leaves_nothing_after_delete_force(rt, bundle, test_cgroup):
+    """Many rounds: create SIGKILLed after a random delay (covering the whole
+    create: 0-15 ms for vessel, 0-60 ms for runc), then delete --force.
+    Every round ends with no state directory, no cgroup and no process, and
+    the id is reused throughout. runc leaves no directory or process either,
+    but often the cgroup."""
     b = bundle.args("sleep", "60").write()
     cid = uid()  # the same id every round: it must stay reusable
     rng = random.Random(os.getpid())
+    window = 0.015 if rt.name == "vessel" else 0.06
     outcomes = {"killed": 0, "finished": 0}
     for rnd in range(60):
-        p = subprocess.Popen([vessel_rt.bin, "--root", vessel_rt.root, "create", "--bundle", b,
-                              cid], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0, 0.015))
+        p = subprocess.Popen([rt.bin, "--root", rt.root, "create", "--bundle", b, cid],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0, window))
         p.send_signal(signal.SIGKILL)
         rc = p.wait()
         outcomes["finished" if rc == 0 else "killed"] += 1
-        r = vessel_rt("delete", "--force", cid)
+        r = rt("delete", "--force", cid)
         assert r.returncode == 0, (rnd, r.stderr)
-        assert not os.path.exists(vessel_rt.root / cid), (rnd, os.listdir(vessel_rt.root / cid))
-        assert cgroup_dirs(test_cgroup) == [], rnd
-        assert wait_no_procs(cid) == [], (rnd, procs_mentioning(cid))
+        assert not os.path.exists(rt.root / cid), (rnd, os.listdir(rt.root / cid))
+        end = time.monotonic() + 3
+        while holders(rt.root, cid) and time.monotonic() < end:
+            time.sleep(0.01)
+        assert holders(rt.root, cid) == [], (rnd, holders(rt.root, cid))
+        if cgroup_dirs(test_cgroup):
+            outcomes["cgroup left"] = outcomes.get("cgroup left", 0) + 1
+            # runc 1.1 leaves the cgroup of a killed create behind (its
+            # delete --force does not know it): documented in docs/oci.md
+            assert rt.name == "runc", rnd
+            remove_cgroup_tree(test_cgroup)
+    print(rt.name, outcomes)
     assert outcomes["killed"] > 10, outcomes
-    r = vessel_rt("run", "--bundle", bundle.args("true").write(), cid)
+    r = rt("run", "--bundle", bundle.args("true").write(), cid)
     assert r.returncode == 0, r.stderr
 
 
