@@ -389,10 +389,22 @@ static char **reexec_argv(int argc, char **argv)
 	return v;
 }
 
+/* runc's default --root: unprivileged, under $XDG_RUNTIME_DIR (rootless
+ * podman sets it), since /run is root's. NULL: VS_OCI_ROOT_DEFAULT. */
+static char *rootless_root(void)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() == 0 || !xdg || xdg[0] != '/')
+		return NULL;
+	return xasprintf("%s/vessel-runc", xdg);
+}
+
 int vs_oci_main(int argc, char **argv)
 {
 	_cleanup_free_ char **re = reexec_argv(argc, argv);
-	struct vs_oci_global g = {.root = VS_OCI_ROOT_DEFAULT, .argv = re};
+	_cleanup_free_ char *xdg_root = rootless_root();
+	struct vs_oci_global g = {.root = xdg_root ? xdg_root : VS_OCI_ROOT_DEFAULT, .argv = re};
 	int cmd, rc = parse_global(argc, argv, &g, &cmd);
 
 	if (rc)

@@ -291,6 +291,19 @@ def test_rootless_without_cgroups_path(rootless_dir, name, root):
     assert cgroup_dirs(f"/vessel/{cid}") == []
     if name != "vessel":
         return
+    # without --root: under $XDG_RUNTIME_DIR, as runc
+    xdg = os.path.join(rootless_dir, "xdg")
+    os.mkdir(xdg, 0o700)
+    os.chown(xdg, NOBODY, NOBODY)
+    r = subprocess.run([binary, "run", "-d", "--bundle", str(b.path), cid], preexec_fn=as_nobody,
+                       capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, XDG_RUNTIME_DIR=xdg))
+    assert r.returncode == 0, r.stderr
+    assert os.path.isdir(os.path.join(xdg, "vessel-runc", cid))
+    r = subprocess.run([binary, "delete", "--force", cid], preexec_fn=as_nobody,
+                       capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, XDG_RUNTIME_DIR=xdg))
+    assert r.returncode == 0 and not os.path.exists(os.path.join(xdg, "vessel-runc", cid))
     c["linux"]["resources"] = {"pids": {"limit": 10}}
     b.write()
     r = subprocess.run([binary, "--root", state, "run", "--bundle", str(b.path), cid],
