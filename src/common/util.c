@@ -127,8 +127,9 @@ int vs_parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 
 int vs_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len)
 {
-	/* O_NONBLOCK: opening a FIFO must not hang us (it is refused below) */
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	/* O_NONBLOCK: a FIFO (or a device) must not block the open; the type
+	 * check below refuses it */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct stat st;
 	size_t done = 0;

@@ -70,6 +70,9 @@ static int memory_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r, st
 		if ((rc = put(cg, false, "memory.swappiness", sw, err)) < 0)
 			return rc;
 	}
+	/* as runc: only "1" is written; cgroup v2 has no such switch */
+	if (r->disable_oom_killer && (rc = put(cg, false, "memory.oom_control", "1", err)) < 0)
+		return rc;
 	if (r->memory_limit == -1 && r->memory_swap == -1)
 		return 0;
 	return memory_limits_v1(cg, r, lim, swap, err);

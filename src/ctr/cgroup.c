@@ -16,6 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +36,67 @@ static bool has_dotdot(const char *p)
 	return false;
 }
 
+/* "/a//b/./c/" -> "/a/b/c"; "/", "//" and "/." -> "/" (so that the root
+ * cgroup is recognised however it is spelt). */
+static char *canonical(const char *p)
+{
+	char *out = xmalloc(strlen(p) + 2), *o = out;
+
+	while (*p) {
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (n && !(n == 1 && p[0] == '.')) {
+			*o++ = '/';
+			memcpy(o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	if (o == out)
+		*o++ = '/';
+	*o = 0;
+	return out;
+}
+
+/* True if a is b or one of its ancestors (both canonical). */
+static bool is_ancestor(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	if (strcmp(a, "/") == 0)
+		return true;
+	return strncmp(a, b, n) == 0 && (b[n] == 0 || b[n] == '/');
+}
+
+int vs_cgroup_check_placement(const char *path, const char *self_cgroup, struct vs_err **err)
+{
+	_cleanup_free_ char *copy = xstrdup(self_cgroup ? self_cgroup : "");
+	char *save = NULL;
+
+	if (strcmp(path, "/") == 0)
+		return vs_err_set(err, -EINVAL,
+				  "cgroupsPath \"/\" is the host's root cgroup: refusing to place "
+				  "a container there");
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *mine = strchr(l, ':');
+		_cleanup_free_ char *c = NULL;
+
+		mine = mine ? strchr(mine + 1, ':') : NULL;
+		if (!mine)
+			continue;
+		c = canonical(mine + 1);
+		if (is_ancestor(path, c))
+			return vs_err_set(err, -EINVAL,
+					  "cgroupsPath %s holds the runtime's own cgroup (%s): "
+					  "refusing to place a container there",
+					  path, c);
+	}
+	return 0;
+}
+
 int vs_cgroup_resolve_path(const char *cgroups_path, const char *id, char **out,
 			   struct vs_err **err)
 {
@@ -45,7 +110,7 @@ int vs_cgroup_resolve_path(const char *cgroups_path, const char *id, char **out,
 		return vs_err_set(err, -EINVAL, "invalid cgroupsPath %s: contains ..",
 				  cgroups_path);
 	if (cgroups_path[0] == '/') {
-		*out = xstrdup(cgroups_path);
+		*out = canonical(cgroups_path);
 		return 0;
 	}
 	c1 = strchr(cgroups_path, ':');
@@ -152,6 +217,21 @@ void vs_cgroup_free(struct vs_cgroup *cg)
 bool vs_cgroup_is_v2(const struct vs_cgroup *cg)
 {
 	return cg->v2;
+}
+
+size_t vs_cgroup_n_hier(const struct vs_cgroup *cg)
+{
+	return cg->n;
+}
+
+const char *vs_cgroup_hier_name(const struct vs_cgroup *cg, size_t i)
+{
+	return cg->h[i].name;
+}
+
+const char *vs_cgroup_hier_dir(const struct vs_cgroup *cg, size_t i)
+{
+	return cg->h[i].dir;
 }
 
 int cg_write(const char *dir, const char *file, const char *val)
@@ -347,44 +427,191 @@ bool vs_cgroup_path_is_frozen(const char *path)
 	return cg_read(dir, "cgroup.freeze", buf, sizeof(buf)) == 0 && strcmp(buf, "1") == 0;
 }
 
+static bool hier_populated(const struct vs_cgroup_hier *h)
+{
+	char buf[64];
+
+	/* cgroup.procs has a line per process; one byte tells */
+	return cg_read(h->dir, "cgroup.procs", buf, sizeof(buf)) == 0 && buf[0];
+}
+
+bool vs_cgroup_is_populated(struct vs_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		if (hier_populated(&cg->h[i]))
+			return true;
+	return false;
+}
+
+#define VS_CGROUP_FREEZE_TIMEOUT_NS (1000ULL * 1000000)
+
+/* The cgroup2 hierarchy's cgroup.events of our cgroup (pure v2, or the
+ * unified one of a hybrid host), which the kernel updates (and notifies
+ * through inotify) when "populated" or "frozen" change; NULL on v1. */
+static const struct vs_cgroup_hier *events_hier(struct vs_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->h[i].v2 && cg_exists(cg->h[i].dir, "cgroup.events"))
+			return &cg->h[i];
+	return NULL;
+}
+
+static bool events_has(const struct vs_cgroup_hier *h, const char *line)
+{
+	char buf[256], *p;
+	size_t n = strlen(line);
+
+	if (cg_read(h->dir, "cgroup.events", buf, sizeof(buf)) < 0)
+		return true; /* gone: nothing left to wait for */
+	for (p = buf; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, line, n) == 0 && (p[n] == '\n' || p[n] == 0))
+			return true;
+	return false;
+}
+
+/* Waits until done(cg) or the deadline (CLOCK_MONOTONIC ns): with events,
+ * woken by inotify on cgroup.events where a cgroup2 hierarchy has it;
+ * otherwise (v1 has no notification for emptiness or the freezer state) by
+ * a backoff from 1 to 20 ms. */
+static int wait_until(struct vs_cgroup *cg, bool (*done)(struct vs_cgroup *), bool events,
+		      uint64_t deadline)
+{
+	const struct vs_cgroup_hier *h = events ? events_hier(cg) : NULL;
+	_cleanup_close_ int in = h ? inotify_init1(IN_CLOEXEC | IN_NONBLOCK) : -1;
+	char p[PATH_MAX], ev[4096];
+	int backoff = 1;
+
+	if (in >= 0) {
+		snprintf(p, sizeof(p), "%s/cgroup.events", h->dir);
+		if (inotify_add_watch(in, p, IN_MODIFY) < 0) {
+			close(in);
+			in = -1;
+		}
+	}
+	while (!done(cg)) {
+		uint64_t now = vs_now_ns();
+		int ms = now >= deadline ? 0 : (int)VS_MIN((deadline - now) / 1000000 + 1, 60000);
+
+		if (ms == 0)
+			return -ETIMEDOUT;
+		if (in >= 0) {
+			struct pollfd pf = {.fd = in, .events = POLLIN};
+
+			if (poll(&pf, 1, ms) > 0 && read(in, ev, sizeof(ev)) < 0 && errno != EAGAIN)
+				return -errno;
+			continue;
+		}
+		poll(NULL, 0, VS_MIN(backoff, ms));
+		backoff = VS_MIN(backoff * 2, 20);
+	}
+	return 0;
+}
+
+static bool is_empty(struct vs_cgroup *cg)
+{
+	const struct vs_cgroup_hier *h = events_hier(cg);
+
+	return h ? events_has(h, "populated 0") && !vs_cgroup_is_populated(cg)
+		 : !vs_cgroup_is_populated(cg);
+}
+
+int vs_cgroup_wait_empty(struct vs_cgroup *cg, uint64_t deadline)
+{
+	return wait_until(cg, is_empty, true, deadline);
+}
+
+static bool reached(struct vs_cgroup *cg, bool v2, bool frozen)
+{
+	const struct vs_cgroup_hier *h = v2 ? events_hier(cg) : find_file(cg, "freezer.state");
+	char buf[64];
+
+	if (v2)
+		return h && events_has(h, frozen ? "frozen 1" : "frozen 0");
+	return h && cg_read(h->dir, "freezer.state", buf, sizeof(buf)) == 0 &&
+	       strcmp(buf, frozen ? "FROZEN" : "THAWED") == 0;
+}
+
+static bool v1_frozen(struct vs_cgroup *cg)
+{
+	return reached(cg, false, true);
+}
+
+static bool v1_thawed(struct vs_cgroup *cg)
+{
+	return reached(cg, false, false);
+}
+
+static bool v2_frozen(struct vs_cgroup *cg)
+{
+	return reached(cg, true, true);
+}
+
+static bool v2_thawed(struct vs_cgroup *cg)
+{
+	return reached(cg, true, false);
+}
+
 int vs_cgroup_freeze(struct vs_cgroup *cg, bool freeze, struct vs_err **err)
 {
 	const struct vs_cgroup_hier *h = find_file(cg, "freezer.state");
 	const char *file = "freezer.state", *val = freeze ? "FROZEN" : "THAWED";
-	char buf[64];
+	bool (*done)(struct vs_cgroup *) = freeze ? v1_frozen : v1_thawed;
 	int rc;
 
 	if (!h || h->v2) {
 		h = find_file(cg, "cgroup.freeze");
 		file = "cgroup.freeze";
 		val = freeze ? "1" : "0";
+		done = freeze ? v2_frozen : v2_thawed;
 	}
 	if (!h)
 		return vs_err_set(err, -ENOTSUP, "no freezer cgroup for %s", cg->path);
 	if ((rc = cg_write(h->dir, file, val)) < 0)
 		return vs_err_setsys(err, rc, "writing %s/%s", h->dir, file);
-	for (int i = 0; i < 1000; i++) { /* v1 passes through FREEZING */
-		if (cg_read(h->dir, file, buf, sizeof(buf)) == 0 && strcmp(buf, val) == 0)
-			return 0;
-		usleep(1000);
-	}
-	return vs_err_set(err, -ETIMEDOUT, "cgroup %s did not reach %s", h->dir, val);
+	/* v1 passes through FREEZING; v2 reports "frozen 1" in cgroup.events */
+	if (wait_until(cg, done, h->v2, vs_now_ns() + VS_CGROUP_FREEZE_TIMEOUT_NS) < 0)
+		return vs_err_set(err, -ETIMEDOUT, "cgroup %s did not reach %s", h->dir, val);
+	return 0;
 }
 
-int vs_cgroup_destroy(struct vs_cgroup *cg, struct vs_err **err)
+/* rmdir in every hierarchy; 0 when all are gone, -EBUSY while some is not */
+static int rmdir_all(struct vs_cgroup *cg, const struct vs_cgroup_hier **busy,
+		     struct vs_err **err)
 {
 	int rc = 0;
 
+	*busy = NULL;
 	for (size_t i = 0; i < cg->n; i++) {
-		int tries = 0;
+		if (rmdir(cg->h[i].dir) == 0 || errno == ENOENT)
+			continue;
+		if (errno != EBUSY)
+			return vs_err_setsys(err, -errno, "removing cgroup %s", cg->h[i].dir);
+		if (!*busy)
+			*busy = &cg->h[i];
+		rc = -EBUSY;
+	}
+	return rc;
+}
 
-		while (rmdir(cg->h[i].dir) < 0 && errno != ENOENT) {
-			if (errno != EBUSY || ++tries > 200) {
-				rc = vs_err_setsys(err, -errno, "removing cgroup %s", cg->h[i].dir);
-				break;
-			}
-			usleep(5000);
-		}
+int vs_cgroup_destroy(struct vs_cgroup *cg, uint64_t deadline, struct vs_err **err)
+{
+	const struct vs_cgroup_hier *busy;
+	int rc;
+
+	/* EBUSY on an empty cgroup is the kernel still releasing exiting
+	 * tasks: wait for it (one deadline for all hierarchies). A cgroup that
+	 * still has processes keeps them: they are not ours to remove. */
+	while ((rc = rmdir_all(cg, &busy, err)) == -EBUSY) {
+		if (hier_populated(busy))
+			return vs_err_set(err, -EBUSY,
+					  "cgroup %s still has processes that are not the "
+					  "container's: left in place",
+					  busy->dir);
+		if (wait_until(cg, is_empty, true, deadline) < 0 || vs_now_ns() >= deadline)
+			return vs_err_set(err, -EBUSY, "cgroup %s is still busy: left in place",
+					  busy->dir);
+		/* empty but not yet removable: no event says when, back off */
+		poll(NULL, 0, 1);
 	}
 	return rc;
 }
@@ -401,10 +628,99 @@ unsigned long long vs_cgroup_oom_kills(struct vs_cgroup *cg)
 	return p ? strtoull(p + 9, NULL, 10) : 0;
 }
 
-bool vs_cgroup_is_populated(struct vs_cgroup *cg)
-{
-	_cleanup_free_ pid_t *pids = NULL;
-	size_t n = 0;
 
-	return vs_cgroup_pids(cg, &pids, &n) == 0 && n > 0;
+/* What `events` waits on: inotify on cgroup.events (population) and v2
+ * memory.events (OOM), and a v1 memory.oom_control eventfd, in one epoll. */
+struct vs_cgroup_events {
+	int ep;
+	int fds[3]; /* inotify, eventfd, memory.oom_control; -1 when unused */
+};
+
+static void events_add(struct vs_cgroup_events *ev, int slot, int fd)
+{
+	struct epoll_event e = {.events = EPOLLIN, .data.fd = fd};
+
+	ev->fds[slot] = fd;
+	epoll_ctl(ev->ep, EPOLL_CTL_ADD, fd, &e);
+}
+
+/* v1: an eventfd signalled at each OOM (and when the cgroup goes),
+ * registered through cgroup.event_control. */
+static void events_v1_oom(struct vs_cgroup_events *ev, struct vs_cgroup *cg)
+{
+	const struct vs_cgroup_hier *h = find_file(cg, "memory.oom_control");
+	char p[PATH_MAX], line[64];
+	int efd, ofd;
+
+	if (!h || h->v2)
+		return;
+	snprintf(p, sizeof(p), "%s/memory.oom_control", h->dir);
+	if ((ofd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	if ((efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		close(ofd);
+		return;
+	}
+	snprintf(line, sizeof(line), "%d %d", efd, ofd);
+	if (cg_write(h->dir, "cgroup.event_control", line) < 0) {
+		close(efd);
+		close(ofd);
+		return;
+	}
+	ev->fds[2] = ofd;
+	events_add(ev, 1, efd);
+}
+
+int vs_cgroup_events_open(struct vs_cgroup *cg, struct vs_cgroup_events **out)
+{
+	struct vs_cgroup_events *ev = xzalloc(sizeof(*ev));
+	const struct vs_cgroup_hier *h = events_hier(cg);
+	char p[PATH_MAX];
+	int in;
+
+	ev->fds[0] = ev->fds[1] = ev->fds[2] = -1;
+	if ((ev->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		free(ev);
+		return -errno;
+	}
+	if (h && (in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) >= 0) {
+		snprintf(p, sizeof(p), "%s/cgroup.events", h->dir);
+		inotify_add_watch(in, p, IN_MODIFY);
+		snprintf(p, sizeof(p), "%s/memory.events", h->dir);
+		inotify_add_watch(in, p, IN_MODIFY); /* absent on hybrid: fine */
+		events_add(ev, 0, in);
+	}
+	events_v1_oom(ev, cg);
+	if (ev->fds[0] < 0 && ev->fds[1] < 0) {
+		vs_cgroup_events_close(ev);
+		return -ENOTSUP;
+	}
+	*out = ev;
+	return 0;
+}
+
+int vs_cgroup_events_fd(const struct vs_cgroup_events *ev)
+{
+	return ev->ep;
+}
+
+void vs_cgroup_events_drain(struct vs_cgroup_events *ev)
+{
+	char buf[4096];
+
+	for (int i = 0; i < 2; i++)
+		if (ev->fds[i] >= 0)
+			while (read(ev->fds[i], buf, sizeof(buf)) > 0)
+				;
+}
+
+void vs_cgroup_events_close(struct vs_cgroup_events *ev)
+{
+	if (!ev)
+		return;
+	for (int i = 0; i < 3; i++)
+		if (ev->fds[i] >= 0)
+			close(ev->fds[i]);
+	close(ev->ep);
+	free(ev);
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct vs_err;
@@ -33,6 +34,12 @@ int vs_cgroup_open(const char *fsroot, const char *path, struct vs_cgroup **out,
 void vs_cgroup_free(struct vs_cgroup *cg);
 
 bool vs_cgroup_is_v2(const struct vs_cgroup *cg);
+
+/* The hierarchies found: how many, and of the i-th its name under the fs
+ * root ("memory", "cpu,cpuacct", "unified") and our directory in it. */
+size_t vs_cgroup_n_hier(const struct vs_cgroup *cg);
+const char *vs_cgroup_hier_name(const struct vs_cgroup *cg, size_t i);
+const char *vs_cgroup_hier_dir(const struct vs_cgroup *cg, size_t i);
 
 /* Creates the directories (mkdir -p), initialising cpuset levels (v1) and
  * enabling controllers in the parents' cgroup.subtree_control (v2). */
@@ -64,11 +71,34 @@ int vs_cgroup_read_u64(struct vs_cgroup *cg, const char *file, unsigned long lon
 /* OOM kills so far (v1 memory.oom_control / v2 memory.events "oom_kill"). */
 unsigned long long vs_cgroup_oom_kills(struct vs_cgroup *cg);
 
-/* True while some process is in the cgroup. */
+/* True while some process is in the cgroup, in any hierarchy. */
 bool vs_cgroup_is_populated(struct vs_cgroup *cg);
 
-/* Removes our leaf directory in every hierarchy (retrying while the kernel
- * still releases exiting tasks). Missing directories are fine. */
-int vs_cgroup_destroy(struct vs_cgroup *cg, struct vs_err **err);
+/* Removes our leaf directory in every hierarchy, waiting until deadline
+ * (CLOCK_MONOTONIC ns, vs_now_ns) while the kernel still releases exiting
+ * tasks. Missing directories are fine. A cgroup that still has processes is
+ * left alone at once: -EBUSY with *err naming it (callers warn, as runc). */
+int vs_cgroup_destroy(struct vs_cgroup *cg, uint64_t deadline, struct vs_err **err);
+
+/* Waits until no process is left in the cgroup or the deadline passes:
+ * event-driven through cgroup.events (inotify) where a cgroup2 hierarchy
+ * has it. 0 or -ETIMEDOUT. */
+int vs_cgroup_wait_empty(struct vs_cgroup *cg, uint64_t deadline);
+
+/* What `events` waits on instead of polling: an fd (vs_cgroup_events_fd,
+ * for poll) readable when the cgroup's population or OOM count may have
+ * changed (inotify on cgroup.events and v2 memory.events, a v1
+ * memory.oom_control eventfd). -ENOTSUP when the host offers none of them
+ * (pure v1 without a memory controller). Drain after each wake-up. */
+struct vs_cgroup_events;
+int vs_cgroup_events_open(struct vs_cgroup *cg, struct vs_cgroup_events **out);
+int vs_cgroup_events_fd(const struct vs_cgroup_events *ev);
+void vs_cgroup_events_drain(struct vs_cgroup_events *ev);
+void vs_cgroup_events_close(struct vs_cgroup_events *ev);
+
+/* Refuses (-EINVAL, one line in *err) a resolved cgroup path that is the
+ * root cgroup or an ancestor of (or equal to) one of the runtime's own
+ * cgroups, given as the text of /proc/self/cgroup. */
+int vs_cgroup_check_placement(const char *path, const char *self_cgroup, struct vs_err **err);
 
 #endif

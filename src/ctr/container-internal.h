@@ -1,6 +1,9 @@
-/* Private to the container lifecycle files (container.c, init.c, exec.c). */
+/* Private to the container lifecycle files (create.c, init.c, exec.c,
+ * console.c): the init's context and the console setup. */
 #ifndef VS_CTR_CONTAINER_INTERNAL_H
 #define VS_CTR_CONTAINER_INTERNAL_H
+
+#include "ctr/process.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -17,10 +20,12 @@ struct vs_init_ctx {
 	const char *cgroup_path; /* resolved */
 	int sync_fd;		 /* child's end of the sync socketpair */
 	int state_dirfd;	 /* O_PATH fd of <root>/<id>, for exec.fifo */
+	int lock_fd;		 /* the parent's flock on <root>/<id>: closed at once */
 	int console_fd;		 /* connected --console-socket, or -1 */
 	int clone_flags;
 	int host_pid; /* our pid as the host sees it (from GO) */
 	int tramp_fd; /* sealed exec trampoline (trampoline.c) */
+	struct vs_process_final final; /* what vs_process_finish does before exec */
 };
 
 /* The init's body: never returns (execs the process or _exits). */

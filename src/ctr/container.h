@@ -11,6 +11,10 @@ struct vs_err;
 
 #define VS_OCI_ROOT_DEFAULT "/run/vessel-runc"
 
+/* delete (and a failed create) waits at most this long, in all, for the
+ * container's processes to die and its cgroup to go (runc: 10 s per step) */
+#define VS_CTR_DELETE_TIMEOUT_NS (5ULL * 1000000000)
+
 struct vs_ctr_create_opts {
 	const char *root; /* runtime state root */
 	const char *id;

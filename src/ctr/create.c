@@ -8,6 +8,7 @@
 #include "ctr/container-internal.h"
 #include "ctr/cgroup.h"
 #include "ctr/hooks.h"
+#include "ctr/lsm.h"
 #include "ctr/ns.h"
 #include "ctr/process.h"
 #include "ctr/spec.h"
@@ -16,6 +17,7 @@
 #include "ctr/sys.h"
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -41,9 +44,31 @@ struct create {
 	char *state_dir;
 	struct vs_cgroup *cg;
 	int state_dirfd;
+	int lock_fd; /* flock on the state directory until create returns */
+	int sync_fd; /* our end of the sync socket with the init */
+	bool cg_made; /* we (may) have created cgroup directories */
 	int console_fd;
 	pid_t pid;
 };
+
+/* The parser accepts a namespaced sysctl when the config lists the
+ * namespace; one joined by path must not be the runtime's own, which is
+ * the host's (runc checks the network namespace the same way). */
+static int check_sysctl_ns(const struct vs_spec *s, struct vs_err **err)
+{
+	for (size_t i = 0; i < s->sysctl.n; i++) {
+		int type = vs_spec_sysctl_ns(s->sysctl.v[i]);
+		const struct vs_spec_ns *ns = vs_spec_find_ns(s, type);
+
+		if (ns && ns->path && vs_ns_is_runtimes(ns->path, type) == 1)
+			return vs_err_set(err, -EINVAL,
+					  "sysctl \"%.*s\" is not allowed in the host's %s "
+					  "namespace",
+					  (int)strcspn(s->sysctl.v[i], "="), s->sysctl.v[i],
+					  vs_ns_type_name(type));
+	}
+	return 0;
+}
 
 static int load_bundle(struct create *c, struct vs_err **err)
 {
@@ -57,6 +82,8 @@ static int load_bundle(struct create *c, struct vs_err **err)
 		return rc;
 	if (!c->spec->has_process)
 		return vs_err_set(err, -EINVAL, "process not specified in config.json");
+	if ((rc = check_sysctl_ns(c->spec, err)) < 0 || (rc = vs_lsm_check(c->spec, err)) < 0)
+		return rc;
 	/* In a new pid namespace no container process can see ours, and the
 	 * init's final exec goes through the sealed trampoline; otherwise the
 	 * whole runtime moves to a sealed copy first (CVE-2019-5736). */
@@ -93,6 +120,80 @@ static int mkdir_p(const char *path, mode_t mode)
 	return mkdir(p, mode) < 0 && errno != EEXIST ? -errno : 0;
 }
 
+/* Saves state.json as it stands; while creating, delete --force reads it
+ * to finish a create that was killed (the pid, the cgroup path). */
+static int save(struct create *c, bool creating, struct vs_err **err)
+{
+	c->st.pid = c->pid;
+	c->st.creating = creating;
+	c->st.pid_ns = vs_ns_clone_flags(c->spec) & CLONE_NEWPID;
+	if (c->pid > 0 && vs_proc_start_time(c->pid, &c->st.start_time) < 0)
+		return vs_err_set(err, -ESRCH, "container init exited during setup");
+	return vs_state_save(c->o->root, &c->st, err);
+}
+
+/* /proc/self/cgroup into buf (procfs files have no size to read up to). */
+static void read_self_cgroup(char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+	ssize_t r = 0;
+
+	while (fd >= 0 && n + 1 < size && (r = read(fd, buf + n, size - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = 0;
+}
+
+/* Where the container's cgroup goes, checked before anything is made:
+ * never the root or one of our own cgroups' ancestors (its limits and a
+ * kill of everything in it would reach the host); a cgroup that already
+ * has processes is shared with them, as runc 1.1 allows with a warning, and
+ * is then never signalled as a whole. */
+static bool has_limits(const struct vs_spec_resources *r)
+{
+	size_t n = r->n_hugetlb + r->n_weight_dev + r->n_rdma + r->n_unified + r->n_net_prio;
+
+	for (int k = 0; k < VS_THROTTLE_NKINDS; k++)
+		n += r->n_throttle[k];
+	return n || r->memory_limit >= 0 || r->memory_reservation >= 0 || r->memory_swap >= 0 ||
+	       r->memory_swappiness >= 0 || r->disable_oom_killer || r->cpu_shares >= 0 ||
+	       r->cpu_quota >= 0 || r->cpu_period >= 0 || r->cpu_rt_runtime >= 0 ||
+	       r->cpu_rt_period >= 0 || r->cpuset_cpus || r->cpuset_mems || r->pids_limit >= 0 ||
+	       r->blkio_weight >= 0 || r->net_classid >= 0;
+}
+
+static int plan_cgroup(struct create *c, struct vs_err **err)
+{
+	char self[8192];
+	int rc;
+
+	/* rootless without a cgroupsPath: no cgroup at all, as runc (the
+	 * hierarchies are root's; device rules are then the kernel's) */
+	if (geteuid() != 0 && (!c->spec->cgroups_path || !*c->spec->cgroups_path)) {
+		if (has_limits(&c->spec->resources))
+			return vs_err_set(err, -EPERM,
+					  "linux.resources need a cgroup: give a cgroupsPath the "
+					  "caller may write to when running unprivileged");
+		return 0;
+	}
+	read_self_cgroup(self, sizeof(self));
+	if ((rc = vs_cgroup_resolve_path(c->spec->cgroups_path, c->o->id, &c->st.cgroup_path,
+					 err)) < 0 ||
+	    (rc = vs_cgroup_check_placement(c->st.cgroup_path, self, err)) < 0 ||
+	    (rc = vs_cgroup_open(VS_CGROUP_FSROOT, c->st.cgroup_path, &c->cg, err)) < 0)
+		return rc;
+	if (vs_cgroup_is_populated(c->cg)) {
+		c->st.cgroup_shared = true;
+		vs_warn("cgroup %s already has processes: the container shares it with them, and "
+			"kill --all and delete will not signal them",
+			c->st.cgroup_path);
+	}
+	return 0;
+}
+
+/* The state directory, locked (delete --force waits for a live create and
+ * finishes a dead one). state.json follows once the init is cloned, before
+ * the cgroup is made (spawn_init): until then only this directory exists. */
 static int make_state_dir(struct create *c, struct vs_err **err)
 {
 	_cleanup_free_ char *fifo = NULL;
@@ -109,6 +210,13 @@ static int make_state_dir(struct create *c, struct vs_err **err)
 			return vs_err_set(err, rc, "container with id exists: %s", c->o->id);
 		return vs_err_setsys(err, rc, "creating state directory");
 	}
+	c->lock_fd = open(c->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->lock_fd < 0 || flock(c->lock_fd, LOCK_EX) < 0)
+		return vs_err_setsys(err, -errno, "locking %s", c->state_dir);
+	/* the cgroup path apart from state.json, for delete --force */
+	if (c->st.cgroup_path &&
+	    symlinkat(c->st.cgroup_path, c->lock_fd, VS_STATE_CGROUP_LINK) < 0)
+		return vs_err_setsys(err, -errno, "recording the cgroup path");
 	fifo = xasprintf("%s/%s", c->state_dir, VS_STATE_FIFO);
 	if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
 		return vs_err_setsys(err, -errno, "creating %s", fifo);
@@ -122,15 +230,11 @@ static int make_cgroup(struct create *c, struct vs_err **err)
 {
 	int rc;
 
-	if ((rc = vs_cgroup_resolve_path(c->spec->cgroups_path, c->o->id, &c->st.cgroup_path,
-					 err)) < 0 ||
-	    (rc = vs_cgroup_open(VS_CGROUP_FSROOT, c->st.cgroup_path, &c->cg, err)) < 0)
-		return rc;
-	if ((rc = vs_cgroup_create(c->cg, err)) < 0) {
-		vs_cgroup_destroy(c->cg, NULL);
-		return rc;
-	}
-	if ((rc = vs_cgroup_apply(c->cg, &c->spec->resources, err)) < 0)
+	if (!c->cg)
+		return 0; /* rootless, no cgroup (plan_cgroup) */
+	c->cg_made = true;
+	if ((rc = vs_cgroup_create(c->cg, err)) < 0 ||
+	    (rc = vs_cgroup_apply(c->cg, &c->spec->resources, err)) < 0)
 		return rc;
 	return vs_cgroup_devices(c->cg, c->spec, err);
 }
@@ -189,7 +293,7 @@ static int drive_init(struct create *c, int fd, struct vs_err **err)
 	if ((vs_ns_clone_flags(c->spec) & CLONE_NEWUSER) &&
 	    (rc = vs_ns_write_idmaps(c->pid, c->spec, err)) < 0)
 		return rc;
-	if ((rc = vs_cgroup_enter(c->cg, c->pid, err)) < 0)
+	if (c->cg && (rc = vs_cgroup_enter(c->cg, c->pid, err)) < 0)
 		return rc;
 	if (c->spec->process.has_oom_score_adj) {
 		snprintf(buf, sizeof(buf), "/proc/%d/oom_score_adj", (int)c->pid);
@@ -229,6 +333,7 @@ static int spawn_init(struct create *c, struct vs_err **err)
 				 .rootfs = c->st.rootfs,
 				 .cgroup_path = c->st.cgroup_path,
 				 .state_dirfd = c->state_dirfd,
+				 .lock_fd = c->lock_fd,
 				 .console_fd = c->console_fd,
 				 .clone_flags = vs_ns_clone_flags(c->spec)};
 	int sv[2], rc;
@@ -255,29 +360,24 @@ static int spawn_init(struct create *c, struct vs_err **err)
 		vs_init_main(&ic);
 	}
 	close(sv[1]);
-	rc = drive_init(c, sv[0], err);
-	close(sv[0]);
-	return rc;
+	c->sync_fd = sv[0];
+	/* the pid and the cgroup path, before the cgroup is made: a create
+	 * killed from here on is finished by delete --force */
+	return save(c, true, err);
 }
 
+/* The final state, then RECORDED: until the init reads it, our death (the
+ * socket's EOF) makes it exit. */
 static int record(struct create *c, pid_t *pid, struct vs_err **err)
 {
 	int rc;
 
-	c->st.pid = c->pid;
-	c->st.pid_ns = vs_ns_clone_flags(c->spec) & CLONE_NEWPID;
-	if ((rc = vs_proc_start_time(c->pid, &c->st.start_time)) < 0)
-		return vs_err_setsys(err, rc, "reading the init's start time");
-	if ((rc = vs_state_save(c->o->root, &c->st, err)) < 0)
+	if ((rc = save(c, false, err)) < 0)
 		return rc;
-	if (c->o->pid_file) {
-		_cleanup_free_ char *tmp = xasprintf("%s.tmp", c->o->pid_file);
-		FILE *f = fopen(tmp, "we");
-
-		if (!f || fprintf(f, "%d", (int)c->pid) < 0 || fclose(f) != 0 ||
-		    rename(tmp, c->o->pid_file) < 0)
-			return vs_err_setsys(err, -errno, "writing pid file %s", c->o->pid_file);
-	}
+	if (c->o->pid_file && (rc = vs_write_pid_file(c->o->pid_file, c->pid, err)) < 0)
+		return rc;
+	if ((rc = vs_sync_send(c->sync_fd, VS_SYNC_RECORDED, 0, NULL)) < 0)
+		return vs_err_set(err, rc, "container init exited during setup");
 	*pid = c->pid;
 	return 0;
 }
@@ -288,36 +388,44 @@ static void undo(struct create *c)
 		kill(c->pid, SIGKILL);
 		waitpid(c->pid, NULL, 0);
 	}
-	if (c->cg) {
-		vs_cgroup_destroy(c->cg, NULL);
-	}
+	if (c->cg_made)
+		vs_cgroup_destroy(c->cg, vs_now_ns() + VS_CTR_DELETE_TIMEOUT_NS, NULL);
 	if (c->state_dir) {
 		_cleanup_free_ char *fifo = xasprintf("%s/%s", c->state_dir, VS_STATE_FIFO);
 		_cleanup_free_ char *st = xasprintf("%s/%s", c->state_dir, VS_STATE_FILE);
+		_cleanup_free_ char *tmp = xasprintf("%s/.%s.tmp", c->state_dir, VS_STATE_FILE);
+		_cleanup_free_ char *cg = xasprintf("%s/%s", c->state_dir, VS_STATE_CGROUP_LINK);
 
 		unlink(fifo);
 		unlink(st);
+		unlink(tmp);
+		unlink(cg);
 		rmdir(c->state_dir);
 	}
 }
 
 int vs_ctr_create(const struct vs_ctr_create_opts *o, pid_t *pid, struct vs_err **err)
 {
-	struct create c = {.o = o, .state_dirfd = -1, .console_fd = -1};
+	struct create c = {.o = o, .state_dirfd = -1, .lock_fd = -1, .sync_fd = -1, .console_fd = -1};
 	int rc;
 
 	if (!vs_ctr_id_is_valid(o->id))
 		return vs_err_set(err, -EINVAL, "invalid container id format: %s", o->id);
 	c.st.id = xstrdup(o->id);
 	c.st.created = vs_rfc3339_now();
-	if ((rc = load_bundle(&c, err)) == 0 && (rc = make_state_dir(&c, err)) == 0 &&
-	    (rc = make_cgroup(&c, err)) == 0 && (rc = connect_console(&c, err)) == 0 &&
-	    (rc = spawn_init(&c, err)) == 0)
+	if ((rc = load_bundle(&c, err)) == 0 && (rc = plan_cgroup(&c, err)) == 0 &&
+	    (rc = make_state_dir(&c, err)) == 0 && (rc = connect_console(&c, err)) == 0 &&
+	    (rc = spawn_init(&c, err)) == 0 && (rc = make_cgroup(&c, err)) == 0 &&
+	    (rc = drive_init(&c, c.sync_fd, err)) == 0)
 		rc = record(&c, pid, err);
 	if (rc < 0)
 		undo(&c);
+	if (c.sync_fd >= 0)
+		close(c.sync_fd);
 	if (c.state_dirfd >= 0)
 		close(c.state_dirfd);
+	if (c.lock_fd >= 0)
+		close(c.lock_fd);
 	if (c.console_fd >= 0)
 		close(c.console_fd);
 	vs_cgroup_free(c.cg);

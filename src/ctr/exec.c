@@ -41,6 +41,7 @@ struct exec_ctx {
 	struct vs_ctr_state *st;
 	struct vs_spec *spec; /* the container's config, for seccomp; may be NULL */
 	int ns_fds[7];
+	int root_fd; /* the init's root when it shares our mount namespace, else -1 */
 	int console_fd;
 	int proxy_fd; /* our end when we proxy the pty ourselves (no --console-socket) */
 };
@@ -90,6 +91,20 @@ static int open_namespaces(struct exec_ctx *c, struct vs_err **err)
 	return 0;
 }
 
+/* A container without a mount namespace of its own is a chroot (rootfs.c):
+ * the exec'd process goes into the init's root too. */
+static int open_root(struct exec_ctx *c, struct vs_err **err)
+{
+	char path[64];
+
+	c->root_fd = -1;
+	if (c->ns_fds[VS_ARRAY_SIZE(ns_order) - 1] >= 0)
+		return 0; /* its own mount namespace: setns gives its root */
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)c->st->pid);
+	c->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return c->root_fd < 0 ? vs_err_setsys(err, -errno, "opening %s", path) : 0;
+}
+
 static int join_namespaces(struct exec_ctx *c, struct vs_err **err)
 {
 	for (size_t i = 0; i < VS_ARRAY_SIZE(ns_order); i++) {
@@ -101,10 +116,13 @@ static int join_namespaces(struct exec_ctx *c, struct vs_err **err)
 		close(c->ns_fds[i]);
 		c->ns_fds[i] = -1;
 	}
+	if (c->root_fd >= 0 && (fchdir(c->root_fd) < 0 || chroot(".") < 0))
+		return vs_err_setsys(err, -errno, "chroot to the container's root");
 	return 0;
 }
 
-static int process_setup(struct exec_ctx *c, char **exe, struct vs_err **err)
+static int process_setup(struct exec_ctx *c, struct vs_process_final *final, char **exe,
+			 struct vs_err **err)
 {
 	const struct vs_spec_process *p = c->p;
 	const struct vs_spec_seccomp *sc = c->spec ? c->spec->seccomp : NULL;
@@ -114,31 +132,22 @@ static int process_setup(struct exec_ctx *c, char **exe, struct vs_err **err)
 		return rc;
 	if ((rc = vs_process_rlimits(p, err)) < 0)
 		return rc;
-	if (!p->no_new_privileges && (rc = vs_seccomp_load(sc, err)) < 0)
-		return rc;
-	if ((rc = vs_process_identity(p, true, err)) < 0 || (rc = vs_process_cwd(p, err)) < 0 ||
-	    (rc = vs_process_find_exec(p, exe, err)) < 0)
-		return rc;
-	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return vs_err_setsys(err, -errno, "PR_SET_NO_NEW_PRIVS");
-	if (p->no_new_privileges && (rc = vs_seccomp_load(sc, err)) < 0)
-		return rc;
-	if ((rc = vs_process_cloexec_fds(c->o->preserve_fds)) < 0)
-		return vs_err_setsys(err, rc, "close_range");
-	return 0;
+	return vs_process_prepare(p, sc, c->o->preserve_fds, final, exe, err);
 }
 
 __attribute__((noreturn)) static void process_main(struct exec_ctx *c, int sync_fd)
 {
+	struct vs_process_final final;
 	struct vs_err *err = NULL;
-	char *exe = NULL;
+	char *exe = NULL, **env;
 
-	if (process_setup(c, &exe, &err) < 0) {
+	if (process_setup(c, &final, &exe, &err) < 0 || (env = vs_process_env(c->p)) == NULL ||
+	    vs_process_finish(&final, &err) < 0) {
 		vs_sync_send(sync_fd, VS_SYNC_ERROR, err ? err->code : -EIO,
 			     err ? err->msg : "exec setup failed");
 		_exit(127);
 	}
-	execve(exe, c->p->args.v, vs_process_env(c->p));
+	execve(exe, c->p->args.v, env);
 	vs_sync_send(sync_fd, VS_SYNC_ERROR, -errno, "exec failed");
 	_exit(127);
 }
@@ -197,16 +206,6 @@ static int connect_console(const char *path, struct vs_err **err)
 	return fd;
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct vs_err **err)
-{
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "we");
-
-	if (!f || fprintf(f, "%d", (int)pid) < 0 || fclose(f) != 0 || rename(tmp, path) < 0)
-		return vs_err_setsys(err, -errno, "writing pid file %s", path);
-	return 0;
-}
-
 /* Runtime side: spawn the helper, collect the pid, wait for the exec. */
 static int drive(struct exec_ctx *c, int *status, struct vs_err **err)
 {
@@ -236,7 +235,7 @@ static int drive(struct exec_ctx *c, int *status, struct vs_err **err)
 	if (rc == 0 && pid <= 0)
 		rc = vs_err_set(err, -EIO, "exec helper died");
 	if (rc == 0 && c->o->pid_file)
-		rc = write_pid_file(c->o->pid_file, pid, err);
+		rc = vs_write_pid_file(c->o->pid_file, pid, err);
 	if (rc == 0 && c->proxy_fd >= 0) {
 		/* the master was sent before the execve we just saw succeed */
 		int master = vs_oci_recv_master(c->proxy_fd);
@@ -258,6 +257,7 @@ int vs_ctr_exec(const struct vs_exec_opts *o, const struct vs_spec_process *p, i
 			     .p = p,
 			     .console_fd = -1,
 			     .proxy_fd = -1,
+			     .root_fd = -1,
 			     .ns_fds = {-1, -1, -1, -1, -1, -1, -1}};
 	enum vs_ctr_status s;
 	int rc;
@@ -274,6 +274,8 @@ int vs_ctr_exec(const struct vs_exec_opts *o, const struct vs_spec_process *p, i
 	c.st = st;
 	vs_spec_load(st->bundle, &c.spec, NULL);
 	rc = open_namespaces(&c, err);
+	if (rc == 0)
+		rc = open_root(&c, err);
 	if (rc == 0 && o->console_socket &&
 	    (c.console_fd = connect_console(o->console_socket, err)) < 0)
 		rc = c.console_fd;
@@ -292,6 +294,8 @@ int vs_ctr_exec(const struct vs_exec_opts *o, const struct vs_spec_process *p, i
 			close(c.ns_fds[i]);
 	if (c.console_fd >= 0)
 		close(c.console_fd);
+	if (c.root_fd >= 0)
+		close(c.root_fd);
 	if (c.proxy_fd >= 0)
 		close(c.proxy_fd);
 	vs_spec_free(c.spec);

@@ -3,6 +3,7 @@
 #include "ctr/spec.h"
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -10,6 +11,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,26 +28,29 @@ static void hook_child(const struct vs_spec_hook *h, int in_fd)
 	_exit(127);
 }
 
-/* Waits for pid, killing it after timeout seconds (0 = no limit). */
+/* Waits for pid, killing it after timeout seconds (0 = no limit): on a
+ * pidfd, which is readable once the hook has exited. */
 static int wait_hook(pid_t pid, int timeout, int *status)
 {
+	_cleanup_close_ int pfd = timeout ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	struct pollfd p = {.fd = pfd, .events = POLLIN};
 	uint64_t deadline = vs_now_ns() + (uint64_t)timeout * 1000000000ULL;
 
-	for (;;) {
-		pid_t r = waitpid(pid, status, timeout ? WNOHANG : 0);
+	while (pfd >= 0) {
+		uint64_t now = vs_now_ns();
 
-		if (r == pid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (timeout && vs_now_ns() > deadline) {
+		if (now >= deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, status, 0);
 			return -ETIMEDOUT;
 		}
-		if (timeout)
-			usleep(2000);
+		if (poll(&p, 1, (int)VS_MIN((deadline - now) / 1000000 + 1, 60000)) > 0)
+			break;
 	}
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
 }
 
 static int run_one(const struct vs_spec_hook *h, const char *state_json)
@@ -82,20 +88,43 @@ static int run_one(const struct vs_spec_hook *h, const char *state_json)
 	return WIFEXITED(status) ? -(1000 + WEXITSTATUS(status)) : -ECHILD;
 }
 
+static int report(const struct vs_spec_hooks *h, size_t i, int rc, const char *kind,
+		  struct vs_err **err)
+{
+	if (rc <= -1000)
+		return vs_err_set(err, -EIO, "error running %s hook #%zu: exit status %d", kind, i,
+				  -rc - 1000);
+	if (rc == -ETIMEDOUT)
+		return vs_err_set(err, rc, "error running %s hook #%zu: timeout after %ds", kind, i,
+				  h->v[i].timeout);
+	return vs_err_setsys(err, rc, "error running %s hook #%zu", kind, i);
+}
+
 int vs_hooks_run(const struct vs_spec_hooks *h, const char *kind, const char *state_json,
 		 struct vs_err **err)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		int rc = run_one(&h->v[i], state_json);
 
-		if (rc <= -1000)
-			return vs_err_set(err, -EIO, "error running %s hook #%zu: exit status %d",
-					  kind, i, -rc - 1000);
-		if (rc == -ETIMEDOUT)
-			return vs_err_set(err, rc, "error running %s hook #%zu: timeout after %ds",
-					  kind, i, h->v[i].timeout);
 		if (rc < 0)
-			return vs_err_setsys(err, rc, "error running %s hook #%zu", kind, i);
+			return report(h, i, rc, kind, err);
 	}
 	return 0;
+}
+
+size_t vs_hooks_run_all(const struct vs_spec_hooks *h, const char *kind, const char *state_json)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < h->n; i++) {
+		struct vs_err *e = NULL;
+		int rc = run_one(&h->v[i], state_json);
+
+		if (rc < 0 && report(h, i, rc, kind, &e) < 0) {
+			vs_warn("%s", e->msg);
+			failed++;
+		}
+		vs_err_free(e);
+	}
+	return failed;
 }

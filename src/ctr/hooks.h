@@ -3,6 +3,8 @@
 #ifndef VS_CTR_HOOKS_H
 #define VS_CTR_HOOKS_H
 
+#include <stddef.h>
+
 struct vs_err;
 struct vs_spec_hooks;
 
@@ -10,5 +12,10 @@ struct vs_spec_hooks;
  * Returns 0 or -errno with "error running <kind> hook #i: ..." in *err. */
 int vs_hooks_run(const struct vs_spec_hooks *h, const char *kind, const char *state_json,
 		 struct vs_err **err);
+
+/* Runs every hook of h even when some fail (poststop: runtime spec
+ * "errors MUST be logged and the remaining hooks executed"); each failure
+ * is one warning line. Returns how many failed. */
+size_t vs_hooks_run_all(const struct vs_spec_hooks *h, const char *kind, const char *state_json);
 
 #endif

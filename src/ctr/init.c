@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/keyctl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -58,6 +60,23 @@ static int new_session_keyring(const char *id)
 	if (syscall(SYS_keyctl, KEYCTL_SETPERM, serial, perm) < 0)
 		return -errno;
 	return 0;
+}
+
+/* Until create has recorded us, we die with it (a SIGKILLed create must
+ * not leave an init blocked on exec.fifo that nobody knows of): during
+ * setup by the parent-death signal, armed, then the parent checked (if it
+ * died before, our end of the sync socket has hung up), and armed again
+ * after each credential change, which clears it; after READY by the sync
+ * socket's EOF while we wait for RECORDED. */
+static int arm_pdeathsig(const struct vs_init_ctx *c)
+{
+	struct pollfd p = {.fd = c->sync_fd, .events = POLLRDHUP};
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return -errno;
+	if (poll(&p, 1, 0) < 0)
+		return -errno;
+	return p.revents & (POLLHUP | POLLRDHUP | POLLERR) ? -EPIPE : 0;
 }
 
 static int set_names(const struct vs_spec *s, int flags, struct vs_err **err)
@@ -157,8 +176,12 @@ static int setup_fs(struct vs_init_ctx *c, struct vs_err **err)
 	};
 	int rc;
 
-	if (!vs_spec_find_ns(s, CLONE_NEWNS))
-		return vs_err_set(err, -EINVAL, "a mount namespace is required");
+	if (!vs_spec_find_ns(s, CLONE_NEWNS)) /* the runtime's mount namespace: a chroot */
+		return (rc = parent_hooks(c, err)) < 0 ||
+			       (rc = own_hooks(c, VS_HOOK_CREATE_CONTAINER, "createContainer", err)) <
+				   0
+			   ? rc
+			   : vs_rootfs_chroot(s, c->rootfs, err);
 	if ((rc = vs_rootfs_prepare(s, &ro, err)) < 0 || (rc = parent_hooks(c, err)) < 0 ||
 	    (rc = own_hooks(c, VS_HOOK_CREATE_CONTAINER, "createContainer", err)) < 0 ||
 	    (rc = vs_rootfs_pivot(&ro, err)) < 0)
@@ -169,7 +192,10 @@ static int setup_fs(struct vs_init_ctx *c, struct vs_err **err)
 	/* sysctls before readonlyPaths makes /proc/sys read-only */
 	if ((rc = write_sysctls(s, err)) < 0)
 		return rc;
-	return vs_rootfs_finish(s, err);
+	/* the masks are binds, which an unbindable root would refuse */
+	if ((rc = vs_rootfs_finish(s, err)) < 0)
+		return rc;
+	return vs_rootfs_propagate(s, err);
 }
 
 static int setup(struct vs_init_ctx *c, char **exe, struct vs_err **err)
@@ -191,6 +217,8 @@ static int setup(struct vs_init_ctx *c, char **exe, struct vs_err **err)
 		/* best effort: fails only when 0 is not mapped, which is allowed */
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			errno = 0;
+		if ((rc = arm_pdeathsig(c)) < 0)
+			return vs_err_setsys(err, rc, "parent-death signal");
 	}
 	/* Our own session: a kill(0, ...) in the container must not reach the
 	 * runtime's process group (the console path makes its own session). */
@@ -203,20 +231,15 @@ static int setup(struct vs_init_ctx *c, char **exe, struct vs_err **err)
 	if ((rc = set_names(s, c->clone_flags, err)) < 0 || (rc = setup_fs(c, err)) < 0 ||
 	    (rc = vs_process_rlimits(p, err)) < 0)
 		return rc;
-	/* before seccomp, which may not allow memfd_create */
+	/* the trampoline and everything else the runtime needs happen
+	 * before the filter is installed, right before execve */
 	if ((c->tramp_fd = vs_trampoline_create()) < 0)
 		return vs_err_setsys(err, c->tramp_fd, "creating the exec trampoline");
-	if (!p->no_new_privileges && (rc = vs_seccomp_load(s->seccomp, err)) < 0)
+	if ((rc = vs_process_prepare(p, s->seccomp, c->opts->preserve_fds, &c->final, exe, err)) <
+	    0)
 		return rc;
-	if ((rc = vs_process_identity(p, true, err)) < 0 || (rc = vs_process_cwd(p, err)) < 0 ||
-	    (rc = vs_process_find_exec(p, exe, err)) < 0)
-		return rc;
-	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return vs_err_setsys(err, -errno, "PR_SET_NO_NEW_PRIVS");
-	if (p->no_new_privileges && (rc = vs_seccomp_load(s->seccomp, err)) < 0)
-		return rc;
-	if ((rc = vs_process_cloexec_fds(c->opts->preserve_fds)) < 0)
-		return vs_err_setsys(err, rc, "close_range");
+	if ((rc = arm_pdeathsig(c)) < 0) /* the uid switch cleared it */
+		return vs_err_setsys(err, rc, "parent-death signal");
 	return 0;
 }
 
@@ -241,12 +264,15 @@ void vs_init_main(struct vs_init_ctx *c)
 {
 	struct vs_err *err = NULL;
 	struct vs_sync_msg m;
-	char *exe = NULL, **env;
+	char *exe = NULL, **env, **targv;
 	int rc;
 
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	if (vs_sync_recv(c->sync_fd, &m) < 0 || m.type != VS_SYNC_GO)
+	close(c->lock_fd); /* the parent's lock: dies with the parent, not with us */
+	if (arm_pdeathsig(c) < 0 || vs_sync_recv(c->sync_fd, &m) < 0 || m.type != VS_SYNC_GO)
 		_exit(1);
+	/* not dumpable from here on; until GO the parent (unprivileged when
+	 * rootless) had to open our /proc files to write the id maps */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	c->host_pid = atoi(m.msg);
 	rc = setup(c, &exe, &err);
 	if (rc < 0) {
@@ -254,7 +280,12 @@ void vs_init_main(struct vs_init_ctx *c)
 		_exit(1);
 	}
 	env = vs_process_env(&c->spec->process);
-	if (vs_sync_send(c->sync_fd, VS_SYNC_READY, 0, NULL) < 0)
+	/* From here on we wait on the sync socket, whose EOF tells us that
+	 * create died before recording us: the parent-death signal (which
+	 * would also fire when create exits normally) is no longer needed. */
+	if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0 ||
+	    vs_sync_send(c->sync_fd, VS_SYNC_READY, 0, NULL) < 0 ||
+	    vs_sync_recv(c->sync_fd, &m) < 0 || m.type != VS_SYNC_RECORDED)
 		_exit(1);
 	close(c->sync_fd);
 	if (wait_start(c) < 0)
@@ -263,7 +294,14 @@ void vs_init_main(struct vs_init_ctx *c)
 		dprintf(STDERR_FILENO, "%s\n", err->msg);
 		_exit(1);
 	}
-	vs_trampoline_exec(c->tramp_fd, exe, c->spec->process.args.v, env);
+	targv = vs_trampoline_argv(exe, c->spec->process.args.v);
+	/* from here on the container's seccomp filter may be in force: only
+	 * the uid switch (without no_new_privs) and the exec follow */
+	if (vs_process_finish(&c->final, &err) < 0) {
+		dprintf(STDERR_FILENO, "%s\n", err->msg);
+		_exit(1);
+	}
+	vs_trampoline_exec(c->tramp_fd, targv, env);
 	execve(exe, c->spec->process.args.v, env);
 	dprintf(STDERR_FILENO, "exec %s: %s\n", exe, strerror(errno));
 	_exit(127);

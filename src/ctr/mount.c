@@ -6,7 +6,6 @@
  * attributes (mount_setattr) | mount_entry | cgroup. */
 #include "ctr/mount.h"
 #include "ctr/cgroup.h"
-#include "ctr/cgroup-internal.h"
 #include "ctr/ns.h"
 #include "ctr/spec.h"
 #include "ctr/sys.h"
@@ -214,7 +213,7 @@ static int make_target(int rootfd, const char *dest, bool file)
 	*slash = 0;
 	if ((rc = vs_mkdir_in_root(rootfd, *parent ? parent : "/", 0755)) < 0)
 		return rc;
-	fd = vs_open_in_root(rootfd, dest, O_RDONLY | O_CREAT | O_NOCTTY);
+	fd = vs_open_in_root(rootfd, dest, O_RDONLY | O_CREAT | O_NOCTTY | O_NONBLOCK);
 	if (fd == -EISDIR || fd == -ENXIO || fd == -EACCES)
 		return 0; /* exists as a dir/device/unreadable: mount will say */
 	if (fd < 0)
@@ -641,9 +640,10 @@ static int bind_v1_hierarchies(int rootfd, const char *dest, const char *cgroup_
 	struct vs_cgroup *cg = NULL;
 	int rc = vs_cgroup_open(VS_CGROUP_FSROOT, cgroup_path, &cg, err);
 
-	for (size_t i = 0; rc == 0 && i < cg->n; i++) {
-		struct vs_spec_mount b = {.destination = xasprintf("%s/%s", dest, cg->h[i].name),
-					  .source = cg->h[i].dir};
+	for (size_t i = 0; rc == 0 && i < vs_cgroup_n_hier(cg); i++) {
+		struct vs_spec_mount b = {
+		    .destination = xasprintf("%s/%s", dest, vs_cgroup_hier_name(cg, i)),
+		    .source = (char *)vs_cgroup_hier_dir(cg, i)};
 		struct vs_mount_opts bo = {.flags = MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC |
 						    (flags & MS_RDONLY),
 					   .bind = true};

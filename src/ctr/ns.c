@@ -10,6 +10,11 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 int vs_ns_clone_flags(const struct vs_spec *s)
@@ -22,13 +27,65 @@ int vs_ns_clone_flags(const struct vs_spec *s)
 	return flags;
 }
 
-static int join_one(const struct vs_spec_ns *ns, struct vs_err **err)
+/* /proc/self/ns/<name> for a CLONE_NEW* type */
+static const char *proc_ns_name(int type)
 {
-	_cleanup_close_ int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+	switch (type) {
+	case CLONE_NEWNET:
+		return "net";
+	case CLONE_NEWNS:
+		return "mnt";
+	default:
+		return vs_ns_type_name(type);
+	}
+}
 
+int vs_ns_open(const char *path, int type, struct vs_err **err)
+{
+	_cleanup_close_ int fd = -1;
+	char self[64];
+	struct statfs sfs;
+	int rc;
+
+	/* O_PATH first: opening a FIFO (or a device) for reading could block
+	 * or have effects; only an nsfs file is then opened for setns */
+	fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return vs_err_setsys(err, -errno, "opening %s namespace %s",
-				     vs_ns_type_name(ns->type), ns->path);
+				     vs_ns_type_name(type), path);
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC)
+		return vs_err_set(err, -EINVAL, "%s namespace path %s is not a namespace file",
+				  vs_ns_type_name(type), path);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	rc = open(self, O_RDONLY | O_CLOEXEC);
+	if (rc < 0)
+		return vs_err_setsys(err, -errno, "opening %s namespace %s",
+				     vs_ns_type_name(type), path);
+	if (ioctl(rc, NS_GET_NSTYPE) != type) {
+		close(rc);
+		return vs_err_set(err, -EINVAL, "%s is not a %s namespace", path,
+				  vs_ns_type_name(type));
+	}
+	return rc;
+}
+
+int vs_ns_is_runtimes(const char *path, int type)
+{
+	char self[64];
+	struct stat a, b;
+
+	snprintf(self, sizeof(self), "/proc/self/ns/%s", proc_ns_name(type));
+	if (stat(path, &a) < 0 || stat(self, &b) < 0)
+		return -errno;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static int join_one(const struct vs_spec_ns *ns, struct vs_err **err)
+{
+	_cleanup_close_ int fd = vs_ns_open(ns->path, ns->type, err);
+
+	if (fd < 0)
+		return fd;
 	if (setns(fd, ns->type) < 0)
 		return vs_err_setsys(err, -errno, "joining %s namespace %s",
 				     vs_ns_type_name(ns->type), ns->path);
@@ -75,11 +132,27 @@ static int write_map(pid_t pid, const char *file, const struct vs_spec_idmap *m,
 	return 0;
 }
 
+static int deny_setgroups(pid_t pid)
+{
+	char path[64];
+	_cleanup_close_ int fd = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "deny", 4) != 4)
+		return -errno;
+	return 0;
+}
+
 int vs_ns_write_idmaps(pid_t pid, const struct vs_spec *s, struct vs_err **err)
 {
 	int rc;
 
 	if ((rc = write_map(pid, "uid_map", s->uid_mappings, s->n_uid_mappings, err)) < 0)
 		return rc;
+	/* unprivileged, gid_map is writable only once setgroups is denied
+	 * (user_namespaces(7)); the container then keeps its groups */
+	if (geteuid() != 0 && (rc = deny_setgroups(pid)) < 0)
+		return vs_err_setsys(err, rc, "writing /proc/%d/setgroups", (int)pid);
 	return write_map(pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err);
 }

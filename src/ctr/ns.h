@@ -14,6 +14,15 @@ int vs_ns_clone_flags(const struct vs_spec *s);
  * first; `only` restricts to one CLONE_NEW* type (0 = all but pid). */
 int vs_ns_join(const struct vs_spec *s, int only, struct vs_err **err);
 
+/* Opens the namespace file path for setns without blocking: refuses, in
+ * one line, anything that is not an nsfs file of the CLONE_NEW* type (a
+ * FIFO, a regular file, another namespace type). The fd, or -errno with *err. */
+int vs_ns_open(const char *path, int type, struct vs_err **err);
+
+/* 1 if the namespace file path is the runtime's own namespace of type, 0
+ * if not, -errno when either cannot be read. */
+int vs_ns_is_runtimes(const char *path, int type);
+
 /* Writes /proc/<pid>/{uid_map,gid_map} from the spec. */
 int vs_ns_write_idmaps(pid_t pid, const struct vs_spec *s, struct vs_err **err);
 

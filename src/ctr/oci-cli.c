@@ -88,7 +88,7 @@ static void log_json(const char *path, const char *level, const char *msg)
 	_cleanup_free_ char *now = vs_rfc3339_now();
 	json_t *j = json_pack("{s:s, s:s, s:s}", "level", level, "msg", msg, "time", now);
 	char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
 
 	if (fd >= 0 && line)
 		dprintf(fd, "%s\n", line);
@@ -239,7 +239,10 @@ static int cmd_run(const struct vs_oci_global *g, int argc, char **argv)
 
 	if (parse_create(g, argc, argv, &cf, &o))
 		return 1;
-	run_console_pair(&cf, &o, sv);
+	if ((status = run_console_pair(&cf, &o, sv)) < 0) {
+		vs_err_setsys(&err, status, "socketpair for the console");
+		return vs_oci_fail(g, err);
+	}
 	status = vs_ctr_create(&o, &pid, &err);
 	if (sv[1] >= 0)
 		close(sv[1]);
@@ -386,10 +389,22 @@ static char **reexec_argv(int argc, char **argv)
 	return v;
 }
 
+/* runc's default --root: unprivileged, under $XDG_RUNTIME_DIR (rootless
+ * podman sets it), since /run is root's. NULL: VS_OCI_ROOT_DEFAULT. */
+static char *rootless_root(void)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() == 0 || !xdg || xdg[0] != '/')
+		return NULL;
+	return xasprintf("%s/vessel-runc", xdg);
+}
+
 int vs_oci_main(int argc, char **argv)
 {
 	_cleanup_free_ char **re = reexec_argv(argc, argv);
-	struct vs_oci_global g = {.root = VS_OCI_ROOT_DEFAULT, .argv = re};
+	_cleanup_free_ char *xdg_root = rootless_root();
+	struct vs_oci_global g = {.root = xdg_root ? xdg_root : VS_OCI_ROOT_DEFAULT, .argv = re};
 	int cmd, rc = parse_global(argc, argv, &g, &cmd);
 
 	if (rc)

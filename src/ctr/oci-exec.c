@@ -30,6 +30,7 @@ static int repeatable(const char *a)
 
 struct exec_flags {
 	const char *process, *tty, *detach, *pid_file, *console, *cwd, *user, *nnp, *preserve;
+	const char *label, *apparmor; /* --process-label, --apparmor (lsm.c applies them) */
 	const char *rep[3][MAX_REPEAT], *ignored; /* REP_*: repeatable flags */
 	int n_rep[3];
 };
@@ -158,6 +159,19 @@ static int build_process(const struct vs_oci_global *g, const char *id, struct e
 	return apply_flags(f, p, err);
 }
 
+/* --apparmor and --process-label override the container's labels (lsm.c) */
+static void label_flags(const struct exec_flags *f, struct vs_spec_process *p)
+{
+	if (f->apparmor) {
+		free(p->apparmor_profile);
+		p->apparmor_profile = xstrdup(f->apparmor);
+	}
+	if (f->label) {
+		free(p->selinux_label);
+		p->selinux_label = xstrdup(f->label);
+	}
+}
+
 int vs_oci_cmd_exec(const struct vs_oci_global *g, int argc, char **argv)
 {
 	struct exec_flags f = {0};
@@ -171,8 +185,8 @@ int vs_oci_cmd_exec(const struct vs_oci_global *g, int argc, char **argv)
 	    {"user|u", true, &f.user},
 	    {"no-new-privs", false, &f.nnp},
 	    {"preserve-fds", true, &f.preserve},
-	    {"process-label", true, &f.ignored},
-	    {"apparmor", true, &f.ignored},
+	    {"process-label", true, &f.label},
+	    {"apparmor", true, &f.apparmor},
 	    {"additional-gids|g", true, &f.ignored}, /* taken by split_flags */
 	    {"ignore-paused", false, &f.ignored},
 	    {NULL, false, NULL},
@@ -199,6 +213,8 @@ int vs_oci_cmd_exec(const struct vs_oci_global *g, int argc, char **argv)
 	if (f.preserve)
 		vs_parse_uint(f.preserve, 0, 1024, &preserve);
 	rc = build_process(g, pos[0], &f, pos + 1, npos - 1, &p, &err);
+	if (rc == 0)
+		label_flags(&f, &p);
 	if (rc == 0) {
 		struct vs_exec_opts o = {.root = g->root,
 					 .id = pos[0],

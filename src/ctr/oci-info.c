@@ -112,8 +112,19 @@ static json_t *collect(const char *root)
 	while (d && (de = readdir(d))) {
 		struct vs_ctr_state *st = NULL;
 
-		if (de->d_name[0] == '.' || vs_state_load(root, de->d_name, &st, NULL) < 0)
+		if (de->d_name[0] == '.' || !vs_ctr_id_is_valid(de->d_name) ||
+		    (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
 			continue;
+		/* a directory whose state.json is missing or corrupt (a create
+		 * killed early, a damaged file) is listed, so that it can be
+		 * found and removed with delete --force */
+		if (vs_state_load(root, de->d_name, &st, NULL) < 0) {
+			json_array_append_new(
+			    a, json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "ociVersion",
+					 "1.0.2-dev", "id", de->d_name, "pid", 0, "status",
+					 "unknown", "bundle", "", "created", "", "owner", ""));
+			continue;
+		}
 		json_array_append_new(a, vs_state_to_json(st, vs_state_status(root, st)));
 		vs_state_free(st);
 	}

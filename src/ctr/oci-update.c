@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,36 @@ static void emit(const char *type, const char *id, json_t *data)
 	json_decref(j);
 }
 
+/* Until the container's cgroup is gone or empty: woken by the cgroup's
+ * events (vs_cgroup_events_open) or the stats interval, never by a sleep
+ * loop. Where the host has no notification at all, once a second. */
+static void watch(struct vs_cgroup *cg, const char *id, uint64_t period)
+{
+	struct vs_cgroup_events *ev = NULL;
+	unsigned long long ooms = vs_cgroup_oom_kills(cg), now;
+	uint64_t next = vs_now_ns() + period * 1000000000ULL;
+
+	vs_cgroup_events_open(cg, &ev);
+	while (access(VS_CGROUP_FSROOT, F_OK) == 0 && vs_cgroup_is_populated(cg)) {
+		uint64_t t = vs_now_ns();
+		int ms = t >= next ? 0 : (int)VS_MIN((next - t) / 1000000 + 1, ev ? 3600000 : 1000);
+		struct pollfd p = {.fd = ev ? vs_cgroup_events_fd(ev) : -1, .events = POLLIN};
+
+		if (poll(&p, 1, ms) > 0)
+			vs_cgroup_events_drain(ev);
+		if ((now = vs_cgroup_oom_kills(cg)) > ooms)
+			emit("oom", id, NULL);
+		ooms = now;
+		if (vs_now_ns() >= next) {
+			emit("stats", id, stats(cg));
+			next += period * 1000000000ULL;
+		}
+	}
+	if ((now = vs_cgroup_oom_kills(cg)) > ooms)
+		emit("oom", id, NULL);
+	vs_cgroup_events_close(ev);
+}
+
 int vs_oci_cmd_events(const struct vs_oci_global *g, int argc, char **argv)
 {
 	const char *st = NULL, *interval = NULL;
@@ -182,8 +213,7 @@ int vs_oci_cmd_events(const struct vs_oci_global *g, int argc, char **argv)
 	    {"stats", false, &st}, {"interval", true, &interval}, {NULL, false, NULL}};
 	struct vs_cgroup *cg = NULL;
 	struct vs_err *err = NULL;
-	unsigned long long ooms, now;
-	uint64_t period = 5, tick = 0;
+	uint64_t period = 5;
 	char *pos[1];
 	int npos;
 
@@ -198,18 +228,7 @@ int vs_oci_cmd_events(const struct vs_oci_global *g, int argc, char **argv)
 		vs_cgroup_free(cg);
 		return 0;
 	}
-	ooms = vs_cgroup_oom_kills(cg);
-	/* until the container's cgroup is gone or empty */
-	while (access(VS_CGROUP_FSROOT, F_OK) == 0 && vs_cgroup_is_populated(cg)) {
-		if ((now = vs_cgroup_oom_kills(cg)) > ooms)
-			emit("oom", pos[0], NULL);
-		ooms = now;
-		if (++tick % (period * 10) == 0)
-			emit("stats", pos[0], stats(cg));
-		usleep(100000);
-	}
-	if ((now = vs_cgroup_oom_kills(cg)) > ooms)
-		emit("oom", pos[0], NULL);
+	watch(cg, pos[0], period);
 	vs_cgroup_free(cg);
 	return 0;
 }

@@ -1,16 +1,21 @@
 /* Process attributes applied right before execve: see process.h. */
 #include "ctr/process.h"
+#include "ctr/lsm.h"
 #include "ctr/spec.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <stdint.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -42,51 +47,111 @@ static int drop_bounding(uint64_t keep, struct vs_err **err)
 	return 0;
 }
 
+/* The effective, permitted and inheritable sets by capset(2) itself: no
+ * allocation and no other system call, as it may run under the filter. */
 static int set_caps(const struct vs_spec_process *p, struct vs_err **err)
 {
-	static const cap_flag_t flags[] = {CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE};
-	static const enum vs_cap_set sets[] = {VS_CAP_EFFECTIVE, VS_CAP_PERMITTED,
-					       VS_CAP_INHERITABLE};
-	int last = VS_MIN((int)cap_max_bits() - 1, vs_cap_last()), rc = 0;
-	cap_t c = cap_init();
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {{0}};
+	uint64_t known = vs_cap_last() >= 63 ? ~0ULL : (1ULL << (vs_cap_last() + 1)) - 1;
 
-	if (!c)
-		return vs_err_setsys(err, -errno, "cap_init");
-	for (int f = 0; f < 3; f++)
-		for (cap_value_t v = 0; v <= last; v++)
-			if (p->caps[sets[f]] & (1ULL << v))
-				cap_set_flag(c, flags[f], 1, &v, CAP_SET);
-	if (cap_set_proc(c) < 0)
-		rc = vs_err_setsys(err, -errno, "setting capabilities");
-	cap_free(c);
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	for (int v = 0; rc == 0 && v <= last; v++)
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+		d[i].effective = (uint32_t)((p->caps[VS_CAP_EFFECTIVE] & known) >> (32 * i));
+		d[i].permitted = (uint32_t)((p->caps[VS_CAP_PERMITTED] & known) >> (32 * i));
+		d[i].inheritable = (uint32_t)((p->caps[VS_CAP_INHERITABLE] & known) >> (32 * i));
+	}
+	if (syscall(SYS_capset, &h, d) < 0)
+		return vs_err_setsys(err, -errno, "setting capabilities");
+	for (int v = 0; p->caps[VS_CAP_AMBIENT] && v <= vs_cap_last() && v < 64; v++)
 		if (p->caps[VS_CAP_AMBIENT] & (1ULL << v))
-			prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0,
-			      0); /* runc: best effort */
-	return rc;
+			prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0); /* runc: best effort */
+	return 0;
 }
 
-int vs_process_identity(const struct vs_spec_process *p, bool setgroups_ok, struct vs_err **err)
+/* What comes before the uid switch: the bounding set (dropping from it
+ * leaves our effective capabilities, which may still load a filter) and
+ * keeping capabilities across setuid. */
+static int identity_prepare(const struct vs_spec_process *p, struct vs_err **err)
 {
-	int rc;
+	if (!p->has_caps)
+		return 0;
+	if (drop_bounding(p->caps[VS_CAP_BOUNDING], err) < 0)
+		return -EPERM;
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return vs_err_setsys(err, -errno, "PR_SET_KEEPCAPS");
+	return 0;
+}
 
-	if (p->has_caps) {
-		if ((rc = drop_bounding(p->caps[VS_CAP_BOUNDING], err)) < 0)
-			return rc;
-		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-			return vs_err_setsys(err, -errno, "PR_SET_KEEPCAPS");
-	}
+/* The uid switch and the capability sets (KEEPCAPS is reset by execve). */
+static int identity_finish(const struct vs_spec_process *p, bool setgroups_ok,
+			   struct vs_err **err)
+{
 	if (setgroups_ok && setgroups(p->n_additional_gids, p->additional_gids) < 0)
 		return vs_err_setsys(err, -errno, "setgroups");
 	if (setresgid(p->gid, p->gid, p->gid) < 0)
 		return vs_err_setsys(err, -errno, "setgid %u", p->gid);
 	if (setresuid(p->uid, p->uid, p->uid) < 0)
 		return vs_err_setsys(err, -errno, "setuid %u", p->uid);
-	if (!p->has_caps)
-		return 0;
-	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
-	return set_caps(p, err);
+	return p->has_caps ? set_caps(p, err) : 0;
+}
+
+int vs_process_identity(const struct vs_spec_process *p, bool setgroups_ok, struct vs_err **err)
+{
+	int rc;
+
+	if ((rc = identity_prepare(p, err)) < 0)
+		return rc;
+	return identity_finish(p, setgroups_ok, err);
+}
+
+/* A user namespace made by an unprivileged caller has setgroups denied. */
+static bool setgroups_denied(void)
+{
+	_cleanup_close_ int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+	char buf[8] = {0};
+
+	return fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 && strncmp(buf, "deny", 4) == 0;
+}
+
+int vs_process_prepare(const struct vs_spec_process *p, const struct vs_spec_seccomp *sc,
+		       int preserve_fds, struct vs_process_final *f, char **exe,
+		       struct vs_err **err)
+{
+	int rc;
+
+	*f = (struct vs_process_final){.p = p, .setgroups_ok = !setgroups_denied()};
+	if (sc) {
+		f->filter = xzalloc(sizeof(*f->filter));
+		if ((rc = vs_seccomp_compile(sc, f->filter, err)) < 0)
+			return rc;
+		f->has_filter = true;
+		f->identity_after_filter = !p->no_new_privileges;
+	}
+	/* the label applies at the next execve; written while we may */
+	if ((rc = vs_lsm_exec_label(p, err)) < 0)
+		return rc;
+	rc = f->identity_after_filter ? identity_prepare(p, err)
+				       : vs_process_identity(p, f->setgroups_ok, err);
+	if (rc < 0 || (rc = vs_process_cwd(p, err)) < 0 ||
+	    (rc = vs_process_find_exec(p, exe, err)) < 0)
+		return rc;
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return vs_err_setsys(err, -errno, "PR_SET_NO_NEW_PRIVS");
+	if ((rc = vs_process_cloexec_fds(preserve_fds)) < 0)
+		return vs_err_setsys(err, rc, "close_range");
+	return 0;
+}
+
+int vs_process_finish(const struct vs_process_final *f, struct vs_err **err)
+{
+	int rc;
+
+	if (f->has_filter && (rc = vs_seccomp_install(f->filter)) < 0)
+		return vs_err_setsys(err, rc, "loading the seccomp filter");
+	if (f->identity_after_filter)
+		return identity_finish(f->p, f->setgroups_ok, err);
+	return 0;
 }
 
 int vs_process_cwd(const struct vs_spec_process *p, struct vs_err **err)

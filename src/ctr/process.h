@@ -44,9 +44,39 @@ int vs_exec_sealed_copy(char **argv, struct vs_err **err);
  * (returns the fd or -errno), and the exec through it; vs_trampoline_exec
  * returns only if neither execveat nor the /proc path worked. */
 int vs_trampoline_create(void);
-void vs_trampoline_exec(int fd, const char *exe, char *const argv[], char *const envp[]);
+/* The trampoline's argv for exe and argv, built before the filter. */
+char **vs_trampoline_argv(const char *exe, char *const argv[]);
+void vs_trampoline_exec(int fd, char *const targv[], char *const envp[]);
 
-/* Loads the seccomp filter (NULL: none). */
-int vs_seccomp_load(const struct vs_spec_seccomp *sc, struct vs_err **err);
+/* seccomp.c: compiles the profile into out->filter (allocated). 0 or
+ * -errno with *err. vs_seccomp_install loads it: 0 or -errno; it needs
+ * no_new_privs or CAP_SYS_ADMIN. */
+struct sock_fprog;
+int vs_seccomp_compile(const struct vs_spec_seccomp *sc, struct sock_fprog *out,
+		       struct vs_err **err);
+int vs_seccomp_install(const struct sock_fprog *prog);
+
+/* The container process's last steps, split around the seccomp filter so
+ * that nothing of the runtime runs under the container's filter (issue 10:
+ * a profile that denies close_range, or anything else we use, must not
+ * break the container). vs_process_prepare does everything that can come
+ * first: identity (unless deferred), cwd, the executable lookup,
+ * no_new_privs, the compiled filter, close-on-exec of inherited fds.
+ * vs_process_finish installs the filter and, without no_new_privs (where
+ * loading a filter needs CAP_SYS_ADMIN, as in runc), then switches identity:
+ * setgroups, setresgid, setresuid, capset and the ambient prctls are then
+ * the only system calls under the filter before execve. */
+struct vs_process_final {
+	const struct vs_spec_process *p;
+	bool has_filter;
+	bool identity_after_filter;
+	bool setgroups_ok;
+	struct sock_fprog *filter; /* owned when has_filter */
+};
+int vs_process_prepare(const struct vs_spec_process *p, const struct vs_spec_seccomp *sc,
+		       int preserve_fds, struct vs_process_final *f, char **exe,
+		       struct vs_err **err);
+/* Returns 0 or -errno with *err (only the failure path allocates). */
+int vs_process_finish(const struct vs_process_final *f, struct vs_err **err);
 
 #endif

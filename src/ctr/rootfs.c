@@ -37,6 +37,25 @@ static unsigned long root_propagation(const struct vs_spec *s)
 	return MS_SLAVE | MS_REC; /* runc's default */
 }
 
+/* shared and unbindable cannot be set on / before the rootfs is bound and
+ * pivoted to: pivot_root refuses a shared parent mount (EINVAL) and a bind
+ * of an unbindable mount fails. Until then / is rslave (nothing of ours
+ * reaches the host); the container's root gets them after the pivot. */
+static bool after_pivot(unsigned long flags)
+{
+	return flags & (MS_SHARED | MS_UNBINDABLE);
+}
+
+int vs_rootfs_propagate(const struct vs_spec *s, struct vs_err **err)
+{
+	unsigned long flags = root_propagation(s);
+
+	if (after_pivot(flags) && vs_ctr_sys->mount(NULL, "/", NULL, flags, NULL) < 0)
+		return vs_err_setsys(err, -errno, "setting propagation %s of the container's root",
+				     s->rootfs_propagation);
+	return 0;
+}
+
 static const struct {
 	const char *path;
 	unsigned major, minor;
@@ -143,7 +162,10 @@ int vs_rootfs_prepare(const struct vs_spec *s, const struct vs_rootfs_opts *o, s
 	_cleanup_close_ int rootfd = -1;
 	int rc;
 
-	if (vs_ctr_sys->mount(NULL, "/", NULL, root_propagation(s), NULL) < 0)
+	unsigned long prop = root_propagation(s);
+
+	if (vs_ctr_sys->mount(NULL, "/", NULL, after_pivot(prop) ? MS_SLAVE | MS_REC : prop, NULL) <
+	    0)
 		return vs_err_setsys(err, -errno, "setting propagation of /");
 	if (vs_ctr_sys->mount(o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return vs_err_setsys(err, -errno, "bind mount of rootfs %s", o->rootfs);
@@ -238,5 +260,39 @@ int vs_rootfs_finish(const struct vs_spec *s, struct vs_err **err)
 				      NULL) < 0)
 			return vs_err_setsys(err, -errno, "making the root read-only");
 	}
+	return 0;
+}
+
+/* What a config asks of the mount namespace, named for the refusal. */
+static const char *needs_mount_ns(const struct vs_spec *s)
+{
+	if (s->n_mounts)
+		return "mounts";
+	if (s->masked_paths.n || s->readonly_paths.n)
+		return "maskedPaths/readonlyPaths";
+	if (s->root_readonly)
+		return "root.readonly";
+	if (s->n_devices)
+		return "linux.devices";
+	if (s->sysctl.n)
+		return "linux.sysctl";
+	if (s->rootfs_propagation)
+		return "linux.rootfsPropagation";
+	if (s->process.terminal)
+		return "process.terminal";
+	return NULL;
+}
+
+int vs_rootfs_chroot(const struct vs_spec *s, const char *rootfs, struct vs_err **err)
+{
+	const char *what = needs_mount_ns(s);
+
+	if (what)
+		return vs_err_set(err, -EINVAL,
+				  "%s need a mount namespace of the container's own: without one "
+				  "they would be made in the host's",
+				  what);
+	if (chroot(rootfs) < 0 || chdir("/") < 0)
+		return vs_err_setsys(err, -errno, "chroot to %s", rootfs);
 	return 0;
 }

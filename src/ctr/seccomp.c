@@ -1,6 +1,9 @@
-/* linux.seccomp -> a libseccomp filter, loaded in the calling process. */
+/* linux.seccomp -> a libseccomp filter, compiled to a BPF program while the
+ * runtime can still do anything, installed with one prctl right before the
+ * container's execve (process.c). */
 #include "ctr/process.h"
 #include "ctr/spec.h"
+#include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
 
@@ -10,6 +13,14 @@
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static uint32_t action(uint32_t a, int eno)
 {
@@ -109,13 +120,39 @@ static int add_rule(scmp_filter_ctx ctx, const struct vs_spec_seccomp *sc,
 	return 0;
 }
 
-int vs_seccomp_load(const struct vs_spec_seccomp *sc, struct vs_err **err)
+/* The filter as a classic BPF program: libseccomp 2.5 exports it only to
+ * an fd, so through a memfd. */
+static int export_prog(scmp_filter_ctx ctx, struct sock_fprog *out, struct vs_err **err)
+{
+	_cleanup_close_ int fd = (int)syscall(SYS_memfd_create, "vessel-seccomp", MFD_CLOEXEC);
+	struct stat sb;
+	void *buf;
+	int rc;
+
+	if (fd < 0)
+		return vs_err_setsys(err, -errno, "memfd for the seccomp filter");
+	if ((rc = seccomp_export_bpf(ctx, fd)) < 0)
+		return vs_err_setsys(err, rc, "exporting the seccomp filter");
+	if (fstat(fd, &sb) < 0 || sb.st_size <= 0 || sb.st_size % sizeof(struct sock_filter) ||
+	    sb.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return vs_err_set(err, -E2BIG, "seccomp filter too large (%lld bytes)",
+				  (long long)sb.st_size);
+	buf = xmalloc((size_t)sb.st_size);
+	if (pread(fd, buf, (size_t)sb.st_size, 0) != sb.st_size) {
+		free(buf);
+		return vs_err_setsys(err, -EIO, "reading the seccomp filter");
+	}
+	out->len = (unsigned short)(sb.st_size / sizeof(struct sock_filter));
+	out->filter = buf;
+	return 0;
+}
+
+int vs_seccomp_compile(const struct vs_spec_seccomp *sc, struct sock_fprog *out,
+		       struct vs_err **err)
 {
 	scmp_filter_ctx ctx;
 	int rc = 0;
 
-	if (!sc)
-		return 0;
 	ctx = seccomp_init(action(sc->default_action, sc->default_errno));
 	if (!ctx)
 		return vs_err_set(err, -EINVAL, "seccomp_init failed");
@@ -123,8 +160,14 @@ int vs_seccomp_load(const struct vs_spec_seccomp *sc, struct vs_err **err)
 	add_arches(ctx, &sc->architectures);
 	for (size_t i = 0; rc == 0 && i < sc->n_rules; i++)
 		rc = add_rule(ctx, sc, &sc->rules[i], err);
-	if (rc == 0 && (rc = seccomp_load(ctx)) < 0)
-		rc = vs_err_setsys(err, rc, "loading the seccomp filter");
+	if (rc == 0)
+		rc = export_prog(ctx, out, err);
 	seccomp_release(ctx);
 	return rc;
+}
+
+int vs_seccomp_install(const struct sock_fprog *prog)
+{
+	/* one system call: the first one the filter sees is the next one */
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog, 0, 0) < 0 ? -errno : 0;
 }

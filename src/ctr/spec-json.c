@@ -138,17 +138,6 @@ int sj_strv(json_t *obj, const char *path, const char *key, struct vs_strv *out,
 	return 0;
 }
 
-void vs_strv_free(struct vs_strv *s)
-{
-	if (!s->v)
-		return;
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-}
-
 int spec_one_line(struct vs_err **err, int rc)
 {
 	if (rc < 0 && err && *err)

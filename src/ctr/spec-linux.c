@@ -137,6 +137,56 @@ static int parse_sysctl(json_t *l, struct vs_spec *s, struct vs_err **err)
 	return 0;
 }
 
+/* runc's validator (libcontainer/configs/validate): a sysctl is written
+ * only where a namespace of the container's own isolates it; anything else
+ * would change the host's value. Only the ipc and uts keys the kernel
+ * namespaces, and net.* with a network namespace, pass. A namespace joined
+ * by path is checked against the runtime's own at create (ns.c). */
+static const char *const ipc_sysctls[] = {
+    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+    "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+};
+
+int vs_spec_sysctl_ns(const char *key)
+{
+	size_t klen = strcspn(key, "=");
+
+	for (size_t i = 0; i < VS_ARRAY_SIZE(ipc_sysctls); i++)
+		if (strlen(ipc_sysctls[i]) == klen && strncmp(key, ipc_sysctls[i], klen) == 0)
+			return CLONE_NEWIPC;
+	if (strncmp(key, "fs.mqueue.", 10) == 0)
+		return CLONE_NEWIPC;
+	if (strncmp(key, "net.", 4) == 0)
+		return CLONE_NEWNET;
+	if ((klen == 15 && strncmp(key, "kernel.hostname", klen) == 0) ||
+	    (klen == 17 && strncmp(key, "kernel.domainname", klen) == 0))
+		return CLONE_NEWUTS;
+	return 0;
+}
+
+static int check_sysctls(const struct vs_spec *s, struct vs_err **err)
+{
+	static const char *const where[] = {[0] = "ipc", [1] = "network", [2] = "uts"};
+
+	for (size_t i = 0; i < s->sysctl.n; i++) {
+		const char *kv = s->sysctl.v[i];
+		int ns = vs_spec_sysctl_ns(kv), len = (int)strcspn(kv, "=");
+		int w = ns == CLONE_NEWIPC ? 0 : ns == CLONE_NEWNET ? 1 : 2;
+
+		if (!ns)
+			return vs_err_set(err, -EINVAL,
+					  VS_SPEC_ERR_PREFIX "linux.sysctl: sysctl \"%.*s\" is not "
+							     "in a separate kernel namespace",
+					  len, kv);
+		if (!vs_spec_find_ns(s, ns))
+			return vs_err_set(err, -EINVAL,
+					  VS_SPEC_ERR_PREFIX "linux.sysctl: sysctl \"%.*s\" is not "
+							     "allowed in the host's %s namespace",
+					  len, kv, where[w]);
+	}
+	return 0;
+}
+
 static int parse_device(json_t *d, const char *path, struct vs_spec_device *dev,
 			struct vs_err **err)
 {
@@ -229,11 +279,12 @@ int spec_parse_linux(json_t *j, struct vs_spec *s, struct vs_err **err)
 	    (rc = parse_devices(l, s, err)) < 0 ||
 	    (rc = sj_strv(l, "linux", "maskedPaths", &s->masked_paths, err)) < 0 ||
 	    (rc = sj_strv(l, "linux", "readonlyPaths", &s->readonly_paths, err)) < 0 ||
-	    (rc = sj_string(l, "linux", "rootfsPropagation", &s->rootfs_propagation, err)) < 0)
+	    (rc = sj_string(l, "linux", "rootfsPropagation", &s->rootfs_propagation, err)) < 0 ||
+	    (rc = sj_string(l, "linux", "mountLabel", &s->mount_label, err)) < 0)
 		return rc;
 	if (s->rootfs_propagation && (rc = check_propagation(s->rootfs_propagation, err)) < 0)
 		return rc;
-	if ((rc = check_userns(s, err)) < 0)
+	if ((rc = check_userns(s, err)) < 0 || (rc = check_sysctls(s, err)) < 0)
 		return rc;
 	sc = sj_get(l, "linux", "seccomp", JSON_OBJECT, &rc, err);
 	if (rc < 0 || !sc)

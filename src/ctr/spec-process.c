@@ -238,7 +238,9 @@ int spec_parse_process(json_t *p, const char *path, struct vs_spec_process *out,
 	    (rc = sj_string(p, path, "cwd", &out->cwd, err)) < 0 ||
 	    (rc = parse_caps(p, path, out, err)) < 0 ||
 	    (rc = parse_rlimits(p, path, out, err)) < 0 ||
-	    (rc = sj_bool(p, path, "noNewPrivileges", &out->no_new_privileges, err)) < 0)
+	    (rc = sj_bool(p, path, "noNewPrivileges", &out->no_new_privileges, err)) < 0 ||
+	    (rc = sj_string(p, path, "apparmorProfile", &out->apparmor_profile, err)) < 0 ||
+	    (rc = sj_string(p, path, "selinuxLabel", &out->selinux_label, err)) < 0)
 		return rc;
 	if (json_object_get(p, "oomScoreAdj")) {
 		if ((rc = sj_int64(p, path, "oomScoreAdj", &oom, err)) < 0)

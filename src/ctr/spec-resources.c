@@ -70,7 +70,8 @@ static int parse_memory(json_t *res, struct vs_spec_resources *r, struct vs_err 
 	if ((rc = sj_int64(m, path, "limit", &r->memory_limit, err)) < 0 ||
 	    (rc = sj_int64(m, path, "reservation", &r->memory_reservation, err)) < 0 ||
 	    (rc = sj_int64(m, path, "swap", &r->memory_swap, err)) < 0 ||
-	    (rc = sj_int64(m, path, "swappiness", &r->memory_swappiness, err)) < 0)
+	    (rc = sj_int64(m, path, "swappiness", &r->memory_swappiness, err)) < 0 ||
+	    (rc = sj_bool(m, path, "disableOOMKiller", &r->disable_oom_killer, err)) < 0)
 		return rc;
 	if (r->memory_limit < -1 || r->memory_swap < -1 || r->memory_reservation < -1)
 		return sj_fail(err, "linux.resources", "memory", "negative value");

@@ -254,6 +254,8 @@ void vs_spec_process_clear(struct vs_spec_process *p)
 	vs_strv_free(&p->env);
 	free(p->cwd);
 	free(p->rlimits);
+	free(p->apparmor_profile);
+	free(p->selinux_label);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -285,6 +287,7 @@ static void free_linux(struct vs_spec *s)
 	vs_strv_free(&s->masked_paths);
 	vs_strv_free(&s->readonly_paths);
 	free(s->rootfs_propagation);
+	free(s->mount_label);
 	spec_seccomp_free(s->seccomp);
 }
 

@@ -7,18 +7,14 @@
 #ifndef VS_CTR_SPEC_H
 #define VS_CTR_SPEC_H
 
+#include "common/strv.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct vs_err;
 struct json_t;
-
-/* A NULL-terminated list of strings with its length. */
-struct vs_strv {
-	char **v;
-	size_t n;
-};
 
 struct vs_spec_idmap {
 	uint32_t container_id;
@@ -76,6 +72,8 @@ struct vs_spec_process {
 	bool no_new_privileges;
 	bool has_oom_score_adj;
 	int oom_score_adj;
+	char *apparmor_profile; /* may be NULL */
+	char *selinux_label;	/* may be NULL */
 };
 
 struct vs_spec_devrule {
@@ -135,6 +133,7 @@ struct vs_spec_resources {
 	int64_t memory_reservation;
 	int64_t memory_swap;
 	int64_t memory_swappiness;
+	bool disable_oom_killer; /* memory.disableOOMKiller (v1 memory.oom_control) */
 	int64_t cpu_shares;
 	int64_t cpu_quota;
 	int64_t cpu_period;
@@ -262,6 +261,7 @@ struct vs_spec {
 	struct vs_strv masked_paths;
 	struct vs_strv readonly_paths;
 	char *rootfs_propagation;	 /* may be NULL */
+	char *mount_label;		 /* linux.mountLabel, may be NULL */
 	struct vs_spec_seccomp *seccomp; /* NULL when absent */
 };
 
@@ -298,6 +298,8 @@ const char *vs_cap_name(int cap);	    /* "CAP_CHOWN", ... or NULL */
 int vs_cap_last(void);			    /* highest CAP_* number known */
 int vs_rlimit_from_name(const char *name);  /* RLIMIT_* or -1 */
 
-void vs_strv_free(struct vs_strv *s);
+/* The namespace (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS) that isolates the
+ * sysctl "key" or "key=value" (runc's list), or 0: not namespaced. */
+int vs_spec_sysctl_ns(const char *key);
 
 #endif

@@ -11,6 +11,7 @@ enum vs_sync_type {
 	VS_SYNC_ERROR,	    /* child -> parent: failed; code and msg filled */
 	VS_SYNC_HOOKS,	    /* child -> parent: run prestart/createRuntime hooks now */
 	VS_SYNC_HOOKS_DONE, /* parent -> child */
+	VS_SYNC_RECORDED,   /* parent -> child: state saved, outlive the parent now */
 };
 
 struct vs_sync_msg {

@@ -94,10 +94,10 @@ int vs_trampoline_create(void)
 	return fd;
 }
 
-void vs_trampoline_exec(int fd, const char *exe, char *const argv[], char *const envp[])
+char **vs_trampoline_argv(const char *exe, char *const argv[])
 {
 	size_t n = 0;
-	char **targv, path[32];
+	char **targv;
 
 	while (argv[n])
 		n++;
@@ -105,10 +105,16 @@ void vs_trampoline_exec(int fd, const char *exe, char *const argv[], char *const
 	targv[0] = (char *)"vessel-exec";
 	targv[1] = (char *)exe;
 	memcpy(targv + 2, argv, n * sizeof(char *));
+	return targv;
+}
+
+void vs_trampoline_exec(int fd, char *const targv[], char *const envp[])
+{
+	char path[32];
+
 	/* execveat may be filtered by the container's seccomp profile where
 	 * execve is not: then go through the memfd's /proc path */
 	syscall(__NR_execveat, fd, "", targv, envp, AT_EMPTY_PATH);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	execve(path, targv, envp);
-	free(targv);
 }

@@ -52,3 +52,18 @@ def test_failing_hook_fails_create(rt, bundle, tmp_path):
     r = rt("create", "--bundle", b, cid)
     assert r.returncode != 0
     assert rt.state(cid) is None
+
+
+def test_hook_timeout_kills_it(rt, bundle):
+    """A hook past its timeout is killed and fails create at once (waited
+    on a pidfd, not polled)."""
+    import time
+    bundle.config["hooks"] = {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "20"],
+                                                 "timeout": 1}]}
+    cid = uid()
+    t = time.monotonic()
+    r = rt("create", "--bundle", bundle.write(), cid)
+    took = time.monotonic() - t
+    assert r.returncode != 0 and "timeout" in r.stderr.lower(), r.stderr
+    assert took < 5, took
+    assert rt.state(cid) is None

@@ -73,3 +73,18 @@ def test_events_reports_oom(vessel_rt, bundle):
     st = vessel_rt.state(cid)
     assert st["status"] == "stopped"
     assert int(st["annotations"]["org.vessel.oom-kills"]) >= 1
+
+
+def test_events_ends_with_the_container_without_polling(vessel_rt, bundle):
+    """events --interval 60 returns as soon as the container's cgroup is
+    empty: woken by cgroup.events (inotify), not by the stats interval."""
+    import time
+    cid = uid()
+    b = bundle.args("sleep", "0.5").write()
+    assert vessel_rt("run", "-d", "--bundle", b, cid).returncode == 0
+    t = time.monotonic()
+    p = subprocess.run([vessel_rt.bin, "--root", vessel_rt.root, "events", "--interval", "60",
+                        cid], capture_output=True, text=True, timeout=30)
+    took = time.monotonic() - t
+    assert p.returncode == 0, p.stderr
+    assert took < 1.5, took

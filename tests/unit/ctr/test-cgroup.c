@@ -157,18 +157,21 @@ static void test_v1_hybrid(void **state)
 		t.throttle[VS_THROTTLE_WRITE_IOPS] = &th;
 		t.n_throttle[VS_THROTTLE_WRITE_IOPS] = 1;
 		t.memory_swappiness = 10;
+		t.disable_oom_killer = true; /* issue 10: was ignored on v1 */
 		mk("blkio");
 		put("blkio/cgroup.procs", "");
 		mk("blkio/vessel-test");
 		mk("blkio/vessel-test/c");
 		put("blkio/vessel-test/c/blkio.throttle.write_iops_device", "");
 		put("memory/vessel-test/c/memory.swappiness", "");
+		put("memory/vessel-test/c/memory.oom_control", "");
 		vs_cgroup_free(cg);
 		assert_int_equal(vs_cgroup_open(base, "/vessel-test/c", &cg, &e), 0);
 		assert_int_equal(vs_cgroup_apply(cg, &t, &e), 0);
 		assert_string_equal(get("blkio/vessel-test/c/blkio.throttle.write_iops_device"),
 				    "8:0 1048576");
 		assert_string_equal(get("memory/vessel-test/c/memory.swappiness"), "10");
+		assert_string_equal(get("memory/vessel-test/c/memory.oom_control"), "1");
 	}
 	/* a limit whose controller is absent is an error naming the file */
 	r.cpuset_cpus = (char *)"0";
@@ -527,6 +530,50 @@ static void test_unified_v1_hybrid(void **state)
 }
 
 /* The new fields as config.json (and update -r) gives them */
+/* Refused before anything is made: the root cgroup however spelt, and any
+ * ancestor of (or equal to) a cgroup the runtime itself runs in (issue 10). */
+static void test_placement(void **state)
+{
+	static const char self[] = "12:pids:/user.slice/run-1\n"
+				   "4:memory:/process_api/x\n"
+				   "1:name=systemd:/\n"
+				   "0::/user.slice/run-1\n";
+	static const struct {
+		const char *path;
+		const char *refusal; /* NULL: accepted */
+	} t[] = {
+	    {"/", "is the host's root cgroup"},
+	    {"//", "is the host's root cgroup"},
+	    {"/./", "is the host's root cgroup"},
+	    {"/process_api", "holds the runtime's own cgroup (/process_api/x)"},
+	    {"//process_api/./x/", "holds the runtime's own cgroup (/process_api/x)"},
+	    {"/user.slice", "holds the runtime's own cgroup (/user.slice/run-1)"},
+	    {"/process_api/x/child", NULL},
+	    {"/process_ap", NULL},
+	    {"/process_api/xy", NULL},
+	    {"/vessel-test/abc", NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct vs_err *e = NULL;
+		char *p = NULL;
+		int rc;
+
+		assert_int_equal(vs_cgroup_resolve_path(t[i].path, "c1", &p, &e), 0);
+		rc = vs_cgroup_check_placement(p, self, &e);
+		if (!t[i].refusal) {
+			assert_int_equal(rc, 0);
+		} else {
+			assert_int_equal(rc, -EINVAL);
+			assert_non_null(strstr(e->msg, t[i].refusal));
+			assert_null(strchr(e->msg, '\n'));
+			vs_err_free(e);
+		}
+		free(p);
+	}
+}
+
 static void test_parse_fields(void **state)
 {
 	static const char ok[] =
@@ -624,6 +671,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_resolve),
+	    cmocka_unit_test(test_placement),
 	    cmocka_unit_test(test_parse_fields),
 	    cmocka_unit_test(test_parse_errors),
 	    cmocka_unit_test_setup_teardown(test_v1_hybrid, setup, teardown),

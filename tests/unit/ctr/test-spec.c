@@ -139,6 +139,25 @@ static const struct bad_case bad[] = {
      "config.json: linux.seccomp.syscalls[0].args[0].index: must be in [0, 5]"},
     {"{" ROOT ",\"linux\":{\"sysctl\":{\"../x\":\"1\"}}}",
      "config.json: linux.sysctl.../x: invalid sysctl name"},
+    /* runc's rule: only sysctls a namespace of the container's own isolates */
+    {"{" ROOT ",\"linux\":{\"sysctl\":{\"fs.lease-break-time\":\"46\"}}}",
+     "config.json: linux.sysctl: sysctl \"fs.lease-break-time\" is not in a separate kernel "
+     "namespace"},
+    {"{" ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"ipc\"},{\"type\":\"uts\"}],"
+     "\"sysctl\":{\"kernel.shmmax\":\"1\",\"kernel.hostname\":\"h\",\"net.core.somaxconn\":"
+     "\"4096\"}}}",
+     "config.json: linux.sysctl: sysctl \"net.core.somaxconn\" is not allowed in the host's "
+     "network namespace"},
+    {"{" ROOT ",\"linux\":{\"sysctl\":{\"kernel.shmmax\":\"1\"}}}",
+     "config.json: linux.sysctl: sysctl \"kernel.shmmax\" is not allowed in the host's ipc "
+     "namespace"},
+    {"{" ROOT ",\"linux\":{\"sysctl\":{\"kernel.domainname\":\"d\"}}}",
+     "config.json: linux.sysctl: sysctl \"kernel.domainname\" is not allowed in the host's uts "
+     "namespace"},
+    {"{" ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"ipc\"}],\"sysctl\":"
+     "{\"kernel.shm_next_id\":\"1\"}}}",
+     "config.json: linux.sysctl: sysctl \"kernel.shm_next_id\" is not in a separate kernel "
+     "namespace"},
     {"{" ROOT ",\"hooks\":{\"prestart\":[{\"path\":\"rel\"}]}}",
      "config.json: hooks.prestart[0].path: must be an absolute path"},
     {"{" ROOT ",\"annotations\":{\"k\":1}}", "config.json: annotations.k: expected a string"},

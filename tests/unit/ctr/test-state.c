@@ -133,6 +133,56 @@ static void test_missing_and_corrupt(void **state)
 	vs_err_free(e);
 }
 
+/* delete --force's salvage (issue 10): a truncated state.json still gives
+ * the pid (only with its start time, so a recycled pid is never taken),
+ * the cgroup path and pid_ns; garbage falls back to the cgroup symlink. */
+static void test_salvage(void **state)
+{
+	struct vs_ctr_state *st = make("s1", getpid()), *got;
+	char p[200], link[200], *text;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(vs_state_save(root, st, NULL), 0);
+	snprintf(p, sizeof(p), "%s/s1/%s", root, VS_STATE_FILE);
+	f = fopen(p, "r");
+	text = calloc(1, 4096);
+	len = fread(text, 1, 4095, f);
+	fclose(f);
+	f = fopen(p, "w"); /* cut right after pid_ns, in the middle of the file */
+	fwrite(text, 1, (size_t)(strstr(text, "\"creating\"") - text) + 5, f);
+	fclose(f);
+	assert_true(len > 0);
+	got = vs_state_salvage(root, "s1");
+	assert_int_equal(got->pid, getpid());
+	assert_true(got->start_time == st->start_time);
+	assert_string_equal(got->cgroup_path, "/vessel/none-such");
+	assert_true(got->pid_ns);
+	assert_true(got->cgroup_shared); /* never signalled as a whole */
+	vs_state_free(got);
+	/* a start time that does not match: the pid is not taken */
+	f = fopen(p, "w");
+	fprintf(f, "{\"pid\":%d,\"start_time\":1,\"cgroup_pa", (int)getpid());
+	fclose(f);
+	snprintf(link, sizeof(link), "%s/s1/%s", root, VS_STATE_CGROUP_LINK);
+	assert_int_equal(symlink("/vessel-test/from-link", link), 0);
+	got = vs_state_salvage(root, "s1");
+	assert_int_equal(got->pid, 0);
+	assert_string_equal(got->cgroup_path, "/vessel-test/from-link");
+	vs_state_free(got);
+	/* nothing readable at all */
+	f = fopen(p, "w");
+	fputs("\x01garbage{", f);
+	fclose(f);
+	got = vs_state_salvage(root, "s1");
+	assert_int_equal(got->pid, 0);
+	assert_string_equal(got->cgroup_path, "/vessel-test/from-link");
+	vs_state_free(got);
+	free(text);
+	vs_state_free(st);
+}
+
 static void test_rfc3339(void **state)
 {
 	char *t = vs_rfc3339_now();
@@ -151,6 +201,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_round_trip_and_status, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dead_and_zombie, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_and_corrupt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_salvage, setup, teardown),
 	    cmocka_unit_test(test_rfc3339),
 	};
 
