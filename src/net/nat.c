@@ -1,4 +1,9 @@
-/* The `inet vessel` nftables table: layout in nat.h and docs/net.md. */
+/* The `inet vessel` nftables table: layout in nat.h and docs/net.md.
+ *
+ * Map: the layout batch and nat_init; listing and deleting rules by
+ * comment; a network's rules (network_cmds) and vs_nat_network_add/del;
+ * published ports (comments parsed back for the conflict check);
+ * listing and teardown. */
 #include "net/nat.h"
 #include "net/link.h"
 #include "net/netns.h"
@@ -147,15 +152,16 @@ static char *network_cmds(const struct vs_nat_network *n)
 	return c;
 }
 
-static int network_sysctls(int netns_fd, const struct vs_nat_network *n, bool *fwd,
-			   struct vs_err **err)
+/* route_localnet on the bridge: first, as it also proves the bridge exists
+ * in that namespace before anything is made. */
+static int network_localnet(int netns_fd, const char *bridge, struct vs_err **err)
 {
-	_cleanup_free_ char *key = xasprintf("net/ipv4/conf/%s/route_localnet", n->bridge);
+	_cleanup_free_ char *key = xasprintf("net/ipv4/conf/%s/route_localnet", bridge);
 	int r = vs_netns_sysctl_set(netns_fd, key, "1", NULL, err);
 
-	if (r < 0 || n->internal)
-		return r;
-	return vs_netns_forwarding_enable(netns_fd, fwd, err);
+	if (r == -ENOENT)
+		return vs_err_wrap(err, r, "bridge %s", bridge);
+	return r;
 }
 
 int vs_nat_network_add(int netns_fd, const struct vs_nat_network *n, bool *forwarding_enabled,
@@ -169,6 +175,9 @@ int vs_nat_network_add(int netns_fd, const struct vs_nat_network *n, bool *forwa
 				  n->bridge ? n->bridge : "");
 	if (forwarding_enabled)
 		*forwarding_enabled = false;
+	r = network_localnet(netns_fd, n->bridge, err);
+	if (r < 0)
+		return r;
 	r = nat_init(netns_fd, err);
 	if (r < 0)
 		return r;
@@ -181,7 +190,8 @@ int vs_nat_network_add(int netns_fd, const struct vs_nat_network *n, bool *forwa
 	r = vs_nft_run(netns_fd, cmds, NULL, err);
 	if (r < 0)
 		return r;
-	r = network_sysctls(netns_fd, n, forwarding_enabled, err);
+	if (!n->internal)
+		r = vs_netns_forwarding_enable(netns_fd, forwarding_enabled, err);
 	if (r < 0)
 		vs_nat_network_del(netns_fd, n->bridge, NULL);
 	return r;
