@@ -16,4 +16,10 @@ static inline void net_err_pass(struct vs_err **err, struct vs_err *e)
 		vs_err_free(e);
 }
 
+/* User input as error messages show it: printable ASCII only (others
+ * become '?'), at most VS_NET_SHOW_MAX bytes ("..." after), so a message
+ * stays one line whatever was typed or posted. Returns buf. */
+#define VS_NET_SHOW_MAX 64
+char *net_show(const char *s, char buf[VS_NET_SHOW_MAX + 4]);
+
 #endif

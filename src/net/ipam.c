@@ -1,5 +1,6 @@
 /* IPv4 address management: pure functions over CIDRs and address sets. */
 #include "net/ipam.h"
+#include "net/internal.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
@@ -8,6 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+char *net_show(const char *s, char buf[VS_NET_SHOW_MAX + 4])
+{
+	size_t i = 0;
+
+	for (; s && s[i] && i < VS_NET_SHOW_MAX; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	strcpy(buf + i, s && s[i] ? "..." : "");
+	return buf;
+}
 
 /* Parses a decimal octet at *p (no sign, no leading zeros: "010" is
  * ambiguous, inet_aton reads it as octal), advancing *p. */
@@ -46,10 +57,12 @@ static bool parse_addr(const char **p, uint32_t *out)
 int vs_ipv4_parse(const char *s, uint32_t *out, struct vs_err **err)
 {
 	const char *p = s ? s : "";
+	char show[VS_NET_SHOW_MAX + 4];
 	uint32_t a;
 
 	if (!parse_addr(&p, &a) || *p)
-		return vs_err_set(err, -EINVAL, "'%s' is not an IPv4 address (a.b.c.d)", s ? s : "");
+		return vs_err_set(err, -EINVAL, "'%s' is not an IPv4 address (a.b.c.d)",
+				  net_show(s, show));
 	*out = a;
 	return 0;
 }
@@ -107,8 +120,11 @@ int vs_subnet_parse(const char *s, struct vs_cidr *out, struct vs_err **err)
 	uint32_t a, prefix;
 	char net[20];
 
-	if (!parse_addr(&p, &a) || *p++ != '/' || !parse_octet(&p, &prefix) || *p)
-		return vs_err_set(err, -EINVAL, "'%s' is not a CIDR (a.b.c.d/N)", s ? s : "");
+	if (!parse_addr(&p, &a) || *p++ != '/' || !parse_octet(&p, &prefix) || *p) {
+		char show[VS_NET_SHOW_MAX + 4];
+
+		return vs_err_set(err, -EINVAL, "'%s' is not a CIDR (a.b.c.d/N)", net_show(s, show));
+	}
 	if (prefix > 32)
 		return vs_err_set(err, -EINVAL, "%s: prefix length %u is over 32", s, prefix);
 	if (prefix < VS_IPAM_PREFIX_MIN)
@@ -129,11 +145,12 @@ int vs_subnet_parse(const char *s, struct vs_cidr *out, struct vs_err **err)
 int vs_ipv4_prefix_parse(const char *s, uint32_t *addr, uint8_t *prefix, struct vs_err **err)
 {
 	const char *p = s ? s : "";
+	char show[VS_NET_SHOW_MAX + 4];
 	uint32_t a, n;
 
 	if (!parse_addr(&p, &a) || *p++ != '/' || !parse_octet(&p, &n) || *p || n > 32)
 		return vs_err_set(err, -EINVAL, "'%s' is not an address with a prefix (a.b.c.d/N)",
-				  s ? s : "");
+				  net_show(s, show));
 	*addr = a;
 	*prefix = (uint8_t)n;
 	return 0;

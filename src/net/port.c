@@ -1,5 +1,6 @@
 /* Published-port specifications (the `-p` syntax docker and podman use). */
 #include "net/port.h"
+#include "net/internal.h"
 #include "net/ipam.h"
 #include "common/cleanup.h"
 #include "common/err.h"
@@ -62,11 +63,15 @@ int vs_port_spec_parse(const char *s, struct vs_port_spec *out, struct vs_err **
 {
 	_cleanup_free_ char *copy = NULL;
 	struct vs_port_spec p = { .proto = VS_PROTO_TCP };
-	char *slash;
+	char show[VS_NET_SHOW_MAX + 4], *slash;
 	int r;
 
 	if (!s || !*s)
 		return vs_err_set(err, -EINVAL, "empty port spec");
+	/* from here on, parts of s are quoted in messages: keep them one line */
+	if (strlen(s) > VS_NET_SHOW_MAX || strcmp(net_show(s, show), s))
+		return vs_err_set(err, -EINVAL, "port spec '%s': not [HOSTIP:]HOSTPORT:PORT[/tcp|udp]",
+				  show);
 	copy = xstrdup(s);
 	slash = strchr(copy, '/');
 	if (slash) {

@@ -131,14 +131,15 @@ static int cmd_veth_add(struct tool *t, struct vs_err **err)
 	return r < 0 ? r : vs_veth_add(t->nl, t->argv[1], t->argv[2], fd, err);
 }
 
-/* attach BRIDGE HOSTNAME NETNS PEER ADDR/N GATEWAY|- [--mtu N] */
+/* attach BRIDGE HOSTNAME NETNS PEER ADDR/N GATEWAY|- [--mtu N] [--time]
+ * (--time prints the library call's own duration, for bench/net.sh) */
 static int cmd_attach(struct tool *t, struct vs_err **err)
 {
 	struct vs_attach a = { .bridge = t->argv[1], .host_name = t->argv[2],
 			       .peer_name = t->argv[4] };
 	_cleanup_close_ int fd = -1;
 	const char *mtu = opt(t, "--mtu");
-	uint64_t v = 0;
+	uint64_t v = 0, t0;
 	int r = open_ns(t->argv[3], &fd, err);
 
 	if (r < 0)
@@ -150,7 +151,13 @@ static int cmd_attach(struct tool *t, struct vs_err **err)
 	if (r >= 0 && mtu && vs_parse_uint(mtu, 68, 65535, &v) < 0)
 		r = vs_err_set(err, -EINVAL, "bad --mtu %s", mtu);
 	a.mtu = (uint32_t)v;
-	return r < 0 ? r : vs_attach_netns(t->nl, &a, err);
+	if (r < 0)
+		return r;
+	t0 = vs_now_ns();
+	r = vs_attach_netns(t->nl, &a, err);
+	if (r >= 0 && has_flag(t, "--time"))
+		printf("attach_us=%.1f\n", (double)(vs_now_ns() - t0) / 1000.0);
+	return r;
 }
 
 /* tap-add NAME [--persist] [--vnet-hdr] [--master BR] [--hold]: with

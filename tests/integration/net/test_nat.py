@@ -118,3 +118,21 @@ def test_teardown_removes_everything(world, lab):
     # deleting the host end of a veth removes the container's eth0
     lab.tool(h, "link-del", "vessel-a1")
     assert lab.tool(world["a1"], "link-show", "eth0", check=False).returncode != 0
+
+
+def test_concurrent_first_use_makes_one_table(lab):
+    """Eight networks added at once on a namespace without the table: the
+    table is created once (its layout batch is atomic), every rule lands."""
+    from conftest import NET_TOOL
+    h = lab.netns("host")
+    for i in range(8):
+        lab.tool(h, "bridge-add", f"vessel-c{i}")
+    procs = [subprocess.Popen([str(NET_TOOL), "-n", h, "nat-net-add", f"vessel-c{i}",
+                               f"10.{240 + i}.0.0/24"], stderr=subprocess.PIPE, text=True)
+             for i in range(8)]
+    errs = [p.communicate(timeout=60)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), errs
+    listing = lab.tool(h, "nat-list").stdout
+    assert listing.count("jump ports") == 2  # prerouting and output, once each
+    for i in range(8):
+        assert f'comment "vessel:net:vessel-c{i}:masquerade"' in listing

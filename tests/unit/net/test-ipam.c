@@ -51,6 +51,12 @@ static void test_subnet_parse(void **state)
 	expect_bad(" 10.0.0.0/8", "' 10.0.0.0/8' is not a CIDR (a.b.c.d/N)");
 	expect_bad("", "'' is not a CIDR (a.b.c.d/N)");
 	expect_bad(NULL, "'' is not a CIDR (a.b.c.d/N)");
+	/* a regression found by the fuzz corpus: input with a newline made a
+	 * two-line message; now shown printable and cut at 64 bytes */
+	expect_bad("10.0.0.0/8\nx", "'10.0.0.0/8?x' is not a CIDR (a.b.c.d/N)");
+	expect_bad("1111111111111111111111111111111111111111111111111111111111111111111",
+		   "'1111111111111111111111111111111111111111111111111111111111111111...' is not a "
+		   "CIDR (a.b.c.d/N)");
 }
 
 static void test_ipv4_parse(void **state)

@@ -63,6 +63,9 @@ static void test_bad(void **state)
 	expect_bad("1.2.3:8080:80",
 		   "port spec '1.2.3:8080:80': host address: '1.2.3' is not an IPv4 address (a.b.c.d)");
 	expect_bad("1.2.3.4:1:2:3", "port spec '1.2.3.4:1:2:3': too many ':'");
+	/* input is quoted in one printable line, whatever it holds */
+	expect_bad("80\n:81", "port spec '80?:81': not [HOSTIP:]HOSTPORT:PORT[/tcp|udp]");
+	expect_bad("8080:80/tcp\x1b[2J", "port spec '8080:80/tcp?[2J': not [HOSTIP:]HOSTPORT:PORT[/tcp|udp]");
 	expect_bad("99999999999999999999:1",
 		   "port spec '99999999999999999999:1': host port 99999999999999999999 out of range (1-65535)");
 }
