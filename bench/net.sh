@@ -109,9 +109,16 @@ tput() {
 
 lt=() ; it=()
 for r in $(seq 1 "$RUNS"); do
-	lt+=("$(tput "$P-l1" "$P-l2" 10.250.0.3)")
-	it+=("$(tput "$P-i1" "$P-i2" 10.251.0.3)")
+	# alternate who goes first, so warm-up and drift do not favour one side
+	if [ $((r % 2)) -eq 1 ]; then
+		lt+=("$(tput "$P-l1" "$P-l2" 10.250.0.3)")
+		it+=("$(tput "$P-i1" "$P-i2" 10.251.0.3)")
+	else
+		it+=("$(tput "$P-i1" "$P-i2" 10.251.0.3)")
+		lt+=("$(tput "$P-l1" "$P-l2" 10.250.0.3)")
+	fi
 done
+echo "runs (Gbit/s): library ${lt[*]}; anchor ${it[*]}"
 m_lt=$(printf '%s\n' "${lt[@]}" | median)
 m_it=$(printf '%s\n' "${it[@]}" | median)
 printf '%-44s %10s\n' "TCP veth->bridge->veth, ${SECS}s x $RUNS" "median"

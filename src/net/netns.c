@@ -73,6 +73,7 @@ static int sysctl_write(void *p)
 	_cleanup_free_ char *path = xasprintf("/proc/sys/%s", s->key);
 	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
 	size_t len = strlen(s->value);
+	ssize_t n;
 	char c;
 
 	if (fd < 0)
@@ -82,9 +83,10 @@ static int sysctl_write(void *p)
 			return -EIO;
 		*s->old = c;
 	}
-	if (pwrite(fd, s->value, len, 0) != (ssize_t)len)
-		return -errno ? -errno : -EIO;
-	return 0;
+	n = pwrite(fd, s->value, len, 0);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
 }
 
 int vs_netns_sysctl_set(int netns_fd, const char *key, const char *value, char *old,

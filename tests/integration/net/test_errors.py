@@ -68,6 +68,9 @@ def test_kernel_refusals_are_one_line(lab):
         (("addr-add", "vessel-e", "10.1.1.1/40"), "is not an address with a prefix"),
         (("link-set", "vessel-e", "mtu", "20"), "MTU 20 out of range"),
         (("tap-add", "vessel-0123456789"), "invalid tap name"),
+        # the kernel's extended ack text is part of the message
+        (("link-set", "vessel-e", "master", "vessel-e"), "Can not enslave a bridge to a bridge"),
+        (("route-add", "10.0.0.0/8", "10.9.9.9"), "Nexthop has invalid gateway"),
         (("nat-net-add", "vessel-none", "10.9.0.0/24"), "bridge vessel-none: setting sysctl"),
         (("nat-list",), "No such file or directory"),  # and nothing was made
         (("nat-net-add", "vessel-e", "10.9.0.0/24"), None),

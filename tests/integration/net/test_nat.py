@@ -136,3 +136,20 @@ def test_concurrent_first_use_makes_one_table(lab):
     assert listing.count("jump ports") == 2  # prerouting and output, once each
     for i in range(8):
         assert f'comment "vessel:net:vessel-c{i}:masquerade"' in listing
+
+
+def test_forwarding_only_when_needed(lab):
+    """An internal network routes nothing: forwarding stays off; the first
+    network with outside access turns it on and says so, once."""
+    h = lab.netns("host")
+    fwd = "/proc/sys/net/ipv4/ip_forward"
+    assert lab.sh(h, "cat", fwd).stdout.strip() == "0"
+    for br in ("vessel-i", "vessel-n", "vessel-m"):
+        lab.tool(h, "bridge-add", br)
+    p = lab.tool(h, "nat-net-add", "vessel-i", "10.204.0.0/24", "--internal")
+    assert p.stdout == "" and lab.sh(h, "cat", fwd).stdout.strip() == "0"
+    p = lab.tool(h, "nat-net-add", "vessel-n", "10.205.0.0/24")
+    assert p.stdout == "enabled IPv4 forwarding\n"
+    assert lab.sh(h, "cat", fwd).stdout.strip() == "1"
+    p = lab.tool(h, "nat-net-add", "vessel-m", "10.206.0.0/24")
+    assert p.stdout == ""
