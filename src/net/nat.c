@@ -2,13 +2,11 @@
  *
  * Map: the layout batch and nat_init; listing and deleting rules by
  * comment; a network's rules (network_cmds) and vs_nat_network_add/del;
- * published ports (comments parsed back for the conflict check);
- * listing and teardown. */
+ * listing and teardown. Published ports are in nat-port.c. */
 #include "net/nat.h"
 #include "net/link.h"
 #include "net/netns.h"
 #include "net/nft.h"
-#include "net/port.h"
 #include "net/internal.h"
 #include "common/cleanup.h"
 #include "common/err.h"
@@ -19,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define T "inet " VS_NAT_TABLE
+#define T VS_NAT_T
 
 /* `create table` fails when the table exists, which makes the whole batch
  * fail: so two concurrent callers never both add the jump rules. */
@@ -48,7 +46,7 @@ static int nat_init(int netns_fd, struct vs_err **err)
 	return r;
 }
 
-static int nat_rules(int netns_fd, struct vs_nft_rule **v, size_t *n, struct vs_err **err)
+int net_nat_rules(int netns_fd, struct vs_nft_rule **v, size_t *n, struct vs_err **err)
 {
 	_cleanup_free_ char *out = NULL;
 	int r = vs_nat_list(netns_fd, &out, err);
@@ -58,28 +56,22 @@ static int nat_rules(int netns_fd, struct vs_nft_rule **v, size_t *n, struct vs_
 	return vs_nft_rules(out, v, n);
 }
 
-static bool comment_matches(const char *comment, const char *key, bool exact)
-{
-	return exact ? !strcmp(comment, key) : !strncmp(comment, key, strlen(key));
-}
-
-/* Deletes every rule whose comment is key (exact) or starts with it, in
- * one transaction. Returns the number deleted or -errno. */
-static int nat_del_matching(int netns_fd, const char *key, bool exact, struct vs_err **err)
+int net_nat_del_where(int netns_fd, bool (*match)(const char *comment, const void *arg),
+		      const void *arg, struct vs_err **err)
 {
 	_cleanup_free_ struct vs_nft_rule *v = NULL;
 	_cleanup_free_ char *cmds = xstrdup("");
 	size_t n = 0;
-	int r = nat_rules(netns_fd, &v, &n, err), cnt = 0;
+	int r = net_nat_rules(netns_fd, &v, &n, err), cnt = 0;
 
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
 		char *next;
 
-		if (!comment_matches(v[i].comment, key, exact))
+		if (!match(v[i].comment, arg))
 			continue;
-		next = xasprintf("%sdelete rule " T " %s handle %llu\n", cmds, v[i].chain,
+		next = xasprintf("%sdelete rule " VS_NAT_T " %s handle %llu\n", cmds, v[i].chain,
 				 (unsigned long long)v[i].handle);
 		free(cmds);
 		cmds = next;
@@ -90,17 +82,22 @@ static int nat_del_matching(int netns_fd, const char *key, bool exact, struct vs
 	return cnt;
 }
 
+bool net_nat_has_prefix(const char *comment, const void *prefix)
+{
+	return !strncmp(comment, prefix, strlen(prefix));
+}
+
 /* 1 if some rule's comment starts with prefix, 0 if none, or -errno. */
 static int nat_has_prefix(int netns_fd, const char *prefix, struct vs_err **err)
 {
 	_cleanup_free_ struct vs_nft_rule *v = NULL;
 	size_t n = 0;
-	int r = nat_rules(netns_fd, &v, &n, err);
+	int r = net_nat_rules(netns_fd, &v, &n, err);
 
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)
-		if (comment_matches(v[i].comment, prefix, false))
+		if (net_nat_has_prefix(v[i].comment, prefix))
 			return 1;
 	return 0;
 }
@@ -206,7 +203,7 @@ int vs_nat_network_del(int netns_fd, const char *bridge, struct vs_err **err)
 	if (!vs_ifname_is_valid(bridge))
 		return vs_err_set(err, -EINVAL, "invalid bridge name '%s'", bridge ? bridge : "");
 	prefix = xasprintf("vessel:net:%s:", bridge);
-	r = nat_del_matching(netns_fd, prefix, false, &e);
+	r = net_nat_del_where(netns_fd, net_nat_has_prefix, prefix, &e);
 	if (r == -ENOENT) { /* no table: nothing of ours is left */
 		vs_err_free(e);
 		return 0;
@@ -218,79 +215,6 @@ int vs_nat_network_del(int netns_fd, const char *bridge, struct vs_err **err)
 	cmd = xasprintf("delete element " T " bridges { \"%s\" }\n", bridge);
 	r = vs_nft_run(netns_fd, cmd, NULL, &e);
 	vs_err_free(e);
-	return 0;
-}
-
-static char *port_comment(const struct vs_port_spec *p)
-{
-	char ip[16];
-
-	return xasprintf("vessel:port:%s:%s:%u", vs_proto_name(p->proto),
-			 vs_ipv4_str(p->host_ip, ip), p->host_port);
-}
-
-/* Parses a port comment back into its spec (port field unused). */
-static bool port_from_comment(const char *c, struct vs_port_spec *p)
-{
-	char proto[4], ip[16];
-	unsigned port;
-
-	if (sscanf(c, "vessel:port:%3[a-z]:%15[0-9.]:%u", proto, ip, &port) != 3 || port > 65535)
-		return false;
-	*p = (struct vs_port_spec){ .host_port = (uint16_t)port,
-				    .proto = strcmp(proto, "udp") ? VS_PROTO_TCP : VS_PROTO_UDP };
-	return vs_ipv4_parse(ip, &p->host_ip, NULL) == 0;
-}
-
-/* -EADDRINUSE if a published port conflicts with p, 0 if none. */
-static int port_check(int netns_fd, const struct vs_port_spec *p, struct vs_err **err)
-{
-	_cleanup_free_ struct vs_nft_rule *v = NULL;
-	struct vs_port_spec q;
-	char a[40], b[16];
-	size_t n = 0;
-	int r = nat_rules(netns_fd, &v, &n, err);
-
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++) {
-		if (!port_from_comment(v[i].comment, &q) || !vs_port_spec_conflicts(p, &q))
-			continue;
-		return vs_err_set(err, -EADDRINUSE, "port %s is already published (host port %s:%u/%s)",
-				  vs_port_spec_str(p, a), vs_ipv4_str(q.host_ip, b), q.host_port,
-				  vs_proto_name(q.proto));
-	}
-	return 0;
-}
-
-int vs_nat_port_add(int netns_fd, const struct vs_port_spec *p, uint32_t dest_ip,
-		    struct vs_err **err)
-{
-	_cleanup_free_ char *comment = port_comment(p), *cmd = NULL, *daddr = NULL;
-	char hip[16], dip[16];
-	int r = port_check(netns_fd, p, err);
-
-	if (r < 0)
-		return r;
-	daddr = p->host_ip ? xasprintf("ip daddr %s ", vs_ipv4_str(p->host_ip, hip))
-			   : xstrdup("meta nfproto ipv4 ");
-	cmd = xasprintf("add rule " T " ports %s%s dport %u dnat ip to %s:%u comment \"%s\"\n",
-			daddr, vs_proto_name(p->proto), p->host_port, vs_ipv4_str(dest_ip, dip),
-			p->port, comment);
-	return vs_nft_run(netns_fd, cmd, NULL, err);
-}
-
-int vs_nat_port_del(int netns_fd, const struct vs_port_spec *p, struct vs_err **err)
-{
-	_cleanup_free_ char *comment = port_comment(p);
-	char a[40];
-	int r = nat_del_matching(netns_fd, comment, true, err);
-
-	if (r < 0)
-		return r;
-	if (r == 0)
-		return vs_err_set(err, -ENOENT, "port %s is not published",
-				  vs_port_spec_str(p, a));
 	return 0;
 }
 

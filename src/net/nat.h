@@ -14,12 +14,13 @@
 #define VS_NET_NAT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "net/ipam.h"
+#include "net/port.h"
 
 struct vs_err;
-struct vs_port_spec;
 
 #define VS_NAT_TABLE "vessel"
 
@@ -43,14 +44,31 @@ int vs_nat_network_add(int netns_fd, const struct vs_nat_network *n, bool *forwa
  * Returns 0 (also when there was nothing) or -errno. */
 int vs_nat_network_del(int netns_fd, const char *bridge, struct vs_err **err);
 
+/* Published ports (nat-port.c). Comment of each DNAT rule:
+ * "vessel:port:<proto>:<hostip or 0.0.0.0>:<hostport>:<destip>:<port>". */
+struct vs_nat_port {
+	struct vs_port_spec spec;
+	uint32_t dest_ip;
+};
+
 /* Publishes p to dest_ip:p->port. Returns 0, -EADDRINUSE when a published
  * port conflicts (same protocol and host port, same or any address), or
  * -errno. The table must exist (vs_nat_network_add made it). */
 int vs_nat_port_add(int netns_fd, const struct vs_port_spec *p, uint32_t dest_ip,
 		    struct vs_err **err);
 
-/* Removes the DNAT rule of p. Returns 0, -ENOENT if p is not published, or -errno. */
+/* Removes the DNAT rule of p (matched on protocol, host address and host
+ * port). Returns 0, -ENOENT if p is not published, or -errno. */
 int vs_nat_port_del(int netns_fd, const struct vs_port_spec *p, struct vs_err **err);
+
+/* Removes every port published to dest_ip (an instance going away, or
+ * crash cleanup of a lease that no longer exists). Returns how many were
+ * removed (0 included, also without a table) or -errno. */
+int vs_nat_port_del_dest(int netns_fd, uint32_t dest_ip, struct vs_err **err);
+
+/* The published ports (*out, free()). Returns 0 (with *n 0 when there is
+ * no table) or -errno. */
+int vs_nat_port_list(int netns_fd, struct vs_nat_port **out, size_t *n, struct vs_err **err);
 
 /* The table as nft prints it, with handles (*out, free()). Returns 0,
  * -ENOENT if there is no table, or -errno. */

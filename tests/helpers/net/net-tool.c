@@ -299,6 +299,31 @@ static int cmd_nat_port(struct tool *t, struct vs_err **err)
 	return r < 0 ? r : vs_nat_port_add(t->netns_fd, &p, dest, err);
 }
 
+static int cmd_nat_port_list(struct tool *t, struct vs_err **err)
+{
+	_cleanup_free_ struct vs_nat_port *v = NULL;
+	char spec[40], ip[16];
+	size_t n = 0;
+	int r = vs_nat_port_list(t->netns_fd, &v, &n, err);
+
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		printf("%s -> %s\n", vs_port_spec_str(&v[i].spec, spec), vs_ipv4_str(v[i].dest_ip, ip));
+	return r;
+}
+
+/* nat-port-del-dest DEST_IP: every port published to it */
+static int cmd_nat_port_del_dest(struct tool *t, struct vs_err **err)
+{
+	uint32_t dest;
+	int r = vs_ipv4_parse(t->argv[1], &dest, err);
+
+	if (r >= 0)
+		r = vs_nat_port_del_dest(t->netns_fd, dest, err);
+	if (r >= 0)
+		printf("removed %d\n", r);
+	return r;
+}
+
 static int cmd_nat_list(struct tool *t, struct vs_err **err)
 {
 	_cleanup_free_ char *out = NULL;
@@ -370,6 +395,8 @@ static const struct tool_cmd tool_cmds[] = {
 	{ "nat-net-del", 1, false, cmd_nat_net_del },
 	{ "nat-port-add", 2, false, cmd_nat_port },
 	{ "nat-port-del", 1, false, cmd_nat_port },
+	{ "nat-port-list", 0, false, cmd_nat_port_list },
+	{ "nat-port-del-dest", 1, false, cmd_nat_port_del_dest },
 	{ "nat-list", 0, false, cmd_nat_list },
 	{ "nat-teardown", 0, false, cmd_nat_teardown },
 	{ "subnet-check", 1, false, cmd_subnet_check },

@@ -67,7 +67,8 @@ def test_published_port(world, lab, tmp_path):
     httpd(lab, world["a1"], tmp_path, body)
     assert fetch(lab, world["out"], "http://172.31.0.1:8080/") is None
     lab.tool(h, "nat-port-add", "8080:80", "10.201.0.2")
-    assert has_rule(lab, h, "vessel:port:tcp:0.0.0.0:8080")
+    assert has_rule(lab, h, "vessel:port:tcp:0.0.0.0:8080:10.201.0.2:80")
+    assert lab.tool(h, "nat-port-list").stdout == "8080:80/tcp -> 10.201.0.2\n"
     assert fetch(lab, world["out"], "http://172.31.0.1:8080/") == body, "from another namespace"
     assert fetch(lab, h, "http://127.0.0.1:8080/") == body, "from the host's localhost"
     assert fetch(lab, h, "http://172.31.0.1:8080/") == body, "from the host's own address"
@@ -83,7 +84,8 @@ def test_published_port(world, lab, tmp_path):
     lab.tool(h, "nat-port-del", "8080:80/udp")
     # removed alone: the port stops answering, the network rules stay
     lab.tool(h, "nat-port-del", "8080:80")
-    assert not has_rule(lab, h, "vessel:port:tcp:0.0.0.0:8080")
+    assert not has_rule(lab, h, "vessel:port:tcp:0.0.0.0:8080:10.201.0.2:80")
+    assert lab.tool(h, "nat-port-list").stdout == ""
     assert has_rule(lab, h, "vessel:net:vessel-a:masquerade")
     assert fetch(lab, world["out"], "http://172.31.0.1:8080/") is None
     p = lab.tool(h, "nat-port-del", "8080:80", check=False)
@@ -97,6 +99,19 @@ def test_port_on_one_host_address(world, lab, tmp_path):
     lab.tool(h, "nat-port-add", "127.0.0.1:9090:80", "10.202.0.2")
     assert fetch(lab, h, "http://127.0.0.1:9090/") == body
     assert fetch(lab, world["out"], "http://172.31.0.1:9090/") is None
+
+
+def test_ports_removed_by_destination(world, lab):
+    """An instance going away takes all its ports, and only its."""
+    h = world["host"]
+    for spec, dest in (("8080:80", "10.201.0.2"), ("8443:443", "10.201.0.2"),
+                       ("5353:53/udp", "10.201.0.2"), ("8081:80", "10.201.0.3")):
+        lab.tool(h, "nat-port-add", spec, dest)
+    assert lab.tool(h, "nat-port-del-dest", "10.201.0.2").stdout == "removed 3\n"
+    assert lab.tool(h, "nat-port-list").stdout == "8081:80/tcp -> 10.201.0.3\n"
+    assert lab.tool(h, "nat-port-del-dest", "10.201.0.2").stdout == "removed 0\n"
+    # the freed host port can be published again
+    lab.tool(h, "nat-port-add", "8080:80", "10.201.0.3")
 
 
 def test_teardown_removes_everything(world, lab):

@@ -18,7 +18,7 @@ static const char listing[] =
 	"\t}\n"
 	"\n"
 	"\tchain ports { # handle 2\n"
-	"\t\tmeta nfproto ipv4 tcp dport 8080 dnat ip to 10.0.0.2:80 comment \"vessel:port:tcp:0.0.0.0:8080\" # handle 12\n"
+	"\t\tmeta nfproto ipv4 tcp dport 8080 dnat ip to 10.0.0.2:80 comment \"vessel:port:tcp:0.0.0.0:8080:10.0.0.2:80\" # handle 12\n"
 	"\t}\n"
 	"\n"
 	"\tchain prerouting { # handle 3\n"
@@ -41,7 +41,7 @@ static void test_rules(void **state)
 	assert_int_equal(vs_nft_rules(listing, &v, &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(v[0].chain, "ports");
-	assert_string_equal(v[0].comment, "vessel:port:tcp:0.0.0.0:8080");
+	assert_string_equal(v[0].comment, "vessel:port:tcp:0.0.0.0:8080:10.0.0.2:80");
 	assert_int_equal(v[0].handle, 12);
 	assert_string_equal(v[1].chain, "forward");
 	assert_string_equal(v[1].comment, "vessel:net:vessel-a:isolate");
