@@ -5,7 +5,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import attach, network
+from netlab import NET_TOOL
 
 # Opens the persistent tap NAME (already on the bridge) and sends an ARP
 # request for TARGET; prints "reply <mac>" when TARGET answers through it.
@@ -88,7 +88,7 @@ def test_tap_on_bridge(lab):
     lab.tool(h, "link-up", "vessel-br0", "up")
     lab.tool(h, "attach", "vessel-br0", "vessel-c1", c1, "eth0", "10.201.0.2/24", "-")
     # a non-persistent tap (what a VM holds) lives as long as its fd
-    holder = lab.spawn(h, str(lab_tool()), "-n", h, "tap-add", "vessel-tap0", "--vnet-hdr",
+    holder = lab.spawn(h, str(NET_TOOL), "-n", h, "tap-add", "vessel-tap0", "--vnet-hdr",
                        "--master", "vessel-br0", "--hold", stdin=subprocess.PIPE,
                        stdout=subprocess.PIPE, text=True)
     line = holder.stdout.readline()
@@ -107,11 +107,6 @@ def test_tap_on_bridge(lab):
     assert p.stdout.split()[1] == link(lab, c1, "eth0")["mac"]
     lab.tool(h, "link-del", "vessel-tap1")
     assert lab.tool(h, "link-show", "vessel-tap1", check=False).returncode != 0
-
-
-def lab_tool():
-    from conftest import NET_TOOL
-    return NET_TOOL
 
 
 def test_attach_failure_leaves_nothing(lab):

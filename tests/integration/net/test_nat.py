@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from conftest import BUSYBOX
+from netlab import BUSYBOX, NET_TOOL
 
 
 def has_rule(lab, ns, comment):
@@ -138,7 +138,6 @@ def test_teardown_removes_everything(world, lab):
 def test_concurrent_first_use_makes_one_table(lab):
     """Eight networks added at once on a namespace without the table: the
     table is created once (its layout batch is atomic), every rule lands."""
-    from conftest import NET_TOOL
     h = lab.netns("host")
     for i in range(8):
         lab.tool(h, "bridge-add", f"vessel-c{i}")

@@ -2,8 +2,7 @@
 access ports). Kernels built without CONFIG_BRIDGE_VLAN_FILTERING (this
 host's, see docs/net.md) refuse it: the test then checks the refusal is
 one clear line and skips the traffic part."""
-from conftest import attach
-from vesseltest import skip
+from netlab import attach, skip
 
 
 def test_vlan_access_ports(lab):
