@@ -140,3 +140,38 @@ def test_world_reachability(world, lab):
     assert lab.ping(world["i1"], "10.203.0.1"), "internal reaches its gateway"
     assert re.search(r"^1$", lab.sh(world["host"], "cat",
                      "/proc/sys/net/ipv4/conf/vessel-a/route_localnet").stdout, re.M)
+
+
+RECV = ("import hashlib, socket, sys\n"
+        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen(1); print('ready', flush=True)\n"
+        "c, peer = s.accept(); h = hashlib.sha256()\n"
+        "while True:\n"
+        "    b = c.recv(1 << 16)\n"
+        "    if not b: break\n"
+        "    h.update(b)\n"
+        "print(h.hexdigest(), peer[0], flush=True)\n")
+SEND = ("import hashlib, os, socket, sys\n"
+        "data = os.urandom(8 << 20)\n"
+        "c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)\n"
+        "c.sendall(data); c.close(); print(hashlib.sha256(data).hexdigest())\n")
+
+
+def tcp_transfer(lab, src, dst, addr, port=5300):
+    """8 MiB from namespace src to addr (in dst); returns (intact, peer
+    address the receiver saw)."""
+    rx = lab.spawn(dst, sys.executable, "-c", RECV, str(port), stdout=subprocess.PIPE, text=True)
+    assert rx.stdout.readline().strip() == "ready"
+    tx = lab.sh(src, sys.executable, "-c", SEND, addr, str(port), timeout=60)
+    assert tx.returncode == 0, tx.stderr
+    digest, peer = rx.stdout.readline().split()
+    rx.wait(timeout=30)
+    return digest == tx.stdout.strip(), peer
+
+
+def test_world_tcp_both_ways(world, lab):
+    """TCP data arrives intact both ways within a network; towards the
+    outside it arrives from the host's uplink address (masquerade)."""
+    assert tcp_transfer(lab, world["a1"], world["a2"], "10.201.0.3") == (True, "10.201.0.2")
+    assert tcp_transfer(lab, world["a2"], world["a1"], "10.201.0.2") == (True, "10.201.0.3")
+    assert tcp_transfer(lab, world["a1"], world["out"], "172.31.0.2") == (True, "172.31.0.1")
