@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <stdbool.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
@@ -20,6 +21,7 @@ struct vs_nl {
 	struct mnl_socket *sk;
 	uint32_t portid;
 	uint32_t seq;
+	bool intr; /* the last dump saw NLM_F_DUMP_INTR */
 	char send[VS_NL_SEND_SIZE] __attribute__((aligned(8)));
 	char recv[VS_NL_RECV_SIZE] __attribute__((aligned(8)));
 };
@@ -115,6 +117,19 @@ static int nl_error(const struct nlmsghdr *nlh, const char *what, struct vs_err 
 	return vs_err_setsys(err, e->error, "%s", what);
 }
 
+/* The end of a dump: it may carry the dump's own error (an int). */
+static int nl_done(const struct nlmsghdr *nlh, const char *what, struct vs_err **err)
+{
+	int e;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(int))
+		return 1;
+	memcpy(&e, mnl_nlmsg_get_payload(nlh), sizeof(e));
+	if (e < 0 && e >= -4095)
+		return vs_err_setsys(err, e, "%s", what);
+	return 1;
+}
+
 /* Walks one datagram. Returns 1 when the reply is complete, 0 to read on,
  * or -errno. */
 static int nl_walk(struct vs_nl *nl, size_t len, uint32_t seq, vs_nl_cb cb, void *data,
@@ -131,7 +146,9 @@ static int nl_walk(struct vs_nl *nl, size_t len, uint32_t seq, vs_nl_cb cb, void
 			return r < 0 ? r : 1;
 		}
 		if (nlh->nlmsg_type == NLMSG_DONE)
-			return 1;
+			return nl_done(nlh, what, err);
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+			nl->intr = true;
 		if (nlh->nlmsg_type < NLMSG_MIN_TYPE || !cb)
 			continue;
 		r = cb(nlh, data);
@@ -150,6 +167,7 @@ int vs_nl_talk(struct vs_nl *nl, struct nlmsghdr *nlh, vs_nl_cb cb, void *data, 
 
 	if ((nlh->nlmsg_flags & NLM_F_DUMP) != NLM_F_DUMP)
 		nlh->nlmsg_flags |= NLM_F_ACK;
+	nl->intr = false;
 	if (mnl_socket_sendto(nl->sk, nlh, nlh->nlmsg_len) < 0)
 		return vs_err_setsys(err, -errno, "%s: sending netlink request", what);
 	for (;;) {
@@ -159,7 +177,9 @@ int vs_nl_talk(struct vs_nl *nl, struct nlmsghdr *nlh, vs_nl_cb cb, void *data, 
 		if (n < 0)
 			return vs_err_setsys(err, -errno, "%s: reading netlink reply", what);
 		r = nl_walk(nl, (size_t)n, seq, cb, data, what, err);
+		if (r < 0)
+			return r;
 		if (r)
-			return r < 0 ? r : 0;
+			return nl->intr ? -EAGAIN : 0;
 	}
 }

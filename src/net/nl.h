@@ -31,7 +31,9 @@ typedef int (*vs_nl_cb)(const struct nlmsghdr *nlh, void *data);
 /* Sends nlh (from vs_nl_msg) and reads until its ack (NLM_F_ACK is added
  * unless NLM_F_DUMP is set) or the end of the dump, calling cb (may be
  * NULL) for each data message. On failure *err reads "<what>: <kernel's
- * extended ack>: <strerror>". Returns 0 or -errno. */
+ * extended ack>: <strerror>". Returns 0 or -errno; -EAGAIN (without
+ * *err) when a dump was interrupted by a concurrent change
+ * (NLM_F_DUMP_INTR): its results may be inconsistent, dump again. */
 int vs_nl_talk(struct vs_nl *nl, struct nlmsghdr *nlh, vs_nl_cb cb, void *data, const char *what,
 	       struct vs_err **err);
 

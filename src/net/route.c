@@ -111,7 +111,8 @@ static int route_reply(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-int vs_route_list(struct vs_nl *nl, struct vs_route **out, size_t *n, struct vs_err **err)
+static int route_list(struct vs_nl *nl, struct vs_route **out, size_t *n, int tries,
+		      struct vs_err **err)
 {
 	struct nlmsghdr *nlh = vs_nl_msg(nl, RTM_GETROUTE, NLM_F_DUMP);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
@@ -120,13 +121,22 @@ int vs_route_list(struct vs_nl *nl, struct vs_route **out, size_t *n, struct vs_
 
 	rtm->rtm_family = AF_INET;
 	r = vs_nl_talk(nl, nlh, route_reply, &l, "listing routes", err);
+	if (r == -EAGAIN && tries < 3) { /* interrupted by a change: again */
+		free(l.v);
+		return route_list(nl, out, n, tries + 1, err);
+	}
 	if (r < 0) {
 		free(l.v);
-		return r;
+		return r == -EAGAIN ? vs_err_set(err, r, "listing routes: kept changing") : r;
 	}
 	*out = l.v;
 	*n = l.n;
 	return 0;
+}
+
+int vs_route_list(struct vs_nl *nl, struct vs_route **out, size_t *n, struct vs_err **err)
+{
+	return route_list(nl, out, n, 0, err);
 }
 
 int vs_route_find_conflict(struct vs_nl *nl, const struct vs_cidr *subnet, int ignore_oif,
