@@ -77,6 +77,17 @@ def test_veth_rename_move_and_delete(lab):
     assert link(lab, c, "eth0")["kind"] == "veth"
     lab.tool(h, "link-set", "vessel-x0", "mtu", "9000")
     assert link(lab, h, "vessel-x0")["mtu"] == "9000"
+    # up and down; an address brings its connected route, removing it takes it
+    lab.tool(h, "link-up", "vessel-x0", "up")
+    assert link(lab, h, "vessel-x0")["up"] == "1"
+    lab.tool(h, "addr-add", "vessel-x0", "10.212.0.1/24")
+    assert "10.212.0.0/24 via 0.0.0.0" in lab.tool(h, "route-list").stdout
+    p = lab.tool(h, "addr-add", "vessel-x0", "10.212.0.1/24", check=False)
+    assert p.returncode == 1 and "File exists" in p.stderr
+    lab.tool(h, "addr-del", "vessel-x0", "10.212.0.1/24")
+    assert "10.212.0.0/24" not in lab.tool(h, "route-list").stdout
+    lab.tool(h, "link-up", "vessel-x0", "down")
+    assert link(lab, h, "vessel-x0")["up"] == "0"
     # deleting the host end takes the peer in the other namespace with it
     lab.tool(h, "link-del", "vessel-x0")
     assert lab.tool(c, "link-show", "eth0", check=False).returncode != 0
