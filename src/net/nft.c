@@ -1,0 +1,127 @@
+/* libnftables in a namespace; listing parser. We never exec nft(8): the
+ * library parses the same command language and talks nfnetlink itself. */
+#include "net/nft.h"
+#include "net/netns.h"
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <string.h>
+
+struct nft_call {
+	const char *cmds;
+	bool want_out;
+	char *out;
+	char *msg; /* first line of the error buffer */
+};
+
+static char *first_line(const char *s)
+{
+	const char *nl;
+
+	if (!s)
+		return xstrdup("libnftables failed");
+	if (!strncmp(s, "Error: ", 7))
+		s += 7;
+	nl = strchr(s, '\n');
+	return nl ? xasprintf("%.*s", (int)(nl - s), s) : xstrdup(s);
+}
+
+static int nft_thread(void *p)
+{
+	struct nft_call *c = p;
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	int rc;
+
+	if (!ctx)
+		return -ENOMEM;
+	nft_ctx_buffer_output(ctx);
+	nft_ctx_buffer_error(ctx);
+	if (c->want_out)
+		nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_HANDLE);
+	rc = nft_run_cmd_from_buffer(ctx, c->cmds);
+	if (rc)
+		c->msg = first_line(nft_ctx_get_error_buffer(ctx));
+	else if (c->want_out)
+		c->out = xstrdup(nft_ctx_get_output_buffer(ctx) ?: "");
+	nft_ctx_free(ctx);
+	return rc ? -EIO : 0;
+}
+
+int vs_nft_run(int netns_fd, const char *cmds, char **out, struct vs_err **err)
+{
+	struct nft_call c = { .cmds = cmds, .want_out = out != NULL };
+	_cleanup_free_ char *msg = NULL;
+	int r = vs_netns_run(netns_fd, nft_thread, &c);
+
+	msg = c.msg;
+	if (r < 0 && !msg)
+		return vs_err_setsys(err, r, "nftables");
+	if (r < 0) {
+		if (strstr(msg, "No such file or directory"))
+			r = -ENOENT;
+		else if (strstr(msg, "File exists"))
+			r = -EEXIST;
+		return vs_err_set(err, r, "nftables: %s", msg);
+	}
+	if (out)
+		*out = c.out;
+	return 0;
+}
+
+/* "chain NAME {" opens a chain; a rule line ends in "# handle N". */
+static void parse_line(const char *l, char *chain, size_t chain_len, struct vs_nft_rule *r,
+		       bool *is_rule)
+{
+	const char *c, *h;
+	int n;
+
+	*is_rule = false;
+	while (*l == ' ' || *l == '\t')
+		l++;
+	if (!strncmp(l, "chain ", 6)) {
+		n = (int)strcspn(l + 6, " {");
+		snprintf(chain, chain_len, "%.*s", n, l + 6);
+		return;
+	}
+	c = strstr(l, "comment \"");
+	h = strstr(l, " # handle ");
+	if (!c || !h || c > h)
+		return;
+	c += 9;
+	n = (int)strcspn(c, "\"");
+	snprintf(r->comment, sizeof(r->comment), "%.*s", n, c);
+	snprintf(r->chain, sizeof(r->chain), "%s", chain);
+	r->handle = strtoull(h + 10, NULL, 10);
+	*is_rule = r->handle != 0;
+}
+
+int vs_nft_rules(const char *listing, struct vs_nft_rule **out, size_t *n)
+{
+	struct vs_nft_rule *v = NULL, r;
+	size_t cnt = 0, cap = 0;
+	char chain[64] = "";
+	const char *l = listing;
+
+	while (l && *l) {
+		const char *end = strchr(l, '\n');
+		_cleanup_free_ char *line = end ? xasprintf("%.*s", (int)(end - l), l) : xstrdup(l);
+		bool is_rule;
+
+		parse_line(line, chain, sizeof(chain), &r, &is_rule);
+		if (is_rule) {
+			if (cnt == cap) {
+				cap = cap ? 2 * cap : 16;
+				v = xrealloc(v, cap * sizeof(*v));
+			}
+			v[cnt++] = r;
+		}
+		l = end ? end + 1 : NULL;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}

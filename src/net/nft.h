@@ -1,0 +1,28 @@
+/* libnftables, run inside a network namespace, and the parsing of its
+ * listings back into rules (chain, comment, handle). */
+#ifndef VS_NET_NFT_H
+#define VS_NET_NFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vs_err;
+
+/* Runs nft commands (one transaction: all or nothing) in netns_fd (-1: the
+ * caller's namespace) through libnftables. If out is not NULL it receives
+ * the output (free()), printed with rule handles. On failure *err holds
+ * the first line of libnftables' message. Returns 0, -ENOENT when the
+ * message says an object is missing, -EEXIST when one exists, or -EIO. */
+int vs_nft_run(int netns_fd, const char *cmds, char **out, struct vs_err **err);
+
+struct vs_nft_rule {
+	char chain[64];
+	char comment[128];
+	uint64_t handle;
+};
+
+/* Parses the listing of one table printed with handles: every rule that
+ * carries a comment. Returns 0 with *out (free()) holding *n rules. */
+int vs_nft_rules(const char *listing, struct vs_nft_rule **out, size_t *n);
+
+#endif

@@ -1,0 +1,62 @@
+/* Unit tests for net/nft's listing parser: rules come back with their
+ * chain, comment and handle; rules without a comment are skipped. The
+ * listing is the format libnftables 1.0.6 prints with handles. */
+#include "net/nft.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+static const char listing[] =
+	"table inet vessel { # handle 7\n"
+	"\tset bridges { # handle 1\n"
+	"\t\ttype ifname\n"
+	"\t\telements = { \"vessel-a\" }\n"
+	"\t}\n"
+	"\n"
+	"\tchain ports { # handle 2\n"
+	"\t\tmeta nfproto ipv4 tcp dport 8080 dnat ip to 10.0.0.2:80 comment \"vessel:port:tcp:0.0.0.0:8080:10.0.0.2:80\" # handle 12\n"
+	"\t}\n"
+	"\n"
+	"\tchain prerouting { # handle 3\n"
+	"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+	"\t\tfib daddr type local jump ports # handle 8\n"
+	"\t}\n"
+	"\n"
+	"\tchain forward { # handle 6\n"
+	"\t\ttype filter hook forward priority filter; policy accept;\n"
+	"\t\tiifname \"vessel-a\" oifname != \"vessel-a\" oifname @bridges drop comment \"vessel:net:vessel-a:isolate\" # handle 10\n"
+	"\t}\n"
+	"}";
+
+static void test_rules(void **state)
+{
+	struct vs_nft_rule *v = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(vs_nft_rules(listing, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].chain, "ports");
+	assert_string_equal(v[0].comment, "vessel:port:tcp:0.0.0.0:8080:10.0.0.2:80");
+	assert_int_equal(v[0].handle, 12);
+	assert_string_equal(v[1].chain, "forward");
+	assert_string_equal(v[1].comment, "vessel:net:vessel-a:isolate");
+	assert_int_equal(v[1].handle, 10);
+	free(v);
+	assert_int_equal(vs_nft_rules("", &v, &n), 0);
+	assert_int_equal(n, 0);
+	free(v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rules),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
