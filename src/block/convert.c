@@ -5,6 +5,7 @@
 #include "block/qcow2.h"
 #include "block/tools.h"
 #include "common/err.h"
+#include "common/io.h"
 #include "common/util.h"
 
 #include <errno.h>

@@ -4,6 +4,7 @@
 #include "block/raw.h"
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/io.h"
 #include "common/util.h"
 
 #include <errno.h>

@@ -22,7 +22,7 @@
  * Sections: reference counting of the new graph / layout of the new area /
  * writing / entry point. */
 #include "block/qcow2/internal.h"
-#include "block/hooks.h"
+#include "common/io.h"
 #include "common/cleanup.h"
 #include "common/util.h"
 
@@ -448,7 +448,7 @@ static void adopt(struct commit *m, uint64_t *l1)
 			continue;
 		}
 		if (run) {
-			vs_hook_punch((i - run) << q->cluster_bits, run << q->cluster_bits);
+			vs_io_hook_punch((i - run) << q->cluster_bits, run << q->cluster_bits);
 			(void)fallocate(q->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					(off_t)((i - run) << q->cluster_bits),
 					(off_t)(run << q->cluster_bits));

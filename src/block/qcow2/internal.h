@@ -10,6 +10,7 @@
 
 #include "block/block.h"
 #include "block/qcow2.h"
+#include "common/io.h"
 
 #include <assert.h>
 #include <endian.h>

@@ -34,7 +34,7 @@
  * acknowledged before it durable. Refcount table growth and L1 growth are
  * rare and use barriers (qcow2_barrier) inline. */
 #include "block/qcow2/internal.h"
-#include "block/hooks.h"
+#include "common/io.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -190,7 +190,7 @@ static int alloc_write_data(struct qcow2 *q, struct alloc_req *a, uint64_t host,
 	if (r == 0) {
 		ssize_t w;
 
-		vs_hook_write(iov, niov, at);
+		vs_io_hook_write(iov, niov, at);
 		w = pwritev(q->fd, iov, niov, (off_t)at);
 
 		if (w < 0)
@@ -369,7 +369,7 @@ static int release_now(struct qcow2 *q, uint64_t e, bool punch)
 
 	if (r == 0 && punch && qcow2_l2e_type(q, e) == QCOW2_C_NORMAL &&
 	    qcow2_refcount_get(q, h >> q->cluster_bits, &rc) == 0 && rc == 0) {
-		vs_hook_punch(h, q->cluster_size);
+		vs_io_hook_punch(h, q->cluster_size);
 		(void)fallocate(q->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)h,
 				(off_t)q->cluster_size);
 	}
@@ -542,7 +542,7 @@ static int qcow2_block_status(struct vs_blk *b, uint64_t off, uint64_t len,
 
 int qcow2_sync(struct qcow2 *q)
 {
-	vs_hook_sync();
+	vs_io_hook_sync();
 	return fdatasync(q->fd) < 0 ? -errno : 0;
 }
 
