@@ -23,6 +23,9 @@ struct vs_blk;
  * default (cache=writeback-safe) orders them with fdatasync so that a power
  * loss, not only a killed process, leaves a consistent image (docs/img.md). */
 #define VS_BLK_UNSAFE 0x10u
+/* force-share (qemu-img -U): read-only opens that do not keep others from
+ * writing (block/file.h: image locks). */
+#define VS_BLK_SHARE 0x20u
 
 /* Block status flags (vs_blk_status.flags) */
 #define VS_BLK_ST_DATA	     0x1u /* reads return stored data (from some layer) */

@@ -1,6 +1,7 @@
 /* Format probing and the generic front of the block interface: range checks,
  * read-only checks, then the driver's op. */
 #include "block/block.h"
+#include "block/file.h"
 #include "block/qcow2.h"
 #include "block/raw.h"
 #include "common/cleanup.h"
@@ -20,9 +21,9 @@ int vs_blk_probe(const char *path, const char **fmt, struct vs_err **err)
 	uint8_t magic[4] = { 0 };
 	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return vs_err_setsys(err, -errno, "%s", path);
+	r = vs_blk_file_open_nolock(path, &fd, err);
+	if (r < 0)
+		return r;
 	r = vs_pread_full(fd, magic, sizeof(magic), 0);
 	if (r < 0)
 		return vs_err_setsys(err, r, "%s: read", path);
@@ -45,7 +46,7 @@ int vs_blk_open(const char *path, const char *fmt, unsigned flags, struct vs_blk
 	if (strcmp(fmt, "raw") == 0)
 		return raw_open(path, flags, out, err);
 	if (strcmp(fmt, "qcow2") == 0)
-		return qcow2_open(path, flags, 0, out, err);
+		return qcow2_open(path, flags, out, err);
 	return vs_err_set(err, -EINVAL, "%s: unknown image format '%s'", path, fmt);
 }
 

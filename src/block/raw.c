@@ -1,6 +1,7 @@
 /* The raw driver: a file (or block device) read and written in place.
  * Allocation status comes from SEEK_DATA/SEEK_HOLE. */
 #include "block/block.h"
+#include "block/file.h"
 #include "block/raw.h"
 #include "common/cleanup.h"
 #include "common/err.h"
@@ -140,10 +141,11 @@ int raw_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_er
 	struct stat stb;
 	struct raw *r;
 	off_t end;
+	int ret;
 
-	fd = open(path, ((flags & VS_BLK_RDONLY) ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (fd < 0)
-		return vs_err_setsys(err, -errno, "%s", path);
+	ret = vs_blk_file_open(path, flags, false, &fd, err);
+	if (ret < 0)
+		return ret;
 	if (fstat(fd, &stb) < 0)
 		return vs_err_setsys(err, -errno, "%s", path);
 	end = lseek(fd, 0, SEEK_END); /* also right for block devices */
@@ -163,13 +165,20 @@ int raw_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_er
 int raw_create(const char *path, uint64_t size, bool falloc, struct vs_err **err)
 {
 	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r = vs_blk_file_open(path, 0, true, &fd, err);
 
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if (r < 0)
+		return r;
+	if (fstat(fd, &st) < 0)
 		return vs_err_setsys(err, -errno, "%s", path);
-	if (ftruncate(fd, (off_t)size) < 0)
-		return vs_err_setsys(err, -errno, "%s: set size", path);
-	if (falloc && size && posix_fallocate(fd, 0, (off_t)size) != 0)
-		return vs_err_set(err, -ENOSPC, "%s: preallocation failed", path);
-	return 0;
+	if (S_ISBLK(st.st_mode)) /* the device is the disk: nothing to size */
+		return 0;
+	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)size) < 0)
+		r = vs_err_setsys(err, -errno, "%s: set size", path);
+	else if (falloc && size && (r = -posix_fallocate(fd, 0, (off_t)size)) < 0)
+		r = vs_err_setsys(err, r, "%s: preallocation failed", path);
+	if (r < 0)
+		(void)unlink(path); /* nothing half-created, as qemu-img */
+	return r;
 }

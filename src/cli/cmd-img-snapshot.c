@@ -13,6 +13,7 @@ int img_resize(int argc, char **argv)
 	const char *fmt = NULL, *arg;
 	struct vs_err *e = NULL;
 	bool shrink = false;
+	unsigned share = 0;
 	struct vs_blk *b;
 	uint64_t v, size;
 	int c, r;
@@ -22,6 +23,8 @@ int img_resize(int argc, char **argv)
 			fmt = optarg;
 		else if (c == 's')
 			shrink = true;
+		else if (c == 'U')
+			share = VS_BLK_SHARE; /* refused: resize writes */
 		else if (c == '?')
 			return img_usage_err("resize [-f FMT] [--shrink] FILE [+|-]SIZE");
 	}
@@ -30,7 +33,7 @@ int img_resize(int argc, char **argv)
 	arg = argv[optind + 1];
 	if (img_parse_size(arg + (*arg == '+' || *arg == '-'), &v) < 0)
 		return img_usage_err("resize: invalid size");
-	if (img_open(argv[optind], fmt, 0, &b) < 0)
+	if (img_open(argv[optind], fmt, share, &b) < 0)
 		return 1;
 	size = *arg == '+' ? vs_blk_size(b) + v : *arg == '-' ? vs_blk_size(b) - VS_MIN(v, vs_blk_size(b)) : v;
 	if (size < vs_blk_size(b) && !shrink) {
@@ -53,12 +56,15 @@ int img_snapshot(int argc, char **argv)
 {
 	const char *fmt = NULL, *name = NULL;
 	struct vs_err *e = NULL;
+	unsigned share = 0;
 	struct vs_blk *b;
 	int c, op = 0, r;
 
 	while ((c = getopt(argc, argv, "lc:a:d:f:qU")) != -1) {
 		if (c == 'f') {
 			fmt = optarg;
+		} else if (c == 'U') {
+			share = VS_BLK_SHARE;
 		} else if (c == 'l' || c == 'c' || c == 'a' || c == 'd') {
 			if (op)
 				return img_usage_err("snapshot: only one of -l, -c, -a, -d");
@@ -70,7 +76,7 @@ int img_snapshot(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return img_usage_err("snapshot: missing FILE");
-	if (img_open(argv[optind], fmt, op == 'l' || !op ? VS_BLK_RDONLY : 0, &b) < 0)
+	if (img_open(argv[optind], fmt, share | (op == 'l' || !op ? VS_BLK_RDONLY : 0), &b) < 0)
 		return 1;
 	if (!qcow2_is(b)) {
 		vs_blk_close(b);

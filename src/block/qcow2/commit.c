@@ -442,6 +442,7 @@ static void adopt(struct commit *m, uint64_t *l1)
 	q->zbuf_cursor = 0;
 	qcow2_cache_clear(&q->l2c);
 	qcow2_cache_clear(&q->rbc);
+	qcow2_ol_build(q);
 	for (uint64_t i = 1, run = 0; i <= m->e; i++) {
 		if (i < m->e && !m->ref[i]) {
 			run++;

@@ -187,6 +187,8 @@ static int alloc_write_data(struct qcow2 *q, struct alloc_req *a, uint64_t host,
 	}
 	for (int i = 0; i < niov; i++)
 		total += iov[i].iov_len;
+	if (r == 0)
+		r = qcow2_pre_write(q, QCOW2_OL_DATA, at, total);
 	if (r == 0) {
 		ssize_t w;
 
@@ -265,8 +267,8 @@ static int write_alloc(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64
 		*done = VS_MIN(len, cs - in);
 		r = qcow2_l2e_valid(q, be64toh(t[l2i]));
 		if (r == 0)
-			r = vs_pwrite_full(q->fd, buf, *done,
-				   (be64toh(t[l2i]) & QCOW2_OFFSET_MASK) + in);
+			r = qcow2_file_write(q, QCOW2_OL_DATA, buf, *done,
+					 (be64toh(t[l2i]) & QCOW2_OFFSET_MASK) + in);
 		goto out;
 	}
 	fresh_from = q->alloc_end;
@@ -301,7 +303,7 @@ static int write_fast(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_
 	pthread_mutex_unlock(&q->meta);
 	if (r == 0 && m.type == QCOW2_C_NORMAL && m.copied) {
 		vs_write_gate_enter(&q->gate, m.len);
-		r = vs_pwrite_full(q->fd, buf, m.len, m.host);
+		r = qcow2_file_write(q, QCOW2_OL_DATA, buf, m.len, m.host);
 		vs_write_gate_leave(&q->gate, m.len);
 		*done = m.len;
 	}
