@@ -6,11 +6,12 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 int img_resize(int argc, char **argv)
 {
 	static const struct option lo[] = { { "shrink", no_argument, NULL, 's' }, { 0 } };
-	const char *fmt = NULL, *arg;
+	const char *fmt = NULL, *arg, *msg;
 	struct vs_err *e = NULL;
 	bool shrink = false;
 	unsigned share = 0;
@@ -28,6 +29,8 @@ int img_resize(int argc, char **argv)
 		else if (c == '?')
 			return img_usage_err("resize [-f FMT] [--shrink] FILE [+|-]SIZE");
 	}
+	if (optind + 3 == argc && strcmp(argv[optind + 1], "--") == 0) /* FILE -- -SIZE */
+		argv[optind + 1] = argv[optind + 2], argc--;
 	if (optind + 2 != argc)
 		return img_usage_err("resize: needs FILE and SIZE");
 	arg = argv[optind + 1];
@@ -36,9 +39,15 @@ int img_resize(int argc, char **argv)
 	if (img_open(argv[optind], fmt, share, &b) < 0)
 		return 1;
 	size = *arg == '+' ? vs_blk_size(b) + v : *arg == '-' ? vs_blk_size(b) - VS_MIN(v, vs_blk_size(b)) : v;
-	if (size < vs_blk_size(b) && !shrink) {
+	/* qemu-img's checks, in its order and words */
+	msg = (size == 0 || (*arg == '+' && size < v)) ? "New image size must be positive"
+	      : size % 512 ? "The new size must be a multiple of 512"
+	      : size < vs_blk_size(b) && !shrink ? "Use the --shrink option to perform a shrink operation."
+	      : NULL;
+	if (msg) {
 		vs_blk_close(b);
-		return img_usage_err("resize: use --shrink to shrink an image");
+		fprintf(stderr, "vessel img: %s\n", msg);
+		return 1;
 	}
 	r = vs_blk_truncate(b, size, &e);
 	if (r == 0)

@@ -320,6 +320,7 @@ static int check_locked(struct qcow2 *q, enum qcow2_repair repair,
 	c.ref = xzalloc(VS_MAX(c.n, 1) * sizeof(*c.ref));
 	c.l2buf = xmalloc(q->cluster_size);
 	res->total_clusters = qcow2_size_to_clusters(q, q->blk.size);
+	res->corruptions = q->open_fixes;
 	r = ck_collect(&c);
 	if (r == 0)
 		r = ck_compare(&c, repair);
@@ -401,6 +402,7 @@ static int rebuild_locked(struct qcow2 *q, struct qcow2_check_result *res, struc
 			q->version >= 3 ? "zeros" : "unallocated");
 	res->leaks_fixed = res->leaks;
 	res->corruptions_fixed = res->corruptions;
+	q->open_fixes = 0; /* the new refcount structures replaced what open dropped */
 	return 0;
 }
 

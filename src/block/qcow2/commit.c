@@ -414,6 +414,29 @@ static int write_all(struct commit *m, const uint64_t *l1, const uint8_t *table)
 	return r == 0 ? write_header(m) : r;
 }
 
+/* Where a repair writes the new metadata: after the last cluster the tables
+ * reference and after the old metadata the new state drops (the old state
+ * stays intact until the header switches), not after whatever the corrupt
+ * refcounts claim, so the image does not grow by their garbage. */
+static uint64_t repair_area_start(const struct commit *m)
+{
+	struct qcow2 *q = m->q;
+	uint64_t at = 1, bits = q->cluster_bits;
+
+	for (uint64_t i = m->e; i-- > 1;)
+		if (m->ref[i]) {
+			at = i + 1;
+			break;
+		}
+	at = VS_MAX(at, (q->l1_offset + q->l1_size * 8ULL + q->cluster_size - 1) >> bits);
+	at = VS_MAX(at, (q->rt_offset >> bits) + q->rt_clusters);
+	at = VS_MAX(at, (q->snapshots_offset + q->snapshots_len + q->cluster_size - 1) >> bits);
+	for (uint64_t i = 0; i < q->rt_entries; i++)
+		if (q->rt[i] && (q->rt[i] >> bits) < m->e)
+			at = VS_MAX(at, (q->rt[i] >> bits) + 1);
+	return VS_MIN(at, m->e);
+}
+
 /* ---- entry point ---- */
 
 /* The in-memory state follows the file; freed clusters leave the file. */
@@ -471,12 +494,18 @@ int qcow2_commit(struct qcow2 *q, struct qcow2_commit *c)
 		return r;
 	if (fstat(q->fd, &st) < 0)
 		return -errno;
-	m.e = VS_MAX(q->alloc_end, qcow2_size_to_clusters(q, (uint64_t)st.st_size));
+	/* A repair counts references inside the file only: the stored refcounts
+	 * (which alloc_end comes from) are what it replaces. */
+	m.e = qcow2_size_to_clusters(q, (uint64_t)st.st_size);
+	if (!c->repair)
+		m.e = VS_MAX(m.e, q->alloc_end);
 	if (m.e > COMMIT_MAX_CLUSTERS)
 		return -EFBIG;
 	m.ref = xzalloc(m.e * sizeof(*m.ref));
 	m.l2buf = xmalloc(q->cluster_size);
 	r = ref_graph(&m);
+	if (r == 0 && c->repair)
+		m.e = repair_area_start(&m);
 	if (r == 0) {
 		free(qcow2_snapshot_table_build(c->snaps, c->nb_snapshots, &table_bytes));
 		layout(&m, table_bytes); /* sets offsets the table holds: build it again */
@@ -489,6 +518,11 @@ int qcow2_commit(struct qcow2 *q, struct qcow2_commit *c)
 	}
 	if (r == 0)
 		adopt(&m, steal_ptr(l1));
+	/* Past the new metadata nothing is referenced any more (the switch is
+	 * durable): give the space back. */
+	if (r == 0 && (uint64_t)st.st_size > (m.end << q->cluster_bits) &&
+	    ftruncate(q->fd, (off_t)(m.end << q->cluster_bits)) == 0)
+		q->file_end = m.end << q->cluster_bits;
 	free(l1);
 	free(table);
 	free(m.rt);

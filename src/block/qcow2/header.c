@@ -257,7 +257,8 @@ static int check_overlaps(struct qcow2 *q, uint64_t l1_bytes, uint64_t rt_bytes,
 	return 0;
 }
 
-int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, struct vs_err **err)
+int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, bool repair,
+				 struct vs_err **err)
 {
 	const char *f = q->blk.filename;
 	uint64_t l1_bytes = (uint64_t)q->l1_size * 8;
@@ -270,7 +271,8 @@ int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, struct vs_
 				  q->l1_size);
 	if (need > q->l1_size)
 		return vs_err_set(err, -EINVAL, "%s: L1 table too small for the virtual size", f);
-	if (q->l1_size && !extent_ok(q, q->l1_offset, l1_bytes, file_size))
+	if (q->l1_size && !extent_ok(q, q->l1_offset, l1_bytes,
+				     repair ? QCOW2_MAX_SIZE : file_size))
 		return vs_err_set(err, -EINVAL, "%s: L1 table offset invalid or past EOF", f);
 	if (rt_bytes > QCOW2_MAX_RT_BYTES || q->rt_clusters == 0)
 		return vs_err_set(err, -EINVAL, "%s: invalid refcount table size", f);

@@ -204,6 +204,7 @@ struct qcow2 {
 	size_t nol, ol_cap;
 	uint64_t file_end;  /* the file's size at open */
 	bool corrupt_seen;  /* a write was refused as corrupting: read-only now */
+	uint64_t open_fixes; /* corruptions a repair open dropped (check counts them) */
 
 	pthread_rwlock_t layout;
 	pthread_mutex_t meta;
@@ -240,7 +241,10 @@ static inline uint64_t qcow2_size_to_clusters(const struct qcow2 *q, uint64_t si
 /* header.c */
 int qcow2_header_load(struct qcow2 *q, struct vs_err **err);
 int qcow2_header_write_field(struct qcow2 *q, unsigned off, const void *be, size_t len);
-int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, struct vs_err **err);
+/* repair (check -r): an L1 table past the end of the file is accepted (it
+ * reads as zeros past EOF; the rebuild writes a new one). */
+int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, bool repair,
+				 struct vs_err **err);
 
 /* overlap.c */
 void qcow2_ol_build(struct qcow2 *q);

@@ -3,6 +3,7 @@
 #include "block/file.h"
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -88,7 +89,9 @@ static int load_l1(struct qcow2 *q, struct vs_err **err)
 	return 0;
 }
 
-static int load_rt(struct qcow2 *q, uint64_t file_size, struct vs_err **err)
+/* With repair, an entry pointing past the end of the file is dropped (the
+ * rebuild of check -r all replaces every block), as qemu-img check -r does. */
+static int load_rt(struct qcow2 *q, uint64_t file_size, bool repair, struct vs_err **err)
 {
 	int r;
 
@@ -101,6 +104,13 @@ static int load_rt(struct qcow2 *q, uint64_t file_size, struct vs_err **err)
 		uint64_t e = be64toh(q->rt[i]), off = e & QCOW2_OFFSET_MASK;
 
 		q->rt[i] = e;
+		if (repair && e == off && !qcow2_offset_into_cluster(q, off) && off >= file_size) {
+			vs_warn("Repairing refcount block %" PRIu64 ": offset 0x%" PRIx64
+				" is past the end of the file", i, off);
+			q->rt[i] = 0;
+			q->open_fixes++;
+			continue;
+		}
 		if (e != off || qcow2_offset_into_cluster(q, off) || off >= file_size ||
 		    (e && off == 0))
 			return vs_err_set(err, -EINVAL,
@@ -206,13 +216,14 @@ static int open_tables(struct qcow2 *q, unsigned flags, struct vs_err **err)
 		return vs_err_setsys(err, -errno, "%s", q->blk.filename);
 	r = qcow2_header_load(q, err);
 	if (r == 0)
-		r = qcow2_header_validate_tables(q, (uint64_t)st.st_size, err);
+		r = qcow2_header_validate_tables(q, (uint64_t)st.st_size, flags & VS_BLK_REPAIR,
+						 err);
 	if (r == 0 && !q->blk.ro)
 		r = check_writable(q, flags, err);
 	if (r == 0)
 		r = load_l1(q, err);
 	if (r == 0)
-		r = load_rt(q, (uint64_t)st.st_size, err);
+		r = load_rt(q, (uint64_t)st.st_size, flags & VS_BLK_REPAIR, err);
 	if (r == 0)
 		r = qcow2_snapshots_load(q, (uint64_t)st.st_size, err);
 	if (r < 0)

@@ -1,0 +1,86 @@
+"""The smaller refusals of issue 11 item 7, with qemu-img's words where it
+has them: resize sizes, backing loops, failed creates, bench's numbers."""
+import pathlib
+import sys
+
+import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from imgutil import QEMU_IMG, need_qemu, sh  # noqa: E402
+
+
+@pytest.mark.parametrize("arg,words", [
+    ("-1", "The new size must be a multiple of 512"),
+    ("1000001", "The new size must be a multiple of 512"),
+    ("+1", "The new size must be a multiple of 512"),
+    ("-2M", "New image size must be positive"),
+    ("-1M", "New image size must be positive"),
+])
+def test_resize_refusals(vessel, tmp_path, arg, words):
+    img = tmp_path / "r.qcow2"
+    sh(vessel, "img", "create", "-f", "qcow2", img, "1M")
+    for sep in ([], ["--"]):
+        p = sh(vessel, "img", "resize", "--shrink", "-f", "qcow2", img, *sep, arg, ok=(1,))
+        assert words in p.stderr, p.stderr
+    assert "virtual size: 1 MiB (1048576 bytes)" in sh(vessel, "img", "info", img).stdout
+
+
+def test_resize_by_whole_sectors(vessel, tmp_path):
+    img = tmp_path / "r.qcow2"
+    sh(vessel, "img", "create", "-f", "qcow2", img, "1M")
+    sh(vessel, "img", "resize", "--shrink", "-f", "qcow2", img, "--", "-512")
+    assert "(1048064 bytes)" in sh(vessel, "img", "info", img).stdout
+
+
+def test_backing_loop_is_one_short_line(vessel, tmp_path):
+    need_qemu()
+    a, b = tmp_path / "a.qcow2", tmp_path / "b.qcow2"
+    sh(QEMU_IMG, "create", "-q", "-f", "qcow2", a, "1M")
+    sh(QEMU_IMG, "create", "-q", "-f", "qcow2", "-b", a, "-F", "qcow2", b)
+    sh(QEMU_IMG, "rebase", "-u", "-f", "qcow2", "-b", b, "-F", "qcow2", a)
+    for img in (a, b):
+        p = sh(vessel, "img", "info", "--backing-chain", img, ok=(1,))
+        lines = p.stderr.strip().splitlines()
+        assert len(lines) == 1 and len(lines[0]) < 300, p.stderr
+        assert "creates an infinite loop" in lines[0]
+
+
+@pytest.mark.parametrize("fmt,size", [("qcow2", "64P"), ("qcow2", "1E"), ("raw", "9E")])
+def test_failed_create_leaves_nothing(vessel, tmp_path, fmt, size):
+    img = tmp_path / "x.img"
+    sh(vessel, "img", "create", "-f", fmt, img, size, ok=(1,))
+    assert not img.exists()
+
+
+def test_failed_create_keeps_a_locked_image(vessel, tmp_path):
+    """create onto an image another process holds is refused before it
+    truncates anything."""
+    need_qemu()
+    img = tmp_path / "held.qcow2"
+    sh(QEMU_IMG, "create", "-q", "-f", "qcow2", img, "1M")
+    size = img.stat().st_size
+    from test_img_locks import _qemu_io_holder  # noqa: E402
+    h = _qemu_io_holder(img, "-r")
+    try:
+        p = sh(vessel, "img", "create", "-f", "qcow2", img, "2M", ok=(1,))
+        assert 'Failed to get "write" lock' in p.stderr
+    finally:
+        h.stop()
+    assert img.stat().st_size == size
+
+
+@pytest.mark.parametrize("pattern,byte", [("0xab", 0xAB), ("171", 0xAB), ("0253", 0xAB)])
+def test_bench_pattern_any_base(vessel, tmp_path, pattern, byte):
+    img = tmp_path / "b.raw"
+    sh(vessel, "img", "create", "-f", "raw", img, "64K")
+    sh(vessel, "img", "bench", "-w", "-c", "1", "-s", "4096", "--pattern", pattern, "-f", "raw",
+       img)
+    assert img.read_bytes()[:4096] == bytes([byte]) * 4096
+
+
+@pytest.mark.parametrize("opt", [["--pattern", "256"], ["--pattern", "-1"], ["-c", "0x"],
+                                 ["-d", "abc"]])
+def test_bench_bad_numbers_refused(vessel, tmp_path, opt):
+    img = tmp_path / "b.raw"
+    sh(vessel, "img", "create", "-f", "raw", img, "64K")
+    sh(vessel, "img", "bench", *opt, "-f", "raw", img, ok=(1,))
