@@ -11,21 +11,76 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Extents learned from SEEK_DATA/SEEK_HOLE: each pair of lseeks describes
+ * a whole data or hole extent, often longer than the query (convert asks
+ * per 2 MiB chunk), and lseek's extent walk costs ext4 ~60 us. A few recent
+ * extents are kept; every change to the file through this handle drops
+ * them (raw images are not shared with writers: the image locks). */
+#define RAW_EXTENTS 4
+struct raw_extent {
+	uint64_t start, end; /* end == 0: empty slot */
+	bool data;
+};
+
 struct raw {
 	struct vs_blk blk;
 	int fd;
 	struct vs_write_gate gate;
+	pthread_mutex_t ext_lock;
+	struct raw_extent ext[RAW_EXTENTS];
+	unsigned ext_next;
+	bool ext_any; /* some slot is filled (read without the lock: writes skip it) */
 };
 
 static struct raw *to_raw(struct vs_blk *b)
 {
 	return (struct raw *)b;
+}
+
+static void ext_forget(struct raw *r)
+{
+	if (!__atomic_load_n(&r->ext_any, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&r->ext_lock);
+	memset(r->ext, 0, sizeof(r->ext));
+	__atomic_store_n(&r->ext_any, false, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&r->ext_lock);
+}
+
+static void ext_learn(struct raw *r, uint64_t start, uint64_t end, bool data)
+{
+	pthread_mutex_lock(&r->ext_lock);
+	r->ext[r->ext_next++ % RAW_EXTENTS] = (struct raw_extent){ start, end, data };
+	__atomic_store_n(&r->ext_any, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&r->ext_lock);
+}
+
+/* Fills *st from a known extent holding off; false if none does. */
+static bool ext_lookup(struct raw *r, uint64_t off, uint64_t len, struct vs_blk_status *st)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&r->ext_lock);
+	for (unsigned i = 0; i < RAW_EXTENTS && !hit; i++) {
+		const struct raw_extent *e = &r->ext[i];
+
+		if (off < e->start || off >= e->end)
+			continue;
+		st->len = VS_MIN(e->end - off, len);
+		st->flags = (e->data ? VS_BLK_ST_DATA : VS_BLK_ST_ZERO) | VS_BLK_ST_ALLOCATED |
+			    VS_BLK_ST_OFFSET;
+		hit = true;
+	}
+	pthread_mutex_unlock(&r->ext_lock);
+	return hit;
 }
 
 static int raw_pread(struct vs_blk *b, void *buf, size_t len, uint64_t off)
@@ -38,6 +93,7 @@ static int raw_pwrite(struct vs_blk *b, const void *buf, size_t len, uint64_t of
 	struct raw *r = to_raw(b);
 	int ret;
 
+	ext_forget(r);
 	vs_write_gate_enter(&r->gate, len);
 	ret = vs_pwrite_full(r->fd, buf, len, off);
 	vs_write_gate_leave(&r->gate, len);
@@ -51,6 +107,7 @@ static int raw_flush(struct vs_blk *b)
 
 static int raw_discard(struct vs_blk *b, uint64_t off, uint64_t len)
 {
+	ext_forget(to_raw(b));
 	if (fallocate(to_raw(b)->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
 		      (off_t)len) < 0 && errno != EOPNOTSUPP)
 		return -errno;
@@ -62,6 +119,7 @@ static int raw_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len)
 	static const uint8_t zeros[65536];
 	int r;
 
+	ext_forget(to_raw(b));
 	if (fallocate(to_raw(b)->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
 		      (off_t)len) == 0)
 		return 0;
@@ -80,24 +138,28 @@ static int raw_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len)
 static int raw_block_status(struct vs_blk *b, uint64_t off, uint64_t len,
 			    struct vs_blk_status *st)
 {
-	int fd = to_raw(b)->fd;
+	struct raw *r = to_raw(b);
 	off_t data, hole;
 
 	st->depth = 0;
 	st->host_offset = off;
-	data = lseek(fd, (off_t)off, SEEK_DATA);
+	if (ext_lookup(r, off, len, st))
+		return 0;
+	data = lseek(r->fd, (off_t)off, SEEK_DATA);
 	if (data < 0 && errno == ENXIO)
-		data = (off_t)(off + len); /* a hole up to EOF */
+		data = (off_t)b->size; /* a hole up to EOF */
 	else if (data < 0)
 		goto all_data;
 	if ((uint64_t)data > off) {
+		ext_learn(r, off, (uint64_t)data, false);
 		st->len = VS_MIN((uint64_t)data - off, len);
 		st->flags = VS_BLK_ST_ZERO | VS_BLK_ST_ALLOCATED | VS_BLK_ST_OFFSET;
 		return 0;
 	}
-	hole = lseek(fd, (off_t)off, SEEK_HOLE);
+	hole = lseek(r->fd, (off_t)off, SEEK_HOLE);
 	if (hole < 0 || (uint64_t)hole <= off)
 		goto all_data;
+	ext_learn(r, off, (uint64_t)hole, true);
 	st->len = VS_MIN((uint64_t)hole - off, len);
 	st->flags = VS_BLK_ST_DATA | VS_BLK_ST_ALLOCATED | VS_BLK_ST_OFFSET;
 	return 0;
@@ -109,6 +171,7 @@ all_data:
 
 static int raw_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err)
 {
+	ext_forget(to_raw(b));
 	if (ftruncate(to_raw(b)->fd, (off_t)size) < 0)
 		return vs_err_setsys(err, -errno, "%s: resize", b->filename);
 	b->size = size;
@@ -118,6 +181,7 @@ static int raw_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err)
 static void raw_close(struct vs_blk *b)
 {
 	vs_write_gate_destroy(&to_raw(b)->gate);
+	pthread_mutex_destroy(&to_raw(b)->ext_lock);
 	close(to_raw(b)->fd);
 	free(b->filename);
 	free(b);
@@ -158,6 +222,7 @@ int raw_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_er
 	r->blk.filename = xstrdup(path);
 	r->fd = steal_fd(fd);
 	vs_write_gate_init(&r->gate, S_ISREG(stb.st_mode));
+	pthread_mutex_init(&r->ext_lock, NULL);
 	*out = &r->blk;
 	return 0;
 }

@@ -84,3 +84,29 @@ def test_bench_bad_numbers_refused(vessel, tmp_path, opt):
     img = tmp_path / "b.raw"
     sh(vessel, "img", "create", "-f", "raw", img, "64K")
     sh(vessel, "img", "bench", *opt, "-f", "raw", img, ok=(1,))
+
+
+@pytest.mark.parametrize("args", [["-O", "qcow2"], ["-O", "qcow2", "-o", "cluster_size=512"],
+                                  ["-O", "qcow2", "-o", "cluster_size=2M"], ["-O", "raw"],
+                                  ["-c", "-O", "qcow2"]])
+def test_convert_skips_zero_extents_exactly(vessel, tmp_path, args):
+    """convert skips what reads as zeros extent by extent: data extents that
+    start and end inside clusters, at every cluster size, copy exactly."""
+    need_qemu()
+    import random
+    rnd = random.Random(11)
+    src = tmp_path / "frag.raw"
+    with open(src, "wb") as f:
+        f.truncate(24 << 20)
+        for _ in range(1500):
+            f.seek(rnd.randrange(0, 24 << 20))
+            f.write(rnd.randbytes(rnd.randrange(1, 9000)))
+    out = tmp_path / "out"
+    sh(vessel, "img", "convert", "-f", "raw", *args, src, out)
+    fmt = args[args.index("-O") + 1]
+    sh(QEMU_IMG, "compare", "-f", "raw", "-F", fmt, src, out)
+    if fmt == "qcow2":
+        sh(QEMU_IMG, "check", out)
+        back = tmp_path / "back.raw"
+        sh(vessel, "img", "convert", "-f", "qcow2", "-O", "raw", out, back)
+        assert back.read_bytes() == src.read_bytes()
