@@ -187,6 +187,11 @@ static int create(const char *path, const struct qcow2_create_opts *o, bool *mad
 		opts.size = backing_size(path, &opts, err, &r);
 	if (r < 0)
 		return vs_err_wrap(err, r, "%s: backing file", path);
+	/* whole sectors, rounded up as qemu-img does (QEMU reads the size
+	 * field rounded down: an unaligned tail would be lost) */
+	if (opts.size > QCOW2_MAX_SIZE)
+		return vs_err_set(err, -EFBIG, "%s: size too large", path);
+	opts.size = VS_ALIGN_UP(opts.size, 512);
 	r = write_skeleton(path, &opts, made, err);
 	if (r < 0)
 		return r;
