@@ -163,6 +163,20 @@ SEEDS = {
     "odd-l1-far-past-eof.qcow2": image(l1=[(1 << 50) | COPIED]),
     "odd-l2-past-slack.qcow2": image(l2=[(1 << 30) | COPIED, (1 << 55) | COPIED, 0, 0]),
     "odd-l2-within-slack.qcow2": image(l2=[(1 << 20) | COPIED, 0, 0, 0]),
+    # refused by qemu-img, so by vessel (item 6)
+    "bad-snapshot-offset-unaligned-none.qcow2": image(nb_snap=0, snap_off=0x1234),
+    "bad-compression-bit-zlib.qcow2": image(incompat=1 << 3, ctype=0),
+    "bad-backing-format-huge.qcow2": image(ext=ext(0xE2792ACA, b"r" * 300)),
+    "bad-bitmaps-ext-short.qcow2": image(autoclear=1, ext=ext(0x23852875, b"\0" * 16)),
+    "bad-bitmaps-zero.qcow2": image(autoclear=1, ext=ext(0x23852875, struct.pack(
+        ">IIQQ", 0, 0, 32, 8 * CS))),
+    "bad-bitmaps-reserved.qcow2": image(autoclear=1, ext=ext(0x23852875, struct.pack(
+        ">IIQQ", 1, 1, 32, 8 * CS))),
+    # reserved bits and flags check reports (item 6)
+    "odd-l1-reserved-bits.qcow2": image(l1=[4 * CS | COPIED | 2]),
+    "odd-l1-compressed-flag.qcow2": image(l1=[4 * CS | COPIED | COMPRESSED]),
+    "odd-l2-reserved-bits.qcow2": image(l2=[5 * CS | COPIED | 4, 6 * CS | COPIED | (1 << 60), 0,
+                                            0]),
 }
 
 

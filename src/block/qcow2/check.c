@@ -58,13 +58,24 @@ static void ck_inc(struct ck *c, uint64_t off, uint64_t len)
 	}
 }
 
+
 static void ck_data_entry(struct ck *c, uint64_t e, bool active)
 {
 	struct qcow2 *q = c->q;
 	uint64_t off, len, host = e & QCOW2_OFFSET_MASK;
 
+	if (!(e & QCOW2_OFLAG_COMPRESSED) && (e & QCOW2_L2E_RESERVED)) { /* qemu-img's words */
+		ck_say(c, "ERROR found l2 entry with reserved bits set: %" PRIx64, e);
+		c->res->corruptions++;
+	}
 	switch (qcow2_l2e_type(q, e)) {
 	case QCOW2_C_COMPRESSED:
+		if (e & QCOW2_OFLAG_COPIED) {
+			qcow2_compressed_range(q, e & ~QCOW2_OFLAG_COPIED, &off, &len);
+			ck_say(c, "ERROR: coffset=0x%" PRIx64 ": copied flag must never be set for "
+			       "compressed clusters", off);
+			c->res->corruptions++;
+		}
 		qcow2_compressed_range(q, e, &off, &len);
 		ck_inc(c, off & ~511ULL, len + (off & 511));
 		c->res->compressed_clusters += active;
@@ -101,6 +112,10 @@ static int ck_l1(struct ck *c, const uint64_t *l1, uint64_t n, bool active)
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t l2 = l1[i] & QCOW2_OFFSET_MASK;
 
+		if (l1[i] & QCOW2_L1E_RESERVED) { /* the compressed flag among them */
+			ck_say(c, "ERROR found L1 entry with reserved bits set: %" PRIx64, l1[i]);
+			c->res->corruptions++;
+		}
 		if (!l2)
 			continue;
 		if (qcow2_check_table_offset(q, l2) < 0 || (l2 >> q->cluster_bits) >= c->n) {

@@ -173,6 +173,10 @@ static uint64_t want_flags(const struct commit *m, uint64_t e)
 
 	if (m->c->repair && ref_outside(m, e))
 		return q->version >= 3 ? QCOW2_OFLAG_ZERO : 0;
+	if (m->c->repair && t == QCOW2_C_COMPRESSED) /* never COPIED (qcow2.txt) */
+		e &= ~QCOW2_OFLAG_COPIED;
+	else if (m->c->repair) /* reserved bits are zero (qcow2.txt) */
+		e &= ~QCOW2_L2E_RESERVED;
 	if (t == QCOW2_C_COMPRESSED || !h || (t != QCOW2_C_NORMAL && t != QCOW2_C_ZERO))
 		return e;
 	return m->ref[h >> q->cluster_bits] == 1 ? e | QCOW2_OFLAG_COPIED

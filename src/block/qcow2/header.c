@@ -75,6 +75,51 @@ static int unknown_features(struct qcow2 *q, const uint8_t *c, uint64_t len, uin
 			  names);
 }
 
+#define BACKING_FMT_MAX	 16	      /* QEMU's sizeof(bs->backing_format) */
+#define BITMAPS_EXT_LEN	 24
+#define MAX_BITMAPS	 65535
+#define MAX_BITMAP_DIR	 (65535 * 1024) /* QEMU's QCOW2_MAX_BITMAP_DIRECTORY_SIZE */
+
+/* The bitmaps extension, validated as QEMU does (in its order and words);
+ * ignored while the autoclear bit says the bitmaps are stale. */
+static int parse_bitmaps_ext(struct qcow2 *q, const uint8_t *e, uint32_t len,
+			     struct vs_err **err)
+{
+	const char *f = q->blk.filename;
+	uint32_t n, reserved;
+	uint64_t size, off;
+
+	if (len != BITMAPS_EXT_LEN)
+		return vs_err_set(err, -EINVAL, "%s: bitmaps_ext: Invalid extension length", f);
+	if (!(q->autoclear & QCOW2_AUTOCLEAR_BITMAPS))
+		return 0;
+	n = be32toh(*(const uint32_t *)e);
+	reserved = be32toh(*(const uint32_t *)(e + 4));
+	size = be64toh(*(const uint64_t *)(e + 8));
+	off = be64toh(*(const uint64_t *)(e + 16));
+	if (reserved)
+		return vs_err_set(err, -EINVAL, "%s: bitmaps_ext: Reserved field is not zero", f);
+	if (n > MAX_BITMAPS)
+		return vs_err_set(err, -EINVAL,
+				  "%s: bitmaps_ext: Image has %u bitmaps, exceeding the QEMU "
+				  "supported maximum of %d", f, n, MAX_BITMAPS);
+	if (n == 0)
+		return vs_err_set(err, -EINVAL, "%s: found bitmaps extension with zero bitmaps", f);
+	if (qcow2_offset_into_cluster(q, off))
+		return vs_err_set(err, -EINVAL, "%s: bitmaps_ext: invalid bitmap directory offset",
+				  f);
+	if (size > MAX_BITMAP_DIR)
+		return vs_err_set(err, -EINVAL,
+				  "%s: bitmaps_ext: bitmap directory size (%" PRIu64 ") exceeds the "
+				  "maximum supported size (%d)", f, size, MAX_BITMAP_DIR);
+	if (size == 0)
+		return vs_err_set(err, -EINVAL, "%s: Requested bitmap directory size is zero", f);
+	q->nb_bitmaps = n;
+	q->bitmap_dir_size = size;
+	q->bitmap_dir_off = off;
+	return 0;
+}
+
 /* Walks the header extensions in c[start, end). */
 static int parse_extensions(struct qcow2 *q, const uint8_t *c, uint64_t start, uint64_t end,
 			    uint64_t bad_incompat, struct vs_err **err)
@@ -92,12 +137,17 @@ static int parse_extensions(struct qcow2 *q, const uint8_t *c, uint64_t start, u
 			return vs_err_set(err, -EINVAL, "%s: header extension 0x%x overruns the header",
 					  q->blk.filename, type);
 		if (type == QCOW2_EXT_BACKING_FMT) {
+			if (len >= BACKING_FMT_MAX) /* qemu-img's words */
+				return vs_err_set(err, -EINVAL,
+						  "%s: ERROR: ext_backing_format: len=%u too large "
+						  "(>=%u)", q->blk.filename, len, BACKING_FMT_MAX);
 			free(q->backing_fmt);
 			q->backing_fmt = xasprintf("%.*s", (int)len, (const char *)(c + p));
-		} else if (type == QCOW2_EXT_BITMAPS && len >= 24) {
-			q->nb_bitmaps = be32toh(*(const uint32_t *)(c + p));
-			q->bitmap_dir_size = be64toh(*(const uint64_t *)(c + p + 8));
-			q->bitmap_dir_off = be64toh(*(const uint64_t *)(c + p + 16));
+		} else if (type == QCOW2_EXT_BITMAPS) {
+			int r = parse_bitmaps_ext(q, c + p, len, err);
+
+			if (r < 0)
+				return r;
 		} else if (type == QCOW2_EXT_FEATURES && bad_incompat) {
 			return unknown_features(q, c + p, len, bad_incompat, err);
 		}
@@ -133,6 +183,10 @@ static int check_v3_fields(struct qcow2 *q, const struct qcow2_disk_header *h,
 	if (q->compression_type && !(q->incompat & QCOW2_INCOMPAT_COMPRESSION))
 		return vs_err_set(err, -EINVAL,
 				  "%s: compression type set without its feature bit", f);
+	if (!q->compression_type && (q->incompat & QCOW2_INCOMPAT_COMPRESSION))
+		return vs_err_set(err, -EINVAL, /* qemu-img's words */
+				  "%s: qcow2: Compression type incompatible feature bit must not "
+				  "be set", f);
 	return 0;
 }
 
@@ -282,7 +336,9 @@ int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, bool repai
 	if (q->nb_snapshots > QCOW2_MAX_SNAPSHOTS)
 		return vs_err_set(err, -EINVAL, "%s: too many snapshots (%u)", f,
 				  q->nb_snapshots);
-	if (q->nb_snapshots && !extent_ok(q, q->snapshots_offset, 0, file_size))
-		return vs_err_set(err, -EINVAL, "%s: snapshot table offset invalid", f);
+	/* QEMU checks the alignment even when there are no snapshots */
+	if ((q->nb_snapshots && !extent_ok(q, q->snapshots_offset, 0, file_size)) ||
+	    qcow2_offset_into_cluster(q, q->snapshots_offset))
+		return vs_err_set(err, -EINVAL, "%s: Snapshot table offset invalid", f);
 	return check_overlaps(q, l1_bytes, rt_bytes, err);
 }

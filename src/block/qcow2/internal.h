@@ -55,6 +55,10 @@ struct vs_err;
 #define QCOW2_OFLAG_COMPRESSED (1ULL << 62)
 #define QCOW2_OFLAG_ZERO       1ULL
 #define QCOW2_OFFSET_MASK      0x00fffffffffffe00ULL
+/* Bits an entry must not have set (qcow2.txt; QEMU's L1E_RESERVED_MASK and
+ * L2E_STD_RESERVED_MASK: the compressed flag is reserved in L1 entries). */
+#define QCOW2_L1E_RESERVED     0x7f000000000001ffULL
+#define QCOW2_L2E_RESERVED     0x3f000000000001feULL
 
 #define QCOW2_INCOMPAT_DIRTY	   (1ULL << 0)
 #define QCOW2_INCOMPAT_CORRUPT	   (1ULL << 1)
