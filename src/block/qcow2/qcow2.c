@@ -225,7 +225,7 @@ static int open_tables(struct qcow2 *q, unsigned flags, struct vs_err **err)
 	if (r == 0)
 		r = load_rt(q, (uint64_t)st.st_size, flags & VS_BLK_REPAIR, err);
 	if (r == 0)
-		r = qcow2_snapshots_load(q, (uint64_t)st.st_size, err);
+		r = qcow2_snapshots_load(q, (uint64_t)st.st_size, flags & VS_BLK_REPAIR, err);
 	if (r < 0)
 		return r;
 	slots = VS_MIN(L2_CACHE_BYTES >> q->cluster_bits, (uint64_t)q->l1_size + 8);

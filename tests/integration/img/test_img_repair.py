@@ -164,3 +164,42 @@ def test_check_repair_opens_what_it_repairs(vessel, tmp_path, damage):
     if damage == "rt-entry-past-eof":
         sh(QEMU_IO, "-c", "read -P 1 0 1M", img)
     assert os.path.getsize(img) < 4 << 20
+
+
+@pytest.mark.parametrize("damage", ["l1-past-eof", "l1-unaligned", "l1-huge", "extra-huge"])
+def test_check_repair_drops_invalid_snapshot_entries(vessel, tmp_path, damage):
+    """An invalid snapshot table entry no longer keeps check -r from opening
+    the image: -r all writes the table without it and the rest is intact
+    (qemu-img leaves these images with errors); -r leaks refuses, since it
+    would free the dropped snapshot's clusters under the old table."""
+    need_qemu()
+    img = tmp_path / "s.qcow2"
+    sh(QEMU_IMG, "create", "-q", "-f", "qcow2", img, "4M")
+    sh(QEMU_IO, "-c", "write -P 1 0 64k", img)
+    sh(QEMU_IMG, "snapshot", "-c", "a", img)
+    sh(QEMU_IO, "-c", "write -P 2 0 64k", img)
+    sh(QEMU_IMG, "snapshot", "-c", "b", img)
+    with open(img, "r+b") as f:
+        f.seek(64)
+        (so,) = struct.unpack(">Q", f.read(8))
+        f.seek(so)
+        (l1,) = struct.unpack(">Q", f.read(8))
+        where, data = {"l1-past-eof": (so, struct.pack(">Q", 1 << 40)),
+                       "l1-unaligned": (so, struct.pack(">Q", l1 + 8)),
+                       "l1-huge": (so + 8, struct.pack(">I", 0x10000000)),
+                       "extra-huge": (so + 36, struct.pack(">I", 5000))}[damage]
+        f.seek(where)
+        f.write(data)
+    sh(vessel, "img", "info", img, ok=(1,))  # still refused outside repair
+    p = sh(vessel, "img", "check", "-r", "leaks", img, ok=(1,))
+    assert "-r all" in p.stderr
+    p = sh(vessel, "img", "check", "-r", "all", img)
+    assert "Discarding" in p.stderr
+    qemu_check(img)
+    snaps = sh(QEMU_IMG, "snapshot", "-l", img).stdout
+    assert " a " not in snaps
+    sh(QEMU_IO, "-c", "read -P 2 0 64k", img)
+    if damage != "extra-huge":  # there the table cannot be walked past entry 0
+        assert " b " in snaps
+        sh(QEMU_IMG, "snapshot", "-a", "b", img)
+        sh(QEMU_IO, "-c", "read -P 2 0 64k", img)
