@@ -6,7 +6,7 @@ import sys
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from imgutil import QEMU_IMG, need_qemu, sh  # noqa: E402
+from imgutil import QEMU_IMG, QEMU_IO, need_qemu, sh  # noqa: E402
 
 
 @pytest.mark.parametrize("arg,words", [
@@ -123,7 +123,7 @@ def test_snapshot_cycles_keep_the_file_end_down(vessel, tmp_path):
     for tool in ("vessel", "qemu"):
         img = tmp_path / f"{tool}.qcow2"
         sh(QEMU_IMG, "create", "-q", "-f", "qcow2", img, "1G")
-        sh(QEMU_IO_BIN(), "-c", "write -P 1 0 4M", img)
+        sh(QEMU_IO, "-c", "write -P 1 0 4M", img)
         for i in range(100):
             if tool == "vessel":
                 sh(vessel, "img", "snapshot", "-c", "s", "-f", "qcow2", img)
@@ -133,10 +133,6 @@ def test_snapshot_cycles_keep_the_file_end_down(vessel, tmp_path):
                 sh(QEMU_IMG, "snapshot", "-d", "s", img)
         sh(QEMU_IMG, "check", img)
         ends[tool] = img.stat().st_size
-    sh(QEMU_IO_BIN(), "-c", "read -P 1 0 4M", tmp_path / "vessel.qcow2")
+    sh(QEMU_IO, "-c", "read -P 1 0 4M", tmp_path / "vessel.qcow2")
     assert ends["vessel"] <= ends["qemu"] + (256 << 10), ends
 
-
-def QEMU_IO_BIN():
-    from imgutil import QEMU_IO
-    return QEMU_IO
