@@ -135,4 +135,3 @@ def test_snapshot_cycles_keep_the_file_end_down(vessel, tmp_path):
         ends[tool] = img.stat().st_size
     sh(QEMU_IO, "-c", "read -P 1 0 4M", tmp_path / "vessel.qcow2")
     assert ends["vessel"] <= ends["qemu"] + (256 << 10), ends
-
