@@ -247,3 +247,30 @@ def test_fifo_backing_file_refused_without_hanging(vessel, tmp_path):
         out = [tmp_path / "out.raw"] if verb[0] == "convert" else []
         p = sh(vessel, "img", *verb, "-f", "qcow2", top, *out, ok=(1,), timeout=20)
         assert "not a regular file or block device" in p.stderr, p.stderr
+
+
+def test_raw_images_locked_both_ways(vessel, tmp_path):
+    need_qemu()
+    img = tmp_path / "disk.raw"
+    sh(QEMU_IMG, "create", "-q", "-f", "raw", img, "4M")
+    h = Holder(QEMU_IO, "-f", "raw", img)
+    _wait_locked(img, 100, h.p)
+    try:
+        # qemu-io shares write on raw images; vessel's writer does not (two
+        # writers of one guest disk corrupt its file system): refused
+        p = sh(vessel, "img", "bench", "-w", "-c", "1", "-f", "raw", img, ok=(1,))
+        assert SHARED_WRITE_LOCK in p.stderr
+        p = sh(vessel, "img", "info", "-f", "raw", img, ok=(1,))
+        assert SHARED_WRITE_LOCK in p.stderr
+        sh(vessel, "img", "info", "-U", "-f", "raw", img)
+    finally:
+        h.stop()
+    args = [vessel, "img", "bench", "-w", "-c", "100000000", "-d", "1", "-s", "512", "-f",
+            "raw", img]
+    h = Holder(*args)
+    _wait_locked(img, 101, h.p)
+    try:
+        p = sh(QEMU_IO, "-f", "raw", "-c", "write 0 512", img, ok=(1,))
+        assert WRITE_LOCK in p.stderr
+    finally:
+        h.stop()
