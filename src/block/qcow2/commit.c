@@ -445,6 +445,9 @@ static uint64_t repair_area_start(const struct commit *m)
 	at = VS_MAX(at, (q->l1_offset + q->l1_size * 8ULL + q->cluster_size - 1) >> bits);
 	at = VS_MAX(at, (q->rt_offset >> bits) + q->rt_clusters);
 	at = VS_MAX(at, (q->snapshots_offset + q->snapshots_len + q->cluster_size - 1) >> bits);
+	for (uint32_t i = 0; i < q->l1_size; i++) /* copied tables live on until then */
+		if ((q->l1[i] & QCOW2_OFFSET_MASK) >> bits < m->e)
+			at = VS_MAX(at, ((q->l1[i] & QCOW2_OFFSET_MASK) >> bits) + 1);
 	for (uint64_t i = 0; i < q->rt_entries; i++)
 		if (q->rt[i] && (q->rt[i] >> bits) < m->e)
 			at = VS_MAX(at, (q->rt[i] >> bits) + 1);
@@ -550,7 +553,7 @@ static uint64_t find_hole(struct commit *m, uint64_t n)
 static int plan(struct commit *m, uint8_t **table, uint64_t *tlen)
 {
 	uint64_t n, hole;
-	int r = plan_at(m, m->e, table, tlen);
+	int r = plan_at(m, m->c->repair ? repair_area_start(m) : m->e, table, tlen);
 
 	if (r < 0 || m->c->repair)
 		return r;
@@ -587,14 +590,14 @@ int qcow2_commit(struct qcow2 *q, struct qcow2_commit *c)
 	m.ref = xzalloc(m.e * sizeof(*m.ref));
 	m.l2buf = xmalloc(q->cluster_size);
 	r = ref_graph(&m);
-	if (r == 0 && c->repair)
-		m.e = repair_area_start(&m);
 	if (r == 0)
 		r = plan(&m, &table, &table_bytes);
 	if (r == 0) {
 		l1 = new_active_l1(&m);
 		r = write_all(&m, l1, table);
 	}
+	if (r > 0)
+		r = -EIO; /* a table that was readable for the plan is not any more */
 	if (r == 0)
 		adopt(&m, steal_ptr(l1));
 	/* Past the new metadata nothing is referenced any more (the switch is
