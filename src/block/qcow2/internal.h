@@ -251,6 +251,10 @@ int qcow2_header_write_field(struct qcow2 *q, unsigned off, const void *be, size
 int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, bool repair,
 				 struct vs_err **err);
 
+/* bitmaps.c: the bitmap directory checked as QEMU checks it on open.
+ * Returns 0 or -errno with *err in qemu-img's words. */
+int qcow2_bitmaps_validate(struct qcow2 *q, struct vs_err **err);
+
 /* overlap.c */
 void qcow2_ol_build(struct qcow2 *q);
 /* 1 and a description in msg if some cluster plays two metadata roles. */

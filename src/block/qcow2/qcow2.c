@@ -218,6 +218,8 @@ static int open_tables(struct qcow2 *q, unsigned flags, struct vs_err **err)
 	if (r == 0)
 		r = qcow2_header_validate_tables(q, (uint64_t)st.st_size, flags & VS_BLK_REPAIR,
 						 err);
+	if (r == 0)
+		r = qcow2_bitmaps_validate(q, err); /* before a writable open clears autoclear */
 	if (r == 0 && !q->blk.ro)
 		r = check_writable(q, flags, err);
 	if (r == 0)

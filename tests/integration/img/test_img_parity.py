@@ -34,6 +34,16 @@ REFUSED = {
     "bitmaps-dir-huge": _bm(1, 0, 1 << 40, 8 * gc.CS),
     "bitmaps-dir-unaligned": _bm(1, 0, 32, 8 * gc.CS + 8),
     "bitmaps-reserved": _bm(1, 1, 32, 8 * gc.CS),
+    # the directory itself (QEMU's check_dir_entry)
+    "bitmap-dir-past-eof": _bm(1, 0, 32, 1 << 30),
+    "bitmap-granularity-small": _bm(1, 0, 32, 8 * gc.CS) + struct.pack(
+        ">QIIBBHI", 9 * gc.CS, 1, 0, 1, 8, 1, 0) + b"b" + b"\0" * 7,
+    "bitmap-type-unknown": _bm(1, 0, 32, 8 * gc.CS) + struct.pack(
+        ">QIIBBHI", 9 * gc.CS, 1, 0, 2, 16, 1, 0) + b"b" + b"\0" * 7,
+    "bitmap-extra-data": _bm(1, 0, 40, 8 * gc.CS) + struct.pack(
+        ">QIIBBHI", 9 * gc.CS, 1, 0, 1, 16, 1, 8) + b"\0" * 8 + b"b" + b"\0" * 7,
+    "bitmap-count-mismatch": _bm(2, 0, 32, 8 * gc.CS) + struct.pack(
+        ">QIIBBHI", 9 * gc.CS, 1, 1, 1, 16, 1, 0) + b"b" + b"\0" * 7,
 }
 
 
