@@ -172,6 +172,9 @@ SEEDS = {
         ">IIQQ", 0, 0, 32, 8 * CS))),
     "bad-bitmaps-reserved.qcow2": image(autoclear=1, ext=ext(0x23852875, struct.pack(
         ">IIQQ", 1, 1, 32, 8 * CS))),
+    "bad-crypto-ext-without-luks.qcow2": image(ext=ext(0x0537BE77, b"\0" * 16)),
+    "bad-image-too-big.qcow2": image(size=1 << 56),
+    "odd-size-unaligned.qcow2": image(size=1000),
     # reserved bits and flags check reports (item 6)
     "odd-l1-reserved-bits.qcow2": image(l1=[4 * CS | COPIED | 2]),
     "odd-l1-compressed-flag.qcow2": image(l1=[4 * CS | COPIED | COMPRESSED]),

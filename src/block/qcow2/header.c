@@ -143,6 +143,10 @@ static int parse_extensions(struct qcow2 *q, const uint8_t *c, uint64_t start, u
 						  "(>=%u)", q->blk.filename, len, BACKING_FMT_MAX);
 			free(q->backing_fmt);
 			q->backing_fmt = xasprintf("%.*s", (int)len, (const char *)(c + p));
+		} else if (type == QCOW2_EXT_CRYPTO) { /* qemu-img's words */
+			return vs_err_set(err, -EINVAL,
+					  "%s: CRYPTO header extension only expected with LUKS "
+					  "encryption method", q->blk.filename);
 		} else if (type == QCOW2_EXT_BITMAPS) {
 			int r = parse_bitmaps_ext(q, c + p, len, err);
 
@@ -212,7 +216,8 @@ static int check_basic_fields(struct qcow2 *q, const struct qcow2_disk_header *h
 		return vs_err_set(err, -ENOTSUP, "%s: unsupported qcow2 feature: encryption (%s)",
 				  f, be32toh(h->crypt_method) == 1 ? "AES-CBC"
 				     : be32toh(h->crypt_method) == 2 ? "LUKS" : "unknown method");
-	q->blk.size = be64toh(h->size);
+	/* whole sectors, as QEMU reads it: both then see the same disk */
+	q->blk.size = VS_ALIGN_DOWN(be64toh(h->size), 512ULL);
 	if (q->blk.size > QCOW2_MAX_SIZE)
 		return vs_err_set(err, -EFBIG, "%s: virtual size too large", f);
 	q->header_length = QCOW2_V2_HEADER_LEN;
@@ -228,6 +233,8 @@ static int read_backing_name(struct qcow2 *q, const struct qcow2_disk_header *h,
 
 	if (!off)
 		return 0;
+	if (len > QCOW2_MAX_BACKING_NAME) /* qemu-img's words */
+		return vs_err_set(err, -EINVAL, "%s: Backing file name too long", q->blk.filename);
 	if (len == 0 || len > QCOW2_MAX_BACKING_NAME || off > clen || len > clen - off ||
 	    off < q->header_length)
 		return vs_err_set(err, -EINVAL, "%s: invalid backing file name location",
@@ -323,6 +330,8 @@ int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, bool repai
 	if (l1_bytes > QCOW2_MAX_L1_BYTES)
 		return vs_err_set(err, -EFBIG, "%s: L1 table too large (%u entries)", f,
 				  q->l1_size);
+	if (need > QCOW2_MAX_L1_BYTES / 8) /* qemu-img's words */
+		return vs_err_set(err, -EFBIG, "%s: Image is too big", f);
 	if (need > q->l1_size)
 		return vs_err_set(err, -EINVAL, "%s: L1 table too small for the virtual size", f);
 	if (q->l1_size && !extent_ok(q, q->l1_offset, l1_bytes,

@@ -73,6 +73,7 @@ struct vs_err;
 #define QCOW2_EXT_BACKING_FMT 0xe2792acaU
 #define QCOW2_EXT_FEATURES    0x6803f857U
 #define QCOW2_EXT_BITMAPS     0x23852875U
+#define QCOW2_EXT_CRYPTO      0x0537be77U
 #define QCOW2_AUTOCLEAR_BITMAPS (1ULL << 0)
 
 /* On-disk header, big-endian (qcow2.txt "Header"). */

@@ -34,6 +34,9 @@ REFUSED = {
     "bitmaps-dir-huge": _bm(1, 0, 1 << 40, 8 * gc.CS),
     "bitmaps-dir-unaligned": _bm(1, 0, 32, 8 * gc.CS + 8),
     "bitmaps-reserved": _bm(1, 1, 32, 8 * gc.CS),
+    "crypto-ext-without-luks": gc.image(ext=gc.ext(0x0537BE77, b"\0" * 16)),
+    "backing-name-too-long": gc.image(bfo=120, bfs=1024),
+    "image-too-big": gc.image(size=1 << 56),
     # the directory itself (QEMU's check_dir_entry)
     "bitmap-dir-past-eof": _bm(1, 0, 32, 1 << 30),
     "bitmap-granularity-small": _bm(1, 0, 32, 8 * gc.CS) + struct.pack(
@@ -99,3 +102,13 @@ def test_check_reports_what_qemu_reports(vessel, tmp_path, case):
     sh(vessel, "img", "check", "-r", "all", img)
     sh(QEMU_IMG, "check", img)
     sh(QEMU_IO, "-c", "read -P 1 0 128k", img)
+
+
+def test_unaligned_size_read_as_qemu_reads_it(vessel, tmp_path):
+    """A size field that is not a multiple of 512: both see whole sectors."""
+    need_qemu()
+    img = tmp_path / "odd.qcow2"
+    img.write_bytes(gc.image(size=1000))
+    q = sh(QEMU_IMG, "info", "--output=json", img).stdout
+    v = sh(vessel, "img", "info", "--output", "json", img).stdout
+    assert '"virtual-size": 512' in q and '"virtual-size": 512' in v, (q, v)
