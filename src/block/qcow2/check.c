@@ -418,7 +418,7 @@ static int rebuild_locked(struct qcow2 *q, struct qcow2_check_result *res, struc
 	res->leaks_fixed = res->leaks;
 	res->corruptions_fixed = res->corruptions;
 	q->open_fixes = 0; /* the new refcount structures replaced what open dropped */
-	q->snaps_dropped = 0; /* and the new snapshot table left out the bad entries */
+	q->rebuild_only = 0; /* and the new snapshot table left out the bad entries */
 	return 0;
 }
 
@@ -433,9 +433,10 @@ int qcow2_check(struct vs_blk *b, enum qcow2_repair repair, struct qcow2_check_r
 		return vs_err_set(err, -EROFS, "%s: repair needs a writable image", b->filename);
 	/* freeing the dropped snapshots' clusters as leaks while the table on
 	 * disk still lists them would corrupt the image */
-	if (repair == QCOW2_REPAIR_LEAKS && q->snaps_dropped)
+	if (repair == QCOW2_REPAIR_LEAKS && q->rebuild_only)
 		return vs_err_set(err, -EINVAL,
-				  "%s: invalid snapshot table entries: repair them with -r all",
+				  "%s: invalid snapshot table entries or L1 table: repair them with "
+				  "-r all",
 				  b->filename);
 	pthread_rwlock_wrlock(&q->layout);
 	r = b->ro ? 0 : qcow2_meta_flush(q); /* the tables are read from the file */

@@ -337,6 +337,12 @@ int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, bool repai
 	if (q->l1_size && !extent_ok(q, q->l1_offset, l1_bytes,
 				     repair ? QCOW2_MAX_SIZE : file_size))
 		return vs_err_set(err, -EINVAL, "%s: L1 table offset invalid or past EOF", f);
+	if (q->l1_size && !extent_ok(q, q->l1_offset, l1_bytes, file_size)) {
+		/* repair: the L1 reads as zeros; freeing its clusters as leaks
+		 * while the header still points at it is for -r all only */
+		q->open_fixes++;
+		q->rebuild_only++;
+	}
 	if (rt_bytes > QCOW2_MAX_RT_BYTES || q->rt_clusters == 0)
 		return vs_err_set(err, -EINVAL, "%s: invalid refcount table size", f);
 	if (!extent_ok(q, q->rt_offset, rt_bytes, file_size))

@@ -210,7 +210,8 @@ struct qcow2 {
 	uint64_t file_end;  /* the file's size at open */
 	bool corrupt_seen;  /* a write was refused as corrupting: read-only now */
 	uint64_t open_fixes; /* corruptions a repair open dropped (check counts them) */
-	uint32_t snaps_dropped; /* of which snapshot entries: only -r all may go on */
+	uint32_t rebuild_only; /* of which dropped tables (snapshot entries, an L1
+				* past EOF): only -r all may go on */
 
 	pthread_rwlock_t layout;
 	pthread_mutex_t meta;
@@ -349,7 +350,7 @@ int qcow2_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err);
 
 /* snapshot.c */
 /* With repair (check -r), entries with an invalid L1 table or extra data are
- * dropped (counted in open_fixes and snaps_dropped) instead of refused. */
+ * dropped (counted in open_fixes and rebuild_only) instead of refused. */
 int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, bool repair,
 			 struct vs_err **err);
 void qcow2_snapshots_free(struct qcow2 *q);

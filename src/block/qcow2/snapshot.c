@@ -135,7 +135,7 @@ int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, bool repair,
 			snap_clear(&q->snaps[kept]);
 			memset(&q->snaps[kept], 0, sizeof(q->snaps[kept]));
 			q->open_fixes++;
-			q->snaps_dropped++;
+			q->rebuild_only++;
 			continue;
 		}
 		if (r == -EFBIG && repair) { /* the rest cannot be found: dropped too */
@@ -144,7 +144,7 @@ int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, bool repair,
 			snap_clear(&q->snaps[kept]);
 			memset(&q->snaps[kept], 0, sizeof(q->snaps[kept]));
 			q->open_fixes += n - i;
-			q->snaps_dropped += n - i;
+			q->rebuild_only += n - i;
 			off = VS_MIN(off, VS_ALIGN_UP(file_size, 8)); /* the old table's extent */
 			break;
 		}

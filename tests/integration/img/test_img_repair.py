@@ -159,6 +159,9 @@ def test_check_repair_opens_what_it_repairs(vessel, tmp_path, damage):
             f.seek(40)  # l1_table_offset
         f.write(struct.pack(">Q", 1 << 40))
     sh(vessel, "img", "check", img, ok=(1,))  # refused read-only, as before
+    if damage == "l1-past-eof":  # freeing "leaks" under the old L1 would lose data
+        p = sh(vessel, "img", "check", "-r", "leaks", img, ok=(1,))
+        assert "-r all" in p.stderr
     sh(vessel, "img", "check", "-r", "all", img)
     qemu_check(img)
     if damage == "rt-entry-past-eof":
