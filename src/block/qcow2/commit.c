@@ -8,16 +8,19 @@
  * Instead the new state is built beside the old one: the caller describes
  * the new active L1 and the new snapshot list; we compute every cluster's
  * refcount from that graph (QEMU's counting: per L1 table that reaches it),
- * copy the active L2 tables whose COPIED flags change, and write past the end
- * of everything in use a new active L1, new snapshot L1s, the copied L2
- * tables, the snapshot table, refcount blocks and a refcount table that
- * describe the whole new state (the old metadata's clusters get refcount 0).
+ * copy the active L2 tables whose COPIED flags change, and write a new active
+ * L1, new snapshot L1s, the copied L2 tables, the snapshot table, refcount
+ * blocks and a refcount table that describe the whole new state (the old
+ * metadata's clusters get refcount 0) into clusters neither state uses: the
+ * lowest hole that holds them, else past the end of everything (a repair:
+ * right after what the tables reference and the old metadata).
  * Then fdatasync, then one write of header bytes 24..71 (size, L1, refcount
  * table and snapshot table fields: one sector, so atomic for process death
  * and for power loss), then fdatasync again before any freed cluster can be
  * reused. Killed before the header write, the image is the old one (the new
  * clusters are unreferenced and have refcount 0: not even leaks); after it,
- * the new one. Freed clusters are punched out of the file.
+ * the new one. Freed clusters are punched out of the file, and the file is
+ * cut after the last cluster the new state uses.
  *
  * Sections: reference counting of the new graph / layout of the new area /
  * writing / entry point. */
