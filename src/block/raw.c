@@ -217,7 +217,8 @@ int raw_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_er
 		return vs_err_setsys(err, -errno, "%s: size", path);
 	r = xzalloc(sizeof(*r));
 	r->blk.ops = &raw_ops;
-	r->blk.size = (uint64_t)end;
+	/* whole sectors, as QEMU sees a raw file: the tail reads as zeros */
+	r->blk.size = VS_ALIGN_UP((uint64_t)end, 512ULL);
 	r->blk.ro = flags & VS_BLK_RDONLY;
 	r->blk.filename = xstrdup(path);
 	r->fd = steal_fd(fd);

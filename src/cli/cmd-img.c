@@ -30,14 +30,16 @@ int img_usage_err(const char *msg)
 	return 1;
 }
 
-/* "1.5 GiB"-style sizes, as qemu-img prints them. */
+/* "1.5 GiB"-style sizes, as qemu-img prints them (QEMU's size_to_str: the
+ * next unit from 1000 of the current one on, so "%0.3g" never prints an
+ * exponent: 1000 bytes are "0.977 KiB"). */
 void img_human_size(char *buf, size_t len, uint64_t v)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
 	unsigned i = 0;
 	double d = (double)v;
 
-	while (d >= 1024 && i + 1 < VS_ARRAY_SIZE(units)) {
+	while (d >= 1000 && i + 1 < VS_ARRAY_SIZE(units)) {
 		d /= 1024;
 		i++;
 	}

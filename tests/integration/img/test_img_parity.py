@@ -112,3 +112,18 @@ def test_unaligned_size_read_as_qemu_reads_it(vessel, tmp_path):
     q = sh(QEMU_IMG, "info", "--output=json", img).stdout
     v = sh(vessel, "img", "info", "--output", "json", img).stdout
     assert '"virtual-size": 512' in q and '"virtual-size": 512' in v, (q, v)
+
+
+@pytest.mark.parametrize("size", [0, 1000, 1000000, 1023999, 1048064, 5000000000])
+def test_raw_size_and_human_size_as_qemu_img(vessel, tmp_path, size):
+    """A raw file is whole sectors to QEMU (its tail reads as zeros), and
+    sizes print as qemu-img prints them (never '1e+03 B')."""
+    need_qemu()
+    img = tmp_path / "r.raw"
+    with open(img, "wb") as f:
+        f.truncate(size)
+    want = [ln for ln in sh(QEMU_IMG, "info", "-f", "raw", img).stdout.splitlines()
+            if ln.startswith("virtual size")]
+    got = [ln for ln in sh(vessel, "img", "info", "-f", "raw", img).stdout.splitlines()
+           if ln.startswith("virtual size")]
+    assert got == want
