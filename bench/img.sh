@@ -6,7 +6,7 @@
 # tmpfs for the qcow2/raw comparison, default /dev/shm),
 # CONVERT_SIZE (default 2G), WORKDIR (default a temporary directory),
 # OPS (bench cases to run, default "read alloc overwrite"), CONVERT (0: skip
-# the convert cases), VESSEL_ARGS (extra `vessel img bench` flags, e.g.
+# the convert cases; OPS="" runs only them), VESSEL_ARGS (extra `vessel img bench` flags, e.g.
 # "-t unsafe" to measure without write barriers).
 set -euo pipefail
 
@@ -15,7 +15,7 @@ REPS=${REPS:-5}
 SIZE=${SIZE:-1G}
 CONVERT_SIZE=${CONVERT_SIZE:-2G}
 QEMU_IMG=${QEMU_IMG:-qemu-img}
-OPS=${OPS:-read alloc overwrite}
+OPS=${OPS-read alloc overwrite}
 CONVERT=${CONVERT:-1}
 VESSEL_ARGS=${VESSEL_ARGS:-}
 command -v "$QEMU_IMG" >/dev/null || { echo "SKIP: qemu-img not installed"; exit 0; }
@@ -34,6 +34,19 @@ time_secs() {
 	sync
 	t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N)
 	echo "$t1 - $t0" | bc -l
+}
+# "wall cpu" seconds of one run of "$@": CPU is user + system time of the
+# tool and its threads (getrusage of the child).
+time_cpu() {
+	sync
+	python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+t = time.monotonic()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
+w = time.monotonic() - t
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{w:.4f} {r.ru_utime + r.ru_stime:.4f}")
+PY
 }
 median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.4f", m}'; }
 
@@ -92,7 +105,7 @@ run_case() { # fmt pattern op depth
 }
 
 echo "# vessel img vs qemu-img, medians of $REPS runs, $(date -u +%FT%TZ)"
-if [ "$OPS" != alloc ]; then prefill raw full.raw; prefill qcow2 full.qcow2; fi
+if [ -n "$OPS" ] && [ "$OPS" != alloc ]; then prefill raw full.raw; prefill qcow2 full.qcow2; fi
 for fmt in qcow2 raw; do
 	for pat in 4k-rand 1m-seq; do
 		for op in $OPS; do
@@ -125,7 +138,8 @@ done
 # (4 KiB writes into a large folio cost more on this kernel, reads from
 # small ones too), so this shows the qcow2 driver's own cost.
 SHM=${SHM:-/dev/shm}
-if [ "$(stat -f -c %T "$SHM" 2>/dev/null)" = tmpfs ] && [ "$OPS" != alloc ]; then
+if [ "$(stat -f -c %T "$SHM" 2>/dev/null)" = tmpfs ] && [ -n "$OPS" ] &&
+   [ "$OPS" != alloc ]; then
 	S=$(mktemp -d "$SHM/vessel-img-bench.XXXXXX")
 	trap 'rm -rf "$W" "$S"' EXIT
 	prefill raw "$S/full.raw"
@@ -164,14 +178,17 @@ with open("src.raw", "wb") as f:
             f.write(rnd.randbytes(1 << 20) if rnd.random() < 0.5 else text[:1 << 20])
 PY
 "$QEMU_IMG" convert -f raw -O qcow2 src.raw src.qcow2
-conv_case() { # name args...
+conv_case() { # name args...: wall time, then CPU time (user + system)
 	local name=$1 q=() v=(); shift
 	for _ in $(seq "$REPS"); do
-		rm -f out; q+=("$(time_secs "$QEMU_IMG" convert "$@" out)")
-		rm -f out; v+=("$(time_secs "$VESSEL" img convert "$@" out)")
+		rm -f out; q+=("$(time_cpu "$QEMU_IMG" convert "$@" out)")
+		rm -f out; v+=("$(time_cpu "$VESSEL" img convert "$@" out)")
 	done
 	rm -f out
-	report "convert $name" "$(printf '%s\n' "${q[@]}" | median)" "$(printf '%s\n' "${v[@]}" | median)"
+	report "convert $name" "$(printf '%s\n' "${q[@]}" | cut -d' ' -f1 | median)" \
+		"$(printf '%s\n' "${v[@]}" | cut -d' ' -f1 | median)"
+	report "convert $name (CPU time)" "$(printf '%s\n' "${q[@]}" | cut -d' ' -f2 | median)" \
+		"$(printf '%s\n' "${v[@]}" | cut -d' ' -f2 | median)"
 }
 conv_case "raw->qcow2" -f raw -O qcow2 src.raw
 conv_case "qcow2->raw" -f qcow2 -O raw src.qcow2

@@ -7,7 +7,6 @@
 #ifndef VS_BLOCK_BLOCK_H
 #define VS_BLOCK_BLOCK_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +23,9 @@ struct vs_blk;
  * default (cache=writeback-safe) orders them with fdatasync so that a power
  * loss, not only a killed process, leaves a consistent image (docs/img.md). */
 #define VS_BLK_UNSAFE 0x10u
+/* force-share (qemu-img -U): read-only opens that do not keep others from
+ * writing (block/file.h: image locks). */
+#define VS_BLK_SHARE 0x20u
 
 /* Block status flags (vs_blk_status.flags) */
 #define VS_BLK_ST_DATA	     0x1u /* reads return stored data (from some layer) */
@@ -89,28 +91,5 @@ int vs_blk_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err);
 
 uint64_t vs_blk_size(const struct vs_blk *b);
 const char *vs_blk_format(const struct vs_blk *b);
-
-/* Whole-buffer helpers on a file descriptor: retry short I/O and EINTR.
- * pread past EOF fills zeros. Return 0 or -errno. */
-int vs_pread_full(int fd, void *buf, size_t len, uint64_t off);
-int vs_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
-
-/* Buffered writes to one regular file serialize on its inode lock in the
- * kernel (ext4, xfs), whose waiters spin and burn CPU: for long writes it is
- * cheaper to queue them here (short ones finish before a sleep would pay
- * off, so they are not gated). Block devices are not gated. */
-#define VS_WRITE_GATE_MIN (64u << 10)
-struct vs_write_gate {
-	bool on;
-	pthread_mutex_t lock;
-};
-
-void vs_write_gate_init(struct vs_write_gate *g, bool on);
-void vs_write_gate_destroy(struct vs_write_gate *g);
-void vs_write_gate_enter(struct vs_write_gate *g, size_t len);
-void vs_write_gate_leave(struct vs_write_gate *g, size_t len);
-
-/* True if buf is all zero bytes. */
-bool vs_buf_is_zero(const void *buf, size_t len);
 
 #endif

@@ -3,6 +3,7 @@
  * reported by both are not read. */
 #include "block/block.h"
 #include "block/tools.h"
+#include "common/io.h"
 #include "common/util.h"
 
 #include <stdlib.h>

@@ -5,6 +5,7 @@
 #include "block/qcow2.h"
 #include "block/tools.h"
 #include "common/err.h"
+#include "common/io.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -56,26 +57,37 @@ static int put_data(struct conv *c, const uint8_t *buf, uint64_t len, uint64_t o
 	return r;
 }
 
+/* Copies [off, off+len) extent by extent: what reads as zeros is skipped
+ * outright when the destination already reads as zeros (no buffer to clear
+ * and scan: most of a sparse image's CPU time went there), the rest is read
+ * into buf (adjacent data extents together) and written. Chunks are
+ * aligned to every cluster size, so no two workers share a cluster. */
 static int copy_chunk(struct conv *c, uint8_t *buf, uint64_t off, uint64_t len)
 {
 	struct vs_blk_status st;
-	uint64_t p = 0;
-	int r;
+	uint64_t p = 0, run = 0; /* buf holds [off + p - run, off + p) */
+	int r = 0;
 
-	while (p < len) {
+	while (p < len && r == 0) {
 		r = vs_blk_block_status(c->src, off + p, len - p, &st);
 		if (r < 0)
 			return r;
-		if (!(st.flags & VS_BLK_ST_ZERO) || !c->o->dst_is_zeroed) {
-			r = vs_blk_pread(c->src, buf + p, st.len, off + p);
-			if (r < 0)
-				return r;
+		/* compression writes whole clusters: it keeps zeros in the buffer */
+		if ((st.flags & VS_BLK_ST_ZERO) && c->o->dst_is_zeroed && !c->o->compress) {
+			r = run ? put_data(c, buf, run, off + p - run) : 0;
+			run = 0;
+		} else if (st.flags & VS_BLK_ST_ZERO) {
+			memset(buf + run, 0, st.len);
+			run += st.len;
 		} else {
-			memset(buf + p, 0, st.len);
+			r = vs_blk_pread(c->src, buf + run, st.len, off + p);
+			run += st.len;
 		}
 		p += st.len;
 	}
-	return put_data(c, buf, len, off);
+	if (r == 0 && run)
+		r = put_data(c, buf, run, off + p - run);
+	return r;
 }
 
 static void *conv_worker(void *arg)

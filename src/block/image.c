@@ -1,97 +1,19 @@
 /* Format probing and the generic front of the block interface: range checks,
  * read-only checks, then the driver's op. */
 #include "block/block.h"
-#include "block/hooks.h"
+#include "block/file.h"
 #include "block/qcow2.h"
 #include "block/raw.h"
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/io.h"
 #include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
-
-int vs_pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0) { /* past EOF reads as zeros */
-			memset(p, 0, len);
-			return 0;
-		}
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int vs_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-
-	vs_hook_write(&(struct iovec){ (void *)buf, len }, 1, off);
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-void vs_write_gate_init(struct vs_write_gate *g, bool on)
-{
-	g->on = on;
-	pthread_mutex_init(&g->lock, NULL);
-}
-
-void vs_write_gate_destroy(struct vs_write_gate *g)
-{
-	pthread_mutex_destroy(&g->lock);
-}
-
-void vs_write_gate_enter(struct vs_write_gate *g, size_t len)
-{
-	if (g->on && len >= VS_WRITE_GATE_MIN)
-		pthread_mutex_lock(&g->lock);
-}
-
-void vs_write_gate_leave(struct vs_write_gate *g, size_t len)
-{
-	if (g->on && len >= VS_WRITE_GATE_MIN)
-		pthread_mutex_unlock(&g->lock);
-}
-
-bool vs_buf_is_zero(const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	/* Check the first 16 bytes by hand, then compare the buffer with itself
-	 * shifted by 16: fast and needs no zero page. */
-	for (size_t i = 0; i < len && i < 16; i++)
-		if (p[i])
-			return false;
-	return len <= 16 || memcmp(p, p + 16, len - 16) == 0;
-}
 
 int vs_blk_probe(const char *path, const char **fmt, struct vs_err **err)
 {
@@ -99,9 +21,9 @@ int vs_blk_probe(const char *path, const char **fmt, struct vs_err **err)
 	uint8_t magic[4] = { 0 };
 	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return vs_err_setsys(err, -errno, "%s", path);
+	r = vs_blk_file_open_nolock(path, &fd, err);
+	if (r < 0)
+		return r;
 	r = vs_pread_full(fd, magic, sizeof(magic), 0);
 	if (r < 0)
 		return vs_err_setsys(err, r, "%s: read", path);
@@ -124,7 +46,7 @@ int vs_blk_open(const char *path, const char *fmt, unsigned flags, struct vs_blk
 	if (strcmp(fmt, "raw") == 0)
 		return raw_open(path, flags, out, err);
 	if (strcmp(fmt, "qcow2") == 0)
-		return qcow2_open(path, flags, 0, out, err);
+		return qcow2_open(path, flags, out, err);
 	return vs_err_set(err, -EINVAL, "%s: unknown image format '%s'", path, fmt);
 }
 

@@ -63,10 +63,11 @@ struct qcow2_check_result {
 /* True if buf (4 bytes) holds the qcow2 magic. */
 bool qcow2_is_magic(const uint8_t *buf);
 
-/* Opens path as qcow2. depth is the position in a backing chain (0 for the
- * top). Returns 0 and *out, or -errno with a one-line *err. */
-int qcow2_open(const char *path, unsigned flags, unsigned depth, struct vs_blk **out,
-	       struct vs_err **err);
+/* Opens path as qcow2 with its backing chain (unless VS_BLK_NO_BACKING;
+ * backing images read-only, locked as such: block/file.h). Returns 0 and
+ * *out, or -errno with a one-line *err (-ELOOP: a backing loop or a chain
+ * deeper than 64). */
+int qcow2_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_err **err);
 
 /* Creates path (truncating it). Returns 0 or -errno with *err. */
 int qcow2_create(const char *path, const struct qcow2_create_opts *o, struct vs_err **err);

@@ -1,29 +1,86 @@
 /* The raw driver: a file (or block device) read and written in place.
  * Allocation status comes from SEEK_DATA/SEEK_HOLE. */
 #include "block/block.h"
+#include "block/file.h"
 #include "block/raw.h"
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/io.h"
 #include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Extents learned from SEEK_DATA/SEEK_HOLE: each pair of lseeks describes
+ * a whole data or hole extent, often longer than the query (convert asks
+ * per 2 MiB chunk), and lseek's extent walk costs ext4 ~60 us. A few recent
+ * extents are kept; every change to the file through this handle drops
+ * them (raw images are not shared with writers: the image locks). */
+#define RAW_EXTENTS 4
+struct raw_extent {
+	uint64_t start, end; /* end == 0: empty slot */
+	bool data;
+};
+
 struct raw {
 	struct vs_blk blk;
 	int fd;
 	struct vs_write_gate gate;
+	pthread_mutex_t ext_lock;
+	struct raw_extent ext[RAW_EXTENTS];
+	unsigned ext_next;
+	bool ext_any; /* some slot is filled (read without the lock: writes skip it) */
 };
 
 static struct raw *to_raw(struct vs_blk *b)
 {
 	return (struct raw *)b;
+}
+
+static void ext_forget(struct raw *r)
+{
+	if (!__atomic_load_n(&r->ext_any, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&r->ext_lock);
+	memset(r->ext, 0, sizeof(r->ext));
+	__atomic_store_n(&r->ext_any, false, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&r->ext_lock);
+}
+
+static void ext_learn(struct raw *r, uint64_t start, uint64_t end, bool data)
+{
+	pthread_mutex_lock(&r->ext_lock);
+	r->ext[r->ext_next++ % RAW_EXTENTS] = (struct raw_extent){ start, end, data };
+	__atomic_store_n(&r->ext_any, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&r->ext_lock);
+}
+
+/* Fills *st from a known extent holding off; false if none does. */
+static bool ext_lookup(struct raw *r, uint64_t off, uint64_t len, struct vs_blk_status *st)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&r->ext_lock);
+	for (unsigned i = 0; i < RAW_EXTENTS && !hit; i++) {
+		const struct raw_extent *e = &r->ext[i];
+
+		if (off < e->start || off >= e->end)
+			continue;
+		st->len = VS_MIN(e->end - off, len);
+		st->flags = (e->data ? VS_BLK_ST_DATA : VS_BLK_ST_ZERO) | VS_BLK_ST_ALLOCATED |
+			    VS_BLK_ST_OFFSET;
+		hit = true;
+	}
+	pthread_mutex_unlock(&r->ext_lock);
+	return hit;
 }
 
 static int raw_pread(struct vs_blk *b, void *buf, size_t len, uint64_t off)
@@ -36,6 +93,7 @@ static int raw_pwrite(struct vs_blk *b, const void *buf, size_t len, uint64_t of
 	struct raw *r = to_raw(b);
 	int ret;
 
+	ext_forget(r);
 	vs_write_gate_enter(&r->gate, len);
 	ret = vs_pwrite_full(r->fd, buf, len, off);
 	vs_write_gate_leave(&r->gate, len);
@@ -49,6 +107,7 @@ static int raw_flush(struct vs_blk *b)
 
 static int raw_discard(struct vs_blk *b, uint64_t off, uint64_t len)
 {
+	ext_forget(to_raw(b));
 	if (fallocate(to_raw(b)->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
 		      (off_t)len) < 0 && errno != EOPNOTSUPP)
 		return -errno;
@@ -60,6 +119,7 @@ static int raw_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len)
 	static const uint8_t zeros[65536];
 	int r;
 
+	ext_forget(to_raw(b));
 	if (fallocate(to_raw(b)->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
 		      (off_t)len) == 0)
 		return 0;
@@ -78,24 +138,28 @@ static int raw_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len)
 static int raw_block_status(struct vs_blk *b, uint64_t off, uint64_t len,
 			    struct vs_blk_status *st)
 {
-	int fd = to_raw(b)->fd;
+	struct raw *r = to_raw(b);
 	off_t data, hole;
 
 	st->depth = 0;
 	st->host_offset = off;
-	data = lseek(fd, (off_t)off, SEEK_DATA);
+	if (ext_lookup(r, off, len, st))
+		return 0;
+	data = lseek(r->fd, (off_t)off, SEEK_DATA);
 	if (data < 0 && errno == ENXIO)
-		data = (off_t)(off + len); /* a hole up to EOF */
+		data = (off_t)b->size; /* a hole up to EOF */
 	else if (data < 0)
 		goto all_data;
 	if ((uint64_t)data > off) {
+		ext_learn(r, off, (uint64_t)data, false);
 		st->len = VS_MIN((uint64_t)data - off, len);
 		st->flags = VS_BLK_ST_ZERO | VS_BLK_ST_ALLOCATED | VS_BLK_ST_OFFSET;
 		return 0;
 	}
-	hole = lseek(fd, (off_t)off, SEEK_HOLE);
+	hole = lseek(r->fd, (off_t)off, SEEK_HOLE);
 	if (hole < 0 || (uint64_t)hole <= off)
 		goto all_data;
+	ext_learn(r, off, (uint64_t)hole, true);
 	st->len = VS_MIN((uint64_t)hole - off, len);
 	st->flags = VS_BLK_ST_DATA | VS_BLK_ST_ALLOCATED | VS_BLK_ST_OFFSET;
 	return 0;
@@ -107,6 +171,7 @@ all_data:
 
 static int raw_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err)
 {
+	ext_forget(to_raw(b));
 	if (ftruncate(to_raw(b)->fd, (off_t)size) < 0)
 		return vs_err_setsys(err, -errno, "%s: resize", b->filename);
 	b->size = size;
@@ -116,6 +181,7 @@ static int raw_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err)
 static void raw_close(struct vs_blk *b)
 {
 	vs_write_gate_destroy(&to_raw(b)->gate);
+	pthread_mutex_destroy(&to_raw(b)->ext_lock);
 	close(to_raw(b)->fd);
 	free(b->filename);
 	free(b);
@@ -139,10 +205,11 @@ int raw_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_er
 	struct stat stb;
 	struct raw *r;
 	off_t end;
+	int ret;
 
-	fd = open(path, ((flags & VS_BLK_RDONLY) ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (fd < 0)
-		return vs_err_setsys(err, -errno, "%s", path);
+	ret = vs_blk_file_open(path, flags, false, &fd, err);
+	if (ret < 0)
+		return ret;
 	if (fstat(fd, &stb) < 0)
 		return vs_err_setsys(err, -errno, "%s", path);
 	end = lseek(fd, 0, SEEK_END); /* also right for block devices */
@@ -150,11 +217,13 @@ int raw_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_er
 		return vs_err_setsys(err, -errno, "%s: size", path);
 	r = xzalloc(sizeof(*r));
 	r->blk.ops = &raw_ops;
-	r->blk.size = (uint64_t)end;
+	/* whole sectors, as QEMU sees a raw file: the tail reads as zeros */
+	r->blk.size = VS_ALIGN_UP((uint64_t)end, 512ULL);
 	r->blk.ro = flags & VS_BLK_RDONLY;
 	r->blk.filename = xstrdup(path);
 	r->fd = steal_fd(fd);
 	vs_write_gate_init(&r->gate, S_ISREG(stb.st_mode));
+	pthread_mutex_init(&r->ext_lock, NULL);
 	*out = &r->blk;
 	return 0;
 }
@@ -162,13 +231,20 @@ int raw_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_er
 int raw_create(const char *path, uint64_t size, bool falloc, struct vs_err **err)
 {
 	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r = vs_blk_file_open(path, 0, true, &fd, err);
 
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if (r < 0)
+		return r;
+	if (fstat(fd, &st) < 0)
 		return vs_err_setsys(err, -errno, "%s", path);
-	if (ftruncate(fd, (off_t)size) < 0)
-		return vs_err_setsys(err, -errno, "%s: set size", path);
-	if (falloc && size && posix_fallocate(fd, 0, (off_t)size) != 0)
-		return vs_err_set(err, -ENOSPC, "%s: preallocation failed", path);
-	return 0;
+	if (S_ISBLK(st.st_mode)) /* the device is the disk: nothing to size */
+		return 0;
+	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)size) < 0)
+		r = vs_err_setsys(err, -errno, "%s: set size", path);
+	else if (falloc && size && (r = -posix_fallocate(fd, 0, (off_t)size)) < 0)
+		r = vs_err_setsys(err, r, "%s: preallocation failed", path);
+	if (r < 0)
+		(void)unlink(path); /* nothing half-created, as qemu-img */
+	return r;
 }

@@ -10,21 +10,23 @@
 #include <stdio.h>
 #include <string.h>
 
-static int bench_opt(struct vs_bench_opts *o, int c, const char **fmt)
+/* Numbers as qemu-img bench parses them: integers in any base (strtoul's
+ * base 0: 0x.., 0..), sizes with suffixes (cvtnum). */
+static int bench_opt(struct vs_bench_opts *o, int c, const char **fmt, unsigned *flags)
 {
 	uint64_t v;
 
 	switch (c) {
-	case 'c': return vs_parse_uint(optarg, 1, UINT32_MAX, &o->count);
-	case 'd': return vs_parse_uint(optarg, 1, 1024, &o->depth);
+	case 'c': return img_parse_num(optarg, 1, UINT32_MAX, &o->count);
+	case 'd': return img_parse_num(optarg, 1, 1024, &o->depth);
 	case 's': return img_parse_size(optarg, &o->size);
 	case 'S': return img_parse_size(optarg, &o->step);
 	case 'o': return img_parse_size(optarg, &o->offset);
 	case 'w': o->write = true; return 0;
 	case 'f': *fmt = optarg; return 0;
-	case 'F': return vs_parse_uint(optarg, 1, UINT32_MAX, &o->flush_interval);
+	case 'F': return img_parse_num(optarg, 1, UINT32_MAX, &o->flush_interval);
 	case 'P':
-		if (vs_parse_uint(optarg, 0, 255, &v) < 0)
+		if (img_parse_num(optarg, 0, 255, &v) < 0)
 			return -EINVAL;
 		o->pattern = (int)v;
 		return 0;
@@ -32,7 +34,8 @@ static int bench_opt(struct vs_bench_opts *o, int c, const char **fmt)
 	case 't': /* cache=unsafe: no write barriers; other modes keep them */
 		o->unsafe = strcmp(optarg, "unsafe") == 0;
 		return 0;
-	case 'i': case 'n': case 'q': case 'U': case 'N': return 0;
+	case 'U': *flags |= VS_BLK_SHARE; return 0;
+	case 'i': case 'n': case 'q': case 'N': return 0;
 	default: return -EINVAL;
 	}
 }
@@ -48,11 +51,12 @@ int img_bench(int argc, char **argv)
 	const char *fmt = NULL;
 	struct vs_err *e = NULL;
 	struct vs_blk *b;
+	unsigned flags = 0;
 	double secs;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "c:d:s:S:o:wf:t:i:nqU", lo, NULL)) != -1)
-		if (bench_opt(&o, c, &fmt) < 0)
+		if (bench_opt(&o, c, &fmt, &flags) < 0)
 			return img_usage_err("bench [-c N] [-d N] [-s SIZE] [-S STEP] [-o OFF] [-w] "
 					 "[--flush-interval N] [--pattern BYTE] [-f FMT] FILE");
 	if (optind >= argc)
@@ -60,7 +64,7 @@ int img_bench(int argc, char **argv)
 	if (!o.step)
 		o.step = o.size;
 	if (img_open(argv[optind], fmt,
-		     (o.write ? 0 : VS_BLK_RDONLY) | (o.unsafe ? VS_BLK_UNSAFE : 0), &b) < 0)
+		     flags | (o.write ? 0 : VS_BLK_RDONLY) | (o.unsafe ? VS_BLK_UNSAFE : 0), &b) < 0)
 		return 1;
 	printf("Sending %" PRIu64 " %s requests, %" PRIu64 " bytes each, %" PRIu64
 	       " in parallel (starting at offset %" PRIu64 ", step size %" PRIu64 ")\n",

@@ -90,6 +90,7 @@ int img_check(int argc, char **argv)
 					    { "force-share", no_argument, NULL, 'U' },
 					    { 0 } };
 	enum qcow2_repair rep = QCOW2_REPAIR_NONE;
+	unsigned share = 0;
 	const char *fmt = NULL;
 	bool json = false;
 	struct vs_blk *b;
@@ -98,6 +99,8 @@ int img_check(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "f:r:qU", lo, NULL)) != -1) {
 		if (c == 'f')
 			fmt = optarg;
+		else if (c == 'U')
+			share = VS_BLK_SHARE;
 		else if (c == 'O')
 			json = strcmp(optarg, "json") == 0;
 		else if (c == 'r' && (strcmp(optarg, "leaks") == 0 || strcmp(optarg, "all") == 0))
@@ -108,7 +111,8 @@ int img_check(int argc, char **argv)
 	if (optind >= argc)
 		return img_usage_err("check: missing FILE");
 	if (img_open(argv[optind], fmt,
-		       VS_BLK_NO_BACKING | (rep == QCOW2_REPAIR_NONE ? VS_BLK_RDONLY : VS_BLK_REPAIR),
+		       share | VS_BLK_NO_BACKING |
+			       (rep == QCOW2_REPAIR_NONE ? VS_BLK_RDONLY : VS_BLK_REPAIR),
 		       &b) < 0)
 		return 1;
 	if (!qcow2_is(b)) {
@@ -128,6 +132,7 @@ int img_compare(int argc, char **argv)
 	const char *fa = NULL, *fb = NULL;
 	struct vs_blk *a = NULL, *b = NULL;
 	bool strict = false;
+	unsigned share = 0;
 	int64_t diff = -1;
 	int c, r = 2;
 
@@ -138,13 +143,15 @@ int img_compare(int argc, char **argv)
 			fb = optarg;
 		else if (c == 's')
 			strict = true;
+		else if (c == 'U')
+			share = VS_BLK_SHARE;
 		else if (c == '?')
 			return img_usage_err("compare [-f FMT] [-F FMT] [-s] A B") + 1;
 	}
 	if (optind + 2 > argc)
 		return img_usage_err("compare: needs two images") + 1;
-	if (img_open(argv[optind], fa, VS_BLK_RDONLY, &a) < 0 ||
-	    img_open(argv[optind + 1], fb ? fb : fa, VS_BLK_RDONLY, &b) < 0)
+	if (img_open(argv[optind], fa, share | VS_BLK_RDONLY, &a) < 0 ||
+	    img_open(argv[optind + 1], fb ? fb : fa, share | VS_BLK_RDONLY, &b) < 0)
 		goto out;
 	if (strict && vs_blk_size(a) != vs_blk_size(b)) {
 		printf("Strict mode: Image size mismatch!\n");

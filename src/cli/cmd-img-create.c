@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int apply_create_opt(struct qcow2_create_opts *o, char *kv)
 {
@@ -130,21 +131,41 @@ static void progress_bar(void *opaque, uint64_t done, uint64_t total)
 	fflush(stdout);
 }
 
-static int convert_run(const char *src_path, const char *sfmt, const char *dst_path,
-		       const char *dfmt, struct qcow2_create_opts *o, struct vs_convert_opts *co)
+/* Refuses a destination that is the source or a file of its backing chain
+ * (same inode): creating it would destroy what is to be copied. The image
+ * locks refuse it too, but not with -U or where locks are not supported. */
+static int check_not_source(struct vs_blk *src, const char *dst_path, struct vs_err **e)
+{
+	struct stat d, s;
+
+	if (stat(dst_path, &d) < 0)
+		return 0;
+	for (struct vs_blk *i = src; i; i = qcow2_backing(i))
+		if (stat(i->filename, &s) == 0 && s.st_dev == d.st_dev && s.st_ino == d.st_ino)
+			return vs_err_set(e, -EINVAL,
+					  "%s: the destination is %s image '%s'", dst_path,
+					  i == src ? "the source" : "a backing file of the source",
+					  i->filename);
+	return 0;
+}
+
+static int convert_run(const char *src_path, const char *sfmt, unsigned share,
+		       const char *dst_path, const char *dfmt, struct qcow2_create_opts *o,
+		       struct vs_convert_opts *co)
 {
 	struct vs_blk *src = NULL, *dst = NULL;
 	struct vs_err *e = NULL;
 	int r;
 
-	if (img_open(src_path, sfmt, VS_BLK_RDONLY, &src) < 0)
+	if (img_open(src_path, sfmt, share | VS_BLK_RDONLY, &src) < 0)
 		return 1;
 	o->size = vs_blk_size(src);
-	if (strcmp(dfmt, "raw") == 0)
+	r = check_not_source(src, dst_path, &e);
+	if (r == 0 && strcmp(dfmt, "raw") == 0)
 		r = raw_create(dst_path, o->size, false, &e);
-	else if (strcmp(dfmt, "qcow2") == 0)
+	else if (r == 0 && strcmp(dfmt, "qcow2") == 0)
 		r = qcow2_create(dst_path, o, &e);
-	else
+	else if (r == 0)
 		r = vs_err_set(&e, -EINVAL, "unknown output format '%s'", dfmt);
 	if (r == 0) /* a half-converted image is lost anyway: barriers only with -t */
 		r = vs_blk_open(dst_path, dfmt, co->flush ? 0 : VS_BLK_UNSAFE, &dst, &e);
@@ -162,12 +183,15 @@ int img_convert(int argc, char **argv)
 	struct qcow2_create_opts o = { 0 };
 	struct vs_convert_opts co = { .dst_is_zeroed = true };
 	const char *sfmt = NULL, *dfmt = "raw";
+	unsigned share = 0;
 	uint64_t n;
 	int c;
 
 	while ((c = getopt(argc, argv, "pcf:O:o:m:t:T:WqU")) != -1) {
 		if (c == 'p')
 			co.progress = progress_bar;
+		else if (c == 'U')
+			share = VS_BLK_SHARE;
 		else if (c == 'c')
 			co.compress = true;
 		else if (c == 'f')
@@ -176,7 +200,7 @@ int img_convert(int argc, char **argv)
 			dfmt = optarg;
 		else if (c == 'o' && parse_create_opts(&o, optarg) < 0)
 			return 1;
-		else if (c == 'm' && vs_parse_uint(optarg, 1, 16, &n) == 0)
+		else if (c == 'm' && img_parse_num(optarg, 1, 16, &n) == 0)
 			co.threads = (unsigned)n;
 		else if (c == 't') /* qemu-img's default for convert is unsafe: no sync */
 			co.flush = strcmp(optarg, "unsafe") != 0;
@@ -187,5 +211,5 @@ int img_convert(int argc, char **argv)
 		return img_usage_err("convert: needs SRC and DST");
 	if (co.compress && strcmp(dfmt, "qcow2") != 0)
 		return img_usage_err("convert: -c needs -O qcow2");
-	return convert_run(argv[optind], sfmt, argv[optind + 1], dfmt, &o, &co);
+	return convert_run(argv[optind], sfmt, share, argv[optind + 1], dfmt, &o, &co);
 }

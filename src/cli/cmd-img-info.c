@@ -141,6 +141,7 @@ int img_info(int argc, char **argv)
 					    { 0 } };
 	const char *fmt = NULL, *out = "human";
 	bool chain = false, json;
+	unsigned share = 0;
 	struct vs_blk *b;
 	int c;
 
@@ -151,12 +152,15 @@ int img_info(int argc, char **argv)
 			out = optarg;
 		else if (c == 'B')
 			chain = true;
+		else if (c == 'U')
+			share = VS_BLK_SHARE;
 		else if (c == '?')
 			return img_usage_err("info [-f FMT] [--output human|json] [--backing-chain] FILE");
 	}
 	if (optind >= argc)
 		return img_usage_err("info: missing FILE");
-	if (img_open(argv[optind], fmt, VS_BLK_RDONLY | (chain ? 0 : VS_BLK_NO_BACKING), &b) < 0)
+	if (img_open(argv[optind], fmt, share | VS_BLK_RDONLY | (chain ? 0 : VS_BLK_NO_BACKING),
+		     &b) < 0)
 		return 1;
 	json = strcmp(out, "json") == 0;
 	fputs(json && chain ? "[" : "", stdout);
@@ -173,16 +177,21 @@ int img_info(int argc, char **argv)
 
 int img_map(int argc, char **argv)
 {
-	static const struct option lo[] = { { "output", required_argument, NULL, 'O' }, { 0 } };
+	static const struct option lo[] = { { "output", required_argument, NULL, 'O' },
+					    { "force-share", no_argument, NULL, 'U' },
+					    { 0 } };
 	const char *fmt = NULL;
 	bool json = false, first = true;
+	unsigned share = 0;
 	struct vs_blk_status st;
 	struct vs_blk *b;
 	int c, r = 0;
 
-	while ((c = getopt_long(argc, argv, "f:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:U", lo, NULL)) != -1) {
 		if (c == 'f')
 			fmt = optarg;
+		else if (c == 'U')
+			share = VS_BLK_SHARE;
 		else if (c == 'O')
 			json = strcmp(optarg, "json") == 0;
 		else
@@ -190,7 +199,7 @@ int img_map(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return img_usage_err("map: missing FILE");
-	if (img_open(argv[optind], fmt, VS_BLK_RDONLY, &b) < 0)
+	if (img_open(argv[optind], fmt, share | VS_BLK_RDONLY, &b) < 0)
 		return 1;
 	printf(json ? "[" : "%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
 	for (uint64_t off = 0; off < vs_blk_size(b) && r == 0; off += st.len) {

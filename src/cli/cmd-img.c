@@ -9,7 +9,9 @@
 #include "common/err.h"
 #include "common/util.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,14 +30,16 @@ int img_usage_err(const char *msg)
 	return 1;
 }
 
-/* "1.5 GiB"-style sizes, as qemu-img prints them. */
+/* "1.5 GiB"-style sizes, as qemu-img prints them (QEMU's size_to_str: the
+ * next unit from 1000 of the current one on, so "%0.3g" never prints an
+ * exponent: 1000 bytes are "0.977 KiB"). */
 void img_human_size(char *buf, size_t len, uint64_t v)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
 	unsigned i = 0;
 	double d = (double)v;
 
-	while (d >= 1024 && i + 1 < VS_ARRAY_SIZE(units)) {
+	while (d >= 1000 && i + 1 < VS_ARRAY_SIZE(units)) {
 		d /= 1024;
 		i++;
 	}
@@ -60,6 +64,23 @@ uint64_t img_disk_usage(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
+}
+
+int img_parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v < min || v > max)
+		return errno == ERANGE || (!*end && !errno) ? -ERANGE : -EINVAL;
+	*out = v;
+	return 0;
 }
 
 int img_parse_size(const char *s, uint64_t *out)

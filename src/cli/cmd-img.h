@@ -29,6 +29,9 @@ int img_open(const char *path, const char *fmt, unsigned flags, struct vs_blk **
 uint64_t img_disk_usage(const char *path);
 /* qemu-img's sizes: a plain number is bytes; k/M/G/T suffixes are binary. */
 int img_parse_size(const char *s, uint64_t *out);
+/* qemu-img's integers (strtoul base 0: decimal, 0x hex, 0 octal) in
+ * [min, max]. Returns 0, -EINVAL or -ERANGE. */
+int img_parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 void img_json_str(const char *s);
 /* The human "Snapshot list:" table (nothing if there are no snapshots). */
 void img_print_snapshots(struct vs_blk *b);

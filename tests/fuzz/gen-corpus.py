@@ -146,6 +146,40 @@ SEEDS = {
         ">IIQQ", 1, 0, 32, 8 * CS)), extra=b"\0" * CS + struct.pack(
         ">QIIBBHI", 9 * CS, 3, 1, 1, 16, 2, 0).ljust(CS, b"\0") + struct.pack(
         ">QQQ", 1 << 50, 10 * CS + 5, 1).ljust(CS, b"\0")),
+    # metadata overlaps (issue 11 item 3): refcount structures on other
+    # tables, tables and data on refcount structures
+    "odd-rb-on-l2.qcow2": image(rt=[4 * CS]),
+    "odd-rb-on-l1.qcow2": image(rt=[3 * CS]),
+    "odd-rb-on-snapshot-l1.qcow2": image(rt=[2 * CS, 9 * CS], nb_snap=1, snap_off=8 * CS,
+                                         extra=snap_entry(9 * CS, 1).ljust(CS, b"\0") +
+                                         struct.pack(">Q", 4 * CS).ljust(CS, b"\0")),
+    "odd-rb-on-snapshot-table.qcow2": image(rt=[2 * CS, 8 * CS], nb_snap=1, snap_off=8 * CS,
+                                            extra=snap_entry(3 * CS, 1).ljust(CS, b"\0")),
+    "odd-rb-twice.qcow2": image(rt=[2 * CS, 2 * CS]),
+    "odd-rb-on-data.qcow2": image(rt=[5 * CS]),
+    "odd-l2-data-on-rb.qcow2": image(l2=[2 * CS | COPIED, 1 * CS | COPIED, 3 * CS | COPIED, 0]),
+    "odd-l1-on-rb.qcow2": image(l1=[2 * CS | COPIED]),
+    # host offsets past the end of the file (item 4)
+    "odd-l1-far-past-eof.qcow2": image(l1=[(1 << 50) | COPIED]),
+    "odd-l2-past-slack.qcow2": image(l2=[(1 << 30) | COPIED, (1 << 55) | COPIED, 0, 0]),
+    "odd-l2-within-slack.qcow2": image(l2=[(1 << 20) | COPIED, 0, 0, 0]),
+    # refused by qemu-img, so by vessel (item 6)
+    "bad-snapshot-offset-unaligned-none.qcow2": image(nb_snap=0, snap_off=0x1234),
+    "bad-compression-bit-zlib.qcow2": image(incompat=1 << 3, ctype=0),
+    "bad-backing-format-huge.qcow2": image(ext=ext(0xE2792ACA, b"r" * 300)),
+    "bad-bitmaps-ext-short.qcow2": image(autoclear=1, ext=ext(0x23852875, b"\0" * 16)),
+    "bad-bitmaps-zero.qcow2": image(autoclear=1, ext=ext(0x23852875, struct.pack(
+        ">IIQQ", 0, 0, 32, 8 * CS))),
+    "bad-bitmaps-reserved.qcow2": image(autoclear=1, ext=ext(0x23852875, struct.pack(
+        ">IIQQ", 1, 1, 32, 8 * CS))),
+    "bad-crypto-ext-without-luks.qcow2": image(ext=ext(0x0537BE77, b"\0" * 16)),
+    "bad-image-too-big.qcow2": image(size=1 << 56),
+    "odd-size-unaligned.qcow2": image(size=1000),
+    # reserved bits and flags check reports (item 6)
+    "odd-l1-reserved-bits.qcow2": image(l1=[4 * CS | COPIED | 2]),
+    "odd-l1-compressed-flag.qcow2": image(l1=[4 * CS | COPIED | COMPRESSED]),
+    "odd-l2-reserved-bits.qcow2": image(l2=[5 * CS | COPIED | 4, 6 * CS | COPIED | (1 << 60), 0,
+                                            0]),
 }
 
 

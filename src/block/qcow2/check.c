@@ -58,13 +58,24 @@ static void ck_inc(struct ck *c, uint64_t off, uint64_t len)
 	}
 }
 
+
 static void ck_data_entry(struct ck *c, uint64_t e, bool active)
 {
 	struct qcow2 *q = c->q;
 	uint64_t off, len, host = e & QCOW2_OFFSET_MASK;
 
+	if (!(e & QCOW2_OFLAG_COMPRESSED) && (e & QCOW2_L2E_RESERVED)) { /* qemu-img's words */
+		ck_say(c, "ERROR found l2 entry with reserved bits set: %" PRIx64, e);
+		c->res->corruptions++;
+	}
 	switch (qcow2_l2e_type(q, e)) {
 	case QCOW2_C_COMPRESSED:
+		if (e & QCOW2_OFLAG_COPIED) {
+			qcow2_compressed_range(q, e & ~QCOW2_OFLAG_COPIED, &off, &len);
+			ck_say(c, "ERROR: coffset=0x%" PRIx64 ": copied flag must never be set for "
+			       "compressed clusters", off);
+			c->res->corruptions++;
+		}
 		qcow2_compressed_range(q, e, &off, &len);
 		ck_inc(c, off & ~511ULL, len + (off & 511));
 		c->res->compressed_clusters += active;
@@ -101,6 +112,10 @@ static int ck_l1(struct ck *c, const uint64_t *l1, uint64_t n, bool active)
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t l2 = l1[i] & QCOW2_OFFSET_MASK;
 
+		if (l1[i] & QCOW2_L1E_RESERVED) { /* the compressed flag among them */
+			ck_say(c, "ERROR found L1 entry with reserved bits set: %" PRIx64, l1[i]);
+			c->res->corruptions++;
+		}
 		if (!l2)
 			continue;
 		if (qcow2_check_table_offset(q, l2) < 0 || (l2 >> q->cluster_bits) >= c->n) {
@@ -320,6 +335,7 @@ static int check_locked(struct qcow2 *q, enum qcow2_repair repair,
 	c.ref = xzalloc(VS_MAX(c.n, 1) * sizeof(*c.ref));
 	c.l2buf = xmalloc(q->cluster_size);
 	res->total_clusters = qcow2_size_to_clusters(q, q->blk.size);
+	res->corruptions = q->open_fixes;
 	r = ck_collect(&c);
 	if (r == 0)
 		r = ck_compare(&c, repair);
@@ -401,6 +417,8 @@ static int rebuild_locked(struct qcow2 *q, struct qcow2_check_result *res, struc
 			q->version >= 3 ? "zeros" : "unallocated");
 	res->leaks_fixed = res->leaks;
 	res->corruptions_fixed = res->corruptions;
+	q->open_fixes = 0; /* the new refcount structures replaced what open dropped */
+	q->rebuild_only = 0; /* and the new snapshot table left out the bad entries */
 	return 0;
 }
 
@@ -413,6 +431,13 @@ int qcow2_check(struct vs_blk *b, enum qcow2_repair repair, struct qcow2_check_r
 	memset(res, 0, sizeof(*res));
 	if (repair != QCOW2_REPAIR_NONE && b->ro)
 		return vs_err_set(err, -EROFS, "%s: repair needs a writable image", b->filename);
+	/* freeing the dropped snapshots' clusters as leaks while the table on
+	 * disk still lists them would corrupt the image */
+	if (repair == QCOW2_REPAIR_LEAKS && q->rebuild_only)
+		return vs_err_set(err, -EINVAL,
+				  "%s: invalid snapshot table entries or L1 table: repair them with "
+				  "-r all",
+				  b->filename);
 	pthread_rwlock_wrlock(&q->layout);
 	r = b->ro ? 0 : qcow2_meta_flush(q); /* the tables are read from the file */
 	if (r < 0)

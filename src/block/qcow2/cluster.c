@@ -102,7 +102,7 @@ int qcow2_l1_write(struct qcow2 *q, uint64_t first, uint64_t n)
 
 	for (uint64_t i = 0; i < n; i++)
 		be[i] = htobe64(q->l1[first + i]);
-	r = vs_pwrite_full(q->fd, be, n * 8, q->l1_offset + first * 8);
+	r = qcow2_file_write(q, QCOW2_OL_ACTIVE_L1, be, n * 8, q->l1_offset + first * 8);
 	free(be);
 	return r;
 }
@@ -121,7 +121,7 @@ int qcow2_l2_set(struct qcow2 *q, uint64_t l2_off, uint64_t first, const uint64_
 		qcow2_cache_set_dirty(&q->l2c, l2_off);
 		return 0;
 	}
-	return vs_pwrite_full(q->fd, t + first, n * 8, l2_off + first * 8);
+	return qcow2_file_write(q, QCOW2_OL_ACTIVE_L2, t + first, n * 8, l2_off + first * 8);
 }
 
 /* Copies the table at old (or zeros) into a fresh cluster and points the L1
@@ -147,11 +147,16 @@ static int l2_new_table(struct qcow2 *q, uint64_t l1i, uint64_t old)
 	if (r == 0) {
 		if (copy)
 			memcpy(t, copy, q->cluster_size);
-		r = vs_pwrite_full(q->fd, t, q->cluster_size, off);
+		r = qcow2_pre_write(q, QCOW2_OL_ACTIVE_L2, off, q->cluster_size);
+		if (r == 0)
+			r = vs_pwrite_full(q->fd, t, q->cluster_size, off);
 	}
 	free(copy);
 	if (r < 0)
 		return r;
+	if (old)
+		qcow2_ol_del(q, old, q->cluster_size, QCOW2_OL_ACTIVE_L2);
+	qcow2_ol_add(q, off, q->cluster_size, QCOW2_OL_ACTIVE_L2);
 	q->l1[l1i] = off | QCOW2_OFLAG_COPIED;
 	if (q->barriers)
 		q->l1_dirty = true;
@@ -173,6 +178,11 @@ int qcow2_l2_for_write(struct qcow2 *q, uint64_t l1_index, uint64_t *l2_off)
 	off = e & QCOW2_OFFSET_MASK;
 	if (off && qcow2_check_table_offset(q, off) < 0)
 		return -EIO;
+	if (off && (e & QCOW2_OFLAG_COPIED)) { /* updated in place: may it be written? */
+		r = qcow2_pre_write(q, QCOW2_OL_ACTIVE_L2, off, q->cluster_size);
+		if (r < 0)
+			return r;
+	}
 	if (!off || !(e & QCOW2_OFLAG_COPIED)) {
 		r = l2_new_table(q, l1_index, off);
 		if (r < 0)

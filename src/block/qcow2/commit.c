@@ -8,21 +8,24 @@
  * Instead the new state is built beside the old one: the caller describes
  * the new active L1 and the new snapshot list; we compute every cluster's
  * refcount from that graph (QEMU's counting: per L1 table that reaches it),
- * copy the active L2 tables whose COPIED flags change, and write past the end
- * of everything in use a new active L1, new snapshot L1s, the copied L2
- * tables, the snapshot table, refcount blocks and a refcount table that
- * describe the whole new state (the old metadata's clusters get refcount 0).
+ * copy the active L2 tables whose COPIED flags change, and write a new active
+ * L1, new snapshot L1s, the copied L2 tables, the snapshot table, refcount
+ * blocks and a refcount table that describe the whole new state (the old
+ * metadata's clusters get refcount 0) into clusters neither state uses: the
+ * lowest hole that holds them, else past the end of everything (a repair:
+ * right after what the tables reference and the old metadata).
  * Then fdatasync, then one write of header bytes 24..71 (size, L1, refcount
  * table and snapshot table fields: one sector, so atomic for process death
  * and for power loss), then fdatasync again before any freed cluster can be
  * reused. Killed before the header write, the image is the old one (the new
  * clusters are unreferenced and have refcount 0: not even leaks); after it,
- * the new one. Freed clusters are punched out of the file.
+ * the new one. Freed clusters are punched out of the file, and the file is
+ * cut after the last cluster the new state uses.
  *
  * Sections: reference counting of the new graph / layout of the new area /
  * writing / entry point. */
 #include "block/qcow2/internal.h"
-#include "block/hooks.h"
+#include "common/io.h"
 #include "common/cleanup.h"
 #include "common/util.h"
 
@@ -40,13 +43,14 @@ struct commit {
 	struct qcow2 *q;
 	struct qcow2_commit *c;
 	uint32_t *ref;	  /* refcounts of clusters [0, e) in the new state */
-	uint64_t e;	  /* first cluster of the new area */
+	uint64_t e;	  /* clusters counted: everything either state uses is below */
+	uint64_t area;	  /* first cluster of the new area: e, or a hole below it */
 	uint64_t *l2buf;
 	uint64_t *copy_l1i; /* active L1 indexes whose L2 table is copied */
 	uint64_t ncopy;
 	/* layout of the new area, in clusters */
 	uint64_t l1_at, *snap_l1_at, copy_at, table_at, table_len, rb_at, nrb, rt_at, nrt;
-	uint64_t end;
+	uint64_t end;	  /* past the new area */
 	uint64_t *rt; /* new refcount table, host-endian, nrt clusters' worth */
 };
 
@@ -173,6 +177,10 @@ static uint64_t want_flags(const struct commit *m, uint64_t e)
 
 	if (m->c->repair && ref_outside(m, e))
 		return q->version >= 3 ? QCOW2_OFLAG_ZERO : 0;
+	if (m->c->repair && t == QCOW2_C_COMPRESSED) /* never COPIED (qcow2.txt) */
+		e &= ~QCOW2_OFLAG_COPIED;
+	else if (m->c->repair) /* reserved bits are zero (qcow2.txt) */
+		e &= ~QCOW2_L2E_RESERVED;
 	if (t == QCOW2_C_COMPRESSED || !h || (t != QCOW2_C_NORMAL && t != QCOW2_C_ZERO))
 		return e;
 	return m->ref[h >> q->cluster_bits] == 1 ? e | QCOW2_OFLAG_COPIED
@@ -225,17 +233,26 @@ static int ref_graph(struct commit *m)
 
 /* ---- layout of the new area ---- */
 
-/* Does refcount block range ri need a block (some cluster has a refcount)? */
+/* Does refcount block range ri need a block (some cluster has a refcount)?
+ * The new area is [m->area, end). */
 static bool range_used(const struct commit *m, uint64_t ri, uint64_t end)
 {
-	uint64_t per = 1ULL << m->q->rb_bits, lo = ri * per, hi = VS_MIN((ri + 1) * per, end);
+	uint64_t per = 1ULL << m->q->rb_bits, lo = ri * per, hi = (ri + 1) * per;
 
-	if (hi > m->e)
+	if (lo < end && hi > m->area)
 		return true; /* every cluster of the new area has refcount 1 */
-	for (uint64_t c = lo; c < hi; c++)
+	for (uint64_t c = lo; c < VS_MIN(hi, m->e); c++)
 		if (m->ref[c])
 			return true;
 	return false;
+}
+
+/* The new state's refcount of cluster c (once the area is laid out). */
+static uint64_t new_refcount(const struct commit *m, uint64_t c)
+{
+	if (c >= m->area && c < m->end)
+		return 1;
+	return c < m->e ? m->ref[c] : 0;
 }
 
 /* Sizes the refcount blocks and table so that they describe everything up
@@ -250,7 +267,7 @@ static int layout_refcounts(struct commit *m, uint64_t at)
 	for (;;) {
 		uint64_t end = at + m->nrb + m->nrt, nrb = 0, nrt;
 
-		nranges = ((end - 1) >> q->rb_bits) + 1;
+		nranges = ((VS_MAX(end, m->e) - 1) >> q->rb_bits) + 1;
 		for (uint64_t ri = 0; ri < nranges; ri++)
 			nrb += range_used(m, ri, end);
 		nrt = (nranges + per_table - 1) / per_table;
@@ -277,7 +294,7 @@ static void layout(struct commit *m, uint64_t table_bytes)
 {
 	struct qcow2_commit *c = m->c;
 	struct qcow2 *q = m->q;
-	uint64_t at = m->e;
+	uint64_t at = m->area;
 
 	m->l1_at = at;
 	at += qcow2_size_to_clusters(q, c->l1_size * 8ULL);
@@ -359,8 +376,8 @@ static int write_refcounts(struct commit *m)
 		if (!m->rt[ri])
 			continue;
 		memset(b, 0, q->cluster_size);
-		for (uint64_t i = 0, c = ri * per; i < per && c < m->end; i++, c++)
-			qcow2_rb_entry_put(b, i, q->refcount_order, c < m->e ? m->ref[c] : 1);
+		for (uint64_t i = 0, c = ri * per; i < per && c < VS_MAX(m->end, m->e); i++, c++)
+			qcow2_rb_entry_put(b, i, q->refcount_order, new_refcount(m, c));
 		r = vs_pwrite_full(q->fd, b, q->cluster_size, m->rt[ri]);
 	}
 	free(b);
@@ -414,7 +431,44 @@ static int write_all(struct commit *m, const uint64_t *l1, const uint8_t *table)
 	return r == 0 ? write_header(m) : r;
 }
 
+/* Where a repair writes the new metadata: after the last cluster the tables
+ * reference and after the old metadata the new state drops (the old state
+ * stays intact until the header switches), not after whatever the corrupt
+ * refcounts claim, so the image does not grow by their garbage. */
+static uint64_t repair_area_start(const struct commit *m)
+{
+	struct qcow2 *q = m->q;
+	uint64_t at = 1, bits = q->cluster_bits;
+
+	for (uint64_t i = m->e; i-- > 1;)
+		if (m->ref[i]) {
+			at = i + 1;
+			break;
+		}
+	at = VS_MAX(at, (q->l1_offset + q->l1_size * 8ULL + q->cluster_size - 1) >> bits);
+	at = VS_MAX(at, (q->rt_offset >> bits) + q->rt_clusters);
+	at = VS_MAX(at, (q->snapshots_offset + q->snapshots_len + q->cluster_size - 1) >> bits);
+	for (uint32_t i = 0; i < q->l1_size; i++) /* copied tables live on until then */
+		if ((q->l1[i] & QCOW2_OFFSET_MASK) >> bits < m->e)
+			at = VS_MAX(at, ((q->l1[i] & QCOW2_OFFSET_MASK) >> bits) + 1);
+	for (uint64_t i = 0; i < q->rt_entries; i++)
+		if (q->rt[i] && (q->rt[i] >> bits) < m->e)
+			at = VS_MAX(at, (q->rt[i] >> bits) + 1);
+	return VS_MIN(at, m->e);
+}
+
 /* ---- entry point ---- */
+
+/* Past the last cluster the new state uses. */
+static uint64_t used_end(const struct commit *m)
+{
+	uint64_t end = m->end;
+
+	for (uint64_t c = m->e; c-- > end;)
+		if (m->ref[c])
+			return c + 1;
+	return end;
+}
 
 /* The in-memory state follows the file; freed clusters leave the file. */
 static void adopt(struct commit *m, uint64_t *l1)
@@ -437,24 +491,83 @@ static void adopt(struct commit *m, uint64_t *l1)
 	q->snapshots_offset = m->table_len ? m->table_at << q->cluster_bits : 0;
 	q->snapshots_len = m->table_len;
 	q->blk.size = c->disk_size;
-	q->alloc_end = m->end;
+	q->alloc_end = used_end(m);
 	q->free_hint = 1;
 	q->zbuf_cursor = 0;
 	qcow2_cache_clear(&q->l2c);
 	qcow2_cache_clear(&q->rbc);
+	qcow2_ol_build(q);
 	for (uint64_t i = 1, run = 0; i <= m->e; i++) {
-		if (i < m->e && !m->ref[i]) {
+		if (i < m->e && !new_refcount(m, i)) {
 			run++;
 			continue;
 		}
 		if (run) {
-			vs_hook_punch((i - run) << q->cluster_bits, run << q->cluster_bits);
+			vs_io_hook_punch((i - run) << q->cluster_bits, run << q->cluster_bits);
 			(void)fallocate(q->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					(off_t)((i - run) << q->cluster_bits),
 					(off_t)(run << q->cluster_bits));
 		}
 		run = 0;
 	}
+}
+
+/* Lays out the new area from cluster area on: L1s, copies, snapshot table
+ * (*table, rebuilt: it holds the new snapshots' L1 offsets), refcounts. */
+static int plan_at(struct commit *m, uint64_t area, uint8_t **table, uint64_t *tlen)
+{
+	const struct qcow2_commit *c = m->c;
+
+	free(*table);
+	free(m->snap_l1_at);
+	free(m->rt);
+	m->rt = NULL;
+	m->area = area;
+	free(qcow2_snapshot_table_build(c->snaps, c->nb_snapshots, tlen));
+	layout(m, *tlen); /* sets offsets the table holds: build it again */
+	*table = qcow2_snapshot_table_build(c->snaps, c->nb_snapshots, tlen);
+	return layout_refcounts(m, m->table_at + qcow2_size_to_clusters(m->q, m->table_len));
+}
+
+/* The lowest run of n clusters below e that neither the old state (stored
+ * refcount 0, no metadata there) nor the new one uses; 0 if there is none.
+ * Writing there leaves the old state intact until the header switches. */
+static uint64_t find_hole(struct commit *m, uint64_t n)
+{
+	struct qcow2 *q = m->q;
+	uint64_t run = 0, rc;
+
+	for (uint64_t c = 1; c < m->e; c++) {
+		if (m->ref[c] || qcow2_refcount_get(q, c, &rc) < 0 || rc ||
+		    qcow2_ol_overlap(q, QCOW2_OL_DATA, c << q->cluster_bits, q->cluster_size)) {
+			run = 0;
+			continue;
+		}
+		if (++run == n)
+			return c + 1 - n;
+	}
+	return 0;
+}
+
+/* Plans the new area after everything (always possible), then moves it into
+ * the lowest hole that holds it: there it needs at most as many refcount
+ * blocks, and repeated commits (snapshot create/delete) reuse the space the
+ * previous ones freed instead of pushing the end of the file out. */
+static int plan(struct commit *m, uint8_t **table, uint64_t *tlen)
+{
+	uint64_t n, hole;
+	int r = plan_at(m, m->c->repair ? repair_area_start(m) : m->e, table, tlen);
+
+	if (r < 0 || m->c->repair)
+		return r;
+	n = m->end - m->area;
+	hole = find_hole(m, n);
+	if (!hole)
+		return 0;
+	r = plan_at(m, hole, table, tlen);
+	if (r == 0 && m->end - m->area <= n)
+		return 0;
+	return plan_at(m, m->e, table, tlen);
 }
 
 int qcow2_commit(struct qcow2 *q, struct qcow2_commit *c)
@@ -470,24 +583,31 @@ int qcow2_commit(struct qcow2 *q, struct qcow2_commit *c)
 		return r;
 	if (fstat(q->fd, &st) < 0)
 		return -errno;
-	m.e = VS_MAX(q->alloc_end, qcow2_size_to_clusters(q, (uint64_t)st.st_size));
+	/* A repair counts references inside the file only: the stored refcounts
+	 * (which alloc_end comes from) are what it replaces. */
+	m.e = qcow2_size_to_clusters(q, (uint64_t)st.st_size);
+	if (!c->repair)
+		m.e = VS_MAX(m.e, q->alloc_end);
 	if (m.e > COMMIT_MAX_CLUSTERS)
 		return -EFBIG;
 	m.ref = xzalloc(m.e * sizeof(*m.ref));
 	m.l2buf = xmalloc(q->cluster_size);
 	r = ref_graph(&m);
-	if (r == 0) {
-		free(qcow2_snapshot_table_build(c->snaps, c->nb_snapshots, &table_bytes));
-		layout(&m, table_bytes); /* sets offsets the table holds: build it again */
-		table = qcow2_snapshot_table_build(c->snaps, c->nb_snapshots, &table_bytes);
-		r = layout_refcounts(&m, m.table_at + qcow2_size_to_clusters(q, m.table_len));
-	}
+	if (r == 0)
+		r = plan(&m, &table, &table_bytes);
 	if (r == 0) {
 		l1 = new_active_l1(&m);
 		r = write_all(&m, l1, table);
 	}
+	if (r > 0)
+		r = -EIO; /* a table that was readable for the plan is not any more */
 	if (r == 0)
 		adopt(&m, steal_ptr(l1));
+	/* Past the new metadata nothing is referenced any more (the switch is
+	 * durable): give the space back. */
+	if (r == 0 && (uint64_t)st.st_size > (q->alloc_end << q->cluster_bits) &&
+	    ftruncate(q->fd, (off_t)(q->alloc_end << q->cluster_bits)) == 0)
+		q->file_end = q->alloc_end << q->cluster_bits;
 	free(l1);
 	free(table);
 	free(m.rt);

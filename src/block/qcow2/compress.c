@@ -149,7 +149,7 @@ static int write_compressed_locked(struct qcow2 *q, const uint8_t *z, size_t zle
 		return -EEXIST;
 	r = alloc_compressed(q, zlen, &host);
 	if (r == 0)
-		r = vs_pwrite_full(q->fd, z, zlen, host);
+		r = qcow2_file_write(q, QCOW2_OL_DATA, z, zlen, host);
 	if (r < 0)
 		return r;
 	nsec = ((host + zlen - 1) >> 9) - (host >> 9);

@@ -2,6 +2,7 @@
  * block), then the library's own resize and allocation code sizes the L1
  * table and preallocates, so creation shares the tested paths. */
 #include "block/qcow2/internal.h"
+#include "block/file.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
@@ -11,6 +12,7 @@
 #include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct feature_entry {
@@ -92,12 +94,15 @@ static int build_header(uint8_t *c, uint64_t cs, unsigned cbits, unsigned rorder
 	return 0;
 }
 
-static int write_skeleton(const char *path, const struct qcow2_create_opts *o,
+/* Sets *made once path was truncated or created (from then on a failure
+ * leaves a file that is no image: the caller removes it). */
+static int write_skeleton(const char *path, const struct qcow2_create_opts *o, bool *made,
 			  struct vs_err **err)
 {
 	unsigned cbits = 0, rorder = 0;
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ uint8_t *buf = NULL;
+	struct stat st;
 	uint64_t cs;
 	int r = check_opts(o, &cbits, &rorder, err);
 
@@ -108,9 +113,14 @@ static int write_skeleton(const char *path, const struct qcow2_create_opts *o,
 	if (build_header(buf, cs, cbits, rorder, o) < 0)
 		return vs_err_set(err, -EINVAL, "header and backing name do not fit in a cluster");
 	*(uint64_t *)(buf + cs) = htobe64(2 * cs);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	r = vs_blk_file_open(path, 0, true, &fd, err); /* locked before truncating */
+	if (r < 0)
+		return r;
+	if (fstat(fd, &st) < 0)
 		return vs_err_setsys(err, -errno, "%s", path);
+	*made = S_ISREG(st.st_mode);
+	if (*made && ftruncate(fd, 0) < 0)
+		return vs_err_setsys(err, -errno, "%s: truncate", path);
 	r = vs_pwrite_full(fd, buf, 3 * cs, 0);
 	if (r < 0)
 		return vs_err_setsys(err, r, "%s: write", path);
@@ -166,7 +176,8 @@ static uint64_t backing_size(const char *path, const struct qcow2_create_opts *o
 	return size;
 }
 
-int qcow2_create(const char *path, const struct qcow2_create_opts *o, struct vs_err **err)
+static int create(const char *path, const struct qcow2_create_opts *o, bool *made,
+		  struct vs_err **err)
 {
 	struct qcow2_create_opts opts = *o;
 	struct vs_blk *b = NULL;
@@ -176,10 +187,15 @@ int qcow2_create(const char *path, const struct qcow2_create_opts *o, struct vs_
 		opts.size = backing_size(path, &opts, err, &r);
 	if (r < 0)
 		return vs_err_wrap(err, r, "%s: backing file", path);
-	r = write_skeleton(path, &opts, err);
+	/* whole sectors, rounded up as qemu-img does (QEMU reads the size
+	 * field rounded down: an unaligned tail would be lost) */
+	if (opts.size > QCOW2_MAX_SIZE)
+		return vs_err_set(err, -EFBIG, "%s: size too large", path);
+	opts.size = VS_ALIGN_UP(opts.size, 512);
+	r = write_skeleton(path, &opts, made, err);
 	if (r < 0)
 		return r;
-	r = qcow2_open(path, VS_BLK_NO_BACKING, 0, &b, err);
+	r = qcow2_open(path, VS_BLK_NO_BACKING, &b, err);
 	if (r < 0)
 		return r;
 	for (uint64_t c = 0; c < 3 && r == 0; c++)
@@ -197,5 +213,15 @@ int qcow2_create(const char *path, const struct qcow2_create_opts *o, struct vs_
 	if (r == 0 && (r = vs_blk_flush(b)) < 0)
 		r = vs_err_setsys(err, r, "%s: flush", path);
 	vs_blk_close(b);
+	return r;
+}
+
+int qcow2_create(const char *path, const struct qcow2_create_opts *o, struct vs_err **err)
+{
+	bool made = false;
+	int r = create(path, o, &made, err);
+
+	if (r < 0 && made)
+		(void)unlink(path); /* nothing half-created, as qemu-img */
 	return r;
 }

@@ -75,6 +75,51 @@ static int unknown_features(struct qcow2 *q, const uint8_t *c, uint64_t len, uin
 			  names);
 }
 
+#define BACKING_FMT_MAX	 16	      /* QEMU's sizeof(bs->backing_format) */
+#define BITMAPS_EXT_LEN	 24
+#define MAX_BITMAPS	 65535
+#define MAX_BITMAP_DIR	 (65535 * 1024) /* QEMU's QCOW2_MAX_BITMAP_DIRECTORY_SIZE */
+
+/* The bitmaps extension, validated as QEMU does (in its order and words);
+ * ignored while the autoclear bit says the bitmaps are stale. */
+static int parse_bitmaps_ext(struct qcow2 *q, const uint8_t *e, uint32_t len,
+			     struct vs_err **err)
+{
+	const char *f = q->blk.filename;
+	uint32_t n, reserved;
+	uint64_t size, off;
+
+	if (len != BITMAPS_EXT_LEN)
+		return vs_err_set(err, -EINVAL, "%s: bitmaps_ext: Invalid extension length", f);
+	if (!(q->autoclear & QCOW2_AUTOCLEAR_BITMAPS))
+		return 0;
+	n = be32toh(*(const uint32_t *)e);
+	reserved = be32toh(*(const uint32_t *)(e + 4));
+	size = be64toh(*(const uint64_t *)(e + 8));
+	off = be64toh(*(const uint64_t *)(e + 16));
+	if (reserved)
+		return vs_err_set(err, -EINVAL, "%s: bitmaps_ext: Reserved field is not zero", f);
+	if (n > MAX_BITMAPS)
+		return vs_err_set(err, -EINVAL,
+				  "%s: bitmaps_ext: Image has %u bitmaps, exceeding the QEMU "
+				  "supported maximum of %d", f, n, MAX_BITMAPS);
+	if (n == 0)
+		return vs_err_set(err, -EINVAL, "%s: found bitmaps extension with zero bitmaps", f);
+	if (qcow2_offset_into_cluster(q, off))
+		return vs_err_set(err, -EINVAL, "%s: bitmaps_ext: invalid bitmap directory offset",
+				  f);
+	if (size > MAX_BITMAP_DIR)
+		return vs_err_set(err, -EINVAL,
+				  "%s: bitmaps_ext: bitmap directory size (%" PRIu64 ") exceeds the "
+				  "maximum supported size (%d)", f, size, MAX_BITMAP_DIR);
+	if (size == 0)
+		return vs_err_set(err, -EINVAL, "%s: Requested bitmap directory size is zero", f);
+	q->nb_bitmaps = n;
+	q->bitmap_dir_size = size;
+	q->bitmap_dir_off = off;
+	return 0;
+}
+
 /* Walks the header extensions in c[start, end). */
 static int parse_extensions(struct qcow2 *q, const uint8_t *c, uint64_t start, uint64_t end,
 			    uint64_t bad_incompat, struct vs_err **err)
@@ -92,12 +137,21 @@ static int parse_extensions(struct qcow2 *q, const uint8_t *c, uint64_t start, u
 			return vs_err_set(err, -EINVAL, "%s: header extension 0x%x overruns the header",
 					  q->blk.filename, type);
 		if (type == QCOW2_EXT_BACKING_FMT) {
+			if (len >= BACKING_FMT_MAX) /* qemu-img's words */
+				return vs_err_set(err, -EINVAL,
+						  "%s: ERROR: ext_backing_format: len=%u too large "
+						  "(>=%u)", q->blk.filename, len, BACKING_FMT_MAX);
 			free(q->backing_fmt);
 			q->backing_fmt = xasprintf("%.*s", (int)len, (const char *)(c + p));
-		} else if (type == QCOW2_EXT_BITMAPS && len >= 24) {
-			q->nb_bitmaps = be32toh(*(const uint32_t *)(c + p));
-			q->bitmap_dir_size = be64toh(*(const uint64_t *)(c + p + 8));
-			q->bitmap_dir_off = be64toh(*(const uint64_t *)(c + p + 16));
+		} else if (type == QCOW2_EXT_CRYPTO) { /* qemu-img's words */
+			return vs_err_set(err, -EINVAL,
+					  "%s: CRYPTO header extension only expected with LUKS "
+					  "encryption method", q->blk.filename);
+		} else if (type == QCOW2_EXT_BITMAPS) {
+			int r = parse_bitmaps_ext(q, c + p, len, err);
+
+			if (r < 0)
+				return r;
 		} else if (type == QCOW2_EXT_FEATURES && bad_incompat) {
 			return unknown_features(q, c + p, len, bad_incompat, err);
 		}
@@ -133,6 +187,10 @@ static int check_v3_fields(struct qcow2 *q, const struct qcow2_disk_header *h,
 	if (q->compression_type && !(q->incompat & QCOW2_INCOMPAT_COMPRESSION))
 		return vs_err_set(err, -EINVAL,
 				  "%s: compression type set without its feature bit", f);
+	if (!q->compression_type && (q->incompat & QCOW2_INCOMPAT_COMPRESSION))
+		return vs_err_set(err, -EINVAL, /* qemu-img's words */
+				  "%s: qcow2: Compression type incompatible feature bit must not "
+				  "be set", f);
 	return 0;
 }
 
@@ -158,7 +216,8 @@ static int check_basic_fields(struct qcow2 *q, const struct qcow2_disk_header *h
 		return vs_err_set(err, -ENOTSUP, "%s: unsupported qcow2 feature: encryption (%s)",
 				  f, be32toh(h->crypt_method) == 1 ? "AES-CBC"
 				     : be32toh(h->crypt_method) == 2 ? "LUKS" : "unknown method");
-	q->blk.size = be64toh(h->size);
+	/* whole sectors, as QEMU reads it: both then see the same disk */
+	q->blk.size = VS_ALIGN_DOWN(be64toh(h->size), 512ULL);
 	if (q->blk.size > QCOW2_MAX_SIZE)
 		return vs_err_set(err, -EFBIG, "%s: virtual size too large", f);
 	q->header_length = QCOW2_V2_HEADER_LEN;
@@ -174,6 +233,8 @@ static int read_backing_name(struct qcow2 *q, const struct qcow2_disk_header *h,
 
 	if (!off)
 		return 0;
+	if (len > QCOW2_MAX_BACKING_NAME) /* qemu-img's words */
+		return vs_err_set(err, -EINVAL, "%s: Backing file name too long", q->blk.filename);
 	if (len == 0 || len > QCOW2_MAX_BACKING_NAME || off > clen || len > clen - off ||
 	    off < q->header_length)
 		return vs_err_set(err, -EINVAL, "%s: invalid backing file name location",
@@ -257,7 +318,8 @@ static int check_overlaps(struct qcow2 *q, uint64_t l1_bytes, uint64_t rt_bytes,
 	return 0;
 }
 
-int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, struct vs_err **err)
+int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, bool repair,
+				 struct vs_err **err)
 {
 	const char *f = q->blk.filename;
 	uint64_t l1_bytes = (uint64_t)q->l1_size * 8;
@@ -268,10 +330,19 @@ int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, struct vs_
 	if (l1_bytes > QCOW2_MAX_L1_BYTES)
 		return vs_err_set(err, -EFBIG, "%s: L1 table too large (%u entries)", f,
 				  q->l1_size);
+	if (need > QCOW2_MAX_L1_BYTES / 8) /* qemu-img's words */
+		return vs_err_set(err, -EFBIG, "%s: Image is too big", f);
 	if (need > q->l1_size)
 		return vs_err_set(err, -EINVAL, "%s: L1 table too small for the virtual size", f);
-	if (q->l1_size && !extent_ok(q, q->l1_offset, l1_bytes, file_size))
+	if (q->l1_size && !extent_ok(q, q->l1_offset, l1_bytes,
+				     repair ? QCOW2_MAX_SIZE : file_size))
 		return vs_err_set(err, -EINVAL, "%s: L1 table offset invalid or past EOF", f);
+	if (q->l1_size && !extent_ok(q, q->l1_offset, l1_bytes, file_size)) {
+		/* repair: the L1 reads as zeros; freeing its clusters as leaks
+		 * while the header still points at it is for -r all only */
+		q->open_fixes++;
+		q->rebuild_only++;
+	}
 	if (rt_bytes > QCOW2_MAX_RT_BYTES || q->rt_clusters == 0)
 		return vs_err_set(err, -EINVAL, "%s: invalid refcount table size", f);
 	if (!extent_ok(q, q->rt_offset, rt_bytes, file_size))
@@ -280,7 +351,9 @@ int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, struct vs_
 	if (q->nb_snapshots > QCOW2_MAX_SNAPSHOTS)
 		return vs_err_set(err, -EINVAL, "%s: too many snapshots (%u)", f,
 				  q->nb_snapshots);
-	if (q->nb_snapshots && !extent_ok(q, q->snapshots_offset, 0, file_size))
-		return vs_err_set(err, -EINVAL, "%s: snapshot table offset invalid", f);
+	/* QEMU checks the alignment even when there are no snapshots */
+	if ((q->nb_snapshots && !extent_ok(q, q->snapshots_offset, 0, file_size)) ||
+	    qcow2_offset_into_cluster(q, q->snapshots_offset))
+		return vs_err_set(err, -EINVAL, "%s: Snapshot table offset invalid", f);
 	return check_overlaps(q, l1_bytes, rt_bytes, err);
 }

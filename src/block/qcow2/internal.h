@@ -10,6 +10,7 @@
 
 #include "block/block.h"
 #include "block/qcow2.h"
+#include "common/io.h"
 
 #include <assert.h>
 #include <endian.h>
@@ -17,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/types.h>
 
 struct vs_err;
 
@@ -32,11 +34,31 @@ struct vs_err;
 #define QCOW2_MAX_CHAIN		64
 #define QCOW2_MAX_SNAP_EXTRA	1024
 #define QCOW2_MAX_SIZE		(1ULL << 56) /* offsets have 56 bits */
+/* Writes may reach this far past the end of the file (or of what we have
+ * allocated past it); a table entry pointing further is corruption. */
+#define QCOW2_EOF_SLACK		(64ULL << 20)
+
+/* Metadata roles for the overlap checks (overlap.c), QEMU's QCOW2_OL_* bits
+ * and order. QCOW2_OL_DATA: a guest data write, which may overlap none. */
+#define QCOW2_OL_DATA		 0u
+#define QCOW2_OL_HEADER		 (1u << 0)
+#define QCOW2_OL_ACTIVE_L1	 (1u << 1)
+#define QCOW2_OL_ACTIVE_L2	 (1u << 2)
+#define QCOW2_OL_REFCOUNT_TABLE	 (1u << 3)
+#define QCOW2_OL_REFCOUNT_BLOCK	 (1u << 4)
+#define QCOW2_OL_SNAPSHOT_TABLE	 (1u << 5)
+#define QCOW2_OL_INACTIVE_L1	 (1u << 6)
+#define QCOW2_OL_NBITS		 7
+#define QCOW2_OL_ALL		 ((1u << QCOW2_OL_NBITS) - 1)
 
 #define QCOW2_OFLAG_COPIED     (1ULL << 63)
 #define QCOW2_OFLAG_COMPRESSED (1ULL << 62)
 #define QCOW2_OFLAG_ZERO       1ULL
 #define QCOW2_OFFSET_MASK      0x00fffffffffffe00ULL
+/* Bits an entry must not have set (qcow2.txt; QEMU's L1E_RESERVED_MASK and
+ * L2E_STD_RESERVED_MASK: the compressed flag is reserved in L1 entries). */
+#define QCOW2_L1E_RESERVED     0x7f000000000001ffULL
+#define QCOW2_L2E_RESERVED     0x3f000000000001feULL
 
 #define QCOW2_INCOMPAT_DIRTY	   (1ULL << 0)
 #define QCOW2_INCOMPAT_CORRUPT	   (1ULL << 1)
@@ -51,6 +73,7 @@ struct vs_err;
 #define QCOW2_EXT_BACKING_FMT 0xe2792acaU
 #define QCOW2_EXT_FEATURES    0x6803f857U
 #define QCOW2_EXT_BITMAPS     0x23852875U
+#define QCOW2_EXT_CRYPTO      0x0537be77U
 #define QCOW2_AUTOCLEAR_BITMAPS (1ULL << 0)
 
 /* On-disk header, big-endian (qcow2.txt "Header"). */
@@ -115,6 +138,12 @@ struct qcow2_cache {
 	uint64_t tick;
 };
 
+/* One cluster holding metadata, and its roles (QCOW2_OL_*). */
+struct qcow2_ol_ent {
+	uint64_t cluster;
+	unsigned mask;
+};
+
 /* A reference to drop once the metadata that replaced it is durable. */
 struct qcow2_release {
 	uint64_t l2e;	 /* the old entry (an L2 table: a plain cluster entry) */
@@ -125,6 +154,9 @@ struct qcow2 {
 	struct vs_blk blk;
 	int fd;
 	unsigned depth; /* position in the backing chain */
+	struct qcow2 *child; /* the image this one backs while opening, or NULL */
+	dev_t dev;	     /* the file's identity, for backing loops */
+	ino_t ino;
 	unsigned version;
 	unsigned cluster_bits;
 	uint64_t cluster_size;
@@ -172,6 +204,15 @@ struct qcow2 {
 	uint64_t free_hint;  /* no free cluster below this index */
 	uint64_t zbuf_cursor; /* byte offset for the next compressed cluster, 0: none */
 
+	/* overlap.c: the clusters that hold metadata, sorted */
+	struct qcow2_ol_ent *ol;
+	size_t nol, ol_cap;
+	uint64_t file_end;  /* the file's size at open */
+	bool corrupt_seen;  /* a write was refused as corrupting: read-only now */
+	uint64_t open_fixes; /* corruptions a repair open dropped (check counts them) */
+	uint32_t rebuild_only; /* of which dropped tables (snapshot entries, an L1
+				* past EOF): only -r all may go on */
+
 	pthread_rwlock_t layout;
 	pthread_mutex_t meta;
 	struct vs_write_gate gate; /* data writes of the fast path (block.h) */
@@ -207,7 +248,36 @@ static inline uint64_t qcow2_size_to_clusters(const struct qcow2 *q, uint64_t si
 /* header.c */
 int qcow2_header_load(struct qcow2 *q, struct vs_err **err);
 int qcow2_header_write_field(struct qcow2 *q, unsigned off, const void *be, size_t len);
-int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, struct vs_err **err);
+/* repair (check -r): an L1 table past the end of the file is accepted (it
+ * reads as zeros past EOF; the rebuild writes a new one). */
+int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, bool repair,
+				 struct vs_err **err);
+
+/* bitmaps.c: the bitmap directory checked as QEMU checks it on open.
+ * Returns 0 or -errno with *err in qemu-img's words. */
+int qcow2_bitmaps_validate(struct qcow2 *q, struct vs_err **err);
+
+/* overlap.c */
+void qcow2_ol_build(struct qcow2 *q);
+/* 1 and a description in msg if some cluster plays two metadata roles. */
+int qcow2_ol_conflict(const struct qcow2 *q, char *msg, size_t len);
+void qcow2_ol_add(struct qcow2 *q, uint64_t off, uint64_t len, unsigned type);
+void qcow2_ol_del(struct qcow2 *q, uint64_t off, uint64_t len, unsigned type);
+/* The cluster's refcount reached 0: it holds no metadata any more. */
+void qcow2_ol_forget(struct qcow2 *q, uint64_t cluster);
+/* The first metadata role (other than ign) that [off, off+len) touches, or 0. */
+unsigned qcow2_ol_overlap(const struct qcow2 *q, unsigned ign, uint64_t off, uint64_t len);
+const char *qcow2_ol_name(unsigned mask);
+/* Marks the image corrupt (v3: the header bit) and read-only for this
+ * handle, printing QEMU's "Marking image as corrupt" line (once). */
+void qcow2_signal_corruption(struct qcow2 *q, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* May a write of [off, off+len) playing role ign (QCOW2_OL_DATA for guest
+ * data) go ahead? 0, or -EIO after qcow2_signal_corruption. Data and L2
+ * table writes must also stay within QCOW2_EOF_SLACK of the file's end. */
+int qcow2_pre_write(struct qcow2 *q, unsigned ign, uint64_t off, uint64_t len);
+/* qcow2_pre_write, then vs_pwrite_full. 0 or -errno. */
+int qcow2_file_write(struct qcow2 *q, unsigned ign, const void *buf, size_t len, uint64_t off);
 
 /* cache.c */
 void qcow2_cache_init(struct qcow2_cache *c, unsigned n, uint64_t cluster_size);
@@ -279,7 +349,10 @@ int qcow2_grow_l1(struct qcow2 *q, uint64_t min_entries);
 int qcow2_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err);
 
 /* snapshot.c */
-int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, struct vs_err **err);
+/* With repair (check -r), entries with an invalid L1 table or extra data are
+ * dropped (counted in open_fixes and rebuild_only) instead of refused. */
+int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, bool repair,
+			 struct vs_err **err);
 void qcow2_snapshots_free(struct qcow2 *q);
 /* The on-disk snapshot table for s[0..n) (our entries carry 24 bytes of extra
  * data); returns a buffer of *len bytes to free. */

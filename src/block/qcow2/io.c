@@ -34,7 +34,7 @@
  * acknowledged before it durable. Refcount table growth and L1 growth are
  * rare and use barriers (qcow2_barrier) inline. */
 #include "block/qcow2/internal.h"
-#include "block/hooks.h"
+#include "common/io.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -187,10 +187,12 @@ static int alloc_write_data(struct qcow2 *q, struct alloc_req *a, uint64_t host,
 	}
 	for (int i = 0; i < niov; i++)
 		total += iov[i].iov_len;
+	if (r == 0)
+		r = qcow2_pre_write(q, QCOW2_OL_DATA, at, total);
 	if (r == 0) {
 		ssize_t w;
 
-		vs_hook_write(iov, niov, at);
+		vs_io_hook_write(iov, niov, at);
 		w = pwritev(q->fd, iov, niov, (off_t)at);
 
 		if (w < 0)
@@ -265,8 +267,8 @@ static int write_alloc(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64
 		*done = VS_MIN(len, cs - in);
 		r = qcow2_l2e_valid(q, be64toh(t[l2i]));
 		if (r == 0)
-			r = vs_pwrite_full(q->fd, buf, *done,
-				   (be64toh(t[l2i]) & QCOW2_OFFSET_MASK) + in);
+			r = qcow2_file_write(q, QCOW2_OL_DATA, buf, *done,
+					 (be64toh(t[l2i]) & QCOW2_OFFSET_MASK) + in);
 		goto out;
 	}
 	fresh_from = q->alloc_end;
@@ -301,7 +303,7 @@ static int write_fast(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_
 	pthread_mutex_unlock(&q->meta);
 	if (r == 0 && m.type == QCOW2_C_NORMAL && m.copied) {
 		vs_write_gate_enter(&q->gate, m.len);
-		r = vs_pwrite_full(q->fd, buf, m.len, m.host);
+		r = qcow2_file_write(q, QCOW2_OL_DATA, buf, m.len, m.host);
 		vs_write_gate_leave(&q->gate, m.len);
 		*done = m.len;
 	}
@@ -369,7 +371,7 @@ static int release_now(struct qcow2 *q, uint64_t e, bool punch)
 
 	if (r == 0 && punch && qcow2_l2e_type(q, e) == QCOW2_C_NORMAL &&
 	    qcow2_refcount_get(q, h >> q->cluster_bits, &rc) == 0 && rc == 0) {
-		vs_hook_punch(h, q->cluster_size);
+		vs_io_hook_punch(h, q->cluster_size);
 		(void)fallocate(q->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)h,
 				(off_t)q->cluster_size);
 	}
@@ -542,7 +544,7 @@ static int qcow2_block_status(struct vs_blk *b, uint64_t off, uint64_t len,
 
 int qcow2_sync(struct qcow2 *q)
 {
-	vs_hook_sync();
+	vs_io_hook_sync();
 	return fdatasync(q->fd) < 0 ? -errno : 0;
 }
 

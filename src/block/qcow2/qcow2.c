@@ -1,7 +1,9 @@
 /* qcow2 open and close: header, tables, caches, backing chain. */
 #include "block/qcow2/internal.h"
+#include "block/file.h"
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -64,6 +66,7 @@ void qcow2_close(struct vs_blk *b)
 	free(q->l1);
 	free(q->rt);
 	free(q->rel);
+	free(q->ol);
 	free(q->backing_name);
 	free(q->backing_path);
 	free(q->backing_fmt);
@@ -86,7 +89,9 @@ static int load_l1(struct qcow2 *q, struct vs_err **err)
 	return 0;
 }
 
-static int load_rt(struct qcow2 *q, uint64_t file_size, struct vs_err **err)
+/* With repair, an entry pointing past the end of the file is dropped (the
+ * rebuild of check -r all replaces every block), as qemu-img check -r does. */
+static int load_rt(struct qcow2 *q, uint64_t file_size, bool repair, struct vs_err **err)
 {
 	int r;
 
@@ -99,6 +104,13 @@ static int load_rt(struct qcow2 *q, uint64_t file_size, struct vs_err **err)
 		uint64_t e = be64toh(q->rt[i]), off = e & QCOW2_OFFSET_MASK;
 
 		q->rt[i] = e;
+		if (repair && e == off && !qcow2_offset_into_cluster(q, off) && off >= file_size) {
+			vs_warn("Repairing refcount block %" PRIu64 ": offset 0x%" PRIx64
+				" is past the end of the file", i, off);
+			q->rt[i] = 0;
+			q->open_fixes++;
+			continue;
+		}
 		if (e != off || qcow2_offset_into_cluster(q, off) || off >= file_size ||
 		    (e && off == 0))
 			return vs_err_set(err, -EINVAL,
@@ -118,20 +130,41 @@ static char *backing_path(const char *image, const char *name)
 	return xasprintf("%.*s/%s", (int)(slash - image), image, name);
 }
 
-static int open_backing(struct qcow2 *q, struct vs_err **err)
+static int open_chain(const char *path, unsigned flags, struct qcow2 *child,
+		      struct vs_blk **out, struct vs_err **err);
+
+/* Is path one of the files from q up the chain (q and the images it backs)? */
+static bool in_chain(const struct qcow2 *q, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return false; /* the open reports it */
+	for (; q; q = q->child)
+		if (q->dev == st.st_dev && q->ino == st.st_ino)
+			return true;
+	return false;
+}
+
+static int open_backing(struct qcow2 *q, unsigned flags, struct vs_err **err)
 {
 	const char *path = q->backing_path, *fmt = q->backing_fmt;
+	unsigned bflags = VS_BLK_RDONLY | (flags & VS_BLK_SHARE);
 	int r;
 
+	if (in_chain(q, path))
+		return vs_err_set(err, -ELOOP, "Backing file '%s' creates an infinite loop", path);
 	if (!fmt) { /* images made before -F was mandatory: probe, as QEMU does */
 		r = vs_blk_probe(path, &fmt, err);
 		if (r < 0)
 			return vs_err_wrap(err, r, "%s: backing file", q->blk.filename);
 	}
 	if (strcmp(fmt, "qcow2") == 0)
-		r = qcow2_open(path, VS_BLK_RDONLY, q->depth + 1, &q->backing, err);
+		r = open_chain(path, bflags, q, &q->backing, err);
 	else
-		r = vs_blk_open(path, fmt, VS_BLK_RDONLY, &q->backing, err);
+		r = vs_blk_open(path, fmt, bflags, &q->backing, err);
+	if (r == -ELOOP)
+		return r; /* one line, not one prefix per level */
 	if (r < 0)
 		return vs_err_wrap(err, r, "%s: backing file", q->blk.filename);
 	return 0;
@@ -157,6 +190,22 @@ static int check_writable(struct qcow2 *q, unsigned flags, struct vs_err **err)
 	return 0;
 }
 
+/* Builds the overlap map (overlap.c). Metadata found overlapping other
+ * metadata makes a writable open (other than for repair) mark the image
+ * corrupt and fail: from then on it opens read-only until check -r all. */
+static int check_overlaps(struct qcow2 *q, unsigned flags, struct vs_err **err)
+{
+	char msg[160];
+
+	qcow2_ol_build(q);
+	if (q->blk.ro || (flags & VS_BLK_REPAIR) || !qcow2_ol_conflict(q, msg, sizeof(msg)))
+		return 0;
+	qcow2_signal_corruption(q, "%s", msg);
+	return vs_err_set(err, -EROFS,
+			  "%s: %s; image marked as corrupt: it can only be opened read-only "
+			  "until repaired (check -r all)", q->blk.filename, msg);
+}
+
 static int open_tables(struct qcow2 *q, unsigned flags, struct vs_err **err)
 {
 	struct stat st;
@@ -167,15 +216,18 @@ static int open_tables(struct qcow2 *q, unsigned flags, struct vs_err **err)
 		return vs_err_setsys(err, -errno, "%s", q->blk.filename);
 	r = qcow2_header_load(q, err);
 	if (r == 0)
-		r = qcow2_header_validate_tables(q, (uint64_t)st.st_size, err);
+		r = qcow2_header_validate_tables(q, (uint64_t)st.st_size, flags & VS_BLK_REPAIR,
+						 err);
+	if (r == 0)
+		r = qcow2_bitmaps_validate(q, err); /* before a writable open clears autoclear */
 	if (r == 0 && !q->blk.ro)
 		r = check_writable(q, flags, err);
 	if (r == 0)
 		r = load_l1(q, err);
 	if (r == 0)
-		r = load_rt(q, (uint64_t)st.st_size, err);
+		r = load_rt(q, (uint64_t)st.st_size, flags & VS_BLK_REPAIR, err);
 	if (r == 0)
-		r = qcow2_snapshots_load(q, (uint64_t)st.st_size, err);
+		r = qcow2_snapshots_load(q, (uint64_t)st.st_size, flags & VS_BLK_REPAIR, err);
 	if (r < 0)
 		return r;
 	slots = VS_MIN(L2_CACHE_BYTES >> q->cluster_bits, (uint64_t)q->l1_size + 8);
@@ -184,10 +236,14 @@ static int open_tables(struct qcow2 *q, unsigned flags, struct vs_err **err)
 	r = qcow2_refcount_init(q);
 	if (r < 0)
 		return vs_err_setsys(err, r, "%s: read refcounts", q->blk.filename);
+	q->file_end = (uint64_t)st.st_size;
+	r = check_overlaps(q, flags, err);
+	if (r < 0)
+		return r;
 	if (q->backing_name)
 		q->backing_path = backing_path(q->blk.filename, q->backing_name);
 	if (q->backing_name && !(flags & VS_BLK_NO_BACKING))
-		return open_backing(q, err);
+		return open_backing(q, flags, err);
 	return 0;
 }
 
@@ -204,9 +260,11 @@ static int repair_dirty(struct qcow2 *q, struct vs_err **err)
 	return r;
 }
 
-int qcow2_open(const char *path, unsigned flags, unsigned depth, struct vs_blk **out,
-	       struct vs_err **err)
+static int open_chain(const char *path, unsigned flags, struct qcow2 *child,
+		      struct vs_blk **out, struct vs_err **err)
 {
+	unsigned depth = child ? child->depth + 1 : 0;
+	struct stat st;
 	struct qcow2 *q;
 	int r;
 
@@ -219,12 +277,19 @@ int qcow2_open(const char *path, unsigned flags, unsigned depth, struct vs_blk *
 	q->blk.ro = flags & VS_BLK_RDONLY;
 	q->barriers = !(flags & VS_BLK_UNSAFE);
 	q->depth = depth;
+	q->child = child;
 	pthread_rwlock_init(&q->layout, NULL);
 	pthread_mutex_init(&q->meta, NULL);
 	vs_write_gate_init(&q->gate, true); /* qcow2 images are regular files */
-	q->fd = open(path, (q->blk.ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (q->fd < 0) {
+	q->fd = -1;
+	r = vs_blk_file_open(path, flags, false, &q->fd, err);
+	if (r == 0 && fstat(q->fd, &st) < 0)
 		r = vs_err_setsys(err, -errno, "%s", path);
+	if (r == 0) {
+		q->dev = st.st_dev;
+		q->ino = st.st_ino;
+	}
+	if (r < 0) {
 		qcow2_close(&q->blk);
 		return r;
 	}
@@ -237,4 +302,9 @@ int qcow2_open(const char *path, unsigned flags, unsigned depth, struct vs_blk *
 	}
 	*out = &q->blk;
 	return 0;
+}
+
+int qcow2_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_err **err)
+{
+	return open_chain(path, flags, NULL, out, err);
 }

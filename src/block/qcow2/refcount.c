@@ -131,11 +131,13 @@ static int rb_update_run(struct qcow2 *q, uint64_t first, uint64_t last, int del
 		qcow2_rb_entry_put(b, c & mask, q->refcount_order, v);
 		if (v == 0 && c < q->free_hint)
 			q->free_hint = c;
+		if (v == 0)
+			qcow2_ol_forget(q, c);
 		if (v == 0 && q->zbuf_cursor && (q->zbuf_cursor - 1) >> q->cluster_bits == c)
 			q->zbuf_cursor = 0; /* never pack into a cluster that may be reused */
 	}
 	rb_bytes(first & mask, last & mask, q->refcount_order, &lo, &hi);
-	return vs_pwrite_full(q->fd, b + lo, hi - lo, blk + lo);
+	return qcow2_file_write(q, QCOW2_OL_REFCOUNT_BLOCK, b + lo, hi - lo, blk + lo);
 }
 
 static int refcount_apply(struct qcow2 *q, uint64_t first, uint64_t n, int delta, bool set,
@@ -262,7 +264,7 @@ static int ensure_block(struct qcow2 *q, uint64_t ri, bool *changed)
 	if (r < 0)
 		return r;
 	qcow2_rb_entry_put(b, 0, q->refcount_order, 1);
-	r = vs_pwrite_full(q->fd, b, q->cluster_size, off);
+	r = qcow2_file_write(q, QCOW2_OL_REFCOUNT_BLOCK, b, q->cluster_size, off);
 	if (r == 0)
 		r = qcow2_barrier(q); /* the block before the table entry */
 	if (r < 0) {
@@ -270,10 +272,11 @@ static int ensure_block(struct qcow2 *q, uint64_t ri, bool *changed)
 		return r;
 	}
 	be = htobe64(off);
-	r = vs_pwrite_full(q->fd, &be, 8, q->rt_offset + ri * 8);
+	r = qcow2_file_write(q, QCOW2_OL_REFCOUNT_TABLE, &be, 8, q->rt_offset + ri * 8);
 	if (r < 0)
 		return r;
 	q->rt[ri] = off;
+	qcow2_ol_add(q, off, q->cluster_size, QCOW2_OL_REFCOUNT_BLOCK);
 	q->alloc_end = VS_MAX(q->alloc_end, c + 1);
 	return 0;
 }
@@ -332,16 +335,18 @@ static int alloc_tail(struct qcow2 *q, uint64_t n, uint64_t *start)
 			if (((s + n + i) >> q->rb_bits) == blk[j])
 				qcow2_rb_entry_put(b, (s + n + i) & ((1ULL << q->rb_bits) - 1),
 					     q->refcount_order, 1);
-		r = vs_pwrite_full(q->fd, b, q->cluster_size, off);
+		r = qcow2_file_write(q, QCOW2_OL_REFCOUNT_BLOCK, b, q->cluster_size, off);
 	}
 	if (r == 0 && m)
 		r = qcow2_barrier(q); /* the blocks before the table entries */
 	for (uint64_t j = 0; j < m && r == 0; j++) {
 		uint64_t off = (s + n + j) << q->cluster_bits, be = htobe64(off);
 
-		r = vs_pwrite_full(q->fd, &be, 8, q->rt_offset + blk[j] * 8);
+		r = qcow2_file_write(q, QCOW2_OL_REFCOUNT_TABLE, &be, 8, q->rt_offset + blk[j] * 8);
 		if (r == 0)
 			q->rt[blk[j]] = off;
+		if (r == 0)
+			qcow2_ol_add(q, off, q->cluster_size, QCOW2_OL_REFCOUNT_BLOCK);
 	}
 	free(blk);
 	q->alloc_end = VS_MAX(q->alloc_end, s + n + m);
@@ -459,7 +464,8 @@ static int write_area_blocks(struct qcow2 *q, const struct rt_area *a)
 		for (uint64_t c = a->start; c < end; c++)
 			if ((c >> q->rb_bits) == ri && area_used(a, c))
 				qcow2_rb_entry_put(b, c & mask, q->refcount_order, 1);
-		r = vs_pwrite_full(q->fd, b, q->cluster_size, (a->start + k) << q->cluster_bits);
+		r = qcow2_file_write(q, QCOW2_OL_REFCOUNT_BLOCK, b, q->cluster_size,
+				 (a->start + k) << q->cluster_bits);
 	}
 	free(b);
 	return r;
@@ -485,7 +491,8 @@ static int grow_table(struct qcow2 *q, uint64_t need_ri)
 		t[first_ri + k] = (a.start + k) << q->cluster_bits;
 	for (uint64_t i = 0; i < a.entries; i++)
 		t[i] = htobe64(t[i]);
-	r = vs_pwrite_full(q->fd, t, a.entries * 8, (a.start + a.nblocks) << q->cluster_bits);
+	r = qcow2_file_write(q, QCOW2_OL_REFCOUNT_TABLE, t, a.entries * 8,
+			 (a.start + a.nblocks) << q->cluster_bits);
 	if (r == 0)
 		r = qcow2_barrier(q); /* blocks and table before the header */
 	if (r == 0) {
@@ -507,6 +514,12 @@ static int grow_table(struct qcow2 *q, uint64_t need_ri)
 	q->rt_offset = (a.start + a.nblocks) << q->cluster_bits;
 	q->rt_clusters = (uint32_t)a.tclusters;
 	q->alloc_end = a.start + a.nblocks + a.tclusters;
+	qcow2_ol_del(q, old_off, old_cl << q->cluster_bits, QCOW2_OL_REFCOUNT_TABLE);
+	for (uint64_t k = 0; k < a.ranges; k++)
+		qcow2_ol_add(q, (a.start + k) << q->cluster_bits, q->cluster_size,
+			     QCOW2_OL_REFCOUNT_BLOCK);
+	qcow2_ol_add(q, q->rt_offset, (uint64_t)q->rt_clusters << q->cluster_bits,
+		     QCOW2_OL_REFCOUNT_TABLE);
 	return qcow2_refcount_update(q, old_off, old_cl << q->cluster_bits, -1);
 }
 

@@ -29,7 +29,7 @@ int qcow2_grow_l1(struct qcow2 *q, uint64_t min_entries)
 	t = xzalloc(clusters << q->cluster_bits);
 	for (uint64_t i = 0; i < old_size; i++)
 		t[i] = htobe64(q->l1[i]);
-	r = vs_pwrite_full(q->fd, t, clusters << q->cluster_bits, off);
+	r = qcow2_file_write(q, QCOW2_OL_ACTIVE_L1, t, clusters << q->cluster_bits, off);
 	free(t);
 	if (r == 0)
 		r = qcow2_barrier(q); /* the table before the header points at it */
@@ -44,6 +44,8 @@ int qcow2_grow_l1(struct qcow2 *q, uint64_t min_entries)
 		return r;
 	q->l1 = xrealloc(q->l1, bytes);
 	memset(q->l1 + old_size, 0, (min_entries - old_size) * 8);
+	qcow2_ol_del(q, old_off, old_size * 8, QCOW2_OL_ACTIVE_L1);
+	qcow2_ol_add(q, off, clusters << q->cluster_bits, QCOW2_OL_ACTIVE_L1);
 	q->l1_size = (uint32_t)min_entries;
 	q->l1_offset = off;
 	if (!old_size)

@@ -12,6 +12,7 @@
 #include "block/qcow2/internal.h"
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -67,10 +68,14 @@ static int read_extra(struct qcow2 *q, struct qcow2_snapshot *s, uint64_t off)
 	return 0;
 }
 
+/* Reads the entry at *off and moves *off past it. Returns 0, 1 for an
+ * entry whose L1 table or extra data is invalid (*off is still right), or
+ * -errno. */
 static int read_one(struct qcow2 *q, struct qcow2_snapshot *s, uint64_t *off, uint64_t fsize)
 {
 	struct snap_disk d;
 	uint64_t strings;
+	bool bad;
 	int r = vs_pread_full(q->fd, &d, sizeof(d), *off);
 
 	if (r < 0)
@@ -82,11 +87,10 @@ static int read_one(struct qcow2 *q, struct qcow2_snapshot *s, uint64_t *off, ui
 	s->vm_clock_nsec = be64toh(d.vm_clock_nsec);
 	s->vm_state_size = be32toh(d.vm_state_size);
 	s->extra_size = be32toh(d.extra_data_size);
-	if (s->extra_size > QCOW2_MAX_SNAP_EXTRA || s->l1_size > QCOW2_MAX_L1_BYTES / 8 ||
-	    qcow2_offset_into_cluster(q, s->l1_offset) || s->l1_offset > fsize ||
-	    s->l1_size * 8ULL > fsize - s->l1_offset)
-		return -EINVAL;
-	r = read_extra(q, s, *off + sizeof(d));
+	bad = s->extra_size > QCOW2_MAX_SNAP_EXTRA || s->l1_size > QCOW2_MAX_L1_BYTES / 8 ||
+	      qcow2_offset_into_cluster(q, s->l1_offset) || s->l1_offset > fsize ||
+	      s->l1_size * 8ULL > fsize - s->l1_offset;
+	r = bad ? 0 : read_extra(q, s, *off + sizeof(d));
 	if (r < 0)
 		return r;
 	strings = *off + sizeof(d) + s->extra_size;
@@ -97,7 +101,7 @@ static int read_one(struct qcow2 *q, struct qcow2_snapshot *s, uint64_t *off, ui
 		r = vs_pread_full(q->fd, s->name, be16toh(d.name_size),
 				  strings + be16toh(d.id_str_size));
 	*off = VS_ALIGN_UP(strings + be16toh(d.id_str_size) + be16toh(d.name_size), 8);
-	return r;
+	return r < 0 ? r : bad;
 }
 
 static bool overlaps_fixed(const struct qcow2 *q, uint64_t off, uint64_t len)
@@ -107,26 +111,52 @@ static bool overlaps_fixed(const struct qcow2 *q, uint64_t off, uint64_t len)
 	return len && (off < q->cluster_size || (off < q->rt_offset + rt_len && q->rt_offset < off + len));
 }
 
-int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, struct vs_err **err)
+int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, bool repair,
+			 struct vs_err **err)
 {
 	uint64_t off = q->snapshots_offset;
+	uint32_t kept = 0, n = q->nb_snapshots;
 	int r;
 
 	if (!q->nb_snapshots)
 		return 0;
 	q->snaps = xzalloc(sizeof(*q->snaps) * q->nb_snapshots);
-	for (uint32_t i = 0; i < q->nb_snapshots; i++) {
-		r = read_one(q, &q->snaps[i], &off, file_size);
+	for (uint32_t i = 0; i < n; i++) {
+		r = read_one(q, &q->snaps[kept], &off, file_size);
 		/* the last entry's padding to 8 bytes may pass EOF (QEMU leaves the
 		 * file unaligned when the table is the last thing in it) */
-		if (r == 0 && (off - q->snapshots_offset > SNAP_TABLE_MAX ||
+		if (r >= 0 && (off - q->snapshots_offset > SNAP_TABLE_MAX ||
 			       off > VS_ALIGN_UP(file_size, 8)))
 			r = -EFBIG;
-		if (r < 0)
+		if (r > 0 && repair) { /* check -r all writes the table without it */
+			vs_warn("Discarding invalid snapshot table entry %u (ID '%s', name '%s'): "
+				"its L1 table or extra data is invalid", i, q->snaps[kept].id,
+				q->snaps[kept].name);
+			snap_clear(&q->snaps[kept]);
+			memset(&q->snaps[kept], 0, sizeof(q->snaps[kept]));
+			q->open_fixes++;
+			q->rebuild_only++;
+			continue;
+		}
+		if (r == -EFBIG && repair) { /* the rest cannot be found: dropped too */
+			vs_warn("Discarding snapshot table entries %u to %u: the table runs past "
+				"the end of the file", i, n - 1);
+			snap_clear(&q->snaps[kept]);
+			memset(&q->snaps[kept], 0, sizeof(q->snaps[kept]));
+			q->open_fixes += n - i;
+			q->rebuild_only += n - i;
+			off = VS_MIN(off, VS_ALIGN_UP(file_size, 8)); /* the old table's extent */
+			break;
+		}
+		if (r != 0) {
+			q->nb_snapshots = kept + 1; /* what to free (the rest is zeroed) */
 			return vs_err_set(err, r == -EIO ? r : -EINVAL,
 					  "%s: snapshot table entry %u is invalid", q->blk.filename,
 					  i);
+		}
+		kept++;
 	}
+	q->nb_snapshots = kept;
 	q->snapshots_len = off - q->snapshots_offset;
 	if (overlaps_fixed(q, q->snapshots_offset, q->snapshots_len))
 		return vs_err_set(err, -EINVAL, "%s: snapshot table overlaps other metadata",

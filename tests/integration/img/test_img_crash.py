@@ -90,3 +90,21 @@ def test_disk_full_leaves_consistent_image(vessel, tmp_path, root):
         sh(QEMU_IMG, "compare", "-f", "qcow2", img, img)
     finally:
         sh("umount", mnt)
+
+
+@pytest.mark.parametrize("fmt,opts", [("qcow2", "preallocation=full"),
+                                      ("qcow2", "preallocation=falloc"),
+                                      ("raw", "preallocation=full")])
+def test_create_out_of_space_leaves_nothing(vessel, tmp_path, root, fmt, opts):
+    """A create that runs out of space (preallocation on a small file
+    system) fails with one line and removes the file it made."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    sh("mount", "-t", "tmpfs", "-o", "size=4M", "tmpfs", mnt)
+    try:
+        img = mnt / f"f.{fmt}"
+        p = sh(vessel, "img", "create", "-f", fmt, "-o", opts, img, "64M", ok=(1,))
+        assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+        assert not img.exists()
+    finally:
+        sh("umount", mnt)

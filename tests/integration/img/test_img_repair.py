@@ -1,5 +1,6 @@
 """`vessel img check -r all` rebuilds refcount structures that are missing or
 zeroed (images qemu-img check calls corrupt), like `qemu-img check -r all`."""
+import os
 import pathlib
 import struct
 import sys
@@ -113,3 +114,95 @@ def test_check_repair_all_drops_references_outside_the_file(vessel, tmp_path, co
     sh(vessel, "img", "snapshot", "-a", "s", img)
     sh(QEMU_IO, "-f", "qcow2", "-c", "read -P 1 0 6M", img)
     qemu_check(img)
+
+
+def _end(img):
+    p = sh(QEMU_IMG, "check", "--output=json", img, ok=(0, 2, 3))
+    import json
+    return json.loads(p.stdout)["image-end-offset"]
+
+
+@pytest.mark.parametrize("bits", [16, 1])
+def test_repair_of_garbage_refcount_block_stays_small(vessel, tmp_path, bits):
+    """check -r all allocates the rebuilt metadata after what the tables
+    reference, not after what garbage refcounts claim (it used to push the
+    image end to 2 GiB, 32 GiB with 1-bit refcounts)."""
+    need_qemu()
+    img, ref = tmp_path / "v.qcow2", tmp_path / "q.qcow2"
+    sh(QEMU_IMG, "create", "-q", "-f", "qcow2", "-o", f"refcount_bits={bits}", img, "64M")
+    sh(QEMU_IO, "-c", "write -P 1 0 4M", img)
+    want = to_raw(img, "qcow2", tmp_path / "want.raw")
+    rt_off, rt = _rt(img)
+    with open(img, "r+b") as f:
+        f.seek(rt[0])
+        f.write(b"\xff" * 65536)
+    ref.write_bytes(img.read_bytes())
+    sh(QEMU_IMG, "check", "-r", "all", ref, ok=(0, 2, 3))
+    sh(vessel, "img", "check", "-r", "all", img)
+    qemu_check(img)
+    assert os.path.getsize(img) <= os.path.getsize(ref) + (1 << 20)
+    assert _end(img) <= _end(ref) + (1 << 20)
+    assert to_raw(img, "qcow2", tmp_path / "got.raw") == want
+
+
+@pytest.mark.parametrize("damage", ["rt-entry-past-eof", "l1-past-eof"])
+def test_check_repair_opens_what_it_repairs(vessel, tmp_path, damage):
+    need_qemu()
+    img = tmp_path / "r.qcow2"
+    sh(QEMU_IMG, "create", "-q", "-f", "qcow2", img, "64M")
+    sh(QEMU_IO, "-c", "write -P 1 0 1M", img)
+    rt_off, _ = _rt(img)
+    with open(img, "r+b") as f:
+        if damage == "rt-entry-past-eof":
+            f.seek(rt_off + 8)
+        else:
+            f.seek(40)  # l1_table_offset
+        f.write(struct.pack(">Q", 1 << 40))
+    sh(vessel, "img", "check", img, ok=(1,))  # refused read-only, as before
+    if damage == "l1-past-eof":  # freeing "leaks" under the old L1 would lose data
+        p = sh(vessel, "img", "check", "-r", "leaks", img, ok=(1,))
+        assert "-r all" in p.stderr
+    sh(vessel, "img", "check", "-r", "all", img)
+    qemu_check(img)
+    if damage == "rt-entry-past-eof":
+        sh(QEMU_IO, "-c", "read -P 1 0 1M", img)
+    assert os.path.getsize(img) < 4 << 20
+
+
+@pytest.mark.parametrize("damage", ["l1-past-eof", "l1-unaligned", "l1-huge", "extra-huge"])
+def test_check_repair_drops_invalid_snapshot_entries(vessel, tmp_path, damage):
+    """An invalid snapshot table entry no longer keeps check -r from opening
+    the image: -r all writes the table without it and the rest is intact
+    (qemu-img leaves these images with errors); -r leaks refuses, since it
+    would free the dropped snapshot's clusters under the old table."""
+    need_qemu()
+    img = tmp_path / "s.qcow2"
+    sh(QEMU_IMG, "create", "-q", "-f", "qcow2", img, "4M")
+    sh(QEMU_IO, "-c", "write -P 1 0 64k", img)
+    sh(QEMU_IMG, "snapshot", "-c", "a", img)
+    sh(QEMU_IO, "-c", "write -P 2 0 64k", img)
+    sh(QEMU_IMG, "snapshot", "-c", "b", img)
+    with open(img, "r+b") as f:
+        f.seek(64)
+        (so,) = struct.unpack(">Q", f.read(8))
+        f.seek(so)
+        (l1,) = struct.unpack(">Q", f.read(8))
+        where, data = {"l1-past-eof": (so, struct.pack(">Q", 1 << 40)),
+                       "l1-unaligned": (so, struct.pack(">Q", l1 + 8)),
+                       "l1-huge": (so + 8, struct.pack(">I", 0x10000000)),
+                       "extra-huge": (so + 36, struct.pack(">I", 5000))}[damage]
+        f.seek(where)
+        f.write(data)
+    sh(vessel, "img", "info", img, ok=(1,))  # still refused outside repair
+    p = sh(vessel, "img", "check", "-r", "leaks", img, ok=(1,))
+    assert "-r all" in p.stderr
+    p = sh(vessel, "img", "check", "-r", "all", img)
+    assert "Discarding" in p.stderr
+    qemu_check(img)
+    snaps = sh(QEMU_IMG, "snapshot", "-l", img).stdout
+    assert " a " not in snaps
+    sh(QEMU_IO, "-c", "read -P 2 0 64k", img)
+    if damage != "extra-huge":  # there the table cannot be walked past entry 0
+        assert " b " in snaps
+        sh(QEMU_IMG, "snapshot", "-a", "b", img)
+        sh(QEMU_IO, "-c", "read -P 2 0 64k", img)
