@@ -23,6 +23,7 @@ struct emu_vm;
 struct emu_cpu;
 struct vs_ioevent_table;
 struct vs_ioeventfd;
+struct vs_device;
 
 #define VS_MAX_VCPUS 254 /* APIC IDs 0..253; 254 is... the IOAPIC takes ncpus */
 
@@ -50,6 +51,7 @@ struct vs_vm {
 	struct vs_serial *serial;
 	struct vs_rtc *rtc;
 	struct vs_pci_bus *pci;
+	struct vs_device *devices; /* realized from the registry (device.h) */
 	struct vs_bzimage bz;
 	uint8_t *kernel_file; /* owns the bytes bz points into */
 	size_t kernel_file_len;

@@ -13,6 +13,7 @@
 #include "vmm/arch/x86/mptable.h"
 #include "hw/legacy.h"
 #include "hw/pci.h"
+#include "vmm/device.h"
 #include "hw/rtc.h"
 #include "hw/serial.h"
 #include "common/cleanup.h"
@@ -302,6 +303,7 @@ void vs_vm_free(struct vs_vm *vm)
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vs_vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
+	vs_vm_devices_free(vm); /* device.h: before the buses and RAM they use */
 	vs_serial_free(vm->serial);
 	vs_rtc_free(vm->rtc);
 	vs_pci_bus_free(vm->pci);
