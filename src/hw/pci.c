@@ -63,6 +63,15 @@ int vs_pci_add_device(struct vs_pci_bus *bus, struct vs_pci_device *dev)
 	return r;
 }
 
+void vs_pci_remove_device(struct vs_pci_bus *bus, struct vs_pci_device *dev)
+{
+	pthread_mutex_lock(&bus->lock);
+	if (dev->slot > 0 && dev->slot < VS_PCI_MAX_SLOTS && bus->slots[dev->slot] == dev)
+		bus->slots[dev->slot] = NULL;
+	dev->slot = -1;
+	pthread_mutex_unlock(&bus->lock);
+}
+
 /* Decodes the latched address; NULL when it selects nothing. Lock held. */
 static struct vs_pci_device *selected(struct vs_pci_bus *bus, unsigned *reg)
 {

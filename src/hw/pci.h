@@ -104,6 +104,9 @@ int vs_pci_bus_attach(struct vs_pci_bus *bus, struct vs_iobus *pio, const struct
  * Returns the slot or -ENOSPC. */
 int vs_pci_add_device(struct vs_pci_bus *bus, struct vs_pci_device *dev);
 
+/* Takes dev off the bus (its slot reads all-ones again). */
+void vs_pci_remove_device(struct vs_pci_bus *bus, struct vs_pci_device *dev);
+
 /* Fills the standard type-0 header fields (read-only: the host bridge). */
 void vs_pci_init_header(struct vs_pci_device *dev, uint16_t vendor, uint16_t device,
 			uint32_t class_code, uint8_t header_type);

@@ -10,6 +10,8 @@
 
 /* devices-pc.c */
 extern const struct vs_device_ops vs_dev_serial, vs_dev_rtc, vs_dev_pci_host, vs_dev_legacy;
+/* virtio/rng.c */
+extern const struct vs_device_ops vs_dev_virtio_rng;
 
 /* The registry (STYLE "Register with tables"): every device type. */
 static const struct vs_device_ops *const registry[] = {
@@ -17,6 +19,7 @@ static const struct vs_device_ops *const registry[] = {
 	&vs_dev_rtc,
 	&vs_dev_pci_host,
 	&vs_dev_legacy,
+	&vs_dev_virtio_rng,
 };
 
 const struct vs_device_ops *vs_device_type(unsigned i)
