@@ -56,6 +56,22 @@ int vs_vm_device_add(struct vs_vm *vm, const char *name, const char *opts, struc
 	return 0;
 }
 
+int vs_vm_devices_add_config(struct vs_vm *vm, struct vs_err **err)
+{
+	for (unsigned i = 0; i < vm->cfg.ndevices; i++) {
+		char *name = xstrdup(vm->cfg.devices[i]), *opts = strchr(name, ',');
+		int r;
+
+		if (opts)
+			*opts++ = '\0';
+		r = vs_vm_device_add(vm, name, opts, err);
+		free(name);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 void vs_vm_devices_reset(struct vs_vm *vm)
 {
 	for (struct vs_device *d = vm->devices; d; d = d->next)

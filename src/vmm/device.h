@@ -48,6 +48,9 @@ const struct vs_device_ops *vs_device_type(unsigned i);
 /* Realizes a device of type name on vm and appends it to vm's list.
  * Returns 0, -ENOENT (no such type) or the realize error, with *err set. */
 int vs_vm_device_add(struct vs_vm *vm, const char *name, const char *opts, struct vs_err **err);
+/* Adds vm->cfg.devices ("TYPE[,OPTS]") in order. Returns 0 or the first
+ * error (with *err set; what was added stays on the list for vs_vm_free). */
+int vs_vm_devices_add_config(struct vs_vm *vm, struct vs_err **err);
 /* Resets every device, in list order. */
 void vs_vm_devices_reset(struct vs_vm *vm);
 /* Pauses every device; on a failure resumes those already paused and

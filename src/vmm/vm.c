@@ -164,7 +164,7 @@ static int create_devices(struct vs_vm *vm, struct vs_err **err)
 	    (r = vs_pci_bus_attach(vm->pci, &vm->pio, &vm->power)) < 0 ||
 	    (r = vs_legacy_attach(&vm->pio, &vm->power)) < 0)
 		return vs_err_set(err, r, "registering devices: port conflict");
-	return 0;
+	return vs_vm_devices_add_config(vm, err); /* device.h: --device */
 }
 
 static int create_vcpus(struct vs_vm *vm, const struct vs_boot_plan *plan, struct vs_err **err)

@@ -15,6 +15,8 @@ struct vs_vm;
 
 enum vs_accel { VS_ACCEL_AUTO, VS_ACCEL_KVM, VS_ACCEL_EMU };
 
+#define VS_VM_MAX_DEVICES 16
+
 struct vs_vm_config {
 	const char *kernel; /* bzImage path */
 	const char *initrd; /* NULL: none */
@@ -27,6 +29,9 @@ struct vs_vm_config {
 	bool console_input; /* forward stdin to the serial port */
 	int out_fd;	    /* serial output; usually 1 */
 	bool trace_boot;    /* print the CLOCK_MONOTONIC time of vCPU 0's first KVM_RUN */
+	/* Registry devices to add, "TYPE[,OPTS]" (vmm/device.h), e.g. "virtio-rng". */
+	const char *devices[VS_VM_MAX_DEVICES];
+	unsigned ndevices;
 };
 
 /* How the VM ended, for the CLI to print and turn into an exit status. */
