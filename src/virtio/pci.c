@@ -1,14 +1,19 @@
 /* The virtio modern PCI transport (virtio 1.2 §4.1), see pci.h.
- * Map: capabilities and realize; interrupts; common config (§4.1.4.3);
- * ISR, device config and notify; the BAR's bus callbacks. */
+ * Map: capabilities; interrupts; common config (§4.1.4.3); doorbells and
+ * the I/O thread; ISR, device config and notify; the BAR's bus callbacks;
+ * realize. */
 #include "virtio/pci.h"
 #include "hw/iobus.h"
 #include "hw/pci-msix.h"
+#include "common/evloop.h"
 #include "common/util.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 /* struct virtio_pci_cap (§4.1.4) */
 #define CAP_LEN	       16
@@ -84,6 +89,29 @@ void vs_virtio_pci_needs_reset(struct vs_virtio_pci *t)
 		raise(t, -1);
 }
 
+/* Registers queue q's doorbell with the accelerator. Lock held. */
+static void kick_arm(struct vs_virtio_pci *t, unsigned q)
+{
+	struct vs_virtio_kick *k = &t->kick[q];
+	uint64_t addr = t->bar_mapped_at + VS_VIRTIO_PCI_NOTIFY + VS_VIRTIO_PCI_NOTIFY_MULT * q;
+
+	if (!t->loop || k->addr || !t->bar_mapped_at || !t->vq[q].enabled)
+		return;
+	/* Failing that, the doorbell write reaches bar_write: still served. */
+	if (t->env.ioeventfd(t->env.ctx, addr, 2, k->fd, true) == 0)
+		k->addr = addr;
+}
+
+static void kick_disarm(struct vs_virtio_pci *t, unsigned q)
+{
+	struct vs_virtio_kick *k = &t->kick[q];
+
+	if (!k->addr)
+		return;
+	t->env.ioeventfd(t->env.ctx, k->addr, 2, k->fd, false);
+	k->addr = 0;
+}
+
 /* Status 0 (§2.4). Lock held. */
 static void reset_locked(struct vs_virtio_pci *t)
 {
@@ -95,6 +123,7 @@ static void reset_locked(struct vs_virtio_pci *t)
 	t->queue_sel = 0;
 	t->config_vector = VS_PCI_MSIX_NO_VECTOR;
 	for (unsigned q = 0; q < t->ops->nqueues; q++) {
+		kick_disarm(t, q);
 		vs_vq_reset(&t->vq[q]);
 		t->vq[q] = (struct vs_vq){ .size = t->ops->queue_max };
 		t->queue_vector[q] = VS_PCI_MSIX_NO_VECTOR;
@@ -182,6 +211,8 @@ static void enable_queue(struct vs_virtio_pci *t, struct vs_vq *vq)
 	vq->indirect = t->driver_features & (1ull << VS_VIRTIO_F_INDIRECT_DESC);
 	if (vs_vq_enable(vq, t->env.dma) < 0)
 		vs_virtio_pci_needs_reset(t); /* rings outside RAM */
+	else
+		kick_arm(t, (unsigned)(vq - t->vq));
 }
 
 static void common_write(struct vs_virtio_pci *t, unsigned off, uint32_t v, unsigned len)
@@ -227,6 +258,60 @@ static void notify(struct vs_virtio_pci *t, unsigned q)
 	if (ready && t->vq[q].broken)
 		vs_virtio_pci_needs_reset(t);
 	pthread_mutex_unlock(&t->lock);
+}
+
+/* The I/O thread: a doorbell's eventfd fired. */
+static void on_kick(struct vs_evloop *loop, int fd, uint32_t events, void *ctx)
+{
+	struct vs_virtio_kick *k = ctx;
+	uint64_t n;
+
+	(void)loop;
+	(void)events;
+	if (read(fd, &n, sizeof(n)) == sizeof(n))
+		notify(k->t, k->q);
+}
+
+static void *io_thread(void *arg)
+{
+	struct vs_virtio_pci *t = arg;
+
+	vs_evloop_run(t->loop);
+	return NULL;
+}
+
+/* Creates the doorbell eventfds and starts the I/O thread. */
+static int start_io(struct vs_virtio_pci *t)
+{
+	int r;
+
+	r = vs_evloop_new(&t->loop);
+	for (unsigned q = 0; r == 0 && q < t->ops->nqueues; q++) {
+		t->kick[q].fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		r = t->kick[q].fd < 0 ? -errno
+				      : vs_evloop_add(t->loop, t->kick[q].fd, EPOLLIN, on_kick,
+						      &t->kick[q]);
+	}
+	if (r == 0)
+		r = -pthread_create(&t->io_thread, NULL, io_thread, t);
+	if (r < 0) {
+		vs_evloop_free(t->loop);
+		t->loop = NULL;
+	}
+	return r;
+}
+
+static void stop_io(struct vs_virtio_pci *t)
+{
+	if (t->loop) {
+		vs_evloop_stop(t->loop);
+		pthread_join(t->io_thread, NULL);
+		vs_evloop_free(t->loop);
+		t->loop = NULL;
+	}
+	for (unsigned q = 0; q < VS_VIRTIO_MAX_QUEUES; q++)
+		if (t->kick[q].fd >= 0)
+			close(t->kick[q].fd);
 }
 
 static void bar_read(void *opaque, uint64_t off, void *data, unsigned len)
@@ -285,8 +370,13 @@ static void on_bar_map(struct vs_pci_device *dev, unsigned bar, uint64_t addr, u
 {
 	struct vs_virtio_pci *t = dev->opaque;
 
-	if (bar == BAR && vs_iobus_register(t->env.mmio, addr, size, &bar_ops, t) == 0)
-		t->bar_mapped_at = addr;
+	if (bar != BAR || vs_iobus_register(t->env.mmio, addr, size, &bar_ops, t) < 0)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->bar_mapped_at = addr;
+	for (unsigned q = 0; q < t->ops->nqueues; q++)
+		kick_arm(t, q);
+	pthread_mutex_unlock(&t->lock);
 }
 
 static void on_bar_unmap(struct vs_pci_device *dev, unsigned bar, uint64_t addr, uint64_t size)
@@ -294,10 +384,15 @@ static void on_bar_unmap(struct vs_pci_device *dev, unsigned bar, uint64_t addr,
 	struct vs_virtio_pci *t = dev->opaque;
 
 	(void)size;
-	if (bar == BAR && t->bar_mapped_at == addr) {
-		vs_iobus_remove(t->env.mmio, addr);
-		t->bar_mapped_at = 0;
-	}
+	if (bar != BAR || t->bar_mapped_at != addr)
+		return;
+	pthread_mutex_lock(&t->lock);
+	for (unsigned q = 0; q < t->ops->nqueues; q++)
+		kick_disarm(t, q);
+	t->bar_mapped_at = 0;
+	pthread_mutex_unlock(&t->lock);
+	/* Not under t->lock: removal waits for BAR callbacks, which take it. */
+	vs_iobus_remove(t->env.mmio, addr);
 }
 
 static const struct vs_pci_dev_ops pci_ops = { .bar_map = on_bar_map, .bar_unmap = on_bar_unmap };
@@ -338,8 +433,12 @@ int vs_virtio_pci_new(const struct vs_virtio_pci_env *env, const struct vs_virti
 	t->dev = dev;
 	t->env = *env;
 	pthread_mutex_init(&t->lock, NULL);
+	for (unsigned q = 0; q < VS_VIRTIO_MAX_QUEUES; q++)
+		t->kick[q] = (struct vs_virtio_kick){ .t = t, .q = q, .fd = -1 };
 	reset_locked(t);
 	r = setup_config(t);
+	if (r >= 0 && env->ioeventfd)
+		r = start_io(t);
 	if (r >= 0)
 		r = vs_pci_add_device(env->pci, &t->pci);
 	if (r < 0) {
@@ -363,7 +462,8 @@ void vs_virtio_pci_free(struct vs_virtio_pci *t)
 		return;
 	if (t->pci.slot >= 0)
 		vs_pci_remove_device(t->env.pci, &t->pci);
-	vs_pci_unmap_bars(&t->pci);
+	vs_pci_unmap_bars(&t->pci); /* no more doorbells */
+	stop_io(t);
 	vs_pci_msix_free(&t->pci);
 	pthread_mutex_destroy(&t->lock);
 	free(t);

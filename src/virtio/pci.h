@@ -10,8 +10,11 @@
  * 4-byte doorbell per queue), MSI-X table at 0x4000, PBA at 0x5000. The VMM
  * assigns the BAR an address and enables decoding at realize, as kvmtool
  * and Firecracker do (no firmware runs before the kernel); the guest may
- * move it. Queue kicks run the device on the vCPU thread for now (no I/O
- * thread yet: docs/virtio.md). */
+ * move it.
+ * With env->ioeventfd, each enabled queue's doorbell is an eventfd the
+ * accelerator signals (no exit to the bus under kvm) and the device works
+ * on the transport's own I/O thread (a vs_evloop); a doorbell write that
+ * still reaches the bus (no ioeventfd) runs the device on that vCPU. */
 #ifndef VS_VIRTIO_PCI_H
 #define VS_VIRTIO_PCI_H
 
@@ -20,6 +23,7 @@
 #include "virtio/queue.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define VS_VIRTIO_PCI_VENDOR   0x1af4
@@ -47,8 +51,22 @@ struct vs_virtio_pci_env {
 	const struct vs_dma *dma;
 	void (*irq_line)(void *ctx, unsigned gsi, int level);
 	void (*msi)(void *ctx, uint64_t addr, uint32_t data);
+	/* Optional: make a len-byte write to MMIO addr signal fd (add) or
+	 * stop (del); the accelerator's ioeventfd verbs. NULL: no I/O thread. */
+	int (*ioeventfd)(void *ctx, uint64_t addr, unsigned len, int fd, bool add);
 	void *ctx;
 	uint64_t bar_addr; /* where the VMM places BAR 0 at realize */
+};
+
+struct vs_evloop;
+struct vs_virtio_pci;
+
+/* One queue's doorbell eventfd, watched by the I/O thread. */
+struct vs_virtio_kick {
+	struct vs_virtio_pci *t;
+	unsigned q;
+	int fd;		 /* EFD_NONBLOCK eventfd, for the transport's lifetime */
+	uint64_t addr;	 /* where it is registered with the accelerator; 0: not */
 };
 
 struct vs_virtio_pci {
@@ -67,6 +85,9 @@ struct vs_virtio_pci {
 	uint16_t queue_vector[VS_VIRTIO_MAX_QUEUES];
 	struct vs_vq vq[VS_VIRTIO_MAX_QUEUES];
 	uint64_t bar_mapped_at; /* 0: not on the bus */
+	struct vs_evloop *loop;	/* the I/O thread's loop, with env.ioeventfd */
+	pthread_t io_thread;
+	struct vs_virtio_kick kick[VS_VIRTIO_MAX_QUEUES];
 };
 
 /* Creates the transport for dev (ops must outlive it), adds it to the PCI

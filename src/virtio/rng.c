@@ -116,11 +116,20 @@ static void vm_msi(void *ctx, uint64_t addr, uint32_t data)
 	vm->accel->msi(vm, addr, data);
 }
 
+static int vm_ioeventfd(void *ctx, uint64_t addr, unsigned len, int fd, bool add)
+{
+	struct vs_vm *vm = ctx;
+	struct vs_ioeventfd ev = { .addr = addr, .len = len, .fd = fd };
+
+	return add ? vm->accel->ioeventfd_add(vm, &ev) : vm->accel->ioeventfd_del(vm, &ev);
+}
+
 static int rng_realize(struct vs_vm *vm, const char *opts, void **state, struct vs_err **err)
 {
 	struct vs_dma dma;
 	struct vs_virtio_pci_env env = { .pci = vm->pci, .mmio = &vm->mmio, .dma = &dma,
-					 .irq_line = vm_irq_line, .msi = vm_msi, .ctx = vm };
+					 .irq_line = vm_irq_line, .msi = vm_msi,
+					 .ioeventfd = vm_ioeventfd, .ctx = vm };
 	struct vs_virtio_rng *rng;
 	int r;
 

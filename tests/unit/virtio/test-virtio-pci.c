@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #define DESC  0x10000ull
@@ -46,6 +48,30 @@ static void msi(void *ctx, uint64_t addr, uint32_t data)
 	nmsi++;
 }
 
+/* The accelerator's ioeventfd registrations, as the fake sees them. */
+static uint64_t ioev_addr;
+static int ioev_fd = -1, ioev_adds, ioev_dels;
+
+static int fake_ioeventfd(void *ctx, uint64_t addr, unsigned len, int fd, bool add)
+{
+	(void)ctx;
+	assert_int_equal(len, 2);
+	if (add) {
+		assert_int_equal(ioev_fd, -1); /* one queue: one registration at a time */
+		ioev_addr = addr;
+		ioev_fd = fd;
+		ioev_adds++;
+	} else {
+		assert_int_equal(addr, ioev_addr);
+		assert_int_equal(fd, ioev_fd);
+		ioev_fd = -1;
+		ioev_dels++;
+	}
+	return 0;
+}
+
+static bool with_io_thread;
+
 static int setup(void **state)
 {
 	struct vs_virtio_pci_env env = { .mmio = &mmio, .dma = &dma, .irq_line = irq_line,
@@ -59,6 +85,10 @@ static int setup(void **state)
 	assert_int_equal(vs_guest_mem_new(1 << 20, &mem), 0);
 	dma = (struct vs_dma){ .mem = mem };
 	env.pci = bus;
+	if (with_io_thread)
+		env.ioeventfd = fake_ioeventfd;
+	ioev_fd = -1;
+	ioev_adds = ioev_dels = 0;
 	nmsi = 0;
 	line_level = line_gsi = -1;
 	return vs_virtio_rng_new(&env, &rng);
@@ -295,6 +325,50 @@ static void test_rings_outside_ram(void **state)
 	assert_int_equal(rd(0x18, 2), 0);
 }
 
+/* With ioeventfds: the doorbell is registered once the queue is enabled,
+ * follows the BAR when the guest moves it, goes at reset; a signal on the
+ * eventfd (what the accelerator does for the guest's write) has the I/O
+ * thread serve the queue. */
+static int setup_io(void **state)
+{
+	with_io_thread = true;
+	return setup(state);
+}
+
+static int teardown_io(void **state)
+{
+	int r = teardown(state);
+
+	with_io_thread = false;
+	assert_int_equal(ioev_fd, -1); /* freed: deregistered */
+	return r;
+}
+
+static void test_io_thread(void **state)
+{
+	uint16_t *used = gpa(USED);
+	uint64_t one = 1;
+
+	(void)state;
+	driver_init(1ull << VS_VIRTIO_F_VERSION_1);
+	assert_int_equal(ioev_adds, 1);
+	assert_int_equal(ioev_addr, VS_VIRTIO_PCI_MMIO_BASE + VS_VIRTIO_PCI_NOTIFY);
+	offer(0, BUF, 32, VS_VRING_DESC_F_WRITE, 0);
+	assert_int_equal(write(ioev_fd, &one, 8), 8);
+	for (int i = 0; i < 2000 && __atomic_load_n(&used[1], __ATOMIC_ACQUIRE) != 1; i++)
+		usleep(1000);
+	assert_int_equal(used[1], 1);
+	assert_int_equal(*(uint32_t *)((uint8_t *)used + 8), 32);
+	/* the guest moves the BAR: the doorbell moves with it */
+	cfg_wr(0x10, 0xd2000000, 4);
+	assert_int_equal(ioev_dels, 1);
+	assert_int_equal(ioev_addr, 0xd2000000 + VS_VIRTIO_PCI_NOTIFY);
+	assert_true(ioev_fd >= 0);
+	bar = 0xd2000000;
+	wr(0x14, 0, 1); /* reset */
+	assert_int_equal(ioev_fd, -1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -302,6 +376,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_discovery),    T(test_features),	    T(test_entropy_intx),
 		T(test_entropy_msix), T(test_hostile_ring), T(test_rings_outside_ram),
+		cmocka_unit_test_setup_teardown(test_io_thread, setup_io, teardown_io),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
