@@ -2,7 +2,9 @@
 (the `accel` fixture): `--device virtio-rng` puts a modern virtio-pci
 entropy device on bus 0; the guest's driver (guest/testkernel/test-virtio.c)
 negotiates VERSION_1, reads random bytes through a split virtqueue, takes
-the INTx interrupt, and a descriptor outside guest RAM gets
+the INTx interrupt and then an MSI-X interrupt through the LAPIC (kvm:
+KVM_SIGNAL_MSI from the device's I/O thread; emu: emu_msi), and a
+descriptor outside guest RAM gets
 DEVICE_NEEDS_RESET while the VMM keeps running."""
 import re
 
@@ -21,6 +23,7 @@ def test_virtio_rng_gives_random_bytes(vessel, accel):
         assert "vessel-test: virtio-rng: PASS" in r.stdout, r.stdout + r.stderr
         assert "pci: 00:01.0 1af4:1044 class ff0000" in r.stdout, r.stdout
         assert "vessel-test: result: 2 passed, 0 failed" in r.stdout, r.stdout
+        assert "virtio-rng: MSI-X vector 0x28: 1 interrupt(s), isr 0x0" in r.stdout, r.stdout
         assert r.returncode == 0, r.stdout + r.stderr
         m = re.search(r"virtio-rng: ((?:[0-9a-f]{2} ){8})", r.stdout)
         assert m, r.stdout
