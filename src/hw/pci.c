@@ -31,6 +31,7 @@ int vs_pci_bus_new(struct vs_pci_bus **out)
 	pthread_mutex_init(&bus->lock, NULL);
 	vs_pci_init_header(&bus->host_bridge, VS_PCI_HOST_VENDOR, VS_PCI_HOST_DEVICE,
 			   VS_PCI_CLASS_HOST_BRIDGE, 0);
+	bus->host_bridge.slot = 0;
 	bus->slots[0] = &bus->host_bridge;
 	*out = bus;
 	return 0;
