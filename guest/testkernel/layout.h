@@ -33,6 +33,7 @@
  * and the LAPIC spurious vector. */
 #define TK_VEC_TIMER	0x20
 #define TK_VEC_UART	0x24
+#define TK_VEC_VIRTIO	0x28 /* virtio-rng's MSI-X queue vector */
 #define TK_VEC_PIC_BASE 0xF0
 #define TK_VEC_SPURIOUS 0xFF
 

@@ -40,6 +40,7 @@ static const struct tk_test tests[] = {
     {"bench", test_bench, TK_ARG_OPTIONAL},
     {"codewalk", test_codewalk, TK_ARG_OPTIONAL},
     {"touch", test_touch, TK_ARG_OPTIONAL},
+    {"virtio-rng", test_virtio_rng, 0},
     {"exit", test_exit, 1},
     {"panic", test_panic, 0},
     {"hang", test_hang, 0},

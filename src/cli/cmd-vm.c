@@ -29,7 +29,7 @@
 #define KIT_CMDLINE	 "console=ttyS0 reboot=k panic=-1 quiet"
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_CPUS, OPT_MEM, OPT_CPU_MODEL, OPT_ACCEL,
-       OPT_OVERCOMMIT, OPT_NAME, OPT_DISK, OPT_NET, OPT_NETWORK, OPT_HELP };
+       OPT_OVERCOMMIT, OPT_NAME, OPT_DISK, OPT_NET, OPT_NETWORK, OPT_HELP, OPT_DEVICE };
 
 static const struct option run_opts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -45,6 +45,7 @@ static const struct option run_opts[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "network", required_argument, NULL, OPT_NETWORK },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "device", required_argument, NULL, OPT_DEVICE }, /* virtio-pci branch */
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -52,7 +53,8 @@ static void run_usage(FILE *f)
 {
 	fputs("usage: vessel vm run [--kernel K] [--initrd I] [--append ARGS] [--cpus N]\n"
 	      "                     [--mem SIZE] [--cpu-model host|baseline] [--accel kvm|emu|auto]\n"
-	      "                     [--overcommit] [--name NAME] [-- COMMAND...]\n"
+	      "                     [--overcommit] [--name NAME] [--device TYPE[,OPTS]]...\n"
+	      "                     [-- COMMAND...]\n"
 	      "Without --kernel the default guest kit (make guest) is booted.\n"
 	      "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n",
 	      f);
@@ -112,6 +114,11 @@ static int parse_one(struct run_args *a, int opt, const char *arg)
 			a->cfg.accel = VS_ACCEL_EMU;
 		else
 			return bad_option("--accel '%s': expected kvm, emu or auto", arg);
+		return 0;
+	case OPT_DEVICE: /* virtio-pci branch: a registry device (docs/virtio.md) */
+		if (a->cfg.ndevices == VS_VM_MAX_DEVICES)
+			return bad_option("--device %s: at most %d devices", arg, VS_VM_MAX_DEVICES);
+		a->cfg.devices[a->cfg.ndevices++] = arg;
 		return 0;
 	case OPT_DISK: return bad_option("--disk %s: virtio-blk is not part of this build yet", arg);
 	case OPT_NET:

@@ -1,5 +1,6 @@
 /* PCI bus 0 behind configuration mechanism #1 (PCI Local Bus 3.0 §3.2.2.3.2).
- * Only bus 0 exists; accesses to other buses or empty slots read all-ones. */
+ * Only bus 0 exists; accesses to other buses or empty slots read all-ones.
+ * The function model itself (masks, BARs, capabilities) is pci-dev.c. */
 #include "hw/pci.h"
 #include "hw/iobus.h"
 #include "common/util.h"
@@ -23,20 +24,6 @@ struct vs_pci_bus {
 	struct vs_pci_device *slots[VS_PCI_MAX_SLOTS];
 };
 
-void vs_pci_init_header(struct vs_pci_device *dev, uint16_t vendor, uint16_t device,
-			uint32_t class_code, uint8_t header_type)
-{
-	memset(dev->cfg, 0, sizeof(dev->cfg));
-	dev->cfg[0x00] = vendor & 0xff;
-	dev->cfg[0x01] = vendor >> 8;
-	dev->cfg[0x02] = device & 0xff;
-	dev->cfg[0x03] = device >> 8;
-	dev->cfg[0x09] = class_code & 0xff; /* prog-if */
-	dev->cfg[0x0a] = (class_code >> 8) & 0xff;
-	dev->cfg[0x0b] = (class_code >> 16) & 0xff;
-	dev->cfg[0x0e] = header_type;
-}
-
 int vs_pci_bus_new(struct vs_pci_bus **out)
 {
 	struct vs_pci_bus *bus = xzalloc(sizeof(*bus));
@@ -44,6 +31,7 @@ int vs_pci_bus_new(struct vs_pci_bus **out)
 	pthread_mutex_init(&bus->lock, NULL);
 	vs_pci_init_header(&bus->host_bridge, VS_PCI_HOST_VENDOR, VS_PCI_HOST_DEVICE,
 			   VS_PCI_CLASS_HOST_BRIDGE, 0);
+	bus->host_bridge.slot = 0;
 	bus->slots[0] = &bus->host_bridge;
 	*out = bus;
 	return 0;
@@ -59,13 +47,30 @@ void vs_pci_bus_free(struct vs_pci_bus *bus)
 
 int vs_pci_add_device(struct vs_pci_bus *bus, struct vs_pci_device *dev)
 {
+	int gsi, r = -ENOSPC;
+
+	pthread_mutex_lock(&bus->lock);
 	for (int i = 1; i < VS_PCI_MAX_SLOTS; i++) {
 		if (!bus->slots[i]) {
 			bus->slots[i] = dev;
-			return i;
+			dev->slot = i;
+			gsi = vs_pci_intx_gsi(dev);
+			dev->cfg[VS_PCI_INTERRUPT_LINE] = gsi < 0 ? 0xff : (uint8_t)gsi;
+			r = i;
+			break;
 		}
 	}
-	return -ENOSPC;
+	pthread_mutex_unlock(&bus->lock);
+	return r;
+}
+
+void vs_pci_remove_device(struct vs_pci_bus *bus, struct vs_pci_device *dev)
+{
+	pthread_mutex_lock(&bus->lock);
+	if (dev->slot > 0 && dev->slot < VS_PCI_MAX_SLOTS && bus->slots[dev->slot] == dev)
+		bus->slots[dev->slot] = NULL;
+	dev->slot = -1;
+	pthread_mutex_unlock(&bus->lock);
 }
 
 /* Decodes the latched address; NULL when it selects nothing. Lock held. */
@@ -87,8 +92,11 @@ static void data_read(struct vs_pci_bus *bus, uint64_t off, void *data, unsigned
 
 	memset(data, 0xff, len);
 	dev = selected(bus, &reg);
-	if (dev && reg + off + len <= VS_PCI_CFG_SIZE)
-		memcpy(data, &dev->cfg[reg + off], len);
+	if (dev && len <= 4 && reg + off + len <= VS_PCI_CFG_SIZE) {
+		uint32_t v = vs_pci_cfg_read(dev, reg + (unsigned)off, len);
+
+		memcpy(data, &v, len);
+	}
 }
 
 static void data_write(struct vs_pci_bus *bus, uint64_t off, const void *data, unsigned len)
@@ -98,10 +106,10 @@ static void data_write(struct vs_pci_bus *bus, uint64_t off, const void *data, u
 	uint32_t v = 0;
 
 	dev = selected(bus, &reg);
-	if (!dev || reg + off + len > VS_PCI_CFG_SIZE || !dev->cfg_write)
+	if (!dev || len > 4 || reg + off + len > VS_PCI_CFG_SIZE)
 		return;
 	memcpy(&v, data, len);
-	dev->cfg_write(dev, reg + off, v, len);
+	vs_pci_cfg_write(dev, reg + (unsigned)off, v, len);
 }
 
 static void pci_read(void *opaque, uint64_t off, void *data, unsigned len)

@@ -2,7 +2,7 @@
  * interface"): what runs the guest's instructions. kvm (kvm.c, kvm-vcpu.c)
  * uses /dev/kvm; emu (emu-accel.c) uses vessel's software CPU in src/emu.
  * Devices never see which one runs: both dispatch port I/O and MMIO to the
- * VM's buses and take interrupt lines through irq_line.
+ * VM's buses and take interrupt lines through irq_line, MSIs through msi.
  *
  * Register state crosses this interface in KVM's uapi structs, so the boot
  * state in vcpu.c is built once for both. */
@@ -15,6 +15,17 @@
 struct vs_vm;
 struct vs_vcpu;
 struct vs_err;
+
+#define VS_IOEVENTFD_PIO       1u /* a port, else an MMIO address */
+#define VS_IOEVENTFD_DATAMATCH 2u
+
+struct vs_ioeventfd {
+	uint64_t addr;
+	unsigned len;
+	unsigned flags; /* VS_IOEVENTFD_* */
+	uint64_t datamatch;
+	int fd;
+};
 
 struct vs_accel_ops {
 	const char *name;
@@ -45,6 +56,19 @@ struct vs_accel_ops {
 	void (*vcpu_kick)(struct vs_vcpu *vcpu);
 	/* Any thread: set the level of interrupt line gsi. */
 	void (*irq_line)(struct vs_vm *vm, unsigned gsi, int level);
+	/* Any thread: deliver a message-signalled interrupt (a 32-bit write of
+	 * data to addr in 0xFEExxxxx, as a device's MSI-X entry says). */
+	void (*msi)(struct vs_vm *vm, uint64_t addr, uint32_t data);
+	/* Any thread: guest RAM [gpa, gpa+len) was written by a device (DMA);
+	 * never called directly, devices use vmm/dma.h. NULL: nothing to do. */
+	void (*mem_written)(struct vs_vm *vm, uint64_t gpa, uint64_t len);
+	/* A guest write of len (1, 2, 4 or 8) bytes to addr (pio or mmio)
+	 * signals the eventfd fd instead of exiting to the bus; with
+	 * VS_IOEVENTFD_DATAMATCH only when the value equals datamatch.
+	 * Returns 0, -EEXIST for a duplicate, -ENOSPC, or -errno. del
+	 * removes exactly what add added; returns 0 or -ENOENT. */
+	int (*ioeventfd_add)(struct vs_vm *vm, const struct vs_ioeventfd *ev);
+	int (*ioeventfd_del)(struct vs_vm *vm, const struct vs_ioeventfd *ev);
 };
 
 extern const struct vs_accel_ops vs_accel_kvm;

@@ -5,6 +5,7 @@
 #include "vmm/accel.h"
 #include "vmm/internal.h"
 #include "vmm/memory.h"
+#include "vmm/ioevent.h"
 #include "emu/emu.h"
 #include "common/err.h"
 #include "common/util.h"
@@ -17,6 +18,8 @@ static void emu_pio(void *ctx, unsigned cpu, uint16_t port, bool write, void *da
 {
 	struct vs_vm *vm = ctx;
 
+	if (write && vs_ioevent_signal(vm->ioevents, true, port, data, size))
+		return;
 	vs_vcpu_pio(&vm->vcpus[cpu], port, write, data, size);
 }
 
@@ -25,6 +28,8 @@ static void emu_mmio(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *da
 {
 	struct vs_vm *vm = ctx;
 
+	if (write && vs_ioevent_signal(vm->ioevents, false, gpa, data, size))
+		return;
 	vs_vcpu_mmio(&vm->vcpus[cpu], gpa, write, data, size);
 }
 
@@ -42,13 +47,17 @@ static int ea_vm_init(struct vs_vm *vm, struct vs_err **err)
 						  .size = vm->mem->regions[i].size,
 						  .hva = vm->mem->regions[i].hva };
 	r = emu_vm_new(&cfg, &vm->emu);
-	return r < 0 ? vs_err_setsys(err, r, "creating the software CPU") : 0;
+	if (r < 0)
+		return vs_err_setsys(err, r, "creating the software CPU");
+	return vs_ioevent_table_new(&vm->ioevents);
 }
 
 static void ea_vm_destroy(struct vs_vm *vm)
 {
 	emu_vm_free(vm->emu);
 	vm->emu = NULL;
+	vs_ioevent_table_free(vm->ioevents);
+	vm->ioevents = NULL;
 }
 
 static int ea_supported_cpuid(struct vs_vm *vm, struct kvm_cpuid2 *cpuid, struct vs_err **err)
@@ -173,6 +182,27 @@ static void ea_irq_line(struct vs_vm *vm, unsigned gsi, int level)
 	emu_set_irq(vm->emu, gsi, level);
 }
 
+static void ea_msi(struct vs_vm *vm, uint64_t addr, uint32_t data)
+{
+	emu_msi(vm->emu, addr, data);
+}
+
+/* Device DMA: drop the software CPU's decoded code for those bytes. */
+static void ea_mem_written(struct vs_vm *vm, uint64_t gpa, uint64_t len)
+{
+	emu_vm_mem_written(vm->emu, gpa, len);
+}
+
+static int ea_ioeventfd_add(struct vs_vm *vm, const struct vs_ioeventfd *ev)
+{
+	return vs_ioevent_add(vm->ioevents, ev);
+}
+
+static int ea_ioeventfd_del(struct vs_vm *vm, const struct vs_ioeventfd *ev)
+{
+	return vs_ioevent_del(vm->ioevents, ev);
+}
+
 const struct vs_accel_ops vs_accel_emu = {
 	.name = "emu",
 	.vm_init = ea_vm_init,
@@ -193,4 +223,8 @@ const struct vs_accel_ops vs_accel_emu = {
 	.vcpu_loop = ea_vcpu_loop,
 	.vcpu_kick = ea_vcpu_kick,
 	.irq_line = ea_irq_line,
+	.msi = ea_msi,
+	.mem_written = ea_mem_written,
+	.ioeventfd_add = ea_ioeventfd_add,
+	.ioeventfd_del = ea_ioeventfd_del,
 };

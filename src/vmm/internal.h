@@ -21,6 +21,9 @@ struct vs_console;
 struct vs_accel_ops;
 struct emu_vm;
 struct emu_cpu;
+struct vs_ioevent_table;
+struct vs_ioeventfd;
+struct vs_device;
 
 /* vCPUs get APIC IDs 0..ncpus-1 and the MP table gives the IOAPIC the ID
  * ncpus (arch/x86/mptable.c); 255 is the xAPIC broadcast ID, so at most 254
@@ -44,12 +47,14 @@ struct vs_vm {
 	int kvm_fd; /* kvm: /dev/kvm and the VM, else -1 */
 	int vm_fd;
 	struct emu_vm *emu; /* emu: the software CPU's VM */
+	struct vs_ioevent_table *ioevents; /* emu: ioeventfds (kvm keeps its own) */
 	struct vs_guest_mem *mem;
 	struct vs_iobus pio, mmio;
 	struct vs_power power;
 	struct vs_serial *serial;
 	struct vs_rtc *rtc;
 	struct vs_pci_bus *pci;
+	struct vs_device *devices; /* realized from the registry (device.h) */
 	struct vs_bzimage bz;
 	uint8_t *kernel_file; /* owns the bytes bz points into */
 	size_t kernel_file_len;
@@ -80,6 +85,11 @@ int vs_kvm_get_lapic(struct vs_vcpu *vcpu, struct kvm_lapic_state *lapic);
 int vs_kvm_set_lapic(struct vs_vcpu *vcpu, const struct kvm_lapic_state *lapic);
 void vs_kvm_vcpu_loop(struct vs_vcpu *vcpu);
 void vs_kvm_vcpu_kick(struct vs_vcpu *vcpu);
+/* kvm-io.c: MSI, ioeventfd and DMA verbs of the kvm accelerator */
+void vs_kvm_msi(struct vs_vm *vm, uint64_t addr, uint32_t data);
+void vs_kvm_mem_written(struct vs_vm *vm, uint64_t gpa, uint64_t len);
+int vs_kvm_ioeventfd_add(struct vs_vm *vm, const struct vs_ioeventfd *ev);
+int vs_kvm_ioeventfd_del(struct vs_vm *vm, const struct vs_ioeventfd *ev);
 
 /* vcpu.c */
 int vs_vcpu_create(struct vs_vm *vm, struct vs_vcpu *vcpu, unsigned id, struct vs_err **err);

@@ -152,6 +152,10 @@ const struct vs_accel_ops vs_accel_kvm = {
 	.vcpu_loop = vs_kvm_vcpu_loop,
 	.vcpu_kick = vs_kvm_vcpu_kick,
 	.irq_line = kvm_irq_line,
+	.msi = vs_kvm_msi,
+	.mem_written = vs_kvm_mem_written,
+	.ioeventfd_add = vs_kvm_ioeventfd_add,
+	.ioeventfd_del = vs_kvm_ioeventfd_del,
 };
 
 bool vs_host_has_hw_virt(void)

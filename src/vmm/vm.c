@@ -13,6 +13,7 @@
 #include "vmm/arch/x86/mptable.h"
 #include "hw/legacy.h"
 #include "hw/pci.h"
+#include "vmm/device.h"
 #include "hw/rtc.h"
 #include "hw/serial.h"
 #include "common/cleanup.h"
@@ -152,7 +153,7 @@ static int create_devices(struct vs_vm *vm, struct vs_err **err)
 		return vs_err_set(err, r, "attaching the PCI bus: %s", attach_error(r));
 	if ((r = vs_legacy_attach(&vm->pio, &vm->power)) < 0)
 		return vs_err_set(err, r, "attaching the legacy ports: %s", attach_error(r));
-	return 0;
+	return vs_vm_devices_add_config(vm, err); /* device.h: --device */
 }
 
 static int create_vcpus(struct vs_vm *vm, const struct vs_boot_plan *plan, struct vs_err **err)
@@ -295,6 +296,7 @@ void vs_vm_free(struct vs_vm *vm)
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vs_vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
+	vs_vm_devices_free(vm); /* device.h: before the buses and RAM they use */
 	vs_serial_free(vm->serial);
 	vs_rtc_free(vm->rtc);
 	vs_pci_bus_free(vm->pci);

@@ -25,6 +25,7 @@ enum vs_stop_reason {
 	VS_STOP_ERROR,	     /* the VMM itself failed */
 	VS_STOP_USER,	     /* console escape (Ctrl-A x) */
 };
+#define VS_VM_MAX_DEVICES 16
 
 struct vs_vm_config {
 	const char *kernel; /* bzImage path */
@@ -39,6 +40,9 @@ struct vs_vm_config {
 	int out_fd;	    /* serial output; usually 1 */
 	bool trace_boot;    /* print the CLOCK_MONOTONIC time of vCPU 0's first KVM_RUN */
 	unsigned mem_backing; /* enum vs_mem_backing (vmm/memory.h); 0 is the default */
+	/* Registry devices to add, "TYPE[,OPTS]" (vmm/device.h), e.g. "virtio-rng". */
+	const char *devices[VS_VM_MAX_DEVICES];
+	unsigned ndevices;
 };
 
 /* How the VM ended, for the CLI to print and turn into an exit status. */

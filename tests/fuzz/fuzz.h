@@ -24,4 +24,9 @@ int fuzz_unpack_one(const uint8_t *data, size_t size);
  * invariant (tests/fuzz/import-one.c). 1 imported, 0 refused, -errno. */
 int fuzz_import_one(const uint8_t *data, size_t size);
 
+/* Runs data (a 4-byte header, then a guest RAM image with split-virtqueue
+ * rings) through the virtqueue walker, touching every byte of every popped
+ * buffer (tests/fuzz/vq-one.c). Returns 1, 0 if too short, -errno. */
+int fuzz_vq_one(const uint8_t *data, size_t size);
+
 #endif

@@ -2,6 +2,7 @@
  * BSP flag, IOAPIC identity, and the size limit. */
 #include "vmm/arch/x86/layout.h"
 #include "vmm/arch/x86/mptable.h"
+#include "hw/pci.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -27,7 +28,7 @@ static void test_tables(void **state)
 	uint32_t physptr, lapic;
 	uint16_t length, count;
 	const uint8_t *t, *e;
-	unsigned cpus = 0, bsp = 0, ioapics = 0, ints = 0;
+	unsigned cpus = 0, bsp = 0, ioapics = 0, ints = 0, pci_ints = 0, buses = 0;
 
 	(void)state;
 	assert_true(vs_mptable_build(buf, sizeof(buf), VS_X86_BIOS_START, ncpus) > 0);
@@ -50,9 +51,24 @@ static void test_tables(void **state)
 		} else if (e[0] == 2) {
 			assert_int_equal(e[1], ncpus);
 			ioapics++;
-		} else if (e[0] == 3) {
+		} else if (e[0] == 1) {
+			/* PCI is bus 0 (its MP id is its bus number), ISA bus 1 */
+			assert_memory_equal(e + 2, e[1] == 0 ? "PCI   " : "ISA   ", 6);
+			assert_true(e[1] <= 1);
+			buses++;
+		} else if (e[0] == 3 && e[4] == 1) {
 			assert_int_equal(e[5], e[7]); /* ISA IRQ n -> pin n */
 			ints++;
+		} else if (e[0] == 3) {
+			unsigned slot = e[5] >> 2, pin = (e[5] & 3) + 1;
+
+			/* PCI INTx: level, active high, to the pin hw/pci.h raises */
+			assert_int_equal(e[4], 0);
+			assert_int_equal(e[2], 0x0d);
+			assert_true(slot >= 1 && slot < VS_PCI_MAX_SLOTS);
+			assert_int_equal(e[7], VS_PCI_INTX_GSI_BASE +
+						       (slot + pin - 1) % VS_PCI_INTX_GSIS);
+			pci_ints++;
 		}
 	}
 	assert_int_equal(e - t, length);
@@ -60,7 +76,9 @@ static void test_tables(void **state)
 	assert_int_equal(bsp, 1);
 	assert_int_equal(ioapics, 1);
 	assert_int_equal(ints, 16);
-	assert_int_equal(count, ncpus + 1 + 1 + 16 + 2);
+	assert_int_equal(buses, 2);
+	assert_int_equal(pci_ints, (VS_PCI_MAX_SLOTS - 1) * 4);
+	assert_int_equal(count, ncpus + 2 + 1 + 16 + (VS_PCI_MAX_SLOTS - 1) * 4 + 2);
 }
 
 static void test_limits(void **state)
