@@ -227,15 +227,23 @@ static int keep_collect(struct vs_image_store *s, json_t *index, struct keep *k,
 	return 0;
 }
 
-/* A work directory is stale when its importer's flock can be taken. */
-static bool tmp_stale(int dirfd, const char *name)
+/* A work directory is stale when its importer's flock can be taken (or,
+ * without a lock file, when it is older than the grace period). Returns
+ * true for a stale one; *held then keeps its lock until the caller has
+ * removed it, so an importer racing for the same lock finds its lock file
+ * unlinked (store_tmp_new checks) instead of writing into a removed tree. */
+static bool tmp_stale(int dirfd, const char *name, int *held)
 {
 	_cleanup_free_ char *lk = xasprintf("%s/.lock", name);
 	_cleanup_close_ int fd = openat(dirfd, lk, O_RDWR | O_CLOEXEC);
 	struct stat st;
 
-	if (fd >= 0)
-		return flock(fd, LOCK_EX | LOCK_NB) == 0;
+	if (fd >= 0) {
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+			return false;
+		*held = steal_fd(fd);
+		return true;
+	}
 	return fstatat(dirfd, name, &st, 0) == 0 && st.st_mtime + TMP_GRACE_S < time(NULL);
 }
 
@@ -254,7 +262,10 @@ static int sweep(struct vs_image_store *s, const char *sub, enum sweep_kind kind
 	while (rc == 0 && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (kind == SWEEP_TMP ? !tmp_stale(dirfd(d), de->d_name) : keep_has(k, de->d_name))
+		_cleanup_close_ int held = -1;
+
+		if (kind == SWEEP_TMP ? !tmp_stale(dirfd(d), de->d_name, &held)
+				      : keep_has(k, de->d_name))
 			continue;
 		if (bytes && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			*bytes += (uint64_t)st.st_size;

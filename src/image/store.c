@@ -126,11 +126,15 @@ char *store_layer_path(struct vs_image_store *s, const char *diff_id)
 	return xasprintf("%s/layers/%s", s->dir, vs_digest_hex(diff_id));
 }
 
-int store_tmp_new(struct vs_image_store *s, char **path, int *lockfd, struct vs_err **err)
+/* One attempt: a fresh directory and its locked lock file. -EAGAIN when a
+ * prune removed it between our mkdir and our flock (the lock file we hold
+ * is no longer linked). */
+static int tmp_try(struct vs_image_store *s, char **path, int *lockfd, struct vs_err **err)
 {
 	unsigned int r = 0;
 	_cleanup_free_ char *p = NULL, *lk = NULL;
-	int fd;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
 
 	if (getrandom(&r, sizeof(r), 0) < 0)
 		r = (unsigned int)vs_now_ns();
@@ -139,17 +143,32 @@ int store_tmp_new(struct vs_image_store *s, char **path, int *lockfd, struct vs_
 		return vs_err_setsys(err, -errno, "creating %s", p);
 	lk = xasprintf("%s/.lock", p);
 	fd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+	if (fd < 0 && errno == ENOENT)
+		return -EAGAIN;
+	if (fd < 0 || flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0) {
 		int rc = -errno;
 
-		if (fd >= 0)
-			close(fd);
 		rmdir(p);
 		return vs_err_setsys(err, rc, "locking %s", p);
 	}
-	*lockfd = fd;
+	if (st.st_nlink == 0)
+		return -EAGAIN;
+	*lockfd = steal_fd(fd);
 	*path = steal_ptr(p);
 	return 0;
+}
+
+int store_tmp_new(struct vs_image_store *s, char **path, int *lockfd, struct vs_err **err)
+{
+	int rc;
+
+	/* a prune only takes a directory whose lock it holds, so a few tries
+	 * always win */
+	for (int i = 0; i < 16; i++)
+		if ((rc = tmp_try(s, path, lockfd, err)) != -EAGAIN)
+			return rc;
+	return vs_err_set(err, -EAGAIN, "creating a work directory under %s/tmp: removed "
+			  "by concurrent prunes 16 times", s->dir);
 }
 
 static json_t *empty_index(void)
