@@ -112,7 +112,21 @@ static void event_loop(struct run_state *st)
 	}
 }
 
-static void stop_vcpus(struct vs_vm *vm)
+int vs_vm_start_vcpus(struct vs_vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		int r = pthread_create(&vm->vcpus[i].thread, NULL, vs_vcpu_thread, &vm->vcpus[i]);
+
+		if (r != 0) {
+			vs_vm_request_stop(vm, VS_STOP_ERROR, -r, "cannot start a vCPU thread");
+			return -r;
+		}
+		vm->vcpus[i].started = true;
+	}
+	return 0;
+}
+
+void vs_vm_stop_vcpus(struct vs_vm *vm)
 {
 	vs_vm_request_stop(vm, VS_STOP_ERROR, 0, "stopped"); /* no-op if already stopping */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
@@ -137,16 +151,9 @@ int vs_vm_run(struct vs_vm *vm, struct vs_vm_result *res, struct vs_err **err)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return vs_err_setsys(err, r, "setting up the console");
 	}
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		r = pthread_create(&vm->vcpus[i].thread, NULL, vs_vcpu_thread, &vm->vcpus[i]);
-		if (r != 0) {
-			vs_vm_request_stop(vm, VS_STOP_ERROR, -r, "cannot start a vCPU thread");
-			break;
-		}
-		vm->vcpus[i].started = true;
-	}
+	vs_vm_start_vcpus(vm);
 	event_loop(&st);
-	stop_vcpus(vm);
+	vs_vm_stop_vcpus(vm);
 	vs_console_restore(&st.con);
 	close(st.sig_fd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -1,0 +1,21 @@
+/* The options `vm run` and `vm create` share, parsed into a vs_vm_spec. */
+#ifndef VS_CLI_VM_OPTS_H
+#define VS_CLI_VM_OPTS_H
+
+#include "vmm/spec.h"
+
+#include <stdbool.h>
+
+struct vm_opts {
+	struct vs_vm_spec spec; /* strings point into argv except command (owned copy) */
+	bool allow_autostart;	/* vm create */
+};
+
+/* Parses argv[1..] (getopt, stops at "--"). Returns 0, 1 after --help (printed),
+ * or -EINVAL after printing one line. */
+int vm_opts_parse(struct vm_opts *o, const char *verb, int argc, char **argv);
+
+/* Frees the command copy. */
+void vm_opts_clear(struct vm_opts *o);
+
+#endif
