@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define BUSY_TIMEOUT_MS 15000
+#define WAL_RETRY_NS	2000000L
 
 int vs_store_sqlerr(struct vs_store *s, int rc, struct vs_err **err, const char *what)
 {
@@ -131,16 +133,39 @@ static int migrate(struct vs_store *s, struct vs_err **err)
 	return vs_store_commit(s, err);
 }
 
+/* Switching a new database to WAL needs an exclusive lock, and SQLite does
+ * not run the busy handler for it: concurrent first opens retry here. */
+static int set_wal(struct vs_store *s, struct vs_err **err)
+{
+	struct timespec pause = { .tv_nsec = WAL_RETRY_NS };
+	char mode[16];
+
+	for (unsigned i = 0; i < BUSY_TIMEOUT_MS * 1000000ULL / WAL_RETRY_NS; i++) {
+		struct vs_err *e = NULL;
+		int r = pragma_text(s, "PRAGMA journal_mode", mode, sizeof(mode), &e);
+
+		if (r == 0 && strcmp(mode, "wal") != 0)
+			r = pragma_text(s, "PRAGMA journal_mode=WAL", mode, sizeof(mode), &e);
+		if (r == -EBUSY) {
+			vs_err_free(e);
+			nanosleep(&pause, NULL);
+			continue;
+		}
+		if (r < 0 && err && !*err)
+			*err = e;
+		else
+			vs_err_free(e);
+		return r;
+	}
+	return vs_err_set(err, -EBUSY, "state store %s: busy for too long", s->root);
+}
+
 static int configure(struct vs_store *s, struct vs_err **err)
 {
-	char mode[16];
 	int r;
 
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	if ((r = pragma_text(s, "PRAGMA journal_mode", mode, sizeof(mode), err)) < 0)
-		return r;
-	if (strcmp(mode, "wal") != 0 &&
-	    (r = pragma_text(s, "PRAGMA journal_mode=WAL", mode, sizeof(mode), err)) < 0)
+	if ((r = set_wal(s, err)) < 0)
 		return r;
 	return exec(s, "PRAGMA synchronous=NORMAL", err);
 }

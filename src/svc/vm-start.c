@@ -220,6 +220,7 @@ static int start_row(struct vs_svc *svc, struct vs_store_vm *row,
 	if ((r = lock = take_lock(svc, row->name, err)) < 0 ||
 	    (r = begin_run(svc, row, &spec, opts, err)) < 0)
 		goto out;
+	vs_svc_step("start:run");
 	if ((r = status = spawn_vmm(svc, row->name, row->run_id, lock)) < 0) {
 		vs_err_setsys(err, r, "cannot start the VMM process");
 	} else {
