@@ -1,5 +1,5 @@
 /* `vessel vm create|start|stop|kill|restart|pause|resume|rm|console|logs`
- * and the hidden `_vmm`: argument parsing and printing only; the work is
+: argument parsing and printing only; the work is
  * in the service layer (svc/vm.h). Exit status 0, 1 after a one-line
  * refusal or error, 2 for bad usage. */
 #include "cli/cmds.h"
@@ -320,14 +320,4 @@ int vm_logs(const struct vs_cli_global *g, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	return 0;
-}
-
-int vm_vmm(const struct vs_cli_global *g, int argc, char **argv)
-{
-	long long run;
-
-	if (argc != 3)
-		return EXIT_USAGE;
-	run = strtoll(argv[2], NULL, 10);
-	return vs_svc_vmm_main(g->root, argv[1], run);
 }

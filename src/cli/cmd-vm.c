@@ -138,15 +138,13 @@ static const struct vm_verb vm_verbs[] = {
 	{ "inspect", vm_inspect, "NAME's spec and state as JSON" },
 	{ "console", vm_console, "attach to NAME's serial console (Ctrl-A d detaches) [--replay]" },
 	{ "logs", vm_logs, "print NAME's console log" },
-	{ "_vmm", vm_vmm, NULL },
 };
 
 static void vm_usage(FILE *f)
 {
 	fprintf(f, "usage: vessel vm VERB [ARGS...]\n\nverbs:\n");
 	for (size_t i = 0; i < VS_ARRAY_SIZE(vm_verbs); i++)
-		if (vm_verbs[i].help)
-			fprintf(f, "  %-8s %s\n", vm_verbs[i].name, vm_verbs[i].help);
+		fprintf(f, "  %-8s %s\n", vm_verbs[i].name, vm_verbs[i].help);
 }
 
 int cmd_vm(const struct vs_cli_global *g, int argc, char **argv)

@@ -54,7 +54,7 @@ static int running_mem(struct vs_svc *svc, const char *except, uint64_t *sum,
 	if (r < 0)
 		return r;
 	*sum = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && svc->store; i++) {
 		enum vs_vm_state st = vs_svc_check_live(svc, rows[i]);
 
 		if (strcmp(rows[i]->name, except) != 0 &&
@@ -90,8 +90,7 @@ static int check_memory(struct vs_svc *svc, const struct vs_vm_spec *spec, bool 
 
 /* In the grandchild: fds 3 and 4, stdio, nothing else of the CLI's, then
  * the VMM. No exec: it would cost another dynamic link and start-up of the
- * binary (~5 ms here); the CLI's store connection is left alone (closed by
- * close_range, never used: SQLite connections do not cross fork). */
+ * binary (~5 ms here); the CLI closed its store connection before the fork. */
 __attribute__((noreturn)) static void run_vmm(struct vs_svc *svc, const char *name,
 					      long long run_id, int lock_fd, int status_fd)
 {
@@ -111,10 +110,12 @@ __attribute__((noreturn)) static void run_vmm(struct vs_svc *svc, const char *na
 }
 
 /* Forks the detached VMM (double fork: it is reparented, never our zombie).
- * Returns the read end of its status pipe, or -errno. */
-static int spawn_vmm(struct vs_svc *svc, const char *name, long long run_id, int lock_fd)
+ * Returns the read end of its status pipe, or -errno; *mid is the
+ * intermediate child, for the caller to reap. */
+static int spawn_vmm(struct vs_svc *svc, const char *name, long long run_id, int lock_fd,
+		     pid_t *mid)
 {
-	int p[2], status;
+	int p[2];
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -132,7 +133,7 @@ static int spawn_vmm(struct vs_svc *svc, const char *name, long long run_id, int
 		close(p[0]);
 		return -EAGAIN;
 	}
-	waitpid(pid, &status, 0);
+	*mid = pid;
 	return p[0];
 }
 
@@ -143,7 +144,9 @@ static int read_status(int fd, const char *name, struct vs_err **err)
 	size_t have = 0;
 	ssize_t n;
 
-	while (have < sizeof(buf) - 1 && (n = read(fd, buf + have, sizeof(buf) - 1 - have)) != 0) {
+	/* Up to the newline: the VMM may be descheduled before it closes the pipe. */
+	while (have < sizeof(buf) - 1 && !memchr(buf, '\n', have) &&
+	       (n = read(fd, buf + have, sizeof(buf) - 1 - have)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -214,6 +217,7 @@ static int start_row(struct vs_svc *svc, struct vs_store_vm *row,
 	struct vs_vm_spec spec;
 	struct vs_kit_boot boot;
 	_cleanup_close_ int lock = -1, status = -1;
+	pid_t mid = -1;
 	int r;
 
 	vs_vm_spec_init(&spec);
@@ -225,11 +229,21 @@ static int start_row(struct vs_svc *svc, struct vs_store_vm *row,
 	    (r = begin_run(svc, row, &spec, opts, err)) < 0)
 		goto out;
 	vs_svc_step("start:run");
-	if ((r = status = spawn_vmm(svc, row->name, row->run_id, lock)) < 0) {
+	/* SQLite connections must not cross fork (its per-process lock state
+	 * would be shared with the child's own connection): close, reopen. */
+	vs_store_close(svc->store);
+	svc->store = NULL;
+	r = status = spawn_vmm(svc, row->name, row->run_id, lock, &mid);
+	if (vs_store_open(svc->root, &svc->store, r < 0 ? NULL : err) < 0) {
+		r = -EIO;
+		goto out;
+	}
+	if (r < 0) {
 		vs_err_setsys(err, r, "cannot start the VMM process");
 	} else {
 		close(steal_fd(lock)); /* the VMM holds it now */
 		r = read_status(status, row->name, err);
+		waitpid(mid, NULL, 0);
 	}
 	if (r < 0)
 		record_failed_start(svc, row, err ? *err : NULL);
@@ -269,7 +283,7 @@ int vs_svc_vm_autostart(struct vs_svc *svc,
 		vs_err_free(e);
 		return 1;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && svc->store; i++) {
 		enum vs_vm_state st = vs_svc_check_live(svc, rows[i]);
 
 		if (!rows[i]->autostart || st == VS_VM_RUNNING || st == VS_VM_PAUSED ||

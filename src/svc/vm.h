@@ -1,7 +1,7 @@
 /* The VM verbs of the service layer (svc.h). A named VM is a row in the
  * store plus a directory <root>/vms/<name>/ holding spec.json, vmm.lock,
  * control.sock (while running), console.log and vmm.log. A running VM is
- * one VMM process (`vessel vm _vmm`), detached from the terminal, holding
+ * one VMM process (a fork of the starting CLI), detached from the terminal, holding
  * an OFD write lock on vmm.lock for its whole life: the lock, not the
  * recorded state, says whether it runs, so a VMM killed with SIGKILL is
  * seen as stopped at once and leaves nothing that blocks the next start. */
@@ -111,7 +111,7 @@ int vs_svc_vm_run_begin(struct vs_svc *svc, const struct vs_vm_spec *spec,
 			struct vs_svc_run **token, struct vs_err **err);
 void vs_svc_vm_run_end(struct vs_svc_run *token, const struct vs_vm_result *res);
 
-/* The body of the background VMM process (`vessel vm _vmm NAME RUN`):
+/* The body of the background VMM process (forked by vs_svc_vm_start):
  * fd 3 holds the VM's lock, fd 4 is the start-up status pipe. Returns the
  * process exit status. */
 int vs_svc_vmm_main(const char *root, const char *name, long long run_id);

@@ -1,5 +1,4 @@
-/* The background VMM process of a named VM (`vessel vm _vmm NAME RUN`,
- * started by vm-start.c): it holds the VM's lock on fd 3, builds the VM from
+/* The background VMM process of a named VM (forked by vm-start.c): it holds the VM's lock on fd 3, builds the VM from
  * the stored spec, listens on control.sock, records "running" and says "ok"
  * on the status pipe (fd 4), serves until the VM stops, and records how it
  * ended. Its working directory is the VM's directory. */
