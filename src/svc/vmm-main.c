@@ -52,7 +52,22 @@ static void state_changed(void *ctx, const char *state)
 	record(m);
 }
 
-static const struct vs_vm_serve_hooks hooks = { .state_changed = state_changed };
+static void say(const char *line);
+
+/* Up: recorded as running, then "ok" to the starting CLI (after the vCPUs
+ * started, so the guest boots while the CLI returns). */
+static void ready(void *ctx)
+{
+	struct vmm *m = ctx;
+
+	snprintf(m->row->state, sizeof(m->row->state), "running");
+	m->row->pid = getpid();
+	m->row->pid_start = vs_svc_pid_start(getpid());
+	record(m);
+	say("ok");
+}
+
+static const struct vs_vm_serve_hooks hooks = { .ready = ready, .state_changed = state_changed };
 
 static int listen_control(struct vmm *m, struct vs_err **err)
 {
@@ -101,6 +116,11 @@ static int build(struct vmm *m, const char *name, long long run_id, struct vs_er
 
 static void say(const char *line)
 {
+	static bool said;
+
+	if (said)
+		return;
+	said = true;
 	size_t len = strlen(line);
 
 	if (write(VS_SVC_VMM_STATUS_FD, line, len) < 0 || write(VS_SVC_VMM_STATUS_FD, "\n", 1) < 0) {
@@ -119,12 +139,8 @@ static int serve(struct vmm *m)
 	char reason[256];
 	int status = 125;
 
-	snprintf(m->row->state, sizeof(m->row->state), "running");
-	m->row->pid = getpid();
-	m->row->pid_start = vs_svc_pid_start(getpid());
-	record(m);
-	say("ok");
 	if (vs_vm_serve(m->vm, &o, &res, &err) < 0) {
+		say(err->msg); /* before ready(): the CLI is still waiting */
 		snprintf(reason, sizeof(reason), "VMM error: %s", err->msg);
 		vs_err_free(err);
 	} else {

@@ -250,6 +250,8 @@ int vs_vm_serve(struct vs_vm *vm, const struct vs_vm_serve_opts *opts, struct vs
 				 .input_timer = -1, .log_fd = -1, .started_ns = vs_now_ns() };
 	if ((r = setup(sv, err)) == 0) {
 		vs_vm_start_vcpus(vm);
+		if (opts->hooks && opts->hooks->ready)
+			opts->hooks->ready(opts->hook_ctx);
 		vs_loop_run(sv->loop);
 		vs_vm_resume(vm);
 		vs_vm_stop_vcpus(vm);

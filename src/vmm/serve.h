@@ -14,6 +14,8 @@ struct vs_vm;
 struct vs_vm_result;
 
 struct vs_vm_serve_hooks {
+	/* The vCPUs run and the control socket is watched: the VM is up. */
+	void (*ready)(void *ctx);
 	/* The VM changed state: "running" or "paused". Called on the main thread. */
 	void (*state_changed)(void *ctx, const char *state);
 };
