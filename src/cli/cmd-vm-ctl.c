@@ -1,4 +1,4 @@
-/* `vessel vm create|start|stop|kill|restart|pause|resume|rm|console|logs`
+/* `vessel vm create|start|stop|kill|restart|pause|resume|rm|console|logs|snapshot`
 : argument parsing and printing only; the work is
  * in the service layer (svc/vm.h). Exit status 0, 1 after a one-line
  * refusal or error, 2 for bad usage. */
@@ -49,7 +49,7 @@ static struct vs_svc *open_svc(const struct vs_cli_global *g)
 
 int vm_create(const struct vs_cli_global *g, int argc, char **argv)
 {
-	struct vm_opts o = { .allow_autostart = true };
+	struct vm_opts o = { .allow_autostart = true, .allow_disks = true };
 	struct vs_err *err = NULL;
 	struct vs_svc *svc;
 	int r;
@@ -320,4 +320,46 @@ int vm_logs(const struct vs_cli_global *g, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	return 0;
+}
+
+static int snapshot_list(struct vs_svc *svc, const char *name)
+{
+	struct vs_err *err = NULL;
+	char **names = NULL;
+	size_t n = 0;
+
+	if (vs_svc_vm_snapshot_list(svc, name, &names, &n, &err) < 0)
+		return fail(err);
+	for (size_t i = 0; i < n; i++) {
+		printf("%s\n", names[i]);
+		free(names[i]);
+	}
+	free(names);
+	return 0;
+}
+
+int vm_snapshot(const struct vs_cli_global *g, int argc, char **argv)
+{
+	static const char *const ops[] = { "create", "apply", "delete" };
+	struct vs_err *err = NULL;
+	struct vs_svc *svc;
+	int r = -1;
+
+	if (argc == 3 && !strcmp(argv[2], "list")) {
+		if (!(svc = open_svc(g)))
+			return EXIT_FAIL;
+		r = snapshot_list(svc, argv[1]);
+		vs_svc_close(svc);
+		return r;
+	}
+	for (size_t i = 0; argc == 4 && i < VS_ARRAY_SIZE(ops); i++)
+		if (!strcmp(argv[2], ops[i]))
+			r = (int)i;
+	if (r < 0)
+		return usage("snapshot NAME create|apply|delete SNAP | snapshot NAME list");
+	if (!(svc = open_svc(g)))
+		return EXIT_FAIL;
+	r = vs_svc_vm_snapshot(svc, argv[1], (enum vs_vm_snapshot_op)r, argv[3], &err);
+	vs_svc_close(svc);
+	return r < 0 ? fail(err) : 0;
 }

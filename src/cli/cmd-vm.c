@@ -19,6 +19,7 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,17 @@ static int run_vm(struct vs_vm_config *cfg, struct vs_svc_run *token)
 	return status;
 }
 
+static void block_stop_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 static int vm_run(const struct vs_cli_global *g, int argc, char **argv)
 {
 	struct vm_opts o = { 0 };
@@ -105,6 +117,9 @@ static int vm_run(const struct vs_cli_global *g, int argc, char **argv)
 	if (vs_kit_resolve(&o.spec, isatty(cfg.out_fd), &boot, &err) < 0)
 		goto out;
 	vs_kit_config(&o.spec, &boot, &cfg);
+	/* Once registered, `vm stop` may signal us: hold the signals for vs_vm_run(). */
+	if (o.spec.name)
+		block_stop_signals();
 	if (o.spec.name && (vs_svc_open(g->root, &svc, &err) < 0 ||
 			    vs_svc_vm_run_begin(svc, &o.spec, &token, &err) < 0))
 		goto out;
@@ -138,6 +153,7 @@ static const struct vm_verb vm_verbs[] = {
 	{ "inspect", vm_inspect, "NAME's spec and state as JSON" },
 	{ "console", vm_console, "attach to NAME's serial console (Ctrl-A d detaches) [--replay]" },
 	{ "logs", vm_logs, "print NAME's console log" },
+	{ "snapshot", vm_snapshot, "NAME create|apply|delete SNAP, NAME list: its qcow2 disks, stopped" },
 };
 
 static void vm_usage(FILE *f)

@@ -17,6 +17,7 @@ int vm_ls(const struct vs_cli_global *g, int argc, char **argv);
 int vm_inspect(const struct vs_cli_global *g, int argc, char **argv);
 int vm_console(const struct vs_cli_global *g, int argc, char **argv);
 int vm_logs(const struct vs_cli_global *g, int argc, char **argv);
+int vm_snapshot(const struct vs_cli_global *g, int argc, char **argv);
 
 /* console-attach.c: shuttles bytes between this terminal and a console
  * socket until Ctrl-A d (returns 0) or the VM stops (returns 0, says so). */

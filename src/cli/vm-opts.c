@@ -35,6 +35,7 @@ static void usage(const char *verb)
 	printf("usage: vessel vm %s [--kernel K] [--initrd I] [--append ARGS] [--cpus N]\n"
 	       "           [--mem SIZE] [--cpu-model host|baseline] [--accel kvm|emu|auto]\n"
 	       "           [--overcommit] %s[-- COMMAND...]\n"
+	       "vm create also takes --disk PATH[,ro][,format=raw|qcow2] (recorded; not attached yet)\n"
 	       "Without --kernel the default guest kit (make guest) is booted.\n",
 	       verb, !strcmp(verb, "run") ? "[--name NAME] " : "[--autostart] ");
 	if (!strcmp(verb, "run"))
@@ -69,6 +70,30 @@ static int parse_number(struct vs_vm_spec *s, int opt, const char *arg)
 	return 0;
 }
 
+/* PATH[,ro][,format=raw|qcow2] */
+static int parse_disk(struct vs_vm_spec *s, const char *arg)
+{
+	char *copy = xstrdup(arg), *save = NULL, *path = strtok_r(copy, ",", &save), *t;
+	const char *fmt = NULL;
+	bool ro = false;
+	int r = 0;
+
+	while (path && (t = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(t, "ro") || !strcmp(t, "readonly"))
+			ro = true;
+		else if (!strcmp(t, "format=raw") || !strcmp(t, "format=qcow2"))
+			fmt = t + strlen("format=");
+		else
+			r = bad_option("--disk %s: unknown '%s' (PATH[,ro][,format=raw|qcow2])", arg, t);
+	}
+	if (!path)
+		r = bad_option("--disk: a path is needed");
+	if (r == 0 && vs_vm_spec_add_disk(s, path, fmt, ro) < 0)
+		r = bad_option("--disk %s: at most %d disks", arg, VS_VM_MAX_DISKS);
+	free(copy);
+	return r;
+}
+
 static int parse_one(struct vm_opts *o, int opt, char *arg)
 {
 	struct vs_vm_spec *s = &o->spec;
@@ -95,7 +120,10 @@ static int parse_one(struct vm_opts *o, int opt, char *arg)
 			return bad_option("--autostart is for vm create");
 		s->autostart = true;
 		return 0;
-	case OPT_DISK: return bad_option("--disk %s: virtio-blk is not part of this build yet", arg);
+	case OPT_DISK:
+		if (!o->allow_disks)
+			return bad_option("--disk %s: virtio-blk is not part of this build yet", arg);
+		return parse_disk(s, arg);
 	case OPT_NET:
 	case OPT_NETWORK: return bad_option("--net %s: virtio-net is not part of this build yet", arg);
 	default: return -EINVAL;
@@ -135,4 +163,11 @@ void vm_opts_clear(struct vm_opts *o)
 		free(*a);
 	free(o->spec.command);
 	o->spec.command = NULL;
+	for (size_t i = 0; i < o->spec.ndisks; i++) {
+		free(o->spec.disks[i].path);
+		free(o->spec.disks[i].format);
+	}
+	free(o->spec.disks);
+	o->spec.disks = NULL;
+	o->spec.ndisks = 0;
 }

@@ -9,13 +9,14 @@
 struct vm_opts {
 	struct vs_vm_spec spec; /* strings point into argv except command (owned copy) */
 	bool allow_autostart;	/* vm create */
+	bool allow_disks;	/* vm create: recorded, snapshotted, not attached yet */
 };
 
 /* Parses argv[1..] (getopt, stops at "--"). Returns 0, 1 after --help (printed),
  * or -EINVAL after printing one line. */
 int vm_opts_parse(struct vm_opts *o, const char *verb, int argc, char **argv);
 
-/* Frees the command copy. */
+/* Frees the command and disk copies. */
 void vm_opts_clear(struct vm_opts *o);
 
 #endif

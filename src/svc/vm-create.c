@@ -6,6 +6,8 @@
 #include "store/store.h"
 #include "store/vms.h"
 #include "vmm/kit.h"
+#include "block/block.h"
+#include "common/log.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/json.h"
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,6 +76,52 @@ static int abs_readable(char **path, const char *what, struct vs_err **err)
 	return 0;
 }
 
+/* A thin (qcow2) disk that could outgrow its file system gets a warning. */
+static void warn_thin(const struct vs_vm_disk *d)
+{
+	struct vs_blk *b = NULL;
+	struct statvfs fs;
+	struct stat st;
+	uint64_t room, need;
+
+	if (strcmp(d->format, "qcow2") != 0 || d->ro ||
+	    vs_blk_open(d->path, "qcow2", VS_BLK_RDONLY, &b, NULL) < 0)
+		return;
+	need = vs_blk_size(b);
+	vs_blk_close(b);
+	if (statvfs(d->path, &fs) < 0 || stat(d->path, &st) < 0)
+		return;
+	room = (uint64_t)fs.f_bavail * fs.f_frsize + (uint64_t)st.st_blocks * 512;
+	if (need > room)
+		vs_warn("warning: disk %s (qcow2, %llu MiB virtual) could outgrow the %llu MiB its "
+			"file system has for it", d->path, (unsigned long long)(need >> 20),
+			(unsigned long long)(room >> 20));
+}
+
+static int check_disks(struct vs_vm_spec *s, struct vs_err **err)
+{
+	for (size_t i = 0; i < s->ndisks; i++) {
+		struct vs_vm_disk *d = &s->disks[i];
+		const char *fmt = NULL;
+		int r;
+
+		if ((r = abs_readable(&d->path, "disk", err)) < 0)
+			return r;
+		if ((r = vs_blk_probe(d->path, &fmt, err)) < 0)
+			return vs_err_wrap(err, r, "disk %s", d->path);
+		if (d->format && strcmp(d->format, fmt) != 0)
+			return vs_err_set(err, -EINVAL, "disk %s is %s, not %s", d->path, fmt,
+					  d->format);
+		if (!d->format)
+			d->format = xstrdup(fmt);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(s->disks[j].path, d->path) == 0)
+				return vs_err_set(err, -EINVAL, "disk %s is given twice", d->path);
+		warn_thin(d);
+	}
+	return 0;
+}
+
 static int check_spec(struct vs_vm_spec *s, struct vs_err **err)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -89,7 +138,7 @@ static int check_spec(struct vs_vm_spec *s, struct vs_err **err)
 				  "less, or add --overcommit",
 				  s->cpus, ncpu, ncpu);
 	if ((r = abs_readable(&s->kernel, "kernel", err)) < 0 ||
-	    (r = abs_readable(&s->initrd, "initrd", err)) < 0)
+	    (r = abs_readable(&s->initrd, "initrd", err)) < 0 || (r = check_disks(s, err)) < 0)
 		return r;
 	if ((r = vs_kit_resolve(s, false, &boot, err)) < 0)
 		return r;
@@ -145,6 +194,10 @@ int vs_svc_vm_create(struct vs_svc *svc, const struct vs_vm_spec *in, struct vs_
 	/* Own copies of the paths, made absolute. */
 	s.kernel = in->kernel ? xstrdup(in->kernel) : NULL;
 	s.initrd = in->initrd ? xstrdup(in->initrd) : NULL;
+	s.disks = NULL;
+	s.ndisks = 0;
+	for (size_t i = 0; i < in->ndisks; i++)
+		vs_vm_spec_add_disk(&s, in->disks[i].path, in->disks[i].format, in->disks[i].ro);
 	if ((r = check_spec(&s, err)) < 0)
 		goto out;
 	j = vs_vm_spec_to_json(&s);
@@ -163,6 +216,11 @@ int vs_svc_vm_create(struct vs_svc *svc, const struct vs_vm_spec *in, struct vs_
 out:
 	free(s.kernel);
 	free(s.initrd);
+	for (size_t i = 0; i < s.ndisks; i++) {
+		free(s.disks[i].path);
+		free(s.disks[i].format);
+	}
+	free(s.disks);
 	return r;
 }
 

@@ -100,6 +100,20 @@ int vs_svc_vm_autostart(struct vs_svc *svc,
 int vs_svc_vm_console(struct vs_svc *svc, const char *name, bool replay, int *fd,
 		      struct vs_err **err);
 
+enum vs_vm_snapshot_op { VS_VM_SNAPSHOT_CREATE, VS_VM_SNAPSHOT_APPLY, VS_VM_SNAPSHOT_DELETE };
+
+/* qcow2 internal snapshot snap of every writable disk of a stopped VM, all
+ * or nothing (vm-snapshot.c). Refused while the VM runs (-EBUSY), for raw
+ * writable disks (-EOPNOTSUPP), a name taken (create: -EEXIST) or missing
+ * on any disk (apply, delete: -ENOENT). */
+int vs_svc_vm_snapshot(struct vs_svc *svc, const char *name, enum vs_vm_snapshot_op op,
+		       const char *snap, struct vs_err **err);
+
+/* The names of the snapshots every writable disk has (NULL-terminated
+ * array and its strings malloc'd). */
+int vs_svc_vm_snapshot_list(struct vs_svc *svc, const char *name, char ***out, size_t *n,
+			    struct vs_err **err);
+
 /* The path of the VM's console log (malloc'd), which exists once it has run. */
 int vs_svc_vm_log_path(struct vs_svc *svc, const char *name, char **out, struct vs_err **err);
 

@@ -45,7 +45,59 @@ void vs_vm_spec_clear(struct vs_vm_spec *s)
 	for (char **a = s->command; a && *a; a++)
 		free(*a);
 	free(s->command);
+	for (size_t i = 0; i < s->ndisks; i++) {
+		free(s->disks[i].path);
+		free(s->disks[i].format);
+	}
+	free(s->disks);
 	vs_vm_spec_init(s);
+}
+
+int vs_vm_spec_add_disk(struct vs_vm_spec *s, const char *path, const char *format, bool ro)
+{
+	if (s->ndisks >= VS_VM_MAX_DISKS)
+		return -E2BIG;
+	s->disks = xrealloc(s->disks, (s->ndisks + 1) * sizeof(*s->disks));
+	s->disks[s->ndisks++] = (struct vs_vm_disk){ .path = xstrdup(path),
+						     .format = format ? xstrdup(format) : NULL,
+						     .ro = ro };
+	return 0;
+}
+
+static json_t *disks_to_json(const struct vs_vm_spec *s)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < s->ndisks; i++) {
+		json_t *d = json_object();
+
+		vs_json_set_str(d, "path", s->disks[i].path);
+		vs_json_set_str(d, "format", s->disks[i].format);
+		json_object_set_new(d, "readonly", json_boolean(s->disks[i].ro));
+		json_array_append_new(a, d);
+	}
+	return a;
+}
+
+static int disks_from_json(const json_t *a, struct vs_vm_spec *s, struct vs_err **err)
+{
+	size_t i;
+	json_t *d;
+
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a))
+		return vs_err_set(err, -EINVAL, "spec: disks must be an array");
+	json_array_foreach(a, i, d) {
+		const char *path = vs_json_str(d, "path"), *fmt = vs_json_str(d, "format");
+
+		if (!path || (fmt && strcmp(fmt, "raw") && strcmp(fmt, "qcow2")))
+			return vs_err_set(err, -EINVAL,
+					  "spec: disks[%zu] needs a path and format raw or qcow2", i);
+		if (vs_vm_spec_add_disk(s, path, fmt, vs_json_bool(d, "readonly", false)) < 0)
+			return vs_err_set(err, -E2BIG, "spec: more than %d disks", VS_VM_MAX_DISKS);
+	}
+	return 0;
 }
 
 bool vs_vm_name_is_valid(const char *name)
@@ -99,6 +151,7 @@ json_t *vs_vm_spec_to_json(const struct vs_vm_spec *s)
 	json_object_set_new(j, "accel", json_string(vs_accel_name(s->accel)));
 	json_object_set_new(j, "overcommit", json_boolean(s->overcommit));
 	json_object_set_new(j, "autostart", json_boolean(s->autostart));
+	json_object_set_new(j, "disks", disks_to_json(s));
 	return j;
 }
 
@@ -151,7 +204,8 @@ int vs_vm_spec_from_json(const json_t *j, struct vs_vm_spec *s, struct vs_err **
 		return vs_err_set(err, -EINVAL, "spec: accel must be kvm, emu or auto");
 	s->overcommit = vs_json_bool(j, "overcommit", false);
 	s->autostart = vs_json_bool(j, "autostart", false);
-	if (command_from_json(json_object_get(j, "command"), s, err) < 0)
+	if (command_from_json(json_object_get(j, "command"), s, err) < 0 ||
+	    disks_from_json(json_object_get(j, "disks"), s, err) < 0)
 		return -EINVAL;
 	return vs_vm_spec_check(s, err);
 }

@@ -16,6 +16,17 @@
 #define VS_VM_DEFAULT_MEM  (512ULL << 20)
 #define VS_VM_DEFAULT_CPUS 1
 
+/* A disk image of the VM. virtio-blk is not part of this build yet: disks
+ * are recorded (and snapshotted by `vm snapshot`) but a VM with disks does
+ * not start. */
+struct vs_vm_disk {
+	char *path;   /* absolute */
+	char *format; /* "raw" or "qcow2" (probed at create when not given) */
+	bool ro;
+};
+
+#define VS_VM_MAX_DISKS 16
+
 struct vs_vm_spec {
 	char *name;	/* NULL for an anonymous `vm run` */
 	char *kernel;	/* absolute path; NULL: the guest kit's kernel */
@@ -28,7 +39,12 @@ struct vs_vm_spec {
 	enum vs_accel accel;
 	bool overcommit; /* skip the vCPU and host-memory sizing rules */
 	bool autostart;	 /* started by `vessel vm start --autostart` */
+	struct vs_vm_disk *disks;
+	size_t ndisks;
 };
+
+/* Appends a disk (copies path and format). Returns 0 or -E2BIG past VS_VM_MAX_DISKS. */
+int vs_vm_spec_add_disk(struct vs_vm_spec *s, const char *path, const char *format, bool ro);
 
 /* Defaults: 1 vCPU, 512 MiB, host CPU model, accel auto. */
 void vs_vm_spec_init(struct vs_vm_spec *s);
