@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -91,6 +92,7 @@ int vm_console_attach(int sock, const char *name)
 	bool escape = false;
 	int r;
 
+	signal(SIGPIPE, SIG_IGN); /* the VM stopping ends the session, not this process */
 	if (vs_console_open(&con, STDIN_FILENO) < 0)
 		memset(&con, 0, sizeof(con));
 	if (isatty(STDERR_FILENO))

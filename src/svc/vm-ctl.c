@@ -95,8 +95,9 @@ static int ctl_send(int fd, const char *command, json_t *args)
 	text = vs_json_dump(req);
 	len = strlen(text);
 	line = xasprintf("%s\n", text);
-	if (write(fd, line, len + 1) != (ssize_t)(len + 1))
-		r = -errno ? -errno : -EIO;
+	/* MSG_NOSIGNAL: a VMM that just exited must not kill us with SIGPIPE. */
+	if (send(fd, line, len + 1, MSG_NOSIGNAL) != (ssize_t)(len + 1))
+		r = errno ? -errno : -EIO;
 	free(line);
 	return r;
 }

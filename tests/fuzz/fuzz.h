@@ -14,4 +14,9 @@ int fuzz_qcow2_one(const uint8_t *data, size_t size);
  * Returns 1 when the guest ran and stopped, -errno on a harness failure. */
 int fuzz_emu_one(const uint8_t *data, size_t size);
 
+/* Parses data as a VM spec (JSON) and checks the round trip
+ * (tests/fuzz/vmspec-one.c). Returns 1 if accepted, 0 if refused; aborts on
+ * a round trip that changes the spec. */
+int fuzz_vmspec_one(const uint8_t *data, size_t size);
+
 #endif
