@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import FAULT
+from ctltest import FAULT
 from vesseltest import TESTKERNEL
 
 
@@ -294,7 +294,7 @@ def test_concurrent_creates_on_a_fresh_root(ctl):
 
 
 def test_roots_do_not_see_each_other(ctl, tmp_path):
-    from conftest import Ctl
+    from ctltest import Ctl
     other = Ctl(tmp_path / "other")
     ctl.ok("vm", "create", "a", *counter_spec("emu"))
     other.ok("vm", "create", "b", *counter_spec("emu"))
