@@ -118,7 +118,11 @@ def bench_rss(root):
 
 
 def ms(v):
-    return f"{statistics.median(v) * 1000:7.2f} ms" if v else "      -"
+    """Median (and minimum): on a loaded shared host the minimum shows the
+    cost of the path itself, the median what a user waits."""
+    if not v:
+        return "      -"
+    return f"{statistics.median(v) * 1000:.2f} ms (min {min(v) * 1000:.2f})"
 
 
 def main():
@@ -141,14 +145,19 @@ def main():
                 subprocess.run([ARGS.vessel, "--root", d, "vm", "rm", "-f", "b", "idle"],
                                capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"vm-ctl bench, {time.strftime('%Y-%m-%d')}, test guest under kvm, medians "
-          f"of {ARGS.rounds} rounds")
+    print(f"vm-ctl bench, {time.strftime('%Y-%m-%d %H:%M')}, test guest under kvm, medians "
+          f"of {ARGS.rounds} rounds, load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs")
     d_start = statistics.median(r["start_first"]) - statistics.median(r["run_first"])
+    d_start_min = min(r["start_first"]) - min(r["run_first"])
     print(f"first serial byte   vm run {ms(r['run_first'])}   vm start -a {ms(r['start_first'])}"
-          f"   difference {d_start * 1000:+.2f} ms (target <= +5 ms)")
+          f"   difference {d_start * 1000:+.2f} ms, of minimums {d_start_min * 1000:+.2f} ms "
+          f"(target <= +5 ms)")
     d_stop = statistics.median(r["stop0"]) - statistics.median(r["run_term"])
+    d_stop_min = min(r["stop0"]) - min(r["run_term"])
     print(f"stop to VMM gone    vm run+SIGTERM {ms(r['run_term'])}   vm stop -t 0 "
-          f"{ms(r['stop0'])}   difference {d_stop * 1000:+.2f} ms (target <= +5 ms)")
+          f"{ms(r['stop0'])}   difference {d_stop * 1000:+.2f} ms, of minimums "
+          f"{d_stop_min * 1000:+.2f} ms (target <= +5 ms)")
     print(f"                    vm kill {ms(r['kill'])}   vm stop (power button, "
           f"guest polls at 50 Hz) {ms(r['stop_btn'])}")
     print(f"vm ls, 100 VMs      {ms(ls)} (target <= 10 ms)")

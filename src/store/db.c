@@ -165,6 +165,10 @@ static int configure(struct vs_store *s, struct vs_err **err)
 	int r;
 
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	/* Every vessel command is short-lived: a checkpoint (with its fsyncs) at
+	 * each last close would cost every command milliseconds. The WAL is
+	 * checkpointed as it grows (SQLite's auto-checkpoint at 1000 pages). */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	if ((r = set_wal(s, err)) < 0)
 		return r;
 	return exec(s, "PRAGMA synchronous=NORMAL", err);
