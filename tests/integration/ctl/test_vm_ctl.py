@@ -153,8 +153,12 @@ def test_stop_timeout_hard_stops_a_deaf_guest(ctl, kvm):
     assert vm["state"] == "stopped" and "hard stop" in vm["exit_reason"], vm
 
 
-def test_pause_then_stop_and_kill(ctl, kvm):
-    ctl.ok("vm", "create", "p", *counter_spec("kvm"))
+@pytest.mark.parametrize("accel", ["kvm", "emu"])
+def test_pause_then_stop_and_kill(ctl, request, accel):
+    if accel == "kvm":
+        request.getfixturevalue("kvm")
+    # two vCPUs: the AP, waiting for a SIPI that never comes, must park too
+    ctl.ok("vm", "create", "p", *counter_spec(accel), "--cpus", "2")
     ctl.ok("vm", "start", "p")
     ctl.ok("vm", "pause", "p")
     ctl.ok("vm", "stop", "p", "-t", "5")  # resumed, then the button
