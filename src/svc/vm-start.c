@@ -243,16 +243,17 @@ static int start_row(struct vs_svc *svc, struct vs_store_vm *row,
 	vs_store_close(svc->store);
 	svc->store = NULL;
 	r = status = spawn_vmm(svc, row->name, row->run_id, lock, &mid);
-	if (vs_store_open(svc->root, &svc->store, r < 0 ? NULL : err) < 0) {
-		r = -EIO;
-		goto out;
-	}
 	if (r < 0) {
 		vs_err_setsys(err, r, "cannot start the VMM process");
 	} else {
 		close(steal_fd(lock)); /* the VMM holds it now */
 		r = read_status(status, row->name, err);
 		waitpid(mid, NULL, 0);
+	}
+	/* after the VMM's verdict: reopening does not delay the guest */
+	if (vs_store_open(svc->root, &svc->store, r < 0 ? NULL : err) < 0) {
+		r = r < 0 ? r : -EIO;
+		goto out;
 	}
 	if (r < 0)
 		record_failed_start(svc, row, err ? *err : NULL);
