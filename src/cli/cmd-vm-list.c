@@ -78,9 +78,11 @@ static int list(const struct vs_cli_global *g, bool json, bool ps)
 		free(text);
 		json_decref(a);
 	} else {
-		printf(ps ? "%-20s %-5s %-9s %5s %8s  %s\n" : "%-20s %-9s %5s %8s  %s\n", "NAME",
-		       ps ? "KIND" : "STATE", ps ? "STATE" : "CPUS", ps ? "CPUS" : "MEM",
-		       ps ? "MEM" : "STATUS", ps ? "STATUS" : "");
+		if (ps)
+			printf("%-20s %-5s %-9s %5s %8s  %s\n", "NAME", "KIND", "STATE", "CPUS", "MEM",
+			       "STATUS");
+		else
+			printf("%-20s %-9s %5s %8s  %s\n", "NAME", "STATE", "CPUS", "MEM", "STATUS");
 		for (size_t i = 0; i < n; i++) {
 			char mem[32];
 
