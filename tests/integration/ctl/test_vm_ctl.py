@@ -452,3 +452,16 @@ def test_snapshot_refuses_raw_writable_disks(ctl, tmp_path):
     assert "qcow2" in one_line_refusal(ctl("vm", "snapshot", "r", "create", "s"))
     assert "not part of this build" in one_line_refusal(
         ctl("vm", "run", "--kernel", TESTKERNEL, "--disk", raw))
+
+
+def test_sigkill_of_the_cli_during_rm(ctl):
+    ctl.ok("vm", "create", "gone", *counter_spec("emu"))
+    env = {**os.environ, "VESSEL_FAULT_STEP": "rm:row"}
+    r = ctl("vm", "rm", "gone", binary=FAULT, env=env)
+    assert r.returncode == -signal.SIGKILL
+    assert "gone" not in ctl.ls()  # the row went first: never listed half-removed
+    assert (ctl.root / "vms/gone").exists()  # the directory it did not get to
+    ctl.ok("vm", "create", "gone", *counter_spec("emu"))  # cleared by the next create
+    assert ctl.ls()["gone"]["state"] == "created"
+    ctl.ok("vm", "rm", "gone")
+    assert not (ctl.root / "vms/gone").exists()
