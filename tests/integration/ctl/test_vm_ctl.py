@@ -47,12 +47,12 @@ def one_line_refusal(r):
     return lines[0]
 
 
-def console_session(ctl, name, want=3):
+def console_session(ctl, name, want=3, extra=()):
     """Attaches under a pty, reads `want` counter lines, detaches with Ctrl-A d."""
     pid, fd = pty.fork()
     if pid == 0:
         os.execv(str(ctl_binary()), [str(ctl_binary()), "--root", str(ctl.root), "vm", "console",
-                                     name])
+                                     name, *extra])
     buf = b""
     try:
         end = time.time() + 10
@@ -111,7 +111,10 @@ def test_lifecycle_kvm(ctl, kvm):
     out, status = console_session(ctl, "life")
     assert status == 0, out
     assert "counter: " in out and "detached from life" in out, out
+    assert "vessel-test: start" not in out  # live output only
     assert ctl.ls()["life"]["state"] == "running"
+    out, status = console_session(ctl, "life", want=1, extra=["--replay"])
+    assert status == 0 and "vessel-test: start counter:100" in out, out  # the ring buffer
 
     t0 = time.time()
     ctl.ok("vm", "stop", "life", "-t", "10")
