@@ -46,6 +46,7 @@ static const struct tk_test tests[] = {
     {"hang", test_hang, 0},
     {"triplefault", test_triplefault, 0},
     {"reset", test_reset, 1},
+    {"counter", test_counter, TK_ARG_OPTIONAL},
 };
 
 int test_fail(const char *fmt, ...)

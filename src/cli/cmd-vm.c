@@ -1,22 +1,26 @@
-/* `vessel vm run`: parses the options, builds a vs_vm_config, runs the VM
- * and turns how it ended into an exit status (docs/vm.md):
+/* `vessel vm`: the verb table, and `vm run`, which builds a spec from the
+ * options, boots it in the foreground and turns how it ended into an exit
+ * status (docs/vm.md):
  *   N    the guest wrote N to the exit device (with -- COMMAND: its status)
  *   0    guest power-off, reset (vessel exits on reboot) or Ctrl-A x
  *   124  the guest crashed (triple fault, KVM internal/emulation error)
  *   125  vessel itself failed (bad options, files, host limits)
- *   128+N  vessel was stopped by signal N (SIGINT, SIGTERM, SIGHUP) */
+ *   128+N  vessel was stopped by signal N (SIGINT, SIGTERM, SIGHUP)
+ * With --name the run is registered in the state store (svc/vm.h). */
 #include "cli/cmds.h"
-#include "cmd-encode.h"
+#include "cli/vm-cmds.h"
+#include "cli/vm-opts.h"
+#include "svc/svc.h"
+#include "svc/vm.h"
+#include "vmm/kit.h"
 #include "vmm/memory.h"
 #include "vmm/vm.h"
 #include "common/cleanup.h"
 #include "common/err.h"
-#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,183 +29,6 @@
 #define EXIT_GUEST_CRASH 124
 #define EXIT_VMM_ERROR	 125
 #define EXIT_SIGNAL_BASE 128
-#define DEFAULT_MEM	 (512 * VS_MIB)
-#define KIT_CMDLINE	 "console=ttyS0 reboot=k panic=-1 quiet"
-
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_CPUS, OPT_MEM, OPT_CPU_MODEL, OPT_ACCEL,
-       OPT_OVERCOMMIT, OPT_NAME, OPT_DISK, OPT_NET, OPT_NETWORK, OPT_HELP, OPT_DEVICE };
-
-static const struct option run_opts[] = {
-	{ "kernel", required_argument, NULL, OPT_KERNEL },
-	{ "initrd", required_argument, NULL, OPT_INITRD },
-	{ "append", required_argument, NULL, OPT_APPEND },
-	{ "cpus", required_argument, NULL, OPT_CPUS },
-	{ "mem", required_argument, NULL, OPT_MEM },
-	{ "cpu-model", required_argument, NULL, OPT_CPU_MODEL },
-	{ "accel", required_argument, NULL, OPT_ACCEL },
-	{ "overcommit", no_argument, NULL, OPT_OVERCOMMIT },
-	{ "name", required_argument, NULL, OPT_NAME },
-	{ "disk", required_argument, NULL, OPT_DISK },
-	{ "net", required_argument, NULL, OPT_NET },
-	{ "network", required_argument, NULL, OPT_NETWORK },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "device", required_argument, NULL, OPT_DEVICE }, /* virtio-pci branch */
-	{ NULL, 0, NULL, 0 },
-};
-
-static void run_usage(FILE *f)
-{
-	fputs("usage: vessel vm run [--kernel K] [--initrd I] [--append ARGS] [--cpus N]\n"
-	      "                     [--mem SIZE] [--cpu-model host|baseline] [--accel kvm|emu|auto]\n"
-	      "                     [--overcommit] [--name NAME] [--device TYPE[,OPTS]]...\n"
-	      "                     [-- COMMAND...]\n"
-	      "Without --kernel the default guest kit (make guest) is booted.\n"
-	      "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n",
-	      f);
-}
-
-struct run_args {
-	struct vs_vm_config cfg;
-	const char *append;
-	char **command; /* after "--": run by the guest kit's init */
-	bool kernel_given;
-	char *kit_kernel, *kit_initrd, *cmdline; /* owned */
-};
-
-__attribute__((format(printf, 1, 2))) static int bad_option(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "vessel: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return -EINVAL;
-}
-
-static int parse_one(struct run_args *a, int opt, const char *arg)
-{
-	uint64_t v;
-
-	switch (opt) {
-	case OPT_KERNEL: a->cfg.kernel = arg; a->kernel_given = true; return 0;
-	case OPT_INITRD: a->cfg.initrd = arg; return 0;
-	case OPT_APPEND: a->append = arg; return 0;
-	case OPT_OVERCOMMIT: a->cfg.overcommit = true; return 0;
-	case OPT_NAME: return 0;
-	case OPT_CPUS:
-		if (vs_parse_uint(arg, 0, UINT32_MAX, &v) < 0)
-			return bad_option("--cpus '%s': not a number", arg);
-		a->cfg.cpus = (unsigned)v;
-		return 0;
-	case OPT_MEM:
-		if (vs_parse_size(arg, VS_MIB, &v) < 0)
-			return bad_option("--mem '%s': not a size (e.g. 512M, 2G)", arg);
-		a->cfg.mem = v;
-		return 0;
-	case OPT_CPU_MODEL:
-		if (strcmp(arg, "host") && strcmp(arg, "baseline"))
-			return bad_option("--cpu-model '%s': expected host or baseline", arg);
-		a->cfg.cpu_model = strcmp(arg, "host") ? VS_CPU_BASELINE : VS_CPU_HOST;
-		return 0;
-	case OPT_ACCEL:
-		if (!strcmp(arg, "kvm"))
-			a->cfg.accel = VS_ACCEL_KVM;
-		else if (!strcmp(arg, "auto"))
-			a->cfg.accel = VS_ACCEL_AUTO;
-		else if (!strcmp(arg, "emu"))
-			a->cfg.accel = VS_ACCEL_EMU;
-		else
-			return bad_option("--accel '%s': expected kvm, emu or auto", arg);
-		return 0;
-	case OPT_DEVICE: /* virtio-pci branch: a registry device (docs/virtio.md) */
-		if (a->cfg.ndevices == VS_VM_MAX_DEVICES)
-			return bad_option("--device %s: at most %d devices", arg, VS_VM_MAX_DEVICES);
-		a->cfg.devices[a->cfg.ndevices++] = arg;
-		return 0;
-	case OPT_DISK: return bad_option("--disk %s: virtio-blk is not part of this build yet", arg);
-	case OPT_NET:
-	case OPT_NETWORK: return bad_option("--net %s: virtio-net is not part of this build yet", arg);
-	default: return -EINVAL;
-	}
-}
-
-static int parse_run(struct run_args *a, int argc, char **argv)
-{
-	int opt;
-
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", run_opts, NULL)) != -1) {
-		if (opt == 'h' || opt == OPT_HELP) {
-			run_usage(stdout);
-			return 1;
-		}
-		if (opt == '?') {
-			fprintf(stderr, "vessel: vm run: unknown or incomplete option '%s'\n",
-				argv[optind - 1]);
-			return -EINVAL;
-		}
-		if (parse_one(a, opt, optarg) < 0)
-			return -EINVAL;
-	}
-	if (optind < argc)
-		a->command = argv + optind;
-	return 0;
-}
-
-/* Appends the guest kit's vessel.cmd= fragment (guest/init/cmdline-abi.h). */
-static int add_command(struct run_args *a)
-{
-	_cleanup_free_ char *frag = NULL;
-	char *full;
-	int r;
-
-	if (!a->command)
-		return 0;
-	r = vs_guest_cmd_encode(a->command, &frag);
-	if (r < 0) {
-		fprintf(stderr, "vessel: vm run: cannot pass the command to the guest: %s\n",
-			r == -E2BIG ? "too long for the kernel command line" : strerror(-r));
-		return r;
-	}
-	/* Output to a pipe or file: ask the init for a byte-exact console. */
-	full = xasprintf("%s%s%s%s", a->cmdline, *a->cmdline ? " " : "",
-			 isatty(a->cfg.out_fd) ? "" : "vessel.tty=0 ", frag);
-	free(a->cmdline);
-	a->cmdline = full;
-	a->cfg.cmdline = full;
-	return 0;
-}
-
-/* Fills kernel/initrd/cmdline defaults from the guest kit when --kernel is absent. */
-static int apply_defaults(struct run_args *a)
-{
-	const char *dir = getenv("VESSEL_GUEST_DIR");
-	_cleanup_free_ char *home_dir = NULL;
-
-	if (a->kernel_given) {
-		a->cmdline = xstrdup(a->append ? a->append : "");
-	} else {
-		if (!dir) {
-			home_dir = xasprintf("%s/.cache/vessel/guest", getenv("HOME") ? getenv("HOME") : "/root");
-			dir = home_dir;
-		}
-		a->kit_kernel = xasprintf("%s/vmlinuz", dir);
-		a->kit_initrd = xasprintf("%s/initramfs.cpio.gz", dir);
-		if (access(a->kit_kernel, R_OK) != 0) {
-			fprintf(stderr, "vessel: no default guest kit in %s (run 'make guest', or pass --kernel)\n", dir);
-			return -ENOENT;
-		}
-		a->cfg.kernel = a->kit_kernel;
-		if (!a->cfg.initrd)
-			a->cfg.initrd = a->kit_initrd;
-		a->cmdline = a->append ? xasprintf("%s %s", KIT_CMDLINE, a->append) : xstrdup(KIT_CMDLINE);
-	}
-	a->cfg.cmdline = a->cmdline;
-	return add_command(a);
-}
 
 static int report(const struct vs_vm_result *res)
 {
@@ -227,6 +54,37 @@ static int report(const struct vs_vm_result *res)
 	}
 }
 
+/* Boots cfg on this terminal; registers the run when a token is given. */
+static int run_vm(struct vs_vm_config *cfg, struct vs_svc_run *token)
+{
+	_cleanup_(vs_err_freep) struct vs_err *err = NULL;
+	struct vs_vm_result res = { 0 };
+	struct vs_vm *vm = NULL;
+	int status = EXIT_VMM_ERROR;
+
+	if (vs_vm_create(cfg, &vm, &err) < 0) {
+		fprintf(stderr, "vessel: %s\n", err->msg);
+		res = (struct vs_vm_result){ .reason = VS_STOP_ERROR };
+		snprintf(res.detail, sizeof(res.detail), "%s", err->msg);
+		vs_svc_vm_run_end(token, &res);
+		return status;
+	}
+	if (vs_vm_warning(vm))
+		fprintf(stderr, "vessel: warning: %s\n", vs_vm_warning(vm));
+	if (vs_vm_run(vm, &res, &err) < 0) {
+		fprintf(stderr, "vessel: %s\n", err->msg);
+		res = (struct vs_vm_result){ .reason = VS_STOP_ERROR };
+	} else {
+		status = report(&res);
+	}
+	vs_svc_vm_run_end(token, &res);
+	fflush(stdout);
+	fflush(stderr);
+	vs_vm_release_after_exit(vm);
+	vs_vm_free(vm);
+	return status;
+}
+
 /* For benchmarks (bench/mem.sh): VESSEL_MEM_BACKING=anon|anon-thp|memfd
  * (vmm/memory.h); unset or unknown: the default. */
 static unsigned mem_backing_from_env(void)
@@ -244,52 +102,95 @@ static unsigned mem_backing_from_env(void)
 	return VS_MEM_ANON;
 }
 
-static int vm_run(int argc, char **argv)
+static void block_stop_signals(void)
 {
-	struct run_args a = { .cfg = { .cpus = 1, .mem = DEFAULT_MEM, .out_fd = STDOUT_FILENO,
-				       .console_input = true } };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+static int vm_run(const struct vs_cli_global *g, int argc, char **argv)
+{
+	struct vm_opts o = { 0 };
+	struct vs_kit_boot boot = { 0 };
+	struct vs_vm_config cfg = { .out_fd = STDOUT_FILENO, .console_input = true };
 	_cleanup_(vs_err_freep) struct vs_err *err = NULL;
-	struct vs_vm_result res = { 0 };
-	struct vs_vm *vm = NULL;
+	struct vs_svc *svc = NULL;
+	struct vs_svc_run *token = NULL;
 	int r, status = EXIT_VMM_ERROR;
 
-	a.cfg.trace_boot = getenv("VESSEL_TRACE_BOOT") != NULL;
-	a.cfg.mem_backing = mem_backing_from_env();
-	r = parse_run(&a, argc, argv);
-	if (r != 0)
+	vs_vm_spec_init(&o.spec);
+	r = vm_opts_parse(&o, "run", argc, argv);
+	if (r != 0) {
+		vm_opts_clear(&o);
 		return r > 0 ? 0 : EXIT_VMM_ERROR;
-	if (apply_defaults(&a) < 0)
-		goto out;
-	if (vs_vm_create(&a.cfg, &vm, &err) < 0) {
-		fprintf(stderr, "vessel: %s\n", err->msg);
-		goto out;
 	}
-	if (vs_vm_warning(vm))
-		fprintf(stderr, "vessel: warning: %s\n", vs_vm_warning(vm));
-	if (vs_vm_run(vm, &res, &err) < 0)
-		fprintf(stderr, "vessel: %s\n", err->msg);
-	else
-		status = report(&res);
-	fflush(stdout);
-	fflush(stderr);
-	vs_vm_release_after_exit(vm);
+	cfg.trace_boot = getenv("VESSEL_TRACE_BOOT") != NULL;
+	if (vs_kit_resolve(&o.spec, isatty(cfg.out_fd), &boot, &err) < 0)
+		goto out;
+	vs_kit_config(&o.spec, &boot, &cfg);
+	cfg.mem_backing = mem_backing_from_env();
+	for (unsigned i = 0; i < o.ndevices; i++)
+		cfg.devices[cfg.ndevices++] = o.devices[i];
+	/* Once registered, `vm stop` may signal us: hold the signals for vs_vm_run(). */
+	if (o.spec.name)
+		block_stop_signals();
+	if (o.spec.name && (vs_svc_open(g->root, &svc, &err) < 0 ||
+			    vs_svc_vm_run_begin(svc, &o.spec, &token, &err) < 0))
+		goto out;
+	status = run_vm(&cfg, token);
 out:
-	vs_vm_free(vm);
-	free(a.kit_kernel);
-	free(a.kit_initrd);
-	free(a.cmdline);
+	if (err)
+		fprintf(stderr, "vessel: %s\n", err->msg);
+	vs_svc_close(svc);
+	vs_kit_boot_clear(&boot);
+	vm_opts_clear(&o);
 	return status;
+}
+
+struct vm_verb {
+	const char *name;
+	int (*fn)(const struct vs_cli_global *g, int argc, char **argv);
+	const char *help;
+};
+
+static const struct vm_verb vm_verbs[] = {
+	{ "run", vm_run, "boot a VM in the foreground (--name registers it)" },
+	{ "create", vm_create, "register a named VM: NAME [vm run options] [--autostart]" },
+	{ "start", vm_start, "start NAME in the background [-a|--attach] [--overcommit]; or --autostart" },
+	{ "stop", vm_stop, "power NAME off [-t SECS, then a hard stop; default 10]" },
+	{ "kill", vm_kill, "stop NAME at once" },
+	{ "restart", vm_restart, "stop NAME [-t SECS], then start it" },
+	{ "pause", vm_pause, "pause NAME's vCPUs" },
+	{ "resume", vm_resume, "resume NAME" },
+	{ "rm", vm_rm, "remove NAME [-f kills it first]" },
+	{ "ls", vm_ls, "list VMs [--format json]" },
+	{ "inspect", vm_inspect, "NAME's spec and state as JSON" },
+	{ "console", vm_console, "attach to NAME's serial console (Ctrl-A d detaches) [--replay]" },
+	{ "logs", vm_logs, "print NAME's console log" },
+	{ "snapshot", vm_snapshot, "NAME create|apply|delete SNAP, NAME list: its qcow2 disks, stopped" },
+};
+
+static void vm_usage(FILE *f)
+{
+	fprintf(f, "usage: vessel vm VERB [ARGS...]\n\nverbs:\n");
+	for (size_t i = 0; i < VS_ARRAY_SIZE(vm_verbs); i++)
+		fprintf(f, "  %-8s %s\n", vm_verbs[i].name, vm_verbs[i].help);
 }
 
 int cmd_vm(const struct vs_cli_global *g, int argc, char **argv)
 {
-	(void)g;
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fprintf(argc < 2 ? stderr : stdout, "usage: vessel vm run [OPTIONS] [-- COMMAND...]\n");
+		vm_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	if (!strcmp(argv[1], "run"))
-		return vm_run(argc - 1, argv + 1);
-	fprintf(stderr, "vessel: vm: unknown command '%s'\n", argv[1]);
+	for (size_t i = 0; i < VS_ARRAY_SIZE(vm_verbs); i++)
+		if (!strcmp(argv[1], vm_verbs[i].name))
+			return vm_verbs[i].fn(g, argc - 1, argv + 1);
+	fprintf(stderr, "vessel: vm: unknown command '%s' (see vessel vm --help)\n", argv[1]);
 	return 2;
 }

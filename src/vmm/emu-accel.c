@@ -153,6 +153,7 @@ static void ea_vcpu_loop(struct vs_vcpu *vcpu)
 		emu_cpu_run(vcpu->emu, &ex);
 		switch (ex.reason) {
 		case EMU_EXIT_KICK:
+			vs_vcpu_pause_point(vcpu);
 			continue;
 		case EMU_EXIT_SHUTDOWN:
 			snprintf(what, sizeof(what), "guest triple fault (%s)", ex.detail);

@@ -18,6 +18,7 @@ struct vs_serial;
 struct vs_rtc;
 struct vs_pci_bus;
 struct vs_console;
+struct vs_pause;
 struct vs_accel_ops;
 struct emu_vm;
 struct emu_cpu;
@@ -68,6 +69,10 @@ struct vs_vm {
 	atomic_bool stopping;
 	struct vs_vm_result result;
 	int wake_fd;
+
+	/* Pause (pause.c): allocated by the first vs_vm_pause(); vCPUs park at
+	 * their loop's kick exit while it asks them to. */
+	struct vs_pause *_Atomic pause;
 };
 
 /* kvm-vcpu.c: the kvm accelerator's vCPU operations (struct vs_accel_ops) */
@@ -106,6 +111,17 @@ void vs_vcpu_mmio(struct vs_vcpu *vcpu, uint64_t gpa, bool write, void *data, un
 /* load.c: reads and places kernel and initrd (the initrd straight into
  * guest RAM), fills vm->bz and *plan. Returns 0 or -errno with *err set. */
 int vs_vm_load_kernel(struct vs_vm *vm, struct vs_boot_plan *plan, struct vs_err **err);
+
+/* pause.c: called by each accelerator's vCPU loop after a kick; parks the
+ * vCPU while the VM is paused and returns at resume or stop. */
+void vs_vcpu_pause_point(struct vs_vcpu *vcpu);
+
+/* run.c: the vCPU threads, for run.c's loop and serve.c's. Start returns 0,
+ * or -errno with *err set when a thread cannot be created (the threads
+ * already started are stopped by vs_vm_stop_vcpus(), which the caller runs
+ * in both cases). */
+int vs_vm_start_vcpus(struct vs_vm *vm, struct vs_err **err);
+void vs_vm_stop_vcpus(struct vs_vm *vm);
 
 /* vm.c */
 void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status,

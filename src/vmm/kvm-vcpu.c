@@ -188,8 +188,10 @@ void vs_kvm_vcpu_loop(struct vs_vcpu *vcpu)
 		int r = vs_sys->ioctl(vcpu->fd, KVM_RUN, NULL);
 
 		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				vs_vcpu_pause_point(vcpu);
 				continue; /* kicked, or an AP woken by INIT/SIPI */
+			}
 			vs_vm_request_stop(vm, VS_STOP_ERROR, -errno, "KVM_RUN failed");
 			break;
 		}

@@ -113,7 +113,7 @@ static void event_loop(struct run_state *st)
 	}
 }
 
-static void stop_vcpus(struct vs_vm *vm)
+void vs_vm_stop_vcpus(struct vs_vm *vm)
 {
 	vs_vm_request_stop(vm, VS_STOP_ERROR, 0, "stopped"); /* no-op if already stopping */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
@@ -128,7 +128,7 @@ static void stop_vcpus(struct vs_vm *vm)
 /* A vCPU thread that cannot be created is the VMM failing before the guest
  * ran as configured: the threads already started are stopped by the caller
  * and vs_vm_run() returns the error (its contract), not a guest result. */
-static int start_vcpus(struct vs_vm *vm, struct vs_err **err)
+int vs_vm_start_vcpus(struct vs_vm *vm, struct vs_err **err)
 {
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		int r = vs_sys->pthread_create(&vm->vcpus[i].thread, NULL, vs_vcpu_thread,
@@ -154,9 +154,9 @@ int vs_vm_run(struct vs_vm *vm, struct vs_vm_result *res, struct vs_err **err)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return vs_err_setsys(err, r, "setting up the console");
 	}
-	if ((r = start_vcpus(vm, err)) == 0)
+	if ((r = vs_vm_start_vcpus(vm, err)) == 0)
 		event_loop(&st);
-	stop_vcpus(vm);
+	vs_vm_stop_vcpus(vm);
 	vs_console_restore(&st.con);
 	close(st.sig_fd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -28,5 +28,9 @@ int fuzz_import_one(const uint8_t *data, size_t size);
  * rings) through the virtqueue walker, touching every byte of every popped
  * buffer (tests/fuzz/vq-one.c). Returns 1, 0 if too short, -errno. */
 int fuzz_vq_one(const uint8_t *data, size_t size);
+/* Parses data as a VM spec (JSON) and checks the round trip
+ * (tests/fuzz/vmspec-one.c). Returns 1 if accepted, 0 if refused; aborts on
+ * a round trip that changes the spec. */
+int fuzz_vmspec_one(const uint8_t *data, size_t size);
 
 #endif

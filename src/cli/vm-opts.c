@@ -1,0 +1,183 @@
+/* Parsing the VM options of `vm run` and `vm create` into a vs_vm_spec. */
+#include "cli/vm-opts.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_CPUS, OPT_MEM, OPT_CPU_MODEL, OPT_ACCEL,
+       OPT_OVERCOMMIT, OPT_NAME, OPT_DISK, OPT_NET, OPT_NETWORK, OPT_AUTOSTART, OPT_HELP,
+       OPT_DEVICE };
+
+static const struct option vm_options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "append", required_argument, NULL, OPT_APPEND },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "cpu-model", required_argument, NULL, OPT_CPU_MODEL },
+	{ "accel", required_argument, NULL, OPT_ACCEL },
+	{ "overcommit", no_argument, NULL, OPT_OVERCOMMIT },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "network", required_argument, NULL, OPT_NETWORK },
+	{ "autostart", no_argument, NULL, OPT_AUTOSTART },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(const char *verb)
+{
+	printf("usage: vessel vm %s [--kernel K] [--initrd I] [--append ARGS] [--cpus N]\n"
+	       "           [--mem SIZE] [--cpu-model host|baseline] [--accel kvm|emu|auto]\n"
+	       "           [--overcommit] %s[-- COMMAND...]\n"
+	       "vm create also takes --disk PATH[,ro][,format=raw|qcow2] (recorded; not attached yet)\n"
+	       "Without --kernel the default guest kit (make guest) is booted.\n",
+	       verb, !strcmp(verb, "run") ? "[--name NAME] [--device TYPE[,OPTS]]... "
+					    : "[--autostart] ");
+	if (!strcmp(verb, "run"))
+		printf("Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n");
+}
+
+__attribute__((format(printf, 1, 2))) static int bad_option(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vessel: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -EINVAL;
+}
+
+static int parse_number(struct vs_vm_spec *s, int opt, const char *arg)
+{
+	uint64_t v;
+
+	if (opt == OPT_CPUS) {
+		if (vs_parse_uint(arg, 0, UINT32_MAX, &v) < 0)
+			return bad_option("--cpus '%s': not a number", arg);
+		s->cpus = (unsigned)v;
+		return 0;
+	}
+	if (vs_parse_size(arg, VS_MIB, &v) < 0)
+		return bad_option("--mem '%s': not a size (e.g. 512M, 2G)", arg);
+	s->mem = v;
+	return 0;
+}
+
+/* PATH[,ro][,format=raw|qcow2] */
+static int parse_disk(struct vs_vm_spec *s, const char *arg)
+{
+	char *copy = xstrdup(arg), *save = NULL, *path = strtok_r(copy, ",", &save), *t;
+	const char *fmt = NULL;
+	bool ro = false;
+	int r = 0;
+
+	while (path && (t = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(t, "ro") || !strcmp(t, "readonly"))
+			ro = true;
+		else if (!strcmp(t, "format=raw") || !strcmp(t, "format=qcow2"))
+			fmt = t + strlen("format=");
+		else
+			r = bad_option("--disk %s: unknown '%s' (PATH[,ro][,format=raw|qcow2])", arg, t);
+	}
+	if (!path)
+		r = bad_option("--disk: a path is needed");
+	if (r == 0 && vs_vm_spec_add_disk(s, path, fmt, ro) < 0)
+		r = bad_option("--disk %s: at most %d disks", arg, VS_VM_MAX_DISKS);
+	free(copy);
+	return r;
+}
+
+static int parse_one(struct vm_opts *o, int opt, char *arg)
+{
+	struct vs_vm_spec *s = &o->spec;
+
+	switch (opt) {
+	case OPT_KERNEL: s->kernel = arg; return 0;
+	case OPT_INITRD: s->initrd = arg; return 0;
+	case OPT_APPEND: s->append = arg; return 0;
+	case OPT_OVERCOMMIT: s->overcommit = true; return 0;
+	case OPT_NAME: s->name = arg; return 0;
+	case OPT_CPUS:
+	case OPT_MEM: return parse_number(s, opt, arg);
+	case OPT_CPU_MODEL:
+		if (strcmp(arg, "host") && strcmp(arg, "baseline"))
+			return bad_option("--cpu-model '%s': expected host or baseline", arg);
+		s->cpu_model = strcmp(arg, "host") ? VS_CPU_BASELINE : VS_CPU_HOST;
+		return 0;
+	case OPT_ACCEL:
+		if (vs_accel_parse(arg, &s->accel) < 0)
+			return bad_option("--accel '%s': expected kvm, emu or auto", arg);
+		return 0;
+	case OPT_AUTOSTART:
+		if (!o->allow_autostart)
+			return bad_option("--autostart is for vm create");
+		s->autostart = true;
+		return 0;
+	case OPT_DISK:
+		if (!o->allow_disks)
+			return bad_option("--disk %s: virtio-blk is not part of this build yet", arg);
+		return parse_disk(s, arg);
+	case OPT_DEVICE:
+		if (o->allow_autostart) /* vm create: the stored spec has no devices yet */
+			return bad_option("--device %s: only vm run takes devices for now", arg);
+		if (o->ndevices == VS_VM_MAX_DEVICES)
+			return bad_option("--device %s: at most %d devices", arg, VS_VM_MAX_DEVICES);
+		o->devices[o->ndevices++] = arg;
+		return 0;
+	case OPT_NET:
+	case OPT_NETWORK: return bad_option("--net %s: virtio-net is not part of this build yet", arg);
+	default: return -EINVAL;
+	}
+}
+
+int vm_opts_parse(struct vm_opts *o, const char *verb, int argc, char **argv)
+{
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+h", vm_options, NULL)) != -1) {
+		if (opt == 'h' || opt == OPT_HELP) {
+			usage(verb);
+			return 1;
+		}
+		if (opt == '?')
+			return bad_option("vm %s: unknown or incomplete option '%s'", verb,
+					  argv[optind - 1]);
+		if (parse_one(o, opt, optarg) < 0)
+			return -EINVAL;
+	}
+	if (optind < argc) {
+		size_t n = argc - optind;
+
+		o->spec.command = xzalloc((n + 1) * sizeof(char *));
+		for (size_t i = 0; i < n; i++)
+			o->spec.command[i] = xstrdup(argv[optind + i]);
+	}
+	return 0;
+}
+
+void vm_opts_clear(struct vm_opts *o)
+{
+	for (char **a = o->spec.command; a && *a; a++)
+		free(*a);
+	free(o->spec.command);
+	o->spec.command = NULL;
+	for (size_t i = 0; i < o->spec.ndisks; i++) {
+		free(o->spec.disks[i].path);
+		free(o->spec.disks[i].format);
+	}
+	free(o->spec.disks);
+	o->spec.disks = NULL;
+	o->spec.ndisks = 0;
+}

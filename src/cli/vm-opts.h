@@ -1,0 +1,26 @@
+/* The options `vm run` and `vm create` share, parsed into a vs_vm_spec. */
+#ifndef VS_CLI_VM_OPTS_H
+#define VS_CLI_VM_OPTS_H
+
+#include "vmm/spec.h"
+
+#include <stdbool.h>
+
+struct vm_opts {
+	struct vs_vm_spec spec; /* strings point into argv except command (owned copy) */
+	bool allow_autostart;	/* vm create */
+	bool allow_disks;	/* vm create: recorded, snapshotted, not attached yet */
+	/* vm run: registry devices, "TYPE[,OPTS]" (vmm/device.h, docs/virtio.md);
+	 * not part of the stored spec yet, so vm create refuses them */
+	const char *devices[VS_VM_MAX_DEVICES];
+	unsigned ndevices;
+};
+
+/* Parses argv[1..] (getopt, stops at "--"). Returns 0, 1 after --help (printed),
+ * or -EINVAL after printing one line. */
+int vm_opts_parse(struct vm_opts *o, const char *verb, int argc, char **argv);
+
+/* Frees the command and disk copies. */
+void vm_opts_clear(struct vm_opts *o);
+
+#endif

@@ -1,0 +1,32 @@
+/* The schema, as numbered migrations. A migration is never edited once
+ * released: a change is a new entry with the next number. vs_store_open()
+ * applies the missing ones in one transaction and sets PRAGMA user_version.
+ *
+ * 1: vms - one row per named VM. spec is the JSON of struct vs_vm_spec
+ *    (docs/api/vm-spec.md); cpus and mem are copies for listing. state is
+ *    the last recorded state (created, starting, running, paused, stopped);
+ *    the service layer checks it against the VMM's lock before trusting it.
+ *    run_id counts starts, so a late write from an old run changes nothing. */
+#include "store/internal.h"
+#include "common/util.h"
+
+const struct vs_migration vs_store_migrations[] = {
+	{ 1, "CREATE TABLE vms ("
+	     " name TEXT PRIMARY KEY NOT NULL,"
+	     " spec TEXT NOT NULL,"
+	     " cpus INTEGER NOT NULL,"
+	     " mem INTEGER NOT NULL,"
+	     " autostart INTEGER NOT NULL DEFAULT 0,"
+	     " created_at INTEGER NOT NULL,"
+	     " state TEXT NOT NULL DEFAULT 'created',"
+	     " run_id INTEGER NOT NULL DEFAULT 0,"
+	     " pid INTEGER NOT NULL DEFAULT 0,"
+	     " pid_start INTEGER NOT NULL DEFAULT 0,"
+	     " started_at INTEGER NOT NULL DEFAULT 0,"
+	     " stopped_at INTEGER NOT NULL DEFAULT 0,"
+	     " exit_reason TEXT,"
+	     " exit_status INTEGER NOT NULL DEFAULT 0"
+	     ") WITHOUT ROWID;" },
+};
+
+const unsigned vs_store_nmigrations = VS_ARRAY_SIZE(vs_store_migrations);

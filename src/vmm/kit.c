@@ -1,0 +1,99 @@
+/* The guest-kit policy (kit.h), moved here from the CLI so that `vm run`,
+ * `vm start` and the future API server boot a spec the same way. */
+#include "vmm/kit.h"
+#include "vmm/spec.h"
+#include "cmd-encode.h"
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define KIT_CMDLINE "console=ttyS0 reboot=k panic=-1 quiet"
+
+char *vs_kit_dir(void)
+{
+	const char *dir = getenv("VESSEL_GUEST_DIR"), *home = getenv("HOME");
+
+	if (dir && *dir)
+		return xstrdup(dir);
+	return xasprintf("%s/.cache/vessel/guest", home ? home : "/root");
+}
+
+static int add_command(const struct vs_vm_spec *spec, bool tty, struct vs_kit_boot *b,
+		       struct vs_err **err)
+{
+	_cleanup_free_ char *frag = NULL;
+	char *full;
+	int r;
+
+	if (!spec->command)
+		return 0;
+	r = vs_guest_cmd_encode(spec->command, &frag);
+	if (r < 0)
+		return vs_err_set(err, r, "cannot pass the command to the guest: %s",
+				  r == -E2BIG ? "too long for the kernel command line" : strerror(-r));
+	/* Output to a pipe or file: ask the init for a byte-exact console. */
+	full = xasprintf("%s%s%s%s", b->cmdline, *b->cmdline ? " " : "", tty ? "" : "vessel.tty=0 ",
+			 frag);
+	free(b->cmdline);
+	b->cmdline = full;
+	return 0;
+}
+
+int vs_kit_resolve(const struct vs_vm_spec *spec, bool console_is_tty, struct vs_kit_boot *out,
+		   struct vs_err **err)
+{
+	struct vs_kit_boot b = { 0 };
+	_cleanup_free_ char *dir = NULL;
+	int r;
+
+	if (spec->kernel) {
+		b.kernel = xstrdup(spec->kernel);
+		b.initrd = spec->initrd ? xstrdup(spec->initrd) : NULL;
+		b.cmdline = xstrdup(spec->append ? spec->append : "");
+	} else {
+		dir = vs_kit_dir();
+		b.kernel = xasprintf("%s/vmlinuz", dir);
+		if (access(b.kernel, R_OK) != 0) {
+			vs_kit_boot_clear(&b);
+			return vs_err_set(err, -ENOENT,
+					  "no default guest kit in %s (run 'make guest', or pass --kernel)",
+					  dir);
+		}
+		b.initrd = spec->initrd ? xstrdup(spec->initrd)
+					: xasprintf("%s/initramfs.cpio.gz", dir);
+		b.cmdline = spec->append ? xasprintf("%s %s", KIT_CMDLINE, spec->append)
+					 : xstrdup(KIT_CMDLINE);
+	}
+	if ((r = add_command(spec, console_is_tty, &b, err)) < 0) {
+		vs_kit_boot_clear(&b);
+		return r;
+	}
+	*out = b;
+	return 0;
+}
+
+void vs_kit_boot_clear(struct vs_kit_boot *b)
+{
+	free(b->kernel);
+	free(b->initrd);
+	free(b->cmdline);
+	*b = (struct vs_kit_boot){ 0 };
+}
+
+void vs_kit_config(const struct vs_vm_spec *spec, const struct vs_kit_boot *boot,
+		   struct vs_vm_config *cfg)
+{
+	cfg->kernel = boot->kernel;
+	cfg->initrd = boot->initrd;
+	cfg->cmdline = boot->cmdline;
+	cfg->cpus = spec->cpus;
+	cfg->mem = spec->mem;
+	cfg->cpu_model = spec->cpu_model;
+	cfg->accel = spec->accel;
+	cfg->overcommit = spec->overcommit;
+}

@@ -1,0 +1,71 @@
+/* struct vs_vm_spec: what a VM is, as a person or an API client says it:
+ * the body of `vessel vm create` and `vm run` (docs/api/vm-spec.md), stored
+ * as JSON by the state store. kit.c turns a spec into the vs_vm_config the
+ * VMM boots (guest-kit defaults, kernel command line). */
+#ifndef VS_VMM_SPEC_H
+#define VS_VMM_SPEC_H
+
+#include "vmm/vm.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VS_VM_NAME_MAX	   63
+#define VS_VM_DEFAULT_MEM  (512ULL << 20)
+#define VS_VM_DEFAULT_CPUS 1
+
+/* A disk image of the VM. virtio-blk is not part of this build yet: disks
+ * are recorded (and snapshotted by `vm snapshot`) but a VM with disks does
+ * not start. */
+struct vs_vm_disk {
+	char *path;   /* absolute */
+	char *format; /* "raw" or "qcow2" (probed at create when not given) */
+	bool ro;
+};
+
+#define VS_VM_MAX_DISKS 16
+
+struct vs_vm_spec {
+	char *name;	/* NULL for an anonymous `vm run` */
+	char *kernel;	/* absolute path; NULL: the guest kit's kernel */
+	char *initrd;	/* absolute path; NULL: the kit's initramfs (or none with a kernel) */
+	char *append;	/* added to the kernel command line; NULL: nothing */
+	char **command; /* NULL-terminated argv the kit's init runs; NULL: interactive */
+	unsigned cpus;
+	uint64_t mem; /* bytes */
+	enum vs_cpu_model cpu_model;
+	enum vs_accel accel;
+	bool overcommit; /* skip the vCPU and host-memory sizing rules */
+	bool autostart;	 /* started by `vessel vm start --autostart` */
+	struct vs_vm_disk *disks;
+	size_t ndisks;
+};
+
+/* Appends a disk (copies path and format). Returns 0 or -E2BIG past VS_VM_MAX_DISKS. */
+int vs_vm_spec_add_disk(struct vs_vm_spec *s, const char *path, const char *format, bool ro);
+
+/* Defaults: 1 vCPU, 512 MiB, host CPU model, accel auto. */
+void vs_vm_spec_init(struct vs_vm_spec *s);
+
+/* Frees what the spec owns and re-initialises it. */
+void vs_vm_spec_clear(struct vs_vm_spec *s);
+
+/* True when name is 1-63 characters of [A-Za-z0-9_.-] starting with a letter or digit. */
+bool vs_vm_name_is_valid(const char *name);
+
+/* Checks the fields (name, cpus, mem). Returns 0 or -EINVAL with *err set. */
+int vs_vm_spec_check(const struct vs_vm_spec *s, struct vs_err **err);
+
+/* The spec as a JSON object (docs/api/vm-spec.md). */
+json_t *vs_vm_spec_to_json(const struct vs_vm_spec *s);
+
+/* Fills *s (initialised by the caller) from JSON. Returns 0 or -EINVAL with *err set. */
+int vs_vm_spec_from_json(const json_t *j, struct vs_vm_spec *s, struct vs_err **err);
+
+const char *vs_accel_name(enum vs_accel a);
+/* Returns 0 or -EINVAL. */
+int vs_accel_parse(const char *s, enum vs_accel *out);
+
+#endif
