@@ -16,9 +16,14 @@
 #define EMU_MXCSR_IE	 0x0001u
 #define EMU_MXCSR_DE	 0x0002u
 #define EMU_MXCSR_ZE	 0x0004u
+#define EMU_MXCSR_OE	 0x0008u
+#define EMU_MXCSR_UE	 0x0010u
+#define EMU_MXCSR_PE	 0x0020u
 #define EMU_MXCSR_FLAGS	 0x003fu
 #define EMU_MXCSR_DAZ	 0x0040u
 #define EMU_MXCSR_MASKS	 0x1f80u
+#define EMU_MXCSR_OM	 0x0400u
+#define EMU_MXCSR_UM	 0x0800u
 #define EMU_MXCSR_RC	 0x6000u
 #define EMU_MXCSR_FTZ	 0x8000u
 #define EMU_MXCSR_RESET	 0x1f80u

@@ -38,7 +38,17 @@ struct emu_sse_op {
 	uint8_t flags;	 /* SSE_* */
 	uint8_t feat;	 /* EMU_SSE_F_* the host needs */
 	uint8_t form;	 /* SSE_FORM_*: which ModRM forms exist */
+	uint8_t fpe;	 /* SSE_E_*: the lanes that are rounded FP results */
 };
+/* Result lanes an underflow can show in (exec-sse.c: exact tiny results). */
+#define SSE_E_NONE 0
+#define SSE_E_PS   1 /* four singles */
+#define SSE_E_SS   2 /* the low single */
+#define SSE_E_PD   3 /* two doubles */
+#define SSE_E_SD   4 /* the low double */
+#define SSE_E_PSL  5 /* four singles, each from the same lane of the operands */
+#define SSE_E_PDL  6 /* two doubles, likewise */
+
 #define SSE_FORM_ANY 0
 #define SSE_FORM_REG 1 /* mod == 3 only, memory: #UD */
 #define SSE_FORM_MEM 2 /* memory only */
