@@ -71,31 +71,6 @@ void emu_sse_store(struct emu_cpu *cpu, const struct emu_insn *in, const union e
 
 /* ---- MXCSR around a floating-point operation ---------------------------- */
 
-/* The host runs with every exception masked. With underflow unmasked in
- * the guest, FTZ does not apply (SDM vol. 1 §10.2.3.3) and the result is
- * needed unflushed to see exact tiny results. */
-static inline uint32_t host_mxcsr_enter(uint32_t guest)
-{
-	uint32_t host, run = (guest & (EMU_MXCSR_RC | EMU_MXCSR_DAZ | EMU_MXCSR_FTZ)) |
-			     EMU_MXCSR_MASKS;
-
-	if (!(guest & EMU_MXCSR_UM))
-		run &= ~EMU_MXCSR_FTZ;
-
-	__asm__ volatile("stmxcsr %0" : "=m"(host)::"memory");
-	__asm__ volatile("ldmxcsr %0" ::"m"(run) : "memory");
-	return host;
-}
-
-static inline uint32_t host_mxcsr_leave(uint32_t host)
-{
-	uint32_t st;
-
-	__asm__ volatile("stmxcsr %0" : "=m"(st)::"memory");
-	__asm__ volatile("ldmxcsr %0" ::"m"(host) : "memory");
-	return st & EMU_MXCSR_FLAGS;
-}
-
 /* Folds the flags an operation raised into the guest's MXCSR. An unmasked
  * one raises #XM (#UD without CR4.OSXMMEXCPT) before the destination is
  * written; when it is a pre-computation exception (invalid, denormal,
@@ -116,72 +91,6 @@ static void sse_fp_done(struct emu_cpu *cpu, uint32_t g, uint32_t fl)
 		emu_mxcsr_set(cpu, g | fl);
 }
 
-static bool f32_tiny(uint32_t v)
-{
-	return !(v & 0x7f800000) && (v & 0x7fffff);
-}
-
-static bool f64_tiny(uint64_t v)
-{
-	return !(v & 0x7ff0000000000000ULL) && (v & 0xfffffffffffffULL);
-}
-
-/* A denormal result lane: an exact tiny result, which raises underflow
- * when UE is unmasked (the masked host run flags only inexact ones). */
-static bool sse_tiny(const union emu_xmm *d, unsigned fpe)
-{
-	switch (fpe) {
-	case SSE_E_PS:
-	case SSE_E_PSL:
-		return f32_tiny(d->d[0]) || f32_tiny(d->d[1]) || f32_tiny(d->d[2]) ||
-		       f32_tiny(d->d[3]);
-	case SSE_E_SS: return f32_tiny(d->d[0]);
-	case SSE_E_PD:
-	case SSE_E_PDL: return f64_tiny(d->q[0]) || f64_tiny(d->q[1]);
-	case SSE_E_SD: return f64_tiny(d->q[0]);
-	default: return false;
-	}
-}
-
-/* The largest finite magnitude or infinity: what an overflow leaves. */
-static bool f32_over(uint32_t v)
-{
-	return (v & 0x7fffffff) >= 0x7f7fffff && (v & 0x7fffffff) <= 0x7f800000;
-}
-
-static bool f64_over(uint64_t v)
-{
-	uint64_t m = v & 0x7fffffffffffffffULL;
-
-	return m >= 0x7fefffffffffffffULL && m <= 0x7ff0000000000000ULL;
-}
-
-/* An unmasked overflow reports no precision exception for its lane
- * (hardware: OE alone). The masked host run flagged PE for it, so PE
- * stays only if another lane was inexact: scalar ops have no other lane;
- * lane-wise packed ops run again with the overflowing lanes made 1.0;
- * for the others PE is kept. */
-static uint32_t sse_overflow_pe(const struct emu_sse_op *op, emu_sse_fn fn, union emu_xmm d0,
-				union emu_xmm s, const union emu_xmm *r, unsigned imm,
-				uint32_t g)
-{
-	uint32_t h;
-
-	if (op->fpe == SSE_E_SS || op->fpe == SSE_E_SD)
-		return 0;
-	if (op->fpe != SSE_E_PSL && op->fpe != SSE_E_PDL)
-		return EMU_MXCSR_PE;
-	for (unsigned i = 0; i < 4; i++) {
-		if (op->fpe == SSE_E_PSL && f32_over(r->d[i]))
-			d0.d[i] = s.d[i] = 0x3f800000;
-		if (op->fpe == SSE_E_PDL && i < 2 && f64_over(r->q[i]))
-			d0.q[i] = s.q[i] = 0x3ff0000000000000ULL;
-	}
-	h = host_mxcsr_enter(g);
-	fn(&d0, &s, imm);
-	return host_mxcsr_leave(h) & EMU_MXCSR_PE;
-}
-
 void emu_sse_run(struct emu_cpu *cpu, const struct emu_sse_op *op, emu_sse_fn fn,
 		 union emu_xmm *d, const union emu_xmm *s, unsigned imm)
 {
@@ -193,14 +102,11 @@ void emu_sse_run(struct emu_cpu *cpu, const struct emu_sse_op *op, emu_sse_fn fn
 		return;
 	}
 	g = emu_mxcsr_get(cpu);
-	h = host_mxcsr_enter(g);
+	h = emu_sse_host_enter(g);
 	fn(d, s, imm);
-	fl = host_mxcsr_leave(h);
-	if (!(g & EMU_MXCSR_UM) && op->fpe && sse_tiny(d, op->fpe))
-		fl |= EMU_MXCSR_UE;
-	if ((fl & EMU_MXCSR_OE) && !(g & EMU_MXCSR_OM) && (fl & EMU_MXCSR_PE) &&
-	    !(fl & ~(g >> 7) & (EMU_MXCSR_IE | EMU_MXCSR_DE | EMU_MXCSR_ZE)))
-		fl = (fl & ~EMU_MXCSR_PE) | sse_overflow_pe(op, fn, d0, *s, d, imm, g);
+	fl = emu_sse_host_leave(h);
+	if ((~g & (EMU_MXCSR_OM | EMU_MXCSR_UM)) && op->fpe)
+		fl = emu_sse_fp_fixup(op, fn, &d0, s, d, imm, g, fl);
 	sse_fp_done(cpu, g, fl);
 }
 

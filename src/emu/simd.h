@@ -22,6 +22,7 @@
 #define EMU_MXCSR_FLAGS	 0x003fu
 #define EMU_MXCSR_DAZ	 0x0040u
 #define EMU_MXCSR_MASKS	 0x1f80u
+#define EMU_MXCSR_ZM	 0x0200u
 #define EMU_MXCSR_OM	 0x0400u
 #define EMU_MXCSR_UM	 0x0800u
 #define EMU_MXCSR_RC	 0x6000u

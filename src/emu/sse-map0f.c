@@ -233,9 +233,10 @@ SSE_FN(op_pslldq)
 #define PF(fn)	    RMX(fn, 16, SSE_A16 | SSE_FP, 0) /* packed floating point */
 #define SF(fn, n)   RMX(fn, n, SSE_FP, 0)	      /* scalar floating point */
 /* arithmetic that can underflow: which lanes are rounded results */
-#define PFU(fn, e) { fn, NULL, emu_op_sse_rm, 16, SSE_A16 | SSE_FP, 0, SSE_FORM_ANY, SSE_E_##e }
-#define SFU(fn, n, e) { fn, NULL, emu_op_sse_rm, n, SSE_FP, 0, SSE_FORM_ANY, SSE_E_##e }
-#define P3U(fn, e) { fn, NULL, emu_op_sse_rm, 16, SSE_A16 | SSE_FP, EMU_SSE_F_SSE3, 0, SSE_E_##e }
+#define PFU(fn, e, a) { fn, NULL, emu_op_sse_rm, 16, SSE_A16 | SSE_FP, 0, 0, SSE_E_##e, SSE_AR_##a }
+#define SFU(fn, n, e, a) { fn, NULL, emu_op_sse_rm, n, SSE_FP, 0, 0, SSE_E_##e, SSE_AR_##a }
+#define P3U(fn, e, a)                                                                       \
+	{ fn, NULL, emu_op_sse_rm, 16, SSE_A16 | SSE_FP, EMU_SSE_F_SSE3, 0, SSE_E_##e, SSE_AR_##a }
 #define ST(fn, ms, fl, form) ENT(emu_op_sse_st, fn, NULL, ms, fl, 0, form)
 #define TOG(fn, ms, fl, form) ENT(emu_op_sse_to_gpr, fn, NULL, ms, fl, 0, form)
 #define FROMG(fn, ms, fl) ENT(emu_op_sse_from_gpr, fn, NULL, ms, fl, 0, SSE_FORM_ANY)
@@ -276,18 +277,18 @@ const struct emu_sse_op emu_sse_0f[256][4] = {
 	ROW(0x55, PI(op_andnps), PI(op_andnpd), NONE, NONE),
 	ROW(0x56, PI(op_orps), PI(op_orpd), NONE, NONE),
 	ROW(0x57, PI(op_xorps), PI(op_xorpd), NONE, NONE),
-	ROW(0x58, PFU(op_addps, PSL), PFU(op_addpd, PDL), SFU(op_addss, 4, SS),
-	    SFU(op_addsd, 8, SD)),
-	ROW(0x59, PFU(op_mulps, PSL), PFU(op_mulpd, PDL), SFU(op_mulss, 4, SS),
-	    SFU(op_mulsd, 8, SD)),
-	ROW(0x5a, SF(op_cvtps2pd, 8), PFU(op_cvtpd2ps, PS), SF(op_cvtss2sd, 4),
-	    SFU(op_cvtsd2ss, 8, SS)),
+	ROW(0x58, PFU(op_addps, PS, ADD), PFU(op_addpd, PD, ADD),
+	    SFU(op_addss, 4, SS, ADD), SFU(op_addsd, 8, SD, ADD)),
+	ROW(0x59, PFU(op_mulps, PS, MUL), PFU(op_mulpd, PD, MUL),
+	    SFU(op_mulss, 4, SS, MUL), SFU(op_mulsd, 8, SD, MUL)),
+	ROW(0x5a, SF(op_cvtps2pd, 8), PFU(op_cvtpd2ps, PS, CVT), SF(op_cvtss2sd, 4),
+	    SFU(op_cvtsd2ss, 8, SS, CVT)),
 	ROW(0x5b, PF(op_cvtdq2ps), PF(op_cvtps2dq), PF(op_cvttps2dq), NONE),
-	ROW(0x5c, PFU(op_subps, PSL), PFU(op_subpd, PDL), SFU(op_subss, 4, SS),
-	    SFU(op_subsd, 8, SD)),
+	ROW(0x5c, PFU(op_subps, PS, SUB), PFU(op_subpd, PD, SUB),
+	    SFU(op_subss, 4, SS, SUB), SFU(op_subsd, 8, SD, SUB)),
 	ROW(0x5d, PF(op_minps), PF(op_minpd), SF(op_minss, 4), SF(op_minsd, 8)),
-	ROW(0x5e, PFU(op_divps, PSL), PFU(op_divpd, PDL), SFU(op_divss, 4, SS),
-	    SFU(op_divsd, 8, SD)),
+	ROW(0x5e, PFU(op_divps, PS, DIV), PFU(op_divpd, PD, DIV),
+	    SFU(op_divss, 4, SS, DIV), SFU(op_divsd, 8, SD, DIV)),
 	ROW(0x5f, PF(op_maxps), PF(op_maxpd), SF(op_maxss, 4), SF(op_maxsd, 8)),
 	ROW(0x60, NONE, PI(op_punpcklbw), NONE, NONE),
 	ROW(0x61, NONE, PI(op_punpcklwd), NONE, NONE),
@@ -309,8 +310,8 @@ const struct emu_sse_op emu_sse_0f[256][4] = {
 	ROW(0x74, NONE, PI(op_pcmpeqb), NONE, NONE),
 	ROW(0x75, NONE, PI(op_pcmpeqw), NONE, NONE),
 	ROW(0x76, NONE, PI(op_pcmpeqd), NONE, NONE),
-	ROW(0x7c, NONE, P3U(op_haddpd, PD), NONE, P3U(op_haddps, PS)),
-	ROW(0x7d, NONE, P3U(op_hsubpd, PD), NONE, P3U(op_hsubps, PS)),
+	ROW(0x7c, NONE, P3U(op_haddpd, PD, NONE), NONE, P3U(op_haddps, PS, NONE)),
+	ROW(0x7d, NONE, P3U(op_hsubpd, PD, NONE), NONE, P3U(op_hsubps, PS, NONE)),
 	ROW(0x7e, NONE, ENT(emu_op_sse_to_rm, op_movd_out, NULL, 0, 0, 0, SSE_FORM_ANY),
 	    RMX(op_movq_zx, 8, SSE_MZ, 0), NONE),
 	ROW(0x7f, NONE, ST(op_mov, 16, SSE_A16, 0), ST(op_mov, 16, 0, 0), NONE),
@@ -318,7 +319,7 @@ const struct emu_sse_op emu_sse_0f[256][4] = {
 	ROW(0xc4, NONE, FROMG(op_pinsrw, 2, 0), NONE, NONE),
 	ROW(0xc5, NONE, TOG(op_pextrw, 16, 0, REGONLY), NONE, NONE),
 	ROW(0xc6, PI(op_shufps), PI(op_shufpd), NONE, NONE),
-	ROW(0xd0, NONE, P3U(op_addsubpd, PDL), NONE, P3U(op_addsubps, PSL)),
+	ROW(0xd0, NONE, P3U(op_addsubpd, PD, ADDSUB), NONE, P3U(op_addsubps, PS, ADDSUB)),
 	ROW(0xd1, NONE, PI(op_psrlw), NONE, NONE),
 	ROW(0xd2, NONE, PI(op_psrld), NONE, NONE),
 	ROW(0xd3, NONE, PI(op_psrlq), NONE, NONE),

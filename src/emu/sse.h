@@ -39,6 +39,7 @@ struct emu_sse_op {
 	uint8_t feat;	 /* EMU_SSE_F_* the host needs */
 	uint8_t form;	 /* SSE_FORM_*: which ModRM forms exist */
 	uint8_t fpe;	 /* SSE_E_*: the lanes that are rounded FP results */
+	uint8_t arith;	 /* SSE_AR_*: the lane operation, for sse-fpexc.c */
 };
 /* Result lanes an underflow can show in (exec-sse.c: exact tiny results). */
 #define SSE_E_NONE 0
@@ -46,8 +47,14 @@ struct emu_sse_op {
 #define SSE_E_SS   2 /* the low single */
 #define SSE_E_PD   3 /* two doubles */
 #define SSE_E_SD   4 /* the low double */
-#define SSE_E_PSL  5 /* four singles, each from the same lane of the operands */
-#define SSE_E_PDL  6 /* two doubles, likewise */
+/* Lane-wise operations (lane i of the result from lane i of d and s). */
+#define SSE_AR_NONE   0
+#define SSE_AR_ADD    1
+#define SSE_AR_SUB    2
+#define SSE_AR_MUL    3
+#define SSE_AR_DIV    4
+#define SSE_AR_ADDSUB 5 /* even lanes subtract, odd lanes add */
+#define SSE_AR_CVT    6 /* double lanes of s narrowed to singles */
 
 #define SSE_FORM_ANY 0
 #define SSE_FORM_REG 1 /* mod == 3 only, memory: #UD */
@@ -98,6 +105,41 @@ void emu_sse_set_flags(struct emu_cpu *cpu, uint64_t f);
 uint64_t emu_sse_pcmpstr(unsigned opcode, const union emu_xmm *a, const union emu_xmm *b,
 			 unsigned imm, int32_t la, int32_t ld, uint64_t *idx,
 			 union emu_xmm *mask);
+
+/* The host MXCSR around a floating-point operation: the guest's rounding
+ * control, DAZ and FTZ with every exception masked. With underflow
+ * unmasked in the guest, FTZ does not apply (SDM vol. 1 §10.2.3.3) and
+ * the result is needed unflushed to see exact tiny results. Returns the
+ * host's MXCSR for emu_sse_host_leave(), which returns the flags raised. */
+static inline uint32_t emu_sse_host_enter(uint32_t guest)
+{
+	uint32_t host, run = (guest & (EMU_MXCSR_RC | EMU_MXCSR_DAZ | EMU_MXCSR_FTZ)) |
+			     EMU_MXCSR_MASKS;
+
+	if (!(guest & EMU_MXCSR_UM))
+		run &= ~EMU_MXCSR_FTZ;
+	__asm__ volatile("stmxcsr %0" : "=m"(host)::"memory");
+	__asm__ volatile("ldmxcsr %0" ::"m"(run) : "memory");
+	return host;
+}
+
+static inline uint32_t emu_sse_host_leave(uint32_t host)
+{
+	uint32_t st;
+
+	__asm__ volatile("stmxcsr %0" : "=m"(st)::"memory");
+	__asm__ volatile("ldmxcsr %0" ::"m"(host) : "memory");
+	return st & EMU_MXCSR_FLAGS;
+}
+
+/* sse-fpexc.c: the flags of a masked host run (fl) turned into what the
+ * hardware reports under the guest's masks g: exact tiny results raise an
+ * unmasked underflow, and with an unmasked overflow or underflow the
+ * precision flag is that of rounding with an unbounded exponent. d0/s are
+ * the operands, r the host's result. */
+uint32_t emu_sse_fp_fixup(const struct emu_sse_op *op, emu_sse_fn fn, const union emu_xmm *d0,
+			  const union emu_xmm *s, const union emu_xmm *r, unsigned imm,
+			  uint32_t g, uint32_t fl);
 
 /* Host RFLAGS arithmetic bits from condition outputs. */
 static inline uint64_t emu_sse_flags(bool cf, bool pf, bool zf, bool sf, bool of)
