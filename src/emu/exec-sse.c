@@ -212,6 +212,18 @@ EMU_HANDLER(emu_op_sse_maskmov)
 	emu_sse_avail(cpu, in, op);
 	emu_xmm_get(cpu, in->reg, &v);
 	emu_xmm_get(cpu, in->rm, &m);
+	/* a fault leaves memory untouched: probe the first selected byte of
+	 * each page before writing any */
+	for (unsigned i = 0, page = ~0u; i < 16; i++) {
+		uint64_t lin;
+
+		if (!(m.b[i] & 0x80))
+			continue;
+		lin = emu_seg_lin(cpu, in->seg, emu_admask(a + i, in->adsize), 1, EMU_ACC_WRITE);
+		if ((lin >> 12) != page)
+			(void)emu_rmw_ptr(cpu, lin, 1);
+		page = (unsigned)(lin >> 12);
+	}
 	for (unsigned i = 0; i < 16; i++)
 		if (m.b[i] & 0x80)
 			emu_write(cpu, in->seg, emu_admask(a + i, in->adsize), 1, v.b[i]);
