@@ -38,6 +38,7 @@ static const struct tk_test tests[] = {
     {"irq", test_irq, 0},
     {"paging", test_paging, TK_ARG_OPTIONAL},
     {"bench", test_bench, TK_ARG_OPTIONAL},
+    {"sse", test_sse, TK_ARG_OPTIONAL},
     {"exit", test_exit, 1},
     {"panic", test_panic, 0},
     {"hang", test_hang, 0},

@@ -28,6 +28,7 @@ int test_timer(const char *arg);
 int test_irq(const char *arg);
 int test_paging(const char *arg);
 int test_bench(const char *arg);
+int test_sse(const char *arg);
 
 /* The BSP's APIC id, read at boot. */
 extern uint32_t bsp_apic_id;
