@@ -137,39 +137,65 @@ static void lane_set(union emu_xmm *x, bool dbl, unsigned i, uint64_t v)
 		x->d[i] = (uint32_t)v;
 }
 
+/* Where the operands of result lane i are: lane-wise ops take lane i of d
+ * and s; horizontal ones adjacent lanes of d (low half of the result) or
+ * s (high half). */
+static void lane_src(unsigned ar, unsigned i, unsigned n, unsigned *xs, unsigned *xi,
+		     unsigned *ys, unsigned *yi)
+{
+	if (ar != SSE_AR_HADD && ar != SSE_AR_HSUB) {
+		*xs = 0, *ys = 1, *xi = *yi = i;
+		return;
+	}
+	*xs = *ys = i >= n / 2;
+	*xi = 2 * (i % (n / 2));
+	*yi = *xi + 1;
+}
+
+static unsigned lane_ar(unsigned ar, unsigned i)
+{
+	if (ar == SSE_AR_ADDSUB)
+		return i & 1 ? SSE_AR_ADD : SSE_AR_SUB;
+	if (ar == SSE_AR_HADD || ar == SSE_AR_HSUB)
+		return ar == SSE_AR_HADD ? SSE_AR_ADD : SSE_AR_SUB;
+	return ar;
+}
+
 static uint32_t unbounded_pe(const struct emu_sse_op *op, emu_sse_fn fn, const union emu_xmm *d0,
 			     const union emu_xmm *s, const union emu_xmm *r, unsigned imm,
 			     uint32_t g)
 {
 	bool dbl = op->fpe == SSE_E_PD || op->fpe == SSE_E_SD;
 	bool scalar = op->fpe == SSE_E_SS || op->fpe == SSE_E_SD, cvt = op->arith == SSE_AR_CVT;
-	unsigned n = scalar ? 1 : cvt ? 2 : dbl ? 2 : 4;
+	unsigned n = scalar ? 1 : cvt ? 2 : dbl ? 2 : 4, xs, xi, ys, yi;
 	const struct fmt *f = dbl ? &f64 : &f32;
-	union emu_xmm a = *d0, b = *s;
+	const union emu_xmm *in[2] = { d0, s };
+	union emu_xmm cp[2] = { *d0, *s };
+	uint64_t one = dbl ? 0x3ff0000000000000ULL : 0x3f800000;
 	uint32_t pe = 0, h;
 	bool others = false;
 
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t v = lane_get(r, dbl, i);
-		unsigned ar = op->arith == SSE_AR_ADDSUB ? (i & 1 ? SSE_AR_ADD : SSE_AR_SUB)
-							 : op->arith;
 
 		if (!is_tiny(f, v) && !is_huge(f, v)) {
 			others = true;
 			continue;
 		}
 		if (cvt) {
-			pe |= lane_pe(f, ar, s->q[i], 0, g);
-			b.q[i] = 0x3ff0000000000000ULL;
+			pe |= lane_pe(f, SSE_AR_CVT, s->q[i], 0, g);
+			cp[1].q[i] = 0x3ff0000000000000ULL;
 			continue;
 		}
-		pe |= lane_pe(f, ar, lane_get(d0, dbl, i), lane_get(s, dbl, i), g);
-		lane_set(&a, dbl, i, dbl ? 0x3ff0000000000000ULL : 0x3f800000);
-		lane_set(&b, dbl, i, dbl ? 0x3ff0000000000000ULL : 0x3f800000);
+		lane_src(op->arith, i, n, &xs, &xi, &ys, &yi);
+		pe |= lane_pe(f, lane_ar(op->arith, i), lane_get(in[xs], dbl, xi),
+			      lane_get(in[ys], dbl, yi), g);
+		lane_set(&cp[xs], dbl, xi, one);
+		lane_set(&cp[ys], dbl, yi, one);
 	}
 	if (others && !scalar) {
 		h = emu_sse_host_enter(g);
-		fn(&a, &b, imm);
+		fn(&cp[0], &cp[1], imm);
 		pe |= emu_sse_host_leave(h) & EMU_MXCSR_PE;
 	}
 	return pe;

@@ -47,7 +47,8 @@ struct emu_sse_op {
 #define SSE_E_SS   2 /* the low single */
 #define SSE_E_PD   3 /* two doubles */
 #define SSE_E_SD   4 /* the low double */
-/* Lane-wise operations (lane i of the result from lane i of d and s). */
+/* The lane operation, for sse-fpexc.c: lane-wise (lane i of the result from
+ * lane i of d and s) unless said otherwise. */
 #define SSE_AR_NONE   0
 #define SSE_AR_ADD    1
 #define SSE_AR_SUB    2
@@ -55,6 +56,8 @@ struct emu_sse_op {
 #define SSE_AR_DIV    4
 #define SSE_AR_ADDSUB 5 /* even lanes subtract, odd lanes add */
 #define SSE_AR_CVT    6 /* double lanes of s narrowed to singles */
+#define SSE_AR_HADD   7 /* horizontal: adjacent lanes of d, then of s */
+#define SSE_AR_HSUB   8
 
 #define SSE_FORM_ANY 0
 #define SSE_FORM_REG 1 /* mod == 3 only, memory: #UD */

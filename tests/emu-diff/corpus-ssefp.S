@@ -235,6 +235,22 @@ CASE overflow_and_invalid_masked_ie_unmasked_oe
 	addps	%xmm2, %xmm1
 END
 
+CASE hadd_overflow_unmasked_xm
+	/* lane 0 (d0+d1) overflows, exact with an unbounded exponent; lane 2
+	 * (s0+s1) is inexact: PE from it alone */
+	MXCSR	0x1b80
+	LDPS	%xmm1, 0x7f000000, 0x7f000000, 0x3f800000, 0x40000000
+	LDPS	%xmm2, 0x3f800000, 0x33800001, 0, 0
+	haddps	%xmm2, %xmm1
+END
+
+CASE hsub_underflow_unmasked_xm
+	MXCSR	0x1780
+	LDX	%xmm1, 0x0010000000000001, 0x0010000000000000
+	LDX	%xmm2, 0x3ff0000000000000, 0x3ff0000000000000
+	hsubpd	%xmm2, %xmm1
+END
+
 CASE invalid_unmasked_with_inexact_xm
 	/* lane 0 invalid (unmasked), lane 1 inexact: only IE is flagged */
 	MXCSR	0x1f00
