@@ -39,6 +39,7 @@ void emu_sse_load(struct emu_cpu *cpu, const struct emu_insn *in, union emu_xmm 
 
 	if (n <= 8) {
 		x->q[0] = emu_read_lin(cpu, lin, n);
+		x->q[1] = 0;
 		return;
 	}
 	if (align && (lin & 15))

@@ -91,7 +91,7 @@ EMU_HANDLER(emu_op_stmxcsr);
  * absent, CR0.EM, !CR4.OSFXSR), #NM (CR0.TS); SSE_GPR ops skip the CR checks. */
 void emu_sse_avail(struct emu_cpu *cpu, const struct emu_insn *in, const struct emu_sse_op *op);
 /* n bytes (1, 2, 4, 8 or 16) of the ModRM memory operand; 16 with align:
- * #GP(0) unless 16-byte aligned. Loads of n < 16 fill x->q[0] only. */
+ * #GP(0) unless 16-byte aligned. Loads of n < 16 zero-extend into *x. */
 void emu_sse_load(struct emu_cpu *cpu, const struct emu_insn *in, union emu_xmm *x, unsigned n,
 		  bool align);
 void emu_sse_store(struct emu_cpu *cpu, const struct emu_insn *in, const union emu_xmm *x,
