@@ -76,12 +76,12 @@ void emu_sse_store(struct emu_cpu *cpu, const struct emu_insn *in, const union e
  * one raises #XM (#UD without CR4.OSXMMEXCPT) before the destination is
  * written; when it is a pre-computation exception (invalid, denormal,
  * divide by zero) only those flags are set (SDM vol. 1 §11.5.2). */
-static void sse_fp_done(struct emu_cpu *cpu, uint32_t g, uint32_t fl)
+static void sse_fp_done(struct emu_cpu *cpu, uint32_t g, uint32_t fl, bool precomp)
 {
 	uint32_t un = fl & ~(g >> 7) & EMU_MXCSR_FLAGS;
 
 	if (un) {
-		if (un & (EMU_MXCSR_IE | EMU_MXCSR_DE | EMU_MXCSR_ZE))
+		if (precomp && (un & (EMU_MXCSR_IE | EMU_MXCSR_DE | EMU_MXCSR_ZE)))
 			fl &= EMU_MXCSR_IE | EMU_MXCSR_DE | EMU_MXCSR_ZE;
 		emu_mxcsr_set(cpu, g | fl);
 		if (cpu->cr4 & EMU_CR4_OSXMMEXCPT)
@@ -103,12 +103,20 @@ void emu_sse_run(struct emu_cpu *cpu, const struct emu_sse_op *op, emu_sse_fn fn
 		return;
 	}
 	g = emu_mxcsr_get(cpu);
+	if (op->arith == SSE_AR_DP && (~g & EMU_MXCSR_MASKS)) {
+		/* step by step to see whether and how it traps (each step applied
+		 * the pre-computation rule); if not, the host's DPPS as usual: its
+		 * NaN propagation is not that of the steps */
+		fl = emu_sse_dp(op->fpe == SSE_E_PD, d, s, imm, g);
+		if (fl & ~(g >> 7) & EMU_MXCSR_FLAGS)
+			sse_fp_done(cpu, g, fl, false);
+	}
 	h = emu_sse_host_enter(g);
 	fn(d, s, imm);
 	fl = emu_sse_host_leave(h);
 	if ((~g & (EMU_MXCSR_OM | EMU_MXCSR_UM)) && op->fpe)
 		fl = emu_sse_fp_fixup(op, fn, &d0, s, d, imm, g, fl);
-	sse_fp_done(cpu, g, fl);
+	sse_fp_done(cpu, g, fl, true);
 }
 
 void emu_sse_set_flags(struct emu_cpu *cpu, uint64_t f)

@@ -10,8 +10,9 @@
  * masked run's (which overflows to infinity or denormalizes). The lanes
  * that overflowed or underflowed are computed again one by one with their
  * operands scaled into range (the significands, hence the rounding, stay
- * the same); the other lanes' precision flag comes from running the
- * operation again with those lanes replaced by 1.0. */
+ * the same); the other lanes' precision flag (lanes whose overflow or
+ * underflow is masked included) comes from running the operation again
+ * with those lanes replaced by 1.0. */
 #include "emu/sse.h"
 
 /* ---- IEEE formats ------------------------------------------------------ */
@@ -178,7 +179,9 @@ static uint32_t unbounded_pe(const struct emu_sse_op *op, emu_sse_fn fn, const u
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t v = lane_get(r, dbl, i);
 
-		if (!is_tiny(f, v) && !is_huge(f, v)) {
+		/* a lane whose overflow or underflow is masked keeps the masked
+		 * run's precision flag: it goes into the second run as it is */
+		if (!(is_huge(f, v) && !(g & EMU_MXCSR_OM)) && !(is_tiny(f, v) && !(g & EMU_MXCSR_UM))) {
 			others = true;
 			continue;
 		}

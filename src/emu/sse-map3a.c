@@ -74,9 +74,9 @@ const struct emu_sse_op emu_sse_3a[256][4] = {
 	[0x21] = { ENT(emu_op_sse_rm, op_insertps, op_insertps_m, 4, 0, EMU_SSE_F_SSE41) },
 	[0x22] = { FROM(op_pinsrd, 0) },
 	[0x40] = { [1] = { op_dpps, NULL, emu_op_sse_rm, 16, SSE_A16 | SSE_FP, EMU_SSE_F_SSE41, 0,
-			   SSE_E_PS } },
+			   SSE_E_PS, SSE_AR_DP } },
 	[0x41] = { [1] = { op_dppd, NULL, emu_op_sse_rm, 16, SSE_A16 | SSE_FP, EMU_SSE_F_SSE41, 0,
-			   SSE_E_PD } },
+			   SSE_E_PD, SSE_AR_DP } },
 	[0x42] = { S41(op_mpsadbw) },
 	[0x60] = { STR }, [0x61] = { STR }, [0x62] = { STR }, [0x63] = { STR },
 };

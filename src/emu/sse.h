@@ -58,6 +58,7 @@ struct emu_sse_op {
 #define SSE_AR_CVT    6 /* double lanes of s narrowed to singles */
 #define SSE_AR_HADD   7 /* horizontal: adjacent lanes of d, then of s */
 #define SSE_AR_HSUB   8
+#define SSE_AR_DP     9 /* DPPS/DPPD: sse-dp.c when an exception is unmasked */
 
 #define SSE_FORM_ANY 0
 #define SSE_FORM_REG 1 /* mod == 3 only, memory: #UD */
@@ -143,6 +144,11 @@ static inline uint32_t emu_sse_host_leave(uint32_t host)
 uint32_t emu_sse_fp_fixup(const struct emu_sse_op *op, emu_sse_fn fn, const union emu_xmm *d0,
 			  const union emu_xmm *s, const union emu_xmm *r, unsigned imm,
 			  uint32_t g, uint32_t fl);
+
+/* sse-dp.c: the flags of DPPS (dbl false) or DPPD run step by step under
+ * the guest's MXCSR g, up to the first step with an unmasked exception. */
+uint32_t emu_sse_dp(bool dbl, const union emu_xmm *d, const union emu_xmm *s, unsigned imm,
+		    uint32_t g);
 
 /* Host RFLAGS arithmetic bits from condition outputs. */
 static inline uint64_t emu_sse_flags(bool cf, bool pf, bool zf, bool sf, bool of)

@@ -251,6 +251,51 @@ CASE hsub_underflow_unmasked_xm
 	hsubpd	%xmm2, %xmm1
 END
 
+/* DPPS/DPPD trap at the first multiply or add with an unmasked exception:
+ * a tiny product (UE unmasked) traps before the add sees it as a denormal;
+ * inf * 0 in one lane with an overflow in another */
+CASE dpps_product_underflow_unmasked_xm
+	MXCSR	0x9780			/* UM clear, FTZ on */
+	LDPS	%xmm1, 0x0d800001, 0x3f800000, 0, 0
+	LDPS	%xmm2, 0x30a00001, 0x3f800000, 0, 0
+	dpps	$0x31, %xmm2, %xmm1
+END
+
+CASE dppd_sum_overflow_unmasked_xm
+	MXCSR	0x1b80			/* OM clear */
+	LDX	%xmm1, 0x7fe0000000000000, 0x7fe0000000000000
+	LDX	%xmm2, 0x3ff8000000000000, 0x3ff0000000000001
+	dppd	$0x33, %xmm2, %xmm1
+END
+
+	/* lane 0 inf * 0 (invalid), lanes 1-2 products that overflow when
+	 * added, lane 3 denormals (tiny product) */
+	.macro	DPPS_MIXED name, m
+CASE \name
+	MXCSR	\m
+	LDPS	%xmm1, 0x7f800000, 0x7f000000, 0x7f000000, 0x00800001
+	LDPS	%xmm2, 0, 0x40000000, 0x3f800000, 0x00800001
+	movaps	%xmm1, %xmm3
+	dpps	$0x6f, %xmm2, %xmm3
+	movaps	%xmm1, %xmm4
+	dpps	$0xf3, %xmm2, %xmm4
+	stmxcsr	SCR+0x40
+END
+	.endm
+
+DPPS_MIXED dpps_mixed_masked, 0x1f80
+DPPS_MIXED dpps_mixed_ie_unmasked_xm, 0x1f00
+DPPS_MIXED dpps_mixed_oe_unmasked_xm, 0x1b80
+DPPS_MIXED dpps_mixed_ue_unmasked_xm, 0x1780
+DPPS_MIXED dpps_mixed_pe_unmasked_xm, 0x0f80
+DPPS_MIXED dpps_mixed_de_unmasked_xm, 0x1e80
+
+CASE cvtpd2ps_overflow_masked_underflow_unmasked_xm
+	MXCSR	0x3780			/* UM clear, RC down */
+	LDX	%xmm1, 0x47f0000000000001, 0x3800000000000001
+	cvtpd2ps %xmm1, %xmm2
+END
+
 CASE invalid_unmasked_with_inexact_xm
 	/* lane 0 invalid (unmasked), lane 1 inexact: only IE is flagged */
 	MXCSR	0x1f00
