@@ -76,6 +76,23 @@ static inline void emu_mxcsr_set(struct emu_cpu *cpu, uint32_t v)
 	memcpy(cpu->fxsave + EMU_FX_MXCSR, &v, 4);
 }
 
+/* The host thread's MXCSR: the SSE unit leaves the guest's in it between
+ * instructions (exec-sse.c); emu_cpu_run() saves the host's on entry and
+ * puts it back on return. */
+static inline uint32_t emu_host_mxcsr_save(void)
+{
+	uint32_t v;
+
+	__asm__ volatile("stmxcsr %0" : "=m"(v)::"memory");
+	return v;
+}
+
+static inline void emu_host_mxcsr_restore(uint32_t v)
+{
+	if (emu_host_mxcsr_save() != v)
+		__asm__ volatile("ldmxcsr %0" ::"m"(v) : "memory");
+}
+
 /* Host SIMD extensions (simd.c): emu runs SIMD arithmetic on the host's
  * own units, so it implements (and CPUID advertises) an extension only
  * when the host has it. SSE and SSE2 are x86-64 baseline. */

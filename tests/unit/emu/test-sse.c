@@ -160,6 +160,34 @@ static void test_prot32(void **state)
 	h_free(&h);
 }
 
+/* The guest's MXCSR runs on the host thread between instructions; the
+ * host's comes back when emu_cpu_run() returns. Flags are the guest's. */
+static void test_host_mxcsr_restored(void **state)
+{
+	/* divss xmm0, xmm1 (1/3: inexact) */
+	static const uint8_t code[] = { 0xf3, 0x0f, 0x5e, 0xc1, UD2 };
+	uint32_t before, after;
+	uint8_t fx[512];
+	struct h h;
+
+	(void)state;
+	h_init(&h, H_LONG);
+	set_cr(&h, CR0_BASE | CR0_MP, CR4_PAE | CR4_FXSR | CR4_XMMEX);
+	emu_cpu_get_fxsave(h.cpu, fx);
+	memcpy(fx + 24, &(uint32_t){ 0xff80 }, 4); /* FTZ, round toward zero */
+	memcpy(fx + 160, &(uint32_t){ 0x3f800000 }, 4);
+	memcpy(fx + 176, &(uint32_t){ 0x40400000 }, 4);
+	assert_int_equal(emu_cpu_set_fxsave(h.cpu, fx), 0);
+	__asm__ volatile("stmxcsr %0" : "=m"(before));
+	h_run_ud2(&h, code, sizeof(code));
+	__asm__ volatile("stmxcsr %0" : "=m"(after));
+	assert_int_equal(after, before);
+	assert_int_equal(get_mxcsr(&h), 0xffa0); /* PE */
+	emu_cpu_get_fxsave(h.cpu, fx);
+	assert_int_equal(fx[160], 0xaa); /* 0x3eaaaaaa: 1/3 rounded toward zero */
+	h_free(&h);
+}
+
 static void test_fxsave_accessors(void **state)
 {
 	uint8_t fx[512];
@@ -215,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_availability),	 cmocka_unit_test(test_unmasked_xm_ud),
 		cmocka_unit_test(test_alignment),	 cmocka_unit_test(test_prot32),
 		cmocka_unit_test(test_fxsave_accessors), cmocka_unit_test(test_cpuid_bits),
+		cmocka_unit_test(test_host_mxcsr_restored),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
