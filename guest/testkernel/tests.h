@@ -32,6 +32,7 @@ int test_codewalk(const char *arg);
 int test_touch(const char *arg);
 int test_virtio_rng(const char *arg);
 int test_counter(const char *arg);
+int test_sse(const char *arg);
 
 /* The BSP's APIC id, read at boot. */
 extern uint32_t bsp_apic_id;

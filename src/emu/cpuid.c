@@ -3,6 +3,7 @@
  * implements, in KVM_GET_SUPPORTED_CPUID's form so the VMM shapes it the
  * same way for either accelerator (vmm/arch/x86/cpuid.c adds topology and
  * the hypervisor bit). Intel SDM vol. 2A "CPUID"; KVM's cpuid.rst. */
+#include "emu/simd.h"
 #include "emu/system.h"
 #include "common/util.h"
 
@@ -88,7 +89,8 @@ static unsigned fill(struct kvm_cpuid_entry2 *e)
 
 	memcpy(v, "GenuntelineI", 12);
 	regs4(&e[n++], 0, MAX_BASIC, v[0], v[1], v[2]);
-	regs4(&e[n++], 1, L1_EAX_SIGNATURE, L1_EBX_CLFLUSH_8, L1_ECX, L1_EDX);
+	regs4(&e[n++], 1, L1_EAX_SIGNATURE, L1_EBX_CLFLUSH_8, L1_ECX | emu_sse_cpuid_ecx(),
+	      L1_EDX | emu_sse_cpuid_edx()); /* SSE bits: simd.c */
 	regs4(&e[n++], 6, L6_EAX_ARAT, 0, 0, 0);
 	regs4(&e[n], 7, 0, 0, 0, 0);
 	e[n++].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;

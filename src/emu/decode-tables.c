@@ -7,6 +7,7 @@
 #include "emu/decode.h"
 
 #include "emu/core.h"
+#include "emu/sse.h"
 
 #define M   OPF_MODRM
 #define MB  (OPF_MODRM | OPF_BYTE)
@@ -144,13 +145,13 @@ const struct emu_opdesc emu_map2[256] = {
 	[0x09] = R(emu_op_invd, OPF_END), [0x0a] = R(emu_op_ud, 0), [0x0b] = R(emu_op_ud, 0),
 	[0x0c] = R(emu_op_ud, 0), [0x0d] = E(emu_op_nop, emu_op_nop, M), [0x0e] = UNI,
 	[0x0f] = UNIMI,
-	[0x10 ... 0x17] = UNIM,
+	[0x10 ... 0x17] = S(M), /* SSE: sse-decode.c */
 	[0x18 ... 0x1f] = B(emu_op_nop, M),
 	[0x20] = B(emu_op_mov_from_cr, M | OPF_F64), [0x21] = B(emu_op_mov_from_dr, M | OPF_F64),
 	[0x22] = B(emu_op_mov_to_cr, M | OPF_F64 | OPF_END),
 	[0x23] = B(emu_op_mov_to_dr, M | OPF_F64 | OPF_END),
 	[0x24 ... 0x27] = R(emu_op_ud, 0),
-	[0x28 ... 0x2f] = UNIM,
+	[0x28 ... 0x2f] = S(M),
 	[0x30] = R(emu_op_wrmsr, OPF_END), [0x31] = R(emu_op_rdtsc, 0),
 	[0x32] = R(emu_op_rdmsr, 0), [0x33] = UNI,
 	[0x34] = R(emu_op_sysenter, OPF_END), [0x35] = R(emu_op_sysexit, OPF_END),
@@ -158,9 +159,8 @@ const struct emu_opdesc emu_map2[256] = {
 	[0x38 ... 0x3f] = R(emu_op_ud, 0),
 	CMOV(0), CMOV(1), CMOV(2), CMOV(3), CMOV(4), CMOV(5), CMOV(6), CMOV(7),
 	CMOV(8), CMOV(9), CMOV(10), CMOV(11), CMOV(12), CMOV(13), CMOV(14), CMOV(15),
-	[0x50 ... 0x6f] = UNIM,
-	[0x70 ... 0x73] = UNIMI,
-	[0x74 ... 0x76] = UNIM, [0x77] = UNI, [0x78 ... 0x7f] = UNIM,
+	[0x50 ... 0x76] = S(M),
+	[0x77] = UNI, [0x78 ... 0x7b] = UNIM, [0x7c ... 0x7f] = S(M),
 	JCC(0x80, OPF_IMM_RELZ | BR),
 	SETCC(0), SETCC(1), SETCC(2), SETCC(3), SETCC(4), SETCC(5), SETCC(6), SETCC(7),
 	SETCC(8), SETCC(9), SETCC(10), SETCC(11), SETCC(12), SETCC(13), SETCC(14), SETCC(15),
@@ -181,10 +181,10 @@ const struct emu_opdesc emu_map2[256] = {
 	[0xbc] = S(M), [0xbd] = S(M),
 	[0xbe] = B(emu_op_movsx8, M), [0xbf] = B(emu_op_movsx16, M),
 	[0xc0] = B(emu_op_xadd, MB | OPF_LOCKOK), [0xc1] = B(emu_op_xadd, M | OPF_LOCKOK),
-	[0xc2] = UNIMI, [0xc3] = E(NULL, emu_op_mov_EG_m, M),
-	[0xc4 ... 0xc6] = UNIMI, [0xc7] = S(M | OPF_LOCKOK),
+	[0xc2] = S(M), [0xc3] = E(NULL, emu_op_mov_EG_m, M),
+	[0xc4 ... 0xc6] = S(M), [0xc7] = S(M | OPF_LOCKOK),
 	[0xc8 ... 0xcf] = R(emu_op_bswap, OPF_OPREG),
-	[0xd0 ... 0xfe] = UNIM, [0xff] = E(emu_op_ud, emu_op_ud, M),
+	[0xd0 ... 0xfe] = S(M), [0xff] = E(emu_op_ud, emu_op_ud, M),
 };
 
 const struct emu_opdesc emu_desc_ud = R(emu_op_ud, 0);
@@ -223,18 +223,16 @@ const struct emu_opdesc emu_groups[NGROUPS][8] = {
 
 /* ---- 0F 38 / 0F 3A ------------------------------------------------------ */
 
-static const struct emu_opdesc map38_unimpl = UNIM;
-static const struct emu_opdesc map3a_unimpl = UNIMI;
+static const struct emu_opdesc map3_sse = S(M); /* sse-decode.c */
 static const struct emu_opdesc movbe_load = E(NULL, emu_op_movbe_load, M);
 static const struct emu_opdesc movbe_store = E(NULL, emu_op_movbe_store, M);
 
 const struct emu_opdesc *emu_map3_desc(const struct emu_insn *in)
 {
-	if (in->map == 3)
-		return &map3a_unimpl;
-	if ((in->opcode == 0xf0 || in->opcode == 0xf1) && !(in->pfx & EMU_PFX_REPNE))
+	if (in->map == 2 && (in->opcode == 0xf0 || in->opcode == 0xf1) &&
+	    !(in->pfx & EMU_PFX_REPNE))
 		return in->opcode == 0xf0 ? &movbe_load : &movbe_store;
-	return &map38_unimpl; /* SSSE3/SSE4, CRC32, ADX: not advertised */
+	return &map3_sse; /* SSSE3/SSE4.x, CRC32; ADX and the rest: #UD */
 }
 
 /* ---- special cases ---------------------------------------------------------- */
@@ -270,6 +268,8 @@ static struct emu_opdesc grp15(const struct emu_insn *in)
 			return (struct emu_opdesc)R(emu_op_fence, 0);
 		return (struct emu_opdesc)UNI;
 	}
+	if ((r == 2 || r == 3) && !(in->pfx & (EMU_PFX_REP | EMU_PFX_REPNE | EMU_PFX_OPSZ)))
+		return (struct emu_opdesc)E(NULL, r == 2 ? emu_op_ldmxcsr : emu_op_stmxcsr, 0);
 	if (r == 7 || (r == 6 && (in->pfx & EMU_PFX_OPSZ)))
 		return (struct emu_opdesc)E(NULL, emu_op_clflush, 0); /* CLFLUSH(OPT), CLWB */
 	return (struct emu_opdesc)UNI;
@@ -314,6 +314,8 @@ struct emu_opdesc emu_decode_special(struct emu_cpu *cpu, struct emu_insn *in,
 	struct emu_opdesc d;
 	bool f3 = in->pfx & EMU_PFX_REP;
 
+	if (emu_sse_decode(in, &d))
+		return d;
 	if (in->map == 0)
 		d = special_map1(cpu, in, rex);
 	else if (in->opcode == 0x01)

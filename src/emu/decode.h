@@ -68,6 +68,9 @@ extern const struct emu_opdesc emu_desc_ud;
 const struct emu_opdesc *emu_map3_desc(const struct emu_insn *in);
 /* Opcodes whose handler depends on mode, prefixes or the whole ModRM byte;
  * called after ModRM is read. */
+/* The SSE unit's opcodes (sse-decode.c): false when in is not one; else
+ * *out is its descriptor and in->imm2 its operation. After ModRM. */
+bool emu_sse_decode(struct emu_insn *in, struct emu_opdesc *out);
 struct emu_opdesc emu_decode_special(struct emu_cpu *cpu, struct emu_insn *in,
 				     const struct emu_opdesc *od, uint8_t rex);
 

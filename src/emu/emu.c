@@ -5,6 +5,7 @@
  * emu_exec().
  *
  * Map: events and sleeping; interrupt injection; the run loop; VM creation. */
+#include "emu/simd.h"
 #include "emu/system.h"
 #include "common/util.h"
 
@@ -157,6 +158,8 @@ static bool run_once(struct emu_cpu *cpu)
 
 int emu_cpu_run(struct emu_cpu *cpu, struct emu_exit *exit)
 {
+	uint32_t host_mxcsr = emu_host_mxcsr_save(); /* simd.h */
+
 	memset(exit, 0, sizeof(*exit));
 	cpu->exit = exit;
 	cpu->sys->exit_pending = false;
@@ -165,6 +168,7 @@ int emu_cpu_run(struct emu_cpu *cpu, struct emu_exit *exit)
 		;
 	emu_this_cpu = NULL;
 	cpu->exit = NULL;
+	emu_host_mxcsr_restore(host_mxcsr);
 	return 0;
 }
 

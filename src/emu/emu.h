@@ -112,6 +112,10 @@ int emu_cpu_set_sregs(struct emu_cpu *cpu, const struct kvm_sregs *sregs);
 int emu_cpu_get_msr(struct emu_cpu *cpu, uint32_t index, uint64_t *value);
 int emu_cpu_set_msr(struct emu_cpu *cpu, uint32_t index, uint64_t value);
 void emu_cpu_get_lapic(struct emu_cpu *cpu, struct kvm_lapic_state *state);
+/* SSE state in FXSAVE layout (512 bytes: MXCSR at 24, XMM0-15 at 160);
+ * set returns -EINVAL for an MXCSR with reserved bits. (simd.c) */
+void emu_cpu_get_fxsave(struct emu_cpu *cpu, uint8_t out[512]);
+int emu_cpu_set_fxsave(struct emu_cpu *cpu, const uint8_t in[512]);
 void emu_cpu_set_lapic(struct emu_cpu *cpu, const struct kvm_lapic_state *state);
 
 /* Runs guest code on the calling thread until the vCPU is kicked, the

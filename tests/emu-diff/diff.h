@@ -22,6 +22,8 @@ struct diff_state {
 	uint64_t rip;
 	uint64_t rflags;
 	uint8_t data[DIFF_DATA_SIZE]; /* the data area at DIFF_DATA_VA */
+	_Alignas(16) uint8_t xmm[16][16]; /* XMM0-15 */
+	uint32_t mxcsr;
 };
 
 /* diff_result.vector when no exception ended the run. */

@@ -198,6 +198,7 @@ static int vm_prepare(struct emu_ctx *c, const struct diff_seq *seq, struct emu_
 	struct emu_cpu *cpu;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
+	uint8_t fx[512];
 	int r;
 
 	memset(c->ram + GPA_CODE, DIFF_CODE_FILL, DIFF_CODE_SIZE);
@@ -214,7 +215,10 @@ static int vm_prepare(struct emu_ctx *c, const struct diff_seq *seq, struct emu_
 		return r;
 	regs_to_kvm(seq->init, &regs);
 	emu_cpu_set_regs(cpu, &regs);
-	return 0;
+	emu_cpu_get_fxsave(cpu, fx);
+	memcpy(fx + 24, &seq->init->mxcsr, 4);
+	memcpy(fx + 160, seq->init->xmm, sizeof(seq->init->xmm));
+	return emu_cpu_set_fxsave(cpu, fx);
 }
 
 static void fill_result(const struct emu_exit *ex, uint64_t end, struct diff_result *out)
@@ -242,6 +246,7 @@ static void emu_run(void *ctx, const struct diff_seq *seq, struct diff_result *o
 	struct emu_vm *vm = NULL;
 	struct emu_exit ex;
 	struct kvm_regs regs;
+	uint8_t fx[512];
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -256,6 +261,9 @@ static void emu_run(void *ctx, const struct diff_seq *seq, struct diff_result *o
 	watch(c, NULL);
 	emu_cpu_get_regs(emu_vm_cpu(vm, 0), &regs);
 	regs_from_kvm(&regs, &out->st);
+	emu_cpu_get_fxsave(emu_vm_cpu(vm, 0), fx);
+	memcpy(&out->st.mxcsr, fx + 24, 4);
+	memcpy(out->st.xmm, fx + 160, sizeof(out->st.xmm));
 	fill_result(&ex, DIFF_CODE_VA + seq->len, out);
 	memcpy(out->st.data, c->ram + GPA_DATA, DIFF_DATA_SIZE);
 	emu_vm_free(vm);
@@ -289,6 +297,10 @@ uint64_t diff_emu_features(void)
 		f |= cpuid_bit(cpuid, 1, 2, 13) ? DIFF_REQ_CX16 : 0;
 		f |= cpuid_bit(cpuid, 0x80000001, 2, 5) ? DIFF_REQ_LZCNT : 0;
 		f |= cpuid_bit(cpuid, 7, 1, 3) ? DIFF_REQ_BMI1 : 0;
+		f |= cpuid_bit(cpuid, 1, 2, 0) ? DIFF_REQ_SSE3 : 0;
+		f |= cpuid_bit(cpuid, 1, 2, 9) ? DIFF_REQ_SSSE3 : 0;
+		f |= cpuid_bit(cpuid, 1, 2, 19) ? DIFF_REQ_SSE41 : 0;
+		f |= cpuid_bit(cpuid, 1, 2, 20) ? DIFF_REQ_SSE42 : 0;
 	}
 	free(cpuid);
 	return f;

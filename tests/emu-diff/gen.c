@@ -125,7 +125,9 @@ void gen_pick_mem(struct gen *g, struct gen_rm *m, unsigned size, bool write,
 	uint32_t off = lo + (uint32_t)gen_rand(g, DIFF_DATA_SIZE - lo - size + 1);
 	uint32_t addr, k = (uint32_t)gen_rand(g, 16);
 
-	if (gen_rand(g, 2))
+	if (g->align)
+		off &= ~(g->align - 1);
+	else if (gen_rand(g, 2))
 		off &= ~(size - 1);
 	addr = DIFF_DATA_VA + off;
 	*m = (struct gen_rm){ .mem = true, .base = GEN_NONE, .index = GEN_NONE };
@@ -200,7 +202,7 @@ static const struct family families[] = {
 	{ gen_pushpop, 5, false }, { gen_xchg, 5, false },	     { gen_bt, 4, false },
 	{ gen_scan, 4, false },	 { gen_bswap_movbe, 3, false }, { gen_misc, 4, false },
 	{ gen_string, 4, false },	 { gen_jcc, 4, true },	     { gen_call, 2, true },
-	{ gen_enter, 2, true },
+	{ gen_enter, 2, true },	 { gen_sse, 16, false },
 };
 
 void gen_one(struct gen *g)

@@ -45,6 +45,7 @@ struct gen {
 	unsigned nested;   /* inside a skipped or called block: no PUSH/POP */
 	bool keep_rbp;	   /* inside ENTER/LEAVE */
 	uint16_t *undef_at; /* diff_gen's */
+	unsigned align;	   /* gen_pick_mem: offsets aligned to this (0: random) */
 };
 
 uint64_t gen_rand(struct gen *g, uint64_t n); /* 0..n-1 */
@@ -123,5 +124,8 @@ void gen_string(struct gen *g);
 void gen_jcc(struct gen *g);
 void gen_call(struct gen *g);
 void gen_enter(struct gen *g);
+
+/* ---- gen-sse.c ---- */
+void gen_sse(struct gen *g);
 
 #endif

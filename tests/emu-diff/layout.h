@@ -40,5 +40,14 @@
 #define DIFF_REQ_BMI1	0x4
 #define DIFF_REQ_MOVBE	0x8
 #define DIFF_REQ_CX16	0x10
+#define DIFF_REQ_SSE3	0x20
+#define DIFF_REQ_SSSE3	0x40
+#define DIFF_REQ_SSE41	0x80
+#define DIFF_REQ_SSE42	0x100
+
+/* Offsets in struct diff_state (diff.h; native.c checks them). */
+#define DIFF_ST_RFLAGS	136
+#define DIFF_ST_XMM	8336
+#define DIFF_ST_MXCSR	8592
 
 #endif

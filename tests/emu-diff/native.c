@@ -13,6 +13,7 @@
 #include "diff.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
@@ -28,6 +29,10 @@
 #define UD2_1		    0x0b
 
 void diff_native_enter(const struct diff_state *st);
+
+_Static_assert(offsetof(struct diff_state, rflags) == DIFF_ST_RFLAGS, "tramp.S offsets");
+_Static_assert(offsetof(struct diff_state, xmm) == DIFF_ST_XMM, "tramp.S offsets");
+_Static_assert(offsetof(struct diff_state, mxcsr) == DIFF_ST_MXCSR, "tramp.S offsets");
 
 /* A signal handler has no context argument: the run in flight lives here.
  * One native run at a time per process. */
@@ -52,6 +57,10 @@ static void native_capture(const ucontext_t *uc, struct diff_result *out)
 
 	for (int i = 0; i < 16; i++)
 		out->st.r[i] = greg(uc, map[i]);
+	if (uc->uc_mcontext.fpregs) {
+		memcpy(out->st.xmm, uc->uc_mcontext.fpregs->_xmm, sizeof(out->st.xmm));
+		out->st.mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+	}
 	out->st.rip = greg(uc, REG_RIP);
 	out->st.rflags = greg(uc, REG_EFL);
 	out->vector = (int)greg(uc, REG_TRAPNO);

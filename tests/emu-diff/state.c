@@ -45,6 +45,74 @@ static uint64_t rand_value(uint64_t *rng)
 	}
 }
 
+/* Floating-point lanes that hit the corners: signed zeros, infinities,
+ * quiet and signaling NaNs, denormals, the normal range's ends, integer
+ * conversion limits, halves (rounding ties); else a random value of
+ * moderate exponent, so that arithmetic is mostly inexact. */
+static uint32_t rand_f32(uint64_t *rng)
+{
+	static const uint32_t edges[] = {
+		0, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000,
+		0xffc00001, 0x7fa00000, 0xff800001, 0x00000001, 0x807fffff, 0x00800000,
+		0x7f7fffff, 0xff7fffff, 0x3f000000, 0x3fc00000, 0xc0200000, 0x4f000000,
+		0xcf000000, 0x5f000000, 0xdf000000, 0x4b000000, 0x00400000, 0x0c000000,
+	};
+	uint64_t r = diff_rand(rng);
+
+	if (r % 3 == 0)
+		return edges[(r >> 8) % (sizeof(edges) / sizeof(edges[0]))];
+	return (uint32_t)(r >> 32 & 0x80000000) | (uint32_t)((112 + (r >> 8) % 32) << 23) |
+	       (uint32_t)(r >> 16 & 0x7fffff);
+}
+
+static uint64_t rand_f64(uint64_t *rng)
+{
+	static const uint64_t edges[] = {
+		0, 1ULL << 63, 0x3ff0000000000000ULL, 0xbff0000000000000ULL,
+		0x7ff0000000000000ULL, 0xfff0000000000000ULL, 0x7ff8000000000000ULL,
+		0xfff8000000000001ULL, 0x7ff4000000000000ULL, 0xfff0000000000001ULL, 1,
+		0x800fffffffffffffULL, 0x0010000000000000ULL, 0x7fefffffffffffffULL,
+		0x3fe0000000000000ULL, 0x3ff8000000000000ULL, 0xc004000000000000ULL,
+		0x41e0000000000000ULL, 0xc1e0000000000000ULL, 0x43e0000000000000ULL,
+		0x4330000000000000ULL, 0x41dfffffffc00000ULL, 0x3810000000000000ULL,
+		0x47efffffe0000000ULL,
+	};
+	uint64_t r = diff_rand(rng);
+
+	if (r % 3 == 0)
+		return edges[(r >> 8) % (sizeof(edges) / sizeof(edges[0]))];
+	return (diff_rand(rng) & 0x800fffffffffffffULL) | (uint64_t)(1000 + (r >> 8) % 48) << 52;
+}
+
+/* XMM registers (float, double or integer lanes) and MXCSR: any rounding
+ * mode, DAZ/FTZ sometimes, exceptions masked seven times in eight. From
+ * their own stream, so the GPRs and data of a seed stay what they were. */
+static void random_simd(struct diff_state *st, uint64_t seed)
+{
+	uint64_t rng = seed ^ 0x5353455353455353ULL, r;
+
+	for (int i = 0; i < 16; i++) {
+		unsigned kind = (unsigned)(diff_rand(&rng) % 4);
+
+		for (int k = 0; k < 16; k += kind == 1 ? 8 : 4) {
+			uint64_t v = kind == 0 ? rand_f32(&rng)
+				     : kind == 1 ? rand_f64(&rng)
+				     : kind == 2 ? rand_value(&rng)
+						 : diff_rand(&rng);
+
+			memcpy(st->xmm[i] + k, &v, kind == 1 ? 8 : 4);
+		}
+	}
+	r = diff_rand(&rng);
+	st->mxcsr = 0x1f80 | (uint32_t)(r & 0x6000);
+	st->mxcsr |= (r >> 16) % 4 == 0 ? 0x40 : 0;
+	st->mxcsr |= (r >> 20) % 4 == 0 ? 0x8000 : 0;
+	if ((r >> 24) % 8 == 0)
+		st->mxcsr &= ~(uint32_t)((r >> 32) & 0x1f80);
+	if ((r >> 40) % 2 == 0)
+		st->mxcsr |= (uint32_t)(r >> 44) & 0x3f;
+}
+
 void diff_state_random(struct diff_state *st, uint64_t seed)
 {
 	uint64_t rng = seed;
@@ -59,6 +127,7 @@ void diff_state_random(struct diff_state *st, uint64_t seed)
 
 		memcpy(st->data + i, &v, 8);
 	}
+	random_simd(st, seed);
 }
 
 /* "#GP" for the architectural exceptions, "vector N" for the rest. */
@@ -136,6 +205,28 @@ static bool compare_regs(const struct diff_state *a, const struct diff_state *b,
 	return same;
 }
 
+static bool compare_simd(const struct diff_state *a, const struct diff_state *b, FILE *f)
+{
+	bool same = a->mxcsr == b->mxcsr;
+
+	if (!same && f)
+		fprintf(f, "# mxcsr: native %#x  emu %#x\n", a->mxcsr, b->mxcsr);
+	for (int i = 0; i < 16; i++) {
+		uint64_t x[2], y[2];
+
+		if (!memcmp(a->xmm[i], b->xmm[i], 16))
+			continue;
+		same = false;
+		memcpy(x, a->xmm[i], 16);
+		memcpy(y, b->xmm[i], 16);
+		if (f)
+			fprintf(f, "# xmm%d: native %016" PRIx64 "%016" PRIx64 "  emu %016" PRIx64
+				   "%016" PRIx64 "\n",
+				i, x[1], x[0], y[1], y[0]);
+	}
+	return same;
+}
+
 static bool compare_data(const struct diff_state *a, const struct diff_state *b, FILE *f)
 {
 	int lines = 0;
@@ -182,6 +273,7 @@ bool diff_compare(const struct diff_seq *seq, const struct diff_result *a,
 	/* Each call runs for its report, hence no short-circuit. */
 	same &= compare_regs(&a->st, &b->st, mask, f);
 	same &= compare_data(&a->st, &b->st, f);
+	same &= compare_simd(&a->st, &b->st, f);
 	return same;
 }
 
@@ -194,6 +286,15 @@ void diff_print_state(FILE *f, const char *who, const struct diff_state *st)
 			   "  %-3s %016" PRIx64 "\n",
 			gpr_names[i], st->r[i], gpr_names[i + 1], st->r[i + 1],
 			gpr_names[i + 2], st->r[i + 2], gpr_names[i + 3], st->r[i + 3]);
+	fprintf(f, "#   mxcsr %#x\n", st->mxcsr);
+	for (int i = 0; i < 16; i += 2) {
+		uint64_t x[4];
+
+		memcpy(x, st->xmm[i], 32);
+		fprintf(f, "#   xmm%-2d %016" PRIx64 "%016" PRIx64 "  xmm%-2d %016" PRIx64
+			   "%016" PRIx64 "\n",
+			i, x[1], x[0], i + 1, x[3], x[2]);
+	}
 }
 
 void diff_print_result(FILE *f, const char *who, const struct diff_result *r)

@@ -1,4 +1,5 @@
-/* The way into a native run: loads a struct diff_state's GPRs and RFLAGS
+/* The way into a native run: loads a struct diff_state's MXCSR, XMM
+ * registers, GPRs and RFLAGS
  * and jumps to the case at DIFF_CODE_VA. There is no way back: the case
  * ends at the UD2 after it (or faults earlier), and native.c's signal
  * handler takes the state from the signal frame and siglongjmps out. */
@@ -6,13 +7,31 @@
 
 /* Offsets in struct diff_state (diff.h). */
 #define ST_R(n)		((n) * 8)
-#define ST_RFLAGS	136
+#define ST_RFLAGS	DIFF_ST_RFLAGS
+#define ST_XMM(n)	(DIFF_ST_XMM + (n) * 16)
 
 	.text
 	.globl	diff_native_enter
 	.type	diff_native_enter, @function
 /* void diff_native_enter(const struct diff_state *st) -- never returns */
 diff_native_enter:
+	ldmxcsr	DIFF_ST_MXCSR(%rdi)
+	movdqu	ST_XMM(0)(%rdi), %xmm0
+	movdqu	ST_XMM(1)(%rdi), %xmm1
+	movdqu	ST_XMM(2)(%rdi), %xmm2
+	movdqu	ST_XMM(3)(%rdi), %xmm3
+	movdqu	ST_XMM(4)(%rdi), %xmm4
+	movdqu	ST_XMM(5)(%rdi), %xmm5
+	movdqu	ST_XMM(6)(%rdi), %xmm6
+	movdqu	ST_XMM(7)(%rdi), %xmm7
+	movdqu	ST_XMM(8)(%rdi), %xmm8
+	movdqu	ST_XMM(9)(%rdi), %xmm9
+	movdqu	ST_XMM(10)(%rdi), %xmm10
+	movdqu	ST_XMM(11)(%rdi), %xmm11
+	movdqu	ST_XMM(12)(%rdi), %xmm12
+	movdqu	ST_XMM(13)(%rdi), %xmm13
+	movdqu	ST_XMM(14)(%rdi), %xmm14
+	movdqu	ST_XMM(15)(%rdi), %xmm15
 	pushq	ST_RFLAGS(%rdi)
 	popfq
 	mov	ST_R(0)(%rdi), %rax

@@ -7,7 +7,8 @@
  * read outside guest RAM (ASan/UBSan watch the last part).
  *
  * Input layout: byte 0 = flags (bit 0 real mode, bit 1 deliver exceptions
- * through the guest's IDT instead of exiting on them, bit 2 two vCPUs),
+ * through the guest's IDT instead of exiting on them, bit 2 two vCPUs,
+ * bit 3 SSE enabled: CR4.OSFXSR and OSXMMEXCPT),
  * bytes 1..64 = start GPRs (8 x 8 bytes; short inputs leave zeros), the
  * rest = code. */
 #include "fuzz.h"
@@ -66,7 +67,8 @@ static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code, bo
 		s->base = (uint64_t)sel << 4;
 }
 
-static void set_state(struct emu_cpu *cpu, const uint8_t *data, size_t size, bool real)
+static void set_state(struct emu_cpu *cpu, const uint8_t *data, size_t size, bool real,
+		      bool sse)
 {
 	struct kvm_regs regs = { .rflags = 2 };
 	struct kvm_sregs sregs;
@@ -97,6 +99,8 @@ static void set_state(struct emu_cpu *cpu, const uint8_t *data, size_t size, boo
 		sregs.efer = 0x500;
 		regs.rip = CODE_GPA;
 	}
+	if (sse)
+		sregs.cr4 |= 0x600;
 	emu_cpu_set_sregs(cpu, &sregs);
 	emu_cpu_set_regs(cpu, &regs);
 }
@@ -160,7 +164,7 @@ int fuzz_emu_one(const uint8_t *data, size_t size)
 		return r;
 	}
 	w.ncpus = cfg.ncpus;
-	set_state(emu_vm_cpu(w.vm, 0), data, size, flags & 1);
+	set_state(emu_vm_cpu(w.vm, 0), data, size, flags & 1, flags & 8);
 	pthread_create(&dog, NULL, watchdog_main, &w);
 	if (cfg.ncpus > 1)
 		pthread_create(&ap, NULL, run_cpu, emu_vm_cpu(w.vm, 1));

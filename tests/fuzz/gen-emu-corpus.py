@@ -9,7 +9,7 @@ import random
 import struct
 
 OUT = pathlib.Path(__file__).parent / "corpus" / "emu"
-REAL, IDT, TWO_CPUS = 1, 2, 4
+REAL, IDT, TWO_CPUS, SSE = 1, 2, 4, 8
 
 
 def seed(flags, code, regs=(0,) * 8):
@@ -51,6 +51,23 @@ SEEDS = {
     "div-zero": seed(IDT, b"\x31\xc9\x48\xf7\xf1"),
     "real-mode-lidt-int": seed(REAL | IDT, b"\xcd\x10\xeb\xfe"),
     "real-mode-to-pm": seed(REAL, b"\x0f\x20\xc0\x66\x83\xc8\x01\x0f\x22\xc0\xea\x00\x00\x08\x00"),
+    # SSE: strlen idiom over RAM then MMIO, unmasked #XM through a zero IDT,
+    # MASKMOVDQU into MMIO, a misaligned MOVAPS, PCMPESTRI with huge lengths,
+    # SSE in real mode, SSE with OSFXSR clear
+    "sse-strlen-into-mmio": seed(SSE, mov_rax(0x3ffff0) + b"\x66\x0f\xef\xc0"
+                                 + b"\x66\x0f\x6f\x08\x66\x0f\x74\xc8\x66\x0f\xd7\xc9"
+                                 + b"\x48\x83\xc0\x10\x85\xc9\x74\xeb\xeb\xfe"),
+    "sse-xm-zero-idt": seed(SSE | IDT, mov_rm32(0x80000, 0x0000) + b"\x0f\xae\x14\x25"
+                            + struct.pack("<I", 0x80000) + b"\x0f\x5e\xc0\xeb\xfe"),
+    "sse-maskmov-mmio": seed(SSE, b"\x48\xbf" + struct.pack("<Q", 0x3ffff8)
+                             + b"\x66\x0f\x76\xc9\x66\x0f\xf7\xc1\xeb\xfe"),
+    "sse-movaps-misaligned": seed(SSE | IDT, b"\x0f\x28\x04\x25\x01\x00\x10\x00"),
+    "sse-pcmpestri-lengths": seed(SSE, b"\x48\xc7\xc0\x00\x00\x00\x80\x48\xf7\xd8"
+                                  + b"\x48\x89\xc2\x66\x48\x0f\x3a\x61\xc1\x0c"
+                                  + b"\x66\x0f\x3a\x60\x04\x25\x00\x00\x10\x00\x7f\xeb\xfe",
+                                  (1 << 63, 0, 0, 1 << 63, 0, 0, 0, 0)),
+    "sse-real-mode": seed(SSE | REAL, b"\x0f\x57\xc0\x66\x0f\xfe\x06\x00\x10\xeb\xfe"),
+    "sse-disabled-ud": seed(IDT, b"\x0f\x58\xc1\xeb\xfe"),
 }
 
 
@@ -66,6 +83,16 @@ def main():
         regs = [rng.getrandbits(64) for _ in range(8)]
         code = bytes(rng.getrandbits(8) for _ in range(rng.choice([16, 64, 512])))
         (OUT / f"random-{i:02d}.bin").write_bytes(seed(flags, code, regs))
+    # SSE-dense random code: 0F/0F38/0F3A opcodes behind random mandatory prefixes
+    for i in range(8):
+        flags = SSE | rng.choice([0, IDT, REAL])
+        regs = [rng.choice([0x200000, rng.getrandbits(64)]) for _ in range(8)]
+        code = b""
+        while len(code) < 256:
+            code += bytes([rng.choice([0x66, 0xf2, 0xf3, 0x40 | rng.getrandbits(4)]), 0x0f])
+            code += rng.choice([b"", b"\x38", b"\x3a"])
+            code += bytes(rng.getrandbits(8) for _ in range(rng.choice([2, 3, 6])))
+        (OUT / f"random-sse-{i:02d}.bin").write_bytes(seed(flags, code, regs))
 
 
 if __name__ == "__main__":

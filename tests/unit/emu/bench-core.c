@@ -1,5 +1,5 @@
-/* Microbenchmark of the emu core (not a test): integer, memory, call/ret
- * and string loops at CPL0 in 64-bit mode with paging on; prints guest
+/* Microbenchmark of the emu core (not a test): integer, memory, call/ret,
+ * string and SSE (integer, floating point) loops at CPL0 in 64-bit mode with paging on; prints guest
  * instructions per second from emu_cpu_get_stats(). Run by hand:
  *   build/tests/unit/emu/bench-core */
 #include "core-harness.h"
@@ -54,6 +54,18 @@ static void run(void **state)
 				       0x89, 0xca, 0xb9, 0x00, 0x10, 0, 0, 0xf3, 0xa4, 0x89, 0xd1,
 				       0xff, 0xc9, 0x75, 0xe7, UD2 };
 
+	/* l: movdqa xmm1, [rdi]; pcmpeqb xmm1, xmm0; pmovmskb eax, xmm1; paddd xmm2, xmm1;
+	 *    dec ecx; jnz l  (glibc's strlen inner loop, roughly) */
+	static const uint8_t sse_int[] = { 0xb9, N & 0xff, (N >> 8) & 0xff, (N >> 16) & 0xff,
+					   N >> 24, 0x66, 0x0f, 0x6f, 0x0f, 0x66, 0x0f, 0x74, 0xc8,
+					   0x66, 0x0f, 0xd7, 0xc1, 0x66, 0x0f, 0xfe, 0xd1, 0xff, 0xc9,
+					   0x75, 0xec, UD2 };
+	/* l: addps xmm0, xmm1; mulsd xmm2, xmm3; cvtsi2sd xmm4, ecx; dec ecx; jnz l */
+	static const uint8_t sse_fp[] = { 0xb9, N & 0xff, (N >> 8) & 0xff, (N >> 16) & 0xff,
+					  N >> 24, 0x0f, 0x58, 0xc1, 0xf2, 0x0f, 0x59, 0xd3, 0xf2,
+					  0x0f, 0x2a, 0xe1, 0xff, 0xc9, 0x75, 0xf1, UD2 };
+	struct kvm_sregs sregs;
+
 	(void)state;
 	h_init(&h, H_LONG);
 	h.regs.rdi = H_DATA;
@@ -61,6 +73,11 @@ static void run(void **state)
 	bench(&h, "mem", mem, sizeof(mem));
 	bench(&h, "call", call, sizeof(call));
 	bench(&h, "movsb", str, sizeof(str));
+	emu_cpu_get_sregs(h.cpu, &sregs);
+	sregs.cr4 |= 0x600; /* OSFXSR, OSXMMEXCPT */
+	assert_int_equal(emu_cpu_set_sregs(h.cpu, &sregs), 0);
+	bench(&h, "sse-int", sse_int, sizeof(sse_int));
+	bench(&h, "sse-fp", sse_fp, sizeof(sse_fp));
 	h_free(&h);
 }
 

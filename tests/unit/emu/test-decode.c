@@ -3,6 +3,7 @@
  * VM: nothing here crosses a page, so no fetch is needed. */
 #include "emu/core.h"
 #include "emu/decode.h"
+#include "emu/sse.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -201,10 +202,25 @@ static void test_system_and_unimplemented(void **state)
 	assert_ptr_equal(DEC64(0x0f, 0x0b).fn, emu_op_ud);
 	assert_ptr_equal(DEC64(0xf3, 0x90).fn, emu_op_nop); /* pause */
 	assert_ptr_equal(DEC64(0x41, 0x90).fn, emu_op_xchg_O); /* xchg r8, rax */
-	/* SSE: lengths right, unimplemented: movups xmm0, [rax+4] ; pshufd */
+	/* SSE: movups xmm0, [rax+4]; pshufd; mandatory prefixes pick the op */
 	assert_int_equal(DEC64(0x0f, 0x10, 0x40, 0x04).len, 4);
-	assert_ptr_equal(DEC64(0x0f, 0x10, 0x40, 0x04).fn, emu_op_unimpl);
+	assert_ptr_equal(DEC64(0x0f, 0x10, 0x40, 0x04).fn, emu_op_sse_rm);
 	assert_int_equal(DEC64(0x66, 0x0f, 0x70, 0xc1, 0x1b).len, 5);
+	assert_int_equal(DEC64(0x66, 0x0f, 0x70, 0xc1, 0x1b).imm & 0xff, 0x1b);
+	assert_ptr_equal(DEC64(0x66, 0x0f, 0x70, 0xc1, 0x1b).fn, emu_op_sse_rm);
+	assert_ptr_not_equal(emu_sse_op(&(struct emu_insn){ .imm2 = DEC64(0xf3, 0x0f, 0x10, 0xc1).imm2 }),
+			     emu_sse_op(&(struct emu_insn){ .imm2 = DEC64(0xf2, 0x0f, 0x10, 0xc1).imm2 }));
+	assert_int_equal(DEC64(0x66, 0x44, 0x0f, 0xfe, 0xc9).reg, 9); /* paddd xmm9, xmm1 */
+	assert_ptr_equal(DEC64(0x0f, 0x6f, 0xc1).fn, emu_op_unimpl);  /* MMX movq */
+	assert_ptr_equal(DEC64(0x66, 0x0f, 0x12, 0xc1).fn, emu_op_ud); /* movlpd: memory only */
+	assert_ptr_equal(DEC64(0x66, 0x0f, 0xd7, 0x00).fn, emu_op_ud); /* pmovmskb: register only */
+	assert_ptr_equal(DEC64(0x66, 0x0f, 0x73, 0xd9, 0x04).fn, emu_op_sse_shimm); /* psrldq */
+	assert_ptr_equal(DEC64(0x66, 0x0f, 0x73, 0xe1, 0x04).fn, emu_op_unimpl);   /* /4: none */
+	assert_ptr_equal(DEC64(0x0f, 0xae, 0x10).fn, emu_op_ldmxcsr);
+	assert_ptr_equal(DEC64(0x0f, 0xae, 0x18).fn, emu_op_stmxcsr);
+	assert_ptr_equal(DEC64(0xf0, 0x0f, 0x58, 0x00).fn, emu_op_ud); /* LOCK addps */
+	assert_ptr_equal(DEC64(0xf2, 0x0f, 0x38, 0xf1, 0xc1).fn, emu_op_sse_crc32);
+	assert_ptr_equal(DEC64(0x66, 0x0f, 0x3a, 0x63, 0xc1, 0x0c).fn, emu_op_sse_pcmpstr);
 	assert_int_equal(DEC64(0x66, 0x0f, 0x3a, 0x0f, 0xc1, 0x08).len, 6); /* palignr */
 	assert_ptr_equal(DEC64(0x0f, 0x38, 0xf0, 0x07).fn, emu_op_movbe_load);
 	/* ARPL's slot is MOVSXD in long mode */
