@@ -7,6 +7,8 @@ VESSEL_BUILD (the build directory), VESSEL_GUEST_DIR (the default guest kit)."""
 import os
 import pathlib
 import subprocess
+import sys
+import threading
 
 import pytest
 
@@ -28,3 +30,51 @@ def run(args, timeout=60, **kw):
     """Runs a command, returns CompletedProcess with text output."""
     return subprocess.run([str(a) for a in args], capture_output=True, text=True,
                           timeout=timeout, **kw)
+
+
+# Forks and execs argv[2:], waits for it and writes "<wait status> <ru_maxrss
+# KiB>" to the fd numbered argv[1]. A fresh interpreter of a few MiB, because a process forked
+# straight from pytest inherits pytest's own RSS high-water mark into its
+# ru_maxrss (the kernel keeps the largest mm a process ever had, exec or not),
+# and pytest grows to GiBs over a full run.
+_PEAK_RSS_LAUNCHER = """
+import os, sys
+fd = int(sys.argv[1])
+pid = os.fork()
+if pid == 0:
+    os.close(fd)
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+os.write(fd, b"%d %d" % (status, ru.ru_maxrss))
+"""
+
+
+def run_peak_rss(args, timeout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+    """Runs args with the given stdout/stderr (killed after timeout seconds);
+    returns (exit code, peak RSS in KiB of that one command and what it
+    waited for)."""
+    rfd, wfd = os.pipe()
+    try:
+        p = subprocess.Popen([sys.executable, "-c", _PEAK_RSS_LAUNCHER, str(wfd)]
+                             + [str(a) for a in args],
+                             stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+                             pass_fds=(wfd,))
+        os.close(wfd)
+        wfd = -1
+        killer = threading.Timer(timeout, p.kill)
+        killer.start()
+        try:
+            p.wait()
+        finally:
+            killer.cancel()
+        report = os.read(rfd, 64).split()
+    finally:
+        os.close(rfd)
+        if wfd >= 0:
+            os.close(wfd)
+    if len(report) != 2:
+        raise RuntimeError(f"{args[0]}: killed before it ended (timeout {timeout} s)")
+    return os.waitstatus_to_exitcode(int(report[0])), int(report[1])

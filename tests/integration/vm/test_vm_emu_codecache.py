@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import threading
 
-from vesseltest import TESTKERNEL
+from vesseltest import TESTKERNEL, run_peak_rss
 
 MIB = 1024
 
@@ -18,16 +18,9 @@ MIB = 1024
 def run_rss(args, timeout):
     """Runs args; returns (returncode, stdout, peak RSS in KiB of that child)."""
     with tempfile.TemporaryFile(mode="w+") as out:
-        p = subprocess.Popen([str(a) for a in args], stdin=subprocess.DEVNULL, stdout=out,
-                             stderr=subprocess.STDOUT, text=True)
-        killer = threading.Timer(timeout, p.kill)
-        killer.start()
-        try:
-            _, status, ru = os.wait4(p.pid, 0)
-        finally:
-            killer.cancel()
+        rc, rss = run_peak_rss(args, timeout, stdout=out, stderr=subprocess.STDOUT)
         out.seek(0)
-        return os.waitstatus_to_exitcode(status), out.read(), ru.ru_maxrss
+        return rc, out.read(), rss
 
 
 def test_codewalk_rss_bounded(vessel):

@@ -11,26 +11,18 @@ import time
 
 import pytest
 
-from vesseltest import TESTKERNEL
+from vesseltest import TESTKERNEL, run_peak_rss
 
 
 def run_measured(args, timeout=30):
     """Runs args; returns (returncode, stderr, seconds, peak RSS in KiB) of
-    that one child (os.wait4, not the aggregate of all children)."""
+    that one child (vesseltest.run_peak_rss)."""
     t0 = time.monotonic()
     with tempfile.TemporaryFile(mode="w+") as err:
-        p = subprocess.Popen([str(a) for a in args], stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=err, text=True)
-        killer = threading.Timer(timeout, p.kill)
-        killer.start()
-        try:
-            _, status, ru = os.wait4(p.pid, 0)
-        finally:
-            killer.cancel()
-        p.returncode = os.waitstatus_to_exitcode(status)
+        rc, rss = run_peak_rss(args, timeout, stderr=err)
         err.seek(0)
         text = err.read()
-    return p.returncode, text, time.monotonic() - t0, ru.ru_maxrss
+    return rc, text, time.monotonic() - t0, rss
 
 
 def one_line(rc, err, needle):
