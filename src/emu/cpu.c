@@ -20,7 +20,7 @@
 /* What CR4 may hold: only features CPUID advertises (cpuid.c). */
 #define CR4_VALID                                                                          \
 	(CR4_TSD | CR4_DE | EMU_CR4_PSE | EMU_CR4_PAE | CR4_MCE | EMU_CR4_PGE | CR4_PCE |     \
-	 EMU_CR4_OSFXSR | EMU_CR4_OSXMMEXCPT)
+	 EMU_CR4_OSFXSR | EMU_CR4_OSXMMEXCPT | EMU_CR4_OSXSAVE)
 #define CR4_PAGING (EMU_CR4_PSE | EMU_CR4_PAE | EMU_CR4_PGE | EMU_CR4_SMEP)
 #define DR6_FIXED 0xffff0ff0ULL
 #define DR7_FIXED 0x400ULL
@@ -349,19 +349,6 @@ void emu_invlpg(struct emu_cpu *cpu, uint64_t lin)
 {
 	require_cpl0(cpu);
 	emu_tlb_flush_page(cpu, lin);
-}
-
-void emu_xsetbv(struct emu_cpu *cpu, uint32_t index, uint64_t val)
-{
-	(void)index;
-	(void)val;
-	emu_raise_ud(cpu); /* XSAVE is not advertised */
-}
-
-uint64_t emu_xgetbv(struct emu_cpu *cpu, uint32_t index)
-{
-	(void)index;
-	emu_raise_ud(cpu);
 }
 
 /* ---- the stack ---------------------------------------------------------------- */

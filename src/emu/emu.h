@@ -98,6 +98,13 @@ int emu_cpu_set_sregs(struct emu_cpu *cpu, const struct kvm_sregs *sregs);
 int emu_cpu_get_msr(struct emu_cpu *cpu, uint32_t index, uint64_t *value);
 int emu_cpu_set_msr(struct emu_cpu *cpu, uint32_t index, uint64_t value);
 void emu_cpu_get_lapic(struct emu_cpu *cpu, struct kvm_lapic_state *state);
+/* x87/SSE state as KVM_GET/SET_FPU and KVM_GET/SET_XSAVE (standard XSAVE
+ * format, components x87 and SSE); set returns -EINVAL for reserved MXCSR
+ * bits or XSTATE_BV bits emu does not have. */
+void emu_cpu_get_fpu(struct emu_cpu *cpu, struct kvm_fpu *fpu);
+int emu_cpu_set_fpu(struct emu_cpu *cpu, const struct kvm_fpu *fpu);
+void emu_cpu_get_xsave(struct emu_cpu *cpu, struct kvm_xsave *xsave);
+int emu_cpu_set_xsave(struct emu_cpu *cpu, const struct kvm_xsave *xsave);
 void emu_cpu_set_lapic(struct emu_cpu *cpu, const struct kvm_lapic_state *state);
 
 /* Runs guest code on the calling thread until the vCPU is kicked, the

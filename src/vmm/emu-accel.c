@@ -104,12 +104,9 @@ static int ea_set_sregs(struct vs_vcpu *vcpu, const struct kvm_sregs *sregs)
 	return emu_cpu_set_sregs(vcpu->emu, sregs);
 }
 
-/* The reset FPU state is what emu starts with; nothing else is set at boot. */
 static int ea_set_fpu(struct vs_vcpu *vcpu, const struct kvm_fpu *fpu)
 {
-	(void)vcpu;
-	(void)fpu;
-	return 0;
+	return emu_cpu_set_fpu(vcpu->emu, fpu);
 }
 
 static int ea_set_msrs(struct vs_vcpu *vcpu, const struct kvm_msrs *msrs)
