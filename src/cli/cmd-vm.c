@@ -44,6 +44,7 @@ static const struct option run_opts[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "network", required_argument, NULL, OPT_NETWORK },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -51,7 +52,7 @@ static void run_usage(FILE *f)
 {
 	fputs("usage: vessel vm run [--kernel K] [--initrd I] [--append ARGS] [--cpus N]\n"
 	      "                     [--mem SIZE] [--cpu-model host|baseline] [--accel kvm|emu|auto]\n"
-	      "                     [--overcommit] [--name NAME] [-- COMMAND...]\n"
+	      "                     [--overcommit] [--name NAME] [-v] [-- COMMAND...]\n"
 	      "Without --kernel the default guest kit (make guest) is booted.\n"
 	      "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n",
 	      f);
@@ -62,6 +63,7 @@ struct run_args {
 	const char *append;
 	char **command; /* after "--": run by the guest kit's init */
 	bool kernel_given;
+	bool verbose; /* -v: say which accelerator runs the VM, and why */
 	char *kit_kernel, *kit_initrd, *cmdline; /* owned */
 };
 
@@ -125,10 +127,14 @@ static int parse_run(struct run_args *a, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", run_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+hv", run_opts, NULL)) != -1) {
 		if (opt == 'h' || opt == OPT_HELP) {
 			run_usage(stdout);
 			return 1;
+		}
+		if (opt == 'v') {
+			a->verbose = true;
+			continue;
 		}
 		if (opt == '?') {
 			fprintf(stderr, "vessel: vm run: unknown or incomplete option '%s'\n",
@@ -234,6 +240,13 @@ static int vm_run(int argc, char **argv)
 		return r > 0 ? 0 : EXIT_VMM_ERROR;
 	if (apply_defaults(&a) < 0)
 		goto out;
+	if (a.verbose) {
+		const char *why;
+		enum vs_accel acc = vs_accel_resolve(a.cfg.accel, &why);
+
+		fprintf(stderr, "vessel: accelerator %s (%s)\n", acc == VS_ACCEL_KVM ? "kvm" : "emu",
+			why);
+	}
 	if (vs_vm_create(&a.cfg, &vm, &err) < 0) {
 		fprintf(stderr, "vessel: %s\n", err->msg);
 		goto out;
