@@ -268,9 +268,9 @@ static EMU_HANDLER(ftst)
 	uint16_t hsw;
 
 	x87_enter(cpu, in, X87_WAIT | X87_NOTE);
-	if (x87_empty(cpu, 0)) {
-		if (!x87_underflow(cpu))
-			x87_set_cc(cpu, FSW_C0 | FSW_C2 | FSW_C3);
+	if (x87_empty(cpu, 0)) { /* unordered, masked or not (as the host) */
+		x87_underflow(cpu);
+		x87_set_cc(cpu, FSW_C0 | FSW_C2 | FSW_C3);
 		return;
 	}
 	a = x87_st(cpu, 0);
@@ -291,19 +291,21 @@ static EMU_HANDLER(fxam)
 	x87_set_cc(cpu, hsw);
 }
 
-/* FXTRACT, FPTAN, FSINCOS: ST0 replaced and a second value pushed. */
+/* FXTRACT, FPTAN, FSINCOS: ST0 replaced and a second value pushed; FPTAN
+ * and FSINCOS (range) leave ST0 alone with C2 = 1 when the host says its
+ * operand is out of range, else C2 = 0. */
 static void two_results(struct emu_cpu *cpu, const struct emu_insn *in, x87h_fn fn,
 			bool range)
 {
+	uint16_t keep = range ? FSW_C0 | FSW_C3 : FSW_C0 | FSW_C2 | FSW_C3;
 	x80 a, r0, r1;
 	uint16_t hsw;
-	uint16_t se;
 
 	x87_enter(cpu, in, X87_WAIT | X87_NOTE);
 	if (x87_empty(cpu, 0) || !x87_empty(cpu, 7)) {
 		bool under = x87_empty(cpu, 0);
 
-		x87_set_cc(cpu, (x87_get16(cpu, X87_FSW) & ~FSW_C1) | (under ? 0 : FSW_C1));
+		x87_set_cc(cpu, (x87_get16(cpu, X87_FSW) & keep) | (under ? 0 : FSW_C1));
 		if (x87_flag(cpu, FSW_IE | FSW_SF))
 			return;
 		x87_st_set(cpu, 0, x87_indefinite());
@@ -311,15 +313,12 @@ static void two_results(struct emu_cpu *cpu, const struct emu_insn *in, x87h_fn 
 		return;
 	}
 	a = x87_st(cpu, 0);
-	memcpy(&se, (uint8_t *)&a + 8, 2);
-	if (range && (se & 0x7fff) >= 0x3fff + 63 && (se & 0x7fff) != 0x7fff) {
-		x87_set_cc(cpu, FSW_C2); /* |x| >= 2^63: out of range, unchanged */
-		return;
-	}
 	hsw = fn(&a, NULL, &r0, x87_host_cw(cpu), &r1);
 	if (x87_flag(cpu, hsw & FSW_EXC))
 		return;
-	x87_set_cc(cpu, (x87_get16(cpu, X87_FSW) & ~FSW_C1) | (hsw & FSW_C1));
+	x87_set_cc(cpu, (x87_get16(cpu, X87_FSW) & keep) | (hsw & (FSW_C1 | (range ? FSW_C2 : 0))));
+	if (range && (hsw & FSW_C2))
+		return;
 	x87_st_set(cpu, 0, r1);
 	x87_push(cpu, r0);
 }
@@ -328,25 +327,20 @@ static EMU_HANDLER(fxtract) { two_results(cpu, in, emu_x87h_xtract, false); }
 static EMU_HANDLER(fptan) { two_results(cpu, in, emu_x87h_ptan, true); }
 static EMU_HANDLER(fsincos) { two_results(cpu, in, emu_x87h_sincos, true); }
 
-/* FSIN, FCOS: out of range leaves ST0 and sets C2 */
+/* FSIN, FCOS: the host says C2 (out of range: ST0 unchanged); underflow
+ * clears C2 */
 static void trig(struct emu_cpu *cpu, const struct emu_insn *in, x87h_fn fn)
 {
-	uint16_t se;
-
-	memcpy(&se, cpu->fxsave + X87_ST0 + 8, 2);
-	if (!x87_empty(cpu, 0) && (se & 0x7fff) >= 0x3fff + 63 && (se & 0x7fff) != 0x7fff) {
-		x87_enter(cpu, in, X87_WAIT | X87_NOTE);
-		x87_set_cc(cpu, FSW_C2);
-		return;
-	}
-	x87_unary(cpu, in, fn, true);
+	if (x87_empty(cpu, 0))
+		x87_set_cc(cpu, x87_get16(cpu, X87_FSW) & ~FSW_C2);
+	x87_unary(cpu, in, fn, FSW_C2);
 }
 
 /* D9 E0-FF by ModRM low bits (F0-FF) */
 static EMU_HANDLER(d9_math)
 {
 	switch (in->rm & 7) {
-	case 0: x87_unary(cpu, in, emu_x87h_f2xm1, false); break;
+	case 0: x87_unary(cpu, in, emu_x87h_f2xm1, 0); break;
 	case 1: x87_binary(cpu, in, emu_x87h_yl2x, true, false); break;
 	case 2: fptan(cpu, in); break;
 	case 3: x87_binary(cpu, in, emu_x87h_patan, true, false); break;
@@ -362,9 +356,9 @@ static EMU_HANDLER(d9_math2)
 	switch (in->rm & 7) {
 	case 0: x87_binary(cpu, in, emu_x87h_prem, false, true); break;
 	case 1: x87_binary(cpu, in, emu_x87h_yl2xp1, true, false); break;
-	case 2: x87_unary(cpu, in, emu_x87h_sqrt, false); break;
+	case 2: x87_unary(cpu, in, emu_x87h_sqrt, 0); break;
 	case 3: fsincos(cpu, in); break;
-	case 4: x87_unary(cpu, in, emu_x87h_rndint, false); break;
+	case 4: x87_unary(cpu, in, emu_x87h_rndint, 0); break;
 	case 5: x87_binary(cpu, in, emu_x87h_scale, false, false); break;
 	case 6: trig(cpu, in, emu_x87h_sin); break;
 	case 7: trig(cpu, in, emu_x87h_cos); break;

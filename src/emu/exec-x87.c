@@ -122,13 +122,59 @@ static void arith_store(struct emu_cpu *cpu, unsigned op, unsigned dst, x80 a, x
 		x87_pop(cpu);
 }
 
-/* D8 /r, DC /r, DA /r, DE /r with a memory operand: ST0 = ST0 op m */
+/* D8 /r and DC /r (m32fp, m64fp; reg field 0-7 incl. FCOM/FCOMP): the
+ * host's own instruction with the memory operand, so SNaN operands and the
+ * NaN-over-denormal precedence are the hardware's. */
+static void compare_underflow(struct emu_cpu *cpu, unsigned npop);
+
+static const x87h_fn fp_mem_ops[2][8] = {
+	{ emu_x87h_adds, emu_x87h_muls, emu_x87h_coms, emu_x87h_coms, emu_x87h_subs,
+	  emu_x87h_subrs, emu_x87h_divs, emu_x87h_divrs },
+	{ emu_x87h_addl, emu_x87h_mull, emu_x87h_coml, emu_x87h_coml, emu_x87h_subl,
+	  emu_x87h_subrl, emu_x87h_divl, emu_x87h_divrl },
+};
+
+static void fp_mem(struct emu_cpu *cpu, const struct emu_insn *in, bool m64)
+{
+	unsigned op = in->reg & 7;
+	bool cmp = op == 2 || op == 3;
+	uint64_t v = emu_mem_read(cpu, in, m64 ? 8 : 4);
+	uint16_t hsw;
+	x80 a, r;
+
+	if (x87_empty(cpu, 0)) {
+		if (cmp)
+			compare_underflow(cpu, op == 3);
+		else if (!x87_underflow(cpu))
+			x87_st_set(cpu, 0, x87_indefinite());
+		return;
+	}
+	a = x87_st(cpu, 0);
+	hsw = fp_mem_ops[m64][op](&a, &v, &r, x87_host_cw(cpu), NULL);
+	if (cmp) { /* the condition codes are set even when IE is unmasked */
+		bool unmasked = x87_flag(cpu, hsw & FSW_EXC);
+
+		x87_set_cc(cpu, hsw & (FSW_C0 | FSW_C2 | FSW_C3));
+		if (op == 3 && !unmasked)
+			x87_pop(cpu);
+		return;
+	}
+	if (host_flags(cpu, hsw, 0))
+		return;
+	x87_st_set(cpu, 0, r);
+}
+
+/* DA /r, DE /r: m32int, m16int (exact conversions) */
 static void arith_mem(struct emu_cpu *cpu, const struct emu_insn *in, unsigned kind)
 {
 	unsigned exc, op = in->reg & 7;
 	x80 m;
 
 	x87_enter(cpu, in, X87_WAIT | X87_NOTE);
+	if (kind == X87_M32FP || kind == X87_M64FP) {
+		fp_mem(cpu, in, kind == X87_M64FP);
+		return;
+	}
 	m = mem_source(cpu, in, kind, &exc);
 	if (x87_empty(cpu, 0)) {
 		if (!x87_underflow(cpu))
@@ -166,25 +212,25 @@ static void compare(struct emu_cpu *cpu, x80 b, unsigned exc, bool unordered, un
 {
 	x80 a = x87_st(cpu, 0);
 	uint16_t hsw;
+	bool unmasked;
 
-	if (x87_flag(cpu, exc & (FSW_IE | FSW_DE)))
-		return;
 	hsw = (unordered ? emu_x87h_ucom : emu_x87h_com)(&a, &b, NULL, x87_host_cw(cpu), NULL);
-	if (x87_flag(cpu, hsw & FSW_EXC))
-		return;
+	/* the condition codes are set even when IE is unmasked (as the host) */
+	unmasked = x87_flag(cpu, (exc & (FSW_IE | FSW_DE)) | (hsw & FSW_EXC));
 	x87_set_cc(cpu, hsw & (FSW_C0 | FSW_C2 | FSW_C3));
-	while (npop--)
+	while (!unmasked && npop--)
 		x87_pop(cpu);
 }
 
-static bool compare_underflow(struct emu_cpu *cpu, unsigned npop)
+/* Empty operand: "unordered" (C3 C2 C0 = 111, also when IE is unmasked,
+ * as the host does), popped only when masked. */
+static void compare_underflow(struct emu_cpu *cpu, unsigned npop)
 {
-	if (x87_underflow(cpu))
-		return true;
+	bool unmasked = x87_underflow(cpu);
+
 	x87_set_cc(cpu, FSW_C0 | FSW_C2 | FSW_C3);
-	while (npop--)
+	while (!unmasked && npop--)
 		x87_pop(cpu);
-	return true;
 }
 
 static void com_mem(struct emu_cpu *cpu, const struct emu_insn *in, unsigned kind)
@@ -192,6 +238,10 @@ static void com_mem(struct emu_cpu *cpu, const struct emu_insn *in, unsigned kin
 	unsigned exc;
 	x80 m;
 
+	if (kind == X87_M32FP || kind == X87_M64FP) {
+		arith_mem(cpu, in, kind);
+		return;
+	}
 	x87_enter(cpu, in, X87_WAIT | X87_NOTE);
 	m = mem_source(cpu, in, kind, &exc);
 	if (x87_empty(cpu, 0)) {
@@ -224,17 +274,14 @@ static void comi(struct emu_cpu *cpu, const struct emu_insn *in, bool unordered,
 	uint16_t hsw;
 
 	x87_enter(cpu, in, X87_WAIT | X87_NOTE);
-	x87_set_cc(cpu, x87_get16(cpu, X87_FSW) & ~FSW_C1);
-	if (x87_empty(cpu, 0) || x87_empty(cpu, i)) {
-		if (x87_underflow(cpu))
-			return;
+	if (x87_empty(cpu, 0) || x87_empty(cpu, i)) { /* C1 = 0; else C1 unchanged */
+		pop = !x87_underflow(cpu) && pop; /* flags "unordered" either way */
 	} else {
 		x80 a = x87_st(cpu, 0), b = x87_st(cpu, i);
 
 		hsw = (unordered ? emu_x87h_ucom : emu_x87h_com)(&a, &b, NULL,
 								  x87_host_cw(cpu), NULL);
-		if (x87_flag(cpu, hsw & FSW_EXC))
-			return;
+		pop = !x87_flag(cpu, hsw & FSW_EXC) && pop; /* flags set either way */
 		f = (hsw & FSW_C3 ? EMU_FLAG_ZF : 0) | (hsw & FSW_C2 ? EMU_FLAG_PF : 0) |
 		    (hsw & FSW_C0 ? EMU_FLAG_CF : 0);
 	}
@@ -283,12 +330,19 @@ static void push_value(struct emu_cpu *cpu, x80 v, bool underflow)
 	x87_push(cpu, v);
 }
 
+/* An empty source is reported (underflow, C1 = 0) before a full stack. */
 static void fld_reg(struct emu_cpu *cpu, const struct emu_insn *in)
 {
 	unsigned i = in->rm & 7;
 
 	x87_enter(cpu, in, X87_WAIT | X87_NOTE);
-	push_value(cpu, x87_st(cpu, i), x87_empty(cpu, i));
+	if (x87_empty(cpu, i)) {
+		x87_set_cc(cpu, x87_get16(cpu, X87_FSW) & ~FSW_C1);
+		if (!x87_flag(cpu, FSW_IE | FSW_SF))
+			x87_push(cpu, x87_indefinite());
+		return;
+	}
+	push_value(cpu, x87_st(cpu, i), false);
 }
 
 static void fld_const(struct emu_cpu *cpu, const struct emu_insn *in)
@@ -342,9 +396,10 @@ static void store_mem(struct emu_cpu *cpu, const struct emu_insn *in, unsigned k
 	case X87_M80BCD: hsw = emu_x87h_bstp(&a, NULL, out, x87_host_cw(cpu), NULL); break;
 	default: memcpy(out, &a, 10); break;
 	}
-	/* unmasked IE/OE/UE: memory is not written, nothing popped */
+	/* unmasked IE/OE/UE: memory is not written, nothing popped, and
+	 * neither PE nor C1 (round up) is reported (as the host does) */
 	if (hsw & ~x87_get16(cpu, X87_FCW) & (FSW_IE | FSW_OE | FSW_UE)) {
-		host_flags(cpu, hsw, 0);
+		x87_flag(cpu, hsw & (FSW_IE | FSW_DE | FSW_OE | FSW_UE));
 		return;
 	}
 	if (size[kind] <= 8) {
@@ -479,7 +534,7 @@ EMU_HANDLER(emu_op_x87_fst_r) /* DD D0 FST, DD D8 / D9 D8 / DF D0 / DF D8 FSTP *
 }
 
 /* Host FSW of an operation on ST0 alone, with empty-register handling. */
-void x87_unary(struct emu_cpu *cpu, const struct emu_insn *in, x87h_fn fn, bool cc)
+void x87_unary(struct emu_cpu *cpu, const struct emu_insn *in, x87h_fn fn, unsigned cc)
 {
 	x80 a, r;
 	uint16_t hsw;
@@ -494,8 +549,7 @@ void x87_unary(struct emu_cpu *cpu, const struct emu_insn *in, x87h_fn fn, bool 
 	hsw = fn(&a, NULL, &r, x87_host_cw(cpu), NULL);
 	if (host_flags(cpu, hsw, 0))
 		return;
-	if (cc)
-		x87_set_cc(cpu, hsw);
+	x87_set_cc(cpu, (x87_get16(cpu, X87_FSW) & ~cc) | (hsw & cc));
 	x87_st_set(cpu, 0, r);
 }
 
@@ -508,6 +562,8 @@ void x87_binary(struct emu_cpu *cpu, const struct emu_insn *in, x87h_fn fn, bool
 
 	x87_enter(cpu, in, X87_WAIT | X87_NOTE);
 	if (x87_empty(cpu, 0) || x87_empty(cpu, 1)) {
+		if (cc) /* FPREM/FPREM1: C2 = 0 (complete) */
+			x87_set_cc(cpu, x87_get16(cpu, X87_FSW) & ~FSW_C2);
 		if (x87_underflow(cpu))
 			return;
 		x87_st_set(cpu, pop ? 1 : 0, x87_indefinite());

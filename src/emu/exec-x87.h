@@ -16,7 +16,8 @@ void x87_enter(struct emu_cpu *cpu, const struct emu_insn *in, unsigned how);
 uint64_t x87_lin(struct emu_cpu *cpu, const struct emu_insn *in, unsigned size,
 		 enum emu_access acc);
 bool x87_underflow(struct emu_cpu *cpu);
-void x87_unary(struct emu_cpu *cpu, const struct emu_insn *in, x87h_fn fn, bool cc);
+/* cc: the condition bits the host's result defines (besides C1) */
+void x87_unary(struct emu_cpu *cpu, const struct emu_insn *in, x87h_fn fn, unsigned cc);
 void x87_binary(struct emu_cpu *cpu, const struct emu_insn *in, x87h_fn fn, bool pop, bool cc);
 
 /* The x87 escape opcodes D8-DF after ModRM: the handler (exec-x87-ctl.c). */

@@ -11,19 +11,30 @@
  *                          void *out2);
  *   a = ST(0)-like operand (or memory source), b = second operand,
  *   out = result (80-bit, or the memory destination's format), out2 = the
- *   second result of FXTRACT/FPTAN/FSINCOS. */
+ *   second result of FXTRACT/FPTAN/FSINCOS; cw = host CW | guest C0-C3 << 16. */
 
 	.text
 
-/* prologue: save the host CW in the red zone, load the guest's (masked) one */
+/* prologue: save the host CW in the red zone, then load an environment with
+ * the guest's (masked) CW from cw[15:0], the guest's C0-C3 from cw[31:16]
+ * (what an instruction leaves "unchanged" or "undefined" stays the
+ * guest's), no exception flags, TOP 0 and every register empty */
 .macro ENTRY name
 	.globl	emu_x87h_\name
 	.type	emu_x87h_\name, @function
 emu_x87h_\name:
 	fnstcw	-2(%rsp)
-	mov	%ecx, -8(%rsp)
-	fldcw	-8(%rsp)
-	fnclex
+	mov	%ecx, %eax
+	shr	$16, %eax
+	movl	%ecx, -40(%rsp)
+	movw	$0xffff, -38(%rsp)
+	movl	%eax, -36(%rsp)
+	movw	$0xffff, -34(%rsp)
+	movl	$0xffffffff, -32(%rsp)
+	movq	$0, -28(%rsp)
+	movq	$0, -20(%rsp)
+	movl	$0, -12(%rsp)
+	fldenv	-40(%rsp)
 .endm
 
 .macro EXIT name
@@ -89,6 +100,17 @@ emu_x87h_\name:
 	EXIT \name
 .endm
 
+/* out = *a op *b with *b in a memory format (m32fp/m64fp: the host sees the
+ * operand as the guest's instruction does: SNaN, denormal, precedence) */
+.macro MEMOP name, insn
+	ENTRY \name
+	fldt	(%rdi)
+	\insn	(%rsi)
+	fnstsw	%ax
+	fstpt	(%rdx)
+	EXIT \name
+.endm
+
 /* out(80-bit) = load of *a in the memory format */
 .macro LOAD name, insn
 	ENTRY \name
@@ -136,6 +158,20 @@ emu_x87h_\name:
 	UN2 xtract, "fxtract"
 	UN2 ptan, "fptan"
 	UN2 sincos, "fsincos"
+	MEMOP adds, "fadds"
+	MEMOP muls, "fmuls"
+	MEMOP coms, "fcoms"
+	MEMOP subs, "fsubs"
+	MEMOP subrs, "fsubrs"
+	MEMOP divs, "fdivs"
+	MEMOP divrs, "fdivrs"
+	MEMOP addl, "faddl"
+	MEMOP mull, "fmull"
+	MEMOP coml, "fcoml"
+	MEMOP subl, "fsubl"
+	MEMOP subrl, "fsubrl"
+	MEMOP divl, "fdivl"
+	MEMOP divrl, "fdivrl"
 	CMP com, "fcom %st(1)"
 	CMP ucom, "fucom %st(1)"
 	LOAD ld32, "flds"

@@ -167,13 +167,17 @@ X87H(cos); X87H(tst); X87H(xam); X87H(xtract); X87H(ptan); X87H(sincos); X87H(co
 X87H(ucom); X87H(ld32); X87H(ld64); X87H(bld); X87H(st32); X87H(st64); X87H(ist16);
 X87H(ist32); X87H(ist64); X87H(istt16); X87H(istt32); X87H(istt64); X87H(bstp); X87H(ld1);
 X87H(ldl2t); X87H(ldl2e); X87H(ldpi); X87H(ldlg2); X87H(ldln2); X87H(ldz);
+X87H(adds); X87H(muls); X87H(coms); X87H(subs); X87H(subrs); X87H(divs); X87H(divrs);
+X87H(addl); X87H(mull); X87H(coml); X87H(subl); X87H(subrl); X87H(divl); X87H(divrl);
 #undef X87H
 typedef uint16_t (*x87h_fn)(const void *a, const void *b, void *out, uint32_t cw, void *out2);
 
-/* The host control word for the guest's: its PC and RC, every exception masked. */
+/* The host control word for the guest's: its PC and RC, every exception
+ * masked; bits 31:16 carry the guest's C0-C3 into the host's FSW. */
 static inline uint32_t x87_host_cw(const struct emu_cpu *cpu)
 {
-	return (x87_get16(cpu, X87_FCW) & 0x0f00) | 0x7f;
+	return (x87_get16(cpu, X87_FCW) & 0x0f00u) | 0x7fu |
+	       ((uint32_t)(x87_get16(cpu, X87_FSW) & FSW_CC) << 16);
 }
 
 /* exec-x87.c / fxsave.c entry points the system layer uses */

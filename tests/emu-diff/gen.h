@@ -124,4 +124,7 @@ void gen_jcc(struct gen *g);
 void gen_call(struct gen *g);
 void gen_enter(struct gen *g);
 
+/* ---- gen-x87.c ---- */
+void gen_x87(struct gen *g);
+
 #endif
