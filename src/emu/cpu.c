@@ -231,6 +231,7 @@ void emu_flags_changed(struct emu_cpu *cpu, uint64_t old_rflags)
 void emu_hlt(struct emu_cpu *cpu)
 {
 	require_cpl0(cpu);
+	cpu->stats.halts++;
 	cpu->state = EMU_HALTED;
 	cpu->irq_shadow = false;
 	cpu->stop = true;
@@ -303,7 +304,7 @@ uint64_t emu_io_in(struct emu_cpu *cpu, uint16_t port, unsigned size)
 	uint32_t v = 0xffffffffu;
 
 	emu_io_check(cpu, port, size);
-	if (!emu_legacy_pio(cpu->vm, port, false, &v, size) && io && io->pio)
+	if (!emu_legacy_pio(cpu->vm, port, false, &v, size) && io && io->pio && ++cpu->stats.pio)
 		io->pio(cpu->vm->cfg.io_ctx, cpu->index, port, false, &v, size);
 	return size == 4 ? v : v & ((1u << (size * 8)) - 1);
 }
@@ -314,7 +315,7 @@ void emu_io_out(struct emu_cpu *cpu, uint16_t port, unsigned size, uint64_t val)
 	uint32_t v = (uint32_t)val;
 
 	emu_io_check(cpu, port, size);
-	if (!emu_legacy_pio(cpu->vm, port, true, &v, size) && io && io->pio)
+	if (!emu_legacy_pio(cpu->vm, port, true, &v, size) && io && io->pio && ++cpu->stats.pio)
 		io->pio(cpu->vm->cfg.io_ctx, cpu->index, port, true, &v, size);
 }
 

@@ -135,6 +135,11 @@ struct emu_stats {
 	uint64_t insns;	       /* guest instructions retired */
 	uint64_t blocks_built; /* decoded blocks translated */
 	uint64_t blocks_flushed; /* invalidated by writes to code pages */
+	uint64_t insns_user;	 /* of insns, retired at CPL3 */
+	uint64_t blocks_run;	 /* blocks dispatched */
+	uint64_t lookups_slow;	 /* of blocks_run, missed the per-vCPU cache */
+	uint64_t pio, mmio;	 /* port I/O and MMIO accesses sent to the VMM */
+	uint64_t halts;		 /* HLT executed */
 };
 void emu_cpu_get_stats(struct emu_cpu *cpu, struct emu_stats *stats);
 
