@@ -11,6 +11,7 @@
 #include "vmm/sys.h"
 #include "vmm/arch/x86/layout.h"
 #include "vmm/arch/x86/mptable.h"
+#include "vmm/arch/x86/vmlinux.h"
 #include "hw/legacy.h"
 #include "hw/pci.h"
 #include "hw/rtc.h"
@@ -138,7 +139,18 @@ static int load_kernel(struct vs_vm *vm, struct vs_boot_plan *plan, struct vs_er
 			    initrd_len, plan, err);
 	if (r < 0)
 		return r;
-	return vs_bzimage_load(&vm->bz, plan, vm->mem, vm->cfg.cmdline, initrd, err);
+	r = vs_bzimage_load(&vm->bz, plan, vm->mem, vm->cfg.cmdline, initrd, err);
+	if (r < 0)
+		return r;
+	/* emu: the kernel's XZ payload unpacked here, not by the guest's
+	 * decompressor (most of a stock kernel's boot under emu); the
+	 * VESSEL_GUEST_DECOMPRESS environment variable keeps the guest's */
+	if (vm->accel == &vs_accel_emu && !getenv("VESSEL_GUEST_DECOMPRESS")) {
+		r = vs_vmlinux_unpack(&vm->bz, plan, vm->mem, &plan->entry, err);
+		if (r < 0 && r != -ENOTSUP)
+			return vs_err_wrap(err, r, "%s", vm->cfg.kernel);
+	}
+	return 0;
 }
 
 static int write_firmware_tables(struct vs_vm *vm, struct vs_err **err)
