@@ -96,3 +96,49 @@ def test_accel_explicit_says_so(vessel):
              "vessel.test=cpuid"], timeout=60, stdin=open(os.devnull))
     assert "vessel: accelerator emu (--accel emu)" in r.stderr.splitlines(), r.stderr
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def need_user_space(uname_boot):
+    if not has_sse2(uname_boot.stdout + uname_boot.stderr):
+        skip("emu does not advertise SSE2 yet; the kit's busybox needs it")
+
+
+def test_stock_kernel_exit_status_under_emu(vessel, uname_boot):
+    need_user_space(uname_boot)
+    r = run([vessel, "vm", "run", "--accel", "emu", "--", "sh", "-c", "exit 7"],
+            timeout=BOOT_TIMEOUT, stdin=open(os.devnull))
+    assert r.returncode == 7, r.stdout[-2000:] + r.stderr
+
+
+def test_stock_kernel_smp_under_emu(vessel, uname_boot):
+    need_user_space(uname_boot)
+    r = run([vessel, "vm", "run", "--accel", "emu", "--cpus", "2", "--mem", "512M", "--",
+             "sh", "-c", "nproc; grep MemTotal /proc/meminfo"],
+            timeout=BOOT_TIMEOUT, stdin=open(os.devnull))
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+    lines = [l.strip() for l in r.stdout.splitlines()]
+    assert "2" in lines, r.stdout[-2000:]
+    kb = int(next(l for l in lines if l.startswith("MemTotal:")).split()[1])
+    assert 400 * 1024 < kb <= 512 * 1024, kb
+
+
+# busybox's awk is built without its math library: plain double arithmetic,
+# overflow to inf, a denormal result, %.17g formatting, a loop of divisions
+AWK = ('BEGIN { printf "%.17g %.17g %.17g %.17g %.17g %d %.17g\\n", 1 / 3, 355 / 113, '
+       '0.1 + 0.2, 1e308 * 10, 1e-310 / 3, int(-7.9), 123456789 * 987654321; '
+       's = 0; for (i = 1; i <= 100000; i++) s += 1 / i; printf "%.17g\\n", s }')
+
+
+def test_stock_kernel_floating_point_matches_host(vessel, uname_boot):
+    """busybox awk in the guest prints what the same busybox (busybox-static,
+    the kit's) prints on the host, digit for digit."""
+    need_user_space(uname_boot)
+    host_busybox = "/bin/busybox"
+    if not os.path.exists(host_busybox):
+        skip("no busybox on the host to compare with (apt-get install busybox-static)")
+    want = run([host_busybox, "awk", AWK]).stdout.split()
+    assert len(want) == 8, want
+    r = run([vessel, "vm", "run", "--accel", "emu", "--", "awk", AWK],
+            timeout=BOOT_TIMEOUT, stdin=open(os.devnull))
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+    assert r.stdout.split()[-8:] == want, (want, r.stdout[-2000:])
