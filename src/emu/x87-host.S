@@ -38,7 +38,7 @@ emu_x87h_\name:
 .endm
 
 .macro EXIT name
-	fnclex
+	fninit
 	fldcw	-2(%rsp)
 	ret
 	.size	emu_x87h_\name, . - emu_x87h_\name
@@ -51,6 +51,7 @@ emu_x87h_\name:
 	fldt	(%rdi)
 	\insn
 	fnstsw	%ax
+	fnclex
 	fstpt	(%rdx)
 	fstp	%st(0)
 	EXIT \name
@@ -63,6 +64,7 @@ emu_x87h_\name:
 	fldt	(%rdi)
 	\insn
 	fnstsw	%ax
+	fnclex
 	fstpt	(%rdx)
 	EXIT \name
 .endm
@@ -73,6 +75,7 @@ emu_x87h_\name:
 	fldt	(%rdi)
 	\insn
 	fnstsw	%ax
+	fnclex
 	fstpt	(%rdx)
 	EXIT \name
 .endm
@@ -83,6 +86,7 @@ emu_x87h_\name:
 	fldt	(%rdi)
 	\insn
 	fnstsw	%ax
+	fnclex
 	fstpt	(%rdx)
 	fstpt	(%r8)
 	EXIT \name
@@ -95,6 +99,7 @@ emu_x87h_\name:
 	fldt	(%rdi)
 	\insn
 	fnstsw	%ax
+	fnclex
 	fstp	%st(0)
 	fstp	%st(0)
 	EXIT \name
@@ -107,6 +112,7 @@ emu_x87h_\name:
 	fldt	(%rdi)
 	\insn	(%rsi)
 	fnstsw	%ax
+	fnclex
 	fstpt	(%rdx)
 	EXIT \name
 .endm
@@ -116,6 +122,7 @@ emu_x87h_\name:
 	ENTRY \name
 	\insn	(%rdi)
 	fnstsw	%ax
+	fnclex
 	fstpt	(%rdx)
 	EXIT \name
 .endm
@@ -126,6 +133,7 @@ emu_x87h_\name:
 	fldt	(%rdi)
 	\insn	(%rdx)
 	fnstsw	%ax
+	fnclex
 	EXIT \name
 .endm
 
@@ -134,6 +142,7 @@ emu_x87h_\name:
 	ENTRY \name
 	\insn
 	fnstsw	%ax
+	fnclex
 	fstpt	(%rdx)
 	EXIT \name
 .endm

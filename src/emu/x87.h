@@ -173,11 +173,13 @@ X87H(addl); X87H(mull); X87H(coml); X87H(subl); X87H(subrl); X87H(divl); X87H(di
 typedef uint16_t (*x87h_fn)(const void *a, const void *b, void *out, uint32_t cw, void *out2);
 
 /* The host control word for the guest's: its PC and RC, every exception
- * masked; bits 31:16 carry the guest's C0-C3 into the host's FSW. */
+ * masked but OE and UE as the guest has them (x87-host.S); bits 31:16
+ * carry the guest's C0-C3 into the host's FSW. */
 static inline uint32_t x87_host_cw(const struct emu_cpu *cpu)
 {
-	return (x87_get16(cpu, X87_FCW) & 0x0f00u) | 0x7fu |
-	       ((uint32_t)(x87_get16(cpu, X87_FSW) & FSW_CC) << 16);
+	uint16_t cw = x87_get16(cpu, X87_FCW);
+
+	return (cw & 0x0f18u) | 0x67u | ((uint32_t)(x87_get16(cpu, X87_FSW) & FSW_CC) << 16);
 }
 
 /* exec-x87.c / fxsave.c entry points the system layer uses */

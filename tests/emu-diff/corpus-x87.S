@@ -611,6 +611,41 @@ CASE x87_unmasked_mf
 	fstpt	OUT+16			/* #MF here */
 END
 
+/* Unmasked overflow/underflow to a register: the exponent-biased result is
+ * stored (FNSAVE does not wait, so the pending exception is not raised) */
+CASE x87_unmasked_oe_ue_biased
+	fninit
+	PUT80	0, 0x8000000000000000, 0x7ffe	/* largest exponent */
+	PUT80	16, 0x8000000000000000, 0x0001	/* smallest normal */
+	movw	$0x0377, OUT+0x300	/* OE unmasked */
+	fldcw	OUT+0x300
+	fldt	MEM
+	fld	%st(0)
+	fmul	%st(1), %st
+	fnsave	OUT
+	movl	$0, OUT+12
+	movl	$0, OUT+16
+	movl	$0, OUT+20
+	movw	$0x036f, OUT+0x300	/* UE unmasked */
+	fldcw	OUT+0x300
+	fldt	MEM+16
+	fld	%st(0)
+	fmul	%st(1), %st
+	fnsave	OUT+0x100
+	movl	$0, OUT+0x100+12
+	movl	$0, OUT+0x100+16
+	movl	$0, OUT+0x100+20
+	movw	$0x036f, OUT+0x300
+	fldcw	OUT+0x300
+	fldt	MEM+16
+	fstps	OUT+0x200		/* to memory: nothing written */
+	fnsave	OUT+0x210
+	movl	$0, OUT+0x210+12
+	movl	$0, OUT+0x210+16
+	movl	$0, OUT+0x210+20
+	fninit
+END
+
 CASE x87_fwait_mf
 	fninit
 	movw	$0x037e, OUT+0x100	/* IE unmasked */
