@@ -64,6 +64,10 @@
 /* KVM paravirt features: kvm-clock through both MSR pairs */
 #define KVM_FEAT_CLOCKSOURCE  (1u << 0)
 #define KVM_FEAT_CLOCKSOURCE2 (1u << 3)
+/* the pvclock pages' TSC_STABLE flag may be trusted: every vCPU's TSC is the
+ * same function of the host's CLOCK_MONOTONIC (time.c), so Linux keeps a
+ * stable sched_clock instead of reporting "Unstable clock detected" */
+#define KVM_FEAT_CLOCKSOURCE_STABLE (1u << 24)
 
 #define MAX_BASIC 0xd
 #define MAX_EXT	  0x80000008u
@@ -109,7 +113,8 @@ static unsigned fill(struct kvm_cpuid_entry2 *e)
 	e[n++].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 	memcpy(v, "KVMKVMKVM\0\0\0", 12);
 	regs4(&e[n++], 0x40000000, 0x40000001, v[0], v[1], v[2]);
-	regs4(&e[n++], 0x40000001, KVM_FEAT_CLOCKSOURCE | KVM_FEAT_CLOCKSOURCE2, 0, 0, 0);
+	regs4(&e[n++], 0x40000001,
+	      KVM_FEAT_CLOCKSOURCE | KVM_FEAT_CLOCKSOURCE2 | KVM_FEAT_CLOCKSOURCE_STABLE, 0, 0, 0);
 	regs4(&e[n++], 0x80000000, MAX_EXT, 0, 0, 0);
 	regs4(&e[n++], 0x80000001, 0, 0, E1_ECX, E1_EDX);
 	for (unsigned i = 0; i < 3; i++)

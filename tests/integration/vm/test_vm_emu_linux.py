@@ -51,6 +51,7 @@ def test_stock_kernel_reaches_init_under_emu(uname_boot):
     assert re.search(r"x86/fpu: Enabled xstate features 0x[13], context size is 576 bytes, "
                      r"using 'standard' format", out), out[-3000:]
     assert "kvm-clock: Using msrs" in out
+    assert "Unstable clock detected" not in out, out[-3000:]  # the pvclock is stable
     assert "MPTABLE: OEM ID: VESSEL" in out
     assert "Run /init as init process" in out, out[-3000:]
     before_init = out.split("Run /init as init process")[0]

@@ -206,6 +206,8 @@ static void test_cpuid_model(void **state)
 	assert_int_equal(r[2], 576);
 	emu_cpuid(m->cpu, 0xd, 1, r);
 	assert_int_equal(r[0], 1); /* XSAVEOPT only: no XSAVEC/XSAVES */
+	emu_cpuid(m->cpu, 0x40000001, 0, r);
+	assert_int_equal(r[0], (1u << 0) | (1u << 3) | (1u << 24)); /* kvm-clock, stable */
 	machine_free(m);
 }
 
