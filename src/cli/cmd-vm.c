@@ -134,6 +134,13 @@ static int vm_run(const struct vs_cli_global *g, int argc, char **argv)
 		goto out;
 	vs_kit_config(&o.spec, &boot, &cfg);
 	cfg.mem_backing = mem_backing_from_env();
+	if (o.verbose) {
+		const char *why;
+		enum vs_accel acc = vs_accel_resolve(cfg.accel, &why);
+
+		fprintf(stderr, "vessel: accelerator %s (%s)\n", acc == VS_ACCEL_KVM ? "kvm" : "emu",
+			why);
+	}
 	for (unsigned i = 0; i < o.ndevices; i++)
 		cfg.devices[cfg.ndevices++] = o.devices[i];
 	/* Once registered, `vm stop` may signal us: hold the signals for vs_vm_run(). */

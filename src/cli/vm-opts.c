@@ -29,6 +29,7 @@ static const struct option vm_options[] = {
 	{ "autostart", no_argument, NULL, OPT_AUTOSTART },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -39,7 +40,7 @@ static void usage(const char *verb)
 	       "           [--overcommit] %s[-- COMMAND...]\n"
 	       "vm create also takes --disk PATH[,ro][,format=raw|qcow2] (recorded; not attached yet)\n"
 	       "Without --kernel the default guest kit (make guest) is booted.\n",
-	       verb, !strcmp(verb, "run") ? "[--name NAME] [--device TYPE[,OPTS]]... "
+	       verb, !strcmp(verb, "run") ? "[--name NAME] [--device TYPE[,OPTS]]... [-v] "
 					    : "[--autostart] ");
 	if (!strcmp(verb, "run"))
 		printf("Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n");
@@ -146,10 +147,14 @@ int vm_opts_parse(struct vm_opts *o, const char *verb, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", vm_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+hv", vm_options, NULL)) != -1) {
 		if (opt == 'h' || opt == OPT_HELP) {
 			usage(verb);
 			return 1;
+		}
+		if (opt == 'v' && !o->allow_autostart) { /* vm run only */
+			o->verbose = true;
+			continue;
 		}
 		if (opt == '?')
 			return bad_option("vm %s: unknown or incomplete option '%s'", verb,

@@ -14,6 +14,7 @@ struct vm_opts {
 	 * not part of the stored spec yet, so vm create refuses them */
 	const char *devices[VS_VM_MAX_DEVICES];
 	unsigned ndevices;
+	bool verbose; /* vm run -v: say which accelerator runs the VM, and why */
 };
 
 /* Parses argv[1..] (getopt, stops at "--"). Returns 0, 1 after --help (printed),

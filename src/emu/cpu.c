@@ -20,7 +20,7 @@
 /* What CR4 may hold: only features CPUID advertises (cpuid.c). */
 #define CR4_VALID                                                                          \
 	(CR4_TSD | CR4_DE | EMU_CR4_PSE | EMU_CR4_PAE | CR4_MCE | EMU_CR4_PGE | CR4_PCE |     \
-	 EMU_CR4_OSFXSR | EMU_CR4_OSXMMEXCPT)
+	 EMU_CR4_OSFXSR | EMU_CR4_OSXMMEXCPT | EMU_CR4_OSXSAVE)
 #define CR4_PAGING (EMU_CR4_PSE | EMU_CR4_PAE | EMU_CR4_PGE | EMU_CR4_SMEP)
 #define DR6_FIXED 0xffff0ff0ULL
 #define DR7_FIXED 0x400ULL
@@ -231,6 +231,7 @@ void emu_flags_changed(struct emu_cpu *cpu, uint64_t old_rflags)
 void emu_hlt(struct emu_cpu *cpu)
 {
 	require_cpl0(cpu);
+	cpu->stats.halts++;
 	cpu->state = EMU_HALTED;
 	cpu->irq_shadow = false;
 	cpu->stop = true;
@@ -303,7 +304,7 @@ uint64_t emu_io_in(struct emu_cpu *cpu, uint16_t port, unsigned size)
 	uint32_t v = 0xffffffffu;
 
 	emu_io_check(cpu, port, size);
-	if (!emu_legacy_pio(cpu->vm, port, false, &v, size) && io && io->pio)
+	if (!emu_legacy_pio(cpu->vm, port, false, &v, size) && io && io->pio && ++cpu->stats.pio)
 		io->pio(cpu->vm->cfg.io_ctx, cpu->index, port, false, &v, size);
 	return size == 4 ? v : v & ((1u << (size * 8)) - 1);
 }
@@ -314,7 +315,7 @@ void emu_io_out(struct emu_cpu *cpu, uint16_t port, unsigned size, uint64_t val)
 	uint32_t v = (uint32_t)val;
 
 	emu_io_check(cpu, port, size);
-	if (!emu_legacy_pio(cpu->vm, port, true, &v, size) && io && io->pio)
+	if (!emu_legacy_pio(cpu->vm, port, true, &v, size) && io && io->pio && ++cpu->stats.pio)
 		io->pio(cpu->vm->cfg.io_ctx, cpu->index, port, true, &v, size);
 }
 
@@ -349,19 +350,6 @@ void emu_invlpg(struct emu_cpu *cpu, uint64_t lin)
 {
 	require_cpl0(cpu);
 	emu_tlb_flush_page(cpu, lin);
-}
-
-void emu_xsetbv(struct emu_cpu *cpu, uint32_t index, uint64_t val)
-{
-	(void)index;
-	(void)val;
-	emu_raise_ud(cpu); /* XSAVE is not advertised */
-}
-
-uint64_t emu_xgetbv(struct emu_cpu *cpu, uint32_t index)
-{
-	(void)index;
-	emu_raise_ud(cpu);
 }
 
 /* ---- the stack ---------------------------------------------------------------- */

@@ -18,7 +18,10 @@
 #define L1_ECX_MOVBE	 (1u << 22)
 #define L1_ECX_POPCNT	 (1u << 23)
 #define L1_ECX_TSC_DL	 (1u << 24)
+#define L1_ECX_XSAVE	 (1u << 26)
+#define L1_ECX_OSXSAVE	 (1u << 27) /* reflects CR4.OSXSAVE */
 #define L1_ECX_HYPERVISOR (1u << 31)
+#define L1_EDX_FPU	 (1u << 0)
 #define L1_EDX_DE	 (1u << 2)
 #define L1_EDX_PSE	 (1u << 3)
 #define L1_EDX_TSC	 (1u << 4)
@@ -32,13 +35,20 @@
 #define L1_EDX_CMOV	 (1u << 15)
 #define L1_EDX_PAT	 (1u << 16)
 #define L1_EDX_CLFSH	 (1u << 19)
+#define L1_EDX_FXSR	 (1u << 24)
 #define L1_ECX                                                                             \
 	(L1_ECX_CX16 | L1_ECX_X2APIC | L1_ECX_MOVBE | L1_ECX_POPCNT | L1_ECX_TSC_DL |          \
-	 L1_ECX_HYPERVISOR)
+	 L1_ECX_XSAVE | L1_ECX_HYPERVISOR)
 #define L1_EDX                                                                             \
-	(L1_EDX_DE | L1_EDX_PSE | L1_EDX_TSC | L1_EDX_MSR | L1_EDX_PAE | L1_EDX_CX8 |         \
+	(L1_EDX_FPU | L1_EDX_DE | L1_EDX_PSE | L1_EDX_TSC | L1_EDX_MSR | L1_EDX_PAE | L1_EDX_CX8 |         \
 	 L1_EDX_APIC | L1_EDX_SEP | L1_EDX_MTRR | L1_EDX_PGE | L1_EDX_CMOV | L1_EDX_PAT |     \
-	 L1_EDX_CLFSH)
+	 L1_EDX_CLFSH | L1_EDX_FXSR)
+/* leaf 7: FCS/FDS are stored as 0 (FNSTENV, FXSAVE) */
+#define L7_EBX_FPU_CSDS_DEPRECATED (1u << 13)
+/* leaf 0xD: XSAVE of x87 + SSE, standard format only; XSAVEOPT */
+#define LD_XCR0		3u
+#define LD_SIZE		576u
+#define LD1_EAX_XSAVEOPT (1u << 0)
 #define L6_EAX_ARAT (1u << 2) /* the LAPIC timer runs in every C-state */
 /* 0x80000001 */
 #define E1_ECX_LAHF	(1u << 0)
@@ -55,8 +65,12 @@
 /* KVM paravirt features: kvm-clock through both MSR pairs */
 #define KVM_FEAT_CLOCKSOURCE  (1u << 0)
 #define KVM_FEAT_CLOCKSOURCE2 (1u << 3)
+/* the pvclock pages' TSC_STABLE flag may be trusted: every vCPU's TSC is the
+ * same function of the host's CLOCK_MONOTONIC (time.c), so Linux keeps a
+ * stable sched_clock instead of reporting "Unstable clock detected" */
+#define KVM_FEAT_CLOCKSOURCE_STABLE (1u << 24)
 
-#define MAX_BASIC 0xb
+#define MAX_BASIC 0xd
 #define MAX_EXT	  0x80000008u
 #define MAX_ENTRIES 256
 
@@ -80,7 +94,7 @@ static void str4(struct kvm_cpuid_entry2 *e, uint32_t fn, const char *s16)
 }
 
 /* Fills the table; returns the number of entries (at most MAX_FILL). */
-#define MAX_FILL 16
+#define MAX_FILL 20
 static unsigned fill(struct kvm_cpuid_entry2 *e)
 {
 	static const char brand[49] = "vessel emu x86-64 CPU                           ";
@@ -92,11 +106,17 @@ static unsigned fill(struct kvm_cpuid_entry2 *e)
 	regs4(&e[n++], 1, L1_EAX_SIGNATURE, L1_EBX_CLFLUSH_8, L1_ECX | emu_sse_cpuid_ecx(),
 	      L1_EDX | emu_sse_cpuid_edx()); /* SSE bits: simd.c */
 	regs4(&e[n++], 6, L6_EAX_ARAT, 0, 0, 0);
-	regs4(&e[n], 7, 0, 0, 0, 0);
+	regs4(&e[n], 7, 0, L7_EBX_FPU_CSDS_DEPRECATED, 0, 0);
+	e[n++].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+	regs4(&e[n], 0xd, LD_XCR0, LD_SIZE, LD_SIZE, 0);
+	e[n++].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+	regs4(&e[n], 0xd, LD1_EAX_XSAVEOPT, 0, 0, 0);
+	e[n].index = 1;
 	e[n++].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 	memcpy(v, "KVMKVMKVM\0\0\0", 12);
 	regs4(&e[n++], 0x40000000, 0x40000001, v[0], v[1], v[2]);
-	regs4(&e[n++], 0x40000001, KVM_FEAT_CLOCKSOURCE | KVM_FEAT_CLOCKSOURCE2, 0, 0, 0);
+	regs4(&e[n++], 0x40000001,
+	      KVM_FEAT_CLOCKSOURCE | KVM_FEAT_CLOCKSOURCE2 | KVM_FEAT_CLOCKSOURCE_STABLE, 0, 0, 0);
 	regs4(&e[n++], 0x80000000, MAX_EXT, 0, 0, 0);
 	regs4(&e[n++], 0x80000001, 0, 0, E1_ECX, E1_EDX);
 	for (unsigned i = 0; i < 3; i++)
@@ -160,6 +180,9 @@ void emu_cpuid(struct emu_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t ou
 		out[1] = e->ebx;
 		out[2] = e->ecx;
 		out[3] = e->edx;
+		if (leaf == 1 && (out[2] & L1_ECX_XSAVE))
+			out[2] = (out[2] & ~L1_ECX_OSXSAVE) |
+				 (cpu->cr4 & EMU_CR4_OSXSAVE ? L1_ECX_OSXSAVE : 0);
 		return;
 	}
 	out[0] = out[1] = out[2] = out[3] = 0; /* leaves we do not have read as zero */

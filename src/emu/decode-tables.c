@@ -8,6 +8,7 @@
 
 #include "emu/core.h"
 #include "emu/sse.h"
+#include "emu/exec-x87.h"
 
 #define M   OPF_MODRM
 #define MB  (OPF_MODRM | OPF_BYTE)
@@ -84,7 +85,7 @@ const struct emu_opdesc emu_map1[256] = {
 	[0x90 ... 0x97] = S(OPF_OPREG),
 	[0x98] = R(emu_op_cbw, 0), [0x99] = R(emu_op_cwd, 0),
 	[0x9a] = R(emu_op_callf_A, OPF_I64 | OPF_IMM_FAR | OPF_END),
-	[0x9b] = R(emu_op_nop, 0),
+	[0x9b] = R(emu_op_fwait, 0),
 	[0x9c] = R(emu_op_pushf, OPF_DEF64), [0x9d] = R(emu_op_popf, OPF_DEF64 | OPF_END),
 	[0x9e] = R(emu_op_sahf, 0), [0x9f] = R(emu_op_lahf, 0),
 	[0xa0] = E(NULL, emu_op_mov_GE_m, OPF_BYTE | OPF_IMM_MOFFS),
@@ -111,7 +112,7 @@ const struct emu_opdesc emu_map1[256] = {
 	[0xd2] = G(G2, MB | OPF_CL), [0xd3] = G(G2, M | OPF_CL),
 	[0xd4] = { emu_op_unimpl, NULL, OPF_IMM_B, 0 }, [0xd5] = { emu_op_unimpl, NULL, OPF_IMM_B, 0 },
 	[0xd6] = UNI, [0xd7] = R(emu_op_xlat, 0),
-	[0xd8 ... 0xdf] = UNIM,
+	[0xd8 ... 0xdf] = S(M), /* x87: emu_x87_handler() */
 	[0xe0] = R(emu_op_loopne, OPF_IMM_REL8 | BR), [0xe1] = R(emu_op_loope, OPF_IMM_REL8 | BR),
 	[0xe2] = R(emu_op_loop, OPF_IMM_REL8 | BR), [0xe3] = R(emu_op_jcxz, OPF_IMM_REL8 | BR),
 	[0xe4] = R(emu_op_in, OPF_BYTE | OPF_IMM_B | OPF_END),
@@ -272,6 +273,12 @@ static struct emu_opdesc grp15(const struct emu_insn *in)
 		return (struct emu_opdesc)E(NULL, r == 2 ? emu_op_ldmxcsr : emu_op_stmxcsr, 0);
 	if (r == 7 || (r == 6 && (in->pfx & EMU_PFX_OPSZ)))
 		return (struct emu_opdesc)E(NULL, emu_op_clflush, 0); /* CLFLUSH(OPT), CLWB */
+	if (!(in->pfx & (EMU_PFX_REP | EMU_PFX_REPNE | EMU_PFX_OPSZ))) {
+		static const emu_handler state[8] = { emu_op_fxsave, emu_op_fxrstor, NULL, NULL,
+						      emu_op_xsave, emu_op_xrstor, emu_op_xsave };
+		if (state[r])
+			return (struct emu_opdesc)E(NULL, state[r], r & 1 ? OPF_END : 0);
+	}
 	return (struct emu_opdesc)UNI;
 }
 
@@ -292,6 +299,11 @@ static struct emu_opdesc special_map1(struct emu_cpu *cpu, struct emu_insn *in, 
 	bool lm = cpu->mode == EMU_MODE_LONG64;
 
 	switch (in->opcode) {
+	case 0xd8 ... 0xdf: {
+		emu_handler h = emu_x87_handler(in);
+
+		return (struct emu_opdesc)B(h, 0);
+	}
 	case 0x63:
 		if (lm)
 			return (struct emu_opdesc)B(emu_op_movsxd, M);

@@ -7,6 +7,7 @@
  * Map: events and sleeping; interrupt injection; the run loop; VM creation. */
 #include "emu/simd.h"
 #include "emu/system.h"
+#include "emu/x87.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -218,10 +219,7 @@ static void cpu_init(struct emu_vm *vm, struct emu_cpu *cpu, unsigned index)
 	cpu->state = index == 0 ? EMU_RUNNABLE : EMU_WAIT_SIPI;
 	cpu->msr.pat = 0x0007040600070406ULL;
 	cpu->msr.misc_enable = 1; /* fast strings */
-	cpu->fxsave[0] = 0x7f; /* FCW 0x037f */
-	cpu->fxsave[1] = 0x03;
-	cpu->fxsave[24] = 0x80; /* MXCSR 0x1f80 */
-	cpu->fxsave[25] = 0x1f;
+	emu_fpu_reset(cpu); /* FCW 0x037f, MXCSR 0x1f80 */
 	emu_cpu_default_cpuid(cpu);
 }
 

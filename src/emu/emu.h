@@ -116,6 +116,13 @@ void emu_cpu_get_lapic(struct emu_cpu *cpu, struct kvm_lapic_state *state);
  * set returns -EINVAL for an MXCSR with reserved bits. (simd.c) */
 void emu_cpu_get_fxsave(struct emu_cpu *cpu, uint8_t out[512]);
 int emu_cpu_set_fxsave(struct emu_cpu *cpu, const uint8_t in[512]);
+/* x87/SSE state as KVM_GET/SET_FPU and KVM_GET/SET_XSAVE (standard XSAVE
+ * format, components x87 and SSE); set returns -EINVAL for reserved MXCSR
+ * bits or XSTATE_BV bits emu does not have. */
+void emu_cpu_get_fpu(struct emu_cpu *cpu, struct kvm_fpu *fpu);
+int emu_cpu_set_fpu(struct emu_cpu *cpu, const struct kvm_fpu *fpu);
+void emu_cpu_get_xsave(struct emu_cpu *cpu, struct kvm_xsave *xsave);
+int emu_cpu_set_xsave(struct emu_cpu *cpu, const struct kvm_xsave *xsave);
 void emu_cpu_set_lapic(struct emu_cpu *cpu, const struct kvm_lapic_state *state);
 
 /* Runs guest code on the calling thread until the vCPU is kicked, the
@@ -147,6 +154,11 @@ struct emu_stats {
 	uint64_t blocks_built; /* decoded blocks translated */
 	uint64_t blocks_flushed; /* invalidated by writes to code pages */
 	uint64_t cache_flushes;	 /* whole-cache flushes at the budget, by this vCPU */
+	uint64_t insns_user;	 /* of insns, retired at CPL3 */
+	uint64_t blocks_run;	 /* blocks dispatched */
+	uint64_t lookups_slow;	 /* of blocks_run, missed the per-vCPU cache */
+	uint64_t pio, mmio;	 /* port I/O and MMIO accesses sent to the VMM */
+	uint64_t halts;		 /* HLT executed */
 };
 void emu_cpu_get_stats(struct emu_cpu *cpu, struct emu_stats *stats);
 

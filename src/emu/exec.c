@@ -58,6 +58,7 @@ static struct emu_block *lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc)
 	slot = &cc->fast[fast_slot(gpa)];
 	if (__builtin_expect(block_ok(cpu, *slot, gpa, lin), 1))
 		return *slot;
+	cpu->stats.lookups_slow++;
 	p = emu_fetch_ptr(cpu, lin, &gpa, &avail);
 	b = emu_block_find(cpu->vm, gpa, cpu->rip, cpu->mode);
 	if (!block_ok(cpu, b, gpa, lin))
@@ -73,6 +74,8 @@ static inline void run_block(struct emu_cpu *cpu, const struct emu_block *b)
 	const struct emu_insn *in = b->insn, *last = in + b->n - 1;
 
 	cpu->stats.insns += b->n;
+	cpu->stats.insns_user += b->n & -(uint64_t)cpu->tlb_user;
+	cpu->stats.blocks_run++;
 	for (; in != last; in++) {
 		cpu->cur = in;
 		in->fn(cpu, in);
@@ -113,8 +116,11 @@ static void unwind(struct emu_cpu *cpu, struct emu_core_cpu *cc, int how)
 	cc->vpage = EMU_TLB_INVALID;
 	if (cc->building)
 		emu_block_build_abort(cpu);
-	if (b && cpu->cur >= b->insn && cpu->cur < b->insn + b->n)
+	if (b && cpu->cur >= b->insn && cpu->cur < b->insn + b->n) {
 		cpu->stats.insns -= (uint64_t)(b->insn + b->n - cpu->cur);
+		cpu->stats.insns_user -= (uint64_t)(b->insn + b->n - cpu->cur) &
+					 -(uint64_t)cpu->tlb_user;
+	}
 	cc->cur = NULL;
 	if (how != EMU_JMP_RESTART)
 		emu_exception_deliver(cpu);

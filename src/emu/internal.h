@@ -78,6 +78,7 @@ enum emu_vector {
 #define EMU_CR4_OSFXSR	   (1ULL << 9)
 #define EMU_CR4_OSXMMEXCPT (1ULL << 10)
 #define EMU_CR4_FSGSBASE   (1ULL << 16)
+#define EMU_CR4_OSXSAVE	   (1ULL << 18)
 #define EMU_CR4_SMEP	   (1ULL << 20)
 #define EMU_CR4_SMAP	   (1ULL << 21)
 #define EMU_EFER_SCE (1ULL << 0)

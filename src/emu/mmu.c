@@ -88,7 +88,7 @@ static uint64_t phys_read(struct emu_cpu *cpu, uint64_t gpa, unsigned size)
 	}
 	if ((p = emu_phys_ptr(vm, gpa, size)))
 		return emu_load_host(p, size);
-	if (vm->cfg.io && vm->cfg.io->mmio)
+	if (vm->cfg.io && vm->cfg.io->mmio && ++cpu->stats.mmio)
 		vm->cfg.io->mmio(vm->cfg.io_ctx, cpu->index, gpa, false, &v, size);
 	return v & size_mask(size);
 }
@@ -106,7 +106,7 @@ static void phys_write(struct emu_cpu *cpu, uint64_t gpa, unsigned size, uint64_
 		emu_store_host(p, size, v);
 		if (emu_page_is_code(vm, gpa))
 			emu_code_written(cpu, gpa, size);
-	} else if (vm->cfg.io && vm->cfg.io->mmio) {
+	} else if (vm->cfg.io && vm->cfg.io->mmio && ++cpu->stats.mmio) {
 		vm->cfg.io->mmio(vm->cfg.io_ctx, cpu->index, gpa, true, &v, size);
 	}
 }

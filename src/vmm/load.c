@@ -6,6 +6,7 @@
  * reading a byte of it and a good one costs no copy. */
 #include "vmm/internal.h"
 #include "vmm/memory.h"
+#include "vmm/arch/x86/vmlinux.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/file.h"
@@ -13,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_KERNEL_SIZE (512ULL << 20)
@@ -76,5 +78,15 @@ int vs_vm_load_kernel(struct vs_vm *vm, struct vs_boot_plan *plan, struct vs_err
 		if ((r = vs_read_at(initrd_fd, rd, initrd_len, 0)) < 0)
 			return vs_err_setsys(err, r, "cannot read initrd %s", vm->cfg.initrd);
 	}
-	return vs_bzimage_load(&vm->bz, plan, vm->mem, vm->cfg.cmdline, NULL, err);
+	if ((r = vs_bzimage_load(&vm->bz, plan, vm->mem, vm->cfg.cmdline, NULL, err)) < 0)
+		return r;
+	/* emu: the kernel's XZ payload unpacked here, not by the guest's
+	 * decompressor (most of a stock kernel's boot under emu); the
+	 * VESSEL_GUEST_DECOMPRESS environment variable keeps the guest's */
+	if (vm->accel == &vs_accel_emu && !getenv("VESSEL_GUEST_DECOMPRESS")) {
+		r = vs_vmlinux_unpack(&vm->bz, plan, vm->mem, &plan->entry, err);
+		if (r < 0 && r != -ENOTSUP)
+			return vs_err_wrap(err, r, "%s", vm->cfg.kernel);
+	}
+	return 0;
 }

@@ -11,6 +11,7 @@
 #include "vmm/sys.h"
 #include "vmm/arch/x86/layout.h"
 #include "vmm/arch/x86/mptable.h"
+#include "vmm/arch/x86/vmlinux.h"
 #include "hw/legacy.h"
 #include "hw/pci.h"
 #include "vmm/device.h"
@@ -74,13 +75,33 @@ static int check_host(const struct vs_vm_config *cfg, struct vs_err **err)
 	return 0;
 }
 
-/* auto (DESIGN.md): kvm where the host CPU has vmx/svm, else emu. */
+enum vs_accel vs_accel_resolve(enum vs_accel want, const char **why)
+{
+	const char *w;
+	enum vs_accel a = VS_ACCEL_EMU;
+
+	if (want == VS_ACCEL_KVM) {
+		w = "--accel kvm";
+		a = VS_ACCEL_KVM;
+	} else if (want == VS_ACCEL_EMU) {
+		w = "--accel emu";
+	} else if (!vs_host_has_hw_virt()) {
+		w = "auto: the host CPU has no vmx/svm, so its KVM (e.g. the PVM backend) "
+		    "cannot run an unmodified kernel's CPL0 code at speed";
+	} else if (access("/dev/kvm", R_OK | W_OK) != 0) {
+		w = "auto: the host CPU has vmx/svm but /dev/kvm is not usable here";
+	} else {
+		w = "auto: the host CPU has vmx/svm and /dev/kvm is usable";
+		a = VS_ACCEL_KVM;
+	}
+	if (why)
+		*why = w;
+	return a;
+}
+
 static const struct vs_accel_ops *pick_accel(const struct vs_vm_config *cfg)
 {
-	if (cfg->accel == VS_ACCEL_EMU ||
-	    (cfg->accel == VS_ACCEL_AUTO && !vs_host_has_hw_virt()))
-		return &vs_accel_emu;
-	return &vs_accel_kvm;
+	return vs_accel_resolve(cfg->accel, NULL) == VS_ACCEL_EMU ? &vs_accel_emu : &vs_accel_kvm;
 }
 
 static int get_supported_cpuid(struct vs_vm *vm, struct vs_err **err)

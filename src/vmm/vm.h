@@ -78,4 +78,9 @@ const char *vs_vm_warning(const struct vs_vm *vm);
  * kernels run at native speed. False on the PVM backend our machines have. */
 bool vs_host_has_hw_virt(void);
 
+/* The accelerator cfg->accel names; for auto (DESIGN.md): kvm when the host
+ * CPU has vmx/svm and /dev/kvm is usable, else emu. *why (may be NULL)
+ * gets a static one-line reason for `vessel vm run -v`. */
+enum vs_accel vs_accel_resolve(enum vs_accel want, const char **why);
+
 #endif

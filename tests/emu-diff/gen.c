@@ -1,5 +1,6 @@
 /* Random instruction sequences (diff.h diff_gen), part 1: operand pickers
- * and the sequence loop; the families are in gen-alu.c and gen-ops.c.
+ * and the sequence loop; the families are in gen-alu.c, gen-ops.c and
+ * gen-x87.c.
  * Integer instructions
  * with random registers, sizes, immediates and addressing forms, kept
  * valid: memory operands land in the data area (writes in its upper page;
@@ -192,7 +193,8 @@ void gen_start8(struct gen *g, struct gen_insn *in)
 struct family {
 	void (*fn)(struct gen *g);
 	unsigned weight;
-	bool flow; /* contains a nested block: not inside another */
+	bool flow; /* contains a nested block, or is too long for one (x87): not
+		    * inside another */
 };
 
 static const struct family families[] = {
@@ -202,7 +204,7 @@ static const struct family families[] = {
 	{ gen_pushpop, 5, false }, { gen_xchg, 5, false },	     { gen_bt, 4, false },
 	{ gen_scan, 4, false },	 { gen_bswap_movbe, 3, false }, { gen_misc, 4, false },
 	{ gen_string, 4, false },	 { gen_jcc, 4, true },	     { gen_call, 2, true },
-	{ gen_enter, 2, true },	 { gen_sse, 16, false },
+	{ gen_enter, 2, true },	 { gen_sse, 16, false },   { gen_x87, 5, true },
 };
 
 void gen_one(struct gen *g)

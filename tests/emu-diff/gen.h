@@ -128,4 +128,7 @@ void gen_enter(struct gen *g);
 /* ---- gen-sse.c ---- */
 void gen_sse(struct gen *g);
 
+/* ---- gen-x87.c ---- */
+void gen_x87(struct gen *g);
+
 #endif
