@@ -5,6 +5,7 @@
  * guest RAM at its planned address, so a too-large initrd is refused without
  * reading a byte of it and a good one costs no copy. */
 #include "vmm/internal.h"
+#include "vmm/accel.h"
 #include "vmm/memory.h"
 #include "vmm/arch/x86/vmlinux.h"
 #include "common/cleanup.h"

@@ -11,7 +11,6 @@
 #include "vmm/sys.h"
 #include "vmm/arch/x86/layout.h"
 #include "vmm/arch/x86/mptable.h"
-#include "vmm/arch/x86/vmlinux.h"
 #include "hw/legacy.h"
 #include "hw/pci.h"
 #include "vmm/device.h"
