@@ -37,4 +37,7 @@ int vs_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len);
 /* Monotonic clock in nanoseconds. */
 uint64_t vs_now_ns(void);
 
+/* The host's MemTotal in bytes (/proc/meminfo); UINT64_MAX if unknown. */
+uint64_t vs_host_mem_total(void);
+
 #endif

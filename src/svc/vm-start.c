@@ -28,21 +28,6 @@
 #define STOPPING_WAIT_MS   3000		/* a VMM still exiting holds the lock this long at most */
 #define STATUS_LINE_MAX	   512
 
-static uint64_t host_mem_total(void)
-{
-	char line[256];
-	unsigned long long kb = 0;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return UINT64_MAX;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb ? kb * 1024 : UINT64_MAX;
-}
-
 /* Inside the start transaction: the memory of the VMs running now. */
 static int running_mem(struct vs_svc *svc, const char *except, uint64_t *sum,
 		       struct vs_err **err)
@@ -68,7 +53,7 @@ static int running_mem(struct vs_svc *svc, const char *except, uint64_t *sum,
 static int check_memory(struct vs_svc *svc, const struct vs_vm_spec *spec, bool overcommit,
 			struct vs_err **err)
 {
-	uint64_t total = host_mem_total(), others = 0, left;
+	uint64_t total = vs_host_mem_total(), others = 0, left;
 	int r;
 
 	if (overcommit || spec->overcommit)

@@ -34,25 +34,10 @@
 
 #define CPUID_MAX_ENTRIES 256
 
-static uint64_t host_mem_total(void)
-{
-	char line[256];
-	unsigned long long kb = 0;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return UINT64_MAX;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb ? kb * 1024 : UINT64_MAX;
-}
-
 static int check_host(const struct vs_vm_config *cfg, struct vs_err **err)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	uint64_t total = host_mem_total();
+	uint64_t total = vs_host_mem_total();
 
 	if (cfg->cpus == 0)
 		return vs_err_set(err, -EINVAL, "--cpus must be at least 1");
