@@ -23,7 +23,17 @@ static void i8042_read(void *opaque, uint64_t off, void *data, unsigned len)
 {
 	(void)opaque;
 	(void)off;
-	/* No keyboard: output buffer empty, input buffer empty. */
+	/* There is no keyboard controller behind the reset command: both ports
+	 * read as an empty ISA bus does (0xff), so a guest's probe finds no
+	 * controller at once (Linux: "i8042: No controller found") instead of
+	 * waiting out its timeouts for a reply that never comes. */
+	memset(data, 0xff, len);
+}
+
+static void zero_read(void *opaque, uint64_t off, void *data, unsigned len)
+{
+	(void)opaque;
+	(void)off;
 	memset(data, 0, len);
 }
 
@@ -53,8 +63,9 @@ static void ignore_write(void *opaque, uint64_t off, const void *data, unsigned 
 
 static const struct vs_io_ops exit_ops = { .write = exit_write };
 static const struct vs_io_ops i8042_ops = { .read = i8042_read, .write = i8042_write };
+static const struct vs_io_ops i8042_data_ops = { .read = i8042_read, .write = ignore_write };
 static const struct vs_io_ops a20_ops = { .read = a20_read, .write = ignore_write };
-static const struct vs_io_ops post_ops = { .read = i8042_read, .write = ignore_write };
+static const struct vs_io_ops post_ops = { .read = zero_read, .write = ignore_write };
 
 int vs_legacy_attach(struct vs_iobus *pio, const struct vs_power *power)
 {
@@ -65,7 +76,7 @@ int vs_legacy_attach(struct vs_iobus *pio, const struct vs_power *power)
 	if ((r = vs_iobus_register(pio, VS_EXIT_PORT, 1, &exit_ops, p)) < 0)
 		return r;
 	/* 0x61 (PIT/speaker control) lies between the two i8042 ports. */
-	if ((r = vs_iobus_register(pio, I8042_DATA_PORT, 1, &post_ops, p)) < 0)
+	if ((r = vs_iobus_register(pio, I8042_DATA_PORT, 1, &i8042_data_ops, p)) < 0)
 		return r;
 	if ((r = vs_iobus_register(pio, I8042_CMD_PORT, 1, &i8042_ops, p)) < 0)
 		return r;
