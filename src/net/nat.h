@@ -77,4 +77,12 @@ int vs_nat_list(int netns_fd, char **out, struct vs_err **err);
 /* Deletes the whole table. Returns 0 (also when it was absent) or -errno. */
 int vs_nat_teardown(int netns_fd, struct vs_err **err);
 
+/* Deletes the table when none of its rules carries a vessel comment any
+ * more (no network, no published port: the last network of every --root
+ * using this namespace is gone). *removed (optional) says whether it did.
+ * Returns 0 or -errno. Not atomic: a network added by another process
+ * between the listing and the deletion loses its rules, which
+ * vs_svc_net_ensure() puts back. */
+int vs_nat_teardown_if_unused(int netns_fd, bool *removed, struct vs_err **err);
+
 #endif
