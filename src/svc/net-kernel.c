@@ -36,6 +36,7 @@ static int bridge_make(struct vs_nl *nl, const struct vs_store_net *n, bool fres
 	int r = vs_link_get(nl, n->bridge, &li, &e);
 
 	vs_err_free(e);
+	e = NULL;
 	*made = false;
 	if (r == 0 && fresh)
 		return vs_err_set(err, -EEXIST, "bridge %s already exists on this host", n->bridge);
