@@ -187,6 +187,8 @@ static int create(struct vs_svc *svc, struct vs_nl *nl, const struct vs_net_spec
 
 	if ((r = spec_check(spec, err)) < 0 || (r = claim_txn(svc, nl, spec, &row, bufs, err)) < 0)
 		return r;
+	/* killed here: the row stays without a bridge, as after a reboot:
+	 * vs_svc_net_ensure() makes it, rm removes it */
 	vs_svc_step("net-create:row");
 	if ((r = vs_svc_net_kernel_up(nl, &row, fresh, fwd, err)) < 0) {
 		if (!fresh)

@@ -133,9 +133,10 @@ static int rm_locked(struct vs_svc *svc, struct vs_nl *nl, const char *name, str
 			       a[0].owner_kind, a[0].owner_name, n > 1 ? ", ..." : "");
 		goto out;
 	}
-	vs_svc_step("net-rm:kernel");
-	if ((r = vs_svc_net_kernel_down(nl, row->bridge, err)) == 0)
-		r = vs_store_net_delete(svc->store, name, err);
+	if ((r = vs_svc_net_kernel_down(nl, row->bridge, err)) < 0)
+		goto out;
+	vs_svc_step("net-rm:kernel-gone"); /* killed here: the row stays, rm again works */
+	r = vs_store_net_delete(svc->store, name, err);
 out:
 	vs_store_addr_list_free(a, n);
 	vs_store_net_free(row);

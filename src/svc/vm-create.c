@@ -4,6 +4,7 @@
  * next create of that name. Remove deletes the row first, then the directory. */
 #include "svc/internal.h"
 #include "store/store.h"
+#include "store/networks.h"
 #include "store/vms.h"
 #include "vmm/kit.h"
 #include "block/block.h"
@@ -246,6 +247,9 @@ int vs_svc_vm_remove(struct vs_svc *svc, const char *name, const struct vs_vm_re
 	}
 	if ((r = vs_store_vm_delete(svc->store, name, err)) < 0)
 		return r == -ENOENT ? vs_err_set(err, r, "no VM named '%s'", name) : r;
+	/* Its IPAM leases go with it (svc/net.h). */
+	if ((r = vs_store_addr_release_owner(svc->store, "vm", name, err)) < 0)
+		return r;
 	vs_svc_step("rm:row");
 	dir = vs_svc_vm_dir(svc, name);
 	if ((r = vs_svc_rmtree(dir)) < 0)
