@@ -81,10 +81,15 @@ int vs_store_net_insert(struct vs_store *s, const struct vs_store_net *n, struct
 	sqlite3_bind_int64(st, 8, n->created_at);
 	rc = sqlite3_step(st);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-		if (strstr(sqlite3_errmsg(s->db), "bridge"))
-			return vs_err_set(err, -EEXIST, "bridge %s is used by another network",
-					  n->bridge);
-		return vs_err_set(err, -EEXIST, "a network named '%s' already exists", n->name);
+		struct vs_store_net *old = NULL;
+
+		/* SQLite names one violated constraint; the name is the one to tell */
+		if (vs_store_net_get(s, n->name, &old, NULL) == 0) {
+			vs_store_net_free(old);
+			return vs_err_set(err, -EEXIST, "a network named '%s' already exists",
+					  n->name);
+		}
+		return vs_err_set(err, -EEXIST, "bridge %s is used by another network", n->bridge);
 	}
 	return rc == SQLITE_DONE ? 0 : vs_store_sqlerr(s, rc, err, "adding a network");
 }
