@@ -105,8 +105,11 @@ def net(lab, tmp_path):
 
 def test_round_trip(net):
     name, bridge = net.name, "vessel-" + net.name
-    assert net.ok("network", "create", name, "--subnet", "10.61.0.0/24",
-                  "--mtu", "1400").strip() == name
+    p = net.vessel("network", "create", name, "--subnet", "10.61.0.0/24", "--mtu", "1400")
+    assert p.returncode == 0 and p.stdout.strip() == name, p.stderr
+    # a fresh namespace has forwarding off: the first non-internal network says it turned it on
+    assert "enabled IPv4 forwarding" in p.stderr
+    assert net.lab.sh(net.ns, "cat", "/proc/sys/net/ipv4/ip_forward").stdout.strip() == "1"
     n = net.ls()[name]
     assert (n["bridge"], n["subnet"], n["gateway"]) == (bridge, "10.61.0.0/24", "10.61.0.1")
     assert n["present"] and not n["internal"] and n["mtu"] == 1400 and n["addresses"] == []
