@@ -106,6 +106,8 @@ int vs_svc_net_kernel_up(struct vs_nl *nl, const struct vs_store_net *n, bool fr
 		*fwd = false;
 	if ((r = bridge_make(nl, n, fresh, &made, err)) < 0)
 		return r;
+	if (fresh)
+		vs_svc_step("net-create:bridge");
 	if ((r = bridge_config(nl, n, fwd, err)) < 0 && fresh)
 		vs_svc_net_kernel_down(nl, n->bridge, NULL);
 	else if (r < 0 && made)

@@ -382,6 +382,18 @@ def test_sigkill_mid_create_and_rm(net):
     net.ok("network", "rm", "a")
     assert net.ls() == {} and net.table() is None
 
+    # killed with the bridge made but no address and no rules: ensure
+    # completes it, rm removes all of it
+    assert fault(net, "net-create:bridge", "network", "create", "c",
+                 "--subnet", "10.61.2.0/24").returncode == -9
+    assert net.link("vessel-c") is not None and net.addrs("vessel-c") == []
+    assert "vessel:net:vessel-c" not in (net.table() or "")
+    assert net.hook("ensure", "c").returncode == 0
+    assert net.addrs("vessel-c") == ["10.61.2.1/24"]
+    assert "vessel:net:vessel-c:masquerade" in net.table()
+    net.ok("network", "rm", "c")
+    assert net.link("vessel-c") is None and net.table() is None
+
     # killed before the bridge: rm of the half-made network leaves nothing
     assert fault(net, "net-create:row", "network", "create", "b",
                  "--subnet", "10.61.1.0/24").returncode == -9
