@@ -176,10 +176,11 @@ static int claim_txn(struct vs_svc *svc, struct vs_nl *nl, const struct vs_net_s
 	return vs_store_commit(svc->store, err);
 }
 
-/* create (fresh) and the default network's first ensure (not fresh: a
- * concurrent ensure may be making the same bridge). */
-static int create(struct vs_svc *svc, struct vs_nl *nl, const struct vs_net_spec *spec, bool fresh,
-		  bool *fwd, struct vs_err **err)
+/* Records spec's network; with kernel, also makes its kernel objects
+ * (create), else leaves them to the caller (the default network's first
+ * ensure makes them under the store's lock, like every ensure). */
+static int create(struct vs_svc *svc, struct vs_nl *nl, const struct vs_net_spec *spec,
+		  bool kernel, bool *fwd, struct vs_err **err)
 {
 	struct vs_store_net row;
 	char bufs[3][20];
@@ -187,14 +188,13 @@ static int create(struct vs_svc *svc, struct vs_nl *nl, const struct vs_net_spec
 
 	if ((r = spec_check(spec, err)) < 0 || (r = claim_txn(svc, nl, spec, &row, bufs, err)) < 0)
 		return r;
+	if (!kernel)
+		return 0;
 	/* killed here: the row stays without a bridge, as after a reboot:
 	 * vs_svc_net_ensure() makes it, rm removes it */
 	vs_svc_step("net-create:row");
-	if ((r = vs_svc_net_kernel_up(nl, &row, fresh, fwd, err)) < 0) {
-		if (!fresh)
-			vs_svc_net_kernel_down(nl, row.bridge, NULL);
+	if ((r = vs_svc_net_kernel_up(nl, &row, true, fwd, err)) < 0)
 		vs_store_net_delete(svc->store, row.name, NULL);
-	}
 	return r;
 }
 
@@ -217,34 +217,56 @@ int vs_svc_net_create(struct vs_svc *svc, const struct vs_net_spec *spec, struct
 	return r;
 }
 
-int vs_svc_net_ensure(struct vs_svc *svc, const char *name, struct vs_err **err)
+/* The default network's row, recorded if absent (a concurrent first user
+ * may record it first: -EEXIST is success). */
+static int default_row(struct vs_svc *svc, struct vs_nl *nl, struct vs_err **err)
 {
-	_cleanup_(nl_freep) struct vs_nl *nl = NULL;
+	struct vs_net_spec spec = { .name = VS_NET_DEFAULT };
 	struct vs_store_net *row = NULL;
-	int r = vs_nl_open(-1, &nl, err);
+	struct vs_err *e = NULL;
+	int r = vs_store_net_get(svc->store, VS_NET_DEFAULT, &row, err);
+
+	vs_store_net_free(row);
+	if (r != -ENOENT)
+		return r;
+	r = create(svc, nl, &spec, false, NULL, &e);
+	if (r == -EEXIST)
+		r = 0;
+	if (r < 0 && err && !*err)
+		*err = steal_ptr(e);
+	vs_err_free(e);
+	return r;
+}
+
+/* Under the store's write lock, so that concurrent ensures (20 containers
+ * starting at once after a reboot) make each object once; nothing is
+ * written, the transaction is rolled back. */
+static int ensure_locked(struct vs_svc *svc, struct vs_nl *nl, const char *name,
+			 struct vs_err **err)
+{
+	struct vs_store_net *row = NULL;
+	int r = vs_store_begin(svc->store, err);
 
 	if (r < 0)
 		return r;
 	r = vs_store_net_get(svc->store, name, &row, err);
-	if (r == -ENOENT && !strcmp(name, VS_NET_DEFAULT)) {
-		struct vs_net_spec spec = { .name = VS_NET_DEFAULT };
-		struct vs_err *e = NULL;
-
-		r = create(svc, nl, &spec, false, NULL, &e);
-		if (r != -EEXIST) { /* -EEXIST: a concurrent ensure made the row */
-			if (r < 0 && err && !*err)
-				*err = steal_ptr(e);
-			vs_err_free(e);
-			return r;
-		}
-		vs_err_free(e);
-		r = vs_store_net_get(svc->store, name, &row, err);
-	}
 	if (r == -ENOENT)
-		return vs_err_set(err, -ENOENT, "no network named '%.64s'", name);
-	if (r < 0)
-		return r;
-	r = vs_svc_net_kernel_up(nl, row, false, NULL, err);
+		r = vs_err_set(err, -ENOENT, "no network named '%.64s'", name);
+	if (r == 0)
+		r = vs_svc_net_kernel_up(nl, row, false, NULL, err);
+	vs_store_rollback(svc->store);
 	vs_store_net_free(row);
 	return r;
+}
+
+int vs_svc_net_ensure(struct vs_svc *svc, const char *name, struct vs_err **err)
+{
+	_cleanup_(nl_freep) struct vs_nl *nl = NULL;
+	int r = vs_nl_open(-1, &nl, err);
+
+	if (r < 0)
+		return r;
+	if (!strcmp(name, VS_NET_DEFAULT) && (r = default_row(svc, nl, err)) < 0)
+		return r;
+	return ensure_locked(svc, nl, name, err);
 }

@@ -77,8 +77,9 @@ int vs_svc_net_prune(struct vs_svc *svc, char ***names, size_t *n, struct vs_err
 /* What a container or VM calls before attaching to network name: creates
  * the default network if name is VS_NET_DEFAULT and it does not exist yet,
  * and recreates a network's bridge, gateway address and rules when they are
- * missing (after a host reboot). Idempotent, safe to run concurrently.
- * Returns 0, -ENOENT ("no network named X") or -errno. */
+ * missing (after a host reboot). Idempotent; concurrent callers of one
+ * --root are serialised by the store's write lock, so each object is made
+ * once. Returns 0, -ENOENT ("no network named X") or -errno. */
 int vs_svc_net_ensure(struct vs_svc *svc, const char *name, struct vs_err **err);
 
 /* Leases the lowest free host address of network to owner (kind "vm",
