@@ -99,6 +99,10 @@ static int net_create(const struct vs_cli_global *g, int argc, char **argv)
 	if (info.forwarding_enabled)
 		fprintf(stderr, "vessel: enabled IPv4 forwarding (net.ipv4.ip_forward=1) for "
 			"network %s\n", info.net->name);
+	if (info.forward_blocked[0])
+		fprintf(stderr, "vessel: warning: %s drops forwarded traffic by policy: network %s "
+			"has no outside access until that firewall accepts traffic of bridge %s\n",
+			info.forward_blocked, info.net->name, info.net->bridge);
 	vs_net_info_clear(&info);
 	vs_svc_close(svc);
 	return 0;

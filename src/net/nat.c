@@ -260,3 +260,13 @@ int vs_nat_teardown_if_unused(int netns_fd, bool *removed, struct vs_err **err)
 		*removed = true;
 	return r;
 }
+
+int vs_nat_forward_blocked(int netns_fd, char *buf, size_t len, struct vs_err **err)
+{
+	_cleanup_free_ char *out = NULL;
+	int r = vs_nft_run(netns_fd, "list chains\n", &out, err);
+
+	if (r < 0)
+		return r;
+	return vs_nft_forward_drop(out, VS_NAT_T, buf, len) ? 1 : 0;
+}

@@ -9,6 +9,7 @@
 #include "store/store.h"
 #include "net/ipam.h"
 #include "net/link.h"
+#include "net/nat.h"
 #include "net/nl.h"
 #include "net/route.h"
 #include "common/cleanup.h"
@@ -212,9 +213,14 @@ int vs_svc_net_create(struct vs_svc *svc, const struct vs_net_spec *spec, struct
 		return r;
 	if (!out)
 		return 0;
-	if ((r = vs_svc_net_inspect(svc, spec->name, out, err)) == 0)
-		out->forwarding_enabled = fwd;
-	return r;
+	if ((r = vs_svc_net_inspect(svc, spec->name, out, err)) < 0)
+		return r;
+	out->forwarding_enabled = fwd;
+	/* best effort: a failed listing only means no warning */
+	if (!spec->internal &&
+	    vs_nat_forward_blocked(-1, out->forward_blocked, sizeof(out->forward_blocked), NULL) <= 0)
+		out->forward_blocked[0] = 0;
+	return 0;
 }
 
 /* The default network's row, recorded if absent (a concurrent first user

@@ -41,6 +41,9 @@ struct vs_net_info {
 	struct vs_store_addr *addrs; /* its leases */
 	size_t naddrs;
 	bool forwarding_enabled; /* create: this call turned IPv4 forwarding on */
+	/* create, not internal: another firewall's chain that drops forwarded
+	 * traffic by policy ("table ip filter chain FORWARD"), "" if none */
+	char forward_blocked[160];
 };
 
 void vs_net_info_clear(struct vs_net_info *info);

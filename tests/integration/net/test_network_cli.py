@@ -405,3 +405,26 @@ def test_sigkill_mid_create_and_rm(net):
                  "--subnet", "10.61.1.0/24").returncode == -9
     net.ok("network", "rm", "b")
     assert net.ls() == {} and net.link("vessel-b") is None and net.table() is None
+
+
+def test_warns_about_another_firewall_dropping_forwarded_traffic(net):
+    """A Docker-style `iptables -P FORWARD DROP` (an ip filter table whose
+    forward chain drops by policy) in the namespace: create still works
+    and says, in one line, that outside access will not."""
+    p = net.vessel("network", "create", "a", "--subnet", "10.61.0.0/24")
+    assert p.returncode == 0 and "warning" not in p.stderr, p.stderr
+    net.lab.tool(net.ns, "nft", "add table ip filter\n"
+                 "add chain ip filter FORWARD { type filter hook forward priority 0; policy drop; }\n")
+    p = net.vessel("network", "create", "b", "--subnet", "10.61.1.0/24")
+    assert p.returncode == 0, p.stderr
+    warn = [line for line in p.stderr.splitlines() if "warning" in line]
+    assert warn == ["vessel: warning: table ip filter chain FORWARD drops forwarded traffic by "
+                    "policy: network b has no outside access until that firewall accepts "
+                    "traffic of bridge vessel-b"], p.stderr
+    # internal networks have no outside access anyway: no warning
+    p = net.vessel("network", "create", "i", "--subnet", "10.61.2.0/24", "--internal")
+    assert p.returncode == 0 and "warning" not in p.stderr, p.stderr
+    # the other table is read, never changed
+    assert "policy drop" in net.lab.tool(net.ns, "nft", "list table ip filter").stdout
+    net.ok("network", "rm", "a", "b", "i")
+    assert "policy drop" in net.lab.tool(net.ns, "nft", "list table ip filter").stdout
