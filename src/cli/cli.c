@@ -22,6 +22,7 @@ static const struct verb verbs[] = {
 	{ "img", cmd_img, "disk images, qemu-img style (vessel img --help)" },
 	{ "oci", cmd_oci, "runc-compatible OCI runtime (also as vessel-runc)" },
 	{ "image", cmd_image, "container images (vessel image --help)" },
+	{ "network", cmd_network, "virtual networks: create, ls, inspect, rm, prune" },
 };
 
 static void usage(FILE *f)
@@ -30,7 +31,7 @@ static void usage(FILE *f)
 		   "--root DIR: vessel's state (default $VESSEL_ROOT, else %s)\n\nverbs:\n",
 		VS_SVC_DEFAULT_ROOT);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(f, "  %-6s %s\n", verbs[i].name, verbs[i].help);
+		fprintf(f, "  %-7s %s\n", verbs[i].name, verbs[i].help);
 }
 
 static const char *base_name(const char *p)

@@ -11,6 +11,7 @@ int cmd_vm(const struct vs_cli_global *g, int argc, char **argv);
 int cmd_img(const struct vs_cli_global *g, int argc, char **argv);
 int cmd_oci(const struct vs_cli_global *g, int argc, char **argv);
 int cmd_image(const struct vs_cli_global *g, int argc, char **argv);
+int cmd_network(const struct vs_cli_global *g, int argc, char **argv);
 int cmd_ps(const struct vs_cli_global *g, int argc, char **argv);
 
 /* The whole command line (cli.c); main() and test binaries call it. */

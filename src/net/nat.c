@@ -236,3 +236,37 @@ int vs_nat_teardown(int netns_fd, struct vs_err **err)
 		net_err_pass(err, e);
 	return r;
 }
+
+int vs_nat_teardown_if_unused(int netns_fd, bool *removed, struct vs_err **err)
+{
+	_cleanup_free_ struct vs_nft_rule *v = NULL;
+	struct vs_err *e = NULL;
+	size_t n = 0;
+	int r = net_nat_rules(netns_fd, &v, &n, &e);
+
+	if (removed)
+		*removed = false;
+	if (r == -ENOENT) {
+		vs_err_free(e);
+		return 0;
+	}
+	if (r < 0) {
+		net_err_pass(err, e);
+		return r;
+	}
+	if (n)
+		return 0;
+	if ((r = vs_nat_teardown(netns_fd, err)) == 0 && removed)
+		*removed = true;
+	return r;
+}
+
+int vs_nat_forward_blocked(int netns_fd, char *buf, size_t len, struct vs_err **err)
+{
+	_cleanup_free_ char *out = NULL;
+	int r = vs_nft_run(netns_fd, "list chains\n", &out, err);
+
+	if (r < 0)
+		return r;
+	return vs_nft_forward_drop(out, VS_NAT_T, buf, len) ? 1 : 0;
+}

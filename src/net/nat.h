@@ -77,4 +77,20 @@ int vs_nat_list(int netns_fd, char **out, struct vs_err **err);
 /* Deletes the whole table. Returns 0 (also when it was absent) or -errno. */
 int vs_nat_teardown(int netns_fd, struct vs_err **err);
 
+/* Deletes the table when none of its rules carries a vessel comment any
+ * more (no network, no published port: the last network of every --root
+ * using this namespace is gone). *removed (optional) says whether it did.
+ * Returns 0 or -errno. Not atomic: a network added by another process
+ * between the listing and the deletion loses its rules, which
+ * vs_svc_net_ensure() puts back. */
+int vs_nat_teardown_if_unused(int netns_fd, bool *removed, struct vs_err **err);
+
+/* Another firewall that drops forwarded traffic: a base chain of another
+ * table hooked at forward with policy drop (Docker's `iptables -P FORWARD
+ * DROP`, a firewalld zone). nftables runs every table's base chains and a
+ * drop anywhere wins, so networks' outside access and published ports from
+ * other hosts do not work there. Read-only. Returns 1 with "table ip filter
+ * chain FORWARD" in buf, 0 if there is none, or -errno. */
+int vs_nat_forward_blocked(int netns_fd, char *buf, size_t len, struct vs_err **err);
+
 #endif

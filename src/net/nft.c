@@ -125,3 +125,44 @@ int vs_nft_rules(const char *listing, struct vs_nft_rule **out, size_t *n)
 	*n = cnt;
 	return 0;
 }
+
+/* "table ip filter {" -> "ip filter"; "chain FORWARD {" -> "FORWARD". */
+static bool head_word(const char *l, const char *kw, unsigned words, char *out, size_t len)
+{
+	const char *p = l + strspn(l, " \t"), *end;
+	size_t kl = strlen(kw);
+
+	if (strncmp(p, kw, kl) || p[kl] != ' ')
+		return false;
+	p += kl + 1;
+	end = p;
+	for (unsigned w = 0; w < words; w++) {
+		end += strcspn(end, " {");
+		if (w + 1 < words && *end == ' ')
+			end++;
+	}
+	snprintf(out, len, "%.*s", (int)(end - p), p);
+	return true;
+}
+
+bool vs_nft_forward_drop(const char *listing, const char *skip, char *buf, size_t len)
+{
+	char table[128] = "", chain[128] = "", line[512];
+	const char *p = listing;
+
+	while (p && *p) {
+		size_t n = strcspn(p, "\n");
+
+		snprintf(line, sizeof(line), "%.*s", (int)VS_MIN(n, sizeof(line) - 1), p);
+		p += n + (p[n] == '\n');
+		if (head_word(line, "table", 2, table, sizeof(table)) ||
+		    head_word(line, "chain", 1, chain, sizeof(chain)))
+			continue;
+		if (strcmp(table, skip) && strstr(line, "hook forward") &&
+		    strstr(line, "policy drop;")) {
+			snprintf(buf, len, "table %s chain %s", table, chain);
+			return true;
+		}
+	}
+	return false;
+}

@@ -3,6 +3,7 @@
 #ifndef VS_NET_NFT_H
 #define VS_NET_NFT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,5 +25,11 @@ struct vs_nft_rule {
 /* Parses the listing of one table printed with handles: every rule that
  * carries a comment. Returns 0 with *out (free()) holding *n rules. */
 int vs_nft_rules(const char *listing, struct vs_nft_rule **out, size_t *n);
+
+/* Parses a listing of chains (`list chains`, with or without handles) for
+ * a base chain hooked at forward whose policy is drop, in a table other
+ * than skip ("inet vessel"). Returns true with "table ip filter chain
+ * FORWARD" in buf (len bytes) for the first one, false if there is none. */
+bool vs_nft_forward_drop(const char *listing, const char *skip, char *buf, size_t len);
 
 #endif

@@ -6,7 +6,14 @@
  *    (docs/api/vm-spec.md); cpus and mem are copies for listing. state is
  *    the last recorded state (created, starting, running, paused, stopped);
  *    the service layer checks it against the VMM's lock before trusting it.
- *    run_id counts starts, so a late write from an old run changes nothing. */
+ *    run_id counts starts, so a late write from an old run changes nothing.
+ * 2: (containers; on its own branch)
+ * 3: networks - one row per virtual network (networks.h): its bridge (unique:
+ *    a name of at most 15 bytes, derived from the network's), subnet and
+ *    gateway as text, internal, mtu and vlan (0: none). addresses - the IPAM
+ *    leases: one row per address handed out on a network, with its owner
+ *    (kind "vm"/"container"/..., name); (network, address) is the primary
+ *    key, so one address can never be recorded twice. */
 #include "store/internal.h"
 #include "common/util.h"
 
@@ -27,6 +34,25 @@ const struct vs_migration vs_store_migrations[] = {
 	     " exit_reason TEXT,"
 	     " exit_status INTEGER NOT NULL DEFAULT 0"
 	     ") WITHOUT ROWID;" },
+	{ 3, "CREATE TABLE networks ("
+	     " name TEXT PRIMARY KEY NOT NULL,"
+	     " bridge TEXT NOT NULL UNIQUE,"
+	     " subnet TEXT NOT NULL,"
+	     " gateway TEXT NOT NULL,"
+	     " internal INTEGER NOT NULL DEFAULT 0,"
+	     " mtu INTEGER NOT NULL DEFAULT 0,"
+	     " vlan INTEGER NOT NULL DEFAULT 0,"
+	     " created_at INTEGER NOT NULL"
+	     ") WITHOUT ROWID;"
+	     "CREATE TABLE addresses ("
+	     " network TEXT NOT NULL REFERENCES networks(name),"
+	     " address TEXT NOT NULL,"
+	     " owner_kind TEXT NOT NULL,"
+	     " owner_name TEXT NOT NULL,"
+	     " allocated_at INTEGER NOT NULL,"
+	     " PRIMARY KEY (network, address)"
+	     ") WITHOUT ROWID;"
+	     "CREATE INDEX addresses_owner ON addresses (owner_kind, owner_name);" },
 };
 
 const unsigned vs_store_nmigrations = VS_ARRAY_SIZE(vs_store_migrations);

@@ -58,3 +58,18 @@ int vs_svc_ctl_call(struct vs_svc *svc, const char *name, const char *command, j
 		    json_t **reply, struct vs_err **err);
 
 #endif
+
+/* net-kernel.c: a network's objects in the kernel (this namespace). */
+struct vs_nl;
+struct vs_store_net;
+/* Makes n's bridge (with fresh: it must not exist yet; else an existing one
+ * is kept), the gateway address, up, and the nftables rules; *fwd (optional)
+ * says whether IPv4 forwarding was turned on. Returns 0 or -errno; with
+ * fresh, nothing is left on failure. */
+int vs_svc_net_kernel_up(struct vs_nl *nl, const struct vs_store_net *n, bool fresh, bool *fwd,
+			 struct vs_err **err);
+/* Removes bridge's rules and the bridge (absent is fine), then the table
+ * if nothing uses it any more. Returns 0 or -errno. */
+int vs_svc_net_kernel_down(struct vs_nl *nl, const char *bridge, struct vs_err **err);
+/* True when a link named name exists in this namespace. */
+bool vs_svc_net_link_exists(struct vs_nl *nl, const char *name);

@@ -4,6 +4,7 @@
  * next create of that name. Remove deletes the row first, then the directory. */
 #include "svc/internal.h"
 #include "store/store.h"
+#include "store/networks.h"
 #include "store/vms.h"
 #include "vmm/kit.h"
 #include "block/block.h"
@@ -224,6 +225,21 @@ out:
 	return r;
 }
 
+/* The row and the VM's IPAM leases (svc/net.h), in one transaction. */
+static int delete_row(struct vs_svc *svc, const char *name, struct vs_err **err)
+{
+	int r = vs_store_begin(svc->store, err);
+
+	if (r < 0)
+		return r;
+	if ((r = vs_store_vm_delete(svc->store, name, err)) < 0 ||
+	    (r = vs_store_addr_release_owner(svc->store, "vm", name, err)) < 0) {
+		vs_store_rollback(svc->store);
+		return r == -ENOENT ? vs_err_set(err, r, "no VM named '%s'", name) : r;
+	}
+	return vs_store_commit(svc->store, err);
+}
+
 int vs_svc_vm_remove(struct vs_svc *svc, const char *name, const struct vs_vm_remove_opts *opts,
 		     struct vs_err **err)
 {
@@ -244,8 +260,8 @@ int vs_svc_vm_remove(struct vs_svc *svc, const char *name, const struct vs_vm_re
 		if ((r = vs_svc_vm_kill(svc, name, err)) < 0)
 			return r;
 	}
-	if ((r = vs_store_vm_delete(svc->store, name, err)) < 0)
-		return r == -ENOENT ? vs_err_set(err, r, "no VM named '%s'", name) : r;
+	if ((r = delete_row(svc, name, err)) < 0)
+		return r;
 	vs_svc_step("rm:row");
 	dir = vs_svc_vm_dir(svc, name);
 	if ((r = vs_svc_rmtree(dir)) < 0)

@@ -10,6 +10,7 @@
 #include "net/ipam.h"
 #include "net/link.h"
 #include "net/nat.h"
+#include "net/nft.h"
 #include "net/netns.h"
 #include "net/nl.h"
 #include "net/port.h"
@@ -339,6 +340,18 @@ static int cmd_nat_teardown(struct tool *t, struct vs_err **err)
 	return vs_nat_teardown(t->netns_fd, err);
 }
 
+/* nft COMMANDS: any nft commands through libnftables (tests set up other
+ * firewalls' tables with it) */
+static int cmd_nft(struct tool *t, struct vs_err **err)
+{
+	_cleanup_free_ char *out = NULL;
+	int r = vs_nft_run(t->netns_fd, t->argv[1], &out, err);
+
+	if (r >= 0)
+		fputs(out, stdout);
+	return r;
+}
+
 /* subnet-check SUBNET [EXISTING...]: parse and the overlap check */
 static int cmd_subnet_check(struct tool *t, struct vs_err **err)
 {
@@ -399,6 +412,7 @@ static const struct tool_cmd tool_cmds[] = {
 	{ "nat-port-del-dest", 1, false, cmd_nat_port_del_dest },
 	{ "nat-list", 0, false, cmd_nat_list },
 	{ "nat-teardown", 0, false, cmd_nat_teardown },
+	{ "nft", 1, false, cmd_nft },
 	{ "subnet-check", 1, false, cmd_subnet_check },
 	{ "port-parse", 1, false, cmd_port_parse },
 };

@@ -67,6 +67,14 @@ int fuzz_net_one(const uint8_t *data, size_t size)
 	vs_ipam_gateway(&net, s, &a, NULL);
 	vs_nft_rules(s, &rules, &n);
 	free(rules);
+	{
+		char found[48];
+
+		/* the finding is always a terminated string within the buffer */
+		if (vs_nft_forward_drop(s, "inet vessel", found, sizeof(found)) &&
+		    strnlen(found, sizeof(found)) == sizeof(found))
+			abort();
+	}
 	free(s);
 	return 1;
 }

@@ -1,5 +1,6 @@
 /* Unit tests for net/nft's listing parser: rules come back with their
- * chain, comment and handle; rules without a comment are skipped. The
+ * chain, comment and handle; rules without a comment are skipped; another
+ * table's forward chain with policy drop is found. The
  * listing is the format libnftables 1.0.6 prints with handles. */
 #include "net/nft.h"
 
@@ -8,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 static const char listing[] =
@@ -52,10 +54,54 @@ static void test_rules(void **state)
 	free(v);
 }
 
+/* `list chains` with handles: our own forward chain (policy accept, and a
+ * drop policy there must not count), then Docker-style iptables-nft. */
+static const char chains[] =
+	"table inet vessel { # handle 4\n"
+	"\tchain forward { # handle 6\n"
+	"\t\ttype filter hook forward priority filter; policy drop;\n"
+	"\t}\n"
+	"}\n"
+	"table ip nat { # handle 5\n"
+	"\tchain FORWARD { # handle 1\n"
+	"\t\ttype filter hook forward priority filter; policy accept;\n"
+	"\t}\n"
+	"}\n"
+	"table ip filter { # handle 7\n"
+	"\tchain INPUT { # handle 1\n"
+	"\t\ttype filter hook input priority filter; policy drop;\n"
+	"\t}\n"
+	"\tchain DOCKER { # handle 2\n"
+	"\t}\n"
+	"\tchain FORWARD { # handle 3\n"
+	"\t\ttype filter hook forward priority filter; policy drop;\n"
+	"\t}\n"
+	"}\n";
+
+static void test_forward_drop(void **state)
+{
+	char buf[64] = "untouched";
+
+	(void)state;
+	assert_true(vs_nft_forward_drop(chains, "inet vessel", buf, sizeof(buf)));
+	assert_string_equal(buf, "table ip filter chain FORWARD");
+	/* the same without the other table: nothing */
+	strcpy(buf, "untouched");
+	assert_false(vs_nft_forward_drop("table inet vessel {\n\tchain forward {\n\t\ttype "
+					 "filter hook forward priority filter; policy drop;\n\t}\n}\n",
+					 "inet vessel", buf, sizeof(buf)));
+	assert_string_equal(buf, "untouched");
+	assert_false(vs_nft_forward_drop("", "inet vessel", buf, sizeof(buf)));
+	/* a small buffer truncates, never overflows */
+	assert_true(vs_nft_forward_drop(chains, "inet vessel", buf, 8));
+	assert_string_equal(buf, "table i");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_forward_drop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
