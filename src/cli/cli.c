@@ -22,6 +22,7 @@ static const struct verb verbs[] = {
 	{ "img", cmd_img, "disk images, qemu-img style (vessel img --help)" },
 	{ "oci", cmd_oci, "runc-compatible OCI runtime (also as vessel-runc)" },
 	{ "image", cmd_image, "container images (vessel image --help)" },
+	{ "serve", cmd_serve, "the REST API on a unix socket or TCP (docs/api.md)" },
 };
 
 static void usage(FILE *f)
