@@ -162,13 +162,17 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *c, const 
 	return send_json(c, resp.status, resp.body);
 }
 
-/* A Content-Length over the limit is refused before the body is read. */
+/* A body declared far over the limit is refused before it is read (the
+ * client may see the connection closed while it sends); one a little over
+ * is read and dropped, so that the client surely gets its 413. */
+#define DRAIN_MAX (1u << 20)
+
 static bool declared_too_big(struct MHD_Connection *c)
 {
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
 
-	return cl && strtoull(cl, NULL, 10) > VS_API_MAX_BODY;
+	return cl && strtoull(cl, NULL, 10) > DRAIN_MAX;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
