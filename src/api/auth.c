@@ -79,7 +79,7 @@ static struct vs_api_fail_slot *slot_of(struct vs_api_auth *a, const uint8_t *ad
 		struct vs_api_fail_slot *s = &a->slots[i];
 
 		if (s->count && !memcmp(s->addr, addr, sizeof(s->addr))) {
-			if (now_ms - s->since_ms >= VS_API_FAIL_WIN_S * 1000ull)
+			if (now_ms >= s->since_ms + VS_API_FAIL_WIN_S * 1000ull)
 				s->count = 0; /* the window is over */
 			return s->count || create ? s : NULL;
 		}
