@@ -45,7 +45,7 @@ struct vs_api_resp {
 struct vs_api_ctx {
 	const struct vs_api_backend *be;
 	struct vs_svc *svc; /* passed to the backend; NULL under the fuzz stubs */
-	const char *root;   /* the state root (host disk figures, images) */
+	const char *root; /* the state root (host disk figures, images) */
 };
 
 /* Routes req to its handler and fills resp (always: errors become a JSON
@@ -65,7 +65,7 @@ bool vs_api_route_get(size_t i, const char **method, const char **pattern);
 /* What `vessel serve` was asked for. */
 struct vs_api_serve_opts {
 	const char *root;
-	const char *listen;	/* "unix:PATH" or "HOST:PORT"; NULL: unix:<root>/vessel.sock */
+	const char *listen; /* "unix:PATH" or "HOST:PORT"; NULL: unix:<root>/vessel.sock */
 	const char *token_file; /* required with TCP */
 };
 

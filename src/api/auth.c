@@ -37,7 +37,8 @@ int vs_api_auth_load(struct vs_api_auth *a, const char *path, struct vs_err **er
 		close(fd);
 		return vs_err_set(err, -EPERM,
 				  "--token-file %s: must be a regular file no one else can read "
-				  "(chmod 600)", path);
+				  "(chmod 600)",
+				  path);
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
@@ -70,8 +71,8 @@ bool vs_api_auth_check(const struct vs_api_auth *a, const char *header)
 	return diff == 0;
 }
 
-static struct vs_api_fail_slot *slot_of(struct vs_api_auth *a, const uint8_t *addr,
-					uint64_t now_ms, bool create)
+static struct vs_api_fail_slot *slot_of(struct vs_api_auth *a, const uint8_t *addr, uint64_t now_ms,
+					bool create)
 {
 	struct vs_api_fail_slot *victim = NULL; /* an empty slot, else the oldest */
 

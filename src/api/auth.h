@@ -9,10 +9,10 @@
 
 struct vs_err;
 
-#define VS_API_TOKEN_MIN  16  /* bytes: shorter tokens are refused at start */
-#define VS_API_TOKEN_MAX  256
-#define VS_API_FAIL_MAX	  5   /* failed attempts per address per window ... */
-#define VS_API_FAIL_WIN_S 60  /* ... after which it gets 429 until the window ends */
+#define VS_API_TOKEN_MIN 16 /* bytes: shorter tokens are refused at start */
+#define VS_API_TOKEN_MAX 256
+#define VS_API_FAIL_MAX 5 /* failed attempts per address per window ... */
+#define VS_API_FAIL_WIN_S 60 /* ... after which it gets 429 until the window ends */
 #define VS_API_FAIL_SLOTS 256 /* addresses tracked (the oldest is reused) */
 
 struct vs_api_fail_slot {

@@ -28,13 +28,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define CONN_TIMEOUT_S 30	  /* an idle or slow client is dropped after this */
-#define CONN_MEMORY    (128u << 10) /* MHD's per-connection buffer: headers, URL */
-#define CONN_MAX       128
+#define CONN_TIMEOUT_S 30 /* an idle or slow client is dropped after this */
+#define CONN_MEMORY (128u << 10) /* MHD's per-connection buffer: headers, URL */
+#define CONN_MAX 128
 
 struct server {
 	struct vs_api_ctx ctx;
-	bool tcp;		 /* clients must show the token */
+	bool tcp; /* clients must show the token */
 	struct vs_api_auth *auth; /* with tcp */
 };
 
@@ -99,11 +99,11 @@ static void client_addr(struct MHD_Connection *c, uint8_t addr[16], char *text, 
 /* TCP only: the token, under the limit on failed attempts. Returns
  * MHD_YES to go on with the request, otherwise the reply was queued
  * (*answered set). */
-static enum MHD_Result authenticate(struct server *s, struct MHD_Connection *c,
-				    const char *method, const char *url, bool *answered)
+static enum MHD_Result authenticate(struct server *s, struct MHD_Connection *c, const char *method,
+				    const char *url, bool *answered)
 {
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						    MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *h =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	uint64_t now = vs_now_ns() / 1000000;
 	uint8_t addr[16];
 	char text[INET6_ADDRSTRLEN];
@@ -128,7 +128,8 @@ static enum MHD_Result authenticate(struct server *s, struct MHD_Connection *c,
 	vs_warn("api: %s %s from %s: %s token (failure %u in %ds)", method, url, text,
 		h ? "wrong" : "no", n, VS_API_FAIL_WIN_S);
 	return send_error(c, MHD_HTTP_UNAUTHORIZED,
-			  h ? "wrong token" : "a bearer token is required (Authorization: Bearer ...)");
+			  h ? "wrong token" :
+			      "a bearer token is required (Authorization: Bearer ...)");
 }
 
 static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -169,8 +170,8 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *c, const 
 
 static bool declared_too_big(struct MHD_Connection *c)
 {
-	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
 	return cl && strtoull(cl, NULL, 10) > DRAIN_MAX;
 }
@@ -247,8 +248,10 @@ static int open_listener(const struct vs_api_serve_opts *o, char **unix_path, bo
 	}
 	*tcp = true;
 	if (!o->token_file)
-		return vs_err_set(err, -EINVAL, "--listen %s: TCP needs --token-file (clients "
-				  "send the token as Authorization: Bearer ...)", l);
+		return vs_err_set(err, -EINVAL,
+				  "--listen %s: TCP needs --token-file (clients "
+				  "send the token as Authorization: Bearer ...)",
+				  l);
 	return vs_api_listen_tcp(l, err);
 }
 

@@ -59,8 +59,8 @@ static int clear_stale(const struct sockaddr_un *sa, const char *path, struct vs
 		return vs_err_set(err, -EADDRINUSE,
 				  "--listen unix:%s: another server is listening there", path);
 	if (unlink(path) < 0 && errno != ENOENT)
-		return vs_err_setsys(err, -errno, "--listen unix:%s: cannot remove the stale socket",
-				     path);
+		return vs_err_setsys(err, -errno,
+				     "--listen unix:%s: cannot remove the stale socket", path);
 	return 0;
 }
 

@@ -33,7 +33,7 @@ static const struct route routes[] = {
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
-#define PARAM	"{name}"
+#define PARAM "{name}"
 #define PARAM_MAX 255 /* longer segments never name anything */
 
 bool vs_api_route_get(size_t i, const char **method, const char **pattern)
@@ -128,9 +128,9 @@ unsigned api_status_of(int code)
 		return 404;
 	case -EEXIST:
 	case -EBUSY:
-	case -ESRCH:	  /* not running */
+	case -ESRCH: /* not running */
 	case -EOPNOTSUPP: /* a foreground VM, a VM with disks: not in this state */
-	case -ENOMEM:	  /* the host-memory rule */
+	case -ENOMEM: /* the host-memory rule */
 		return 409;
 	case -EINVAL:
 	case -E2BIG:

@@ -11,12 +11,12 @@
 #include <string.h>
 
 /* JSON types a field may take: a mask of 1 << json_type. */
-#define T(t)	 (1u << (t))
-#define T_STR	 T(JSON_STRING)
-#define T_NULL	 T(JSON_NULL)
-#define T_INT	 T(JSON_INTEGER)
-#define T_BOOL	 (T(JSON_TRUE) | T(JSON_FALSE))
-#define T_ARRAY	 T(JSON_ARRAY)
+#define T(t) (1u << (t))
+#define T_STR T(JSON_STRING)
+#define T_NULL T(JSON_NULL)
+#define T_INT T(JSON_INTEGER)
+#define T_BOOL (T(JSON_TRUE) | T(JSON_FALSE))
+#define T_ARRAY T(JSON_ARRAY)
 
 struct field {
 	const char *key;
@@ -55,7 +55,8 @@ static bool check_fields(const json_t *obj, const struct field *fields, const ch
 	json_t *v;
 	char msg[256];
 
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach((json_t *)obj, key, v)
+	{
 		const struct field *f = fields;
 
 		while (f->key && strcmp(f->key, key))
@@ -84,7 +85,8 @@ static bool check_spec(const json_t *j, struct vs_api_resp *resp)
 		api_reply_error(resp, 400, "field 'name' is required");
 		return false;
 	}
-	json_array_foreach(disks, i, d) {
+	json_array_foreach(disks, i, d)
+	{
 		snprintf(where, sizeof(where), "disks[%zu]: ", i);
 		if (!json_is_object(d)) {
 			snprintf(where, sizeof(where), "disks[%zu] must be an object", i);
@@ -196,7 +198,7 @@ void api_vms_start(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api
 }
 
 #define STOP_TIMEOUT_DEFAULT 10
-#define STOP_TIMEOUT_MAX     86400
+#define STOP_TIMEOUT_MAX 86400
 
 /* stop and restart: ?timeout=SECS (default 10). */
 static bool stop_opts(const struct vs_api_req *req, struct vs_vm_stop_opts *o,

@@ -7,14 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#define EXIT_FAIL  1
+#define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: vessel serve [--listen unix:PATH | --listen HOST:PORT --token-file FILE]\n"
-		   "  default: unix:<root>/vessel.sock (mode 0600); TCP requires a token file\n"
-		   "  --list-routes: print the API's routes and exit\n");
+	fprintf(f,
+		"usage: vessel serve [--listen unix:PATH | --listen HOST:PORT --token-file FILE]\n"
+		"  default: unix:<root>/vessel.sock (mode 0600); TCP requires a token file\n"
+		"  --list-routes: print the API's routes and exit\n");
 	return f == stdout ? 0 : EXIT_USAGE;
 }
 

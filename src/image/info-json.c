@@ -30,10 +30,10 @@ json_t *vs_image_info_to_json(const struct vs_image_info *i)
 
 	for (size_t l = 0; l < i->n_layers; l++)
 		json_array_append_new(
-		    layers,
-		    json_pack("{s:s, s:s, s:s, s:I, s:s}", "Digest", i->layers[l].digest, "DiffID",
-			      i->layers[l].diff_id, "MediaType", i->layers[l].media_type, "Size",
-			      (json_int_t)i->layers[l].size, "Dir", i->layers[l].dir));
+			layers, json_pack("{s:s, s:s, s:s, s:I, s:s}", "Digest",
+					  i->layers[l].digest, "DiffID", i->layers[l].diff_id,
+					  "MediaType", i->layers[l].media_type, "Size",
+					  (json_int_t)i->layers[l].size, "Dir", i->layers[l].dir));
 	return json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s?, s:s?, s:I, s:o, s:o}", "Name", i->name,
 			 "Digest", i->digest, "ConfigDigest", i->config_digest, "Created",
 			 i->config.created, "Imported", i->imported, "Architecture",

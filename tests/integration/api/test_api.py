@@ -4,7 +4,7 @@ through the store, authentication, bad requests, and a SIGKILLed server
 that leaves its VMs running."""
 import json
 import os
-import signal
+import socket
 import stat
 import subprocess
 import time
@@ -183,3 +183,42 @@ def test_sigkill_of_server_leaves_vm_running(make_server, testkernel, kvm):
     s2.ok("POST", "/v1/vms/keep/kill")
     wait_until(lambda: not os.path.exists(f"/proc/{pid}"), what="the VMM to exit")
     assert cli_ls(s.root)["keep"]["state"] == "stopped"
+
+
+def test_two_servers_one_store(make_server, testkernel):
+    """A unix-socket server and a TCP server on one root: what one creates the
+    other lists and can remove."""
+    a = make_server()
+    b = make_server(tcp=True, root=a.root)
+    a.ok("POST", "/v1/vms", {"name": "shared", "kernel": str(testkernel), "mem": 64 << 20},
+         want=201)
+    assert [v["name"] for v in b.ok("GET", "/v1/vms")] == ["shared"]
+    st, _, text = b.request("POST", "/v1/vms", {"name": "shared", "kernel": str(testkernel)})
+    assert st == 409, text
+    b.ok("DELETE", "/v1/vms/shared", want=204)
+    assert a.ok("GET", "/v1/vms") == []
+
+
+def test_stalled_client_does_not_block_others(make_server):
+    s = make_server()
+    stalled = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    d = os.open(str(s.root), os.O_PATH)
+    try:
+        stalled.connect(f"/proc/self/fd/{d}/vessel.sock")
+        stalled.sendall(b"POST /v1/vms HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        t0 = time.time()
+        for _ in range(5):
+            assert s.ok("GET", "/v1/vms") == []
+        assert time.time() - t0 < 2
+    finally:
+        os.close(d)
+        stalled.close()
+
+
+def test_path_names_cannot_escape(server):
+    for path in ("/v1/vms/..", "/v1/vms/.", "/v1/vms/%2e%2e", "/v1/vms/a%2fb"):
+        st, _, text = server.request("GET", path)
+        assert st in (400, 404), (path, st, text)
+        one_line_error(text)
+    st, _, text = server.request("POST", "/v1/vms/../start")
+    assert st in (400, 404), text

@@ -137,7 +137,7 @@ static void test_routing_misses(void **state)
 
 	(void)state;
 	assert_int_equal(status_of("GET", "/v1/nope"), 404);
-	assert_int_equal(status_of("GET", "/v1/vms/"), 404);	/* an empty name */
+	assert_int_equal(status_of("GET", "/v1/vms/"), 404); /* an empty name */
 	assert_int_equal(status_of("GET", "/v1/vms/a/b"), 404); /* no such action */
 	assert_int_equal(status_of("GET", "/v1/vms/a/start"), 405);
 	assert_int_equal(status_of("PATCH", "/v1/vms"), 405);
@@ -150,7 +150,7 @@ static void test_routing_misses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_token_file),  cmocka_unit_test(test_bearer_check),
+		cmocka_unit_test(test_token_file),	cmocka_unit_test(test_bearer_check),
 		cmocka_unit_test(test_failed_attempts), cmocka_unit_test(test_query),
 		cmocka_unit_test(test_routing_misses),
 	};
