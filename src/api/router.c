@@ -67,6 +67,16 @@ static bool path_match(const char *pattern, const char *path, char *param)
 	return *path == 0;
 }
 
+/* Names are printable ASCII (the service layer says which); anything else
+ * never reaches it, nor the messages that would quote it. */
+static bool is_name_text(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x21 || *s > 0x7e)
+			return false;
+	return true;
+}
+
 void vs_api_handle(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
 {
 	char param[PARAM_MAX + 1];
@@ -80,6 +90,10 @@ void vs_api_handle(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api
 		path_known = true;
 		if (strcmp(routes[i].method, req->method))
 			continue;
+		if (strchr(routes[i].pattern, '{') && !is_name_text(param)) {
+			api_reply_error(resp, 400, "invalid name in the path");
+			return;
+		}
 		req->param = param;
 		routes[i].fn(ctx, req, resp);
 		req->param = NULL;
@@ -114,11 +128,49 @@ void api_reply_json(struct vs_api_resp *resp, unsigned status, json_t *j)
 	resp->status = status;
 	resp->body = j ? vs_json_dump(j) : NULL;
 	json_decref(j);
+	if (!j && status != 204) { /* json_pack refused (invalid UTF-8): never an empty reply */
+		resp->status = 500;
+		resp->body = xstrdup("{\"error\":\"the reply could not be encoded\"}");
+	}
+}
+
+/* Length of the valid UTF-8 sequence at s, 0 if there is none. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n = *s < 0x80	       ? 1 :
+		   (*s & 0xe0) == 0xc0 ? 2 :
+		   (*s & 0xf0) == 0xe0 ? 3 :
+		   (*s & 0xf8) == 0xf0 ? 4 :
+					 0;
+	json_t *probe;
+
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if (n <= 1)
+		return n;
+	/* overlong forms and surrogates: jansson's own check decides */
+	probe = json_stringn((const char *)s, n);
+	json_decref(probe);
+	return probe ? n : 0;
 }
 
 void api_reply_error(struct vs_api_resp *resp, unsigned status, const char *msg)
 {
-	api_reply_json(resp, status, json_pack("{s:s}", "error", msg ? msg : "failed"));
+	char *clean = xstrdup(msg ? msg : "failed");
+
+	/* a message may quote client bytes: JSON needs UTF-8 and the message one
+	 * line, so other bytes become '?' */
+	for (unsigned char *p = (unsigned char *)clean; *p;) {
+		size_t n = utf8_len(p);
+
+		if (n == 0 || *p < 0x20 || *p == 0x7f) /* and one line: no controls */
+			*p++ = '?';
+		else
+			p += n;
+	}
+	api_reply_json(resp, status, json_pack("{s:s}", "error", clean));
+	free(clean);
 }
 
 unsigned api_status_of(int code)

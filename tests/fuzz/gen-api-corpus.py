@@ -52,6 +52,12 @@ SEEDS = {
     "unknown-path": "GET /v2/vms\n",
     "action-unknown": "POST /v1/vms/web/explode\n",
     "long-name": "GET /v1/vms/" + "a" * 300 + "\n",
+    # found by the fuzzer: a name that is not UTF-8 made an error reply
+    # json_pack could not encode (an empty body)
+    "bad-utf8-name": b"DELETE /v1/vms/we\x9b\xc0\x99\x90rce\n",
+    "ctl-key": 'POST /v1/vms\n{"\\name": "web"}',  # a newline in a quoted key
+    "ctl-name": b"GET /v1/vms/a\x01b\n",
+    "create-utf8": 'POST /v1/vms\n{"name": "a", "cpus": 0, "append": "\u00e9\U0001f600"}',
 }
 
 
@@ -60,7 +66,7 @@ def main():
     for old in OUT.iterdir():
         old.unlink()
     for name, text in SEEDS.items():
-        (OUT / name).write_bytes(text.encode())
+        (OUT / name).write_bytes(text if isinstance(text, bytes) else text.encode())
 
 
 if __name__ == "__main__":
