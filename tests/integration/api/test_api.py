@@ -222,3 +222,8 @@ def test_path_names_cannot_escape(server):
         one_line_error(text)
     st, _, text = server.request("POST", "/v1/vms/../start")
     assert st in (400, 404), text
+    # bytes that are not a name: refused before the service layer, in one line
+    st, _, text = server.request("DELETE", "/v1/vms/we%9b%c0%0arce")
+    assert st == 400 and one_line_error(text) == "invalid name in the path", text
+    st, _, text = server.request("POST", "/v1/vms", b'{"\\nname": 1}')
+    assert st == 400 and one_line_error(text) == "unknown field '?name'", text
