@@ -17,6 +17,8 @@ pkgs=(
 	clang-format
 	# tests and benchmarks
 	python3 python3-pytest qemu-system-x86 qemu-utils hyperfine
+	# the API tests: docs/api/openapi.yaml read and its schemas checked
+	python3-yaml python3-jsonschema
 	# the default guest kit
 	busybox-static cpio gzip kmod dpkg-dev
 	# the OCI runtime's anchors and clients

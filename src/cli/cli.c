@@ -23,6 +23,7 @@ static const struct verb verbs[] = {
 	{ "oci", cmd_oci, "runc-compatible OCI runtime (also as vessel-runc)" },
 	{ "image", cmd_image, "container images (vessel image --help)" },
 	{ "network", cmd_network, "virtual networks: create, ls, inspect, rm, prune" },
+	{ "serve", cmd_serve, "the REST API on a unix socket or TCP (docs/api.md)" },
 };
 
 static void usage(FILE *f)

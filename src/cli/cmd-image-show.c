@@ -10,43 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *strv_json(char **v)
-{
-	json_t *a;
-
-	if (!v)
-		return json_null();
-	a = json_array();
-	for (; *v; v++)
-		json_array_append_new(a, json_string(*v));
-	return a;
-}
-
-static json_t *config_json(const struct vs_image_config *c)
-{
-	return json_pack("{s:o, s:o, s:o, s:s?, s:s?, s:o, s:s?}", "Entrypoint",
-			 strv_json(c->entrypoint), "Cmd", strv_json(c->cmd), "Env",
-			 strv_json(c->env), "WorkingDir", c->working_dir, "User", c->user,
-			 "ExposedPorts", strv_json(c->exposed_ports), "StopSignal", c->stop_signal);
-}
-
-static json_t *info_json(const struct vs_image_info *i)
-{
-	json_t *layers = json_array();
-
-	for (size_t l = 0; l < i->n_layers; l++)
-		json_array_append_new(
-		    layers,
-		    json_pack("{s:s, s:s, s:s, s:I, s:s}", "Digest", i->layers[l].digest, "DiffID",
-			      i->layers[l].diff_id, "MediaType", i->layers[l].media_type, "Size",
-			      (json_int_t)i->layers[l].size, "Dir", i->layers[l].dir));
-	return json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s?, s:s?, s:I, s:o, s:o}", "Name", i->name,
-			 "Digest", i->digest, "ConfigDigest", i->config_digest, "Created",
-			 i->config.created, "Imported", i->imported, "Architecture",
-			 i->config.architecture, "Os", i->config.os, "Size", (json_int_t)i->size,
-			 "Config", config_json(&i->config), "Layers", layers);
-}
-
 static void print_json(json_t *j)
 {
 	char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -90,7 +53,7 @@ int image_cmd_ls(int argc, char **argv)
 		json_t *a = json_array();
 
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(a, info_json(&v[i]));
+			json_array_append_new(a, vs_image_info_to_json(&v[i]));
 		print_json(a);
 	} else {
 		print_table(v, n);
@@ -118,7 +81,7 @@ int image_cmd_inspect(int argc, char **argv)
 	vs_image_store_free(s);
 	if (rc < 0)
 		return image_fail(e);
-	print_json(info_json(&info));
+	print_json(vs_image_info_to_json(&info));
 	vs_image_info_clear(&info);
 	return 0;
 }

@@ -13,6 +13,7 @@ int cmd_oci(const struct vs_cli_global *g, int argc, char **argv);
 int cmd_image(const struct vs_cli_global *g, int argc, char **argv);
 int cmd_network(const struct vs_cli_global *g, int argc, char **argv);
 int cmd_ps(const struct vs_cli_global *g, int argc, char **argv);
+int cmd_serve(const struct vs_cli_global *g, int argc, char **argv);
 
 /* The whole command line (cli.c); main() and test binaries call it. */
 int vs_cli_main(int argc, char **argv);

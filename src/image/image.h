@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct json_t;
 struct vs_err;
 struct vs_image_store;
 
@@ -103,6 +104,11 @@ struct vs_image_info {
  * with vs_image_info_clear, then the array). */
 int vs_image_list(struct vs_image_store *s, struct vs_image_info **out, size_t *n,
 		  struct vs_err **err);
+
+/* The info as the JSON of `vessel image ls --format json` (keys Name,
+ * Digest, ConfigDigest, Created, Imported, Architecture, Os, Size, Config,
+ * Layers). A new reference. */
+struct json_t *vs_image_info_to_json(const struct vs_image_info *i);
 
 /* Looks an image up by name ("name:tag"; "name" means ":latest"; a
  * "localhost/" prefix may be left out) or by a unique prefix of its digest

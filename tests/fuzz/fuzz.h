@@ -32,5 +32,10 @@ int fuzz_vq_one(const uint8_t *data, size_t size);
  * (tests/fuzz/vmspec-one.c). Returns 1 if accepted, 0 if refused; aborts on
  * a round trip that changes the spec. */
 int fuzz_vmspec_one(const uint8_t *data, size_t size);
+/* Runs data ("METHOD PATH[?QUERY]\n" then the body) through the API's
+ * request core with the service layer stubbed (tests/fuzz/api-one.c).
+ * Returns 1 for a 2xx reply, 0 otherwise; aborts on a reply that breaks
+ * the API's contract. */
+int fuzz_api_one(const uint8_t *data, size_t size);
 
 #endif

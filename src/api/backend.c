@@ -1,0 +1,43 @@
+/* The real backend of the request core: the service layer and the image
+ * store, one call each (internal.h). */
+#include "api/internal.h"
+#include "image/image.h"
+
+#include <stdlib.h>
+
+static int image_list(const char *root, json_t **out, struct vs_err **err)
+{
+	struct vs_image_store *s = NULL;
+	struct vs_image_info *v = NULL;
+	size_t n = 0;
+	json_t *a;
+	int r;
+
+	if ((r = vs_image_store_open(root, &s, err)) < 0)
+		return r;
+	r = vs_image_list(s, &v, &n, err);
+	vs_image_store_free(s);
+	if (r < 0)
+		return r;
+	a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(a, vs_image_info_to_json(&v[i]));
+		vs_image_info_clear(&v[i]);
+	}
+	free(v);
+	*out = a;
+	return 0;
+}
+
+const struct vs_api_backend vs_api_backend_svc = {
+	.vm_create = vs_svc_vm_create,
+	.vm_start = vs_svc_vm_start,
+	.vm_stop = vs_svc_vm_stop,
+	.vm_kill = vs_svc_vm_kill,
+	.vm_pause = vs_svc_vm_pause,
+	.vm_resume = vs_svc_vm_resume,
+	.vm_remove = vs_svc_vm_remove,
+	.vm_list = vs_svc_vm_list,
+	.vm_inspect = vs_svc_vm_inspect,
+	.image_list = image_list,
+};

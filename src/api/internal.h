@@ -1,0 +1,72 @@
+/* Private to src/api: the backend seam, the handlers the router table
+ * names, and the helpers they share (router.c). */
+#ifndef VS_API_INTERNAL_H
+#define VS_API_INTERNAL_H
+
+#include "api/api.h"
+#include "svc/vm.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct vs_image_info;
+
+/* The service calls the API makes, one to one with src/svc and src/image.
+ * vs_api_backend_svc is the real one; tests/fuzz has stubs. */
+struct vs_api_backend {
+	int (*vm_create)(struct vs_svc *svc, const struct vs_vm_spec *spec, struct vs_err **err);
+	int (*vm_start)(struct vs_svc *svc, const char *name, const struct vs_vm_start_opts *o,
+			struct vs_err **err);
+	int (*vm_stop)(struct vs_svc *svc, const char *name, const struct vs_vm_stop_opts *o,
+		       struct vs_err **err);
+	int (*vm_kill)(struct vs_svc *svc, const char *name, struct vs_err **err);
+	int (*vm_pause)(struct vs_svc *svc, const char *name, struct vs_err **err);
+	int (*vm_resume)(struct vs_svc *svc, const char *name, struct vs_err **err);
+	int (*vm_remove)(struct vs_svc *svc, const char *name, const struct vs_vm_remove_opts *o,
+			 struct vs_err **err);
+	int (*vm_list)(struct vs_svc *svc, struct vs_vm_info **out, size_t *n, struct vs_err **err);
+	int (*vm_inspect)(struct vs_svc *svc, const char *name, struct vs_vm_info *out,
+			  struct vs_err **err);
+	/* every image under root as JSON (an array), or -errno with *err */
+	int (*image_list)(const char *root, json_t **out, struct vs_err **err);
+};
+
+extern const struct vs_api_backend vs_api_backend_svc;
+
+typedef void vs_api_handler(struct vs_api_ctx *ctx, struct vs_api_req *req,
+			    struct vs_api_resp *resp);
+
+/* vms.c */
+vs_api_handler api_vms_list, api_vms_create, api_vms_get, api_vms_delete;
+vs_api_handler api_vms_start, api_vms_stop, api_vms_kill, api_vms_pause, api_vms_resume,
+	api_vms_restart;
+/* host.c */
+vs_api_handler api_host_get;
+/* images.c */
+vs_api_handler api_images_list;
+
+/* router.c: filling the response. */
+/* Sets status and the compact text of j (whose reference it takes). */
+void api_reply_json(struct vs_api_resp *resp, unsigned status, json_t *j);
+/* {"error": msg} with status: the one line the CLI prints. */
+void api_reply_error(struct vs_api_resp *resp, unsigned status, const char *msg);
+/* An error from the service layer: status from its code, then frees e. */
+void api_reply_err(struct vs_api_resp *resp, int code, struct vs_err *e);
+unsigned api_status_of(int code);
+
+/* The body parsed as a JSON object (an empty object when there is no
+ * body); NULL after replying 400 with the reason. */
+json_t *api_body_object(struct vs_api_req *req, struct vs_api_resp *resp);
+
+/* Query arguments: each handler lists the keys it knows; any other key is
+ * a 400 (api_args_check replies, returns false). */
+bool api_args_check(const struct vs_api_req *req, const char *const *known,
+		    struct vs_api_resp *resp);
+const char *api_arg(const struct vs_api_req *req, const char *key);
+/* "true"/"false"/"1"/"0"/"" (= true) into *out; false after replying 400. */
+bool api_arg_bool(const struct vs_api_req *req, const char *key, bool *out,
+		  struct vs_api_resp *resp);
+bool api_arg_uint(const struct vs_api_req *req, const char *key, uint64_t max, uint64_t *out,
+		  struct vs_api_resp *resp);
+
+#endif

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of the API request core (tests/fuzz/api-one.c):
+each file is "METHOD PATH[?QUERY]\\n" followed by the body. Every route with
+good and bad arguments and bodies. Rewrites tests/fuzz/corpus/api."""
+import json
+import pathlib
+
+OUT = pathlib.Path(__file__).parent / "corpus" / "api"
+
+SPEC = {"name": "new", "kernel": "/boot/vmlinuz", "initrd": None, "append": "quiet",
+        "command": ["sh", "-c", "true"], "cpus": 2, "mem": 67108864, "cpu_model": "host",
+        "accel": "kvm", "overcommit": False, "autostart": True,
+        "disks": [{"path": "/srv/d.qcow2", "format": "qcow2", "readonly": False}]}
+
+SEEDS = {
+    "host": "GET /v1/host\n",
+    "host-arg": "GET /v1/host?x=1\n",
+    "list": "GET /v1/vms\n",
+    "images": "GET /v1/images\n",
+    "get": "GET /v1/vms/web\n",
+    "get-missing": "GET /v1/vms/nope\n",
+    "get-empty-name": "GET /v1/vms/\n",
+    "create-full": "POST /v1/vms\n" + json.dumps(SPEC),
+    "create-min": 'POST /v1/vms\n{"name": "a"}',
+    "create-taken": 'POST /v1/vms\n{"name": "web"}',
+    "create-unknown": 'POST /v1/vms\n{"name": "a", "cpu": 2}',
+    "create-type": 'POST /v1/vms\n{"name": "a", "cpus": "2"}',
+    "create-noname": 'POST /v1/vms\n{"cpus": 1}',
+    "create-array": "POST /v1/vms\n[1, 2]",
+    "create-trunc": 'POST /v1/vms\n{"name": "a", "disks": [{"path": ',
+    "create-disk-bad": 'POST /v1/vms\n{"name": "a", "disks": [{"path": "/x", "size": 1}]}',
+    "create-disk-notobj": 'POST /v1/vms\n{"name": "a", "disks": ["/x"]}',
+    "create-dup": 'POST /v1/vms\n{"name": "a", "name": "b"}',
+    "create-nul": 'POST /v1/vms\n{"name": "a\\u0000b"}',
+    "create-huge-int": 'POST /v1/vms\n{"name": "a", "mem": 99999999999999999999999}',
+    "create-empty": "POST /v1/vms\n",
+    "start": "POST /v1/vms/web/start\n",
+    "start-overcommit": "POST /v1/vms/web/start?overcommit=true\n",
+    "start-bad-bool": "POST /v1/vms/web/start?overcommit=maybe\n",
+    "start-body": "POST /v1/vms/web/start\n{}",
+    "stop": "POST /v1/vms/web/stop?timeout=0\n",
+    "stop-big": "POST /v1/vms/web/stop?timeout=86401\n",
+    "stop-neg": "POST /v1/vms/web/stop?timeout=-1\n",
+    "stop-many-args": "POST /v1/vms/web/stop?a&b&c&d&e&f&g&h&i\n",
+    "restart": "POST /v1/vms/web/restart?timeout=1\n",
+    "kill": "POST /v1/vms/web/kill\n",
+    "pause": "POST /v1/vms/web/pause\n",
+    "resume": "POST /v1/vms/nope/resume\n",
+    "delete": "DELETE /v1/vms/web?force\n",
+    "delete-busy": "DELETE /v1/vms/web\n",
+    "wrong-method": "PUT /v1/vms\n",
+    "unknown-path": "GET /v2/vms\n",
+    "action-unknown": "POST /v1/vms/web/explode\n",
+    "long-name": "GET /v1/vms/" + "a" * 300 + "\n",
+    # found by the fuzzer: a name that is not UTF-8 made an error reply
+    # json_pack could not encode (an empty body)
+    "bad-utf8-name": b"DELETE /v1/vms/we\x9b\xc0\x99\x90rce\n",
+    "ctl-key": 'POST /v1/vms\n{"\\name": "web"}',  # a newline in a quoted key
+    "ctl-name": b"GET /v1/vms/a\x01b\n",
+    "create-utf8": 'POST /v1/vms\n{"name": "a", "cpus": 0, "append": "\u00e9\U0001f600"}',
+}
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    for old in OUT.iterdir():
+        old.unlink()
+    for name, text in SEEDS.items():
+        (OUT / name).write_bytes(text if isinstance(text, bytes) else text.encode())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Helpers of the API tests: a `vessel serve` started on its own --root, an
+HTTP client over AF_UNIX or loopback TCP, and the OpenAPI schemas as JSON
+Schema. Each server is killed by pid at the end, with the VMMs its root
+records (only this test can have started them)."""
+import http.client
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from vesseltest import TESTKERNEL, VESSEL  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[3]
+OPENAPI = REPO / "docs/api/openapi.yaml"
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=60):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        # through the directory's fd: pytest's tmp paths can exceed sun_path
+        d = os.open(os.path.dirname(self.unix_path), os.O_PATH)
+        try:
+            s.connect(f"/proc/self/fd/{d}/{os.path.basename(self.unix_path)}")
+        finally:
+            os.close(d)
+        self.sock = s
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`vessel --root ROOT serve ...`; .request() speaks to it."""
+
+    def __init__(self, root, tcp=False, token=None):
+        self.root = pathlib.Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.tcp = tcp
+        self.token = token
+        self.proc = None
+        self.port = None
+
+    def start(self, extra=()):
+        args = [str(VESSEL), "--root", str(self.root), "serve", *extra]
+        if self.tcp:
+            self.port = free_port()
+            tf = self.root.parent / f"token-{os.getpid()}"
+            tf.write_text(self.token + "\n")
+            tf.chmod(0o600)
+            args += ["--listen", f"127.0.0.1:{self.port}", "--token-file", str(tf)]
+        self.err = open(self.root.parent / "serve.log", "ab")
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.err,
+                                     start_new_session=True)
+        end = time.time() + 10
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"vessel serve exited: {self.log()}")
+            try:
+                if self.request("GET", "/v1/host", auth=True)[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("vessel serve did not answer within 10 s")
+
+    def log(self):
+        return (self.root.parent / "serve.log").read_text(errors="replace")
+
+    @property
+    def sock(self):
+        return str(self.root / "vessel.sock")
+
+    def conn(self, timeout=60):
+        if self.tcp:
+            return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        return UnixHTTPConnection(self.sock, timeout=timeout)
+
+    def request(self, method, path, body=None, auth=True, headers=None, raw=False):
+        """Returns (status, parsed JSON or None, raw text)."""
+        h = dict(headers or {})
+        if self.tcp and auth is True:
+            h["Authorization"] = f"Bearer {self.token}"
+        elif isinstance(auth, str):
+            h["Authorization"] = auth
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+        if body is not None:
+            h["Content-Type"] = "application/json"
+        c = self.conn()
+        try:
+            try:
+                c.request(method, path, body=body, headers=h)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server may answer (413) before reading a body; read that
+            r = c.getresponse()
+            text = r.read().decode()
+        finally:
+            c.close()
+        return r.status, (json.loads(text) if text else None), text
+
+    def ok(self, method, path, body=None, want=200):
+        st, j, text = self.request(method, path, body)
+        assert st == want, f"{method} {path}: {st} {text}"
+        return j
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        if self.proc:
+            self.err.close()
+
+
+def cli(root, *args, timeout=60):
+    return subprocess.run([str(VESSEL), "--root", str(root), *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def cli_ls(root):
+    r = cli(root, "vm", "ls", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    return {v["name"]: v for v in json.loads(r.stdout)}
+
+
+def kill_vmms(root):
+    if not (pathlib.Path(root) / "vessel.db").exists():
+        return
+    try:
+        vms = cli_ls(root).values()
+    except Exception:  # a broken store must not hide the test's own failure
+        return
+    for v in vms:
+        if v.get("pid"):
+            try:
+                os.kill(v["pid"], signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def counter_spec(name, accel="kvm"):
+    return {"name": name, "kernel": str(TESTKERNEL), "append": "vessel.test=counter:100",
+            "accel": accel, "mem": 64 << 20}
+
+
+def wait_until(fn, timeout=10, what="condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        if fn():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def openapi_schema(doc, name):
+    """components.schemas[name] as a JSON Schema (OpenAPI 3.0's nullable
+    turned into a null type) that resolves its $refs in doc."""
+    def conv(x):
+        if isinstance(x, dict):
+            y = {k: conv(v) for k, v in x.items() if k != "nullable"}
+            if x.get("nullable"):
+                if "type" in y:
+                    y["type"] = [y["type"], "null"]
+                if "enum" in y:
+                    y["enum"] = y["enum"] + [None]
+            return y
+        if isinstance(x, list):
+            return [conv(v) for v in x]
+        return x
+    return {"$ref": f"#/components/schemas/{name}", "components": conv(doc["components"])}
