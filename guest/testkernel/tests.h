@@ -31,6 +31,7 @@ int test_bench(const char *arg);
 int test_codewalk(const char *arg);
 int test_touch(const char *arg);
 int test_virtio_rng(const char *arg);
+int test_virtio_blk(const char *arg);
 int test_counter(const char *arg);
 
 /* The BSP's APIC id, read at boot. */
