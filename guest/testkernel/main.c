@@ -42,6 +42,7 @@ static const struct tk_test tests[] = {
     {"touch", test_touch, TK_ARG_OPTIONAL},
     {"virtio-rng", test_virtio_rng, 0},
     {"virtio-blk", test_virtio_blk, 0},
+    {"virtio-blk-qcow2magic", test_virtio_blk_magic, 0},
     {"exit", test_exit, 1},
     {"panic", test_panic, 0},
     {"hang", test_hang, 0},

@@ -266,3 +266,33 @@ int test_virtio_blk(const char *arg)
 	kprintf("virtio-blk: %u disk(s)\n", n);
 	return 0;
 }
+
+/* On the first disk, opened by the host without format= (probed raw): a
+ * sector 0 that starts with the qcow2 magic must be refused (IOERR), any
+ * other sector 0 accepted. */
+int test_virtio_blk_magic(const char *arg)
+{
+	struct disk k = { 0 };
+	uint8_t st;
+	int r;
+
+	(void)arg;
+	for (unsigned slot = 0; slot < 32 && !k.d.common; slot++)
+		if (cfg32(slot, 0) == (VIRTIO_BLK_ID << 16 | VIRTIO_VENDOR) &&
+		    vdev_caps(&k.d, slot) < 0)
+			return test_fail("virtio capabilities missing");
+	if (!k.d.common)
+		return test_fail("no virtio-blk (1af4:1042) on bus 0");
+	st = blk_init(&k);
+	if (!(st & S_DRV_OK))
+		return test_fail("driver init failed (status 0x%x)", st);
+	memset(buf, 0, SECTOR);
+	memcpy(buf, "QFI\xfb", 4);
+	if ((r = blk_req(&k, T_OUT, 0, buf, SECTOR, true)) != ST_IOERR)
+		return test_fail("a qcow2 header in sector 0 of a probed raw disk: status %d", r);
+	memcpy(buf, "QFI\x00", 4);
+	if ((r = blk_req(&k, T_OUT, 0, buf, SECTOR, false)) != 0)
+		return test_fail("an ordinary sector 0: status %d", r);
+	kprintf("virtio-blk: qcow2 magic in sector 0 refused, other data written\n");
+	return 0;
+}
