@@ -43,6 +43,7 @@ static const struct tk_test tests[] = {
     {"virtio-rng", test_virtio_rng, 0},
     {"virtio-blk", test_virtio_blk, 0},
     {"virtio-blk-qcow2magic", test_virtio_blk_magic, 0},
+    {"virtio-blk-bench", test_virtio_blk_bench, TK_ARG_OPTIONAL},
     {"exit", test_exit, 1},
     {"panic", test_panic, 0},
     {"hang", test_hang, 0},

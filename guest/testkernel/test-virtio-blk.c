@@ -8,6 +8,9 @@
  * capacity must fail. A read-only disk (VIRTIO_BLK_F_RO) must refuse a
  * write with VIRTIO_BLK_S_IOERR and keep its data.
  *
+ * virtio-blk-bench[:MiB] measures the first disk: sequential 1 MiB writes
+ * (then a flush) and reads over MiB (default 256), and 4 KiB random reads.
+ *
  * The pattern (byte j of sector s on disk k) is
  * ((s * 31 + j + k * 101) & 0xff) ^ 0xa5; tests/integration/vm checks it on
  * the host file. */
@@ -129,8 +132,9 @@ static int blk_req(const struct disk *k, uint32_t type, uint64_t sector, void *d
 	*(volatile uint16_t *)&ring_avail[1] = (uint16_t)(idx + 1);
 	__asm__ volatile("mfence" ::: "memory");
 	w16(k->d.notify + r16(k->d.common + C_QNOFF) * k->d.notify_mult, 0);
-	for (int i = 0; i < 1000000 && *used_idx != (uint16_t)(idx + 1); i++)
-		udelay(10);
+	for (uint64_t end = rdtsc() + tsc_khz() * 10000; /* 10 s */
+	     *used_idx != (uint16_t)(idx + 1) && rdtsc() < end;)
+		cpu_pause();
 	(void)r8(k->d.isr); /* lowers INTx */
 	return *used_idx == (uint16_t)(idx + 1) ? status : -1;
 }
@@ -294,5 +298,66 @@ int test_virtio_blk_magic(const char *arg)
 	if ((r = blk_req(&k, T_OUT, 0, buf, SECTOR, false)) != 0)
 		return test_fail("an ordinary sector 0: status %d", r);
 	kprintf("virtio-blk: qcow2 magic in sector 0 refused, other data written\n");
+	return 0;
+}
+
+#define BENCH_BUF   0x2000000ull /* 32 MiB: free RAM under vessel and QEMU */
+#define BENCH_CHUNK (1u << 20)
+#define BENCH_RAND  20000
+
+/* Bytes per tick to MB/s (10^6 bytes). */
+static unsigned long mbps(uint64_t bytes, uint64_t ticks)
+{
+	return ticks ? (unsigned long)(bytes * tsc_khz() / ticks / 1000) : 0;
+}
+
+static int bench_seq(const struct disk *k, uint32_t type, uint64_t bytes, uint64_t *ticks)
+{
+	uint64_t t0 = rdtsc();
+	int st;
+
+	for (uint64_t off = 0; off < bytes; off += BENCH_CHUNK)
+		if ((st = blk_req(k, type, off / SECTOR, phys(BENCH_BUF), BENCH_CHUNK, false)))
+			return test_fail("%s at %lu MiB: status %d", type == T_IN ? "read" : "write",
+					 (unsigned long)(off >> 20), st);
+	if (type == T_OUT && (st = blk_req(k, T_FLUSH, 0, NULL, 0, false)))
+		return test_fail("flush: status %d", st);
+	*ticks = rdtsc() - t0;
+	return 0;
+}
+
+int test_virtio_blk_bench(const char *arg)
+{
+	struct disk k = { 0 };
+	uint64_t mib = 256, bytes, tw, tr, t0, seed = 88172645463325252ull;
+	uint8_t st;
+
+	if (*arg && (parse_u64(arg, strlen(arg), &mib) || !mib))
+		return test_fail("virtio-blk-bench:%s: not a size in MiB", arg);
+	for (unsigned slot = 0; slot < 32 && !k.d.common; slot++)
+		if (cfg32(slot, 0) == (VIRTIO_BLK_ID << 16 | VIRTIO_VENDOR) &&
+		    vdev_caps(&k.d, slot) < 0)
+			return test_fail("virtio capabilities missing");
+	if (!k.d.common || !((st = blk_init(&k)) & S_DRV_OK))
+		return test_fail("no working virtio-blk on bus 0");
+	k.capacity = mmio_read32(k.d.device) | (uint64_t)mmio_read32(k.d.device + 4) << 32;
+	bytes = mib << 20;
+	if (bytes > k.capacity * SECTOR)
+		return test_fail("the disk has %lu MiB, %lu wanted", (unsigned long)(k.capacity >> 11),
+				 (unsigned long)mib);
+	memset(phys(BENCH_BUF), 0x5a, BENCH_CHUNK);
+	if (bench_seq(&k, T_OUT, bytes, &tw) || bench_seq(&k, T_IN, bytes, &tr))
+		return -1;
+	t0 = rdtsc();
+	for (unsigned i = 0; i < BENCH_RAND; i++) {
+		seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+		if ((st = blk_req(&k, T_IN, (seed % (bytes / 4096)) * 8, phys(BENCH_BUF), 4096, false)))
+			return test_fail("random read: status %d", st);
+	}
+	t0 = rdtsc() - t0;
+	kprintf("virtio-blk-bench: MiB=%lu seq-write-MBps=%lu seq-read-MBps=%lu "
+		"rand-read-4k-iops=%lu\n",
+		(unsigned long)mib, mbps(bytes, tw), mbps(bytes, tr),
+		(unsigned long)(BENCH_RAND * tsc_khz() * 1000 / (t0 ? t0 : 1)));
 	return 0;
 }

@@ -33,6 +33,7 @@ int test_touch(const char *arg);
 int test_virtio_rng(const char *arg);
 int test_virtio_blk(const char *arg);
 int test_virtio_blk_magic(const char *arg);
+int test_virtio_blk_bench(const char *arg);
 int test_counter(const char *arg);
 
 /* The BSP's APIC id, read at boot. */
