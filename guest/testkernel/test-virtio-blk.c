@@ -4,8 +4,8 @@
  * features, read the capacity and block size, ask for the serial (get-id).
  * A writable disk gets a pattern written to its first and last 8 sectors
  * (each request split over two data descriptors), a flush, and the data
- * read back; write-zeroes clears sectors 16-23 again; a write past the
- * capacity must fail. A read-only disk (VIRTIO_BLK_F_RO) must refuse a
+ * read back; write-zeroes clears sectors 16-23 again; sectors 64-71 are
+ * written and discarded; a write past the capacity must fail. A read-only disk (VIRTIO_BLK_F_RO) must refuse a
  * write with VIRTIO_BLK_S_IOERR and keep its data.
  *
  * virtio-blk-bench[:MiB] measures the first disk: sequential 1 MiB writes
@@ -27,11 +27,13 @@
 #define F_RO	      (1u << 5)
 #define F_BLK_SIZE    (1u << 6)
 #define F_FLUSH	      (1u << 9)
+#define F_DISCARD     (1u << 13)
 #define F_WZ	      (1u << 14)
 #define T_IN	      0
 #define T_OUT	      1
 #define T_FLUSH	      4
 #define T_GET_ID      8
+#define T_DISCARD     11
 #define T_WZ	      13
 #define ST_IOERR      1
 
@@ -77,7 +79,7 @@ static uint8_t blk_init(struct disk *k)
 	if (!(mmio_read32(c + C_DF) & 1))
 		return 0;
 	mmio_write32(c + C_DFSEL, 0);
-	k->features = mmio_read32(c + C_DF) & (F_RO | F_BLK_SIZE | F_FLUSH | F_WZ);
+	k->features = mmio_read32(c + C_DF) & (F_RO | F_BLK_SIZE | F_FLUSH | F_DISCARD | F_WZ);
 	mmio_write32(c + C_GFSEL, 0);
 	mmio_write32(c + C_GF, k->features);
 	mmio_write32(c + C_GFSEL, 1);
@@ -196,6 +198,14 @@ static int writable(const struct disk *k)
 	}
 	if (read_at(k, 16, true) || check(k->index, 16, k->features & F_WZ))
 		return -1;
+	/* sectors 64-71 (one 4 KiB block): written, then discarded */
+	if (k->features & F_DISCARD) {
+		if (write_at(k, 64))
+			return -1;
+		seg = (struct blk_seg){ 64, NSEC, 0 };
+		if ((st = blk_req(k, T_DISCARD, 0, &seg, sizeof(seg), false)) != 0)
+			return test_fail("vd%c: discard: status %d", 'a' + k->index, st);
+	}
 	st = blk_req(k, T_OUT, k->capacity, buf, SECTOR, false);
 	if (st != ST_IOERR)
 		return test_fail("vd%c: a write past the end: status %d, want IOERR", 'a' + k->index,
@@ -203,6 +213,8 @@ static int writable(const struct disk *k)
 	kprintf("virtio-blk: vd%c: wrote, flushed and read back sectors 0-7 and %lu-%lu%s\n",
 		'a' + k->index, (unsigned long)last, (unsigned long)k->capacity - 1,
 		k->features & F_WZ ? "; write-zeroes cleared 16-23" : "");
+	if (k->features & F_DISCARD)
+		kprintf("virtio-blk: vd%c: discarded 64-71\n", 'a' + k->index);
 	return 0;
 }
 

@@ -81,6 +81,13 @@ def test_raw_disk_holds_what_the_guest_wrote(vessel, accel, tmp_path):
     want = expected_sectors(0, 2048)
     assert read_sectors(disk, "raw", want) == want
     assert os.path.getsize(disk) == 1 << 20  # never grown
+    # the discarded block (sectors 64-71) is a hole again: thin stays thin
+    assert "vda: discarded 64-71" in r.stdout, r.stdout
+    fd = os.open(disk, os.O_RDONLY)
+    try:
+        assert os.lseek(fd, 64 * SECTOR, os.SEEK_DATA) >= 72 * SECTOR
+    finally:
+        os.close(fd)
 
 
 def test_qcow2_linked_clone(vessel, accel, tmp_path):
