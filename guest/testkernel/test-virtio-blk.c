@@ -4,8 +4,8 @@
  * features, read the capacity and block size, ask for the serial (get-id).
  * A writable disk gets a pattern written to its first and last 8 sectors
  * (each request split over two data descriptors), a flush, and the data
- * read back; write-zeroes clears sectors 16-23 again; sectors 64-71 are
- * written and discarded; a write past the capacity must fail. A read-only disk (VIRTIO_BLK_F_RO) must refuse a
+ * read back; write-zeroes clears sectors 16-23 again; sectors 64-71 and
+ * 128-255 are written and discarded; a write past the capacity must fail. A read-only disk (VIRTIO_BLK_F_RO) must refuse a
  * write with VIRTIO_BLK_S_IOERR and keep its data.
  *
  * virtio-blk-bench[:MiB] measures the first disk: sequential 1 MiB writes
@@ -179,6 +179,26 @@ static int read_at(const struct disk *k, uint64_t s0, bool split)
 				       (unsigned long)s0, st);
 }
 
+/* Sectors 64-71 (a 4 KiB block) and 128-255 (a 64 KiB qcow2 cluster):
+ * written, then discarded; the host sees a hole and a freed cluster. */
+static int discard(const struct disk *k)
+{
+	static const struct blk_seg segs[2] = { { 64, NSEC, 0 }, { 128, 128, 0 } };
+	int st;
+
+	if (write_at(k, 64))
+		return -1;
+	for (uint64_t s = 128; s < 256; s += NSEC)
+		if (write_at(k, s))
+			return -1;
+	for (unsigned i = 0; i < 2; i++) {
+		seg = segs[i];
+		if ((st = blk_req(k, T_DISCARD, 0, &seg, sizeof(seg), false)) != 0)
+			return test_fail("vd%c: discard: status %d", 'a' + k->index, st);
+	}
+	return 0;
+}
+
 static int writable(const struct disk *k)
 {
 	uint64_t last = k->capacity - NSEC;
@@ -198,14 +218,8 @@ static int writable(const struct disk *k)
 	}
 	if (read_at(k, 16, true) || check(k->index, 16, k->features & F_WZ))
 		return -1;
-	/* sectors 64-71 (one 4 KiB block): written, then discarded */
-	if (k->features & F_DISCARD) {
-		if (write_at(k, 64))
-			return -1;
-		seg = (struct blk_seg){ 64, NSEC, 0 };
-		if ((st = blk_req(k, T_DISCARD, 0, &seg, sizeof(seg), false)) != 0)
-			return test_fail("vd%c: discard: status %d", 'a' + k->index, st);
-	}
+	if ((k->features & F_DISCARD) && discard(k) < 0)
+		return -1;
 	st = blk_req(k, T_OUT, k->capacity, buf, SECTOR, false);
 	if (st != ST_IOERR)
 		return test_fail("vd%c: a write past the end: status %d, want IOERR", 'a' + k->index,
@@ -214,7 +228,7 @@ static int writable(const struct disk *k)
 		'a' + k->index, (unsigned long)last, (unsigned long)k->capacity - 1,
 		k->features & F_WZ ? "; write-zeroes cleared 16-23" : "");
 	if (k->features & F_DISCARD)
-		kprintf("virtio-blk: vd%c: discarded 64-71\n", 'a' + k->index);
+		kprintf("virtio-blk: vd%c: discarded 64-71 and 128-255\n", 'a' + k->index);
 	return 0;
 }
 

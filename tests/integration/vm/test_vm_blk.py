@@ -5,6 +5,7 @@ the host file (raw and a qcow2 linked clone, with `qemu-img check` clean and
 the base unchanged), disks in order with their sizes, a read-only disk that
 refuses writes, and QEMU-compatible image locks between processes."""
 import hashlib
+import json
 import os
 import select
 import shutil
@@ -82,10 +83,11 @@ def test_raw_disk_holds_what_the_guest_wrote(vessel, accel, tmp_path):
     assert read_sectors(disk, "raw", want) == want
     assert os.path.getsize(disk) == 1 << 20  # never grown
     # the discarded block (sectors 64-71) is a hole again: thin stays thin
-    assert "vda: discarded 64-71" in r.stdout, r.stdout
+    assert "vda: discarded 64-71 and 128-255" in r.stdout, r.stdout
     fd = os.open(disk, os.O_RDONLY)
     try:
         assert os.lseek(fd, 64 * SECTOR, os.SEEK_DATA) >= 72 * SECTOR
+        assert os.lseek(fd, 128 * SECTOR, os.SEEK_DATA) >= 256 * SECTOR
     finally:
         os.close(fd)
 
@@ -107,6 +109,11 @@ def test_qcow2_linked_clone(vessel, accel, tmp_path):
     want[8] = b"\x77" * SECTOR
     assert read_sectors(clone, "qcow2", want) == want
     assert hashlib.sha256(base.read_bytes()).hexdigest() == before
+    # the discarded cluster (64 KiB at 64 KiB) holds no data in the clone
+    assert "vda: discarded 64-71 and 128-255" in r.stdout, r.stdout
+    m = json.loads(run(["qemu-img", "map", "--output=json", clone]).stdout)
+    at = [e for e in m if e["start"] <= 65536 < e["start"] + e["length"]]
+    assert at and not at[0]["data"], m
     for img in (clone, base):
         c = run(["qemu-img", "check", img])
         assert c.returncode == 0 and "No errors were found" in c.stdout, c.stdout + c.stderr
