@@ -5,7 +5,8 @@
  * A writable disk gets a pattern written to its first and last 8 sectors
  * (each request split over two data descriptors), a flush, and the data
  * read back; write-zeroes clears sectors 16-23 again; sectors 64-71 and
- * 128-255 are written and discarded; a write past the capacity must fail. A read-only disk (VIRTIO_BLK_F_RO) must refuse a
+ * 128-255 are written and discarded; code read from sector 32 over a code
+ * page that already ran must run as read (DMA reaches emu's code cache); a write past the capacity must fail. A read-only disk (VIRTIO_BLK_F_RO) must refuse a
  * write with VIRTIO_BLK_S_IOERR and keep its data.
  *
  * virtio-blk-bench[:MiB] measures the first disk: sequential 1 MiB writes
@@ -179,6 +180,39 @@ static int read_at(const struct disk *k, uint64_t s0, bool split)
 				       (unsigned long)s0, st);
 }
 
+static uint8_t code_page[4096] __attribute__((aligned(4096)));
+
+/* mov eax, imm32; ret */
+static void put_code(uint8_t *at, uint32_t imm)
+{
+	memset(at, 0xcc, SECTOR);
+	at[0] = 0xb8;
+	memcpy(at + 1, &imm, 4);
+	at[5] = 0xc3;
+}
+
+/* Code read from the disk over code that already ran must run as read: the
+ * device's writes to guest RAM reach the CPU's decoded-code cache (emu). */
+static int code_from_disk(const struct disk *k)
+{
+	uint32_t (*fn)(void) = (uint32_t (*)(void))(uintptr_t)code_page;
+	uint32_t v;
+	int st;
+
+	put_code(buf, 0x600dc0de);
+	if ((st = blk_req(k, T_OUT, 32, buf, SECTOR, false)) != 0)
+		return test_fail("vd%c: writing code: status %d", 'a' + k->index, st);
+	put_code(code_page, 0x0badc0de);
+	if ((v = fn()) != 0x0badc0de)
+		return test_fail("the code page returned 0x%x before the read", v);
+	if ((st = blk_req(k, T_IN, 32, code_page, SECTOR, false)) != 0)
+		return test_fail("vd%c: reading code: status %d", 'a' + k->index, st);
+	if ((v = fn()) != 0x600dc0de)
+		return test_fail("vd%c: code read from the disk returned 0x%x, want 0x600dc0de "
+				 "(stale decoded code)", 'a' + k->index, v);
+	return 0;
+}
+
 /* Sectors 64-71 (a 4 KiB block) and 128-255 (a 64 KiB qcow2 cluster):
  * written, then discarded; the host sees a hole and a freed cluster. */
 static int discard(const struct disk *k)
@@ -219,6 +253,8 @@ static int writable(const struct disk *k)
 	if (read_at(k, 16, true) || check(k->index, 16, k->features & F_WZ))
 		return -1;
 	if ((k->features & F_DISCARD) && discard(k) < 0)
+		return -1;
+	if (code_from_disk(k) < 0)
 		return -1;
 	st = blk_req(k, T_OUT, k->capacity, buf, SECTOR, false);
 	if (st != ST_IOERR)
