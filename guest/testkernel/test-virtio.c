@@ -12,105 +12,22 @@
 #include "layout.h"
 #include "tests.h"
 #include "tsc.h"
+#include "virtio-pci.h"
 
-#define PCI_CONFIG_ADDR 0xCF8
-#define PCI_CONFIG_DATA 0xCFC
-#define VIRTIO_VENDOR	0x1AF4
 #define VIRTIO_RNG_ID	0x1044
 #define QSIZE		8
 #define BUF_LEN		64
-
-/* common config (§4.1.4.3) */
-#define C_DFSEL	 0x00
-#define C_DF	 0x04
-#define C_GFSEL	 0x08
-#define C_GF	 0x0C
-#define C_STATUS 0x14
-#define C_CVEC	 0x10
-#define C_QSEL	 0x16
-#define C_QSIZE	 0x18
-#define C_QVEC	 0x1A
-#define C_QENA	 0x1C
-#define C_QNOFF	 0x1E
-#define C_QDESC	 0x20
-#define C_QAVAIL 0x28
-#define C_QUSED	 0x30
-#define S_ACK	 1
-#define S_DRIVER 2
-#define S_DRV_OK 4
-#define S_FEAT_OK 8
-#define S_NEEDS_RESET 0x40
-#define DESC_WRITE 2
-
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags, next;
-};
 
 static struct desc ring_desc[QSIZE] __attribute__((aligned(4096)));
 static uint16_t ring_avail[3 + QSIZE] __attribute__((aligned(4096)));
 static uint8_t ring_used[6 + 8 * QSIZE] __attribute__((aligned(4096)));
 static uint8_t bufs[2][BUF_LEN];
 
-struct vdev {
-	unsigned slot;
-	uint64_t common, notify, isr;
-	uint32_t notify_mult;
-};
-
-static uint32_t cfg32(unsigned slot, unsigned off)
-{
-	outl(PCI_CONFIG_ADDR, 0x80000000u | (slot << 11) | (off & 0xFC));
-	return inl(PCI_CONFIG_DATA);
-}
-
-static void cfg32_write(unsigned slot, unsigned off, uint32_t v)
-{
-	outl(PCI_CONFIG_ADDR, 0x80000000u | (slot << 11) | (off & 0xFC));
-	outl(PCI_CONFIG_DATA, v);
-}
-
-static uint8_t cfg8(unsigned slot, unsigned off)
-{
-	return (uint8_t)(cfg32(slot, off) >> (8 * (off & 3)));
-}
-
-static void w8(uint64_t a, uint8_t v) { *(volatile uint8_t *)phys(a) = v; }
-static void w16(uint64_t a, uint16_t v) { *(volatile uint16_t *)phys(a) = v; }
-static uint8_t r8(uint64_t a) { return *(volatile uint8_t *)phys(a); }
-static uint16_t r16(uint64_t a) { return *(volatile uint16_t *)phys(a); }
-
-static uint64_t bar_addr(unsigned slot, unsigned bar)
-{
-	uint32_t lo = cfg32(slot, 0x10 + 4 * bar);
-	uint64_t a = lo & ~0xFu;
-
-	if ((lo & 0x6) == 0x4)
-		a |= (uint64_t)cfg32(slot, 0x14 + 4 * bar) << 32;
-	return a;
-}
-
 static int find_device(struct vdev *d)
 {
-	for (unsigned slot = 0; slot < 32; slot++) {
-		if (cfg32(slot, 0) != (VIRTIO_RNG_ID << 16 | VIRTIO_VENDOR))
-			continue;
-		d->slot = slot;
-		for (unsigned off = cfg8(slot, 0x34); off; off = cfg8(slot, off + 1)) {
-			uint64_t at;
-
-			if (cfg8(slot, off) != 0x09)
-				continue;
-			at = bar_addr(slot, cfg8(slot, off + 4)) + cfg32(slot, off + 8);
-			switch (cfg8(slot, off + 3)) {
-			case 1: d->common = at; break;
-			case 2: d->notify = at; d->notify_mult = cfg32(slot, off + 16); break;
-			case 3: d->isr = at; break;
-			}
-		}
-		return d->common && d->notify && d->isr ? 0 : -1;
-	}
+	for (unsigned slot = 0; slot < 32; slot++)
+		if (cfg32(slot, 0) == (VIRTIO_RNG_ID << 16 | VIRTIO_VENDOR))
+			return vdev_caps(d, slot);
 	return -1;
 }
 

@@ -31,6 +31,9 @@ int test_bench(const char *arg);
 int test_codewalk(const char *arg);
 int test_touch(const char *arg);
 int test_virtio_rng(const char *arg);
+int test_virtio_blk(const char *arg);
+int test_virtio_blk_magic(const char *arg);
+int test_virtio_blk_bench(const char *arg);
 int test_counter(const char *arg);
 int test_sse(const char *arg);
 

@@ -83,6 +83,15 @@ int vs_blk_flush(struct vs_blk *b);
 int vs_blk_discard(struct vs_blk *b, uint64_t off, uint64_t len);
 int vs_blk_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len);
 
+/* Vectored data path (block/vec.c): the iovecs are read or written in order
+ * from off, as one request of their total length (range-checked as a whole
+ * before anything moves). Synchronous on the caller's thread, one driver
+ * call per segment; the asynchronous engine (completion callbacks, a thread
+ * pool then io_uring) replaces the body, not the contract. */
+struct iovec;
+int vs_blk_preadv(struct vs_blk *b, const struct iovec *iov, unsigned n, uint64_t off);
+int vs_blk_pwritev(struct vs_blk *b, const struct iovec *iov, unsigned n, uint64_t off);
+
 /* Status of [off, off+len): fills *st for the first extent (st->len ≥ 1). */
 int vs_blk_block_status(struct vs_blk *b, uint64_t off, uint64_t len, struct vs_blk_status *st);
 

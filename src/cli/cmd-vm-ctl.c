@@ -49,7 +49,7 @@ static struct vs_svc *open_svc(const struct vs_cli_global *g)
 
 int vm_create(const struct vs_cli_global *g, int argc, char **argv)
 {
-	struct vm_opts o = { .allow_autostart = true, .allow_disks = true };
+	struct vm_opts o = { .allow_autostart = true };
 	struct vs_err *err = NULL;
 	struct vs_svc *svc;
 	int r;

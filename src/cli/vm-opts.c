@@ -37,8 +37,10 @@ static void usage(const char *verb)
 {
 	printf("usage: vessel vm %s [--kernel K] [--initrd I] [--append ARGS] [--cpus N]\n"
 	       "           [--mem SIZE] [--cpu-model host|baseline] [--accel kvm|emu|auto]\n"
-	       "           [--overcommit] %s[-- COMMAND...]\n"
-	       "vm create also takes --disk PATH[,ro][,format=raw|qcow2] (recorded; not attached yet)\n"
+	       "           [--overcommit] [--disk PATH[,ro][,format=raw|qcow2]]...\n"
+	       "           %s[-- COMMAND...]\n"
+	       "Disks are virtio-blk devices, vda, vdb, ... in order; without format= vm run\n"
+	       "probes it (vm create records what it found).\n"
 	       "Without --kernel the default guest kit (make guest) is booted.\n",
 	       verb, !strcmp(verb, "run") ? "[--name NAME] [--device TYPE[,OPTS]]... [-v] "
 					    : "[--autostart] ");
@@ -124,10 +126,7 @@ static int parse_one(struct vm_opts *o, int opt, char *arg)
 			return bad_option("--autostart is for vm create");
 		s->autostart = true;
 		return 0;
-	case OPT_DISK:
-		if (!o->allow_disks)
-			return bad_option("--disk %s: virtio-blk is not part of this build yet", arg);
-		return parse_disk(s, arg);
+	case OPT_DISK: return parse_disk(s, arg);
 	case OPT_DEVICE:
 		if (o->allow_autostart) /* vm create: the stored spec has no devices yet */
 			return bad_option("--device %s: only vm run takes devices for now", arg);

@@ -9,7 +9,6 @@
 struct vm_opts {
 	struct vs_vm_spec spec; /* strings point into argv except command (owned copy) */
 	bool allow_autostart;	/* vm create */
-	bool allow_disks;	/* vm create: recorded, snapshotted, not attached yet */
 	/* vm run: registry devices, "TYPE[,OPTS]" (vmm/device.h, docs/virtio.md);
 	 * not part of the stored spec yet, so vm create refuses them */
 	const char *devices[VS_VM_MAX_DEVICES];

@@ -95,6 +95,15 @@ struct vs_virtio_pci {
  * BAR address is taken); on failure nothing stays registered. */
 int vs_virtio_pci_new(const struct vs_virtio_pci_env *env, const struct vs_virtio_dev_ops *ops,
 		      void *dev, struct vs_virtio_pci **out);
+/* The same with env->bar_addr 0: the first free slot from
+ * VS_VIRTIO_PCI_MMIO_BASE (virtio/vm-env.c). */
+int vs_virtio_pci_new_placed(const struct vs_virtio_pci_env *env,
+			     const struct vs_virtio_dev_ops *ops, void *dev,
+			     struct vs_virtio_pci **out);
+/* The env of a device on vm (its PCI and MMIO buses, accelerator; *dma is
+ * filled and must outlive the call only: devices copy it). bar_addr 0. */
+struct vs_vm;
+void vs_virtio_vm_env(struct vs_vm *vm, struct vs_dma *dma, struct vs_virtio_pci_env *env);
 /* Unmaps the BAR and frees (the PCI slot is not reused; vCPUs stopped). */
 void vs_virtio_pci_free(struct vs_virtio_pci *t);
 

@@ -78,7 +78,7 @@ int vs_virtio_rng_new(const struct vs_virtio_pci_env *env, struct vs_virtio_rng 
 	e.dma = &rng->dma;
 	r = vs_vq_elem_init(&rng->elem, RNG_QUEUE_SIZE);
 	if (r == 0)
-		r = vs_virtio_pci_new(&e, &vs_virtio_rng_ops, rng, &rng->transport);
+		r = vs_virtio_pci_new_placed(&e, &vs_virtio_rng_ops, rng, &rng->transport);
 	if (r < 0) {
 		vs_virtio_rng_free(rng);
 		return r;
@@ -102,34 +102,10 @@ struct vs_virtio_pci *vs_virtio_rng_transport(struct vs_virtio_rng *rng)
 }
 
 /* The registry entry: the VM's PCI bus, MMIO bus, accelerator. */
-static void vm_irq_line(void *ctx, unsigned gsi, int level)
-{
-	struct vs_vm *vm = ctx;
-
-	vm->accel->irq_line(vm, gsi, level);
-}
-
-static void vm_msi(void *ctx, uint64_t addr, uint32_t data)
-{
-	struct vs_vm *vm = ctx;
-
-	vm->accel->msi(vm, addr, data);
-}
-
-static int vm_ioeventfd(void *ctx, uint64_t addr, unsigned len, int fd, bool add)
-{
-	struct vs_vm *vm = ctx;
-	struct vs_ioeventfd ev = { .addr = addr, .len = len, .fd = fd };
-
-	return add ? vm->accel->ioeventfd_add(vm, &ev) : vm->accel->ioeventfd_del(vm, &ev);
-}
-
 static int rng_realize(struct vs_vm *vm, const char *opts, void **state, struct vs_err **err)
 {
 	struct vs_dma dma;
-	struct vs_virtio_pci_env env = { .pci = vm->pci, .mmio = &vm->mmio, .dma = &dma,
-					 .irq_line = vm_irq_line, .msi = vm_msi,
-					 .ioeventfd = vm_ioeventfd, .ctx = vm };
+	struct vs_virtio_pci_env env;
 	struct vs_virtio_rng *rng;
 	int r;
 
@@ -137,13 +113,8 @@ static int rng_realize(struct vs_vm *vm, const char *opts, void **state, struct 
 		return vs_err_set(err, -EINVAL, "virtio-rng: no options expected, got '%s'", opts);
 	if (!vm->pci)
 		return vs_err_set(err, -ENODEV, "virtio-rng: the VM has no PCI bus");
-	vs_vm_dma(vm, &dma);
-	for (unsigned i = 0; i < VS_VIRTIO_PCI_MAX_DEVICES; i++) {
-		env.bar_addr = VS_VIRTIO_PCI_MMIO_BASE + (uint64_t)i * VS_VIRTIO_PCI_BAR_SIZE;
-		r = vs_virtio_rng_new(&env, &rng);
-		if (r != -EEXIST)
-			break;
-	}
+	vs_virtio_vm_env(vm, &dma, &env);
+	r = vs_virtio_rng_new(&env, &rng);
 	if (r < 0)
 		return vs_err_setsys(err, r, "virtio-rng");
 	*state = rng;

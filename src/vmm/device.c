@@ -10,8 +10,8 @@
 
 /* devices-pc.c */
 extern const struct vs_device_ops vs_dev_serial, vs_dev_rtc, vs_dev_pci_host, vs_dev_legacy;
-/* virtio/rng.c */
-extern const struct vs_device_ops vs_dev_virtio_rng;
+/* virtio/rng.c, virtio/blk-vm.c */
+extern const struct vs_device_ops vs_dev_virtio_rng, vs_dev_virtio_blk;
 
 /* The registry (STYLE "Register with tables"): every device type. */
 static const struct vs_device_ops *const registry[] = {
@@ -20,6 +20,7 @@ static const struct vs_device_ops *const registry[] = {
 	&vs_dev_pci_host,
 	&vs_dev_legacy,
 	&vs_dev_virtio_rng,
+	&vs_dev_virtio_blk,
 };
 
 const struct vs_device_ops *vs_device_type(unsigned i)
@@ -35,10 +36,20 @@ const struct vs_device_ops *vs_device_lookup(const char *name)
 	return NULL;
 }
 
+void vs_vm_device_append(struct vs_vm *vm, const struct vs_device_ops *ops, void *state)
+{
+	struct vs_device *d = xzalloc(sizeof(*d)), **tail;
+
+	d->ops = ops;
+	d->state = state;
+	for (tail = &vm->devices; *tail; tail = &(*tail)->next)
+		;
+	*tail = d;
+}
+
 int vs_vm_device_add(struct vs_vm *vm, const char *name, const char *opts, struct vs_err **err)
 {
 	const struct vs_device_ops *ops = vs_device_lookup(name);
-	struct vs_device *d, **tail;
 	void *state = NULL;
 	int r;
 
@@ -47,12 +58,7 @@ int vs_vm_device_add(struct vs_vm *vm, const char *name, const char *opts, struc
 	r = ops->realize(vm, opts, &state, err);
 	if (r < 0)
 		return r;
-	d = xzalloc(sizeof(*d));
-	d->ops = ops;
-	d->state = state;
-	for (tail = &vm->devices; *tail; tail = &(*tail)->next)
-		;
-	*tail = d;
+	vs_vm_device_append(vm, ops, state);
 	return 0;
 }
 

@@ -4,10 +4,9 @@
  * string, reset with the VM, and (later snapshot work) paused, saved and
  * restored. The VMM iterates over the list; nothing special-cases a device.
  *
- * Today vm.c still creates the PC devices (serial, rtc, PCI host bridge,
- * legacy ports) itself; their registry entries here (devices-pc.c) do the
- * same work and fill the same vm fields, so converting vm.c is replacing
- * create_devices() by vs_vm_device_add() calls (docs/virtio.md). */
+ * vm.c creates every device through the registry: the PC devices (serial,
+ * rtc, PCI host bridge, legacy ports: devices-pc.c, which fill vm->serial,
+ * vm->rtc, vm->pci for run.c), then --device, then the disks. */
 #ifndef VS_VMM_DEVICE_H
 #define VS_VMM_DEVICE_H
 
@@ -48,6 +47,9 @@ const struct vs_device_ops *vs_device_type(unsigned i);
 /* Realizes a device of type name on vm and appends it to vm's list.
  * Returns 0, -ENOENT (no such type) or the realize error, with *err set. */
 int vs_vm_device_add(struct vs_vm *vm, const char *name, const char *opts, struct vs_err **err);
+/* Appends an instance realized by other means (the VM's disks, from
+ * struct vs_vm_disk rather than an option string). */
+void vs_vm_device_append(struct vs_vm *vm, const struct vs_device_ops *ops, void *state);
 /* Adds vm->cfg.devices ("TYPE[,OPTS]") in order. Returns 0 or the first
  * error (with *err set; what was added stays on the list for vs_vm_free). */
 int vs_vm_devices_add_config(struct vs_vm *vm, struct vs_err **err);

@@ -1,8 +1,7 @@
 /* Registry entries for the PC devices every VM has: COM1, the CMOS RTC,
  * the PCI host bridge (with 0xCF9 reset) and the legacy ports (exit device,
- * port 0x80...). Each realize does what vm.c's create_devices() does for
- * that device and fills the same vm field, so vm.c can switch to the
- * registry without touching run.c. */
+ * port 0x80...). vm.c's create_devices() adds them first; each realize
+ * fills its vm field (vm->serial, vm->rtc, vm->pci) for run.c. */
 #include "vmm/device.h"
 #include "vmm/accel.h"
 #include "vmm/internal.h"

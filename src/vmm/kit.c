@@ -96,4 +96,6 @@ void vs_kit_config(const struct vs_vm_spec *spec, const struct vs_kit_boot *boot
 	cfg->cpu_model = spec->cpu_model;
 	cfg->accel = spec->accel;
 	cfg->overcommit = spec->overcommit;
+	cfg->disks = spec->disks;
+	cfg->ndisks = (unsigned)spec->ndisks;
 }

@@ -16,17 +16,6 @@
 #define VS_VM_DEFAULT_MEM  (512ULL << 20)
 #define VS_VM_DEFAULT_CPUS 1
 
-/* A disk image of the VM. virtio-blk is not part of this build yet: disks
- * are recorded (and snapshotted by `vm snapshot`) but a VM with disks does
- * not start. */
-struct vs_vm_disk {
-	char *path;   /* absolute */
-	char *format; /* "raw" or "qcow2" (probed at create when not given) */
-	bool ro;
-};
-
-#define VS_VM_MAX_DISKS 16
-
 struct vs_vm_spec {
 	char *name;	/* NULL for an anonymous `vm run` */
 	char *kernel;	/* absolute path; NULL: the guest kit's kernel */

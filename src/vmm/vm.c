@@ -11,11 +11,9 @@
 #include "vmm/sys.h"
 #include "vmm/arch/x86/layout.h"
 #include "vmm/arch/x86/mptable.h"
-#include "hw/legacy.h"
 #include "hw/pci.h"
 #include "vmm/device.h"
-#include "hw/rtc.h"
-#include "hw/serial.h"
+#include "virtio/blk.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -113,13 +111,6 @@ static int write_firmware_tables(struct vs_vm *vm, struct vs_err **err)
 	return 0;
 }
 
-static void irq_line(void *ctx, unsigned gsi, int level)
-{
-	struct vs_vm *vm = ctx;
-
-	vm->accel->irq_line(vm, gsi, level);
-}
-
 static void power_request(void *ctx, enum vs_power_event ev, int status)
 {
 	enum vs_stop_reason why = ev == VS_POWER_EXIT	 ? VS_STOP_EXIT_DEVICE
@@ -129,36 +120,22 @@ static void power_request(void *ctx, enum vs_power_event ev, int status)
 	vs_vm_request_stop(ctx, why, status, NULL);
 }
 
-static const char *attach_error(int r)
-{
-	return r == -EEXIST ? "port range already taken" : r == -ENOSPC ? "bus full" : strerror(-r);
-}
-
-/* Each device's creation and attachment is checked on its own, so the
- * message names the device and what went wrong. */
+/* The PC devices every VM has, then --device and --disk (device.h); each
+ * realize names itself in its error message. */
 static int create_devices(struct vs_vm *vm, struct vs_err **err)
 {
-	struct vs_irq_line com1 = { irq_line, vm, VS_SERIAL_COM1_IRQ };
+	static const char *const pc[] = { "serial", "rtc", "pci-host", "legacy" };
 	int r;
 
 	vs_iobus_init(&vm->pio, "pio");
 	vs_iobus_init(&vm->mmio, "mmio");
 	vm->power = (struct vs_power){ power_request, vm };
-	if ((r = vs_serial_new(vm->cfg.out_fd, &com1, &vm->serial)) < 0)
-		return vs_err_setsys(err, r, "creating the serial port");
-	if ((r = vs_rtc_new(vs_guest_mem_low(vm->mem), vs_guest_mem_high(vm->mem), &vm->rtc)) < 0)
-		return vs_err_setsys(err, r, "creating the RTC");
-	if ((r = vs_pci_bus_new(&vm->pci)) < 0)
-		return vs_err_setsys(err, r, "creating the PCI bus");
-	if ((r = vs_serial_attach(vm->serial, &vm->pio, VS_SERIAL_COM1_BASE)) < 0)
-		return vs_err_set(err, r, "attaching COM1: %s", attach_error(r));
-	if ((r = vs_rtc_attach(vm->rtc, &vm->pio)) < 0)
-		return vs_err_set(err, r, "attaching the RTC: %s", attach_error(r));
-	if ((r = vs_pci_bus_attach(vm->pci, &vm->pio, &vm->power)) < 0)
-		return vs_err_set(err, r, "attaching the PCI bus: %s", attach_error(r));
-	if ((r = vs_legacy_attach(&vm->pio, &vm->power)) < 0)
-		return vs_err_set(err, r, "attaching the legacy ports: %s", attach_error(r));
-	return vs_vm_devices_add_config(vm, err); /* device.h: --device */
+	for (unsigned i = 0; i < VS_ARRAY_SIZE(pc); i++)
+		if ((r = vs_vm_device_add(vm, pc[i], NULL, err)) < 0)
+			return r;
+	if ((r = vs_vm_devices_add_config(vm, err)) < 0)
+		return r;
+	return vs_vm_disks_add(vm, err); /* virtio/blk.h: vda, vdb, ... */
 }
 
 static int create_vcpus(struct vs_vm *vm, const struct vs_boot_plan *plan, struct vs_err **err)
@@ -302,9 +279,6 @@ void vs_vm_free(struct vs_vm *vm)
 		vs_vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
 	vs_vm_devices_free(vm); /* device.h: before the buses and RAM they use */
-	vs_serial_free(vm->serial);
-	vs_rtc_free(vm->rtc);
-	vs_pci_bus_free(vm->pci);
 	vm->accel->vm_destroy(vm);
 	vs_guest_mem_free(vm->mem);
 	free(vm->cpuid);

@@ -27,6 +27,16 @@ enum vs_stop_reason {
 };
 #define VS_VM_MAX_DEVICES 16
 
+/* A disk image of the VM: a virtio-blk device (virtio/blk.h), vda, vdb, ...
+ * in order. */
+struct vs_vm_disk {
+	char *path;   /* absolute in a stored spec */
+	char *format; /* "raw" or "qcow2"; NULL (vm run without format=): probed */
+	bool ro;      /* read-only, and shares the image with other users */
+};
+
+#define VS_VM_MAX_DISKS 16
+
 struct vs_vm_config {
 	const char *kernel; /* bzImage path */
 	const char *initrd; /* NULL: none */
@@ -43,6 +53,9 @@ struct vs_vm_config {
 	/* Registry devices to add, "TYPE[,OPTS]" (vmm/device.h), e.g. "virtio-rng". */
 	const char *devices[VS_VM_MAX_DEVICES];
 	unsigned ndevices;
+	/* Disks, added after the devices (vs_vm_disks_add). */
+	const struct vs_vm_disk *disks;
+	unsigned ndisks;
 };
 
 /* How the VM ended, for the CLI to print and turn into an exit status. */
