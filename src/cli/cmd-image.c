@@ -1,6 +1,6 @@
 /* `vessel image`: import, ls, inspect, rm, prune, export, mount. Parsing
- * and printing only; the work is in src/image. The store is under
- * vs_image_default_root() ($VESSEL_ROOT, else /var/lib/vessel). Exit
+ * and printing only; the work is in src/image. The store is under the
+ * global --root (else $VESSEL_ROOT, else /var/lib/vessel). Exit
  * status: 0, 1 when the operation failed, 2 for a usage error; every
  * failure is one line on stderr. */
 #include "cli/cmd-image.h"
@@ -43,11 +43,14 @@ int image_no_options(const char *verb, int argc, char **argv)
 	return 0;
 }
 
+/* The global --root (else $VESSEL_ROOT, else /var/lib/vessel), set by cmd_image. */
+static const char *image_root;
+
 int image_open(struct vs_image_store **s)
 {
 	struct vs_err *e = NULL;
 
-	if (vs_image_store_open(vs_image_default_root(), s, &e) < 0)
+	if (vs_image_store_open(image_root ? image_root : vs_image_default_root(), s, &e) < 0)
 		return image_fail(e);
 	return 0;
 }
@@ -205,7 +208,7 @@ static const struct {
 
 int cmd_image(const struct vs_cli_global *g, int argc, char **argv)
 {
-	(void)g; /* the store's root: vs_image_default_root() until --root is wired */
+	image_root = g->root;
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		FILE *f = argc < 2 ? stderr : stdout;
 
