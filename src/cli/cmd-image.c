@@ -8,6 +8,8 @@
 #include "common/err.h"
 #include "common/util.h"
 #include "image/image.h"
+#include "svc/ctr.h"
+#include "svc/svc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,23 +134,33 @@ static int cmd_import(int argc, char **argv)
 static int cmd_rm(int argc, char **argv)
 {
 	struct vs_image_store *s = NULL;
+	struct vs_svc *svc = NULL;
+	struct vs_err *se = NULL;
+	struct vs_image_users users = { .in_use = vs_svc_ctr_image_in_use };
 	int rc = image_no_options("rm", argc, argv), failed = 0;
 
 	if (rc)
 		return rc;
 	if (argc < 2)
 		return image_usage("rm", "usage: vessel image rm NAME...");
-	if ((rc = image_open(&s)))
+	/* the containers (in the store) say which images are in use */
+	if (vs_svc_open(image_root ? image_root : vs_image_default_root(), &svc, &se) < 0)
+		return image_fail(se);
+	users.ctx = svc;
+	if ((rc = image_open(&s))) {
+		vs_svc_close(svc);
 		return rc;
+	}
 	for (int i = 1; i < argc; i++) {
 		struct vs_err *e = NULL;
 
-		if (vs_image_rm(s, argv[i], NULL, &e) < 0)
+		if (vs_image_rm(s, argv[i], &users, &e) < 0)
 			failed = image_fail(e);
 		else
 			printf("%s\n", argv[i]);
 	}
 	vs_image_store_free(s);
+	vs_svc_close(svc);
 	return failed;
 }
 
