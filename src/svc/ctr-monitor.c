@@ -294,9 +294,10 @@ void vs_svc_ctr_monitor(const struct vs_ctr_monitor_args *a)
 
 	arrange_fds(a);
 	prctl(PR_SET_NAME, "vessel-ctr-mon");
-	signal(SIGPIPE, SIG_IGN);
+	/* the container inherits our dispositions: SIGPIPE as a program expects */
+	signal(SIGPIPE, SIG_DFL);
 	if (setup(&m, root, id, &err) < 0 || create_start(&m, &err) < 0 ||
-	    record_running(&m, expect, &err) < 0) {
+	    (signal(SIGPIPE, SIG_IGN), record_running(&m, expect, &err)) < 0) {
 		status_line("err", err ? err->msg : "failed");
 		if (m.init > 0) {
 			vs_ctr_delete(m.oci, id, true, NULL);
