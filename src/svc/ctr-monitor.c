@@ -265,7 +265,8 @@ static int setup(struct monitor *m, const char *root, const char *id, struct vs_
 /* fds 3..6 as the enum says, stdio on /dev/null, nothing else of the CLI's. */
 static void arrange_fds(const struct vs_ctr_monitor_args *a)
 {
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	/* above the numbers dup3 fills below, or it would replace it */
+	int null = fcntl(open("/dev/null", O_RDWR | O_CLOEXEC), F_DUPFD_CLOEXEC, 64);
 	int src[4] = { a->lock_fd, a->status_fd, a->out_fd >= 0 ? a->out_fd : null,
 		       a->err_fd >= 0 ? a->err_fd : null };
 	int tmp[4];

@@ -24,6 +24,12 @@ def test_exit_status_and_stderr(rt):
     assert r.returncode == 5, r.stderr
 
 
+def test_stdio_and_no_leaked_fds(rt):
+    img = rt.image()
+    r = rt.run("run", "--rm", img, "sh", "-c", "ls /proc/$$/fd; readlink /proc/$$/fd/0")
+    assert (r.returncode, r.stdout) == (0, "0\n1\n2\n/dev/null\n"), r.stderr
+
+
 def test_kept_container_is_listed_exited(rt):
     img = rt.image()
     r = rt.run("run", "--name", "kept", img, "sh", "-c", "echo bye; exit 3")
