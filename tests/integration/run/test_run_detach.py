@@ -126,3 +126,23 @@ def test_log_rotation(rt):
     full = ("0123456789abcdef\n" * 12000)[:200000]
     # the newest output, the oldest rotated away
     assert 65536 < len(out) <= 131072 and full.endswith(out)
+
+
+def test_foreground_passes_signals_on(rt):
+    import subprocess
+    from vesseltest import VESSEL
+    img = rt.image()
+    p = subprocess.Popen([str(VESSEL), "--root", str(rt.state), "run", "--name", "sig", img, "sh",
+                          "-c", "trap 'echo got TERM; exit 3' TERM; echo ready; "
+                          "while true; do sleep 1; done"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         stdin=subprocess.DEVNULL)
+    try:
+        assert p.stdout.readline() == "ready\n"
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=15)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert (p.returncode, out) == (3, "got TERM\n"), err
+    assert rt.inspect("sig")["exit_code"] == 3
