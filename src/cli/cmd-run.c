@@ -216,7 +216,18 @@ static int parse(struct run_opts *o, int argc, char **argv, bool run)
 	return 0;
 }
 
-/* Waits for the end of a foreground run, passing signals on. */
+/* The signals a foreground run passes on to the container. */
+static void forwarded(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+}
+
+/* Waits for the end of a foreground run, passing signals on (blocked
+ * since before the start, so none is lost or kills us in between). */
 static int foreground(struct vs_svc *svc, const char *id, int exit_fd)
 {
 	sigset_t set;
@@ -225,12 +236,7 @@ static int foreground(struct vs_svc *svc, const char *id, int exit_fd)
 	struct vs_err *err = NULL;
 	int code;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	forwarded(&set);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	p[0] = (struct pollfd){ .fd = exit_fd, .events = POLLIN };
 	p[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
@@ -261,6 +267,7 @@ static int run_or_create(const struct vs_cli_global *g, int argc, char **argv, b
 	char *id = NULL;
 	int exit_fd = -1, rc = EXIT_RUN_FAIL;
 	struct vs_ctr_start_opts so = { .out_fd = -1, .err_fd = -1 };
+	sigset_t set;
 
 	if (parse(&o, argc, argv, run) < 0)
 		goto out;
@@ -275,6 +282,8 @@ static int run_or_create(const struct vs_cli_global *g, int argc, char **argv, b
 	}
 	so = (struct vs_ctr_start_opts){ .out_fd = 1, .err_fd = 2, .exit_fd = &exit_fd };
 	fflush(stdout);
+	forwarded(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL); /* the monitor unblocks them for itself */
 	if (vs_svc_ctr_start(svc, id, &so, &err) < 0)
 		goto out_rm;
 	rc = foreground(svc, id, exit_fd);

@@ -293,6 +293,10 @@ void vs_svc_ctr_monitor(const struct vs_ctr_monitor_args *a)
 	char line[32];
 	int code;
 
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL); /* a foreground CLI blocks some */
 	arrange_fds(a);
 	prctl(PR_SET_NAME, "vessel-ctr-mon");
 	/* the container inherits our dispositions: SIGPIPE as a program expects */

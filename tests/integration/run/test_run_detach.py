@@ -146,3 +146,38 @@ def test_foreground_passes_signals_on(rt):
             p.kill()
     assert (p.returncode, out) == (3, "got TERM\n"), err
     assert rt.inspect("sig")["exit_code"] == 3
+
+
+def test_create_start_and_limits_in_cgroups(rt):
+    img = rt.image()
+    cid = rt.run("create", "--name", "lim", "-m", "48m", "--cpus", "0.5", "--pids-limit", "33",
+                 img, "sleep", "30", check=True).stdout.strip()
+    c = rt.inspect("lim")
+    assert (c["state"], c["id"], c["pid"]) == ("created", cid, None)
+    assert rt.ps() == [] and [x["name"] for x in rt.ps("-a")] == ["lim"]
+    assert rt.run("start", "lim", check=True).stdout == "lim\n"
+    r = rt.run("start", "lim")
+    assert r.returncode == 1 and "already running" in r.stderr
+    assert (rt.cgroup(cid) / "memory.limit_in_bytes").read_text().strip() == str(48 << 20)
+    cpu = rt.cgroup(cid, "cpu")
+    assert (cpu / "cpu.cfs_quota_us").read_text().strip() == "50000"
+    assert (cpu / "cpu.cfs_period_us").read_text().strip() == "100000"
+    assert (rt.cgroup(cid, "pids") / "pids.max").read_text().strip() == "33"
+    # the init is in the container's cgroup, not under the caller's
+    init = rt.inspect("lim")["pid"]
+    assert f":memory:/vessel/{cid}\n" in open(f"/proc/{init}/cgroup").read()
+    rt.run("rm", "-f", "lim", check=True)
+
+
+def test_detached_rm_removes_itself(rt):
+    img = rt.image()
+    cid = rt.run("run", "-d", "--rm", img, "sh", "-c", "sleep 1", check=True).stdout.strip()
+    assert cid in rt.ids()
+    wait_until(lambda: cid not in rt.ids() and rt.ps("-a") == [], what="removal")
+
+
+def test_missing_command_one_line(rt):
+    img = rt.image()
+    r = rt.run("run", "--rm", img, "nosuchcmd")
+    assert r.returncode == 125 and "nosuchcmd" in r.stderr and r.stderr.count("\n") == 1
+    assert rt.ids() == []
