@@ -19,6 +19,7 @@
 #include "store/store.h"
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
 
@@ -61,6 +62,25 @@ static void status_line(const char *word, const char *arg)
 	}
 }
 
+/* Docker creates a working directory the image lacks: so do we, inside
+ * the rootfs (symlinks resolved within it), before the runtime chdirs. */
+static int make_cwd(struct monitor *m, const char *rootfs, struct vs_err **err)
+{
+	_cleanup_free_ char *cfg = xasprintf("%s/config.json", m->dir);
+	_cleanup_json_ json_t *j = json_load_file(cfg, 0, NULL);
+	const char *cwd = vs_json_str(json_object_get(j, "process"), "cwd");
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (!cwd || !strcmp(cwd, "/"))
+		return 0;
+	if ((fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return vs_err_setsys(err, -errno, "cannot open %s", rootfs);
+	if ((r = vs_mkdir_in_root(fd, cwd, 0755)) < 0 && r != -EEXIST)
+		return vs_err_setsys(err, r, "cannot create the working directory %s", cwd);
+	return 0;
+}
+
 /* The overlay of the image's layers (the "lower" file, top first). */
 static int mount_rootfs(struct monitor *m, struct vs_err **err)
 {
@@ -93,7 +113,9 @@ static int mount_rootfs(struct monitor *m, struct vs_err **err)
 	img.n_layers = n;
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return vs_err_setsys(err, -errno, "cannot make the monitor's mount namespace");
-	return vs_image_overlay_mount(&img, up, wk, rootfs, err);
+	if ((r = vs_image_overlay_mount(&img, up, wk, rootfs, err)) < 0)
+		return r;
+	return make_cwd(m, rootfs, err);
 }
 
 /* Creates the container with our pipes as its stdout and stderr, starts it. */

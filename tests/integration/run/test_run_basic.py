@@ -68,6 +68,9 @@ def test_image_config_honoured(tmp_path, rt):
     # --entrypoint replaces both
     r = rt.run("run", "--rm", "--entrypoint", "/bin/busybox", "cfg:1", "echo", "plain")
     assert (r.returncode, r.stdout) == (0, "plain\n"), r.stderr
+    # a working directory the image lacks is created (as docker does)
+    r = rt.run("run", "--rm", "-w", "/new/dir", "cfg:1", "-c", "pwd")
+    assert (r.returncode, r.stdout) == (0, "/new/dir\n"), r.stderr
 
 
 def test_user_and_hostname(rt):

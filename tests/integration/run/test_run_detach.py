@@ -180,4 +180,6 @@ def test_missing_command_one_line(rt):
     img = rt.image()
     r = rt.run("run", "--rm", img, "nosuchcmd")
     assert r.returncode == 125 and "nosuchcmd" in r.stderr and r.stderr.count("\n") == 1
+    r = rt.run("run", "--rm", "-w", "/etc/passwd", img, "true")
+    assert r.returncode == 125 and "/etc/passwd" in r.stderr and r.stderr.count("\n") == 1
     assert rt.ids() == []
