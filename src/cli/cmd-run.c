@@ -26,7 +26,7 @@
 
 struct run_opts {
 	struct vs_ctr_spec spec;
-	bool detach;
+	bool detach, interactive;
 	size_t n_env, n_vol, n_tmpfs;
 };
 
@@ -158,7 +158,7 @@ static bool is_value_opt(const char *opt)
 	return false;
 }
 
-static const char *const refused[] = { "-i", "-t", "-it", "-ti", "--interactive", "--tty",
+static const char *const refused[] = { "-t", "-it", "-ti", "--tty",
 				       "--restart", "-p", "--publish", "--env-file" };
 
 static int flag_opt(struct run_opts *o, const char *opt, bool run, const char *verb)
@@ -167,6 +167,8 @@ static int flag_opt(struct run_opts *o, const char *opt, bool run, const char *v
 		o->spec.auto_remove = true;
 	else if (run && (!strcmp(opt, "-d") || !strcmp(opt, "--detach")))
 		o->detach = true;
+	else if (run && (!strcmp(opt, "-i") || !strcmp(opt, "--interactive")))
+		o->interactive = true;
 	else if (!strcmp(opt, "--read-only"))
 		o->spec.read_only = true;
 	else {
@@ -208,6 +210,8 @@ static int parse(struct run_opts *o, int argc, char **argv, bool run)
 		if (flag_opt(o, opt, run, verb) < 0)
 			return -1;
 	}
+	if (o->interactive && o->detach)
+		return fail(verb, "-i with -d is not supported yet");
 	if (i >= argc)
 		return fail(verb, "no image given (vessel %s [OPTIONS] IMAGE [COMMAND...])", verb);
 	o->spec.image = xstrdup(argv[i++]);
@@ -266,7 +270,7 @@ static int run_or_create(const struct vs_cli_global *g, int argc, char **argv, b
 	struct vs_err *err = NULL;
 	char *id = NULL;
 	int exit_fd = -1, rc = EXIT_RUN_FAIL;
-	struct vs_ctr_start_opts so = { .out_fd = -1, .err_fd = -1 };
+	struct vs_ctr_start_opts so = { .out_fd = -1, .err_fd = -1, .in_fd = -1 };
 	sigset_t set;
 
 	if (parse(&o, argc, argv, run) < 0)
@@ -280,7 +284,8 @@ static int run_or_create(const struct vs_cli_global *g, int argc, char **argv, b
 		rc = 0;
 		goto out;
 	}
-	so = (struct vs_ctr_start_opts){ .out_fd = 1, .err_fd = 2, .exit_fd = &exit_fd };
+	so = (struct vs_ctr_start_opts){ .out_fd = 1, .err_fd = 2, .in_fd = o.interactive ? 0 : -1,
+					 .exit_fd = &exit_fd };
 	fflush(stdout);
 	forwarded(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL); /* the monitor unblocks them for itself */
@@ -304,11 +309,11 @@ out:
 static void run_help(const char *verb)
 {
 	printf("usage: vessel %s [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
-	       "  --rm  -d|--detach (run only)  --name N  -e|--env K=V  -w|--workdir DIR\n"
+	       "  --rm  -d|--detach -i|--interactive (run only)  --name N  -e|--env K=V  -w|--workdir DIR\n"
 	       "  -u|--user UID[:GID]|NAME  -m|--memory SIZE  --cpus X  --pids-limit N\n"
 	       "  -v|--volume SRC:DST[:ro]  --tmpfs DST  --network none|host  --read-only\n"
 	       "  --entrypoint E  --hostname H  --log-opt max-size=SIZE\n"
-	       "not yet: -i, -t, --restart, -p, --env-file\n",
+	       "not yet: -t, -i with -d, --restart, -p, --env-file\n",
 	       verb);
 }
 

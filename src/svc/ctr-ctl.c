@@ -44,6 +44,7 @@ static int spawn(struct vs_svc *svc, const struct vs_store_ctr *row, int lock,
 						 .lock_fd = lock, .status_fd = p[1],
 						 .out_fd = o ? o->out_fd : -1,
 						 .err_fd = o ? o->err_fd : -1,
+						 .in_fd = o ? o->in_fd : -1,
 						 .expect_pid = row->pid };
 
 		setsid();

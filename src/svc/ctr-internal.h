@@ -39,7 +39,7 @@ void vs_svc_ctr_cleanup(const struct vs_svc *svc, const char *id, bool remove_di
 /* ctr-monitor.c: the monitor, forked by start. */
 struct vs_ctr_monitor_args {
 	const char *root, *id;
-	int lock_fd, status_fd, out_fd, err_fd;
+	int lock_fd, status_fd, out_fd, err_fd, in_fd;
 	long long expect_pid; /* the row's pid when start read it */
 };
 __attribute__((noreturn)) void vs_svc_ctr_monitor(const struct vs_ctr_monitor_args *a);

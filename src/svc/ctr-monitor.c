@@ -37,7 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { FD_LOCK = 3, FD_STATUS, FD_OUT, FD_ERR, FD_FIRST_FREE };
+enum { FD_LOCK = 3, FD_STATUS, FD_OUT, FD_ERR, FD_IN, FD_FIRST_FREE };
 #define MAX_LAYERS 500
 #define PUMP_BUF   65536
 
@@ -118,7 +118,8 @@ static int mount_rootfs(struct monitor *m, struct vs_err **err)
 	return make_cwd(m, rootfs, err);
 }
 
-/* Creates the container with our pipes as its stdout and stderr, starts it. */
+/* Creates the container with FD_IN as its stdin (the CLI's with -i, else
+ * /dev/null) and our pipes as its stdout and stderr, starts it. */
 static int create_start(struct monitor *m, struct vs_err **err)
 {
 	struct vs_ctr_create_opts o = { .root = m->oci, .id = m->row->id, .bundle = m->dir,
@@ -128,12 +129,14 @@ static int create_start(struct monitor *m, struct vs_err **err)
 	for (int i = 0; i < 2; i++)
 		if (pipe2(m->pipes[i], O_CLOEXEC) < 0)
 			return vs_err_setsys(err, -errno, "pipe");
-	if (dup2(m->pipes[0][1], 1) < 0 || dup2(m->pipes[1][1], 2) < 0)
+	if (dup2(FD_IN, 0) < 0 || dup2(m->pipes[0][1], 1) < 0 || dup2(m->pipes[1][1], 2) < 0)
 		return vs_err_setsys(err, -errno, "dup2");
 	r = vs_ctr_create(&o, &m->init, err);
+	dup2(null, 0);
 	dup2(null, 1);
 	dup2(null, 2);
 	close(null);
+	close(FD_IN); /* the container has it: EOF on it is the container's business */
 	for (int i = 0; i < 2; i++) {
 		close(m->pipes[i][1]);
 		m->pipes[i][1] = -1;
@@ -289,16 +292,16 @@ static void arrange_fds(const struct vs_ctr_monitor_args *a)
 {
 	/* above the numbers dup3 fills below, or it would replace it */
 	int null = fcntl(open("/dev/null", O_RDWR | O_CLOEXEC), F_DUPFD_CLOEXEC, 64);
-	int src[4] = { a->lock_fd, a->status_fd, a->out_fd >= 0 ? a->out_fd : null,
-		       a->err_fd >= 0 ? a->err_fd : null };
-	int tmp[4];
+	int src[5] = { a->lock_fd, a->status_fd, a->out_fd >= 0 ? a->out_fd : null,
+		       a->err_fd >= 0 ? a->err_fd : null, a->in_fd >= 0 ? a->in_fd : null };
+	int tmp[5];
 
 	if (null < 0)
 		_exit(127);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64)) < 0)
 			_exit(127);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		if (dup3(tmp[i], FD_LOCK + i, O_CLOEXEC) < 0)
 			_exit(127);
 	if (dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)

@@ -90,6 +90,7 @@ int vs_svc_ctr_create(struct vs_svc *svc, const struct vs_ctr_spec *spec, char *
 /* How start hands the container's output over. */
 struct vs_ctr_start_opts {
 	int out_fd, err_fd; /* also copy stdout/stderr here (foreground), or -1 */
+	int in_fd;	    /* the container's stdin (-i), or -1: /dev/null */
 	int *exit_fd; /* if not NULL: set to a pipe that gives vs_svc_ctr_wait_fd its end */
 };
 

@@ -30,6 +30,18 @@ def test_stdio_and_no_leaked_fds(rt):
     assert (r.returncode, r.stdout) == (0, "0\n1\n2\n/dev/null\n"), r.stderr
 
 
+def test_interactive_stdin(rt):
+    import subprocess
+    from vesseltest import VESSEL
+    img = rt.image()
+    r = subprocess.run([str(VESSEL), "--root", str(rt.state), "run", "-i", "--rm", img, "sh", "-c",
+                        "cat; echo end"], input="line one\nline two\n", capture_output=True,
+                       text=True, timeout=60)
+    assert (r.returncode, r.stdout) == (0, "line one\nline two\nend\n"), r.stderr
+    r = rt.run("run", "-i", "-d", img, "cat")
+    assert r.returncode == 125 and "-i with -d" in r.stderr and rt.ids() == []
+
+
 def test_kept_container_is_listed_exited(rt):
     img = rt.image()
     r = rt.run("run", "--name", "kept", img, "sh", "-c", "echo bye; exit 3")
