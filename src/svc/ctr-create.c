@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -21,11 +22,13 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ID_BYTES     32
 #define NAME_MAX_LEN 128
 #define KILL_WAIT_MS 10000
+#define SWEEP_AGE_S  60
 
 char *vs_svc_ctr_path(const struct vs_svc *svc, const char *id, const char *file)
 {
@@ -159,6 +162,39 @@ static int insert_row(struct vs_svc *svc, const struct vs_ctr_spec *s, const cha
 	return 0;
 }
 
+static void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+/* Removes the directories of creates that were killed before adding their
+ * row (nothing else refers to them): no row, and older than SWEEP_AGE_S so
+ * a create still in progress is left alone. */
+static void sweep(struct vs_svc *svc)
+{
+	_cleanup_free_ char *top = xasprintf("%s/" VS_CTR_DIR, svc->root);
+	_cleanup_(closedirp) DIR *d = opendir(top);
+	struct dirent *e;
+	struct stat st;
+
+	while (d && (e = readdir(d))) {
+		struct vs_store_ctr *row = NULL;
+
+		if (strlen(e->d_name) != 2 * ID_BYTES ||
+		    strspn(e->d_name, "0123456789abcdef") != 2 * ID_BYTES ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_mtime > time(NULL) - SWEEP_AGE_S)
+			continue;
+		if (vs_store_ctr_get(svc->store, e->d_name, &row, NULL) == -ENOENT) {
+			_cleanup_free_ char *dir = vs_svc_ctr_path(svc, e->d_name, NULL);
+
+			vs_svc_rmtree(dir);
+		}
+		vs_store_ctr_free(row);
+	}
+}
+
 static void image_store_freep(struct vs_image_store **s)
 {
 	vs_image_store_free(*s);
@@ -184,9 +220,10 @@ int vs_svc_ctr_create(struct vs_svc *svc, const struct vs_ctr_spec *spec, char *
 		goto out;
 	text = json_dumps(cfg, JSON_INDENT(2));
 	dir = vs_svc_ctr_path(svc, cid, NULL);
+	sweep(svc);
 	vs_svc_step("ctr-create:dir");
 	if ((r = make_dir(svc, cid, &img, text, err)) < 0 ||
-	    (r = insert_row(svc, spec, cid, &img, err)) < 0) {
+	    (vs_svc_step("ctr-create:row"), r = insert_row(svc, spec, cid, &img, err)) < 0) {
 		vs_svc_rmtree(dir);
 		goto out;
 	}

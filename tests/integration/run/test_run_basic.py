@@ -150,3 +150,25 @@ def test_bad_input_one_line_nothing_created(rt):
         assert what in r.stderr and r.stderr.count("\n") == 1, (args, r.stderr)
         assert r.stdout == "", args
     assert rt.ps("-a") == [] and rt.ids() == []
+
+
+def test_killed_create_leaves_nothing_listed_and_is_swept(rt):
+    import subprocess
+    import time
+    from vesseltest import BUILD
+    fault = BUILD / "vessel-fault"
+    img = rt.image()
+    for step in ("ctr-create:dir", "ctr-create:row"):
+        r = subprocess.run([str(fault), "--root", str(rt.state), "run", "--name", "x", img,
+                            "true"], env=dict(os.environ, VESSEL_FAULT_STEP=step),
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == -9, (step, r.stderr)
+        assert rt.ps("-a") == []
+        # the name is free
+        rt.run("create", "--name", "x", img, "true", check=True)
+        rt.run("rm", "x", check=True)
+    [orphan] = rt.ids()  # the directory of the create killed before its row
+    old = time.time() - 120
+    os.utime(rt.state / "containers" / orphan, (old, old))
+    rt.run("create", "--name", "y", img, "true", check=True)
+    assert orphan not in rt.ids() and len(rt.ids()) == 1
