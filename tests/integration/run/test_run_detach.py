@@ -183,3 +183,18 @@ def test_missing_command_one_line(rt):
     r = rt.run("run", "--rm", "-w", "/etc/passwd", img, "true")
     assert r.returncode == 125 and "/etc/passwd" in r.stderr and r.stderr.count("\n") == 1
     assert rt.ids() == []
+
+
+def test_cpus_half_measured(rt):
+    img = rt.image()
+    cid = rt.run("run", "-d", "--name", "busy", "--cpus", "0.5", img, "sh", "-c",
+                 "while :; do :; done", check=True).stdout.strip()
+    usage = rt.cgroup(cid, "cpuacct") / "cpuacct.usage"
+    time.sleep(0.3)
+    u0, t0 = int(usage.read_text()), time.monotonic()
+    time.sleep(2.0)
+    u1, t1 = int(usage.read_text()), time.monotonic()
+    rt.run("rm", "-f", "busy", check=True)
+    share = (u1 - u0) / 1e9 / (t1 - t0)
+    # the quota caps it at 0.5 CPU; a loaded 2-core host may give it less
+    assert 0.2 < share < 0.6, share
