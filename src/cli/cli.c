@@ -2,6 +2,7 @@
  * a const table. Invoked as `vessel-runc`, the binary speaks runc's CLI.
  * main.c calls vs_cli_main(); test binaries (tests/helpers) call it too. */
 #include "cli/cmds.h"
+#include "cli/ctr-cmds.h"
 #include "svc/svc.h"
 #include "common/log.h"
 #include "config.h"
@@ -18,7 +19,16 @@ struct verb {
 
 static const struct verb verbs[] = {
 	{ "vm", cmd_vm, "microVMs: run, create, start, stop, ls... (vessel vm --help)" },
-	{ "ps", cmd_ps, "everything vessel runs [--format json]" },
+	{ "ps", cmd_ps, "everything vessel runs [-a] [--format json]" },
+	{ "run", cmd_run, "run a container: [OPTIONS] IMAGE [COMMAND...] (vessel run --help)" },
+	{ "create", cmd_create, "create a container without starting it" },
+	{ "start", cmd_start, "start containers: NAME..." },
+	{ "stop", cmd_stop, "stop containers: [-t SECS] NAME..." },
+	{ "kill", cmd_kill, "signal containers: [-s SIG] NAME..." },
+	{ "rm", cmd_rm, "remove containers: [-f] NAME..." },
+	{ "logs", cmd_logs, "a container's output: NAME" },
+	{ "inspect", cmd_inspect, "a container as JSON: NAME" },
+	{ "wait", cmd_wait, "wait for containers to exit, print their status: NAME..." },
 	{ "img", cmd_img, "disk images, qemu-img style (vessel img --help)" },
 	{ "oci", cmd_oci, "runc-compatible OCI runtime (also as vessel-runc)" },
 	{ "image", cmd_image, "container images (vessel image --help)" },

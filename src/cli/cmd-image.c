@@ -1,6 +1,6 @@
 /* `vessel image`: import, ls, inspect, rm, prune, export, mount. Parsing
- * and printing only; the work is in src/image. The store is under
- * vs_image_default_root() ($VESSEL_ROOT, else /var/lib/vessel). Exit
+ * and printing only; the work is in src/image. The store is under the
+ * global --root (else $VESSEL_ROOT, else /var/lib/vessel). Exit
  * status: 0, 1 when the operation failed, 2 for a usage error; every
  * failure is one line on stderr. */
 #include "cli/cmd-image.h"
@@ -8,6 +8,8 @@
 #include "common/err.h"
 #include "common/util.h"
 #include "image/image.h"
+#include "svc/ctr.h"
+#include "svc/svc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,11 +45,14 @@ int image_no_options(const char *verb, int argc, char **argv)
 	return 0;
 }
 
+/* The global --root (else $VESSEL_ROOT, else /var/lib/vessel), set by cmd_image. */
+static const char *image_root;
+
 int image_open(struct vs_image_store **s)
 {
 	struct vs_err *e = NULL;
 
-	if (vs_image_store_open(vs_image_default_root(), s, &e) < 0)
+	if (vs_image_store_open(image_root ? image_root : vs_image_default_root(), s, &e) < 0)
 		return image_fail(e);
 	return 0;
 }
@@ -129,23 +134,33 @@ static int cmd_import(int argc, char **argv)
 static int cmd_rm(int argc, char **argv)
 {
 	struct vs_image_store *s = NULL;
+	struct vs_svc *svc = NULL;
+	struct vs_err *se = NULL;
+	struct vs_image_users users = { .in_use = vs_svc_ctr_image_in_use };
 	int rc = image_no_options("rm", argc, argv), failed = 0;
 
 	if (rc)
 		return rc;
 	if (argc < 2)
 		return image_usage("rm", "usage: vessel image rm NAME...");
-	if ((rc = image_open(&s)))
+	/* the containers (in the store) say which images are in use */
+	if (vs_svc_open(image_root ? image_root : vs_image_default_root(), &svc, &se) < 0)
+		return image_fail(se);
+	users.ctx = svc;
+	if ((rc = image_open(&s))) {
+		vs_svc_close(svc);
 		return rc;
+	}
 	for (int i = 1; i < argc; i++) {
 		struct vs_err *e = NULL;
 
-		if (vs_image_rm(s, argv[i], NULL, &e) < 0)
+		if (vs_image_rm(s, argv[i], &users, &e) < 0)
 			failed = image_fail(e);
 		else
 			printf("%s\n", argv[i]);
 	}
 	vs_image_store_free(s);
+	vs_svc_close(svc);
 	return failed;
 }
 
@@ -205,7 +220,7 @@ static const struct {
 
 int cmd_image(const struct vs_cli_global *g, int argc, char **argv)
 {
-	(void)g; /* the store's root: vs_image_default_root() until --root is wired */
+	image_root = g->root;
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		FILE *f = argc < 2 ? stderr : stdout;
 

@@ -3,6 +3,7 @@
  * JSON is the service layer's (vs_vm_info_to_json), the same the API serves. */
 #include "cli/cmds.h"
 #include "cli/vm-cmds.h"
+#include "cli/ctr-cmds.h"
 #include "svc/svc.h"
 #include "svc/vm.h"
 #include "common/err.h"
@@ -53,13 +54,15 @@ static void status_text(const struct vs_vm_info *v, char *buf, size_t len)
 	}
 }
 
-static int list(const struct vs_cli_global *g, bool json, bool ps)
+/* ps: containers too (all: not only the running ones). */
+static int list(const struct vs_cli_global *g, bool json, bool ps, bool all)
 {
 	struct vs_svc *svc = NULL;
 	struct vs_err *err = NULL;
 	struct vs_vm_info *v = NULL;
 	size_t n = 0;
 	char status[320];
+	int rc = 0;
 
 	if (vs_svc_open(g->root, &svc, &err) < 0 || vs_svc_vm_list(svc, &v, &n, &err) < 0) {
 		fprintf(stderr, "vessel: %s\n", err->msg);
@@ -73,6 +76,8 @@ static int list(const struct vs_cli_global *g, bool json, bool ps)
 
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(a, vs_vm_info_to_json(&v[i]));
+		if (ps && ctr_ps_rows(svc, all, a) != 0)
+			rc = EXIT_FAIL;
 		text = vs_json_dump(a);
 		printf("%s\n", text);
 		free(text);
@@ -95,17 +100,21 @@ static int list(const struct vs_cli_global *g, bool json, bool ps)
 				printf("%-20s %-9s %5u %8s  %s\n", v[i].spec.name,
 				       vs_vm_state_name(v[i].state), v[i].spec.cpus, mem, status);
 		}
+		if (ps && ctr_ps_rows(svc, all, NULL) != 0)
+			rc = EXIT_FAIL;
 	}
 	vs_vm_info_list_free(v, n);
 	vs_svc_close(svc);
-	return 0;
+	return rc;
 }
 
-static int parse_format(int argc, char **argv, bool *json)
+static int parse_format(int argc, char **argv, bool *json, bool *all)
 {
 	*json = false;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--format") && i + 1 < argc &&
+		if (all && (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--all"))) {
+			*all = true;
+		} else if (!strcmp(argv[i], "--format") && i + 1 < argc &&
 		    (!strcmp(argv[i + 1], "json") || !strcmp(argv[i + 1], "table"))) {
 			*json = !strcmp(argv[++i], "json");
 		} else if (!strcmp(argv[i], "--format=json")) {
@@ -121,22 +130,22 @@ int vm_ls(const struct vs_cli_global *g, int argc, char **argv)
 {
 	bool json;
 
-	if (parse_format(argc, argv, &json) < 0) {
+	if (parse_format(argc, argv, &json, NULL) < 0) {
 		fprintf(stderr, "usage: vessel vm ls [--format json|table]\n");
 		return EXIT_USAGE;
 	}
-	return list(g, json, false);
+	return list(g, json, false, false);
 }
 
 int cmd_ps(const struct vs_cli_global *g, int argc, char **argv)
 {
-	bool json;
+	bool json, all = false;
 
-	if (parse_format(argc, argv, &json) < 0) {
-		fprintf(stderr, "usage: vessel ps [--format json|table]\n");
+	if (parse_format(argc, argv, &json, &all) < 0) {
+		fprintf(stderr, "usage: vessel ps [-a] [--format json|table]\n");
 		return EXIT_USAGE;
 	}
-	return list(g, json, true);
+	return list(g, json, true, all);
 }
 
 int vm_inspect(const struct vs_cli_global *g, int argc, char **argv)

@@ -7,7 +7,13 @@
  *    the last recorded state (created, starting, running, paused, stopped);
  *    the service layer checks it against the VMM's lock before trusting it.
  *    run_id counts starts, so a late write from an old run changes nothing.
- * 2: (containers; on its own branch)
+ * 2: containers - one row per container (containers.h). spec is the JSON of
+ *    struct vs_ctr_spec (docs/api/container-spec.md); image_digest the
+ *    manifest digest it was created from. state is created, running or
+ *    exited; pid/pid_start identify the container's monitor while it runs
+ *    (the service layer trusts "running" only while the monitor's lock is
+ *    held), init_pid the container's init. exit_code as a shell reports it
+ *    (128+N for signal N), oom_killed set when the memory cgroup OOM-killed.
  * 3: networks - one row per virtual network (networks.h): its bridge (unique:
  *    a name of at most 15 bytes, derived from the network's), subnet and
  *    gateway as text, internal, mtu and vlan (0: none). addresses - the IPAM
@@ -33,6 +39,23 @@ const struct vs_migration vs_store_migrations[] = {
 	     " stopped_at INTEGER NOT NULL DEFAULT 0,"
 	     " exit_reason TEXT,"
 	     " exit_status INTEGER NOT NULL DEFAULT 0"
+	     ") WITHOUT ROWID;" },
+	{ 2, "CREATE TABLE containers ("
+	     " id TEXT PRIMARY KEY NOT NULL,"
+	     " name TEXT NOT NULL UNIQUE,"
+	     " image TEXT NOT NULL,"
+	     " image_digest TEXT NOT NULL,"
+	     " spec TEXT NOT NULL,"
+	     " created_at INTEGER NOT NULL,"
+	     " state TEXT NOT NULL DEFAULT 'created',"
+	     " pid INTEGER NOT NULL DEFAULT 0,"
+	     " pid_start INTEGER NOT NULL DEFAULT 0,"
+	     " init_pid INTEGER NOT NULL DEFAULT 0,"
+	     " started_at INTEGER NOT NULL DEFAULT 0,"
+	     " finished_at INTEGER NOT NULL DEFAULT 0,"
+	     " exit_code INTEGER NOT NULL DEFAULT 0,"
+	     " oom_killed INTEGER NOT NULL DEFAULT 0,"
+	     " exit_reason TEXT"
 	     ") WITHOUT ROWID;" },
 	{ 3, "CREATE TABLE networks ("
 	     " name TEXT PRIMARY KEY NOT NULL,"

@@ -1,0 +1,59 @@
+#!/bin/bash
+# Container start-up benchmark: `vessel run --rm IMG true` vs `podman run
+# --rm IMG true` on the same busybox rootfs image (imported into each from
+# one tarball), alternating, in one run. podman runs offline as
+# HOST-FACTS.md says (cgroupfs, file events, --network none, runc: crun
+# refuses this hybrid cgroup host). Prints the median of REPS runs each and
+# the ratio vessel/podman (the issue's target: <= 0.3).
+# Usage: bench/run.sh [path/to/vessel]   Environment: REPS (default 11), WORKDIR.
+set -euo pipefail
+
+VESSEL=${1:-build/vessel}
+REPS=${REPS:-11}
+command -v podman >/dev/null || { echo "SKIP: podman not installed"; exit 0; }
+[ -x "$VESSEL" ] || { echo "bench/run.sh: $VESSEL is not built" >&2; exit 1; }
+[ -x /bin/busybox ] || { echo "SKIP: /bin/busybox (busybox-static) is absent"; exit 0; }
+VESSEL=$(realpath "$VESSEL")
+W=$(mktemp -d "${WORKDIR:-/tmp}/vessel-runbench.XXXXXX")
+PM=(podman --root "$W/pm/s" --runroot "$W/pm/r" --cgroup-manager=cgroupfs --events-backend=file)
+cleanup() {
+	for c in $("$VESSEL" --root "$W/vs" ps -a --format json 2>/dev/null |
+		/usr/bin/python3 -c 'import json,sys; [print(c["id"]) for c in json.load(sys.stdin) if c["kind"]=="container"]' 2>/dev/null); do
+		"$VESSEL" --root "$W/vs" rm -f "$c" >/dev/null 2>&1 || true
+	done
+	"${PM[@]}" rm -a -f >/dev/null 2>&1 || true
+	"${PM[@]}" rmi -a -f >/dev/null 2>&1 || true
+	grep -o " $W[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+mkdir -p "$W/rootfs/bin" "$W/rootfs/etc" "$W/rootfs/tmp"
+cp /bin/busybox "$W/rootfs/bin/"
+for a in sh true echo; do ln -s busybox "$W/rootfs/bin/$a"; done
+echo "root:x:0:0:root:/root:/bin/sh" >"$W/rootfs/etc/passwd"
+tar -C "$W/rootfs" -cf "$W/rootfs.tar" .
+"$VESSEL" --root "$W/vs" image import "$W/rootfs.tar" bench:1 >/dev/null
+"${PM[@]}" import -q "$W/rootfs.tar" localhost/bench:1 >/dev/null
+
+ms() {
+	local t0 t1
+	t0=$(date +%s%N); "$@" >/dev/null 2>"$W/err" || { cat "$W/err" >&2; exit 1; }; t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000))
+}
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+# one warm-up each (page cache, podman's first-run setup)
+ms "$VESSEL" --root "$W/vs" run --rm bench:1 true >/dev/null
+PMRUN=("${PM[@]}" run --rm --runtime runc --network none --ulimit nofile=1024:1024
+	--ulimit nproc=4096:4096 localhost/bench:1 true)
+ms "${PMRUN[@]}" >/dev/null
+v=() p=()
+for i in $(seq "$REPS"); do
+	v+=("$(ms "$VESSEL" --root "$W/vs" run --rm bench:1 true)")
+	p+=("$(ms "${PMRUN[@]}")")
+done
+vm=$(printf '%s\n' "${v[@]}" | median)
+pm=$(printf '%s\n' "${p[@]}" | median)
+echo "$(date -u +%F) run --rm true, median of $REPS (ms): vessel $(echo "scale=1; $vm/1000" | bc)" \
+	"podman $(echo "scale=1; $pm/1000" | bc) ratio $(echo "scale=2; $vm/$pm" | bc)"

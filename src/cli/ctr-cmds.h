@@ -1,0 +1,26 @@
+/* The container verbs (cmd-run.c, cmd-ctr.c), each parsing its arguments
+ * and calling the service layer (svc/ctr.h). */
+#ifndef VS_CLI_CTR_CMDS_H
+#define VS_CLI_CTR_CMDS_H
+
+#include <stdbool.h>
+
+struct vs_cli_global;
+struct vs_svc;
+
+int cmd_run(const struct vs_cli_global *g, int argc, char **argv);
+int cmd_create(const struct vs_cli_global *g, int argc, char **argv);
+int cmd_start(const struct vs_cli_global *g, int argc, char **argv);
+int cmd_stop(const struct vs_cli_global *g, int argc, char **argv);
+int cmd_kill(const struct vs_cli_global *g, int argc, char **argv);
+int cmd_rm(const struct vs_cli_global *g, int argc, char **argv);
+int cmd_logs(const struct vs_cli_global *g, int argc, char **argv);
+int cmd_inspect(const struct vs_cli_global *g, int argc, char **argv);
+int cmd_wait(const struct vs_cli_global *g, int argc, char **argv);
+
+/* `vessel ps` rows for containers (cmd-ctr.c): appended to a JSON array,
+ * or printed in ps's table. all: exited and created ones too. */
+struct json_t;
+int ctr_ps_rows(struct vs_svc *svc, bool all, struct json_t *json);
+
+#endif
