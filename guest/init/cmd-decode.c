@@ -131,8 +131,8 @@ static int ip_opt_addr(const char *field, struct in_addr *a, bool *has)
 
 int vs_guest_ip_parse(const char *val, size_t len, struct vs_guest_ip *out)
 {
-	char buf[128], *f[5] = {NULL}, *p = buf, *slash, *end;
-	struct vs_guest_ip ip = {0};
+	char buf[128], *f[5] = { NULL }, *p = buf, *slash, *end;
+	struct vs_guest_ip ip = { 0 };
 	bool has_addr;
 	int n = 0;
 

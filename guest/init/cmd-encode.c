@@ -93,7 +93,7 @@ int vs_guest_cmd_encode(char *const argv[], char **out)
 
 int vs_guest_cwd_encode(const char *dir, char **out)
 {
-	char *const list[] = {(char *)dir, NULL};
+	char *const list[] = { (char *)dir, NULL };
 
 	if (!dir)
 		return -EINVAL;

@@ -34,7 +34,7 @@
 #define VS_GUEST_CMD_KEY "vessel.cmd"
 #define VS_GUEST_CWD_KEY "vessel.cwd"
 #define VS_GUEST_ENV_KEY "vessel.env"
-#define VS_GUEST_IP_KEY	 "vessel.ip"
+#define VS_GUEST_IP_KEY "vessel.ip"
 #define VS_GUEST_TTY_KEY "vessel.tty"
 
 /* x86 COMMAND_LINE_SIZE of Debian's kernel: a fragment never reaches it. */
@@ -44,9 +44,9 @@
 #define VS_GUEST_EXIT_PORT 0x501
 
 /* Statuses the init reports besides the command's own (shell conventions). */
-#define VS_GUEST_EXIT_INIT_ERROR  125 /* init could not set up or decode the command */
-#define VS_GUEST_EXIT_NOT_EXEC	  126 /* the command exists but could not be run */
-#define VS_GUEST_EXIT_NOT_FOUND	  127 /* the command was not found */
+#define VS_GUEST_EXIT_INIT_ERROR 125 /* init could not set up or decode the command */
+#define VS_GUEST_EXIT_NOT_EXEC 126 /* the command exists but could not be run */
+#define VS_GUEST_EXIT_NOT_FOUND 127 /* the command was not found */
 #define VS_GUEST_EXIT_SIGNAL_BASE 128 /* killed by signal N: 128 + N */
 
 #endif /* VS_GUEST_CMDLINE_ABI_H */

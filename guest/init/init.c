@@ -42,17 +42,17 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define INIT_HOSTNAME	  "vessel"
+#define INIT_HOSTNAME "vessel"
 #define INIT_MODULES_LIST "vessel-modules.load"
-#define INIT_PATH	  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define INIT_CMDLINE_MAX  4096
+#define INIT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define INIT_CMDLINE_MAX 4096
 
 /* What the kernel command line asks for; the vectors are decoded blocks. */
 struct init_cmd {
 	char **argv; /* NULL: interactive shell */
-	char **cwd;  /* NULL or one entry */
-	char **env;  /* NULL or KEY=VALUE entries */
-	bool raw;    /* vessel.tty=0: no output translation, no echo */
+	char **cwd; /* NULL or one entry */
+	char **env; /* NULL or KEY=VALUE entries */
+	bool raw; /* vessel.tty=0: no output translation, no echo */
 };
 
 /* ---- messages and console ---- */
@@ -311,7 +311,7 @@ static void child_console(const char *tty, bool raw)
 static void child_exec(const struct init_cmd *c, const char *tty)
 {
 	static char sh[] = "sh";
-	char *const shell[] = {sh, NULL};
+	char *const shell[] = { sh, NULL };
 	char *const *argv = c->argv ? c->argv : shell;
 
 	child_console(tty, c->raw);
@@ -460,7 +460,7 @@ static int json_ip(const char *cmdline)
 /* Host mode: `--decode-cmdline TEXT` prints the decoded command as JSON. */
 static int host_main(int argc, char **argv)
 {
-	struct init_cmd c = {0};
+	struct init_cmd c = { 0 };
 	int r;
 
 	if (argc != 3 || strcmp(argv[1], "--decode-cmdline")) {
@@ -486,7 +486,7 @@ static int host_main(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static char cmdline[INIT_CMDLINE_MAX];
-	struct init_cmd c = {0};
+	struct init_cmd c = { 0 };
 	char tty[64];
 
 	if (getpid() != 1)

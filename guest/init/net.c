@@ -20,7 +20,7 @@
 /* Fills a sockaddr (as sockaddr_in) with an IPv4 address. */
 static void sin_set(struct sockaddr *sa, struct in_addr a)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr = a};
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr = a };
 
 	memcpy(sa, &sin, sizeof(sin));
 }
@@ -40,7 +40,7 @@ static int inet_ioctl(unsigned long req, void *arg)
 
 int vs_init_net_up(const char *ifname)
 {
-	struct ifreq ifr = {0};
+	struct ifreq ifr = { 0 };
 	int r;
 
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
@@ -53,8 +53,8 @@ int vs_init_net_up(const char *ifname)
 
 static int route_add_default(const struct vs_guest_ip *ip)
 {
-	struct rtentry rt = {0};
-	struct in_addr any = {0};
+	struct rtentry rt = { 0 };
+	struct in_addr any = { 0 };
 	char dev[IF_NAMESIZE];
 
 	snprintf(dev, sizeof(dev), "%s", ip->ifname);
@@ -84,8 +84,8 @@ static int resolv_write(struct in_addr dns)
 
 int vs_init_net_configure(const struct vs_guest_ip *ip, const char **what)
 {
-	struct ifreq ifr = {0};
-	struct in_addr mask = {.s_addr = htonl(ip->prefix ? ~0u << (32 - ip->prefix) : 0)};
+	struct ifreq ifr = { 0 };
+	struct in_addr mask = { .s_addr = htonl(ip->prefix ? ~0u << (32 - ip->prefix) : 0) };
 	int r;
 
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ip->ifname);

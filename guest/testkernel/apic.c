@@ -4,12 +4,12 @@
 #include "arch.h"
 #include "layout.h"
 
-#define IOAPIC_REGSEL	   0x00
-#define IOAPIC_WIN	   0x10
+#define IOAPIC_REGSEL 0x00
+#define IOAPIC_WIN 0x10
 #define IOAPIC_REDTBL(pin) (0x10 + 2 * (pin))
-#define IOAPIC_MASKED	   (1u << 16)
-#define LAPIC_SVR_ENABLE   0x100
-#define ICR_POLL_LIMIT	   1000000
+#define IOAPIC_MASKED (1u << 16)
+#define LAPIC_SVR_ENABLE 0x100
+#define ICR_POLL_LIMIT 1000000
 
 static bool pic_done;
 

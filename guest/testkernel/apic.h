@@ -4,26 +4,26 @@
 
 #include <stdint.h>
 
-#define LAPIC_BASE  0xFEE00000u
+#define LAPIC_BASE 0xFEE00000u
 #define IOAPIC_BASE 0xFEC00000u
 
-#define LAPIC_ID	 0x020
-#define LAPIC_VERSION	 0x030
-#define LAPIC_TPR	 0x080
-#define LAPIC_EOI	 0x0B0
-#define LAPIC_SVR	 0x0F0
-#define LAPIC_ICR_LO	 0x300
-#define LAPIC_ICR_HI	 0x310
-#define LAPIC_LVT_TIMER	 0x320
-#define LAPIC_LVT_LINT0	 0x350
+#define LAPIC_ID 0x020
+#define LAPIC_VERSION 0x030
+#define LAPIC_TPR 0x080
+#define LAPIC_EOI 0x0B0
+#define LAPIC_SVR 0x0F0
+#define LAPIC_ICR_LO 0x300
+#define LAPIC_ICR_HI 0x310
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_LVT_LINT0 0x350
 #define LAPIC_TIMER_INIT 0x380
-#define LAPIC_TIMER_CUR	 0x390
-#define LAPIC_TIMER_DIV	 0x3E0
+#define LAPIC_TIMER_CUR 0x390
+#define LAPIC_TIMER_DIV 0x3E0
 
-#define LAPIC_LVT_MASKED     (1u << 16)
+#define LAPIC_LVT_MASKED (1u << 16)
 #define LAPIC_TIMER_PERIODIC (1u << 17)
-#define LAPIC_TIMER_DIV_1    0xB
-#define LAPIC_ICR_BUSY	     (1u << 12)
+#define LAPIC_TIMER_DIV_1 0xB
+#define LAPIC_ICR_BUSY (1u << 12)
 
 static inline uint32_t lapic_read(uint32_t reg)
 {

@@ -5,7 +5,7 @@
 /* bench_buf: the mem loop's words, then the string loops' source and destination. */
 #define BENCH_MEM_BYTES (512 * 1024) /* > L1 and L2 of the hosts we run on */
 #define BENCH_STR_BYTES (64 * 1024)
-#define BENCH_BUF_SIZE	(BENCH_MEM_BYTES + 2 * BENCH_STR_BYTES)
+#define BENCH_BUF_SIZE (BENCH_MEM_BYTES + 2 * BENCH_STR_BYTES)
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

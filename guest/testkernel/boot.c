@@ -10,27 +10,27 @@
 
 /* boot_params (the zero page) */
 #define BP_EXT_RAMDISK_IMAGE 0x0C0
-#define BP_EXT_RAMDISK_SIZE  0x0C4
-#define BP_EXT_CMD_LINE_PTR  0x0C8
-#define BP_ACPI_RSDP_ADDR    0x070
-#define BP_E820_ENTRIES	     0x1E8
-#define BP_E820_TABLE	     0x2D0
-#define BP_E820_ENTRY_SIZE   20
-#define BP_TYPE_OF_LOADER    0x210
-#define BP_RAMDISK_IMAGE     0x218
-#define BP_RAMDISK_SIZE	     0x21C
-#define BP_CMD_LINE_PTR	     0x228
+#define BP_EXT_RAMDISK_SIZE 0x0C4
+#define BP_EXT_CMD_LINE_PTR 0x0C8
+#define BP_ACPI_RSDP_ADDR 0x070
+#define BP_E820_ENTRIES 0x1E8
+#define BP_E820_TABLE 0x2D0
+#define BP_E820_ENTRY_SIZE 20
+#define BP_TYPE_OF_LOADER 0x210
+#define BP_RAMDISK_IMAGE 0x218
+#define BP_RAMDISK_SIZE 0x21C
+#define BP_CMD_LINE_PTR 0x228
 
 /* hvm_start_info */
-#define PVH_MAGIC	      0x336ec578
-#define PVH_VERSION	      0x04
-#define PVH_NR_MODULES	      0x0C
-#define PVH_MODLIST	      0x10
-#define PVH_CMDLINE	      0x18
-#define PVH_RSDP	      0x20
-#define PVH_MEMMAP	      0x28
-#define PVH_MEMMAP_ENTRIES    0x30
-#define PVH_MOD_ENTRY_SIZE    32
+#define PVH_MAGIC 0x336ec578
+#define PVH_VERSION 0x04
+#define PVH_NR_MODULES 0x0C
+#define PVH_MODLIST 0x10
+#define PVH_CMDLINE 0x18
+#define PVH_RSDP 0x20
+#define PVH_MEMMAP 0x28
+#define PVH_MEMMAP_ENTRIES 0x30
+#define PVH_MOD_ENTRY_SIZE 32
 #define PVH_MEMMAP_ENTRY_SIZE 24
 
 struct boot_info boot;
@@ -53,11 +53,11 @@ static void parse_boot_params(const uint8_t *bp)
 	uint32_t n = bp[BP_E820_ENTRIES];
 
 	copy_cmdline(get_le32(bp + BP_CMD_LINE_PTR) | (uint64_t)get_le32(bp + BP_EXT_CMD_LINE_PTR)
-							  << 32);
-	boot.initrd_addr =
-	    get_le32(bp + BP_RAMDISK_IMAGE) | (uint64_t)get_le32(bp + BP_EXT_RAMDISK_IMAGE) << 32;
-	boot.initrd_size =
-	    get_le32(bp + BP_RAMDISK_SIZE) | (uint64_t)get_le32(bp + BP_EXT_RAMDISK_SIZE) << 32;
+							      << 32);
+	boot.initrd_addr = get_le32(bp + BP_RAMDISK_IMAGE) |
+			   (uint64_t)get_le32(bp + BP_EXT_RAMDISK_IMAGE) << 32;
+	boot.initrd_size = get_le32(bp + BP_RAMDISK_SIZE) |
+			   (uint64_t)get_le32(bp + BP_EXT_RAMDISK_SIZE) << 32;
 	boot.rsdp = get_le64(bp + BP_ACPI_RSDP_ADDR);
 	boot.loader_type = bp[BP_TYPE_OF_LOADER];
 	if (n > TK_E820_MAX)
@@ -97,8 +97,8 @@ static void parse_pvh(const uint8_t *si)
 	if (n > TK_E820_MAX)
 		n = TK_E820_MAX;
 	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *e =
-		    (const uint8_t *)phys(get_le64(si + PVH_MEMMAP)) + i * PVH_MEMMAP_ENTRY_SIZE;
+		const uint8_t *e = (const uint8_t *)phys(get_le64(si + PVH_MEMMAP)) +
+				   i * PVH_MEMMAP_ENTRY_SIZE;
 
 		boot.e820[i].addr = get_le64(e);
 		boot.e820[i].size = get_le64(e + 8);

@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 #define TK_CMDLINE_MAX 2048 /* == setup header cmdline_size + 1 */
-#define TK_E820_MAX    128
-#define E820_RAM       1
+#define TK_E820_MAX 128
+#define E820_RAM 1
 
 struct e820_entry {
 	uint64_t addr, size;
@@ -16,16 +16,16 @@ struct e820_entry {
 };
 
 struct boot_info {
-	int protocol;	   /* TK_BOOT_* (layout.h) */
-	uint64_t params;   /* physical address of boot_params or hvm_start_info */
+	int protocol; /* TK_BOOT_* (layout.h) */
+	uint64_t params; /* physical address of boot_params or hvm_start_info */
 	const char *error; /* set if the boot structure was unusable */
 	char cmdline[TK_CMDLINE_MAX];
 	bool cmdline_truncated;
 	uint32_t e820_count;
 	struct e820_entry e820[TK_E820_MAX];
 	uint64_t initrd_addr, initrd_size; /* size 0: no initrd */
-	uint64_t rsdp;			   /* ACPI RSDP from the loader, 0 if it gave none */
-	int loader_type;		   /* boot_params type_of_loader, -1 under PVH */
+	uint64_t rsdp; /* ACPI RSDP from the loader, 0 if it gave none */
+	int loader_type; /* boot_params type_of_loader, -1 under PVH */
 };
 
 extern struct boot_info boot;

@@ -3,14 +3,14 @@
 
 #include "arch.h"
 
-#define UART_THR	      0
-#define UART_IER	      1
-#define UART_FCR	      2
-#define UART_LCR	      3
-#define UART_MCR	      4
-#define UART_LSR	      5
-#define UART_LSR_THRE	      0x20
-#define UART_LCR_DLAB	      0x80
+#define UART_THR 0
+#define UART_IER 1
+#define UART_FCR 2
+#define UART_LCR 3
+#define UART_MCR 4
+#define UART_LSR 5
+#define UART_LSR_THRE 0x20
+#define UART_LCR_DLAB 0x80
 #define UART_MCR_DTR_RTS_OUT2 0x0B
 
 /* Bounded so that a VMM whose LSR never reports THRE cannot hang us: we then

@@ -6,12 +6,12 @@
 
 #include "lib.h"
 
-#define TK_COM1	     0x3F8
+#define TK_COM1 0x3F8
 #define TK_EXIT_PORT 0x501 /* one byte N written here: the VMM exits with status N */
 
 /* Exit statuses (docs/testkernel.md). */
-#define TK_EXIT_PASS  0
-#define TK_EXIT_FAIL  1
+#define TK_EXIT_PASS 0
+#define TK_EXIT_FAIL 1
 #define TK_EXIT_USAGE 2 /* unknown test name / no vessel.test= */
 #define TK_EXIT_PANIC 3 /* unexpected exception or interrupt */
 

@@ -5,21 +5,21 @@
 #include "boot.h"
 #include "lib.h"
 
-#define BDA_EBDA_SEG   0x40E
-#define BDA_BASE_KIB   0x413
+#define BDA_EBDA_SEG 0x40E
+#define BDA_BASE_KIB 0x413
 #define BIOS_ROM_START 0xE0000
-#define BIOS_ROM_END   0x100000
+#define BIOS_ROM_END 0x100000
 
 #define MPC_ENTRY_COUNT 34
 #define MPC_HEADER_SIZE 44
-#define MPC_PROCESSOR	0
+#define MPC_PROCESSOR 0
 #define MPC_CPU_ENABLED 1
-#define MPC_CPU_BSP	2
+#define MPC_CPU_BSP 2
 
 #define ACPI_HDR_SIZE 36
-#define MADT_ENTRIES  44
-#define MADT_LAPIC    0
-#define MADT_X2APIC   9
+#define MADT_ENTRIES 44
+#define MADT_LAPIC 0
+#define MADT_X2APIC 9
 
 static uint8_t checksum(const uint8_t *p, size_t n)
 {
@@ -152,10 +152,10 @@ int cpus_find(struct cpu_list *out)
 {
 	static struct cpu_list madt;
 
-	*out = (struct cpu_list){.source = "none (no MP table, no MADT)", .bsp = -1};
+	*out = (struct cpu_list){ .source = "none (no MP table, no MADT)", .bsp = -1 };
 	madt = *out;
 	if (parse_mptable(out))
-		*out = (struct cpu_list){.source = "none (no MP table, no MADT)", .bsp = -1};
+		*out = (struct cpu_list){ .source = "none (no MP table, no MADT)", .bsp = -1 };
 	/* SeaBIOS' MP table may list only the BSP (QEMU q35): then, if the MADT
 	 * knows more CPUs, it wins. */
 	if (out->count <= 1 && !parse_madt(&madt) && madt.count > out->count)

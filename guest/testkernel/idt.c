@@ -5,10 +5,10 @@
 #include "console.h"
 #include "layout.h"
 
-#define IDT_VECTORS    256
-#define ISR_STUB_SIZE  16   /* isr.S aligns each stub to 16 bytes */
+#define IDT_VECTORS 256
+#define ISR_STUB_SIZE 16 /* isr.S aligns each stub to 16 bytes */
 #define GATE_INTERRUPT 0x8E /* present, DPL 0, 64-bit interrupt gate */
-#define GATE_DPL3      0x60 /* DPL 3: INT n allowed from CPL3 */
+#define GATE_DPL3 0x60 /* DPL 3: INT n allowed from CPL3 */
 #define VEC_PAGE_FAULT 14
 
 struct idt_gate {
@@ -29,7 +29,7 @@ void idt_load(void)
 	struct {
 		uint16_t limit;
 		uint64_t base;
-	} __attribute__((packed)) desc = {sizeof(idt) - 1, (uintptr_t)idt};
+	} __attribute__((packed)) desc = { sizeof(idt) - 1, (uintptr_t)idt };
 
 	__asm__ volatile("lidt %0" : : "m"(desc));
 }
@@ -40,11 +40,11 @@ void idt_init(void)
 		uint64_t a = (uintptr_t)isr_stubs + v * ISR_STUB_SIZE;
 
 		idt[v] = (struct idt_gate){
-		    .off0 = a & 0xFFFF,
-		    .sel = TK_CS64,
-		    .type = GATE_INTERRUPT,
-		    .off1 = (a >> 16) & 0xFFFF,
-		    .off2 = a >> 32,
+			.off0 = a & 0xFFFF,
+			.sel = TK_CS64,
+			.type = GATE_INTERRUPT,
+			.off1 = (a >> 16) & 0xFFFF,
+			.off2 = a >> 32,
 		};
 	}
 	idt_load();

@@ -133,8 +133,8 @@ static void crc32_init(void)
 	}
 	for (uint32_t i = 0; i < 256; i++)
 		for (int t = 1; t < 8; t++)
-			crc_table[t][i] =
-			    (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xFF];
+			crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^
+					  crc_table[0][crc_table[t - 1][i] & 0xFF];
 	crc_ready = true;
 }
 
@@ -229,7 +229,7 @@ static char parse_spec(const char **fmtp, struct fmt_spec *sp, va_list *ap)
 {
 	const char *f = *fmtp;
 
-	*sp = (struct fmt_spec){.prec = -1};
+	*sp = (struct fmt_spec){ .prec = -1 };
 	for (;; f++) {
 		if (*f == '0')
 			sp->zero = true;
@@ -332,7 +332,7 @@ static void sbuf_put(char c, void *ctx)
 
 int tk_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct sbuf sb = {buf, size, 0};
+	struct sbuf sb = { buf, size, 0 };
 
 	tk_vformat(sbuf_put, &sb, fmt, ap);
 	if (size)

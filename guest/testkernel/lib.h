@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define TK_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define TK_PRINTF(f, a)	 __attribute__((format(printf, f, a)))
+#define TK_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /* gcc may emit calls to these four for struct copies and loops. */
 void *memset(void *s, int c, size_t n);

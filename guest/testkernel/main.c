@@ -15,7 +15,7 @@
 #include "layout.h"
 #include "tests.h"
 
-#define TEST_KEY	"vessel.test="
+#define TEST_KEY "vessel.test="
 #define FAIL_REASON_MAX 200
 
 void kmain(int protocol, uint64_t params);
@@ -30,27 +30,27 @@ static int test_triplefault(const char *arg);
 static int test_reset(const char *arg);
 
 static const struct tk_test tests[] = {
-    {"bootparams", test_bootparams, 0},
-    {"cpuid", test_cpuid, 0},
-    {"smp", test_smp, 0},
-    {"pci", test_pci, 0},
-    {"timer", test_timer, 0},
-    {"irq", test_irq, 0},
-    {"paging", test_paging, TK_ARG_OPTIONAL},
-    {"bench", test_bench, TK_ARG_OPTIONAL},
-    {"codewalk", test_codewalk, TK_ARG_OPTIONAL},
-    {"touch", test_touch, TK_ARG_OPTIONAL},
-    {"virtio-rng", test_virtio_rng, 0},
-    {"sse", test_sse, TK_ARG_OPTIONAL},
-    {"virtio-blk", test_virtio_blk, 0},
-    {"virtio-blk-qcow2magic", test_virtio_blk_magic, 0},
-    {"virtio-blk-bench", test_virtio_blk_bench, TK_ARG_OPTIONAL},
-    {"exit", test_exit, 1},
-    {"panic", test_panic, 0},
-    {"hang", test_hang, 0},
-    {"triplefault", test_triplefault, 0},
-    {"reset", test_reset, 1},
-    {"counter", test_counter, TK_ARG_OPTIONAL},
+	{ "bootparams", test_bootparams, 0 },
+	{ "cpuid", test_cpuid, 0 },
+	{ "smp", test_smp, 0 },
+	{ "pci", test_pci, 0 },
+	{ "timer", test_timer, 0 },
+	{ "irq", test_irq, 0 },
+	{ "paging", test_paging, TK_ARG_OPTIONAL },
+	{ "bench", test_bench, TK_ARG_OPTIONAL },
+	{ "codewalk", test_codewalk, TK_ARG_OPTIONAL },
+	{ "touch", test_touch, TK_ARG_OPTIONAL },
+	{ "virtio-rng", test_virtio_rng, 0 },
+	{ "sse", test_sse, TK_ARG_OPTIONAL },
+	{ "virtio-blk", test_virtio_blk, 0 },
+	{ "virtio-blk-qcow2magic", test_virtio_blk_magic, 0 },
+	{ "virtio-blk-bench", test_virtio_blk_bench, TK_ARG_OPTIONAL },
+	{ "exit", test_exit, 1 },
+	{ "panic", test_panic, 0 },
+	{ "hang", test_hang, 0 },
+	{ "triplefault", test_triplefault, 0 },
+	{ "reset", test_reset, 1 },
+	{ "counter", test_counter, TK_ARG_OPTIONAL },
 };
 
 int test_fail(const char *fmt, ...)
@@ -96,7 +96,7 @@ static int test_triplefault(const char *arg)
 	static const struct {
 		uint16_t limit;
 		uint64_t base;
-	} __attribute__((packed)) empty = {0, 0};
+	} __attribute__((packed)) empty = { 0, 0 };
 
 	(void)arg;
 	kprintf("triplefault: empty IDT, then ud2\n");

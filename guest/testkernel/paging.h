@@ -17,7 +17,7 @@ struct isr_frame;
 
 struct tk_fault {
 	unsigned int vector;
-	uint64_t rip;	 /* the faulting instruction, or 0 for any */
+	uint64_t rip; /* the faulting instruction, or 0 for any */
 	uint64_t resume; /* RIP to continue at, or 0: retry the instruction */
 	uint64_t map_pa; /* if map_flags: map CR2's page to map_pa first */
 	uint64_t map_flags;

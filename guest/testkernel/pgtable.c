@@ -2,7 +2,7 @@
 #include "pgtable.h"
 
 #define PG_TABLE_FLAGS (PTE_P | PTE_RW | PTE_US)
-#define PG_WIN_SLOT    1 /* PML4 index of PG_WIN_BASE */
+#define PG_WIN_SLOT 1 /* PML4 index of PG_WIN_BASE */
 
 _Static_assert((PG_WIN_BASE >> 39) == PG_WIN_SLOT, "window base is PML4 slot 1");
 

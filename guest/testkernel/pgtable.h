@@ -12,26 +12,26 @@
 
 #include <stdint.h>
 
-#define PG_SIZE	      4096ul
-#define PG_WIN_BASE   0x0000008000000000ul /* PML4 slot 1: 512 GiB */
-#define PG_WIN_PAGES  512
+#define PG_SIZE 4096ul
+#define PG_WIN_BASE 0x0000008000000000ul /* PML4 slot 1: 512 GiB */
+#define PG_WIN_PAGES 512
 #define PG_POOL_PAGES 16
 
 /* PTE bits (SDM vol. 3 §4.5). */
-#define PTE_P	 (1ul << 0)
-#define PTE_RW	 (1ul << 1)
-#define PTE_US	 (1ul << 2)
-#define PTE_A	 (1ul << 5)
-#define PTE_D	 (1ul << 6)
-#define PTE_NX	 (1ul << 63)
+#define PTE_P (1ul << 0)
+#define PTE_RW (1ul << 1)
+#define PTE_US (1ul << 2)
+#define PTE_A (1ul << 5)
+#define PTE_D (1ul << 6)
+#define PTE_NX (1ul << 63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ul
 
 /* #PF error code bits. */
-#define PF_P	(1u << 0)
-#define PF_W	(1u << 1)
-#define PF_U	(1u << 2)
+#define PF_P (1u << 0)
+#define PF_W (1u << 1)
+#define PF_U (1u << 2)
 #define PF_RSVD (1u << 3)
-#define PF_I	(1u << 4)
+#define PF_I (1u << 4)
 
 /* Installs the (empty) window. pg_window_fini() removes it and reloads CR3. */
 void pg_window_init(void);

@@ -15,16 +15,16 @@
 #include "tsc.h"
 
 /* Iterations at 100 %: about 2 s in all under QEMU 7.2 TCG on our machines. */
-#define ALU_ROUNDS	40000000
-#define MEM_PASSES	500
-#define CALL_ROUNDS	20000000
-#define MOVSB_COPIES	1000
-#define STOSQ_FILLS	1000
+#define ALU_ROUNDS 40000000
+#define MEM_PASSES 500
+#define CALL_ROUNDS 20000000
+#define MOVSB_COPIES 1000
+#define STOSQ_FILLS 1000
 #define BYTECOPY_COPIES 500
 
 #define MEM_WORDS (BENCH_MEM_BYTES / 8)
-#define STR_SRC	  (bench_buf + BENCH_MEM_BYTES)
-#define STR_DST	  (bench_buf + BENCH_MEM_BYTES + BENCH_STR_BYTES)
+#define STR_SRC (bench_buf + BENCH_MEM_BYTES)
+#define STR_DST (bench_buf + BENCH_MEM_BYTES + BENCH_STR_BYTES)
 #define CALL_SEED 0x0123456789abcdefull
 #define SCALE_MAX 1000
 
@@ -41,8 +41,8 @@ struct bench_result {
 	uint64_t insns, bytes, ticks;
 };
 
-static const uint64_t alu_seed[5] = {0x9e3779b97f4a7c15, 0xbf58476d1ce4e5b9, 0x94d049bb133111eb,
-				     0x2545f4914f6cdd1d, 0x5851f42d4c957f2d};
+static const uint64_t alu_seed[5] = { 0x9e3779b97f4a7c15, 0xbf58476d1ce4e5b9, 0x94d049bb133111eb,
+				      0x2545f4914f6cdd1d, 0x5851f42d4c957f2d };
 
 static uint64_t rol64(uint64_t v, unsigned int n)
 {
@@ -186,8 +186,8 @@ struct bench {
 };
 
 static const struct bench benches[] = {
-    {"alu", bench_alu},	    {"mem", bench_mem},	    {"call", bench_call},
-    {"movsb", bench_movsb}, {"stosq", bench_stosq}, {"bytecopy", bench_bytecopy},
+	{ "alu", bench_alu },	  { "mem", bench_mem },	    { "call", bench_call },
+	{ "movsb", bench_movsb }, { "stosq", bench_stosq }, { "bytecopy", bench_bytecopy },
 };
 
 static uint64_t ticks_to_ns(uint64_t ticks, uint64_t khz)
@@ -204,7 +204,7 @@ int test_bench(const char *arg)
 		return test_fail("bench:P takes a percentage from 1 to %u", SCALE_MAX);
 	kprintf("bench: tsc_khz=%lu (%s) scale=%lu%%\n", khz, tsc_khz_source, scale);
 	for (unsigned int i = 0; i < TK_ARRAY_SIZE(benches); i++) {
-		struct bench_result r = {0, 0, 0};
+		struct bench_result r = { 0, 0, 0 };
 
 		if (benches[i].run(scale, &r))
 			return -1;

@@ -16,9 +16,9 @@
 #include "tests.h"
 #include "tsc.h"
 
-#define COUNTER_TICK_HZ	    50
-#define COUNTER_DEFAULT_MS  200
-#define POWER_BUTTON_PORT   0x504
+#define COUNTER_TICK_HZ 50
+#define COUNTER_DEFAULT_MS 200
+#define POWER_BUTTON_PORT 0x504
 #define POWER_BUTTON_PRESSED 0x01
 
 static volatile uint64_t ticks;

@@ -4,9 +4,9 @@
 #include "console.h"
 #include "tests.h"
 
-#define CPUID1_EDX_APIC	      (1u << 9)
+#define CPUID1_EDX_APIC (1u << 9)
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
-#define CPUID_EXT_EDX_LM      (1u << 29)
+#define CPUID_EXT_EDX_LM (1u << 29)
 
 static void regs_to_str(char *out, uint32_t a, uint32_t b, uint32_t c)
 {
@@ -58,7 +58,7 @@ static void print_hypervisor(uint32_t ecx1)
 
 int test_cpuid(const char *arg)
 {
-	uint32_t r[4], l1[4], ext[4] = {0};
+	uint32_t r[4], l1[4], ext[4] = { 0 };
 	uint32_t family, model, apic_cpuid, apic_reg;
 	char vendor[13];
 
@@ -92,7 +92,7 @@ int test_cpuid(const char *arg)
 		return test_fail("empty vendor string");
 	if (!(ext[3] & CPUID_EXT_EDX_LM))
 		return test_fail(
-		    "long mode bit (0x80000001 EDX[29]) clear while running in long mode");
+			"long mode bit (0x80000001 EDX[29]) clear while running in long mode");
 	if (!(l1[3] & CPUID1_EDX_APIC))
 		return test_fail("APIC bit (leaf 1 EDX[9]) clear");
 	if (apic_cpuid != apic_reg)

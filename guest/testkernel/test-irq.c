@@ -10,12 +10,12 @@
 #include "tests.h"
 #include "tsc.h"
 
-#define UART_IER       (TK_COM1 + 1)
-#define UART_IIR       (TK_COM1 + 2)
-#define UART_MCR       (TK_COM1 + 4)
+#define UART_IER (TK_COM1 + 1)
+#define UART_IIR (TK_COM1 + 2)
+#define UART_MCR (TK_COM1 + 4)
 #define UART_IER_ETBEI 0x02
-#define UART_MCR_OUT2  0x08
-#define UART_IRQ_PIN   4
+#define UART_MCR_OUT2 0x08
+#define UART_IRQ_PIN 4
 #define IRQ_TIMEOUT_US 1000000
 
 static volatile unsigned int irqs;
@@ -55,8 +55,8 @@ int test_irq(const char *arg)
 	idt_set_handler(TK_VEC_UART, NULL);
 	if (!irqs)
 		return test_fail(
-		    "no interrupt on vector 0x%x within %u ms (IOAPIC pin %u, IER=0x02)",
-		    TK_VEC_UART, IRQ_TIMEOUT_US / 1000, UART_IRQ_PIN);
+			"no interrupt on vector 0x%x within %u ms (IOAPIC pin %u, IER=0x02)",
+			TK_VEC_UART, IRQ_TIMEOUT_US / 1000, UART_IRQ_PIN);
 	kprintf("irq: vector 0x%x from ioapic pin %u, iir=0x%02x, count=%u\n", TK_VEC_UART,
 		UART_IRQ_PIN, iir_seen, irqs);
 	return 0;

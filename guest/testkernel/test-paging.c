@@ -16,17 +16,17 @@
 #include "pgtable.h"
 #include "tests.h"
 
-#define VEC_UD	     6
-#define VEC_GP	     13
-#define VEC_PF	     14
-#define CR0_WP	     (1ul << 16)
-#define MSR_EFER     0xC0000080
-#define EFER_NXE     (1ul << 11)
-#define CPUID_EXT1   0x80000001
+#define VEC_UD 6
+#define VEC_GP 13
+#define VEC_PF 14
+#define CR0_WP (1ul << 16)
+#define MSR_EFER 0xC0000080
+#define EFER_NXE (1ul << 11)
+#define CPUID_EXT1 0x80000001
 #define CPUID_NX_BIT (1u << 20)
-#define MAGIC1	     0x1111aaaa2222bbbbul
-#define MAGIC2	     0x3333cccc4444ddddul
-#define REASON_MAX   160
+#define MAGIC1 0x1111aaaa2222bbbbul
+#define MAGIC2 0x3333cccc4444ddddul
+#define REASON_MAX 160
 
 bool paging_kvm_pvm;
 static struct tk_fault *armed[FAULT_MAX];
@@ -157,7 +157,7 @@ static int part_map(void)
 static int part_fault(void)
 {
 	uint64_t va = pg_va(3), p = pg_pool(2);
-	struct tk_fault t = {.vector = VEC_PF, .map_pa = p, .map_flags = PTE_P | PTE_RW};
+	struct tk_fault t = { .vector = VEC_PF, .map_pa = p, .map_flags = PTE_P | PTE_RW };
 	uint64_t v;
 	int r;
 
@@ -185,7 +185,7 @@ static int part_fault(void)
 static int part_wp(void)
 {
 	uint64_t va = pg_va(4), p = pg_pool(3), cr0 = read_cr0();
-	struct tk_fault t = {.vector = VEC_PF, .map_pa = p, .map_flags = PTE_P | PTE_RW};
+	struct tk_fault t = { .vector = VEC_PF, .map_pa = p, .map_flags = PTE_P | PTE_RW };
 	int r;
 
 	write_cr0(cr0 & ~CR0_WP);
@@ -226,9 +226,9 @@ static bool has_nx(void)
 static int part_nx(void)
 {
 	/* mov $0x600dc0de, %eax; ret */
-	static const uint8_t code[] = {0xb8, 0xde, 0xc0, 0x0d, 0x60, 0xc3};
+	static const uint8_t code[] = { 0xb8, 0xde, 0xc0, 0x0d, 0x60, 0xc3 };
 	uint64_t va = pg_va(5), p = pg_pool(4), efer;
-	struct tk_fault t = {.vector = VEC_PF, .rip = va, .map_pa = p, .map_flags = PTE_P};
+	struct tk_fault t = { .vector = VEC_PF, .rip = va, .map_pa = p, .map_flags = PTE_P };
 	uint32_t v;
 	int r;
 
@@ -261,8 +261,8 @@ struct part {
 };
 
 static const struct part parts[] = {
-    {"map", part_map}, {"fault", part_fault}, {"wp", part_wp},
-    {"nx", part_nx},   {"user", part_user},   {"smc", part_smc},
+	{ "map", part_map }, { "fault", part_fault }, { "wp", part_wp },
+	{ "nx", part_nx },   { "user", part_user },   { "smc", part_smc },
 };
 
 int test_paging(const char *arg)

@@ -3,8 +3,8 @@
 #include "console.h"
 #include "tests.h"
 
-#define PCI_CONFIG_ADDR	      0xCF8
-#define PCI_CONFIG_DATA	      0xCFC
+#define PCI_CONFIG_ADDR 0xCF8
+#define PCI_CONFIG_DATA 0xCFC
 #define PCI_CLASS_BRIDGE_HOST 0x0600
 
 static uint32_t pci_read32(unsigned int dev, unsigned int fn, unsigned int off)

@@ -12,8 +12,8 @@
 #include "paging.h"
 #include "pgtable.h"
 
-#define SMC_ROUNDS  64
-#define SMC_ALIAS   6 /* window page aliasing the code page */
+#define SMC_ROUNDS 64
+#define SMC_ALIAS 6 /* window page aliasing the code page */
 #define SMC_IMM_OFF 1 /* B8 imm32: the immediate's offset */
 
 extern const uint8_t smc_imm[], smc_imm_end[], smc_next[], smc_next_end[];
@@ -92,7 +92,7 @@ static uint32_t smc_op_ref(uint8_t op, uint32_t a, uint32_t b)
 
 static int smc_op_case(void)
 {
-	static const uint8_t ops[] = {0x01, 0x29, 0x31, 0x21, 0x09};
+	static const uint8_t ops[] = { 0x01, 0x29, 0x31, 0x21, 0x09 };
 	smc_fn3 f = (smc_fn3)smc_load(smc_op, smc_op_end);
 	uint32_t a, b, v, want;
 	uint8_t op;

@@ -15,8 +15,8 @@
 #include "tests.h"
 #include "tsc.h"
 
-#define ICR_INIT      0x4500 /* INIT, level assert */
-#define ICR_STARTUP   0x4600 /* Start-up IPI; vector = trampoline page */
+#define ICR_INIT 0x4500 /* INIT, level assert */
+#define ICR_STARTUP 0x4600 /* Start-up IPI; vector = trampoline page */
 #define AP_TIMEOUT_US 1000000
 #define ATOMIC_ROUNDS 20000 /* per CPU; small enough for KVM-PVM's emulated CPL0 */
 
@@ -28,7 +28,7 @@ static volatile unsigned int atomics_go, atomics_done;
 static uint64_t n_lock_add, n_xadd, n_cmpxchg, n_spin;
 static volatile uint32_t spin;
 static uint8_t ap_stacks[TK_MAX_CPUS][TK_AP_STACK_SIZE]
-    __attribute__((section(".noinit"), aligned(16)));
+	__attribute__((section(".noinit"), aligned(16)));
 extern const char tramp_start[], tramp_end[];
 
 static void spin_lock(void)

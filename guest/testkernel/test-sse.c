@@ -18,18 +18,18 @@
 
 #include <stdbool.h>
 
-#define VEC_UD	   6
-#define VEC_NM	   7
-#define VEC_GP	   13
-#define VEC_XM	   19
-#define CR0_MP	   (1ul << 1)
-#define CR0_EM	   (1ul << 2)
-#define CR0_TS	   (1ul << 3)
+#define VEC_UD 6
+#define VEC_NM 7
+#define VEC_GP 13
+#define VEC_XM 19
+#define CR0_MP (1ul << 1)
+#define CR0_EM (1ul << 2)
+#define CR0_TS (1ul << 3)
 #define CR4_OSFXSR (1ul << 9)
-#define CR4_XMMEX  (1ul << 10)
-#define SSE_OUT	   14
-#define ECX_SSSE3  (1u << 9)
-#define ECX_SSE42  (1u << 20)
+#define CR4_XMMEX (1ul << 10)
+#define SSE_OUT 14
+#define ECX_SSSE3 (1u << 9)
+#define ECX_SSE42 (1u << 20)
 
 struct sse_in {
 	uint32_t a[4], b[4];
@@ -59,16 +59,20 @@ static struct sse_in in = {
 };
 
 static const uint64_t want[SSE_OUT] = {
-	0x401000003fc00000, 0x4084000000000000, /* 1.5 2.25 0 4.125 */
-	0x3ff6a09e667f3bcd,			/* sqrt(2) */
-	0x3fd5555555555555, 0x3fd5555555555556, /* 1/3 nearest, up */
-	2, (uint64_t)-2,			/* cvtsd2si 2.5, cvttsd2si -2.7 */
-	17,					/* strlen */
-	28, 92,					/* psadbw */
-	0x0b0a09080f0e0d0c,			/* pshufd 0x1b */
-	0x0101,					/* ucomisd NaN: PF; comisd 1 < 3: CF */
-	0x0040000000000000,			/* 2^-127: 0 with FTZ, denormal without */
-	0x9fb0,					/* FTZ sets UE and PE */
+	0x401000003fc00000,
+	0x4084000000000000, /* 1.5 2.25 0 4.125 */
+	0x3ff6a09e667f3bcd, /* sqrt(2) */
+	0x3fd5555555555555,
+	0x3fd5555555555556, /* 1/3 nearest, up */
+	2,
+	(uint64_t)-2, /* cvtsd2si 2.5, cvttsd2si -2.7 */
+	17, /* strlen */
+	28,
+	92, /* psadbw */
+	0x0b0a09080f0e0d0c, /* pshufd 0x1b */
+	0x0101, /* ucomisd NaN: PF; comisd 1 < 3: CF */
+	0x0040000000000000, /* 2^-127: 0 with FTZ, denormal without */
+	0x9fb0, /* FTZ sets UE and PE */
 };
 
 static inline uint64_t read_cr4(void)
@@ -116,7 +120,8 @@ static void sse_handler(struct isr_frame *f)
 	case VEC_GP:
 		f->rsi &= ~15ul; /* align the operand */
 		break;
-	default: isr_panic(f);
+	default:
+		isr_panic(f);
 	}
 }
 
@@ -170,8 +175,8 @@ static int part_xm(bool osxmmexcpt)
 	sse_div_zero(&out, &mxcsr);
 	sse_set_mxcsr(0x1f80);
 	if (expect.hits != 1 || expect.mxcsr != 0x1d84 || out != 0x7ff0000000000000)
-		return test_fail("%s: %u faults, mxcsr 0x%x, result 0x%lx", osxmmexcpt ? "xm" : "ud",
-				 expect.hits, expect.mxcsr, out);
+		return test_fail("%s: %u faults, mxcsr 0x%x, result 0x%lx",
+				 osxmmexcpt ? "xm" : "ud", expect.hits, expect.mxcsr, out);
 	return 0;
 }
 

@@ -13,10 +13,10 @@
 #include "tests.h"
 #include "tsc.h"
 
-#define TIMER_HZ	    100
-#define TIMER_TICKS	    25
+#define TIMER_HZ 100
+#define TIMER_TICKS 25
 #define TIMER_TOLERANCE_PCT 25
-#define TIMER_TIMEOUT_US    3000000
+#define TIMER_TIMEOUT_US 3000000
 
 static volatile unsigned int ticks;
 static volatile uint64_t first_tsc, last_tsc;

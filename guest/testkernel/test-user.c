@@ -18,18 +18,18 @@
 
 #define USER_SYSCALLS 1000
 
-#define MSR_EFER   0xC0000080
-#define MSR_STAR   0xC0000081
-#define MSR_LSTAR  0xC0000082
+#define MSR_EFER 0xC0000080
+#define MSR_STAR 0xC0000081
+#define MSR_LSTAR 0xC0000082
 #define MSR_SFMASK 0xC0000084
-#define EFER_SCE   (1ul << 0)
+#define EFER_SCE (1ul << 0)
 
-#define FL_CF	    0x00001
-#define FL_TF	    0x00100
-#define FL_IF	    0x00200
-#define FL_DF	    0x00400
-#define FL_NT	    0x04000
-#define FL_AC	    0x40000
+#define FL_CF 0x00001
+#define FL_TF 0x00100
+#define FL_IF 0x00200
+#define FL_DF 0x00400
+#define FL_NT 0x04000
+#define FL_AC 0x40000
 #define USER_SFMASK (FL_CF | FL_TF | FL_IF | FL_DF | FL_NT | FL_AC)
 
 #define VEC_UD 6
@@ -37,9 +37,9 @@
 #define VEC_PF 14
 
 /* Window pages (pgtable.h) of the user address space. */
-#define UPG_CODE   64 /* .text.user, read-only, user */
-#define UPG_STACK  80 /* user stack */
-#define UPG_KONLY  81 /* present, supervisor only */
+#define UPG_CODE 64 /* .text.user, read-only, user */
+#define UPG_STACK 80 /* user stack */
+#define UPG_KONLY 81 /* present, supervisor only */
 #define UPG_ABSENT 82 /* not present */
 #define POOL_STACK 5
 #define POOL_KONLY 6
@@ -151,13 +151,13 @@ static uint64_t tss_desc_low(uint64_t base, uint32_t limit)
 static void user_gdt_load(void)
 {
 	uint64_t base = (uintptr_t)&user_tss;
-	struct gdt_desc d = {sizeof(user_gdt) - 1, (uintptr_t)user_gdt};
+	struct gdt_desc d = { sizeof(user_gdt) - 1, (uintptr_t)user_gdt };
 
 	memcpy(user_gdt, (void *)gdt_desc.base, 4 * sizeof(uint64_t));
-	user_gdt[USER_KSS / 8] = 0x00cf92000000ffff;	   /* data, DPL 0 */
+	user_gdt[USER_KSS / 8] = 0x00cf92000000ffff; /* data, DPL 0 */
 	user_gdt[USER_STAR_BASE / 8] = 0x00cffa000000ffff; /* 32-bit code, DPL 3 */
-	user_gdt[USER_DS / 8] = 0x00cff2000000ffff;	   /* data, DPL 3 */
-	user_gdt[USER_CS / 8] = 0x00affa000000ffff;	   /* 64-bit code, DPL 3 */
+	user_gdt[USER_DS / 8] = 0x00cff2000000ffff; /* data, DPL 3 */
+	user_gdt[USER_CS / 8] = 0x00affa000000ffff; /* 64-bit code, DPL 3 */
 	user_gdt[USER_TSS / 8] = tss_desc_low(base, sizeof(user_tss) - 1);
 	user_gdt[USER_TSS / 8 + 1] = base >> 32;
 	memset(&user_tss, 0, sizeof(user_tss));
@@ -191,10 +191,10 @@ static void user_map(void)
 
 /* The faults user_main provokes, each resumed at the label after it. */
 static struct tk_fault user_faults[] = {
-    {.vector = VEC_GP}, /* hlt */
-    {.vector = VEC_GP}, /* int $USER_INT_DPL0_VEC */
-    {.vector = VEC_PF}, /* read of the supervisor page */
-    {.vector = VEC_PF}, /* write to the absent page */
+	{ .vector = VEC_GP }, /* hlt */
+	{ .vector = VEC_GP }, /* int $USER_INT_DPL0_VEC */
+	{ .vector = VEC_PF }, /* read of the supervisor page */
+	{ .vector = VEC_PF }, /* write to the absent page */
 };
 
 /* From the fault handler: IRETQ to user_exit at CPL0 instead of back to
@@ -214,16 +214,16 @@ static void user_escape(struct isr_frame *f)
  * fetch at LSTAR faults (#PF with U set); INT n raises #UD. Always armed,
  * so that any CPU doing this gets a FAIL line rather than a panic; only
  * paging:kvm-pvm accepts it. */
-static struct tk_fault pvm_syscall = {.vector = VEC_PF, .hook = user_escape};
-static struct tk_fault pvm_int = {.vector = VEC_UD};
-static struct tk_fault pvm_int_dpl0 = {.vector = VEC_UD};
+static struct tk_fault pvm_syscall = { .vector = VEC_PF, .hook = user_escape };
+static struct tk_fault pvm_int = { .vector = VEC_UD };
+static struct tk_fault pvm_int_dpl0 = { .vector = VEC_UD };
 
 static void user_arm(void)
 {
-	const char *at[][2] = {{user_hlt, user_hlt_resume},
-			       {user_int_dpl0, user_int_dpl0_resume},
-			       {user_pf_read, user_pf_read_resume},
-			       {user_pf_write, user_pf_write_resume}};
+	const char *at[][2] = { { user_hlt, user_hlt_resume },
+				{ user_int_dpl0, user_int_dpl0_resume },
+				{ user_pf_read, user_pf_read_resume },
+				{ user_pf_write, user_pf_write_resume } };
 
 	for (unsigned int i = 0; i < TK_ARRAY_SIZE(user_faults); i++) {
 		user_faults[i].rip = uva(at[i][0]);
@@ -250,10 +250,11 @@ static bool is_int_gp_error(uint64_t e)
 
 static int user_check_fault(unsigned int i)
 {
-	static const char *const what[] = {"hlt at CPL3", "int through a DPL 0 gate",
-					   "read of a supervisor page", "write to an absent page"};
-	const uint64_t error[] = {0, 0, PF_P | PF_U, PF_W | PF_U};
-	const uint64_t cr2[] = {0, 0, pg_va(UPG_KONLY), pg_va(UPG_ABSENT) + 8};
+	static const char *const what[] = { "hlt at CPL3", "int through a DPL 0 gate",
+					    "read of a supervisor page",
+					    "write to an absent page" };
+	const uint64_t error[] = { 0, 0, PF_P | PF_U, PF_W | PF_U };
+	const uint64_t cr2[] = { 0, 0, pg_va(UPG_KONLY), pg_va(UPG_ABSENT) + 8 };
 	const struct tk_fault *t = &user_faults[i];
 
 	if (t->hits != 1)
@@ -275,7 +276,7 @@ static int user_check_faults(void)
 		if (i == 1 && pvm_int_dpl0.hits) {
 			if (!paging_kvm_pvm)
 				return part_fail(
-				    "INT through a DPL 0 gate at CPL3 raised #UD, not #GP");
+					"INT through a DPL 0 gate at CPL3 raised #UD, not #GP");
 			kprintf("paging: user: kvm-pvm: INT through a DPL 0 gate raised #UD, not "
 				"#GP: not checked\n");
 			continue;
@@ -315,19 +316,19 @@ static int user_check_calls(void)
 static int user_check(void)
 {
 	static const char *const fails[] = {
-	    [USER_FAIL_RCX] = "RCX after SYSRET is not the return address",
-	    [USER_FAIL_FLAGS] = "CF/DF not restored by SYSRET",
-	    [USER_FAIL_R11] = "RFLAGS after SYSRET differ from R11",
-	    [USER_FAIL_VALUE] = "wrong system call result",
-	    [USER_FAIL_CLOBBER] = "an argument register changed across SYSCALL",
-	    [USER_FAIL_INT] = "INT 0x80 returned a wrong RAX",
+		[USER_FAIL_RCX] = "RCX after SYSRET is not the return address",
+		[USER_FAIL_FLAGS] = "CF/DF not restored by SYSRET",
+		[USER_FAIL_R11] = "RFLAGS after SYSRET differ from R11",
+		[USER_FAIL_VALUE] = "wrong system call result",
+		[USER_FAIL_CLOBBER] = "an argument register changed across SYSCALL",
+		[USER_FAIL_INT] = "INT 0x80 returned a wrong RAX",
 	};
 	int r;
 
 	if (seen.fail_code)
 		return part_fail("user code: %s (iteration %lu)",
-				 seen.fail_code < TK_ARRAY_SIZE(fails) ? fails[seen.fail_code]
-								       : "?",
+				 seen.fail_code < TK_ARRAY_SIZE(fails) ? fails[seen.fail_code] :
+									 "?",
 				 seen.fail_iter);
 	if (seen.bad)
 		return part_fail("kernel side: %s (0x%lx)", seen.bad, seen.bad_value);

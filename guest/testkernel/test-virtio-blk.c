@@ -22,21 +22,21 @@
 #include "virtio-pci.h"
 
 #define VIRTIO_BLK_ID 0x1042
-#define QSIZE	      8
-#define SECTOR	      512
-#define NSEC	      8
-#define F_RO	      (1u << 5)
-#define F_BLK_SIZE    (1u << 6)
-#define F_FLUSH	      (1u << 9)
-#define F_DISCARD     (1u << 13)
-#define F_WZ	      (1u << 14)
-#define T_IN	      0
-#define T_OUT	      1
-#define T_FLUSH	      4
-#define T_GET_ID      8
-#define T_DISCARD     11
-#define T_WZ	      13
-#define ST_IOERR      1
+#define QSIZE 8
+#define SECTOR 512
+#define NSEC 8
+#define F_RO (1u << 5)
+#define F_BLK_SIZE (1u << 6)
+#define F_FLUSH (1u << 9)
+#define F_DISCARD (1u << 13)
+#define F_WZ (1u << 14)
+#define T_IN 0
+#define T_OUT 1
+#define T_FLUSH 4
+#define T_GET_ID 8
+#define T_DISCARD 11
+#define T_WZ 13
+#define ST_IOERR 1
 
 struct blk_hdr {
 	uint32_t type, reserved;
@@ -107,8 +107,8 @@ static uint8_t blk_init(struct disk *k)
 
 /* One request: header, data (in two descriptors when split), status.
  * Returns the status byte, or -1 on a timeout. */
-static int blk_req(const struct disk *k, uint32_t type, uint64_t sector, void *data,
-		   uint32_t len, bool split)
+static int blk_req(const struct disk *k, uint32_t type, uint64_t sector, void *data, uint32_t len,
+		   bool split)
 {
 	uint16_t idx = ring_avail[1], n = 0;
 	volatile uint16_t *used_idx = (volatile uint16_t *)&ring_used[2];
@@ -166,8 +166,9 @@ static int write_at(const struct disk *k, uint64_t s0)
 
 	fill(k->index, s0);
 	st = blk_req(k, T_OUT, s0, buf, sizeof(buf), true);
-	return st == 0 ? 0 : test_fail("vd%c: write at %lu: status %d", 'a' + k->index,
-				       (unsigned long)s0, st);
+	return st == 0 ? 0 :
+			 test_fail("vd%c: write at %lu: status %d", 'a' + k->index,
+				   (unsigned long)s0, st);
 }
 
 static int read_at(const struct disk *k, uint64_t s0, bool split)
@@ -176,8 +177,9 @@ static int read_at(const struct disk *k, uint64_t s0, bool split)
 
 	memset(buf, 0x33, sizeof(buf));
 	st = blk_req(k, T_IN, s0, buf, sizeof(buf), split);
-	return st == 0 ? 0 : test_fail("vd%c: read at %lu: status %d", 'a' + k->index,
-				       (unsigned long)s0, st);
+	return st == 0 ? 0 :
+			 test_fail("vd%c: read at %lu: status %d", 'a' + k->index,
+				   (unsigned long)s0, st);
 }
 
 static uint8_t code_page[4096] __attribute__((aligned(4096)));
@@ -195,7 +197,7 @@ static void put_code(uint8_t *at, uint32_t imm)
  * device's writes to guest RAM reach the CPU's decoded-code cache (emu). */
 static int code_from_disk(const struct disk *k)
 {
-	uint32_t (*fn)(void) = (uint32_t (*)(void))(uintptr_t)code_page;
+	uint32_t (*fn)(void) = (uint32_t(*)(void))(uintptr_t)code_page;
 	uint32_t v;
 	int st;
 
@@ -209,7 +211,8 @@ static int code_from_disk(const struct disk *k)
 		return test_fail("vd%c: reading code: status %d", 'a' + k->index, st);
 	if ((v = fn()) != 0x600dc0de)
 		return test_fail("vd%c: code read from the disk returned 0x%x, want 0x600dc0de "
-				 "(stale decoded code)", 'a' + k->index, v);
+				 "(stale decoded code)",
+				 'a' + k->index, v);
 	return 0;
 }
 
@@ -258,8 +261,8 @@ static int writable(const struct disk *k)
 		return -1;
 	st = blk_req(k, T_OUT, k->capacity, buf, SECTOR, false);
 	if (st != ST_IOERR)
-		return test_fail("vd%c: a write past the end: status %d, want IOERR", 'a' + k->index,
-				 st);
+		return test_fail("vd%c: a write past the end: status %d, want IOERR",
+				 'a' + k->index, st);
 	kprintf("virtio-blk: vd%c: wrote, flushed and read back sectors 0-7 and %lu-%lu%s\n",
 		'a' + k->index, (unsigned long)last, (unsigned long)k->capacity - 1,
 		k->features & F_WZ ? "; write-zeroes cleared 16-23" : "");
@@ -363,9 +366,9 @@ int test_virtio_blk_magic(const char *arg)
 	return 0;
 }
 
-#define BENCH_BUF   0x2000000ull /* 32 MiB: free RAM under vessel and QEMU */
+#define BENCH_BUF 0x2000000ull /* 32 MiB: free RAM under vessel and QEMU */
 #define BENCH_CHUNK (1u << 20)
-#define BENCH_RAND  20000
+#define BENCH_RAND 20000
 
 /* Bytes per tick to MB/s (10^6 bytes). */
 static unsigned long mbps(uint64_t bytes, uint64_t ticks)
@@ -380,7 +383,8 @@ static int bench_seq(const struct disk *k, uint32_t type, uint64_t bytes, uint64
 
 	for (uint64_t off = 0; off < bytes; off += BENCH_CHUNK)
 		if ((st = blk_req(k, type, off / SECTOR, phys(BENCH_BUF), BENCH_CHUNK, false)))
-			return test_fail("%s at %lu MiB: status %d", type == T_IN ? "read" : "write",
+			return test_fail("%s at %lu MiB: status %d",
+					 type == T_IN ? "read" : "write",
 					 (unsigned long)(off >> 20), st);
 	if (type == T_OUT && (st = blk_req(k, T_FLUSH, 0, NULL, 0, false)))
 		return test_fail("flush: status %d", st);
@@ -405,15 +409,16 @@ int test_virtio_blk_bench(const char *arg)
 	k.capacity = mmio_read32(k.d.device) | (uint64_t)mmio_read32(k.d.device + 4) << 32;
 	bytes = mib << 20;
 	if (bytes > k.capacity * SECTOR)
-		return test_fail("the disk has %lu MiB, %lu wanted", (unsigned long)(k.capacity >> 11),
-				 (unsigned long)mib);
+		return test_fail("the disk has %lu MiB, %lu wanted",
+				 (unsigned long)(k.capacity >> 11), (unsigned long)mib);
 	memset(phys(BENCH_BUF), 0x5a, BENCH_CHUNK);
 	if (bench_seq(&k, T_OUT, bytes, &tw) || bench_seq(&k, T_IN, bytes, &tr))
 		return -1;
 	t0 = rdtsc();
 	for (unsigned i = 0; i < BENCH_RAND; i++) {
 		seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
-		if ((st = blk_req(&k, T_IN, (seed % (bytes / 4096)) * 8, phys(BENCH_BUF), 4096, false)))
+		if ((st = blk_req(&k, T_IN, (seed % (bytes / 4096)) * 8, phys(BENCH_BUF), 4096,
+				  false)))
 			return test_fail("random read: status %d", st);
 	}
 	t0 = rdtsc() - t0;

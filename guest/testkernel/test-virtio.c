@@ -14,9 +14,9 @@
 #include "tsc.h"
 #include "virtio-pci.h"
 
-#define VIRTIO_RNG_ID	0x1044
-#define QSIZE		8
-#define BUF_LEN		64
+#define VIRTIO_RNG_ID 0x1044
+#define QSIZE 8
+#define BUF_LEN 64
 
 static struct desc ring_desc[QSIZE] __attribute__((aligned(4096)));
 static uint16_t ring_avail[3 + QSIZE] __attribute__((aligned(4096)));
@@ -129,7 +129,8 @@ static int msix(const struct vdev *d)
 	w16(d->common + C_QSEL, 0);
 	w16(d->common + C_QVEC, 1);
 	if (r16(d->common + C_QVEC) != 1)
-		return test_fail("queue vector 1 not accepted (reads 0x%x)", r16(d->common + C_QVEC));
+		return test_fail("queue vector 1 not accepted (reads 0x%x)",
+				 r16(d->common + C_QVEC));
 	pic_disable();
 	lapic_enable();
 	msis = 0;
@@ -188,10 +189,11 @@ int test_virtio_rng(const char *arg)
 		int64_t n = request(&d, (uintptr_t)bufs[i], BUF_LEN);
 
 		if (n != BUF_LEN)
-			return test_fail("request %d: used length %ld, want %d", i, (long)n, BUF_LEN);
+			return test_fail("request %d: used length %ld, want %d", i, (long)n,
+					 BUF_LEN);
 	}
-	kprintf("virtio-rng: %02x %02x %02x %02x %02x %02x %02x %02x ...\n", bufs[0][0],
-		bufs[0][1], bufs[0][2], bufs[0][3], bufs[0][4], bufs[0][5], bufs[0][6], bufs[0][7]);
+	kprintf("virtio-rng: %02x %02x %02x %02x %02x %02x %02x %02x ...\n", bufs[0][0], bufs[0][1],
+		bufs[0][2], bufs[0][3], bufs[0][4], bufs[0][5], bufs[0][6], bufs[0][7]);
 	if (all_zero(bufs[0], BUF_LEN) || !memcmp(bufs[0], bufs[1], BUF_LEN))
 		return test_fail("the bytes do not look random");
 	isr = r8(d.isr);

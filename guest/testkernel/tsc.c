@@ -3,15 +3,15 @@
 
 #include "arch.h"
 
-#define CPUID_HV_BASE	0x40000000
+#define CPUID_HV_BASE 0x40000000
 #define CPUID_HV_TIMING 0x40000010
-#define PIT_HZ		1193182
-#define PIT_CAL_MS	20
-#define PIT_CAL_RUNS	3
-#define PIT_CH2		0x42
-#define PIT_CMD		0x43
-#define PORT_B		0x61 /* bit 0: channel 2 gate, bit 1: speaker, bit 5: channel 2 output */
-#define PIT_POLL_LIMIT	10000000
+#define PIT_HZ 1193182
+#define PIT_CAL_MS 20
+#define PIT_CAL_RUNS 3
+#define PIT_CH2 0x42
+#define PIT_CMD 0x43
+#define PORT_B 0x61 /* bit 0: channel 2 gate, bit 1: speaker, bit 5: channel 2 output */
+#define PIT_POLL_LIMIT 10000000
 
 const char *tsc_khz_source = "none";
 const char *apic_khz_source = "none";

@@ -9,29 +9,29 @@
 
 #define PCI_CONFIG_ADDR 0xCF8
 #define PCI_CONFIG_DATA 0xCFC
-#define VIRTIO_VENDOR	0x1AF4
+#define VIRTIO_VENDOR 0x1AF4
 
 /* common config (§4.1.4.3) */
-#define C_DFSEL	 0x00
-#define C_DF	 0x04
-#define C_GFSEL	 0x08
-#define C_GF	 0x0C
+#define C_DFSEL 0x00
+#define C_DF 0x04
+#define C_GFSEL 0x08
+#define C_GF 0x0C
 #define C_STATUS 0x14
-#define C_CVEC	 0x10
-#define C_QSEL	 0x16
-#define C_QSIZE	 0x18
-#define C_QVEC	 0x1A
-#define C_QENA	 0x1C
-#define C_QNOFF	 0x1E
-#define C_QDESC	 0x20
+#define C_CVEC 0x10
+#define C_QSEL 0x16
+#define C_QSIZE 0x18
+#define C_QVEC 0x1A
+#define C_QENA 0x1C
+#define C_QNOFF 0x1E
+#define C_QDESC 0x20
 #define C_QAVAIL 0x28
-#define C_QUSED	 0x30
-#define S_ACK	 1
+#define C_QUSED 0x30
+#define S_ACK 1
 #define S_DRIVER 2
 #define S_DRV_OK 4
 #define S_FEAT_OK 8
 #define S_NEEDS_RESET 0x40
-#define DESC_NEXT  1
+#define DESC_NEXT 1
 #define DESC_WRITE 2
 
 struct desc {
@@ -63,10 +63,22 @@ static inline uint8_t cfg8(unsigned slot, unsigned off)
 	return (uint8_t)(cfg32(slot, off) >> (8 * (off & 3)));
 }
 
-static inline void w8(uint64_t a, uint8_t v) { *(volatile uint8_t *)phys(a) = v; }
-static inline void w16(uint64_t a, uint16_t v) { *(volatile uint16_t *)phys(a) = v; }
-static inline uint8_t r8(uint64_t a) { return *(volatile uint8_t *)phys(a); }
-static inline uint16_t r16(uint64_t a) { return *(volatile uint16_t *)phys(a); }
+static inline void w8(uint64_t a, uint8_t v)
+{
+	*(volatile uint8_t *)phys(a) = v;
+}
+static inline void w16(uint64_t a, uint16_t v)
+{
+	*(volatile uint16_t *)phys(a) = v;
+}
+static inline uint8_t r8(uint64_t a)
+{
+	return *(volatile uint8_t *)phys(a);
+}
+static inline uint16_t r16(uint64_t a)
+{
+	return *(volatile uint16_t *)phys(a);
+}
 
 static inline uint64_t bar_addr(unsigned slot, unsigned bar)
 {
@@ -90,10 +102,19 @@ static inline int vdev_caps(struct vdev *d, unsigned slot)
 			continue;
 		at = bar_addr(slot, cfg8(slot, off + 4)) + cfg32(slot, off + 8);
 		switch (cfg8(slot, off + 3)) {
-		case 1: d->common = at; break;
-		case 2: d->notify = at; d->notify_mult = cfg32(slot, off + 16); break;
-		case 3: d->isr = at; break;
-		case 4: d->device = at; break;
+		case 1:
+			d->common = at;
+			break;
+		case 2:
+			d->notify = at;
+			d->notify_mult = cfg32(slot, off + 16);
+			break;
+		case 3:
+			d->isr = at;
+			break;
+		case 4:
+			d->device = at;
+			break;
 		}
 	}
 	return d->common && d->notify && d->isr ? 0 : -1;

@@ -19,10 +19,10 @@
 struct bench {
 	struct vs_blk *b;
 	const struct vs_bench_opts *o;
-	uint64_t next;	     /* next request index (atomic) */
+	uint64_t next; /* next request index (atomic) */
 	pthread_mutex_t lock; /* guards done, contig, completed, err */
-	uint8_t *done;	     /* one byte per request */
-	uint64_t contig;     /* requests 0..contig-1 are complete */
+	uint8_t *done; /* one byte per request */
+	uint64_t contig; /* requests 0..contig-1 are complete */
 	uint64_t completed;
 	int err;
 };
@@ -97,8 +97,7 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int vs_blk_bench(struct vs_blk *b, const struct vs_bench_opts *o, double *secs,
-		 struct vs_err **err)
+int vs_blk_bench(struct vs_blk *b, const struct vs_bench_opts *o, double *secs, struct vs_err **err)
 {
 	struct bench s = { .b = b, .o = o };
 	pthread_t *t;
@@ -106,7 +105,8 @@ int vs_blk_bench(struct vs_blk *b, const struct vs_bench_opts *o, double *secs,
 	int r = 0;
 
 	if (!o->size || o->size > vs_blk_size(b))
-		return vs_err_set(err, -EINVAL, "request size must be between 1 and the image size");
+		return vs_err_set(err, -EINVAL,
+				  "request size must be between 1 and the image size");
 	s.done = xzalloc(o->count ? o->count : 1);
 	pthread_mutex_init(&s.lock, NULL);
 	t = xzalloc(sizeof(*t) * n);

@@ -16,7 +16,7 @@ struct vs_blk;
 
 /* vs_blk_open() flags */
 #define VS_BLK_RDONLY 0x1u /* open read-only */
-#define VS_BLK_PROBE  0x2u /* fmt may be NULL: guess it from the content */
+#define VS_BLK_PROBE 0x2u /* fmt may be NULL: guess it from the content */
 #define VS_BLK_NO_BACKING 0x4u /* do not open backing files (info, check) */
 #define VS_BLK_REPAIR 0x8u /* writable even if dirty or marked corrupt (check -r) */
 /* cache=unsafe: no write barriers between dependent metadata updates. The
@@ -28,17 +28,17 @@ struct vs_blk;
 #define VS_BLK_SHARE 0x20u
 
 /* Block status flags (vs_blk_status.flags) */
-#define VS_BLK_ST_DATA	     0x1u /* reads return stored data (from some layer) */
-#define VS_BLK_ST_ZERO	     0x2u /* reads return zeros */
-#define VS_BLK_ST_ALLOCATED  0x4u /* the top layer decides the content */
+#define VS_BLK_ST_DATA 0x1u /* reads return stored data (from some layer) */
+#define VS_BLK_ST_ZERO 0x2u /* reads return zeros */
+#define VS_BLK_ST_ALLOCATED 0x4u /* the top layer decides the content */
 #define VS_BLK_ST_COMPRESSED 0x8u /* stored compressed in the top layer */
-#define VS_BLK_ST_OFFSET     0x10u /* host_offset is valid */
+#define VS_BLK_ST_OFFSET 0x10u /* host_offset is valid */
 
 struct vs_blk_status {
-	uint64_t len;	      /* bytes from the query offset with the same status */
-	unsigned flags;	      /* VS_BLK_ST_* */
+	uint64_t len; /* bytes from the query offset with the same status */
+	unsigned flags; /* VS_BLK_ST_* */
 	uint64_t host_offset; /* offset in the top file, if VS_BLK_ST_OFFSET */
-	int depth;	      /* 0: top layer, n: n-th backing file (data/zero only) */
+	int depth; /* 0: top layer, n: n-th backing file (data/zero only) */
 };
 
 /* A driver: every op returns 0 or -errno. Ranges are pre-checked by image.c. */
@@ -49,8 +49,7 @@ struct vs_blk_ops {
 	int (*flush)(struct vs_blk *b);
 	int (*discard)(struct vs_blk *b, uint64_t off, uint64_t len);
 	int (*write_zeroes)(struct vs_blk *b, uint64_t off, uint64_t len);
-	int (*block_status)(struct vs_blk *b, uint64_t off, uint64_t len,
-			    struct vs_blk_status *st);
+	int (*block_status)(struct vs_blk *b, uint64_t off, uint64_t len, struct vs_blk_status *st);
 	int (*truncate)(struct vs_blk *b, uint64_t size, struct vs_err **err);
 	void (*close)(struct vs_blk *b);
 };

@@ -21,7 +21,8 @@ static int compare_range(struct vs_blk *a, struct vs_blk *b, uint64_t off, uint6
 		uint64_t n = VS_MIN(chunk, off + len - p);
 		struct vs_blk_status sa, sb;
 
-		if (vs_blk_block_status(a, p, n, &sa) == 0 && vs_blk_block_status(b, p, n, &sb) == 0 &&
+		if (vs_blk_block_status(a, p, n, &sa) == 0 &&
+		    vs_blk_block_status(b, p, n, &sb) == 0 &&
 		    (sa.flags & sb.flags & VS_BLK_ST_ZERO) && sa.len == n && sb.len == n)
 			continue;
 		r = vs_blk_pread(a, x, n, p);

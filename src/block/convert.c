@@ -14,7 +14,7 @@
 #include <string.h>
 
 #define CONVERT_CHUNK (2ULL << 20) /* a multiple of every cluster size */
-#define RAW_UNIT      (64ULL << 10)
+#define RAW_UNIT (64ULL << 10)
 
 struct conv {
 	struct vs_blk *src, *dst;

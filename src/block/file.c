@@ -10,17 +10,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define LOCK_PERM_BASE	 100 /* QEMU's RAW_LOCK_PERM_BASE */
+#define LOCK_PERM_BASE 100 /* QEMU's RAW_LOCK_PERM_BASE */
 #define LOCK_SHARED_BASE 200 /* QEMU's RAW_LOCK_SHARED_BASE */
 
 /* QEMU's BLK_PERM_* bits, in bit order, with the names its messages use. */
-#define PERM_READ	     0x1u
-#define PERM_WRITE	     0x2u
+#define PERM_READ 0x1u
+#define PERM_WRITE 0x2u
 #define PERM_WRITE_UNCHANGED 0x4u
-#define PERM_RESIZE	     0x8u
-#define PERM_ALL	     0xfu
-static const char *const perm_names[] = { "consistent read", "write", "write unchanged",
-					  "resize" };
+#define PERM_RESIZE 0x8u
+#define PERM_ALL 0xfu
+static const char *const perm_names[] = { "consistent read", "write", "write unchanged", "resize" };
 
 /* Opens without blocking (a FIFO would wait for a writer), checks the type,
  * then makes I/O blocking again. */
@@ -68,8 +67,7 @@ static bool byte_taken(int fd, unsigned off)
 
 /* QEMU's raw_apply_lock_bytes then raw_check_lock_bytes: take our bytes
  * first, then look for conflicts, so two racing openers cannot both pass. */
-static int take_locks(int fd, const char *path, unsigned perm, unsigned shared,
-		      struct vs_err **err)
+static int take_locks(int fd, const char *path, unsigned perm, unsigned shared, struct vs_err **err)
 {
 	int r;
 
@@ -97,8 +95,7 @@ static int take_locks(int fd, const char *path, unsigned perm, unsigned shared,
 	return 0;
 }
 
-int vs_blk_file_open(const char *path, unsigned flags, bool create, int *out,
-		     struct vs_err **err)
+int vs_blk_file_open(const char *path, unsigned flags, bool create, int *out, struct vs_err **err)
 {
 	bool ro = flags & VS_BLK_RDONLY;
 	unsigned perm = ro ? PERM_READ : PERM_READ | PERM_WRITE | PERM_RESIZE;
@@ -108,7 +105,8 @@ int vs_blk_file_open(const char *path, unsigned flags, bool create, int *out,
 
 	if ((flags & VS_BLK_SHARE) && !ro)
 		return vs_err_set(err, -EINVAL,
-				  "%s: force-share=on can only be used with read-only images", path);
+				  "%s: force-share=on can only be used with read-only images",
+				  path);
 	if (flags & VS_BLK_SHARE)
 		shared = PERM_ALL;
 	r = open_checked(path, ro ? O_RDONLY : O_RDWR | (create ? O_CREAT : 0), &fd, err);

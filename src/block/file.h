@@ -22,8 +22,7 @@ struct vs_err;
  * a block device, then takes the locks VS_BLK_RDONLY / VS_BLK_SHARE ask for.
  * Never truncates. Returns 0 and *fd, or -errno with a one-line *err
  * (-EAGAIN: another process holds a conflicting lock, in qemu-img's words). */
-int vs_blk_file_open(const char *path, unsigned flags, bool create, int *fd,
-		     struct vs_err **err);
+int vs_blk_file_open(const char *path, unsigned flags, bool create, int *fd, struct vs_err **err);
 
 /* Opens path read-only without locks, refusing what vs_blk_file_open
  * refuses (for probing). Returns 0 and *fd, or -errno with *err. */

@@ -13,18 +13,22 @@ struct vs_err;
 #define QCOW2_COMPRESS_ZLIB 0
 #define QCOW2_COMPRESS_ZSTD 1
 
-enum qcow2_prealloc { QCOW2_PREALLOC_OFF, QCOW2_PREALLOC_METADATA, QCOW2_PREALLOC_FALLOC,
-		      QCOW2_PREALLOC_FULL };
+enum qcow2_prealloc {
+	QCOW2_PREALLOC_OFF,
+	QCOW2_PREALLOC_METADATA,
+	QCOW2_PREALLOC_FALLOC,
+	QCOW2_PREALLOC_FULL
+};
 
 struct qcow2_create_opts {
 	uint64_t size;
-	uint64_t cluster_size;	   /* 512 B .. 2 MiB, power of two; 0: 64 KiB */
-	unsigned version;	   /* 2 or 3; 0: 3 */
-	unsigned refcount_bits;	   /* 1..64, power of two; 0: 16 */
-	int compression_type;	   /* QCOW2_COMPRESS_* (v3 only for zstd) */
+	uint64_t cluster_size; /* 512 B .. 2 MiB, power of two; 0: 64 KiB */
+	unsigned version; /* 2 or 3; 0: 3 */
+	unsigned refcount_bits; /* 1..64, power of two; 0: 16 */
+	int compression_type; /* QCOW2_COMPRESS_* (v3 only for zstd) */
 	enum qcow2_prealloc prealloc;
-	const char *backing;	   /* backing file name as stored, or NULL */
-	const char *backing_fmt;   /* "raw"/"qcow2", required with backing */
+	const char *backing; /* backing file name as stored, or NULL */
+	const char *backing_fmt; /* "raw"/"qcow2", required with backing */
 };
 
 struct qcow2_info {
@@ -33,7 +37,7 @@ struct qcow2_info {
 	unsigned refcount_bits;
 	int compression_type;
 	bool dirty, corrupt, lazy_refcounts, extended_l2;
-	const char *backing;	 /* as stored in the image, or NULL */
+	const char *backing; /* as stored in the image, or NULL */
 	const char *backing_full; /* the path it resolves to (relative to the
 				   * image's directory), as qemu-img shows it */
 	const char *backing_fmt; /* from the header extension, or NULL */

@@ -109,7 +109,8 @@ static int raw_discard(struct vs_blk *b, uint64_t off, uint64_t len)
 {
 	ext_forget(to_raw(b));
 	if (fallocate(to_raw(b)->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
-		      (off_t)len) < 0 && errno != EOPNOTSUPP)
+		      (off_t)len) < 0 &&
+	    errno != EOPNOTSUPP)
 		return -errno;
 	return 0;
 }
@@ -135,8 +136,7 @@ static int raw_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len)
 	return 0;
 }
 
-static int raw_block_status(struct vs_blk *b, uint64_t off, uint64_t len,
-			    struct vs_blk_status *st)
+static int raw_block_status(struct vs_blk *b, uint64_t off, uint64_t len, struct vs_blk_status *st)
 {
 	struct raw *r = to_raw(b);
 	off_t data, hole;

@@ -9,10 +9,10 @@ struct vs_blk;
 struct vs_err;
 
 struct vs_convert_opts {
-	bool compress;	      /* dst must be qcow2: write compressed clusters */
-	bool dst_is_zeroed;    /* dst was just created: skip writing zeros */
-	unsigned threads;      /* workers (0: 2) */
-	bool flush;	       /* fdatasync dst at the end (qemu-img: -t other than unsafe) */
+	bool compress; /* dst must be qcow2: write compressed clusters */
+	bool dst_is_zeroed; /* dst was just created: skip writing zeros */
+	unsigned threads; /* workers (0: 2) */
+	bool flush; /* fdatasync dst at the end (qemu-img: -t other than unsafe) */
 	/* Called now and then with bytes done of total (may be NULL). */
 	void (*progress)(void *opaque, uint64_t done, uint64_t total);
 	void *opaque;
@@ -27,9 +27,9 @@ struct vs_bench_opts {
 	uint64_t count, depth, size, step, offset;
 	bool write;
 	uint64_t flush_interval; /* 0: none */
-	int pattern;		 /* byte written, default 0xa5 */
-	bool log_flushes;	 /* print "flushed N" after each completed flush */
-	bool unsafe;		 /* -t unsafe: the CLI opens the image VS_BLK_UNSAFE */
+	int pattern; /* byte written, default 0xa5 */
+	bool log_flushes; /* print "flushed N" after each completed flush */
+	bool unsafe; /* -t unsafe: the CLI opens the image VS_BLK_UNSAFE */
 };
 
 /* Runs count requests of size bytes at offset + i*step (wrapping at the image

@@ -38,8 +38,9 @@ static const struct verb verbs[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vessel [--root DIR] [--debug] VERB [ARGS...]\n\n"
-		   "--root DIR: vessel's state (default $VESSEL_ROOT, else %s)\n\nverbs:\n",
+	fprintf(f,
+		"usage: vessel [--root DIR] [--debug] VERB [ARGS...]\n\n"
+		"--root DIR: vessel's state (default $VESSEL_ROOT, else %s)\n\nverbs:\n",
 		VS_SVC_DEFAULT_ROOT);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-7s %s\n", verbs[i].name, verbs[i].help);

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EXIT_FAIL  1
+#define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
 static int usage(const char *verb, const char *synopsis, const char *why)
@@ -176,8 +176,7 @@ int cmd_wait(const struct vs_cli_global *g, int argc, char **argv)
 	return r ? r : each(g, argc, argv, first, do_wait, vals, false);
 }
 
-static int do_inspect(struct vs_svc *svc, const char *name, const char **vals,
-		      struct vs_err **err)
+static int do_inspect(struct vs_svc *svc, const char *name, const char **vals, struct vs_err **err)
 {
 	struct vs_ctr_info info;
 	_cleanup_json_ json_t *j = NULL;

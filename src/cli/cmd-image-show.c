@@ -88,7 +88,7 @@ int image_cmd_inspect(int argc, char **argv)
 
 int image_cmd_mount(int argc, char **argv)
 {
-	const char *upper = NULL, *work = NULL, *pos[2] = {NULL, NULL};
+	const char *upper = NULL, *work = NULL, *pos[2] = { NULL, NULL };
 	struct vs_image_store *s = NULL;
 	struct vs_image_info info;
 	struct vs_err *e = NULL;

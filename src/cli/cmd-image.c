@@ -89,9 +89,9 @@ static int import_opt(struct vs_image_import_opts *o, const char *flag, const ch
 
 static int cmd_import(int argc, char **argv)
 {
-	struct vs_image_import_opts o = {0};
+	struct vs_image_import_opts o = { 0 };
 	struct vs_image_store *s = NULL;
-	const char *pos[2] = {NULL, NULL};
+	const char *pos[2] = { NULL, NULL };
 	struct vs_err *e = NULL;
 	char **names = NULL;
 	int np = 0, rc;
@@ -209,13 +209,14 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } verbs[] = {
-    {"import", cmd_import, "import FILE|DIR [NAME[:TAG]] [--max-entries N] [--max-bytes SIZE]"},
-    {"ls", image_cmd_ls, "ls [--format json]"},
-    {"inspect", image_cmd_inspect, "inspect NAME"},
-    {"rm", cmd_rm, "rm NAME..."},
-    {"prune", cmd_prune, "prune (unreferenced blobs, layers, dead imports' work)"},
-    {"export", cmd_export, "export NAME FILE (an OCI archive)"},
-    {"mount", image_cmd_mount, "mount NAME TARGET --upper DIR --work DIR (overlay)"},
+	{ "import", cmd_import,
+	  "import FILE|DIR [NAME[:TAG]] [--max-entries N] [--max-bytes SIZE]" },
+	{ "ls", image_cmd_ls, "ls [--format json]" },
+	{ "inspect", image_cmd_inspect, "inspect NAME" },
+	{ "rm", cmd_rm, "rm NAME..." },
+	{ "prune", cmd_prune, "prune (unreferenced blobs, layers, dead imports' work)" },
+	{ "export", cmd_export, "export NAME FILE (an OCI archive)" },
+	{ "mount", image_cmd_mount, "mount NAME TARGET --upper DIR --work DIR (overlay)" },
 };
 
 int cmd_image(const struct vs_cli_global *g, int argc, char **argv)

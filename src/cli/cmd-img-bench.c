@@ -17,26 +17,45 @@ static int bench_opt(struct vs_bench_opts *o, int c, const char **fmt, unsigned 
 	uint64_t v;
 
 	switch (c) {
-	case 'c': return img_parse_num(optarg, 1, UINT32_MAX, &o->count);
-	case 'd': return img_parse_num(optarg, 1, 1024, &o->depth);
-	case 's': return img_parse_size(optarg, &o->size);
-	case 'S': return img_parse_size(optarg, &o->step);
-	case 'o': return img_parse_size(optarg, &o->offset);
-	case 'w': o->write = true; return 0;
-	case 'f': *fmt = optarg; return 0;
-	case 'F': return img_parse_num(optarg, 1, UINT32_MAX, &o->flush_interval);
+	case 'c':
+		return img_parse_num(optarg, 1, UINT32_MAX, &o->count);
+	case 'd':
+		return img_parse_num(optarg, 1, 1024, &o->depth);
+	case 's':
+		return img_parse_size(optarg, &o->size);
+	case 'S':
+		return img_parse_size(optarg, &o->step);
+	case 'o':
+		return img_parse_size(optarg, &o->offset);
+	case 'w':
+		o->write = true;
+		return 0;
+	case 'f':
+		*fmt = optarg;
+		return 0;
+	case 'F':
+		return img_parse_num(optarg, 1, UINT32_MAX, &o->flush_interval);
 	case 'P':
 		if (img_parse_num(optarg, 0, 255, &v) < 0)
 			return -EINVAL;
 		o->pattern = (int)v;
 		return 0;
-	case 'L': o->log_flushes = true; return 0;
+	case 'L':
+		o->log_flushes = true;
+		return 0;
 	case 't': /* cache=unsafe: no write barriers; other modes keep them */
 		o->unsafe = strcmp(optarg, "unsafe") == 0;
 		return 0;
-	case 'U': *flags |= VS_BLK_SHARE; return 0;
-	case 'i': case 'n': case 'q': case 'N': return 0;
-	default: return -EINVAL;
+	case 'U':
+		*flags |= VS_BLK_SHARE;
+		return 0;
+	case 'i':
+	case 'n':
+	case 'q':
+	case 'N':
+		return 0;
+	default:
+		return -EINVAL;
 	}
 }
 
@@ -57,14 +76,16 @@ int img_bench(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "c:d:s:S:o:wf:t:i:nqU", lo, NULL)) != -1)
 		if (bench_opt(&o, c, &fmt, &flags) < 0)
-			return img_usage_err("bench [-c N] [-d N] [-s SIZE] [-S STEP] [-o OFF] [-w] "
-					 "[--flush-interval N] [--pattern BYTE] [-f FMT] FILE");
+			return img_usage_err(
+				"bench [-c N] [-d N] [-s SIZE] [-S STEP] [-o OFF] [-w] "
+				"[--flush-interval N] [--pattern BYTE] [-f FMT] FILE");
 	if (optind >= argc)
 		return img_usage_err("bench: missing FILE");
 	if (!o.step)
 		o.step = o.size;
 	if (img_open(argv[optind], fmt,
-		     flags | (o.write ? 0 : VS_BLK_RDONLY) | (o.unsafe ? VS_BLK_UNSAFE : 0), &b) < 0)
+		     flags | (o.write ? 0 : VS_BLK_RDONLY) | (o.unsafe ? VS_BLK_UNSAFE : 0),
+		     &b) < 0)
 		return 1;
 	printf("Sending %" PRIu64 " %s requests, %" PRIu64 " bytes each, %" PRIu64
 	       " in parallel (starting at offset %" PRIu64 ", step size %" PRIu64 ")\n",

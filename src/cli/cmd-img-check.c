@@ -18,14 +18,20 @@ static void check_print(const char *path, const struct qcow2_check_result *r, bo
 		/* qemu-img's order: its QDict's hash buckets (qobject/qdict.c).
 		 * Numbers are printed only when nonzero, except check-errors;
 		 * NULL keys stand for the two strings. */
-		const struct { const char *k; uint64_t v; } f[] = {
+		const struct {
+			const char *k;
+			uint64_t v;
+		} f[] = {
 			{ "image-end-offset", r->image_end_offset },
 			{ "compressed-clusters", r->compressed_clusters },
-			{ "total-clusters", r->total_clusters }, { "corruptions", r->corruptions },
+			{ "total-clusters", r->total_clusters },
+			{ "corruptions", r->corruptions },
 			{ "corruptions-fixed", r->corruptions_fixed },
-			{ "check-errors", r->check_errors }, { "leaks", r->leaks },
+			{ "check-errors", r->check_errors },
+			{ "leaks", r->leaks },
 			{ "leaks-fixed", r->leaks_fixed },
-			{ "allocated-clusters", r->allocated_clusters }, { NULL, 0 },
+			{ "allocated-clusters", r->allocated_clusters },
+			{ NULL, 0 },
 			{ "fragmented-clusters", r->fragmented_clusters },
 		};
 		const char *sep = "{\n";
@@ -47,15 +53,19 @@ static void check_print(const char *path, const struct qcow2_check_result *r, bo
 	}
 	if (r->corruptions)
 		printf("\n%" PRIu64 " errors were found on the image.\nData may be corrupted, or "
-		       "further writes to the image may corrupt it.\n", r->corruptions);
+		       "further writes to the image may corrupt it.\n",
+		       r->corruptions);
 	if (r->leaks)
-		printf("\n%" PRIu64 " leaked clusters were found on the image.\nThis means waste of "
-		       "disk space, but no harm to data.\n", r->leaks);
+		printf("\n%" PRIu64
+		       " leaked clusters were found on the image.\nThis means waste of "
+		       "disk space, but no harm to data.\n",
+		       r->leaks);
 	if (!r->corruptions && !r->leaks)
 		printf("No errors were found on the image.\n");
 	printf("%" PRIu64 "/%" PRIu64 " = %.2f%% allocated, %.2f%% fragmented, %.2f%% compressed "
 	       "clusters\nImage end offset: %" PRIu64 "\n",
-	       r->allocated_clusters, r->total_clusters, 100.0 * (double)r->allocated_clusters / (double)tot,
+	       r->allocated_clusters, r->total_clusters,
+	       100.0 * (double)r->allocated_clusters / (double)tot,
 	       100.0 * (double)r->fragmented_clusters / (double)tot,
 	       100.0 * (double)r->compressed_clusters / (double)tot, r->image_end_offset);
 }
@@ -111,9 +121,9 @@ int img_check(int argc, char **argv)
 	if (optind >= argc)
 		return img_usage_err("check: missing FILE");
 	if (img_open(argv[optind], fmt,
-		       share | VS_BLK_NO_BACKING |
-			       (rep == QCOW2_REPAIR_NONE ? VS_BLK_RDONLY : VS_BLK_REPAIR),
-		       &b) < 0)
+		     share | VS_BLK_NO_BACKING |
+			     (rep == QCOW2_REPAIR_NONE ? VS_BLK_RDONLY : VS_BLK_REPAIR),
+		     &b) < 0)
 		return 1;
 	if (!qcow2_is(b)) {
 		fprintf(stderr, "vessel img: this image format does not support checks\n");

@@ -46,8 +46,9 @@ static int apply_create_opt(struct qcow2_create_opts *o, char *kv)
 	}
 	if (strcmp(kv, "compat") == 0) {
 		o->version = strcmp(v, "0.10") == 0 || strcmp(v, "v2") == 0 ? 2 : 3;
-		return strcmp(v, "0.10") && strcmp(v, "v2") && strcmp(v, "1.1") && strcmp(v, "v3")
-			       ? -EINVAL : 0;
+		return strcmp(v, "0.10") && strcmp(v, "v2") && strcmp(v, "1.1") && strcmp(v, "v3") ?
+			       -EINVAL :
+			       0;
 	}
 	if (strcmp(kv, "backing_file") == 0)
 		return o->backing = v, 0;
@@ -109,7 +110,8 @@ int img_create(int argc, char **argv)
 		else if (c == 'F')
 			o.backing_fmt = optarg;
 		else if (c == '?' || c == 'h')
-			return img_usage_err("create [-f FMT] [-o OPTS] [-b BACKING -F FMT] FILE [SIZE]");
+			return img_usage_err(
+				"create [-f FMT] [-o OPTS] [-b BACKING -F FMT] FILE [SIZE]");
 	}
 	if (optind >= argc)
 		return img_usage_err("create: missing FILE");
@@ -142,16 +144,15 @@ static int check_not_source(struct vs_blk *src, const char *dst_path, struct vs_
 		return 0;
 	for (struct vs_blk *i = src; i; i = qcow2_backing(i))
 		if (stat(i->filename, &s) == 0 && s.st_dev == d.st_dev && s.st_ino == d.st_ino)
-			return vs_err_set(e, -EINVAL,
-					  "%s: the destination is %s image '%s'", dst_path,
+			return vs_err_set(e, -EINVAL, "%s: the destination is %s image '%s'",
+					  dst_path,
 					  i == src ? "the source" : "a backing file of the source",
 					  i->filename);
 	return 0;
 }
 
-static int convert_run(const char *src_path, const char *sfmt, unsigned share,
-		       const char *dst_path, const char *dfmt, struct qcow2_create_opts *o,
-		       struct vs_convert_opts *co)
+static int convert_run(const char *src_path, const char *sfmt, unsigned share, const char *dst_path,
+		       const char *dfmt, struct qcow2_create_opts *o, struct vs_convert_opts *co)
 {
 	struct vs_blk *src = NULL, *dst = NULL;
 	struct vs_err *e = NULL;
@@ -205,7 +206,8 @@ int img_convert(int argc, char **argv)
 		else if (c == 't') /* qemu-img's default for convert is unsafe: no sync */
 			co.flush = strcmp(optarg, "unsafe") != 0;
 		else if (c == '?' || c == 'm')
-			return img_usage_err("convert [-p] [-c] [-f FMT] [-O FMT] [-o OPTS] SRC DST");
+			return img_usage_err(
+				"convert [-p] [-c] [-f FMT] [-O FMT] [-o OPTS] SRC DST");
 	}
 	if (optind + 2 != argc)
 		return img_usage_err("convert: needs SRC and DST");

@@ -76,8 +76,9 @@ static void info_json_snapshots(struct vs_blk *b)
 	}
 	printf("    \"snapshots\": [\n");
 	for (size_t i = 0; i < n; i++) {
-		printf("        {\n            \"icount\": %" PRIu64 ",\n            \"vm-clock-nsec\": %" PRIu64
-		       ",\n            \"name\": ", s[i].icount == UINT64_MAX ? 0 : s[i].icount,
+		printf("        {\n            \"icount\": %" PRIu64
+		       ",\n            \"vm-clock-nsec\": %" PRIu64 ",\n            \"name\": ",
+		       s[i].icount == UINT64_MAX ? 0 : s[i].icount,
 		       s[i].vm_clock_nsec % 1000000000);
 		img_json_str(s[i].name);
 		printf(",\n            \"date-sec\": %u,\n            \"date-nsec\": %u,\n"
@@ -155,7 +156,8 @@ int img_info(int argc, char **argv)
 		else if (c == 'U')
 			share = VS_BLK_SHARE;
 		else if (c == '?')
-			return img_usage_err("info [-f FMT] [--output human|json] [--backing-chain] FILE");
+			return img_usage_err(
+				"info [-f FMT] [--output human|json] [--backing-chain] FILE");
 	}
 	if (optind >= argc)
 		return img_usage_err("info: missing FILE");
@@ -207,11 +209,13 @@ int img_map(int argc, char **argv)
 		if (r < 0)
 			break;
 		if (json) {
-			printf("%s{ \"start\": %" PRIu64 ", \"length\": %" PRIu64 ", \"depth\": %d, "
+			printf("%s{ \"start\": %" PRIu64 ", \"length\": %" PRIu64
+			       ", \"depth\": %d, "
 			       "\"present\": %s, \"zero\": %s, \"data\": %s, \"compressed\": %s",
 			       first ? "" : ",\n", off, st.len, st.depth,
-			       (st.flags & (VS_BLK_ST_ALLOCATED | VS_BLK_ST_DATA)) || st.depth
-				       ? "true" : "false",
+			       (st.flags & (VS_BLK_ST_ALLOCATED | VS_BLK_ST_DATA)) || st.depth ?
+				       "true" :
+				       "false",
 			       st.flags & VS_BLK_ST_ZERO ? "true" : "false",
 			       st.flags & VS_BLK_ST_DATA ? "true" : "false",
 			       st.flags & VS_BLK_ST_COMPRESSED ? "true" : "false");

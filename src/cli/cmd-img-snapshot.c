@@ -38,12 +38,15 @@ int img_resize(int argc, char **argv)
 		return img_usage_err("resize: invalid size");
 	if (img_open(argv[optind], fmt, share, &b) < 0)
 		return 1;
-	size = *arg == '+' ? vs_blk_size(b) + v : *arg == '-' ? vs_blk_size(b) - VS_MIN(v, vs_blk_size(b)) : v;
+	size = *arg == '+' ? vs_blk_size(b) + v :
+	       *arg == '-' ? vs_blk_size(b) - VS_MIN(v, vs_blk_size(b)) :
+			     v;
 	/* qemu-img's checks, in its order and words */
-	msg = (size == 0 || (*arg == '+' && size < v)) ? "New image size must be positive"
-	      : size % 512 ? "The new size must be a multiple of 512"
-	      : size < vs_blk_size(b) && !shrink ? "Use the --shrink option to perform a shrink operation."
-	      : NULL;
+	msg = (size == 0 || (*arg == '+' && size < v)) ? "New image size must be positive" :
+	      size % 512			       ? "The new size must be a multiple of 512" :
+	      size < vs_blk_size(b) && !shrink ?
+			   "Use the --shrink option to perform a shrink operation." :
+			   NULL;
 	if (msg) {
 		vs_blk_close(b);
 		fprintf(stderr, "vessel img: %s\n", msg);
@@ -95,9 +98,9 @@ int img_snapshot(int argc, char **argv)
 		img_print_snapshots(b);
 		r = 0;
 	} else {
-		r = op == 'c' ? qcow2_snapshot_create(b, name, &e)
-		    : op == 'a' ? qcow2_snapshot_apply(b, name, &e)
-				: qcow2_snapshot_delete(b, name, &e);
+		r = op == 'c' ? qcow2_snapshot_create(b, name, &e) :
+		    op == 'a' ? qcow2_snapshot_apply(b, name, &e) :
+				qcow2_snapshot_delete(b, name, &e);
 		if (r == 0)
 			r = vs_blk_flush(b);
 	}

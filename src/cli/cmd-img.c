@@ -112,8 +112,8 @@ struct img_verb {
 };
 
 static const struct img_verb img_verbs[] = {
-	{ "create", img_create }, { "info", img_info },	    { "check", img_check },
-	{ "map", img_map },	  { "compare", img_compare }, { "convert", img_convert },
+	{ "create", img_create }, { "info", img_info },		{ "check", img_check },
+	{ "map", img_map },	  { "compare", img_compare },	{ "convert", img_convert },
 	{ "resize", img_resize }, { "snapshot", img_snapshot }, { "bench", img_bench },
 };
 

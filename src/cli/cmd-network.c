@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXIT_FAIL  1
+#define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
 static const char create_usage[] =
@@ -60,7 +60,8 @@ static int parse_create(int argc, char **argv, struct vs_net_spec *spec)
 			return EXIT_USAGE;
 		}
 		if ((!strcmp(o, "--mtu") || !strcmp(o, "--vlan")) && (n = number(v, 65535)) < 0) {
-			fprintf(stderr, "vessel: network create: %s: not a number: '%.32s'\n", o, v);
+			fprintf(stderr, "vessel: network create: %s: not a number: '%.32s'\n", o,
+				v);
 			return EXIT_USAGE;
 		}
 		if (!strcmp(o, "--subnet"))
@@ -97,10 +98,13 @@ static int net_create(const struct vs_cli_global *g, int argc, char **argv)
 		return fail(svc, err);
 	printf("%s\n", info.net->name);
 	if (info.forwarding_enabled)
-		fprintf(stderr, "vessel: enabled IPv4 forwarding (net.ipv4.ip_forward=1) for "
-			"network %s\n", info.net->name);
+		fprintf(stderr,
+			"vessel: enabled IPv4 forwarding (net.ipv4.ip_forward=1) for "
+			"network %s\n",
+			info.net->name);
 	if (info.forward_blocked[0])
-		fprintf(stderr, "vessel: warning: %s drops forwarded traffic by policy: network %s "
+		fprintf(stderr,
+			"vessel: warning: %s drops forwarded traffic by policy: network %s "
 			"has no outside access until that firewall accepts traffic of bridge %s\n",
 			info.forward_blocked, info.net->name, info.net->bridge);
 	vs_net_info_clear(&info);
@@ -129,8 +133,8 @@ static int net_ls(const struct vs_cli_global *g, int argc, char **argv)
 	size_t n = 0;
 	bool json = argc == 3 && !strcmp(argv[1], "--format") && !strcmp(argv[2], "json");
 
-	if (!json && (argc != 1 && !(argc == 3 && !strcmp(argv[1], "--format") &&
-				     !strcmp(argv[2], "table")))) {
+	if (!json && (argc != 1 &&
+		      !(argc == 3 && !strcmp(argv[1], "--format") && !strcmp(argv[2], "table")))) {
 		fprintf(stderr, "usage: vessel network ls [--format json|table]\n");
 		return EXIT_USAGE;
 	}
@@ -226,7 +230,7 @@ static const struct {
 	const char *name;
 	int (*fn)(const struct vs_cli_global *g, int argc, char **argv);
 } subs[] = {
-	{ "create", net_create }, { "ls", net_ls }, { "list", net_ls },
+	{ "create", net_create },   { "ls", net_ls }, { "list", net_ls },
 	{ "inspect", net_inspect }, { "rm", net_rm }, { "prune", net_prune },
 };
 

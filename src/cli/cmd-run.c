@@ -65,7 +65,8 @@ static int parse_volume(struct run_opts *o, const char *arg, const char *verb)
 		return fail(verb, "-v %s: the mode must be ro or rw", arg);
 	o->spec.volumes = xrealloc(o->spec.volumes, (o->n_vol + 1) * sizeof(*v));
 	v = &o->spec.volumes[o->n_vol++];
-	*v = (struct vs_ctr_volume){ .source = xstrdup(copy), .destination = xstrdup(dst),
+	*v = (struct vs_ctr_volume){ .source = xstrdup(copy),
+				     .destination = xstrdup(dst),
 				     .readonly = mode && !strcmp(mode, "ro") };
 	o->spec.n_volumes = o->n_vol;
 	return 0;
@@ -100,8 +101,8 @@ static int value_opt(struct run_opts *o, const char *opt, const char *val, const
 	if (!strcmp(opt, "--name"))
 		return SET(s->name);
 	if (!strcmp(opt, "-e") || !strcmp(opt, "--env"))
-		return strchr(val, '=') ? (strv_push(&s->env, &o->n_env, val), 0)
-					: fail(verb, "-e %s: expected K=V", val);
+		return strchr(val, '=') ? (strv_push(&s->env, &o->n_env, val), 0) :
+					  fail(verb, "-e %s: expected K=V", val);
 	if (!strcmp(opt, "-w") || !strcmp(opt, "--workdir"))
 		return SET(s->workdir);
 	if (!strcmp(opt, "-u") || !strcmp(opt, "--user"))
@@ -109,14 +110,15 @@ static int value_opt(struct run_opts *o, const char *opt, const char *val, const
 	if (!strcmp(opt, "--hostname") || !strcmp(opt, "-h"))
 		return SET(s->hostname);
 	if (!strcmp(opt, "-m") || !strcmp(opt, "--memory"))
-		return vs_parse_size(val, 1, &s->memory) == 0 && s->memory >= (4 << 20)
-			       ? 0
-			       : fail(verb, "-m %s: expected a size of at least 4m", val);
+		return vs_parse_size(val, 1, &s->memory) == 0 && s->memory >= (4 << 20) ?
+			       0 :
+			       fail(verb, "-m %s: expected a size of at least 4m", val);
 	if (!strcmp(opt, "--cpus"))
 		return parse_cpus(o, val, verb);
 	if (!strcmp(opt, "--pids-limit"))
-		return vs_parse_uint(val, 1, INT32_MAX, &n) == 0 ? (s->pids_limit = (int64_t)n, 0)
-								 : fail(verb, "--pids-limit %s: expected a positive number", val);
+		return vs_parse_uint(val, 1, INT32_MAX, &n) == 0 ?
+			       (s->pids_limit = (int64_t)n, 0) :
+			       fail(verb, "--pids-limit %s: expected a positive number", val);
 	if (!strcmp(opt, "-v") || !strcmp(opt, "--volume"))
 		return parse_volume(o, val, verb);
 	if (!strcmp(opt, "--tmpfs"))
@@ -145,9 +147,9 @@ static int value_opt(struct run_opts *o, const char *opt, const char *val, const
 }
 
 static const char *const value_opts[] = {
-	"--name", "-e", "--env", "-w", "--workdir", "-u", "--user", "--hostname", "-h", "-m",
-	"--memory", "--cpus", "--pids-limit", "-v", "--volume", "--tmpfs", "--network", "--net",
-	"--entrypoint", "--log-opt",
+	"--name",     "-e",	 "--env",     "-w",	  "--workdir",	  "-u",		  "--user",
+	"--hostname", "-h",	 "-m",	      "--memory", "--cpus",	  "--pids-limit", "-v",
+	"--volume",   "--tmpfs", "--network", "--net",	  "--entrypoint", "--log-opt",
 };
 
 static bool is_value_opt(const char *opt)
@@ -158,8 +160,8 @@ static bool is_value_opt(const char *opt)
 	return false;
 }
 
-static const char *const refused[] = { "-t", "-it", "-ti", "--tty",
-				       "--restart", "-p", "--publish", "--env-file" };
+static const char *const refused[] = { "-t",	    "-it", "-ti",	"--tty",
+				       "--restart", "-p",  "--publish", "--env-file" };
 
 static int flag_opt(struct run_opts *o, const char *opt, bool run, const char *verb)
 {
@@ -284,8 +286,9 @@ static int run_or_create(const struct vs_cli_global *g, int argc, char **argv, b
 		rc = 0;
 		goto out;
 	}
-	so = (struct vs_ctr_start_opts){ .out_fd = 1, .err_fd = 2, .in_fd = o.interactive ? 0 : -1,
-					 .exit_fd = &exit_fd };
+	so = (struct vs_ctr_start_opts){
+		.out_fd = 1, .err_fd = 2, .in_fd = o.interactive ? 0 : -1, .exit_fd = &exit_fd
+	};
 	fflush(stdout);
 	forwarded(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL); /* the monitor unblocks them for itself */

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define EXIT_FAIL  1
+#define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
 static int fail(struct vs_err *err)
@@ -144,7 +144,8 @@ static int parse_stop(int argc, char **argv, const char **name, struct vs_vm_sto
 	for (int i = 1; i < argc; i++) {
 		if ((!strcmp(argv[i], "-t") || !strcmp(argv[i], "--time")) && i + 1 < argc) {
 			if (vs_parse_uint(argv[++i], 0, 86400, &t) < 0) {
-				fprintf(stderr, "vessel: -t '%s': seconds (0-86400) expected\n", argv[i]);
+				fprintf(stderr, "vessel: -t '%s': seconds (0-86400) expected\n",
+					argv[i]);
 				return -EINVAL;
 			}
 			o->timeout_s = (unsigned)t;

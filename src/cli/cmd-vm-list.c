@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#define EXIT_FAIL  1
+#define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
 static void human_duration(int64_t ms, char *buf, size_t len)
@@ -29,7 +29,8 @@ static void human_duration(int64_t ms, char *buf, size_t len)
 	else if (s < 86400)
 		snprintf(buf, len, "%lldh%lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
 	else
-		snprintf(buf, len, "%lldd%lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+		snprintf(buf, len, "%lldd%lldh", (long long)(s / 86400),
+			 (long long)(s % 86400 / 3600));
 }
 
 static void status_text(const struct vs_vm_info *v, char *buf, size_t len)
@@ -84,14 +85,16 @@ static int list(const struct vs_cli_global *g, bool json, bool ps, bool all)
 		json_decref(a);
 	} else {
 		if (ps)
-			printf("%-20s %-5s %-9s %5s %8s  %s\n", "NAME", "KIND", "STATE", "CPUS", "MEM",
-			       "STATUS");
+			printf("%-20s %-5s %-9s %5s %8s  %s\n", "NAME", "KIND", "STATE", "CPUS",
+			       "MEM", "STATUS");
 		else
-			printf("%-20s %-9s %5s %8s  %s\n", "NAME", "STATE", "CPUS", "MEM", "STATUS");
+			printf("%-20s %-9s %5s %8s  %s\n", "NAME", "STATE", "CPUS", "MEM",
+			       "STATUS");
 		for (size_t i = 0; i < n; i++) {
 			char mem[32];
 
-			snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(v[i].spec.mem >> 20));
+			snprintf(mem, sizeof(mem), "%lluM",
+				 (unsigned long long)(v[i].spec.mem >> 20));
 			status_text(&v[i], status, sizeof(status));
 			if (ps)
 				printf("%-20s %-5s %-9s %5u %8s  %s\n", v[i].spec.name, "vm",
@@ -115,7 +118,7 @@ static int parse_format(int argc, char **argv, bool *json, bool *all)
 		if (all && (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--all"))) {
 			*all = true;
 		} else if (!strcmp(argv[i], "--format") && i + 1 < argc &&
-		    (!strcmp(argv[i + 1], "json") || !strcmp(argv[i + 1], "table"))) {
+			   (!strcmp(argv[i + 1], "json") || !strcmp(argv[i + 1], "table"))) {
 			*json = !strcmp(argv[++i], "json");
 		} else if (!strcmp(argv[i], "--format=json")) {
 			*json = true;
@@ -160,7 +163,8 @@ int vm_inspect(const struct vs_cli_global *g, int argc, char **argv)
 		fprintf(stderr, "usage: vessel vm inspect NAME\n");
 		return EXIT_USAGE;
 	}
-	if (vs_svc_open(g->root, &svc, &err) < 0 || vs_svc_vm_inspect(svc, argv[1], &info, &err) < 0) {
+	if (vs_svc_open(g->root, &svc, &err) < 0 ||
+	    vs_svc_vm_inspect(svc, argv[1], &info, &err) < 0) {
 		fprintf(stderr, "vessel: %s\n", err->msg);
 		vs_err_free(err);
 		vs_svc_close(svc);

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #define EXIT_GUEST_CRASH 124
-#define EXIT_VMM_ERROR	 125
+#define EXIT_VMM_ERROR 125
 #define EXIT_SIGNAL_BASE 128
 
 static int report(const struct vs_vm_result *res)
@@ -92,7 +92,8 @@ static unsigned mem_backing_from_env(void)
 	static const struct {
 		const char *name;
 		enum vs_mem_backing backing;
-	} names[] = { { "anon", VS_MEM_ANON }, { "anon-thp", VS_MEM_ANON_THP },
+	} names[] = { { "anon", VS_MEM_ANON },
+		      { "anon-thp", VS_MEM_ANON_THP },
 		      { "memfd", VS_MEM_MEMFD } };
 	const char *v = getenv("VESSEL_MEM_BACKING");
 
@@ -138,8 +139,8 @@ static int vm_run(const struct vs_cli_global *g, int argc, char **argv)
 		const char *why;
 		enum vs_accel acc = vs_accel_resolve(cfg.accel, &why);
 
-		fprintf(stderr, "vessel: accelerator %s (%s)\n", acc == VS_ACCEL_KVM ? "kvm" : "emu",
-			why);
+		fprintf(stderr, "vessel: accelerator %s (%s)\n",
+			acc == VS_ACCEL_KVM ? "kvm" : "emu", why);
 	}
 	for (unsigned i = 0; i < o.ndevices; i++)
 		cfg.devices[cfg.ndevices++] = o.devices[i];
@@ -168,7 +169,8 @@ struct vm_verb {
 static const struct vm_verb vm_verbs[] = {
 	{ "run", vm_run, "boot a VM in the foreground (--name registers it)" },
 	{ "create", vm_create, "register a named VM: NAME [vm run options] [--autostart]" },
-	{ "start", vm_start, "start NAME in the background [-a|--attach] [--overcommit]; or --autostart" },
+	{ "start", vm_start,
+	  "start NAME in the background [-a|--attach] [--overcommit]; or --autostart" },
 	{ "stop", vm_stop, "power NAME off [-t SECS, then a hard stop; default 10]" },
 	{ "kill", vm_kill, "stop NAME at once" },
 	{ "restart", vm_restart, "stop NAME [-t SECS], then start it" },
@@ -179,7 +181,8 @@ static const struct vm_verb vm_verbs[] = {
 	{ "inspect", vm_inspect, "NAME's spec and state as JSON" },
 	{ "console", vm_console, "attach to NAME's serial console (Ctrl-A d detaches) [--replay]" },
 	{ "logs", vm_logs, "print NAME's console log" },
-	{ "snapshot", vm_snapshot, "NAME create|apply|delete SNAP, NAME list: its qcow2 disks, stopped" },
+	{ "snapshot", vm_snapshot,
+	  "NAME create|apply|delete SNAP, NAME list: its qcow2 disks, stopped" },
 };
 
 static void vm_usage(FILE *f)

@@ -9,9 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_CPUS, OPT_MEM, OPT_CPU_MODEL, OPT_ACCEL,
-       OPT_OVERCOMMIT, OPT_NAME, OPT_DISK, OPT_NET, OPT_NETWORK, OPT_AUTOSTART, OPT_HELP,
-       OPT_DEVICE };
+enum {
+	OPT_KERNEL = 256,
+	OPT_INITRD,
+	OPT_APPEND,
+	OPT_CPUS,
+	OPT_MEM,
+	OPT_CPU_MODEL,
+	OPT_ACCEL,
+	OPT_OVERCOMMIT,
+	OPT_NAME,
+	OPT_DISK,
+	OPT_NET,
+	OPT_NETWORK,
+	OPT_AUTOSTART,
+	OPT_HELP,
+	OPT_DEVICE
+};
 
 static const struct option vm_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -42,8 +56,9 @@ static void usage(const char *verb)
 	       "Disks are virtio-blk devices, vda, vdb, ... in order; without format= vm run\n"
 	       "probes it (vm create records what it found).\n"
 	       "Without --kernel the default guest kit (make guest) is booted.\n",
-	       verb, !strcmp(verb, "run") ? "[--name NAME] [--device TYPE[,OPTS]]... [-v] "
-					    : "[--autostart] ");
+	       verb,
+	       !strcmp(verb, "run") ? "[--name NAME] [--device TYPE[,OPTS]]... [-v] " :
+				      "[--autostart] ");
 	if (!strcmp(verb, "run"))
 		printf("Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n");
 }
@@ -90,7 +105,8 @@ static int parse_disk(struct vs_vm_spec *s, const char *arg)
 		else if (!strcmp(t, "format=raw") || !strcmp(t, "format=qcow2"))
 			fmt = t + strlen("format=");
 		else
-			r = bad_option("--disk %s: unknown '%s' (PATH[,ro][,format=raw|qcow2])", arg, t);
+			r = bad_option("--disk %s: unknown '%s' (PATH[,ro][,format=raw|qcow2])",
+				       arg, t);
 	}
 	if (!path)
 		r = bad_option("--disk: a path is needed");
@@ -105,13 +121,24 @@ static int parse_one(struct vm_opts *o, int opt, char *arg)
 	struct vs_vm_spec *s = &o->spec;
 
 	switch (opt) {
-	case OPT_KERNEL: s->kernel = arg; return 0;
-	case OPT_INITRD: s->initrd = arg; return 0;
-	case OPT_APPEND: s->append = arg; return 0;
-	case OPT_OVERCOMMIT: s->overcommit = true; return 0;
-	case OPT_NAME: s->name = arg; return 0;
+	case OPT_KERNEL:
+		s->kernel = arg;
+		return 0;
+	case OPT_INITRD:
+		s->initrd = arg;
+		return 0;
+	case OPT_APPEND:
+		s->append = arg;
+		return 0;
+	case OPT_OVERCOMMIT:
+		s->overcommit = true;
+		return 0;
+	case OPT_NAME:
+		s->name = arg;
+		return 0;
 	case OPT_CPUS:
-	case OPT_MEM: return parse_number(s, opt, arg);
+	case OPT_MEM:
+		return parse_number(s, opt, arg);
 	case OPT_CPU_MODEL:
 		if (strcmp(arg, "host") && strcmp(arg, "baseline"))
 			return bad_option("--cpu-model '%s': expected host or baseline", arg);
@@ -126,17 +153,21 @@ static int parse_one(struct vm_opts *o, int opt, char *arg)
 			return bad_option("--autostart is for vm create");
 		s->autostart = true;
 		return 0;
-	case OPT_DISK: return parse_disk(s, arg);
+	case OPT_DISK:
+		return parse_disk(s, arg);
 	case OPT_DEVICE:
 		if (o->allow_autostart) /* vm create: the stored spec has no devices yet */
 			return bad_option("--device %s: only vm run takes devices for now", arg);
 		if (o->ndevices == VS_VM_MAX_DEVICES)
-			return bad_option("--device %s: at most %d devices", arg, VS_VM_MAX_DEVICES);
+			return bad_option("--device %s: at most %d devices", arg,
+					  VS_VM_MAX_DEVICES);
 		o->devices[o->ndevices++] = arg;
 		return 0;
 	case OPT_NET:
-	case OPT_NETWORK: return bad_option("--net %s: virtio-net is not part of this build yet", arg);
-	default: return -EINVAL;
+	case OPT_NETWORK:
+		return bad_option("--net %s: virtio-net is not part of this build yet", arg);
+	default:
+		return -EINVAL;
 	}
 }
 

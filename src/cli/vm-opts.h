@@ -8,7 +8,7 @@
 
 struct vm_opts {
 	struct vs_vm_spec spec; /* strings point into argv except command (owned copy) */
-	bool allow_autostart;	/* vm create */
+	bool allow_autostart; /* vm create */
 	/* vm run: registry devices, "TYPE[,OPTS]" (vmm/device.h, docs/virtio.md);
 	 * not part of the stored spec yet, so vm create refuses them */
 	const char *devices[VS_VM_MAX_DEVICES];

@@ -25,28 +25,28 @@ static inline void vs_closep(int *fd)
 	}
 }
 
-#define _cleanup_free_	_cleanup_(vs_freep)
+#define _cleanup_free_ _cleanup_(vs_freep)
 #define _cleanup_close_ _cleanup_(vs_closep)
 
 /* VS_DEFINE_CLEANUP(struct foo, foo_free) makes foo_freep() for _cleanup_(foo_freep). */
-#define VS_DEFINE_CLEANUP(type, fn)                                                               \
-	static inline void fn##p(type **p)                                                        \
-	{                                                                                          \
-		fn(*p);                                                                            \
+#define VS_DEFINE_CLEANUP(type, fn)        \
+	static inline void fn##p(type **p) \
+	{                                  \
+		fn(*p);                    \
 	}
 
-#define steal_ptr(p)                                                                              \
-	({                                                                                         \
-		__typeof__(p) _tmp = (p);                                                          \
-		(p) = NULL;                                                                        \
-		_tmp;                                                                              \
+#define steal_ptr(p)                      \
+	({                                \
+		__typeof__(p) _tmp = (p); \
+		(p) = NULL;               \
+		_tmp;                     \
 	})
 
-#define steal_fd(fd)                                                                              \
-	({                                                                                         \
-		int _tmp = (fd);                                                                   \
-		(fd) = -1;                                                                         \
-		_tmp;                                                                              \
+#define steal_fd(fd)             \
+	({                       \
+		int _tmp = (fd); \
+		(fd) = -1;       \
+		_tmp;            \
 	})
 
 #endif

@@ -5,7 +5,7 @@
 #define VS_COMMON_ERR_H
 
 struct vs_err {
-	int code;  /* negative errno */
+	int code; /* negative errno */
 	char *msg; /* one line, no trailing newline */
 };
 

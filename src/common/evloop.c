@@ -130,8 +130,7 @@ static int add_source(struct vs_evloop *loop, struct source *s, uint32_t events)
 	return r;
 }
 
-int vs_evloop_add(struct vs_evloop *loop, int fd, uint32_t events, vs_evloop_fd_fn fn,
-		  void *ctx)
+int vs_evloop_add(struct vs_evloop *loop, int fd, uint32_t events, vs_evloop_fd_fn fn, void *ctx)
 {
 	struct source *s = xzalloc(sizeof(*s));
 

@@ -39,8 +39,7 @@ void vs_evloop_free(struct vs_evloop *loop);
 /* Watches fd for events (level-triggered). Returns 0, -EEXIST when fd is
  * already watched, or -errno. The caller keeps owning fd; del it before
  * closing it. */
-int vs_evloop_add(struct vs_evloop *loop, int fd, uint32_t events, vs_evloop_fd_fn fn,
-		  void *ctx);
+int vs_evloop_add(struct vs_evloop *loop, int fd, uint32_t events, vs_evloop_fd_fn fn, void *ctx);
 /* Stops watching fd (or a timer, which it also closes). Returns 0 or -ENOENT. */
 int vs_evloop_del(struct vs_evloop *loop, int fd);
 

@@ -163,7 +163,8 @@ int vs_loop_add_timer(struct vs_loop *loop, uint64_t ms, vs_loop_fn fn, void *ct
 
 	if (tfd < 0)
 		return -errno;
-	if ((r = vs_loop_arm_timer(tfd, ms)) < 0 || (r = vs_loop_add(loop, tfd, EPOLLIN, fn, ctx)) < 0) {
+	if ((r = vs_loop_arm_timer(tfd, ms)) < 0 ||
+	    (r = vs_loop_add(loop, tfd, EPOLLIN, fn, ctx)) < 0) {
 		close(tfd);
 		return r;
 	}

@@ -30,8 +30,9 @@ struct prog {
 static void emit(struct prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
 {
 	p->v = xrealloc(p->v, (p->n + 1) * sizeof(*p->v));
-	p->v[p->n++] =
-	    (struct bpf_insn){.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
+	p->v[p->n++] = (struct bpf_insn){
+		.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm
+	};
 }
 
 static void prologue(struct prog *p)
@@ -114,7 +115,7 @@ static int load(const struct prog *p, struct vs_err **err)
 int cg_bpf_devices(const char *dir, const struct vs_spec_devrule *rules, size_t n,
 		   struct vs_err **err)
 {
-	struct prog p = {0};
+	struct prog p = { 0 };
 	_cleanup_close_ int prog = -1, dfd = -1;
 	union bpf_attr a;
 	int rc = 0;

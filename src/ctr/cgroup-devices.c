@@ -18,12 +18,12 @@
 #include <string.h>
 
 static const struct vs_spec_devrule default_allow[] = {
-    {true, 'c', -1, -1, "m"},	 {true, 'b', -1, -1, "m"},    /* mknod of anything */
-    {true, 'c', 1, 3, "rwm"},	 {true, 'c', 1, 8, "rwm"},    /* null, random */
-    {true, 'c', 1, 7, "rwm"},	 {true, 'c', 5, 0, "rwm"},    /* full, tty */
-    {true, 'c', 1, 5, "rwm"},	 {true, 'c', 1, 9, "rwm"},    /* zero, urandom */
-    {true, 'c', 136, -1, "rwm"}, {true, 'c', 5, 2, "rwm"},    /* pts, ptmx */
-    {true, 'c', 5, 1, "rwm"},	 {true, 'c', 10, 200, "rwm"}, /* console, tun */
+	{ true, 'c', -1, -1, "m" },    { true, 'b', -1, -1, "m" }, /* mknod of anything */
+	{ true, 'c', 1, 3, "rwm" },    { true, 'c', 1, 8, "rwm" }, /* null, random */
+	{ true, 'c', 1, 7, "rwm" },    { true, 'c', 5, 0, "rwm" }, /* full, tty */
+	{ true, 'c', 1, 5, "rwm" },    { true, 'c', 1, 9, "rwm" }, /* zero, urandom */
+	{ true, 'c', 136, -1, "rwm" }, { true, 'c', 5, 2, "rwm" }, /* pts, ptmx */
+	{ true, 'c', 5, 1, "rwm" },    { true, 'c', 10, 200, "rwm" }, /* console, tun */
 };
 
 static void num(char *b, size_t n, int64_t v)
@@ -66,7 +66,8 @@ static struct vs_spec_devrule *all_rules(const struct vs_spec *s, size_t *n)
 		const struct vs_spec_device *d = &s->devices[i];
 
 		if (d->type != 'p')
-			v[k++] = (struct vs_spec_devrule){true, d->type, d->major, d->minor, "rwm"};
+			v[k++] = (struct vs_spec_devrule){ true, d->type, d->major, d->minor,
+							   "rwm" };
 	}
 	*n = k;
 	return v;

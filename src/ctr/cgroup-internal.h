@@ -7,13 +7,13 @@
 
 struct vs_cgroup_hier {
 	char *name; /* entry under the fs root: "memory", "cpu,cpuacct", "unified" */
-	char *mnt;  /* the hierarchy's root directory (resolved) */
-	char *dir;  /* our cgroup in it: mnt + path */
-	bool v2;    /* a cgroup2 hierarchy (pure v2, or hybrid's unified) */
+	char *mnt; /* the hierarchy's root directory (resolved) */
+	char *dir; /* our cgroup in it: mnt + path */
+	bool v2; /* a cgroup2 hierarchy (pure v2, or hybrid's unified) */
 };
 
 struct vs_cgroup {
-	bool v2;    /* pure cgroup v2 host */
+	bool v2; /* pure cgroup v2 host */
 	char *path; /* "/vessel/<id>" */
 	struct vs_cgroup_hier *h;
 	size_t n;

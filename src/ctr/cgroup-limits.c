@@ -195,9 +195,10 @@ static int throttle(struct vs_cgroup *cg, bool v2, const struct vs_spec_resource
 		    struct vs_err **err)
 {
 	static const char *const v1_files[VS_THROTTLE_NKINDS] = {
-	    "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
-	    "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"};
-	static const char *const v2_keys[VS_THROTTLE_NKINDS] = {"rbps", "wbps", "riops", "wiops"};
+		"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+		"blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"
+	};
+	static const char *const v2_keys[VS_THROTTLE_NKINDS] = { "rbps", "wbps", "riops", "wiops" };
 	char line[96];
 	int rc;
 
@@ -247,10 +248,10 @@ static int io_weight_v2(struct vs_cgroup *cg, int64_t w, struct vs_err **err)
 static int weight_device(struct vs_cgroup *cg, bool v2, const struct vs_spec_resources *r,
 			 struct vs_err **err)
 {
-	const char *file =
-	    v2 ? (have(cg, true, "io.bfq.weight") ? "io.bfq.weight" : "io.weight")
-	       : (have(cg, false, "blkio.weight_device") ? "blkio.weight_device"
-							 : "blkio.bfq.weight_device");
+	const char *file = v2 ? (have(cg, true, "io.bfq.weight") ? "io.bfq.weight" : "io.weight") :
+				(have(cg, false, "blkio.weight_device") ?
+					 "blkio.weight_device" :
+					 "blkio.bfq.weight_device");
 	char line[96];
 	int rc;
 
@@ -328,15 +329,15 @@ static int hugetlb_unified(struct vs_cgroup *cg, const char *file, const char *v
 	*strrchr(parent, '/') = 0;
 	if (!lists(u->mnt, "cgroup.controllers", "hugetlb"))
 		return vs_err_set(
-		    err, -ENOTSUP,
-		    "cannot set hugetlb limit: the hugetlb controller is not available");
+			err, -ENOTSUP,
+			"cannot set hugetlb limit: the hugetlb controller is not available");
 	if (!lists(parent, "cgroup.subtree_control", "hugetlb"))
 		return vs_err_set(
-		    err, -ENOTSUP,
-		    "cannot set hugetlb limit: hugetlb is only available in the unified "
-		    "hierarchy and is not enabled for the container's cgroup (no "
-		    "hugetlb in %s/cgroup.subtree_control)",
-		    parent);
+			err, -ENOTSUP,
+			"cannot set hugetlb limit: hugetlb is only available in the unified "
+			"hierarchy and is not enabled for the container's cgroup (no "
+			"hugetlb in %s/cgroup.subtree_control)",
+			parent);
 	if ((rc = cg_write(u->dir, file, val)) < 0)
 		return vs_err_setsys(err, rc, "setting %s to %s in %s", file, val, u->dir);
 	return 0;
@@ -414,8 +415,8 @@ static int network_v1(struct vs_cgroup *cg, const struct vs_spec_resources *r, s
 	}
 	if (r->n_net_prio && !v1_hier(cg, "net_prio"))
 		return vs_err_set(
-		    err, -ENOTSUP,
-		    "cannot set net_prio limit: the net_prio controller is not mounted");
+			err, -ENOTSUP,
+			"cannot set net_prio limit: the net_prio controller is not mounted");
 	for (size_t i = 0; i < r->n_net_prio; i++) {
 		snprintf(line, sizeof(line), "%s %" PRIu32, r->net_prio[i].name,
 			 r->net_prio[i].priority);

@@ -495,7 +495,7 @@ static int wait_until(struct vs_cgroup *cg, bool (*done)(struct vs_cgroup *), bo
 		if (ms == 0)
 			return -ETIMEDOUT;
 		if (in >= 0) {
-			struct pollfd pf = {.fd = in, .events = POLLIN};
+			struct pollfd pf = { .fd = in, .events = POLLIN };
 
 			if (poll(&pf, 1, ms) > 0 && read(in, ev, sizeof(ev)) < 0 && errno != EAGAIN)
 				return -errno;
@@ -511,8 +511,8 @@ static bool is_empty(struct vs_cgroup *cg)
 {
 	const struct vs_cgroup_hier *h = events_hier(cg);
 
-	return h ? events_has(h, "populated 0") && !vs_cgroup_is_populated(cg)
-		 : !vs_cgroup_is_populated(cg);
+	return h ? events_has(h, "populated 0") && !vs_cgroup_is_populated(cg) :
+		   !vs_cgroup_is_populated(cg);
 }
 
 int vs_cgroup_wait_empty(struct vs_cgroup *cg, uint64_t deadline)
@@ -575,8 +575,7 @@ int vs_cgroup_freeze(struct vs_cgroup *cg, bool freeze, struct vs_err **err)
 }
 
 /* rmdir in every hierarchy; 0 when all are gone, -EBUSY while some is not */
-static int rmdir_all(struct vs_cgroup *cg, const struct vs_cgroup_hier **busy,
-		     struct vs_err **err)
+static int rmdir_all(struct vs_cgroup *cg, const struct vs_cgroup_hier **busy, struct vs_err **err)
 {
 	int rc = 0;
 
@@ -628,7 +627,6 @@ unsigned long long vs_cgroup_oom_kills(struct vs_cgroup *cg)
 	return p ? strtoull(p + 9, NULL, 10) : 0;
 }
 
-
 /* What `events` waits on: inotify on cgroup.events (population) and v2
  * memory.events (OOM), and a v1 memory.oom_control eventfd, in one epoll. */
 struct vs_cgroup_events {
@@ -638,7 +636,7 @@ struct vs_cgroup_events {
 
 static void events_add(struct vs_cgroup_events *ev, int slot, int fd)
 {
-	struct epoll_event e = {.events = EPOLLIN, .data.fd = fd};
+	struct epoll_event e = { .events = EPOLLIN, .data.fd = fd };
 
 	ev->fds[slot] = fd;
 	epoll_ctl(ev->ep, EPOLL_CTL_ADD, fd, &e);

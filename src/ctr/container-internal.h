@@ -15,13 +15,13 @@ struct vs_ctr_create_opts;
 struct vs_init_ctx {
 	const struct vs_spec *spec;
 	const struct vs_ctr_create_opts *opts;
-	const char *bundle;	 /* absolute; relative bind sources start here */
-	const char *rootfs;	 /* absolute */
+	const char *bundle; /* absolute; relative bind sources start here */
+	const char *rootfs; /* absolute */
 	const char *cgroup_path; /* resolved */
-	int sync_fd;		 /* child's end of the sync socketpair */
-	int state_dirfd;	 /* O_PATH fd of <root>/<id>, for exec.fifo */
-	int lock_fd;		 /* the parent's flock on <root>/<id>: closed at once */
-	int console_fd;		 /* connected --console-socket, or -1 */
+	int sync_fd; /* child's end of the sync socketpair */
+	int state_dirfd; /* O_PATH fd of <root>/<id>, for exec.fifo */
+	int lock_fd; /* the parent's flock on <root>/<id>: closed at once */
+	int console_fd; /* connected --console-socket, or -1 */
 	int clone_flags;
 	int host_pid; /* our pid as the host sees it (from GO) */
 	int tramp_fd; /* sealed exec trampoline (trampoline.c) */

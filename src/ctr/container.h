@@ -18,10 +18,10 @@ struct vs_err;
 struct vs_ctr_create_opts {
 	const char *root; /* runtime state root */
 	const char *id;
-	const char *bundle;	    /* NULL = current directory */
-	const char *pid_file;	    /* may be NULL */
+	const char *bundle; /* NULL = current directory */
+	const char *pid_file; /* may be NULL */
 	const char *console_socket; /* may be NULL */
-	int console_fd;		    /* else a connected socket for the pty master, or -1 */
+	int console_fd; /* else a connected socket for the pty master, or -1 */
 	bool no_pivot;
 	bool no_new_keyring; /* keep the caller's session keyring */
 	int preserve_fds;

@@ -90,8 +90,8 @@ static int load_bundle(struct create *c, struct vs_err **err)
 	if (c->o->reexec_argv && !(vs_ns_clone_flags(c->spec) & CLONE_NEWPID) &&
 	    (rc = vs_exec_sealed_copy(c->o->reexec_argv, err)) < 0)
 		return rc;
-	root = c->spec->root_path[0] == '/' ? xstrdup(c->spec->root_path)
-					    : xasprintf("%s/%s", bundle, c->spec->root_path);
+	root = c->spec->root_path[0] == '/' ? xstrdup(c->spec->root_path) :
+					      xasprintf("%s/%s", bundle, c->spec->root_path);
 	if (!realpath(root, rootfs))
 		return vs_err_setsys(err, -errno, "rootfs (%s) does not exist", root);
 	/* a rootfs that is (a symlink to) the host's / would give the
@@ -214,8 +214,7 @@ static int make_state_dir(struct create *c, struct vs_err **err)
 	if (c->lock_fd < 0 || flock(c->lock_fd, LOCK_EX) < 0)
 		return vs_err_setsys(err, -errno, "locking %s", c->state_dir);
 	/* the cgroup path apart from state.json, for delete --force */
-	if (c->st.cgroup_path &&
-	    symlinkat(c->st.cgroup_path, c->lock_fd, VS_STATE_CGROUP_LINK) < 0)
+	if (c->st.cgroup_path && symlinkat(c->st.cgroup_path, c->lock_fd, VS_STATE_CGROUP_LINK) < 0)
 		return vs_err_setsys(err, -errno, "recording the cgroup path");
 	fifo = xasprintf("%s/%s", c->state_dir, VS_STATE_FIFO);
 	if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
@@ -241,7 +240,7 @@ static int make_cgroup(struct create *c, struct vs_err **err)
 
 static int connect_console(struct create *c, struct vs_err **err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	c->console_fd = -1;
 	if (!c->o->console_socket) {
@@ -277,8 +276,8 @@ static int run_create_hooks(struct create *c, struct vs_err **err)
 	int rc = vs_hooks_run(&c->spec->hooks[VS_HOOK_PRESTART], "prestart", js, err);
 
 	if (rc == 0)
-		rc =
-		    vs_hooks_run(&c->spec->hooks[VS_HOOK_CREATE_RUNTIME], "createRuntime", js, err);
+		rc = vs_hooks_run(&c->spec->hooks[VS_HOOK_CREATE_RUNTIME], "createRuntime", js,
+				  err);
 	return rc;
 }
 
@@ -327,15 +326,15 @@ static int drive_init(struct create *c, int fd, struct vs_err **err)
 
 static int spawn_init(struct create *c, struct vs_err **err)
 {
-	struct vs_init_ctx ic = {.spec = c->spec,
-				 .opts = c->o,
-				 .bundle = c->st.bundle,
-				 .rootfs = c->st.rootfs,
-				 .cgroup_path = c->st.cgroup_path,
-				 .state_dirfd = c->state_dirfd,
-				 .lock_fd = c->lock_fd,
-				 .console_fd = c->console_fd,
-				 .clone_flags = vs_ns_clone_flags(c->spec)};
+	struct vs_init_ctx ic = { .spec = c->spec,
+				  .opts = c->o,
+				  .bundle = c->st.bundle,
+				  .rootfs = c->st.rootfs,
+				  .cgroup_path = c->st.cgroup_path,
+				  .state_dirfd = c->state_dirfd,
+				  .lock_fd = c->lock_fd,
+				  .console_fd = c->console_fd,
+				  .clone_flags = vs_ns_clone_flags(c->spec) };
 	int sv[2], rc;
 
 	/* a pid namespace given by path is joined for our children only */
@@ -346,8 +345,8 @@ static int spawn_init(struct create *c, struct vs_err **err)
 	fflush(NULL);
 	/* the cgroup namespace is unshared by the init once it sits in its
 	 * cgroup, so that cgroup is its root (as runc does) */
-	c->pid =
-	    (pid_t)vs_ctr_sys->clone((unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD);
+	c->pid = (pid_t)vs_ctr_sys->clone((unsigned long)(ic.clone_flags & ~CLONE_NEWCGROUP) |
+					  SIGCHLD);
 	if (c->pid < 0) {
 		rc = -errno;
 		close(sv[0]);
@@ -406,7 +405,9 @@ static void undo(struct create *c)
 
 int vs_ctr_create(const struct vs_ctr_create_opts *o, pid_t *pid, struct vs_err **err)
 {
-	struct create c = {.o = o, .state_dirfd = -1, .lock_fd = -1, .sync_fd = -1, .console_fd = -1};
+	struct create c = {
+		.o = o, .state_dirfd = -1, .lock_fd = -1, .sync_fd = -1, .console_fd = -1
+	};
 	int rc;
 
 	if (!vs_ctr_id_is_valid(o->id))

@@ -46,8 +46,8 @@ struct exec_ctx {
 	int proxy_fd; /* our end when we proxy the pty ourselves (no --console-socket) */
 };
 
-static const int ns_order[] = {CLONE_NEWUSER, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWUTS,
-			       CLONE_NEWNET,  CLONE_NEWPID,    CLONE_NEWNS};
+static const int ns_order[] = { CLONE_NEWUSER, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWUTS,
+				CLONE_NEWNET,  CLONE_NEWPID,	CLONE_NEWNS };
 
 int vs_exec_base_process(const char *root, const char *id, struct vs_spec_process *p,
 			 struct vs_err **err)
@@ -73,9 +73,9 @@ static int open_namespaces(struct exec_ctx *c, struct vs_err **err)
 		char theirs[64], mine[64];
 		struct stat a, b;
 		const char *name = vs_ns_type_name(ns_order[i]);
-		const char *f = strcmp(name, "network") == 0 ? "net"
-				: strcmp(name, "mount") == 0 ? "mnt"
-							     : name;
+		const char *f = strcmp(name, "network") == 0 ? "net" :
+				strcmp(name, "mount") == 0   ? "mnt" :
+							       name;
 
 		c->ns_fds[i] = -1;
 		snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", (int)c->st->pid, f);
@@ -189,7 +189,7 @@ __attribute__((noreturn)) static void helper_main(struct exec_ctx *c, int sync_f
 
 static int connect_console(const char *path, struct vs_err **err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -253,12 +253,12 @@ int vs_ctr_exec(const struct vs_exec_opts *o, const struct vs_spec_process *p, i
 		struct vs_err **err)
 {
 	_cleanup_(vs_state_freep) struct vs_ctr_state *st = NULL;
-	struct exec_ctx c = {.o = o,
-			     .p = p,
-			     .console_fd = -1,
-			     .proxy_fd = -1,
-			     .root_fd = -1,
-			     .ns_fds = {-1, -1, -1, -1, -1, -1, -1}};
+	struct exec_ctx c = { .o = o,
+			      .p = p,
+			      .console_fd = -1,
+			      .proxy_fd = -1,
+			      .root_fd = -1,
+			      .ns_fds = { -1, -1, -1, -1, -1, -1, -1 } };
 	enum vs_ctr_status s;
 	int rc;
 

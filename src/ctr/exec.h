@@ -13,7 +13,7 @@ struct vs_exec_opts {
 	const char *root;
 	const char *id;
 	bool detach;
-	const char *pid_file;	    /* may be NULL */
+	const char *pid_file; /* may be NULL */
 	const char *console_socket; /* may be NULL */
 	int preserve_fds;
 };

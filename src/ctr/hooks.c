@@ -19,12 +19,12 @@
 
 static void hook_child(const struct vs_spec_hook *h, int in_fd)
 {
-	char *argv0[] = {h->path, NULL};
+	char *argv0[] = { h->path, NULL };
 
 	dup2(in_fd, STDIN_FILENO);
 	if (in_fd != STDIN_FILENO)
 		close(in_fd);
-	execve(h->path, h->args.n ? h->args.v : argv0, h->env.v ? h->env.v : (char *[]){NULL});
+	execve(h->path, h->args.n ? h->args.v : argv0, h->env.v ? h->env.v : (char *[]){ NULL });
 	_exit(127);
 }
 
@@ -33,7 +33,7 @@ static void hook_child(const struct vs_spec_hook *h, int in_fd)
 static int wait_hook(pid_t pid, int timeout, int *status)
 {
 	_cleanup_close_ int pfd = timeout ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-	struct pollfd p = {.fd = pfd, .events = POLLIN};
+	struct pollfd p = { .fd = pfd, .events = POLLIN };
 	uint64_t deadline = vs_now_ns() + (uint64_t)timeout * 1000000000ULL;
 
 	while (pfd >= 0) {
@@ -73,7 +73,7 @@ static int run_one(const struct vs_spec_hook *h, const char *state_json)
 	close(p[0]);
 	/* The hook may not read its stdin: ignore EPIPE for this write only (an
 	 * ignored SIGPIPE would survive into the container's execve). */
-	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 
 	sigaction(SIGPIPE, &ign, &old);
 	if (write(p[1], state_json, len) < 0) {

@@ -70,7 +70,7 @@ static int new_session_keyring(const char *id)
  * socket's EOF while we wait for RECORDED. */
 static int arm_pdeathsig(const struct vs_init_ctx *c)
 {
-	struct pollfd p = {.fd = c->sync_fd, .events = POLLRDHUP};
+	struct pollfd p = { .fd = c->sync_fd, .events = POLLRDHUP };
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return -errno;
@@ -126,12 +126,12 @@ static int write_sysctls(const struct vs_spec *s, struct vs_err **err)
 static int own_hooks(const struct vs_init_ctx *c, enum vs_hook_kind kind, const char *name,
 		     struct vs_err **err)
 {
-	struct vs_ctr_state st = {.id = (char *)c->opts->id,
-				  .pid = c->host_pid,
-				  .bundle = (char *)c->bundle,
-				  .rootfs = (char *)c->rootfs,
-				  .created = (char *)"",
-				  .annotations = c->spec->annotations};
+	struct vs_ctr_state st = { .id = (char *)c->opts->id,
+				   .pid = c->host_pid,
+				   .bundle = (char *)c->bundle,
+				   .rootfs = (char *)c->rootfs,
+				   .created = (char *)"",
+				   .annotations = c->spec->annotations };
 	json_t *j;
 	char *text;
 	int rc;
@@ -169,19 +169,19 @@ static int setup_fs(struct vs_init_ctx *c, struct vs_err **err)
 {
 	const struct vs_spec *s = c->spec;
 	struct vs_rootfs_opts ro = {
-	    .rootfs = c->rootfs,
-	    .cgroup_path = c->cgroup_path,
-	    .no_pivot = c->opts->no_pivot,
-	    .userns = vs_spec_find_ns(s, CLONE_NEWUSER) != NULL,
+		.rootfs = c->rootfs,
+		.cgroup_path = c->cgroup_path,
+		.no_pivot = c->opts->no_pivot,
+		.userns = vs_spec_find_ns(s, CLONE_NEWUSER) != NULL,
 	};
 	int rc;
 
 	if (!vs_spec_find_ns(s, CLONE_NEWNS)) /* the runtime's mount namespace: a chroot */
 		return (rc = parent_hooks(c, err)) < 0 ||
-			       (rc = own_hooks(c, VS_HOOK_CREATE_CONTAINER, "createContainer", err)) <
-				   0
-			   ? rc
-			   : vs_rootfs_chroot(s, c->rootfs, err);
+				       (rc = own_hooks(c, VS_HOOK_CREATE_CONTAINER,
+						       "createContainer", err)) < 0 ?
+			       rc :
+			       vs_rootfs_chroot(s, c->rootfs, err);
 	if ((rc = vs_rootfs_prepare(s, &ro, err)) < 0 || (rc = parent_hooks(c, err)) < 0 ||
 	    (rc = own_hooks(c, VS_HOOK_CREATE_CONTAINER, "createContainer", err)) < 0 ||
 	    (rc = vs_rootfs_pivot(&ro, err)) < 0)

@@ -90,7 +90,8 @@ static int release_init(const char *fifo, const struct vs_ctr_state *st, struct 
 	if ((fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		return vs_err_setsys(err, -errno, "opening %s", fifo);
 	for (;;) {
-		struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = pfd, .events = POLLIN}};
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = pfd, .events = POLLIN } };
 
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			return vs_err_setsys(err, -errno, "waiting for the container init");
@@ -159,14 +160,16 @@ int vs_signal_parse(const char *s)
 	static const struct {
 		const char *name;
 		int sig;
-	} t[] = {{"HUP", SIGHUP},	{"INT", SIGINT},   {"QUIT", SIGQUIT},	{"ILL", SIGILL},
-		 {"TRAP", SIGTRAP},	{"ABRT", SIGABRT}, {"BUS", SIGBUS},	{"FPE", SIGFPE},
-		 {"KILL", SIGKILL},	{"USR1", SIGUSR1}, {"SEGV", SIGSEGV},	{"USR2", SIGUSR2},
-		 {"PIPE", SIGPIPE},	{"ALRM", SIGALRM}, {"TERM", SIGTERM},	{"CHLD", SIGCHLD},
-		 {"CONT", SIGCONT},	{"STOP", SIGSTOP}, {"TSTP", SIGTSTP},	{"TTIN", SIGTTIN},
-		 {"TTOU", SIGTTOU},	{"URG", SIGURG},   {"XCPU", SIGXCPU},	{"XFSZ", SIGXFSZ},
-		 {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
-		 {"PWR", SIGPWR},	{"SYS", SIGSYS}};
+	} t[] = { { "HUP", SIGHUP },	   { "INT", SIGINT },	{ "QUIT", SIGQUIT },
+		  { "ILL", SIGILL },	   { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+		  { "BUS", SIGBUS },	   { "FPE", SIGFPE },	{ "KILL", SIGKILL },
+		  { "USR1", SIGUSR1 },	   { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+		  { "PIPE", SIGPIPE },	   { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+		  { "CHLD", SIGCHLD },	   { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+		  { "TSTP", SIGTSTP },	   { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
+		  { "URG", SIGURG },	   { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+		  { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+		  { "IO", SIGIO },	   { "PWR", SIGPWR },	{ "SYS", SIGSYS } };
 	char *end;
 	long n;
 
@@ -241,8 +244,8 @@ static int kill_and_wait(const struct vs_ctr_state *st, uint64_t deadline, struc
 /* The state directory and what create may have left in it. */
 static void remove_state_dir(const char *root, const char *id)
 {
-	static const char *const files[] = {VS_STATE_FIFO, VS_STATE_FILE, "." VS_STATE_FILE ".tmp",
-					    VS_STATE_CGROUP_LINK};
+	static const char *const files[] = { VS_STATE_FIFO, VS_STATE_FILE, "." VS_STATE_FILE ".tmp",
+					     VS_STATE_CGROUP_LINK };
 	_cleanup_free_ char *dir = vs_state_dir(root, id);
 
 	for (size_t i = 0; i < VS_ARRAY_SIZE(files); i++) {

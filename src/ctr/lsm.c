@@ -15,7 +15,7 @@
 static bool apparmor_enabled(void)
 {
 	_cleanup_close_ int fd =
-	    open("/sys/module/apparmor/parameters/enabled", O_RDONLY | O_CLOEXEC);
+		open("/sys/module/apparmor/parameters/enabled", O_RDONLY | O_CLOEXEC);
 	char c = 0;
 
 	return fd >= 0 && read(fd, &c, 1) == 1 && c == 'Y';
@@ -35,9 +35,10 @@ static int check_process(const struct vs_spec_process *p, struct vs_err **err)
 				  "not enabled on this host",
 				  p->apparmor_profile);
 	if (p->selinux_label && *p->selinux_label && !selinux_enabled())
-		return vs_err_set(err, -EINVAL,
-				  "selinux label is specified in config, but selinux is disabled or "
-				  "not supported");
+		return vs_err_set(
+			err, -EINVAL,
+			"selinux label is specified in config, but selinux is disabled or "
+			"not supported");
 	return 0;
 }
 
@@ -49,10 +50,10 @@ int vs_lsm_check(const struct vs_spec *s, struct vs_err **err)
 		return rc;
 	if (s->mount_label && *s->mount_label)
 		return vs_err_set(err, -EINVAL,
-				  selinux_enabled()
-				      ? "linux.mountLabel is not supported by vessel yet"
-				      : "linux.mountLabel is specified in config, but selinux is "
-					"disabled or not supported");
+				  selinux_enabled() ?
+					  "linux.mountLabel is not supported by vessel yet" :
+					  "linux.mountLabel is specified in config, but selinux is "
+					  "disabled or not supported");
 	return 0;
 }
 

@@ -42,51 +42,51 @@ static const struct {
 	bool clear;
 	unsigned long flag;
 } mount_flags[] = {
-    {"acl", false, MS_POSIXACL},
-    {"async", true, MS_SYNCHRONOUS},
-    {"atime", true, MS_NOATIME},
-    {"bind", false, MS_BIND},
-    {"defaults", false, 0},
-    {"dev", true, MS_NODEV},
-    {"diratime", true, MS_NODIRATIME},
-    {"dirsync", false, MS_DIRSYNC},
-    {"exec", true, MS_NOEXEC},
-    {"iversion", false, MS_I_VERSION},
-    {"lazytime", false, MS_LAZYTIME},
-    {"loud", true, MS_SILENT},
-    {"mand", false, MS_MANDLOCK},
-    {"noacl", true, MS_POSIXACL},
-    {"noatime", false, MS_NOATIME},
-    {"nodev", false, MS_NODEV},
-    {"nodiratime", false, MS_NODIRATIME},
-    {"noexec", false, MS_NOEXEC},
-    {"noiversion", true, MS_I_VERSION},
-    {"nolazytime", true, MS_LAZYTIME},
-    {"nomand", true, MS_MANDLOCK},
-    {"norelatime", true, MS_RELATIME},
-    {"nostrictatime", true, MS_STRICTATIME},
-    {"nosuid", false, MS_NOSUID},
-    {"nosymfollow", false, MS_NOSYMFOLLOW},
-    {"rbind", false, MS_BIND | MS_REC},
-    {"relatime", false, MS_RELATIME},
-    {"remount", false, MS_REMOUNT},
-    {"ro", false, MS_RDONLY},
-    {"rw", true, MS_RDONLY},
-    {"silent", false, MS_SILENT},
-    {"strictatime", false, MS_STRICTATIME},
-    {"suid", true, MS_NOSUID},
-    {"symfollow", true, MS_NOSYMFOLLOW},
-    {"sync", false, MS_SYNCHRONOUS},
+	{ "acl", false, MS_POSIXACL },
+	{ "async", true, MS_SYNCHRONOUS },
+	{ "atime", true, MS_NOATIME },
+	{ "bind", false, MS_BIND },
+	{ "defaults", false, 0 },
+	{ "dev", true, MS_NODEV },
+	{ "diratime", true, MS_NODIRATIME },
+	{ "dirsync", false, MS_DIRSYNC },
+	{ "exec", true, MS_NOEXEC },
+	{ "iversion", false, MS_I_VERSION },
+	{ "lazytime", false, MS_LAZYTIME },
+	{ "loud", true, MS_SILENT },
+	{ "mand", false, MS_MANDLOCK },
+	{ "noacl", true, MS_POSIXACL },
+	{ "noatime", false, MS_NOATIME },
+	{ "nodev", false, MS_NODEV },
+	{ "nodiratime", false, MS_NODIRATIME },
+	{ "noexec", false, MS_NOEXEC },
+	{ "noiversion", true, MS_I_VERSION },
+	{ "nolazytime", true, MS_LAZYTIME },
+	{ "nomand", true, MS_MANDLOCK },
+	{ "norelatime", true, MS_RELATIME },
+	{ "nostrictatime", true, MS_STRICTATIME },
+	{ "nosuid", false, MS_NOSUID },
+	{ "nosymfollow", false, MS_NOSYMFOLLOW },
+	{ "rbind", false, MS_BIND | MS_REC },
+	{ "relatime", false, MS_RELATIME },
+	{ "remount", false, MS_REMOUNT },
+	{ "ro", false, MS_RDONLY },
+	{ "rw", true, MS_RDONLY },
+	{ "silent", false, MS_SILENT },
+	{ "strictatime", false, MS_STRICTATIME },
+	{ "suid", true, MS_NOSUID },
+	{ "symfollow", true, MS_NOSYMFOLLOW },
+	{ "sync", false, MS_SYNCHRONOUS },
 };
 
 static const struct {
 	const char *name;
 	unsigned long flag;
 } prop_flags[] = {
-    {"private", MS_PRIVATE},	   {"rprivate", MS_PRIVATE | MS_REC},
-    {"shared", MS_SHARED},	   {"rshared", MS_SHARED | MS_REC},
-    {"slave", MS_SLAVE},	   {"rslave", MS_SLAVE | MS_REC},
-    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+	{ "private", MS_PRIVATE },	 { "rprivate", MS_PRIVATE | MS_REC },
+	{ "shared", MS_SHARED },	 { "rshared", MS_SHARED | MS_REC },
+	{ "slave", MS_SLAVE },		 { "rslave", MS_SLAVE | MS_REC },
+	{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
 };
 
 /* runc 1.1's recAttrFlags (libcontainer/specconv): applied to the whole
@@ -96,29 +96,29 @@ static const struct {
 	bool clear;
 	uint64_t attr;
 } rec_attrs[] = {
-    {"rro", false, MOUNT_ATTR_RDONLY},
-    {"rrw", true, MOUNT_ATTR_RDONLY},
-    {"rnosuid", false, MOUNT_ATTR_NOSUID},
-    {"rsuid", true, MOUNT_ATTR_NOSUID},
-    {"rnodev", false, MOUNT_ATTR_NODEV},
-    {"rdev", true, MOUNT_ATTR_NODEV},
-    {"rnoexec", false, MOUNT_ATTR_NOEXEC},
-    {"rexec", true, MOUNT_ATTR_NOEXEC},
-    {"rnodiratime", false, MOUNT_ATTR_NODIRATIME},
-    {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
-    {"rrelatime", false, MOUNT_ATTR_RELATIME},
-    {"rnorelatime", true, MOUNT_ATTR_RELATIME},
-    {"rnoatime", false, MOUNT_ATTR_NOATIME},
-    {"ratime", true, MOUNT_ATTR_NOATIME},
-    {"rstrictatime", false, MOUNT_ATTR_STRICTATIME},
-    {"rnostrictatime", true, MOUNT_ATTR_STRICTATIME},
-    {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW},
-    {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
+	{ "rro", false, MOUNT_ATTR_RDONLY },
+	{ "rrw", true, MOUNT_ATTR_RDONLY },
+	{ "rnosuid", false, MOUNT_ATTR_NOSUID },
+	{ "rsuid", true, MOUNT_ATTR_NOSUID },
+	{ "rnodev", false, MOUNT_ATTR_NODEV },
+	{ "rdev", true, MOUNT_ATTR_NODEV },
+	{ "rnoexec", false, MOUNT_ATTR_NOEXEC },
+	{ "rexec", true, MOUNT_ATTR_NOEXEC },
+	{ "rnodiratime", false, MOUNT_ATTR_NODIRATIME },
+	{ "rdiratime", true, MOUNT_ATTR_NODIRATIME },
+	{ "rrelatime", false, MOUNT_ATTR_RELATIME },
+	{ "rnorelatime", true, MOUNT_ATTR_RELATIME },
+	{ "rnoatime", false, MOUNT_ATTR_NOATIME },
+	{ "ratime", true, MOUNT_ATTR_NOATIME },
+	{ "rstrictatime", false, MOUNT_ATTR_STRICTATIME },
+	{ "rnostrictatime", true, MOUNT_ATTR_STRICTATIME },
+	{ "rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW },
+	{ "rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW },
 };
 
 size_t vs_mount_option_names(const char **out, size_t max)
 {
-	static const char *const special[] = {"tmpcopyup", "idmap", "ridmap"};
+	static const char *const special[] = { "tmpcopyup", "idmap", "ridmap" };
 	size_t n = 0;
 
 	for (size_t k = 0; k < VS_ARRAY_SIZE(mount_flags) && n < max; k++)
@@ -260,10 +260,10 @@ static void __attribute__((noreturn)) idmap_child(const int sv[2])
 /* Writes m's maps for the process /proc calls pid; returns its ns fd. */
 static int idmap_open_ns(const struct vs_spec_mount *m, const char *pid)
 {
-	struct vs_spec maps = {.uid_mappings = m->uid_mappings,
-			       .n_uid_mappings = m->n_uid_mappings,
-			       .gid_mappings = m->gid_mappings,
-			       .n_gid_mappings = m->n_gid_mappings};
+	struct vs_spec maps = { .uid_mappings = m->uid_mappings,
+				.n_uid_mappings = m->n_uid_mappings,
+				.gid_mappings = m->gid_mappings,
+				.n_gid_mappings = m->n_gid_mappings };
 	struct vs_err *e = NULL;
 	char path[64];
 	int rc;
@@ -313,7 +313,7 @@ static int idmap_userns(const struct vs_spec_mount *m)
 static int bind_idmapped(int target, const struct vs_spec_mount *m, const struct vs_mount_opts *o,
 			 struct vs_err **err)
 {
-	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP };
 	_cleanup_close_ int tree = -1, userns = -1;
 	const char *what = "open_tree";
 
@@ -324,7 +324,7 @@ static int bind_idmapped(int target, const struct vs_spec_mount *m, const struct
 				  m->destination);
 	tree = vs_ctr_sys->open_tree(AT_FDCWD, m->source,
 				     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-					 ((o->flags & MS_REC) ? AT_RECURSIVE : 0));
+					     ((o->flags & MS_REC) ? AT_RECURSIVE : 0));
 	if (tree >= 0) {
 		what = "user namespace for the mappings";
 		userns = idmap_userns(m);
@@ -339,15 +339,15 @@ static int bind_idmapped(int target, const struct vs_spec_mount *m, const struct
 			what = "move_mount";
 			if (vs_ctr_sys->move_mount(tree, "", target, "",
 						   MOVE_MOUNT_F_EMPTY_PATH |
-						       MOVE_MOUNT_T_EMPTY_PATH) == 0)
+							   MOVE_MOUNT_T_EMPTY_PATH) == 0)
 				return 0;
 		}
 	}
 	return vs_err_setsys(err, -errno, "idmapped mounts are not supported: mount %s: %s%s",
 			     m->destination, what,
-			     errno == EPERM || errno == EACCES
-				 ? " (only in containers without a user namespace of their own)"
-				 : "");
+			     errno == EPERM || errno == EACCES ?
+				     " (only in containers without a user namespace of their own)" :
+				     "");
 }
 
 static int do_bind(int rootfd, const struct vs_spec_mount *m, const struct vs_mount_opts *o,
@@ -417,13 +417,14 @@ static int mount_fs(int rootfd, const char *dest, const char *type, const char *
  * when name is NULL (last, so copying into a directory cannot undo them). */
 static int copy_meta(int dir, const char *name, const struct stat *sb)
 {
-	const struct timespec t[2] = {sb->st_atim, sb->st_mtim};
+	const struct timespec t[2] = { sb->st_atim, sb->st_mtim };
 
 	if (!name)
 		return fchown(dir, sb->st_uid, sb->st_gid) < 0 ||
-			       fchmod(dir, sb->st_mode & 07777) < 0 || futimens(dir, t) < 0
-			   ? -errno
-			   : 0;
+				       fchmod(dir, sb->st_mode & 07777) < 0 ||
+				       futimens(dir, t) < 0 ?
+			       -errno :
+			       0;
 	if (fchownat(dir, name, sb->st_uid, sb->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	/* name was just made by us in the tmpfs: not a symlink unless copied as one */
@@ -560,7 +561,7 @@ static int mount_copyup(int rootfd, const struct vs_spec_mount *m, const struct 
 static int set_rec_attr(int rootfd, const char *dest, const struct vs_mount_opts *o,
 			struct vs_err **err)
 {
-	struct mount_attr attr = {.attr_set = o->rec_set, .attr_clr = o->rec_clr};
+	struct mount_attr attr = { .attr_set = o->rec_set, .attr_clr = o->rec_clr };
 	_cleanup_close_ int fd = -1;
 
 	if (!o->rec_set && !o->rec_clr)
@@ -641,12 +642,12 @@ static int bind_v1_hierarchies(int rootfd, const char *dest, const char *cgroup_
 	int rc = vs_cgroup_open(VS_CGROUP_FSROOT, cgroup_path, &cg, err);
 
 	for (size_t i = 0; rc == 0 && i < vs_cgroup_n_hier(cg); i++) {
-		struct vs_spec_mount b = {
-		    .destination = xasprintf("%s/%s", dest, vs_cgroup_hier_name(cg, i)),
-		    .source = (char *)vs_cgroup_hier_dir(cg, i)};
-		struct vs_mount_opts bo = {.flags = MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC |
-						    (flags & MS_RDONLY),
-					   .bind = true};
+		struct vs_spec_mount b = { .destination = xasprintf("%s/%s", dest,
+								    vs_cgroup_hier_name(cg, i)),
+					   .source = (char *)vs_cgroup_hier_dir(cg, i) };
+		struct vs_mount_opts bo = { .flags = MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC |
+						     (flags & MS_RDONLY),
+					    .bind = true };
 
 		rc = do_bind(rootfd, &b, &bo, err);
 		free(b.destination);
@@ -658,8 +659,8 @@ static int bind_v1_hierarchies(int rootfd, const char *dest, const char *cgroup_
 static int do_cgroup(int rootfd, const struct vs_spec_mount *m, const struct vs_mount_opts *o,
 		     const char *cgroup_path, struct vs_err **err)
 {
-	struct vs_mount_opts t = {.flags =
-				      (o->flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC};
+	struct vs_mount_opts t = { .flags = (o->flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV |
+					    MS_NOEXEC };
 	char data[] = "mode=755";
 	_cleanup_close_ int fd = -1;
 	int rc;

@@ -17,14 +17,14 @@ struct vs_spec_mount;
 
 struct vs_mount_opts {
 	unsigned long flags; /* MS_* to set */
-	unsigned long prop;  /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC) or 0 */
-	char *data;	     /* the filesystem-specific options, comma-joined, or NULL */
+	unsigned long prop; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC) or 0 */
+	char *data; /* the filesystem-specific options, comma-joined, or NULL */
 	/* MOUNT_ATTR_* set and cleared on the whole tree with mount_setattr(2)
 	 * AT_RECURSIVE after the mount ("rro", "rnosuid", ...: runc 1.1) */
 	uint64_t rec_set, rec_clr;
 	bool bind;
 	bool copyup; /* "tmpcopyup": the tmpfs starts with what it covers */
-	bool idmap;  /* "idmap" (top mount) or "ridmap" (rec_idmap: every submount) */
+	bool idmap; /* "idmap" (top mount) or "ridmap" (rec_idmap: every submount) */
 	bool rec_idmap;
 };
 

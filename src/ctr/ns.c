@@ -51,16 +51,16 @@ int vs_ns_open(const char *path, int type, struct vs_err **err)
 	 * or have effects; only an nsfs file is then opened for setns */
 	fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
-		return vs_err_setsys(err, -errno, "opening %s namespace %s",
-				     vs_ns_type_name(type), path);
+		return vs_err_setsys(err, -errno, "opening %s namespace %s", vs_ns_type_name(type),
+				     path);
 	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC)
 		return vs_err_set(err, -EINVAL, "%s namespace path %s is not a namespace file",
 				  vs_ns_type_name(type), path);
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	rc = open(self, O_RDONLY | O_CLOEXEC);
 	if (rc < 0)
-		return vs_err_setsys(err, -errno, "opening %s namespace %s",
-				     vs_ns_type_name(type), path);
+		return vs_err_setsys(err, -errno, "opening %s namespace %s", vs_ns_type_name(type),
+				     path);
 	if (ioctl(rc, NS_GET_NSTYPE) != type) {
 		close(rc);
 		return vs_err_set(err, -EINVAL, "%s is not a %s namespace", path,

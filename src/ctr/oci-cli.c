@@ -131,23 +131,23 @@ static int need_id(const struct vs_oci_global *g, int npos, const char *cmd)
 
 struct create_flags {
 	const char *bundle, *pid_file, *console, *no_pivot, *preserve, *detach, *no_new_keyring,
-	    *keep;
+		*keep;
 };
 
 static int parse_create(const struct vs_oci_global *g, int argc, char **argv,
 			struct create_flags *cf, struct vs_ctr_create_opts *o)
 {
 	const struct vs_oci_flag flags[] = {
-	    {"bundle|b", true, &cf->bundle},
-	    {"pid-file", true, &cf->pid_file},
-	    {"console-socket", true, &cf->console},
-	    {"no-pivot", false, &cf->no_pivot},
-	    {"preserve-fds", true, &cf->preserve},
-	    {"detach|d", false, &cf->detach},
-	    {"no-new-keyring", false, &cf->no_new_keyring},
-	    {"keep", false, &cf->keep},
-	    {"no-subreaper", false, &cf->keep},
-	    {NULL, false, NULL},
+		{ "bundle|b", true, &cf->bundle },
+		{ "pid-file", true, &cf->pid_file },
+		{ "console-socket", true, &cf->console },
+		{ "no-pivot", false, &cf->no_pivot },
+		{ "preserve-fds", true, &cf->preserve },
+		{ "detach|d", false, &cf->detach },
+		{ "no-new-keyring", false, &cf->no_new_keyring },
+		{ "keep", false, &cf->keep },
+		{ "no-subreaper", false, &cf->keep },
+		{ NULL, false, NULL },
 	};
 	struct vs_err *err = NULL;
 	char *pos[1];
@@ -162,22 +162,22 @@ static int parse_create(const struct vs_oci_global *g, int argc, char **argv,
 		vs_err_set(&err, -EINVAL, "invalid --preserve-fds %s", cf->preserve);
 		return vs_oci_fail(g, err);
 	}
-	*o = (struct vs_ctr_create_opts){.root = g->root,
-					 .id = pos[0],
-					 .bundle = cf->bundle,
-					 .pid_file = cf->pid_file,
-					 .console_socket = cf->console,
-					 .console_fd = -1,
-					 .no_pivot = is_true(cf->no_pivot),
+	*o = (struct vs_ctr_create_opts){ .root = g->root,
+					  .id = pos[0],
+					  .bundle = cf->bundle,
+					  .pid_file = cf->pid_file,
+					  .console_socket = cf->console,
+					  .console_fd = -1,
+					  .no_pivot = is_true(cf->no_pivot),
 					  .no_new_keyring = is_true(cf->no_new_keyring),
-					 .preserve_fds = (int)n,
-					 .reexec_argv = g->argv};
+					  .preserve_fds = (int)n,
+					  .reexec_argv = g->argv };
 	return 0;
 }
 
 static int cmd_create(const struct vs_oci_global *g, int argc, char **argv)
 {
-	struct create_flags cf = {0};
+	struct create_flags cf = { 0 };
 	struct vs_ctr_create_opts o;
 	struct vs_err *err = NULL;
 	pid_t pid;
@@ -201,8 +201,8 @@ static void forward(int sig)
  * Returns its exit status the way a shell reports it. */
 static int wait_init(pid_t pid)
 {
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-	struct sigaction sa = {.sa_handler = forward, .sa_flags = SA_RESTART};
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
 	int status = 0;
 
 	fwd_pid = pid;
@@ -231,7 +231,7 @@ static int run_console_pair(const struct create_flags *cf, struct vs_ctr_create_
 
 static int cmd_run(const struct vs_oci_global *g, int argc, char **argv)
 {
-	struct create_flags cf = {0};
+	struct create_flags cf = { 0 };
 	struct vs_ctr_create_opts o;
 	struct vs_err *err = NULL;
 	int status, sv[2], master = -1;
@@ -269,8 +269,9 @@ static int cmd_run(const struct vs_oci_global *g, int argc, char **argv)
 static int cmd_simple(const struct vs_oci_global *g, int argc, char **argv)
 {
 	const char *force = NULL, *all = NULL;
-	const struct vs_oci_flag flags[] = {
-	    {"force|f", false, &force}, {"all|a", false, &all}, {NULL, false, NULL}};
+	const struct vs_oci_flag flags[] = { { "force|f", false, &force },
+					     { "all|a", false, &all },
+					     { NULL, false, NULL } };
 	const char *cmd = argv[-1];
 	struct vs_err *err = NULL;
 	char *pos[2];
@@ -302,21 +303,21 @@ static const struct {
 	 * run decide in vs_ctr_create, from the config) */
 	bool sealed;
 } commands[] = {
-    {"create", cmd_create, false},
-    {"start", cmd_simple, false},
-    {"run", cmd_run, false},
-    {"kill", cmd_simple, false},
-    {"delete", cmd_simple, false},
-    {"pause", cmd_simple, false},
-    {"resume", cmd_simple, false},
-    {"state", vs_oci_cmd_state, false},
-    {"list", vs_oci_cmd_list, false},
-    {"spec", vs_oci_cmd_spec, false},
-    {"features", vs_oci_cmd_features, false},
-    {"ps", vs_oci_cmd_ps, false},
-    {"exec", vs_oci_cmd_exec, true},
-    {"update", vs_oci_cmd_update, false},
-    {"events", vs_oci_cmd_events, false},
+	{ "create", cmd_create, false },
+	{ "start", cmd_simple, false },
+	{ "run", cmd_run, false },
+	{ "kill", cmd_simple, false },
+	{ "delete", cmd_simple, false },
+	{ "pause", cmd_simple, false },
+	{ "resume", cmd_simple, false },
+	{ "state", vs_oci_cmd_state, false },
+	{ "list", vs_oci_cmd_list, false },
+	{ "spec", vs_oci_cmd_spec, false },
+	{ "features", vs_oci_cmd_features, false },
+	{ "ps", vs_oci_cmd_ps, false },
+	{ "exec", vs_oci_cmd_exec, true },
+	{ "update", vs_oci_cmd_update, false },
+	{ "events", vs_oci_cmd_events, false },
 };
 
 static void usage(FILE *f)
@@ -342,16 +343,16 @@ static int parse_global(int argc, char **argv, struct vs_oci_global *g, int *cmd
 {
 	const char *fmt = NULL, *debug = NULL, *ignored = NULL, *version = NULL, *help = NULL;
 	const struct vs_oci_flag flags[] = {
-	    {"root", true, &g->root},
-	    {"log", true, &g->log},
-	    {"log-format", true, &fmt},
-	    {"debug", false, &debug},
-	    {"systemd-cgroup", false, &ignored},
-	    {"criu", true, &ignored},
-	    {"rootless", true, &ignored},
-	    {"version|v", false, &version},
-	    {"help|h", false, &help},
-	    {NULL, false, NULL},
+		{ "root", true, &g->root },
+		{ "log", true, &g->log },
+		{ "log-format", true, &fmt },
+		{ "debug", false, &debug },
+		{ "systemd-cgroup", false, &ignored },
+		{ "criu", true, &ignored },
+		{ "rootless", true, &ignored },
+		{ "version|v", false, &version },
+		{ "help|h", false, &help },
+		{ NULL, false, NULL },
 	};
 	struct vs_err *err = NULL;
 	char *pos[1];
@@ -404,7 +405,7 @@ int vs_oci_main(int argc, char **argv)
 {
 	_cleanup_free_ char **re = reexec_argv(argc, argv);
 	_cleanup_free_ char *xdg_root = rootless_root();
-	struct vs_oci_global g = {.root = xdg_root ? xdg_root : VS_OCI_ROOT_DEFAULT, .argv = re};
+	struct vs_oci_global g = { .root = xdg_root ? xdg_root : VS_OCI_ROOT_DEFAULT, .argv = re };
 	int cmd, rc = parse_global(argc, argv, &g, &cmd);
 
 	if (rc)

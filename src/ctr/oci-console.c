@@ -15,9 +15,11 @@
 int vs_oci_recv_master(int sock)
 {
 	char name[256], cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *c;
 	int fd;
 
@@ -62,8 +64,8 @@ void vs_oci_console_proxy(int master)
 			ioctl(master, TIOCSWINSZ, &ws);
 	}
 	for (;;) {
-		struct pollfd p[2] = {{.fd = master, .events = POLLIN},
-				      {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN}};
+		struct pollfd p[2] = { { .fd = master, .events = POLLIN },
+				       { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN } };
 
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;

@@ -18,9 +18,9 @@ enum { REP_ENV, REP_CAP, REP_GID };
 /* The repeatable flags, collected in order. */
 static int repeatable(const char *a)
 {
-	static const char *const names[][2] = {[REP_ENV] = {"--env", "-e"},
-					       [REP_CAP] = {"--cap", "-c"},
-					       [REP_GID] = {"--additional-gids", "-g"}};
+	static const char *const names[][2] = { [REP_ENV] = { "--env", "-e" },
+						[REP_CAP] = { "--cap", "-c" },
+						[REP_GID] = { "--additional-gids", "-g" } };
 
 	for (int k = 0; k < 3; k++)
 		if (strcmp(a, names[k][0]) == 0 || strcmp(a, names[k][1]) == 0)
@@ -112,7 +112,7 @@ static int apply_flags(const struct exec_flags *f, struct vs_spec_process *p, st
 	p->env.v[p->env.n] = NULL;
 	if (f->n_rep[REP_GID]) {
 		p->additional_gids =
-		    xrealloc(p->additional_gids, (size_t)f->n_rep[REP_GID] * sizeof(uint32_t));
+			xrealloc(p->additional_gids, (size_t)f->n_rep[REP_GID] * sizeof(uint32_t));
 		p->n_additional_gids = 0;
 		for (int i = 0; i < f->n_rep[REP_GID]; i++) {
 			uint64_t g;
@@ -174,24 +174,24 @@ static void label_flags(const struct exec_flags *f, struct vs_spec_process *p)
 
 int vs_oci_cmd_exec(const struct vs_oci_global *g, int argc, char **argv)
 {
-	struct exec_flags f = {0};
+	struct exec_flags f = { 0 };
 	const struct vs_oci_flag flags[] = {
-	    {"process|p", true, &f.process},
-	    {"tty|t", false, &f.tty},
-	    {"detach|d", false, &f.detach},
-	    {"pid-file", true, &f.pid_file},
-	    {"console-socket", true, &f.console},
-	    {"cwd", true, &f.cwd},
-	    {"user|u", true, &f.user},
-	    {"no-new-privs", false, &f.nnp},
-	    {"preserve-fds", true, &f.preserve},
-	    {"process-label", true, &f.label},
-	    {"apparmor", true, &f.apparmor},
-	    {"additional-gids|g", true, &f.ignored}, /* taken by split_flags */
-	    {"ignore-paused", false, &f.ignored},
-	    {NULL, false, NULL},
+		{ "process|p", true, &f.process },
+		{ "tty|t", false, &f.tty },
+		{ "detach|d", false, &f.detach },
+		{ "pid-file", true, &f.pid_file },
+		{ "console-socket", true, &f.console },
+		{ "cwd", true, &f.cwd },
+		{ "user|u", true, &f.user },
+		{ "no-new-privs", false, &f.nnp },
+		{ "preserve-fds", true, &f.preserve },
+		{ "process-label", true, &f.label },
+		{ "apparmor", true, &f.apparmor },
+		{ "additional-gids|g", true, &f.ignored }, /* taken by split_flags */
+		{ "ignore-paused", false, &f.ignored },
+		{ NULL, false, NULL },
 	};
-	struct vs_spec_process p = {0};
+	struct vs_spec_process p = { 0 };
 	struct vs_err *err = NULL;
 	char *pos[256];
 	int npos, status = 0, rc;
@@ -216,12 +216,12 @@ int vs_oci_cmd_exec(const struct vs_oci_global *g, int argc, char **argv)
 	if (rc == 0)
 		label_flags(&f, &p);
 	if (rc == 0) {
-		struct vs_exec_opts o = {.root = g->root,
-					 .id = pos[0],
-					 .detach = f.detach != NULL,
-					 .pid_file = f.pid_file,
-					 .console_socket = f.console,
-					 .preserve_fds = (int)preserve};
+		struct vs_exec_opts o = { .root = g->root,
+					  .id = pos[0],
+					  .detach = f.detach != NULL,
+					  .pid_file = f.pid_file,
+					  .console_socket = f.console,
+					  .preserve_fds = (int)preserve };
 
 		rc = vs_ctr_exec(&o, &p, &status, &err);
 	}

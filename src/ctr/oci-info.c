@@ -46,7 +46,7 @@ static int print_json(json_t *j)
 
 static int one_id(const struct vs_oci_global *g, int argc, char **argv, const char **fmt, char **id)
 {
-	const struct vs_oci_flag flags[] = {{"format|f", true, fmt}, {NULL, false, NULL}};
+	const struct vs_oci_flag flags[] = { { "format|f", true, fmt }, { NULL, false, NULL } };
 	struct vs_err *err = NULL;
 	int npos;
 
@@ -120,9 +120,9 @@ static json_t *collect(const char *root)
 		 * found and removed with delete --force */
 		if (vs_state_load(root, de->d_name, &st, NULL) < 0) {
 			json_array_append_new(
-			    a, json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "ociVersion",
-					 "1.0.2-dev", "id", de->d_name, "pid", 0, "status",
-					 "unknown", "bundle", "", "created", "", "owner", ""));
+				a, json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "ociVersion",
+					     "1.0.2-dev", "id", de->d_name, "pid", 0, "status",
+					     "unknown", "bundle", "", "created", "", "owner", ""));
 			continue;
 		}
 		json_array_append_new(a, vs_state_to_json(st, vs_state_status(root, st)));
@@ -135,8 +135,8 @@ static json_t *collect(const char *root)
 
 static void print_table(json_t *a)
 {
-	static const char *const cols[] = {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"};
-	static const char *const keys[] = {"id", "pid", "status", "bundle", "created", "owner"};
+	static const char *const cols[] = { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" };
+	static const char *const keys[] = { "id", "pid", "status", "bundle", "created", "owner" };
 	size_t w[6], i, c;
 	json_t *v;
 	char buf[32];
@@ -146,7 +146,7 @@ static void print_table(json_t *a)
 		w[c] = VS_MAX(12, strlen(cols[c]) + 3);
 	json_array_foreach(a, i, v) for (c = 0; c < 6;
 					 c++) if (json_is_string(json_object_get(v, keys[c])))
-	    w[c] = VS_MAX(w[c], strlen(json_string_value(json_object_get(v, keys[c]))) + 3);
+		w[c] = VS_MAX(w[c], strlen(json_string_value(json_object_get(v, keys[c]))) + 3);
 	for (c = 0; c < 6; c++)
 		printf("%-*s%s", c < 5 ? (int)w[c] : 0, cols[c], c < 5 ? "" : "\n");
 	json_array_foreach(a, i, v)
@@ -164,8 +164,9 @@ static void print_table(json_t *a)
 int vs_oci_cmd_list(const struct vs_oci_global *g, int argc, char **argv)
 {
 	const char *fmt = NULL, *quiet = NULL;
-	const struct vs_oci_flag flags[] = {
-	    {"format|f", true, &fmt}, {"quiet|q", false, &quiet}, {NULL, false, NULL}};
+	const struct vs_oci_flag flags[] = { { "format|f", true, &fmt },
+					     { "quiet|q", false, &quiet },
+					     { NULL, false, NULL } };
 	struct vs_err *err = NULL;
 	char *pos[1];
 	int npos;
@@ -179,7 +180,7 @@ int vs_oci_cmd_list(const struct vs_oci_global *g, int argc, char **argv)
 		return print_json(a);
 	if (quiet)
 		json_array_foreach(a, i, v)
-		    printf("%s\n", json_string_value(json_object_get(v, "id")));
+			printf("%s\n", json_string_value(json_object_get(v, "id")));
 	else
 		print_table(a);
 	json_decref(a);
@@ -190,7 +191,7 @@ int vs_oci_cmd_list(const struct vs_oci_global *g, int argc, char **argv)
  * pids, as runc does (default ARGS: -ef). */
 static int ps_table(char **args, int nargs, const pid_t *pids, size_t n)
 {
-	char *argv[64] = {(char *)"ps", (char *)"-ef"}, line[4096];
+	char *argv[64] = { (char *)"ps", (char *)"-ef" }, line[4096];
 	int col = -1, p[2], status;
 	FILE *f;
 	pid_t child;

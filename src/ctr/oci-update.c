@@ -20,7 +20,7 @@ VS_DEFINE_CLEANUP(struct vs_ctr_state, vs_state_free)
 
 struct update_flags {
 	const char *resources, *memory, *reservation, *swap, *shares, *quota, *period, *cpus, *mems,
-	    *pids, *blkio;
+		*pids, *blkio;
 };
 
 static int size_arg(const char *v, int64_t *out, struct vs_err **err)
@@ -101,20 +101,20 @@ static int open_cgroup(const struct vs_oci_global *g, const char *id, struct vs_
 
 int vs_oci_cmd_update(const struct vs_oci_global *g, int argc, char **argv)
 {
-	struct update_flags f = {0};
+	struct update_flags f = { 0 };
 	const struct vs_oci_flag flags[] = {
-	    {"resources|r", true, &f.resources},
-	    {"memory", true, &f.memory},
-	    {"memory-reservation", true, &f.reservation},
-	    {"memory-swap", true, &f.swap},
-	    {"cpu-share", true, &f.shares},
-	    {"cpu-quota", true, &f.quota},
-	    {"cpu-period", true, &f.period},
-	    {"cpuset-cpus", true, &f.cpus},
-	    {"cpuset-mems", true, &f.mems},
-	    {"pids-limit", true, &f.pids},
-	    {"blkio-weight", true, &f.blkio},
-	    {NULL, false, NULL},
+		{ "resources|r", true, &f.resources },
+		{ "memory", true, &f.memory },
+		{ "memory-reservation", true, &f.reservation },
+		{ "memory-swap", true, &f.swap },
+		{ "cpu-share", true, &f.shares },
+		{ "cpu-quota", true, &f.quota },
+		{ "cpu-period", true, &f.period },
+		{ "cpuset-cpus", true, &f.cpus },
+		{ "cpuset-mems", true, &f.mems },
+		{ "pids-limit", true, &f.pids },
+		{ "blkio-weight", true, &f.blkio },
+		{ NULL, false, NULL },
 	};
 	struct vs_spec_resources r;
 	struct vs_cgroup *cg = NULL;
@@ -189,7 +189,7 @@ static void watch(struct vs_cgroup *cg, const char *id, uint64_t period)
 	while (access(VS_CGROUP_FSROOT, F_OK) == 0 && vs_cgroup_is_populated(cg)) {
 		uint64_t t = vs_now_ns();
 		int ms = t >= next ? 0 : (int)VS_MIN((next - t) / 1000000 + 1, ev ? 3600000 : 1000);
-		struct pollfd p = {.fd = ev ? vs_cgroup_events_fd(ev) : -1, .events = POLLIN};
+		struct pollfd p = { .fd = ev ? vs_cgroup_events_fd(ev) : -1, .events = POLLIN };
 
 		if (poll(&p, 1, ms) > 0)
 			vs_cgroup_events_drain(ev);
@@ -209,8 +209,9 @@ static void watch(struct vs_cgroup *cg, const char *id, uint64_t period)
 int vs_oci_cmd_events(const struct vs_oci_global *g, int argc, char **argv)
 {
 	const char *st = NULL, *interval = NULL;
-	const struct vs_oci_flag flags[] = {
-	    {"stats", false, &st}, {"interval", true, &interval}, {NULL, false, NULL}};
+	const struct vs_oci_flag flags[] = { { "stats", false, &st },
+					     { "interval", true, &interval },
+					     { NULL, false, NULL } };
 	struct vs_cgroup *cg = NULL;
 	struct vs_err *err = NULL;
 	uint64_t period = 5;

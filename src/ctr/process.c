@@ -26,7 +26,7 @@
 int vs_process_rlimits(const struct vs_spec_process *p, struct vs_err **err)
 {
 	for (size_t i = 0; i < p->n_rlimits; i++) {
-		struct rlimit rl = {p->rlimits[i].soft, p->rlimits[i].hard};
+		struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
 
 		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
 			return vs_err_setsys(err, -errno, "setting rlimit type %d",
@@ -51,8 +51,8 @@ static int drop_bounding(uint64_t keep, struct vs_err **err)
  * allocation and no other system call, as it may run under the filter. */
 static int set_caps(const struct vs_spec_process *p, struct vs_err **err)
 {
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {{0}};
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
 	uint64_t known = vs_cap_last() >= 63 ? ~0ULL : (1ULL << (vs_cap_last() + 1)) - 1;
 
 	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
@@ -64,7 +64,8 @@ static int set_caps(const struct vs_spec_process *p, struct vs_err **err)
 		return vs_err_setsys(err, -errno, "setting capabilities");
 	for (int v = 0; p->caps[VS_CAP_AMBIENT] && v <= vs_cap_last() && v < 64; v++)
 		if (p->caps[VS_CAP_AMBIENT] & (1ULL << v))
-			prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0); /* runc: best effort */
+			prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0,
+			      0); /* runc: best effort */
 	return 0;
 }
 
@@ -84,8 +85,7 @@ static int identity_prepare(const struct vs_spec_process *p, struct vs_err **err
 }
 
 /* The uid switch and the capability sets (KEEPCAPS is reset by execve). */
-static int identity_finish(const struct vs_spec_process *p, bool setgroups_ok,
-			   struct vs_err **err)
+static int identity_finish(const struct vs_spec_process *p, bool setgroups_ok, struct vs_err **err)
 {
 	if (setgroups_ok && setgroups(p->n_additional_gids, p->additional_gids) < 0)
 		return vs_err_setsys(err, -errno, "setgroups");
@@ -109,7 +109,7 @@ int vs_process_identity(const struct vs_spec_process *p, bool setgroups_ok, stru
 static bool setgroups_denied(void)
 {
 	_cleanup_close_ int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
-	char buf[8] = {0};
+	char buf[8] = { 0 };
 
 	return fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0 && strncmp(buf, "deny", 4) == 0;
 }
@@ -120,7 +120,7 @@ int vs_process_prepare(const struct vs_spec_process *p, const struct vs_spec_sec
 {
 	int rc;
 
-	*f = (struct vs_process_final){.p = p, .setgroups_ok = !setgroups_denied()};
+	*f = (struct vs_process_final){ .p = p, .setgroups_ok = !setgroups_denied() };
 	if (sc) {
 		f->filter = xzalloc(sizeof(*f->filter));
 		if ((rc = vs_seccomp_compile(sc, f->filter, err)) < 0)
@@ -131,8 +131,8 @@ int vs_process_prepare(const struct vs_spec_process *p, const struct vs_spec_sec
 	/* the label applies at the next execve; written while we may */
 	if ((rc = vs_lsm_exec_label(p, err)) < 0)
 		return rc;
-	rc = f->identity_after_filter ? identity_prepare(p, err)
-				       : vs_process_identity(p, f->setgroups_ok, err);
+	rc = f->identity_after_filter ? identity_prepare(p, err) :
+					vs_process_identity(p, f->setgroups_ok, err);
 	if (rc < 0 || (rc = vs_process_cwd(p, err)) < 0 ||
 	    (rc = vs_process_find_exec(p, exe, err)) < 0)
 		return rc;
@@ -196,8 +196,8 @@ int vs_process_find_exec(const struct vs_spec_process *p, char **out, struct vs_
 		*out = xstrdup(name);
 		return 0;
 	}
-	copy =
-	    xstrdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	copy = xstrdup(path ? path :
+			      "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 		char *cand = xasprintf("%s/%s", *d ? d : ".", name);
 

@@ -26,10 +26,10 @@ static unsigned long root_propagation(const struct vs_spec *s)
 	static const struct {
 		const char *name;
 		unsigned long flag;
-	} t[] = {{"shared", MS_SHARED},		{"rshared", MS_SHARED | MS_REC},
-		 {"slave", MS_SLAVE},		{"rslave", MS_SLAVE | MS_REC},
-		 {"private", MS_PRIVATE},	{"rprivate", MS_PRIVATE | MS_REC},
-		 {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC}};
+	} t[] = { { "shared", MS_SHARED },	   { "rshared", MS_SHARED | MS_REC },
+		  { "slave", MS_SLAVE },	   { "rslave", MS_SLAVE | MS_REC },
+		  { "private", MS_PRIVATE },	   { "rprivate", MS_PRIVATE | MS_REC },
+		  { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC } };
 
 	for (size_t i = 0; s->rootfs_propagation && i < VS_ARRAY_SIZE(t); i++)
 		if (strcmp(s->rootfs_propagation, t[i].name) == 0)
@@ -60,8 +60,8 @@ static const struct {
 	const char *path;
 	unsigned major, minor;
 } default_devices[] = {
-    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},	   {"/dev/full", 1, 7},
-    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+	{ "/dev/null", 1, 3 },	 { "/dev/zero", 1, 5 },	   { "/dev/full", 1, 7 },
+	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
 };
 
 /* mknod, or (in a user namespace, where mknod is refused) bind the host's
@@ -116,18 +116,18 @@ static bool dev_is_bind(const struct vs_spec *s)
 static int setup_devices(int rootfd, const struct vs_spec *s, bool userns, struct vs_err **err)
 {
 	static const char *const links[][2] = {
-	    {"/proc/self/fd", "/dev/fd"},
-	    {"/proc/self/fd/0", "/dev/stdin"},
-	    {"/proc/self/fd/1", "/dev/stdout"},
-	    {"/proc/self/fd/2", "/dev/stderr"},
+		{ "/proc/self/fd", "/dev/fd" },
+		{ "/proc/self/fd/0", "/dev/stdin" },
+		{ "/proc/self/fd/1", "/dev/stdout" },
+		{ "/proc/self/fd/2", "/dev/stderr" },
 	};
 	_cleanup_close_ int dev = -1;
 	int rc;
 
 	for (size_t i = 0; i < VS_ARRAY_SIZE(default_devices); i++)
-		if ((rc =
-			 make_device(rootfd, default_devices[i].path, 'c', default_devices[i].major,
-				     default_devices[i].minor, 0666, userns)) < 0)
+		if ((rc = make_device(rootfd, default_devices[i].path, 'c',
+				      default_devices[i].major, default_devices[i].minor, 0666,
+				      userns)) < 0)
 			return vs_err_setsys(err, rc, "creating %s", default_devices[i].path);
 	for (size_t i = 0; i < s->n_devices; i++) {
 		const struct vs_spec_device *d = &s->devices[i];

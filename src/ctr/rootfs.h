@@ -10,10 +10,10 @@ struct vs_err;
 struct vs_spec;
 
 struct vs_rootfs_opts {
-	const char *rootfs;	 /* absolute host path */
+	const char *rootfs; /* absolute host path */
 	const char *cgroup_path; /* for "cgroup" mounts */
-	bool no_pivot;		 /* --no-pivot: move the rootfs over / and chroot */
-	bool userns;		 /* in a new user namespace: bind devices, no mknod */
+	bool no_pivot; /* --no-pivot: move the rootfs over / and chroot */
+	bool userns; /* in a new user namespace: bind devices, no mknod */
 };
 
 /* Everything before the pivot: propagation, rootfs bind, mounts, devices. */

@@ -43,13 +43,13 @@ static uint32_t action(uint32_t a, int eno)
 }
 
 static const enum scmp_compare ops[] = {
-    [VS_SCMP_NE] = SCMP_CMP_NE,
-    [VS_SCMP_LT] = SCMP_CMP_LT,
-    [VS_SCMP_LE] = SCMP_CMP_LE,
-    [VS_SCMP_EQ] = SCMP_CMP_EQ,
-    [VS_SCMP_GE] = SCMP_CMP_GE,
-    [VS_SCMP_GT] = SCMP_CMP_GT,
-    [VS_SCMP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
+	[VS_SCMP_NE] = SCMP_CMP_NE,
+	[VS_SCMP_LT] = SCMP_CMP_LT,
+	[VS_SCMP_LE] = SCMP_CMP_LE,
+	[VS_SCMP_EQ] = SCMP_CMP_EQ,
+	[VS_SCMP_GE] = SCMP_CMP_GE,
+	[VS_SCMP_GT] = SCMP_CMP_GT,
+	[VS_SCMP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
 };
 
 static void add_arches(scmp_filter_ctx ctx, const struct vs_strv *arches)
@@ -104,8 +104,8 @@ static int add_rule(scmp_filter_ctx ctx, const struct vs_spec_seccomp *sc,
 	if (act == action(sc->default_action, sc->default_errno))
 		return 0; /* libseccomp refuses rules equal to the default */
 	for (size_t i = 0; i < r->n_args && n < VS_ARRAY_SIZE(cmp); i++)
-		cmp[n++] = (struct scmp_arg_cmp){r->args[i].index, ops[r->args[i].op],
-						 r->args[i].value, r->args[i].value_two};
+		cmp[n++] = (struct scmp_arg_cmp){ r->args[i].index, ops[r->args[i].op],
+						  r->args[i].value, r->args[i].value_two };
 	for (size_t i = 0; i < r->names.n; i++) {
 		int nr = seccomp_syscall_resolve_name(r->names.v[i]);
 

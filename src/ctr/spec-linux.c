@@ -19,9 +19,9 @@ static const struct {
 	const char *name;
 	int type;
 } ns_names[] = {
-    {"pid", CLONE_NEWPID},	 {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
-    {"ipc", CLONE_NEWIPC},	 {"uts", CLONE_NEWUTS},	    {"user", CLONE_NEWUSER},
-    {"cgroup", CLONE_NEWCGROUP},
+	{ "pid", CLONE_NEWPID },       { "network", CLONE_NEWNET }, { "mount", CLONE_NEWNS },
+	{ "ipc", CLONE_NEWIPC },       { "uts", CLONE_NEWUTS },	    { "user", CLONE_NEWUSER },
+	{ "cgroup", CLONE_NEWCGROUP },
 };
 
 int vs_ns_type_from_name(const char *name)
@@ -143,8 +143,8 @@ static int parse_sysctl(json_t *l, struct vs_spec *s, struct vs_err **err)
  * namespaces, and net.* with a network namespace, pass. A namespace joined
  * by path is checked against the runtime's own at create (ns.c). */
 static const char *const ipc_sysctls[] = {
-    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-    "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+	"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+	"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
 };
 
 int vs_spec_sysctl_ns(const char *key)
@@ -166,7 +166,7 @@ int vs_spec_sysctl_ns(const char *key)
 
 static int check_sysctls(const struct vs_spec *s, struct vs_err **err)
 {
-	static const char *const where[] = {[0] = "ipc", [1] = "network", [2] = "uts"};
+	static const char *const where[] = { [0] = "ipc", [1] = "network", [2] = "uts" };
 
 	for (size_t i = 0; i < s->sysctl.n; i++) {
 		const char *kv = s->sysctl.v[i];
@@ -235,9 +235,9 @@ static int parse_devices(json_t *l, struct vs_spec *s, struct vs_err **err)
 
 static int check_propagation(const char *p, struct vs_err **err)
 {
-	static const char *const ok[] = {"",	     "shared",	   "slave",
-					 "private",  "rshared",	   "rslave",
-					 "rprivate", "unbindable", "runbindable"};
+	static const char *const ok[] = { "",	      "shared",	    "slave",
+					  "private",  "rshared",    "rslave",
+					  "rprivate", "unbindable", "runbindable" };
 
 	for (size_t i = 0; i < VS_ARRAY_SIZE(ok); i++)
 		if (strcmp(p, ok[i]) == 0)
@@ -255,9 +255,9 @@ static int check_userns(const struct vs_spec *s, struct vs_err **err)
 				  "linux.uidMappings: user namespace is not enabled");
 	if (u && !u->path && (!s->n_uid_mappings || !s->n_gid_mappings))
 		return vs_err_set(
-		    err, -EINVAL,
-		    VS_SPEC_ERR_PREFIX
-		    "linux.uidMappings: a new user namespace needs uid and gid mappings");
+			err, -EINVAL,
+			VS_SPEC_ERR_PREFIX
+			"linux.uidMappings: a new user namespace needs uid and gid mappings");
 	return 0;
 }
 

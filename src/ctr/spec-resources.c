@@ -177,9 +177,10 @@ static int parse_weight_device(json_t *b, struct vs_spec_resources *r, struct vs
 
 static int parse_blockio(json_t *res, struct vs_spec_resources *r, struct vs_err **err)
 {
-	static const char *const keys[VS_THROTTLE_NKINDS] = {
-	    "throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice",
-	    "throttleWriteIOPSDevice"};
+	static const char *const keys[VS_THROTTLE_NKINDS] = { "throttleReadBpsDevice",
+							      "throttleWriteBpsDevice",
+							      "throttleReadIOPSDevice",
+							      "throttleWriteIOPSDevice" };
 	int rc;
 	json_t *b = sj_get(res, "linux.resources", "blockIO", JSON_OBJECT, &rc, err);
 
@@ -276,12 +277,12 @@ static int parse_rdma(json_t *res, struct vs_spec_resources *r, struct vs_err **
 		n = UINT32_MAX;
 		if ((rc = sj_uint32(v, path, "hcaHandles", &n, err)) < 0)
 			return rc;
-		e->hca_handles =
-		    json_is_integer(json_object_get(v, "hcaHandles")) ? (int64_t)n : -1;
+		e->hca_handles = json_is_integer(json_object_get(v, "hcaHandles")) ? (int64_t)n :
+										     -1;
 		if ((rc = sj_uint32(v, path, "hcaObjects", &n, err)) < 0)
 			return rc;
-		e->hca_objects =
-		    json_is_integer(json_object_get(v, "hcaObjects")) ? (int64_t)n : -1;
+		e->hca_objects = json_is_integer(json_object_get(v, "hcaObjects")) ? (int64_t)n :
+										     -1;
 	}
 	return 0;
 }
@@ -389,18 +390,18 @@ int vs_spec_resources_parse_text(const char *buf, size_t len, struct vs_spec_res
 
 void vs_spec_resources_init(struct vs_spec_resources *r)
 {
-	*r = (struct vs_spec_resources){.memory_limit = -1,
-					.memory_reservation = -1,
-					.memory_swap = -1,
-					.memory_swappiness = -1,
-					.cpu_shares = -1,
-					.cpu_quota = -1,
-					.cpu_period = -1,
-					.cpu_rt_runtime = -1,
-					.cpu_rt_period = -1,
-					.pids_limit = -1,
-					.blkio_weight = -1,
-					.net_classid = -1};
+	*r = (struct vs_spec_resources){ .memory_limit = -1,
+					 .memory_reservation = -1,
+					 .memory_swap = -1,
+					 .memory_swappiness = -1,
+					 .cpu_shares = -1,
+					 .cpu_quota = -1,
+					 .cpu_period = -1,
+					 .cpu_rt_runtime = -1,
+					 .cpu_rt_period = -1,
+					 .pids_limit = -1,
+					 .blkio_weight = -1,
+					 .net_classid = -1 };
 }
 
 void vs_spec_resources_clear(struct vs_spec_resources *r)

@@ -12,20 +12,23 @@
 #include <string.h>
 
 static const char *const action_names[] = {
-    [VS_SCMP_ACT_KILL] = "SCMP_ACT_KILL",   [VS_SCMP_ACT_KILL_PROCESS] = "SCMP_ACT_KILL_PROCESS",
-    [VS_SCMP_ACT_TRAP] = "SCMP_ACT_TRAP",   [VS_SCMP_ACT_ERRNO] = "SCMP_ACT_ERRNO",
-    [VS_SCMP_ACT_TRACE] = "SCMP_ACT_TRACE", [VS_SCMP_ACT_ALLOW] = "SCMP_ACT_ALLOW",
-    [VS_SCMP_ACT_LOG] = "SCMP_ACT_LOG",
+	[VS_SCMP_ACT_KILL] = "SCMP_ACT_KILL",
+	[VS_SCMP_ACT_KILL_PROCESS] = "SCMP_ACT_KILL_PROCESS",
+	[VS_SCMP_ACT_TRAP] = "SCMP_ACT_TRAP",
+	[VS_SCMP_ACT_ERRNO] = "SCMP_ACT_ERRNO",
+	[VS_SCMP_ACT_TRACE] = "SCMP_ACT_TRACE",
+	[VS_SCMP_ACT_ALLOW] = "SCMP_ACT_ALLOW",
+	[VS_SCMP_ACT_LOG] = "SCMP_ACT_LOG",
 };
 
 static const char *const op_names[] = {
-    [VS_SCMP_NE] = "SCMP_CMP_NE",
-    [VS_SCMP_LT] = "SCMP_CMP_LT",
-    [VS_SCMP_LE] = "SCMP_CMP_LE",
-    [VS_SCMP_EQ] = "SCMP_CMP_EQ",
-    [VS_SCMP_GE] = "SCMP_CMP_GE",
-    [VS_SCMP_GT] = "SCMP_CMP_GT",
-    [VS_SCMP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
+	[VS_SCMP_NE] = "SCMP_CMP_NE",
+	[VS_SCMP_LT] = "SCMP_CMP_LT",
+	[VS_SCMP_LE] = "SCMP_CMP_LE",
+	[VS_SCMP_EQ] = "SCMP_CMP_EQ",
+	[VS_SCMP_GE] = "SCMP_CMP_GE",
+	[VS_SCMP_GT] = "SCMP_CMP_GT",
+	[VS_SCMP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
 };
 
 static int lookup(const char *const *names, size_t n, const char *s)
@@ -135,7 +138,7 @@ int spec_parse_seccomp(json_t *j, struct vs_spec_seccomp **out, struct vs_err **
 
 	*out = sc; /* freed by vs_spec_free on failure too */
 	if ((rc = parse_action(j, "linux.seccomp", "defaultAction", &sc->default_action, err)) <
-		0 ||
+		    0 ||
 	    (rc = sj_int64(j, "linux.seccomp", "defaultErrnoRet", &eno, err)) < 0 ||
 	    (rc = sj_strv(j, "linux.seccomp", "architectures", &sc->architectures, err)) < 0)
 		return rc;

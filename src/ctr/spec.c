@@ -76,12 +76,12 @@ static int parse_mounts(json_t *j, struct vs_spec *s, struct vs_err **err)
 }
 
 static const char *const hook_keys[VS_HOOK_NKINDS] = {
-    [VS_HOOK_PRESTART] = "prestart",
-    [VS_HOOK_CREATE_RUNTIME] = "createRuntime",
-    [VS_HOOK_CREATE_CONTAINER] = "createContainer",
-    [VS_HOOK_START_CONTAINER] = "startContainer",
-    [VS_HOOK_POSTSTART] = "poststart",
-    [VS_HOOK_POSTSTOP] = "poststop",
+	[VS_HOOK_PRESTART] = "prestart",
+	[VS_HOOK_CREATE_RUNTIME] = "createRuntime",
+	[VS_HOOK_CREATE_CONTAINER] = "createContainer",
+	[VS_HOOK_START_CONTAINER] = "startContainer",
+	[VS_HOOK_POSTSTART] = "poststart",
+	[VS_HOOK_POSTSTOP] = "poststop",
 };
 
 static int parse_hook(json_t *h, const char *path, struct vs_spec_hook *out, struct vs_err **err)

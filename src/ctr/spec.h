@@ -24,7 +24,7 @@ struct vs_spec_idmap {
 
 struct vs_spec_mount {
 	char *destination;
-	char *type;   /* may be NULL ("bind" is inferred from the options) */
+	char *type; /* may be NULL ("bind" is inferred from the options) */
 	char *source; /* may be NULL */
 	struct vs_strv options;
 	/* OCI 1.1 idmapped mount: on-disk id (containerID) shown as hostID */
@@ -35,7 +35,7 @@ struct vs_spec_mount {
 };
 
 struct vs_spec_ns {
-	int type;   /* CLONE_NEW* */
+	int type; /* CLONE_NEW* */
 	char *path; /* join this namespace instead of creating one; may be NULL */
 };
 
@@ -73,14 +73,14 @@ struct vs_spec_process {
 	bool has_oom_score_adj;
 	int oom_score_adj;
 	char *apparmor_profile; /* may be NULL */
-	char *selinux_label;	/* may be NULL */
+	char *selinux_label; /* may be NULL */
 };
 
 struct vs_spec_devrule {
 	bool allow;
-	char type;	/* 'a', 'c' or 'b' */
-	int64_t major;	/* -1 = any */
-	int64_t minor;	/* -1 = any */
+	char type; /* 'a', 'c' or 'b' */
+	int64_t major; /* -1 = any */
+	int64_t minor; /* -1 = any */
 	char access[4]; /* subset of "rwm" */
 };
 
@@ -188,7 +188,7 @@ struct vs_spec_seccomp_arg {
 struct vs_spec_seccomp_rule {
 	struct vs_strv names;
 	uint32_t action; /* VS_SCMP_ACT_* below */
-	int errno_ret;	 /* for ERRNO; default EPERM */
+	int errno_ret; /* for ERRNO; default EPERM */
 	struct vs_spec_seccomp_arg *args;
 	size_t n_args;
 };
@@ -260,8 +260,8 @@ struct vs_spec {
 	size_t n_devices;
 	struct vs_strv masked_paths;
 	struct vs_strv readonly_paths;
-	char *rootfs_propagation;	 /* may be NULL */
-	char *mount_label;		 /* linux.mountLabel, may be NULL */
+	char *rootfs_propagation; /* may be NULL */
+	char *mount_label; /* linux.mountLabel, may be NULL */
 	struct vs_spec_seccomp *seccomp; /* NULL when absent */
 };
 
@@ -292,11 +292,11 @@ const struct vs_spec_ns *vs_spec_find_ns(const struct vs_spec *s, int type);
 
 /* Name <-> number tables shared with the CLI (spec, features). */
 int vs_ns_type_from_name(const char *name); /* CLONE_NEW* or -1 */
-const char *vs_ns_type_name(int type);	    /* "pid", ... or NULL */
-int vs_cap_from_name(const char *name);	    /* CAP_* number or -1 */
-const char *vs_cap_name(int cap);	    /* "CAP_CHOWN", ... or NULL */
-int vs_cap_last(void);			    /* highest CAP_* number known */
-int vs_rlimit_from_name(const char *name);  /* RLIMIT_* or -1 */
+const char *vs_ns_type_name(int type); /* "pid", ... or NULL */
+int vs_cap_from_name(const char *name); /* CAP_* number or -1 */
+const char *vs_cap_name(int cap); /* "CAP_CHOWN", ... or NULL */
+int vs_cap_last(void); /* highest CAP_* number known */
+int vs_rlimit_from_name(const char *name); /* RLIMIT_* or -1 */
 
 /* The namespace (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS) that isolates the
  * sysctl "key" or "key=value" (runc's list), or 0: not namespaced. */

@@ -43,11 +43,11 @@ char *vs_state_dir(const char *root, const char *id)
 static json_t *state_to_disk_json(const struct vs_ctr_state *st)
 {
 	json_t *j = json_pack("{s:i, s:I, s:s, s:b, s:b, s:b, s:s, s:s, s:s, s:s}", "pid",
-			      (int)st->pid, "start_time", (json_int_t)st->start_time,
-			      "cgroup_path", st->cgroup_path ? st->cgroup_path : "", "pid_ns",
-			      st->pid_ns, "creating", st->creating, "cgroup_shared",
-			      st->cgroup_shared, "id", st->id, "bundle", st->bundle, "rootfs",
-			      st->rootfs, "created", st->created);
+			      (int)st->pid, "start_time", (json_int_t)st->start_time, "cgroup_path",
+			      st->cgroup_path ? st->cgroup_path : "", "pid_ns", st->pid_ns,
+			      "creating", st->creating, "cgroup_shared", st->cgroup_shared, "id",
+			      st->id, "bundle", st->bundle, "rootfs", st->rootfs, "created",
+			      st->created);
 
 	if (!j)
 		xoom();
@@ -211,7 +211,8 @@ enum vs_ctr_status vs_state_status(const char *root, const struct vs_ctr_state *
 
 const char *vs_ctr_status_name(enum vs_ctr_status s)
 {
-	static const char *const names[] = {"creating", "created", "running", "paused", "stopped"};
+	static const char *const names[] = { "creating", "created", "running", "paused",
+					     "stopped" };
 
 	return names[s];
 }
@@ -265,7 +266,7 @@ int vs_write_pid_file(const char *path, pid_t pid, struct vs_err **err)
 int vs_proc_wait_gone(pid_t pid, uint64_t start_time, uint64_t deadline)
 {
 	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 
 	/* the pidfd is taken before the identity check: from then on it
 	 * cannot name a recycled pid */

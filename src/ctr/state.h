@@ -24,14 +24,14 @@ enum vs_ctr_status {
 struct vs_ctr_state {
 	char *id;
 	pid_t pid;
-	uint64_t start_time;	    /* /proc/<pid>/stat field 22 */
-	char *bundle;		    /* absolute */
-	char *rootfs;		    /* absolute */
-	char *created;		    /* RFC 3339 with nanoseconds, UTC */
-	char *cgroup_path;	    /* resolved, e.g. "/vessel/<id>" */
-	bool pid_ns;		    /* init is the pid-1 of its own namespace */
-	bool creating;		    /* create has not finished (or was killed) */
-	bool cgroup_shared;	    /* the cgroup held processes before the container */
+	uint64_t start_time; /* /proc/<pid>/stat field 22 */
+	char *bundle; /* absolute */
+	char *rootfs; /* absolute */
+	char *created; /* RFC 3339 with nanoseconds, UTC */
+	char *cgroup_path; /* resolved, e.g. "/vessel/<id>" */
+	bool pid_ns; /* init is the pid-1 of its own namespace */
+	bool creating; /* create has not finished (or was killed) */
+	bool cgroup_shared; /* the cgroup held processes before the container */
 	struct json_t *annotations; /* owned reference or NULL */
 };
 

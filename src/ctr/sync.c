@@ -8,7 +8,7 @@
 
 int vs_sync_send(int fd, enum vs_sync_type type, int code, const char *msg)
 {
-	struct vs_sync_msg m = {.type = type, .code = code};
+	struct vs_sync_msg m = { .type = type, .code = code };
 	ssize_t n;
 
 	if (msg)

@@ -6,12 +6,12 @@
 #include <stdint.h>
 
 enum vs_sync_type {
-	VS_SYNC_GO = 1,	    /* parent -> child: ids mapped, cgroup joined; proceed */
-	VS_SYNC_READY,	    /* child -> parent: set up, about to wait on exec.fifo */
-	VS_SYNC_ERROR,	    /* child -> parent: failed; code and msg filled */
-	VS_SYNC_HOOKS,	    /* child -> parent: run prestart/createRuntime hooks now */
+	VS_SYNC_GO = 1, /* parent -> child: ids mapped, cgroup joined; proceed */
+	VS_SYNC_READY, /* child -> parent: set up, about to wait on exec.fifo */
+	VS_SYNC_ERROR, /* child -> parent: failed; code and msg filled */
+	VS_SYNC_HOOKS, /* child -> parent: run prestart/createRuntime hooks now */
 	VS_SYNC_HOOKS_DONE, /* parent -> child */
-	VS_SYNC_RECORDED,   /* parent -> child: state saved, outlive the parent now */
+	VS_SYNC_RECORDED, /* parent -> child: state saved, outlive the parent now */
 };
 
 struct vs_sync_msg {

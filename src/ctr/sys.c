@@ -35,13 +35,13 @@ static int sys_move_mount(int from_dfd, const char *from, int to_dfd, const char
 }
 
 const struct vs_ctr_sys vs_ctr_sys_linux = {
-    .mount = mount,
-    .umount2 = umount2,
-    .pivot_root = sys_pivot_root,
-    .clone = sys_clone,
-    .mount_setattr = sys_mount_setattr,
-    .open_tree = sys_open_tree,
-    .move_mount = sys_move_mount,
+	.mount = mount,
+	.umount2 = umount2,
+	.pivot_root = sys_pivot_root,
+	.clone = sys_clone,
+	.mount_setattr = sys_mount_setattr,
+	.open_tree = sys_open_tree,
+	.move_mount = sys_move_mount,
 };
 
 const struct vs_ctr_sys *vs_ctr_sys = &vs_ctr_sys_linux;

@@ -54,7 +54,7 @@ struct emu_block_cache {
 	unsigned building; /* blocks being decoded (their pages are marked) */
 	struct emu_block *retired;
 	uint64_t retired_oldest; /* retire_gen of the list's tail (oldest) */
-	size_t bytes;		 /* live blocks and page entries */
+	size_t bytes; /* live blocks and page entries */
 	size_t budget;
 	_Atomic uint64_t seen[EMU_MAX_CPUS];
 	struct emu_core_cpu *percpu[EMU_MAX_CPUS];
@@ -80,8 +80,8 @@ int emu_blocks_new(struct emu_vm *vm)
 
 	for (unsigned i = 0; i < vm->nram; i++)
 		ram += vm->ram[i].size;
-	c->budget = vm->cfg.code_cache_bytes ? vm->cfg.code_cache_bytes
-					     : EMU_CODE_CACHE_DEFAULT(ram);
+	c->budget = vm->cfg.code_cache_bytes ? vm->cfg.code_cache_bytes :
+					       EMU_CODE_CACHE_DEFAULT(ram);
 	pthread_mutex_init(&c->lock, NULL);
 	for (unsigned i = 0; i < EMU_MAX_CPUS; i++)
 		atomic_init(&c->seen[i], QUIESCENT);
@@ -246,8 +246,8 @@ static void page_remove(struct emu_block_cache *c, uint64_t page, struct emu_blo
 
 struct emu_block *emu_block_find(struct emu_vm *vm, uint64_t gpa, uint64_t rip, unsigned mode)
 {
-	struct emu_block *b = atomic_load_explicit(&vm->blocks->hash[hash_of(gpa)],
-						   memory_order_acquire);
+	struct emu_block *b =
+		atomic_load_explicit(&vm->blocks->hash[hash_of(gpa)], memory_order_acquire);
 
 	for (; b; b = atomic_load_explicit(&b->hnext, memory_order_acquire))
 		if (b->gpa == gpa && b->rip == rip && b->mode == mode)
@@ -343,8 +343,8 @@ static unsigned decode_run(struct emu_cpu *cpu, struct emu_dsrc *s, uint64_t rip
 	return n;
 }
 
-struct emu_block *emu_block_build(struct emu_cpu *cpu, uint64_t gpa, uint64_t lin,
-				  const uint8_t *p, unsigned avail)
+struct emu_block *emu_block_build(struct emu_cpu *cpu, uint64_t gpa, uint64_t lin, const uint8_t *p,
+				  unsigned avail)
 {
 	struct emu_block_cache *c = cpu->vm->blocks;
 	struct emu_insn buf[EMU_BLOCK_MAX];

@@ -4,33 +4,33 @@
 
 #include "emu/internal.h"
 
-#define EMU_BLOCK_MAX 64      /* instructions per block */
-#define EMU_NO_GPA    UINT64_MAX
-#define EMU_FAST_BITS 11      /* per-vCPU direct-mapped block lookup */
+#define EMU_BLOCK_MAX 64 /* instructions per block */
+#define EMU_NO_GPA UINT64_MAX
+#define EMU_FAST_BITS 11 /* per-vCPU direct-mapped block lookup */
 #define EMU_JMP_RESTART 0x5e1f /* longjmp value: leave the block, no exception */
 
 struct emu_block {
-	uint64_t gpa;	  /* of the first byte */
+	uint64_t gpa; /* of the first byte */
 	uint64_t gpa_end; /* one past the last byte in the first page's numbering */
-	uint64_t gpa2;	  /* page the first instruction straddles into, or EMU_NO_GPA */
-	uint64_t rip;	  /* virtual RIP of the first instruction */
-	uint8_t mode;	  /* enum emu_mode it was decoded for */
-	bool dead;	  /* invalidated; no longer reachable from the hash */
+	uint64_t gpa2; /* page the first instruction straddles into, or EMU_NO_GPA */
+	uint64_t rip; /* virtual RIP of the first instruction */
+	uint8_t mode; /* enum emu_mode it was decoded for */
+	bool dead; /* invalidated; no longer reachable from the hash */
 	uint16_t n;
 	struct emu_block *_Atomic hnext; /* lookup hash chain */
-	struct emu_block *pnext;	 /* list of the first page */
-	struct emu_block *pnext2;	 /* list of the second page (straddlers) */
-	struct emu_block *rnext;	 /* retired list */
+	struct emu_block *pnext; /* list of the first page */
+	struct emu_block *pnext2; /* list of the second page (straddlers) */
+	struct emu_block *rnext; /* retired list */
 	uint64_t retire_gen;
 	struct emu_insn insn[];
 };
 
 struct emu_core_cpu {
 	struct emu_block *fast[1u << EMU_FAST_BITS];
-	uint64_t gen;		/* cache generation this vCPU has seen */
+	uint64_t gen; /* cache generation this vCPU has seen */
 	_Atomic uint64_t *gen_src; /* the cache's generation counter */
-	struct emu_block *cur;	/* block being executed, or NULL */
-	bool building;		/* inside emu_block_build (a fetch may fault) */
+	struct emu_block *cur; /* block being executed, or NULL */
+	bool building; /* inside emu_block_build (a fetch may fault) */
 	/* The code page translated last (linear page -> gpa page): used
 	 * without emu_fetch_ptr() while only non-system blocks ran since, as
 	 * nothing else can change a translation (EMU_IF_SYS). vpage
@@ -53,8 +53,8 @@ struct emu_block *emu_block_find(struct emu_vm *vm, uint64_t gpa, uint64_t rip, 
 /* Decodes and inserts the block at cpu->rip, whose first byte is at lin /
  * gpa with p[0..avail) readable in its page. May raise #PF (straddling
  * first instruction); then call emu_block_build_abort(). */
-struct emu_block *emu_block_build(struct emu_cpu *cpu, uint64_t gpa, uint64_t lin,
-				  const uint8_t *p, unsigned avail);
+struct emu_block *emu_block_build(struct emu_cpu *cpu, uint64_t gpa, uint64_t lin, const uint8_t *p,
+				  unsigned avail);
 void emu_block_build_abort(struct emu_cpu *cpu);
 
 /* Handler put in place of the next instruction of a block that was

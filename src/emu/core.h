@@ -19,29 +19,44 @@
 #include "emu/internal.h"
 
 /* decoder-private emu_insn.flags */
-#define EMU_IF_END    (1u << 0) /* ends its block (control transfer, system) */
+#define EMU_IF_END (1u << 0) /* ends its block (control transfer, system) */
 #define EMU_IF_HIGH8R (1u << 1) /* byte operand: reg field names AH..BH */
 #define EMU_IF_HIGH8M (1u << 2) /* byte operand: rm field names AH..BH */
-#define EMU_IF_CL     (1u << 3) /* shift count in CL instead of imm */
-#define EMU_IF_SYS    (1u << 4) /* ends the block and may change translations */
+#define EMU_IF_CL (1u << 3) /* shift count in CL instead of imm */
+#define EMU_IF_SYS (1u << 4) /* ends the block and may change translations */
 
 /* lazy.op: which operation last set the arithmetic flags */
 enum emu_lazy_op {
 	EMU_LZ_NONE = 0, /* flags are in cpu->rflags */
-	EMU_LZ_ADD,	 /* res = src1 + src2 */
-	EMU_LZ_ADC,	 /* res = src1 + src2 + 1 (carry in was 1) */
-	EMU_LZ_SUB,	 /* res = src1 - src2 (also CMP, NEG with src1 = 0) */
-	EMU_LZ_SBB,	 /* res = src1 - src2 - 1 (borrow in was 1) */
-	EMU_LZ_LOGIC,	 /* CF = OF = AF = 0 */
-	EMU_LZ_INC,	 /* res = src1 + 1; src2 = CF before */
-	EMU_LZ_DEC,	 /* res = src1 - 1; src2 = CF before */
-	EMU_LZ_CFOF,	 /* ZF/SF/PF from res, CF = src1 & 1, OF = src2 & 1, AF = 0 */
+	EMU_LZ_ADD, /* res = src1 + src2 */
+	EMU_LZ_ADC, /* res = src1 + src2 + 1 (carry in was 1) */
+	EMU_LZ_SUB, /* res = src1 - src2 (also CMP, NEG with src1 = 0) */
+	EMU_LZ_SBB, /* res = src1 - src2 - 1 (borrow in was 1) */
+	EMU_LZ_LOGIC, /* CF = OF = AF = 0 */
+	EMU_LZ_INC, /* res = src1 + 1; src2 = CF before */
+	EMU_LZ_DEC, /* res = src1 - 1; src2 = CF before */
+	EMU_LZ_CFOF, /* ZF/SF/PF from res, CF = src1 & 1, OF = src2 & 1, AF = 0 */
 };
 
 /* condition codes as in Jcc's low nibble */
-enum emu_cc { EMU_CC_O, EMU_CC_NO, EMU_CC_B, EMU_CC_AE, EMU_CC_E, EMU_CC_NE, EMU_CC_BE,
-	      EMU_CC_A, EMU_CC_S, EMU_CC_NS, EMU_CC_P, EMU_CC_NP, EMU_CC_L, EMU_CC_GE,
-	      EMU_CC_LE, EMU_CC_G };
+enum emu_cc {
+	EMU_CC_O,
+	EMU_CC_NO,
+	EMU_CC_B,
+	EMU_CC_AE,
+	EMU_CC_E,
+	EMU_CC_NE,
+	EMU_CC_BE,
+	EMU_CC_A,
+	EMU_CC_S,
+	EMU_CC_NS,
+	EMU_CC_P,
+	EMU_CC_NP,
+	EMU_CC_L,
+	EMU_CC_GE,
+	EMU_CC_LE,
+	EMU_CC_G
+};
 
 /* flags.c */
 bool emu_cond_slow(struct emu_cpu *cpu, unsigned cc);
@@ -60,8 +75,7 @@ static inline void emu_lazy_set(struct emu_cpu *cpu, unsigned op, unsigned size,
 }
 
 /* Sets CF and OF exactly, everything else from res (shifts, MUL). */
-static inline void emu_lazy_cfof(struct emu_cpu *cpu, unsigned size, uint64_t res, bool cf,
-				 bool of)
+static inline void emu_lazy_cfof(struct emu_cpu *cpu, unsigned size, uint64_t res, bool cf, bool of)
 {
 	emu_lazy_set(cpu, EMU_LZ_CFOF, size, res, cf, of);
 }
@@ -78,8 +92,12 @@ static inline bool emu_cond(struct emu_cpu *cpu, unsigned cc)
 	if (__builtin_expect(l->op == EMU_LZ_NONE, 0))
 		return emu_cond_slow(cpu, cc);
 	switch (cc >> 1) {
-	case EMU_CC_E >> 1: r = l->res == 0; break;
-	case EMU_CC_S >> 1: r = (int64_t)(l->res << sh) < 0; break;
+	case EMU_CC_E >> 1:
+		r = l->res == 0;
+		break;
+	case EMU_CC_S >> 1:
+		r = (int64_t)(l->res << sh) < 0;
+		break;
 	case EMU_CC_B >> 1:
 		if (l->op == EMU_LZ_SUB)
 			r = l->src1 < l->src2;
@@ -107,7 +125,8 @@ static inline bool emu_cond(struct emu_cpu *cpu, unsigned cc)
 		else
 			return emu_cond_slow(cpu, cc);
 		break;
-	default: return emu_cond_slow(cpu, cc);
+	default:
+		return emu_cond_slow(cpu, cc);
 	}
 	return r ^ (cc & 1);
 }
@@ -120,10 +139,14 @@ static inline uint64_t emu_mask(unsigned size)
 static inline uint64_t emu_sext(uint64_t v, unsigned size)
 {
 	switch (size) {
-	case 1: return (uint64_t)(int64_t)(int8_t)v;
-	case 2: return (uint64_t)(int64_t)(int16_t)v;
-	case 4: return (uint64_t)(int64_t)(int32_t)v;
-	default: return v;
+	case 1:
+		return (uint64_t)(int64_t)(int8_t)v;
+	case 2:
+		return (uint64_t)(int64_t)(int16_t)v;
+	case 4:
+		return (uint64_t)(int64_t)(int32_t)v;
+	default:
+		return v;
 	}
 }
 
@@ -131,14 +154,17 @@ static inline uint64_t emu_sext(uint64_t v, unsigned size)
 
 /* Byte registers: without REX, numbers 4-7 are AH, CH, DH, BH. The decoder
  * turns that case into the HIGH8 flags so handlers need no REX test. */
-static inline uint64_t emu_reg_get(const struct emu_cpu *cpu, unsigned r, unsigned size,
-				   bool high8)
+static inline uint64_t emu_reg_get(const struct emu_cpu *cpu, unsigned r, unsigned size, bool high8)
 {
 	switch (size) {
-	case 1: return high8 ? (cpu->r[r & 3] >> 8) & 0xff : cpu->r[r] & 0xff;
-	case 2: return cpu->r[r] & 0xffff;
-	case 4: return (uint32_t)cpu->r[r];
-	default: return cpu->r[r];
+	case 1:
+		return high8 ? (cpu->r[r & 3] >> 8) & 0xff : cpu->r[r] & 0xff;
+	case 2:
+		return cpu->r[r] & 0xffff;
+	case 4:
+		return (uint32_t)cpu->r[r];
+	default:
+		return cpu->r[r];
 	}
 }
 
@@ -153,9 +179,15 @@ static inline void emu_reg_set(struct emu_cpu *cpu, unsigned r, unsigned size, b
 		else
 			cpu->r[r] = (cpu->r[r] & ~0xffULL) | (v & 0xff);
 		break;
-	case 2: cpu->r[r] = (cpu->r[r] & ~0xffffULL) | (v & 0xffff); break;
-	case 4: cpu->r[r] = (uint32_t)v; break;
-	default: cpu->r[r] = v; break;
+	case 2:
+		cpu->r[r] = (cpu->r[r] & ~0xffffULL) | (v & 0xffff);
+		break;
+	case 4:
+		cpu->r[r] = (uint32_t)v;
+		break;
+	default:
+		cpu->r[r] = v;
+		break;
 	}
 }
 
@@ -188,8 +220,7 @@ static inline uint64_t emu_ea(const struct emu_cpu *cpu, const struct emu_insn *
 	return emu_admask(a, in->adsize);
 }
 
-static inline uint64_t emu_mem_read(struct emu_cpu *cpu, const struct emu_insn *in,
-				    unsigned size)
+static inline uint64_t emu_mem_read(struct emu_cpu *cpu, const struct emu_insn *in, unsigned size)
 {
 	return emu_read(cpu, in->seg, emu_ea(cpu, in), size);
 }
@@ -251,10 +282,14 @@ static inline bool emu_cas(void *p, unsigned size, uint64_t *old, uint64_t v)
 static inline uint64_t emu_atomic_load(const void *p, unsigned size)
 {
 	switch (size) {
-	case 1: return __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED);
-	case 2: return __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
-	case 4: return __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
-	default: return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+	case 1:
+		return __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED);
+	case 2:
+		return __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
+	case 4:
+		return __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
+	default:
+		return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
 	}
 }
 

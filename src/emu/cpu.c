@@ -10,16 +10,16 @@
 
 #define CR0_NW (1ULL << 29)
 #define CR0_CD (1ULL << 30)
-#define CR0_VALID                                                                          \
-	(EMU_CR0_PE | EMU_CR0_MP | EMU_CR0_EM | EMU_CR0_TS | EMU_CR0_ET | EMU_CR0_NE |        \
+#define CR0_VALID                                                                      \
+	(EMU_CR0_PE | EMU_CR0_MP | EMU_CR0_EM | EMU_CR0_TS | EMU_CR0_ET | EMU_CR0_NE | \
 	 EMU_CR0_WP | EMU_CR0_AM | CR0_NW | CR0_CD | EMU_CR0_PG)
-#define CR4_TSD	 (1ULL << 2)
-#define CR4_DE	 (1ULL << 3)
-#define CR4_MCE	 (1ULL << 6)
-#define CR4_PCE	 (1ULL << 8)
+#define CR4_TSD (1ULL << 2)
+#define CR4_DE (1ULL << 3)
+#define CR4_MCE (1ULL << 6)
+#define CR4_PCE (1ULL << 8)
 /* What CR4 may hold: only features CPUID advertises (cpuid.c). */
-#define CR4_VALID                                                                          \
-	(CR4_TSD | CR4_DE | EMU_CR4_PSE | EMU_CR4_PAE | CR4_MCE | EMU_CR4_PGE | CR4_PCE |     \
+#define CR4_VALID                                                                         \
+	(CR4_TSD | CR4_DE | EMU_CR4_PSE | EMU_CR4_PAE | CR4_MCE | EMU_CR4_PGE | CR4_PCE | \
 	 EMU_CR4_OSFXSR | EMU_CR4_OSXMMEXCPT | EMU_CR4_OSXSAVE)
 #define CR4_PAGING (EMU_CR4_PSE | EMU_CR4_PAE | EMU_CR4_PGE | EMU_CR4_SMEP)
 #define DR6_FIXED 0xffff0ff0ULL
@@ -161,11 +161,16 @@ uint64_t emu_read_cr(struct emu_cpu *cpu, int n)
 {
 	check_cr(cpu, n);
 	switch (n) {
-	case 0: return cpu->cr0;
-	case 2: return cpu->cr2;
-	case 3: return cpu->cr3;
-	case 4: return cpu->cr4;
-	default: return cpu->cr8 = emu_lapic_get_tpr(cpu->lapic) & 0xf;
+	case 0:
+		return cpu->cr0;
+	case 2:
+		return cpu->cr2;
+	case 3:
+		return cpu->cr3;
+	case 4:
+		return cpu->cr4;
+	default:
+		return cpu->cr8 = emu_lapic_get_tpr(cpu->lapic) & 0xf;
 	}
 }
 
@@ -173,11 +178,21 @@ void emu_write_cr(struct emu_cpu *cpu, int n, uint64_t val)
 {
 	check_cr(cpu, n);
 	switch (n) {
-	case 0: write_cr0(cpu, val); break;
-	case 2: cpu->cr2 = val; break;
-	case 3: write_cr3(cpu, val); break;
-	case 4: write_cr4(cpu, val); break;
-	default: write_cr8(cpu, val); break;
+	case 0:
+		write_cr0(cpu, val);
+		break;
+	case 2:
+		cpu->cr2 = val;
+		break;
+	case 3:
+		write_cr3(cpu, val);
+		break;
+	case 4:
+		write_cr4(cpu, val);
+		break;
+	default:
+		write_cr8(cpu, val);
+		break;
 	}
 }
 
@@ -364,17 +379,26 @@ unsigned emu_stack_width(struct emu_cpu *cpu)
 uint64_t emu_stack_wrap(struct emu_cpu *cpu, uint64_t rsp)
 {
 	switch (emu_stack_width(cpu)) {
-	case 8: return rsp;
-	case 4: return (uint32_t)rsp;
-	default: return (uint16_t)rsp;
+	case 8:
+		return rsp;
+	case 4:
+		return (uint32_t)rsp;
+	default:
+		return (uint16_t)rsp;
 	}
 }
 
 void emu_set_rsp(struct emu_cpu *cpu, uint64_t rsp)
 {
 	switch (emu_stack_width(cpu)) {
-	case 8: cpu->r[EMU_RSP] = rsp; break;
-	case 4: cpu->r[EMU_RSP] = (uint32_t)rsp; break;
-	default: cpu->r[EMU_RSP] = (cpu->r[EMU_RSP] & ~0xffffULL) | (uint16_t)rsp; break;
+	case 8:
+		cpu->r[EMU_RSP] = rsp;
+		break;
+	case 4:
+		cpu->r[EMU_RSP] = (uint32_t)rsp;
+		break;
+	default:
+		cpu->r[EMU_RSP] = (cpu->r[EMU_RSP] & ~0xffffULL) | (uint16_t)rsp;
+		break;
 	}
 }

@@ -12,58 +12,58 @@
 
 /* leaf 1 */
 #define L1_EAX_SIGNATURE 0x00000f61u /* family 15, model 6, stepping 1 */
-#define L1_EBX_CLFLUSH_8 (8u << 8)   /* 64-byte lines */
-#define L1_ECX_CX16	 (1u << 13)
-#define L1_ECX_X2APIC	 (1u << 21)
-#define L1_ECX_MOVBE	 (1u << 22)
-#define L1_ECX_POPCNT	 (1u << 23)
-#define L1_ECX_TSC_DL	 (1u << 24)
-#define L1_ECX_XSAVE	 (1u << 26)
-#define L1_ECX_OSXSAVE	 (1u << 27) /* reflects CR4.OSXSAVE */
+#define L1_EBX_CLFLUSH_8 (8u << 8) /* 64-byte lines */
+#define L1_ECX_CX16 (1u << 13)
+#define L1_ECX_X2APIC (1u << 21)
+#define L1_ECX_MOVBE (1u << 22)
+#define L1_ECX_POPCNT (1u << 23)
+#define L1_ECX_TSC_DL (1u << 24)
+#define L1_ECX_XSAVE (1u << 26)
+#define L1_ECX_OSXSAVE (1u << 27) /* reflects CR4.OSXSAVE */
 #define L1_ECX_HYPERVISOR (1u << 31)
-#define L1_EDX_FPU	 (1u << 0)
-#define L1_EDX_DE	 (1u << 2)
-#define L1_EDX_PSE	 (1u << 3)
-#define L1_EDX_TSC	 (1u << 4)
-#define L1_EDX_MSR	 (1u << 5)
-#define L1_EDX_PAE	 (1u << 6)
-#define L1_EDX_CX8	 (1u << 8)
-#define L1_EDX_APIC	 (1u << 9)
-#define L1_EDX_SEP	 (1u << 11)
-#define L1_EDX_MTRR	 (1u << 12)
-#define L1_EDX_PGE	 (1u << 13)
-#define L1_EDX_CMOV	 (1u << 15)
-#define L1_EDX_PAT	 (1u << 16)
-#define L1_EDX_CLFSH	 (1u << 19)
-#define L1_EDX_FXSR	 (1u << 24)
-#define L1_ECX                                                                             \
-	(L1_ECX_CX16 | L1_ECX_X2APIC | L1_ECX_MOVBE | L1_ECX_POPCNT | L1_ECX_TSC_DL |          \
+#define L1_EDX_FPU (1u << 0)
+#define L1_EDX_DE (1u << 2)
+#define L1_EDX_PSE (1u << 3)
+#define L1_EDX_TSC (1u << 4)
+#define L1_EDX_MSR (1u << 5)
+#define L1_EDX_PAE (1u << 6)
+#define L1_EDX_CX8 (1u << 8)
+#define L1_EDX_APIC (1u << 9)
+#define L1_EDX_SEP (1u << 11)
+#define L1_EDX_MTRR (1u << 12)
+#define L1_EDX_PGE (1u << 13)
+#define L1_EDX_CMOV (1u << 15)
+#define L1_EDX_PAT (1u << 16)
+#define L1_EDX_CLFSH (1u << 19)
+#define L1_EDX_FXSR (1u << 24)
+#define L1_ECX                                                                        \
+	(L1_ECX_CX16 | L1_ECX_X2APIC | L1_ECX_MOVBE | L1_ECX_POPCNT | L1_ECX_TSC_DL | \
 	 L1_ECX_XSAVE | L1_ECX_HYPERVISOR)
-#define L1_EDX                                                                             \
-	(L1_EDX_FPU | L1_EDX_DE | L1_EDX_PSE | L1_EDX_TSC | L1_EDX_MSR | L1_EDX_PAE | L1_EDX_CX8 |         \
-	 L1_EDX_APIC | L1_EDX_SEP | L1_EDX_MTRR | L1_EDX_PGE | L1_EDX_CMOV | L1_EDX_PAT |     \
+#define L1_EDX                                                                                     \
+	(L1_EDX_FPU | L1_EDX_DE | L1_EDX_PSE | L1_EDX_TSC | L1_EDX_MSR | L1_EDX_PAE | L1_EDX_CX8 | \
+	 L1_EDX_APIC | L1_EDX_SEP | L1_EDX_MTRR | L1_EDX_PGE | L1_EDX_CMOV | L1_EDX_PAT |          \
 	 L1_EDX_CLFSH | L1_EDX_FXSR)
 /* leaf 7: FCS/FDS are stored as 0 (FNSTENV, FXSAVE) */
 #define L7_EBX_FPU_CSDS_DEPRECATED (1u << 13)
 /* leaf 0xD: XSAVE of x87 + SSE, standard format only; XSAVEOPT */
-#define LD_XCR0		3u
-#define LD_SIZE		576u
+#define LD_XCR0 3u
+#define LD_SIZE 576u
 #define LD1_EAX_XSAVEOPT (1u << 0)
 #define L6_EAX_ARAT (1u << 2) /* the LAPIC timer runs in every C-state */
 /* 0x80000001 */
-#define E1_ECX_LAHF	(1u << 0)
-#define E1_ECX_ABM	(1u << 5) /* LZCNT */
-#define E1_EDX_SYSCALL	(1u << 11)
-#define E1_EDX_NX	(1u << 20)
-#define E1_EDX_1GB	(1u << 26)
-#define E1_EDX_RDTSCP	(1u << 27)
-#define E1_EDX_LM	(1u << 29)
+#define E1_ECX_LAHF (1u << 0)
+#define E1_ECX_ABM (1u << 5) /* LZCNT */
+#define E1_EDX_SYSCALL (1u << 11)
+#define E1_EDX_NX (1u << 20)
+#define E1_EDX_1GB (1u << 26)
+#define E1_EDX_RDTSCP (1u << 27)
+#define E1_EDX_LM (1u << 29)
 #define E1_ECX (E1_ECX_LAHF | E1_ECX_ABM)
 #define E1_EDX (E1_EDX_SYSCALL | E1_EDX_NX | E1_EDX_1GB | E1_EDX_RDTSCP | E1_EDX_LM)
-#define E7_EDX_INVTSC	(1u << 8)
-#define E8_EAX_ADDR	(EMU_PHYS_BITS | (48u << 8))
+#define E7_EDX_INVTSC (1u << 8)
+#define E8_EAX_ADDR (EMU_PHYS_BITS | (48u << 8))
 /* KVM paravirt features: kvm-clock through both MSR pairs */
-#define KVM_FEAT_CLOCKSOURCE  (1u << 0)
+#define KVM_FEAT_CLOCKSOURCE (1u << 0)
 #define KVM_FEAT_CLOCKSOURCE2 (1u << 3)
 /* the pvclock pages' TSC_STABLE flag may be trusted: every vCPU's TSC is the
  * same function of the host's CLOCK_MONOTONIC (time.c), so Linux keeps a
@@ -71,7 +71,7 @@
 #define KVM_FEAT_CLOCKSOURCE_STABLE (1u << 24)
 
 #define MAX_BASIC 0xd
-#define MAX_EXT	  0x80000008u
+#define MAX_EXT 0x80000008u
 #define MAX_ENTRIES 256
 
 static void regs4(struct kvm_cpuid_entry2 *e, uint32_t fn, uint32_t a, uint32_t b, uint32_t c,

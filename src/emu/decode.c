@@ -72,9 +72,9 @@ struct dstate {
 
 static void modrm16(struct emu_cpu *cpu, struct emu_dsrc *s, struct emu_insn *in, unsigned rm)
 {
-	static const uint8_t base[8] = { EMU_RBX, EMU_RBX, EMU_RBP, EMU_RBP,
+	static const uint8_t base[8] = { EMU_RBX,   EMU_RBX,   EMU_RBP, EMU_RBP,
 					 EMU_NOREG, EMU_NOREG, EMU_RBP, EMU_RBX };
-	static const uint8_t index[8] = { EMU_RSI, EMU_RDI, EMU_RSI, EMU_RDI,
+	static const uint8_t index[8] = { EMU_RSI, EMU_RDI, EMU_RSI,   EMU_RDI,
 					  EMU_RSI, EMU_RDI, EMU_NOREG, EMU_NOREG };
 
 	in->base = base[rm];
@@ -143,17 +143,22 @@ static void modrm(struct emu_cpu *cpu, struct emu_dsrc *s, struct emu_insn *in, 
 
 /* ---- immediates -------------------------------------------------------- */
 
-static void immediate(struct emu_cpu *cpu, struct emu_dsrc *s, struct emu_insn *in,
-		      unsigned kind)
+static void immediate(struct emu_cpu *cpu, struct emu_dsrc *s, struct emu_insn *in, unsigned kind)
 {
 	unsigned zsize = in->opsize <= 2 ? in->opsize : 4;
 
 	switch (kind) {
 	case OPF_IMM_B:
-	case OPF_IMM_REL8: in->imm = (uint64_t)(int64_t)(int8_t)fb(cpu, s); break;
-	case OPF_IMM_W: in->imm = fetch_n(cpu, s, 2); break;
+	case OPF_IMM_REL8:
+		in->imm = (uint64_t)(int64_t)(int8_t)fb(cpu, s);
+		break;
+	case OPF_IMM_W:
+		in->imm = fetch_n(cpu, s, 2);
+		break;
 	case OPF_IMM_Z:
-	case OPF_IMM_RELZ: in->imm = emu_sext(fetch_n(cpu, s, zsize), zsize); break;
+	case OPF_IMM_RELZ:
+		in->imm = emu_sext(fetch_n(cpu, s, zsize), zsize);
+		break;
 	case OPF_IMM_V:
 		in->imm = in->opsize == 8 ? fetch_n(cpu, s, 8) : fetch_n(cpu, s, zsize);
 		break;
@@ -170,7 +175,8 @@ static void immediate(struct emu_cpu *cpu, struct emu_dsrc *s, struct emu_insn *
 		in->base = in->index = EMU_NOREG;
 		in->disp = (int64_t)fetch_n(cpu, s, in->adsize);
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -179,13 +185,20 @@ static void immediate(struct emu_cpu *cpu, struct emu_dsrc *s, struct emu_insn *
 static int seg_prefix(uint8_t b)
 {
 	switch (b) {
-	case 0x26: return EMU_ES;
-	case 0x2e: return EMU_CS;
-	case 0x36: return EMU_SS;
-	case 0x3e: return EMU_DS;
-	case 0x64: return EMU_FS;
-	case 0x65: return EMU_GS;
-	default: return -1;
+	case 0x26:
+		return EMU_ES;
+	case 0x2e:
+		return EMU_CS;
+	case 0x36:
+		return EMU_SS;
+	case 0x3e:
+		return EMU_DS;
+	case 0x64:
+		return EMU_FS;
+	case 0x65:
+		return EMU_GS;
+	default:
+		return -1;
 	}
 }
 
@@ -242,8 +255,8 @@ static void sizes(struct emu_cpu *cpu, struct emu_insn *in, const struct dstate 
 
 /* ---- the decoder ------------------------------------------------------- */
 
-static const struct emu_opdesc *lookup(struct emu_cpu *cpu, struct emu_dsrc *s,
-				       struct emu_insn *in, uint8_t b)
+static const struct emu_opdesc *lookup(struct emu_cpu *cpu, struct emu_dsrc *s, struct emu_insn *in,
+				       uint8_t b)
 {
 	in->opcode = b;
 	if (b != 0x0f)
@@ -259,8 +272,7 @@ static const struct emu_opdesc *lookup(struct emu_cpu *cpu, struct emu_dsrc *s,
 	return &emu_map2[b];
 }
 
-static void finish(struct emu_cpu *cpu, struct emu_insn *in, const struct dstate *d,
-		   unsigned f)
+static void finish(struct emu_cpu *cpu, struct emu_insn *in, const struct dstate *d, unsigned f)
 {
 	uint64_t next = in->rip + in->len;
 

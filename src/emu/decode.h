@@ -27,30 +27,30 @@ struct emu_dsrc {
 int emu_decode(struct emu_cpu *cpu, struct emu_dsrc *s, uint64_t rip, struct emu_insn *in);
 
 /* Opcode descriptor flags */
-#define OPF_MODRM   (1u << 0)
-#define OPF_BYTE    (1u << 1)  /* operand size 1 */
-#define OPF_DEF64   (1u << 2)  /* 64-bit operand size by default in long mode */
-#define OPF_F64	    (1u << 3)  /* always 64-bit in long mode (near branches) */
-#define OPF_END	    (1u << 4)  /* ends the block */
-#define OPF_GROUP   (1u << 5)  /* ModRM.reg selects emu_groups[grp][reg] */
-#define OPF_I64	    (1u << 6)  /* invalid in 64-bit mode */
-#define OPF_OPREG   (1u << 7)  /* register in the opcode's low bits (+REX.B) */
-#define OPF_LOCKOK  (1u << 8)  /* LOCK allowed with a memory operand */
-#define OPF_REPEND  (1u << 9)  /* with REP/REPNE: ends the block */
+#define OPF_MODRM (1u << 0)
+#define OPF_BYTE (1u << 1) /* operand size 1 */
+#define OPF_DEF64 (1u << 2) /* 64-bit operand size by default in long mode */
+#define OPF_F64 (1u << 3) /* always 64-bit in long mode (near branches) */
+#define OPF_END (1u << 4) /* ends the block */
+#define OPF_GROUP (1u << 5) /* ModRM.reg selects emu_groups[grp][reg] */
+#define OPF_I64 (1u << 6) /* invalid in 64-bit mode */
+#define OPF_OPREG (1u << 7) /* register in the opcode's low bits (+REX.B) */
+#define OPF_LOCKOK (1u << 8) /* LOCK allowed with a memory operand */
+#define OPF_REPEND (1u << 9) /* with REP/REPNE: ends the block */
 #define OPF_SPECIAL (1u << 10) /* emu_decode_special() decides */
-#define OPF_CL	    (1u << 11) /* shift count in CL */
-#define OPF_ONE	    (1u << 12) /* shift count 1 */
+#define OPF_CL (1u << 11) /* shift count in CL */
+#define OPF_ONE (1u << 12) /* shift count 1 */
 #define OPF_IMM_SHIFT 16
-#define OPF_IMM_B     (1u << 16)
-#define OPF_IMM_W     (2u << 16)
-#define OPF_IMM_Z     (3u << 16)
-#define OPF_IMM_V     (4u << 16)
-#define OPF_IMM_REL8  (5u << 16)
-#define OPF_IMM_RELZ  (6u << 16)
+#define OPF_IMM_B (1u << 16)
+#define OPF_IMM_W (2u << 16)
+#define OPF_IMM_Z (3u << 16)
+#define OPF_IMM_V (4u << 16)
+#define OPF_IMM_REL8 (5u << 16)
+#define OPF_IMM_RELZ (6u << 16)
 #define OPF_IMM_ENTER (7u << 16)
-#define OPF_IMM_FAR   (8u << 16)
+#define OPF_IMM_FAR (8u << 16)
 #define OPF_IMM_MOFFS (9u << 16)
-#define OPF_IMM_MASK  (15u << 16)
+#define OPF_IMM_MASK (15u << 16)
 
 struct emu_opdesc {
 	emu_handler r; /* register form (mod == 3, or no ModRM) */

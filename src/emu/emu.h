@@ -23,9 +23,9 @@
 struct emu_vm;
 struct emu_cpu;
 
-#define EMU_LAPIC_BASE	0xfee00000ULL
+#define EMU_LAPIC_BASE 0xfee00000ULL
 #define EMU_IOAPIC_BASE 0xfec00000ULL
-#define EMU_MAX_CPUS	254
+#define EMU_MAX_CPUS 254
 #define EMU_TSC_KHZ_DEFAULT 2000000 /* 2 GHz, advertised through CPUID 0x40000010 */
 /* The decoded-block cache's default budget: a quarter of guest RAM, at
  * least 32 MiB, at most 512 MiB (docs/emu.md "Block cache"). A decoded
@@ -33,10 +33,10 @@ struct emu_cpu;
  * the decoded form of far more code than a guest runs between flushes. */
 #define EMU_CODE_CACHE_MIN (32ULL << 20)
 #define EMU_CODE_CACHE_MAX (512ULL << 20)
-#define EMU_CODE_CACHE_DEFAULT(ram_bytes)                                           \
-	((ram_bytes) / 4 < EMU_CODE_CACHE_MIN	? EMU_CODE_CACHE_MIN                 \
-	 : (ram_bytes) / 4 > EMU_CODE_CACHE_MAX ? EMU_CODE_CACHE_MAX                 \
-						: (ram_bytes) / 4)
+#define EMU_CODE_CACHE_DEFAULT(ram_bytes)                            \
+	((ram_bytes) / 4 < EMU_CODE_CACHE_MIN ? EMU_CODE_CACHE_MIN : \
+	 (ram_bytes) / 4 > EMU_CODE_CACHE_MAX ? EMU_CODE_CACHE_MAX : \
+						(ram_bytes) / 4)
 
 struct emu_ram_region {
 	uint64_t gpa;
@@ -48,11 +48,9 @@ struct emu_io_ops {
 	/* Port I/O the emu's own PIC, PIT and ELCR do not claim. size is 1, 2
 	 * or 4; a read fills data. Called on the vCPU's thread, possibly from
 	 * several vCPUs at once. */
-	void (*pio)(void *ctx, unsigned cpu, uint16_t port, bool write, void *data,
-		    unsigned size);
+	void (*pio)(void *ctx, unsigned cpu, uint16_t port, bool write, void *data, unsigned size);
 	/* MMIO outside RAM, the LAPIC page and the IOAPIC page; size 1..8. */
-	void (*mmio)(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *data,
-		     unsigned size);
+	void (*mmio)(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *data, unsigned size);
 };
 
 struct emu_vm_config {
@@ -73,10 +71,10 @@ struct emu_vm_config {
 };
 
 enum emu_exit_reason {
-	EMU_EXIT_KICK,	    /* emu_cpu_kick() */
-	EMU_EXIT_SHUTDOWN,  /* triple fault; detail says which exceptions */
+	EMU_EXIT_KICK, /* emu_cpu_kick() */
+	EMU_EXIT_SHUTDOWN, /* triple fault; detail says which exceptions */
 	EMU_EXIT_EXCEPTION, /* only with exit_on_exception */
-	EMU_EXIT_ERROR,	    /* the emulator cannot go on; detail says why */
+	EMU_EXIT_ERROR, /* the emulator cannot go on; detail says why */
 };
 
 struct emu_exit {
@@ -150,15 +148,15 @@ void emu_vm_mem_written(struct emu_vm *vm, uint64_t gpa, uint64_t len);
 
 /* Statistics for benchmarks and tests. */
 struct emu_stats {
-	uint64_t insns;	       /* guest instructions retired */
+	uint64_t insns; /* guest instructions retired */
 	uint64_t blocks_built; /* decoded blocks translated */
 	uint64_t blocks_flushed; /* invalidated by writes to code pages */
-	uint64_t cache_flushes;	 /* whole-cache flushes at the budget, by this vCPU */
-	uint64_t insns_user;	 /* of insns, retired at CPL3 */
-	uint64_t blocks_run;	 /* blocks dispatched */
-	uint64_t lookups_slow;	 /* of blocks_run, missed the per-vCPU cache */
-	uint64_t pio, mmio;	 /* port I/O and MMIO accesses sent to the VMM */
-	uint64_t halts;		 /* HLT executed */
+	uint64_t cache_flushes; /* whole-cache flushes at the budget, by this vCPU */
+	uint64_t insns_user; /* of insns, retired at CPL3 */
+	uint64_t blocks_run; /* blocks dispatched */
+	uint64_t lookups_slow; /* of blocks_run, missed the per-vCPU cache */
+	uint64_t pio, mmio; /* port I/O and MMIO accesses sent to the VMM */
+	uint64_t halts; /* HLT executed */
 };
 void emu_cpu_get_stats(struct emu_cpu *cpu, struct emu_stats *stats);
 

@@ -11,11 +11,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#define GATE_INT64  0xe
+#define GATE_INT64 0xe
 #define GATE_TRAP64 0xf
-#define GATE_INT16  0x6
+#define GATE_INT16 0x6
 #define GATE_TRAP16 0x7
-#define NS_PER_SEC  1000000000ULL
+#define NS_PER_SEC 1000000000ULL
 
 /* ---- exits ---------------------------------------------------------------- */
 
@@ -130,8 +130,8 @@ _Noreturn void emu_raise_unimplemented(struct emu_cpu *cpu, const struct emu_ins
 		for (unsigned i = 0; i < n; i++)
 			snprintf(hex + 3 * i, sizeof(hex) - 3 * i, "%02x ", b[i]);
 		vs_warn("emu: cpu%u: unimplemented instruction (map %u opcode %02x) bytes [ %s] "
-			"at rip %#llx: #UD", cpu->index, in->map, in->opcode, hex,
-			(unsigned long long)in->rip);
+			"at rip %#llx: #UD",
+			cpu->index, in->map, in->opcode, hex, (unsigned long long)in->rip);
 		cpu->ud_log_next_ns = now + NS_PER_SEC;
 	}
 	emu_raise_ud(cpu);
@@ -152,8 +152,7 @@ struct gate {
 	unsigned type, dpl, ist;
 };
 
-static void read_gate(struct emu_cpu *cpu, int vector, bool soft, bool ext, bool lm,
-		      struct gate *g)
+static void read_gate(struct emu_cpu *cpu, int vector, bool soft, bool ext, bool lm, struct gate *g)
 {
 	unsigned esz = lm ? 16 : 8;
 	uint32_t gerr = (uint32_t)vector * 8 + 2 + (ext ? 1 : 0);
@@ -169,8 +168,8 @@ static void read_gate(struct emu_cpu *cpu, int vector, bool soft, bool ext, bool
 	g->ist = lm ? (lo >> 32) & 7 : 0;
 	g->sel = (uint16_t)(lo >> 16);
 	g->off = (lo & 0xffff) | ((lo >> 32) & 0xffff0000ULL) | (hi << 32);
-	if (lm ? (g->type != GATE_INT64 && g->type != GATE_TRAP64)
-	       : (g->type != GATE_INT64 && g->type != GATE_TRAP64 && g->type != GATE_INT16 &&
+	if (lm ? (g->type != GATE_INT64 && g->type != GATE_TRAP64) :
+		 (g->type != GATE_INT64 && g->type != GATE_TRAP64 && g->type != GATE_INT16 &&
 		  g->type != GATE_TRAP16))
 		emu_raise_gp(cpu, gerr);
 	if (soft && g->dpl < cpu->cpl)
@@ -299,8 +298,8 @@ static void deliver_real(struct emu_cpu *cpu, int vector, uint64_t ret_rip)
 	emu_update_mode(cpu);
 }
 
-void emu_deliver_event(struct emu_cpu *cpu, int vector, uint32_t error_code, bool soft,
-		       bool ext, uint64_t ret_rip)
+void emu_deliver_event(struct emu_cpu *cpu, int vector, uint32_t error_code, bool soft, bool ext,
+		       uint64_t ret_rip)
 {
 	cpu->sys->delivering_ext = ext;
 	if (!emu_prot(cpu))

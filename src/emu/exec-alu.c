@@ -6,22 +6,22 @@
 #include "emu/core.h"
 
 /* Each calc_ returns the unmasked result and the lazy operation. */
-#define CALC(name, expr, lzop)                                                             \
-	static inline uint64_t calc_##name(struct emu_cpu *cpu, uint64_t a, uint64_t b,     \
-					   unsigned *op)                                    \
-	{                                                                                  \
-		(void)cpu;                                                                 \
-		*op = lzop;                                                                \
-		return expr;                                                               \
+#define CALC(name, expr, lzop)                                                          \
+	static inline uint64_t calc_##name(struct emu_cpu *cpu, uint64_t a, uint64_t b, \
+					   unsigned *op)                                \
+	{                                                                               \
+		(void)cpu;                                                              \
+		*op = lzop;                                                             \
+		return expr;                                                            \
 	}
 
 CALC(add, a + b, EMU_LZ_ADD)
 CALC(or, a | b, EMU_LZ_LOGIC)
-CALC(and, a & b, EMU_LZ_LOGIC)
+CALC(and, a &b, EMU_LZ_LOGIC)
 CALC(sub, a - b, EMU_LZ_SUB)
 CALC(xor, a ^ b, EMU_LZ_LOGIC)
 CALC(cmp, a - b, EMU_LZ_SUB)
-CALC(test, a & b, EMU_LZ_LOGIC)
+CALC(test, a &b, EMU_LZ_LOGIC)
 
 static inline uint64_t calc_adc(struct emu_cpu *cpu, uint64_t a, uint64_t b, unsigned *op)
 {
@@ -39,21 +39,20 @@ static inline uint64_t calc_sbb(struct emu_cpu *cpu, uint64_t a, uint64_t b, uns
 	return a - b - c;
 }
 
-#define ALU_LOCKED(name, setf)                                                                 \
-	static bool locked_##name(struct emu_cpu *cpu, uint64_t lin, unsigned sz,           \
-				  uint64_t b)                                               \
-	{                                                                                  \
-		void *p = emu_rmw_ptr(cpu, lin, sz);                                       \
-		uint64_t m = emu_mask(sz), old, r;                                         \
-		unsigned op;                                                               \
-		if (!p)                                                                    \
-			return false;                                                      \
-		old = emu_atomic_load(p, sz);                                              \
-		do                                                                         \
-			r = calc_##name(cpu, old, b, &op) & m;                             \
-		while (!emu_cas(p, sz, &old, r));                                          \
-		setf(cpu, op, sz, r, old, b);                                              \
-		return true;                                                               \
+#define ALU_LOCKED(name, setf)                                                                \
+	static bool locked_##name(struct emu_cpu *cpu, uint64_t lin, unsigned sz, uint64_t b) \
+	{                                                                                     \
+		void *p = emu_rmw_ptr(cpu, lin, sz);                                          \
+		uint64_t m = emu_mask(sz), old, r;                                            \
+		unsigned op;                                                                  \
+		if (!p)                                                                       \
+			return false;                                                         \
+		old = emu_atomic_load(p, sz);                                                 \
+		do                                                                            \
+			r = calc_##name(cpu, old, b, &op) & m;                                \
+		while (!emu_cas(p, sz, &old, r));                                             \
+		setf(cpu, op, sz, r, old, b);                                                 \
+		return true;                                                                  \
 	}
 
 #define LOCKED_1(name) locked_##name
@@ -67,7 +66,7 @@ static inline bool locked_none(struct emu_cpu *cpu, uint64_t lin, unsigned sz, u
 
 /* dst op= src with dst in memory at lin; W: whether the result is stored. */
 #define ALU_MEM(name, W)                                                                   \
-	static void mem_##name(struct emu_cpu *cpu, const struct emu_insn *in, uint64_t b)  \
+	static void mem_##name(struct emu_cpu *cpu, const struct emu_insn *in, uint64_t b) \
 	{                                                                                  \
 		unsigned sz = in->opsize, op;                                              \
 		uint64_t lin = emu_seg_lin(cpu, in->seg, emu_ea(cpu, in), sz,              \
@@ -82,53 +81,53 @@ static inline bool locked_none(struct emu_cpu *cpu, uint64_t lin, unsigned sz, u
 		emu_lazy_set(cpu, op, sz, r, a, b);                                        \
 	}
 
-#define ALU_OPS(name, W)                                                                   \
-	EMU_HANDLER(emu_op_##name##_EG_r)                                                  \
-	{                                                                                  \
-		unsigned sz = in->opsize, op;                                              \
-		bool h = in->flags & EMU_IF_HIGH8M;                                        \
-		uint64_t a = emu_reg_get(cpu, in->rm, sz, h), b = emu_greg(cpu, in);       \
-		uint64_t r = calc_##name(cpu, a, b, &op) & emu_mask(sz);                   \
-		if (W)                                                                     \
-			emu_reg_set(cpu, in->rm, sz, h, r);                                \
-		emu_lazy_set(cpu, op, sz, r, a, b);                                        \
-	}                                                                                  \
-	EMU_HANDLER(emu_op_##name##_EG_m)                                                  \
-	{                                                                                  \
-		mem_##name(cpu, in, emu_greg(cpu, in));                                    \
-	}                                                                                  \
-	EMU_HANDLER(emu_op_##name##_GE_r)                                                  \
-	{                                                                                  \
-		unsigned sz = in->opsize, op;                                              \
-		uint64_t a = emu_greg(cpu, in);                                            \
-		uint64_t b = emu_reg_get(cpu, in->rm, sz, in->flags & EMU_IF_HIGH8M);      \
-		uint64_t r = calc_##name(cpu, a, b, &op) & emu_mask(sz);                   \
-		if (W)                                                                     \
-			emu_greg_set(cpu, in, r);                                          \
-		emu_lazy_set(cpu, op, sz, r, a, b);                                        \
-	}                                                                                  \
-	EMU_HANDLER(emu_op_##name##_GE_m)                                                  \
-	{                                                                                  \
-		unsigned sz = in->opsize, op;                                              \
-		uint64_t a = emu_greg(cpu, in), b = emu_mem_read(cpu, in, sz);             \
-		uint64_t r = calc_##name(cpu, a, b, &op) & emu_mask(sz);                   \
-		if (W)                                                                     \
-			emu_greg_set(cpu, in, r);                                          \
-		emu_lazy_set(cpu, op, sz, r, a, b);                                        \
-	}                                                                                  \
-	EMU_HANDLER(emu_op_##name##_I_r)                                                   \
-	{                                                                                  \
-		unsigned sz = in->opsize, op;                                              \
-		bool h = in->flags & EMU_IF_HIGH8M;                                        \
-		uint64_t a = emu_reg_get(cpu, in->rm, sz, h), b = in->imm & emu_mask(sz);  \
-		uint64_t r = calc_##name(cpu, a, b, &op) & emu_mask(sz);                   \
-		if (W)                                                                     \
-			emu_reg_set(cpu, in->rm, sz, h, r);                                \
-		emu_lazy_set(cpu, op, sz, r, a, b);                                        \
-	}                                                                                  \
-	EMU_HANDLER(emu_op_##name##_I_m)                                                   \
-	{                                                                                  \
-		mem_##name(cpu, in, in->imm & emu_mask(in->opsize));                       \
+#define ALU_OPS(name, W)                                                                  \
+	EMU_HANDLER(emu_op_##name##_EG_r)                                                 \
+	{                                                                                 \
+		unsigned sz = in->opsize, op;                                             \
+		bool h = in->flags & EMU_IF_HIGH8M;                                       \
+		uint64_t a = emu_reg_get(cpu, in->rm, sz, h), b = emu_greg(cpu, in);      \
+		uint64_t r = calc_##name(cpu, a, b, &op) & emu_mask(sz);                  \
+		if (W)                                                                    \
+			emu_reg_set(cpu, in->rm, sz, h, r);                               \
+		emu_lazy_set(cpu, op, sz, r, a, b);                                       \
+	}                                                                                 \
+	EMU_HANDLER(emu_op_##name##_EG_m)                                                 \
+	{                                                                                 \
+		mem_##name(cpu, in, emu_greg(cpu, in));                                   \
+	}                                                                                 \
+	EMU_HANDLER(emu_op_##name##_GE_r)                                                 \
+	{                                                                                 \
+		unsigned sz = in->opsize, op;                                             \
+		uint64_t a = emu_greg(cpu, in);                                           \
+		uint64_t b = emu_reg_get(cpu, in->rm, sz, in->flags & EMU_IF_HIGH8M);     \
+		uint64_t r = calc_##name(cpu, a, b, &op) & emu_mask(sz);                  \
+		if (W)                                                                    \
+			emu_greg_set(cpu, in, r);                                         \
+		emu_lazy_set(cpu, op, sz, r, a, b);                                       \
+	}                                                                                 \
+	EMU_HANDLER(emu_op_##name##_GE_m)                                                 \
+	{                                                                                 \
+		unsigned sz = in->opsize, op;                                             \
+		uint64_t a = emu_greg(cpu, in), b = emu_mem_read(cpu, in, sz);            \
+		uint64_t r = calc_##name(cpu, a, b, &op) & emu_mask(sz);                  \
+		if (W)                                                                    \
+			emu_greg_set(cpu, in, r);                                         \
+		emu_lazy_set(cpu, op, sz, r, a, b);                                       \
+	}                                                                                 \
+	EMU_HANDLER(emu_op_##name##_I_r)                                                  \
+	{                                                                                 \
+		unsigned sz = in->opsize, op;                                             \
+		bool h = in->flags & EMU_IF_HIGH8M;                                       \
+		uint64_t a = emu_reg_get(cpu, in->rm, sz, h), b = in->imm & emu_mask(sz); \
+		uint64_t r = calc_##name(cpu, a, b, &op) & emu_mask(sz);                  \
+		if (W)                                                                    \
+			emu_reg_set(cpu, in->rm, sz, h, r);                               \
+		emu_lazy_set(cpu, op, sz, r, a, b);                                       \
+	}                                                                                 \
+	EMU_HANDLER(emu_op_##name##_I_m)                                                  \
+	{                                                                                 \
+		mem_##name(cpu, in, in->imm &emu_mask(in->opsize));                       \
 	}
 
 #define ALU_RMW(name) ALU_LOCKED(name, emu_lazy_set) ALU_MEM(name, 1) ALU_OPS(name, 1)
@@ -185,8 +184,8 @@ static void unary_flags(struct emu_cpu *cpu, unsigned op, unsigned sz, uint64_t 
 		emu_lazy_set(cpu, op, sz, r, a, cf);
 }
 
-static inline void unary_lk(struct emu_cpu *cpu, unsigned op, unsigned sz, uint64_t r,
-			    uint64_t a, uint64_t cf)
+static inline void unary_lk(struct emu_cpu *cpu, unsigned op, unsigned sz, uint64_t r, uint64_t a,
+			    uint64_t cf)
 {
 	unary_flags(cpu, op, sz, a, r, cf);
 }
@@ -196,33 +195,32 @@ ALU_LOCKED(dec, unary_lk)
 ALU_LOCKED(neg, unary_lk)
 ALU_LOCKED(not, unary_lk)
 
-#define UNARY(name)                                                                        \
-	static void unary_##name(struct emu_cpu *cpu, const struct emu_insn *in)           \
-	{                                                                                  \
-		unsigned sz = in->opsize, op;                                              \
-		bool cf = emu_get_cf(cpu);                                                 \
-		uint64_t a, r, lin = 0;                                                    \
-		if (in->mod == 3) {                                                        \
-			a = emu_reg_get(cpu, in->rm, sz, in->flags & EMU_IF_HIGH8M);       \
-		} else {                                                                   \
-			lin = emu_seg_lin(cpu, in->seg, emu_ea(cpu, in), sz,               \
-					  EMU_ACC_WRITE);                                  \
-			if ((in->pfx & EMU_PFX_LOCK) && locked_##name(cpu, lin, sz, cf))    \
-				return;                                                    \
-			a = emu_read_lin(cpu, lin, sz);                                    \
-		}                                                                          \
-		r = calc_##name(cpu, a, 0, &op) & emu_mask(sz);                            \
-		if (in->mod == 3)                                                          \
-			emu_reg_set(cpu, in->rm, sz, in->flags & EMU_IF_HIGH8M, r);        \
-		else                                                                       \
-			emu_write_lin(cpu, lin, sz, r);                                    \
-		unary_flags(cpu, op, sz, a, r, cf);                                        \
+#define UNARY(name)                                                                          \
+	static void unary_##name(struct emu_cpu *cpu, const struct emu_insn *in)             \
+	{                                                                                    \
+		unsigned sz = in->opsize, op;                                                \
+		bool cf = emu_get_cf(cpu);                                                   \
+		uint64_t a, r, lin = 0;                                                      \
+		if (in->mod == 3) {                                                          \
+			a = emu_reg_get(cpu, in->rm, sz, in->flags & EMU_IF_HIGH8M);         \
+		} else {                                                                     \
+			lin = emu_seg_lin(cpu, in->seg, emu_ea(cpu, in), sz, EMU_ACC_WRITE); \
+			if ((in->pfx & EMU_PFX_LOCK) && locked_##name(cpu, lin, sz, cf))     \
+				return;                                                      \
+			a = emu_read_lin(cpu, lin, sz);                                      \
+		}                                                                            \
+		r = calc_##name(cpu, a, 0, &op) & emu_mask(sz);                              \
+		if (in->mod == 3)                                                            \
+			emu_reg_set(cpu, in->rm, sz, in->flags &EMU_IF_HIGH8M, r);           \
+		else                                                                         \
+			emu_write_lin(cpu, lin, sz, r);                                      \
+		unary_flags(cpu, op, sz, a, r, cf);                                          \
 	}
 
 UNARY(inc)
 UNARY(dec)
 UNARY(neg)
-UNARY(not)
+UNARY(not )
 
 EMU_HANDLER(emu_op_inc_r)
 {

@@ -14,10 +14,14 @@ static inline void set_cf_only(struct emu_cpu *cpu, bool cf)
 static inline uint64_t bt_apply(enum btk k, uint64_t v, uint64_t bit)
 {
 	switch (k) {
-	case BT_SET: return v | bit;
-	case BT_RESET: return v & ~bit;
-	case BT_COMP: return v ^ bit;
-	default: return v;
+	case BT_SET:
+		return v | bit;
+	case BT_RESET:
+		return v & ~bit;
+	case BT_COMP:
+		return v ^ bit;
+	default:
+		return v;
 	}
 }
 
@@ -61,10 +65,14 @@ static void bt_op(struct emu_cpu *cpu, const struct emu_insn *in, enum btk k, bo
 
 		ea = emu_ea(cpu, in);
 		if (!imm)
-			ea = emu_admask(ea + (uint64_t)((so >> (bits == 64 ? 6 : bits == 32 ? 5 : 4)) *
-							(int64_t)sz), in->adsize);
+			ea = emu_admask(ea + (uint64_t)((so >> (bits == 64 ? 6 :
+								bits == 32 ? 5 :
+									     4)) *
+							(int64_t)sz),
+					in->adsize);
 		cf = bt_mem(cpu, in,
-			    emu_seg_lin(cpu, in->seg, ea, sz, k == BT_TEST ? EMU_ACC_READ : EMU_ACC_WRITE),
+			    emu_seg_lin(cpu, in->seg, ea, sz,
+					k == BT_TEST ? EMU_ACC_READ : EMU_ACC_WRITE),
 			    (unsigned)(off & (bits - 1)), k);
 	}
 	set_cf_only(cpu, cf);

@@ -4,15 +4,29 @@
  * address when they run; taking a branch overwrites it. */
 #include "emu/core.h"
 
-#define JCC(n)                                                                             \
-	EMU_HANDLER(emu_op_jcc_##n)                                                        \
-	{                                                                                  \
-		if (emu_cond(cpu, 0x##n))                                                  \
-			cpu->rip = in->imm;                                                \
+#define JCC(n)                              \
+	EMU_HANDLER(emu_op_jcc_##n)         \
+	{                                   \
+		if (emu_cond(cpu, 0x##n))   \
+			cpu->rip = in->imm; \
 	}
 
-JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
-JCC(8) JCC(9) JCC(a) JCC(b) JCC(c) JCC(d) JCC(e) JCC(f)
+JCC(0)
+JCC(1)
+JCC(2)
+JCC(3)
+JCC(4)
+JCC(5)
+JCC(6)
+JCC(7)
+JCC(8)
+JCC(9)
+JCC(a)
+JCC(b)
+JCC(c)
+JCC(d)
+JCC(e)
+JCC(f)
 
 EMU_HANDLER(emu_op_jmp)
 {

@@ -10,7 +10,6 @@
  * the accelerator interface are in x87-state.c (system layer). */
 #include "emu/exec-x87.h"
 
-
 #define XSAVE_SIZE 576 /* legacy area + header: what CPUID.0xD reports */
 
 /* ---- images ---------------------------------------------------------------- */
@@ -41,8 +40,8 @@ static void image_out(const struct emu_cpu *cpu, uint8_t *img, bool x87, bool mx
 		memcpy(img + X87_XMM0, cpu->fxsave + X87_XMM0, 16 * nxmm);
 }
 
-static void image_in(struct emu_cpu *cpu, const uint8_t *img, bool x87, bool mx, bool sse,
-		     bool w64, unsigned nxmm)
+static void image_in(struct emu_cpu *cpu, const uint8_t *img, bool x87, bool mx, bool sse, bool w64,
+		     unsigned nxmm)
 {
 	if (x87) {
 		memcpy(cpu->fxsave, img, 8);
@@ -145,8 +144,7 @@ EMU_HANDLER(emu_op_xsave)
 
 	/* read the header first: a fault leaves memory as it was */
 	emu_read_bytes(cpu, lin, img, XSAVE_SIZE);
-	image_out(cpu, img, rf & XCR0_X87, rf & XCR0_SSE, rf & XCR0_SSE,
-		  in->pfx & EMU_PFX_REXW, n);
+	image_out(cpu, img, rf & XCR0_X87, rf & XCR0_SSE, rf & XCR0_SSE, in->pfx & EMU_PFX_REXW, n);
 	memcpy(&bv, img + XSAVE_HDR, 8);
 	bv = (bv & ~rf) | (rf & XCR0_SUPPORTED);
 	memcpy(img + XSAVE_HDR, &bv, 8);

@@ -258,8 +258,9 @@ EMU_HANDLER(emu_op_bswap)
 
 static uint64_t bswap_n(uint64_t v, unsigned sz)
 {
-	return sz == 8 ? __builtin_bswap64(v) : sz == 4 ? __builtin_bswap32((uint32_t)v)
-							: __builtin_bswap16((uint16_t)v);
+	return sz == 8 ? __builtin_bswap64(v) :
+	       sz == 4 ? __builtin_bswap32((uint32_t)v) :
+			 __builtin_bswap16((uint16_t)v);
 }
 
 EMU_HANDLER(emu_op_movbe_load)
@@ -289,12 +290,12 @@ EMU_HANDLER(emu_op_setcc)
 	emu_rm_set(cpu, in, emu_cond(cpu, in->opcode & 15));
 }
 
-#define FLAGOP(name, expr)                                                                 \
-	EMU_HANDLER(emu_op_##name)                                                         \
-	{                                                                                  \
-		(void)in;                                                                  \
-		emu_flags_flush(cpu);                                                      \
-		cpu->rflags = expr;                                                        \
+#define FLAGOP(name, expr)            \
+	EMU_HANDLER(emu_op_##name)    \
+	{                             \
+		(void)in;             \
+		emu_flags_flush(cpu); \
+		cpu->rflags = expr;   \
 	}
 
 FLAGOP(clc, cpu->rflags & ~EMU_FLAG_CF)

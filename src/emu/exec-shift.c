@@ -177,7 +177,8 @@ static void dshift(struct emu_cpu *cpu, const struct emu_insn *in, bool left)
 		cf = left ? (w << (c - 1) >> 47) & 1 : (w >> (c - 1)) & 1;
 		of = ((r ^ a) >> 15) & 1;
 	} else {
-		r = left ? ((a << c) | (src >> (bits - c))) & m : ((a >> c) | (src << (bits - c))) & m;
+		r = left ? ((a << c) | (src >> (bits - c))) & m :
+			   ((a >> c) | (src << (bits - c))) & m;
 		cf = left ? (a >> (bits - c)) & 1 : (a >> (c - 1)) & 1;
 		of = ((r ^ a) >> (bits - 1)) & 1;
 	}

@@ -127,10 +127,18 @@ EMU_HANDLER(emu_op_sse_crc32)
 		v = emu_mem_read(cpu, in, n);
 	c = (uint32_t)cpu->r[in->reg];
 	switch (n) {
-	case 1: __asm__("crc32b %b1, %k0" : "+r"(c) : "r"(v)); break;
-	case 2: __asm__("crc32w %w1, %k0" : "+r"(c) : "r"(v)); break;
-	case 4: __asm__("crc32l %k1, %k0" : "+r"(c) : "r"(v)); break;
-	default: __asm__("crc32q %1, %0" : "+r"(c) : "r"(v)); break;
+	case 1:
+		__asm__("crc32b %b1, %k0" : "+r"(c) : "r"(v));
+		break;
+	case 2:
+		__asm__("crc32w %w1, %k0" : "+r"(c) : "r"(v));
+		break;
+	case 4:
+		__asm__("crc32l %k1, %k0" : "+r"(c) : "r"(v));
+		break;
+	default:
+		__asm__("crc32q %1, %0" : "+r"(c) : "r"(v));
+		break;
 	}
 	cpu->r[in->reg] = (uint32_t)c;
 }

@@ -92,8 +92,8 @@ static void sse_fp_done(struct emu_cpu *cpu, uint32_t g, uint32_t fl, bool preco
 		emu_mxcsr_set(cpu, g | fl);
 }
 
-void emu_sse_run(struct emu_cpu *cpu, const struct emu_sse_op *op, emu_sse_fn fn,
-		 union emu_xmm *d, const union emu_xmm *s, unsigned imm)
+void emu_sse_run(struct emu_cpu *cpu, const struct emu_sse_op *op, emu_sse_fn fn, union emu_xmm *d,
+		 const union emu_xmm *s, unsigned imm)
 {
 	union emu_xmm d0 = *d;
 	uint32_t g, h, fl;

@@ -21,8 +21,7 @@ static inline void areg_add(struct emu_cpu *cpu, int r, unsigned as, int64_t d)
 }
 
 /* One element. Returns false when a REPE/REPNE condition ends the loop. */
-static inline void str_one(struct emu_cpu *cpu, const struct emu_insn *in, enum strk k,
-			   int64_t d)
+static inline void str_one(struct emu_cpu *cpu, const struct emu_insn *in, enum strk k, int64_t d)
 {
 	unsigned sz = in->opsize, as = in->adsize;
 	uint64_t a, b;
@@ -86,7 +85,8 @@ static inline void str_one(struct emu_cpu *cpu, const struct emu_insn *in, enum 
  * maps for this access (writes: only pages without decoded code), or NULL. */
 static void *bulk_ptr(struct emu_cpu *cpu, int seg, uint64_t off, uint64_t n, bool write)
 {
-	uint64_t lin = emu_seg_lin(cpu, seg, off, (unsigned)n, write ? EMU_ACC_WRITE : EMU_ACC_READ);
+	uint64_t lin =
+		emu_seg_lin(cpu, seg, off, (unsigned)n, write ? EMU_ACC_WRITE : EMU_ACC_READ);
 	const struct emu_tlb_entry *t = emu_tlb_slot(cpu, lin);
 
 	if ((lin & 0xfff) + n > 4096)
@@ -107,8 +107,7 @@ static inline uint64_t to_page_end(uint64_t off, unsigned sz, uint64_t max)
 /* Copies/fills whole runs of elements that lie in mapped RAM pages; returns
  * false when the next element needs the per-element path (page miss,
  * crossing element, overlap, MMIO) or the budget is spent. */
-static bool bulk_step(struct emu_cpu *cpu, const struct emu_insn *in, bool movs,
-		      uint64_t *budget)
+static bool bulk_step(struct emu_cpu *cpu, const struct emu_insn *in, bool movs, uint64_t *budget)
 {
 	unsigned sz = in->opsize, as = in->adsize;
 	uint64_t cnt = areg(cpu, EMU_RCX, as), di = areg(cpu, EMU_RDI, as), si = 0, n, bytes;

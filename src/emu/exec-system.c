@@ -125,8 +125,8 @@ EMU_HANDLER(emu_op_rdtscp)
 
 EMU_HANDLER(emu_op_rdpid)
 {
-	cpu->r[in->rm] = cpu->mode == EMU_MODE_LONG64 ? cpu->msr.tsc_aux
-						      : (uint32_t)cpu->msr.tsc_aux;
+	cpu->r[in->rm] = cpu->mode == EMU_MODE_LONG64 ? cpu->msr.tsc_aux :
+							(uint32_t)cpu->msr.tsc_aux;
 }
 
 EMU_HANDLER(emu_op_rdmsr)

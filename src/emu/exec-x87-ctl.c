@@ -211,14 +211,14 @@ static EMU_HANDLER(ffree)
 {
 	x87_enter(cpu, in, X87_WAIT | X87_NOTE);
 	x87_set_cc(cpu, x87_get16(cpu, X87_FSW) & ~FSW_C1);
-	cpu->fxsave[X87_FTW] &= (uint8_t)~(1u << x87_phys(cpu, in->rm & 7));
+	cpu->fxsave[X87_FTW] &= (uint8_t) ~(1u << x87_phys(cpu, in->rm & 7));
 }
 
 static EMU_HANDLER(ffreep) /* DF C0+i: FFREE STi, then pop */
 {
 	x87_enter(cpu, in, X87_WAIT | X87_NOTE);
 	x87_set_cc(cpu, x87_get16(cpu, X87_FSW) & ~FSW_C1);
-	cpu->fxsave[X87_FTW] &= (uint8_t)~(1u << x87_phys(cpu, in->rm & 7));
+	cpu->fxsave[X87_FTW] &= (uint8_t) ~(1u << x87_phys(cpu, in->rm & 7));
 	x87_pop(cpu);
 }
 
@@ -294,8 +294,7 @@ static EMU_HANDLER(fxam)
 /* FXTRACT, FPTAN, FSINCOS: ST0 replaced and a second value pushed; FPTAN
  * and FSINCOS (range) leave ST0 alone with C2 = 1 when the host says its
  * operand is out of range, else C2 = 0. */
-static void two_results(struct emu_cpu *cpu, const struct emu_insn *in, x87h_fn fn,
-			bool range)
+static void two_results(struct emu_cpu *cpu, const struct emu_insn *in, x87h_fn fn, bool range)
 {
 	uint16_t keep = range ? FSW_C0 | FSW_C3 : FSW_C0 | FSW_C2 | FSW_C3;
 	x80 a, r0, r1;
@@ -323,9 +322,18 @@ static void two_results(struct emu_cpu *cpu, const struct emu_insn *in, x87h_fn 
 	x87_push(cpu, r0);
 }
 
-static EMU_HANDLER(fxtract) { two_results(cpu, in, emu_x87h_xtract, false); }
-static EMU_HANDLER(fptan) { two_results(cpu, in, emu_x87h_ptan, true); }
-static EMU_HANDLER(fsincos) { two_results(cpu, in, emu_x87h_sincos, true); }
+static EMU_HANDLER(fxtract)
+{
+	two_results(cpu, in, emu_x87h_xtract, false);
+}
+static EMU_HANDLER(fptan)
+{
+	two_results(cpu, in, emu_x87h_ptan, true);
+}
+static EMU_HANDLER(fsincos)
+{
+	two_results(cpu, in, emu_x87h_sincos, true);
+}
 
 /* FSIN, FCOS: the host says C2 (out of range: ST0 unchanged); underflow
  * clears C2 */
@@ -340,28 +348,58 @@ static void trig(struct emu_cpu *cpu, const struct emu_insn *in, x87h_fn fn)
 static EMU_HANDLER(d9_math)
 {
 	switch (in->rm & 7) {
-	case 0: x87_unary(cpu, in, emu_x87h_f2xm1, 0); break;
-	case 1: x87_binary(cpu, in, emu_x87h_yl2x, true, false); break;
-	case 2: fptan(cpu, in); break;
-	case 3: x87_binary(cpu, in, emu_x87h_patan, true, false); break;
-	case 4: fxtract(cpu, in); break;
-	case 5: x87_binary(cpu, in, emu_x87h_prem1, false, true); break;
+	case 0:
+		x87_unary(cpu, in, emu_x87h_f2xm1, 0);
+		break;
+	case 1:
+		x87_binary(cpu, in, emu_x87h_yl2x, true, false);
+		break;
+	case 2:
+		fptan(cpu, in);
+		break;
+	case 3:
+		x87_binary(cpu, in, emu_x87h_patan, true, false);
+		break;
+	case 4:
+		fxtract(cpu, in);
+		break;
+	case 5:
+		x87_binary(cpu, in, emu_x87h_prem1, false, true);
+		break;
 	case 6:
-	case 7: fincdecstp(cpu, in); break;
+	case 7:
+		fincdecstp(cpu, in);
+		break;
 	}
 }
 
 static EMU_HANDLER(d9_math2)
 {
 	switch (in->rm & 7) {
-	case 0: x87_binary(cpu, in, emu_x87h_prem, false, true); break;
-	case 1: x87_binary(cpu, in, emu_x87h_yl2xp1, true, false); break;
-	case 2: x87_unary(cpu, in, emu_x87h_sqrt, 0); break;
-	case 3: fsincos(cpu, in); break;
-	case 4: x87_unary(cpu, in, emu_x87h_rndint, 0); break;
-	case 5: x87_binary(cpu, in, emu_x87h_scale, false, false); break;
-	case 6: trig(cpu, in, emu_x87h_sin); break;
-	case 7: trig(cpu, in, emu_x87h_cos); break;
+	case 0:
+		x87_binary(cpu, in, emu_x87h_prem, false, true);
+		break;
+	case 1:
+		x87_binary(cpu, in, emu_x87h_yl2xp1, true, false);
+		break;
+	case 2:
+		x87_unary(cpu, in, emu_x87h_sqrt, 0);
+		break;
+	case 3:
+		fsincos(cpu, in);
+		break;
+	case 4:
+		x87_unary(cpu, in, emu_x87h_rndint, 0);
+		break;
+	case 5:
+		x87_binary(cpu, in, emu_x87h_scale, false, false);
+		break;
+	case 6:
+		trig(cpu, in, emu_x87h_sin);
+		break;
+	case 7:
+		trig(cpu, in, emu_x87h_cos);
+		break;
 	}
 }
 
@@ -370,22 +408,29 @@ static EMU_HANDLER(d9_math2)
 static emu_handler mem_form(unsigned op, unsigned r)
 {
 	switch (op) {
-	case 0: case 2: case 4: case 6: return emu_op_x87_arith_m;
+	case 0:
+	case 2:
+	case 4:
+	case 6:
+		return emu_op_x87_arith_m;
 	case 1: {
 		static const emu_handler h[8] = { emu_op_x87_fld_m, emu_op_ud, emu_op_x87_fst_m,
-						  emu_op_x87_fst_m, fldenv, fldcw, fnstenv, fnstcw };
+						  emu_op_x87_fst_m, fldenv,    fldcw,
+						  fnstenv,	    fnstcw };
 		return h[r];
 	}
 	case 3: {
 		static const emu_handler h[8] = { emu_op_x87_fld_m, emu_op_x87_fst_m,
-						  emu_op_x87_fst_m, emu_op_x87_fst_m, emu_op_ud,
-						  emu_op_x87_fld_m, emu_op_ud, emu_op_x87_fst_m };
+						  emu_op_x87_fst_m, emu_op_x87_fst_m,
+						  emu_op_ud,	    emu_op_x87_fld_m,
+						  emu_op_ud,	    emu_op_x87_fst_m };
 		return h[r];
 	}
 	case 5: {
 		static const emu_handler h[8] = { emu_op_x87_fld_m, emu_op_x87_fst_m,
-						  emu_op_x87_fst_m, emu_op_x87_fst_m, frstor,
-						  emu_op_ud, fnsave, fnstsw_m };
+						  emu_op_x87_fst_m, emu_op_x87_fst_m,
+						  frstor,	    emu_op_ud,
+						  fnsave,	    fnstsw_m };
 		return h[r];
 	}
 	default: { /* DF */
@@ -401,18 +446,25 @@ static emu_handler mem_form(unsigned op, unsigned r)
 static emu_handler d9_reg(unsigned r, unsigned rm)
 {
 	switch (r) {
-	case 0: return emu_op_x87_fld_r;
-	case 1: return fxch;
-	case 2: return rm == 0 ? fnop : emu_op_ud;
-	case 3: return emu_op_x87_fst_r; /* FSTP1 alias */
+	case 0:
+		return emu_op_x87_fld_r;
+	case 1:
+		return fxch;
+	case 2:
+		return rm == 0 ? fnop : emu_op_ud;
+	case 3:
+		return emu_op_x87_fst_r; /* FSTP1 alias */
 	case 4: {
 		static const emu_handler h[8] = { fchs_fabs, fchs_fabs, emu_op_ud, emu_op_ud,
-						  ftst, fxam, emu_op_ud, emu_op_ud };
+						  ftst,	     fxam,	emu_op_ud, emu_op_ud };
 		return h[rm];
 	}
-	case 5: return rm == 7 ? emu_op_ud : emu_op_x87_fldc;
-	case 6: return d9_math;
-	default: return d9_math2;
+	case 5:
+		return rm == 7 ? emu_op_ud : emu_op_x87_fldc;
+	case 6:
+		return d9_math;
+	default:
+		return d9_math2;
 	}
 }
 
@@ -422,7 +474,8 @@ static emu_handler reg_form(unsigned op, unsigned r, unsigned rm)
 	case 0: /* D8 */
 	case 4: /* DC */
 		return r == 2 || r == 3 ? emu_op_x87_fcom_r : emu_op_x87_arith_r;
-	case 1: return d9_reg(r, rm);
+	case 1:
+		return d9_reg(r, rm);
 	case 2: /* DA */
 		if (r < 4)
 			return fcmov;
@@ -434,15 +487,24 @@ static emu_handler reg_form(unsigned op, unsigned r, unsigned rm)
 			return emu_op_x87_fcomi;
 		if (r != 4)
 			return emu_op_ud;
-		return rm == 2 ? fnclex : rm == 3 ? fninit
-		       : rm == 0 || rm == 1 || rm == 4 ? legacy_nop : emu_op_ud;
+		return rm == 2			     ? fnclex :
+		       rm == 3			     ? fninit :
+		       rm == 0 || rm == 1 || rm == 4 ? legacy_nop :
+						       emu_op_ud;
 	case 5: /* DD */
 		switch (r) {
-		case 0: return ffree;
-		case 1: return fxch;
-		case 2: case 3: return emu_op_x87_fst_r;
-		case 4: case 5: return emu_op_x87_fucom;
-		default: return emu_op_ud;
+		case 0:
+			return ffree;
+		case 1:
+			return fxch;
+		case 2:
+		case 3:
+			return emu_op_x87_fst_r;
+		case 4:
+		case 5:
+			return emu_op_x87_fucom;
+		default:
+			return emu_op_ud;
 		}
 	case 6: /* DE */
 		if (r == 3)
@@ -450,12 +512,20 @@ static emu_handler reg_form(unsigned op, unsigned r, unsigned rm)
 		return r == 2 ? emu_op_x87_fcom_r : emu_op_x87_arith_r;
 	default: /* DF */
 		switch (r) {
-		case 0: return ffreep;
-		case 1: return fxch;
-		case 2: case 3: return emu_op_x87_fst_r;
-		case 4: return rm == 0 ? fnstsw_ax : emu_op_ud;
-		case 5: case 6: return emu_op_x87_fcomi;
-		default: return emu_op_ud;
+		case 0:
+			return ffreep;
+		case 1:
+			return fxch;
+		case 2:
+		case 3:
+			return emu_op_x87_fst_r;
+		case 4:
+			return rm == 0 ? fnstsw_ax : emu_op_ud;
+		case 5:
+		case 6:
+			return emu_op_x87_fcomi;
+		default:
+			return emu_op_ud;
 		}
 	}
 }

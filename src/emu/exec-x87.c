@@ -18,8 +18,9 @@ void x87_enter(struct emu_cpu *cpu, const struct emu_insn *in, unsigned how)
 	if ((how & X87_WAIT) && (x87_get16(cpu, X87_FSW) & FSW_ES))
 		emu_raise(cpu, EMU_MF, EMU_NO_ERRCODE);
 	if (how & X87_NOTE) {
-		x87_set16(cpu, X87_FOP, (uint16_t)(((in->opcode & 7) << 8) | (in->mod << 6) |
-						   ((in->reg & 7) << 3) | (in->rm & 7)));
+		x87_set16(cpu, X87_FOP,
+			  (uint16_t)(((in->opcode & 7) << 8) | (in->mod << 6) |
+				     ((in->reg & 7) << 3) | (in->rm & 7)));
 		x87_set64(cpu, X87_FIP, in->rip);
 		if (in->mod != 3)
 			x87_set64(cpu, X87_FDP, emu_ea(cpu, in));
@@ -37,8 +38,7 @@ EMU_HANDLER(emu_op_fwait)
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-uint64_t x87_lin(struct emu_cpu *cpu, const struct emu_insn *in, unsigned size,
-		 enum emu_access acc)
+uint64_t x87_lin(struct emu_cpu *cpu, const struct emu_insn *in, unsigned size, enum emu_access acc)
 {
 	return emu_seg_lin(cpu, in->seg, emu_ea(cpu, in), size, acc);
 }
@@ -61,8 +61,7 @@ static bool host_flags(struct emu_cpu *cpu, uint16_t hsw, unsigned extra)
 
 /* Reads the memory source operand of D8-DF arithmetic/compare/load forms as an
  * 80-bit value; *exc gets the conversion's exceptions (SNaN, denormal). */
-static x80 mem_source(struct emu_cpu *cpu, const struct emu_insn *in, unsigned kind,
-		      unsigned *exc)
+static x80 mem_source(struct emu_cpu *cpu, const struct emu_insn *in, unsigned kind, unsigned *exc)
 {
 	uint64_t v;
 	x80 r = 0;
@@ -77,9 +76,12 @@ static x80 mem_source(struct emu_cpu *cpu, const struct emu_insn *in, unsigned k
 		v = emu_mem_read(cpu, in, 8);
 		*exc = emu_x87h_ld64(&v, NULL, &r, x87_host_cw(cpu), NULL) & FSW_EXC;
 		return r;
-	case X87_M16INT: return (x80)(int16_t)emu_mem_read(cpu, in, 2);
-	case X87_M32INT: return (x80)(int32_t)emu_mem_read(cpu, in, 4);
-	case X87_M64INT: return (x80)(int64_t)emu_mem_read(cpu, in, 8);
+	case X87_M16INT:
+		return (x80)(int16_t)emu_mem_read(cpu, in, 2);
+	case X87_M32INT:
+		return (x80)(int32_t)emu_mem_read(cpu, in, 4);
+	case X87_M64INT:
+		return (x80)(int64_t)emu_mem_read(cpu, in, 8);
 	default: {
 		uint8_t b[10];
 
@@ -96,7 +98,7 @@ static x80 mem_source(struct emu_cpu *cpu, const struct emu_insn *in, unsigned k
 
 static uint16_t arith(const struct emu_cpu *cpu, unsigned op, x80 a, x80 b, x80 *r)
 {
-	static const x87h_fn fn[8] = { emu_x87h_add, emu_x87h_mul, NULL, NULL,
+	static const x87h_fn fn[8] = { emu_x87h_add, emu_x87h_mul, NULL,	 NULL,
 				       emu_x87h_sub, emu_x87h_sub, emu_x87h_div, emu_x87h_div };
 	uint32_t cw = x87_host_cw(cpu);
 
@@ -106,8 +108,8 @@ static uint16_t arith(const struct emu_cpu *cpu, unsigned op, x80 a, x80 b, x80 
 }
 
 /* dst = ST(dst) op src (ST0 is the first operand unless rev); pop after. */
-static void arith_store(struct emu_cpu *cpu, unsigned op, unsigned dst, x80 a, x80 b,
-			unsigned exc, bool pop)
+static void arith_store(struct emu_cpu *cpu, unsigned op, unsigned dst, x80 a, x80 b, unsigned exc,
+			bool pop)
 {
 	x80 r;
 	uint16_t hsw;
@@ -128,10 +130,10 @@ static void arith_store(struct emu_cpu *cpu, unsigned op, unsigned dst, x80 a, x
 static void compare_underflow(struct emu_cpu *cpu, unsigned npop);
 
 static const x87h_fn fp_mem_ops[2][8] = {
-	{ emu_x87h_adds, emu_x87h_muls, emu_x87h_coms, emu_x87h_coms, emu_x87h_subs,
-	  emu_x87h_subrs, emu_x87h_divs, emu_x87h_divrs },
-	{ emu_x87h_addl, emu_x87h_mull, emu_x87h_coml, emu_x87h_coml, emu_x87h_subl,
-	  emu_x87h_subrl, emu_x87h_divl, emu_x87h_divrl },
+	{ emu_x87h_adds, emu_x87h_muls, emu_x87h_coms, emu_x87h_coms, emu_x87h_subs, emu_x87h_subrs,
+	  emu_x87h_divs, emu_x87h_divrs },
+	{ emu_x87h_addl, emu_x87h_mull, emu_x87h_coml, emu_x87h_coml, emu_x87h_subl, emu_x87h_subrl,
+	  emu_x87h_divl, emu_x87h_divrl },
 };
 
 static void fp_mem(struct emu_cpu *cpu, const struct emu_insn *in, bool m64)
@@ -201,8 +203,7 @@ static void arith_reg(struct emu_cpu *cpu, const struct emu_insn *in)
 	}
 	/* the "other" operand of op 4-7 is STi; DC/DE's reversed naming gives
 	 * the same result formula per reg field (SDM opcode map A-10) */
-	arith_store(cpu, op, to_sti ? i : 0, x87_st(cpu, 0), x87_st(cpu, i), 0,
-		    in->opcode == 0xde);
+	arith_store(cpu, op, to_sti ? i : 0, x87_st(cpu, 0), x87_st(cpu, i), 0, in->opcode == 0xde);
 }
 
 /* ---- compares --------------------------------------------------------------------- */
@@ -253,8 +254,7 @@ static void com_mem(struct emu_cpu *cpu, const struct emu_insn *in, unsigned kin
 
 /* FCOM/FCOMP STi (D8 D0/D8, DC/DE aliases), FUCOM/FUCOMP (DD E0/E8),
  * FCOMPP (DE D9), FUCOMPP (DA E9). */
-static void com_reg(struct emu_cpu *cpu, const struct emu_insn *in, bool unordered,
-		    unsigned npop)
+static void com_reg(struct emu_cpu *cpu, const struct emu_insn *in, bool unordered, unsigned npop)
 {
 	unsigned i = in->rm & 7;
 
@@ -279,8 +279,8 @@ static void comi(struct emu_cpu *cpu, const struct emu_insn *in, bool unordered,
 	} else {
 		x80 a = x87_st(cpu, 0), b = x87_st(cpu, i);
 
-		hsw = (unordered ? emu_x87h_ucom : emu_x87h_com)(&a, &b, NULL,
-								  x87_host_cw(cpu), NULL);
+		hsw = (unordered ? emu_x87h_ucom : emu_x87h_com)(&a, &b, NULL, x87_host_cw(cpu),
+								 NULL);
 		pop = !x87_flag(cpu, hsw & FSW_EXC) && pop; /* flags set either way */
 		f = (hsw & FSW_C3 ? EMU_FLAG_ZF : 0) | (hsw & FSW_C2 ? EMU_FLAG_PF : 0) |
 		    (hsw & FSW_C0 ? EMU_FLAG_CF : 0);
@@ -347,9 +347,10 @@ static void fld_reg(struct emu_cpu *cpu, const struct emu_insn *in)
 
 static void fld_const(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	static const x87h_fn fn[8] = { emu_x87h_ld1, emu_x87h_ldl2t, emu_x87h_ldl2e,
-				       emu_x87h_ldpi, emu_x87h_ldlg2, emu_x87h_ldln2,
-				       emu_x87h_ldz, NULL };
+	static const x87h_fn fn[8] = { emu_x87h_ld1,   emu_x87h_ldl2t,
+				       emu_x87h_ldl2e, emu_x87h_ldpi,
+				       emu_x87h_ldlg2, emu_x87h_ldln2,
+				       emu_x87h_ldz,   NULL };
 	x80 v = 0;
 
 	x87_enter(cpu, in, X87_WAIT | X87_NOTE);
@@ -363,9 +364,10 @@ static void fld_const(struct emu_cpu *cpu, const struct emu_insn *in)
 static void store_mem(struct emu_cpu *cpu, const struct emu_insn *in, unsigned kind, bool pop,
 		      bool trunc)
 {
-	static const unsigned size[] = { [X87_M32FP] = 4, [X87_M64FP] = 8, [X87_M16INT] = 2,
-					 [X87_M32INT] = 4, [X87_M64INT] = 8, [X87_M80FP] = 10,
-					 [X87_M80BCD] = 10 };
+	static const unsigned size[] = {
+		[X87_M32FP] = 4,  [X87_M64FP] = 8,  [X87_M16INT] = 2, [X87_M32INT] = 4,
+		[X87_M64INT] = 8, [X87_M80FP] = 10, [X87_M80BCD] = 10
+	};
 	uint8_t out[16] = { 0 };
 	uint64_t lin;
 	uint16_t hsw = 0;
@@ -382,19 +384,30 @@ static void store_mem(struct emu_cpu *cpu, const struct emu_insn *in, unsigned k
 		a = x87_st(cpu, 0);
 	}
 	switch (kind) {
-	case X87_M32FP: hsw = emu_x87h_st32(&a, NULL, out, x87_host_cw(cpu), NULL); break;
-	case X87_M64FP: hsw = emu_x87h_st64(&a, NULL, out, x87_host_cw(cpu), NULL); break;
+	case X87_M32FP:
+		hsw = emu_x87h_st32(&a, NULL, out, x87_host_cw(cpu), NULL);
+		break;
+	case X87_M64FP:
+		hsw = emu_x87h_st64(&a, NULL, out, x87_host_cw(cpu), NULL);
+		break;
 	case X87_M16INT:
-		hsw = (trunc ? emu_x87h_istt16 : emu_x87h_ist16)(&a, NULL, out, x87_host_cw(cpu), NULL);
+		hsw = (trunc ? emu_x87h_istt16 : emu_x87h_ist16)(&a, NULL, out, x87_host_cw(cpu),
+								 NULL);
 		break;
 	case X87_M32INT:
-		hsw = (trunc ? emu_x87h_istt32 : emu_x87h_ist32)(&a, NULL, out, x87_host_cw(cpu), NULL);
+		hsw = (trunc ? emu_x87h_istt32 : emu_x87h_ist32)(&a, NULL, out, x87_host_cw(cpu),
+								 NULL);
 		break;
 	case X87_M64INT:
-		hsw = (trunc ? emu_x87h_istt64 : emu_x87h_ist64)(&a, NULL, out, x87_host_cw(cpu), NULL);
+		hsw = (trunc ? emu_x87h_istt64 : emu_x87h_ist64)(&a, NULL, out, x87_host_cw(cpu),
+								 NULL);
 		break;
-	case X87_M80BCD: hsw = emu_x87h_bstp(&a, NULL, out, x87_host_cw(cpu), NULL); break;
-	default: memcpy(out, &a, 10); break;
+	case X87_M80BCD:
+		hsw = emu_x87h_bstp(&a, NULL, out, x87_host_cw(cpu), NULL);
+		break;
+	default:
+		memcpy(out, &a, 10);
+		break;
 	}
 	/* unmasked IE/OE/UE: memory is not written, nothing popped, and
 	 * neither PE nor C1 (round up) is reported (as the host does) */
@@ -484,9 +497,15 @@ EMU_HANDLER(emu_op_x87_fld_m) /* D9 /0, DD /0, DB /0, DB /5, DF /0, DF /4, DF /5
 	unsigned r = in->reg & 7;
 
 	switch (in->opcode) {
-	case 0xd9: load_mem(cpu, in, X87_M32FP); break;
-	case 0xdd: load_mem(cpu, in, X87_M64FP); break;
-	case 0xdb: load_mem(cpu, in, r == 5 ? X87_M80FP : X87_M32INT); break;
+	case 0xd9:
+		load_mem(cpu, in, X87_M32FP);
+		break;
+	case 0xdd:
+		load_mem(cpu, in, X87_M64FP);
+		break;
+	case 0xdb:
+		load_mem(cpu, in, r == 5 ? X87_M80FP : X87_M32INT);
+		break;
 	default:
 		load_mem(cpu, in, r == 0 ? X87_M16INT : r == 4 ? X87_M80BCD : X87_M64INT);
 		break;
@@ -499,14 +518,18 @@ EMU_HANDLER(emu_op_x87_fst_m) /* FST(P) m32/m64/m80, FIST(P)/FISTTP m16/32/64, F
 	bool pop = r == 3 || r == 1 || r == 7 || (in->opcode == 0xdf && r == 6);
 
 	switch (in->opcode) {
-	case 0xd9: store_mem(cpu, in, X87_M32FP, pop, false); break;
+	case 0xd9:
+		store_mem(cpu, in, X87_M32FP, pop, false);
+		break;
 	case 0xdd:
 		if (r == 1)
 			store_mem(cpu, in, X87_M64INT, true, true);
 		else
 			store_mem(cpu, in, X87_M64FP, pop, false);
 		break;
-	case 0xdb: store_mem(cpu, in, r == 7 ? X87_M80FP : X87_M32INT, pop, r == 1); break;
+	case 0xdb:
+		store_mem(cpu, in, r == 7 ? X87_M80FP : X87_M32INT, pop, r == 1);
+		break;
 	default: /* DF */
 		if (r == 6)
 			store_mem(cpu, in, X87_M80BCD, true, false);

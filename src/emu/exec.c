@@ -91,8 +91,8 @@ static void run_loop(struct emu_cpu *cpu, struct emu_core_cpu *cc)
 		struct emu_block *b;
 		bool shadow = cpu->irq_shadow;
 
-		if (__builtin_expect(atomic_load_explicit(cc->gen_src, memory_order_acquire) !=
-					     cc->gen, 0))
+		if (__builtin_expect(
+			    atomic_load_explicit(cc->gen_src, memory_order_acquire) != cc->gen, 0))
 			emu_core_sync(cpu, cc);
 		b = lookup(cpu, cc);
 		cc->cur = b;

@@ -12,14 +12,21 @@ static inline unsigned msb(const struct emu_lazy *l)
 static bool lz_cf(const struct emu_lazy *l)
 {
 	switch (l->op) {
-	case EMU_LZ_ADD: return l->res < l->src1;
-	case EMU_LZ_ADC: return l->res <= l->src1;
-	case EMU_LZ_SUB: return l->src1 < l->src2;
-	case EMU_LZ_SBB: return l->src1 <= l->src2;
+	case EMU_LZ_ADD:
+		return l->res < l->src1;
+	case EMU_LZ_ADC:
+		return l->res <= l->src1;
+	case EMU_LZ_SUB:
+		return l->src1 < l->src2;
+	case EMU_LZ_SBB:
+		return l->src1 <= l->src2;
 	case EMU_LZ_INC:
-	case EMU_LZ_DEC: return l->src2 & 1;
-	case EMU_LZ_CFOF: return l->src1 & 1;
-	default: return false;
+	case EMU_LZ_DEC:
+		return l->src2 & 1;
+	case EMU_LZ_CFOF:
+		return l->src1 & 1;
+	default:
+		return false;
 	}
 }
 
@@ -29,13 +36,19 @@ static bool lz_of(const struct emu_lazy *l)
 
 	switch (l->op) {
 	case EMU_LZ_ADD:
-	case EMU_LZ_ADC: return ((l->src1 ^ l->res) & (l->src2 ^ l->res)) & sign;
+	case EMU_LZ_ADC:
+		return ((l->src1 ^ l->res) & (l->src2 ^ l->res)) & sign;
 	case EMU_LZ_SUB:
-	case EMU_LZ_SBB: return ((l->src1 ^ l->src2) & (l->src1 ^ l->res)) & sign;
-	case EMU_LZ_INC: return l->res == sign;
-	case EMU_LZ_DEC: return l->res == sign - 1;
-	case EMU_LZ_CFOF: return l->src2 & 1;
-	default: return false;
+	case EMU_LZ_SBB:
+		return ((l->src1 ^ l->src2) & (l->src1 ^ l->res)) & sign;
+	case EMU_LZ_INC:
+		return l->res == sign;
+	case EMU_LZ_DEC:
+		return l->res == sign - 1;
+	case EMU_LZ_CFOF:
+		return l->src2 & 1;
+	default:
+		return false;
 	}
 }
 
@@ -45,10 +58,14 @@ static bool lz_af(const struct emu_lazy *l)
 	case EMU_LZ_ADD:
 	case EMU_LZ_ADC:
 	case EMU_LZ_SUB:
-	case EMU_LZ_SBB: return (l->src1 ^ l->src2 ^ l->res) & 0x10;
-	case EMU_LZ_INC: return (l->res & 0xf) == 0;
-	case EMU_LZ_DEC: return (l->res & 0xf) == 0xf;
-	default: return false;
+	case EMU_LZ_SBB:
+		return (l->src1 ^ l->src2 ^ l->res) & 0x10;
+	case EMU_LZ_INC:
+		return (l->res & 0xf) == 0;
+	case EMU_LZ_DEC:
+		return (l->res & 0xf) == 0xf;
+	default:
+		return false;
 	}
 }
 
@@ -109,12 +126,23 @@ static bool cond_sub(const struct emu_lazy *l, unsigned cc, bool *out)
 	int64_t a = (int64_t)(l->src1 << sh) >> sh, b = (int64_t)(l->src2 << sh) >> sh;
 
 	switch (cc >> 1) {
-	case EMU_CC_B >> 1: *out = l->src1 < l->src2; return true;
-	case EMU_CC_E >> 1: *out = l->res == 0; return true;
-	case EMU_CC_BE >> 1: *out = l->src1 <= l->src2; return true;
-	case EMU_CC_L >> 1: *out = a < b; return true;
-	case EMU_CC_LE >> 1: *out = a <= b; return true;
-	default: return false;
+	case EMU_CC_B >> 1:
+		*out = l->src1 < l->src2;
+		return true;
+	case EMU_CC_E >> 1:
+		*out = l->res == 0;
+		return true;
+	case EMU_CC_BE >> 1:
+		*out = l->src1 <= l->src2;
+		return true;
+	case EMU_CC_L >> 1:
+		*out = a < b;
+		return true;
+	case EMU_CC_LE >> 1:
+		*out = a <= b;
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -123,14 +151,22 @@ static bool cond_flags(uint64_t f, unsigned cc)
 	bool sf = f & EMU_FLAG_SF, of = f & EMU_FLAG_OF, zf = f & EMU_FLAG_ZF;
 
 	switch (cc >> 1) {
-	case 0: return f & EMU_FLAG_OF;
-	case 1: return f & EMU_FLAG_CF;
-	case 2: return zf;
-	case 3: return (f & EMU_FLAG_CF) || zf;
-	case 4: return sf;
-	case 5: return f & EMU_FLAG_PF;
-	case 6: return sf != of;
-	default: return zf || sf != of;
+	case 0:
+		return f & EMU_FLAG_OF;
+	case 1:
+		return f & EMU_FLAG_CF;
+	case 2:
+		return zf;
+	case 3:
+		return (f & EMU_FLAG_CF) || zf;
+	case 4:
+		return sf;
+	case 5:
+		return f & EMU_FLAG_PF;
+	case 6:
+		return sf != of;
+	default:
+		return zf || sf != of;
 	}
 }
 
@@ -140,7 +176,8 @@ bool emu_cond_slow(struct emu_cpu *cpu, unsigned cc)
 	bool r;
 
 	switch (l->op) {
-	case EMU_LZ_NONE: return cond_flags(cpu->rflags, cc) ^ (cc & 1);
+	case EMU_LZ_NONE:
+		return cond_flags(cpu->rflags, cc) ^ (cc & 1);
 	case EMU_LZ_SUB:
 		if (cond_sub(l, cc, &r))
 			return r ^ (cc & 1);
@@ -148,14 +185,19 @@ bool emu_cond_slow(struct emu_cpu *cpu, unsigned cc)
 	case EMU_LZ_LOGIC:
 		switch (cc >> 1) {
 		case EMU_CC_E >> 1:
-		case EMU_CC_BE >> 1: return (l->res == 0) ^ (cc & 1);
+		case EMU_CC_BE >> 1:
+			return (l->res == 0) ^ (cc & 1);
 		case EMU_CC_S >> 1:
-		case EMU_CC_L >> 1: return lz_sf(l) ^ (cc & 1);
-		case EMU_CC_LE >> 1: return (l->res == 0 || lz_sf(l)) ^ (cc & 1);
-		default: break;
+		case EMU_CC_L >> 1:
+			return lz_sf(l) ^ (cc & 1);
+		case EMU_CC_LE >> 1:
+			return (l->res == 0 || lz_sf(l)) ^ (cc & 1);
+		default:
+			break;
 		}
 		break;
-	default: break;
+	default:
+		break;
 	}
 	emu_flags_flush(cpu);
 	return cond_flags(cpu->rflags, cc) ^ (cc & 1);

@@ -32,35 +32,66 @@
 
 /* ---- architectural constants ---------------------------------------- */
 
-enum emu_gpr { EMU_RAX, EMU_RCX, EMU_RDX, EMU_RBX, EMU_RSP, EMU_RBP, EMU_RSI, EMU_RDI,
-	       EMU_R8, EMU_R9, EMU_R10, EMU_R11, EMU_R12, EMU_R13, EMU_R14, EMU_R15 };
+enum emu_gpr {
+	EMU_RAX,
+	EMU_RCX,
+	EMU_RDX,
+	EMU_RBX,
+	EMU_RSP,
+	EMU_RBP,
+	EMU_RSI,
+	EMU_RDI,
+	EMU_R8,
+	EMU_R9,
+	EMU_R10,
+	EMU_R11,
+	EMU_R12,
+	EMU_R13,
+	EMU_R14,
+	EMU_R15
+};
 enum emu_segreg { EMU_ES, EMU_CS, EMU_SS, EMU_DS, EMU_FS, EMU_GS, EMU_NSEG };
 
 enum emu_vector {
-	EMU_DE = 0, EMU_DB = 1, EMU_NMI = 2, EMU_BP = 3, EMU_OF = 4, EMU_BR = 5, EMU_UD = 6,
-	EMU_NM = 7, EMU_DF = 8, EMU_TS = 10, EMU_NP = 11, EMU_SS_FAULT = 12, EMU_GP = 13,
-	EMU_PF = 14, EMU_MF = 16, EMU_AC = 17, EMU_MC = 18, EMU_XM = 19,
+	EMU_DE = 0,
+	EMU_DB = 1,
+	EMU_NMI = 2,
+	EMU_BP = 3,
+	EMU_OF = 4,
+	EMU_BR = 5,
+	EMU_UD = 6,
+	EMU_NM = 7,
+	EMU_DF = 8,
+	EMU_TS = 10,
+	EMU_NP = 11,
+	EMU_SS_FAULT = 12,
+	EMU_GP = 13,
+	EMU_PF = 14,
+	EMU_MF = 16,
+	EMU_AC = 17,
+	EMU_MC = 18,
+	EMU_XM = 19,
 };
 #define EMU_NO_ERRCODE UINT32_MAX
 
-#define EMU_FLAG_CF   (1ULL << 0)
-#define EMU_FLAG_PF   (1ULL << 2)
-#define EMU_FLAG_AF   (1ULL << 4)
-#define EMU_FLAG_ZF   (1ULL << 6)
-#define EMU_FLAG_SF   (1ULL << 7)
-#define EMU_FLAG_TF   (1ULL << 8)
-#define EMU_FLAG_IF   (1ULL << 9)
-#define EMU_FLAG_DF   (1ULL << 10)
-#define EMU_FLAG_OF   (1ULL << 11)
+#define EMU_FLAG_CF (1ULL << 0)
+#define EMU_FLAG_PF (1ULL << 2)
+#define EMU_FLAG_AF (1ULL << 4)
+#define EMU_FLAG_ZF (1ULL << 6)
+#define EMU_FLAG_SF (1ULL << 7)
+#define EMU_FLAG_TF (1ULL << 8)
+#define EMU_FLAG_IF (1ULL << 9)
+#define EMU_FLAG_DF (1ULL << 10)
+#define EMU_FLAG_OF (1ULL << 11)
 #define EMU_FLAG_IOPL (3ULL << 12)
-#define EMU_FLAG_NT   (1ULL << 14)
-#define EMU_FLAG_RF   (1ULL << 16)
-#define EMU_FLAG_VM   (1ULL << 17)
-#define EMU_FLAG_AC   (1ULL << 18)
-#define EMU_FLAG_VIF  (1ULL << 19)
-#define EMU_FLAG_VIP  (1ULL << 20)
-#define EMU_FLAG_ID   (1ULL << 21)
-#define EMU_FLAGS_ARITH                                                                    \
+#define EMU_FLAG_NT (1ULL << 14)
+#define EMU_FLAG_RF (1ULL << 16)
+#define EMU_FLAG_VM (1ULL << 17)
+#define EMU_FLAG_AC (1ULL << 18)
+#define EMU_FLAG_VIF (1ULL << 19)
+#define EMU_FLAG_VIP (1ULL << 20)
+#define EMU_FLAG_ID (1ULL << 21)
+#define EMU_FLAGS_ARITH \
 	(EMU_FLAG_CF | EMU_FLAG_PF | EMU_FLAG_AF | EMU_FLAG_ZF | EMU_FLAG_SF | EMU_FLAG_OF)
 
 #define EMU_CR0_PE (1ULL << 0)
@@ -72,29 +103,29 @@ enum emu_vector {
 #define EMU_CR0_WP (1ULL << 16)
 #define EMU_CR0_AM (1ULL << 18)
 #define EMU_CR0_PG (1ULL << 31)
-#define EMU_CR4_PSE	   (1ULL << 4)
-#define EMU_CR4_PAE	   (1ULL << 5)
-#define EMU_CR4_PGE	   (1ULL << 7)
-#define EMU_CR4_OSFXSR	   (1ULL << 9)
+#define EMU_CR4_PSE (1ULL << 4)
+#define EMU_CR4_PAE (1ULL << 5)
+#define EMU_CR4_PGE (1ULL << 7)
+#define EMU_CR4_OSFXSR (1ULL << 9)
 #define EMU_CR4_OSXMMEXCPT (1ULL << 10)
-#define EMU_CR4_FSGSBASE   (1ULL << 16)
-#define EMU_CR4_OSXSAVE	   (1ULL << 18)
-#define EMU_CR4_SMEP	   (1ULL << 20)
-#define EMU_CR4_SMAP	   (1ULL << 21)
+#define EMU_CR4_FSGSBASE (1ULL << 16)
+#define EMU_CR4_OSXSAVE (1ULL << 18)
+#define EMU_CR4_SMEP (1ULL << 20)
+#define EMU_CR4_SMAP (1ULL << 21)
 #define EMU_EFER_SCE (1ULL << 0)
 #define EMU_EFER_LME (1ULL << 8)
 #define EMU_EFER_LMA (1ULL << 10)
 #define EMU_EFER_NXE (1ULL << 11)
 
 /* Segment attributes, packed as descriptor bits 40-47 and 52-55. */
-#define EMU_SEG_TYPE(a) ((a) & 0xf)
-#define EMU_SEG_S	(1u << 4)
-#define EMU_SEG_DPL(a)	(((a) >> 5) & 3)
-#define EMU_SEG_P	(1u << 7)
-#define EMU_SEG_AVL	(1u << 8)
-#define EMU_SEG_L	(1u << 9)
-#define EMU_SEG_DB	(1u << 10)
-#define EMU_SEG_G	(1u << 11)
+#define EMU_SEG_TYPE(a) ((a)&0xf)
+#define EMU_SEG_S (1u << 4)
+#define EMU_SEG_DPL(a) (((a) >> 5) & 3)
+#define EMU_SEG_P (1u << 7)
+#define EMU_SEG_AVL (1u << 8)
+#define EMU_SEG_L (1u << 9)
+#define EMU_SEG_DB (1u << 10)
+#define EMU_SEG_G (1u << 11)
 
 struct emu_seg {
 	uint64_t base;
@@ -119,35 +150,35 @@ struct emu_insn;
 typedef void (*emu_handler)(struct emu_cpu *cpu, const struct emu_insn *in);
 
 #define EMU_NOREG 0xff
-#define EMU_PFX_LOCK  (1u << 0)
-#define EMU_PFX_REP   (1u << 1) /* F3 */
+#define EMU_PFX_LOCK (1u << 0)
+#define EMU_PFX_REP (1u << 1) /* F3 */
 #define EMU_PFX_REPNE (1u << 2) /* F2 */
-#define EMU_PFX_OPSZ  (1u << 3) /* 66 */
-#define EMU_PFX_ADSZ  (1u << 4) /* 67 */
-#define EMU_PFX_REX   (1u << 5) /* any REX: SPL/BPL/SIL/DIL instead of AH..BH */
-#define EMU_PFX_REXW  (1u << 6)
+#define EMU_PFX_OPSZ (1u << 3) /* 66 */
+#define EMU_PFX_ADSZ (1u << 4) /* 67 */
+#define EMU_PFX_REX (1u << 5) /* any REX: SPL/BPL/SIL/DIL instead of AH..BH */
+#define EMU_PFX_REXW (1u << 6)
 
 struct emu_insn {
 	emu_handler fn;
-	uint64_t rip;  /* of this instruction, as the guest sees it */
-	uint64_t imm;  /* immediate, sign- or zero-extended as the opcode wants;
+	uint64_t rip; /* of this instruction, as the guest sees it */
+	uint64_t imm; /* immediate, sign- or zero-extended as the opcode wants;
 			* relative branches hold their absolute target */
 	uint64_t imm2; /* second immediate (ENTER's level, far pointer selector) */
-	int64_t disp;  /* memory operand displacement; RIP-relative is folded in */
+	int64_t disp; /* memory operand displacement; RIP-relative is folded in */
 	uint8_t len;
-	uint8_t map;	/* 0 one-byte, 1 0F, 2 0F38, 3 0F3A */
+	uint8_t map; /* 0 one-byte, 1 0F, 2 0F38, 3 0F3A */
 	uint8_t opcode;
-	uint8_t mod;	/* ModRM.mod; 3 = register operand */
-	uint8_t reg;	/* ModRM.reg with REX.R (or the opcode's low 3 bits + REX.B) */
-	uint8_t rm;	/* ModRM.rm with REX.B when mod == 3 */
-	uint8_t base;	/* memory operand: base register or EMU_NOREG */
-	uint8_t index;	/* index register or EMU_NOREG */
-	uint8_t scale;	/* log2 */
-	uint8_t seg;	/* effective segment of the memory operand (enum emu_segreg) */
+	uint8_t mod; /* ModRM.mod; 3 = register operand */
+	uint8_t reg; /* ModRM.reg with REX.R (or the opcode's low 3 bits + REX.B) */
+	uint8_t rm; /* ModRM.rm with REX.B when mod == 3 */
+	uint8_t base; /* memory operand: base register or EMU_NOREG */
+	uint8_t index; /* index register or EMU_NOREG */
+	uint8_t scale; /* log2 */
+	uint8_t seg; /* effective segment of the memory operand (enum emu_segreg) */
 	uint8_t opsize; /* 1, 2, 4, 8 bytes */
 	uint8_t adsize; /* 2, 4, 8 bytes */
-	uint8_t pfx;	/* EMU_PFX_* */
-	uint8_t flags;	/* decoder-private */
+	uint8_t pfx; /* EMU_PFX_* */
+	uint8_t flags; /* decoder-private */
 };
 
 /* ---- lazy arithmetic flags (core) ------------------------------------- */
@@ -155,7 +186,7 @@ struct emu_insn {
 /* The last flag-setting operation, evaluated only when someone reads a flag. */
 struct emu_lazy {
 	uint64_t res, src1, src2;
-	uint8_t op;   /* core-private operation code; 0: arithmetic flags live in cpu->rflags */
+	uint8_t op; /* core-private operation code; 0: arithmetic flags live in cpu->rflags */
 	uint8_t size; /* operand size in bytes */
 };
 
@@ -193,13 +224,13 @@ struct emu_cpu_sys;
 enum emu_run_state { EMU_RUNNABLE, EMU_HALTED, EMU_WAIT_SIPI };
 
 /* Bits of emu_cpu.events: why the dispatch loop must stop and look. */
-#define EMU_EV_KICK	(1u << 0)
-#define EMU_EV_IRQ	(1u << 1) /* LAPIC/PIC may have something to deliver */
-#define EMU_EV_INIT	(1u << 2)
-#define EMU_EV_SIPI	(1u << 3)
-#define EMU_EV_NMI	(1u << 4)
+#define EMU_EV_KICK (1u << 0)
+#define EMU_EV_IRQ (1u << 1) /* LAPIC/PIC may have something to deliver */
+#define EMU_EV_INIT (1u << 2)
+#define EMU_EV_SIPI (1u << 3)
+#define EMU_EV_NMI (1u << 4)
 #define EMU_EV_TLBFLUSH (1u << 5) /* another vCPU marked a page as code */
-#define EMU_EV_MODE	(1u << 6) /* mode, paging or IF changed: re-check before next block */
+#define EMU_EV_MODE (1u << 6) /* mode, paging or IF changed: re-check before next block */
 
 struct emu_cpu {
 	/* hot state first */
@@ -233,16 +264,16 @@ struct emu_cpu {
 	const struct emu_insn *cur;
 	/* exception in flight (system) */
 	struct {
-		int vector;	  /* -1: none */
+		int vector; /* -1: none */
 		uint32_t error_code; /* EMU_NO_ERRCODE: none */
-		int depth;	  /* nested delivery: 1 -> #DF, 2 -> shutdown */
+		int depth; /* nested delivery: 1 -> #DF, 2 -> shutdown */
 	} exc;
 	bool irq_shadow; /* STI / MOV SS: no interrupt before the next instruction */
 	bool nmi_blocked;
 
 	jmp_buf jmp; /* set by the dispatch loop; emu_raise() jumps here */
 	struct emu_exit *exit; /* where emu_cpu_run() reports; set while running */
-	bool stop;	       /* system sets: leave the dispatch loop after this block */
+	bool stop; /* system sets: leave the dispatch loop after this block */
 
 	enum emu_run_state state;
 	uint8_t sipi_vector;
@@ -293,8 +324,7 @@ void *emu_phys_ptr(struct emu_vm *vm, uint64_t gpa, uint64_t len);
 /* Linear address of seg:off, with the mode's segmentation (long mode: only
  * FS/GS bases; legacy modes: base + limit check, #GP/#SS on violation) and
  * the canonical check in long mode (#GP(0), #SS(0) for SS). */
-uint64_t emu_linear(struct emu_cpu *cpu, int seg, uint64_t off, unsigned size,
-		    enum emu_access acc);
+uint64_t emu_linear(struct emu_cpu *cpu, int seg, uint64_t off, unsigned size, enum emu_access acc);
 
 /* Slow paths of the inline accessors below: walk the page tables, fill the
  * TLB, handle page-crossing accesses, MMIO, the LAPIC/IOAPIC pages, and
@@ -314,8 +344,7 @@ void *emu_rmw_ptr(struct emu_cpu *cpu, uint64_t lin, unsigned size);
 /* Instruction fetch: host pointer to the code byte at linear address lin
  * (checks NX, U/S, SMEP; raises #PF), its guest-physical address, and how
  * many bytes follow it in the same page. */
-const uint8_t *emu_fetch_ptr(struct emu_cpu *cpu, uint64_t lin, uint64_t *gpa,
-			     unsigned *avail);
+const uint8_t *emu_fetch_ptr(struct emu_cpu *cpu, uint64_t lin, uint64_t *gpa, unsigned *avail);
 
 static inline struct emu_tlb_entry *emu_tlb_slot(struct emu_cpu *cpu, uint64_t lin)
 {
@@ -325,20 +354,45 @@ static inline struct emu_tlb_entry *emu_tlb_slot(struct emu_cpu *cpu, uint64_t l
 static inline uint64_t emu_load_host(const void *p, unsigned size)
 {
 	switch (size) {
-	case 1: return *(const uint8_t *)p;
-	case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-	case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-	default: { uint64_t v; memcpy(&v, p, 8); return v; }
+	case 1:
+		return *(const uint8_t *)p;
+	case 2: {
+		uint16_t v;
+		memcpy(&v, p, 2);
+		return v;
+	}
+	case 4: {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		return v;
+	}
+	default: {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		return v;
+	}
 	}
 }
 
 static inline void emu_store_host(void *p, unsigned size, uint64_t v)
 {
 	switch (size) {
-	case 1: *(uint8_t *)p = (uint8_t)v; break;
-	case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
-	case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
-	default: memcpy(p, &v, 8); break;
+	case 1:
+		*(uint8_t *)p = (uint8_t)v;
+		break;
+	case 2: {
+		uint16_t x = (uint16_t)v;
+		memcpy(p, &x, 2);
+		break;
+	}
+	case 4: {
+		uint32_t x = (uint32_t)v;
+		memcpy(p, &x, 4);
+		break;
+	}
+	default:
+		memcpy(p, &v, 8);
+		break;
 	}
 }
 
@@ -384,8 +438,7 @@ static inline uint64_t emu_read(struct emu_cpu *cpu, int seg, uint64_t off, unsi
 	return emu_read_lin(cpu, emu_seg_lin(cpu, seg, off, size, EMU_ACC_READ), size);
 }
 
-static inline void emu_write(struct emu_cpu *cpu, int seg, uint64_t off, unsigned size,
-			     uint64_t v)
+static inline void emu_write(struct emu_cpu *cpu, int seg, uint64_t off, unsigned size, uint64_t v)
 {
 	emu_write_lin(cpu, emu_seg_lin(cpu, seg, off, size, EMU_ACC_WRITE), size, v);
 }
@@ -409,7 +462,7 @@ void emu_page_clear_code(struct emu_vm *vm, uint64_t gpa);
  * and longjmps to the dispatch loop. error_code is EMU_NO_ERRCODE for
  * vectors without one. For #PF the caller sets cpu->cr2 first. */
 _Noreturn void emu_raise(struct emu_cpu *cpu, int vector, uint32_t error_code);
-#define emu_raise_ud(cpu)	emu_raise((cpu), EMU_UD, EMU_NO_ERRCODE)
+#define emu_raise_ud(cpu) emu_raise((cpu), EMU_UD, EMU_NO_ERRCODE)
 #define emu_raise_gp(cpu, code) emu_raise((cpu), EMU_GP, (code))
 
 /* #UD for an opcode emu does not implement: logs one rate-limited host
@@ -443,7 +496,7 @@ uint64_t emu_rdmsr(struct emu_cpu *cpu, uint32_t index);
 void emu_wrmsr(struct emu_cpu *cpu, uint32_t index, uint64_t val);
 void emu_cpuid(struct emu_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 uint64_t emu_rdtsc(struct emu_cpu *cpu);
-void emu_load_seg(struct emu_cpu *cpu, int seg, uint16_t sel);	    /* MOV/POP Sreg, LxS */
+void emu_load_seg(struct emu_cpu *cpu, int seg, uint16_t sel); /* MOV/POP Sreg, LxS */
 void emu_lgdt(struct emu_cpu *cpu, uint64_t base, uint16_t limit); /* also LIDT via idt=true */
 void emu_lidt(struct emu_cpu *cpu, uint64_t base, uint16_t limit);
 void emu_lldt(struct emu_cpu *cpu, uint16_t sel);
@@ -453,22 +506,21 @@ void emu_swapgs(struct emu_cpu *cpu);
 void emu_clts(struct emu_cpu *cpu);
 void emu_lmsw(struct emu_cpu *cpu, uint16_t val);
 void emu_far_jmp(struct emu_cpu *cpu, uint16_t sel, uint64_t off);
-void emu_far_call(struct emu_cpu *cpu, uint16_t sel, uint64_t off, unsigned opsize,
-		  uint64_t next);
+void emu_far_call(struct emu_cpu *cpu, uint16_t sel, uint64_t off, unsigned opsize, uint64_t next);
 void emu_far_ret(struct emu_cpu *cpu, unsigned opsize, uint16_t pop_extra);
 void emu_iret(struct emu_cpu *cpu, unsigned opsize);
 void emu_syscall(struct emu_cpu *cpu, uint64_t next);
 void emu_sysret(struct emu_cpu *cpu, unsigned opsize);
 void emu_sysenter(struct emu_cpu *cpu);
 void emu_sysexit(struct emu_cpu *cpu, unsigned opsize);
-void emu_hlt(struct emu_cpu *cpu);	   /* CPL check; state = HALTED, leaves the loop */
+void emu_hlt(struct emu_cpu *cpu); /* CPL check; state = HALTED, leaves the loop */
 void emu_cli(struct emu_cpu *cpu);
-void emu_sti(struct emu_cpu *cpu);	   /* sets the interrupt shadow */
+void emu_sti(struct emu_cpu *cpu); /* sets the interrupt shadow */
 void emu_popf(struct emu_cpu *cpu, uint64_t val, unsigned opsize); /* CPL/IOPL rules */
 /* IOPL / TSS I/O bitmap permission for size bytes at port: #GP(0) if denied.
  * INS/OUTS check it before touching memory; emu_io_in/out check it too. */
 void emu_io_check(struct emu_cpu *cpu, uint16_t port, unsigned size);
-uint64_t emu_io_in(struct emu_cpu *cpu, uint16_t port, unsigned size);	 /* IOPL/TSS bitmap */
+uint64_t emu_io_in(struct emu_cpu *cpu, uint16_t port, unsigned size); /* IOPL/TSS bitmap */
 void emu_io_out(struct emu_cpu *cpu, uint16_t port, unsigned size, uint64_t val);
 /* LAR/LSL/VERR/VERW: return false (ZF=0) when the selector does not qualify. */
 bool emu_lar(struct emu_cpu *cpu, uint16_t sel, uint32_t *out);
@@ -513,7 +565,7 @@ bool emu_lapic_msr_read(struct emu_lapic *lapic, uint32_t index, uint64_t *val);
 bool emu_lapic_msr_write(struct emu_lapic *lapic, uint32_t index, uint64_t val);
 uint64_t emu_lapic_get_base(struct emu_lapic *lapic);
 bool emu_lapic_set_base(struct emu_lapic *lapic, uint64_t val); /* false: #GP */
-void emu_lapic_set_tpr(struct emu_lapic *lapic, uint8_t cr8);	 /* MOV CR8 */
+void emu_lapic_set_tpr(struct emu_lapic *lapic, uint8_t cr8); /* MOV CR8 */
 uint8_t emu_lapic_get_tpr(struct emu_lapic *lapic);
 /* Highest-priority deliverable vector (IRR above PPR), the PIC's vector
  * through LINT0 ExtINT, or -1. ack moves it to ISR (or acks the PIC). */
@@ -522,8 +574,8 @@ void emu_lapic_ack(struct emu_lapic *lapic, int vector);
 bool emu_lapic_nmi_pending(struct emu_lapic *lapic); /* consumes it */
 /* Deliver to the vCPUs a destination selects (IOAPIC, MSI, IPIs). Sets
  * the target's EMU_EV_IRQ/INIT/SIPI/NMI and wakes it. */
-void emu_irq_deliver(struct emu_vm *vm, uint32_t dest, bool logical, unsigned mode,
-		     uint8_t vector, bool level, unsigned from_cpu);
+void emu_irq_deliver(struct emu_vm *vm, uint32_t dest, bool logical, unsigned mode, uint8_t vector,
+		     bool level, unsigned from_cpu);
 /* Host ns of this vCPU's next LAPIC timer event, or UINT64_MAX; the timer
  * check at block boundaries and the HLT sleep use it. */
 uint64_t emu_lapic_deadline(struct emu_lapic *lapic);

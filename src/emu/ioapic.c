@@ -9,12 +9,12 @@
 
 #include <stdlib.h>
 
-#define IOAPIC_VERSION	 0x20
-#define REDIR_MASKED	 (1ULL << 16)
-#define REDIR_LEVEL	 (1ULL << 15)
+#define IOAPIC_VERSION 0x20
+#define REDIR_MASKED (1ULL << 16)
+#define REDIR_LEVEL (1ULL << 15)
 #define REDIR_REMOTE_IRR (1ULL << 14)
-#define REDIR_LOGICAL	 (1ULL << 11)
-#define REDIR_WRITABLE	 0x1afffULL /* vector, mode, dest mode, polarity, trigger, mask */
+#define REDIR_LOGICAL (1ULL << 11)
+#define REDIR_WRITABLE 0x1afffULL /* vector, mode, dest mode, polarity, trigger, mask */
 
 void emu_ioapic_reset(struct emu_ioapic *io)
 {
@@ -43,8 +43,8 @@ static void service(struct emu_vm *vm, unsigned pin)
 			return;
 		io->redir[pin] |= REDIR_REMOTE_IRR;
 	}
-	emu_irq_deliver(vm, (uint32_t)(e >> 56), e & REDIR_LOGICAL, (e >> 8) & 7,
-			(uint8_t)e, level, UINT32_MAX);
+	emu_irq_deliver(vm, (uint32_t)(e >> 56), e & REDIR_LOGICAL, (e >> 8) & 7, (uint8_t)e, level,
+			UINT32_MAX);
 }
 
 void emu_ioapic_set_irq(struct emu_vm *vm, unsigned pin, int level)
@@ -98,9 +98,13 @@ static uint32_t read_reg(struct emu_ioapic *io, uint32_t sel)
 	unsigned pin = (sel - 0x10) / 2;
 
 	switch (sel) {
-	case 0: case 2: return io->id << 24;
-	case 1: return IOAPIC_VERSION | ((EMU_IOAPIC_PINS - 1) << 16);
-	default: break;
+	case 0:
+	case 2:
+		return io->id << 24;
+	case 1:
+		return IOAPIC_VERSION | ((EMU_IOAPIC_PINS - 1) << 16);
+	default:
+		break;
 	}
 	if (sel < 0x10 || pin >= EMU_IOAPIC_PINS)
 		return 0;

@@ -18,29 +18,43 @@
 
 /* ---- local APIC ------------------------------------------------------- */
 
-enum emu_lvt { EMU_LVT_TIMER, EMU_LVT_THERMAL, EMU_LVT_PERF, EMU_LVT_LINT0, EMU_LVT_LINT1,
-	       EMU_LVT_ERROR, EMU_LVT_N };
+enum emu_lvt {
+	EMU_LVT_TIMER,
+	EMU_LVT_THERMAL,
+	EMU_LVT_PERF,
+	EMU_LVT_LINT0,
+	EMU_LVT_LINT1,
+	EMU_LVT_ERROR,
+	EMU_LVT_N
+};
 
-#define EMU_LVT_MASKED	   (1u << 16)
-#define EMU_LVT_LEVEL	   (1u << 15)
-#define EMU_LVT_DM(v)	   (((v) >> 8) & 7)
+#define EMU_LVT_MASKED (1u << 16)
+#define EMU_LVT_LEVEL (1u << 15)
+#define EMU_LVT_DM(v) (((v) >> 8) & 7)
 #define EMU_LVT_TIMER_MODE(v) (((v) >> 17) & 3)
 enum { EMU_TIMER_ONESHOT = 0, EMU_TIMER_PERIODIC = 1, EMU_TIMER_TSCDL = 2 };
 
 /* Delivery modes (ICR, LVT, IOAPIC, MSI). */
-enum { EMU_DM_FIXED = 0, EMU_DM_LOWEST = 1, EMU_DM_SMI = 2, EMU_DM_NMI = 4, EMU_DM_INIT = 5,
-       EMU_DM_SIPI = 6, EMU_DM_EXTINT = 7 };
+enum {
+	EMU_DM_FIXED = 0,
+	EMU_DM_LOWEST = 1,
+	EMU_DM_SMI = 2,
+	EMU_DM_NMI = 4,
+	EMU_DM_INIT = 5,
+	EMU_DM_SIPI = 6,
+	EMU_DM_EXTINT = 7
+};
 
-#define EMU_APIC_BASE_BSP   (1ULL << 8)
-#define EMU_APIC_BASE_EXTD  (1ULL << 10)
-#define EMU_APIC_BASE_EN    (1ULL << 11)
+#define EMU_APIC_BASE_BSP (1ULL << 8)
+#define EMU_APIC_BASE_EXTD (1ULL << 10)
+#define EMU_APIC_BASE_EN (1ULL << 11)
 #define EMU_APIC_SVR_ENABLE (1u << 8)
 
 struct emu_lapic {
 	pthread_mutex_t lock; /* everything below unless a field says otherwise */
 	struct emu_cpu *cpu;
-	uint64_t base;	      /* IA32_APIC_BASE */
-	uint32_t id;	      /* = vCPU index; xAPIC shows it in bits 24-31 */
+	uint64_t base; /* IA32_APIC_BASE */
+	uint32_t id; /* = vCPU index; xAPIC shows it in bits 24-31 */
 	uint32_t tpr, ldr, dfr, svr;
 	uint32_t esr, esr_pending; /* ESR reads esr; a write latches esr_pending */
 	uint32_t icr_lo, icr_hi;
@@ -49,10 +63,10 @@ struct emu_lapic {
 	/* timer: count = tmict at start_ns, one count per divisor ns (1 GHz bus) */
 	uint32_t tmict, tdcr;
 	uint64_t start_ns;
-	uint64_t period_ns;    /* periodic mode; 0 otherwise */
+	uint64_t period_ns; /* periodic mode; 0 otherwise */
 	uint64_t tsc_deadline; /* IA32_TSC_DEADLINE as the guest wrote it (0: disarmed) */
 	_Atomic uint64_t deadline_ns; /* host ns of next expiry or UINT64_MAX; read lock-free */
-	_Atomic bool nmi;	      /* NMI pending */
+	_Atomic bool nmi; /* NMI pending */
 	int extint_vector; /* vCPU thread only: the PIC vector emu_lapic_pending() returned */
 };
 
@@ -89,35 +103,35 @@ uint64_t emu_lapic_timer_read_tscdl(struct emu_lapic *l);
 struct emu_ioapic {
 	uint32_t id;
 	uint32_t regsel;
-	uint32_t lines;	 /* bit per pin: the input level */
+	uint32_t lines; /* bit per pin: the input level */
 	uint32_t latched; /* edge seen while masked: delivered on unmask */
 	uint64_t redir[EMU_IOAPIC_PINS];
 };
 
 struct emu_pic_chip {
 	uint8_t irr, isr, imr, last; /* last: input levels, for edge detection */
-	uint8_t base;		      /* ICW2 vector base */
-	uint8_t prio;		      /* lowest-priority IRQ + 1 (rotation) */
-	uint8_t init;		      /* next ICW expected: 0 none, 2, 3, 4 */
+	uint8_t base; /* ICW2 vector base */
+	uint8_t prio; /* lowest-priority IRQ + 1 (rotation) */
+	uint8_t init; /* next ICW expected: 0 none, 2, 3, 4 */
 	uint8_t elcr, elcr_mask;
 	bool icw4, single, aeoi, rotate_aeoi, sfnm, read_isr, poll, smm;
 };
 
 struct emu_pic {
 	struct emu_pic_chip c[2]; /* master, slave (on master IRQ 2) */
-	bool output;		  /* master INT: LINT0 of every LAPIC */
+	bool output; /* master INT: LINT0 of every LAPIC */
 };
 
 struct emu_pit_channel {
-	uint32_t count;	 /* initial count; 65536 for 0 */
+	uint32_t count; /* initial count; 65536 for 0 */
 	uint64_t load_ns; /* host ns the count started (or 0: not counting) */
-	uint64_t fired;	 /* periods fired since load_ns (channel 0 timer) */
+	uint64_t fired; /* periods fired since load_ns (channel 0 timer) */
 	uint16_t latch;
 	uint8_t latched; /* bytes of latch still to read (0, 1, 2) */
 	uint8_t status;
 	bool status_latched;
 	uint8_t mode, rw, bcd; /* rw: 1 lobyte, 2 hibyte, 3 lo then hi */
-	bool wflip, rflip;     /* next byte is the high byte */
+	bool wflip, rflip; /* next byte is the high byte */
 	uint8_t wlow;
 	bool gate;
 	bool null_count;

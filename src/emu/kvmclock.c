@@ -10,12 +10,12 @@
 #include <assert.h>
 #include <time.h>
 
-#define MSR_KVM_WALL_CLOCK	0x11
-#define MSR_KVM_SYSTEM_TIME	0x12
-#define MSR_KVM_WALL_CLOCK_NEW	0x4b564d00
+#define MSR_KVM_WALL_CLOCK 0x11
+#define MSR_KVM_SYSTEM_TIME 0x12
+#define MSR_KVM_WALL_CLOCK_NEW 0x4b564d00
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
-#define KVM_SYSTEM_TIME_ENABLE	1ULL
-#define PVCLOCK_TSC_STABLE_BIT	(1u << 0)
+#define KVM_SYSTEM_TIME_ENABLE 1ULL
+#define PVCLOCK_TSC_STABLE_BIT (1u << 0)
 
 /* Guest ABI (arch/x86/include/asm/pvclock-abi.h). */
 struct pvclock_vcpu_time_info {

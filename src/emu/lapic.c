@@ -15,14 +15,14 @@
 #include <stdlib.h>
 
 #define APIC_VERSION 0x14
-#define APIC_MAXLVT  (EMU_LVT_N - 1)
+#define APIC_MAXLVT (EMU_LVT_N - 1)
 #define ESR_SEND_ILLEGAL (1u << 5)
 #define ESR_RECV_ILLEGAL (1u << 6)
-#define ESR_ILLEGAL_REG	 (1u << 7)
+#define ESR_ILLEGAL_REG (1u << 7)
 #define ICR_DELIVERY_BUSY (1u << 12)
-#define ICR_ASSERT	 (1u << 14)
-#define ICR_LEVEL	 (1u << 15)
-#define ICR_LOGICAL	 (1u << 11)
+#define ICR_ASSERT (1u << 14)
+#define ICR_LEVEL (1u << 15)
+#define ICR_LOGICAL (1u << 11)
 
 /* Writable bits per LVT entry (timer: vector, mask, periodic and TSC-deadline mode). */
 static const uint32_t lvt_writable[EMU_LVT_N] = {
@@ -126,20 +126,34 @@ static uint32_t reg_read(struct emu_lapic *l, uint32_t off)
 	if (off >= 0x320 && off <= 0x370)
 		return l->lvt[(off - 0x320) >> 4];
 	switch (off) {
-	case 0x20: return emu_lapic_x2apic(l) ? l->id : l->id << 24;
-	case 0x30: return APIC_VERSION | (APIC_MAXLVT << 16);
-	case 0x80: return l->tpr;
-	case 0xa0: return ppr(l);
-	case 0xd0: return l->ldr;
-	case 0xe0: return l->dfr;
-	case 0xf0: return l->svr;
-	case 0x280: return l->esr;
-	case 0x300: return l->icr_lo;
-	case 0x310: return l->icr_hi;
-	case 0x380: return l->tmict;
-	case 0x390: return emu_lapic_timer_current(l, emu_host_ns());
-	case 0x3e0: return l->tdcr;
-	default: return 0;
+	case 0x20:
+		return emu_lapic_x2apic(l) ? l->id : l->id << 24;
+	case 0x30:
+		return APIC_VERSION | (APIC_MAXLVT << 16);
+	case 0x80:
+		return l->tpr;
+	case 0xa0:
+		return ppr(l);
+	case 0xd0:
+		return l->ldr;
+	case 0xe0:
+		return l->dfr;
+	case 0xf0:
+		return l->svr;
+	case 0x280:
+		return l->esr;
+	case 0x300:
+		return l->icr_lo;
+	case 0x310:
+		return l->icr_hi;
+	case 0x380:
+		return l->tmict;
+	case 0x390:
+		return emu_lapic_timer_current(l, emu_host_ns());
+	case 0x3e0:
+		return l->tdcr;
+	default:
+		return 0;
 	}
 }
 
@@ -148,7 +162,7 @@ static uint32_t reg_read(struct emu_lapic *l, uint32_t off)
 /* What a register write leaves to do once the lock is dropped. */
 struct after {
 	uint32_t notify; /* events for this vCPU */
-	int eoi_level;	 /* vector of a level-triggered EOI, or -1 */
+	int eoi_level; /* vector of a level-triggered EOI, or -1 */
 	bool send_icr;
 };
 
@@ -201,10 +215,18 @@ static void reg_write(struct emu_lapic *l, uint32_t off, uint32_t val, struct af
 		l->tpr = val & 0xff;
 		a->notify |= EMU_EV_IRQ;
 		break;
-	case 0xb0: eoi_locked(l, a); break;
-	case 0xd0: l->ldr = val & 0xff000000; break;
-	case 0xe0: l->dfr = val | 0x0fffffff; break;
-	case 0xf0: write_svr(l, val); break;
+	case 0xb0:
+		eoi_locked(l, a);
+		break;
+	case 0xd0:
+		l->ldr = val & 0xff000000;
+		break;
+	case 0xe0:
+		l->dfr = val | 0x0fffffff;
+		break;
+	case 0xf0:
+		write_svr(l, val);
+		break;
 	case 0x280:
 		l->esr = l->esr_pending;
 		l->esr_pending = 0;
@@ -213,10 +235,17 @@ static void reg_write(struct emu_lapic *l, uint32_t off, uint32_t val, struct af
 		l->icr_lo = val & ~ICR_DELIVERY_BUSY;
 		a->send_icr = true;
 		break;
-	case 0x310: l->icr_hi = val & 0xff000000; break;
-	case 0x380: emu_lapic_timer_write_tmict(l, val); break;
-	case 0x3e0: emu_lapic_timer_write_tdcr(l, val); break;
-	default: break; /* read-only or reserved: ignored */
+	case 0x310:
+		l->icr_hi = val & 0xff000000;
+		break;
+	case 0x380:
+		emu_lapic_timer_write_tmict(l, val);
+		break;
+	case 0x3e0:
+		emu_lapic_timer_write_tdcr(l, val);
+		break;
+	default:
+		break; /* read-only or reserved: ignored */
 	}
 }
 
@@ -272,8 +301,8 @@ static void deliver(struct emu_vm *vm, uint32_t dest, bool logical, bool narrow,
 		emu_lapic_accept(lowest, mode, vector, level);
 }
 
-void emu_irq_deliver(struct emu_vm *vm, uint32_t dest, bool logical, unsigned mode,
-		     uint8_t vector, bool level, unsigned from_cpu)
+void emu_irq_deliver(struct emu_vm *vm, uint32_t dest, bool logical, unsigned mode, uint8_t vector,
+		     bool level, unsigned from_cpu)
 {
 	(void)from_cpu;
 	deliver(vm, dest, logical, true, mode, vector, level);
@@ -384,12 +413,21 @@ static bool x2_write_ok(uint32_t off, uint64_t val)
 	if (off != 0x300 && (val >> 32))
 		return false;
 	switch (off) {
-	case 0x80: return val <= 0xff;
-	case 0xb0: case 0x280: return val == 0;
-	case 0xf0: return (val & ~0x3ffULL) == 0;
-	case 0x3f0: return val <= 0xff;
-	case 0x300: case 0x380: case 0x3e0: return true;
-	default: return off >= 0x320 && off <= 0x370;
+	case 0x80:
+		return val <= 0xff;
+	case 0xb0:
+	case 0x280:
+		return val == 0;
+	case 0xf0:
+		return (val & ~0x3ffULL) == 0;
+	case 0x3f0:
+		return val <= 0xff;
+	case 0x300:
+	case 0x380:
+	case 0x3e0:
+		return true;
+	default:
+		return off >= 0x320 && off <= 0x370;
 	}
 }
 

@@ -140,9 +140,9 @@ static void tlb_fill(struct emu_cpu *cpu, uint64_t lin, const struct emu_walk *w
 	if (!host)
 		return; /* MMIO: every access takes the slow path */
 	t->tag_read = ac_active(cpu) ? EMU_TLB_INVALID : page;
-	t->tag_write = wr && !emu_page_is_code(cpu->vm, gpa_page) && !ac_active(cpu)
-			       ? page
-			       : EMU_TLB_INVALID;
+	t->tag_write = wr && !emu_page_is_code(cpu->vm, gpa_page) && !ac_active(cpu) ?
+			       page :
+			       EMU_TLB_INVALID;
 	t->addend = (uintptr_t)host - (uintptr_t)page;
 	t->gpa_page = gpa_page;
 	it->tag = nx ? EMU_TLB_INVALID : page;
@@ -237,8 +237,8 @@ static uint64_t translate(struct emu_cpu *cpu, uint64_t lin, enum emu_access acc
 	uint32_t err;
 
 	if (t->tag_read == page) {
-		if (acc == EMU_ACC_READ || (acc == EMU_ACC_WRITE &&
-					    (cpu->sys->info[u][i] & EMU_TI_WRITE)))
+		if (acc == EMU_ACC_READ ||
+		    (acc == EMU_ACC_WRITE && (cpu->sys->info[u][i] & EMU_TI_WRITE)))
 			return t->gpa_page | (lin & 0xfff);
 		if (acc == EMU_ACC_FETCH && cpu->sys->itlb[u][i].tag == page)
 			return t->gpa_page | (lin & 0xfff);
@@ -313,8 +313,7 @@ void emu_sys_write(struct emu_cpu *cpu, uint64_t lin, unsigned size, uint64_t va
 
 /* Translates every page of [lin, lin+len) first, so a fault leaves memory
  * untouched, then copies page by page. */
-static void copy_range(struct emu_cpu *cpu, uint64_t lin, uint8_t *buf, unsigned len,
-		       bool write)
+static void copy_range(struct emu_cpu *cpu, uint64_t lin, uint8_t *buf, unsigned len, bool write)
 {
 	enum emu_access acc = write ? EMU_ACC_WRITE : EMU_ACC_READ;
 	uint64_t end = lin + len;
@@ -373,8 +372,7 @@ void *emu_rmw_ptr(struct emu_cpu *cpu, uint64_t lin, unsigned size)
 	return p;
 }
 
-const uint8_t *emu_fetch_ptr(struct emu_cpu *cpu, uint64_t lin, uint64_t *gpa,
-			     unsigned *avail)
+const uint8_t *emu_fetch_ptr(struct emu_cpu *cpu, uint64_t lin, uint64_t *gpa, unsigned *avail)
 {
 	unsigned u = cpu->tlb_user, i = (lin >> 12) & (EMU_TLB_SIZE - 1);
 	struct emu_itlb_entry *it = &cpu->sys->itlb[u][i];

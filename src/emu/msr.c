@@ -9,45 +9,45 @@
 
 #include <errno.h>
 
-#define MSR_TSC		    0x10
-#define MSR_PLATFORM_ID	    0x17
-#define MSR_APIC_BASE	    0x1b
-#define MSR_UCODE_REV	    0x8b
-#define MSR_PLATFORM_INFO   0xce
-#define MSR_MTRRCAP	    0xfe
-#define MSR_SYSENTER_CS	    0x174
-#define MSR_SYSENTER_ESP    0x175
-#define MSR_SYSENTER_EIP    0x176
-#define MSR_MISC_ENABLE	    0x1a0
-#define MSR_DEBUGCTL	    0x1d9
-#define MSR_MTRR_VAR0	    0x200
-#define MSR_MTRR_FIX64K	    0x250
-#define MSR_MTRR_FIX16K_80  0x258
-#define MSR_MTRR_FIX16K_A0  0x259
-#define MSR_MTRR_FIX4K_C0   0x268
-#define MSR_MTRR_FIX4K_F8   0x26f
-#define MSR_PAT		    0x277
-#define MSR_MTRR_DEF_TYPE   0x2ff
-#define MSR_TSC_DEADLINE    0x6e0
-#define MSR_X2APIC_FIRST    0x800
-#define MSR_X2APIC_LAST	    0x8ff
-#define MSR_EFER	    0xc0000080
-#define MSR_STAR	    0xc0000081
-#define MSR_LSTAR	    0xc0000082
-#define MSR_CSTAR	    0xc0000083
-#define MSR_SFMASK	    0xc0000084
-#define MSR_FS_BASE	    0xc0000100
-#define MSR_GS_BASE	    0xc0000101
-#define MSR_KERNEL_GS_BASE  0xc0000102
-#define MSR_TSC_AUX	    0xc0000103
-#define MSR_KVM_WALL_CLOCK  0x11
+#define MSR_TSC 0x10
+#define MSR_PLATFORM_ID 0x17
+#define MSR_APIC_BASE 0x1b
+#define MSR_UCODE_REV 0x8b
+#define MSR_PLATFORM_INFO 0xce
+#define MSR_MTRRCAP 0xfe
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
+#define MSR_MISC_ENABLE 0x1a0
+#define MSR_DEBUGCTL 0x1d9
+#define MSR_MTRR_VAR0 0x200
+#define MSR_MTRR_FIX64K 0x250
+#define MSR_MTRR_FIX16K_80 0x258
+#define MSR_MTRR_FIX16K_A0 0x259
+#define MSR_MTRR_FIX4K_C0 0x268
+#define MSR_MTRR_FIX4K_F8 0x26f
+#define MSR_PAT 0x277
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MSR_TSC_DEADLINE 0x6e0
+#define MSR_X2APIC_FIRST 0x800
+#define MSR_X2APIC_LAST 0x8ff
+#define MSR_EFER 0xc0000080
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SFMASK 0xc0000084
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_TSC_AUX 0xc0000103
+#define MSR_KVM_WALL_CLOCK 0x11
 #define MSR_KVM_SYSTEM_TIME 0x12
-#define MSR_KVM_WALL_CLOCK_NEW	0x4b564d00
+#define MSR_KVM_WALL_CLOCK_NEW 0x4b564d00
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
 
-#define MTRRCAP_VALUE	 0x508ULL /* 8 variable ranges, fixed ranges, write-combining */
-#define EFER_VALID	 (EMU_EFER_SCE | EMU_EFER_LME | EMU_EFER_LMA | EMU_EFER_NXE)
-#define MTRR_DEF_VALID	 0xcffULL
+#define MTRRCAP_VALUE 0x508ULL /* 8 variable ranges, fixed ranges, write-combining */
+#define EFER_VALID (EMU_EFER_SCE | EMU_EFER_LME | EMU_EFER_LMA | EMU_EFER_NXE)
+#define MTRR_DEF_VALID 0xcffULL
 #define MISC_ENABLE_FAST_STRINGS 1ULL
 
 /* ---- the TSC ----------------------------------------------------------------- */
@@ -83,23 +83,38 @@ static uint64_t *mtrr_slot(struct emu_cpu *cpu, uint32_t index)
 static uint64_t *plain_slot(struct emu_cpu *cpu, uint32_t index)
 {
 	switch (index) {
-	case MSR_STAR: return &cpu->msr.star;
-	case MSR_LSTAR: return &cpu->msr.lstar;
-	case MSR_CSTAR: return &cpu->msr.cstar;
-	case MSR_SFMASK: return &cpu->msr.sfmask;
-	case MSR_KERNEL_GS_BASE: return &cpu->msr.kernel_gs_base;
-	case MSR_TSC_AUX: return &cpu->msr.tsc_aux;
-	case MSR_PAT: return &cpu->msr.pat;
-	case MSR_SYSENTER_CS: return &cpu->msr.sysenter_cs;
-	case MSR_SYSENTER_ESP: return &cpu->msr.sysenter_esp;
-	case MSR_SYSENTER_EIP: return &cpu->msr.sysenter_eip;
-	case MSR_MISC_ENABLE: return &cpu->msr.misc_enable;
-	case MSR_MTRR_DEF_TYPE: return &cpu->msr.mtrr_def_type;
+	case MSR_STAR:
+		return &cpu->msr.star;
+	case MSR_LSTAR:
+		return &cpu->msr.lstar;
+	case MSR_CSTAR:
+		return &cpu->msr.cstar;
+	case MSR_SFMASK:
+		return &cpu->msr.sfmask;
+	case MSR_KERNEL_GS_BASE:
+		return &cpu->msr.kernel_gs_base;
+	case MSR_TSC_AUX:
+		return &cpu->msr.tsc_aux;
+	case MSR_PAT:
+		return &cpu->msr.pat;
+	case MSR_SYSENTER_CS:
+		return &cpu->msr.sysenter_cs;
+	case MSR_SYSENTER_ESP:
+		return &cpu->msr.sysenter_esp;
+	case MSR_SYSENTER_EIP:
+		return &cpu->msr.sysenter_eip;
+	case MSR_MISC_ENABLE:
+		return &cpu->msr.misc_enable;
+	case MSR_MTRR_DEF_TYPE:
+		return &cpu->msr.mtrr_def_type;
 	case MSR_KVM_WALL_CLOCK:
-	case MSR_KVM_WALL_CLOCK_NEW: return &cpu->msr.kvm_wall_clock;
+	case MSR_KVM_WALL_CLOCK_NEW:
+		return &cpu->msr.kvm_wall_clock;
 	case MSR_KVM_SYSTEM_TIME:
-	case MSR_KVM_SYSTEM_TIME_NEW: return &cpu->msr.kvm_system_time;
-	default: return mtrr_slot(cpu, index);
+	case MSR_KVM_SYSTEM_TIME_NEW:
+		return &cpu->msr.kvm_system_time;
+	default:
+		return mtrr_slot(cpu, index);
 	}
 }
 
@@ -112,17 +127,34 @@ static bool msr_get(struct emu_cpu *cpu, uint32_t index, uint64_t *v)
 		return true;
 	}
 	switch (index) {
-	case MSR_EFER: *v = cpu->efer; return true;
-	case MSR_FS_BASE: *v = cpu->seg[EMU_FS].base; return true;
-	case MSR_GS_BASE: *v = cpu->seg[EMU_GS].base; return true;
-	case MSR_TSC: *v = tsc_now(cpu); return true;
-	case MSR_APIC_BASE: *v = emu_lapic_get_base(cpu->lapic); return true;
-	case MSR_MTRRCAP: *v = MTRRCAP_VALUE; return true;
-	case MSR_PLATFORM_INFO: *v = (uint64_t)(cpu->vm->tsc_khz / 100000) << 8; return true;
+	case MSR_EFER:
+		*v = cpu->efer;
+		return true;
+	case MSR_FS_BASE:
+		*v = cpu->seg[EMU_FS].base;
+		return true;
+	case MSR_GS_BASE:
+		*v = cpu->seg[EMU_GS].base;
+		return true;
+	case MSR_TSC:
+		*v = tsc_now(cpu);
+		return true;
+	case MSR_APIC_BASE:
+		*v = emu_lapic_get_base(cpu->lapic);
+		return true;
+	case MSR_MTRRCAP:
+		*v = MTRRCAP_VALUE;
+		return true;
+	case MSR_PLATFORM_INFO:
+		*v = (uint64_t)(cpu->vm->tsc_khz / 100000) << 8;
+		return true;
 	case MSR_PLATFORM_ID:
 	case MSR_UCODE_REV:
-	case MSR_DEBUGCTL: *v = 0; return true;
-	default: break;
+	case MSR_DEBUGCTL:
+		*v = 0;
+		return true;
+	default:
+		break;
 	}
 	if (index == MSR_TSC_DEADLINE || (index >= MSR_X2APIC_FIRST && index <= MSR_X2APIC_LAST))
 		return emu_lapic_msr_read(cpu->lapic, index, v);
@@ -166,7 +198,8 @@ static bool set_efer(struct emu_cpu *cpu, uint64_t v, bool host)
 static bool set_special(struct emu_cpu *cpu, uint32_t index, uint64_t v, bool host)
 {
 	switch (index) {
-	case MSR_EFER: return set_efer(cpu, v, host);
+	case MSR_EFER:
+		return set_efer(cpu, v, host);
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
 		if (!emu_is_canonical(v))
@@ -183,8 +216,10 @@ static bool set_special(struct emu_cpu *cpu, uint32_t index, uint64_t v, bool ho
 		emu_tlb_flush_all(cpu); /* the LAPIC page moved or went */
 		return true;
 	case MSR_UCODE_REV:
-	case MSR_DEBUGCTL: return v == 0 || index == MSR_UCODE_REV;
-	default: break;
+	case MSR_DEBUGCTL:
+		return v == 0 || index == MSR_UCODE_REV;
+	default:
+		break;
 	}
 	if (index == MSR_TSC_DEADLINE || (index >= MSR_X2APIC_FIRST && index <= MSR_X2APIC_LAST))
 		return emu_lapic_msr_write(cpu->lapic, index, v);
@@ -199,12 +234,17 @@ static bool plain_valid(uint32_t index, uint64_t v)
 	case MSR_CSTAR:
 	case MSR_KERNEL_GS_BASE:
 	case MSR_SYSENTER_ESP:
-	case MSR_SYSENTER_EIP: return emu_is_canonical(v);
+	case MSR_SYSENTER_EIP:
+		return emu_is_canonical(v);
 	case MSR_TSC_AUX:
-	case MSR_SFMASK: return !(v >> 32);
-	case MSR_PAT: return pat_valid(v);
-	case MSR_MTRR_DEF_TYPE: return !(v & ~MTRR_DEF_VALID);
-	default: return true;
+	case MSR_SFMASK:
+		return !(v >> 32);
+	case MSR_PAT:
+		return pat_valid(v);
+	case MSR_MTRR_DEF_TYPE:
+		return !(v & ~MTRR_DEF_VALID);
+	default:
+		return true;
 	}
 }
 
@@ -227,7 +267,8 @@ static bool msr_set(struct emu_cpu *cpu, uint32_t index, uint64_t v, bool host)
 	case MSR_MISC_ENABLE:
 		v |= MISC_ENABLE_FAST_STRINGS;
 		break;
-	default: break;
+	default:
+		break;
 	}
 	*p = v;
 	return true;

@@ -9,14 +9,14 @@
 
 #include "emu/system.h"
 
-#define PTE_P	(1ULL << 0)
-#define PTE_W	(1ULL << 1)
-#define PTE_U	(1ULL << 2)
-#define PTE_A	(1ULL << 5)
-#define PTE_D	(1ULL << 6)
-#define PTE_PS	(1ULL << 7)
-#define PTE_G	(1ULL << 8)
-#define PTE_XD	(1ULL << 63)
+#define PTE_P (1ULL << 0)
+#define PTE_W (1ULL << 1)
+#define PTE_U (1ULL << 2)
+#define PTE_A (1ULL << 5)
+#define PTE_D (1ULL << 6)
+#define PTE_PS (1ULL << 7)
+#define PTE_G (1ULL << 8)
+#define PTE_XD (1ULL << 63)
 #define PTE_ADDR (EMU_PHYS_MASK & EMU_PAGE_MASK)
 /* bits 51:MAXPHYADDR of any 8-byte entry */
 #define PTE_RSVD_HIGH (((1ULL << 52) - 1) & ~EMU_PHYS_MASK)
@@ -24,15 +24,15 @@
 /* What one level contributes to the walk. */
 struct level {
 	unsigned shift; /* linear-address bits this level's index starts at */
-	unsigned bits;	/* index width */
-	bool large_ok;	/* PS may map a page here */
+	unsigned bits; /* index width */
+	bool large_ok; /* PS may map a page here */
 	uint64_t large_rsvd; /* reserved bits of a large-page entry here */
 };
 
 static const struct level lm_levels[] = {
 	{ 39, 9, false, 0 },
-	{ 30, 9, true, 0x3fffe000ULL },	 /* 1 GiB: bits 29:13 */
-	{ 21, 9, true, 0x1fe000ULL },	 /* 2 MiB: bits 20:13 */
+	{ 30, 9, true, 0x3fffe000ULL }, /* 1 GiB: bits 29:13 */
+	{ 21, 9, true, 0x1fe000ULL }, /* 2 MiB: bits 20:13 */
 	{ 12, 9, false, 0 },
 };
 static const struct level pae_levels[] = {
@@ -69,8 +69,8 @@ static void *entry_ptr(struct emu_vm *vm, uint64_t gpa, unsigned esize)
 }
 
 /* Checks the combined permissions; returns 0 or a #PF error code. */
-static uint32_t check_perm(const struct emu_cpu *cpu, const struct emu_walk *w,
-			   enum emu_access acc, bool user)
+static uint32_t check_perm(const struct emu_cpu *cpu, const struct emu_walk *w, enum emu_access acc,
+			   bool user)
 {
 	bool nx = (cpu->efer & EMU_EFER_NXE) && w->nx;
 
@@ -93,9 +93,8 @@ static uint64_t pte_load(const void *p, unsigned esize)
 /* The end of a walk whose leaf is ptrs[last] (value e): global and dirty
  * state, the permission check, then the accessed bit at every level and the
  * dirty bit of the leaf on a write. Returns 0 or a #PF error code. */
-static uint32_t finish_walk(struct emu_cpu *cpu, struct emu_walk *w, enum emu_access acc,
-			    bool user, void *const *ptrs, unsigned last, unsigned esize,
-			    uint64_t e)
+static uint32_t finish_walk(struct emu_cpu *cpu, struct emu_walk *w, enum emu_access acc, bool user,
+			    void *const *ptrs, unsigned last, unsigned esize, uint64_t e)
 {
 	uint32_t err;
 

@@ -8,22 +8,22 @@
 #include <stdint.h>
 
 /* #PF error code bits (SDM vol. 3A §4.7) */
-#define EMU_PF_P    (1u << 0)
-#define EMU_PF_W    (1u << 1)
-#define EMU_PF_U    (1u << 2)
+#define EMU_PF_P (1u << 0)
+#define EMU_PF_W (1u << 1)
+#define EMU_PF_U (1u << 2)
 #define EMU_PF_RSVD (1u << 3)
-#define EMU_PF_I    (1u << 4)
+#define EMU_PF_I (1u << 4)
 #define EMU_WALK_FAULT (1u << 31) /* emu_walk failed; the low bits are the #PF error code */
 
 /* The result of a successful walk. */
 struct emu_walk {
-	uint64_t gpa;	/* of the addressed byte */
+	uint64_t gpa; /* of the addressed byte */
 	unsigned shift; /* page size: 12, 21, 22 or 30 */
-	bool user;	/* user accesses allowed at every level */
-	bool write;	/* writes allowed at every level */
-	bool nx;	/* some level has XD set */
-	bool global;	/* leaf is global and CR4.PGE is on */
-	bool dirty;	/* leaf is dirty (set by this walk for writes) */
+	bool user; /* user accesses allowed at every level */
+	bool write; /* writes allowed at every level */
+	bool nx; /* some level has XD set */
+	bool global; /* leaf is global and CR4.PGE is on */
+	bool dirty; /* leaf is dirty (set by this walk for writes) */
 };
 
 /* Translates lin for an access of kind acc at user (CPL3) or supervisor

@@ -7,11 +7,11 @@
  * Everything here runs under vm->irq_lock. */
 #include "emu/irq.h"
 
-#define ICW1_INIT   0x10
-#define ICW1_ICW4   0x01
+#define ICW1_INIT 0x10
+#define ICW1_ICW4 0x01
 #define ICW1_SINGLE 0x02
-#define OCW3_SEL    0x08
-#define OCW3_POLL   0x04
+#define OCW3_SEL 0x08
+#define OCW3_POLL 0x04
 
 static void chip_reset(struct emu_pic_chip *c)
 {
@@ -183,23 +183,32 @@ static void write_ocw2(struct emu_pic_chip *c, uint8_t val)
 	int irq;
 
 	switch (cmd) {
-	case 0: c->rotate_aeoi = false; break;
-	case 4: c->rotate_aeoi = true; break;
-	case 1: case 5: /* non-specific EOI (and rotate) */
+	case 0:
+		c->rotate_aeoi = false;
+		break;
+	case 4:
+		c->rotate_aeoi = true;
+		break;
+	case 1:
+	case 5: /* non-specific EOI (and rotate) */
 		irq = top(c, c->isr);
 		if (irq < 0)
 			break;
-		c->isr &= (uint8_t)~(1u << irq);
+		c->isr &= (uint8_t) ~(1u << irq);
 		if (cmd == 5)
 			c->prio = (uint8_t)((irq + 1) & 7);
 		break;
-	case 3: case 7: /* specific EOI (and rotate) */
-		c->isr &= (uint8_t)~(1u << (val & 7));
+	case 3:
+	case 7: /* specific EOI (and rotate) */
+		c->isr &= (uint8_t) ~(1u << (val & 7));
 		if (cmd == 7)
 			c->prio = (uint8_t)(((val & 7) + 1) & 7);
 		break;
-	case 6: c->prio = (uint8_t)(((val & 7) + 1) & 7); break;
-	default: break;
+	case 6:
+		c->prio = (uint8_t)(((val & 7) + 1) & 7);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -220,13 +229,17 @@ static void write_data(struct emu_pic_chip *c, uint8_t val)
 		c->base = val & 0xf8;
 		c->init = c->single ? (c->icw4 ? 4 : 0) : 3;
 		break;
-	case 3: c->init = c->icw4 ? 4 : 0; break; /* ICW3: our cascade is fixed */
+	case 3:
+		c->init = c->icw4 ? 4 : 0;
+		break; /* ICW3: our cascade is fixed */
 	case 4:
 		c->aeoi = val & 2;
 		c->sfnm = val & 0x10;
 		c->init = 0;
 		break;
-	default: c->imr = val; break;
+	default:
+		c->imr = val;
+		break;
 	}
 }
 

@@ -9,13 +9,13 @@
  * Everything here runs under vm->irq_lock. */
 #include "emu/irq.h"
 
-#define PIT_HZ	       1193182ULL
-#define NS	       1000000000ULL
-#define REFRESH_NS     15085 /* port 0x61 bit 4 toggles every 15.085 us */
-#define RW_LATCH       0
-#define RW_LO	       1
-#define RW_HI	       2
-#define RW_LOHI	       3
+#define PIT_HZ 1193182ULL
+#define NS 1000000000ULL
+#define REFRESH_NS 15085 /* port 0x61 bit 4 toggles every 15.085 us */
+#define RW_LATCH 0
+#define RW_LO 1
+#define RW_HI 2
+#define RW_LOHI 3
 
 static uint64_t ticks_to_ns(uint64_t t)
 {
@@ -63,10 +63,15 @@ static bool output(const struct emu_pit_channel *c, uint64_t now)
 		return c->mode != 0 || c->frozen == 0;
 	t = ticks(c, now);
 	switch (c->mode) {
-	case 0: case 1: return t >= c->count;
-	case 2: return t % c->count != c->count - 1;
-	case 3: return t % c->count < (c->count + 1) / 2;
-	default: return t != c->count; /* 4, 5: low for one tick at terminal count */
+	case 0:
+	case 1:
+		return t >= c->count;
+	case 2:
+		return t % c->count != c->count - 1;
+	case 3:
+		return t % c->count < (c->count + 1) / 2;
+	default:
+		return t != c->count; /* 4, 5: low for one tick at terminal count */
 	}
 }
 
@@ -146,8 +151,12 @@ static void write_count(struct emu_vm *vm, unsigned n, uint8_t val)
 	struct emu_pit_channel *c = &vm->pit->ch[n];
 
 	switch (c->rw) {
-	case RW_LO: load(vm, n, val); break;
-	case RW_HI: load(vm, n, (uint32_t)val << 8); break;
+	case RW_LO:
+		load(vm, n, val);
+		break;
+	case RW_HI:
+		load(vm, n, (uint32_t)val << 8);
+		break;
 	default:
 		if (!c->wflip) {
 			c->wlow = val;

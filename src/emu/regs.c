@@ -112,8 +112,7 @@ static bool sregs_valid(const struct kvm_sregs *s)
 
 	if ((s->cr0 & EMU_CR0_PG) && !(s->cr0 & EMU_CR0_PE))
 		return false;
-	if (lma && (!(s->cr0 & EMU_CR0_PG) || !(s->cr4 & EMU_CR4_PAE) ||
-		    !(s->efer & EMU_EFER_LME)))
+	if (lma && (!(s->cr0 & EMU_CR0_PG) || !(s->cr4 & EMU_CR4_PAE) || !(s->efer & EMU_EFER_LME)))
 		return false;
 	if (!lma && (s->cr0 & EMU_CR0_PG) && (s->efer & EMU_EFER_LME))
 		return false;

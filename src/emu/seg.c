@@ -6,18 +6,18 @@
  * Map: descriptors; linear addresses; loads; table registers; queries. */
 #include "emu/system.h"
 
-#define DESC_S	     (1u << 12)
-#define DESC_P	     (1u << 15)
-#define DESC_L	     (1u << 21)
-#define TYPE_CODE    0x8u
+#define DESC_S (1u << 12)
+#define DESC_P (1u << 15)
+#define DESC_L (1u << 21)
+#define TYPE_CODE 0x8u
 #define TYPE_CONFORM 0x4u /* code */
-#define TYPE_READ    0x2u /* code */
-#define TYPE_WRITE   0x2u /* data */
+#define TYPE_READ 0x2u /* code */
+#define TYPE_WRITE 0x2u /* data */
 #define TYPE_EXPDOWN 0x4u /* data */
-#define SYS_LDT	     0x2u
-#define SYS_TSS_AVL  0x9u
+#define SYS_LDT 0x2u
+#define SYS_TSS_AVL 0x9u
 #define SYS_TSS_BUSY 0xbu
-#define SYS_TSS16    0x1u
+#define SYS_TSS16 0x1u
 #define SYS_TSS16_BUSY 0x3u
 
 static unsigned desc_type(const struct emu_desc *d)
@@ -182,8 +182,7 @@ static void check_legacy(struct emu_cpu *cpu, int seg, uint64_t off, unsigned si
 	}
 }
 
-uint64_t emu_linear(struct emu_cpu *cpu, int seg, uint64_t off, unsigned size,
-		    enum emu_access acc)
+uint64_t emu_linear(struct emu_cpu *cpu, int seg, uint64_t off, unsigned size, enum emu_access acc)
 {
 	uint64_t lin;
 

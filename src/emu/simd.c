@@ -6,12 +6,12 @@
 #include <cpuid.h>
 #include <errno.h>
 
-#define L1_ECX_SSE3   (1u << 0)
-#define L1_ECX_SSSE3  (1u << 9)
-#define L1_ECX_SSE41  (1u << 19)
-#define L1_ECX_SSE42  (1u << 20)
-#define L1_EDX_SSE    (1u << 25)
-#define L1_EDX_SSE2   (1u << 26)
+#define L1_ECX_SSE3 (1u << 0)
+#define L1_ECX_SSSE3 (1u << 9)
+#define L1_ECX_SSE41 (1u << 19)
+#define L1_ECX_SSE42 (1u << 20)
+#define L1_EDX_SSE (1u << 25)
+#define L1_EDX_SSE2 (1u << 26)
 
 unsigned emu_sse_host_features(void)
 {
@@ -30,8 +30,10 @@ uint32_t emu_sse_cpuid_ecx(void)
 {
 	unsigned f = emu_sse_host_features();
 
-	return ((f & EMU_SSE_F_SSE3) ? L1_ECX_SSE3 : 0) | ((f & EMU_SSE_F_SSSE3) ? L1_ECX_SSSE3 : 0) |
-	       ((f & EMU_SSE_F_SSE41) ? L1_ECX_SSE41 : 0) | ((f & EMU_SSE_F_SSE42) ? L1_ECX_SSE42 : 0);
+	return ((f & EMU_SSE_F_SSE3) ? L1_ECX_SSE3 : 0) |
+	       ((f & EMU_SSE_F_SSSE3) ? L1_ECX_SSSE3 : 0) |
+	       ((f & EMU_SSE_F_SSE41) ? L1_ECX_SSE41 : 0) |
+	       ((f & EMU_SSE_F_SSE42) ? L1_ECX_SSE42 : 0);
 }
 
 uint32_t emu_sse_cpuid_edx(void)

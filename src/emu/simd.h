@@ -8,26 +8,26 @@
 
 #include "emu/internal.h"
 
-#define EMU_FX_MXCSR	  24
+#define EMU_FX_MXCSR 24
 #define EMU_FX_MXCSR_MASK 28
-#define EMU_FX_XMM	  160
+#define EMU_FX_XMM 160
 
 /* MXCSR: exception flags (IE DE ZE OE UE PE), DAZ, masks, RC, FTZ. */
-#define EMU_MXCSR_IE	 0x0001u
-#define EMU_MXCSR_DE	 0x0002u
-#define EMU_MXCSR_ZE	 0x0004u
-#define EMU_MXCSR_OE	 0x0008u
-#define EMU_MXCSR_UE	 0x0010u
-#define EMU_MXCSR_PE	 0x0020u
-#define EMU_MXCSR_FLAGS	 0x003fu
-#define EMU_MXCSR_DAZ	 0x0040u
-#define EMU_MXCSR_MASKS	 0x1f80u
-#define EMU_MXCSR_ZM	 0x0200u
-#define EMU_MXCSR_OM	 0x0400u
-#define EMU_MXCSR_UM	 0x0800u
-#define EMU_MXCSR_RC	 0x6000u
-#define EMU_MXCSR_FTZ	 0x8000u
-#define EMU_MXCSR_RESET	 0x1f80u
+#define EMU_MXCSR_IE 0x0001u
+#define EMU_MXCSR_DE 0x0002u
+#define EMU_MXCSR_ZE 0x0004u
+#define EMU_MXCSR_OE 0x0008u
+#define EMU_MXCSR_UE 0x0010u
+#define EMU_MXCSR_PE 0x0020u
+#define EMU_MXCSR_FLAGS 0x003fu
+#define EMU_MXCSR_DAZ 0x0040u
+#define EMU_MXCSR_MASKS 0x1f80u
+#define EMU_MXCSR_ZM 0x0200u
+#define EMU_MXCSR_OM 0x0400u
+#define EMU_MXCSR_UM 0x0800u
+#define EMU_MXCSR_RC 0x6000u
+#define EMU_MXCSR_FTZ 0x8000u
+#define EMU_MXCSR_RESET 0x1f80u
 /* The writable MXCSR bits (what FXSAVE stores as MXCSR_MASK): DAZ included. */
 #define EMU_MXCSR_WRMASK 0x0000ffffu
 
@@ -96,10 +96,10 @@ static inline void emu_host_mxcsr_restore(uint32_t v)
 /* Host SIMD extensions (simd.c): emu runs SIMD arithmetic on the host's
  * own units, so it implements (and CPUID advertises) an extension only
  * when the host has it. SSE and SSE2 are x86-64 baseline. */
-#define EMU_SSE_F_SSE3	 (1u << 0)
-#define EMU_SSE_F_SSSE3	 (1u << 1)
-#define EMU_SSE_F_SSE41	 (1u << 2)
-#define EMU_SSE_F_SSE42	 (1u << 3)
+#define EMU_SSE_F_SSE3 (1u << 0)
+#define EMU_SSE_F_SSSE3 (1u << 1)
+#define EMU_SSE_F_SSE41 (1u << 2)
+#define EMU_SSE_F_SSE42 (1u << 3)
 unsigned emu_sse_host_features(void);
 /* CPUID leaf 1 ECX / EDX bits of what the SSE unit implements here. */
 uint32_t emu_sse_cpuid_ecx(void);

@@ -42,17 +42,17 @@ static bool sse_owns(const struct emu_insn *in)
 
 	if (in->map != 1)
 		return true; /* 0F 38 (MOVBE is decoded before) and 0F 3A */
-	return (o >= 0x10 && o <= 0x17) || (o >= 0x28 && o <= 0x2f) ||
-	       (o >= 0x50 && o <= 0x76) || (o >= 0x7c && o <= 0x7f) || o == 0xc2 ||
-	       (o >= 0xc4 && o <= 0xc6) || (o >= 0xd0 && o <= 0xfe);
+	return (o >= 0x10 && o <= 0x17) || (o >= 0x28 && o <= 0x2f) || (o >= 0x50 && o <= 0x76) ||
+	       (o >= 0x7c && o <= 0x7f) || o == 0xc2 || (o >= 0xc4 && o <= 0xc6) ||
+	       (o >= 0xd0 && o <= 0xfe);
 }
 
 static bool sse_has_imm(const struct emu_insn *in)
 {
 	unsigned o = in->opcode;
 
-	return in->map == 3 ||
-	       (in->map == 1 && ((o >= 0x70 && o <= 0x73) || o == 0xc2 || (o >= 0xc4 && o <= 0xc6)));
+	return in->map == 3 || (in->map == 1 && ((o >= 0x70 && o <= 0x73) || o == 0xc2 ||
+						 (o >= 0xc4 && o <= 0xc6)));
 }
 
 bool emu_sse_decode(struct emu_insn *in, struct emu_opdesc *out)

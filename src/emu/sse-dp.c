@@ -24,8 +24,8 @@ static const struct emu_sse_op add_sd = { .fn = st_addsd, .fpe = SSE_E_SD, .arit
 
 /* One step: d = op(d, s) under the guest's MXCSR g; ORs its flags into
  * *acc. False when the step raised an unmasked exception. */
-static bool step(const struct emu_sse_op *op, union emu_xmm *d, const union emu_xmm *s,
-		 uint32_t g, uint32_t *acc)
+static bool step(const struct emu_sse_op *op, union emu_xmm *d, const union emu_xmm *s, uint32_t g,
+		 uint32_t *acc)
 {
 	union emu_xmm d0 = *d;
 	uint32_t h = emu_sse_host_enter(g), fl;

@@ -82,14 +82,30 @@ static uint32_t host_op(unsigned ar, bool dbl, uint64_t *x, uint64_t y, uint32_t
 
 #define HOP(insn) __asm__ volatile(insn " %1, %0" : "+x"(a.v) : "x"(b.v))
 	switch (ar * 2 + dbl) {
-	case SSE_AR_ADD * 2: HOP("addss"); break;
-	case SSE_AR_ADD * 2 + 1: HOP("addsd"); break;
-	case SSE_AR_SUB * 2: HOP("subss"); break;
-	case SSE_AR_SUB * 2 + 1: HOP("subsd"); break;
-	case SSE_AR_MUL * 2: HOP("mulss"); break;
-	case SSE_AR_MUL * 2 + 1: HOP("mulsd"); break;
-	case SSE_AR_DIV * 2: HOP("divss"); break;
-	default: HOP("divsd"); break;
+	case SSE_AR_ADD * 2:
+		HOP("addss");
+		break;
+	case SSE_AR_ADD * 2 + 1:
+		HOP("addsd");
+		break;
+	case SSE_AR_SUB * 2:
+		HOP("subss");
+		break;
+	case SSE_AR_SUB * 2 + 1:
+		HOP("subsd");
+		break;
+	case SSE_AR_MUL * 2:
+		HOP("mulss");
+		break;
+	case SSE_AR_MUL * 2 + 1:
+		HOP("mulsd");
+		break;
+	case SSE_AR_DIV * 2:
+		HOP("divss");
+		break;
+	default:
+		HOP("divsd");
+		break;
 	}
 #undef HOP
 	*x = a.q[0];
@@ -104,8 +120,8 @@ static uint32_t lane_pe(const struct fmt *f, unsigned ar, uint64_t x, uint64_t y
 	int ex, ey;
 
 	if (ar == SSE_AR_CVT) /* a double narrowed: the bits below the single's */
-		return split(&f64, x, daz, &ex, &mx) && (mx & ((1ULL << 29) - 1)) ? EMU_MXCSR_PE
-										 : 0;
+		return split(&f64, x, daz, &ex, &mx) && (mx & ((1ULL << 29) - 1)) ? EMU_MXCSR_PE :
+										    0;
 	if (!split(f, x, daz, &ex, &mx) || !split(f, y, daz, &ey, &my))
 		return 0;
 	if (ar == SSE_AR_MUL || ar == SSE_AR_DIV) {
@@ -141,8 +157,8 @@ static void lane_set(union emu_xmm *x, bool dbl, unsigned i, uint64_t v)
 /* Where the operands of result lane i are: lane-wise ops take lane i of d
  * and s; horizontal ones adjacent lanes of d (low half of the result) or
  * s (high half). */
-static void lane_src(unsigned ar, unsigned i, unsigned n, unsigned *xs, unsigned *xi,
-		     unsigned *ys, unsigned *yi)
+static void lane_src(unsigned ar, unsigned i, unsigned n, unsigned *xs, unsigned *xi, unsigned *ys,
+		     unsigned *yi)
 {
 	if (ar != SSE_AR_HADD && ar != SSE_AR_HSUB) {
 		*xs = 0, *ys = 1, *xi = *yi = i;
@@ -181,7 +197,8 @@ static uint32_t unbounded_pe(const struct emu_sse_op *op, emu_sse_fn fn, const u
 
 		/* a lane whose overflow or underflow is masked keeps the masked
 		 * run's precision flag: it goes into the second run as it is */
-		if (!(is_huge(f, v) && !(g & EMU_MXCSR_OM)) && !(is_tiny(f, v) && !(g & EMU_MXCSR_UM))) {
+		if (!(is_huge(f, v) && !(g & EMU_MXCSR_OM)) &&
+		    !(is_tiny(f, v) && !(g & EMU_MXCSR_UM))) {
 			others = true;
 			continue;
 		}
@@ -220,8 +237,8 @@ static bool any_denormal(const union emu_xmm *r, unsigned fpe)
 }
 
 uint32_t emu_sse_fp_fixup(const struct emu_sse_op *op, emu_sse_fn fn, const union emu_xmm *d0,
-			  const union emu_xmm *s, const union emu_xmm *r, unsigned imm,
-			  uint32_t g, uint32_t fl)
+			  const union emu_xmm *s, const union emu_xmm *r, unsigned imm, uint32_t g,
+			  uint32_t fl)
 {
 	uint32_t unmasked = ~(g >> 7) & EMU_MXCSR_FLAGS;
 

@@ -45,20 +45,14 @@ OP2(op_pslld, "pslld") OP2(op_psllq, "psllq") OP2(op_pmuludq, "pmuludq")
 OP2(op_pmaddwd, "pmaddwd") OP2(op_psadbw, "psadbw") OP2(op_psubb, "psubb")
 OP2(op_psubw, "psubw") OP2(op_psubd, "psubd") OP2(op_psubq, "psubq")
 OP2(op_paddb, "paddb") OP2(op_paddw, "paddw") OP2(op_paddd, "paddd")
-/* clang-format on */
-OP3(op_cmpps, "cmpps")
-OP3(op_cmppd, "cmppd")
-OP3(op_cmpss, "cmpss")
-OP3(op_cmpsd, "cmpsd")
-OP3(op_pshufd, "pshufd")
-OP3(op_pshufhw, "pshufhw")
-OP3(op_pshuflw, "pshuflw")
-OP3(op_shufps, "shufps")
-OP3(op_shufpd, "shufpd")
+	/* clang-format on */
+	OP3(op_cmpps, "cmpps") OP3(op_cmppd, "cmppd") OP3(op_cmpss, "cmpss") OP3(op_cmpsd, "cmpsd")
+		OP3(op_pshufd, "pshufd") OP3(op_pshufhw, "pshufhw") OP3(op_pshuflw, "pshuflw")
+			OP3(op_shufps, "shufps") OP3(op_shufpd, "shufpd")
 
-/* ---- moves ----------------------------------------------------------------- */
+	/* ---- moves ----------------------------------------------------------------- */
 
-SSE_FN(op_mov)
+	SSE_FN(op_mov)
 {
 	(void)imm;
 	*d = *s;
@@ -171,16 +165,16 @@ SSE_FN(op_cvtsi2sd)
 		__asm__ volatile("cvtsi2sdl %1, %0" : "+x"(d->v) : "r"(s->d[0]));
 }
 
-#define CVT2SI(name, insn)                                                                  \
-	SSE_FN(name)                                                                        \
-	{                                                                                   \
-		uint32_t r;                                                                 \
-		if (imm & SSE_W) {                                                          \
-			__asm__ volatile(insn " %1, %0" : "=r"(d->q[0]) : "x"(s->v));      \
-			return;                                                             \
-		}                                                                           \
-		__asm__ volatile(insn " %1, %0" : "=r"(r) : "x"(s->v));                    \
-		d->q[0] = r;                                                                \
+#define CVT2SI(name, insn)                                                            \
+	SSE_FN(name)                                                                  \
+	{                                                                             \
+		uint32_t r;                                                           \
+		if (imm & SSE_W) {                                                    \
+			__asm__ volatile(insn " %1, %0" : "=r"(d->q[0]) : "x"(s->v)); \
+			return;                                                       \
+		}                                                                     \
+		__asm__ volatile(insn " %1, %0" : "=r"(r) : "x"(s->v));               \
+		d->q[0] = r;                                                          \
 	}
 CVT2SI(op_cvttss2si, "cvttss2si")
 CVT2SI(op_cvtss2si, "cvtss2si")
@@ -188,15 +182,15 @@ CVT2SI(op_cvttsd2si, "cvttsd2si")
 CVT2SI(op_cvtsd2si, "cvtsd2si")
 
 /* COMISS/UCOMISS/COMISD/UCOMISD: ZF, PF, CF; OF = SF = AF = 0. */
-#define COMI(name, insn)                                                                    \
-	SSE_FN(name)                                                                        \
-	{                                                                                   \
-		bool c, z, p;                                                               \
-		(void)imm;                                                                  \
-		__asm__ volatile(insn " %4, %3"                                             \
-				 : "=@ccc"(c), "=@ccz"(z), "=@ccp"(p)                       \
-				 : "x"(d->v), "x"(s->v));                                   \
-		d->q[1] = emu_sse_flags(c, p, z, false, false);                            \
+#define COMI(name, insn)                                              \
+	SSE_FN(name)                                                  \
+	{                                                             \
+		bool c, z, p;                                         \
+		(void)imm;                                            \
+		__asm__ volatile(insn " %4, %3"                       \
+				 : "=@ccc"(c), "=@ccz"(z), "=@ccp"(p) \
+				 : "x"(d->v), "x"(s->v));             \
+		d->q[1] = emu_sse_flags(c, p, z, false, false);       \
 	}
 COMI(op_comiss, "comiss")
 COMI(op_ucomiss, "ucomiss")
@@ -227,27 +221,42 @@ SSE_FN(op_pslldq)
 
 /* ---- the table ------------------------------------------------------------------ */
 
-#define ENT(h, fn, fnm, ms, fl, ft, form) { fn, fnm, h, ms, fl, ft, form }
+#define ENT(h, fn, fnm, ms, fl, ft, form)    \
+	{                                    \
+		fn, fnm, h, ms, fl, ft, form \
+	}
 #define RMX(fn, ms, fl, ft) ENT(emu_op_sse_rm, fn, NULL, ms, fl, ft, SSE_FORM_ANY)
-#define PI(fn)	    RMX(fn, 16, SSE_A16, 0)	      /* packed integer, logic, shuffles */
-#define PF(fn)	    RMX(fn, 16, SSE_A16 | SSE_FP, 0) /* packed floating point */
-#define SF(fn, n)   RMX(fn, n, SSE_FP, 0)	      /* scalar floating point */
+#define PI(fn) RMX(fn, 16, SSE_A16, 0) /* packed integer, logic, shuffles */
+#define PF(fn) RMX(fn, 16, SSE_A16 | SSE_FP, 0) /* packed floating point */
+#define SF(fn, n) RMX(fn, n, SSE_FP, 0) /* scalar floating point */
 /* arithmetic that can underflow: which lanes are rounded results */
-#define PFU(fn, e, a) { fn, NULL, emu_op_sse_rm, 16, SSE_A16 | SSE_FP, 0, 0, SSE_E_##e, SSE_AR_##a }
-#define SFU(fn, n, e, a) { fn, NULL, emu_op_sse_rm, n, SSE_FP, 0, 0, SSE_E_##e, SSE_AR_##a }
-#define P3U(fn, e, a)                                                                       \
-	{ fn, NULL, emu_op_sse_rm, 16, SSE_A16 | SSE_FP, EMU_SSE_F_SSE3, 0, SSE_E_##e, SSE_AR_##a }
+#define PFU(fn, e, a)                                                                      \
+	{                                                                                  \
+		fn, NULL, emu_op_sse_rm, 16, SSE_A16 | SSE_FP, 0, 0, SSE_E_##e, SSE_AR_##a \
+	}
+#define SFU(fn, n, e, a)                                                        \
+	{                                                                       \
+		fn, NULL, emu_op_sse_rm, n, SSE_FP, 0, 0, SSE_E_##e, SSE_AR_##a \
+	}
+#define P3U(fn, e, a)                                                                        \
+	{                                                                                    \
+		fn, NULL, emu_op_sse_rm, 16, SSE_A16 | SSE_FP, EMU_SSE_F_SSE3, 0, SSE_E_##e, \
+			SSE_AR_##a                                                           \
+	}
 #define ST(fn, ms, fl, form) ENT(emu_op_sse_st, fn, NULL, ms, fl, 0, form)
 #define TOG(fn, ms, fl, form) ENT(emu_op_sse_to_gpr, fn, NULL, ms, fl, 0, form)
 #define FROMG(fn, ms, fl) ENT(emu_op_sse_from_gpr, fn, NULL, ms, fl, 0, SSE_FORM_ANY)
 #define MEMONLY SSE_FORM_MEM
 #define REGONLY SSE_FORM_REG
 #define ROW(o, a, b, c, e) [o] = { a, b, c, e }
-#define NONE { 0 }
+#define NONE      \
+	{         \
+		0 \
+	}
 
 const struct emu_sse_op emu_sse_0f[256][4] = {
-	ROW(0x10, RMX(op_mov, 16, 0, 0), RMX(op_mov, 16, 0, 0),
-	    RMX(op_lo32, 4, SSE_MZ, 0), RMX(op_lo64, 8, SSE_MZ, 0)),
+	ROW(0x10, RMX(op_mov, 16, 0, 0), RMX(op_mov, 16, 0, 0), RMX(op_lo32, 4, SSE_MZ, 0),
+	    RMX(op_lo64, 8, SSE_MZ, 0)),
 	ROW(0x11, ST(op_mov, 16, 0, 0), ST(op_mov, 16, 0, 0), ST(op_lo32, 4, 0, 0),
 	    ST(op_lo64, 8, 0, 0)),
 	ROW(0x12, ENT(emu_op_sse_rm, op_movhlps, op_lo64, 8, 0, 0, SSE_FORM_ANY),
@@ -265,10 +274,10 @@ const struct emu_sse_op emu_sse_0f[256][4] = {
 	ROW(0x2b, ST(op_mov, 16, SSE_A16, MEMONLY), ST(op_mov, 16, SSE_A16, MEMONLY), NONE, NONE),
 	ROW(0x2c, NONE, NONE, TOG(op_cvttss2si, 4, SSE_FP, 0), TOG(op_cvttsd2si, 8, SSE_FP, 0)),
 	ROW(0x2d, NONE, NONE, TOG(op_cvtss2si, 4, SSE_FP, 0), TOG(op_cvtsd2si, 8, SSE_FP, 0)),
-	ROW(0x2e, RMX(op_ucomiss, 4, SSE_FP | SSE_FLAGS, 0), RMX(op_ucomisd, 8, SSE_FP | SSE_FLAGS, 0),
-	    NONE, NONE),
-	ROW(0x2f, RMX(op_comiss, 4, SSE_FP | SSE_FLAGS, 0), RMX(op_comisd, 8, SSE_FP | SSE_FLAGS, 0),
-	    NONE, NONE),
+	ROW(0x2e, RMX(op_ucomiss, 4, SSE_FP | SSE_FLAGS, 0),
+	    RMX(op_ucomisd, 8, SSE_FP | SSE_FLAGS, 0), NONE, NONE),
+	ROW(0x2f, RMX(op_comiss, 4, SSE_FP | SSE_FLAGS, 0),
+	    RMX(op_comisd, 8, SSE_FP | SSE_FLAGS, 0), NONE, NONE),
 	ROW(0x50, TOG(op_movmskps, 16, 0, REGONLY), TOG(op_movmskpd, 16, 0, REGONLY), NONE, NONE),
 	ROW(0x51, PF(op_sqrtps), PF(op_sqrtpd), SF(op_sqrtss, 4), SF(op_sqrtsd, 8)),
 	ROW(0x52, PF(op_rsqrtps), NONE, SF(op_rsqrtss, 4), NONE),
@@ -277,18 +286,18 @@ const struct emu_sse_op emu_sse_0f[256][4] = {
 	ROW(0x55, PI(op_andnps), PI(op_andnpd), NONE, NONE),
 	ROW(0x56, PI(op_orps), PI(op_orpd), NONE, NONE),
 	ROW(0x57, PI(op_xorps), PI(op_xorpd), NONE, NONE),
-	ROW(0x58, PFU(op_addps, PS, ADD), PFU(op_addpd, PD, ADD),
-	    SFU(op_addss, 4, SS, ADD), SFU(op_addsd, 8, SD, ADD)),
-	ROW(0x59, PFU(op_mulps, PS, MUL), PFU(op_mulpd, PD, MUL),
-	    SFU(op_mulss, 4, SS, MUL), SFU(op_mulsd, 8, SD, MUL)),
+	ROW(0x58, PFU(op_addps, PS, ADD), PFU(op_addpd, PD, ADD), SFU(op_addss, 4, SS, ADD),
+	    SFU(op_addsd, 8, SD, ADD)),
+	ROW(0x59, PFU(op_mulps, PS, MUL), PFU(op_mulpd, PD, MUL), SFU(op_mulss, 4, SS, MUL),
+	    SFU(op_mulsd, 8, SD, MUL)),
 	ROW(0x5a, SF(op_cvtps2pd, 8), PFU(op_cvtpd2ps, PS, CVT), SF(op_cvtss2sd, 4),
 	    SFU(op_cvtsd2ss, 8, SS, CVT)),
 	ROW(0x5b, PF(op_cvtdq2ps), PF(op_cvtps2dq), PF(op_cvttps2dq), NONE),
-	ROW(0x5c, PFU(op_subps, PS, SUB), PFU(op_subpd, PD, SUB),
-	    SFU(op_subss, 4, SS, SUB), SFU(op_subsd, 8, SD, SUB)),
+	ROW(0x5c, PFU(op_subps, PS, SUB), PFU(op_subpd, PD, SUB), SFU(op_subss, 4, SS, SUB),
+	    SFU(op_subsd, 8, SD, SUB)),
 	ROW(0x5d, PF(op_minps), PF(op_minpd), SF(op_minss, 4), SF(op_minsd, 8)),
-	ROW(0x5e, PFU(op_divps, PS, DIV), PFU(op_divpd, PD, DIV),
-	    SFU(op_divss, 4, SS, DIV), SFU(op_divsd, 8, SD, DIV)),
+	ROW(0x5e, PFU(op_divps, PS, DIV), PFU(op_divpd, PD, DIV), SFU(op_divss, 4, SS, DIV),
+	    SFU(op_divsd, 8, SD, DIV)),
 	ROW(0x5f, PF(op_maxps), PF(op_maxpd), SF(op_maxss, 4), SF(op_maxsd, 8)),
 	ROW(0x60, NONE, PI(op_punpcklbw), NONE, NONE),
 	ROW(0x61, NONE, PI(op_punpcklwd), NONE, NONE),
@@ -351,7 +360,8 @@ const struct emu_sse_op emu_sse_0f[256][4] = {
 	ROW(0xed, NONE, PI(op_paddsw), NONE, NONE),
 	ROW(0xee, NONE, PI(op_pmaxsw), NONE, NONE),
 	ROW(0xef, NONE, PI(op_pxor), NONE, NONE),
-	ROW(0xf0, NONE, NONE, NONE, ENT(emu_op_sse_rm, op_mov, NULL, 16, 0, EMU_SSE_F_SSE3, MEMONLY)),
+	ROW(0xf0, NONE, NONE, NONE,
+	    ENT(emu_op_sse_rm, op_mov, NULL, 16, 0, EMU_SSE_F_SSE3, MEMONLY)),
 	ROW(0xf1, NONE, PI(op_psllw), NONE, NONE),
 	ROW(0xf2, NONE, PI(op_pslld), NONE, NONE),
 	ROW(0xf3, NONE, PI(op_psllq), NONE, NONE),

@@ -20,9 +20,9 @@ OP2(op_pminuw, "pminuw") OP2(op_pminud, "pminud") OP2(op_pmaxsb, "pmaxsb")
 OP2(op_pmaxsd, "pmaxsd") OP2(op_pmaxuw, "pmaxuw") OP2(op_pmaxud, "pmaxud")
 OP2(op_pmulld, "pmulld") OP2(op_phminposuw, "phminposuw")
 OPX0(op_pblendvb, "pblendvb") OPX0(op_blendvps, "blendvps") OPX0(op_blendvpd, "blendvpd")
-/* clang-format on */
+	/* clang-format on */
 
-SSE_FN(op_mov)
+	SSE_FN(op_mov)
 {
 	(void)imm;
 	*d = *s;
@@ -39,39 +39,60 @@ SSE_FN(op_ptest)
 }
 
 #define ENT(h, fn, ms, fl, ft, form) [1] = { fn, NULL, h, ms, fl, ft, form }
-#define S3(fn)	   ENT(emu_op_sse_rm, fn, 16, SSE_A16, EMU_SSE_F_SSSE3, SSE_FORM_ANY)
-#define S41(fn)	   ENT(emu_op_sse_rm, fn, 16, SSE_A16, EMU_SSE_F_SSE41, SSE_FORM_ANY)
-#define S42(fn)	   ENT(emu_op_sse_rm, fn, 16, SSE_A16, EMU_SSE_F_SSE42, SSE_FORM_ANY)
+#define S3(fn) ENT(emu_op_sse_rm, fn, 16, SSE_A16, EMU_SSE_F_SSSE3, SSE_FORM_ANY)
+#define S41(fn) ENT(emu_op_sse_rm, fn, 16, SSE_A16, EMU_SSE_F_SSE41, SSE_FORM_ANY)
+#define S42(fn) ENT(emu_op_sse_rm, fn, 16, SSE_A16, EMU_SSE_F_SSE42, SSE_FORM_ANY)
 #define MOVX(fn, n) ENT(emu_op_sse_rm, fn, n, 0, EMU_SSE_F_SSE41, SSE_FORM_ANY)
-#define BLV(fn)	   ENT(emu_op_sse_blendv, fn, 16, SSE_A16, EMU_SSE_F_SSE41, SSE_FORM_ANY)
+#define BLV(fn) ENT(emu_op_sse_blendv, fn, 16, SSE_A16, EMU_SSE_F_SSE41, SSE_FORM_ANY)
 #define CRC [3] = { NULL, NULL, emu_op_sse_crc32, 0, SSE_GPR, EMU_SSE_F_SSE42, SSE_FORM_ANY }
 
 const struct emu_sse_op emu_sse_38[256][4] = {
-	[0x00] = { S3(op_pshufb) },	[0x01] = { S3(op_phaddw) },
-	[0x02] = { S3(op_phaddd) },	[0x03] = { S3(op_phaddsw) },
-	[0x04] = { S3(op_pmaddubsw) },	[0x05] = { S3(op_phsubw) },
-	[0x06] = { S3(op_phsubd) },	[0x07] = { S3(op_phsubsw) },
-	[0x08] = { S3(op_psignb) },	[0x09] = { S3(op_psignw) },
-	[0x0a] = { S3(op_psignd) },	[0x0b] = { S3(op_pmulhrsw) },
-	[0x10] = { BLV(op_pblendvb) },	[0x14] = { BLV(op_blendvps) },
+	[0x00] = { S3(op_pshufb) },
+	[0x01] = { S3(op_phaddw) },
+	[0x02] = { S3(op_phaddd) },
+	[0x03] = { S3(op_phaddsw) },
+	[0x04] = { S3(op_pmaddubsw) },
+	[0x05] = { S3(op_phsubw) },
+	[0x06] = { S3(op_phsubd) },
+	[0x07] = { S3(op_phsubsw) },
+	[0x08] = { S3(op_psignb) },
+	[0x09] = { S3(op_psignw) },
+	[0x0a] = { S3(op_psignd) },
+	[0x0b] = { S3(op_pmulhrsw) },
+	[0x10] = { BLV(op_pblendvb) },
+	[0x14] = { BLV(op_blendvps) },
 	[0x15] = { BLV(op_blendvpd) },
 	[0x17] = { ENT(emu_op_sse_rm, op_ptest, 16, SSE_A16 | SSE_FLAGS, EMU_SSE_F_SSE41, 0) },
-	[0x1c] = { S3(op_pabsb) },	[0x1d] = { S3(op_pabsw) },
+	[0x1c] = { S3(op_pabsb) },
+	[0x1d] = { S3(op_pabsw) },
 	[0x1e] = { S3(op_pabsd) },
-	[0x20] = { MOVX(op_pmovsxbw, 8) }, [0x21] = { MOVX(op_pmovsxbd, 4) },
-	[0x22] = { MOVX(op_pmovsxbq, 2) }, [0x23] = { MOVX(op_pmovsxwd, 8) },
-	[0x24] = { MOVX(op_pmovsxwq, 4) }, [0x25] = { MOVX(op_pmovsxdq, 8) },
-	[0x28] = { S41(op_pmuldq) },	[0x29] = { S41(op_pcmpeqq) },
+	[0x20] = { MOVX(op_pmovsxbw, 8) },
+	[0x21] = { MOVX(op_pmovsxbd, 4) },
+	[0x22] = { MOVX(op_pmovsxbq, 2) },
+	[0x23] = { MOVX(op_pmovsxwd, 8) },
+	[0x24] = { MOVX(op_pmovsxwq, 4) },
+	[0x25] = { MOVX(op_pmovsxdq, 8) },
+	[0x28] = { S41(op_pmuldq) },
+	[0x29] = { S41(op_pcmpeqq) },
 	[0x2a] = { ENT(emu_op_sse_rm, op_mov, 16, SSE_A16, EMU_SSE_F_SSE41, SSE_FORM_MEM) },
 	[0x2b] = { S41(op_packusdw) },
-	[0x30] = { MOVX(op_pmovzxbw, 8) }, [0x31] = { MOVX(op_pmovzxbd, 4) },
-	[0x32] = { MOVX(op_pmovzxbq, 2) }, [0x33] = { MOVX(op_pmovzxwd, 8) },
-	[0x34] = { MOVX(op_pmovzxwq, 4) }, [0x35] = { MOVX(op_pmovzxdq, 8) },
+	[0x30] = { MOVX(op_pmovzxbw, 8) },
+	[0x31] = { MOVX(op_pmovzxbd, 4) },
+	[0x32] = { MOVX(op_pmovzxbq, 2) },
+	[0x33] = { MOVX(op_pmovzxwd, 8) },
+	[0x34] = { MOVX(op_pmovzxwq, 4) },
+	[0x35] = { MOVX(op_pmovzxdq, 8) },
 	[0x37] = { S42(op_pcmpgtq) },
-	[0x38] = { S41(op_pminsb) },	[0x39] = { S41(op_pminsd) },
-	[0x3a] = { S41(op_pminuw) },	[0x3b] = { S41(op_pminud) },
-	[0x3c] = { S41(op_pmaxsb) },	[0x3d] = { S41(op_pmaxsd) },
-	[0x3e] = { S41(op_pmaxuw) },	[0x3f] = { S41(op_pmaxud) },
-	[0x40] = { S41(op_pmulld) },	[0x41] = { S41(op_phminposuw) },
-	[0xf0] = { CRC },		[0xf1] = { CRC },
+	[0x38] = { S41(op_pminsb) },
+	[0x39] = { S41(op_pminsd) },
+	[0x3a] = { S41(op_pminuw) },
+	[0x3b] = { S41(op_pminud) },
+	[0x3c] = { S41(op_pmaxsb) },
+	[0x3d] = { S41(op_pmaxsd) },
+	[0x3e] = { S41(op_pmaxuw) },
+	[0x3f] = { S41(op_pmaxud) },
+	[0x40] = { S41(op_pmulld) },
+	[0x41] = { S41(op_phminposuw) },
+	[0xf0] = { CRC },
+	[0xf1] = { CRC },
 };

@@ -24,41 +24,41 @@
 typedef void (*emu_sse_fn)(union emu_xmm *d, const union emu_xmm *s, unsigned imm);
 
 /* emu_sse_op.flags */
-#define SSE_A16	  (1u << 0) /* a 16-byte memory operand must be aligned: #GP(0) */
-#define SSE_FP	  (1u << 1) /* runs under the guest's MXCSR, may raise #XM */
-#define SSE_MZ	  (1u << 2) /* memory form: the destination starts zeroed */
+#define SSE_A16 (1u << 0) /* a 16-byte memory operand must be aligned: #GP(0) */
+#define SSE_FP (1u << 1) /* runs under the guest's MXCSR, may raise #XM */
+#define SSE_MZ (1u << 2) /* memory form: the destination starts zeroed */
 #define SSE_FLAGS (1u << 3) /* writes RFLAGS, not the XMM destination */
-#define SSE_GPR	  (1u << 4) /* not an SSE-register instruction: no CR0/CR4 checks */
+#define SSE_GPR (1u << 4) /* not an SSE-register instruction: no CR0/CR4 checks */
 
 struct emu_sse_op {
-	emu_sse_fn fn;	 /* register form */
-	emu_sse_fn fnm;	 /* memory form; NULL: same as fn */
-	emu_handler h;	 /* the handler kind (exec-sse*.c) */
-	uint8_t msize;	 /* memory operand bytes; 0: 8 with REX.W, else 4 */
-	uint8_t flags;	 /* SSE_* */
-	uint8_t feat;	 /* EMU_SSE_F_* the host needs */
-	uint8_t form;	 /* SSE_FORM_*: which ModRM forms exist */
-	uint8_t fpe;	 /* SSE_E_*: the lanes that are rounded FP results */
-	uint8_t arith;	 /* SSE_AR_*: the lane operation, for sse-fpexc.c */
+	emu_sse_fn fn; /* register form */
+	emu_sse_fn fnm; /* memory form; NULL: same as fn */
+	emu_handler h; /* the handler kind (exec-sse*.c) */
+	uint8_t msize; /* memory operand bytes; 0: 8 with REX.W, else 4 */
+	uint8_t flags; /* SSE_* */
+	uint8_t feat; /* EMU_SSE_F_* the host needs */
+	uint8_t form; /* SSE_FORM_*: which ModRM forms exist */
+	uint8_t fpe; /* SSE_E_*: the lanes that are rounded FP results */
+	uint8_t arith; /* SSE_AR_*: the lane operation, for sse-fpexc.c */
 };
 /* Result lanes an underflow can show in (exec-sse.c: exact tiny results). */
 #define SSE_E_NONE 0
-#define SSE_E_PS   1 /* four singles */
-#define SSE_E_SS   2 /* the low single */
-#define SSE_E_PD   3 /* two doubles */
-#define SSE_E_SD   4 /* the low double */
+#define SSE_E_PS 1 /* four singles */
+#define SSE_E_SS 2 /* the low single */
+#define SSE_E_PD 3 /* two doubles */
+#define SSE_E_SD 4 /* the low double */
 /* The lane operation, for sse-fpexc.c: lane-wise (lane i of the result from
  * lane i of d and s) unless said otherwise. */
-#define SSE_AR_NONE   0
-#define SSE_AR_ADD    1
-#define SSE_AR_SUB    2
-#define SSE_AR_MUL    3
-#define SSE_AR_DIV    4
+#define SSE_AR_NONE 0
+#define SSE_AR_ADD 1
+#define SSE_AR_SUB 2
+#define SSE_AR_MUL 3
+#define SSE_AR_DIV 4
 #define SSE_AR_ADDSUB 5 /* even lanes subtract, odd lanes add */
-#define SSE_AR_CVT    6 /* double lanes of s narrowed to singles */
-#define SSE_AR_HADD   7 /* horizontal: adjacent lanes of d, then of s */
-#define SSE_AR_HSUB   8
-#define SSE_AR_DP     9 /* DPPS/DPPD: sse-dp.c when an exception is unmasked */
+#define SSE_AR_CVT 6 /* double lanes of s narrowed to singles */
+#define SSE_AR_HADD 7 /* horizontal: adjacent lanes of d, then of s */
+#define SSE_AR_HSUB 8
+#define SSE_AR_DP 9 /* DPPS/DPPD: sse-dp.c when an exception is unmasked */
 
 #define SSE_FORM_ANY 0
 #define SSE_FORM_REG 1 /* mod == 3 only, memory: #UD */
@@ -75,13 +75,13 @@ static inline const struct emu_sse_op *emu_sse_op(const struct emu_insn *in)
 const struct emu_sse_op *emu_sse_lookup(const struct emu_insn *in);
 
 /* Handler kinds (exec-sse.c, exec-sse-gpr.c). */
-EMU_HANDLER(emu_op_sse_rm);	 /* xmm(reg) = fn(xmm(reg), xmm/m) */
-EMU_HANDLER(emu_op_sse_blendv);	 /* emu_op_sse_rm with XMM0 as s[1] */
-EMU_HANDLER(emu_op_sse_st);	 /* xmm/m(rm) = fn(xmm/m(rm), xmm(reg)) */
-EMU_HANDLER(emu_op_sse_shimm);	 /* xmm(rm) = fn(xmm(rm), imm) (groups 12-14) */
+EMU_HANDLER(emu_op_sse_rm); /* xmm(reg) = fn(xmm(reg), xmm/m) */
+EMU_HANDLER(emu_op_sse_blendv); /* emu_op_sse_rm with XMM0 as s[1] */
+EMU_HANDLER(emu_op_sse_st); /* xmm/m(rm) = fn(xmm/m(rm), xmm(reg)) */
+EMU_HANDLER(emu_op_sse_shimm); /* xmm(rm) = fn(xmm(rm), imm) (groups 12-14) */
 EMU_HANDLER(emu_op_sse_from_gpr); /* xmm(reg) = fn(xmm(reg), r/m) */
-EMU_HANDLER(emu_op_sse_to_rm);	 /* r/m = fn(xmm(reg)) */
-EMU_HANDLER(emu_op_sse_to_gpr);	 /* gpr(reg) = fn(xmm/m) */
+EMU_HANDLER(emu_op_sse_to_rm); /* r/m = fn(xmm(reg)) */
+EMU_HANDLER(emu_op_sse_to_gpr); /* gpr(reg) = fn(xmm/m) */
 EMU_HANDLER(emu_op_sse_pcmpstr); /* PCMPESTRI/M, PCMPISTRI/M */
 EMU_HANDLER(emu_op_sse_maskmov);
 EMU_HANDLER(emu_op_sse_crc32);
@@ -98,8 +98,8 @@ void emu_sse_load(struct emu_cpu *cpu, const struct emu_insn *in, union emu_xmm 
 void emu_sse_store(struct emu_cpu *cpu, const struct emu_insn *in, const union emu_xmm *x,
 		   unsigned n, bool align);
 /* fn(d, s, imm), under the guest's MXCSR when op is SSE_FP (may raise). */
-void emu_sse_run(struct emu_cpu *cpu, const struct emu_sse_op *op, emu_sse_fn fn,
-		 union emu_xmm *d, const union emu_xmm *s, unsigned imm);
+void emu_sse_run(struct emu_cpu *cpu, const struct emu_sse_op *op, emu_sse_fn fn, union emu_xmm *d,
+		 const union emu_xmm *s, unsigned imm);
 /* Sets RFLAGS' arithmetic bits to f's. */
 void emu_sse_set_flags(struct emu_cpu *cpu, uint64_t f);
 
@@ -107,8 +107,7 @@ void emu_sse_set_flags(struct emu_cpu *cpu, uint64_t f);
  * host; la/ld the explicit lengths (already saturated). Returns the
  * arithmetic flags; *idx gets ECX (I forms), *mask XMM0 (M forms). */
 uint64_t emu_sse_pcmpstr(unsigned opcode, const union emu_xmm *a, const union emu_xmm *b,
-			 unsigned imm, int32_t la, int32_t ld, uint64_t *idx,
-			 union emu_xmm *mask);
+			 unsigned imm, int32_t la, int32_t ld, uint64_t *idx, union emu_xmm *mask);
 
 /* The host MXCSR around a floating-point operation: the guest's rounding
  * control, DAZ and FTZ with every exception masked. With underflow
@@ -117,8 +116,8 @@ uint64_t emu_sse_pcmpstr(unsigned opcode, const union emu_xmm *a, const union em
  * host's MXCSR for emu_sse_host_leave(), which returns the flags raised. */
 static inline uint32_t emu_sse_host_enter(uint32_t guest)
 {
-	uint32_t host, run = (guest & (EMU_MXCSR_RC | EMU_MXCSR_DAZ | EMU_MXCSR_FTZ)) |
-			     EMU_MXCSR_MASKS;
+	uint32_t host,
+		run = (guest & (EMU_MXCSR_RC | EMU_MXCSR_DAZ | EMU_MXCSR_FTZ)) | EMU_MXCSR_MASKS;
 
 	if (!(guest & EMU_MXCSR_UM))
 		run &= ~EMU_MXCSR_FTZ;
@@ -142,8 +141,8 @@ static inline uint32_t emu_sse_host_leave(uint32_t host)
  * precision flag is that of rounding with an unbounded exponent. d0/s are
  * the operands, r the host's result. */
 uint32_t emu_sse_fp_fixup(const struct emu_sse_op *op, emu_sse_fn fn, const union emu_xmm *d0,
-			  const union emu_xmm *s, const union emu_xmm *r, unsigned imm,
-			  uint32_t g, uint32_t fl);
+			  const union emu_xmm *s, const union emu_xmm *r, unsigned imm, uint32_t g,
+			  uint32_t fl);
 
 /* sse-dp.c: the flags of DPPS (dbl false) or DPPD run step by step under
  * the guest's MXCSR g, up to the first step with an unmasked exception. */

@@ -16,7 +16,7 @@
 
 /* System-private per-vCPU state, hung off emu_cpu.sys. */
 #define EMU_TI_GLOBAL 1u /* from a global page */
-#define EMU_TI_WRITE  2u /* writable and dirty (tag_write may still be off: code page) */
+#define EMU_TI_WRITE 2u /* writable and dirty (tag_write may still be off: code page) */
 struct emu_itlb_entry {
 	uint64_t tag; /* linear page when fetch is allowed, else EMU_TLB_INVALID */
 	uintptr_t addend;
@@ -29,7 +29,7 @@ struct emu_cpu_sys {
 	uint8_t shift[2][EMU_TLB_SIZE]; /* page size of the mapping the entry came from */
 	unsigned nlarge; /* entries from pages > 4 KiB since the last full flush */
 	uint64_t mtrr_fixed[11]; /* MTRRfix64K_00000 .. MTRRfix4K_F8000, stored only */
-	uint64_t mtrr_var[16];	 /* PHYSBASE0/PHYSMASK0 .. 7 */
+	uint64_t mtrr_var[16]; /* PHYSBASE0/PHYSMASK0 .. 7 */
 	bool exit_pending; /* cpu->exit holds a result for emu_cpu_run() to return */
 	bool delivering_ext; /* an external interrupt/NMI is being delivered */
 };
@@ -92,8 +92,8 @@ void emu_flags_changed(struct emu_cpu *cpu, uint64_t old_rflags);
 
 /* Interrupt/exception delivery (except.c). soft: INT n (DPL check);
  * ext: external interrupt or NMI. */
-void emu_deliver_event(struct emu_cpu *cpu, int vector, uint32_t error_code, bool soft,
-		       bool ext, uint64_t ret_rip);
+void emu_deliver_event(struct emu_cpu *cpu, int vector, uint32_t error_code, bool soft, bool ext,
+		       uint64_t ret_rip);
 
 /* mmu.c */
 void emu_tlb_drop_code_writes(struct emu_cpu *cpu);

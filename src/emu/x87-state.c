@@ -67,7 +67,7 @@ void x87_push(struct emu_cpu *cpu, x80 v)
 
 void x87_pop(struct emu_cpu *cpu)
 {
-	cpu->fxsave[X87_FTW] &= (uint8_t)~(1u << x87_phys(cpu, 0));
+	cpu->fxsave[X87_FTW] &= (uint8_t) ~(1u << x87_phys(cpu, 0));
 	x87_rotate(cpu, true);
 }
 
@@ -118,7 +118,7 @@ void x87_update_es(struct emu_cpu *cpu)
 	if (sw & ~cw & FSW_EXC)
 		sw |= FSW_ES | FSW_B;
 	else
-		sw &= (uint16_t)~(FSW_ES | FSW_B);
+		sw &= (uint16_t) ~(FSW_ES | FSW_B);
 	x87_set16(cpu, X87_FSW, sw);
 }
 

@@ -45,7 +45,7 @@
 #define FSW_C2 0x0400
 #define FSW_TOP 0x3800
 #define FSW_C3 0x4000
-#define FSW_B  0x8000
+#define FSW_B 0x8000
 #define FSW_CC (FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)
 #define FSW_EXC 0x003f
 
@@ -142,12 +142,12 @@ static inline x80 x87_indefinite(void)
 }
 
 /* x87-state.c: state changes shared by the handlers and FXSAVE/XSAVE */
-void x87_init(struct emu_cpu *cpu);		     /* FNINIT */
+void x87_init(struct emu_cpu *cpu); /* FNINIT */
 void x87_set_top(struct emu_cpu *cpu, unsigned top); /* rotates the slots */
-void x87_push(struct emu_cpu *cpu, x80 v);	     /* TOP-1, ST0 = v */
-void x87_pop(struct emu_cpu *cpu);		     /* tag ST0 empty, TOP+1 */
-void x87_rotate(struct emu_cpu *cpu, bool up);	     /* FINCSTP (up), FDECSTP */
-uint16_t x87_full_tag(const struct emu_cpu *cpu);    /* FNSTENV's 2-bit tags */
+void x87_push(struct emu_cpu *cpu, x80 v); /* TOP-1, ST0 = v */
+void x87_pop(struct emu_cpu *cpu); /* tag ST0 empty, TOP+1 */
+void x87_rotate(struct emu_cpu *cpu, bool up); /* FINCSTP (up), FDECSTP */
+uint16_t x87_full_tag(const struct emu_cpu *cpu); /* FNSTENV's 2-bit tags */
 void x87_set_full_tag(struct emu_cpu *cpu, uint16_t ftw);
 /* Adds exception flags exc (FSW_IE...FSW_PE, FSW_SF) to FSW, with ES/B
  * when one is unmasked; returns true when an unmasked invalid-operation,
@@ -159,16 +159,63 @@ void x87_update_es(struct emu_cpu *cpu);
 void x87_set_cc(struct emu_cpu *cpu, unsigned cc); /* C0-C3 from cc's FSW bits */
 
 /* x87-host.S */
-#define X87H(name) uint16_t emu_x87h_##name(const void *a, const void *b, void *out, \
-					    uint32_t cw, void *out2)
-X87H(add); X87H(sub); X87H(mul); X87H(div); X87H(prem); X87H(prem1); X87H(scale);
-X87H(patan); X87H(yl2x); X87H(yl2xp1); X87H(sqrt); X87H(rndint); X87H(f2xm1); X87H(sin);
-X87H(cos); X87H(tst); X87H(xam); X87H(xtract); X87H(ptan); X87H(sincos); X87H(com);
-X87H(ucom); X87H(ld32); X87H(ld64); X87H(bld); X87H(st32); X87H(st64); X87H(ist16);
-X87H(ist32); X87H(ist64); X87H(istt16); X87H(istt32); X87H(istt64); X87H(bstp); X87H(ld1);
-X87H(ldl2t); X87H(ldl2e); X87H(ldpi); X87H(ldlg2); X87H(ldln2); X87H(ldz);
-X87H(adds); X87H(muls); X87H(coms); X87H(subs); X87H(subrs); X87H(divs); X87H(divrs);
-X87H(addl); X87H(mull); X87H(coml); X87H(subl); X87H(subrl); X87H(divl); X87H(divrl);
+#define X87H(name) \
+	uint16_t emu_x87h_##name(const void *a, const void *b, void *out, uint32_t cw, void *out2)
+X87H(add);
+X87H(sub);
+X87H(mul);
+X87H(div);
+X87H(prem);
+X87H(prem1);
+X87H(scale);
+X87H(patan);
+X87H(yl2x);
+X87H(yl2xp1);
+X87H(sqrt);
+X87H(rndint);
+X87H(f2xm1);
+X87H(sin);
+X87H(cos);
+X87H(tst);
+X87H(xam);
+X87H(xtract);
+X87H(ptan);
+X87H(sincos);
+X87H(com);
+X87H(ucom);
+X87H(ld32);
+X87H(ld64);
+X87H(bld);
+X87H(st32);
+X87H(st64);
+X87H(ist16);
+X87H(ist32);
+X87H(ist64);
+X87H(istt16);
+X87H(istt32);
+X87H(istt64);
+X87H(bstp);
+X87H(ld1);
+X87H(ldl2t);
+X87H(ldl2e);
+X87H(ldpi);
+X87H(ldlg2);
+X87H(ldln2);
+X87H(ldz);
+X87H(adds);
+X87H(muls);
+X87H(coms);
+X87H(subs);
+X87H(subrs);
+X87H(divs);
+X87H(divrs);
+X87H(addl);
+X87H(mull);
+X87H(coml);
+X87H(subl);
+X87H(subrl);
+X87H(divl);
+X87H(divrl);
 #undef X87H
 typedef uint16_t (*x87h_fn)(const void *a, const void *b, void *out, uint32_t cw, void *out2);
 

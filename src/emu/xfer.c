@@ -11,12 +11,12 @@
  * SYSENTER/SYSEXIT. */
 #include "emu/system.h"
 
-#define DESC_P	  (1u << 15)
-#define DESC_L	  (1u << 21)
+#define DESC_P (1u << 15)
+#define DESC_L (1u << 21)
 #define TYPE_CONF (1u << 10) /* in desc.hi */
-#define IRET_FLAGS                                                                         \
-	(EMU_FLAGS_ARITH | EMU_FLAG_TF | EMU_FLAG_DF | EMU_FLAG_NT | EMU_FLAG_AC |           \
-	 EMU_FLAG_ID | EMU_FLAG_RF)
+#define IRET_FLAGS                                                                               \
+	(EMU_FLAGS_ARITH | EMU_FLAG_TF | EMU_FLAG_DF | EMU_FLAG_NT | EMU_FLAG_AC | EMU_FLAG_ID | \
+	 EMU_FLAG_RF)
 #define SYSRET_FLAGS 0x3c7fd7ULL
 
 /* ---- the stack cursor ------------------------------------------------------- */
@@ -86,8 +86,7 @@ void emu_far_jmp(struct emu_cpu *cpu, uint16_t sel, uint64_t off)
 	emu_update_mode(cpu);
 }
 
-void emu_far_call(struct emu_cpu *cpu, uint16_t sel, uint64_t off, unsigned opsize,
-		  uint64_t next)
+void emu_far_call(struct emu_cpu *cpu, uint16_t sel, uint64_t off, unsigned opsize, uint64_t next)
 {
 	uint64_t rsp = cpu->r[EMU_RSP];
 	struct emu_desc d;
@@ -137,8 +136,8 @@ static void check_return_ss(struct emu_cpu *cpu, uint16_t sel, unsigned rpl, boo
 		emu_seg_flat(ss, sel, rpl, false, false);
 		return;
 	}
-	if ((sel & 3) != rpl || !emu_desc_read(cpu, sel, false, &d) ||
-	    ((d.hi >> 13) & 3) != rpl || (d.hi & 0x1a00) != 0x1200)
+	if ((sel & 3) != rpl || !emu_desc_read(cpu, sel, false, &d) || ((d.hi >> 13) & 3) != rpl ||
+	    (d.hi & 0x1a00) != 0x1200)
 		emu_raise_gp(cpu, sel & 0xfffc);
 	if (!(d.hi & DESC_P))
 		emu_raise(cpu, EMU_SS_FAULT, sel & 0xfffc);

@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#define VS_BUTTON_PORT	  0x504
+#define VS_BUTTON_PORT 0x504
 #define VS_BUTTON_PRESSED 0x01
 
 struct vs_iobus;

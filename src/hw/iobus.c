@@ -178,8 +178,7 @@ static bool lookup(struct vs_iobus *bus, uint64_t addr, unsigned len, struct vs_
 	return ok;
 }
 
-bool vs_iobus_access(struct vs_iobus *bus, uint64_t addr, bool is_write, void *data,
-		     unsigned len)
+bool vs_iobus_access(struct vs_iobus *bus, uint64_t addr, bool is_write, void *data, unsigned len)
 {
 	const struct vs_iobus *prev_bus = cur_bus;
 	unsigned prev_slot = cur_slot;

@@ -41,8 +41,8 @@ struct vs_iobus {
 	pthread_rwlock_t lock;
 	unsigned n;
 	struct vs_iobus_range ranges[VS_IOBUS_MAX_RANGES]; /* sorted by base, disjoint */
-	uint64_t slots_used;				   /* bit i: inflight[i] is taken */
-	atomic_uint inflight[VS_IOBUS_MAX_RANGES];	   /* callbacks running per slot */
+	uint64_t slots_used; /* bit i: inflight[i] is taken */
+	atomic_uint inflight[VS_IOBUS_MAX_RANGES]; /* callbacks running per slot */
 };
 
 void vs_iobus_init(struct vs_iobus *bus, const char *name);
@@ -65,7 +65,6 @@ int vs_iobus_move(struct vs_iobus *bus, uint64_t old_base, uint64_t new_base);
 /* Dispatches one access. Returns false if nothing is mapped at addr (then a
  * read fills data with 0xff bytes). An access that straddles a range end is
  * treated as unmapped. Any thread. */
-bool vs_iobus_access(struct vs_iobus *bus, uint64_t addr, bool is_write, void *data,
-		     unsigned len);
+bool vs_iobus_access(struct vs_iobus *bus, uint64_t addr, bool is_write, void *data, unsigned len);
 
 #endif

@@ -5,12 +5,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#define I8042_DATA_PORT	   0x60
-#define I8042_CMD_PORT	   0x64
-#define I8042_CMD_RESET	   0xfe
-#define A20_PORT	   0x92
-#define A20_ENABLED	   0x02
-#define POST_PORT	   0x80
+#define I8042_DATA_PORT 0x60
+#define I8042_CMD_PORT 0x64
+#define I8042_CMD_RESET 0xfe
+#define A20_PORT 0x92
+#define A20_ENABLED 0x02
+#define POST_PORT 0x80
 
 static void exit_write(void *opaque, uint64_t off, const void *data, unsigned len)
 {

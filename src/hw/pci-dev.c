@@ -9,10 +9,10 @@
 #include <string.h>
 
 #define CAP_FIRST 0x40
-#define BAR_IO_MASK  0x3u
+#define BAR_IO_MASK 0x3u
 #define BAR_MEM_MASK 0xfu
 #define IO_SPACE_END 0x10000ull
-#define IO_BAR_MAX   256
+#define IO_BAR_MAX 256
 
 static uint32_t get32(const struct vs_pci_device *dev, unsigned off)
 {

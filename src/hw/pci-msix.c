@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CAP_LEN		 12
-#define CTRL_ENABLE	 0x8000
-#define CTRL_MASKALL	 0x4000
-#define ENTRY_CTRL	 12
-#define ENTRY_MASKED	 1u
+#define CAP_LEN 12
+#define CTRL_ENABLE 0x8000
+#define CTRL_MASKALL 0x4000
+#define ENTRY_CTRL 12
+#define ENTRY_MASKED 1u
 
 struct vs_pci_msix {
 	pthread_mutex_t lock;
@@ -33,12 +33,13 @@ static uint64_t pba_bytes(unsigned nvec)
 	return ((nvec + 63) / 64) * 8ull;
 }
 
-static bool ranges_ok(const struct vs_pci_device *dev, unsigned nvec, unsigned bar,
-		      uint64_t table, uint64_t pba)
+static bool ranges_ok(const struct vs_pci_device *dev, unsigned nvec, unsigned bar, uint64_t table,
+		      uint64_t pba)
 {
 	uint64_t tlen = (uint64_t)nvec * VS_PCI_MSIX_ENTRY_SIZE, plen = pba_bytes(nvec);
 
-	if (bar >= VS_PCI_NUM_BARS || !dev->bars[bar].size || (dev->bars[bar].flags & VS_PCI_BAR_IO))
+	if (bar >= VS_PCI_NUM_BARS || !dev->bars[bar].size ||
+	    (dev->bars[bar].flags & VS_PCI_BAR_IO))
 		return false;
 	if (table % 8 || pba % 8 || table + tlen > dev->bars[bar].size ||
 	    pba + plen > dev->bars[bar].size)
@@ -59,8 +60,12 @@ int vs_pci_msix_new(struct vs_pci_device *dev, unsigned nvec, unsigned bar, uint
 	if (cap < 0)
 		return cap;
 	m = xzalloc(sizeof(*m));
-	*m = (struct vs_pci_msix){ .dev = dev, .nvec = nvec, .cap = (unsigned)cap,
-				   .table_off = table_off, .pba_off = pba_off, .send = send,
+	*m = (struct vs_pci_msix){ .dev = dev,
+				   .nvec = nvec,
+				   .cap = (unsigned)cap,
+				   .table_off = table_off,
+				   .pba_off = pba_off,
+				   .send = send,
 				   .ctx = ctx };
 	pthread_mutex_init(&m->lock, NULL);
 	m->table = xzalloc((size_t)nvec * VS_PCI_MSIX_ENTRY_SIZE);

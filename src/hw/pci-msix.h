@@ -14,9 +14,9 @@
 struct vs_pci_device;
 struct vs_pci_msix;
 
-#define VS_PCI_MSIX_MAX	       2048
+#define VS_PCI_MSIX_MAX 2048
 #define VS_PCI_MSIX_ENTRY_SIZE 16
-#define VS_PCI_MSIX_NO_VECTOR  0xffff /* virtio's "no vector" */
+#define VS_PCI_MSIX_NO_VECTOR 0xffff /* virtio's "no vector" */
 
 /* Sends one MSI (the accelerator's msi verb). */
 typedef void (*vs_pci_msi_fn)(void *ctx, uint64_t addr, uint32_t data);

@@ -18,43 +18,43 @@
 
 #define VS_PCI_CONFIG_ADDR 0xcf8
 #define VS_PCI_CONFIG_DATA 0xcfc
-#define VS_PCI_MAX_SLOTS   32
-#define VS_PCI_CFG_SIZE	   256
-#define VS_PCI_NUM_BARS	   6
+#define VS_PCI_MAX_SLOTS 32
+#define VS_PCI_CFG_SIZE 256
+#define VS_PCI_NUM_BARS 6
 
 #define VS_PCI_HOST_VENDOR 0x8086
 #define VS_PCI_HOST_DEVICE 0x0d57
 #define VS_PCI_CLASS_HOST_BRIDGE 0x060000
 
 /* Type-0 header offsets (PCI Local Bus 3.0 §6.1) */
-#define VS_PCI_COMMAND	      0x04
-#define VS_PCI_STATUS	      0x06
-#define VS_PCI_BAR0	      0x10
-#define VS_PCI_SUBSYS_VENDOR  0x2c
-#define VS_PCI_SUBSYS_ID      0x2e
-#define VS_PCI_CAP_PTR	      0x34
+#define VS_PCI_COMMAND 0x04
+#define VS_PCI_STATUS 0x06
+#define VS_PCI_BAR0 0x10
+#define VS_PCI_SUBSYS_VENDOR 0x2c
+#define VS_PCI_SUBSYS_ID 0x2e
+#define VS_PCI_CAP_PTR 0x34
 #define VS_PCI_INTERRUPT_LINE 0x3c
-#define VS_PCI_INTERRUPT_PIN  0x3d
-#define VS_PCI_CMD_IO	      0x0001
-#define VS_PCI_CMD_MEM	      0x0002
-#define VS_PCI_CMD_MASTER     0x0004
-#define VS_PCI_CMD_INTX_OFF   0x0400
-#define VS_PCI_STATUS_INTX    0x0008
-#define VS_PCI_STATUS_CAPS    0x0010
-#define VS_PCI_CAP_ID_VNDR    0x09
-#define VS_PCI_CAP_ID_MSIX    0x11
+#define VS_PCI_INTERRUPT_PIN 0x3d
+#define VS_PCI_CMD_IO 0x0001
+#define VS_PCI_CMD_MEM 0x0002
+#define VS_PCI_CMD_MASTER 0x0004
+#define VS_PCI_CMD_INTX_OFF 0x0400
+#define VS_PCI_STATUS_INTX 0x0008
+#define VS_PCI_STATUS_CAPS 0x0010
+#define VS_PCI_CAP_ID_VNDR 0x09
+#define VS_PCI_CAP_ID_MSIX 0x11
 
 /* BAR kinds for vs_pci_set_bar() */
-#define VS_PCI_BAR_MEM32    0x0
-#define VS_PCI_BAR_IO	    0x1
-#define VS_PCI_BAR_MEM64    0x4
+#define VS_PCI_BAR_MEM32 0x0
+#define VS_PCI_BAR_IO 0x1
+#define VS_PCI_BAR_MEM64 0x4
 #define VS_PCI_BAR_PREFETCH 0x8
 
 /* INTx: slot s, pin p (1 = INTA .. 4 = INTD) raises IOAPIC pin
  * VS_PCI_INTX_GSI_BASE + (s + p - 1) % VS_PCI_INTX_GSIS, which is what the
  * MP table tells the guest. */
 #define VS_PCI_INTX_GSI_BASE 16
-#define VS_PCI_INTX_GSIS     8
+#define VS_PCI_INTX_GSIS 8
 
 struct vs_pci_bus;
 struct vs_pci_device;
@@ -66,16 +66,15 @@ struct vs_pci_dev_ops {
 	 * the guest wrote its address or toggled the command register. A move
 	 * is an unmap of the old address, then a map of the new. Optional. */
 	void (*bar_map)(struct vs_pci_device *dev, unsigned bar, uint64_t addr, uint64_t size);
-	void (*bar_unmap)(struct vs_pci_device *dev, unsigned bar, uint64_t addr,
-			  uint64_t size);
+	void (*bar_unmap)(struct vs_pci_device *dev, unsigned bar, uint64_t addr, uint64_t size);
 	/* After a guest write to [off, off+len) was applied. Optional. */
 	void (*cfg_written)(struct vs_pci_device *dev, unsigned off, unsigned len);
 };
 
 struct vs_pci_bar {
-	uint64_t size;	/* power of two; 0: unused (or the upper half of a 64-bit BAR) */
+	uint64_t size; /* power of two; 0: unused (or the upper half of a 64-bit BAR) */
 	unsigned flags; /* VS_PCI_BAR_* */
-	bool upper;    /* the upper half of the 64-bit BAR before it */
+	bool upper; /* the upper half of the 64-bit BAR before it */
 	bool mapped;
 	uint64_t addr; /* where it decodes while mapped */
 };
@@ -86,11 +85,11 @@ struct vs_pci_device {
 	uint8_t cfg[VS_PCI_CFG_SIZE];
 	uint8_t wmask[VS_PCI_CFG_SIZE];
 	struct vs_pci_bar bars[VS_PCI_NUM_BARS];
-	unsigned cap_end;  /* first free byte for the next capability */
+	unsigned cap_end; /* first free byte for the next capability */
 	unsigned last_cap; /* offset of the last capability, 0: none */
 	const struct vs_pci_dev_ops *ops;
 	struct vs_pci_msix *msix; /* set by vs_pci_msix_new() */
-	int slot;		  /* -1 until added to a bus */
+	int slot; /* -1 until added to a bus */
 	void *opaque;
 };
 

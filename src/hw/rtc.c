@@ -11,25 +11,25 @@
 #include <time.h>
 
 #define CMOS_SIZE 128
-#define REG_SEC	  0x00
-#define REG_MIN	  0x02
-#define REG_HOUR  0x04
-#define REG_WDAY  0x06
-#define REG_MDAY  0x07
-#define REG_MON	  0x08
-#define REG_YEAR  0x09
-#define REG_A	  0x0a
-#define REG_B	  0x0b
-#define REG_C	  0x0c
-#define REG_D	  0x0d
+#define REG_SEC 0x00
+#define REG_MIN 0x02
+#define REG_HOUR 0x04
+#define REG_WDAY 0x06
+#define REG_MDAY 0x07
+#define REG_MON 0x08
+#define REG_YEAR 0x09
+#define REG_A 0x0a
+#define REG_B 0x0b
+#define REG_C 0x0c
+#define REG_D 0x0d
 #define REG_CENTURY 0x32
 #define REG_MEM_16M_LO 0x34 /* RAM 16M..4G in 64 KiB units */
 #define REG_MEM_16M_HI 0x35
 #define REG_MEM_4G_0 0x5b /* RAM above 4G in 64 KiB units, 3 bytes */
 
-#define B_24H	0x02
-#define B_BIN	0x04
-#define D_VRT	0x80
+#define B_24H 0x02
+#define B_BIN 0x04
+#define D_VRT 0x80
 #define NMI_DIS 0x80
 
 struct vs_rtc {
@@ -79,14 +79,22 @@ static uint8_t read_time(const struct vs_rtc *rtc, unsigned reg)
 
 	gmtime_r(&now, &tm);
 	switch (reg) {
-	case REG_SEC: return to_bcd(rtc, tm.tm_sec);
-	case REG_MIN: return to_bcd(rtc, tm.tm_min);
-	case REG_HOUR: return to_bcd(rtc, tm.tm_hour);
-	case REG_WDAY: return to_bcd(rtc, tm.tm_wday + 1);
-	case REG_MDAY: return to_bcd(rtc, tm.tm_mday);
-	case REG_MON: return to_bcd(rtc, tm.tm_mon + 1);
-	case REG_YEAR: return to_bcd(rtc, tm.tm_year % 100);
-	default: return to_bcd(rtc, (tm.tm_year + 1900) / 100); /* century */
+	case REG_SEC:
+		return to_bcd(rtc, tm.tm_sec);
+	case REG_MIN:
+		return to_bcd(rtc, tm.tm_min);
+	case REG_HOUR:
+		return to_bcd(rtc, tm.tm_hour);
+	case REG_WDAY:
+		return to_bcd(rtc, tm.tm_wday + 1);
+	case REG_MDAY:
+		return to_bcd(rtc, tm.tm_mday);
+	case REG_MON:
+		return to_bcd(rtc, tm.tm_mon + 1);
+	case REG_YEAR:
+		return to_bcd(rtc, tm.tm_year % 100);
+	default:
+		return to_bcd(rtc, (tm.tm_year + 1900) / 100); /* century */
 	}
 }
 

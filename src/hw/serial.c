@@ -19,7 +19,7 @@
 
 enum {
 	REG_RBR_THR = 0, /* DLL when DLAB */
-	REG_IER = 1,	 /* DLM when DLAB */
+	REG_IER = 1, /* DLM when DLAB */
 	REG_IIR_FCR = 2,
 	REG_LCR = 3,
 	REG_MCR = 4,
@@ -28,21 +28,21 @@ enum {
 	REG_SCR = 7,
 };
 
-#define IER_RDI	 0x01 /* receive data available */
+#define IER_RDI 0x01 /* receive data available */
 #define IER_THRI 0x02 /* transmitter holding register empty */
 #define IER_RLSI 0x04 /* receiver line status */
-#define IER_MSI	 0x08 /* modem status */
+#define IER_MSI 0x08 /* modem status */
 
 #define IIR_NO_INT 0x01
-#define IIR_THRI   0x02
-#define IIR_RDI	   0x04
-#define IIR_FIFO   0xc0
+#define IIR_THRI 0x02
+#define IIR_RDI 0x04
+#define IIR_FIFO 0xc0
 
 #define LCR_DLAB 0x80
 #define MCR_LOOP 0x10
 #define MCR_OUT2 0x08
 
-#define LSR_DR	 0x01
+#define LSR_DR 0x01
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
 
@@ -50,7 +50,7 @@ enum {
 #define MSR_DSR 0x20
 #define MSR_CTS 0x10
 
-#define FCR_ENABLE   0x01
+#define FCR_ENABLE 0x01
 #define FCR_CLEAR_RX 0x02
 
 #define RX_FIFO_SIZE 16

@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #define VS_SERIAL_COM1_BASE 0x3f8
-#define VS_SERIAL_COM1_IRQ  4
-#define VS_SERIAL_NREGS	    8
+#define VS_SERIAL_COM1_IRQ 4
+#define VS_SERIAL_NREGS 8
 
 struct vs_serial;
 struct vs_iobus;

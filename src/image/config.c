@@ -111,7 +111,7 @@ int vs_image_config_parse(const char *json, size_t len, struct vs_image_config *
 			  struct vs_err **err)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
-	struct vs_image_config c = {0};
+	struct vs_image_config c = { 0 };
 	json_error_t je;
 	int rc;
 

@@ -129,7 +129,7 @@ static int write_archive(struct vs_image_store *s, const struct vs_image_info *i
 int vs_image_export(struct vs_image_store *s, const char *ref, const char *path,
 		    struct vs_err **err)
 {
-	_cleanup_(vs_image_info_clear) struct vs_image_info img = {0};
+	_cleanup_(vs_image_info_clear) struct vs_image_info img = { 0 };
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp-%d", path, (int)getpid());
 	int rc;
 

@@ -36,12 +36,12 @@ void vs_image_store_free(struct vs_image_store *s);
 /* Limits on hostile layers (and outer archives), per layer. 0 = default. */
 struct vs_image_limits {
 	uint64_t max_entries; /* tar entries; default VS_IMAGE_MAX_ENTRIES */
-	uint64_t max_bytes;   /* decompressed bytes; default VS_IMAGE_MAX_BYTES */
-	uint64_t max_ratio;   /* decompressed/compressed past 256 MiB; VS_IMAGE_MAX_RATIO */
+	uint64_t max_bytes; /* decompressed bytes; default VS_IMAGE_MAX_BYTES */
+	uint64_t max_ratio; /* decompressed/compressed past 256 MiB; VS_IMAGE_MAX_RATIO */
 };
 #define VS_IMAGE_MAX_ENTRIES (1u << 20)
-#define VS_IMAGE_MAX_BYTES   (64ULL << 30)
-#define VS_IMAGE_MAX_RATIO   4096
+#define VS_IMAGE_MAX_BYTES (64ULL << 30)
+#define VS_IMAGE_MAX_RATIO 4096
 
 /* Progress of a long step: phase is "reading", "unpacking" (with the layer
  * counted in the text), done/total in bytes (total 0 when unknown). */
@@ -67,7 +67,7 @@ int vs_image_import(struct vs_image_store *s, const char *path,
 struct vs_image_config {
 	char **entrypoint;
 	char **cmd;
-	char **env;	      /* "K=V" */
+	char **env; /* "K=V" */
 	char **exposed_ports; /* "80/tcp" */
 	char *working_dir, *user, *stop_signal;
 	char *os, *architecture, *created;
@@ -81,20 +81,20 @@ int vs_image_config_parse(const char *json, size_t len, struct vs_image_config *
 void vs_image_config_clear(struct vs_image_config *c);
 
 struct vs_image_layer {
-	char *digest;  /* blob digest "sha256:..." */
+	char *digest; /* blob digest "sha256:..." */
 	char *diff_id; /* digest of the uncompressed tar */
 	char *media_type;
 	uint64_t size; /* blob size */
-	char *dir;     /* <root>/images/layers/<hex> */
+	char *dir; /* <root>/images/layers/<hex> */
 };
 
 struct vs_image_info {
-	char *name;	  /* "name:tag" */
-	char *digest;	  /* manifest digest: the image's id */
+	char *name; /* "name:tag" */
+	char *digest; /* manifest digest: the image's id */
 	char *media_type; /* the manifest's (OCI, or docker v2 from an OCI layout) */
 	char *config_digest;
-	char *imported;		       /* RFC 3339 time of the import */
-	uint64_t size;		       /* config + layer blobs */
+	char *imported; /* RFC 3339 time of the import */
+	uint64_t size; /* config + layer blobs */
 	struct vs_image_layer *layers; /* bottom first */
 	size_t n_layers;
 	struct vs_image_config config;
@@ -133,7 +133,7 @@ int vs_image_rm(struct vs_image_store *s, const char *ref, const struct vs_image
 
 struct vs_image_prune_stats {
 	uint64_t blobs, layers, tmp; /* what was removed */
-	uint64_t bytes;		     /* blob bytes freed */
+	uint64_t bytes; /* blob bytes freed */
 };
 
 /* Removes blobs and unpacked layers that no image of the index names, and

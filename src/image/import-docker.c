@@ -55,7 +55,7 @@ static json_t *oci_manifest(struct imp_src *src, struct imp_image *img, uint64_t
 static int add_layers(struct imp_src *src, json_t *layers, struct imp_image *img,
 		      struct vs_err **err)
 {
-	_cleanup_(vs_image_config_clear) struct vs_image_config c = {0};
+	_cleanup_(vs_image_config_clear) struct vs_image_config c = { 0 };
 	_cleanup_free_ char *buf = NULL;
 	size_t len, i;
 	json_t *l;
@@ -80,9 +80,9 @@ static int add_layers(struct imp_src *src, json_t *layers, struct imp_image *img
 		if (strcmp(ly->media_type, VS_MT_LAYER) == 0 &&
 		    strcmp(ly->digest, ly->diff_id) != 0)
 			return vs_err_set(
-			    err, -EINVAL,
-			    "layer %s is corrupt: its content hashes to %s, the config says %s",
-			    json_string_value(l), ly->digest, ly->diff_id);
+				err, -EINVAL,
+				"layer %s is corrupt: its content hashes to %s, the config says %s",
+				json_string_value(l), ly->digest, ly->diff_id);
 	}
 	return 0;
 }
@@ -102,7 +102,7 @@ static int add_image(struct imp_src *src, json_t *m, size_t n_found, struct imp_
 		return rc;
 	img = imp_set_add(set, name);
 	if ((rc = stage_named(src, json_object_get(m, "Config"), img->config, &cfg_size, err)) <
-		0 ||
+		    0 ||
 	    (rc = add_layers(src, json_object_get(m, "Layers"), img, err)) < 0)
 		return rc;
 	man = oci_manifest(src, img, cfg_size);

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_DOCKER_LIST	   "application/vnd.docker.distribution.manifest.list.v2+json"
-#define NESTED_MAX	   4
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define NESTED_MAX 4
 
 struct cand {
 	json_t *desc[64]; /* manifest descriptors (borrowed from the JSON kept alive) */
@@ -103,7 +103,7 @@ static int add_image(struct imp_src *src, json_t *d, char *name, struct imp_set 
 	memcpy(img->manifest, dg, VS_DIGEST_LEN);
 	img->manifest_size = (uint64_t)json_integer_value(size);
 	img->manifest_mt =
-	    xstrdup(json_string_value(json_object_get(d, "mediaType")) ?: VS_MT_MANIFEST);
+		xstrdup(json_string_value(json_object_get(d, "mediaType")) ?: VS_MT_MANIFEST);
 	return import_manifest(src, img, err);
 }
 
@@ -111,7 +111,7 @@ int import_oci(struct imp_src *src, struct imp_set *set, struct vs_err **err)
 {
 	_cleanup_(json_decrefp) json_t *index = NULL;
 	char dg[VS_DIGEST_LEN];
-	struct cand c = {0};
+	struct cand c = { 0 };
 	uint64_t size;
 	int rc;
 

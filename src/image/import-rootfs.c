@@ -33,13 +33,13 @@ static int make_config(struct imp_src *src, struct imp_image *img, uint64_t *siz
 
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	return put_json(
-	    src,
-	    json_pack("{s:s, s:s, s:s, s:{s:[s], s:[s]}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}",
-		      "created", now, "architecture", "amd64", "os", "linux", "config", "Env",
-		      DEFAULT_PATH, "Cmd", "/bin/sh", "rootfs", "type", "layers", "diff_ids",
-		      img->layers[0].diff_id, "history", "created", now, "created_by",
-		      "vessel image import"),
-	    img->config, size, err);
+		src,
+		json_pack("{s:s, s:s, s:s, s:{s:[s], s:[s]}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}",
+			  "created", now, "architecture", "amd64", "os", "linux", "config", "Env",
+			  DEFAULT_PATH, "Cmd", "/bin/sh", "rootfs", "type", "layers", "diff_ids",
+			  img->layers[0].diff_id, "history", "created", now, "created_by",
+			  "vessel image import"),
+		img->config, size, err);
 }
 
 int import_rootfs(struct imp_src *src, const char *path, struct imp_set *set, struct vs_err **err)

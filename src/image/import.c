@@ -67,7 +67,7 @@ static int manifest_layer(struct imp_src *src, json_t *d, struct imp_layer *l, s
 int import_manifest(struct imp_src *src, struct imp_image *img, struct vs_err **err)
 {
 	_cleanup_(json_decrefp) json_t *m = NULL, *cfg = NULL;
-	_cleanup_(vs_image_config_clear) struct vs_image_config c = {0};
+	_cleanup_(vs_image_config_clear) struct vs_image_config c = { 0 };
 	_cleanup_free_ char *buf = NULL;
 	json_t *layers, *cd;
 	size_t len;
@@ -103,7 +103,7 @@ int import_unpack(struct imp_src *src, struct imp_layer *l, const char *label, b
 {
 	_cleanup_free_ char *dir = xasprintf("L-%s", vs_digest_hex(l->digest));
 	_cleanup_close_ int blob =
-	    openat(src->tmpfd, vs_digest_hex(l->digest), O_RDONLY | O_CLOEXEC);
+		openat(src->tmpfd, vs_digest_hex(l->digest), O_RDONLY | O_CLOEXEC);
 	_cleanup_close_ int dfd = -1;
 	struct vs_unpack_stats st;
 	int rc;
@@ -186,7 +186,7 @@ static int place_image(struct vs_image_store *s, struct imp_src *src, struct imp
 	for (size_t l = 0; l < img->n_layers; l++) {
 		_cleanup_free_ char *from = xasprintf("L-%s", vs_digest_hex(img->layers[l].digest));
 		_cleanup_free_ char *to =
-		    xasprintf("layers/%s", vs_digest_hex(img->layers[l].diff_id));
+			xasprintf("layers/%s", vs_digest_hex(img->layers[l].diff_id));
 
 		if ((rc = place_blob(s, src, img->layers[l].digest, err)) < 0)
 			return rc;
@@ -206,7 +206,7 @@ static void index_put(json_t *index, struct imp_image *img, const char *now)
 	json_array_foreach(ms, i, d)
 	{
 		const char *n = json_string_value(
-		    json_object_get(json_object_get(d, "annotations"), VS_REF_NAME));
+			json_object_get(json_object_get(d, "annotations"), VS_REF_NAME));
 
 		if (n && strcmp(n, img->name) == 0) {
 			json_array_remove(ms, i);
@@ -267,13 +267,15 @@ static int read_source(struct imp_src *src, const char *path, struct imp_set *se
 		return import_rootfs(src, path, set, err);
 	if ((rc = src_scan_tar(src, path, err)) < 0)
 		return rc;
-	if (src_stage(src, "index.json", (char[VS_DIGEST_LEN]){0}, &(uint64_t){0}, NULL) == 0)
+	if (src_stage(src, "index.json", (char[VS_DIGEST_LEN]){ 0 }, &(uint64_t){ 0 }, NULL) == 0)
 		return import_oci(src, set, err);
-	if (src_stage(src, "manifest.json", (char[VS_DIGEST_LEN]){0}, &(uint64_t){0}, NULL) == 0)
+	if (src_stage(src, "manifest.json", (char[VS_DIGEST_LEN]){ 0 }, &(uint64_t){ 0 }, NULL) ==
+	    0)
 		return import_docker(src, set, err);
 	return vs_err_set(
-	    err, -EINVAL,
-	    "%s: neither an OCI archive (index.json) nor a docker-archive (manifest.json)", path);
+		err, -EINVAL,
+		"%s: neither an OCI archive (index.json) nor a docker-archive (manifest.json)",
+		path);
 }
 
 static char **names_of(const struct imp_set *set)
@@ -288,16 +290,16 @@ static char **names_of(const struct imp_set *set)
 int vs_image_import(struct vs_image_store *s, const char *path,
 		    const struct vs_image_import_opts *o, char ***names, struct vs_err **err)
 {
-	struct imp_src src = {.dirfd = -1, .tmpfd = -1, .opts = o};
-	_cleanup_(imp_set_clear) struct imp_set set = {0};
+	struct imp_src src = { .dirfd = -1, .tmpfd = -1, .opts = o };
+	_cleanup_(imp_set_clear) struct imp_set set = { 0 };
 	_cleanup_close_ int lockfd = -1;
 	int rc;
 
 	if ((rc = store_tmp_new(s, &src.tmp, &lockfd, err)) < 0)
 		return rc;
 	src.tmpfd = open(src.tmp, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	rc = src.tmpfd < 0 ? vs_err_setsys(err, -errno, "%s", src.tmp)
-			   : read_source(&src, path, &set, err);
+	rc = src.tmpfd < 0 ? vs_err_setsys(err, -errno, "%s", src.tmp) :
+			     read_source(&src, path, &set, err);
 	if (rc == 0 && set.n == 0)
 		rc = vs_err_set(err, -EINVAL, "%s: no image in it", path);
 	if (rc == 0)

@@ -12,22 +12,22 @@
 #include <stdint.h>
 
 /* "sha256:" + 64 hex digits + NUL */
-#define VS_DIGEST_LEN	 72
+#define VS_DIGEST_LEN 72
 #define VS_DIGEST_PREFIX "sha256:"
-#define VS_REF_NAME	 "org.opencontainers.image.ref.name"
-#define VS_IMPORTED	 "io.vessel.image.imported"
-#define VS_MT_INDEX	 "application/vnd.oci.image.index.v1+json"
-#define VS_MT_MANIFEST	 "application/vnd.oci.image.manifest.v1+json"
-#define VS_MT_CONFIG	 "application/vnd.oci.image.config.v1+json"
-#define VS_MT_LAYER	 "application/vnd.oci.image.layer.v1.tar"
-#define VS_MT_LAYER_GZ	 "application/vnd.oci.image.layer.v1.tar+gzip"
-#define VS_MT_LAYER_ZST	 "application/vnd.oci.image.layer.v1.tar+zstd"
+#define VS_REF_NAME "org.opencontainers.image.ref.name"
+#define VS_IMPORTED "io.vessel.image.imported"
+#define VS_MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define VS_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define VS_MT_CONFIG "application/vnd.oci.image.config.v1+json"
+#define VS_MT_LAYER "application/vnd.oci.image.layer.v1.tar"
+#define VS_MT_LAYER_GZ "application/vnd.oci.image.layer.v1.tar+gzip"
+#define VS_MT_LAYER_ZST "application/vnd.oci.image.layer.v1.tar+zstd"
 /* metadata files (index.json, manifests, configs) are read whole, at most */
 #define VS_IMAGE_MAX_META (16u << 20)
 
 struct vs_image_store {
-	char *dir;  /* <root>/images */
-	int dirfd;  /* O_PATH of dir */
+	char *dir; /* <root>/images */
+	int dirfd; /* O_PATH of dir */
 	int lockfd; /* <root>/images/lock, flock'ed while the index changes */
 };
 
@@ -108,9 +108,9 @@ struct imp_file {
 };
 
 struct imp_src {
-	int tmpfd;		/* the import's work directory */
-	char *tmp;		/* its path */
-	int dirfd;		/* a layout directory, or -1 for a tar */
+	int tmpfd; /* the import's work directory */
+	char *tmp; /* its path */
+	int dirfd; /* a layout directory, or -1 for a tar */
 	struct imp_file *files; /* a tar's regular files and links, staged */
 	size_t n_files;
 	const struct vs_image_import_opts *opts;

@@ -61,7 +61,7 @@ static int load_manifest(struct vs_image_store *s, struct vs_image_info *out, st
 	if (!(man = json_loadb(mb, len, 0, &je)))
 		return vs_err_set(err, -EINVAL, "manifest %s: %s", out->digest, je.text);
 	out->config_digest = xstrdup(
-	    json_string_value(json_object_get(json_object_get(man, "config"), "digest")) ?: "");
+		json_string_value(json_object_get(json_object_get(man, "config"), "digest")) ?: "");
 	if (!vs_digest_valid(out->config_digest))
 		return vs_err_set(err, -EINVAL, "manifest %s: no config digest", out->digest);
 	if ((rc = store_blob_read(s, out->config_digest, &cb, &len, err)) < 0 ||
@@ -83,7 +83,7 @@ int store_info_load(struct vs_image_store *s, json_t *desc, struct vs_image_info
 		return vs_err_set(err, -EINVAL, "index.json: an entry without a sha256 digest");
 	out->digest = xstrdup(dg);
 	out->media_type =
-	    xstrdup(json_string_value(json_object_get(desc, "mediaType")) ?: VS_MT_MANIFEST);
+		xstrdup(json_string_value(json_object_get(desc, "mediaType")) ?: VS_MT_MANIFEST);
 	out->name = xstrdup(json_string_value(json_object_get(a, VS_REF_NAME)) ?: "<none>");
 	out->imported = xstrdup(json_string_value(json_object_get(a, VS_IMPORTED)) ?: "");
 	if ((rc = load_manifest(s, out, err)) < 0)
@@ -176,8 +176,8 @@ int vs_image_inspect(struct vs_image_store *s, const char *ref, struct vs_image_
 
 static const char *entry_ref_name(json_t *d)
 {
-	return json_string_value(json_object_get(json_object_get(d, "annotations"), VS_REF_NAME))
-		   ?: "";
+	return json_string_value(json_object_get(json_object_get(d, "annotations"), VS_REF_NAME)) ?:
+		       "";
 }
 
 /* ---- prune ---- */
@@ -264,8 +264,8 @@ static int sweep(struct vs_image_store *s, const char *sub, enum sweep_kind kind
 			continue;
 		_cleanup_close_ int held = -1;
 
-		if (kind == SWEEP_TMP ? !tmp_stale(dirfd(d), de->d_name, &held)
-				      : keep_has(k, de->d_name))
+		if (kind == SWEEP_TMP ? !tmp_stale(dirfd(d), de->d_name, &held) :
+					keep_has(k, de->d_name))
 			continue;
 		if (bytes && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			*bytes += (uint64_t)st.st_size;
@@ -280,7 +280,7 @@ static int prune_locked(struct vs_image_store *s, struct vs_image_prune_stats *s
 			struct vs_err **err)
 {
 	_cleanup_(json_decrefp) json_t *index = NULL;
-	struct keep k = {0};
+	struct keep k = { 0 };
 	int rc;
 
 	memset(st, 0, sizeof(*st));

@@ -10,8 +10,8 @@
 #include <errno.h>
 #include <string.h>
 
-#define REF_MAX	   255
-#define TAG_MAX	   128
+#define REF_MAX 255
+#define TAG_MAX 128
 #define PREFIX_MIN 4
 
 static bool name_char(char c)

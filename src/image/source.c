@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define COPY_BUF  (1u << 20)
+#define COPY_BUF (1u << 20)
 #define MAX_LINKS 40
 
 /* Copies from fd (or from archive a when fd < 0) into a new staged file,
@@ -156,8 +156,8 @@ int src_scan_tar(struct imp_src *src, const char *path, struct vs_err **err)
 	while (rc == 0 &&
 	       ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN))
 		rc = ++count > max ? vs_err_set(err, -EFBIG, "%s: more than %llu entries", path,
-						(unsigned long long)max)
-				   : scan_entry(src, a, e, err);
+						(unsigned long long)max) :
+				     scan_entry(src, a, e, err);
 	if (rc == 0 && r != ARCHIVE_EOF)
 		rc = vs_err_set(err, -EINVAL, "%s: %s", path, archive_error_string(a));
 	archive_read_free(a);
@@ -302,7 +302,7 @@ int src_tar_is_image(const char *path, bool *image, struct vs_err **err)
 		       ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
 			bool abs;
 			_cleanup_free_ char *n =
-			    vs_layer_path_clean(archive_entry_pathname(e) ?: "", &abs);
+				vs_layer_path_clean(archive_entry_pathname(e) ?: "", &abs);
 
 			if (n && *n) {
 				*image = image_name(n);
@@ -332,7 +332,7 @@ int src_stage_path(struct imp_src *src, const char *path, char *digest, uint64_t
 const char *src_layer_media_type(struct imp_src *src, const char *digest)
 {
 	_cleanup_close_ int fd = openat(src->tmpfd, vs_digest_hex(digest), O_RDONLY | O_CLOEXEC);
-	unsigned char m[4] = {0};
+	unsigned char m[4] = { 0 };
 
 	if (fd < 0 || read(fd, m, sizeof(m)) != sizeof(m))
 		return VS_MT_LAYER;

@@ -42,7 +42,7 @@ static int mkdir_p(const char *path)
 static int write_layout(int dirfd)
 {
 	_cleanup_close_ int fd =
-	    openat(dirfd, "oci-layout", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		openat(dirfd, "oci-layout", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
 	if (fd < 0)
 		return errno == EEXIST ? 0 : -errno;
@@ -52,7 +52,7 @@ static int write_layout(int dirfd)
 int vs_image_store_open(const char *root, struct vs_image_store **out, struct vs_err **err)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/images", root);
-	static const char *const subs[] = {"blobs/sha256", "layers", "tmp"};
+	static const char *const subs[] = { "blobs/sha256", "layers", "tmp" };
 	struct vs_image_store *s;
 	int rc;
 
@@ -167,8 +167,10 @@ int store_tmp_new(struct vs_image_store *s, char **path, int *lockfd, struct vs_
 	for (int i = 0; i < 16; i++)
 		if ((rc = tmp_try(s, path, lockfd, err)) != -EAGAIN)
 			return rc;
-	return vs_err_set(err, -EAGAIN, "creating a work directory under %s/tmp: removed "
-			  "by concurrent prunes 16 times", s->dir);
+	return vs_err_set(err, -EAGAIN,
+			  "creating a work directory under %s/tmp: removed "
+			  "by concurrent prunes 16 times",
+			  s->dir);
 }
 
 static json_t *empty_index(void)

@@ -31,9 +31,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#define WH_PREFIX  ".wh."
-#define WH_META	   ".wh..wh."
-#define WH_OPAQUE  ".wh..wh..opq"
+#define WH_PREFIX ".wh."
+#define WH_META ".wh..wh."
+#define WH_OPAQUE ".wh..wh..opq"
 #define OVL_OPAQUE "trusted.overlay.opaque"
 
 char *vs_layer_path_clean(const char *p, bool *abs)
@@ -106,8 +106,8 @@ static int set_meta(int pfd, const char *base, int fd, struct archive_entry *e)
 	gid_t gid = (gid_t)archive_entry_gid(e);
 	mode_t mode = archive_entry_perm(e) & 07777;
 	struct timespec t[2] = {
-	    {archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
-	    {archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
+		{ archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
+		{ archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
 	};
 	int rc;
 
@@ -122,7 +122,7 @@ static int set_meta(int pfd, const char *base, int fd, struct archive_entry *e)
 	if (!archive_entry_mtime_is_set(e))
 		return 0;
 	if (archive_entry_atime_is_set(e))
-		t[0] = (struct timespec){archive_entry_atime(e), archive_entry_atime_nsec(e)};
+		t[0] = (struct timespec){ archive_entry_atime(e), archive_entry_atime_nsec(e) };
 	if (fd >= 0)
 		return futimens(fd, t) < 0 ? -errno : 0;
 	return utimensat(pfd, base, t, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;

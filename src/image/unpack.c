@@ -20,7 +20,7 @@
 #include <errno.h>
 #include <string.h>
 
-#define UNPACK_BUF  (256u << 10)
+#define UNPACK_BUF (256u << 10)
 #define RATIO_FLOOR (256ULL << 20)
 
 static const char *pull_bomb(struct unpack_ctx *u)
@@ -116,7 +116,7 @@ static int read_entries(struct unpack_ctx *u, struct vs_err **err)
 
 static void limits_default(struct vs_image_limits *l, const struct vs_image_limits *in)
 {
-	*l = in ? *in : (struct vs_image_limits){0};
+	*l = in ? *in : (struct vs_image_limits){ 0 };
 	if (!l->max_entries)
 		l->max_entries = VS_IMAGE_MAX_ENTRIES;
 	if (!l->max_bytes)
@@ -129,7 +129,7 @@ int vs_layer_unpack(int blobfd, int dirfd, const struct vs_image_limits *lim,
 		    vs_image_progress_fn *progress, void *pctx, struct vs_unpack_stats *st,
 		    struct vs_err **err)
 {
-	struct unpack_ctx u = {.layer = dirfd, .progress = progress, .pctx = pctx};
+	struct unpack_ctx u = { .layer = dirfd, .progress = progress, .pctx = pctx };
 	off_t end = lseek(blobfd, 0, SEEK_END);
 	int rc;
 

@@ -21,7 +21,7 @@ struct unpack_ctx {
 	uint8_t *buf;
 	uint64_t bytes; /* decompressed so far */
 	uint64_t entries;
-	uint64_t total;	  /* blob size, for progress */
+	uint64_t total; /* blob size, for progress */
 	const char *bomb; /* why a limit stopped the stream */
 	bool eof;
 	vs_image_progress_fn *progress;

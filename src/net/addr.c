@@ -13,8 +13,8 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
-static int addr_msg(struct vs_nl *nl, uint16_t type, uint16_t flags, const char *dev,
-		    uint32_t addr, uint8_t prefix, struct vs_err **err)
+static int addr_msg(struct vs_nl *nl, uint16_t type, uint16_t flags, const char *dev, uint32_t addr,
+		    uint8_t prefix, struct vs_err **err)
 {
 	struct vs_link_info li;
 	struct nlmsghdr *nlh;

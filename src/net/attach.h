@@ -9,15 +9,15 @@ struct vs_err;
 struct vs_nl;
 
 struct vs_attach {
-	const char *bridge;    /* existing bridge in nl's namespace */
+	const char *bridge; /* existing bridge in nl's namespace */
 	const char *host_name; /* host end of the veth, e.g. "vessel-<id>" */
-	int netns_fd;	       /* the namespace to attach */
+	int netns_fd; /* the namespace to attach */
 	const char *peer_name; /* name inside it, e.g. "eth0" */
-	uint32_t addr;	       /* host byte order */
+	uint32_t addr; /* host byte order */
 	uint8_t prefix;
-	uint32_t gateway;      /* default route via this address; 0: no route */
-	uint32_t mtu;	       /* 0: the kernel's default (use the bridge's MTU) */
-	const uint8_t *mac;    /* VS_MAC_LEN bytes for the peer, NULL: random */
+	uint32_t gateway; /* default route via this address; 0: no route */
+	uint32_t mtu; /* 0: the kernel's default (use the bridge's MTU) */
+	const uint8_t *mac; /* VS_MAC_LEN bytes for the peer, NULL: random */
 };
 
 /* Creates the veth pair with its peer directly in a->netns_fd, enslaves

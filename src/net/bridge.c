@@ -49,8 +49,10 @@ int vs_bridge_add(struct vs_nl *nl, const char *name, const struct vs_bridge_opt
 	r = vs_nl_talk(nl, nlh, NULL, NULL, what, &e);
 	if (r == -EOPNOTSUPP && o->vlan_filtering) {
 		vs_err_free(e);
-		return vs_err_set(err, r, "%s: this kernel has no VLAN filtering on bridges "
-				  "(CONFIG_BRIDGE_VLAN_FILTERING)", what);
+		return vs_err_set(err, r,
+				  "%s: this kernel has no VLAN filtering on bridges "
+				  "(CONFIG_BRIDGE_VLAN_FILTERING)",
+				  what);
 	}
 	if (r < 0)
 		net_err_pass(err, e);
@@ -69,7 +71,8 @@ int vs_bridge_vlan(struct vs_nl *nl, const char *port, uint16_t vid, unsigned fl
 	int r;
 
 	if (vid < 1 || vid > VS_VLAN_ID_MAX)
-		return vs_err_set(err, -EINVAL, "VLAN id %u out of range (1-%d)", vid, VS_VLAN_ID_MAX);
+		return vs_err_set(err, -EINVAL, "VLAN id %u out of range (1-%d)", vid,
+				  VS_VLAN_ID_MAX);
 	r = vs_link_get(nl, port, &li, err);
 	if (r < 0)
 		return r;

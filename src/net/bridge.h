@@ -9,7 +9,7 @@ struct vs_err;
 struct vs_nl;
 
 struct vs_bridge_opts {
-	uint32_t mtu;	     /* 0: the kernel's default */
+	uint32_t mtu; /* 0: the kernel's default */
 	bool vlan_filtering; /* IFLA_BR_VLAN_FILTERING: ports only pass their VLANs */
 };
 
@@ -18,9 +18,9 @@ struct vs_bridge_opts {
 int vs_bridge_add(struct vs_nl *nl, const char *name, const struct vs_bridge_opts *o,
 		  struct vs_err **err);
 
-#define VS_VLAN_PVID (1u << 0)	   /* untagged ingress frames go to this VLAN */
+#define VS_VLAN_PVID (1u << 0) /* untagged ingress frames go to this VLAN */
 #define VS_VLAN_UNTAGGED (1u << 1) /* egress frames of this VLAN leave untagged */
-#define VS_VLAN_SELF (1u << 2)	   /* port is the bridge device itself (`bridge vlan ... self`) */
+#define VS_VLAN_SELF (1u << 2) /* port is the bridge device itself (`bridge vlan ... self`) */
 #define VS_VLAN_ID_MAX 4094
 
 /* Adds (or with add false, removes) VLAN vid (1..4094) on bridge port

@@ -123,7 +123,8 @@ int vs_subnet_parse(const char *s, struct vs_cidr *out, struct vs_err **err)
 	if (!parse_addr(&p, &a) || *p++ != '/' || !parse_octet(&p, &prefix) || *p) {
 		char show[VS_NET_SHOW_MAX + 4];
 
-		return vs_err_set(err, -EINVAL, "'%s' is not a CIDR (a.b.c.d/N)", net_show(s, show));
+		return vs_err_set(err, -EINVAL, "'%s' is not a CIDR (a.b.c.d/N)",
+				  net_show(s, show));
 	}
 	if (prefix > 32)
 		return vs_err_set(err, -EINVAL, "%s: prefix length %u is over 32", s, prefix);
@@ -131,8 +132,8 @@ int vs_subnet_parse(const char *s, struct vs_cidr *out, struct vs_err **err)
 		return vs_err_set(err, -EINVAL, "%s: subnet too large (prefix /%u, at most /%d)", s,
 				  prefix, VS_IPAM_PREFIX_MIN);
 	if (prefix > VS_IPAM_PREFIX_MAX)
-		return vs_err_set(err, -EINVAL, "%s: subnet too small (prefix /%u, at least /%d)", s,
-				  prefix, VS_IPAM_PREFIX_MAX);
+		return vs_err_set(err, -EINVAL, "%s: subnet too small (prefix /%u, at least /%d)",
+				  s, prefix, VS_IPAM_PREFIX_MAX);
 	c.prefix = (uint8_t)prefix;
 	c.addr = a & vs_cidr_mask(&c);
 	if (c.addr != a)

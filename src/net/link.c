@@ -31,7 +31,8 @@ bool vs_ifname_is_valid(const char *name)
 static int check_name(const char *name, struct vs_err **err)
 {
 	if (!vs_ifname_is_valid(name))
-		return vs_err_set(err, -EINVAL, "invalid interface name '%s' (1-%d of A-Z a-z 0-9 _ . -)",
+		return vs_err_set(err, -EINVAL,
+				  "invalid interface name '%s' (1-%d of A-Z a-z 0-9 _ . -)",
 				  name ? name : "", VS_IFNAME_MAX);
 	return 0;
 }
@@ -186,8 +187,7 @@ int vs_link_set_up(struct vs_nl *nl, const char *name, bool up, struct vs_err **
 	return change_by_name(nl, name, &c, err);
 }
 
-int vs_link_set_master(struct vs_nl *nl, const char *name, const char *master,
-		       struct vs_err **err)
+int vs_link_set_master(struct vs_nl *nl, const char *name, const char *master, struct vs_err **err)
 {
 	struct vs_link_change c;
 	struct vs_link_info m = { 0 };

@@ -37,12 +37,12 @@ int vs_link_del(struct vs_nl *nl, const char *name, struct vs_err **err);
 /* The changes vs_link_change() applies; vs_link_change_init() marks every
  * field "unchanged". */
 struct vs_link_change {
-	const char *name;     /* new name, NULL: unchanged */
-	int master;	      /* ifindex of the new master, 0: none, -1: unchanged */
-	uint32_t mtu;	      /* 0: unchanged */
-	const uint8_t *mac;   /* VS_MAC_LEN bytes, NULL: unchanged */
-	int up;		      /* 1 up, 0 down, -1 unchanged */
-	int netns_fd;	      /* move into this namespace, -1: stay */
+	const char *name; /* new name, NULL: unchanged */
+	int master; /* ifindex of the new master, 0: none, -1: unchanged */
+	uint32_t mtu; /* 0: unchanged */
+	const uint8_t *mac; /* VS_MAC_LEN bytes, NULL: unchanged */
+	int up; /* 1 up, 0 down, -1 unchanged */
+	int netns_fd; /* move into this namespace, -1: stay */
 };
 void vs_link_change_init(struct vs_link_change *c);
 
@@ -52,8 +52,7 @@ int vs_link_change(struct vs_nl *nl, int ifindex, const struct vs_link_change *c
 
 /* Convenience forms of vs_link_change() by name. master NULL: no master. */
 int vs_link_set_up(struct vs_nl *nl, const char *name, bool up, struct vs_err **err);
-int vs_link_set_master(struct vs_nl *nl, const char *name, const char *master,
-		       struct vs_err **err);
+int vs_link_set_master(struct vs_nl *nl, const char *name, const char *master, struct vs_err **err);
 int vs_link_set_mtu(struct vs_nl *nl, const char *name, uint32_t mtu, struct vs_err **err);
 int vs_link_set_mac(struct vs_nl *nl, const char *name, const uint8_t *mac, struct vs_err **err);
 int vs_link_rename(struct vs_nl *nl, const char *name, const char *new_name, struct vs_err **err);

@@ -33,7 +33,8 @@ static bool port_from_comment(const char *c, struct vs_nat_port *out)
 	struct vs_nat_port np = { 0 };
 
 	if (sscanf(c, "vessel:port:%3[a-z]:%15[0-9.]:%u:%15[0-9.]:%u", proto, hip, &hport, dip,
-		   &port) != 5 || hport > 65535 || port > 65535)
+		   &port) != 5 ||
+	    hport > 65535 || port > 65535)
 		return false;
 	np.spec.proto = strcmp(proto, "udp") ? VS_PROTO_TCP : VS_PROTO_UDP;
 	np.spec.host_port = (uint16_t)hport;
@@ -83,7 +84,8 @@ static int port_check(int netns_fd, const struct vs_port_spec *p, struct vs_err 
 
 		if (!vs_port_spec_conflicts(p, q))
 			continue;
-		return vs_err_set(err, -EADDRINUSE, "port %s is already published (host port %s:%u/%s)",
+		return vs_err_set(err, -EADDRINUSE,
+				  "port %s is already published (host port %s:%u/%s)",
 				  vs_port_spec_str(p, a), vs_ipv4_str(q->host_ip, b), q->host_port,
 				  vs_proto_name(q->proto));
 	}
@@ -100,8 +102,8 @@ int vs_nat_port_add(int netns_fd, const struct vs_port_spec *p, uint32_t dest_ip
 	if (r < 0)
 		return r;
 	vs_ipv4_str(dest_ip, dip);
-	daddr = p->host_ip ? xasprintf("ip daddr %s ", vs_ipv4_str(p->host_ip, hip))
-			   : xstrdup("meta nfproto ipv4 ");
+	daddr = p->host_ip ? xasprintf("ip daddr %s ", vs_ipv4_str(p->host_ip, hip)) :
+			     xstrdup("meta nfproto ipv4 ");
 	cmd = xasprintf("add rule " T " ports %s%s dport %u dnat ip to %s:%u comment \"%s%s:%u\"\n",
 			daddr, vs_proto_name(p->proto), p->host_port, dip, p->port, key, dip,
 			p->port);
@@ -117,8 +119,7 @@ int vs_nat_port_del(int netns_fd, const struct vs_port_spec *p, struct vs_err **
 	if (r < 0)
 		return r;
 	if (r == 0)
-		return vs_err_set(err, -ENOENT, "port %s is not published",
-				  vs_port_spec_str(p, a));
+		return vs_err_set(err, -ENOENT, "port %s is not published", vs_port_spec_str(p, a));
 	return 0;
 }
 

@@ -27,7 +27,8 @@ static const char nat_layout[] =
 	"add chain " T " ports\n"
 	"add chain " T " prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
 	"add chain " T " output { type nat hook output priority -100; policy accept; }\n"
-	"add chain " T " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+	"add chain " T
+	" postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
 	"add chain " T " forward { type filter hook forward priority filter; policy accept; }\n"
 	"add rule " T " prerouting fib daddr type local jump ports\n"
 	"add rule " T " output fib daddr type local jump ports\n";
@@ -127,25 +128,37 @@ static char *network_cmds(const struct vs_nat_network *n)
 	vs_cidr_str(&n->subnet, net);
 	cmd_add(&c, "add element " T " bridges { \"%s\" }", b);
 	/* other vessel bridges are unreachable (they drop towards us too) */
-	cmd_add(&c, "add rule " T " forward iifname \"%s\" oifname != \"%s\" oifname @bridges "
-		"drop comment \"vessel:net:%s:isolate\"", b, b, b);
+	cmd_add(&c,
+		"add rule " T " forward iifname \"%s\" oifname != \"%s\" oifname @bridges "
+		"drop comment \"vessel:net:%s:isolate\"",
+		b, b, b);
 	if (n->internal) {
-		cmd_add(&c, "add rule " T " forward iifname \"%s\" oifname != \"%s\" drop "
-			"comment \"vessel:net:%s:internal-out\"", b, b, b);
-		cmd_add(&c, "add rule " T " forward oifname \"%s\" iifname != \"%s\" drop "
-			"comment \"vessel:net:%s:internal-in\"", b, b, b);
+		cmd_add(&c,
+			"add rule " T " forward iifname \"%s\" oifname != \"%s\" drop "
+			"comment \"vessel:net:%s:internal-out\"",
+			b, b, b);
+		cmd_add(&c,
+			"add rule " T " forward oifname \"%s\" iifname != \"%s\" drop "
+			"comment \"vessel:net:%s:internal-in\"",
+			b, b, b);
 	} else {
-		cmd_add(&c, "add rule " T " postrouting ip saddr %s oifname != \"%s\" masquerade "
-			"comment \"vessel:net:%s:masquerade\"", net, b, b);
+		cmd_add(&c,
+			"add rule " T " postrouting ip saddr %s oifname != \"%s\" masquerade "
+			"comment \"vessel:net:%s:masquerade\"",
+			net, b, b);
 	}
 	/* published ports reached from the host's own 127.0.0.1 (output-chain
 	 * DNAT; route_localnet lets the packet leave with that source, this
 	 * rewrites it to the bridge's address so the reply comes back) */
-	cmd_add(&c, "add rule " T " postrouting oifname \"%s\" ip saddr 127.0.0.0/8 masquerade "
-		"comment \"vessel:net:%s:localhost\"", b, b);
+	cmd_add(&c,
+		"add rule " T " postrouting oifname \"%s\" ip saddr 127.0.0.0/8 masquerade "
+		"comment \"vessel:net:%s:localhost\"",
+		b, b);
 	/* hairpin: a container reaching a published port of its own network */
-	cmd_add(&c, "add rule " T " postrouting oifname \"%s\" ip saddr %s ct status dnat "
-		"masquerade comment \"vessel:net:%s:hairpin\"", b, net, b);
+	cmd_add(&c,
+		"add rule " T " postrouting oifname \"%s\" ip saddr %s ct status dnat "
+		"masquerade comment \"vessel:net:%s:hairpin\"",
+		b, net, b);
 	return c;
 }
 
@@ -181,8 +194,9 @@ int vs_nat_network_add(int netns_fd, const struct vs_nat_network *n, bool *forwa
 	prefix = xasprintf("vessel:net:%s:", n->bridge);
 	r = nat_has_prefix(netns_fd, prefix, err);
 	if (r)
-		return r < 0 ? r : vs_err_set(err, -EEXIST, "bridge %s already has vessel rules",
-					      n->bridge);
+		return r < 0 ? r :
+			       vs_err_set(err, -EEXIST, "bridge %s already has vessel rules",
+					  n->bridge);
 	cmds = network_cmds(n);
 	r = vs_nft_run(netns_fd, cmds, NULL, err);
 	if (r < 0)

@@ -25,9 +25,9 @@ struct vs_err;
 #define VS_NAT_TABLE "vessel"
 
 struct vs_nat_network {
-	const char *bridge;    /* the network's bridge, which must exist */
+	const char *bridge; /* the network's bridge, which must exist */
 	struct vs_cidr subnet;
-	bool internal;	       /* no way out and no way in, only the bridge itself */
+	bool internal; /* no way out and no way in, only the bridge itself */
 };
 
 /* Creates the table if it is absent (atomically: concurrent callers get

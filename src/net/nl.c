@@ -87,7 +87,8 @@ static int extack_attr(const struct nlattr *a, void *data)
 {
 	const char **msg = data;
 
-	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
 		*msg = mnl_attr_get_str(a);
 	return MNL_CB_OK;
 }

@@ -22,8 +22,8 @@ static int parse_port(const char *spec, const char *s, const char *what, uint16_
 	int r = s[0] >= '0' && s[0] <= '9' ? vs_parse_uint(s, 1, 65535, &v) : -EINVAL;
 
 	if (r == -ERANGE)
-		return vs_err_set(err, -EINVAL, "port spec '%s': %s %s out of range (1-65535)", spec,
-				  what, s);
+		return vs_err_set(err, -EINVAL, "port spec '%s': %s %s out of range (1-65535)",
+				  spec, what, s);
 	if (r < 0)
 		return vs_err_set(err, -EINVAL, "port spec '%s': %s '%s' is not a number", spec,
 				  what, s);
@@ -40,7 +40,8 @@ static int parse_ports(const char *spec, char *s, struct vs_port_spec *p, struct
 
 	if (!c1)
 		return vs_err_set(err, -EINVAL,
-				  "port spec '%s': expected [HOSTIP:]HOSTPORT:PORT[/tcp|udp]", spec);
+				  "port spec '%s': expected [HOSTIP:]HOSTPORT:PORT[/tcp|udp]",
+				  spec);
 	if (c2) {
 		if (strchr(c2 + 1, ':'))
 			return vs_err_set(err, -EINVAL, "port spec '%s': too many ':'", spec);
@@ -70,8 +71,8 @@ int vs_port_spec_parse(const char *s, struct vs_port_spec *out, struct vs_err **
 		return vs_err_set(err, -EINVAL, "empty port spec");
 	/* from here on, parts of s are quoted in messages: keep them one line */
 	if (strlen(s) > VS_NET_SHOW_MAX || strcmp(net_show(s, show), s))
-		return vs_err_set(err, -EINVAL, "port spec '%s': not [HOSTIP:]HOSTPORT:PORT[/tcp|udp]",
-				  show);
+		return vs_err_set(err, -EINVAL,
+				  "port spec '%s': not [HOSTIP:]HOSTPORT:PORT[/tcp|udp]", show);
 	copy = xstrdup(s);
 	slash = strchr(copy, '/');
 	if (slash) {

@@ -10,9 +10,9 @@ struct vs_err;
 enum vs_proto { VS_PROTO_TCP, VS_PROTO_UDP };
 
 struct vs_port_spec {
-	uint32_t host_ip;   /* host byte order; 0: every local address */
+	uint32_t host_ip; /* host byte order; 0: every local address */
 	uint16_t host_port; /* 1..65535 */
-	uint16_t port;	    /* in the container or VM, 1..65535 */
+	uint16_t port; /* in the container or VM, 1..65535 */
 	enum vs_proto proto;
 };
 

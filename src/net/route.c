@@ -94,7 +94,8 @@ static int route_reply(const struct nlmsghdr *nlh, void *data)
 {
 	struct route_list *l = data;
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	struct vs_route r = { .prefix = rtm->rtm_dst_len, .type = rtm->rtm_type,
+	struct vs_route r = { .prefix = rtm->rtm_dst_len,
+			      .type = rtm->rtm_type,
 			      .protocol = rtm->rtm_protocol };
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET ||

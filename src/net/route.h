@@ -11,11 +11,11 @@ struct vs_err;
 struct vs_nl;
 
 struct vs_route {
-	uint32_t dst;	  /* host byte order; 0 with prefix 0: the default route */
+	uint32_t dst; /* host byte order; 0 with prefix 0: the default route */
 	uint8_t prefix;
 	uint32_t gateway; /* 0: on-link (scope link) */
-	int oif;	  /* output ifindex, 0: let the kernel pick from the gateway */
-	uint8_t type;	  /* RTN_* (listing only; routes added are RTN_UNICAST) */
+	int oif; /* output ifindex, 0: let the kernel pick from the gateway */
+	uint8_t type; /* RTN_* (listing only; routes added are RTN_UNICAST) */
 	uint8_t protocol; /* RTPROT_* (listing only; routes added are RTPROT_STATIC) */
 };
 

@@ -66,8 +66,8 @@ static int tap_open(void *p)
 	return 0;
 }
 
-int vs_tap_create(int netns_fd, const char *name, unsigned flags, int *out_fd,
-		  unsigned *offloads, struct vs_err **err)
+int vs_tap_create(int netns_fd, const char *name, unsigned flags, int *out_fd, unsigned *offloads,
+		  struct vs_err **err)
 {
 	struct tap_call c = { .name = name, .flags = flags, .fd = -1, .step = "entering namespace" };
 	int r;

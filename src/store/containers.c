@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CTR_COLUMNS                                                                               \
-	"id, name, image, image_digest, spec, created_at, state, pid, pid_start, init_pid, "      \
+#define CTR_COLUMNS                                                                          \
+	"id, name, image, image_digest, spec, created_at, state, pid, pid_start, init_pid, " \
 	"started_at, finished_at, exit_code, oom_killed, exit_reason"
 
 void vs_store_ctr_free(struct vs_store_ctr *c)
@@ -116,14 +116,13 @@ static int get_by(struct vs_store *s, const char *sql, const char *key, struct v
 int vs_store_ctr_get(struct vs_store *s, const char *key, struct vs_store_ctr **out,
 		     struct vs_err **err)
 {
-	int r = get_by(s, "SELECT " CTR_COLUMNS " FROM containers WHERE name = ?1 OR id = ?1",
-		       key, out, err);
+	int r = get_by(s, "SELECT " CTR_COLUMNS " FROM containers WHERE name = ?1 OR id = ?1", key,
+		       out, err);
 
 	if (r != -ENOENT || !*key || strspn(key, "0123456789abcdef") != strlen(key))
 		return r;
 	/* hex only, so the LIKE pattern holds no wildcard */
-	return get_by(s,
-		      "SELECT " CTR_COLUMNS " FROM containers WHERE id LIKE ?1 || '%' LIMIT 2",
+	return get_by(s, "SELECT " CTR_COLUMNS " FROM containers WHERE id LIKE ?1 || '%' LIMIT 2",
 		      key, out, err);
 }
 
@@ -133,8 +132,8 @@ int vs_store_ctr_list(struct vs_store *s, struct vs_store_ctr ***out, size_t *n,
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	struct vs_store_ctr **v = NULL;
 	size_t len = 0, cap = 0;
-	int r = vs_store_prepare(s, "SELECT " CTR_COLUMNS " FROM containers ORDER BY created_at, id",
-				 &st, err);
+	int r = vs_store_prepare(
+		s, "SELECT " CTR_COLUMNS " FROM containers ORDER BY created_at, id", &st, err);
 	int rc;
 
 	if (r < 0)
@@ -159,11 +158,12 @@ int vs_store_ctr_update(struct vs_store *s, const struct vs_store_ctr *c, int64_
 			struct vs_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = vs_store_prepare(s,
-				 "UPDATE containers SET state = ?3, pid = ?4, pid_start = ?5, "
-				 "init_pid = ?6, started_at = ?7, finished_at = ?8, exit_code = ?9, "
-				 "oom_killed = ?10, exit_reason = ?11 WHERE id = ?1 AND pid = ?2",
-				 &st, err);
+	int r = vs_store_prepare(
+		s,
+		"UPDATE containers SET state = ?3, pid = ?4, pid_start = ?5, "
+		"init_pid = ?6, started_at = ?7, finished_at = ?8, exit_code = ?9, "
+		"oom_killed = ?10, exit_reason = ?11 WHERE id = ?1 AND pid = ?2",
+		&st, err);
 	int rc;
 
 	if (r < 0)
@@ -192,9 +192,8 @@ int vs_store_ctr_count_image(struct vs_store *s, const char *digest, char **name
 			     struct vs_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = vs_store_prepare(s,
-				 "SELECT count(*), min(name) FROM containers WHERE image_digest = ?1",
-				 &st, err);
+	int r = vs_store_prepare(
+		s, "SELECT count(*), min(name) FROM containers WHERE image_digest = ?1", &st, err);
 	int rc;
 
 	if (r < 0)

@@ -11,18 +11,18 @@ struct vs_err;
 struct vs_store;
 
 struct vs_store_ctr {
-	char *id;	    /* 64 hex digits */
-	char *name;	    /* unique */
-	char *image;	    /* the image reference as given */
+	char *id; /* 64 hex digits */
+	char *name; /* unique */
+	char *image; /* the image reference as given */
 	char *image_digest; /* its manifest digest */
-	char *spec;	    /* JSON of struct vs_ctr_spec */
+	char *spec; /* JSON of struct vs_ctr_spec */
 	int64_t created_at; /* Unix milliseconds */
-	char state[16];	    /* created, running, exited */
-	int64_t pid;	    /* the monitor, while running */
+	char state[16]; /* created, running, exited */
+	int64_t pid; /* the monitor, while running */
 	uint64_t pid_start; /* the monitor's start time (/proc/PID/stat field 22) */
-	int64_t init_pid;   /* the container's init, while running */
+	int64_t init_pid; /* the container's init, while running */
 	int64_t started_at, finished_at; /* Unix milliseconds, 0: not yet */
-	int exit_code;			 /* as a shell reports it: 128+N for signal N */
+	int exit_code; /* as a shell reports it: 128+N for signal N */
 	bool oom_killed;
 	char *exit_reason; /* NULL until it exits */
 };

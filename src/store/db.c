@@ -15,7 +15,7 @@
 #include <time.h>
 
 #define BUSY_TIMEOUT_MS 15000
-#define WAL_RETRY_NS	2000000L
+#define WAL_RETRY_NS 2000000L
 
 int vs_store_sqlerr(struct vs_store *s, int rc, struct vs_err **err, const char *what)
 {
@@ -33,8 +33,7 @@ int vs_store_sqlerr(struct vs_store *s, int rc, struct vs_err **err, const char 
 			  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 }
 
-int vs_store_prepare(struct vs_store *s, const char *sql, sqlite3_stmt **out,
-		     struct vs_err **err)
+int vs_store_prepare(struct vs_store *s, const char *sql, sqlite3_stmt **out, struct vs_err **err)
 {
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, out, NULL);
 
@@ -188,7 +187,8 @@ int vs_store_open(const char *root, struct vs_store **out, struct vs_err **err)
 	s->root = xstrdup(root);
 	path = xasprintf("%s/%s", root, VS_STORE_DB_NAME);
 	rc = sqlite3_open_v2(path, &s->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			     NULL);
 	if (rc != SQLITE_OK) {
 		r = vs_store_sqlerr(s, rc, err, "opening");
 		goto err_close;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NET_COLUMNS  "name, bridge, subnet, gateway, internal, mtu, vlan, created_at"
+#define NET_COLUMNS "name, bridge, subnet, gateway, internal, mtu, vlan, created_at"
 #define ADDR_COLUMNS "network, address, owner_kind, owner_name, allocated_at"
 
 void vs_store_net_free(struct vs_store_net *n)
@@ -65,8 +65,10 @@ static struct vs_store_net *net_from_row(sqlite3_stmt *st)
 int vs_store_net_insert(struct vs_store *s, const struct vs_store_net *n, struct vs_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = vs_store_prepare(s, "INSERT INTO networks (" NET_COLUMNS ") "
-				 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st, err);
+	int r = vs_store_prepare(s,
+				 "INSERT INTO networks (" NET_COLUMNS ") "
+				 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+				 &st, err);
 	int rc;
 
 	if (r < 0)
@@ -120,8 +122,7 @@ int vs_store_net_list(struct vs_store *s, struct vs_store_net ***out, size_t *n,
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	struct vs_store_net **v = NULL;
 	size_t len = 0, cap = 0;
-	int r = vs_store_prepare(s, "SELECT " NET_COLUMNS " FROM networks ORDER BY name", &st,
-				 err);
+	int r = vs_store_prepare(s, "SELECT " NET_COLUMNS " FROM networks ORDER BY name", &st, err);
 	int rc;
 
 	if (r < 0)
@@ -177,9 +178,11 @@ int vs_store_addr_list(struct vs_store *s, const char *network, struct vs_store_
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	struct vs_store_addr *v = NULL;
 	size_t len = 0, cap = 0;
-	int r = vs_store_prepare(s, "SELECT " ADDR_COLUMNS " FROM addresses WHERE "
-				 "?1 IS NULL OR network = ?1 ORDER BY network, allocated_at, address",
-				 &st, err);
+	int r = vs_store_prepare(
+		s,
+		"SELECT " ADDR_COLUMNS " FROM addresses WHERE "
+		"?1 IS NULL OR network = ?1 ORDER BY network, allocated_at, address",
+		&st, err);
 	int rc;
 
 	if (r < 0)
@@ -208,8 +211,10 @@ int vs_store_addr_list(struct vs_store *s, const char *network, struct vs_store_
 int vs_store_addr_insert(struct vs_store *s, const struct vs_store_addr *a, struct vs_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = vs_store_prepare(s, "INSERT INTO addresses (" ADDR_COLUMNS ") "
-				 "VALUES (?1, ?2, ?3, ?4, ?5)", &st, err);
+	int r = vs_store_prepare(s,
+				 "INSERT INTO addresses (" ADDR_COLUMNS ") "
+				 "VALUES (?1, ?2, ?3, ?4, ?5)",
+				 &st, err);
 	int rc;
 
 	if (r < 0)
@@ -230,8 +235,10 @@ int vs_store_addr_release_owner(struct vs_store *s, const char *kind, const char
 				struct vs_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = vs_store_prepare(s, "DELETE FROM addresses WHERE owner_kind = ?1 AND "
-				 "owner_name = ?2", &st, err);
+	int r = vs_store_prepare(s,
+				 "DELETE FROM addresses WHERE owner_kind = ?1 AND "
+				 "owner_name = ?2",
+				 &st, err);
 	int rc;
 
 	if (r < 0)

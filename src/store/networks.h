@@ -15,12 +15,12 @@ struct vs_store;
 
 struct vs_store_net {
 	char *name;
-	char *bridge;	    /* the Linux bridge, at most 15 bytes, unique */
-	char *subnet;	    /* "a.b.c.d/N" */
-	char *gateway;	    /* "a.b.c.d", on the bridge */
-	bool internal;	    /* no masquerade, no way in or out */
-	uint32_t mtu;	    /* 0: the kernel's default */
-	uint16_t vlan;	    /* 0: none */
+	char *bridge; /* the Linux bridge, at most 15 bytes, unique */
+	char *subnet; /* "a.b.c.d/N" */
+	char *gateway; /* "a.b.c.d", on the bridge */
+	bool internal; /* no masquerade, no way in or out */
+	uint32_t mtu; /* 0: the kernel's default */
+	uint16_t vlan; /* 0: none */
 	int64_t created_at; /* Unix seconds */
 };
 

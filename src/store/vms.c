@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VM_COLUMNS                                                                                \
-	"name, spec, cpus, mem, autostart, created_at, state, run_id, pid, pid_start, "          \
+#define VM_COLUMNS                                                                      \
+	"name, spec, cpus, mem, autostart, created_at, state, run_id, pid, pid_start, " \
 	"started_at, stopped_at, exit_reason, exit_status"
 
 void vs_store_vm_free(struct vs_store_vm *vm)
@@ -101,8 +101,7 @@ int vs_store_vm_get(struct vs_store *s, const char *name, struct vs_store_vm **o
 	return 0;
 }
 
-int vs_store_vm_list(struct vs_store *s, struct vs_store_vm ***out, size_t *n,
-		     struct vs_err **err)
+int vs_store_vm_list(struct vs_store *s, struct vs_store_vm ***out, size_t *n, struct vs_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	struct vs_store_vm **v = NULL;
@@ -128,8 +127,7 @@ int vs_store_vm_list(struct vs_store *s, struct vs_store_vm ***out, size_t *n,
 	return 0;
 }
 
-int vs_store_vm_update_run(struct vs_store *s, const struct vs_store_vm *vm,
-			   struct vs_err **err)
+int vs_store_vm_update_run(struct vs_store *s, const struct vs_store_vm *vm, struct vs_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = vs_store_prepare(s,
@@ -162,10 +160,11 @@ int vs_store_vm_update_run(struct vs_store *s, const struct vs_store_vm *vm,
 int vs_store_vm_begin_run(struct vs_store *s, struct vs_store_vm *vm, struct vs_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = vs_store_prepare(s,
-				 "UPDATE vms SET run_id = run_id + 1, state = 'starting', pid = ?2, "
-				 "pid_start = ?3, started_at = ?4 WHERE name = ?1 RETURNING run_id",
-				 &st, err);
+	int r = vs_store_prepare(
+		s,
+		"UPDATE vms SET run_id = run_id + 1, state = 'starting', pid = ?2, "
+		"pid_start = ?3, started_at = ?4 WHERE name = ?1 RETURNING run_id",
+		&st, err);
 	int rc;
 
 	if (r < 0)

@@ -17,12 +17,12 @@ struct vs_store_vm {
 	uint64_t mem;
 	bool autostart;
 	int64_t created_at; /* Unix seconds */
-	char state[16];	    /* created, starting, running, paused, stopped */
-	int64_t run_id;	    /* incremented by every start */
-	int64_t pid;	    /* the VMM (or the starting CLI) while not stopped */
+	char state[16]; /* created, starting, running, paused, stopped */
+	int64_t run_id; /* incremented by every start */
+	int64_t pid; /* the VMM (or the starting CLI) while not stopped */
 	uint64_t pid_start; /* the pid's start time (/proc/PID/stat field 22) */
 	int64_t started_at, stopped_at; /* Unix milliseconds */
-	char *exit_reason;		/* NULL until the first stop */
+	char *exit_reason; /* NULL until the first stop */
 	int exit_status;
 };
 
@@ -38,15 +38,13 @@ int vs_store_vm_get(struct vs_store *s, const char *name, struct vs_store_vm **o
 		    struct vs_err **err);
 
 /* Every row, ordered by name. */
-int vs_store_vm_list(struct vs_store *s, struct vs_store_vm ***out, size_t *n,
-		     struct vs_err **err);
+int vs_store_vm_list(struct vs_store *s, struct vs_store_vm ***out, size_t *n, struct vs_err **err);
 
 /* Writes state, pid, pid_start, started_at, stopped_at, exit_reason and
  * exit_status of vm->name, but only while the row's run_id is still
  * vm->run_id. Returns 1 if the row changed, 0 if not (another run, or
  * gone), or -errno with *err. */
-int vs_store_vm_update_run(struct vs_store *s, const struct vs_store_vm *vm,
-			   struct vs_err **err);
+int vs_store_vm_update_run(struct vs_store *s, const struct vs_store_vm *vm, struct vs_err **err);
 
 /* Starts a new run: run_id+1, state "starting", pid and pid_start of the
  * starter, started_at now. On success vm->run_id is the new run's. Returns

@@ -22,16 +22,16 @@
 #define CPU_PERIOD_US 100000
 
 static const char *const default_caps[] = {
-	"CAP_CHOWN",	  "CAP_DAC_OVERRIDE", "CAP_FSETID",	      "CAP_FOWNER",
-	"CAP_MKNOD",	  "CAP_NET_RAW",      "CAP_SETGID",	      "CAP_SETUID",
-	"CAP_SETFCAP",	  "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-	"CAP_KILL",	  "CAP_AUDIT_WRITE",
+	"CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",	   "CAP_FOWNER",
+	"CAP_MKNOD",   "CAP_NET_RAW",	   "CAP_SETGID",	   "CAP_SETUID",
+	"CAP_SETFCAP", "CAP_SETPCAP",	   "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+	"CAP_KILL",    "CAP_AUDIT_WRITE",
 };
 
 static const char *const masked[] = {
-	"/proc/asound",	     "/proc/acpi",	 "/proc/kcore",	      "/proc/keys",
+	"/proc/asound",	       "/proc/acpi",	   "/proc/kcore",	"/proc/keys",
 	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-	"/proc/scsi",	     "/sys/firmware",
+	"/proc/scsi",	       "/sys/firmware",
 };
 
 static const char *const readonly[] = {
@@ -70,7 +70,8 @@ static void env_put(json_t *a, const char *kv)
 	size_t klen = strcspn(kv, "="), i;
 	json_t *v;
 
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		const char *old = json_string_value(v);
 
 		if (strncmp(old, kv, klen) == 0 && (old[klen] == '=' || !old[klen])) {
@@ -153,13 +154,13 @@ static json_t *caps_json(void)
 			 "inheritable", json_array());
 }
 
-static int process_json(const struct vs_ctr_spec *s, const struct vs_image_info *img,
-			json_t **out, struct vs_err **err)
+static int process_json(const struct vs_ctr_spec *s, const struct vs_image_info *img, json_t **out,
+			struct vs_err **err)
 {
-	const char *cwd = s->workdir ? s->workdir
-				     : (img->config.working_dir && *img->config.working_dir
-						? img->config.working_dir
-						: "/");
+	const char *cwd = s->workdir ? s->workdir :
+				       (img->config.working_dir && *img->config.working_dir ?
+						img->config.working_dir :
+						"/");
 	json_t *args = args_json(s, &img->config, err), *user = NULL, *caps;
 
 	if (!args)
@@ -173,9 +174,9 @@ static int process_json(const struct vs_ctr_spec *s, const struct vs_image_info 
 		return -EINVAL;
 	}
 	caps = caps_json();
-	*out = json_pack("{s:b, s:o, s:o, s:o, s:s, s:o, s:b}", "terminal", 0, "user", user,
-			 "args", args, "env", env_json(s, &img->config), "cwd", cwd,
-			 "capabilities", caps, "noNewPrivileges", 0);
+	*out = json_pack("{s:b, s:o, s:o, s:o, s:s, s:o, s:b}", "terminal", 0, "user", user, "args",
+			 args, "env", env_json(s, &img->config), "cwd", cwd, "capabilities", caps,
+			 "noNewPrivileges", 0);
 	return 0;
 }
 
@@ -196,8 +197,9 @@ static json_t *mounts_json(const struct vs_ctr_spec *s)
 	json_t *m = json_array();
 
 	json_array_append_new(m, mount("/proc", "proc", "proc", "nosuid,noexec,nodev"));
-	json_array_append_new(m, mount("/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,"
-								   "size=65536k"));
+	json_array_append_new(m, mount("/dev", "tmpfs", "tmpfs",
+				       "nosuid,strictatime,mode=755,"
+				       "size=65536k"));
 	json_array_append_new(m, mount("/dev/pts", "devpts", "devpts",
 				       "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5"));
 	json_array_append_new(m, mount("/dev/shm", "tmpfs", "shm",
@@ -210,10 +212,9 @@ static json_t *mounts_json(const struct vs_ctr_spec *s)
 		json_array_append_new(m, mount(s->tmpfs[i], "tmpfs", "tmpfs",
 					       "nosuid,nodev,mode=1777"));
 	for (size_t i = 0; i < s->n_volumes; i++)
-		json_array_append_new(m, mount(s->volumes[i].destination, "bind",
-					       s->volumes[i].source,
-					       s->volumes[i].readonly ? "rbind,rprivate,ro"
-								      : "rbind,rprivate"));
+		json_array_append_new(
+			m, mount(s->volumes[i].destination, "bind", s->volumes[i].source,
+				 s->volumes[i].readonly ? "rbind,rprivate,ro" : "rbind,rprivate"));
 	return m;
 }
 
@@ -236,7 +237,8 @@ static json_t *resources_json(const struct vs_ctr_spec *s)
 					      (json_int_t)(s->cpu_millis * CPU_PERIOD_US / 1000),
 					      "period", (json_int_t)CPU_PERIOD_US));
 	if (s->pids_limit > 0)
-		json_object_set_new(r, "pids", json_pack("{s:I}", "limit", (json_int_t)s->pids_limit));
+		json_object_set_new(r, "pids",
+				    json_pack("{s:I}", "limit", (json_int_t)s->pids_limit));
 	json_object_set_new(r, "devices", json_pack("[{s:b, s:s}]", "allow", 0, "access", "rwm"));
 	return r;
 }
@@ -265,8 +267,8 @@ static json_t *linux_json(const struct vs_ctr_spec *s, const char *id)
 			 strings(readonly, VS_ARRAY_SIZE(readonly)));
 }
 
-int vs_svc_ctr_config(const struct vs_ctr_spec *s, const struct vs_image_info *img,
-		      const char *id, const char *rootfs, json_t **out, struct vs_err **err)
+int vs_svc_ctr_config(const struct vs_ctr_spec *s, const struct vs_image_info *img, const char *id,
+		      const char *rootfs, json_t **out, struct vs_err **err)
 {
 	char host[13];
 	json_t *proc = NULL;

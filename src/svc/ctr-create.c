@@ -25,15 +25,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ID_BYTES     32
+#define ID_BYTES 32
 #define NAME_MAX_LEN 128
 #define KILL_WAIT_MS 10000
-#define SWEEP_AGE_S  60
+#define SWEEP_AGE_S 60
 
 char *vs_svc_ctr_path(const struct vs_svc *svc, const char *id, const char *file)
 {
-	return file ? xasprintf("%s/" VS_CTR_DIR "/%s/%s", svc->root, id, file)
-		    : xasprintf("%s/" VS_CTR_DIR "/%s", svc->root, id);
+	return file ? xasprintf("%s/" VS_CTR_DIR "/%s/%s", svc->root, id, file) :
+		      xasprintf("%s/" VS_CTR_DIR "/%s", svc->root, id);
 }
 
 char *vs_svc_ctr_oci_root(const struct vs_svc *svc)
@@ -45,9 +45,11 @@ static bool name_ok(const char *n)
 {
 	size_t len = strlen(n);
 
-	if (!len || len > NAME_MAX_LEN || !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", n[0]))
+	if (!len || len > NAME_MAX_LEN ||
+	    !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", n[0]))
 		return false;
-	return strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == len;
+	return strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+	       len;
 }
 
 static int new_id(char out[2 * ID_BYTES + 1])
@@ -141,8 +143,10 @@ static int insert_row(struct vs_svc *svc, const struct vs_ctr_spec *s, const cha
 {
 	_cleanup_json_ json_t *j = vs_ctr_spec_to_json(s);
 	_cleanup_free_ char *text = NULL, *gen = NULL;
-	struct vs_store_ctr row = { .id = (char *)id, .image = s->image,
-				    .image_digest = img->digest, .created_at = vs_svc_now_ms() };
+	struct vs_store_ctr row = { .id = (char *)id,
+				    .image = s->image,
+				    .image_digest = img->digest,
+				    .created_at = vs_svc_now_ms() };
 	int r;
 
 	if (!s->name)

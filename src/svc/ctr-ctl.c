@@ -25,8 +25,8 @@
 #include <unistd.h>
 
 #define STATUS_LINE_MAX 600
-#define WAIT_POLL_NS	2000000L
-#define KILL_GRACE_MS	10000
+#define WAIT_POLL_NS 2000000L
+#define KILL_GRACE_MS 10000
 
 /* Forks the monitor (double fork, setsid: detached, never our zombie).
  * Returns the read end of its status pipe, or -errno. */
@@ -40,8 +40,10 @@ static int spawn(struct vs_svc *svc, const struct vs_store_ctr *row, int lock,
 		return -errno;
 	pid = fork();
 	if (pid == 0) {
-		struct vs_ctr_monitor_args a = { .root = svc->root, .id = row->id,
-						 .lock_fd = lock, .status_fd = p[1],
+		struct vs_ctr_monitor_args a = { .root = svc->root,
+						 .id = row->id,
+						 .lock_fd = lock,
+						 .status_fd = p[1],
 						 .out_fd = o ? o->out_fd : -1,
 						 .err_fd = o ? o->err_fd : -1,
 						 .in_fd = o ? o->in_fd : -1,

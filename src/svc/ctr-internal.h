@@ -12,15 +12,15 @@ struct vs_store_ctr;
 
 /* Absolute, never under the caller's cgroup (HOST-FACTS: hybrid v1 hosts). */
 #define VS_CTR_CGROUP_PARENT "/vessel"
-#define VS_CTR_DIR	     "containers"
-#define VS_CTR_OCI_DIR	     ".oci" /* the runtime's state root, under VS_CTR_DIR */
-#define VS_CTR_LOCK_FILE     "monitor.lock"
-#define VS_CTR_LOG_FILE	     "ctr.log"
-#define VS_CTR_LOWER_FILE    "lower"
+#define VS_CTR_DIR "containers"
+#define VS_CTR_OCI_DIR ".oci" /* the runtime's state root, under VS_CTR_DIR */
+#define VS_CTR_LOCK_FILE "monitor.lock"
+#define VS_CTR_LOG_FILE "ctr.log"
+#define VS_CTR_LOWER_FILE "lower"
 
 /* ctr-config.c: the OCI config (new reference in *out), or -EINVAL with *err. */
-int vs_svc_ctr_config(const struct vs_ctr_spec *s, const struct vs_image_info *img,
-		      const char *id, const char *rootfs, json_t **out, struct vs_err **err);
+int vs_svc_ctr_config(const struct vs_ctr_spec *s, const struct vs_image_info *img, const char *id,
+		      const char *rootfs, json_t **out, struct vs_err **err);
 
 /* ctr-create.c */
 /* <root>/containers/<id>[/<file>] (malloc'd; file may be NULL). */

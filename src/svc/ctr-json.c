@@ -49,9 +49,10 @@ static json_t *volumes_json(const struct vs_ctr_spec *s)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < s->n_volumes; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:b}", "source", s->volumes[i].source,
-						   "destination", s->volumes[i].destination,
-						   "readonly", s->volumes[i].readonly));
+		json_array_append_new(a,
+				      json_pack("{s:s, s:s, s:b}", "source", s->volumes[i].source,
+						"destination", s->volumes[i].destination,
+						"readonly", s->volumes[i].readonly));
 	return a;
 }
 

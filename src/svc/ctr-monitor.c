@@ -39,7 +39,7 @@
 
 enum { FD_LOCK = 3, FD_STATUS, FD_OUT, FD_ERR, FD_IN, FD_FIRST_FREE };
 #define MAX_LAYERS 500
-#define PUMP_BUF   65536
+#define PUMP_BUF 65536
 
 struct monitor {
 	struct vs_svc *svc;
@@ -122,8 +122,9 @@ static int mount_rootfs(struct monitor *m, struct vs_err **err)
  * /dev/null) and our pipes as its stdout and stderr, starts it. */
 static int create_start(struct monitor *m, struct vs_err **err)
 {
-	struct vs_ctr_create_opts o = { .root = m->oci, .id = m->row->id, .bundle = m->dir,
-					.console_fd = -1 };
+	struct vs_ctr_create_opts o = {
+		.root = m->oci, .id = m->row->id, .bundle = m->dir, .console_fd = -1
+	};
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC), r;
 
 	for (int i = 0; i < 2; i++)
@@ -254,9 +255,9 @@ static int finish(struct monitor *m)
 	row->finished_at = vs_svc_now_ms();
 	row->exit_code = code;
 	free(row->exit_reason);
-	row->exit_reason = xstrdup(row->oom_killed	    ? "oom-killed"
-				   : WIFSIGNALED(status) ? "killed by a signal"
-							 : "exited");
+	row->exit_reason = xstrdup(row->oom_killed     ? "oom-killed" :
+				   WIFSIGNALED(status) ? "killed by a signal" :
+							 "exited");
 	vs_store_ctr_update(m->svc->store, row, me, NULL);
 	if (m->auto_remove && vs_store_ctr_delete(m->svc->store, row->id, NULL) == 0)
 		vs_svc_rmtree(m->dir);

@@ -31,31 +31,31 @@ struct vs_svc;
 enum vs_ctr_network { VS_CTR_NET_NONE, VS_CTR_NET_HOST };
 
 struct vs_ctr_volume {
-	char *source;	   /* absolute host path */
+	char *source; /* absolute host path */
 	char *destination; /* absolute path in the container */
 	bool readonly;
 };
 
 /* What `vessel run`/`create` asks for. Arrays are NULL-terminated. */
 struct vs_ctr_spec {
-	char *name;	       /* NULL: generated */
-	char *image;	       /* NAME[:TAG] or a digest prefix */
-	char **command;	       /* NULL: the image's Cmd */
-	char **entrypoint;     /* NULL: the image's; replaces it (and its Cmd) when set */
-	char **env;	       /* "K=V", over the image's Env */
-	char *workdir;	       /* NULL: the image's WorkingDir, else / */
-	char *user;	       /* UID[:GID] or a name in the image's /etc/passwd; NULL: image's */
-	char *hostname;	       /* NULL: the first 12 digits of the id */
-	uint64_t memory;       /* bytes, 0: no limit (swap is not allowed beyond it) */
-	uint64_t cpu_millis;   /* 1000 = one CPU, 0: no limit */
-	int64_t pids_limit;    /* 0: no limit */
+	char *name; /* NULL: generated */
+	char *image; /* NAME[:TAG] or a digest prefix */
+	char **command; /* NULL: the image's Cmd */
+	char **entrypoint; /* NULL: the image's; replaces it (and its Cmd) when set */
+	char **env; /* "K=V", over the image's Env */
+	char *workdir; /* NULL: the image's WorkingDir, else / */
+	char *user; /* UID[:GID] or a name in the image's /etc/passwd; NULL: image's */
+	char *hostname; /* NULL: the first 12 digits of the id */
+	uint64_t memory; /* bytes, 0: no limit (swap is not allowed beyond it) */
+	uint64_t cpu_millis; /* 1000 = one CPU, 0: no limit */
+	int64_t pids_limit; /* 0: no limit */
 	struct vs_ctr_volume *volumes;
 	size_t n_volumes;
 	char **tmpfs; /* destinations of tmpfs mounts */
 	enum vs_ctr_network network;
-	bool read_only;	      /* the rootfs */
-	bool auto_remove;     /* --rm: removed once it exits */
-	uint64_t log_max;     /* ctr.log rotates past this; 0: VS_CTR_LOG_MAX */
+	bool read_only; /* the rootfs */
+	bool auto_remove; /* --rm: removed once it exits */
+	uint64_t log_max; /* ctr.log rotates past this; 0: VS_CTR_LOG_MAX */
 };
 
 #define VS_CTR_LOG_MAX (16ULL << 20)
@@ -68,11 +68,11 @@ struct vs_ctr_info {
 	char *id, *name, *image, *image_digest;
 	json_t *spec; /* the spec's JSON (owned reference) */
 	enum vs_ctr_state state;
-	pid_t pid;			 /* the container's init while running */
-	pid_t monitor_pid;		 /* while running */
-	int64_t created_at;		 /* Unix milliseconds */
+	pid_t pid; /* the container's init while running */
+	pid_t monitor_pid; /* while running */
+	int64_t created_at; /* Unix milliseconds */
 	int64_t started_at, finished_at; /* 0: not yet */
-	int exit_code;			 /* 128+N: killed by signal N */
+	int exit_code; /* 128+N: killed by signal N */
 	bool oom_killed;
 	char *exit_reason; /* NULL until it exits */
 };
@@ -90,7 +90,7 @@ int vs_svc_ctr_create(struct vs_svc *svc, const struct vs_ctr_spec *spec, char *
 /* How start hands the container's output over. */
 struct vs_ctr_start_opts {
 	int out_fd, err_fd; /* also copy stdout/stderr here (foreground), or -1 */
-	int in_fd;	    /* the container's stdin (-i), or -1: /dev/null */
+	int in_fd; /* the container's stdin (-i), or -1: /dev/null */
 	int *exit_fd; /* if not NULL: set to a pipe that gives vs_svc_ctr_wait_fd its end */
 };
 

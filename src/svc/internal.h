@@ -12,12 +12,12 @@
 struct vs_store_vm;
 struct vs_vm_result;
 
-#define VS_SVC_LOCK_FILE    "vmm.lock"
-#define VS_SVC_SOCK_FILE    "control.sock"
-#define VS_SVC_LOG_FILE	    "console.log"
+#define VS_SVC_LOCK_FILE "vmm.lock"
+#define VS_SVC_SOCK_FILE "control.sock"
+#define VS_SVC_LOG_FILE "console.log"
 #define VS_SVC_VMM_LOG_FILE "vmm.log"
-#define VS_SVC_SPEC_FILE    "spec.json"
-#define VS_SVC_VMM_LOCK_FD  3 /* in the VMM process */
+#define VS_SVC_SPEC_FILE "spec.json"
+#define VS_SVC_VMM_LOCK_FD 3 /* in the VMM process */
 #define VS_SVC_VMM_STATUS_FD 4
 
 /* svc.c */

@@ -45,7 +45,8 @@ static bool name_is_valid(const char *s)
 static int spec_check(const struct vs_net_spec *spec, struct vs_err **err)
 {
 	if (!spec->name || !name_is_valid(spec->name))
-		return vs_err_set(err, -EINVAL, "invalid network name '%.64s': use letters, digits, "
+		return vs_err_set(err, -EINVAL,
+				  "invalid network name '%.64s': use letters, digits, "
 				  "'_', '.', '-' (at most %d, starting with a letter or digit)",
 				  spec->name ? spec->name : "", VS_NET_NAME_MAX);
 	if (spec->mtu && (spec->mtu < NET_MTU_MIN || spec->mtu > NET_MTU_MAX))
@@ -127,7 +128,8 @@ static int subnet_auto(struct vs_nl *nl, bool is_default, struct vs_store_net **
 		if (r != -EADDRINUSE)
 			return r < 0 ? vs_err_set(err, r, "checking subnets") : 0;
 	}
-	return vs_err_set(err, -EADDRINUSE, "no free subnet left for an automatic choice: "
+	return vs_err_set(err, -EADDRINUSE,
+			  "no free subnet left for an automatic choice: "
 			  "give --subnet");
 }
 
@@ -156,10 +158,14 @@ static int claim(struct vs_svc *svc, struct vs_nl *nl, const struct vs_net_spec 
 	if (r < 0 || (r = vs_ipam_gateway(&c, spec->gateway, &gw, err)) < 0 ||
 	    (r = bridge_pick(svc, nl, spec->name, bufs[0], err)) < 0)
 		return r;
-	*row = (struct vs_store_net){ .name = (char *)spec->name, .bridge = bufs[0],
+	*row = (struct vs_store_net){ .name = (char *)spec->name,
+				      .bridge = bufs[0],
 				      .subnet = vs_cidr_str(&c, bufs[1]),
-				      .gateway = vs_ipv4_str(gw, bufs[2]), .internal = spec->internal,
-				      .mtu = spec->mtu, .vlan = spec->vlan, .created_at = time(NULL) };
+				      .gateway = vs_ipv4_str(gw, bufs[2]),
+				      .internal = spec->internal,
+				      .mtu = spec->mtu,
+				      .vlan = spec->vlan,
+				      .created_at = time(NULL) };
 	return vs_store_net_insert(svc->store, row, err);
 }
 
@@ -180,8 +186,8 @@ static int claim_txn(struct vs_svc *svc, struct vs_nl *nl, const struct vs_net_s
 /* Records spec's network; with kernel, also makes its kernel objects
  * (create), else leaves them to the caller (the default network's first
  * ensure makes them under the store's lock, like every ensure). */
-static int create(struct vs_svc *svc, struct vs_nl *nl, const struct vs_net_spec *spec,
-		  bool kernel, bool *fwd, struct vs_err **err)
+static int create(struct vs_svc *svc, struct vs_nl *nl, const struct vs_net_spec *spec, bool kernel,
+		  bool *fwd, struct vs_err **err)
 {
 	struct vs_store_net row;
 	char bufs[3][20];
@@ -207,8 +213,10 @@ int vs_svc_net_create(struct vs_svc *svc, const struct vs_net_spec *spec, struct
 	int r;
 
 	if (spec->name && !strcmp(spec->name, VS_NET_DEFAULT))
-		return vs_err_set(err, -EEXIST, "%s is the default network: it is created on "
-				  "first use", VS_NET_DEFAULT);
+		return vs_err_set(err, -EEXIST,
+				  "%s is the default network: it is created on "
+				  "first use",
+				  VS_NET_DEFAULT);
 	if ((r = vs_nl_open(-1, &nl, err)) < 0 || (r = create(svc, nl, spec, true, &fwd, err)) < 0)
 		return r;
 	if (!out)
@@ -217,8 +225,8 @@ int vs_svc_net_create(struct vs_svc *svc, const struct vs_net_spec *spec, struct
 		return r;
 	out->forwarding_enabled = fwd;
 	/* best effort: a failed listing only means no warning */
-	if (!spec->internal &&
-	    vs_nat_forward_blocked(-1, out->forward_blocked, sizeof(out->forward_blocked), NULL) <= 0)
+	if (!spec->internal && vs_nat_forward_blocked(-1, out->forward_blocked,
+						      sizeof(out->forward_blocked), NULL) <= 0)
 		out->forward_blocked[0] = 0;
 	return 0;
 }

@@ -62,8 +62,7 @@ static int info_fill(struct vs_svc *svc, struct vs_nl *nl, struct vs_store_net *
 	return vs_store_addr_list(svc->store, row->name, &info->addrs, &info->naddrs, err);
 }
 
-int vs_svc_net_list(struct vs_svc *svc, struct vs_net_info **out, size_t *n,
-		    struct vs_err **err)
+int vs_svc_net_list(struct vs_svc *svc, struct vs_net_info **out, size_t *n, struct vs_err **err)
 {
 	_cleanup_(nl_freep) struct vs_nl *nl = NULL;
 	struct vs_store_net **rows = NULL;
@@ -128,9 +127,11 @@ static int rm_locked(struct vs_svc *svc, struct vs_nl *nl, const char *name, str
 	if (r < 0 || (r = vs_store_addr_list(svc->store, name, &a, &n, err)) < 0)
 		goto out;
 	if (n) {
-		r = vs_err_set(err, -EBUSY, "network %s is in use: %zu address%s allocated (%s to "
-			       "%s %s%s)", name, n, n == 1 ? "" : "es", a[0].address,
-			       a[0].owner_kind, a[0].owner_name, n > 1 ? ", ..." : "");
+		r = vs_err_set(err, -EBUSY,
+			       "network %s is in use: %zu address%s allocated (%s to "
+			       "%s %s%s)",
+			       name, n, n == 1 ? "" : "es", a[0].address, a[0].owner_kind,
+			       a[0].owner_name, n > 1 ? ", ..." : "");
 		goto out;
 	}
 	if ((r = vs_svc_net_kernel_down(nl, row->bridge, err)) < 0)

@@ -26,18 +26,18 @@ struct vs_store_addr;
 
 /* What `network create` takes (docs/api/network-spec.md). */
 struct vs_net_spec {
-	const char *name;    /* [A-Za-z0-9][A-Za-z0-9_.-]*, at most VS_NET_NAME_MAX */
-	const char *subnet;  /* "a.b.c.d/N" (/8../30); NULL: the first free 10.89.X.0/24 */
+	const char *name; /* [A-Za-z0-9][A-Za-z0-9_.-]*, at most VS_NET_NAME_MAX */
+	const char *subnet; /* "a.b.c.d/N" (/8../30); NULL: the first free 10.89.X.0/24 */
 	const char *gateway; /* inside subnet; NULL: its first host address */
-	bool internal;	     /* no masquerade, no way in or out but the gateway */
-	uint32_t mtu;	     /* 0: the kernel's default; else 68..65535 */
-	uint16_t vlan;	     /* 0: none; else 1..4094 (needs bridge VLAN filtering) */
+	bool internal; /* no masquerade, no way in or out but the gateway */
+	uint32_t mtu; /* 0: the kernel's default; else 68..65535 */
+	uint16_t vlan; /* 0: none; else 1..4094 (needs bridge VLAN filtering) */
 };
 
 /* A network as ls/inspect show it. */
 struct vs_net_info {
 	struct vs_store_net *net;
-	bool present;		     /* its bridge exists in this namespace */
+	bool present; /* its bridge exists in this namespace */
 	struct vs_store_addr *addrs; /* its leases */
 	size_t naddrs;
 	bool forwarding_enabled; /* create: this call turned IPv4 forwarding on */
@@ -61,8 +61,7 @@ int vs_svc_net_create(struct vs_svc *svc, const struct vs_net_spec *spec, struct
 		      struct vs_err **err);
 
 /* Every network of the store, ordered by name. */
-int vs_svc_net_list(struct vs_svc *svc, struct vs_net_info **out, size_t *n,
-		    struct vs_err **err);
+int vs_svc_net_list(struct vs_svc *svc, struct vs_net_info **out, size_t *n, struct vs_err **err);
 
 /* One network. Returns 0, -ENOENT ("no network named X") or -errno. */
 int vs_svc_net_inspect(struct vs_svc *svc, const char *name, struct vs_net_info *out,

@@ -81,8 +81,9 @@ uint64_t vs_svc_pid_start(pid_t pid)
 		return 0;
 	buf[n] = 0;
 	p = strrchr(buf, ')'); /* the command name may hold spaces and ')' */
-	if (!p || sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-				"%*s %*s %*s %*s %llu",
+	if (!p || sscanf(p + 1,
+			 " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+			 "%*s %*s %*s %*s %llu",
 			 &state, &start) != 2)
 		return 0;
 	return state == 'Z' || state == 'X' ? 0 : start;
@@ -116,8 +117,8 @@ static int rmtree_at(int dfd)
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		if (e->d_type == DT_DIR) {
-			int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-								      O_NOFOLLOW);
+			int sub = openat(dirfd(d), e->d_name,
+					 O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 
 			if (sub < 0 || rmtree_at(sub) < 0)
 				r = -EIO;

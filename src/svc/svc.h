@@ -16,7 +16,7 @@ struct vs_err;
 struct vs_store;
 
 struct vs_svc {
-	char *root;		/* --root / VESSEL_ROOT */
+	char *root; /* --root / VESSEL_ROOT */
 	struct vs_store *store; /* opened by vs_svc_open() */
 };
 

@@ -95,7 +95,8 @@ static void warn_thin(const struct vs_vm_disk *d)
 	room = (uint64_t)fs.f_bavail * fs.f_frsize + (uint64_t)st.st_blocks * 512;
 	if (need > room)
 		vs_warn("warning: disk %s (qcow2, %llu MiB virtual) could outgrow the %llu MiB its "
-			"file system has for it", d->path, (unsigned long long)(need >> 20),
+			"file system has for it",
+			d->path, (unsigned long long)(need >> 20),
 			(unsigned long long)(room >> 20));
 }
 
@@ -203,8 +204,12 @@ int vs_svc_vm_create(struct vs_svc *svc, const struct vs_vm_spec *in, struct vs_
 		goto out;
 	j = vs_vm_spec_to_json(&s);
 	text = vs_json_dump(j);
-	row = (struct vs_store_vm){ .name = s.name, .spec = text, .cpus = s.cpus, .mem = s.mem,
-				    .autostart = s.autostart, .created_at = time(NULL) };
+	row = (struct vs_store_vm){ .name = s.name,
+				    .spec = text,
+				    .cpus = s.cpus,
+				    .mem = s.mem,
+				    .autostart = s.autostart,
+				    .created_at = time(NULL) };
 	vs_svc_step("create:begin");
 	if ((r = vs_store_begin(svc->store, err)) < 0)
 		goto out;

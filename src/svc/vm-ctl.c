@@ -19,9 +19,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define CTL_TIMEOUT_MS	 5000
-#define KILL_WAIT_MS	 10000
-#define STOP_SLACK_MS	 5000 /* beyond the stop timeout, for the hard stop itself */
+#define CTL_TIMEOUT_MS 5000
+#define KILL_WAIT_MS 10000
+#define STOP_SLACK_MS 5000 /* beyond the stop timeout, for the hard stop itself */
 
 static int ctl_connect(struct vs_svc *svc, const char *name, int *out)
 {
@@ -65,8 +65,8 @@ static int read_line(int fd, char *buf, size_t len)
 	return -E2BIG;
 }
 
-static int parse_reply(const char *name, const char *command, const char *line,
-		       json_t **reply, struct vs_err **err)
+static int parse_reply(const char *name, const char *command, const char *line, json_t **reply,
+		       struct vs_err **err)
 {
 	_cleanup_json_ json_t *j = json_loads(line, 0, NULL);
 	json_t *ret = json_object_get(j, "return"), *e = json_object_get(j, "error");
@@ -110,7 +110,8 @@ static int ctl_request(struct vs_svc *svc, const char *name, const char *command
 	int r;
 
 	if ((r = ctl_connect(svc, name, &fd)) < 0)
-		return vs_err_setsys(err, r, "VM '%s': cannot reach its VMM's control socket", name);
+		return vs_err_setsys(err, r, "VM '%s': cannot reach its VMM's control socket",
+				     name);
 	if ((r = ctl_send(fd, command, args)) < 0 || (r = read_line(fd, line, sizeof(line))) < 0)
 		return vs_err_setsys(err, r, "VM '%s': %s", name, command);
 	if ((r = parse_reply(name, command, line, reply, err)) < 0)
@@ -162,8 +163,9 @@ static int wait_gone(struct vs_svc *svc, const struct vs_store_vm *row, unsigned
 	if (vs_svc_lock_wait_free(lock, ms) < 0) {
 		signal_vmm(row, SIGKILL);
 		if (vs_svc_lock_wait_free(lock, KILL_WAIT_MS) < 0)
-			return vs_err_set(err, -ETIMEDOUT, "VM '%s': its VMM (pid %lld) does not exit",
-					  row->name, (long long)row->pid);
+			return vs_err_set(err, -ETIMEDOUT,
+					  "VM '%s': its VMM (pid %lld) does not exit", row->name,
+					  (long long)row->pid);
 	}
 	/* records a VMM that died without a word */
 	if (vs_store_vm_get(svc->store, row->name, &now, NULL) == 0) {

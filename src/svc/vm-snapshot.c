@@ -39,8 +39,7 @@ static void close_disks(struct disks *d)
 		close(d->lock);
 }
 
-static int lock_stopped(struct vs_svc *svc, const char *name, struct disks *d,
-			struct vs_err **err)
+static int lock_stopped(struct vs_svc *svc, const char *name, struct disks *d, struct vs_err **err)
 {
 	struct vs_store_vm *row = NULL;
 	_cleanup_free_ char *lock = NULL;
@@ -78,10 +77,11 @@ static int open_disks(struct vs_svc *svc, const char *name, bool rdonly, struct 
 		if (k->ro)
 			continue;
 		if (strcmp(k->format, "qcow2") != 0)
-			return vs_err_set(err, -EOPNOTSUPP,
-					  "disk %s is %s: snapshots need qcow2 (convert it with vessel "
-					  "img convert -O qcow2, or add it read-only)",
-					  k->path, k->format);
+			return vs_err_set(
+				err, -EOPNOTSUPP,
+				"disk %s is %s: snapshots need qcow2 (convert it with vessel "
+				"img convert -O qcow2, or add it read-only)",
+				k->path, k->format);
 		r = vs_blk_open(k->path, "qcow2", rdonly ? VS_BLK_RDONLY : 0, &d->b[d->n], err);
 		if (r < 0)
 			return vs_err_wrap(err, r, "VM '%s'", name);

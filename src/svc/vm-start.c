@@ -24,13 +24,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define HOST_RESERVE	   (2 * VS_GIB) /* host RAM kept free of VMs */
-#define STOPPING_WAIT_MS   3000		/* a VMM still exiting holds the lock this long at most */
-#define STATUS_LINE_MAX	   512
+#define HOST_RESERVE (2 * VS_GIB) /* host RAM kept free of VMs */
+#define STOPPING_WAIT_MS 3000 /* a VMM still exiting holds the lock this long at most */
+#define STATUS_LINE_MAX 512
 
 /* Inside the start transaction: the memory of the VMs running now. */
-static int running_mem(struct vs_svc *svc, const char *except, uint64_t *sum,
-		       struct vs_err **err)
+static int running_mem(struct vs_svc *svc, const char *except, uint64_t *sum, struct vs_err **err)
 {
 	struct vs_store_vm **rows = NULL;
 	size_t n = 0;
@@ -62,14 +61,15 @@ static int check_memory(struct vs_svc *svc, const struct vs_vm_spec *spec, bool 
 		return r;
 	left = total > others + spec->mem ? total - others - spec->mem : 0;
 	if (left < HOST_RESERVE)
-		return vs_err_set(err, -ENOMEM,
-				  "starting '%s' (%llu MiB) next to %llu MiB of running VMs would leave "
-				  "%llu MiB of this host's %llu MiB (fewer than %llu): stop a VM, "
-				  "lower --mem, or start with --overcommit",
-				  spec->name, (unsigned long long)(spec->mem >> 20),
-				  (unsigned long long)(others >> 20), (unsigned long long)(left >> 20),
-				  (unsigned long long)(total >> 20),
-				  (unsigned long long)(HOST_RESERVE >> 20));
+		return vs_err_set(
+			err, -ENOMEM,
+			"starting '%s' (%llu MiB) next to %llu MiB of running VMs would leave "
+			"%llu MiB of this host's %llu MiB (fewer than %llu): stop a VM, "
+			"lower --mem, or start with --overcommit",
+			spec->name, (unsigned long long)(spec->mem >> 20),
+			(unsigned long long)(others >> 20), (unsigned long long)(left >> 20),
+			(unsigned long long)(total >> 20),
+			(unsigned long long)(HOST_RESERVE >> 20));
 	return 0;
 }
 
@@ -148,8 +148,7 @@ static int read_status(int fd, const char *name, struct vs_err **err)
 	return vs_err_set(err, -EIO, "%s", buf);
 }
 
-static void record_failed_start(struct vs_svc *svc, struct vs_store_vm *row,
-				const struct vs_err *e)
+static void record_failed_start(struct vs_svc *svc, struct vs_store_vm *row, const struct vs_err *e)
 {
 	snprintf(row->state, sizeof(row->state), "stopped");
 	free(row->exit_reason);

@@ -53,8 +53,8 @@ enum vs_vm_state vs_svc_check_live(struct vs_svc *svc, struct vs_store_vm *row)
 	 * at the same moment, or a new start, wins. */
 	snprintf(row->state, sizeof(row->state), "stopped");
 	free(row->exit_reason);
-	row->exit_reason = xstrdup(st == VS_VM_STARTING ? "the start was interrupted"
-							 : VANISHED_REASON);
+	row->exit_reason =
+		xstrdup(st == VS_VM_STARTING ? "the start was interrupted" : VANISHED_REASON);
 	row->exit_status = -1;
 	row->pid = 0;
 	row->stopped_at = vs_svc_now_ms();
@@ -162,15 +162,17 @@ json_t *vs_vm_info_to_json(const struct vs_vm_info *info)
 	json_object_set_new(j, "created_at", json_integer(info->created_at));
 	json_object_set_new(j, "started_at_ms",
 			    info->started_at ? json_integer(info->started_at) : json_null());
-	json_object_set_new(j, "uptime_ms", active && info->started_at
-						    ? json_integer(vs_svc_now_ms() - info->started_at)
-						    : json_null());
+	json_object_set_new(j, "uptime_ms",
+			    active && info->started_at ?
+				    json_integer(vs_svc_now_ms() - info->started_at) :
+				    json_null());
 	json_object_set_new(j, "stopped_at_ms",
 			    info->stopped_at ? json_integer(info->stopped_at) : json_null());
 	vs_json_set_str(j, "exit_reason", info->exit_reason);
-	json_object_set_new(j, "exit_status", info->exit_reason && info->exit_status >= 0
-						      ? json_integer(info->exit_status)
-						      : json_null());
+	json_object_set_new(j, "exit_status",
+			    info->exit_reason && info->exit_status >= 0 ?
+				    json_integer(info->exit_status) :
+				    json_null());
 	json_object_set_new(j, "autostart", json_boolean(info->spec.autostart));
 	json_object_set_new(j, "foreground", json_boolean(info->foreground));
 	json_object_set_new(j, "spec", vs_vm_spec_to_json(&info->spec));

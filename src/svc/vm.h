@@ -32,12 +32,12 @@ enum vs_vm_state {
 struct vs_vm_info {
 	struct vs_vm_spec spec;
 	enum vs_vm_state state;
-	pid_t pid;		       /* the VMM, while starting/running/paused */
-	int64_t created_at;	       /* Unix seconds */
+	pid_t pid; /* the VMM, while starting/running/paused */
+	int64_t created_at; /* Unix seconds */
 	int64_t started_at, stopped_at; /* Unix milliseconds, 0: never */
-	char *exit_reason;	       /* last stop, NULL: never stopped */
-	int exit_status;	       /* as `vm run` would have exited; -1: unknown */
-	bool foreground;	       /* a `vm run --name`: no control socket */
+	char *exit_reason; /* last stop, NULL: never stopped */
+	int exit_status; /* as `vm run` would have exited; -1: unknown */
+	bool foreground; /* a `vm run --name`: no control socket */
 };
 
 struct vs_vm_start_opts {

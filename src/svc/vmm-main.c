@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #define CONSOLE_PIPE_SIZE (1024 * 1024)
-#define LISTEN_BACKLOG	  16
+#define LISTEN_BACKLOG 16
 
 struct vmm {
 	struct vs_svc *svc;
@@ -123,7 +123,8 @@ static void say(const char *line)
 	said = true;
 	size_t len = strlen(line);
 
-	if (write(VS_SVC_VMM_STATUS_FD, line, len) < 0 || write(VS_SVC_VMM_STATUS_FD, "\n", 1) < 0) {
+	if (write(VS_SVC_VMM_STATUS_FD, line, len) < 0 ||
+	    write(VS_SVC_VMM_STATUS_FD, "\n", 1) < 0) {
 		/* the starting CLI is gone; the store says the rest */
 	}
 	close(VS_SVC_VMM_STATUS_FD);
@@ -132,8 +133,11 @@ static void say(const char *line)
 static int serve(struct vmm *m)
 {
 	_cleanup_free_ char *log = vs_svc_vm_file(m->svc, m->row->name, VS_SVC_LOG_FILE);
-	struct vs_vm_serve_opts o = { .control_fd = m->listen_fd, .console_fd = m->console[0],
-				      .log_path = log, .hooks = &hooks, .hook_ctx = m };
+	struct vs_vm_serve_opts o = { .control_fd = m->listen_fd,
+				      .console_fd = m->console[0],
+				      .log_path = log,
+				      .hooks = &hooks,
+				      .hook_ctx = m };
 	struct vs_vm_result res = { 0 };
 	struct vs_err *err = NULL;
 	char reason[256];

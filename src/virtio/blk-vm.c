@@ -36,7 +36,8 @@ static int parse(char *opts, struct vs_vm_disk *d, struct vs_err **err)
 
 	d->path = strtok_r(opts, ",", &save);
 	if (!d->path)
-		return vs_err_set(err, -EINVAL, "virtio-blk: a path is needed (PATH[,ro][,format=F])");
+		return vs_err_set(err, -EINVAL,
+				  "virtio-blk: a path is needed (PATH[,ro][,format=F])");
 	while ((t = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(t, "ro") || !strcmp(t, "readonly"))
 			d->ro = true;
@@ -44,7 +45,8 @@ static int parse(char *opts, struct vs_vm_disk *d, struct vs_err **err)
 			d->format = t + strlen("format=");
 		else
 			return vs_err_set(err, -EINVAL,
-					  "virtio-blk: unknown '%s' (PATH[,ro][,format=raw|qcow2])", t);
+					  "virtio-blk: unknown '%s' (PATH[,ro][,format=raw|qcow2])",
+					  t);
 	}
 	return 0;
 }

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BLK_QUEUE_SIZE	256
-#define SECTOR		512u
-#define HDR_LEN		16
-#define SEG_MAX		(BLK_QUEUE_SIZE - 2) /* header and status take two */
+#define BLK_QUEUE_SIZE 256
+#define SECTOR 512u
+#define HDR_LEN 16
+#define SEG_MAX (BLK_QUEUE_SIZE - 2) /* header and status take two */
 #define DISCARD_SEG_MAX 32
 #define DISCARD_SECTORS (1u << 22) /* per segment: 2 GiB */
 
@@ -127,9 +127,9 @@ static uint8_t do_rw(struct vs_virtio_blk *blk, const struct blk_hdr *h)
 	if (!range_ok(blk, h->sector, data_len(blk)))
 		return VS_VIRTIO_BLK_S_IOERR;
 	if (h->type == VS_VIRTIO_BLK_T_IN)
-		return vs_blk_preadv(blk->img, blk->data, blk->ndata, h->sector * SECTOR) < 0
-			       ? VS_VIRTIO_BLK_S_IOERR
-			       : VS_VIRTIO_BLK_S_OK;
+		return vs_blk_preadv(blk->img, blk->data, blk->ndata, h->sector * SECTOR) < 0 ?
+			       VS_VIRTIO_BLK_S_IOERR :
+			       VS_VIRTIO_BLK_S_OK;
 	if (blk->ro || write_would_change_format(blk, h->sector) ||
 	    vs_blk_pwritev(blk->img, blk->data, blk->ndata, h->sector * SECTOR) < 0)
 		return VS_VIRTIO_BLK_S_IOERR;
@@ -143,7 +143,8 @@ static uint8_t do_get_id(struct vs_virtio_blk *blk)
 	uint64_t room = e->in_len - 1;
 	size_t done = 0;
 
-	iov_slice(blk, e->iov + e->nout, e->nin, 0, room < sizeof(blk->id) ? room : sizeof(blk->id));
+	iov_slice(blk, e->iov + e->nout, e->nin, 0,
+		  room < sizeof(blk->id) ? room : sizeof(blk->id));
 	for (unsigned i = 0; i < blk->ndata; i++) {
 		memcpy(blk->data[i].iov_base, blk->id + done, blk->data[i].iov_len);
 		done += blk->data[i].iov_len;
@@ -174,8 +175,8 @@ static uint8_t do_ranges(struct vs_virtio_blk *blk, uint32_t type)
 			return VS_VIRTIO_BLK_S_IOERR;
 		at = s.sector * SECTOR;
 		len = (uint64_t)s.num_sectors * SECTOR;
-		r = type == VS_VIRTIO_BLK_T_DISCARD ? vs_blk_discard(blk->img, at, len)
-						    : vs_blk_write_zeroes(blk->img, at, len);
+		r = type == VS_VIRTIO_BLK_T_DISCARD ? vs_blk_discard(blk->img, at, len) :
+						      vs_blk_write_zeroes(blk->img, at, len);
 		if (r < 0)
 			return VS_VIRTIO_BLK_S_IOERR;
 	}
@@ -186,13 +187,17 @@ static uint8_t dispatch(struct vs_virtio_blk *blk, const struct blk_hdr *h)
 {
 	switch (h->type) {
 	case VS_VIRTIO_BLK_T_IN:
-	case VS_VIRTIO_BLK_T_OUT: return do_rw(blk, h);
+	case VS_VIRTIO_BLK_T_OUT:
+		return do_rw(blk, h);
 	case VS_VIRTIO_BLK_T_FLUSH:
 		return vs_blk_flush(blk->img) < 0 ? VS_VIRTIO_BLK_S_IOERR : VS_VIRTIO_BLK_S_OK;
-	case VS_VIRTIO_BLK_T_GET_ID: return do_get_id(blk);
+	case VS_VIRTIO_BLK_T_GET_ID:
+		return do_get_id(blk);
 	case VS_VIRTIO_BLK_T_DISCARD:
-	case VS_VIRTIO_BLK_T_WRITE_ZEROES: return do_ranges(blk, h->type);
-	default: return VS_VIRTIO_BLK_S_UNSUPP;
+	case VS_VIRTIO_BLK_T_WRITE_ZEROES:
+		return do_ranges(blk, h->type);
+	default:
+		return VS_VIRTIO_BLK_S_UNSUPP;
 	}
 }
 
@@ -258,12 +263,12 @@ static void blk_config_read(void *dev, unsigned off, void *data, unsigned len)
 	memcpy(c + 12, &seg_max, 4);
 	memcpy(c + 20, &blk_size, 4);
 	memcpy(c + 34, &nq, 2);
-	memcpy(c + 36, &dsec, 4);  /* max_discard_sectors */
-	memcpy(c + 40, &dseg, 4);  /* max_discard_seg */
-	memcpy(c + 44, &one, 4);   /* discard_sector_alignment */
-	memcpy(c + 48, &dsec, 4);  /* max_write_zeroes_sectors */
-	memcpy(c + 52, &dseg, 4);  /* max_write_zeroes_seg */
-	c[56] = 0;		   /* write_zeroes_may_unmap: no (zeroes are written) */
+	memcpy(c + 36, &dsec, 4); /* max_discard_sectors */
+	memcpy(c + 40, &dseg, 4); /* max_discard_seg */
+	memcpy(c + 44, &one, 4); /* discard_sector_alignment */
+	memcpy(c + 48, &dsec, 4); /* max_write_zeroes_sectors */
+	memcpy(c + 52, &dseg, 4); /* max_write_zeroes_seg */
+	c[56] = 0; /* write_zeroes_may_unmap: no (zeroes are written) */
 	memcpy(data, c + off, len);
 }
 

@@ -24,23 +24,23 @@ struct vs_virtio_blk;
 #define VS_VIRTIO_ID_BLK 2
 
 /* Feature bits (§5.2.3) */
-#define VS_VIRTIO_BLK_F_SEG_MAX	     2
-#define VS_VIRTIO_BLK_F_RO	     5
-#define VS_VIRTIO_BLK_F_BLK_SIZE     6
-#define VS_VIRTIO_BLK_F_FLUSH	     9
-#define VS_VIRTIO_BLK_F_DISCARD	     13
+#define VS_VIRTIO_BLK_F_SEG_MAX 2
+#define VS_VIRTIO_BLK_F_RO 5
+#define VS_VIRTIO_BLK_F_BLK_SIZE 6
+#define VS_VIRTIO_BLK_F_FLUSH 9
+#define VS_VIRTIO_BLK_F_DISCARD 13
 #define VS_VIRTIO_BLK_F_WRITE_ZEROES 14
 
 /* Request types and status (§5.2.6) */
-#define VS_VIRTIO_BLK_T_IN	     0
-#define VS_VIRTIO_BLK_T_OUT	     1
-#define VS_VIRTIO_BLK_T_FLUSH	     4
-#define VS_VIRTIO_BLK_T_GET_ID	     8
-#define VS_VIRTIO_BLK_T_DISCARD	     11
+#define VS_VIRTIO_BLK_T_IN 0
+#define VS_VIRTIO_BLK_T_OUT 1
+#define VS_VIRTIO_BLK_T_FLUSH 4
+#define VS_VIRTIO_BLK_T_GET_ID 8
+#define VS_VIRTIO_BLK_T_DISCARD 11
 #define VS_VIRTIO_BLK_T_WRITE_ZEROES 13
-#define VS_VIRTIO_BLK_S_OK	     0
-#define VS_VIRTIO_BLK_S_IOERR	     1
-#define VS_VIRTIO_BLK_S_UNSUPP	     2
+#define VS_VIRTIO_BLK_S_OK 0
+#define VS_VIRTIO_BLK_S_IOERR 1
+#define VS_VIRTIO_BLK_S_UNSUPP 2
 
 #define VS_VIRTIO_BLK_ID_BYTES 20
 #define VS_VIRTIO_BLK_CONFIG_LEN 60 /* struct virtio_blk_config through unused1 */

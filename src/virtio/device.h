@@ -13,16 +13,16 @@ struct vs_vq;
 
 /* Feature bits (virtio 1.2 §6) */
 #define VS_VIRTIO_F_INDIRECT_DESC 28
-#define VS_VIRTIO_F_EVENT_IDX	  29
-#define VS_VIRTIO_F_VERSION_1	  32
+#define VS_VIRTIO_F_EVENT_IDX 29
+#define VS_VIRTIO_F_VERSION_1 32
 
 /* Device status (§2.1) */
-#define VS_VIRTIO_S_ACKNOWLEDGE	       1
-#define VS_VIRTIO_S_DRIVER	       2
-#define VS_VIRTIO_S_DRIVER_OK	       4
-#define VS_VIRTIO_S_FEATURES_OK	       8
+#define VS_VIRTIO_S_ACKNOWLEDGE 1
+#define VS_VIRTIO_S_DRIVER 2
+#define VS_VIRTIO_S_DRIVER_OK 4
+#define VS_VIRTIO_S_FEATURES_OK 8
 #define VS_VIRTIO_S_DEVICE_NEEDS_RESET 0x40
-#define VS_VIRTIO_S_FAILED	       0x80
+#define VS_VIRTIO_S_FAILED 0x80
 
 #define VS_VIRTIO_MAX_QUEUES 8
 

@@ -16,13 +16,13 @@
 #include <unistd.h>
 
 /* struct virtio_pci_cap (§4.1.4) */
-#define CAP_LEN	       16
+#define CAP_LEN 16
 #define NOTIFY_CAP_LEN 20
 enum { CFG_COMMON = 1, CFG_NOTIFY = 2, CFG_ISR = 3, CFG_DEVICE = 4 };
 #define COMMON_LEN 0x38
-#define ISR_QUEUE  1
+#define ISR_QUEUE 1
 #define ISR_CONFIG 2
-#define BAR	   0
+#define BAR 0
 
 static void add_vcap(struct vs_pci_device *dev, uint8_t type, uint32_t off, uint32_t len)
 {
@@ -164,7 +164,8 @@ static void common_read(struct vs_virtio_pci *t, uint8_t *b)
 	struct vs_vq *vq = selected_vq(t);
 	uint64_t f = offered(t);
 	uint32_t w = t->dfeature_sel < 2 ? (uint32_t)(f >> (32 * t->dfeature_sel)) : 0;
-	uint32_t g = t->gfeature_sel < 2 ? (uint32_t)(t->driver_features >> (32 * t->gfeature_sel)) : 0;
+	uint32_t g =
+		t->gfeature_sel < 2 ? (uint32_t)(t->driver_features >> (32 * t->gfeature_sel)) : 0;
 	uint16_t nq = (uint16_t)t->ops->nqueues, en = vq ? vq->enabled : 0;
 	uint16_t qsize = vq ? vq->size : 0, qvec = vq ? t->queue_vector[t->queue_sel] : 0;
 
@@ -226,8 +227,9 @@ static void common_write(struct vs_virtio_pci *t, unsigned off, uint32_t v, unsi
 		t->gfeature_sel = v;
 	else if (off == 0x0c && len == 4 && t->gfeature_sel < 2 &&
 		 !(t->status & VS_VIRTIO_S_FEATURES_OK))
-		t->driver_features = (t->driver_features & ~(0xffffffffull << (32 * t->gfeature_sel))) |
-				     ((uint64_t)v << (32 * t->gfeature_sel));
+		t->driver_features =
+			(t->driver_features & ~(0xffffffffull << (32 * t->gfeature_sel))) |
+			((uint64_t)v << (32 * t->gfeature_sel));
 	else if (off == 0x10 && len == 2)
 		t->config_vector = valid_vector(t, (uint16_t)v);
 	else if (off == 0x14 && len == 1)
@@ -288,9 +290,9 @@ static int start_io(struct vs_virtio_pci *t)
 	r = vs_evloop_new(&t->loop);
 	for (unsigned q = 0; r == 0 && q < t->ops->nqueues; q++) {
 		t->kick[q].fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		r = t->kick[q].fd < 0 ? -errno
-				      : vs_evloop_add(t->loop, t->kick[q].fd, EPOLLIN, on_kick,
-						      &t->kick[q]);
+		r = t->kick[q].fd < 0 ?
+			    -errno :
+			    vs_evloop_add(t->loop, t->kick[q].fd, EPOLLIN, on_kick, &t->kick[q]);
 	}
 	if (r == 0)
 		r = -pthread_create(&t->io_thread, NULL, io_thread, t);
@@ -335,8 +337,8 @@ static void bar_read(void *opaque, uint64_t off, void *data, unsigned len)
 		gsi = isr ? vs_pci_intx_gsi(&t->pci) : -1;
 		if (gsi >= 0)
 			t->env.irq_line(t->env.ctx, (unsigned)gsi, 0);
-	} else if (off >= VS_VIRTIO_PCI_DEVCFG && off - VS_VIRTIO_PCI_DEVCFG + len <= t->ops->config_len &&
-		   t->ops->config_read) {
+	} else if (off >= VS_VIRTIO_PCI_DEVCFG &&
+		   off - VS_VIRTIO_PCI_DEVCFG + len <= t->ops->config_len && t->ops->config_read) {
 		t->ops->config_read(t->dev, (unsigned)(off - VS_VIRTIO_PCI_DEVCFG), data, len);
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -358,8 +360,8 @@ static void bar_write(void *opaque, uint64_t off, const void *data, unsigned len
 	pthread_mutex_lock(&t->lock);
 	if (off < COMMON_LEN && len <= 4)
 		common_write(t, (unsigned)off, v, len);
-	else if (off >= VS_VIRTIO_PCI_DEVCFG && off - VS_VIRTIO_PCI_DEVCFG + len <= t->ops->config_len &&
-		 t->ops->config_write)
+	else if (off >= VS_VIRTIO_PCI_DEVCFG &&
+		 off - VS_VIRTIO_PCI_DEVCFG + len <= t->ops->config_len && t->ops->config_write)
 		t->ops->config_write(t->dev, (unsigned)(off - VS_VIRTIO_PCI_DEVCFG), data, len);
 	pthread_mutex_unlock(&t->lock);
 }
@@ -403,8 +405,8 @@ static int setup_config(struct vs_virtio_pci *t)
 	uint16_t id = (uint16_t)(VS_VIRTIO_PCI_DEV_BASE + t->ops->device_id);
 	int r;
 
-	vs_pci_device_init(d, VS_VIRTIO_PCI_VENDOR, id, t->ops->pci_class, VS_VIRTIO_PCI_VENDOR,
-			   id, &pci_ops, t);
+	vs_pci_device_init(d, VS_VIRTIO_PCI_VENDOR, id, t->ops->pci_class, VS_VIRTIO_PCI_VENDOR, id,
+			   &pci_ops, t);
 	d->cfg[0x08] = 1; /* revision 1: a modern-only device (§4.1.2.1) */
 	r = vs_pci_set_bar(d, BAR, VS_VIRTIO_PCI_BAR_SIZE, VS_PCI_BAR_MEM32);
 	if (r < 0)

@@ -26,20 +26,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define VS_VIRTIO_PCI_VENDOR   0x1af4
+#define VS_VIRTIO_PCI_VENDOR 0x1af4
 #define VS_VIRTIO_PCI_DEV_BASE 0x1040 /* + device id (§4.1.2.1) */
 #define VS_VIRTIO_PCI_BAR_SIZE 0x8000
-#define VS_VIRTIO_PCI_COMMON   0x0000
-#define VS_VIRTIO_PCI_ISR      0x1000
-#define VS_VIRTIO_PCI_DEVCFG   0x2000
-#define VS_VIRTIO_PCI_NOTIFY   0x3000
-#define VS_VIRTIO_PCI_MSIX     0x4000
-#define VS_VIRTIO_PCI_PBA      0x5000
+#define VS_VIRTIO_PCI_COMMON 0x0000
+#define VS_VIRTIO_PCI_ISR 0x1000
+#define VS_VIRTIO_PCI_DEVCFG 0x2000
+#define VS_VIRTIO_PCI_NOTIFY 0x3000
+#define VS_VIRTIO_PCI_MSIX 0x4000
+#define VS_VIRTIO_PCI_PBA 0x5000
 #define VS_VIRTIO_PCI_NOTIFY_MULT 4
 /* Where the VMM places virtio BARs: 32 slots of BAR size from 0xd0000000,
  * inside the 32-bit hole (vmm/memory.h), below the IOAPIC and LAPIC. */
-#define VS_VIRTIO_PCI_MMIO_BASE	   0xd0000000ull
-#define VS_VIRTIO_PCI_MAX_DEVICES  32
+#define VS_VIRTIO_PCI_MMIO_BASE 0xd0000000ull
+#define VS_VIRTIO_PCI_MAX_DEVICES 32
 
 struct vs_iobus;
 struct vs_pci_bus;
@@ -65,8 +65,8 @@ struct vs_virtio_pci;
 struct vs_virtio_kick {
 	struct vs_virtio_pci *t;
 	unsigned q;
-	int fd;		 /* EFD_NONBLOCK eventfd, for the transport's lifetime */
-	uint64_t addr;	 /* where it is registered with the accelerator; 0: not */
+	int fd; /* EFD_NONBLOCK eventfd, for the transport's lifetime */
+	uint64_t addr; /* where it is registered with the accelerator; 0: not */
 };
 
 struct vs_virtio_pci {
@@ -85,7 +85,7 @@ struct vs_virtio_pci {
 	uint16_t queue_vector[VS_VIRTIO_MAX_QUEUES];
 	struct vs_vq vq[VS_VIRTIO_MAX_QUEUES];
 	uint64_t bar_mapped_at; /* 0: not on the bus */
-	struct vs_evloop *loop;	/* the I/O thread's loop, with env.ioeventfd */
+	struct vs_evloop *loop; /* the I/O thread's loop, with env.ioeventfd */
 	pthread_t io_thread;
 	struct vs_virtio_kick kick[VS_VIRTIO_MAX_QUEUES];
 };

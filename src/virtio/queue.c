@@ -12,11 +12,11 @@
 #include <string.h>
 
 #define AVAIL_FLAGS 0
-#define AVAIL_IDX   1
-#define AVAIL_RING  2 /* in uint16_t units */
-#define USED_FLAGS  0
-#define USED_IDX    2
-#define USED_RING   4 /* in bytes */
+#define AVAIL_IDX 1
+#define AVAIL_RING 2 /* in uint16_t units */
+#define USED_FLAGS 0
+#define USED_IDX 2
+#define USED_RING 4 /* in bytes */
 
 static uint64_t desc_bytes(unsigned size)
 {
@@ -146,8 +146,8 @@ static int add_seg(struct walk *w, const struct vs_vring_desc *d)
 	return 0;
 }
 
-static int walk_table(struct walk *w, const struct vs_vring_desc *table, uint32_t n,
-		      uint16_t i, bool nested);
+static int walk_table(struct walk *w, const struct vs_vring_desc *table, uint32_t n, uint16_t i,
+		      bool nested);
 
 /* An indirect descriptor (§2.7.5.3): a table of n = len/16 descriptors,
  * walked from entry 0. No nesting, no NEXT beside INDIRECT. */
@@ -168,8 +168,8 @@ static int walk_indirect(struct walk *w, const struct vs_vring_desc *d, bool nes
 /* Walks a chain through table[0..n) from entry i. At most n descriptors are
  * visited, so loops end as errors. Each descriptor is copied once out of
  * guest memory before use: the driver cannot change it under us. */
-static int walk_table(struct walk *w, const struct vs_vring_desc *table, uint32_t n,
-		      uint16_t i, bool nested)
+static int walk_table(struct walk *w, const struct vs_vring_desc *table, uint32_t n, uint16_t i,
+		      bool nested)
 {
 	struct vs_vring_desc d;
 	uint32_t count = 0;

@@ -26,12 +26,12 @@
 #define VS_VQ_MAX_SIZE 32768 /* virtio 1.2 §2.7: Queue Size at most 32768 */
 
 /* Descriptor flags (virtio 1.2 §2.7.5) */
-#define VS_VRING_DESC_F_NEXT	 1
-#define VS_VRING_DESC_F_WRITE	 2
+#define VS_VRING_DESC_F_NEXT 1
+#define VS_VRING_DESC_F_WRITE 2
 #define VS_VRING_DESC_F_INDIRECT 4
 /* Ring flags (§2.7.6, §2.7.8) */
 #define VS_VRING_AVAIL_F_NO_INTERRUPT 1
-#define VS_VRING_USED_F_NO_NOTIFY     1
+#define VS_VRING_USED_F_NO_NOTIFY 1
 
 /* The largest total a single chain may describe: the used ring's len is
  * 32-bit, and no device wants a bigger request. */
@@ -56,18 +56,18 @@ struct vs_vq {
 	uint16_t size;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	bool event_idx; /* VIRTIO_F_EVENT_IDX negotiated */
-	bool indirect;	/* VIRTIO_F_INDIRECT_DESC negotiated */
+	bool indirect; /* VIRTIO_F_INDIRECT_DESC negotiated */
 
 	/* State, owned by the queue. */
 	bool enabled;
 	bool broken; /* the driver broke the ring: refuse everything */
 	const struct vs_dma *dma;
 	struct vs_vring_desc *desc; /* host views of the validated rings */
-	uint16_t *avail;	    /* flags, idx, ring[size], used_event */
-	uint8_t *used;		    /* flags, idx, ring[size], avail_event */
-	uint16_t last_avail;	    /* next avail slot the device reads */
-	uint16_t used_idx;	    /* our copy of used->idx */
-	uint16_t signalled_used;    /* used idx at the last interrupt (EVENT_IDX) */
+	uint16_t *avail; /* flags, idx, ring[size], used_event */
+	uint8_t *used; /* flags, idx, ring[size], avail_event */
+	uint16_t last_avail; /* next avail slot the device reads */
+	uint16_t used_idx; /* our copy of used->idx */
+	uint16_t signalled_used; /* used idx at the last interrupt (EVENT_IDX) */
 	bool signalled_valid;
 };
 

@@ -31,9 +31,13 @@ static int vm_ioeventfd(void *ctx, uint64_t addr, unsigned len, int fd, bool add
 void vs_virtio_vm_env(struct vs_vm *vm, struct vs_dma *dma, struct vs_virtio_pci_env *env)
 {
 	vs_vm_dma(vm, dma);
-	*env = (struct vs_virtio_pci_env){ .pci = vm->pci, .mmio = &vm->mmio, .dma = dma,
-					   .irq_line = vm_irq_line, .msi = vm_msi,
-					   .ioeventfd = vm_ioeventfd, .ctx = vm };
+	*env = (struct vs_virtio_pci_env){ .pci = vm->pci,
+					   .mmio = &vm->mmio,
+					   .dma = dma,
+					   .irq_line = vm_irq_line,
+					   .msi = vm_msi,
+					   .ioeventfd = vm_ioeventfd,
+					   .ctx = vm };
 }
 
 int vs_virtio_pci_new_placed(const struct vs_virtio_pci_env *env,

@@ -16,7 +16,7 @@ struct vs_vm;
 struct vs_vcpu;
 struct vs_err;
 
-#define VS_IOEVENTFD_PIO       1u /* a port, else an MMIO address */
+#define VS_IOEVENTFD_PIO 1u /* a port, else an MMIO address */
 #define VS_IOEVENTFD_DATAMATCH 2u
 
 struct vs_ioeventfd {

@@ -10,12 +10,12 @@
 #include <stdint.h>
 
 #define VS_CONSOLE_ESCAPE 0x01 /* Ctrl-A */
-#define VS_CONSOLE_QUIT	  'x'
+#define VS_CONSOLE_QUIT 'x'
 
 struct vs_console {
-	int fd;		/* input fd, usually 0 */
-	bool raw;	/* we put the terminal in raw mode */
-	bool escape;	/* saw Ctrl-A, waiting for the next byte */
+	int fd; /* input fd, usually 0 */
+	bool raw; /* we put the terminal in raw mode */
+	bool escape; /* saw Ctrl-A, waiting for the next byte */
 	bool eof;
 };
 

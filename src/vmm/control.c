@@ -50,10 +50,11 @@ static json_t *cmd_status(struct vs_serve_client *c, const json_t *args, int *co
 	(void)code;
 	(void)desc;
 	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "state",
-			 vs_vm_is_paused(sv->vm) ? "paused" : "running", "pid", (json_int_t)getpid(),
-			 "cpus", (json_int_t)sv->vm->cfg.cpus, "mem", (json_int_t)sv->vm->cfg.mem,
-			 "uptime_ms", (json_int_t)((vs_now_ns() - sv->started_ns) / 1000000),
-			 "console_bytes", (json_int_t)vs_serial_tx_count(sv->vm->serial));
+			 vs_vm_is_paused(sv->vm) ? "paused" : "running", "pid",
+			 (json_int_t)getpid(), "cpus", (json_int_t)sv->vm->cfg.cpus, "mem",
+			 (json_int_t)sv->vm->cfg.mem, "uptime_ms",
+			 (json_int_t)((vs_now_ns() - sv->started_ns) / 1000000), "console_bytes",
+			 (json_int_t)vs_serial_tx_count(sv->vm->serial));
 }
 
 static json_t *cmd_pause(struct vs_serve_client *c, const json_t *args, int *code,
@@ -64,7 +65,8 @@ static json_t *cmd_pause(struct vs_serve_client *c, const json_t *args, int *cod
 	(void)args;
 	if (r < 0) {
 		*code = r;
-		*desc = r == -ETIMEDOUT ? "a vCPU did not stop within a second" : "the VM is stopping";
+		*desc = r == -ETIMEDOUT ? "a vCPU did not stop within a second" :
+					  "the VM is stopping";
 		return NULL;
 	}
 	vs_serve_set_state(c->sv, "paused");
@@ -86,8 +88,7 @@ static json_t *cmd_resume(struct vs_serve_client *c, const json_t *args, int *co
 
 /* Presses the power button (a paused VM is resumed so that it can see it)
  * and arms the hard stop; "timeout" 0 stops at once. */
-static json_t *cmd_stop(struct vs_serve_client *c, const json_t *args, int *code,
-			const char **desc)
+static json_t *cmd_stop(struct vs_serve_client *c, const json_t *args, int *code, const char **desc)
 {
 	int64_t t = vs_json_int(args, "timeout", 10);
 
@@ -109,8 +110,7 @@ static json_t *cmd_stop(struct vs_serve_client *c, const json_t *args, int *code
 	return json_object();
 }
 
-static json_t *cmd_quit(struct vs_serve_client *c, const json_t *args, int *code,
-			const char **desc)
+static json_t *cmd_quit(struct vs_serve_client *c, const json_t *args, int *code, const char **desc)
 {
 	(void)args;
 	(void)code;

@@ -69,7 +69,8 @@ static int rtc_realize(struct vs_vm *vm, const char *opts, void **state, struct 
 	r = vs_rtc_attach(rtc, &vm->pio);
 	if (r < 0) {
 		vs_rtc_free(rtc);
-		return vs_err_set(err, r, "RTC: ports 0x%x-0x%x taken", VS_RTC_PORT, VS_RTC_PORT + 1);
+		return vs_err_set(err, r, "RTC: ports 0x%x-0x%x taken", VS_RTC_PORT,
+				  VS_RTC_PORT + 1);
 	}
 	vm->rtc = rtc;
 	*state = rtc;
@@ -90,8 +91,7 @@ const struct vs_device_ops vs_dev_rtc = {
 	.unrealize = rtc_unrealize,
 };
 
-static int pci_host_realize(struct vs_vm *vm, const char *opts, void **state,
-			    struct vs_err **err)
+static int pci_host_realize(struct vs_vm *vm, const char *opts, void **state, struct vs_err **err)
 {
 	struct vs_pci_bus *bus;
 	int r;

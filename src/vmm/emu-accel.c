@@ -14,8 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void emu_pio(void *ctx, unsigned cpu, uint16_t port, bool write, void *data,
-		    unsigned size)
+static void emu_pio(void *ctx, unsigned cpu, uint16_t port, bool write, void *data, unsigned size)
 {
 	struct vs_vm *vm = ctx;
 
@@ -24,8 +23,7 @@ static void emu_pio(void *ctx, unsigned cpu, uint16_t port, bool write, void *da
 	vs_vcpu_pio(&vm->vcpus[cpu], port, write, data, size);
 }
 
-static void emu_mmio(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *data,
-		     unsigned size)
+static void emu_mmio(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *data, unsigned size)
 {
 	struct vs_vm *vm = ctx;
 
@@ -39,8 +37,11 @@ static const struct emu_io_ops io_ops = { .pio = emu_pio, .mmio = emu_mmio };
 static int ea_vm_init(struct vs_vm *vm, struct vs_err **err)
 {
 	struct emu_ram_region ram[VS_ARRAY_SIZE(vm->mem->regions)];
-	struct emu_vm_config cfg = { .ncpus = vm->cfg.cpus, .ram = ram,
-				     .nram = vm->mem->nregions, .io = &io_ops, .io_ctx = vm };
+	struct emu_vm_config cfg = { .ncpus = vm->cfg.cpus,
+				     .ram = ram,
+				     .nram = vm->mem->nregions,
+				     .io = &io_ops,
+				     .io_ctx = vm };
 	int r;
 
 	for (unsigned i = 0; i < vm->mem->nregions; i++)

@@ -34,7 +34,7 @@ struct vs_device;
 struct vs_vcpu {
 	struct vs_vm *vm;
 	unsigned id;
-	int fd;		     /* kvm: the vCPU fd, else -1 */
+	int fd; /* kvm: the vCPU fd, else -1 */
 	struct kvm_run *run; /* kvm: the shared run area */
 	size_t run_size;
 	struct emu_cpu *emu; /* emu: the software vCPU */
@@ -98,8 +98,7 @@ int vs_kvm_ioeventfd_del(struct vs_vm *vm, const struct vs_ioeventfd *ev);
 
 /* vcpu.c */
 int vs_vcpu_create(struct vs_vm *vm, struct vs_vcpu *vcpu, unsigned id, struct vs_err **err);
-int vs_vcpu_setup_boot(struct vs_vcpu *vcpu, const struct vs_boot_plan *plan,
-		       struct vs_err **err);
+int vs_vcpu_setup_boot(struct vs_vcpu *vcpu, const struct vs_boot_plan *plan, struct vs_err **err);
 void vs_vcpu_destroy(struct vs_vcpu *vcpu);
 void *vs_vcpu_thread(void *arg);
 /* Stops the VM as a guest crash: "<what> on vCPU N at rip=0x...". */
@@ -124,7 +123,6 @@ int vs_vm_start_vcpus(struct vs_vm *vm, struct vs_err **err);
 void vs_vm_stop_vcpus(struct vs_vm *vm);
 
 /* vm.c */
-void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status,
-			const char *detail);
+void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status, const char *detail);
 
 #endif

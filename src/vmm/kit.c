@@ -35,7 +35,8 @@ static int add_command(const struct vs_vm_spec *spec, bool tty, struct vs_kit_bo
 	r = vs_guest_cmd_encode(spec->command, &frag);
 	if (r < 0)
 		return vs_err_set(err, r, "cannot pass the command to the guest: %s",
-				  r == -E2BIG ? "too long for the kernel command line" : strerror(-r));
+				  r == -E2BIG ? "too long for the kernel command line" :
+						strerror(-r));
 	/* Output to a pipe or file: ask the init for a byte-exact console. */
 	full = xasprintf("%s%s%s%s", b->cmdline, *b->cmdline ? " " : "", tty ? "" : "vessel.tty=0 ",
 			 frag);
@@ -60,14 +61,15 @@ int vs_kit_resolve(const struct vs_vm_spec *spec, bool console_is_tty, struct vs
 		b.kernel = xasprintf("%s/vmlinuz", dir);
 		if (access(b.kernel, R_OK) != 0) {
 			vs_kit_boot_clear(&b);
-			return vs_err_set(err, -ENOENT,
-					  "no default guest kit in %s (run 'make guest', or pass --kernel)",
-					  dir);
+			return vs_err_set(
+				err, -ENOENT,
+				"no default guest kit in %s (run 'make guest', or pass --kernel)",
+				dir);
 		}
-		b.initrd = spec->initrd ? xstrdup(spec->initrd)
-					: xasprintf("%s/initramfs.cpio.gz", dir);
-		b.cmdline = spec->append ? xasprintf("%s %s", KIT_CMDLINE, spec->append)
-					 : xstrdup(KIT_CMDLINE);
+		b.initrd = spec->initrd ? xstrdup(spec->initrd) :
+					  xasprintf("%s/initramfs.cpio.gz", dir);
+		b.cmdline = spec->append ? xasprintf("%s %s", KIT_CMDLINE, spec->append) :
+					   xstrdup(KIT_CMDLINE);
 	}
 	if ((r = add_command(spec, console_is_tty, &b, err)) < 0) {
 		vs_kit_boot_clear(&b);

@@ -26,8 +26,9 @@ void vs_kvm_mem_written(struct vs_vm *vm, uint64_t gpa, uint64_t len)
 
 static int ioeventfd(struct vs_vm *vm, const struct vs_ioeventfd *ev, bool assign)
 {
-	struct kvm_ioeventfd k = { .datamatch = ev->datamatch, .addr = ev->addr,
-				   .len = ev->len, .fd = ev->fd };
+	struct kvm_ioeventfd k = {
+		.datamatch = ev->datamatch, .addr = ev->addr, .len = ev->len, .fd = ev->fd
+	};
 	int r;
 
 	if (ev->flags & VS_IOEVENTFD_PIO)

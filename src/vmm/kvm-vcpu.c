@@ -27,8 +27,8 @@ int vs_kvm_vcpu_init(struct vs_vcpu *vcpu, struct vs_err **err)
 	vcpu->fd = r;
 	size = vs_sys_ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
 	vcpu->run = size > 0 ? vs_sys->mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-					    vcpu->fd, 0)
-			     : MAP_FAILED;
+					    vcpu->fd, 0) :
+			       MAP_FAILED;
 	if (vcpu->run == MAP_FAILED) {
 		vcpu->run = NULL;
 		return vs_err_setsys(err, size < 0 ? size : -errno, "mapping vCPU %u's run area",
@@ -157,9 +157,9 @@ static bool handle_exit(struct vs_vcpu *vcpu)
 	case KVM_EXIT_INTERNAL_ERROR:
 		snprintf(what, sizeof(what), "KVM internal error (suberror %u%s)",
 			 vcpu->run->internal.suberror,
-			 vcpu->run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
-				 ? ": instruction emulation failed"
-				 : "");
+			 vcpu->run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+				 ": instruction emulation failed" :
+				 "");
 		vs_vcpu_crash(vcpu, what);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:

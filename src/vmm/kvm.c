@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #define KVM_API_EXPECTED 12
-#define KVM_TSS_ADDR	 0xfffbd000ULL /* 3 pages Intel needs, inside the MMIO hole */
-#define KVM_IDMAP_ADDR	 0xfffbc000ULL
+#define KVM_TSS_ADDR 0xfffbd000ULL /* 3 pages Intel needs, inside the MMIO hole */
+#define KVM_IDMAP_ADDR 0xfffbc000ULL
 
 static const struct {
 	int cap;
@@ -37,9 +37,13 @@ static int kvm_open(struct vs_vm *vm, struct vs_err **err)
 	if (vm->kvm_fd < 0) {
 		r = -errno;
 		if (r == -ENOENT || r == -ENXIO || r == -ENODEV)
-			return vs_err_set(err, r, "KVM is not available: /dev/kvm does not exist (load kvm_intel or kvm_amd)");
+			return vs_err_set(
+				err, r,
+				"KVM is not available: /dev/kvm does not exist (load kvm_intel or kvm_amd)");
 		if (r == -EACCES || r == -EPERM)
-			return vs_err_set(err, r, "no permission to open /dev/kvm (join the 'kvm' group or run as root)");
+			return vs_err_set(
+				err, r,
+				"no permission to open /dev/kvm (join the 'kvm' group or run as root)");
 		return vs_err_setsys(err, r, "cannot open /dev/kvm");
 	}
 	r = vs_sys_ioctl(vm->kvm_fd, KVM_GET_API_VERSION, NULL);
@@ -47,7 +51,8 @@ static int kvm_open(struct vs_vm *vm, struct vs_err **err)
 		return vs_err_set(err, -ENOTSUP, "unsupported KVM API version %d (need %d)", r,
 				  KVM_API_EXPECTED);
 	for (size_t i = 0; i < VS_ARRAY_SIZE(required_caps); i++) {
-		r = vs_sys_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, (void *)(long)required_caps[i].cap);
+		r = vs_sys_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+				 (void *)(long)required_caps[i].cap);
 		if (r <= 0)
 			return vs_err_set(err, -ENOTSUP, "this host's KVM lacks KVM_CAP_%s",
 					  required_caps[i].name);

@@ -19,12 +19,14 @@
  * unmap). Returns the aligned base, or MAP_FAILED with errno set. */
 static uint8_t *map_aligned(uint64_t size, int fd, void **map, size_t *map_len)
 {
-	int flags = MAP_FIXED | MAP_NORESERVE | (fd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS);
+	int flags = MAP_FIXED | MAP_NORESERVE |
+		    (fd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS);
 	size_t len = size + HUGE_2M;
 	uint8_t *res, *p;
 	int e;
 
-	res = vs_sys->mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	res = vs_sys->mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+			   0);
 	if (res == MAP_FAILED)
 		return MAP_FAILED;
 	p = (uint8_t *)VS_ALIGN_UP((uintptr_t)res, HUGE_2M);
@@ -39,8 +41,7 @@ static uint8_t *map_aligned(uint64_t size, int fd, void **map, size_t *map_len)
 	return p;
 }
 
-int vs_guest_mem_new_backed(uint64_t size, enum vs_mem_backing backing,
-			    struct vs_guest_mem **out)
+int vs_guest_mem_new_backed(uint64_t size, enum vs_mem_backing backing, struct vs_guest_mem **out)
 {
 	_cleanup_close_ int fd = -1;
 	struct vs_guest_mem *mem;
@@ -78,8 +79,8 @@ int vs_guest_mem_new_backed(uint64_t size, enum vs_mem_backing backing,
 	mem->regions[0] = (struct vs_mem_region){ 0, low, mem->base };
 	mem->nregions = 1;
 	if (size > low) {
-		mem->regions[1] = (struct vs_mem_region){ VS_MEM_HOLE_END, size - low,
-							  mem->base + low };
+		mem->regions[1] =
+			(struct vs_mem_region){ VS_MEM_HOLE_END, size - low, mem->base + low };
 		mem->nregions = 2;
 	}
 	*out = mem;

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #define VS_MEM_HOLE_START 0xc0000000ULL /* 3 GiB: 32-bit PCI/MMIO hole, LAPIC, IOAPIC */
-#define VS_MEM_HOLE_END	  0x100000000ULL
+#define VS_MEM_HOLE_END 0x100000000ULL
 
 struct vs_mem_region {
 	uint64_t gpa;
@@ -33,7 +33,7 @@ enum vs_mem_backing { VS_MEM_ANON, VS_MEM_ANON_THP, VS_MEM_MEMFD };
 struct vs_guest_mem {
 	int fd; /* VS_MEM_MEMFD: the memfd backing all regions; else -1 */
 	enum vs_mem_backing backing;
-	void *map;	 /* the whole mapping (base, aligned up to 2 MiB, lies in it) */
+	void *map; /* the whole mapping (base, aligned up to 2 MiB, lies in it) */
 	size_t map_size;
 	uint8_t *base;
 	uint64_t size;
@@ -43,8 +43,7 @@ struct vs_guest_mem {
 
 /* Creates size bytes of guest RAM (page-aligned) with the given backing.
  * Returns 0 or -errno (-EINVAL for a bad size). */
-int vs_guest_mem_new_backed(uint64_t size, enum vs_mem_backing backing,
-			    struct vs_guest_mem **out);
+int vs_guest_mem_new_backed(uint64_t size, enum vs_mem_backing backing, struct vs_guest_mem **out);
 /* The same with the default backing, VS_MEM_ANON. */
 int vs_guest_mem_new(uint64_t size, struct vs_guest_mem **out);
 void vs_guest_mem_free(struct vs_guest_mem *mem);

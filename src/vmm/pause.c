@@ -12,11 +12,11 @@
 #include <time.h>
 
 #define PAUSE_TIMEOUT_NS 1000000000ULL
-#define PARK_POLL_NS	 50000000L /* parked vCPUs re-check vm->stopping this often */
+#define PARK_POLL_NS 50000000L /* parked vCPUs re-check vm->stopping this often */
 
 struct vs_pause {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;  /* vCPUs wait on it while parked */
+	pthread_cond_t cond; /* vCPUs wait on it while parked */
 	pthread_cond_t acked; /* the main thread waits on it for parked == started */
 	bool want;
 	unsigned parked;

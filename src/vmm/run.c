@@ -73,8 +73,8 @@ static void flush_pending(struct run_state *st)
 static void on_input(struct run_state *st)
 {
 	bool quit = false;
-	ssize_t n = read(st->con.fd, st->pending + st->npending,
-			 sizeof(st->pending) - st->npending);
+	ssize_t n =
+		read(st->con.fd, st->pending + st->npending, sizeof(st->pending) - st->npending);
 
 	if (n <= 0) {
 		if (n == 0 || (errno != EINTR && errno != EAGAIN))

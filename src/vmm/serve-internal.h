@@ -11,9 +11,9 @@
 
 struct vs_loop;
 
-#define VS_SERVE_RING_SIZE  (64 * 1024) /* recent console output, replayed on request */
-#define VS_SERVE_LINE_MAX   4096	/* longest control request */
-#define VS_SERVE_INPUT_SIZE 256		/* console input the UART's FIFO has no room for yet */
+#define VS_SERVE_RING_SIZE (64 * 1024) /* recent console output, replayed on request */
+#define VS_SERVE_LINE_MAX 4096 /* longest control request */
+#define VS_SERVE_INPUT_SIZE 256 /* console input the UART's FIFO has no room for yet */
 
 struct vs_serve_client {
 	struct vs_serve *sv;

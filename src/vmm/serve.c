@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #define LOG_ROTATE_BYTES (4 * VS_MIB)
-#define INPUT_RETRY_MS	 10
+#define INPUT_RETRY_MS 10
 
 static void log_write(struct vs_serve *sv, const uint8_t *buf, size_t n)
 {
@@ -36,7 +36,8 @@ static void log_write(struct vs_serve *sv, const uint8_t *buf, size_t n)
 		old = xasprintf("%s.1", sv->opts->log_path);
 		rename(sv->opts->log_path, old);
 		close(sv->log_fd);
-		sv->log_fd = open(sv->opts->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		sv->log_fd =
+			open(sv->opts->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		sv->log_bytes = 0;
 		if (sv->log_fd < 0)
 			return;
@@ -211,8 +212,9 @@ static int setup(struct vs_serve *sv, struct vs_err **err)
 	if ((r = vs_button_attach(&sv->button, &sv->vm->pio)) < 0)
 		return vs_err_setsys(err, r, "registering the power button");
 	fcntl(o->console_fd, F_SETFL, O_NONBLOCK);
-	sv->log_fd = o->log_path ? open(o->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)
-				 : -1;
+	sv->log_fd = o->log_path ?
+			     open(o->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) :
+			     -1;
 	sv->log_bytes = sv->log_fd >= 0 ? (uint64_t)lseek(sv->log_fd, 0, SEEK_END) : 0;
 	sv->stop_timer = vs_loop_add_timer(sv->loop, 0, on_stop_timer, sv);
 	sv->input_timer = vs_loop_add_timer(sv->loop, 0, on_input_timer, sv);
@@ -246,8 +248,13 @@ int vs_vm_serve(struct vs_vm *vm, const struct vs_vm_serve_opts *opts, struct vs
 	struct vs_serve *sv = xzalloc(sizeof(*sv));
 	int r;
 
-	*sv = (struct vs_serve){ .vm = vm, .opts = opts, .sig_fd = -1, .stop_timer = -1,
-				 .input_timer = -1, .log_fd = -1, .started_ns = vs_now_ns() };
+	*sv = (struct vs_serve){ .vm = vm,
+				 .opts = opts,
+				 .sig_fd = -1,
+				 .stop_timer = -1,
+				 .input_timer = -1,
+				 .log_fd = -1,
+				 .started_ns = vs_now_ns() };
 	if ((r = setup(sv, err)) == 0) {
 		if ((r = vs_vm_start_vcpus(vm, err)) == 0) {
 			if (opts->hooks && opts->hooks->ready)

@@ -21,8 +21,8 @@ struct vs_vm_serve_hooks {
 };
 
 struct vs_vm_serve_opts {
-	int control_fd;	      /* a listening AF_UNIX stream socket (not owned) */
-	int console_fd;	      /* read end of the pipe the VM's serial writes to (cfg.out_fd) */
+	int control_fd; /* a listening AF_UNIX stream socket (not owned) */
+	int console_fd; /* read end of the pipe the VM's serial writes to (cfg.out_fd) */
 	const char *log_path; /* console log, appended to; rotated to <path>.1 past 4 MiB */
 	const struct vs_vm_serve_hooks *hooks; /* may be NULL */
 	void *hook_ctx;

@@ -11,9 +11,8 @@
 #define MIN_MEM (32ULL << 20)
 #define MAX_CPUS 254
 
-static const char *const accel_names[] = {
-	[VS_ACCEL_AUTO] = "auto", [VS_ACCEL_KVM] = "kvm", [VS_ACCEL_EMU] = "emu"
-};
+static const char *const
+	accel_names[] = { [VS_ACCEL_AUTO] = "auto", [VS_ACCEL_KVM] = "kvm", [VS_ACCEL_EMU] = "emu" };
 
 const char *vs_accel_name(enum vs_accel a)
 {
@@ -32,8 +31,10 @@ int vs_accel_parse(const char *s, enum vs_accel *out)
 
 void vs_vm_spec_init(struct vs_vm_spec *s)
 {
-	*s = (struct vs_vm_spec){ .cpus = VS_VM_DEFAULT_CPUS, .mem = VS_VM_DEFAULT_MEM,
-				  .cpu_model = VS_CPU_HOST, .accel = VS_ACCEL_AUTO };
+	*s = (struct vs_vm_spec){ .cpus = VS_VM_DEFAULT_CPUS,
+				  .mem = VS_VM_DEFAULT_MEM,
+				  .cpu_model = VS_CPU_HOST,
+				  .accel = VS_ACCEL_AUTO };
 }
 
 void vs_vm_spec_clear(struct vs_vm_spec *s)
@@ -88,12 +89,14 @@ static int disks_from_json(const json_t *a, struct vs_vm_spec *s, struct vs_err 
 		return 0;
 	if (!json_is_array(a))
 		return vs_err_set(err, -EINVAL, "spec: disks must be an array");
-	json_array_foreach(a, i, d) {
+	json_array_foreach(a, i, d)
+	{
 		const char *path = vs_json_str(d, "path"), *fmt = vs_json_str(d, "format");
 
 		if (!path || (fmt && strcmp(fmt, "raw") && strcmp(fmt, "qcow2")))
 			return vs_err_set(err, -EINVAL,
-					  "spec: disks[%zu] needs a path and format raw or qcow2", i);
+					  "spec: disks[%zu] needs a path and format raw or qcow2",
+					  i);
 		if (vs_vm_spec_add_disk(s, path, fmt, vs_json_bool(d, "readonly", false)) < 0)
 			return vs_err_set(err, -E2BIG, "spec: more than %d disks", VS_VM_MAX_DISKS);
 	}
@@ -170,10 +173,12 @@ static int command_from_json(const json_t *cmd, struct vs_vm_spec *s, struct vs_
 	if (!cmd || json_is_null(cmd))
 		return 0;
 	if (!json_is_array(cmd) || json_array_size(cmd) == 0)
-		return vs_err_set(err, -EINVAL, "spec: command must be a non-empty array of strings");
+		return vs_err_set(err, -EINVAL,
+				  "spec: command must be a non-empty array of strings");
 	n = json_array_size(cmd);
 	s->command = xzalloc((n + 1) * sizeof(*s->command));
-	json_array_foreach(cmd, i, v) {
+	json_array_foreach(cmd, i, v)
+	{
 		if (!json_is_string(v))
 			return vs_err_set(err, -EINVAL, "spec: command[%zu] is not a string", i);
 		s->command[i] = xstrdup(json_string_value(v));

@@ -12,22 +12,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VS_VM_NAME_MAX	   63
-#define VS_VM_DEFAULT_MEM  (512ULL << 20)
+#define VS_VM_NAME_MAX 63
+#define VS_VM_DEFAULT_MEM (512ULL << 20)
 #define VS_VM_DEFAULT_CPUS 1
 
 struct vs_vm_spec {
-	char *name;	/* NULL for an anonymous `vm run` */
-	char *kernel;	/* absolute path; NULL: the guest kit's kernel */
-	char *initrd;	/* absolute path; NULL: the kit's initramfs (or none with a kernel) */
-	char *append;	/* added to the kernel command line; NULL: nothing */
+	char *name; /* NULL for an anonymous `vm run` */
+	char *kernel; /* absolute path; NULL: the guest kit's kernel */
+	char *initrd; /* absolute path; NULL: the kit's initramfs (or none with a kernel) */
+	char *append; /* added to the kernel command line; NULL: nothing */
 	char **command; /* NULL-terminated argv the kit's init runs; NULL: interactive */
 	unsigned cpus;
 	uint64_t mem; /* bytes */
 	enum vs_cpu_model cpu_model;
 	enum vs_accel accel;
 	bool overcommit; /* skip the vCPU and host-memory sizing rules */
-	bool autostart;	 /* started by `vessel vm start --autostart` */
+	bool autostart; /* started by `vessel vm start --autostart` */
 	struct vs_vm_disk *disks;
 	size_t ndisks;
 };

@@ -20,52 +20,53 @@
 #include <string.h>
 #include <unistd.h>
 
-#define GDT_NULL	0x0000000000000000ULL
-#define GDT_CODE64	0x00af9b000000ffffULL /* __BOOT_CS: L=1, P, DPL0, exec/read */
-#define GDT_DATA	0x00cf93000000ffffULL /* __BOOT_DS: G, D/B, P, read/write */
-#define GDT_TSS		0x00008b0000000067ULL /* busy 64-bit TSS, limit 0x67 */
-#define SEL_CS		0x10
-#define SEL_DS		0x18
-#define SEL_TSS		0x20
-#define PTE_P		0x1ULL
-#define PTE_RW		0x2ULL
-#define PTE_PS		0x80ULL
-#define CR0_PE		0x1ULL
-#define CR0_ET		0x10ULL
-#define CR0_PG		0x80000000ULL
-#define CR4_PAE		0x20ULL
-#define EFER_LME	0x100ULL
-#define EFER_LMA	0x400ULL
+#define GDT_NULL 0x0000000000000000ULL
+#define GDT_CODE64 0x00af9b000000ffffULL /* __BOOT_CS: L=1, P, DPL0, exec/read */
+#define GDT_DATA 0x00cf93000000ffffULL /* __BOOT_DS: G, D/B, P, read/write */
+#define GDT_TSS 0x00008b0000000067ULL /* busy 64-bit TSS, limit 0x67 */
+#define SEL_CS 0x10
+#define SEL_DS 0x18
+#define SEL_TSS 0x20
+#define PTE_P 0x1ULL
+#define PTE_RW 0x2ULL
+#define PTE_PS 0x80ULL
+#define CR0_PE 0x1ULL
+#define CR0_ET 0x10ULL
+#define CR0_PG 0x80000000ULL
+#define CR4_PAE 0x20ULL
+#define EFER_LME 0x100ULL
+#define EFER_LMA 0x400ULL
 #define RFLAGS_RESERVED 0x2ULL
-#define FPU_FCW_RESET	0x37f
-#define MXCSR_RESET	0x1f80
+#define FPU_FCW_RESET 0x37f
+#define MXCSR_RESET 0x1f80
 
-#define MSR_IA32_TSC		0x10
-#define MSR_IA32_SYSENTER_CS	0x174
-#define MSR_IA32_SYSENTER_ESP	0x175
-#define MSR_IA32_SYSENTER_EIP	0x176
-#define MSR_IA32_MISC_ENABLE	0x1a0
-#define MSR_IA32_PAT		0x277
-#define MSR_MTRR_DEF_TYPE	0x2ff
-#define MSR_STAR		0xc0000081
-#define MSR_LSTAR		0xc0000082
-#define MSR_CSTAR		0xc0000083
-#define MSR_SYSCALL_MASK	0xc0000084
-#define MSR_KERNEL_GS_BASE	0xc0000102
+#define MSR_IA32_TSC 0x10
+#define MSR_IA32_SYSENTER_CS 0x174
+#define MSR_IA32_SYSENTER_ESP 0x175
+#define MSR_IA32_SYSENTER_EIP 0x176
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define MSR_IA32_PAT 0x277
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SYSCALL_MASK 0xc0000084
+#define MSR_KERNEL_GS_BASE 0xc0000102
 #define MISC_ENABLE_FAST_STRING 0x1ULL
-#define MTRR_ENABLE_WB		((1ULL << 11) | 6)
-#define PAT_RESET		0x0007040600070406ULL
+#define MTRR_ENABLE_WB ((1ULL << 11) | 6)
+#define PAT_RESET 0x0007040600070406ULL
 
-#define APIC_LVT_LINT0	0x350
-#define APIC_LVT_LINT1	0x360
-#define APIC_MODE_NMI	0x4
+#define APIC_LVT_LINT0 0x350
+#define APIC_LVT_LINT1 0x360
+#define APIC_MODE_NMI 0x4
 #define APIC_MODE_EXTINT 0x7
 
 int vs_vcpu_create(struct vs_vm *vm, struct vs_vcpu *vcpu, unsigned id, struct vs_err **err)
 {
 	size_t csize = sizeof(struct kvm_cpuid2) + vm->cpuid_max * sizeof(struct kvm_cpuid_entry2);
 	_cleanup_free_ struct kvm_cpuid2 *cpuid = xmalloc(csize);
-	struct vs_cpuid_params p = { .model = vm->cfg.cpu_model, .ncpus = vm->cfg.cpus,
+	struct vs_cpuid_params p = { .model = vm->cfg.cpu_model,
+				     .ncpus = vm->cfg.cpus,
 				     .apic_id = id };
 	int r;
 
@@ -115,8 +116,16 @@ static int write_boot_tables(struct vs_guest_mem *mem)
 static struct kvm_segment flat_segment(uint16_t sel, uint8_t type, bool code)
 {
 	return (struct kvm_segment){
-		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type, .present = 1,
-		.dpl = 0, .db = code ? 0 : 1, .s = 1, .l = code ? 1 : 0, .g = 1,
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = sel,
+		.type = type,
+		.present = 1,
+		.dpl = 0,
+		.db = code ? 0 : 1,
+		.s = 1,
+		.l = code ? 1 : 0,
+		.g = 1,
 	};
 }
 
@@ -130,8 +139,7 @@ static int set_boot_sregs(struct vs_vcpu *vcpu)
 		return r;
 	s.cs = flat_segment(SEL_CS, 0xb, true);
 	s.ds = s.es = s.fs = s.gs = s.ss = flat_segment(SEL_DS, 0x3, false);
-	s.tr = (struct kvm_segment){ .selector = SEL_TSS, .limit = 0x67, .type = 0xb,
-				     .present = 1 };
+	s.tr = (struct kvm_segment){ .selector = SEL_TSS, .limit = 0x67, .type = 0xb, .present = 1 };
 	s.gdt.base = VS_X86_GDT_ADDR;
 	s.gdt.limit = 6 * 8 - 1;
 	s.idt.base = 0;
@@ -149,11 +157,18 @@ static int set_boot_msrs(struct vs_vcpu *vcpu)
 		uint32_t index;
 		uint64_t value;
 	} boot[] = {
-		{ MSR_IA32_SYSENTER_CS, 0 }, { MSR_IA32_SYSENTER_ESP, 0 },
-		{ MSR_IA32_SYSENTER_EIP, 0 }, { MSR_STAR, 0 }, { MSR_LSTAR, 0 },
-		{ MSR_CSTAR, 0 }, { MSR_SYSCALL_MASK, 0 }, { MSR_KERNEL_GS_BASE, 0 },
-		{ MSR_IA32_TSC, 0 }, { MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING },
-		{ MSR_MTRR_DEF_TYPE, MTRR_ENABLE_WB }, { MSR_IA32_PAT, PAT_RESET },
+		{ MSR_IA32_SYSENTER_CS, 0 },
+		{ MSR_IA32_SYSENTER_ESP, 0 },
+		{ MSR_IA32_SYSENTER_EIP, 0 },
+		{ MSR_STAR, 0 },
+		{ MSR_LSTAR, 0 },
+		{ MSR_CSTAR, 0 },
+		{ MSR_SYSCALL_MASK, 0 },
+		{ MSR_KERNEL_GS_BASE, 0 },
+		{ MSR_IA32_TSC, 0 },
+		{ MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING },
+		{ MSR_MTRR_DEF_TYPE, MTRR_ENABLE_WB },
+		{ MSR_IA32_PAT, PAT_RESET },
 	};
 	struct {
 		struct kvm_msrs hdr;
@@ -191,11 +206,12 @@ static int set_lapic_lints(struct vs_vcpu *vcpu)
 	return a->set_lapic(vcpu, &l);
 }
 
-int vs_vcpu_setup_boot(struct vs_vcpu *vcpu, const struct vs_boot_plan *plan,
-		       struct vs_err **err)
+int vs_vcpu_setup_boot(struct vs_vcpu *vcpu, const struct vs_boot_plan *plan, struct vs_err **err)
 {
-	struct kvm_regs regs = { .rip = plan->entry, .rsi = plan->zero_page,
-				 .rflags = RFLAGS_RESERVED, .rsp = VS_X86_BOOT_STACK,
+	struct kvm_regs regs = { .rip = plan->entry,
+				 .rsi = plan->zero_page,
+				 .rflags = RFLAGS_RESERVED,
+				 .rsp = VS_X86_BOOT_STACK,
 				 .rbp = VS_X86_BOOT_STACK };
 	struct kvm_fpu fpu = { .fcw = FPU_FCW_RESET, .mxcsr = MXCSR_RESET };
 	const struct vs_accel_ops *a = vcpu->vm->accel;
@@ -228,8 +244,8 @@ void vs_vcpu_pio(struct vs_vcpu *vcpu, uint16_t port, bool write, void *data, un
 void vs_vcpu_mmio(struct vs_vcpu *vcpu, uint64_t gpa, bool write, void *data, unsigned size)
 {
 	if (!vs_iobus_access(&vcpu->vm->mmio, gpa, write, data, size))
-		vs_debug("vCPU %u: unhandled MMIO %s 0x%llx", vcpu->id,
-			 write ? "write" : "read", (unsigned long long)gpa);
+		vs_debug("vCPU %u: unhandled MMIO %s 0x%llx", vcpu->id, write ? "write" : "read",
+			 (unsigned long long)gpa);
 }
 
 void vs_vcpu_crash(struct vs_vcpu *vcpu, const char *what)

@@ -43,9 +43,10 @@ static int check_host(const struct vs_vm_config *cfg, struct vs_err **err)
 		return vs_err_set(err, -EINVAL, "--cpus %u is above the limit of %d", cfg->cpus,
 				  VS_MAX_VCPUS);
 	if (ncpu > 0 && cfg->cpus > (unsigned)ncpu && !cfg->overcommit)
-		return vs_err_set(err, -EINVAL,
-				  "--cpus %u is more than this host's %ld CPUs (every VM would slow down); add --overcommit to allow it",
-				  cfg->cpus, ncpu);
+		return vs_err_set(
+			err, -EINVAL,
+			"--cpus %u is more than this host's %ld CPUs (every VM would slow down); add --overcommit to allow it",
+			cfg->cpus, ncpu);
 	if (cfg->mem < VS_X86_MIN_MEM)
 		return vs_err_set(err, -EINVAL, "--mem must be at least %llu MiB",
 				  VS_X86_MIN_MEM / VS_MIB);
@@ -113,9 +114,9 @@ static int write_firmware_tables(struct vs_vm *vm, struct vs_err **err)
 
 static void power_request(void *ctx, enum vs_power_event ev, int status)
 {
-	enum vs_stop_reason why = ev == VS_POWER_EXIT	 ? VS_STOP_EXIT_DEVICE
-				  : ev == VS_POWER_RESET ? VS_STOP_RESET
-							 : VS_STOP_POWEROFF;
+	enum vs_stop_reason why = ev == VS_POWER_EXIT  ? VS_STOP_EXIT_DEVICE :
+				  ev == VS_POWER_RESET ? VS_STOP_RESET :
+							 VS_STOP_POWEROFF;
 
 	vs_vm_request_stop(ctx, why, status, NULL);
 }
@@ -179,8 +180,8 @@ int vs_vm_create(const struct vs_vm_config *cfg, struct vs_vm **out, struct vs_e
 			      (unsigned long long)(cfg->mem / VS_MIB));
 		goto err_free;
 	}
-	if ((r = vs_vm_load_kernel(vm, &plan, err)) < 0 || (r = write_firmware_tables(vm, err)) < 0 ||
-	    (r = vm->accel->vm_init(vm, err)) < 0 ||
+	if ((r = vs_vm_load_kernel(vm, &plan, err)) < 0 ||
+	    (r = write_firmware_tables(vm, err)) < 0 || (r = vm->accel->vm_init(vm, err)) < 0 ||
 	    (r = get_supported_cpuid(vm, err)) < 0 || (r = create_devices(vm, err)) < 0 ||
 	    (r = create_vcpus(vm, &plan, err)) < 0)
 		goto err_free;
@@ -193,14 +194,14 @@ err_free:
 
 const char *vs_vm_warning(const struct vs_vm *vm)
 {
-	if (vm->accel != &vs_accel_kvm || vs_host_has_hw_virt() || vs_bzimage_is_testkernel(&vm->bz))
+	if (vm->accel != &vs_accel_kvm || vs_host_has_hw_virt() ||
+	    vs_bzimage_is_testkernel(&vm->bz))
 		return NULL;
 	return "this host's KVM has no hardware virtualization (no vmx/svm); an unmodified kernel "
 	       "runs its CPL0 code emulated at about 2 MIPS and will boot extremely slowly";
 }
 
-void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status,
-			const char *detail)
+void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status, const char *detail)
 {
 	uint64_t one = 1;
 
@@ -226,8 +227,7 @@ static int cmp_int(const void *a, const void *b)
 }
 
 /* Child side: close every fd but keep[0..n), wait for the parent to die. */
-__attribute__((noreturn)) static void hold_until_parent_exits(int *keep, unsigned n,
-								 pid_t parent)
+__attribute__((noreturn)) static void hold_until_parent_exits(int *keep, unsigned n, pid_t parent)
 {
 	unsigned lo = 0;
 

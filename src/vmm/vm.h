@@ -18,21 +18,21 @@ enum vs_accel { VS_ACCEL_AUTO, VS_ACCEL_KVM, VS_ACCEL_EMU };
 enum vs_stop_reason {
 	VS_STOP_NONE = 0,
 	VS_STOP_EXIT_DEVICE, /* guest wrote its status to the exit port */
-	VS_STOP_RESET,	     /* guest asked for a reset (reboot) */
-	VS_STOP_POWEROFF,    /* guest powered off */
-	VS_STOP_CRASH,	     /* triple fault, emulation failure, internal error */
-	VS_STOP_SIGNAL,	     /* SIGTERM/SIGINT on the VMM */
-	VS_STOP_ERROR,	     /* the VMM itself failed */
-	VS_STOP_USER,	     /* console escape (Ctrl-A x) */
+	VS_STOP_RESET, /* guest asked for a reset (reboot) */
+	VS_STOP_POWEROFF, /* guest powered off */
+	VS_STOP_CRASH, /* triple fault, emulation failure, internal error */
+	VS_STOP_SIGNAL, /* SIGTERM/SIGINT on the VMM */
+	VS_STOP_ERROR, /* the VMM itself failed */
+	VS_STOP_USER, /* console escape (Ctrl-A x) */
 };
 #define VS_VM_MAX_DEVICES 16
 
 /* A disk image of the VM: a virtio-blk device (virtio/blk.h), vda, vdb, ...
  * in order. */
 struct vs_vm_disk {
-	char *path;   /* absolute in a stored spec */
+	char *path; /* absolute in a stored spec */
 	char *format; /* "raw" or "qcow2"; NULL (vm run without format=): probed */
-	bool ro;      /* read-only, and shares the image with other users */
+	bool ro; /* read-only, and shares the image with other users */
 };
 
 #define VS_VM_MAX_DISKS 16
@@ -47,8 +47,8 @@ struct vs_vm_config {
 	enum vs_accel accel;
 	bool overcommit; /* allow more vCPUs than host CPUs */
 	bool console_input; /* forward stdin to the serial port */
-	int out_fd;	    /* serial output; usually 1 */
-	bool trace_boot;    /* print the CLOCK_MONOTONIC time of vCPU 0's first KVM_RUN */
+	int out_fd; /* serial output; usually 1 */
+	bool trace_boot; /* print the CLOCK_MONOTONIC time of vCPU 0's first KVM_RUN */
 	unsigned mem_backing; /* enum vs_mem_backing (vmm/memory.h); 0 is the default */
 	/* Registry devices to add, "TYPE[,OPTS]" (vmm/device.h), e.g. "virtio-rng". */
 	const char *devices[VS_VM_MAX_DEVICES];
@@ -61,7 +61,7 @@ struct vs_vm_config {
 /* How the VM ended, for the CLI to print and turn into an exit status. */
 struct vs_vm_result {
 	enum vs_stop_reason reason;
-	int status;	  /* exit device value, or signal number for VS_STOP_SIGNAL */
+	int status; /* exit device value, or signal number for VS_STOP_SIGNAL */
 	char detail[200]; /* one line for crashes and errors */
 };
 

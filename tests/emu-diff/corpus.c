@@ -11,6 +11,5 @@ const struct diff_corpus diff_corpora[] = {
 	{ "bits", diff_corpus_bits },	  { "flow", diff_corpus_flow },
 	{ "mov", diff_corpus_mov },	  { "exc", diff_corpus_exc },
 	{ "ssefp", diff_corpus_ssefp },	  { "sseint", diff_corpus_sseint },
-	{ "x87", diff_corpus_x87 },
-	{ NULL, NULL },
+	{ "x87", diff_corpus_x87 },	  { NULL, NULL },
 };

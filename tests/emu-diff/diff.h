@@ -13,8 +13,24 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum diff_gpr { DIFF_RAX, DIFF_RCX, DIFF_RDX, DIFF_RBX, DIFF_RSP, DIFF_RBP, DIFF_RSI, DIFF_RDI,
-		DIFF_R8, DIFF_R9, DIFF_R10, DIFF_R11, DIFF_R12, DIFF_R13, DIFF_R14, DIFF_R15 };
+enum diff_gpr {
+	DIFF_RAX,
+	DIFF_RCX,
+	DIFF_RDX,
+	DIFF_RBX,
+	DIFF_RSP,
+	DIFF_RBP,
+	DIFF_RSI,
+	DIFF_RDI,
+	DIFF_R8,
+	DIFF_R9,
+	DIFF_R10,
+	DIFF_R11,
+	DIFF_R12,
+	DIFF_R13,
+	DIFF_R14,
+	DIFF_R15
+};
 
 /* Architectural state a sequence sees and leaves. Layout known to tramp.S. */
 struct diff_state {
@@ -27,13 +43,13 @@ struct diff_state {
 };
 
 /* diff_result.vector when no exception ended the run. */
-#define DIFF_END   (-1) /* reached the end marker (UD2 right after the code) */
-#define DIFF_HANG  (-2) /* watchdog */
+#define DIFF_END (-1) /* reached the end marker (UD2 right after the code) */
+#define DIFF_HANG (-2) /* watchdog */
 #define DIFF_ERROR (-3) /* the runner failed; detail says why */
 
 struct diff_result {
 	struct diff_state st; /* at the end marker, or at the faulting instruction */
-	int vector;	      /* DIFF_END, DIFF_HANG, DIFF_ERROR or the exception */
+	int vector; /* DIFF_END, DIFF_HANG, DIFF_ERROR or the exception */
 	bool has_err;
 	uint32_t err;
 	uint64_t cr2;
@@ -44,7 +60,7 @@ struct diff_result {
 struct diff_seq {
 	const char *name;
 	const uint8_t *code;
-	size_t len;	/* at most DIFF_CODE_MAX */
+	size_t len; /* at most DIFF_CODE_MAX */
 	uint64_t undef; /* RFLAGS bits not compared (undefined after the code) */
 	const struct diff_state *init;
 	/* Random sequences: the bits undefined before the instruction at each

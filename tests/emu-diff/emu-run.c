@@ -18,31 +18,31 @@
 #include <string.h>
 #include <time.h>
 
-#define RAM_SIZE   0x10000
-#define GPA_PML4   0x1000
-#define GPA_PDPT   0x2000
-#define GPA_PD	   0x3000
-#define GPA_PT	   0x4000
-#define GPA_GDT	   0x5000 /* GDT at +0, TSS at +0x100 */
-#define GPA_IDT	   0x6000
-#define GPA_CODE   0x7000
-#define GPA_DATA   0x8000
-#define VA_GDT	   (DIFF_DATA_VA + 0xfe000)
-#define VA_IDT	   (DIFF_DATA_VA + 0xff000)
-#define TSS_OFF	   0x100
-#define GDT_LIMIT  0x7f	 /* 16 entries, as Linux */
-#define SEL_KCODE  0x10
-#define SEL_TSS	   0x40
-#define PTE_P	   0x1ULL
-#define PTE_W	   0x2ULL
-#define PTE_U	   0x4ULL
-#define PTE_NX	   (1ULL << 63)
-#define CR0_LINUX  0x80050033ULL /* PG AM WP NE ET MP PE */
-#define CR4_PAE_FX 0x620ULL	 /* PAE OSFXSR OSXMMEXCPT */
-#define EFER_LONG  0xd01ULL	 /* NXE LMA LME SCE */
-#define RFLAGS_IF  0x200ULL
+#define RAM_SIZE 0x10000
+#define GPA_PML4 0x1000
+#define GPA_PDPT 0x2000
+#define GPA_PD 0x3000
+#define GPA_PT 0x4000
+#define GPA_GDT 0x5000 /* GDT at +0, TSS at +0x100 */
+#define GPA_IDT 0x6000
+#define GPA_CODE 0x7000
+#define GPA_DATA 0x8000
+#define VA_GDT (DIFF_DATA_VA + 0xfe000)
+#define VA_IDT (DIFF_DATA_VA + 0xff000)
+#define TSS_OFF 0x100
+#define GDT_LIMIT 0x7f /* 16 entries, as Linux */
+#define SEL_KCODE 0x10
+#define SEL_TSS 0x40
+#define PTE_P 0x1ULL
+#define PTE_W 0x2ULL
+#define PTE_U 0x4ULL
+#define PTE_NX (1ULL << 63)
+#define CR0_LINUX 0x80050033ULL /* PG AM WP NE ET MP PE */
+#define CR4_PAE_FX 0x620ULL /* PAE OSFXSR OSXMMEXCPT */
+#define EFER_LONG 0xd01ULL /* NXE LMA LME SCE */
+#define RFLAGS_IF 0x200ULL
 #define WATCHDOG_S 2
-#define NCPUID	   100
+#define NCPUID 100
 
 struct emu_ctx {
 	uint8_t *ram;
@@ -82,30 +82,43 @@ static void build_page_tables(uint8_t *ram)
 static void build_descriptors(uint8_t *ram)
 {
 	static const uint64_t gdt[7] = {
-		0, 0x00cf9b000000ffffULL, 0x00af9b000000ffffULL, 0x00cf93000000ffffULL,
-		0x00cffb000000ffffULL, 0x00cff3000000ffffULL, 0x00affb000000ffffULL,
+		0,
+		0x00cf9b000000ffffULL,
+		0x00af9b000000ffffULL,
+		0x00cf93000000ffffULL,
+		0x00cffb000000ffffULL,
+		0x00cff3000000ffffULL,
+		0x00affb000000ffffULL,
 	};
 	uint64_t tss = VA_GDT + TSS_OFF;
 
 	for (int i = 0; i < 7; i++)
 		put64(ram, GPA_GDT + 8 * (uint64_t)i, gdt[i]);
-	put64(ram, GPA_GDT + SEL_TSS, 0x67 | (tss & 0xffffff) << 16 | 0x8bULL << 40 |
-					       (tss >> 24 & 0xff) << 56);
+	put64(ram, GPA_GDT + SEL_TSS,
+	      0x67 | (tss & 0xffffff) << 16 | 0x8bULL << 40 | (tss >> 24 & 0xff) << 56);
 	put64(ram, GPA_GDT + SEL_TSS + 8, tss >> 32);
 	/* I/O bitmap offset past the limit, as Linux: every port #GPs at CPL3 */
 	ram[GPA_GDT + TSS_OFF + 0x66] = 0x68;
 	for (uint64_t v = 0; v < 256; v++) {
 		uint64_t dpl = v == 3 || v == 4 ? 3 : 0;
 
-		put64(ram, GPA_IDT + 16 * v, (uint64_t)SEL_KCODE << 16 | (0x8eULL | dpl << 5) << 40);
+		put64(ram, GPA_IDT + 16 * v,
+		      (uint64_t)SEL_KCODE << 16 | (0x8eULL | dpl << 5) << 40);
 	}
 }
 
 static struct kvm_segment user_seg(uint16_t sel, bool code)
 {
-	return (struct kvm_segment){ .base = 0, .limit = 0xffffffff, .selector = sel,
-				     .type = code ? 0xb : 0x3, .present = 1, .dpl = 3,
-				     .db = !code, .s = 1, .l = code, .g = 1 };
+	return (struct kvm_segment){ .base = 0,
+				     .limit = 0xffffffff,
+				     .selector = sel,
+				     .type = code ? 0xb : 0x3,
+				     .present = 1,
+				     .dpl = 3,
+				     .db = !code,
+				     .s = 1,
+				     .l = code,
+				     .g = 1 };
 }
 
 static void set_sregs(struct kvm_sregs *s)
@@ -116,8 +129,11 @@ static void set_sregs(struct kvm_sregs *s)
 	s->ss = user_seg(DIFF_USER_SS, false);
 	s->ds = s->es = s->fs = s->gs = null;
 	s->ldt = null;
-	s->tr = (struct kvm_segment){ .base = VA_GDT + TSS_OFF, .limit = 0x67,
-				      .selector = SEL_TSS, .type = 0xb, .present = 1 };
+	s->tr = (struct kvm_segment){ .base = VA_GDT + TSS_OFF,
+				      .limit = 0x67,
+				      .selector = SEL_TSS,
+				      .type = 0xb,
+				      .present = 1 };
 	s->gdt = (struct kvm_dtable){ .base = VA_GDT, .limit = GDT_LIMIT };
 	s->idt = (struct kvm_dtable){ .base = VA_IDT, .limit = 256 * 16 - 1 };
 	s->cr0 = CR0_LINUX;
@@ -132,10 +148,22 @@ static void regs_to_kvm(const struct diff_state *st, struct kvm_regs *k)
 	const uint64_t *r = st->r;
 
 	*k = (struct kvm_regs){
-		.rax = r[DIFF_RAX], .rbx = r[DIFF_RBX], .rcx = r[DIFF_RCX], .rdx = r[DIFF_RDX],
-		.rsi = r[DIFF_RSI], .rdi = r[DIFF_RDI], .rsp = r[DIFF_RSP], .rbp = r[DIFF_RBP],
-		.r8 = r[DIFF_R8],   .r9 = r[DIFF_R9],	.r10 = r[DIFF_R10], .r11 = r[DIFF_R11],
-		.r12 = r[DIFF_R12], .r13 = r[DIFF_R13], .r14 = r[DIFF_R14], .r15 = r[DIFF_R15],
+		.rax = r[DIFF_RAX],
+		.rbx = r[DIFF_RBX],
+		.rcx = r[DIFF_RCX],
+		.rdx = r[DIFF_RDX],
+		.rsi = r[DIFF_RSI],
+		.rdi = r[DIFF_RDI],
+		.rsp = r[DIFF_RSP],
+		.rbp = r[DIFF_RBP],
+		.r8 = r[DIFF_R8],
+		.r9 = r[DIFF_R9],
+		.r10 = r[DIFF_R10],
+		.r11 = r[DIFF_R11],
+		.r12 = r[DIFF_R12],
+		.r13 = r[DIFF_R13],
+		.r14 = r[DIFF_R14],
+		.r15 = r[DIFF_R15],
 		.rip = DIFF_CODE_VA,
 		/* user mode always runs with IF set; PUSHF shows it */
 		.rflags = st->rflags | RFLAGS_IF | 0x2,
@@ -193,8 +221,7 @@ static void watch(struct emu_ctx *c, struct emu_cpu *cpu)
 static int vm_prepare(struct emu_ctx *c, const struct diff_seq *seq, struct emu_vm **vm)
 {
 	struct emu_ram_region ram = { .gpa = 0, .size = RAM_SIZE, .hva = c->ram };
-	struct emu_vm_config cfg = { .ncpus = 1, .ram = &ram, .nram = 1,
-				     .exit_on_exception = true };
+	struct emu_vm_config cfg = { .ncpus = 1, .ram = &ram, .nram = 1, .exit_on_exception = true };
 	struct emu_cpu *cpu;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -232,10 +259,13 @@ static void fill_result(const struct emu_exit *ex, uint64_t end, struct diff_res
 		out->err = ex->has_error_code ? ex->error_code : 0;
 		out->cr2 = ex->vector == 14 ? ex->cr2 : 0;
 		break;
-	case EMU_EXIT_KICK: out->vector = DIFF_HANG; break;
+	case EMU_EXIT_KICK:
+		out->vector = DIFF_HANG;
+		break;
 	default:
 		out->vector = DIFF_ERROR;
-		snprintf(out->detail, sizeof(out->detail), "exit %d: %.140s", ex->reason, ex->detail);
+		snprintf(out->detail, sizeof(out->detail), "exit %d: %.140s", ex->reason,
+			 ex->detail);
 		break;
 	}
 }

@@ -29,7 +29,8 @@ static void mov_imm(struct gen *g, struct gen_insn *in)
 		gen_emit_opreg(g, 4, &b0, 1, r >= GEN_AH ? r - GEN_AH + 4 : r & 7,
 			       diff_rand(&g->rng), 1);
 	else
-		gen_emit_opreg(g, in->size, &b8, 1, r, diff_rand(&g->rng), in->size == 8 ? 8 : in->size);
+		gen_emit_opreg(g, in->size, &b8, 1, r, diff_rand(&g->rng),
+			       in->size == 8 ? 8 : in->size);
 }
 
 /* MOVZX/MOVSX (0F B6/B7/BE/BF) from 8 (REX set) or 16 bits, MOVSXD (63). */
@@ -90,7 +91,9 @@ void gen_lea(struct gen *g)
 	if (gen_rand(g, 6) == 0)
 		m->base = GEN_NONE;
 	else if (gen_rand(g, 6) == 0)
-		*m = (struct gen_rm){ .mem = true, .base = GEN_RIP, .index = GEN_NONE,
+		*m = (struct gen_rm){ .mem = true,
+				      .base = GEN_RIP,
+				      .index = GEN_NONE,
 				      .target = DIFF_CODE_VA + gen_rand(g, 0x10000) };
 	gen_emit(g, &in);
 }
@@ -144,14 +147,20 @@ void gen_pushpop(struct gen *g)
 	if (g->stack >= GEN_STACK_MAX)
 		return;
 	switch (gen_rand(g, 4)) {
-	case 0: gen_byte(g, 0x6a), gen_byte(g, (uint8_t)diff_rand(&g->rng)); break;
-	case 1: gen_byte(g, 0x68), gen_imm(g, diff_rand(&g->rng), 4); break;
+	case 0:
+		gen_byte(g, 0x6a), gen_byte(g, (uint8_t)diff_rand(&g->rng));
+		break;
+	case 1:
+		gen_byte(g, 0x68), gen_imm(g, diff_rand(&g->rng), 4);
+		break;
 	case 2:
 		in.op[0] = 0xff, in.reg = 6;
 		gen_pick_mem(g, &in.rm, 8, false, 0, false);
 		gen_emit(g, &in);
 		break;
-	default: gen_emit_opreg(g, 4, &push, 1, gen_pick_src(g), 0, 0); break;
+	default:
+		gen_emit_opreg(g, 4, &push, 1, gen_pick_src(g), 0, 0);
+		break;
 	}
 	g->stack += 8;
 }
@@ -271,7 +280,9 @@ void gen_misc(struct gen *g)
 		gen_byte(g, (const uint8_t[]){ 0xf5, 0xf8, 0xf9 }[gen_rand(g, 3)]);
 		g->undef &= ~CF;
 		break;
-	case 3: gen_byte(g, gen_rand(g, 2) ? 0xfc : 0xfd); break;
+	case 3:
+		gen_byte(g, gen_rand(g, 2) ? 0xfc : 0xfd);
+		break;
 	case 4:
 		gen_need_flags(g, SF | ZF | AF | PF | CF);
 		gen_byte(g, 0x9f);
@@ -295,7 +306,8 @@ void gen_string(struct gen *g)
 	unsigned n = (unsigned)gen_rand(g, 17), span = 16 * 8;
 	bool down = gen_rand(g, 2);
 	uint32_t si = (uint32_t)(span + gen_rand(g, DIFF_DATA_SIZE - 2 * span));
-	uint32_t di = (uint32_t)(GEN_W_LO + span + gen_rand(g, DIFF_DATA_SIZE - GEN_W_LO - 2 * span));
+	uint32_t di =
+		(uint32_t)(GEN_W_LO + span + gen_rand(g, DIFF_DATA_SIZE - GEN_W_LO - 2 * span));
 
 	gen_byte(g, down ? 0xfd : 0xfc);
 	gen_mov32(g, DIFF_RSI, DIFF_DATA_VA + si);

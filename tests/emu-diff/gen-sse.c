@@ -8,133 +8,298 @@
 #include "gen.h"
 
 enum sse_kind {
-	K_RM,	 /* xmm, xmm/m */
-	K_MEM,	 /* xmm, m (memory only) */
-	K_ST,	 /* xmm/m, xmm */
-	K_STM,	 /* m, xmm (memory only) */
+	K_RM, /* xmm, xmm/m */
+	K_MEM, /* xmm, m (memory only) */
+	K_ST, /* xmm/m, xmm */
+	K_STM, /* m, xmm (memory only) */
 	K_FROMG, /* xmm, r/m32/64 (msize 0) or r32/m8/m16 */
-	K_TORM,	 /* r/m32/64 (or m8/m16/m32), xmm */
-	K_TOG,	 /* r32/64, xmm/m */
-	K_TOGR,	 /* r32/64, xmm (register only) */
-	K_SHI,	 /* xmm, imm8 with a /digit (msize) */
+	K_TORM, /* r/m32/64 (or m8/m16/m32), xmm */
+	K_TOG, /* r32/64, xmm/m */
+	K_TOGR, /* r32/64, xmm (register only) */
+	K_SHI, /* xmm, imm8 with a /digit (msize) */
 	K_FLAGS, /* xmm, xmm/m setting every arithmetic flag */
-	K_CRC,	 /* r32/64, r/m8..64 */
-	K_MASK,	 /* MASKMOVDQU */
+	K_CRC, /* r32/64, r/m8..64 */
+	K_MASK, /* MASKMOVDQU */
 };
 
 #define A16 0x1
 #define IMM 0x2
-#define W   0x4 /* REX.W changes the operand size */
+#define W 0x4 /* REX.W changes the operand size */
 
 struct sse_form {
 	uint8_t pfx, map, op, kind, msize, flags;
 	uint16_t req;
 };
 
-#define F(p, m, o, k, s, f, r) { p, m, o, k, s, f, r }
-#define PA(o)	 F(0x66, 1, o, K_RM, 16, A16, 0)
+#define F(p, m, o, k, s, f, r)      \
+	{                           \
+		p, m, o, k, s, f, r \
+	}
+#define PA(o) F(0x66, 1, o, K_RM, 16, A16, 0)
 #define PA38(o, r) F(0x66, 2, o, K_RM, 16, A16, r)
 #define S3 DIFF_REQ_SSSE3
 #define S41 DIFF_REQ_SSE41
 
 static const struct sse_form forms[] = {
 	/* no prefix */
-	F(0, 1, 0x10, K_RM, 16, 0, 0), F(0, 1, 0x11, K_ST, 16, 0, 0),
-	F(0, 1, 0x12, K_RM, 8, 0, 0), F(0, 1, 0x13, K_STM, 8, 0, 0),
-	F(0, 1, 0x14, K_RM, 16, A16, 0), F(0, 1, 0x15, K_RM, 16, A16, 0),
-	F(0, 1, 0x16, K_RM, 8, 0, 0), F(0, 1, 0x17, K_STM, 8, 0, 0),
-	F(0, 1, 0x28, K_RM, 16, A16, 0), F(0, 1, 0x29, K_ST, 16, A16, 0),
-	F(0, 1, 0x2b, K_STM, 16, A16, 0), F(0, 1, 0x2e, K_FLAGS, 4, 0, 0),
-	F(0, 1, 0x2f, K_FLAGS, 4, 0, 0), F(0, 1, 0x50, K_TOGR, 16, 0, 0),
-	F(0, 1, 0x51, K_RM, 16, A16, 0), F(0, 1, 0x52, K_RM, 16, A16, 0),
-	F(0, 1, 0x53, K_RM, 16, A16, 0), F(0, 1, 0x54, K_RM, 16, A16, 0),
-	F(0, 1, 0x55, K_RM, 16, A16, 0), F(0, 1, 0x56, K_RM, 16, A16, 0),
-	F(0, 1, 0x57, K_RM, 16, A16, 0), F(0, 1, 0x58, K_RM, 16, A16, 0),
-	F(0, 1, 0x59, K_RM, 16, A16, 0), F(0, 1, 0x5a, K_RM, 8, 0, 0),
-	F(0, 1, 0x5b, K_RM, 16, A16, 0), F(0, 1, 0x5c, K_RM, 16, A16, 0),
-	F(0, 1, 0x5d, K_RM, 16, A16, 0), F(0, 1, 0x5e, K_RM, 16, A16, 0),
-	F(0, 1, 0x5f, K_RM, 16, A16, 0), F(0, 1, 0xc2, K_RM, 16, A16 | IMM, 0),
+	F(0, 1, 0x10, K_RM, 16, 0, 0),
+	F(0, 1, 0x11, K_ST, 16, 0, 0),
+	F(0, 1, 0x12, K_RM, 8, 0, 0),
+	F(0, 1, 0x13, K_STM, 8, 0, 0),
+	F(0, 1, 0x14, K_RM, 16, A16, 0),
+	F(0, 1, 0x15, K_RM, 16, A16, 0),
+	F(0, 1, 0x16, K_RM, 8, 0, 0),
+	F(0, 1, 0x17, K_STM, 8, 0, 0),
+	F(0, 1, 0x28, K_RM, 16, A16, 0),
+	F(0, 1, 0x29, K_ST, 16, A16, 0),
+	F(0, 1, 0x2b, K_STM, 16, A16, 0),
+	F(0, 1, 0x2e, K_FLAGS, 4, 0, 0),
+	F(0, 1, 0x2f, K_FLAGS, 4, 0, 0),
+	F(0, 1, 0x50, K_TOGR, 16, 0, 0),
+	F(0, 1, 0x51, K_RM, 16, A16, 0),
+	F(0, 1, 0x52, K_RM, 16, A16, 0),
+	F(0, 1, 0x53, K_RM, 16, A16, 0),
+	F(0, 1, 0x54, K_RM, 16, A16, 0),
+	F(0, 1, 0x55, K_RM, 16, A16, 0),
+	F(0, 1, 0x56, K_RM, 16, A16, 0),
+	F(0, 1, 0x57, K_RM, 16, A16, 0),
+	F(0, 1, 0x58, K_RM, 16, A16, 0),
+	F(0, 1, 0x59, K_RM, 16, A16, 0),
+	F(0, 1, 0x5a, K_RM, 8, 0, 0),
+	F(0, 1, 0x5b, K_RM, 16, A16, 0),
+	F(0, 1, 0x5c, K_RM, 16, A16, 0),
+	F(0, 1, 0x5d, K_RM, 16, A16, 0),
+	F(0, 1, 0x5e, K_RM, 16, A16, 0),
+	F(0, 1, 0x5f, K_RM, 16, A16, 0),
+	F(0, 1, 0xc2, K_RM, 16, A16 | IMM, 0),
 	F(0, 1, 0xc6, K_RM, 16, A16 | IMM, 0),
 	/* 66 */
-	F(0x66, 1, 0x10, K_RM, 16, 0, 0), F(0x66, 1, 0x11, K_ST, 16, 0, 0),
-	F(0x66, 1, 0x12, K_MEM, 8, 0, 0), F(0x66, 1, 0x13, K_STM, 8, 0, 0),
-	PA(0x14), PA(0x15), F(0x66, 1, 0x16, K_MEM, 8, 0, 0), F(0x66, 1, 0x17, K_STM, 8, 0, 0),
-	PA(0x28), F(0x66, 1, 0x29, K_ST, 16, A16, 0), F(0x66, 1, 0x2b, K_STM, 16, A16, 0),
-	F(0x66, 1, 0x2e, K_FLAGS, 8, 0, 0), F(0x66, 1, 0x2f, K_FLAGS, 8, 0, 0),
-	F(0x66, 1, 0x50, K_TOGR, 16, 0, 0), PA(0x51), PA(0x54), PA(0x55), PA(0x56), PA(0x57),
-	PA(0x58), PA(0x59), PA(0x5a), PA(0x5b), PA(0x5c), PA(0x5d), PA(0x5e), PA(0x5f),
-	PA(0x60), PA(0x61), PA(0x62), PA(0x63), PA(0x64), PA(0x65), PA(0x66), PA(0x67),
-	PA(0x68), PA(0x69), PA(0x6a), PA(0x6b), PA(0x6c), PA(0x6d),
-	F(0x66, 1, 0x6e, K_FROMG, 0, W, 0), PA(0x6f), F(0x66, 1, 0x70, K_RM, 16, A16 | IMM, 0),
-	F(0x66, 1, 0x71, K_SHI, 2, IMM, 0), F(0x66, 1, 0x71, K_SHI, 4, IMM, 0),
-	F(0x66, 1, 0x71, K_SHI, 6, IMM, 0), F(0x66, 1, 0x72, K_SHI, 2, IMM, 0),
-	F(0x66, 1, 0x72, K_SHI, 4, IMM, 0), F(0x66, 1, 0x72, K_SHI, 6, IMM, 0),
-	F(0x66, 1, 0x73, K_SHI, 2, IMM, 0), F(0x66, 1, 0x73, K_SHI, 3, IMM, 0),
-	F(0x66, 1, 0x73, K_SHI, 6, IMM, 0), F(0x66, 1, 0x73, K_SHI, 7, IMM, 0),
-	PA(0x74), PA(0x75), PA(0x76),
-	F(0x66, 1, 0x7c, K_RM, 16, A16, DIFF_REQ_SSE3), F(0x66, 1, 0x7d, K_RM, 16, A16, DIFF_REQ_SSE3),
-	F(0x66, 1, 0x7e, K_TORM, 0, W, 0), F(0x66, 1, 0x7f, K_ST, 16, A16, 0),
-	F(0x66, 1, 0xc2, K_RM, 16, A16 | IMM, 0), F(0x66, 1, 0xc4, K_FROMG, 2, IMM, 0),
-	F(0x66, 1, 0xc5, K_TOGR, 16, IMM, 0), F(0x66, 1, 0xc6, K_RM, 16, A16 | IMM, 0),
+	F(0x66, 1, 0x10, K_RM, 16, 0, 0),
+	F(0x66, 1, 0x11, K_ST, 16, 0, 0),
+	F(0x66, 1, 0x12, K_MEM, 8, 0, 0),
+	F(0x66, 1, 0x13, K_STM, 8, 0, 0),
+	PA(0x14),
+	PA(0x15),
+	F(0x66, 1, 0x16, K_MEM, 8, 0, 0),
+	F(0x66, 1, 0x17, K_STM, 8, 0, 0),
+	PA(0x28),
+	F(0x66, 1, 0x29, K_ST, 16, A16, 0),
+	F(0x66, 1, 0x2b, K_STM, 16, A16, 0),
+	F(0x66, 1, 0x2e, K_FLAGS, 8, 0, 0),
+	F(0x66, 1, 0x2f, K_FLAGS, 8, 0, 0),
+	F(0x66, 1, 0x50, K_TOGR, 16, 0, 0),
+	PA(0x51),
+	PA(0x54),
+	PA(0x55),
+	PA(0x56),
+	PA(0x57),
+	PA(0x58),
+	PA(0x59),
+	PA(0x5a),
+	PA(0x5b),
+	PA(0x5c),
+	PA(0x5d),
+	PA(0x5e),
+	PA(0x5f),
+	PA(0x60),
+	PA(0x61),
+	PA(0x62),
+	PA(0x63),
+	PA(0x64),
+	PA(0x65),
+	PA(0x66),
+	PA(0x67),
+	PA(0x68),
+	PA(0x69),
+	PA(0x6a),
+	PA(0x6b),
+	PA(0x6c),
+	PA(0x6d),
+	F(0x66, 1, 0x6e, K_FROMG, 0, W, 0),
+	PA(0x6f),
+	F(0x66, 1, 0x70, K_RM, 16, A16 | IMM, 0),
+	F(0x66, 1, 0x71, K_SHI, 2, IMM, 0),
+	F(0x66, 1, 0x71, K_SHI, 4, IMM, 0),
+	F(0x66, 1, 0x71, K_SHI, 6, IMM, 0),
+	F(0x66, 1, 0x72, K_SHI, 2, IMM, 0),
+	F(0x66, 1, 0x72, K_SHI, 4, IMM, 0),
+	F(0x66, 1, 0x72, K_SHI, 6, IMM, 0),
+	F(0x66, 1, 0x73, K_SHI, 2, IMM, 0),
+	F(0x66, 1, 0x73, K_SHI, 3, IMM, 0),
+	F(0x66, 1, 0x73, K_SHI, 6, IMM, 0),
+	F(0x66, 1, 0x73, K_SHI, 7, IMM, 0),
+	PA(0x74),
+	PA(0x75),
+	PA(0x76),
+	F(0x66, 1, 0x7c, K_RM, 16, A16, DIFF_REQ_SSE3),
+	F(0x66, 1, 0x7d, K_RM, 16, A16, DIFF_REQ_SSE3),
+	F(0x66, 1, 0x7e, K_TORM, 0, W, 0),
+	F(0x66, 1, 0x7f, K_ST, 16, A16, 0),
+	F(0x66, 1, 0xc2, K_RM, 16, A16 | IMM, 0),
+	F(0x66, 1, 0xc4, K_FROMG, 2, IMM, 0),
+	F(0x66, 1, 0xc5, K_TOGR, 16, IMM, 0),
+	F(0x66, 1, 0xc6, K_RM, 16, A16 | IMM, 0),
 	F(0x66, 1, 0xd0, K_RM, 16, A16, DIFF_REQ_SSE3),
-	PA(0xd1), PA(0xd2), PA(0xd3), PA(0xd4), PA(0xd5), F(0x66, 1, 0xd6, K_ST, 8, 0, 0),
-	F(0x66, 1, 0xd7, K_TOGR, 16, 0, 0), PA(0xd8), PA(0xd9), PA(0xda), PA(0xdb), PA(0xdc),
-	PA(0xdd), PA(0xde), PA(0xdf), PA(0xe0), PA(0xe1), PA(0xe2), PA(0xe3), PA(0xe4),
-	PA(0xe5), PA(0xe6), F(0x66, 1, 0xe7, K_STM, 16, A16, 0), PA(0xe8), PA(0xe9), PA(0xea),
-	PA(0xeb), PA(0xec), PA(0xed), PA(0xee), PA(0xef), PA(0xf1), PA(0xf2), PA(0xf3),
-	PA(0xf4), PA(0xf5), PA(0xf6), F(0x66, 1, 0xf7, K_MASK, 16, 0, 0), PA(0xf8), PA(0xf9),
-	PA(0xfa), PA(0xfb), PA(0xfc), PA(0xfd), PA(0xfe),
+	PA(0xd1),
+	PA(0xd2),
+	PA(0xd3),
+	PA(0xd4),
+	PA(0xd5),
+	F(0x66, 1, 0xd6, K_ST, 8, 0, 0),
+	F(0x66, 1, 0xd7, K_TOGR, 16, 0, 0),
+	PA(0xd8),
+	PA(0xd9),
+	PA(0xda),
+	PA(0xdb),
+	PA(0xdc),
+	PA(0xdd),
+	PA(0xde),
+	PA(0xdf),
+	PA(0xe0),
+	PA(0xe1),
+	PA(0xe2),
+	PA(0xe3),
+	PA(0xe4),
+	PA(0xe5),
+	PA(0xe6),
+	F(0x66, 1, 0xe7, K_STM, 16, A16, 0),
+	PA(0xe8),
+	PA(0xe9),
+	PA(0xea),
+	PA(0xeb),
+	PA(0xec),
+	PA(0xed),
+	PA(0xee),
+	PA(0xef),
+	PA(0xf1),
+	PA(0xf2),
+	PA(0xf3),
+	PA(0xf4),
+	PA(0xf5),
+	PA(0xf6),
+	F(0x66, 1, 0xf7, K_MASK, 16, 0, 0),
+	PA(0xf8),
+	PA(0xf9),
+	PA(0xfa),
+	PA(0xfb),
+	PA(0xfc),
+	PA(0xfd),
+	PA(0xfe),
 	/* F3 */
-	F(0xf3, 1, 0x10, K_RM, 4, 0, 0), F(0xf3, 1, 0x11, K_ST, 4, 0, 0),
-	F(0xf3, 1, 0x12, K_RM, 16, A16, DIFF_REQ_SSE3), F(0xf3, 1, 0x16, K_RM, 16, A16, DIFF_REQ_SSE3),
-	F(0xf3, 1, 0x2a, K_FROMG, 0, W, 0), F(0xf3, 1, 0x2c, K_TOG, 4, W, 0),
-	F(0xf3, 1, 0x2d, K_TOG, 4, W, 0), F(0xf3, 1, 0x51, K_RM, 4, 0, 0),
-	F(0xf3, 1, 0x52, K_RM, 4, 0, 0), F(0xf3, 1, 0x53, K_RM, 4, 0, 0),
-	F(0xf3, 1, 0x58, K_RM, 4, 0, 0), F(0xf3, 1, 0x59, K_RM, 4, 0, 0),
-	F(0xf3, 1, 0x5a, K_RM, 4, 0, 0), F(0xf3, 1, 0x5b, K_RM, 16, A16, 0),
-	F(0xf3, 1, 0x5c, K_RM, 4, 0, 0), F(0xf3, 1, 0x5d, K_RM, 4, 0, 0),
-	F(0xf3, 1, 0x5e, K_RM, 4, 0, 0), F(0xf3, 1, 0x5f, K_RM, 4, 0, 0),
-	F(0xf3, 1, 0x6f, K_RM, 16, 0, 0), F(0xf3, 1, 0x70, K_RM, 16, A16 | IMM, 0),
-	F(0xf3, 1, 0x7e, K_RM, 8, 0, 0), F(0xf3, 1, 0x7f, K_ST, 16, 0, 0),
-	F(0xf3, 1, 0xc2, K_RM, 4, IMM, 0), F(0xf3, 1, 0xe6, K_RM, 8, 0, 0),
+	F(0xf3, 1, 0x10, K_RM, 4, 0, 0),
+	F(0xf3, 1, 0x11, K_ST, 4, 0, 0),
+	F(0xf3, 1, 0x12, K_RM, 16, A16, DIFF_REQ_SSE3),
+	F(0xf3, 1, 0x16, K_RM, 16, A16, DIFF_REQ_SSE3),
+	F(0xf3, 1, 0x2a, K_FROMG, 0, W, 0),
+	F(0xf3, 1, 0x2c, K_TOG, 4, W, 0),
+	F(0xf3, 1, 0x2d, K_TOG, 4, W, 0),
+	F(0xf3, 1, 0x51, K_RM, 4, 0, 0),
+	F(0xf3, 1, 0x52, K_RM, 4, 0, 0),
+	F(0xf3, 1, 0x53, K_RM, 4, 0, 0),
+	F(0xf3, 1, 0x58, K_RM, 4, 0, 0),
+	F(0xf3, 1, 0x59, K_RM, 4, 0, 0),
+	F(0xf3, 1, 0x5a, K_RM, 4, 0, 0),
+	F(0xf3, 1, 0x5b, K_RM, 16, A16, 0),
+	F(0xf3, 1, 0x5c, K_RM, 4, 0, 0),
+	F(0xf3, 1, 0x5d, K_RM, 4, 0, 0),
+	F(0xf3, 1, 0x5e, K_RM, 4, 0, 0),
+	F(0xf3, 1, 0x5f, K_RM, 4, 0, 0),
+	F(0xf3, 1, 0x6f, K_RM, 16, 0, 0),
+	F(0xf3, 1, 0x70, K_RM, 16, A16 | IMM, 0),
+	F(0xf3, 1, 0x7e, K_RM, 8, 0, 0),
+	F(0xf3, 1, 0x7f, K_ST, 16, 0, 0),
+	F(0xf3, 1, 0xc2, K_RM, 4, IMM, 0),
+	F(0xf3, 1, 0xe6, K_RM, 8, 0, 0),
 	/* F2 */
-	F(0xf2, 1, 0x10, K_RM, 8, 0, 0), F(0xf2, 1, 0x11, K_ST, 8, 0, 0),
-	F(0xf2, 1, 0x12, K_RM, 8, 0, DIFF_REQ_SSE3), F(0xf2, 1, 0x2a, K_FROMG, 0, W, 0),
-	F(0xf2, 1, 0x2c, K_TOG, 8, W, 0), F(0xf2, 1, 0x2d, K_TOG, 8, W, 0),
-	F(0xf2, 1, 0x51, K_RM, 8, 0, 0), F(0xf2, 1, 0x58, K_RM, 8, 0, 0),
-	F(0xf2, 1, 0x59, K_RM, 8, 0, 0), F(0xf2, 1, 0x5a, K_RM, 8, 0, 0),
-	F(0xf2, 1, 0x5c, K_RM, 8, 0, 0), F(0xf2, 1, 0x5d, K_RM, 8, 0, 0),
-	F(0xf2, 1, 0x5e, K_RM, 8, 0, 0), F(0xf2, 1, 0x5f, K_RM, 8, 0, 0),
-	F(0xf2, 1, 0x70, K_RM, 16, A16 | IMM, 0), F(0xf2, 1, 0x7c, K_RM, 16, A16, DIFF_REQ_SSE3),
-	F(0xf2, 1, 0x7d, K_RM, 16, A16, DIFF_REQ_SSE3), F(0xf2, 1, 0xc2, K_RM, 8, IMM, 0),
-	F(0xf2, 1, 0xd0, K_RM, 16, A16, DIFF_REQ_SSE3), F(0xf2, 1, 0xe6, K_RM, 16, A16, 0),
+	F(0xf2, 1, 0x10, K_RM, 8, 0, 0),
+	F(0xf2, 1, 0x11, K_ST, 8, 0, 0),
+	F(0xf2, 1, 0x12, K_RM, 8, 0, DIFF_REQ_SSE3),
+	F(0xf2, 1, 0x2a, K_FROMG, 0, W, 0),
+	F(0xf2, 1, 0x2c, K_TOG, 8, W, 0),
+	F(0xf2, 1, 0x2d, K_TOG, 8, W, 0),
+	F(0xf2, 1, 0x51, K_RM, 8, 0, 0),
+	F(0xf2, 1, 0x58, K_RM, 8, 0, 0),
+	F(0xf2, 1, 0x59, K_RM, 8, 0, 0),
+	F(0xf2, 1, 0x5a, K_RM, 8, 0, 0),
+	F(0xf2, 1, 0x5c, K_RM, 8, 0, 0),
+	F(0xf2, 1, 0x5d, K_RM, 8, 0, 0),
+	F(0xf2, 1, 0x5e, K_RM, 8, 0, 0),
+	F(0xf2, 1, 0x5f, K_RM, 8, 0, 0),
+	F(0xf2, 1, 0x70, K_RM, 16, A16 | IMM, 0),
+	F(0xf2, 1, 0x7c, K_RM, 16, A16, DIFF_REQ_SSE3),
+	F(0xf2, 1, 0x7d, K_RM, 16, A16, DIFF_REQ_SSE3),
+	F(0xf2, 1, 0xc2, K_RM, 8, IMM, 0),
+	F(0xf2, 1, 0xd0, K_RM, 16, A16, DIFF_REQ_SSE3),
+	F(0xf2, 1, 0xe6, K_RM, 16, A16, 0),
 	F(0xf2, 1, 0xf0, K_MEM, 16, 0, DIFF_REQ_SSE3),
 	/* 66 0F 38 */
-	PA38(0x00, S3), PA38(0x01, S3), PA38(0x02, S3), PA38(0x03, S3), PA38(0x04, S3),
-	PA38(0x05, S3), PA38(0x06, S3), PA38(0x07, S3), PA38(0x08, S3), PA38(0x09, S3),
-	PA38(0x0a, S3), PA38(0x0b, S3), PA38(0x10, S41), PA38(0x14, S41), PA38(0x15, S41),
-	F(0x66, 2, 0x17, K_FLAGS, 16, A16, S41), PA38(0x1c, S3), PA38(0x1d, S3), PA38(0x1e, S3),
-	F(0x66, 2, 0x20, K_RM, 8, 0, S41), F(0x66, 2, 0x21, K_RM, 4, 0, S41),
-	F(0x66, 2, 0x22, K_RM, 2, 0, S41), F(0x66, 2, 0x23, K_RM, 8, 0, S41),
-	F(0x66, 2, 0x24, K_RM, 4, 0, S41), F(0x66, 2, 0x25, K_RM, 8, 0, S41),
-	PA38(0x28, S41), PA38(0x29, S41), F(0x66, 2, 0x2a, K_MEM, 16, A16, S41), PA38(0x2b, S41),
-	F(0x66, 2, 0x30, K_RM, 8, 0, S41), F(0x66, 2, 0x31, K_RM, 4, 0, S41),
-	F(0x66, 2, 0x32, K_RM, 2, 0, S41), F(0x66, 2, 0x33, K_RM, 8, 0, S41),
-	F(0x66, 2, 0x34, K_RM, 4, 0, S41), F(0x66, 2, 0x35, K_RM, 8, 0, S41),
-	PA38(0x37, DIFF_REQ_SSE42), PA38(0x38, S41), PA38(0x39, S41), PA38(0x3a, S41),
-	PA38(0x3b, S41), PA38(0x3c, S41), PA38(0x3d, S41), PA38(0x3e, S41), PA38(0x3f, S41),
-	PA38(0x40, S41), PA38(0x41, S41),
-	F(0xf2, 2, 0xf0, K_CRC, 1, 0, DIFF_REQ_SSE42), F(0xf2, 2, 0xf1, K_CRC, 0, 0, DIFF_REQ_SSE42),
+	PA38(0x00, S3),
+	PA38(0x01, S3),
+	PA38(0x02, S3),
+	PA38(0x03, S3),
+	PA38(0x04, S3),
+	PA38(0x05, S3),
+	PA38(0x06, S3),
+	PA38(0x07, S3),
+	PA38(0x08, S3),
+	PA38(0x09, S3),
+	PA38(0x0a, S3),
+	PA38(0x0b, S3),
+	PA38(0x10, S41),
+	PA38(0x14, S41),
+	PA38(0x15, S41),
+	F(0x66, 2, 0x17, K_FLAGS, 16, A16, S41),
+	PA38(0x1c, S3),
+	PA38(0x1d, S3),
+	PA38(0x1e, S3),
+	F(0x66, 2, 0x20, K_RM, 8, 0, S41),
+	F(0x66, 2, 0x21, K_RM, 4, 0, S41),
+	F(0x66, 2, 0x22, K_RM, 2, 0, S41),
+	F(0x66, 2, 0x23, K_RM, 8, 0, S41),
+	F(0x66, 2, 0x24, K_RM, 4, 0, S41),
+	F(0x66, 2, 0x25, K_RM, 8, 0, S41),
+	PA38(0x28, S41),
+	PA38(0x29, S41),
+	F(0x66, 2, 0x2a, K_MEM, 16, A16, S41),
+	PA38(0x2b, S41),
+	F(0x66, 2, 0x30, K_RM, 8, 0, S41),
+	F(0x66, 2, 0x31, K_RM, 4, 0, S41),
+	F(0x66, 2, 0x32, K_RM, 2, 0, S41),
+	F(0x66, 2, 0x33, K_RM, 8, 0, S41),
+	F(0x66, 2, 0x34, K_RM, 4, 0, S41),
+	F(0x66, 2, 0x35, K_RM, 8, 0, S41),
+	PA38(0x37, DIFF_REQ_SSE42),
+	PA38(0x38, S41),
+	PA38(0x39, S41),
+	PA38(0x3a, S41),
+	PA38(0x3b, S41),
+	PA38(0x3c, S41),
+	PA38(0x3d, S41),
+	PA38(0x3e, S41),
+	PA38(0x3f, S41),
+	PA38(0x40, S41),
+	PA38(0x41, S41),
+	F(0xf2, 2, 0xf0, K_CRC, 1, 0, DIFF_REQ_SSE42),
+	F(0xf2, 2, 0xf1, K_CRC, 0, 0, DIFF_REQ_SSE42),
 	/* 66 0F 3A */
-	F(0x66, 3, 0x08, K_RM, 16, A16 | IMM, S41), F(0x66, 3, 0x09, K_RM, 16, A16 | IMM, S41),
-	F(0x66, 3, 0x0a, K_RM, 4, IMM, S41), F(0x66, 3, 0x0b, K_RM, 8, IMM, S41),
-	F(0x66, 3, 0x0c, K_RM, 16, A16 | IMM, S41), F(0x66, 3, 0x0d, K_RM, 16, A16 | IMM, S41),
-	F(0x66, 3, 0x0e, K_RM, 16, A16 | IMM, S41), F(0x66, 3, 0x0f, K_RM, 16, A16 | IMM, S3),
-	F(0x66, 3, 0x14, K_TORM, 1, IMM, S41), F(0x66, 3, 0x15, K_TORM, 2, IMM, S41),
-	F(0x66, 3, 0x16, K_TORM, 0, IMM | W, S41), F(0x66, 3, 0x17, K_TORM, 4, IMM, S41),
-	F(0x66, 3, 0x20, K_FROMG, 1, IMM, S41), F(0x66, 3, 0x21, K_RM, 4, IMM, S41),
-	F(0x66, 3, 0x22, K_FROMG, 0, IMM | W, S41), F(0x66, 3, 0x40, K_RM, 16, A16 | IMM, S41),
-	F(0x66, 3, 0x41, K_RM, 16, A16 | IMM, S41), F(0x66, 3, 0x42, K_RM, 16, A16 | IMM, S41),
+	F(0x66, 3, 0x08, K_RM, 16, A16 | IMM, S41),
+	F(0x66, 3, 0x09, K_RM, 16, A16 | IMM, S41),
+	F(0x66, 3, 0x0a, K_RM, 4, IMM, S41),
+	F(0x66, 3, 0x0b, K_RM, 8, IMM, S41),
+	F(0x66, 3, 0x0c, K_RM, 16, A16 | IMM, S41),
+	F(0x66, 3, 0x0d, K_RM, 16, A16 | IMM, S41),
+	F(0x66, 3, 0x0e, K_RM, 16, A16 | IMM, S41),
+	F(0x66, 3, 0x0f, K_RM, 16, A16 | IMM, S3),
+	F(0x66, 3, 0x14, K_TORM, 1, IMM, S41),
+	F(0x66, 3, 0x15, K_TORM, 2, IMM, S41),
+	F(0x66, 3, 0x16, K_TORM, 0, IMM | W, S41),
+	F(0x66, 3, 0x17, K_TORM, 4, IMM, S41),
+	F(0x66, 3, 0x20, K_FROMG, 1, IMM, S41),
+	F(0x66, 3, 0x21, K_RM, 4, IMM, S41),
+	F(0x66, 3, 0x22, K_FROMG, 0, IMM | W, S41),
+	F(0x66, 3, 0x40, K_RM, 16, A16 | IMM, S41),
+	F(0x66, 3, 0x41, K_RM, 16, A16 | IMM, S41),
+	F(0x66, 3, 0x42, K_RM, 16, A16 | IMM, S41),
 	F(0x66, 3, 0x60, K_FLAGS, 16, IMM, DIFF_REQ_SSE42),
 	F(0x66, 3, 0x61, K_FLAGS, 16, IMM, DIFF_REQ_SSE42),
 	F(0x66, 3, 0x62, K_FLAGS, 16, IMM, DIFF_REQ_SSE42),
@@ -166,12 +331,19 @@ static void sse_operands(struct gen *g, const struct sse_form *f, struct gen_ins
 
 	in->reg = (int)gen_rand(g, 16);
 	switch (f->kind) {
-	case K_MEM: mem = true; break;
-	case K_STM: mem = true; break;
+	case K_MEM:
+		mem = true;
+		break;
+	case K_STM:
+		mem = true;
+		break;
 	case K_TOGR:
 	case K_SHI:
-	case K_MASK: mem = false; break;
-	default: break;
+	case K_MASK:
+		mem = false;
+		break;
+	default:
+		break;
 	}
 	if (f->kind == K_TOG || f->kind == K_TOGR || f->kind == K_CRC) {
 		if ((f->flags & W || f->kind != K_CRC) && gen_rand(g, 2))
@@ -210,7 +382,9 @@ static void gen_mxcsr(struct gen *g)
 	uint32_t v = 0x1f80 | (uint32_t)(gen_rand(g, 4) << 13);
 	struct gen_insn in = { .size = 4, .op = { 0xc7 }, .nop = 1, .immsize = 4 };
 
-	in.rm = (struct gen_rm){ .mem = true, .base = GEN_NONE, .index = GEN_NONE,
+	in.rm = (struct gen_rm){ .mem = true,
+				 .base = GEN_NONE,
+				 .index = GEN_NONE,
 				 .disp = (int32_t)(DIFF_DATA_VA + off) };
 	if (gen_rand(g, 4) == 0)
 		v |= 0x8040;

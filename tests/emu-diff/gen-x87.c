@@ -10,7 +10,7 @@
 #include "gen.h"
 
 #define X87_OUT (DIFF_DATA_VA + 0x1c00) /* FSW and ST0-7 dump */
-#define X87_CW	(DIFF_DATA_VA + 0x1bf0)
+#define X87_CW (DIFF_DATA_VA + 0x1bf0)
 
 /* op /digit with an absolute [disp32] operand (ModRM 00 reg 100, SIB 25) */
 static void emit_abs(struct gen *g, uint8_t op, unsigned digit, uint32_t addr)
@@ -46,7 +46,7 @@ static void control_word(struct gen *g)
 	static const uint8_t mov16[] = { 0x66, 0xc7, 0x04, 0x25 };
 
 	if (gen_rand(g, 8) == 0)
-		cw &= (uint16_t)~(1u << gen_rand(g, 6));
+		cw &= (uint16_t) ~(1u << gen_rand(g, 6));
 	gen_mark(g);
 	gen_bytes(g, mov16, sizeof(mov16));
 	gen_imm(g, X87_CW, 4);
@@ -56,7 +56,9 @@ static void control_word(struct gen *g)
 
 static void load(struct gen *g)
 {
-	static const struct { uint8_t op, digit; } m[] = {
+	static const struct {
+		uint8_t op, digit;
+	} m[] = {
 		{ 0xd9, 0 }, { 0xdd, 0 }, { 0xdb, 5 }, { 0xdf, 0 }, { 0xdb, 0 }, { 0xdf, 5 },
 	};
 	unsigned k = (unsigned)gen_rand(g, 8);
@@ -86,9 +88,9 @@ static void arith(struct gen *g)
 static void unary(struct gen *g)
 {
 	/* FCHS FABS FTST FXAM, F2XM1..FCOS (D9 F0-FF), FNOP */
-	static const uint8_t ops[] = { 0xe0, 0xe1, 0xe4, 0xe5, 0xf0, 0xf1, 0xf2, 0xf3, 0xf4,
-				       0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd,
-				       0xfe, 0xff, 0xd0 };
+	static const uint8_t ops[] = { 0xe0, 0xe1, 0xe4, 0xe5, 0xf0, 0xf1, 0xf2,
+				       0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9,
+				       0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff, 0xd0 };
 
 	emit2(g, 0xd9, ops[gen_rand(g, sizeof(ops))]);
 }
@@ -98,18 +100,25 @@ static void compare(struct gen *g)
 	unsigned i = (unsigned)gen_rand(g, 8);
 
 	switch (gen_rand(g, 6)) {
-	case 0: emit2(g, 0xd8, (uint8_t)(0xd0 + gen_rand(g, 16))); break; /* FCOM(P) */
-	case 1: emit2(g, 0xdd, (uint8_t)(0xe0 + gen_rand(g, 16))); break; /* FUCOM(P) */
+	case 0:
+		emit2(g, 0xd8, (uint8_t)(0xd0 + gen_rand(g, 16)));
+		break; /* FCOM(P) */
+	case 1:
+		emit2(g, 0xdd, (uint8_t)(0xe0 + gen_rand(g, 16)));
+		break; /* FUCOM(P) */
 	case 2: /* FCOMPP, FUCOMPP */
 		if (gen_rand(g, 2))
 			emit2(g, 0xde, 0xd9);
 		else
 			emit2(g, 0xda, 0xe9);
 		break;
-	case 3: emit_abs(g, gen_rand(g, 2) ? 0xd8 : 0xdc, 2 + (unsigned)gen_rand(g, 2), src_addr(g));
+	case 3:
+		emit_abs(g, gen_rand(g, 2) ? 0xd8 : 0xdc, 2 + (unsigned)gen_rand(g, 2),
+			 src_addr(g));
 		break;
 	default: /* FCOMI FUCOMI FCOMIP FUCOMIP */
-		emit2(g, gen_rand(g, 2) ? 0xdb : 0xdf, (uint8_t)((gen_rand(g, 2) ? 0xe8 : 0xf0) + i));
+		emit2(g, gen_rand(g, 2) ? 0xdb : 0xdf,
+		      (uint8_t)((gen_rand(g, 2) ? 0xe8 : 0xf0) + i));
 		g->undef &= ~(uint64_t)ARITH;
 		break;
 	}
@@ -121,9 +130,15 @@ static void stack_op(struct gen *g)
 	static const uint64_t cc_flags[4] = { CF, ZF, CF | ZF, PF };
 
 	switch (gen_rand(g, 5)) {
-	case 0: emit2(g, 0xd9, (uint8_t)(0xc8 + i)); break;	/* FXCH */
-	case 1: emit2(g, 0xdd, (uint8_t)(0xc0 + i)); break;	/* FFREE */
-	case 2: emit2(g, 0xdd, (uint8_t)(0xd0 + gen_rand(g, 16))); break; /* FST(P) STi */
+	case 0:
+		emit2(g, 0xd9, (uint8_t)(0xc8 + i));
+		break; /* FXCH */
+	case 1:
+		emit2(g, 0xdd, (uint8_t)(0xc0 + i));
+		break; /* FFREE */
+	case 2:
+		emit2(g, 0xdd, (uint8_t)(0xd0 + gen_rand(g, 16)));
+		break; /* FST(P) STi */
 	default: /* FCMOVcc */
 		gen_need_flags(g, cc_flags[cc]);
 		emit2(g, gen_rand(g, 2) ? 0xdb : 0xda, (uint8_t)(0xc0 + (cc << 3) + i));
@@ -133,10 +148,12 @@ static void stack_op(struct gen *g)
 
 static void store(struct gen *g)
 {
-	static const struct { uint8_t op, digit; } m[] = {
-		{ 0xd9, 2 }, { 0xd9, 3 }, { 0xdd, 2 }, { 0xdd, 3 }, { 0xdb, 7 }, { 0xdf, 2 },
-		{ 0xdf, 3 }, { 0xdb, 2 }, { 0xdb, 3 }, { 0xdf, 7 }, { 0xdf, 1 }, { 0xdb, 1 },
-		{ 0xdd, 1 }, { 0xdf, 6 },
+	static const struct {
+		uint8_t op, digit;
+	} m[] = {
+		{ 0xd9, 2 }, { 0xd9, 3 }, { 0xdd, 2 }, { 0xdd, 3 }, { 0xdb, 7 },
+		{ 0xdf, 2 }, { 0xdf, 3 }, { 0xdb, 2 }, { 0xdb, 3 }, { 0xdf, 7 },
+		{ 0xdf, 1 }, { 0xdb, 1 }, { 0xdd, 1 }, { 0xdf, 6 },
 	};
 	unsigned k = (unsigned)gen_rand(g, sizeof(m) / sizeof(m[0]));
 
@@ -158,12 +175,24 @@ void gen_x87(struct gen *g)
 	for (unsigned i = 0; i < n; i++) {
 		switch (gen_rand(g, 7)) {
 		case 0:
-		case 1: load(g); break;
-		case 2: arith(g); break;
-		case 3: unary(g); break;
-		case 4: compare(g); break;
-		case 5: stack_op(g); break;
-		default: store(g); break;
+		case 1:
+			load(g);
+			break;
+		case 2:
+			arith(g);
+			break;
+		case 3:
+			unary(g);
+			break;
+		case 4:
+			compare(g);
+			break;
+		case 5:
+			stack_op(g);
+			break;
+		default:
+			store(g);
+			break;
 		}
 	}
 	emit_abs(g, 0xdd, 7, X87_OUT); /* FNSTSW */

@@ -14,8 +14,8 @@
 
 /* Flags each condition code reads (Jcc/SETcc/CMOVcc low nibble). */
 const uint64_t gen_cc_flags[16] = {
-	OF, OF, CF, CF, ZF, ZF, CF | ZF, CF | ZF, SF, SF, PF, PF, SF | OF, SF | OF,
-	ZF | SF | OF, ZF | SF | OF,
+	OF, OF, CF, CF, ZF,	 ZF,	  CF | ZF,	CF | ZF,
+	SF, SF, PF, PF, SF | OF, SF | OF, ZF | SF | OF, ZF | SF | OF,
 };
 
 /* ---- operands ---------------------------------------------------------- */
@@ -82,9 +82,12 @@ static int pick_addr_reg(struct gen *g, unsigned avoid, bool low)
 int32_t gen_small_disp(struct gen *g)
 {
 	switch (gen_rand(g, 3)) {
-	case 0: return 0;
-	case 1: return (int32_t)gen_rand(g, 256) - 128;
-	default: return (int32_t)gen_rand(g, 0x20000) - 0x10000;
+	case 0:
+		return 0;
+	case 1:
+		return (int32_t)gen_rand(g, 256) - 128;
+	default:
+		return (int32_t)gen_rand(g, 0x20000) - 0x10000;
 	}
 }
 
@@ -101,8 +104,7 @@ static void set_addr_reg(struct gen *g, int reg, uint32_t v, bool addr32)
 }
 
 /* Base + index*scale + disp == addr, registers loaded first. */
-static void mem_base_index(struct gen *g, struct gen_rm *m, uint32_t addr, unsigned avoid,
-			   bool low)
+static void mem_base_index(struct gen *g, struct gen_rm *m, uint32_t addr, unsigned avoid, bool low)
 {
 	uint32_t k = (uint32_t)gen_rand(g, 16);
 
@@ -119,8 +121,8 @@ static void mem_base_index(struct gen *g, struct gen_rm *m, uint32_t addr, unsig
  * write); may emit MOVs that load its base/index registers (never one in
  * avoid; below R8 when low: no REX allowed). RSP in avoid: no [RSP+disp]
  * (POP to memory adds 8 to RSP before it computes the address). */
-void gen_pick_mem(struct gen *g, struct gen_rm *m, unsigned size, bool write,
-		     unsigned avoid, bool low)
+void gen_pick_mem(struct gen *g, struct gen_rm *m, unsigned size, bool write, unsigned avoid,
+		  bool low)
 {
 	uint32_t lo = write ? GEN_W_LO : 0;
 	uint32_t off = lo + (uint32_t)gen_rand(g, DIFF_DATA_SIZE - lo - size + 1);
@@ -133,8 +135,13 @@ void gen_pick_mem(struct gen *g, struct gen_rm *m, unsigned size, bool write,
 	addr = DIFF_DATA_VA + off;
 	*m = (struct gen_rm){ .mem = true, .base = GEN_NONE, .index = GEN_NONE };
 	switch (gen_rand(g, 6)) {
-	case 0: m->disp = (int32_t)addr; break;
-	case 1: m->base = GEN_RIP; m->target = addr; break;
+	case 0:
+		m->disp = (int32_t)addr;
+		break;
+	case 1:
+		m->base = GEN_RIP;
+		m->target = addr;
+		break;
 	case 2:
 		m->base = pick_addr_reg(g, avoid, low);
 		m->disp = gen_small_disp(g);
@@ -155,7 +162,9 @@ void gen_pick_mem(struct gen *g, struct gen_rm *m, unsigned size, bool write,
 		m->base = DIFF_RSP;
 		m->disp = (int32_t)(addr - (DIFF_STACK_TOP - g->stack));
 		break;
-	default: mem_base_index(g, m, addr, avoid, low); break;
+	default:
+		mem_base_index(g, m, addr, avoid, low);
+		break;
 	}
 }
 
@@ -198,13 +207,13 @@ struct family {
 };
 
 static const struct family families[] = {
-	{ gen_alu, 14, false },	 { gen_unary, 4, false },	     { gen_shift, 8, false },
-	{ gen_shld, 3, false },	 { gen_div, 4, false },	     { gen_mul, 5, false },
-	{ gen_mov, 8, false },	 { gen_lea, 5, false },	     { gen_cc, 6, false },
-	{ gen_pushpop, 5, false }, { gen_xchg, 5, false },	     { gen_bt, 4, false },
-	{ gen_scan, 4, false },	 { gen_bswap_movbe, 3, false }, { gen_misc, 4, false },
-	{ gen_string, 4, false },	 { gen_jcc, 4, true },	     { gen_call, 2, true },
-	{ gen_enter, 2, true },	 { gen_sse, 16, false },   { gen_x87, 5, true },
+	{ gen_alu, 14, false },	   { gen_unary, 4, false },	  { gen_shift, 8, false },
+	{ gen_shld, 3, false },	   { gen_div, 4, false },	  { gen_mul, 5, false },
+	{ gen_mov, 8, false },	   { gen_lea, 5, false },	  { gen_cc, 6, false },
+	{ gen_pushpop, 5, false }, { gen_xchg, 5, false },	  { gen_bt, 4, false },
+	{ gen_scan, 4, false },	   { gen_bswap_movbe, 3, false }, { gen_misc, 4, false },
+	{ gen_string, 4, false },  { gen_jcc, 4, true },	  { gen_call, 2, true },
+	{ gen_enter, 2, true },	   { gen_sse, 16, false },	  { gen_x87, 5, true },
 };
 
 void gen_one(struct gen *g)
@@ -232,8 +241,9 @@ void gen_mark(struct gen *g)
 size_t diff_gen(uint64_t seed, uint64_t features, uint8_t *buf, size_t max, uint64_t *undef,
 		uint16_t *undef_at)
 {
-	struct gen g = { .buf = buf, .max = max, .rng = seed, .features = features,
-			 .undef_at = undef_at };
+	struct gen g = {
+		.buf = buf, .max = max, .rng = seed, .features = features, .undef_at = undef_at
+	};
 	unsigned n = 1 + (unsigned)gen_rand(&g, GEN_MAX_INSNS);
 
 	for (size_t i = 0; i < max; i++)

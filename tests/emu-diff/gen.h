@@ -7,15 +7,15 @@
 
 #include "diff.h"
 
-#define GEN_RIP	    (-2)	/* rm.base: RIP-relative */
-#define GEN_NONE    (-1)	/* rm.base/index: absent */
-#define GEN_AH	    16		/* 8-bit register numbers 16..19: AH, CH, DH, BH */
+#define GEN_RIP (-2) /* rm.base: RIP-relative */
+#define GEN_NONE (-1) /* rm.base/index: absent */
+#define GEN_AH 16 /* 8-bit register numbers 16..19: AH, CH, DH, BH */
 
 struct gen_rm {
 	bool mem;
-	int reg;	/* !mem: 0..15, or GEN_AH.. for 8-bit high registers */
-	int base;	/* mem: register, GEN_RIP or GEN_NONE */
-	int index;	/* mem: register (not 4) or GEN_NONE */
+	int reg; /* !mem: 0..15, or GEN_AH.. for 8-bit high registers */
+	int base; /* mem: register, GEN_RIP or GEN_NONE */
+	int index; /* mem: register (not 4) or GEN_NONE */
 	unsigned scale; /* log2 */
 	int32_t disp;
 	uint64_t target; /* GEN_RIP: the absolute address meant */
@@ -23,12 +23,12 @@ struct gen_rm {
 };
 
 struct gen_insn {
-	uint8_t pfx;	/* F0, F2, F3 or 0 */
-	unsigned size;	/* operand size: 2 adds 66, 8 adds REX.W */
-	bool byte_rex;	/* 8-bit operands 4..7 are SPL..DIL (REX present) */
+	uint8_t pfx; /* F0, F2, F3 or 0 */
+	unsigned size; /* operand size: 2 adds 66, 8 adds REX.W */
+	bool byte_rex; /* 8-bit operands 4..7 are SPL..DIL (REX present) */
 	uint8_t op[3];
 	unsigned nop;
-	int reg;	/* ModRM.reg: a register or a /digit */
+	int reg; /* ModRM.reg: a register or a /digit */
 	struct gen_rm rm;
 	uint64_t imm;
 	unsigned immsize;
@@ -40,12 +40,12 @@ struct gen {
 	size_t len, max;
 	uint64_t rng;
 	uint64_t features;
-	uint64_t undef;	   /* RFLAGS bits undefined at this point */
-	unsigned stack;	   /* bytes the sequence has on the stack now */
-	unsigned nested;   /* inside a skipped or called block: no PUSH/POP */
-	bool keep_rbp;	   /* inside ENTER/LEAVE */
+	uint64_t undef; /* RFLAGS bits undefined at this point */
+	unsigned stack; /* bytes the sequence has on the stack now */
+	unsigned nested; /* inside a skipped or called block: no PUSH/POP */
+	bool keep_rbp; /* inside ENTER/LEAVE */
 	uint16_t *undef_at; /* diff_gen's */
-	unsigned align;	   /* gen_pick_mem: offsets aligned to this (0: random) */
+	unsigned align; /* gen_pick_mem: offsets aligned to this (0: random) */
 };
 
 uint64_t gen_rand(struct gen *g, uint64_t n); /* 0..n-1 */
@@ -62,10 +62,10 @@ void gen_mov32(struct gen *g, int reg, uint32_t v);
 
 /* ---- gen.c: operands and sequences ---- */
 
-#define GEN_W_LO	0x1000 /* writes go to the upper data page */
-#define GEN_STACK_MAX	0x600 /* bytes a sequence may push */
-#define GEN_MAX_INSNS	24
-#define GEN_ROOM	256 /* bytes one family may emit, at most */
+#define GEN_W_LO 0x1000 /* writes go to the upper data page */
+#define GEN_STACK_MAX 0x600 /* bytes a sequence may push */
+#define GEN_MAX_INSNS 24
+#define GEN_ROOM 256 /* bytes one family may emit, at most */
 
 #define CF DIFF_CF
 #define PF DIFF_PF
@@ -78,9 +78,9 @@ void gen_mov32(struct gen *g, int reg, uint32_t v);
 /* RFLAGS bits each condition code (low nibble of Jcc/SETcc/CMOVcc) reads. */
 extern const uint64_t gen_cc_flags[16];
 
-unsigned gen_pick_size(struct gen *g);	    /* 1, 2, 4, 8 */
+unsigned gen_pick_size(struct gen *g); /* 1, 2, 4, 8 */
 unsigned gen_pick_size_wide(struct gen *g); /* 2, 4, 8 */
-int gen_pick_dst(struct gen *g);	    /* a register the sequence may write */
+int gen_pick_dst(struct gen *g); /* a register the sequence may write */
 int gen_pick_src(struct gen *g);
 /* A register of size for in (8-bit: from in->byte_rex's set). */
 int gen_pick_reg(struct gen *g, struct gen_insn *in, unsigned size, bool dst);

@@ -19,10 +19,10 @@ struct known {
 	uint8_t code[16];
 	size_t len;
 	int vector;
-	uint32_t err;	  /* for vectors with an error code */
-	uint64_t cr2;	  /* for #PF */
+	uint32_t err; /* for vectors with an error code */
+	uint64_t cr2; /* for #PF */
 	uint64_t rip_off; /* where it ended, from DIFF_CODE_VA */
-	int reg;	  /* a register to check, or -1 */
+	int reg; /* a register to check, or -1 */
 	uint64_t val;
 	/* Not checked natively: this host (a KVM-PVM guest) reports INT1 with
 	 * RIP at the instruction; the SDM has it a trap (RIP after). */
@@ -32,18 +32,53 @@ struct known {
 static const struct known known[] = {
 	{ "mov_add", { 0xb8, 5, 0, 0, 0, 0x83, 0xc0, 3 }, 8, DIFF_END, 0, 0, 8, DIFF_RAX, 8 },
 	{ "div_zero_de", { 0x31, 0xc9, 0xf7, 0xf1 }, 4, 0, 0, 0, 2, DIFF_RCX, 0 },
-	{ "read_hole_pf", { 0x48, 0x8b, 0x04, 0x25, LE32(DIFF_HOLE_VA) }, 8, 14, PF_U,
-	  DIFF_HOLE_VA, 0, -1, 0 },
-	{ "write_hole_pf", { 0x48, 0x89, 0x04, 0x25, LE32(DIFF_HOLE_VA) }, 8, 14, PF_U | PF_W,
-	  DIFF_HOLE_VA, 0, -1, 0 },
-	{ "write_code_pf", { 0x48, 0x89, 0x04, 0x25, LE32(DIFF_CODE_VA) }, 8, 14,
-	  PF_U | PF_W | PF_P, DIFF_CODE_VA, 0, -1, 0 },
-	{ "exec_data_nx_pf", { 0xb8, LE32(DIFF_DATA_VA), 0xff, 0xe0 }, 7, 14, PF_U | PF_I | PF_P,
-	  DIFF_DATA_VA, DIFF_DATA_VA - DIFF_CODE_VA, -1, 0 },
+	{ "read_hole_pf",
+	  { 0x48, 0x8b, 0x04, 0x25, LE32(DIFF_HOLE_VA) },
+	  8,
+	  14,
+	  PF_U,
+	  DIFF_HOLE_VA,
+	  0,
+	  -1,
+	  0 },
+	{ "write_hole_pf",
+	  { 0x48, 0x89, 0x04, 0x25, LE32(DIFF_HOLE_VA) },
+	  8,
+	  14,
+	  PF_U | PF_W,
+	  DIFF_HOLE_VA,
+	  0,
+	  -1,
+	  0 },
+	{ "write_code_pf",
+	  { 0x48, 0x89, 0x04, 0x25, LE32(DIFF_CODE_VA) },
+	  8,
+	  14,
+	  PF_U | PF_W | PF_P,
+	  DIFF_CODE_VA,
+	  0,
+	  -1,
+	  0 },
+	{ "exec_data_nx_pf",
+	  { 0xb8, LE32(DIFF_DATA_VA), 0xff, 0xe0 },
+	  7,
+	  14,
+	  PF_U | PF_I | PF_P,
+	  DIFF_DATA_VA,
+	  DIFF_DATA_VA - DIFF_CODE_VA,
+	  -1,
+	  0 },
 	{ "hlt_gp", { 0x90, 0xf4 }, 2, 13, 0, 0, 1, -1, 0 },
 	{ "cli_gp", { 0xfa }, 1, 13, 0, 0, 0, -1, 0 },
-	{ "noncanonical_gp", { 0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x48, 0x8b, 0x00 }, 13, 13,
-	  0, 0, 10, -1, 0 },
+	{ "noncanonical_gp",
+	  { 0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x48, 0x8b, 0x00 },
+	  13,
+	  13,
+	  0,
+	  0,
+	  10,
+	  -1,
+	  0 },
 	{ "ud2_ud", { 0x0f, 0x0b, 0x90 }, 3, 6, 0, 0, 0, -1, 0 },
 	{ "int3_bp", { 0xcc }, 1, 3, 0, 0, 1, -1, 0 },
 	{ "push_rsp", { 0x50 }, 1, DIFF_END, 0, 0, 1, DIFF_RSP, DIFF_STACK_TOP - 8 },

@@ -21,15 +21,15 @@
 #include <time.h>
 
 #define DEFAULT_COUNT 2000
-#define BATCH	      100
-#define PROGRESS      100000
+#define BATCH 100
+#define PROGRESS 100000
 
 struct opts {
 	uint64_t seed;
 	unsigned long count;
-	double seconds;	    /* fuzz: run this long instead of count */
-	long replay;	    /* random sequence index, or -1 */
-	const char *only;   /* corpus filter */
+	double seconds; /* fuzz: run this long instead of count */
+	long replay; /* random sequence index, or -1 */
+	const char *only; /* corpus filter */
 	bool fuzz, self, no_corpus, no_random, verbose;
 };
 
@@ -69,8 +69,11 @@ static void report(struct ctx *c, const struct diff_seq *seq, bool full)
 static void run_case(struct ctx *c, const char *family, const struct diff_case *k, unsigned i)
 {
 	struct diff_seq seq = {
-		.name = k->name, .code = k->start, .len = (size_t)(k->end - k->start),
-		.undef = k->undef, .init = &c->init,
+		.name = k->name,
+		.code = k->start,
+		.len = (size_t)(k->end - k->start),
+		.undef = k->undef,
+		.init = &c->init,
 	};
 
 	c->tap++;
@@ -134,7 +137,8 @@ static void run_batch(struct ctx *c, unsigned long from, unsigned long to)
 	}
 	c->tap++;
 	if (!bad) {
-		printf("ok %u - random %lu..%lu (seed %" PRIu64 ")\n", c->tap, from, to - 1, c->o.seed);
+		printf("ok %u - random %lu..%lu (seed %" PRIu64 ")\n", c->tap, from, to - 1,
+		       c->o.seed);
 		return;
 	}
 	c->failed++;
@@ -187,7 +191,8 @@ static void run_fuzz(struct ctx *c)
 			continue;
 		c->failed++;
 		printf("not ok %u - random %lu (seed %" PRIu64 "; replay: --seed %" PRIu64
-		       " --replay %lu)\n", ++c->tap, i, c->o.seed, c->o.seed, i);
+		       " --replay %lu)\n",
+		       ++c->tap, i, c->o.seed, c->o.seed, i);
 		report(c, &seq, true);
 		return;
 	}
@@ -212,11 +217,16 @@ static void run_replay(struct ctx *c)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longs[] = {
-		{ "seed", required_argument, NULL, 's' },  { "count", required_argument, NULL, 'n' },
-		{ "seconds", required_argument, NULL, 't' }, { "replay", required_argument, NULL, 'r' },
-		{ "case", required_argument, NULL, 'c' },  { "fuzz", no_argument, NULL, 'f' },
-		{ "self", no_argument, NULL, 'S' },	   { "no-corpus", no_argument, NULL, 'C' },
-		{ "no-random", no_argument, NULL, 'R' },   { "verbose", no_argument, NULL, 'v' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "replay", required_argument, NULL, 'r' },
+		{ "case", required_argument, NULL, 'c' },
+		{ "fuzz", no_argument, NULL, 'f' },
+		{ "self", no_argument, NULL, 'S' },
+		{ "no-corpus", no_argument, NULL, 'C' },
+		{ "no-random", no_argument, NULL, 'R' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -224,17 +234,38 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	*o = (struct opts){ .seed = 1, .count = DEFAULT_COUNT, .replay = -1 };
 	while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (ch) {
-		case 's': o->seed = strtoull(optarg, NULL, 0); break;
-		case 'n': o->count = strtoul(optarg, NULL, 0); break;
-		case 't': o->seconds = strtod(optarg, NULL); break;
-		case 'r': o->replay = strtol(optarg, NULL, 0); break;
-		case 'c': o->only = optarg; break;
-		case 'f': o->fuzz = true; break;
-		case 'S': o->self = true; break;
-		case 'C': o->no_corpus = true; break;
-		case 'R': o->no_random = true; break;
-		case 'v': o->verbose = true; break;
-		default: return -EINVAL;
+		case 's':
+			o->seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			o->count = strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			o->seconds = strtod(optarg, NULL);
+			break;
+		case 'r':
+			o->replay = strtol(optarg, NULL, 0);
+			break;
+		case 'c':
+			o->only = optarg;
+			break;
+		case 'f':
+			o->fuzz = true;
+			break;
+		case 'S':
+			o->self = true;
+			break;
+		case 'C':
+			o->no_corpus = true;
+			break;
+		case 'R':
+			o->no_random = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		default:
+			return -EINVAL;
 		}
 	}
 	return optind == argc ? 0 : -EINVAL;

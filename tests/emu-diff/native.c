@@ -21,12 +21,12 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define NATIVE_RESERVE_VA   (DIFF_CODE_VA - 0x100000)
+#define NATIVE_RESERVE_VA (DIFF_CODE_VA - 0x100000)
 #define NATIVE_RESERVE_SIZE 0x400000
-#define NATIVE_ALTSTACK	    (64 * 1024)
-#define NATIVE_WATCHDOG_S   2
-#define UD2_0		    0x0f
-#define UD2_1		    0x0b
+#define NATIVE_ALTSTACK (64 * 1024)
+#define NATIVE_WATCHDOG_S 2
+#define UD2_0 0x0f
+#define UD2_1 0x0b
 
 void diff_native_enter(const struct diff_state *st);
 

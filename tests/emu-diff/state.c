@@ -29,19 +29,38 @@ uint64_t diff_rand(uint64_t *rng)
 static uint64_t rand_value(uint64_t *rng)
 {
 	static const uint64_t edges[] = {
-		0, 1, 2, ~0ULL, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff,
-		0x80000000, 0xffffffff, 0x100000000ULL, 0x7fffffffffffffffULL,
+		0,
+		1,
+		2,
+		~0ULL,
+		0x7f,
+		0x80,
+		0xff,
+		0x7fff,
+		0x8000,
+		0xffff,
+		0x7fffffff,
+		0x80000000,
+		0xffffffff,
+		0x100000000ULL,
+		0x7fffffffffffffffULL,
 		0x8000000000000000ULL,
 	};
 	uint64_t r = diff_rand(rng);
 
 	switch (r % 8) {
-	case 0: return edges[(r >> 8) % (sizeof(edges) / sizeof(edges[0]))];
-	case 1: return (r >> 8) & 0xff;
-	case 2: return (r >> 8) & 0xffff;
-	case 3: return (uint32_t)(r >> 8);
-	case 4: return (uint64_t)-(int64_t)((r >> 8) & 0xff);
-	default: return diff_rand(rng);
+	case 0:
+		return edges[(r >> 8) % (sizeof(edges) / sizeof(edges[0]))];
+	case 1:
+		return (r >> 8) & 0xff;
+	case 2:
+		return (r >> 8) & 0xffff;
+	case 3:
+		return (uint32_t)(r >> 8);
+	case 4:
+		return (uint64_t) - (int64_t)((r >> 8) & 0xff);
+	default:
+		return diff_rand(rng);
 	}
 }
 
@@ -52,10 +71,10 @@ static uint64_t rand_value(uint64_t *rng)
 static uint32_t rand_f32(uint64_t *rng)
 {
 	static const uint32_t edges[] = {
-		0, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000,
-		0xffc00001, 0x7fa00000, 0xff800001, 0x00000001, 0x807fffff, 0x00800000,
-		0x7f7fffff, 0xff7fffff, 0x3f000000, 0x3fc00000, 0xc0200000, 0x4f000000,
-		0xcf000000, 0x5f000000, 0xdf000000, 0x4b000000, 0x00400000, 0x0c000000,
+		0,	    0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000,
+		0xffc00001, 0x7fa00000, 0xff800001, 0x00000001, 0x807fffff, 0x00800000, 0x7f7fffff,
+		0xff7fffff, 0x3f000000, 0x3fc00000, 0xc0200000, 0x4f000000, 0xcf000000, 0x5f000000,
+		0xdf000000, 0x4b000000, 0x00400000, 0x0c000000,
 	};
 	uint64_t r = diff_rand(rng);
 
@@ -68,13 +87,29 @@ static uint32_t rand_f32(uint64_t *rng)
 static uint64_t rand_f64(uint64_t *rng)
 {
 	static const uint64_t edges[] = {
-		0, 1ULL << 63, 0x3ff0000000000000ULL, 0xbff0000000000000ULL,
-		0x7ff0000000000000ULL, 0xfff0000000000000ULL, 0x7ff8000000000000ULL,
-		0xfff8000000000001ULL, 0x7ff4000000000000ULL, 0xfff0000000000001ULL, 1,
-		0x800fffffffffffffULL, 0x0010000000000000ULL, 0x7fefffffffffffffULL,
-		0x3fe0000000000000ULL, 0x3ff8000000000000ULL, 0xc004000000000000ULL,
-		0x41e0000000000000ULL, 0xc1e0000000000000ULL, 0x43e0000000000000ULL,
-		0x4330000000000000ULL, 0x41dfffffffc00000ULL, 0x3810000000000000ULL,
+		0,
+		1ULL << 63,
+		0x3ff0000000000000ULL,
+		0xbff0000000000000ULL,
+		0x7ff0000000000000ULL,
+		0xfff0000000000000ULL,
+		0x7ff8000000000000ULL,
+		0xfff8000000000001ULL,
+		0x7ff4000000000000ULL,
+		0xfff0000000000001ULL,
+		1,
+		0x800fffffffffffffULL,
+		0x0010000000000000ULL,
+		0x7fefffffffffffffULL,
+		0x3fe0000000000000ULL,
+		0x3ff8000000000000ULL,
+		0xc004000000000000ULL,
+		0x41e0000000000000ULL,
+		0xc1e0000000000000ULL,
+		0x43e0000000000000ULL,
+		0x4330000000000000ULL,
+		0x41dfffffffc00000ULL,
+		0x3810000000000000ULL,
 		0x47efffffe0000000ULL,
 	};
 	uint64_t r = diff_rand(rng);
@@ -95,10 +130,10 @@ static void random_simd(struct diff_state *st, uint64_t seed)
 		unsigned kind = (unsigned)(diff_rand(&rng) % 4);
 
 		for (int k = 0; k < 16; k += kind == 1 ? 8 : 4) {
-			uint64_t v = kind == 0 ? rand_f32(&rng)
-				     : kind == 1 ? rand_f64(&rng)
-				     : kind == 2 ? rand_value(&rng)
-						 : diff_rand(&rng);
+			uint64_t v = kind == 0 ? rand_f32(&rng) :
+				     kind == 1 ? rand_f64(&rng) :
+				     kind == 2 ? rand_value(&rng) :
+						 diff_rand(&rng);
 
 			memcpy(st->xmm[i] + k, &v, kind == 1 ? 8 : 4);
 		}
@@ -134,8 +169,8 @@ void diff_state_random(struct diff_state *st, uint64_t seed)
 static const char *vector_name(int v, char buf[16])
 {
 	static const char *const names[] = {
-		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", NULL, "#TS",
-		"#NP", "#SS", "#GP", "#PF", NULL, "#MF", "#AC", "#MC", "#XM",
+		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", NULL,
+		"#TS", "#NP", "#SS", "#GP", "#PF", NULL,  "#MF", "#AC", "#MC", "#XM",
 	};
 
 	if (v == DIFF_END)
@@ -175,8 +210,8 @@ static bool compare_exit(const struct diff_result *a, const struct diff_result *
 	return same;
 }
 
-static bool compare_regs(const struct diff_state *a, const struct diff_state *b,
-			 uint64_t flag_mask, FILE *f)
+static bool compare_regs(const struct diff_state *a, const struct diff_state *b, uint64_t flag_mask,
+			 FILE *f)
 {
 	bool same = true;
 
@@ -197,8 +232,9 @@ static bool compare_regs(const struct diff_state *a, const struct diff_state *b,
 	if ((a->rflags ^ b->rflags) & flag_mask) {
 		same = false;
 		if (f)
-			fprintf(f, "# rflags (compared bits %#" PRIx64 "): native %#" PRIx64
-				   "  emu %#" PRIx64 "  differ %#" PRIx64 "\n",
+			fprintf(f,
+				"# rflags (compared bits %#" PRIx64 "): native %#" PRIx64
+				"  emu %#" PRIx64 "  differ %#" PRIx64 "\n",
 				flag_mask, a->rflags & flag_mask, b->rflags & flag_mask,
 				(a->rflags ^ b->rflags) & flag_mask);
 	}
@@ -220,8 +256,9 @@ static bool compare_simd(const struct diff_state *a, const struct diff_state *b,
 		memcpy(x, a->xmm[i], 16);
 		memcpy(y, b->xmm[i], 16);
 		if (f)
-			fprintf(f, "# xmm%d: native %016" PRIx64 "%016" PRIx64 "  emu %016" PRIx64
-				   "%016" PRIx64 "\n",
+			fprintf(f,
+				"# xmm%d: native %016" PRIx64 "%016" PRIx64 "  emu %016" PRIx64
+				"%016" PRIx64 "\n",
 				i, x[1], x[0], y[1], y[0]);
 	}
 	return same;
@@ -282,17 +319,19 @@ void diff_print_state(FILE *f, const char *who, const struct diff_state *st)
 	fprintf(f, "# %-6s rip=code+%#" PRIx64 " rflags=%#" PRIx64 "\n", who,
 		st->rip - DIFF_CODE_VA, st->rflags);
 	for (int i = 0; i < 16; i += 4)
-		fprintf(f, "#   %-3s %016" PRIx64 "  %-3s %016" PRIx64 "  %-3s %016" PRIx64
-			   "  %-3s %016" PRIx64 "\n",
-			gpr_names[i], st->r[i], gpr_names[i + 1], st->r[i + 1],
-			gpr_names[i + 2], st->r[i + 2], gpr_names[i + 3], st->r[i + 3]);
+		fprintf(f,
+			"#   %-3s %016" PRIx64 "  %-3s %016" PRIx64 "  %-3s %016" PRIx64
+			"  %-3s %016" PRIx64 "\n",
+			gpr_names[i], st->r[i], gpr_names[i + 1], st->r[i + 1], gpr_names[i + 2],
+			st->r[i + 2], gpr_names[i + 3], st->r[i + 3]);
 	fprintf(f, "#   mxcsr %#x\n", st->mxcsr);
 	for (int i = 0; i < 16; i += 2) {
 		uint64_t x[4];
 
 		memcpy(x, st->xmm[i], 32);
-		fprintf(f, "#   xmm%-2d %016" PRIx64 "%016" PRIx64 "  xmm%-2d %016" PRIx64
-			   "%016" PRIx64 "\n",
+		fprintf(f,
+			"#   xmm%-2d %016" PRIx64 "%016" PRIx64 "  xmm%-2d %016" PRIx64
+			"%016" PRIx64 "\n",
 			i, x[1], x[0], i + 1, x[3], x[2]);
 	}
 }
@@ -330,8 +369,8 @@ void diff_print_code(FILE *f, const struct diff_seq *seq)
 	}
 	close(fd);
 	snprintf(cmd, sizeof(cmd),
-		 "objdump -D -b binary -m i386:x86-64 --adjust-vma=%#x %s 2>/dev/null", DIFF_CODE_VA,
-		 path);
+		 "objdump -D -b binary -m i386:x86-64 --adjust-vma=%#x %s 2>/dev/null",
+		 DIFF_CODE_VA, path);
 	p = popen(cmd, "r");
 	while (p && fgets(line, sizeof(line), p))
 		if (strchr(line, '\t'))

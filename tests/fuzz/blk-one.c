@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define HDR	  2
+#define HDR 2
 #define DISK_SIZE 65536
 
 static void no_irq(void *ctx, unsigned gsi, int level)
@@ -102,11 +102,13 @@ int fuzz_blk_one(const uint8_t *data, size_t size)
 	vs_iobus_init(&mmio, "mmio");
 	r = fd < 0 ? fd : vs_pci_bus_new(&bus);
 	if (r >= 0) {
-		struct vs_virtio_pci_env env = { .pci = bus, .mmio = &mmio, .dma = &h.dma,
-						 .irq_line = no_irq, .msi = no_msi,
+		struct vs_virtio_pci_env env = { .pci = bus,
+						 .mmio = &mmio,
+						 .dma = &h.dma,
+						 .irq_line = no_irq,
+						 .msi = no_msi,
 						 .bar_addr = VS_VIRTIO_PCI_MMIO_BASE };
-		struct vs_vm_disk d = { .path = path, .format = (char *)"raw",
-					.ro = data[0] & 4 };
+		struct vs_vm_disk d = { .path = path, .format = (char *)"raw", .ro = data[0] & 4 };
 
 		r = vs_virtio_blk_new(&env, &d, &blk, &err);
 	}

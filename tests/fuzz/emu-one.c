@@ -19,23 +19,21 @@
 #include <string.h>
 #include <time.h>
 
-#define RAM_SIZE    (4u << 20)
-#define CODE_GPA    0x100000u
-#define CODE_MAX    (64u << 10)
-#define GDT_GPA	    0x500u
-#define PML4_GPA    0x1000u
+#define RAM_SIZE (4u << 20)
+#define CODE_GPA 0x100000u
+#define CODE_MAX (64u << 10)
+#define GDT_GPA 0x500u
+#define PML4_GPA 0x1000u
 #define WATCHDOG_MS 20
 
-static void io_pio(void *ctx, unsigned cpu, uint16_t port, bool write, void *data,
-		   unsigned size)
+static void io_pio(void *ctx, unsigned cpu, uint16_t port, bool write, void *data, unsigned size)
 {
 	(void)ctx, (void)cpu, (void)port;
 	if (!write)
 		memset(data, 0xff, size);
 }
 
-static void io_mmio(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *data,
-		    unsigned size)
+static void io_mmio(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *data, unsigned size)
 {
 	(void)ctx, (void)cpu, (void)gpa;
 	if (!write)
@@ -60,15 +58,19 @@ static void write_tables(uint8_t *ram)
 
 static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code, bool real)
 {
-	*s = (struct kvm_segment){ .selector = sel, .type = type, .present = 1, .s = 1,
-				   .limit = real ? 0xffff : 0xffffffff, .g = !real,
-				   .l = code && !real, .db = !code && !real };
+	*s = (struct kvm_segment){ .selector = sel,
+				   .type = type,
+				   .present = 1,
+				   .s = 1,
+				   .limit = real ? 0xffff : 0xffffffff,
+				   .g = !real,
+				   .l = code && !real,
+				   .db = !code && !real };
 	if (real)
 		s->base = (uint64_t)sel << 4;
 }
 
-static void set_state(struct emu_cpu *cpu, const uint8_t *data, size_t size, bool real,
-		      bool sse)
+static void set_state(struct emu_cpu *cpu, const uint8_t *data, size_t size, bool real, bool sse)
 {
 	struct kvm_regs regs = { .rflags = 2 };
 	struct kvm_sregs sregs;
@@ -146,10 +148,12 @@ int fuzz_emu_one(const uint8_t *data, size_t size)
 	uint8_t flags = size ? data[0] : 0;
 	size_t code = size > 65 ? size - 65 : 0;
 	struct emu_ram_region ram = { .gpa = 0, .size = RAM_SIZE };
-	struct emu_vm_config cfg = { .ncpus = flags & 4 ? 2 : 1, .ram = &ram, .nram = 1,
-				     .io = &io, .exit_on_exception = !(flags & 2) };
-	struct watchdog w = { .lock = PTHREAD_MUTEX_INITIALIZER,
-			      .cond = PTHREAD_COND_INITIALIZER };
+	struct emu_vm_config cfg = { .ncpus = flags & 4 ? 2 : 1,
+				     .ram = &ram,
+				     .nram = 1,
+				     .io = &io,
+				     .exit_on_exception = !(flags & 2) };
+	struct watchdog w = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 	pthread_t dog, ap;
 	struct emu_exit ex;
 	int r;

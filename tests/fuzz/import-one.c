@@ -70,8 +70,8 @@ static void use_and_empty(struct vs_image_store *s, const char *root)
 int fuzz_import_one(const uint8_t *data, size_t size)
 {
 	const struct vs_image_import_opts o = {
-	    .name = size && (data[0] & 1) ? "fuzz:1" : NULL,
-	    .limits = {.max_entries = 4096, .max_bytes = 16u << 20, .max_ratio = 1024},
+		.name = size && (data[0] & 1) ? "fuzz:1" : NULL,
+		.limits = { .max_entries = 4096, .max_bytes = 16u << 20, .max_ratio = 1024 },
 	};
 	char root[] = "/tmp/vessel-fuzz-import-XXXXXX", in[64], **names = NULL;
 	struct vs_image_store *s = NULL;

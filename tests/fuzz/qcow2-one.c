@@ -20,7 +20,8 @@
 
 static void read_pass(struct vs_blk *b, uint8_t *buf)
 {
-	uint64_t size = vs_blk_size(b), offs[] = { 0, size / 2, size > FUZZ_IO ? size - FUZZ_IO : 0 };
+	uint64_t size = vs_blk_size(b),
+		 offs[] = { 0, size / 2, size > FUZZ_IO ? size - FUZZ_IO : 0 };
 	struct vs_blk_status st;
 	uint64_t off = 0;
 

@@ -59,7 +59,9 @@ static int replay_dir(const char *dir, int *num)
 		r = load(path, &data, &size) < 0 ? -1 : FUZZ_ONE(data, size);
 		failed += r < 0;
 		printf("%s %d - %s (%s)\n", r < 0 ? "not ok" : "ok", ++*num, names[i],
-		       r > 0 ? "opened" : r == 0 ? "refused" : "harness error");
+		       r > 0  ? "opened" :
+		       r == 0 ? "refused" :
+				"harness error");
 		free(data);
 		free(names[i]);
 	}

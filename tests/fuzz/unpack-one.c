@@ -36,8 +36,9 @@ static int only_layer_in(const char *box)
 
 int fuzz_unpack_one(const uint8_t *data, size_t size)
 {
-	const struct vs_image_limits lim = {
-	    .max_entries = 4096, .max_bytes = 16u << 20, .max_ratio = 1024};
+	const struct vs_image_limits lim = { .max_entries = 4096,
+					     .max_bytes = 16u << 20,
+					     .max_ratio = 1024 };
 	char box[] = "/tmp/vessel-fuzz-unpack-XXXXXX", layer[64];
 	struct vs_unpack_stats st;
 	struct vs_err *e = NULL;

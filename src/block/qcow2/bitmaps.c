@@ -11,15 +11,15 @@
 #include <stdlib.h>
 
 /* qcow2.txt "Bitmap directory" and QEMU's limits */
-#define BME_ENTRY_LEN	      24
-#define BME_MAX_TABLE_SIZE    0x8000000ULL
-#define BME_MAX_PHYS_SIZE     0x20000000ULL
-#define BME_MIN_GRANULARITY   9
-#define BME_MAX_GRANULARITY   31
-#define BME_FLAG_IN_USE	      (1U << 0)
-#define BME_FLAG_AUTO	      (1U << 1)
-#define BME_MAX_NAME	      1023
-#define BT_DIRTY_TRACKING     1
+#define BME_ENTRY_LEN 24
+#define BME_MAX_TABLE_SIZE 0x8000000ULL
+#define BME_MAX_PHYS_SIZE 0x20000000ULL
+#define BME_MIN_GRANULARITY 9
+#define BME_MAX_GRANULARITY 31
+#define BME_FLAG_IN_USE (1U << 0)
+#define BME_FLAG_AUTO (1U << 1)
+#define BME_MAX_NAME 1023
+#define BT_DIRTY_TRACKING 1
 
 struct bme {
 	uint64_t table_offset;
@@ -66,10 +66,12 @@ static int walk(struct qcow2 *q, const uint8_t *d, uint64_t len, struct vs_err *
 			return vs_err_set(err, -EINVAL, "%s: Broken bitmap directory", f);
 		bme_read(d + p, &e);
 		if (++n > q->nb_bitmaps)
-			return vs_err_set(err, -EINVAL,
-					  "%s: More bitmaps found than specified in header extension", f);
+			return vs_err_set(
+				err, -EINVAL,
+				"%s: More bitmaps found than specified in header extension", f);
 		if (e.extra_size)
-			return vs_err_set(err, -ENOTSUP, "%s: Bitmap extra data is not supported", f);
+			return vs_err_set(err, -ENOTSUP, "%s: Bitmap extra data is not supported",
+					  f);
 		if ((uint64_t)e.name_size > len - p - BME_ENTRY_LEN)
 			return vs_err_set(err, -EINVAL, "%s: Broken bitmap directory", f);
 		if (!bme_ok(q, &e))

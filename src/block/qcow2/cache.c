@@ -64,8 +64,8 @@ static struct qcow2_cache_slot *cache_find(struct qcow2_cache *c, uint64_t off)
 
 static int write_back(struct qcow2 *q, struct qcow2_cache *c, struct qcow2_cache_slot *s)
 {
-	int r = qcow2_file_write(q, c == &q->l2c ? QCOW2_OL_ACTIVE_L2 : QCOW2_OL_REFCOUNT_BLOCK, s->buf,
-			     q->cluster_size, s->off);
+	int r = qcow2_file_write(q, c == &q->l2c ? QCOW2_OL_ACTIVE_L2 : QCOW2_OL_REFCOUNT_BLOCK,
+				 s->buf, q->cluster_size, s->off);
 
 	if (r == 0) {
 		s->dirty = false;

@@ -32,7 +32,7 @@ struct ck {
 	struct qcow2_check_result *res;
 	uint64_t *l2buf;
 	uint64_t last_host; /* previous data cluster, for fragmentation */
-	unsigned said;	    /* findings printed so far (the first few only) */
+	unsigned said; /* findings printed so far (the first few only) */
 };
 
 #define CHECK_SAY_MAX 20
@@ -47,7 +47,8 @@ static void ck_inc(struct ck *c, uint64_t off, uint64_t len)
 		return;
 	for (uint64_t i = first; i <= last; i++) {
 		if (i >= c->n) { /* qemu-img's words */
-			ck_say(c, "ERROR: counting reference for region exceeding the end of the "
+			ck_say(c,
+			       "ERROR: counting reference for region exceeding the end of the "
 			       "file by one cluster or more: offset 0x%" PRIx64 " size 0x%" PRIx64,
 			       off, len);
 			c->res->corruptions++;
@@ -57,7 +58,6 @@ static void ck_inc(struct ck *c, uint64_t off, uint64_t len)
 			c->ref[i]++;
 	}
 }
-
 
 static void ck_data_entry(struct ck *c, uint64_t e, bool active)
 {
@@ -72,8 +72,10 @@ static void ck_data_entry(struct ck *c, uint64_t e, bool active)
 	case QCOW2_C_COMPRESSED:
 		if (e & QCOW2_OFLAG_COPIED) {
 			qcow2_compressed_range(q, e & ~QCOW2_OFLAG_COPIED, &off, &len);
-			ck_say(c, "ERROR: coffset=0x%" PRIx64 ": copied flag must never be set for "
-			       "compressed clusters", off);
+			ck_say(c,
+			       "ERROR: coffset=0x%" PRIx64 ": copied flag must never be set for "
+			       "compressed clusters",
+			       off);
 			c->res->corruptions++;
 		}
 		qcow2_compressed_range(q, e, &off, &len);
@@ -296,8 +298,10 @@ static int ck_copied(struct ck *c)
 		if (r < 0)
 			return r;
 		if ((rc == 1) != !!(q->l1[i] & QCOW2_OFLAG_COPIED)) {
-			ck_say(c, "ERROR OFLAG_COPIED L2 cluster: l1_index=%" PRIu64
-			       " refcount=%" PRIu64, i, rc);
+			ck_say(c,
+			       "ERROR OFLAG_COPIED L2 cluster: l1_index=%" PRIu64
+			       " refcount=%" PRIu64,
+			       i, rc);
 			bad++;
 		}
 		r = vs_pread_full(q->fd, c->l2buf, q->cluster_size, l2);
@@ -308,8 +312,10 @@ static int ck_copied(struct ck *c)
 				continue;
 			r = qcow2_refcount_get(q, h >> q->cluster_bits, &rc);
 			if (r == 0 && (rc == 1) != !!(e & QCOW2_OFLAG_COPIED)) {
-				ck_say(c, "ERROR OFLAG_COPIED data cluster: l2_entry=%" PRIx64
-				       " refcount=%" PRIu64, e, rc);
+				ck_say(c,
+				       "ERROR OFLAG_COPIED data cluster: l2_entry=%" PRIx64
+				       " refcount=%" PRIu64,
+				       e, rc);
 				bad++;
 			}
 		}
@@ -320,8 +326,8 @@ static int ck_copied(struct ck *c)
 	return 0;
 }
 
-static int check_locked(struct qcow2 *q, enum qcow2_repair repair,
-			struct qcow2_check_result *res, struct vs_err **err)
+static int check_locked(struct qcow2 *q, enum qcow2_repair repair, struct qcow2_check_result *res,
+			struct vs_err **err)
 {
 	struct ck c = { .q = q, .res = res };
 	struct stat st;
@@ -331,7 +337,8 @@ static int check_locked(struct qcow2 *q, enum qcow2_repair repair,
 		return vs_err_setsys(err, -errno, "%s", q->blk.filename);
 	c.n = qcow2_size_to_clusters(q, (uint64_t)st.st_size);
 	if (c.n > CHECK_MAX_CLUSTERS)
-		return vs_err_set(err, -EFBIG, "%s: image file too large to check", q->blk.filename);
+		return vs_err_set(err, -EFBIG, "%s: image file too large to check",
+				  q->blk.filename);
 	c.ref = xzalloc(VS_MAX(c.n, 1) * sizeof(*c.ref));
 	c.l2buf = xmalloc(q->cluster_size);
 	res->total_clusters = qcow2_size_to_clusters(q, q->blk.size);
@@ -355,14 +362,13 @@ static int check_locked(struct qcow2 *q, enum qcow2_repair repair,
 
 /* After a full repair that left nothing wrong, the dirty (lazy refcounts)
  * and corrupt bits no longer apply: clear them, as QEMU does. */
-static int clear_flags(struct qcow2 *q, const struct qcow2_check_result *res,
-		       struct vs_err **err)
+static int clear_flags(struct qcow2 *q, const struct qcow2_check_result *res, struct vs_err **err)
 {
 	uint64_t bits = QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT, be;
 	int r;
 
-	if (q->version < 3 || !(q->incompat & bits) ||
-	    res->corruptions > res->corruptions_fixed || res->leaks > res->leaks_fixed)
+	if (q->version < 3 || !(q->incompat & bits) || res->corruptions > res->corruptions_fixed ||
+	    res->leaks > res->leaks_fixed)
 		return 0;
 	r = qcow2_sync(q);
 	be = htobe64(q->incompat & ~bits);
@@ -379,7 +385,8 @@ static int clear_flags(struct qcow2 *q, const struct qcow2_check_result *res,
  * refcount blocks and fixes the COPIED flags, in one atomic switch. */
 static int rebuild_locked(struct qcow2 *q, struct qcow2_check_result *res, struct vs_err **err)
 {
-	struct qcow2_commit c = { .l1_size = q->l1_size, .nb_snapshots = q->nb_snapshots,
+	struct qcow2_commit c = { .l1_size = q->l1_size,
+				  .nb_snapshots = q->nb_snapshots,
 				  .disk_size = q->blk.size };
 	uint64_t *l1, file_clusters;
 	struct stat st;
@@ -396,7 +403,8 @@ static int rebuild_locked(struct qcow2 *q, struct qcow2_check_result *res, struc
 		if (l1[i] && (qcow2_check_table_offset(q, l1[i]) < 0 ||
 			      (l1[i] >> q->cluster_bits) >= file_clusters)) {
 			vs_warn("Repairing L1 entry %" PRIu32 ": invalid L2 table offset 0x%" PRIx64
-				"; its range now reads as unallocated", i, l1[i]);
+				"; its range now reads as unallocated",
+				i, l1[i]);
 			l1[i] = 0;
 		}
 	}
@@ -413,8 +421,8 @@ static int rebuild_locked(struct qcow2 *q, struct qcow2_check_result *res, struc
 	}
 	if (c.dropped)
 		vs_warn("Repairing %" PRIu64 " L2 entries that referenced clusters outside the "
-			"image: they now read as %s", c.dropped,
-			q->version >= 3 ? "zeros" : "unallocated");
+			"image: they now read as %s",
+			c.dropped, q->version >= 3 ? "zeros" : "unallocated");
 	res->leaks_fixed = res->leaks;
 	res->corruptions_fixed = res->corruptions;
 	q->open_fixes = 0; /* the new refcount structures replaced what open dropped */
@@ -434,10 +442,11 @@ int qcow2_check(struct vs_blk *b, enum qcow2_repair repair, struct qcow2_check_r
 	/* freeing the dropped snapshots' clusters as leaks while the table on
 	 * disk still lists them would corrupt the image */
 	if (repair == QCOW2_REPAIR_LEAKS && q->rebuild_only)
-		return vs_err_set(err, -EINVAL,
-				  "%s: invalid snapshot table entries or L1 table: repair them with "
-				  "-r all",
-				  b->filename);
+		return vs_err_set(
+			err, -EINVAL,
+			"%s: invalid snapshot table entries or L1 table: repair them with "
+			"-r all",
+			b->filename);
 	pthread_rwlock_wrlock(&q->layout);
 	r = b->ro ? 0 : qcow2_meta_flush(q); /* the tables are read from the file */
 	if (r < 0)

@@ -42,15 +42,15 @@
 struct commit {
 	struct qcow2 *q;
 	struct qcow2_commit *c;
-	uint32_t *ref;	  /* refcounts of clusters [0, e) in the new state */
-	uint64_t e;	  /* clusters counted: everything either state uses is below */
-	uint64_t area;	  /* first cluster of the new area: e, or a hole below it */
+	uint32_t *ref; /* refcounts of clusters [0, e) in the new state */
+	uint64_t e; /* clusters counted: everything either state uses is below */
+	uint64_t area; /* first cluster of the new area: e, or a hole below it */
 	uint64_t *l2buf;
 	uint64_t *copy_l1i; /* active L1 indexes whose L2 table is copied */
 	uint64_t ncopy;
 	/* layout of the new area, in clusters */
 	uint64_t l1_at, *snap_l1_at, copy_at, table_at, table_len, rb_at, nrb, rt_at, nrt;
-	uint64_t end;	  /* past the new area */
+	uint64_t end; /* past the new area */
 	uint64_t *rt; /* new refcount table, host-endian, nrt clusters' worth */
 };
 
@@ -183,8 +183,7 @@ static uint64_t want_flags(const struct commit *m, uint64_t e)
 		e &= ~QCOW2_L2E_RESERVED;
 	if (t == QCOW2_C_COMPRESSED || !h || (t != QCOW2_C_NORMAL && t != QCOW2_C_ZERO))
 		return e;
-	return m->ref[h >> q->cluster_bits] == 1 ? e | QCOW2_OFLAG_COPIED
-						  : e & ~QCOW2_OFLAG_COPIED;
+	return m->ref[h >> q->cluster_bits] == 1 ? e | QCOW2_OFLAG_COPIED : e & ~QCOW2_OFLAG_COPIED;
 }
 
 /* Active L2 tables whose COPIED flags are wrong for the new refcounts are
@@ -425,7 +424,8 @@ static int write_all(struct commit *m, const uint64_t *l1, const uint8_t *table)
 	if (r == 0)
 		r = write_copies(m);
 	if (r == 0 && m->table_len)
-		r = vs_pwrite_full(m->q->fd, table, m->table_len, m->table_at << m->q->cluster_bits);
+		r = vs_pwrite_full(m->q->fd, table, m->table_len,
+				   m->table_at << m->q->cluster_bits);
 	if (r == 0)
 		r = write_refcounts(m);
 	return r == 0 ? write_header(m) : r;

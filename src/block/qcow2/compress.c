@@ -68,8 +68,7 @@ static int deflate_raw(const uint8_t *in, size_t in_len, uint8_t *out, size_t *o
 	z_stream z = { 0 };
 	int r;
 
-	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) !=
-	    Z_OK)
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
 	z.next_in = (uint8_t *)in;
 	z.avail_in = (uInt)in_len;
@@ -133,8 +132,7 @@ static int alloc_compressed(struct qcow2 *q, uint64_t len, uint64_t *off)
 	return 0;
 }
 
-static int write_compressed_locked(struct qcow2 *q, const uint8_t *z, size_t zlen,
-				   uint64_t guest)
+static int write_compressed_locked(struct qcow2 *q, const uint8_t *z, size_t zlen, uint64_t guest)
 {
 	unsigned shift = 62 - (q->cluster_bits - 8);
 	uint64_t l1i = guest >> (q->cluster_bits + q->l2_bits), l2off, host, e, nsec, *t;

@@ -21,9 +21,14 @@ struct feature_entry {
 } __attribute__((packed));
 
 static const struct feature_entry features[] = {
-	{ 0, 0, "dirty bit" },	       { 0, 1, "corrupt bit" },   { 0, 2, "external data file" },
-	{ 0, 3, "compression type" }, { 0, 4, "extended L2 entries" },
-	{ 1, 0, "lazy refcounts" },   { 2, 0, "bitmaps" },	   { 2, 1, "raw external data" },
+	{ 0, 0, "dirty bit" },
+	{ 0, 1, "corrupt bit" },
+	{ 0, 2, "external data file" },
+	{ 0, 3, "compression type" },
+	{ 0, 4, "extended L2 entries" },
+	{ 1, 0, "lazy refcounts" },
+	{ 2, 0, "bitmaps" },
+	{ 2, 1, "raw external data" },
 };
 
 static size_t put_ext(uint8_t *p, uint32_t type, const void *data, uint32_t len)
@@ -134,7 +139,8 @@ static int preallocate(struct qcow2 *q, enum qcow2_prealloc mode)
 	int r = 0;
 
 	while (r == 0 && c < nclusters) {
-		uint64_t l2i = c & (q->l2_entries - 1), n = VS_MIN(nclusters - c, q->l2_entries - l2i);
+		uint64_t l2i = c & (q->l2_entries - 1),
+			 n = VS_MIN(nclusters - c, q->l2_entries - l2i);
 		uint64_t *e = xmalloc(n * 8);
 
 		r = qcow2_l2_for_write(q, c >> q->l2_bits, &l2off);
@@ -146,9 +152,12 @@ static int preallocate(struct qcow2 *q, enum qcow2_prealloc mode)
 			r = -posix_fallocate(q->fd, (off_t)host, (off_t)(n << q->cluster_bits));
 		if (r == 0 && mode == QCOW2_PREALLOC_FULL)
 			r = fallocate(q->fd, FALLOC_FL_ZERO_RANGE, (off_t)host,
-				      (off_t)(n << q->cluster_bits)) < 0 ? -errno : 0;
+				      (off_t)(n << q->cluster_bits)) < 0 ?
+				    -errno :
+				    0;
 		if (r == 0)
-			r = ftruncate(q->fd, (off_t)(host + (n << q->cluster_bits))) < 0 ? -errno : 0;
+			r = ftruncate(q->fd, (off_t)(host + (n << q->cluster_bits))) < 0 ? -errno :
+											   0;
 		if (r == 0)
 			r = qcow2_l2_set(q, l2off, l2i, e, n);
 		free(e);
@@ -165,9 +174,9 @@ static uint64_t backing_size(const char *path, const struct qcow2_create_opts *o
 	struct vs_blk *b = NULL;
 	uint64_t size;
 
-	bpath = (o->backing[0] == '/' || !slash)
-			? xstrdup(o->backing)
-			: xasprintf("%.*s/%s", (int)(slash - path), path, o->backing);
+	bpath = (o->backing[0] == '/' || !slash) ?
+			xstrdup(o->backing) :
+			xasprintf("%.*s/%s", (int)(slash - path), path, o->backing);
 	*r = vs_blk_open(bpath, o->backing_fmt, VS_BLK_RDONLY | VS_BLK_PROBE, &b, err);
 	if (*r < 0)
 		return 0;

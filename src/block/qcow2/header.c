@@ -69,21 +69,21 @@ static int unknown_features(struct qcow2 *q, const uint8_t *c, uint64_t len, uin
 			bits &= ~known_names[i].bit;
 		}
 	if (bits)
-		snprintf(names + VS_MIN(used, sizeof(names) - 1), sizeof(names) - VS_MIN(used, sizeof(names) - 1),
-			 "%sbits 0x%" PRIx64, used ? ", " : "", bits);
+		snprintf(names + VS_MIN(used, sizeof(names) - 1),
+			 sizeof(names) - VS_MIN(used, sizeof(names) - 1), "%sbits 0x%" PRIx64,
+			 used ? ", " : "", bits);
 	return vs_err_set(err, -ENOTSUP, "%s: unsupported qcow2 feature(s): %s", q->blk.filename,
 			  names);
 }
 
-#define BACKING_FMT_MAX	 16	      /* QEMU's sizeof(bs->backing_format) */
-#define BITMAPS_EXT_LEN	 24
-#define MAX_BITMAPS	 65535
-#define MAX_BITMAP_DIR	 (65535 * 1024) /* QEMU's QCOW2_MAX_BITMAP_DIRECTORY_SIZE */
+#define BACKING_FMT_MAX 16 /* QEMU's sizeof(bs->backing_format) */
+#define BITMAPS_EXT_LEN 24
+#define MAX_BITMAPS 65535
+#define MAX_BITMAP_DIR (65535 * 1024) /* QEMU's QCOW2_MAX_BITMAP_DIRECTORY_SIZE */
 
 /* The bitmaps extension, validated as QEMU does (in its order and words);
  * ignored while the autoclear bit says the bitmaps are stale. */
-static int parse_bitmaps_ext(struct qcow2 *q, const uint8_t *e, uint32_t len,
-			     struct vs_err **err)
+static int parse_bitmaps_ext(struct qcow2 *q, const uint8_t *e, uint32_t len, struct vs_err **err)
 {
 	const char *f = q->blk.filename;
 	uint32_t n, reserved;
@@ -102,7 +102,8 @@ static int parse_bitmaps_ext(struct qcow2 *q, const uint8_t *e, uint32_t len,
 	if (n > MAX_BITMAPS)
 		return vs_err_set(err, -EINVAL,
 				  "%s: bitmaps_ext: Image has %u bitmaps, exceeding the QEMU "
-				  "supported maximum of %d", f, n, MAX_BITMAPS);
+				  "supported maximum of %d",
+				  f, n, MAX_BITMAPS);
 	if (n == 0)
 		return vs_err_set(err, -EINVAL, "%s: found bitmaps extension with zero bitmaps", f);
 	if (qcow2_offset_into_cluster(q, off))
@@ -110,8 +111,10 @@ static int parse_bitmaps_ext(struct qcow2 *q, const uint8_t *e, uint32_t len,
 				  f);
 	if (size > MAX_BITMAP_DIR)
 		return vs_err_set(err, -EINVAL,
-				  "%s: bitmaps_ext: bitmap directory size (%" PRIu64 ") exceeds the "
-				  "maximum supported size (%d)", f, size, MAX_BITMAP_DIR);
+				  "%s: bitmaps_ext: bitmap directory size (%" PRIu64
+				  ") exceeds the "
+				  "maximum supported size (%d)",
+				  f, size, MAX_BITMAP_DIR);
 	if (size == 0)
 		return vs_err_set(err, -EINVAL, "%s: Requested bitmap directory size is zero", f);
 	q->nb_bitmaps = n;
@@ -134,19 +137,22 @@ static int parse_extensions(struct qcow2 *q, const uint8_t *c, uint64_t start, u
 		if (type == QCOW2_EXT_END)
 			break;
 		if (len > end - p)
-			return vs_err_set(err, -EINVAL, "%s: header extension 0x%x overruns the header",
+			return vs_err_set(err, -EINVAL,
+					  "%s: header extension 0x%x overruns the header",
 					  q->blk.filename, type);
 		if (type == QCOW2_EXT_BACKING_FMT) {
 			if (len >= BACKING_FMT_MAX) /* qemu-img's words */
 				return vs_err_set(err, -EINVAL,
 						  "%s: ERROR: ext_backing_format: len=%u too large "
-						  "(>=%u)", q->blk.filename, len, BACKING_FMT_MAX);
+						  "(>=%u)",
+						  q->blk.filename, len, BACKING_FMT_MAX);
 			free(q->backing_fmt);
 			q->backing_fmt = xasprintf("%.*s", (int)len, (const char *)(c + p));
 		} else if (type == QCOW2_EXT_CRYPTO) { /* qemu-img's words */
 			return vs_err_set(err, -EINVAL,
 					  "%s: CRYPTO header extension only expected with LUKS "
-					  "encryption method", q->blk.filename);
+					  "encryption method",
+					  q->blk.filename);
 		} else if (type == QCOW2_EXT_BITMAPS) {
 			int r = parse_bitmaps_ext(q, c + p, len, err);
 
@@ -162,8 +168,7 @@ static int parse_extensions(struct qcow2 *q, const uint8_t *c, uint64_t start, u
 	return 0;
 }
 
-static int check_v3_fields(struct qcow2 *q, const struct qcow2_disk_header *h,
-			   struct vs_err **err)
+static int check_v3_fields(struct qcow2 *q, const struct qcow2_disk_header *h, struct vs_err **err)
 {
 	const char *f = q->blk.filename;
 
@@ -185,12 +190,13 @@ static int check_v3_fields(struct qcow2 *q, const struct qcow2_disk_header *h,
 		return vs_err_set(err, -ENOTSUP, "%s: unknown compression type %d", f,
 				  q->compression_type);
 	if (q->compression_type && !(q->incompat & QCOW2_INCOMPAT_COMPRESSION))
-		return vs_err_set(err, -EINVAL,
-				  "%s: compression type set without its feature bit", f);
+		return vs_err_set(err, -EINVAL, "%s: compression type set without its feature bit",
+				  f);
 	if (!q->compression_type && (q->incompat & QCOW2_INCOMPAT_COMPRESSION))
 		return vs_err_set(err, -EINVAL, /* qemu-img's words */
 				  "%s: qcow2: Compression type incompatible feature bit must not "
-				  "be set", f);
+				  "be set",
+				  f);
 	return 0;
 }
 
@@ -203,19 +209,19 @@ static int check_basic_fields(struct qcow2 *q, const struct qcow2_disk_header *h
 		return vs_err_set(err, -EINVAL, "%s: not a qcow2 image", f);
 	q->version = be32toh(h->version);
 	if (q->version != 2 && q->version != 3)
-		return vs_err_set(err, -ENOTSUP, "%s: unsupported qcow2 version %u", f,
-				  q->version);
+		return vs_err_set(err, -ENOTSUP, "%s: unsupported qcow2 version %u", f, q->version);
 	q->cluster_bits = be32toh(h->cluster_bits);
 	if (q->cluster_bits < QCOW2_MIN_CLUSTER_BITS || q->cluster_bits > QCOW2_MAX_CLUSTER_BITS)
-		return vs_err_set(err, -EINVAL, "%s: invalid cluster bits %u", f,
-				  q->cluster_bits);
+		return vs_err_set(err, -EINVAL, "%s: invalid cluster bits %u", f, q->cluster_bits);
 	q->cluster_size = 1ULL << q->cluster_bits;
 	q->l2_bits = q->cluster_bits - 3;
 	q->l2_entries = 1ULL << q->l2_bits;
 	if (be32toh(h->crypt_method))
 		return vs_err_set(err, -ENOTSUP, "%s: unsupported qcow2 feature: encryption (%s)",
-				  f, be32toh(h->crypt_method) == 1 ? "AES-CBC"
-				     : be32toh(h->crypt_method) == 2 ? "LUKS" : "unknown method");
+				  f,
+				  be32toh(h->crypt_method) == 1 ? "AES-CBC" :
+				  be32toh(h->crypt_method) == 2 ? "LUKS" :
+								  "unknown method");
 	/* whole sectors, as QEMU reads it: both then see the same disk */
 	q->blk.size = VS_ALIGN_DOWN(be64toh(h->size), 512ULL);
 	if (q->blk.size > QCOW2_MAX_SIZE)
@@ -225,8 +231,8 @@ static int check_basic_fields(struct qcow2 *q, const struct qcow2_disk_header *h
 	return 0;
 }
 
-static int read_backing_name(struct qcow2 *q, const struct qcow2_disk_header *h,
-			     const uint8_t *c, uint64_t clen, struct vs_err **err)
+static int read_backing_name(struct qcow2 *q, const struct qcow2_disk_header *h, const uint8_t *c,
+			     uint64_t clen, struct vs_err **err)
 {
 	uint64_t off = be64toh(h->backing_file_offset);
 	uint32_t len = be32toh(h->backing_file_size);
@@ -255,8 +261,8 @@ static void load_table_fields(struct qcow2 *q, const struct qcow2_disk_header *h
 	q->nb_snapshots = be32toh(h->nb_snapshots);
 	q->snapshots_offset = be64toh(h->snapshots_offset);
 	q->rb_bits = q->cluster_bits + 3 - q->refcount_order;
-	q->refcount_max = q->refcount_order == 6 ? UINT64_MAX
-						 : (1ULL << (1U << q->refcount_order)) - 1;
+	q->refcount_max = q->refcount_order == 6 ? UINT64_MAX :
+						   (1ULL << (1U << q->refcount_order)) - 1;
 }
 
 int qcow2_header_load(struct qcow2 *q, struct vs_err **err)
@@ -279,8 +285,8 @@ int qcow2_header_load(struct qcow2 *q, struct vs_err **err)
 	r = vs_pread_full(q->fd, c, clen, 0);
 	if (r < 0)
 		return vs_err_setsys(err, r, "%s: read header", q->blk.filename);
-	ext_end = be64toh(h.backing_file_offset) ? VS_MIN(be64toh(h.backing_file_offset), clen)
-						 : clen;
+	ext_end = be64toh(h.backing_file_offset) ? VS_MIN(be64toh(h.backing_file_offset), clen) :
+						   clen;
 	if (q->version == 3) {
 		r = parse_extensions(q, c, q->header_length, ext_end,
 				     q->incompat & ~QCOW2_INCOMPAT_KNOWN, err);
@@ -334,8 +340,8 @@ int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, bool repai
 		return vs_err_set(err, -EFBIG, "%s: Image is too big", f);
 	if (need > q->l1_size)
 		return vs_err_set(err, -EINVAL, "%s: L1 table too small for the virtual size", f);
-	if (q->l1_size && !extent_ok(q, q->l1_offset, l1_bytes,
-				     repair ? QCOW2_MAX_SIZE : file_size))
+	if (q->l1_size &&
+	    !extent_ok(q, q->l1_offset, l1_bytes, repair ? QCOW2_MAX_SIZE : file_size))
 		return vs_err_set(err, -EINVAL, "%s: L1 table offset invalid or past EOF", f);
 	if (q->l1_size && !extent_ok(q, q->l1_offset, l1_bytes, file_size)) {
 		/* repair: the L1 reads as zeros; freeing its clusters as leaks
@@ -346,11 +352,9 @@ int qcow2_header_validate_tables(struct qcow2 *q, uint64_t file_size, bool repai
 	if (rt_bytes > QCOW2_MAX_RT_BYTES || q->rt_clusters == 0)
 		return vs_err_set(err, -EINVAL, "%s: invalid refcount table size", f);
 	if (!extent_ok(q, q->rt_offset, rt_bytes, file_size))
-		return vs_err_set(err, -EINVAL, "%s: refcount table offset invalid or past EOF",
-				  f);
+		return vs_err_set(err, -EINVAL, "%s: refcount table offset invalid or past EOF", f);
 	if (q->nb_snapshots > QCOW2_MAX_SNAPSHOTS)
-		return vs_err_set(err, -EINVAL, "%s: too many snapshots (%u)", f,
-				  q->nb_snapshots);
+		return vs_err_set(err, -EINVAL, "%s: too many snapshots (%u)", f, q->nb_snapshots);
 	/* QEMU checks the alignment even when there are no snapshots */
 	if ((q->nb_snapshots && !extent_ok(q, q->snapshots_offset, 0, file_size)) ||
 	    qcow2_offset_into_cluster(q, q->snapshots_offset))

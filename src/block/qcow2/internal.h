@@ -22,58 +22,58 @@
 
 struct vs_err;
 
-#define QCOW2_MAGIC		0x514649fbU /* "QFI\xfb" */
-#define QCOW2_MIN_CLUSTER_BITS	9
-#define QCOW2_MAX_CLUSTER_BITS	21
-#define QCOW2_V2_HEADER_LEN	72
-#define QCOW2_V3_HEADER_LEN	104
-#define QCOW2_MAX_L1_BYTES	(32ULL << 20) /* as QEMU: bounds allocation */
-#define QCOW2_MAX_RT_BYTES	(8ULL << 20)
-#define QCOW2_MAX_SNAPSHOTS	65536
-#define QCOW2_MAX_BACKING_NAME	1023
-#define QCOW2_MAX_CHAIN		64
-#define QCOW2_MAX_SNAP_EXTRA	1024
-#define QCOW2_MAX_SIZE		(1ULL << 56) /* offsets have 56 bits */
+#define QCOW2_MAGIC 0x514649fbU /* "QFI\xfb" */
+#define QCOW2_MIN_CLUSTER_BITS 9
+#define QCOW2_MAX_CLUSTER_BITS 21
+#define QCOW2_V2_HEADER_LEN 72
+#define QCOW2_V3_HEADER_LEN 104
+#define QCOW2_MAX_L1_BYTES (32ULL << 20) /* as QEMU: bounds allocation */
+#define QCOW2_MAX_RT_BYTES (8ULL << 20)
+#define QCOW2_MAX_SNAPSHOTS 65536
+#define QCOW2_MAX_BACKING_NAME 1023
+#define QCOW2_MAX_CHAIN 64
+#define QCOW2_MAX_SNAP_EXTRA 1024
+#define QCOW2_MAX_SIZE (1ULL << 56) /* offsets have 56 bits */
 /* Writes may reach this far past the end of the file (or of what we have
  * allocated past it); a table entry pointing further is corruption. */
-#define QCOW2_EOF_SLACK		(64ULL << 20)
+#define QCOW2_EOF_SLACK (64ULL << 20)
 
 /* Metadata roles for the overlap checks (overlap.c), QEMU's QCOW2_OL_* bits
  * and order. QCOW2_OL_DATA: a guest data write, which may overlap none. */
-#define QCOW2_OL_DATA		 0u
-#define QCOW2_OL_HEADER		 (1u << 0)
-#define QCOW2_OL_ACTIVE_L1	 (1u << 1)
-#define QCOW2_OL_ACTIVE_L2	 (1u << 2)
-#define QCOW2_OL_REFCOUNT_TABLE	 (1u << 3)
-#define QCOW2_OL_REFCOUNT_BLOCK	 (1u << 4)
-#define QCOW2_OL_SNAPSHOT_TABLE	 (1u << 5)
-#define QCOW2_OL_INACTIVE_L1	 (1u << 6)
-#define QCOW2_OL_NBITS		 7
-#define QCOW2_OL_ALL		 ((1u << QCOW2_OL_NBITS) - 1)
+#define QCOW2_OL_DATA 0u
+#define QCOW2_OL_HEADER (1u << 0)
+#define QCOW2_OL_ACTIVE_L1 (1u << 1)
+#define QCOW2_OL_ACTIVE_L2 (1u << 2)
+#define QCOW2_OL_REFCOUNT_TABLE (1u << 3)
+#define QCOW2_OL_REFCOUNT_BLOCK (1u << 4)
+#define QCOW2_OL_SNAPSHOT_TABLE (1u << 5)
+#define QCOW2_OL_INACTIVE_L1 (1u << 6)
+#define QCOW2_OL_NBITS 7
+#define QCOW2_OL_ALL ((1u << QCOW2_OL_NBITS) - 1)
 
-#define QCOW2_OFLAG_COPIED     (1ULL << 63)
+#define QCOW2_OFLAG_COPIED (1ULL << 63)
 #define QCOW2_OFLAG_COMPRESSED (1ULL << 62)
-#define QCOW2_OFLAG_ZERO       1ULL
-#define QCOW2_OFFSET_MASK      0x00fffffffffffe00ULL
+#define QCOW2_OFLAG_ZERO 1ULL
+#define QCOW2_OFFSET_MASK 0x00fffffffffffe00ULL
 /* Bits an entry must not have set (qcow2.txt; QEMU's L1E_RESERVED_MASK and
  * L2E_STD_RESERVED_MASK: the compressed flag is reserved in L1 entries). */
-#define QCOW2_L1E_RESERVED     0x7f000000000001ffULL
-#define QCOW2_L2E_RESERVED     0x3f000000000001feULL
+#define QCOW2_L1E_RESERVED 0x7f000000000001ffULL
+#define QCOW2_L2E_RESERVED 0x3f000000000001feULL
 
-#define QCOW2_INCOMPAT_DIRTY	   (1ULL << 0)
-#define QCOW2_INCOMPAT_CORRUPT	   (1ULL << 1)
-#define QCOW2_INCOMPAT_DATA_FILE   (1ULL << 2)
+#define QCOW2_INCOMPAT_DIRTY (1ULL << 0)
+#define QCOW2_INCOMPAT_CORRUPT (1ULL << 1)
+#define QCOW2_INCOMPAT_DATA_FILE (1ULL << 2)
 #define QCOW2_INCOMPAT_COMPRESSION (1ULL << 3)
-#define QCOW2_INCOMPAT_EXTL2	   (1ULL << 4)
-#define QCOW2_INCOMPAT_KNOWN	   (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT | \
-				    QCOW2_INCOMPAT_COMPRESSION)
-#define QCOW2_COMPAT_LAZY	   (1ULL << 0)
+#define QCOW2_INCOMPAT_EXTL2 (1ULL << 4)
+#define QCOW2_INCOMPAT_KNOWN \
+	(QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_COMPRESSION)
+#define QCOW2_COMPAT_LAZY (1ULL << 0)
 
-#define QCOW2_EXT_END	      0x00000000U
+#define QCOW2_EXT_END 0x00000000U
 #define QCOW2_EXT_BACKING_FMT 0xe2792acaU
-#define QCOW2_EXT_FEATURES    0x6803f857U
-#define QCOW2_EXT_BITMAPS     0x23852875U
-#define QCOW2_EXT_CRYPTO      0x0537be77U
+#define QCOW2_EXT_FEATURES 0x6803f857U
+#define QCOW2_EXT_BITMAPS 0x23852875U
+#define QCOW2_EXT_CRYPTO 0x0537be77U
 #define QCOW2_AUTOCLEAR_BITMAPS (1ULL << 0)
 
 /* On-disk header, big-endian (qcow2.txt "Header"). */
@@ -103,12 +103,12 @@ struct qcow2_disk_header {
 static_assert(sizeof(struct qcow2_disk_header) == 112, "qcow2 header layout");
 
 /* Byte offsets of header fields we update in place. */
-#define QCOW2_HDR_OFF_SIZE	 24
-#define QCOW2_HDR_OFF_L1	 36 /* l1_size (4) + l1_table_offset (8) */
-#define QCOW2_HDR_OFF_RT	 48 /* refcount_table_offset (8) + clusters (4) */
-#define QCOW2_HDR_OFF_SNAP	 60 /* nb_snapshots (4) + snapshots_offset (8) */
-#define QCOW2_HDR_OFF_INCOMPAT	 72
-#define QCOW2_HDR_OFF_AUTOCLEAR	 88
+#define QCOW2_HDR_OFF_SIZE 24
+#define QCOW2_HDR_OFF_L1 36 /* l1_size (4) + l1_table_offset (8) */
+#define QCOW2_HDR_OFF_RT 48 /* refcount_table_offset (8) + clusters (4) */
+#define QCOW2_HDR_OFF_SNAP 60 /* nb_snapshots (4) + snapshots_offset (8) */
+#define QCOW2_HDR_OFF_INCOMPAT 72
+#define QCOW2_HDR_OFF_AUTOCLEAR 88
 
 struct qcow2_snapshot {
 	uint64_t l1_offset;
@@ -127,7 +127,7 @@ struct qcow2_snapshot {
 struct qcow2_cache_slot {
 	uint64_t off; /* 0: empty (offset 0 is the header, never cached) */
 	uint64_t used;
-	bool dirty;   /* updated here, not yet in the file (L2 tables, barriers) */
+	bool dirty; /* updated here, not yet in the file (L2 tables, barriers) */
 	uint8_t *buf;
 };
 
@@ -146,8 +146,8 @@ struct qcow2_ol_ent {
 
 /* A reference to drop once the metadata that replaced it is durable. */
 struct qcow2_release {
-	uint64_t l2e;	 /* the old entry (an L2 table: a plain cluster entry) */
-	bool punch;	 /* punch the cluster out of the file if it becomes free */
+	uint64_t l2e; /* the old entry (an L2 table: a plain cluster entry) */
+	bool punch; /* punch the cluster out of the file if it becomes free */
 };
 
 struct qcow2 {
@@ -155,7 +155,7 @@ struct qcow2 {
 	int fd;
 	unsigned depth; /* position in the backing chain */
 	struct qcow2 *child; /* the image this one backs while opening, or NULL */
-	dev_t dev;	     /* the file's identity, for backing loops */
+	dev_t dev; /* the file's identity, for backing loops */
 	ino_t ino;
 	unsigned version;
 	unsigned cluster_bits;
@@ -200,15 +200,15 @@ struct qcow2 {
 	struct qcow2_release *rel;
 	size_t nrel, rel_cap;
 	struct qcow2_cache l2c, rbc;
-	uint64_t alloc_end;  /* clusters at or past this index are free */
-	uint64_t free_hint;  /* no free cluster below this index */
+	uint64_t alloc_end; /* clusters at or past this index are free */
+	uint64_t free_hint; /* no free cluster below this index */
 	uint64_t zbuf_cursor; /* byte offset for the next compressed cluster, 0: none */
 
 	/* overlap.c: the clusters that hold metadata, sorted */
 	struct qcow2_ol_ent *ol;
 	size_t nol, ol_cap;
-	uint64_t file_end;  /* the file's size at open */
-	bool corrupt_seen;  /* a write was refused as corrupting: read-only now */
+	uint64_t file_end; /* the file's size at open */
+	bool corrupt_seen; /* a write was refused as corrupting: read-only now */
 	uint64_t open_fixes; /* corruptions a repair open dropped (check counts them) */
 	uint32_t rebuild_only; /* of which dropped tables (snapshot entries, an L1
 				* past EOF): only -r all may go on */
@@ -307,10 +307,10 @@ enum qcow2_ctype { QCOW2_C_UNALLOC, QCOW2_C_ZERO, QCOW2_C_NORMAL, QCOW2_C_COMPRE
 
 struct qcow2_map {
 	enum qcow2_ctype type;
-	uint64_t host;	 /* NORMAL: host offset of the queried byte */
-	uint64_t len;	 /* bytes from the query offset with this mapping */
-	uint64_t l2e;	 /* the raw entry of the first cluster */
-	bool copied;	 /* NORMAL: refcount is exactly 1 */
+	uint64_t host; /* NORMAL: host offset of the queried byte */
+	uint64_t len; /* bytes from the query offset with this mapping */
+	uint64_t l2e; /* the raw entry of the first cluster */
+	bool copied; /* NORMAL: refcount is exactly 1 */
 };
 
 int qcow2_map_get(struct qcow2 *q, uint64_t off, uint64_t len, struct qcow2_map *m);
@@ -351,8 +351,7 @@ int qcow2_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err);
 /* snapshot.c */
 /* With repair (check -r), entries with an invalid L1 table or extra data are
  * dropped (counted in open_fixes and rebuild_only) instead of refused. */
-int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, bool repair,
-			 struct vs_err **err);
+int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, bool repair, struct vs_err **err);
 void qcow2_snapshots_free(struct qcow2 *q);
 /* The on-disk snapshot table for s[0..n) (our entries carry 24 bytes of extra
  * data); returns a buffer of *len bytes to free. */
@@ -360,10 +359,10 @@ uint8_t *qcow2_snapshot_table_build(const struct qcow2_snapshot *s, uint32_t n, 
 
 /* commit.c: a new metadata state, switched to by one header write. */
 struct qcow2_commit {
-	const uint64_t *l1;	      /* new active L1 entries (flags are recomputed) */
+	const uint64_t *l1; /* new active L1 entries (flags are recomputed) */
 	uint32_t l1_size;
 	struct qcow2_snapshot *snaps; /* new snapshot table; on success q owns the array */
-	uint64_t **snap_l1;	      /* NULL, or per snapshot a new L1 to write (its
+	uint64_t **snap_l1; /* NULL, or per snapshot a new L1 to write (its
 				       * l1_offset is then set) or NULL (kept as is) */
 	uint32_t nb_snapshots;
 	uint64_t disk_size;

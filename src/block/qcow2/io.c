@@ -146,7 +146,7 @@ struct alloc_req {
 	const uint8_t *buf;
 	uint64_t off, len; /* guest range written by this step */
 	uint64_t l2off, l2i, n;
-	uint64_t old[];	   /* n old entries */
+	uint64_t old[]; /* n old entries */
 };
 
 /* Does the old mapping of [off, off+len) (one entry e) read as zeros? */
@@ -208,8 +208,7 @@ static int alloc_write_data(struct qcow2 *q, struct alloc_req *a, uint64_t host,
 }
 
 /* Counts the clusters from the start of the request that need allocation. */
-static uint64_t count_alloc(struct qcow2 *q, const uint64_t *t, struct alloc_req *a,
-			    uint64_t max)
+static uint64_t count_alloc(struct qcow2 *q, const uint64_t *t, struct alloc_req *a, uint64_t max)
 {
 	uint64_t n = 0;
 
@@ -268,7 +267,7 @@ static int write_alloc(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64
 		r = qcow2_l2e_valid(q, be64toh(t[l2i]));
 		if (r == 0)
 			r = qcow2_file_write(q, QCOW2_OL_DATA, buf, *done,
-					 (be64toh(t[l2i]) & QCOW2_OFFSET_MASK) + in);
+					     (be64toh(t[l2i]) & QCOW2_OFFSET_MASK) + in);
 		goto out;
 	}
 	fresh_from = q->alloc_end;
@@ -459,7 +458,8 @@ static int unmap_range(struct qcow2 *q, uint64_t off, uint64_t len, bool zero)
 		if (r == 0 && q->nrel >= RELEASE_MAX)
 			r = qcow2_meta_flush(q);
 		if (r == -ENOTSUP)
-			r = zero ? write_zero_bytes(q, a, VS_MIN(n << q->cluster_bits, end - a)) : 0;
+			r = zero ? write_zero_bytes(q, a, VS_MIN(n << q->cluster_bits, end - a)) :
+				   0;
 		a += n << q->cluster_bits;
 	}
 	if (r == 0 && zero && z < end)
@@ -600,7 +600,6 @@ static int qcow2_flush(struct vs_blk *b)
 	pthread_rwlock_unlock(&q->layout);
 	return r == 0 && !synced ? qcow2_sync(q) : r;
 }
-
 
 const struct vs_blk_ops qcow2_ops = {
 	.name = "qcow2",

@@ -27,7 +27,7 @@
 
 /* QEMU's metadata_ol_names, in bit order. */
 static const char *const ol_names[] = {
-	"qcow2_header",	   "active L1 table", "active L2 table",	"refcount table",
+	"qcow2_header",	  "active L1 table", "active L2 table",	  "refcount table",
 	"refcount block", "snapshot table",  "inactive L1 table",
 };
 static_assert(VS_ARRAY_SIZE(ol_names) == QCOW2_OL_NBITS, "one name per overlap bit");
@@ -131,7 +131,8 @@ void qcow2_signal_corruption(struct qcow2 *q, const char *fmt, ...)
 	if (__atomic_exchange_n(&q->corrupt_seen, true, __ATOMIC_SEQ_CST))
 		return;
 	vs_warn("qcow2: Marking image as corrupt: %s; further corruption events will be "
-		"suppressed", msg);
+		"suppressed",
+		msg);
 	if (q->version >= 3 && !q->blk.ro) {
 		q->incompat |= QCOW2_INCOMPAT_CORRUPT;
 		be = htobe64(q->incompat);
@@ -156,13 +157,15 @@ int qcow2_pre_write(struct qcow2 *q, unsigned ign, uint64_t off, uint64_t len)
 		return -EIO;
 	hit = qcow2_ol_overlap(q, ign, off, len);
 	if (hit) {
-		qcow2_signal_corruption(q, "Preventing invalid write on metadata (overlaps with %s)",
+		qcow2_signal_corruption(q,
+					"Preventing invalid write on metadata (overlaps with %s)",
 					qcow2_ol_name(hit));
 		return -EIO;
 	}
 	if ((ign == QCOW2_OL_DATA || ign == QCOW2_OL_ACTIVE_L2) &&
 	    (off > write_limit(q) || len > write_limit(q) - off)) {
-		qcow2_signal_corruption(q, "Preventing invalid write at offset 0x%" PRIx64
+		qcow2_signal_corruption(q,
+					"Preventing invalid write at offset 0x%" PRIx64
 					" (%s), past the end of the file",
 					off, ign ? "L2 table" : "data");
 		return -EIO;
@@ -246,12 +249,13 @@ int qcow2_ol_conflict(const struct qcow2 *q, char *msg, size_t len)
 		if (!(m & (m - 1)))
 			continue;
 		/* name the refcount structure, which is what writes would go through */
-		who = (m & QCOW2_OL_REFCOUNT_BLOCK) ? QCOW2_OL_REFCOUNT_BLOCK
-		      : (m & QCOW2_OL_REFCOUNT_TABLE) ? QCOW2_OL_REFCOUNT_TABLE
-						       : (m & (m - 1)) & -(m & (m - 1));
+		who = (m & QCOW2_OL_REFCOUNT_BLOCK) ? QCOW2_OL_REFCOUNT_BLOCK :
+		      (m & QCOW2_OL_REFCOUNT_TABLE) ? QCOW2_OL_REFCOUNT_TABLE :
+						      (m & (m - 1)) & -(m & (m - 1));
 		other = (m & ~who) & -(m & ~who);
-		snprintf(msg, len, "%s at offset 0x%" PRIx64 " overlaps with %s", qcow2_ol_name(who),
-			 q->ol[i].cluster << q->cluster_bits, qcow2_ol_name(other));
+		snprintf(msg, len, "%s at offset 0x%" PRIx64 " overlaps with %s",
+			 qcow2_ol_name(who), q->ol[i].cluster << q->cluster_bits,
+			 qcow2_ol_name(other));
 		return 1;
 	}
 	return 0;

@@ -106,7 +106,8 @@ static int load_rt(struct qcow2 *q, uint64_t file_size, bool repair, struct vs_e
 		q->rt[i] = e;
 		if (repair && e == off && !qcow2_offset_into_cluster(q, off) && off >= file_size) {
 			vs_warn("Repairing refcount block %" PRIu64 ": offset 0x%" PRIx64
-				" is past the end of the file", i, off);
+				" is past the end of the file",
+				i, off);
 			q->rt[i] = 0;
 			q->open_fixes++;
 			continue;
@@ -130,8 +131,8 @@ static char *backing_path(const char *image, const char *name)
 	return xasprintf("%.*s/%s", (int)(slash - image), image, name);
 }
 
-static int open_chain(const char *path, unsigned flags, struct qcow2 *child,
-		      struct vs_blk **out, struct vs_err **err);
+static int open_chain(const char *path, unsigned flags, struct qcow2 *child, struct vs_blk **out,
+		      struct vs_err **err);
 
 /* Is path one of the files from q up the chain (q and the images it backs)? */
 static bool in_chain(const struct qcow2 *q, const char *path)
@@ -203,7 +204,8 @@ static int check_overlaps(struct qcow2 *q, unsigned flags, struct vs_err **err)
 	qcow2_signal_corruption(q, "%s", msg);
 	return vs_err_set(err, -EROFS,
 			  "%s: %s; image marked as corrupt: it can only be opened read-only "
-			  "until repaired (check -r all)", q->blk.filename, msg);
+			  "until repaired (check -r all)",
+			  q->blk.filename, msg);
 }
 
 static int open_tables(struct qcow2 *q, unsigned flags, struct vs_err **err)
@@ -255,13 +257,12 @@ static int repair_dirty(struct qcow2 *q, struct vs_err **err)
 	int r = qcow2_check(&q->blk, QCOW2_REPAIR_ALL, &res, err);
 
 	if (r == 0 && (q->incompat & QCOW2_INCOMPAT_DIRTY))
-		r = vs_err_set(err, -EIO, "%s: dirty image could not be repaired",
-			       q->blk.filename);
+		r = vs_err_set(err, -EIO, "%s: dirty image could not be repaired", q->blk.filename);
 	return r;
 }
 
-static int open_chain(const char *path, unsigned flags, struct qcow2 *child,
-		      struct vs_blk **out, struct vs_err **err)
+static int open_chain(const char *path, unsigned flags, struct qcow2 *child, struct vs_blk **out,
+		      struct vs_err **err)
 {
 	unsigned depth = child ? child->depth + 1 : 0;
 	struct stat st;

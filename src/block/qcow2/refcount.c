@@ -334,7 +334,7 @@ static int alloc_tail(struct qcow2 *q, uint64_t n, uint64_t *start)
 		for (uint64_t i = 0; i < m; i++)
 			if (((s + n + i) >> q->rb_bits) == blk[j])
 				qcow2_rb_entry_put(b, (s + n + i) & ((1ULL << q->rb_bits) - 1),
-					     q->refcount_order, 1);
+						   q->refcount_order, 1);
 		r = qcow2_file_write(q, QCOW2_OL_REFCOUNT_BLOCK, b, q->cluster_size, off);
 	}
 	if (r == 0 && m)
@@ -415,9 +415,9 @@ int qcow2_alloc_data(struct qcow2 *q, uint64_t max, uint64_t *off, uint64_t *got
 /* ---- table growth ---- */
 
 struct rt_area {
-	uint64_t start;	  /* first cluster of the new area */
+	uint64_t start; /* first cluster of the new area */
 	uint64_t nblocks; /* block slots at the area's head */
-	uint64_t ranges;  /* of which are used, for ranges first_ri.. */
+	uint64_t ranges; /* of which are used, for ranges first_ri.. */
 	uint64_t tclusters;
 	uint64_t entries;
 };
@@ -465,7 +465,7 @@ static int write_area_blocks(struct qcow2 *q, const struct rt_area *a)
 			if ((c >> q->rb_bits) == ri && area_used(a, c))
 				qcow2_rb_entry_put(b, c & mask, q->refcount_order, 1);
 		r = qcow2_file_write(q, QCOW2_OL_REFCOUNT_BLOCK, b, q->cluster_size,
-				 (a->start + k) << q->cluster_bits);
+				     (a->start + k) << q->cluster_bits);
 	}
 	free(b);
 	return r;
@@ -492,7 +492,7 @@ static int grow_table(struct qcow2 *q, uint64_t need_ri)
 	for (uint64_t i = 0; i < a.entries; i++)
 		t[i] = htobe64(t[i]);
 	r = qcow2_file_write(q, QCOW2_OL_REFCOUNT_TABLE, t, a.entries * 8,
-			 (a.start + a.nblocks) << q->cluster_bits);
+			     (a.start + a.nblocks) << q->cluster_bits);
 	if (r == 0)
 		r = qcow2_barrier(q); /* blocks and table before the header */
 	if (r == 0) {

@@ -108,11 +108,11 @@ static bool overlaps_fixed(const struct qcow2 *q, uint64_t off, uint64_t len)
 {
 	uint64_t rt_len = (uint64_t)q->rt_clusters << q->cluster_bits;
 
-	return len && (off < q->cluster_size || (off < q->rt_offset + rt_len && q->rt_offset < off + len));
+	return len &&
+	       (off < q->cluster_size || (off < q->rt_offset + rt_len && q->rt_offset < off + len));
 }
 
-int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, bool repair,
-			 struct vs_err **err)
+int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, bool repair, struct vs_err **err)
 {
 	uint64_t off = q->snapshots_offset;
 	uint32_t kept = 0, n = q->nb_snapshots;
@@ -125,13 +125,13 @@ int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, bool repair,
 		r = read_one(q, &q->snaps[kept], &off, file_size);
 		/* the last entry's padding to 8 bytes may pass EOF (QEMU leaves the
 		 * file unaligned when the table is the last thing in it) */
-		if (r >= 0 && (off - q->snapshots_offset > SNAP_TABLE_MAX ||
-			       off > VS_ALIGN_UP(file_size, 8)))
+		if (r >= 0 &&
+		    (off - q->snapshots_offset > SNAP_TABLE_MAX || off > VS_ALIGN_UP(file_size, 8)))
 			r = -EFBIG;
 		if (r > 0 && repair) { /* check -r all writes the table without it */
 			vs_warn("Discarding invalid snapshot table entry %u (ID '%s', name '%s'): "
-				"its L1 table or extra data is invalid", i, q->snaps[kept].id,
-				q->snaps[kept].name);
+				"its L1 table or extra data is invalid",
+				i, q->snaps[kept].id, q->snaps[kept].name);
 			snap_clear(&q->snaps[kept]);
 			memset(&q->snaps[kept], 0, sizeof(q->snaps[kept]));
 			q->open_fixes++;
@@ -140,7 +140,8 @@ int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, bool repair,
 		}
 		if (r == -EFBIG && repair) { /* the rest cannot be found: dropped too */
 			vs_warn("Discarding snapshot table entries %u to %u: the table runs past "
-				"the end of the file", i, n - 1);
+				"the end of the file",
+				i, n - 1);
 			snap_clear(&q->snaps[kept]);
 			memset(&q->snaps[kept], 0, sizeof(q->snaps[kept]));
 			q->open_fixes += n - i;
@@ -165,7 +166,8 @@ int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, bool repair,
 		if (overlaps_fixed(q, q->snaps[i].l1_offset, q->snaps[i].l1_size * 8ULL))
 			return vs_err_set(err, -EINVAL,
 					  "%s: snapshot %u's L1 table overlaps the header or "
-					  "refcount table", q->blk.filename, i);
+					  "refcount table",
+					  q->blk.filename, i);
 	return 0;
 }
 
@@ -173,8 +175,8 @@ int qcow2_snapshots_load(struct qcow2 *q, uint64_t file_size, bool repair,
 
 static uint64_t entry_size(const struct qcow2_snapshot *s)
 {
-	return VS_ALIGN_UP(sizeof(struct snap_disk) + SNAP_EXTRA_OURS + strlen(s->id) +
-				   strlen(s->name), 8);
+	return VS_ALIGN_UP(
+		sizeof(struct snap_disk) + SNAP_EXTRA_OURS + strlen(s->id) + strlen(s->name), 8);
 }
 
 uint8_t *qcow2_snapshot_table_build(const struct qcow2_snapshot *s, uint32_t n, uint64_t *len)
@@ -269,15 +271,21 @@ static int create_locked(struct qcow2 *q, const char *name, struct vs_err **err)
 	snaps = table_copy(q, UINT32_MAX, 1);
 	s = &snaps[n];
 	clock_gettime(CLOCK_REALTIME, &ts);
-	*s = (struct qcow2_snapshot){ .id = next_id(q), .name = xstrdup(name),
+	*s = (struct qcow2_snapshot){ .id = next_id(q),
+				      .name = xstrdup(name),
 				      .date_sec = (uint32_t)ts.tv_sec,
-				      .date_nsec = (uint32_t)ts.tv_nsec, .disk_size = q->blk.size,
-				      .icount = UINT64_MAX, .l1_size = q->l1_size };
+				      .date_nsec = (uint32_t)ts.tv_nsec,
+				      .disk_size = q->blk.size,
+				      .icount = UINT64_MAX,
+				      .l1_size = q->l1_size };
 	l1 = active_l1(q, q->l1_size);
 	sl1 = xzalloc(sizeof(*sl1) * (n + 1ULL));
 	sl1[n] = l1; /* the snapshot's L1: a copy of the active one */
-	c = (struct qcow2_commit){ .l1 = l1, .l1_size = q->l1_size, .snaps = snaps,
-				   .snap_l1 = sl1, .nb_snapshots = n + 1,
+	c = (struct qcow2_commit){ .l1 = l1,
+				   .l1_size = q->l1_size,
+				   .snaps = snaps,
+				   .snap_l1 = sl1,
+				   .nb_snapshots = n + 1,
 				   .disk_size = q->blk.size };
 	r = qcow2_commit(q, &c);
 	free(l1);
@@ -322,9 +330,11 @@ static int apply_locked(struct qcow2 *q, struct qcow2_snapshot *s)
 	r = read_l1(q, s, n, &l1);
 	if (r < 0)
 		return r;
-	c = (struct qcow2_commit){ .l1 = l1, .l1_size = (uint32_t)n,
+	c = (struct qcow2_commit){ .l1 = l1,
+				   .l1_size = (uint32_t)n,
 				   .snaps = table_copy(q, UINT32_MAX, 0),
-				   .nb_snapshots = q->nb_snapshots, .disk_size = s->disk_size };
+				   .nb_snapshots = q->nb_snapshots,
+				   .disk_size = s->disk_size };
 	r = qcow2_commit(q, &c);
 	if (r < 0)
 		free(c.snaps);
@@ -335,9 +345,11 @@ static int delete_locked(struct qcow2 *q, struct qcow2_snapshot *s)
 {
 	struct qcow2_snapshot gone = *s;
 	_cleanup_free_ uint64_t *l1 = active_l1(q, q->l1_size);
-	struct qcow2_commit c = { .l1 = l1, .l1_size = q->l1_size,
+	struct qcow2_commit c = { .l1 = l1,
+				  .l1_size = q->l1_size,
 				  .snaps = table_copy(q, (uint32_t)(s - q->snaps), 0),
-				  .nb_snapshots = q->nb_snapshots - 1, .disk_size = q->blk.size };
+				  .nb_snapshots = q->nb_snapshots - 1,
+				  .disk_size = q->blk.size };
 	int r = qcow2_commit(q, &c);
 
 	if (r < 0) {
@@ -398,10 +410,14 @@ int qcow2_snapshot_list(struct vs_blk *b, struct qcow2_snapshot_info **out, size
 		const struct qcow2_snapshot *s = &q->snaps[i];
 
 		l[i] = (struct qcow2_snapshot_info){
-			.id = xstrdup(s->id), .name = xstrdup(s->name),
-			.vm_state_size = s->vm_state_size, .date_sec = s->date_sec,
-			.date_nsec = s->date_nsec, .vm_clock_nsec = s->vm_clock_nsec,
-			.disk_size = s->disk_size, .icount = s->icount,
+			.id = xstrdup(s->id),
+			.name = xstrdup(s->name),
+			.vm_state_size = s->vm_state_size,
+			.date_sec = s->date_sec,
+			.date_nsec = s->date_nsec,
+			.vm_clock_nsec = s->vm_clock_nsec,
+			.disk_size = s->disk_size,
+			.icount = s->icount,
 		};
 	}
 	*n = q->nb_snapshots;

@@ -70,8 +70,8 @@ static int status_lines(const char *const *keys)
 static int alloc(long mib)
 {
 	for (long i = 0; i < mib; i++) {
-		char *p =
-		    mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
 
 		if (p == MAP_FAILED)
 			return perror("mmap"), 1;
@@ -126,8 +126,8 @@ static int spin(long sec)
 
 int main(int argc, char **argv)
 {
-	static const char *const caps[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", NULL};
-	static const char *const nnp[] = {"NoNewPrivs", NULL};
+	static const char *const caps[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", NULL };
+	static const char *const nnp[] = { "NoNewPrivs", NULL };
 	const char *cmd = argc > 1 ? argv[1] : "";
 	long n = argc > 2 ? atol(argv[2]) : 0;
 

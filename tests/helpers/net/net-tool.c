@@ -106,14 +106,14 @@ static int cmd_link_set(struct tool *t, struct vs_err **err)
 	if (!strcmp(what, "name"))
 		return vs_link_rename(t->nl, t->argv[1], val, err);
 	if (!strcmp(what, "mtu"))
-		return vs_parse_uint(val, 0, 1u << 20, &mtu) < 0
-			       ? vs_err_set(err, -EINVAL, "bad mtu %s", val)
-			       : vs_link_set_mtu(t->nl, t->argv[1], (uint32_t)mtu, err);
+		return vs_parse_uint(val, 0, 1u << 20, &mtu) < 0 ?
+			       vs_err_set(err, -EINVAL, "bad mtu %s", val) :
+			       vs_link_set_mtu(t->nl, t->argv[1], (uint32_t)mtu, err);
 	if (!strcmp(what, "mac"))
 		return sscanf(val, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2],
-			      &mac[3], &mac[4], &mac[5]) != 6
-			       ? vs_err_set(err, -EINVAL, "bad mac %s", val)
-			       : vs_link_set_mac(t->nl, t->argv[1], mac, err);
+			      &mac[3], &mac[4], &mac[5]) != 6 ?
+			       vs_err_set(err, -EINVAL, "bad mac %s", val) :
+			       vs_link_set_mac(t->nl, t->argv[1], mac, err);
 	if (strcmp(what, "netns"))
 		return vs_err_set(err, -EINVAL, "link-set: unknown attribute %s", what);
 	r = open_ns(val, &fd, err);
@@ -136,7 +136,8 @@ static int cmd_veth_add(struct tool *t, struct vs_err **err)
  * (--time prints the library call's own duration, for bench/net.sh) */
 static int cmd_attach(struct tool *t, struct vs_err **err)
 {
-	struct vs_attach a = { .bridge = t->argv[1], .host_name = t->argv[2],
+	struct vs_attach a = { .bridge = t->argv[1],
+			       .host_name = t->argv[2],
 			       .peer_name = t->argv[4] };
 	_cleanup_close_ int fd = -1;
 	const char *mtu = opt(t, "--mtu");
@@ -308,7 +309,8 @@ static int cmd_nat_port_list(struct tool *t, struct vs_err **err)
 	int r = vs_nat_port_list(t->netns_fd, &v, &n, err);
 
 	for (size_t i = 0; r >= 0 && i < n; i++)
-		printf("%s -> %s\n", vs_port_spec_str(&v[i].spec, spec), vs_ipv4_str(v[i].dest_ip, ip));
+		printf("%s -> %s\n", vs_port_spec_str(&v[i].spec, spec),
+		       vs_ipv4_str(v[i].dest_ip, ip));
 	return r;
 }
 

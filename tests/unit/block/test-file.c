@@ -138,7 +138,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_writers_exclude_each_other, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readers_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_force_share_needs_read_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fifo_refused_without_blocking, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fifo_refused_without_blocking, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,8 +79,9 @@ static struct vs_blk *open_img(const char *path, const char *fmt)
 
 static void create(struct fx *f, uint64_t cs, unsigned ver, unsigned rb, bool backing)
 {
-	struct qcow2_create_opts o = { .size = IMG_SIZE, .cluster_size = cs, .version = ver,
-				       .refcount_bits = rb };
+	struct qcow2_create_opts o = {
+		.size = IMG_SIZE, .cluster_size = cs, .version = ver, .refcount_bits = rb
+	};
 	struct vs_err *e = NULL;
 
 	memset(f->model, 0, IMG_SIZE);

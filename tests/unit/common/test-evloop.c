@@ -232,9 +232,12 @@ static void test_stop_before_run(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fd_handler),   cmocka_unit_test(test_del_pending),
-		cmocka_unit_test(test_timers),	     cmocka_unit_test(test_cross_thread_calls),
-		cmocka_unit_test(test_churn_while_running), cmocka_unit_test(test_stop_before_run),
+		cmocka_unit_test(test_fd_handler),
+		cmocka_unit_test(test_del_pending),
+		cmocka_unit_test(test_timers),
+		cmocka_unit_test(test_cross_thread_calls),
+		cmocka_unit_test(test_churn_while_running),
+		cmocka_unit_test(test_stop_before_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -100,9 +100,9 @@ static void test_rm_rf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_open_beneath),
-	    cmocka_unit_test(test_mkdir_beneath),
-	    cmocka_unit_test(test_rm_rf),
+		cmocka_unit_test(test_open_beneath),
+		cmocka_unit_test(test_mkdir_beneath),
+		cmocka_unit_test(test_rm_rf),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -114,7 +114,7 @@ static struct vs_spec_resources limits(void)
 
 static void test_v1_hybrid(void **state)
 {
-	static const char *const ctls[] = {"memory", "cpu", "pids", "unified"};
+	static const char *const ctls[] = { "memory", "cpu", "pids", "unified" };
 	struct vs_spec_resources r = limits();
 	struct vs_cgroup *cg = NULL;
 	struct vs_err *e = NULL;
@@ -150,7 +150,7 @@ static void test_v1_hybrid(void **state)
 	assert_string_equal(get("pids/vessel-test/c/pids.max"), "32");
 	/* throttling and swappiness */
 	{
-		struct vs_spec_throttle th = {8, 0, 1048576};
+		struct vs_spec_throttle th = { 8, 0, 1048576 };
 		struct vs_spec_resources t;
 
 		vs_spec_resources_init(&t);
@@ -216,7 +216,7 @@ static void test_v2(void **state)
 	assert_string_equal(get("vessel/c2/cpu.max"), "max 100000");
 	assert_string_equal(get("vessel/c2/pids.max"), "max");
 	{
-		struct vs_spec_throttle th = {254, 0, 4096};
+		struct vs_spec_throttle th = { 254, 0, 4096 };
 
 		r = limits();
 		r.throttle[VS_THROTTLE_READ_BPS] = &th;
@@ -225,7 +225,7 @@ static void test_v2(void **state)
 		assert_string_equal(get("vessel/c2/io.max"), "254:0 rbps=4096");
 	}
 	{
-		struct vs_spec_hugetlb h = {"2MB", 4194304};
+		struct vs_spec_hugetlb h = { "2MB", 4194304 };
 
 		put("vessel/c2/hugetlb.2MB.max", "");
 		put("vessel/c2/io.weight", "");
@@ -288,7 +288,7 @@ static void apply_ok(struct vs_cgroup *cg, const struct vs_spec_resources *r)
  * blkio.bfq.weight_device where only BFQ's do; leaf weights; 0 = unset. */
 static void test_v1_weight_device(void **state)
 {
-	struct vs_spec_weight_device wd[] = {{8, 0, 300, -1}, {8, 16, 0, 0}};
+	struct vs_spec_weight_device wd[] = { { 8, 0, 300, -1 }, { 8, 16, 0, 0 } };
 	struct vs_spec_resources r;
 	struct vs_cgroup *cg;
 
@@ -317,7 +317,7 @@ static void test_v1_weight_device(void **state)
 /* v2: io.bfq.weight "maj:min w" when present, else io.weight converted */
 static void test_v2_weight_device(void **state)
 {
-	struct vs_spec_weight_device wd = {8, 16, 300, 200};
+	struct vs_spec_weight_device wd = { 8, 16, 300, 200 };
 	struct vs_spec_resources r;
 	struct vs_cgroup *cg;
 
@@ -342,7 +342,7 @@ static void test_v2_weight_device(void **state)
 /* rdma.max lines on v1 and v2; a clear error without the controller */
 static void test_rdma(void **state)
 {
-	struct vs_spec_rdma d[] = {{(char *)"mlx5_1", 3, 100}, {(char *)"mlx5_2", -1, 7}};
+	struct vs_spec_rdma d[] = { { (char *)"mlx5_1", 3, 100 }, { (char *)"mlx5_2", -1, 7 } };
 	struct vs_spec_resources r;
 	struct vs_cgroup *cg;
 
@@ -379,7 +379,7 @@ static void test_rdma(void **state)
  * not mounted (as runc); ignored on cgroup v2 (as runc). */
 static void test_network(void **state)
 {
-	struct vs_spec_netprio np = {(char *)"eth0", 5};
+	struct vs_spec_netprio np = { (char *)"eth0", 5 };
 	struct vs_spec_resources r;
 	struct vs_cgroup *cg;
 
@@ -430,7 +430,7 @@ static struct vs_cgroup *hybrid_tree(void)
  * enables it, then hugetlb.<size>.max in the unified cgroup. */
 static void test_hugetlb_hybrid(void **state)
 {
-	struct vs_spec_hugetlb h = {"2MB", 4194304};
+	struct vs_spec_hugetlb h = { "2MB", 4194304 };
 	struct vs_spec_resources r;
 	struct vs_cgroup *cg = hybrid_tree();
 
@@ -462,17 +462,18 @@ static void test_hugetlb_hybrid(void **state)
 /* unified on pure v2: every file written; runc's errors otherwise */
 static void test_unified_v2(void **state)
 {
-	struct vs_spec_unified u[] = {{(char *)"memory.high", (char *)"1000000"},
-				      {(char *)"cgroup.max.depth", (char *)"3"}};
-	struct vs_spec_unified bad[] = {{(char *)"pids.max", (char *)"5"},
-					{(char *)"cgroup.nope", (char *)"1"},
-					{(char *)"nodot", (char *)"1"},
-					{(char *)"../x", (char *)"1"}};
+	struct vs_spec_unified u[] = { { (char *)"memory.high", (char *)"1000000" },
+				       { (char *)"cgroup.max.depth", (char *)"3" } };
+	struct vs_spec_unified bad[] = { { (char *)"pids.max", (char *)"5" },
+					 { (char *)"cgroup.nope", (char *)"1" },
+					 { (char *)"nodot", (char *)"1" },
+					 { (char *)"../x", (char *)"1" } };
 	static const char *const msgs[] = {
-	    "unified resource \"pids.max\" can't be set: controller \"pids\" not available",
-	    "unable to set unified resource \"cgroup.nope\"",
-	    "unified resource \"nodot\" must be in the form CONTROLLER.PARAMETER",
-	    "unified resource \"../x\" must be a file name (no slashes)"};
+		"unified resource \"pids.max\" can't be set: controller \"pids\" not available",
+		"unable to set unified resource \"cgroup.nope\"",
+		"unified resource \"nodot\" must be in the form CONTROLLER.PARAMETER",
+		"unified resource \"../x\" must be a file name (no slashes)"
+	};
 	struct vs_spec_resources r;
 	struct vs_cgroup *cg;
 
@@ -503,8 +504,8 @@ static void test_unified_v2(void **state)
  * runc's message; pure v1 always refuses. */
 static void test_unified_v1_hybrid(void **state)
 {
-	struct vs_spec_unified u[] = {{(char *)"cgroup.max.descendants", (char *)"10"},
-				      {(char *)"memory.high", (char *)"1"}};
+	struct vs_spec_unified u[] = { { (char *)"cgroup.max.descendants", (char *)"10" },
+				       { (char *)"memory.high", (char *)"1" } };
 	struct vs_spec_resources r;
 	struct vs_cgroup *cg = hybrid_tree();
 
@@ -542,16 +543,16 @@ static void test_placement(void **state)
 		const char *path;
 		const char *refusal; /* NULL: accepted */
 	} t[] = {
-	    {"/", "is the host's root cgroup"},
-	    {"//", "is the host's root cgroup"},
-	    {"/./", "is the host's root cgroup"},
-	    {"/process_api", "holds the runtime's own cgroup (/process_api/x)"},
-	    {"//process_api/./x/", "holds the runtime's own cgroup (/process_api/x)"},
-	    {"/user.slice", "holds the runtime's own cgroup (/user.slice/run-1)"},
-	    {"/process_api/x/child", NULL},
-	    {"/process_ap", NULL},
-	    {"/process_api/xy", NULL},
-	    {"/vessel-test/abc", NULL},
+		{ "/", "is the host's root cgroup" },
+		{ "//", "is the host's root cgroup" },
+		{ "/./", "is the host's root cgroup" },
+		{ "/process_api", "holds the runtime's own cgroup (/process_api/x)" },
+		{ "//process_api/./x/", "holds the runtime's own cgroup (/process_api/x)" },
+		{ "/user.slice", "holds the runtime's own cgroup (/user.slice/run-1)" },
+		{ "/process_api/x/child", NULL },
+		{ "/process_ap", NULL },
+		{ "/process_api/xy", NULL },
+		{ "/vessel-test/abc", NULL },
 	};
 
 	(void)state;
@@ -577,10 +578,10 @@ static void test_placement(void **state)
 static void test_parse_fields(void **state)
 {
 	static const char ok[] =
-	    "{\"blockIO\":{\"weightDevice\":[{\"major\":8,\"minor\":16,\"weight\":300,"
-	    "\"leafWeight\":0}]},\"rdma\":{\"mlx5_1\":{\"hcaHandles\":3}},"
-	    "\"network\":{\"classID\":1048577,\"priorities\":[{\"name\":\"eth0\","
-	    "\"priority\":5}]},\"unified\":{\"memory.high\":\"max\"}}";
+		"{\"blockIO\":{\"weightDevice\":[{\"major\":8,\"minor\":16,\"weight\":300,"
+		"\"leafWeight\":0}]},\"rdma\":{\"mlx5_1\":{\"hcaHandles\":3}},"
+		"\"network\":{\"classID\":1048577,\"priorities\":[{\"name\":\"eth0\","
+		"\"priority\":5}]},\"unified\":{\"memory.high\":\"max\"}}";
 	struct vs_spec_resources r;
 	struct vs_err *e = NULL;
 
@@ -609,33 +610,33 @@ static void test_parse_fields(void **state)
 static void test_parse_errors(void **state)
 {
 	static const char *const cases[][2] = {
-	    {"{\"blockIO\":{\"weightDevice\":[{\"major\":8,\"minor\":0,\"weight\":-5}]}}",
-	     "linux.resources.blockIO.weightDevice[0].weight: out of range [0, 65535]"},
-	    {"{\"blockIO\":{\"weightDevice\":[{\"major\":8,\"minor\":0,\"leafWeight\":70000}]}}",
-	     "linux.resources.blockIO.weightDevice[0].leafWeight: out of range [0, 65535]"},
-	    {"{\"blockIO\":{\"weightDevice\":[{\"minor\":0,\"weight\":5}]}}",
-	     "linux.resources.blockIO.weightDevice[0].major: major and minor are required"},
-	    {"{\"blockIO\":{\"weightDevice\":[{\"major\":\"8\",\"minor\":0}]}}",
-	     "linux.resources.blockIO.weightDevice[0].major: expected an integer"},
-	    {"{\"blockIO\":{\"weightDevice\":{}}}",
-	     "linux.resources.blockIO.weightDevice: expected an array"},
-	    {"{\"blockIO\":{\"weight\":-1}}", "linux.resources.blockIO.weight: out of range"},
-	    {"{\"unified\":{\"../memory.max\":\"1\"}}",
-	     "linux.resources.unified: key \"../memory.max\" must be a cgroup file name"},
-	    {"{\"unified\":{\"..\":\"1\"}}", "linux.resources.unified: key \"..\" must be"},
-	    {"{\"unified\":{\"memory.max\":5}}",
-	     "linux.resources.unified.memory.max: expected a string"},
-	    {"{\"unified\":[]}", "linux.resources.unified: expected an object"},
-	    {"{\"rdma\":{\"mlx5_1\":{\"hcaHandles\":-1}}}",
-	     "linux.resources.rdma.mlx5_1.hcaHandles: out of range"},
-	    {"{\"rdma\":{\"a/b\":{}}}", "linux.resources.rdma: invalid name \"a/b\""},
-	    {"{\"rdma\":{\"mlx5_1\":3}}", "linux.resources.rdma.mlx5_1: expected an object"},
-	    {"{\"network\":{\"classID\":\"x\"}}",
-	     "linux.resources.network.classID: expected an integer"},
-	    {"{\"network\":{\"priorities\":[{\"name\":\"eth 0\",\"priority\":1}]}}",
-	     "linux.resources.network.priorities[0]: invalid name \"eth 0\""},
-	    {"{\"network\":{\"priorities\":[{\"priority\":1}]}}",
-	     "linux.resources.network.priorities[0]: invalid name \"\""},
+		{ "{\"blockIO\":{\"weightDevice\":[{\"major\":8,\"minor\":0,\"weight\":-5}]}}",
+		  "linux.resources.blockIO.weightDevice[0].weight: out of range [0, 65535]" },
+		{ "{\"blockIO\":{\"weightDevice\":[{\"major\":8,\"minor\":0,\"leafWeight\":70000}]}}",
+		  "linux.resources.blockIO.weightDevice[0].leafWeight: out of range [0, 65535]" },
+		{ "{\"blockIO\":{\"weightDevice\":[{\"minor\":0,\"weight\":5}]}}",
+		  "linux.resources.blockIO.weightDevice[0].major: major and minor are required" },
+		{ "{\"blockIO\":{\"weightDevice\":[{\"major\":\"8\",\"minor\":0}]}}",
+		  "linux.resources.blockIO.weightDevice[0].major: expected an integer" },
+		{ "{\"blockIO\":{\"weightDevice\":{}}}",
+		  "linux.resources.blockIO.weightDevice: expected an array" },
+		{ "{\"blockIO\":{\"weight\":-1}}", "linux.resources.blockIO.weight: out of range" },
+		{ "{\"unified\":{\"../memory.max\":\"1\"}}",
+		  "linux.resources.unified: key \"../memory.max\" must be a cgroup file name" },
+		{ "{\"unified\":{\"..\":\"1\"}}", "linux.resources.unified: key \"..\" must be" },
+		{ "{\"unified\":{\"memory.max\":5}}",
+		  "linux.resources.unified.memory.max: expected a string" },
+		{ "{\"unified\":[]}", "linux.resources.unified: expected an object" },
+		{ "{\"rdma\":{\"mlx5_1\":{\"hcaHandles\":-1}}}",
+		  "linux.resources.rdma.mlx5_1.hcaHandles: out of range" },
+		{ "{\"rdma\":{\"a/b\":{}}}", "linux.resources.rdma: invalid name \"a/b\"" },
+		{ "{\"rdma\":{\"mlx5_1\":3}}", "linux.resources.rdma.mlx5_1: expected an object" },
+		{ "{\"network\":{\"classID\":\"x\"}}",
+		  "linux.resources.network.classID: expected an integer" },
+		{ "{\"network\":{\"priorities\":[{\"name\":\"eth 0\",\"priority\":1}]}}",
+		  "linux.resources.network.priorities[0]: invalid name \"eth 0\"" },
+		{ "{\"network\":{\"priorities\":[{\"priority\":1}]}}",
+		  "linux.resources.network.priorities[0]: invalid name \"\"" },
 	};
 
 	(void)state;
@@ -643,9 +644,9 @@ static void test_parse_errors(void **state)
 		struct vs_spec_resources r;
 		struct vs_err *e = NULL;
 
-		assert_int_equal(
-		    vs_spec_resources_parse_text(cases[i][0], strlen(cases[i][0]), &r, &e),
-		    -EINVAL);
+		assert_int_equal(vs_spec_resources_parse_text(cases[i][0], strlen(cases[i][0]), &r,
+							      &e),
+				 -EINVAL);
 		if (!e || !strstr(e->msg, cases[i][1]) || strchr(e->msg, '\n'))
 			fail_msg("case %zu: \"%s\" lacks \"%s\"", i, e ? e->msg : "", cases[i][1]);
 		vs_err_free(e);
@@ -670,20 +671,20 @@ static void test_open_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_resolve),
-	    cmocka_unit_test(test_placement),
-	    cmocka_unit_test(test_parse_fields),
-	    cmocka_unit_test(test_parse_errors),
-	    cmocka_unit_test_setup_teardown(test_v1_hybrid, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_v2, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_v1_weight_device, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_v2_weight_device, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rdma, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_network, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_hugetlb_hybrid, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_unified_v2, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_unified_v1_hybrid, setup, teardown),
+		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_placement),
+		cmocka_unit_test(test_parse_fields),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test_setup_teardown(test_v1_hybrid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v1_weight_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_weight_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rdma, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_network, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hugetlb_hybrid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unified_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unified_v1_hybrid, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

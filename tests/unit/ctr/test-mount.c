@@ -74,8 +74,8 @@ static int fake_mount_setattr(int dfd, const char *path, unsigned flags, struct 
 	return 0;
 }
 
-static const struct vs_ctr_sys fake_sys = {.mount = fake_mount,
-					   .mount_setattr = fake_mount_setattr};
+static const struct vs_ctr_sys fake_sys = { .mount = fake_mount,
+					    .mount_setattr = fake_mount_setattr };
 
 static int setup(void **state)
 {
@@ -149,11 +149,11 @@ static void test_symlinks_stay_inside(void **state)
 static void test_tmpfs_entry(void **state)
 {
 	char o1[] = "nosuid", o2[] = "mode=1777", o3[] = "size=1m", want[PATH_MAX];
-	char *opts[] = {o1, o2, o3, NULL};
-	struct vs_spec_mount m = {.destination = (char *)"/scratch/a",
-				  .type = (char *)"tmpfs",
-				  .source = (char *)"tmpfs",
-				  .options = {opts, 3}};
+	char *opts[] = { o1, o2, o3, NULL };
+	struct vs_spec_mount m = { .destination = (char *)"/scratch/a",
+				   .type = (char *)"tmpfs",
+				   .source = (char *)"tmpfs",
+				   .options = { opts, 3 } };
 	struct vs_err *e = NULL;
 
 	(void)state;
@@ -169,11 +169,11 @@ static void test_tmpfs_entry(void **state)
 static void test_ro_bind_of_a_file(void **state)
 {
 	char src[PATH_MAX], want[PATH_MAX], o1[] = "bind", o2[] = "ro";
-	char *opts[] = {o1, o2, NULL};
-	struct vs_spec_mount m = {.destination = (char *)"/etc/hosts",
-				  .type = (char *)"bind",
-				  .source = src,
-				  .options = {opts, 2}};
+	char *opts[] = { o1, o2, NULL };
+	struct vs_spec_mount m = { .destination = (char *)"/etc/hosts",
+				   .type = (char *)"bind",
+				   .source = src,
+				   .options = { opts, 2 } };
 	struct vs_err *e = NULL;
 	struct stat sb;
 
@@ -193,8 +193,9 @@ static void test_ro_bind_of_a_file(void **state)
 
 static void test_injected_failure(void **state)
 {
-	struct vs_spec_mount m = {
-	    .destination = (char *)"/x", .type = (char *)"proc", .source = (char *)"proc"};
+	struct vs_spec_mount m = { .destination = (char *)"/x",
+				   .type = (char *)"proc",
+				   .source = (char *)"proc" };
 	struct vs_err *e = NULL;
 
 	(void)state;
@@ -211,7 +212,7 @@ static void test_injected_failure(void **state)
 
 static void parse(struct vs_mount_opts *o, char **opts, size_t n)
 {
-	struct vs_strv v = {opts, n};
+	struct vs_strv v = { opts, n };
 
 	vs_mount_parse_options(&v, o);
 }
@@ -222,7 +223,7 @@ static void test_parse_recursive_and_special(void **state)
 {
 	char a[] = "rbind", b[] = "rro", c[] = "rnosuid", d[] = "rdev", e[] = "rnoatime",
 	     f[] = "tmpcopyup", g[] = "ridmap", h[] = "size=1m";
-	char *opts[] = {a, b, c, d, e, f, g, h, NULL};
+	char *opts[] = { a, b, c, d, e, f, g, h, NULL };
 	struct vs_mount_opts o;
 
 	(void)state;
@@ -241,14 +242,17 @@ static void test_parse_recursive_and_special(void **state)
 static void test_every_runc_recursive_option_known(void **state)
 {
 	static const char *const names[] = {
-	    "rro",	"rrw",	  "rnosuid",	  "rsuid",	    "rnodev",	    "rdev",
-	    "rnoexec",	"rexec",  "rnodiratime",  "rdiratime",	    "rrelatime",    "rnorelatime",
-	    "rnoatime", "ratime", "rstrictatime", "rnostrictatime", "rnosymfollow", "rsymfollow"};
+		"rro",		"rrw",	     "rnosuid",	     "rsuid",
+		"rnodev",	"rdev",	     "rnoexec",	     "rexec",
+		"rnodiratime",	"rdiratime", "rrelatime",    "rnorelatime",
+		"rnoatime",	"ratime",    "rstrictatime", "rnostrictatime",
+		"rnosymfollow", "rsymfollow"
+	};
 	struct vs_mount_opts o;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		char buf[32], *opts[] = {buf, NULL};
+		char buf[32], *opts[] = { buf, NULL };
 
 		snprintf(buf, sizeof(buf), "%s", names[i]);
 		parse(&o, opts, 1);
@@ -262,11 +266,11 @@ static void test_every_runc_recursive_option_known(void **state)
 static void test_rro_calls_mount_setattr_recursive(void **state)
 {
 	char src[PATH_MAX], o1[] = "rbind", o2[] = "rro";
-	char *opts[] = {o1, o2, NULL};
-	struct vs_spec_mount m = {.destination = (char *)"/data",
-				  .type = (char *)"bind",
-				  .source = src,
-				  .options = {opts, 2}};
+	char *opts[] = { o1, o2, NULL };
+	struct vs_spec_mount m = { .destination = (char *)"/data",
+				   .type = (char *)"bind",
+				   .source = src,
+				   .options = { opts, 2 } };
 	struct vs_err *e = NULL;
 
 	(void)state;
@@ -290,11 +294,11 @@ static void test_rro_calls_mount_setattr_recursive(void **state)
 static void test_option_on_the_wrong_kind_of_mount(void **state)
 {
 	char o1[] = "tmpcopyup", o2[] = "idmap";
-	char *opts1[] = {o1, NULL}, *opts2[] = {o2, NULL};
-	struct vs_spec_mount m = {.destination = (char *)"/x",
-				  .type = (char *)"proc",
-				  .source = (char *)"proc",
-				  .options = {opts1, 1}};
+	char *opts1[] = { o1, NULL }, *opts2[] = { o2, NULL };
+	struct vs_spec_mount m = { .destination = (char *)"/x",
+				   .type = (char *)"proc",
+				   .source = (char *)"proc",
+				   .options = { opts1, 1 } };
 	struct vs_err *e = NULL;
 
 	(void)state;
@@ -302,7 +306,7 @@ static void test_option_on_the_wrong_kind_of_mount(void **state)
 	assert_string_equal(e->msg, "mount /x: tmpcopyup is only for tmpfs mounts");
 	vs_err_free(e);
 	e = NULL;
-	m.options = (struct vs_strv){opts2, 1};
+	m.options = (struct vs_strv){ opts2, 1 };
 	assert_int_equal(vs_mount_entry(rootfd, &m, NULL, &e), -EINVAL);
 	assert_string_equal(e->msg, "idmapped mounts are not supported: mount /x: only bind mounts "
 				    "can be idmapped");
@@ -312,19 +316,20 @@ static void test_option_on_the_wrong_kind_of_mount(void **state)
 
 int main(void)
 {
-	const char *no = have_openat2() ? NULL : "openat2 is not available (old kernel or valgrind)";
+	const char *no = have_openat2() ? NULL :
+					  "openat2 is not available (old kernel or valgrind)";
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_symlinks_stay_inside, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tmpfs_entry, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_ro_bind_of_a_file, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_injected_failure, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_parse_recursive_and_special, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_every_runc_recursive_option_known, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_rro_calls_mount_setattr_recursive, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_option_on_the_wrong_kind_of_mount, setup,
-					    teardown),
+		cmocka_unit_test_setup_teardown(test_symlinks_stay_inside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tmpfs_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ro_bind_of_a_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_injected_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_recursive_and_special, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_runc_recursive_option_known, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rro_calls_mount_setattr_recursive, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_option_on_the_wrong_kind_of_mount, setup,
+						teardown),
 	};
 
 	/* the cases that resolve paths inside the root need openat2 */

@@ -22,8 +22,8 @@ static void test_mount_options(void **state)
 {
 	char a[] = "rbind", b[] = "ro", c[] = "nosuid", d[] = "rslave", e[] = "mode=755",
 	     f[] = "size=1m", g[] = "rw", h[] = "nodev";
-	char *v[] = {a, b, c, d, e, f, g, h, NULL};
-	struct vs_strv opts = {v, 8};
+	char *v[] = { a, b, c, d, e, f, g, h, NULL };
+	struct vs_strv opts = { v, 8 };
 	struct vs_mount_opts o;
 
 	(void)state;
@@ -61,12 +61,13 @@ static void test_ids(void **state)
 static void test_flags(void **state)
 {
 	const char *bundle = NULL, *force = NULL;
-	const struct vs_oci_flag flags[] = {
-	    {"bundle|b", true, &bundle}, {"force|f", false, &force}, {NULL, false, NULL}};
+	const struct vs_oci_flag flags[] = { { "bundle|b", true, &bundle },
+					     { "force|f", false, &force },
+					     { NULL, false, NULL } };
 	char a0[] = "-b", a1[] = "/x", a2[] = "id1", a3[] = "--force", a4[] = "9";
 	char b0[] = "--bundle=/y", b1[] = "--nope";
-	char *argv[] = {a0, a1, a2, a3, a4, NULL};
-	char *argv2[] = {b0, b1, NULL};
+	char *argv[] = { a0, a1, a2, a3, a4, NULL };
+	char *argv2[] = { b0, b1, NULL };
 	char *pos[2];
 	struct vs_err *e = NULL;
 	int n;
@@ -86,10 +87,10 @@ static void test_flags(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mount_options),
-	    cmocka_unit_test(test_signals),
-	    cmocka_unit_test(test_ids),
-	    cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_mount_options),
+		cmocka_unit_test(test_signals),
+		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,29 +14,29 @@
 #include <cmocka.h>
 
 static const char good[] =
-    "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\",\"readonly\":true},"
-    "\"hostname\":\"box\",\"annotations\":{\"a\":\"b\"},"
-    "\"process\":{\"terminal\":false,\"user\":{\"uid\":1,\"gid\":2,\"additionalGids\":[3,4],"
-    "\"umask\":18},\"args\":[\"sh\",\"-c\",\"true\"],\"env\":[\"PATH=/bin\"],\"cwd\":\"/tmp\","
-    "\"capabilities\":{\"bounding\":[\"CAP_KILL\",\"CAP_CHOWN\"],\"effective\":[\"CAP_KILL\"],"
-    "\"ambient\":[\"CAP_FUTURE_THING\"]},"
-    "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":512}],"
-    "\"noNewPrivileges\":true,\"oomScoreAdj\":100},"
-    "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
-    "{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"/"
-    "tmp\",\"options\":[\"rbind\",\"ro\"]}],"
-    "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\",\"args\":[\"true\"],\"timeout\":5}]},"
-    "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},"
-    "{\"type\":\"network\",\"path\":\"/proc/1/ns/net\"}],"
-    "\"resources\":{\"memory\":{\"limit\":67108864},\"cpu\":{\"quota\":20000,\"period\":100000},"
-    "\"pids\":{\"limit\":32}},\"cgroupsPath\":\"/vessel-test/x\","
-    "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"},"
-    "\"devices\":[{\"type\":\"c\",\"path\":\"/dev/fuse\",\"major\":10,\"minor\":229}],"
-    "\"maskedPaths\":[\"/proc/kcore\"],\"readonlyPaths\":[\"/proc/sys\"],"
-    "\"rootfsPropagation\":\"rslave\","
-    "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],"
-    "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"args\":[{\"index\":1,\"value\":0,"
-    "\"op\":\"SCMP_CMP_NE\"}]}]}}}";
+	"{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\",\"readonly\":true},"
+	"\"hostname\":\"box\",\"annotations\":{\"a\":\"b\"},"
+	"\"process\":{\"terminal\":false,\"user\":{\"uid\":1,\"gid\":2,\"additionalGids\":[3,4],"
+	"\"umask\":18},\"args\":[\"sh\",\"-c\",\"true\"],\"env\":[\"PATH=/bin\"],\"cwd\":\"/tmp\","
+	"\"capabilities\":{\"bounding\":[\"CAP_KILL\",\"CAP_CHOWN\"],\"effective\":[\"CAP_KILL\"],"
+	"\"ambient\":[\"CAP_FUTURE_THING\"]},"
+	"\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":512}],"
+	"\"noNewPrivileges\":true,\"oomScoreAdj\":100},"
+	"\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+	"{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"/"
+	"tmp\",\"options\":[\"rbind\",\"ro\"]}],"
+	"\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\",\"args\":[\"true\"],\"timeout\":5}]},"
+	"\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},"
+	"{\"type\":\"network\",\"path\":\"/proc/1/ns/net\"}],"
+	"\"resources\":{\"memory\":{\"limit\":67108864},\"cpu\":{\"quota\":20000,\"period\":100000},"
+	"\"pids\":{\"limit\":32}},\"cgroupsPath\":\"/vessel-test/x\","
+	"\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"},"
+	"\"devices\":[{\"type\":\"c\",\"path\":\"/dev/fuse\",\"major\":10,\"minor\":229}],"
+	"\"maskedPaths\":[\"/proc/kcore\"],\"readonlyPaths\":[\"/proc/sys\"],"
+	"\"rootfsPropagation\":\"rslave\","
+	"\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],"
+	"\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"args\":[{\"index\":1,\"value\":0,"
+	"\"op\":\"SCMP_CMP_NE\"}]}]}}}";
 
 static void test_good(void **state)
 {
@@ -93,77 +93,79 @@ struct bad_case {
 	const char *msg;
 };
 
-#define ROOT	"\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"}"
+#define ROOT "\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"}"
 #define PROC(x) ROOT ",\"process\":{\"args\":[\"sh\"]" x "}"
 
 static const struct bad_case bad[] = {
-    {"{", "config.json: line 1 column 1: string or '}' expected near end of file"},
-    {"[]", "config.json: expected a JSON object"},
-    {"{\"ociVersion\":\"1\"}", "config.json: root: missing"},
-    {"{" ROOT ",\"process\":{\"args\":\"sh\"}}", "config.json: process.args: expected an array"},
-    {"{" ROOT ",\"process\":{\"args\":[1]}}",
-     "config.json: process.args: expected an array of strings"},
-    {"{" ROOT ",\"process\":{\"args\":[]}}", "config.json: process.args: must not be empty"},
-    {"{" PROC(",\"cwd\":\"tmp\"") "}", "config.json: process.cwd: must be an absolute path"},
-    {"{" PROC(",\"user\":{\"uid\":-1}") "}",
-     "config.json: process.user.uid: out of range for a 32-bit unsigned integer"},
-    {"{" PROC(",\"rlimits\":[{\"type\":\"RLIMIT_BOGUS\",\"hard\":1,\"soft\":1}]") "}",
-     "config.json: process.rlimits[0].type: unknown rlimit type"},
-    {"{" PROC(",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1,\"soft\":2}]") "}",
-     "config.json: process.rlimits[0].soft: greater than hard"},
-    {"{" PROC(",\"capabilities\":{\"bounding\":[\"KILL\"]}") "}",
-     "config.json: process.capabilities.bounding: unknown capability"},
-    {"{" PROC(",\"oomScoreAdj\":5000") "}",
-     "config.json: process.oomScoreAdj: out of range [-1000, 1000]"},
-    {"{" ROOT ",\"mounts\":[{\"destination\":\"rel\"}]}",
-     "config.json: mounts[0].destination: must be an absolute path"},
-    {"{" ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"foo\"}]}}",
-     "config.json: linux.namespaces[0].type: unknown namespace type \"foo\""},
-    {"{" ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"pid\"}]}}",
-     "config.json: linux.namespaces[1].type: namespace listed twice"},
-    {"{" ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"user\"}]}}",
-     "config.json: linux.uidMappings: a new user namespace needs uid and gid mappings"},
-    {"{" ROOT ",\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}]}}",
-     "config.json: linux.uidMappings: user namespace is not enabled"},
-    {"{" ROOT ",\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1g\"}}}}",
-     "config.json: linux.resources.memory.limit: expected an integer"},
-    {"{" ROOT ",\"linux\":{\"rootfsPropagation\":\"weird\"}}",
-     "config.json: linux.rootfsPropagation: invalid propagation mode"},
-    {"{" ROOT ",\"linux\":{\"devices\":[{\"type\":\"x\",\"path\":\"/dev/x\"}]}}",
-     "config.json: linux.devices[0].type: must be one of c, b, u, p"},
-    {"{" ROOT ",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_NOPE\"}}}",
-     "config.json: linux.seccomp.defaultAction: unknown seccomp action"},
-    {"{" ROOT ",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":"
-     "[{\"names\":[\"x\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":9,\"op\":"
-     "\"SCMP_CMP_EQ\"}]}]}}}",
-     "config.json: linux.seccomp.syscalls[0].args[0].index: must be in [0, 5]"},
-    {"{" ROOT ",\"linux\":{\"sysctl\":{\"../x\":\"1\"}}}",
-     "config.json: linux.sysctl.../x: invalid sysctl name"},
-    /* runc's rule: only sysctls a namespace of the container's own isolates */
-    {"{" ROOT ",\"linux\":{\"sysctl\":{\"fs.lease-break-time\":\"46\"}}}",
-     "config.json: linux.sysctl: sysctl \"fs.lease-break-time\" is not in a separate kernel "
-     "namespace"},
-    {"{" ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"ipc\"},{\"type\":\"uts\"}],"
-     "\"sysctl\":{\"kernel.shmmax\":\"1\",\"kernel.hostname\":\"h\",\"net.core.somaxconn\":"
-     "\"4096\"}}}",
-     "config.json: linux.sysctl: sysctl \"net.core.somaxconn\" is not allowed in the host's "
-     "network namespace"},
-    {"{" ROOT ",\"linux\":{\"sysctl\":{\"kernel.shmmax\":\"1\"}}}",
-     "config.json: linux.sysctl: sysctl \"kernel.shmmax\" is not allowed in the host's ipc "
-     "namespace"},
-    {"{" ROOT ",\"linux\":{\"sysctl\":{\"kernel.domainname\":\"d\"}}}",
-     "config.json: linux.sysctl: sysctl \"kernel.domainname\" is not allowed in the host's uts "
-     "namespace"},
-    {"{" ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"ipc\"}],\"sysctl\":"
-     "{\"kernel.shm_next_id\":\"1\"}}}",
-     "config.json: linux.sysctl: sysctl \"kernel.shm_next_id\" is not in a separate kernel "
-     "namespace"},
-    {"{" ROOT ",\"hooks\":{\"prestart\":[{\"path\":\"rel\"}]}}",
-     "config.json: hooks.prestart[0].path: must be an absolute path"},
-    {"{" ROOT ",\"annotations\":{\"k\":1}}", "config.json: annotations.k: expected a string"},
-    /* found by the fuzzer: input text in a message must not break the line */
-    {"{\"a\": \"\\\n", "config.json: line 2 column 0: invalid escape near '\"\\?'"},
-    {"{" ROOT ",\"annotations\":{\"a\\nb\":1}}", "config.json: annotations.a?b: expected a string"},
+	{ "{", "config.json: line 1 column 1: string or '}' expected near end of file" },
+	{ "[]", "config.json: expected a JSON object" },
+	{ "{\"ociVersion\":\"1\"}", "config.json: root: missing" },
+	{ "{" ROOT ",\"process\":{\"args\":\"sh\"}}",
+	  "config.json: process.args: expected an array" },
+	{ "{" ROOT ",\"process\":{\"args\":[1]}}",
+	  "config.json: process.args: expected an array of strings" },
+	{ "{" ROOT ",\"process\":{\"args\":[]}}", "config.json: process.args: must not be empty" },
+	{ "{" PROC(",\"cwd\":\"tmp\"") "}", "config.json: process.cwd: must be an absolute path" },
+	{ "{" PROC(",\"user\":{\"uid\":-1}") "}",
+	  "config.json: process.user.uid: out of range for a 32-bit unsigned integer" },
+	{ "{" PROC(",\"rlimits\":[{\"type\":\"RLIMIT_BOGUS\",\"hard\":1,\"soft\":1}]") "}",
+	  "config.json: process.rlimits[0].type: unknown rlimit type" },
+	{ "{" PROC(",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1,\"soft\":2}]") "}",
+	  "config.json: process.rlimits[0].soft: greater than hard" },
+	{ "{" PROC(",\"capabilities\":{\"bounding\":[\"KILL\"]}") "}",
+	  "config.json: process.capabilities.bounding: unknown capability" },
+	{ "{" PROC(",\"oomScoreAdj\":5000") "}",
+	  "config.json: process.oomScoreAdj: out of range [-1000, 1000]" },
+	{ "{" ROOT ",\"mounts\":[{\"destination\":\"rel\"}]}",
+	  "config.json: mounts[0].destination: must be an absolute path" },
+	{ "{" ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"foo\"}]}}",
+	  "config.json: linux.namespaces[0].type: unknown namespace type \"foo\"" },
+	{ "{" ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"pid\"}]}}",
+	  "config.json: linux.namespaces[1].type: namespace listed twice" },
+	{ "{" ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"user\"}]}}",
+	  "config.json: linux.uidMappings: a new user namespace needs uid and gid mappings" },
+	{ "{" ROOT ",\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}]}}",
+	  "config.json: linux.uidMappings: user namespace is not enabled" },
+	{ "{" ROOT ",\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1g\"}}}}",
+	  "config.json: linux.resources.memory.limit: expected an integer" },
+	{ "{" ROOT ",\"linux\":{\"rootfsPropagation\":\"weird\"}}",
+	  "config.json: linux.rootfsPropagation: invalid propagation mode" },
+	{ "{" ROOT ",\"linux\":{\"devices\":[{\"type\":\"x\",\"path\":\"/dev/x\"}]}}",
+	  "config.json: linux.devices[0].type: must be one of c, b, u, p" },
+	{ "{" ROOT ",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_NOPE\"}}}",
+	  "config.json: linux.seccomp.defaultAction: unknown seccomp action" },
+	{ "{" ROOT ",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":"
+	  "[{\"names\":[\"x\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":9,\"op\":"
+	  "\"SCMP_CMP_EQ\"}]}]}}}",
+	  "config.json: linux.seccomp.syscalls[0].args[0].index: must be in [0, 5]" },
+	{ "{" ROOT ",\"linux\":{\"sysctl\":{\"../x\":\"1\"}}}",
+	  "config.json: linux.sysctl.../x: invalid sysctl name" },
+	/* runc's rule: only sysctls a namespace of the container's own isolates */
+	{ "{" ROOT ",\"linux\":{\"sysctl\":{\"fs.lease-break-time\":\"46\"}}}",
+	  "config.json: linux.sysctl: sysctl \"fs.lease-break-time\" is not in a separate kernel "
+	  "namespace" },
+	{ "{" ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"ipc\"},{\"type\":\"uts\"}],"
+	  "\"sysctl\":{\"kernel.shmmax\":\"1\",\"kernel.hostname\":\"h\",\"net.core.somaxconn\":"
+	  "\"4096\"}}}",
+	  "config.json: linux.sysctl: sysctl \"net.core.somaxconn\" is not allowed in the host's "
+	  "network namespace" },
+	{ "{" ROOT ",\"linux\":{\"sysctl\":{\"kernel.shmmax\":\"1\"}}}",
+	  "config.json: linux.sysctl: sysctl \"kernel.shmmax\" is not allowed in the host's ipc "
+	  "namespace" },
+	{ "{" ROOT ",\"linux\":{\"sysctl\":{\"kernel.domainname\":\"d\"}}}",
+	  "config.json: linux.sysctl: sysctl \"kernel.domainname\" is not allowed in the host's uts "
+	  "namespace" },
+	{ "{" ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"ipc\"}],\"sysctl\":"
+	  "{\"kernel.shm_next_id\":\"1\"}}}",
+	  "config.json: linux.sysctl: sysctl \"kernel.shm_next_id\" is not in a separate kernel "
+	  "namespace" },
+	{ "{" ROOT ",\"hooks\":{\"prestart\":[{\"path\":\"rel\"}]}}",
+	  "config.json: hooks.prestart[0].path: must be an absolute path" },
+	{ "{" ROOT ",\"annotations\":{\"k\":1}}", "config.json: annotations.k: expected a string" },
+	/* found by the fuzzer: input text in a message must not break the line */
+	{ "{\"a\": \"\\\n", "config.json: line 2 column 0: invalid escape near '\"\\?'" },
+	{ "{" ROOT ",\"annotations\":{\"a\\nb\":1}}",
+	  "config.json: annotations.a?b: expected a string" },
 };
 
 static void test_bad(void **state)
@@ -201,7 +203,7 @@ static void test_truncations(void **state)
 static void test_process_text(void **state)
 {
 	static const char p[] = "{\"args\":[\"ls\"],\"env\":[\"A=1\"],\"user\":{\"uid\":5}}";
-	struct vs_spec_process proc = {0};
+	struct vs_spec_process proc = { 0 };
 	struct vs_err *e = NULL;
 
 	(void)state;
@@ -219,9 +221,9 @@ static void test_process_text(void **state)
 static void test_resources_text(void **state)
 {
 	static const char t[] =
-	    "{\"memory\":{\"swappiness\":10},\"cpu\":{\"realtimeRuntime\":950,"
-	    "\"realtimePeriod\":1000},\"blockIO\":{\"weight\":300,"
-	    "\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0,\"rate\":4096}]}}";
+		"{\"memory\":{\"swappiness\":10},\"cpu\":{\"realtimeRuntime\":950,"
+		"\"realtimePeriod\":1000},\"blockIO\":{\"weight\":300,"
+		"\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0,\"rate\":4096}]}}";
 	static const char bad_swap[] = "{\"memory\":{\"swappiness\":101}}";
 	static const char huge[] = "{\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":8}]}";
 	static const char bad_huge[] = "{\"hugepageLimits\":[{\"pageSize\":\"../x\",\"limit\":8}]}";
@@ -244,7 +246,7 @@ static void test_resources_text(void **state)
 	vs_spec_resources_clear(&r);
 	assert_int_equal(vs_spec_resources_parse_text(bad_swap, strlen(bad_swap), &r, &e), -EINVAL);
 	assert_string_equal(
-	    e->msg, "config.json: linux.resources.memory.swappiness: out of range [0, 100]");
+		e->msg, "config.json: linux.resources.memory.swappiness: out of range [0, 100]");
 	vs_err_free(e);
 	e = NULL;
 	vs_spec_resources_clear(&r);
@@ -274,9 +276,9 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_good),	cmocka_unit_test(test_bad),
-	    cmocka_unit_test(test_truncations), cmocka_unit_test(test_process_text),
-	    cmocka_unit_test(test_names),	cmocka_unit_test(test_resources_text),
+		cmocka_unit_test(test_good),	    cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_truncations), cmocka_unit_test(test_process_text),
+		cmocka_unit_test(test_names),	    cmocka_unit_test(test_resources_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,7 +83,7 @@ static void test_round_trip_and_status(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "status")), "stopped");
 	assert_string_equal(json_string_value(json_object_get(j, "ociVersion")), "1.0.2-dev");
 	assert_string_equal(
-	    json_string_value(json_object_get(json_object_get(j, "annotations"), "k")), "v");
+		json_string_value(json_object_get(json_object_get(j, "annotations"), "k")), "v");
 	json_decref(j);
 	vs_state_free(st);
 	vs_state_free(back);
@@ -198,11 +198,11 @@ static void test_rfc3339(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_round_trip_and_status, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_dead_and_zombie, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_missing_and_corrupt, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_salvage, setup, teardown),
-	    cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test_setup_teardown(test_round_trip_and_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dead_and_zombie, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_and_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_salvage, setup, teardown),
+		cmocka_unit_test(test_rfc3339),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

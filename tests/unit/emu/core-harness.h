@@ -15,14 +15,14 @@
 #include <string.h>
 #include <cmocka.h>
 
-#define H_RAM	  (4u << 20)
-#define H_PML4	  0x1000
-#define H_PDPT	  0x2000
-#define H_PD	  0x3000
-#define H_GDT	  0x4000
-#define H_CODE	  0x10000
-#define H_DATA	  0x20000
-#define H_STACK	  0x80000
+#define H_RAM (4u << 20)
+#define H_PML4 0x1000
+#define H_PDPT 0x2000
+#define H_PD 0x3000
+#define H_GDT 0x4000
+#define H_CODE 0x10000
+#define H_DATA 0x20000
+#define H_STACK 0x80000
 #define H_FLAGS_ARITH 0x8d5u /* OF SF ZF AF PF CF */
 
 enum h_mode { H_LONG, H_PROT32, H_REAL };
@@ -58,8 +58,15 @@ static const struct emu_io_ops h_io = { .pio = h_pio, .mmio = h_mmio };
 
 static void h_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool l, bool db)
 {
-	*s = (struct kvm_segment){ .base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
-				   .present = 1, .s = 1, .l = l, .db = db, .g = 1 };
+	*s = (struct kvm_segment){ .base = 0,
+				   .limit = 0xffffffff,
+				   .selector = sel,
+				   .type = type,
+				   .present = 1,
+				   .s = 1,
+				   .l = l,
+				   .db = db,
+				   .g = 1 };
 }
 
 static void h_tables(struct h *h)
@@ -100,7 +107,7 @@ static void h_sregs(struct h *h, enum h_mode mode)
 
 		s.cr0 = 0x80000031; /* PG NE ET PE */
 		s.cr3 = H_PML4;
-		s.cr4 = 0x20;	 /* PAE */
+		s.cr4 = 0x20; /* PAE */
 		s.efer = lm ? 0x501 : 0; /* SCE LME LMA */
 		if (!lm)
 			s.cr0 = 0x31; /* 32-bit tests run without paging */
@@ -114,8 +121,12 @@ static void h_sregs(struct h *h, enum h_mode mode)
 static void h_init(struct h *h, enum h_mode mode)
 {
 	struct emu_ram_region ram;
-	struct emu_vm_config cfg = { .ncpus = 1, .ram = &ram, .nram = 1, .io = &h_io,
-				     .io_ctx = h, .exit_on_exception = true };
+	struct emu_vm_config cfg = { .ncpus = 1,
+				     .ram = &ram,
+				     .nram = 1,
+				     .io = &h_io,
+				     .io_ctx = h,
+				     .exit_on_exception = true };
 
 	memset(h, 0, sizeof(*h));
 	h->ram = aligned_alloc(4096, H_RAM);

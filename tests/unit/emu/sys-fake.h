@@ -15,21 +15,21 @@
 #include <cmocka.h>
 
 #define RAM_SIZE (8u << 20)
-#define GDT   0x1000
-#define IDT   0x2000
-#define TSS   0x3000
-#define PML4  0x10000
-#define PDPT  0x11000
-#define PD    0x12000
-#define PT    0x13000 /* 4 KiB pages for 0-2 MiB */
-#define RSP0  0x9000
-#define IST1  0xa000
+#define GDT 0x1000
+#define IDT 0x2000
+#define TSS 0x3000
+#define PML4 0x10000
+#define PDPT 0x11000
+#define PD 0x12000
+#define PT 0x13000 /* 4 KiB pages for 0-2 MiB */
+#define RSP0 0x9000
+#define IST1 0xa000
 #define SEL_CODE64 0x08
-#define SEL_DATA   0x10
+#define SEL_DATA 0x10
 #define SEL_CODE32 0x18
-#define SEL_UDATA  0x20
-#define SEL_UCODE  0x28
-#define SEL_TSS	   0x30
+#define SEL_UDATA 0x20
+#define SEL_UCODE 0x28
+#define SEL_TSS 0x30
 
 static __attribute__((unused)) void (*fake_exec_hook)(struct emu_cpu *cpu);
 static __attribute__((unused)) unsigned fake_code_writes;
@@ -84,8 +84,7 @@ void emu_code_written(struct emu_cpu *cpu, uint64_t gpa, unsigned len)
 
 #endif
 
-static void fake_mmio(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *data,
-		      unsigned size)
+static void fake_mmio(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *data, unsigned size)
 {
 	(void)ctx;
 	(void)cpu;
@@ -98,8 +97,7 @@ static void fake_mmio(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *d
 		memset(data, 0x5a, size);
 }
 
-static void fake_pio(void *ctx, unsigned cpu, uint16_t port, bool write, void *data,
-		     unsigned size)
+static void fake_pio(void *ctx, unsigned cpu, uint16_t port, bool write, void *data, unsigned size)
 {
 	(void)ctx;
 	if (!write)
@@ -138,7 +136,10 @@ static inline struct machine *machine_new(unsigned ncpus, bool exit_on_exception
 {
 	struct machine *m = calloc(1, sizeof(*m));
 	struct emu_ram_region r;
-	struct emu_vm_config cfg = { .ncpus = ncpus, .ram = &r, .nram = 1, .io = &fake_io,
+	struct emu_vm_config cfg = { .ncpus = ncpus,
+				     .ram = &r,
+				     .nram = 1,
+				     .io = &fake_io,
 				     .exit_on_exception = exit_on_exception };
 
 	m->ram = aligned_alloc(4096, RAM_SIZE);
@@ -220,17 +221,17 @@ static inline void setup_long(struct machine *m)
 }
 
 /* Runs stmt; returns the vector it raised, or -1. */
-#define CATCH(cpu, stmt)                                                                   \
-	({                                                                                 \
-		volatile int r_ = -1;                                                            \
-		(cpu)->exc.vector = -1;                                                    \
-		(cpu)->exc.depth = 0;                                                      \
-		if (setjmp((cpu)->jmp) == 0) {                                             \
-			stmt;                                                              \
-		} else {                                                                   \
-			r_ = (cpu)->exc.vector;                                            \
-		}                                                                          \
-		r_;                                                                        \
+#define CATCH(cpu, stmt)                        \
+	({                                      \
+		volatile int r_ = -1;           \
+		(cpu)->exc.vector = -1;         \
+		(cpu)->exc.depth = 0;           \
+		if (setjmp((cpu)->jmp) == 0) {  \
+			stmt;                   \
+		} else {                        \
+			r_ = (cpu)->exc.vector; \
+		}                               \
+		r_;                             \
 	})
 
 /* Raises vector/err the way a handler would and delivers it, as the

@@ -12,10 +12,10 @@
 #define SF 0x080u
 #define OF 0x800u
 
-#define RUN64(h, ...)                                                                      \
-	do {                                                                               \
-		static const uint8_t code_[] = { __VA_ARGS__, UD2 };                       \
-		h_run_ud2(h, code_, sizeof(code_));                                        \
+#define RUN64(h, ...)                                                \
+	do {                                                         \
+		static const uint8_t code_[] = { __VA_ARGS__, UD2 }; \
+		h_run_ud2(h, code_, sizeof(code_));                  \
 	} while (0)
 
 static void flags_are(const struct h *h, unsigned want)
@@ -33,7 +33,8 @@ static void test_add_sub_flags(void **state)
 	(void)state;
 	h_init(&h, H_LONG);
 	/* mov rax, 0x7fffffffffffffff; add rax, 1 */
-	RUN64(&h, 0x48, 0xb8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x48, 0x83, 0xc0, 0x01);
+	RUN64(&h, 0x48, 0xb8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x48, 0x83, 0xc0,
+	      0x01);
 	assert_int_equal(h.regs.rax, 0x8000000000000000ULL);
 	flags_are(&h, OF | SF | AF | PF);
 	/* mov eax, -1 (zero-extends); add eax, 1 -> 0, CF ZF AF PF */
@@ -83,22 +84,40 @@ static bool cond_expected(unsigned cc, uint64_t a, uint64_t b)
 	bool pf = !__builtin_parity((unsigned)(r & 0xff)), v;
 
 	switch (cc >> 1) {
-	case 0: v = of; break;
-	case 1: v = cf; break;
-	case 2: v = zf; break;
-	case 3: v = cf || zf; break;
-	case 4: v = sf; break;
-	case 5: v = pf; break;
-	case 6: v = sf != of; break;
-	default: v = zf || sf != of; break;
+	case 0:
+		v = of;
+		break;
+	case 1:
+		v = cf;
+		break;
+	case 2:
+		v = zf;
+		break;
+	case 3:
+		v = cf || zf;
+		break;
+	case 4:
+		v = sf;
+		break;
+	case 5:
+		v = pf;
+		break;
+	case 6:
+		v = sf != of;
+		break;
+	default:
+		v = zf || sf != of;
+		break;
 	}
 	return v ^ (cc & 1);
 }
 
 static void test_setcc_all_conditions(void **state)
 {
-	static const uint64_t vals[] = { 0, 1, 2, 0x7fffffffffffffffULL, 0x8000000000000000ULL,
-					 0xffffffffffffffffULL, 0x80, 0xff };
+	static const uint64_t vals[] = {
+		0,    1,   2, 0x7fffffffffffffffULL, 0x8000000000000000ULL, 0xffffffffffffffffULL,
+		0x80, 0xff
+	};
 	uint8_t code[16 * 4 + 8];
 	unsigned n = 0;
 	struct h h;
@@ -258,11 +277,10 @@ static void test_call_ret_loop(void **state)
 	/* mov ecx, 1000; xor eax, eax
 	 * l: call f; loop l; ud2
 	 * f: add rax, 3; ret */
-	static const uint8_t code[] = { 0xb9, 0xe8, 0x03, 0, 0, 0x31, 0xc0,
-					0xe8, 0x04, 0, 0, 0, /* call +4 -> f */
-					0xe2, 0xf9,	     /* loop -7 -> l */
-					UD2,
-					0x48, 0x83, 0xc0, 0x03, 0xc3 };
+	static const uint8_t code[] = { 0xb9, 0xe8, 0x03, 0,	0,    0x31,
+					0xc0, 0xe8, 0x04, 0,	0,    0, /* call +4 -> f */
+					0xe2, 0xf9, /* loop -7 -> l */
+					UD2,  0x48, 0x83, 0xc0, 0x03, 0xc3 };
 	h_run(&h, code, sizeof(code));
 	assert_int_equal(h.exit.vector, 6);
 	assert_int_equal(h.regs.rip, H_CODE + 14);
@@ -271,8 +289,8 @@ static void test_call_ret_loop(void **state)
 	/* push/pop, enter/leave */
 	h.regs.rbp = 0x1234;
 	RUN64(&h, 0xc8, 0x20, 0x00, 0x00, /* enter 0x20, 0 */
-	      0x6a, 0xfb, 0x5b,		  /* push -5; pop rbx */
-	      0xc9);			  /* leave */
+	      0x6a, 0xfb, 0x5b, /* push -5; pop rbx */
+	      0xc9); /* leave */
 	assert_int_equal(h.regs.rbx, (uint64_t)-5);
 	assert_int_equal(h.regs.rbp, 0x1234);
 	assert_int_equal(h.regs.rsp, H_STACK);

@@ -22,10 +22,10 @@ static struct emu_insn dec(enum emu_mode mode, uint64_t rip, const uint8_t *b, u
 	return in;
 }
 
-#define DEC64(...)                                                                         \
-	({                                                                                 \
-		static const uint8_t b_[] = { __VA_ARGS__ };                               \
-		dec(EMU_MODE_LONG64, 0x1000, b_, sizeof(b_));                              \
+#define DEC64(...)                                            \
+	({                                                    \
+		static const uint8_t b_[] = { __VA_ARGS__ };  \
+		dec(EMU_MODE_LONG64, 0x1000, b_, sizeof(b_)); \
 	})
 
 static void test_modrm_sib_disp(void **state)
@@ -160,10 +160,10 @@ static void test_branches(void **state)
 static void test_modes_16_32(void **state)
 {
 	struct emu_insn in;
-	static const uint8_t a[] = { 0x8b, 0x42, 0x04 };	  /* mov ax, [bp+si+4] */
-	static const uint8_t b[] = { 0x66, 0xb8, 1, 2, 3, 4 };	  /* mov eax, imm32 */
-	static const uint8_t c[] = { 0x40 };			  /* inc eax (not REX) */
-	static const uint8_t d[] = { 0x67, 0x8b, 0x04, 0x24 };	  /* 32-bit ModRM in 16-bit */
+	static const uint8_t a[] = { 0x8b, 0x42, 0x04 }; /* mov ax, [bp+si+4] */
+	static const uint8_t b[] = { 0x66, 0xb8, 1, 2, 3, 4 }; /* mov eax, imm32 */
+	static const uint8_t c[] = { 0x40 }; /* inc eax (not REX) */
+	static const uint8_t d[] = { 0x67, 0x8b, 0x04, 0x24 }; /* 32-bit ModRM in 16-bit */
 	static const uint8_t e[] = { 0xc4, 0x05, 0, 0x10, 0, 0 }; /* les eax, [0x1000] */
 
 	(void)state;
@@ -208,14 +208,15 @@ static void test_system_and_unimplemented(void **state)
 	assert_int_equal(DEC64(0x66, 0x0f, 0x70, 0xc1, 0x1b).len, 5);
 	assert_int_equal(DEC64(0x66, 0x0f, 0x70, 0xc1, 0x1b).imm & 0xff, 0x1b);
 	assert_ptr_equal(DEC64(0x66, 0x0f, 0x70, 0xc1, 0x1b).fn, emu_op_sse_rm);
-	assert_ptr_not_equal(emu_sse_op(&(struct emu_insn){ .imm2 = DEC64(0xf3, 0x0f, 0x10, 0xc1).imm2 }),
-			     emu_sse_op(&(struct emu_insn){ .imm2 = DEC64(0xf2, 0x0f, 0x10, 0xc1).imm2 }));
+	assert_ptr_not_equal(
+		emu_sse_op(&(struct emu_insn){ .imm2 = DEC64(0xf3, 0x0f, 0x10, 0xc1).imm2 }),
+		emu_sse_op(&(struct emu_insn){ .imm2 = DEC64(0xf2, 0x0f, 0x10, 0xc1).imm2 }));
 	assert_int_equal(DEC64(0x66, 0x44, 0x0f, 0xfe, 0xc9).reg, 9); /* paddd xmm9, xmm1 */
-	assert_ptr_equal(DEC64(0x0f, 0x6f, 0xc1).fn, emu_op_unimpl);  /* MMX movq */
+	assert_ptr_equal(DEC64(0x0f, 0x6f, 0xc1).fn, emu_op_unimpl); /* MMX movq */
 	assert_ptr_equal(DEC64(0x66, 0x0f, 0x12, 0xc1).fn, emu_op_ud); /* movlpd: memory only */
 	assert_ptr_equal(DEC64(0x66, 0x0f, 0xd7, 0x00).fn, emu_op_ud); /* pmovmskb: register only */
 	assert_ptr_equal(DEC64(0x66, 0x0f, 0x73, 0xd9, 0x04).fn, emu_op_sse_shimm); /* psrldq */
-	assert_ptr_equal(DEC64(0x66, 0x0f, 0x73, 0xe1, 0x04).fn, emu_op_unimpl);   /* /4: none */
+	assert_ptr_equal(DEC64(0x66, 0x0f, 0x73, 0xe1, 0x04).fn, emu_op_unimpl); /* /4: none */
 	assert_ptr_equal(DEC64(0x0f, 0xae, 0x10).fn, emu_op_ldmxcsr);
 	assert_ptr_equal(DEC64(0x0f, 0xae, 0x18).fn, emu_op_stmxcsr);
 	assert_ptr_equal(DEC64(0xf0, 0x0f, 0x58, 0x00).fn, emu_op_ud); /* LOCK addps */

@@ -18,16 +18,21 @@ static void test_long_same_cpl(void **state)
 	raise_and_deliver(cpu, EMU_GP, 0x18);
 	assert_int_equal(cpu->rip, 0x123456);
 	assert_int_equal(cpu->r[EMU_RSP], 0x8000 - 48);
-	assert_int_equal(get64(m, 0x8000 - 48), 0x18);	       /* error code */
-	assert_int_equal(get64(m, 0x8000 - 40), 0x5000);       /* RIP */
-	assert_int_equal(get64(m, 0x8000 - 32), SEL_CODE64);    /* CS */
+	assert_int_equal(get64(m, 0x8000 - 48), 0x18); /* error code */
+	assert_int_equal(get64(m, 0x8000 - 40), 0x5000); /* RIP */
+	assert_int_equal(get64(m, 0x8000 - 32), SEL_CODE64); /* CS */
 	assert_int_equal(get64(m, 0x8000 - 24), 2 | EMU_FLAG_IF | EMU_FLAG_CF);
-	assert_int_equal(get64(m, 0x8000 - 16), 0x8008);	       /* RSP */
-	assert_int_equal(get64(m, 0x8000 - 8), SEL_DATA);       /* SS */
+	assert_int_equal(get64(m, 0x8000 - 16), 0x8008); /* RSP */
+	assert_int_equal(get64(m, 0x8000 - 8), SEL_DATA); /* SS */
 	assert_false(cpu->rflags & EMU_FLAG_IF); /* interrupt gate */
 	assert_int_equal(cpu->exc.vector, -1);
 	/* IRETQ back */
-	assert_int_equal(CATCH(cpu, { cpu->r[EMU_RSP] += 8; emu_iret(cpu, 8); }), -1);
+	assert_int_equal(CATCH(cpu,
+			       {
+				       cpu->r[EMU_RSP] += 8;
+				       emu_iret(cpu, 8);
+			       }),
+			 -1);
 	assert_int_equal(cpu->rip, 0x5000);
 	assert_int_equal(cpu->r[EMU_RSP], 0x8008);
 	assert_true(cpu->rflags & EMU_FLAG_IF);

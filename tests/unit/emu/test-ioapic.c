@@ -57,7 +57,7 @@ static void test_registers(void **state)
 	io_write(f, 0, 0x0a000000);
 	assert_int_equal(io_read(f, 0), 0x0a000000);
 	assert_int_equal(io_read(f, 0x10), 0x10000); /* masked at reset */
-	io_write(f, 1, 0);			    /* read-only */
+	io_write(f, 1, 0); /* read-only */
 	assert_int_equal(io_read(f, 1), 0x170020);
 	route(f, 23, 0xa031, 0x01);
 	assert_int_equal(io_read(f, 0x10 + 46), 0xa031);
@@ -159,10 +159,8 @@ static void test_msi(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_registers),
-		cmocka_unit_test(test_edge),
-		cmocka_unit_test(test_level),
-		cmocka_unit_test(test_logical_lowest),
+		cmocka_unit_test(test_registers), cmocka_unit_test(test_edge),
+		cmocka_unit_test(test_level),	  cmocka_unit_test(test_logical_lowest),
 		cmocka_unit_test(test_msi),
 	};
 

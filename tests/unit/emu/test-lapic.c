@@ -177,14 +177,14 @@ static void test_x2apic(void **state)
 
 	(void)state;
 	/* invalid transitions */
-	assert_false(emu_lapic_set_base(L(f, 1), 0xfee00400));		/* EXTD without EN */
-	assert_false(emu_lapic_msr_read(L(f, 1), 0x802, &v));		/* not in x2APIC mode */
+	assert_false(emu_lapic_set_base(L(f, 1), 0xfee00400)); /* EXTD without EN */
+	assert_false(emu_lapic_msr_read(L(f, 1), 0x802, &v)); /* not in x2APIC mode */
 	for (unsigned i = 0; i < 2; i++) {
 		assert_true(emu_lapic_set_base(L(f, i), 0xfee00c00));
 		assert_true(emu_lapic_msr_write(L(f, i), 0x80f, 0x1ff));
 	}
 	assert_int_equal(emu_lapic_get_base(L(f, 0)), 0xfee00d00); /* BSP bit kept */
-	assert_false(emu_lapic_set_base(L(f, 1), 0xfee00800));	 /* x2APIC -> xAPIC */
+	assert_false(emu_lapic_set_base(L(f, 1), 0xfee00800)); /* x2APIC -> xAPIC */
 	assert_int_equal(emu_lapic_mmio_read(L(f, 1), 0x20), 0); /* no MMIO in x2APIC mode */
 	assert_true(emu_lapic_msr_read(L(f, 1), 0x802, &v));
 	assert_int_equal(v, 1);
@@ -260,8 +260,8 @@ static void test_timer_oneshot(void **state)
 	(void)state;
 	l = L(f, 0);
 	fake_apic_on(f, 0);
-	emu_lapic_mmio_write(l, 0x3e0, 0xb);	   /* divide by 1: 1 count per ns */
-	emu_lapic_mmio_write(l, 0x320, 0xec);	   /* one-shot, vector 0xec */
+	emu_lapic_mmio_write(l, 0x3e0, 0xb); /* divide by 1: 1 count per ns */
+	emu_lapic_mmio_write(l, 0x320, 0xec); /* one-shot, vector 0xec */
 	t0 = emu_host_ns();
 	emu_lapic_mmio_write(l, 0x380, 20000000); /* 20 ms */
 	c1 = emu_lapic_mmio_read(l, 0x390);
@@ -286,10 +286,10 @@ static void test_timer_periodic(void **state)
 	(void)state;
 	l = L(f, 0);
 	fake_apic_on(f, 0);
-	emu_lapic_mmio_write(l, 0x3e0, 0x3);	     /* divide by 16 */
-	emu_lapic_mmio_write(l, 0x320, 0x200ed);    /* periodic */
+	emu_lapic_mmio_write(l, 0x3e0, 0x3); /* divide by 16 */
+	emu_lapic_mmio_write(l, 0x320, 0x200ed); /* periodic */
 	atomic_store(&f->irq_notes[0], 0);
-	emu_lapic_mmio_write(l, 0x380, 125000);     /* 2 ms */
+	emu_lapic_mmio_write(l, 0x380, 125000); /* 2 ms */
 	start = l->start_ns;
 	sleep_ms(100);
 	n = atomic_load(&f->irq_notes[0]);
@@ -357,18 +357,12 @@ static void test_timer_tsc_deadline(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reset_state),
-		cmocka_unit_test(test_fixed_ipi_eoi),
-		cmocka_unit_test(test_priorities),
-		cmocka_unit_test(test_destinations),
-		cmocka_unit_test(test_init_sipi_nmi),
-		cmocka_unit_test(test_illegal_and_disabled),
-		cmocka_unit_test(test_x2apic),
-		cmocka_unit_test(test_state_roundtrip),
-		cmocka_unit_test(test_timer_oneshot),
-		cmocka_unit_test(test_timer_periodic),
-		cmocka_unit_test(test_timer_coalesce),
-		cmocka_unit_test(test_timer_tsc_deadline),
+		cmocka_unit_test(test_reset_state),    cmocka_unit_test(test_fixed_ipi_eoi),
+		cmocka_unit_test(test_priorities),     cmocka_unit_test(test_destinations),
+		cmocka_unit_test(test_init_sipi_nmi),  cmocka_unit_test(test_illegal_and_disabled),
+		cmocka_unit_test(test_x2apic),	       cmocka_unit_test(test_state_roundtrip),
+		cmocka_unit_test(test_timer_oneshot),  cmocka_unit_test(test_timer_periodic),
+		cmocka_unit_test(test_timer_coalesce), cmocka_unit_test(test_timer_tsc_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,8 @@ static void test_identity_read_write(void **state)
 	setup_long(m);
 	put64(m, 0x4008, 0x1122334455667788ULL);
 	assert_int_equal(CATCH(m->cpu, assert_int_equal(emu_read_lin(m->cpu, 0x4008, 8),
-							 0x1122334455667788ULL)), -1);
+							0x1122334455667788ULL)),
+			 -1);
 	assert_int_equal(CATCH(m->cpu, emu_write_lin(m->cpu, 0x4010, 4, 0xdeadbeef)), -1);
 	assert_int_equal(get64(m, 0x4010), 0xdeadbeef);
 	/* accessed and dirty set on the leaf, accessed on the upper levels */
@@ -53,7 +54,7 @@ static void test_protection(void **state)
 
 	(void)state;
 	setup_long(m);
-	put64(m, PTE(6), 0x6000 | 1);	      /* supervisor, read-only */
+	put64(m, PTE(6), 0x6000 | 1); /* supervisor, read-only */
 	put64(m, PTE(7), 0x7000 | 3 | (1ULL << 63)); /* supervisor, NX */
 	assert_int_equal(CATCH(cpu, emu_read_lin(cpu, 0x6000, 1)), -1);
 	assert_int_equal(CATCH(cpu, emu_write_lin(cpu, 0x6000, 1, 1)), EMU_PF);

@@ -163,10 +163,8 @@ static void test_extint(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_probe_and_ports),
-		cmocka_unit_test(test_priority_and_eoi),
-		cmocka_unit_test(test_slave_and_level),
-		cmocka_unit_test(test_aeoi_and_poll),
+		cmocka_unit_test(test_probe_and_ports), cmocka_unit_test(test_priority_and_eoi),
+		cmocka_unit_test(test_slave_and_level), cmocka_unit_test(test_aeoi_and_poll),
 		cmocka_unit_test(test_extint),
 	};
 

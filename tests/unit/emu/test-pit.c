@@ -78,7 +78,7 @@ static void test_counter_latch_readback(void **state)
 	st = in(f, 0x42);
 	assert_int_equal(st & 0x3f, 0x34);
 	assert_true(st & 0x80); /* OUT high in mode 2 */
-	a = read16(f, 0x42);	/* the count latched with the status */
+	a = read16(f, 0x42); /* the count latched with the status */
 	assert_true(a > 0);
 	/* gate low freezes the counter */
 	out(f, 0x61, 0x00);

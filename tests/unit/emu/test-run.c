@@ -61,8 +61,8 @@ static const uint8_t sys_user[] = {
 	0x48, 0xc7, 0xc0, 0x05, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x48, 0x83, 0xc0, 0x01, 0x0f, 0x0b,
 };
 static const uint8_t sys_kernel[] = {
-	0xc7, 0x04, 0x25, 0x04, 0x70, 0x00, 0x00, 0xbc, 0x0a, 0x00,
-	0x00, 0x48, 0x83, 0xc0, 0x0a, 0x48, 0x0f, 0x07,
+	0xc7, 0x04, 0x25, 0x04, 0x70, 0x00, 0x00, 0xbc, 0x0a,
+	0x00, 0x00, 0x48, 0x83, 0xc0, 0x0a, 0x48, 0x0f, 0x07,
 };
 
 #define PD_HIGH 0x14000 /* maps 3-4 GiB: the LAPIC page */
@@ -155,8 +155,10 @@ static void test_syscall_round_trip(void **state)
 	setup_long(m);
 	memcpy(m->ram + 0x5000, sys_user, sizeof(sys_user));
 	memcpy(m->ram + 0x5100, sys_kernel, sizeof(sys_kernel));
-	assert_int_equal(emu_cpu_set_msr(cpu, 0xc0000081, ((uint64_t)(SEL_CODE32 | 3) << 48) |
-							    ((uint64_t)SEL_CODE64 << 32)), 0);
+	assert_int_equal(emu_cpu_set_msr(cpu, 0xc0000081,
+					 ((uint64_t)(SEL_CODE32 | 3) << 48) |
+						 ((uint64_t)SEL_CODE64 << 32)),
+			 0);
 	assert_int_equal(emu_cpu_set_msr(cpu, 0xc0000082, 0x5100), 0);
 	load_seg_raw(cpu, EMU_CS, SEL_UCODE | 3, 0x2fb | EMU_SEG_G);
 	load_seg_raw(cpu, EMU_SS, SEL_UDATA | 3, 0xcf3);
@@ -203,10 +205,8 @@ static void test_kick_first(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ap_trampoline),
-		cmocka_unit_test(test_timer_wakes_hlt),
-		cmocka_unit_test(test_syscall_round_trip),
-		cmocka_unit_test(test_triple_fault),
+		cmocka_unit_test(test_ap_trampoline),	   cmocka_unit_test(test_timer_wakes_hlt),
+		cmocka_unit_test(test_syscall_round_trip), cmocka_unit_test(test_triple_fault),
 		cmocka_unit_test(test_kick_first),
 	};
 

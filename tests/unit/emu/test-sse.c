@@ -11,12 +11,12 @@
 #include <cpuid.h>
 #include <errno.h>
 
-#define CR0_BASE  0x80000031ULL
-#define CR0_MP	  0x2ULL
-#define CR0_EM	  0x4ULL
-#define CR0_TS	  0x8ULL
-#define CR4_PAE	  0x20ULL
-#define CR4_FXSR  0x200ULL
+#define CR0_BASE 0x80000031ULL
+#define CR0_MP 0x2ULL
+#define CR0_EM 0x4ULL
+#define CR0_TS 0x8ULL
+#define CR4_PAE 0x20ULL
+#define CR4_FXSR 0x200ULL
 #define CR4_XMMEX 0x400ULL
 
 static void set_cr(struct h *h, uint64_t cr0, uint64_t cr4)
@@ -93,8 +93,8 @@ static void test_availability(void **state)
 static void test_unmasked_xm_ud(void **state)
 {
 	/* ldmxcsr [0x20000]; divsd xmm0, xmm1 (1.0 / 0.0) */
-	static const uint8_t code[] = { 0x0f, 0xae, 0x14, 0x25, 0x00, 0x00, 0x02, 0x00,
-					0xf2, 0x0f, 0x5e, 0xc1, UD2 };
+	static const uint8_t code[] = { 0x0f, 0xae, 0x14, 0x25, 0x00, 0x00, 0x02,
+					0x00, 0xf2, 0x0f, 0x5e, 0xc1, UD2 };
 	uint8_t fx[512];
 	uint64_t x[2];
 	struct h h;
@@ -144,8 +144,8 @@ static void test_alignment(void **state)
 static void test_prot32(void **state)
 {
 	/* movd xmm7, eax; paddd xmm7, xmm7; movd ebx, xmm7 (no REX in 32-bit mode) */
-	static const uint8_t code[] = { 0x66, 0x0f, 0x6e, 0xf8, 0x66, 0x0f, 0xfe, 0xff,
-					0x66, 0x0f, 0x7e, 0xfb, UD2 };
+	static const uint8_t code[] = { 0x66, 0x0f, 0x6e, 0xf8, 0x66, 0x0f, 0xfe,
+					0xff, 0x66, 0x0f, 0x7e, 0xfb, UD2 };
 	struct kvm_sregs s;
 	struct h h;
 
@@ -232,7 +232,8 @@ static void test_cpuid_bits(void **state)
 	assert_true(__get_cpuid(1, &a, &b, &ecx, &edx));
 	assert_int_equal(cpuid_leaf1(c, 3) & (3u << 25), 3u << 25); /* SSE, SSE2 */
 	want = ecx & (bit_SSE3 | bit_SSSE3 | bit_SSE4_1 | bit_SSE4_2);
-	assert_int_equal(cpuid_leaf1(c, 2) & (bit_SSE3 | bit_SSSE3 | bit_SSE4_1 | bit_SSE4_2), want);
+	assert_int_equal(cpuid_leaf1(c, 2) & (bit_SSE3 | bit_SSSE3 | bit_SSE4_1 | bit_SSE4_2),
+			 want);
 	assert_false(cpuid_leaf1(c, 2) & (bit_AVX | bit_PCLMUL | bit_AES | bit_FMA));
 	free(c);
 }
@@ -240,9 +241,9 @@ static void test_cpuid_bits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_availability),	 cmocka_unit_test(test_unmasked_xm_ud),
-		cmocka_unit_test(test_alignment),	 cmocka_unit_test(test_prot32),
-		cmocka_unit_test(test_fxsave_accessors), cmocka_unit_test(test_cpuid_bits),
+		cmocka_unit_test(test_availability),	    cmocka_unit_test(test_unmasked_xm_ud),
+		cmocka_unit_test(test_alignment),	    cmocka_unit_test(test_prot32),
+		cmocka_unit_test(test_fxsave_accessors),    cmocka_unit_test(test_cpuid_bits),
 		cmocka_unit_test(test_host_mxcsr_restored),
 	};
 

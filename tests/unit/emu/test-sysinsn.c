@@ -26,23 +26,28 @@ static void test_trampoline_to_long_mode(void **state)
 	cpu->seg[EMU_CS].sel = 0x800;
 	cpu->seg[EMU_CS].base = 0x8000;
 	assert_int_equal(cpu->mode, EMU_MODE_REAL);
-	assert_int_equal(CATCH(cpu, {
-		emu_lgdt(cpu, GDT, 0x3f);
-		emu_write_cr(cpu, 0, emu_read_cr(cpu, 0) | EMU_CR0_PE);
-	}), -1);
+	assert_int_equal(CATCH(cpu,
+			       {
+				       emu_lgdt(cpu, GDT, 0x3f);
+				       emu_write_cr(cpu, 0, emu_read_cr(cpu, 0) | EMU_CR0_PE);
+			       }),
+			 -1);
 	assert_int_equal(cpu->mode, EMU_MODE_PROT16);
 	assert_int_equal(cpu->cpl, 0);
 	assert_int_equal(CATCH(cpu, emu_far_jmp(cpu, SEL_CODE32, 0x8040)), -1);
 	assert_int_equal(cpu->mode, EMU_MODE_PROT32);
 	assert_int_equal(cpu->rip, 0x8040);
-	assert_int_equal(CATCH(cpu, {
-		emu_load_seg(cpu, EMU_DS, SEL_DATA);
-		emu_load_seg(cpu, EMU_SS, SEL_DATA);
-		emu_write_cr(cpu, 4, emu_read_cr(cpu, 4) | EMU_CR4_PAE);
-		emu_write_cr(cpu, 3, PML4);
-		emu_wrmsr(cpu, MSR_EFER, emu_rdmsr(cpu, MSR_EFER) | EMU_EFER_LME);
-		emu_write_cr(cpu, 0, emu_read_cr(cpu, 0) | EMU_CR0_PG);
-	}), -1);
+	assert_int_equal(CATCH(cpu,
+			       {
+				       emu_load_seg(cpu, EMU_DS, SEL_DATA);
+				       emu_load_seg(cpu, EMU_SS, SEL_DATA);
+				       emu_write_cr(cpu, 4, emu_read_cr(cpu, 4) | EMU_CR4_PAE);
+				       emu_write_cr(cpu, 3, PML4);
+				       emu_wrmsr(cpu, MSR_EFER,
+						 emu_rdmsr(cpu, MSR_EFER) | EMU_EFER_LME);
+				       emu_write_cr(cpu, 0, emu_read_cr(cpu, 0) | EMU_CR0_PG);
+			       }),
+			 -1);
 	assert_true(cpu->efer & EMU_EFER_LMA);
 	assert_int_equal(cpu->mode, EMU_MODE_PROT32); /* compatibility mode */
 	assert_int_equal(cpu->seg[EMU_DS].limit, 0xffffffff);
@@ -128,12 +133,15 @@ static void test_syscall_sysret(void **state)
 
 	(void)state;
 	setup_long(m);
-	assert_int_equal(CATCH(cpu, {
-		emu_wrmsr(cpu, MSR_STAR, ((uint64_t)(SEL_CODE32 | 3) << 48) |
-						 ((uint64_t)SEL_CODE64 << 32));
-		emu_wrmsr(cpu, MSR_LSTAR, 0xffffffff81000000ULL);
-		emu_wrmsr(cpu, MSR_SFMASK, EMU_FLAG_IF | EMU_FLAG_DF);
-	}), -1);
+	assert_int_equal(CATCH(cpu,
+			       {
+				       emu_wrmsr(cpu, MSR_STAR,
+						 ((uint64_t)(SEL_CODE32 | 3) << 48) |
+							 ((uint64_t)SEL_CODE64 << 32));
+				       emu_wrmsr(cpu, MSR_LSTAR, 0xffffffff81000000ULL);
+				       emu_wrmsr(cpu, MSR_SFMASK, EMU_FLAG_IF | EMU_FLAG_DF);
+			       }),
+			 -1);
 	load_seg_raw(cpu, EMU_CS, SEL_UCODE | 3, 0x2fb | EMU_SEG_G);
 	load_seg_raw(cpu, EMU_SS, SEL_UDATA | 3, 0xcf3);
 	emu_update_mode(cpu);
@@ -222,7 +230,7 @@ static void test_cpuid(void **state)
 	assert_true(r[3] & (1u << 20)); /* NX */
 	emu_cpuid(emu_vm_cpu(m->vm, 1), 1, 0, r);
 	assert_int_equal(r[1] >> 24, 1); /* APIC ID */
-	assert_true(r[3] & (1u << 9));	/* APIC */
+	assert_true(r[3] & (1u << 9)); /* APIC */
 	emu_cpuid(m->cpu, 0x40000001, 0, r);
 	assert_true(r[0] & (1u << 3)); /* KVM_FEATURE_CLOCKSOURCE2 */
 	emu_cpuid(m->cpu, 0x12345, 0, r);
@@ -258,7 +266,7 @@ static void test_flags_and_io(void **state)
 	assert_int_equal(CATCH(cpu, emu_cli(cpu)), EMU_GP);
 	assert_int_equal(CATCH(cpu, emu_io_in(cpu, 0x3f8, 1)), EMU_GP); /* TSS limit 0x67 */
 	cpu->tr.limit = 0x2000;
-	put64(m, TSS + 0x66, 0x1000ULL);   /* bitmap at TSS+0x1000, all zero: allowed */
+	put64(m, TSS + 0x66, 0x1000ULL); /* bitmap at TSS+0x1000, all zero: allowed */
 	m->ram[TSS + 0x1000 + 0x3f8 / 8] = 0x02; /* except port 0x3f9 */
 	assert_int_equal(CATCH(cpu, emu_io_in(cpu, 0x3f8, 1)), -1);
 	assert_int_equal(CATCH(cpu, emu_io_in(cpu, 0x3f8, 2)), EMU_GP);

@@ -51,13 +51,13 @@ static void round_trip(const char *const argv[])
 
 static void test_round_trip(void **state)
 {
-	const char *simple[] = {"true", NULL};
-	const char *spaces[] = {"sh", "-c", "echo 'a b'  \"c\\\"d\" $HOME; exit 3", NULL};
-	const char *utf8[] = {"printf", "%s\\n",
-			      "h\xc3\xa9llo w\xc3\xb6rld \xe2\x9c\x93 \xf0\x9f\x9a\xa2", NULL};
-	const char *empties[] = {"prog", "", "x", "", "", NULL};
-	const char *only_empty[] = {"", NULL};
-	const char *ctrl[] = {"a\tb\nc\r", "=", "key=value", "\x01\x7f\xff", NULL};
+	const char *simple[] = { "true", NULL };
+	const char *spaces[] = { "sh", "-c", "echo 'a b'  \"c\\\"d\" $HOME; exit 3", NULL };
+	const char *utf8[] = { "printf", "%s\\n",
+			       "h\xc3\xa9llo w\xc3\xb6rld \xe2\x9c\x93 \xf0\x9f\x9a\xa2", NULL };
+	const char *empties[] = { "prog", "", "x", "", "", NULL };
+	const char *only_empty[] = { "", NULL };
+	const char *ctrl[] = { "a\tb\nc\r", "=", "key=value", "\x01\x7f\xff", NULL };
 
 	(void)state;
 	round_trip(simple);
@@ -75,7 +75,7 @@ static void test_round_trip_lengths(void **state)
 
 	(void)state;
 	for (size_t n = 0; n < sizeof(arg) - 1; n++) {
-		const char *argv[] = {"x", arg, NULL};
+		const char *argv[] = { "x", arg, NULL };
 
 		memset(arg, 'a' + (int)(n % 26), n);
 		arg[n] = '\0';
@@ -86,7 +86,7 @@ static void test_round_trip_lengths(void **state)
 /* A fixed vector: the wire format must not drift (guest/README.md shows it). */
 static void test_known_vector(void **state)
 {
-	const char *argv[] = {"echo", "hi there", NULL};
+	const char *argv[] = { "echo", "hi there", NULL };
 	char *frag = NULL;
 
 	(void)state;
@@ -98,7 +98,7 @@ static void test_known_vector(void **state)
 
 static void test_cwd_env(void **state)
 {
-	const char *env[] = {"A=1", "B=x y", NULL}, *bad_env[] = {"NOEQUALS", NULL};
+	const char *env[] = { "A=1", "B=x y", NULL }, *bad_env[] = { "NOEQUALS", NULL };
 	char *frag = NULL, **back = NULL;
 	size_t klen = strlen(VS_GUEST_ENV_KEY "=");
 
@@ -120,9 +120,9 @@ static void test_cwd_env(void **state)
 
 static void test_encode_errors(void **state)
 {
-	char *none[] = {NULL};
+	char *none[] = { NULL };
 	char echo[] = "echo";
-	char *frag = NULL, *big, *argv[] = {echo, NULL, NULL};
+	char *frag = NULL, *big, *argv[] = { echo, NULL, NULL };
 
 	(void)state;
 	assert_int_equal(vs_guest_cmd_encode(none, &frag), -EINVAL);
@@ -187,17 +187,17 @@ static void test_cmdline_find(void **state)
 static void test_ip_parse(void **state)
 {
 	static const char *const bad[] = {
-	    "eth0",
-	    "eth0,10.0.2.15",
-	    "eth0,10.0.2.15/33",
-	    "eth0,1.2.3/8",
-	    "eth0,1.2.3.4/8,x",
-	    "eth0,1.2.3.4/8,,,,",
-	    "averyveryverylongifname,1.2.3.4/8",
-	    ",1.2.3.4/8",
-	    "eth0,1.2.3.4/-1",
-	    "eth0,1.2.3.4/",
-	    "eth0,1.2.3.4/8,1.2.3.4,5.6.7.8,9.9.9.9",
+		"eth0",
+		"eth0,10.0.2.15",
+		"eth0,10.0.2.15/33",
+		"eth0,1.2.3/8",
+		"eth0,1.2.3.4/8,x",
+		"eth0,1.2.3.4/8,,,,",
+		"averyveryverylongifname,1.2.3.4/8",
+		",1.2.3.4/8",
+		"eth0,1.2.3.4/-1",
+		"eth0,1.2.3.4/",
+		"eth0,1.2.3.4/8,1.2.3.4,5.6.7.8,9.9.9.9",
 	};
 	struct vs_guest_ip ip;
 	const char *v = "eth0,10.0.2.15/24,10.0.2.2,10.0.2.3";
@@ -226,10 +226,10 @@ static void test_ip_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip),	  cmocka_unit_test(test_round_trip_lengths),
-	    cmocka_unit_test(test_known_vector),  cmocka_unit_test(test_cwd_env),
-	    cmocka_unit_test(test_encode_errors), cmocka_unit_test(test_decode_errors),
-	    cmocka_unit_test(test_cmdline_find),  cmocka_unit_test(test_ip_parse),
+		cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_round_trip_lengths),
+		cmocka_unit_test(test_known_vector),  cmocka_unit_test(test_cwd_env),
+		cmocka_unit_test(test_encode_errors), cmocka_unit_test(test_decode_errors),
+		cmocka_unit_test(test_cmdline_find),  cmocka_unit_test(test_ip_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -77,7 +77,9 @@ static void test_full(void **state)
 	(void)state;
 	vs_iobus_init(&bus, "mmio");
 	for (unsigned i = 0; i < VS_IOBUS_MAX_RANGES; i++)
-		assert_int_equal(vs_iobus_register(&bus, 0x1000 * (VS_IOBUS_MAX_RANGES - i), 16, &ops, &d), 0);
+		assert_int_equal(vs_iobus_register(&bus, 0x1000 * (VS_IOBUS_MAX_RANGES - i), 16,
+						   &ops, &d),
+				 0);
 	assert_int_equal(vs_iobus_register(&bus, 0, 16, &ops, &d), -ENOSPC);
 	for (unsigned i = 1; i < bus.n; i++)
 		assert_true(bus.ranges[i - 1].base < bus.ranges[i].base);
@@ -268,12 +270,9 @@ static void test_remove_self(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dispatch),
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_remove_move),
-		cmocka_unit_test(test_concurrent),
-		cmocka_unit_test(test_remove_waits),
-		cmocka_unit_test(test_remove_self),
+		cmocka_unit_test(test_dispatch),     cmocka_unit_test(test_full),
+		cmocka_unit_test(test_remove_move),  cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_remove_waits), cmocka_unit_test(test_remove_self),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

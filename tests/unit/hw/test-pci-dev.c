@@ -166,7 +166,8 @@ static void test_capabilities(void **state)
 	assert_int_equal(vs_pci_add_cap(&dev, VS_PCI_CAP_ID_VNDR, 200), -ENOSPC);
 	assert_true(vs_pci_cfg_read(&dev, VS_PCI_STATUS, 2) & VS_PCI_STATUS_CAPS);
 	/* walk it as a guest does */
-	for (off = vs_pci_cfg_read(&dev, VS_PCI_CAP_PTR, 1); off; off = vs_pci_cfg_read(&dev, off + 1, 1)) {
+	for (off = vs_pci_cfg_read(&dev, VS_PCI_CAP_PTR, 1); off;
+	     off = vs_pci_cfg_read(&dev, off + 1, 1)) {
 		assert_true(n < 4);
 		ids[n++] = (uint8_t)vs_pci_cfg_read(&dev, off, 1);
 	}
@@ -312,8 +313,8 @@ static void test_msix_bad_layout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_bar_sizing), T(test_bad_bars),	 T(test_mapping),
-		T(test_capabilities), T(test_intx_and_bus), T(test_msix),
+		T(test_bar_sizing),	 T(test_bad_bars),     T(test_mapping),
+		T(test_capabilities),	 T(test_intx_and_bus), T(test_msix),
 		T(test_msix_bad_layout),
 	};
 

@@ -82,7 +82,7 @@ static void test_transmit(void **state)
 	assert_string_equal(buf, "hi");
 	assert_int_equal(vs_serial_tx_count(f->s), 2);
 	assert_int_equal(in(f, 5) & 0x60, 0x60); /* THRE | TEMT */
-	assert_int_equal(f->irq.rises, 0);	  /* IER is 0: no interrupt */
+	assert_int_equal(f->irq.rises, 0); /* IER is 0: no interrupt */
 }
 
 static void test_thri(void **state)
@@ -95,7 +95,7 @@ static void test_thri(void **state)
 	assert_int_equal(in(f, 2) & 0x0f, 0x02); /* IIR: THRI; reading clears it */
 	assert_int_equal(f->irq.level, 0);
 	assert_int_equal(in(f, 2) & 0x01, 0x01); /* no interrupt pending */
-	out(f, 0, 'x');				 /* each write re-arms it */
+	out(f, 0, 'x'); /* each write re-arms it */
 	assert_int_equal(f->irq.level, 1);
 	assert_int_equal(f->irq.rises, 2);
 	assert_int_equal(read(f->pipe[0], &c, 1), 1);

@@ -17,11 +17,11 @@
 static void test_full_config(void **state)
 {
 	static const char j[] =
-	    "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2026-01-01T00:00:00Z\","
-	    "\"config\":{\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"Cmd\":[\"echo hi\"],"
-	    "\"Env\":[\"PATH=/bin\",\"A=b\"],\"WorkingDir\":\"/w\",\"User\":\"1:2\","
-	    "\"ExposedPorts\":{\"80/tcp\":{}},\"StopSignal\":\"SIGINT\",\"Labels\":{}},"
-	    "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D1 "\",\"" D2 "\"]}}";
+		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2026-01-01T00:00:00Z\","
+		"\"config\":{\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"Cmd\":[\"echo hi\"],"
+		"\"Env\":[\"PATH=/bin\",\"A=b\"],\"WorkingDir\":\"/w\",\"User\":\"1:2\","
+		"\"ExposedPorts\":{\"80/tcp\":{}},\"StopSignal\":\"SIGINT\",\"Labels\":{}},"
+		"\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D1 "\",\"" D2 "\"]}}";
 	struct vs_image_config c;
 
 	(void)state;
@@ -60,16 +60,16 @@ static void test_unset_fields(void **state)
 static void test_refusals(void **state)
 {
 	static const char *const bad[] = {
-	    "not json",
-	    "[]",
-	    "{}",
-	    "{\"rootfs\":{\"diff_ids\":[\"md5:00\"]}}",
-	    "{\"rootfs\":{\"diff_ids\":[]},\"config\":{\"Cmd\":\"sh\"}}",
-	    "{\"rootfs\":{\"diff_ids\":[]},\"config\":{\"Env\":[1]}}",
-	    "{\"rootfs\":{\"diff_ids\":[]},\"config\":{\"User\":0}}",
-	    "{\"rootfs\":{\"diff_ids\":[]},\"config\":{\"ExposedPorts\":[\"80\"]}}",
+		"not json",
+		"[]",
+		"{}",
+		"{\"rootfs\":{\"diff_ids\":[\"md5:00\"]}}",
+		"{\"rootfs\":{\"diff_ids\":[]},\"config\":{\"Cmd\":\"sh\"}}",
+		"{\"rootfs\":{\"diff_ids\":[]},\"config\":{\"Env\":[1]}}",
+		"{\"rootfs\":{\"diff_ids\":[]},\"config\":{\"User\":0}}",
+		"{\"rootfs\":{\"diff_ids\":[]},\"config\":{\"ExposedPorts\":[\"80\"]}}",
 	};
-	struct vs_image_config c = {0};
+	struct vs_image_config c = { 0 };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -85,9 +85,9 @@ static void test_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_full_config),
-	    cmocka_unit_test(test_unset_fields),
-	    cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_full_config),
+		cmocka_unit_test(test_unset_fields),
+		cmocka_unit_test(test_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,8 +33,8 @@ static void test_ref_normalize(void **state)
 
 static void test_ref_rejects(void **state)
 {
-	static const char *const bad[] = {
-	    "", "Upper", "a//b", "/abs", "name:", "name:-x", "sp ace", "a:b:c/", "x:t@g", "a/"};
+	static const char *const bad[] = { "",	      "Upper",	"a//b",	  "/abs",  "name:",
+					   "name:-x", "sp ace", "a:b:c/", "x:t@g", "a/" };
 	struct vs_err *e = NULL;
 	char *out = NULL;
 
@@ -86,10 +86,10 @@ static void test_sha256(void **state)
 	vs_sha256_update(h, "c", 1);
 	vs_sha256_final(h, d);
 	assert_string_equal(
-	    d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+		d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	assert_true(vs_digest_valid(d));
 	assert_false(vs_digest_valid(
-	    "sha256:BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+		"sha256:BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
 	assert_false(vs_digest_valid("sha512:ba78"));
 	assert_false(vs_digest_valid("sha256:ba78"));
 	assert_false(vs_digest_valid(NULL));
@@ -98,10 +98,10 @@ static void test_sha256(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ref_normalize),
-	    cmocka_unit_test(test_ref_rejects),
-	    cmocka_unit_test(test_path_clean),
-	    cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_ref_normalize),
+		cmocka_unit_test(test_ref_rejects),
+		cmocka_unit_test(test_path_clean),
+		cmocka_unit_test(test_sha256),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

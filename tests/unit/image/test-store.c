@@ -136,12 +136,12 @@ static bool used_by_ctr(void *ctx, const char *name, const char *digest, char **
 static void test_rm_in_use_hook(void **state)
 {
 	struct vs_image_store *s = *state;
-	const struct vs_image_import_opts o = {.name = "hooked"};
+	const struct vs_image_import_opts o = { .name = "hooked" };
 	char tar[256], **names = NULL;
 	struct vs_image_info info;
 	struct vs_err *e = NULL;
 	int calls = 0;
-	const struct vs_image_users users = {.in_use = used_by_ctr, .ctx = &calls};
+	const struct vs_image_users users = { .in_use = used_by_ctr, .ctx = &calls };
 
 	snprintf(tar, sizeof(tar), "%s/tmp/rootfs.tar", s->dir);
 	write_rootfs(tar);
@@ -164,10 +164,10 @@ static void test_rm_in_use_hook(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_missing_image, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_prune_tmp, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rm_in_use_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_image, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_tmp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rm_in_use_hook, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,7 +28,7 @@
 
 struct ent {
 	const char *name;
-	unsigned type;	  /* AE_IFREG, AE_IFDIR, AE_IFLNK */
+	unsigned type; /* AE_IFREG, AE_IFDIR, AE_IFLNK */
 	const char *data; /* contents, or link target */
 };
 
@@ -114,13 +114,13 @@ static int unpack(struct box *b, int blob, const struct vs_image_limits *lim,
 static void test_diff_id_and_files(void **state)
 {
 	static const struct ent ents[] = {
-	    {"./bin", AE_IFDIR, NULL},
-	    {"./bin/hello", AE_IFREG, "hi\n"},
-	    {"./bin/link", AE_IFLNK, "hello"},
+		{ "./bin", AE_IFDIR, NULL },
+		{ "./bin/hello", AE_IFREG, "hi\n" },
+		{ "./bin/link", AE_IFLNK, "hello" },
 	};
 	struct box *b = *state;
 	struct vs_unpack_stats st;
-	char want[VS_DIGEST_LEN], p[160], buf[8] = {0};
+	char want[VS_DIGEST_LEN], p[160], buf[8] = { 0 };
 	int fd;
 
 	assert_int_equal(unpack(b, make_layer(ents, 3, true, want), NULL, &st, NULL), 0);
@@ -141,13 +141,13 @@ static void test_diff_id_and_files(void **state)
 static void test_whiteouts(void **state)
 {
 	static const struct ent ents[] = {
-	    {"etc/.wh.passwd", AE_IFREG, ""},
-	    {"var/.wh..wh..opq", AE_IFREG, ""},
-	    {"var/x", AE_IFREG, "x"},
+		{ "etc/.wh.passwd", AE_IFREG, "" },
+		{ "var/.wh..wh..opq", AE_IFREG, "" },
+		{ "var/x", AE_IFREG, "x" },
 	};
 	struct box *b = *state;
 	struct vs_unpack_stats st;
-	char want[VS_DIGEST_LEN], p[160], v[4] = {0};
+	char want[VS_DIGEST_LEN], p[160], v[4] = { 0 };
 	struct stat sb;
 
 	if (geteuid() != 0)
@@ -181,14 +181,16 @@ static void refused(struct box *b, const struct ent *ents, size_t n,
 
 static void test_hostile(void **state)
 {
-	static const struct ent dotdot[] = {{"../escape", AE_IFREG, "x"}};
-	static const struct ent through[] = {{"s", AE_IFLNK, ".."}, {"s/escape", AE_IFREG, "x"}};
-	static const struct ent abs[] = {{"/escape", AE_IFREG, "x"}};
-	static const struct ent many[] = {
-	    {"a", AE_IFREG, ""}, {"b", AE_IFREG, ""}, {"c", AE_IFREG, ""}};
-	static const struct ent big[] = {
-	    {"a", AE_IFREG, "0123456789012345678901234567890123456789"}};
-	const struct vs_image_limits two = {.max_entries = 2}, small = {.max_bytes = 1024};
+	static const struct ent dotdot[] = { { "../escape", AE_IFREG, "x" } };
+	static const struct ent through[] = { { "s", AE_IFLNK, ".." },
+					      { "s/escape", AE_IFREG, "x" } };
+	static const struct ent abs[] = { { "/escape", AE_IFREG, "x" } };
+	static const struct ent many[] = { { "a", AE_IFREG, "" },
+					   { "b", AE_IFREG, "" },
+					   { "c", AE_IFREG, "" } };
+	static const struct ent big[] = { { "a", AE_IFREG,
+					    "0123456789012345678901234567890123456789" } };
+	const struct vs_image_limits two = { .max_entries = 2 }, small = { .max_bytes = 1024 };
 	struct box *b = *state;
 
 	refused(b, dotdot, 1, NULL, "'..'");
@@ -201,9 +203,9 @@ static void test_hostile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_diff_id_and_files, box_setup, box_teardown),
-	    cmocka_unit_test_setup_teardown(test_whiteouts, box_setup, box_teardown),
-	    cmocka_unit_test_setup_teardown(test_hostile, box_setup, box_teardown),
+		cmocka_unit_test_setup_teardown(test_diff_id_and_files, box_setup, box_teardown),
+		cmocka_unit_test_setup_teardown(test_whiteouts, box_setup, box_teardown),
+		cmocka_unit_test_setup_teardown(test_hostile, box_setup, box_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,7 +112,8 @@ static void test_tap_in_netns(void **state)
 
 	(void)state;
 	assert_int_equal(vs_nl_open(netns_fd, &in, NULL), 0);
-	assert_int_equal(vs_tap_create(netns_fd, "vessel-tap", VS_TAP_VNET_HDR, &fd, &off, NULL), 0);
+	assert_int_equal(vs_tap_create(netns_fd, "vessel-tap", VS_TAP_VNET_HDR, &fd, &off, NULL),
+			 0);
 	assert_true(off != 0);
 	assert_int_equal(vs_link_get(in, "vessel-tap", &li, NULL), 0);
 	assert_string_equal(li.kind, "tun");

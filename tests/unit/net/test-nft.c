@@ -56,27 +56,26 @@ static void test_rules(void **state)
 
 /* `list chains` with handles: our own forward chain (policy accept, and a
  * drop policy there must not count), then Docker-style iptables-nft. */
-static const char chains[] =
-	"table inet vessel { # handle 4\n"
-	"\tchain forward { # handle 6\n"
-	"\t\ttype filter hook forward priority filter; policy drop;\n"
-	"\t}\n"
-	"}\n"
-	"table ip nat { # handle 5\n"
-	"\tchain FORWARD { # handle 1\n"
-	"\t\ttype filter hook forward priority filter; policy accept;\n"
-	"\t}\n"
-	"}\n"
-	"table ip filter { # handle 7\n"
-	"\tchain INPUT { # handle 1\n"
-	"\t\ttype filter hook input priority filter; policy drop;\n"
-	"\t}\n"
-	"\tchain DOCKER { # handle 2\n"
-	"\t}\n"
-	"\tchain FORWARD { # handle 3\n"
-	"\t\ttype filter hook forward priority filter; policy drop;\n"
-	"\t}\n"
-	"}\n";
+static const char chains[] = "table inet vessel { # handle 4\n"
+			     "\tchain forward { # handle 6\n"
+			     "\t\ttype filter hook forward priority filter; policy drop;\n"
+			     "\t}\n"
+			     "}\n"
+			     "table ip nat { # handle 5\n"
+			     "\tchain FORWARD { # handle 1\n"
+			     "\t\ttype filter hook forward priority filter; policy accept;\n"
+			     "\t}\n"
+			     "}\n"
+			     "table ip filter { # handle 7\n"
+			     "\tchain INPUT { # handle 1\n"
+			     "\t\ttype filter hook input priority filter; policy drop;\n"
+			     "\t}\n"
+			     "\tchain DOCKER { # handle 2\n"
+			     "\t}\n"
+			     "\tchain FORWARD { # handle 3\n"
+			     "\t\ttype filter hook forward priority filter; policy drop;\n"
+			     "\t}\n"
+			     "}\n";
 
 static void test_forward_drop(void **state)
 {
@@ -87,9 +86,10 @@ static void test_forward_drop(void **state)
 	assert_string_equal(buf, "table ip filter chain FORWARD");
 	/* the same without the other table: nothing */
 	strcpy(buf, "untouched");
-	assert_false(vs_nft_forward_drop("table inet vessel {\n\tchain forward {\n\t\ttype "
-					 "filter hook forward priority filter; policy drop;\n\t}\n}\n",
-					 "inet vessel", buf, sizeof(buf)));
+	assert_false(
+		vs_nft_forward_drop("table inet vessel {\n\tchain forward {\n\t\ttype "
+				    "filter hook forward priority filter; policy drop;\n\t}\n}\n",
+				    "inet vessel", buf, sizeof(buf)));
 	assert_string_equal(buf, "untouched");
 	assert_false(vs_nft_forward_drop("", "inet vessel", buf, sizeof(buf)));
 	/* a small buffer truncates, never overflows */

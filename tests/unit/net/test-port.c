@@ -60,20 +60,25 @@ static void test_bad(void **state)
 	expect_bad(" 1:80", "port spec ' 1:80': host port ' 1' is not a number");
 	expect_bad("8080:", "port spec '8080:': port '' is not a number");
 	expect_bad("8080:80/sctp", "port spec '8080:80/sctp': protocol 'sctp' (tcp or udp)");
-	expect_bad("1.2.3:8080:80",
-		   "port spec '1.2.3:8080:80': host address: '1.2.3' is not an IPv4 address (a.b.c.d)");
+	expect_bad(
+		"1.2.3:8080:80",
+		"port spec '1.2.3:8080:80': host address: '1.2.3' is not an IPv4 address (a.b.c.d)");
 	expect_bad("1.2.3.4:1:2:3", "port spec '1.2.3.4:1:2:3': too many ':'");
 	/* input is quoted in one printable line, whatever it holds */
 	expect_bad("80\n:81", "port spec '80?:81': not [HOSTIP:]HOSTPORT:PORT[/tcp|udp]");
-	expect_bad("8080:80/tcp\x1b[2J", "port spec '8080:80/tcp?[2J': not [HOSTIP:]HOSTPORT:PORT[/tcp|udp]");
-	expect_bad("99999999999999999999:1",
-		   "port spec '99999999999999999999:1': host port 99999999999999999999 out of range (1-65535)");
+	expect_bad("8080:80/tcp\x1b[2J",
+		   "port spec '8080:80/tcp?[2J': not [HOSTIP:]HOSTPORT:PORT[/tcp|udp]");
+	expect_bad(
+		"99999999999999999999:1",
+		"port spec '99999999999999999999:1': host port 99999999999999999999 out of range (1-65535)");
 }
 
 static void test_conflicts(void **state)
 {
-	struct vs_port_spec any = { 0, 8080, 80, VS_PROTO_TCP }, lo = { 0x7f000001, 8080, 81, VS_PROTO_TCP },
-			    other = { 0x0a000001, 8080, 80, VS_PROTO_TCP }, udp = { 0, 8080, 80, VS_PROTO_UDP },
+	struct vs_port_spec any = { 0, 8080, 80, VS_PROTO_TCP },
+			    lo = { 0x7f000001, 8080, 81, VS_PROTO_TCP },
+			    other = { 0x0a000001, 8080, 80, VS_PROTO_TCP },
+			    udp = { 0, 8080, 80, VS_PROTO_UDP },
 			    port = { 0, 8081, 80, VS_PROTO_TCP };
 
 	(void)state;

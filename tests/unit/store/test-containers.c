@@ -38,9 +38,12 @@ static int teardown(void **state)
 
 static struct vs_store_ctr row(const char *id, const char *name, const char *digest)
 {
-	return (struct vs_store_ctr){ .id = (char *)id, .name = (char *)name,
-				      .image = (char *)"bb:1", .image_digest = (char *)digest,
-				      .spec = (char *)"{}", .created_at = 5 };
+	return (struct vs_store_ctr){ .id = (char *)id,
+				      .name = (char *)name,
+				      .image = (char *)"bb:1",
+				      .image_digest = (char *)digest,
+				      .spec = (char *)"{}",
+				      .created_at = 5 };
 }
 
 #define ID_A "aa11000000000000000000000000000000000000000000000000000000000000"

@@ -37,16 +37,23 @@ static int teardown(void **state)
 
 static struct vs_store_net net(const char *name, const char *bridge, const char *subnet)
 {
-	return (struct vs_store_net){ .name = (char *)name, .bridge = (char *)bridge,
-				      .subnet = (char *)subnet, .gateway = (char *)"10.1.0.1",
-				      .internal = true, .mtu = 1400, .vlan = 7, .created_at = 42 };
+	return (struct vs_store_net){ .name = (char *)name,
+				      .bridge = (char *)bridge,
+				      .subnet = (char *)subnet,
+				      .gateway = (char *)"10.1.0.1",
+				      .internal = true,
+				      .mtu = 1400,
+				      .vlan = 7,
+				      .created_at = 42 };
 }
 
 static struct vs_store_addr lease(const char *network, const char *addr, const char *owner)
 {
-	return (struct vs_store_addr){ .network = (char *)network, .address = (char *)addr,
+	return (struct vs_store_addr){ .network = (char *)network,
+				       .address = (char *)addr,
 				       .owner_kind = (char *)"container",
-				       .owner_name = (char *)owner, .allocated_at = 1 };
+				       .owner_name = (char *)owner,
+				       .allocated_at = 1 };
 }
 
 static void test_networks_table(void **state)

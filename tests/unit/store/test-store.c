@@ -45,8 +45,11 @@ static int teardown(void **state)
 
 static struct vs_store_vm row(const char *name)
 {
-	return (struct vs_store_vm){ .name = (char *)name, .spec = (char *)"{\"cpus\":1}",
-				     .cpus = 1, .mem = 64 << 20, .created_at = 1 };
+	return (struct vs_store_vm){ .name = (char *)name,
+				     .spec = (char *)"{\"cpus\":1}",
+				     .cpus = 1,
+				     .mem = 64 << 20,
+				     .created_at = 1 };
 }
 
 static void test_open_migrates(void **state)

@@ -66,7 +66,8 @@ static void test_direct_chain(void **state)
 {
 	(void)state;
 	set_desc(DESC_GPA, 0, DATA_GPA, 16, VS_VRING_DESC_F_NEXT, 3);
-	set_desc(DESC_GPA, 3, DATA_GPA + 0x100, 512, VS_VRING_DESC_F_NEXT | VS_VRING_DESC_F_WRITE, 5);
+	set_desc(DESC_GPA, 3, DATA_GPA + 0x100, 512, VS_VRING_DESC_F_NEXT | VS_VRING_DESC_F_WRITE,
+		 5);
 	set_desc(DESC_GPA, 5, DATA_GPA + 0x400, 1, VS_VRING_DESC_F_WRITE, 0);
 	assert_int_equal(vs_vq_pop(&h.vq, &elem), 0);
 	offer(0);
@@ -408,18 +409,30 @@ static void test_reset(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_direct_chain),	   T(test_write_report_partial),
-		T(test_indirect),	   T(test_loop),
-		T(test_indirect_loop),	   T(test_nested_indirect),
-		T(test_indirect_not_negotiated), T(test_indirect_bad_len),
-		T(test_indirect_with_next), T(test_out_of_ram),
-		T(test_wrapping_addr),	   T(test_below_ram),
-		T(test_zero_len),	   T(test_read_after_write),
-		T(test_next_out_of_range), T(test_head_out_of_range),
-		T(test_avail_jump),	   T(test_oversized_total),
-		T(test_chain_longer_than_cap), T(test_enable_validation),
-		T(test_event_idx),	   T(test_event_idx_wrap),
-		T(test_flag_suppression),  T(test_reset),
+		T(test_direct_chain),
+		T(test_write_report_partial),
+		T(test_indirect),
+		T(test_loop),
+		T(test_indirect_loop),
+		T(test_nested_indirect),
+		T(test_indirect_not_negotiated),
+		T(test_indirect_bad_len),
+		T(test_indirect_with_next),
+		T(test_out_of_ram),
+		T(test_wrapping_addr),
+		T(test_below_ram),
+		T(test_zero_len),
+		T(test_read_after_write),
+		T(test_next_out_of_range),
+		T(test_head_out_of_range),
+		T(test_avail_jump),
+		T(test_oversized_total),
+		T(test_chain_longer_than_cap),
+		T(test_enable_validation),
+		T(test_event_idx),
+		T(test_event_idx_wrap),
+		T(test_flag_suppression),
+		T(test_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

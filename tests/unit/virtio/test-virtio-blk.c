@@ -24,13 +24,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define DESC   0x10000ull
-#define AVAIL  0x11000ull
-#define USED   0x12000ull
-#define HDR    0x13000ull
+#define DESC 0x10000ull
+#define AVAIL 0x11000ull
+#define USED 0x12000ull
+#define HDR 0x13000ull
 #define STATUS 0x13100ull
-#define BUF    0x20000ull
-#define QS     8
+#define BUF 0x20000ull
+#define QS 8
 #define DISK_SIZE (1u << 20)
 
 static struct vs_iobus pio, mmio;
@@ -53,8 +53,11 @@ static void msi(void *ctx, uint64_t addr, uint32_t data)
 
 static int open_disk(bool ro)
 {
-	struct vs_virtio_pci_env env = { .mmio = &mmio, .dma = &dma, .irq_line = irq_line,
-					 .msi = msi, .bar_addr = VS_VIRTIO_PCI_MMIO_BASE };
+	struct vs_virtio_pci_env env = { .mmio = &mmio,
+					 .dma = &dma,
+					 .irq_line = irq_line,
+					 .msi = msi,
+					 .bar_addr = VS_VIRTIO_PCI_MMIO_BASE };
 	struct vs_vm_disk d = { .path = path, .format = (char *)"raw", .ro = ro };
 	struct vs_err *err = NULL;
 	int fd, r;
@@ -273,7 +276,9 @@ static void test_bad_requests_fail_alone(void **state)
 {
 	uint32_t cap = DISK_SIZE / 512;
 	struct seg shorthdr[2] = { { HDR, 8, false }, { STATUS, 1, true } };
-	struct seg split[4] = { { HDR, 16, false }, { BUF, 100, true }, { BUF + 512, 412, true },
+	struct seg split[4] = { { HDR, 16, false },
+				{ BUF, 100, true },
+				{ BUF + 512, 412, true },
 				{ STATUS, 1, true } };
 	uint32_t h[4] = { VS_VIRTIO_BLK_T_IN, 0, 1, 0 };
 

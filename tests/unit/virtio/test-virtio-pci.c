@@ -20,10 +20,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define DESC  0x10000ull
+#define DESC 0x10000ull
 #define AVAIL 0x11000ull
-#define USED  0x12000ull
-#define BUF   0x20000ull
+#define USED 0x12000ull
+#define BUF 0x20000ull
 
 static struct vs_iobus pio, mmio;
 static struct vs_pci_bus *bus;
@@ -74,8 +74,11 @@ static bool with_io_thread;
 
 static int setup(void **state)
 {
-	struct vs_virtio_pci_env env = { .mmio = &mmio, .dma = &dma, .irq_line = irq_line,
-					 .msi = msi, .bar_addr = VS_VIRTIO_PCI_MMIO_BASE };
+	struct vs_virtio_pci_env env = { .mmio = &mmio,
+					 .dma = &dma,
+					 .irq_line = irq_line,
+					 .msi = msi,
+					 .bar_addr = VS_VIRTIO_PCI_MMIO_BASE };
 
 	(void)state;
 	vs_iobus_init(&pio, "pio");
@@ -156,9 +159,9 @@ static void test_discovery(void **state)
 
 	(void)state;
 	assert_int_equal(cfg_rd(0, 4), 0x10441af4);
-	assert_int_equal(cfg_rd(0x08, 1), 1);	    /* revision 1: modern */
+	assert_int_equal(cfg_rd(0x08, 1), 1); /* revision 1: modern */
 	assert_int_equal(cfg_rd(0x2e, 2), 0x1044); /* subsystem id */
-	assert_int_equal(cfg_rd(0x3d, 1), 1);	    /* INTA */
+	assert_int_equal(cfg_rd(0x3d, 1), 1); /* INTA */
 	assert_int_equal(cfg_rd(0x3c, 1), VS_PCI_INTX_GSI_BASE + 1);
 	assert_true(cfg_rd(0x04, 2) & VS_PCI_CMD_MEM);
 	bar = cfg_rd(0x10, 4) & ~0xfu;
@@ -196,8 +199,10 @@ static void driver_init(uint64_t features)
 	wr(0x30, USED, 4);
 	wr(0x34, 0, 4);
 	wr(0x1c, 1, 2);
-	wr(0x14, VS_VIRTIO_S_ACKNOWLEDGE | VS_VIRTIO_S_DRIVER | VS_VIRTIO_S_FEATURES_OK |
-			 VS_VIRTIO_S_DRIVER_OK, 1);
+	wr(0x14,
+	   VS_VIRTIO_S_ACKNOWLEDGE | VS_VIRTIO_S_DRIVER | VS_VIRTIO_S_FEATURES_OK |
+		   VS_VIRTIO_S_DRIVER_OK,
+	   1);
 }
 
 static void *gpa(uint64_t a)
@@ -374,8 +379,12 @@ static void test_io_thread(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_discovery),    T(test_features),	    T(test_entropy_intx),
-		T(test_entropy_msix), T(test_hostile_ring), T(test_rings_outside_ram),
+		T(test_discovery),
+		T(test_features),
+		T(test_entropy_intx),
+		T(test_entropy_msix),
+		T(test_hostile_ring),
+		T(test_rings_outside_ram),
 		cmocka_unit_test_setup_teardown(test_io_thread, setup_io, teardown_io),
 	};
 

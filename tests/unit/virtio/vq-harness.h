@@ -9,13 +9,13 @@
 #include <stdint.h>
 #include <string.h>
 
-#define RAM_GPA	 0x10000ull
+#define RAM_GPA 0x10000ull
 #define RAM_SIZE 0x40000ull
-#define QSIZE	 8
-#define DESC_GPA  (RAM_GPA + 0x0)
+#define QSIZE 8
+#define DESC_GPA (RAM_GPA + 0x0)
 #define AVAIL_GPA (RAM_GPA + 0x1000)
-#define USED_GPA  (RAM_GPA + 0x2000)
-#define DATA_GPA  (RAM_GPA + 0x8000)
+#define USED_GPA (RAM_GPA + 0x2000)
+#define DATA_GPA (RAM_GPA + 0x8000)
 
 struct vq_harness {
 	uint8_t *ram;

@@ -70,7 +70,8 @@ __attribute__((unused)) static struct vs_vm_config config(void)
 				      .out_fd = 1 };
 }
 
-__attribute__((unused)) static void expect_fail(const struct vs_vm_config *cfg, int code, const char *needle)
+__attribute__((unused)) static void expect_fail(const struct vs_vm_config *cfg, int code,
+						const char *needle)
 {
 	struct vs_vm *vm = NULL;
 	struct vs_err *err = NULL;

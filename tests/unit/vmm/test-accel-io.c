@@ -39,8 +39,11 @@ static void test_table(void **state)
 	struct vs_ioevent_table *t;
 	int a = eventfd(0, EFD_NONBLOCK), b = eventfd(0, EFD_NONBLOCK);
 	struct vs_ioeventfd any = { .addr = 0x6000, .len = 2, .flags = VS_IOEVENTFD_PIO, .fd = a };
-	struct vs_ioeventfd two = { .addr = 0xd0000000, .len = 4, .flags = VS_IOEVENTFD_DATAMATCH,
-				    .datamatch = 2, .fd = b };
+	struct vs_ioeventfd two = { .addr = 0xd0000000,
+				    .len = 4,
+				    .flags = VS_IOEVENTFD_DATAMATCH,
+				    .datamatch = 2,
+				    .fd = b };
 	uint32_t v = 7;
 
 	(void)state;
@@ -108,16 +111,16 @@ static void test_dma_reaches_accel(void **state)
 /* A real-mode guest at 0x1000: out 0x6000 (ioeventfd), a write to MMIO
  * 0xd0000000 (ioeventfd with datamatch), then an out to 0x6004 that exits. */
 static const uint8_t guest_code[] = {
-	0xba, 0x00, 0x60,		    /* mov dx, 0x6000 */
-	0xb8, 0x01, 0x00,		    /* mov ax, 1 */
-	0xee,				    /* out dx, al */
-	0xb8, 0x00, 0xd0,		    /* mov ax, 0xd000 */
-	0x8e, 0xc0,			    /* mov es, ax */
+	0xba, 0x00, 0x60, /* mov dx, 0x6000 */
+	0xb8, 0x01, 0x00, /* mov ax, 1 */
+	0xee, /* out dx, al */
+	0xb8, 0x00, 0xd0, /* mov ax, 0xd000 */
+	0x8e, 0xc0, /* mov es, ax */
 	0x66, 0xb8, 0x02, 0x00, 0x00, 0x00, /* mov eax, 2 */
-	0x26, 0x66, 0xa3, 0x00, 0x00,	    /* mov es:[0], eax: gpa 0xd0000 */
-	0xba, 0x04, 0x60,		    /* mov dx, 0x6004 */
-	0xee,				    /* out dx, al */
-	0xf4,				    /* hlt */
+	0x26, 0x66, 0xa3, 0x00, 0x00, /* mov es:[0], eax: gpa 0xd0000 */
+	0xba, 0x04, 0x60, /* mov dx, 0x6004 */
+	0xee, /* out dx, al */
+	0xf4, /* hlt */
 };
 
 struct kvm_fixture {
@@ -141,8 +144,8 @@ static int kvm_fixture_init(struct kvm_fixture *f)
 	f->vm.vm_fd = ioctl(f->vm.kvm_fd, KVM_CREATE_VM, 0);
 	assert_true(f->vm.vm_fd >= 0);
 	assert_int_equal(ioctl(f->vm.vm_fd, KVM_CREATE_IRQCHIP, 0), 0);
-	f->ram = mmap(NULL, reg.memory_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-		      -1, 0);
+	f->ram = mmap(NULL, reg.memory_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+		      0);
 	assert_true(f->ram != MAP_FAILED);
 	reg.userspace_addr = (uintptr_t)f->ram;
 	assert_int_equal(ioctl(f->vm.vm_fd, KVM_SET_USER_MEMORY_REGION, &reg), 0);
@@ -173,8 +176,9 @@ static void test_kvm_ioeventfd(void **state)
 	struct kvm_fixture f;
 	int a = eventfd(0, EFD_NONBLOCK), b = eventfd(0, EFD_NONBLOCK);
 	struct vs_ioeventfd pio = { .addr = 0x6000, .len = 1, .flags = VS_IOEVENTFD_PIO, .fd = a };
-	struct vs_ioeventfd mmio = { .addr = 0xd0000, .len = 4, .flags = VS_IOEVENTFD_DATAMATCH,
-				     .datamatch = 2, .fd = b };
+	struct vs_ioeventfd mmio = {
+		.addr = 0xd0000, .len = 4, .flags = VS_IOEVENTFD_DATAMATCH, .datamatch = 2, .fd = b
+	};
 	int exits = 0;
 
 	(void)state;
@@ -258,8 +262,9 @@ static void test_emu_ioeventfd_and_dma(void **state)
 	struct stop_port port = { .vcpu = &vcpu };
 	int a = eventfd(0, EFD_NONBLOCK), b = eventfd(0, EFD_NONBLOCK);
 	struct vs_ioeventfd pio = { .addr = 0x6000, .len = 1, .flags = VS_IOEVENTFD_PIO, .fd = a };
-	struct vs_ioeventfd mmio = { .addr = 0xd0000, .len = 4, .flags = VS_IOEVENTFD_DATAMATCH,
-				     .datamatch = 2, .fd = b };
+	struct vs_ioeventfd mmio = {
+		.addr = 0xd0000, .len = 4, .flags = VS_IOEVENTFD_DATAMATCH, .datamatch = 2, .fd = b
+	};
 	struct vs_dma dma;
 	uint8_t *code;
 

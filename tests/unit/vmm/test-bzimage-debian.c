@@ -24,8 +24,9 @@ static char *kit_kernel(void)
 	const char *dir = getenv("VESSEL_GUEST_DIR");
 	char *path;
 
-	path = dir ? xasprintf("%s/vmlinuz", dir)
-		   : xasprintf("%s/.cache/vessel/guest/vmlinuz", getenv("HOME") ? getenv("HOME") : "/root");
+	path = dir ? xasprintf("%s/vmlinuz", dir) :
+		     xasprintf("%s/.cache/vessel/guest/vmlinuz",
+			       getenv("HOME") ? getenv("HOME") : "/root");
 	if (access(path, R_OK) != 0) {
 		free(path);
 		return NULL;

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #define IMG_SETUP_SECTS 3
-#define IMG_KERNEL_LEN	8192
+#define IMG_KERNEL_LEN 8192
 
 /* A minimal valid bzImage: protocol 2.15, 64-bit, relocatable, 2 MiB aligned. */
 static uint8_t *make_image(size_t *len)
@@ -27,11 +27,20 @@ static uint8_t *make_image(size_t *len)
 	size_t setup = (IMG_SETUP_SECTS + 1) * 512;
 	uint8_t *b = xzalloc(setup + IMG_KERNEL_LEN);
 	struct vs_setup_header h = {
-		.setup_sects = IMG_SETUP_SECTS, .boot_flag = VS_BOOT_FLAG, .header = VS_HDRS_MAGIC,
-		.version = 0x020f, .loadflags = VS_LOADED_HIGH, .code32_start = 0x100000,
-		.initrd_addr_max = 0x7fffffff, .kernel_alignment = 0x200000,
-		.relocatable_kernel = 1, .xloadflags = VS_XLF_KERNEL_64, .cmdline_size = 2047,
-		.pref_address = 0x1000000, .init_size = 0x800000, .kernel_version = 0x400 - 0x200,
+		.setup_sects = IMG_SETUP_SECTS,
+		.boot_flag = VS_BOOT_FLAG,
+		.header = VS_HDRS_MAGIC,
+		.version = 0x020f,
+		.loadflags = VS_LOADED_HIGH,
+		.code32_start = 0x100000,
+		.initrd_addr_max = 0x7fffffff,
+		.kernel_alignment = 0x200000,
+		.relocatable_kernel = 1,
+		.xloadflags = VS_XLF_KERNEL_64,
+		.cmdline_size = 2047,
+		.pref_address = 0x1000000,
+		.init_size = 0x800000,
+		.kernel_version = 0x400 - 0x200,
 	};
 
 	memcpy(b + VS_SETUP_HDR_OFFSET, &h, sizeof(h));
@@ -154,10 +163,10 @@ static void test_plan_errors(void **state)
 	free(img);
 }
 
-#define PUT_FIELD(img, f, v)                                                              \
-	do {                                                                              \
-		__typeof__(((struct vs_setup_header *)0)->f) v_ = (v);                     \
-		memcpy((img) + VS_HDR_OFF(f), &v_, sizeof(v_));                            \
+#define PUT_FIELD(img, f, v)                                           \
+	do {                                                           \
+		__typeof__(((struct vs_setup_header *)0)->f) v_ = (v); \
+		memcpy((img) + VS_HDR_OFF(f), &v_, sizeof(v_));        \
 	} while (0)
 
 /* Plans img for 256 MiB and expects -ENOEXEC with a message holding needle. */
@@ -288,7 +297,8 @@ static void test_load_zero_page(void **state)
 	memset(initrd, 0xab, sizeof(initrd));
 	assert_int_equal(vs_guest_mem_new(64 * VS_MIB, &mem), 0);
 	assert_int_equal(vs_bzimage_parse(img, len, &bz, &err), 0);
-	assert_int_equal(vs_bzimage_plan(&bz, vs_guest_mem_low(mem), 9, sizeof(initrd), &p, &err), 0);
+	assert_int_equal(vs_bzimage_plan(&bz, vs_guest_mem_low(mem), 9, sizeof(initrd), &p, &err),
+			 0);
 	assert_int_equal(vs_bzimage_load(&bz, &p, mem, "console=x", initrd, &err), 0);
 	zp = vs_guest_mem_ptr(mem, VS_X86_ZERO_PAGE, VS_ZP_SIZE);
 	memcpy(&h, zp + VS_SETUP_HDR_OFFSET, sizeof(h));

@@ -20,8 +20,11 @@ static struct kvm_cpuid2 *host_like(void)
 	struct kvm_cpuid_entry2 *e = c->entries;
 
 	e[0] = (struct kvm_cpuid_entry2){ .function = 0, .eax = 0xd };
-	e[1] = (struct kvm_cpuid_entry2){ .function = 1, .eax = 0x806c1, .ebx = 0x00100800,
-					  .ecx = 0xfffab223, .edx = 0x0fabfbff };
+	e[1] = (struct kvm_cpuid_entry2){ .function = 1,
+					  .eax = 0x806c1,
+					  .ebx = 0x00100800,
+					  .ecx = 0xfffab223,
+					  .edx = 0x0fabfbff };
 	e[2] = (struct kvm_cpuid_entry2){ .function = 7, .ebx = 0xf1bf07ab, .ecx = 0x18c05fce };
 	e[3] = (struct kvm_cpuid_entry2){ .function = 0xb, .index = 0, .eax = 1, .ebx = 2 };
 	e[4] = (struct kvm_cpuid_entry2){ .function = 0xd, .eax = 0x2e7 };
@@ -43,8 +46,9 @@ static struct kvm_cpuid_entry2 *get(struct kvm_cpuid2 *c, uint32_t fn, uint32_t 
 static void test_host_topology(void **state)
 {
 	struct kvm_cpuid2 *c = host_like();
-	struct vs_cpuid_params p = { .model = VS_CPU_HOST, .ncpus = 3, .apic_id = 2,
-				     .tsc_khz = 2000000 };
+	struct vs_cpuid_params p = {
+		.model = VS_CPU_HOST, .ncpus = 3, .apic_id = 2, .tsc_khz = 2000000
+	};
 	struct kvm_cpuid_entry2 *e;
 
 	(void)state;
@@ -84,8 +88,8 @@ static void test_baseline(void **state)
 	e = get(c, 1, 0);
 	assert_false(e->ecx & (1u << 28)); /* no AVX */
 	assert_false(e->ecx & (1u << 26)); /* no XSAVE */
-	assert_true(e->ecx & (1u << 20));  /* SSE4.2 kept */
-	assert_true(e->ecx & (1u << 23));  /* POPCNT kept */
+	assert_true(e->ecx & (1u << 20)); /* SSE4.2 kept */
+	assert_true(e->ecx & (1u << 23)); /* POPCNT kept */
 	assert_false(e->edx & (1u << 28)); /* one CPU: no HTT */
 	assert_int_equal(get(c, 7, 0)->ebx, 0);
 	assert_null(get(c, 0xd, 0));

@@ -89,7 +89,7 @@ static void test_pc_devices(void **state)
 	/* they answer */
 	assert_int_equal(pci_id(), 0x0d578086);
 	assert_true(vs_iobus_access(&vm.pio, 0x3fd, false, &b, 1)); /* LSR */
-	assert_true(b & 0x20);					  /* THR empty */
+	assert_true(b & 0x20); /* THR empty */
 	assert_true(vs_iobus_access(&vm.pio, 0x71, false, &b, 1));
 	/* no keyboard controller: the i8042 ports read as an empty bus, so a
 	 * guest's probe gives up at once (it took Linux ~1 s of timeouts) */

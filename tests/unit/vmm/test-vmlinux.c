@@ -23,20 +23,28 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define MEM_SIZE  (64ull << 20)
+#define MEM_SIZE (64ull << 20)
 #define LOAD_ADDR 0x1000000ull
-#define PLAN_END  0x1400000ull
+#define PLAN_END 0x1400000ull
 
 /* An ELF with one PT_LOAD: 16 bytes of "text" at LOAD_ADDR + 0x1000 and
  * 4096 bytes of memory (the rest BSS); entry at paddr. */
 static size_t make_elf(uint8_t *buf, uint64_t paddr, uint64_t entry)
 {
-	Elf64_Ehdr eh = { .e_type = ET_EXEC, .e_machine = EM_X86_64, .e_version = EV_CURRENT,
-			  .e_entry = entry, .e_phoff = sizeof(Elf64_Ehdr),
-			  .e_ehsize = sizeof(Elf64_Ehdr), .e_phentsize = sizeof(Elf64_Phdr),
+	Elf64_Ehdr eh = { .e_type = ET_EXEC,
+			  .e_machine = EM_X86_64,
+			  .e_version = EV_CURRENT,
+			  .e_entry = entry,
+			  .e_phoff = sizeof(Elf64_Ehdr),
+			  .e_ehsize = sizeof(Elf64_Ehdr),
+			  .e_phentsize = sizeof(Elf64_Phdr),
 			  .e_phnum = 1 };
-	Elf64_Phdr ph = { .p_type = PT_LOAD, .p_offset = 0x100, .p_vaddr = 0xffffffff81000000ull,
-			  .p_paddr = paddr, .p_filesz = 16, .p_memsz = 4096 };
+	Elf64_Phdr ph = { .p_type = PT_LOAD,
+			  .p_offset = 0x100,
+			  .p_vaddr = 0xffffffff81000000ull,
+			  .p_paddr = paddr,
+			  .p_filesz = 16,
+			  .p_memsz = 4096 };
 
 	memcpy(eh.e_ident, ELFMAG, SELFMAG);
 	eh.e_ident[EI_CLASS] = ELFCLASS64;
@@ -148,8 +156,8 @@ static void test_broken_payloads(void **state)
 static void test_debian_kernel(void **state)
 {
 	const char *dir = getenv("VESSEL_GUEST_DIR");
-	char *path = dir ? xasprintf("%s/vmlinuz", dir)
-			 : xasprintf("%s/.cache/vessel/guest/vmlinuz",
+	char *path = dir ? xasprintf("%s/vmlinuz", dir) :
+			   xasprintf("%s/.cache/vessel/guest/vmlinuz",
 				     getenv("HOME") ? getenv("HOME") : "/root");
 	struct vs_err *err = NULL;
 	struct vs_guest_mem *mem;

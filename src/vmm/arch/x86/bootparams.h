@@ -10,20 +10,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VS_SETUP_HDR_OFFSET   0x1f1
-#define VS_SETUP_SECTOR_SIZE  512
-#define VS_BOOT_FLAG	      0xaa55
-#define VS_HDRS_MAGIC	      0x53726448 /* "HdrS" */
-#define VS_SETUP_SECTS_LEGACY 4		 /* setup_sects == 0 means 4 */
-#define VS_MIN_PROTOCOL	      0x020c	 /* 2.12: xloadflags, 64-bit entry */
-#define VS_ENTRY64_OFFSET     0x200	 /* 64-bit entry = load address + 0x200 */
+#define VS_SETUP_HDR_OFFSET 0x1f1
+#define VS_SETUP_SECTOR_SIZE 512
+#define VS_BOOT_FLAG 0xaa55
+#define VS_HDRS_MAGIC 0x53726448 /* "HdrS" */
+#define VS_SETUP_SECTS_LEGACY 4 /* setup_sects == 0 means 4 */
+#define VS_MIN_PROTOCOL 0x020c /* 2.12: xloadflags, 64-bit entry */
+#define VS_ENTRY64_OFFSET 0x200 /* 64-bit entry = load address + 0x200 */
 
 /* loadflags */
-#define VS_LOADED_HIGH	 0x01
+#define VS_LOADED_HIGH 0x01
 #define VS_KEEP_SEGMENTS 0x40
-#define VS_CAN_USE_HEAP	 0x80
+#define VS_CAN_USE_HEAP 0x80
 /* xloadflags */
-#define VS_XLF_KERNEL_64	     0x01
+#define VS_XLF_KERNEL_64 0x01
 #define VS_XLF_CAN_BE_LOADED_ABOVE_4G 0x02
 
 #define VS_LOADER_TYPE_UNDEFINED 0xff
@@ -87,22 +87,22 @@ struct vs_e820_entry {
 } __attribute__((packed));
 static_assert(sizeof(struct vs_e820_entry) == 20, "e820 entry is 20 bytes");
 
-#define VS_E820_RAM	 1
+#define VS_E820_RAM 1
 #define VS_E820_RESERVED 2
-#define VS_E820_ACPI	 3
-#define VS_E820_MAX	 128
+#define VS_E820_ACPI 3
+#define VS_E820_MAX 128
 
 /* struct boot_params: 4 KiB, fields by offset. */
-#define VS_ZP_SIZE		4096
-#define VS_ZP_ACPI_RSDP_ADDR	0x070
+#define VS_ZP_SIZE 4096
+#define VS_ZP_ACPI_RSDP_ADDR 0x070
 #define VS_ZP_EXT_RAMDISK_IMAGE 0x0c0
-#define VS_ZP_EXT_RAMDISK_SIZE	0x0c4
-#define VS_ZP_EXT_CMD_LINE_PTR	0x0c8
-#define VS_ZP_ALT_MEM_K		0x1e0
-#define VS_ZP_E820_ENTRIES	0x1e8
-#define VS_ZP_SENTINEL		0x1ef
-#define VS_ZP_HDR		VS_SETUP_HDR_OFFSET
-#define VS_ZP_E820_TABLE	0x2d0
+#define VS_ZP_EXT_RAMDISK_SIZE 0x0c4
+#define VS_ZP_EXT_CMD_LINE_PTR 0x0c8
+#define VS_ZP_ALT_MEM_K 0x1e0
+#define VS_ZP_E820_ENTRIES 0x1e8
+#define VS_ZP_SENTINEL 0x1ef
+#define VS_ZP_HDR VS_SETUP_HDR_OFFSET
+#define VS_ZP_E820_TABLE 0x2d0
 static_assert(VS_ZP_E820_TABLE + VS_E820_MAX * sizeof(struct vs_e820_entry) <= 0xd00,
 	      "e820 table fits before eddbuf");
 

@@ -15,18 +15,18 @@
 #include <errno.h>
 #include <string.h>
 
-#define DEFAULT_LOAD_ADDR    0x100000
-#define LEGACY_INITRD_MAX    0x37ffffff /* initrd_addr_max before protocol 2.03 */
-#define LEGACY_CMDLINE_SIZE  256	/* cmdline_size before protocol 2.06 */
-#define PAGE_SIZE	     4096
+#define DEFAULT_LOAD_ADDR 0x100000
+#define LEGACY_INITRD_MAX 0x37ffffff /* initrd_addr_max before protocol 2.03 */
+#define LEGACY_CMDLINE_SIZE 256 /* cmdline_size before protocol 2.06 */
+#define PAGE_SIZE 4096
 /* Where the setup header must reach (one past its last field) for the
  * protocol versions we accept: handover_offset (2.11) and
  * kernel_info_offset (2.15), boot.rst "The Real-Mode Kernel Header". */
-#define HDR_END_2_12	     (VS_HDR_OFF(handover_offset) + 4)
-#define HDR_END_2_15	     (VS_HDR_OFF(kernel_info_offset) + 4)
+#define HDR_END_2_12 (VS_HDR_OFF(handover_offset) + 4)
+#define HDR_END_2_15 (VS_HDR_OFF(kernel_info_offset) + 4)
 /* A kernel is loaded below the 32-bit hole (vmm/memory.h); a pref_address at
  * or past it can never be honoured whatever --mem is. */
-#define LOAD_ADDR_LIMIT	     0xc0000000ULL
+#define LOAD_ADDR_LIMIT 0xc0000000ULL
 
 /* The jump at 0x200 says where the header ends; fields past that end are
  * not the kernel's (a loader writing cmd_line_ptr or ramdisk_image there
@@ -38,9 +38,10 @@ static int check_hdr_end(const struct vs_setup_header *h, size_t hdr_end, struct
 
 	if (hdr_end >= need)
 		return 0;
-	return vs_err_set(err, -ENOEXEC,
-			  "bzImage header ends at 0x%zx (jump at 0x200) but protocol %u.%02u needs it to reach 0x%zx",
-			  hdr_end, h->version >> 8, h->version & 0xff, need);
+	return vs_err_set(
+		err, -ENOEXEC,
+		"bzImage header ends at 0x%zx (jump at 0x200) but protocol %u.%02u needs it to reach 0x%zx",
+		hdr_end, h->version >> 8, h->version & 0xff, need);
 }
 
 int vs_bzimage_parse(const uint8_t *buf, size_t len, struct vs_bzimage *out, struct vs_err **err)
@@ -56,11 +57,13 @@ int vs_bzimage_parse(const uint8_t *buf, size_t len, struct vs_bzimage *out, str
 	if (bz.hdr.boot_flag != VS_BOOT_FLAG || bz.hdr.header != VS_HDRS_MAGIC)
 		return vs_err_set(err, -ENOEXEC, "not a bzImage: no Linux boot header (HdrS)");
 	if (bz.hdr.version < VS_MIN_PROTOCOL)
-		return vs_err_set(err, -ENOEXEC,
-				  "bzImage boot protocol %u.%02u is too old (64-bit entry needs 2.12)",
-				  bz.hdr.version >> 8, bz.hdr.version & 0xff);
+		return vs_err_set(
+			err, -ENOEXEC,
+			"bzImage boot protocol %u.%02u is too old (64-bit entry needs 2.12)",
+			bz.hdr.version >> 8, bz.hdr.version & 0xff);
 	if (!(bz.hdr.xloadflags & VS_XLF_KERNEL_64))
-		return vs_err_set(err, -ENOEXEC, "bzImage has no 64-bit entry point (XLF_KERNEL_64)");
+		return vs_err_set(err, -ENOEXEC,
+				  "bzImage has no 64-bit entry point (XLF_KERNEL_64)");
 	if (!(bz.hdr.loadflags & VS_LOADED_HIGH))
 		return vs_err_set(err, -ENOEXEC, "bzImage is a zImage (not LOADED_HIGH)");
 	/* The header's real length is given by the jump at 0x200. */
@@ -77,9 +80,10 @@ int vs_bzimage_parse(const uint8_t *buf, size_t len, struct vs_bzimage *out, str
 	bz.kernel = buf + bz.setup_len;
 	bz.kernel_len = len - bz.setup_len;
 	if (bz.kernel_len <= VS_ENTRY64_OFFSET)
-		return vs_err_set(err, -ENOEXEC,
-				  "bzImage kernel (%zu bytes after setup_sects) ends before its 64-bit entry point at offset 0x%x",
-				  bz.kernel_len, VS_ENTRY64_OFFSET);
+		return vs_err_set(
+			err, -ENOEXEC,
+			"bzImage kernel (%zu bytes after setup_sects) ends before its 64-bit entry point at offset 0x%x",
+			bz.kernel_len, VS_ENTRY64_OFFSET);
 	if (bz.hdr.kernel_version) {
 		size_t v = (size_t)bz.hdr.kernel_version + 0x200;
 
@@ -110,15 +114,17 @@ static int load_address(const struct vs_bzimage *bz, uint64_t *out, struct vs_er
 	if (addr < DEFAULT_LOAD_ADDR)
 		addr = DEFAULT_LOAD_ADDR;
 	if (addr >= LOAD_ADDR_LIMIT)
-		return vs_err_set(err, -ENOEXEC,
-				  "bzImage pref_address 0x%llx is not below 3 GiB, where a kernel must be loaded",
-				  (unsigned long long)addr);
+		return vs_err_set(
+			err, -ENOEXEC,
+			"bzImage pref_address 0x%llx is not below 3 GiB, where a kernel must be loaded",
+			(unsigned long long)addr);
 	/* A relocatable kernel must sit on a kernel_alignment boundary. */
 	if (bz->hdr.relocatable_kernel && align && !(align & (align - 1))) {
 		if (align >= LOAD_ADDR_LIMIT || VS_ALIGN_UP(addr, align) >= LOAD_ADDR_LIMIT)
-			return vs_err_set(err, -ENOEXEC,
-					  "bzImage kernel_alignment 0x%llx puts the kernel above 3 GiB",
-					  (unsigned long long)align);
+			return vs_err_set(
+				err, -ENOEXEC,
+				"bzImage kernel_alignment 0x%llx puts the kernel above 3 GiB",
+				(unsigned long long)align);
 		addr = VS_ALIGN_UP(addr, align);
 	}
 	*out = addr;
@@ -132,21 +138,24 @@ int vs_bzimage_plan(const struct vs_bzimage *bz, uint64_t mem_low, size_t cmdlin
 	uint64_t need = VS_MAX((uint64_t)bz->hdr.init_size, bz->kernel_len);
 	uint64_t top;
 
-	p.cmdline_max = bz->hdr.version >= 0x0206 ? (uint64_t)bz->hdr.cmdline_size + 1
-						  : LEGACY_CMDLINE_SIZE;
+	p.cmdline_max = bz->hdr.version >= 0x0206 ? (uint64_t)bz->hdr.cmdline_size + 1 :
+						    LEGACY_CMDLINE_SIZE;
 	p.cmdline_max = VS_MIN(p.cmdline_max, (uint64_t)VS_X86_CMDLINE_MAX);
 	if (cmdline_len + 1 > p.cmdline_max)
-		return vs_err_set(err, -E2BIG, "kernel command line is %zu bytes; this kernel takes at most %llu",
-				  cmdline_len, (unsigned long long)p.cmdline_max - 1);
+		return vs_err_set(
+			err, -E2BIG,
+			"kernel command line is %zu bytes; this kernel takes at most %llu",
+			cmdline_len, (unsigned long long)p.cmdline_max - 1);
 	if (load_address(bz, &p.kernel_addr, err) < 0)
 		return -ENOEXEC;
 	p.kernel_end = p.kernel_addr + need;
 	p.entry = p.kernel_addr + VS_ENTRY64_OFFSET;
 	if (p.kernel_end > mem_low)
-		return vs_err_set(err, -ENOMEM,
-				  "guest memory too small: the kernel needs %llu MiB below 3 GiB (at 0x%llx, init_size %u)",
-				  (unsigned long long)((p.kernel_end + VS_MIB - 1) / VS_MIB),
-				  (unsigned long long)p.kernel_addr, bz->hdr.init_size);
+		return vs_err_set(
+			err, -ENOMEM,
+			"guest memory too small: the kernel needs %llu MiB below 3 GiB (at 0x%llx, init_size %u)",
+			(unsigned long long)((p.kernel_end + VS_MIB - 1) / VS_MIB),
+			(unsigned long long)p.kernel_addr, bz->hdr.init_size);
 	if (!initrd_len) {
 		*out = p;
 		return 0;
@@ -154,9 +163,10 @@ int vs_bzimage_plan(const struct vs_bzimage *bz, uint64_t mem_low, size_t cmdlin
 	top = bz->hdr.version >= 0x0203 ? (uint64_t)bz->hdr.initrd_addr_max : LEGACY_INITRD_MAX;
 	top = VS_MIN(top + 1, mem_low);
 	if (initrd_len > top || VS_ALIGN_DOWN(top - initrd_len, PAGE_SIZE) < p.kernel_end)
-		return vs_err_set(err, -ENOMEM,
-				  "initrd (%llu bytes) does not fit in guest memory above the kernel",
-				  (unsigned long long)initrd_len);
+		return vs_err_set(
+			err, -ENOMEM,
+			"initrd (%llu bytes) does not fit in guest memory above the kernel",
+			(unsigned long long)initrd_len);
 	p.initrd_addr = VS_ALIGN_DOWN(top - initrd_len, PAGE_SIZE);
 	p.initrd_size = initrd_len;
 	*out = p;
@@ -195,8 +205,8 @@ static void zp_put32(uint8_t *zp, unsigned off, uint32_t v)
 }
 
 /* Fills the zero page: the file's setup header, then what a loader sets. */
-static void fill_zero_page(uint8_t *zp, const struct vs_bzimage *bz,
-			   const struct vs_boot_plan *p, const struct vs_guest_mem *mem)
+static void fill_zero_page(uint8_t *zp, const struct vs_bzimage *bz, const struct vs_boot_plan *p,
+			   const struct vs_guest_mem *mem)
 {
 	struct vs_setup_header h = bz->hdr;
 	struct vs_e820_entry map[VS_E820_MAX];

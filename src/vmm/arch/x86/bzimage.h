@@ -15,18 +15,18 @@ struct vs_guest_mem;
 
 struct vs_bzimage {
 	struct vs_setup_header hdr; /* copy of the file's header */
-	const uint8_t *file;	    /* not owned */
+	const uint8_t *file; /* not owned */
 	size_t file_len;
-	size_t setup_len;	    /* (setup_sects + 1) * 512 */
-	const uint8_t *kernel;	    /* protected-mode part, inside file */
+	size_t setup_len; /* (setup_sects + 1) * 512 */
+	const uint8_t *kernel; /* protected-mode part, inside file */
 	size_t kernel_len;
-	char version[128];	    /* kernel_version string, "" if absent */
+	char version[128]; /* kernel_version string, "" if absent */
 };
 
 struct vs_boot_plan {
 	uint64_t kernel_addr; /* where the protected-mode kernel is copied */
-	uint64_t kernel_end;  /* kernel_addr + max(init_size, kernel_len) */
-	uint64_t entry;	      /* 64-bit entry point */
+	uint64_t kernel_end; /* kernel_addr + max(init_size, kernel_len) */
+	uint64_t entry; /* 64-bit entry point */
 	uint64_t cmdline_addr;
 	uint64_t cmdline_max; /* including the NUL */
 	uint64_t initrd_addr; /* 0 if none */

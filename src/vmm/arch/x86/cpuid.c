@@ -12,33 +12,33 @@
 #include <string.h>
 
 /* leaf 1 */
-#define L1_ECX_SSE3	 (1u << 0)
-#define L1_ECX_PCLMUL	 (1u << 1)
-#define L1_ECX_SSSE3	 (1u << 9)
-#define L1_ECX_CX16	 (1u << 13)
-#define L1_ECX_SSE41	 (1u << 19)
-#define L1_ECX_SSE42	 (1u << 20)
-#define L1_ECX_X2APIC	 (1u << 21)
-#define L1_ECX_POPCNT	 (1u << 23)
-#define L1_ECX_TSC_DL	 (1u << 24)
+#define L1_ECX_SSE3 (1u << 0)
+#define L1_ECX_PCLMUL (1u << 1)
+#define L1_ECX_SSSE3 (1u << 9)
+#define L1_ECX_CX16 (1u << 13)
+#define L1_ECX_SSE41 (1u << 19)
+#define L1_ECX_SSE42 (1u << 20)
+#define L1_ECX_X2APIC (1u << 21)
+#define L1_ECX_POPCNT (1u << 23)
+#define L1_ECX_TSC_DL (1u << 24)
 #define L1_ECX_HYPERVISOR (1u << 31)
-#define L1_EDX_HTT	 (1u << 28)
+#define L1_EDX_HTT (1u << 28)
 /* x86-64 baseline EDX: FPU VME DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE
  * MCA CMOV PAT PSE36 CLFSH MMX FXSR SSE SSE2 */
-#define L1_EDX_BASELINE	 0x07dbfbffu
-#define L1_ECX_BASELINE                                                                            \
-	(L1_ECX_SSE3 | L1_ECX_SSSE3 | L1_ECX_CX16 | L1_ECX_SSE41 | L1_ECX_SSE42 |              \
-	 L1_ECX_X2APIC | L1_ECX_POPCNT | L1_ECX_TSC_DL | L1_ECX_HYPERVISOR)
+#define L1_EDX_BASELINE 0x07dbfbffu
+#define L1_ECX_BASELINE                                                                           \
+	(L1_ECX_SSE3 | L1_ECX_SSSE3 | L1_ECX_CX16 | L1_ECX_SSE41 | L1_ECX_SSE42 | L1_ECX_X2APIC | \
+	 L1_ECX_POPCNT | L1_ECX_TSC_DL | L1_ECX_HYPERVISOR)
 /* 0x80000001 */
-#define E1_ECX_LAHF	 (1u << 0)
-#define E1_EDX_SYSCALL	 (1u << 11)
-#define E1_EDX_NX	 (1u << 20)
-#define E1_EDX_LM	 (1u << 29)
+#define E1_ECX_LAHF (1u << 0)
+#define E1_EDX_SYSCALL (1u << 11)
+#define E1_EDX_NX (1u << 20)
+#define E1_EDX_LM (1u << 29)
 
-#define LEAF_TOPOLOGY	 0xb
+#define LEAF_TOPOLOGY 0xb
 #define LEAF_TOPOLOGY_V2 0x1f
-#define TOPO_LEVEL_SMT	 1
-#define TOPO_LEVEL_CORE	 2
+#define TOPO_LEVEL_SMT 1
+#define TOPO_LEVEL_CORE 2
 
 static struct kvm_cpuid_entry2 *find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx)
 {
@@ -94,7 +94,8 @@ static int shape_topology(struct kvm_cpuid2 *c, unsigned max, const struct vs_cp
 	for (uint32_t i = 0; i < c->nent; i++) {
 		e = &c->entries[i];
 		if (e->function == 4 && (e->eax & 0x1f))
-			e->eax = (e->eax & 0x3ff) | ((p->ncpus - 1) << 26); /* one thread per cache */
+			e->eax = (e->eax & 0x3ff) |
+				 ((p->ncpus - 1) << 26); /* one thread per cache */
 	}
 	drop_leaf(c, LEAF_TOPOLOGY_V2);
 	drop_leaf(c, LEAF_TOPOLOGY);

@@ -11,10 +11,10 @@ struct kvm_cpuid2;
 
 enum vs_cpu_model { VS_CPU_HOST, VS_CPU_BASELINE };
 
-#define VS_CPUID_KVM_SIGNATURE	0x40000000
-#define VS_CPUID_KVM_FEATURES	0x40000001
-#define VS_CPUID_KVM_TIMING	0x40000010 /* EAX: TSC kHz, EBX: APIC bus kHz */
-#define VS_APIC_BUS_KHZ		1000000	   /* KVM's LAPIC timer runs at 1 GHz */
+#define VS_CPUID_KVM_SIGNATURE 0x40000000
+#define VS_CPUID_KVM_FEATURES 0x40000001
+#define VS_CPUID_KVM_TIMING 0x40000010 /* EAX: TSC kHz, EBX: APIC bus kHz */
+#define VS_APIC_BUS_KHZ 1000000 /* KVM's LAPIC timer runs at 1 GHz */
 
 struct vs_cpuid_params {
 	enum vs_cpu_model model;

@@ -12,17 +12,17 @@
 #include <errno.h>
 #include <string.h>
 
-#define MP_SPEC_REV	4
-#define MP_LAPIC_VER	0x14
-#define MP_IOAPIC_VER	0x11
-#define MP_ISA_IRQS	16
-#define MP_PCI_BUS	0
-#define MP_ISA_BUS	1
-#define MP_PCI_INTS	((VS_PCI_MAX_SLOTS - 1) * 4) /* slots 1-31, INTA-INTD */
+#define MP_SPEC_REV 4
+#define MP_LAPIC_VER 0x14
+#define MP_IOAPIC_VER 0x11
+#define MP_ISA_IRQS 16
+#define MP_PCI_BUS 0
+#define MP_ISA_BUS 1
+#define MP_PCI_INTS ((VS_PCI_MAX_SLOTS - 1) * 4) /* slots 1-31, INTA-INTD */
 #define MP_IRQ_LEVEL_HIGH 0x0d /* polarity 01 active high, trigger 11 level */
-#define MP_CPU_EN	0x01
-#define MP_CPU_BP	0x02
-#define MP_CPU_SIG	0x600 /* family 6 */
+#define MP_CPU_EN 0x01
+#define MP_CPU_BP 0x02
+#define MP_CPU_SIG 0x600 /* family 6 */
 #define MP_CPU_FEATURES 0x201 /* FPU, APIC */
 
 enum { MP_PROCESSOR = 0, MP_BUS = 1, MP_IOAPIC = 2, MP_INTSRC = 3, MP_LINTSRC = 4 };
@@ -103,8 +103,12 @@ size_t vs_mptable_size(unsigned ncpus)
 static uint8_t *put_intsrc(uint8_t *p, uint8_t type, uint8_t irqtype, uint8_t irq, uint8_t dst,
 			   uint8_t pin)
 {
-	struct mpc_intsrc e = { .type = type, .irqtype = irqtype, .srcbus = MP_ISA_BUS,
-				.srcbusirq = irq, .dstapic = dst, .dstirq = pin };
+	struct mpc_intsrc e = { .type = type,
+				.irqtype = irqtype,
+				.srcbus = MP_ISA_BUS,
+				.srcbusirq = irq,
+				.dstapic = dst,
+				.dstirq = pin };
 
 	if (type == MP_LINTSRC)
 		e.srcbus = 0;
@@ -119,8 +123,11 @@ static uint8_t *put_pci_ints(uint8_t *p, uint8_t ioapic_id)
 	for (unsigned slot = 1; slot < VS_PCI_MAX_SLOTS; slot++) {
 		for (unsigned pin = 1; pin <= 4; pin++) {
 			struct mpc_intsrc e = {
-				.type = MP_INTSRC, .irqtype = MP_INT, .irqflag = MP_IRQ_LEVEL_HIGH,
-				.srcbus = MP_PCI_BUS, .srcbusirq = (uint8_t)(slot << 2 | (pin - 1)),
+				.type = MP_INTSRC,
+				.irqtype = MP_INT,
+				.irqflag = MP_IRQ_LEVEL_HIGH,
+				.srcbus = MP_PCI_BUS,
+				.srcbusirq = (uint8_t)(slot << 2 | (pin - 1)),
 				.dstapic = ioapic_id,
 				.dstirq = (uint8_t)(VS_PCI_INTX_GSI_BASE +
 						    (slot + pin - 1) % VS_PCI_INTX_GSIS),
@@ -135,9 +142,11 @@ static uint8_t *put_pci_ints(uint8_t *p, uint8_t ioapic_id)
 
 int vs_mptable_build(uint8_t *buf, size_t len, uint64_t gpa, unsigned ncpus)
 {
-	struct mpf mpf = { .signature = { '_', 'M', 'P', '_' }, .length = 1,
+	struct mpf mpf = { .signature = { '_', 'M', 'P', '_' },
+			   .length = 1,
 			   .specification = MP_SPEC_REV };
-	struct mpc_header h = { .signature = { 'P', 'C', 'M', 'P' }, .spec = MP_SPEC_REV,
+	struct mpc_header h = { .signature = { 'P', 'C', 'M', 'P' },
+				.spec = MP_SPEC_REV,
 				.lapic = VS_X86_LAPIC_ADDR };
 	uint8_t *start = buf + sizeof(mpf), *p = start + sizeof(h);
 	uint8_t ioapic_id = (uint8_t)ncpus;
@@ -146,10 +155,12 @@ int vs_mptable_build(uint8_t *buf, size_t len, uint64_t gpa, unsigned ncpus)
 		return -ENOSPC;
 	memset(buf, 0, vs_mptable_size(ncpus));
 	for (unsigned i = 0; i < ncpus; i++) {
-		struct mpc_cpu c = { .type = MP_PROCESSOR, .apicid = (uint8_t)i,
+		struct mpc_cpu c = { .type = MP_PROCESSOR,
+				     .apicid = (uint8_t)i,
 				     .apicver = MP_LAPIC_VER,
 				     .cpuflag = MP_CPU_EN | (i == 0 ? MP_CPU_BP : 0),
-				     .cpufeature_sig = MP_CPU_SIG, .featureflag = MP_CPU_FEATURES };
+				     .cpufeature_sig = MP_CPU_SIG,
+				     .featureflag = MP_CPU_FEATURES };
 
 		memcpy(p, &c, sizeof(c));
 		p += sizeof(c);
@@ -160,9 +171,12 @@ int vs_mptable_build(uint8_t *buf, size_t len, uint64_t gpa, unsigned ncpus)
 	memcpy(p, &(struct mpc_bus){ .type = MP_BUS, .busid = MP_ISA_BUS, .bustype = "ISA   " },
 	       sizeof(struct mpc_bus));
 	p += sizeof(struct mpc_bus);
-	memcpy(p, &(struct mpc_ioapic){ .type = MP_IOAPIC, .apicid = ioapic_id,
-					.apicver = MP_IOAPIC_VER, .flags = 1,
-					.apicaddr = VS_X86_IOAPIC_ADDR },
+	memcpy(p,
+	       &(struct mpc_ioapic){ .type = MP_IOAPIC,
+				     .apicid = ioapic_id,
+				     .apicver = MP_IOAPIC_VER,
+				     .flags = 1,
+				     .apicaddr = VS_X86_IOAPIC_ADDR },
 	       sizeof(struct mpc_ioapic));
 	p += sizeof(struct mpc_ioapic);
 	for (uint8_t irq = 0; irq < MP_ISA_IRQS; irq++)

@@ -21,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define XZ_MAGIC     "\xfd" "7zXZ\0"
-#define MAX_VMLINUX  (256u << 20)
+#define XZ_MAGIC \
+	"\xfd"   \
+	"7zXZ\0"
+#define MAX_VMLINUX (256u << 20)
 #define MAX_SEGMENTS 16
 
 static int unxz(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len)
@@ -76,8 +78,8 @@ static int elf_segments(const uint8_t *img, size_t len, Elf64_Phdr *seg, uint64_
 		return -ENOEXEC;
 	memcpy(&eh, img, sizeof(eh));
 	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_machine != EM_X86_64 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
-	    eh.e_phoff > len || (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > len - eh.e_phoff)
+	    eh.e_machine != EM_X86_64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > len ||
+	    (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > len - eh.e_phoff)
 		return -ENOEXEC;
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
@@ -124,8 +126,9 @@ int vs_vmlinux_unpack(const struct vs_bzimage *bz, const struct vs_boot_plan *pl
 	}
 	free(img);
 	if (n < 0)
-		return vs_err_set(err, -ENOEXEC,
-				  "kernel payload: not an x86-64 ELF whose segments fit its init_size");
+		return vs_err_set(
+			err, -ENOEXEC,
+			"kernel payload: not an x86-64 ELF whose segments fit its init_size");
 	if (*entry < plan->kernel_addr || *entry >= plan->kernel_end)
 		return vs_err_set(err, -ENOEXEC, "kernel payload: entry point outside the kernel");
 	return 0;
