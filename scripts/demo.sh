@@ -42,6 +42,18 @@ say "$vessel --root $root vm pause demo && $vessel --root $root vm ls"
 say "$vessel --root $root vm stop demo && $vessel --root $root vm ls && $vessel --root $root vm rm demo"
 "$vessel" --root "$root" vm stop -t 5 demo && "$vessel" --root "$root" vm ls &&
 	"$vessel" --root "$root" vm rm demo
+
+# A container from an image: a busybox rootfs tarball made here, imported
+# into the content-addressed store, run on an overlay of its layers.
+rootfs="$root/rootfs"
+mkdir -p "$rootfs/bin" && cp "$(command -v busybox)" "$rootfs/bin/busybox" &&
+	for a in sh echo cat uname hostname; do ln -sf busybox "$rootfs/bin/$a"; done &&
+	tar -C "$rootfs" -cf "$root/busybox.tar" .
+say "$vessel --root $root image import $root/busybox.tar busybox:latest && $vessel --root $root image ls"
+"$vessel" --root "$root" image import "$root/busybox.tar" busybox:latest &&
+	"$vessel" --root "$root" image ls
+say "$vessel --root $root run --rm -m 64m busybox sh -c 'echo hello from \$(hostname) on \$(uname -r)'"
+"$vessel" --root "$root" run --rm -m 64m busybox sh -c 'echo hello from $(hostname) on $(uname -r)'
 rm -rf "$root"
 
 if "$vessel" img --help >/dev/null 2>&1; then
