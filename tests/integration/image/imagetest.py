@@ -133,7 +133,9 @@ def oci_image(blobs, layers, gz=True, **cfg):
     descs, diff_ids = [], []
     for raw in layers:
         diff_ids.append(sha(raw))
-        blob = gzip.compress(raw, 1) if gz else raw
+        # mtime=0: the same layer compresses to the same blob (same digest) in
+        # every call, not only in calls within the same second
+        blob = gzip.compress(raw, 1, mtime=0) if gz else raw
         mt = "application/vnd.oci.image.layer.v1.tar" + ("+gzip" if gz else "")
         descs.append({"mediaType": mt, "digest": blobs.add(blob), "size": len(blob)})
     c = config_json(diff_ids, **cfg)
