@@ -66,7 +66,8 @@ def test_interactive_shell_on_the_console(kit):
             got, status = os.waitpid(pid, os.WNOHANG)
             if got:
                 break
-            select.select([fd], [], [], 0.2) and read_nothing(fd)
+            if select.select([fd], [], [], 0.2)[0]:
+                read_nothing(fd)
         else:
             raise AssertionError("vessel did not end on Ctrl-A x")
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
