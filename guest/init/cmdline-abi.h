@@ -43,6 +43,12 @@
 /* I/O port of the exit device: one byte written there ends the VM with it. */
 #define VS_GUEST_EXIT_PORT 0x501
 
+/* vessel's power button (src/hw/button.h, named VMs): bit 0 reads 1 once
+ * `vessel vm stop` asked the guest to power off; writing 1 acknowledges. A
+ * VMM without it leaves the port unmapped: it reads 0xff. */
+#define VS_GUEST_BUTTON_PORT	0x504
+#define VS_GUEST_BUTTON_PRESSED 0x01
+
 /* Statuses the init reports besides the command's own (shell conventions). */
 #define VS_GUEST_EXIT_INIT_ERROR 125 /* init could not set up or decode the command */
 #define VS_GUEST_EXIT_NOT_EXEC 126 /* the command exists but could not be run */

@@ -40,12 +40,18 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #define INIT_HOSTNAME "vessel"
 #define INIT_MODULES_LIST "vessel-modules.load"
 #define INIT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define INIT_CMDLINE_MAX 4096
+
+#define BUTTON_POLL_NS	    150000000L /* a press is seen within 150 ms */
+#define BUTTON_GRACE_MS	    3000       /* SIGTERM to SIGKILL after a press */
+#define BUTTON_WATCH_PRESSED 0	       /* the watcher's exit status on a press */
+#define BUTTON_WATCH_ABSENT  1	       /* ... when the port is not vessel's button */
 
 /* What the kernel command line asks for; the vectors are decoded blocks. */
 struct init_cmd {
@@ -335,8 +341,82 @@ static void child_exec(const struct init_cmd *c, const char *tty)
 	_exit(errno == ENOENT ? VS_GUEST_EXIT_NOT_FOUND : VS_GUEST_EXIT_NOT_EXEC);
 }
 
-/* Waits for pid, reaping any orphan on the way; returns its shell-style status. */
-static int child_wait(pid_t pid)
+/* ---- the power button ---- */
+
+/*
+ * In the watcher child: polls vessel's power button every BUTTON_POLL_NS and
+ * exits BUTTON_WATCH_PRESSED once it reads as pressed (acknowledging it).
+ * A port that reads with any bit but bit 0 set (0xff: nothing there) is not
+ * vessel's button: exits BUTTON_WATCH_ABSENT at once. Never returns.
+ */
+static void __attribute__((noreturn)) button_watch(void)
+{
+	const struct timespec period = {0, BUTTON_POLL_NS};
+	unsigned char v;
+
+	if (ioperm(VS_GUEST_BUTTON_PORT, 1, 1) < 0)
+		_exit(BUTTON_WATCH_ABSENT);
+	for (;;) {
+		v = inb(VS_GUEST_BUTTON_PORT);
+		if (v & (unsigned char)~VS_GUEST_BUTTON_PRESSED)
+			_exit(BUTTON_WATCH_ABSENT);
+		if (v == VS_GUEST_BUTTON_PRESSED) {
+			outb(VS_GUEST_BUTTON_PRESSED, VS_GUEST_BUTTON_PORT);
+			_exit(BUTTON_WATCH_PRESSED);
+		}
+		nanosleep(&period, NULL);
+	}
+}
+
+/* Forks the watcher; returns its pid, or -1 (said) when it cannot. */
+static pid_t button_watch_start(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		button_watch();
+	if (pid < 0)
+		say("power button: fork: %s", strerror(errno));
+	return pid;
+}
+
+/*
+ * The button was pressed: SIGTERM to every process, then up to
+ * BUTTON_GRACE_MS for them to exit (an interactive shell ignores SIGTERM;
+ * vm_finish's SIGKILL ends what is left). Returns the status to report: 0,
+ * a clean shutdown asked by the host.
+ */
+static int button_shutdown(void)
+{
+	const struct timespec tick = {0, 50000000L};
+
+	say("power button pressed: stopping");
+	kill(-1, SIGTERM);
+	for (int ms = 0; ms < BUTTON_GRACE_MS; ms += 50) {
+		pid_t got;
+
+		while ((got = waitpid(-1, NULL, WNOHANG)) > 0)
+			;
+		if (got < 0 && errno == ECHILD)
+			break; /* all gone */
+		nanosleep(&tick, NULL);
+	}
+	return 0;
+}
+
+/* True when the watcher's wait status says the button was pressed. */
+static bool button_was_pressed(int st)
+{
+	return WIFEXITED(st) && WEXITSTATUS(st) == BUTTON_WATCH_PRESSED;
+}
+
+/* ---- waiting ---- */
+
+/*
+ * Waits for pid, reaping any orphan on the way; returns its shell-style
+ * status. When the watcher reports a press, shuts down instead.
+ */
+static int child_wait(pid_t pid, pid_t watcher)
 {
 	int st;
 
@@ -349,6 +429,8 @@ static int child_wait(pid_t pid)
 			say("wait: %s", strerror(errno));
 			return VS_GUEST_EXIT_INIT_ERROR;
 		}
+		if (got == watcher && button_was_pressed(st))
+			return button_shutdown();
 		if (got != pid)
 			continue;
 		if (WIFSIGNALED(st))
@@ -357,7 +439,8 @@ static int child_wait(pid_t pid)
 	}
 }
 
-/* Runs the command (or the shell) on the console; returns its status. */
+/* Runs the command (or the shell) on the console, with the power button
+ * watched meanwhile; returns its status. */
 static int cmd_run(const struct init_cmd *c, const char *tty)
 {
 	pid_t pid = fork();
@@ -368,7 +451,7 @@ static int cmd_run(const struct init_cmd *c, const char *tty)
 	}
 	if (pid == 0)
 		child_exec(c, tty);
-	return child_wait(pid);
+	return child_wait(pid, button_watch_start());
 }
 
 /* ---- finishing ---- */
