@@ -46,7 +46,7 @@
 /* vessel's power button (src/hw/button.h, named VMs): bit 0 reads 1 once
  * `vessel vm stop` asked the guest to power off; writing 1 acknowledges. A
  * VMM without it leaves the port unmapped: it reads 0xff. */
-#define VS_GUEST_BUTTON_PORT	0x504
+#define VS_GUEST_BUTTON_PORT 0x504
 #define VS_GUEST_BUTTON_PRESSED 0x01
 
 /* Statuses the init reports besides the command's own (shell conventions). */

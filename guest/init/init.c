@@ -48,10 +48,10 @@
 #define INIT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define INIT_CMDLINE_MAX 4096
 
-#define BUTTON_POLL_NS	    150000000L /* a press is seen within 150 ms */
-#define BUTTON_GRACE_MS	    3000       /* SIGTERM to SIGKILL after a press */
-#define BUTTON_WATCH_PRESSED 0	       /* the watcher's exit status on a press */
-#define BUTTON_WATCH_ABSENT  1	       /* ... when the port is not vessel's button */
+#define BUTTON_POLL_NS 150000000L /* a press is seen within 150 ms */
+#define BUTTON_GRACE_MS 3000 /* SIGTERM to SIGKILL after a press */
+#define BUTTON_WATCH_PRESSED 0 /* the watcher's exit status on a press */
+#define BUTTON_WATCH_ABSENT 1 /* ... when the port is not vessel's button */
 
 /* What the kernel command line asks for; the vectors are decoded blocks. */
 struct init_cmd {
@@ -351,7 +351,7 @@ static void child_exec(const struct init_cmd *c, const char *tty)
  */
 static void __attribute__((noreturn)) button_watch(void)
 {
-	const struct timespec period = {0, BUTTON_POLL_NS};
+	const struct timespec period = { 0, BUTTON_POLL_NS };
 	unsigned char v;
 
 	if (ioperm(VS_GUEST_BUTTON_PORT, 1, 1) < 0)
@@ -388,7 +388,7 @@ static pid_t button_watch_start(void)
  */
 static int button_shutdown(void)
 {
-	const struct timespec tick = {0, 50000000L};
+	const struct timespec tick = { 0, 50000000L };
 
 	say("power button pressed: stopping");
 	kill(-1, SIGTERM);
