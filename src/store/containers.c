@@ -33,23 +33,16 @@ void vs_store_ctr_list_free(struct vs_store_ctr **v, size_t n)
 	free(v);
 }
 
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? xstrdup((const char *)t) : NULL;
-}
-
 static struct vs_store_ctr *from_row(sqlite3_stmt *st)
 {
 	struct vs_store_ctr *c = xzalloc(sizeof(*c));
 	const unsigned char *state = sqlite3_column_text(st, 6);
 
-	c->id = col_dup(st, 0);
-	c->name = col_dup(st, 1);
-	c->image = col_dup(st, 2);
-	c->image_digest = col_dup(st, 3);
-	c->spec = col_dup(st, 4);
+	c->id = vs_store_col_dup(st, 0);
+	c->name = vs_store_col_dup(st, 1);
+	c->image = vs_store_col_dup(st, 2);
+	c->image_digest = vs_store_col_dup(st, 3);
+	c->spec = vs_store_col_dup(st, 4);
 	c->created_at = sqlite3_column_int64(st, 5);
 	snprintf(c->state, sizeof(c->state), "%s", state ? (const char *)state : "");
 	c->pid = sqlite3_column_int64(st, 7);
@@ -59,7 +52,7 @@ static struct vs_store_ctr *from_row(sqlite3_stmt *st)
 	c->finished_at = sqlite3_column_int64(st, 11);
 	c->exit_code = sqlite3_column_int(st, 12);
 	c->oom_killed = sqlite3_column_int(st, 13) != 0;
-	c->exit_reason = col_dup(st, 14);
+	c->exit_reason = vs_store_col_dup(st, 14);
 	return c;
 }
 
@@ -203,7 +196,7 @@ int vs_store_ctr_count_image(struct vs_store *s, const char *digest, char **name
 	if (rc != SQLITE_ROW)
 		return vs_store_sqlerr(s, rc, err, "reading containers");
 	r = sqlite3_column_int(st, 0);
-	*name = r > 0 ? col_dup(st, 1) : NULL;
+	*name = r > 0 ? vs_store_col_dup(st, 1) : NULL;
 	return r;
 }
 

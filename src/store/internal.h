@@ -26,6 +26,9 @@ extern const unsigned vs_store_nmigrations;
 int vs_store_sqlerr(struct vs_store *s, int rc, struct vs_err **err, const char *what);
 
 /* Prepares sql; returns 0 or -errno with *err set. */
+/* Column i of the current row as an owned string; NULL for SQL NULL. */
+char *vs_store_col_dup(sqlite3_stmt *st, int i);
+
 int vs_store_prepare(struct vs_store *s, const char *sql, sqlite3_stmt **out, struct vs_err **err);
 
 static inline void vs_store_finalizep(sqlite3_stmt **st)

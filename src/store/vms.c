@@ -30,20 +30,13 @@ void vs_store_vm_list_free(struct vs_store_vm **vms, size_t n)
 	free(vms);
 }
 
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? xstrdup((const char *)t) : NULL;
-}
-
 static struct vs_store_vm *from_row(sqlite3_stmt *st)
 {
 	struct vs_store_vm *vm = xzalloc(sizeof(*vm));
 	const unsigned char *state = sqlite3_column_text(st, 6);
 
-	vm->name = col_dup(st, 0);
-	vm->spec = col_dup(st, 1);
+	vm->name = vs_store_col_dup(st, 0);
+	vm->spec = vs_store_col_dup(st, 1);
 	vm->cpus = (unsigned)sqlite3_column_int64(st, 2);
 	vm->mem = (uint64_t)sqlite3_column_int64(st, 3);
 	vm->autostart = sqlite3_column_int(st, 4) != 0;
@@ -54,7 +47,7 @@ static struct vs_store_vm *from_row(sqlite3_stmt *st)
 	vm->pid_start = (uint64_t)sqlite3_column_int64(st, 9);
 	vm->started_at = sqlite3_column_int64(st, 10);
 	vm->stopped_at = sqlite3_column_int64(st, 11);
-	vm->exit_reason = col_dup(st, 12);
+	vm->exit_reason = vs_store_col_dup(st, 12);
 	vm->exit_status = sqlite3_column_int(st, 13);
 	return vm;
 }
