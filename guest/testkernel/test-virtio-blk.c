@@ -83,26 +83,8 @@ static uint8_t blk_init(struct disk *k)
 	k->features = mmio_read32(c + C_DF) & (F_RO | F_BLK_SIZE | F_FLUSH | F_DISCARD | F_WZ);
 	mmio_write32(c + C_GFSEL, 0);
 	mmio_write32(c + C_GF, k->features);
-	mmio_write32(c + C_GFSEL, 1);
-	mmio_write32(c + C_GF, 1);
-	w8(c + C_STATUS, S_ACK | S_DRIVER | S_FEAT_OK);
-	if (!(r8(c + C_STATUS) & S_FEAT_OK))
-		return 0;
-	memset(ring_avail, 0, sizeof(ring_avail));
-	memset(ring_used, 0, sizeof(ring_used));
-	w16(c + C_QSEL, 0);
-	if (r16(c + C_QSIZE) < QSIZE)
-		return 0;
-	w16(c + C_QSIZE, QSIZE);
-	mmio_write32(c + C_QDESC, (uint32_t)(uintptr_t)ring_desc);
-	mmio_write32(c + C_QDESC + 4, 0);
-	mmio_write32(c + C_QAVAIL, (uint32_t)(uintptr_t)ring_avail);
-	mmio_write32(c + C_QAVAIL + 4, 0);
-	mmio_write32(c + C_QUSED, (uint32_t)(uintptr_t)ring_used);
-	mmio_write32(c + C_QUSED + 4, 0);
-	w16(c + C_QENA, 1);
-	w8(c + C_STATUS, S_ACK | S_DRIVER | S_FEAT_OK | S_DRV_OK);
-	return r8(c + C_STATUS);
+	return vdev_queue0_ready(c, ring_desc, ring_avail, sizeof(ring_avail), ring_used,
+				 sizeof(ring_used), QSIZE);
 }
 
 /* One request: header, data (in two descriptors when split), status.

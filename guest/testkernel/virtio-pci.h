@@ -120,4 +120,33 @@ static inline int vdev_caps(struct vdev *d, unsigned slot)
 	return d->common && d->notify && d->isr ? 0 : -1;
 }
 
+/* The end of §3.1.1 once the driver has written its low feature word:
+ * VERSION_1 in the high word, FEATURES_OK, then queue 0 of at least qsize
+ * entries on the given rings (cleared here), enabled, and DRIVER_OK.
+ * Returns the final status (0 when the device refused a step). */
+static inline uint8_t vdev_queue0_ready(uint64_t c, void *desc, void *avail, unsigned avail_len,
+					void *used, unsigned used_len, uint16_t qsize)
+{
+	mmio_write32(c + C_GFSEL, 1);
+	mmio_write32(c + C_GF, 1);
+	w8(c + C_STATUS, S_ACK | S_DRIVER | S_FEAT_OK);
+	if (!(r8(c + C_STATUS) & S_FEAT_OK))
+		return 0;
+	memset(avail, 0, avail_len);
+	memset(used, 0, used_len);
+	w16(c + C_QSEL, 0);
+	if (r16(c + C_QSIZE) < qsize)
+		return 0;
+	w16(c + C_QSIZE, qsize);
+	mmio_write32(c + C_QDESC, (uint32_t)(uintptr_t)desc);
+	mmio_write32(c + C_QDESC + 4, 0);
+	mmio_write32(c + C_QAVAIL, (uint32_t)(uintptr_t)avail);
+	mmio_write32(c + C_QAVAIL + 4, 0);
+	mmio_write32(c + C_QUSED, (uint32_t)(uintptr_t)used);
+	mmio_write32(c + C_QUSED + 4, 0);
+	w16(c + C_QENA, 1);
+	w8(c + C_STATUS, S_ACK | S_DRIVER | S_FEAT_OK | S_DRV_OK);
+	return r8(c + C_STATUS);
+}
+
 #endif
