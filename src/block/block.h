@@ -1,6 +1,6 @@
 /* The block interface: one API over raw and qcow2 images.
  *
- * A vs_blk is opened with an explicit format ("raw" or "qcow2"); probing
+ * A vs_blk is opened with an explicit format ("raw", "qcow2", "vdi"); probing
  * happens only when the caller passes VS_BLK_PROBE. Reads and writes take any
  * offset and length inside the virtual size. All calls are safe from several
  * threads at once (drivers lock their own metadata). */
@@ -41,6 +41,18 @@ struct vs_blk_status {
 	int depth; /* 0: top layer, n: n-th backing file (data/zero only) */
 };
 
+/* `check` (qemu-img check's findings; a format's clusters are its
+ * allocation units: VDI blocks, VMDK grains, VHDX payload blocks). */
+enum vs_blk_repair { VS_BLK_REPAIR_NONE, VS_BLK_REPAIR_LEAKS, VS_BLK_REPAIR_ALL };
+
+struct vs_blk_check_result {
+	uint64_t corruptions, leaks;
+	uint64_t corruptions_fixed, leaks_fixed;
+	uint64_t check_errors;
+	uint64_t allocated_clusters, total_clusters, fragmented_clusters, compressed_clusters;
+	uint64_t image_end_offset;
+};
+
 /* A driver: every op returns 0 or -errno. Ranges are pre-checked by image.c. */
 struct vs_blk_ops {
 	const char *name;
@@ -51,6 +63,9 @@ struct vs_blk_ops {
 	int (*write_zeroes)(struct vs_blk *b, uint64_t off, uint64_t len);
 	int (*block_status)(struct vs_blk *b, uint64_t off, uint64_t len, struct vs_blk_status *st);
 	int (*truncate)(struct vs_blk *b, uint64_t size, struct vs_err **err);
+	/* Optional (NULL: the format has no consistency check, as raw). */
+	int (*check)(struct vs_blk *b, enum vs_blk_repair repair, struct vs_blk_check_result *res,
+		     struct vs_err **err);
 	void (*close)(struct vs_blk *b);
 };
 
@@ -60,12 +75,25 @@ struct vs_blk {
 	uint64_t size; /* virtual size in bytes */
 	bool ro;
 	char *filename;
+	uint64_t cluster_size; /* allocation unit for `info` (0: none, as raw) */
 };
 
-/* Opens path as fmt ("raw" or "qcow2"; NULL only with VS_BLK_PROBE).
+/* Opens path as fmt (vs_blk_format_known; NULL only with VS_BLK_PROBE).
  * Returns 0 and *out, or -errno with *err saying why in one line. */
 int vs_blk_open(const char *path, const char *fmt, unsigned flags, struct vs_blk **out,
 		struct vs_err **err);
+
+/* True if name is a format vs_blk_open knows (inline: the VM spec parser
+ * checks names without linking the block layer). */
+static inline bool vs_blk_format_known(const char *name)
+{
+	static const char *const known[] = { "raw", "qcow2", "vdi" };
+
+	for (size_t i = 0; name && i < sizeof(known) / sizeof(known[0]); i++)
+		if (__builtin_strcmp(name, known[i]) == 0)
+			return true;
+	return false;
+}
 
 /* Guesses a file's format from its first bytes: "qcow2" or "raw".
  * Returns 0 and *fmt (a static string), or -errno. */
@@ -93,6 +121,12 @@ int vs_blk_pwritev(struct vs_blk *b, const struct iovec *iov, unsigned n, uint64
 
 /* Status of [off, off+len): fills *st for the first extent (st->len ≥ 1). */
 int vs_blk_block_status(struct vs_blk *b, uint64_t off, uint64_t len, struct vs_blk_status *st);
+
+/* Consistency check with the format's rules; with repair, b must have been
+ * opened VS_BLK_REPAIR. Returns 0 (findings in *res), -ENOTSUP if the format
+ * has no check, or -errno with *err. */
+int vs_blk_check(struct vs_blk *b, enum vs_blk_repair repair, struct vs_blk_check_result *res,
+		 struct vs_err **err);
 
 /* Changes the virtual size. Returns 0 or -errno with *err. */
 int vs_blk_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err);

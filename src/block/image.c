@@ -4,6 +4,7 @@
 #include "block/file.h"
 #include "block/qcow2.h"
 #include "block/raw.h"
+#include "block/vdi.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/io.h"
@@ -18,7 +19,7 @@
 int vs_blk_probe(const char *path, const char **fmt, struct vs_err **err)
 {
 	_cleanup_close_ int fd = -1;
-	uint8_t magic[4] = { 0 };
+	uint8_t magic[512] = { 0 };
 	int r;
 
 	r = vs_blk_file_open_nolock(path, &fd, err);
@@ -27,7 +28,7 @@ int vs_blk_probe(const char *path, const char **fmt, struct vs_err **err)
 	r = vs_pread_full(fd, magic, sizeof(magic), 0);
 	if (r < 0)
 		return vs_err_setsys(err, r, "%s: read", path);
-	*fmt = qcow2_is_magic(magic) ? "qcow2" : "raw";
+	*fmt = qcow2_is_magic(magic) ? "qcow2" : vdi_is_magic(magic, sizeof(magic)) ? "vdi" : "raw";
 	return 0;
 }
 
@@ -47,6 +48,8 @@ int vs_blk_open(const char *path, const char *fmt, unsigned flags, struct vs_blk
 		return raw_open(path, flags, out, err);
 	if (strcmp(fmt, "qcow2") == 0)
 		return qcow2_open(path, flags, out, err);
+	if (strcmp(fmt, "vdi") == 0)
+		return vdi_open(path, flags, out, err);
 	return vs_err_set(err, -EINVAL, "%s: unknown image format '%s'", path, fmt);
 }
 
@@ -127,6 +130,15 @@ int vs_blk_truncate(struct vs_blk *b, uint64_t size, struct vs_err **err)
 	if (b->ro)
 		return vs_err_set(err, -EROFS, "%s: image is read-only", b->filename);
 	return b->ops->truncate(b, size, err);
+}
+
+int vs_blk_check(struct vs_blk *b, enum vs_blk_repair repair, struct vs_blk_check_result *res,
+		 struct vs_err **err)
+{
+	memset(res, 0, sizeof(*res));
+	if (!b->ops->check)
+		return -ENOTSUP;
+	return b->ops->check(b, repair, res, err);
 }
 
 uint64_t vs_blk_size(const struct vs_blk *b)

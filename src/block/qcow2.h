@@ -3,6 +3,8 @@
 #ifndef VS_BLOCK_QCOW2_H
 #define VS_BLOCK_QCOW2_H
 
+#include "block/block.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,16 +56,6 @@ struct qcow2_snapshot_info {
 	uint64_t icount; /* UINT64_MAX when absent */
 };
 
-enum qcow2_repair { QCOW2_REPAIR_NONE, QCOW2_REPAIR_LEAKS, QCOW2_REPAIR_ALL };
-
-struct qcow2_check_result {
-	uint64_t corruptions, leaks;
-	uint64_t corruptions_fixed, leaks_fixed;
-	uint64_t check_errors;
-	uint64_t allocated_clusters, total_clusters, fragmented_clusters, compressed_clusters;
-	uint64_t image_end_offset;
-};
-
 /* True if buf (4 bytes) holds the qcow2 magic. */
 bool qcow2_is_magic(const uint8_t *buf);
 
@@ -93,7 +85,7 @@ uint64_t qcow2_cluster_size(const struct vs_blk *b);
 
 /* Consistency check (QEMU's rules); with repair, b must be writable.
  * Returns 0 (see *res for findings) or -errno with *err. */
-int qcow2_check(struct vs_blk *b, enum qcow2_repair repair, struct qcow2_check_result *res,
+int qcow2_check(struct vs_blk *b, enum vs_blk_repair repair, struct vs_blk_check_result *res,
 		struct vs_err **err);
 
 /* Internal snapshots. list: *out is an array of *n entries (free with

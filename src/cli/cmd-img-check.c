@@ -5,12 +5,13 @@
 #include "cli/cmd-img.h"
 #include "common/util.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-static void check_print(const char *path, const struct qcow2_check_result *r, bool json)
+static void check_print(struct vs_blk *b, const struct vs_blk_check_result *r, bool json)
 {
 	uint64_t tot = r->total_clusters ? r->total_clusters : 1;
 
@@ -39,8 +40,8 @@ static void check_print(const char *path, const struct qcow2_check_result *r, bo
 		for (size_t i = 0; i < VS_ARRAY_SIZE(f); i++) {
 			if (!f[i].k) {
 				printf("%s    \"filename\": ", sep);
-				img_json_str(path);
-				printf(",\n    \"format\": \"qcow2\"");
+				img_json_str(b->filename);
+				printf(",\n    \"format\": \"%s\"", vs_blk_format(b));
 			} else if (f[i].v || strcmp(f[i].k, "check-errors") == 0) {
 				printf("%s    \"%s\": %" PRIu64, sep, f[i].k, f[i].v);
 			} else {
@@ -62,34 +63,43 @@ static void check_print(const char *path, const struct qcow2_check_result *r, bo
 		       r->leaks);
 	if (!r->corruptions && !r->leaks)
 		printf("No errors were found on the image.\n");
-	printf("%" PRIu64 "/%" PRIu64 " = %.2f%% allocated, %.2f%% fragmented, %.2f%% compressed "
-	       "clusters\nImage end offset: %" PRIu64 "\n",
-	       r->allocated_clusters, r->total_clusters,
-	       100.0 * (double)r->allocated_clusters / (double)tot,
-	       100.0 * (double)r->fragmented_clusters / (double)tot,
-	       100.0 * (double)r->compressed_clusters / (double)tot, r->image_end_offset);
+	if (r->total_clusters && r->allocated_clusters) /* qemu-img's rules */
+		printf("%" PRIu64 "/%" PRIu64 " = %.2f%% allocated, %.2f%% fragmented, %.2f%% "
+		       "compressed clusters\n",
+		       r->allocated_clusters, r->total_clusters,
+		       100.0 * (double)r->allocated_clusters / (double)tot,
+		       100.0 * (double)r->fragmented_clusters / (double)tot,
+		       100.0 * (double)r->compressed_clusters / (double)tot);
+	if (r->image_end_offset)
+		printf("Image end offset: %" PRIu64 "\n", r->image_end_offset);
 }
 
-static int check_run(struct vs_blk *b, enum qcow2_repair rep, bool json)
+static int check_run(struct vs_blk *b, enum vs_blk_repair rep, bool json)
 {
-	struct qcow2_check_result res, first;
+	struct vs_blk_check_result res, first;
 	struct vs_err *e = NULL;
 
-	if (qcow2_check(b, rep, &first, &e) < 0)
+	int ret = vs_blk_check(b, rep, &first, &e);
+
+	if (ret == -ENOTSUP) {
+		fprintf(stderr, "vessel img: This image format does not support checks\n");
+		return 63;
+	}
+	if (ret < 0)
 		return img_fail(e, 1);
 	res = first;
-	if (rep != QCOW2_REPAIR_NONE && (first.leaks_fixed || first.corruptions_fixed)) {
+	if (rep != VS_BLK_REPAIR_NONE && (first.leaks_fixed || first.corruptions_fixed)) {
 		if (!json)
 			printf("The following inconsistencies were found and repaired:\n\n"
 			       "    %" PRIu64 " leaked clusters\n    %" PRIu64 " corruptions\n\n"
 			       "Double checking the fixed image now...\n",
 			       first.leaks_fixed, first.corruptions_fixed);
-		if (qcow2_check(b, QCOW2_REPAIR_NONE, &res, &e) < 0)
+		if (vs_blk_check(b, VS_BLK_REPAIR_NONE, &res, &e) < 0)
 			return img_fail(e, 1);
 		res.leaks_fixed = first.leaks_fixed;
 		res.corruptions_fixed = first.corruptions_fixed;
 	}
-	check_print(b->filename, &res, json);
+	check_print(b, &res, json);
 	return res.corruptions ? 2 : res.leaks ? 3 : 0;
 }
 
@@ -99,7 +109,7 @@ int img_check(int argc, char **argv)
 					    { "repair", required_argument, NULL, 'r' },
 					    { "force-share", no_argument, NULL, 'U' },
 					    { 0 } };
-	enum qcow2_repair rep = QCOW2_REPAIR_NONE;
+	enum vs_blk_repair rep = VS_BLK_REPAIR_NONE;
 	unsigned share = 0;
 	const char *fmt = NULL;
 	bool json = false;
@@ -114,7 +124,7 @@ int img_check(int argc, char **argv)
 		else if (c == 'O')
 			json = strcmp(optarg, "json") == 0;
 		else if (c == 'r' && (strcmp(optarg, "leaks") == 0 || strcmp(optarg, "all") == 0))
-			rep = strcmp(optarg, "all") == 0 ? QCOW2_REPAIR_ALL : QCOW2_REPAIR_LEAKS;
+			rep = strcmp(optarg, "all") == 0 ? VS_BLK_REPAIR_ALL : VS_BLK_REPAIR_LEAKS;
 		else if (c == 'r' || c == '?')
 			return img_usage_err("check [-f FMT] [-r leaks|all] [--output json] FILE");
 	}
@@ -122,14 +132,9 @@ int img_check(int argc, char **argv)
 		return img_usage_err("check: missing FILE");
 	if (img_open(argv[optind], fmt,
 		     share | VS_BLK_NO_BACKING |
-			     (rep == QCOW2_REPAIR_NONE ? VS_BLK_RDONLY : VS_BLK_REPAIR),
+			     (rep == VS_BLK_REPAIR_NONE ? VS_BLK_RDONLY : VS_BLK_REPAIR),
 		     &b) < 0)
 		return 1;
-	if (!qcow2_is(b)) {
-		fprintf(stderr, "vessel img: this image format does not support checks\n");
-		vs_blk_close(b);
-		return 63;
-	}
 	r = check_run(b, rep, json);
 	vs_blk_close(b);
 	return r;

@@ -2,6 +2,7 @@
 #include "block/block.h"
 #include "block/qcow2.h"
 #include "block/raw.h"
+#include "block/vdi.h"
 #include "block/tools.h"
 #include "cli/cmd-img.h"
 #include "common/err.h"
@@ -14,8 +15,51 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int apply_create_opt(struct qcow2_create_opts *o, char *kv)
+/* -o keys, and which formats take them (qemu-img's per-format lists). */
+enum {
+	OPT_CLUSTER = 1u << 0,
+	OPT_REFCOUNT = 1u << 1,
+	OPT_CTYPE = 1u << 2,
+	OPT_PREALLOC = 1u << 3,
+	OPT_COMPAT = 1u << 4,
+	OPT_BACKING = 1u << 5,
+	OPT_LAZY = 1u << 6,
+	OPT_STATIC = 1u << 7,
+};
+
+static const struct img_format {
+	const char *name;
+	unsigned keys; /* OPT_* the format takes */
+	unsigned prealloc; /* 1 << QCOW2_PREALLOC_* modes it takes */
+} img_formats[] = {
+	{ "raw", OPT_PREALLOC,
+	  1u << QCOW2_PREALLOC_OFF | 1u << QCOW2_PREALLOC_FALLOC | 1u << QCOW2_PREALLOC_FULL },
+	{ "qcow2", ~(unsigned)OPT_STATIC, ~0u },
+	{ "vdi", OPT_PREALLOC | OPT_STATIC,
+	  1u << QCOW2_PREALLOC_OFF | 1u << QCOW2_PREALLOC_FALLOC | 1u << QCOW2_PREALLOC_FULL },
+};
+
+static const struct img_format *find_format(const char *name)
 {
+	for (size_t i = 0; i < VS_ARRAY_SIZE(img_formats); i++)
+		if (strcmp(img_formats[i].name, name) == 0)
+			return &img_formats[i];
+	return NULL;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (strcmp(v, "on") == 0 || strcmp(v, "true") == 0)
+		return *out = true, 0;
+	if (strcmp(v, "off") == 0 || strcmp(v, "false") == 0)
+		return *out = false, 0;
+	return -EINVAL;
+}
+
+/* One KEY=VALUE of -o into o; returns the OPT_* bit, or -EINVAL/-ENOTSUP. */
+static int apply_create_opt(struct img_create_opts *o, char *kv)
+{
+	struct qcow2_create_opts *q = &o->q;
 	char *v = strchr(kv, '=');
 	uint64_t n;
 
@@ -23,80 +67,119 @@ static int apply_create_opt(struct qcow2_create_opts *o, char *kv)
 		return -EINVAL;
 	*v++ = 0;
 	if (strcmp(kv, "cluster_size") == 0)
-		return img_parse_size(v, &o->cluster_size);
+		return img_parse_size(v, &q->cluster_size) < 0 ? -EINVAL : OPT_CLUSTER;
 	if (strcmp(kv, "refcount_bits") == 0) {
 		if (vs_parse_uint(v, 1, 64, &n) < 0)
 			return -EINVAL;
-		o->refcount_bits = (unsigned)n;
-		return 0;
+		q->refcount_bits = (unsigned)n;
+		return OPT_REFCOUNT;
 	}
 	if (strcmp(kv, "compression_type") == 0) {
 		if (strcmp(v, "zlib") && strcmp(v, "zstd"))
 			return -EINVAL;
-		o->compression_type = strcmp(v, "zstd") == 0;
-		return 0;
+		q->compression_type = strcmp(v, "zstd") == 0;
+		return OPT_CTYPE;
 	}
 	if (strcmp(kv, "preallocation") == 0) {
 		static const char *const m[] = { "off", "metadata", "falloc", "full" };
 
 		for (unsigned i = 0; i < VS_ARRAY_SIZE(m); i++)
 			if (strcmp(v, m[i]) == 0)
-				return o->prealloc = (enum qcow2_prealloc)i, 0;
+				return q->prealloc = (enum qcow2_prealloc)i, OPT_PREALLOC;
 		return -EINVAL;
 	}
 	if (strcmp(kv, "compat") == 0) {
-		o->version = strcmp(v, "0.10") == 0 || strcmp(v, "v2") == 0 ? 2 : 3;
+		q->version = strcmp(v, "0.10") == 0 || strcmp(v, "v2") == 0 ? 2 : 3;
 		return strcmp(v, "0.10") && strcmp(v, "v2") && strcmp(v, "1.1") && strcmp(v, "v3") ?
 			       -EINVAL :
-			       0;
+			       OPT_COMPAT;
 	}
 	if (strcmp(kv, "backing_file") == 0)
-		return o->backing = v, 0;
+		return q->backing = v, OPT_BACKING;
 	if (strcmp(kv, "backing_fmt") == 0)
-		return o->backing_fmt = v, 0;
+		return q->backing_fmt = v, OPT_BACKING;
 	if (strcmp(kv, "lazy_refcounts") == 0 && strcmp(v, "off") == 0)
-		return 0;
+		return OPT_LAZY;
+	if (strcmp(kv, "static") == 0)
+		return parse_bool(v, &o->fixed) < 0 ? -EINVAL : OPT_STATIC;
 	return -ENOTSUP;
 }
 
-static int parse_create_opts(struct qcow2_create_opts *o, char *list)
+static int parse_create_opts(struct img_create_opts *o, char *list)
 {
 	for (char *save = NULL, *kv = strtok_r(list, ",", &save); kv;
 	     kv = strtok_r(NULL, ",", &save)) {
 		char *copy = kv;
+		int bit = apply_create_opt(o, copy);
 
-		if (apply_create_opt(o, copy) < 0) {
+		if (bit < 0) {
 			fprintf(stderr, "vessel img: invalid or unsupported option '%s'\n", kv);
 			return -EINVAL;
 		}
+		o->keys |= (unsigned)bit;
+		o->key_name[__builtin_ctz((unsigned)bit)] = kv; /* the '=' is now a NUL */
 	}
 	return 0;
 }
 
-static int create_image(const char *fmt, const char *path, struct qcow2_create_opts *o)
+/* Refuses options fmt does not take, in qemu-img's words. */
+static int check_format_opts(const struct img_format *f, const struct img_create_opts *o,
+			     const char *path)
 {
-	struct vs_err *e = NULL;
-	int r;
+	static const char *const modes[] = { "off", "metadata", "falloc", "full" };
+	unsigned bad = o->keys & ~f->keys;
 
-	if (strcmp(fmt, "raw") == 0) {
-		if (o->backing)
-			return img_usage_err("raw images have no backing file");
-		r = raw_create(path, o->size, o->prealloc >= QCOW2_PREALLOC_FALLOC, &e);
-	} else if (strcmp(fmt, "qcow2") == 0) {
-		r = qcow2_create(path, o, &e);
-	} else {
-		return img_usage_err("unknown format");
+	if (bad) {
+		fprintf(stderr, "vessel img: %s: Invalid parameter '%s'\n", path,
+			o->key_name[__builtin_ctz(bad)]);
+		return -EINVAL;
 	}
-	if (r < 0)
+	if (!(f->prealloc & (1u << o->q.prealloc))) {
+		fprintf(stderr, "vessel img: %s: Unsupported preallocation mode: %s\n", path,
+			modes[o->q.prealloc]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int img_create_file(const char *fmt, const char *path, struct img_create_opts *o, struct vs_err **e)
+{
+	struct qcow2_create_opts *q = &o->q;
+
+	if (strcmp(fmt, "raw") == 0)
+		return raw_create(path, q->size, q->prealloc >= QCOW2_PREALLOC_FALLOC, e);
+	if (strcmp(fmt, "qcow2") == 0)
+		return qcow2_create(path, q, e);
+	if (strcmp(fmt, "vdi") == 0)
+		return vdi_create(path,
+				  &(struct vdi_create_opts){
+					  .size = q->size,
+					  .fixed = o->fixed,
+					  .prealloc_falloc = q->prealloc == QCOW2_PREALLOC_FALLOC,
+					  .prealloc_full = q->prealloc == QCOW2_PREALLOC_FULL },
+				  e);
+	return vs_err_set(e, -EINVAL, "unknown image format '%s'", fmt);
+}
+
+static int create_image(const char *fmt, const char *path, struct img_create_opts *o)
+{
+	const struct img_format *f = find_format(fmt);
+	struct vs_err *e = NULL;
+
+	if (!f)
+		return img_usage_err("unknown format");
+	if (check_format_opts(f, o, path) < 0)
+		return 1;
+	if (img_create_file(fmt, path, o, &e) < 0)
 		return img_fail(e, 1);
-	printf("Formatting '%s', fmt=%s size=%" PRIu64 "\n", path, fmt, o->size);
+	printf("Formatting '%s', fmt=%s size=%" PRIu64 "\n", path, fmt, o->q.size);
 	return 0;
 }
 
 int img_create(int argc, char **argv)
 {
 	static const struct option lo[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
-	struct qcow2_create_opts o = { 0 };
+	struct img_create_opts o = { 0 };
 	const char *fmt = "raw";
 	int c;
 
@@ -106,20 +189,20 @@ int img_create(int argc, char **argv)
 		else if (c == 'o' && parse_create_opts(&o, optarg) < 0)
 			return 1;
 		else if (c == 'b')
-			o.backing = optarg;
+			o.q.backing = optarg, o.keys |= OPT_BACKING, o.key_name[5] = "backing_file";
 		else if (c == 'F')
-			o.backing_fmt = optarg;
+			o.q.backing_fmt = optarg;
 		else if (c == '?' || c == 'h')
 			return img_usage_err(
 				"create [-f FMT] [-o OPTS] [-b BACKING -F FMT] FILE [SIZE]");
 	}
 	if (optind >= argc)
 		return img_usage_err("create: missing FILE");
-	if (optind + 1 < argc && img_parse_size(argv[optind + 1], &o.size) < 0)
+	if (optind + 1 < argc && img_parse_size(argv[optind + 1], &o.q.size) < 0)
 		return img_usage_err("create: invalid size");
-	if (optind + 1 >= argc && !o.backing)
+	if (optind + 1 >= argc && !o.q.backing)
 		return img_usage_err("create: missing SIZE");
-	if (o.backing && !o.backing_fmt)
+	if (o.q.backing && !o.q.backing_fmt)
 		return img_usage_err("create: -b needs the backing format (-F raw|qcow2)");
 	return create_image(fmt, argv[optind], &o);
 }
@@ -152,7 +235,7 @@ static int check_not_source(struct vs_blk *src, const char *dst_path, struct vs_
 }
 
 static int convert_run(const char *src_path, const char *sfmt, unsigned share, const char *dst_path,
-		       const char *dfmt, struct qcow2_create_opts *o, struct vs_convert_opts *co)
+		       const char *dfmt, struct img_create_opts *o, struct vs_convert_opts *co)
 {
 	struct vs_blk *src = NULL, *dst = NULL;
 	struct vs_err *e = NULL;
@@ -160,14 +243,10 @@ static int convert_run(const char *src_path, const char *sfmt, unsigned share, c
 
 	if (img_open(src_path, sfmt, share | VS_BLK_RDONLY, &src) < 0)
 		return 1;
-	o->size = vs_blk_size(src);
+	o->q.size = vs_blk_size(src);
 	r = check_not_source(src, dst_path, &e);
-	if (r == 0 && strcmp(dfmt, "raw") == 0)
-		r = raw_create(dst_path, o->size, false, &e);
-	else if (r == 0 && strcmp(dfmt, "qcow2") == 0)
-		r = qcow2_create(dst_path, o, &e);
-	else if (r == 0)
-		r = vs_err_set(&e, -EINVAL, "unknown output format '%s'", dfmt);
+	if (r == 0)
+		r = img_create_file(dfmt, dst_path, o, &e);
 	if (r == 0) /* a half-converted image is lost anyway: barriers only with -t */
 		r = vs_blk_open(dst_path, dfmt, co->flush ? 0 : VS_BLK_UNSAFE, &dst, &e);
 	if (r == 0)
@@ -181,7 +260,7 @@ static int convert_run(const char *src_path, const char *sfmt, unsigned share, c
 
 int img_convert(int argc, char **argv)
 {
-	struct qcow2_create_opts o = { 0 };
+	struct img_create_opts o = { 0 };
 	struct vs_convert_opts co = { .dst_is_zeroed = true };
 	const char *sfmt = NULL, *dfmt = "raw";
 	unsigned share = 0;
@@ -213,5 +292,9 @@ int img_convert(int argc, char **argv)
 		return img_usage_err("convert: needs SRC and DST");
 	if (co.compress && strcmp(dfmt, "qcow2") != 0)
 		return img_usage_err("convert: -c needs -O qcow2");
+	if (!find_format(dfmt))
+		return img_usage_err("convert: unknown output format");
+	if (check_format_opts(find_format(dfmt), &o, argv[optind + 1]) < 0)
+		return 1;
 	return convert_run(argv[optind], sfmt, share, argv[optind + 1], dfmt, &o, &co);
 }

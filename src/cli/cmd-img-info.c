@@ -44,10 +44,11 @@ static void info_human(struct vs_blk *b, const char *path)
 	img_human_size(ds, sizeof(ds), img_disk_usage(path));
 	printf("image: %s\nfile format: %s\nvirtual size: %s (%" PRIu64 " bytes)\ndisk size: %s\n",
 	       path, vs_blk_format(b), vs, vs_blk_size(b), ds);
+	if (b->cluster_size)
+		printf("cluster_size: %" PRIu64 "\n", b->cluster_size);
 	if (!qcow2_is(b))
 		return;
 	qcow2_get_info(b, &qi);
-	printf("cluster_size: %" PRIu64 "\n", qi.cluster_size);
 	if (qi.backing && strcmp(qi.backing, qi.backing_full) != 0)
 		printf("backing file: %s (actual path: %s)\n", qi.backing, qi.backing_full);
 	else if (qi.backing)
@@ -116,8 +117,8 @@ static void info_json(struct vs_blk *b, const char *path)
 	printf("    \"virtual-size\": %" PRIu64 ",\n    \"filename\": ", vs_blk_size(b));
 	img_json_str(path);
 	printf(",\n");
-	if (q2)
-		printf("    \"cluster-size\": %" PRIu64 ",\n", qi.cluster_size);
+	if (b->cluster_size)
+		printf("    \"cluster-size\": %" PRIu64 ",\n", b->cluster_size);
 	printf("    \"format\": \"%s\",\n    \"actual-size\": %" PRIu64 ",\n", vs_blk_format(b),
 	       img_disk_usage(path));
 	if (q2) {

@@ -4,6 +4,9 @@
 #ifndef VS_CLI_CMD_IMG_H
 #define VS_CLI_CMD_IMG_H
 
+#include "block/qcow2.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +22,19 @@ int img_compare(int argc, char **argv);
 int img_snapshot(int argc, char **argv);
 int img_resize(int argc, char **argv);
 int img_bench(int argc, char **argv);
+
+/* `create -o` / `convert -o`: the options of every format. */
+struct img_create_opts {
+	struct qcow2_create_opts q; /* size, preallocation, backing, qcow2's own */
+	bool fixed; /* vdi static=on */
+	unsigned keys; /* which -o keys were given (cmd-img-create.c OPT_*) */
+	const char *key_name[8]; /* as given, for the error naming one */
+};
+
+/* Creates path as fmt with o (already checked against the format). Returns
+ * 0 or -errno with *e; nothing is left at path on failure. */
+int img_create_file(const char *fmt, const char *path, struct img_create_opts *o,
+		    struct vs_err **e);
 
 /* Prints e (or "failed") and frees it; returns code. */
 int img_fail(struct vs_err *e, int code);

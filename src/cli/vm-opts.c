@@ -1,4 +1,5 @@
 /* Parsing the VM options of `vm run` and `vm create` into a vs_vm_spec. */
+#include "block/block.h"
 #include "cli/vm-opts.h"
 #include "common/util.h"
 
@@ -51,7 +52,7 @@ static void usage(const char *verb)
 {
 	printf("usage: vessel vm %s [--kernel K] [--initrd I] [--append ARGS] [--cpus N]\n"
 	       "           [--mem SIZE] [--cpu-model host|baseline] [--accel kvm|emu|auto]\n"
-	       "           [--overcommit] [--disk PATH[,ro][,format=raw|qcow2]]...\n"
+	       "           [--overcommit] [--disk PATH[,ro][,format=raw|qcow2|vdi]]...\n"
 	       "           %s[-- COMMAND...]\n"
 	       "Disks are virtio-blk devices, vda, vdb, ... in order; without format= vm run\n"
 	       "probes it (vm create records what it found).\n"
@@ -91,7 +92,7 @@ static int parse_number(struct vs_vm_spec *s, int opt, const char *arg)
 	return 0;
 }
 
-/* PATH[,ro][,format=raw|qcow2] */
+/* PATH[,ro][,format=raw|qcow2|vdi] */
 static int parse_disk(struct vs_vm_spec *s, const char *arg)
 {
 	char *copy = xstrdup(arg), *save = NULL, *path = strtok_r(copy, ",", &save), *t;
@@ -102,10 +103,10 @@ static int parse_disk(struct vs_vm_spec *s, const char *arg)
 	while (path && (t = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(t, "ro") || !strcmp(t, "readonly"))
 			ro = true;
-		else if (!strcmp(t, "format=raw") || !strcmp(t, "format=qcow2"))
+		else if (!strncmp(t, "format=", 7) && vs_blk_format_known(t + 7))
 			fmt = t + strlen("format=");
 		else
-			r = bad_option("--disk %s: unknown '%s' (PATH[,ro][,format=raw|qcow2])",
+			r = bad_option("--disk %s: unknown '%s' (PATH[,ro][,format=raw|qcow2|vdi])",
 				       arg, t);
 	}
 	if (!path)

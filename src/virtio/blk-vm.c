@@ -1,5 +1,6 @@
 /* virtio-blk on a VM: the registry entry ("--device virtio-blk,PATH[,ro]
- * [,format=raw|qcow2]") and the VM's --disk list (blk.h). */
+ * [,format=raw|qcow2|vdi]") and the VM's --disk list (blk.h). */
+#include "block/block.h"
 #include "virtio/blk.h"
 #include "virtio/pci.h"
 #include "vmm/device.h"
@@ -29,7 +30,7 @@ static int realize_disk(struct vs_vm *vm, const struct vs_vm_disk *d, void **sta
 	return 0;
 }
 
-/* PATH[,ro][,format=raw|qcow2], the --disk grammar. */
+/* PATH[,ro][,format=raw|qcow2|vdi], the --disk grammar. */
 static int parse(char *opts, struct vs_vm_disk *d, struct vs_err **err)
 {
 	char *save = NULL, *t;
@@ -41,12 +42,12 @@ static int parse(char *opts, struct vs_vm_disk *d, struct vs_err **err)
 	while ((t = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(t, "ro") || !strcmp(t, "readonly"))
 			d->ro = true;
-		else if (!strcmp(t, "format=raw") || !strcmp(t, "format=qcow2"))
+		else if (!strncmp(t, "format=", 7) && vs_blk_format_known(t + 7))
 			d->format = t + strlen("format=");
 		else
-			return vs_err_set(err, -EINVAL,
-					  "virtio-blk: unknown '%s' (PATH[,ro][,format=raw|qcow2])",
-					  t);
+			return vs_err_set(
+				err, -EINVAL,
+				"virtio-blk: unknown '%s' (PATH[,ro][,format=raw|qcow2|vdi])", t);
 	}
 	return 0;
 }

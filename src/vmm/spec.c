@@ -1,4 +1,5 @@
 /* struct vs_vm_spec and its JSON form (spec.h, docs/api/vm-spec.md). */
+#include "block/block.h"
 #include "vmm/spec.h"
 #include "common/err.h"
 #include "common/json.h"
@@ -93,10 +94,10 @@ static int disks_from_json(const json_t *a, struct vs_vm_spec *s, struct vs_err 
 	{
 		const char *path = vs_json_str(d, "path"), *fmt = vs_json_str(d, "format");
 
-		if (!path || (fmt && strcmp(fmt, "raw") && strcmp(fmt, "qcow2")))
-			return vs_err_set(err, -EINVAL,
-					  "spec: disks[%zu] needs a path and format raw or qcow2",
-					  i);
+		if (!path || (fmt && !vs_blk_format_known(fmt)))
+			return vs_err_set(
+				err, -EINVAL,
+				"spec: disks[%zu] needs a path and format raw, qcow2 or vdi", i);
 		if (vs_vm_spec_add_disk(s, path, fmt, vs_json_bool(d, "readonly", false)) < 0)
 			return vs_err_set(err, -E2BIG, "spec: more than %d disks", VS_VM_MAX_DISKS);
 	}

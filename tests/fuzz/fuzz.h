@@ -10,6 +10,12 @@
  * image opened, 0 if it was refused, -errno if the harness itself failed. */
 int fuzz_qcow2_one(const uint8_t *data, size_t size);
 
+/* Opens data as an image of a probed format other than raw and qcow2 (VDI,
+ * VMDK, VHDX: tests/fuzz/img-one.c), read-only then read-write, and runs
+ * read, block-status, check, write, zero, discard, repair and flush passes.
+ * Returns 1 if it opened, 0 if it was refused, -errno on a harness failure. */
+int fuzz_img_one(const uint8_t *data, size_t size);
+
 /* Runs data as a hostile guest on the software CPU (tests/fuzz/emu-one.c).
  * Returns 1 when the guest ran and stopped, -errno on a harness failure. */
 int fuzz_emu_one(const uint8_t *data, size_t size);

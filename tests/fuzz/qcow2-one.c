@@ -37,22 +37,22 @@ static void read_pass(struct vs_blk *b, uint8_t *buf)
 
 static void check_pass(struct vs_blk *b)
 {
-	struct qcow2_check_result res;
+	struct vs_blk_check_result res;
 	struct vs_err *e = NULL;
 
-	if (qcow2_check(b, QCOW2_REPAIR_NONE, &res, &e) < 0)
+	if (qcow2_check(b, VS_BLK_REPAIR_NONE, &res, &e) < 0)
 		vs_err_free(e);
 }
 
 static void write_pass(struct vs_blk *b, uint8_t *buf)
 {
 	uint64_t size = vs_blk_size(b), n = size < FUZZ_IO ? size : FUZZ_IO;
-	struct qcow2_check_result res;
+	struct vs_blk_check_result res;
 	struct vs_err *e = NULL;
 
 	memset(buf, 0x5a, FUZZ_IO);
 	/* a full repair walks the hostile tables as they came */
-	if (qcow2_check(b, QCOW2_REPAIR_ALL, &res, &e) < 0)
+	if (qcow2_check(b, VS_BLK_REPAIR_ALL, &res, &e) < 0)
 		vs_err_free(e), e = NULL;
 	if (!n)
 		return;
@@ -62,7 +62,7 @@ static void write_pass(struct vs_blk *b, uint8_t *buf)
 	(void)vs_blk_discard(b, size / 2, size - size / 2);
 	(void)vs_blk_pread(b, buf, n, 0);
 	(void)vs_blk_flush(b);
-	if (qcow2_check(b, QCOW2_REPAIR_NONE, &res, &e) < 0)
+	if (qcow2_check(b, VS_BLK_REPAIR_NONE, &res, &e) < 0)
 		vs_err_free(e), e = NULL;
 	/* the atomic metadata commits parse every table of the image */
 	if (qcow2_snapshot_create(b, "fuzz", &e) < 0)

@@ -29,7 +29,7 @@ struct ck {
 	struct qcow2 *q;
 	uint32_t *ref; /* computed refcount per cluster of the file */
 	uint64_t n;
-	struct qcow2_check_result *res;
+	struct vs_blk_check_result *res;
 	uint64_t *l2buf;
 	uint64_t last_host; /* previous data cluster, for fragmentation */
 	unsigned said; /* findings printed so far (the first few only) */
@@ -233,7 +233,7 @@ static int ck_collect(struct ck *c)
 	return r;
 }
 
-static int ck_one(struct ck *c, uint64_t i, enum qcow2_repair repair)
+static int ck_one(struct ck *c, uint64_t i, enum vs_blk_repair repair)
 {
 	uint64_t want = i < c->n ? c->ref[i] : 0, stored;
 	int r = qcow2_refcount_get(c->q, i, &stored);
@@ -246,7 +246,7 @@ static int ck_one(struct ck *c, uint64_t i, enum qcow2_repair repair)
 		c->res->leaks++;
 	else
 		c->res->corruptions++;
-	if (repair == QCOW2_REPAIR_NONE || (stored < want && repair != QCOW2_REPAIR_ALL))
+	if (repair == VS_BLK_REPAIR_NONE || (stored < want && repair != VS_BLK_REPAIR_ALL))
 		return 0;
 	if (qcow2_refcount_set(c->q, i, want) == 0) {
 		if (stored > want)
@@ -260,7 +260,7 @@ static int ck_one(struct ck *c, uint64_t i, enum qcow2_repair repair)
 /* Compares every cluster of the file, then the clusters past EOF that some
  * refcount block describes (each distinct block once: hostile tables may
  * repeat one block, which the collection already flagged). */
-static int ck_compare(struct ck *c, enum qcow2_repair repair)
+static int ck_compare(struct ck *c, enum vs_blk_repair repair)
 {
 	struct qcow2 *q = c->q;
 	uint64_t per = 1ULL << q->rb_bits;
@@ -326,7 +326,7 @@ static int ck_copied(struct ck *c)
 	return 0;
 }
 
-static int check_locked(struct qcow2 *q, enum qcow2_repair repair, struct qcow2_check_result *res,
+static int check_locked(struct qcow2 *q, enum vs_blk_repair repair, struct vs_blk_check_result *res,
 			struct vs_err **err)
 {
 	struct ck c = { .q = q, .res = res };
@@ -362,7 +362,7 @@ static int check_locked(struct qcow2 *q, enum qcow2_repair repair, struct qcow2_
 
 /* After a full repair that left nothing wrong, the dirty (lazy refcounts)
  * and corrupt bits no longer apply: clear them, as QEMU does. */
-static int clear_flags(struct qcow2 *q, const struct qcow2_check_result *res, struct vs_err **err)
+static int clear_flags(struct qcow2 *q, const struct vs_blk_check_result *res, struct vs_err **err)
 {
 	uint64_t bits = QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT, be;
 	int r;
@@ -383,14 +383,14 @@ static int clear_flags(struct qcow2 *q, const struct qcow2_check_result *res, st
 /* Full repair: every refcount structure is rebuilt from the tables (as
  * QEMU's rebuild_refcount_structure), which also replaces missing or zeroed
  * refcount blocks and fixes the COPIED flags, in one atomic switch. */
-static int rebuild_locked(struct qcow2 *q, struct qcow2_check_result *res, struct vs_err **err)
+static int rebuild_locked(struct qcow2 *q, struct vs_blk_check_result *res, struct vs_err **err)
 {
 	struct qcow2_commit c = { .l1_size = q->l1_size,
 				  .nb_snapshots = q->nb_snapshots,
 				  .disk_size = q->blk.size };
 	uint64_t *l1, file_clusters;
 	struct stat st;
-	int r = check_locked(q, QCOW2_REPAIR_NONE, res, err);
+	int r = check_locked(q, VS_BLK_REPAIR_NONE, res, err);
 
 	if (r < 0 || (!res->corruptions && !res->leaks))
 		return r;
@@ -430,18 +430,18 @@ static int rebuild_locked(struct qcow2 *q, struct qcow2_check_result *res, struc
 	return 0;
 }
 
-int qcow2_check(struct vs_blk *b, enum qcow2_repair repair, struct qcow2_check_result *res,
+int qcow2_check(struct vs_blk *b, enum vs_blk_repair repair, struct vs_blk_check_result *res,
 		struct vs_err **err)
 {
 	struct qcow2 *q = to_qcow2(b);
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	if (repair != QCOW2_REPAIR_NONE && b->ro)
+	if (repair != VS_BLK_REPAIR_NONE && b->ro)
 		return vs_err_set(err, -EROFS, "%s: repair needs a writable image", b->filename);
 	/* freeing the dropped snapshots' clusters as leaks while the table on
 	 * disk still lists them would corrupt the image */
-	if (repair == QCOW2_REPAIR_LEAKS && q->rebuild_only)
+	if (repair == VS_BLK_REPAIR_LEAKS && q->rebuild_only)
 		return vs_err_set(
 			err, -EINVAL,
 			"%s: invalid snapshot table entries or L1 table: repair them with "
@@ -451,11 +451,11 @@ int qcow2_check(struct vs_blk *b, enum qcow2_repair repair, struct qcow2_check_r
 	r = b->ro ? 0 : qcow2_meta_flush(q); /* the tables are read from the file */
 	if (r < 0)
 		r = vs_err_setsys(err, r, "%s: write metadata", b->filename);
-	else if (repair == QCOW2_REPAIR_ALL)
+	else if (repair == VS_BLK_REPAIR_ALL)
 		r = rebuild_locked(q, res, err);
 	else
 		r = check_locked(q, repair, res, err);
-	if (r == 0 && repair == QCOW2_REPAIR_ALL)
+	if (r == 0 && repair == VS_BLK_REPAIR_ALL)
 		r = clear_flags(q, res, err);
 	qcow2_cache_clear(&q->l2c);
 	pthread_rwlock_unlock(&q->layout);

@@ -214,6 +214,7 @@ static int check_basic_fields(struct qcow2 *q, const struct qcow2_disk_header *h
 	if (q->cluster_bits < QCOW2_MIN_CLUSTER_BITS || q->cluster_bits > QCOW2_MAX_CLUSTER_BITS)
 		return vs_err_set(err, -EINVAL, "%s: invalid cluster bits %u", f, q->cluster_bits);
 	q->cluster_size = 1ULL << q->cluster_bits;
+	q->blk.cluster_size = q->cluster_size;
 	q->l2_bits = q->cluster_bits - 3;
 	q->l2_entries = 1ULL << q->l2_bits;
 	if (be32toh(h->crypt_method))

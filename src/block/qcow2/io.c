@@ -610,5 +610,6 @@ const struct vs_blk_ops qcow2_ops = {
 	.write_zeroes = qcow2_write_zeroes,
 	.block_status = qcow2_block_status,
 	.truncate = qcow2_truncate,
+	.check = qcow2_check,
 	.close = qcow2_close,
 };

@@ -253,8 +253,8 @@ static int open_tables(struct qcow2 *q, unsigned flags, struct vs_err **err)
  * rebuild them before the first write, as QEMU does on open. */
 static int repair_dirty(struct qcow2 *q, struct vs_err **err)
 {
-	struct qcow2_check_result res;
-	int r = qcow2_check(&q->blk, QCOW2_REPAIR_ALL, &res, err);
+	struct vs_blk_check_result res;
+	int r = qcow2_check(&q->blk, VS_BLK_REPAIR_ALL, &res, err);
 
 	if (r == 0 && (q->incompat & QCOW2_INCOMPAT_DIRTY))
 		r = vs_err_set(err, -EIO, "%s: dirty image could not be repaired", q->blk.filename);

@@ -55,7 +55,7 @@ def read_sectors(path, fmt, sectors):
             data = f.read()
     else:
         out = str(path) + ".flat"
-        subprocess.run(["qemu-img", "convert", "-U", "-f", "qcow2", "-O", "raw", str(path), out],
+        subprocess.run(["qemu-img", "convert", "-U", "-f", fmt, "-O", "raw", str(path), out],
                        check=True)
         with open(out, "rb") as f:
             data = f.read()
@@ -117,6 +117,22 @@ def test_qcow2_linked_clone(vessel, accel, tmp_path):
     for img in (clone, base):
         c = run(["qemu-img", "check", img])
         assert c.returncode == 0 and "No errors were found" in c.stdout, c.stdout + c.stderr
+
+
+def test_vdi_disk(vessel, accel, tmp_path):
+    """A VirtualBox disk (issue 18) boots as a virtio-blk disk: the guest's
+    writes land where qemu-img reads them and the image stays clean."""
+    need_qemu_img()
+    disk = tmp_path / "vbox.vdi"
+    subprocess.run([vessel, "img", "create", "-f", "vdi", str(disk), "4M"], check=True,
+                   capture_output=True)
+    r = boot(vessel, accel, f"{disk},format=vdi")
+    passed(r)
+    assert "vda: slot 1 capacity 8192 sectors" in r.stdout, r.stdout
+    want = expected_sectors(0, 8192)
+    assert read_sectors(disk, "vdi", want) == want
+    c = run(["qemu-img", "check", "-f", "vdi", disk])
+    assert c.returncode == 0 and "No errors were found" in c.stdout, c.stdout + c.stderr
 
 
 def test_two_disks_in_order_and_a_read_only_one(vessel, accel, tmp_path):

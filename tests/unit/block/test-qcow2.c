@@ -103,10 +103,10 @@ static void create(struct fx *f, uint64_t cs, unsigned ver, unsigned rb, bool ba
 
 static void assert_clean(struct vs_blk *b)
 {
-	struct qcow2_check_result r;
+	struct vs_blk_check_result r;
 	struct vs_err *e = NULL;
 
-	assert_int_equal(qcow2_check(b, QCOW2_REPAIR_NONE, &r, &e), 0);
+	assert_int_equal(qcow2_check(b, VS_BLK_REPAIR_NONE, &r, &e), 0);
 	assert_int_equal(r.corruptions, 0);
 	assert_int_equal(r.leaks, 0);
 }
