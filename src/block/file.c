@@ -122,3 +122,23 @@ int vs_blk_file_open_nolock(const char *path, int *fd, struct vs_err **err)
 {
 	return open_checked(path, O_RDONLY, fd, err);
 }
+
+void vs_blk_file_status(int fd, struct vs_blk_status *st)
+{
+	off_t at = (off_t)st->host_offset, data = lseek(fd, at, SEEK_DATA), hole;
+
+	if (data < 0 && errno == ENXIO) { /* a hole up to the end of the file */
+		st->flags |= VS_BLK_ST_ZERO;
+		return;
+	}
+	if (data < 0)
+		return;
+	if (data > at) {
+		st->len = VS_MIN(st->len, (uint64_t)(data - at));
+		st->flags |= VS_BLK_ST_ZERO;
+		return;
+	}
+	hole = lseek(fd, at, SEEK_HOLE);
+	if (hole > at)
+		st->len = VS_MIN(st->len, (uint64_t)(hole - at));
+}

@@ -28,4 +28,12 @@ int vs_blk_file_open(const char *path, unsigned flags, bool create, int *fd, str
  * refuses (for probing). Returns 0 and *fd, or -errno with *err. */
 int vs_blk_file_open_nolock(const char *path, int *fd, struct vs_err **err);
 
+/* Refines *st (a data extent at st->host_offset, st->len bytes) with the
+ * file's holes: a hole reads as zeros (VS_BLK_ST_ZERO added), and the
+ * extent ends where the file changes between data and hole. For formats
+ * whose data is stored in place (flat extents, static images), as QEMU's
+ * BDRV_BLOCK_RECURSE looks into the file. */
+struct vs_blk_status;
+void vs_blk_file_status(int fd, struct vs_blk_status *st);
+
 #endif

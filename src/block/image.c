@@ -5,6 +5,7 @@
 #include "block/qcow2.h"
 #include "block/raw.h"
 #include "block/vdi.h"
+#include "block/vmdk.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/io.h"
@@ -28,7 +29,14 @@ int vs_blk_probe(const char *path, const char **fmt, struct vs_err **err)
 	r = vs_pread_full(fd, magic, sizeof(magic), 0);
 	if (r < 0)
 		return vs_err_setsys(err, r, "%s: read", path);
-	*fmt = qcow2_is_magic(magic) ? "qcow2" : vdi_is_magic(magic, sizeof(magic)) ? "vdi" : "raw";
+	if (qcow2_is_magic(magic))
+		*fmt = "qcow2";
+	else if (vdi_is_magic(magic, sizeof(magic)))
+		*fmt = "vdi";
+	else if (vmdk_is_magic(magic, sizeof(magic)))
+		*fmt = "vmdk";
+	else
+		*fmt = "raw";
 	return 0;
 }
 
@@ -50,6 +58,8 @@ int vs_blk_open(const char *path, const char *fmt, unsigned flags, struct vs_blk
 		return qcow2_open(path, flags, out, err);
 	if (strcmp(fmt, "vdi") == 0)
 		return vdi_open(path, flags, out, err);
+	if (strcmp(fmt, "vmdk") == 0)
+		return vmdk_open(path, flags, out, err);
 	return vs_err_set(err, -EINVAL, "%s: unknown image format '%s'", path, fmt);
 }
 

@@ -94,9 +94,10 @@ static struct vdi *to_vdi(struct vs_blk *b)
 
 static void header_le(struct vdi_header *h, bool to_host)
 {
-	uint32_t *u32[] = { &h->signature, &h->version, &h->header_size, &h->image_type,
-			    &h->image_flags, &h->offset_bmap, &h->offset_data, &h->cylinders,
-			    &h->heads, &h->sectors, &h->sector_size, &h->block_size,
+	uint32_t *u32[] = { &h->signature,   &h->version,	  &h->header_size,
+			    &h->image_type,  &h->image_flags,	  &h->offset_bmap,
+			    &h->offset_data, &h->cylinders,	  &h->heads,
+			    &h->sectors,     &h->sector_size,	  &h->block_size,
 			    &h->block_extra, &h->blocks_in_image, &h->blocks_allocated };
 
 	for (size_t i = 0; i < VS_ARRAY_SIZE(u32); i++) {
@@ -124,8 +125,8 @@ static int header_check(const struct vdi_header *h, uint64_t file_size, const ch
 	if (h->signature != VDI_SIGNATURE)
 		why = "not a VDI image (bad signature)";
 	else if (h->version != VDI_VERSION_1_1)
-		return vs_err_set(err, -ENOTSUP, "%s: unsupported VDI image (version %u.%u)",
-				  path, h->version >> 16, h->version & 0xffff);
+		return vs_err_set(err, -ENOTSUP, "%s: unsupported VDI image (version %u.%u)", path,
+				  h->version >> 16, h->version & 0xffff);
 	else if (h->image_type != VDI_TYPE_DYNAMIC && h->image_type != VDI_TYPE_STATIC)
 		return vs_err_set(err, -ENOTSUP,
 				  "%s: unsupported VDI image (type %u: differencing and undo "
@@ -153,8 +154,8 @@ static int header_check(const struct vdi_header *h, uint64_t file_size, const ch
 		why = "block map extends past the end of the file";
 	if (!why)
 		return 0;
-	return vs_err_set(err, h->signature != VDI_SIGNATURE ? -EINVAL : -ENOTSUP, "%s: %s",
-			  path, why);
+	return vs_err_set(err, h->signature != VDI_SIGNATURE ? -EINVAL : -ENOTSUP, "%s: %s", path,
+			  why);
 }
 
 static int pwrite_zeros(int fd, uint64_t off, uint64_t n)
@@ -198,10 +199,10 @@ static int64_t data_offset(struct vdi *v, uint32_t e)
 }
 
 /* Calls fn on each piece of [off, off+len) that stays in one block. */
-#define VDI_FOR_EACH_PIECE(off, len, blk, in, n)                                              \
-	for (uint64_t blk, in, n, _o = (off), _e = (off) + (len);                             \
-	     _o < _e && ((blk = _o / VDI_BLOCK_SIZE), (in = _o % VDI_BLOCK_SIZE),             \
-			 (n = VS_MIN(_e - _o, (uint64_t)VDI_BLOCK_SIZE - in)), 1);            \
+#define VDI_FOR_EACH_PIECE(off, len, blk, in, n)                                   \
+	for (uint64_t blk, in, n, _o = (off), _e = (off) + (len);                  \
+	     _o < _e && ((blk = _o / VDI_BLOCK_SIZE), (in = _o % VDI_BLOCK_SIZE),  \
+			 (n = VS_MIN(_e - _o, (uint64_t)VDI_BLOCK_SIZE - in)), 1); \
 	     _o += n)
 
 static int vdi_pread(struct vs_blk *b, void *buf, size_t len, uint64_t off)
@@ -241,7 +242,8 @@ static int vdi_sync(struct vdi *v)
 /* Writes map sector i (entries i*128 ..) from memory. */
 static int write_map_sector(struct vdi *v, uint64_t i)
 {
-	uint64_t first = i * (VDI_SECTOR / 4), n = VS_MIN(VDI_SECTOR / 4, v->h.blocks_in_image - first);
+	uint64_t first = i * (VDI_SECTOR / 4),
+		 n = VS_MIN(VDI_SECTOR / 4, v->h.blocks_in_image - first);
 	uint32_t sec[VDI_SECTOR / 4] = { 0 };
 
 	for (uint64_t k = 0; k < n; k++)
@@ -414,28 +416,6 @@ static int vdi_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len)
 	return zero_range(b, off, len, false);
 }
 
-/* Static images are all mapped: where the file has a hole, say the data
- * reads as zeros (QEMU looks into the file for them: BDRV_BLOCK_RECURSE). */
-static void file_extent(struct vdi *v, struct vs_blk_status *st)
-{
-	off_t at = (off_t)st->host_offset, data = lseek(v->fd, at, SEEK_DATA), hole;
-
-	if (data < 0 && errno == ENXIO) { /* a hole up to the end of the file */
-		st->flags |= VS_BLK_ST_ZERO;
-		return;
-	}
-	if (data < 0)
-		return;
-	if (data > at) {
-		st->len = VS_MIN(st->len, (uint64_t)(data - at));
-		st->flags |= VS_BLK_ST_ZERO;
-		return;
-	}
-	hole = lseek(v->fd, at, SEEK_HOLE);
-	if (hole > at)
-		st->len = VS_MIN(st->len, (uint64_t)(hole - at));
-}
-
 static int vdi_block_status(struct vs_blk *b, uint64_t off, uint64_t len, struct vs_blk_status *st)
 {
 	struct vdi *v = to_vdi(b);
@@ -464,8 +444,8 @@ static int vdi_block_status(struct vs_blk *b, uint64_t off, uint64_t len, struct
 	}
 	st->flags = VS_BLK_ST_DATA | VS_BLK_ST_ALLOCATED | VS_BLK_ST_OFFSET;
 	st->host_offset = (uint64_t)host + off % VDI_BLOCK_SIZE;
-	if (v->h.image_type == VDI_TYPE_STATIC)
-		file_extent(v, st);
+	if (v->h.image_type == VDI_TYPE_STATIC) /* QEMU looks into the file (RECURSE) */
+		vs_blk_file_status(v->fd, st);
 	return 0;
 }
 
@@ -640,8 +620,7 @@ static void uuid_v4(uint8_t u[16])
 	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
 }
 
-static int write_new(int fd, const struct vdi_create_opts *o, struct vs_err **err,
-		     const char *path)
+static int write_new(int fd, const struct vdi_create_opts *o, struct vs_err **err, const char *path)
 {
 	uint64_t bytes = VS_ALIGN_UP(o->size, (uint64_t)VDI_SECTOR);
 	uint32_t blocks = (uint32_t)(bytes + VDI_BLOCK_SIZE - 1) / VDI_BLOCK_SIZE;
@@ -690,8 +669,7 @@ int vdi_create(const char *path, const struct vdi_create_opts *o, struct vs_err 
 	int r;
 
 	if (o->size / VDI_BLOCK_SIZE >= VDI_MAX_BLOCKS)
-		return vs_err_set(err, -EINVAL, "%s: unsupported VDI image size (too large)",
-				  path);
+		return vs_err_set(err, -EINVAL, "%s: unsupported VDI image size (too large)", path);
 	r = vs_blk_file_open(path, 0, true, &fd, err);
 	if (r < 0)
 		return r;

@@ -3,6 +3,7 @@
 #include "block/qcow2.h"
 #include "block/raw.h"
 #include "block/vdi.h"
+#include "block/vmdk.h"
 #include "block/tools.h"
 #include "cli/cmd-img.h"
 #include "common/err.h"
@@ -25,6 +26,11 @@ enum {
 	OPT_BACKING = 1u << 5,
 	OPT_LAZY = 1u << 6,
 	OPT_STATIC = 1u << 7,
+	OPT_SUBFORMAT = 1u << 8,
+	OPT_ADAPTER = 1u << 9,
+	OPT_COMPAT6 = 1u << 10,
+	OPT_ZERO_GRAIN = 1u << 11,
+	OPT_HW = 1u << 12,
 };
 
 static const struct img_format {
@@ -34,8 +40,14 @@ static const struct img_format {
 } img_formats[] = {
 	{ "raw", OPT_PREALLOC,
 	  1u << QCOW2_PREALLOC_OFF | 1u << QCOW2_PREALLOC_FALLOC | 1u << QCOW2_PREALLOC_FULL },
-	{ "qcow2", ~(unsigned)OPT_STATIC, ~0u },
+	{ "qcow2",
+	  OPT_CLUSTER | OPT_REFCOUNT | OPT_CTYPE | OPT_PREALLOC | OPT_COMPAT | OPT_BACKING |
+		  OPT_LAZY,
+	  ~0u },
 	{ "vdi", OPT_PREALLOC | OPT_STATIC,
+	  1u << QCOW2_PREALLOC_OFF | 1u << QCOW2_PREALLOC_FALLOC | 1u << QCOW2_PREALLOC_FULL },
+	{ "vmdk",
+	  OPT_PREALLOC | OPT_SUBFORMAT | OPT_ADAPTER | OPT_COMPAT6 | OPT_ZERO_GRAIN | OPT_HW,
 	  1u << QCOW2_PREALLOC_OFF | 1u << QCOW2_PREALLOC_FALLOC | 1u << QCOW2_PREALLOC_FULL },
 };
 
@@ -102,6 +114,20 @@ static int apply_create_opt(struct img_create_opts *o, char *kv)
 		return OPT_LAZY;
 	if (strcmp(kv, "static") == 0)
 		return parse_bool(v, &o->fixed) < 0 ? -EINVAL : OPT_STATIC;
+	if (strcmp(kv, "subformat") == 0)
+		return vmdk_parse_subformat(v, &o->vmdk_sub) < 0 ? -EINVAL : OPT_SUBFORMAT;
+	if (strcmp(kv, "adapter_type") == 0) {
+		if (strcmp(v, "ide") && strcmp(v, "lsilogic") && strcmp(v, "buslogic") &&
+		    strcmp(v, "legacyESX"))
+			return -EINVAL;
+		return o->adapter = v, OPT_ADAPTER;
+	}
+	if (strcmp(kv, "compat6") == 0)
+		return parse_bool(v, &o->compat6) < 0 ? -EINVAL : OPT_COMPAT6;
+	if (strcmp(kv, "zeroed_grain") == 0)
+		return parse_bool(v, &o->zeroed_grain) < 0 ? -EINVAL : OPT_ZERO_GRAIN;
+	if (strcmp(kv, "hwversion") == 0 || strcmp(kv, "toolsversion") == 0)
+		return OPT_HW; /* recorded by VMware tools only; accepted as qemu-img does */
 	return -ENOTSUP;
 }
 
@@ -158,6 +184,17 @@ int img_create_file(const char *fmt, const char *path, struct img_create_opts *o
 					  .prealloc_falloc = q->prealloc == QCOW2_PREALLOC_FALLOC,
 					  .prealloc_full = q->prealloc == QCOW2_PREALLOC_FULL },
 				  e);
+	if (strcmp(fmt, "vmdk") == 0)
+		return vmdk_create(path,
+				   &(struct vmdk_create_opts){
+					   .size = q->size,
+					   .sub = o->vmdk_sub,
+					   .adapter_type = o->adapter,
+					   .compat6 = o->compat6,
+					   .zeroed_grain = o->zeroed_grain,
+					   .prealloc_falloc = q->prealloc == QCOW2_PREALLOC_FALLOC,
+					   .prealloc_full = q->prealloc == QCOW2_PREALLOC_FULL },
+				   e);
 	return vs_err_set(e, -EINVAL, "unknown image format '%s'", fmt);
 }
 

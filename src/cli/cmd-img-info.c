@@ -1,6 +1,7 @@
 /* `vessel img info` (human and json, like qemu-img) and `vessel img map`. */
 #include "block/block.h"
 #include "block/qcow2.h"
+#include "block/vmdk.h"
 #include "cli/cmd-img.h"
 
 #include <getopt.h>
@@ -35,6 +36,60 @@ void img_print_snapshots(struct vs_blk *b)
 	qcow2_snapshot_list_free(s, n);
 }
 
+static void info_human_vmdk(struct vs_blk *b)
+{
+	struct vmdk_info vi;
+
+	vmdk_get_info(b, &vi);
+	printf("Format specific information:\n    cid: %u\n    parent cid: %u\n"
+	       "    create type: %s\n    extents:\n",
+	       vi.cid, vi.parent_cid, vi.create_type);
+	for (size_t i = 0; i < vi.n_extents; i++) {
+		const struct vmdk_extent_info *e = &vi.extents[i];
+
+		printf("        [%zu]:\n", i);
+		if (e->compressed)
+			printf("            compressed: true\n");
+		printf("            virtual size: %" PRIu64 "\n            filename: %s\n", e->size,
+		       e->filename);
+		if (e->cluster_size)
+			printf("            cluster size: %" PRIu64 "\n", e->cluster_size);
+		printf("            format: %s\n", e->format);
+	}
+}
+
+/* qemu-img's "format-specific" object of a VMDK (QAPI ImageInfoSpecificVmdk). */
+static void info_json_vmdk(struct vs_blk *b)
+{
+	struct vmdk_info vi;
+
+	vmdk_get_info(b, &vi);
+	printf("    \"format-specific\": {\n        \"type\": \"vmdk\",\n        \"data\": {\n"
+	       "            \"cid\": %u,\n            \"parent-cid\": %u,\n"
+	       "            \"create-type\": ",
+	       vi.cid, vi.parent_cid);
+	img_json_str(vi.create_type);
+	printf(",\n            \"extents\": [\n");
+	for (size_t i = 0; i < vi.n_extents; i++) {
+		const struct vmdk_extent_info *e = &vi.extents[i];
+
+		printf("                {\n");
+		if (e->compressed)
+			printf("                    \"compressed\": true,\n");
+		printf("                    \"virtual-size\": %" PRIu64
+		       ",\n                    \"filename\": ",
+		       e->size);
+		img_json_str(e->filename);
+		printf(",\n");
+		if (e->cluster_size)
+			printf("                    \"cluster-size\": %" PRIu64 ",\n",
+			       e->cluster_size);
+		printf("                    \"format\": \"%s\"\n                }%s\n", e->format,
+		       i + 1 < vi.n_extents ? "," : "");
+	}
+	printf("            ]\n        }\n    },\n");
+}
+
 static void info_human(struct vs_blk *b, const char *path)
 {
 	struct qcow2_info qi;
@@ -46,6 +101,8 @@ static void info_human(struct vs_blk *b, const char *path)
 	       path, vs_blk_format(b), vs, vs_blk_size(b), ds);
 	if (b->cluster_size)
 		printf("cluster_size: %" PRIu64 "\n", b->cluster_size);
+	if (vmdk_is(b))
+		info_human_vmdk(b);
 	if (!qcow2_is(b))
 		return;
 	qcow2_get_info(b, &qi);
@@ -121,6 +178,8 @@ static void info_json(struct vs_blk *b, const char *path)
 		printf("    \"cluster-size\": %" PRIu64 ",\n", b->cluster_size);
 	printf("    \"format\": \"%s\",\n    \"actual-size\": %" PRIu64 ",\n", vs_blk_format(b),
 	       img_disk_usage(path));
+	if (vmdk_is(b))
+		info_json_vmdk(b);
 	if (q2) {
 		printf("    \"format-specific\": {\n        \"type\": \"qcow2\",\n        \"data\": {\n"
 		       "            \"compat\": \"%s\",\n            \"compression-type\": \"%s\",\n"

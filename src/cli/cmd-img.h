@@ -5,6 +5,7 @@
 #define VS_CLI_CMD_IMG_H
 
 #include "block/qcow2.h"
+#include "block/vmdk.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,8 +28,11 @@ int img_bench(int argc, char **argv);
 struct img_create_opts {
 	struct qcow2_create_opts q; /* size, preallocation, backing, qcow2's own */
 	bool fixed; /* vdi static=on */
+	enum vmdk_subformat vmdk_sub; /* subformat= */
+	const char *adapter; /* vmdk adapter_type= */
+	bool compat6, zeroed_grain; /* vmdk */
 	unsigned keys; /* which -o keys were given (cmd-img-create.c OPT_*) */
-	const char *key_name[8]; /* as given, for the error naming one */
+	const char *key_name[16]; /* as given, for the error naming one */
 };
 
 /* Creates path as fmt with o (already checked against the format). Returns

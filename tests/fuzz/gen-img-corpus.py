@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of the image formats other than qcow2 (VDI now):
+"""Writes the seed corpora of the image formats other than qcow2 (VDI, VMDK):
 small valid images and hostile variants, replayed by fuzz-img-replay.
 
 good-*: valid (fuzzing seeds). bad-*: must be refused at open with a one-line
 error. odd-*: open may succeed; every operation must fail cleanly or work.
-Run from anywhere: python3 tests/fuzz/gen-img-corpus.py (rewrites corpus/vdi)."""
+Run from anywhere: python3 tests/fuzz/gen-img-corpus.py (rewrites corpus/vdi
+and corpus/vmdk)."""
 import pathlib
 import struct
+import zlib
 
 ROOT = pathlib.Path(__file__).parent / "corpus"
 MIB = 1 << 20
@@ -82,12 +84,93 @@ def write_vdi(out):
         (out / name).write_bytes(data)
 
 
+def sparse(capacity=2048, grain=128, gtes=512, flags=3, desc=b"", gd=None, rgd=None,
+           gts=None, grains=b"", version=1, compress=0, gd_off=None, pad_to=None):
+    """A hosted sparse VMDK extent: header, descriptor at sector 1 (2
+    sectors), GD at 3, GTs from 4, grains after (caller gives raw bytes)."""
+    n_gt = max(1, -(-capacity // max(1, grain * gtes)))
+    if gts is None:
+        gts = [[0] * gtes for _ in range(n_gt)]
+    gt_sec = max(1, -(-gtes * 4 // 512))
+    if gd is None:
+        gd = [4 + i * gt_sec for i in range(len(gts))]
+    h = struct.pack("<IIIQQQQIQQQBccccH", 0x564D444B, version, flags, capacity, grain,
+                    1 if desc else 0, 2 if desc else 0, gtes, 0 if rgd is None else 3,
+                    3 if gd_off is None else gd_off, 64, 0, b"\n", b" ", b"\r", b"\n",
+                    compress)
+    out = bytearray(h + bytes(512 - len(h)))
+    out += desc.ljust(1024, b"\0")
+    out += b"".join(struct.pack("<I", e) for e in gd).ljust(512, b"\0")
+    for t in gts:
+        out += b"".join(struct.pack("<I", e) for e in t).ljust(gt_sec * 512, b"\0")
+    if pad_to:
+        out += bytes(max(0, pad_to - len(out)))
+    return bytes(out) + grains
+
+
+def write_vmdk(out):
+    desc = (b'# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\n'
+            b'createType="monolithicSparse"\nRW 2048 SPARSE "x.vmdk"\n')
+    gt = [0] * 512
+    gt[1] = 16  # grain 1 at sector 16 (after the single GT at 4..7)
+    data = bytes([0x61]) * 65536
+    z = zlib.compress(data)
+    marker = struct.pack("<QI", 128, len(z)) + z
+    gtc = [0] * 512
+    gtc[1] = 16
+    zero = [0] * 512
+    zero[2] = 1
+    far = [0] * 512
+    far[0] = 0x7FFFFFF0
+    huge = [0] * 512
+    huge[0] = 16
+    seeds = {
+        "good-mono": sparse(desc=desc, gts=[gt], pad_to=16 * 512, grains=data[:4096]),
+        "good-no-desc": sparse(gts=[gt], pad_to=16 * 512, grains=data[:512]),
+        "good-stream": sparse(desc=desc, gts=[gtc], flags=0x30003, version=3, compress=1,
+                              pad_to=16 * 512, grains=marker.ljust(-(-len(marker) // 512) * 512,
+                                                                   b"\0") + bytes(512)),
+        "good-zero-grain": sparse(desc=desc, flags=7, gts=[zero]),
+        "good-desc-zero-extents": b"# Disk DescriptorFile\nversion=1\ncreateType=\"custom\"\n"
+                                  b"RW 100 ZERO\nRDONLY 28 ZERO\n",
+        "bad-grain-huge": sparse(grain=1 << 20),
+        "bad-grain-zero": sparse(grain=0, gts=[[0] * 512]),
+        "bad-gtes-zero": sparse(gtes=0, gts=[[0]]),
+        "bad-gd-past-eof": sparse(gd_off=1 << 30),
+        "bad-version": sparse(version=9),
+        "bad-compress-unknown": sparse(flags=0x30003, compress=7),
+        "bad-compressed-no-markers": sparse(flags=0x10003, compress=1),
+        "bad-stream-no-footer": sparse(flags=0x30003, compress=1, gd_off=0xFFFFFFFFFFFFFFFF),
+        "bad-desc-line-too-long": b"# Disk DescriptorFile\n" + b"x" * 5000 + b"\nRW 1 ZERO\n",
+        "bad-desc-too-many-extents": b"# Disk DescriptorFile\n" + b"RW 1 ZERO\n" * 5000,
+        "bad-desc-no-extent": b"# Disk DescriptorFile\nversion=1\n",
+        "bad-desc-extent-type": b"# Disk DescriptorFile\nRW 100 VMFSSPARSE \"a.vmdk\"\n",
+        "bad-desc-parent": b"# Disk DescriptorFile\nparentFileNameHint=\"base.vmdk\"\n"
+                           b"RW 100 ZERO\n",
+        "bad-desc-size-overflow": b"# Disk DescriptorFile\nRW 18446744073709551615 ZERO\n",
+        "bad-desc-extent-missing": b"# Disk DescriptorFile\nRW 100 FLAT \"nowhere.vmdk\" 0\n",
+        "bad-desc-capacity-small": b"# Disk DescriptorFile\nRW 0 ZERO\n",
+        "odd-gt-past-eof": sparse(desc=desc, gd=[0x7FFFFFF0]),
+        "odd-grain-past-eof": sparse(desc=desc, gts=[far]),
+        "odd-compressed-size-huge": sparse(desc=desc, gts=[huge], flags=0x30003, version=3,
+                                           compress=1, pad_to=16 * 512,
+                                           grains=struct.pack("<QI", 0, 0x7FFFFFFF)),
+        "odd-compressed-garbage": sparse(desc=desc, gts=[huge], flags=0x30003, version=3,
+                                         compress=1, pad_to=16 * 512,
+                                         grains=struct.pack("<QI", 0, 100) + bytes(100)),
+        "odd-gd-zero": sparse(desc=desc, gd=[0]),
+    }
+    for name, data in seeds.items():
+        (out / name).write_bytes(data)
+
+
 def main():
-    out = ROOT / "vdi"
-    out.mkdir(parents=True, exist_ok=True)
-    for f in out.iterdir():
-        f.unlink()
-    write_vdi(out)
+    for fmt, write in (("vdi", write_vdi), ("vmdk", write_vmdk)):
+        out = ROOT / fmt
+        out.mkdir(parents=True, exist_ok=True)
+        for f in out.iterdir():
+            f.unlink()
+        write(out)
 
 
 if __name__ == "__main__":

@@ -119,19 +119,20 @@ def test_qcow2_linked_clone(vessel, accel, tmp_path):
         assert c.returncode == 0 and "No errors were found" in c.stdout, c.stdout + c.stderr
 
 
-def test_vdi_disk(vessel, accel, tmp_path):
-    """A VirtualBox disk (issue 18) boots as a virtio-blk disk: the guest's
-    writes land where qemu-img reads them and the image stays clean."""
+@pytest.mark.parametrize("fmt", ["vdi", "vmdk"])
+def test_foreign_disk(vessel, accel, tmp_path, fmt):
+    """VirtualBox and VMware disks (issue 18) boot as virtio-blk disks: the
+    guest's writes land where qemu-img reads them and the image stays clean."""
     need_qemu_img()
-    disk = tmp_path / "vbox.vdi"
-    subprocess.run([vessel, "img", "create", "-f", "vdi", str(disk), "4M"], check=True,
+    disk = tmp_path / f"other.{fmt}"
+    subprocess.run([vessel, "img", "create", "-f", fmt, str(disk), "4M"], check=True,
                    capture_output=True)
-    r = boot(vessel, accel, f"{disk},format=vdi")
+    r = boot(vessel, accel, f"{disk},format={fmt}")
     passed(r)
     assert "vda: slot 1 capacity 8192 sectors" in r.stdout, r.stdout
     want = expected_sectors(0, 8192)
-    assert read_sectors(disk, "vdi", want) == want
-    c = run(["qemu-img", "check", "-f", "vdi", disk])
+    assert read_sectors(disk, fmt, want) == want
+    c = run(["qemu-img", "check", "-f", fmt, disk])
     assert c.returncode == 0 and "No errors were found" in c.stdout, c.stdout + c.stderr
 
 
