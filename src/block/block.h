@@ -1,6 +1,7 @@
 /* The block interface: one API over raw and qcow2 images.
  *
- * A vs_blk is opened with an explicit format ("raw", "qcow2", "vdi", "vmdk"); probing
+ * A vs_blk is opened with an explicit format ("raw", "qcow2", "vdi", "vmdk",
+ * "vhdx"); probing
  * happens only when the caller passes VS_BLK_PROBE. Reads and writes take any
  * offset and length inside the virtual size. All calls are safe from several
  * threads at once (drivers lock their own metadata). */
@@ -87,7 +88,7 @@ int vs_blk_open(const char *path, const char *fmt, unsigned flags, struct vs_blk
  * checks names without linking the block layer). */
 static inline bool vs_blk_format_known(const char *name)
 {
-	static const char *const known[] = { "raw", "qcow2", "vdi", "vmdk" };
+	static const char *const known[] = { "raw", "qcow2", "vdi", "vmdk", "vhdx" };
 
 	for (size_t i = 0; name && i < sizeof(known) / sizeof(known[0]); i++)
 		if (__builtin_strcmp(name, known[i]) == 0)

@@ -5,6 +5,7 @@
 #include "block/qcow2.h"
 #include "block/raw.h"
 #include "block/vdi.h"
+#include "block/vhdx.h"
 #include "block/vmdk.h"
 #include "common/cleanup.h"
 #include "common/err.h"
@@ -35,6 +36,8 @@ int vs_blk_probe(const char *path, const char **fmt, struct vs_err **err)
 		*fmt = "vdi";
 	else if (vmdk_is_magic(magic, sizeof(magic)))
 		*fmt = "vmdk";
+	else if (vhdx_is_magic(magic, sizeof(magic)))
+		*fmt = "vhdx";
 	else
 		*fmt = "raw";
 	return 0;
@@ -60,6 +63,8 @@ int vs_blk_open(const char *path, const char *fmt, unsigned flags, struct vs_blk
 		return vdi_open(path, flags, out, err);
 	if (strcmp(fmt, "vmdk") == 0)
 		return vmdk_open(path, flags, out, err);
+	if (strcmp(fmt, "vhdx") == 0)
+		return vhdx_open(path, flags, out, err);
 	return vs_err_set(err, -EINVAL, "%s: unknown image format '%s'", path, fmt);
 }
 

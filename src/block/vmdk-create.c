@@ -24,8 +24,8 @@
 int vmdk_parse_subformat(const char *s, enum vmdk_subformat *out)
 {
 	static const char *const names[] = { "monolithicSparse", "monolithicFlat",
-					      "twoGbMaxExtentSparse", "twoGbMaxExtentFlat",
-					      "streamOptimized" };
+					     "twoGbMaxExtentSparse", "twoGbMaxExtentFlat",
+					     "streamOptimized" };
 
 	for (size_t i = 0; i < VS_ARRAY_SIZE(names); i++)
 		if (!strcmp(s, names[i]))
@@ -36,8 +36,8 @@ int vmdk_parse_subformat(const char *s, enum vmdk_subformat *out)
 static const char *subformat_name(enum vmdk_subformat s)
 {
 	static const char *const names[] = { "monolithicSparse", "monolithicFlat",
-					      "twoGbMaxExtentSparse", "twoGbMaxExtentFlat",
-					      "streamOptimized" };
+					     "twoGbMaxExtentSparse", "twoGbMaxExtentFlat",
+					     "streamOptimized" };
 	return names[s];
 }
 
@@ -50,8 +50,7 @@ static int put_dir(int fd, uint64_t sector, uint64_t n, uint64_t first_gt, uint6
 	return vs_pwrite_full(fd, d, n * 4, sector * VMDK_SECTOR);
 }
 
-int vmdk_sparse_create(int fd, uint64_t sectors, bool stream, bool zeroed_grain,
-		       const char *desc)
+int vmdk_sparse_create(int fd, uint64_t sectors, bool stream, bool zeroed_grain, const char *desc)
 {
 	uint64_t grains = (sectors + VMDK_GRAIN_DEFAULT - 1) / VMDK_GRAIN_DEFAULT;
 	uint64_t n_gt = (grains + VMDK_GTES - 1) / VMDK_GTES, gt_sec = VMDK_GTES * 4 / VMDK_SECTOR;
@@ -82,7 +81,8 @@ int vmdk_sparse_create(int fd, uint64_t sectors, bool stream, bool zeroed_grain,
 
 	if (end + (stream ? 1 : 0) > UINT32_MAX)
 		return -EFBIG;
-	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)((end + (stream ? 1 : 0)) * VMDK_SECTOR)) < 0)
+	if (ftruncate(fd, 0) < 0 ||
+	    ftruncate(fd, (off_t)((end + (stream ? 1 : 0)) * VMDK_SECTOR)) < 0)
 		return -errno;
 	r = vs_pwrite_full(fd, &h, sizeof(h), 0);
 	if (r == 0 && desc)
@@ -201,7 +201,8 @@ int vmdk_create(const char *path, const struct vmdk_create_opts *o, struct vs_er
 		cid = (uint32_t)getpid();
 	plan_extents(path, o, &p);
 	desc = vmdk_desc_write(cid, subformat_name(o->sub), p.ext, p.n,
-			       (o->size + VMDK_SECTOR - 1) / VMDK_SECTOR, o->adapter_type, o->compat6);
+			       (o->size + VMDK_SECTOR - 1) / VMDK_SECTOR, o->adapter_type,
+			       o->compat6);
 	if (p.monolithic_sparse && strlen(desc) >= VMDK_DESC_SECTORS * VMDK_SECTOR)
 		r = vs_err_set(err, -EINVAL, "%s: VMDK descriptor does not fit", path);
 	for (size_t i = 0; r == 0 && i < p.n; i++)

@@ -178,8 +178,9 @@ char *vmdk_desc_write(uint32_t cid, const char *create_type, const struct vmdk_e
 			       cid, create_type);
 	for (size_t i = 0; i < n; i++) {
 		if (ext[i].type == VMDK_EXT_SPARSE)
-			off += (size_t)snprintf(out + off, cap - off, "RW %" PRIu64 " SPARSE \"%s\"\n",
-						ext[i].sectors, ext[i].name);
+			off += (size_t)snprintf(out + off, cap - off,
+						"RW %" PRIu64 " SPARSE \"%s\"\n", ext[i].sectors,
+						ext[i].name);
 		else
 			off += (size_t)snprintf(out + off, cap - off,
 						"RW %" PRIu64 " FLAT \"%s\" %" PRIu64 "\n",

@@ -111,7 +111,6 @@ int vmdk_sparse_check(struct vmdk *v, struct vmdk_extent *e, struct vs_blk_check
 
 /* vmdk-create.c: a fresh sparse extent file of sectors (header, descriptor
  * space when desc is given, both directories and all tables). */
-int vmdk_sparse_create(int fd, uint64_t sectors, bool stream, bool zeroed_grain,
-		       const char *desc);
+int vmdk_sparse_create(int fd, uint64_t sectors, bool stream, bool zeroed_grain, const char *desc);
 
 #endif

@@ -169,8 +169,7 @@ static int gt_get(struct vmdk_extent *e, uint64_t i, uint32_t **gt)
 	size = file_size(e->fd);
 	if ((uint64_t)e->gd[i] * VMDK_SECTOR + e->gtes * 4ull > size)
 		return -EIO; /* a table past the end of the file */
-	return read_dir(e->fd, e->gd[i], e->gtes, size, &e->gt[i]) < 0 ? -EIO :
-									 (*gt = e->gt[i], 0);
+	return read_dir(e->fd, e->gd[i], e->gtes, size, &e->gt[i]) < 0 ? -EIO : (*gt = e->gt[i], 0);
 }
 
 /* The table entry of the grain holding extent sector s (lock held). */

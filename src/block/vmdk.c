@@ -137,8 +137,7 @@ static int vmdk_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len)
 	return zero_range(b, off, len, false);
 }
 
-static int vmdk_block_status(struct vs_blk *b, uint64_t off, uint64_t len,
-			     struct vs_blk_status *st)
+static int vmdk_block_status(struct vs_blk *b, uint64_t off, uint64_t len, struct vs_blk_status *st)
 {
 	struct vmdk *v = to_vmdk(b);
 	struct vmdk_extent *e = extent_at(v, off);
@@ -278,7 +277,8 @@ static int read_descriptor(struct vmdk *v, int fd, uint64_t size, const char *di
 		off = le64toh(h.desc_offset) * VMDK_SECTOR;
 		len = le64toh(h.desc_size) * VMDK_SECTOR;
 		if (off > size || len > size - off)
-			return vs_err_set(err, -EINVAL, "%s: VMDK descriptor past the end of the file",
+			return vs_err_set(err, -EINVAL,
+					  "%s: VMDK descriptor past the end of the file",
 					  v->blk.filename);
 	}
 	if (len > VMDK_MAX_DESC)
@@ -306,8 +306,7 @@ static int read_descriptor(struct vmdk *v, int fd, uint64_t size, const char *di
 	return 0;
 }
 
-static int open_extent(struct vmdk_extent *e, int self_fd, unsigned flags,
-		       struct vs_err **err)
+static int open_extent(struct vmdk_extent *e, int self_fd, unsigned flags, struct vs_err **err)
 {
 	struct stat a, b;
 	int r;
@@ -324,8 +323,8 @@ static int open_extent(struct vmdk_extent *e, int self_fd, unsigned flags,
 	    a.st_ino == b.st_ino) {
 		e->fd = self_fd;
 		e->info.format = "";
-	} else if ((r = vs_blk_file_open(e->path, flags | (e->ro ? VS_BLK_RDONLY : 0), false, &e->fd,
-				       err)) < 0)
+	} else if ((r = vs_blk_file_open(e->path, flags | (e->ro ? VS_BLK_RDONLY : 0), false,
+					 &e->fd, err)) < 0)
 		return r;
 	e->ro = e->ro || (flags & VS_BLK_RDONLY);
 	if (fstat(e->fd, &a) < 0)
@@ -351,9 +350,9 @@ static void make_infos(struct vmdk *v)
 static int open_all(struct vmdk *v, int fd, unsigned flags, struct vs_err **err)
 {
 	const char *slash = strrchr(v->blk.filename, '/');
-	_cleanup_free_ char *dir = slash ? strndup(v->blk.filename,
-						   (size_t)(slash - v->blk.filename) + 1) :
-					   xstrdup("");
+	_cleanup_free_ char *dir =
+		slash ? strndup(v->blk.filename, (size_t)(slash - v->blk.filename) + 1) :
+			xstrdup("");
 	struct stat st;
 	int r;
 

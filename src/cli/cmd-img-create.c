@@ -3,6 +3,7 @@
 #include "block/qcow2.h"
 #include "block/raw.h"
 #include "block/vdi.h"
+#include "block/vhdx.h"
 #include "block/vmdk.h"
 #include "block/tools.h"
 #include "cli/cmd-img.h"
@@ -31,24 +32,31 @@ enum {
 	OPT_COMPAT6 = 1u << 10,
 	OPT_ZERO_GRAIN = 1u << 11,
 	OPT_HW = 1u << 12,
+	OPT_BLOCK_SIZE = 1u << 13,
+	OPT_LOG_SIZE = 1u << 14,
+	OPT_BLOCK_ZERO = 1u << 15,
 };
+
+/* off, falloc, full: every format but qcow2 has no metadata to preallocate */
+#define PREALLOC_DATA \
+	(1u << QCOW2_PREALLOC_OFF | 1u << QCOW2_PREALLOC_FALLOC | 1u << QCOW2_PREALLOC_FULL)
 
 static const struct img_format {
 	const char *name;
 	unsigned keys; /* OPT_* the format takes */
 	unsigned prealloc; /* 1 << QCOW2_PREALLOC_* modes it takes */
 } img_formats[] = {
-	{ "raw", OPT_PREALLOC,
-	  1u << QCOW2_PREALLOC_OFF | 1u << QCOW2_PREALLOC_FALLOC | 1u << QCOW2_PREALLOC_FULL },
+	{ "raw", OPT_PREALLOC, PREALLOC_DATA },
 	{ "qcow2",
 	  OPT_CLUSTER | OPT_REFCOUNT | OPT_CTYPE | OPT_PREALLOC | OPT_COMPAT | OPT_BACKING |
 		  OPT_LAZY,
 	  ~0u },
-	{ "vdi", OPT_PREALLOC | OPT_STATIC,
-	  1u << QCOW2_PREALLOC_OFF | 1u << QCOW2_PREALLOC_FALLOC | 1u << QCOW2_PREALLOC_FULL },
+	{ "vdi", OPT_PREALLOC | OPT_STATIC, PREALLOC_DATA },
 	{ "vmdk",
 	  OPT_PREALLOC | OPT_SUBFORMAT | OPT_ADAPTER | OPT_COMPAT6 | OPT_ZERO_GRAIN | OPT_HW,
-	  1u << QCOW2_PREALLOC_OFF | 1u << QCOW2_PREALLOC_FALLOC | 1u << QCOW2_PREALLOC_FULL },
+	  PREALLOC_DATA },
+	{ "vhdx", OPT_PREALLOC | OPT_SUBFORMAT | OPT_BLOCK_SIZE | OPT_LOG_SIZE | OPT_BLOCK_ZERO,
+	  PREALLOC_DATA },
 };
 
 static const struct img_format *find_format(const char *name)
@@ -115,7 +123,13 @@ static int apply_create_opt(struct img_create_opts *o, char *kv)
 	if (strcmp(kv, "static") == 0)
 		return parse_bool(v, &o->fixed) < 0 ? -EINVAL : OPT_STATIC;
 	if (strcmp(kv, "subformat") == 0)
-		return vmdk_parse_subformat(v, &o->vmdk_sub) < 0 ? -EINVAL : OPT_SUBFORMAT;
+		return o->subformat = v, OPT_SUBFORMAT; /* checked by the format */
+	if (strcmp(kv, "block_size") == 0)
+		return img_parse_size(v, &o->block_size) < 0 ? -EINVAL : OPT_BLOCK_SIZE;
+	if (strcmp(kv, "log_size") == 0)
+		return img_parse_size(v, &o->log_size) < 0 ? -EINVAL : OPT_LOG_SIZE;
+	if (strcmp(kv, "block_state_zero") == 0)
+		return parse_bool(v, &o->block_state_zero) < 0 ? -EINVAL : OPT_BLOCK_ZERO;
 	if (strcmp(kv, "adapter_type") == 0) {
 		if (strcmp(v, "ide") && strcmp(v, "lsilogic") && strcmp(v, "buslogic") &&
 		    strcmp(v, "legacyESX"))
@@ -184,17 +198,40 @@ int img_create_file(const char *fmt, const char *path, struct img_create_opts *o
 					  .prealloc_falloc = q->prealloc == QCOW2_PREALLOC_FALLOC,
 					  .prealloc_full = q->prealloc == QCOW2_PREALLOC_FULL },
 				  e);
-	if (strcmp(fmt, "vmdk") == 0)
+	if (strcmp(fmt, "vmdk") == 0) {
+		enum vmdk_subformat sub = VMDK_MONOLITHIC_SPARSE;
+
+		if (o->subformat && vmdk_parse_subformat(o->subformat, &sub) < 0)
+			return vs_err_set(e, -EINVAL, "%s: unknown VMDK subformat '%s'", path,
+					  o->subformat);
 		return vmdk_create(path,
 				   &(struct vmdk_create_opts){
 					   .size = q->size,
-					   .sub = o->vmdk_sub,
+					   .sub = sub,
 					   .adapter_type = o->adapter,
 					   .compat6 = o->compat6,
 					   .zeroed_grain = o->zeroed_grain,
 					   .prealloc_falloc = q->prealloc == QCOW2_PREALLOC_FALLOC,
 					   .prealloc_full = q->prealloc == QCOW2_PREALLOC_FULL },
 				   e);
+	}
+	if (strcmp(fmt, "vhdx") == 0) {
+		if (o->subformat && strcmp(o->subformat, "dynamic") &&
+		    strcmp(o->subformat, "fixed"))
+			return vs_err_set(e, -EINVAL, "%s: unknown VHDX subformat '%s'", path,
+					  o->subformat);
+		return vhdx_create(path,
+				   &(struct vhdx_create_opts){
+					   .size = q->size,
+					   .block_size = o->block_size,
+					   .log_size = o->log_size,
+					   .fixed = o->subformat && !strcmp(o->subformat, "fixed"),
+					   .zero_state = !(o->keys & OPT_BLOCK_ZERO) ||
+							 o->block_state_zero,
+					   .prealloc_falloc = q->prealloc == QCOW2_PREALLOC_FALLOC,
+					   .prealloc_full = q->prealloc == QCOW2_PREALLOC_FULL },
+				   e);
+	}
 	return vs_err_set(e, -EINVAL, "unknown image format '%s'", fmt);
 }
 

@@ -28,7 +28,9 @@ int img_bench(int argc, char **argv);
 struct img_create_opts {
 	struct qcow2_create_opts q; /* size, preallocation, backing, qcow2's own */
 	bool fixed; /* vdi static=on */
-	enum vmdk_subformat vmdk_sub; /* subformat= */
+	const char *subformat; /* vmdk: its five; vhdx: dynamic, fixed */
+	uint64_t block_size, log_size; /* vhdx */
+	bool block_state_zero; /* vhdx, default on as qemu-img */
 	const char *adapter; /* vmdk adapter_type= */
 	bool compat6, zeroed_grain; /* vmdk */
 	unsigned keys; /* which -o keys were given (cmd-img-create.c OPT_*) */

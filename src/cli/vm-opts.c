@@ -52,7 +52,7 @@ static void usage(const char *verb)
 {
 	printf("usage: vessel vm %s [--kernel K] [--initrd I] [--append ARGS] [--cpus N]\n"
 	       "           [--mem SIZE] [--cpu-model host|baseline] [--accel kvm|emu|auto]\n"
-	       "           [--overcommit] [--disk PATH[,ro][,format=raw|qcow2|vdi]]...\n"
+	       "           [--overcommit] [--disk PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx]]...\n"
 	       "           %s[-- COMMAND...]\n"
 	       "Disks are virtio-blk devices, vda, vdb, ... in order; without format= vm run\n"
 	       "probes it (vm create records what it found).\n"
@@ -92,7 +92,7 @@ static int parse_number(struct vs_vm_spec *s, int opt, const char *arg)
 	return 0;
 }
 
-/* PATH[,ro][,format=raw|qcow2|vdi] */
+/* PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx] */
 static int parse_disk(struct vs_vm_spec *s, const char *arg)
 {
 	char *copy = xstrdup(arg), *save = NULL, *path = strtok_r(copy, ",", &save), *t;
@@ -106,8 +106,9 @@ static int parse_disk(struct vs_vm_spec *s, const char *arg)
 		else if (!strncmp(t, "format=", 7) && vs_blk_format_known(t + 7))
 			fmt = t + strlen("format=");
 		else
-			r = bad_option("--disk %s: unknown '%s' (PATH[,ro][,format=raw|qcow2|vdi])",
-				       arg, t);
+			r = bad_option(
+				"--disk %s: unknown '%s' (PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx])",
+				arg, t);
 	}
 	if (!path)
 		r = bad_option("--disk: a path is needed");

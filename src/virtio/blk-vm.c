@@ -1,5 +1,5 @@
 /* virtio-blk on a VM: the registry entry ("--device virtio-blk,PATH[,ro]
- * [,format=raw|qcow2|vdi]") and the VM's --disk list (blk.h). */
+ * [,format=raw|qcow2|vdi|vmdk|vhdx]") and the VM's --disk list (blk.h). */
 #include "block/block.h"
 #include "virtio/blk.h"
 #include "virtio/pci.h"
@@ -30,7 +30,7 @@ static int realize_disk(struct vs_vm *vm, const struct vs_vm_disk *d, void **sta
 	return 0;
 }
 
-/* PATH[,ro][,format=raw|qcow2|vdi], the --disk grammar. */
+/* PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx], the --disk grammar. */
 static int parse(char *opts, struct vs_vm_disk *d, struct vs_err **err)
 {
 	char *save = NULL, *t;
@@ -47,7 +47,8 @@ static int parse(char *opts, struct vs_vm_disk *d, struct vs_err **err)
 		else
 			return vs_err_set(
 				err, -EINVAL,
-				"virtio-blk: unknown '%s' (PATH[,ro][,format=raw|qcow2|vdi])", t);
+				"virtio-blk: unknown '%s' (PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx])",
+				t);
 	}
 	return 0;
 }

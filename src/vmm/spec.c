@@ -97,7 +97,8 @@ static int disks_from_json(const json_t *a, struct vs_vm_spec *s, struct vs_err 
 		if (!path || (fmt && !vs_blk_format_known(fmt)))
 			return vs_err_set(
 				err, -EINVAL,
-				"spec: disks[%zu] needs a path and format raw, qcow2 or vdi", i);
+				"spec: disks[%zu] needs a path and a known format (raw, qcow2, vdi, vmdk, vhdx)",
+				i);
 		if (vs_vm_spec_add_disk(s, path, fmt, vs_json_bool(d, "readonly", false)) < 0)
 			return vs_err_set(err, -E2BIG, "spec: more than %d disks", VS_VM_MAX_DISKS);
 	}

@@ -5,9 +5,11 @@ small valid images and hostile variants, replayed by fuzz-img-replay.
 good-*: valid (fuzzing seeds). bad-*: must be refused at open with a one-line
 error. odd-*: open may succeed; every operation must fail cleanly or work.
 Run from anywhere: python3 tests/fuzz/gen-img-corpus.py (rewrites corpus/vdi
-and corpus/vmdk)."""
+and corpus/vmdk); `gen-img-corpus.py vhdx DIR` writes the VHDX seeds (4 MiB
+each: the build makes them in its own directory)."""
 import pathlib
 import struct
+import sys
 import zlib
 
 ROOT = pathlib.Path(__file__).parent / "corpus"
@@ -164,13 +166,139 @@ def write_vmdk(out):
         (out / name).write_bytes(data)
 
 
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFF
+
+
+def summed(buf):
+    buf = bytearray(buf)
+    struct.pack_into("<I", buf, 4, 0)
+    struct.pack_into("<I", buf, 4, crc32c(bytes(buf)))
+    return bytes(buf)
+
+
+BAT_GUID = bytes.fromhex("6677c22d23f600429d64115e9bfd4a08")
+META_GUID = bytes.fromhex("06a27c8b90479a4bb8fe575f050f886e")
+ITEMS = {"params": bytes.fromhex("3767a1ca36fa434db3b633f0aa44e76b"),
+         "size": bytes.fromhex("2442a52f1bcd7648b2115dbed83bf4b8"),
+         "page83": bytes.fromhex("ab12cabee6b2234593efc309e000c746"),
+         "lsec": bytes.fromhex("1dbf41816fa90947ba47f233a8faab5f"),
+         "psec": bytes.fromhex("c748a3cd5d4471449cc9e9885251c556"),
+         "parent": bytes.fromhex("2d5fd3a80bb34d45abf7d3d84834ab0c")}
+
+
+def vhdx(disk=8 * MIB, block=MIB, lsec=512, flags=0, bat=None, items=None, log_guid=bytes(16),
+         regions=None, head_ok=(True, True), log=b"", log_off=3 * MIB, size=4 * MIB,
+         payload=b""):
+    """A VHDX of `size` bytes: metadata at 1 MiB, BAT at 2 MiB, log at 3 MiB."""
+    d = bytearray(size)
+    d[0:8] = b"vhdxfile"
+    for i, off in enumerate((64 << 10, 128 << 10)):
+        h = bytearray(4096)
+        struct.pack_into("<4sIQ", h, 0, b"head", 0, i + 1)
+        h[48:64] = log_guid
+        struct.pack_into("<HHIQ", h, 64, 0, 1, MIB, log_off)
+        d[off:off + 4096] = summed(h) if head_ok[i] else h
+    if regions is None:
+        regions = [(BAT_GUID, 2 * MIB, MIB, 1), (META_GUID, MIB, MIB, 1)]
+    for off in (192 << 10, 256 << 10):
+        r = bytearray(64 << 10)
+        struct.pack_into("<4sIII", r, 0, b"regi", 0, len(regions), 0)
+        for i, (g, o, n, req) in enumerate(regions):
+            r[16 + 32 * i:32 + 32 * i] = g
+            struct.pack_into("<QII", r, 32 + 32 * i, o, n, req)
+        d[off:off + (64 << 10)] = summed(r)
+    if items is None:
+        items = {"params": struct.pack("<II", block, flags), "size": struct.pack("<Q", disk),
+                 "page83": bytes(16), "lsec": struct.pack("<I", lsec),
+                 "psec": struct.pack("<I", 512)}
+    m = bytearray(64 << 10)
+    struct.pack_into("<8sHH", m, 0, b"metadata", 0, len(items))
+    data = bytearray()
+    for i, (k, v) in enumerate(items.items()):
+        m[32 + 32 * i:48 + 32 * i] = ITEMS[k]
+        struct.pack_into("<III", m, 48 + 32 * i, (64 << 10) + len(data), len(v),
+                         4 if k == "params" else 6)
+        data += v
+    d[MIB:MIB + len(m)] = m
+    d[MIB + (64 << 10):MIB + (64 << 10) + len(data)] = data
+    for i, e in enumerate(bat or []):
+        struct.pack_into("<Q", d, 2 * MIB + 8 * i, e)
+    d[log_off:log_off + len(log)] = log
+    return bytes(d) + payload
+
+
+def log_entry(guid, target, byte, seq=5, flushed=4 * MIB):
+    e = bytearray(8192)
+    struct.pack_into("<4sIIIQII16sQQ", e, 0, b"loge", 0, 8192, 0, seq, 1, 0, guid, flushed,
+                     flushed)
+    sector = bytes([byte]) * 4096
+    struct.pack_into("<4sI8sQQ", e, 64, b"desc", 0x01010101 * byte, sector[:8], target, seq)
+    struct.pack_into("<4sI", e, 4096, b"data", 0)
+    e[4096 + 8:4096 + 4092] = sector[8:4092]
+    struct.pack_into("<I", e, 8188, seq)
+    return summed(e)
+
+
+def write_vhdx(out):
+    g = bytes(range(1, 17))
+    present = [(4 * MIB) | 6]
+    seeds = {
+        "good-dynamic": vhdx(),
+        "good-one-block": vhdx(bat=present, size=5 * MIB),
+        "good-4k-sectors": vhdx(lsec=4096),
+        "good-dirty-log": vhdx(log_guid=g, log=log_entry(g, 4 * MIB, 0x99), bat=present,
+                               size=5 * MIB),
+        "bad-no-header": vhdx(head_ok=(False, False)),
+        "bad-block-size": vhdx(block=3 * MIB),
+        "bad-sector-size": vhdx(lsec=1000),
+        "bad-differencing": vhdx(flags=2),
+        "bad-parent-locator": vhdx(items={"params": struct.pack("<II", MIB, 0),
+                                          "size": struct.pack("<Q", MIB),
+                                          "lsec": struct.pack("<I", 512),
+                                          "psec": struct.pack("<I", 512), "parent": bytes(8)}),
+        "bad-meta-missing": vhdx(items={"params": struct.pack("<II", MIB, 0)}),
+        "bad-region-overlap": vhdx(regions=[(BAT_GUID, MIB, MIB, 1), (META_GUID, MIB, MIB, 1)]),
+        "bad-region-past-eof": vhdx(regions=[(BAT_GUID, 2 * MIB, 64 * MIB, 1),
+                                             (META_GUID, MIB, MIB, 1)]),
+        "bad-region-unknown-required": vhdx(regions=[(BAT_GUID, 2 * MIB, MIB, 1),
+                                                     (META_GUID, MIB, MIB, 1),
+                                                     (bytes(range(16)), 3 * MIB, MIB, 1)]),
+        "bad-bat-too-small": vhdx(disk=1 << 40),
+        "bad-log-outside": vhdx(log_off=64 * MIB),
+        "bad-log-writes-header": vhdx(log_guid=g, log=log_entry(g, 4096, 0x99)),
+        "odd-bat-past-eof": vhdx(bat=[(1 << 40) | 6]),
+        "odd-bat-in-header": vhdx(bat=[6]),
+        "odd-bat-partial": vhdx(bat=[(4 * MIB) | 7]),
+        "odd-dirty-log-garbage": vhdx(log_guid=g, log=b"loge" + bytes(8188)),
+    }
+    for name, data in seeds.items():
+        (out / name).write_bytes(data)
+
+
+WRITERS = {"vdi": write_vdi, "vmdk": write_vmdk, "vhdx": write_vhdx}
+
+
 def main():
-    for fmt, write in (("vdi", write_vdi), ("vmdk", write_vmdk)):
+    """With no arguments, rewrites corpus/vdi and corpus/vmdk. `FORMAT DIR`
+    writes one corpus into DIR (the build writes VHDX's 4 MiB seeds there
+    rather than keeping them in the tree)."""
+    if len(sys.argv) == 3:
+        out = pathlib.Path(sys.argv[2])
+        out.mkdir(parents=True, exist_ok=True)
+        WRITERS[sys.argv[1]](out)
+        return
+    for fmt in ("vdi", "vmdk"):
         out = ROOT / fmt
         out.mkdir(parents=True, exist_ok=True)
         for f in out.iterdir():
             f.unlink()
-        write(out)
+        WRITERS[fmt](out)
 
 
 if __name__ == "__main__":

@@ -119,9 +119,9 @@ def test_qcow2_linked_clone(vessel, accel, tmp_path):
         assert c.returncode == 0 and "No errors were found" in c.stdout, c.stdout + c.stderr
 
 
-@pytest.mark.parametrize("fmt", ["vdi", "vmdk"])
+@pytest.mark.parametrize("fmt", ["vdi", "vmdk", "vhdx"])
 def test_foreign_disk(vessel, accel, tmp_path, fmt):
-    """VirtualBox and VMware disks (issue 18) boot as virtio-blk disks: the
+    """VirtualBox, VMware and Hyper-V disks (issue 18) boot as virtio-blk disks: the
     guest's writes land where qemu-img reads them and the image stays clean."""
     need_qemu_img()
     disk = tmp_path / f"other.{fmt}"

@@ -1,4 +1,6 @@
-/* Unit tests for common/util: size and integer parsing, whole-file reads. */
+/* Unit tests for common/util: size and integer parsing, whole-file reads;
+ * and common/crc32c. */
+#include "common/crc32c.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -82,13 +84,27 @@ static void test_read_file(void **state)
 	assert_int_equal(vs_read_file("/tmp", 100, &buf, &len), -EISDIR);
 }
 
+/* RFC 3720's check values and a split computation. */
+static void test_crc32c(void **state)
+{
+	uint8_t zeros[32] = { 0 }, ones[32], inc[32];
+
+	(void)state;
+	for (int i = 0; i < 32; i++)
+		ones[i] = 0xff, inc[i] = (uint8_t)i;
+	assert_int_equal(vs_crc32c(0, zeros, 32), 0x8a9136aa);
+	assert_int_equal(vs_crc32c(0, ones, 32), 0x62a8ab43);
+	assert_int_equal(vs_crc32c(0, inc, 32), 0x46dd794e);
+	assert_int_equal(vs_crc32c(0, "123456789", 9), 0xe3069283);
+	assert_int_equal(vs_crc32c(vs_crc32c(0, "1234", 4), "56789", 5), 0xe3069283);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_size_units),
-		cmocka_unit_test(test_parse_size_rejects),
-		cmocka_unit_test(test_parse_uint),
-		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_parse_size_units), cmocka_unit_test(test_parse_size_rejects),
+		cmocka_unit_test(test_parse_uint),	 cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_crc32c),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
