@@ -5,13 +5,13 @@
 # writes on it; prints medians of REPS runs and the ratio qemu/vessel (>= 1.0:
 # vessel at least as fast).
 # Usage: bench/img-formats.sh [path/to/vessel]. Environment: REPS (default 3),
-# SIZE (default 2G), FORMATS (default "vdi vmdk"), WORKDIR.
+# SIZE (default 2G), FORMATS (default "vdi vmdk vhdx"), WORKDIR.
 set -euo pipefail
 
 VESSEL=${1:-build/vessel}
 REPS=${REPS:-3}
 SIZE=${SIZE:-2G}
-FORMATS=${FORMATS:-vdi vmdk}
+FORMATS=${FORMATS:-vdi vmdk vhdx}
 command -v qemu-img >/dev/null || { echo "SKIP: qemu-img not installed"; exit 0; }
 [ -x "$VESSEL" ] || { echo "bench/img-formats.sh: $VESSEL is not built" >&2; exit 1; }
 VESSEL=$(realpath "$VESSEL")
