@@ -8,6 +8,7 @@
 #include "cli/ctr-cmds.h"
 #include "svc/ctr.h"
 #include "svc/svc.h"
+#include "net/port.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
@@ -91,11 +92,42 @@ static int parse_log_opt(struct run_opts *o, const char *arg, const char *verb)
 	return 0;
 }
 
+/* The network options: --network none|host|bridge|NAME, -p SPEC (repeatable).
+ * Returns 0, -1 after one line on stderr, or 1: not a network option. */
+static int net_opt(struct run_opts *o, const char *opt, const char *val, const char *verb)
+{
+	struct vs_ctr_spec *s = &o->spec;
+	struct vs_err *err = NULL;
+
+	if (!strcmp(opt, "--network") || !strcmp(opt, "--net")) {
+		free(s->network_name);
+		s->network_name = NULL;
+		s->network = !strcmp(val, "none") ? VS_CTR_NET_NONE :
+			     !strcmp(val, "host") ? VS_CTR_NET_HOST :
+						    VS_CTR_NET_BRIDGE;
+		/* "bridge" is the default network, as for podman and docker */
+		if (s->network == VS_CTR_NET_BRIDGE && strcmp(val, "bridge"))
+			s->network_name = xstrdup(val);
+		return 0;
+	}
+	if (strcmp(opt, "-p") && strcmp(opt, "--publish"))
+		return 1;
+	s->ports = xrealloc(s->ports, (s->n_ports + 1) * sizeof(*s->ports));
+	if (vs_port_spec_parse(val, &s->ports[s->n_ports], &err) < 0) {
+		fail(verb, "-p: %s", err->msg);
+		vs_err_free(err);
+		return -1;
+	}
+	s->n_ports++;
+	return 0;
+}
+
 /* Options that take a value. Returns 0, or -1 after one line on stderr. */
 static int value_opt(struct run_opts *o, const char *opt, const char *val, const char *verb)
 {
 	struct vs_ctr_spec *s = &o->spec;
 	uint64_t n;
+	int r;
 
 #define SET(field) (free(field), (field) = xstrdup(val), 0)
 	if (!strcmp(opt, "--name"))
@@ -123,12 +155,8 @@ static int value_opt(struct run_opts *o, const char *opt, const char *val, const
 		return parse_volume(o, val, verb);
 	if (!strcmp(opt, "--tmpfs"))
 		return strv_push(&s->tmpfs, &o->n_tmpfs, val), 0;
-	if (!strcmp(opt, "--network") || !strcmp(opt, "--net")) {
-		if (strcmp(val, "none") && strcmp(val, "host"))
-			return fail(verb, "--network %s: only none and host are supported", val);
-		s->network = strcmp(val, "host") ? VS_CTR_NET_NONE : VS_CTR_NET_HOST;
-		return 0;
-	}
+	if ((r = net_opt(o, opt, val, verb)) <= 0)
+		return r;
 	if (!strcmp(opt, "--entrypoint")) {
 		size_t n0 = 0;
 
@@ -150,6 +178,7 @@ static const char *const value_opts[] = {
 	"--name",     "-e",	 "--env",     "-w",	  "--workdir",	  "-u",		  "--user",
 	"--hostname", "-h",	 "-m",	      "--memory", "--cpus",	  "--pids-limit", "-v",
 	"--volume",   "--tmpfs", "--network", "--net",	  "--entrypoint", "--log-opt",
+	"-p",	      "--publish",
 };
 
 static bool is_value_opt(const char *opt)
@@ -160,8 +189,7 @@ static bool is_value_opt(const char *opt)
 	return false;
 }
 
-static const char *const refused[] = { "-t",	    "-it", "-ti",	"--tty",
-				       "--restart", "-p",  "--publish", "--env-file" };
+static const char *const refused[] = { "-t", "-it", "-ti", "--tty", "--restart", "--env-file" };
 
 static int flag_opt(struct run_opts *o, const char *opt, bool run, const char *verb)
 {
@@ -314,9 +342,11 @@ static void run_help(const char *verb)
 	printf("usage: vessel %s [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
 	       "  --rm  -d|--detach -i|--interactive (run only)  --name N  -e|--env K=V  -w|--workdir DIR\n"
 	       "  -u|--user UID[:GID]|NAME  -m|--memory SIZE  --cpus X  --pids-limit N\n"
-	       "  -v|--volume SRC:DST[:ro]  --tmpfs DST  --network none|host  --read-only\n"
+	       "  -v|--volume SRC:DST[:ro]  --tmpfs DST  --read-only\n"
+	       "  --network NAME|bridge|none|host (default: the default network vessel0)\n"
+	       "  -p|--publish [HOSTIP:]HOSTPORT:PORT[/tcp|udp]\n"
 	       "  --entrypoint E  --hostname H  --log-opt max-size=SIZE\n"
-	       "not yet: -t, -i with -d, --restart, -p, --env-file\n",
+	       "not yet: -t, -i with -d, --restart, --env-file\n",
 	       verb);
 }
 

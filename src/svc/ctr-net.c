@@ -1,0 +1,315 @@
+/* A container on a virtual network (docs/run.md, docs/net.md): the
+ * checks at create, and what the monitor does around the start.
+ *
+ *   prepare   (monitor, before vs_ctr_create) ensure the network, lease an
+ *             address, publish the ports (DNAT), write the container's
+ *             hosts/resolv.conf/hostname and every neighbour's hosts
+ *   attach    (monitor, the init created but not started) veth pair with
+ *             eth0 made directly in the container's namespace, on the
+ *             bridge, address, default route, MTU of the network
+ *   release   (monitor, the container gone or its start failed) ports,
+ *             host end of the veth, lease, neighbours' hosts
+ *   cleanup   the same for a container whose monitor died (SIGKILL):
+ *             called by the liveness check and by the sweep of stale leases
+ *
+ * The veth's host end is vessel-<first 8 digits of the id>. Everything
+ * acts in the caller's network namespace, like the network verbs.
+ *
+ * Map: spec - create checks - users - prepare - attach - release/cleanup - sweep. */
+#include "svc/ctr-internal.h"
+#include "svc/internal.h"
+#include "svc/net.h"
+#include "store/containers.h"
+#include "store/networks.h"
+#include "store/store.h"
+#include "net/attach.h"
+#include "net/ipam.h"
+#include "net/link.h"
+#include "net/nat.h"
+#include "net/nl.h"
+#include "net/port.h"
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PEER_NAME "eth0"
+
+VS_DEFINE_CLEANUP(struct vs_nl, vs_nl_free)
+
+static void host_if_name(const char *id, char out[VS_IFNAME_MAX + 1])
+{
+	snprintf(out, VS_IFNAME_MAX + 1, "vessel-%.8s", id);
+}
+
+void vs_ctr_net_clear(struct vs_ctr_net *n)
+{
+	free(n->network);
+	free(n->name);
+	free(n->ports);
+	vs_store_net_free(n->net);
+	*n = (struct vs_ctr_net){ 0 };
+}
+
+/* The network and ports of a spec as the store keeps it (ctr-json.c). */
+static int from_spec(const struct vs_store_ctr *row, struct vs_ctr_net *n, struct vs_err **err)
+{
+	_cleanup_json_ json_t *spec = json_loads(row->spec, 0, NULL);
+	const char *net = vs_json_str(spec, "network");
+	json_t *ports = json_object_get(spec, "ports"), *v;
+	size_t i;
+
+	*n = (struct vs_ctr_net){ 0 };
+	if (!net || !strcmp(net, "none") || !strcmp(net, "host"))
+		return 0;
+	n->network = xstrdup(net);
+	n->name = xstrdup(row->name);
+	host_if_name(row->id, n->host_if);
+	n->ports = xzalloc((json_array_size(ports) + 1) * sizeof(*n->ports));
+	json_array_foreach(ports, i, v)
+	{
+		int r = vs_port_spec_parse(json_string_value(v) ? json_string_value(v) : "",
+					   &n->ports[n->n_ports], err);
+
+		if (r < 0)
+			return r;
+		n->n_ports++;
+	}
+	return 0;
+}
+
+/* -EADDRINUSE when p conflicts with one of v[0..n). */
+static int port_conflict(const struct vs_port_spec *p, const struct vs_port_spec *q,
+			 struct vs_err **err)
+{
+	char a[40], b[16];
+
+	if (!vs_port_spec_conflicts(p, q))
+		return 0;
+	return vs_err_set(err, -EADDRINUSE, "port %s is already published (host port %s:%u/%s)",
+			  vs_port_spec_str(p, a), vs_ipv4_str(q->host_ip, b), q->host_port,
+			  vs_proto_name(q->proto));
+}
+
+int vs_svc_ctr_net_check(struct vs_svc *svc, const struct vs_ctr_spec *s, struct vs_err **err)
+{
+	_cleanup_free_ struct vs_nat_port *pub = NULL;
+	const char *name = vs_ctr_spec_network(s);
+	struct vs_store_net *row = NULL;
+	size_t npub = 0;
+	int r;
+
+	if (s->network != VS_CTR_NET_BRIDGE)
+		return s->n_ports ? vs_err_set(err, -EINVAL,
+					       "published ports need a network (not "
+					       "--network %s)",
+					       name) :
+				    0;
+	if (strcmp(name, VS_NET_DEFAULT) &&
+	    (r = vs_store_net_get(svc->store, name, &row, err)) < 0)
+		return r == -ENOENT ? vs_err_set(err, r, "no network named '%.64s'", name) : r;
+	vs_store_net_free(row);
+	if (s->n_ports && vs_nat_port_list(-1, &pub, &npub, NULL) < 0)
+		npub = 0; /* the start checks again, under the lock */
+	for (size_t i = 0; i < s->n_ports; i++) {
+		for (size_t j = 0; j < i; j++)
+			if ((r = port_conflict(&s->ports[i], &s->ports[j], err)) < 0)
+				return r;
+		for (size_t j = 0; j < npub; j++)
+			if ((r = port_conflict(&s->ports[i], &pub[j].spec, err)) < 0)
+				return r;
+	}
+	return 0;
+}
+
+int vs_svc_ctr_net_users(struct vs_svc *svc, const char *network, char **who)
+{
+	struct vs_store_ctr **rows = NULL;
+	size_t n = 0;
+	int r = vs_store_ctr_list(svc->store, &rows, &n, NULL), count = 0;
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_json_ json_t *spec = json_loads(rows[i]->spec, 0, NULL);
+		const char *net = vs_json_str(spec, "network");
+
+		if (!net || strcmp(net, network))
+			continue;
+		if (!count++ && who)
+			*who = xstrdup(rows[i]->name);
+	}
+	vs_store_ctr_list_free(rows, n);
+	return count;
+}
+
+/* Publishes the ports under the store's write lock, so that two vessel
+ * processes publishing one port cannot both pass the conflict check. */
+static int publish(struct vs_svc *svc, struct vs_ctr_net *n, struct vs_err **err)
+{
+	int r;
+
+	if (!n->n_ports)
+		return 0;
+	if ((r = vs_store_begin(svc->store, err)) < 0)
+		return r;
+	for (size_t i = 0; i < n->n_ports && r == 0; i++)
+		r = vs_nat_port_add(-1, &n->ports[i], n->addr, err);
+	vs_store_rollback(svc->store); /* nothing was written: the lock only serialised us */
+	return r;
+}
+
+/* The network's row, address and gateway, once it exists (ensured). */
+static int net_row(struct vs_svc *svc, struct vs_ctr_net *n, struct vs_err **err)
+{
+	int r = vs_store_net_get(svc->store, n->network, &n->net, err);
+
+	if (r == -ENOENT)
+		return vs_err_set(err, r, "no network named '%.64s'", n->network);
+	if (r < 0 || (r = vs_subnet_parse(n->net->subnet, &n->subnet, err)) < 0)
+		return r;
+	return vs_ipv4_parse(n->net->gateway, &n->gateway, err);
+}
+
+int vs_svc_ctr_net_prepare(struct vs_svc *svc, const struct vs_store_ctr *row, const char *dir,
+			   const char *hostname, struct vs_ctr_net *n, struct vs_err **err)
+{
+	int r = from_spec(row, n, err);
+
+	if (r < 0 || !n->network)
+		return r;
+	vs_svc_ctr_net_sweep(svc);
+	if ((r = vs_svc_net_ensure(svc, n->network, err)) < 0 || (r = net_row(svc, n, err)) < 0)
+		return r;
+	vs_svc_step("ctr-net:ensured");
+	if ((r = vs_svc_net_addr_alloc(svc, n->network, "container", n->name, &n->addr, err)) < 0)
+		return r;
+	n->leased = true;
+	vs_svc_step("ctr-net:leased");
+	if ((r = publish(svc, n, err)) < 0 ||
+	    (r = vs_svc_ctr_net_write_files(dir, hostname, n->net->internal, err)) < 0)
+		return r;
+	return vs_svc_ctr_net_hosts_update(svc, n->network) < 0 ?
+		       vs_err_set(err, -EIO, "cannot update the hosts files of network %s",
+				  n->network) :
+		       0;
+}
+
+int vs_svc_ctr_net_attach(const struct vs_ctr_net *n, pid_t init, struct vs_err **err)
+{
+	_cleanup_(vs_nl_freep) struct vs_nl *nl = NULL;
+	_cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int)init);
+	_cleanup_close_ int fd = -1;
+	struct vs_attach a;
+	int r;
+
+	if (!n->network)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return vs_err_setsys(err, -errno, "cannot open %s", path);
+	if ((r = vs_nl_open(-1, &nl, err)) < 0)
+		return r;
+	a = (struct vs_attach){ .bridge = n->net->bridge,
+				.host_name = n->host_if,
+				.netns_fd = fd,
+				.peer_name = PEER_NAME,
+				.addr = n->addr,
+				.prefix = n->subnet.prefix,
+				.gateway = n->gateway,
+				.mtu = n->net->mtu };
+	return vs_attach_netns(nl, &a, err);
+}
+
+/* Ports to addr, the veth host_if (may be NULL or gone already: it goes
+ * with the container's namespace), the owner's leases. */
+static void undo(struct vs_svc *svc, const char *network, uint32_t addr, const char *host_if,
+		 const char *name)
+{
+	_cleanup_(vs_nl_freep) struct vs_nl *nl = NULL;
+
+	if (addr)
+		vs_nat_port_del_dest(-1, addr, NULL);
+	if (host_if && vs_nl_open(-1, &nl, NULL) == 0)
+		vs_link_del(nl, host_if, NULL);
+	vs_svc_net_addr_release(svc, "container", name, NULL);
+	vs_svc_ctr_net_hosts_update(svc, network);
+}
+
+void vs_svc_ctr_net_release(struct vs_svc *svc, struct vs_ctr_net *n)
+{
+	if (!svc || !n->network)
+		return;
+	undo(svc, n->network, n->leased ? n->addr : 0, n->host_if, n->name);
+	n->leased = false;
+}
+
+void vs_svc_ctr_net_cleanup(struct vs_svc *svc, const char *id, const char *name)
+{
+	struct vs_store_addr *a = NULL;
+	char ifname[VS_IFNAME_MAX + 1];
+	size_t n = 0;
+
+	if (vs_store_addr_list(svc->store, NULL, &a, &n, NULL) < 0)
+		return;
+	if (id)
+		host_if_name(id, ifname);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t addr = 0;
+
+		if (strcmp(a[i].owner_kind, "container") || strcmp(a[i].owner_name, name))
+			continue;
+		vs_ipv4_parse(a[i].address, &addr, NULL);
+		undo(svc, a[i].network, addr, id ? ifname : NULL, name);
+	}
+	vs_store_addr_list_free(a, n);
+}
+
+/* A lease is stale when its container is gone or no monitor holds the
+ * container's lock (killed with SIGKILL, or a host reboot): a container
+ * that is starting holds it from before its monitor leases. */
+static bool lease_stale(struct vs_svc *svc, const char *name, char **id)
+{
+	struct vs_store_ctr *row = NULL;
+	_cleanup_free_ char *lock = NULL;
+	int r = vs_store_ctr_get(svc->store, name, &row, NULL);
+	bool stale;
+
+	*id = NULL;
+	if (r == -ENOENT)
+		return true;
+	if (r < 0)
+		return false;
+	lock = vs_svc_ctr_path(svc, row->id, VS_CTR_LOCK_FILE);
+	stale = !vs_svc_lock_held(lock);
+	if (stale)
+		*id = xstrdup(row->id);
+	vs_store_ctr_free(row);
+	return stale;
+}
+
+void vs_svc_ctr_net_sweep(struct vs_svc *svc)
+{
+	struct vs_store_addr *a = NULL;
+	size_t n = 0;
+
+	if (vs_store_addr_list(svc->store, NULL, &a, &n, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *id = NULL;
+
+		if (strcmp(a[i].owner_kind, "container") ||
+		    !lease_stale(svc, a[i].owner_name, &id))
+			continue;
+		if (id) /* what is left of it dies; its row says exited at the next look */
+			vs_svc_ctr_cleanup(svc, id, false);
+		vs_svc_ctr_net_cleanup(svc, id, a[i].owner_name);
+	}
+	vs_store_addr_list_free(a, n);
+}
