@@ -246,7 +246,8 @@ void vs_svc_ctr_net_release(struct vs_svc *svc, struct vs_ctr_net *n)
 {
 	if (!svc || !n->network)
 		return;
-	undo(svc, n->network, n->leased ? n->addr : 0, n->host_if, n->name);
+	/* no -p: no rule to look for (the listing costs a libnftables run) */
+	undo(svc, n->network, n->leased && n->n_ports ? n->addr : 0, n->host_if, n->name);
 	n->leased = false;
 }
 
