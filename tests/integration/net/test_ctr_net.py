@@ -361,3 +361,17 @@ def test_default_network_none_and_host(cn):
     assert "vessel0" in p.stdout.split()
     assert json.loads(cn.run("inspect", cn.run("create", cn.img, "true", check=True)
                              .stdout.strip(), check=True).stdout)["spec"]["network"] == "vessel0"
+
+
+def test_lease_of_a_vanished_container_is_swept(cn):
+    """A container lease whose container no longer exists (what a crash can
+    leave) does not keep its network busy: rm sweeps it first."""
+    from vesseltest import BUILD
+    net = "g" + cn.tag
+    cn.run("network", "create", net, check=True)
+    p = subprocess.run(["nsenter", f"--net=/run/netns/{cn.ns}", str(BUILD / "vessel-net-hook"),
+                        str(cn.state), "alloc", net, "container", "ghost"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "ghost" in cn.leases(net)
+    cn.run("network", "rm", net, check=True)
