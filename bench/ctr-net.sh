@@ -40,7 +40,7 @@ cleanup() {
 	V ps -a --format json 2>/dev/null | python3 -c '
 import json, sys
 for c in json.load(sys.stdin):
-    if c.get("kind") == "container": print(c["id"])' | while read -r id; do V rm -f "$id"; done
+    if c.get("kind") == "container": print(c["id"])' | while read -r id; do V rm -f "$id" >/dev/null; done
 	[ $PODMAN = 1 ] && PM rm -af -t 0 >/dev/null 2>&1
 	for ns in $(ip netns list | awk -v p="$P" 'index($1, p) == 1 {print $1}'); do
 		ip netns del "$ns"

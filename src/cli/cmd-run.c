@@ -178,13 +178,18 @@ static const char *const value_opts[] = {
 	"--name",     "-e",	 "--env",     "-w",	  "--workdir",	  "-u",		  "--user",
 	"--hostname", "-h",	 "-m",	      "--memory", "--cpus",	  "--pids-limit", "-v",
 	"--volume",   "--tmpfs", "--network", "--net",	  "--entrypoint", "--log-opt",
-	"-p",	      "--publish",
 };
+
+/* net_opt's options that take a value besides --network */
+static const char *const net_value_opts[] = { "-p", "--publish" };
 
 static bool is_value_opt(const char *opt)
 {
 	for (size_t i = 0; i < VS_ARRAY_SIZE(value_opts); i++)
 		if (!strcmp(opt, value_opts[i]))
+			return true;
+	for (size_t i = 0; i < VS_ARRAY_SIZE(net_value_opts); i++)
+		if (!strcmp(opt, net_value_opts[i]))
 			return true;
 	return false;
 }

@@ -112,8 +112,7 @@ int vs_svc_ctr_net_check(struct vs_svc *svc, const struct vs_ctr_spec *s, struct
 					       "--network %s)",
 					       name) :
 				    0;
-	if (strcmp(name, VS_NET_DEFAULT) &&
-	    (r = vs_store_net_get(svc->store, name, &row, err)) < 0)
+	if (strcmp(name, VS_NET_DEFAULT) && (r = vs_store_net_get(svc->store, name, &row, err)) < 0)
 		return r == -ENOENT ? vs_err_set(err, r, "no network named '%.64s'", name) : r;
 	vs_store_net_free(row);
 	if (s->n_ports && vs_nat_port_list(-1, &pub, &npub, NULL) < 0)
@@ -305,8 +304,7 @@ void vs_svc_ctr_net_sweep(struct vs_svc *svc)
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *id = NULL;
 
-		if (strcmp(a[i].owner_kind, "container") ||
-		    !lease_stale(svc, a[i].owner_name, &id))
+		if (strcmp(a[i].owner_kind, "container") || !lease_stale(svc, a[i].owner_name, &id))
 			continue;
 		if (id) /* what is left of it dies; its row says exited at the next look */
 			vs_svc_ctr_cleanup(svc, id, false);
