@@ -204,6 +204,8 @@ static int flag_opt(struct run_opts *o, const char *opt, bool run, const char *v
 		o->detach = true;
 	else if (run && (!strcmp(opt, "-i") || !strcmp(opt, "--interactive")))
 		o->interactive = true;
+	else if (!strcmp(opt, "-P") || !strcmp(opt, "--publish-all"))
+		o->spec.publish_all = true;
 	else if (!strcmp(opt, "--read-only"))
 		o->spec.read_only = true;
 	else {
@@ -349,7 +351,7 @@ static void run_help(const char *verb)
 	       "  -u|--user UID[:GID]|NAME  -m|--memory SIZE  --cpus X  --pids-limit N\n"
 	       "  -v|--volume SRC:DST[:ro]  --tmpfs DST  --read-only\n"
 	       "  --network NAME|bridge|none|host (default: the default network vessel0)\n"
-	       "  -p|--publish [HOSTIP:]HOSTPORT:PORT[/tcp|udp]\n"
+	       "  -p|--publish [HOSTIP:]HOSTPORT:PORT[/tcp|udp]  -P|--publish-all\n"
 	       "  --entrypoint E  --hostname H  --log-opt max-size=SIZE\n"
 	       "not yet: -t, -i with -d, --restart, --env-file\n",
 	       verb);

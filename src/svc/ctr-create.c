@@ -211,6 +211,8 @@ int vs_svc_ctr_create(struct vs_svc *svc, const struct vs_ctr_spec *spec, char *
 	_cleanup_json_ json_t *cfg = NULL;
 	_cleanup_free_ char *rootfs = NULL, *text = NULL, *dir = NULL;
 	struct vs_image_info img = { 0 };
+	struct vs_ctr_spec full = { 0 };
+	_cleanup_free_ struct vs_port_spec *all = NULL;
 	char cid[2 * ID_BYTES + 1];
 	int r;
 
@@ -221,6 +223,15 @@ int vs_svc_ctr_create(struct vs_svc *svc, const struct vs_ctr_spec *spec, char *
 	if ((r = vs_image_store_open(svc->root, &is, err)) < 0 ||
 	    (r = vs_image_inspect(is, spec->image, &img, err)) < 0)
 		return r;
+	/* -P: the spec recorded is the one with the chosen host ports */
+	if (spec->publish_all && spec->network == VS_CTR_NET_BRIDGE) {
+		full = *spec;
+		if ((r = vs_svc_ctr_net_publish_all(spec, img.config.exposed_ports, &all,
+						    &full.n_ports, err)) < 0)
+			goto out;
+		full.ports = all;
+		spec = &full;
+	}
 	rootfs = vs_svc_ctr_path(svc, cid, "rootfs");
 	dir = vs_svc_ctr_path(svc, cid, NULL);
 	if ((r = vs_svc_ctr_config(spec, &img, cid, rootfs, &cfg, err)) < 0)

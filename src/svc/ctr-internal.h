@@ -56,6 +56,12 @@ void vs_ctr_net_clear(struct vs_ctr_net *n);
 /* create: the network exists, -p only on a network, no port given twice
  * or already published in this namespace. Returns 0 or -errno, one line. */
 int vs_svc_ctr_net_check(struct vs_svc *svc, const struct vs_ctr_spec *s, struct vs_err **err);
+/* -P: s's ports plus one per exposed port ("80/tcp", "53/udp", "8080") on a
+ * free host port of the ephemeral range (not published in this namespace,
+ * bindable now, not already taken by s), as docker does. *out (free())
+ * holds *n ports. Returns 0 or -errno, one line. */
+int vs_svc_ctr_net_publish_all(const struct vs_ctr_spec *s, char *const *exposed,
+			       struct vs_port_spec **out, size_t *n, struct vs_err **err);
 /* How many containers (any state) are configured for network; *who
  * (optional, malloc'd) one of them. Returns the count or -errno. */
 int vs_svc_ctr_net_users(struct vs_svc *svc, const char *network, char **who);

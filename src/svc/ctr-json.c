@@ -98,6 +98,7 @@ json_t *vs_ctr_spec_to_json(const struct vs_ctr_spec *s)
 	json_object_set_new(j, "tmpfs", strv_json(s->tmpfs));
 	json_object_set_new(j, "network", json_string(vs_ctr_spec_network(s)));
 	json_object_set_new(j, "ports", ports_json(s));
+	json_object_set_new(j, "publish_all", json_boolean(s->publish_all));
 	json_object_set_new(j, "read_only", json_boolean(s->read_only));
 	json_object_set_new(j, "auto_remove", json_boolean(s->auto_remove));
 	json_object_set_new(j, "log_max",

@@ -15,7 +15,7 @@
  * The veth's host end is vessel-<first 8 digits of the id>. Everything
  * acts in the caller's network namespace, like the network verbs.
  *
- * Map: spec - create checks - users - prepare - attach - release/cleanup - sweep. */
+ * Map: spec - create checks - -P - users - prepare - attach - release/cleanup - sweep. */
 #include "svc/ctr-internal.h"
 #include "svc/internal.h"
 #include "svc/net.h"
@@ -34,10 +34,13 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define PEER_NAME "eth0"
@@ -125,6 +128,85 @@ int vs_svc_ctr_net_check(struct vs_svc *svc, const struct vs_ctr_spec *s, struct
 			if ((r = port_conflict(&s->ports[i], &pub[j].spec, err)) < 0)
 				return r;
 	}
+	return 0;
+}
+
+#define EPHEMERAL_FIRST 32768 /* Linux's ip_local_port_range, docker's too */
+#define EPHEMERAL_END 61000
+
+/* "80/tcp", "53/udp", "8080" (tcp). Returns 0 or -EINVAL with *err. */
+static int exposed_parse(const char *e, struct vs_port_spec *p, struct vs_err **err)
+{
+	char proto[8] = "tcp", extra;
+	unsigned port;
+	int k = sscanf(e, "%u/%7[a-z]%c", &port, proto, &extra);
+
+	if ((k != 1 && k != 2) || !port || port > 65535 ||
+	    (strcmp(proto, "tcp") && strcmp(proto, "udp")))
+		return vs_err_set(err, -EINVAL, "-P: the image exposes '%.32s', not PORT[/tcp|udp]",
+				  e);
+	*p = (struct vs_port_spec){ .port = (uint16_t)port,
+				    .proto = strcmp(proto, "udp") ? VS_PROTO_TCP : VS_PROTO_UDP };
+	return 0;
+}
+
+/* True when nothing on this host holds port p->host_port now: a socket of
+ * its protocol binds to it on every address. */
+static bool host_port_free(const struct vs_port_spec *p)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(p->host_port) };
+	_cleanup_close_ int fd =
+		socket(AF_INET, (p->proto == VS_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC,
+		       0);
+
+	return fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+}
+
+/* A host port for p: free, not published (pub), not in v[0..n). */
+static int pick_host_port(struct vs_port_spec *p, const struct vs_port_spec *v, size_t n,
+			  const struct vs_nat_port *pub, size_t npub, struct vs_err **err)
+{
+	unsigned span = EPHEMERAL_END - EPHEMERAL_FIRST, start = (unsigned)getpid() % span;
+
+	for (unsigned k = 0; k < span; k++) {
+		bool taken = false;
+
+		p->host_port = (uint16_t)(EPHEMERAL_FIRST + (start + k) % span);
+		for (size_t i = 0; i < n && !taken; i++)
+			taken = vs_port_spec_conflicts(p, &v[i]);
+		for (size_t i = 0; i < npub && !taken; i++)
+			taken = vs_port_spec_conflicts(p, &pub[i].spec);
+		if (!taken && host_port_free(p))
+			return 0;
+	}
+	return vs_err_set(err, -EADDRINUSE, "-P: no free host port for %u/%s", p->port,
+			  vs_proto_name(p->proto));
+}
+
+int vs_svc_ctr_net_publish_all(const struct vs_ctr_spec *s, char *const *exposed,
+			       struct vs_port_spec **out, size_t *n, struct vs_err **err)
+{
+	_cleanup_free_ struct vs_nat_port *pub = NULL;
+	size_t ne = 0, m = s->n_ports, npub = 0;
+	struct vs_port_spec *v;
+	int r = 0;
+
+	while (exposed && exposed[ne])
+		ne++;
+	v = xzalloc((m + ne + 1) * sizeof(*v));
+	memcpy(v, s->ports, m * sizeof(*v));
+	if (ne && vs_nat_port_list(-1, &pub, &npub, NULL) < 0)
+		npub = 0; /* the start checks again, under the lock */
+	for (size_t i = 0; i < ne && r == 0; i++)
+		if ((r = exposed_parse(exposed[i], &v[m], err)) == 0 &&
+		    (r = pick_host_port(&v[m], v, m, pub, npub, err)) == 0)
+			m++;
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*out = v;
+	*n = m;
 	return 0;
 }
 

@@ -60,6 +60,7 @@ struct vs_ctr_spec {
 	char *network_name; /* BRIDGE: the network, NULL: the default one (vessel0) */
 	struct vs_port_spec *ports; /* BRIDGE: published ports (-p) */
 	size_t n_ports;
+	bool publish_all; /* -P: the image's ExposedPorts on free host ports, chosen at create */
 	bool read_only; /* the rootfs */
 	bool auto_remove; /* --rm: removed once it exits */
 	uint64_t log_max; /* ctr.log rotates past this; 0: VS_CTR_LOG_MAX */

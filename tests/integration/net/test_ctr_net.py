@@ -375,3 +375,33 @@ def test_lease_of_a_vanished_container_is_swept(cn):
     assert p.returncode == 0, p.stderr
     assert "ghost" in cn.leases(net)
     cn.run("network", "rm", net, check=True)
+
+
+def test_publish_all_exposed_ports(cn, tmp_path):
+    """-P publishes each port the image exposes on a free host port of the
+    ephemeral range, recorded in the spec; the port answers from the host."""
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "image"))
+    from imagetest import busybox_entries, d, oci_layout, tar_bytes
+    layout = tmp_path / "layout"
+    oci_layout(layout, {"exp:1": ([tar_bytes(busybox_entries() + [d("www")])],
+                                  {"ExposedPorts": {"80/tcp": {}, "53/udp": {}}})})
+    cn.run("image", "import", layout, check=True)
+    net = "e" + cn.tag
+    cn.run("network", "create", net, check=True)
+    cn.run("run", "-d", "--name", "web", "--network", net, "-P", "exp:1", "sh", "-c",
+           "echo hello-exposed > /www/index.html; exec busybox httpd -f -p 80 -h /www",
+           check=True)
+    ports = cn.inspect("web")["spec"]["ports"]
+    assert sorted(p.split(":")[1] for p in ports) == ["53/udp", "80/tcp"], ports
+    host = {p.split(":")[1]: int(p.split(":")[0]) for p in ports}
+    assert all(32768 <= h < 61000 for h in host.values()), ports
+    assert wait_until(lambda: fetch(cn, cn.ns, f"http://127.0.0.1:{host['80/tcp']}/"),
+                      what="the -P port") == "hello-exposed\n"
+    # a second -P container gets other host ports
+    cn.run("run", "-d", "--name", "web2", "--network", net, "-P", "exp:1", "busybox", "sleep", "60",
+           check=True)
+    ports2 = cn.inspect("web2")["spec"]["ports"]
+    assert not set(ports) & set(ports2) and len(ports2) == 2
+    # -P on --network none publishes nothing (as docker), and is no error
+    p = cn.sh("--network", "none", "-P", "exp:1", "busybox", "true", check=True)
+    assert p.returncode == 0
