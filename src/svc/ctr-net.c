@@ -155,9 +155,8 @@ static int exposed_parse(const char *e, struct vs_port_spec *p, struct vs_err **
 static bool host_port_free(const struct vs_port_spec *p)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(p->host_port) };
-	_cleanup_close_ int fd =
-		socket(AF_INET, (p->proto == VS_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC,
-		       0);
+	int type = p->proto == VS_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	_cleanup_close_ int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
 
 	return fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
 }
