@@ -51,6 +51,7 @@ struct vs_ctr_net {
 	struct vs_cidr subnet;
 	uint32_t gateway, addr; /* host byte order */
 	bool leased;
+	bool attached; /* the veth is ours (a link of that name may be another's) */
 };
 void vs_ctr_net_clear(struct vs_ctr_net *n);
 /* create: the network exists, -p only on a network, no port given twice
@@ -72,7 +73,7 @@ int vs_svc_ctr_net_prepare(struct vs_svc *svc, const struct vs_store_ctr *row, c
 			   const char *hostname, struct vs_ctr_net *n, struct vs_err **err);
 /* Monitor, after vs_ctr_create (the init waits to start): eth0 in the
  * init's network namespace. Returns 0 or -errno; nothing left on failure. */
-int vs_svc_ctr_net_attach(const struct vs_ctr_net *n, pid_t init, struct vs_err **err);
+int vs_svc_ctr_net_attach(struct vs_ctr_net *n, pid_t init, struct vs_err **err);
 /* Gives back what prepare/attach took (ports, veth, lease), updates the
  * neighbours' hosts files. Safe after a partial prepare; svc may be NULL. */
 void vs_svc_ctr_net_release(struct vs_svc *svc, struct vs_ctr_net *n);

@@ -282,7 +282,7 @@ int vs_svc_ctr_net_prepare(struct vs_svc *svc, const struct vs_store_ctr *row, c
 		       0;
 }
 
-int vs_svc_ctr_net_attach(const struct vs_ctr_net *n, pid_t init, struct vs_err **err)
+int vs_svc_ctr_net_attach(struct vs_ctr_net *n, pid_t init, struct vs_err **err)
 {
 	_cleanup_(vs_nl_freep) struct vs_nl *nl = NULL;
 	_cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int)init);
@@ -304,7 +304,22 @@ int vs_svc_ctr_net_attach(const struct vs_ctr_net *n, pid_t init, struct vs_err 
 				.prefix = n->subnet.prefix,
 				.gateway = n->gateway,
 				.mtu = n->net->mtu };
-	return vs_attach_netns(nl, &a, err);
+	if ((r = vs_attach_netns(nl, &a, err)) == 0)
+		n->attached = true; /* from now on the host end is ours to delete */
+	return r;
+}
+
+/* Deletes the veth host_if; a link of that name of another kind is not ours. */
+static void veth_del(const char *host_if)
+{
+	_cleanup_(vs_nl_freep) struct vs_nl *nl = NULL;
+	struct vs_link_info li;
+	struct vs_err *e = NULL;
+
+	if (vs_nl_open(-1, &nl, NULL) == 0 && vs_link_get(nl, host_if, &li, &e) == 0 &&
+	    !strcmp(li.kind, "veth"))
+		vs_link_del(nl, host_if, NULL);
+	vs_err_free(e);
 }
 
 /* Ports to addr, the veth host_if (may be NULL or gone already: it goes
@@ -312,12 +327,10 @@ int vs_svc_ctr_net_attach(const struct vs_ctr_net *n, pid_t init, struct vs_err 
 static void undo(struct vs_svc *svc, const char *network, uint32_t addr, const char *host_if,
 		 const char *name)
 {
-	_cleanup_(vs_nl_freep) struct vs_nl *nl = NULL;
-
 	if (addr)
 		vs_nat_port_del_dest(-1, addr, NULL);
-	if (host_if && vs_nl_open(-1, &nl, NULL) == 0)
-		vs_link_del(nl, host_if, NULL);
+	if (host_if)
+		veth_del(host_if);
 	vs_svc_net_addr_release(svc, "container", name, NULL);
 	vs_svc_ctr_net_hosts_update(svc, network);
 }
@@ -327,8 +340,9 @@ void vs_svc_ctr_net_release(struct vs_svc *svc, struct vs_ctr_net *n)
 	if (!svc || !n->network)
 		return;
 	/* no -p: no rule to look for (the listing costs a libnftables run) */
-	undo(svc, n->network, n->leased && n->n_ports ? n->addr : 0, n->host_if, n->name);
-	n->leased = false;
+	undo(svc, n->network, n->leased && n->n_ports ? n->addr : 0,
+	     n->attached ? n->host_if : NULL, n->name);
+	n->leased = n->attached = false;
 }
 
 void vs_svc_ctr_net_cleanup(struct vs_svc *svc, const char *id, const char *name)

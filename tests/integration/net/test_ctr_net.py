@@ -325,6 +325,21 @@ def test_released_after_failed_start_and_killed_monitor(cn):
     p = cn.run("run", "--rm", "--network", net, "-p", "7070:70", cn.img, "/nonexistent")
     assert p.returncode != 0
     assert cn.leases(net) == {} and cn.ports() == [] and cn.links() == links
+    # a start that fails in the attach itself: the veth's host name is taken
+    cid = cn.run("create", "--name", "clash", "--network", net, "-p", "7072:70", cn.img,
+                 "sleep", "60", check=True).stdout.strip()
+    cn.lab.tool(cn.ns, "bridge-add", f"vessel-{cid[:8]}")
+    p = cn.run("start", "clash")
+    assert p.returncode != 0 and p.stderr.count("\n") == 1, p.stderr
+    assert f"vessel-{cid[:8]}" in p.stderr, p.stderr
+    assert cn.leases(net) == {} and cn.ports() == []
+    assert cn.inspect("clash")["state"] == "created"
+    cn.lab.tool(cn.ns, "link-del", f"vessel-{cid[:8]}")
+    assert cn.links() == links
+    cn.run("start", "clash", check=True)  # and starts once the name is free
+    assert "clash" in cn.leases(net)
+    cn.run("rm", "-f", "clash", check=True)
+    assert cn.leases(net) == {} and cn.ports() == []
     # a monitor killed with SIGKILL: cleaned up at the next look
     cn.run("run", "-d", "--name", "k1", "--network", net, "-p", "7071:70", cn.img,
            "sleep", "60", check=True)
