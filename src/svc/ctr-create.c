@@ -378,6 +378,7 @@ int vs_svc_ctr_list(struct vs_svc *svc, struct vs_ctr_info **out, size_t *n, str
 	}
 	*n = len;
 	vs_store_ctr_list_free(rows, len);
+	vs_svc_ctr_net_fill(svc, *out, len);
 	return 0;
 }
 
@@ -391,6 +392,7 @@ int vs_svc_ctr_inspect(struct vs_svc *svc, const char *key, struct vs_ctr_info *
 		return r;
 	to_info(row, out);
 	vs_store_ctr_free(row);
+	vs_svc_ctr_net_fill(svc, out, 1);
 	return 0;
 }
 

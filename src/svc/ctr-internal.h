@@ -80,6 +80,8 @@ void vs_svc_ctr_net_release(struct vs_svc *svc, struct vs_ctr_net *n);
 /* The same for a container without a live monitor, from its leases
  * (id NULL: its row is gone; its veth went with its namespace). */
 void vs_svc_ctr_net_cleanup(struct vs_svc *svc, const char *id, const char *name);
+/* Sets info->addresses of each of the n infos from the store's leases. */
+void vs_svc_ctr_net_fill(struct vs_svc *svc, struct vs_ctr_info *info, size_t n);
 /* Cleans up every container lease whose owner is gone or has no live monitor. */
 void vs_svc_ctr_net_sweep(struct vs_svc *svc);
 

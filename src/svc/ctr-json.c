@@ -120,6 +120,7 @@ void vs_ctr_info_clear(struct vs_ctr_info *info)
 	free(info->image);
 	free(info->image_digest);
 	json_decref(info->spec);
+	json_decref(info->addresses);
 	free(info->exit_reason);
 	*info = (struct vs_ctr_info){ 0 };
 }
@@ -155,6 +156,8 @@ json_t *vs_ctr_info_to_json(const struct vs_ctr_info *i)
 	json_object_set_new(j, "exit_code", exited ? json_integer(i->exit_code) : json_null());
 	json_object_set_new(j, "oom_killed", json_boolean(i->oom_killed));
 	vs_json_set_str(j, "exit_reason", i->exit_reason);
+	json_object_set_new(j, "addresses",
+			    i->addresses ? json_incref(i->addresses) : json_array());
 	json_object_set(j, "spec", i->spec ? i->spec : json_null());
 	return j;
 }

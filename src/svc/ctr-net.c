@@ -366,6 +366,27 @@ void vs_svc_ctr_net_cleanup(struct vs_svc *svc, const char *id, const char *name
 	vs_store_addr_list_free(a, n);
 }
 
+void vs_svc_ctr_net_fill(struct vs_svc *svc, struct vs_ctr_info *info, size_t n)
+{
+	struct vs_store_addr *a = NULL;
+	size_t na = 0;
+
+	if (vs_store_addr_list(svc->store, NULL, &a, &na, NULL) < 0)
+		na = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_decref(info[i].addresses);
+		info[i].addresses = json_array();
+		for (size_t k = 0; k < na; k++)
+			if (!strcmp(a[k].owner_kind, "container") &&
+			    !strcmp(a[k].owner_name, info[i].name))
+				json_array_append_new(info[i].addresses,
+						      json_pack("{s:s, s:s}", "network",
+								a[k].network, "address",
+								a[k].address));
+	}
+	vs_store_addr_list_free(a, na);
+}
+
 /* A lease is stale when its container is gone or no monitor holds the
  * container's lock (killed with SIGKILL, or a host reboot): a container
  * that is starting holds it from before its monitor leases. */

@@ -83,6 +83,9 @@ struct vs_ctr_info {
 	int exit_code; /* 128+N: killed by signal N */
 	bool oom_killed;
 	char *exit_reason; /* NULL until it exits */
+	/* its addresses while it runs on a network: [{"network", "address"}]
+	 * (owned reference; an empty array when it has none) */
+	json_t *addresses;
 };
 
 void vs_ctr_spec_clear(struct vs_ctr_spec *s);

@@ -142,6 +142,7 @@ def test_two_containers_ping_and_tcp_both_ways_by_name(cn):
     assert fetch_from(cn, "a2", net, "b2") == sent
     cn.run("run", "-d", "--name", "peer", "--network", net, cn.img, "sleep", "60", check=True)
     lease = cn.leases(net)["peer"]
+    assert cn.inspect("peer")["addresses"] == [{"network": net, "address": lease}]
     p = cn.sh("--network", net, cn.img, "sh", "-c",
               f"busybox ping -c 1 -W 2 peer && busybox ping -c 1 -W 2 {lease} && cat /etc/hosts")
     assert p.returncode == 0, p.stdout + p.stderr
@@ -166,6 +167,7 @@ def test_hosts_kept_current_and_mtu(cn):
     text = wait_until(lambda: (hosts / w1 / "hosts").read_text(), what="w1's hosts")
     assert "\tw2\n" in text
     cn.run("stop", "-t", "1", "w2", check=True)
+    assert cn.inspect("w2")["addresses"] == []
     assert "\tw2\n" not in (hosts / w1 / "hosts").read_text()
     p = cn.sh("--network", net, cn.img, "cat", "/sys/class/net/eth0/mtu", check=True)
     assert p.stdout == "1400\n"
