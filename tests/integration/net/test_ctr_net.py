@@ -281,6 +281,14 @@ def test_twenty_in_parallel_get_distinct_addresses(cn):
     veths = [link for link in cn.links() if link.startswith("vessel-") and
              not link.startswith("vessel-" + net[:8])]
     assert len(veths) == 20
+    # concurrent starts rewrote each other's /etc/hosts: every one lists all 20
+    want = {(a, n) for n, a in leases.items()}
+    for i in range(20):
+        cid = cn.inspect(f"p{i}")["id"]
+        text = (cn.state / "containers" / cid / "hosts").read_text()
+        got = {tuple(line.split("\t")[:2]) for line in text.splitlines()[2:]}
+        got = {(a, n.split()[-1]) for a, n in got}  # its own line: "addr\thostname name"
+        assert got == want, (i, text)
     with concurrent.futures.ThreadPoolExecutor(max_workers=10) as ex:
         list(ex.map(lambda i: cn.run("rm", "-f", f"p{i}", check=True), range(20)))
     assert cn.leases(net) == {}
