@@ -7,6 +7,7 @@
 #include "cli/cmds.h"
 #include "cli/ctr-cmds.h"
 #include "svc/ctr.h"
+#include "svc/net.h"
 #include "svc/svc.h"
 #include "net/port.h"
 #include "common/cleanup.h"
@@ -28,6 +29,7 @@
 struct run_opts {
 	struct vs_ctr_spec spec;
 	bool detach, interactive;
+	bool fwd; /* net_ready turned IPv4 forwarding on: said once the container runs */
 	size_t n_env, n_vol, n_tmpfs;
 };
 
@@ -120,6 +122,26 @@ static int net_opt(struct run_opts *o, const char *opt, const char *val, const c
 	}
 	s->n_ports++;
 	return 0;
+}
+
+/* Makes a created container's network ready (vessel0 on its first use);
+ * returns whether that turned IPv4 forwarding on, which is said once the
+ * container runs, as `network create` says it. A failure is left to the
+ * start, which reports it. */
+static bool net_ready(struct vs_svc *svc, const struct vs_ctr_spec *s)
+{
+	bool fwd = false;
+
+	return s->network == VS_CTR_NET_BRIDGE &&
+	       vs_svc_net_ensure_fwd(svc, vs_ctr_spec_network(s), &fwd, NULL) == 0 && fwd;
+}
+
+static void net_say_fwd(bool fwd, const struct vs_ctr_spec *s)
+{
+	if (fwd)
+		fprintf(stderr,
+			"vessel: enabled IPv4 forwarding (net.ipv4.ip_forward=1) for network %s\n",
+			vs_ctr_spec_network(s));
 }
 
 /* Options that take a value. Returns 0, or -1 after one line on stderr. */
@@ -314,9 +336,11 @@ static int run_or_create(const struct vs_cli_global *g, int argc, char **argv, b
 		goto out;
 	if (vs_svc_open(g->root, &svc, &err) < 0 || vs_svc_ctr_create(svc, &o.spec, &id, &err) < 0)
 		goto out;
+	o.fwd = net_ready(svc, &o.spec);
 	if (!run || o.detach) {
 		if (run && vs_svc_ctr_start(svc, id, NULL, &err) < 0)
 			goto out_rm;
+		net_say_fwd(o.fwd, &o.spec);
 		printf("%s\n", id);
 		rc = 0;
 		goto out;
@@ -329,6 +353,7 @@ static int run_or_create(const struct vs_cli_global *g, int argc, char **argv, b
 	sigprocmask(SIG_BLOCK, &set, NULL); /* the monitor unblocks them for itself */
 	if (vs_svc_ctr_start(svc, id, &so, &err) < 0)
 		goto out_rm;
+	net_say_fwd(o.fwd, &o.spec);
 	rc = foreground(svc, id, exit_fd);
 	goto out;
 out_rm:

@@ -378,6 +378,11 @@ def test_released_after_failed_start_and_killed_monitor(cn):
 def test_default_network_none_and_host(cn):
     p = cn.sh(cn.img, "sh", "-c", "ip -o -4 addr show eth0; ip route", check=True)
     assert " 10.88." in p.stdout and "default via 10.88.0.1" in p.stdout, p.stdout
+    # the first use made vessel0 and turned forwarding on, and said so, once
+    assert p.stderr == ("vessel: enabled IPv4 forwarding (net.ipv4.ip_forward=1) for network "
+                        "vessel0\n"), p.stderr
+    assert cn.lab.sh(cn.ns, "cat", "/proc/sys/net/ipv4/ip_forward").stdout == "1\n"
+    assert cn.sh(cn.img, "true", check=True).stderr == ""
     p = cn.sh("--network", "bridge", cn.img, "sh", "-c", "ip -o -4 addr show eth0", check=True)
     assert " 10.88." in p.stdout
     p = cn.sh("--network", "none", cn.img, "sh", "-c", "ls /sys/class/net", check=True)

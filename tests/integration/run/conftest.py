@@ -48,6 +48,11 @@ def netns():
         _setns(fd)
         os.close(fd)
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        # a host that forwards already: the first run of each test would
+        # otherwise say "enabled IPv4 forwarding" on stderr (test_ctr_net.py
+        # checks that notice)
+        with open("/proc/sys/net/ipv4/ip_forward", "w") as f:
+            f.write("1")
         yield name
     finally:
         _setns(orig)
