@@ -44,13 +44,13 @@ ms() {
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 # one warm-up each (page cache, podman's first-run setup)
-ms "$VESSEL" --root "$W/vs" run --rm bench:1 true >/dev/null
+ms "$VESSEL" --root "$W/vs" run --rm --network none bench:1 true >/dev/null
 PMRUN=("${PM[@]}" run --rm --runtime runc --network none --ulimit nofile=1024:1024
 	--ulimit nproc=4096:4096 localhost/bench:1 true)
 ms "${PMRUN[@]}" >/dev/null
 v=() p=()
 for i in $(seq "$REPS"); do
-	v+=("$(ms "$VESSEL" --root "$W/vs" run --rm bench:1 true)")
+	v+=("$(ms "$VESSEL" --root "$W/vs" run --rm --network none bench:1 true)")
 	p+=("$(ms "${PMRUN[@]}")")
 done
 vm=$(printf '%s\n' "${v[@]}" | median)

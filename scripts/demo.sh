@@ -44,7 +44,8 @@ say "$vessel --root $root vm stop demo && $vessel --root $root vm ls && $vessel 
 	"$vessel" --root "$root" vm rm demo
 
 # A container from an image: a busybox rootfs tarball made here, imported
-# into the content-addressed store, run on an overlay of its layers.
+# into the content-addressed store, run on an overlay of its layers
+# (--network none: the demo leaves the host's network as it found it).
 rootfs="$root/rootfs"
 mkdir -p "$rootfs/bin" && cp "$(command -v busybox)" "$rootfs/bin/busybox" &&
 	for a in sh echo cat uname hostname; do ln -sf busybox "$rootfs/bin/$a"; done &&
@@ -52,8 +53,8 @@ mkdir -p "$rootfs/bin" && cp "$(command -v busybox)" "$rootfs/bin/busybox" &&
 say "$vessel --root $root image import $root/busybox.tar busybox:latest && $vessel --root $root image ls"
 "$vessel" --root "$root" image import "$root/busybox.tar" busybox:latest &&
 	"$vessel" --root "$root" image ls
-say "$vessel --root $root run --rm -m 64m busybox sh -c 'echo hello from \$(hostname) on \$(uname -r)'"
-"$vessel" --root "$root" run --rm -m 64m busybox sh -c 'echo hello from $(hostname) on $(uname -r)'
+say "$vessel --root $root run --rm --network none -m 64m busybox sh -c 'echo hello from \$(hostname) on \$(uname -r)'"
+"$vessel" --root "$root" run --rm --network none -m 64m busybox sh -c 'echo hello from $(hostname) on $(uname -r)'
 rm -rf "$root"
 
 if "$vessel" img --help >/dev/null 2>&1; then

@@ -7,7 +7,9 @@
 #include "cli/cmds.h"
 #include "cli/ctr-cmds.h"
 #include "svc/ctr.h"
+#include "svc/net.h"
 #include "svc/svc.h"
+#include "net/port.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
@@ -27,6 +29,7 @@
 struct run_opts {
 	struct vs_ctr_spec spec;
 	bool detach, interactive;
+	bool fwd; /* net_ready turned IPv4 forwarding on: said once the container runs */
 	size_t n_env, n_vol, n_tmpfs;
 };
 
@@ -91,11 +94,62 @@ static int parse_log_opt(struct run_opts *o, const char *arg, const char *verb)
 	return 0;
 }
 
+/* The network options: --network none|host|bridge|NAME, -p SPEC (repeatable).
+ * Returns 0, -1 after one line on stderr, or 1: not a network option. */
+static int net_opt(struct run_opts *o, const char *opt, const char *val, const char *verb)
+{
+	struct vs_ctr_spec *s = &o->spec;
+	struct vs_err *err = NULL;
+
+	if (!strcmp(opt, "--network") || !strcmp(opt, "--net")) {
+		free(s->network_name);
+		s->network_name = NULL;
+		s->network = !strcmp(val, "none") ? VS_CTR_NET_NONE :
+			     !strcmp(val, "host") ? VS_CTR_NET_HOST :
+						    VS_CTR_NET_BRIDGE;
+		/* "bridge" is the default network, as for podman and docker */
+		if (s->network == VS_CTR_NET_BRIDGE && strcmp(val, "bridge"))
+			s->network_name = xstrdup(val);
+		return 0;
+	}
+	if (strcmp(opt, "-p") && strcmp(opt, "--publish"))
+		return 1;
+	s->ports = xrealloc(s->ports, (s->n_ports + 1) * sizeof(*s->ports));
+	if (vs_port_spec_parse(val, &s->ports[s->n_ports], &err) < 0) {
+		fail(verb, "-p: %s", err->msg);
+		vs_err_free(err);
+		return -1;
+	}
+	s->n_ports++;
+	return 0;
+}
+
+/* Makes a created container's network ready (vessel0 on its first use);
+ * returns whether that turned IPv4 forwarding on, which is said once the
+ * container runs, as `network create` says it. A failure is left to the
+ * start, which reports it. */
+static bool net_ready(struct vs_svc *svc, const struct vs_ctr_spec *s)
+{
+	bool fwd = false;
+
+	return s->network == VS_CTR_NET_BRIDGE &&
+	       vs_svc_net_ensure_fwd(svc, vs_ctr_spec_network(s), &fwd, NULL) == 0 && fwd;
+}
+
+static void net_say_fwd(bool fwd, const struct vs_ctr_spec *s)
+{
+	if (fwd)
+		fprintf(stderr,
+			"vessel: enabled IPv4 forwarding (net.ipv4.ip_forward=1) for network %s\n",
+			vs_ctr_spec_network(s));
+}
+
 /* Options that take a value. Returns 0, or -1 after one line on stderr. */
 static int value_opt(struct run_opts *o, const char *opt, const char *val, const char *verb)
 {
 	struct vs_ctr_spec *s = &o->spec;
 	uint64_t n;
+	int r;
 
 #define SET(field) (free(field), (field) = xstrdup(val), 0)
 	if (!strcmp(opt, "--name"))
@@ -123,12 +177,8 @@ static int value_opt(struct run_opts *o, const char *opt, const char *val, const
 		return parse_volume(o, val, verb);
 	if (!strcmp(opt, "--tmpfs"))
 		return strv_push(&s->tmpfs, &o->n_tmpfs, val), 0;
-	if (!strcmp(opt, "--network") || !strcmp(opt, "--net")) {
-		if (strcmp(val, "none") && strcmp(val, "host"))
-			return fail(verb, "--network %s: only none and host are supported", val);
-		s->network = strcmp(val, "host") ? VS_CTR_NET_NONE : VS_CTR_NET_HOST;
-		return 0;
-	}
+	if ((r = net_opt(o, opt, val, verb)) <= 0)
+		return r;
 	if (!strcmp(opt, "--entrypoint")) {
 		size_t n0 = 0;
 
@@ -152,16 +202,21 @@ static const char *const value_opts[] = {
 	"--volume",   "--tmpfs", "--network", "--net",	  "--entrypoint", "--log-opt",
 };
 
+/* net_opt's options that take a value besides --network */
+static const char *const net_value_opts[] = { "-p", "--publish" };
+
 static bool is_value_opt(const char *opt)
 {
 	for (size_t i = 0; i < VS_ARRAY_SIZE(value_opts); i++)
 		if (!strcmp(opt, value_opts[i]))
 			return true;
+	for (size_t i = 0; i < VS_ARRAY_SIZE(net_value_opts); i++)
+		if (!strcmp(opt, net_value_opts[i]))
+			return true;
 	return false;
 }
 
-static const char *const refused[] = { "-t",	    "-it", "-ti",	"--tty",
-				       "--restart", "-p",  "--publish", "--env-file" };
+static const char *const refused[] = { "-t", "-it", "-ti", "--tty", "--restart", "--env-file" };
 
 static int flag_opt(struct run_opts *o, const char *opt, bool run, const char *verb)
 {
@@ -171,6 +226,8 @@ static int flag_opt(struct run_opts *o, const char *opt, bool run, const char *v
 		o->detach = true;
 	else if (run && (!strcmp(opt, "-i") || !strcmp(opt, "--interactive")))
 		o->interactive = true;
+	else if (!strcmp(opt, "-P") || !strcmp(opt, "--publish-all"))
+		o->spec.publish_all = true;
 	else if (!strcmp(opt, "--read-only"))
 		o->spec.read_only = true;
 	else {
@@ -279,9 +336,11 @@ static int run_or_create(const struct vs_cli_global *g, int argc, char **argv, b
 		goto out;
 	if (vs_svc_open(g->root, &svc, &err) < 0 || vs_svc_ctr_create(svc, &o.spec, &id, &err) < 0)
 		goto out;
+	o.fwd = net_ready(svc, &o.spec);
 	if (!run || o.detach) {
 		if (run && vs_svc_ctr_start(svc, id, NULL, &err) < 0)
 			goto out_rm;
+		net_say_fwd(o.fwd, &o.spec);
 		printf("%s\n", id);
 		rc = 0;
 		goto out;
@@ -294,6 +353,7 @@ static int run_or_create(const struct vs_cli_global *g, int argc, char **argv, b
 	sigprocmask(SIG_BLOCK, &set, NULL); /* the monitor unblocks them for itself */
 	if (vs_svc_ctr_start(svc, id, &so, &err) < 0)
 		goto out_rm;
+	net_say_fwd(o.fwd, &o.spec);
 	rc = foreground(svc, id, exit_fd);
 	goto out;
 out_rm:
@@ -314,9 +374,11 @@ static void run_help(const char *verb)
 	printf("usage: vessel %s [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
 	       "  --rm  -d|--detach -i|--interactive (run only)  --name N  -e|--env K=V  -w|--workdir DIR\n"
 	       "  -u|--user UID[:GID]|NAME  -m|--memory SIZE  --cpus X  --pids-limit N\n"
-	       "  -v|--volume SRC:DST[:ro]  --tmpfs DST  --network none|host  --read-only\n"
+	       "  -v|--volume SRC:DST[:ro]  --tmpfs DST  --read-only\n"
+	       "  --network NAME|bridge|none|host (default: the default network vessel0)\n"
+	       "  -p|--publish [HOSTIP:]HOSTPORT:PORT[/tcp|udp]  -P|--publish-all\n"
 	       "  --entrypoint E  --hostname H  --log-opt max-size=SIZE\n"
-	       "not yet: -t, -i with -d, --restart, -p, --env-file\n",
+	       "not yet: -t, -i with -d, --restart, --env-file\n",
 	       verb);
 }
 

@@ -259,7 +259,7 @@ static json_t *linux_json(const struct vs_ctr_spec *s, const char *id)
 
 	for (size_t i = 0; i < VS_ARRAY_SIZE(types); i++)
 		json_array_append_new(ns, json_pack("{s:s}", "type", types[i]));
-	if (s->network == VS_CTR_NET_NONE)
+	if (s->network != VS_CTR_NET_HOST) /* BRIDGE: the monitor attaches eth0 before start */
 		json_array_append_new(ns, json_pack("{s:s}", "type", "network"));
 	return json_pack("{s:o, s:o, s:s+, s:o, s:o}", "namespaces", ns, "resources",
 			 resources_json(s), "cgroupsPath", VS_CTR_CGROUP_PARENT "/", id,

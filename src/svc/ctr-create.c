@@ -211,19 +211,34 @@ int vs_svc_ctr_create(struct vs_svc *svc, const struct vs_ctr_spec *spec, char *
 	_cleanup_json_ json_t *cfg = NULL;
 	_cleanup_free_ char *rootfs = NULL, *text = NULL, *dir = NULL;
 	struct vs_image_info img = { 0 };
+	struct vs_ctr_spec full = { 0 };
+	_cleanup_free_ struct vs_port_spec *all = NULL;
 	char cid[2 * ID_BYTES + 1];
 	int r;
 
-	if ((r = check_spec(spec, err)) < 0 || (r = new_id(cid)) < 0)
-		return r == -EIO ? vs_err_set(err, r, "no random bytes for an id") : r;
+	if ((r = check_spec(spec, err)) < 0 || (r = vs_svc_ctr_net_check(svc, spec, err)) < 0)
+		return r;
+	if ((r = new_id(cid)) < 0)
+		return vs_err_set(err, r, "no random bytes for an id");
 	if ((r = vs_image_store_open(svc->root, &is, err)) < 0 ||
 	    (r = vs_image_inspect(is, spec->image, &img, err)) < 0)
 		return r;
+	/* -P: the spec recorded is the one with the chosen host ports */
+	if (spec->publish_all && spec->network == VS_CTR_NET_BRIDGE) {
+		full = *spec;
+		if ((r = vs_svc_ctr_net_publish_all(spec, img.config.exposed_ports, &all,
+						    &full.n_ports, err)) < 0)
+			goto out;
+		full.ports = all;
+		spec = &full;
+	}
 	rootfs = vs_svc_ctr_path(svc, cid, "rootfs");
+	dir = vs_svc_ctr_path(svc, cid, NULL);
 	if ((r = vs_svc_ctr_config(spec, &img, cid, rootfs, &cfg, err)) < 0)
 		goto out;
+	if (spec->network == VS_CTR_NET_BRIDGE)
+		vs_svc_ctr_net_mounts(cfg, dir, spec->n_volumes);
 	text = json_dumps(cfg, JSON_INDENT(2));
-	dir = vs_svc_ctr_path(svc, cid, NULL);
 	sweep(svc);
 	vs_svc_step("ctr-create:dir");
 	if ((r = make_dir(svc, cid, &img, text, err)) < 0 ||
@@ -265,6 +280,7 @@ static void check_live(struct vs_svc *svc, struct vs_store_ctr *row)
 	if (vs_svc_lock_held(lock))
 		return;
 	vs_svc_ctr_cleanup(svc, row->id, false);
+	vs_svc_ctr_net_cleanup(svc, row->id, row->name);
 	snprintf(row->state, sizeof(row->state), "exited");
 	row->pid = 0;
 	row->pid_start = 0;
@@ -362,6 +378,7 @@ int vs_svc_ctr_list(struct vs_svc *svc, struct vs_ctr_info **out, size_t *n, str
 	}
 	*n = len;
 	vs_store_ctr_list_free(rows, len);
+	vs_svc_ctr_net_fill(svc, *out, len);
 	return 0;
 }
 
@@ -375,6 +392,7 @@ int vs_svc_ctr_inspect(struct vs_svc *svc, const char *key, struct vs_ctr_info *
 		return r;
 	to_info(row, out);
 	vs_store_ctr_free(row);
+	vs_svc_ctr_net_fill(svc, out, 1);
 	return 0;
 }
 

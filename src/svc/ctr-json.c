@@ -1,6 +1,8 @@
 /* Container specs and infos as JSON (docs/api/container-spec.md), and
  * their release. */
 #include "svc/ctr.h"
+#include "svc/net.h"
+#include "net/port.h"
 #include "common/json.h"
 #include "common/util.h"
 
@@ -29,6 +31,8 @@ void vs_ctr_spec_clear(struct vs_ctr_spec *s)
 	}
 	free(s->volumes);
 	strv_free(s->tmpfs);
+	free(s->network_name);
+	free(s->ports);
 	*s = (struct vs_ctr_spec){ 0 };
 }
 
@@ -56,6 +60,25 @@ static json_t *volumes_json(const struct vs_ctr_spec *s)
 	return a;
 }
 
+static json_t *ports_json(const struct vs_ctr_spec *s)
+{
+	json_t *a = json_array();
+	char buf[40];
+
+	for (size_t i = 0; i < s->n_ports; i++)
+		json_array_append_new(a, json_string(vs_port_spec_str(&s->ports[i], buf)));
+	return a;
+}
+
+const char *vs_ctr_spec_network(const struct vs_ctr_spec *s)
+{
+	if (s->network == VS_CTR_NET_HOST)
+		return "host";
+	if (s->network == VS_CTR_NET_NONE)
+		return "none";
+	return s->network_name ? s->network_name : VS_NET_DEFAULT;
+}
+
 json_t *vs_ctr_spec_to_json(const struct vs_ctr_spec *s)
 {
 	json_t *j = json_object();
@@ -73,8 +96,9 @@ json_t *vs_ctr_spec_to_json(const struct vs_ctr_spec *s)
 	json_object_set_new(j, "pids_limit", json_integer(s->pids_limit));
 	json_object_set_new(j, "volumes", volumes_json(s));
 	json_object_set_new(j, "tmpfs", strv_json(s->tmpfs));
-	json_object_set_new(j, "network",
-			    json_string(s->network == VS_CTR_NET_HOST ? "host" : "none"));
+	json_object_set_new(j, "network", json_string(vs_ctr_spec_network(s)));
+	json_object_set_new(j, "ports", ports_json(s));
+	json_object_set_new(j, "publish_all", json_boolean(s->publish_all));
 	json_object_set_new(j, "read_only", json_boolean(s->read_only));
 	json_object_set_new(j, "auto_remove", json_boolean(s->auto_remove));
 	json_object_set_new(j, "log_max",
@@ -96,6 +120,7 @@ void vs_ctr_info_clear(struct vs_ctr_info *info)
 	free(info->image);
 	free(info->image_digest);
 	json_decref(info->spec);
+	json_decref(info->addresses);
 	free(info->exit_reason);
 	*info = (struct vs_ctr_info){ 0 };
 }
@@ -131,6 +156,8 @@ json_t *vs_ctr_info_to_json(const struct vs_ctr_info *i)
 	json_object_set_new(j, "exit_code", exited ? json_integer(i->exit_code) : json_null());
 	json_object_set_new(j, "oom_killed", json_boolean(i->oom_killed));
 	vs_json_set_str(j, "exit_reason", i->exit_reason);
+	json_object_set_new(j, "addresses",
+			    i->addresses ? json_incref(i->addresses) : json_array());
 	json_object_set(j, "spec", i->spec ? i->spec : json_null());
 	return j;
 }

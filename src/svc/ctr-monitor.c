@@ -50,6 +50,7 @@ struct monitor {
 	int log_fd;
 	uint64_t log_size, log_max;
 	bool auto_remove;
+	struct vs_ctr_net net; /* its network, if on one (ctr-net.c) */
 };
 
 static void status_line(const char *word, const char *arg)
@@ -144,7 +145,9 @@ static int create_start(struct monitor *m, struct vs_err **err)
 	}
 	if (r < 0)
 		return r;
-	if ((r = vs_ctr_start(m->oci, m->row->id, err)) < 0) {
+	/* the init waits on exec.fifo in its new namespaces: eth0 goes in now */
+	if ((r = vs_svc_ctr_net_attach(&m->net, m->init, err)) < 0 ||
+	    (r = vs_ctr_start(m->oci, m->row->id, err)) < 0) {
 		vs_ctr_delete(m->oci, m->row->id, true, NULL);
 		waitpid(m->init, NULL, 0);
 	}
@@ -248,6 +251,7 @@ static int finish(struct monitor *m)
 	row->oom_killed = oom_kills(row->id) > 0;
 	vs_ctr_delete(m->oci, row->id, true, NULL);
 	umount2(rootfs, MNT_DETACH);
+	vs_svc_ctr_net_release(m->svc, &m->net);
 	snprintf(row->state, sizeof(row->state), "exited");
 	row->pid = 0;
 	row->pid_start = 0;
@@ -262,6 +266,17 @@ static int finish(struct monitor *m)
 	if (m->auto_remove && vs_store_ctr_delete(m->svc->store, row->id, NULL) == 0)
 		vs_svc_rmtree(m->dir);
 	return code;
+}
+
+/* The network part of the start, with the hostname config.json gives. */
+static int net_prepare(struct monitor *m, struct vs_err **err)
+{
+	_cleanup_free_ char *cfg = xasprintf("%s/config.json", m->dir);
+	_cleanup_json_ json_t *j = json_load_file(cfg, 0, NULL);
+	const char *host = vs_json_str(j, "hostname");
+
+	return vs_svc_ctr_net_prepare(m->svc, m->row, m->dir, host ? host : m->row->name, &m->net,
+				      err);
 }
 
 static int setup(struct monitor *m, const char *root, const char *id, struct vs_err **err)
@@ -285,7 +300,9 @@ static int setup(struct monitor *m, const char *root, const char *id, struct vs_
 	if (m->log_fd < 0)
 		return vs_err_setsys(err, -errno, "cannot open %s", log);
 	m->log_size = fstat(m->log_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-	return mount_rootfs(m, err);
+	if ((r = mount_rootfs(m, err)) < 0)
+		return r;
+	return net_prepare(m, err);
 }
 
 /* fds 3..6 as the enum says, stdio on /dev/null, nothing else of the CLI's. */
@@ -329,11 +346,13 @@ void vs_svc_ctr_monitor(const struct vs_ctr_monitor_args *a)
 	signal(SIGPIPE, SIG_DFL);
 	if (setup(&m, root, id, &err) < 0 || create_start(&m, &err) < 0 ||
 	    (signal(SIGPIPE, SIG_IGN), record_running(&m, expect, &err)) < 0) {
-		status_line("err", err ? err->msg : "failed");
+		/* undone before the CLI hears of it: it returns to a clean state */
 		if (m.init > 0) {
 			vs_ctr_delete(m.oci, id, true, NULL);
 			waitpid(m.init, NULL, 0);
 		}
+		vs_svc_ctr_net_release(m.svc, &m.net);
+		status_line("err", err ? err->msg : "failed");
 		_exit(1);
 	}
 	status_line("ok", NULL);

@@ -26,9 +26,13 @@
 #include <sys/types.h>
 
 struct vs_err;
+struct vs_port_spec;
 struct vs_svc;
 
-enum vs_ctr_network { VS_CTR_NET_NONE, VS_CTR_NET_HOST };
+/* NONE: a network namespace with loopback only; HOST: the host's;
+ * BRIDGE: its own namespace with eth0 on a virtual network (the default,
+ * as for podman and docker run as root). */
+enum vs_ctr_network { VS_CTR_NET_BRIDGE, VS_CTR_NET_NONE, VS_CTR_NET_HOST };
 
 struct vs_ctr_volume {
 	char *source; /* absolute host path */
@@ -53,6 +57,10 @@ struct vs_ctr_spec {
 	size_t n_volumes;
 	char **tmpfs; /* destinations of tmpfs mounts */
 	enum vs_ctr_network network;
+	char *network_name; /* BRIDGE: the network, NULL: the default one (vessel0) */
+	struct vs_port_spec *ports; /* BRIDGE: published ports (-p) */
+	size_t n_ports;
+	bool publish_all; /* -P: the image's ExposedPorts on free host ports, chosen at create */
 	bool read_only; /* the rootfs */
 	bool auto_remove; /* --rm: removed once it exits */
 	uint64_t log_max; /* ctr.log rotates past this; 0: VS_CTR_LOG_MAX */
@@ -75,10 +83,15 @@ struct vs_ctr_info {
 	int exit_code; /* 128+N: killed by signal N */
 	bool oom_killed;
 	char *exit_reason; /* NULL until it exits */
+	/* its addresses while it runs on a network: [{"network", "address"}]
+	 * (owned reference; an empty array when it has none) */
+	json_t *addresses;
 };
 
 void vs_ctr_spec_clear(struct vs_ctr_spec *s);
 json_t *vs_ctr_spec_to_json(const struct vs_ctr_spec *s);
+/* "none", "host", or the network's name (the default one when unset). */
+const char *vs_ctr_spec_network(const struct vs_ctr_spec *s);
 const char *vs_ctr_state_name(enum vs_ctr_state s);
 
 /* Checks the spec and the image, writes the container's directory and

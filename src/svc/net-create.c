@@ -255,7 +255,7 @@ static int default_row(struct vs_svc *svc, struct vs_nl *nl, struct vs_err **err
 /* Under the store's write lock, so that concurrent ensures (20 containers
  * starting at once after a reboot) make each object once; nothing is
  * written, the transaction is rolled back. */
-static int ensure_locked(struct vs_svc *svc, struct vs_nl *nl, const char *name,
+static int ensure_locked(struct vs_svc *svc, struct vs_nl *nl, const char *name, bool *fwd,
 			 struct vs_err **err)
 {
 	struct vs_store_net *row = NULL;
@@ -267,7 +267,7 @@ static int ensure_locked(struct vs_svc *svc, struct vs_nl *nl, const char *name,
 	if (r == -ENOENT)
 		r = vs_err_set(err, -ENOENT, "no network named '%.64s'", name);
 	if (r == 0)
-		r = vs_svc_net_kernel_up(nl, row, false, NULL, err);
+		r = vs_svc_net_kernel_up(nl, row, false, fwd, err);
 	vs_store_rollback(svc->store);
 	vs_store_net_free(row);
 	return r;
@@ -275,12 +275,19 @@ static int ensure_locked(struct vs_svc *svc, struct vs_nl *nl, const char *name,
 
 int vs_svc_net_ensure(struct vs_svc *svc, const char *name, struct vs_err **err)
 {
+	return vs_svc_net_ensure_fwd(svc, name, NULL, err);
+}
+
+int vs_svc_net_ensure_fwd(struct vs_svc *svc, const char *name, bool *fwd, struct vs_err **err)
+{
 	_cleanup_(nl_freep) struct vs_nl *nl = NULL;
 	int r = vs_nl_open(-1, &nl, err);
 
+	if (fwd)
+		*fwd = false;
 	if (r < 0)
 		return r;
 	if (!strcmp(name, VS_NET_DEFAULT) && (r = default_row(svc, nl, err)) < 0)
 		return r;
-	return ensure_locked(svc, nl, name, err);
+	return ensure_locked(svc, nl, name, fwd, err);
 }

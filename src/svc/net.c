@@ -2,6 +2,7 @@
  * (svc/net.h). create and ensure are in net-create.c. */
 #include "svc/net.h"
 #include "svc/internal.h"
+#include "svc/ctr-internal.h"
 #include "store/networks.h"
 #include "store/store.h"
 #include "net/ipam.h"
@@ -115,6 +116,19 @@ int vs_svc_net_inspect(struct vs_svc *svc, const char *name, struct vs_net_info 
 	return r;
 }
 
+/* -EBUSY while containers (running or not) are configured for network
+ * (podman refuses the same: their next start would fail). */
+static int busy_ctr(struct vs_svc *svc, const char *name, struct vs_err **err)
+{
+	_cleanup_free_ char *who = NULL;
+	int n = vs_svc_ctr_net_users(svc, name, &who);
+
+	if (n <= 0)
+		return n;
+	return vs_err_set(err, -EBUSY, "network %s is in use by container %s%s", name, who,
+			  n > 1 ? " and others" : "");
+}
+
 /* Inside the write transaction: refuses a network in use, removes its
  * kernel objects, then its row. */
 static int rm_locked(struct vs_svc *svc, struct vs_nl *nl, const char *name, struct vs_err **err)
@@ -134,7 +148,8 @@ static int rm_locked(struct vs_svc *svc, struct vs_nl *nl, const char *name, str
 			       a[0].owner_name, n > 1 ? ", ..." : "");
 		goto out;
 	}
-	if ((r = vs_svc_net_kernel_down(nl, row->bridge, err)) < 0)
+	if ((r = busy_ctr(svc, name, err)) < 0 ||
+	    (r = vs_svc_net_kernel_down(nl, row->bridge, err)) < 0)
 		goto out;
 	vs_svc_step("net-rm:kernel-gone"); /* killed here: the row stays, rm again works */
 	r = vs_store_net_delete(svc->store, name, err);
@@ -162,7 +177,10 @@ int vs_svc_net_rm(struct vs_svc *svc, const char *name, struct vs_err **err)
 	_cleanup_(nl_freep) struct vs_nl *nl = NULL;
 	int r = vs_nl_open(-1, &nl, err);
 
-	return r < 0 ? r : rm(svc, nl, name, err);
+	if (r < 0)
+		return r;
+	vs_svc_ctr_net_sweep(svc); /* leases of containers whose monitor died */
+	return rm(svc, nl, name, err);
 }
 
 int vs_svc_net_prune(struct vs_svc *svc, char ***names, size_t *count, struct vs_err **err)
@@ -173,7 +191,10 @@ int vs_svc_net_prune(struct vs_svc *svc, char ***names, size_t *count, struct vs
 	size_t n = 0, k = 0;
 	int r = vs_nl_open(-1, &nl, err);
 
-	if (r < 0 || (r = vs_store_net_list(svc->store, &rows, &n, err)) < 0)
+	if (r < 0)
+		return r;
+	vs_svc_ctr_net_sweep(svc);
+	if ((r = vs_store_net_list(svc->store, &rows, &n, err)) < 0)
 		return r;
 	out = xzalloc((n ? n : 1) * sizeof(*out));
 	for (size_t i = 0; i < n && r >= 0; i++) {

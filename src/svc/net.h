@@ -83,6 +83,9 @@ int vs_svc_net_prune(struct vs_svc *svc, char ***names, size_t *n, struct vs_err
  * --root are serialised by the store's write lock, so each object is made
  * once. Returns 0, -ENOENT ("no network named X") or -errno. */
 int vs_svc_net_ensure(struct vs_svc *svc, const char *name, struct vs_err **err);
+/* vs_svc_net_ensure() that also says (*fwd, optional) whether it turned
+ * IPv4 forwarding on, which the CLI reports as `network create` does. */
+int vs_svc_net_ensure_fwd(struct vs_svc *svc, const char *name, bool *fwd, struct vs_err **err);
 
 /* Leases the lowest free host address of network to owner (kind "vm",
  * "container", ...; name). Concurrent callers, in any process, never get

@@ -139,7 +139,7 @@ def test_bad_input_one_line_nothing_created(rt):
                        (["run", "-it", img, "sh"], "not supported"),
                        (["run", "--restart", "always", img, "sh"], "not supported"),
                        (["run", "-m", "lots", img, "true"], "-m lots"),
-                       (["run", "--network", "bridge", img, "true"], "--network"),
+                       (["run", "--network", "nosuchnet", img, "true"], "no network named"),
                        (["run", "-v", "relative:/x", img, "true"], "absolute"),
                        (["run", "--name", "bad/name", img, "true"], "invalid container name"),
                        (["run"], "no image"),
