@@ -76,6 +76,34 @@ static int parse_bool(const char *v, bool *out)
 	return -EINVAL;
 }
 
+/* The keys of VDI, VMDK and VHDX (apply_create_opt has qcow2's). */
+static int apply_other_opt(struct img_create_opts *o, const char *kv, char *v)
+{
+	if (strcmp(kv, "static") == 0)
+		return parse_bool(v, &o->fixed) < 0 ? -EINVAL : OPT_STATIC;
+	if (strcmp(kv, "subformat") == 0)
+		return o->subformat = v, OPT_SUBFORMAT; /* checked by the format */
+	if (strcmp(kv, "block_size") == 0)
+		return img_parse_size(v, &o->block_size) < 0 ? -EINVAL : OPT_BLOCK_SIZE;
+	if (strcmp(kv, "log_size") == 0)
+		return img_parse_size(v, &o->log_size) < 0 ? -EINVAL : OPT_LOG_SIZE;
+	if (strcmp(kv, "block_state_zero") == 0)
+		return parse_bool(v, &o->block_state_zero) < 0 ? -EINVAL : OPT_BLOCK_ZERO;
+	if (strcmp(kv, "adapter_type") == 0) {
+		if (strcmp(v, "ide") && strcmp(v, "lsilogic") && strcmp(v, "buslogic") &&
+		    strcmp(v, "legacyESX"))
+			return -EINVAL;
+		return o->adapter = v, OPT_ADAPTER;
+	}
+	if (strcmp(kv, "compat6") == 0)
+		return parse_bool(v, &o->compat6) < 0 ? -EINVAL : OPT_COMPAT6;
+	if (strcmp(kv, "zeroed_grain") == 0)
+		return parse_bool(v, &o->zeroed_grain) < 0 ? -EINVAL : OPT_ZERO_GRAIN;
+	if (strcmp(kv, "hwversion") == 0 || strcmp(kv, "toolsversion") == 0)
+		return OPT_HW; /* recorded by VMware tools only; accepted as qemu-img does */
+	return -ENOTSUP;
+}
+
 /* One KEY=VALUE of -o into o; returns the OPT_* bit, or -EINVAL/-ENOTSUP. */
 static int apply_create_opt(struct img_create_opts *o, char *kv)
 {
@@ -120,29 +148,7 @@ static int apply_create_opt(struct img_create_opts *o, char *kv)
 		return q->backing_fmt = v, OPT_BACKING;
 	if (strcmp(kv, "lazy_refcounts") == 0 && strcmp(v, "off") == 0)
 		return OPT_LAZY;
-	if (strcmp(kv, "static") == 0)
-		return parse_bool(v, &o->fixed) < 0 ? -EINVAL : OPT_STATIC;
-	if (strcmp(kv, "subformat") == 0)
-		return o->subformat = v, OPT_SUBFORMAT; /* checked by the format */
-	if (strcmp(kv, "block_size") == 0)
-		return img_parse_size(v, &o->block_size) < 0 ? -EINVAL : OPT_BLOCK_SIZE;
-	if (strcmp(kv, "log_size") == 0)
-		return img_parse_size(v, &o->log_size) < 0 ? -EINVAL : OPT_LOG_SIZE;
-	if (strcmp(kv, "block_state_zero") == 0)
-		return parse_bool(v, &o->block_state_zero) < 0 ? -EINVAL : OPT_BLOCK_ZERO;
-	if (strcmp(kv, "adapter_type") == 0) {
-		if (strcmp(v, "ide") && strcmp(v, "lsilogic") && strcmp(v, "buslogic") &&
-		    strcmp(v, "legacyESX"))
-			return -EINVAL;
-		return o->adapter = v, OPT_ADAPTER;
-	}
-	if (strcmp(kv, "compat6") == 0)
-		return parse_bool(v, &o->compat6) < 0 ? -EINVAL : OPT_COMPAT6;
-	if (strcmp(kv, "zeroed_grain") == 0)
-		return parse_bool(v, &o->zeroed_grain) < 0 ? -EINVAL : OPT_ZERO_GRAIN;
-	if (strcmp(kv, "hwversion") == 0 || strcmp(kv, "toolsversion") == 0)
-		return OPT_HW; /* recorded by VMware tools only; accepted as qemu-img does */
-	return -ENOTSUP;
+	return apply_other_opt(o, kv, v);
 }
 
 static int parse_create_opts(struct img_create_opts *o, char *list)
