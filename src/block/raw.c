@@ -117,23 +117,8 @@ static int raw_discard(struct vs_blk *b, uint64_t off, uint64_t len)
 
 static int raw_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len)
 {
-	static const uint8_t zeros[65536];
-	int r;
-
 	ext_forget(to_raw(b));
-	if (fallocate(to_raw(b)->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
-		      (off_t)len) == 0)
-		return 0;
-	while (len) {
-		size_t n = VS_MIN(len, sizeof(zeros));
-
-		r = vs_pwrite_full(to_raw(b)->fd, zeros, n, off);
-		if (r < 0)
-			return r;
-		off += n;
-		len -= n;
-	}
-	return 0;
+	return vs_zero_range(to_raw(b)->fd, off, len);
 }
 
 static int raw_block_status(struct vs_blk *b, uint64_t off, uint64_t len, struct vs_blk_status *st)

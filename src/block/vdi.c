@@ -158,21 +158,6 @@ static int header_check(const struct vdi_header *h, uint64_t file_size, const ch
 			  why);
 }
 
-static int pwrite_zeros(int fd, uint64_t off, uint64_t n)
-{
-	static const uint8_t zeros[65536];
-
-	for (uint64_t done = 0; done < n;) {
-		uint64_t k = VS_MIN(n - done, sizeof(zeros));
-		int r = vs_pwrite_full(fd, zeros, k, off + done);
-
-		if (r < 0)
-			return r;
-		done += k;
-	}
-	return 0;
-}
-
 static uint32_t map_get(struct vdi *v, uint64_t blk)
 {
 	return __atomic_load_n(&v->map[blk], __ATOMIC_ACQUIRE);
@@ -304,9 +289,10 @@ static int alloc_block(struct vdi *v, uint64_t blk, const void *buf, uint64_t in
 	if (fstat(v->fd, &st) < 0)
 		return -errno;
 	if ((uint64_t)host < (uint64_t)st.st_size) {
-		r = pwrite_zeros(v->fd, (uint64_t)host, in);
+		r = vs_pwrite_zeros(v->fd, (uint64_t)host, in);
 		if (r == 0)
-			r = pwrite_zeros(v->fd, (uint64_t)host + in + n, VDI_BLOCK_SIZE - in - n);
+			r = vs_pwrite_zeros(v->fd, (uint64_t)host + in + n,
+					    VDI_BLOCK_SIZE - in - n);
 		if (r < 0)
 			return r;
 	}
@@ -370,17 +356,6 @@ static int vdi_flush(struct vs_blk *b)
 	return fdatasync(v->fd) < 0 ? -errno : 0;
 }
 
-/* Zeroes a piece of an allocated block in the file: a hole where the file
- * system punches one (the file stays thin), written zeros elsewhere. */
-static int zero_piece(struct vdi *v, uint64_t host, uint64_t n)
-{
-	vs_io_hook_punch(host, n);
-	if (fallocate(v->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)host, (off_t)n) ==
-	    0)
-		return 0;
-	return pwrite_zeros(v->fd, host, n);
-}
-
 /* Discard and write-zeroes: the map keeps its entries (freeing a data block
  * would leave a hole in the data area that VDI cannot describe), the bytes
  * become a hole in the file. Discard skips partial blocks, as allowed. */
@@ -399,7 +374,7 @@ static int zero_range(struct vs_blk *b, uint64_t off, uint64_t len, bool whole_o
 		host = data_offset(v, e);
 		if (host < 0)
 			return (int)host;
-		r = zero_piece(v, (uint64_t)host + in, n);
+		r = vs_zero_range(v->fd, (uint64_t)host + in, n);
 		if (r < 0)
 			return r;
 	}
@@ -653,11 +628,9 @@ static int write_new(int fd, const struct vdi_create_opts *o, struct vs_err **er
 		r = vs_pwrite_full(fd, map, map_bytes(blocks), 512);
 	if (r < 0)
 		return vs_err_setsys(err, r, "%s: write", path);
-	if (o->fixed && o->prealloc_full)
-		r = pwrite_zeros(fd, le32toh(h.offset_data), end - le32toh(h.offset_data));
-	else if (o->fixed && o->prealloc_falloc)
-		r = -posix_fallocate(fd, le32toh(h.offset_data),
-				     (off_t)(end - le32toh(h.offset_data)));
+	if (o->fixed && (o->prealloc_full || o->prealloc_falloc))
+		r = vs_preallocate(fd, le32toh(h.offset_data), end - le32toh(h.offset_data),
+				   o->prealloc_full);
 	if (r < 0)
 		return vs_err_setsys(err, r, "%s: preallocation failed", path);
 	return fdatasync(fd) < 0 ? vs_err_setsys(err, -errno, "%s: sync", path) : 0;

@@ -28,7 +28,7 @@ struct layout {
 /* qemu-img's automatic block size. */
 static uint64_t auto_block(uint64_t size)
 {
-	return size > (32ull << 40) ? 64 * VHDX_MIB :
+	return size > (32ull << 40)  ? 64 * VHDX_MIB :
 	       size > (100ull << 30) ? 32 * VHDX_MIB :
 	       size > (1ull << 30)   ? 16 * VHDX_MIB :
 				       8 * VHDX_MIB;
@@ -116,8 +116,10 @@ static int write_metadata(int fd, const struct layout *l)
 	static const struct {
 		const uint8_t *guid;
 		uint32_t len, flags;
-	} items[] = { { vhdx_guid_file_params, 8, 4 }, { vhdx_guid_disk_size, 8, 6 },
-		      { vhdx_guid_page83, 16, 6 },     { vhdx_guid_lsec, 4, 6 },
+	} items[] = { { vhdx_guid_file_params, 8, 4 },
+		      { vhdx_guid_disk_size, 8, 6 },
+		      { vhdx_guid_page83, 16, 6 },
+		      { vhdx_guid_lsec, 4, 6 },
 		      { vhdx_guid_psec, 4, 6 } };
 	uint8_t m[VHDX_META_ITEMS_OFF + 64] = { 0 };
 	uint32_t off = VHDX_META_ITEMS_OFF;
@@ -148,9 +150,10 @@ static int write_bat(int fd, const struct layout *l, const struct vhdx_create_op
 	for (uint64_t b = 0; b < l->payload; b++) {
 		uint64_t idx = b + b / l->chunk_ratio;
 
-		bat[idx] = htole64(o->fixed ? (l->data_off + b * l->block) | VHDX_BAT_FULLY_PRESENT :
-			   o->zero_state ? VHDX_BAT_ZERO :
-					   VHDX_BAT_NOT_PRESENT);
+		bat[idx] = htole64(o->fixed ?
+					   (l->data_off + b * l->block) | VHDX_BAT_FULLY_PRESENT :
+				   o->zero_state ? VHDX_BAT_ZERO :
+						   VHDX_BAT_NOT_PRESENT);
 	}
 	return vs_pwrite_full(fd, bat, l->n_bat * 8, l->bat_off);
 }
@@ -167,14 +170,8 @@ static int write_all(int fd, const struct layout *l, const struct vhdx_create_op
 		r = write_metadata(fd, l);
 	if (r == 0)
 		r = write_bat(fd, l, o);
-	if (r == 0 && o->fixed && o->prealloc_falloc)
-		r = -posix_fallocate(fd, (off_t)l->data_off, (off_t)(end - l->data_off));
-	if (r == 0 && o->fixed && o->prealloc_full) {
-		_cleanup_free_ uint8_t *z = xzalloc(VHDX_MIB);
-
-		for (uint64_t at = l->data_off; r == 0 && at < end; at += VHDX_MIB)
-			r = vs_pwrite_full(fd, z, VHDX_MIB, at);
-	}
+	if (r == 0 && o->fixed && (o->prealloc_falloc || o->prealloc_full))
+		r = vs_preallocate(fd, l->data_off, end - l->data_off, o->prealloc_full);
 	if (r == 0 && fdatasync(fd) < 0)
 		r = -errno;
 	return r;
@@ -191,9 +188,9 @@ int vhdx_create(const char *path, const struct vhdx_create_opts *o, struct vs_er
 				  path);
 	if (o->block_size && (o->block_size < VHDX_MIN_BLOCK || o->block_size > VHDX_MAX_BLOCK ||
 			      (o->block_size & (o->block_size - 1))))
-		return vs_err_set(err, -EINVAL,
-				  "%s: VHDX block size must be a power of two from 1 MiB to 256 MiB",
-				  path);
+		return vs_err_set(
+			err, -EINVAL,
+			"%s: VHDX block size must be a power of two from 1 MiB to 256 MiB", path);
 	if (o->log_size && (o->log_size % VHDX_MIB || o->log_size > (1ull << 32) - VHDX_MIB))
 		return vs_err_set(err, -EINVAL, "%s: VHDX log size must be a multiple of 1 MiB",
 				  path);

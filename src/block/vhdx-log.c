@@ -100,9 +100,8 @@ static bool entry_at(struct vhdx *v, uint64_t pos, struct entry *e, uint8_t **bu
 			     .seq = u64at(h + 16),
 			     .ndesc = u32at(h + 24),
 			     .flushed = u64at(h + 48) };
-	if (!e->len || e->len % LOG_SECTOR || e->len > v->hdr.log_length ||
-	    e->tail % LOG_SECTOR || e->tail >= v->hdr.log_length ||
-	    e->ndesc > (e->len / LOG_SECTOR) * (LOG_SECTOR / 32))
+	if (!e->len || e->len % LOG_SECTOR || e->len > v->hdr.log_length || e->tail % LOG_SECTOR ||
+	    e->tail >= v->hdr.log_length || e->ndesc > (e->len / LOG_SECTOR) * (LOG_SECTOR / 32))
 		return false;
 	dsec = (64 + 32ull * e->ndesc + LOG_SECTOR - 1) / LOG_SECTOR;
 	if (dsec > e->len / LOG_SECTOR)
@@ -128,16 +127,13 @@ static int apply_entry(struct vhdx *v, const uint8_t *buf, const struct entry *e
 
 	for (uint32_t i = 0; i < e->ndesc && r == 0; i++) {
 		const uint8_t *d = buf + 64 + 32 * i, *s;
-		uint64_t off = u64at(d + 16), len = !memcmp(d, "zero", 4) ? u64at(d + 8) : LOG_SECTOR;
+		uint64_t off = u64at(d + 16),
+			 len = !memcmp(d, "zero", 4) ? u64at(d + 8) : LOG_SECTOR;
 
 		if (off < VHDX_MIB || off > limit || len > limit - off)
 			return -EINVAL;
 		if (!memcmp(d, "zero", 4)) {
-			_cleanup_free_ uint8_t *z = xzalloc(VS_MIN(len, 1ull << 20));
-
-			for (uint64_t done = 0; r == 0 && done < len; done += 1ull << 20)
-				r = vs_pwrite_full(v->fd, z, VS_MIN(len - done, 1ull << 20),
-						   off + done);
+			r = vs_zero_range(v->fd, off, len);
 			continue;
 		}
 		s = buf + (dsec + data++) * LOG_SECTOR;

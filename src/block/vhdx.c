@@ -384,10 +384,10 @@ static uint64_t bat_get(struct vhdx *v, uint64_t idx)
 	return __atomic_load_n(&v->bat[idx], __ATOMIC_ACQUIRE);
 }
 
-#define FOR_EACH_PIECE(v, off, len, blk, in, n)                                                \
-	for (uint64_t blk, in, n, _o = (off), _e = (off) + (len);                              \
-	     _o < _e && ((blk = _o / (v)->block_size), (in = _o % (v)->block_size),             \
-			 (n = VS_MIN(_e - _o, (uint64_t)(v)->block_size - in)), 1);             \
+#define FOR_EACH_PIECE(v, off, len, blk, in, n)                                     \
+	for (uint64_t blk, in, n, _o = (off), _e = (off) + (len);                   \
+	     _o < _e && ((blk = _o / (v)->block_size), (in = _o % (v)->block_size), \
+			 (n = VS_MIN(_e - _o, (uint64_t)(v)->block_size - in)), 1); \
 	     _o += n)
 
 static int vhdx_pread(struct vs_blk *b, void *buf, size_t len, uint64_t off)
@@ -527,6 +527,7 @@ static int zero_range(struct vs_blk *b, uint64_t off, uint64_t len, bool discard
 	{
 		uint64_t idx = bat_index(v, blk), e = bat_get(v, idx);
 		int64_t host;
+		int r;
 
 		if (VHDX_BAT_STATE(e) != VHDX_BAT_FULLY_PRESENT || (discard && n != v->block_size))
 			continue;
@@ -539,16 +540,11 @@ static int zero_range(struct vs_blk *b, uint64_t off, uint64_t len, bool discard
 			v->bat_dirty[idx / 512] = 1;
 			pthread_mutex_unlock(&v->lock);
 		}
-		vs_io_hook_punch((uint64_t)host + in, n);
-		if (fallocate(v->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			      (off_t)((uint64_t)host + in), (off_t)n) < 0 &&
-		    n != v->block_size) {
-			_cleanup_free_ uint8_t *z = xzalloc(n);
-			int r = vs_pwrite_full(v->fd, z, n, (uint64_t)host + in);
-
-			if (r < 0)
-				return r;
-		}
+		if (n == v->block_size) /* the BAT says zero: the hole only saves space */
+			(void)fallocate(v->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, host,
+					(off_t)n);
+		else if ((r = vs_zero_range(v->fd, (uint64_t)host + in, n)) < 0)
+			return r;
 	}
 	return 0;
 }

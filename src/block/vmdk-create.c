@@ -160,14 +160,8 @@ static int write_extent(const struct vmdk_extent *e, const struct vmdk_create_op
 				       o->zeroed_grain, desc);
 	else if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)bytes) < 0)
 		r = -errno;
-	else if (o->prealloc_falloc)
-		r = -posix_fallocate(fd, 0, (off_t)bytes);
-	else if (o->prealloc_full) {
-		_cleanup_free_ uint8_t *z = xzalloc(1 << 20);
-
-		for (uint64_t done = 0; r == 0 && done < bytes; done += 1 << 20)
-			r = vs_pwrite_full(fd, z, VS_MIN(bytes - done, 1ull << 20), done);
-	}
+	else if (o->prealloc_falloc || o->prealloc_full)
+		r = vs_preallocate(fd, 0, bytes, o->prealloc_full);
 	if (r == 0 && fdatasync(fd) < 0)
 		r = -errno;
 	return r < 0 ? vs_err_setsys(err, r, "%s: create extent", e->path) : 0;

@@ -271,21 +271,6 @@ static int gt_alloc(struct vmdk_extent *e, uint64_t i, uint32_t **gt)
 	return 0;
 }
 
-static int write_zeros(int fd, uint64_t off, uint64_t n)
-{
-	static const uint8_t zeros[65536];
-
-	for (uint64_t done = 0; done < n;) {
-		uint64_t k = VS_MIN(n - done, sizeof(zeros));
-		int r = vs_pwrite_full(fd, zeros, k, off + done);
-
-		if (r < 0)
-			return r;
-		done += k;
-	}
-	return 0;
-}
-
 /* A new plain grain at the end of the file holding buf at in (lock held). */
 static int grain_alloc(struct vmdk_extent *e, uint32_t *slot, const uint8_t *buf, uint64_t in,
 		       uint64_t n)
@@ -297,7 +282,7 @@ static int grain_alloc(struct vmdk_extent *e, uint32_t *slot, const uint8_t *buf
 	if (e->next + e->grain > UINT32_MAX)
 		return -ENOSPC; /* table entries are 32-bit sector numbers */
 	if (host < size) /* not past the end: the rest must read as zeros */
-		r = write_zeros(e->fd, host, gbytes);
+		r = vs_pwrite_zeros(e->fd, host, gbytes);
 	if (r == 0)
 		r = vs_pwrite_full(e->fd, buf, n, host + in);
 	if (r == 0 && size < host + gbytes && ftruncate(e->fd, (off_t)(host + gbytes)) < 0)
@@ -399,10 +384,7 @@ int vmdk_sparse_zero(struct vmdk *v, struct vmdk_extent *e, uint64_t off, uint64
 		return vmdk_sparse_write(v, e, z, off / VMDK_SECTOR, off, len);
 	}
 	r = host_of(e, val, &host);
-	if (r == 0 && fallocate(e->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				(off_t)(host + in), (off_t)len) < 0)
-		r = write_zeros(e->fd, host + in, len);
-	return r;
+	return r < 0 ? r : vs_zero_range(e->fd, host + in, len);
 }
 
 static int grain_class(const struct vmdk_extent *e, uint32_t val)
@@ -481,7 +463,7 @@ int vmdk_sparse_flush(struct vmdk *v, struct vmdk_extent *e)
 		e->gd_dirty = r < 0;
 	}
 	if (r == 0 && e->markers) { /* the stream ends with its marker again */
-		r = write_zeros(e->fd, e->next * VMDK_SECTOR, VMDK_SECTOR);
+		r = vs_pwrite_zeros(e->fd, e->next * VMDK_SECTOR, VMDK_SECTOR);
 		e->eos = r == 0;
 	}
 	return r;

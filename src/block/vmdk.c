@@ -114,14 +114,11 @@ static int zero_range(struct vs_blk *b, uint64_t off, uint64_t len, bool discard
 
 		if (e->type == VMDK_EXT_SPARSE && !e->ro)
 			r = vmdk_sparse_zero(v, e, in, n, discard);
-		else if (e->type == VMDK_EXT_FLAT && !e->ro &&
-			 fallocate(e->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				   (off_t)(e->flat_offset * VMDK_SECTOR + in), (off_t)n) < 0 &&
-			 !discard) {
-			_cleanup_free_ uint8_t *z = xzalloc(n);
-
-			r = vs_pwrite_full(e->fd, z, n, e->flat_offset * VMDK_SECTOR + in);
-		}
+		else if (e->type == VMDK_EXT_FLAT && !e->ro && discard)
+			(void)fallocate(e->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					(off_t)(e->flat_offset * VMDK_SECTOR + in), (off_t)n);
+		else if (e->type == VMDK_EXT_FLAT && !e->ro)
+			r = vs_zero_range(e->fd, e->flat_offset * VMDK_SECTOR + in, n);
 		off += n, len -= n;
 	}
 	return r;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -138,6 +139,36 @@ void vs_write_gate_leave(struct vs_write_gate *g, size_t len)
 {
 	if (g->on && len >= VS_WRITE_GATE_MIN)
 		pthread_mutex_unlock(&g->lock);
+}
+
+int vs_pwrite_zeros(int fd, uint64_t off, uint64_t len)
+{
+	static const uint8_t zeros[65536];
+
+	for (uint64_t done = 0; done < len;) {
+		uint64_t k = len - done < sizeof(zeros) ? len - done : sizeof(zeros);
+		int r = vs_pwrite_full(fd, zeros, k, off + done);
+
+		if (r < 0)
+			return r;
+		done += k;
+	}
+	return 0;
+}
+
+int vs_zero_range(int fd, uint64_t off, uint64_t len)
+{
+	vs_io_hook_punch(off, len);
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
+		return 0;
+	return vs_pwrite_zeros(fd, off, len);
+}
+
+int vs_preallocate(int fd, uint64_t off, uint64_t len, bool full)
+{
+	if (full)
+		return vs_pwrite_zeros(fd, off, len);
+	return -posix_fallocate(fd, (off_t)off, (off_t)len);
 }
 
 bool vs_buf_is_zero(const void *buf, size_t len)

@@ -42,6 +42,18 @@ void vs_write_gate_destroy(struct vs_write_gate *g);
 void vs_write_gate_enter(struct vs_write_gate *g, size_t len);
 void vs_write_gate_leave(struct vs_write_gate *g, size_t len);
 
+/* Writes len zero bytes at off (through vs_pwrite_full). 0 or -errno. */
+int vs_pwrite_zeros(int fd, uint64_t off, uint64_t len);
+
+/* Makes [off, off+len) of a file read as zeros: a hole where the file
+ * system punches one (the file stays thin; through vs_io_hook_punch),
+ * written zeros elsewhere. 0 or -errno. */
+int vs_zero_range(int fd, uint64_t off, uint64_t len);
+
+/* Reserves [off, off+len) of a file: fallocate, or with full written zeros
+ * (qemu-img's preallocation=falloc / full). 0 or -errno. */
+int vs_preallocate(int fd, uint64_t off, uint64_t len, bool full);
+
 /* True if buf is all zero bytes. */
 bool vs_buf_is_zero(const void *buf, size_t len);
 

@@ -2,8 +2,28 @@
 #ifndef VS_TESTS_FUZZ_FUZZ_H
 #define VS_TESTS_FUZZ_FUZZ_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* The input as an image file: a memfd holding data, its /proc path in
+ * path. Returns the fd (close it) or -errno. */
+static inline int fuzz_memfd(const uint8_t *data, size_t size, char path[64])
+{
+	int fd = memfd_create("vessel-fuzz", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (size && write(fd, data, size) != (ssize_t)size) {
+		close(fd);
+		return -EIO;
+	}
+	snprintf(path, 64, "/proc/self/fd/%d", fd);
+	return fd;
+}
 
 /* Opens data as a qcow2 image (read-only, then read-write) and runs a read,
  * block-status, write, zero, discard, check pass over it. Returns 1 if the

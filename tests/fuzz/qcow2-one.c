@@ -94,21 +94,18 @@ static int open_and_run(const char *path, unsigned flags, uint8_t *buf)
 
 int fuzz_qcow2_one(const uint8_t *data, size_t size)
 {
-	uint8_t *buf = malloc(FUZZ_IO);
 	char path[64];
-	int fd = memfd_create("vessel-fuzz", MFD_CLOEXEC), opened;
+	uint8_t *buf;
+	int fd = fuzz_memfd(data, size, path), opened;
 
+	if (fd < 0)
+		return fd;
 	vs_log_set_level(VS_LOG_ERROR); /* check's findings are expected here */
-	if (fd < 0 || !buf) {
-		free(buf);
-		return fd < 0 ? -errno : -ENOMEM;
-	}
-	if (size && write(fd, data, size) != (ssize_t)size) {
+	buf = malloc(FUZZ_IO);
+	if (!buf) {
 		close(fd);
-		free(buf);
-		return -EIO;
+		return -ENOMEM;
 	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	opened = open_and_run(path, VS_BLK_RDONLY, buf);
 	opened |= open_and_run(path, 0, buf);
 	close(fd);
