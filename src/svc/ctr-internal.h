@@ -17,6 +17,8 @@ struct vs_store_ctr;
 #define VS_CTR_LOCK_FILE "monitor.lock"
 #define VS_CTR_LOG_FILE "ctr.log"
 #define VS_CTR_LOWER_FILE "lower"
+#define VS_CTR_STOP_FILE "stop-requested" /* stop/rm -f: the restart policy must not undo it */
+#define VS_CTR_RESTARTS_FILE "restarts" /* how often the monitor restarted it since start */
 
 /* ctr-config.c: the OCI config (new reference in *out), or -EINVAL with *err. */
 int vs_svc_ctr_config(const struct vs_ctr_spec *s, const struct vs_image_info *img, const char *id,
@@ -35,6 +37,10 @@ int vs_svc_ctr_get_row(struct vs_svc *svc, const char *key, struct vs_store_ctr 
 /* Removes the container's runtime state and cgroup (killing what is left),
  * and its directory when remove_dir. */
 void vs_svc_ctr_cleanup(const struct vs_svc *svc, const char *id, bool remove_dir);
+
+/* ctr-ctl.c: tells the monitor that the container's end is wanted (stop,
+ * rm -f): its restart policy does not restart it. */
+void vs_svc_ctr_mark_stop(const struct vs_svc *svc, const char *id);
 
 /* ctr-monitor.c: the monitor, forked by start. */
 struct vs_ctr_monitor_args {

@@ -29,6 +29,7 @@ struct vs_err;
 struct vs_svc;
 
 enum vs_ctr_network { VS_CTR_NET_NONE, VS_CTR_NET_HOST };
+enum vs_ctr_restart { VS_CTR_RESTART_NO, VS_CTR_RESTART_ON_FAILURE, VS_CTR_RESTART_ALWAYS };
 
 struct vs_ctr_volume {
 	char *source; /* absolute host path */
@@ -56,6 +57,9 @@ struct vs_ctr_spec {
 	bool read_only; /* the rootfs */
 	bool auto_remove; /* --rm: removed once it exits */
 	uint64_t log_max; /* ctr.log rotates past this; 0: VS_CTR_LOG_MAX */
+	bool tty; /* -t: a pty, held by the monitor, as the container's stdio */
+	enum vs_ctr_restart restart; /* --restart: what the monitor does when it ends */
+	unsigned restart_max; /* on-failure:N: at most N restarts; 0: no limit */
 };
 
 #define VS_CTR_LOG_MAX (16ULL << 20)
@@ -75,6 +79,7 @@ struct vs_ctr_info {
 	int exit_code; /* 128+N: killed by signal N */
 	bool oom_killed;
 	char *exit_reason; /* NULL until it exits */
+	unsigned restart_count; /* restarts by the policy since the last start */
 };
 
 void vs_ctr_spec_clear(struct vs_ctr_spec *s);
@@ -108,6 +113,34 @@ int vs_svc_ctr_wait_fd(struct vs_svc *svc, const char *key, int fd, struct vs_er
  * timeout_s; returns once the monitor has recorded the exit. */
 int vs_svc_ctr_stop(struct vs_svc *svc, const char *key, int sig, unsigned timeout_s,
 		    struct vs_err **err);
+
+/* Stops the container if it runs (as stop), then starts it (detached). */
+int vs_svc_ctr_restart(struct vs_svc *svc, const char *key, unsigned timeout_s,
+		       struct vs_err **err);
+
+/* What `exec` runs in a container. Arrays are NULL-terminated. */
+struct vs_ctr_exec_opts {
+	char **argv; /* the command */
+	char **env; /* "K=V" over the container's environment */
+	const char *workdir; /* NULL: the container's */
+	const char *user; /* UID[:GID] or a name in the container's /etc/passwd; NULL: its own */
+	bool tty; /* a pty of its own, proxied to our stdio (raw, resizes passed on) */
+};
+
+/* Runs o->argv in the running container (all its namespaces and its
+ * cgroup) with our stdio, waits for it; *status is its exit code (128+N
+ * for signal N). -EINVAL with *err when the container does not run. */
+int vs_svc_ctr_exec(struct vs_svc *svc, const char *key, const struct vs_ctr_exec_opts *o,
+		    int *status, struct vs_err **err);
+
+/* The host pids of the running container's processes (its cgroup's), in
+ * *pids (malloc'd). */
+int vs_svc_ctr_top(struct vs_svc *svc, const char *key, pid_t **pids, size_t *n,
+		   struct vs_err **err);
+
+/* A connected attach socket of a running container with a pty
+ * (ctr-mon-io.h's protocol) in *fd; -EINVAL with *err without a pty. */
+int vs_svc_ctr_attach(struct vs_svc *svc, const char *key, int *fd, struct vs_err **err);
 
 /* Sends sig to the container's init; -EINVAL when it does not run. */
 int vs_svc_ctr_kill(struct vs_svc *svc, const char *key, int sig, struct vs_err **err);

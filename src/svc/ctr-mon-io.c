@@ -1,0 +1,235 @@
+/* The monitor's I/O loop (ctr-mon-io.h). libc only.
+ *
+ * Map: log records - clients - output - vs_mon_io_pump. */
+#include "svc/ctr-mon-io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PUMP_BUF 65536
+#define REC_HDR_MAX 64
+#define CLIENT_SEND_TIMEOUT_S 5 /* a client that takes longer is dropped */
+
+void vs_mon_io_init(struct vs_mon_io *io)
+{
+	*io = (struct vs_mon_io){
+		.out = -1, .err = -1, .tee_out = -1, .tee_err = -1, .listen = -1, .log_fd = -1
+	};
+	for (int i = 0; i < VS_MON_MAX_CLIENTS; i++)
+		io->clients[i] = -1;
+}
+
+int vs_mon_io_open_log(struct vs_mon_io *io)
+{
+	struct stat st;
+
+	io->log_fd = open(io->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (io->log_fd < 0)
+		return -errno;
+	io->log_size = fstat(io->log_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	return 0;
+}
+
+static void log_rotate(struct vs_mon_io *io)
+{
+	char old[PATH_MAX];
+
+	snprintf(old, sizeof(old), "%s.1", io->log_path);
+	rename(io->log_path, old);
+	close(io->log_fd);
+	io->log_fd = open(io->log_path, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC | O_CLOEXEC, 0600);
+	io->log_size = 0;
+}
+
+static void log_record(struct vs_mon_io *io, const char *stream, const char *s, size_t n,
+		       bool full)
+{
+	char hdr[REC_HDR_MAX];
+	struct timespec ts;
+	struct tm tm;
+	size_t h, total;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	h = strftime(hdr, sizeof(hdr), "%Y-%m-%dT%H:%M:%S", &tm);
+	h += (size_t)snprintf(hdr + h, sizeof(hdr) - h, ".%09ldZ %s %c ", ts.tv_nsec, stream,
+			      full ? 'F' : 'P');
+	total = h + n + 1;
+	if (io->log_size + total > io->log_max && io->log_size > 0)
+		log_rotate(io);
+	struct iovec iov[3] = { { hdr, h }, { (void *)s, n }, { (void *)"\n", 1 } };
+
+	if (io->log_fd >= 0 && writev(io->log_fd, iov, 3) == (ssize_t)total)
+		io->log_size += total;
+}
+
+/* One record per line of buf; a tail without a newline is a partial record. */
+static void log_write(struct vs_mon_io *io, int stream, const char *buf, size_t n)
+{
+	const char *name = stream ? "stderr" : "stdout";
+
+	while (n > 0) {
+		const char *nl = memchr(buf, '\n', n);
+		size_t len = nl ? (size_t)(nl - buf) : n;
+
+		log_record(io, name, buf, len, nl != NULL);
+		len += nl != NULL;
+		buf += len;
+		n -= len;
+	}
+}
+
+bool vs_mon_io_add_client(struct vs_mon_io *io, int fd)
+{
+	struct timeval tv = { .tv_sec = CLIENT_SEND_TIMEOUT_S };
+
+	for (int i = 0; i < VS_MON_MAX_CLIENTS; i++) {
+		if (io->clients[i] >= 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		io->clients[i] = fd;
+		return true;
+	}
+	close(fd);
+	return false;
+}
+
+void vs_mon_io_close_clients(struct vs_mon_io *io)
+{
+	for (int i = 0; i < VS_MON_MAX_CLIENTS; i++) {
+		if (io->clients[i] >= 0)
+			close(io->clients[i]);
+		io->clients[i] = -1;
+	}
+}
+
+static void client_drop(struct vs_mon_io *io, int i)
+{
+	close(io->clients[i]);
+	io->clients[i] = -1;
+}
+
+static void broadcast(struct vs_mon_io *io, const char *buf, size_t n)
+{
+	for (int i = 0; i < VS_MON_MAX_CLIENTS; i++) {
+		for (size_t off = 0; io->clients[i] >= 0 && off < n;) {
+			size_t len = n - off < VS_MON_PKT_MAX ? n - off : VS_MON_PKT_MAX;
+			ssize_t w = send(io->clients[i], buf + off, len, MSG_NOSIGNAL);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				client_drop(io, i); /* gone, or stuck past the timeout */
+			else
+				off += (size_t)w;
+		}
+	}
+}
+
+/* A packet from client i: input for the pty, or its window size. */
+static void client_input(struct vs_mon_io *io, int i, char *buf)
+{
+	ssize_t n = recv(io->clients[i], buf, VS_MON_PKT_MAX + 1, MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		client_drop(io, i);
+		return;
+	}
+	if (!io->tty || io->out < 0)
+		return;
+	if (buf[0] == VS_MON_WINSZ && n == 1 + (ssize_t)sizeof(struct winsize)) {
+		struct winsize ws;
+
+		memcpy(&ws, buf + 1, sizeof(ws));
+		io->ws_row = ws.ws_row;
+		io->ws_col = ws.ws_col;
+		ioctl(io->out, TIOCSWINSZ, &ws);
+	} else if (buf[0] == VS_MON_IN) {
+		/* the master is non-blocking: input the container does not
+		 * read while its pty's buffer is full is dropped */
+		if (write(io->out, buf + 1, (size_t)n - 1) < 0) {
+		}
+	}
+}
+
+void vs_mon_io_set_master(struct vs_mon_io *io, int master)
+{
+	struct winsize ws = { .ws_row = io->ws_row, .ws_col = io->ws_col };
+
+	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+	if (ws.ws_row && ws.ws_col)
+		ioctl(master, TIOCSWINSZ, &ws);
+	io->out = master;
+	io->err = -1;
+}
+
+static void accept_client(struct vs_mon_io *io)
+{
+	int fd = accept4(io->listen, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd >= 0)
+		vs_mon_io_add_client(io, fd);
+}
+
+static void output(struct vs_mon_io *io, int stream, char *buf)
+{
+	int *fd = stream ? &io->err : &io->out;
+	int tee = stream ? io->tee_err : io->tee_out;
+	ssize_t n = read(*fd, buf, io->tty ? VS_MON_PKT_MAX : PUMP_BUF);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) { /* EOF, or EIO from a master whose slaves are all closed */
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	log_write(io, stream, buf, (size_t)n);
+	if (io->tty)
+		broadcast(io, buf, (size_t)n);
+	else if (tee >= 0 && write(tee, buf, (size_t)n) < 0) {
+		/* the foreground CLI's output closed: the log has it */
+	}
+}
+
+void vs_mon_io_pump(struct vs_mon_io *io)
+{
+	struct pollfd p[3 + VS_MON_MAX_CLIENTS];
+	char *buf = malloc(PUMP_BUF);
+
+	if (!buf)
+		abort();
+	while (io->out >= 0 || io->err >= 0) {
+		p[0] = (struct pollfd){ .fd = io->out, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = io->err, .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = io->listen, .events = POLLIN };
+		for (int i = 0; i < VS_MON_MAX_CLIENTS; i++)
+			p[3 + i] = (struct pollfd){ .fd = io->clients[i], .events = POLLIN };
+		if (poll(p, 3 + VS_MON_MAX_CLIENTS, -1) < 0 && errno != EINTR)
+			break;
+		for (int s = 0; s < 2; s++)
+			if (p[s].fd >= 0 && p[s].revents)
+				output(io, s, buf);
+		for (int i = 0; i < VS_MON_MAX_CLIENTS; i++)
+			if (p[3 + i].fd >= 0 && p[3 + i].revents && io->clients[i] == p[3 + i].fd)
+				client_input(io, i, buf);
+		if (p[2].fd >= 0 && p[2].revents)
+			accept_client(io);
+	}
+	free(buf);
+}
