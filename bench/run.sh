@@ -4,7 +4,11 @@
 # one tarball), alternating, in one run. podman runs offline as
 # HOST-FACTS.md says (cgroupfs, file events, --network none, runc: crun
 # refuses this hybrid cgroup host). Prints the median of REPS runs each and
-# the ratio vessel/podman (the issue's target: <= 0.3).
+# the ratio vessel/podman (the issue's target: <= 0.3). Then the resident
+# memory of an idle monitor: vessel's (vessel-ctr-mon once the container
+# runs) vs podman's conmon, each holding a detached `sleep` (the target:
+# <= 1 MiB; conmon is 1-2 MiB). RSS counts the shared pages of libc & co.,
+# PSS shares them out: both are printed.
 # Usage: bench/run.sh [path/to/vessel]   Environment: REPS (default 11), WORKDIR.
 set -euo pipefail
 
@@ -30,7 +34,7 @@ trap cleanup EXIT
 
 mkdir -p "$W/rootfs/bin" "$W/rootfs/etc" "$W/rootfs/tmp"
 cp /bin/busybox "$W/rootfs/bin/"
-for a in sh true echo; do ln -s busybox "$W/rootfs/bin/$a"; done
+for a in sh true echo sleep; do ln -s busybox "$W/rootfs/bin/$a"; done
 echo "root:x:0:0:root:/root:/bin/sh" >"$W/rootfs/etc/passwd"
 tar -C "$W/rootfs" -cf "$W/rootfs.tar" .
 "$VESSEL" --root "$W/vs" image import "$W/rootfs.tar" bench:1 >/dev/null
@@ -57,3 +61,16 @@ vm=$(printf '%s\n' "${v[@]}" | median)
 pm=$(printf '%s\n' "${p[@]}" | median)
 echo "$(date -u +%F) run --rm true, median of $REPS (ms): vessel $(echo "scale=1; $vm/1000" | bc)" \
 	"podman $(echo "scale=1; $pm/1000" | bc) ratio $(echo "scale=2; $vm/$pm" | bc)"
+
+# kB of VmRSS and of Pss (smaps_rollup) of a pid
+mem() { echo "$(awk '/^VmRSS:/ {print $2}' /proc/$1/status) $(awk '/^Pss:/ {print $2}' /proc/$1/smaps_rollup)"; }
+"$VESSEL" --root "$W/vs" run -d --name idle bench:1 sleep 1000 >/dev/null
+"${PM[@]}" run -d --name idle --runtime runc --network none --ulimit nofile=1024:1024 \
+	--ulimit nproc=4096:4096 localhost/bench:1 sleep 1000 >/dev/null
+sleep 1 # let both settle
+vmon=$("$VESSEL" --root "$W/vs" inspect idle | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["monitor_pid"])')
+cmon=$("${PM[@]}" inspect --format '{{.State.ConmonPid}}' idle)
+read -r vr vp <<<"$(mem "$vmon")"
+read -r cr cp <<<"$(mem "$cmon")"
+echo "$(date -u +%F) idle monitor (KiB): vessel ($(cat /proc/$vmon/comm)) RSS $vr PSS $vp," \
+	"podman's conmon RSS $cr PSS $cp; RSS ratio $(echo "scale=2; $vr/$cr" | bc)"

@@ -3,6 +3,8 @@
  * main.c calls vs_cli_main(); test binaries (tests/helpers) call it too. */
 #include "cli/cmds.h"
 #include "cli/ctr-cmds.h"
+#include "svc/ctr-mon-io.h"
+#include "svc/ctr.h"
 #include "svc/svc.h"
 #include "common/log.h"
 #include "config.h"
@@ -96,6 +98,8 @@ int vs_cli_main(int argc, char **argv)
 		g.root = VS_SVC_DEFAULT_ROOT;
 	if (argc > 0 && strcmp(base_name(argv[0]), "vessel-runc") == 0)
 		return cmd_oci(&g, argc, argv);
+	if (argc > 1 && strcmp(argv[1], VS_MON_RESUME_VERB) == 0)
+		vs_svc_ctr_monitor_resume(argc, argv); /* a container's monitor, not a person */
 	if ((i = parse_globals(&g, argc, argv)) < 0)
 		return -i - 1;
 	if (i >= argc) {

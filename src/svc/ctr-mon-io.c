@@ -1,6 +1,6 @@
 /* The monitor's I/O loop (ctr-mon-io.h). libc only.
  *
- * Map: log records - clients - output - vs_mon_io_pump. */
+ * Map: log records - clients - output - vs_mon_io_pump - handover. */
 #include "svc/ctr-mon-io.h"
 
 #include <errno.h>
@@ -232,4 +232,59 @@ void vs_mon_io_pump(struct vs_mon_io *io)
 			accept_client(io);
 	}
 	free(buf);
+}
+
+void vs_mon_io_encode(const struct vs_mon_io *io, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%d,%d,%d,%d,%d,%d,%d,%llu,%hu,%hu", io->out, io->err,
+			 (int)io->tty, io->tee_out, io->tee_err, io->listen, io->log_fd,
+			 (unsigned long long)io->log_max, io->ws_row, io->ws_col);
+
+	for (int i = 0; i < VS_MON_MAX_CLIENTS && n > 0 && (size_t)n < size; i++)
+		if (io->clients[i] >= 0)
+			n += snprintf(buf + n, size - (size_t)n, ",%d", io->clients[i]);
+}
+
+int vs_mon_io_decode(struct vs_mon_io *io, const char *s)
+{
+	unsigned long long max;
+	int tty, used = 0, fd, k = 0;
+
+	if (sscanf(s, "%d,%d,%d,%d,%d,%d,%d,%llu,%hu,%hu%n", &io->out, &io->err, &tty, &io->tee_out,
+		   &io->tee_err, &io->listen, &io->log_fd, &max, &io->ws_row, &io->ws_col,
+		   &used) != 10)
+		return -EINVAL;
+	io->tty = tty != 0;
+	io->log_max = max;
+	for (s += used; *s == ',' && k < VS_MON_MAX_CLIENTS; s += used) {
+		if (sscanf(s, ",%d%n", &fd, &used) != 1)
+			return -EINVAL;
+		io->clients[k++] = fd;
+	}
+	if (*s)
+		return -EINVAL;
+	if (io->log_fd >= 0) {
+		struct stat st;
+
+		io->log_size = fstat(io->log_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	}
+	return 0;
+}
+
+static void set_cloexec(int fd, bool on)
+{
+	int f = fd >= 0 ? fcntl(fd, F_GETFD) : -1;
+
+	if (f >= 0)
+		fcntl(fd, F_SETFD, on ? f | FD_CLOEXEC : f & ~FD_CLOEXEC);
+}
+
+void vs_mon_io_cloexec(const struct vs_mon_io *io, bool on)
+{
+	const int fds[] = { io->out, io->err, io->tee_out, io->tee_err, io->listen, io->log_fd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		set_cloexec(fds[i], on);
+	for (int i = 0; i < VS_MON_MAX_CLIENTS; i++)
+		set_cloexec(io->clients[i], on);
 }

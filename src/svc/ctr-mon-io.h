@@ -60,4 +60,19 @@ void vs_mon_io_close_clients(struct vs_mon_io *io);
 /* Opens (appending) and sizes the log at io->log_path; -errno. */
 int vs_mon_io_open_log(struct vs_mon_io *io);
 
+/* The fds and numbers of io (all but log_path) as one string, for the
+ * exec between the monitor's phases (ctr-monitor.c, ctr-mon-main.c), and
+ * back; decode returns -EINVAL on a malformed string. */
+#define VS_MON_IO_STR_MAX 512
+void vs_mon_io_encode(const struct vs_mon_io *io, char *buf, size_t size);
+int vs_mon_io_decode(struct vs_mon_io *io, const char *s);
+
+/* Sets or clears FD_CLOEXEC on every fd io holds (clear: they survive an exec). */
+void vs_mon_io_cloexec(const struct vs_mon_io *io, bool on);
+
+/* The idle phase's binary, next to vessel's, and the hidden verb that
+ * brings a monitor back into vessel when its container has ended. */
+#define VS_MON_IDLE_EXE "vessel-ctr-mon"
+#define VS_MON_RESUME_VERB "__ctr-monitor-resume"
+
 #endif

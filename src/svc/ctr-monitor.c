@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -53,6 +54,7 @@ enum { FD_LOCK = 3, FD_STATUS, FD_OUT, FD_ERR, FD_IN, FD_FIRST_FREE };
 
 struct monitor {
 	struct vs_svc *svc;
+	char *root;
 	struct vs_store_ctr *row;
 	char *dir, *oci;
 	pid_t init;
@@ -298,33 +300,101 @@ static void write_restarts(const struct monitor *m)
 		rename(tmp, p);
 }
 
-/* Runs the container until it ends for good, restarting it as the policy
- * says (with a doubling backoff, reset after a long run). Returns the wait
- * status of the last run. */
-static int run_loop(struct monitor *m)
+/* When the current run started, and the next backoff. */
+struct run_clock {
+	int64_t start_ms;
+	unsigned delay_ms;
+};
+
+/* After a run that ended with status: restarts the container if the
+ * policy says so (after a doubling backoff, reset after a long run).
+ * True when it runs again. */
+static bool restart(struct monitor *m, int status, struct run_clock *c)
 {
-	unsigned delay = BACKOFF_FIRST_MS;
+	struct vs_err *err = NULL;
 
-	for (;;) {
-		int64_t t0 = vs_svc_now_ms();
-		int status = reap(m);
-		struct vs_err *err = NULL;
-
-		if (!should_restart(m, status))
-			return status;
-		vs_ctr_delete(m->oci, m->row->id, true, NULL);
-		if (vs_svc_now_ms() - t0 >= BACKOFF_RESET_MS)
-			delay = BACKOFF_FIRST_MS;
-		if (!backoff(m, delay))
-			return status;
-		delay = VS_MIN(delay * 2, BACKOFF_MAX_MS);
-		m->restarts++;
-		write_restarts(m);
-		if (create_start(m, &err) < 0 || record_running(m, m->row->pid, &err) < 0) {
-			vs_err_free(err);
-			return status;
-		}
+	if (!should_restart(m, status))
+		return false;
+	vs_ctr_delete(m->oci, m->row->id, true, NULL);
+	if (vs_svc_now_ms() - c->start_ms >= BACKOFF_RESET_MS)
+		c->delay_ms = BACKOFF_FIRST_MS;
+	if (!backoff(m, c->delay_ms))
+		return false;
+	c->delay_ms = VS_MIN(c->delay_ms * 2, BACKOFF_MAX_MS);
+	m->restarts++;
+	write_restarts(m);
+	if (create_start(m, &err) < 0 || record_running(m, m->row->pid, &err) < 0) {
+		vs_err_free(err);
+		return false;
 	}
+	c->start_ms = vs_svc_now_ms();
+	return true;
+}
+
+static void fd_cloexec(int fd, bool on)
+{
+	int f = fcntl(fd, F_GETFD);
+
+	if (f >= 0)
+		fcntl(fd, F_SETFD, on ? f | FD_CLOEXEC : f & ~FD_CLOEXEC);
+}
+
+/* vessel-ctr-mon next to our own binary (a rebuilt one: its new file). */
+static bool idle_exe(char *exe, size_t exe_size, char *mon, size_t mon_size)
+{
+	ssize_t n = readlink("/proc/self/exe", exe, exe_size - 1);
+	char *slash, *deleted;
+
+	if (n <= 0)
+		return false;
+	exe[n] = 0;
+	if ((deleted = strstr(exe, " (deleted)")) && !deleted[10])
+		*deleted = 0;
+	if (!(slash = strrchr(exe, '/')))
+		return false;
+	snprintf(mon, mon_size, "%.*s/" VS_MON_IDLE_EXE, (int)(slash - exe), exe);
+	return access(mon, X_OK) == 0;
+}
+
+/* Execs the idle phase (ctr-mon-main.c) with what it needs. Returns only
+ * when there is none or the exec failed: the monitor then idles as it is. */
+static void go_idle(struct monitor *m, const struct run_clock *c)
+{
+	char exe[PATH_MAX], mon[PATH_MAX + 32], io[VS_MON_IO_STR_MAX], init[24], rs[16], dl[16],
+		st[24];
+	char *args[] = { mon, exe, m->root, m->row->id, m->log_path, io, init, rs, dl, st, NULL };
+
+	if (!idle_exe(exe, sizeof(exe), mon, sizeof(mon)))
+		return;
+	vs_mon_io_encode(&m->io, io, sizeof(io));
+	snprintf(init, sizeof(init), "%d", (int)m->init);
+	snprintf(rs, sizeof(rs), "%u", m->restarts);
+	snprintf(dl, sizeof(dl), "%u", c->delay_ms);
+	snprintf(st, sizeof(st), "%lld", (long long)c->start_ms);
+	vs_mon_io_cloexec(&m->io, false);
+	fd_cloexec(FD_LOCK, false);
+	fd_cloexec(FD_STATUS, false);
+	vs_store_close(m->svc->store); /* no SQLite connection crosses the exec */
+	m->svc->store = NULL;
+	execv(mon, args);
+	vs_mon_io_cloexec(&m->io, true);
+	fd_cloexec(FD_LOCK, true);
+	fd_cloexec(FD_STATUS, true);
+	if (vs_store_open(m->root, &m->svc->store, NULL) < 0)
+		_exit(1); /* no store to record in: the next look records "monitor died" */
+}
+
+/* Runs the container until it ends for good; the idle part in
+ * vessel-ctr-mon when there is one. Returns the wait status of the last run. */
+static int run_loop(struct monitor *m, struct run_clock *c)
+{
+	int status;
+
+	do {
+		go_idle(m, c);
+		status = reap(m);
+	} while (restart(m, status, c));
+	return status;
 }
 
 /* Records the end of the last run (wait status), removes what the run
@@ -395,13 +465,13 @@ static void read_policy(struct monitor *m, json_t *spec)
 	m->restart_max = (unsigned)vs_json_int(spec, "restart_max", 0);
 }
 
-static int setup(struct monitor *m, const char *root, const char *id, struct vs_err **err)
+/* The store, the row and what the spec says of the monitor's work. */
+static int load(struct monitor *m, const char *root, const char *id, struct vs_err **err)
 {
 	_cleanup_json_ json_t *spec = NULL;
-	_cleanup_free_ char *stop = NULL, *restarts = NULL;
-	struct stat st;
 	int r;
 
+	m->root = xstrdup(root);
 	if ((r = vs_svc_open(root, &m->svc, err)) < 0)
 		return r;
 	if ((r = vs_store_ctr_get(m->svc->store, id, &m->row, err)) < 0)
@@ -414,6 +484,17 @@ static int setup(struct monitor *m, const char *root, const char *id, struct vs_
 	m->io.log_max = (uint64_t)vs_json_int(spec, "log_max", VS_CTR_LOG_MAX);
 	m->dir = vs_svc_ctr_path(m->svc, id, NULL);
 	m->oci = vs_svc_ctr_oci_root(m->svc);
+	return 0;
+}
+
+static int setup(struct monitor *m, const char *root, const char *id, struct vs_err **err)
+{
+	_cleanup_free_ char *stop = NULL, *restarts = NULL;
+	struct stat st;
+	int r;
+
+	if ((r = load(m, root, id, err)) < 0)
+		return r;
 	stop = xasprintf("%s/" VS_CTR_STOP_FILE, m->dir);
 	restarts = xasprintf("%s/" VS_CTR_RESTARTS_FILE, m->dir);
 	unlink(stop); /* a new start: a former stop no longer holds */
@@ -464,6 +545,7 @@ void vs_svc_ctr_monitor(const struct vs_ctr_monitor_args *a)
 	long long expect = a->expect_pid;
 	char line[32];
 	sigset_t none;
+	struct run_clock c;
 	int code;
 
 	vs_mon_io_init(&m.io);
@@ -481,7 +563,42 @@ void vs_svc_ctr_monitor(const struct vs_ctr_monitor_args *a)
 		_exit(1);
 	}
 	status_line("ok", NULL);
-	code = finish(&m, run_loop(&m));
+	c = (struct run_clock){ .start_ms = vs_svc_now_ms(), .delay_ms = BACKOFF_FIRST_MS };
+	code = finish(&m, run_loop(&m, &c));
+	snprintf(line, sizeof(line), "%d", code);
+	status_line("exit", line);
+	_exit(0);
+}
+
+void vs_svc_ctr_monitor_resume(int argc, char **argv)
+{
+	struct monitor m = { 0 };
+	struct run_clock c = { 0 };
+	struct vs_err *err = NULL;
+	int status, code, null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	char line[32];
+
+	vs_mon_io_init(&m.io);
+	/* argv: vessel VERB ROOT ID LOG IO STATUS RESTARTS DELAY START (ctr-mon-main.c) */
+	if (argc != 10 || vs_mon_io_decode(&m.io, argv[5]) < 0 || null < 0) {
+		fprintf(stderr, "vessel: " VS_MON_RESUME_VERB " is vessel's own\n");
+		_exit(2);
+	}
+	dup3(null, FD_IN, O_CLOEXEC); /* a restarted container's stdin */
+	close(null);
+	status = atoi(argv[6]);
+	m.restarts = (unsigned)atoi(argv[7]);
+	c = (struct run_clock){ .delay_ms = (unsigned)atoi(argv[8]), .start_ms = atoll(argv[9]) };
+	vs_mon_io_cloexec(&m.io, true);
+	fd_cloexec(FD_LOCK, true);
+	fd_cloexec(FD_STATUS, true);
+	m.log_path = xstrdup(argv[4]);
+	m.io.log_path = m.log_path;
+	if (load(&m, argv[2], argv[3], &err) < 0)
+		_exit(1); /* our lock goes: the next look records the container exited */
+	if (restart(&m, status, &c))
+		status = run_loop(&m, &c);
+	code = finish(&m, status);
 	snprintf(line, sizeof(line), "%d", code);
 	status_line("exit", line);
 	_exit(0);

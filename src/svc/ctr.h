@@ -163,6 +163,10 @@ json_t *vs_ctr_info_to_json(const struct vs_ctr_info *info);
 int vs_svc_ctr_log_path(struct vs_svc *svc, const char *key, char **out, char **old,
 			struct vs_err **err);
 
+/* `vessel VS_MON_RESUME_VERB ...` (ctr-mon-io.h): a container's monitor
+ * back from its idle phase (vessel-ctr-mon) once the container ended. */
+__attribute__((noreturn)) void vs_svc_ctr_monitor_resume(int argc, char **argv);
+
 /* For vs_image_rm: true when a container uses the image (vs_image_users). */
 bool vs_svc_ctr_image_in_use(void *svc, const char *name, const char *digest, char **who);
 

@@ -362,3 +362,32 @@ def test_run_it_without_a_terminal(rt):
                        stdin=subprocess.DEVNULL)
     assert r.returncode == 0 and re.match(rb"/dev/pts/\d+\r\ndone\r\n$", r.stdout), r
     assert rt.ps("-a") == []
+
+
+def test_idle_monitor_is_small(rt):
+    img = rt.image()
+    rt.run("run", "-d", "--name", "idle", img, "sh", "-c", "echo up; exec sleep 100", check=True)
+    c = rt.inspect("idle")
+    mon = c["monitor_pid"]
+    # once the container runs, the monitor is the small static vessel-ctr-mon
+    # (same pid: the init stays its child), not vessel with SQLite & co.
+    wait_until(lambda: open(f"/proc/{mon}/comm").read() == "vessel-ctr-mon\n", what="the idle exec")
+    status = dict(ln.split(":", 1) for ln in open(f"/proc/{mon}/status").read().splitlines())
+    assert int(status["VmRSS"].split()[0]) <= 1024, status["VmRSS"]
+    maps = open(f"/proc/{mon}/maps").read()
+    assert "libsqlite3" not in maps and "libc.so" not in maps
+    assert int(status["PPid"].split()[0]) != os.getpid()
+    assert open(f"/proc/{c['pid']}/stat").read().split(") ")[1].split()[1] == str(mon)
+    # it still holds the lock, the log and the init: stop is recorded
+    assert rt.run("logs", "idle", check=True).stdout == "up\n"
+    rt.run("stop", "-t", "1", "idle", check=True)
+    c = rt.inspect("idle")
+    assert (c["state"], c["exit_code"], c["monitor_pid"]) == ("exited", 137, None)
+    def gone():  # or a zombie of whatever reaps it
+        try:
+            return open(f"/proc/{mon}/stat").read().split(") ")[1][0] == "Z"
+        except FileNotFoundError:
+            return True
+    wait_until(gone, what="the monitor's end")
+    r = rt.run("__ctr-monitor-resume")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
