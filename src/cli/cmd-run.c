@@ -379,6 +379,7 @@ static int foreground_tty(struct vs_svc *svc, const char *id, bool input, struct
 		return vs_err_setsys(err, -errno, "socketpair"), -1;
 	so.out_fd = sv[1];
 	so.exit_fd = &exit_fd;
+	ctr_attach_send_winsize(sv[0]); /* the monitor sizes the pty before the start */
 	r = vs_svc_ctr_start(svc, id, &so, err);
 	close(sv[1]);
 	if (r < 0) {

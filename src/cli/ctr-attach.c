@@ -27,7 +27,7 @@ struct attach {
 	void *ctx;
 };
 
-static void send_winsize(int sock)
+void ctr_attach_send_winsize(int sock)
 {
 	char pkt[1 + sizeof(struct winsize)] = { VS_MON_WINSZ };
 	struct winsize ws;
@@ -95,7 +95,7 @@ static void on_signal(struct attach *a, int sfd)
 	if (read(sfd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGWINCH)
-		send_winsize(a->sock);
+		ctr_attach_send_winsize(a->sock);
 	else if (a->on_signal)
 		a->on_signal((int)si.ssi_signo, a->ctx);
 }
@@ -127,8 +127,9 @@ static int loop(struct attach *a, int sfd)
 int ctr_attach_loop(int sock, bool with_input, void (*fwd)(int sig, void *ctx), void *ctx)
 {
 	struct attach a = { .sock = sock, .input = with_input, .on_signal = fwd, .ctx = ctx };
-	struct termios saved, raw;
+	struct termios saved, raw, osaved;
 	bool tty = with_input && tcgetattr(STDIN_FILENO, &saved) == 0;
+	bool otty = !tty && tcgetattr(STDOUT_FILENO, &osaved) == 0;
 	sigset_t set, old;
 	int sfd, r;
 
@@ -146,11 +147,18 @@ int ctr_attach_loop(int sock, bool with_input, void (*fwd)(int sig, void *ctx), 
 		raw = saved;
 		cfmakeraw(&raw);
 		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	} else if (otty) {
+		/* the container's pty has done the output processing (\n to \r\n) */
+		raw = osaved;
+		raw.c_oflag &= ~(tcflag_t)OPOST;
+		tcsetattr(STDOUT_FILENO, TCSANOW, &raw);
 	}
-	send_winsize(sock);
+	ctr_attach_send_winsize(sock);
 	r = loop(&a, sfd);
 	if (tty)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	else if (otty)
+		tcsetattr(STDOUT_FILENO, TCSANOW, &osaved);
 	if (sfd >= 0)
 		close(sfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -27,6 +27,8 @@ int cmd_restart(const struct vs_cli_global *g, int argc, char **argv);
  * stdin (raw when a terminal) goes to the container. fwd, if not NULL,
  * gets INT/TERM/HUP/QUIT. */
 int ctr_attach_loop(int sock, bool with_input, void (*fwd)(int sig, void *ctx), void *ctx);
+/* Sends our terminal's window size on sock (if we have a terminal). */
+void ctr_attach_send_winsize(int sock);
 
 /* `vessel ps` rows for containers (cmd-ctr.c): appended to a JSON array,
  * or printed in ps's table. all: exited and created ones too. */

@@ -57,7 +57,7 @@ static void copy_winsize(int master)
 {
 	struct winsize ws;
 
-	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
 
@@ -84,8 +84,9 @@ static void proxy_loop(int master, int sfd)
 
 void vs_oci_console_proxy(int master)
 {
-	struct termios saved, raw;
+	struct termios saved, raw, osaved;
 	bool tty = tcgetattr(STDIN_FILENO, &saved) == 0;
+	bool otty = !tty && tcgetattr(STDOUT_FILENO, &osaved) == 0;
 	sigset_t set, old;
 	int sfd;
 
@@ -97,11 +98,19 @@ void vs_oci_console_proxy(int master)
 		raw = saved;
 		cfmakeraw(&raw);
 		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-		copy_winsize(master);
+	} else if (otty) {
+		/* our input is not a terminal, our output is: the pty has done
+		 * the output processing (\n to \r\n) */
+		raw = osaved;
+		raw.c_oflag &= ~(tcflag_t)OPOST;
+		tcsetattr(STDOUT_FILENO, TCSANOW, &raw);
 	}
+	copy_winsize(master);
 	proxy_loop(master, sfd);
 	if (tty)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	else if (otty)
+		tcsetattr(STDOUT_FILENO, TCSANOW, &osaved);
 	if (sfd >= 0)
 		close(sfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 /* name in the running container's /etc/passwd (through its init's root). */
 static int passwd_lookup(pid_t init, const char *name, unsigned *uid, unsigned *gid)
@@ -120,6 +122,13 @@ int vs_svc_ctr_exec(struct vs_svc *svc, const char *key, const struct vs_ctr_exe
 		goto out;
 	}
 	eo.id = row->id;
+	if (o->tty) {
+		struct winsize ws;
+
+		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 ||
+		    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+			eo.ws_row = ws.ws_row, eo.ws_col = ws.ws_col;
+	}
 	if ((r = vs_exec_base_process(oci, row->id, &p, err)) < 0) {
 		if (r == -ENOENT && err) { /* between two runs of its restart policy */
 			vs_err_free(*err);

@@ -167,6 +167,19 @@ static void client_input(struct vs_mon_io *io, int i, char *buf)
 	}
 }
 
+void vs_mon_io_early_winsize(struct vs_mon_io *io, int fd)
+{
+	char pkt[1 + sizeof(struct winsize)];
+	struct winsize ws;
+
+	if (recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT) != (ssize_t)sizeof(pkt) ||
+	    pkt[0] != VS_MON_WINSZ)
+		return;
+	memcpy(&ws, pkt + 1, sizeof(ws));
+	io->ws_row = ws.ws_row;
+	io->ws_col = ws.ws_col;
+}
+
 void vs_mon_io_set_master(struct vs_mon_io *io, int master)
 {
 	struct winsize ws = { .ws_row = io->ws_row, .ws_col = io->ws_col };

@@ -46,6 +46,10 @@ void vs_mon_io_init(struct vs_mon_io *io);
  * when every slot is taken (fd then closed). */
 bool vs_mon_io_add_client(struct vs_mon_io *io, int fd);
 
+/* Takes a window size the client on fd sent before the start (a
+ * foreground `run -t`'s), if there is one, for the pty to come. */
+void vs_mon_io_early_winsize(struct vs_mon_io *io, int fd);
+
 /* Copies until the container's output is closed (both pipes at EOF, or the
  * pty's master hung up); out and err are closed and -1 then. Clients stay. */
 void vs_mon_io_pump(struct vs_mon_io *io);

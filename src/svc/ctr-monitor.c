@@ -510,6 +510,7 @@ static int setup(struct monitor *m, const char *root, const char *id, struct vs_
 		m->io.tee_err = FD_ERR;
 	} else if (fstat(FD_OUT, &st) == 0 && S_ISSOCK(st.st_mode)) {
 		/* a foreground `run -t`: its socket is the first client */
+		vs_mon_io_early_winsize(&m->io, FD_OUT);
 		vs_mon_io_add_client(&m->io, fcntl(FD_OUT, F_DUPFD_CLOEXEC, FD_FIRST_FREE));
 	}
 	return mount_rootfs(m, err);

@@ -102,6 +102,26 @@ def test_run_it_prompt_and_resize(rt):
     assert "42 133" in rt.run("logs", "tty", check=True).stdout
 
 
+def test_tty_size_from_the_start(rt):
+    img = rt.image()
+    # the pty has our size before the command runs: no race with a resize
+    for args in (("run", "-it", "--rm", img, "stty", "size"),
+                 ("run", "-t", "--rm", img, "stty", "size")):
+        p = Pty(rt, *args, rows=33, cols=77)
+        try:
+            p.expect(r"33 77\r\n")
+            assert p.wait() == 0
+        finally:
+            p.kill()
+    rt.run("run", "-d", "--name", "box", img, "sleep", "100", check=True)
+    p = Pty(rt, "exec", "-t", "box", "stty", "size", rows=21, cols=61)
+    try:
+        p.expect(r"21 61\r\n")
+        assert p.wait() == 0
+    finally:
+        p.kill()
+
+
 def test_detach_keys_and_attach(rt):
     img = rt.image()
     r = rt.run("run", "-dit", "--name", "bg", img, "sh", check=True)
