@@ -256,8 +256,6 @@ static int flag_opt(struct run_opts *o, const char *opt, bool run, const char *v
 		o->spec.read_only = true;
 	else if (!strcmp(opt, "--tty"))
 		o->spec.tty = true;
-	else if (run && !strcmp(opt, "--interactive"))
-		o->interactive = true;
 	else if (short_group(o, opt, run))
 		;
 	else {

@@ -58,6 +58,7 @@ static void log_record(struct vs_mon_io *io, const char *stream, const char *s, 
 		       bool full)
 {
 	char hdr[REC_HDR_MAX];
+	struct iovec iov[3] = { { hdr, 0 }, { (void *)s, n }, { (void *)"\n", 1 } };
 	struct timespec ts;
 	struct tm tm;
 	size_t h, total;
@@ -70,8 +71,7 @@ static void log_record(struct vs_mon_io *io, const char *stream, const char *s, 
 	total = h + n + 1;
 	if (io->log_size + total > io->log_max && io->log_size > 0)
 		log_rotate(io);
-	struct iovec iov[3] = { { hdr, h }, { (void *)s, n }, { (void *)"\n", 1 } };
-
+	iov[0].iov_len = h;
 	if (io->log_fd >= 0 && writev(io->log_fd, iov, 3) == (ssize_t)total)
 		io->log_size += total;
 }
@@ -163,6 +163,7 @@ static void client_input(struct vs_mon_io *io, int i, char *buf)
 		/* the master is non-blocking: input the container does not
 		 * read while its pty's buffer is full is dropped */
 		if (write(io->out, buf + 1, (size_t)n - 1) < 0) {
+			/* EAGAIN: dropped, as said */
 		}
 	}
 }

@@ -6,12 +6,15 @@
  * with src/ctr, copies the container's stdout and stderr (or its pty) to
  * ctr.log, to the foreground CLI and to attached clients (ctr-mon-io.c),
  * waits for the init, restarts it as the restart policy says and records
- * how it ended.
+ * how it ended. While the container runs, the monitor is the small
+ * vessel-ctr-mon (ctr-mon-main.c), exec'd in place; it execs vessel back
+ * (vs_svc_ctr_monitor_resume) once the init has ended.
  *
  * Its status pipe carries "ok" once the container runs (or "err <why>"),
  * then "exit <code>" once the end is recorded.
  *
- * Map: overlay - create - restart policy - end - vs_svc_ctr_monitor. */
+ * Map: overlay - create - restart policy - idle handover - end - setup -
+ * vs_svc_ctr_monitor - vs_svc_ctr_monitor_resume. */
 #include "svc/ctr-internal.h"
 #include "svc/ctr-mon-io.h"
 #include "svc/internal.h"
