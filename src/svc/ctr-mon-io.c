@@ -21,6 +21,7 @@
 
 #define PUMP_BUF 65536
 #define REC_HDR_MAX 64
+#define LOG_BATCH (256 << 10) /* records are written in batches of up to this */
 #define CLIENT_SEND_TIMEOUT_S 5 /* a client that takes longer is dropped */
 
 void vs_mon_io_init(struct vs_mon_io *io)
@@ -54,42 +55,72 @@ static void log_rotate(struct vs_mon_io *io)
 	io->log_size = 0;
 }
 
-static void log_record(struct vs_mon_io *io, const char *stream, const char *s, size_t n,
-		       bool full)
+static void log_flush(struct vs_mon_io *io)
 {
-	char hdr[REC_HDR_MAX];
-	struct iovec iov[3] = { { hdr, 0 }, { (void *)s, n }, { (void *)"\n", 1 } };
-	struct timespec ts;
-	struct tm tm;
-	size_t h, total;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	h = strftime(hdr, sizeof(hdr), "%Y-%m-%dT%H:%M:%S", &tm);
-	h += (size_t)snprintf(hdr + h, sizeof(hdr) - h, ".%09ldZ %s %c ", ts.tv_nsec, stream,
-			      full ? 'F' : 'P');
-	total = h + n + 1;
-	if (io->log_size + total > io->log_max && io->log_size > 0)
-		log_rotate(io);
-	iov[0].iov_len = h;
-	if (io->log_fd >= 0 && writev(io->log_fd, iov, 3) == (ssize_t)total)
-		io->log_size += total;
+	if (io->log_fd >= 0 && io->lbuf_len &&
+	    write(io->log_fd, io->lbuf, io->lbuf_len) == (ssize_t)io->lbuf_len)
+		io->log_size += io->lbuf_len;
+	io->lbuf_len = 0;
 }
 
-/* One record per line of buf; a tail without a newline is a partial record. */
+/* Appends one record (prefix, F or P, text, newline) to the batch, after
+ * a rotation if it would take the file past log_max. */
+static void log_record(struct vs_mon_io *io, const char *pre, size_t np, const char *s, size_t n,
+		       bool full)
+{
+	size_t rec = np + 2 + n + 1;
+	char *d;
+
+	if (io->log_size + io->lbuf_len + rec > io->log_max && io->log_size + io->lbuf_len > 0) {
+		log_flush(io);
+		log_rotate(io);
+	}
+	if (io->lbuf_len + rec > LOG_BATCH)
+		log_flush(io);
+	if (rec > LOG_BATCH) { /* a huge line: straight to the file */
+		struct iovec iov[4] = { { (void *)pre, np },
+					{ (void *)(full ? "F " : "P "), 2 },
+					{ (void *)s, n },
+					{ (void *)"\n", 1 } };
+
+		if (io->log_fd >= 0 && writev(io->log_fd, iov, 4) == (ssize_t)rec)
+			io->log_size += rec;
+		return;
+	}
+	d = io->lbuf + io->lbuf_len;
+	memcpy(d, pre, np);
+	memcpy(d + np, full ? "F " : "P ", 2);
+	memcpy(d + np + 2, s, n);
+	d[np + 2 + n] = '\n';
+	io->lbuf_len += rec;
+}
+
+/* One record per line of buf (a tail without a newline: a partial one),
+ * all with the time of this read, written in one go. */
 static void log_write(struct vs_mon_io *io, int stream, const char *buf, size_t n)
 {
-	const char *name = stream ? "stderr" : "stdout";
+	char pre[REC_HDR_MAX];
+	struct timespec ts;
+	struct tm tm;
+	size_t np;
 
+	if (!io->lbuf && !(io->lbuf = malloc(LOG_BATCH)))
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	np = strftime(pre, sizeof(pre), "%Y-%m-%dT%H:%M:%S", &tm);
+	np += (size_t)snprintf(pre + np, sizeof(pre) - np, ".%09ldZ %s ", ts.tv_nsec,
+			       stream ? "stderr" : "stdout");
 	while (n > 0) {
 		const char *nl = memchr(buf, '\n', n);
 		size_t len = nl ? (size_t)(nl - buf) : n;
 
-		log_record(io, name, buf, len, nl != NULL);
+		log_record(io, pre, np, buf, len, nl != NULL);
 		len += nl != NULL;
 		buf += len;
 		n -= len;
 	}
+	log_flush(io);
 }
 
 bool vs_mon_io_add_client(struct vs_mon_io *io, int fd)

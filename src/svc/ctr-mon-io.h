@@ -37,6 +37,8 @@ struct vs_mon_io {
 	const char *log_path;
 	uint64_t log_size, log_max;
 	unsigned short ws_row, ws_col; /* the last window size a client sent */
+	char *lbuf; /* log records not yet written (malloc'd on first use) */
+	size_t lbuf_len;
 };
 
 /* Sets every fd to -1 (none open). */
