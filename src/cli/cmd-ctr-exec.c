@@ -163,7 +163,8 @@ int cmd_attach(const struct vs_cli_global *g, int argc, char **argv)
 
 	if (r)
 		return r;
-	if (vs_svc_open(g->root, &svc, &err) < 0 || vs_svc_ctr_attach(svc, argv[1], &fd, &err) < 0) {
+	if (vs_svc_open(g->root, &svc, &err) < 0 ||
+	    vs_svc_ctr_attach(svc, argv[1], &fd, &err) < 0) {
 		fprintf(stderr, "vessel attach: %s\n", err ? err->msg : "failed");
 		r = EXIT_FAIL;
 	} else {
@@ -239,8 +240,8 @@ static void top_line(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if ((f = fopen(path, "re"))) {
 		if (fgets(line, sizeof(line), f) && strrchr(line, ')'))
-			sscanf(strrchr(line, ')') + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-			       &ut, &st);
+			sscanf(strrchr(line, ')') + 2,
+			       "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
 		fclose(f);
 	}
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
@@ -290,7 +291,8 @@ int cmd_top(const struct vs_cli_global *g, int argc, char **argv)
 		r = EXIT_FAIL;
 	} else {
 		qsort(pids, n, sizeof(*pids), cmp_pid);
-		printf("%-8s %-6s %-8s %-6s %-8s %s\n", "PID", "CPID", "PPID", "UID", "TIME", "CMD");
+		printf("%-8s %-6s %-8s %-6s %-8s %s\n", "PID", "CPID", "PPID", "UID", "TIME",
+		       "CMD");
 		for (size_t i = 0; i < n; i++)
 			if (same_pidns(pids[i], info.pid))
 				top_line(pids[i]);

@@ -64,7 +64,8 @@ static void record(struct reader *r, const char *s, size_t n)
 	int fd;
 
 	sp2 = sp1 ? memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - s)) : NULL;
-	if (!sp2 || (size_t)(sp2 - s) + 3 > n || sp2[2] != ' ' || (sp2[1] != 'F' && sp2[1] != 'P')) {
+	if (!sp2 || (size_t)(sp2 - s) + 3 > n || sp2[2] != ' ' ||
+	    (sp2[1] != 'F' && sp2[1] != 'P')) {
 		sp1 = sp2 = NULL;
 	}
 	full = !sp2 || sp2[1] == 'F';
@@ -154,8 +155,7 @@ static void follow_rotation(struct reader *r, const char *log, int *fd)
 	*fd = open(log, O_RDONLY | O_CLOEXEC);
 }
 
-static void follow(struct reader *r, struct vs_svc *svc, const char *name, const char *log,
-		   int fd)
+static void follow(struct reader *r, struct vs_svc *svc, const char *name, const char *log, int fd)
 {
 	_cleanup_free_ char *dir = xstrdup(log);
 	_cleanup_close_ int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
@@ -227,7 +227,8 @@ int cmd_logs(const struct vs_cli_global *g, int argc, char **argv)
 			 vs_parse_uint(argv[i + 1], 0, UINT32_MAX, &n) == 0)
 			tail = true, i++;
 		else
-			return fprintf(stderr, "vessel logs: bad option '%.60s' (usage: vessel logs %s)\n",
+			return fprintf(stderr,
+				       "vessel logs: bad option '%.60s' (usage: vessel logs %s)\n",
 				       argv[i], syn),
 			       EXIT_USAGE;
 	}

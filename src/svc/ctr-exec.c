@@ -50,9 +50,9 @@ static int set_user(struct vs_spec_process *p, pid_t init, const char *u, struct
 	if (sscanf(u, "%u:%u%c", &uid, &gid, &extra) == 2 || sscanf(u, "%u%c", &uid, &extra) == 1)
 		goto ok;
 	if (sscanf(u, "%255[^:]%c", name, &extra) != 1 || passwd_lookup(init, name, &uid, &gid) < 0)
-		return vs_err_set(err, -EINVAL,
-				  "user '%s': not UID[:GID] nor a user in the container's /etc/passwd",
-				  u);
+		return vs_err_set(
+			err, -EINVAL,
+			"user '%s': not UID[:GID] nor a user in the container's /etc/passwd", u);
 ok:
 	p->uid = uid;
 	p->gid = gid;

@@ -19,8 +19,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { ARG_VESSEL = 1, ARG_ROOT, ARG_ID, ARG_LOG, ARG_IO, ARG_INIT, ARG_RESTARTS, ARG_DELAY,
-       ARG_START, N_ARGS };
+enum {
+	ARG_VESSEL = 1,
+	ARG_ROOT,
+	ARG_ID,
+	ARG_LOG,
+	ARG_IO,
+	ARG_INIT,
+	ARG_RESTARTS,
+	ARG_DELAY,
+	ARG_START,
+	N_ARGS
+};
 
 int main(int argc, char **argv)
 {
@@ -43,9 +53,17 @@ int main(int argc, char **argv)
 	snprintf(status, sizeof(status), "%d", ws);
 	vs_mon_io_encode(&io, enc, sizeof(enc)); /* a rotation changed the log's fd */
 	vs_mon_io_cloexec(&io, false);
-	char *args[] = { argv[ARG_VESSEL], (char *)VS_MON_RESUME_VERB, argv[ARG_ROOT], argv[ARG_ID],
-			 argv[ARG_LOG], enc,	       status,		  argv[ARG_RESTARTS],
-			 argv[ARG_DELAY],  argv[ARG_START], NULL };
+	char *args[] = { argv[ARG_VESSEL],
+			 (char *)VS_MON_RESUME_VERB,
+			 argv[ARG_ROOT],
+			 argv[ARG_ID],
+			 argv[ARG_LOG],
+			 enc,
+			 status,
+			 argv[ARG_RESTARTS],
+			 argv[ARG_DELAY],
+			 argv[ARG_START],
+			 NULL };
 	execv(argv[ARG_VESSEL], args);
 	/* nobody records the end: our lock goes with us, and the next look at
 	 * the container records it exited ("monitor died") */

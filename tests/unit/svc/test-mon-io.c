@@ -242,8 +242,15 @@ static void test_encode_decode(void **state)
 	(void)state;
 	vs_mon_io_init(&a);
 	vs_mon_io_init(&b);
-	a = (struct vs_mon_io){ .out = 12, .err = 14, .tty = false, .tee_out = 5, .tee_err = 6,
-				.listen = 9, .log_fd = -1, .log_max = 1ULL << 33, .ws_row = 7,
+	a = (struct vs_mon_io){ .out = 12,
+				.err = 14,
+				.tty = false,
+				.tee_out = 5,
+				.tee_err = 6,
+				.listen = 9,
+				.log_fd = -1,
+				.log_max = 1ULL << 33,
+				.ws_row = 7,
 				.ws_col = 300 };
 	for (int i = 0; i < VS_MON_MAX_CLIENTS; i++)
 		a.clients[i] = i == 2 ? 20 : i == 5 ? 21 : -1;
