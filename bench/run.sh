@@ -67,7 +67,7 @@ mem() { echo "$(awk '/^VmRSS:/ {print $2}' /proc/$1/status) $(awk '/^Pss:/ {prin
 "$VESSEL" --root "$W/vs" run -d --name idle bench:1 sleep 1000 >/dev/null
 "${PM[@]}" run -d --name idle --runtime runc --network none --ulimit nofile=1024:1024 \
 	--ulimit nproc=4096:4096 localhost/bench:1 sleep 1000 >/dev/null
-sleep 1 # let both settle
+sleep 2 # let both settle (vessel's monitor goes small after 1 s)
 vmon=$("$VESSEL" --root "$W/vs" inspect idle | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["monitor_pid"])')
 cmon=$("${PM[@]}" inspect --format '{{.State.ConmonPid}}' idle)
 read -r vr vp <<<"$(mem "$vmon")"

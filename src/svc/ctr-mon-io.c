@@ -252,7 +252,24 @@ static void output(struct vs_mon_io *io, int stream, char *buf)
 	}
 }
 
-void vs_mon_io_pump(struct vs_mon_io *io)
+int64_t vs_mon_io_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int timeout_ms(int64_t deadline_ms)
+{
+	int64_t left = deadline_ms - vs_mon_io_now_ms();
+
+	if (deadline_ms < 0)
+		return -1;
+	return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+bool vs_mon_io_pump_until(struct vs_mon_io *io, int64_t deadline_ms)
 {
 	struct pollfd p[3 + VS_MON_MAX_CLIENTS];
 	char *buf = malloc(PUMP_BUF);
@@ -260,23 +277,34 @@ void vs_mon_io_pump(struct vs_mon_io *io)
 	if (!buf)
 		abort();
 	while (io->out >= 0 || io->err >= 0) {
+		int n;
+
 		p[0] = (struct pollfd){ .fd = io->out, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = io->err, .events = POLLIN };
 		p[2] = (struct pollfd){ .fd = io->listen, .events = POLLIN };
 		for (int i = 0; i < VS_MON_MAX_CLIENTS; i++)
 			p[3 + i] = (struct pollfd){ .fd = io->clients[i], .events = POLLIN };
-		if (poll(p, 3 + VS_MON_MAX_CLIENTS, -1) < 0 && errno != EINTR)
+		n = poll(p, 3 + VS_MON_MAX_CLIENTS, timeout_ms(deadline_ms));
+		if (n < 0 && errno != EINTR)
 			break;
-		for (int s = 0; s < 2; s++)
+		if (n == 0)
+			break; /* the deadline */
+		for (int s = 0; n > 0 && s < 2; s++)
 			if (p[s].fd >= 0 && p[s].revents)
 				output(io, s, buf);
-		for (int i = 0; i < VS_MON_MAX_CLIENTS; i++)
+		for (int i = 0; n > 0 && i < VS_MON_MAX_CLIENTS; i++)
 			if (p[3 + i].fd >= 0 && p[3 + i].revents && io->clients[i] == p[3 + i].fd)
 				client_input(io, i, buf);
-		if (p[2].fd >= 0 && p[2].revents)
+		if (n > 0 && p[2].fd >= 0 && p[2].revents)
 			accept_client(io);
 	}
 	free(buf);
+	return io->out < 0 && io->err < 0;
+}
+
+void vs_mon_io_pump(struct vs_mon_io *io)
+{
+	vs_mon_io_pump_until(io, -1);
 }
 
 void vs_mon_io_encode(const struct vs_mon_io *io, char *buf, size_t size)

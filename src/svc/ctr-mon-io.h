@@ -56,6 +56,13 @@ void vs_mon_io_early_winsize(struct vs_mon_io *io, int fd);
  * pty's master hung up); out and err are closed and -1 then. Clients stay. */
 void vs_mon_io_pump(struct vs_mon_io *io);
 
+/* The same, but returns at deadline_ms (vs_mon_io_now_ms's clock) at the
+ * latest: true when the output was closed by then. */
+bool vs_mon_io_pump_until(struct vs_mon_io *io, int64_t deadline_ms);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t vs_mon_io_now_ms(void);
+
 /* Makes master (a pty's) the output and input, non-blocking, with the last
  * window size a client sent (a restarted container's new pty). */
 void vs_mon_io_set_master(struct vs_mon_io *io, int master);

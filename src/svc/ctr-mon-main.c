@@ -1,6 +1,7 @@
 /* vessel-ctr-mon: the idle phase of a container's monitor (ctr-monitor.c).
- * Once the container runs, the monitor (vessel, with SQLite, jansson and
- * the rest mapped: ~5 MiB resident) execs this small static binary, which
+ * Once the container has run for a second, the monitor (vessel, with
+ * SQLite, jansson and the rest mapped: ~5 MiB resident) execs this small
+ * static binary, which
  * keeps the monitor's pid (so the container's init stays its child), its
  * lock, its status pipe and the container's stdio, and does only what an
  * idle monitor does: copy the output to the log and the attached clients

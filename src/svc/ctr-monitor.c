@@ -43,6 +43,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -54,6 +55,7 @@ enum { FD_LOCK = 3, FD_STATUS, FD_OUT, FD_ERR, FD_IN, FD_FIRST_FREE };
 #define BACKOFF_MAX_MS 5000
 #define BACKOFF_RESET_MS 10000 /* a run this long starts the backoff over */
 #define STOP_POLL_MS 50
+#define IDLE_AFTER_MS 1000 /* a container running this long gets the small monitor */
 
 struct monitor {
 	struct vs_svc *svc;
@@ -248,15 +250,22 @@ static unsigned long long oom_kills(const char *id)
 }
 
 
-/* Copies the output until it closes, then reaps the init: its wait status. */
-static int reap(struct monitor *m)
+/* Copies the output for up to IDLE_AFTER_MS; true when the container has
+ * ended by then (its output closed and its init exited). */
+static bool ends_soon(struct monitor *m)
 {
-	int status = 0;
+	int64_t deadline = vs_mon_io_now_ms() + IDLE_AFTER_MS;
+	struct pollfd p = { .fd = -1, .events = POLLIN };
+	bool done;
 
-	vs_mon_io_pump(&m->io);
-	while (waitpid(m->init, &status, 0) < 0 && errno == EINTR)
-		;
-	return status;
+	if (!vs_mon_io_pump_until(&m->io, deadline))
+		return false;
+	/* EOF comes a moment before the init is a zombie: wait for that too */
+	if ((p.fd = (int)syscall(SYS_pidfd_open, m->init, 0)) < 0)
+		return true; /* no pidfd: wait in-process */
+	done = poll(&p, 1, (int)VS_MAX(deadline - vs_mon_io_now_ms(), 0)) > 0;
+	close(p.fd);
+	return done;
 }
 
 static bool stop_requested(const struct monitor *m)
@@ -387,16 +396,31 @@ static void go_idle(struct monitor *m, const struct run_clock *c)
 		_exit(1); /* no store to record in: the next look records "monitor died" */
 }
 
-/* Runs the container until it ends for good; the idle part in
- * vessel-ctr-mon when there is one. Returns the wait status of the last run. */
+/* Copies the output until it closes, then reaps the init: its wait status.
+ * A container still running after IDLE_AFTER_MS is left to vessel-ctr-mon
+ * (a short one does not pay for the two execs). */
+static int reap(struct monitor *m, const struct run_clock *c)
+{
+	int status = 0;
+
+	if (!ends_soon(m)) {
+		go_idle(m, c);
+		vs_mon_io_pump(&m->io);
+	}
+	while (waitpid(m->init, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+/* Runs the container until it ends for good. Returns the wait status of
+ * the last run. */
 static int run_loop(struct monitor *m, struct run_clock *c)
 {
 	int status;
 
-	do {
-		go_idle(m, c);
-		status = reap(m);
-	} while (restart(m, status, c));
+	do
+		status = reap(m, c);
+	while (restart(m, status, c));
 	return status;
 }
 

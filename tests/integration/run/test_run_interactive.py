@@ -182,6 +182,9 @@ def test_exec_namespaces_files_and_options(rt):
     r = rt.run("exec", "-e", "FOO=bar", "-e", "PATH=/bin", "-w", "/tmp", "-u", "app", "box", "sh",
                "-c", "echo $FOO $PATH; pwd; id -u; id -g")
     assert (r.returncode, r.stdout) == (0, "bar /bin\n/tmp\n1234\n4321\n"), r.stderr
+    cid = rt.inspect("box")["id"]
+    r = rt.run("exec", cid[:10], "hostname")  # a unique id prefix works as a name
+    assert (r.returncode, r.stdout) == (0, "boxhost\n"), r
     r = rt.run("exec", "-u", "7:8", "box", "id")
     assert r.stdout.startswith("uid=7 gid=8"), r
     r = rt.run("exec", "box", "sh", "-c", "echo out; echo err >&2; exit 42")
@@ -389,9 +392,12 @@ def test_idle_monitor_is_small(rt):
     rt.run("run", "-d", "--name", "idle", img, "sh", "-c", "echo up; exec sleep 100", check=True)
     c = rt.inspect("idle")
     mon = c["monitor_pid"]
-    # once the container runs, the monitor is the small static vessel-ctr-mon
-    # (same pid: the init stays its child), not vessel with SQLite & co.
-    wait_until(lambda: open(f"/proc/{mon}/comm").read() == "vessel-ctr-mon\n", what="the idle exec")
+    # a second after the start, the monitor is the small static
+    # vessel-ctr-mon (same pid: the init stays its child), not vessel with
+    # SQLite & co.
+    wait_until(lambda: os.readlink(f"/proc/{mon}/exe").endswith("/vessel-ctr-mon"),
+               what="the idle exec")
+    assert open(f"/proc/{mon}/comm").read() == "vessel-ctr-mon\n"
     status = dict(ln.split(":", 1) for ln in open(f"/proc/{mon}/status").read().splitlines())
     assert int(status["VmRSS"].split()[0]) <= 1024, status["VmRSS"]
     maps = open(f"/proc/{mon}/maps").read()
