@@ -159,6 +159,20 @@ void vs_ctr_info_clear(struct vs_ctr_info *info);
 void vs_ctr_info_list_free(struct vs_ctr_info *v, size_t n);
 json_t *vs_ctr_info_to_json(const struct vs_ctr_info *info);
 
+/* What `logs` asks for. Output goes through write: stream 1 (the
+ * container's stdout) or 2 (stderr); write returns false to stop. */
+struct vs_ctr_logs_opts {
+	bool timestamps; /* each line after the time it was logged (RFC 3339, ns, UTC) */
+	bool follow; /* then new output, until the container no longer runs */
+	int64_t tail; /* only the last N lines; -1: all */
+	bool (*write)(void *ctx, int stream, const char *buf, size_t n);
+	void *ctx;
+};
+
+/* The container's output (ctr-logs.c): 0, or -ENOENT with *err. */
+int vs_svc_ctr_logs(struct vs_svc *svc, const char *key, const struct vs_ctr_logs_opts *o,
+		    struct vs_err **err);
+
 /* The path of the container's log (malloc'd) and its rotated predecessor. */
 int vs_svc_ctr_log_path(struct vs_svc *svc, const char *key, char **out, char **old,
 			struct vs_err **err);
