@@ -14,25 +14,37 @@
 #include "store/containers.h"
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/fs.h"
 #include "common/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-/* name in the running container's /etc/passwd (through its init's root). */
+/* name in the running container's /etc/passwd, resolved inside its init's
+ * root (a symlink there must not lead us to the host's files), a regular
+ * file only. */
 static int passwd_lookup(pid_t init, const char *name, unsigned *uid, unsigned *gid)
 {
-	_cleanup_free_ char *p = xasprintf("/proc/%d/root/etc/passwd", (int)init);
+	_cleanup_free_ char *root = xasprintf("/proc/%d/root", (int)init);
+	_cleanup_close_ int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	char line[512], who[256];
-	FILE *f = fopen(p, "re");
+	int fd = rfd < 0 ? -1 : vs_open_in_root(rfd, "/etc/passwd", O_RDONLY | O_NONBLOCK);
+	struct stat st;
+	FILE *f;
 	int r = -ENOENT;
 
-	if (!f)
+	if (fd < 0)
 		return -ENOENT;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return -ENOENT;
+	}
 	while (r < 0 && fgets(line, sizeof(line), f))
 		if (sscanf(line, "%255[^:]:%*[^:]:%u:%u:", who, uid, gid) == 3 &&
 		    strcmp(who, name) == 0)

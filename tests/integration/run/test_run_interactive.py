@@ -185,6 +185,14 @@ def test_exec_namespaces_files_and_options(rt):
     cid = rt.inspect("box")["id"]
     r = rt.run("exec", cid[:10], "hostname")  # a unique id prefix works as a name
     assert (r.returncode, r.stdout) == (0, "boxhost\n"), r
+    # -u NAME: the container's /etc/passwd, symlinks resolved inside it
+    # (here to the container's /tmp/pw, not the host's)
+    rt.run("exec", "box", "sh", "-c", "echo ghost:x:4242:4343::/:/bin/sh > /tmp/pw; "
+           "ln -sf /tmp/pw /etc/passwd", check=True)
+    r = rt.run("exec", "-u", "ghost", "box", "id")
+    assert r.stdout == "uid=4242(ghost) gid=4343\n", r
+    r = rt.run("exec", "-u", "app", "box", "id")
+    assert r.returncode == 125 and "app" in r.stderr and r.stderr.count("\n") == 1, r
     r = rt.run("exec", "-u", "7:8", "box", "id")
     assert r.stdout.startswith("uid=7 gid=8"), r
     r = rt.run("exec", "box", "sh", "-c", "echo out; echo err >&2; exit 42")
