@@ -8,8 +8,11 @@
 # memory of an idle monitor: vessel's (vessel-ctr-mon once the container
 # runs) vs podman's conmon, each holding a detached `sleep` (the target:
 # <= 1 MiB; conmon is 1-2 MiB). RSS counts the shared pages of libc & co.,
-# PSS shares them out: both are printed.
-# Usage: bench/run.sh [path/to/vessel]   Environment: REPS (default 11), WORKDIR.
+# PSS shares them out: both are printed. Then N_IDLE (default 100) idle
+# containers started with -d in a loop by each (the target: <= 0.5x
+# podman's time), and the PSS of all their monitors.
+# Usage: bench/run.sh [path/to/vessel]
+# Environment: REPS (default 11), N_IDLE (default 100; 0: skip), WORKDIR.
 set -euo pipefail
 
 VESSEL=${1:-build/vessel}
@@ -74,3 +77,21 @@ read -r vr vp <<<"$(mem "$vmon")"
 read -r cr cp <<<"$(mem "$cmon")"
 echo "$(date -u +%F) idle monitor (KiB): vessel ($(cat /proc/$vmon/comm)) RSS $vr PSS $vp," \
 	"podman's conmon RSS $cr PSS $cp; RSS ratio $(echo "scale=2; $vr/$cr" | bc)"
+
+N_IDLE=${N_IDLE:-100}
+[ "$N_IDLE" -gt 0 ] || exit 0
+pss_sum() { local t=0 p; for p in "$@"; do t=$((t + $(awk '/^Pss:/ {print $2}' /proc/$p/smaps_rollup))); done; echo $t; }
+t0=$(date +%s%N)
+for i in $(seq "$N_IDLE"); do "$VESSEL" --root "$W/vs" run -d --name "i$i" bench:1 sleep 1000 >/dev/null; done
+t1=$(date +%s%N)
+for i in $(seq "$N_IDLE"); do
+	"${PM[@]}" run -d --name "i$i" --runtime runc --network none --ulimit nofile=1024:1024 \
+		--ulimit nproc=4096:4096 localhost/bench:1 sleep 1000 >/dev/null
+done
+t2=$(date +%s%N)
+sleep 2
+vpids=$("$VESSEL" --root "$W/vs" ps --format json | /usr/bin/python3 -c 'import json,sys; [print(c["monitor_pid"]) for c in json.load(sys.stdin) if c["kind"]=="container"]')
+cpids=$("${PM[@]}" ps -q | xargs "${PM[@]}" inspect --format '{{.State.ConmonPid}}')
+vt=$(((t1 - t0) / 1000000)) pt=$(((t2 - t1) / 1000000))
+echo "$(date -u +%F) $N_IDLE x run -d sleep (ms): vessel $vt podman $pt ratio $(echo "scale=2; $vt/$pt" | bc);" \
+	"PSS of all monitors (KiB): vessel $(pss_sum $vpids) conmon $(pss_sum $cpids)"
