@@ -3,6 +3,8 @@
  * main.c calls vs_cli_main(); test binaries (tests/helpers) call it too. */
 #include "cli/cmds.h"
 #include "cli/ctr-cmds.h"
+#include "svc/ctr-mon-io.h"
+#include "svc/ctr.h"
 #include "svc/svc.h"
 #include "common/log.h"
 #include "config.h"
@@ -26,9 +28,13 @@ static const struct verb verbs[] = {
 	{ "stop", cmd_stop, "stop containers: [-t SECS] NAME..." },
 	{ "kill", cmd_kill, "signal containers: [-s SIG] NAME..." },
 	{ "rm", cmd_rm, "remove containers: [-f] NAME..." },
-	{ "logs", cmd_logs, "a container's output: NAME" },
+	{ "logs", cmd_logs, "a container's output: [-f] [--tail N] [-t] NAME" },
 	{ "inspect", cmd_inspect, "a container as JSON: NAME" },
 	{ "wait", cmd_wait, "wait for containers to exit, print their status: NAME..." },
+	{ "exec", cmd_exec, "run a command in a container: [-i] [-t] [-e] [-w] [-u] NAME CMD..." },
+	{ "attach", cmd_attach, "attach to a container's terminal (-t): NAME" },
+	{ "top", cmd_top, "the processes of a container: NAME" },
+	{ "restart", cmd_restart, "restart containers: [-t SECS] NAME..." },
 	{ "img", cmd_img, "disk images, qemu-img style (vessel img --help)" },
 	{ "oci", cmd_oci, "runc-compatible OCI runtime (also as vessel-runc)" },
 	{ "image", cmd_image, "container images (vessel image --help)" },
@@ -92,6 +98,8 @@ int vs_cli_main(int argc, char **argv)
 		g.root = VS_SVC_DEFAULT_ROOT;
 	if (argc > 0 && strcmp(base_name(argv[0]), "vessel-runc") == 0)
 		return cmd_oci(&g, argc, argv);
+	if (argc > 1 && strcmp(argv[1], VS_MON_RESUME_VERB) == 0)
+		vs_svc_ctr_monitor_resume(argc, argv); /* a container's monitor, not a person */
 	if ((i = parse_globals(&g, argc, argv)) < 0)
 		return -i - 1;
 	if (i >= argc) {

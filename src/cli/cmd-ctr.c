@@ -1,4 +1,4 @@
-/* `vessel start|stop|kill|rm|logs|inspect|wait NAME...` on containers, and
+/* `vessel start|stop|kill|rm|inspect|wait NAME...` on containers, and
  * the container rows of `vessel ps`. Exit status: 0, 1 when the operation
  * failed, 2 for a usage error; every failure is one line on stderr. */
 #include "cli/cmds.h"
@@ -204,44 +204,6 @@ int cmd_inspect(const struct vs_cli_global *g, int argc, char **argv)
 	if (argc - first != 1)
 		return usage(argv[0], "NAME", "one container at a time");
 	return each(g, argc, argv, first, do_inspect, vals, false);
-}
-
-static void copy_file(const char *path)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char buf[65536];
-	ssize_t n;
-
-	fflush(stdout);
-	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
-		if (write(1, buf, (size_t)n) != n)
-			break;
-}
-
-static int do_logs(struct vs_svc *svc, const char *name, const char **vals, struct vs_err **err)
-{
-	_cleanup_free_ char *log = NULL, *old = NULL;
-	int r = vs_svc_ctr_log_path(svc, name, &log, &old, err);
-
-	(void)vals;
-	if (r < 0)
-		return r;
-	copy_file(old);
-	copy_file(log);
-	return 0;
-}
-
-int cmd_logs(const struct vs_cli_global *g, int argc, char **argv)
-{
-	const char *vals[1] = { 0 };
-	int first, r = parse(argc, argv, "NAME (-f and --tail are not supported yet)", NULL, vals,
-			     &first);
-
-	if (r)
-		return r;
-	if (argc - first != 1)
-		return usage(argv[0], "NAME", "one container at a time");
-	return each(g, argc, argv, first, do_logs, vals, false);
 }
 
 static void status_text(const struct vs_ctr_info *c, char *buf, size_t len)

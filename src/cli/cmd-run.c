@@ -2,8 +2,10 @@
  * struct vs_ctr_spec and call the service layer (svc/ctr.h). A foreground
  * run copies the container's output to ours (through its monitor), passes
  * INT/TERM/HUP/QUIT on to it and exits with its status; -d prints the id
- * and returns once the container runs. Exit status 125 when vessel itself
- * failed (bad option, missing image...), as docker and podman do. */
+ * and returns once the container runs. With -t the container's stdio is a
+ * pty its monitor holds; a foreground run attaches to it (ctr-attach.c).
+ * Exit status 125 when vessel itself failed (bad option, missing
+ * image...), as docker and podman do. */
 #include "cli/cmds.h"
 #include "cli/ctr-cmds.h"
 #include "svc/ctr.h"
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define EXIT_RUN_FAIL 125
@@ -31,6 +34,7 @@ struct run_opts {
 	bool detach, interactive;
 	bool fwd; /* net_ready turned IPv4 forwarding on: said once the container runs */
 	size_t n_env, n_vol, n_tmpfs;
+	bool restart_set; /* --restart given (it conflicts with --rm) */
 };
 
 __attribute__((format(printf, 2, 3))) static int fail(const char *verb, const char *fmt, ...)
@@ -144,6 +148,59 @@ static void net_say_fwd(bool fwd, const struct vs_ctr_spec *s)
 			vs_ctr_spec_network(s));
 }
 
+/* --restart no|on-failure[:N]|always|unless-stopped (vessel has no daemon
+ * to restart: unless-stopped is always). */
+static int parse_restart(struct run_opts *o, const char *arg, const char *verb)
+{
+	uint64_t n = 0;
+
+	o->restart_set = true;
+	o->spec.restart_max = 0;
+	if (!strcmp(arg, "no"))
+		o->spec.restart = VS_CTR_RESTART_NO;
+	else if (!strcmp(arg, "always") || !strcmp(arg, "unless-stopped"))
+		o->spec.restart = VS_CTR_RESTART_ALWAYS;
+	else if (!strcmp(arg, "on-failure") ||
+		 (!strncmp(arg, "on-failure:", 11) && vs_parse_uint(arg + 11, 1, 1000000, &n) == 0))
+		o->spec.restart = VS_CTR_RESTART_ON_FAILURE, o->spec.restart_max = (unsigned)n;
+	else
+		return fail(verb, "--restart %s: expected no, on-failure[:N], always", arg);
+	return 0;
+}
+
+/* --env-file F: K=V lines (K alone: our own value of K, if set); blank
+ * lines and lines starting with # are skipped, as docker. */
+static int parse_env_file(struct run_opts *o, const char *path, const char *verb)
+{
+	FILE *f = fopen(path, "re");
+	char line[8192];
+	unsigned ln = 0;
+	int r = 0;
+
+	if (!f)
+		return fail(verb, "--env-file %s: %s", path, strerror(errno));
+	while (r == 0 && fgets(line, sizeof(line), f)) {
+		char *s = line + strspn(line, " \t");
+		const char *v;
+
+		ln++;
+		s[strcspn(s, "\r\n")] = 0;
+		if (!*s || *s == '#')
+			continue;
+		if (*s == '=')
+			r = fail(verb, "--env-file %s:%u: a variable without a name", path, ln);
+		else if (strchr(s, '='))
+			strv_push(&o->spec.env, &o->n_env, s);
+		else if ((v = getenv(s)) != NULL) {
+			_cleanup_free_ char *kv = xasprintf("%s=%s", s, v);
+
+			strv_push(&o->spec.env, &o->n_env, kv);
+		}
+	}
+	fclose(f);
+	return r;
+}
+
 /* Options that take a value. Returns 0, or -1 after one line on stderr. */
 static int value_opt(struct run_opts *o, const char *opt, const char *val, const char *verb)
 {
@@ -192,6 +249,11 @@ static int value_opt(struct run_opts *o, const char *opt, const char *val, const
 	}
 	if (!strcmp(opt, "--log-opt"))
 		return parse_log_opt(o, val, verb);
+	/* -t, --restart, --env-file (ctr-interactive) */
+	if (!strcmp(opt, "--restart"))
+		return parse_restart(o, val, verb);
+	if (!strcmp(opt, "--env-file"))
+		return parse_env_file(o, val, verb);
 #undef SET
 	return 1; /* not a value option */
 }
@@ -200,6 +262,7 @@ static const char *const value_opts[] = {
 	"--name",     "-e",	 "--env",     "-w",	  "--workdir",	  "-u",		  "--user",
 	"--hostname", "-h",	 "-m",	      "--memory", "--cpus",	  "--pids-limit", "-v",
 	"--volume",   "--tmpfs", "--network", "--net",	  "--entrypoint", "--log-opt",
+	"--restart",  "--env-file",
 };
 
 /* net_opt's options that take a value besides --network */
@@ -216,7 +279,24 @@ static bool is_value_opt(const char *opt)
 	return false;
 }
 
-static const char *const refused[] = { "-t", "-it", "-ti", "--tty", "--restart", "--env-file" };
+/* Docker's grouped short flags: -it, -dit, -ti... Returns false when opt
+ * is not such a group. */
+static bool short_group(struct run_opts *o, const char *opt, bool run)
+{
+	if (opt[0] != '-' || opt[1] == '-' || strlen(opt) < 2 || opt[strspn(opt + 1, "dit") + 1])
+		return false;
+	if (!run && strpbrk(opt + 1, "d"))
+		return false;
+	for (const char *c = opt + 1; *c; c++) {
+		if (*c == 'd')
+			o->detach = true;
+		else if (*c == 'i')
+			o->interactive = true;
+		else
+			o->spec.tty = true;
+	}
+	return true;
+}
 
 static int flag_opt(struct run_opts *o, const char *opt, bool run, const char *verb)
 {
@@ -230,13 +310,10 @@ static int flag_opt(struct run_opts *o, const char *opt, bool run, const char *v
 		o->spec.publish_all = true;
 	else if (!strcmp(opt, "--read-only"))
 		o->spec.read_only = true;
-	else {
-		for (size_t i = 0; i < VS_ARRAY_SIZE(refused); i++)
-			if (!strncmp(opt, refused[i], strlen(refused[i])) &&
-			    (!opt[strlen(refused[i])] || opt[strlen(refused[i])] == '='))
-				return fail(verb, "%s is not supported yet", opt);
+	else if (!strcmp(opt, "--tty"))
+		o->spec.tty = true;
+	else if (!short_group(o, opt, run))
 		return fail(verb, "unknown option '%s' (see vessel run --help)", opt);
-	}
 	return 0;
 }
 
@@ -269,8 +346,10 @@ static int parse(struct run_opts *o, int argc, char **argv, bool run)
 		if (flag_opt(o, opt, run, verb) < 0)
 			return -1;
 	}
-	if (o->interactive && o->detach)
-		return fail(verb, "-i with -d is not supported yet");
+	if (o->interactive && o->detach && !o->spec.tty)
+		return fail(verb, "-i with -d needs -t (attach to it with vessel attach)");
+	if (o->restart_set && o->spec.restart != VS_CTR_RESTART_NO && o->spec.auto_remove)
+		return fail(verb, "--restart and --rm conflict");
 	if (i >= argc)
 		return fail(verb, "no image given (vessel %s [OPTIONS] IMAGE [COMMAND...])", verb);
 	o->spec.image = xstrdup(argv[i++]);
@@ -322,6 +401,48 @@ static int foreground(struct vs_svc *svc, const char *id, int exit_fd)
 	return code;
 }
 
+struct fwd {
+	struct vs_svc *svc;
+	const char *id;
+};
+
+static void fwd_signal(int sig, void *ctx)
+{
+	const struct fwd *f = ctx;
+
+	vs_svc_ctr_kill(f->svc, f->id, sig, NULL);
+}
+
+/* A foreground run with a pty: our socket is the monitor's first attach
+ * client from the start. The exit status, 0 when detached (Ctrl-P
+ * Ctrl-Q), or -1 with *err when it did not start. */
+static int foreground_tty(struct vs_svc *svc, const char *id, bool input, struct vs_err **err)
+{
+	struct vs_ctr_start_opts so = { .out_fd = -1, .err_fd = -1, .in_fd = -1 };
+	struct fwd f = { .svc = svc, .id = id };
+	int sv[2], exit_fd = -1, r, code;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return vs_err_setsys(err, -errno, "socketpair"), -1;
+	so.out_fd = sv[1];
+	so.exit_fd = &exit_fd;
+	ctr_attach_send_winsize(sv[0]); /* the monitor sizes the pty before the start */
+	r = vs_svc_ctr_start(svc, id, &so, err);
+	close(sv[1]);
+	if (r < 0) {
+		close(sv[0]);
+		return -1;
+	}
+	r = ctr_attach_loop(sv[0], input, fwd_signal, &f);
+	close(sv[0]);
+	if (r == 1) {
+		close(exit_fd);
+		return 0; /* detached: it goes on */
+	}
+	code = vs_svc_ctr_wait_fd(svc, id, exit_fd, err);
+	return code < 0 ? EXIT_RUN_FAIL : code;
+}
+
 static int run_or_create(const struct vs_cli_global *g, int argc, char **argv, bool run)
 {
 	struct run_opts o = { 0 };
@@ -351,6 +472,13 @@ static int run_or_create(const struct vs_cli_global *g, int argc, char **argv, b
 	fflush(stdout);
 	forwarded(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL); /* the monitor unblocks them for itself */
+	if (o.spec.tty) {
+		if ((rc = foreground_tty(svc, id, o.interactive, &err)) < 0) {
+			rc = EXIT_RUN_FAIL;
+			goto out_rm;
+		}
+		goto out;
+	}
 	if (vs_svc_ctr_start(svc, id, &so, &err) < 0)
 		goto out_rm;
 	net_say_fwd(o.fwd, &o.spec);
@@ -378,7 +506,8 @@ static void run_help(const char *verb)
 	       "  --network NAME|bridge|none|host (default: the default network vessel0)\n"
 	       "  -p|--publish [HOSTIP:]HOSTPORT:PORT[/tcp|udp]  -P|--publish-all\n"
 	       "  --entrypoint E  --hostname H  --log-opt max-size=SIZE\n"
-	       "not yet: -t, -i with -d, --restart, --env-file\n",
+	       "  -t|--tty (-it: interactive; Ctrl-P Ctrl-Q detaches)  --env-file F\n"
+	       "  --restart no|on-failure[:N]|always\n"
 	       verb);
 }
 

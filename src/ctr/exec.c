@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -130,6 +131,12 @@ static int process_setup(struct exec_ctx *c, struct vs_process_final *final, cha
 
 	if (p->terminal && c->console_fd >= 0 && (rc = vs_console_setup(c->console_fd, err)) < 0)
 		return rc;
+	if (p->terminal && c->o->ws_row && c->o->ws_col) {
+		/* the size the process sees first: set before its execve */
+		struct winsize ws = { .ws_row = c->o->ws_row, .ws_col = c->o->ws_col };
+
+		ioctl(STDIN_FILENO, TIOCSWINSZ, &ws);
+	}
 	if ((rc = vs_process_rlimits(p, err)) < 0)
 		return rc;
 	return vs_process_prepare(p, sc, c->o->preserve_fds, final, exe, err);

@@ -16,6 +16,7 @@ struct vs_exec_opts {
 	const char *pid_file; /* may be NULL */
 	const char *console_socket; /* may be NULL */
 	int preserve_fds;
+	unsigned short ws_row, ws_col; /* terminal: the pty's size before the execve (0: unset) */
 };
 
 /* Loads the container's config.json as the base of an exec process:

@@ -93,6 +93,8 @@ static json_t *env_json(const struct vs_ctr_spec *s, const struct vs_image_confi
 	}
 	if (!path)
 		env_put(a, DEFAULT_PATH);
+	if (s->tty)
+		env_put(a, "TERM=xterm"); /* as docker; -e TERM=... replaces it */
 	for (size_t i = 0; s->env && s->env[i]; i++)
 		env_put(a, s->env[i]);
 	return a;
@@ -174,7 +176,7 @@ static int process_json(const struct vs_ctr_spec *s, const struct vs_image_info 
 		return -EINVAL;
 	}
 	caps = caps_json();
-	*out = json_pack("{s:b, s:o, s:o, s:o, s:s, s:o, s:b}", "terminal", 0, "user", user, "args",
+	*out = json_pack("{s:b, s:o, s:o, s:o, s:s, s:o, s:b}", "terminal", s->tty, "user", user, "args",
 			 args, "env", env_json(s, &img->config), "cwd", cwd, "capabilities", caps,
 			 "noNewPrivileges", 0);
 	return 0;

@@ -321,6 +321,7 @@ int vs_svc_ctr_remove(struct vs_svc *svc, const char *key, bool force, struct vs
 				       row->name);
 			goto out;
 		}
+		vs_svc_ctr_mark_stop(svc, row->id);
 		vs_svc_ctr_kill(svc, row->id, SIGKILL, NULL);
 		if (vs_svc_lock_wait_free(lock, KILL_WAIT_MS) < 0) {
 			r = vs_err_set(err, -ETIMEDOUT, "container %s did not stop", row->name);
@@ -343,7 +344,23 @@ static enum vs_ctr_state parse_state(const char *s)
 	return strcmp(s, "exited") == 0 ? VS_CTR_ST_EXITED : VS_CTR_ST_CREATED;
 }
 
-static void to_info(const struct vs_store_ctr *row, struct vs_ctr_info *i)
+/* The monitor's count of policy restarts (ctr-monitor.c), 0 if none. */
+static unsigned restart_count(const struct vs_svc *svc, const char *id)
+{
+	_cleanup_free_ char *p = vs_svc_ctr_path(svc, id, VS_CTR_RESTARTS_FILE);
+	FILE *f = fopen(p, "re");
+	unsigned n = 0;
+
+	if (f) {
+		if (fscanf(f, "%u", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n;
+}
+
+static void to_info(const struct vs_svc *svc, const struct vs_store_ctr *row,
+		    struct vs_ctr_info *i)
 {
 	*i = (struct vs_ctr_info){
 		.id = xstrdup(row->id),
@@ -360,6 +377,7 @@ static void to_info(const struct vs_store_ctr *row, struct vs_ctr_info *i)
 		.exit_code = row->exit_code,
 		.oom_killed = row->oom_killed,
 		.exit_reason = row->exit_reason ? xstrdup(row->exit_reason) : NULL,
+		.restart_count = restart_count(svc, row->id),
 	};
 }
 
@@ -374,7 +392,7 @@ int vs_svc_ctr_list(struct vs_svc *svc, struct vs_ctr_info **out, size_t *n, str
 	*out = xzalloc((len ? len : 1) * sizeof(**out));
 	for (size_t i = 0; i < len; i++) {
 		check_live(svc, rows[i]);
-		to_info(rows[i], &(*out)[i]);
+		to_info(svc, rows[i], &(*out)[i]);
 	}
 	*n = len;
 	vs_store_ctr_list_free(rows, len);
@@ -390,7 +408,7 @@ int vs_svc_ctr_inspect(struct vs_svc *svc, const char *key, struct vs_ctr_info *
 
 	if (r < 0)
 		return r;
-	to_info(row, out);
+	to_info(svc, row, out);
 	vs_store_ctr_free(row);
 	vs_svc_ctr_net_fill(svc, out, 1);
 	return 0;

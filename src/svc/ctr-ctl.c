@@ -3,8 +3,9 @@
  * fork and hands it over, so the container counts as running (or
  * starting) from the first moment to the monitor's end.
  *
- * Map: spawn - start - wait - kill/stop. */
+ * Map: spawn - start - wait - kill/stop/restart. */
 #include "svc/ctr-internal.h"
+#include "svc/ctr-mon-io.h"
 #include "svc/internal.h"
 #include "ctr/container.h"
 #include "store/containers.h"
@@ -20,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -204,6 +207,7 @@ int vs_svc_ctr_stop(struct vs_svc *svc, const char *key, int sig, unsigned timeo
 	if (r < 0)
 		return r;
 	lock = vs_svc_ctr_path(svc, row->id, VS_CTR_LOCK_FILE);
+	vs_svc_ctr_mark_stop(svc, row->id);
 	r = vs_ctr_kill(oci, row->id, sig ? sig : stop_signal(row), false, NULL);
 	if (r < 0 || vs_svc_lock_wait_free(lock, timeout_s * 1000) < 0) {
 		vs_ctr_kill(oci, row->id, SIGKILL, true, NULL);
@@ -212,6 +216,64 @@ int vs_svc_ctr_stop(struct vs_svc *svc, const char *key, int sig, unsigned timeo
 		else
 			r = 0;
 	}
+	vs_store_ctr_free(row);
+	return r;
+}
+
+void vs_svc_ctr_mark_stop(const struct vs_svc *svc, const char *id)
+{
+	_cleanup_free_ char *p = vs_svc_ctr_path(svc, id, VS_CTR_STOP_FILE);
+	int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+int vs_svc_ctr_restart(struct vs_svc *svc, const char *key, unsigned timeout_s,
+		       struct vs_err **err)
+{
+	struct vs_store_ctr *row = NULL;
+	int r = vs_svc_ctr_get_row(svc, key, &row, err);
+
+	if (r < 0)
+		return r;
+	if (strcmp(row->state, "running") == 0)
+		r = vs_svc_ctr_stop(svc, row->id, 0, timeout_s, err);
+	if (r == 0)
+		r = vs_svc_ctr_start(svc, row->id, NULL, err);
+	vs_store_ctr_free(row);
+	return r;
+}
+
+int vs_svc_ctr_attach(struct vs_svc *svc, const char *key, int *fd, struct vs_err **err)
+{
+	struct vs_store_ctr *row = NULL;
+	_cleanup_json_ json_t *spec = NULL;
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_close_ int dfd = -1, s = -1;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int r = running_row(svc, key, &row, err);
+
+	if (r < 0)
+		return r;
+	spec = json_loads(row->spec, 0, NULL);
+	dir = vs_svc_ctr_path(svc, row->id, NULL);
+	if (!vs_json_bool(spec, "tty", false)) {
+		r = vs_err_set(err, -EINVAL, "container %s has no terminal (run it with -t)",
+			       row->name);
+		goto out;
+	}
+	/* through /proc/self/fd: the full path may not fit in sun_path */
+	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0)
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" VS_CTR_ATTACH_SOCK,
+			 dfd);
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (dfd < 0 || s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = vs_err_setsys(err, -errno, "cannot attach to %s", row->name);
+		goto out;
+	}
+	*fd = steal_fd(s);
+out:
 	vs_store_ctr_free(row);
 	return r;
 }

@@ -20,6 +20,8 @@ struct vs_store_ctr;
 #define VS_CTR_LOCK_FILE "monitor.lock"
 #define VS_CTR_LOG_FILE "ctr.log"
 #define VS_CTR_LOWER_FILE "lower"
+#define VS_CTR_STOP_FILE "stop-requested" /* stop/rm -f: the restart policy must not undo it */
+#define VS_CTR_RESTARTS_FILE "restarts" /* how often the monitor restarted it since start */
 
 /* ctr-config.c: the OCI config (new reference in *out), or -EINVAL with *err. */
 int vs_svc_ctr_config(const struct vs_ctr_spec *s, const struct vs_image_info *img, const char *id,
@@ -96,6 +98,9 @@ int vs_svc_ctr_net_write_files(const char *dir, const char *hostname, bool inter
 /* Rewrites, in place, the hosts file of every container with a lease on
  * network. Returns 0 or -errno. */
 int vs_svc_ctr_net_hosts_update(struct vs_svc *svc, const char *network);
+/* ctr-ctl.c: tells the monitor that the container's end is wanted (stop,
+ * rm -f): its restart policy does not restart it. */
+void vs_svc_ctr_mark_stop(const struct vs_svc *svc, const char *id);
 
 /* ctr-monitor.c: the monitor, forked by start. */
 struct vs_ctr_monitor_args {

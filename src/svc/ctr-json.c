@@ -103,6 +103,12 @@ json_t *vs_ctr_spec_to_json(const struct vs_ctr_spec *s)
 	json_object_set_new(j, "auto_remove", json_boolean(s->auto_remove));
 	json_object_set_new(j, "log_max",
 			    json_integer((json_int_t)(s->log_max ? s->log_max : VS_CTR_LOG_MAX)));
+	json_object_set_new(j, "tty", json_boolean(s->tty));
+	json_object_set_new(j, "restart",
+			    json_string(s->restart == VS_CTR_RESTART_ALWAYS	 ? "always" :
+					s->restart == VS_CTR_RESTART_ON_FAILURE ? "on-failure" :
+										  "no"));
+	json_object_set_new(j, "restart_max", json_integer(s->restart_max));
 	return j;
 }
 
@@ -158,6 +164,7 @@ json_t *vs_ctr_info_to_json(const struct vs_ctr_info *i)
 	vs_json_set_str(j, "exit_reason", i->exit_reason);
 	json_object_set_new(j, "addresses",
 			    i->addresses ? json_incref(i->addresses) : json_array());
+	json_object_set_new(j, "restart_count", json_integer(i->restart_count));
 	json_object_set(j, "spec", i->spec ? i->spec : json_null());
 	return j;
 }

@@ -3,17 +3,24 @@
  * In a private mount namespace of its own it mounts the overlay rootfs
  * (so the host never holds the mount, and the mount goes when the last of
  * the monitor and the container does), creates and starts the container
- * with src/ctr, copies the container's stdout and stderr to ctr.log (and
- * to the foreground CLI's), waits for the init and records how it ended.
+ * with src/ctr, copies the container's stdout and stderr (or its pty) to
+ * ctr.log, to the foreground CLI and to attached clients (ctr-mon-io.c),
+ * waits for the init, restarts it as the restart policy says and records
+ * how it ended. While the container runs, the monitor is the small
+ * vessel-ctr-mon (ctr-mon-main.c), exec'd in place; it execs vessel back
+ * (vs_svc_ctr_monitor_resume) once the init has ended.
  *
  * Its status pipe carries "ok" once the container runs (or "err <why>"),
  * then "exit <code>" once the end is recorded.
  *
- * Map: overlay - create - log pump - end - vs_svc_ctr_monitor. */
+ * Map: overlay - create - restart policy - idle handover - end - setup -
+ * vs_svc_ctr_monitor - vs_svc_ctr_monitor_resume. */
 #include "svc/ctr-internal.h"
+#include "svc/ctr-mon-io.h"
 #include "svc/internal.h"
 #include "ctr/cgroup.h"
 #include "ctr/container.h"
+#include "ctr/oci-cli.h"
 #include "image/image.h"
 #include "store/containers.h"
 #include "store/store.h"
@@ -25,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -33,23 +41,34 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { FD_LOCK = 3, FD_STATUS, FD_OUT, FD_ERR, FD_IN, FD_FIRST_FREE };
 #define MAX_LAYERS 500
-#define PUMP_BUF 65536
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 5000
+#define BACKOFF_RESET_MS 10000 /* a run this long starts the backoff over */
+#define STOP_POLL_MS 50
+#define IDLE_AFTER_MS 1000 /* a container running this long gets the small monitor */
 
 struct monitor {
 	struct vs_svc *svc;
+	char *root;
 	struct vs_store_ctr *row;
 	char *dir, *oci;
 	pid_t init;
-	int pipes[2][2]; /* stdout, stderr of the container: [read, write] */
-	int log_fd;
-	uint64_t log_size, log_max;
-	bool auto_remove;
+	struct vs_mon_io io;
+	char *log_path;
+	bool auto_remove, tty;
+	enum vs_ctr_restart restart;
+	unsigned restart_max; /* on-failure:N; 0: no limit */
+	unsigned restarts;
 	struct vs_ctr_net net; /* its network, if on one (ctr-net.c) */
 };
 
@@ -119,30 +138,75 @@ static int mount_rootfs(struct monitor *m, struct vs_err **err)
 	return make_cwd(m, rootfs, err);
 }
 
-/* Creates the container with FD_IN as its stdin (the CLI's with -i, else
- * /dev/null) and our pipes as its stdout and stderr, starts it. */
+/* The pty: the init sends its master back over a socket pair (runc's
+ * console-socket protocol); the monitor keeps it, the container has the slave. */
+static int create_tty(struct monitor *m, struct vs_ctr_create_opts *o, struct vs_err **err)
+{
+	int sv[2], master = -1, r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return vs_err_setsys(err, -errno, "socketpair");
+	o->console_fd = sv[1];
+	r = vs_ctr_create(o, &m->init, err);
+	close(sv[1]);
+	if (r == 0 && (master = vs_oci_recv_master(sv[0])) < 0) {
+		r = vs_err_set(err, -EIO, "the container's init sent no pty");
+		vs_ctr_delete(m->oci, m->row->id, true, NULL);
+		waitpid(m->init, NULL, 0);
+	}
+	close(sv[0]);
+	if (r == 0)
+		vs_mon_io_set_master(&m->io, master);
+	return r;
+}
+
+/* FD_IN as the container's stdin (the CLI's with -i, else /dev/null) and
+ * two pipes as its stdout and stderr. */
+static int create_pipes(struct monitor *m, struct vs_ctr_create_opts *o, struct vs_err **err)
+{
+	int out[2] = { -1, -1 }, er[2] = { -1, -1 }, null, r = 0;
+
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(er, O_CLOEXEC) < 0)
+		r = vs_err_setsys(err, -errno, "pipe");
+	else if (dup2(FD_IN, 0) < 0 || dup2(out[1], 1) < 0 || dup2(er[1], 2) < 0)
+		r = vs_err_setsys(err, -errno, "dup2");
+	if (r == 0)
+		r = vs_ctr_create(o, &m->init, err);
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	/* the container has it: EOF on it is the container's business, and
+	 * a restarted container gets /dev/null */
+	dup3(null, FD_IN, O_CLOEXEC);
+	close(null);
+	for (int i = 0; i < 2; i++) {
+		int *p = i ? er : out;
+
+		if (p[1] >= 0)
+			close(p[1]);
+		if (r < 0 && p[0] >= 0)
+			close(p[0]);
+	}
+	if (r == 0) {
+		m->io.out = out[0];
+		m->io.err = er[0];
+	}
+	return r;
+}
+
+/* Creates the container and starts it. */
 static int create_start(struct monitor *m, struct vs_err **err)
 {
 	struct vs_ctr_create_opts o = {
 		.root = m->oci, .id = m->row->id, .bundle = m->dir, .console_fd = -1
 	};
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC), r;
+	int r;
 
-	for (int i = 0; i < 2; i++)
-		if (pipe2(m->pipes[i], O_CLOEXEC) < 0)
-			return vs_err_setsys(err, -errno, "pipe");
-	if (dup2(FD_IN, 0) < 0 || dup2(m->pipes[0][1], 1) < 0 || dup2(m->pipes[1][1], 2) < 0)
-		return vs_err_setsys(err, -errno, "dup2");
-	r = vs_ctr_create(&o, &m->init, err);
-	dup2(null, 0);
-	dup2(null, 1);
-	dup2(null, 2);
-	close(null);
-	close(FD_IN); /* the container has it: EOF on it is the container's business */
-	for (int i = 0; i < 2; i++) {
-		close(m->pipes[i][1]);
-		m->pipes[i][1] = -1;
-	}
+	/* the container inherits our dispositions: SIGPIPE as a program expects */
+	signal(SIGPIPE, SIG_DFL);
+	r = m->tty ? create_tty(m, &o, err) : create_pipes(m, &o, err);
+	signal(SIGPIPE, SIG_IGN);
 	if (r < 0)
 		return r;
 	/* the init waits on exec.fifo in its new namespaces: eth0 goes in now */
@@ -175,54 +239,6 @@ static int record_running(struct monitor *m, long long expect_pid, struct vs_err
 	return r < 0 ? r : 0;
 }
 
-static void log_write(struct monitor *m, const char *buf, size_t n)
-{
-	if (m->log_size + n > m->log_max && m->log_size > 0) {
-		_cleanup_free_ char *p = xasprintf("%s/" VS_CTR_LOG_FILE, m->dir);
-		_cleanup_free_ char *old = xasprintf("%s.1", p);
-
-		rename(p, old);
-		close(m->log_fd);
-		m->log_fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC | O_CLOEXEC, 0600);
-		m->log_size = 0;
-	}
-	if (m->log_fd >= 0 && write(m->log_fd, buf, n) == (ssize_t)n)
-		m->log_size += n;
-}
-
-/* Copies both pipes to the log (and the foreground's fds) until both close. */
-static void pump(struct monitor *m)
-{
-	struct pollfd p[2] = { { .fd = m->pipes[0][0], .events = POLLIN },
-			       { .fd = m->pipes[1][0], .events = POLLIN } };
-	const int tee[2] = { FD_OUT, FD_ERR };
-	char *buf = xmalloc(PUMP_BUF);
-
-	while (p[0].fd >= 0 || p[1].fd >= 0) {
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		for (int i = 0; i < 2; i++) {
-			ssize_t n;
-
-			if (p[i].fd < 0 || !p[i].revents)
-				continue;
-			n = read(p[i].fd, buf, PUMP_BUF);
-			if (n <= 0 && !(n < 0 && errno == EINTR)) {
-				close(p[i].fd);
-				p[i].fd = -1;
-				continue;
-			}
-			if (n > 0) {
-				log_write(m, buf, (size_t)n);
-				if (write(tee[i], buf, (size_t)n) < 0) {
-					/* the foreground CLI's output closed: the log has it */
-				}
-			}
-		}
-	}
-	free(buf);
-}
-
 static unsigned long long oom_kills(const char *id)
 {
 	_cleanup_free_ char *path = xasprintf(VS_CTR_CGROUP_PARENT "/%s", id);
@@ -236,22 +252,212 @@ static unsigned long long oom_kills(const char *id)
 	return n;
 }
 
-/* Waits for the init, records the end, removes what the run made. Returns
- * the exit code. */
-static int finish(struct monitor *m)
+
+/* Copies the output for up to IDLE_AFTER_MS; true when the container has
+ * ended by then (its output closed and its init exited). */
+static bool ends_soon(struct monitor *m)
+{
+	int64_t deadline = vs_mon_io_now_ms() + IDLE_AFTER_MS;
+	struct pollfd p = { .fd = -1, .events = POLLIN };
+	bool done;
+
+	if (!vs_mon_io_pump_until(&m->io, deadline))
+		return false;
+	/* EOF comes a moment before the init is a zombie: wait for that too */
+	if ((p.fd = (int)syscall(SYS_pidfd_open, m->init, 0)) < 0)
+		return true; /* no pidfd: wait in-process */
+	done = poll(&p, 1, (int)VS_MAX(deadline - vs_mon_io_now_ms(), 0)) > 0;
+	close(p.fd);
+	return done;
+}
+
+static bool stop_requested(const struct monitor *m)
+{
+	_cleanup_free_ char *p = xasprintf("%s/" VS_CTR_STOP_FILE, m->dir);
+
+	return access(p, F_OK) == 0;
+}
+
+static bool should_restart(const struct monitor *m, int status)
+{
+	bool failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+
+	if (m->restart == VS_CTR_RESTART_NO || stop_requested(m))
+		return false;
+	if (m->restart == VS_CTR_RESTART_ON_FAILURE)
+		return failed && (!m->restart_max || m->restarts < m->restart_max);
+	return true;
+}
+
+/* Sleeps ms; false as soon as a stop is requested. */
+static bool backoff(const struct monitor *m, unsigned ms)
+{
+	struct timespec ts = { .tv_nsec = STOP_POLL_MS * 1000000L };
+
+	for (unsigned t = 0; t < ms; t += STOP_POLL_MS) {
+		if (stop_requested(m))
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return !stop_requested(m);
+}
+
+static void write_restarts(const struct monitor *m)
+{
+	_cleanup_free_ char *p = xasprintf("%s/" VS_CTR_RESTARTS_FILE, m->dir);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp", p);
+	FILE *f = fopen(tmp, "we");
+
+	if (!f)
+		return;
+	fprintf(f, "%u\n", m->restarts);
+	if (fclose(f) == 0)
+		rename(tmp, p);
+}
+
+/* The network state of the run that ended: what this monitor holds, or,
+ * after the idle phase's exec (which carries none), what the store says
+ * the container leased (ctr-net.c). */
+static void net_release(struct monitor *m)
+{
+	if (m->net.network)
+		vs_svc_ctr_net_release(m->svc, &m->net);
+	else
+		vs_svc_ctr_net_cleanup(m->svc, m->row->id, m->row->name);
+	vs_ctr_net_clear(&m->net);
+}
+
+static int net_prepare(struct monitor *m, struct vs_err **err);
+
+/* When the current run started, and the next backoff. */
+struct run_clock {
+	int64_t start_ms;
+	unsigned delay_ms;
+};
+
+/* After a run that ended with status: restarts the container if the
+ * policy says so (after a doubling backoff, reset after a long run).
+ * True when it runs again. */
+static bool restart(struct monitor *m, int status, struct run_clock *c)
+{
+	struct vs_err *err = NULL;
+
+	if (!should_restart(m, status))
+		return false;
+	vs_ctr_delete(m->oci, m->row->id, true, NULL);
+	if (vs_svc_now_ms() - c->start_ms >= BACKOFF_RESET_MS)
+		c->delay_ms = BACKOFF_FIRST_MS;
+	if (!backoff(m, c->delay_ms))
+		return false;
+	c->delay_ms = VS_MIN(c->delay_ms * 2, BACKOFF_MAX_MS);
+	m->restarts++;
+	write_restarts(m);
+	net_release(m); /* each run gets its lease, ports and eth0 afresh */
+	if (net_prepare(m, &err) < 0 || create_start(m, &err) < 0 ||
+	    record_running(m, m->row->pid, &err) < 0) {
+		net_release(m);
+		vs_err_free(err);
+		return false;
+	}
+	c->start_ms = vs_svc_now_ms();
+	return true;
+}
+
+static void fd_cloexec(int fd, bool on)
+{
+	int f = fcntl(fd, F_GETFD);
+
+	if (f >= 0)
+		fcntl(fd, F_SETFD, on ? f | FD_CLOEXEC : f & ~FD_CLOEXEC);
+}
+
+/* vessel-ctr-mon next to our own binary (a rebuilt one: its new file). */
+static bool idle_exe(char *exe, size_t exe_size, char *mon, size_t mon_size)
+{
+	ssize_t n = readlink("/proc/self/exe", exe, exe_size - 1);
+	char *slash, *deleted;
+
+	if (n <= 0)
+		return false;
+	exe[n] = 0;
+	if ((deleted = strstr(exe, " (deleted)")) && !deleted[10])
+		*deleted = 0;
+	if (!(slash = strrchr(exe, '/')))
+		return false;
+	snprintf(mon, mon_size, "%.*s/" VS_MON_IDLE_EXE, (int)(slash - exe), exe);
+	return access(mon, X_OK) == 0;
+}
+
+/* Execs the idle phase (ctr-mon-main.c) with what it needs. Returns only
+ * when there is none or the exec failed: the monitor then idles as it is. */
+static void go_idle(struct monitor *m, const struct run_clock *c)
+{
+	char exe[PATH_MAX], mon[PATH_MAX + 32], io[VS_MON_IO_STR_MAX], init[24], rs[16], dl[16],
+		st[24];
+	char *args[] = { mon, exe, m->root, m->row->id, m->log_path, io, init, rs, dl, st, NULL };
+
+	if (!idle_exe(exe, sizeof(exe), mon, sizeof(mon)))
+		return;
+	vs_mon_io_encode(&m->io, io, sizeof(io));
+	snprintf(init, sizeof(init), "%d", (int)m->init);
+	snprintf(rs, sizeof(rs), "%u", m->restarts);
+	snprintf(dl, sizeof(dl), "%u", c->delay_ms);
+	snprintf(st, sizeof(st), "%lld", (long long)c->start_ms);
+	vs_mon_io_cloexec(&m->io, false);
+	fd_cloexec(FD_LOCK, false);
+	fd_cloexec(FD_STATUS, false);
+	vs_store_close(m->svc->store); /* no SQLite connection crosses the exec */
+	m->svc->store = NULL;
+	execv(mon, args);
+	vs_mon_io_cloexec(&m->io, true);
+	fd_cloexec(FD_LOCK, true);
+	fd_cloexec(FD_STATUS, true);
+	if (vs_store_open(m->root, &m->svc->store, NULL) < 0)
+		_exit(1); /* no store to record in: the next look records "monitor died" */
+}
+
+/* Copies the output until it closes, then reaps the init: its wait status.
+ * A container still running after IDLE_AFTER_MS is left to vessel-ctr-mon
+ * (a short one does not pay for the two execs). */
+static int reap(struct monitor *m, const struct run_clock *c)
+{
+	int status = 0;
+
+	if (!ends_soon(m)) {
+		go_idle(m, c);
+		vs_mon_io_pump(&m->io);
+	}
+	while (waitpid(m->init, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+/* Runs the container until it ends for good. Returns the wait status of
+ * the last run. */
+static int run_loop(struct monitor *m, struct run_clock *c)
+{
+	int status;
+
+	do
+		status = reap(m, c);
+	while (restart(m, status, c));
+	return status;
+}
+
+/* Records the end of the last run (wait status), removes what the run
+ * made. Returns the exit code. */
+static int finish(struct monitor *m, int status)
 {
 	struct vs_store_ctr *row = m->row;
 	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", m->dir);
-	int status = 0, code;
+	int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	int64_t me = row->pid;
 
-	while (waitpid(m->init, &status, 0) < 0 && errno == EINTR)
-		;
-	code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	vs_mon_io_close_clients(&m->io);
 	row->oom_killed = oom_kills(row->id) > 0;
 	vs_ctr_delete(m->oci, row->id, true, NULL);
 	umount2(rootfs, MNT_DETACH);
-	vs_svc_ctr_net_release(m->svc, &m->net);
+	net_release(m);
 	snprintf(row->state, sizeof(row->state), "exited");
 	row->pid = 0;
 	row->pid_start = 0;
@@ -263,6 +469,11 @@ static int finish(struct monitor *m)
 				   WIFSIGNALED(status) ? "killed by a signal" :
 							 "exited");
 	vs_store_ctr_update(m->svc->store, row, me, NULL);
+	if (m->io.listen >= 0) {
+		_cleanup_free_ char *sock = xasprintf("%s/" VS_CTR_ATTACH_SOCK, m->dir);
+
+		unlink(sock);
+	}
 	if (m->auto_remove && vs_store_ctr_delete(m->svc->store, row->id, NULL) == 0)
 		vs_svc_rmtree(m->dir);
 	return code;
@@ -279,27 +490,88 @@ static int net_prepare(struct monitor *m, struct vs_err **err)
 				      err);
 }
 
-static int setup(struct monitor *m, const char *root, const char *id, struct vs_err **err)
+/* The attach socket <dir>/attach.sock, bound through /proc/self/fd: the
+ * full path may be longer than sun_path. */
+static int listen_attach(struct monitor *m, struct vs_err **err)
+{
+	_cleanup_close_ int dir = open(m->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (dir < 0)
+		return vs_err_setsys(err, -errno, "cannot open %s", m->dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" VS_CTR_ATTACH_SOCK, dir);
+	unlink(sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
+		int r = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return vs_err_setsys(err, r, "cannot make the attach socket");
+	}
+	m->io.listen = fd;
+	return 0;
+}
+
+static void read_policy(struct monitor *m, json_t *spec)
+{
+	const char *p = vs_json_str(spec, "restart");
+
+	m->restart = !p || !strcmp(p, "no")	  ? VS_CTR_RESTART_NO :
+		     !strcmp(p, "always") ? VS_CTR_RESTART_ALWAYS :
+					    VS_CTR_RESTART_ON_FAILURE;
+	m->restart_max = (unsigned)vs_json_int(spec, "restart_max", 0);
+}
+
+/* The store, the row and what the spec says of the monitor's work. */
+static int load(struct monitor *m, const char *root, const char *id, struct vs_err **err)
 {
 	_cleanup_json_ json_t *spec = NULL;
-	_cleanup_free_ char *log = NULL;
-	struct stat st;
 	int r;
 
+	m->root = xstrdup(root);
 	if ((r = vs_svc_open(root, &m->svc, err)) < 0)
 		return r;
 	if ((r = vs_store_ctr_get(m->svc->store, id, &m->row, err)) < 0)
 		return r == -ENOENT ? vs_err_set(err, r, "container %s is gone", id) : r;
 	spec = json_loads(m->row->spec, 0, NULL);
 	m->auto_remove = vs_json_bool(spec, "auto_remove", false);
-	m->log_max = (uint64_t)vs_json_int(spec, "log_max", VS_CTR_LOG_MAX);
+	m->tty = vs_json_bool(spec, "tty", false);
+	read_policy(m, spec);
+	m->io.tty = m->tty;
+	m->io.log_max = (uint64_t)vs_json_int(spec, "log_max", VS_CTR_LOG_MAX);
 	m->dir = vs_svc_ctr_path(m->svc, id, NULL);
 	m->oci = vs_svc_ctr_oci_root(m->svc);
-	log = xasprintf("%s/" VS_CTR_LOG_FILE, m->dir);
-	m->log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (m->log_fd < 0)
-		return vs_err_setsys(err, -errno, "cannot open %s", log);
-	m->log_size = fstat(m->log_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	return 0;
+}
+
+static int setup(struct monitor *m, const char *root, const char *id, struct vs_err **err)
+{
+	_cleanup_free_ char *stop = NULL, *restarts = NULL;
+	struct stat st;
+	int r;
+
+	if ((r = load(m, root, id, err)) < 0)
+		return r;
+	stop = xasprintf("%s/" VS_CTR_STOP_FILE, m->dir);
+	restarts = xasprintf("%s/" VS_CTR_RESTARTS_FILE, m->dir);
+	unlink(stop); /* a new start: a former stop no longer holds */
+	unlink(restarts);
+	m->log_path = xasprintf("%s/" VS_CTR_LOG_FILE, m->dir);
+	m->io.log_path = m->log_path;
+	if ((r = vs_mon_io_open_log(&m->io)) < 0)
+		return vs_err_setsys(err, r, "cannot open %s", m->log_path);
+	if (m->tty && (r = listen_attach(m, err)) < 0)
+		return r;
+	if (!m->tty) {
+		m->io.tee_out = FD_OUT;
+		m->io.tee_err = FD_ERR;
+	} else if (fstat(FD_OUT, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		/* a foreground `run -t`: its socket is the first client */
+		vs_mon_io_early_winsize(&m->io, FD_OUT);
+		vs_mon_io_add_client(&m->io, fcntl(FD_OUT, F_DUPFD_CLOEXEC, FD_FIRST_FREE));
+	}
 	if ((r = mount_rootfs(m, err)) < 0)
 		return r;
 	return net_prepare(m, err);
@@ -329,21 +601,20 @@ static void arrange_fds(const struct vs_ctr_monitor_args *a)
 
 void vs_svc_ctr_monitor(const struct vs_ctr_monitor_args *a)
 {
-	struct monitor m = { .log_fd = -1, .pipes = { { -1, -1 }, { -1, -1 } } };
+	struct monitor m = { 0 };
 	_cleanup_free_ char *root = xstrdup(a->root), *id = xstrdup(a->id);
 	struct vs_err *err = NULL;
 	long long expect = a->expect_pid;
 	char line[32];
+	sigset_t none;
+	struct run_clock c;
 	int code;
 
-	sigset_t none;
-
+	vs_mon_io_init(&m.io);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL); /* a foreground CLI blocks some */
 	arrange_fds(a);
 	prctl(PR_SET_NAME, "vessel-ctr-mon");
-	/* the container inherits our dispositions: SIGPIPE as a program expects */
-	signal(SIGPIPE, SIG_DFL);
 	if (setup(&m, root, id, &err) < 0 || create_start(&m, &err) < 0 ||
 	    (signal(SIGPIPE, SIG_IGN), record_running(&m, expect, &err)) < 0) {
 		/* undone before the CLI hears of it: it returns to a clean state */
@@ -356,8 +627,42 @@ void vs_svc_ctr_monitor(const struct vs_ctr_monitor_args *a)
 		_exit(1);
 	}
 	status_line("ok", NULL);
-	pump(&m);
-	code = finish(&m);
+	c = (struct run_clock){ .start_ms = vs_svc_now_ms(), .delay_ms = BACKOFF_FIRST_MS };
+	code = finish(&m, run_loop(&m, &c));
+	snprintf(line, sizeof(line), "%d", code);
+	status_line("exit", line);
+	_exit(0);
+}
+
+void vs_svc_ctr_monitor_resume(int argc, char **argv)
+{
+	struct monitor m = { 0 };
+	struct run_clock c = { 0 };
+	struct vs_err *err = NULL;
+	int status, code, null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	char line[32];
+
+	vs_mon_io_init(&m.io);
+	/* argv: vessel VERB ROOT ID LOG IO STATUS RESTARTS DELAY START (ctr-mon-main.c) */
+	if (argc != 10 || vs_mon_io_decode(&m.io, argv[5]) < 0 || null < 0) {
+		fprintf(stderr, "vessel: " VS_MON_RESUME_VERB " is vessel's own\n");
+		_exit(2);
+	}
+	dup3(null, FD_IN, O_CLOEXEC); /* a restarted container's stdin */
+	close(null);
+	status = atoi(argv[6]);
+	m.restarts = (unsigned)atoi(argv[7]);
+	c = (struct run_clock){ .delay_ms = (unsigned)atoi(argv[8]), .start_ms = atoll(argv[9]) };
+	vs_mon_io_cloexec(&m.io, true);
+	fd_cloexec(FD_LOCK, true);
+	fd_cloexec(FD_STATUS, true);
+	m.log_path = xstrdup(argv[4]);
+	m.io.log_path = m.log_path;
+	if (load(&m, argv[2], argv[3], &err) < 0)
+		_exit(1); /* our lock goes: the next look records the container exited */
+	if (restart(&m, status, &c))
+		status = run_loop(&m, &c);
+	code = finish(&m, status);
 	snprintf(line, sizeof(line), "%d", code);
 	status_line("exit", line);
 	_exit(0);

@@ -33,6 +33,7 @@ struct vs_svc;
  * BRIDGE: its own namespace with eth0 on a virtual network (the default,
  * as for podman and docker run as root). */
 enum vs_ctr_network { VS_CTR_NET_BRIDGE, VS_CTR_NET_NONE, VS_CTR_NET_HOST };
+enum vs_ctr_restart { VS_CTR_RESTART_NO, VS_CTR_RESTART_ON_FAILURE, VS_CTR_RESTART_ALWAYS };
 
 struct vs_ctr_volume {
 	char *source; /* absolute host path */
@@ -64,6 +65,9 @@ struct vs_ctr_spec {
 	bool read_only; /* the rootfs */
 	bool auto_remove; /* --rm: removed once it exits */
 	uint64_t log_max; /* ctr.log rotates past this; 0: VS_CTR_LOG_MAX */
+	bool tty; /* -t: a pty, held by the monitor, as the container's stdio */
+	enum vs_ctr_restart restart; /* --restart: what the monitor does when it ends */
+	unsigned restart_max; /* on-failure:N: at most N restarts; 0: no limit */
 };
 
 #define VS_CTR_LOG_MAX (16ULL << 20)
@@ -86,6 +90,7 @@ struct vs_ctr_info {
 	/* its addresses while it runs on a network: [{"network", "address"}]
 	 * (owned reference; an empty array when it has none) */
 	json_t *addresses;
+	unsigned restart_count; /* restarts by the policy since the last start */
 };
 
 void vs_ctr_spec_clear(struct vs_ctr_spec *s);
@@ -122,6 +127,34 @@ int vs_svc_ctr_wait_fd(struct vs_svc *svc, const char *key, int fd, struct vs_er
 int vs_svc_ctr_stop(struct vs_svc *svc, const char *key, int sig, unsigned timeout_s,
 		    struct vs_err **err);
 
+/* Stops the container if it runs (as stop), then starts it (detached). */
+int vs_svc_ctr_restart(struct vs_svc *svc, const char *key, unsigned timeout_s,
+		       struct vs_err **err);
+
+/* What `exec` runs in a container. Arrays are NULL-terminated. */
+struct vs_ctr_exec_opts {
+	char **argv; /* the command */
+	char **env; /* "K=V" over the container's environment */
+	const char *workdir; /* NULL: the container's */
+	const char *user; /* UID[:GID] or a name in the container's /etc/passwd; NULL: its own */
+	bool tty; /* a pty of its own, proxied to our stdio (raw, resizes passed on) */
+};
+
+/* Runs o->argv in the running container (all its namespaces and its
+ * cgroup) with our stdio, waits for it; *status is its exit code (128+N
+ * for signal N). -EINVAL with *err when the container does not run. */
+int vs_svc_ctr_exec(struct vs_svc *svc, const char *key, const struct vs_ctr_exec_opts *o,
+		    int *status, struct vs_err **err);
+
+/* The host pids of the running container's processes (its cgroup's), in
+ * *pids (malloc'd). */
+int vs_svc_ctr_top(struct vs_svc *svc, const char *key, pid_t **pids, size_t *n,
+		   struct vs_err **err);
+
+/* A connected attach socket of a running container with a pty
+ * (ctr-mon-io.h's protocol) in *fd; -EINVAL with *err without a pty. */
+int vs_svc_ctr_attach(struct vs_svc *svc, const char *key, int *fd, struct vs_err **err);
+
 /* Sends sig to the container's init; -EINVAL when it does not run. */
 int vs_svc_ctr_kill(struct vs_svc *svc, const char *key, int sig, struct vs_err **err);
 
@@ -139,9 +172,27 @@ void vs_ctr_info_clear(struct vs_ctr_info *info);
 void vs_ctr_info_list_free(struct vs_ctr_info *v, size_t n);
 json_t *vs_ctr_info_to_json(const struct vs_ctr_info *info);
 
+/* What `logs` asks for. Output goes through write: stream 1 (the
+ * container's stdout) or 2 (stderr); write returns false to stop. */
+struct vs_ctr_logs_opts {
+	bool timestamps; /* each line after the time it was logged (RFC 3339, ns, UTC) */
+	bool follow; /* then new output, until the container no longer runs */
+	int64_t tail; /* only the last N lines; -1: all */
+	bool (*write)(void *ctx, int stream, const char *buf, size_t n);
+	void *ctx;
+};
+
+/* The container's output (ctr-logs.c): 0, or -ENOENT with *err. */
+int vs_svc_ctr_logs(struct vs_svc *svc, const char *key, const struct vs_ctr_logs_opts *o,
+		    struct vs_err **err);
+
 /* The path of the container's log (malloc'd) and its rotated predecessor. */
 int vs_svc_ctr_log_path(struct vs_svc *svc, const char *key, char **out, char **old,
 			struct vs_err **err);
+
+/* `vessel VS_MON_RESUME_VERB ...` (ctr-mon-io.h): a container's monitor
+ * back from its idle phase (vessel-ctr-mon) once the container ended. */
+__attribute__((noreturn)) void vs_svc_ctr_monitor_resume(int argc, char **argv);
 
 /* For vs_image_rm: true when a container uses the image (vs_image_users). */
 bool vs_svc_ctr_image_in_use(void *svc, const char *name, const char *digest, char **who);

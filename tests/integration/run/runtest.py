@@ -31,7 +31,8 @@ def busybox_tar(path, extra=()):
             _add(t, d, kind=tarfile.DIRTYPE, mode=0o1777 if d == "tmp" else 0o755)
         _add(t, "bin/busybox", BUSYBOX.read_bytes(), 0o755)
         for a in ("sh", "echo", "cat", "ls", "sleep", "true", "head", "tail", "env", "pwd",
-                  "id", "hostname", "dd", "touch", "mkdir", "yes", "wc", "test", "awk", "readlink"):
+                  "id", "hostname", "dd", "touch", "mkdir", "yes", "wc", "test", "awk", "readlink",
+                  "stty", "tty", "printf", "date", "seq", "ln"):
             _add(t, "bin/" + a, kind=tarfile.SYMTYPE, link="busybox")
         _add(t, "etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n"
                 b"app:x:1234:4321::/work:/bin/sh\n")

@@ -136,8 +136,9 @@ def test_bad_input_one_line_nothing_created(rt):
     img = rt.image()
     for args, what in ((["run", "--rm", "nosuch:image", "true"], "no such image"),
                        (["run", "--bogus", img, "true"], "unknown option"),
-                       (["run", "-it", img, "sh"], "not supported"),
-                       (["run", "--restart", "always", img, "sh"], "not supported"),
+                       (["run", "-dx", img, "sh"], "unknown option"),
+                       (["run", "--restart", "sometimes", img, "sh"], "--restart"),
+                       (["run", "--env-file", "/nonexistent/env", img, "sh"], "--env-file"),
                        (["run", "-m", "lots", img, "true"], "-m lots"),
                        (["run", "--network", "nosuchnet", img, "true"], "no network named"),
                        (["run", "-v", "relative:/x", img, "true"], "absolute"),
