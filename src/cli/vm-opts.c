@@ -58,8 +58,8 @@ static void usage(const char *verb)
 	       "Without --kernel the default guest kit (make guest) is booted.\n",
 	       verb,
 	       !strcmp(verb, "run") ? "[--name NAME] [--device TYPE[,OPTS]]...\n"
-				      "           [--net tap=NAME|bridge=NAME[,mac=M]]... [-v] " :
-				      "[--autostart] ");
+				      "           [--net tap=NAME|bridge=NAME[,mac=M]]... [--network NAME] [-v] " :
+				      "[--network NAME] [--autostart] ");
 	if (!strcmp(verb, "run"))
 		printf("Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n");
 }
@@ -184,8 +184,10 @@ static int parse_one(struct vm_opts *o, int opt, char *arg)
 	case OPT_NET:
 		return parse_net(o, arg);
 	case OPT_NETWORK:
-		return bad_option("--network %s: VMs on vessel networks are not part of this build yet",
-				  arg);
+		if (s->network)
+			return bad_option("--network %s: one network per VM", arg);
+		s->network = arg;
+		return 0;
 	default:
 		return -EINVAL;
 	}

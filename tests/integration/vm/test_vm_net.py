@@ -13,12 +13,11 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
-import sys
 
 import pytest
 
 from vesseltest import TESTKERNEL, run, skip
+from vmnet import Netns
 
 RESPONDER = r'''
 import json, socket, sys
@@ -52,38 +51,6 @@ print(json.dumps(out), flush=True)
 '''
 
 
-class Netns:
-    def __init__(self):
-        self.name = f"vessel-tn-{secrets.token_hex(4)}"
-        subprocess.run(["ip", "netns", "add", self.name], check=True)
-        self.procs = []
-
-    def ip(self, *args):
-        subprocess.run(["ip", "-n", self.name, *args], check=True, capture_output=True)
-
-    def links(self):
-        p = subprocess.run(["ip", "-n", self.name, "-o", "link", "show"], check=True,
-                           capture_output=True, text=True)
-        return re.findall(r"^\d+: ([^:@]+)", p.stdout, re.M)
-
-    def exec(self, *args):
-        return ["ip", "netns", "exec", self.name, *args]
-
-    def responder(self, iface):
-        p = subprocess.Popen(self.exec(sys.executable, "-c", RESPONDER, iface),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.procs.append(p)
-        assert p.stdout.readline().strip() == "ready", p.stderr.read()
-        return p
-
-    def close(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-            p.wait()
-        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
-
-
 @pytest.fixture
 def ns(request, root):
     if not os.path.exists("/dev/net/tun"):
@@ -94,6 +61,12 @@ def ns(request, root):
     request.addfinalizer(n.close)
     n.ip("link", "set", "lo", "up")
     return n
+
+
+def responder(ns, iface):
+    p = ns.spawn_python(RESPONDER, iface)
+    assert p.stdout.readline().strip() == "ready", p.stderr.read()
+    return p
 
 
 def boot(vessel, ns, accel, test, *net):
@@ -125,7 +98,7 @@ def test_tap_send_and_receive(vessel, accel, ns, mode):
     tap = f"vessel-tt{secrets.token_hex(3)}"
     ns.ip("tuntap", "add", "dev", tap, "mode", "tap")
     ns.ip("link", "set", tap, "up")
-    p = ns.responder(tap)
+    p = responder(ns, tap)
     r = boot(vessel, ns, accel, f"virtio-net:{mode}" if mode == "nomrg" else "virtio-net",
              "--net", f"tap={tap}")
     check_exchange(r, responder_result(p))
@@ -142,7 +115,7 @@ def test_bridge_makes_and_removes_its_tap(vessel, accel, ns):
     ns.ip("link", "add", br, "type", "bridge")
     ns.ip("link", "set", br, "up")
     before = set(ns.links())
-    p = ns.responder(br)
+    p = responder(ns, br)
     mac = "52:54:00:5e:a1:07"
     r = boot(vessel, ns, accel, "virtio-net", "--net", f"bridge={br},mac={mac}")
     check_exchange(r, responder_result(p), mac)

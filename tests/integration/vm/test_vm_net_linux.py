@@ -8,15 +8,13 @@ address and moves 256 KiB both ways with busybox nc (sha256 compared on
 both sides); afterwards no tap is left. One boot (~20-40 s under emu)."""
 import json
 import os
-import re
 import secrets
 import shutil
-import subprocess
-import sys
 
 import pytest
 
 from vesseltest import GUEST_DIR, run, skip
+from vmnet import Netns
 
 SERVER = r'''
 import hashlib, json, os, socket, sys, threading
@@ -53,36 +51,18 @@ def ns(request, root):
         skip("/dev/net/tun is absent")
     if not shutil.which("ip"):
         skip("ip (iproute2) is needed to make the namespace")
-    name = f"vessel-tl-{secrets.token_hex(4)}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    procs = []
-
-    def fin():
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-            p.wait()
-        subprocess.run(["ip", "netns", "del", name], capture_output=True)
-    request.addfinalizer(fin)
-    return name, procs
-
-
-def links(ns):
-    p = subprocess.run(["ip", "-n", ns, "-o", "link", "show"], check=True, capture_output=True,
-                       text=True)
-    return set(re.findall(r"^\d+: ([^:@]+)", p.stdout, re.M))
+    n = Netns("tl")
+    request.addfinalizer(n.close)
+    return n
 
 
 def test_linux_guest_pings_and_moves_files(vessel, kit, ns):
-    name, procs = ns
     br = f"vessel-lb{secrets.token_hex(3)}"
     for cmd in (["link", "set", "lo", "up"], ["link", "add", br, "type", "bridge"],
                 ["addr", "add", "10.77.0.1/24", "dev", br], ["link", "set", br, "up"]):
-        subprocess.run(["ip", "-n", name, *cmd], check=True)
-    before = links(name)
-    srv = subprocess.Popen(["ip", "netns", "exec", name, sys.executable, "-c", SERVER,
-                            "10.77.0.1"], stdout=subprocess.PIPE, text=True)
-    procs.append(srv)
+        ns.ip(*cmd)
+    before = ns.links()
+    srv = ns.spawn_python(SERVER, "10.77.0.1")
     ports = json.loads(srv.stdout.readline())
     script = ("set -e; ip addr show eth0 | grep -q 'inet 10.77.0.2/24'; "
               "ping -c1 -W10 10.77.0.1 >/dev/null; echo ping-ok; "
@@ -91,9 +71,9 @@ def test_linux_guest_pings_and_moves_files(vessel, kit, ns):
               "dd if=/dev/urandom of=/tmp/up bs=1024 count=256 2>/dev/null; "
               "echo up-$(sha256sum /tmp/up | cut -d' ' -f1); "
               f"nc 10.77.0.1 {ports['up_port']} </tmp/up; echo net-done")
-    r = run(["ip", "netns", "exec", name, vessel, "vm", "run", "--accel", "emu",
-             "--net", f"bridge={br}", "--append", "vessel.ip=eth0,10.77.0.2/24,10.77.0.1",
-             "--", "sh", "-c", script], timeout=600, stdin=open(os.devnull))
+    r = run(ns.exec(vessel, "vm", "run", "--accel", "emu", "--net", f"bridge={br}",
+                    "--append", "vessel.ip=eth0,10.77.0.2/24,10.77.0.1",
+                    "--", "sh", "-c", script), timeout=600, stdin=open(os.devnull))
     out = r.stdout + r.stderr
     assert "ping-ok" in r.stdout, out[-3000:]
     assert f"down-{ports['down_sha']}" in r.stdout, out[-3000:]
@@ -101,4 +81,4 @@ def test_linux_guest_pings_and_moves_files(vessel, kit, ns):
     assert up["up_len"] == 262144, up
     assert f"up-{up['up_sha']}" in r.stdout, out[-3000:]
     assert "net-done" in r.stdout and r.returncode == 0, out[-3000:]
-    assert links(name) == before, "a tap was left behind"
+    assert ns.links() == before, "a tap was left behind"
