@@ -257,8 +257,10 @@ static void rx_flush(void *dev, struct vs_virtio_pci *t)
 		return;
 	while (done < RX_BUDGET && (net->pending || rx_read(net))) {
 		r = rx_deliver(net, vq);
-		if (r == 0 && vs_vq_enable_notify(vq))
-			continue; /* buffers arrived meanwhile */
+		if (r == 0 && vs_vq_enable_notify(vq)) {
+			vs_vq_disable_notify(vq); /* buffers arrived meanwhile */
+			continue;
+		}
 		if (r <= 0)
 			break;
 		net->pending = 0;
