@@ -13,6 +13,9 @@ import os
 import re
 import secrets
 import shutil
+import signal
+import subprocess
+import time
 
 import pytest
 
@@ -163,3 +166,28 @@ def test_vm_create_refuses_net(vessel, tmp_path):
              str(TESTKERNEL), "--net", "bridge=x"], timeout=30)
     assert r.returncode != 0
     assert "only vm run takes --net" in r.stderr, r.stderr
+
+
+def test_sigkilled_vmm_leaves_no_tap(vessel, ns):
+    """A tap vessel made dies with the VMM's fd, even when nothing cleans up."""
+    br = f"vessel-tb{secrets.token_hex(3)}"
+    ns.ip("link", "add", br, "type", "bridge")
+    before = ns.links()
+    p = subprocess.Popen(ns.exec(vessel, "vm", "run", "--accel", "emu", "--kernel",
+                                 str(TESTKERNEL), "--append", "vessel.test=hang", "--net",
+                                 f"bridge={br}"),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    ns.procs.append(p)
+    end = time.time() + 60
+    while time.time() < end and len(ns.links() - before) == 0 and p.poll() is None:
+        time.sleep(0.1)
+    made = ns.links() - before
+    assert len(made) == 1 and next(iter(made)).startswith("vessel-"), made
+    # ip netns exec execs vessel: p.pid is the VMM itself
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    end = time.time() + 10
+    while time.time() < end and ns.links() != before:
+        time.sleep(0.1)
+    assert ns.links() == before
