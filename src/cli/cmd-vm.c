@@ -157,6 +157,7 @@ static int vm_run(const struct vs_cli_global *g, int argc, char **argv)
 	}
 	user_append = o.spec.append;
 	if (o.spec.network) {
+		block_stop_signals(); /* a SIGTERM before the VM runs must not skip the release */
 		owner = o.spec.name ? xstrdup(o.spec.name) : xasprintf("run-%d", (int)getpid());
 		if (vs_svc_open(g->root, &svc, &err) < 0 ||
 		    attach_network(svc, &o, owner, &net, &append, &err) < 0)

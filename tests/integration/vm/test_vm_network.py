@@ -13,6 +13,8 @@ tmp_path) and a network name unique per run.
 import json
 import os
 import shutil
+import signal
+import subprocess
 import time
 
 import pytest
@@ -124,3 +126,23 @@ def test_unknown_network_is_one_line(store, ns):
     r = store("vm", "run", "--network", "a", "--network", "b")
     assert r.stderr.strip() == "vessel: --network b: one network per VM", r.stderr
     assert store.leases() == []
+
+
+def test_stopped_run_releases_its_lease(store, ns):
+    """A foreground run stopped by SIGTERM gives its address back and its tap goes."""
+    before = ns.links()
+    p = subprocess.Popen(ns.exec(store.vessel, "--root", store.root, "vm", "run", "--accel",
+                                 "emu", "--kernel", TESTKERNEL, "--append", "vessel.test=hang",
+                                 "--network", store.net),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    ns.procs.append(p)
+    end = time.time() + 60
+    while time.time() < end and not (ns.links() - before) and p.poll() is None:
+        time.sleep(0.1)
+    assert [lease[:2] for lease in store.leases()] == [("10.78.0.2", "vm")]
+    p.send_signal(signal.SIGTERM)  # ip netns exec execs vessel: p is the VMM
+    _, err = p.communicate(timeout=30)
+    assert p.returncode == 128 + signal.SIGTERM, err
+    assert store.leases() == []
+    assert ns.links() == before
