@@ -8,6 +8,7 @@ address and moves 256 KiB both ways with busybox nc (sha256 compared on
 both sides); afterwards no tap is left. One boot (~20-40 s under emu)."""
 import json
 import os
+import re
 import secrets
 import shutil
 
@@ -65,6 +66,7 @@ def test_linux_guest_pings_and_moves_files(vessel, kit, ns):
     srv = ns.spawn_python(SERVER, "10.77.0.1")
     ports = json.loads(srv.stdout.readline())
     script = ("set -e; ip addr show eth0 | grep -q 'inet 10.77.0.2/24'; "
+              "echo features-$(cat /sys/class/net/eth0/device/features); "
               "ping -c1 -W10 10.77.0.1 >/dev/null; echo ping-ok; "
               f"nc 10.77.0.1 {ports['down_port']} >/tmp/down; "
               "echo down-$(sha256sum /tmp/down | cut -d' ' -f1); "
@@ -81,4 +83,12 @@ def test_linux_guest_pings_and_moves_files(vessel, kit, ns):
     assert up["up_len"] == 262144, up
     assert f"up-{up['up_sha']}" in r.stdout, out[-3000:]
     assert "net-done" in r.stdout and r.returncode == 0, out[-3000:]
+    # what Linux negotiated: checksum and TSO offloads both ways through the
+    # tap's vnet header, mergeable buffers (the big frames above used them)
+    m = re.search(r"features-([01]+)", r.stdout)
+    assert m, out[-3000:]
+    bits = m.group(1)
+    for bit, what in ((0, "CSUM"), (1, "GUEST_CSUM"), (5, "MAC"), (7, "GUEST_TSO4"),
+                      (11, "HOST_TSO4"), (15, "MRG_RXBUF"), (16, "STATUS"), (32, "VERSION_1")):
+        assert bits[bit] == "1", f"{what} not negotiated: {bits}"
     assert ns.links() == before, "a tap was left behind"
