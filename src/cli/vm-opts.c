@@ -57,9 +57,10 @@ static void usage(const char *verb)
 	       "probes it (vm create records what it found).\n"
 	       "Without --kernel the default guest kit (make guest) is booted.\n",
 	       verb,
-	       !strcmp(verb, "run") ? "[--name NAME] [--device TYPE[,OPTS]]...\n"
-				      "           [--net tap=NAME|bridge=NAME[,mac=M]]... [--network NAME] [-v] " :
-				      "[--network NAME] [--autostart] ");
+	       !strcmp(verb, "run") ?
+		       "[--name NAME] [--device TYPE[,OPTS]]...\n"
+		       "           [--net tap=NAME|bridge=NAME[,mac=M]]... [--network NAME] [-v] " :
+		       "[--network NAME] [--autostart] ");
 	if (!strcmp(verb, "run"))
 		printf("Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n");
 }
@@ -122,11 +123,12 @@ static int parse_disk(struct vs_vm_spec *s, const char *arg)
 static int parse_net(struct vm_opts *o, const char *arg)
 {
 	if (o->allow_autostart) /* vm create: the stored spec has no devices yet */
-		return bad_option("--net %s: only vm run takes --net for now (vm create: --network)",
-				  arg);
+		return bad_option(
+			"--net %s: only vm run takes --net for now (vm create: --network)", arg);
 	if (strncmp(arg, "tap=", 4) && strncmp(arg, "bridge=", 7))
-		return bad_option("--net '%s': expected tap=NAME or bridge=NAME[,mac=XX:XX:XX:XX:XX:XX]",
-				  arg);
+		return bad_option(
+			"--net '%s': expected tap=NAME or bridge=NAME[,mac=XX:XX:XX:XX:XX:XX]",
+			arg);
 	if (o->ndevices == VS_VM_MAX_DEVICES)
 		return bad_option("--net %s: at most %d devices", arg, VS_VM_MAX_DEVICES);
 	o->net_devices[o->nnet_devices] = xasprintf("virtio-net,%s", arg);

@@ -117,8 +117,7 @@ static int build(struct vmm *m, const char *name, long long run_id, struct vs_er
 	if (m->row->run_id != run_id)
 		return vs_err_set(err, -ESTALE, "VM '%s': another start replaced this one", name);
 	j = json_loads(m->row->spec, 0, NULL);
-	if ((r = vs_vm_spec_from_json(j, &m->spec, err)) < 0 ||
-	    (r = resolve(m, name, err)) < 0)
+	if ((r = vs_vm_spec_from_json(j, &m->spec, err)) < 0 || (r = resolve(m, name, err)) < 0)
 		return r;
 	if (chdir(dir) < 0)
 		return vs_err_setsys(err, -errno, "cannot enter %s", dir);
