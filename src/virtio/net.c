@@ -91,7 +91,10 @@ static void net_config_read(void *dev, unsigned off, void *data, unsigned len)
 /* --- transmit ---------------------------------------------------------- */
 
 /* Whether the header asks for an offload the driver did not negotiate
- * (§5.1.6.2: the driver must not; we drop such frames rather than pass them). */
+ * (§5.1.6.2: the driver must not; we drop such frames rather than pass them).
+ * A policy check only: the driver may rewrite the header before writev()
+ * reads it again; the tap's own virtio_net_hdr_to_skb() is what validates
+ * the header the kernel acts on. */
 static bool tx_hdr_bad(const struct vs_virtio_net *net, const struct vs_vq_elem *e)
 {
 	uint8_t h[HDR];
