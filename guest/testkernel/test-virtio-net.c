@@ -231,7 +231,8 @@ static int receive(struct nic *k, uint64_t ms)
 			/* §5.1.6.4: 1 without MRG_RXBUF (older QEMU leaves 0) */
 			if (!(k->features & F_MRG_RXBUF) && nbufs != 1 &&
 			    !(k->old_num_buffers && nbufs == 0))
-				bad = test_fail("virtio-net: num_buffers %u without MRG_RXBUF", nbufs);
+				bad = test_fail("virtio-net: num_buffers %u without MRG_RXBUF",
+						nbufs);
 			if (!(k->features & F_MRG_RXBUF))
 				nbufs = 1;
 			if (len < HDR_LEN || !nbufs || nbufs > RXQ_SIZE)
