@@ -69,7 +69,8 @@ static int parse(char *opts, struct net_opts *o, struct vs_err **err)
 
 /* The link called name exists and is of kind (checked before use, so a
  * typo does not make a new tap or attach to something else). */
-static int expect_link(struct vs_nl *nl, const char *name, const char *kind, struct vs_err **err)
+static int expect_link(struct vs_nl *nl, const char *name, const char *kind,
+		       struct vs_link_info *out, struct vs_err **err)
 {
 	struct vs_link_info li;
 	struct vs_err *e = NULL;
@@ -85,6 +86,8 @@ static int expect_link(struct vs_nl *nl, const char *name, const char *kind, str
 		return vs_err_set(err, -EINVAL, "virtio-net: '%s' is a %s, not a %s", name,
 				  li.kind[0] ? li.kind : "plain link",
 				  !strcmp(kind, "tun") ? "tap" : kind);
+	if (out)
+		*out = li;
 	return 0;
 }
 
@@ -108,11 +111,13 @@ static int fresh_name(struct vs_nl *nl, char name[VS_IFNAME_MAX + 1])
 	return -EEXIST;
 }
 
-/* Makes the tap for bridge=: created, on the bridge, up. On failure it is gone. */
+/* Makes the tap for bridge=: created, the bridge's MTU (a smaller port
+ * would lower it), on the bridge, up. On failure it is gone. */
 static int make_tap(struct vs_nl *nl, const struct net_opts *o, struct net_vm *nv, int *fd,
 		    unsigned *offl, struct vs_err **err)
 {
-	int r = expect_link(nl, o->bridge, "bridge", err);
+	struct vs_link_info br;
+	int r = expect_link(nl, o->bridge, "bridge", &br, err);
 
 	if (r == 0 && fresh_name(nl, nv->made) < 0)
 		r = vs_err_set(err, -EEXIST, "virtio-net: no free tap name");
@@ -122,7 +127,9 @@ static int make_tap(struct vs_nl *nl, const struct net_opts *o, struct net_vm *n
 		nv->made[0] = 0;
 		return r;
 	}
-	r = vs_link_set_master(nl, nv->made, o->bridge, err);
+	r = vs_link_set_mtu(nl, nv->made, br.mtu, err);
+	if (r == 0)
+		r = vs_link_set_master(nl, nv->made, o->bridge, err);
 	if (r == 0)
 		r = vs_link_set_up(nl, nv->made, true, err);
 	if (r < 0) {
@@ -161,7 +168,7 @@ static int realize(struct vs_vm *vm, const struct net_opts *o, struct net_vm *nv
 	int r = vs_nl_open(-1, &nl, err);
 
 	if (r == 0 && o->tap)
-		r = expect_link(nl, o->tap, "tun", err);
+		r = expect_link(nl, o->tap, "tun", NULL, err);
 	if (r == 0 && o->tap)
 		r = vs_tap_create(-1, o->tap, VS_TAP_VNET_HDR, &cfg.fd, &cfg.tap_offloads, err);
 	else if (r == 0)
