@@ -4,8 +4,9 @@ finalizer even on failure) with a store root of its own (--root under
 tmp_path) and a network name unique per run.
 
 - Linux (the guest kit) under emu: the guest's eth0 gets the lease from
-  vessel.ip and pings the gateway; afterwards the lease is released and no
-  tap is left on the bridge. (One boot, ~20-40 s.)
+  vessel.ip and pings the gateway and a namespace attached to the same
+  network (a stand-in for a container); afterwards the lease is released
+  and no tap is left on the bridge. (One boot, ~20-60 s.)
 - A named VM (the test guest, parked in `hang`): its tap is on the bridge
   while it runs, its lease stays across stop/start (same address), and
   vm rm releases it.
@@ -19,8 +20,10 @@ import time
 
 import pytest
 
-from vesseltest import GUEST_DIR, TESTKERNEL, run, skip
+from vesseltest import BUILD, GUEST_DIR, TESTKERNEL, run, skip
 from vmnet import Netns
+
+NET_TOOL = BUILD / "tests/unit/net/net-tool"
 
 
 @pytest.fixture
@@ -70,19 +73,31 @@ def ports(ns, bridge):
     return [line.split(":")[1].strip().split("@")[0] for line in r.stdout.splitlines()]
 
 
-def test_linux_vm_on_network_reaches_gateway(store, ns):
+def test_linux_vm_on_network_reaches_gateway(store, ns, request):
+    """Also a "container" on the same network (a namespace the library
+    attaches to the network's bridge, as vessel run --network will): the VM
+    reaches it across the bridge."""
     if not (GUEST_DIR / "vmlinuz").exists():
         skip(f"no guest kit in {GUEST_DIR} (make guest)")
+    if not NET_TOOL.exists():
+        pytest.fail(f"{NET_TOOL} is not built (run make build)")
+    ctr = Netns("tc")
+    request.addfinalizer(ctr.close)
     before = ns.links()
+    subprocess.run([str(NET_TOOL), "-n", ns.name, "attach", store.bridge(),
+                    f"vessel-c{ns.tag[:6]}", ctr.name, "eth0", "10.78.0.50/24", "10.78.0.1"],
+                   check=True, capture_output=True)
     r = store("vm", "run", "--accel", "emu", "--network", store.net, "--", "sh", "-c",
               "ip -4 -o addr show eth0; ip route; ping -c1 -W10 10.78.0.1 >/dev/null && "
-              "echo gateway-ok", timeout=600)
+              "echo gateway-ok; ping -c1 -W10 10.78.0.50 >/dev/null && echo container-ok",
+              timeout=600)
     out = r.stdout + r.stderr
     assert "inet 10.78.0.2/24" in r.stdout, out[-3000:]  # the first lease after the gateway
     assert "default via 10.78.0.1 dev eth0" in r.stdout, out[-3000:]
-    assert "gateway-ok" in r.stdout and r.returncode == 0, out[-3000:]
+    assert "gateway-ok" in r.stdout, out[-3000:]
+    assert "container-ok" in r.stdout and r.returncode == 0, out[-3000:]
     assert store.leases() == []  # released when the run ended
-    assert ns.links() == before  # no tap left
+    assert ns.links() - before == {f"vessel-c{ns.tag[:6]}"}  # the veth stays, no tap
 
 
 def wait_state(store, name, want, secs=60):
