@@ -5,7 +5,11 @@
 #     route): net-tool attach (one process; the library call alone is also
 #     timed in-process) vs the same done with ip(8) commands;
 #  2. TCP throughput container -> bridge -> container over a bridge and
-#     veths made by the library vs a hand-made bridge+veth baseline (ip).
+#     veths made by the library vs a hand-made bridge+veth baseline (ip);
+#  3. virtio-net frames/s guest -> host, the test guest under KVM, vessel
+#     --net tap= vs qemu-system-x86_64 -accel kvm virtio-net-pci on the same
+#     tap (bench/net-vm.py, which also runs alone; VM=0 skips it, VM_RUNS
+#     and VM_FRAMES set its runs and frames per run).
 # Everything happens inside namespaces made here (vessel-bench-<pid>-*),
 # deleted on exit. Needs root, iproute2, python3.
 # Usage: bench/net.sh [BUILD_DIR] (default build); N=20 attaches, SECS=3 per
@@ -125,3 +129,11 @@ printf '%-44s %10s\n' "TCP veth->bridge->veth, ${SECS}s x $RUNS" "median"
 printf '%-44s %7.2f Gbit/s\n' "library-made bridge + veths" "$m_lt"
 printf '%-44s %7.2f Gbit/s\n' "hand-made bridge + veths (anchor, ip)" "$m_it"
 awk -v a="$m_lt" -v b="$m_it" 'BEGIN { printf "ratio ours/anchor: %.2fx\n", a / b }'
+
+# --- 3. virtio-net frames/s guest -> host (bench/net-vm.py) -------------------
+if [ "${VM:-1}" != 0 ]; then
+	echo
+	/usr/bin/python3 "$(dirname "$0")/net-vm.py" --vessel "$BUILD/vessel" \
+		--bzimage "$BUILD/guest/testkernel.bzImage" --runs "${VM_RUNS:-5}" \
+		--frames "${VM_FRAMES:-50000}"
+fi

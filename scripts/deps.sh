@@ -17,6 +17,8 @@ pkgs=(
 	clang-format
 	# tests and benchmarks
 	python3 python3-pytest qemu-system-x86 qemu-utils hyperfine
+	# network namespaces and taps made by the VM network tests and bench/net.sh
+	iproute2
 	# the API tests: docs/api/openapi.yaml read and its schemas checked
 	python3-yaml python3-jsonschema
 	# the default guest kit

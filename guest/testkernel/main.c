@@ -45,6 +45,8 @@ static const struct tk_test tests[] = {
 	{ "virtio-blk", test_virtio_blk, 0 },
 	{ "virtio-blk-qcow2magic", test_virtio_blk_magic, 0 },
 	{ "virtio-blk-bench", test_virtio_blk_bench, TK_ARG_OPTIONAL },
+	{ "virtio-net", test_virtio_net, TK_ARG_OPTIONAL },
+	{ "virtio-net-bench", test_virtio_net_bench, TK_ARG_OPTIONAL },
 	{ "exit", test_exit, 1 },
 	{ "panic", test_panic, 0 },
 	{ "hang", test_hang, 0 },

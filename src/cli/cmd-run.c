@@ -507,7 +507,7 @@ static void run_help(const char *verb)
 	       "  -p|--publish [HOSTIP:]HOSTPORT:PORT[/tcp|udp]  -P|--publish-all\n"
 	       "  --entrypoint E  --hostname H  --log-opt max-size=SIZE\n"
 	       "  -t|--tty (-it: interactive; Ctrl-P Ctrl-Q detaches)  --env-file F\n"
-	       "  --restart no|on-failure[:N]|always\n"
+	       "  --restart no|on-failure[:N]|always\n",
 	       verb);
 }
 

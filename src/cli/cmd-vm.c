@@ -12,6 +12,8 @@
 #include "cli/vm-opts.h"
 #include "svc/svc.h"
 #include "svc/vm.h"
+#include "svc/net.h"
+#include "svc/vm-net.h"
 #include "vmm/kit.h"
 #include "vmm/memory.h"
 #include "vmm/vm.h"
@@ -114,6 +116,26 @@ static void block_stop_signals(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
+/* --network: a lease for this run (owner: the name, or run-PID), the NIC
+ * on the network's bridge first (eth0) and vessel.ip for the guest init.
+ * *append owns the new command-line tail. */
+static int attach_network(struct vs_svc *svc, struct vm_opts *o, const char *owner,
+			  struct vs_svc_vm_net *net, char **append, struct vs_err **err)
+{
+	int r = vs_svc_vm_net_attach(svc, o->spec.network, owner, net, err);
+
+	if (r < 0)
+		return r;
+	if (o->ndevices == VS_VM_MAX_DEVICES)
+		return vs_err_set(err, -E2BIG, "--network: at most %d devices", VS_VM_MAX_DEVICES);
+	memmove(o->devices + 1, o->devices, o->ndevices * sizeof(o->devices[0]));
+	o->devices[0] = net->device;
+	o->ndevices++;
+	*append = vs_svc_vm_net_append(o->spec.append, net);
+	o->spec.append = *append;
+	return 0;
+}
+
 static int vm_run(const struct vs_cli_global *g, int argc, char **argv)
 {
 	struct vm_opts o = { 0 };
@@ -122,6 +144,9 @@ static int vm_run(const struct vs_cli_global *g, int argc, char **argv)
 	_cleanup_(vs_err_freep) struct vs_err *err = NULL;
 	struct vs_svc *svc = NULL;
 	struct vs_svc_run *token = NULL;
+	struct vs_svc_vm_net net;
+	_cleanup_free_ char *append = NULL, *owner = NULL;
+	char *user_append;
 	int r, status = EXIT_VMM_ERROR;
 
 	vs_vm_spec_init(&o.spec);
@@ -130,8 +155,18 @@ static int vm_run(const struct vs_cli_global *g, int argc, char **argv)
 		vm_opts_clear(&o);
 		return r > 0 ? 0 : EXIT_VMM_ERROR;
 	}
+	user_append = o.spec.append;
+	if (o.spec.network) {
+		block_stop_signals(); /* a SIGTERM before the VM runs must not skip the release */
+		owner = o.spec.name ? xstrdup(o.spec.name) : xasprintf("run-%d", (int)getpid());
+		if (vs_svc_open(g->root, &svc, &err) < 0 ||
+		    attach_network(svc, &o, owner, &net, &append, &err) < 0)
+			goto out;
+	}
 	cfg.trace_boot = getenv("VESSEL_TRACE_BOOT") != NULL;
-	if (vs_kit_resolve(&o.spec, isatty(cfg.out_fd), &boot, &err) < 0)
+	r = vs_kit_resolve(&o.spec, isatty(cfg.out_fd), &boot, &err);
+	o.spec.append = user_append; /* vessel.ip is for this boot, not for the record */
+	if (r < 0)
 		goto out;
 	vs_kit_config(&o.spec, &boot, &cfg);
 	cfg.mem_backing = mem_backing_from_env();
@@ -147,13 +182,16 @@ static int vm_run(const struct vs_cli_global *g, int argc, char **argv)
 	/* Once registered, `vm stop` may signal us: hold the signals for vs_vm_run(). */
 	if (o.spec.name)
 		block_stop_signals();
-	if (o.spec.name && (vs_svc_open(g->root, &svc, &err) < 0 ||
+	if (o.spec.name && ((!svc && vs_svc_open(g->root, &svc, &err) < 0) ||
 			    vs_svc_vm_run_begin(svc, &o.spec, &token, &err) < 0))
 		goto out;
 	status = run_vm(&cfg, token);
 out:
 	if (err)
 		fprintf(stderr, "vessel: %s\n", err->msg);
+	/* A foreground run gives its address back when it ends, however it ends. */
+	if (owner && svc)
+		vs_svc_vm_net_release(svc, o.spec.network, owner);
 	vs_svc_close(svc);
 	vs_kit_boot_clear(&boot);
 	vm_opts_clear(&o);

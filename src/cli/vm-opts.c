@@ -58,8 +58,10 @@ static void usage(const char *verb)
 	       "probes it (vm create records what it found).\n"
 	       "Without --kernel the default guest kit (make guest) is booted.\n",
 	       verb,
-	       !strcmp(verb, "run") ? "[--name NAME] [--device TYPE[,OPTS]]... [-v] " :
-				      "[--autostart] ");
+	       !strcmp(verb, "run") ?
+		       "[--name NAME] [--device TYPE[,OPTS]]...\n"
+		       "           [--net tap=NAME|bridge=NAME[,mac=M]]... [--network NAME] [-v] " :
+		       "[--network NAME] [--autostart] ");
 	if (!strcmp(verb, "run"))
 		printf("Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n");
 }
@@ -118,6 +120,24 @@ static int parse_disk(struct vs_vm_spec *s, const char *arg)
 	return r;
 }
 
+/* tap=NAME|bridge=NAME[,mac=M]: a virtio-net device (virtio/net-vm.c
+ * checks the rest when the VM is made). */
+static int parse_net(struct vm_opts *o, const char *arg)
+{
+	if (o->allow_autostart) /* vm create: the stored spec has no devices yet */
+		return bad_option(
+			"--net %s: only vm run takes --net for now (vm create: --network)", arg);
+	if (strncmp(arg, "tap=", 4) && strncmp(arg, "bridge=", 7))
+		return bad_option(
+			"--net '%s': expected tap=NAME or bridge=NAME[,mac=XX:XX:XX:XX:XX:XX]",
+			arg);
+	if (o->ndevices == VS_VM_MAX_DEVICES)
+		return bad_option("--net %s: at most %d devices", arg, VS_VM_MAX_DEVICES);
+	o->net_devices[o->nnet_devices] = xasprintf("virtio-net,%s", arg);
+	o->devices[o->ndevices++] = o->net_devices[o->nnet_devices++];
+	return 0;
+}
+
 static int parse_one(struct vm_opts *o, int opt, char *arg)
 {
 	struct vs_vm_spec *s = &o->spec;
@@ -166,8 +186,12 @@ static int parse_one(struct vm_opts *o, int opt, char *arg)
 		o->devices[o->ndevices++] = arg;
 		return 0;
 	case OPT_NET:
+		return parse_net(o, arg);
 	case OPT_NETWORK:
-		return bad_option("--net %s: virtio-net is not part of this build yet", arg);
+		if (s->network)
+			return bad_option("--network %s: one network per VM", arg);
+		s->network = arg;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -216,5 +240,8 @@ void vm_opts_clear(struct vm_opts *o)
 	}
 	free(o->spec.disks);
 	o->spec.disks = NULL;
+	for (unsigned i = 0; i < o->nnet_devices; i++)
+		free(o->net_devices[i]);
+	o->nnet_devices = 0;
 	o->spec.ndisks = 0;
 }

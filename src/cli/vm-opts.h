@@ -13,6 +13,9 @@ struct vm_opts {
 	 * not part of the stored spec yet, so vm create refuses them */
 	const char *devices[VS_VM_MAX_DEVICES];
 	unsigned ndevices;
+	/* --net ARG as "virtio-net,ARG" entries of devices (owned copies) */
+	char *net_devices[VS_VM_MAX_DEVICES];
+	unsigned nnet_devices;
 	bool verbose; /* vm run -v: say which accelerator runs the VM, and why */
 };
 

@@ -3,6 +3,7 @@
  * it and a directory left by a killed create (no row) is cleared by the
  * next create of that name. Remove deletes the row first, then the directory. */
 #include "svc/internal.h"
+#include "svc/vm-net.h"
 #include "store/store.h"
 #include "store/networks.h"
 #include "store/vms.h"
@@ -200,7 +201,8 @@ int vs_svc_vm_create(struct vs_svc *svc, const struct vs_vm_spec *in, struct vs_
 	s.ndisks = 0;
 	for (size_t i = 0; i < in->ndisks; i++)
 		vs_vm_spec_add_disk(&s, in->disks[i].path, in->disks[i].format, in->disks[i].ro);
-	if ((r = check_spec(&s, err)) < 0)
+	if ((r = check_spec(&s, err)) < 0 ||
+	    (s.network && (r = vs_svc_vm_net_check(svc, s.network, err)) < 0))
 		goto out;
 	j = vs_vm_spec_to_json(&s);
 	text = vs_json_dump(j);

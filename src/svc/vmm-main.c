@@ -3,6 +3,7 @@
  * on the status pipe (fd 4), serves until the VM stops, and records how it
  * ended. Its working directory is the VM's directory. */
 #include "svc/internal.h"
+#include "svc/vm-net.h"
 #include "store/store.h"
 #include "store/vms.h"
 #include "vmm/kit.h"
@@ -32,6 +33,7 @@ struct vmm {
 	struct vs_vm *vm;
 	int console[2];
 	int listen_fd;
+	struct vs_svc_vm_net net; /* spec.network: its NIC and vessel.ip */
 };
 
 static void record(struct vmm *m)
@@ -84,6 +86,25 @@ static int listen_control(struct vmm *m, struct vs_err **err)
 	return 0;
 }
 
+/* The boot files and command line; with a network, its lease (kept across
+ * starts, released by vm rm) and vessel.ip on the command line. */
+static int resolve(struct vmm *m, const char *name, struct vs_err **err)
+{
+	char *user = m->spec.append, *with_ip;
+	int r;
+
+	if (!m->spec.network)
+		return vs_kit_resolve(&m->spec, false, &m->boot, err);
+	if ((r = vs_svc_vm_net_attach(m->svc, m->spec.network, name, &m->net, err)) < 0)
+		return vs_err_wrap(err, r, "VM '%s'", name);
+	with_ip = vs_svc_vm_net_append(user, &m->net);
+	m->spec.append = with_ip;
+	r = vs_kit_resolve(&m->spec, false, &m->boot, err);
+	m->spec.append = user;
+	free(with_ip);
+	return r;
+}
+
 static int build(struct vmm *m, const char *name, long long run_id, struct vs_err **err)
 {
 	_cleanup_json_ json_t *j = NULL;
@@ -96,8 +117,7 @@ static int build(struct vmm *m, const char *name, long long run_id, struct vs_er
 	if (m->row->run_id != run_id)
 		return vs_err_set(err, -ESTALE, "VM '%s': another start replaced this one", name);
 	j = json_loads(m->row->spec, 0, NULL);
-	if ((r = vs_vm_spec_from_json(j, &m->spec, err)) < 0 ||
-	    (r = vs_kit_resolve(&m->spec, false, &m->boot, err)) < 0)
+	if ((r = vs_vm_spec_from_json(j, &m->spec, err)) < 0 || (r = resolve(m, name, err)) < 0)
 		return r;
 	if (chdir(dir) < 0)
 		return vs_err_setsys(err, -errno, "cannot enter %s", dir);
@@ -107,6 +127,8 @@ static int build(struct vmm *m, const char *name, long long run_id, struct vs_er
 	fcntl(m->console[1], F_SETPIPE_SZ, CONSOLE_PIPE_SIZE);
 	fcntl(m->console[1], F_SETFL, O_NONBLOCK);
 	vs_kit_config(&m->spec, &m->boot, &cfg);
+	if (m->spec.network)
+		cfg.devices[cfg.ndevices++] = m->net.device; /* eth0 */
 	cfg.out_fd = m->console[1];
 	cfg.console_input = false;
 	if ((r = vs_vm_create(&cfg, &m->vm, err)) < 0)

@@ -305,6 +305,7 @@ static int start_io(struct vs_virtio_pci *t)
 
 static void stop_io(struct vs_virtio_pci *t)
 {
+	vs_virtio_pci_unwatch(t);
 	if (t->loop) {
 		vs_evloop_stop(t->loop);
 		pthread_join(t->io_thread, NULL);
@@ -437,6 +438,7 @@ int vs_virtio_pci_new(const struct vs_virtio_pci_env *env, const struct vs_virti
 	pthread_mutex_init(&t->lock, NULL);
 	for (unsigned q = 0; q < VS_VIRTIO_MAX_QUEUES; q++)
 		t->kick[q] = (struct vs_virtio_kick){ .t = t, .q = q, .fd = -1 };
+	t->watch_fd = -1;
 	reset_locked(t);
 	r = setup_config(t);
 	if (r >= 0 && env->ioeventfd)
@@ -469,4 +471,50 @@ void vs_virtio_pci_free(struct vs_virtio_pci *t)
 	vs_pci_msix_free(&t->pci);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
+}
+
+/* The I/O thread: the watched backend fd is readable. */
+static void on_watch(struct vs_evloop *loop, int fd, uint32_t events, void *ctx)
+{
+	struct vs_virtio_pci *t = ctx;
+
+	(void)loop;
+	(void)events;
+	pthread_mutex_lock(&t->lock);
+	if (t->watch_fd == fd && (t->status & VS_VIRTIO_S_DRIVER_OK) &&
+	    !(t->status & VS_VIRTIO_S_DEVICE_NEEDS_RESET))
+		t->watch_fn(t->dev, t);
+	pthread_mutex_unlock(&t->lock);
+}
+
+int vs_virtio_pci_watch(struct vs_virtio_pci *t, int fd,
+			void (*fn)(void *dev, struct vs_virtio_pci *t))
+{
+	int r;
+
+	if (!t->loop)
+		return -ENOTSUP;
+	if (t->watch_fd == fd)
+		return 0;
+	if (t->watch_fd >= 0)
+		return -EBUSY;
+	t->watch_fn = fn;
+	t->watch_fd = fd;
+	r = vs_evloop_add(t->loop, fd, EPOLLIN, on_watch, t);
+	if (r < 0)
+		t->watch_fd = -1;
+	return r;
+}
+
+void vs_virtio_pci_unwatch(struct vs_virtio_pci *t)
+{
+	if (t->watch_fd < 0 || !t->loop)
+		return;
+	vs_evloop_del(t->loop, t->watch_fd);
+	t->watch_fd = -1;
+}
+
+bool vs_virtio_pci_has_io_thread(const struct vs_virtio_pci *t)
+{
+	return t->loop != NULL;
 }

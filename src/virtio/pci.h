@@ -88,6 +88,9 @@ struct vs_virtio_pci {
 	struct vs_evloop *loop; /* the I/O thread's loop, with env.ioeventfd */
 	pthread_t io_thread;
 	struct vs_virtio_kick kick[VS_VIRTIO_MAX_QUEUES];
+	/* A device's backend fd on the I/O thread (vs_virtio_pci_watch). */
+	int watch_fd; /* -1: none */
+	void (*watch_fn)(void *dev, struct vs_virtio_pci *t);
 };
 
 /* Creates the transport for dev (ops must outlive it), adds it to the PCI
@@ -110,6 +113,21 @@ void vs_virtio_pci_free(struct vs_virtio_pci *t);
 /* The device finished work on queue q: interrupt the driver if it wants
  * one (MSI-X vector, else INTx through the ISR). */
 void vs_virtio_pci_queue_done(struct vs_virtio_pci *t, unsigned q);
+
+/* Watches a backend fd (a tap) on the transport's I/O thread: when it is
+ * readable, fn(dev, t) runs under the transport lock, like queue_notify,
+ * while the driver is ready (DRIVER_OK, no DEVICE_NEEDS_RESET). One fd per
+ * transport. Callable from any thread, the lock held or not (from
+ * activate, reset, queue_notify or fn itself). Returns 0, -ENOTSUP when
+ * the transport has no I/O thread (no env->ioeventfd), -EBUSY when
+ * another fd is watched, or -errno. */
+int vs_virtio_pci_watch(struct vs_virtio_pci *t, int fd,
+			void (*fn)(void *dev, struct vs_virtio_pci *t));
+/* Stops watching (no-op when nothing is). fn is not started again after
+ * this; from the I/O thread or under the lock, none is running either. */
+void vs_virtio_pci_unwatch(struct vs_virtio_pci *t);
+/* Whether the transport has an I/O thread for vs_virtio_pci_watch(). */
+bool vs_virtio_pci_has_io_thread(const struct vs_virtio_pci *t);
 
 /* The device or a queue is broken: DEVICE_NEEDS_RESET and a config change
  * interrupt (§2.1.2). With the transport lock held: from queue_notify. */

@@ -260,6 +260,39 @@ int vs_vq_push(struct vs_vq *vq, const struct vs_vq_elem *elem, uint32_t len)
 	return 0;
 }
 
+int vs_vq_fill(struct vs_vq *vq, const struct vs_vq_elem *elem, uint32_t len, unsigned at)
+{
+	struct vs_vring_used_elem u;
+	uint64_t off;
+
+	if (!vq->enabled || vq->broken || at >= vq->size)
+		return -EIO;
+	if (len > elem->in_len)
+		len = (uint32_t)elem->in_len;
+	report_written(vq, elem, len);
+	u = (struct vs_vring_used_elem){ .id = elem->head, .len = len };
+	off = USED_RING + 8ull * ((uint16_t)(vq->used_idx + at) % vq->size);
+	memcpy(vq->used + off, &u, sizeof(u));
+	vs_dma_done(vq->dma, vq->used_gpa + off, sizeof(u));
+	return 0;
+}
+
+int vs_vq_flush(struct vs_vq *vq, unsigned n)
+{
+	if (!vq->enabled || vq->broken || n > vq->size)
+		return -EIO;
+	vq->used_idx = (uint16_t)(vq->used_idx + n);
+	/* Release: the data and the used entries are visible before idx. */
+	__atomic_store_n(used_u16(vq, USED_IDX), vq->used_idx, __ATOMIC_RELEASE);
+	vs_dma_done(vq->dma, vq->used_gpa + USED_IDX, 2);
+	return 0;
+}
+
+void vs_vq_unpop(struct vs_vq *vq, unsigned n)
+{
+	vq->last_avail = (uint16_t)(vq->last_avail - n);
+}
+
 bool vs_vq_should_notify(struct vs_vq *vq)
 {
 	uint16_t old = vq->signalled_used, now = vq->used_idx, event;

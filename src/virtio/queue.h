@@ -105,6 +105,19 @@ int vs_vq_pop(struct vs_vq *vq, struct vs_vq_elem *elem);
  * DMA writes. Returns 0 or -EIO on a broken queue. */
 int vs_vq_push(struct vs_vq *vq, const struct vs_vq_elem *elem, uint32_t len);
 
+/* Batched returns, for a device that hands several chains back at once
+ * (virtio-net's mergeable RX buffers: the driver must see them together,
+ * §5.1.6.4). vs_vq_fill writes the used entry `at` places after those
+ * already published, with len bytes written (clamped to in_len, reported
+ * as DMA); vs_vq_flush publishes n filled entries. Return 0 or -EIO on a
+ * broken queue. */
+int vs_vq_fill(struct vs_vq *vq, const struct vs_vq_elem *elem, uint32_t len, unsigned at);
+int vs_vq_flush(struct vs_vq *vq, unsigned n);
+
+/* Gives back the last n popped chains unused (not pushed): the next pops
+ * return them again. For a device that found it cannot use them yet. */
+void vs_vq_unpop(struct vs_vq *vq, unsigned n);
+
 /* Whether the driver wants an interrupt for what was pushed since the last
  * call that returned true (§2.7.7.2, EVENT_IDX §2.7.10). */
 bool vs_vq_should_notify(struct vs_vq *vq);

@@ -12,11 +12,13 @@
 extern const struct vs_device_ops vs_dev_serial, vs_dev_rtc, vs_dev_pci_host, vs_dev_legacy;
 /* virtio/rng.c, virtio/blk-vm.c */
 extern const struct vs_device_ops vs_dev_virtio_rng, vs_dev_virtio_blk;
+/* virtio/net-vm.c */
+extern const struct vs_device_ops vs_dev_virtio_net;
 
 /* The registry (STYLE "Register with tables"): every device type. */
 static const struct vs_device_ops *const registry[] = {
-	&vs_dev_serial, &vs_dev_rtc,	    &vs_dev_pci_host,
-	&vs_dev_legacy, &vs_dev_virtio_rng, &vs_dev_virtio_blk,
+	&vs_dev_serial,	    &vs_dev_rtc,	&vs_dev_pci_host,   &vs_dev_legacy,
+	&vs_dev_virtio_rng, &vs_dev_virtio_blk, &vs_dev_virtio_net,
 };
 
 const struct vs_device_ops *vs_device_type(unsigned i)

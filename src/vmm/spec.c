@@ -52,6 +52,7 @@ void vs_vm_spec_clear(struct vs_vm_spec *s)
 		free(s->disks[i].format);
 	}
 	free(s->disks);
+	free(s->network);
 	vs_vm_spec_init(s);
 }
 
@@ -157,6 +158,7 @@ json_t *vs_vm_spec_to_json(const struct vs_vm_spec *s)
 	json_object_set_new(j, "overcommit", json_boolean(s->overcommit));
 	json_object_set_new(j, "autostart", json_boolean(s->autostart));
 	json_object_set_new(j, "disks", disks_to_json(s));
+	vs_json_set_str(j, "network", s->network);
 	return j;
 }
 
@@ -202,6 +204,7 @@ int vs_vm_spec_from_json(const json_t *j, struct vs_vm_spec *s, struct vs_err **
 	s->kernel = opt_dup(j, "kernel");
 	s->initrd = opt_dup(j, "initrd");
 	s->append = opt_dup(j, "append");
+	s->network = opt_dup(j, "network");
 	s->cpus = (unsigned)cpus;
 	s->mem = (uint64_t)mem;
 	if (model && strcmp(model, "host") && strcmp(model, "baseline"))

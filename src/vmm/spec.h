@@ -30,6 +30,7 @@ struct vs_vm_spec {
 	bool autostart; /* started by `vessel vm start --autostart` */
 	struct vs_vm_disk *disks;
 	size_t ndisks;
+	char *network; /* a vessel network (svc/net.h) for a virtio-net NIC; NULL: none */
 };
 
 /* Appends a disk (copies path and format). Returns 0 or -E2BIG past VS_VM_MAX_DISKS. */

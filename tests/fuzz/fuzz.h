@@ -59,6 +59,7 @@ int fuzz_vq_one(const uint8_t *data, size_t size);
  * virtio-blk device on a temporary raw disk (tests/fuzz/blk-one.c).
  * Returns 1, 0 if too short, -errno on a harness failure. */
 int fuzz_blk_one(const uint8_t *data, size_t size);
+int fuzz_net_one(const uint8_t *data, size_t size);
 /* Parses data as a VM spec (JSON) and checks the round trip
  * (tests/fuzz/vmspec-one.c). Returns 1 if accepted, 0 if refused; aborts on
  * a round trip that changes the spec. */

@@ -1,0 +1,86 @@
+/* A VM on a vessel network, see vm-net.h. */
+#include "svc/vm-net.h"
+#include "svc/ctr-internal.h"
+#include "svc/net.h"
+#include "store/networks.h"
+#include "net/ipam.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The address owner already holds on the network, or 0. */
+static uint32_t held(const struct vs_net_info *info, const char *owner)
+{
+	for (size_t i = 0; i < info->naddrs; i++) {
+		const struct vs_store_addr *a = &info->addrs[i];
+		uint32_t v;
+
+		if (!strcmp(a->owner_kind, "vm") && !strcmp(a->owner_name, owner) &&
+		    vs_ipv4_parse(a->address, &v, NULL) == 0)
+			return v;
+	}
+	return 0;
+}
+
+static int fill(const struct vs_store_net *n, uint32_t addr, struct vs_svc_vm_net *out,
+		struct vs_err **err)
+{
+	struct vs_cidr c;
+	char a[16];
+	int r = vs_subnet_parse(n->subnet, &c, err);
+
+	if (r < 0)
+		return r;
+	if ((size_t)snprintf(out->device, sizeof(out->device), "virtio-net,bridge=%s", n->bridge) >=
+		    sizeof(out->device) ||
+	    (size_t)snprintf(out->ip, sizeof(out->ip), "vessel.ip=eth0,%s/%u,%s",
+			     vs_ipv4_str(addr, a), c.prefix, n->gateway) >= sizeof(out->ip))
+		return vs_err_set(err, -ENAMETOOLONG, "network %s: bridge or gateway too long",
+				  n->name);
+	return 0;
+}
+
+int vs_svc_vm_net_attach(struct vs_svc *svc, const char *network, const char *owner,
+			 struct vs_svc_vm_net *out, struct vs_err **err)
+{
+	struct vs_net_info info = { 0 };
+	uint32_t addr = 0;
+	int r = vs_svc_net_ensure(svc, network, err);
+
+	if (r == 0)
+		r = vs_svc_net_inspect(svc, network, &info, err);
+	if (r == 0 && !(addr = held(&info, owner)))
+		r = vs_svc_net_addr_alloc(svc, network, "vm", owner, &addr, err);
+	if (r == 0)
+		r = fill(info.net, addr, out, err);
+	vs_net_info_clear(&info);
+	if (r == 0) /* the containers of the network know the VM by name */
+		(void)vs_svc_ctr_net_hosts_update(svc, network);
+	return r;
+}
+
+void vs_svc_vm_net_release(struct vs_svc *svc, const char *network, const char *owner)
+{
+	vs_svc_net_addr_release(svc, "vm", owner, NULL);
+	(void)vs_svc_ctr_net_hosts_update(svc, network);
+}
+
+char *vs_svc_vm_net_append(const char *append, const struct vs_svc_vm_net *net)
+{
+	return append && *append ? xasprintf("%s %s", append, net->ip) : xstrdup(net->ip);
+}
+
+int vs_svc_vm_net_check(struct vs_svc *svc, const char *network, struct vs_err **err)
+{
+	struct vs_net_info info = { 0 };
+	int r;
+
+	if (!strcmp(network, VS_NET_DEFAULT))
+		return 0;
+	r = vs_svc_net_inspect(svc, network, &info, err);
+	vs_net_info_clear(&info);
+	return r;
+}

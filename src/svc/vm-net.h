@@ -1,0 +1,37 @@
+/* A VM on a vessel network (`vm run|create --network NAME`, issue 16):
+ * the network made sure of, an address leased to the VM, and what the VMM
+ * needs for it: a virtio-net device on the network's bridge (virtio/net-vm.c
+ * makes the tap) and the guest init's vessel.ip (guest/init/cmdline-abi.h). */
+#ifndef VS_SVC_VM_NET_H
+#define VS_SVC_VM_NET_H
+
+#include <stdbool.h>
+
+struct vs_err;
+struct vs_svc;
+
+struct vs_svc_vm_net {
+	char device[48]; /* "virtio-net,bridge=<bridge>", for vs_vm_config.devices */
+	char ip[96]; /* "vessel.ip=eth0,<addr>/<prefix>,<gateway>", for the command line */
+};
+
+/* Ensures network (vs_svc_net_ensure) and leases it an address for VM
+ * owner (kind "vm"), reusing the lease owner already holds on it (a named
+ * VM keeps its address across starts). Returns 0 with *out filled, or
+ * -errno with a one-line *err ("no network named X", "subnet X is full").
+ * The lease is released by vs_svc_vm_net_release. Containers of the
+ * network see the VM by name in their /etc/hosts from then on. */
+int vs_svc_vm_net_attach(struct vs_svc *svc, const char *network, const char *owner,
+			 struct vs_svc_vm_net *out, struct vs_err **err);
+
+/* Gives owner's lease back and drops it from the containers' /etc/hosts. */
+void vs_svc_vm_net_release(struct vs_svc *svc, const char *network, const char *owner);
+
+/* For vm create: network exists (or is the default one, made on first
+ * use). Returns 0 or -ENOENT ("no network named X") or -errno. */
+int vs_svc_vm_net_check(struct vs_svc *svc, const char *network, struct vs_err **err);
+
+/* Returns append + " " + net->ip as a new string (append may be NULL). */
+char *vs_svc_vm_net_append(const char *append, const struct vs_svc_vm_net *net);
+
+#endif

@@ -1,0 +1,163 @@
+"""VMs on vessel networks (`vm run|create --network NAME`, issue 16), inside
+a network namespace the test makes (vessel-tw-<random>, deleted by a
+finalizer even on failure) with a store root of its own (--root under
+tmp_path) and a network name unique per run.
+
+- Linux (the guest kit) under emu: the guest's eth0 gets the lease from
+  vessel.ip and pings the gateway and a namespace attached to the same
+  network (a stand-in for a container); afterwards the lease is released
+  and no tap is left on the bridge. (One boot, ~20-60 s.)
+- A named VM (the test guest, parked in `hang`): its tap is on the bridge
+  while it runs, its lease stays across stop/start (same address), and
+  vm rm releases it.
+- Unknown networks are refused in one line, with nothing leased."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from vesseltest import BUILD, GUEST_DIR, TESTKERNEL, run, skip
+from vmnet import Netns
+
+NET_TOOL = BUILD / "tests/unit/net/net-tool"
+
+
+@pytest.fixture
+def ns(request, root):
+    if not os.path.exists("/dev/net/tun"):
+        skip("/dev/net/tun is absent")
+    if not shutil.which("ip"):
+        skip("ip (iproute2) is needed to make the namespace")
+    n = Netns("tw")
+    request.addfinalizer(n.close)
+    n.ip("link", "set", "lo", "up")
+    return n
+
+
+class Store:
+    def __init__(self, vessel, ns, root):
+        self.vessel, self.ns, self.root = vessel, ns, root
+        self.net = "n" + ns.tag[:6]  # bridge vessel-n<6 hex>, unique per run
+
+    def __call__(self, *args, timeout=120):
+        return run(self.ns.exec(self.vessel, "--root", self.root, *args), timeout=timeout,
+                   stdin=open(os.devnull))
+
+    def ok(self, *args, timeout=120):
+        r = self(*args, timeout=timeout)
+        assert r.returncode == 0, f"{args}: {r.stdout}{r.stderr}"
+        return r
+
+    def leases(self):
+        info = json.loads(self.ok("network", "inspect", self.net).stdout)
+        return [(a["address"], a["owner_kind"], a["owner_name"]) for a in info["addresses"]]
+
+    def bridge(self):
+        return json.loads(self.ok("network", "inspect", self.net).stdout)["bridge"]
+
+
+@pytest.fixture
+def store(vessel, ns, tmp_path):
+    s = Store(vessel, ns, tmp_path / "root")
+    s.ok("network", "create", s.net, "--subnet", "10.78.0.0/24")
+    return s
+
+
+def ports(ns, bridge):
+    """The links enslaved to bridge in ns."""
+    r = run(ns.exec("ip", "-o", "link", "show", "master", bridge), timeout=20)
+    return [line.split(":")[1].strip().split("@")[0] for line in r.stdout.splitlines()]
+
+
+def test_linux_vm_on_network_reaches_gateway(store, ns, request):
+    """Also a "container" on the same network (a namespace the library
+    attaches to the network's bridge, as vessel run --network will): the VM
+    reaches it across the bridge."""
+    if not (GUEST_DIR / "vmlinuz").exists():
+        skip(f"no guest kit in {GUEST_DIR} (make guest)")
+    if not NET_TOOL.exists():
+        pytest.fail(f"{NET_TOOL} is not built (run make build)")
+    ctr = Netns("tc")
+    request.addfinalizer(ctr.close)
+    before = ns.links()
+    subprocess.run([str(NET_TOOL), "-n", ns.name, "attach", store.bridge(),
+                    f"vessel-c{ns.tag[:6]}", ctr.name, "eth0", "10.78.0.50/24", "10.78.0.1"],
+                   check=True, capture_output=True)
+    r = store("vm", "run", "--accel", "emu", "--network", store.net, "--", "sh", "-c",
+              "ip -4 -o addr show eth0; ip route; ping -c1 -W10 10.78.0.1 >/dev/null && "
+              "echo gateway-ok; ping -c1 -W10 10.78.0.50 >/dev/null && echo container-ok",
+              timeout=600)
+    out = r.stdout + r.stderr
+    assert "inet 10.78.0.2/24" in r.stdout, out[-3000:]  # the first lease after the gateway
+    assert "default via 10.78.0.1 dev eth0" in r.stdout, out[-3000:]
+    assert "gateway-ok" in r.stdout, out[-3000:]
+    assert "container-ok" in r.stdout and r.returncode == 0, out[-3000:]
+    assert store.leases() == []  # released when the run ended
+    assert ns.links() - before == {f"vessel-c{ns.tag[:6]}"}  # the veth stays, no tap
+
+
+def wait_state(store, name, want, secs=60):
+    end = time.time() + secs
+    while time.time() < end:
+        vms = {v["name"]: v for v in json.loads(store.ok("vm", "ls", "--format", "json").stdout)}
+        if vms[name]["state"] == want:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"VM {name} never became {want}")
+
+
+def test_named_vm_keeps_its_network(store, ns):
+    store.ok("vm", "create", "v1", "--accel", "emu", "--kernel", TESTKERNEL, "--append",
+             "vessel.test=hang", "--network", store.net)
+    spec = json.loads(store.ok("vm", "inspect", "v1").stdout)
+    assert json.dumps(spec).count(f'"network": "{store.net}"') == 1, spec
+    br = store.bridge()
+    assert ports(ns, br) == []
+    for _ in range(2):
+        store.ok("vm", "start", "v1")
+        wait_state(store, "v1", "running")
+        p = ports(ns, br)
+        assert len(p) == 1 and p[0].startswith("vessel-"), p  # its tap, on the bridge
+        assert store.leases() == [("10.78.0.2", "vm", "v1")]  # the same address each start
+        store.ok("vm", "kill", "v1")
+        wait_state(store, "v1", "stopped")
+        assert ports(ns, br) == []  # the tap went with the VMM
+    store.ok("vm", "rm", "v1")
+    assert store.leases() == []
+    store.ok("network", "rm", store.net)  # nothing holds it any more
+
+
+def test_unknown_network_is_one_line(store, ns):
+    r = store("vm", "run", "--accel", "emu", "--kernel", TESTKERNEL, "--network", "nosuch")
+    assert r.returncode == 125, r.stdout + r.stderr
+    assert r.stderr.strip() == "vessel: no network named 'nosuch'", r.stderr
+    r = store("vm", "create", "v2", "--kernel", TESTKERNEL, "--network", "nosuch")
+    assert r.returncode != 0
+    assert r.stderr.strip() == "vessel: no network named 'nosuch'", r.stderr
+    r = store("vm", "run", "--network", "a", "--network", "b")
+    assert r.stderr.strip() == "vessel: --network b: one network per VM", r.stderr
+    assert store.leases() == []
+
+
+def test_stopped_run_releases_its_lease(store, ns):
+    """A foreground run stopped by SIGTERM gives its address back and its tap goes."""
+    before = ns.links()
+    p = subprocess.Popen(ns.exec(store.vessel, "--root", store.root, "vm", "run", "--accel",
+                                 "emu", "--kernel", TESTKERNEL, "--append", "vessel.test=hang",
+                                 "--network", store.net),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    ns.procs.append(p)
+    end = time.time() + 60
+    while time.time() < end and not (ns.links() - before) and p.poll() is None:
+        time.sleep(0.1)
+    assert [lease[:2] for lease in store.leases()] == [("10.78.0.2", "vm")]
+    p.send_signal(signal.SIGTERM)  # ip netns exec execs vessel: p is the VMM
+    _, err = p.communicate(timeout=30)
+    assert p.returncode == 128 + signal.SIGTERM, err
+    assert store.leases() == []
+    assert ns.links() == before
