@@ -82,6 +82,7 @@ struct vdi {
 	struct vdi_header h; /* host byte order */
 	uint32_t *map; /* host byte order; entries read with atomics */
 	uint32_t next; /* data index the next new block gets */
+	uint64_t size; /* the file's size: at open, then as we grow it (alloc held) */
 	uint8_t *dirty; /* one byte per map sector changed since the last flush */
 	bool header_dirty;
 	pthread_mutex_t alloc; /* map changes, dirty state and next */
@@ -171,14 +172,12 @@ static bool entry_allocated(uint32_t e)
 /* Host offset of data block index e, or -EIO if the map entry is corrupt. */
 static int64_t data_offset(struct vdi *v, uint32_t e)
 {
-	struct stat st;
 	uint64_t off;
 
 	if (e >= v->h.blocks_in_image)
 		return -EIO;
 	off = v->h.offset_data + (uint64_t)e * VDI_BLOCK_SIZE;
-	if (off > (uint64_t)VDI_MAX_PAST_EOF && fstat(v->fd, &st) == 0 &&
-	    off - VDI_MAX_PAST_EOF > (uint64_t)st.st_size)
+	if (off > __atomic_load_n(&v->size, __ATOMIC_RELAXED) + VDI_MAX_PAST_EOF)
 		return -EIO;
 	return (int64_t)off;
 }
@@ -277,7 +276,6 @@ static int meta_flush(struct vdi *v)
 static int alloc_block(struct vdi *v, uint64_t blk, const void *buf, uint64_t in, uint64_t n)
 {
 	uint32_t e = v->next;
-	struct stat st;
 	int64_t host;
 	int r;
 
@@ -286,9 +284,7 @@ static int alloc_block(struct vdi *v, uint64_t blk, const void *buf, uint64_t in
 	host = data_offset(v, e);
 	if (host < 0)
 		return (int)host;
-	if (fstat(v->fd, &st) < 0)
-		return -errno;
-	if ((uint64_t)host < (uint64_t)st.st_size) {
+	if ((uint64_t)host < v->size) {
 		r = vs_pwrite_zeros(v->fd, (uint64_t)host, in);
 		if (r == 0)
 			r = vs_pwrite_zeros(v->fd, (uint64_t)host + in + n,
@@ -297,11 +293,13 @@ static int alloc_block(struct vdi *v, uint64_t blk, const void *buf, uint64_t in
 			return r;
 	}
 	r = vs_pwrite_full(v->fd, buf, n, (uint64_t)host + in);
-	if (r == 0 && (uint64_t)st.st_size < (uint64_t)host + VDI_BLOCK_SIZE &&
+	if (r == 0 && v->size < (uint64_t)host + VDI_BLOCK_SIZE &&
 	    ftruncate(v->fd, host + VDI_BLOCK_SIZE) < 0)
 		r = -errno;
 	if (r < 0)
 		return r;
+	__atomic_store_n(&v->size, VS_MAX(v->size, (uint64_t)host + VDI_BLOCK_SIZE),
+			 __ATOMIC_RELAXED);
 	map_set(v, blk, e);
 	v->next = e + 1;
 	v->h.blocks_allocated = VS_MAX(v->h.blocks_allocated, v->next);
@@ -577,6 +575,7 @@ int vdi_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_er
 	v->blk.cluster_size = VDI_BLOCK_SIZE;
 	v->barriers = !(flags & VS_BLK_UNSAFE);
 	v->fd = steal_fd(fd);
+	v->size = (uint64_t)st.st_size;
 	pthread_mutex_init(&v->alloc, NULL);
 	r = read_map(v, err);
 	if (r < 0) {

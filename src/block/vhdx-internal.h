@@ -59,6 +59,7 @@ struct vhdx {
 	uint64_t *bat; /* host order */
 	uint8_t *bat_dirty; /* per 4 KiB page of the BAT */
 	uint64_t next; /* file offset for the next payload block (1 MiB aligned) */
+	uint64_t size; /* the file's size: at open, then as we grow it (lock held) */
 	pthread_mutex_t lock;
 };
 

@@ -374,7 +374,7 @@ static int64_t block_host(struct vhdx *v, uint64_t e)
 {
 	uint64_t off = VHDX_BAT_OFFSET(e);
 
-	if (off < VHDX_MIB || off > file_size(v->fd) + MAX_PAST_EOF)
+	if (off < VHDX_MIB || off > __atomic_load_n(&v->size, __ATOMIC_RELAXED) + MAX_PAST_EOF)
 		return -EIO;
 	return (int64_t)off;
 }
@@ -421,7 +421,7 @@ static int vhdx_pread(struct vs_blk *b, void *buf, size_t len, uint64_t off)
 /* A new block at the end of the file holding buf at in (lock held). */
 static int block_alloc(struct vhdx *v, uint64_t idx, const void *buf, uint64_t in, uint64_t n)
 {
-	uint64_t host = v->next, size = file_size(v->fd);
+	uint64_t host = v->next, size = v->size;
 	int r;
 
 	if (host < size) { /* inside the file (after a crash): zero it first */
@@ -436,6 +436,8 @@ static int block_alloc(struct vhdx *v, uint64_t idx, const void *buf, uint64_t i
 		r = -errno;
 	if (r < 0)
 		return r;
+	if (size < host + v->block_size)
+		__atomic_store_n(&v->size, host + v->block_size, __ATOMIC_RELAXED);
 	__atomic_store_n(&v->bat[idx], host | VHDX_BAT_FULLY_PRESENT, __ATOMIC_RELEASE);
 	v->bat_dirty[idx / 512] = 1;
 	v->next += v->block_size;
@@ -705,6 +707,7 @@ static int open_layout(struct vhdx *v, unsigned flags, struct vs_err **err)
 		r = read_metadata(v, &meta, &m, err);
 	if (r == 0)
 		r = check_meta(v, &m, &bat, err);
+	v->size = size;
 	if (r == 0)
 		r = read_bat(v, size, flags, err);
 	if (r == 0 && !(flags & VS_BLK_RDONLY)) { /* before the first change */

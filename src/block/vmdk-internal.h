@@ -62,6 +62,7 @@ struct vmdk_extent {
 	bool gd_dirty;
 	bool compressed, markers, zeroed_grain;
 	uint64_t next; /* sector where the next grain or table goes */
+	uint64_t size; /* the file's size: at open, then as we grow it (lock held) */
 	bool eos; /* stream: the file ends with an end-of-stream marker */
 };
 

@@ -133,6 +133,7 @@ int vmdk_sparse_load(struct vmdk_extent *e, uint64_t file_size, struct vs_err **
 	}
 	if (why)
 		return vs_err_set(err, -EINVAL, "%s: %s", e->path, why);
+	e->size = file_size;
 	e->gt = xzalloc(e->n_gd * sizeof(*e->gt) + 1);
 	e->gt_dirty = xzalloc(e->n_gd + 1);
 	e->next = VS_ALIGN_UP(file_size, (uint64_t)VMDK_SECTOR) / VMDK_SECTOR;
@@ -147,11 +148,15 @@ int vmdk_sparse_load(struct vmdk_extent *e, uint64_t file_size, struct vs_err **
 	return 0;
 }
 
-static uint64_t file_size(int fd)
+static uint64_t size_of(const struct vmdk_extent *e)
 {
-	struct stat st;
+	return __atomic_load_n(&e->size, __ATOMIC_RELAXED);
+}
 
-	return fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+static void grown_to(struct vmdk_extent *e, uint64_t end)
+{
+	if (end > e->size)
+		__atomic_store_n(&e->size, end, __ATOMIC_RELAXED);
 }
 
 /* Grain table i, loaded on first use (lock held); NULL in *gt if absent. */
@@ -166,7 +171,7 @@ static int gt_get(struct vmdk_extent *e, uint64_t i, uint32_t **gt)
 		*gt = e->gt[i];
 		return 0;
 	}
-	size = file_size(e->fd);
+	size = size_of(e);
 	if ((uint64_t)e->gd[i] * VMDK_SECTOR + e->gtes * 4ull > size)
 		return -EIO; /* a table past the end of the file */
 	return read_dir(e->fd, e->gd[i], e->gtes, size, &e->gt[i]) < 0 ? -EIO : (*gt = e->gt[i], 0);
@@ -191,7 +196,7 @@ static bool is_data(const struct vmdk_extent *e, uint32_t v)
 static int host_of(struct vmdk_extent *e, uint32_t v, uint64_t *host)
 {
 	*host = (uint64_t)v * VMDK_SECTOR;
-	return *host > file_size(e->fd) + VMDK_MAX_PAST_EOF ? -EIO : 0;
+	return *host > size_of(e) + VMDK_MAX_PAST_EOF ? -EIO : 0;
 }
 
 /* A compressed grain, inflated into buf (grain bytes). */
@@ -276,7 +281,7 @@ static int grain_alloc(struct vmdk_extent *e, uint32_t *slot, const uint8_t *buf
 		       uint64_t n)
 {
 	uint64_t gbytes = e->grain * VMDK_SECTOR, host = e->next * VMDK_SECTOR;
-	uint64_t size = file_size(e->fd);
+	uint64_t size = e->size;
 	int r = 0;
 
 	if (e->next + e->grain > UINT32_MAX)
@@ -289,6 +294,7 @@ static int grain_alloc(struct vmdk_extent *e, uint32_t *slot, const uint8_t *buf
 		r = -errno;
 	if (r < 0)
 		return r;
+	grown_to(e, host + gbytes);
 	*slot = (uint32_t)e->next;
 	e->next += e->grain;
 	return 0;
@@ -323,6 +329,7 @@ static int grain_compressed(struct vmdk_extent *e, uint32_t *slot, uint64_t sect
 	r = vs_pwrite_full(e->fd, z, total, e->next * VMDK_SECTOR);
 	if (r < 0)
 		return r;
+	grown_to(e, e->next * VMDK_SECTOR + total);
 	*slot = (uint32_t)e->next;
 	e->next += total / VMDK_SECTOR;
 	return 0;
@@ -431,10 +438,14 @@ int vmdk_sparse_status(struct vmdk *v, struct vmdk_extent *e, uint64_t off, uint
 static int write_table(struct vmdk_extent *e, const uint32_t *t, uint64_t n, uint64_t sector)
 {
 	_cleanup_free_ uint32_t *le = xmalloc(n * 4 + 4);
+	int r;
 
 	for (uint64_t i = 0; i < n; i++)
 		le[i] = htole32(t[i]);
-	return vs_pwrite_full(e->fd, le, n * 4, sector * VMDK_SECTOR);
+	r = vs_pwrite_full(e->fd, le, n * 4, sector * VMDK_SECTOR);
+	if (r == 0)
+		grown_to(e, sector * VMDK_SECTOR + n * 4);
+	return r;
 }
 
 int vmdk_sparse_flush(struct vmdk *v, struct vmdk_extent *e)
@@ -465,6 +476,7 @@ int vmdk_sparse_flush(struct vmdk *v, struct vmdk_extent *e)
 	if (r == 0 && e->markers) { /* the stream ends with its marker again */
 		r = vs_pwrite_zeros(e->fd, e->next * VMDK_SECTOR, VMDK_SECTOR);
 		e->eos = r == 0;
+		grown_to(e, (e->next + 1) * VMDK_SECTOR);
 	}
 	return r;
 }
@@ -481,7 +493,8 @@ void vmdk_sparse_free(struct vmdk_extent *e)
 
 int vmdk_sparse_check(struct vmdk *v, struct vmdk_extent *e, struct vs_blk_check_result *res)
 {
-	uint64_t size = file_size(e->fd);
+	struct stat st;
+	uint64_t size = fstat(e->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 	uint32_t *gt;
 	int said = 0;
 
