@@ -259,10 +259,10 @@ static int value_opt(struct run_opts *o, const char *opt, const char *val, const
 }
 
 static const char *const value_opts[] = {
-	"--name",     "-e",	 "--env",     "-w",	  "--workdir",	  "-u",		  "--user",
-	"--hostname", "-h",	 "-m",	      "--memory", "--cpus",	  "--pids-limit", "-v",
-	"--volume",   "--tmpfs", "--network", "--net",	  "--entrypoint", "--log-opt",
-	"--restart",  "--env-file",
+	"--name",	"-e",	      "--env",	   "-w",	 "--workdir", "-u",
+	"--user",	"--hostname", "-h",	   "-m",	 "--memory",  "--cpus",
+	"--pids-limit", "-v",	      "--volume",  "--tmpfs",	 "--network", "--net",
+	"--entrypoint", "--log-opt",  "--restart", "--env-file",
 };
 
 /* net_opt's options that take a value besides --network */

@@ -124,6 +124,8 @@ static int attach_network(struct vs_svc *svc, struct vm_opts *o, const char *own
 {
 	int r = vs_svc_vm_net_attach(svc, o->spec.network, owner, net, err);
 
+	if (r == 0)
+		r = vs_svc_vm_net_publish(svc, o->spec.ports, o->spec.nports, net, err);
 	if (r < 0)
 		return r;
 	if (o->ndevices == VS_VM_MAX_DEVICES)
@@ -144,7 +146,7 @@ static int vm_run(const struct vs_cli_global *g, int argc, char **argv)
 	_cleanup_(vs_err_freep) struct vs_err *err = NULL;
 	struct vs_svc *svc = NULL;
 	struct vs_svc_run *token = NULL;
-	struct vs_svc_vm_net net;
+	struct vs_svc_vm_net net = { 0 };
 	_cleanup_free_ char *append = NULL, *owner = NULL;
 	char *user_append;
 	int r, status = EXIT_VMM_ERROR;
@@ -190,8 +192,10 @@ out:
 	if (err)
 		fprintf(stderr, "vessel: %s\n", err->msg);
 	/* A foreground run gives its address back when it ends, however it ends. */
-	if (owner && svc)
+	if (owner && svc) {
+		vs_svc_vm_net_unpublish(&net);
 		vs_svc_vm_net_release(svc, o.spec.network, owner);
+	}
 	vs_svc_close(svc);
 	vs_kit_boot_clear(&boot);
 	vm_opts_clear(&o);

@@ -23,6 +23,7 @@ enum {
 	OPT_DISK,
 	OPT_NET,
 	OPT_NETWORK,
+	OPT_PUBLISH,
 	OPT_AUTOSTART,
 	OPT_HELP,
 	OPT_DEVICE
@@ -41,6 +42,7 @@ static const struct option vm_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "network", required_argument, NULL, OPT_NETWORK },
+	{ "publish", required_argument, NULL, OPT_PUBLISH },
 	{ "autostart", no_argument, NULL, OPT_AUTOSTART },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "device", required_argument, NULL, OPT_DEVICE },
@@ -60,8 +62,9 @@ static void usage(const char *verb)
 	       verb,
 	       !strcmp(verb, "run") ?
 		       "[--name NAME] [--device TYPE[,OPTS]]...\n"
-		       "           [--net tap=NAME|bridge=NAME[,mac=M]]... [--network NAME] [-v] " :
-		       "[--network NAME] [--autostart] ");
+		       "           [--net tap=NAME|bridge=NAME[,mac=M]]...\n"
+		       "           [--network NAME [-p [IP:]HPORT:PORT[/udp]]...] [-v] " :
+		       "[--network NAME [-p [IP:]HPORT:PORT[/udp]]...] [--autostart] ");
 	if (!strcmp(verb, "run"))
 		printf("Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n");
 }
@@ -192,6 +195,9 @@ static int parse_one(struct vm_opts *o, int opt, char *arg)
 			return bad_option("--network %s: one network per VM", arg);
 		s->network = arg;
 		return 0;
+	case OPT_PUBLISH:
+		vs_vm_spec_add_port(s, arg); /* checked with the network's rules */
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -203,7 +209,9 @@ int vm_opts_parse(struct vm_opts *o, const char *verb, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+hv", vm_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+hvp:", vm_options, NULL)) != -1) {
+		if (opt == 'p')
+			opt = OPT_PUBLISH;
 		if (opt == 'h' || opt == OPT_HELP) {
 			usage(verb);
 			return 1;
@@ -218,6 +226,8 @@ int vm_opts_parse(struct vm_opts *o, const char *verb, int argc, char **argv)
 		if (parse_one(o, opt, optarg) < 0)
 			return -EINVAL;
 	}
+	if (o->spec.nports && !o->spec.network)
+		return bad_option("published ports (-p) need --network NAME");
 	if (optind < argc) {
 		size_t n = argc - optind;
 
@@ -240,6 +250,11 @@ void vm_opts_clear(struct vm_opts *o)
 	}
 	free(o->spec.disks);
 	o->spec.disks = NULL;
+	for (size_t i = 0; i < o->spec.nports; i++)
+		free(o->spec.ports[i]);
+	free(o->spec.ports);
+	o->spec.ports = NULL;
+	o->spec.nports = 0;
 	for (unsigned i = 0; i < o->nnet_devices; i++)
 		free(o->net_devices[i]);
 	o->nnet_devices = 0;

@@ -176,9 +176,9 @@ static int process_json(const struct vs_ctr_spec *s, const struct vs_image_info 
 		return -EINVAL;
 	}
 	caps = caps_json();
-	*out = json_pack("{s:b, s:o, s:o, s:o, s:s, s:o, s:b}", "terminal", s->tty, "user", user, "args",
-			 args, "env", env_json(s, &img->config), "cwd", cwd, "capabilities", caps,
-			 "noNewPrivileges", 0);
+	*out = json_pack("{s:b, s:o, s:o, s:o, s:s, s:o, s:b}", "terminal", s->tty, "user", user,
+			 "args", args, "env", env_json(s, &img->config), "cwd", cwd, "capabilities",
+			 caps, "noNewPrivileges", 0);
 	return 0;
 }
 

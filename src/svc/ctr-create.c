@@ -359,8 +359,7 @@ static unsigned restart_count(const struct vs_svc *svc, const char *id)
 	return n;
 }
 
-static void to_info(const struct vs_svc *svc, const struct vs_store_ctr *row,
-		    struct vs_ctr_info *i)
+static void to_info(const struct vs_svc *svc, const struct vs_store_ctr *row, struct vs_ctr_info *i)
 {
 	*i = (struct vs_ctr_info){
 		.id = xstrdup(row->id),

@@ -229,8 +229,7 @@ void vs_svc_ctr_mark_stop(const struct vs_svc *svc, const char *id)
 		close(fd);
 }
 
-int vs_svc_ctr_restart(struct vs_svc *svc, const char *key, unsigned timeout_s,
-		       struct vs_err **err)
+int vs_svc_ctr_restart(struct vs_svc *svc, const char *key, unsigned timeout_s, struct vs_err **err)
 {
 	struct vs_store_ctr *row = NULL;
 	int r = vs_svc_ctr_get_row(svc, key, &row, err);

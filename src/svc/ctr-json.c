@@ -105,7 +105,7 @@ json_t *vs_ctr_spec_to_json(const struct vs_ctr_spec *s)
 			    json_integer((json_int_t)(s->log_max ? s->log_max : VS_CTR_LOG_MAX)));
 	json_object_set_new(j, "tty", json_boolean(s->tty));
 	json_object_set_new(j, "restart",
-			    json_string(s->restart == VS_CTR_RESTART_ALWAYS	 ? "always" :
+			    json_string(s->restart == VS_CTR_RESTART_ALWAYS	? "always" :
 					s->restart == VS_CTR_RESTART_ON_FAILURE ? "on-failure" :
 										  "no"));
 	json_object_set_new(j, "restart_max", json_integer(s->restart_max));

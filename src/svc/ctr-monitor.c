@@ -252,7 +252,6 @@ static unsigned long long oom_kills(const char *id)
 	return n;
 }
 
-
 /* Copies the output for up to IDLE_AFTER_MS; true when the container has
  * ended by then (its output closed and its init exited). */
 static bool ends_soon(struct monitor *m)
@@ -518,9 +517,9 @@ static void read_policy(struct monitor *m, json_t *spec)
 {
 	const char *p = vs_json_str(spec, "restart");
 
-	m->restart = !p || !strcmp(p, "no")	  ? VS_CTR_RESTART_NO :
-		     !strcmp(p, "always") ? VS_CTR_RESTART_ALWAYS :
-					    VS_CTR_RESTART_ON_FAILURE;
+	m->restart = !p || !strcmp(p, "no") ? VS_CTR_RESTART_NO :
+		     !strcmp(p, "always")   ? VS_CTR_RESTART_ALWAYS :
+					      VS_CTR_RESTART_ON_FAILURE;
 	m->restart_max = (unsigned)vs_json_int(spec, "restart_max", 0);
 }
 

@@ -202,7 +202,7 @@ int vs_svc_vm_create(struct vs_svc *svc, const struct vs_vm_spec *in, struct vs_
 	for (size_t i = 0; i < in->ndisks; i++)
 		vs_vm_spec_add_disk(&s, in->disks[i].path, in->disks[i].format, in->disks[i].ro);
 	if ((r = check_spec(&s, err)) < 0 ||
-	    (s.network && (r = vs_svc_vm_net_check(svc, s.network, err)) < 0))
+	    (s.network && (r = vs_svc_vm_net_check(svc, s.network, s.ports, s.nports, err)) < 0))
 		goto out;
 	j = vs_vm_spec_to_json(&s);
 	text = vs_json_dump(j);

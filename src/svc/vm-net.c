@@ -1,9 +1,13 @@
 /* A VM on a vessel network, see vm-net.h. */
 #include "svc/vm-net.h"
 #include "svc/ctr-internal.h"
+#include "svc/internal.h"
 #include "svc/net.h"
 #include "store/networks.h"
 #include "net/ipam.h"
+#include "net/nat.h"
+#include "net/port.h"
+#include "store/store.h"
 #include "common/err.h"
 #include "common/util.h"
 
@@ -56,6 +60,8 @@ int vs_svc_vm_net_attach(struct vs_svc *svc, const char *network, const char *ow
 		r = vs_svc_net_addr_alloc(svc, network, "vm", owner, &addr, err);
 	if (r == 0)
 		r = fill(info.net, addr, out, err);
+	out->addr = addr;
+	out->published = false;
 	vs_net_info_clear(&info);
 	if (r == 0) /* the containers of the network know the VM by name */
 		(void)vs_svc_ctr_net_hosts_update(svc, network);
@@ -73,13 +79,63 @@ char *vs_svc_vm_net_append(const char *append, const struct vs_svc_vm_net *net)
 	return append && *append ? xasprintf("%s %s", append, net->ip) : xstrdup(net->ip);
 }
 
-int vs_svc_vm_net_check(struct vs_svc *svc, const char *network, struct vs_err **err)
+#define MAX_PORTS 64
+
+/* Parses ports into p (MAX_PORTS); refuses one host port given twice. */
+static int parse_ports(char *const *ports, size_t n, struct vs_port_spec *p, struct vs_err **err)
 {
-	struct vs_net_info info = { 0 };
+	char a[40];
+
+	if (n > MAX_PORTS)
+		return vs_err_set(err, -E2BIG, "at most %d published ports", MAX_PORTS);
+	for (size_t i = 0; i < n; i++) {
+		int r = vs_port_spec_parse(ports[i], &p[i], err);
+
+		if (r < 0)
+			return vs_err_wrap(err, r, "-p");
+		for (size_t k = 0; k < i; k++)
+			if (vs_port_spec_conflicts(&p[i], &p[k]))
+				return vs_err_set(err, -EADDRINUSE, "port %s is given twice",
+						  vs_port_spec_str(&p[i], a));
+	}
+	return 0;
+}
+
+int vs_svc_vm_net_publish(struct vs_svc *svc, char *const *ports, size_t n,
+			  struct vs_svc_vm_net *net, struct vs_err **err)
+{
+	struct vs_port_spec p[MAX_PORTS];
 	int r;
 
-	if (!strcmp(network, VS_NET_DEFAULT))
+	if (!n)
 		return 0;
+	if ((r = parse_ports(ports, n, p, err)) < 0 || (r = vs_store_begin(svc->store, err)) < 0)
+		return r;
+	net->published = true;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = vs_nat_port_add(-1, &p[i], net->addr, err);
+	vs_store_rollback(svc->store); /* nothing was written: the lock only serialised us */
+	if (r < 0)
+		vs_svc_vm_net_unpublish(net);
+	return r;
+}
+
+void vs_svc_vm_net_unpublish(struct vs_svc_vm_net *net)
+{
+	if (net->published)
+		vs_nat_port_del_dest(-1, net->addr, NULL);
+	net->published = false;
+}
+
+int vs_svc_vm_net_check(struct vs_svc *svc, const char *network, char *const *ports, size_t n,
+			struct vs_err **err)
+{
+	struct vs_port_spec p[MAX_PORTS];
+	struct vs_net_info info = { 0 };
+	int r = parse_ports(ports, n, p, err);
+
+	if (r < 0 || !strcmp(network, VS_NET_DEFAULT))
+		return r;
 	r = vs_svc_net_inspect(svc, network, &info, err);
 	vs_net_info_clear(&info);
 	return r;

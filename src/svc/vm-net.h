@@ -6,6 +6,8 @@
 #define VS_SVC_VM_NET_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct vs_err;
 struct vs_svc;
@@ -13,6 +15,8 @@ struct vs_svc;
 struct vs_svc_vm_net {
 	char device[48]; /* "virtio-net,bridge=<bridge>", for vs_vm_config.devices */
 	char ip[96]; /* "vessel.ip=eth0,<addr>/<prefix>,<gateway>", for the command line */
+	uint32_t addr; /* the lease, host byte order */
+	bool published; /* DNAT rules to addr exist (vs_svc_vm_net_unpublish) */
 };
 
 /* Ensures network (vs_svc_net_ensure) and leases it an address for VM
@@ -24,12 +28,25 @@ struct vs_svc_vm_net {
 int vs_svc_vm_net_attach(struct vs_svc *svc, const char *network, const char *owner,
 			 struct vs_svc_vm_net *out, struct vs_err **err);
 
+/* Publishes ports ("[HOSTIP:]HOSTPORT:PORT[/tcp|udp]", `-p`) to net's
+ * address as DNAT rules in the `inet vessel` table, under the store's
+ * write lock: a port published already (by anyone in this namespace) or
+ * given twice is refused in one line and nothing is left. Returns 0 or -errno. */
+int vs_svc_vm_net_publish(struct vs_svc *svc, char *const *ports, size_t n,
+			  struct vs_svc_vm_net *net, struct vs_err **err);
+
+/* Removes the rules publish made (when the VM stops; a named VM keeps its
+ * lease). */
+void vs_svc_vm_net_unpublish(struct vs_svc_vm_net *net);
+
 /* Gives owner's lease back and drops it from the containers' /etc/hosts. */
 void vs_svc_vm_net_release(struct vs_svc *svc, const char *network, const char *owner);
 
 /* For vm create: network exists (or is the default one, made on first
- * use). Returns 0 or -ENOENT ("no network named X") or -errno. */
-int vs_svc_vm_net_check(struct vs_svc *svc, const char *network, struct vs_err **err);
+ * use) and ports parse and do not repeat a host port. Returns 0 or
+ * -ENOENT ("no network named X") or -errno. */
+int vs_svc_vm_net_check(struct vs_svc *svc, const char *network, char *const *ports, size_t n,
+			struct vs_err **err);
 
 /* Returns append + " " + net->ip as a new string (append may be NULL). */
 char *vs_svc_vm_net_append(const char *append, const struct vs_svc_vm_net *net);

@@ -95,7 +95,8 @@ static int resolve(struct vmm *m, const char *name, struct vs_err **err)
 
 	if (!m->spec.network)
 		return vs_kit_resolve(&m->spec, false, &m->boot, err);
-	if ((r = vs_svc_vm_net_attach(m->svc, m->spec.network, name, &m->net, err)) < 0)
+	if ((r = vs_svc_vm_net_attach(m->svc, m->spec.network, name, &m->net, err)) < 0 ||
+	    (r = vs_svc_vm_net_publish(m->svc, m->spec.ports, m->spec.nports, &m->net, err)) < 0)
 		return vs_err_wrap(err, r, "VM '%s'", name);
 	with_ip = vs_svc_vm_net_append(user, &m->net);
 	m->spec.append = with_ip;
@@ -198,6 +199,7 @@ int vs_svc_vmm_main(const char *root, const char *name, long long run_id)
 		status = serve(&m);
 		vs_vm_release_after_exit(m.vm);
 	}
+	vs_svc_vm_net_unpublish(&m.net); /* its ports go; a named VM keeps its lease */
 	vs_vm_free(m.vm);
 	vs_kit_boot_clear(&m.boot);
 	vs_vm_spec_clear(&m.spec);

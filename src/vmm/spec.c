@@ -53,7 +53,16 @@ void vs_vm_spec_clear(struct vs_vm_spec *s)
 	}
 	free(s->disks);
 	free(s->network);
+	for (size_t i = 0; i < s->nports; i++)
+		free(s->ports[i]);
+	free(s->ports);
 	vs_vm_spec_init(s);
+}
+
+void vs_vm_spec_add_port(struct vs_vm_spec *s, const char *spec)
+{
+	s->ports = xrealloc(s->ports, (s->nports + 1) * sizeof(*s->ports));
+	s->ports[s->nports++] = xstrdup(spec);
 }
 
 int vs_vm_spec_add_disk(struct vs_vm_spec *s, const char *path, const char *format, bool ro)
@@ -133,6 +142,8 @@ int vs_vm_spec_check(const struct vs_vm_spec *s, struct vs_err **err)
 		return vs_err_set(err, -EINVAL, "--cpus must be 1-%d", MAX_CPUS);
 	if (s->mem < MIN_MEM)
 		return vs_err_set(err, -EINVAL, "--mem must be at least %llu MiB", MIN_MEM >> 20);
+	if (s->nports && !s->network)
+		return vs_err_set(err, -EINVAL, "published ports (-p) need --network NAME");
 	return 0;
 }
 
@@ -159,6 +170,13 @@ json_t *vs_vm_spec_to_json(const struct vs_vm_spec *s)
 	json_object_set_new(j, "autostart", json_boolean(s->autostart));
 	json_object_set_new(j, "disks", disks_to_json(s));
 	vs_json_set_str(j, "network", s->network);
+	if (s->nports) {
+		json_t *ports = json_array();
+
+		for (size_t i = 0; i < s->nports; i++)
+			json_array_append_new(ports, json_string(s->ports[i]));
+		json_object_set_new(j, "ports", ports);
+	}
 	return j;
 }
 
@@ -190,6 +208,25 @@ static int command_from_json(const json_t *cmd, struct vs_vm_spec *s, struct vs_
 	return 0;
 }
 
+static int ports_from_json(const json_t *a, struct vs_vm_spec *s, struct vs_err **err)
+{
+	size_t i;
+	json_t *v;
+
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > 64)
+		return vs_err_set(err, -EINVAL,
+				  "spec: ports must be an array of at most 64 strings");
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v))
+			return vs_err_set(err, -EINVAL, "spec: ports[%zu] is not a string", i);
+		vs_vm_spec_add_port(s, json_string_value(v));
+	}
+	return 0;
+}
+
 int vs_vm_spec_from_json(const json_t *j, struct vs_vm_spec *s, struct vs_err **err)
 {
 	const char *model = vs_json_str(j, "cpu_model"), *accel = vs_json_str(j, "accel");
@@ -205,6 +242,8 @@ int vs_vm_spec_from_json(const json_t *j, struct vs_vm_spec *s, struct vs_err **
 	s->initrd = opt_dup(j, "initrd");
 	s->append = opt_dup(j, "append");
 	s->network = opt_dup(j, "network");
+	if (ports_from_json(json_object_get(j, "ports"), s, err) < 0)
+		return -EINVAL;
 	s->cpus = (unsigned)cpus;
 	s->mem = (uint64_t)mem;
 	if (model && strcmp(model, "host") && strcmp(model, "baseline"))

@@ -31,7 +31,12 @@ struct vs_vm_spec {
 	struct vs_vm_disk *disks;
 	size_t ndisks;
 	char *network; /* a vessel network (svc/net.h) for a virtio-net NIC; NULL: none */
+	char **ports; /* -p "[HOSTIP:]HOSTPORT:PORT[/tcp|udp]" on the network (net/port.h) */
+	size_t nports;
 };
+
+/* Appends a published port (a copy of spec; checked by the service layer). */
+void vs_vm_spec_add_port(struct vs_vm_spec *s, const char *spec);
 
 /* Appends a disk (copies path and format). Returns 0 or -E2BIG past VS_VM_MAX_DISKS. */
 int vs_vm_spec_add_disk(struct vs_vm_spec *s, const char *path, const char *format, bool ro);
