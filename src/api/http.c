@@ -12,6 +12,7 @@
 #include "api/auth.h"
 #include "api/internal.h"
 #include "api/listen.h"
+#include "api/web.h"
 #include "svc/svc.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -187,6 +188,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	if (!p) { /* headers are in: the first call */
+		if (vs_web_answer(c, method, url, s->tcp, &r)) /* the dashboard: public files */
+			return r;
 		r = authenticate(s, c, method, url, &answered);
 		if (answered)
 			return r;
