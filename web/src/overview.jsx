@@ -38,8 +38,8 @@ function HostSummary({ host, vms, ctrs }) {
       </div>
       <div class="card stat">
         <span class="label">Instances</span>
-        <b>{count(vms) ?? '–'}<small> VMs</small> · {count(ctrs) ?? '–'}<small> containers</small></b>
-        <small>{running(vms) + running(ctrs)} running</small>
+        <b>{running(vms) + running(ctrs)}<small> running</small></b>
+        <small>{count(vms) ?? '–'} VMs · {ctrs.missing ? 'containers n/a' : (count(ctrs) ?? '–') + ' containers'}</small>
         <small class="dim">vessel {h ? h.version : ''}</small>
       </div>
     </section>
@@ -63,10 +63,10 @@ function Row({ inst, now, onChanged }) {
       <td class="c-kind"><span class={'kind kind-' + inst.kind}>{inst.kind === 'vm' ? 'VM' : 'CTR'}</span></td>
       <td class="c-state"><span class={stateClass(inst.state)} data-testid="state">{inst.state}</span></td>
       <td class="c-up mono">{duration(uptime(inst, now))}</td>
-      <td class="c-cpu">{running && status !== 'missing'
+      <td class="c-cpu" data-label="CPU">{running && status !== 'missing'
         ? <><Spark values={cpu} max={100} cls="cpu" /><span class="mono v">{pct(last && last.cpu)}</span></>
-        : <span class="dim">{running ? 'n/a' : ''}</span>}</td>
-      <td class="c-mem">{running && status !== 'missing'
+        : <span class="dim" title="no stats for this instance on this server">{running ? 'n/a' : ''}</span>}</td>
+      <td class="c-mem" data-label="Mem">{running && status !== 'missing'
         ? <><Spark values={mem} cls="mem" /><span class="mono v">{bytes(last && last.mem)}</span></>
         : <span class="dim">{running ? 'n/a' : ''}</span>}</td>
       <td class="c-act"><Actions inst={inst} compact onDone={onChanged} /></td>

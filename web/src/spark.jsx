@@ -12,7 +12,7 @@ export function Spark({ values, max, w = 96, h = 24, cls = '' }) {
     d += (d ? 'L' : 'M') + px.toFixed(1) + ' ' + py.toFixed(1);
   });
   return (
-    <svg class={'spark ' + cls} viewBox={`0 0 ${w} ${h}`} width={w} height={h} aria-hidden="true">
+    <svg class={"spark " + cls} viewBox={`0 0 ${w} ${h}`} width={w} height={h} preserveAspectRatio="none" aria-hidden="true">
       {d && <path d={d + `L${w} ${h}L0 ${h}Z`} class="area" />}
       {d && <path d={d} class="line" />}
     </svg>
