@@ -41,9 +41,14 @@ const r = await build({
   metafile: true,
   logLevel: 'warning',
 });
-const outs = Object.keys(r.metafile.outputs).map((p) => p.split('/').pop());
-const js = outs.find((f) => f.endsWith('.js'));
-const css = outs.find((f) => f.endsWith('.css'));
+const outs = Object.entries(r.metafile.outputs);
+const entry = outs.find(([, o]) => o.entryPoint && o.entryPoint.endsWith('main.jsx'));
+const base = (p) => p.split('/').pop();
+const js = base(entry[0]);
+const css = base(entry[1].cssBundle);
+// the chunks the entry imports statically load with it, not after it
+const preload = entry[1].imports.filter((i) => i.kind === 'import-statement')
+  .map((i) => `<link rel="modulepreload" href="/assets/${base(i.path)}">\n`).join('');
 
 const icon = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24' fill='none' stroke='%232f6fed' stroke-width='2.4' stroke-linejoin='round'%3E%3Cpath d='M3 14h18l-3 6H6z'/%3E%3Cpath d='M7 13V7h4v6M13 13V4h4v9'/%3E%3C/svg%3E";
 writeFileSync(join(outDir, 'index.html'), `<!doctype html>
@@ -52,7 +57,7 @@ writeFileSync(join(outDir, 'index.html'), `<!doctype html>
 <title>vessel</title>
 <link rel="icon" href="${icon}">
 <link rel="stylesheet" href="/assets/${css}">
-<script type="module" src="/assets/${js}"></script>
+${preload}<script type="module" src="/assets/${js}"></script>
 </head><body><div id="app"></div></body></html>
 `);
 

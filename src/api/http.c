@@ -188,9 +188,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	if (!p) { /* headers are in: the first call */
-		if (vs_web_answer(c, method, url, s->tcp, &r)) /* the dashboard: public files */
-			return r;
-		r = authenticate(s, c, method, url, &answered);
+		answered = false;
+		if (!vs_web_path(url)) /* the dashboard's files are public */
+			r = authenticate(s, c, method, url, &answered);
 		if (answered)
 			return r;
 		if (declared_too_big(c))
@@ -209,6 +209,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*size = 0;
 		return MHD_YES;
 	}
+	if (vs_web_path(url)) /* answered at the end: an early reply closes the connection */
+		return vs_web_answer(c, method, url, s->tcp);
 	return answer(s, c, url, method, p);
 }
 

@@ -142,25 +142,26 @@ static enum MHD_Result send_asset(struct MHD_Connection *c, const struct vs_web_
 	return queue(c, MHD_HTTP_OK, r, a->type, a->cache);
 }
 
-bool vs_web_answer(struct MHD_Connection *c, const char *method, const char *url, bool tcp,
-		   enum MHD_Result *ret)
+bool vs_web_path(const char *url)
+{
+	return strncmp(url, "/v1/", 4) && strcmp(url, "/v1");
+}
+
+enum MHD_Result vs_web_answer(struct MHD_Connection *c, const char *method, const char *url,
+			      bool tcp)
 {
 	const struct vs_web_asset *a;
 
-	if (!strncmp(url, "/v1/", 4) || !strcmp(url, "/v1"))
-		return false;
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		*ret = send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 				 "{\"error\":\"method not allowed on this path\"}");
-	else if (!strcmp(url, "/dashboard.json"))
-		*ret = send_text(c, MHD_HTTP_OK,
+	if (!strcmp(url, "/dashboard.json"))
+		return send_text(c, MHD_HTTP_OK,
 				 tcp ? "{\"token_required\":true}" : "{\"token_required\":false}");
-	else if ((a = vs_web_find(url)))
-		*ret = send_asset(c, a);
-	else if (!vs_web_nassets && !strcmp(url, "/"))
-		*ret = send_text(c, MHD_HTTP_NOT_FOUND,
+	if ((a = vs_web_find(url)))
+		return send_asset(c, a);
+	if (!vs_web_nassets && !strcmp(url, "/"))
+		return send_text(c, MHD_HTTP_NOT_FOUND,
 				 "{\"error\":\"the dashboard is not built in (-Ddashboard=false)\"}");
-	else
-		*ret = send_text(c, MHD_HTTP_NOT_FOUND, "{\"error\":\"no such endpoint\"}");
-	return true;
+	return send_text(c, MHD_HTTP_NOT_FOUND, "{\"error\":\"no such endpoint\"}");
 }

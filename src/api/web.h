@@ -26,11 +26,14 @@ extern const size_t vs_web_nassets;
  * is looked at, never the file system: no path can reach anything else. */
 const struct vs_web_asset *vs_web_find(const char *path);
 
-/* Answers a request outside /v1 (the dashboard, before any token check:
- * its files are public, the API behind them is not): an asset, 304 for a
- * matching If-None-Match, /dashboard.json ({"token_required": tcp}), or a
- * JSON 404/405. Returns false, queuing nothing, for /v1 paths. */
-bool vs_web_answer(struct MHD_Connection *c, const char *method, const char *url, bool tcp,
-		   enum MHD_Result *ret);
+/* Is url the dashboard's (anything outside /v1)? Those are public: its
+ * files hold no secret, the API behind them wants the token. */
+bool vs_web_path(const char *url);
+
+/* Answers a vs_web_path request: an asset, 304 for a matching
+ * If-None-Match, /dashboard.json ({"token_required": tcp}), or a JSON
+ * 404/405. */
+enum MHD_Result vs_web_answer(struct MHD_Connection *c, const char *method, const char *url,
+			      bool tcp);
 
 #endif

@@ -62,7 +62,27 @@ export async function api(method, path, body) {
   return type.includes('json') ? r.json() : r.text();
 }
 
-export const get = (p) => api('GET', p);
+// GETs started before the first render (prefetch) and taken by the first
+// get() of the same path: the overview's data is on its way while the
+// page still renders.
+const early = new Map();
+
+export function prefetch(paths) {
+  for (const p of paths) {
+    const pr = api('GET', p);
+    pr.catch(() => {}); // the get() that takes it sees the error
+    early.set(p, pr);
+  }
+}
+
+export function get(p) {
+  const pr = early.get(p);
+  if (pr) {
+    early.delete(p);
+    return pr;
+  }
+  return api('GET', p);
+}
 
 // GET path as an SSE stream: calls onData(parsed JSON) per `data:` event
 // until the returned stop() or the end of the stream. onEnd(err) once.

@@ -5,12 +5,21 @@ import { get, instPath } from './api.js';
 import { usePoll, useStats } from './hooks.js';
 import { Graph } from './spark.jsx';
 import { Actions } from './actions.jsx';
-import { bytes, duration, pct, uptime, stateClass } from './util.js';
+import { bytes, duration, pct, uptime, stateClass, withKind } from './util.js';
 
-// xterm.js is most of the bundle: loaded when a console is first opened.
+// xterm.js is most of the bundle: loaded when a console is first opened,
+// after a plain GET tells whether this server has the console at all (a
+// browser's WebSocket reports only "closed" for a missing endpoint).
 function Console(props) {
   const [C, setC] = useState(null);
-  useEffect(() => { import('./console.jsx').then((m) => setC(() => m.Console)); }, []);
+  const [missing, setMissing] = useState(false);
+  useEffect(() => {
+    get(props.path).catch((e) => e).then((e) => {
+      if (e && e.missing) setMissing(true);
+      else import('./console.jsx').then((m) => setC(() => m.Console));
+    });
+  }, [props.path]);
+  if (missing) return <div class="card notice" data-testid="console-missing">Console: not available on this server.</div>;
   return C ? <C {...props} /> : <div class="console card"><div class="console-head"><span>Console</span></div><div class="term" /></div>;
 }
 
@@ -102,7 +111,7 @@ export function Detail({ kind, name }) {
   if (inst.missing || (inst.error && inst.error.status === 404 && !inst.data)) {
     return <div class="card notice">{inst.error ? inst.error.message : 'Not available.'} <a href="#/">Back</a></div>;
   }
-  const i = inst.data ? { ...inst.data, kind } : null;
+  const i = inst.data ? withKind(inst.data, kind) : null;
   const running = i && i.state === 'running';
   const tabs = ['overview', 'console', 'log'].concat(kind === 'vm' ? ['disks'] : []);
   return (

@@ -5,11 +5,13 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import '@xterm/xterm/css/xterm.css';
 import './style.css';
-import { get, getToken, setToken, takeFragmentToken } from './api.js';
+import { get, getToken, prefetch, setToken, takeFragmentToken } from './api.js';
 import { Overview } from './overview.jsx';
 import { Detail } from './detail.jsx';
 import { Images, Networks, Disks } from './lists.jsx';
 import { Toasts } from './toast.jsx';
+
+performance.mark('vessel-start'); // for the browser tests' timing
 
 function useHash() {
   const [h, setH] = useState(location.hash);
@@ -68,40 +70,34 @@ function Page({ route }) {
 
 function App() {
   const route = useHash();
-  // 'probe' until /v1/host answers; 'login' when it wants a token
-  const [auth, setAuth] = useState({ state: 'probe', error: null });
-  const probe = async () => {
+  // 'probe' until we know whether the server wants a token; with a token the
+  // views start at once (a 401 from any request brings the form back)
+  const [auth, setAuth] = useState({ state: getToken() ? 'ok' : 'probe', error: null });
+  const tryToken = async (t) => {
+    setToken(t);
     try {
       await get('/v1/host');
       setAuth({ state: 'ok', error: null });
     } catch (e) {
-      if (e.status === 401 || e.status === 429) {
-        if (getToken()) setToken('');
-        setAuth({ state: 'login', error: getToken() || e.status === 429 || auth.state === 'login' ? e.message : null });
-      } else {
-        setAuth({ state: 'ok', error: null }); // the views show what fails
-      }
+      setToken('');
+      setAuth({ state: 'login', error: e.status === 401 ? 'The token was refused.' : e.message });
     }
   };
   useEffect(() => {
-    // a page without a token asks dashboard.json first, so that it does
-    // not count as a failed attempt against the server's limit
-    (async () => {
-      if (!getToken()) {
-        try {
-          const c = await (await fetch('/dashboard.json')).json();
-          if (c.token_required) { setAuth({ state: 'login', error: null }); return; }
-        } catch (e) { /* an older server: probe */ }
-      }
-      probe();
-    })();
-    const f = () => setAuth({ state: 'login', error: 'The token was refused.' });
+    // without a token, dashboard.json says whether one is needed: asking
+    // /v1 instead would count as a failed attempt against the server's limit
+    if (auth.state === 'probe') {
+      fetch('/dashboard.json').then((r) => r.json()).then(
+        (c) => setAuth({ state: c.token_required ? 'login' : 'ok', error: null }),
+        () => setAuth({ state: 'ok', error: null }));
+    }
+    const f = () => { setToken(''); setAuth({ state: 'login', error: 'The token was refused.' }); };
     window.addEventListener('vessel-unauthorized', f);
     return () => window.removeEventListener('vessel-unauthorized', f);
   }, []);
   if (auth.state === 'probe') return <div class="boot dim">vessel…</div>;
   if (auth.state === 'login') {
-    return <Login error={auth.error} onToken={(t) => { setToken(t); setAuth({ state: 'probe', error: null }); probe(); }} />;
+    return <Login error={auth.error} onToken={tryToken} />;
   }
   const top = route.split('/')[0];
   const nav = [['', 'Overview'], ['images', 'Images'], ['networks', 'Networks'], ['disks', 'Disks']];
@@ -121,4 +117,5 @@ function App() {
 }
 
 takeFragmentToken();
+if (getToken() && !location.hash.replace(/^#\/?/, '')) prefetch(['/v1/host', '/v1/vms', '/v1/containers']);
 render(<App />, document.getElementById('app'));

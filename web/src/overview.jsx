@@ -5,7 +5,7 @@ import { instPath } from './api.js';
 import { usePoll, useStats } from './hooks.js';
 import { Spark } from './spark.jsx';
 import { Actions } from './actions.jsx';
-import { bytes, duration, pct, uptime, stateClass } from './util.js';
+import { bytes, duration, pct, uptime, stateClass, withKind } from './util.js';
 import { CreateButtons } from './create.jsx';
 
 function Meter({ used, total }) {
@@ -80,7 +80,7 @@ export function Overview() {
   const ctrs = usePoll('/v1/containers', 2000);
   const [now, setNow] = useState(Date.now());
   useEffect(() => { const t = setInterval(() => setNow(Date.now()), 1000); return () => clearInterval(t); }, []);
-  const tag = (p, kind) => (p.data || []).map((x) => ({ ...x, kind }));
+  const tag = (p, kind) => (p.data || []).map((x) => withKind(x, kind));
   const all = [...tag(vms, 'vm'), ...tag(ctrs, 'container')].sort((a, b) => a.name.localeCompare(b.name));
   const reload = () => { vms.reload(); ctrs.reload(); host.reload(); };
   const loading = !vms.data && !vms.error;

@@ -68,3 +68,9 @@ export function normStats(s, prev) {
 }
 
 export const stateClass = (s) => 'st st-' + (s || 'unknown');
+
+// A container's info says running with "paused": true while frozen; the
+// dashboard shows one state.
+export function withKind(x, kind) {
+  return { ...x, kind, state: x.paused && x.state === 'running' ? 'paused' : x.state };
+}
