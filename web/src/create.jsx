@@ -133,9 +133,9 @@ function VmDialog({ onClose, onCreated, host }) {
           <Field label="Disk image" hint="raw or qcow2, a path on the host"><input name="disk" required class="mono" placeholder="/var/lib/vessel/disks/root.qcow2" /></Field>
         )}
         <div class="row3">
-          <Field label="CPUs"><input name="cpus" type="number" min="1" max={h.cpus || 254} value="1" required /></Field>
+          <Field label="CPUs"><input name="cpus" type="number" min="1" max={h.cpus || 254} defaultValue="1" required /></Field>
           <Field label="Memory (MiB)" hint={maxMiB ? `≤ ${maxMiB} available` : null}>
-            <input name="mem" type="number" min="32" max={maxMiB} value="128" required />
+            <input name="mem" type="number" min="32" max={maxMiB} defaultValue="128" required />
           </Field>
           <Field label="Accel"><select name="accel"><option>auto</option><option>kvm</option><option>emu</option></select></Field>
         </div>
