@@ -96,7 +96,6 @@ function ContainerDialog({ onClose, onCreated }) {
 }
 
 function VmDialog({ onClose, onCreated, host }) {
-  const nets = usePoll('/v1/networks', 0);
   const [boot, setBoot] = useState('kernel');
   const h = host || {};
   const maxMiB = h.memory ? Math.floor(h.memory.available / MiB) : undefined;
@@ -110,7 +109,6 @@ function VmDialog({ onClose, onCreated, host }) {
       body.disks = [{ path: f.get('disk').trim() }];
     }
     if (f.get('accel') !== 'auto') body.accel = f.get('accel');
-    if (f.get('network')) body.network = f.get('network');
     return body;
   };
   return (
@@ -139,11 +137,8 @@ function VmDialog({ onClose, onCreated, host }) {
           </Field>
           <Field label="Accel"><select name="accel"><option>auto</option><option>kvm</option><option>emu</option></select></Field>
         </div>
-        <Field label="Network" hint={nets.missing ? 'Networks: not available on this server' : null}>
-          <select name="network" disabled={nets.missing}>
-            <option value="">none</option>
-            {(nets.data || []).map((n) => <option key={n.name} value={n.name}>{n.name} ({n.subnet})</option>)}
-          </select>
+        <Field label="Network" hint="The VM spec has no network field yet (docs/api/vm-spec.md): a VM gets none.">
+          <select name="network" disabled><option value="">none</option></select>
         </Field>
       </Form>
     </Dialog>

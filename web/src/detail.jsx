@@ -1,7 +1,8 @@
 // One instance: configuration, live graphs, log, console, and the disk
 // snapshots of a VM.
 import { useEffect, useState } from 'preact/hooks';
-import { get, instPath } from './api.js';
+import { api, get, instPath } from './api.js';
+import { toast } from './toast.jsx';
 import { usePoll, useStats } from './hooks.js';
 import { Graph } from './spark.jsx';
 import { Actions } from './actions.jsx';
@@ -55,29 +56,50 @@ function Log({ path }) {
   );
 }
 
+// A VM's disks as /v1/disks knows them (matched by path), with their
+// internal snapshots and a form to take one (refused with the server's line
+// while the VM holds the disk open).
 function Snapshots({ inst }) {
   const disks = (inst.spec && inst.spec.disks) || [];
-  const [snaps, setSnaps] = useState({});
-  useEffect(() => {
-    disks.forEach((d) => {
-      const name = d.path.split('/').pop();
-      get('/v1/disks/' + encodeURIComponent(name) + '/snapshots').then(
-        (s) => setSnaps((o) => ({ ...o, [d.path]: s })),
-        (e) => setSnaps((o) => ({ ...o, [d.path]: e })));
-    });
-  }, [inst.name, disks.length]);
+  const all = usePoll(disks.length ? '/v1/disks' : null, 5000);
+  const [snap, setSnap] = useState('');
+  const take = async (e, name) => {
+    e.preventDefault();
+    try {
+      await api('POST', '/v1/disks/' + encodeURIComponent(name) + '/snapshots', { name: snap });
+      toast(`${name}: snapshot ${snap} taken`);
+      setSnap('');
+      all.reload();
+    } catch (x) {
+      toast(`${name}: ${x.message}`, true);
+    }
+  };
   return (
-    <div class="card">
+    <div class="card" data-testid="snapshots">
       <h3>Disks and snapshots</h3>
       {!disks.length && <p class="dim">No disks: this VM boots a kernel.</p>}
+      {all.missing && <p class="notice">Disks: not available on this server (no /v1/disks).</p>}
       {disks.map((d) => {
-        const s = snaps[d.path];
+        const info = (all.data || []).find((x) => x.path === d.path);
         return (
           <div key={d.path} class="disk">
             <div class="mono">{d.path} <span class="dim">{d.format || ''}{d.readonly ? ' · read-only' : ''}</span></div>
-            {s instanceof Error ? <p class="notice">{s.missing || s.status === 404 ? 'Snapshots: not available on this server.' : s.message}</p>
-              : Array.isArray(s) ? (s.length ? <ul>{s.map((x) => <li class="mono">{x.name || x.tag || JSON.stringify(x)}</li>)}</ul> : <p class="dim">No snapshots.</p>)
-                : <p class="dim">…</p>}
+            {all.data && !info && <p class="dim">Not a disk of this server's store (made outside &lt;root&gt;/disks): no snapshots here.</p>}
+            {info && (
+              <>
+                <p class="dim">{bytes(info.virtual_size)} virtual · {bytes(info.actual_size)} allocated{info.backing ? ' · backing ' + info.backing : ''}</p>
+                {info.snapshots.length ? (
+                  <table class="plain"><thead><tr><th>Snapshot</th><th>Taken</th><th>VM state</th></tr></thead>
+                    <tbody>{info.snapshots.map((x) => <tr key={x.id}><td class="mono">{x.name}</td><td>{new Date(x.date_sec * 1000).toLocaleString()}</td><td>{x.vm_state_size ? bytes(x.vm_state_size) : '–'}</td></tr>)}</tbody></table>
+                ) : <p class="dim">No snapshots.</p>}
+                {info.format === 'qcow2' && (
+                  <form class="snap-form" onSubmit={(e) => take(e, info.name)}>
+                    <input value={snap} onInput={(e) => setSnap(e.target.value)} placeholder="snapshot name" required pattern="[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}" />
+                    <button class="primary" type="submit">Take snapshot</button>
+                  </form>
+                )}
+              </>
+            )}
           </div>
         );
       })}

@@ -39,9 +39,9 @@ export const Networks = () => (
 );
 
 export const Disks = () => (
-  <Table title="Disks" path="/v1/disks" rowKey={(r) => r.name || r.path} empty="No disks."
+  <Table title="Disks" path="/v1/disks" rowKey={(r) => r.name || r.path} empty="No disks: POST /v1/disks or vessel img create."
     cols={[['Name', (r) => r.name || (r.path || '').split('/').pop(), 'mono'], ['Format', (r) => r.format],
       ['Size', (r) => bytes(r.virtual_size != null ? r.virtual_size : r.size)], ['Allocated', (r) => bytes(r.actual_size != null ? r.actual_size : r.allocated)],
-      ['Snapshots', (r) => (Array.isArray(r.snapshots) ? r.snapshots.length : r.snapshots != null ? r.snapshots : '–')],
-      ['Used by', (r) => r.used_by || r.vm || '–', 'mono']]} />
+      ['Snapshots', (r) => (Array.isArray(r.snapshots) ? r.snapshots.length : '–')],
+      ['Backing', (r) => r.backing || '–', 'mono dim'], ['Path', (r) => r.path, 'mono dim ellipsis']]} />
 );

@@ -52,7 +52,7 @@ export function normStats(s, prev) {
     t, cpuNs, diskB, netB,
     cpu: num(s.cpu_percent, s.cpu_pct, s.cpu && s.cpu.percent),
     mem: num(s.mem_usage, s.memory_bytes, s.mem_bytes, s.memory_usage, typeof s.memory === 'number' ? s.memory : null,
-      s.memory && s.memory.usage, s.memory && s.memory.rss, s.rss_bytes),
+      s.memory && s.memory.usage, s.rss, s.rss_bytes),
     memLimit: num(s.mem_limit, s.memory_limit, s.mem_limit, s.memory && s.memory.limit),
     disk: null, net: null,
   };
