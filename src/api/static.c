@@ -13,9 +13,9 @@
 
 /* What the page may do: its own scripts and styles (xterm.js adds a <style>),
  * fetches and WebSockets to this server only, no framing. */
-#define CSP                                                                                  \
-	"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "          \
-	"img-src 'self' data:; connect-src 'self' ws: wss:; base-uri 'none'; "               \
+#define CSP                                                                         \
+	"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " \
+	"img-src 'self' data:; connect-src 'self' ws: wss:; base-uri 'none'; "      \
 	"form-action 'none'; frame-ancestors 'none'"
 
 const struct vs_web_asset *vs_web_find(const char *path)
@@ -111,8 +111,8 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, cons
 
 static enum MHD_Result send_asset(struct MHD_Connection *c, const struct vs_web_asset *a)
 {
-	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						      MHD_HTTP_HEADER_IF_NONE_MATCH);
+	const char *inm =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	struct MHD_Response *r;
 	bool gz = takes_gzip(c);
 	void *raw;
@@ -161,7 +161,8 @@ enum MHD_Result vs_web_answer(struct MHD_Connection *c, const char *method, cons
 	if ((a = vs_web_find(url)))
 		return send_asset(c, a);
 	if (!vs_web_nassets && !strcmp(url, "/"))
-		return send_text(c, MHD_HTTP_NOT_FOUND,
-				 "{\"error\":\"the dashboard is not built in (-Ddashboard=false)\"}");
+		return send_text(
+			c, MHD_HTTP_NOT_FOUND,
+			"{\"error\":\"the dashboard is not built in (-Ddashboard=false)\"}");
 	return send_text(c, MHD_HTTP_NOT_FOUND, "{\"error\":\"no such endpoint\"}");
 }
