@@ -97,6 +97,7 @@ function ContainerDialog({ onClose, onCreated }) {
 
 function VmDialog({ onClose, onCreated, host }) {
   const [boot, setBoot] = useState('kernel');
+  const disks = usePoll(boot === 'disk' ? '/v1/disks' : null, 0);
   const h = host || {};
   const maxMiB = h.memory ? Math.floor(h.memory.available / MiB) : undefined;
   const build = (f) => {
@@ -128,7 +129,10 @@ function VmDialog({ onClose, onCreated, host }) {
             </div>
           </>
         ) : (
-          <Field label="Disk image" hint="raw or qcow2, a path on the host"><input name="disk" required class="mono" placeholder="/var/lib/vessel/disks/root.qcow2" /></Field>
+          <Field label="Disk image" hint="raw or qcow2: a disk of /v1/disks, or a path on the host">
+            <input name="disk" required class="mono" list="vessel-disks" placeholder="/var/lib/vessel/disks/root.qcow2" />
+            <datalist id="vessel-disks">{(disks.data || []).map((d) => <option key={d.path} value={d.path}>{d.name} ({bytes(d.virtual_size)})</option>)}</datalist>
+          </Field>
         )}
         <div class="row3">
           <Field label="CPUs"><input name="cpus" type="number" min="1" max={h.cpus || 254} defaultValue="1" required /></Field>
