@@ -12,6 +12,7 @@
 #include "api/auth.h"
 #include "api/internal.h"
 #include "api/listen.h"
+#include "api/sse.h"
 #include "svc/svc.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -34,6 +35,7 @@
 
 struct server {
 	struct vs_api_ctx ctx;
+	struct api_sse *sse;
 	bool tcp; /* clients must show the token */
 	struct vs_api_auth *auth; /* with tcp */
 };
@@ -45,7 +47,8 @@ struct pending {
 	bool too_big;
 };
 
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, char *body)
+static enum MHD_Result send_body(struct MHD_Connection *c, unsigned status, char *body,
+				 const char *type)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -57,12 +60,18 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, char
 		return MHD_NO;
 	}
 	if (body)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+					type ? type : "application/json");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, char *body)
+{
+	return send_body(c, status, body, NULL);
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *msg)
@@ -159,8 +168,13 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *c, const 
 	if (req.nargs > VS_API_MAX_ARGS)
 		return send_error(c, MHD_HTTP_BAD_REQUEST, "too many query arguments");
 	vs_api_handle(&s->ctx, &req, &resp);
-	vs_debug("api: %s %s -> %u", method, url, resp.status);
-	return send_json(c, resp.status, resp.body);
+	vs_debug("api: %s %s -> %u%s", method, url, resp.status, resp.stream ? " (stream)" : "");
+	if (resp.stream) {
+		free(resp.body);
+		return api_sse_start(s->sse, c, resp.stream, resp.stream_key);
+	}
+	free(resp.stream_key);
+	return send_body(c, resp.status, resp.body, resp.content_type);
 }
 
 /* A body declared far over the limit is refused before it is read (the
@@ -261,14 +275,19 @@ static int run(struct server *s, int fd, const char *where, struct vs_err **err)
 	sigset_t set;
 	int sig = 0;
 
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
-			     on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,
-			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
-	if (!d)
+	if (api_sse_new(&s->ctx, &s->sse) < 0)
+		return vs_err_set(err, -EAGAIN, "cannot start the event streams' thread");
+	d = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
+		NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX, MHD_OPTION_NOTIFY_COMPLETED,
+		on_completed, s, MHD_OPTION_END);
+	if (!d) {
+		api_sse_stop(s->sse);
+		api_sse_free(s->sse);
 		return vs_err_set(err, -EIO, "cannot start the HTTP server on %s", where);
+	}
 	vs_info("serving the API on %s", where);
 	fprintf(stderr, "vessel: listening on %s\n", where);
 	sigemptyset(&set);
@@ -276,7 +295,9 @@ static int run(struct server *s, int fd, const char *where, struct vs_err **err)
 	sigaddset(&set, SIGTERM);
 	while (sigwait(&set, &sig) != 0 || (sig != SIGINT && sig != SIGTERM))
 		;
+	api_sse_stop(s->sse);
 	MHD_stop_daemon(d);
+	api_sse_free(s->sse);
 	return 0;
 }
 

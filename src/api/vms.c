@@ -173,15 +173,6 @@ void api_vms_delete(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_ap
 	api_reply_json(resp, 204, NULL);
 }
 
-/* An action takes no body: a non-empty one is refused rather than ignored. */
-static bool no_body(const struct vs_api_req *req, struct vs_api_resp *resp)
-{
-	if (req->len == 0)
-		return true;
-	api_reply_error(resp, 400, "this action takes no body (options are query arguments)");
-	return false;
-}
-
 void api_vms_start(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
 {
 	static const char *const known[] = { "overcommit", NULL };
@@ -189,7 +180,7 @@ void api_vms_start(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api
 	struct vs_err *err = NULL;
 	int r;
 
-	if (!no_body(req, resp) || !api_args_check(req, known, resp) ||
+	if (!api_no_body(req, resp) || !api_args_check(req, known, resp) ||
 	    !api_arg_bool(req, "overcommit", &o.overcommit, resp))
 		return;
 	if ((r = ctx->be->vm_start(ctx->svc, req->param, &o, &err)) < 0)
@@ -207,7 +198,7 @@ static bool stop_opts(const struct vs_api_req *req, struct vs_vm_stop_opts *o,
 	static const char *const known[] = { "timeout", NULL };
 	uint64_t t = STOP_TIMEOUT_DEFAULT;
 
-	if (!no_body(req, resp) || !api_args_check(req, known, resp) ||
+	if (!api_no_body(req, resp) || !api_args_check(req, known, resp) ||
 	    !api_arg_uint(req, "timeout", STOP_TIMEOUT_MAX, &t, resp))
 		return false;
 	o->timeout_s = (unsigned)t;
@@ -256,7 +247,7 @@ static void name_verb(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_
 	struct vs_err *err = NULL;
 	int r;
 
-	if (!no_body(req, resp) || !api_args_check(req, no_args, resp))
+	if (!api_no_body(req, resp) || !api_args_check(req, no_args, resp))
 		return;
 	if ((r = fn(ctx->svc, req->param, &err)) < 0)
 		return api_reply_err(resp, r, err);

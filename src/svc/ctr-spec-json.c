@@ -192,6 +192,10 @@ static int get_field(const char *key, const json_t *v, struct vs_ctr_spec *s, st
 		return get_bool(v, key, &s->read_only, err);
 	if (!strcmp(key, "auto_remove"))
 		return get_bool(v, key, &s->auto_remove, err);
+	if (!strcmp(key, "stop_signal")) /* inspect's spec posts back; create takes the image's */
+		return json_is_string(v) || json_is_null(v) ?
+			       0 :
+			       vs_err_set(err, -EINVAL, "field 'stop_signal' must be a string");
 	return vs_err_set(err, -EINVAL, "unknown field '%.64s'", key);
 }
 

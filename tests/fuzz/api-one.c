@@ -81,6 +81,112 @@ static int stub_images(const char *root, json_t **out, struct vs_err **err)
 	return 0;
 }
 
+/* Containers: one, "box" (id "b0b..."), running. */
+static int ctr_find(const char *key, struct vs_err **err)
+{
+	if (!key || (strcmp(key, "box") && strncmp("b0b0b0", key, strlen(key))))
+		return vs_err_set(err, -ENOENT, "no container named '%.64s'", key ? key : "");
+	return 0;
+}
+
+static int stub_ctr_create(struct vs_svc *svc, const struct vs_ctr_spec *spec, char **id,
+			   struct vs_err **err)
+{
+	(void)svc;
+	if (!spec->image)
+		abort(); /* vs_ctr_spec_from_json requires it */
+	if (spec->name && !strcmp(spec->name, "box"))
+		return vs_err_set(err, -EEXIST, "container name 'box' is taken");
+	*id = xstrdup("b0b0b0");
+	return 0;
+}
+
+static int stub_ctr_start(struct vs_svc *svc, const char *key, const struct vs_ctr_start_opts *o,
+			  struct vs_err **err)
+{
+	(void)svc, (void)o;
+	return ctr_find(key, err);
+}
+
+static int stub_ctr_stop(struct vs_svc *svc, const char *key, int sig, unsigned timeout_s,
+			 struct vs_err **err)
+{
+	(void)svc;
+	if (timeout_s > 86400 || sig < 0 || sig >= 65)
+		abort();
+	return ctr_find(key, err);
+}
+
+static int stub_ctr_kill(struct vs_svc *svc, const char *key, int sig, struct vs_err **err)
+{
+	(void)svc;
+	if (sig <= 0 || sig >= 65)
+		abort();
+	return ctr_find(key, err);
+}
+
+static int stub_ctr_pause(struct vs_svc *svc, const char *key, bool pause, struct vs_err **err)
+{
+	(void)svc, (void)pause;
+	return ctr_find(key, err);
+}
+
+static int stub_ctr_remove(struct vs_svc *svc, const char *key, bool force, struct vs_err **err)
+{
+	(void)svc, (void)force;
+	return ctr_find(key, err);
+}
+
+static int stub_ctr_inspect(struct vs_svc *svc, const char *key, struct vs_ctr_info *out,
+			    struct vs_err **err)
+{
+	(void)svc;
+	memset(out, 0, sizeof(*out));
+	if (ctr_find(key, err) < 0)
+		return -ENOENT;
+	out->id = xstrdup("b0b0b0");
+	out->name = xstrdup("box");
+	out->state = VS_CTR_ST_RUNNING;
+	return 0;
+}
+
+static int stub_ctr_list(struct vs_svc *svc, struct vs_ctr_info **out, size_t *n,
+			 struct vs_err **err)
+{
+	*out = xzalloc(sizeof(**out));
+	*n = 1;
+	return stub_ctr_inspect(svc, "box", *out, err);
+}
+
+static bool stub_ctr_is_paused(struct vs_svc *svc, const char *id)
+{
+	(void)svc, (void)id;
+	return false;
+}
+
+static int stub_ctr_log_path(struct vs_svc *svc, const char *key, char **out, char **old,
+			     struct vs_err **err)
+{
+	(void)svc;
+	if (ctr_find(key, err) < 0)
+		return -ENOENT;
+	*out = xstrdup("/nonexistent/ctr.log");
+	*old = xstrdup("/nonexistent/ctr.log.1");
+	return 0;
+}
+
+static int stub_ctr_stats(struct vs_svc *svc, const char *key, struct vs_ctr_stats *out,
+			  struct vs_err **err)
+{
+	(void)svc;
+	memset(out, 0, sizeof(*out));
+	if (ctr_find(key, err) < 0)
+		return -ENOENT;
+	out->id = xstrdup("b0b0b0");
+	out->name = xstrdup("box");
+	return 0;
+}
+
 static const struct vs_api_backend stubs = {
 	.vm_create = stub_create,
 	.vm_start = stub_start,
@@ -92,6 +198,17 @@ static const struct vs_api_backend stubs = {
 	.vm_list = stub_list,
 	.vm_inspect = stub_inspect,
 	.image_list = stub_images,
+	.ctr_create = stub_ctr_create,
+	.ctr_start = stub_ctr_start,
+	.ctr_stop = stub_ctr_stop,
+	.ctr_kill = stub_ctr_kill,
+	.ctr_pause = stub_ctr_pause,
+	.ctr_remove = stub_ctr_remove,
+	.ctr_list = stub_ctr_list,
+	.ctr_inspect = stub_ctr_inspect,
+	.ctr_is_paused = stub_ctr_is_paused,
+	.ctr_log_path = stub_ctr_log_path,
+	.ctr_stats = stub_ctr_stats,
 };
 
 static const unsigned statuses[] = { 200, 201, 204, 400, 403, 404, 405, 409, 500, 504 };
@@ -105,8 +222,13 @@ static void check_reply(const struct vs_api_resp *resp)
 		i++;
 	if (i == sizeof(statuses) / sizeof(statuses[0]))
 		abort();
-	if (resp->status == 204) {
-		if (resp->body)
+	if (resp->status == 204 || resp->stream) {
+		if (resp->body || (resp->stream && (resp->status != 200 || !resp->stream_key)))
+			abort();
+		return;
+	}
+	if (resp->content_type) { /* logs: text, any bytes */
+		if (!resp->body || resp->status != 200)
 			abort();
 		return;
 	}
@@ -144,6 +266,13 @@ int fuzz_api_one(const uint8_t *data, size_t size)
 	req.len = nl ? size - line - 1 : 0;
 	vs_api_handle(&ctx, &req, &resp);
 	check_reply(&resp);
+	if (resp.stream) { /* one event of it, as http.c would ask */
+		void *state = NULL;
+
+		free(vs_api_stream_next(&ctx, resp.stream, resp.stream_key, &state));
+		vs_api_stream_free(resp.stream, state);
+	}
+	free(resp.stream_key);
 	free(resp.body);
 	free(head);
 	return resp.status < 400;

@@ -106,10 +106,11 @@ class Server:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the server may answer (413) before reading a body; read that
             r = c.getresponse()
-            text = r.read().decode()
+            text = r.read().decode(errors="replace")
         finally:
             c.close()
-        return r.status, (json.loads(text) if text else None), text
+        is_json = (r.getheader("Content-Type") or "").startswith("application/json")
+        return r.status, (json.loads(text) if text and is_json else None), text
 
     def ok(self, method, path, body=None, want=200):
         st, j, text = self.request(method, path, body)
@@ -147,6 +148,42 @@ def kill_vmms(root):
             try:
                 os.kill(v["pid"], signal.SIGKILL)
             except ProcessLookupError:
+                pass
+
+
+def import_busybox(root):
+    """The busybox image of the container tests (tests/integration/run), as bb:1."""
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "run"))
+    from runtest import busybox_tar
+    tar = pathlib.Path(root).parent / "bb.tar"
+    busybox_tar(tar)
+    r = cli(root, "image", "import", tar, "bb:1")
+    assert r.returncode == 0, r.stderr
+    return "bb:1"
+
+
+def remove_containers(root):
+    """Every container of root removed (monitors and processes die), then any
+    cgroup the store lost, by the ids under <root>/containers."""
+    if not (pathlib.Path(root) / "vessel.db").exists():
+        return
+    try:
+        cs = json.loads(cli(root, "ps", "-a", "--format", "json").stdout)
+    except Exception:  # a broken store must not hide the test's own failure
+        cs = []
+    for c in cs:
+        if c.get("kind") == "container":
+            cli(root, "rm", "-f", c["id"])
+    d = pathlib.Path(root) / "containers"
+    for cid in [p.name for p in d.iterdir() if not p.name.startswith(".")] if d.exists() else []:
+        for ctl in ("memory", "pids", "cpu,cpuacct", "freezer", "devices", "blkio", "cpuset",
+                    "perf_event", "net_cls,net_prio", "hugetlb", "unified"):
+            cg = pathlib.Path("/sys/fs/cgroup") / ctl / "vessel" / cid
+            try:
+                for pid in (cg / "cgroup.procs").read_text().split():
+                    os.kill(int(pid), signal.SIGKILL)
+                cg.rmdir()
+            except OSError:
                 pass
 
 

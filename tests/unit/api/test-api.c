@@ -142,9 +142,11 @@ static void test_routing_misses(void **state)
 	assert_int_equal(status_of("GET", "/v1/vms/a/start"), 405);
 	assert_int_equal(status_of("PATCH", "/v1/vms"), 405);
 	assert_int_equal(status_of("GET", "/v1/vmsx"), 404);
+	assert_int_equal(status_of("PUT", "/v1/containers/a"), 405);
+	assert_int_equal(status_of("GET", "/v1/containers/a/start"), 405);
 	while (vs_api_route_get(n, &m, &p))
 		n++;
-	assert_int_equal(n, 12);
+	assert_int_equal(n, 24);
 }
 
 int main(void)
