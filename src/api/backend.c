@@ -51,4 +51,8 @@ const struct vs_api_backend vs_api_backend_svc = {
 	.ctr_is_paused = vs_svc_ctr_is_paused,
 	.ctr_log_path = vs_svc_ctr_log_path,
 	.ctr_stats = vs_svc_ctr_stats,
+	.net_create = vs_svc_net_create,
+	.net_list = vs_svc_net_list,
+	.net_inspect = vs_svc_net_inspect,
+	.net_rm = vs_svc_net_rm,
 };

@@ -7,6 +7,7 @@
 #include "svc/ctr-spec-json.h"
 #include "svc/ctr-stats.h"
 #include "svc/ctr.h"
+#include "svc/net.h"
 #include "svc/vm.h"
 
 #include <jansson.h>
@@ -51,6 +52,14 @@ struct vs_api_backend {
 			    struct vs_err **err);
 	int (*ctr_stats)(struct vs_svc *svc, const char *key, struct vs_ctr_stats *out,
 			 struct vs_err **err);
+	/* networks (svc/net.h) */
+	int (*net_create)(struct vs_svc *svc, const struct vs_net_spec *spec,
+			  struct vs_net_info *out, struct vs_err **err);
+	int (*net_list)(struct vs_svc *svc, struct vs_net_info **out, size_t *n,
+			struct vs_err **err);
+	int (*net_inspect)(struct vs_svc *svc, const char *name, struct vs_net_info *out,
+			   struct vs_err **err);
+	int (*net_rm)(struct vs_svc *svc, const char *name, struct vs_err **err);
 };
 
 extern const struct vs_api_backend vs_api_backend_svc;
@@ -70,6 +79,8 @@ vs_api_handler api_images_list;
 vs_api_handler api_ctrs_list, api_ctrs_create, api_ctrs_get, api_ctrs_delete;
 vs_api_handler api_ctrs_start, api_ctrs_stop, api_ctrs_kill, api_ctrs_pause, api_ctrs_resume,
 	api_ctrs_restart, api_ctrs_logs, api_ctrs_stats;
+/* networks.c */
+vs_api_handler api_nets_list, api_nets_create, api_nets_get, api_nets_delete;
 
 /* router.c: filling the response. */
 /* Sets status and the compact text of j (whose reference it takes). */

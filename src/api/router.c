@@ -42,6 +42,10 @@ static const struct route routes[] = {
 	{ "POST", "/v1/containers/{name}/restart", api_ctrs_restart },
 	{ "GET", "/v1/containers/{name}/logs", api_ctrs_logs },
 	{ "GET", "/v1/containers/{name}/stats", api_ctrs_stats },
+	{ "GET", "/v1/networks", api_nets_list },
+	{ "POST", "/v1/networks", api_nets_create },
+	{ "GET", "/v1/networks/{name}", api_nets_get },
+	{ "DELETE", "/v1/networks/{name}", api_nets_delete },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -194,6 +198,8 @@ unsigned api_status_of(int code)
 	case -ESRCH: /* not running */
 	case -EOPNOTSUPP: /* a foreground VM, a VM with disks: not in this state */
 	case -ENOMEM: /* the host-memory rule */
+	case -EADDRINUSE: /* a subnet overlapping another network or a route */
+	case -ENOSPC: /* a network's subnet is full */
 		return 409;
 	case -EINVAL:
 	case -E2BIG:

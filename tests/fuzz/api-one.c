@@ -6,6 +6,7 @@
  * that is not JSON, an error that is not one line. */
 #include "fuzz.h"
 #include "api/internal.h"
+#include "store/networks.h"
 #include "common/err.h"
 #include "common/util.h"
 
@@ -187,6 +188,55 @@ static int stub_ctr_stats(struct vs_svc *svc, const char *key, struct vs_ctr_sta
 	return 0;
 }
 
+/* Networks: one, "lan"; its row is made up for each reply. */
+static void stub_net_row(struct vs_net_info *out, const char *name)
+{
+	memset(out, 0, sizeof(*out));
+	out->net = xzalloc(sizeof(*out->net));
+	out->net->name = xstrdup(name);
+	out->net->bridge = xstrdup("vessel-lan");
+	out->net->subnet = xstrdup("10.89.0.0/24");
+	out->net->gateway = xstrdup("10.89.0.1");
+}
+
+static int stub_net_create(struct vs_svc *svc, const struct vs_net_spec *spec,
+			   struct vs_net_info *out, struct vs_err **err)
+{
+	(void)svc;
+	if (!spec->name)
+		abort(); /* the handler requires it */
+	if (!strcmp(spec->name, "lan"))
+		return vs_err_set(err, -EEXIST, "network lan exists");
+	stub_net_row(out, spec->name);
+	return 0;
+}
+
+static int stub_net_inspect(struct vs_svc *svc, const char *name, struct vs_net_info *out,
+			    struct vs_err **err)
+{
+	(void)svc;
+	if (strcmp(name, "lan"))
+		return vs_err_set(err, -ENOENT, "no network named %.64s", name);
+	stub_net_row(out, name);
+	return 0;
+}
+
+static int stub_net_list(struct vs_svc *svc, struct vs_net_info **out, size_t *n,
+			 struct vs_err **err)
+{
+	*out = xzalloc(sizeof(**out));
+	*n = 1;
+	return stub_net_inspect(svc, "lan", *out, err);
+}
+
+static int stub_net_rm(struct vs_svc *svc, const char *name, struct vs_err **err)
+{
+	(void)svc;
+	if (strcmp(name, "lan"))
+		return vs_err_set(err, -ENOENT, "no network named %.64s", name);
+	return vs_err_set(err, -EBUSY, "network lan has addresses in use");
+}
+
 static const struct vs_api_backend stubs = {
 	.vm_create = stub_create,
 	.vm_start = stub_start,
@@ -209,6 +259,10 @@ static const struct vs_api_backend stubs = {
 	.ctr_is_paused = stub_ctr_is_paused,
 	.ctr_log_path = stub_ctr_log_path,
 	.ctr_stats = stub_ctr_stats,
+	.net_create = stub_net_create,
+	.net_list = stub_net_list,
+	.net_inspect = stub_net_inspect,
+	.net_rm = stub_net_rm,
 };
 
 static const unsigned statuses[] = { 200, 201, 204, 400, 403, 404, 405, 409, 500, 504 };

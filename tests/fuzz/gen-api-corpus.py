@@ -90,6 +90,17 @@ SEEDS = {
     "ctr-stats": "GET /v1/containers/box/stats\n",
     "ctr-stats-stream": "GET /v1/containers/box/stats?stream=true\n",
     "ctr-stats-bad": "GET /v1/containers/box/stats?stream=maybe\n",
+    # networks
+    "net-list": "GET /v1/networks\n",
+    "net-get": "GET /v1/networks/lan\n",
+    "net-get-missing": "GET /v1/networks/wan\n",
+    "net-create": 'POST /v1/networks\n{"name": "n2", "subnet": "10.1.2.0/24", "gateway": null, '
+                  '"internal": true, "mtu": 1400, "vlan": 5}',
+    "net-create-taken": 'POST /v1/networks\n{"name": "lan"}',
+    "net-create-noname": 'POST /v1/networks\n{"subnet": "10.1.2.0/24"}',
+    "net-create-badmtu": 'POST /v1/networks\n{"name": "x", "mtu": 70000}',
+    "net-create-unknown": 'POST /v1/networks\n{"name": "x", "dns": "1.1.1.1"}',
+    "net-delete": "DELETE /v1/networks/lan\n",
 }
 
 

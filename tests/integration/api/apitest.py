@@ -45,7 +45,8 @@ def free_port():
 class Server:
     """`vessel --root ROOT serve ...`; .request() speaks to it."""
 
-    def __init__(self, root, tcp=False, token=None):
+    def __init__(self, root, tcp=False, token=None, prefix=()):
+        self.prefix = list(prefix)  # e.g. ip netns exec NS: the server runs in it
         self.root = pathlib.Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.tcp = tcp
@@ -54,7 +55,7 @@ class Server:
         self.port = None
 
     def start(self, extra=()):
-        args = [str(VESSEL), "--root", str(self.root), "serve", *extra]
+        args = self.prefix + [str(VESSEL), "--root", str(self.root), "serve", *extra]
         if self.tcp:
             self.port = free_port()
             tf = self.root.parent / f"token-{os.getpid()}"

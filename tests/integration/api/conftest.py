@@ -21,9 +21,9 @@ def make_server(tmp_path):
         pytest.fail(f"{VESSEL} is not built (run make build)")
     made = []
 
-    def make(tcp=False, root=None, start=True):
+    def make(tcp=False, root=None, start=True, prefix=()):
         s = Server(root or tmp_path / "root", tcp=tcp,
-                   token=secrets.token_hex(16) if tcp else None)
+                   token=secrets.token_hex(16) if tcp else None, prefix=prefix)
         made.append(s)
         return s.start() if start else s
     yield make
