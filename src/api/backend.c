@@ -55,4 +55,9 @@ const struct vs_api_backend vs_api_backend_svc = {
 	.net_list = vs_svc_net_list,
 	.net_inspect = vs_svc_net_inspect,
 	.net_rm = vs_svc_net_rm,
+	.disk_create = vs_svc_disk_create,
+	.disk_list = vs_svc_disk_list,
+	.disk_info = vs_svc_disk_info,
+	.disk_snapshot = vs_svc_disk_snapshot,
+	.disk_remove = vs_svc_disk_remove,
 };

@@ -7,6 +7,7 @@
 #include "svc/ctr-spec-json.h"
 #include "svc/ctr-stats.h"
 #include "svc/ctr.h"
+#include "svc/disk.h"
 #include "svc/net.h"
 #include "svc/vm.h"
 
@@ -60,6 +61,16 @@ struct vs_api_backend {
 	int (*net_inspect)(struct vs_svc *svc, const char *name, struct vs_net_info *out,
 			   struct vs_err **err);
 	int (*net_rm)(struct vs_svc *svc, const char *name, struct vs_err **err);
+	/* disks (svc/disk.h) */
+	int (*disk_create)(struct vs_svc *svc, const struct vs_disk_spec *spec,
+			   struct vs_disk_info *out, struct vs_err **err);
+	int (*disk_list)(struct vs_svc *svc, struct vs_disk_info **out, size_t *n,
+			 struct vs_err **err);
+	int (*disk_info)(struct vs_svc *svc, const char *name, struct vs_disk_info *out,
+			 struct vs_err **err);
+	int (*disk_snapshot)(struct vs_svc *svc, const char *name, const char *snap,
+			     struct vs_err **err);
+	int (*disk_remove)(struct vs_svc *svc, const char *name, struct vs_err **err);
 };
 
 extern const struct vs_api_backend vs_api_backend_svc;
@@ -81,6 +92,9 @@ vs_api_handler api_ctrs_start, api_ctrs_stop, api_ctrs_kill, api_ctrs_pause, api
 	api_ctrs_restart, api_ctrs_logs, api_ctrs_stats;
 /* networks.c */
 vs_api_handler api_nets_list, api_nets_create, api_nets_get, api_nets_delete;
+/* disks.c */
+vs_api_handler api_disks_list, api_disks_create, api_disks_get, api_disks_delete,
+	api_disks_snapshot;
 
 /* router.c: filling the response. */
 /* Sets status and the compact text of j (whose reference it takes). */

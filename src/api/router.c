@@ -46,6 +46,11 @@ static const struct route routes[] = {
 	{ "POST", "/v1/networks", api_nets_create },
 	{ "GET", "/v1/networks/{name}", api_nets_get },
 	{ "DELETE", "/v1/networks/{name}", api_nets_delete },
+	{ "GET", "/v1/disks", api_disks_list },
+	{ "POST", "/v1/disks", api_disks_create },
+	{ "GET", "/v1/disks/{name}", api_disks_get },
+	{ "DELETE", "/v1/disks/{name}", api_disks_delete },
+	{ "POST", "/v1/disks/{name}/snapshots", api_disks_snapshot },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -200,6 +205,7 @@ unsigned api_status_of(int code)
 	case -ENOMEM: /* the host-memory rule */
 	case -EADDRINUSE: /* a subnet overlapping another network or a route */
 	case -ENOSPC: /* a network's subnet is full */
+	case -EAGAIN: /* an image's lock: another process uses it */
 		return 409;
 	case -EINVAL:
 	case -E2BIG:

@@ -237,6 +237,60 @@ static int stub_net_rm(struct vs_svc *svc, const char *name, struct vs_err **err
 	return vs_err_set(err, -EBUSY, "network lan has addresses in use");
 }
 
+/* Disks: one, "d0" (qcow2, one snapshot). */
+static int stub_disk_info(struct vs_svc *svc, const char *name, struct vs_disk_info *out,
+			  struct vs_err **err)
+{
+	(void)svc;
+	if (strcmp(name, "d0"))
+		return vs_err_set(err, -ENOENT, "no disk named '%.64s'", name);
+	memset(out, 0, sizeof(*out));
+	out->name = xstrdup(name);
+	out->path = xstrdup("/nonexistent/d0.qcow2");
+	out->format = xstrdup("qcow2");
+	out->snaps = xzalloc(sizeof(*out->snaps));
+	out->snaps[0].id = xstrdup("1");
+	out->snaps[0].name = xstrdup("s1");
+	out->nsnaps = 1;
+	return 0;
+}
+
+static int stub_disk_create(struct vs_svc *svc, const struct vs_disk_spec *spec,
+			    struct vs_disk_info *out, struct vs_err **err)
+{
+	if (!spec->name)
+		abort(); /* the handler requires it */
+	if (!strcmp(spec->name, "d0"))
+		return vs_err_set(err, -EEXIST, "disk d0 exists");
+	if (spec->size > VS_DISK_SIZE_MAX)
+		return vs_err_set(err, -EINVAL, "disk size: 1 byte to 64 TiB");
+	return stub_disk_info(svc, "d0", out, err);
+}
+
+static int stub_disk_list(struct vs_svc *svc, struct vs_disk_info **out, size_t *n,
+			  struct vs_err **err)
+{
+	*out = xzalloc(sizeof(**out));
+	*n = 1;
+	return stub_disk_info(svc, "d0", *out, err);
+}
+
+static int stub_disk_snapshot(struct vs_svc *svc, const char *name, const char *snap,
+			      struct vs_err **err)
+{
+	(void)svc;
+	if (!snap)
+		abort();
+	return strcmp(name, "d0") ? vs_err_set(err, -ENOENT, "no disk named '%.64s'", name) : 0;
+}
+
+static int stub_disk_remove(struct vs_svc *svc, const char *name, struct vs_err **err)
+{
+	(void)svc;
+	return strcmp(name, "d0") ? vs_err_set(err, -ENOENT, "no disk named '%.64s'", name) :
+				    vs_err_set(err, -EBUSY, "disk d0 is in use");
+}
+
 static const struct vs_api_backend stubs = {
 	.vm_create = stub_create,
 	.vm_start = stub_start,
@@ -263,6 +317,11 @@ static const struct vs_api_backend stubs = {
 	.net_list = stub_net_list,
 	.net_inspect = stub_net_inspect,
 	.net_rm = stub_net_rm,
+	.disk_create = stub_disk_create,
+	.disk_list = stub_disk_list,
+	.disk_info = stub_disk_info,
+	.disk_snapshot = stub_disk_snapshot,
+	.disk_remove = stub_disk_remove,
 };
 
 static const unsigned statuses[] = { 200, 201, 204, 400, 403, 404, 405, 409, 500, 504 };

@@ -101,6 +101,18 @@ SEEDS = {
     "net-create-badmtu": 'POST /v1/networks\n{"name": "x", "mtu": 70000}',
     "net-create-unknown": 'POST /v1/networks\n{"name": "x", "dns": "1.1.1.1"}',
     "net-delete": "DELETE /v1/networks/lan\n",
+    # disks
+    "disk-list": "GET /v1/disks\n",
+    "disk-get": "GET /v1/disks/d0\n",
+    "disk-create": 'POST /v1/disks\n{"name": "d1", "size": "10G", "format": "qcow2"}',
+    "disk-create-bytes": 'POST /v1/disks\n{"name": "d1", "size": 1048576, "format": "raw"}',
+    "disk-create-clone": 'POST /v1/disks\n{"name": "d1", "backing": "d0"}',
+    "disk-create-badsize": 'POST /v1/disks\n{"name": "d1", "size": "10Q"}',
+    "disk-create-huge": 'POST /v1/disks\n{"name": "d1", "size": "99999T"}',
+    "disk-create-unknown": 'POST /v1/disks\n{"name": "d1", "size": 1, "color": "red"}',
+    "disk-snapshot": 'POST /v1/disks/d0/snapshots\n{"name": "before"}',
+    "disk-snapshot-noname": "POST /v1/disks/d0/snapshots\n{}",
+    "disk-delete": "DELETE /v1/disks/d0\n",
 }
 
 
