@@ -9,6 +9,7 @@
 #include "svc/ctr.h"
 #include "svc/disk.h"
 #include "svc/net.h"
+#include "svc/vm-stats.h"
 #include "svc/vm.h"
 
 #include <jansson.h>
@@ -71,6 +72,9 @@ struct vs_api_backend {
 	int (*disk_snapshot)(struct vs_svc *svc, const char *name, const char *snap,
 			     struct vs_err **err);
 	int (*disk_remove)(struct vs_svc *svc, const char *name, struct vs_err **err);
+	/* svc/vm-stats.h */
+	int (*vm_stats)(struct vs_svc *svc, const char *name, struct vs_vm_stats *out,
+			struct vs_err **err);
 };
 
 extern const struct vs_api_backend vs_api_backend_svc;
@@ -81,7 +85,7 @@ typedef void vs_api_handler(struct vs_api_ctx *ctx, struct vs_api_req *req,
 /* vms.c */
 vs_api_handler api_vms_list, api_vms_create, api_vms_get, api_vms_delete;
 vs_api_handler api_vms_start, api_vms_stop, api_vms_kill, api_vms_pause, api_vms_resume,
-	api_vms_restart;
+	api_vms_restart, api_vms_stats;
 /* host.c */
 vs_api_handler api_host_get;
 /* images.c */

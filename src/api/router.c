@@ -29,6 +29,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/vms/{name}/pause", api_vms_pause },
 	{ "POST", "/v1/vms/{name}/resume", api_vms_resume },
 	{ "POST", "/v1/vms/{name}/restart", api_vms_restart },
+	{ "GET", "/v1/vms/{name}/stats", api_vms_stats },
 	{ "GET", "/v1/images", api_images_list },
 	{ "GET", "/v1/containers", api_ctrs_list },
 	{ "POST", "/v1/containers", api_ctrs_create },

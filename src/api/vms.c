@@ -5,6 +5,7 @@
 #include "api/internal.h"
 #include "common/err.h"
 #include "common/json.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -267,4 +268,26 @@ void api_vms_pause(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api
 void api_vms_resume(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
 {
 	name_verb(ctx, req, resp, ctx->be->vm_resume);
+}
+
+void api_vms_stats(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
+{
+	static const char *const known[] = { "stream", NULL };
+	struct vs_vm_stats s = { 0 };
+	struct vs_err *err = NULL;
+	bool stream = false;
+	int r;
+
+	if (!api_args_check(req, known, resp) || !api_arg_bool(req, "stream", &stream, resp))
+		return;
+	if ((r = ctx->be->vm_stats(ctx->svc, req->param, &s, &err)) < 0)
+		return api_reply_err(resp, r, err);
+	if (stream) {
+		resp->status = 200;
+		resp->stream = VS_API_STREAM_VM_STATS;
+		resp->stream_key = xstrdup(req->param);
+	} else {
+		api_reply_json(resp, 200, vs_vm_stats_to_json(NULL, &s));
+	}
+	vs_vm_stats_clear(&s);
 }

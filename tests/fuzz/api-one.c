@@ -291,6 +291,17 @@ static int stub_disk_remove(struct vs_svc *svc, const char *name, struct vs_err 
 				    vs_err_set(err, -EBUSY, "disk d0 is in use");
 }
 
+static int stub_vm_stats(struct vs_svc *svc, const char *name, struct vs_vm_stats *out,
+			 struct vs_err **err)
+{
+	(void)svc;
+	memset(out, 0, sizeof(*out));
+	if (find(name, err) < 0)
+		return -ENOENT;
+	out->name = xstrdup(name);
+	return 0;
+}
+
 static const struct vs_api_backend stubs = {
 	.vm_create = stub_create,
 	.vm_start = stub_start,
@@ -322,6 +333,7 @@ static const struct vs_api_backend stubs = {
 	.disk_info = stub_disk_info,
 	.disk_snapshot = stub_disk_snapshot,
 	.disk_remove = stub_disk_remove,
+	.vm_stats = stub_vm_stats,
 };
 
 static const unsigned statuses[] = { 200, 201, 204, 400, 403, 404, 405, 409, 500, 504 };

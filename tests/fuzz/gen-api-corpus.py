@@ -90,6 +90,9 @@ SEEDS = {
     "ctr-stats": "GET /v1/containers/box/stats\n",
     "ctr-stats-stream": "GET /v1/containers/box/stats?stream=true\n",
     "ctr-stats-bad": "GET /v1/containers/box/stats?stream=maybe\n",
+    "vm-stats": "GET /v1/vms/web/stats\n",
+    "vm-stats-stream": "GET /v1/vms/web/stats?stream=1\n",
+    "vm-stats-missing": "GET /v1/vms/nope/stats?stream=true\n",
     # networks
     "net-list": "GET /v1/networks\n",
     "net-get": "GET /v1/networks/lan\n",

@@ -21,7 +21,7 @@ def test_every_route_documented():
                        text=True, timeout=10)
     assert r.returncode == 0, r.stderr
     routes = {tuple(line.split(" ", 1)) for line in r.stdout.splitlines()}
-    assert len(routes) >= 33
+    assert len(routes) >= 34
     assert routes == documented(doc), (routes ^ documented(doc))
 
 
@@ -65,6 +65,8 @@ def test_documented_routes_answer_and_match_schemas(make_server, testkernel, tmp
         elif path == "/v1/images":
             for i in j:
                 check(doc, "Image", i)
+        elif path == "/v1/vms/{name}/stats":
+            check(doc, "VmStats", j)
         elif st != 204:
             check(doc, "VmInfo", j)
     assert s.ok("GET", "/v1/vms") == []
