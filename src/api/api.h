@@ -38,7 +38,12 @@ struct vs_api_req {
 };
 
 /* What a reply streams instead of a body (Server-Sent Events, http.c). */
-enum vs_api_stream { VS_API_STREAM_NONE, VS_API_STREAM_CTR_STATS, VS_API_STREAM_VM_STATS };
+enum vs_api_stream {
+	VS_API_STREAM_NONE,
+	VS_API_STREAM_CTR_STATS,
+	VS_API_STREAM_VM_STATS,
+	VS_API_STREAM_VM_CONSOLE, /* a WebSocket to the VM's console (console.c) */
+};
 
 /* The core's answer: status and a JSON text (malloc'd, NULL: no body). */
 struct vs_api_resp {
@@ -47,6 +52,7 @@ struct vs_api_resp {
 	const char *content_type; /* NULL: application/json */
 	enum vs_api_stream stream; /* with status 200: stream this instead of body */
 	char *stream_key; /* malloc'd: the container's id or the VM's name */
+	bool replay; /* a console: the recent output first */
 };
 
 /* One event of a stream: "data: {...}\n\n" (malloc'd) for key, sampled now;

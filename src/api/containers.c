@@ -333,3 +333,23 @@ void api_ctrs_stats(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_ap
 	}
 	vs_ctr_stats_clear(&s);
 }
+
+/* Until containers have a terminal (run -t), there is nothing to attach to. */
+void api_ctrs_attach(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
+{
+	struct vs_ctr_info info = { 0 };
+	struct vs_err *err = NULL;
+	char msg[320];
+	int r;
+
+	if (!api_args_check(req, no_args, resp))
+		return;
+	if ((r = ctx->be->ctr_inspect(ctx->svc, req->param, &info, &err)) < 0)
+		return api_reply_err(resp, r, err);
+	snprintf(msg, sizeof(msg),
+		 "container %s has no terminal: attach needs a container run with -t, which "
+		 "this build cannot make yet",
+		 info.name);
+	api_reply_error(resp, 409, msg);
+	vs_ctr_info_clear(&info);
+}

@@ -85,7 +85,7 @@ typedef void vs_api_handler(struct vs_api_ctx *ctx, struct vs_api_req *req,
 /* vms.c */
 vs_api_handler api_vms_list, api_vms_create, api_vms_get, api_vms_delete;
 vs_api_handler api_vms_start, api_vms_stop, api_vms_kill, api_vms_pause, api_vms_resume,
-	api_vms_restart, api_vms_stats;
+	api_vms_restart, api_vms_stats, api_vms_console;
 /* host.c */
 vs_api_handler api_host_get;
 /* images.c */
@@ -93,7 +93,7 @@ vs_api_handler api_images_list;
 /* containers.c */
 vs_api_handler api_ctrs_list, api_ctrs_create, api_ctrs_get, api_ctrs_delete;
 vs_api_handler api_ctrs_start, api_ctrs_stop, api_ctrs_kill, api_ctrs_pause, api_ctrs_resume,
-	api_ctrs_restart, api_ctrs_logs, api_ctrs_stats;
+	api_ctrs_restart, api_ctrs_logs, api_ctrs_stats, api_ctrs_attach;
 /* networks.c */
 vs_api_handler api_nets_list, api_nets_create, api_nets_get, api_nets_delete;
 /* disks.c */

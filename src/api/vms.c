@@ -291,3 +291,32 @@ void api_vms_stats(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api
 	}
 	vs_vm_stats_clear(&s);
 }
+
+/* The console is a WebSocket: the core checks the VM; http.c checks the
+ * upgrade headers, opens the console and hands it to a relay (console.c). */
+void api_vms_console(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
+{
+	static const char *const known[] = { "replay", NULL };
+	struct vs_vm_info info = { 0 };
+	struct vs_err *err = NULL;
+	bool replay = true;
+	char msg[320];
+	int r;
+
+	if (!api_args_check(req, known, resp) || !api_arg_bool(req, "replay", &replay, resp))
+		return;
+	if ((r = ctx->be->vm_inspect(ctx->svc, req->param, &info, &err)) < 0)
+		return api_reply_err(resp, r, err);
+	if ((info.state != VS_VM_RUNNING && info.state != VS_VM_PAUSED) || info.foreground) {
+		snprintf(msg, sizeof(msg), "VM '%s' is not running%s", req->param,
+			 info.foreground ? " detached (a foreground vm run has no console socket)" :
+					   "");
+		api_reply_error(resp, 409, msg);
+	} else {
+		resp->status = 200;
+		resp->stream = VS_API_STREAM_VM_CONSOLE;
+		resp->stream_key = xstrdup(req->param);
+		resp->replay = replay;
+	}
+	vs_vm_info_clear(&info);
+}

@@ -231,12 +231,16 @@ int vs_svc_ctr_pause(struct vs_svc *svc, const char *key, bool pause, struct vs_
 	if (r < 0)
 		return r;
 	if (strcmp(row->state, "running") != 0)
-		r = vs_err_set(err, -EINVAL, "container %s is not running", row->name);
+		r = vs_err_set(err, -ESRCH, "container %s is not running", row->name);
 	else if (vs_svc_ctr_is_paused(svc, row->id) == pause)
 		r = vs_err_set(err, -EBUSY, "container %s is %s", row->name,
 			       pause ? "already paused" : "not paused");
-	else
-		r = vs_ctr_pause(oci, row->id, pause, err);
+	else if ((r = vs_ctr_pause(oci, row->id, pause, NULL)) == -ENOENT || r == -EINVAL)
+		/* it ended since the row was read: the runtime's state is gone or stopped */
+		r = vs_err_set(err, -ESRCH, "container %s is not running", row->name);
+	else if (r < 0)
+		r = vs_err_setsys(err, r, "cannot %s container %s", pause ? "pause" : "resume",
+				  row->name);
 	vs_store_ctr_free(row);
 	return r;
 }

@@ -19,8 +19,9 @@ struct vs_ctr_spec;
  * "image" is -EINVAL with one line in *err. */
 int vs_ctr_spec_from_json(const json_t *j, struct vs_ctr_spec *out, struct vs_err **err);
 
-/* Freezes (pause) or thaws the running container's cgroup. -EINVAL when
- * it does not run, -ENOENT when there is no such container. */
+/* Freezes (pause) or thaws the running container's cgroup. -ESRCH when it
+ * does not run (also when it ends meanwhile), -EBUSY when it already is,
+ * -ENOENT when there is no such container. */
 int vs_svc_ctr_pause(struct vs_svc *svc, const char *key, bool pause, struct vs_err **err);
 
 /* Whether the container's cgroup is frozen (false on any error). */

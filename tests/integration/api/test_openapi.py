@@ -21,7 +21,7 @@ def test_every_route_documented():
                        text=True, timeout=10)
     assert r.returncode == 0, r.stderr
     routes = {tuple(line.split(" ", 1)) for line in r.stdout.splitlines()}
-    assert len(routes) >= 34
+    assert len(routes) >= 36
     assert routes == documented(doc), (routes ^ documented(doc))
 
 
@@ -82,7 +82,7 @@ def test_container_routes_answer_and_match_schemas(make_server, ctr_root):
     check(doc, "CtrInfo", created)
     check(doc, "CtrSpec", created["spec"])  # inspect's spec can be posted back
     routes = [mp for mp in documented(doc) if mp[1].startswith("/v1/containers")]
-    assert len(routes) == 12
+    assert len(routes) == 13
     # start first, DELETE last
     order = sorted(routes, key=lambda mp: (mp[0] == "DELETE", not mp[1].endswith("/start"),
                                            mp[1], mp[0]))
