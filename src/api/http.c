@@ -10,10 +10,13 @@
  * clients; answering; start-up and the signal wait. */
 #include "api/api.h"
 #include "api/auth.h"
+#include "api/console.h"
 #include "api/internal.h"
 #include "api/listen.h"
+#include "api/sse.h"
 #include "api/web.h"
 #include "svc/svc.h"
+#include "common/cleanup.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -28,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define CONN_TIMEOUT_S 30 /* an idle or slow client is dropped after this */
 #define CONN_MEMORY (128u << 10) /* MHD's per-connection buffer: headers, URL */
@@ -35,6 +39,8 @@
 
 struct server {
 	struct vs_api_ctx ctx;
+	struct api_sse *sse;
+	struct api_consoles *consoles;
 	bool tcp; /* clients must show the token */
 	struct vs_api_auth *auth; /* with tcp */
 };
@@ -44,9 +50,11 @@ struct pending {
 	char *body;
 	size_t len;
 	bool too_big;
+	struct api_console_req con; /* a console being upgraded to */
 };
 
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, char *body)
+static enum MHD_Result send_body(struct MHD_Connection *c, unsigned status, char *body,
+				 const char *type)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -58,12 +66,18 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, char
 		return MHD_NO;
 	}
 	if (body)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+					type ? type : "application/json");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, char *body)
+{
+	return send_body(c, status, body, NULL);
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *msg)
@@ -148,6 +162,32 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
 	return MHD_YES;
 }
 
+/* A VM's console over WebSocket: the upgrade's headers, the limit, the
+ * VMM's console socket, then 101 and a relay (console.c). */
+static enum MHD_Result console(struct server *s, struct MHD_Connection *c, struct pending *p,
+			       struct vs_api_resp *resp)
+{
+	_cleanup_free_ char *name = resp->stream_key;
+	struct vs_err *err = NULL;
+	const char *why;
+	int fd = -1, r;
+
+	free(resp->body);
+	if (!api_console_wants_ws(c, &why))
+		return send_error(c, MHD_HTTP_BAD_REQUEST, why);
+	if (!api_console_room(s->consoles))
+		return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "too many consoles open; retry later");
+	if ((r = vs_svc_vm_console(s->ctx.svc, name, resp->replay, &fd, &err)) < 0) {
+		struct vs_api_resp e = { 0 };
+
+		api_reply_err(&e, r, err);
+		return send_json(c, e.status, e.body);
+	}
+	p->con = (struct api_console_req){ .cs = s->consoles, .fd = fd };
+	return api_console_upgrade(c, &p->con);
+}
+
 static enum MHD_Result answer(struct server *s, struct MHD_Connection *c, const char *url,
 			      const char *method, struct pending *p)
 {
@@ -160,8 +200,15 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *c, const 
 	if (req.nargs > VS_API_MAX_ARGS)
 		return send_error(c, MHD_HTTP_BAD_REQUEST, "too many query arguments");
 	vs_api_handle(&s->ctx, &req, &resp);
-	vs_debug("api: %s %s -> %u", method, url, resp.status);
-	return send_json(c, resp.status, resp.body);
+	vs_debug("api: %s %s -> %u%s", method, url, resp.status, resp.stream ? " (stream)" : "");
+	if (resp.stream == VS_API_STREAM_VM_CONSOLE)
+		return console(s, c, p, &resp);
+	if (resp.stream) {
+		free(resp.body);
+		return api_sse_start(s->sse, c, resp.stream, resp.stream_key);
+	}
+	free(resp.stream_key);
+	return send_body(c, resp.status, resp.body, resp.content_type);
 }
 
 /* A body declared far over the limit is refused before it is read (the
@@ -195,7 +242,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return r;
 		if (declared_too_big(c))
 			return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
-		*con_cls = xzalloc(sizeof(*p));
+		p = xzalloc(sizeof(*p));
+		p->con.fd = -1;
+		*con_cls = p;
 		return MHD_YES;
 	}
 	if (*size) {
@@ -221,6 +270,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	(void)cls, (void)c, (void)toe;
 	if (p) {
+		if (p->con.fd >= 0) /* never upgraded */
+			close(p->con.fd);
 		free(p->body);
 		free(p);
 		*con_cls = NULL;
@@ -266,14 +317,25 @@ static int run(struct server *s, int fd, const char *where, struct vs_err **err)
 	sigset_t set;
 	int sig = 0;
 
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
-			     on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
+	if (api_consoles_new(&s->consoles) < 0)
+		return vs_err_set(err, -EMFILE, "cannot make the consoles' stop pipe");
+	if (api_sse_new(&s->ctx, &s->sse) < 0) {
+		api_consoles_free(s->consoles);
+		return vs_err_set(err, -EAGAIN, "cannot start the event streams' thread");
+	}
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+				     MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE,
+			     0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
-	if (!d)
+	if (!d) {
+		api_sse_stop(s->sse);
+		api_sse_free(s->sse);
+		api_consoles_free(s->consoles);
 		return vs_err_set(err, -EIO, "cannot start the HTTP server on %s", where);
+	}
 	vs_info("serving the API on %s", where);
 	fprintf(stderr, "vessel: listening on %s\n", where);
 	sigemptyset(&set);
@@ -281,7 +343,11 @@ static int run(struct server *s, int fd, const char *where, struct vs_err **err)
 	sigaddset(&set, SIGTERM);
 	while (sigwait(&set, &sig) != 0 || (sig != SIGINT && sig != SIGTERM))
 		;
+	api_sse_stop(s->sse);
+	api_consoles_stop(s->consoles);
 	MHD_stop_daemon(d);
+	api_sse_free(s->sse);
+	api_consoles_free(s->consoles);
 	return 0;
 }
 

@@ -29,6 +29,7 @@ static const struct verb verbs[] = {
 	{ "logs", cmd_logs, "a container's output: NAME" },
 	{ "inspect", cmd_inspect, "a container as JSON: NAME" },
 	{ "wait", cmd_wait, "wait for containers to exit, print their status: NAME..." },
+	{ "stats", cmd_stats, "containers' CPU, memory, I/O, live: [--no-stream] [--format json]" },
 	{ "img", cmd_img, "disk images, qemu-img style (vessel img --help)" },
 	{ "oci", cmd_oci, "runc-compatible OCI runtime (also as vessel-runc)" },
 	{ "image", cmd_image, "container images (vessel image --help)" },
