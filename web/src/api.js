@@ -113,13 +113,21 @@ export function stream(path, onData, onEnd) {
 }
 
 // The console's WebSocket: ws(s)://<this host><path>. A browser cannot set
-// headers on a WebSocket, so the token travels as a subprotocol
-// ("bearer.<token>", next to "vessel.console"), never in the URL.
+// headers on a WebSocket, so the token travels as a subprotocol,
+// "bearer.<base64url of the token>" next to "vessel.console" (the one the
+// server echoes), never in the URL (src/api/auth.h).
+function base64url(s) {
+  const b = new TextEncoder().encode(s);
+  let bin = '';
+  for (const x of b) bin += String.fromCharCode(x);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
 export function openSocket(path) {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const t = getToken();
   const protocols = ['vessel.console'];
-  if (t) protocols.push('bearer.' + t);
+  if (t) protocols.push('bearer.' + base64url(t));
   const ws = new WebSocket(proto + '//' + location.host + path, protocols);
   ws.binaryType = 'arraybuffer';
   return ws;

@@ -9,18 +9,21 @@ import { Actions } from './actions.jsx';
 import { bytes, duration, pct, uptime, stateClass, withKind } from './util.js';
 
 // xterm.js is most of the bundle: loaded when a console is first opened,
-// after a plain GET tells whether this server has the console at all (a
-// browser's WebSocket reports only "closed" for a missing endpoint).
+// after a plain GET says whether the server has this console at all (a
+// browser's WebSocket reports only "closed" for a refusal): 404 no such
+// endpoint, or 409 (a container without a terminal) is shown as such; the
+// expected answer is 400 (no upgrade headers).
 function Console(props) {
   const [C, setC] = useState(null);
-  const [missing, setMissing] = useState(false);
+  const [refused, setRefused] = useState(null);
   useEffect(() => {
     get(props.path).catch((e) => e).then((e) => {
-      if (e && e.missing) setMissing(true);
+      if (e && e.missing) setRefused('Console: not available on this server.');
+      else if (e && e.status === 409) setRefused(e.message);
       else import('./console.jsx').then((m) => setC(() => m.Console));
     });
   }, [props.path]);
-  if (missing) return <div class="card notice" data-testid="console-missing">Console: not available on this server.</div>;
+  if (refused) return <div class="card notice" data-testid="console-missing">{refused}</div>;
   return C ? <C {...props} /> : <div class="console card"><div class="console-head"><span>Console</span></div><div class="term" /></div>;
 }
 
@@ -151,7 +154,7 @@ export function Detail({ kind, name }) {
         <>
           {tab === 'overview' && <div class="detail-grid"><Graphs path={path} running={running} /><Config inst={i} /></div>}
           {tab === 'console' && (running
-            ? <Console path={path + '/console'} active />
+            ? <Console path={path + (kind === 'vm' ? '/console' : '/attach')} active />
             : <div class="card dim">The console opens while it runs.</div>)}
           {tab === 'log' && <Log path={path} />}
           {tab === 'disks' && <Snapshots inst={i} />}

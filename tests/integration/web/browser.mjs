@@ -117,14 +117,14 @@ const scenarios = {
     const page = await open(browser, { hash: '#/' + cfg.kind + '/' + encodeURIComponent(cfg.name) });
     await page.locator('button[data-tab=console]').click();
     await page.locator('[data-testid=console-state]', { hasText: 'open' }).waitFor({ timeout: T });
-    out.before = (await waitTerm(page, cfg.expect, cfg.timeout || T)).slice(-300);
+    out.before = (await waitTerm(page, cfg.expect, cfg.wait_ms || T)).slice(-300);
     if (cfg.type) {
       await page.locator('[data-testid=terminal]').click();
       await page.keyboard.type(cfg.type);
       await page.keyboard.press('Enter');
-      out.after = (await waitTerm(page, cfg.want, cfg.timeout || T)).slice(-300);
+      out.after = (await waitTerm(page, cfg.want, 60000)).slice(-300);
     }
-    await shot(page, 'console-' + cfg.kind);
+    await shot(page, 'console-' + cfg.name);
   },
 
   // Every other view, for the screenshots (and no page errors on the way).
@@ -159,6 +159,23 @@ const scenarios = {
     await phone.locator('[data-testid=state]').waitFor({ timeout: T });
     await phone.waitForTimeout(3000);
     await shot(phone, 'detail-vm-phone');
+  },
+
+  // A container's page: live graphs from its stats stream, and its log.
+  async ctrviews(browser) {
+    const page = await open(browser, { hash: '#/container/' + encodeURIComponent(cfg.name) });
+    await page.locator('[data-testid=state]').waitFor({ timeout: T });
+    await page.waitForTimeout(6000);
+    out.graph = await page.locator('.graph-head b').allTextContents();
+    await shot(page, 'detail-container');
+    await page.locator('button[data-tab=log]').click();
+    await page.locator('[data-testid=log]', { hasText: cfg.expect }).waitFor({ timeout: T });
+    out.log = (await page.locator('[data-testid=log]').textContent()).slice(-200);
+    await shot(page, 'detail-container-log');
+    const dark = await open(browser, { theme: 'dark' });
+    await row(dark, cfg.name).waitFor({ timeout: T });
+    await dark.waitForTimeout(5000);
+    await shot(dark, 'overview-containers-dark');
   },
 
   // Without a token: the login form; a wrong token is refused, the right one
