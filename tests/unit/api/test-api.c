@@ -221,10 +221,10 @@ static void test_websocket(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_token_file),	cmocka_unit_test(test_bearer_check),
-		cmocka_unit_test(test_ws_bearer),
-		cmocka_unit_test(test_failed_attempts), cmocka_unit_test(test_query),
-		cmocka_unit_test(test_routing_misses),	cmocka_unit_test(test_websocket),
+		cmocka_unit_test(test_token_file), cmocka_unit_test(test_bearer_check),
+		cmocka_unit_test(test_ws_bearer),  cmocka_unit_test(test_failed_attempts),
+		cmocka_unit_test(test_query),	   cmocka_unit_test(test_routing_misses),
+		cmocka_unit_test(test_websocket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
