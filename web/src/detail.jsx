@@ -110,19 +110,19 @@ function Snapshots({ inst }) {
   );
 }
 
-function Graphs({ path, running }) {
+function Graphs({ path, running, hostMem }) {
   const { hist, status } = useStats(path, running, true);
   const col = (k) => hist.map((s) => s[k]);
-  const padded = (v) => Array(Math.max(0, 60 - v.length)).fill(null).concat(v);
   if (!running) return <div class="card graphs-off dim">Live graphs appear while it runs.</div>;
   if (status === 'missing') return <div class="card notice">Live stats: not available on this server.</div>;
   const last = hist[hist.length - 1];
   return (
     <div class="graphs">
-      <Graph title="CPU" values={padded(col('cpu'))} max={100} fmt={pct} cls="cpu" />
-      <Graph title="Memory" values={padded(col('mem'))} max={last && last.memLimit} fmt={bytes} cls="mem" />
-      <Graph title="Disk I/O" values={padded(col('disk'))} fmt={(x) => bytes(x) + '/s'} cls="disk" />
-      <Graph title="Network" values={padded(col('net'))} fmt={(x) => bytes(x) + '/s'} cls="net" />
+      <Graph title="CPU" values={col('cpu')} floor={10} fmt={pct} cls="cpu" />
+      <Graph title={last && last.memLimit && last.memLimit < hostMem ? `Memory (limit ${bytes(last.memLimit)})` : 'Memory'}
+        values={col('mem')} fmt={bytes} cls="mem" />
+      <Graph title="Disk I/O" values={col('disk')} floor={1024} fmt={(x) => bytes(x) + '/s'} cls="disk" />
+      <Graph title="Network" values={col('net')} floor={1024} fmt={(x) => bytes(x) + '/s'} cls="net" />
     </div>
   );
 }
@@ -130,6 +130,7 @@ function Graphs({ path, running }) {
 export function Detail({ kind, name }) {
   const path = instPath(kind, name);
   const inst = usePoll(path, 2000);
+  const host = usePoll('/v1/host', 0);
   const [tab, setTab] = useState('overview');
   const [now, setNow] = useState(Date.now());
   useEffect(() => { const t = setInterval(() => setNow(Date.now()), 1000); return () => clearInterval(t); }, []);
@@ -152,7 +153,7 @@ export function Detail({ kind, name }) {
       <nav class="tabs">{tabs.map((t) => <button key={t} class={tab === t ? 'on' : ''} data-tab={t} onClick={() => setTab(t)}>{t[0].toUpperCase() + t.slice(1)}</button>)}</nav>
       {!i ? <p class="dim">Loading…</p> : (
         <>
-          {tab === 'overview' && <div class="detail-grid"><Graphs path={path} running={running} /><Config inst={i} /></div>}
+          {tab === 'overview' && <div class="detail-grid"><Graphs path={path} running={running} hostMem={host.data ? host.data.memory.total : Infinity} /><Config inst={i} /></div>}
           {tab === 'console' && (running
             ? <Console path={path + (kind === 'vm' ? '/console' : '/attach')} active />
             : <div class="card dim">The console opens while it runs.</div>)}
