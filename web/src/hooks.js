@@ -28,6 +28,8 @@ export function usePoll(path, every = 2000) {
 }
 
 const POINTS = 60;
+// each instance's history survives a change of view (list <-> page)
+const histories = new Map();
 
 function push(hist, s) {
   const h = hist.slice(-(POINTS - 1));
@@ -39,9 +41,14 @@ function push(hist, s) {
 // runs: streamed (SSE) when `live`, else one GET every 2 s. status: 'ok',
 // 'missing' (no stats endpoint) or 'error'.
 export function useStats(basePath, running, live) {
-  const [hist, setHist] = useState([]);
+  const [hist, setHistState] = useState(() => histories.get(basePath) || []);
   const [status, setStatus] = useState('ok');
-  const prev = useRef(null);
+  const prev = useRef(hist[hist.length - 1] || null);
+  const setHist = (f) => setHistState((h) => {
+    const n = f(h);
+    histories.set(basePath, n);
+    return n;
+  });
   useEffect(() => {
     if (!running || !basePath) return undefined;
     let stop = null, timer = 0, dead = false;

@@ -64,10 +64,10 @@ function Row({ inst, now, onChanged }) {
       <td class="c-state"><span class={stateClass(inst.state)} data-testid="state">{inst.state}</span></td>
       <td class="c-up mono">{duration(uptime(inst, now))}</td>
       <td class="c-cpu" data-label="CPU">{running && status !== 'missing'
-        ? <><Spark values={cpu} floor={10} slots={30} cls="cpu" /><span class="mono v">{pct(last && last.cpu)}</span></>
+        ? <><Spark values={cpu} floor={10} slots={20} cls="cpu" /><span class="mono v">{pct(last && last.cpu)}</span></>
         : <span class="dim" title="no stats for this instance on this server">{running ? 'n/a' : ''}</span>}</td>
       <td class="c-mem" data-label="Mem">{running && status !== 'missing'
-        ? <><Spark values={mem} slots={30} cls="mem" /><span class="mono v">{bytes(last && last.mem)}</span></>
+        ? <><Spark values={mem} slots={20} cls="mem" /><span class="mono v">{bytes(last && last.mem)}</span></>
         : <span class="dim">{running ? 'n/a' : ''}</span>}</td>
       <td class="c-act"><Actions inst={inst} compact onDone={onChanged} /></td>
     </tr>

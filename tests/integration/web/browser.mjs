@@ -61,7 +61,7 @@ const scenarios = {
     const page = await open(browser);
     for (const n of cfg.running) await row(page, n).and(page.locator('[data-state=running]')).waitFor({ timeout: T });
     out.rows = await page.locator('tr[data-name]').evaluateAll((rs) => rs.map((r) => [r.dataset.name, r.dataset.kind, r.dataset.state]));
-    await page.waitForTimeout(5000); // a few samples in the sparklines
+    await page.waitForTimeout(9000); // a few samples in the sparklines
     await shot(page, 'overview-1366-light');
     const dark = await open(browser, { theme: 'dark' });
     await row(dark, cfg.running[0]).waitFor({ timeout: T });
