@@ -19,6 +19,14 @@ const row = (page, name) => page.locator(`tr[data-name="${name}"]`);
 
 async function open(browser, { token = cfg.token, width = 1366, height = 768, theme = 'light', hash = '#/' } = {}) {
   const ctx = await browser.newContext({ viewport: { width, height }, colorScheme: theme, deviceScaleFactor: 1 });
+  // layout shifts (Chromium's Layout Instability API), to tell whether
+  // streaming data moves the page
+  await ctx.addInitScript(() => {
+    window.__shifts = [];
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) if (!e.hadRecentInput) window.__shifts.push([e.startTime, e.value]);
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
   const page = await ctx.newPage();
   page.on('pageerror', (e) => { out.pageErrors = (out.pageErrors || []).concat(String(e)); });
   const frag = token ? `#token=${encodeURIComponent(token)}&${hash.slice(1)}` : hash;
@@ -61,7 +69,10 @@ const scenarios = {
     const page = await open(browser);
     for (const n of cfg.running) await row(page, n).and(page.locator('[data-state=running]')).waitFor({ timeout: T });
     out.rows = await page.locator('tr[data-name]').evaluateAll((rs) => rs.map((r) => [r.dataset.name, r.dataset.kind, r.dataset.state]));
+    const since = await page.evaluate(() => performance.now());
     await page.waitForTimeout(9000); // a few samples in the sparklines
+    // what moved once the list was on screen with its rows, while stats came in
+    out.shift = await page.evaluate((t) => window.__shifts.filter((x) => x[0] > t).reduce((a, x) => a + x[1], 0), since);
     await shot(page, 'overview-1366-light');
     const dark = await open(browser, { theme: 'dark' });
     await row(dark, cfg.running[0]).waitFor({ timeout: T });
