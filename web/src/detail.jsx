@@ -146,7 +146,7 @@ export function Detail({ kind, name }) {
         <a href="#/" class="ghost back" aria-label="Back">←</a>
         <h2 class="ellipsis">{name}</h2>
         {i && <span class={stateClass(i.state)} data-testid="state">{i.state}</span>}
-        {i && <span class="dim mono">{duration(uptime(i, now))}</span>}
+        {i && uptime(i, now) != null && <span class="dim mono">up {duration(uptime(i, now))}</span>}
         <span class="grow" />
         {i && <Actions inst={i} onDone={(v) => (v === 'remove' ? (location.hash = '#/') : inst.reload())} />}
       </div>

@@ -172,6 +172,23 @@ const scenarios = {
     await shot(phone, 'detail-vm-phone');
   },
 
+  // A VM's disks tab: its disk (cfg.disk) as /v1/disks knows it, and a
+  // snapshot taken through the form appears in its table.
+  async snapshot(browser) {
+    const page = await open(browser, { hash: '#/vm/' + encodeURIComponent(cfg.name) });
+    await page.locator('button[data-tab=disks]').click();
+    const card = page.locator('[data-testid=snapshots]');
+    await card.locator('.disk', { hasText: cfg.disk }).locator('.snap-form').waitFor({ timeout: T });
+    await card.locator('.snap-form input').fill(cfg.snap);
+    await card.locator('.snap-form button[type=submit]').click();
+    await card.locator('td', { hasText: cfg.snap }).waitFor({ timeout: T });
+    out.rows = await card.locator('tbody tr').allTextContents();
+    await shot(page, 'detail-vm-snapshots');
+    await page.goto(cfg.url + '/#/disks');
+    await page.locator('[data-testid=list-disks] td', { hasText: cfg.diskName }).first().waitFor({ timeout: T });
+    await shot(page, 'list-disks');
+  },
+
   // A container's page: live graphs from its stats stream, and its log.
   async ctrviews(browser) {
     const page = await open(browser, { hash: '#/container/' + encodeURIComponent(cfg.name) });

@@ -171,6 +171,21 @@ def test_console_runs_typed_command(browser_env, web_server):
         s.request("POST", "/v1/vms/web-lx/kill")
 
 
+def test_vm_disk_snapshot(browser_env, web_server):
+    """A VM's page lists its disk from /v1/disks and takes a snapshot of it
+    (the VM is not running: a running VM holds its disk's lock)."""
+    s = web_server
+    if not has_endpoint(s, "/v1/disks"):
+        skip("the server has no /v1/disks (issue 17, branch api-ctr)")
+    d = s.ok("POST", "/v1/disks", {"name": "web-disk", "size": "16M"}, want=201)
+    s.ok("POST", "/v1/vms", {"name": "web-dvm", "kernel": str(TESTKERNEL), "mem": 64 << 20,
+                             "disks": [{"path": d["path"]}]}, want=201)
+    out = browse(browser_env, s, "snapshot", name="web-dvm", disk=d["path"],
+                 diskName="web-disk", snap="snap1")
+    assert any("snap1" in r for r in out["rows"]), out
+    assert [x["name"] for x in s.ok("GET", "/v1/disks/web-disk")["snapshots"]] == ["snap1"]
+
+
 def test_stop_button(browser_env, running_vm):
     s = running_vm
     out = browse(browser_env, s, "stop", name="web-b")
