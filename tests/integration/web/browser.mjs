@@ -100,6 +100,26 @@ const scenarios = {
     await shot(page, 'overview-after-stop');
   },
 
+  // Pause (confirmed) and resume cfg.name; remove (confirmed) cfg.gone.
+  async actions(browser) {
+    const page = await open(browser);
+    const r = row(page, cfg.name);
+    const state = (st) => r.and(page.locator(`[data-state=${st}]`)).waitFor({ timeout: 60000 });
+    await state('running');
+    await r.locator('button[data-action=pause]').click();
+    await page.locator('[data-testid=confirm]').click();
+    await state('paused');
+    out.paused = true;
+    await r.locator('button[data-action=resume]').click(); // no confirmation
+    await state('running');
+    out.resumed = true;
+    const g = row(page, cfg.gone);
+    await g.locator('button[data-action=remove]').click();
+    await page.locator('[data-testid=confirm]').click();
+    await g.waitFor({ state: 'detached', timeout: 60000 });
+    out.removed = true;
+  },
+
   // A create dialog (cfg.kind 'vm' or 'container') creates and starts cfg.name.
   async create(browser) {
     const page = await open(browser);

@@ -193,6 +193,17 @@ def test_stop_button(browser_env, running_vm):
     assert s.ok("GET", "/v1/vms/web-b")["state"] == "stopped"
 
 
+def test_pause_resume_remove(browser_env, running_vm):
+    s = running_vm
+    if s.ok("GET", "/v1/vms/web-b")["state"] != "stopped":
+        s.ok("POST", "/v1/vms/web-b/stop?timeout=5")
+    out = browse(browser_env, s, "actions", name="web-a", gone="web-b")
+    assert out == {"paused": True, "resumed": True, "removed": True}
+    assert s.ok("GET", "/v1/vms/web-a")["state"] == "running"
+    st, _, _ = s.request("GET", "/v1/vms/web-b")
+    assert st == 404
+
+
 def test_create_dialog_starts_vm(browser_env, running_vm):
     s = running_vm
     browse(browser_env, s, "create", kind="vm", name="web-new",
