@@ -71,67 +71,6 @@ bool vs_api_auth_check(const struct vs_api_auth *a, const char *header)
 	return diff == 0;
 }
 
-/* The value of one base64url digit, or -1. */
-static int b64url(char c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' :
-	       c >= 'a' && c <= 'z' ? c - 'a' + 26 :
-	       c >= '0' && c <= '9' ? c - '0' + 52 :
-	       c == '-'		    ? 62 :
-	       c == '_'		    ? 63 :
-				      -1;
-}
-
-/* Decodes n base64url digits (no padding) into out (room: max); returns
- * the byte count, or -1 for a bad digit, length or overflow. */
-static long b64url_decode(const char *in, size_t n, char *out, size_t max)
-{
-	size_t len = 0;
-	unsigned acc = 0, bits = 0;
-
-	if (n % 4 == 1)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64url(in[i]);
-
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (len == max)
-				return -1;
-			out[len++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	return (long)len;
-}
-
-const char *vs_api_ws_bearer(const char *protocols, char buf[VS_API_WS_AUTH_MAX])
-{
-	const size_t pre = sizeof(BEARER) - 1, tag = sizeof(VS_API_WS_BEARER) - 1;
-	long n;
-
-	while (protocols && *protocols) {
-		size_t item;
-
-		protocols += strspn(protocols, " \t,");
-		item = strcspn(protocols, " \t,");
-		if (item > tag && !strncmp(protocols, VS_API_WS_BEARER, tag)) {
-			n = b64url_decode(protocols + tag, item - tag, buf + pre,
-					  VS_API_WS_AUTH_MAX - pre - 1);
-			if (n <= 0 || memchr(buf + pre, 0, (size_t)n))
-				return NULL;
-			memcpy(buf, BEARER, pre);
-			buf[pre + (size_t)n] = 0;
-			return buf;
-		}
-		protocols += item;
-	}
-	return NULL;
-}
-
 static struct vs_api_fail_slot *slot_of(struct vs_api_auth *a, const uint8_t *addr, uint64_t now_ms,
 					bool create)
 {

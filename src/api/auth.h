@@ -36,15 +36,6 @@ int vs_api_auth_load(struct vs_api_auth *a, const char *path, struct vs_err **er
  * Compares in time independent of where the token differs. */
 bool vs_api_auth_check(const struct vs_api_auth *a, const char *header);
 
-/* A browser cannot set headers on a WebSocket: the dashboard sends its token
- * as a subprotocol, "bearer.<base64url of the token, no padding>", next to
- * "vessel.console". Given Sec-WebSocket-Protocol's value, writes
- * "Bearer <token>" (for vs_api_auth_check) into buf and returns it, or NULL
- * when the list holds no such entry or it does not decode. */
-#define VS_API_WS_BEARER "bearer."
-#define VS_API_WS_AUTH_MAX (sizeof("Bearer ") + VS_API_TOKEN_MAX)
-const char *vs_api_ws_bearer(const char *protocols, char buf[VS_API_WS_AUTH_MAX]);
-
 /* Is the address (16 bytes) over its limit of failed attempts? */
 bool vs_api_auth_blocked(struct vs_api_auth *a, const uint8_t *addr, uint64_t now_ms);
 /* Counts one failed attempt of the address; returns the count in the window. */

@@ -239,25 +239,6 @@ bool api_console_room(struct api_consoles *cs)
 	return room;
 }
 
-/* Does the client offer the subprotocol "vessel.console" (the dashboard
- * does, with its token as another, which is never echoed)? */
-static bool offers_console_protocol(struct MHD_Connection *c)
-{
-	const char *p = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Protocol");
-	const size_t n = sizeof(VS_API_WS_PROTOCOL) - 1;
-
-	while (p && *p) {
-		size_t item;
-
-		p += strspn(p, " \t,");
-		item = strcspn(p, " \t,");
-		if (item == n && !strncmp(p, VS_API_WS_PROTOCOL, n))
-			return true;
-		p += item;
-	}
-	return false;
-}
-
 enum MHD_Result api_console_upgrade(struct MHD_Connection *c, struct api_console_req *req)
 {
 	const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Key");
@@ -271,8 +252,6 @@ enum MHD_Result api_console_upgrade(struct MHD_Connection *c, struct api_console
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
 	MHD_add_response_header(resp, "Sec-WebSocket-Accept", accept);
-	if (offers_console_protocol(c)) /* a browser fails a handshake that picks none */
-		MHD_add_response_header(resp, "Sec-WebSocket-Protocol", VS_API_WS_PROTOCOL);
 	ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
 	MHD_destroy_response(resp);
 	return ret;

@@ -10,8 +10,6 @@
 
 /* At most this many consoles at once (503 beyond). */
 #define VS_API_CONSOLE_MAX 16
-/* The subprotocol the dashboard asks for, echoed in the 101 when offered. */
-#define VS_API_WS_PROTOCOL "vessel.console"
 
 struct api_consoles;
 

@@ -119,7 +119,6 @@ static enum MHD_Result authenticate(struct server *s, struct MHD_Connection *c, 
 {
 	const char *h =
 		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	char ws[VS_API_WS_AUTH_MAX];
 	uint64_t now = vs_now_ns() / 1000000;
 	uint8_t addr[16];
 	char text[INET6_ADDRSTRLEN];
@@ -128,10 +127,6 @@ static enum MHD_Result authenticate(struct server *s, struct MHD_Connection *c, 
 	*answered = false;
 	if (!s->tcp)
 		return MHD_YES;
-	if (!h) /* a browser's WebSocket: the token as a subprotocol (auth.h) */
-		h = vs_api_ws_bearer(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-								 "Sec-WebSocket-Protocol"),
-				     ws);
 	client_addr(c, addr, text, sizeof(text));
 	*answered = true;
 	if (vs_api_auth_blocked(s->auth, addr, now)) {

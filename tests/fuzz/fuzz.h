@@ -48,10 +48,4 @@ int fuzz_api_one(const uint8_t *data, size_t size);
  * Returns the number of frames parsed. */
 int fuzz_ws_one(const uint8_t *data, size_t size);
 
-/* Runs data (as a Sec-WebSocket-Protocol value) through the dashboard's
- * token decoding (src/api/auth.c, vs_api_ws_bearer) and the bearer check;
- * aborts on a result past its buffer or not of the promised form
- * (tests/fuzz/wsauth-one.c). Returns 1 when a token decoded, else 0.*/
-int fuzz_wsauth_one(const uint8_t *data, size_t size);
-
 #endif

@@ -113,21 +113,15 @@ export function stream(path, onData, onEnd) {
 }
 
 // The console's WebSocket: ws(s)://<this host><path>. A browser cannot set
-// headers on a WebSocket, so the token travels as a subprotocol,
-// "bearer.<base64url of the token>" next to "vessel.console" (the one the
-// server echoes), never in the URL (src/api/auth.h).
-function base64url(s) {
-  const b = new TextEncoder().encode(s);
-  let bin = '';
-  for (const x of b) bin += String.fromCharCode(x);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
+// headers on a WebSocket, so the token travels as a subprotocol next to
+// "vessel" (which the server selects): Sec-WebSocket-Protocol: vessel,
+// bearer.<token> (docs/api.md), never in the URL. A token with characters a
+// subprotocol cannot hold makes the constructor throw: the caller says so.
 export function openSocket(path) {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const t = getToken();
-  const protocols = ['vessel.console'];
-  if (t) protocols.push('bearer.' + base64url(t));
+  const protocols = ['vessel'];
+  if (t) protocols.push('bearer.' + t);
   const ws = new WebSocket(proto + '//' + location.host + path, protocols);
   ws.binaryType = 'arraybuffer';
   return ws;

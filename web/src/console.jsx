@@ -21,7 +21,13 @@ export function Console({ path, active }) {
     term.loadAddon(fit);
     term.open(box.current);
     fit.fit();
-    const ws = openSocket(path);
+    let ws;
+    try {
+      ws = openSocket(path);
+    } catch (e) { // a token that cannot be a subprotocol (not hex, say)
+      setState('error: ' + e.message);
+      return () => term.dispose();
+    }
     const enc = new TextEncoder();
     ws.onopen = () => { setState('open'); term.focus(); };
     ws.onmessage = (e) => term.write(typeof e.data === 'string' ? e.data : new Uint8Array(e.data));

@@ -68,41 +68,6 @@ static void test_bearer_check(void **state)
 	assert_false(vs_api_auth_check(&a, "bearer " TOKEN));
 }
 
-/* The dashboard's WebSocket token: "bearer.<base64url>" among the offered
- * subprotocols becomes the header vs_api_auth_check takes. */
-static void test_ws_bearer(void **state)
-{
-	static struct vs_api_auth a;
-	char buf[VS_API_WS_AUTH_MAX];
-	const char *h;
-
-	(void)state;
-	assert_int_equal(load(&a, TOKEN, 0600), 0);
-	h = vs_api_ws_bearer("vessel.console, bearer.MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY",
-			     buf);
-	assert_non_null(h);
-	assert_string_equal(h, "Bearer " TOKEN);
-	assert_true(vs_api_auth_check(&a, h));
-	h = vs_api_ws_bearer("bearer.YS9iK2M9ZD9-,vessel.console", buf); /* any token bytes */
-	assert_non_null(h);
-	assert_string_equal(h, "Bearer a/b+c=d?~");
-	assert_false(vs_api_auth_check(&a, h));
-	assert_null(vs_api_ws_bearer(NULL, buf));
-	assert_null(vs_api_ws_bearer("vessel.console", buf));
-	assert_null(vs_api_ws_bearer("bearer.", buf));
-	assert_null(vs_api_ws_bearer("bearer.M", buf)); /* not a whole byte */
-	assert_null(vs_api_ws_bearer("bearer.MD=y", buf)); /* not base64url */
-	assert_null(vs_api_ws_bearer("bearer.AA", buf)); /* a NUL byte */
-	assert_null(vs_api_ws_bearer("xbearer.MDEy", buf));
-	{ /* longer than any token: refused, never past buf */
-		char big[8 + 4 * VS_API_TOKEN_MAX] = "bearer.";
-
-		memset(big + 7, 'Q', sizeof(big) - 8);
-		big[sizeof(big) - 1] = 0;
-		assert_null(vs_api_ws_bearer(big, buf));
-	}
-}
-
 static void test_failed_attempts(void **state)
 {
 	static struct vs_api_auth a;
@@ -221,10 +186,9 @@ static void test_websocket(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_token_file), cmocka_unit_test(test_bearer_check),
-		cmocka_unit_test(test_ws_bearer),  cmocka_unit_test(test_failed_attempts),
-		cmocka_unit_test(test_query),	   cmocka_unit_test(test_routing_misses),
-		cmocka_unit_test(test_websocket),
+		cmocka_unit_test(test_token_file),	cmocka_unit_test(test_bearer_check),
+		cmocka_unit_test(test_failed_attempts), cmocka_unit_test(test_query),
+		cmocka_unit_test(test_routing_misses),	cmocka_unit_test(test_websocket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
