@@ -159,8 +159,11 @@ class WsClient:
     """A minimal RFC 6455 client (masked frames, ping, close) over the server's
     unix socket or TCP, for the console tests."""
 
-    def __init__(self, server, path, timeout=30):
-        if server.tcp:
+    def __init__(self, server, path, timeout=30, tls=None):
+        if tls is not None:  # an ssl.SSLContext: HTTPS on server.port
+            raw = socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+            self.s = tls.wrap_socket(raw, server_hostname="127.0.0.1")
+        elif server.tcp:
             self.s = socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
         else:
             self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
