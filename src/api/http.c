@@ -120,14 +120,18 @@ static enum MHD_Result authenticate(struct server *s, struct MHD_Connection *c, 
 {
 	const char *h =
 		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *proto =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Protocol");
 	uint64_t now = vs_now_ns() / 1000000;
 	uint8_t addr[16];
-	char text[INET6_ADDRSTRLEN];
+	char text[INET6_ADDRSTRLEN], ws[VS_API_TOKEN_MAX + 16];
 	unsigned n;
 
 	*answered = false;
 	if (!s->tcp)
 		return MHD_YES;
+	if (!h && vs_api_auth_from_ws_protocol(proto, ws, sizeof(ws)))
+		h = ws; /* a browser's WebSocket (auth.h) */
 	client_addr(c, addr, text, sizeof(text));
 	*answered = true;
 	if (vs_api_auth_blocked(s->auth, addr, now)) {
