@@ -6,6 +6,7 @@
  *
  * Map: the relay thread; the upgrade; start-up and shutdown. */
 #include "api/console.h"
+#include "api/auth.h"
 #include "api/ws.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -211,6 +212,12 @@ static bool has_token(const char *v, const char *tok)
 	return false;
 }
 
+static bool offers_vessel(struct MHD_Connection *c)
+{
+	return has_token(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Protocol"),
+			 VS_API_WS_PROTOCOL);
+}
+
 bool api_console_wants_ws(struct MHD_Connection *c, const char **why)
 {
 	const char *up = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upgrade");
@@ -252,6 +259,8 @@ enum MHD_Result api_console_upgrade(struct MHD_Connection *c, struct api_console
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
 	MHD_add_response_header(resp, "Sec-WebSocket-Accept", accept);
+	if (offers_vessel(c)) /* a browser offering its token this way needs one chosen */
+		MHD_add_response_header(resp, "Sec-WebSocket-Protocol", VS_API_WS_PROTOCOL);
 	ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
 	MHD_destroy_response(resp);
 	return ret;

@@ -14,6 +14,7 @@
 #include "api/internal.h"
 #include "api/listen.h"
 #include "api/sse.h"
+#include "api/tls.h"
 #include "api/web.h"
 #include "svc/svc.h"
 #include "common/cleanup.h"
@@ -43,6 +44,7 @@ struct server {
 	struct api_consoles *consoles;
 	bool tcp; /* clients must show the token */
 	struct vs_api_auth *auth; /* with tcp */
+	struct vs_api_tls tls; /* with --tls-cert/--tls-key */
 };
 
 /* One request being read. */
@@ -119,14 +121,18 @@ static enum MHD_Result authenticate(struct server *s, struct MHD_Connection *c, 
 {
 	const char *h =
 		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *proto =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Protocol");
 	uint64_t now = vs_now_ns() / 1000000;
 	uint8_t addr[16];
-	char text[INET6_ADDRSTRLEN];
+	char text[INET6_ADDRSTRLEN], ws[VS_API_TOKEN_MAX + 16];
 	unsigned n;
 
 	*answered = false;
 	if (!s->tcp)
 		return MHD_YES;
+	if (!h && vs_api_auth_from_ws_protocol(proto, ws, sizeof(ws)))
+		h = ws; /* a browser's WebSocket (auth.h) */
 	client_addr(c, addr, text, sizeof(text));
 	*answered = true;
 	if (vs_api_auth_blocked(s->auth, addr, now)) {
@@ -296,6 +302,10 @@ static int open_listener(const struct vs_api_serve_opts *o, char **unix_path, bo
 	const char *l = o->listen;
 
 	*tcp = false;
+	if ((!l || !strncmp(l, "unix:", 5)) && (o->tls_cert || o->tls_key))
+		return vs_err_set(err, -EINVAL,
+				  "--tls-cert/--tls-key are for TCP (--listen HOST:PORT); the unix "
+				  "socket's mode is its protection");
 	if (!l || !strncmp(l, "unix:", 5)) {
 		*unix_path = l ? xstrdup(l + 5) : xasprintf("%s/vessel.sock", o->root);
 		if (!**unix_path)
@@ -311,8 +321,22 @@ static int open_listener(const struct vs_api_serve_opts *o, char **unix_path, bo
 	return vs_api_listen_tcp(l, err);
 }
 
+/* The certificate and key for MHD (an empty list without TLS). */
+static struct MHD_OptionItem *tls_options(struct server *s, struct MHD_OptionItem o[3])
+{
+	size_t n = 0;
+
+	if (s->tls.cert) {
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls.cert };
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls.key };
+	}
+	o[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	return o;
+}
+
 static int run(struct server *s, int fd, const char *where, struct vs_err **err)
 {
+	struct MHD_OptionItem tls[3];
 	struct MHD_Daemon *d;
 	sigset_t set;
 	int sig = 0;
@@ -323,18 +347,22 @@ static int run(struct server *s, int fd, const char *where, struct vs_err **err)
 		api_consoles_free(s->consoles);
 		return vs_err_set(err, -EAGAIN, "cannot start the event streams' thread");
 	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-				     MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE,
-			     0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,
-			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+	d = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+			MHD_ALLOW_UPGRADE | (s->tls.cert ? MHD_USE_TLS : 0),
+		0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX, MHD_OPTION_NOTIFY_COMPLETED,
+		on_completed, s, MHD_OPTION_ARRAY, tls_options(s, tls), MHD_OPTION_END);
 	if (!d) {
 		api_sse_stop(s->sse);
 		api_sse_free(s->sse);
 		api_consoles_free(s->consoles);
-		return vs_err_set(err, -EIO, "cannot start the HTTP server on %s", where);
+		return vs_err_set(err, -EIO, "cannot start the HTTP server on %s%s", where,
+				  s->tls.cert ? " (do --tls-cert and --tls-key hold a matching "
+						"PEM certificate and private key?)" :
+						"");
 	}
 	vs_info("serving the API on %s", where);
 	fprintf(stderr, "vessel: listening on %s\n", where);
@@ -364,6 +392,8 @@ int vs_api_serve(const struct vs_api_serve_opts *o, struct vs_err **err)
 		if ((r = vs_api_auth_load(auth, o->token_file, err)) < 0)
 			goto out;
 	}
+	if ((r = vs_api_tls_load(&s.tls, o->tls_cert, o->tls_key, err)) < 0)
+		goto out;
 	if ((r = vs_svc_open(o->root, &s.ctx.svc, err)) < 0)
 		goto out;
 	if ((r = fd = open_listener(o, &unix_path, &s.tcp, err)) < 0)
@@ -375,13 +405,16 @@ int vs_api_serve(const struct vs_api_serve_opts *o, struct vs_err **err)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	pthread_atfork(NULL, NULL, child_unblock);
-	where = unix_path ? xasprintf("unix:%s", unix_path) : xstrdup(o->listen);
+	where = unix_path  ? xasprintf("unix:%s", unix_path) :
+		s.tls.cert ? xasprintf("https://%s", o->listen) :
+			     xstrdup(o->listen);
 	r = run(&s, fd, where, err);
 	free(where);
 	close(fd);
 	if (unix_path)
 		unlink(unix_path);
 out:
+	vs_api_tls_clear(&s.tls);
 	vs_svc_close(s.ctx.svc);
 	free(unix_path);
 	free(auth);

@@ -159,8 +159,11 @@ class WsClient:
     """A minimal RFC 6455 client (masked frames, ping, close) over the server's
     unix socket or TCP, for the console tests."""
 
-    def __init__(self, server, path, timeout=30):
-        if server.tcp:
+    def __init__(self, server, path, timeout=30, tls=None, protocols=None, auth=True):
+        if tls is not None:  # an ssl.SSLContext: HTTPS on server.port
+            raw = socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+            self.s = tls.wrap_socket(raw, server_hostname="127.0.0.1")
+        elif server.tcp:
             self.s = socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
         else:
             self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -171,7 +174,9 @@ class WsClient:
             finally:
                 os.close(d)
         key = base64.b64encode(os.urandom(16)).decode()
-        auth = f"Authorization: Bearer {server.token}\r\n" if server.tcp else ""
+        auth = f"Authorization: Bearer {server.token}\r\n" if server.tcp and auth else ""
+        if protocols:  # as a browser offers them (it cannot set Authorization)
+            auth += f"Sec-WebSocket-Protocol: {protocols}\r\n"
         self.s.sendall((f"GET {path} HTTP/1.1\r\nHost: v\r\nUpgrade: websocket\r\n"
                         f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
                         f"Sec-WebSocket-Version: 13\r\n{auth}\r\n").encode())

@@ -183,12 +183,32 @@ static void test_websocket(void **state)
 	assert_int_equal(hdr[1], 127);
 }
 
+/* A browser's WebSocket offers the token as a subprotocol. */
+static void test_ws_protocol_token(void **state)
+{
+	char out[300], big[400];
+
+	(void)state;
+	assert_true(vs_api_auth_from_ws_protocol("vessel, bearer.abc123", out, sizeof(out)));
+	assert_string_equal(out, "Bearer abc123");
+	assert_true(vs_api_auth_from_ws_protocol("bearer.x,vessel", out, sizeof(out)));
+	assert_string_equal(out, "Bearer x");
+	assert_false(vs_api_auth_from_ws_protocol("vessel", out, sizeof(out)));
+	assert_false(vs_api_auth_from_ws_protocol("bearer.", out, sizeof(out)));
+	assert_false(vs_api_auth_from_ws_protocol(NULL, out, sizeof(out)));
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	memcpy(big, "bearer.", 7);
+	assert_false(vs_api_auth_from_ws_protocol(big, out, sizeof(out))); /* over 256 */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_token_file),	cmocka_unit_test(test_bearer_check),
-		cmocka_unit_test(test_failed_attempts), cmocka_unit_test(test_query),
-		cmocka_unit_test(test_routing_misses),	cmocka_unit_test(test_websocket),
+		cmocka_unit_test(test_token_file),	  cmocka_unit_test(test_bearer_check),
+		cmocka_unit_test(test_failed_attempts),	  cmocka_unit_test(test_query),
+		cmocka_unit_test(test_routing_misses),	  cmocka_unit_test(test_websocket),
+		cmocka_unit_test(test_ws_protocol_token),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
