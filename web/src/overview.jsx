@@ -13,6 +13,8 @@ function Meter({ used, total }) {
   return <div class="meter"><i style={{ width: (f * 100).toFixed(1) + '%' }} class={f > 0.9 ? 'hot' : ''} /></div>;
 }
 
+const plural = (n, what) => (n == null ? '– ' + what + 's' : `${n} ${what}${n === 1 ? '' : 's'}`);
+
 function HostSummary({ host, vms, ctrs }) {
   const h = host.data;
   const count = (p) => (p.missing ? null : p.data ? p.data.length : null);
@@ -39,7 +41,7 @@ function HostSummary({ host, vms, ctrs }) {
       <div class="card stat">
         <span class="label">Instances</span>
         <b>{running(vms) + running(ctrs)}<small> running</small></b>
-        <small>{count(vms) ?? '–'} VMs · {ctrs.missing ? 'containers n/a' : (count(ctrs) ?? '–') + ' containers'}</small>
+        <small>{plural(count(vms), 'VM')} · {ctrs.missing ? 'containers n/a' : plural(count(ctrs), 'container')}</small>
         <small class="dim">vessel {h ? h.version : ''}</small>
       </div>
     </section>
@@ -63,10 +65,10 @@ function Row({ inst, now, onChanged }) {
       <td class="c-kind"><span class={'kind kind-' + inst.kind}>{inst.kind === 'vm' ? 'VM' : 'CTR'}</span></td>
       <td class="c-state"><span class={stateClass(inst.state)} data-testid="state">{inst.state}</span></td>
       <td class="c-up mono">{duration(uptime(inst, now))}</td>
-      <td class="c-cpu" data-label="CPU">{running && status !== 'missing'
+      <td class="c-cpu" data-label={running ? 'CPU' : undefined}>{running && status !== 'missing'
         ? <><Spark values={cpu} floor={10} slots={20} cls="cpu" /><span class="mono v">{pct(last && last.cpu)}</span></>
         : <span class="dim" title="no stats for this instance on this server">{running ? 'n/a' : ''}</span>}</td>
-      <td class="c-mem" data-label="Mem">{running && status !== 'missing'
+      <td class="c-mem" data-label={running ? 'Mem' : undefined}>{running && status !== 'missing'
         ? <><Spark values={mem} slots={20} cls="mem" /><span class="mono v">{bytes(last && last.mem)}</span></>
         : <span class="dim">{running ? 'n/a' : ''}</span>}</td>
       <td class="c-act"><Actions inst={inst} compact onDone={onChanged} /></td>
