@@ -1,14 +1,20 @@
 """bench/api.sh: `vessel serve` against podman's REST API, in one run.
 
-  list:  GET /v1/vms with 50 registered VMs (created, not started) over
-         vessel's unix socket, vs GET /containers/json?all=true with 50
-         created containers over `podman system service`'s unix socket.
-         A new connection per request (as curl or a script would), medians.
+  list:  GET /v1/containers with 50 created containers and GET /v1/vms with
+         50 registered VMs (created, not started) over vessel's unix
+         socket, vs GET /containers/json?all=true with 50 created containers
+         over `podman system service`'s unix socket. A new connection per
+         request (as curl or a script would), medians.
+  start: POST /v1/containers/NAME/start vs podman's POST
+         /containers/NAME/start, 20 containers of the same busybox rootfs
+         running `busybox true` (each call returns once the container runs),
+         medians.
   rss:   VmRSS of an idle `vessel serve` after the requests.
 
 podman runs offline as /work/shared/HOST-FACTS.md says: cgroupfs, file
-events, storage under a temporary --root/--runroot, its image imported
-from a tarball of busybox."""
+events, storage under a temporary --root/--runroot, runc (crun refuses the
+hybrid cgroup layout here), its image imported from the same tarball of
+busybox as vessel's."""
 import argparse
 import http.client
 import os
@@ -33,14 +39,37 @@ class UnixConn(http.client.HTTPConnection):
         self.sock.connect(self.path_)
 
 
-def get(sock, path):
+STARTS = 20
+
+
+def get(sock, path, method="GET"):
     c = UnixConn(sock)
-    c.request("GET", path)
+    c.request(method, path)
     r = c.getresponse()
     body = r.read()
     c.close()
-    assert r.status == 200, (path, r.status, body[:200])
+    assert r.status in (200, 204), (path, r.status, body[:200])
     return body
+
+
+def timed_starts(sock, fmt):
+    ts = []
+    for i in range(STARTS):
+        t0 = time.perf_counter()
+        get(sock, fmt.format(f"b{i:02d}"), "POST")
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts)
+
+
+def busybox_tar(tmp):
+    """One rootfs tarball (/bin/busybox) for both sides."""
+    tar = os.path.join(tmp, "rootfs.tar")
+    if not os.path.exists(tar):
+        rootfs = os.path.join(tmp, "rootfs")
+        os.makedirs(os.path.join(rootfs, "bin"))
+        shutil.copy("/bin/busybox", os.path.join(rootfs, "bin/busybox"))
+        subprocess.run(["tar", "-C", rootfs, "-cf", tar, "."], check=True)
+    return tar
 
 
 def timed(sock, path, rounds):
@@ -74,17 +103,28 @@ def vessel_side(tmp, rounds):
     for i in range(N):
         subprocess.run([ARGS.vessel, "--root", root, "vm", "create", f"b{i:02d}", "--kernel",
                         ARGS.bzimage, "--mem", "64M"], check=True, capture_output=True)
+    v = [ARGS.vessel, "--root", root]
+    subprocess.run(v + ["image", "import", busybox_tar(tmp), "vessel-bench-api:1"], check=True,
+                   capture_output=True)
+    for i in range(N):
+        subprocess.run(v + ["create", "--name", f"b{i:02d}", "vessel-bench-api:1",
+                            "/bin/busybox", "true"], check=True, capture_output=True)
     sock = os.path.join(root, "vessel.sock")
-    p = subprocess.Popen([ARGS.vessel, "--root", root, "serve"], stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(v + ["serve"], stderr=subprocess.DEVNULL)
     try:
         wait_sock(sock, p, "vessel serve")
         assert get(sock, "/v1/vms").count(b'"kind":"vm"') == N
-        t = timed(sock, "/v1/vms", rounds)
+        assert get(sock, "/v1/containers").count(b'"kind":"container"') == N
+        t = {"vms": timed(sock, "/v1/vms", rounds),
+             "list": timed(sock, "/v1/containers", rounds),
+             "start": timed_starts(sock, "/v1/containers/{}/start")}
         time.sleep(0.5)
         rss = rss_kib(p.pid)
     finally:
         p.kill()
         p.wait()
+        for i in range(N):
+            subprocess.run(v + ["rm", "-f", f"b{i:02d}"], capture_output=True)
     return t, rss
 
 
@@ -102,15 +142,12 @@ def rss_kib(pid):
 
 
 def podman_side(tmp, rounds):
+    # crun refuses this host's hybrid cgroups (HOST-FACTS.md): podman runs runc
     base = ["podman", "--root", os.path.join(tmp, "pstore"), "--runroot",
-            os.path.join(tmp, "prun"), "--cgroup-manager=cgroupfs", "--events-backend=file"]
-    rootfs = os.path.join(tmp, "rootfs")
-    os.makedirs(os.path.join(rootfs, "bin"))
-    shutil.copy("/bin/busybox", os.path.join(rootfs, "bin/busybox"))
-    tar = os.path.join(tmp, "rootfs.tar")
-    subprocess.run(["tar", "-C", rootfs, "-cf", tar, "."], check=True)
-    subprocess.run(base + ["import", tar, "localhost/vessel-bench-api"], check=True,
-                   capture_output=True)
+            os.path.join(tmp, "prun"), "--cgroup-manager=cgroupfs", "--events-backend=file",
+            "--runtime", shutil.which("runc") or "runc"]
+    subprocess.run(base + ["import", busybox_tar(tmp), "localhost/vessel-bench-api"],
+                   check=True, capture_output=True)
     hard = subprocess.run(["sh", "-c", "ulimit -Hn"], capture_output=True, text=True).stdout
     for i in range(N):
         subprocess.run(base + ["create", "--name", f"b{i:02d}", "--network", "none",
@@ -123,7 +160,8 @@ def podman_side(tmp, rounds):
     try:
         wait_sock(sock, p, "podman system service")
         assert get(sock, "/containers/json?all=true").count(b'"Id"') == N
-        t = timed(sock, "/containers/json?all=true", rounds)
+        t = {"list": timed(sock, "/containers/json?all=true", rounds),
+             "start": timed_starts(sock, "/containers/{}/start")}
     finally:
         p.send_signal(signal.SIGTERM)
         try:
@@ -151,14 +189,22 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     date = time.strftime("%Y-%m-%d", time.gmtime())
-    print(f"# bench/api.sh {date}, medians of {ARGS.rounds} requests, {N} instances")
-    print(f"GET /v1/vms (vessel serve)          {v * 1e3:8.3f} ms")
+    print(f"# bench/api.sh {date}, medians of {ARGS.rounds} requests (starts: {STARTS}), "
+          f"{N} instances")
+    print(f"GET /v1/vms (vessel serve)              {v['vms'] * 1e3:8.3f} ms")
+    print(f"GET /v1/containers (vessel serve)       {v['list'] * 1e3:8.3f} ms")
     if pm is not None:
-        print(f"GET /containers/json (podman 4.x)   {pm * 1e3:8.3f} ms")
-        print(f"ratio vessel/podman                 {v / pm:8.3f}x  (target <= 0.2x)")
+        print(f"GET /containers/json (podman 4.x)       {pm['list'] * 1e3:8.3f} ms")
+        print(f"ratio vessel/podman, list               {v['list'] / pm['list']:8.3f}x"
+              "  (target <= 0.2x)")
+    print(f"POST /v1/containers/N/start (vessel)    {v['start'] * 1e3:8.3f} ms")
+    if pm is not None:
+        print(f"POST /containers/N/start (podman 4.x)   {pm['start'] * 1e3:8.3f} ms")
+        print(f"ratio vessel/podman, start              {v['start'] / pm['start']:8.3f}x"
+              "  (target <= 0.3x)")
     else:
         print("SKIP: podman is absent, no anchor")
-    print(f"vessel serve idle RSS               {rss['VmRSS'] / 1024:8.2f} MiB  (target <= 8 MiB)"
+    print(f"vessel serve idle RSS                   {rss['VmRSS'] / 1024:8.2f} MiB  (target <= 8 MiB)"
           f"; private (RssAnon) {rss['RssAnon'] / 1024:.2f} MiB, Pss {rss['Pss'] / 1024:.2f} MiB")
 
 

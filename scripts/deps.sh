@@ -25,7 +25,14 @@ pkgs=(
 	busybox-static cpio gzip kmod dpkg-dev
 	# the OCI runtime's anchors and clients
 	runc crun podman containerd
+	# the dashboard's browser tests (Playwright drives it headless)
+	chromium
 )
+# The dashboard (web/) is bundled with node and npm packages: Debian's
+# nodejs and npm, unless a node with its npm is already on PATH.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	pkgs+=(nodejs npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -33,12 +40,21 @@ for p in "${pkgs[@]}"; do
 		missing+=("$p")
 	fi
 done
-if [ ${#missing[@]} -eq 0 ]; then
-	exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "deps: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# web/node_modules as web/package-lock.json says (npm ci), again whenever
+# the lock file is newer than the last install.
+web="$(dirname "$0")/../web"
+stamp="$web/node_modules/.package-lock.json"
+if [ ! -f "$stamp" ] || [ "$web/package-lock.json" -nt "$stamp" ]; then
+	echo "deps: npm ci in web/"
+	(cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+	touch "$stamp"
+fi

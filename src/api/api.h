@@ -15,6 +15,7 @@
 struct vs_err;
 struct vs_svc;
 struct vs_api_backend;
+struct vs_api_ctx;
 
 /* Largest request body accepted (413 beyond). */
 #define VS_API_MAX_BODY (64u << 10)
@@ -36,11 +37,31 @@ struct vs_api_req {
 	const char *param; /* filled by the router: the {name} of the path */
 };
 
+/* What a reply streams instead of a body (Server-Sent Events, http.c). */
+enum vs_api_stream {
+	VS_API_STREAM_NONE,
+	VS_API_STREAM_CTR_STATS,
+	VS_API_STREAM_VM_STATS,
+	VS_API_STREAM_VM_CONSOLE, /* a WebSocket to the VM's console (console.c) */
+};
+
 /* The core's answer: status and a JSON text (malloc'd, NULL: no body). */
 struct vs_api_resp {
 	unsigned status;
 	char *body;
+	const char *content_type; /* NULL: application/json */
+	enum vs_api_stream stream; /* with status 200: stream this instead of body */
+	char *stream_key; /* malloc'd: the container's id or the VM's name */
+	bool replay; /* a console: the recent output first */
 };
+
+/* One event of a stream: "data: {...}\n\n" (malloc'd) for key, sampled now;
+ * *state (NULL at first; vs_api_stream_free it at the end) keeps the one
+ * previous sample rates need. NULL when the object is gone (end the
+ * stream). */
+char *vs_api_stream_next(struct vs_api_ctx *ctx, enum vs_api_stream kind, const char *key,
+			 void **state);
+void vs_api_stream_free(enum vs_api_stream kind, void *state);
 
 struct vs_api_ctx {
 	const struct vs_api_backend *be;
@@ -67,6 +88,7 @@ struct vs_api_serve_opts {
 	const char *root;
 	const char *listen; /* "unix:PATH" or "HOST:PORT"; NULL: unix:<root>/vessel.sock */
 	const char *token_file; /* required with TCP */
+	const char *tls_cert, *tls_key; /* PEM files: HTTPS (TCP only); NULL: none */
 };
 
 /* Runs the server until SIGINT or SIGTERM. Returns 0, or -errno with *err

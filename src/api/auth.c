@@ -55,6 +55,27 @@ int vs_api_auth_load(struct vs_api_auth *a, const char *path, struct vs_err **er
 	return 0;
 }
 
+bool vs_api_auth_from_ws_protocol(const char *protocols, char *out, size_t len)
+{
+	static const char prefix[] = "bearer.";
+
+	for (const char *p = protocols; p && *p;) {
+		size_t n;
+
+		p += strspn(p, " \t,");
+		n = strcspn(p, " \t,");
+		if (n > sizeof(prefix) - 1 && !strncmp(p, prefix, sizeof(prefix) - 1)) {
+			n -= sizeof(prefix) - 1;
+			if (n > VS_API_TOKEN_MAX || sizeof(BEARER) + n > len)
+				return false;
+			snprintf(out, len, "%s%.*s", BEARER, (int)n, p + sizeof(prefix) - 1);
+			return true;
+		}
+		p += n;
+	}
+	return false;
+}
+
 bool vs_api_auth_check(const struct vs_api_auth *a, const char *header)
 {
 	volatile unsigned char diff = 0;

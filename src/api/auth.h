@@ -36,6 +36,13 @@ int vs_api_auth_load(struct vs_api_auth *a, const char *path, struct vs_err **er
  * Compares in time independent of where the token differs. */
 bool vs_api_auth_check(const struct vs_api_auth *a, const char *header);
 
+/* Browsers cannot set headers on a WebSocket: they offer the token as a
+ * subprotocol instead, Sec-WebSocket-Protocol: vessel, bearer.<token>.
+ * Writes "Bearer <token>" into out (size len) when protocols offers one
+ * (what vs_api_auth_check takes); false when it does not or it is too long. */
+bool vs_api_auth_from_ws_protocol(const char *protocols, char *out, size_t len);
+#define VS_API_WS_PROTOCOL "vessel" /* the subprotocol the server selects */
+
 /* Is the address (16 bytes) over its limit of failed attempts? */
 bool vs_api_auth_blocked(struct vs_api_auth *a, const uint8_t *addr, uint64_t now_ms);
 /* Counts one failed attempt of the address; returns the count in the window. */

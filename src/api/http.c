@@ -10,9 +10,14 @@
  * clients; answering; start-up and the signal wait. */
 #include "api/api.h"
 #include "api/auth.h"
+#include "api/console.h"
 #include "api/internal.h"
 #include "api/listen.h"
+#include "api/sse.h"
+#include "api/tls.h"
+#include "api/web.h"
 #include "svc/svc.h"
+#include "common/cleanup.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -27,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define CONN_TIMEOUT_S 30 /* an idle or slow client is dropped after this */
 #define CONN_MEMORY (128u << 10) /* MHD's per-connection buffer: headers, URL */
@@ -34,8 +40,11 @@
 
 struct server {
 	struct vs_api_ctx ctx;
+	struct api_sse *sse;
+	struct api_consoles *consoles;
 	bool tcp; /* clients must show the token */
 	struct vs_api_auth *auth; /* with tcp */
+	struct vs_api_tls tls; /* with --tls-cert/--tls-key */
 };
 
 /* One request being read. */
@@ -43,9 +52,11 @@ struct pending {
 	char *body;
 	size_t len;
 	bool too_big;
+	struct api_console_req con; /* a console being upgraded to */
 };
 
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, char *body)
+static enum MHD_Result send_body(struct MHD_Connection *c, unsigned status, char *body,
+				 const char *type)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -57,12 +68,18 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, char
 		return MHD_NO;
 	}
 	if (body)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+					type ? type : "application/json");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, char *body)
+{
+	return send_body(c, status, body, NULL);
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *msg)
@@ -104,14 +121,18 @@ static enum MHD_Result authenticate(struct server *s, struct MHD_Connection *c, 
 {
 	const char *h =
 		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *proto =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Protocol");
 	uint64_t now = vs_now_ns() / 1000000;
 	uint8_t addr[16];
-	char text[INET6_ADDRSTRLEN];
+	char text[INET6_ADDRSTRLEN], ws[VS_API_TOKEN_MAX + 16];
 	unsigned n;
 
 	*answered = false;
 	if (!s->tcp)
 		return MHD_YES;
+	if (!h && vs_api_auth_from_ws_protocol(proto, ws, sizeof(ws)))
+		h = ws; /* a browser's WebSocket (auth.h) */
 	client_addr(c, addr, text, sizeof(text));
 	*answered = true;
 	if (vs_api_auth_blocked(s->auth, addr, now)) {
@@ -147,6 +168,32 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
 	return MHD_YES;
 }
 
+/* A VM's console over WebSocket: the upgrade's headers, the limit, the
+ * VMM's console socket, then 101 and a relay (console.c). */
+static enum MHD_Result console(struct server *s, struct MHD_Connection *c, struct pending *p,
+			       struct vs_api_resp *resp)
+{
+	_cleanup_free_ char *name = resp->stream_key;
+	struct vs_err *err = NULL;
+	const char *why;
+	int fd = -1, r;
+
+	free(resp->body);
+	if (!api_console_wants_ws(c, &why))
+		return send_error(c, MHD_HTTP_BAD_REQUEST, why);
+	if (!api_console_room(s->consoles))
+		return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "too many consoles open; retry later");
+	if ((r = vs_svc_vm_console(s->ctx.svc, name, resp->replay, &fd, &err)) < 0) {
+		struct vs_api_resp e = { 0 };
+
+		api_reply_err(&e, r, err);
+		return send_json(c, e.status, e.body);
+	}
+	p->con = (struct api_console_req){ .cs = s->consoles, .fd = fd };
+	return api_console_upgrade(c, &p->con);
+}
+
 static enum MHD_Result answer(struct server *s, struct MHD_Connection *c, const char *url,
 			      const char *method, struct pending *p)
 {
@@ -159,8 +206,15 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *c, const 
 	if (req.nargs > VS_API_MAX_ARGS)
 		return send_error(c, MHD_HTTP_BAD_REQUEST, "too many query arguments");
 	vs_api_handle(&s->ctx, &req, &resp);
-	vs_debug("api: %s %s -> %u", method, url, resp.status);
-	return send_json(c, resp.status, resp.body);
+	vs_debug("api: %s %s -> %u%s", method, url, resp.status, resp.stream ? " (stream)" : "");
+	if (resp.stream == VS_API_STREAM_VM_CONSOLE)
+		return console(s, c, p, &resp);
+	if (resp.stream) {
+		free(resp.body);
+		return api_sse_start(s->sse, c, resp.stream, resp.stream_key);
+	}
+	free(resp.stream_key);
+	return send_body(c, resp.status, resp.body, resp.content_type);
 }
 
 /* A body declared far over the limit is refused before it is read (the
@@ -187,12 +241,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	if (!p) { /* headers are in: the first call */
-		r = authenticate(s, c, method, url, &answered);
+		answered = false;
+		if (!vs_web_path(url)) /* the dashboard's files are public */
+			r = authenticate(s, c, method, url, &answered);
 		if (answered)
 			return r;
 		if (declared_too_big(c))
 			return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
-		*con_cls = xzalloc(sizeof(*p));
+		p = xzalloc(sizeof(*p));
+		p->con.fd = -1;
+		*con_cls = p;
 		return MHD_YES;
 	}
 	if (*size) {
@@ -206,6 +264,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*size = 0;
 		return MHD_YES;
 	}
+	if (vs_web_path(url)) /* answered at the end: an early reply closes the connection */
+		return vs_web_answer(c, method, url, s->tcp);
 	return answer(s, c, url, method, p);
 }
 
@@ -216,6 +276,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	(void)cls, (void)c, (void)toe;
 	if (p) {
+		if (p->con.fd >= 0) /* never upgraded */
+			close(p->con.fd);
 		free(p->body);
 		free(p);
 		*con_cls = NULL;
@@ -240,6 +302,10 @@ static int open_listener(const struct vs_api_serve_opts *o, char **unix_path, bo
 	const char *l = o->listen;
 
 	*tcp = false;
+	if ((!l || !strncmp(l, "unix:", 5)) && (o->tls_cert || o->tls_key))
+		return vs_err_set(err, -EINVAL,
+				  "--tls-cert/--tls-key are for TCP (--listen HOST:PORT); the unix "
+				  "socket's mode is its protection");
 	if (!l || !strncmp(l, "unix:", 5)) {
 		*unix_path = l ? xstrdup(l + 5) : xasprintf("%s/vessel.sock", o->root);
 		if (!**unix_path)
@@ -255,20 +321,49 @@ static int open_listener(const struct vs_api_serve_opts *o, char **unix_path, bo
 	return vs_api_listen_tcp(l, err);
 }
 
+/* The certificate and key for MHD (an empty list without TLS). */
+static struct MHD_OptionItem *tls_options(struct server *s, struct MHD_OptionItem o[3])
+{
+	size_t n = 0;
+
+	if (s->tls.cert) {
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls.cert };
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls.key };
+	}
+	o[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	return o;
+}
+
 static int run(struct server *s, int fd, const char *where, struct vs_err **err)
 {
+	struct MHD_OptionItem tls[3];
 	struct MHD_Daemon *d;
 	sigset_t set;
 	int sig = 0;
 
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
-			     on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,
-			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
-	if (!d)
-		return vs_err_set(err, -EIO, "cannot start the HTTP server on %s", where);
+	if (api_consoles_new(&s->consoles) < 0)
+		return vs_err_set(err, -EMFILE, "cannot make the consoles' stop pipe");
+	if (api_sse_new(&s->ctx, &s->sse) < 0) {
+		api_consoles_free(s->consoles);
+		return vs_err_set(err, -EAGAIN, "cannot start the event streams' thread");
+	}
+	d = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+			MHD_ALLOW_UPGRADE | (s->tls.cert ? MHD_USE_TLS : 0),
+		0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX, MHD_OPTION_NOTIFY_COMPLETED,
+		on_completed, s, MHD_OPTION_ARRAY, tls_options(s, tls), MHD_OPTION_END);
+	if (!d) {
+		api_sse_stop(s->sse);
+		api_sse_free(s->sse);
+		api_consoles_free(s->consoles);
+		return vs_err_set(err, -EIO, "cannot start the HTTP server on %s%s", where,
+				  s->tls.cert ? " (do --tls-cert and --tls-key hold a matching "
+						"PEM certificate and private key?)" :
+						"");
+	}
 	vs_info("serving the API on %s", where);
 	fprintf(stderr, "vessel: listening on %s\n", where);
 	sigemptyset(&set);
@@ -276,7 +371,11 @@ static int run(struct server *s, int fd, const char *where, struct vs_err **err)
 	sigaddset(&set, SIGTERM);
 	while (sigwait(&set, &sig) != 0 || (sig != SIGINT && sig != SIGTERM))
 		;
+	api_sse_stop(s->sse);
+	api_consoles_stop(s->consoles);
 	MHD_stop_daemon(d);
+	api_sse_free(s->sse);
+	api_consoles_free(s->consoles);
 	return 0;
 }
 
@@ -293,6 +392,8 @@ int vs_api_serve(const struct vs_api_serve_opts *o, struct vs_err **err)
 		if ((r = vs_api_auth_load(auth, o->token_file, err)) < 0)
 			goto out;
 	}
+	if ((r = vs_api_tls_load(&s.tls, o->tls_cert, o->tls_key, err)) < 0)
+		goto out;
 	if ((r = vs_svc_open(o->root, &s.ctx.svc, err)) < 0)
 		goto out;
 	if ((r = fd = open_listener(o, &unix_path, &s.tcp, err)) < 0)
@@ -304,13 +405,16 @@ int vs_api_serve(const struct vs_api_serve_opts *o, struct vs_err **err)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	pthread_atfork(NULL, NULL, child_unblock);
-	where = unix_path ? xasprintf("unix:%s", unix_path) : xstrdup(o->listen);
+	where = unix_path  ? xasprintf("unix:%s", unix_path) :
+		s.tls.cert ? xasprintf("https://%s", o->listen) :
+			     xstrdup(o->listen);
 	r = run(&s, fd, where, err);
 	free(where);
 	close(fd);
 	if (unix_path)
 		unlink(unix_path);
 out:
+	vs_api_tls_clear(&s.tls);
 	vs_svc_close(s.ctx.svc);
 	free(unix_path);
 	free(auth);

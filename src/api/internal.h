@@ -4,6 +4,12 @@
 #define VS_API_INTERNAL_H
 
 #include "api/api.h"
+#include "svc/ctr-spec-json.h"
+#include "svc/ctr-stats.h"
+#include "svc/ctr.h"
+#include "svc/disk.h"
+#include "svc/net.h"
+#include "svc/vm-stats.h"
 #include "svc/vm.h"
 
 #include <jansson.h>
@@ -29,6 +35,46 @@ struct vs_api_backend {
 			  struct vs_err **err);
 	/* every image under root as JSON (an array), or -errno with *err */
 	int (*image_list)(const char *root, json_t **out, struct vs_err **err);
+	/* containers (svc/ctr.h, svc/ctr-stats.h, svc/ctr-spec-json.h) */
+	int (*ctr_create)(struct vs_svc *svc, const struct vs_ctr_spec *spec, char **id,
+			  struct vs_err **err);
+	int (*ctr_start)(struct vs_svc *svc, const char *key, const struct vs_ctr_start_opts *o,
+			 struct vs_err **err);
+	int (*ctr_stop)(struct vs_svc *svc, const char *key, int sig, unsigned timeout_s,
+			struct vs_err **err);
+	int (*ctr_kill)(struct vs_svc *svc, const char *key, int sig, struct vs_err **err);
+	int (*ctr_pause)(struct vs_svc *svc, const char *key, bool pause, struct vs_err **err);
+	int (*ctr_remove)(struct vs_svc *svc, const char *key, bool force, struct vs_err **err);
+	int (*ctr_list)(struct vs_svc *svc, struct vs_ctr_info **out, size_t *n,
+			struct vs_err **err);
+	int (*ctr_inspect)(struct vs_svc *svc, const char *key, struct vs_ctr_info *out,
+			   struct vs_err **err);
+	bool (*ctr_is_paused)(struct vs_svc *svc, const char *id);
+	int (*ctr_log_path)(struct vs_svc *svc, const char *key, char **out, char **old,
+			    struct vs_err **err);
+	int (*ctr_stats)(struct vs_svc *svc, const char *key, struct vs_ctr_stats *out,
+			 struct vs_err **err);
+	/* networks (svc/net.h) */
+	int (*net_create)(struct vs_svc *svc, const struct vs_net_spec *spec,
+			  struct vs_net_info *out, struct vs_err **err);
+	int (*net_list)(struct vs_svc *svc, struct vs_net_info **out, size_t *n,
+			struct vs_err **err);
+	int (*net_inspect)(struct vs_svc *svc, const char *name, struct vs_net_info *out,
+			   struct vs_err **err);
+	int (*net_rm)(struct vs_svc *svc, const char *name, struct vs_err **err);
+	/* disks (svc/disk.h) */
+	int (*disk_create)(struct vs_svc *svc, const struct vs_disk_spec *spec,
+			   struct vs_disk_info *out, struct vs_err **err);
+	int (*disk_list)(struct vs_svc *svc, struct vs_disk_info **out, size_t *n,
+			 struct vs_err **err);
+	int (*disk_info)(struct vs_svc *svc, const char *name, struct vs_disk_info *out,
+			 struct vs_err **err);
+	int (*disk_snapshot)(struct vs_svc *svc, const char *name, const char *snap,
+			     struct vs_err **err);
+	int (*disk_remove)(struct vs_svc *svc, const char *name, struct vs_err **err);
+	/* svc/vm-stats.h */
+	int (*vm_stats)(struct vs_svc *svc, const char *name, struct vs_vm_stats *out,
+			struct vs_err **err);
 };
 
 extern const struct vs_api_backend vs_api_backend_svc;
@@ -39,11 +85,20 @@ typedef void vs_api_handler(struct vs_api_ctx *ctx, struct vs_api_req *req,
 /* vms.c */
 vs_api_handler api_vms_list, api_vms_create, api_vms_get, api_vms_delete;
 vs_api_handler api_vms_start, api_vms_stop, api_vms_kill, api_vms_pause, api_vms_resume,
-	api_vms_restart;
+	api_vms_restart, api_vms_stats, api_vms_console;
 /* host.c */
 vs_api_handler api_host_get;
 /* images.c */
 vs_api_handler api_images_list;
+/* containers.c */
+vs_api_handler api_ctrs_list, api_ctrs_create, api_ctrs_get, api_ctrs_delete;
+vs_api_handler api_ctrs_start, api_ctrs_stop, api_ctrs_kill, api_ctrs_pause, api_ctrs_resume,
+	api_ctrs_restart, api_ctrs_logs, api_ctrs_stats, api_ctrs_attach;
+/* networks.c */
+vs_api_handler api_nets_list, api_nets_create, api_nets_get, api_nets_delete;
+/* disks.c */
+vs_api_handler api_disks_list, api_disks_create, api_disks_get, api_disks_delete,
+	api_disks_snapshot;
 
 /* router.c: filling the response. */
 /* Sets status and the compact text of j (whose reference it takes). */
@@ -53,6 +108,9 @@ void api_reply_error(struct vs_api_resp *resp, unsigned status, const char *msg)
 /* An error from the service layer: status from its code, then frees e. */
 void api_reply_err(struct vs_api_resp *resp, int code, struct vs_err *e);
 unsigned api_status_of(int code);
+
+/* An action takes no body: false after replying 400 to a non-empty one. */
+bool api_no_body(const struct vs_api_req *req, struct vs_api_resp *resp);
 
 /* The body parsed as a JSON object (an empty object when there is no
  * body); NULL after replying 400 with the reason. */

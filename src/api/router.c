@@ -29,7 +29,31 @@ static const struct route routes[] = {
 	{ "POST", "/v1/vms/{name}/pause", api_vms_pause },
 	{ "POST", "/v1/vms/{name}/resume", api_vms_resume },
 	{ "POST", "/v1/vms/{name}/restart", api_vms_restart },
+	{ "GET", "/v1/vms/{name}/stats", api_vms_stats },
+	{ "GET", "/v1/vms/{name}/console", api_vms_console },
 	{ "GET", "/v1/images", api_images_list },
+	{ "GET", "/v1/containers", api_ctrs_list },
+	{ "POST", "/v1/containers", api_ctrs_create },
+	{ "GET", "/v1/containers/{name}", api_ctrs_get },
+	{ "DELETE", "/v1/containers/{name}", api_ctrs_delete },
+	{ "POST", "/v1/containers/{name}/start", api_ctrs_start },
+	{ "POST", "/v1/containers/{name}/stop", api_ctrs_stop },
+	{ "POST", "/v1/containers/{name}/kill", api_ctrs_kill },
+	{ "POST", "/v1/containers/{name}/pause", api_ctrs_pause },
+	{ "POST", "/v1/containers/{name}/resume", api_ctrs_resume },
+	{ "POST", "/v1/containers/{name}/restart", api_ctrs_restart },
+	{ "GET", "/v1/containers/{name}/logs", api_ctrs_logs },
+	{ "GET", "/v1/containers/{name}/stats", api_ctrs_stats },
+	{ "GET", "/v1/containers/{name}/attach", api_ctrs_attach },
+	{ "GET", "/v1/networks", api_nets_list },
+	{ "POST", "/v1/networks", api_nets_create },
+	{ "GET", "/v1/networks/{name}", api_nets_get },
+	{ "DELETE", "/v1/networks/{name}", api_nets_delete },
+	{ "GET", "/v1/disks", api_disks_list },
+	{ "POST", "/v1/disks", api_disks_create },
+	{ "GET", "/v1/disks/{name}", api_disks_get },
+	{ "DELETE", "/v1/disks/{name}", api_disks_delete },
+	{ "POST", "/v1/disks/{name}/snapshots", api_disks_snapshot },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -82,8 +106,7 @@ void vs_api_handle(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api
 	char param[PARAM_MAX + 1];
 	bool path_known = false;
 
-	resp->status = 500;
-	resp->body = NULL;
+	*resp = (struct vs_api_resp){ .status = 500 };
 	for (size_t i = 0; i < NROUTES; i++) {
 		if (!path_match(routes[i].pattern, req->path, param))
 			continue;
@@ -183,6 +206,9 @@ unsigned api_status_of(int code)
 	case -ESRCH: /* not running */
 	case -EOPNOTSUPP: /* a foreground VM, a VM with disks: not in this state */
 	case -ENOMEM: /* the host-memory rule */
+	case -EADDRINUSE: /* a subnet overlapping another network or a route */
+	case -ENOSPC: /* a network's subnet is full */
+	case -EAGAIN: /* an image's lock: another process uses it */
 		return 409;
 	case -EINVAL:
 	case -E2BIG:
@@ -206,6 +232,14 @@ void api_reply_err(struct vs_api_resp *resp, int code, struct vs_err *e)
 		snprintf(fallback, sizeof(fallback), "%s", strerror(-code));
 	api_reply_error(resp, api_status_of(e ? e->code : code), e ? e->msg : fallback);
 	vs_err_free(e);
+}
+
+bool api_no_body(const struct vs_api_req *req, struct vs_api_resp *resp)
+{
+	if (req->len == 0)
+		return true;
+	api_reply_error(resp, 400, "this action takes no body (options are query arguments)");
+	return false;
 }
 
 json_t *api_body_object(struct vs_api_req *req, struct vs_api_resp *resp)

@@ -5,6 +5,7 @@
 #include "api/internal.h"
 #include "common/err.h"
 #include "common/json.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -173,15 +174,6 @@ void api_vms_delete(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_ap
 	api_reply_json(resp, 204, NULL);
 }
 
-/* An action takes no body: a non-empty one is refused rather than ignored. */
-static bool no_body(const struct vs_api_req *req, struct vs_api_resp *resp)
-{
-	if (req->len == 0)
-		return true;
-	api_reply_error(resp, 400, "this action takes no body (options are query arguments)");
-	return false;
-}
-
 void api_vms_start(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
 {
 	static const char *const known[] = { "overcommit", NULL };
@@ -189,7 +181,7 @@ void api_vms_start(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api
 	struct vs_err *err = NULL;
 	int r;
 
-	if (!no_body(req, resp) || !api_args_check(req, known, resp) ||
+	if (!api_no_body(req, resp) || !api_args_check(req, known, resp) ||
 	    !api_arg_bool(req, "overcommit", &o.overcommit, resp))
 		return;
 	if ((r = ctx->be->vm_start(ctx->svc, req->param, &o, &err)) < 0)
@@ -207,7 +199,7 @@ static bool stop_opts(const struct vs_api_req *req, struct vs_vm_stop_opts *o,
 	static const char *const known[] = { "timeout", NULL };
 	uint64_t t = STOP_TIMEOUT_DEFAULT;
 
-	if (!no_body(req, resp) || !api_args_check(req, known, resp) ||
+	if (!api_no_body(req, resp) || !api_args_check(req, known, resp) ||
 	    !api_arg_uint(req, "timeout", STOP_TIMEOUT_MAX, &t, resp))
 		return false;
 	o->timeout_s = (unsigned)t;
@@ -256,7 +248,7 @@ static void name_verb(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_
 	struct vs_err *err = NULL;
 	int r;
 
-	if (!no_body(req, resp) || !api_args_check(req, no_args, resp))
+	if (!api_no_body(req, resp) || !api_args_check(req, no_args, resp))
 		return;
 	if ((r = fn(ctx->svc, req->param, &err)) < 0)
 		return api_reply_err(resp, r, err);
@@ -276,4 +268,55 @@ void api_vms_pause(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api
 void api_vms_resume(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
 {
 	name_verb(ctx, req, resp, ctx->be->vm_resume);
+}
+
+void api_vms_stats(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
+{
+	static const char *const known[] = { "stream", NULL };
+	struct vs_vm_stats s = { 0 };
+	struct vs_err *err = NULL;
+	bool stream = false;
+	int r;
+
+	if (!api_args_check(req, known, resp) || !api_arg_bool(req, "stream", &stream, resp))
+		return;
+	if ((r = ctx->be->vm_stats(ctx->svc, req->param, &s, &err)) < 0)
+		return api_reply_err(resp, r, err);
+	if (stream) {
+		resp->status = 200;
+		resp->stream = VS_API_STREAM_VM_STATS;
+		resp->stream_key = xstrdup(req->param);
+	} else {
+		api_reply_json(resp, 200, vs_vm_stats_to_json(NULL, &s));
+	}
+	vs_vm_stats_clear(&s);
+}
+
+/* The console is a WebSocket: the core checks the VM; http.c checks the
+ * upgrade headers, opens the console and hands it to a relay (console.c). */
+void api_vms_console(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
+{
+	static const char *const known[] = { "replay", NULL };
+	struct vs_vm_info info = { 0 };
+	struct vs_err *err = NULL;
+	bool replay = true;
+	char msg[320];
+	int r;
+
+	if (!api_args_check(req, known, resp) || !api_arg_bool(req, "replay", &replay, resp))
+		return;
+	if ((r = ctx->be->vm_inspect(ctx->svc, req->param, &info, &err)) < 0)
+		return api_reply_err(resp, r, err);
+	if ((info.state != VS_VM_RUNNING && info.state != VS_VM_PAUSED) || info.foreground) {
+		snprintf(msg, sizeof(msg), "VM '%s' is not running%s", req->param,
+			 info.foreground ? " detached (a foreground vm run has no console socket)" :
+					   "");
+		api_reply_error(resp, 409, msg);
+	} else {
+		resp->status = 200;
+		resp->stream = VS_API_STREAM_VM_CONSOLE;
+		resp->stream_key = xstrdup(req->param);
+		resp->replay = replay;
+	}
+	vs_vm_info_clear(&info);
 }

@@ -35,6 +35,7 @@ static const struct verb verbs[] = {
 	{ "attach", cmd_attach, "attach to a container's terminal (-t): NAME" },
 	{ "top", cmd_top, "the processes of a container: NAME" },
 	{ "restart", cmd_restart, "restart containers: [-t SECS] NAME..." },
+	{ "stats", cmd_stats, "containers' CPU, memory, I/O, live: [--no-stream] [--format json]" },
 	{ "img", cmd_img, "disk images, qemu-img style (vessel img --help)" },
 	{ "oci", cmd_oci, "runc-compatible OCI runtime (also as vessel-runc)" },
 	{ "image", cmd_image, "container images (vessel image --help)" },

@@ -1,4 +1,5 @@
-/* `vessel serve [--listen unix:PATH | --listen HOST:PORT --token-file F]`:
+/* `vessel serve [--listen unix:PATH | --listen HOST:PORT --token-file F
+ * [--tls-cert C --tls-key K]]`:
  * the REST API (src/api, docs/api.md). Argument parsing only. */
 #include "cli/cmds.h"
 #include "api/api.h"
@@ -13,7 +14,8 @@
 static int usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vessel serve [--listen unix:PATH | --listen HOST:PORT --token-file FILE]\n"
+		"usage: vessel serve [--listen unix:PATH | --listen HOST:PORT --token-file FILE\n"
+		"                    [--tls-cert CERT.pem --tls-key KEY.pem]]\n"
 		"  default: unix:<root>/vessel.sock (mode 0600); TCP requires a token file\n"
 		"  --list-routes: print the API's routes and exit\n");
 	return f == stdout ? 0 : EXIT_USAGE;
@@ -38,6 +40,10 @@ int cmd_serve(const struct vs_cli_global *g, int argc, char **argv)
 			o.listen = argv[++i];
 		else if (!strcmp(argv[i], "--token-file") && i + 1 < argc)
 			o.token_file = argv[++i];
+		else if (!strcmp(argv[i], "--tls-cert") && i + 1 < argc)
+			o.tls_cert = argv[++i];
+		else if (!strcmp(argv[i], "--tls-key") && i + 1 < argc)
+			o.tls_key = argv[++i];
 		else if (!strcmp(argv[i], "--list-routes"))
 			return list_routes();
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))

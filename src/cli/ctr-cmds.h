@@ -17,6 +17,7 @@ int cmd_rm(const struct vs_cli_global *g, int argc, char **argv);
 int cmd_logs(const struct vs_cli_global *g, int argc, char **argv);
 int cmd_inspect(const struct vs_cli_global *g, int argc, char **argv);
 int cmd_wait(const struct vs_cli_global *g, int argc, char **argv);
+int cmd_stats(const struct vs_cli_global *g, int argc, char **argv);
 int cmd_exec(const struct vs_cli_global *g, int argc, char **argv);
 int cmd_attach(const struct vs_cli_global *g, int argc, char **argv);
 int cmd_top(const struct vs_cli_global *g, int argc, char **argv);

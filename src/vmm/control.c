@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_CLIENTS 64
@@ -131,9 +132,37 @@ static json_t *cmd_console(struct vs_serve_client *c, const json_t *args, int *c
 	return NULL; /* the reply is out; the raw stream follows */
 }
 
+/* What `GET /v1/vms/{name}/stats` reports: the VMM's own CPU time (its vCPU
+ * threads run the guest, so it is the guest's too), its resident memory and
+ * the guest's. */
+static json_t *cmd_stats(struct vs_serve_client *c, const json_t *args, int *code,
+			 const char **desc)
+{
+	struct vs_serve *sv = c->sv;
+	struct timespec ts = { 0 };
+	long long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	(void)args, (void)code, (void)desc;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	if (f) {
+		if (fscanf(f, "%lld %lld", &pages, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "state",
+			 vs_vm_is_paused(sv->vm) ? "paused" : "running", "cpu_ns",
+			 (json_int_t)ts.tv_sec * 1000000000 + ts.tv_nsec, "rss",
+			 (json_int_t)resident * sysconf(_SC_PAGESIZE), "mem",
+			 (json_int_t)sv->vm->cfg.mem, "cpus", (json_int_t)sv->vm->cfg.cpus,
+			 "uptime_ms", (json_int_t)((vs_now_ns() - sv->started_ns) / 1000000),
+			 "console_bytes", (json_int_t)vs_serial_tx_count(sv->vm->serial));
+}
+
 static const struct command commands[] = {
 	{ "status", cmd_status }, { "pause", cmd_pause }, { "resume", cmd_resume },
 	{ "stop", cmd_stop },	  { "quit", cmd_quit },	  { "console", cmd_console },
+	{ "stats", cmd_stats },
 };
 
 static json_t *error_reply(int code, const char *desc)

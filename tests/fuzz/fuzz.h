@@ -70,4 +70,9 @@ int fuzz_vmspec_one(const uint8_t *data, size_t size);
  * the API's contract. */
 int fuzz_api_one(const uint8_t *data, size_t size);
 
+/* Parses data as the bytes a WebSocket client sends, frame by frame, and
+ * aborts on a frame that breaks RFC 6455's rules (tests/fuzz/ws-one.c).
+ * Returns the number of frames parsed. */
+int fuzz_ws_one(const uint8_t *data, size_t size);
+
 #endif

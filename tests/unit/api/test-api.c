@@ -1,6 +1,7 @@
 /* Unit tests for src/api: the token file, the bearer check, the limit on
  * failed attempts per address, query splitting and routing (404/405). */
 #include "api/api.h"
+#include "api/ws.h"
 #include "api/auth.h"
 #include "common/err.h"
 
@@ -142,17 +143,72 @@ static void test_routing_misses(void **state)
 	assert_int_equal(status_of("GET", "/v1/vms/a/start"), 405);
 	assert_int_equal(status_of("PATCH", "/v1/vms"), 405);
 	assert_int_equal(status_of("GET", "/v1/vmsx"), 404);
+	assert_int_equal(status_of("PUT", "/v1/containers/a"), 405);
+	assert_int_equal(status_of("GET", "/v1/containers/a/start"), 405);
 	while (vs_api_route_get(n, &m, &p))
 		n++;
-	assert_int_equal(n, 12);
+	assert_int_equal(n, 36);
+}
+
+/* RFC 6455 §1.3's example key, and frames both ways. */
+static void test_websocket(void **state)
+{
+	uint8_t f[] = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 };
+	uint8_t hdr[VS_WS_HEADER_MAX];
+	struct vs_ws_frame fr;
+	char accept[29];
+
+	(void)state;
+	assert_int_equal(vs_ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", accept), 0);
+	assert_string_equal(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+	assert_int_equal(vs_ws_accept_key("short", accept), -EINVAL);
+	assert_int_equal(vs_ws_accept_key(NULL, accept), -EINVAL);
+	/* §5.7: a masked "Hello" */
+	assert_int_equal(vs_ws_parse(f, sizeof(f) - 1, 100, &fr), 0);
+	assert_int_equal(vs_ws_parse(f, sizeof(f), 100, &fr), sizeof(f));
+	assert_true(fr.fin);
+	assert_int_equal(fr.opcode, VS_WS_TEXT);
+	assert_memory_equal(fr.payload, "Hello", 5);
+	f[1] = 0x05; /* unmasked: refused */
+	assert_int_equal(vs_ws_parse(f, sizeof(f), 100, &fr), -EPROTO);
+	f[1] = 0x85;
+	assert_int_equal(vs_ws_parse(f, sizeof(f), 4, &fr), -EMSGSIZE);
+	assert_int_equal(vs_ws_header(hdr, VS_WS_BINARY, 5), 2);
+	assert_int_equal(hdr[0], 0x82);
+	assert_int_equal(hdr[1], 5);
+	assert_int_equal(vs_ws_header(hdr, VS_WS_BINARY, 300), 4);
+	assert_int_equal(hdr[1], 126);
+	assert_int_equal(hdr[2] << 8 | hdr[3], 300);
+	assert_int_equal(vs_ws_header(hdr, VS_WS_BINARY, 70000), 10);
+	assert_int_equal(hdr[1], 127);
+}
+
+/* A browser's WebSocket offers the token as a subprotocol. */
+static void test_ws_protocol_token(void **state)
+{
+	char out[300], big[400];
+
+	(void)state;
+	assert_true(vs_api_auth_from_ws_protocol("vessel, bearer.abc123", out, sizeof(out)));
+	assert_string_equal(out, "Bearer abc123");
+	assert_true(vs_api_auth_from_ws_protocol("bearer.x,vessel", out, sizeof(out)));
+	assert_string_equal(out, "Bearer x");
+	assert_false(vs_api_auth_from_ws_protocol("vessel", out, sizeof(out)));
+	assert_false(vs_api_auth_from_ws_protocol("bearer.", out, sizeof(out)));
+	assert_false(vs_api_auth_from_ws_protocol(NULL, out, sizeof(out)));
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	memcpy(big, "bearer.", 7);
+	assert_false(vs_api_auth_from_ws_protocol(big, out, sizeof(out))); /* over 256 */
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_token_file),	cmocka_unit_test(test_bearer_check),
-		cmocka_unit_test(test_failed_attempts), cmocka_unit_test(test_query),
-		cmocka_unit_test(test_routing_misses),
+		cmocka_unit_test(test_token_file),	  cmocka_unit_test(test_bearer_check),
+		cmocka_unit_test(test_failed_attempts),	  cmocka_unit_test(test_query),
+		cmocka_unit_test(test_routing_misses),	  cmocka_unit_test(test_websocket),
+		cmocka_unit_test(test_ws_protocol_token),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
