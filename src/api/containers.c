@@ -288,7 +288,7 @@ void api_ctrs_logs(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api
 	_cleanup_free_ char *path = NULL, *old = NULL;
 	struct vs_err *err = NULL;
 	uint64_t tail = 0;
-	char *buf = NULL;
+	char *buf;
 	size_t len = 0, from;
 	int r;
 
@@ -297,6 +297,7 @@ void api_ctrs_logs(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api
 		return;
 	if ((r = ctx->be->ctr_log_path(ctx->svc, req->param, &path, &old, &err)) < 0)
 		return api_reply_err(resp, r, err);
+	buf = xstrdup(""); /* never NULL: no log yet is an empty one */
 	append_tail(old, LOG_REPLY_MAX, &buf, &len);
 	append_tail(path, LOG_REPLY_MAX, &buf, &len);
 	from = len > LOG_REPLY_MAX ? len - LOG_REPLY_MAX : 0;
@@ -307,7 +308,7 @@ void api_ctrs_logs(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api
 	resp->status = 200;
 	resp->content_type = "text/plain; charset=utf-8";
 	resp->body = xmalloc(len - from + 1);
-	memcpy(resp->body, buf ? buf + from : "", len - from);
+	memcpy(resp->body, buf + from, len - from);
 	resp->body[len - from] = 0;
 	free(buf);
 }
