@@ -31,6 +31,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/vms/{name}/restart", api_vms_restart },
 	{ "GET", "/v1/vms/{name}/stats", api_vms_stats },
 	{ "GET", "/v1/vms/{name}/console", api_vms_console },
+	{ "GET", "/v1/vms/{name}/logs", api_vms_logs },
 	{ "GET", "/v1/images", api_images_list },
 	{ "GET", "/v1/containers", api_ctrs_list },
 	{ "POST", "/v1/containers", api_ctrs_create },

@@ -91,6 +91,8 @@ SEEDS = {
     "ctr-stats-stream": "GET /v1/containers/box/stats?stream=true\n",
     "ctr-stats-bad": "GET /v1/containers/box/stats?stream=maybe\n",
     "vm-stats": "GET /v1/vms/web/stats\n",
+    "vm-logs": "GET /v1/vms/web/logs?tail=3\n",
+    "vm-logs-bad": "GET /v1/vms/web/logs?tail=x\n",
     "vm-stats-stream": "GET /v1/vms/web/stats?stream=1\n",
     "vm-stats-missing": "GET /v1/vms/nope/stats?stream=true\n",
     # networks
