@@ -246,18 +246,35 @@ void api_ctrs_resume(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_a
 	pause_verb(ctx, req, resp, false);
 }
 
+/* ?follow=true: Server-Sent Events of the new output (stream.c). */
+static void follow_logs(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
+{
+	struct vs_ctr_info info = { 0 };
+	struct vs_err *err = NULL;
+	int r = ctx->be->ctr_inspect(ctx->svc, req->param, &info, &err);
+
+	if (r < 0)
+		return api_reply_err(resp, r, err);
+	resp->status = 200;
+	resp->stream = VS_API_STREAM_CTR_LOGS;
+	resp->stream_key = xstrdup(info.id);
+	vs_ctr_info_clear(&info);
+}
+
 void api_ctrs_logs(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
 {
 	_cleanup_free_ char *path = NULL, *old = NULL;
 	struct vs_err *err = NULL;
 	uint64_t tail = 0;
-	bool has_tail;
+	bool has_tail, follow = false;
 	int r;
 
-	if (!api_log_args(req, &tail, &has_tail, resp))
+	if (!api_log_args(req, &tail, &has_tail, &follow, resp))
 		return;
 	if ((r = ctx->be->ctr_log_path(ctx->svc, req->param, &path, &old, &err)) < 0)
 		return api_reply_err(resp, r, err);
+	if (follow)
+		return follow_logs(ctx, req, resp);
 	api_reply_log(resp, old, path, has_tail ? &tail : NULL);
 }
 

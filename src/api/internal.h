@@ -104,16 +104,20 @@ vs_api_handler api_disks_list, api_disks_create, api_disks_get, api_disks_delete
 /* router.c: filling the response. */
 /* Sets status and the compact text of j (whose reference it takes). */
 void api_reply_json(struct vs_api_resp *resp, unsigned status, json_t *j);
+/* Replaces the bytes of s (NUL-terminated) that are not valid UTF-8 by '?',
+ * so that jansson takes it. */
+void api_utf8_clean(char *s);
 /* {"error": msg} with status: the one line the CLI prints. */
 void api_reply_error(struct vs_api_resp *resp, unsigned status, const char *msg);
 /* An error from the service layer: status from its code, then frees e. */
 void api_reply_err(struct vs_api_resp *resp, int code, struct vs_err *e);
 unsigned api_status_of(int code);
 
-/* logs.c: ?tail=N of a logs request (false after replying 400), and the
- * reply: the last MiB of old then path (either may be NULL or absent), the
- * last *tail lines when tail is not NULL, as text/plain. */
-bool api_log_args(const struct vs_api_req *req, uint64_t *tail, bool *has_tail,
+/* logs.c: ?tail=N (and ?follow=BOOL when follow is not NULL) of a logs
+ * request (false after replying 400), and the reply: the last MiB of old
+ * then path (either may be NULL or absent), the last *tail lines when tail
+ * is not NULL, as text/plain. */
+bool api_log_args(const struct vs_api_req *req, uint64_t *tail, bool *has_tail, bool *follow,
 		  struct vs_api_resp *resp);
 void api_reply_log(struct vs_api_resp *resp, const char *old, const char *path,
 		   const uint64_t *tail);

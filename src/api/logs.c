@@ -45,15 +45,17 @@ static size_t tail_start(const char *buf, size_t len, uint64_t tail)
 	return 0;
 }
 
-bool api_log_args(const struct vs_api_req *req, uint64_t *tail, bool *has_tail,
+bool api_log_args(const struct vs_api_req *req, uint64_t *tail, bool *has_tail, bool *follow,
 		  struct vs_api_resp *resp)
 {
-	static const char *const known[] = { "tail", NULL };
+	static const char *const known[] = { "tail", "follow", NULL };
+	static const char *const no_follow[] = { "tail", NULL };
 
 	*tail = 0;
 	*has_tail = api_arg(req, "tail") != NULL;
-	return api_args_check(req, known, resp) &&
-	       api_arg_uint(req, "tail", LOG_TAIL_MAX, tail, resp);
+	return api_args_check(req, follow ? known : no_follow, resp) &&
+	       api_arg_uint(req, "tail", LOG_TAIL_MAX, tail, resp) &&
+	       (!follow || api_arg_bool(req, "follow", follow, resp));
 }
 
 void api_reply_log(struct vs_api_resp *resp, const char *old, const char *path,

@@ -179,6 +179,18 @@ static size_t utf8_len(const unsigned char *s)
 	return probe ? n : 0;
 }
 
+void api_utf8_clean(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p;) {
+		size_t n = utf8_len(p);
+
+		if (n == 0)
+			*p++ = '?';
+		else
+			p += n;
+	}
+}
+
 void api_reply_error(struct vs_api_resp *resp, unsigned status, const char *msg)
 {
 	char *clean = xstrdup(msg ? msg : "failed");

@@ -330,7 +330,7 @@ void api_vms_logs(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_
 	bool has_tail;
 	int r;
 
-	if (!api_log_args(req, &tail, &has_tail, resp))
+	if (!api_log_args(req, &tail, &has_tail, NULL, resp))
 		return;
 	if ((r = ctx->be->vm_log_path(ctx->svc, req->param, &path, &err)) < 0)
 		return api_reply_err(resp, r, err);
