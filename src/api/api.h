@@ -90,6 +90,7 @@ struct vs_api_serve_opts {
 	const char *listen; /* "unix:PATH" or "HOST:PORT"; NULL: unix:<root>/vessel.sock */
 	const char *token_file; /* required with TCP */
 	const char *tls_cert, *tls_key; /* PEM files: HTTPS (TCP only); NULL: none */
+	bool tls_self_signed; /* <root>/tls/, made on first start (not with the two above) */
 };
 
 /* Runs the server until SIGINT or SIGTERM. Returns 0, or -errno with *err
