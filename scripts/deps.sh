@@ -21,6 +21,8 @@ pkgs=(
 	iproute2
 	# the API tests: docs/api/openapi.yaml read and its schemas checked
 	python3-yaml python3-jsonschema
+	# the API's TLS tests make certificates with the openssl command
+	openssl
 	# the default guest kit
 	busybox-static cpio gzip kmod dpkg-dev
 	# the OCI runtime's anchors and clients

@@ -43,6 +43,7 @@ enum vs_api_stream {
 	VS_API_STREAM_CTR_STATS,
 	VS_API_STREAM_VM_STATS,
 	VS_API_STREAM_VM_CONSOLE, /* a WebSocket to the VM's console (console.c) */
+	VS_API_STREAM_CTR_LOGS, /* a container's new output (logs?follow=true) */
 };
 
 /* The core's answer: status and a JSON text (malloc'd, NULL: no body). */
@@ -89,6 +90,7 @@ struct vs_api_serve_opts {
 	const char *listen; /* "unix:PATH" or "HOST:PORT"; NULL: unix:<root>/vessel.sock */
 	const char *token_file; /* required with TCP */
 	const char *tls_cert, *tls_key; /* PEM files: HTTPS (TCP only); NULL: none */
+	bool tls_self_signed; /* <root>/tls/, made on first start (not with the two above) */
 };
 
 /* Runs the server until SIGINT or SIGTERM. Returns 0, or -errno with *err

@@ -61,4 +61,5 @@ const struct vs_api_backend vs_api_backend_svc = {
 	.disk_snapshot = vs_svc_disk_snapshot,
 	.disk_remove = vs_svc_disk_remove,
 	.vm_stats = vs_svc_vm_stats,
+	.vm_log_path = vs_svc_vm_log_path,
 };

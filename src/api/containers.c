@@ -10,16 +10,12 @@
 #include "common/util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define STOP_TIMEOUT_MAX 86400
-#define LOG_REPLY_MAX (1u << 20) /* logs: at most the last MiB */
-#define LOG_TAIL_MAX 1000000
 
 static const char *const no_args[] = { NULL };
 
@@ -250,66 +246,36 @@ void api_ctrs_resume(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_a
 	pause_verb(ctx, req, resp, false);
 }
 
-/* Appends the file's last (at most) max bytes to *buf. */
-static void append_tail(const char *path, size_t max, char **buf, size_t *len)
+/* ?follow=true: Server-Sent Events of the new output (stream.c). */
+static void follow_logs(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
 {
-	_cleanup_close_ int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	off_t end = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
-	off_t from = end > (off_t)max ? end - (off_t)max : 0;
-	ssize_t n;
+	struct vs_ctr_info info = { 0 };
+	struct vs_err *err = NULL;
+	int r = ctx->be->ctr_inspect(ctx->svc, req->param, &info, &err);
 
-	if (end <= 0 || lseek(fd, from, SEEK_SET) < 0)
-		return;
-	*buf = xrealloc(*buf, *len + (size_t)(end - from) + 1);
-	while ((n = pread(fd, *buf + *len, (size_t)(end - from), from)) > 0) {
-		*len += (size_t)n;
-		from += n;
-	}
-}
-
-/* The start of the last tail lines of buf (len bytes). */
-static size_t tail_start(const char *buf, size_t len, uint64_t tail)
-{
-	size_t i = len;
-
-	if (i && buf[i - 1] == '\n')
-		i--;
-	while (i > 0) {
-		if (buf[i - 1] == '\n' && tail-- <= 1)
-			return i;
-		i--;
-	}
-	return 0;
+	if (r < 0)
+		return api_reply_err(resp, r, err);
+	resp->status = 200;
+	resp->stream = VS_API_STREAM_CTR_LOGS;
+	resp->stream_key = xstrdup(info.id);
+	vs_ctr_info_clear(&info);
 }
 
 void api_ctrs_logs(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
 {
-	static const char *const known[] = { "tail", NULL };
 	_cleanup_free_ char *path = NULL, *old = NULL;
 	struct vs_err *err = NULL;
 	uint64_t tail = 0;
-	char *buf = NULL;
-	size_t len = 0, from;
+	bool has_tail, follow = false;
 	int r;
 
-	if (!api_args_check(req, known, resp) ||
-	    !api_arg_uint(req, "tail", LOG_TAIL_MAX, &tail, resp))
+	if (!api_log_args(req, &tail, &has_tail, &follow, resp))
 		return;
 	if ((r = ctx->be->ctr_log_path(ctx->svc, req->param, &path, &old, &err)) < 0)
 		return api_reply_err(resp, r, err);
-	append_tail(old, LOG_REPLY_MAX, &buf, &len);
-	append_tail(path, LOG_REPLY_MAX, &buf, &len);
-	from = len > LOG_REPLY_MAX ? len - LOG_REPLY_MAX : 0;
-	if (tail && api_arg(req, "tail"))
-		from += tail_start(buf + from, len - from, tail);
-	else if (api_arg(req, "tail")) /* tail=0: nothing */
-		from = len;
-	resp->status = 200;
-	resp->content_type = "text/plain; charset=utf-8";
-	resp->body = xmalloc(len - from + 1);
-	memcpy(resp->body, buf ? buf + from : "", len - from);
-	resp->body[len - from] = 0;
-	free(buf);
+	if (follow)
+		return follow_logs(ctx, req, resp);
+	api_reply_log(resp, old, path, has_tail ? &tail : NULL);
 }
 
 void api_ctrs_stats(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)

@@ -379,6 +379,24 @@ static int run(struct server *s, int fd, const char *where, struct vs_err **err)
 	return 0;
 }
 
+static int load_tls(const struct vs_api_serve_opts *o, struct vs_api_tls *tls, struct vs_err **err)
+{
+	_cleanup_free_ char *cert = NULL, *key = NULL;
+	int r;
+
+	if (!o->tls_self_signed)
+		return vs_api_tls_load(tls, o->tls_cert, o->tls_key, err);
+	if (o->tls_cert || o->tls_key)
+		return vs_err_set(err, -EINVAL,
+				  "--tls-self-signed or --tls-cert/--tls-key, not both");
+	if (!o->listen || !strncmp(o->listen, "unix:", 5))
+		return vs_err_set(err, -EINVAL,
+				  "--tls-self-signed is for TCP (--listen HOST:PORT)");
+	if ((r = vs_api_tls_self_signed(o->root, &cert, &key, err)) < 0)
+		return r;
+	return vs_api_tls_load(tls, cert, key, err);
+}
+
 int vs_api_serve(const struct vs_api_serve_opts *o, struct vs_err **err)
 {
 	struct vs_api_auth *auth = NULL;
@@ -392,9 +410,10 @@ int vs_api_serve(const struct vs_api_serve_opts *o, struct vs_err **err)
 		if ((r = vs_api_auth_load(auth, o->token_file, err)) < 0)
 			goto out;
 	}
-	if ((r = vs_api_tls_load(&s.tls, o->tls_cert, o->tls_key, err)) < 0)
-		goto out;
 	if ((r = vs_svc_open(o->root, &s.ctx.svc, err)) < 0)
+		goto out;
+	/* after the store: it makes the root that --tls-self-signed writes into */
+	if ((r = load_tls(o, &s.tls, err)) < 0)
 		goto out;
 	if ((r = fd = open_listener(o, &unix_path, &s.tcp, err)) < 0)
 		goto out;

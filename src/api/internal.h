@@ -72,6 +72,7 @@ struct vs_api_backend {
 	int (*disk_snapshot)(struct vs_svc *svc, const char *name, const char *snap,
 			     struct vs_err **err);
 	int (*disk_remove)(struct vs_svc *svc, const char *name, struct vs_err **err);
+	int (*vm_log_path)(struct vs_svc *svc, const char *name, char **out, struct vs_err **err);
 	/* svc/vm-stats.h */
 	int (*vm_stats)(struct vs_svc *svc, const char *name, struct vs_vm_stats *out,
 			struct vs_err **err);
@@ -85,7 +86,7 @@ typedef void vs_api_handler(struct vs_api_ctx *ctx, struct vs_api_req *req,
 /* vms.c */
 vs_api_handler api_vms_list, api_vms_create, api_vms_get, api_vms_delete;
 vs_api_handler api_vms_start, api_vms_stop, api_vms_kill, api_vms_pause, api_vms_resume,
-	api_vms_restart, api_vms_stats, api_vms_console;
+	api_vms_restart, api_vms_stats, api_vms_console, api_vms_logs;
 /* host.c */
 vs_api_handler api_host_get;
 /* images.c */
@@ -103,11 +104,23 @@ vs_api_handler api_disks_list, api_disks_create, api_disks_get, api_disks_delete
 /* router.c: filling the response. */
 /* Sets status and the compact text of j (whose reference it takes). */
 void api_reply_json(struct vs_api_resp *resp, unsigned status, json_t *j);
+/* Replaces the bytes of s (NUL-terminated) that are not valid UTF-8 by '?',
+ * so that jansson takes it. */
+void api_utf8_clean(char *s);
 /* {"error": msg} with status: the one line the CLI prints. */
 void api_reply_error(struct vs_api_resp *resp, unsigned status, const char *msg);
 /* An error from the service layer: status from its code, then frees e. */
 void api_reply_err(struct vs_api_resp *resp, int code, struct vs_err *e);
 unsigned api_status_of(int code);
+
+/* logs.c: ?tail=N (and ?follow=BOOL when follow is not NULL) of a logs
+ * request (false after replying 400), and the reply: the last MiB of old
+ * then path (either may be NULL or absent), the last *tail lines when tail
+ * is not NULL, as text/plain. */
+bool api_log_args(const struct vs_api_req *req, uint64_t *tail, bool *has_tail, bool *follow,
+		  struct vs_api_resp *resp);
+void api_reply_log(struct vs_api_resp *resp, const char *old, const char *path,
+		   const uint64_t *tail);
 
 /* An action takes no body: false after replying 400 to a non-empty one. */
 bool api_no_body(const struct vs_api_req *req, struct vs_api_resp *resp);

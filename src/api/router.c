@@ -31,6 +31,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/vms/{name}/restart", api_vms_restart },
 	{ "GET", "/v1/vms/{name}/stats", api_vms_stats },
 	{ "GET", "/v1/vms/{name}/console", api_vms_console },
+	{ "GET", "/v1/vms/{name}/logs", api_vms_logs },
 	{ "GET", "/v1/images", api_images_list },
 	{ "GET", "/v1/containers", api_ctrs_list },
 	{ "POST", "/v1/containers", api_ctrs_create },
@@ -176,6 +177,18 @@ static size_t utf8_len(const unsigned char *s)
 	probe = json_stringn((const char *)s, n);
 	json_decref(probe);
 	return probe ? n : 0;
+}
+
+void api_utf8_clean(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p;) {
+		size_t n = utf8_len(p);
+
+		if (n == 0)
+			*p++ = '?';
+		else
+			p += n;
+	}
 }
 
 void api_reply_error(struct vs_api_resp *resp, unsigned status, const char *msg)

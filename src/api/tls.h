@@ -16,4 +16,11 @@ struct vs_api_tls {
 int vs_api_tls_load(struct vs_api_tls *t, const char *cert, const char *key, struct vs_err **err);
 void vs_api_tls_clear(struct vs_api_tls *t);
 
+/* --tls-self-signed (tls-gen.c): <root>/tls/cert.pem and key.pem (0600),
+ * made on first start; prints the certificate's SHA-256 fingerprint on
+ * stderr. Returns 0 with both paths (malloc'd, also on failure), or -errno
+ * with *err. */
+int vs_api_tls_self_signed(const char *root, char **cert_path, char **key_path,
+			   struct vs_err **err);
+
 #endif

@@ -3,6 +3,7 @@
  * parser forgives (unknown fields, wrong JSON types); the values
  * themselves are judged by vs_vm_spec_from_json and the service layer. */
 #include "api/internal.h"
+#include "common/cleanup.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/util.h"
@@ -319,4 +320,19 @@ void api_vms_console(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_a
 		resp->replay = replay;
 	}
 	vs_vm_info_clear(&info);
+}
+
+void api_vms_logs(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
+{
+	_cleanup_free_ char *path = NULL;
+	struct vs_err *err = NULL;
+	uint64_t tail = 0;
+	bool has_tail;
+	int r;
+
+	if (!api_log_args(req, &tail, &has_tail, NULL, resp))
+		return;
+	if ((r = ctx->be->vm_log_path(ctx->svc, req->param, &path, &err)) < 0)
+		return api_reply_err(resp, r, err);
+	api_reply_log(resp, NULL, path, has_tail ? &tail : NULL);
 }

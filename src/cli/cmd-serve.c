@@ -15,7 +15,7 @@ static int usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vessel serve [--listen unix:PATH | --listen HOST:PORT --token-file FILE\n"
-		"                    [--tls-cert CERT.pem --tls-key KEY.pem]]\n"
+		"                    [--tls-cert CERT.pem --tls-key KEY.pem | --tls-self-signed]]\n"
 		"  default: unix:<root>/vessel.sock (mode 0600); TCP requires a token file\n"
 		"  --list-routes: print the API's routes and exit\n");
 	return f == stdout ? 0 : EXIT_USAGE;
@@ -44,6 +44,8 @@ int cmd_serve(const struct vs_cli_global *g, int argc, char **argv)
 			o.tls_cert = argv[++i];
 		else if (!strcmp(argv[i], "--tls-key") && i + 1 < argc)
 			o.tls_key = argv[++i];
+		else if (!strcmp(argv[i], "--tls-self-signed"))
+			o.tls_self_signed = true;
 		else if (!strcmp(argv[i], "--list-routes"))
 			return list_routes();
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))

@@ -205,7 +205,9 @@ int vs_ctr_spec_from_json(const json_t *j, struct vs_ctr_spec *out, struct vs_er
 	json_t *v;
 	int r;
 
-	*out = (struct vs_ctr_spec){ 0 };
+	/* explicitly none: the API server's network namespace is the host's, and
+	 * a container joins a network only when the body says which */
+	*out = (struct vs_ctr_spec){ .network = VS_CTR_NET_NONE };
 	if (!json_is_object(j))
 		return vs_err_set(err, -EINVAL, "the container spec must be a JSON object");
 	if (json_object_get(j, "cpus") && json_object_get(j, "cpu_millis"))

@@ -14,7 +14,8 @@ struct vs_ctr_spec;
 /* Fills *out (zeroed first; vs_ctr_spec_clear it, also after a failure)
  * from j, an object with the keys of vs_ctr_spec_to_json plus "cpus" (a
  * number of CPUs, as `run --cpus`; not with "cpu_millis") and
- * "stop_signal" (inspect's; ignored: create records the image's). Strict: an
+ * "stop_signal" (inspect's; ignored: create records the image's); without
+ * "network" the container gets "none" (its own netns, loopback). Strict: an
  * unknown key, a wrong JSON type, a value out of range or a missing
  * "image" is -EINVAL with one line in *err. */
 int vs_ctr_spec_from_json(const json_t *j, struct vs_ctr_spec *out, struct vs_err **err);

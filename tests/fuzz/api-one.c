@@ -302,6 +302,15 @@ static int stub_vm_stats(struct vs_svc *svc, const char *name, struct vs_vm_stat
 	return 0;
 }
 
+static int stub_vm_log_path(struct vs_svc *svc, const char *name, char **out, struct vs_err **err)
+{
+	(void)svc;
+	if (find(name, err) < 0)
+		return -ENOENT;
+	*out = xstrdup("/nonexistent/console.log");
+	return 0;
+}
+
 static const struct vs_api_backend stubs = {
 	.vm_create = stub_create,
 	.vm_start = stub_start,
@@ -334,6 +343,7 @@ static const struct vs_api_backend stubs = {
 	.disk_snapshot = stub_disk_snapshot,
 	.disk_remove = stub_disk_remove,
 	.vm_stats = stub_vm_stats,
+	.vm_log_path = stub_vm_log_path,
 };
 
 static const unsigned statuses[] = { 200, 201, 204, 400, 403, 404, 405, 409, 500, 504 };

@@ -87,10 +87,13 @@ SEEDS = {
     "ctr-delete": "DELETE /v1/containers/box?force=true\n",
     "ctr-logs": "GET /v1/containers/box/logs?tail=10\n",
     "ctr-logs-zero": "GET /v1/containers/box/logs?tail=0\n",
+    "ctr-logs-follow": "GET /v1/containers/box/logs?follow=true\n",
     "ctr-stats": "GET /v1/containers/box/stats\n",
     "ctr-stats-stream": "GET /v1/containers/box/stats?stream=true\n",
     "ctr-stats-bad": "GET /v1/containers/box/stats?stream=maybe\n",
     "vm-stats": "GET /v1/vms/web/stats\n",
+    "vm-logs": "GET /v1/vms/web/logs?tail=3\n",
+    "vm-logs-bad": "GET /v1/vms/web/logs?tail=x\n",
     "vm-stats-stream": "GET /v1/vms/web/stats?stream=1\n",
     "vm-stats-missing": "GET /v1/vms/nope/stats?stream=true\n",
     # networks

@@ -237,3 +237,34 @@ def test_tcp_needs_token_for_containers(make_server, ctr_root):
     st, _, text = s.request("POST", "/v1/containers", {"image": "bb:1"}, auth="Bearer nope")
     assert st == 401
     assert s.ok("GET", "/v1/containers") == []
+
+
+def test_logs_follow_stream(server, ctr_root):
+    """logs?follow=true: the output written after the request, as SSE events
+    {"text": ...}; the stream ends once the container has stopped."""
+    s = server
+    img = import_busybox(s.root)
+    s.ok("POST", "/v1/containers", {"name": "talk", "image": img, "command": [
+        "sh", "-c", "echo before; sleep 2; i=0; while [ $i -lt 8 ]; do echo line-$i; "
+        "i=$((i+1)); sleep 0.3; done"]}, want=201)
+    s.ok("POST", "/v1/containers/talk/start")
+    c = s.conn(timeout=20)
+    h = {"Authorization": f"Bearer {s.token}"} if s.tcp else {}
+    c.request("GET", "/v1/containers/talk/logs?follow=true", headers=h)
+    r = c.getresponse()
+    assert r.status == 200 and r.getheader("Content-Type") == "text/event-stream"
+    text, t0 = "", time.monotonic()
+    while True:
+        line = r.readline().decode()
+        if not line:
+            break  # the end of the stream: the container stopped
+        if line.startswith("data: "):
+            text += json.loads(line[6:])["text"]
+    c.close()
+    assert "line-0" in text and "line-7" in text, text
+    assert time.monotonic() - t0 < 15
+    assert s.ok("GET", "/v1/containers/talk")["state"] == "exited"
+    st, _, text = s.request("GET", "/v1/containers/talk/logs")
+    assert text.startswith("before\n") and "line-7" in text
+    st, _, text = s.request("GET", "/v1/containers/talk/logs?follow=maybe")
+    assert st == 400

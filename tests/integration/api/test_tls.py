@@ -150,3 +150,39 @@ def test_tls_refusals_one_line(tmp_path, case):
             "not-pem": "not a PEM file"}[case]
     assert want in lines[0], (case, lines[0])
     assert not os.path.exists(tmp_path / "root" / "vessel.sock")
+
+
+def test_self_signed_made_once_and_pinned(tmp_path):
+    """--tls-self-signed: <root>/tls/{cert,key}.pem made on first start (key
+    0600), the fingerprint printed matches openssl's, HTTPS verifies against
+    that certificate (SANs: localhost, 127.0.0.1), a second start reuses it."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is absent")
+    fps = []
+    for _ in range(2):
+        p, port, token = start(tmp_path, "--tls-self-signed")
+        try:
+            line = p.stderr.readline()  # printed before it listens
+            assert "SHA-256 fingerprint" in line, line
+            fps.append(line.rsplit(" ", 1)[1].strip())
+            cert = tmp_path / "root" / "tls" / "cert.pem"
+            end = time.time() + 10
+            while True:
+                try:
+                    st, body = https(port, cert, token)
+                    break
+                except OSError:
+                    assert p.poll() is None and time.time() < end
+                    time.sleep(0.05)
+            assert st == 200
+        finally:
+            p.kill()
+            p.wait()
+    key = tmp_path / "root" / "tls" / "key.pem"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    out = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-fingerprint",
+                          "-sha256"], capture_output=True, text=True, check=True).stdout
+    assert fps[0] == fps[1] == out.strip().split("=", 1)[1]
+    p, _, _ = start(tmp_path, "--tls-self-signed", "--tls-cert", cert, "--tls-key", key)
+    assert p.wait(timeout=20) == 1
+    assert "not both" in p.stderr.read()

@@ -46,6 +46,11 @@ def test_vm_stats_and_stream(server, testkernel, kvm):
     assert events[2]["uptime_ms"] > events[0]["uptime_ms"] >= 0
     assert 1.5 <= took <= 6, took
 
+    st, _, text = s.request("GET", "/v1/vms/st/logs")  # the console's log, as text
+    assert st == 200 and "counter: 1" in text, text[-500:]
+    st, _, text = s.request("GET", "/v1/vms/st/logs?tail=1")
+    assert st == 200 and text.count("\n") <= 1 and text.startswith("counter: "), text
+
     assert s.ok("POST", "/v1/vms/st/pause")["state"] == "paused"
     assert s.ok("GET", "/v1/vms/st/stats")["paused"]
     s.ok("POST", "/v1/vms/st/kill")
