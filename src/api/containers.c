@@ -275,7 +275,7 @@ void api_ctrs_logs(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api
 		return api_reply_err(resp, r, err);
 	if (follow)
 		return follow_logs(ctx, req, resp);
-	api_reply_log(resp, old, path, has_tail ? &tail : NULL);
+	api_reply_log(resp, old, path, has_tail ? &tail : NULL, true);
 }
 
 void api_ctrs_stats(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)

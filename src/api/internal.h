@@ -120,7 +120,7 @@ unsigned api_status_of(int code);
 bool api_log_args(const struct vs_api_req *req, uint64_t *tail, bool *has_tail, bool *follow,
 		  struct vs_api_resp *resp);
 void api_reply_log(struct vs_api_resp *resp, const char *old, const char *path,
-		   const uint64_t *tail);
+		   const uint64_t *tail, bool records);
 
 /* An action takes no body: false after replying 400 to a non-empty one. */
 bool api_no_body(const struct vs_api_req *req, struct vs_api_resp *resp);

@@ -2,6 +2,7 @@
  * rotated predecessor, at most their last MiB, optionally the last N lines,
  * as text/plain. */
 #include "api/internal.h"
+#include "svc/ctr.h"
 #include "common/cleanup.h"
 #include "common/util.h"
 
@@ -59,7 +60,7 @@ bool api_log_args(const struct vs_api_req *req, uint64_t *tail, bool *has_tail, 
 }
 
 void api_reply_log(struct vs_api_resp *resp, const char *old, const char *path,
-		   const uint64_t *tail)
+		   const uint64_t *tail, bool records)
 {
 	char *buf = xstrdup(""); /* never NULL: no log yet is an empty one */
 	size_t len = 0, from;
@@ -67,6 +68,16 @@ void api_reply_log(struct vs_api_resp *resp, const char *old, const char *path,
 	append_tail(old, LOG_REPLY_MAX, &buf, &len);
 	append_tail(path, LOG_REPLY_MAX, &buf, &len);
 	from = len > LOG_REPLY_MAX ? len - LOG_REPLY_MAX : 0;
+	if (records) { /* a container's CRI records (ctr-logs.c) as its output */
+		const char *nl = from ? memchr(buf + from, '\n', len - from) : NULL;
+		size_t skip = nl ? (size_t)(nl - buf) + 1 : from, used;
+		char *text = vs_svc_ctr_log_decode(buf + skip, len - skip, &used);
+
+		free(buf);
+		buf = text;
+		len = strlen(text);
+		from = 0;
+	}
 	if (tail && *tail)
 		from += tail_start(buf + from, len - from, *tail);
 	else if (tail) /* tail=0: nothing */

@@ -2,6 +2,7 @@
  * each, as a Server-Sent Event; http.c paces them and writes them out. The
  * only state kept per stream is the previous sample (for rates). */
 #include "api/internal.h"
+#include "svc/ctr.h"
 #include "common/cleanup.h"
 #include "common/json.h"
 #include "common/util.h"
@@ -113,9 +114,16 @@ static char *ctr_logs_next(struct vs_api_ctx *ctx, const char *id, void **state)
 		n = read_from(path, &f->off, buf, FOLLOW_MAX);
 	if (n == 0) /* nothing new: a comment keeps the connection (and notices a gone client) */
 		return running ? xstrdup(": \n\n") : NULL;
-	buf[n] = 0;
-	api_utf8_clean(buf);
-	return event(json_pack("{s:s}", "text", buf));
+	{ /* whole records only (ctr-logs.c); a torn last one is read again next time */
+		size_t used;
+		_cleanup_free_ char *text = vs_svc_ctr_log_decode(buf, n, &used);
+
+		f->off -= n - used;
+		if (!used)
+			return running ? xstrdup(": \n\n") : NULL;
+		api_utf8_clean(text);
+		return event(json_pack("{s:s}", "text", text));
+	}
 }
 
 char *vs_api_stream_next(struct vs_api_ctx *ctx, enum vs_api_stream kind, const char *key,

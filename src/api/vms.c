@@ -334,5 +334,5 @@ void api_vms_logs(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_
 		return;
 	if ((r = ctx->be->vm_log_path(ctx->svc, req->param, &path, &err)) < 0)
 		return api_reply_err(resp, r, err);
-	api_reply_log(resp, NULL, path, has_tail ? &tail : NULL);
+	api_reply_log(resp, NULL, path, has_tail ? &tail : NULL, false);
 }

@@ -194,3 +194,39 @@ int vs_svc_ctr_logs(struct vs_svc *svc, const char *key, const struct vs_ctr_log
 	free(r.rest);
 	return 0;
 }
+
+/* vs_svc_ctr_log_decode's writer: appends to a growing buffer. */
+struct plain {
+	char *buf;
+	size_t len, cap;
+};
+
+static bool plain_write(void *ctx, int stream, const char *buf, size_t n)
+{
+	struct plain *p = ctx;
+
+	(void)stream;
+	if (p->len + n + 1 > p->cap) {
+		p->cap = (p->len + n + 1) * 2;
+		p->buf = xrealloc(p->buf, p->cap);
+	}
+	memcpy(p->buf + p->len, buf, n);
+	p->len += n;
+	p->buf[p->len] = 0;
+	return true;
+}
+
+char *vs_svc_ctr_log_decode(const char *buf, size_t n, size_t *used)
+{
+	struct plain p = { .buf = xzalloc(1), .cap = 1 };
+	struct vs_ctr_logs_opts o = { .tail = -1, .write = plain_write, .ctx = &p };
+	struct reader r = { .o = &o };
+	size_t start = 0;
+
+	for (const char *nl; (nl = memchr(buf + start, '\n', n - start));) {
+		record(&r, buf + start, (size_t)(nl - buf) - start);
+		start = (size_t)(nl - buf) + 1;
+	}
+	*used = start;
+	return p.buf;
+}

@@ -5,6 +5,7 @@
 #include "svc/internal.h"
 #include "ctr/cgroup.h"
 #include "ctr/container.h"
+#include "net/port.h"
 #include "store/containers.h"
 #include "common/cleanup.h"
 #include "common/err.h"
@@ -119,16 +120,61 @@ static int get_volumes(const json_t *v, struct vs_ctr_spec *s, struct vs_err **e
 	return 0;
 }
 
+/* "none", "host", "bridge" (the default network) or a network's name, as
+ * `vessel run --network`. */
 static int get_network(const json_t *v, struct vs_ctr_spec *s, struct vs_err **err)
 {
 	const char *n = json_string_value(v);
 
-	if (n && !strcmp(n, "none"))
-		s->network = VS_CTR_NET_NONE;
-	else if (n && !strcmp(n, "host"))
-		s->network = VS_CTR_NET_HOST;
+	if (!n || !*n || strlen(n) > 64)
+		return vs_err_set(err, -EINVAL,
+				  "field 'network' must be \"none\", \"host\", \"bridge\" or a "
+				  "network's name");
+	free(s->network_name);
+	s->network_name = NULL;
+	s->network = !strcmp(n, "none") ? VS_CTR_NET_NONE :
+		     !strcmp(n, "host") ? VS_CTR_NET_HOST :
+					  VS_CTR_NET_BRIDGE;
+	if (s->network == VS_CTR_NET_BRIDGE && strcmp(n, "bridge"))
+		s->network_name = xstrdup(n);
+	return 0;
+}
+
+/* ["[HOSTIP:]HOSTPORT:PORT[/tcp|udp]", ...], as `-p`. */
+static int get_ports(const json_t *v, struct vs_ctr_spec *s, struct vs_err **err)
+{
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(v) || json_array_size(v) > 64)
+		return vs_err_set(err, -EINVAL, "field 'ports' must be an array of at most 64 strings");
+	free(s->ports);
+	s->ports = xzalloc((json_array_size(v) + 1) * sizeof(*s->ports));
+	s->n_ports = 0;
+	json_array_foreach(v, i, e)
+	{
+		if (!json_is_string(e) ||
+		    vs_port_spec_parse(json_string_value(e), &s->ports[s->n_ports], err) < 0)
+			return vs_err_wrap(err, -EINVAL, "ports[%zu]", i);
+		s->n_ports++;
+	}
+	return 0;
+}
+
+/* "no", "always", "on-failure" (with restart_max), as `--restart`. */
+static int get_restart(const json_t *v, struct vs_ctr_spec *s, struct vs_err **err)
+{
+	const char *r = json_string_value(v);
+
+	if (r && !strcmp(r, "no"))
+		s->restart = VS_CTR_RESTART_NO;
+	else if (r && (!strcmp(r, "always") || !strcmp(r, "unless-stopped")))
+		s->restart = VS_CTR_RESTART_ALWAYS;
+	else if (r && !strcmp(r, "on-failure"))
+		s->restart = VS_CTR_RESTART_ON_FAILURE;
 	else
-		return vs_err_set(err, -EINVAL, "field 'network' must be \"none\" or \"host\"");
+		return vs_err_set(err, -EINVAL,
+				  "field 'restart' must be \"no\", \"on-failure\" or \"always\"");
 	return 0;
 }
 
@@ -188,6 +234,21 @@ static int get_field(const char *key, const json_t *v, struct vs_ctr_spec *s, st
 		return get_volumes(v, s, err);
 	if (!strcmp(key, "network"))
 		return get_network(v, s, err);
+	if (!strcmp(key, "ports"))
+		return get_ports(v, s, err);
+	if (!strcmp(key, "publish_all"))
+		return get_bool(v, key, &s->publish_all, err);
+	if (!strcmp(key, "tty"))
+		return get_bool(v, key, &s->tty, err);
+	if (!strcmp(key, "restart"))
+		return get_restart(v, s, err);
+	if (!strcmp(key, "restart_max")) {
+		uint64_t n = 0;
+		int r = get_uint(v, key, &n, err);
+
+		s->restart_max = (unsigned)VS_MIN(n, (uint64_t)UINT32_MAX);
+		return r;
+	}
 	if (!strcmp(key, "read_only"))
 		return get_bool(v, key, &s->read_only, err);
 	if (!strcmp(key, "auto_remove"))
@@ -205,8 +266,9 @@ int vs_ctr_spec_from_json(const json_t *j, struct vs_ctr_spec *out, struct vs_er
 	json_t *v;
 	int r;
 
-	/* explicitly none: the API server's network namespace is the host's, and
-	 * a container joins a network only when the body says which */
+	/* explicitly none (unlike `vessel run`, whose default is the default
+	 * network): a client of the API says which network a container joins;
+	 * the server may run in the host's namespace */
 	*out = (struct vs_ctr_spec){ .network = VS_CTR_NET_NONE };
 	if (!json_is_object(j))
 		return vs_err_set(err, -EINVAL, "the container spec must be a JSON object");

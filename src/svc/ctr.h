@@ -186,6 +186,11 @@ struct vs_ctr_logs_opts {
 int vs_svc_ctr_logs(struct vs_svc *svc, const char *key, const struct vs_ctr_logs_opts *o,
 		    struct vs_err **err);
 
+/* The complete records of buf (a part of a log, up to its last newline)
+ * as the container's output, stdout and stderr as they were interleaved
+ * (malloc'd, NUL-terminated); *used: the bytes of buf they took. */
+char *vs_svc_ctr_log_decode(const char *buf, size_t n, size_t *used);
+
 /* The path of the container's log (malloc'd) and its rotated predecessor. */
 int vs_svc_ctr_log_path(struct vs_svc *svc, const char *key, char **out, char **old,
 			struct vs_err **err);
