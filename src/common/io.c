@@ -96,11 +96,10 @@ int vs_pread_full(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-int vs_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+static int write_all(int fd, const void *buf, size_t len, uint64_t off)
 {
 	const uint8_t *p = buf;
 
-	vs_io_hook_write(&(struct iovec){ (void *)buf, len }, 1, off);
 	while (len) {
 		ssize_t n = pwrite(fd, p, len, (off_t)off);
 
@@ -115,6 +114,53 @@ int vs_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int vs_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+	vs_io_hook_write(&(struct iovec){ (void *)buf, len }, 1, off);
+	return write_all(fd, buf, len, off);
+}
+
+static uint64_t iov_total(const struct iovec *iov, unsigned n)
+{
+	uint64_t t = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		t += iov[i].iov_len;
+	return t;
+}
+
+/* One vectored call; after a short or interrupted one, the whole request
+ * again segment by segment (reads and rewrites of the same bytes are
+ * idempotent). */
+static int rw_vec(int fd, const struct iovec *iov, unsigned n, uint64_t off, bool write)
+{
+	ssize_t got = write ? pwritev(fd, iov, (int)n, (off_t)off) :
+			      preadv(fd, iov, (int)n, (off_t)off);
+	int r = 0;
+
+	if (got >= 0 && (uint64_t)got == iov_total(iov, n))
+		return 0;
+	if (got < 0 && errno != EINTR)
+		return -errno;
+	for (unsigned i = 0; i < n && r == 0; i++) {
+		r = write ? write_all(fd, iov[i].iov_base, iov[i].iov_len, off) :
+			    vs_pread_full(fd, iov[i].iov_base, iov[i].iov_len, off);
+		off += iov[i].iov_len;
+	}
+	return r;
+}
+
+int vs_preadv_full(int fd, const struct iovec *iov, unsigned n, uint64_t off)
+{
+	return rw_vec(fd, iov, n, off, false);
+}
+
+int vs_pwritev_full(int fd, const struct iovec *iov, unsigned n, uint64_t off)
+{
+	vs_io_hook_write(iov, (int)n, off);
+	return rw_vec(fd, iov, n, off, true);
 }
 
 void vs_write_gate_init(struct vs_write_gate *g, bool on)

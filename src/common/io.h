@@ -26,6 +26,10 @@ struct iovec;
  * through vs_io_hook_write. */
 int vs_pread_full(int fd, void *buf, size_t len, uint64_t off);
 int vs_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+/* The same for n iovecs in order from off (one preadv/pwritev, piecewise
+ * after a short transfer). vs_pwritev_full passes through vs_io_hook_write. */
+int vs_preadv_full(int fd, const struct iovec *iov, unsigned n, uint64_t off);
+int vs_pwritev_full(int fd, const struct iovec *iov, unsigned n, uint64_t off);
 
 /* Buffered writes to one regular file serialize on its inode lock in the
  * kernel (ext4, xfs), whose waiters spin and burn CPU: for long writes it is

@@ -159,6 +159,16 @@ struct seg {
 	bool w;
 };
 
+/* Requests complete on the engine's workers: wait (up to 10 s) until the
+ * used index reaches idx. */
+static void wait_used(uint16_t idx)
+{
+	volatile uint16_t *used = gpa(USED);
+
+	for (int i = 0; i < 10000 && used[1] != idx; i++)
+		usleep(1000);
+}
+
 static int submit(const struct seg *s, unsigned n)
 {
 	uint16_t *avail = gpa(AVAIL), *used = gpa(USED), before = used[1];
@@ -175,6 +185,7 @@ static int submit(const struct seg *s, unsigned n)
 	avail[2 + avail[1] % QS] = 0;
 	avail[1]++;
 	wr(VS_VIRTIO_PCI_NOTIFY, 0, 2);
+	wait_used(before + 1);
 	assert_int_equal((uint16_t)(used[1] - before), 1);
 	assert_false(rd(0x14, 1) & VS_VIRTIO_S_DEVICE_NEEDS_RESET);
 	return *(uint8_t *)gpa(STATUS);
