@@ -1,29 +1,51 @@
 #!/usr/bin/env python3
 """virtio-blk device path (issue 13): the test guest's `virtio-blk-bench`
 (guest/testkernel/test-virtio-blk.c: sequential 1 MiB writes then a flush,
-sequential 1 MiB reads, 4 KiB random reads, one request in flight, timed
-with the guest's TSC) on the same raw image, under `vessel vm run --accel
-kvm --disk` and under `qemu-system-x86_64 -accel kvm` with virtio-blk-pci
-(modern only; cache=none,aio=threads as the issue asks, and cache=writeback,
-which is what vessel does today: buffered I/O through the host page cache),
-and vessel on a qcow2 image of the same size (the write pass allocates it, so
-the read passes read allocated data).
-Runs are interleaved; medians are printed with the ratio vessel/QEMU."""
+sequential 1 MiB reads, 4 KiB random reads with one request in flight and
+with 16 in flight, timed with the guest's TSC) on the same raw image, under
+`vessel vm run --accel kvm --disk` (cache=writeback, the default, and
+cache=none) and under `qemu-system-x86_64 -accel kvm` with virtio-blk-pci
+(modern only; cache=none,aio=threads as the issue asks, and
+cache=writeback,aio=threads), vessel on a qcow2 image of the same size (the
+write pass allocates it, so the read passes read allocated data), and the
+host reading the raw image with O_DIRECT in 1 MiB requests. vessel's
+cache=none also runs with guest RAM on transparent huge pages
+(VESSEL_MEM_BACKING=anon-thp; QEMU madvises its RAM that way): O_DIRECT into
+4 KiB guest pages is several times slower here (docs/virtio.md).
+Runs are interleaved; medians are printed with the ratios."""
 import argparse
+import mmap
 import os
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 QEMU = "qemu-system-x86_64"
-KEYS = ("seq-write-MBps", "seq-read-MBps", "rand-read-4k-iops")
+KEYS = ("seq-write-MBps", "seq-read-MBps", "rand-read-4k-iops", "rand-read-4k-qd16-iops")
 
 
-def vessel_cmd(a, img, fmt="raw"):
+def vessel_cmd(a, img, fmt="raw", cache="writeback"):
     return [a.vessel, "vm", "run", "--accel", "kvm", "--mem", "256M", "--kernel", a.bzimage,
-            "--append", f"vessel.test=virtio-blk-bench:{a.mib}", "--disk", f"{img},format={fmt}"]
+            "--append", f"vessel.test=virtio-blk-bench:{a.mib}",
+            "--disk", f"{img},format={fmt},cache={cache}"]
+
+
+def host_direct_read(img, mib):
+    """MB/s of the host reading the first mib MiB of img with O_DIRECT,
+    1 MiB per request."""
+    buf = mmap.mmap(-1, 1 << 20)  # page-aligned, as O_DIRECT wants
+    fd = os.open(img, os.O_RDONLY | os.O_DIRECT)
+    try:
+        t0 = time.perf_counter()
+        for off in range(0, mib << 20, 1 << 20):
+            if os.preadv(fd, [buf], off) != 1 << 20:
+                sys.exit("blk.py: short O_DIRECT read")
+        return (mib << 20) / (time.perf_counter() - t0) / 1e6
+    finally:
+        os.close(fd)
 
 
 def qemu_cmd(a, img, cache):
@@ -35,9 +57,9 @@ def qemu_cmd(a, img, cache):
             "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"]
 
 
-def run_once(cmd):
+def run_once(cmd, env=None):
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                       timeout=600)
+                       timeout=600, env=env)
     m = re.search(r"virtio-blk-bench: MiB=\d+ " + " ".join(f"{k}=(\\d+)" for k in KEYS),
                   p.stdout)
     if not m or "virtio-blk-bench: PASS" not in p.stdout:
@@ -63,27 +85,40 @@ def main():
         qimg = os.path.join(d, "bench.qcow2")
         subprocess.run([a.vessel, "img", "create", "-f", "qcow2", qimg, f"{a.mib + 16}M"],
                        check=True, capture_output=True)
-        sides = {"vessel kvm": vessel_cmd(a, img),
-                 "vessel kvm qcow2": vessel_cmd(a, qimg, "qcow2"),
+        thp = dict(os.environ, VESSEL_MEM_BACKING="anon-thp")
+        sides = {"vessel": vessel_cmd(a, img),
+                 "vessel cache=none": vessel_cmd(a, img, cache="none"),
+                 "vessel none, THP RAM": (vessel_cmd(a, img, cache="none"), thp),
+                 "vessel qcow2": vessel_cmd(a, qimg, "qcow2"),
+                 "vessel qcow2 none": vessel_cmd(a, qimg, "qcow2", "none"),
                  "qemu cache=none": qemu_cmd(a, img, "none"),
                  "qemu cache=writeback": qemu_cmd(a, img, "writeback")}
         res = {s: [] for s in sides}
+        host = []
         for _ in range(a.runs):
             for s, cmd in sides.items():
-                res[s].append(run_once(cmd))
+                res[s].append(run_once(*cmd) if isinstance(cmd, tuple) else run_once(cmd))
+            host.append(host_direct_read(img, a.mib))
     med = {s: [statistics.median(r[i] for r in v) for i in range(len(KEYS))]
            for s, v in res.items()}
-    print(f"virtio-blk, test guest under KVM, {a.mib} MiB raw image, one request in flight, "
+    hmed = statistics.median(host)
+    print(f"virtio-blk, test guest under KVM, {a.mib} MiB image, "
           f"medians of {a.runs} interleaved runs")
-    print(f"{'':22}" + "".join(f"{k:>20}" for k in KEYS))
+    print(f"{'':24}" + "".join(f"{k:>24}" for k in KEYS))
     for s, m in med.items():
-        print(f"{s:22}" + "".join(f"{v:>20.0f}" for v in m))
-    print(f"{'vessel qcow2 / raw':22}" +
-          "".join(f"{v / w if w else 0:>19.2f}x"
-                  for v, w in zip(med["vessel kvm qcow2"], med["vessel kvm"])))
-    for q in ("qemu cache=none", "qemu cache=writeback"):
-        print(f"{'vessel / ' + q[5:]:22}" +
-              "".join(f"{v / w if w else 0:>19.2f}x" for v, w in zip(med["vessel kvm"], med[q])))
+        print(f"{s:24}" + "".join(f"{v:>24.0f}" for v in m))
+    print(f"{'host O_DIRECT read':24}{'':>24}{hmed:>24.0f}")
+
+    def ratio(name, x, y):
+        print(f"{name:24}" + "".join(f"{v / w if w else 0:>23.2f}x"
+                                     for v, w in zip(med[x], med[y])))
+    ratio("qcow2 / raw", "vessel qcow2", "vessel")
+    ratio("qcow2 / raw, none", "vessel qcow2 none", "vessel cache=none")
+    ratio("vessel none / qemu none", "vessel cache=none", "qemu cache=none")
+    ratio("  with THP guest RAM", "vessel none, THP RAM", "qemu cache=none")
+    ratio("vessel wb / qemu wb", "vessel", "qemu cache=writeback")
+    for s in ("vessel cache=none", "vessel none, THP RAM", "qemu cache=none"):
+        print(f"{'seq read / host O_DIRECT':24}{s:>24}{med[s][1] / hmed:>23.2f}x")
 
 
 if __name__ == "__main__":

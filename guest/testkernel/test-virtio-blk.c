@@ -10,7 +10,9 @@
  * write with VIRTIO_BLK_S_IOERR and keep its data.
  *
  * virtio-blk-bench[:MiB] measures the first disk: sequential 1 MiB writes
- * (then a flush) and reads over MiB (default 256), and 4 KiB random reads.
+ * (then a flush) and reads over MiB (default 256), and 4 KiB random reads,
+ * one request in flight, then with BENCH_QD in flight (each completion
+ * posts the next: what the device's asynchronous engine is for).
  *
  * The pattern (byte j of sector s on disk k) is
  * ((s * 31 + j + k * 101) & 0xff) ^ 0xa5; tests/integration/vm checks it on
@@ -22,7 +24,7 @@
 #include "virtio-pci.h"
 
 #define VIRTIO_BLK_ID 0x1042
-#define QSIZE 8
+#define QSIZE 64 /* room for the benchmark's BENCH_QD requests of 3 descriptors */
 #define SECTOR 512
 #define NSEC 8
 #define F_RO (1u << 5)
@@ -374,10 +376,85 @@ static int bench_seq(const struct disk *k, uint32_t type, uint64_t bytes, uint64
 	return 0;
 }
 
+#define BENCH_QD 16
+static struct blk_hdr qd_hdr[BENCH_QD];
+static volatile uint8_t qd_status[BENCH_QD];
+
+static uint64_t next_sector(uint64_t *seed, uint64_t bytes)
+{
+	*seed ^= *seed << 13, *seed ^= *seed >> 7, *seed ^= *seed << 17;
+	return (*seed % (bytes / 4096)) * 8;
+}
+
+/* Posts request slot i (descriptors 3i..3i+2: header, a 4 KiB buffer of
+ * its own, status), a read at sector; the caller notifies. */
+static void qd_post(unsigned i, uint64_t sector)
+{
+	uint16_t d = (uint16_t)(3 * i), idx = ring_avail[1];
+
+	qd_hdr[i] = (struct blk_hdr){ T_IN, 0, sector };
+	qd_status[i] = 0xff;
+	ring_desc[d] = (struct desc){ (uintptr_t)&qd_hdr[i], sizeof(qd_hdr[i]), DESC_NEXT,
+				      (uint16_t)(d + 1) };
+	ring_desc[d + 1] = (struct desc){ BENCH_BUF + 4096ull * i, 4096, DESC_NEXT | DESC_WRITE,
+					  (uint16_t)(d + 2) };
+	ring_desc[d + 2] = (struct desc){ (uintptr_t)&qd_status[i], 1, DESC_WRITE, 0 };
+	ring_avail[2 + idx % QSIZE] = d;
+	__asm__ volatile("" ::: "memory");
+	*(volatile uint16_t *)&ring_avail[1] = (uint16_t)(idx + 1);
+}
+
+static void qd_kick(const struct disk *k)
+{
+	__asm__ volatile("mfence" ::: "memory");
+	w16(k->d.notify + r16(k->d.common + C_QNOFF) * k->d.notify_mult, 0);
+}
+
+/* BENCH_RAND random 4 KiB reads, BENCH_QD in flight, completions in any
+ * order. Returns 0 with *ticks, or -1. */
+static int bench_qd(const struct disk *k, uint64_t bytes, uint64_t *seed, uint64_t *ticks)
+{
+	volatile uint16_t *used_idx = (volatile uint16_t *)&ring_used[2];
+	uint16_t seen = *used_idx;
+	unsigned issued = 0, done = 0;
+	uint64_t t0 = rdtsc(), end = t0 + tsc_khz() * 60000; /* 60 s */
+
+	for (; issued < BENCH_QD; issued++)
+		qd_post(issued, next_sector(seed, bytes));
+	qd_kick(k);
+	while (done < BENCH_RAND) {
+		uint32_t id;
+		unsigned i;
+
+		if (*used_idx == seen) {
+			if (rdtsc() > end)
+				return test_fail("queue-depth reads: timeout after %u", done);
+			cpu_pause();
+			continue;
+		}
+		__asm__ volatile("lfence" ::: "memory");
+		memcpy(&id, &ring_used[4 + 8 * (seen % QSIZE)], 4);
+		seen++;
+		i = id / 3;
+		if (id % 3 || i >= BENCH_QD || qd_status[i] != 0)
+			return test_fail("queue-depth read: head %u status %d", id,
+					 i < BENCH_QD ? qd_status[i] : -1);
+		done++;
+		(void)r8(k->d.isr); /* lowers INTx */
+		if (issued < BENCH_RAND) {
+			qd_post(i, next_sector(seed, bytes));
+			issued++;
+			qd_kick(k);
+		}
+	}
+	*ticks = rdtsc() - t0;
+	return 0;
+}
+
 int test_virtio_blk_bench(const char *arg)
 {
 	struct disk k = { 0 };
-	uint64_t mib = 256, bytes, tw, tr, t0, seed = 88172645463325252ull;
+	uint64_t mib = 256, bytes, tw, tr, tq = 0, t0, seed = 88172645463325252ull;
 	uint8_t st;
 
 	if (*arg && (parse_u64(arg, strlen(arg), &mib) || !mib))
@@ -397,16 +474,17 @@ int test_virtio_blk_bench(const char *arg)
 	if (bench_seq(&k, T_OUT, bytes, &tw) || bench_seq(&k, T_IN, bytes, &tr))
 		return -1;
 	t0 = rdtsc();
-	for (unsigned i = 0; i < BENCH_RAND; i++) {
-		seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
-		if ((st = blk_req(&k, T_IN, (seed % (bytes / 4096)) * 8, phys(BENCH_BUF), 4096,
+	for (unsigned i = 0; i < BENCH_RAND; i++)
+		if ((st = blk_req(&k, T_IN, next_sector(&seed, bytes), phys(BENCH_BUF), 4096,
 				  false)))
 			return test_fail("random read: status %d", st);
-	}
 	t0 = rdtsc() - t0;
+	if (bench_qd(&k, bytes, &seed, &tq))
+		return -1;
 	kprintf("virtio-blk-bench: MiB=%lu seq-write-MBps=%lu seq-read-MBps=%lu "
-		"rand-read-4k-iops=%lu\n",
+		"rand-read-4k-iops=%lu rand-read-4k-qd%u-iops=%lu\n",
 		(unsigned long)mib, mbps(bytes, tw), mbps(bytes, tr),
-		(unsigned long)(BENCH_RAND * tsc_khz() * 1000 / (t0 ? t0 : 1)));
+		(unsigned long)(BENCH_RAND * tsc_khz() * 1000 / (t0 ? t0 : 1)), BENCH_QD,
+		(unsigned long)(BENCH_RAND * tsc_khz() * 1000 / (tq ? tq : 1)));
 	return 0;
 }

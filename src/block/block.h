@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct iovec;
 struct vs_err;
 struct vs_blk;
 
@@ -27,6 +28,12 @@ struct vs_blk;
 /* force-share (qemu-img -U): read-only opens that do not keep others from
  * writing (block/file.h: image locks). */
 #define VS_BLK_SHARE 0x20u
+/* cache=none/directsync: guest data bypasses the host page cache (O_DIRECT
+ * on a second file description, used for requests whose buffers, offset
+ * and length are sector-aligned; the rest, and qcow2 metadata, go through
+ * the page cache). vs_blk_open fails with -EINVAL and says so when the
+ * file system refuses O_DIRECT. */
+#define VS_BLK_DIRECT 0x40u
 
 /* Block status flags (vs_blk_status.flags) */
 #define VS_BLK_ST_DATA 0x1u /* reads return stored data (from some layer) */
@@ -59,6 +66,10 @@ struct vs_blk_ops {
 	const char *name;
 	int (*pread)(struct vs_blk *b, void *buf, size_t len, uint64_t off);
 	int (*pwrite)(struct vs_blk *b, const void *buf, size_t len, uint64_t off);
+	/* Optional: one vectored call (else vec.c calls pread/pwrite per
+	 * segment). The whole range is inside the image. */
+	int (*preadv)(struct vs_blk *b, const struct iovec *iov, unsigned n, uint64_t off);
+	int (*pwritev)(struct vs_blk *b, const struct iovec *iov, unsigned n, uint64_t off);
 	int (*flush)(struct vs_blk *b);
 	int (*discard)(struct vs_blk *b, uint64_t off, uint64_t len);
 	int (*write_zeroes)(struct vs_blk *b, uint64_t off, uint64_t len);
@@ -113,10 +124,9 @@ int vs_blk_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len);
 
 /* Vectored data path (block/vec.c): the iovecs are read or written in order
  * from off, as one request of their total length (range-checked as a whole
- * before anything moves). Synchronous on the caller's thread, one driver
- * call per segment; the asynchronous engine (completion callbacks, a thread
- * pool then io_uring) replaces the body, not the contract. */
-struct iovec;
+ * before anything moves). Synchronous on the caller's thread: one driver
+ * call (raw: preadv/pwritev) or one per segment. The asynchronous engine
+ * (block/aio.h) runs these on its workers. */
 int vs_blk_preadv(struct vs_blk *b, const struct iovec *iov, unsigned n, uint64_t off);
 int vs_blk_pwritev(struct vs_blk *b, const struct iovec *iov, unsigned n, uint64_t off);
 

@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define LOCK_PERM_BASE 100 /* QEMU's RAW_LOCK_PERM_BASE */
@@ -141,4 +143,35 @@ void vs_blk_file_status(int fd, struct vs_blk_status *st)
 	hole = lseek(fd, at, SEEK_HOLE);
 	if (hole > at)
 		st->len = VS_MIN(st->len, (uint64_t)(hole - at));
+}
+
+int vs_blk_file_open_direct(int fd, const char *path, bool ro, int *dfd, struct vs_err **err)
+{
+	char proc[64];
+	int d;
+
+	/* Through /proc: the same inode even if path was renamed meanwhile. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	d = open(proc, (ro ? O_RDONLY : O_RDWR) | O_DIRECT | O_CLOEXEC | O_NOCTTY);
+	if (d < 0 && errno == EINVAL)
+		return vs_err_set(err, -EINVAL,
+				  "Could not open '%s': the file system does not support O_DIRECT "
+				  "(cache=none and cache=directsync need it; use cache=writeback)",
+				  path);
+	if (d < 0)
+		return vs_err_setsys(err, -errno, "Could not open '%s' with O_DIRECT", path);
+	*dfd = d;
+	return 0;
+}
+
+#define DIRECT_ALIGN 512u /* the logical sector; EINVAL makes callers fall back */
+
+bool vs_blk_direct_ok(const struct iovec *iov, unsigned n, uint64_t off)
+{
+	if (off % DIRECT_ALIGN)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if ((uintptr_t)iov[i].iov_base % DIRECT_ALIGN || iov[i].iov_len % DIRECT_ALIGN)
+			return false;
+	return true;
 }

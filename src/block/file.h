@@ -14,6 +14,7 @@
 #define VS_BLOCK_FILE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct vs_err;
 
@@ -35,5 +36,16 @@ int vs_blk_file_open_nolock(const char *path, int *fd, struct vs_err **err);
  * BDRV_BLOCK_RECURSE looks into the file. */
 struct vs_blk_status;
 void vs_blk_file_status(int fd, struct vs_blk_status *st);
+
+/* For VS_BLK_DIRECT: a second description of the file open as fd, with
+ * O_DIRECT (read-only if ro), without locks (fd holds them). Returns 0 and
+ * *dfd, or -errno with a one-line *err (-EINVAL: the file system refuses
+ * O_DIRECT). */
+int vs_blk_file_open_direct(int fd, const char *path, bool ro, int *dfd, struct vs_err **err);
+
+/* Whether iov[0..n) and off suit an O_DIRECT transfer (sector-aligned
+ * addresses, lengths and offset). */
+struct iovec;
+bool vs_blk_direct_ok(const struct iovec *iov, unsigned n, uint64_t off);
 
 #endif

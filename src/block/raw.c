@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Extents learned from SEEK_DATA/SEEK_HOLE: each pair of lseeks describes
@@ -33,6 +34,7 @@ struct raw_extent {
 struct raw {
 	struct vs_blk blk;
 	int fd;
+	int dfd; /* O_DIRECT twin (VS_BLK_DIRECT), else -1 */
 	struct vs_write_gate gate;
 	pthread_mutex_t ext_lock;
 	struct raw_extent ext[RAW_EXTENTS];
@@ -96,6 +98,39 @@ static int raw_pwrite(struct vs_blk *b, const void *buf, size_t len, uint64_t of
 	ext_forget(r);
 	vs_write_gate_enter(&r->gate, len);
 	ret = vs_pwrite_full(r->fd, buf, len, off);
+	vs_write_gate_leave(&r->gate, len);
+	return ret;
+}
+
+/* Aligned requests on the O_DIRECT twin; a refusal (EINVAL: the device's
+ * logical block is larger than a sector) falls back to the page cache. */
+static int raw_preadv(struct vs_blk *b, const struct iovec *iov, unsigned n, uint64_t off)
+{
+	struct raw *r = to_raw(b);
+	int ret = -EINVAL;
+
+	if (r->dfd >= 0 && vs_blk_direct_ok(iov, n, off))
+		ret = vs_preadv_full(r->dfd, iov, n, off);
+	if (ret == -EINVAL)
+		ret = vs_preadv_full(r->fd, iov, n, off);
+	return ret;
+}
+
+static int raw_pwritev(struct vs_blk *b, const struct iovec *iov, unsigned n, uint64_t off)
+{
+	struct raw *r = to_raw(b);
+	uint64_t len = 0;
+	int ret = -EINVAL;
+
+	ext_forget(r);
+	if (r->dfd >= 0 && vs_blk_direct_ok(iov, n, off))
+		ret = vs_pwritev_full(r->dfd, iov, n, off);
+	if (ret != -EINVAL)
+		return ret;
+	for (unsigned i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	vs_write_gate_enter(&r->gate, len);
+	ret = vs_pwritev_full(r->fd, iov, n, off);
 	vs_write_gate_leave(&r->gate, len);
 	return ret;
 }
@@ -168,6 +203,8 @@ static void raw_close(struct vs_blk *b)
 	vs_write_gate_destroy(&to_raw(b)->gate);
 	pthread_mutex_destroy(&to_raw(b)->ext_lock);
 	close(to_raw(b)->fd);
+	if (to_raw(b)->dfd >= 0)
+		close(to_raw(b)->dfd);
 	free(b->filename);
 	free(b);
 }
@@ -176,6 +213,8 @@ static const struct vs_blk_ops raw_ops = {
 	.name = "raw",
 	.pread = raw_pread,
 	.pwrite = raw_pwrite,
+	.preadv = raw_preadv,
+	.pwritev = raw_pwritev,
 	.flush = raw_flush,
 	.discard = raw_discard,
 	.write_zeroes = raw_write_zeroes,
@@ -187,6 +226,7 @@ static const struct vs_blk_ops raw_ops = {
 int raw_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_err **err)
 {
 	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int dfd = -1;
 	struct stat stb;
 	struct raw *r;
 	off_t end;
@@ -200,6 +240,9 @@ int raw_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_er
 	end = lseek(fd, 0, SEEK_END); /* also right for block devices */
 	if (end < 0)
 		return vs_err_setsys(err, -errno, "%s: size", path);
+	if ((flags & VS_BLK_DIRECT) &&
+	    (ret = vs_blk_file_open_direct(fd, path, flags & VS_BLK_RDONLY, &dfd, err)) < 0)
+		return ret;
 	r = xzalloc(sizeof(*r));
 	r->blk.ops = &raw_ops;
 	/* whole sectors, as QEMU sees a raw file: the tail reads as zeros */
@@ -207,6 +250,7 @@ int raw_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_er
 	r->blk.ro = flags & VS_BLK_RDONLY;
 	r->blk.filename = xstrdup(path);
 	r->fd = steal_fd(fd);
+	r->dfd = steal_fd(dfd);
 	vs_write_gate_init(&r->gate, S_ISREG(stb.st_mode));
 	pthread_mutex_init(&r->ext_lock, NULL);
 	*out = &r->blk;

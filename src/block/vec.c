@@ -27,6 +27,8 @@ int vs_blk_preadv(struct vs_blk *b, const struct iovec *iov, unsigned n, uint64_
 
 	if (total < 0)
 		return (int)total;
+	if (total && b->ops->preadv)
+		return b->ops->preadv(b, iov, n, off);
 	for (unsigned i = 0; i < n && r == 0; i++) {
 		r = vs_blk_pread(b, iov[i].iov_base, iov[i].iov_len, off);
 		off += iov[i].iov_len;
@@ -43,6 +45,8 @@ int vs_blk_pwritev(struct vs_blk *b, const struct iovec *iov, unsigned n, uint64
 		return (int)total;
 	if (b->ro)
 		return -EROFS;
+	if (total && b->ops->pwritev)
+		return b->ops->pwritev(b, iov, n, off);
 	for (unsigned i = 0; i < n && r == 0; i++) {
 		r = vs_blk_pwrite(b, iov[i].iov_base, iov[i].iov_len, off);
 		off += iov[i].iov_len;

@@ -54,10 +54,11 @@ static void usage(const char *verb)
 {
 	printf("usage: vessel vm %s [--kernel K] [--initrd I] [--append ARGS] [--cpus N]\n"
 	       "           [--mem SIZE] [--cpu-model host|baseline] [--accel kvm|emu|auto]\n"
-	       "           [--overcommit] [--disk PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx]]...\n"
+	       "           [--overcommit] [--disk PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx][,cache=MODE]]...\n"
 	       "           %s[-- COMMAND...]\n"
 	       "Disks are virtio-blk devices, vda, vdb, ... in order; without format= vm run\n"
-	       "probes it (vm create records what it found).\n"
+	       "probes it (vm create records what it found). cache=none|writeback|unsafe|\n"
+	       "directsync has QEMU's meanings (default writeback).\n"
 	       "Without --kernel the default guest kit (make guest) is booted.\n",
 	       verb,
 	       !strcmp(verb, "run") ?
@@ -97,28 +98,34 @@ static int parse_number(struct vs_vm_spec *s, int opt, const char *arg)
 	return 0;
 }
 
-/* PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx] */
+/* PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx][,cache=MODE] */
 static int parse_disk(struct vs_vm_spec *s, const char *arg)
 {
 	char *copy = xstrdup(arg), *save = NULL, *path = strtok_r(copy, ",", &save), *t;
 	const char *fmt = NULL;
 	bool ro = false;
-	int r = 0;
+	int r = 0, cache = VS_DISK_CACHE_WRITEBACK;
 
 	while (path && (t = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(t, "ro") || !strcmp(t, "readonly"))
 			ro = true;
 		else if (!strncmp(t, "format=", 7) && vs_blk_format_known(t + 7))
 			fmt = t + strlen("format=");
-		else
-			r = bad_option(
-				"--disk %s: unknown '%s' (PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx])",
-				arg, t);
+		else if (!strncmp(t, "cache=", 6) && (cache = vs_disk_cache_parse(t + 6)) < 0)
+			r = bad_option("--disk %s: unknown cache mode '%s' (none, writeback, "
+				       "unsafe, directsync)",
+				       arg, t + 6);
+		else if (strncmp(t, "cache=", 6))
+			r = bad_option("--disk %s: unknown '%s' "
+				       "(PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx][,cache=MODE])",
+				       arg, t);
 	}
 	if (!path)
 		r = bad_option("--disk: a path is needed");
 	if (r == 0 && vs_vm_spec_add_disk(s, path, fmt, ro) < 0)
 		r = bad_option("--disk %s: at most %d disks", arg, VS_VM_MAX_DISKS);
+	if (r == 0)
+		s->disks[s->ndisks - 1].cache = (enum vs_disk_cache)cache;
 	free(copy);
 	return r;
 }

@@ -2,8 +2,11 @@
  * that queues long buffered writes to one file, a zero test, and the test
  * hooks that every write, hole punch and sync of src/block goes through.
  *
- * Test hooks, driven by the environment (read once per process); without
- * those variables each is one predictable branch.
+ * Test hooks (io-hooks.c), only in builds with the block_test_hooks meson
+ * option (HAVE_BLOCK_TEST_HOOKS; on for test builds, off with
+ * buildtype=release, where they are empty inline functions and the
+ * variables below are ignored). Driven by the environment (read once per
+ * process); without those variables each is one predictable branch.
  *   VESSEL_BLOCK_KILL_AFTER_WRITES=N  the process SIGKILLs itself instead of
  *       making its (N+1)-th file write: a test can stop an operation between
  *       any two of its writes (process death).
@@ -13,6 +16,8 @@
  *       the writes between two syncs (power loss). */
 #ifndef VS_COMMON_IO_H
 #define VS_COMMON_IO_H
+
+#include "config.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -26,6 +31,10 @@ struct iovec;
  * through vs_io_hook_write. */
 int vs_pread_full(int fd, void *buf, size_t len, uint64_t off);
 int vs_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+/* The same for n iovecs in order from off (one preadv/pwritev, piecewise
+ * after a short transfer). vs_pwritev_full passes through vs_io_hook_write. */
+int vs_preadv_full(int fd, const struct iovec *iov, unsigned n, uint64_t off);
+int vs_pwritev_full(int fd, const struct iovec *iov, unsigned n, uint64_t off);
 
 /* Buffered writes to one regular file serialize on its inode lock in the
  * kernel (ext4, xfs), whose waiters spin and burn CPU: for long writes it is
@@ -59,8 +68,22 @@ bool vs_buf_is_zero(const void *buf, size_t len);
 
 /* Test hooks (see the head of this file): call before the write, hole punch
  * or fdatasync they describe. */
+#if HAVE_BLOCK_TEST_HOOKS
 void vs_io_hook_write(const struct iovec *iov, int n, uint64_t off);
 void vs_io_hook_punch(uint64_t off, uint64_t len);
 void vs_io_hook_sync(void);
+#else
+static inline void vs_io_hook_write(const struct iovec *iov, int n, uint64_t off)
+{
+	(void)iov, (void)n, (void)off;
+}
+static inline void vs_io_hook_punch(uint64_t off, uint64_t len)
+{
+	(void)off, (void)len;
+}
+static inline void vs_io_hook_sync(void)
+{
+}
+#endif
 
 #endif

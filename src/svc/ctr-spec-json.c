@@ -147,7 +147,8 @@ static int get_ports(const json_t *v, struct vs_ctr_spec *s, struct vs_err **err
 	json_t *e;
 
 	if (!json_is_array(v) || json_array_size(v) > 64)
-		return vs_err_set(err, -EINVAL, "field 'ports' must be an array of at most 64 strings");
+		return vs_err_set(err, -EINVAL,
+				  "field 'ports' must be an array of at most 64 strings");
 	free(s->ports);
 	s->ports = xzalloc((json_array_size(v) + 1) * sizeof(*s->ports));
 	s->n_ports = 0;

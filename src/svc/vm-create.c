@@ -199,8 +199,11 @@ int vs_svc_vm_create(struct vs_svc *svc, const struct vs_vm_spec *in, struct vs_
 	s.initrd = in->initrd ? xstrdup(in->initrd) : NULL;
 	s.disks = NULL;
 	s.ndisks = 0;
-	for (size_t i = 0; i < in->ndisks; i++)
-		vs_vm_spec_add_disk(&s, in->disks[i].path, in->disks[i].format, in->disks[i].ro);
+	for (size_t i = 0; i < in->ndisks; i++) {
+		if (vs_vm_spec_add_disk(&s, in->disks[i].path, in->disks[i].format,
+					in->disks[i].ro) == 0)
+			s.disks[s.ndisks - 1].cache = in->disks[i].cache;
+	}
 	if ((r = check_spec(&s, err)) < 0 ||
 	    (s.network && (r = vs_svc_vm_net_check(svc, s.network, s.ports, s.nports, err)) < 0))
 		goto out;

@@ -1,10 +1,11 @@
 /* virtio-blk on a VM: the registry entry ("--device virtio-blk,PATH[,ro]
- * [,format=raw|qcow2|vdi|vmdk|vhdx]") and the VM's --disk list (blk.h). */
+ * [,format=raw|qcow2|vdi|vmdk|vhdx][,cache=MODE]") and the VM's --disk list (blk.h). */
 #include "block/block.h"
 #include "virtio/blk.h"
 #include "virtio/pci.h"
 #include "vmm/device.h"
 #include "vmm/internal.h"
+#include "vmm/spec.h"
 #include "common/err.h"
 #include "common/util.h"
 
@@ -30,10 +31,11 @@ static int realize_disk(struct vs_vm *vm, const struct vs_vm_disk *d, void **sta
 	return 0;
 }
 
-/* PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx], the --disk grammar. */
+/* PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx][,cache=MODE], the --disk grammar. */
 static int parse(char *opts, struct vs_vm_disk *d, struct vs_err **err)
 {
 	char *save = NULL, *t;
+	int c;
 
 	d->path = strtok_r(opts, ",", &save);
 	if (!d->path)
@@ -44,10 +46,13 @@ static int parse(char *opts, struct vs_vm_disk *d, struct vs_err **err)
 			d->ro = true;
 		else if (!strncmp(t, "format=", 7) && vs_blk_format_known(t + 7))
 			d->format = t + strlen("format=");
+		else if (!strncmp(t, "cache=", 6) && (c = vs_disk_cache_parse(t + 6)) >= 0)
+			d->cache = (enum vs_disk_cache)c;
 		else
 			return vs_err_set(
 				err, -EINVAL,
-				"virtio-blk: unknown '%s' (PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx])",
+				"virtio-blk: unknown '%s' (PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx]"
+				"[,cache=none|writeback|unsafe|directsync])",
 				t);
 	}
 	return 0;

@@ -1,13 +1,20 @@
 /* virtio-blk over the modern PCI transport (virtio 1.2 §5.2), on an image
  * opened through src/block (raw or qcow2 with its backing chain).
  *
- * One request queue. Requests (read, write, flush, get-id, discard,
- * write-zeroes) run on the transport's I/O thread, off the vCPUs, through
- * the block layer's vectored calls (synchronous for now: block.h). The
+ * One request queue. The transport's I/O thread (or a vCPU without an
+ * ioeventfd) pops chains, checks them and hands read, write, flush,
+ * discard and write-zeroes to the disk's asynchronous engine
+ * (block/aio.h), with the chain's guest buffers as the iovecs; requests
+ * complete out of order on the engine's workers, which fill the status
+ * byte and the used ring under the transport lock. So a slow request
+ * holds up neither others nor a vCPU. A flush covers every write that
+ * completed before it. A driver reset waits for requests in flight. The
  * queue code validates every descriptor; a request that is well-formed for
  * the queue but wrong for the device (short header, no status byte, a
  * length not a multiple of 512, a range past the capacity, a write to a
- * read-only disk) fails alone with VIRTIO_BLK_S_IOERR or UNSUPP. */
+ * read-only disk) fails alone with VIRTIO_BLK_S_IOERR or UNSUPP. cache=
+ * (vm.h enum vs_disk_cache) picks O_DIRECT, write-through and flush
+ * handling as QEMU does (docs/virtio.md). */
 #ifndef VS_VIRTIO_BLK_H
 #define VS_VIRTIO_BLK_H
 
@@ -28,6 +35,7 @@ struct vs_virtio_blk;
 #define VS_VIRTIO_BLK_F_RO 5
 #define VS_VIRTIO_BLK_F_BLK_SIZE 6
 #define VS_VIRTIO_BLK_F_FLUSH 9
+#define VS_VIRTIO_BLK_F_CONFIG_WCE 11
 #define VS_VIRTIO_BLK_F_DISCARD 13
 #define VS_VIRTIO_BLK_F_WRITE_ZEROES 14
 

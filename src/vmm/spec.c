@@ -76,6 +76,26 @@ int vs_vm_spec_add_disk(struct vs_vm_spec *s, const char *path, const char *form
 	return 0;
 }
 
+static const char *const cache_names[] = {
+	[VS_DISK_CACHE_WRITEBACK] = "writeback",
+	[VS_DISK_CACHE_NONE] = "none",
+	[VS_DISK_CACHE_UNSAFE] = "unsafe",
+	[VS_DISK_CACHE_DIRECTSYNC] = "directsync",
+};
+
+int vs_disk_cache_parse(const char *name)
+{
+	for (int i = 0; i < (int)VS_ARRAY_SIZE(cache_names); i++)
+		if (name && strcmp(name, cache_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+const char *vs_disk_cache_name(int cache)
+{
+	return cache >= 0 && cache < (int)VS_ARRAY_SIZE(cache_names) ? cache_names[cache] : NULL;
+}
+
 static json_t *disks_to_json(const struct vs_vm_spec *s)
 {
 	json_t *a = json_array();
@@ -86,6 +106,8 @@ static json_t *disks_to_json(const struct vs_vm_spec *s)
 		vs_json_set_str(d, "path", s->disks[i].path);
 		vs_json_set_str(d, "format", s->disks[i].format);
 		json_object_set_new(d, "readonly", json_boolean(s->disks[i].ro));
+		if (s->disks[i].cache != VS_DISK_CACHE_WRITEBACK)
+			vs_json_set_str(d, "cache", vs_disk_cache_name((int)s->disks[i].cache));
 		json_array_append_new(a, d);
 	}
 	return a;
@@ -103,14 +125,18 @@ static int disks_from_json(const json_t *a, struct vs_vm_spec *s, struct vs_err 
 	json_array_foreach(a, i, d)
 	{
 		const char *path = vs_json_str(d, "path"), *fmt = vs_json_str(d, "format");
+		const char *cache = vs_json_str(d, "cache");
+		int c = cache ? vs_disk_cache_parse(cache) : VS_DISK_CACHE_WRITEBACK;
 
-		if (!path || (fmt && !vs_blk_format_known(fmt)))
+		if (!path || (fmt && !vs_blk_format_known(fmt)) || c < 0)
 			return vs_err_set(
 				err, -EINVAL,
-				"spec: disks[%zu] needs a path and a known format (raw, qcow2, vdi, vmdk, vhdx)",
+				"spec: disks[%zu] needs a path, a known format (raw, qcow2, vdi, vmdk, vhdx) and "
+				"cache writeback, none, unsafe or directsync",
 				i);
 		if (vs_vm_spec_add_disk(s, path, fmt, vs_json_bool(d, "readonly", false)) < 0)
 			return vs_err_set(err, -E2BIG, "spec: more than %d disks", VS_VM_MAX_DISKS);
+		s->disks[s->ndisks - 1].cache = (enum vs_disk_cache)c;
 	}
 	return 0;
 }

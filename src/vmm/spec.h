@@ -41,6 +41,11 @@ void vs_vm_spec_add_port(struct vs_vm_spec *s, const char *spec);
 /* Appends a disk (copies path and format). Returns 0 or -E2BIG past VS_VM_MAX_DISKS. */
 int vs_vm_spec_add_disk(struct vs_vm_spec *s, const char *path, const char *format, bool ro);
 
+/* "writeback", "none", "unsafe" or "directsync" to enum vs_disk_cache:
+ * returns it, or -EINVAL. vs_disk_cache_name is the inverse. */
+int vs_disk_cache_parse(const char *name);
+const char *vs_disk_cache_name(int cache);
+
 /* Defaults: 1 vCPU, 512 MiB, host CPU model, accel auto. */
 void vs_vm_spec_init(struct vs_vm_spec *s);
 

@@ -29,10 +29,19 @@ enum vs_stop_reason {
 
 /* A disk image of the VM: a virtio-blk device (virtio/blk.h), vda, vdb, ...
  * in order. */
+/* --disk cache=, with QEMU's meanings (docs/virtio.md); writeback is 0. */
+enum vs_disk_cache {
+	VS_DISK_CACHE_WRITEBACK,
+	VS_DISK_CACHE_NONE,
+	VS_DISK_CACHE_UNSAFE,
+	VS_DISK_CACHE_DIRECTSYNC,
+};
+
 struct vs_vm_disk {
 	char *path; /* absolute in a stored spec */
 	char *format; /* "raw" or "qcow2"; NULL (vm run without format=): probed */
 	bool ro; /* read-only, and shares the image with other users */
+	enum vs_disk_cache cache;
 };
 
 #define VS_VM_MAX_DISKS 16

@@ -153,6 +153,7 @@ struct qcow2_release {
 struct qcow2 {
 	struct vs_blk blk;
 	int fd;
+	int dfd; /* O_DIRECT twin for guest data (VS_BLK_DIRECT), else -1 */
 	unsigned depth; /* position in the backing chain */
 	struct qcow2 *child; /* the image this one backs while opening, or NULL */
 	dev_t dev; /* the file's identity, for backing loops */

@@ -34,6 +34,7 @@
  * acknowledged before it durable. Refcount table growth and L1 growth are
  * rare and use barriers (qcow2_barrier) inline. */
 #include "block/qcow2/internal.h"
+#include "block/file.h"
 #include "common/io.h"
 #include "common/util.h"
 
@@ -62,6 +63,35 @@ static int read_backing(struct qcow2 *q, uint8_t *buf, uint64_t len, uint64_t of
 	return vs_blk_pread(q->backing, buf, n, off);
 }
 
+/* Guest data of an allocated cluster: on the O_DIRECT twin when aligned
+ * (a refusal falls back to the page cache). */
+static int qcow2_data_read(struct qcow2 *q, uint8_t *buf, uint64_t len, uint64_t host)
+{
+	struct iovec v = { buf, len };
+	int r = -EINVAL;
+
+	if (q->dfd >= 0 && vs_blk_direct_ok(&v, 1, host))
+		r = vs_pread_full(q->dfd, buf, len, host);
+	return r == -EINVAL ? vs_pread_full(q->fd, buf, len, host) : r;
+}
+
+/* An overwrite in place (the fast path), likewise. */
+static int qcow2_data_overwrite(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_t host)
+{
+	struct iovec v = { (void *)buf, len };
+	int r = -EINVAL;
+
+	if (q->dfd >= 0 && vs_blk_direct_ok(&v, 1, host) &&
+	    (r = qcow2_pre_write(q, QCOW2_OL_DATA, host, len)) == 0)
+		r = vs_pwrite_full(q->dfd, buf, len, host);
+	if (r != -EINVAL)
+		return r;
+	vs_write_gate_enter(&q->gate, len);
+	r = qcow2_file_write(q, QCOW2_OL_DATA, buf, len, host);
+	vs_write_gate_leave(&q->gate, len);
+	return r;
+}
+
 static int read_one(struct qcow2 *q, const struct qcow2_map *m, uint8_t *buf, uint64_t off)
 {
 	uint8_t *c;
@@ -69,7 +99,7 @@ static int read_one(struct qcow2 *q, const struct qcow2_map *m, uint8_t *buf, ui
 
 	switch (m->type) {
 	case QCOW2_C_NORMAL:
-		return vs_pread_full(q->fd, buf, m->len, m->host);
+		return qcow2_data_read(q, buf, m->len, m->host);
 	case QCOW2_C_ZERO:
 		memset(buf, 0, m->len);
 		return 0;
@@ -301,9 +331,7 @@ static int write_fast(struct qcow2 *q, const uint8_t *buf, uint64_t len, uint64_
 	r = qcow2_map_get(q, off, len, &m);
 	pthread_mutex_unlock(&q->meta);
 	if (r == 0 && m.type == QCOW2_C_NORMAL && m.copied) {
-		vs_write_gate_enter(&q->gate, m.len);
-		r = qcow2_file_write(q, QCOW2_OL_DATA, buf, m.len, m.host);
-		vs_write_gate_leave(&q->gate, m.len);
+		r = qcow2_data_overwrite(q, buf, m.len, m.host);
 		*done = m.len;
 	}
 	pthread_rwlock_unlock(&q->layout);

@@ -63,6 +63,8 @@ void qcow2_close(struct vs_blk *b)
 	vs_write_gate_destroy(&q->gate);
 	if (q->fd >= 0)
 		close(q->fd);
+	if (q->dfd >= 0)
+		close(q->dfd);
 	free(q->l1);
 	free(q->rt);
 	free(q->rel);
@@ -283,9 +285,12 @@ static int open_chain(const char *path, unsigned flags, struct qcow2 *child, str
 	pthread_mutex_init(&q->meta, NULL);
 	vs_write_gate_init(&q->gate, true); /* qcow2 images are regular files */
 	q->fd = -1;
+	q->dfd = -1;
 	r = vs_blk_file_open(path, flags, false, &q->fd, err);
 	if (r == 0 && fstat(q->fd, &st) < 0)
 		r = vs_err_setsys(err, -errno, "%s", path);
+	if (r == 0 && (flags & VS_BLK_DIRECT))
+		r = vs_blk_file_open_direct(q->fd, path, q->blk.ro, &q->dfd, err);
 	if (r == 0) {
 		q->dev = st.st_dev;
 		q->ino = st.st_ino;

@@ -450,6 +450,24 @@ def test_named_vm_starts_with_its_disks(ctl, tmp_path):
     assert b.read_bytes()[:8] == b"ro-data!"
 
 
+def test_named_vm_keeps_its_disk_cache_mode(ctl, tmp_path):
+    """--disk ...,cache=MODE is recorded in the spec and applied at start."""
+    a = tmp_path / "c.raw"
+    with open(a, "wb") as f:
+        f.truncate(1 << 20)
+    ctl.ok("vm", "create", "cachey", "--kernel", TESTKERNEL, "--append",
+           "vessel.test=virtio-blk", "--accel", "emu", "--mem", "64M", "--disk",
+           f"{a},cache=directsync")
+    spec = json.loads(ctl.ok("vm", "inspect", "cachey").stdout)["spec"]
+    assert spec["disks"][0]["cache"] == "directsync", spec
+    ctl.ok("vm", "start", "cachey")
+    wait_until(lambda: ctl.ls()["cachey"]["state"] == "stopped", timeout=60,
+               what="the guest to finish")
+    log = log_text(ctl, "cachey")
+    assert "vessel-test: virtio-blk: PASS" in log, log
+    assert ctl.ls()["cachey"]["exit_status"] == 0
+
+
 def test_snapshot_refused_while_running(ctl, two_disks):
     """The running VMM is stood in for by what makes a VM running for
     vessel: a holder of its OFD lock."""

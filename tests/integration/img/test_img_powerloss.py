@@ -16,7 +16,7 @@ import sys
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from imgutil import QEMU_IMG, QEMU_IO, need_qemu, sh  # noqa: E402
+from imgutil import QEMU_IMG, QEMU_IO, need_block_hooks, need_qemu, sh  # noqa: E402
 
 
 def _parse(trace):
@@ -109,6 +109,7 @@ def _corrupt_states(vessel, tmp_path, cache, max_states=160):
 
 def test_power_loss_never_corrupts(vessel, tmp_path):
     need_qemu()
+    need_block_hooks()
     bad = _corrupt_states(vessel, tmp_path, "writeback")
     assert not bad, f"corrupt after a simulated power loss: {bad[:3]}"
 
@@ -117,4 +118,5 @@ def test_power_loss_simulation_catches_unsafe(vessel, tmp_path):
     """Without barriers (-t unsafe, the old write-through order) the same
     simulation finds corrupt states: the check above has teeth."""
     need_qemu()
+    need_block_hooks()
     assert _corrupt_states(vessel, tmp_path, "unsafe")

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from imgutil import QEMU_IMG, QEMU_IO, need_qemu, sh, to_raw  # noqa: E402
+from imgutil import QEMU_IMG, QEMU_IO, need_block_hooks, need_qemu, sh, to_raw  # noqa: E402
 
 MAX_WRITES = 400
 
@@ -55,6 +55,7 @@ def _run_killed(vessel, args, img, n):
 @pytest.mark.parametrize("op", ["create", "apply", "delete"])
 def test_snapshot_killed_at_every_write(vessel, tmp_path, op, cluster):
     need_qemu()
+    need_block_hooks()
     base = tmp_path / "base.qcow2"
     _base_image(base, cluster)
     args = {"create": ["-c", "new"], "apply": ["-a", "old"], "delete": ["-d", "old"]}[op]

@@ -51,14 +51,14 @@ static void msi(void *ctx, uint64_t addr, uint32_t data)
 	(void)ctx, (void)addr, (void)data;
 }
 
-static int open_disk(bool ro)
+static int open_disk(bool ro, enum vs_disk_cache cache)
 {
 	struct vs_virtio_pci_env env = { .mmio = &mmio,
 					 .dma = &dma,
 					 .irq_line = irq_line,
 					 .msi = msi,
 					 .bar_addr = VS_VIRTIO_PCI_MMIO_BASE };
-	struct vs_vm_disk d = { .path = path, .format = (char *)"raw", .ro = ro };
+	struct vs_vm_disk d = { .path = path, .format = (char *)"raw", .ro = ro, .cache = cache };
 	struct vs_err *err = NULL;
 	int fd, r;
 
@@ -82,13 +82,19 @@ static int open_disk(bool ro)
 static int setup_rw(void **state)
 {
 	(void)state;
-	return open_disk(false);
+	return open_disk(false, VS_DISK_CACHE_WRITEBACK);
 }
 
 static int setup_ro(void **state)
 {
 	(void)state;
-	return open_disk(true);
+	return open_disk(true, VS_DISK_CACHE_WRITEBACK);
+}
+
+static int setup_directsync(void **state)
+{
+	(void)state;
+	return open_disk(false, VS_DISK_CACHE_DIRECTSYNC);
 }
 
 static int teardown(void **state)
@@ -159,6 +165,16 @@ struct seg {
 	bool w;
 };
 
+/* Requests complete on the engine's workers: wait (up to 10 s) until the
+ * used index reaches idx. */
+static void wait_used(uint16_t idx)
+{
+	volatile uint16_t *used = gpa(USED);
+
+	for (int i = 0; i < 10000 && used[1] != idx; i++)
+		usleep(1000);
+}
+
 static int submit(const struct seg *s, unsigned n)
 {
 	uint16_t *avail = gpa(AVAIL), *used = gpa(USED), before = used[1];
@@ -175,6 +191,7 @@ static int submit(const struct seg *s, unsigned n)
 	avail[2 + avail[1] % QS] = 0;
 	avail[1]++;
 	wr(VS_VIRTIO_PCI_NOTIFY, 0, 2);
+	wait_used(before + 1);
 	assert_int_equal((uint16_t)(used[1] - before), 1);
 	assert_false(rd(0x14, 1) & VS_VIRTIO_S_DEVICE_NEEDS_RESET);
 	return *(uint8_t *)gpa(STATUS);
@@ -319,6 +336,36 @@ static void test_read_only(void **state)
 	assert_int_equal(req(VS_VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), VS_VIRTIO_BLK_S_OK);
 }
 
+/* CONFIG_WCE (§5.2.5): writeback is 1 for cache=writeback, 0 for
+ * directsync; the driver may change it, a reset restores the mode's. */
+static void test_write_cache_writeback(void **state)
+{
+	uint32_t f = driver_init();
+
+	(void)state;
+	assert_true(f & (1u << VS_VIRTIO_BLK_F_CONFIG_WCE));
+	assert_int_equal(rd(0x2000 + 32, 1), 1);
+	wr(0x2000 + 32, 0, 1);
+	assert_int_equal(rd(0x2000 + 32, 1), 0);
+	memset(gpa(BUF), 0x11, 512);
+	assert_int_equal(req(VS_VIRTIO_BLK_T_OUT, 0, BUF, 512, false), VS_VIRTIO_BLK_S_OK);
+	wr(0x14, 0, 1); /* reset */
+	assert_int_equal(rd(0x2000 + 32, 1), 1);
+}
+
+static void test_write_cache_directsync(void **state)
+{
+	uint8_t host[512];
+
+	(void)state;
+	driver_init();
+	assert_int_equal(rd(0x2000 + 32, 1), 0);
+	memset(gpa(BUF), 0x22, 512);
+	assert_int_equal(req(VS_VIRTIO_BLK_T_OUT, 1, BUF, 512, false), VS_VIRTIO_BLK_S_OK);
+	file_read(host, sizeof(host), 512);
+	assert_memory_equal(host, gpa(BUF), 512);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +373,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zeroes_and_discard, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests_fail_alone, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only, setup_ro, teardown),
+		cmocka_unit_test_setup_teardown(test_write_cache_writeback, setup_rw, teardown),
+		cmocka_unit_test_setup_teardown(test_write_cache_directsync, setup_directsync,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
