@@ -75,6 +75,12 @@ int vs_vm_run(struct vs_vm *vm, struct vs_vm_result *res, struct vs_err **err);
 
 void vs_vm_free(struct vs_vm *vm);
 
+/* Presses the ACPI power button (PM1_STS.PWRBTN_STS and the SCI,
+ * hw/acpi-pm.h): what a stock Linux with the ACPI button driver (and
+ * systemd-logind, acpid or a handler of KEY_POWER) powers off on. Any
+ * thread; a guest that has not enabled the event sees it once it does. */
+void vs_vm_power_button(struct vs_vm *vm);
+
 /* Before vs_vm_free() when the process is about to exit: forks a child that
  * keeps only the VM's KVM file descriptors and exits when this process
  * (its creating thread) does, so the kernel's VM teardown (7-20 ms with an
