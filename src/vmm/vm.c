@@ -213,10 +213,17 @@ const char *vs_vm_warning(const struct vs_vm *vm)
 	       "runs its CPL0 code emulated at about 2 MIPS and will boot extremely slowly";
 }
 
+#define RESET_AS_CRASH \
+	"the guest rebooted before its command exited (kernel panic? the kit's kernel reboots on panic)"
+
 void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status, const char *detail)
 {
 	uint64_t one = 1;
 
+	if (why == VS_STOP_RESET && vm->cfg.reset_is_crash) {
+		why = VS_STOP_CRASH;
+		detail = RESET_AS_CRASH;
+	}
 	pthread_mutex_lock(&vm->stop_lock);
 	if (vm->result.reason == VS_STOP_NONE) {
 		vm->result.reason = why;

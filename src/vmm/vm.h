@@ -47,6 +47,11 @@ struct vs_vm_config {
 	enum vs_accel accel;
 	bool overcommit; /* allow more vCPUs than host CPUs */
 	bool console_input; /* forward stdin to the serial port */
+	/* The guest runs a command that ends the VM through the exit device
+	 * (`-- COMMAND`): a reboot before that is a crash, not a clean end. The
+	 * kit's kernel reboots on panic (panic=-1), so this is how a kernel
+	 * panic, or the init dying, becomes status 124 instead of 0. */
+	bool reset_is_crash;
 	int out_fd; /* serial output; usually 1 */
 	bool trace_boot; /* print the CLOCK_MONOTONIC time of vCPU 0's first KVM_RUN */
 	unsigned mem_backing; /* enum vs_mem_backing (vmm/memory.h); 0 is the default */

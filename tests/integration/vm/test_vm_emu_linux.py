@@ -120,6 +120,31 @@ def test_stock_kernel_exit_status_under_emu(vessel, uname_boot):
     assert r.returncode == 7, r.stdout[-2000:] + r.stderr
 
 
+def test_stock_kernel_panic_is_a_failure_under_emu(vessel, uname_boot):
+    """A kernel panic (sysrq c) reboots the kit's kernel (panic=-1); with a
+    command that reboot is a crash: status 124 and one line, not 0."""
+    need_user_space(uname_boot)
+    r = run([vessel, "vm", "run", "--accel", "emu", "--", "sh", "-c",
+             "echo c > /proc/sysrq-trigger; sleep 30"],
+            timeout=BOOT_TIMEOUT, stdin=open(os.devnull))
+    assert r.returncode == 124, r.stdout[-2000:] + r.stderr
+    assert "Kernel panic - not syncing: sysrq triggered crash" in r.stdout, r.stdout[-3000:]
+    assert r.stderr.strip().splitlines()[-1] == (
+        "vessel: guest crashed: the guest rebooted before its command exited "
+        "(kernel panic? the kit's kernel reboots on panic)"), r.stderr
+
+
+def test_stock_kernel_poweroff_under_emu(vessel, uname_boot):
+    """`poweroff -f` as the command: the kernel powers off through ACPI S5
+    (before ACPI it halted and the VM hung); vessel ends with status 0."""
+    need_user_space(uname_boot)
+    r = run([vessel, "vm", "run", "--accel", "emu", "--", "poweroff", "-f"],
+            timeout=BOOT_TIMEOUT, stdin=open(os.devnull))
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+    assert "reboot: Power down" in r.stdout, r.stdout[-3000:]
+    assert "rebooted" not in r.stderr and "crashed" not in r.stderr, r.stderr
+
+
 def test_stock_kernel_smp_under_emu(vessel, uname_boot):
     need_user_space(uname_boot)
     r = run([vessel, "vm", "run", "--accel", "emu", "--cpus", "2", "--mem", "512M", "--",
