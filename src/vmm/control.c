@@ -86,7 +86,8 @@ static json_t *cmd_resume(struct vs_serve_client *c, const json_t *args, int *co
 	return json_object();
 }
 
-/* Presses both power buttons (vs_serve_soft_stop) and arms the hard stop; "timeout" 0 stops at once. */
+/* Presses both power buttons and arms the hard stop (vs_serve_soft_stop);
+ * "timeout" 0 stops at once. */
 static json_t *cmd_stop(struct vs_serve_client *c, const json_t *args, int *code, const char **desc)
 {
 	int64_t t = vs_json_int(args, "timeout", 10);

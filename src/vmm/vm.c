@@ -119,7 +119,8 @@ static int write_firmware_tables(struct vs_vm *vm, struct vs_err **err)
 	if (vs_mptable_build(bios, len, VS_X86_BIOS_START, vm->cfg.cpus) < 0)
 		return vs_err_set(err, -ENOSPC, "MP table does not fit for %u vCPUs", vm->cfg.cpus);
 	if (vs_acpi_build(acpi, acpi_len, VS_X86_ACPI_START, vm->cfg.cpus) < 0)
-		return vs_err_set(err, -ENOSPC, "ACPI tables do not fit for %u vCPUs", vm->cfg.cpus);
+		return vs_err_set(err, -ENOSPC, "ACPI tables do not fit for %u vCPUs",
+				  vm->cfg.cpus);
 	memcpy(zp + VS_ZP_ACPI_RSDP_ADDR, &rsdp, sizeof(rsdp));
 	return 0;
 }
@@ -213,8 +214,9 @@ const char *vs_vm_warning(const struct vs_vm *vm)
 	       "runs its CPL0 code emulated at about 2 MIPS and will boot extremely slowly";
 }
 
-#define RESET_AS_CRASH \
-	"the guest rebooted before its command exited (kernel panic? the kit's kernel reboots on panic)"
+#define RESET_AS_CRASH                                 \
+	"the guest rebooted before its command exited " \
+	"(kernel panic? the kit's kernel reboots on panic)"
 
 void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status, const char *detail)
 {

@@ -102,8 +102,9 @@ static void test_s5_powers_off(void **state)
 static void test_s5_byte_write(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t hi = (uint8_t)(((VS_ACPI_S5_TYP << VS_ACPI_PM1_SLP_TYP_SHIFT) |
-				VS_ACPI_PM1_SLP_EN) >> 8);
+	uint8_t hi =
+		(uint8_t)(((VS_ACPI_S5_TYP << VS_ACPI_PM1_SLP_TYP_SHIFT) | VS_ACPI_PM1_SLP_EN) >>
+			  8);
 	uint8_t lo = VS_ACPI_PM1_SCI_EN;
 
 	assert_true(vs_iobus_access(&f->bus, CNT, true, &lo, 1));

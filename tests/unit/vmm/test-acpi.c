@@ -407,8 +407,8 @@ static void test_aml_encodings(void **state)
 	static const struct {
 		uint64_t v;
 		size_t len;
-	} ints[] = { { 0, 1 }, { 1, 1 }, { 2, 2 },	     { 255, 2 },	{ 256, 3 },
-		     { 65536, 5 }, { 1ull << 32, 9 }, { UINT64_MAX, 1 } };
+	} ints[] = { { 0, 1 },	 { 1, 1 },     { 2, 2 },	  { 255, 2 },
+		     { 256, 3 }, { 65536, 5 }, { 1ull << 32, 9 }, { UINT64_MAX, 1 } };
 	uint8_t out[64];
 	struct vs_aml a;
 

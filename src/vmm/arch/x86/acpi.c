@@ -164,8 +164,9 @@ static uint8_t checksum(const void *p, size_t n)
  * nothing; test-acpi.c caught the blank header). */
 static void header(uint8_t *p, const char *sig, uint32_t len, uint8_t rev)
 {
-	struct acpi_header h = { .length = len, .revision = rev, .oem_revision = 1,
-				 .creator_revision = 1 };
+	struct acpi_header h = {
+		.length = len, .revision = rev, .oem_revision = 1, .creator_revision = 1
+	};
 
 	memcpy(h.sig, sig, 4);
 	memcpy(h.oem_id, ACPI_OEM_ID, 6);
@@ -249,7 +250,9 @@ static void build_madt(uint8_t *p, unsigned ncpus)
 				   VS_ACPI_SCI_IRQ, MADT_ISO_LEVEL_HIGH },
 	       sizeof(struct madt_iso));
 	e += sizeof(struct madt_iso);
-	memcpy(e, &(struct madt_nmi){ MADT_NMI, sizeof(struct madt_nmi), MADT_ALL_CPUS, 0, MADT_LINT1 },
+	memcpy(e,
+	       &(struct madt_nmi){ MADT_NMI, sizeof(struct madt_nmi), MADT_ALL_CPUS, 0,
+				   MADT_LINT1 },
 	       sizeof(struct madt_nmi));
 	seal(p);
 }

@@ -153,7 +153,8 @@ void vs_aml_eisaid(struct vs_aml *a, const char *id)
 	unsigned long prod = 0;
 
 	for (int i = 3; i < 7; i++)
-		prod = prod << 4 | (unsigned long)(id[i] <= '9' ? id[i] - '0' : (id[i] | 0x20) - 'a' + 10);
+		prod = prod << 4 |
+		       (unsigned long)(id[i] <= '9' ? id[i] - '0' : (id[i] | 0x20) - 'a' + 10);
 	count_element(a);
 	put8(a, AML_DWORD);
 	put8(a, (uint8_t)(w >> 8));
