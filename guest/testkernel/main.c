@@ -37,6 +37,7 @@ static const struct tk_test tests[] = {
 	{ "acpi", test_acpi, 0 },
 	{ "acpi-poweroff", test_acpi_poweroff, 0 },
 	{ "acpi-button", test_acpi_button, 0 },
+	{ "pvpanic", test_pvpanic, 0 },
 	{ "timer", test_timer, 0 },
 	{ "irq", test_irq, 0 },
 	{ "paging", test_paging, TK_ARG_OPTIONAL },

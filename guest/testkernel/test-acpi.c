@@ -11,7 +11,10 @@
  *              from the FADT, level-triggered) and sleeps until the VMM
  *              presses the button (`vessel vm stop`); the SCI handler sees
  *              PM1_STS.PWRBTN_STS, clears it, and the guest powers off
- *              through S5. Ignores vessel's private button (port 0x504). */
+ *              through S5. Ignores vessel's private button (port 0x504).
+ * pvpanic      reads the pvpanic port of the DSDT's QEMU0001 (0x505): it must
+ *              offer PANICKED; writes PANICKED, which must stop the VM as a
+ *              guest crash (status 124). */
 #include "apic.h"
 #include "arch.h"
 #include "boot.h"
@@ -68,6 +71,16 @@ static uint8_t sum(const uint8_t *p, uint32_t n)
 	while (n--)
 		s += *p++;
 	return s;
+}
+
+static bool memmem_tk(const uint8_t *p, uint32_t n, const char *s)
+{
+	size_t k = strlen(s);
+
+	for (uint32_t i = 0; i + k <= n; i++)
+		if (memcmp(p + i, s, k) == 0)
+			return true;
+	return false;
 }
 
 static const uint8_t *find_rsdp(void)
@@ -239,4 +252,29 @@ int test_acpi_button(const char *arg)
 	ioapic_mask(ai.sci);
 	kprintf("acpi-button: power button (SCI, PWRBTN_STS), entering S5\n");
 	return enter_s5(&ai);
+}
+
+#define PVPANIC_PORT 0x505
+#define PVPANIC_PANICKED 0x01
+
+int test_pvpanic(const char *arg)
+{
+	struct acpi_info ai = { 0 };
+	uint8_t caps;
+	uint64_t end;
+
+	(void)arg;
+	if (acpi_walk(&ai) < 0)
+		return -1;
+	if (!memmem_tk(ai.dsdt, rd32(ai.dsdt + 4), "QEMU0001"))
+		return test_fail("no QEMU0001 device in the DSDT");
+	caps = inb(PVPANIC_PORT);
+	kprintf("pvpanic: capabilities 0x%x, reporting a panic\n", caps);
+	if (!(caps & PVPANIC_PANICKED))
+		return test_fail("pvpanic port 0x%x offers no PANICKED event", PVPANIC_PORT);
+	outb(PVPANIC_PORT, PVPANIC_PANICKED);
+	end = tsc_deadline(S5_GRACE_US);
+	while (rdtsc() < end)
+		cpu_pause();
+	return test_fail("still running after the pvpanic PANICKED event");
 }

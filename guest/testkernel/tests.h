@@ -27,6 +27,7 @@ int test_pci(const char *arg);
 int test_acpi(const char *arg);
 int test_acpi_poweroff(const char *arg);
 int test_acpi_button(const char *arg);
+int test_pvpanic(const char *arg);
 int test_timer(const char *arg);
 int test_irq(const char *arg);
 int test_paging(const char *arg);

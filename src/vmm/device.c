@@ -11,7 +11,7 @@
 /* devices-pc.c */
 extern const struct vs_device_ops vs_dev_serial, vs_dev_rtc, vs_dev_pci_host, vs_dev_legacy;
 /* devices-acpi.c */
-extern const struct vs_device_ops vs_dev_acpi_pm;
+extern const struct vs_device_ops vs_dev_acpi_pm, vs_dev_pvpanic;
 /* virtio/rng.c, virtio/blk-vm.c */
 extern const struct vs_device_ops vs_dev_virtio_rng, vs_dev_virtio_blk;
 
@@ -19,7 +19,7 @@ extern const struct vs_device_ops vs_dev_virtio_rng, vs_dev_virtio_blk;
 static const struct vs_device_ops *const registry[] = {
 	&vs_dev_serial, &vs_dev_rtc,	    &vs_dev_pci_host,
 	&vs_dev_legacy, &vs_dev_virtio_rng, &vs_dev_virtio_blk,
-	&vs_dev_acpi_pm,
+	&vs_dev_acpi_pm, &vs_dev_pvpanic,
 };
 
 const struct vs_device_ops *vs_device_type(unsigned i)

@@ -1,11 +1,13 @@
-/* Registry entry for the ACPI PM1 blocks (hw/acpi-pm.h), a PC device every
- * VM has (vm.c's create_devices()): the S5 power-off and the fixed-feature
- * power button behind the FADT that arch/x86/acpi.c writes. Fills
- * vm->acpi_pm for vs_vm_power_button(). */
+/* Registry entries for the devices only the ACPI tables (arch/x86/acpi.c)
+ * describe, PC devices every VM has (vm.c's create_devices()):
+ *  - acpi-pm: the PM1 blocks (hw/acpi-pm.h), S5 power-off and the
+ *    fixed-feature power button; fills vm->acpi_pm for vs_vm_power_button();
+ *  - pvpanic: the DSDT's QEMU0001 port (hw/pvpanic.h). */
 #include "vmm/device.h"
 #include "vmm/accel.h"
 #include "vmm/internal.h"
 #include "hw/acpi-pm.h"
+#include "hw/pvpanic.h"
 #include "common/err.h"
 
 static void set_irq(void *ctx, unsigned gsi, int level)
@@ -51,6 +53,29 @@ const struct vs_device_ops vs_dev_acpi_pm = {
 	.realize = acpi_pm_realize,
 	.unrealize = acpi_pm_unrealize,
 	.reset = acpi_pm_reset,
+};
+
+static int pvpanic_realize(struct vs_vm *vm, const char *opts, void **state, struct vs_err **err)
+{
+	int r;
+
+	(void)opts;
+	if ((r = vs_pvpanic_attach(&vm->pio, &vm->power)) < 0)
+		return vs_err_set(err, r, "pvpanic: port 0x%x taken", VS_PVPANIC_PORT);
+	*state = NULL;
+	return 0;
+}
+
+static void pvpanic_unrealize(struct vs_vm *vm, void *state)
+{
+	(void)state;
+	vs_pvpanic_detach(&vm->pio);
+}
+
+const struct vs_device_ops vs_dev_pvpanic = {
+	.name = "pvpanic",
+	.realize = pvpanic_realize,
+	.unrealize = pvpanic_unrealize,
 };
 
 void vs_vm_power_button(struct vs_vm *vm)

@@ -129,16 +129,19 @@ static void power_request(void *ctx, enum vs_power_event ev, int status)
 {
 	enum vs_stop_reason why = ev == VS_POWER_EXIT  ? VS_STOP_EXIT_DEVICE :
 				  ev == VS_POWER_RESET ? VS_STOP_RESET :
+				  ev == VS_POWER_PANIC ? VS_STOP_CRASH :
 							 VS_STOP_POWEROFF;
 
-	vs_vm_request_stop(ctx, why, status, NULL);
+	vs_vm_request_stop(ctx, why, status,
+			   ev == VS_POWER_PANIC ? "the guest kernel panicked (pvpanic)" : NULL);
 }
 
 /* The PC devices every VM has, then --device and --disk (device.h); each
  * realize names itself in its error message. */
 static int create_devices(struct vs_vm *vm, struct vs_err **err)
 {
-	static const char *const pc[] = { "serial", "rtc", "pci-host", "legacy", "acpi-pm" };
+	static const char *const pc[] = { "serial",  "rtc",	"pci-host",
+					  "legacy",  "acpi-pm", "pvpanic" };
 	int r;
 
 	vs_iobus_init(&vm->pio, "pio");

@@ -1,13 +1,19 @@
-"""`vm stop` powers off a Linux guest that is NOT vessel's through the ACPI
-power button: Debian's stock kernel (the guest kit's) with a busybox
-initramfs of this test, whose init loads the kernel's own ACPI button driver
-(button.ko) and evdev, waits for a key event from the "Power Button" input
-device (what systemd-logind or acpid would do) and runs `poweroff -f`, which
-the kernel carries out through ACPI S5. The guest ignores vessel's private
-port-0x504 button. One boot under emu.
+"""Linux guests that are NOT vessel's, through the devices the ACPI tables
+describe: Debian's stock kernel (the guest kit's) with busybox initramfs
+images of this test, which load the kernel's own drivers. Two boots under emu.
 
-The kit ships no ACPI modules, so the two come from the kit's kernel package
-(`apt-get download`, cached in ~/.cache/vessel/test-modules/<release>/)."""
+- `vm stop` powers the guest off through the ACPI power button: the init
+  loads button.ko and evdev, waits for a key event from the "Power Button"
+  input device (what systemd-logind or acpid would do) and runs `poweroff -f`,
+  which the kernel carries out through ACPI S5. The guest ignores vessel's
+  private port-0x504 button.
+- A kernel panic ends the VM with status 124 through pvpanic: the init loads
+  pvpanic-mmio (bound to the DSDT's QEMU0001) and crashes the kernel with
+  sysrq c. The command line has no panic=-1: without pvpanic the VM would
+  hang in the panic loop.
+
+The kit ships none of these modules, so they come from the kit's kernel
+package (`apt-get download`, cached in ~/.cache/vessel/test-modules/<release>/)."""
 import gzip
 import os
 import pathlib
@@ -18,11 +24,24 @@ import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from vesseltest import GUEST_DIR, skip  # noqa: E402
+from vesseltest import GUEST_DIR, VESSEL, run, skip  # noqa: E402
 
 BOOT_TIMEOUT = 400
 STOP_TIMEOUT = 120
-MODULES = ("kernel/drivers/acpi/button.ko", "kernel/drivers/input/evdev.ko")
+MODULES = ("kernel/drivers/acpi/button.ko", "kernel/drivers/input/evdev.ko",
+           "kernel/drivers/misc/pvpanic/pvpanic.ko", "kernel/drivers/misc/pvpanic/pvpanic-mmio.ko")
+
+PANIC_INIT = """#!/bin/busybox sh
+B=/bin/busybox
+$B mkdir -p /proc /sys
+$B mount -t proc proc /proc
+$B mount -t sysfs sysfs /sys
+$B insmod /pvpanic.ko
+$B insmod /pvpanic-mmio.ko
+echo "pvpanic-driver: $($B ls /sys/bus/platform/drivers/pvpanic-mmio | $B grep QEMU0001)"
+echo c > /proc/sysrq-trigger
+$B sleep 1000
+"""
 
 INIT = """#!/bin/busybox sh
 B=/bin/busybox
@@ -51,7 +70,7 @@ def kit_info():
 
 
 def kernel_modules():
-    """button.ko and evdev.ko of the kit's kernel, downloaded once."""
+    """MODULES of the kit's kernel, downloaded once."""
     info = kit_info()
     cache = pathlib.Path.home() / ".cache/vessel/test-modules" / info["kernel_release"]
     want = [cache / pathlib.Path(m).name for m in MODULES]
@@ -73,16 +92,17 @@ def kernel_modules():
     return want
 
 
-def build_initramfs(tmp_path, modules):
+def build_initramfs(tmp_path, modules, init=INIT):
     busybox = shutil.which("busybox") or "/bin/busybox"
     if not os.path.exists(busybox) or not shutil.which("cpio"):
         skip("busybox-static or cpio is not installed")
     tree = tmp_path / "tree"
+    shutil.rmtree(tree, ignore_errors=True)
     (tree / "bin").mkdir(parents=True)
     shutil.copy(busybox, tree / "bin/busybox")
     for m in modules:
         shutil.copy(m, tree / m.name)
-    (tree / "init").write_text(INIT)
+    (tree / "init").write_text(init)
     (tree / "init").chmod(0o755)
     names = subprocess.run(["find", ".", "-mindepth", "1"], cwd=tree, capture_output=True,
                            text=True, check=True).stdout
@@ -93,14 +113,32 @@ def build_initramfs(tmp_path, modules):
     return out
 
 
+def kit_or_skip():
+    if not (GUEST_DIR / "vmlinuz").exists() or not (GUEST_DIR / "kit.txt").exists():
+        skip(f"no guest kit in {GUEST_DIR} (make guest)")
+
+
+def test_kernel_panic_ends_a_foreign_linux_through_pvpanic(tmp_path):
+    kit_or_skip()
+    initrd = build_initramfs(tmp_path, kernel_modules(), PANIC_INIT)
+    r = run([VESSEL, "vm", "run", "--accel", "emu", "--kernel", GUEST_DIR / "vmlinuz",
+             "--initrd", initrd, "--append", "console=ttyS0 quiet"],
+            timeout=BOOT_TIMEOUT, stdin=open(os.devnull))
+    out = r.stdout + r.stderr
+    assert "pvpanic-driver: QEMU0001:00" in r.stdout, out[-3000:]
+    assert "Kernel panic - not syncing: sysrq triggered crash" in r.stdout, out[-3000:]
+    assert r.returncode == 124, out[-3000:]
+    assert r.stderr.strip().splitlines()[-1] == (
+        "vessel: guest crashed: the guest kernel panicked (pvpanic)"), r.stderr
+
+
 def log_text(ctl, name):
     p = ctl.root / "vms" / name / "console.log"
     return p.read_text(errors="replace") if p.exists() else ""
 
 
 def test_vm_stop_powers_off_a_foreign_linux_through_acpi(ctl, tmp_path):
-    if not (GUEST_DIR / "vmlinuz").exists() or not (GUEST_DIR / "kit.txt").exists():
-        skip(f"no guest kit in {GUEST_DIR} (make guest)")
+    kit_or_skip()
     initrd = build_initramfs(tmp_path, kernel_modules())
     ctl.ok("vm", "create", "acpi", "--accel", "emu", "--kernel", str(GUEST_DIR / "vmlinuz"),
            "--initrd", str(initrd), "--append", "console=ttyS0 quiet")

@@ -124,6 +124,15 @@ def test_acpi_s5_powers_off(boot):
     assert "rebooted" not in r.stderr and "crashed" not in r.stderr, r.stderr
 
 
+def test_pvpanic_is_a_crash(boot):
+    """The DSDT's QEMU0001 port (0x505) offers PANICKED; writing it stops the
+    VM as a guest crash: status 124 and one line."""
+    r = boot("pvpanic")
+    assert "pvpanic: capabilities 0x3, reporting a panic" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 124, r.stdout + r.stderr
+    assert "vessel: guest crashed: the guest kernel panicked (pvpanic)" in r.stderr.splitlines()
+
+
 def test_lapic_timer_rate(boot):
     assert_passed(boot("timer"), "timer")
 

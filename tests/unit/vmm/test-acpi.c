@@ -244,6 +244,7 @@ static void check_dsdt(const uint8_t *t)
 	assert_int_equal(r.s5_typ, VS_ACPI_S5_TYP);
 	assert_int_equal(r.prt_entries, (VS_PCI_MAX_SLOTS - 1) * 4);
 	assert_non_null(memmem(t, rd32(t + 4), "PCI0", 4));
+	assert_non_null(memmem(t, rd32(t + 4), "\x0dQEMU0001", 10)); /* pvpanic's _HID */
 	assert_true(r.names >= 10);
 }
 

@@ -11,6 +11,7 @@
 #include "vmm/memory.h"
 #include "hw/acpi-pm.h"
 #include "hw/pci.h"
+#include "hw/pvpanic.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -321,6 +322,20 @@ static void dsdt_isa(struct vs_aml *a, const char *name, const char *hid, uint16
 	vs_aml_close(a);
 }
 
+/* QEMU's ISA pvpanic device (hw/pvpanic.h): _HID is a string, not an EISA ID. */
+static void dsdt_pvpanic(struct vs_aml *a)
+{
+	vs_aml_device(a, "PEVT");
+	vs_aml_name_decl(a, "_HID");
+	vs_aml_string(a, "QEMU0001");
+	vs_aml_name_decl(a, "_CRS");
+	vs_aml_buffer(a);
+	vs_aml_res_io(a, VS_PVPANIC_PORT, 1);
+	vs_aml_res_end(a);
+	vs_aml_close(a);
+	vs_aml_close(a);
+}
+
 /* Returns the DSDT's length or -ENOSPC. The AML is encoded in a scratch
  * buffer first: the encoder needs a few bytes of slack while a PkgLength is
  * open, and a caller's exactly-sized buffer must still work. */
@@ -344,6 +359,7 @@ static long build_dsdt(uint8_t *p, size_t room)
 	dsdt_pci0(&a);
 	dsdt_isa(&a, "COM1", "PNP0501", 0x3f8, 8, 4);
 	dsdt_isa(&a, "RTC", "PNP0B00", 0x70, 2, 8);
+	dsdt_pvpanic(&a);
 	vs_aml_close(&a);
 	if ((n = vs_aml_len(&a)) < 0)
 		return n;

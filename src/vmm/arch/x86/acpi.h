@@ -11,7 +11,8 @@
  *    fixed-feature power button, no sleep button, no i8042 and no VGA, reset
  *    register = port 0xCF9 value 6 (hw/pci.c).
  *  - DSDT: \_S5, the PCI host bridge \_SB.PCI0 (bus 0, its I/O and 32-bit
- *    memory windows, the _PRT INTx routing of hw/pci.h), COM1 and the RTC. */
+ *    memory windows, the _PRT INTx routing of hw/pci.h), COM1, the RTC and
+ *    the pvpanic port (QEMU0001, hw/pvpanic.h). */
 #ifndef VS_VMM_ARCH_X86_ACPI_H
 #define VS_VMM_ARCH_X86_ACPI_H
 
