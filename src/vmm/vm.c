@@ -140,8 +140,8 @@ static void power_request(void *ctx, enum vs_power_event ev, int status)
  * realize names itself in its error message. */
 static int create_devices(struct vs_vm *vm, struct vs_err **err)
 {
-	static const char *const pc[] = { "serial",  "rtc",	"pci-host",
-					  "legacy",  "acpi-pm", "pvpanic" };
+	static const char *const pc[] = { "serial", "rtc",     "pci-host",
+					  "legacy", "acpi-pm", "pvpanic" };
 	int r;
 
 	vs_iobus_init(&vm->pio, "pio");
