@@ -1,9 +1,9 @@
 /* vessel's power button: one port (0x504) a guest polls to learn that the
  * host asks it to power off (`vessel vm stop`). Reading returns bit 0 set
- * while a press is pending; writing 1 acknowledges it. There is no ACPI in
- * vessel's machine yet, so no stock Linux listens to it: the guest init and
- * the test guest (docs/testkernel.md, `counter`) do; other guests are
- * stopped hard after `vm stop`'s timeout. */
+ * while a press is pending; writing 1 acknowledges it. No stock Linux
+ * listens to it: the guest init and the test guest (docs/testkernel.md,
+ * `counter`) do; `vm stop` presses the ACPI power button (hw/acpi-pm.h)
+ * at the same time for every other guest. */
 #ifndef VS_HW_BUTTON_H
 #define VS_HW_BUTTON_H
 

@@ -10,6 +10,7 @@ enum vs_power_event {
 	VS_POWER_EXIT = 1, /* guest wrote its status to the exit port */
 	VS_POWER_RESET, /* guest asked for a reset (reboot) */
 	VS_POWER_OFF, /* guest powered off */
+	VS_POWER_PANIC, /* the guest kernel panicked (pvpanic.h) */
 };
 
 struct vs_power {

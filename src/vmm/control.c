@@ -87,8 +87,8 @@ static json_t *cmd_resume(struct vs_serve_client *c, const json_t *args, int *co
 	return json_object();
 }
 
-/* Presses the power button (a paused VM is resumed so that it can see it)
- * and arms the hard stop; "timeout" 0 stops at once. */
+/* Presses both power buttons and arms the hard stop (vs_serve_soft_stop);
+ * "timeout" 0 stops at once. */
 static json_t *cmd_stop(struct vs_serve_client *c, const json_t *args, int *code, const char **desc)
 {
 	int64_t t = vs_json_int(args, "timeout", 10);
@@ -102,12 +102,7 @@ static json_t *cmd_stop(struct vs_serve_client *c, const json_t *args, int *code
 		vs_serve_hard_stop(c->sv, "hard stop (vm stop -t 0)");
 		return json_object();
 	}
-	vs_button_press(&c->sv->button);
-	if (vs_vm_is_paused(c->sv->vm)) {
-		vs_vm_resume(c->sv->vm);
-		vs_serve_set_state(c->sv, "running");
-	}
-	vs_loop_arm_timer(c->sv->stop_timer, (uint64_t)t * 1000);
+	vs_serve_soft_stop(c->sv, (uint64_t)t * 1000);
 	return json_object();
 }
 

@@ -17,6 +17,7 @@ struct vs_guest_mem;
 struct vs_serial;
 struct vs_rtc;
 struct vs_pci_bus;
+struct vs_acpi_pm;
 struct vs_console;
 struct vs_pause;
 struct vs_accel_ops;
@@ -55,6 +56,7 @@ struct vs_vm {
 	struct vs_serial *serial;
 	struct vs_rtc *rtc;
 	struct vs_pci_bus *pci;
+	struct vs_acpi_pm *acpi_pm; /* devices-acpi.c */
 	struct vs_device *devices; /* realized from the registry (device.h) */
 	struct vs_bzimage bz;
 	uint8_t *kernel_file; /* owns the bytes bz points into */

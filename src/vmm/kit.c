@@ -93,6 +93,7 @@ void vs_kit_config(const struct vs_vm_spec *spec, const struct vs_kit_boot *boot
 	cfg->kernel = boot->kernel;
 	cfg->initrd = boot->initrd;
 	cfg->cmdline = boot->cmdline;
+	cfg->reset_is_crash = spec->command != NULL; /* vm.h */
 	cfg->cpus = spec->cpus;
 	cfg->mem = spec->mem;
 	cfg->cpu_model = spec->cpu_model;

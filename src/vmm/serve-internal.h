@@ -37,6 +37,7 @@ struct vs_serve {
 	uint8_t input[VS_SERVE_INPUT_SIZE];
 	size_t ninput;
 	bool input_blocked; /* console clients' reads are off until the FIFO drains */
+	bool soft_stopping; /* the power buttons were pressed and the hard stop is armed */
 	struct vs_serve_client *clients;
 };
 
@@ -46,6 +47,10 @@ void vs_serve_client_close(struct vs_serve_client *c);
 /* serve.c */
 void vs_serve_set_state(struct vs_serve *sv, const char *state);
 void vs_serve_hard_stop(struct vs_serve *sv, const char *detail);
+/* Presses both power buttons (vessel's port 0x504 for its init and the test
+ * guest, the ACPI fixed-feature button for any other Linux), resumes a
+ * paused VM so that it can see them, and stops it hard after timeout_ms. */
+void vs_serve_soft_stop(struct vs_serve *sv, uint64_t timeout_ms);
 void vs_serve_feed_input(struct vs_serve *sv);
 void vs_serve_replay(struct vs_serve *sv, int fd);
 

@@ -25,6 +25,7 @@
 
 #define LOG_ROTATE_BYTES (4 * VS_MIB)
 #define INPUT_RETRY_MS 10
+#define SIGTERM_GRACE_MS 10000 /* as `vm stop` without -t */
 
 static void log_write(struct vs_serve *sv, const uint8_t *buf, size_t n)
 {
@@ -145,6 +146,18 @@ void vs_serve_hard_stop(struct vs_serve *sv, const char *detail)
 	vs_vm_resume(sv->vm);
 }
 
+void vs_serve_soft_stop(struct vs_serve *sv, uint64_t timeout_ms)
+{
+	vs_button_press(&sv->button); /* vessel's init and the test guest */
+	vs_vm_power_button(sv->vm); /* ACPI: any Linux with the button driver */
+	if (vs_vm_is_paused(sv->vm)) {
+		vs_vm_resume(sv->vm);
+		vs_serve_set_state(sv, "running");
+	}
+	sv->soft_stopping = true;
+	vs_loop_arm_timer(sv->stop_timer, timeout_ms);
+}
+
 static void on_stop_timer(struct vs_loop *loop, int fd, uint32_t events, void *ctx)
 {
 	(void)loop;
@@ -173,6 +186,12 @@ static void on_signal(struct vs_loop *loop, int fd, uint32_t events, void *ctx)
 	(void)events;
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	/* SIGTERM (systemd at host shutdown, kill) asks the guest to power off
+	 * as `vm stop` does; a second one, or SIGINT/SIGHUP, stops it now. */
+	if (si.ssi_signo == SIGTERM && !sv->soft_stopping) {
+		vs_serve_soft_stop(sv, SIGTERM_GRACE_MS);
+		return;
+	}
 	snprintf(detail, sizeof(detail), "received %s", strsignal(si.ssi_signo));
 	vs_vm_request_stop(sv->vm, VS_STOP_SIGNAL, si.ssi_signo, detail);
 	vs_vm_resume(sv->vm);

@@ -9,6 +9,8 @@
 #include "vmm/internal.h"
 #include "vmm/memory.h"
 #include "vmm/sys.h"
+#include "vmm/arch/x86/acpi.h"
+#include "vmm/arch/x86/bootparams.h"
 #include "vmm/arch/x86/layout.h"
 #include "vmm/arch/x86/mptable.h"
 #include "hw/pci.h"
@@ -98,17 +100,28 @@ static int get_supported_cpuid(struct vs_vm *vm, struct vs_err **err)
 	return r < 0 ? r : 0;
 }
 
+/* The MP table (0xF0000) and the ACPI tables (0xE0000), which describe the
+ * same machine; the zero page gets the RSDP's address too (boot protocol
+ * 2.14 acpi_rsdp_addr; older kernels find it by scanning the BIOS area). */
 static int write_firmware_tables(struct vs_vm *vm, struct vs_err **err)
 {
 	size_t len = VS_X86_BIOS_END - VS_X86_BIOS_START;
+	size_t acpi_len = VS_X86_BIOS_START - VS_X86_ACPI_START;
 	uint8_t *bios = vs_guest_mem_ptr(vm->mem, VS_X86_BIOS_START, len);
+	uint8_t *acpi = vs_guest_mem_ptr(vm->mem, VS_X86_ACPI_START, acpi_len);
 	uint16_t *ebda_seg = vs_guest_mem_ptr(vm->mem, VS_X86_BDA_EBDA_SEG, 2);
+	uint8_t *zp = vs_guest_mem_ptr(vm->mem, VS_X86_ZERO_PAGE, VS_ZP_SIZE);
+	uint64_t rsdp = VS_X86_ACPI_START;
 
-	if (!bios || !ebda_seg)
+	if (!bios || !acpi || !ebda_seg || !zp)
 		return vs_err_set(err, -ENOMEM, "guest memory too small for firmware tables");
 	*ebda_seg = VS_X86_EBDA >> 4;
 	if (vs_mptable_build(bios, len, VS_X86_BIOS_START, vm->cfg.cpus) < 0)
 		return vs_err_set(err, -ENOSPC, "MP table does not fit for %u vCPUs", vm->cfg.cpus);
+	if (vs_acpi_build(acpi, acpi_len, VS_X86_ACPI_START, vm->cfg.cpus) < 0)
+		return vs_err_set(err, -ENOSPC, "ACPI tables do not fit for %u vCPUs",
+				  vm->cfg.cpus);
+	memcpy(zp + VS_ZP_ACPI_RSDP_ADDR, &rsdp, sizeof(rsdp));
 	return 0;
 }
 
@@ -116,16 +129,19 @@ static void power_request(void *ctx, enum vs_power_event ev, int status)
 {
 	enum vs_stop_reason why = ev == VS_POWER_EXIT  ? VS_STOP_EXIT_DEVICE :
 				  ev == VS_POWER_RESET ? VS_STOP_RESET :
+				  ev == VS_POWER_PANIC ? VS_STOP_CRASH :
 							 VS_STOP_POWEROFF;
 
-	vs_vm_request_stop(ctx, why, status, NULL);
+	vs_vm_request_stop(ctx, why, status,
+			   ev == VS_POWER_PANIC ? "the guest kernel panicked (pvpanic)" : NULL);
 }
 
 /* The PC devices every VM has, then --device and --disk (device.h); each
  * realize names itself in its error message. */
 static int create_devices(struct vs_vm *vm, struct vs_err **err)
 {
-	static const char *const pc[] = { "serial", "rtc", "pci-host", "legacy" };
+	static const char *const pc[] = { "serial", "rtc",     "pci-host",
+					  "legacy", "acpi-pm", "pvpanic" };
 	int r;
 
 	vs_iobus_init(&vm->pio, "pio");
@@ -201,10 +217,18 @@ const char *vs_vm_warning(const struct vs_vm *vm)
 	       "runs its CPL0 code emulated at about 2 MIPS and will boot extremely slowly";
 }
 
+#define RESET_AS_CRASH                                 \
+	"the guest rebooted before its command exited " \
+	"(kernel panic? the kit's kernel reboots on panic)"
+
 void vs_vm_request_stop(struct vs_vm *vm, enum vs_stop_reason why, int status, const char *detail)
 {
 	uint64_t one = 1;
 
+	if (why == VS_STOP_RESET && vm->cfg.reset_is_crash) {
+		why = VS_STOP_CRASH;
+		detail = RESET_AS_CRASH;
+	}
 	pthread_mutex_lock(&vm->stop_lock);
 	if (vm->result.reason == VS_STOP_NONE) {
 		vm->result.reason = why;

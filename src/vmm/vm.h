@@ -56,6 +56,11 @@ struct vs_vm_config {
 	enum vs_accel accel;
 	bool overcommit; /* allow more vCPUs than host CPUs */
 	bool console_input; /* forward stdin to the serial port */
+	/* The guest runs a command that ends the VM through the exit device
+	 * (`-- COMMAND`): a reboot before that is a crash, not a clean end. The
+	 * kit's kernel reboots on panic (panic=-1), so this is how a kernel
+	 * panic, or the init dying, becomes status 124 instead of 0. */
+	bool reset_is_crash;
 	int out_fd; /* serial output; usually 1 */
 	bool trace_boot; /* print the CLOCK_MONOTONIC time of vCPU 0's first KVM_RUN */
 	unsigned mem_backing; /* enum vs_mem_backing (vmm/memory.h); 0 is the default */
@@ -83,6 +88,12 @@ int vs_vm_create(const struct vs_vm_config *cfg, struct vs_vm **out, struct vs_e
 int vs_vm_run(struct vs_vm *vm, struct vs_vm_result *res, struct vs_err **err);
 
 void vs_vm_free(struct vs_vm *vm);
+
+/* Presses the ACPI power button (PM1_STS.PWRBTN_STS and the SCI,
+ * hw/acpi-pm.h): what a stock Linux with the ACPI button driver (and
+ * systemd-logind, acpid or a handler of KEY_POWER) powers off on. Any
+ * thread; a guest that has not enabled the event sees it once it does. */
+void vs_vm_power_button(struct vs_vm *vm);
 
 /* Before vs_vm_free() when the process is about to exit: forks a child that
  * keeps only the VM's KVM file descriptors and exits when this process

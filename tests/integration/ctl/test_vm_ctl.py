@@ -157,6 +157,57 @@ def test_stop_timeout_hard_stops_a_deaf_guest(ctl, kvm):
 
 
 @pytest.mark.parametrize("accel", ["kvm", "emu"])
+def test_stop_presses_the_acpi_power_button(ctl, request, accel):
+    """`vm stop` presses the ACPI fixed-feature power button: the test guest's
+    acpi-button mode (which ignores vessel's port-0x504 button) gets the SCI
+    with PM1_STS.PWRBTN_STS and powers off through S5, long before the stop
+    timeout."""
+    if accel == "kvm":
+        request.getfixturevalue("kvm")
+    ctl.ok("vm", "create", "ab", "--kernel", TESTKERNEL, "--append", "vessel.test=acpi-button",
+           "--accel", accel, "--mem", "64M")
+    ctl.ok("vm", "start", "ab")
+    wait_until(lambda: "acpi-button: waiting" in log_text(ctl, "ab"), timeout=20,
+               what="the guest to enable the power button")
+    t0 = time.time()
+    ctl.ok("vm", "stop", "ab", "-t", "30", timeout=60)
+    took = time.time() - t0
+    vm = ctl.ls()["ab"]
+    log = log_text(ctl, "ab")
+    assert "acpi-button: power button (SCI, PWRBTN_STS), entering S5" in log, log
+    assert vm["state"] == "stopped" and vm["exit_reason"] == "the guest powered off", vm
+    assert vm["exit_status"] == 0, vm
+    assert took < 10, took
+
+
+def test_sigterm_of_the_vmm_powers_the_guest_off(ctl, kvm):
+    """SIGTERM to a named VM's VMM (systemd at host shutdown, kill) presses the
+    power buttons like `vm stop`: an ACPI guest powers off; a second SIGTERM
+    to a guest that ignores them stops it at once."""
+    ctl.ok("vm", "create", "t1", "--kernel", TESTKERNEL, "--append", "vessel.test=acpi-button",
+           "--accel", "kvm", "--mem", "64M")
+    ctl.ok("vm", "start", "t1")
+    wait_until(lambda: "acpi-button: waiting" in log_text(ctl, "t1"), what="t1 waiting")
+    os.kill(ctl.ls()["t1"]["pid"], signal.SIGTERM)
+    wait_until(lambda: ctl.ls()["t1"]["state"] == "stopped", what="t1 stopped")
+    vm = ctl.ls()["t1"]
+    assert vm["exit_reason"] == "the guest powered off" and vm["exit_status"] == 0, vm
+
+    ctl.ok("vm", "create", "t2", "--kernel", TESTKERNEL, "--append", "vessel.test=hang",
+           "--accel", "kvm", "--mem", "64M")
+    ctl.ok("vm", "start", "t2")
+    pid = ctl.ls()["t2"]["pid"]
+    os.kill(pid, signal.SIGTERM)
+    time.sleep(0.5)
+    assert ctl.ls()["t2"]["state"] == "running", ctl.ls()["t2"]  # the grace period
+    os.kill(pid, signal.SIGTERM)
+    wait_until(lambda: ctl.ls()["t2"]["state"] == "stopped", what="t2 stopped")
+    vm = ctl.ls()["t2"]
+    assert vm["exit_status"] == 128 + signal.SIGTERM, vm
+    assert vm["exit_reason"] == "the VMM received Terminated", vm
+
+
+@pytest.mark.parametrize("accel", ["kvm", "emu"])
 def test_pause_then_stop_and_kill(ctl, request, accel):
     if accel == "kvm":
         request.getfixturevalue("kvm")

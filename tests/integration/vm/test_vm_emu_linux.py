@@ -2,7 +2,7 @@
 (issue 12), and how `--accel auto` chooses (`-v` says which and why).
 
 One boot serves the kernel-side checks: the x87/FXSR/XSAVE state the kernel
-sets up from emu's CPUID (its "x86/fpu:" lines), the MP table, kvm-clock and
+sets up from emu's CPUID (its "x86/fpu:" lines), the ACPI tables, kvm-clock and
 the TSC, up to "Run /init as init process", with the kernel panicking or
 rebooting nowhere before. The user-space checks (busybox is built for
 x86-64 with SSE2) need emu to advertise SSE2; they skip, saying so, while
@@ -52,7 +52,16 @@ def test_stock_kernel_reaches_init_under_emu(uname_boot):
                      r"using 'standard' format", out), out[-3000:]
     assert "kvm-clock: Using msrs" in out
     assert "Unstable clock detected" not in out, out[-3000:]  # the pvclock is stable
-    assert "MPTABLE: OEM ID: VESSEL" in out
+    # ACPI (docs/vm.md "ACPI"): the RSDP where vessel puts it, the MADT for
+    # the CPUs, S5, the PCI root bridge from the DSDT, and not one complaint
+    # from ACPICA about the tables or the PM1 hardware
+    assert "ACPI: RSDP 0x00000000000E0000 000024 (v02 VESSEL)" in out, out[-3000:]
+    assert "ACPI: Using ACPI (MADT) for SMP configuration information" in out, out[-3000:]
+    assert "ACPI: PM: (supports S0 S5)" in out, out[-3000:]
+    assert "ACPI: PCI Root Bridge [PCI0] (domain 0000 [bus 00-ff])" in out, out[-3000:]
+    assert "ACPI: INT_SRC_OVR (bus 0 bus_irq 9 global_irq 9 high level)" in out
+    for bad in ("ACPI Error", "ACPI Warning", "ACPI BIOS Error", "ACPI BIOS Warning"):
+        assert bad not in out, out[-3000:]
     assert "Run /init as init process" in out, out[-3000:]
     before_init = out.split("Run /init as init process")[0]
     assert "Kernel panic" not in before_init and "Oops" not in before_init, out[-3000:]
@@ -109,6 +118,31 @@ def test_stock_kernel_exit_status_under_emu(vessel, uname_boot):
     r = run([vessel, "vm", "run", "--accel", "emu", "--", "sh", "-c", "exit 7"],
             timeout=BOOT_TIMEOUT, stdin=open(os.devnull))
     assert r.returncode == 7, r.stdout[-2000:] + r.stderr
+
+
+def test_stock_kernel_panic_is_a_failure_under_emu(vessel, uname_boot):
+    """A kernel panic (sysrq c) reboots the kit's kernel (panic=-1); with a
+    command that reboot is a crash: status 124 and one line, not 0."""
+    need_user_space(uname_boot)
+    r = run([vessel, "vm", "run", "--accel", "emu", "--", "sh", "-c",
+             "echo c > /proc/sysrq-trigger; sleep 30"],
+            timeout=BOOT_TIMEOUT, stdin=open(os.devnull))
+    assert r.returncode == 124, r.stdout[-2000:] + r.stderr
+    assert "Kernel panic - not syncing: sysrq triggered crash" in r.stdout, r.stdout[-3000:]
+    assert r.stderr.strip().splitlines()[-1] == (
+        "vessel: guest crashed: the guest rebooted before its command exited "
+        "(kernel panic? the kit's kernel reboots on panic)"), r.stderr
+
+
+def test_stock_kernel_poweroff_under_emu(vessel, uname_boot):
+    """`poweroff -f` as the command: the kernel powers off through ACPI S5
+    (before ACPI it halted and the VM hung); vessel ends with status 0."""
+    need_user_space(uname_boot)
+    r = run([vessel, "vm", "run", "--accel", "emu", "--", "poweroff", "-f"],
+            timeout=BOOT_TIMEOUT, stdin=open(os.devnull))
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+    assert "reboot: Power down" in r.stdout, r.stdout[-3000:]
+    assert "rebooted" not in r.stderr and "crashed" not in r.stderr, r.stderr
 
 
 def test_stock_kernel_smp_under_emu(vessel, uname_boot):

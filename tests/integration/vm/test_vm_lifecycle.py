@@ -135,3 +135,15 @@ def test_guest_reset_exits(vessel, accel, how):
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"reset: " in r.stdout
     assert r.stderr.strip().splitlines() == ["vessel: the guest rebooted; vessel exits on reboot"]
+
+
+def test_reset_before_the_command_exits_is_a_crash(vessel, accel):
+    """With `-- COMMAND` the guest must end through the exit device: a reboot
+    first (the kit's kernel reboots on panic, panic=-1) is status 124 with one
+    line, not a clean 0. The test guest ignores the command and reboots."""
+    r = run([vessel, "vm", "run", "--accel", accel, "--kernel", TESTKERNEL, "--append",
+             "vessel.test=reset:cf9", "--", "true"], timeout=30, stdin=open(os.devnull))
+    assert r.returncode == 124, r.stdout + r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "vessel: guest crashed: the guest rebooted before its command exited "
+        "(kernel panic? the kit's kernel reboots on panic)"], r.stderr

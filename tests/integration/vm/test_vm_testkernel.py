@@ -103,6 +103,36 @@ def test_pci_host_bridge(boot):
     assert "pci: 00:00.0 8086:0d57 class 060000" in r.stdout
 
 
+def test_acpi_tables(boot):
+    """RSDP (BIOS-area scan == boot_params.acpi_rsdp_addr) -> XSDT -> FADT,
+    MADT, DSDT, FACS: signatures, lengths, checksums; the MADT's CPUs and
+    IOAPIC match the MP table's (APIC IDs 0..n-1, IOAPIC ID n)."""
+    r = boot("acpi", "--cpus", "2")
+    assert_passed(r, "acpi")
+    assert "acpi: rsdp=0xe0000 boot_params=0xe0000 " in r.stdout
+    assert "acpi: pm1a_evt=0x600 pm1a_cnt=0x604 sci=9 s5=5 sci_en=1" in r.stdout
+    assert "acpi: madt cpus=2 ioapic=2" in r.stdout
+
+
+def test_acpi_s5_powers_off(boot):
+    """SLP_TYP(\\_S5) | SLP_EN in PM1a_CNT ends the VM at once with status 0
+    (the test would FAIL, status 1, if the guest were still running)."""
+    r = boot("acpi-poweroff")
+    assert "acpi-poweroff: S5 through port 0x604" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "FAIL" not in r.stdout and "result:" not in r.stdout, r.stdout
+    assert "rebooted" not in r.stderr and "crashed" not in r.stderr, r.stderr
+
+
+def test_pvpanic_is_a_crash(boot):
+    """The DSDT's QEMU0001 port (0x505) offers PANICKED; writing it stops the
+    VM as a guest crash: status 124 and one line."""
+    r = boot("pvpanic")
+    assert "pvpanic: capabilities 0x3, reporting a panic" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 124, r.stdout + r.stderr
+    assert "vessel: guest crashed: the guest kernel panicked (pvpanic)" in r.stderr.splitlines()
+
+
 def test_lapic_timer_rate(boot):
     assert_passed(boot("timer"), "timer")
 

@@ -188,7 +188,7 @@ unsigned vs_x86_e820_build(uint64_t mem_low, uint64_t mem_high, struct vs_e820_e
 
 	n = e820_add(e, n, max, 0, VS_X86_EBDA, VS_E820_RAM);
 	n = e820_add(e, n, max, VS_X86_EBDA, VS_X86_LOWMEM_END, VS_E820_RESERVED);
-	n = e820_add(e, n, max, VS_X86_BIOS_START, VS_X86_BIOS_END, VS_E820_RESERVED);
+	n = e820_add(e, n, max, VS_X86_ACPI_START, VS_X86_BIOS_END, VS_E820_RESERVED);
 	n = e820_add(e, n, max, VS_X86_HIMEM, mem_low, VS_E820_RAM);
 	n = e820_add(e, n, max, VS_X86_IOAPIC_ADDR, VS_X86_IOAPIC_ADDR + VS_X86_MMIO_PAGE,
 		     VS_E820_RESERVED);

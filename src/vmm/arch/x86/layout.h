@@ -13,6 +13,7 @@
 #define VS_X86_CMDLINE_MAX 0x10000
 #define VS_X86_EBDA 0x9fc00
 #define VS_X86_LOWMEM_END 0xa0000
+#define VS_X86_ACPI_START 0xe0000 /* ACPI tables, RSDP first (acpi.h) */
 #define VS_X86_BIOS_START 0xf0000 /* MP floating pointer and table live here */
 #define VS_X86_BIOS_END 0x100000
 #define VS_X86_HIMEM 0x100000
