@@ -182,6 +182,32 @@ static int write_descriptor_file(const char *path, const char *desc, struct vs_e
 	return r < 0 ? vs_err_setsys(err, r, "%s: write descriptor", path) : 0;
 }
 
+/* A snapshot (-b): the parent's CID and, without a size, its size; flat
+ * disks cannot have one (qemu-img's words). */
+static int parent_of(const char *path, struct vmdk_create_opts *o, uint32_t *pcid,
+		     struct vs_err **err)
+{
+	const char *slash = strrchr(path, '/');
+	_cleanup_free_ char *ppath =
+		o->backing[0] == '/' || !slash ?
+			xstrdup(o->backing) :
+			xasprintf("%.*s%s", (int)(slash - path + 1), path, o->backing);
+	struct vs_blk *b = NULL;
+	struct vmdk_info vi;
+	int r;
+
+	if (o->sub == VMDK_MONOLITHIC_FLAT || o->sub == VMDK_TWO_GB_FLAT)
+		return vs_err_set(err, -EINVAL, "%s: Flat image can't have backing file", path);
+	if ((r = vs_blk_open(ppath, "vmdk", VS_BLK_RDONLY | VS_BLK_SHARE, &b, err)) < 0)
+		return r;
+	vmdk_get_info(b, &vi);
+	*pcid = vi.cid;
+	if (!o->size)
+		o->size = vs_blk_size(b);
+	vs_blk_close(b);
+	return 0;
+}
+
 int vmdk_create(const char *path, const struct vmdk_create_opts *o, struct vs_err **err)
 {
 	struct plan p = { 0 };
@@ -189,14 +215,23 @@ int vmdk_create(const char *path, const struct vmdk_create_opts *o, struct vs_er
 	uint32_t cid = 0;
 	int r = 0;
 
-	if (o->size > (uint64_t)UINT32_MAX * VMDK_GRAIN_DEFAULT * VMDK_SECTOR / 2)
+	struct vmdk_desc_head h = { .parent_cid = UINT32_MAX,
+				    .parent = o->backing,
+				    .create_type = subformat_name(o->sub),
+				    .adapter = o->adapter_type,
+				    .compat6 = o->compat6 };
+	struct vmdk_create_opts oo = *o;
+
+	if (o->backing && (r = parent_of(path, &oo, &h.parent_cid, err)) < 0)
+		return r;
+	if (oo.size > (uint64_t)UINT32_MAX * VMDK_GRAIN_DEFAULT * VMDK_SECTOR / 2)
 		return vs_err_set(err, -EINVAL, "%s: VMDK size too large", path);
 	if (getrandom(&cid, sizeof(cid), 0) != sizeof(cid))
 		cid = (uint32_t)getpid();
+	h.cid = cid;
+	o = &oo;
 	plan_extents(path, o, &p);
-	desc = vmdk_desc_write(cid, subformat_name(o->sub), p.ext, p.n,
-			       (o->size + VMDK_SECTOR - 1) / VMDK_SECTOR, o->adapter_type,
-			       o->compat6);
+	desc = vmdk_desc_write(&h, p.ext, p.n, (o->size + VMDK_SECTOR - 1) / VMDK_SECTOR);
 	if (p.monolithic_sparse && strlen(desc) >= VMDK_DESC_SECTORS * VMDK_SECTOR)
 		r = vs_err_set(err, -EINVAL, "%s: VMDK descriptor does not fit", path);
 	for (size_t i = 0; r == 0 && i < p.n; i++)

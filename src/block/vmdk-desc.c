@@ -119,9 +119,10 @@ static int parse_key(struct vmdk *v, char *key, char *val, const char *path, str
 		free(v->create_type);
 		v->create_type = xstrdup(val);
 	} else if (!strcmp(key, "parentFileNameHint")) {
-		return vs_err_set(err, -ENOTSUP,
-				  "%s: VMDK snapshot chains (a parent disk) are not supported",
-				  path);
+		if (!*val)
+			return vs_err_set(err, -EINVAL, "%s: empty VMDK parentFileNameHint", path);
+		free(v->parent_hint);
+		v->parent_hint = xstrdup(val);
 	} else if (!strcmp(key, "version")) {
 		if (parse_u64(val, 10, &n) < 0 || n < 1 || n > 3)
 			return vs_err_set(err, -ENOTSUP, "%s: unsupported VMDK descriptor version",
@@ -164,18 +165,23 @@ int vmdk_desc_parse(struct vmdk *v, const char *text, const char *dir, const cha
 	return r;
 }
 
-char *vmdk_desc_write(uint32_t cid, const char *create_type, const struct vmdk_extent *ext,
-		      size_t n, uint64_t total_sectors, const char *adapter, bool compat6)
+char *vmdk_desc_write(const struct vmdk_desc_head *h, const struct vmdk_extent *ext, size_t n,
+		      uint64_t total_sectors)
 {
-	size_t cap = 1024 + n * 128, off;
+	size_t cap = 1024 + n * 128 + (h->parent ? strlen(h->parent) : 0), off;
 	char *out = xmalloc(cap);
+	const char *adapter = h->adapter;
 	unsigned heads = adapter && strcmp(adapter, "ide") ? 255 : 16; /* as qemu-img */
 	uint64_t cyl = VS_MIN(total_sectors / (heads * 63), 16383ull);
 
 	off = (size_t)snprintf(out, cap,
-			       "# Disk DescriptorFile\nversion=1\nCID=%08x\nparentCID=ffffffff\n"
-			       "createType=\"%s\"\n\n# Extent description\n",
-			       cid, create_type);
+			       "# Disk DescriptorFile\nversion=1\nCID=%08x\nparentCID=%08x\n"
+			       "createType=\"%s\"\n",
+			       h->cid, h->parent_cid, h->create_type);
+	if (h->parent)
+		off += (size_t)snprintf(out + off, cap - off, "parentFileNameHint=\"%s\"\n",
+					h->parent);
+	off += (size_t)snprintf(out + off, cap - off, "\n# Extent description\n");
 	for (size_t i = 0; i < n; i++) {
 		if (ext[i].type == VMDK_EXT_SPARSE)
 			off += (size_t)snprintf(out + off, cap - off,
@@ -191,6 +197,6 @@ char *vmdk_desc_write(uint32_t cid, const char *create_type, const struct vmdk_e
 		 "ddb.geometry.cylinders = \"%" PRIu64 "\"\nddb.geometry.heads = \"%u\"\n"
 		 "ddb.geometry.sectors = \"63\"\nddb.adapterType = \"%s\"\n"
 		 "ddb.toolsVersion = \"2147483647\"\n",
-		 compat6 ? 6 : 4, cyl, heads, adapter ? adapter : "ide");
+		 h->compat6 ? 6 : 4, cyl, heads, adapter ? adapter : "ide");
 	return out;
 }

@@ -71,6 +71,9 @@ struct vmdk {
 	char *desc_text; /* the descriptor as read (or written) */
 	char *create_type;
 	uint32_t cid, parent_cid;
+	char *parent_hint; /* parentFileNameHint: a snapshot's parent disk, as named */
+	char *parent_path; /* the same resolved against the descriptor's directory */
+	struct vs_blk *parent; /* open read-only (NULL: none, or VS_BLK_NO_BACKING) */
 	size_t n_ext;
 	struct vmdk_extent *ext;
 	bool barriers;
@@ -90,8 +93,14 @@ int vmdk_desc_parse(struct vmdk *v, const char *text, const char *dir, const cha
 
 /* vmdk-desc.c: the descriptor qemu-img writes for these extents. Returns a
  * malloc'ed string. */
-char *vmdk_desc_write(uint32_t cid, const char *create_type, const struct vmdk_extent *ext,
-		      size_t n, uint64_t total_sectors, const char *adapter, bool compat6);
+struct vmdk_desc_head {
+	uint32_t cid, parent_cid; /* parent_cid: UINT32_MAX without a parent */
+	const char *parent; /* parentFileNameHint, or NULL */
+	const char *create_type, *adapter;
+	bool compat6;
+};
+char *vmdk_desc_write(const struct vmdk_desc_head *h, const struct vmdk_extent *ext, size_t n,
+		      uint64_t total_sectors);
 
 /* vmdk-sparse.c: a sparse extent's header and directories (fd open). */
 int vmdk_sparse_load(struct vmdk_extent *e, uint64_t file_size, struct vs_err **err);

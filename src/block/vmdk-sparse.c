@@ -227,6 +227,20 @@ static int read_compressed(struct vmdk_extent *e, uint32_t v, uint8_t *buf)
 	return 0;
 }
 
+/* What an unallocated grain reads as: the parent's data (within its size),
+ * or zeros (no parent, or a zero grain). */
+static int parent_read(struct vmdk *v, struct vmdk_extent *e, uint32_t val, uint8_t *buf,
+		       uint64_t in, uint64_t n)
+{
+	uint64_t off = e->start * VMDK_SECTOR + in, psize = v->parent ? vs_blk_size(v->parent) : 0;
+	uint64_t k = off < psize ? VS_MIN(n, psize - off) : 0;
+
+	memset(buf + k, 0, n - k);
+	if (val == 1 || !k) /* a zero grain hides the parent */
+		return 0;
+	return vs_blk_pread(v->parent, buf, k, off);
+}
+
 int vmdk_sparse_read(struct vmdk *v, struct vmdk_extent *e, uint8_t *buf, uint64_t sector,
 		     uint64_t in, uint64_t n)
 {
@@ -241,10 +255,8 @@ int vmdk_sparse_read(struct vmdk *v, struct vmdk_extent *e, uint8_t *buf, uint64
 	pthread_mutex_unlock(&v->lock);
 	if (r < 0)
 		return r;
-	if (!is_data(e, val)) {
-		memset(buf, 0, n);
-		return 0;
-	}
+	if (!is_data(e, val))
+		return parent_read(v, e, val, buf, in, n);
 	if (!e->compressed) {
 		r = host_of(e, val, &host);
 		return r < 0 ? r : vs_pread_full(e->fd, buf, n, host + in % gbytes);
@@ -301,7 +313,7 @@ static int grain_alloc(struct vmdk_extent *e, uint32_t *slot, const uint8_t *buf
 }
 
 /* Rewrites a compressed grain whole at the end of the file (lock held). */
-static int grain_compressed(struct vmdk_extent *e, uint32_t *slot, uint64_t sector,
+static int grain_compressed(struct vmdk *v, struct vmdk_extent *e, uint32_t *slot, uint64_t sector,
 			    const uint8_t *buf, uint64_t in, uint64_t n)
 {
 	uint64_t gbytes = e->grain * VMDK_SECTOR, lba = sector / e->grain * e->grain;
@@ -314,6 +326,8 @@ static int grain_compressed(struct vmdk_extent *e, uint32_t *slot, uint64_t sect
 
 	if (is_data(e, *slot))
 		r = read_compressed(e, *slot, g);
+	else if (v->parent)
+		r = parent_read(v, e, *slot, g, lba * VMDK_SECTOR, gbytes);
 	if (r < 0)
 		return r;
 	memcpy(g + in, buf, n);
@@ -348,8 +362,17 @@ int vmdk_sparse_write(struct vmdk *v, struct vmdk_extent *e, const uint8_t *buf,
 		r = gt_alloc(e, g / e->gtes, &gt);
 	slot = gt ? &gt[g % e->gtes] : NULL;
 	if (r == 0 && e->compressed) {
-		r = grain_compressed(e, slot, sector, buf, in % gbytes, n);
+		r = grain_compressed(v, e, slot, sector, buf, in % gbytes, n);
 		e->gt_dirty[g / e->gtes] = 1;
+	} else if (r == 0 && !is_data(e, *slot) && v->parent && *slot != 1 && n < gbytes) {
+		/* a snapshot's new grain starts as the parent's */
+		_cleanup_free_ uint8_t *whole = xmalloc(gbytes);
+
+		r = parent_read(v, e, 0, whole, in - in % gbytes, gbytes);
+		memcpy(whole + in % gbytes, buf, n);
+		if (r == 0)
+			r = grain_alloc(e, slot, whole, 0, gbytes);
+		e->gt_dirty[g / e->gtes] |= r == 0;
 	} else if (r == 0 && !is_data(e, *slot)) {
 		r = grain_alloc(e, slot, buf, in % gbytes, n);
 		e->gt_dirty[g / e->gtes] |= r == 0;
@@ -370,6 +393,11 @@ int vmdk_sparse_zero(struct vmdk *v, struct vmdk_extent *e, uint64_t off, uint64
 	uint32_t *slot, val;
 	int r;
 
+	if (v->parent) { /* unreferencing a grain would show the parent's data */
+		_cleanup_free_ uint8_t *z = discard ? NULL : xzalloc(len);
+
+		return discard ? 0 : vmdk_sparse_write(v, e, z, off / VMDK_SECTOR, off, len);
+	}
 	pthread_mutex_lock(&v->lock);
 	r = entry_of(e, off / VMDK_SECTOR, &slot);
 	val = slot ? *slot : 0;
@@ -426,6 +454,11 @@ int vmdk_sparse_status(struct vmdk *v, struct vmdk_extent *e, uint64_t off, uint
 	if (r < 0)
 		return r;
 	st->len = VS_MIN(at, end) - off;
+	if (cls == 0 && v->parent) { /* the parent's, whatever it holds there */
+		st->flags = VS_BLK_ST_DATA;
+		st->depth = 1;
+		return 0;
+	}
 	st->flags = cls == 0 ? VS_BLK_ST_ZERO :
 		    cls == 1 ? VS_BLK_ST_ZERO | VS_BLK_ST_ALLOCATED :
 		    cls == 2 ? VS_BLK_ST_DATA | VS_BLK_ST_ALLOCATED | VS_BLK_ST_COMPRESSED :

@@ -223,6 +223,9 @@ static void vmdk_close(struct vs_blk *b)
 	free(v->infos);
 	free(v->desc_text);
 	free(v->create_type);
+	vs_blk_close(v->parent);
+	free(v->parent_hint);
+	free(v->parent_path);
 	free(b->filename);
 	free(v);
 }
@@ -245,12 +248,19 @@ bool vmdk_is(const struct vs_blk *b)
 	return b && b->ops == &vmdk_ops;
 }
 
+struct vs_blk *vmdk_parent(struct vs_blk *b)
+{
+	return vmdk_is(b) ? to_vmdk(b)->parent : NULL;
+}
+
 void vmdk_get_info(struct vs_blk *b, struct vmdk_info *info)
 {
 	struct vmdk *v = to_vmdk(b);
 
 	info->cid = v->cid;
 	info->parent_cid = v->parent_cid;
+	info->parent = v->parent_hint;
+	info->parent_full = v->parent_path;
 	info->create_type = v->create_type;
 	info->n_extents = v->n_ext;
 	info->extents = v->infos;
@@ -344,6 +354,23 @@ static void make_infos(struct vmdk *v)
 	}
 }
 
+/* A snapshot's parent, read-only, as qcow2 opens its backing file (a chain
+ * at most 16 deep: a loop is refused, not followed). */
+static int open_parent(struct vmdk *v, unsigned flags, struct vs_err **err)
+{
+	static __thread int depth;
+	int r;
+
+	if (depth >= 16)
+		return vs_err_set(err, -ELOOP, "%s: VMDK parent chain deeper than 16 (a loop?)",
+				  v->blk.filename);
+	depth++;
+	r = vs_blk_open(v->parent_path, "vmdk", VS_BLK_RDONLY | (flags & VS_BLK_SHARE), &v->parent,
+			err);
+	depth--;
+	return r;
+}
+
 static int open_all(struct vmdk *v, int fd, unsigned flags, struct vs_err **err)
 {
 	const char *slash = strrchr(v->blk.filename, '/');
@@ -366,6 +393,12 @@ static int open_all(struct vmdk *v, int fd, unsigned flags, struct vs_err **err)
 	for (size_t i = 0; i < v->n_ext && !v->blk.cluster_size; i++)
 		v->blk.cluster_size = v->ext[i].info.cluster_size;
 	make_infos(v);
+	if (v->parent_hint) {
+		v->parent_path = v->parent_hint[0] == '/' ? xstrdup(v->parent_hint) :
+							    xasprintf("%s%s", dir, v->parent_hint);
+		if (!(flags & VS_BLK_NO_BACKING))
+			return open_parent(v, flags, err);
+	}
 	return 0;
 }
 

@@ -27,6 +27,7 @@ struct vmdk_create_opts {
 	bool zeroed_grain; /* the zeroed-grain GTE feature */
 	bool prealloc_full; /* flat extents: write zeros (else sparse files) */
 	bool prealloc_falloc; /* flat extents: fallocate */
+	const char *backing; /* a parent VMDK (sparse subformats only), as stored */
 };
 
 struct vmdk_extent_info {
@@ -39,6 +40,8 @@ struct vmdk_extent_info {
 
 struct vmdk_info {
 	uint32_t cid, parent_cid;
+	const char *parent; /* parentFileNameHint as stored, or NULL */
+	const char *parent_full; /* the path it resolves to */
 	const char *create_type;
 	size_t n_extents;
 	const struct vmdk_extent_info *extents;
@@ -52,6 +55,9 @@ bool vmdk_is_magic(const uint8_t *buf, size_t len);
  * inside) and every extent it names. Returns 0 and *out, or -errno with a
  * one-line *err. */
 int vmdk_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_err **err);
+
+/* The parent disk opened under b (NULL if none or not opened). */
+struct vs_blk *vmdk_parent(struct vs_blk *b);
 
 /* True if b is a VMDK image (then vmdk_get_info applies). */
 bool vmdk_is(const struct vs_blk *b);

@@ -53,7 +53,8 @@ static const struct img_format {
 	  ~0u },
 	{ "vdi", OPT_PREALLOC | OPT_STATIC, PREALLOC_DATA },
 	{ "vmdk",
-	  OPT_PREALLOC | OPT_SUBFORMAT | OPT_ADAPTER | OPT_COMPAT6 | OPT_ZERO_GRAIN | OPT_HW,
+	  OPT_PREALLOC | OPT_SUBFORMAT | OPT_ADAPTER | OPT_COMPAT6 | OPT_ZERO_GRAIN | OPT_HW |
+		  OPT_BACKING,
 	  PREALLOC_DATA },
 	{ "vhdx", OPT_PREALLOC | OPT_SUBFORMAT | OPT_BLOCK_SIZE | OPT_LOG_SIZE | OPT_BLOCK_ZERO,
 	  PREALLOC_DATA },
@@ -207,6 +208,9 @@ int img_create_file(const char *fmt, const char *path, struct img_create_opts *o
 	if (strcmp(fmt, "vmdk") == 0) {
 		enum vmdk_subformat sub = VMDK_MONOLITHIC_SPARSE;
 
+		if (q->backing_fmt && strcmp(q->backing_fmt, "vmdk"))
+			return vs_err_set(e, -EINVAL, "%s: backing_fmt: Must be 'vmdk' if present",
+					  path);
 		if (o->subformat && vmdk_parse_subformat(o->subformat, &sub) < 0)
 			return vs_err_set(e, -EINVAL, "%s: unknown VMDK subformat '%s'", path,
 					  o->subformat);
@@ -218,7 +222,8 @@ int img_create_file(const char *fmt, const char *path, struct img_create_opts *o
 					   .compat6 = o->compat6,
 					   .zeroed_grain = o->zeroed_grain,
 					   .prealloc_falloc = q->prealloc == QCOW2_PREALLOC_FALLOC,
-					   .prealloc_full = q->prealloc == QCOW2_PREALLOC_FULL },
+					   .prealloc_full = q->prealloc == QCOW2_PREALLOC_FULL,
+					   .backing = q->backing },
 				   e);
 	}
 	if (strcmp(fmt, "vhdx") == 0) {

@@ -41,6 +41,11 @@ static void info_human_vmdk(struct vs_blk *b)
 	struct vmdk_info vi;
 
 	vmdk_get_info(b, &vi);
+	if (vi.parent && strcmp(vi.parent, vi.parent_full))
+		printf("backing file: %s (actual path: %s)\nbacking file format: vmdk\n", vi.parent,
+		       vi.parent_full);
+	else if (vi.parent)
+		printf("backing file: %s\nbacking file format: vmdk\n", vi.parent);
 	printf("Format specific information:\n    cid: %u\n    parent cid: %u\n"
 	       "    create type: %s\n    extents:\n",
 	       vi.cid, vi.parent_cid, vi.create_type);

@@ -19,9 +19,9 @@ extern const struct vs_device_ops vs_dev_virtio_net;
 
 /* The registry (STYLE "Register with tables"): every device type. */
 static const struct vs_device_ops *const registry[] = {
-	&vs_dev_serial,	    &vs_dev_rtc,	&vs_dev_pci_host,   &vs_dev_legacy,
-	&vs_dev_virtio_rng, &vs_dev_virtio_blk, &vs_dev_virtio_net, &vs_dev_acpi_pm,
-	&vs_dev_pvpanic,
+	&vs_dev_serial,	    &vs_dev_rtc,	&vs_dev_pci_host,
+	&vs_dev_legacy,	    &vs_dev_virtio_rng, &vs_dev_virtio_blk,
+	&vs_dev_virtio_net, &vs_dev_acpi_pm,	&vs_dev_pvpanic,
 };
 
 const struct vs_device_ops *vs_device_type(unsigned i)

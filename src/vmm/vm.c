@@ -217,7 +217,7 @@ const char *vs_vm_warning(const struct vs_vm *vm)
 	       "runs its CPL0 code emulated at about 2 MIPS and will boot extremely slowly";
 }
 
-#define RESET_AS_CRASH                                 \
+#define RESET_AS_CRASH                                  \
 	"the guest rebooted before its command exited " \
 	"(kernel panic? the kit's kernel reboots on panic)"
 

@@ -147,7 +147,7 @@ def write_vmdk(out):
         "bad-desc-too-many-extents": b"# Disk DescriptorFile\n" + b"RW 1 ZERO\n" * 5000,
         "bad-desc-no-extent": b"# Disk DescriptorFile\nversion=1\n",
         "bad-desc-extent-type": b"# Disk DescriptorFile\nRW 100 VMFSSPARSE \"a.vmdk\"\n",
-        "bad-desc-parent": b"# Disk DescriptorFile\nparentFileNameHint=\"base.vmdk\"\n"
+        "odd-desc-parent": b"# Disk DescriptorFile\nparentFileNameHint=\"base.vmdk\"\n"
                            b"RW 100 ZERO\n",
         "bad-desc-size-overflow": b"# Disk DescriptorFile\nRW 18446744073709551615 ZERO\n",
         "bad-desc-extent-missing": b"# Disk DescriptorFile\nRW 100 FLAT \"nowhere.vmdk\" 0\n",

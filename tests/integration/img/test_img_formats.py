@@ -398,3 +398,33 @@ def test_preallocation_thin_and_thick(vessel, tmp_path, fmt, opts, mode):
         assert (used >= size) == (qused >= size), (used, qused)
     if fmt != "raw":
         sh(QEMU_IMG, "check", ours)
+
+
+def test_vmdk_snapshot_chain_both_ways(vessel, tmp_path):
+    """A VMDK with a parent (parentFileNameHint/parentCID, what `qemu-img
+    create -f vmdk -b` makes): vessel reads qemu-img's child through its
+    parent, and a child vessel makes and writes reads the same in qemu-img;
+    the parent is never written."""
+    need_qemu()
+    base = tmp_path / "base.vmdk"
+    sh(QEMU_IMG, "create", "-q", "-f", "vmdk", base, "8M")
+    sh("qemu-io", "-f", "vmdk", "-c", "write -P 0x11 0 1M", "-c", "write -P 0x22 3M 100k", base)
+    before = base.read_bytes()
+    theirs, ours = tmp_path / "q.vmdk", tmp_path / "v.vmdk"
+    sh(QEMU_IMG, "create", "-q", "-f", "vmdk", "-b", "base.vmdk", "-F", "vmdk", theirs)
+    sh(vessel, "img", "create", "-f", "vmdk", "-b", "base.vmdk", "-F", "vmdk", ours)
+    sh("qemu-io", "-f", "vmdk", "-c", "write -P 0x33 512k 4k", "-c", "write -P 0x44 3200k 70k",
+       theirs)
+    for off, n, pat in ((524288, 4096, 0x33), (3200 << 10, 70 << 10, 0x44)):
+        sh(vessel, "img", "bench", "-w", "-f", "vmdk", "-c", "1", "-s", str(n), "-o", str(off),
+           "--pattern", str(pat), ours)
+    sh(QEMU_IMG, "check", ours)
+    sh(QEMU_IMG, "compare", theirs, ours)
+    sh(vessel, "img", "compare", theirs, ours)
+    info = sh(vessel, "img", "info", ours).stdout
+    assert "backing file: base.vmdk" in info and "backing file format: vmdk" in info
+    assert base.read_bytes() == before
+    p = sh(vessel, "img", "create", "-f", "vmdk", "-o", "subformat=monolithicFlat", "-b",
+           "base.vmdk", "-F", "vmdk", tmp_path / "flat.vmdk", ok=(1,))
+    assert "Flat image can't have backing file" in p.stderr
+    assert not (tmp_path / "flat.vmdk").exists()
