@@ -131,6 +131,8 @@ static void test_sysctl_in_netns(void **state)
 
 	(void)state;
 	assert_int_equal(vs_read_file("/proc/sys/net/ipv4/ip_forward", 16, &before, &n1), 0);
+	/* a new namespace inherits IPv4's settings from the host's: start at 0 */
+	assert_int_equal(vs_netns_sysctl_set(netns_fd, "net/ipv4/ip_forward", "0", NULL, NULL), 0);
 	assert_int_equal(vs_netns_forwarding_enable(netns_fd, &changed, NULL), 0);
 	assert_true(changed);
 	assert_int_equal(vs_netns_forwarding_enable(netns_fd, &changed, NULL), 0);
