@@ -2,7 +2,14 @@
 # Installs every build and test dependency with apt-get, idempotently: a
 # package already installed is not touched, and apt-get runs only when
 # something is missing. Debian 12 (bookworm).
+#
+# usage: scripts/deps.sh               what `make build/check/demo` need
+#        scripts/deps.sh guest-kernel  on demand, what `make guest-kernel`
+#                                      (guest/mkkernel.sh) needs: the kernel
+#                                      source package and its build tools
 set -euo pipefail
+
+guest_kernel=(linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils)
 
 pkgs=(
 	# build
@@ -24,6 +31,14 @@ pkgs=(
 	# the OCI runtime's anchors and clients
 	runc crun podman containerd
 )
+case "${1:-}" in
+"") ;;
+guest-kernel) pkgs=("${guest_kernel[@]}") ;;
+*)
+	echo "usage: $0 [guest-kernel]" >&2
+	exit 2
+	;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
