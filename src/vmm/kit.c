@@ -42,21 +42,21 @@ static int kit_kernel(const char *dir, char **out, struct vs_err **err)
 			err, -EINVAL,
 			"VESSEL_GUEST_KERNEL='%s': not stock, small or a path (with a '/')", v);
 	if (access(k, R_OK) != 0) {
-		int e = errno;
+		int e = errno, r = -ENOENT;
 
 		if (v && !strcmp(v, "small"))
 			vs_err_set(err, -ENOENT,
 				   "no small guest kernel in %s/small (run 'make guest-kernel')",
 				   dir);
 		else if (v && *v && strcmp(v, "stock"))
-			vs_err_set(err, -e, "VESSEL_GUEST_KERNEL %s: %s", k, strerror(e));
+			r = vs_err_set(err, -e, "VESSEL_GUEST_KERNEL %s: %s", k, strerror(e));
 		else
 			vs_err_set(
 				err, -ENOENT,
 				"no default guest kit in %s (run 'make guest', or pass --kernel)",
 				dir);
 		free(k);
-		return -ENOENT;
+		return r;
 	}
 	*out = k;
 	return 0;
