@@ -89,6 +89,20 @@ def test_explicit_kernel_wins(vessel, fake_kit, tmp_path):
     one_line_error(r, "cannot read kernel /nonexistent/bzImage")
 
 
+def test_kit_initramfs_without_modules():
+    """The kit's uncompressed initramfs for the small kernel: the init and
+    busybox, no modules (mkkit.sh)."""
+    import subprocess
+    f = GUEST_DIR / "initramfs-nomodules.cpio"
+    if not f.exists():
+        skip(f"no {f} (make guest)")
+    names = subprocess.run(["cpio", "-it", "--quiet"], stdin=open(f, "rb"),
+                           capture_output=True, text=True, check=True).stdout.split()
+    assert "init" in names and "bin/busybox" in names and "bin/sh" in names, names[:20]
+    assert not [n for n in names if n.endswith(".ko")], names
+    assert f.read_bytes()[:6] == b"070701"  # newc, not compressed
+
+
 # ---- boots of the real small kernel ------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -145,7 +159,7 @@ def test_small_kernel_cpus_and_memory(vessel, small):
 PROBE = ("cat /sys/fs/cgroup/cgroup.controllers; cat /proc/filesystems; "
          "ls /sys/bus/virtio/drivers; ls /proc/self/ns; "
          "unshare -m -u -i -n -p -f sh -c 'hostname inner; echo ns-pid=$$ ns-host=$(hostname)'; "
-         "echo done")
+         "echo mods=$(ls /lib/modules | wc -l); echo done")
 
 
 def test_small_kernel_has_what_the_fragment_promises(vessel, small):
@@ -164,4 +178,5 @@ def test_small_kernel_has_what_the_fragment_promises(vessel, small):
     for ns in ("cgroup", "ipc", "mnt", "net", "pid", "user", "uts"):
         assert re.search(rf"^{ns}$", out, re.M), (ns, out)
     assert "ns-pid=1 ns-host=inner" in out, out
+    assert "mods=0" in out, out  # the kit's initramfs without modules
     assert out.rstrip().endswith("done"), out
