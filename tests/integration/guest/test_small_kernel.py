@@ -137,7 +137,8 @@ def test_small_kernel_config_has_what_the_fragment_asks(small):
 def test_small_kernel_uname(vessel, small):
     r = vm_run(vessel, "--", "uname", "-r", env=small_env())
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr
-    assert r.stdout.strip() == small["kernel_release"], r.stdout[-2000:]
+    # (the kernel's ACPI complaint may precede it while vessel has no ACPI tables)
+    assert small["kernel_release"] in r.stdout.splitlines(), r.stdout[-2000:]
     assert small["kernel_release"].endswith("-vessel")
 
 
@@ -157,9 +158,9 @@ def test_small_kernel_cpus_and_memory(vessel, small):
 
 
 PROBE = ("cat /sys/fs/cgroup/cgroup.controllers; cat /proc/filesystems; "
-         "ls /sys/bus/virtio/drivers; ls /proc/self/ns; "
+         "ls -1 /sys/bus/virtio/drivers; ls -1 /proc/self/ns; "
          "unshare -m -u -i -n -p -f sh -c 'hostname inner; echo ns-pid=$$ ns-host=$(hostname)'; "
-         "echo mods=$(ls /lib/modules | wc -l); echo done")
+         "echo mods=$(ls /lib/modules 2>/dev/null | wc -l); echo done")
 
 
 def test_small_kernel_has_what_the_fragment_promises(vessel, small):
