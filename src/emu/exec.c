@@ -40,7 +40,8 @@ static inline bool block_ok(struct emu_cpu *cpu, const struct emu_block *b, uint
 	return b->gpa2 == EMU_NO_GPA || second_page_ok(cpu, lin, b);
 }
 
-static struct emu_block *lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc)
+static inline __attribute__((always_inline)) struct emu_block *lookup(struct emu_cpu *cpu,
+								      struct emu_core_cpu *cc)
 {
 	uint64_t lin = code_lin(cpu), gpa;
 	unsigned avail;
