@@ -7,7 +7,7 @@ MESON_OPTS ?= -Dwerror=true
 VESSEL     := $(BUILD)/vessel
 GUEST_DIR  ?= $(HOME)/.cache/vessel/guest
 
-.PHONY: all deps build demo check check-unit check-integration check-asan check-asan-run check-format guest bench clean format emu-fuzz
+.PHONY: all deps build demo check check-unit check-integration check-asan check-asan-run check-format guest guest-kernel bench clean format emu-fuzz
 
 all: build
 
@@ -23,6 +23,14 @@ build: deps $(BUILD)/build.ninja
 
 guest: build
 	@guest/mkkit.sh $(GUEST_DIR)
+
+# The optional small guest kernel (guest/README.md "The small kernel"):
+# Debian's linux-source-6.1 with guest/kernel/vessel.config, built once
+# (several minutes; `nice`, 2 jobs) and cached in $(GUEST_DIR)/small.
+# `VESSEL_GUEST_KERNEL=small vessel vm run ...` boots it with the kit's
+# initramfs. Not part of `make check` (building it is not cheap).
+guest-kernel: guest
+	@guest/mkkernel.sh $(GUEST_DIR)
 
 demo: build guest
 	@scripts/demo.sh $(VESSEL)
@@ -44,13 +52,14 @@ check: build guest
 	@$(PYTHON) scripts/summarize.py $(BUILD)/meson-logs/testlog.junit.xml $(BUILD)/pytest.xml \
 	  $(ASAN_BUILD)/meson-logs/testlog.junit.xml $(BUILD)/format.xml
 
-# The ASan/UBSan build (clang) of the unit and fuzz-corpus suites.
+# The ASan/UBSan build (clang) of the unit and fuzz-corpus suites, and the
+# asan suite: a Linux boot under emu (tests/asan/linux-boot.py).
 check-asan-run:
 	@[ -f $(ASAN_BUILD)/build.ninja ] || CC=clang meson setup $(ASAN_BUILD) \
 	  -Db_sanitize=address,undefined -Db_lundef=false -Dtestkernel=false
 	@ninja -C $(ASAN_BUILD)
 	-@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  meson test -C $(ASAN_BUILD) --suite unit --suite fuzz --print-errorlogs --no-rebuild \
+	  meson test -C $(ASAN_BUILD) --suite unit --suite fuzz --suite asan --print-errorlogs --no-rebuild \
 	  --num-processes 2
 
 check-asan: deps check-asan-run

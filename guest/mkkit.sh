@@ -4,6 +4,8 @@
 #                       depends on), taken from the .deb: nothing is installed
 #   initramfs.cpio.gz   busybox-static + applet links, the virtio/fs modules
 #                       with their dependencies and a load order, our /init
+#   initramfs-nomodules.cpio  the same without the modules, uncompressed
+#                       (for the small kernel, guest/mkkernel.sh)
 #   kit.txt             what went in (kernel package, version, modules)
 # A stamp keyed on the kernel package version, the init binary, busybox and
 # this script makes a second run a no-op (well under a second).
@@ -72,6 +74,7 @@ flock 9
 STAMP="kernel=$PKG/$VER init=$(sha256sum <"$INIT" | cut -c1-16)"
 STAMP+=" busybox=$BBVER mkkit=$(sha256sum <"$0" | cut -c1-16)"
 if [ -z "${MKKIT_FORCE:-}" ] && [ -f "$GUEST_DIR/vmlinuz" ] && [ -f "$GUEST_DIR/initramfs.cpio.gz" ] &&
+	[ -f "$GUEST_DIR/initramfs-nomodules.cpio" ] &&
 	[ "$(cat "$GUEST_DIR/.stamp" 2>/dev/null)" = "$STAMP" ]; then
 	say "guest kit up to date in $GUEST_DIR ($PKG $VER)"
 	exit 0
@@ -154,11 +157,17 @@ cp "$MODDIR/modules.builtin" "$LIBM/" 2>/dev/null || true
 
 (cd "$ROOT" && find . -mindepth 1 | LC_ALL=C sort |
 	cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -6n >"$TMP/initramfs.cpio.gz"
+# For kernels without modules (the small kernel, guest/README.md): the same
+# tree without lib/modules and uncompressed, since gunzip was two thirds of
+# the small kernel's boot under emu.
+(cd "$ROOT" && find . -mindepth 1 ! -path './lib/modules*' | LC_ALL=C sort |
+	cpio -o -H newc -R 0:0 --reproducible --quiet) >"$TMP/initramfs-nomodules.cpio"
 
 # ---- publish: each file replaced atomically, the stamp last ----
 cp "$TMP/deb/boot/vmlinuz-$KVER" "$GUEST_DIR/.vmlinuz.new"
 mv "$GUEST_DIR/.vmlinuz.new" "$GUEST_DIR/vmlinuz"
 mv "$TMP/initramfs.cpio.gz" "$GUEST_DIR/initramfs.cpio.gz"
+mv "$TMP/initramfs-nomodules.cpio" "$GUEST_DIR/initramfs-nomodules.cpio"
 {
 	echo "kernel_package=$PKG"
 	echo "kernel_version=$VER"

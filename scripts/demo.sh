@@ -28,6 +28,12 @@ say "$vessel vm run --cpus 2 -- sh -c 'nproc; grep MemTotal /proc/meminfo; exit 
 "$vessel" vm run --cpus 2 -- sh -c 'nproc; grep MemTotal /proc/meminfo; exit 7' </dev/null
 echo "$?"
 
+# The small guest kernel (make guest-kernel), when it has been built.
+if [ -f "${VESSEL_GUEST_DIR:-$HOME/.cache/vessel/guest}/small/vmlinuz" ]; then
+	say "time VESSEL_GUEST_KERNEL=small $vessel vm run -- uname -r     (the small kernel)"
+	time VESSEL_GUEST_KERNEL=small "$vessel" vm run -- uname -r </dev/null
+fi
+
 # Named VMs in a throwaway state root: a detached VMM per VM, its control
 # socket, vessel ps.
 root=$(mktemp -d /tmp/vessel-demo-root.XXXXXX)

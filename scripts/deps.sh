@@ -2,7 +2,14 @@
 # Installs every build and test dependency with apt-get, idempotently: a
 # package already installed is not touched, and apt-get runs only when
 # something is missing. Debian 12 (bookworm).
+#
+# usage: scripts/deps.sh               what `make build/check/demo` need
+#        scripts/deps.sh guest-kernel  on demand, what `make guest-kernel`
+#                                      (guest/mkkernel.sh) needs: the kernel
+#                                      source package and its build tools
 set -euo pipefail
+
+guest_kernel=(linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils)
 
 pkgs=(
 	# build
@@ -35,6 +42,14 @@ pkgs=(
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 	pkgs+=(nodejs npm)
 fi
+case "${1:-}" in
+"") ;;
+guest-kernel) pkgs=("${guest_kernel[@]}") ;;
+*)
+	echo "usage: $0 [guest-kernel]" >&2
+	exit 2
+	;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -50,6 +65,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$SUDO apt-get update -qq
 	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+[ -z "${1:-}" ] || exit 0 # guest-kernel: its packages only
 
 # web/node_modules as web/package-lock.json says (npm ci), again whenever
 # the lock file is newer than the last install.

@@ -86,6 +86,7 @@ static void handle_events(struct emu_cpu *cpu, uint32_t ev)
 static void deliver_guarded(struct emu_cpu *cpu, int vector)
 {
 	cpu->cur = NULL;
+	cpu->stats.irqs++;
 	if (setjmp(cpu->jmp)) {
 		emu_exception_deliver(cpu);
 		return;
@@ -147,8 +148,12 @@ static bool run_once(struct emu_cpu *cpu)
 	if (cpu->sys->exit_pending)
 		return false;
 	if (cpu->state == EMU_HALTED) {
-		if (!atomic_load(&cpu->events))
+		if (!atomic_load(&cpu->events)) {
+			uint64_t t0 = emu_host_ns();
+
 			sleep_until_event(cpu);
+			cpu->stats.halt_ns += emu_host_ns() - t0;
+		}
 		return true;
 	}
 	cpu->stop = false;
@@ -229,6 +234,7 @@ static void cpu_fini(struct emu_cpu *cpu)
 		emu_lapic_free(cpu->lapic);
 	free(cpu->cpuid);
 	free(cpu->sys);
+	free(cpu->prof); /* prof.c */
 	pthread_cond_destroy(&cpu->wake);
 	pthread_mutex_destroy(&cpu->lock);
 }

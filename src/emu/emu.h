@@ -18,6 +18,7 @@
 
 #include <linux/kvm.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct emu_vm;
@@ -157,7 +158,29 @@ struct emu_stats {
 	uint64_t lookups_slow; /* of blocks_run, missed the per-vCPU cache */
 	uint64_t pio, mmio; /* port I/O and MMIO accesses sent to the VMM */
 	uint64_t halts; /* HLT executed */
+	uint64_t halt_ns; /* host time asleep in HLT */
+	uint64_t irqs; /* external interrupts and NMIs delivered */
 };
 void emu_cpu_get_stats(struct emu_cpu *cpu, struct emu_stats *stats);
+
+/* Profiling (off by default, and then free: the dispatch loop is chosen
+ * once per emu_cpu_run() iteration). On, each vCPU counts instructions
+ * per handler function and per decoded block's guest RIP, in fixed-size
+ * tables (an entry that finds its table full counts in EMU_PROF_OTHER).
+ * emu_cpu_set_profile() before the first run; -ENOMEM if the tables
+ * cannot be allocated. emu_cpu_profile() copies the n largest entries of
+ * one table, largest first, and returns how many it copied (0 when off).
+ * A handler's key is its address in this process. */
+enum emu_prof_table { EMU_PROF_HANDLERS, EMU_PROF_GUEST_RIPS };
+#define EMU_PROF_OTHER UINT64_MAX
+#define EMU_PROF_HANDLER_SLOTS 1024u /* table sizes: at most this many entries + "other" */
+#define EMU_PROF_RIP_SLOTS 262144u
+struct emu_prof_entry {
+	uint64_t key; /* handler address or block's guest RIP; EMU_PROF_OTHER */
+	uint64_t count; /* instructions */
+};
+int emu_cpu_set_profile(struct emu_cpu *cpu, bool on);
+size_t emu_cpu_profile(struct emu_cpu *cpu, enum emu_prof_table table, struct emu_prof_entry *out,
+		       size_t n);
 
 #endif

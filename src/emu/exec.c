@@ -40,7 +40,8 @@ static inline bool block_ok(struct emu_cpu *cpu, const struct emu_block *b, uint
 	return b->gpa2 == EMU_NO_GPA || second_page_ok(cpu, lin, b);
 }
 
-static struct emu_block *lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc)
+static inline __attribute__((always_inline)) struct emu_block *lookup(struct emu_cpu *cpu,
+								      struct emu_core_cpu *cc)
 {
 	uint64_t lin = code_lin(cpu), gpa;
 	unsigned avail;
@@ -68,24 +69,37 @@ static struct emu_block *lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc)
 }
 
 /* Non-final instructions do not maintain cpu->rip; the final one runs with
- * cpu->rip at the next instruction so branches can simply overwrite it. */
-static inline void run_block(struct emu_cpu *cpu, const struct emu_block *b)
+ * cpu->rip at the next instruction so branches can simply overwrite it.
+ * prof is a constant at each call site: the profiled copy of the loop
+ * costs the normal one nothing. */
+static inline __attribute__((always_inline)) void
+run_block(struct emu_cpu *cpu, const struct emu_block *b, const bool prof)
 {
 	const struct emu_insn *in = b->insn, *last = in + b->n - 1;
+	struct emu_prof *p = cpu->prof;
 
 	cpu->stats.insns += b->n;
 	cpu->stats.insns_user += b->n & -(uint64_t)cpu->tlb_user;
 	cpu->stats.blocks_run++;
+	if (prof)
+		emu_prof_add(p->rips, EMU_PROF_RIP_SLOTS, &p->rips_other, b->rip, b->n);
 	for (; in != last; in++) {
 		cpu->cur = in;
+		if (prof)
+			emu_prof_add(p->handlers, EMU_PROF_HANDLER_SLOTS, &p->handlers_other,
+				     (uint64_t)(uintptr_t)in->fn, 1);
 		in->fn(cpu, in);
 	}
 	cpu->cur = in;
 	cpu->rip = in->rip + in->len;
+	if (prof)
+		emu_prof_add(p->handlers, EMU_PROF_HANDLER_SLOTS, &p->handlers_other,
+			     (uint64_t)(uintptr_t)in->fn, 1);
 	in->fn(cpu, in);
 }
 
-static void run_loop(struct emu_cpu *cpu, struct emu_core_cpu *cc)
+static inline __attribute__((always_inline)) void run_loop(struct emu_cpu *cpu,
+							   struct emu_core_cpu *cc, const bool prof)
 {
 	for (;;) {
 		struct emu_block *b;
@@ -96,7 +110,7 @@ static void run_loop(struct emu_cpu *cpu, struct emu_core_cpu *cc)
 			emu_core_sync(cpu, cc);
 		b = lookup(cpu, cc);
 		cc->cur = b;
-		run_block(cpu, b);
+		run_block(cpu, b, prof);
 		cc->cur = NULL;
 		if (b->insn[b->n - 1].flags & EMU_IF_SYS)
 			cc->vpage = EMU_TLB_INVALID;
@@ -105,6 +119,17 @@ static void run_loop(struct emu_cpu *cpu, struct emu_core_cpu *cc)
 		if (atomic_load_explicit(&cpu->events, memory_order_relaxed) || cpu->stop)
 			return;
 	}
+}
+
+static void run_loop_plain(struct emu_cpu *cpu, struct emu_core_cpu *cc)
+{
+	run_loop(cpu, cc, false);
+}
+
+static __attribute__((noinline)) void run_loop_profiled(struct emu_cpu *cpu,
+							struct emu_core_cpu *cc)
+{
+	run_loop(cpu, cc, true);
 }
 
 /* After a longjmp: uncount the instructions of the block that did not
@@ -140,7 +165,10 @@ void emu_exec(struct emu_cpu *cpu)
 		if (atomic_load(&cpu->events) || cpu->stop)
 			goto out;
 	}
-	run_loop(cpu, cc);
+	if (cpu->prof)
+		run_loop_profiled(cpu, cc);
+	else
+		run_loop_plain(cpu, cc);
 out:
 	cpu->cur = NULL;
 	emu_core_quiesce(cpu, cc);

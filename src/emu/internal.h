@@ -287,6 +287,7 @@ struct emu_cpu {
 	struct emu_vm *vm;
 	unsigned index;
 	struct emu_stats stats;
+	struct emu_prof *prof; /* NULL unless profiling (prof.c) */
 	uint64_t ud_log_next_ns; /* rate limit of the #UD host log line */
 	struct emu_cpu_sys *sys; /* system-layer private state (fetch TLB, global bits) */
 };
@@ -535,6 +536,19 @@ uint64_t emu_xgetbv(struct emu_cpu *cpu, uint32_t index);
  * faults (setjmp/longjmp + emu_exception_deliver()). Called by
  * emu_cpu_run() (system) with the vCPU runnable. */
 void emu_exec(struct emu_cpu *cpu);
+
+/* Profiling tables (prof.c, emu.h "Profiling"): the profiled dispatch
+ * loop adds count to key's entry. */
+struct emu_prof_slot {
+	uint64_t key, count;
+};
+struct emu_prof {
+	struct emu_prof_slot handlers[EMU_PROF_HANDLER_SLOTS];
+	struct emu_prof_slot rips[EMU_PROF_RIP_SLOTS];
+	uint64_t handlers_other, rips_other;
+};
+void emu_prof_add(struct emu_prof_slot *tab, unsigned nslots, uint64_t *other, uint64_t key,
+		  uint64_t count);
 
 int emu_blocks_new(struct emu_vm *vm);
 void emu_blocks_free(struct emu_vm *vm);

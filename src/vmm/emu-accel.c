@@ -10,7 +10,9 @@
 #include "common/err.h"
 #include "common/util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -72,8 +74,14 @@ static int ea_supported_cpuid(struct vs_vm *vm, struct kvm_cpuid2 *cpuid, struct
 
 static int ea_vcpu_init(struct vs_vcpu *vcpu, struct vs_err **err)
 {
+	const char *prof = getenv("VESSEL_EMU_PROFILE");
+
 	vcpu->emu = emu_vm_cpu(vcpu->vm->emu, vcpu->id);
-	return vcpu->emu ? 0 : vs_err_set(err, -EINVAL, "no software vCPU %u", vcpu->id);
+	if (!vcpu->emu)
+		return vs_err_set(err, -EINVAL, "no software vCPU %u", vcpu->id);
+	if (prof && *prof && emu_cpu_set_profile(vcpu->emu, true) < 0)
+		return vs_err_set(err, -ENOMEM, "VESSEL_EMU_PROFILE: no memory for the profile");
+	return 0;
 }
 
 static void ea_vcpu_destroy(struct vs_vcpu *vcpu)
@@ -142,8 +150,8 @@ static int ea_set_lapic(struct vs_vcpu *vcpu, const struct kvm_lapic_state *lapi
 	return 0;
 }
 
-/* VESSEL_EMU_STATS=1: one line per vCPU when it stops (bench/emu.sh, the
- * closing notes on where boot time goes). */
+/* VESSEL_EMU_STATS=1: one line per vCPU when it stops (bench/emu.sh,
+ * bench/linux-boot.py, docs/emu.md "Where the boot time goes"). */
 static void print_stats(struct vs_vcpu *vcpu)
 {
 	struct emu_stats s;
@@ -155,12 +163,67 @@ static void print_stats(struct vs_vcpu *vcpu)
 	all = s.insns ? (double)s.insns : 1;
 	fprintf(stderr,
 		"vessel: emu stats: cpu%u insns %llu (CPL3 %.1f%%) blocks run %llu, built %llu "
-		"(per-vCPU cache hit %.2f%%), flushed %llu, pio %llu, mmio %llu, hlt %llu\n",
+		"(per-vCPU cache hit %.2f%%), flushed %llu, pio %llu, mmio %llu, hlt %llu "
+		"(%.2f s asleep), irqs %llu\n",
 		vcpu->id, (unsigned long long)s.insns, 100.0 * (double)s.insns_user / all,
 		(unsigned long long)s.blocks_run, (unsigned long long)s.blocks_built,
 		s.blocks_run ? 100.0 - 100.0 * (double)s.lookups_slow / (double)s.blocks_run : 0,
 		(unsigned long long)s.blocks_flushed, (unsigned long long)s.pio,
-		(unsigned long long)s.mmio, (unsigned long long)s.halts);
+		(unsigned long long)s.mmio, (unsigned long long)s.halts, (double)s.halt_ns / 1e9,
+		(unsigned long long)s.irqs);
+}
+
+/* VESSEL_EMU_PROFILE=FILE: emu counts instructions per handler and per
+ * guest block; each vCPU appends its tables to FILE when it stops, one
+ * entry a line: "handler CPU OBJECT OFFSET COUNT" (OFFSET from OBJECT's
+ * load address, for addr2line) and "guest CPU RIP COUNT" (RIP or "other"). */
+enum { PROF_MAX = EMU_PROF_RIP_SLOTS + 1 };
+
+static void write_profile(FILE *f, struct vs_vcpu *vcpu, struct emu_prof_entry *e)
+{
+	size_t n = emu_cpu_profile(vcpu->emu, EMU_PROF_HANDLERS, e, PROF_MAX);
+	Dl_info di;
+
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].key == EMU_PROF_OTHER || !dladdr((void *)(uintptr_t)e[i].key, &di))
+			fprintf(f, "handler %u ? other %llu\n", vcpu->id,
+				(unsigned long long)e[i].count);
+		else
+			fprintf(f, "handler %u %s 0x%llx %llu\n", vcpu->id, di.dli_fname,
+				(unsigned long long)(e[i].key - (uintptr_t)di.dli_fbase),
+				(unsigned long long)e[i].count);
+	}
+	n = emu_cpu_profile(vcpu->emu, EMU_PROF_GUEST_RIPS, e, PROF_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].key == EMU_PROF_OTHER)
+			fprintf(f, "guest %u other %llu\n", vcpu->id,
+				(unsigned long long)e[i].count);
+		else
+			fprintf(f, "guest %u 0x%llx %llu\n", vcpu->id, (unsigned long long)e[i].key,
+				(unsigned long long)e[i].count);
+	}
+}
+
+static void dump_profile(struct vs_vcpu *vcpu)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	const char *path = getenv("VESSEL_EMU_PROFILE");
+	struct emu_prof_entry *e;
+	FILE *f;
+
+	if (!path || !*path)
+		return;
+	e = calloc(PROF_MAX, sizeof(*e));
+	pthread_mutex_lock(&lock);
+	f = e ? fopen(path, "ae") : NULL;
+	if (f) {
+		write_profile(f, vcpu, e);
+		fclose(f);
+	} else {
+		fprintf(stderr, "vessel: VESSEL_EMU_PROFILE %s: cannot write the profile\n", path);
+	}
+	pthread_mutex_unlock(&lock);
+	free(e);
 }
 
 static void ea_vcpu_loop_run(struct vs_vcpu *vcpu)
@@ -196,6 +259,7 @@ static void ea_vcpu_loop(struct vs_vcpu *vcpu)
 {
 	ea_vcpu_loop_run(vcpu);
 	print_stats(vcpu);
+	dump_profile(vcpu);
 }
 
 static void ea_vcpu_kick(struct vs_vcpu *vcpu)

@@ -23,6 +23,62 @@ char *vs_kit_dir(void)
 	return xasprintf("%s/.cache/vessel/guest", home ? home : "/root");
 }
 
+/* The kit's kernel: $VESSEL_GUEST_KERNEL unset, empty or "stock" is the
+ * stock kernel (DIR/vmlinuz), "small" the one `make guest-kernel` builds
+ * (DIR/small/vmlinuz), anything else a path. */
+static int kit_kernel(const char *dir, char **out, struct vs_err **err)
+{
+	const char *v = getenv("VESSEL_GUEST_KERNEL");
+	char *k;
+
+	if (!v || !*v || !strcmp(v, "stock"))
+		k = xasprintf("%s/vmlinuz", dir);
+	else if (!strcmp(v, "small"))
+		k = xasprintf("%s/small/vmlinuz", dir);
+	else if (strchr(v, '/'))
+		k = xstrdup(v);
+	else
+		return vs_err_set(
+			err, -EINVAL,
+			"VESSEL_GUEST_KERNEL='%s': not stock, small or a path (with a '/')", v);
+	if (access(k, R_OK) != 0) {
+		int e = errno, r = -ENOENT;
+
+		if (v && !strcmp(v, "small"))
+			vs_err_set(err, -ENOENT,
+				   "no small guest kernel in %s/small (run 'make guest-kernel')",
+				   dir);
+		else if (v && *v && strcmp(v, "stock"))
+			r = vs_err_set(err, -e, "VESSEL_GUEST_KERNEL %s: %s", k, strerror(e));
+		else
+			vs_err_set(
+				err, -ENOENT,
+				"no default guest kit in %s (run 'make guest', or pass --kernel)",
+				dir);
+		free(k);
+		return r;
+	}
+	*out = k;
+	return 0;
+}
+
+/* The kit's initramfs: for the small kernel (no modules) the one without
+ * modules, uncompressed, when the kit has it (gunzip was two thirds of
+ * that kernel's boot under emu); else the full one. */
+static char *kit_initrd(const char *dir)
+{
+	const char *v = getenv("VESSEL_GUEST_KERNEL");
+	char *nomod;
+
+	if (v && !strcmp(v, "small")) {
+		nomod = xasprintf("%s/initramfs-nomodules.cpio", dir);
+		if (access(nomod, R_OK) == 0)
+			return nomod;
+		free(nomod);
+	}
+	return xasprintf("%s/initramfs.cpio.gz", dir);
+}
+
 static int add_command(const struct vs_vm_spec *spec, bool tty, struct vs_kit_boot *b,
 		       struct vs_err **err)
 {
@@ -58,16 +114,9 @@ int vs_kit_resolve(const struct vs_vm_spec *spec, bool console_is_tty, struct vs
 		b.cmdline = xstrdup(spec->append ? spec->append : "");
 	} else {
 		dir = vs_kit_dir();
-		b.kernel = xasprintf("%s/vmlinuz", dir);
-		if (access(b.kernel, R_OK) != 0) {
-			vs_kit_boot_clear(&b);
-			return vs_err_set(
-				err, -ENOENT,
-				"no default guest kit in %s (run 'make guest', or pass --kernel)",
-				dir);
-		}
-		b.initrd = spec->initrd ? xstrdup(spec->initrd) :
-					  xasprintf("%s/initramfs.cpio.gz", dir);
+		if ((r = kit_kernel(dir, &b.kernel, err)) < 0)
+			return r;
+		b.initrd = spec->initrd ? xstrdup(spec->initrd) : kit_initrd(dir);
 		b.cmdline = spec->append ? xasprintf("%s %s", KIT_CMDLINE, spec->append) :
 					   xstrdup(KIT_CMDLINE);
 	}

@@ -1,6 +1,8 @@
 /* The guest-kit policy: which kernel, initramfs and command line a spec
  * boots with. Without a kernel in the spec, the default guest kit (make
  * guest) from $VESSEL_GUEST_DIR, else $HOME/.cache/vessel/guest; its kernel
+ * is the stock one, or with VESSEL_GUEST_KERNEL=small the one `make
+ * guest-kernel` built (DIR/small/vmlinuz), or =PATH another; the kernel
  * gets KIT_CMDLINE (console on ttyS0, reboot=k, panic=-1, quiet) before the
  * spec's append. A spec command is passed to the kit's init as vessel.cmd=
  * (guest/init/cmdline-abi.h); when the console is not a terminal the init

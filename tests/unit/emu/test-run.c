@@ -7,7 +7,9 @@
  * - a LAPIC timer interrupt wakes "sti; hlt" and is delivered through the IDT
  * - SYSCALL/SYSRET round trip from CPL3, then #UD reported (exit_on_exception)
  * - a triple fault ends the run with EMU_EXIT_SHUTDOWN
- * - a kick before the run returns at once */
+ * - a kick before the run returns at once
+ * - the profiler (emu_cpu_set_profile) counts per block RIP and per handler,
+ *   and reports nothing when off; HLT time and interrupts in the stats */
 #define SYS_FAKE_REAL_CORE
 #include "sys-fake.h"
 #include "emu/irq.h"
@@ -142,6 +144,8 @@ static void test_timer_wakes_hlt(void **state)
 	struct emu_stats st;
 	emu_cpu_get_stats(m->cpu, &st);
 	assert_true(st.insns > 10);
+	assert_true(st.irqs >= 1); /* the timer's vector 0x30 */
+	assert_true(st.halts >= 1 && st.halt_ns > 0); /* slept in HLT until the timer */
 	machine_free(m);
 }
 
@@ -202,12 +206,62 @@ static void test_kick_first(void **state)
 	machine_free(m);
 }
 
+/* at 0x5000: movl $100,%ecx; 1: decl %ecx; jnz 1b; ud2 */
+static const uint8_t loop_code[] = { 0xb9, 0x64, 0x00, 0x00, 0x00, 0xff,
+				     0xc9, 0x75, 0xfc, 0x0f, 0x0b };
+
+static uint64_t sum(const struct emu_prof_entry *e, size_t n)
+{
+	uint64_t s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += e[i].count;
+	return s;
+}
+
+static void test_profile(void **state)
+{
+	struct machine *m = machine_new(1, true);
+	struct emu_prof_entry e[8], g[8];
+	size_t nh, ng;
+	struct emu_exit x;
+
+	(void)state;
+	setup_long(m);
+	memcpy(m->ram + 0x5000, loop_code, sizeof(loop_code));
+	assert_int_equal(emu_cpu_profile(m->cpu, EMU_PROF_HANDLERS, e, 8), 0); /* off */
+	assert_int_equal(emu_cpu_set_profile(m->cpu, true), 0);
+	assert_int_equal(emu_cpu_run(m->cpu, &x), 0);
+	assert_int_equal(x.reason, EMU_EXIT_EXCEPTION);
+	assert_int_equal(m->cpu->r[EMU_RCX], 0);
+	ng = emu_cpu_profile(m->cpu, EMU_PROF_GUEST_RIPS, g, 8);
+	nh = emu_cpu_profile(m->cpu, EMU_PROF_HANDLERS, e, 8);
+	/* blocks: 0x5000 (mov, dec, jnz) once, 0x5005 (dec, jnz) 99 times, 0x5009 (ud2) */
+	assert_int_equal(ng, 3);
+	assert_int_equal(g[0].key, 0x5005);
+	assert_int_equal(g[0].count, 198);
+	assert_int_equal(g[1].key == 0x5000 ? g[1].count : g[2].count, 3);
+	/* handlers: dec and jnz 100 times each, largest first, same total */
+	assert_true(nh >= 3);
+	assert_int_equal(e[0].count, 100);
+	assert_int_equal(e[1].count, 100);
+	assert_true(e[0].key != e[1].key && e[0].key != EMU_PROF_OTHER);
+	assert_int_equal(sum(e, nh), sum(g, ng));
+	assert_int_equal(sum(g, ng), 3 + 198 + 1);
+	/* the n largest only */
+	assert_int_equal(emu_cpu_profile(m->cpu, EMU_PROF_GUEST_RIPS, g, 1), 1);
+	assert_int_equal(g[0].key, 0x5005);
+	assert_int_equal(emu_cpu_set_profile(m->cpu, false), 0);
+	assert_int_equal(emu_cpu_profile(m->cpu, EMU_PROF_GUEST_RIPS, g, 8), 0);
+	machine_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ap_trampoline),	   cmocka_unit_test(test_timer_wakes_hlt),
 		cmocka_unit_test(test_syscall_round_trip), cmocka_unit_test(test_triple_fault),
-		cmocka_unit_test(test_kick_first),
+		cmocka_unit_test(test_kick_first),	   cmocka_unit_test(test_profile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
