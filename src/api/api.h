@@ -43,6 +43,7 @@ enum vs_api_stream {
 	VS_API_STREAM_CTR_STATS,
 	VS_API_STREAM_VM_STATS,
 	VS_API_STREAM_VM_CONSOLE, /* a WebSocket to the VM's console (console.c) */
+	VS_API_STREAM_CTR_ATTACH, /* a WebSocket to a container's pty (console.c) */
 	VS_API_STREAM_CTR_LOGS, /* a container's new output (logs?follow=true) */
 };
 

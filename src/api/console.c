@@ -8,6 +8,7 @@
 #include "api/console.h"
 #include "api/auth.h"
 #include "api/ws.h"
+#include "svc/ctr-mon-io.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -39,6 +40,7 @@ struct relay {
 	MHD_socket sock;
 	struct MHD_UpgradeResponseHandle *urh;
 	int fd; /* the console */
+	bool packets; /* keys as VS_MON_IN packets (a container's attach socket) */
 	uint8_t in[IN_MAX]; /* WebSocket bytes not parsed yet */
 	size_t nin;
 };
@@ -90,6 +92,26 @@ static bool write_all(int fd, const uint8_t *p, size_t len)
 	return true;
 }
 
+/* Keys to the console: as they are, or in attach packets (ctr-mon-io.h). */
+static bool keys(struct relay *r, const uint8_t *p, size_t len)
+{
+	uint8_t pkt[VS_MON_PKT_MAX];
+
+	if (!r->packets)
+		return write_all(r->fd, p, len);
+	while (len) {
+		size_t n = VS_MIN(len, sizeof(pkt) - 1);
+
+		pkt[0] = VS_MON_IN;
+		memcpy(pkt + 1, p, n);
+		if (send(r->fd, pkt, n + 1, MSG_NOSIGNAL) != (ssize_t)(n + 1))
+			return false;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
 /* Handles every whole frame in r->in. Returns false when the relay ends. */
 static bool client_frames(struct relay *r)
 {
@@ -106,7 +128,7 @@ static bool client_frames(struct relay *r)
 		if (f.opcode == VS_WS_PING)
 			ok = send_frame(r, VS_WS_PONG, f.payload, f.len);
 		else if (f.opcode <= VS_WS_BINARY) /* text, binary, continuation: keys */
-			ok = write_all(r->fd, f.payload, f.len);
+			ok = keys(r, f.payload, f.len);
 		memmove(r->in, r->in + used, r->nin - (size_t)used);
 		r->nin -= (size_t)used;
 		if (!ok)
@@ -178,7 +200,9 @@ static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const
 	pthread_t th;
 
 	(void)c, (void)con_cls;
-	*r = (struct relay){ .cs = cs, .sock = sock, .urh = urh, .fd = req->fd };
+	*r = (struct relay){
+		.cs = cs, .sock = sock, .urh = urh, .fd = req->fd, .packets = req->packets
+	};
 	req->fd = -1;
 	/* our thread writes with blocking sends: a slow client slows only it */
 	fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) & ~O_NONBLOCK);

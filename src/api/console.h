@@ -17,6 +17,7 @@ struct api_consoles;
 struct api_console_req {
 	struct api_consoles *cs;
 	int fd; /* the console socket; -1 once a relay has taken it */
+	bool packets; /* a container's attach socket: keys go as VS_MON_IN packets */
 };
 
 int api_consoles_new(struct api_consoles **out);

@@ -300,7 +300,9 @@ void api_ctrs_stats(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_ap
 	vs_ctr_stats_clear(&s);
 }
 
-/* Until containers have a terminal (run -t), there is nothing to attach to. */
+/* A WebSocket to a running container's pty (`run -t`): the upgrade in
+ * http.c, the relay in console.c. A container without one, or not
+ * running, is a 409 in one line. */
 void api_ctrs_attach(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_api_resp *resp)
 {
 	struct vs_ctr_info info = { 0 };
@@ -312,10 +314,17 @@ void api_ctrs_attach(struct vs_api_ctx *ctx, struct vs_api_req *req, struct vs_a
 		return;
 	if ((r = ctx->be->ctr_inspect(ctx->svc, req->param, &info, &err)) < 0)
 		return api_reply_err(resp, r, err);
-	snprintf(msg, sizeof(msg),
-		 "container %s has no terminal: attach needs a container run with -t, which "
-		 "this build cannot make yet",
-		 info.name);
-	api_reply_error(resp, 409, msg);
+	if (!vs_json_bool(info.spec, "tty", false)) {
+		snprintf(msg, sizeof(msg), "container %s has no terminal (run it with -t)",
+			 info.name);
+		api_reply_error(resp, 409, msg);
+	} else if (info.state != VS_CTR_ST_RUNNING) {
+		snprintf(msg, sizeof(msg), "container %s is not running", info.name);
+		api_reply_error(resp, 409, msg);
+	} else {
+		resp->status = 200;
+		resp->stream = VS_API_STREAM_CTR_ATTACH;
+		resp->stream_key = xstrdup(info.id);
+	}
 	vs_ctr_info_clear(&info);
 }

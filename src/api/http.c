@@ -184,13 +184,18 @@ static enum MHD_Result console(struct server *s, struct MHD_Connection *c, struc
 	if (!api_console_room(s->consoles))
 		return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  "too many consoles open; retry later");
-	if ((r = vs_svc_vm_console(s->ctx.svc, name, resp->replay, &fd, &err)) < 0) {
+	r = resp->stream == VS_API_STREAM_CTR_ATTACH ?
+		    vs_svc_ctr_attach(s->ctx.svc, name, &fd, &err) :
+		    vs_svc_vm_console(s->ctx.svc, name, resp->replay, &fd, &err);
+	if (r < 0) {
 		struct vs_api_resp e = { 0 };
 
 		api_reply_err(&e, r, err);
 		return send_json(c, e.status, e.body);
 	}
-	p->con = (struct api_console_req){ .cs = s->consoles, .fd = fd };
+	p->con = (struct api_console_req){ .cs = s->consoles,
+					   .fd = fd,
+					   .packets = resp->stream == VS_API_STREAM_CTR_ATTACH };
 	return api_console_upgrade(c, &p->con);
 }
 
@@ -207,7 +212,7 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *c, const 
 		return send_error(c, MHD_HTTP_BAD_REQUEST, "too many query arguments");
 	vs_api_handle(&s->ctx, &req, &resp);
 	vs_debug("api: %s %s -> %u%s", method, url, resp.status, resp.stream ? " (stream)" : "");
-	if (resp.stream == VS_API_STREAM_VM_CONSOLE)
+	if (resp.stream == VS_API_STREAM_VM_CONSOLE || resp.stream == VS_API_STREAM_CTR_ATTACH)
 		return console(s, c, p, &resp);
 	if (resp.stream) {
 		free(resp.body);

@@ -4,7 +4,8 @@ guest's output arrives as binary frames, pings get pongs, a close gets a
 close, a frame RFC 6455 forbids ends it with 1002, the VM's end closes it
 with 1000; a Linux guest (the kit, under emu) runs a command typed through
 the WebSocket and its output comes back. Refusals in one line: no upgrade
-headers, a VM that does not run, a container (no terminal yet)."""
+headers, a VM that does not run, a container without a terminal; a
+container's shell (`tty`) over the same kind of WebSocket."""
 import json
 import struct
 import time
@@ -92,14 +93,28 @@ def test_browser_token_as_subprotocol(make_server, testkernel, kvm):
     s.ok("POST", "/v1/vms/br/kill")
 
 
-def test_container_attach_refused_in_one_line(make_server, ctr_root):
+def test_container_attach_over_websocket(make_server, ctr_root):
+    """A container run with a terminal ("tty": true): its shell over the
+    WebSocket runs a typed command. Without a terminal, or not running: a
+    409 in one line; an unknown container: 404."""
     s = make_server()
     img = import_busybox(s.root)
     s.ok("POST", "/v1/containers", {"name": "c", "image": img, "command": ["true"]}, want=201)
     st, _, text = s.request("GET", "/v1/containers/c/attach")
-    assert st == 409 and one_line_error(text).startswith("container c has no terminal")
+    assert st == 409 and one_line_error(text) == "container c has no terminal (run it with -t)"
     st, _, text = s.request("GET", "/v1/containers/nope/attach")
     assert st == 404
+    s.ok("POST", "/v1/containers", {"name": "t", "image": img, "command": ["sh"], "tty": True},
+         want=201)
+    st, _, text = s.request("GET", "/v1/containers/t/attach")
+    assert st == 409 and one_line_error(text) == "container t is not running"
+    s.ok("POST", "/v1/containers/t/start")
+    ws = WsClient(s, "/v1/containers/t/attach")
+    assert ws.status == 101 and ws.accept_ok, ws.head
+    ws.send(b"echo hello-$((6*7))\r", opcode=1)
+    ws.read_until(b"hello-42", 30)
+    ws.close()
+    s.ok("DELETE", "/v1/containers/t?force=true", want=204)
 
 
 def test_linux_shell_over_websocket(make_server):
