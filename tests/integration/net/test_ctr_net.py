@@ -22,7 +22,7 @@ from netlab import NET_TOOL, Lab, skip
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "run"))
 from runtest import Root, wait_until  # noqa: E402
-from vesseltest import VESSEL  # noqa: E402
+from vesseltest import GUEST_DIR, VESSEL  # noqa: E402
 
 # accepts one connection on port 7000 and tells the peer its address
 PEER_SERVER = ("import socket; s = socket.socket(); "
@@ -396,6 +396,26 @@ def test_restarts_and_the_idle_monitor_keep_the_network(cn):
     assert len(runs) == 2, cn.logs("rs")
     assert cn.leases(net) == {} and cn.ports() == []
     wait_until(lambda: cn.links() == links, what="the veth to go")
+
+
+def test_container_and_vm_exchange_data(cn):
+    """A container and a Linux VM (the guest kit under emu) on one network:
+    the VM pings the container and both move data over TCP, each way."""
+    if not (GUEST_DIR / "vmlinuz").exists():
+        skip(f"no guest kit in {GUEST_DIR} (make guest)")
+    net = "x" + cn.tag
+    cn.run("network", "create", net, check=True)
+    cn.run("run", "-d", "--name", "srv", "--network", net, cn.img, "sh", "-c",
+           "echo from-container | nc -l -p 7000; nc -l -p 7001 > /tmp/got; "
+           "cat /tmp/got; sleep 30", check=True)
+    ip = cn.leases(net)["srv"]
+    r = cn.run("vm", "run", "--accel", "emu", "--network", net, "--", "sh", "-c",
+               f"ping -c1 -W20 {ip} >/dev/null && echo ping-ok; nc -w 10 {ip} 7000; "
+               f"echo from-vm | nc -w 10 {ip} 7001; echo sent", timeout=600)
+    out = r.stdout + r.stderr
+    assert "ping-ok" in r.stdout and "from-container" in r.stdout, out[-3000:]
+    assert r.returncode == 0, out[-3000:]
+    wait_until(lambda: "from-vm" in cn.logs("srv"), timeout=30, what="the VM's bytes")
 
 
 def test_default_network_none_and_host(cn):
