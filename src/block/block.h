@@ -90,6 +90,15 @@ struct vs_blk {
 	uint64_t cluster_size; /* allocation unit for `info` (0: none, as raw) */
 };
 
+/* For the drivers of block-mapped formats (VDI, VHDX): runs the statement
+ * after it for each piece of [off, off+len) inside one unit-byte block,
+ * with blk (the block's index), in (the offset in it) and n (the piece's
+ * length) declared as uint64_t. */
+#define VS_BLK_FOR_EACH_PIECE(off, len, unit, blk, in, n)                                     \
+	for (uint64_t blk, in, n, _o = (off), _e = (off) + (len), _u = (unit);                \
+	     _o < _e && ((blk = _o / _u), (in = _o % _u), (n = VS_MIN(_e - _o, _u - in)), 1); \
+	     _o += n)
+
 /* Opens path as fmt (vs_blk_format_known; NULL only with VS_BLK_PROBE).
  * Returns 0 and *out, or -errno with *err saying why in one line. */
 int vs_blk_open(const char *path, const char *fmt, unsigned flags, struct vs_blk **out,

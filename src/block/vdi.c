@@ -182,19 +182,12 @@ static int64_t data_offset(struct vdi *v, uint32_t e)
 	return (int64_t)off;
 }
 
-/* Calls fn on each piece of [off, off+len) that stays in one block. */
-#define VDI_FOR_EACH_PIECE(off, len, blk, in, n)                                   \
-	for (uint64_t blk, in, n, _o = (off), _e = (off) + (len);                  \
-	     _o < _e && ((blk = _o / VDI_BLOCK_SIZE), (in = _o % VDI_BLOCK_SIZE),  \
-			 (n = VS_MIN(_e - _o, (uint64_t)VDI_BLOCK_SIZE - in)), 1); \
-	     _o += n)
-
 static int vdi_pread(struct vs_blk *b, void *buf, size_t len, uint64_t off)
 {
 	struct vdi *v = to_vdi(b);
 	uint8_t *p = buf;
 
-	VDI_FOR_EACH_PIECE(off, len, blk, in, n)
+	VS_BLK_FOR_EACH_PIECE(off, len, VDI_BLOCK_SIZE, blk, in, n)
 	{
 		uint32_t e = map_get(v, blk);
 		int64_t host;
@@ -312,7 +305,7 @@ static int vdi_pwrite(struct vs_blk *b, const void *buf, size_t len, uint64_t of
 	struct vdi *v = to_vdi(b);
 	const uint8_t *p = buf;
 
-	VDI_FOR_EACH_PIECE(off, len, blk, in, n)
+	VS_BLK_FOR_EACH_PIECE(off, len, VDI_BLOCK_SIZE, blk, in, n)
 	{
 		uint32_t e = map_get(v, blk);
 		int r = 0;
@@ -361,7 +354,7 @@ static int zero_range(struct vs_blk *b, uint64_t off, uint64_t len, bool whole_o
 {
 	struct vdi *v = to_vdi(b);
 
-	VDI_FOR_EACH_PIECE(off, len, blk, in, n)
+	VS_BLK_FOR_EACH_PIECE(off, len, VDI_BLOCK_SIZE, blk, in, n)
 	{
 		uint32_t e = map_get(v, blk);
 		int64_t host;

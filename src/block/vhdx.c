@@ -384,18 +384,12 @@ static uint64_t bat_get(struct vhdx *v, uint64_t idx)
 	return __atomic_load_n(&v->bat[idx], __ATOMIC_ACQUIRE);
 }
 
-#define FOR_EACH_PIECE(v, off, len, blk, in, n)                                     \
-	for (uint64_t blk, in, n, _o = (off), _e = (off) + (len);                   \
-	     _o < _e && ((blk = _o / (v)->block_size), (in = _o % (v)->block_size), \
-			 (n = VS_MIN(_e - _o, (uint64_t)(v)->block_size - in)), 1); \
-	     _o += n)
-
 static int vhdx_pread(struct vs_blk *b, void *buf, size_t len, uint64_t off)
 {
 	struct vhdx *v = to_vhdx(b);
 	uint8_t *p = buf;
 
-	FOR_EACH_PIECE(v, off, len, blk, in, n)
+	VS_BLK_FOR_EACH_PIECE(off, len, v->block_size, blk, in, n)
 	{
 		uint64_t e = bat_get(v, bat_index(v, blk));
 		int64_t host;
@@ -449,7 +443,7 @@ static int vhdx_pwrite(struct vs_blk *b, const void *buf, size_t len, uint64_t o
 	struct vhdx *v = to_vhdx(b);
 	const uint8_t *p = buf;
 
-	FOR_EACH_PIECE(v, off, len, blk, in, n)
+	VS_BLK_FOR_EACH_PIECE(off, len, v->block_size, blk, in, n)
 	{
 		uint64_t idx = bat_index(v, blk), e = bat_get(v, idx);
 		int64_t host;
@@ -525,7 +519,7 @@ static int zero_range(struct vs_blk *b, uint64_t off, uint64_t len, bool discard
 {
 	struct vhdx *v = to_vhdx(b);
 
-	FOR_EACH_PIECE(v, off, len, blk, in, n)
+	VS_BLK_FOR_EACH_PIECE(off, len, v->block_size, blk, in, n)
 	{
 		uint64_t idx = bat_index(v, blk), e = bat_get(v, idx);
 		int64_t host;
