@@ -3,11 +3,28 @@ vesseltest.py. Tests that need a facility that is really absent skip with
 'SKIP: <reason>'."""
 import os
 import sys
+import tempfile
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vesseltest import VESSEL, skip  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_default_root():
+    """A test that forgets --root must not write into the host's own store
+    (/var/lib/vessel): the default root of every vessel the tests start is a
+    throwaway directory, unless the caller chose one."""
+    if "VESSEL_ROOT" in os.environ:
+        yield os.environ["VESSEL_ROOT"]
+        return
+    with tempfile.TemporaryDirectory(prefix="vessel-test-root-", ignore_cleanup_errors=True) as d:
+        os.environ["VESSEL_ROOT"] = d
+        try:
+            yield d
+        finally:
+            del os.environ["VESSEL_ROOT"]
 
 
 @pytest.fixture

@@ -112,11 +112,12 @@ def processes_with(marker):
     return found
 
 
-def test_vm_released_right_after_exit(vessel, kvm):
+def test_vm_released_right_after_exit(vessel, kvm, tmp_path):
     """The child that releases the KVM VM after vessel exits must not hold
-    our stdout (run() would hang) and must be gone promptly."""
+    our stdout (run() would hang) and must be gone promptly. (--name marks
+    the processes; --root keeps the registered run out of the host's store.)"""
     marker = f"vessel-test-{uuid.uuid4()}"
-    r = run([vessel, "vm", "run", "--accel", "kvm", "--name", marker, "--kernel", TESTKERNEL, "--append",
+    r = run([vessel, "--root", str(tmp_path), "vm", "run", "--accel", "kvm", "--name", marker, "--kernel", TESTKERNEL, "--append",
              "vessel.test=exit:3"], timeout=30, stdin=open(os.devnull))
     assert r.returncode == 3, r.stderr
     deadline = time.time() + 5
