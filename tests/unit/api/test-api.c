@@ -162,6 +162,9 @@ static void test_websocket(void **state)
 	assert_int_equal(vs_ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", accept), 0);
 	assert_string_equal(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 	assert_int_equal(vs_ws_accept_key("short", accept), -EINVAL);
+	/* 24 characters, but not 16 bytes: stray bits in the last, no padding */
+	assert_int_equal(vs_ws_accept_key("dGhlIHNhbXBsZSBub25jZR==", accept), -EINVAL);
+	assert_int_equal(vs_ws_accept_key("dGhlIHNhbXBsZSBub25jZQxx", accept), -EINVAL);
 	assert_int_equal(vs_ws_accept_key(NULL, accept), -EINVAL);
 	/* §5.7: a masked "Hello" */
 	assert_int_equal(vs_ws_parse(f, sizeof(f) - 1, 100, &fr), 0);
