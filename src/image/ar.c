@@ -22,10 +22,10 @@ static void ar_open(void)
 		return;
 	}
 	/* POSIX's dlsym gives a function's address as a void * */
-#define VS_AR_SYM(f)                                                                  \
-	if (!(vs_ar.f = (__typeof__(vs_ar.f))dlsym(h, #f))) {                         \
+#define VS_AR_SYM(f)                                                                        \
+	if (!(vs_ar.f = (__typeof__(vs_ar.f))dlsym(h, #f))) {                               \
 		snprintf(ar_why, sizeof(ar_why), "%s has no %s", VS_LIBARCHIVE_SONAME, #f); \
-		return;                                                               \
+		return;                                                                     \
 	}
 	VS_AR_FUNCS(VS_AR_SYM)
 #undef VS_AR_SYM
