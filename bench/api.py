@@ -9,7 +9,8 @@
          /containers/NAME/start, 20 containers of the same busybox rootfs
          running `busybox true` (each call returns once the container runs),
          medians.
-  rss:   VmRSS of an idle `vessel serve` after the requests.
+  rss:   VmRSS, RssAnon and Pss of an idle `vessel serve` right after it
+         listens (0.5 s) and again after the requests.
 
 podman runs offline as /work/shared/HOST-FACTS.md says: cgroupfs, file
 events, storage under a temporary --root/--runroot, runc (crun refuses the
@@ -113,6 +114,8 @@ def vessel_side(tmp, rounds):
     p = subprocess.Popen(v + ["serve"], stderr=subprocess.DEVNULL)
     try:
         wait_sock(sock, p, "vessel serve")
+        time.sleep(0.5)
+        rss0 = rss_kib(p.pid)
         assert get(sock, "/v1/vms").count(b'"kind":"vm"') == N
         assert get(sock, "/v1/containers").count(b'"kind":"container"') == N
         t = {"vms": timed(sock, "/v1/vms", rounds),
@@ -125,7 +128,7 @@ def vessel_side(tmp, rounds):
         p.wait()
         for i in range(N):
             subprocess.run(v + ["rm", "-f", f"b{i:02d}"], capture_output=True)
-    return t, rss
+    return t, (rss0, rss)
 
 
 def rss_kib(pid):
@@ -204,8 +207,9 @@ def main():
               "  (target <= 0.3x)")
     else:
         print("SKIP: podman is absent, no anchor")
-    print(f"vessel serve idle RSS                   {rss['VmRSS'] / 1024:8.2f} MiB  (target <= 8 MiB)"
-          f"; private (RssAnon) {rss['RssAnon'] / 1024:.2f} MiB, Pss {rss['Pss'] / 1024:.2f} MiB")
+    for what, r in zip(("at start", "after the requests"), rss):
+        print(f"vessel serve idle RSS {what:19s}{r['VmRSS'] / 1024:6.2f} MiB  (target <= 8 MiB)"
+              f"; private (RssAnon) {r['RssAnon'] / 1024:.2f} MiB, Pss {r['Pss'] / 1024:.2f} MiB")
 
 
 if __name__ == "__main__":

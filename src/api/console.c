@@ -1,7 +1,8 @@
 /* WebSocket consoles (console.h). One thread per console: poll on the
  * WebSocket, the console socket and the server's stop pipe; console bytes
  * go out as binary frames, text and binary frames come in as keyboard
- * bytes, pings get pongs, a close gets a close. The thread calls nothing of
+ * bytes, except a text frame that is a control message (a resize, ws.h),
+ * pings get pongs, a close gets a close. The thread calls nothing of
  * the service layer (the fd was opened on MHD's thread).
  *
  * Map: the relay thread; the upgrade; start-up and shutdown. */
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,11 +72,19 @@ static bool send_frame(struct relay *r, unsigned op, const void *data, size_t le
 	return send_all(r->sock, hdr, h) && send_all(r->sock, data, len);
 }
 
+/* A close frame with code and a reason (at most 123 bytes, §5.5.1). */
+static void send_close_why(struct relay *r, unsigned code, const char *why)
+{
+	uint8_t body[125] = { (uint8_t)(code >> 8), (uint8_t)code };
+	size_t n = why ? VS_MIN(strlen(why), sizeof(body) - 2) : 0;
+
+	memcpy(body + 2, why ? why : "", n);
+	send_frame(r, VS_WS_CLOSE, body, 2 + n);
+}
+
 static void send_close(struct relay *r, unsigned code)
 {
-	uint8_t body[2] = { (uint8_t)(code >> 8), (uint8_t)code };
-
-	send_frame(r, VS_WS_CLOSE, body, sizeof(body));
+	send_close_why(r, code, NULL);
 }
 
 static bool write_all(int fd, const uint8_t *p, size_t len)
@@ -112,6 +122,37 @@ static bool keys(struct relay *r, const uint8_t *p, size_t len)
 	return true;
 }
 
+/* A resize to the container's pty: the monitor's window-size packet, as
+ * `vessel attach` sends on SIGWINCH (ctr-mon-io.h). A serial console has
+ * no window size: a VM's console ignores it. */
+static bool resize(struct relay *r, unsigned cols, unsigned rows)
+{
+	uint8_t pkt[1 + sizeof(struct winsize)] = { VS_MON_WINSZ };
+	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+
+	if (!r->packets)
+		return true;
+	memcpy(pkt + 1, &ws, sizeof(ws));
+	return send(r->fd, pkt, sizeof(pkt), MSG_NOSIGNAL) == (ssize_t)sizeof(pkt);
+}
+
+/* A text frame: a control message, or keys. False when the relay ends
+ * (a malformed resize closes with 1007 and the reason). */
+static bool text(struct relay *r, const struct vs_ws_frame *f)
+{
+	unsigned cols, rows;
+	const char *why;
+	int c = f->fin ? vs_ws_console_control(f->payload, f->len, &cols, &rows, &why) : 0;
+
+	if (c == 1)
+		return resize(r, cols, rows);
+	if (c < 0) {
+		send_close_why(r, VS_WS_CLOSE_INVALID, why);
+		return false;
+	}
+	return keys(r, f->payload, f->len);
+}
+
 /* Handles every whole frame in r->in. Returns false when the relay ends. */
 static bool client_frames(struct relay *r)
 {
@@ -127,7 +168,9 @@ static bool client_frames(struct relay *r)
 		}
 		if (f.opcode == VS_WS_PING)
 			ok = send_frame(r, VS_WS_PONG, f.payload, f.len);
-		else if (f.opcode <= VS_WS_BINARY) /* text, binary, continuation: keys */
+		else if (f.opcode == VS_WS_TEXT)
+			ok = text(r, &f);
+		else if (f.opcode <= VS_WS_BINARY) /* binary, continuation: keys */
 			ok = keys(r, f.payload, f.len);
 		memmove(r->in, r->in + used, r->nin - (size_t)used);
 		r->nin -= (size_t)used;

@@ -2,6 +2,7 @@
 #include "api/ws.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <string.h>
 
 #define FIN 0x80
@@ -87,4 +88,40 @@ size_t vs_ws_header(uint8_t *out, unsigned opcode, uint64_t len)
 	for (unsigned i = 0; i < 8; i++)
 		out[2 + i] = (uint8_t)(len >> (56 - 8 * i));
 	return 10;
+}
+
+/* One of [cols, rows]: an integer in 1..65535. */
+static bool winsize_part(const json_t *v, unsigned *out)
+{
+	json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+
+	*out = (unsigned)n;
+	return n >= 1 && n <= 65535;
+}
+
+int vs_ws_console_control(const uint8_t *p, size_t len, unsigned *cols, unsigned *rows,
+			  const char **why)
+{
+	json_t *j, *rs;
+	int r = 0;
+
+	*why = NULL;
+	if (!len || p[0] != '{') /* keystrokes, cheaply */
+		return 0;
+	j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(j) || json_object_size(j) != 1 ||
+	    !(rs = json_object_get(j, "resize"))) {
+		json_decref(j);
+		return 0;
+	}
+	if (json_is_array(rs) && json_array_size(rs) == 2 &&
+	    winsize_part(json_array_get(rs, 0), cols) &&
+	    winsize_part(json_array_get(rs, 1), rows)) {
+		r = 1;
+	} else {
+		*why = "resize: expected [cols, rows], integers from 1 to 65535";
+		r = -EINVAL;
+	}
+	json_decref(j);
+	return r;
 }

@@ -24,6 +24,7 @@ enum {
 #define VS_WS_CLOSE_NORMAL 1000
 #define VS_WS_CLOSE_GOING_AWAY 1001
 #define VS_WS_CLOSE_PROTOCOL 1002
+#define VS_WS_CLOSE_INVALID 1007
 #define VS_WS_CLOSE_TOO_BIG 1009
 
 /* A server frame's header is at most this long. */
@@ -46,6 +47,14 @@ ssize_t vs_ws_parse(uint8_t *buf, size_t len, size_t max, struct vs_ws_frame *f)
 /* Writes the header of an unmasked final frame of opcode and payload length
  * len into out (VS_WS_HEADER_MAX bytes); returns its length. */
 size_t vs_ws_header(uint8_t *out, unsigned opcode, uint64_t len);
+
+/* A console's control message (docs/api.md "Consoles over WebSocket"): a
+ * client's unfragmented text frame whose payload is a JSON object with the
+ * one member "resize": [cols, rows]. Returns 1 with the size in *cols and
+ * *rows (1 to 65535 each), 0 when the payload is no control message (it
+ * is keys, then), or -EINVAL when it is one but malformed (*why says how). */
+int vs_ws_console_control(const uint8_t *p, size_t len, unsigned *cols, unsigned *rows,
+			  const char **why);
 
 /* The Sec-WebSocket-Accept value for key (RFC 6455 §4.2.2): base64 of the
  * SHA-1 of key + the GUID, 28 characters and a NUL in out. Returns 0, or

@@ -2,13 +2,12 @@
  * one manifest), written with libarchive to "<path>.tmp-<pid>" and renamed
  * over path when complete. The blobs go out as they are stored, so their
  * digests are the ones imported. */
+#include "image/ar.h"
 #include "image/internal.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,16 +20,16 @@
 
 static int put_header(struct archive *a, const char *name, mode_t type, uint64_t size)
 {
-	struct archive_entry *e = archive_entry_new();
+	struct archive_entry *e = vs_ar.archive_entry_new();
 	int r;
 
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, type);
-	archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
-	archive_entry_set_size(e, (la_int64_t)size);
-	archive_entry_set_mtime(e, time(NULL), 0);
-	r = archive_write_header(a, e);
-	archive_entry_free(e);
+	vs_ar.archive_entry_set_pathname(e, name);
+	vs_ar.archive_entry_set_filetype(e, type);
+	vs_ar.archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
+	vs_ar.archive_entry_set_size(e, (la_int64_t)size);
+	vs_ar.archive_entry_set_mtime(e, time(NULL), 0);
+	r = vs_ar.archive_write_header(a, e);
+	vs_ar.archive_entry_free(e);
 	return r == ARCHIVE_OK ? 0 : -EIO;
 }
 
@@ -38,7 +37,7 @@ static int put_buf(struct archive *a, const char *name, const char *buf, size_t 
 {
 	if (put_header(a, name, AE_IFREG, len) < 0)
 		return -EIO;
-	return archive_write_data(a, buf, len) == (la_ssize_t)len ? 0 : -EIO;
+	return vs_ar.archive_write_data(a, buf, len) == (la_ssize_t)len ? 0 : -EIO;
 }
 
 static int put_blob(struct vs_image_store *s, struct archive *a, const char *digest)
@@ -55,7 +54,7 @@ static int put_blob(struct vs_image_store *s, struct archive *a, const char *dig
 	if (put_header(a, name, AE_IFREG, (uint64_t)st.st_size) < 0)
 		return -EIO;
 	while ((n = read(fd, buf, EXPORT_BUF)) > 0)
-		if (archive_write_data(a, buf, (size_t)n) != n)
+		if (vs_ar.archive_write_data(a, buf, (size_t)n) != n)
 			return -EIO;
 	return n < 0 ? -errno : 0;
 }
@@ -100,27 +99,30 @@ static int write_all(struct vs_image_store *s, struct archive *a, const struct v
 	}
 	if ((rc = put_buf(a, "index.json", index, strlen(index))) < 0)
 		return rc;
-	return archive_write_close(a) == ARCHIVE_OK ? 0 : -EIO;
+	return vs_ar.archive_write_close(a) == ARCHIVE_OK ? 0 : -EIO;
 }
 
 /* Writes img to tmp, then renames it to path. Under the shared lock. */
 static int write_archive(struct vs_image_store *s, const struct vs_image_info *img,
 			 const char *path, const char *tmp, struct vs_err **err)
 {
-	struct archive *a = archive_write_new();
-	int rc;
+	struct archive *a;
+	int rc = vs_ar_load(err);
 
-	archive_write_set_format_pax_restricted(a);
-	if (archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
-		rc = vs_err_set(err, -EIO, "%s: %s", tmp, archive_error_string(a));
-		archive_write_free(a);
+	if (rc < 0)
+		return rc;
+	a = vs_ar.archive_write_new();
+	vs_ar.archive_write_set_format_pax_restricted(a);
+	if (vs_ar.archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
+		rc = vs_err_set(err, -EIO, "%s: %s", tmp, vs_ar.archive_error_string(a));
+		vs_ar.archive_write_free(a);
 		return rc;
 	}
 	rc = write_all(s, a, img);
 	if (rc < 0)
 		vs_err_set(err, rc, "exporting %s to %s: %s", img->name, path,
-			   archive_error_string(a) ?: strerror(-rc));
-	archive_write_free(a);
+			   vs_ar.archive_error_string(a) ?: strerror(-rc));
+	vs_ar.archive_write_free(a);
 	if (rc == 0 && rename(tmp, path) < 0)
 		rc = vs_err_setsys(err, -errno, "renaming %s", tmp);
 	return rc;

@@ -7,14 +7,13 @@
  *
  * Map: staging a stream | a tar's file table (scan, links) | lookups and
  * staging by name or digest | reading staged files | classifying a tar. */
+#include "image/ar.h"
 #include "image/internal.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/fs.h"
 #include "common/util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -39,7 +38,7 @@ static int stage_stream(struct imp_src *src, struct archive *a, int fd, char *di
 	*size = 0;
 	if (out < 0)
 		return vs_sha256_free(h), vs_err_setsys(err, -errno, "staging in %s", src->tmp);
-	while ((n = a ? archive_read_data(a, buf, COPY_BUF) : read(fd, buf, COPY_BUF)) > 0) {
+	while ((n = a ? vs_ar.archive_read_data(a, buf, COPY_BUF) : read(fd, buf, COPY_BUF)) > 0) {
 		vs_sha256_update(h, buf, (size_t)n);
 		if (write(out, buf, (size_t)n) != n)
 			return vs_sha256_free(h),
@@ -47,11 +46,12 @@ static int stage_stream(struct imp_src *src, struct archive *a, int fd, char *di
 		*size += (uint64_t)n;
 		if (src->opts->progress && a && (*size >> 22) != ((*size - n) >> 22))
 			src->opts->progress(src->opts->progress_ctx, "reading",
-					    (uint64_t)archive_filter_bytes(a, -1), 0);
+					    (uint64_t)vs_ar.archive_filter_bytes(a, -1), 0);
 	}
 	if (n < 0)
-		return vs_sha256_free(h), vs_err_set(err, -EIO, "reading: %s",
-						     a ? archive_error_string(a) : strerror(errno));
+		return vs_sha256_free(h),
+		       vs_err_set(err, -EIO, "reading: %s",
+				  a ? vs_ar.archive_error_string(a) : strerror(errno));
 	vs_sha256_final(h, digest);
 	if (linkat(AT_FDCWD, vs_fd_path(p, out), src->tmpfd, vs_digest_hex(digest),
 		   AT_SYMLINK_FOLLOW) < 0 &&
@@ -120,9 +120,9 @@ static int scan_entry(struct imp_src *src, struct archive *a, struct archive_ent
 		      struct vs_err **err)
 {
 	bool abs;
-	char *name = vs_layer_path_clean(archive_entry_pathname(e) ?: "", &abs);
-	const char *hl = archive_entry_hardlink(e);
-	unsigned type = archive_entry_filetype(e);
+	char *name = vs_layer_path_clean(vs_ar.archive_entry_pathname(e) ?: "", &abs);
+	const char *hl = vs_ar.archive_entry_hardlink(e);
+	unsigned type = vs_ar.archive_entry_filetype(e);
 	struct imp_file *f;
 
 	if (!name)
@@ -133,7 +133,7 @@ static int scan_entry(struct imp_src *src, struct archive *a, struct archive_ent
 	}
 	f = add_file(src, name);
 	if (hl || type == AE_IFLNK) {
-		f->link = link_name(name, hl ?: archive_entry_symlink(e) ?: "", !hl);
+		f->link = link_name(name, hl ?: vs_ar.archive_entry_symlink(e) ?: "", !hl);
 		return 0;
 	}
 	return stage_stream(src, a, -1, f->digest, &f->size, err);
@@ -141,26 +141,28 @@ static int scan_entry(struct imp_src *src, struct archive *a, struct archive_ent
 
 int src_scan_tar(struct imp_src *src, const char *path, struct vs_err **err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a;
 	struct archive_entry *e;
 	uint64_t count = 0, max = src->opts->limits.max_entries ?: VS_IMAGE_MAX_ENTRIES;
-	int r, rc = 0;
+	int r, rc = vs_ar_load(err);
 
-	if (!a)
+	if (rc < 0)
+		return rc;
+	if (!(a = vs_ar.archive_read_new()))
 		xoom();
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	if (archive_read_open_filename(a, path, COPY_BUF) != ARCHIVE_OK)
-		rc = vs_err_set(err, -EINVAL, "%s: %s", path, archive_error_string(a));
+	vs_ar.archive_read_support_filter_all(a);
+	vs_ar.archive_read_support_format_tar(a);
+	vs_ar.archive_read_support_format_gnutar(a);
+	if (vs_ar.archive_read_open_filename(a, path, COPY_BUF) != ARCHIVE_OK)
+		rc = vs_err_set(err, -EINVAL, "%s: %s", path, vs_ar.archive_error_string(a));
 	while (rc == 0 &&
-	       ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN))
+	       ((r = vs_ar.archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN))
 		rc = ++count > max ? vs_err_set(err, -EFBIG, "%s: more than %llu entries", path,
 						(unsigned long long)max) :
 				     scan_entry(src, a, e, err);
 	if (rc == 0 && r != ARCHIVE_EOF)
-		rc = vs_err_set(err, -EINVAL, "%s: %s", path, archive_error_string(a));
-	archive_read_free(a);
+		rc = vs_err_set(err, -EINVAL, "%s: %s", path, vs_ar.archive_error_string(a));
+	vs_ar.archive_read_free(a);
 	return rc;
 }
 
@@ -289,20 +291,25 @@ static bool image_name(const char *n)
 
 int src_tar_is_image(const char *path, bool *image, struct vs_err **err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a;
 	struct archive_entry *e;
-	int r = ARCHIVE_FATAL, seen = 0;
+	int r = vs_ar_load(err), seen = 0;
 
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
+	if (r < 0)
+		return r;
+	a = vs_ar.archive_read_new();
+	r = ARCHIVE_FATAL;
+	vs_ar.archive_read_support_filter_all(a);
+	vs_ar.archive_read_support_format_tar(a);
+	vs_ar.archive_read_support_format_gnutar(a);
 	*image = false;
-	if (archive_read_open_filename(a, path, 1 << 16) == ARCHIVE_OK)
+	if (vs_ar.archive_read_open_filename(a, path, 1 << 16) == ARCHIVE_OK)
 		while (!*image && seen < 8 &&
-		       ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
+		       ((r = vs_ar.archive_read_next_header(a, &e)) == ARCHIVE_OK ||
+			r == ARCHIVE_WARN)) {
 			bool abs;
 			_cleanup_free_ char *n =
-				vs_layer_path_clean(archive_entry_pathname(e) ?: "", &abs);
+				vs_layer_path_clean(vs_ar.archive_entry_pathname(e) ?: "", &abs);
 
 			if (n && *n) {
 				*image = image_name(n);
@@ -311,11 +318,11 @@ int src_tar_is_image(const char *path, bool *image, struct vs_err **err)
 		}
 	if (seen == 0 && r != ARCHIVE_EOF) {
 		r = vs_err_set(err, -EINVAL, "%s: not a tar archive (%s)", path,
-			       archive_error_string(a) ?: "unreadable");
-		archive_read_free(a);
+			       vs_ar.archive_error_string(a) ?: "unreadable");
+		vs_ar.archive_read_free(a);
 		return r;
 	}
-	archive_read_free(a);
+	vs_ar.archive_read_free(a);
 	return 0;
 }
 

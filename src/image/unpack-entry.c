@@ -12,6 +12,7 @@
  *   let a layer forge overlay metadata (dropped).
  * A directory's mtime is the tarball's at its entry; entries added under it
  * later move it (as with tar without --delay-directory-restore). */
+#include "image/ar.h"
 #include "image/internal.h"
 #include "image/unpack.h"
 #include "common/cleanup.h"
@@ -19,8 +20,6 @@
 #include "common/fs.h"
 #include "common/util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -88,8 +87,8 @@ static int set_xattrs(int pfd, const char *base, struct archive_entry *e, bool l
 	size_t size;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", pfd, base);
-	archive_entry_xattr_reset(e);
-	while (archive_entry_xattr_next(e, &name, &val, &size) == ARCHIVE_OK) {
+	vs_ar.archive_entry_xattr_reset(e);
+	while (vs_ar.archive_entry_xattr_next(e, &name, &val, &size) == ARCHIVE_OK) {
 		if (strncmp(name, "trusted.overlay.", 16) == 0)
 			continue;
 		if (lsetxattr(path, name, val, size, 0) < 0 && errno != ENOTSUP &&
@@ -101,13 +100,13 @@ static int set_xattrs(int pfd, const char *base, struct archive_entry *e, bool l
 
 static int set_meta(int pfd, const char *base, int fd, struct archive_entry *e)
 {
-	bool lnk = archive_entry_filetype(e) == AE_IFLNK;
-	uid_t uid = (uid_t)archive_entry_uid(e);
-	gid_t gid = (gid_t)archive_entry_gid(e);
-	mode_t mode = archive_entry_perm(e) & 07777;
+	bool lnk = vs_ar.archive_entry_filetype(e) == AE_IFLNK;
+	uid_t uid = (uid_t)vs_ar.archive_entry_uid(e);
+	gid_t gid = (gid_t)vs_ar.archive_entry_gid(e);
+	mode_t mode = vs_ar.archive_entry_perm(e) & 07777;
 	struct timespec t[2] = {
-		{ archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
-		{ archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
+		{ vs_ar.archive_entry_mtime(e), vs_ar.archive_entry_mtime_nsec(e) },
+		{ vs_ar.archive_entry_mtime(e), vs_ar.archive_entry_mtime_nsec(e) },
 	};
 	int rc;
 
@@ -119,10 +118,11 @@ static int set_meta(int pfd, const char *base, int fd, struct archive_entry *e)
 		return rc;
 	if (!lnk && (fd >= 0 ? fchmod(fd, mode) : fchmodat(pfd, base, mode, 0)) < 0)
 		return -errno;
-	if (!archive_entry_mtime_is_set(e))
+	if (!vs_ar.archive_entry_mtime_is_set(e))
 		return 0;
-	if (archive_entry_atime_is_set(e))
-		t[0] = (struct timespec){ archive_entry_atime(e), archive_entry_atime_nsec(e) };
+	if (vs_ar.archive_entry_atime_is_set(e))
+		t[0] = (struct timespec){ vs_ar.archive_entry_atime(e),
+					  vs_ar.archive_entry_atime_nsec(e) };
 	if (fd >= 0)
 		return futimens(fd, t) < 0 ? -errno : 0;
 	return utimensat(pfd, base, t, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
@@ -139,7 +139,7 @@ static int write_file(struct unpack_ctx *u, int pfd, const char *base, struct ar
 	fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	while ((r = archive_read_data_block(u->inner, &buf, &size, &off)) == ARCHIVE_OK) {
+	while ((r = vs_ar.archive_read_data_block(u->inner, &buf, &size, &off)) == ARCHIVE_OK) {
 		for (size_t done = 0; done < size;) {
 			ssize_t n = pwrite(fd, (const char *)buf + done, size - done, off + done);
 
@@ -150,14 +150,14 @@ static int write_file(struct unpack_ctx *u, int pfd, const char *base, struct ar
 	}
 	if (r != ARCHIVE_EOF)
 		return -EIO;
-	if (archive_entry_size_is_set(e) && ftruncate(fd, archive_entry_size(e)) < 0)
+	if (vs_ar.archive_entry_size_is_set(e) && ftruncate(fd, vs_ar.archive_entry_size(e)) < 0)
 		return -errno;
 	return set_meta(pfd, base, fd, e);
 }
 
 static int make_node(struct unpack_ctx *u, int pfd, const char *base, struct archive_entry *e)
 {
-	unsigned type = archive_entry_filetype(e);
+	unsigned type = vs_ar.archive_entry_filetype(e);
 	struct stat st;
 	int rc = 0;
 
@@ -171,12 +171,12 @@ static int make_node(struct unpack_ctx *u, int pfd, const char *base, struct arc
 		rc = mkdirat(pfd, base, 0700) < 0 && errno != EEXIST ? -errno : 0;
 		break;
 	case AE_IFLNK:
-		rc = symlinkat(archive_entry_symlink(e) ?: "", pfd, base) < 0 ? -errno : 0;
+		rc = symlinkat(vs_ar.archive_entry_symlink(e) ?: "", pfd, base) < 0 ? -errno : 0;
 		break;
 	case AE_IFCHR:
 	case AE_IFBLK:
 	case AE_IFIFO:
-		rc = mknodat(pfd, base, type | 0600, archive_entry_rdev(e)) < 0 ? -errno : 0;
+		rc = mknodat(pfd, base, type | 0600, vs_ar.archive_entry_rdev(e)) < 0 ? -errno : 0;
 		break;
 	default: /* sockets and the unknown: nothing a layer needs */
 		return 0;
@@ -247,7 +247,7 @@ static int whiteout(int pfd, const char *name, const char *raw, struct vs_err **
 
 int unpack_entry(struct unpack_ctx *u, struct archive_entry *e, struct vs_err **err)
 {
-	const char *raw = archive_entry_pathname(e), *parent, *base, *hl;
+	const char *raw = vs_ar.archive_entry_pathname(e), *parent, *base, *hl;
 	char b[256];
 	bool abs = false;
 	_cleanup_free_ char *path = raw ? vs_layer_path_clean(raw, &abs) : NULL;
@@ -273,7 +273,7 @@ int unpack_entry(struct unpack_ctx *u, struct archive_entry *e, struct vs_err **
 		return vs_err_setsys(err, pfd, "entry '%s'", shown(raw, b, sizeof(b)));
 	if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0)
 		return whiteout(pfd, base, raw, err);
-	if ((hl = archive_entry_hardlink(e)))
+	if ((hl = vs_ar.archive_entry_hardlink(e)))
 		return hard_link(u, pfd, base, raw, hl, err);
 	if ((rc = make_node(u, pfd, base, e)) == 0)
 		return 0;
@@ -281,7 +281,7 @@ int unpack_entry(struct unpack_ctx *u, struct archive_entry *e, struct vs_err **
 		return vs_err_set(err, -EFBIG, "refused: %s", u->bomb);
 	if (rc == -EIO)
 		return vs_err_set(err, rc, "entry '%s': %s", shown(raw, b, sizeof(b)),
-				  archive_error_string(u->inner) ?: "unreadable data");
+				  vs_ar.archive_error_string(u->inner) ?: "unreadable data");
 	return vs_err_setsys(err, rc, "entry '%s'", shown(raw, b, sizeof(b)));
 	return 0;
 }

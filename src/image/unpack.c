@@ -9,14 +9,13 @@
  *     (default 4096: gzip cannot exceed ~1032, real zstd layers stay far below);
  *   - max_entries tar entries (default 2^20).
  * What each entry becomes is unpack-entry.c's business. */
+#include "image/ar.h"
 #include "image/internal.h"
 #include "image/unpack.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <string.h>
 
@@ -25,7 +24,7 @@
 
 static const char *pull_bomb(struct unpack_ctx *u)
 {
-	uint64_t in = (uint64_t)archive_filter_bytes(u->outer, -1);
+	uint64_t in = (uint64_t)vs_ar.archive_filter_bytes(u->outer, -1);
 
 	if (u->bytes > u->lim.max_bytes)
 		return "more than the decompressed size limit";
@@ -41,22 +40,22 @@ static la_ssize_t pull_decompressed(struct archive *inner, void *ctx, const void
 
 	if (u->eof)
 		return 0;
-	n = archive_read_data(u->outer, u->buf, UNPACK_BUF);
+	n = vs_ar.archive_read_data(u->outer, u->buf, UNPACK_BUF);
 	if (n < 0) {
-		archive_set_error(inner, EINVAL, "%s", archive_error_string(u->outer));
+		vs_ar.archive_set_error(inner, EINVAL, "%s", vs_ar.archive_error_string(u->outer));
 		return -1;
 	}
 	if (n == 0)
 		u->eof = true;
 	u->bytes += (uint64_t)n;
 	if ((u->bomb = pull_bomb(u))) {
-		archive_set_error(inner, EFBIG, "layer stops: %s", u->bomb);
+		vs_ar.archive_set_error(inner, EFBIG, "layer stops: %s", u->bomb);
 		return -1;
 	}
 	vs_sha256_update(u->hash, u->buf, (size_t)n);
 	if (u->progress && (u->bytes >> 22) != ((u->bytes - n) >> 22))
-		u->progress(u->pctx, "unpacking", (uint64_t)archive_filter_bytes(u->outer, -1),
-			    u->total);
+		u->progress(u->pctx, "unpacking",
+			    (uint64_t)vs_ar.archive_filter_bytes(u->outer, -1), u->total);
 	*buf = u->buf;
 	return n;
 }
@@ -65,14 +64,14 @@ static int open_outer(struct unpack_ctx *u, int blobfd, struct vs_err **err)
 {
 	struct archive_entry *e;
 
-	u->outer = archive_read_new();
+	u->outer = vs_ar.archive_read_new();
 	if (!u->outer)
 		xoom();
-	archive_read_support_filter_all(u->outer);
-	archive_read_support_format_raw(u->outer);
-	if (archive_read_open_fd(u->outer, blobfd, UNPACK_BUF) != ARCHIVE_OK ||
-	    archive_read_next_header(u->outer, &e) != ARCHIVE_OK)
-		return vs_err_set(err, -EINVAL, "%s", archive_error_string(u->outer));
+	vs_ar.archive_read_support_filter_all(u->outer);
+	vs_ar.archive_read_support_format_raw(u->outer);
+	if (vs_ar.archive_read_open_fd(u->outer, blobfd, UNPACK_BUF) != ARCHIVE_OK ||
+	    vs_ar.archive_read_next_header(u->outer, &e) != ARCHIVE_OK)
+		return vs_err_set(err, -EINVAL, "%s", vs_ar.archive_error_string(u->outer));
 	return 0;
 }
 
@@ -87,7 +86,7 @@ static int drain(struct unpack_ctx *u, struct vs_err **err)
 	if (u->bomb)
 		return vs_err_set(err, -EFBIG, "refused: %s", u->bomb);
 	if (!u->eof)
-		return vs_err_set(err, -EINVAL, "%s", archive_error_string(u->inner));
+		return vs_err_set(err, -EINVAL, "%s", vs_ar.archive_error_string(u->inner));
 	return 0;
 }
 
@@ -96,7 +95,8 @@ static int read_entries(struct unpack_ctx *u, struct vs_err **err)
 	struct archive_entry *e;
 	int r, rc;
 
-	while ((r = archive_read_next_header(u->inner, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+	while ((r = vs_ar.archive_read_next_header(u->inner, &e)) == ARCHIVE_OK ||
+	       r == ARCHIVE_WARN) {
 		if (++u->entries > u->lim.max_entries)
 			return vs_err_set(err, -EFBIG, "refused: more than %llu entries",
 					  (unsigned long long)u->lim.max_entries);
@@ -109,7 +109,7 @@ static int read_entries(struct unpack_ctx *u, struct vs_err **err)
 		if (u->bomb)
 			return vs_err_set(err, -EFBIG, "refused: %s", u->bomb);
 		return vs_err_set(err, -EINVAL, "%s",
-				  archive_error_string(u->inner) ?: "unreadable tar");
+				  vs_ar.archive_error_string(u->inner) ?: "unreadable tar");
 	}
 	return drain(u, err);
 }
@@ -131,8 +131,10 @@ int vs_layer_unpack(int blobfd, int dirfd, const struct vs_image_limits *lim,
 {
 	struct unpack_ctx u = { .layer = dirfd, .progress = progress, .pctx = pctx };
 	off_t end = lseek(blobfd, 0, SEEK_END);
-	int rc;
+	int rc = vs_ar_load(err);
 
+	if (rc < 0)
+		return rc;
 	limits_default(&u.lim, lim);
 	u.total = end > 0 ? (uint64_t)end : 0;
 	lseek(blobfd, 0, SEEK_SET);
@@ -140,12 +142,13 @@ int vs_layer_unpack(int blobfd, int dirfd, const struct vs_image_limits *lim,
 	u.hash = vs_sha256_new();
 	rc = open_outer(&u, blobfd, err);
 	if (rc == 0) {
-		u.inner = archive_read_new();
-		archive_read_support_format_tar(u.inner);
-		archive_read_support_format_gnutar(u.inner);
-		if (archive_read_open(u.inner, &u, NULL, pull_decompressed, NULL) != ARCHIVE_OK)
+		u.inner = vs_ar.archive_read_new();
+		vs_ar.archive_read_support_format_tar(u.inner);
+		vs_ar.archive_read_support_format_gnutar(u.inner);
+		if (vs_ar.archive_read_open(u.inner, &u, NULL, pull_decompressed, NULL) !=
+		    ARCHIVE_OK)
 			rc = vs_err_set(err, -EINVAL, "%s",
-					u.bomb ? u.bomb : archive_error_string(u.inner));
+					u.bomb ? u.bomb : vs_ar.archive_error_string(u.inner));
 		else
 			rc = read_entries(&u, err);
 	}
@@ -155,8 +158,8 @@ int vs_layer_unpack(int blobfd, int dirfd, const struct vs_image_limits *lim,
 		vs_sha256_final(steal_ptr(u.hash), st->diff_id);
 	}
 	vs_sha256_free(u.hash);
-	archive_read_free(u.inner);
-	archive_read_free(u.outer);
+	vs_ar.archive_read_free(u.inner);
+	vs_ar.archive_read_free(u.outer);
 	free(u.buf);
 	return rc;
 }

@@ -1,15 +1,58 @@
 /* libnftables in a namespace; listing parser. We never exec nft(8): the
- * library parses the same command language and talks nfnetlink itself. */
+ * library parses the same command language and talks nfnetlink itself.
+ * It is loaded on first use (dlopen), not at start: with libnftnl and
+ * libxtables it costs every vessel process ~0.5 MiB of resident pages
+ * and only networks with NAT or published ports need it. */
 #include "net/nft.h"
 #include "net/netns.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
+#include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <nftables/libnftables.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+
+#define NFT_FUNCS(X)                \
+	X(nft_ctx_new)              \
+	X(nft_ctx_free)             \
+	X(nft_ctx_buffer_output)    \
+	X(nft_ctx_buffer_error)     \
+	X(nft_ctx_output_set_flags) \
+	X(nft_run_cmd_from_buffer)  \
+	X(nft_ctx_get_error_buffer) \
+	X(nft_ctx_get_output_buffer)
+
+#define NFT_PTR(f) __typeof__(f) *f;
+static struct {
+	NFT_FUNCS(NFT_PTR)
+} nft;
+#undef NFT_PTR
+
+static pthread_once_t nft_once = PTHREAD_ONCE_INIT;
+static char nft_why[256]; /* empty once loaded */
+
+static void nft_open(void)
+{
+	void *h = dlopen(VS_LIBNFTABLES_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		snprintf(nft_why, sizeof(nft_why), "%s", dlerror());
+		return;
+	}
+	/* POSIX's dlsym gives a function's address as a void * */
+#define NFT_SYM(f)                                                                             \
+	if (!(nft.f = (__typeof__(nft.f))dlsym(h, #f))) {                                      \
+		snprintf(nft_why, sizeof(nft_why), "%s has no %s", VS_LIBNFTABLES_SONAME, #f); \
+		return;                                                                        \
+	}
+	NFT_FUNCS(NFT_SYM)
+#undef NFT_SYM
+}
 
 struct nft_call {
 	const char *cmds;
@@ -33,21 +76,21 @@ static char *first_line(const char *s)
 static int nft_thread(void *p)
 {
 	struct nft_call *c = p;
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	struct nft_ctx *ctx = nft.nft_ctx_new(NFT_CTX_DEFAULT);
 	int rc;
 
 	if (!ctx)
 		return -ENOMEM;
-	nft_ctx_buffer_output(ctx);
-	nft_ctx_buffer_error(ctx);
+	nft.nft_ctx_buffer_output(ctx);
+	nft.nft_ctx_buffer_error(ctx);
 	if (c->want_out)
-		nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_HANDLE);
-	rc = nft_run_cmd_from_buffer(ctx, c->cmds);
+		nft.nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_HANDLE);
+	rc = nft.nft_run_cmd_from_buffer(ctx, c->cmds);
 	if (rc)
-		c->msg = first_line(nft_ctx_get_error_buffer(ctx));
+		c->msg = first_line(nft.nft_ctx_get_error_buffer(ctx));
 	else if (c->want_out)
-		c->out = xstrdup(nft_ctx_get_output_buffer(ctx) ?: "");
-	nft_ctx_free(ctx);
+		c->out = xstrdup(nft.nft_ctx_get_output_buffer(ctx) ?: "");
+	nft.nft_ctx_free(ctx);
 	return rc ? -EIO : 0;
 }
 
@@ -55,8 +98,12 @@ int vs_nft_run(int netns_fd, const char *cmds, char **out, struct vs_err **err)
 {
 	struct nft_call c = { .cmds = cmds, .want_out = out != NULL };
 	_cleanup_free_ char *msg = NULL;
-	int r = vs_netns_run(netns_fd, nft_thread, &c);
+	int r;
 
+	pthread_once(&nft_once, nft_open);
+	if (nft_why[0])
+		return vs_err_set(err, -ELIBACC, "cannot load libnftables: %s", nft_why);
+	r = vs_netns_run(netns_fd, nft_thread, &c);
 	msg = c.msg;
 	if (r < 0 && !msg)
 		return vs_err_setsys(err, r, "nftables");

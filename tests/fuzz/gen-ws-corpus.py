@@ -42,6 +42,11 @@ SEEDS = {
     "header-only": bytes([0x81]),
     "empty-text": frame(1, b""),
     "many": b"".join(frame(2, bytes([i])) for i in range(64)),
+    # console control messages (text frames): a resize, bad ones, near misses
+    "resize": frame(1, b'{"resize":[120,40]}'),
+    "resize-bad": frame(1, b'{"resize":[0,70000]}') + frame(1, b'{"resize":"80x24"}'),
+    "resize-near": frame(1, b'{"resize":[80,24],"x":1}') + frame(1, b'{"resize":[80,24') +
+    frame(1, b'{"resize":[80,24],"resize":[1,1]}') + frame(2, b'{"resize":[80,24]}'),
 }
 
 

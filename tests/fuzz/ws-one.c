@@ -1,7 +1,8 @@
 /* One fuzz input for the WebSocket frame parser (src/api/ws.c): the bytes a
  * client sends on a console connection, parsed frame by frame as the relay
  * does (console.c), each time on a private copy so that ASan sees any read
- * past what the parser was given. Aborts when a frame breaks RFC 6455's
+ * past what the parser was given; text frames also go through the
+ * console's control-message parser (a resize). Aborts when a frame breaks RFC 6455's
  * rules the parser promises to enforce, or when a whole frame parses from
  * fewer bytes than it claimed. */
 #include "fuzz.h"
@@ -22,6 +23,22 @@ static void check_frame(const struct vs_ws_frame *f, ssize_t used, const uint8_t
 	if (f->opcode >= VS_WS_CLOSE && (!f->fin || f->len > 125))
 		abort();
 	if ((f->opcode > VS_WS_BINARY && f->opcode < VS_WS_CLOSE) || f->opcode > VS_WS_PONG)
+		abort();
+}
+
+/* A text frame as the relay reads it: a resize in range, or keys, or a
+ * malformed resize with its reason. */
+static void check_control(const struct vs_ws_frame *f)
+{
+	unsigned cols = 0, rows = 0;
+	const char *why;
+	int r;
+
+	if (f->opcode != VS_WS_TEXT)
+		return;
+	r = vs_ws_console_control(f->payload, f->len, &cols, &rows, &why);
+	if ((r == 1 && (cols < 1 || cols > 65535 || rows < 1 || rows > 65535 || why)) ||
+	    (r == -EINVAL && !why) || (r == 0 && why) || r > 1 || (r < 0 && r != -EINVAL))
 		abort();
 }
 
@@ -54,6 +71,7 @@ int fuzz_ws_one(const uint8_t *data, size_t size)
 		if (used > 0) {
 			check_frame(&f, used, copy, len);
 			check_prefix(data + off, (size_t)used);
+			check_control(&f);
 			if (vs_ws_header(hdr, f.opcode, f.len) > VS_WS_HEADER_MAX)
 				abort();
 		} else if (used != 0 && used != -EPROTO && used != -EMSGSIZE) {

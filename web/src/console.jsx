@@ -1,5 +1,8 @@
 // The console of an instance in the browser: xterm.js over the server's
-// WebSocket (binary frames both ways: the guest's bytes, the keystrokes).
+// WebSocket (binary frames both ways: the guest's bytes, the keystrokes;
+// the terminal's size as a text frame {"resize":[cols,rows]} when it opens
+// and whenever it changes: a container's pty takes it, a VM's serial
+// console ignores it; docs/api.md "Consoles over WebSocket").
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
@@ -29,15 +32,17 @@ export function Console({ path, active }) {
       return () => term.dispose();
     }
     const enc = new TextEncoder();
-    ws.onopen = () => { setState('open'); term.focus(); };
+    const sendSize = () => ws.readyState === 1 && ws.send(JSON.stringify({ resize: [term.cols, term.rows] }));
+    ws.onopen = () => { setState('open'); sendSize(); term.focus(); };
     ws.onmessage = (e) => term.write(typeof e.data === 'string' ? e.data : new Uint8Array(e.data));
     ws.onclose = (e) => setState(e.code === 1000 ? 'closed' : `closed (${e.code}${e.reason ? ': ' + e.reason : ''})`);
     ws.onerror = () => setState('error');
     const sub = term.onData((d) => ws.readyState === 1 && ws.send(enc.encode(d)));
+    const subSize = term.onResize(sendSize);
     const onResize = () => fit.fit();
     window.addEventListener('resize', onResize);
     window.__vesselTerm = term; // for the browser tests: the screen's text
-    return () => { window.removeEventListener('resize', onResize); sub.dispose(); ws.close(); term.dispose(); };
+    return () => { window.removeEventListener('resize', onResize); subSize.dispose(); sub.dispose(); ws.close(); term.dispose(); };
   }, [path, active]);
   return (
     <div class="console card">

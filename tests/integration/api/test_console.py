@@ -5,7 +5,8 @@ close, a frame RFC 6455 forbids ends it with 1002, the VM's end closes it
 with 1000; a Linux guest (the kit, under emu) runs a command typed through
 the WebSocket and its output comes back. Refusals in one line: no upgrade
 headers, a VM that does not run, a container without a terminal; a
-container's shell (`tty`) over the same kind of WebSocket."""
+container's shell (`tty`) over the same kind of WebSocket, whose window
+size follows a resize message; a VM's serial console ignores one."""
 import json
 import struct
 import time
@@ -115,6 +116,71 @@ def test_container_attach_over_websocket(make_server, ctr_root):
     ws.read_until(b"hello-42", 30)
     ws.close()
     s.ok("DELETE", "/v1/containers/t?force=true", want=204)
+
+
+def resize(cols, rows):
+    return json.dumps({"resize": [cols, rows]}).encode()
+
+
+def close_code(ws, timeout=15):
+    end = time.time() + timeout
+    while time.time() < end:
+        op, data = ws.recv()
+        if op == 8:
+            return struct.unpack(">H", data[:2])[0], data[2:].decode()
+    raise AssertionError("no close frame")
+
+
+def test_container_resize_over_websocket(make_server, ctr_root):
+    """A text frame {"resize":[cols,rows]} sets the container's window size
+    (the monitor's TIOCSWINSZ, as `vessel attach` on SIGWINCH): `stty size`
+    in its shell shows it, then another after a second resize; a JSON
+    object that is not exactly a resize is keys; a malformed resize closes
+    the WebSocket with 1007 and the reason, and the container runs on."""
+    s = make_server()
+    img = import_busybox(s.root)
+    s.ok("POST", "/v1/containers", {"name": "rs", "image": img, "command": ["sh"], "tty": True},
+         want=201)
+    s.ok("POST", "/v1/containers/rs/start")
+    ws = WsClient(s, "/v1/containers/rs/attach")
+    assert ws.status == 101, ws.head
+    ws.send(resize(132, 43), opcode=1)
+    ws.send(b"echo size-$(stty size | tr ' ' x)\r", opcode=1)
+    ws.read_until(b"size-43x132", 30)
+    ws.send(resize(77, 19), opcode=1)
+    ws.send(b"echo again-$(stty size | tr ' ' x)\r", opcode=1)
+    ws.read_until(b"again-19x77", 30)
+    # not a control message: typed as is (the shell sees and echoes it)
+    ws.send(b'echo \'{"resize":[1,1],"x":0}\'\r', opcode=1)
+    ws.read_until(b'{"resize":[1,1],"x":0}', 30)
+    ws.send(b"echo still-$(stty size | tr ' ' x)\r", opcode=1)
+    ws.read_until(b"still-19x77", 30)
+    ws.send(resize(0, 24), opcode=1)
+    code, why = close_code(ws)
+    assert code == 1007 and why == "resize: expected [cols, rows], integers from 1 to 65535"
+    ws.close()
+    assert s.ok("GET", "/v1/containers/rs")["state"] == "running"
+    s.ok("DELETE", "/v1/containers/rs?force=true", want=204)
+
+
+def test_vm_console_ignores_resize(server, testkernel, kvm):
+    """A serial console has no window size: a resize on a VM's console is
+    taken without a close or an error, and the console goes on."""
+    s = server
+    s.ok("POST", "/v1/vms", counter_spec("rsv"), want=201)
+    s.ok("POST", "/v1/vms/rsv/start")
+    ws = WsClient(s, "/v1/vms/rsv/console?replay=false")
+    assert ws.status == 101, ws.head
+    ws.send(resize(100, 30), opcode=1)
+    ws.send(b"ping", opcode=9)
+    while True:  # still served after the resize: the pong comes, no close
+        op, data = ws.recv()
+        assert op != 8, data
+        if op == 10:
+            break
+    ws.read_until(b"counter: ", 30)
+    ws.close()
+    s.ok("POST", "/v1/vms/rsv/kill")
 
 
 def test_linux_shell_over_websocket(make_server):

@@ -158,6 +158,33 @@ const scenarios = {
     await shot(page, 'console-' + cfg.name);
   },
 
+  // A tty container's console: `stty size` in its shell gives the
+  // terminal's rows and columns, and the new ones after the window shrinks
+  // (the console sends {"resize":[cols,rows]}; docs/api.md).
+  async ttysize(browser) {
+    const page = await open(browser, { hash: '#/container/' + encodeURIComponent(cfg.name) });
+    await page.locator('button[data-tab=console]').click();
+    await page.locator('[data-testid=console-state]', { hasText: 'open' }).waitFor({ timeout: T });
+    const ask = async (tag) => {
+      const [rows, cols] = await page.evaluate(() => [window.__vesselTerm.rows, window.__vesselTerm.cols]);
+      await page.locator('[data-testid=terminal]').click();
+      await page.keyboard.type(`echo ${tag}-$(stty size | tr ' ' x)`);
+      await page.keyboard.press('Enter');
+      await waitTerm(page, `${tag}-${rows}x${cols}`, T);
+      return [rows, cols];
+    };
+    out.before = await ask('size1');
+    await shot(page, 'console-' + cfg.name);
+    await page.setViewportSize({ width: 800, height: 500 });
+    const end = Date.now() + T;
+    while (String(await page.evaluate(() => [window.__vesselTerm.rows, window.__vesselTerm.cols])) === String(out.before)) {
+      if (Date.now() > end) throw new Error('the terminal kept its size after the window shrank');
+      await page.waitForTimeout(100);
+    }
+    out.after = await ask('size2');
+    await shot(page, 'console-' + cfg.name + '-small');
+  },
+
   // Every other view, for the screenshots (and no page errors on the way).
   async views(browser) {
     const page = await open(browser, { hash: '#/vm/' + encodeURIComponent(cfg.name) });

@@ -231,6 +231,21 @@ def test_container_page(browser_env, running_ctr):
     assert "tick" in out["log"]
 
 
+def test_container_console_follows_window_size(browser_env, running_ctr):
+    """A tty container's shell in the browser: `stty size` shows xterm.js's
+    rows and columns, and the new ones once the window shrinks."""
+    s = running_ctr
+    s.ok("POST", "/v1/containers", {"name": "web-t", "image": s.image, "command": ["sh"],
+                                    "tty": True}, want=201)
+    s.ok("POST", "/v1/containers/web-t/start")
+    try:
+        out = browse(browser_env, s, "ttysize", name="web-t")
+        assert out["before"] != out["after"], out
+        assert out["after"][0] < out["before"][0] or out["after"][1] < out["before"][1], out
+    finally:
+        s.request("DELETE", "/v1/containers/web-t?force=true")
+
+
 def test_create_dialog_starts_container(browser_env, running_ctr):
     s = running_ctr
     browse(browser_env, s, "create", kind="container", name="web-d",

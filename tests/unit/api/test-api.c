@@ -150,6 +150,38 @@ static void test_routing_misses(void **state)
 	assert_int_equal(n, 37);
 }
 
+static int control(const char *text, unsigned *cols, unsigned *rows)
+{
+	const char *why;
+	int r = vs_ws_console_control((const uint8_t *)text, strlen(text), cols, rows, &why);
+
+	assert_true((r < 0) == (why != NULL));
+	return r;
+}
+
+/* A console's text frames: a resize is a control message, anything else
+ * (and a JSON object that is not exactly a resize) is keys. */
+static void test_console_control(void **state)
+{
+	unsigned c = 0, r = 0;
+
+	(void)state;
+	assert_int_equal(control("{\"resize\":[132,43]}", &c, &r), 1);
+	assert_int_equal(c, 132);
+	assert_int_equal(r, 43);
+	assert_int_equal(control(" {\"resize\":[80,24]}", &c, &r), 0);
+	assert_int_equal(control("ls -l\r", &c, &r), 0);
+	assert_int_equal(control("{", &c, &r), 0);
+	assert_int_equal(control("{\"resize\":[80,24],\"x\":1}", &c, &r), 0);
+	assert_int_equal(control("{\"resize\":[80,24],\"resize\":[1,1]}", &c, &r), 0);
+	assert_int_equal(control("{\"resize\":[0,24]}", &c, &r), -EINVAL);
+	assert_int_equal(control("{\"resize\":[80,65536]}", &c, &r), -EINVAL);
+	assert_int_equal(control("{\"resize\":[80]}", &c, &r), -EINVAL);
+	assert_int_equal(control("{\"resize\":\"80x24\"}", &c, &r), -EINVAL);
+	assert_int_equal(control("{\"resize\":[80.5,24]}", &c, &r), -EINVAL);
+	assert_int_equal(control("{\"resize\":[65535,1]}", &c, &r), 1);
+}
+
 /* RFC 6455 §1.3's example key, and frames both ways. */
 static void test_websocket(void **state)
 {
@@ -162,6 +194,9 @@ static void test_websocket(void **state)
 	assert_int_equal(vs_ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", accept), 0);
 	assert_string_equal(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 	assert_int_equal(vs_ws_accept_key("short", accept), -EINVAL);
+	/* 24 characters, but not 16 bytes: stray bits in the last, no padding */
+	assert_int_equal(vs_ws_accept_key("dGhlIHNhbXBsZSBub25jZR==", accept), -EINVAL);
+	assert_int_equal(vs_ws_accept_key("dGhlIHNhbXBsZSBub25jZQxx", accept), -EINVAL);
 	assert_int_equal(vs_ws_accept_key(NULL, accept), -EINVAL);
 	/* §5.7: a masked "Hello" */
 	assert_int_equal(vs_ws_parse(f, sizeof(f) - 1, 100, &fr), 0);
@@ -205,10 +240,10 @@ static void test_ws_protocol_token(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_token_file),	  cmocka_unit_test(test_bearer_check),
-		cmocka_unit_test(test_failed_attempts),	  cmocka_unit_test(test_query),
-		cmocka_unit_test(test_routing_misses),	  cmocka_unit_test(test_websocket),
-		cmocka_unit_test(test_ws_protocol_token),
+		cmocka_unit_test(test_token_file),	cmocka_unit_test(test_bearer_check),
+		cmocka_unit_test(test_failed_attempts), cmocka_unit_test(test_query),
+		cmocka_unit_test(test_routing_misses),	cmocka_unit_test(test_websocket),
+		cmocka_unit_test(test_console_control), cmocka_unit_test(test_ws_protocol_token),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
