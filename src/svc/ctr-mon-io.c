@@ -95,6 +95,13 @@ static void log_record(struct vs_mon_io *io, const char *pre, size_t np, const c
 	io->lbuf_len += rec;
 }
 
+void vs_mon_io_free(struct vs_mon_io *io)
+{
+	log_flush(io);
+	free(io->lbuf);
+	io->lbuf = NULL;
+}
+
 /* One record per line of buf (a tail without a newline: a partial one),
  * all with the time of this read, written in one go. */
 static void log_write(struct vs_mon_io *io, int stream, const char *buf, size_t n)
