@@ -51,6 +51,7 @@ static const struct tk_test tests[] = {
 	{ "virtio-blk-bench", test_virtio_blk_bench, TK_ARG_OPTIONAL },
 	{ "virtio-net", test_virtio_net, TK_ARG_OPTIONAL },
 	{ "virtio-net-bench", test_virtio_net_bench, TK_ARG_OPTIONAL },
+	{ "virtio-net-bench-user", test_virtio_net_bench_user, TK_ARG_OPTIONAL },
 	{ "exit", test_exit, 1 },
 	{ "panic", test_panic, 0 },
 	{ "hang", test_hang, 0 },
