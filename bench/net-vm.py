@@ -7,14 +7,17 @@ with virtio-net-pci (modern only, vhost off: /dev/vhost-net does not exist
 here) on the same tap, in a network namespace made here
 (vessel-bench-vm-<pid>, deleted at exit); interleaved runs, medians, the
 ratio. Each run is also checked on the host side: the tap's rx_packets grows
-by exactly the frames the guest sent.
+by exactly the frames the guest sent. The CPL3 producer runs twice: with
+notification suppression by used->flags (NO_NOTIFY), and with
+VIRTIO_F_EVENT_IDX negotiated (a kick when avail->idx passes the device's
+avail_event, as Linux's driver does); --no-event-idx skips the second.
 
 Where KVM runs guest CPL3 natively but emulates CPL0 (KVM-PVM, our build
 machines), the CPL0 loop (virtio-net-bench) times KVM's instruction emulator
 rather than the device; it is run too, with --cpl0-frames frames (0: not at
 all), and reported apart.
 Usage: bench/net-vm.py [--vessel build/vessel] [--bzimage ...] [--runs N] [--frames N]
-                       [--cpl0-frames N]"""
+                       [--cpl0-frames N] [--no-event-idx]"""
 import argparse
 import os
 import re
@@ -50,6 +53,7 @@ def rx_packets(ns, tap):
 
 
 def run_once(ns, tap, cmd, test, frames):
+    """One boot; returns the guest's frames/s after checking the tap's count."""
     before = rx_packets(ns, tap)
     p = subprocess.run(["ip", "netns", "exec", ns] + cmd, stdin=subprocess.DEVNULL,
                        capture_output=True, text=True, timeout=900)
@@ -63,9 +67,9 @@ def run_once(ns, tap, cmd, test, frames):
     return int(m.group(2))
 
 
-def measure(a, ns, tap, test, frames):
-    """Interleaved runs of `test:frames` under both VMMs: {side: [frames/s]}."""
-    arg = f"{test}:{frames}"
+def measure(a, ns, tap, test, frames, opt=""):
+    """Interleaved runs of `test:frames[opt]` under both VMMs: {side: [frames/s]}."""
+    arg = f"{test}:{frames}{opt}"
     sides = {"vessel kvm": vessel_cmd(a, tap, arg), "qemu kvm": qemu_cmd(a, tap, arg)}
     res = {s: [] for s in sides}
     for r in range(a.runs):
@@ -93,6 +97,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--frames", type=int, default=200000)
     ap.add_argument("--cpl0-frames", type=int, default=10000)
+    ap.add_argument("--no-event-idx", action="store_true")
     a = ap.parse_args()
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         print("SKIP: /dev/kvm is not usable")
@@ -106,10 +111,14 @@ def main():
         sh("ip", "-n", ns, "tuntap", "add", "dev", tap, "mode", "tap")
         sh("ip", "-n", ns, "link", "set", tap, "up")
         user = measure(a, ns, tap, "virtio-net-bench-user", a.frames)
+        ei = None if a.no_event_idx else measure(a, ns, tap, "virtio-net-bench-user", a.frames,
+                                                 ":event-idx")
         cpl0 = measure(a, ns, tap, "virtio-net-bench", a.cpl0_frames) if a.cpl0_frames else None
     finally:
         sh("ip", "netns", "del", ns, check=False)
     report(a, user, "producer at CPL3", a.frames)
+    if ei:
+        report(a, ei, "producer at CPL3, EVENT_IDX", a.frames)
     if cpl0:
         report(a, cpl0, "producer at CPL0", a.cpl0_frames)
 

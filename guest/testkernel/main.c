@@ -17,6 +17,7 @@
 
 #define TEST_KEY "vessel.test="
 #define FAIL_REASON_MAX 200
+#define TEST_ARG_MAX 32 /* "name:arg": the longest arg is 31 bytes */
 
 void kmain(int protocol, uint64_t params);
 
@@ -179,7 +180,7 @@ static const struct tk_test *lookup(const char *s, size_t n, char *arg, size_t a
 /* Validates every name first, so a typo exits 2 before anything runs. */
 static void check_list(const char *list, size_t len)
 {
-	char arg[16];
+	char arg[TEST_ARG_MAX];
 
 	for (size_t i = 0; i < len;) {
 		size_t n = 0;
@@ -197,7 +198,7 @@ static void check_list(const char *list, size_t len)
 static void run_list(const char *list, size_t len)
 {
 	unsigned int passed = 0, failed = 0;
-	char arg[16];
+	char arg[TEST_ARG_MAX];
 
 	for (size_t i = 0; i < len;) {
 		const struct tk_test *t;

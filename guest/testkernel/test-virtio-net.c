@@ -25,7 +25,10 @@
  * not set NO_NOTIFY, and hands its counts back with SYSCALL. Where KVM runs
  * guest CPL3 natively and emulates CPL0 (KVM-PVM), this times the device
  * path rather than the emulator running our loop. The queue is polled, so
- * it asks for no interrupts (VIRTQ_AVAIL_F_NO_INTERRUPT). */
+ * it asks for no interrupts (VIRTQ_AVAIL_F_NO_INTERRUPT). With ":event-idx"
+ * it negotiates VIRTIO_F_EVENT_IDX and kicks when the new avail idx passes
+ * the device's avail_event (§2.7.10), as Linux does; used_event stays 0, so
+ * the device interrupts once per 65536 frames. */
 #include "arch.h"
 #include "console.h"
 #include "idt.h"
@@ -43,6 +46,7 @@
 #define F_MAC (1u << 5)
 #define F_MRG_RXBUF (1u << 15)
 #define F_STATUS (1u << 16)
+#define F_EVENT_IDX (1u << 29)
 #define ETHERTYPE 0x88b5
 #define FRAME_LEN 1400 /* the host's reply, Ethernet header included */
 #define USED_F_NO_NOTIFY 1
@@ -75,6 +79,7 @@ struct nic {
 	uint8_t mac[6];
 	uint32_t rx_buf_len;
 	bool old_num_buffers; /* -q: accept num_buffers 0 without MRG_RXBUF (QEMU 7.2) */
+	bool event_idx; /* ask for EVENT_IDX too */
 	struct vq rx, tx;
 };
 
@@ -178,7 +183,8 @@ static int send(struct nic *k, const void *data, uint32_t len)
 static uint8_t nic_init(struct nic *k, bool mrg)
 {
 	uint64_t c = k->d.common;
-	uint32_t want = F_MAC | F_STATUS | (mrg ? F_MRG_RXBUF : 0);
+	uint32_t want = F_MAC | F_STATUS | (mrg ? F_MRG_RXBUF : 0) |
+			(k->event_idx ? F_EVENT_IDX : 0);
 
 	w8(c + C_STATUS, 0);
 	w8(c + C_STATUS, S_ACK | S_DRIVER);
@@ -423,6 +429,7 @@ int test_virtio_net_bench(const char *arg)
 struct ubench {
 	volatile uint16_t *avail; /* flags, idx, ring[size] */
 	const volatile uint16_t *used; /* flags, idx, ring[size] of {id, len} */
+	const volatile uint16_t *avail_event; /* with EVENT_IDX, else NULL */
 	volatile uint16_t *notify; /* the TX queue's notify register */
 	uint64_t frames, stall_cycles;
 	uint16_t size, queue; /* size: a power of two */
@@ -470,9 +477,17 @@ USER_TEXT __attribute__((noreturn)) static void bench_user_loop(const struct ube
 			b->avail[1] = (uint16_t)++sent;
 		}
 		if (sent != from) {
-			/* idx before the flags are read (§2.7.7.2), or a kick is lost */
+			bool kick;
+
+			/* idx before avail_event or the flags are read (§2.7.7.2),
+			 * or a kick is lost */
 			__asm__ volatile("mfence" ::: "memory");
-			if (!(b->used[0] & USED_F_NO_NOTIFY)) {
+			if (b->avail_event) /* vring_need_event(), §2.7.10 */
+				kick = (uint16_t)(sent - *b->avail_event - 1) <
+				       (uint16_t)(sent - from);
+			else
+				kick = !(b->used[0] & USED_F_NO_NOTIFY);
+			if (kick) {
 				*b->notify = b->queue;
 				kicks++;
 			}
@@ -513,6 +528,8 @@ static uint64_t bench_user_map(const struct nic *k, struct ubench *b, uint64_t f
 		UPG_NOTIFY, k->d.notify + (uint64_t)r16(c + C_QNOFF) * k->d.notify_mult, PTE_RW);
 	b->avail = (volatile uint16_t *)user_map_at(UPG_AVAIL, (uintptr_t)tx_avail, PTE_RW);
 	b->used = (const volatile uint16_t *)user_map_at(UPG_USED, (uintptr_t)tx_used, 0);
+	/* avail_event: the u16 after used->ring[size] */
+	b->avail_event = (k->features & F_EVENT_IDX) ? b->used + 2 + 4 * TXQ_SIZE : NULL;
 	(void)user_map_at(UPG_DESC, (uintptr_t)tx_desc, 0);
 	(void)user_map_at(UPG_FRAME, (uintptr_t)bench_frame, 0);
 	b->frames = frames;
@@ -522,16 +539,35 @@ static uint64_t bench_user_map(const struct nic *k, struct ubench *b, uint64_t f
 	return user_map_at(UPG_ARGS, (uintptr_t)b, 0);
 }
 
+/* [N][:event-idx]: copies N into num (at most len bytes); sets *ei. */
+static int bench_user_args(const char *arg, char *num, size_t len, bool *ei)
+{
+	size_t n = 0;
+
+	while (arg[n] && arg[n] != ':')
+		n++;
+	*ei = arg[n] == ':';
+	if (n >= len || (*ei && strncmp(arg + n + 1, "event-idx", 10)))
+		return test_fail("virtio-net-bench-user:%s: expected [N][:event-idx]", arg);
+	memcpy(num, arg, n);
+	num[n] = 0;
+	return 0;
+}
+
 int test_virtio_net_bench_user(const char *arg)
 {
 	static struct ubench b;
 	struct nic k = { 0 };
 	uint64_t frames, ret[3], ub;
+	char num[24];
 	int r;
 
 	_Static_assert((TXQ_SIZE & (TXQ_SIZE - 1)) == 0, "the user loop masks ring indexes");
-	if (bench_setup("virtio-net-bench-user", arg, &k, &frames) < 0)
+	if (bench_user_args(arg, num, sizeof(num), &k.event_idx) < 0 ||
+	    bench_setup("virtio-net-bench-user", num, &k, &frames) < 0)
 		return -1;
+	if (k.event_idx && !(k.features & F_EVENT_IDX))
+		return test_fail("virtio-net-bench-user: the device does not offer EVENT_IDX");
 	tx_avail[0] = AVAIL_F_NO_INTERRUPT; /* polled */
 	pg_window_init();
 	idt_set_handler(VEC_PF, fault_handler);
