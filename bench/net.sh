@@ -9,7 +9,8 @@
 #  3. virtio-net frames/s guest -> host, the test guest under KVM, vessel
 #     --net tap= vs qemu-system-x86_64 -accel kvm virtio-net-pci on the same
 #     tap (bench/net-vm.py, which also runs alone; VM=0 skips it, VM_RUNS
-#     and VM_FRAMES set its runs and frames per run).
+#     and VM_FRAMES set its runs and frames per run of the CPL3 producer,
+#     VM_CPL0_FRAMES those of the CPL0 one, 0 to skip it).
 # Everything happens inside namespaces made here (vessel-bench-<pid>-*),
 # deleted on exit. Needs root, iproute2, python3.
 # Usage: bench/net.sh [BUILD_DIR] (default build); N=20 attaches, SECS=3 per
@@ -135,5 +136,5 @@ if [ "${VM:-1}" != 0 ]; then
 	echo
 	/usr/bin/python3 "$(dirname "$0")/net-vm.py" --vessel "$BUILD/vessel" \
 		--bzimage "$BUILD/guest/testkernel.bzImage" --runs "${VM_RUNS:-5}" \
-		--frames "${VM_FRAMES:-50000}"
+		--frames "${VM_FRAMES:-200000}" --cpl0-frames "${VM_CPL0_FRAMES:-10000}"
 fi

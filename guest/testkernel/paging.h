@@ -45,4 +45,20 @@ int part_fail(const char *fmt, ...) TK_PRINTF(1, 2);
 int part_user(void);
 int part_smc(void);
 
+/* Window pages (pgtable.h) that user_call() leaves to its caller. */
+#define UPG_CALLER_FIRST 96
+#define UPG_CALLER_LAST 127
+
+/* Runs @fn, a function in .text.user (user.S, or C code placed there:
+ * position-independent, touching only its stack and what it is given), at
+ * CPL3 with %rdi/%rsi/%rdx = @a0..@a2, on the user GDT, TSS, SYSCALL MSRs,
+ * code and stack mappings of the `user` part, until it makes SYS_EXIT; then
+ * restores everything. Needs pg_window_init() and fault_handler() on #PF
+ * (KVM-PVM delivers SYSCALL from CPL3 as a #PF at LSTAR, handled the same).
+ * The caller maps whatever else @fn touches into window pages
+ * UPG_CALLER_FIRST..UPG_CALLER_LAST with PTE_US. Returns 0 with SYS_EXIT's
+ * %rdi/%rsi/%rdx in @ret, or -1 (@fn not in .text.user, or it left by
+ * another system call). Any unexpected fault at CPL3 panics. */
+int user_call(const void *fn, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t ret[3]);
+
 #endif

@@ -7,7 +7,11 @@
  * trips (results computed here, RCX/R11 semantics, RFLAGS masked by
  * SFMASK), INT 0x80 through a DPL 3 gate, #GP for HLT and for INT through a
  * DPL 0 gate, #PF with the U bit. The user code leaves with a last SYSCALL
- * that returns to CPL0. Everything is restored after. */
+ * that returns to CPL0. Everything is restored after.
+ *
+ * user_call() (paging.h) runs other .text.user code the same way, for tests
+ * whose loop must run at CPL3 (virtio-net-bench-user), and hands back what
+ * its SYS_EXIT passed. */
 #include "arch.h"
 #include "console.h"
 #include "idt.h"
@@ -84,6 +88,8 @@ static struct {
 	uint64_t fail_code, fail_iter, done;
 	const char *bad; /* first problem seen by syscall_dispatch */
 	uint64_t bad_value;
+	bool exited; /* SYS_EXIT arrived (SYSCALL, or KVM-PVM's #PF at LSTAR) */
+	uint64_t ret[3]; /* its %rdi, %rsi, %rdx */
 } seen;
 
 /* The user address of a label in .text.user. */
@@ -125,6 +131,10 @@ uint64_t syscall_dispatch(struct user_syscall_frame *f)
 		return 1;
 	case SYS_EXIT:
 		seen.done = f->rdi;
+		seen.exited = true;
+		seen.ret[0] = f->rdi;
+		seen.ret[1] = f->rsi;
+		seen.ret[2] = f->rdx;
 		return 1;
 	default:
 		note_bad("unknown system call", f->rax);
@@ -202,6 +212,12 @@ static struct tk_fault user_faults[] = {
  * stack at once, so the frame's RSP only has to be a kernel address. */
 static void user_escape(struct isr_frame *f)
 {
+	if (f->rax == SYS_EXIT) {
+		seen.exited = true;
+		seen.ret[0] = f->rdi;
+		seen.ret[1] = f->rsi;
+		seen.ret[2] = f->rdx;
+	}
 	f->cs = TK_CS64;
 	f->ss = TK_DS;
 	f->rip = (uintptr_t)user_exit;
@@ -395,4 +411,25 @@ int part_user(void)
 		seen.int_hits, user_faults[0].hits, user_faults[1].hits, user_faults[2].hits,
 		user_faults[3].hits);
 	return user_check();
+}
+
+int user_call(const void *fn, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t ret[3])
+{
+	struct user_saved saved;
+	uint64_t at = (uintptr_t)fn;
+
+	if (at < (uintptr_t)user_text_start || at >= (uintptr_t)user_text_end)
+		return -1;
+	user_setup(&saved);
+	fault_disarm_all();
+	pvm_syscall.rip = (uintptr_t)syscall_entry;
+	fault_arm(&pvm_syscall);
+	user_enter(uva((const char *)fn), pg_va(UPG_STACK) + PG_SIZE, a0, a1, a2);
+	user_segs_restore();
+	fault_disarm_all();
+	user_teardown(&saved);
+	if (!seen.exited)
+		return -1;
+	memcpy(ret, seen.ret, sizeof(seen.ret));
+	return 0;
 }

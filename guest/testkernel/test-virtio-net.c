@@ -16,11 +16,27 @@
  * MRG_RXBUF (the spec says 1, as vessel sets).
  *
  * virtio-net-bench[:N]: N (default 200000) 60-byte frames to the host as
- * fast as the ring takes them; prints frames per second. */
+ * fast as the ring takes them; prints frames per second.
+ *
+ * virtio-net-bench-user[:N]: the same frames from a producer loop at CPL3
+ * (bench_user_loop, in .text.user): the TX rings, the frame and the notify
+ * register's page are mapped into the user window, the loop fills the avail
+ * ring, reads the used ring, writes the notify register when the device has
+ * not set NO_NOTIFY, and hands its counts back with SYSCALL. Where KVM runs
+ * guest CPL3 natively and emulates CPL0 (KVM-PVM), this times the device
+ * path rather than the emulator running our loop. The queue is polled, so
+ * it asks for no interrupts (VIRTQ_AVAIL_F_NO_INTERRUPT). With ":event-idx"
+ * it negotiates VIRTIO_F_EVENT_IDX and kicks when the new avail idx passes
+ * the device's avail_event (§2.7.10), as Linux does; used_event stays 0, so
+ * the device interrupts once per 65536 frames. */
 #include "arch.h"
 #include "console.h"
+#include "idt.h"
+#include "paging.h"
+#include "pgtable.h"
 #include "tests.h"
 #include "tsc.h"
+#include "user.h"
 #include "virtio-pci.h"
 
 #define VIRTIO_NET_ID 0x1041
@@ -30,9 +46,12 @@
 #define F_MAC (1u << 5)
 #define F_MRG_RXBUF (1u << 15)
 #define F_STATUS (1u << 16)
+#define F_EVENT_IDX (1u << 29)
 #define ETHERTYPE 0x88b5
 #define FRAME_LEN 1400 /* the host's reply, Ethernet header included */
 #define USED_F_NO_NOTIFY 1
+#define AVAIL_F_NO_INTERRUPT 1
+#define VEC_PF 14
 
 struct vq {
 	struct desc *desc;
@@ -51,7 +70,8 @@ static uint8_t tx_used[6 + 8 * TXQ_SIZE] __attribute__((aligned(4096)));
 static uint8_t rx_bufs[RXQ_SIZE][2048] __attribute__((aligned(4096)));
 static uint8_t tx_buf[HDR_LEN + 2048];
 static uint8_t frame[2048];
-static uint8_t bench_frame[HDR_LEN + 60];
+/* Aligned so that it never straddles a page (it is mapped for user mode). */
+static uint8_t bench_frame[HDR_LEN + 60] __attribute__((aligned(128)));
 
 struct nic {
 	struct vdev d;
@@ -59,6 +79,7 @@ struct nic {
 	uint8_t mac[6];
 	uint32_t rx_buf_len;
 	bool old_num_buffers; /* -q: accept num_buffers 0 without MRG_RXBUF (QEMU 7.2) */
+	bool event_idx; /* ask for EVENT_IDX too */
 	struct vq rx, tx;
 };
 
@@ -162,7 +183,8 @@ static int send(struct nic *k, const void *data, uint32_t len)
 static uint8_t nic_init(struct nic *k, bool mrg)
 {
 	uint64_t c = k->d.common;
-	uint32_t want = F_MAC | F_STATUS | (mrg ? F_MRG_RXBUF : 0);
+	uint32_t want = F_MAC | F_STATUS | (mrg ? F_MRG_RXBUF : 0) |
+			(k->event_idx ? F_EVENT_IDX : 0);
 
 	w8(c + C_STATUS, 0);
 	w8(c + C_STATUS, S_ACK | S_DRIVER);
@@ -348,22 +370,33 @@ int test_virtio_net(const char *arg)
 }
 
 #define BENCH_FRAMES 200000
+#define BENCH_STALL_MS 5000
+
+/* N, the NIC up, and every TX descriptor pointing at the bench frame. */
+static int bench_setup(const char *name, const char *arg, struct nic *k, uint64_t *frames)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	*frames = BENCH_FRAMES;
+	if (*arg && (parse_u64(arg, strlen(arg), frames) || !*frames))
+		return test_fail("%s:%s: not a frame count", name, arg);
+	if (nic_up(k, true) < 0)
+		return -1;
+	memset(bench_frame, 0, sizeof(bench_frame));
+	make_frame(bench_frame + HDR_LEN, bcast, k->mac, "vessel-net bench");
+	for (uint16_t i = 0; i < TXQ_SIZE; i++)
+		tx_desc[i] = (struct desc){ (uintptr_t)bench_frame, sizeof(bench_frame), 0, 0 };
+	return 0;
+}
 
 int test_virtio_net_bench(const char *arg)
 {
-	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct nic k = { 0 };
-	uint64_t frames = BENCH_FRAMES, sent = 0, done = 0, t0, t;
+	uint64_t frames, sent = 0, done = 0, t0, t;
 	uint32_t id, len;
 
-	if (*arg && (parse_u64(arg, strlen(arg), &frames) || !frames))
-		return test_fail("virtio-net-bench:%s: not a frame count", arg);
-	if (nic_up(&k, true) < 0)
+	if (bench_setup("virtio-net-bench", arg, &k, &frames) < 0)
 		return -1;
-	memset(bench_frame, 0, sizeof(bench_frame));
-	make_frame(bench_frame + HDR_LEN, bcast, k.mac, "vessel-net bench");
-	for (uint16_t i = 0; i < TXQ_SIZE; i++)
-		tx_desc[i] = (struct desc){ (uintptr_t)bench_frame, sizeof(bench_frame), 0, 0 };
 	t0 = rdtsc();
 	while (done < frames) {
 		bool more = false;
@@ -377,7 +410,7 @@ int test_virtio_net_bench(const char *arg)
 			kick(&k, &k.tx);
 		while (used_idx(&k.tx) != k.tx.last_used && take_used(&k.tx, 0, &id, &len) == 0)
 			done++;
-		if (sent - done == TXQ_SIZE && take_used(&k.tx, 5000, &id, &len) == 0)
+		if (sent - done == TXQ_SIZE && take_used(&k.tx, BENCH_STALL_MS, &id, &len) == 0)
 			done++;
 		else if (sent - done == TXQ_SIZE)
 			return test_fail("virtio-net-bench: the ring stalled at %lu frames",
@@ -387,5 +420,170 @@ int test_virtio_net_bench(const char *arg)
 	kprintf("virtio-net-bench: frames=%lu frames-per-s=%lu\n", (unsigned long)frames,
 		(unsigned long)(frames * tsc_khz() * 1000 / (t ? t : 1)));
 	w8(k.d.common + C_STATUS, 0);
+	return 0;
+}
+
+/* --- the CPL3 producer (virtio-net-bench-user) --------------------------- */
+
+/* What bench_user_loop is given, all user addresses; mapped read-only. */
+struct ubench {
+	volatile uint16_t *avail; /* flags, idx, ring[size] */
+	const volatile uint16_t *used; /* flags, idx, ring[size] of {id, len} */
+	const volatile uint16_t *avail_event; /* with EVENT_IDX, else NULL */
+	volatile uint16_t *notify; /* the TX queue's notify register */
+	uint64_t frames, stall_cycles;
+	uint16_t size, queue; /* size: a power of two */
+} __attribute__((aligned(64)));
+
+/* Window pages (paging.h) of the user mappings. */
+#define UPG_ARGS (UPG_CALLER_FIRST + 0)
+#define UPG_DESC (UPG_CALLER_FIRST + 1)
+#define UPG_AVAIL (UPG_CALLER_FIRST + 2)
+#define UPG_USED (UPG_CALLER_FIRST + 3)
+#define UPG_FRAME (UPG_CALLER_FIRST + 4)
+#define UPG_NOTIFY (UPG_CALLER_FIRST + 5)
+_Static_assert(UPG_NOTIFY <= UPG_CALLER_LAST, "user pages of the bench");
+
+/* Code that runs at CPL3 from the user window: no calls out of .text.user,
+ * no globals, no out-of-line helpers (hence the inline asm). */
+#define USER_TEXT __attribute__((section(".text.user"), noinline, noclone, used))
+
+static inline __attribute__((always_inline)) uint64_t user_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* Keeps up to b->size frames in flight until b->frames came back used (or
+ * nothing came back for b->stall_cycles), like bench's CPL0 loop but with
+ * one idx store per descriptor and one full barrier per batch (Linux's
+ * virtqueue_add/kick_prepare). SYS_EXIT(frames used, notify writes, TSC
+ * cycles). */
+USER_TEXT __attribute__((noreturn)) static void bench_user_loop(const struct ubench *b)
+{
+	const uint64_t frames = b->frames;
+	const uint16_t size = b->size, mask = (uint16_t)(size - 1);
+	uint64_t sent = 0, done = 0, kicks = 0, t0 = user_rdtsc(), seen = t0;
+
+	while (done < frames) {
+		uint64_t from = sent;
+		uint16_t u;
+
+		while (sent < frames && sent - done < size) {
+			b->avail[2 + (sent & mask)] = (uint16_t)(sent & mask);
+			__asm__ volatile("" ::: "memory"); /* the entry before idx (x86: TSO) */
+			b->avail[1] = (uint16_t)++sent;
+		}
+		if (sent != from) {
+			bool kick;
+
+			/* idx before avail_event or the flags are read (§2.7.7.2),
+			 * or a kick is lost */
+			__asm__ volatile("mfence" ::: "memory");
+			if (b->avail_event) /* vring_need_event(), §2.7.10 */
+				kick = (uint16_t)(sent - *b->avail_event - 1) <
+				       (uint16_t)(sent - from);
+			else
+				kick = !(b->used[0] & USED_F_NO_NOTIFY);
+			if (kick) {
+				*b->notify = b->queue;
+				kicks++;
+			}
+		}
+		u = b->used[1];
+		if (u != (uint16_t)done) {
+			done += (uint16_t)(u - (uint16_t)done);
+			seen = user_rdtsc();
+		} else if (user_rdtsc() - seen > b->stall_cycles) {
+			break;
+		} else {
+			__asm__ volatile("pause");
+		}
+	}
+	__asm__ volatile("syscall; ud2"
+			 :
+			 : "a"(SYS_EXIT), "D"(done), "S"(kicks), "d"(user_rdtsc() - t0)
+			 : "rcx", "r11", "memory");
+	__builtin_unreachable();
+}
+
+/* Maps the page of physical address @pa at window page @page for user mode;
+ * returns the user address of @pa. */
+static uint64_t user_map_at(unsigned page, uint64_t pa, uint64_t flags)
+{
+	pg_map(pg_va(page), pa & ~(PG_SIZE - 1), PTE_P | PTE_US | flags);
+	return pg_va(page) + (pa & (PG_SIZE - 1));
+}
+
+/* The rings, the frame, the notify register and @b for user mode; @b
+ * filled with their user addresses. Returns @b's user address. */
+static uint64_t bench_user_map(const struct nic *k, struct ubench *b, uint64_t frames)
+{
+	uint64_t c = k->d.common;
+
+	w16(c + C_QSEL, (uint16_t)k->tx.index);
+	b->notify = (volatile uint16_t *)user_map_at(
+		UPG_NOTIFY, k->d.notify + (uint64_t)r16(c + C_QNOFF) * k->d.notify_mult, PTE_RW);
+	b->avail = (volatile uint16_t *)user_map_at(UPG_AVAIL, (uintptr_t)tx_avail, PTE_RW);
+	b->used = (const volatile uint16_t *)user_map_at(UPG_USED, (uintptr_t)tx_used, 0);
+	/* avail_event: the u16 after used->ring[size] */
+	b->avail_event = (k->features & F_EVENT_IDX) ? b->used + 2 + 4 * TXQ_SIZE : NULL;
+	(void)user_map_at(UPG_DESC, (uintptr_t)tx_desc, 0);
+	(void)user_map_at(UPG_FRAME, (uintptr_t)bench_frame, 0);
+	b->frames = frames;
+	b->stall_cycles = tsc_khz() * BENCH_STALL_MS;
+	b->size = TXQ_SIZE;
+	b->queue = (uint16_t)k->tx.index;
+	return user_map_at(UPG_ARGS, (uintptr_t)b, 0);
+}
+
+/* [N][:event-idx]: copies N into num (at most len bytes); sets *ei. */
+static int bench_user_args(const char *arg, char *num, size_t len, bool *ei)
+{
+	size_t n = 0;
+
+	while (arg[n] && arg[n] != ':')
+		n++;
+	*ei = arg[n] == ':';
+	if (n >= len || (*ei && strncmp(arg + n + 1, "event-idx", 10)))
+		return test_fail("virtio-net-bench-user:%s: expected [N][:event-idx]", arg);
+	memcpy(num, arg, n);
+	num[n] = 0;
+	return 0;
+}
+
+int test_virtio_net_bench_user(const char *arg)
+{
+	static struct ubench b;
+	struct nic k = { 0 };
+	uint64_t frames, ret[3], ub;
+	char num[24];
+	int r;
+
+	_Static_assert((TXQ_SIZE & (TXQ_SIZE - 1)) == 0, "the user loop masks ring indexes");
+	if (bench_user_args(arg, num, sizeof(num), &k.event_idx) < 0 ||
+	    bench_setup("virtio-net-bench-user", num, &k, &frames) < 0)
+		return -1;
+	if (k.event_idx && !(k.features & F_EVENT_IDX))
+		return test_fail("virtio-net-bench-user: the device does not offer EVENT_IDX");
+	tx_avail[0] = AVAIL_F_NO_INTERRUPT; /* polled */
+	pg_window_init();
+	idt_set_handler(VEC_PF, fault_handler);
+	ub = bench_user_map(&k, &b, frames);
+	r = user_call((const void *)bench_user_loop, ub, 0, 0, ret);
+	idt_set_handler(VEC_PF, NULL);
+	pg_window_fini();
+	w8(k.d.common + C_STATUS, 0);
+	if (r < 0)
+		return test_fail("virtio-net-bench-user: the CPL3 loop did not return by SYS_EXIT");
+	if (ret[0] != frames)
+		return test_fail("virtio-net-bench-user: the ring stalled at %lu frames",
+				 (unsigned long)ret[0]);
+	kprintf("virtio-net-bench-user: frames=%lu frames-per-s=%lu kicks=%lu\n",
+		(unsigned long)frames,
+		(unsigned long)(frames * tsc_khz() * 1000 / (ret[2] ? ret[2] : 1)),
+		(unsigned long)ret[1]);
 	return 0;
 }

@@ -7,9 +7,10 @@
  * stack: a zero return SYSRETs to the caller, non-zero leaves user mode and
  * returns from user_enter() with that value.
  *
- * The user code lives alone in the page-aligned .text.user pages, which
- * test-user.c maps at a user address: it is position-independent and touches
- * no memory but its stack and the addresses it is given. */
+ * The user code lives in .text.user, which link.ld gathers into page-aligned
+ * pages of their own (user_text_start..user_text_end) and test-user.c maps at
+ * a user address: it is position-independent and touches no memory but its
+ * stack and the addresses it is given. */
 #include "layout.h"
 #include "user.h"
 
@@ -107,9 +108,6 @@ user_exit:
 .endm
 
 	.section .text.user, "ax"
-	.balign 4096
-	.globl user_text_start
-user_text_start:
 
 /* user_main(count, kernel_only_va, unmapped_va): @count SYSCALL round trips,
  * then INT 0x80, then the faults test-user.c expects (each resumes at the
@@ -216,10 +214,6 @@ fail_clobber:
 	user_fail USER_FAIL_CLOBBER
 fail_int:
 	user_fail USER_FAIL_INT
-
-	.balign 4096
-	.globl user_text_end
-user_text_end:
 
 	.data
 	.balign 8

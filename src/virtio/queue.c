@@ -49,6 +49,7 @@ int vs_vq_enable(struct vs_vq *vq, const struct vs_dma *dma)
 		return -EINVAL;
 	vq->dma = dma;
 	vq->last_avail = 0;
+	vq->shadow_avail = 0;
 	vq->used_idx = 0;
 	vq->signalled_used = 0;
 	vq->signalled_valid = false;
@@ -65,6 +66,7 @@ void vs_vq_reset(struct vs_vq *vq)
 	vq->avail = NULL;
 	vq->used = NULL;
 	vq->last_avail = 0;
+	vq->shadow_avail = 0;
 	vq->used_idx = 0;
 	vq->signalled_valid = false;
 }
@@ -203,11 +205,14 @@ int vs_vq_pop(struct vs_vq *vq, struct vs_vq_elem *elem)
 
 	if (!vq->enabled || vq->broken)
 		return -EIO;
-	idx = avail_idx(vq);
-	if ((uint16_t)(idx - vq->last_avail) > vq->size)
-		return broken(vq); /* §2.7.13.3: at most size chains outstanding */
-	if (idx == vq->last_avail)
-		return 0;
+	if (vq->shadow_avail == vq->last_avail) {
+		idx = avail_idx(vq);
+		if ((uint16_t)(idx - vq->last_avail) > vq->size)
+			return broken(vq); /* §2.7.13.3: at most size chains outstanding */
+		if (idx == vq->last_avail)
+			return 0;
+		vq->shadow_avail = idx;
+	}
 	head = __atomic_load_n(&vq->avail[AVAIL_RING + vq->last_avail % vq->size],
 			       __ATOMIC_RELAXED);
 	elem->head = head;

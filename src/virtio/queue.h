@@ -66,6 +66,9 @@ struct vs_vq {
 	uint16_t *avail; /* flags, idx, ring[size], used_event */
 	uint8_t *used; /* flags, idx, ring[size], avail_event */
 	uint16_t last_avail; /* next avail slot the device reads */
+	/* avail->idx as last read: chains up to it are popped without reading
+	 * idx again, a line the driver writes for every chain it adds. */
+	uint16_t shadow_avail;
 	uint16_t used_idx; /* our copy of used->idx */
 	uint16_t signalled_used; /* used idx at the last interrupt (EVENT_IDX) */
 	bool signalled_valid;

@@ -3,7 +3,8 @@
  * 12-byte header in front), driven as a guest driver would: config space
  * and features; transmit (a split chain reaches the backend as is; short,
  * header-only and un-negotiated GSO chains are dropped, the queue keeps
- * working); receive into mergeable buffers (one frame over three, published
+ * working; many chains from one kick come back in order, in batches, on a
+ * ring larger and one smaller than a batch); receive into mergeable buffers (one frame over three, published
  * together, num_buffers set), without MRG_RXBUF (a frame larger than the
  * buffer is dropped, the buffer stays for the next); no buffers: the frame
  * waits until the driver adds one and kicks. MAC parsing. */
@@ -127,19 +128,19 @@ static void *gpa(uint64_t a)
 	return vs_guest_mem_ptr(mem, a, 1);
 }
 
-static void queue(unsigned q, uint64_t desc, uint64_t avail, uint64_t used)
+static void queue(unsigned q, uint64_t desc, uint64_t avail, uint64_t used, uint16_t size)
 {
 	wr(0x16, q, 2);
-	wr(0x18, QS, 2);
+	wr(0x18, size, 2);
 	wr(0x20, (uint32_t)desc, 4);
 	wr(0x28, (uint32_t)avail, 4);
 	wr(0x30, (uint32_t)used, 4);
 	wr(0x1c, 1, 2);
 }
 
-/* Negotiates VERSION_1 and the device features in want. Returns the
- * offered low word. */
-static uint32_t driver_init(uint32_t want)
+/* Negotiates VERSION_1 and the device features in want, the TX queue of
+ * tx_size entries. Returns the offered low word. */
+static uint32_t driver_init_tx(uint32_t want, uint16_t tx_size)
 {
 	uint32_t f;
 
@@ -155,11 +156,16 @@ static uint32_t driver_init(uint32_t want)
 	wr(0x08, 1, 4);
 	wr(0x0c, 1, 4);
 	wr(0x14, VS_VIRTIO_S_ACKNOWLEDGE | VS_VIRTIO_S_DRIVER | VS_VIRTIO_S_FEATURES_OK, 1);
-	queue(0, RX_DESC, RX_AVAIL, RX_USED);
-	queue(1, TX_DESC, TX_AVAIL, TX_USED);
+	queue(0, RX_DESC, RX_AVAIL, RX_USED, QS);
+	queue(1, TX_DESC, TX_AVAIL, TX_USED, tx_size);
 	wr(0x14, 0xf, 1);
 	assert_int_equal(rd(0x14, 1), 0xf);
 	return f;
+}
+
+static uint32_t driver_init(uint32_t want)
+{
+	return driver_init_tx(want, QS);
 }
 
 static void put_desc(uint64_t table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags)
@@ -269,6 +275,56 @@ static void test_tx(void **state)
 	assert_int_equal(recv(peer, got, sizeof(got), MSG_DONTWAIT), HDR + 100);
 }
 
+/* n one-buffer frames (header + 60 bytes, each its own pattern) made
+ * available on a TX ring of size entries, then one kick: all come back used
+ * in order and reach the backend in order. */
+static void tx_many(uint16_t size, unsigned n)
+{
+	uint16_t *avail = gpa(TX_AVAIL);
+	uint8_t got[256];
+
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t d = (uint16_t)(i % size);
+		uint8_t *f = (uint8_t *)gpa(BUF) + 128 * i;
+
+		memset(f, 0, HDR);
+		fill(f + HDR, 60, i);
+		if (i && d == 0) { /* the ring is full: send what is in it */
+			wr(VS_VIRTIO_PCI_NOTIFY + 4, 1, 2);
+			assert_int_equal(used_idx(TX_USED), i);
+		}
+		put_desc(TX_DESC, d, BUF + 128 * i, HDR + 60, 0);
+		avail[2 + d] = d;
+		__atomic_store_n(&avail[1], (uint16_t)(i + 1), __ATOMIC_RELEASE);
+	}
+	wr(VS_VIRTIO_PCI_NOTIFY + 4, 1, 2);
+	assert_int_equal(used_idx(TX_USED), n);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t id;
+
+		memcpy(&id, (uint8_t *)gpa(TX_USED) + 4 + 8 * (i % size), 4);
+		assert_int_equal(id, i % size);
+		assert_int_equal(recv(peer, got, sizeof(got), MSG_DONTWAIT), HDR + 60);
+		assert_memory_equal(got, (uint8_t *)gpa(BUF) + 128 * i, HDR + 60);
+	}
+	assert_int_equal(recv(peer, got, sizeof(got), MSG_DONTWAIT), -1);
+}
+
+static void test_tx_batches(void **state)
+{
+	struct vs_virtio_net_stats st;
+
+	(void)state;
+	driver_init_tx(~0u, 64);
+	tx_many(64, 40); /* more than one batch of used entries */
+	driver_init_tx(~0u, QS);
+	tx_many(QS, 2 * QS + 3); /* a ring smaller than a batch, wrapping */
+	vs_virtio_net_stats(net, &st);
+	assert_int_equal(st.tx_frames, 40 + 2 * QS + 3);
+	assert_int_equal(st.tx_dropped, 0);
+	assert_false(rd(0x14, 1) & VS_VIRTIO_S_DEVICE_NEEDS_RESET);
+}
+
 static void rx_post(uint16_t i, uint32_t len)
 {
 	put_desc(RX_DESC, i, BUF + 0x1000ull * i, len, VS_VRING_DESC_F_WRITE);
@@ -367,6 +423,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tx_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_mergeable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_no_mergeable_too_big, setup, teardown),
