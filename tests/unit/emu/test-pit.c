@@ -55,7 +55,11 @@ static void test_channel2_calibration(void **state)
 	while (!(in(f, 0x61) & 0x20) && loops++ < 100000000)
 		;
 	dt = emu_host_ns() - t0;
-	assert_true(dt >= 9900000 && dt < 60000000);
+	/* OUT2 rose, not before the 10 ms count ran out; the upper bound only
+	 * catches a wildly wrong rate (a loaded host may deschedule us for tens
+	 * of ms between the last low read and the clock read) */
+	assert_true(in(f, 0x61) & 0x20);
+	assert_true(dt >= 9900000 && dt < 1000000000);
 	fake_free(f);
 }
 
