@@ -19,6 +19,7 @@
 #include "svc/ctr-internal.h"
 #include "svc/internal.h"
 #include "svc/net.h"
+#include "svc/vm-net.h"
 #include "store/containers.h"
 #include "store/networks.h"
 #include "store/store.h"
@@ -266,6 +267,7 @@ int vs_svc_ctr_net_prepare(struct vs_svc *svc, const struct vs_store_ctr *row, c
 	if (r < 0 || !n->network)
 		return r;
 	vs_svc_ctr_net_sweep(svc);
+	vs_svc_vm_net_sweep(svc);
 	if ((r = vs_svc_net_ensure(svc, n->network, err)) < 0 || (r = net_row(svc, n, err)) < 0)
 		return r;
 	vs_svc_step("ctr-net:ensured");

@@ -3,6 +3,7 @@
 #include "svc/net.h"
 #include "svc/internal.h"
 #include "svc/ctr-internal.h"
+#include "svc/vm-net.h"
 #include "store/networks.h"
 #include "store/store.h"
 #include "net/ipam.h"
@@ -180,6 +181,7 @@ int vs_svc_net_rm(struct vs_svc *svc, const char *name, struct vs_err **err)
 	if (r < 0)
 		return r;
 	vs_svc_ctr_net_sweep(svc); /* leases of containers whose monitor died */
+	vs_svc_vm_net_sweep(svc); /* and of foreground VM runs killed by SIGKILL */
 	return rm(svc, nl, name, err);
 }
 
@@ -194,6 +196,7 @@ int vs_svc_net_prune(struct vs_svc *svc, char ***names, size_t *count, struct vs
 	if (r < 0)
 		return r;
 	vs_svc_ctr_net_sweep(svc);
+	vs_svc_vm_net_sweep(svc);
 	if ((r = vs_store_net_list(svc->store, &rows, &n, err)) < 0)
 		return r;
 	out = xzalloc((n ? n : 1) * sizeof(*out));
