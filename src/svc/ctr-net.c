@@ -29,6 +29,7 @@
 #include "net/nat.h"
 #include "net/nl.h"
 #include "net/port.h"
+#include "net/vlan.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/json.h"
@@ -289,7 +290,9 @@ int vs_svc_ctr_net_attach(struct vs_ctr_net *n, pid_t init, struct vs_err **err)
 	_cleanup_(vs_nl_freep) struct vs_nl *nl = NULL;
 	_cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int)init);
 	_cleanup_close_ int fd = -1;
+	char dev[VS_NET_DEV_LEN];
 	struct vs_attach a;
+	uint16_t vid;
 	int r;
 
 	if (!n->network)
@@ -298,7 +301,11 @@ int vs_svc_ctr_net_attach(struct vs_ctr_net *n, pid_t init, struct vs_err **err)
 		return vs_err_setsys(err, -errno, "cannot open %s", path);
 	if ((r = vs_nl_open(-1, &nl, err)) < 0)
 		return r;
-	a = (struct vs_attach){ .bridge = n->net->bridge,
+	/* a VLAN's member before its port exists: never a moment outside it */
+	if ((vid = vs_svc_net_dev(n->net, dev)) &&
+	    (r = vs_vlan_port(-1, vid, n->host_if, true, err)) < 0)
+		return r;
+	a = (struct vs_attach){ .bridge = dev,
 				.host_name = n->host_if,
 				.netns_fd = fd,
 				.peer_name = PEER_NAME,
@@ -308,6 +315,8 @@ int vs_svc_ctr_net_attach(struct vs_ctr_net *n, pid_t init, struct vs_err **err)
 				.mtu = n->net->mtu };
 	if ((r = vs_attach_netns(nl, &a, err)) == 0)
 		n->attached = true; /* from now on the host end is ours to delete */
+	else if (vid)
+		vs_vlan_port(-1, vid, n->host_if, false, NULL);
 	return r;
 }
 
@@ -326,13 +335,29 @@ static void veth_del(const char *host_if)
 
 /* Ports to addr, the veth host_if (may be NULL or gone already: it goes
  * with the container's namespace), the owner's leases. */
+/* Takes host_if out of its network's VLAN (if the network is one). */
+static void vlan_leave(struct vs_svc *svc, const char *network, const char *host_if)
+{
+	struct vs_store_net *row = NULL;
+	char dev[VS_NET_DEV_LEN];
+	uint16_t vid;
+
+	if (vs_store_net_get(svc->store, network, &row, NULL) < 0)
+		return;
+	if ((vid = vs_svc_net_dev(row, dev)))
+		vs_vlan_port(-1, vid, host_if, false, NULL);
+	vs_store_net_free(row);
+}
+
 static void undo(struct vs_svc *svc, const char *network, uint32_t addr, const char *host_if,
 		 const char *name)
 {
 	if (addr)
 		vs_nat_port_del_dest(-1, addr, NULL);
-	if (host_if)
+	if (host_if) {
 		veth_del(host_if);
+		vlan_leave(svc, network, host_if);
+	}
 	vs_svc_net_addr_release(svc, "container", name, NULL);
 	vs_svc_ctr_net_hosts_update(svc, network);
 }

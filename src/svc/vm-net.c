@@ -35,14 +35,17 @@ static uint32_t held(const struct vs_net_info *info, const char *owner)
 static int fill(const struct vs_store_net *n, uint32_t addr, struct vs_svc_vm_net *out,
 		struct vs_err **err)
 {
+	char a[16], dev[VS_NET_DEV_LEN], vlan[16] = "";
+	uint16_t vid = vs_svc_net_dev(n, dev);
 	struct vs_cidr c;
-	char a[16];
 	int r = vs_subnet_parse(n->subnet, &c, err);
 
 	if (r < 0)
 		return r;
-	if ((size_t)snprintf(out->device, sizeof(out->device), "virtio-net,bridge=%s", n->bridge) >=
-		    sizeof(out->device) ||
+	if (vid)
+		snprintf(vlan, sizeof(vlan), ",vlan=%u", vid);
+	if ((size_t)snprintf(out->device, sizeof(out->device), "virtio-net,bridge=%s%s", dev,
+			     vlan) >= sizeof(out->device) ||
 	    (size_t)snprintf(out->ip, sizeof(out->ip), "vessel.ip=eth0,%s/%u,%s",
 			     vs_ipv4_str(addr, a), c.prefix, n->gateway) >= sizeof(out->ip))
 		return vs_err_set(err, -ENAMETOOLONG, "network %s: bridge or gateway too long",

@@ -13,7 +13,7 @@ struct vs_err;
 struct vs_svc;
 
 struct vs_svc_vm_net {
-	char device[48]; /* "virtio-net,bridge=<bridge>", for vs_vm_config.devices */
+	char device[48]; /* "virtio-net,bridge=<bridge>[,vlan=N]", for vs_vm_config.devices */
 	char ip[96]; /* "vessel.ip=eth0,<addr>/<prefix>,<gateway>", for the command line */
 	uint32_t addr; /* the lease, host byte order */
 	bool published; /* DNAT rules to addr exist (vs_svc_vm_net_unpublish) */

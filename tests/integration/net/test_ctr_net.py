@@ -478,3 +478,53 @@ def test_publish_all_exposed_ports(cn, tmp_path):
     # -P on --network none publishes nothing (as docker), and is no error
     p = cn.sh("--network", "none", "-P", "exp:1", "busybox", "true", check=True)
     assert p.returncode == 0
+
+
+def in_ctr(cn, name, *args):
+    """Runs args (as root, from the test) in container name's network namespace."""
+    pid = cn.inspect(name)["pid"]
+    return subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", *map(str, args)],
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_vlan_networks_share_a_bridge_and_stay_apart(cn):
+    """Two --vlan networks live on one bridge (vessel_vl), kept apart by the
+    `bridge vessel` nftables table (this kernel has no bridge VLAN
+    filtering; the same mode is used everywhere): containers of one VLAN
+    reach each other, not the other VLAN's, neither routed through the
+    gateway nor directly on the link with an address of the other subnet;
+    a container claiming the other VLAN's addresses poisons no neighbour
+    entry of the host; the last VLAN's removal takes the bridge and table."""
+    a, b = "va" + cn.tag, "vb" + cn.tag
+    cn.run("network", "create", a, "--vlan", "10", "--subnet", "10.210.10.0/24", check=True)
+    cn.run("network", "create", b, "--vlan", "20", "--subnet", "10.210.20.0/24", check=True)
+    for n, vid in ((a, 10), (b, 20)):
+        info = cn.net(n)
+        assert (info["bridge"], info["device"], info["vlan"], info["vlan_mode"]) == \
+            (f"vessel_vl.{vid}", "vessel_vl", vid, "nftables"), info
+    p = cn.run("network", "create", "vc" + cn.tag, "--vlan", "20")
+    assert p.returncode == 1 and p.stderr == f"vessel: VLAN 20 is network {b}'s\n", p.stderr
+    for name, net in (("x", a), ("y", a), ("z", b)):
+        cn.run("run", "-d", "--name", name, "--network", net, cn.img, "sleep", "120", check=True)
+    ya, za = cn.leases(a)["y"], cn.leases(b)["z"]
+    links = cn.links()
+    assert "vessel_vl" in links and not [x for x in links if x.startswith("vessel_vl.")]
+    ping = ["busybox", "ping", "-c", "2", "-W", "2"]
+    assert in_ctr(cn, "x", *ping, ya).returncode == 0, "same VLAN"
+    assert in_ctr(cn, "x", *ping, za).returncode != 0, "VLAN 10 routed to VLAN 20"
+    assert in_ctr(cn, "z", *ping, ya).returncode != 0, "VLAN 20 routed to VLAN 10"
+    # x takes an address of VLAN 20's subnet: z is on its link now, yet unreachable
+    assert in_ctr(cn, "x", "ip", "addr", "add", "10.210.20.99/24", "dev", "eth0").returncode == 0
+    assert in_ctr(cn, "x", *ping, "-I", "10.210.20.99", za).returncode != 0, "L2 across VLANs"
+    assert in_ctr(cn, "x", *ping, "-I", "10.210.20.99", "10.210.20.1").returncode != 0
+    neigh = cn.lab.sh(cn.ns, "ip", "neigh", "show", "10.210.20.99").stdout
+    assert "lladdr" not in neigh, neigh  # the host learnt nothing from the spoof
+    assert in_ctr(cn, "y", *ping, "10.210.10.1").returncode == 0  # its gateway still
+    for name in ("x", "y", "z"):
+        cn.run("rm", "-f", name, check=True)
+    cn.run("network", "rm", a, check=True)
+    assert "vessel_vl" in cn.links()  # VLAN 20 still uses it
+    cn.run("network", "rm", b, check=True)
+    assert not [x for x in cn.links() if x.startswith("vessel_vl") or x.startswith("vessel-")]
+    tables = cn.lab.tool(cn.ns, "nft", "list tables").stdout
+    assert "bridge vessel" not in tables and "inet vessel" not in tables, tables

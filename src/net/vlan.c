@@ -1,0 +1,222 @@
+/* The `bridge vessel` table: port-based VLANs on a shared bridge (vlan.h).
+ *
+ * Map: the layout and vlan_init; a VLAN's rules (vlan_cmds), add and del;
+ * members; listing and deleting rules by comment. */
+#include "net/vlan.h"
+#include "net/bridge.h"
+#include "net/link.h"
+#include "net/nft.h"
+#include "net/internal.h"
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define B VS_VLAN_TABLE
+
+/* `create table` makes the batch fail when the table exists: concurrent
+ * first users make it once (as the inet table, nat.c). */
+static const char vlan_layout[] =
+	"create table " B "\n"
+	"add chain " B " forward { type filter hook forward priority filter; policy accept; }\n"
+	"add chain " B " input { type filter hook input priority filter; policy accept; }\n"
+	"add chain " B " output { type filter hook output priority filter; policy accept; }\n";
+
+static int vlan_init(int netns_fd, struct vs_err **err)
+{
+	struct vs_err *e = NULL;
+	int r = vs_nft_run(netns_fd, vlan_layout, NULL, &e);
+
+	if (r == -EEXIST) {
+		vs_err_free(e);
+		return 0;
+	}
+	if (r < 0)
+		net_err_pass(err, e);
+	return r;
+}
+
+static int check_vid(uint16_t vid, struct vs_err **err)
+{
+	if (vid < 1 || vid > VS_VLAN_ID_MAX)
+		return vs_err_set(err, -EINVAL, "VLAN id %u out of range (1-%d)", vid,
+				  VS_VLAN_ID_MAX);
+	return 0;
+}
+
+/* One VLAN's set and rules; `create set` fails when the VLAN exists. */
+static char *vlan_cmds(uint16_t vid, const struct vs_cidr *subnet)
+{
+	static const char *const rules[][3] = {
+		/* chain, match, what */
+		{ "forward", "iifname @vlan%1$u oifname != @vlan%1$u", "out" },
+		{ "forward", "oifname @vlan%1$u iifname != @vlan%1$u", "in" },
+		{ "input", "iifname @vlan%1$u ether type ip ip saddr != %2$s", "bind-ip" },
+		{ "input", "iifname @vlan%1$u ether type arp arp saddr ip != { %2$s, 0.0.0.0 }",
+		  "bind-arp" },
+		{ "input", "iifname @vlan%1$u ether type ip6", "no-ip6-in" },
+		{ "output", "oifname @vlan%1$u ether type ip ip daddr != %2$s", "host-ip" },
+		{ "output", "oifname @vlan%1$u ether type arp arp daddr ip != %2$s", "host-arp" },
+		{ "output", "oifname @vlan%1$u ether type ip6", "no-ip6-out" },
+	};
+	char *c = xasprintf("create set " B " vlan%u { type ifname; }\n", vid), net[20];
+
+	vs_cidr_str(subnet, net);
+	for (size_t i = 0; i < VS_ARRAY_SIZE(rules); i++) {
+		_cleanup_free_ char *m = NULL;
+		char *next;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+		if (asprintf(&m, rules[i][1], (unsigned)vid, net) < 0)
+			xoom();
+#pragma GCC diagnostic pop
+		next = xasprintf("%sadd rule " B " %s %s drop comment \"vessel:vlan:%u:%s\"\n", c,
+				 rules[i][0], m, vid, rules[i][2]);
+		free(c);
+		c = next;
+	}
+	return c;
+}
+
+int vs_vlan_add(int netns_fd, uint16_t vid, const struct vs_cidr *subnet, struct vs_err **err)
+{
+	_cleanup_free_ char *cmds = NULL;
+	struct vs_err *e = NULL;
+	int r = check_vid(vid, err);
+
+	if (r < 0 || (r = vlan_init(netns_fd, err)) < 0)
+		return r;
+	cmds = vlan_cmds(vid, subnet);
+	r = vs_nft_run(netns_fd, cmds, NULL, &e);
+	if (r == -EEXIST) {
+		vs_err_free(e);
+		return vs_err_set(err, -EEXIST, "VLAN %u already exists in this namespace", vid);
+	}
+	if (r < 0)
+		net_err_pass(err, e);
+	return r;
+}
+
+/* Rules of the table with comments (*v), or -ENOENT without a table. */
+static int vlan_rules(int netns_fd, struct vs_nft_rule **v, size_t *n, struct vs_err **err)
+{
+	_cleanup_free_ char *out = NULL;
+	int r = vs_nft_run(netns_fd, "list table " B "\n", &out, err);
+
+	if (r < 0)
+		return r;
+	return vs_nft_rules(out, v, n);
+}
+
+/* "delete rule" for each rule of prefix; *left counts the others. */
+static char *del_cmds(const struct vs_nft_rule *v, size_t n, const char *prefix, size_t *left)
+{
+	char *c = xstrdup("");
+
+	*left = 0;
+	for (size_t i = 0; i < n; i++) {
+		char *next;
+
+		if (strncmp(v[i].comment, "vessel:", 7))
+			continue;
+		if (strncmp(v[i].comment, prefix, strlen(prefix))) {
+			(*left)++;
+			continue;
+		}
+		next = xasprintf("%sdelete rule " B " %s handle %llu\n", c, v[i].chain,
+				 (unsigned long long)v[i].handle);
+		free(c);
+		c = next;
+	}
+	return c;
+}
+
+int vs_vlan_del(int netns_fd, uint16_t vid, bool *last, struct vs_err **err)
+{
+	_cleanup_free_ struct vs_nft_rule *v = NULL;
+	_cleanup_free_ char *prefix = xasprintf("vessel:vlan:%u:", vid), *cmds = NULL;
+	struct vs_err *e = NULL;
+	size_t n = 0, left;
+	int r = check_vid(vid, err);
+
+	if (last)
+		*last = false;
+	if (r < 0)
+		return r;
+	if ((r = vlan_rules(netns_fd, &v, &n, &e)) == -ENOENT) {
+		vs_err_free(e);
+		if (last)
+			*last = true;
+		return 0;
+	}
+	if (r < 0) {
+		net_err_pass(err, e);
+		return r;
+	}
+	cmds = del_cmds(v, n, prefix, &left);
+	if (*cmds && (r = vs_nft_run(netns_fd, cmds, NULL, err)) < 0)
+		return r;
+	free(cmds);
+	/* the set goes with its rules; the table with the last VLAN */
+	cmds = left ? xasprintf("delete set " B " vlan%u\n", vid) : xstrdup("delete table " B "\n");
+	r = vs_nft_run(netns_fd, cmds, NULL, &e);
+	if (r == -ENOENT)
+		r = 0;
+	if (r < 0)
+		net_err_pass(err, e);
+	else
+		vs_err_free(e);
+	if (r == 0 && last)
+		*last = !left;
+	return r;
+}
+
+int vs_vlan_port(int netns_fd, uint16_t vid, const char *port, bool add, struct vs_err **err)
+{
+	_cleanup_free_ char *cmd = NULL;
+	int r = check_vid(vid, err);
+
+	if (r < 0)
+		return r;
+	if (!vs_ifname_is_valid(port))
+		return vs_err_set(err, -EINVAL, "invalid interface name '%s'", port ? port : "");
+	cmd = xasprintf("%s element " B " vlan%u { \"%s\" }\n", add ? "add" : "delete", vid, port);
+	return vs_nft_run(netns_fd, cmd, NULL, err);
+}
+
+/* The quoted names after "elements = {" up to the closing brace. */
+static void parse_elements(const char *out, char ***v, size_t *n)
+{
+	const char *p = strstr(out, "elements = {"), *end = p ? strchr(p, '}') : NULL;
+
+	while (p && (p = strchr(p, '"')) && p < end) {
+		const char *q = strchr(p + 1, '"');
+
+		if (!q)
+			break;
+		*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+		(*v)[(*n)++] = xasprintf("%.*s", (int)(q - p - 1), p + 1);
+		p = q + 1;
+	}
+}
+
+int vs_vlan_ports(int netns_fd, uint16_t vid, char ***out, size_t *n, struct vs_err **err)
+{
+	_cleanup_free_ char *cmd = NULL, *listing = NULL;
+	int r = check_vid(vid, err);
+
+	if (r < 0)
+		return r;
+	cmd = xasprintf("list set " B " vlan%u\n", vid);
+	if ((r = vs_nft_run(netns_fd, cmd, &listing, err)) < 0)
+		return r;
+	*out = NULL;
+	*n = 0;
+	parse_elements(listing ? listing : "", out, n);
+	return 0;
+}
