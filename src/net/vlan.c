@@ -48,35 +48,51 @@ static int check_vid(uint16_t vid, struct vs_err **err)
 	return 0;
 }
 
+/* Copies template t into a new string with "$S" replaced by set and "$N"
+ * by net. */
+static char *fill(const char *t, const char *set, const char *net)
+{
+	char *out = xstrdup("");
+
+	while (*t) {
+		const char *d = strchr(t, '$'), *v;
+		size_t n = d ? (size_t)(d - t) : strlen(t);
+		char *next;
+
+		v = !d ? "" : d[1] == 'S' ? set : net;
+		next = xasprintf("%s%.*s%s", out, (int)n, t, v);
+		free(out);
+		out = next;
+		t = d ? d + 2 : t + n;
+	}
+	return out;
+}
+
 /* One VLAN's set and rules; `create set` fails when the VLAN exists. */
 static char *vlan_cmds(uint16_t vid, const struct vs_cidr *subnet)
 {
 	static const char *const rules[][3] = {
-		/* chain, match, what */
-		{ "forward", "iifname @vlan%1$u oifname != @vlan%1$u", "out" },
-		{ "forward", "oifname @vlan%1$u iifname != @vlan%1$u", "in" },
-		{ "input", "iifname @vlan%1$u ether type ip ip saddr != %2$s", "bind-ip" },
-		{ "input", "iifname @vlan%1$u ether type arp arp saddr ip != { %2$s, 0.0.0.0 }",
+		/* chain, match ($S: the VLAN's set, $N: its subnet), what */
+		{ "forward", "iifname $S oifname != $S", "out" },
+		{ "forward", "oifname $S iifname != $S", "in" },
+		{ "input", "iifname $S ether type ip ip saddr != $N", "bind-ip" },
+		{ "input", "iifname $S ether type arp arp saddr ip != { $N, 0.0.0.0 }",
 		  "bind-arp" },
-		{ "input", "iifname @vlan%1$u ether type ip6", "no-ip6-in" },
-		{ "output", "oifname @vlan%1$u ether type ip ip daddr != %2$s", "host-ip" },
-		{ "output", "oifname @vlan%1$u ether type arp arp daddr ip != %2$s", "host-arp" },
-		{ "output", "oifname @vlan%1$u ether type ip6", "no-ip6-out" },
+		{ "input", "iifname $S ether type ip6", "no-ip6-in" },
+		{ "output", "oifname $S ether type ip ip daddr != $N", "host-ip" },
+		{ "output", "oifname $S ether type arp arp daddr ip != $N", "host-arp" },
+		{ "output", "oifname $S ether type ip6", "no-ip6-out" },
 	};
-	char *c = xasprintf("create set " B " vlan%u { type ifname; }\n", vid), net[20];
+	char *c = xasprintf("create set " B " vlan%u { type ifname; }\n", vid), net[20], set[16];
 
 	vs_cidr_str(subnet, net);
+	snprintf(set, sizeof(set), "@vlan%u", vid);
 	for (size_t i = 0; i < VS_ARRAY_SIZE(rules); i++) {
-		_cleanup_free_ char *m = NULL;
-		char *next;
+		_cleanup_free_ char *m = fill(rules[i][1], set, net);
+		char *next = xasprintf("%sadd rule " B
+				       " %s %s drop comment \"vessel:vlan:%u:%s\"\n",
+				       c, rules[i][0], m, vid, rules[i][2]);
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-		if (asprintf(&m, rules[i][1], (unsigned)vid, net) < 0)
-			xoom();
-#pragma GCC diagnostic pop
-		next = xasprintf("%sadd rule " B " %s %s drop comment \"vessel:vlan:%u:%s\"\n", c,
-				 rules[i][0], m, vid, rules[i][2]);
 		free(c);
 		c = next;
 	}
