@@ -204,35 +204,3 @@ int vs_vlan_port(int netns_fd, uint16_t vid, const char *port, bool add, struct 
 	cmd = xasprintf("%s element " B " vlan%u { \"%s\" }\n", add ? "add" : "delete", vid, port);
 	return vs_nft_run(netns_fd, cmd, NULL, err);
 }
-
-/* The quoted names after "elements = {" up to the closing brace. */
-static void parse_elements(const char *out, char ***v, size_t *n)
-{
-	const char *p = strstr(out, "elements = {"), *end = p ? strchr(p, '}') : NULL;
-
-	while (p && (p = strchr(p, '"')) && p < end) {
-		const char *q = strchr(p + 1, '"');
-
-		if (!q)
-			break;
-		*v = xrealloc(*v, (*n + 1) * sizeof(**v));
-		(*v)[(*n)++] = xasprintf("%.*s", (int)(q - p - 1), p + 1);
-		p = q + 1;
-	}
-}
-
-int vs_vlan_ports(int netns_fd, uint16_t vid, char ***out, size_t *n, struct vs_err **err)
-{
-	_cleanup_free_ char *cmd = NULL, *listing = NULL;
-	int r = check_vid(vid, err);
-
-	if (r < 0)
-		return r;
-	cmd = xasprintf("list set " B " vlan%u\n", vid);
-	if ((r = vs_nft_run(netns_fd, cmd, &listing, err)) < 0)
-		return r;
-	*out = NULL;
-	*n = 0;
-	parse_elements(listing ? listing : "", out, n);
-	return 0;
-}

@@ -57,8 +57,4 @@ int vs_vlan_del(int netns_fd, uint16_t vid, bool *last, struct vs_err **err);
  * removal the member, is absent) or -errno. */
 int vs_vlan_port(int netns_fd, uint16_t vid, const char *port, bool add, struct vs_err **err);
 
-/* The members of VLAN vid (*out: array of *n names, each and the array
- * free()). Returns 0, -ENOENT if the VLAN is absent, or -errno. */
-int vs_vlan_ports(int netns_fd, uint16_t vid, char ***out, size_t *n, struct vs_err **err);
-
 #endif
