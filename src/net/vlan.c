@@ -1,7 +1,7 @@
 /* The `bridge vessel` table: port-based VLANs on a shared bridge (vlan.h).
  *
- * Map: the layout and vlan_init; a VLAN's rules (vlan_cmds), add and del;
- * members; listing and deleting rules by comment. */
+ * Map: the layout and vlan_init; a VLAN's rules (fill, vlan_cmds), add and
+ * del (listing and deleting rules by comment); members. */
 #include "net/vlan.h"
 #include "net/bridge.h"
 #include "net/link.h"
@@ -48,18 +48,24 @@ static int check_vid(uint16_t vid, struct vs_err **err)
 	return 0;
 }
 
-/* Copies template t into a new string with "$S" replaced by set and "$N"
- * by net. */
-static char *fill(const char *t, const char *set, const char *net)
+/* Copies template t into a new string with "$S" replaced by the first
+ * tab-separated part of sets (the VLAN's ports), "$M" by the second (their
+ * MAC addresses) and "$N" by net. */
+static char *fill(const char *t, const char *sets, const char *net)
 {
+	const char *tab = strchr(sets, '\t');
 	char *out = xstrdup("");
 
 	while (*t) {
-		const char *d = strchr(t, '$'), *v;
+		const char *d = strchr(t, '$');
 		size_t n = d ? (size_t)(d - t) : strlen(t);
+		_cleanup_free_ char *v = NULL;
 		char *next;
 
-		v = !d ? "" : d[1] == 'S' ? set : net;
+		v = !d		? xstrdup("") :
+		    d[1] == 'S' ? xasprintf("%.*s", (int)(tab - sets), sets) :
+		    d[1] == 'M' ? xstrdup(tab + 1) :
+				  xstrdup(net);
 		next = xasprintf("%s%.*s%s", out, (int)n, t, v);
 		free(out);
 		out = next;
@@ -72,7 +78,7 @@ static char *fill(const char *t, const char *set, const char *net)
 static char *vlan_cmds(uint16_t vid, const struct vs_cidr *subnet)
 {
 	static const char *const rules[][3] = {
-		/* chain, match ($S: the VLAN's set, $N: its subnet), what */
+		/* chain, match ($S: the VLAN's ports, $M: their MACs, $N: its subnet), what */
 		{ "forward", "iifname $S oifname != $S", "out" },
 		{ "forward", "oifname $S iifname != $S", "in" },
 		{ "input", "iifname $S ether type ip ip saddr != $N", "bind-ip" },
@@ -82,11 +88,17 @@ static char *vlan_cmds(uint16_t vid, const struct vs_cidr *subnet)
 		{ "output", "oifname $S ether type ip ip daddr != $N", "host-ip" },
 		{ "output", "oifname $S ether type arp arp daddr ip != $N", "host-arp" },
 		{ "output", "oifname $S ether type ip6", "no-ip6-out" },
+		{ "prerouting", "iifname $S iifname . ether saddr != $M", "mac" },
 	};
-	char *c = xasprintf("create set " B " vlan%u { type ifname; }\n", vid), net[20], set[16];
+	char *c = xasprintf("add chain " B " prerouting { type filter hook prerouting priority "
+			    "filter; policy accept; }\n"
+			    "create set " B " vlan%u { type ifname; }\n"
+			    "create set " B " mac%u { type ifname . ether_addr; }\n",
+			    vid, vid),
+	     net[20], set[32];
 
 	vs_cidr_str(subnet, net);
-	snprintf(set, sizeof(set), "@vlan%u", vid);
+	snprintf(set, sizeof(set), "@vlan%u\t@mac%u", vid, vid);
 	for (size_t i = 0; i < VS_ARRAY_SIZE(rules); i++) {
 		_cleanup_free_ char *m = fill(rules[i][1], set, net);
 		char *next = xasprintf("%sadd rule " B
@@ -178,8 +190,9 @@ int vs_vlan_del(int netns_fd, uint16_t vid, bool *last, struct vs_err **err)
 	if (*cmds && (r = vs_nft_run(netns_fd, cmds, NULL, err)) < 0)
 		return r;
 	free(cmds);
-	/* the set goes with its rules; the table with the last VLAN */
-	cmds = left ? xasprintf("delete set " B " vlan%u\n", vid) : xstrdup("delete table " B "\n");
+	/* the sets go with their rules; the table with the last VLAN */
+	cmds = left ? xasprintf("delete set " B " vlan%u\ndelete set " B " mac%u\n", vid, vid) :
+		      xstrdup("delete table " B "\n");
 	r = vs_nft_run(netns_fd, cmds, NULL, &e);
 	if (r == -ENOENT)
 		r = 0;
@@ -192,15 +205,34 @@ int vs_vlan_del(int netns_fd, uint16_t vid, bool *last, struct vs_err **err)
 	return r;
 }
 
-int vs_vlan_port(int netns_fd, uint16_t vid, const char *port, bool add, struct vs_err **err)
+int vs_vlan_port(int netns_fd, uint16_t vid, const char *port, const uint8_t *mac, bool add,
+		 struct vs_err **err)
 {
 	_cleanup_free_ char *cmd = NULL;
+	const char *verb = add ? "add" : "delete";
 	int r = check_vid(vid, err);
 
 	if (r < 0)
 		return r;
 	if (!vs_ifname_is_valid(port))
 		return vs_err_set(err, -EINVAL, "invalid interface name '%s'", port ? port : "");
-	cmd = xasprintf("%s element " B " vlan%u { \"%s\" }\n", add ? "add" : "delete", vid, port);
+	cmd = xasprintf("%s element " B " vlan%u { \"%s\" }\n"
+			"%s element " B " mac%u { \"%s\" . %02x:%02x:%02x:%02x:%02x:%02x }\n",
+			verb, vid, port, verb, vid, port, mac[0], mac[1], mac[2], mac[3], mac[4],
+			mac[5]);
 	return vs_nft_run(netns_fd, cmd, NULL, err);
+}
+
+void vs_vlan_port_mac(const char *port, uint8_t mac[VS_MAC_LEN])
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *p = port; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	mac[0] = 0x02; /* locally administered, unicast */
+	mac[1] = 0x76; /* 'v' */
+	mac[2] = (uint8_t)(h >> 24);
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
 }

@@ -13,7 +13,11 @@
  *   output   oifname @vlanV ip daddr != S drop              (host-ip)
  *   output   oifname @vlanV arp daddr ip != S drop          (host-arp)
  *   output   oifname @vlanV ether type ip6 drop             (no-ip6-out)
- * where S is the VLAN's subnet. So no frame goes from a port of one VLAN
+ *   prerouting iifname @vlanV iifname . ether saddr != @macV drop (mac)
+ * where S is the VLAN's subnet and macV holds each port's one source MAC
+ * address (a veth's far end, a VM's NIC): dropped before the bridge learns
+ * it, so no port can move another's address to itself in the bridge's
+ * forwarding database (which, unlike VLAN filtering's, is one for all). So no frame goes from a port of one VLAN
  * to a port of another (floods and unknown unicast included: the bridge
  * runs the forward hook per output port); what reaches the host from a
  * port carries a source of its VLAN's subnet (no ARP poisoning of another
@@ -22,11 +26,6 @@
  * VLAN's subnet (its ARP requests and floods do not leak to others).
  * Routing between VLANs through the host is dropped by the inet table's
  * per-network rules (vs_nat_network with vlan set).
- * What it does not give, unlike bridge VLAN filtering: one forwarding
- * database per VLAN. A port that sends with another VLAN's MAC address
- * moves that address to itself in the bridge's FDB; frames for it are then
- * dropped on the way (the rules above), so it can disturb delivery to that
- * MAC, not read or inject traffic across VLANs.
  * Every function takes the network namespace to act in (-1: the caller's). */
 #ifndef VS_NET_VLAN_H
 #define VS_NET_VLAN_H
@@ -53,8 +52,15 @@ int vs_vlan_add(int netns_fd, uint16_t vid, const struct vs_cidr *subnet, struct
 int vs_vlan_del(int netns_fd, uint16_t vid, bool *last, struct vs_err **err);
 
 /* Makes port (an interface name; it need not exist yet) a member of VLAN
- * vid, or (add false) no longer one. Returns 0, -ENOENT (the VLAN, or on
+ * vid whose frames must come from mac (VS_MAC_LEN bytes), or (add false)
+ * no longer one (the same mac). Returns 0, -ENOENT (the VLAN, or on
  * removal the member, is absent) or -errno. */
-int vs_vlan_port(int netns_fd, uint16_t vid, const char *port, bool add, struct vs_err **err);
+int vs_vlan_port(int netns_fd, uint16_t vid, const char *port, const uint8_t *mac, bool add,
+		 struct vs_err **err);
+
+/* The MAC address a container's end of the veth whose host end is port
+ * gets on a VLAN network: 02:76 and 32 bits of a hash of port, so that
+ * whoever removes the port later can name its element again. */
+void vs_vlan_port_mac(const char *port, uint8_t mac[6]);
 
 #endif

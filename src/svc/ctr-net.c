@@ -291,6 +291,7 @@ int vs_svc_ctr_net_attach(struct vs_ctr_net *n, pid_t init, struct vs_err **err)
 	_cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int)init);
 	_cleanup_close_ int fd = -1;
 	char dev[VS_NET_DEV_LEN];
+	uint8_t mac[VS_MAC_LEN];
 	struct vs_attach a;
 	uint16_t vid;
 	int r;
@@ -301,9 +302,11 @@ int vs_svc_ctr_net_attach(struct vs_ctr_net *n, pid_t init, struct vs_err **err)
 		return vs_err_setsys(err, -errno, "cannot open %s", path);
 	if ((r = vs_nl_open(-1, &nl, err)) < 0)
 		return r;
-	/* a VLAN's member before its port exists: never a moment outside it */
+	/* a VLAN's member before its port exists: never a moment outside it;
+	 * eth0 gets the MAC address the VLAN admits from that port */
+	vs_vlan_port_mac(n->host_if, mac);
 	if ((vid = vs_svc_net_dev(n->net, dev)) &&
-	    (r = vs_vlan_port(-1, vid, n->host_if, true, err)) < 0)
+	    (r = vs_vlan_port(-1, vid, n->host_if, mac, true, err)) < 0)
 		return r;
 	a = (struct vs_attach){ .bridge = dev,
 				.host_name = n->host_if,
@@ -312,11 +315,12 @@ int vs_svc_ctr_net_attach(struct vs_ctr_net *n, pid_t init, struct vs_err **err)
 				.addr = n->addr,
 				.prefix = n->subnet.prefix,
 				.gateway = n->gateway,
-				.mtu = n->net->mtu };
+				.mtu = n->net->mtu,
+				.mac = vid ? mac : NULL };
 	if ((r = vs_attach_netns(nl, &a, err)) == 0)
 		n->attached = true; /* from now on the host end is ours to delete */
 	else if (vid)
-		vs_vlan_port(-1, vid, n->host_if, false, NULL);
+		vs_vlan_port(-1, vid, n->host_if, mac, false, NULL);
 	return r;
 }
 
@@ -340,12 +344,14 @@ static void vlan_leave(struct vs_svc *svc, const char *network, const char *host
 {
 	struct vs_store_net *row = NULL;
 	char dev[VS_NET_DEV_LEN];
+	uint8_t mac[VS_MAC_LEN];
 	uint16_t vid;
 
 	if (vs_store_net_get(svc->store, network, &row, NULL) < 0)
 		return;
+	vs_vlan_port_mac(host_if, mac);
 	if ((vid = vs_svc_net_dev(row, dev)))
-		vs_vlan_port(-1, vid, host_if, false, NULL);
+		vs_vlan_port(-1, vid, host_if, mac, false, NULL);
 	vs_store_net_free(row);
 }
 

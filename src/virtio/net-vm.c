@@ -3,8 +3,9 @@
  * (vessel makes a tap "vessel-XXXXXXXX", enslaves it to the bridge, brings
  * it up, and deletes it when the device goes: at VM exit and after a failed
  * start; a VMM that dies takes its non-persistent tap with its fd). With
- * vlan=N the tap is a member of VLAN N of the shared bridge (net/vlan.h)
- * before it joins the bridge, and leaves it when it goes. */
+ * vlan=N the tap is a member of VLAN N of the shared bridge (net/vlan.h),
+ * with the NIC's MAC as the only source address it may send from, before
+ * it joins the bridge, and leaves it when it goes. */
 #include "virtio/net.h"
 #include "virtio/pci.h"
 #include "net/link.h"
@@ -38,6 +39,7 @@ struct net_vm {
 	struct vs_virtio_net *net;
 	char made[VS_IFNAME_MAX + 1]; /* the tap vessel made, "" for tap= */
 	uint16_t vlan; /* made is a member of this VLAN (0: none) */
+	uint8_t mac[6]; /* the NIC's, the only source the VLAN admits from made */
 };
 
 static int parse(char *opts, struct net_opts *o, struct vs_err **err)
@@ -145,7 +147,8 @@ static int make_tap(struct vs_nl *nl, const struct net_opts *o, struct net_vm *n
 		return r;
 	}
 	r = vs_link_set_mtu(nl, nv->made, br.mtu, err);
-	if (r == 0 && o->vlan && (r = vs_vlan_port(-1, o->vlan, nv->made, true, err)) == 0)
+	memcpy(nv->mac, o->mac, sizeof(nv->mac));
+	if (r == 0 && o->vlan && (r = vs_vlan_port(-1, o->vlan, nv->made, nv->mac, true, err)) == 0)
 		nv->vlan = o->vlan;
 	if (r == 0)
 		r = vs_link_set_master(nl, nv->made, o->bridge, err);
@@ -155,7 +158,7 @@ static int make_tap(struct vs_nl *nl, const struct net_opts *o, struct net_vm *n
 		close(*fd);
 		vs_link_del(nl, nv->made, NULL);
 		if (nv->vlan)
-			vs_vlan_port(-1, nv->vlan, nv->made, false, NULL);
+			vs_vlan_port(-1, nv->vlan, nv->made, nv->mac, false, NULL);
 		nv->made[0] = 0;
 		nv->vlan = 0;
 	}
@@ -178,7 +181,7 @@ static void net_vm_free(struct net_vm *nv)
 		vs_nl_free(nl);
 	}
 	if (nv->made[0] && nv->vlan)
-		vs_vlan_port(-1, nv->vlan, nv->made, false, NULL);
+		vs_vlan_port(-1, nv->vlan, nv->made, nv->mac, false, NULL);
 	free(nv);
 }
 

@@ -495,7 +495,9 @@ def test_vlan_networks_share_a_bridge_and_stay_apart(cn):
     reach each other, not the other VLAN's, neither routed through the
     gateway nor directly on the link with an address of the other subnet;
     a container claiming the other VLAN's addresses poisons no neighbour
-    entry of the host; the last VLAN's removal takes the bridge and table."""
+    entry of the host, and one taking another's MAC address gets nothing
+    through (no move in the bridge's forwarding database); the last VLAN's
+    removal takes the bridge and table."""
     a, b = "va" + cn.tag, "vb" + cn.tag
     cn.run("network", "create", a, "--vlan", "10", "--subnet", "10.210.10.0/24", check=True)
     cn.run("network", "create", b, "--vlan", "20", "--subnet", "10.210.20.0/24", check=True)
@@ -521,6 +523,20 @@ def test_vlan_networks_share_a_bridge_and_stay_apart(cn):
     neigh = cn.lab.sh(cn.ns, "ip", "neigh", "show", "10.210.20.99").stdout
     assert "lladdr" not in neigh, neigh  # the host learnt nothing from the spoof
     assert in_ctr(cn, "y", *ping, "10.210.10.1").returncode == 0  # its gateway still
+    # each port sends from its one MAC address: x taking z's is dropped
+    # before the bridge learns it (z's address stays on z's port)
+    macs = {c: re.search(r"link/ether (\S+)", in_ctr(cn, c, "ip", "-o", "link", "show",
+                                                     "eth0").stdout).group(1) for c in "xz"}
+    assert all(m.startswith("02:76:") for m in macs.values()), macs
+    assert in_ctr(cn, "x", "ip", "link", "set", "eth0", "address", macs["z"]).returncode == 0
+    assert in_ctr(cn, "x", *ping, "10.210.10.1").returncode != 0, "a foreign MAC passed"
+    fdb = cn.lab.sh(cn.ns, "bridge", "fdb", "show", "br", "vessel_vl").stdout
+    zport = vlan_members(cn, 20)
+    assert all(line.split()[2] in zport for line in fdb.splitlines()
+               if line.startswith(macs["z"] + " ")), (fdb, zport)
+    assert in_ctr(cn, "z", *ping, "10.210.20.1").returncode == 0
+    assert in_ctr(cn, "x", "ip", "link", "set", "eth0", "address", macs["x"]).returncode == 0
+    assert in_ctr(cn, "x", *ping, ya).returncode == 0
     for name in ("x", "y", "z"):
         cn.run("rm", "-f", name, check=True)
     cn.run("network", "rm", a, check=True)
