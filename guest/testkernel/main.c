@@ -16,8 +16,8 @@
 #include "tests.h"
 
 #define TEST_KEY "vessel.test="
+#define TK_ARG_MAX 64 /* virtio-net-udp:tx/N/MAC/SRCIP/DSTIP is the longest */
 #define FAIL_REASON_MAX 200
-#define TEST_ARG_MAX 32 /* "name:arg": the longest arg is 31 bytes */
 
 void kmain(int protocol, uint64_t params);
 
@@ -53,6 +53,7 @@ static const struct tk_test tests[] = {
 	{ "virtio-net", test_virtio_net, TK_ARG_OPTIONAL },
 	{ "virtio-net-bench", test_virtio_net_bench, TK_ARG_OPTIONAL },
 	{ "virtio-net-bench-user", test_virtio_net_bench_user, TK_ARG_OPTIONAL },
+	{ "virtio-net-udp", test_virtio_net_udp, 1 },
 	{ "exit", test_exit, 1 },
 	{ "panic", test_panic, 0 },
 	{ "hang", test_hang, 0 },
@@ -180,7 +181,7 @@ static const struct tk_test *lookup(const char *s, size_t n, char *arg, size_t a
 /* Validates every name first, so a typo exits 2 before anything runs. */
 static void check_list(const char *list, size_t len)
 {
-	char arg[TEST_ARG_MAX];
+	char arg[TK_ARG_MAX];
 
 	for (size_t i = 0; i < len;) {
 		size_t n = 0;
@@ -198,7 +199,7 @@ static void check_list(const char *list, size_t len)
 static void run_list(const char *list, size_t len)
 {
 	unsigned int passed = 0, failed = 0;
-	char arg[TEST_ARG_MAX];
+	char arg[TK_ARG_MAX];
 
 	for (size_t i = 0; i < len;) {
 		const struct tk_test *t;

@@ -28,7 +28,17 @@
  * it asks for no interrupts (VIRTQ_AVAIL_F_NO_INTERRUPT). With ":event-idx"
  * it negotiates VIRTIO_F_EVENT_IDX and kicks when the new avail idx passes
  * the device's avail_event (§2.7.10), as Linux does; used_event stays 0, so
- * the device interrupts once per 65536 frames. */
+ * the device interrupts once per 65536 frames.
+ *
+ * virtio-net-udp:tx/N/DSTMAC/SRCIP/DSTIP (DSTMAC as 12 hex digits, IPs
+ * dotted): N IPv4/UDP frames of 1514 bytes (1472 bytes of payload, port
+ * UDP_PORT both ways, no UDP checksum) to DSTMAC/DSTIP as fast as the ring
+ * takes them: a stream a receiver on the host's side counts
+ * (bench/net-vm-ctr.py). Prints frames, bytes and the guest's time.
+ * virtio-net-udp:rx/N: prints "rx ready", then counts the IPv4/UDP frames
+ * to UDP_PORT that arrive until N did or none came for RX_IDLE_MS (the
+ * first may take RX_FIRST_MS); prints frames, bytes and the time from the
+ * first to the last. Fails if none arrived. */
 #include "arch.h"
 #include "console.h"
 #include "idt.h"
@@ -585,5 +595,223 @@ int test_virtio_net_bench_user(const char *arg)
 		(unsigned long)frames,
 		(unsigned long)(frames * tsc_khz() * 1000 / (ret[2] ? ret[2] : 1)),
 		(unsigned long)ret[1]);
+	return 0;
+}
+
+#define UDP_PORT 5201
+#define UDP_FRAME_LEN 1514 /* Ethernet 14 + IPv4 20 + UDP 8 + 1472 */
+#define RX_FIRST_MS 60000
+#define RX_IDLE_MS 2000
+
+static uint8_t udp_frame[HDR_LEN + UDP_FRAME_LEN];
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The next '/'-separated field of *s: sets *n to its length, advances *s. */
+static const char *field(const char **s, size_t *n)
+{
+	const char *f = *s;
+
+	*n = 0;
+	while (f[*n] && f[*n] != '/')
+		(*n)++;
+	*s = f[*n] ? f + *n + 1 : f + *n;
+	return f;
+}
+
+static int parse_mac(const char *f, size_t n, uint8_t *mac)
+{
+	if (n != 12)
+		return -1;
+	for (unsigned i = 0; i < 6; i++) {
+		int hi = hexval(f[2 * i]), lo = hexval(f[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* a.b.c.d into ip[4] (network order). */
+static int parse_ip(const char *f, size_t n, uint8_t *ip)
+{
+	size_t i = 0;
+
+	for (unsigned k = 0; k < 4; k++) {
+		size_t start = i;
+		uint64_t v;
+
+		while (i < n && f[i] != '.')
+			i++;
+		if (i == start || parse_u64(f + start, i - start, &v) || v > 255 ||
+		    (k < 3 && i == n) || (k == 3 && i != n))
+			return -1;
+		ip[k] = (uint8_t)v;
+		i++;
+	}
+	return 0;
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The one frame every TX descriptor points at (RFC 791 header checksum). */
+static void udp_frame_make(const uint8_t *src_mac, const uint8_t *dst_mac, const uint8_t *sip,
+			   const uint8_t *dip)
+{
+	uint8_t *f = udp_frame + HDR_LEN, *ip = f + 14, *udp = ip + 20;
+	uint32_t sum = 0;
+
+	memset(udp_frame, 0, sizeof(udp_frame));
+	memcpy(f, dst_mac, 6);
+	memcpy(f + 6, src_mac, 6);
+	put_be16(f + 12, 0x0800);
+	ip[0] = 0x45;
+	put_be16(ip + 2, UDP_FRAME_LEN - 14);
+	put_be16(ip + 6, 0x4000); /* DF: one id for every datagram is allowed */
+	ip[8] = 64;
+	ip[9] = 17;
+	memcpy(ip + 12, sip, 4);
+	memcpy(ip + 16, dip, 4);
+	for (unsigned i = 0; i < 20; i += 2)
+		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put_be16(ip + 10, (uint16_t)~sum);
+	put_be16(udp, UDP_PORT);
+	put_be16(udp + 2, UDP_PORT);
+	put_be16(udp + 4, UDP_FRAME_LEN - 14 - 20);
+	for (unsigned i = 8; i < UDP_FRAME_LEN - 34; i++)
+		udp[i] = pattern(i);
+}
+
+static uint64_t tsc_ns(uint64_t ticks)
+{
+	uint64_t khz = tsc_khz();
+
+	return ticks * 1000000 / (khz ? khz : 1);
+}
+
+static int udp_tx(struct nic *k, uint64_t frames)
+{
+	uint64_t sent = 0, done = 0, t0, t;
+	uint32_t id, len;
+
+	for (uint16_t i = 0; i < TXQ_SIZE; i++)
+		tx_desc[i] = (struct desc){ (uintptr_t)udp_frame, sizeof(udp_frame), 0, 0 };
+	t0 = rdtsc();
+	while (done < frames) {
+		bool more = false;
+
+		while (sent < frames && sent - done < TXQ_SIZE) {
+			post(k, &k->tx, (uint16_t)(sent % TXQ_SIZE), false);
+			sent++;
+			more = true;
+		}
+		if (more && !(*(volatile uint16_t *)&tx_used[0] & USED_F_NO_NOTIFY))
+			kick(k, &k->tx);
+		while (used_idx(&k->tx) != k->tx.last_used && take_used(&k->tx, 0, &id, &len) == 0)
+			done++;
+		if (sent - done == TXQ_SIZE && take_used(&k->tx, 5000, &id, &len) == 0)
+			done++;
+		else if (sent - done == TXQ_SIZE)
+			return test_fail("virtio-net-udp: the ring stalled at %lu frames",
+					 (unsigned long)done);
+	}
+	t = rdtsc() - t0;
+	kprintf("virtio-net-udp: tx frames=%lu bytes=%lu ns=%lu\n", (unsigned long)frames,
+		(unsigned long)(frames * UDP_FRAME_LEN), (unsigned long)tsc_ns(t));
+	return 0;
+}
+
+/* One received chain: counted when it is an IPv4/UDP frame to UDP_PORT. */
+static bool udp_rx_match(uint32_t id, uint32_t len)
+{
+	const uint8_t *f = rx_bufs[id] + HDR_LEN;
+
+	return id < RXQ_SIZE && len >= HDR_LEN + 14 + 20 + 8 && len <= 2048 && f[12] == 0x08 &&
+	       f[13] == 0x00 && f[14 + 9] == 17 && f[14 + 20 + 2] == (UDP_PORT >> 8) &&
+	       f[14 + 20 + 3] == (UDP_PORT & 0xff);
+}
+
+static int udp_rx(struct nic *k, uint64_t want)
+{
+	uint64_t frames = 0, bytes = 0, first = 0, last = 0;
+	uint32_t id, len;
+
+	for (uint16_t i = 0; i < RXQ_SIZE; i++)
+		rx_post(k, i);
+	kprintf("virtio-net-udp: rx ready\n");
+	while (frames < want) {
+		bool reposted = false;
+
+		if (take_used(&k->rx, frames ? RX_IDLE_MS : RX_FIRST_MS, &id, &len) < 0)
+			break;
+		do {
+			if (udp_rx_match(id, len)) {
+				last = rdtsc();
+				first = frames++ ? first : last;
+				bytes += len - HDR_LEN;
+			}
+			if (id < RXQ_SIZE) {
+				rx_desc[id] = (struct desc){ (uintptr_t)rx_bufs[id], 2048,
+							     DESC_WRITE, 0 };
+				post(k, &k->rx, (uint16_t)id, false);
+				reposted = true;
+			}
+		} while (frames < want && used_idx(&k->rx) != k->rx.last_used &&
+			 take_used(&k->rx, 0, &id, &len) == 0);
+		if (reposted && !(*(volatile uint16_t *)&rx_used[0] & USED_F_NO_NOTIFY))
+			kick(k, &k->rx);
+	}
+	if (!frames)
+		return test_fail("virtio-net-udp: no UDP frame to port %u arrived", UDP_PORT);
+	kprintf("virtio-net-udp: rx frames=%lu bytes=%lu ns=%lu\n", (unsigned long)frames,
+		(unsigned long)bytes, (unsigned long)tsc_ns(last - first));
+	return 0;
+}
+
+int test_virtio_net_udp(const char *arg)
+{
+	uint8_t dst_mac[6], sip[4], dip[4];
+	struct nic k = { 0 };
+	const char *f, *s = arg;
+	uint64_t frames;
+	size_t n;
+	bool tx;
+
+	f = field(&s, &n);
+	tx = n == 2 && !strncmp(f, "tx", 2);
+	if (!tx && !(n == 2 && !strncmp(f, "rx", 2)))
+		return test_fail("virtio-net-udp:%s: tx/N/MAC/SRCIP/DSTIP or rx/N", arg);
+	f = field(&s, &n);
+	if (parse_u64(f, n, &frames) || !frames)
+		return test_fail("virtio-net-udp:%s: not a frame count", arg);
+	if (tx && (f = field(&s, &n), parse_mac(f, n, dst_mac) < 0 ||
+					      (f = field(&s, &n), parse_ip(f, n, sip) < 0) ||
+					      (f = field(&s, &n), parse_ip(f, n, dip) < 0) || *s))
+		return test_fail("virtio-net-udp:%s: tx/N/MAC/SRCIP/DSTIP", arg);
+	if (nic_up(&k, false) < 0)
+		return -1;
+	kprintf("virtio-net-udp: mac %02x%02x%02x%02x%02x%02x\n", k.mac[0], k.mac[1], k.mac[2],
+		k.mac[3], k.mac[4], k.mac[5]);
+	if (tx)
+		udp_frame_make(k.mac, dst_mac, sip, dip);
+	if ((tx ? udp_tx(&k, frames) : udp_rx(&k, frames)) < 0)
+		return -1;
+	w8(k.d.common + C_STATUS, 0);
 	return 0;
 }

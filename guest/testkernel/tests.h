@@ -41,6 +41,7 @@ int test_virtio_blk_bench(const char *arg);
 int test_virtio_net(const char *arg);
 int test_virtio_net_bench(const char *arg);
 int test_virtio_net_bench_user(const char *arg);
+int test_virtio_net_udp(const char *arg);
 int test_counter(const char *arg);
 int test_sse(const char *arg);
 

@@ -116,7 +116,8 @@ static void block_stop_signals(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
-/* --network: a lease for this run (owner: the name, or run-PID), the NIC
+/* --network: a lease for this run (owner: the name, or run-PID-START
+ * so a sweep can reclaim it after a SIGKILL), the NIC
  * on the network's bridge first (eth0) and vessel.ip for the guest init.
  * *append owns the new command-line tail. */
 static int attach_network(struct vs_svc *svc, struct vm_opts *o, const char *owner,
@@ -160,7 +161,7 @@ static int vm_run(const struct vs_cli_global *g, int argc, char **argv)
 	user_append = o.spec.append;
 	if (o.spec.network) {
 		block_stop_signals(); /* a SIGTERM before the VM runs must not skip the release */
-		owner = o.spec.name ? xstrdup(o.spec.name) : xasprintf("run-%d", (int)getpid());
+		owner = o.spec.name ? xstrdup(o.spec.name) : vs_svc_vm_net_run_owner();
 		if (vs_svc_open(g->root, &svc, &err) < 0 ||
 		    attach_network(svc, &o, owner, &net, &append, &err) < 0)
 			goto out;

@@ -162,6 +162,60 @@ static char *network_cmds(const struct vs_nat_network *n)
 	return c;
 }
 
+/* A VLAN network on a shared bridge b (key "b.vlan"): matched by its
+ * subnet. The bridge is not in @bridges (other networks share it), so the
+ * way in from other vessel bridges is dropped here too. */
+static char *vlan_network_cmds(const struct vs_nat_network *n)
+{
+	_cleanup_free_ char *k = xasprintf("%s.%u", n->bridge, n->vlan);
+	const char *b = n->bridge;
+	char *c = NULL, net[20];
+
+	vs_cidr_str(&n->subnet, net);
+	cmd_add(&c,
+		"add rule " T " forward iifname \"%s\" oifname \"%s\" ip saddr %s ip daddr != %s "
+		"drop comment \"vessel:net:%s:vlan-isolate\"",
+		b, b, net, net, k);
+	cmd_add(&c,
+		"add rule " T " forward iifname \"%s\" ip saddr %s oifname != \"%s\" "
+		"oifname @bridges drop comment \"vessel:net:%s:isolate\"",
+		b, net, b, k);
+	cmd_add(&c,
+		"add rule " T " forward oifname \"%s\" ip daddr %s iifname != \"%s\" "
+		"iifname @bridges drop comment \"vessel:net:%s:isolate-in\"",
+		b, net, b, k);
+	if (n->internal) {
+		cmd_add(&c,
+			"add rule " T " forward iifname \"%s\" ip saddr %s oifname != \"%s\" drop "
+			"comment \"vessel:net:%s:internal-out\"",
+			b, net, b, k);
+		cmd_add(&c,
+			"add rule " T " forward oifname \"%s\" ip daddr %s iifname != \"%s\" drop "
+			"comment \"vessel:net:%s:internal-in\"",
+			b, net, b, k);
+	} else {
+		cmd_add(&c,
+			"add rule " T " postrouting ip saddr %s oifname != \"%s\" masquerade "
+			"comment \"vessel:net:%s:masquerade\"",
+			net, b, k);
+	}
+	cmd_add(&c,
+		"add rule " T " postrouting oifname \"%s\" ip daddr %s ip saddr 127.0.0.0/8 "
+		"masquerade comment \"vessel:net:%s:localhost\"",
+		b, net, k);
+	cmd_add(&c,
+		"add rule " T " postrouting oifname \"%s\" ip saddr %s ct status dnat "
+		"masquerade comment \"vessel:net:%s:hairpin\"",
+		b, net, k);
+	return c;
+}
+
+/* The comment key of n's rules: the bridge, or "bridge.vlan". */
+static char *net_key(const char *bridge, uint16_t vlan)
+{
+	return vlan ? xasprintf("%s.%u", bridge, vlan) : xstrdup(bridge);
+}
+
 /* route_localnet on the bridge: first, as it also proves the bridge exists
  * in that namespace before anything is made. */
 static int network_localnet(int netns_fd, const char *bridge, struct vs_err **err)
@@ -177,7 +231,7 @@ static int network_localnet(int netns_fd, const char *bridge, struct vs_err **er
 int vs_nat_network_add(int netns_fd, const struct vs_nat_network *n, bool *forwarding_enabled,
 		       struct vs_err **err)
 {
-	_cleanup_free_ char *cmds = NULL, *prefix = NULL;
+	_cleanup_free_ char *cmds = NULL, *prefix = NULL, *key = NULL;
 	int r;
 
 	if (!vs_ifname_is_valid(n->bridge))
@@ -191,32 +245,33 @@ int vs_nat_network_add(int netns_fd, const struct vs_nat_network *n, bool *forwa
 	r = nat_init(netns_fd, err);
 	if (r < 0)
 		return r;
-	prefix = xasprintf("vessel:net:%s:", n->bridge);
+	key = net_key(n->bridge, n->vlan);
+	prefix = xasprintf("vessel:net:%s:", key);
 	r = nat_has_prefix(netns_fd, prefix, err);
 	if (r)
 		return r < 0 ? r :
-			       vs_err_set(err, -EEXIST, "bridge %s already has vessel rules",
-					  n->bridge);
-	cmds = network_cmds(n);
+			       vs_err_set(err, -EEXIST, "bridge %s already has vessel rules", key);
+	cmds = n->vlan ? vlan_network_cmds(n) : network_cmds(n);
 	r = vs_nft_run(netns_fd, cmds, NULL, err);
 	if (r < 0)
 		return r;
 	if (!n->internal)
 		r = vs_netns_forwarding_enable(netns_fd, forwarding_enabled, err);
 	if (r < 0)
-		vs_nat_network_del(netns_fd, n->bridge, NULL);
+		vs_nat_network_del(netns_fd, n->bridge, n->vlan, NULL);
 	return r;
 }
 
-int vs_nat_network_del(int netns_fd, const char *bridge, struct vs_err **err)
+int vs_nat_network_del(int netns_fd, const char *bridge, uint16_t vlan, struct vs_err **err)
 {
-	_cleanup_free_ char *prefix = NULL, *cmd = NULL;
+	_cleanup_free_ char *prefix = NULL, *cmd = NULL, *key = NULL;
 	struct vs_err *e = NULL;
 	int r;
 
 	if (!vs_ifname_is_valid(bridge))
 		return vs_err_set(err, -EINVAL, "invalid bridge name '%s'", bridge ? bridge : "");
-	prefix = xasprintf("vessel:net:%s:", bridge);
+	key = net_key(bridge, vlan);
+	prefix = xasprintf("vessel:net:%s:", key);
 	r = net_nat_del_where(netns_fd, net_nat_has_prefix, prefix, &e);
 	if (r == -ENOENT) { /* no table: nothing of ours is left */
 		vs_err_free(e);
@@ -226,6 +281,8 @@ int vs_nat_network_del(int netns_fd, const char *bridge, struct vs_err **err)
 		net_err_pass(err, e);
 		return r;
 	}
+	if (vlan) /* the shared bridge is in no set */
+		return 0;
 	cmd = xasprintf("delete element " T " bridges { \"%s\" }\n", bridge);
 	r = vs_nft_run(netns_fd, cmd, NULL, &e);
 	vs_err_free(e);

@@ -7,7 +7,7 @@
  *   chain ports          one DNAT rule per published port
  *   chain postrouting    nat, srcnat:  masquerade per network, localhost and hairpin SNAT
  *   chain forward        filter:       isolation between bridges, --internal
- * Every rule carries a comment "vessel:net:<bridge>:<what>" or
+ * Every rule carries a comment "vessel:net:<bridge>[.<vlan>]:<what>" or
  * "vessel:port:<proto>:<hostip>:<hostport>" and is removed by it, alone.
  * Every function takes the network namespace to act in (-1: the caller's). */
 #ifndef VS_NET_NAT_H
@@ -28,6 +28,11 @@ struct vs_nat_network {
 	const char *bridge; /* the network's bridge, which must exist */
 	struct vs_cidr subnet;
 	bool internal; /* no way out and no way in, only the bridge itself */
+	/* !0: one VLAN of a bridge several networks share (vlan.h): its rules
+	 * match its subnet on that bridge, not the bridge alone, and carry the
+	 * key "<bridge>.<vlan>"; besides the usual ones, routing to the other
+	 * subnets of the bridge is dropped (vlan-isolate) */
+	uint16_t vlan;
 };
 
 /* Creates the table if it is absent (atomically: concurrent callers get
@@ -40,9 +45,10 @@ struct vs_nat_network {
 int vs_nat_network_add(int netns_fd, const struct vs_nat_network *n, bool *forwarding_enabled,
 		       struct vs_err **err);
 
-/* Removes every rule of the network on bridge (and its set element).
+/* Removes every rule of the network on bridge (vlan: of that VLAN of the
+ * shared bridge; 0: the bridge's own network, and its set element).
  * Returns 0 (also when there was nothing) or -errno. */
-int vs_nat_network_del(int netns_fd, const char *bridge, struct vs_err **err);
+int vs_nat_network_del(int netns_fd, const char *bridge, uint16_t vlan, struct vs_err **err);
 
 /* Published ports (nat-port.c). Comment of each DNAT rule:
  * "vessel:port:<proto>:<hostip or 0.0.0.0>:<hostport>:<destip>:<port>". */

@@ -19,6 +19,7 @@
 #include "svc/ctr-internal.h"
 #include "svc/internal.h"
 #include "svc/net.h"
+#include "svc/vm-net.h"
 #include "store/containers.h"
 #include "store/networks.h"
 #include "store/store.h"
@@ -28,6 +29,7 @@
 #include "net/nat.h"
 #include "net/nl.h"
 #include "net/port.h"
+#include "net/vlan.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/json.h"
@@ -266,6 +268,7 @@ int vs_svc_ctr_net_prepare(struct vs_svc *svc, const struct vs_store_ctr *row, c
 	if (r < 0 || !n->network)
 		return r;
 	vs_svc_ctr_net_sweep(svc);
+	vs_svc_vm_net_sweep(svc);
 	if ((r = vs_svc_net_ensure(svc, n->network, err)) < 0 || (r = net_row(svc, n, err)) < 0)
 		return r;
 	vs_svc_step("ctr-net:ensured");
@@ -287,7 +290,10 @@ int vs_svc_ctr_net_attach(struct vs_ctr_net *n, pid_t init, struct vs_err **err)
 	_cleanup_(vs_nl_freep) struct vs_nl *nl = NULL;
 	_cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int)init);
 	_cleanup_close_ int fd = -1;
+	char dev[VS_NET_DEV_LEN];
+	uint8_t mac[VS_MAC_LEN];
 	struct vs_attach a;
+	uint16_t vid;
 	int r;
 
 	if (!n->network)
@@ -296,16 +302,25 @@ int vs_svc_ctr_net_attach(struct vs_ctr_net *n, pid_t init, struct vs_err **err)
 		return vs_err_setsys(err, -errno, "cannot open %s", path);
 	if ((r = vs_nl_open(-1, &nl, err)) < 0)
 		return r;
-	a = (struct vs_attach){ .bridge = n->net->bridge,
+	/* a VLAN's member before its port exists: never a moment outside it;
+	 * eth0 gets the MAC address the VLAN admits from that port */
+	vs_vlan_port_mac(n->host_if, mac);
+	if ((vid = vs_svc_net_dev(n->net, dev)) &&
+	    (r = vs_vlan_port(-1, vid, n->host_if, mac, true, err)) < 0)
+		return r;
+	a = (struct vs_attach){ .bridge = dev,
 				.host_name = n->host_if,
 				.netns_fd = fd,
 				.peer_name = PEER_NAME,
 				.addr = n->addr,
 				.prefix = n->subnet.prefix,
 				.gateway = n->gateway,
-				.mtu = n->net->mtu };
+				.mtu = n->net->mtu,
+				.mac = vid ? mac : NULL };
 	if ((r = vs_attach_netns(nl, &a, err)) == 0)
 		n->attached = true; /* from now on the host end is ours to delete */
+	else if (vid)
+		vs_vlan_port(-1, vid, n->host_if, mac, false, NULL);
 	return r;
 }
 
@@ -324,13 +339,31 @@ static void veth_del(const char *host_if)
 
 /* Ports to addr, the veth host_if (may be NULL or gone already: it goes
  * with the container's namespace), the owner's leases. */
+/* Takes host_if out of its network's VLAN (if the network is one). */
+static void vlan_leave(struct vs_svc *svc, const char *network, const char *host_if)
+{
+	struct vs_store_net *row = NULL;
+	char dev[VS_NET_DEV_LEN];
+	uint8_t mac[VS_MAC_LEN];
+	uint16_t vid;
+
+	if (vs_store_net_get(svc->store, network, &row, NULL) < 0)
+		return;
+	vs_vlan_port_mac(host_if, mac);
+	if ((vid = vs_svc_net_dev(row, dev)))
+		vs_vlan_port(-1, vid, host_if, mac, false, NULL);
+	vs_store_net_free(row);
+}
+
 static void undo(struct vs_svc *svc, const char *network, uint32_t addr, const char *host_if,
 		 const char *name)
 {
 	if (addr)
 		vs_nat_port_del_dest(-1, addr, NULL);
-	if (host_if)
+	if (host_if) {
 		veth_del(host_if);
+		vlan_leave(svc, network, host_if);
+	}
 	vs_svc_net_addr_release(svc, "container", name, NULL);
 	vs_svc_ctr_net_hosts_update(svc, network);
 }

@@ -68,8 +68,9 @@ struct vs_store_net;
  * fresh, nothing is left on failure. */
 int vs_svc_net_kernel_up(struct vs_nl *nl, const struct vs_store_net *n, bool fresh, bool *fwd,
 			 struct vs_err **err);
-/* Removes bridge's rules and the bridge (absent is fine), then the table
- * if nothing uses it any more. Returns 0 or -errno. */
-int vs_svc_net_kernel_down(struct vs_nl *nl, const char *bridge, struct vs_err **err);
+/* Removes n's rules and its bridge (absent is fine; a VLAN network: its
+ * VLAN and gateway address, and the shared bridge with the namespace's last
+ * VLAN), then the table if nothing uses it any more. Returns 0 or -errno. */
+int vs_svc_net_kernel_down(struct vs_nl *nl, const struct vs_store_net *n, struct vs_err **err);
 /* True when a link named name exists in this namespace. */
 bool vs_svc_net_link_exists(struct vs_nl *nl, const char *name);

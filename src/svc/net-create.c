@@ -54,6 +54,10 @@ static int spec_check(const struct vs_net_spec *spec, struct vs_err **err)
 				  NET_MTU_MAX);
 	if (spec->vlan > NET_VLAN_MAX)
 		return vs_err_set(err, -EINVAL, "invalid VLAN %u: 1..%d", spec->vlan, NET_VLAN_MAX);
+	if (spec->vlan && spec->mtu)
+		return vs_err_set(err, -EINVAL,
+				  "--mtu and --vlan: VLAN networks share bridge " VS_NET_TRUNK
+				  " and its MTU");
 	return 0;
 }
 
@@ -150,13 +154,23 @@ static int claim(struct vs_svc *svc, struct vs_nl *nl, const struct vs_net_spec 
 	}
 	if (r != -ENOENT || (r = vs_store_net_list(svc->store, &nets, &n, err)) < 0)
 		return r;
+	for (size_t i = 0; i < n && spec->vlan; i++)
+		if (nets[i]->vlan == spec->vlan) {
+			r = vs_err_set(err, -EEXIST, "VLAN %u is network %s's", spec->vlan,
+				       nets[i]->name);
+			vs_store_net_list_free(nets, n);
+			return r;
+		}
 	if (spec->subnet)
 		r = vs_subnet_parse(spec->subnet, &c, err) ?: subnet_free(nl, &c, nets, n, err);
 	else
 		r = subnet_auto(nl, !strcmp(spec->name, VS_NET_DEFAULT), nets, n, &c, err);
 	vs_store_net_list_free(nets, n);
-	if (r < 0 || (r = vs_ipam_gateway(&c, spec->gateway, &gw, err)) < 0 ||
-	    (r = bridge_pick(svc, nl, spec->name, bufs[0], err)) < 0)
+	if (r < 0 || (r = vs_ipam_gateway(&c, spec->gateway, &gw, err)) < 0)
+		return r;
+	if (spec->vlan) /* one VLAN of the shared bridge */
+		snprintf(bufs[0], VS_IFNAME_MAX + 1, VS_NET_TRUNK ".%u", spec->vlan);
+	else if ((r = bridge_pick(svc, nl, spec->name, bufs[0], err)) < 0)
 		return r;
 	*row = (struct vs_store_net){ .name = (char *)spec->name,
 				      .bridge = bufs[0],

@@ -3,6 +3,7 @@
 #include "svc/net.h"
 #include "svc/internal.h"
 #include "svc/ctr-internal.h"
+#include "svc/vm-net.h"
 #include "store/networks.h"
 #include "store/store.h"
 #include "net/ipam.h"
@@ -46,20 +47,28 @@ json_t *vs_net_info_to_json(const struct vs_net_info *info)
 						   info->addrs[i].owner_kind, "owner_name",
 						   info->addrs[i].owner_name, "allocated_at",
 						   (json_int_t)info->addrs[i].allocated_at));
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:b, s:o}", "name", n->name,
-			 "bridge", n->bridge, "subnet", n->subnet, "gateway", n->gateway,
-			 "internal", n->internal, "mtu", (json_int_t)n->mtu, "vlan",
-			 (json_int_t)n->vlan, "created_at", (json_int_t)n->created_at, "present",
-			 info->present, "addresses", a);
+	char dev[VS_NET_DEV_LEN];
+	/* how VLANs are kept apart: nftables on the shared bridge, or the
+	 * kernel's bridge VLAN filtering (a network of its own bridge) */
+	const char *mode = vs_svc_net_dev(n, dev) ? "nftables" : n->vlan ? "bridge" : NULL;
+
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:s?, s:I, s:b, s:o}", "name",
+			 n->name, "bridge", n->bridge, "device", dev, "subnet", n->subnet,
+			 "gateway", n->gateway, "internal", n->internal, "mtu", (json_int_t)n->mtu,
+			 "vlan", (json_int_t)n->vlan, "vlan_mode", mode, "created_at",
+			 (json_int_t)n->created_at, "present", info->present, "addresses", a);
 }
 
 /* Fills info from row (taken over) and its leases; present from nl (may be NULL). */
 static int info_fill(struct vs_svc *svc, struct vs_nl *nl, struct vs_store_net *row,
 		     struct vs_net_info *info, struct vs_err **err)
 {
+	char dev[VS_NET_DEV_LEN];
+
 	memset(info, 0, sizeof(*info));
 	info->net = row;
-	info->present = nl && vs_svc_net_link_exists(nl, row->bridge);
+	vs_svc_net_dev(row, dev);
+	info->present = nl && vs_svc_net_link_exists(nl, dev);
 	return vs_store_addr_list(svc->store, row->name, &info->addrs, &info->naddrs, err);
 }
 
@@ -148,8 +157,7 @@ static int rm_locked(struct vs_svc *svc, struct vs_nl *nl, const char *name, str
 			       a[0].owner_name, n > 1 ? ", ..." : "");
 		goto out;
 	}
-	if ((r = busy_ctr(svc, name, err)) < 0 ||
-	    (r = vs_svc_net_kernel_down(nl, row->bridge, err)) < 0)
+	if ((r = busy_ctr(svc, name, err)) < 0 || (r = vs_svc_net_kernel_down(nl, row, err)) < 0)
 		goto out;
 	vs_svc_step("net-rm:kernel-gone"); /* killed here: the row stays, rm again works */
 	r = vs_store_net_delete(svc->store, name, err);
@@ -180,6 +188,7 @@ int vs_svc_net_rm(struct vs_svc *svc, const char *name, struct vs_err **err)
 	if (r < 0)
 		return r;
 	vs_svc_ctr_net_sweep(svc); /* leases of containers whose monitor died */
+	vs_svc_vm_net_sweep(svc); /* and of foreground VM runs killed by SIGKILL */
 	return rm(svc, nl, name, err);
 }
 
@@ -194,6 +203,7 @@ int vs_svc_net_prune(struct vs_svc *svc, char ***names, size_t *count, struct vs
 	if (r < 0)
 		return r;
 	vs_svc_ctr_net_sweep(svc);
+	vs_svc_vm_net_sweep(svc);
 	if ((r = vs_store_net_list(svc->store, &rows, &n, err)) < 0)
 		return r;
 	out = xzalloc((n ? n : 1) * sizeof(*out));

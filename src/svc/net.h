@@ -24,6 +24,17 @@ struct vs_store_addr;
 #define VS_NET_DEFAULT "vessel0"
 #define VS_NET_NAME_MAX 64
 
+/* VLAN networks (--vlan) share this bridge: their row's bridge is
+ * "vessel_vl.<vlan>" (unique per VLAN), the VLANs are kept apart by the
+ * `bridge vessel` nftables table (net/vlan.h), which works whether or not
+ * the kernel has bridge VLAN filtering. */
+#define VS_NET_TRUNK "vessel_vl"
+#define VS_NET_DEV_LEN 16 /* IFNAMSIZ */
+
+/* The kernel bridge of network n into dev: the shared bridge for a VLAN
+ * network (then returns its VLAN), else its own (returns 0). */
+uint16_t vs_svc_net_dev(const struct vs_store_net *n, char dev[VS_NET_DEV_LEN]);
+
 /* What `network create` takes (docs/api/network-spec.md). */
 struct vs_net_spec {
 	const char *name; /* [A-Za-z0-9][A-Za-z0-9_.-]*, at most VS_NET_NAME_MAX */
@@ -31,7 +42,7 @@ struct vs_net_spec {
 	const char *gateway; /* inside subnet; NULL: its first host address */
 	bool internal; /* no masquerade, no way in or out but the gateway */
 	uint32_t mtu; /* 0: the kernel's default; else 68..65535 */
-	uint16_t vlan; /* 0: none; else 1..4094 (needs bridge VLAN filtering) */
+	uint16_t vlan; /* 0: none; else 1..4094: a VLAN of the shared bridge VS_NET_TRUNK */
 };
 
 /* A network as ls/inspect show it. */

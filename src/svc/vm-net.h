@@ -13,7 +13,7 @@ struct vs_err;
 struct vs_svc;
 
 struct vs_svc_vm_net {
-	char device[48]; /* "virtio-net,bridge=<bridge>", for vs_vm_config.devices */
+	char device[48]; /* "virtio-net,bridge=<bridge>[,vlan=N]", for vs_vm_config.devices */
 	char ip[96]; /* "vessel.ip=eth0,<addr>/<prefix>,<gateway>", for the command line */
 	uint32_t addr; /* the lease, host byte order */
 	bool published; /* DNAT rules to addr exist (vs_svc_vm_net_unpublish) */
@@ -47,6 +47,24 @@ void vs_svc_vm_net_release(struct vs_svc *svc, const char *network, const char *
  * -ENOENT ("no network named X") or -errno. */
 int vs_svc_vm_net_check(struct vs_svc *svc, const char *network, char *const *ports, size_t n,
 			struct vs_err **err);
+
+/* The lease owner of an unnamed foreground `vm run --network`:
+ * "run-PID-START" (the calling process's pid and start time, as
+ * /proc/PID/stat gives it), so that a sweep can tell the run is gone even
+ * after its pid is reused. A new string. */
+char *vs_svc_vm_net_run_owner(void);
+
+/* Gives back what VMs that died without a word (SIGKILL, a crash) still
+ * hold: the lease and DNAT rules of an unnamed foreground run whose process
+ * is gone; the DNAT rules of a named VM whose VMM is gone (through the
+ * liveness check: a named VM keeps its lease until `vm rm`). Taps need
+ * nothing: a VMM's tap goes with its fd. Called before leasing to a VM or a
+ * container and before `network rm`/`prune`. Errors are ignored (the
+ * next sweep retries). */
+void vs_svc_vm_net_sweep(struct vs_svc *svc);
+
+/* Removes the DNAT rules to the addresses VM owner holds (its VMM died). */
+void vs_svc_vm_net_ports_drop(struct vs_svc *svc, const char *owner);
 
 /* Returns append + " " + net->ip as a new string (append may be NULL). */
 char *vs_svc_vm_net_append(const char *append, const struct vs_svc_vm_net *net);

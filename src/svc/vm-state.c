@@ -1,6 +1,7 @@
 /* What state a VM is in (vm.h): the recorded state checked against the
  * VMM's lock, `ls`, `inspect`, and their JSON form. */
 #include "svc/internal.h"
+#include "svc/vm-net.h"
 #include "store/vms.h"
 #include "common/cleanup.h"
 #include "common/err.h"
@@ -59,6 +60,7 @@ enum vs_vm_state vs_svc_check_live(struct vs_svc *svc, struct vs_store_vm *row)
 	row->pid = 0;
 	row->stopped_at = vs_svc_now_ms();
 	vs_store_vm_update_run(svc->store, row, NULL);
+	vs_svc_vm_net_ports_drop(svc, row->name); /* its lease stays, its ports go */
 	return VS_VM_STOPPED;
 }
 

@@ -1,13 +1,17 @@
 /* virtio-net on a VM: the registry entry "virtio-net" with the --net
- * grammar, tap=NAME[,mac=M] (an existing tap) or bridge=NAME[,mac=M]
+ * grammar, tap=NAME[,mac=M] (an existing tap) or bridge=NAME[,vlan=N][,mac=M]
  * (vessel makes a tap "vessel-XXXXXXXX", enslaves it to the bridge, brings
  * it up, and deletes it when the device goes: at VM exit and after a failed
- * start; a VMM that dies takes its non-persistent tap with its fd). */
+ * start; a VMM that dies takes its non-persistent tap with its fd). With
+ * vlan=N the tap is a member of VLAN N of the shared bridge (net/vlan.h),
+ * with the NIC's MAC as the only source address it may send from, before
+ * it joins the bridge, and leaves it when it goes. */
 #include "virtio/net.h"
 #include "virtio/pci.h"
 #include "net/link.h"
 #include "net/nl.h"
 #include "net/tap.h"
+#include "net/vlan.h"
 #include "vmm/device.h"
 #include "vmm/internal.h"
 #include "common/cleanup.h"
@@ -21,17 +25,21 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#define NET_GRAMMAR "tap=NAME|bridge=NAME[,mac=XX:XX:XX:XX:XX:XX]"
+#define NET_GRAMMAR "tap=NAME|bridge=NAME[,vlan=N][,mac=XX:XX:XX:XX:XX:XX]"
+#define NET_VLAN_MAX 4094
 
 struct net_opts {
 	const char *tap; /* existing tap */
 	const char *bridge; /* make a tap on this bridge */
+	uint16_t vlan; /* 0, or the tap's VLAN on the bridge */
 	uint8_t mac[6];
 };
 
 struct net_vm {
 	struct vs_virtio_net *net;
 	char made[VS_IFNAME_MAX + 1]; /* the tap vessel made, "" for tap= */
+	uint16_t vlan; /* made is a member of this VLAN (0: none) */
+	uint8_t mac[6]; /* the NIC's, the only source the VLAN admits from made */
 };
 
 static int parse(char *opts, struct net_opts *o, struct vs_err **err)
@@ -44,6 +52,14 @@ static int parse(char *opts, struct net_opts *o, struct vs_err **err)
 			o->tap = t + 4;
 		} else if (!strncmp(t, "bridge=", 7) && !o->tap && !o->bridge) {
 			o->bridge = t + 7;
+		} else if (!strncmp(t, "vlan=", 5) && !o->vlan) {
+			char *end;
+			unsigned long v = strtoul(t + 5, &end, 10);
+
+			if (*end || end == t + 5 || v < 1 || v > NET_VLAN_MAX)
+				return vs_err_set(err, -EINVAL, "virtio-net: vlan '%.40s': 1..%d",
+						  t + 5, NET_VLAN_MAX);
+			o->vlan = (uint16_t)v;
 		} else if (!strncmp(t, "mac=", 4) && !mac) {
 			if (vs_virtio_net_parse_mac(t + 4, o->mac) < 0)
 				return vs_err_set(err, -EINVAL,
@@ -58,6 +74,9 @@ static int parse(char *opts, struct net_opts *o, struct vs_err **err)
 	}
 	if (!o->tap && !o->bridge)
 		return vs_err_set(err, -EINVAL, "virtio-net: a tap or a bridge is needed (%s)",
+				  NET_GRAMMAR);
+	if (o->vlan && !o->bridge)
+		return vs_err_set(err, -EINVAL, "virtio-net: vlan= needs bridge= (%s)",
 				  NET_GRAMMAR);
 	if (!vs_ifname_is_valid(o->tap ? o->tap : o->bridge))
 		return vs_err_set(err, -EINVAL, "virtio-net: '%.40s' is not an interface name",
@@ -128,6 +147,9 @@ static int make_tap(struct vs_nl *nl, const struct net_opts *o, struct net_vm *n
 		return r;
 	}
 	r = vs_link_set_mtu(nl, nv->made, br.mtu, err);
+	memcpy(nv->mac, o->mac, sizeof(nv->mac));
+	if (r == 0 && o->vlan && (r = vs_vlan_port(-1, o->vlan, nv->made, nv->mac, true, err)) == 0)
+		nv->vlan = o->vlan;
 	if (r == 0)
 		r = vs_link_set_master(nl, nv->made, o->bridge, err);
 	if (r == 0)
@@ -135,7 +157,10 @@ static int make_tap(struct vs_nl *nl, const struct net_opts *o, struct net_vm *n
 	if (r < 0) {
 		close(*fd);
 		vs_link_del(nl, nv->made, NULL);
+		if (nv->vlan)
+			vs_vlan_port(-1, nv->vlan, nv->made, nv->mac, false, NULL);
 		nv->made[0] = 0;
+		nv->vlan = 0;
 	}
 	return r;
 }
@@ -155,6 +180,8 @@ static void net_vm_free(struct net_vm *nv)
 			vs_link_del(nl, nv->made, NULL);
 		vs_nl_free(nl);
 	}
+	if (nv->made[0] && nv->vlan)
+		vs_vlan_port(-1, nv->vlan, nv->made, nv->mac, false, NULL);
 	free(nv);
 }
 

@@ -283,7 +283,7 @@ static int cmd_nat_net_add(struct tool *t, struct vs_err **err)
 
 static int cmd_nat_net_del(struct tool *t, struct vs_err **err)
 {
-	return vs_nat_network_del(t->netns_fd, t->argv[1], err);
+	return vs_nat_network_del(t->netns_fd, t->argv[1], 0, err);
 }
 
 /* nat-port-add SPEC DEST_IP | nat-port-del SPEC */

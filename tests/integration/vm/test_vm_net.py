@@ -197,9 +197,16 @@ def test_failed_start_leaves_no_tap(vessel, ns):
      "vessel: virtio-net: mac '52:54:00:zz:00:01' is not a unicast XX:XX:XX:XX:XX:XX address"),
     ("bridge=x,speed=10",
      "vessel: virtio-net: unexpected 'speed=10' "
-     "(tap=NAME|bridge=NAME[,mac=XX:XX:XX:XX:XX:XX])"),
+     "(tap=NAME|bridge=NAME[,vlan=N][,mac=XX:XX:XX:XX:XX:XX])"),
     ("tap=a,bridge=b",
-     "vessel: virtio-net: unexpected 'bridge=b' (tap=NAME|bridge=NAME[,mac=XX:XX:XX:XX:XX:XX])"),
+     "vessel: virtio-net: unexpected 'bridge=b' "
+     "(tap=NAME|bridge=NAME[,vlan=N][,mac=XX:XX:XX:XX:XX:XX])"),
+    ("bridge=x,vlan=0", "vessel: virtio-net: vlan '0': 1..4094"),
+    ("bridge=x,vlan=4095", "vessel: virtio-net: vlan '4095': 1..4094"),
+    ("bridge=x,vlan=1x", "vessel: virtio-net: vlan '1x': 1..4094"),
+    ("tap=a,vlan=3",
+     "vessel: virtio-net: vlan= needs bridge= "
+     "(tap=NAME|bridge=NAME[,vlan=N][,mac=XX:XX:XX:XX:XX:XX])"),
     ("bridge=a/b", "vessel: virtio-net: 'a/b' is not an interface name"),
     ("nic=1", "vessel: --net 'nic=1': expected tap=NAME or bridge=NAME[,mac=XX:XX:XX:XX:XX:XX]"),
 ])

@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""VM <-> container UDP throughput on one vessel network (issue 16): the
+test guest under kvm streams 1514-byte IPv4/UDP frames (virtio-net-udp)
+to a receiver in a "container" and receives such a stream from it, through
+virtio-net, a tap and the network's bridge, under
+
+  vessel:  vessel vm run --accel kvm --network NET (vessel leases the
+           address and makes the tap on the network's bridge);
+  QEMU:    qemu-system-x86_64 -accel kvm, virtio-net-pci (modern only,
+           vhost off: /dev/vhost-net does not exist here) on a tap the
+           bench puts on the same bridge;
+
+side by side in one run (interleaved, alternating who goes first),
+medians and the ratio. Everything lives in namespaces made here:
+vessel-bench-vc-<pid> holds the network (made by `vessel network create`
+with a --root of its own) and vessel-bench-vcc-<pid> is the container,
+attached to the bridge by net-tool (vs_attach_netns(), what `vessel run
+--network` calls); both are deleted at exit, with the store.
+
+guest -> container: a Python receiver on UDP port 5201 in the container
+counts the datagrams and times first to last; the figure is what it
+received per second (every run must deliver all N frames).
+container -> guest: the guest posts its buffers and says "rx ready"; the
+bench gives the container a neighbour entry for the guest's MAC and starts
+a Python sender (1472-byte datagrams paced at --rate per second, more than
+the guest takes, so that the sender does not starve the VMM of CPU on a
+2-core host; until the VM ends); the
+figure is what the guest counted per second from its first to its last
+frame (its own TSC), N frames per run.
+Usage: bench/net-vm-ctr.py [--vessel build/vessel] [--runs N] [--frames N]"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+QEMU = "qemu-system-x86_64"
+SUBNET, GW, CTR_IP, VM_IP = "10.211.0.0/24", "10.211.0.1", "10.211.0.50", "10.211.0.2"
+PORT, PAYLOAD = 5201, 1472
+
+RECEIVER = r"""
+import socket, sys, time
+n = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+s.bind(("0.0.0.0", %d))
+print("ready", flush=True)
+s.settimeout(120)
+got = nbytes = 0
+first = last = 0.0
+try:
+    while got < n:
+        b = s.recv(65536)
+        last = time.monotonic()
+        if not got:
+            first = last
+            s.settimeout(3)
+        got += 1
+        nbytes += len(b)
+except socket.timeout:
+    pass
+print(f"got={got} bytes={nbytes} secs={last - first:.6f}", flush=True)
+""" % PORT
+
+SENDER = r"""
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+buf = bytes(%d)
+dst = (sys.argv[1], %d)
+rate, burst = int(sys.argv[2]), 32
+t = time.monotonic()
+while True:
+    for _ in range(burst):
+        try:
+            s.sendto(buf, dst)
+        except OSError:
+            pass
+    t += burst / rate
+    d = t - time.monotonic()
+    if d > 0:
+        time.sleep(d)
+    else:
+        t = time.monotonic()
+""" % (PAYLOAD, PORT)
+
+
+def sh(*args, check=True):
+    p = subprocess.run([str(a) for a in args], capture_output=True, text=True)
+    if check and p.returncode:
+        sys.exit(f"net-vm-ctr.py: {' '.join(map(str, args))}: {p.stderr.strip()}")
+    return p
+
+
+class Lab:
+    def __init__(self, a):
+        self.a, self.pid = a, os.getpid()
+        self.ns, self.ctr = f"vessel-bench-vc-{self.pid}", f"vessel-bench-vcc-{self.pid}"
+        self.root = tempfile.mkdtemp(prefix="vessel-bench-vc-")
+        self.procs = []
+
+    def up(self):
+        sh("ip", "netns", "add", self.ns)
+        sh("ip", "netns", "add", self.ctr)
+        sh("ip", "-n", self.ns, "link", "set", "lo", "up")
+        self.vessel("network", "create", "bnet", "--subnet", SUBNET)
+        out = self.vessel("network", "inspect", "bnet").stdout
+        self.bridge = re.search(r'"bridge": "([^"]+)"', out).group(1)
+        sh(self.a.net_tool, "-n", self.ns, "attach", self.bridge, "vessel-bvc0", self.ctr, "eth0",
+           f"{CTR_IP}/24", GW)
+        self.ctr_mac = open_link_mac(self.ctr, "eth0")
+        self.tap = "vessel-bvq0"  # QEMU's, on the same bridge
+        sh("ip", "-n", self.ns, "tuntap", "add", "dev", self.tap, "mode", "tap")
+        sh("ip", "-n", self.ns, "link", "set", self.tap, "master", self.bridge, "up")
+
+    def down(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        for ns in (self.ctr, self.ns):
+            sh("ip", "netns", "del", ns, check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def vessel(self, *args):
+        return sh("ip", "netns", "exec", self.ns, self.a.vessel, "--root", self.root, *args)
+
+    def in_ctr(self, *args, **kw):
+        p = subprocess.Popen(["ip", "netns", "exec", self.ctr, *map(str, args)],
+                             stdin=subprocess.DEVNULL, text=True, **kw)
+        self.procs.append(p)
+        return p
+
+
+def open_link_mac(ns, dev):
+    return sh("ip", "netns", "exec", ns, "cat", f"/sys/class/net/{dev}/address").stdout.strip()
+
+
+def vm_cmd(lab, side, test):
+    append = f"vessel.test=virtio-net-udp:{test}"
+    if side == "vessel kvm":
+        return ["ip", "netns", "exec", lab.ns, lab.a.vessel, "--root", lab.root, "vm", "run",
+                "--accel", "kvm", "--mem", "256M", "--kernel", lab.a.bzimage, "--append",
+                append, "--network", "bnet"]
+    return ["ip", "netns", "exec", lab.ns, QEMU, "-accel", "kvm", "-M", "q35", "-m", "256",
+            "-nographic", "-nodefaults", "-no-user-config", "-serial", "stdio", "-no-reboot",
+            "-device", "isa-debug-exit,iobase=0x501,iosize=1", "-kernel", lab.a.bzimage,
+            "-append", append, "-netdev",
+            f"tap,id=n0,ifname={lab.tap},script=no,downscript=no,vhost=off",
+            "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"]
+
+
+def finish(p, what):
+    out, _ = p.communicate(timeout=300)
+    if "virtio-net-udp: PASS" not in out:
+        sys.exit(f"net-vm-ctr.py: {what} failed:\n" + "\n".join(out.splitlines()[-6:]))
+    return out
+
+
+def to_ctr(lab, side):
+    """guest -> container; returns Mbit/s of UDP payload the receiver got."""
+    n = lab.a.frames
+    rx = lab.in_ctr(sys.executable, "-c", RECEIVER, n, stdout=subprocess.PIPE)
+    if rx.stdout.readline().strip() != "ready":
+        sys.exit("net-vm-ctr.py: the receiver did not start")
+    mac = lab.ctr_mac.replace(":", "")
+    vm = subprocess.Popen(vm_cmd(lab, side, f"tx/{n}/{mac}/{VM_IP}/{CTR_IP}"),
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    lab.procs.append(vm)
+    finish(vm, side)
+    line = rx.communicate(timeout=60)[0].strip().splitlines()[-1]
+    m = re.fullmatch(r"got=(\d+) bytes=(\d+) secs=([\d.]+)", line)
+    if not m or int(m.group(1)) != n:
+        sys.exit(f"net-vm-ctr.py: {side}: the container received {line}, want got={n}")
+    return int(m.group(2)) * 8 / float(m.group(3)) / 1e6
+
+
+def read_until_ready(vm, lines):
+    for line in vm.stdout:
+        lines.append(line)
+        if "virtio-net-udp: rx ready" in line:
+            return True
+    return False
+
+
+def from_ctr(lab, side):
+    """container -> guest; returns Mbit/s of frames the guest counted."""
+    vm = subprocess.Popen(vm_cmd(lab, side, f"rx/{lab.a.frames}"), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lab.procs.append(vm)
+    lines = []
+    if not read_until_ready(vm, lines):
+        sys.exit(f"net-vm-ctr.py: {side}: no rx ready:\n" + "".join(lines[-6:]))
+    mac = re.search(r"virtio-net-udp: mac ([0-9a-f]{12})", "".join(lines)).group(1)
+    mac = ":".join(mac[i:i + 2] for i in range(0, 12, 2))
+    sh("ip", "-n", lab.ctr, "neigh", "replace", VM_IP, "lladdr", mac, "dev", "eth0")
+    tx = lab.in_ctr(sys.executable, "-c", SENDER, VM_IP, lab.a.rate)
+    rest = []
+    t = threading.Thread(target=lambda: rest.append(vm.stdout.read()))
+    t.start()
+    vm.wait(timeout=300)
+    t.join()
+    tx.kill()
+    tx.wait()
+    out = "".join(lines) + "".join(rest)
+    m = re.search(r"virtio-net-udp: rx frames=(\d+) bytes=(\d+) ns=(\d+)", out)
+    if not m or "virtio-net-udp: PASS" not in out or int(m.group(1)) != lab.a.frames:
+        sys.exit(f"net-vm-ctr.py: {side} failed:\n" + "\n".join(out.splitlines()[-6:]))
+    return int(m.group(2)) * 8 / (int(m.group(3)) / 1e9) / 1e6
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vessel", default="build/vessel")
+    ap.add_argument("--bzimage", default="build/guest/testkernel.bzImage")
+    ap.add_argument("--net-tool", default="build/tests/unit/net/net-tool")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--frames", type=int, default=10000)
+    ap.add_argument("--rate", type=int, default=40000,
+                    help="container -> guest: datagrams/s offered (above what the guest takes)")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("net-vm-ctr.py: needs root")
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        print("SKIP: /dev/kvm is not usable")
+        return
+    if not shutil.which(QEMU):
+        print(f"SKIP: {QEMU} is not installed")
+        return
+    a.vessel, a.bzimage = os.path.abspath(a.vessel), os.path.abspath(a.bzimage)
+    lab = Lab(a)
+    sides = ["vessel kvm", "qemu kvm"]
+    dirs = {"guest -> container": to_ctr, "container -> guest": from_ctr}
+    res = {(d, s): [] for d in dirs for s in sides}
+    try:
+        lab.up()
+        for r in range(a.runs):
+            for d, fn in dirs.items():
+                for s in (sides if r % 2 == 0 else sides[::-1]):
+                    res[(d, s)].append(fn(lab, s))
+                    time.sleep(0.2)
+    finally:
+        lab.down()
+    print(f"VM <-> container UDP ({PAYLOAD}-byte datagrams, {a.frames} per run), test guest "
+          f"under KVM, one vessel network's bridge; medians of {a.runs} interleaved runs")
+    for (d, s), v in res.items():
+        print(f"runs ({d}, {s}, Mbit/s): {' '.join(f'{x:.1f}' for x in v)}")
+    for d in dirs:
+        med = {s: statistics.median(res[(d, s)]) for s in sides}
+        print(f"{d:20} vessel {med['vessel kvm']:9.1f} Mbit/s   qemu {med['qemu kvm']:9.1f} "
+              f"Mbit/s   ratio vessel/qemu {med['vessel kvm'] / med['qemu kvm']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
