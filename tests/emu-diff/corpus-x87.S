@@ -13,16 +13,7 @@
 #define IMG (DIFF_DATA_VA + 0x1800)
 
 	.macro	DUMP
-	cld
-	fxsave	IMG
-	movw	$0, IMG+6
-	movq	$0, IMG+8
-	movq	$0, IMG+16
-	movq	$0, IMG+24
-	lea	IMG+160, %rdi
-	mov	$44, %ecx
-	xor	%eax, %eax
-	rep stosq
+	X87_DUMP IMG
 	.endm
 
 	/* m32/m64/m80 constants in the data area */
