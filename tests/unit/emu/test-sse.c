@@ -294,6 +294,7 @@ static void test_cpuid_bits(void **state)
 	assert_int_equal(emu_supported_cpuid(c), 0);
 	assert_true(__get_cpuid(1, &a, &b, &ecx, &edx));
 	assert_int_equal(cpuid_leaf1(c, 3) & (3u << 25), 3u << 25); /* SSE, SSE2 */
+	assert_true(cpuid_leaf1(c, 3) & bit_MMX);
 	want = ecx & (bit_SSE3 | bit_SSSE3 | bit_SSE4_1 | bit_SSE4_2);
 	assert_int_equal(cpuid_leaf1(c, 2) & (bit_SSE3 | bit_SSSE3 | bit_SSE4_1 | bit_SSE4_2),
 			 want);
