@@ -77,6 +77,16 @@
 	movq	%mm1, OUT+\off+32
 	.endm
 
+	/* FNINIT with every register's contents defined (+0.0; FNINIT keeps
+	 * them, and what the harness left in the host's is not compared) */
+	.macro	X87_ZERO
+	fninit
+	.rept	8
+	fldz
+	.endr
+	fninit
+	.endm
+
 	/* an unmasked zero divide left pending (FSW.ES) */
 	.macro	ZE_PENDING
 	fninit
@@ -429,7 +439,7 @@ END
  * registers' exponents all ones, the others untouched; EMMS empties the
  * tags, TOP stays; an x87 load of an MMX value. */
 CASE mmx_x87_alias, req=DIFF_REQ_MMX
-	fninit
+	X87_ZERO
 	fld1
 	fldpi
 	fldl2e				/* TOP 5, R5-R7 valid */
@@ -458,7 +468,7 @@ END
 /* A read-only MMX instruction (MOVD r32, mm) makes the transition; its
  * registers keep their x87 contents (exponent not forced). */
 CASE mmx_read_transition, req=DIFF_REQ_MMX
-	fninit
+	X87_ZERO
 	fld1
 	fldpi				/* TOP 6 */
 	movd	%mm7, %eax		/* R7 = 1.0's significand */
@@ -473,7 +483,7 @@ END
 
 /* CVTPI2PS/CVTPI2PD from memory are no MMX instructions: no transition */
 CASE mmx_cvtpi_mem_no_transition, req=DIFF_REQ_MMX
-	fninit
+	X87_ZERO
 	fld1				/* TOP 7, tag 0x80 */
 	cvtpi2ps MEM, %xmm0
 	cvtpi2pd MEM+8, %xmm1
