@@ -262,7 +262,7 @@ const struct emu_opdesc emu_map2[256] = {
 	CMOV(14),
 	CMOV(15),
 	[0x50 ... 0x76] = S(M),
-	[0x77] = UNI,
+	[0x77] = R(emu_op_emms, 0),
 	[0x78 ... 0x7b] = UNIM,
 	[0x7c ... 0x7f] = S(M),
 	JCC(0x80, OPF_IMM_RELZ | BR),

@@ -5,9 +5,12 @@
  * these instructions does. */
 #include "emu/sse.h"
 
-static inline unsigned sse_imm(const struct emu_insn *in)
+/* An mm register has four words: PINSRW/PEXTRW on mm take imm mod 4. */
+static inline unsigned sse_imm(const struct emu_insn *in, const struct emu_sse_op *op)
 {
-	return (unsigned)(in->imm & 0xff) | ((in->pfx & EMU_PFX_REXW) ? SSE_W : 0);
+	unsigned imm = (unsigned)(in->imm & 0xff) | ((in->pfx & EMU_PFX_REXW) ? SSE_W : 0);
+
+	return op->mmx ? imm & ~4u : imm;
 }
 
 /* msize 0: the operand is 8 bytes with REX.W, else 4. */
@@ -31,9 +34,9 @@ EMU_HANDLER(emu_op_sse_from_gpr)
 		s.q[0] = cpu->r[in->rm] & emu_mask(n);
 	else
 		emu_sse_load(cpu, in, &s, n, false);
-	emu_xmm_get(cpu, in->reg, &d);
-	emu_sse_run(cpu, op, op->fn, &d, &s, sse_imm(in));
-	emu_xmm_set(cpu, in->reg, &d);
+	emu_sse_opnd_get(cpu, op->mmx & MX_REG, in->reg, &d);
+	emu_sse_run(cpu, op, op->fn, &d, &s, sse_imm(in, op));
+	emu_sse_opnd_set(cpu, op->mmx & MX_REG, in->reg, &d);
 }
 
 /* r/m = fn(xmm(reg)): MOVD/MOVQ 66 0F 7E, PEXTRB/W/D/Q, EXTRACTPS. */
@@ -44,15 +47,16 @@ EMU_HANDLER(emu_op_sse_to_rm)
 	union emu_xmm d = { 0 }, s;
 
 	emu_sse_avail(cpu, in, op);
-	emu_xmm_get(cpu, in->reg, &s);
-	op->fn(&d, &s, sse_imm(in));
+	emu_sse_opnd_get(cpu, op->mmx & MX_REG, in->reg, &s);
+	op->fn(&d, &s, sse_imm(in, op));
 	if (in->mod == 3) {
 		/* PEXTRB/W/D and MOVD/EXTRACTPS to r32 zero-extend; 64-bit forms
 		 * and PEXTRQ write all 64 bits */
 		cpu->r[in->rm] = d.q[0] & emu_mask(n < 4 ? 4 : n);
-		return;
+	} else {
+		emu_sse_store(cpu, in, &d, n, false);
 	}
-	emu_sse_store(cpu, in, &d, n, false);
+	emu_sse_done(cpu, in, op);
 }
 
 /* gpr(reg) = fn(xmm/m): CVT(T)SS2SI/CVT(T)SD2SI, PMOVMSKB, MOVMSKPS/PD,
@@ -64,11 +68,12 @@ EMU_HANDLER(emu_op_sse_to_gpr)
 
 	emu_sse_avail(cpu, in, op);
 	if (in->mod == 3)
-		emu_xmm_get(cpu, in->rm, &s);
+		emu_sse_opnd_get(cpu, op->mmx & MX_RM, in->rm, &s);
 	else
 		emu_sse_load(cpu, in, &s, op->msize, false);
-	emu_sse_run(cpu, op, op->fn, &d, &s, sse_imm(in));
+	emu_sse_run(cpu, op, op->fn, &d, &s, sse_imm(in, op));
 	cpu->r[in->reg] = (in->pfx & EMU_PFX_REXW) ? d.q[0] : (uint32_t)d.q[0];
+	emu_sse_done(cpu, in, op);
 }
 
 /* The explicit length of PCMPESTRx: |RAX| or |EAX| (REX.W), at most 16

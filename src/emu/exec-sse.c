@@ -17,16 +17,45 @@ static void __attribute__((constructor)) sse_host_init(void)
 	sse_host = emu_sse_host_features();
 }
 
+/* True when this form of op has an MMX-register operand (or is EMMS). */
+static inline bool mmx_live(const struct emu_insn *in, const struct emu_sse_op *op)
+{
+	return (op->mmx & (MX_REG | MX_X87)) || ((op->mmx & MX_RM) && in->mod == 3);
+}
+
+/* MMX instructions need no CR4.OSFXSR (SDM vol. 3 table 23-7: #UD on
+ * CR0.EM only) and raise #MF for a pending x87 exception, after #NM. */
 void emu_sse_avail(struct emu_cpu *cpu, const struct emu_insn *in, const struct emu_sse_op *op)
 {
+	bool fxsr = !op->mmx || (op->mmx & MX_SSE);
+
 	if (op->feat & ~sse_host)
 		emu_raise_unimplemented(cpu, in);
 	if (op->flags & SSE_GPR)
 		return;
-	if ((cpu->cr0 & EMU_CR0_EM) || !(cpu->cr4 & EMU_CR4_OSFXSR))
+	if ((cpu->cr0 & EMU_CR0_EM) || (fxsr && !(cpu->cr4 & EMU_CR4_OSFXSR)))
 		emu_raise_ud(cpu);
 	if (cpu->cr0 & EMU_CR0_TS)
 		emu_raise(cpu, EMU_NM, EMU_NO_ERRCODE);
+	if (op->mmx && mmx_live(in, op) && (x87_get16(cpu, X87_FSW) & FSW_ES))
+		emu_raise(cpu, EMU_MF, EMU_NO_ERRCODE);
+}
+
+/* The transition comes with the instruction's completion: a faulting MMX
+ * instruction leaves TOP and the tags alone (as the hardware does). */
+void emu_sse_done(struct emu_cpu *cpu, const struct emu_insn *in, const struct emu_sse_op *op)
+{
+	if (op->mmx && mmx_live(in, op))
+		x87_mmx_enter(cpu);
+}
+
+/* EMMS: every x87 register tagged empty. */
+EMU_HANDLER(emu_op_emms)
+{
+	static const struct emu_sse_op emms = { .mmx = MX_X87 };
+
+	emu_sse_avail(cpu, in, &emms);
+	cpu->fxsave[X87_FTW] = 0;
 }
 
 /* ---- memory operands -------------------------------------------------- */
@@ -154,9 +183,34 @@ static inline void sse_src(struct emu_cpu *cpu, const struct emu_insn *in,
 			   const struct emu_sse_op *op, union emu_xmm *s)
 {
 	if (in->mod == 3)
-		emu_xmm_get(cpu, in->rm, s);
+		emu_sse_opnd_get(cpu, op->mmx & MX_RM, in->rm, s);
 	else
 		emu_sse_load(cpu, in, s, op->msize, op->flags & SSE_A16);
+}
+
+/* Places an MMX form's 64-bit operands (MX_ARR) so that the XMM
+ * operation's low quadword (MX_HI: high) is the MMX result. */
+static void mmx_place(const struct emu_sse_op *op, union emu_xmm *d, union emu_xmm *s)
+{
+	switch (op->mmx & MX_ARR) {
+	case MX_PAIR:
+		d->q[1] = s->q[0];
+		*s = *d;
+		break;
+	case MX_HI:
+		d->q[1] = d->q[0];
+		s->q[1] = s->q[0];
+		break;
+	case MX_DUP:
+		d->q[1] = d->q[0];
+		break;
+	case MX_CAT:
+		s->q[1] = d->q[0];
+		d->q[0] = d->q[1] = 0;
+		break;
+	default:
+		break;
+	}
 }
 
 EMU_HANDLER(emu_op_sse_rm)
@@ -172,12 +226,18 @@ EMU_HANDLER(emu_op_sse_rm)
 	if (in->mod != 3 && (op->flags & SSE_MZ))
 		memset(&d, 0, sizeof(d));
 	else
-		emu_xmm_get(cpu, in->reg, &d);
+		emu_sse_opnd_get(cpu, op->mmx & MX_REG, in->reg, &d);
+	if (op->mmx & MX_ARR)
+		mmx_place(op, &d, &s);
 	emu_sse_run(cpu, op, fn, &d, &s, sse_imm(in));
-	if (op->flags & SSE_FLAGS)
+	if (op->flags & SSE_FLAGS) {
 		emu_sse_set_flags(cpu, d.q[1]);
-	else
-		emu_xmm_set(cpu, in->reg, &d);
+		return;
+	}
+	if ((op->mmx & MX_ARR) == MX_HI)
+		d.q[0] = d.q[1];
+	emu_sse_opnd_set(cpu, op->mmx & MX_REG, in->reg, &d);
+	emu_sse_done(cpu, in, op);
 }
 
 /* PBLENDVB/BLENDVPS/BLENDVPD: XMM0 is the implicit third operand, passed
@@ -203,44 +263,48 @@ EMU_HANDLER(emu_op_sse_st)
 	union emu_xmm d, s;
 
 	emu_sse_avail(cpu, in, op);
-	emu_xmm_get(cpu, in->reg, &s);
+	emu_sse_opnd_get(cpu, op->mmx & MX_REG, in->reg, &s);
 	if (in->mod == 3) {
-		emu_xmm_get(cpu, in->rm, &d);
+		emu_sse_opnd_get(cpu, op->mmx & MX_RM, in->rm, &d);
 		op->fn(&d, &s, 0);
-		emu_xmm_set(cpu, in->rm, &d);
-		return;
+		emu_sse_opnd_set(cpu, op->mmx & MX_RM, in->rm, &d);
+	} else {
+		memset(&d, 0, sizeof(d));
+		(op->fnm ? op->fnm : op->fn)(&d, &s, 0);
+		emu_sse_store(cpu, in, &d, op->msize, op->flags & SSE_A16);
 	}
-	memset(&d, 0, sizeof(d));
-	(op->fnm ? op->fnm : op->fn)(&d, &s, 0);
-	emu_sse_store(cpu, in, &d, op->msize, op->flags & SSE_A16);
+	emu_sse_done(cpu, in, op);
 }
 
-/* Groups 12-14 (66 0F 71-73 /r ib): shifts of xmm(rm) by an immediate. */
+/* Groups 12-14 (66 0F 71-73 /r ib, and 0F 71-73 on mm): shifts of
+ * xmm(rm) or mm(rm) by an immediate. */
 EMU_HANDLER(emu_op_sse_shimm)
 {
 	const struct emu_sse_op *op = emu_sse_op(in);
 	union emu_xmm d, s = { .q = { in->imm & 0xff, 0 } };
 
 	emu_sse_avail(cpu, in, op);
-	emu_xmm_get(cpu, in->rm, &d);
+	emu_sse_opnd_get(cpu, op->mmx & MX_RM, in->rm, &d);
 	op->fn(&d, &s, (unsigned)(in->imm & 0xff));
-	emu_xmm_set(cpu, in->rm, &d);
+	emu_sse_opnd_set(cpu, op->mmx & MX_RM, in->rm, &d);
 }
 
-/* MASKMOVDQU: the bytes of xmm(reg) whose mask byte in xmm(rm) has its top
- * bit set go to DS:rDI (segment override allowed), one by one. */
+/* MASKMOVDQU (MASKMOVQ: msize 8, mm registers): the bytes of reg whose
+ * mask byte in rm has its top bit set go to DS:rDI (segment override
+ * allowed), one by one. */
 EMU_HANDLER(emu_op_sse_maskmov)
 {
 	const struct emu_sse_op *op = emu_sse_op(in);
 	uint64_t a = emu_admask(cpu->r[EMU_RDI], in->adsize);
+	unsigned n = op->msize;
 	union emu_xmm v, m;
 
 	emu_sse_avail(cpu, in, op);
-	emu_xmm_get(cpu, in->reg, &v);
-	emu_xmm_get(cpu, in->rm, &m);
+	emu_sse_opnd_get(cpu, op->mmx & MX_REG, in->reg, &v);
+	emu_sse_opnd_get(cpu, op->mmx & MX_RM, in->rm, &m);
 	/* a fault leaves memory untouched: probe the first selected byte of
 	 * each page before writing any */
-	for (unsigned i = 0, page = ~0u; i < 16; i++) {
+	for (unsigned i = 0, page = ~0u; i < n; i++) {
 		uint64_t lin;
 
 		if (!(m.b[i] & 0x80))
@@ -250,9 +314,10 @@ EMU_HANDLER(emu_op_sse_maskmov)
 			(void)emu_rmw_ptr(cpu, lin, 1);
 		page = (unsigned)(lin >> 12);
 	}
-	for (unsigned i = 0; i < 16; i++)
+	for (unsigned i = 0; i < n; i++)
 		if (m.b[i] & 0x80)
 			emu_write(cpu, in->seg, emu_admask(a + i, in->adsize), 1, v.b[i]);
+	emu_sse_done(cpu, in, op);
 }
 
 EMU_HANDLER(emu_op_ldmxcsr)

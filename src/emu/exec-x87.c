@@ -307,7 +307,9 @@ static void load_mem(struct emu_cpu *cpu, const struct emu_insn *in, unsigned ki
 		return;
 	}
 	x87_set_cc(cpu, x87_get16(cpu, X87_FSW) & ~FSW_C1);
-	if (x87_flag(cpu, exc))
+	/* an unmasked invalid operation (SNaN) loads nothing; a denormal m32/
+	 * m64 is loaded (exactly) even with DE unmasked, as the host does */
+	if (x87_flag(cpu, exc) && (exc & FSW_IE))
 		return;
 	x87_push(cpu, m);
 }

@@ -10,6 +10,7 @@
 #define L1_ECX_SSSE3 (1u << 9)
 #define L1_ECX_SSE41 (1u << 19)
 #define L1_ECX_SSE42 (1u << 20)
+#define L1_EDX_MMX (1u << 23)
 #define L1_EDX_SSE (1u << 25)
 #define L1_EDX_SSE2 (1u << 26)
 
@@ -38,7 +39,7 @@ uint32_t emu_sse_cpuid_ecx(void)
 
 uint32_t emu_sse_cpuid_edx(void)
 {
-	return L1_EDX_SSE | L1_EDX_SSE2;
+	return L1_EDX_MMX | L1_EDX_SSE | L1_EDX_SSE2;
 }
 
 void emu_cpu_get_fxsave(struct emu_cpu *cpu, uint8_t out[512])

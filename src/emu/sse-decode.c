@@ -7,6 +7,7 @@
 
 extern const struct emu_sse_op emu_sse_0f[256][4];
 extern const struct emu_sse_op emu_sse_0f_shift[3][8];
+extern const struct emu_sse_op emu_mmx_0f_shift[3][8];
 extern const struct emu_sse_op emu_sse_38[256][4];
 extern const struct emu_sse_op emu_sse_3a[256][4];
 
@@ -25,7 +26,9 @@ const struct emu_sse_op *emu_sse_lookup(const struct emu_insn *in)
 	const struct emu_sse_op *op;
 
 	if (in->map == 1 && o >= 0x71 && o <= 0x73)
-		op = p == 1 ? &emu_sse_0f_shift[o - 0x71][in->reg & 7] : NULL;
+		op = p == 1 ? &emu_sse_0f_shift[o - 0x71][in->reg & 7] :
+		     p == 0 ? &emu_mmx_0f_shift[o - 0x71][in->reg & 7] :
+			      NULL;
 	else if (in->map == 1)
 		op = &emu_sse_0f[o][p];
 	else if (in->map == 2)

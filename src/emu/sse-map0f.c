@@ -1,7 +1,8 @@
 /* SSE/SSE2/SSE3 operations of the 0F map and their table, indexed by
- * opcode and mandatory prefix (0: none, 1: 66, 2: F3, 3: F2). Empty
- * entries are MMX forms or nothing: the decoder makes them #UD. Intel SDM
- * vol. 2, appendix A.3, table A-3. */
+ * opcode and mandatory prefix (0: none, 1: 66, 2: F3, 3: F2); the
+ * no-prefix integer forms are MMX ones (mm registers, MX_* in sse.h) that
+ * reuse the XMM operations. Empty entries are nothing: the decoder makes
+ * them #UD. Intel SDM vol. 2, appendix A.3, table A-3. */
 #include "emu/sse-ops.h"
 
 /* clang-format off */
@@ -197,6 +198,31 @@ COMI(op_ucomiss, "ucomiss")
 COMI(op_comisd, "comisd")
 COMI(op_ucomisd, "ucomisd")
 
+/* ---- conversions between mm and xmm ------------------------------------------- */
+
+/* CVTPI2PS: two singles into the low quadword, the high one kept. s holds
+ * the two integers zero-extended: the zero lanes convert exactly. */
+SSE_FN(op_cvtpi2ps)
+{
+	union emu_xmm t;
+
+	(void)imm;
+	__asm__ volatile("cvtdq2ps %1, %0" : "=x"(t.v) : "x"(s->v));
+	d->q[0] = t.q[0];
+}
+
+/* CVT(T)PS2PI: the low two singles only (the high lanes must raise no
+ * flags). */
+#define PS2PI(name, insn)                                                 \
+	SSE_FN(name)                                                      \
+	{                                                                 \
+		union emu_xmm t = { .q = { s->q[0], 0 } };                \
+		(void)imm;                                                \
+		__asm__ volatile(insn " %1, %0" : "=x"(d->v) : "x"(t.v)); \
+	}
+PS2PI(op_cvtps2pi, "cvtps2dq")
+PS2PI(op_cvttps2pi, "cvttps2dq")
+
 /* ---- shifts by an immediate (groups 12-14) ------------------------------------ */
 
 SSE_FN(op_psrldq)
@@ -253,6 +279,30 @@ SSE_FN(op_pslldq)
 	{         \
 		0 \
 	}
+/* MMX forms (MX_* in sse.h): mm, mm/m64 with the XMM operation of the
+ * same name; MXG/MXR: another handler (MXR: register form only, the
+ * memory form of MASKMOVQ and PMOVMSKB excluded); MXM: MOVNTQ; MXS: the
+ * conversions and moves between mm and xmm. */
+#define MX(f, arr)                                                                     \
+	{                                                                              \
+		.fn = f, .h = emu_op_sse_rm, .msize = 8, .mmx = MX_REG | MX_RM | (arr) \
+	}
+#define MXG(h_, f, ms, mx)                               \
+	{                                                \
+		.fn = f, .h = h_, .msize = ms, .mmx = mx \
+	}
+#define MXR(h_, f, mx)                                                        \
+	{                                                                     \
+		.fn = f, .h = h_, .msize = 8, .form = SSE_FORM_REG, .mmx = mx \
+	}
+#define MXM(f)                                                                               \
+	{                                                                                    \
+		.fn = f, .h = emu_op_sse_st, .msize = 8, .form = SSE_FORM_MEM, .mmx = MX_REG \
+	}
+#define MXS(f, ms, fl, mx)                                                                  \
+	{                                                                                   \
+		.fn = f, .h = emu_op_sse_rm, .msize = ms, .flags = fl, .mmx = (mx) | MX_SSE \
+	}
 
 const struct emu_sse_op emu_sse_0f[256][4] = {
 	ROW(0x10, RMX(op_mov, 16, 0, 0), RMX(op_mov, 16, 0, 0), RMX(op_lo32, 4, SSE_MZ, 0),
@@ -270,10 +320,15 @@ const struct emu_sse_op emu_sse_0f[256][4] = {
 	ROW(0x17, ST(op_hi_store, 8, 0, MEMONLY), ST(op_hi_store, 8, 0, MEMONLY), NONE, NONE),
 	ROW(0x28, PI(op_mov), PI(op_mov), NONE, NONE),
 	ROW(0x29, ST(op_mov, 16, SSE_A16, 0), ST(op_mov, 16, SSE_A16, 0), NONE, NONE),
-	ROW(0x2a, NONE, NONE, FROMG(op_cvtsi2ss, 0, SSE_FP), FROMG(op_cvtsi2sd, 0, SSE_FP)),
+	ROW(0x2a, MXS(op_cvtpi2ps, 8, SSE_FP, MX_RM), MXS(op_cvtdq2pd, 8, SSE_FP, MX_RM),
+	    FROMG(op_cvtsi2ss, 0, SSE_FP), FROMG(op_cvtsi2sd, 0, SSE_FP)),
 	ROW(0x2b, ST(op_mov, 16, SSE_A16, MEMONLY), ST(op_mov, 16, SSE_A16, MEMONLY), NONE, NONE),
-	ROW(0x2c, NONE, NONE, TOG(op_cvttss2si, 4, SSE_FP, 0), TOG(op_cvttsd2si, 8, SSE_FP, 0)),
-	ROW(0x2d, NONE, NONE, TOG(op_cvtss2si, 4, SSE_FP, 0), TOG(op_cvtsd2si, 8, SSE_FP, 0)),
+	ROW(0x2c, MXS(op_cvttps2pi, 8, SSE_FP, MX_REG),
+	    MXS(op_cvttpd2dq, 16, SSE_FP | SSE_A16, MX_REG), TOG(op_cvttss2si, 4, SSE_FP, 0),
+	    TOG(op_cvttsd2si, 8, SSE_FP, 0)),
+	ROW(0x2d, MXS(op_cvtps2pi, 8, SSE_FP, MX_REG),
+	    MXS(op_cvtpd2dq, 16, SSE_FP | SSE_A16, MX_REG), TOG(op_cvtss2si, 4, SSE_FP, 0),
+	    TOG(op_cvtsd2si, 8, SSE_FP, 0)),
 	ROW(0x2e, RMX(op_ucomiss, 4, SSE_FP | SSE_FLAGS, 0),
 	    RMX(op_ucomisd, 8, SSE_FP | SSE_FLAGS, 0), NONE, NONE),
 	ROW(0x2f, RMX(op_comiss, 4, SSE_FP | SSE_FLAGS, 0),
@@ -299,89 +354,109 @@ const struct emu_sse_op emu_sse_0f[256][4] = {
 	ROW(0x5e, PFU(op_divps, PS, DIV), PFU(op_divpd, PD, DIV), SFU(op_divss, 4, SS, DIV),
 	    SFU(op_divsd, 8, SD, DIV)),
 	ROW(0x5f, PF(op_maxps), PF(op_maxpd), SF(op_maxss, 4), SF(op_maxsd, 8)),
-	ROW(0x60, NONE, PI(op_punpcklbw), NONE, NONE),
-	ROW(0x61, NONE, PI(op_punpcklwd), NONE, NONE),
-	ROW(0x62, NONE, PI(op_punpckldq), NONE, NONE),
-	ROW(0x63, NONE, PI(op_packsswb), NONE, NONE),
-	ROW(0x64, NONE, PI(op_pcmpgtb), NONE, NONE),
-	ROW(0x65, NONE, PI(op_pcmpgtw), NONE, NONE),
-	ROW(0x66, NONE, PI(op_pcmpgtd), NONE, NONE),
-	ROW(0x67, NONE, PI(op_packuswb), NONE, NONE),
-	ROW(0x68, NONE, PI(op_punpckhbw), NONE, NONE),
-	ROW(0x69, NONE, PI(op_punpckhwd), NONE, NONE),
-	ROW(0x6a, NONE, PI(op_punpckhdq), NONE, NONE),
-	ROW(0x6b, NONE, PI(op_packssdw), NONE, NONE),
+	ROW(0x60, MX(op_punpcklbw, MX_LO), PI(op_punpcklbw), NONE, NONE),
+	ROW(0x61, MX(op_punpcklwd, MX_LO), PI(op_punpcklwd), NONE, NONE),
+	ROW(0x62, MX(op_punpckldq, MX_LO), PI(op_punpckldq), NONE, NONE),
+	ROW(0x63, MX(op_packsswb, MX_PAIR), PI(op_packsswb), NONE, NONE),
+	ROW(0x64, MX(op_pcmpgtb, MX_LO), PI(op_pcmpgtb), NONE, NONE),
+	ROW(0x65, MX(op_pcmpgtw, MX_LO), PI(op_pcmpgtw), NONE, NONE),
+	ROW(0x66, MX(op_pcmpgtd, MX_LO), PI(op_pcmpgtd), NONE, NONE),
+	ROW(0x67, MX(op_packuswb, MX_PAIR), PI(op_packuswb), NONE, NONE),
+	ROW(0x68, MX(op_punpckhbw, MX_HI), PI(op_punpckhbw), NONE, NONE),
+	ROW(0x69, MX(op_punpckhwd, MX_HI), PI(op_punpckhwd), NONE, NONE),
+	ROW(0x6a, MX(op_punpckhdq, MX_HI), PI(op_punpckhdq), NONE, NONE),
+	ROW(0x6b, MX(op_packssdw, MX_PAIR), PI(op_packssdw), NONE, NONE),
 	ROW(0x6c, NONE, PI(op_punpcklqdq), NONE, NONE),
 	ROW(0x6d, NONE, PI(op_punpckhqdq), NONE, NONE),
-	ROW(0x6e, NONE, FROMG(op_movd_in, 0, 0), NONE, NONE),
-	ROW(0x6f, NONE, PI(op_mov), RMX(op_mov, 16, 0, 0), NONE),
-	ROW(0x70, NONE, PI(op_pshufd), PI(op_pshufhw), PI(op_pshuflw)),
-	ROW(0x74, NONE, PI(op_pcmpeqb), NONE, NONE),
-	ROW(0x75, NONE, PI(op_pcmpeqw), NONE, NONE),
-	ROW(0x76, NONE, PI(op_pcmpeqd), NONE, NONE),
+	ROW(0x6e, MXG(emu_op_sse_from_gpr, op_movd_in, 0, MX_REG), FROMG(op_movd_in, 0, 0), NONE,
+	    NONE),
+	ROW(0x6f, MX(op_mov, MX_LO), PI(op_mov), RMX(op_mov, 16, 0, 0), NONE),
+	ROW(0x70, MX(op_pshuflw, MX_LO), PI(op_pshufd), PI(op_pshufhw), PI(op_pshuflw)),
+	ROW(0x74, MX(op_pcmpeqb, MX_LO), PI(op_pcmpeqb), NONE, NONE),
+	ROW(0x75, MX(op_pcmpeqw, MX_LO), PI(op_pcmpeqw), NONE, NONE),
+	ROW(0x76, MX(op_pcmpeqd, MX_LO), PI(op_pcmpeqd), NONE, NONE),
 	ROW(0x7c, NONE, P3U(op_haddpd, PD, HADD), NONE, P3U(op_haddps, PS, HADD)),
 	ROW(0x7d, NONE, P3U(op_hsubpd, PD, HSUB), NONE, P3U(op_hsubps, PS, HSUB)),
-	ROW(0x7e, NONE, ENT(emu_op_sse_to_rm, op_movd_out, NULL, 0, 0, 0, SSE_FORM_ANY),
+	ROW(0x7e, MXG(emu_op_sse_to_rm, op_movd_out, 0, MX_REG),
+	    ENT(emu_op_sse_to_rm, op_movd_out, NULL, 0, 0, 0, SSE_FORM_ANY),
 	    RMX(op_movq_zx, 8, SSE_MZ, 0), NONE),
-	ROW(0x7f, NONE, ST(op_mov, 16, SSE_A16, 0), ST(op_mov, 16, 0, 0), NONE),
+	ROW(0x7f, MXG(emu_op_sse_st, op_mov, 8, MX_REG | MX_RM), ST(op_mov, 16, SSE_A16, 0),
+	    ST(op_mov, 16, 0, 0), NONE),
 	ROW(0xc2, PF(op_cmpps), PF(op_cmppd), SF(op_cmpss, 4), SF(op_cmpsd, 8)),
-	ROW(0xc4, NONE, FROMG(op_pinsrw, 2, 0), NONE, NONE),
-	ROW(0xc5, NONE, TOG(op_pextrw, 16, 0, REGONLY), NONE, NONE),
+	ROW(0xc4, MXG(emu_op_sse_from_gpr, op_pinsrw, 2, MX_REG), FROMG(op_pinsrw, 2, 0), NONE,
+	    NONE),
+	ROW(0xc5, MXR(emu_op_sse_to_gpr, op_pextrw, MX_RM), TOG(op_pextrw, 16, 0, REGONLY), NONE,
+	    NONE),
 	ROW(0xc6, PI(op_shufps), PI(op_shufpd), NONE, NONE),
 	ROW(0xd0, NONE, P3U(op_addsubpd, PD, ADDSUB), NONE, P3U(op_addsubps, PS, ADDSUB)),
-	ROW(0xd1, NONE, PI(op_psrlw), NONE, NONE),
-	ROW(0xd2, NONE, PI(op_psrld), NONE, NONE),
-	ROW(0xd3, NONE, PI(op_psrlq), NONE, NONE),
-	ROW(0xd4, NONE, PI(op_paddq), NONE, NONE),
-	ROW(0xd5, NONE, PI(op_pmullw), NONE, NONE),
-	ROW(0xd6, NONE, ST(op_movq_zx, 8, 0, 0), NONE, NONE),
-	ROW(0xd7, NONE, TOG(op_pmovmskb, 16, 0, REGONLY), NONE, NONE),
-	ROW(0xd8, NONE, PI(op_psubusb), NONE, NONE),
-	ROW(0xd9, NONE, PI(op_psubusw), NONE, NONE),
-	ROW(0xda, NONE, PI(op_pminub), NONE, NONE),
-	ROW(0xdb, NONE, PI(op_pand), NONE, NONE),
-	ROW(0xdc, NONE, PI(op_paddusb), NONE, NONE),
-	ROW(0xdd, NONE, PI(op_paddusw), NONE, NONE),
-	ROW(0xde, NONE, PI(op_pmaxub), NONE, NONE),
-	ROW(0xdf, NONE, PI(op_pandn), NONE, NONE),
-	ROW(0xe0, NONE, PI(op_pavgb), NONE, NONE),
-	ROW(0xe1, NONE, PI(op_psraw), NONE, NONE),
-	ROW(0xe2, NONE, PI(op_psrad), NONE, NONE),
-	ROW(0xe3, NONE, PI(op_pavgw), NONE, NONE),
-	ROW(0xe4, NONE, PI(op_pmulhuw), NONE, NONE),
-	ROW(0xe5, NONE, PI(op_pmulhw), NONE, NONE),
+	ROW(0xd1, MX(op_psrlw, MX_LO), PI(op_psrlw), NONE, NONE),
+	ROW(0xd2, MX(op_psrld, MX_LO), PI(op_psrld), NONE, NONE),
+	ROW(0xd3, MX(op_psrlq, MX_LO), PI(op_psrlq), NONE, NONE),
+	ROW(0xd4, MX(op_paddq, MX_LO), PI(op_paddq), NONE, NONE),
+	ROW(0xd5, MX(op_pmullw, MX_LO), PI(op_pmullw), NONE, NONE),
+	ROW(0xd6, NONE, ST(op_movq_zx, 8, 0, 0), MXR(emu_op_sse_rm, op_movq_zx, MX_RM | MX_SSE),
+	    MXR(emu_op_sse_rm, op_lo64, MX_REG | MX_SSE)),
+	ROW(0xd7, MXR(emu_op_sse_to_gpr, op_pmovmskb, MX_RM), TOG(op_pmovmskb, 16, 0, REGONLY),
+	    NONE, NONE),
+	ROW(0xd8, MX(op_psubusb, MX_LO), PI(op_psubusb), NONE, NONE),
+	ROW(0xd9, MX(op_psubusw, MX_LO), PI(op_psubusw), NONE, NONE),
+	ROW(0xda, MX(op_pminub, MX_LO), PI(op_pminub), NONE, NONE),
+	ROW(0xdb, MX(op_pand, MX_LO), PI(op_pand), NONE, NONE),
+	ROW(0xdc, MX(op_paddusb, MX_LO), PI(op_paddusb), NONE, NONE),
+	ROW(0xdd, MX(op_paddusw, MX_LO), PI(op_paddusw), NONE, NONE),
+	ROW(0xde, MX(op_pmaxub, MX_LO), PI(op_pmaxub), NONE, NONE),
+	ROW(0xdf, MX(op_pandn, MX_LO), PI(op_pandn), NONE, NONE),
+	ROW(0xe0, MX(op_pavgb, MX_LO), PI(op_pavgb), NONE, NONE),
+	ROW(0xe1, MX(op_psraw, MX_LO), PI(op_psraw), NONE, NONE),
+	ROW(0xe2, MX(op_psrad, MX_LO), PI(op_psrad), NONE, NONE),
+	ROW(0xe3, MX(op_pavgw, MX_LO), PI(op_pavgw), NONE, NONE),
+	ROW(0xe4, MX(op_pmulhuw, MX_LO), PI(op_pmulhuw), NONE, NONE),
+	ROW(0xe5, MX(op_pmulhw, MX_LO), PI(op_pmulhw), NONE, NONE),
 	ROW(0xe6, NONE, PF(op_cvttpd2dq), SF(op_cvtdq2pd, 8), PF(op_cvtpd2dq)),
-	ROW(0xe7, NONE, ST(op_mov, 16, SSE_A16, MEMONLY), NONE, NONE),
-	ROW(0xe8, NONE, PI(op_psubsb), NONE, NONE),
-	ROW(0xe9, NONE, PI(op_psubsw), NONE, NONE),
-	ROW(0xea, NONE, PI(op_pminsw), NONE, NONE),
-	ROW(0xeb, NONE, PI(op_por), NONE, NONE),
-	ROW(0xec, NONE, PI(op_paddsb), NONE, NONE),
-	ROW(0xed, NONE, PI(op_paddsw), NONE, NONE),
-	ROW(0xee, NONE, PI(op_pmaxsw), NONE, NONE),
-	ROW(0xef, NONE, PI(op_pxor), NONE, NONE),
+	ROW(0xe7, MXM(op_mov), ST(op_mov, 16, SSE_A16, MEMONLY), NONE, NONE),
+	ROW(0xe8, MX(op_psubsb, MX_LO), PI(op_psubsb), NONE, NONE),
+	ROW(0xe9, MX(op_psubsw, MX_LO), PI(op_psubsw), NONE, NONE),
+	ROW(0xea, MX(op_pminsw, MX_LO), PI(op_pminsw), NONE, NONE),
+	ROW(0xeb, MX(op_por, MX_LO), PI(op_por), NONE, NONE),
+	ROW(0xec, MX(op_paddsb, MX_LO), PI(op_paddsb), NONE, NONE),
+	ROW(0xed, MX(op_paddsw, MX_LO), PI(op_paddsw), NONE, NONE),
+	ROW(0xee, MX(op_pmaxsw, MX_LO), PI(op_pmaxsw), NONE, NONE),
+	ROW(0xef, MX(op_pxor, MX_LO), PI(op_pxor), NONE, NONE),
 	ROW(0xf0, NONE, NONE, NONE,
 	    ENT(emu_op_sse_rm, op_mov, NULL, 16, 0, EMU_SSE_F_SSE3, MEMONLY)),
-	ROW(0xf1, NONE, PI(op_psllw), NONE, NONE),
-	ROW(0xf2, NONE, PI(op_pslld), NONE, NONE),
-	ROW(0xf3, NONE, PI(op_psllq), NONE, NONE),
-	ROW(0xf4, NONE, PI(op_pmuludq), NONE, NONE),
-	ROW(0xf5, NONE, PI(op_pmaddwd), NONE, NONE),
-	ROW(0xf6, NONE, PI(op_psadbw), NONE, NONE),
-	ROW(0xf7, NONE, ENT(emu_op_sse_maskmov, NULL, NULL, 16, 0, 0, REGONLY), NONE, NONE),
-	ROW(0xf8, NONE, PI(op_psubb), NONE, NONE),
-	ROW(0xf9, NONE, PI(op_psubw), NONE, NONE),
-	ROW(0xfa, NONE, PI(op_psubd), NONE, NONE),
-	ROW(0xfb, NONE, PI(op_psubq), NONE, NONE),
-	ROW(0xfc, NONE, PI(op_paddb), NONE, NONE),
-	ROW(0xfd, NONE, PI(op_paddw), NONE, NONE),
-	ROW(0xfe, NONE, PI(op_paddd), NONE, NONE),
+	ROW(0xf1, MX(op_psllw, MX_LO), PI(op_psllw), NONE, NONE),
+	ROW(0xf2, MX(op_pslld, MX_LO), PI(op_pslld), NONE, NONE),
+	ROW(0xf3, MX(op_psllq, MX_LO), PI(op_psllq), NONE, NONE),
+	ROW(0xf4, MX(op_pmuludq, MX_LO), PI(op_pmuludq), NONE, NONE),
+	ROW(0xf5, MX(op_pmaddwd, MX_LO), PI(op_pmaddwd), NONE, NONE),
+	ROW(0xf6, MX(op_psadbw, MX_LO), PI(op_psadbw), NONE, NONE),
+	ROW(0xf7, MXR(emu_op_sse_maskmov, NULL, MX_REG | MX_RM),
+	    ENT(emu_op_sse_maskmov, NULL, NULL, 16, 0, 0, REGONLY), NONE, NONE),
+	ROW(0xf8, MX(op_psubb, MX_LO), PI(op_psubb), NONE, NONE),
+	ROW(0xf9, MX(op_psubw, MX_LO), PI(op_psubw), NONE, NONE),
+	ROW(0xfa, MX(op_psubd, MX_LO), PI(op_psubd), NONE, NONE),
+	ROW(0xfb, MX(op_psubq, MX_LO), PI(op_psubq), NONE, NONE),
+	ROW(0xfc, MX(op_paddb, MX_LO), PI(op_paddb), NONE, NONE),
+	ROW(0xfd, MX(op_paddw, MX_LO), PI(op_paddw), NONE, NONE),
+	ROW(0xfe, MX(op_paddd, MX_LO), PI(op_paddd), NONE, NONE),
 };
 
 #define SH(fn) ENT(emu_op_sse_shimm, fn, NULL, 16, 0, 0, REGONLY)
 
 /* 66 0F 71/72/73 by ModRM.reg; the shift by an xmm count with the
  * immediate as the count, except PSRLDQ/PSLLDQ. */
+#define MSH(f)                                                                                 \
+	{                                                                                      \
+		.fn = f, .h = emu_op_sse_shimm, .msize = 8, .form = SSE_FORM_REG, .mmx = MX_RM \
+	}
+
+/* 0F 71/72/73 (no prefix) on mm: no PSRLDQ/PSLLDQ. */
+const struct emu_sse_op emu_mmx_0f_shift[3][8] = {
+	{ [2] = MSH(op_psrlw), [4] = MSH(op_psraw), [6] = MSH(op_psllw) },
+	{ [2] = MSH(op_psrld), [4] = MSH(op_psrad), [6] = MSH(op_pslld) },
+	{ [2] = MSH(op_psrlq), [6] = MSH(op_psllq) },
+};
+
 const struct emu_sse_op emu_sse_0f_shift[3][8] = {
 	{ [2] = SH(op_psrlw), [4] = SH(op_psraw), [6] = SH(op_psllw) },
 	{ [2] = SH(op_psrld), [4] = SH(op_psrad), [6] = SH(op_pslld) },

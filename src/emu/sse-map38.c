@@ -1,7 +1,7 @@
 /* SSSE3/SSE4.1/SSE4.2 operations of the 0F 38 map and their table
- * (indexed like emu_sse_0f): all 66-prefixed, except CRC32 (F2). The
- * MMX (no prefix) forms of SSSE3 are not implemented. Intel SDM vol. 2,
- * appendix A.3, table A-4. */
+ * (indexed like emu_sse_0f): all 66-prefixed, except CRC32 (F2) and the
+ * MMX (no prefix) forms of SSSE3, which reuse the XMM operations (MX_* in
+ * sse.h). Intel SDM vol. 2, appendix A.3, table A-4. */
 #include "emu/sse-ops.h"
 
 /* clang-format off */
@@ -40,6 +40,14 @@ SSE_FN(op_ptest)
 
 #define ENT(h, fn, ms, fl, ft, form) [1] = { fn, NULL, h, ms, fl, ft, form }
 #define S3(fn) ENT(emu_op_sse_rm, fn, 16, SSE_A16, EMU_SSE_F_SSSE3, SSE_FORM_ANY)
+/* SSSE3 on mm, mm/m64; then the XMM form */
+#define M3(f, arr)                               \
+	[0] = { .fn = f,                         \
+		.h = emu_op_sse_rm,              \
+		.msize = 8,                      \
+		.feat = EMU_SSE_F_SSSE3,         \
+		.mmx = MX_REG | MX_RM | (arr) }, \
+	S3(f)
 #define S41(fn) ENT(emu_op_sse_rm, fn, 16, SSE_A16, EMU_SSE_F_SSE41, SSE_FORM_ANY)
 #define S42(fn) ENT(emu_op_sse_rm, fn, 16, SSE_A16, EMU_SSE_F_SSE42, SSE_FORM_ANY)
 #define MOVX(fn, n) ENT(emu_op_sse_rm, fn, n, 0, EMU_SSE_F_SSE41, SSE_FORM_ANY)
@@ -47,25 +55,25 @@ SSE_FN(op_ptest)
 #define CRC [3] = { NULL, NULL, emu_op_sse_crc32, 0, SSE_GPR, EMU_SSE_F_SSE42, SSE_FORM_ANY }
 
 const struct emu_sse_op emu_sse_38[256][4] = {
-	[0x00] = { S3(op_pshufb) },
-	[0x01] = { S3(op_phaddw) },
-	[0x02] = { S3(op_phaddd) },
-	[0x03] = { S3(op_phaddsw) },
-	[0x04] = { S3(op_pmaddubsw) },
-	[0x05] = { S3(op_phsubw) },
-	[0x06] = { S3(op_phsubd) },
-	[0x07] = { S3(op_phsubsw) },
-	[0x08] = { S3(op_psignb) },
-	[0x09] = { S3(op_psignw) },
-	[0x0a] = { S3(op_psignd) },
-	[0x0b] = { S3(op_pmulhrsw) },
+	[0x00] = { M3(op_pshufb, MX_DUP) },
+	[0x01] = { M3(op_phaddw, MX_PAIR) },
+	[0x02] = { M3(op_phaddd, MX_PAIR) },
+	[0x03] = { M3(op_phaddsw, MX_PAIR) },
+	[0x04] = { M3(op_pmaddubsw, MX_LO) },
+	[0x05] = { M3(op_phsubw, MX_PAIR) },
+	[0x06] = { M3(op_phsubd, MX_PAIR) },
+	[0x07] = { M3(op_phsubsw, MX_PAIR) },
+	[0x08] = { M3(op_psignb, MX_LO) },
+	[0x09] = { M3(op_psignw, MX_LO) },
+	[0x0a] = { M3(op_psignd, MX_LO) },
+	[0x0b] = { M3(op_pmulhrsw, MX_LO) },
 	[0x10] = { BLV(op_pblendvb) },
 	[0x14] = { BLV(op_blendvps) },
 	[0x15] = { BLV(op_blendvpd) },
 	[0x17] = { ENT(emu_op_sse_rm, op_ptest, 16, SSE_A16 | SSE_FLAGS, EMU_SSE_F_SSE41, 0) },
-	[0x1c] = { S3(op_pabsb) },
-	[0x1d] = { S3(op_pabsw) },
-	[0x1e] = { S3(op_pabsd) },
+	[0x1c] = { M3(op_pabsb, MX_LO) },
+	[0x1d] = { M3(op_pabsw, MX_LO) },
+	[0x1e] = { M3(op_pabsd, MX_LO) },
 	[0x20] = { MOVX(op_pmovsxbw, 8) },
 	[0x21] = { MOVX(op_pmovsxbd, 4) },
 	[0x22] = { MOVX(op_pmovsxbq, 2) },

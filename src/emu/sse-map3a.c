@@ -1,6 +1,6 @@
-/* SSSE3/SSE4.1/SSE4.2 operations of the 0F 3A map (all 66-prefixed, an
- * immediate byte each) and their table, indexed like emu_sse_0f. Intel
- * SDM vol. 2, appendix A.3, table A-5. */
+/* SSSE3/SSE4.1/SSE4.2 operations of the 0F 3A map (all 66-prefixed but
+ * PALIGNR on mm, an immediate byte each) and their table, indexed like
+ * emu_sse_0f. Intel SDM vol. 2, appendix A.3, table A-5. */
 #include "emu/sse-ops.h"
 
 OP3(op_roundps, "roundps")
@@ -70,7 +70,12 @@ const struct emu_sse_op emu_sse_3a[256][4] = {
 	[0x0c] = { S41(op_blendps) },
 	[0x0d] = { S41(op_blendpd) },
 	[0x0e] = { S41(op_pblendw) },
-	[0x0f] = { ENT(emu_op_sse_rm, op_palignr, NULL, 16, SSE_A16, EMU_SSE_F_SSSE3) },
+	[0x0f] = { [0] = { .fn = op_palignr,
+			   .h = emu_op_sse_rm,
+			   .msize = 8,
+			   .feat = EMU_SSE_F_SSSE3,
+			   .mmx = MX_REG | MX_RM | MX_CAT }, /* on mm */
+		   ENT(emu_op_sse_rm, op_palignr, NULL, 16, SSE_A16, EMU_SSE_F_SSSE3) },
 	[0x14] = { TORM(op_pextrb, 1) },
 	[0x15] = { TORM(op_pextrw, 2) },
 	[0x16] = { TORM(op_pextrd, 0) },

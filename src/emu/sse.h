@@ -15,6 +15,7 @@
 
 #include "emu/core.h"
 #include "emu/simd.h"
+#include "emu/x87.h"
 
 /* imm argument of an operation: the immediate byte, plus REX.W here. */
 #define SSE_W 0x100u
@@ -40,6 +41,7 @@ struct emu_sse_op {
 	uint8_t form; /* SSE_FORM_*: which ModRM forms exist */
 	uint8_t fpe; /* SSE_E_*: the lanes that are rounded FP results */
 	uint8_t arith; /* SSE_AR_*: the lane operation, for sse-fpexc.c */
+	uint8_t mmx; /* MX_*: MMX-register operands (0: an XMM-only form) */
 };
 /* Result lanes an underflow can show in (exec-sse.c: exact tiny results). */
 #define SSE_E_NONE 0
@@ -59,6 +61,24 @@ struct emu_sse_op {
 #define SSE_AR_HADD 7 /* horizontal: adjacent lanes of d, then of s */
 #define SSE_AR_HSUB 8
 #define SSE_AR_DP 9 /* DPPS/DPPD: sse-dp.c when an exception is unmasked */
+
+/* emu_sse_op.mmx: which operands are MMX registers (mm0-7 alias the x87
+ * registers' significands, x87.h), and how an MMX form runs the XMM
+ * operation of the same name on 64-bit operands. Any MMX-register operand
+ * makes the instruction an MMX one: #MF for a pending x87 exception, no
+ * CR4.OSFXSR requirement (but MX_SSE), and the x87-to-MMX transition
+ * when it completes (SDM vol. 1 §9.5, §9.6.1). */
+#define MX_REG 0x01u /* ModRM.reg names an mm register */
+#define MX_RM 0x02u /* ModRM.rm, register form, names an mm register */
+#define MX_SSE 0x04u /* mixed with XMM (CVT*PI*, MOVQ2DQ...): the SSE rules too */
+#define MX_X87 0x08u /* EMMS: the MMX checks without operands */
+/* Placement of the 64-bit operands d, s in the XMM ones (exec-sse.c): */
+#define MX_ARR 0x70u
+#define MX_LO 0x00u /* lane-wise: low quadwords, the result's low one */
+#define MX_PAIR 0x10u /* PACK*, PHADD*, PHSUB*: op(d:s, d:s) */
+#define MX_HI 0x20u /* PUNPCKH*: high quadwords, the result's high one */
+#define MX_DUP 0x30u /* PSHUFB: d in both halves (the index's bit 3 ignored) */
+#define MX_CAT 0x40u /* PALIGNR: op(0, d:s) */
 
 #define SSE_FORM_ANY 0
 #define SSE_FORM_REG 1 /* mod == 3 only, memory: #UD */
@@ -86,6 +106,7 @@ EMU_HANDLER(emu_op_sse_pcmpstr); /* PCMPESTRI/M, PCMPISTRI/M */
 EMU_HANDLER(emu_op_sse_maskmov);
 EMU_HANDLER(emu_op_sse_crc32);
 EMU_HANDLER(emu_op_ldmxcsr);
+EMU_HANDLER(emu_op_emms);
 EMU_HANDLER(emu_op_stmxcsr);
 
 /* exec-sse.c: the pieces of the handlers. Availability: #UD (extension
@@ -100,6 +121,33 @@ void emu_sse_store(struct emu_cpu *cpu, const struct emu_insn *in, const union e
 /* fn(d, s, imm), under the guest's MXCSR when op is SSE_FP (may raise). */
 void emu_sse_run(struct emu_cpu *cpu, const struct emu_sse_op *op, emu_sse_fn fn, union emu_xmm *d,
 		 const union emu_xmm *s, unsigned imm);
+/* The x87-to-MMX transition after an instruction with an mm operand. */
+void emu_sse_done(struct emu_cpu *cpu, const struct emu_insn *in, const struct emu_sse_op *op);
+
+/* An operand register: XMM i, or (mm) MMX register i & 7, zero-extended.
+ * Writing an mm register makes the x87-to-MMX transition first. */
+static inline void emu_sse_opnd_get(const struct emu_cpu *cpu, bool mm, unsigned i,
+				    union emu_xmm *x)
+{
+	if (!mm) {
+		memcpy(x, cpu->fxsave + EMU_FX_XMM + 16 * (i & 15), 16);
+		return;
+	}
+	x->q[0] = x87_mm_get(cpu, i);
+	x->q[1] = 0;
+}
+
+static inline void emu_sse_opnd_set(struct emu_cpu *cpu, bool mm, unsigned i,
+				    const union emu_xmm *x)
+{
+	if (!mm) {
+		emu_xmm_set(cpu, i, x);
+		return;
+	}
+	x87_mmx_enter(cpu);
+	x87_mm_set(cpu, i, x->q[0]);
+}
+
 /* Sets RFLAGS' arithmetic bits to f's. */
 void emu_sse_set_flags(struct emu_cpu *cpu, uint64_t f);
 

@@ -59,6 +59,13 @@ void x87_rotate(struct emu_cpu *cpu, bool up)
 	}
 }
 
+void x87_mmx_enter(struct emu_cpu *cpu)
+{
+	if (x87_top(cpu))
+		x87_set_top(cpu, 0);
+	cpu->fxsave[X87_FTW] = 0xff;
+}
+
 void x87_push(struct emu_cpu *cpu, x80 v)
 {
 	x87_rotate(cpu, false);

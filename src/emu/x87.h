@@ -129,6 +129,28 @@ static inline void x87_st_set(struct emu_cpu *cpu, unsigned i, x80 v)
 	cpu->fxsave[X87_FTW] |= (uint8_t)(1u << x87_phys(cpu, i));
 }
 
+/* MMX register i (i & 7) is physical register R(i & 7)'s significand,
+ * i.e. the stack-order slot (i - TOP) & 7 (SDM vol. 1 §9.5). */
+static inline uint64_t x87_mm_get(const struct emu_cpu *cpu, unsigned i)
+{
+	uint64_t v;
+
+	memcpy(&v, cpu->fxsave + X87_ST0 + 16 * ((i - x87_top(cpu)) & 7), 8);
+	return v;
+}
+
+/* Writes mm i after x87_mmx_enter() (TOP = 0): the significand, and all
+ * ones in the sign and exponent (SDM vol. 1 §9.5.2). */
+static inline void x87_mm_set(struct emu_cpu *cpu, unsigned i, uint64_t v)
+{
+	uint8_t *p = cpu->fxsave + X87_ST0 + 16 * (i & 7);
+
+	memcpy(p, &v, 8);
+	p[8] = 0xff;
+	p[9] = 0xff;
+	memset(p + 10, 0, 6);
+}
+
 /* The default NaN ("real indefinite") a masked invalid operation yields. */
 static inline x80 x87_indefinite(void)
 {
@@ -147,6 +169,8 @@ void x87_set_top(struct emu_cpu *cpu, unsigned top); /* rotates the slots */
 void x87_push(struct emu_cpu *cpu, x80 v); /* TOP-1, ST0 = v */
 void x87_pop(struct emu_cpu *cpu); /* tag ST0 empty, TOP+1 */
 void x87_rotate(struct emu_cpu *cpu, bool up); /* FINCSTP (up), FDECSTP */
+/* The x87-to-MMX transition: TOP = 0, every register tagged valid. */
+void x87_mmx_enter(struct emu_cpu *cpu);
 uint16_t x87_full_tag(const struct emu_cpu *cpu); /* FNSTENV's 2-bit tags */
 void x87_set_full_tag(struct emu_cpu *cpu, uint16_t ftw);
 /* Adds exception flags exc (FSW_IE...FSW_PE, FSW_SF) to FSW, with ES/B

@@ -13,16 +13,7 @@
 #define IMG (DIFF_DATA_VA + 0x1800)
 
 	.macro	DUMP
-	cld
-	fxsave	IMG
-	movw	$0, IMG+6
-	movq	$0, IMG+8
-	movq	$0, IMG+16
-	movq	$0, IMG+24
-	lea	IMG+160, %rdi
-	mov	$44, %ecx
-	xor	%eax, %eax
-	rep stosq
+	X87_DUMP IMG
 	.endm
 
 	/* m32/m64/m80 constants in the data area */
@@ -609,6 +600,38 @@ CASE x87_unmasked_mf
 	fnstsw	%ax
 	mov	%ax, OUT
 	fstpt	OUT+16			/* #MF here */
+END
+
+/* FLD m32/m64 of a denormal with DE unmasked loads it anyway (normalized,
+ * exact) and leaves DE pending; an SNaN with IE unmasked loads nothing.
+ * FNSAVE does not wait: the images show both. */
+CASE x87_unmasked_de_load
+	fninit
+	.rept	8
+	fldz				/* every register defined: FNSAVE shows all */
+	.endr
+	fninit
+	movw	$0x037d, OUT+0x100	/* DE unmasked */
+	fldcw	OUT+0x100
+	PUT32	0, 0x00000334
+	PUT64	8, 0x8000000000000001
+	flds	MEM
+	fnsave	OUT
+	movq	$0, OUT+12
+	movq	$0, OUT+20
+	fldcw	OUT+0x100
+	fldl	MEM+8
+	fnsave	OUT+0x80
+	movq	$0, OUT+0x80+12
+	movq	$0, OUT+0x80+20
+	movw	$0x037e, OUT+0x100	/* IE unmasked */
+	fldcw	OUT+0x100
+	PUT32	16, 0x7f800001
+	flds	MEM+16
+	fnsave	OUT+0x100
+	movq	$0, OUT+0x100+12
+	movq	$0, OUT+0x100+20
+	fninit
 END
 
 /* Unmasked overflow/underflow to a register: the exponent-biased result is

@@ -81,6 +81,23 @@ diff_corpus_\family:
 	.endif
 	.endm
 
+	/* An FXSAVE image at img (16-byte aligned, in the data area) with
+	 * what the host may leave stale cleared: FOP/FIP/FDP (Intel updates
+	 * them only on unmasked exceptions on newer parts), MXCSR and the XMM
+	 * registers. Clobbers RAX, RCX, RDI and DF. */
+	.macro	X87_DUMP img
+	cld
+	fxsave	\img
+	movw	$0, \img+6
+	movq	$0, \img+8
+	movq	$0, \img+16
+	movq	$0, \img+24
+	lea	\img+160, %rdi
+	mov	$44, %ecx
+	xor	%eax, %eax
+	rep stosq
+	.endm
+
 	.macro	END
 	.altmacro
 	diff_label_def e, %diff_n

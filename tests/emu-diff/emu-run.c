@@ -331,6 +331,7 @@ uint64_t diff_emu_features(void)
 		f |= cpuid_bit(cpuid, 1, 2, 9) ? DIFF_REQ_SSSE3 : 0;
 		f |= cpuid_bit(cpuid, 1, 2, 19) ? DIFF_REQ_SSE41 : 0;
 		f |= cpuid_bit(cpuid, 1, 2, 20) ? DIFF_REQ_SSE42 : 0;
+		f |= cpuid_bit(cpuid, 1, 3, 23) ? DIFF_REQ_MMX : 0;
 	}
 	free(cpuid);
 	return f;

@@ -17,6 +17,7 @@ uint64_t diff_host_features(void)
 		f |= (c & bit_SSSE3) ? DIFF_REQ_SSSE3 : 0;
 		f |= (c & bit_SSE4_1) ? DIFF_REQ_SSE41 : 0;
 		f |= (c & bit_SSE4_2) ? DIFF_REQ_SSE42 : 0;
+		f |= (d & bit_MMX) ? DIFF_REQ_MMX : 0;
 	}
 	if (__get_cpuid(0x80000001, &a, &b, &c, &d))
 		f |= (c & bit_ABM) ? DIFF_REQ_LZCNT : 0;

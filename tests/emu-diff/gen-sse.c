@@ -4,7 +4,10 @@
  * MXCSR modes, state.c), memory operands in the data area (16-byte ones
  * aligned, except now and then to check #GP), general-register forms with
  * and without REX.W, random immediates, and LDMXCSR of random valid
- * values. */
+ * values. The MMX forms (mm registers, and the conversions and moves
+ * between mm and xmm) come after a prologue that defines the mm registers
+ * (mmx_start); the sequence ends storing them and the x87 environment
+ * (gen_mmx_end). */
 #include "gen.h"
 
 enum sse_kind {
@@ -20,11 +23,15 @@ enum sse_kind {
 	K_FLAGS, /* xmm, xmm/m setting every arithmetic flag */
 	K_CRC, /* r32/64, r/m8..64 */
 	K_MASK, /* MASKMOVDQU */
+	K_RR, /* xmm, mm or mm, xmm (register only) */
 };
 
 #define A16 0x1
 #define IMM 0x2
 #define W 0x4 /* REX.W changes the operand size */
+#define MMR 0x8 /* ModRM.reg names an mm register */
+#define MMM 0x10 /* ModRM.rm (register form) names an mm register */
+#define MM (MMR | MMM)
 
 struct sse_form {
 	uint8_t pfx, map, op, kind, msize, flags;
@@ -39,6 +46,9 @@ struct sse_form {
 #define PA38(o, r) F(0x66, 2, o, K_RM, 16, A16, r)
 #define S3 DIFF_REQ_SSSE3
 #define S41 DIFF_REQ_SSE41
+#define MX DIFF_REQ_MMX
+#define PM(o) F(0, 1, o, K_RM, 8, MM, MX) /* mm, mm/m64 */
+#define PM38(o) F(0, 2, o, K_RM, 8, MM, MX | S3)
 
 static const struct sse_form forms[] = {
 	/* no prefix */
@@ -73,6 +83,104 @@ static const struct sse_form forms[] = {
 	F(0, 1, 0x5f, K_RM, 16, A16, 0),
 	F(0, 1, 0xc2, K_RM, 16, A16 | IMM, 0),
 	F(0, 1, 0xc6, K_RM, 16, A16 | IMM, 0),
+	/* MMX: no prefix, mm registers; the conversions and moves with xmm */
+	PM(0x60),
+	PM(0x61),
+	PM(0x62),
+	PM(0x63),
+	PM(0x64),
+	PM(0x65),
+	PM(0x66),
+	PM(0x67),
+	PM(0x68),
+	PM(0x69),
+	PM(0x6a),
+	PM(0x6b),
+	F(0, 1, 0x6e, K_FROMG, 0, W | MMR, MX),
+	PM(0x6f),
+	F(0, 1, 0x70, K_RM, 8, IMM | MM, MX),
+	F(0, 1, 0x71, K_SHI, 2, IMM | MMM, MX),
+	F(0, 1, 0x71, K_SHI, 4, IMM | MMM, MX),
+	F(0, 1, 0x71, K_SHI, 6, IMM | MMM, MX),
+	F(0, 1, 0x72, K_SHI, 2, IMM | MMM, MX),
+	F(0, 1, 0x72, K_SHI, 4, IMM | MMM, MX),
+	F(0, 1, 0x72, K_SHI, 6, IMM | MMM, MX),
+	F(0, 1, 0x73, K_SHI, 2, IMM | MMM, MX),
+	F(0, 1, 0x73, K_SHI, 6, IMM | MMM, MX),
+	PM(0x74),
+	PM(0x75),
+	PM(0x76),
+	F(0, 1, 0x7e, K_TORM, 0, W | MMR, MX),
+	F(0, 1, 0x7f, K_ST, 8, MM, MX),
+	F(0, 1, 0xc4, K_FROMG, 2, IMM | MMR, MX),
+	F(0, 1, 0xc5, K_TOGR, 16, IMM | MMM, MX),
+	PM(0xd1),
+	PM(0xd2),
+	PM(0xd3),
+	PM(0xd4),
+	PM(0xd5),
+	F(0, 1, 0xd7, K_TOGR, 16, MMM, MX),
+	PM(0xd8),
+	PM(0xd9),
+	PM(0xda),
+	PM(0xdb),
+	PM(0xdc),
+	PM(0xdd),
+	PM(0xde),
+	PM(0xdf),
+	PM(0xe0),
+	PM(0xe1),
+	PM(0xe2),
+	PM(0xe3),
+	PM(0xe4),
+	PM(0xe5),
+	F(0, 1, 0xe7, K_STM, 8, MMR, MX),
+	PM(0xe8),
+	PM(0xe9),
+	PM(0xea),
+	PM(0xeb),
+	PM(0xec),
+	PM(0xed),
+	PM(0xee),
+	PM(0xef),
+	PM(0xf1),
+	PM(0xf2),
+	PM(0xf3),
+	PM(0xf4),
+	PM(0xf5),
+	PM(0xf6),
+	F(0, 1, 0xf7, K_MASK, 8, MM, MX),
+	PM(0xf8),
+	PM(0xf9),
+	PM(0xfa),
+	PM(0xfb),
+	PM(0xfc),
+	PM(0xfd),
+	PM(0xfe),
+	F(0, 1, 0x2a, K_RM, 8, MMM, MX),
+	F(0, 1, 0x2c, K_RM, 8, MMR, MX),
+	F(0, 1, 0x2d, K_RM, 8, MMR, MX),
+	F(0x66, 1, 0x2a, K_RM, 8, MMM, MX),
+	F(0x66, 1, 0x2c, K_RM, 16, A16 | MMR, MX),
+	F(0x66, 1, 0x2d, K_RM, 16, A16 | MMR, MX),
+	F(0xf3, 1, 0xd6, K_RR, 8, MMM, MX),
+	F(0xf2, 1, 0xd6, K_RR, 8, MMR, MX),
+	PM38(0x00),
+	PM38(0x01),
+	PM38(0x02),
+	PM38(0x03),
+	PM38(0x04),
+	PM38(0x05),
+	PM38(0x06),
+	PM38(0x07),
+	PM38(0x08),
+	PM38(0x09),
+	PM38(0x0a),
+	PM38(0x0b),
+	PM38(0x1c),
+	PM38(0x1d),
+	PM38(0x1e),
+	F(0, 3, 0x0f, K_RM, 8, IMM | MM, MX | S3),
 	/* 66 */
 	F(0x66, 1, 0x10, K_RM, 16, 0, 0),
 	F(0x66, 1, 0x11, K_ST, 16, 0, 0),
@@ -329,7 +437,7 @@ static void sse_operands(struct gen *g, const struct sse_form *f, struct gen_ins
 {
 	unsigned n;
 
-	in->reg = (int)gen_rand(g, 16);
+	in->reg = (int)gen_rand(g, f->flags & MMR ? 8 : 16);
 	switch (f->kind) {
 	case K_MEM:
 		mem = true;
@@ -340,6 +448,7 @@ static void sse_operands(struct gen *g, const struct sse_form *f, struct gen_ins
 	case K_TOGR:
 	case K_SHI:
 	case K_MASK:
+	case K_RR:
 		mem = false;
 		break;
 	default:
@@ -372,7 +481,60 @@ static void sse_operands(struct gen *g, const struct sse_form *f, struct gen_ins
 	if (mem)
 		sse_mem(g, &in->rm, f->msize, f->flags & A16, f->kind == K_ST || f->kind == K_STM);
 	else
-		in->rm.reg = (int)gen_rand(g, 16);
+		in->rm.reg = (int)gen_rand(g, f->flags & MMM ? 8 : 16);
+}
+
+/* ---- MMX: the x87 registers under the mm ones ---------------------------- */
+
+#define MMX_OUT (DIFF_DATA_VA + 0x1b00) /* mm0-7, then the FNSTENV image */
+
+/* mov{q} between mm i and [addr] (0F 6F load, 0F 7F store) */
+static void mmx_mov_abs(struct gen *g, bool store, int i, uint32_t addr)
+{
+	struct gen_insn in = { .size = 4, .op = { 0x0f, store ? 0x7f : 0x6f }, .nop = 2, .reg = i };
+
+	in.rm = (struct gen_rm){
+		.mem = true, .base = GEN_NONE, .index = GEN_NONE, .disp = (int32_t)addr
+	};
+	gen_emit(g, &in);
+}
+
+/* Before the sequence's first MMX form: FNINIT, a random TOP (FLD1s: the
+ * transition rotates the stack) and the eight mm registers from random
+ * data (what the harness left in the host's x87 registers is not). */
+static void mmx_start(struct gen *g)
+{
+	unsigned k = (unsigned)gen_rand(g, 4);
+
+	gen_mark(g);
+	gen_bytes(g, (const uint8_t[]){ 0xdb, 0xe3 }, 2);
+	for (unsigned i = 0; i < k; i++)
+		gen_bytes(g, (const uint8_t[]){ 0xd9, 0xe8 }, 2);
+	for (int i = 0; i < 8; i++)
+		mmx_mov_abs(g, false, i, DIFF_DATA_VA + (uint32_t)gen_rand(g, 0xff8));
+	g->mmx = true;
+}
+
+void gen_mmx_end(struct gen *g)
+{
+	struct gen_insn in = { .size = 8, .op = { 0xc7 }, .nop = 1, .immsize = 4 };
+
+	if (!g->mmx)
+		return;
+	gen_mark(g);
+	for (int i = 0; i < 8; i++)
+		mmx_mov_abs(g, true, i, MMX_OUT + 8 * (uint32_t)i);
+	/* FNSTENV (tags, TOP), without FIP/FOP/FDP (not modelled alike) */
+	in.rm = (struct gen_rm){ .mem = true, .base = GEN_NONE, .index = GEN_NONE };
+	in.rm.disp = MMX_OUT + 0x40;
+	gen_emit(g,
+		 &(struct gen_insn){ .size = 4, .op = { 0xd9 }, .nop = 1, .reg = 6, .rm = in.rm });
+	for (unsigned off = 12; off < 28; off += 8) {
+		in.rm.disp = (int32_t)(MMX_OUT + 0x40 + off);
+		gen_emit(g, &in);
+	}
+	gen_bytes(g, (const uint8_t[]){ 0x0f, 0x77, 0xdb, 0xe3 }, 4); /* EMMS, FNINIT */
+	g->mmx = false;
 }
 
 /* LDMXCSR of a valid value (MOV to memory first) or STMXCSR. */
@@ -410,7 +572,9 @@ void gen_sse(struct gen *g)
 	}
 	do
 		f = &forms[gen_rand(g, sizeof(forms) / sizeof(forms[0]))];
-	while (f->req & ~g->features);
+	while ((f->req & ~g->features) || ((f->flags & MM) && !g->mmx && g->nested));
+	if ((f->flags & MM) && !g->mmx) /* not in a block that may be skipped */
+		mmx_start(g);
 	if (f->kind == K_MASK)
 		gen_mov32(g, DIFF_RDI, DIFF_DATA_VA + GEN_W_LO + (uint32_t)gen_rand(g, 0x800));
 	in.pfx = f->pfx == 0x66 ? 0 : f->pfx;

@@ -248,8 +248,9 @@ size_t diff_gen(uint64_t seed, uint64_t features, uint8_t *buf, size_t max, uint
 
 	for (size_t i = 0; i < max; i++)
 		undef_at[i] = DIFF_UNDEF_UNKNOWN;
-	for (unsigned i = 0; i < n && g.len + GEN_ROOM < max; i++)
+	for (unsigned i = 0; i < n && g.len + GEN_ROOM + GEN_MMX_END < max; i++)
 		gen_one(&g);
+	gen_mmx_end(&g);
 	gen_mark(&g);
 	*undef = g.undef;
 	return g.len;

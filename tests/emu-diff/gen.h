@@ -46,6 +46,7 @@ struct gen {
 	bool keep_rbp; /* inside ENTER/LEAVE */
 	uint16_t *undef_at; /* diff_gen's */
 	unsigned align; /* gen_pick_mem: offsets aligned to this (0: random) */
+	bool mmx; /* the mm registers are defined (gen-sse.c mmx_start) */
 };
 
 uint64_t gen_rand(struct gen *g, uint64_t n); /* 0..n-1 */
@@ -127,6 +128,10 @@ void gen_enter(struct gen *g);
 
 /* ---- gen-sse.c ---- */
 void gen_sse(struct gen *g);
+/* After the last instruction: stores the mm registers and the x87
+ * environment, then EMMS and FNINIT (when an MMX form ran). */
+#define GEN_MMX_END 112 /* bytes gen_mmx_end() may emit */
+void gen_mmx_end(struct gen *g);
 
 /* ---- gen-x87.c ---- */
 void gen_x87(struct gen *g);

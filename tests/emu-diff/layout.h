@@ -44,6 +44,7 @@
 #define DIFF_REQ_SSSE3 0x40
 #define DIFF_REQ_SSE41 0x80
 #define DIFF_REQ_SSE42 0x100
+#define DIFF_REQ_MMX 0x200
 
 /* Offsets in struct diff_state (diff.h; native.c checks them). */
 #define DIFF_ST_RFLAGS 136

@@ -15,6 +15,7 @@ import gzip
 import json
 import os
 import pathlib
+import re
 import shutil
 import struct
 import subprocess
@@ -128,6 +129,32 @@ def test_initramfs_has_init_and_busybox(tree):
     types = [struct.unpack_from("<I", init, phoff + i * phentsize)[0] for i in range(phnum)]
     assert 3 not in types, "vessel-init is dynamically linked"
     assert os.readlink(d / "bin/sh") == "/bin/busybox"
+
+
+def test_initramfs_has_mkfs_ext4_and_its_libraries(tree):
+    """e2fsprogs' mke2fs (mkfs.ext4/3/2 link to it, not to busybox), every
+    shared library it needs (transitively) and the ELF interpreter."""
+    names, d = tree
+    for n in ("mkfs.ext4", "mkfs.ext3", "mkfs.ext2"):
+        assert os.readlink(d / "sbin" / n) == "mke2fs", n
+    assert "etc/mke2fs.conf" in names
+    todo, seen = [d / "sbin/mke2fs"], set()
+    while todo:
+        elf = todo.pop()
+        dyn = subprocess.run(["readelf", "-d", "-l", str(elf)], capture_output=True, text=True,
+                             check=True).stdout
+        for lib in re.findall(r"\(NEEDED\).*\[(.*)\]", dyn):
+            if lib not in seen:
+                seen.add(lib)
+                path = d / "lib/x86_64-linux-gnu" / lib
+                assert path.is_file(), lib
+                todo.append(path)
+    assert {"libext2fs.so.2", "libc.so.6"} <= seen, seen
+    interp = re.search(r"program interpreter: (\S+)\]", subprocess.run(
+        ["readelf", "-l", str(d / "sbin/mke2fs")], capture_output=True, text=True).stdout)
+    assert interp and interp.group(1) == "/lib64/ld-linux-x86-64.so.2", interp
+    target = os.readlink(d / "lib64/ld-linux-x86-64.so.2")
+    assert (d / target.lstrip("/")).is_file(), target
 
 
 def test_initramfs_modules_and_depends(tree):

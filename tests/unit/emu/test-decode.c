@@ -212,7 +212,14 @@ static void test_system_and_unimplemented(void **state)
 		emu_sse_op(&(struct emu_insn){ .imm2 = DEC64(0xf3, 0x0f, 0x10, 0xc1).imm2 }),
 		emu_sse_op(&(struct emu_insn){ .imm2 = DEC64(0xf2, 0x0f, 0x10, 0xc1).imm2 }));
 	assert_int_equal(DEC64(0x66, 0x44, 0x0f, 0xfe, 0xc9).reg, 9); /* paddd xmm9, xmm1 */
-	assert_ptr_equal(DEC64(0x0f, 0x6f, 0xc1).fn, emu_op_unimpl); /* MMX movq */
+	assert_ptr_equal(DEC64(0x0f, 0x6f, 0xc1).fn, emu_op_sse_rm); /* MMX movq */
+	assert_ptr_equal(DEC64(0x0f, 0x77).fn, emu_op_emms);
+	assert_int_equal(DEC64(0x0f, 0x77).len, 2);
+	assert_ptr_equal(DEC64(0x0f, 0x73, 0xd9, 0x04).fn, emu_op_unimpl); /* no psrldq on mm */
+	assert_ptr_equal(DEC64(0x0f, 0x71, 0xd1, 0x04).fn, emu_op_sse_shimm); /* psrlw mm1 */
+	assert_ptr_equal(DEC64(0x0f, 0xd7, 0x00).fn, emu_op_ud); /* pmovmskb mm: register only */
+	assert_ptr_equal(DEC64(0xf3, 0x0f, 0xd6, 0x00).fn, emu_op_ud); /* movq2dq: register only */
+	assert_int_equal(DEC64(0x0f, 0x3a, 0x0f, 0xc1, 0x08).len, 5); /* palignr mm */
 	assert_ptr_equal(DEC64(0x66, 0x0f, 0x12, 0xc1).fn, emu_op_ud); /* movlpd: memory only */
 	assert_ptr_equal(DEC64(0x66, 0x0f, 0xd7, 0x00).fn, emu_op_ud); /* pmovmskb: register only */
 	assert_ptr_equal(DEC64(0x66, 0x0f, 0x73, 0xd9, 0x04).fn, emu_op_sse_shimm); /* psrldq */

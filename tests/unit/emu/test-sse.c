@@ -3,7 +3,8 @@
  * availability (CR0.EM and !CR4.OSFXSR: #UD, CR0.TS: #NM, CRC32 unaffected),
  * unmasked exceptions (#XM with CR4.OSXMMEXCPT, else #UD; flags set, the
  * destination unchanged), the 16-byte alignment #GP(0), 32-bit protected
- * mode, the fxsave accessors of emu.h, and the CPUID bits. */
+ * mode, the fxsave accessors of emu.h, the CPUID bits, and MMX's rules
+ * (availability, #MF, when the x87-to-MMX transition happens). */
 #include "core-harness.h"
 
 #include "emu/simd.h"
@@ -87,6 +88,68 @@ static void test_availability(void **state)
 	memcpy(h.ram + H_DATA, &(uint32_t){ 0x1f80 }, 4);
 	h_run_ud2(&h, addps, sizeof(addps));
 	h_run_ud2(&h, ldmxcsr, sizeof(ldmxcsr));
+	h_free(&h);
+}
+
+/* FSW (with TOP) and the abridged tag word through the fxsave accessors */
+static void set_x87(struct h *h, uint16_t fcw, uint16_t fsw, uint8_t ftw)
+{
+	uint8_t fx[512];
+
+	emu_cpu_get_fxsave(h->cpu, fx);
+	memcpy(fx, &fcw, 2);
+	memcpy(fx + 2, &fsw, 2);
+	fx[4] = ftw;
+	assert_int_equal(emu_cpu_set_fxsave(h->cpu, fx), 0);
+}
+
+static void expect_x87(struct h *h, uint16_t fsw, uint8_t ftw)
+{
+	uint8_t fx[512];
+
+	emu_cpu_get_fxsave(h->cpu, fx);
+	assert_int_equal(fx[2] | fx[3] << 8, fsw);
+	assert_int_equal(fx[4], ftw);
+}
+
+/* MMX (SDM vol. 3 table 23-7): CR0.EM #UD, CR0.TS #NM, no CR4.OSFXSR
+ * needed (the conversions with xmm need it), a pending x87 exception #MF
+ * (CVTPI2PS from memory is no MMX instruction), the x87-to-MMX transition
+ * only when the instruction completes (not on #PF), EMMS. */
+static void test_mmx_rules(void **state)
+{
+	static const uint8_t paddb[] = { 0x0f, 0xfc, 0xc1, UD2 }; /* paddb mm0, mm1 */
+	static const uint8_t emms[] = { 0x0f, 0x77, UD2 };
+	/* cvtpi2ps xmm0, [0x20000] */
+	static const uint8_t cvt_m[] = { 0x0f, 0x2a, 0x04, 0x25, 0x00, 0x00, 0x02, 0x00, UD2 };
+	/* movq mm2, [0x400000] (not mapped) */
+	static const uint8_t pf[] = { 0x0f, 0x6f, 0x14, 0x25, 0x00, 0x00, 0x40, 0x00, UD2 };
+	struct h h;
+
+	(void)state;
+	h_init(&h, H_LONG);
+	set_cr(&h, CR0_BASE | CR0_EM, CR4_PAE | CR4_FXSR);
+	expect_fault(&h, paddb, sizeof(paddb), 6);
+	expect_fault(&h, emms, sizeof(emms), 6);
+	set_cr(&h, CR0_BASE | CR0_MP | CR0_TS, CR4_PAE | CR4_FXSR);
+	expect_fault(&h, paddb, sizeof(paddb), 7);
+	expect_fault(&h, emms, sizeof(emms), 7);
+	set_cr(&h, CR0_BASE | CR0_MP, CR4_PAE); /* OSFXSR clear */
+	set_x87(&h, 0x037f, 5 << 11, 0xe0);
+	h_run_ud2(&h, paddb, sizeof(paddb));
+	expect_x87(&h, 0, 0xff);
+	expect_fault(&h, cvt_m, sizeof(cvt_m), 6);
+	set_cr(&h, CR0_BASE | CR0_MP, CR4_PAE | CR4_FXSR);
+	set_x87(&h, 0x037f, 3 << 11, 0x08);
+	expect_fault(&h, pf, sizeof(pf), 14);
+	expect_x87(&h, 3 << 11, 0x08);
+	h_run_ud2(&h, emms, sizeof(emms));
+	expect_x87(&h, 3 << 11, 0);
+	set_x87(&h, 0x037b, 0x8084, 0x80); /* ZE pending (unmasked): B ES ZE */
+	expect_fault(&h, paddb, sizeof(paddb), 16);
+	expect_fault(&h, emms, sizeof(emms), 16);
+	h_run_ud2(&h, cvt_m, sizeof(cvt_m));
+	expect_x87(&h, 0x8084, 0x80);
 	h_free(&h);
 }
 
@@ -231,6 +294,7 @@ static void test_cpuid_bits(void **state)
 	assert_int_equal(emu_supported_cpuid(c), 0);
 	assert_true(__get_cpuid(1, &a, &b, &ecx, &edx));
 	assert_int_equal(cpuid_leaf1(c, 3) & (3u << 25), 3u << 25); /* SSE, SSE2 */
+	assert_true(cpuid_leaf1(c, 3) & bit_MMX);
 	want = ecx & (bit_SSE3 | bit_SSSE3 | bit_SSE4_1 | bit_SSE4_2);
 	assert_int_equal(cpuid_leaf1(c, 2) & (bit_SSE3 | bit_SSSE3 | bit_SSE4_1 | bit_SSE4_2),
 			 want);
@@ -244,7 +308,7 @@ int main(void)
 		cmocka_unit_test(test_availability),	    cmocka_unit_test(test_unmasked_xm_ud),
 		cmocka_unit_test(test_alignment),	    cmocka_unit_test(test_prot32),
 		cmocka_unit_test(test_fxsave_accessors),    cmocka_unit_test(test_cpuid_bits),
-		cmocka_unit_test(test_host_mxcsr_restored),
+		cmocka_unit_test(test_host_mxcsr_restored), cmocka_unit_test(test_mmx_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
