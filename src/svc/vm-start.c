@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,18 @@ __attribute__((noreturn)) static void run_reaper(struct vs_svc *svc, const struc
 	_exit(vs_svc_vmm_reap(vmm, row->run_id) < 0 ? 1 : 0);
 }
 
+/* In the reaper-to-be: returns once the VMM has said its verdict on the
+ * status pipe (without reading it: it is the CLI's) or has closed it, so
+ * that becoming the small reaper (an exec and the teardown of this copy of
+ * the CLI) does not take a CPU from the VMM while it builds the VM. */
+static void await_verdict(int status_fd)
+{
+	struct pollfd pf = { .fd = status_fd, .events = POLLIN };
+
+	while (poll(&pf, 1, -1) < 0 && errno == EINTR)
+		;
+}
+
 /* Forks the reaper, which forks the VMM (both in a session of their own).
  * Returns the read end of the VMM's status pipe, or -errno; *reaper is our
  * child, which lives as long as the VM: the caller does not wait for it. */
@@ -159,6 +172,8 @@ static int spawn_vmm(struct vs_svc *svc, struct vs_store_vm *row, int lock_fd, p
 			run_vmm(svc, row, lock_fd, p[1]);
 		if (vmm < 0)
 			_exit(127); /* the CLI reads the end of the status pipe */
+		close(p[1]);
+		await_verdict(p[0]);
 		run_reaper(svc, row, lock_fd, vmm);
 	}
 	close(p[1]);
