@@ -1,15 +1,59 @@
 /* libnftables in a namespace; listing parser. We never exec nft(8): the
- * library parses the same command language and talks nfnetlink itself. */
+ * library parses the same command language and talks nfnetlink itself. It
+ * is loaded on the first call (common/dl.h), not at every vessel's start:
+ * most commands never touch a firewall. */
 #include "net/nft.h"
 #include "net/netns.h"
 #include "common/cleanup.h"
+#include "common/dl.h"
 #include "common/err.h"
 #include "common/util.h"
 
 #include <errno.h>
 #include <nftables/libnftables.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+
+#define NFT_SONAME "libnftables.so.1"
+
+/* The library's functions, with the types of its header. Process-wide, as
+ * the loaded library is; set once under nft_once. */
+static struct {
+	__typeof__(nft_ctx_new) *ctx_new;
+	__typeof__(nft_ctx_free) *ctx_free;
+	__typeof__(nft_ctx_buffer_output) *buffer_output;
+	__typeof__(nft_ctx_buffer_error) *buffer_error;
+	__typeof__(nft_ctx_output_set_flags) *output_set_flags;
+	__typeof__(nft_run_cmd_from_buffer) *run_cmd_from_buffer;
+	__typeof__(nft_ctx_get_error_buffer) *get_error_buffer;
+	__typeof__(nft_ctx_get_output_buffer) *get_output_buffer;
+} nft;
+static pthread_once_t nft_once = PTHREAD_ONCE_INIT;
+static int nft_loaded; /* 0 or -errno */
+static const char *nft_why;
+
+static void nft_load(void)
+{
+	static const char *const names[] = {
+		"nft_ctx_new",
+		"nft_ctx_free",
+		"nft_ctx_buffer_output",
+		"nft_ctx_buffer_error",
+		"nft_ctx_output_set_flags",
+		"nft_run_cmd_from_buffer",
+		"nft_ctx_get_error_buffer",
+		"nft_ctx_get_output_buffer",
+	};
+	const struct vs_dl_lib lib = { .soname = NFT_SONAME,
+				       .names = names,
+				       .fns = (void **)&nft,
+				       .n = VS_ARRAY_SIZE(names) };
+
+	_Static_assert(sizeof(nft) == sizeof(names) / sizeof(names[0]) * sizeof(void *),
+		       "one pointer per name");
+	nft_loaded = vs_dl_load(&lib, &nft_why);
+}
 
 struct nft_call {
 	const char *cmds;
@@ -33,21 +77,21 @@ static char *first_line(const char *s)
 static int nft_thread(void *p)
 {
 	struct nft_call *c = p;
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	struct nft_ctx *ctx = nft.ctx_new(NFT_CTX_DEFAULT);
 	int rc;
 
 	if (!ctx)
 		return -ENOMEM;
-	nft_ctx_buffer_output(ctx);
-	nft_ctx_buffer_error(ctx);
+	nft.buffer_output(ctx);
+	nft.buffer_error(ctx);
 	if (c->want_out)
-		nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_HANDLE);
-	rc = nft_run_cmd_from_buffer(ctx, c->cmds);
+		nft.output_set_flags(ctx, NFT_CTX_OUTPUT_HANDLE);
+	rc = nft.run_cmd_from_buffer(ctx, c->cmds);
 	if (rc)
-		c->msg = first_line(nft_ctx_get_error_buffer(ctx));
+		c->msg = first_line(nft.get_error_buffer(ctx));
 	else if (c->want_out)
-		c->out = xstrdup(nft_ctx_get_output_buffer(ctx) ?: "");
-	nft_ctx_free(ctx);
+		c->out = xstrdup(nft.get_output_buffer(ctx) ?: "");
+	nft.ctx_free(ctx);
 	return rc ? -EIO : 0;
 }
 
@@ -55,8 +99,13 @@ int vs_nft_run(int netns_fd, const char *cmds, char **out, struct vs_err **err)
 {
 	struct nft_call c = { .cmds = cmds, .want_out = out != NULL };
 	_cleanup_free_ char *msg = NULL;
-	int r = vs_netns_run(netns_fd, nft_thread, &c);
+	int r;
 
+	pthread_once(&nft_once, nft_load);
+	if (nft_loaded < 0)
+		return vs_err_set(err, nft_loaded, "nftables: cannot load %s: %s", NFT_SONAME,
+				  nft_why ? nft_why : "unknown error");
+	r = vs_netns_run(netns_fd, nft_thread, &c);
 	msg = c.msg;
 	if (r < 0 && !msg)
 		return vs_err_setsys(err, r, "nftables");
