@@ -3,12 +3,11 @@
  * over path when complete. The blobs go out as they are stored, so their
  * digests are the ones imported. */
 #include "image/internal.h"
+#include "image/archive-dl.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -8,13 +8,12 @@
  * Map: staging a stream | a tar's file table (scan, links) | lookups and
  * staging by name or digest | reading staged files | classifying a tar. */
 #include "image/internal.h"
+#include "image/archive-dl.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/fs.h"
 #include "common/util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

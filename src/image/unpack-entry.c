@@ -13,14 +13,13 @@
  * A directory's mtime is the tarball's at its entry; entries added under it
  * later move it (as with tar without --delay-directory-restore). */
 #include "image/internal.h"
+#include "image/archive-dl.h"
 #include "image/unpack.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/fs.h"
 #include "common/util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -10,13 +10,12 @@
  *   - max_entries tar entries (default 2^20).
  * What each entry becomes is unpack-entry.c's business. */
 #include "image/internal.h"
+#include "image/archive-dl.h"
 #include "image/unpack.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <string.h>
 
