@@ -14,53 +14,53 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#define VS_ARCHIVE_FNS(X) \
-	X(archive_entry_atime) \
-	X(archive_entry_atime_is_set) \
-	X(archive_entry_atime_nsec) \
-	X(archive_entry_filetype) \
-	X(archive_entry_free) \
-	X(archive_entry_gid) \
-	X(archive_entry_hardlink) \
-	X(archive_entry_mtime) \
-	X(archive_entry_mtime_is_set) \
-	X(archive_entry_mtime_nsec) \
-	X(archive_entry_new) \
-	X(archive_entry_pathname) \
-	X(archive_entry_perm) \
-	X(archive_entry_rdev) \
-	X(archive_entry_set_filetype) \
-	X(archive_entry_set_mtime) \
-	X(archive_entry_set_pathname) \
-	X(archive_entry_set_perm) \
-	X(archive_entry_set_size) \
-	X(archive_entry_size) \
-	X(archive_entry_size_is_set) \
-	X(archive_entry_symlink) \
-	X(archive_entry_uid) \
-	X(archive_entry_xattr_next) \
-	X(archive_entry_xattr_reset) \
-	X(archive_error_string) \
-	X(archive_filter_bytes) \
-	X(archive_read_data) \
-	X(archive_read_data_block) \
-	X(archive_read_free) \
-	X(archive_read_new) \
-	X(archive_read_next_header) \
-	X(archive_read_open) \
-	X(archive_read_open_fd) \
-	X(archive_read_open_filename) \
-	X(archive_read_support_filter_all) \
+#define VS_ARCHIVE_FNS(X)                     \
+	X(archive_entry_atime)                \
+	X(archive_entry_atime_is_set)         \
+	X(archive_entry_atime_nsec)           \
+	X(archive_entry_filetype)             \
+	X(archive_entry_free)                 \
+	X(archive_entry_gid)                  \
+	X(archive_entry_hardlink)             \
+	X(archive_entry_mtime)                \
+	X(archive_entry_mtime_is_set)         \
+	X(archive_entry_mtime_nsec)           \
+	X(archive_entry_new)                  \
+	X(archive_entry_pathname)             \
+	X(archive_entry_perm)                 \
+	X(archive_entry_rdev)                 \
+	X(archive_entry_set_filetype)         \
+	X(archive_entry_set_mtime)            \
+	X(archive_entry_set_pathname)         \
+	X(archive_entry_set_perm)             \
+	X(archive_entry_set_size)             \
+	X(archive_entry_size)                 \
+	X(archive_entry_size_is_set)          \
+	X(archive_entry_symlink)              \
+	X(archive_entry_uid)                  \
+	X(archive_entry_xattr_next)           \
+	X(archive_entry_xattr_reset)          \
+	X(archive_error_string)               \
+	X(archive_filter_bytes)               \
+	X(archive_read_data)                  \
+	X(archive_read_data_block)            \
+	X(archive_read_free)                  \
+	X(archive_read_new)                   \
+	X(archive_read_next_header)           \
+	X(archive_read_open)                  \
+	X(archive_read_open_fd)               \
+	X(archive_read_open_filename)         \
+	X(archive_read_support_filter_all)    \
 	X(archive_read_support_format_gnutar) \
-	X(archive_read_support_format_raw) \
-	X(archive_read_support_format_tar) \
-	X(archive_set_error) \
-	X(archive_write_close) \
-	X(archive_write_data) \
-	X(archive_write_free) \
-	X(archive_write_header) \
-	X(archive_write_new) \
-	X(archive_write_open_filename) \
+	X(archive_read_support_format_raw)    \
+	X(archive_read_support_format_tar)    \
+	X(archive_set_error)                  \
+	X(archive_write_close)                \
+	X(archive_write_data)                 \
+	X(archive_write_free)                 \
+	X(archive_write_header)               \
+	X(archive_write_new)                  \
+	X(archive_write_open_filename)        \
 	X(archive_write_set_format_pax_restricted)
 
 #define VS_ARCHIVE_FN_PTR(f) __typeof__(f) *f;
@@ -110,10 +110,14 @@ void vs_archive_need(void);
 #define archive_read_open (vs_archive_need(), vs_archive.archive_read_open)
 #define archive_read_open_fd (vs_archive_need(), vs_archive.archive_read_open_fd)
 #define archive_read_open_filename (vs_archive_need(), vs_archive.archive_read_open_filename)
-#define archive_read_support_filter_all (vs_archive_need(), vs_archive.archive_read_support_filter_all)
-#define archive_read_support_format_gnutar (vs_archive_need(), vs_archive.archive_read_support_format_gnutar)
-#define archive_read_support_format_raw (vs_archive_need(), vs_archive.archive_read_support_format_raw)
-#define archive_read_support_format_tar (vs_archive_need(), vs_archive.archive_read_support_format_tar)
+#define archive_read_support_filter_all \
+	(vs_archive_need(), vs_archive.archive_read_support_filter_all)
+#define archive_read_support_format_gnutar \
+	(vs_archive_need(), vs_archive.archive_read_support_format_gnutar)
+#define archive_read_support_format_raw \
+	(vs_archive_need(), vs_archive.archive_read_support_format_raw)
+#define archive_read_support_format_tar \
+	(vs_archive_need(), vs_archive.archive_read_support_format_tar)
 #define archive_set_error (vs_archive_need(), vs_archive.archive_set_error)
 #define archive_write_close (vs_archive_need(), vs_archive.archive_write_close)
 #define archive_write_data (vs_archive_need(), vs_archive.archive_write_data)
@@ -121,6 +125,7 @@ void vs_archive_need(void);
 #define archive_write_header (vs_archive_need(), vs_archive.archive_write_header)
 #define archive_write_new (vs_archive_need(), vs_archive.archive_write_new)
 #define archive_write_open_filename (vs_archive_need(), vs_archive.archive_write_open_filename)
-#define archive_write_set_format_pax_restricted (vs_archive_need(), vs_archive.archive_write_set_format_pax_restricted)
+#define archive_write_set_format_pax_restricted \
+	(vs_archive_need(), vs_archive.archive_write_set_format_pax_restricted)
 
 #endif

@@ -62,8 +62,9 @@ static char *vanished_reason(struct vs_svc *svc, const struct vs_store_vm *row, 
 	int ws;
 
 	*status = -1;
-	if (!vs_svc_vmm_exit_read(dir, row->run_id, &ws))
-		return xasprintf("%s%s", prefix, VANISHED_REASON);
+	if (!vs_svc_vmm_exit_read(dir, row->run_id, &ws)) /* a start may have had no VMM yet */
+		return xstrdup(st == VS_VM_STARTING ? "the start was interrupted" :
+						      VANISHED_REASON);
 	vs_svc_wstatus_text(ws, how, sizeof(how), status);
 	return xasprintf("%sthe VMM %s%s", prefix, how,
 			 WIFSIGNALED(ws) ? "" : " without recording why");
