@@ -299,6 +299,10 @@ bool vs_mon_io_pump_until(struct vs_mon_io *io, int64_t deadline_ms)
 			accept_client(io);
 	}
 	free(buf);
+	/* log_write() flushes every batch: the buffer holds nothing between
+	 * calls, and an idle monitor does not keep its 256 KiB */
+	free(io->lbuf);
+	io->lbuf = NULL;
 	return io->out < 0 && io->err < 0;
 }
 
