@@ -16,7 +16,7 @@ pkgs=(
 	gcc make meson ninja-build pkg-config binutils
 	# libraries
 	libcmocka-dev libjansson-dev libseccomp-dev libcap-dev libsqlite3-dev
-	zlib1g-dev libzstd-dev libarchive-dev libgnutls28-dev libmnl-dev libmicrohttpd-dev
+	zlib1g-dev libzstd-dev libarchive-dev libgnutls28-dev nettle-dev libmnl-dev libmicrohttpd-dev
 	libnftables-dev liblzma-dev
 	# fuzzing and sanitizers
 	clang libclang-rt-14-dev

@@ -95,13 +95,6 @@ static void log_record(struct vs_mon_io *io, const char *pre, size_t np, const c
 	io->lbuf_len += rec;
 }
 
-void vs_mon_io_free(struct vs_mon_io *io)
-{
-	log_flush(io);
-	free(io->lbuf);
-	io->lbuf = NULL;
-}
-
 /* One record per line of buf (a tail without a newline: a partial one),
  * all with the time of this read, written in one go. */
 static void log_write(struct vs_mon_io *io, int stream, const char *buf, size_t n)
@@ -306,6 +299,10 @@ bool vs_mon_io_pump_until(struct vs_mon_io *io, int64_t deadline_ms)
 			accept_client(io);
 	}
 	free(buf);
+	/* log_write() flushes every batch: the buffer holds nothing between
+	 * calls, and an idle monitor does not keep its 256 KiB */
+	free(io->lbuf);
+	io->lbuf = NULL;
 	return io->out < 0 && io->err < 0;
 }
 

@@ -67,10 +67,6 @@ int64_t vs_mon_io_now_ms(void);
  * window size a client sent (a restarted container's new pty). */
 void vs_mon_io_set_master(struct vs_mon_io *io, int master);
 
-/* Frees the log's batch buffer (its records are written at the end of
- * each read, so nothing is pending); io stays usable. */
-void vs_mon_io_free(struct vs_mon_io *io);
-
 /* Closes every client: they see EOF. */
 void vs_mon_io_close_clients(struct vs_mon_io *io);
 

@@ -29,6 +29,10 @@ char *vs_svc_vm_file(const struct vs_svc *svc, const char *name, const char *fil
 /* The start time of pid (/proc/PID/stat field 22), 0 if it is gone or a zombie. */
 uint64_t vs_svc_pid_start(pid_t pid);
 int64_t vs_svc_now_ms(void);
+/* Remembers pid, a child that lives on (a VMM's reaper), and reaps those of
+ * the earlier ones that have ended, so that a long-lived caller (`vessel
+ * serve`) keeps no zombies; a short-lived one leaves them to init. */
+void vs_svc_child_add(struct vs_svc *svc, pid_t pid);
 /* Removes a directory tree (a VM's directory). Returns 0 or -errno. */
 int vs_svc_rmtree(const char *path);
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,10 +49,29 @@ int vs_svc_open(const char *root, struct vs_svc **out, struct vs_err **err)
 	return 0;
 }
 
+static void reap_children(struct vs_svc *svc)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < svc->nchildren; i++)
+		if (waitpid(svc->children[i], NULL, WNOHANG) == 0)
+			svc->children[kept++] = svc->children[i];
+	svc->nchildren = kept;
+}
+
+void vs_svc_child_add(struct vs_svc *svc, pid_t pid)
+{
+	reap_children(svc);
+	svc->children = xrealloc(svc->children, (svc->nchildren + 1) * sizeof(pid_t));
+	svc->children[svc->nchildren++] = pid;
+}
+
 void vs_svc_close(struct vs_svc *svc)
 {
 	if (!svc)
 		return;
+	reap_children(svc);
+	free(svc->children);
 	vs_store_close(svc->store);
 	free(svc->root);
 	free(svc);

@@ -11,6 +11,8 @@
 #define VS_SVC_SVC_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 struct vs_err;
 struct vs_store;
@@ -18,6 +20,8 @@ struct vs_store;
 struct vs_svc {
 	char *root; /* --root / VESSEL_ROOT */
 	struct vs_store *store; /* opened by vs_svc_open() */
+	pid_t *children; /* the VMMs' reapers this process forked: reaped once they end */
+	size_t nchildren;
 };
 
 #define VS_SVC_DEFAULT_ROOT "/var/lib/vessel"

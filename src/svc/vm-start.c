@@ -1,11 +1,13 @@
 /* Starting a named VM (vm.h): the sizing rules, the lock, the new run in
  * the store, and the detached VMM process (a fork of the CLI running
- * vmm-main.c). The CLI takes the VM's lock and hands it to the VMM, so the
- * VM counts as running from the first moment; the VMM reports on a status
- * pipe when its control socket listens, or why it failed.
+ * vmm-main.c) under its reaper (vmm-reaper.h). The CLI takes the VM's lock
+ * and hands it to the VMM and the reaper, so the VM counts as running from
+ * the first moment until both are gone; the VMM reports on a status pipe
+ * when its control socket listens and its vCPUs run, or why it failed.
  *
  * Map: rules - spawn - start - autostart. */
 #include "svc/internal.h"
+#include "svc/vmm-reaper.h"
 #include "store/store.h"
 #include "store/vms.h"
 #include "vmm/kit.h"
@@ -16,6 +18,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,14 +77,14 @@ static int check_memory(struct vs_svc *svc, const struct vs_vm_spec *spec, bool 
 	return 0;
 }
 
-/* In the grandchild: fds 3 and 4, stdio, nothing else of the CLI's, then
- * the VMM. No exec: it would cost another dynamic link and start-up of the
- * binary (~5 ms here); the CLI closed its store connection before the fork. */
-__attribute__((noreturn)) static void run_vmm(struct vs_svc *svc, const char *name,
-					      long long run_id, int lock_fd, int status_fd)
+/* In the VMM: fds 3 and 4, stdio, nothing else of the CLI's, then the VMM.
+ * No exec: it would cost another dynamic link and start-up of the binary
+ * (~5 ms here); the CLI closed its store connection before the fork, and
+ * the row (with the new run) is the VMM's own copy now. */
+__attribute__((noreturn)) static void run_vmm(struct vs_svc *svc, struct vs_store_vm *row,
+					      int lock_fd, int status_fd)
 {
-	_cleanup_free_ char *log = vs_svc_vm_file(svc, name, VS_SVC_VMM_LOG_FILE);
-	_cleanup_free_ char *root = xstrdup(svc->root), *vm = xstrdup(name);
+	_cleanup_free_ char *log = vs_svc_vm_file(svc, row->name, VS_SVC_VMM_LOG_FILE);
 	int lk = fcntl(lock_fd, F_DUPFD_CLOEXEC, 10), st = fcntl(status_fd, F_DUPFD_CLOEXEC, 10);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC), logfd;
 
@@ -91,34 +95,93 @@ __attribute__((noreturn)) static void run_vmm(struct vs_svc *svc, const char *na
 		_exit(127);
 	close_range(VS_SVC_VMM_STATUS_FD + 1, ~0U, 0);
 	prctl(PR_SET_NAME, "vessel-vmm");
-	_exit(vs_svc_vmm_main(root, vm, run_id));
+	_exit(vs_svc_vmm_main(svc->root, row));
 }
 
-/* Forks the detached VMM (double fork: it is reparented, never our zombie).
- * Returns the read end of its status pipe, or -errno; *mid is the
- * intermediate child, for the caller to reap. */
-static int spawn_vmm(struct vs_svc *svc, const char *name, long long run_id, int lock_fd,
-		     pid_t *mid)
+/* vessel-vmm-reaper next to our own binary (a rebuilt one: its new file). */
+static bool reaper_exe(char *out, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash, *deleted;
+
+	if (n <= 0)
+		return false;
+	exe[n] = 0;
+	if ((deleted = strstr(exe, " (deleted)")) && !deleted[10])
+		*deleted = 0;
+	if (!(slash = strrchr(exe, '/')))
+		return false;
+	snprintf(out, len, "%.*s/" VS_SVC_REAPER_EXE, (int)(slash - exe), exe);
+	return access(out, X_OK) == 0;
+}
+
+/* In the VMM's parent, once it has forked the VMM: its copy of the lock on
+ * fd 3 and nothing else of the CLI's (not the status pipe: the CLI must see
+ * the VMM's end there), in the VM's directory, it becomes the small reaper;
+ * without that binary it waits in place. If it cannot even get here, the
+ * VMM runs on without it, and only the reason of a VMM that dies without a
+ * word is lost. */
+__attribute__((noreturn)) static void run_reaper(struct vs_svc *svc, const struct vs_store_vm *row,
+						 int lock_fd, pid_t vmm)
+{
+	_cleanup_free_ char *dir = vs_svc_vm_dir(svc, row->name);
+	char exe[PATH_MAX + 32], pid[24], id[24];
+	char *args[] = { exe, pid, id, NULL };
+	int lk = fcntl(lock_fd, F_DUPFD_CLOEXEC, 10), null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (lk < 0 || null < 0 || chdir(dir) < 0 || dup2(lk, VS_SVC_REAPER_LOCK_FD) < 0 ||
+	    dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+		_exit(127);
+	close_range(VS_SVC_REAPER_LOCK_FD + 1, ~0U, 0);
+	snprintf(pid, sizeof(pid), "%d", (int)vmm);
+	snprintf(id, sizeof(id), "%lld", (long long)row->run_id);
+	if (reaper_exe(exe, sizeof(exe)))
+		execv(exe, args);
+	prctl(PR_SET_NAME, "vessel-reaper");
+	_exit(vs_svc_vmm_reap(vmm, row->run_id) < 0 ? 1 : 0);
+}
+
+/* In the reaper-to-be: returns once the VMM has said its verdict on the
+ * status pipe (without reading it: it is the CLI's) or has closed it, so
+ * that becoming the small reaper (an exec and the teardown of this copy of
+ * the CLI) does not take a CPU from the VMM while it builds the VM. */
+static void await_verdict(int status_fd)
+{
+	struct pollfd pf = { .fd = status_fd, .events = POLLIN };
+
+	while (poll(&pf, 1, -1) < 0 && errno == EINTR)
+		;
+}
+
+/* Forks the reaper, which forks the VMM (both in a session of their own).
+ * Returns the read end of the VMM's status pipe, or -errno; *reaper is our
+ * child, which lives as long as the VM: the caller does not wait for it. */
+static int spawn_vmm(struct vs_svc *svc, struct vs_store_vm *row, int lock_fd, pid_t *reaper)
 {
 	int p[2];
-	pid_t pid;
+	pid_t pid, vmm;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	pid = fork();
 	if (pid == 0) {
 		setsid();
-		pid = fork();
-		if (pid != 0)
-			_exit(pid < 0 ? 1 : 0);
-		run_vmm(svc, name, run_id, lock_fd, p[1]);
+		vmm = fork();
+		if (vmm == 0)
+			run_vmm(svc, row, lock_fd, p[1]);
+		if (vmm < 0)
+			_exit(127); /* the CLI reads the end of the status pipe */
+		close(p[1]);
+		await_verdict(p[0]);
+		run_reaper(svc, row, lock_fd, vmm);
 	}
 	close(p[1]);
 	if (pid < 0) {
 		close(p[0]);
 		return -EAGAIN;
 	}
-	*mid = pid;
+	*reaper = pid;
 	return p[0];
 }
 
@@ -163,6 +226,7 @@ static int take_lock(struct vs_svc *svc, const char *name, struct vs_err **err)
 {
 	_cleanup_free_ char *dir = vs_svc_vm_dir(svc, name);
 	_cleanup_free_ char *lock = vs_svc_vm_file(svc, name, VS_SVC_LOCK_FILE);
+	_cleanup_free_ char *ended = vs_svc_vm_file(svc, name, VS_SVC_EXIT_FILE);
 	int fd;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
@@ -172,7 +236,12 @@ static int take_lock(struct vs_svc *svc, const char *name, struct vs_err **err)
 		fd = vs_svc_lock_take(lock); /* a VMM that was just exiting */
 	if (fd == -EBUSY)
 		return vs_err_set(err, -EBUSY, "VM '%s' is already running", name);
-	return fd < 0 ? vs_err_setsys(err, fd, "cannot lock %s", lock) : fd;
+	if (fd < 0)
+		return vs_err_setsys(err, fd, "cannot lock %s", lock);
+	/* the last run's end, if its reaper wrote one, is in the store by now
+	 * (vs_svc_get_row): a new run starts without it */
+	unlink(ended);
+	return fd;
 }
 
 /* The new run in the store, under the sizing rules, in one transaction. */
@@ -201,7 +270,7 @@ static int start_row(struct vs_svc *svc, struct vs_store_vm *row,
 	struct vs_vm_spec spec;
 	struct vs_kit_boot boot;
 	_cleanup_close_ int lock = -1, status = -1;
-	pid_t mid = -1;
+	pid_t reaper = -1;
 	int r;
 
 	vs_vm_spec_init(&spec);
@@ -218,13 +287,13 @@ static int start_row(struct vs_svc *svc, struct vs_store_vm *row,
 	 * would be shared with the child's own connection): close, reopen. */
 	vs_store_close(svc->store);
 	svc->store = NULL;
-	r = status = spawn_vmm(svc, row->name, row->run_id, lock, &mid);
+	r = status = spawn_vmm(svc, row, lock, &reaper);
 	if (r < 0) {
 		vs_err_setsys(err, r, "cannot start the VMM process");
 	} else {
-		close(steal_fd(lock)); /* the VMM holds it now */
+		close(steal_fd(lock)); /* the VMM and its reaper hold it now */
+		vs_svc_child_add(svc, reaper);
 		r = read_status(status, row->name, err);
-		waitpid(mid, NULL, 0);
 	}
 	/* after the VMM's verdict: reopening does not delay the guest */
 	if (vs_store_open(svc->root, &svc->store, r < 0 ? NULL : err) < 0) {

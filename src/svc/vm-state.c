@@ -2,6 +2,7 @@
  * VMM's lock, `ls`, `inspect`, and their JSON form. */
 #include "svc/internal.h"
 #include "svc/vm-net.h"
+#include "svc/vmm-reaper.h"
 #include "store/vms.h"
 #include "common/cleanup.h"
 #include "common/err.h"
@@ -12,9 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#define VANISHED_REASON "the VMM process ended without recording why (killed by SIGKILL or crashed)"
+/* Nobody saw the end: a foreground `vm run --name`, or a VMM whose reaper
+ * died too. */
+#define REAPER_WAIT_MS 1000 /* a reaper writes a line and exits: this is slack */
+#define VANISHED_REASON "the VMM exited without recording a status (killed? nothing saw its end)"
 
 static const char *const state_names[] = {
 	[VS_VM_CREATED] = "created", [VS_VM_STARTING] = "starting", [VS_VM_RUNNING] = "running",
@@ -39,6 +44,33 @@ static bool is_active(enum vs_vm_state s)
 	return s == VS_VM_STARTING || s == VS_VM_RUNNING || s == VS_VM_PAUSED;
 }
 
+/* A running VMM's recorded process is gone (or a zombie) while the lock is
+ * still held: its reaper is about to write what it saw and let go. */
+static bool vmm_is_gone(const struct vs_store_vm *row, enum vs_vm_state st)
+{
+	return (st == VS_VM_RUNNING || st == VS_VM_PAUSED) && row->pid > 0 &&
+	       vs_svc_pid_start((pid_t)row->pid) != row->pid_start;
+}
+
+/* Why an active run's VMM is gone without recording its end: what its
+ * reaper saw (vmm-reaper.h) if it wrote it for this run. */
+static char *vanished_reason(struct vs_svc *svc, const struct vs_store_vm *row, enum vs_vm_state st,
+			     int *status)
+{
+	_cleanup_free_ char *dir = vs_svc_vm_dir(svc, row->name);
+	const char *prefix = st == VS_VM_STARTING ? "the start was interrupted: " : "";
+	char how[96];
+	int ws;
+
+	*status = -1;
+	if (!vs_svc_vmm_exit_read(dir, row->run_id, &ws)) /* a start may have had no VMM yet */
+		return xstrdup(st == VS_VM_STARTING ? "the start was interrupted" :
+						      VANISHED_REASON);
+	vs_svc_wstatus_text(ws, how, sizeof(how), status);
+	return xasprintf("%sthe VMM %s%s", prefix, how,
+			 WIFSIGNALED(ws) ? "" : " without recording why");
+}
+
 enum vs_vm_state vs_svc_check_live(struct vs_svc *svc, struct vs_store_vm *row)
 {
 	enum vs_vm_state st = vs_svc_state_parse(row->state);
@@ -47,16 +79,16 @@ enum vs_vm_state vs_svc_check_live(struct vs_svc *svc, struct vs_store_vm *row)
 	if (!is_active(st))
 		return st;
 	lock = vs_svc_vm_file(svc, row->name, VS_SVC_LOCK_FILE);
-	if (vs_svc_lock_held(lock))
+	if (vs_svc_lock_held(lock) &&
+	    (!vmm_is_gone(row, st) || vs_svc_lock_wait_free(lock, REAPER_WAIT_MS) < 0))
 		return st;
-	/* Nobody holds the lock: the VMM is gone without recording its end. The
-	 * write is conditional on the run, so a VMM that records its own exit
-	 * at the same moment, or a new start, wins. */
+	/* Nobody holds the lock: the VMM is gone without recording its end (its
+	 * reaper, which held the lock too, has written what it saw). The write
+	 * is conditional on the run, so a VMM that records its own exit at the
+	 * same moment, or a new start, wins. */
 	snprintf(row->state, sizeof(row->state), "stopped");
 	free(row->exit_reason);
-	row->exit_reason =
-		xstrdup(st == VS_VM_STARTING ? "the start was interrupted" : VANISHED_REASON);
-	row->exit_status = -1;
+	row->exit_reason = vanished_reason(svc, row, st, &row->exit_status);
 	row->pid = 0;
 	row->stopped_at = vs_svc_now_ms();
 	vs_store_vm_update_run(svc->store, row, NULL);

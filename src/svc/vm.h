@@ -126,8 +126,10 @@ int vs_svc_vm_run_begin(struct vs_svc *svc, const struct vs_vm_spec *spec,
 void vs_svc_vm_run_end(struct vs_svc_run *token, const struct vs_vm_result *res);
 
 /* The body of the background VMM process (forked by vs_svc_vm_start):
- * fd 3 holds the VM's lock, fd 4 is the start-up status pipe. Returns the
- * process exit status. */
-int vs_svc_vmm_main(const char *root, const char *name, long long run_id);
+ * fd 3 holds the VM's lock, fd 4 is the start-up status pipe; root is the
+ * absolute state root and row the run's row (begun by the starting CLI),
+ * which the VMM owns and frees. Returns the process exit status. */
+struct vs_store_vm;
+int vs_svc_vmm_main(const char *root, struct vs_store_vm *row);
 
 #endif

@@ -1,7 +1,10 @@
-/* The background VMM process of a named VM (forked by vm-start.c): it holds the VM's lock on fd 3, builds the VM from
- * the stored spec, listens on control.sock, records "running" and says "ok"
- * on the status pipe (fd 4), serves until the VM stops, and records how it
- * ended. Its working directory is the VM's directory. */
+/* The background VMM process of a named VM (forked by vm-start.c): it holds
+ * the VM's lock on fd 3, builds the VM from the run's row (the copy of the
+ * starting CLI's, which the fork gave it: nothing to read before the guest
+ * boots), listens on control.sock, starts the vCPUs, then opens the store,
+ * records "running" and says "ok" on the status pipe (fd 4), serves until
+ * the VM stops, and records how it ended. Its working directory is the VM's
+ * directory; its parent is the reaper (vmm-reaper.h). */
 #include "svc/internal.h"
 #include "svc/vm-net.h"
 #include "store/store.h"
@@ -26,7 +29,9 @@
 #define LISTEN_BACKLOG 16
 
 struct vmm {
-	struct vs_svc *svc;
+	const char *root;
+	char *dir; /* <root>/vms/<name> */
+	struct vs_svc *svc; /* opened once the vCPUs run (at once with a network) */
 	struct vs_store_vm *row;
 	struct vs_vm_spec spec;
 	struct vs_kit_boot boot;
@@ -40,7 +45,8 @@ static void record(struct vmm *m)
 {
 	struct vs_err *e = NULL;
 
-	if (vs_store_vm_update_run(m->svc->store, m->row, &e) < 0) {
+	if ((!m->svc && vs_svc_open(m->root, &m->svc, &e) < 0) ||
+	    vs_store_vm_update_run(m->svc->store, m->row, &e) < 0) {
 		fprintf(stderr, "vessel: VMM: %s\n", e->msg);
 		vs_err_free(e);
 	}
@@ -95,7 +101,8 @@ static int resolve(struct vmm *m, const char *name, struct vs_err **err)
 
 	if (!m->spec.network)
 		return vs_kit_resolve(&m->spec, false, &m->boot, err);
-	if ((r = vs_svc_vm_net_attach(m->svc, m->spec.network, name, &m->net, err)) < 0 ||
+	if ((r = vs_svc_open(m->root, &m->svc, err)) < 0 ||
+	    (r = vs_svc_vm_net_attach(m->svc, m->spec.network, name, &m->net, err)) < 0 ||
 	    (r = vs_svc_vm_net_publish(m->svc, m->spec.ports, m->spec.nports, &m->net, err)) < 0)
 		return vs_err_wrap(err, r, "VM '%s'", name);
 	with_ip = vs_svc_vm_net_append(user, &m->net);
@@ -106,22 +113,17 @@ static int resolve(struct vmm *m, const char *name, struct vs_err **err)
 	return r;
 }
 
-static int build(struct vmm *m, const char *name, long long run_id, struct vs_err **err)
+static int build(struct vmm *m, struct vs_err **err)
 {
-	_cleanup_json_ json_t *j = NULL;
-	_cleanup_free_ char *dir = vs_svc_vm_dir(m->svc, name);
+	_cleanup_json_ json_t *j = json_loads(m->row->spec, 0, NULL);
+	const char *name = m->row->name;
 	struct vs_vm_config cfg = { 0 };
 	int r;
 
-	if ((r = vs_svc_get_row(m->svc, name, &m->row, err)) < 0)
-		return r;
-	if (m->row->run_id != run_id)
-		return vs_err_set(err, -ESTALE, "VM '%s': another start replaced this one", name);
-	j = json_loads(m->row->spec, 0, NULL);
 	if ((r = vs_vm_spec_from_json(j, &m->spec, err)) < 0 || (r = resolve(m, name, err)) < 0)
 		return r;
-	if (chdir(dir) < 0)
-		return vs_err_setsys(err, -errno, "cannot enter %s", dir);
+	if (chdir(m->dir) < 0)
+		return vs_err_setsys(err, -errno, "cannot enter %s", m->dir);
 	if (pipe2(m->console, O_CLOEXEC) < 0)
 		return vs_err_setsys(err, -errno, "console pipe");
 	/* The serial never blocks a vCPU on a full pipe: the loop drains it. */
@@ -155,7 +157,7 @@ static void say(const char *line)
 
 static int serve(struct vmm *m)
 {
-	_cleanup_free_ char *log = vs_svc_vm_file(m->svc, m->row->name, VS_SVC_LOG_FILE);
+	_cleanup_free_ char *log = xasprintf("%s/%s", m->dir, VS_SVC_LOG_FILE);
 	struct vs_vm_serve_opts o = { .control_fd = m->listen_fd,
 				      .console_fd = m->console[0],
 				      .log_path = log,
@@ -184,14 +186,15 @@ static int serve(struct vmm *m)
 	return status;
 }
 
-int vs_svc_vmm_main(const char *root, const char *name, long long run_id)
+int vs_svc_vmm_main(const char *root, struct vs_store_vm *row)
 {
-	struct vmm m = { .console = { -1, -1 }, .listen_fd = -1 };
+	struct vmm m = { .root = root, .row = row, .console = { -1, -1 }, .listen_fd = -1 };
 	struct vs_err *err = NULL;
 	int status = 125;
 
+	m.dir = xasprintf("%s/vms/%s", root, row->name);
 	vs_vm_spec_init(&m.spec);
-	if (vs_svc_open(root, &m.svc, &err) < 0 || build(&m, name, run_id, &err) < 0) {
+	if (build(&m, &err) < 0) {
 		say(err->msg);
 		fprintf(stderr, "vessel: VMM: %s\n", err->msg);
 		vs_err_free(err);
@@ -205,5 +208,6 @@ int vs_svc_vmm_main(const char *root, const char *name, long long run_id)
 	vs_vm_spec_clear(&m.spec);
 	vs_store_vm_free(m.row);
 	vs_svc_close(m.svc);
+	free(m.dir);
 	return status;
 }

@@ -59,7 +59,7 @@ struct vs_vm {
 	struct vs_acpi_pm *acpi_pm; /* devices-acpi.c */
 	struct vs_device *devices; /* realized from the registry (device.h) */
 	struct vs_bzimage bz;
-	uint8_t *kernel_file; /* owns the bytes bz points into */
+	uint8_t *kernel_file; /* owns the bytes bz points into, until the kernel is loaded */
 	size_t kernel_file_len;
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, shaped per vCPU on a copy */
 	unsigned cpuid_max;

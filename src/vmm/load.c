@@ -89,5 +89,13 @@ int vs_vm_load_kernel(struct vs_vm *vm, struct vs_boot_plan *plan, struct vs_err
 		if (r < 0 && r != -ENOTSUP)
 			return vs_err_wrap(err, r, "%s", vm->cfg.kernel);
 	}
+	/* The kernel is in guest memory now: the file's bytes (megabytes for a
+	 * distribution kernel) need not stay resident for the VM's life. Only
+	 * vm->bz's header copy and version string are used from here on. */
+	free(vm->kernel_file);
+	vm->kernel_file = NULL;
+	vm->kernel_file_len = 0;
+	vm->bz.file = vm->bz.kernel = NULL;
+	vm->bz.file_len = vm->bz.kernel_len = 0;
 	return 0;
 }

@@ -261,17 +261,60 @@ def test_resource_rules(ctl):
     assert vm["state"] == "created" and vm["pid"] is None
 
 
+def parent_of(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def comm_of(pid):
+    with open(f"/proc/{pid}/comm") as f:
+        return f.read().strip()
+
+
 def test_sigkill_of_the_vmm(ctl, kvm):
+    """The VMM's parent is its reaper, which sees the signal: ls, inspect and
+    ps say it was SIGKILL (status 128+9), at once (no waiting in the test)."""
     ctl.ok("vm", "create", "victim", *counter_spec())
     ctl.ok("vm", "start", "victim")
     pid = ctl.ls()["victim"]["pid"]
+    assert comm_of(parent_of(pid)) == "vessel-reaper"
     os.kill(pid, signal.SIGKILL)
     wait_until(lambda: process_gone(pid), what="the VMM to die")
     vm = ctl.ls()["victim"]
-    assert vm["state"] == "stopped" and "SIGKILL" in vm["exit_reason"], vm
+    assert vm["state"] == "stopped", vm
+    assert vm["exit_reason"] == "the VMM was killed by signal 9 (SIGKILL)", vm
+    assert vm["exit_status"] == 128 + signal.SIGKILL, vm
+    insp = json.loads(ctl.ok("vm", "inspect", "victim").stdout)
+    assert (insp["state"], insp["exit_reason"], insp["exit_status"]) == \
+        ("stopped", vm["exit_reason"], 137), insp
+    ps = [l for l in ctl.ok("ps").stdout.splitlines() if l.startswith("victim ")]
+    assert len(ps) == 1 and "stopped" in ps[0] and "killed by signal 9 (SIGKILL)" in ps[0], ps
     ctl.ok("vm", "start", "victim")  # no stale socket or lock in the way
     assert ctl.ls()["victim"]["state"] == "running"
-    ctl.ok("vm", "stop", "victim")
+    ctl.ok("vm", "stop", "victim", "-t", "0")
+    vm = ctl.ls()["victim"]
+    # a stop the VMM records itself is not overwritten by what its reaper saw
+    assert vm["exit_reason"] == "hard stop (vm stop -t 0)" and vm["exit_status"] == 0, vm
+
+
+def test_sigkill_of_the_vmm_and_its_reaper(ctl, kvm):
+    """With the reaper gone too, nobody saw the end: the reason says so
+    instead of guessing, and the status is unknown (null)."""
+    ctl.ok("vm", "create", "victim", *counter_spec())
+    ctl.ok("vm", "start", "victim")
+    pid = ctl.ls()["victim"]["pid"]
+    reaper = parent_of(pid)
+    assert comm_of(reaper) == "vessel-reaper"
+    os.kill(reaper, signal.SIGKILL)
+    wait_until(lambda: process_gone(reaper), what="the reaper to die")
+    assert ctl.ls()["victim"]["state"] == "running"  # the VMM runs on without it
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: process_gone(pid), what="the VMM to die")
+    vm = ctl.ls()["victim"]
+    assert vm["state"] == "stopped" and vm["exit_status"] is None, vm
+    assert vm["exit_reason"].startswith("the VMM exited without recording a status"), vm
+    ctl.ok("vm", "start", "victim")
+    ctl.ok("vm", "kill", "victim")
 
 
 def process_gone(pid):

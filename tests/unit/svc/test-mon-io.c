@@ -115,7 +115,6 @@ static void test_records(void **state)
 	unrecord(log, "stderr", text);
 	assert_string_equal(text, "err\n");
 	free(log);
-	vs_mon_io_free(&io);
 	close(io.log_fd);
 }
 
@@ -141,7 +140,6 @@ static void test_rotation(void **state)
 	close(o[1]);
 	io.out = o[0];
 	vs_mon_io_pump(&io);
-	vs_mon_io_free(&io);
 	close(io.log_fd);
 	assert_int_equal(stat(log_path, &st), 0);
 	assert_true(st.st_size <= 1000);
@@ -225,7 +223,6 @@ static void test_attach_on_a_pty(void **state)
 	vs_mon_io_close_clients(&io);
 	assert_int_equal(recv(sv[0], out, sizeof(out), 0), 0); /* EOF */
 	close(sv[0]);
-	vs_mon_io_free(&io);
 	close(io.log_fd);
 	out[0] = 0;
 	{
