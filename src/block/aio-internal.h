@@ -51,7 +51,10 @@ unsigned vs_uring_inflight(struct vs_uring *u);
  * handle, so a test can make transfers short (and spoil a read's bytes past
  * what it reports) or answer -EAGAIN/-EINTR/-EIO. NULL: none. Set it while
  * nothing is in flight. */
-void vs_uring_test_hook(struct vs_uring *u, int (*fn)(int res, const struct iovec *iov, unsigned niov, bool write, void *arg), void *arg);
+void vs_uring_test_hook(struct vs_uring *u,
+			int (*fn)(int res, const struct iovec *iov, unsigned niov, bool write,
+				  void *arg),
+			void *arg);
 #else
 static inline int vs_uring_new(struct vs_blk_aio *a, struct vs_blk *b, unsigned depth,
 			       struct vs_evloop *loop, struct vs_uring **out)
@@ -86,7 +89,9 @@ static inline unsigned vs_uring_inflight(struct vs_uring *u)
 	(void)u;
 	return 0;
 }
-static inline void vs_uring_test_hook(struct vs_uring *u, int (*fn)(int res, const struct iovec *iov, unsigned niov, bool write, void *arg),
+static inline void vs_uring_test_hook(struct vs_uring *u,
+				      int (*fn)(int res, const struct iovec *iov, unsigned niov,
+						bool write, void *arg),
 				      void *arg)
 {
 	(void)u, (void)fn, (void)arg;

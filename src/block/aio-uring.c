@@ -334,7 +334,10 @@ void vs_uring_reap_wait(struct vs_uring *u)
 		reap(u);
 }
 
-void vs_uring_test_hook(struct vs_uring *u, int (*fn)(int res, const struct iovec *iov, unsigned niov, bool write, void *arg), void *arg)
+void vs_uring_test_hook(struct vs_uring *u,
+			int (*fn)(int res, const struct iovec *iov, unsigned niov, bool write,
+				  void *arg),
+			void *arg)
 {
 	u->hook_arg = arg;
 	u->hook = fn;

@@ -88,8 +88,8 @@ static int run_vm(struct vs_vm_config *cfg, struct vs_svc_run *token)
 	return status;
 }
 
-/* For benchmarks (bench/mem.sh): VESSEL_MEM_BACKING=anon|anon-thp|memfd
- * (vmm/memory.h); unset or unknown: the default. */
+/* For benchmarks (bench/mem.sh, bench/blk.sh): VESSEL_MEM_BACKING=anon|
+ * anon-thp|memfd (vmm/memory.h); unset or unknown: the VM's choice. */
 static unsigned mem_backing_from_env(void)
 {
 	static const struct {
@@ -103,7 +103,7 @@ static unsigned mem_backing_from_env(void)
 	for (unsigned i = 0; v && i < VS_ARRAY_SIZE(names); i++)
 		if (!strcmp(v, names[i].name))
 			return names[i].backing;
-	return VS_MEM_ANON;
+	return VS_MEM_AUTO;
 }
 
 static void block_stop_signals(void)

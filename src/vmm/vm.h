@@ -72,7 +72,7 @@ struct vs_vm_config {
 	bool reset_is_crash;
 	int out_fd; /* serial output; usually 1 */
 	bool trace_boot; /* print the CLOCK_MONOTONIC time of vCPU 0's first KVM_RUN */
-	unsigned mem_backing; /* enum vs_mem_backing (vmm/memory.h); 0 is the default */
+	unsigned mem_backing; /* enum vs_mem_backing (vmm/memory.h); 0: VS_MEM_AUTO */
 	/* Registry devices to add, "TYPE[,OPTS]" (vmm/device.h), e.g. "virtio-rng". */
 	const char *devices[VS_VM_MAX_DEVICES];
 	unsigned ndevices;

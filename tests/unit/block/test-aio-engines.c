@@ -525,7 +525,8 @@ static void test_drain_and_cancel(void **state)
 		assert_int_equal(vs_blk_aio_ring_inflight(a), 0);
 		for (unsigned i = 0; i < NREQ; i++) {
 			assert_int_equal(waiter.calls[i], 1);
-			assert_true(waiter.ret[i] == 0 || (round == 1 && waiter.ret[i] == -ECANCELED));
+			assert_true(waiter.ret[i] == 0 ||
+				    (round == 1 && waiter.ret[i] == -ECANCELED));
 		}
 	}
 	vs_blk_aio_free(a);
@@ -662,8 +663,7 @@ static void test_fallback_when_io_uring_is_refused(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-#define BOTH(fn) \
-	cmocka_unit_test_prestate(fn, &k_threads), cmocka_unit_test_prestate(fn, &k_uring)
+#define BOTH(fn) cmocka_unit_test_prestate(fn, &k_threads), cmocka_unit_test_prestate(fn, &k_uring)
 
 int main(void)
 {
