@@ -37,6 +37,9 @@ void vs_uring_free(struct vs_uring *u);
  * the ring. False when it cannot (a piece the driver must do itself, too
  * many pieces, the ring full): the caller runs it on the pool. */
 bool vs_uring_submit(struct vs_uring *u, struct vs_blk_req *req);
+/* on: operations are queued without entering the kernel until the last
+ * plug is undone (one io_uring_enter for a batch); off: undoes one. */
+void vs_uring_plug(struct vs_uring *u, bool on);
 /* Asks the kernel to cancel every operation in flight (they complete with
  * -ECANCELED, or normally if already at the device). */
 void vs_uring_cancel(struct vs_uring *u);
@@ -74,6 +77,10 @@ static inline bool vs_uring_submit(struct vs_uring *u, struct vs_blk_req *req)
 static inline void vs_uring_cancel(struct vs_uring *u)
 {
 	(void)u;
+}
+static inline void vs_uring_plug(struct vs_uring *u, bool on)
+{
+	(void)u, (void)on;
 }
 static inline bool vs_uring_on_loop_thread(struct vs_uring *u)
 {

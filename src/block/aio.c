@@ -333,6 +333,18 @@ unsigned vs_blk_aio_ring_inflight(struct vs_blk_aio *a)
 	return a->ring ? vs_uring_inflight(a->ring) : 0;
 }
 
+void vs_blk_aio_plug(struct vs_blk_aio *a)
+{
+	if (a->ring)
+		vs_uring_plug(a->ring, true);
+}
+
+void vs_blk_aio_unplug(struct vs_blk_aio *a)
+{
+	if (a->ring)
+		vs_uring_plug(a->ring, false);
+}
+
 void vs_blk_aio_set_writethrough(struct vs_blk_aio *a, bool on)
 {
 	if (on)

@@ -137,6 +137,11 @@ void vs_blk_aio_drain(struct vs_blk_aio *a);
  * -ECANCELED, io_uring operations are cancelled where the kernel can (those
  * already at the device finish), then as vs_blk_aio_drain. */
 void vs_blk_aio_cancel(struct vs_blk_aio *a);
+/* Batches submissions (io_uring: one system call for all the requests
+ * submitted between plug and unplug; threads: no effect). Pairs nest;
+ * requests wait for the unplug, so the caller unplugs before it waits. */
+void vs_blk_aio_plug(struct vs_blk_aio *a);
+void vs_blk_aio_unplug(struct vs_blk_aio *a);
 /* Changes VS_BLK_AIO_WRITETHROUGH for requests that start from now on. */
 void vs_blk_aio_set_writethrough(struct vs_blk_aio *a, bool on);
 

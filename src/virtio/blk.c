@@ -337,6 +337,8 @@ static void blk_notify(void *dev, struct vs_virtio_pci *t, unsigned q, struct vs
 	struct blk_req *rq = NULL;
 	int r = 0;
 
+	/* the chains of one kick: one submission, after the lock (blk_notified) */
+	vs_blk_aio_plug(blk->aio);
 	if (blk->closing)
 		return;
 	do {
@@ -350,6 +352,14 @@ static void blk_notify(void *dev, struct vs_virtio_pci *t, unsigned q, struct vs
 		vs_virtio_pci_needs_reset(t);
 	else
 		vs_virtio_pci_queue_done(t, q);
+}
+
+static void blk_notified(void *dev, unsigned q)
+{
+	struct vs_virtio_blk *blk = dev;
+
+	(void)q;
+	vs_blk_aio_unplug(blk->aio);
 }
 
 /* The driver reset the device (transport lock held, queues already
@@ -422,6 +432,7 @@ const struct vs_virtio_dev_ops vs_virtio_blk_ops = {
 	.config_read = blk_config_read,
 	.config_write = blk_config_write,
 	.queue_notify = blk_notify,
+	.queue_notified = blk_notified,
 	.reset = blk_reset,
 };
 

@@ -3,7 +3,7 @@
  * through the page cache and O_DIRECT, many requests in flight (more than
  * the ring's depth), a read past the end of the file, short transfers and
  * -EAGAIN/-EINTR (injected on the ring's completions), errors reported to
- * the failing requests only, drain and cancel, a discard that waits for
+ * the failing requests only, drain and cancel, plugged submissions, a discard that waits for
  * the ring, qcow2 data clusters; then AUTO picks io_uring here and falls
  * back to threads under a seccomp filter that refuses io_uring_setup.
  *
@@ -535,6 +535,42 @@ static void test_drain_and_cancel(void **state)
 	free(path), free(rbuf), free(t);
 }
 
+/* Requests submitted between plug and unplug: on the ring they wait for
+ * the unplug (one submission); every engine completes them all after it. */
+static void test_plug_batches(void **state)
+{
+	enum vs_blk_aio_kind kind = **(enum vs_blk_aio_kind **)state;
+	char *path = tmp_file(IMG_SIZE);
+	struct vs_blk *b = open_img(path, "raw", VS_BLK_DIRECT);
+	uint8_t *rbuf = aligned(16 * 4096);
+	struct treq t[16];
+	struct vs_blk_aio *a;
+
+	ENGINE_OR_SKIP(a, kind, b, 0);
+	waiter_reset();
+	vs_blk_aio_plug(a);
+	vs_blk_aio_plug(a); /* nested */
+	for (unsigned i = 0; i < 16; i++) {
+		treq_rw(&t[i], i, VS_BLK_OP_READ, rbuf + i * 4096, 4096, (uint64_t)i * 8192);
+		vs_blk_aio_submit(a, &t[i].io);
+	}
+	vs_blk_aio_unplug(a);
+	usleep(50000);
+	if (kind == VS_BLK_AIO_IO_URING) {
+		assert_int_equal(waiter.done, 0);
+		assert_int_equal(vs_blk_aio_ring_inflight(a), 16);
+	}
+	vs_blk_aio_unplug(a);
+	vs_blk_aio_drain(a);
+	assert_int_equal(waiter.done, 16);
+	for (unsigned i = 0; i < 16; i++)
+		assert_int_equal(waiter.ret[i], 0);
+	vs_blk_aio_free(a);
+	vs_blk_close(b);
+	unlink(path);
+	free(path), free(rbuf);
+}
+
 /* qcow2: the allocating writes go through the driver, overwrites and reads
  * of allocated clusters through the ring; the image checks clean. */
 static void test_qcow2_data_clusters(void **state)
@@ -676,6 +712,7 @@ int main(void)
 		BOTH(test_errors_per_request),
 		BOTH(test_discard_waits_for_the_ring),
 		BOTH(test_drain_and_cancel),
+		BOTH(test_plug_batches),
 		BOTH(test_qcow2_data_clusters),
 		cmocka_unit_test(test_auto_is_io_uring_here),
 		cmocka_unit_test(test_fallback_when_io_uring_is_refused),
