@@ -9,6 +9,7 @@ sides), so the boot does not count.
 
   vessel emu   vessel vm run --accel emu --disk IMG,format=raw,cache=none
                (its default engine: io_uring where the host allows it)
+  vessel emu threads   the same with aio=threads
   qemu q35     qemu-system-x86_64 -accel tcg -M q35, virtio-blk-pci
                (modern), cache=none,aio=threads
 
@@ -52,10 +53,12 @@ def sides(a, img, mib):
             "-append", lb.kit_cmdline(argv),
             "-drive", f"file={img},format=raw,if=none,id=d0,cache=none,aio=threads",
             "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"]
+    vessel = [a.vessel, "vm", "run", "--accel", "emu", "--mem", "512M", "--disk"]
     return {
-        "vessel emu": ([a.vessel, "vm", "run", "--accel", "emu", "--mem", "512M",
-                        "--disk", f"{img},format=raw,cache=none", "--", *argv], 0,
+        "vessel emu": (vessel + [f"{img},format=raw,cache=none", "--", *argv], 0,
                        lb.vessel_env("stock")),
+        "vessel threads": (vessel + [f"{img},format=raw,cache=none,aio=threads", "--", *argv], 0,
+                           lb.vessel_env("stock")),
         "qemu tcg q35": (qemu, 1, None),
     }
 
@@ -145,11 +148,13 @@ def main():
                for s, v in res.items()}
         print(f"in-guest dd O_DIRECT, 1 MiB requests, {a.mib} MiB each way, stock kernel, "
               f"medians of {a.runs} interleaved runs (MB/s)")
-        print(f"{'':16}{'write':>10}{'read':>10}")
+        print(f"{'':22}{'write':>10}{'read':>10}")
         for s, (w, r) in med.items():
-            print(f"{s:16}{w:>10.1f}{r:>10.1f}")
-        v, q = med["vessel emu"], med["qemu tcg q35"]
-        print(f"{'vessel / qemu':16}{v[0] / q[0]:>9.2f}x{v[1] / q[1]:>9.2f}x")
+            print(f"{s:22}{w:>10.1f}{r:>10.1f}")
+        q = med["qemu tcg q35"]
+        for s in ("vessel emu", "vessel threads"):
+            v = med[s]
+            print(f"{s + ' / qemu':22}{v[0] / q[0]:>9.2f}x{v[1] / q[1]:>9.2f}x")
         if a.profile:
             profile(a, img)
 

@@ -13,7 +13,8 @@ read allocated data), and the host reading the raw image with O_DIRECT in
 1 MiB requests. A VM with a cache=none disk has its RAM on transparent huge
 pages (as QEMU's); "4K RAM" runs vessel's cache=none with 4 KiB pages
 (VESSEL_MEM_BACKING=anon) to show what that is worth (docs/virtio.md).
-Runs are interleaved; medians are printed with the ratios."""
+Runs are interleaved; medians are printed, and the ratios are medians of
+the per-round ratios (the sides of one round share the machine's load)."""
 import argparse
 import mmap
 import os
@@ -113,8 +114,12 @@ def main():
     print(f"{'host O_DIRECT read':24}{'':>24}{hmed:>24.0f}")
 
     def ratio(name, x, y):
-        print(f"{name:24}" + "".join(f"{v / w if w else 0:>23.2f}x"
-                                     for v, w in zip(med[x], med[y])))
+        """The median of the per-round ratios: each round runs the sides
+        back to back, so a pair shares the machine's load of the moment
+        (on a shared host it drifts by 2x over a run)."""
+        print(f"{name:24}" + "".join(
+            f"{statistics.median(p[i] / q[i] if q[i] else 0 for p, q in zip(res[x], res[y])):>23.2f}x"
+            for i in range(len(KEYS))))
     ratio("qcow2 / raw", "vessel qcow2", "vessel")
     ratio("qcow2 / raw, none", "vessel qcow2 none", "vessel cache=none")
     ratio("vessel none / qemu none", "vessel cache=none", "qemu cache=none")
@@ -123,7 +128,8 @@ def main():
     ratio("  4K RAM / qemu none", "vessel none, 4K RAM", "qemu cache=none")
     ratio("vessel wb / qemu wb", "vessel", "qemu cache=writeback")
     for s in ("vessel cache=none", "vessel none, 4K RAM", "qemu cache=none"):
-        print(f"{'seq read / host O_DIRECT':24}{s:>24}{med[s][1] / hmed:>23.2f}x")
+        r = statistics.median(v[1] / h for v, h in zip(res[s], host))
+        print(f"{'seq read / host O_DIRECT':24}{s:>24}{r:>23.2f}x")
 
 
 if __name__ == "__main__":
