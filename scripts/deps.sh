@@ -17,7 +17,7 @@ pkgs=(
 	# libraries
 	libcmocka-dev libjansson-dev libseccomp-dev libcap-dev libsqlite3-dev
 	zlib1g-dev libzstd-dev libarchive-dev libgnutls28-dev nettle-dev libmnl-dev libmicrohttpd-dev
-	libnftables-dev liblzma-dev
+	libnftables-dev liblzma-dev liburing-dev
 	# fuzzing and sanitizers
 	clang libclang-rt-14-dev
 	# formatting (make format, make check-format)

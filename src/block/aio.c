@@ -1,7 +1,9 @@
-/* The asynchronous block engine: a bounded worker pool per image (aio.h).
+/* The asynchronous block engine (aio.h): a bounded worker pool per image,
+ * and in front of it the io_uring path (aio-uring.c) when that engine runs.
  * Map: the write tracker (flush barrier); running one request; workers;
- * the public calls. */
+ * submission, and what the ring hands back; drain, cancel; creation. */
 #include "block/aio.h"
+#include "block/aio-internal.h"
 #include "block/block.h"
 #include "common/util.h"
 
@@ -9,6 +11,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* A write submitted and not yet completed; the list is in submission order,
  * so its head is the oldest write a flush may still have to wait for. */
@@ -30,12 +33,22 @@ struct vs_blk_aio {
 	unsigned nworkers, idle, max;
 	bool stop;
 	unsigned flags; /* VS_BLK_AIO_*; atomic */
+	struct vs_uring *ring; /* the io_uring engine's, else NULL */
+	unsigned fast; /* requests taken by the ring, not retired */
+	unsigned excl; /* discards and write-zeroes submitted, not completed */
+	uint64_t nring, npool; /* requests the ring took / the pool ran */
 	pthread_t tid[VS_BLK_AIO_MAX_WORKERS];
 };
 
 static bool is_write(enum vs_blk_op op)
 {
 	return op == VS_BLK_OP_WRITE || op == VS_BLK_OP_DISCARD || op == VS_BLK_OP_WRITE_ZEROES;
+}
+
+/* Ops that may free what a mapping names (block.h vs_blk_map_io). */
+static bool is_exclusive(enum vs_blk_op op)
+{
+	return op == VS_BLK_OP_DISCARD || op == VS_BLK_OP_WRITE_ZEROES;
 }
 
 /* Lock held. */
@@ -113,23 +126,35 @@ static int run(struct vs_blk_aio *a, const struct vs_blk_req *req)
 	return r;
 }
 
+/* Lock held: the request's callback has returned. */
+static void retire(struct vs_blk_aio *a, struct wnode *w, bool excl)
+{
+	if (w)
+		track_del(a, w);
+	if (excl)
+		a->excl--;
+	a->inflight--;
+	pthread_cond_broadcast(&a->changed);
+}
+
 /* Lock held on entry and exit: runs req (dequeued) and completes it. The
  * request is not touched after its callback: the caller may free it. */
 static void complete(struct vs_blk_aio *a, struct vs_blk_req *req)
 {
 	struct wnode *w = req->track;
+	bool excl = is_exclusive(req->op);
 	int r;
 
 	if (req->op == VS_BLK_OP_FLUSH)
 		flush_barrier(a, req->seq);
+	while (excl && a->fast)
+		pthread_cond_wait(&a->changed, &a->lock);
+	a->npool++;
 	pthread_mutex_unlock(&a->lock);
 	r = run(a, req);
 	req->done(req, r);
 	pthread_mutex_lock(&a->lock);
-	if (w)
-		track_del(a, w);
-	a->inflight--;
-	pthread_cond_broadcast(&a->changed);
+	retire(a, w, excl);
 }
 
 static void *worker(void *arg)
@@ -173,6 +198,36 @@ static bool ensure_worker(struct vs_blk_aio *a)
 	return a->nworkers > 0;
 }
 
+/* Lock held: req (counted in inflight) goes on the pool's queue. */
+static void pool_queue(struct vs_blk_aio *a, struct vs_blk_req *req)
+{
+	if (!ensure_worker(a)) {
+		/* No thread could be started: run it here rather than never. */
+		complete(a, req);
+		return;
+	}
+	req->next = NULL;
+	if (a->tail)
+		a->tail->next = req;
+	else
+		a->head = req;
+	a->tail = req;
+	a->nqueued++;
+	pthread_cond_signal(&a->work);
+}
+
+/* Lock held: may req go to the ring? Not while a discard or write-zeroes
+ * is pending, and write-through writes take the pool (write then flush). */
+static bool ring_takes(const struct vs_blk_aio *a, const struct vs_blk_req *req)
+{
+	unsigned flags = __atomic_load_n(&a->flags, __ATOMIC_RELAXED);
+
+	if (!a->ring || a->excl)
+		return false;
+	return req->op == VS_BLK_OP_READ ||
+	       (req->op == VS_BLK_OP_WRITE && !(flags & VS_BLK_AIO_WRITETHROUGH));
+}
+
 void vs_blk_aio_submit(struct vs_blk_aio *a, struct vs_blk_req *req)
 {
 	pthread_mutex_lock(&a->lock);
@@ -182,28 +237,112 @@ void vs_blk_aio_submit(struct vs_blk_aio *a, struct vs_blk_req *req)
 	if (is_write(req->op))
 		track_add(a, req);
 	a->inflight++;
-	if (!ensure_worker(a)) {
-		/* No thread could be started: run it here rather than never. */
-		complete(a, req);
+	if (is_exclusive(req->op))
+		a->excl++;
+	if (ring_takes(a, req)) {
+		a->fast++;
 		pthread_mutex_unlock(&a->lock);
-		return;
+		if (vs_uring_submit(a->ring, req)) {
+			__atomic_fetch_add(&a->nring, 1, __ATOMIC_RELAXED);
+			return; /* it may have completed already */
+		}
+		pthread_mutex_lock(&a->lock);
+		a->fast--;
+		pthread_cond_broadcast(&a->changed);
 	}
-	if (a->tail)
-		a->tail->next = req;
-	else
-		a->head = req;
-	a->tail = req;
-	a->nqueued++;
-	pthread_cond_signal(&a->work);
+	pool_queue(a, req);
+	pthread_mutex_unlock(&a->lock);
+}
+
+void vs_blk_aio_ring_complete(struct vs_blk_aio *a, struct vs_blk_req *req, int ret)
+{
+	struct wnode *w = req->track;
+
+	req->done(req, ret);
+	pthread_mutex_lock(&a->lock);
+	a->fast--;
+	retire(a, w, false);
+	pthread_mutex_unlock(&a->lock);
+}
+
+void vs_blk_aio_ring_to_pool(struct vs_blk_aio *a, struct vs_blk_req *req)
+{
+	pthread_mutex_lock(&a->lock);
+	a->fast--;
+	pthread_cond_broadcast(&a->changed);
+	pool_queue(a, req);
 	pthread_mutex_unlock(&a->lock);
 }
 
 void vs_blk_aio_drain(struct vs_blk_aio *a)
 {
+	/* On the ring's loop thread nobody else reaps: wait on the ring. */
+	bool reap = a->ring && vs_uring_on_loop_thread(a->ring);
+
 	pthread_mutex_lock(&a->lock);
-	while (a->inflight)
-		pthread_cond_wait(&a->changed, &a->lock);
+	while (a->inflight) {
+		if (reap && a->fast) {
+			pthread_mutex_unlock(&a->lock);
+			vs_uring_reap_wait(a->ring);
+			pthread_mutex_lock(&a->lock);
+		} else {
+			pthread_cond_wait(&a->changed, &a->lock);
+		}
+	}
 	pthread_mutex_unlock(&a->lock);
+}
+
+void vs_blk_aio_cancel(struct vs_blk_aio *a)
+{
+	struct vs_blk_req *req;
+
+	pthread_mutex_lock(&a->lock);
+	while ((req = a->head)) {
+		struct wnode *w = req->track;
+
+		a->head = req->next;
+		if (!a->head)
+			a->tail = NULL;
+		a->nqueued--;
+		pthread_mutex_unlock(&a->lock);
+		req->done(req, -ECANCELED);
+		pthread_mutex_lock(&a->lock);
+		retire(a, w, is_exclusive(req->op));
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (a->ring)
+		vs_uring_cancel(a->ring);
+	vs_blk_aio_drain(a);
+}
+
+void vs_blk_aio_counts(struct vs_blk_aio *a, uint64_t *ring, uint64_t *pool)
+{
+	pthread_mutex_lock(&a->lock);
+	*ring = __atomic_load_n(&a->nring, __ATOMIC_RELAXED);
+	*pool = a->npool;
+	pthread_mutex_unlock(&a->lock);
+}
+
+struct vs_uring *vs_blk_aio_ring(struct vs_blk_aio *a)
+{
+	return a->ring;
+}
+
+unsigned vs_blk_aio_ring_inflight(struct vs_blk_aio *a)
+{
+	return a->ring ? vs_uring_inflight(a->ring) : 0;
+}
+
+void vs_blk_aio_plug(struct vs_blk_aio *a)
+{
+	if (a->ring)
+		vs_uring_plug(a->ring, true);
+}
+
+void vs_blk_aio_unplug(struct vs_blk_aio *a)
+{
+	if (a->ring)
+		vs_uring_plug(a->ring, false);
 }
 
 void vs_blk_aio_set_writethrough(struct vs_blk_aio *a, bool on)
@@ -214,21 +353,77 @@ void vs_blk_aio_set_writethrough(struct vs_blk_aio *a, bool on)
 		__atomic_fetch_and(&a->flags, ~VS_BLK_AIO_WRITETHROUGH, __ATOMIC_RELAXED);
 }
 
-int vs_blk_aio_new(struct vs_blk *b, unsigned max_workers, unsigned flags, struct vs_blk_aio **out)
+static const char *const kind_names[] = { "auto", "threads", "io_uring" };
+
+const char *vs_blk_aio_kind_name(enum vs_blk_aio_kind k)
+{
+	return (unsigned)k < VS_ARRAY_SIZE(kind_names) ? kind_names[k] : "?";
+}
+
+int vs_blk_aio_kind_parse(const char *name)
+{
+	for (unsigned i = 0; name && i < VS_ARRAY_SIZE(kind_names); i++)
+		if (strcmp(name, kind_names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+enum vs_blk_aio_kind vs_blk_aio_kind(const struct vs_blk_aio *a)
+{
+	return a->ring ? VS_BLK_AIO_IO_URING : VS_BLK_AIO_THREADS;
+}
+
+/* The ring for kind (none for THREADS); AUTO swallows a failure. */
+static int open_ring(struct vs_blk_aio *a, const struct vs_blk_aio_opts *o, const char **why)
+{
+	int r;
+
+	if (o->kind == VS_BLK_AIO_THREADS)
+		return 0;
+	r = vs_uring_new(a, a->b, o->depth ? o->depth : VS_BLK_AIO_DEPTH, o->loop, &a->ring);
+	if (r < 0 && o->kind == VS_BLK_AIO_AUTO) {
+		if (why)
+			*why = r == -ENOSYS ? "io_uring not supported" :
+			       r == -EPERM  ? "io_uring not permitted" :
+					      "io_uring could not be set up";
+		return 0;
+	}
+	return r;
+}
+
+int vs_blk_aio_open(struct vs_blk *b, const struct vs_blk_aio_opts *o, struct vs_blk_aio **out,
+		    const char **why)
 {
 	struct vs_blk_aio *a;
+	int r;
 
-	if (max_workers == 0 || max_workers > VS_BLK_AIO_MAX_WORKERS)
+	if (why)
+		*why = NULL;
+	if (o->max_workers == 0 || o->max_workers > VS_BLK_AIO_MAX_WORKERS ||
+	    (unsigned)o->kind > VS_BLK_AIO_IO_URING || o->depth > 4096)
 		return -EINVAL;
 	a = xzalloc(sizeof(*a));
 	a->b = b;
-	a->max = max_workers;
-	a->flags = flags;
+	a->max = o->max_workers;
+	a->flags = o->flags;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->work, NULL);
 	pthread_cond_init(&a->changed, NULL);
+	if ((r = open_ring(a, o, why)) < 0) {
+		vs_blk_aio_free(a);
+		return r;
+	}
 	*out = a;
 	return 0;
+}
+
+int vs_blk_aio_new(struct vs_blk *b, unsigned max_workers, unsigned flags, struct vs_blk_aio **out)
+{
+	struct vs_blk_aio_opts o = { .kind = VS_BLK_AIO_THREADS,
+				     .max_workers = max_workers,
+				     .flags = flags };
+
+	return vs_blk_aio_open(b, &o, out, NULL);
 }
 
 void vs_blk_aio_free(struct vs_blk_aio *a)
@@ -236,6 +431,7 @@ void vs_blk_aio_free(struct vs_blk_aio *a)
 	if (!a)
 		return;
 	vs_blk_aio_drain(a);
+	vs_uring_free(a->ring);
 	pthread_mutex_lock(&a->lock);
 	a->stop = true;
 	pthread_cond_broadcast(&a->work);

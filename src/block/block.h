@@ -61,6 +61,14 @@ struct vs_blk_check_result {
 	uint64_t image_end_offset;
 };
 
+/* Where a piece of guest data lies in a host file (vs_blk_map_io). */
+struct vs_blk_io_map {
+	int fd; /* the file, through the page cache */
+	int dfd; /* its O_DIRECT twin (VS_BLK_DIRECT), or -1 */
+	uint64_t host; /* the byte offset in fd/dfd of the queried byte */
+	uint64_t len; /* bytes from the query offset that lie contiguously there */
+};
+
 /* A driver: every op returns 0 or -errno. Ranges are pre-checked by image.c. */
 struct vs_blk_ops {
 	const char *name;
@@ -79,6 +87,9 @@ struct vs_blk_ops {
 	int (*check)(struct vs_blk *b, enum vs_blk_repair repair, struct vs_blk_check_result *res,
 		     struct vs_err **err);
 	void (*close)(struct vs_blk *b);
+	/* Optional (NULL: never): vs_blk_map_io. */
+	int (*map_io)(struct vs_blk *b, uint64_t off, uint64_t len, bool write,
+		      struct vs_blk_io_map *m);
 };
 
 /* The common part of every open image; drivers embed it first. */
@@ -138,6 +149,21 @@ int vs_blk_write_zeroes(struct vs_blk *b, uint64_t off, uint64_t len);
  * (block/aio.h) runs these on its workers. */
 int vs_blk_preadv(struct vs_blk *b, const struct iovec *iov, unsigned n, uint64_t off);
 int vs_blk_pwritev(struct vs_blk *b, const struct iovec *iov, unsigned n, uint64_t off);
+
+/* For engines that move guest data themselves (block/aio.h, io_uring):
+ * where the bytes from off (at most len, inside the image) lie in a host
+ * file, so that reading or writing m->len bytes at m->host in m->fd (or
+ * m->dfd for O_DIRECT-aligned buffers) is exactly vs_blk_preadv/pwritev of
+ * them. For a write, the driver has done what must precede it (raw: drops
+ * its extent cache; qcow2: the overlap check) and the data goes to a
+ * cluster that is allocated, not shared and not compressed. Returns 0, or
+ * -ENOTSUP when the piece needs the driver's own path (unallocated, zero,
+ * compressed or shared clusters, a backing file, metadata busy, or a format
+ * without the op): the caller then uses vs_blk_preadv/pwritev for the whole
+ * request. The mapping stays valid until a discard or write-zeroes of the
+ * same range: the caller keeps those from running while it moves data. */
+int vs_blk_map_io(struct vs_blk *b, uint64_t off, uint64_t len, bool write,
+		  struct vs_blk_io_map *m);
 
 /* Status of [off, off+len): fills *st for the first extent (st->len ≥ 1). */
 int vs_blk_block_status(struct vs_blk *b, uint64_t off, uint64_t len, struct vs_blk_status *st);

@@ -165,3 +165,10 @@ const char *vs_blk_format(const struct vs_blk *b)
 {
 	return b->ops->name;
 }
+
+int vs_blk_map_io(struct vs_blk *b, uint64_t off, uint64_t len, bool write, struct vs_blk_io_map *m)
+{
+	if (!b->ops->map_io || len == 0 || check_range(b, off, len) < 0 || (write && b->ro))
+		return -ENOTSUP;
+	return b->ops->map_io(b, off, len, write, m);
+}

@@ -19,6 +19,7 @@
 #include "vmm/vm.h"
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -87,8 +88,8 @@ static int run_vm(struct vs_vm_config *cfg, struct vs_svc_run *token)
 	return status;
 }
 
-/* For benchmarks (bench/mem.sh): VESSEL_MEM_BACKING=anon|anon-thp|memfd
- * (vmm/memory.h); unset or unknown: the default. */
+/* For benchmarks (bench/mem.sh, bench/blk.sh): VESSEL_MEM_BACKING=anon|
+ * anon-thp|memfd (vmm/memory.h); unset or unknown: the VM's choice. */
 static unsigned mem_backing_from_env(void)
 {
 	static const struct {
@@ -102,7 +103,7 @@ static unsigned mem_backing_from_env(void)
 	for (unsigned i = 0; v && i < VS_ARRAY_SIZE(names); i++)
 		if (!strcmp(v, names[i].name))
 			return names[i].backing;
-	return VS_MEM_ANON;
+	return VS_MEM_AUTO;
 }
 
 static void block_stop_signals(void)
@@ -139,6 +140,18 @@ static int attach_network(struct vs_svc *svc, struct vm_opts *o, const char *own
 	return 0;
 }
 
+/* vm run -v: the accelerator, and the devices say what they chose (each
+ * disk's aio engine) at the info level. */
+static void say_verbose(const struct vs_vm_config *cfg)
+{
+	const char *why;
+	enum vs_accel acc = vs_accel_resolve(cfg->accel, &why);
+
+	if (vs_log_get_level() < VS_LOG_INFO)
+		vs_log_set_level(VS_LOG_INFO);
+	fprintf(stderr, "vessel: accelerator %s (%s)\n", acc == VS_ACCEL_KVM ? "kvm" : "emu", why);
+}
+
 static int vm_run(const struct vs_cli_global *g, int argc, char **argv)
 {
 	struct vm_opts o = { 0 };
@@ -173,13 +186,8 @@ static int vm_run(const struct vs_cli_global *g, int argc, char **argv)
 		goto out;
 	vs_kit_config(&o.spec, &boot, &cfg);
 	cfg.mem_backing = mem_backing_from_env();
-	if (o.verbose) {
-		const char *why;
-		enum vs_accel acc = vs_accel_resolve(cfg.accel, &why);
-
-		fprintf(stderr, "vessel: accelerator %s (%s)\n",
-			acc == VS_ACCEL_KVM ? "kvm" : "emu", why);
-	}
+	if (o.verbose)
+		say_verbose(&cfg);
 	for (unsigned i = 0; i < o.ndevices; i++)
 		cfg.devices[cfg.ndevices++] = o.devices[i];
 	/* Once registered, `vm stop` may signal us: hold the signals for vs_vm_run(). */

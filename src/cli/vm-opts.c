@@ -54,11 +54,13 @@ static void usage(const char *verb)
 {
 	printf("usage: vessel vm %s [--kernel K] [--initrd I] [--append ARGS] [--cpus N]\n"
 	       "           [--mem SIZE] [--cpu-model host|baseline] [--accel kvm|emu|auto]\n"
-	       "           [--overcommit] [--disk PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx][,cache=MODE]]...\n"
+	       "           [--overcommit] [--disk PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx][,cache=MODE]\n"
+	       "           [,aio=threads|io_uring]]...\n"
 	       "           %s[-- COMMAND...]\n"
 	       "Disks are virtio-blk devices, vda, vdb, ... in order; without format= vm run\n"
 	       "probes it (vm create records what it found). cache=none|writeback|unsafe|\n"
-	       "directsync has QEMU's meanings (default writeback).\n"
+	       "directsync has QEMU's meanings (default writeback); aio= picks the I/O engine\n"
+	       "(default: io_uring where the host allows it, else a thread pool; -v says which).\n"
 	       "Without --kernel the default guest kit (make guest) is booted.\n",
 	       verb,
 	       !strcmp(verb, "run") ?
@@ -98,15 +100,15 @@ static int parse_number(struct vs_vm_spec *s, int opt, const char *arg)
 	return 0;
 }
 
-/* PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx][,cache=MODE] */
+/* PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx][,cache=MODE][,aio=ENGINE] */
 static int parse_disk(struct vs_vm_spec *s, const char *arg)
 {
 	char *copy = xstrdup(arg), *save = NULL, *path = strtok_r(copy, ",", &save), *t;
 	const char *fmt = NULL;
 	bool ro = false;
-	int r = 0, cache = VS_DISK_CACHE_WRITEBACK;
+	int r = 0, cache = VS_DISK_CACHE_WRITEBACK, aio = VS_DISK_AIO_AUTO;
 
-	while (path && (t = strtok_r(NULL, ",", &save))) {
+	while (path && r == 0 && (t = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(t, "ro") || !strcmp(t, "readonly"))
 			ro = true;
 		else if (!strncmp(t, "format=", 7) && vs_blk_format_known(t + 7))
@@ -115,17 +117,24 @@ static int parse_disk(struct vs_vm_spec *s, const char *arg)
 			r = bad_option("--disk %s: unknown cache mode '%s' (none, writeback, "
 				       "unsafe, directsync)",
 				       arg, t + 6);
-		else if (strncmp(t, "cache=", 6))
-			r = bad_option("--disk %s: unknown '%s' "
-				       "(PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx][,cache=MODE])",
-				       arg, t);
+		else if (!strncmp(t, "aio=", 4) && (aio = vs_disk_aio_parse(t + 4)) < 0)
+			r = bad_option(
+				"--disk %s: unknown aio engine '%s' (auto, threads, io_uring)", arg,
+				t + 4);
+		else if (strncmp(t, "cache=", 6) && strncmp(t, "aio=", 4))
+			r = bad_option(
+				"--disk %s: unknown '%s' (PATH[,ro][,format=raw|qcow2|vdi|vmdk|"
+				"vhdx][,cache=MODE][,aio=threads|io_uring])",
+				arg, t);
 	}
 	if (!path)
 		r = bad_option("--disk: a path is needed");
 	if (r == 0 && vs_vm_spec_add_disk(s, path, fmt, ro) < 0)
 		r = bad_option("--disk %s: at most %d disks", arg, VS_VM_MAX_DISKS);
-	if (r == 0)
+	if (r == 0) {
 		s->disks[s->ndisks - 1].cache = (enum vs_disk_cache)cache;
+		s->disks[s->ndisks - 1].aio = (enum vs_disk_aio)aio;
+	}
 	free(copy);
 	return r;
 }

@@ -1,5 +1,6 @@
 /* virtio-blk on a VM: the registry entry ("--device virtio-blk,PATH[,ro]
- * [,format=raw|qcow2|vdi|vmdk|vhdx][,cache=MODE]") and the VM's --disk list (blk.h). */
+ * [,format=raw|qcow2|vdi|vmdk|vhdx][,cache=MODE][,aio=ENGINE]") and the VM's
+ * --disk list (blk.h). */
 #include "block/block.h"
 #include "virtio/blk.h"
 #include "virtio/pci.h"
@@ -31,7 +32,8 @@ static int realize_disk(struct vs_vm *vm, const struct vs_vm_disk *d, void **sta
 	return 0;
 }
 
-/* PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx][,cache=MODE], the --disk grammar. */
+/* PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx][,cache=MODE][,aio=ENGINE], the
+ * --disk grammar. */
 static int parse(char *opts, struct vs_vm_disk *d, struct vs_err **err)
 {
 	char *save = NULL, *t;
@@ -48,11 +50,13 @@ static int parse(char *opts, struct vs_vm_disk *d, struct vs_err **err)
 			d->format = t + strlen("format=");
 		else if (!strncmp(t, "cache=", 6) && (c = vs_disk_cache_parse(t + 6)) >= 0)
 			d->cache = (enum vs_disk_cache)c;
+		else if (!strncmp(t, "aio=", 4) && (c = vs_disk_aio_parse(t + 4)) >= 0)
+			d->aio = (enum vs_disk_aio)c;
 		else
 			return vs_err_set(
 				err, -EINVAL,
 				"virtio-blk: unknown '%s' (PATH[,ro][,format=raw|qcow2|vdi|vmdk|vhdx]"
-				"[,cache=none|writeback|unsafe|directsync])",
+				"[,cache=none|writeback|unsafe|directsync][,aio=threads|io_uring])",
 				t);
 	}
 	return 0;

@@ -6,8 +6,10 @@
 #include "block/aio.h"
 #include "block/block.h"
 #include "block/qcow2.h"
+#include "vmm/spec.h"
 #include "vmm/vm.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -335,6 +337,8 @@ static void blk_notify(void *dev, struct vs_virtio_pci *t, unsigned q, struct vs
 	struct blk_req *rq = NULL;
 	int r = 0;
 
+	/* the chains of one kick: one submission, after the lock (blk_notified) */
+	vs_blk_aio_plug(blk->aio);
 	if (blk->closing)
 		return;
 	do {
@@ -350,6 +354,14 @@ static void blk_notify(void *dev, struct vs_virtio_pci *t, unsigned q, struct vs
 		vs_virtio_pci_queue_done(t, q);
 }
 
+static void blk_notified(void *dev, unsigned q)
+{
+	struct vs_virtio_blk *blk = dev;
+
+	(void)q;
+	vs_blk_aio_unplug(blk->aio);
+}
+
 /* The driver reset the device (transport lock held, queues already
  * reset): wait until no request touches guest memory any more (§2.4). */
 static void blk_reset(void *dev)
@@ -359,7 +371,8 @@ static void blk_reset(void *dev)
 	while (blk->inflight)
 		pthread_cond_wait(&blk->drained, &blk->transport->lock);
 	blk->wce = blk->wce_default;
-	vs_blk_aio_set_writethrough(blk->aio, !blk->wce);
+	if (blk->aio) /* NULL while the transport is made, before the engine */
+		vs_blk_aio_set_writethrough(blk->aio, !blk->wce);
 }
 
 static uint64_t blk_features(void *dev)
@@ -419,6 +432,7 @@ const struct vs_virtio_dev_ops vs_virtio_blk_ops = {
 	.config_read = blk_config_read,
 	.config_write = blk_config_write,
 	.queue_notify = blk_notify,
+	.queue_notified = blk_notified,
 	.reset = blk_reset,
 };
 
@@ -450,7 +464,6 @@ static unsigned open_flags(const struct vs_vm_disk *d)
 
 static int open_image(struct vs_virtio_blk *blk, const struct vs_vm_disk *d, struct vs_err **err)
 {
-	unsigned aflags = d->cache == VS_DISK_CACHE_UNSAFE ? VS_BLK_AIO_NO_FLUSH : 0;
 	const char *fmt = d->format;
 	int r;
 
@@ -465,11 +478,34 @@ static int open_image(struct vs_virtio_blk *blk, const struct vs_vm_disk *d, str
 	blk->capacity = vs_blk_size(blk->img) / SECTOR;
 	blk->wce_default = d->cache != VS_DISK_CACHE_DIRECTSYNC;
 	blk->wce = blk->wce_default;
-	if (!blk->wce)
-		aflags |= VS_BLK_AIO_WRITETHROUGH;
 	set_id(blk, d->path);
-	r = vs_blk_aio_new(blk->img, BLK_WORKERS, aflags, &blk->aio);
-	return r < 0 ? vs_err_setsys(err, r, "disk %s: I/O engine", d->path) : 0;
+	return 0;
+}
+
+/* The disk's engine (aio=; auto: io_uring unless the host refuses it),
+ * completing on the transport's I/O thread. */
+static int open_engine(struct vs_virtio_blk *blk, const struct vs_vm_disk *d, struct vs_err **err)
+{
+	static const enum vs_blk_aio_kind kinds[] = { [VS_DISK_AIO_AUTO] = VS_BLK_AIO_AUTO,
+						      [VS_DISK_AIO_THREADS] = VS_BLK_AIO_THREADS,
+						      [VS_DISK_AIO_IO_URING] =
+							      VS_BLK_AIO_IO_URING };
+	struct vs_blk_aio_opts o = { .kind = kinds[d->aio],
+				     .max_workers = BLK_WORKERS,
+				     .loop = blk->transport->loop };
+	const char *why;
+	int r;
+
+	if (d->cache == VS_DISK_CACHE_UNSAFE)
+		o.flags |= VS_BLK_AIO_NO_FLUSH;
+	if (!blk->wce)
+		o.flags |= VS_BLK_AIO_WRITETHROUGH;
+	r = vs_blk_aio_open(blk->img, &o, &blk->aio, &why);
+	if (r < 0)
+		return vs_err_setsys(err, r, "disk %s: aio=%s", d->path, vs_disk_aio_name(d->aio));
+	vs_info("disk %s: aio=%s%s%s%s", d->path, vs_blk_aio_kind_name(vs_blk_aio_kind(blk->aio)),
+		why ? " (" : "", why ? why : "", why ? ")" : "");
+	return 0;
 }
 
 int vs_virtio_blk_new(const struct vs_virtio_pci_env *env, const struct vs_vm_disk *disk,
@@ -488,6 +524,10 @@ int vs_virtio_blk_new(const struct vs_virtio_pci_env *env, const struct vs_vm_di
 		vs_err_setsys(err, r, "disk %s: virtio-blk", disk->path);
 		goto fail;
 	}
+	/* after the transport, whose I/O thread runs the completions; the
+	 * guest cannot send requests before the VM runs */
+	if ((r = open_engine(blk, disk, err)) < 0)
+		goto fail;
 	*out = blk;
 	return 0;
 fail:
@@ -495,8 +535,9 @@ fail:
 	return r;
 }
 
-/* No new requests, then the ones in flight complete (their callbacks need
- * the transport), then the transport and the image go. */
+/* No new requests, then the ones in flight complete or are cancelled
+ * (their callbacks need the transport and its I/O thread), then the
+ * transport and the image go. */
 void vs_virtio_blk_free(struct vs_virtio_blk *blk)
 {
 	struct blk_req *rq;
@@ -508,6 +549,8 @@ void vs_virtio_blk_free(struct vs_virtio_blk *blk)
 		blk->closing = true;
 		pthread_mutex_unlock(&blk->transport->lock);
 	}
+	if (blk->aio)
+		vs_blk_aio_cancel(blk->aio);
 	vs_blk_aio_free(blk->aio);
 	vs_virtio_pci_free(blk->transport);
 	if (blk->img && !blk->ro)

@@ -44,6 +44,12 @@ struct vs_virtio_dev_ops {
 	/* The driver kicked queue q (enabled). The device pops, pushes and calls
 	 * vs_virtio_pci_queue_done(). Runs on the notifying thread. */
 	void (*queue_notify)(void *dev, struct vs_virtio_pci *t, unsigned q, struct vs_vq *vq);
+	/* Optional: after each queue_notify, on the same thread, with the
+	 * transport lock released: what the device held back so as not to do
+	 * it under the lock (virtio-blk: entering the kernel for the batch of
+	 * requests it queued on its io_uring, which would hold up a vCPU's
+	 * register access meanwhile). */
+	void (*queue_notified)(void *dev, unsigned q);
 	/* The driver reset the device. Optional. */
 	void (*reset)(void *dev);
 };

@@ -260,6 +260,8 @@ static void notify(struct vs_virtio_pci *t, unsigned q)
 	if (ready && t->vq[q].broken)
 		vs_virtio_pci_needs_reset(t);
 	pthread_mutex_unlock(&t->lock);
+	if (ready && t->ops->queue_notified)
+		t->ops->queue_notified(t->dev, q);
 }
 
 /* The I/O thread: a doorbell's eventfd fired. */

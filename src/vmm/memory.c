@@ -52,6 +52,8 @@ int vs_guest_mem_new_backed(uint64_t size, enum vs_mem_backing backing, struct v
 
 	if (!size || size % 4096 || size > SIZE_MAX - HUGE_2M)
 		return -EINVAL;
+	if (backing == VS_MEM_AUTO)
+		backing = VS_MEM_ANON;
 	if (backing == VS_MEM_MEMFD) {
 		fd = vs_sys->memfd_create("vessel-guest-ram", MFD_CLOEXEC);
 		if (fd < 0)

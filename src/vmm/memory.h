@@ -1,13 +1,18 @@
 /* Guest RAM: one mapping in the VMM, 2 MiB-aligned, exposed to the guest as
  * up to two regions around the 32-bit MMIO hole: [0, low) and
  * [4 GiB, 4 GiB + high). Three backings, measured by bench/mem.sh under
- * KVM (docs/vm.md "Guest RAM"):
- * - VS_MEM_ANON (default): private anonymous memory, 4 KiB pages. Snapshots
+ * KVM (docs/vm.md "Guest RAM"); VS_MEM_AUTO is the VM's choice (vmm/vm.c:
+ * ANON_THP when a disk bypasses the host page cache, else ANON), ANON here:
+ * - VS_MEM_ANON: private anonymous memory, 4 KiB pages. Snapshots
  *   write it out and restore by mapping the file MAP_PRIVATE (as
  *   Firecracker does); nothing needs an fd.
  * - VS_MEM_ANON_THP: the same with MADV_HUGEPAGE. Each first write then
  *   allocates and zeroes 2 MiB (with direct compaction on this host's
- *   defrag=madvise), which made first touch slower here, not faster.
+ *   defrag=madvise), which made first touch slower here, not faster. But
+ *   an O_DIRECT transfer into 4 KiB pages scattered in host memory is 2-3x
+ *   slower here than into a huge page (one segment per page on the host's
+ *   own virtual disk; docs/virtio.md), which is why QEMU madvises its RAM
+ *   so and why a VM with a cache=none disk gets it.
  * - VS_MEM_MEMFD: a memfd (mem->fd), for what must share guest RAM with
  *   another process (vhost-user, an out-of-process snapshotter); 4 KiB
  *   pages unless the host enables shmem THP
@@ -28,7 +33,7 @@ struct vs_mem_region {
 	uint8_t *hva;
 };
 
-enum vs_mem_backing { VS_MEM_ANON, VS_MEM_ANON_THP, VS_MEM_MEMFD };
+enum vs_mem_backing { VS_MEM_AUTO, VS_MEM_ANON, VS_MEM_ANON_THP, VS_MEM_MEMFD };
 
 struct vs_guest_mem {
 	int fd; /* VS_MEM_MEMFD: the memfd backing all regions; else -1 */

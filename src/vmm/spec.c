@@ -96,6 +96,25 @@ const char *vs_disk_cache_name(int cache)
 	return cache >= 0 && cache < (int)VS_ARRAY_SIZE(cache_names) ? cache_names[cache] : NULL;
 }
 
+static const char *const aio_names[] = {
+	[VS_DISK_AIO_AUTO] = "auto",
+	[VS_DISK_AIO_THREADS] = "threads",
+	[VS_DISK_AIO_IO_URING] = "io_uring",
+};
+
+int vs_disk_aio_parse(const char *name)
+{
+	for (int i = 0; i < (int)VS_ARRAY_SIZE(aio_names); i++)
+		if (name && strcmp(name, aio_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+const char *vs_disk_aio_name(int aio)
+{
+	return aio >= 0 && aio < (int)VS_ARRAY_SIZE(aio_names) ? aio_names[aio] : NULL;
+}
+
 static json_t *disks_to_json(const struct vs_vm_spec *s)
 {
 	json_t *a = json_array();
@@ -108,6 +127,8 @@ static json_t *disks_to_json(const struct vs_vm_spec *s)
 		json_object_set_new(d, "readonly", json_boolean(s->disks[i].ro));
 		if (s->disks[i].cache != VS_DISK_CACHE_WRITEBACK)
 			vs_json_set_str(d, "cache", vs_disk_cache_name((int)s->disks[i].cache));
+		if (s->disks[i].aio != VS_DISK_AIO_AUTO)
+			vs_json_set_str(d, "aio", vs_disk_aio_name((int)s->disks[i].aio));
 		json_array_append_new(a, d);
 	}
 	return a;
@@ -125,18 +146,20 @@ static int disks_from_json(const json_t *a, struct vs_vm_spec *s, struct vs_err 
 	json_array_foreach(a, i, d)
 	{
 		const char *path = vs_json_str(d, "path"), *fmt = vs_json_str(d, "format");
-		const char *cache = vs_json_str(d, "cache");
+		const char *cache = vs_json_str(d, "cache"), *aio = vs_json_str(d, "aio");
 		int c = cache ? vs_disk_cache_parse(cache) : VS_DISK_CACHE_WRITEBACK;
+		int io = aio ? vs_disk_aio_parse(aio) : VS_DISK_AIO_AUTO;
 
-		if (!path || (fmt && !vs_blk_format_known(fmt)) || c < 0)
+		if (!path || (fmt && !vs_blk_format_known(fmt)) || c < 0 || io < 0)
 			return vs_err_set(
 				err, -EINVAL,
-				"spec: disks[%zu] needs a path, a known format (raw, qcow2, vdi, vmdk, vhdx) and "
-				"cache writeback, none, unsafe or directsync",
+				"spec: disks[%zu] needs a path, a known format (raw, qcow2, vdi, vmdk, vhdx), "
+				"cache writeback, none, unsafe or directsync and aio auto, threads or io_uring",
 				i);
 		if (vs_vm_spec_add_disk(s, path, fmt, vs_json_bool(d, "readonly", false)) < 0)
 			return vs_err_set(err, -E2BIG, "spec: more than %d disks", VS_VM_MAX_DISKS);
 		s->disks[s->ndisks - 1].cache = (enum vs_disk_cache)c;
+		s->disks[s->ndisks - 1].aio = (enum vs_disk_aio)io;
 	}
 	return 0;
 }

@@ -45,6 +45,10 @@ int vs_vm_spec_add_disk(struct vs_vm_spec *s, const char *path, const char *form
  * returns it, or -EINVAL. vs_disk_cache_name is the inverse. */
 int vs_disk_cache_parse(const char *name);
 const char *vs_disk_cache_name(int cache);
+/* "auto", "threads" or "io_uring" to enum vs_disk_aio, or -EINVAL;
+ * vs_disk_aio_name is the inverse. */
+int vs_disk_aio_parse(const char *name);
+const char *vs_disk_aio_name(int aio);
 
 /* Defaults: 1 vCPU, 512 MiB, host CPU model, accel auto. */
 void vs_vm_spec_init(struct vs_vm_spec *s);

@@ -37,11 +37,20 @@ enum vs_disk_cache {
 	VS_DISK_CACHE_DIRECTSYNC,
 };
 
+/* --disk aio=, as QEMU's: the disk's asynchronous engine (block/aio.h);
+ * auto (0) is io_uring where the host allows it, else threads. */
+enum vs_disk_aio {
+	VS_DISK_AIO_AUTO,
+	VS_DISK_AIO_THREADS,
+	VS_DISK_AIO_IO_URING,
+};
+
 struct vs_vm_disk {
 	char *path; /* absolute in a stored spec */
 	char *format; /* "raw" or "qcow2"; NULL (vm run without format=): probed */
 	bool ro; /* read-only, and shares the image with other users */
 	enum vs_disk_cache cache;
+	enum vs_disk_aio aio;
 };
 
 #define VS_VM_MAX_DISKS 16
@@ -63,7 +72,7 @@ struct vs_vm_config {
 	bool reset_is_crash;
 	int out_fd; /* serial output; usually 1 */
 	bool trace_boot; /* print the CLOCK_MONOTONIC time of vCPU 0's first KVM_RUN */
-	unsigned mem_backing; /* enum vs_mem_backing (vmm/memory.h); 0 is the default */
+	unsigned mem_backing; /* enum vs_mem_backing (vmm/memory.h); 0: VS_MEM_AUTO */
 	/* Registry devices to add, "TYPE[,OPTS]" (vmm/device.h), e.g. "virtio-rng". */
 	const char *devices[VS_VM_MAX_DEVICES];
 	unsigned ndevices;

@@ -156,6 +156,33 @@ static int qcow2_pread(struct vs_blk *b, void *buf, size_t len, uint64_t off)
 	return r;
 }
 
+/* block.h vs_blk_map_io: allocated clusters of this image only, and for a
+ * write only those with refcount 1 (an overwrite in place, write_fast's
+ * case), after the overlap check. Never waits for the layout lock: a
+ * request that finds it taken goes through qcow2_pread/pwrite. */
+static int qcow2_map_io(struct vs_blk *b, uint64_t off, uint64_t len, bool write,
+			struct vs_blk_io_map *m)
+{
+	struct qcow2 *q = to_qcow2(b);
+	struct qcow2_map cm;
+	int r;
+
+	if (pthread_rwlock_tryrdlock(&q->layout) != 0)
+		return -ENOTSUP;
+	pthread_mutex_lock(&q->meta);
+	r = qcow2_map_get(q, off, len, &cm);
+	pthread_mutex_unlock(&q->meta);
+	if (r == 0 && (cm.type != QCOW2_C_NORMAL || (write && !cm.copied)))
+		r = -ENOTSUP;
+	if (r == 0 && write && qcow2_pre_write(q, QCOW2_OL_DATA, cm.host, cm.len) < 0)
+		r = -ENOTSUP; /* the driver's own path reports it */
+	pthread_rwlock_unlock(&q->layout);
+	if (r < 0)
+		return -ENOTSUP;
+	*m = (struct vs_blk_io_map){ .fd = q->fd, .dfd = q->dfd, .host = cm.host, .len = cm.len };
+	return 0;
+}
+
 /* Drops the reference an L2 entry held (steps 4 above). */
 static int release_entry(struct qcow2 *q, uint64_t e)
 {
@@ -640,4 +667,5 @@ const struct vs_blk_ops qcow2_ops = {
 	.truncate = qcow2_truncate,
 	.check = qcow2_check,
 	.close = qcow2_close,
+	.map_io = qcow2_map_io,
 };
