@@ -5,6 +5,7 @@
  * then loaded by the API server alone, not by every command and every VMM
  * forked from one (docs/api.md). */
 #include "cli/cmds.h"
+#include "common/fs.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -18,27 +19,11 @@
 #define EXIT_FAIL 1
 #define GLOBAL_ARGS 5 /* exe --root ROOT [--debug] serve */
 
-/* vessel-serve next to our own binary. */
-static int serve_exe(char *out, size_t len)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return -errno;
-	exe[n] = 0;
-	if (!(slash = strrchr(exe, '/')))
-		return -ENOENT;
-	snprintf(out, len, "%.*s/" SERVE_EXE, (int)(slash - exe), exe);
-	return 0;
-}
-
 int cmd_serve(const struct vs_cli_global *g, int argc, char **argv)
 {
-	char exe[PATH_MAX + 16];
+	char self[PATH_MAX], exe[PATH_MAX + 16];
 	char **args = calloc((size_t)argc + GLOBAL_ARGS + 1, sizeof(*args));
-	int n = 0, r = serve_exe(exe, sizeof(exe));
+	int n = 0, r = vs_exe_sibling(SERVE_EXE, self, sizeof(self), exe, sizeof(exe));
 
 	if (!args || r < 0) {
 		fprintf(stderr, "vessel: serve: cannot find %s: %s\n", SERVE_EXE, strerror(-r));

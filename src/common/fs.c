@@ -18,6 +18,23 @@
 /* rm -rf refuses trees deeper than this rather than recursing further */
 #define VS_FS_RM_MAX_DEPTH 512
 
+int vs_exe_sibling(const char *name, char *self, size_t self_size, char *out, size_t out_size)
+{
+	ssize_t n = readlink("/proc/self/exe", self, self_size - 1);
+	char *slash, *deleted;
+
+	if (n <= 0)
+		return n < 0 ? -errno : -ENOENT;
+	self[n] = 0;
+	if ((deleted = strstr(self, " (deleted)")) && !deleted[10])
+		*deleted = 0;
+	if (!(slash = strrchr(self, '/')))
+		return -ENOENT;
+	if ((size_t)snprintf(out, out_size, "%.*s/%s", (int)(slash - self), self, name) >= out_size)
+		return -ENAMETOOLONG;
+	return access(out, X_OK) == 0 ? 0 : -errno;
+}
+
 const char *vs_fd_path(char *buf, int fd)
 {
 	snprintf(buf, 32, "/proc/self/fd/%d", fd);

@@ -11,6 +11,8 @@
 #ifndef VS_COMMON_FS_H
 #define VS_COMMON_FS_H
 
+#include <stddef.h>
+
 /* Opens path inside the directory rootfd as if rootfd were "/", following
  * symlinks only within it. Returns an fd or -errno. */
 int vs_open_in_root(int rootfd, const char *path, int flags);
@@ -32,6 +34,11 @@ int vs_mkdir_beneath(int dirfd, const char *path, unsigned mode);
 /* Removes name in dirfd and, for a directory, everything under it, without
  * following symlinks (depth-limited). Absent is success. 0 or -errno. */
 int vs_rm_rf_at(int dirfd, const char *name);
+
+/* The path of our own executable into self (a rebuilt binary's new file,
+ * not " (deleted)") and of the executable name beside it into out.
+ * 0, or -errno (-ENOENT: there is none, or it is not executable). */
+int vs_exe_sibling(const char *name, char *self, size_t self_size, char *out, size_t out_size);
 
 /* "/proc/self/fd/N" into buf (at least 32 bytes). */
 const char *vs_fd_path(char *buf, int fd);

@@ -1,6 +1,6 @@
 /* The `inet vessel` nftables table: layout in nat.h and docs/net.md.
  *
- * Map: the layout batch and nat_init; listing and deleting rules by
+ * Map: the layout batch; listing and deleting rules by
  * comment; a network's rules (network_cmds) and vs_nat_network_add/del;
  * listing and teardown. Published ports are in nat-port.c. */
 #include "net/nat.h"
@@ -32,20 +32,6 @@ static const char nat_layout[] =
 	"add chain " T " forward { type filter hook forward priority filter; policy accept; }\n"
 	"add rule " T " prerouting fib daddr type local jump ports\n"
 	"add rule " T " output fib daddr type local jump ports\n";
-
-static int nat_init(int netns_fd, struct vs_err **err)
-{
-	struct vs_err *e = NULL;
-	int r = vs_nft_run(netns_fd, nat_layout, NULL, &e);
-
-	if (r == -EEXIST) {
-		vs_err_free(e);
-		return 0;
-	}
-	if (r < 0)
-		net_err_pass(err, e);
-	return r;
-}
 
 int net_nat_rules(int netns_fd, struct vs_nft_rule **v, size_t *n, struct vs_err **err)
 {
@@ -242,7 +228,7 @@ int vs_nat_network_add(int netns_fd, const struct vs_nat_network *n, bool *forwa
 	r = network_localnet(netns_fd, n->bridge, err);
 	if (r < 0)
 		return r;
-	r = nat_init(netns_fd, err);
+	r = vs_nft_layout(netns_fd, nat_layout, err);
 	if (r < 0)
 		return r;
 	key = net_key(n->bridge, n->vlan);

@@ -5,6 +5,7 @@
  * and only networks with NAT or published ports need it. */
 #include "net/nft.h"
 #include "net/netns.h"
+#include "net/internal.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
@@ -212,4 +213,18 @@ bool vs_nft_forward_drop(const char *listing, const char *skip, char *buf, size_
 		}
 	}
 	return false;
+}
+
+int vs_nft_layout(int netns_fd, const char *layout, struct vs_err **err)
+{
+	struct vs_err *e = NULL;
+	int r = vs_nft_run(netns_fd, layout, NULL, &e);
+
+	if (r == -EEXIST) {
+		vs_err_free(e);
+		return 0;
+	}
+	if (r < 0)
+		net_err_pass(err, e);
+	return r;
 }

@@ -16,6 +16,11 @@ struct vs_err;
  * message says an object is missing, -EEXIST when one exists, or -EIO. */
 int vs_nft_run(int netns_fd, const char *cmds, char **out, struct vs_err **err);
 
+/* Runs a table's layout batch, which starts with `create table`: the
+ * table's first user makes it, and -EEXIST (someone else did, maybe
+ * concurrently) counts as done. 0 or as vs_nft_run. */
+int vs_nft_layout(int netns_fd, const char *layout, struct vs_err **err);
+
 struct vs_nft_rule {
 	char chain[64];
 	char comment[128];

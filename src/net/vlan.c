@@ -1,6 +1,6 @@
 /* The `bridge vessel` table: port-based VLANs on a shared bridge (vlan.h).
  *
- * Map: the layout and vlan_init; a VLAN's rules (fill, vlan_cmds), add and
+ * Map: the layout; a VLAN's rules (fill, vlan_cmds), add and
  * del (listing and deleting rules by comment); members. */
 #include "net/vlan.h"
 #include "net/bridge.h"
@@ -25,20 +25,6 @@ static const char vlan_layout[] =
 	"add chain " B " forward { type filter hook forward priority filter; policy accept; }\n"
 	"add chain " B " input { type filter hook input priority filter; policy accept; }\n"
 	"add chain " B " output { type filter hook output priority filter; policy accept; }\n";
-
-static int vlan_init(int netns_fd, struct vs_err **err)
-{
-	struct vs_err *e = NULL;
-	int r = vs_nft_run(netns_fd, vlan_layout, NULL, &e);
-
-	if (r == -EEXIST) {
-		vs_err_free(e);
-		return 0;
-	}
-	if (r < 0)
-		net_err_pass(err, e);
-	return r;
-}
 
 static int check_vid(uint16_t vid, struct vs_err **err)
 {
@@ -117,7 +103,7 @@ int vs_vlan_add(int netns_fd, uint16_t vid, const struct vs_cidr *subnet, struct
 	struct vs_err *e = NULL;
 	int r = check_vid(vid, err);
 
-	if (r < 0 || (r = vlan_init(netns_fd, err)) < 0)
+	if (r < 0 || (r = vs_nft_layout(netns_fd, vlan_layout, err)) < 0)
 		return r;
 	cmds = vlan_cmds(vid, subnet);
 	r = vs_nft_run(netns_fd, cmds, NULL, &e);

@@ -370,23 +370,6 @@ static void fd_cloexec(int fd, bool on)
 		fcntl(fd, F_SETFD, on ? f | FD_CLOEXEC : f & ~FD_CLOEXEC);
 }
 
-/* vessel-ctr-mon next to our own binary (a rebuilt one: its new file). */
-static bool idle_exe(char *exe, size_t exe_size, char *mon, size_t mon_size)
-{
-	ssize_t n = readlink("/proc/self/exe", exe, exe_size - 1);
-	char *slash, *deleted;
-
-	if (n <= 0)
-		return false;
-	exe[n] = 0;
-	if ((deleted = strstr(exe, " (deleted)")) && !deleted[10])
-		*deleted = 0;
-	if (!(slash = strrchr(exe, '/')))
-		return false;
-	snprintf(mon, mon_size, "%.*s/" VS_MON_IDLE_EXE, (int)(slash - exe), exe);
-	return access(mon, X_OK) == 0;
-}
-
 /* Execs the idle phase (ctr-mon-main.c) with what it needs. Returns only
  * when there is none or the exec failed: the monitor then idles as it is. */
 static void go_idle(struct monitor *m, const struct run_clock *c)
@@ -395,7 +378,7 @@ static void go_idle(struct monitor *m, const struct run_clock *c)
 		st[24];
 	char *args[] = { mon, exe, m->root, m->row->id, m->log_path, io, init, rs, dl, st, NULL };
 
-	if (!idle_exe(exe, sizeof(exe), mon, sizeof(mon)))
+	if (vs_exe_sibling(VS_MON_IDLE_EXE, exe, sizeof(exe), mon, sizeof(mon)) < 0)
 		return;
 	vs_mon_io_encode(&m->io, io, sizeof(io));
 	snprintf(init, sizeof(init), "%d", (int)m->init);

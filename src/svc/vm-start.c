@@ -13,6 +13,7 @@
 #include "vmm/kit.h"
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/util.h"
 
@@ -98,24 +99,6 @@ __attribute__((noreturn)) static void run_vmm(struct vs_svc *svc, struct vs_stor
 	_exit(vs_svc_vmm_main(svc->root, row));
 }
 
-/* vessel-vmm-reaper next to our own binary (a rebuilt one: its new file). */
-static bool reaper_exe(char *out, size_t len)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash, *deleted;
-
-	if (n <= 0)
-		return false;
-	exe[n] = 0;
-	if ((deleted = strstr(exe, " (deleted)")) && !deleted[10])
-		*deleted = 0;
-	if (!(slash = strrchr(exe, '/')))
-		return false;
-	snprintf(out, len, "%.*s/" VS_SVC_REAPER_EXE, (int)(slash - exe), exe);
-	return access(out, X_OK) == 0;
-}
-
 /* In the VMM's parent, once it has forked the VMM: its copy of the lock on
  * fd 3 and nothing else of the CLI's (not the status pipe: the CLI must see
  * the VMM's end there), in the VM's directory, it becomes the small reaper;
@@ -126,7 +109,7 @@ __attribute__((noreturn)) static void run_reaper(struct vs_svc *svc, const struc
 						 int lock_fd, pid_t vmm)
 {
 	_cleanup_free_ char *dir = vs_svc_vm_dir(svc, row->name);
-	char exe[PATH_MAX + 32], pid[24], id[24];
+	char self[PATH_MAX], exe[PATH_MAX + 32], pid[24], id[24];
 	char *args[] = { exe, pid, id, NULL };
 	int lk = fcntl(lock_fd, F_DUPFD_CLOEXEC, 10), null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -136,7 +119,7 @@ __attribute__((noreturn)) static void run_reaper(struct vs_svc *svc, const struc
 	close_range(VS_SVC_REAPER_LOCK_FD + 1, ~0U, 0);
 	snprintf(pid, sizeof(pid), "%d", (int)vmm);
 	snprintf(id, sizeof(id), "%lld", (long long)row->run_id);
-	if (reaper_exe(exe, sizeof(exe)))
+	if (vs_exe_sibling(VS_SVC_REAPER_EXE, self, sizeof(self), exe, sizeof(exe)) == 0)
 		execv(exe, args);
 	prctl(PR_SET_NAME, "vessel-reaper");
 	_exit(vs_svc_vmm_reap(vmm, row->run_id) < 0 ? 1 : 0);
