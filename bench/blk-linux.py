@@ -79,13 +79,7 @@ def profile_once(a, img, mib):
         _, _, err = lb.run_once(cmd, want, a.timeout, env)
         lines = pathlib.Path(f.name).read_text().splitlines()
     insns = sum(int(m.group(1)) for m in re.finditer(r"(\d+) instructions", err))
-    handlers, guest = collections.Counter(), collections.Counter()
-    for line in lines:
-        p = line.split()
-        if p[0] == "handler":
-            handlers[(p[2], p[3])] += int(p[4])
-        elif p[0] == "guest":
-            guest[p[2]] += int(p[3])
+    handlers, guest = lb.profile_counts(lines)
     return insns, err, handlers, guest
 
 

@@ -157,6 +157,19 @@ def resolve_handlers(obj_offsets):
     return total
 
 
+def profile_counts(lines):
+    """VESSEL_EMU_PROFILE's lines: instructions per emu handler (map,
+    opcode) and per guest function."""
+    handlers, guest = collections.Counter(), collections.Counter()
+    for line in lines:
+        p = line.split()
+        if p[0] == "handler":
+            handlers[(p[2], p[3])] += int(p[4])
+        elif p[0] == "guest":
+            guest[p[2]] += int(p[3])
+    return handlers, guest
+
+
 def profile(a, which, system_map):
     with tempfile.NamedTemporaryFile(prefix="vessel-prof-", suffix=".txt") as f:
         wall, _, err = run_once(sides(a, which)["vessel emu"][0], 0, a.timeout,
@@ -167,13 +180,7 @@ def profile(a, which, system_map):
     for line in err.splitlines():
         if "emu stats" in line:
             print("  " + line.split("vessel: ", 1)[-1])
-    handlers, guest = collections.Counter(), collections.Counter()
-    for line in lines:
-        p = line.split()
-        if p[0] == "handler":
-            handlers[(p[2], p[3])] += int(p[4])
-        elif p[0] == "guest":
-            guest[p[2]] += int(p[3])
+    handlers, guest = profile_counts(lines)
     total = sum(guest.values()) or 1
     print("  hottest emu handlers (share of guest instructions):")
     for fn, n in resolve_handlers(handlers).most_common(12):
