@@ -43,8 +43,13 @@
 	(L1_EDX_FPU | L1_EDX_DE | L1_EDX_PSE | L1_EDX_TSC | L1_EDX_MSR | L1_EDX_PAE | L1_EDX_CX8 | \
 	 L1_EDX_APIC | L1_EDX_SEP | L1_EDX_MTRR | L1_EDX_PGE | L1_EDX_CMOV | L1_EDX_PAT |          \
 	 L1_EDX_CLFSH | L1_EDX_FXSR)
-/* leaf 7: FCS/FDS are stored as 0 (FNSTENV, FXSAVE) */
+/* leaf 7: FCS/FDS are stored as 0 (FNSTENV, FXSAVE); REP MOVSB/STOSB are
+ * fast (ERMS) also for short strings (FSRM): exec-string.c runs them as
+ * bulk memcpy/memset over guest RAM, so Linux's copy/clear_user and
+ * glibc's string functions take them instead of loops of moves */
+#define L7_EBX_ERMS (1u << 9)
 #define L7_EBX_FPU_CSDS_DEPRECATED (1u << 13)
+#define L7_EDX_FSRM (1u << 4)
 /* leaf 0xD: XSAVE of x87 + SSE, standard format only; XSAVEOPT */
 #define LD_XCR0 3u
 #define LD_SIZE 576u
@@ -106,7 +111,7 @@ static unsigned fill(struct kvm_cpuid_entry2 *e)
 	regs4(&e[n++], 1, L1_EAX_SIGNATURE, L1_EBX_CLFLUSH_8, L1_ECX | emu_sse_cpuid_ecx(),
 	      L1_EDX | emu_sse_cpuid_edx()); /* SSE bits: simd.c */
 	regs4(&e[n++], 6, L6_EAX_ARAT, 0, 0, 0);
-	regs4(&e[n], 7, 0, L7_EBX_FPU_CSDS_DEPRECATED, 0, 0);
+	regs4(&e[n], 7, 0, L7_EBX_ERMS | L7_EBX_FPU_CSDS_DEPRECATED, 0, L7_EDX_FSRM);
 	e[n++].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 	regs4(&e[n], 0xd, LD_XCR0, LD_SIZE, LD_SIZE, 0);
 	e[n++].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
