@@ -23,8 +23,8 @@ received per second (every run must deliver all N frames).
 container -> guest: the guest posts its buffers and says "rx ready"; the
 bench gives the container a neighbour entry for the guest's MAC and starts
 a Python sender (1472-byte datagrams paced at --rate per second, until the
-VM ends; the default, 200000, is more than one Python sender makes here,
-so it sends as fast as it can: the sender may be what limits both VMMs); the
+VM ends; the default, 200000, is more than either guest takes while the
+sender shares the second core with the VMM's I/O thread); the
 figure is what the guest counted per second from its first to its last
 frame (its own TSC), N frames per run.
 
