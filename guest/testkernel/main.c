@@ -16,7 +16,7 @@
 #include "tests.h"
 
 #define TEST_KEY "vessel.test="
-#define TK_ARG_MAX 64 /* virtio-net-udp:tx/N/MAC/SRCIP/DSTIP is the longest */
+#define TK_ARG_MAX 80 /* virtio-net-udp:tx-user/N/MAC/SRCIP/DSTIP is the longest */
 #define FAIL_REASON_MAX 200
 
 void kmain(int protocol, uint64_t params);

@@ -38,7 +38,11 @@
  * virtio-net-udp:rx/N: prints "rx ready", then counts the IPv4/UDP frames
  * to UDP_PORT that arrive until N did or none came for RX_IDLE_MS (the
  * first may take RX_FIRST_MS); prints frames, bytes and the time from the
- * first to the last. Fails if none arrived. */
+ * first to the last. Fails if none arrived.
+ * tx-user/... and rx-user/N: the same, with the loop at CPL3 (tx-user:
+ * bench_user_loop over the UDP frame; rx-user: rx_user_loop, which polls
+ * the RX used ring, counts and reposts at CPL3), so that under KVM-PVM the
+ * device path is timed rather than the emulator running a CPL0 loop. */
 #include "arch.h"
 #include "console.h"
 #include "idt.h"
@@ -527,26 +531,83 @@ static uint64_t user_map_at(unsigned page, uint64_t pa, uint64_t flags)
 	return pg_va(page) + (pa & (PG_SIZE - 1));
 }
 
-/* The rings, the frame, the notify register and @b for user mode; @b
- * filled with their user addresses. Returns @b's user address. */
-static uint64_t bench_user_map(const struct nic *k, struct ubench *b, uint64_t frames)
+/* The user address of queue @vq's notify register, mapped writable at
+ * window page @page. */
+static volatile uint16_t *user_map_notify(const struct nic *k, const struct vq *vq, unsigned page)
 {
 	uint64_t c = k->d.common;
 
-	w16(c + C_QSEL, (uint16_t)k->tx.index);
-	b->notify = (volatile uint16_t *)user_map_at(
-		UPG_NOTIFY, k->d.notify + (uint64_t)r16(c + C_QNOFF) * k->d.notify_mult, PTE_RW);
+	w16(c + C_QSEL, (uint16_t)vq->index);
+	return (volatile uint16_t *)user_map_at(
+		page, k->d.notify + (uint64_t)r16(c + C_QNOFF) * k->d.notify_mult, PTE_RW);
+}
+
+/* The TX rings, @tx_frame (which every descriptor points at; it must not
+ * straddle a page), the notify register and @b for user mode; @b filled
+ * with their user addresses. Returns @b's user address. */
+static uint64_t bench_user_map(const struct nic *k, struct ubench *b, uint64_t frames,
+			       const void *tx_frame)
+{
+	b->notify = user_map_notify(k, &k->tx, UPG_NOTIFY);
 	b->avail = (volatile uint16_t *)user_map_at(UPG_AVAIL, (uintptr_t)tx_avail, PTE_RW);
 	b->used = (const volatile uint16_t *)user_map_at(UPG_USED, (uintptr_t)tx_used, 0);
 	/* avail_event: the u16 after used->ring[size] */
 	b->avail_event = (k->features & F_EVENT_IDX) ? b->used + 2 + 4 * TXQ_SIZE : NULL;
 	(void)user_map_at(UPG_DESC, (uintptr_t)tx_desc, 0);
-	(void)user_map_at(UPG_FRAME, (uintptr_t)bench_frame, 0);
+	(void)user_map_at(UPG_FRAME, (uintptr_t)tx_frame, 0);
 	b->frames = frames;
 	b->stall_cycles = tsc_khz() * BENCH_STALL_MS;
 	b->size = TXQ_SIZE;
 	b->queue = (uint16_t)k->tx.index;
 	return user_map_at(UPG_ARGS, (uintptr_t)b, 0);
+}
+
+/* Runs @fn (in .text.user) at CPL3 with @arg (a user address made by @map
+ * after the window is up) and the queues polled: ret[] = SYS_EXIT's three
+ * values. Returns 0, or -1 if @fn did not leave by SYS_EXIT. */
+static int user_run(const void *fn, uint64_t (*map)(void *ctx), void *ctx, uint64_t ret[3])
+{
+	int r;
+
+	_Static_assert((TXQ_SIZE & (TXQ_SIZE - 1)) == 0, "the user loops mask ring indexes");
+	_Static_assert((RXQ_SIZE & (RXQ_SIZE - 1)) == 0, "the user loops mask ring indexes");
+	tx_avail[0] = AVAIL_F_NO_INTERRUPT;
+	rx_avail[0] = AVAIL_F_NO_INTERRUPT;
+	pg_window_init();
+	idt_set_handler(VEC_PF, fault_handler);
+	r = user_call(fn, map(ctx), 0, 0, ret);
+	idt_set_handler(VEC_PF, NULL);
+	pg_window_fini();
+	return r;
+}
+
+struct tx_user_ctx {
+	const struct nic *k;
+	uint64_t frames;
+	const void *frame;
+};
+
+static uint64_t tx_user_map(void *ctx)
+{
+	static struct ubench b;
+	const struct tx_user_ctx *c = ctx;
+
+	return bench_user_map(c->k, &b, c->frames, c->frame);
+}
+
+/* bench_user_loop over the TX queue, whose descriptors all point at @tx_frame:
+ * ret[] = frames used, notify writes, TSC cycles. Returns 0 or -1 (a
+ * failure, reported as @name's). */
+static int tx_user(const char *name, const struct nic *k, uint64_t frames, const void *tx_frame,
+		   uint64_t ret[3])
+{
+	struct tx_user_ctx c = { k, frames, tx_frame };
+
+	if (user_run((const void *)bench_user_loop, tx_user_map, &c, ret) < 0)
+		return test_fail("%s: the CPL3 loop did not return by SYS_EXIT", name);
+	if (ret[0] != frames)
+		return test_fail("%s: the ring stalled at %lu frames", name, (unsigned long)ret[0]);
+	return 0;
 }
 
 /* [N][:event-idx]: copies N into num (at most len bytes); sets *ei. */
@@ -566,31 +627,20 @@ static int bench_user_args(const char *arg, char *num, size_t len, bool *ei)
 
 int test_virtio_net_bench_user(const char *arg)
 {
-	static struct ubench b;
 	struct nic k = { 0 };
-	uint64_t frames, ret[3], ub;
+	uint64_t frames, ret[3];
 	char num[24];
 	int r;
 
-	_Static_assert((TXQ_SIZE & (TXQ_SIZE - 1)) == 0, "the user loop masks ring indexes");
 	if (bench_user_args(arg, num, sizeof(num), &k.event_idx) < 0 ||
 	    bench_setup("virtio-net-bench-user", num, &k, &frames) < 0)
 		return -1;
 	if (k.event_idx && !(k.features & F_EVENT_IDX))
 		return test_fail("virtio-net-bench-user: the device does not offer EVENT_IDX");
-	tx_avail[0] = AVAIL_F_NO_INTERRUPT; /* polled */
-	pg_window_init();
-	idt_set_handler(VEC_PF, fault_handler);
-	ub = bench_user_map(&k, &b, frames);
-	r = user_call((const void *)bench_user_loop, ub, 0, 0, ret);
-	idt_set_handler(VEC_PF, NULL);
-	pg_window_fini();
+	r = tx_user("virtio-net-bench-user", &k, frames, bench_frame, ret);
 	w8(k.d.common + C_STATUS, 0);
 	if (r < 0)
-		return test_fail("virtio-net-bench-user: the CPL3 loop did not return by SYS_EXIT");
-	if (ret[0] != frames)
-		return test_fail("virtio-net-bench-user: the ring stalled at %lu frames",
-				 (unsigned long)ret[0]);
+		return -1;
 	kprintf("virtio-net-bench-user: frames=%lu frames-per-s=%lu kicks=%lu\n",
 		(unsigned long)frames,
 		(unsigned long)(frames * tsc_khz() * 1000 / (ret[2] ? ret[2] : 1)),
@@ -603,7 +653,8 @@ int test_virtio_net_bench_user(const char *arg)
 #define RX_FIRST_MS 60000
 #define RX_IDLE_MS 2000
 
-static uint8_t udp_frame[HDR_LEN + UDP_FRAME_LEN];
+/* Aligned so that it lies in one page (it is mapped for user mode). */
+static uint8_t udp_frame[HDR_LEN + UDP_FRAME_LEN] __attribute__((aligned(2048)));
 
 static int hexval(char c)
 {
@@ -705,6 +756,21 @@ static uint64_t tsc_ns(uint64_t ticks)
 	return ticks * 1000000 / (khz ? khz : 1);
 }
 
+/* tx-user: the same stream from bench_user_loop at CPL3. */
+static int udp_tx_user(struct nic *k, uint64_t frames)
+{
+	uint64_t ret[3];
+
+	for (uint16_t i = 0; i < TXQ_SIZE; i++)
+		tx_desc[i] = (struct desc){ (uintptr_t)udp_frame, sizeof(udp_frame), 0, 0 };
+	if (tx_user("virtio-net-udp", k, frames, udp_frame, ret) < 0)
+		return -1;
+	kprintf("virtio-net-udp: tx frames=%lu bytes=%lu ns=%lu cpl3 kicks=%lu\n",
+		(unsigned long)frames, (unsigned long)(frames * UDP_FRAME_LEN),
+		(unsigned long)tsc_ns(ret[2]), (unsigned long)ret[1]);
+	return 0;
+}
+
 static int udp_tx(struct nic *k, uint64_t frames)
 {
 	uint64_t sent = 0, done = 0, t0, t;
@@ -745,6 +811,128 @@ static bool udp_rx_match(uint32_t id, uint32_t len)
 	return id < RXQ_SIZE && len >= HDR_LEN + 14 + 20 + 8 && len <= 2048 && f[12] == 0x08 &&
 	       f[13] == 0x00 && f[14 + 9] == 17 && f[14 + 20 + 2] == (UDP_PORT >> 8) &&
 	       f[14 + 20 + 3] == (UDP_PORT & 0xff);
+}
+
+/* What rx_user_loop is given, all user addresses; mapped read-only. */
+struct urx {
+	volatile uint16_t *avail; /* flags, idx, ring[size] */
+	const volatile uint16_t *used; /* flags, idx, ring[size] of {id, len} */
+	volatile uint16_t *notify; /* the RX queue's notify register */
+	const volatile uint8_t *bufs; /* rx_bufs: size buffers of RX_BUF bytes */
+	uint64_t want, first_cycles, idle_cycles;
+	uint16_t size, queue; /* size: a power of two */
+} __attribute__((aligned(64)));
+
+#define RX_BUF 2048
+#define UPG_RX_ARGS (UPG_CALLER_FIRST + 6)
+#define UPG_RX_AVAIL (UPG_CALLER_FIRST + 7)
+#define UPG_RX_USED (UPG_CALLER_FIRST + 8)
+#define UPG_RX_NOTIFY (UPG_CALLER_FIRST + 9)
+#define UPG_RX_BUFS (UPG_CALLER_FIRST + 10)
+_Static_assert(UPG_RX_BUFS + sizeof(rx_bufs) / PG_SIZE - 1 <= UPG_CALLER_LAST,
+	       "user pages of the RX loop");
+_Static_assert(sizeof(rx_bufs[0]) == RX_BUF, "RX buffers");
+
+/* udp_rx_match() at CPL3, on a buffer's header and frame. */
+static inline __attribute__((always_inline)) bool user_udp_match(const volatile uint8_t *b,
+								 uint32_t len)
+{
+	const volatile uint8_t *f = b + HDR_LEN;
+
+	return len >= HDR_LEN + 14 + 20 + 8 && len <= RX_BUF && f[12] == 0x08 && f[13] == 0x00 &&
+	       f[14 + 9] == 17 && f[14 + 20 + 2] == (UDP_PORT >> 8) &&
+	       f[14 + 20 + 3] == (UDP_PORT & 0xff);
+}
+
+/* udp_rx's loop at CPL3: polls the RX used ring, counts the UDP frames to
+ * UDP_PORT, reposts every buffer (its descriptor is unchanged: id = buffer)
+ * and notifies unless the device set NO_NOTIFY, until r->want frames
+ * counted or nothing came for r->first_cycles (before the first) or
+ * r->idle_cycles. SYS_EXIT(frames, bytes, TSC cycles first to last). */
+USER_TEXT __attribute__((noreturn)) static void rx_user_loop(const struct urx *r)
+{
+	const uint16_t size = r->size, mask = (uint16_t)(size - 1);
+	uint64_t frames = 0, bytes = 0, first = 0, last = 0, seen = user_rdtsc();
+	uint16_t seen_used = 0, avail = r->avail[1];
+
+	while (frames < r->want) {
+		uint16_t u = r->used[1];
+
+		if (u == seen_used) {
+			if (user_rdtsc() - seen > (frames ? r->idle_cycles : r->first_cycles))
+				break;
+			__asm__ volatile("pause");
+			continue;
+		}
+		__asm__ volatile("" ::: "memory"); /* idx before the entries (x86: TSO) */
+		do {
+			const volatile uint32_t *e =
+				(const volatile uint32_t *)(r->used + 2) + 2 * (seen_used++ & mask);
+			uint32_t id = e[0], len = e[1];
+
+			if (id >= size)
+				continue;
+			if (user_udp_match(r->bufs + (uint64_t)id * RX_BUF, len)) {
+				last = user_rdtsc();
+				first = frames++ ? first : last;
+				bytes += len - HDR_LEN;
+			}
+			r->avail[2 + (avail & mask)] = (uint16_t)id;
+			__asm__ volatile("" ::: "memory"); /* the entry before idx */
+			r->avail[1] = ++avail;
+		} while (frames < r->want && seen_used != u);
+		seen = user_rdtsc();
+		__asm__ volatile("mfence" ::: "memory"); /* idx before the flags */
+		if (!(r->used[0] & USED_F_NO_NOTIFY))
+			*r->notify = r->queue;
+	}
+	__asm__ volatile("syscall; ud2"
+			 :
+			 : "a"(SYS_EXIT), "D"(frames), "S"(bytes), "d"(last - first)
+			 : "rcx", "r11", "memory");
+	__builtin_unreachable();
+}
+
+struct rx_user_ctx {
+	const struct nic *k;
+	uint64_t want;
+};
+
+static uint64_t rx_user_map(void *ctx)
+{
+	static struct urx r;
+	const struct rx_user_ctx *c = ctx;
+
+	r.notify = user_map_notify(c->k, &c->k->rx, UPG_RX_NOTIFY);
+	r.avail = (volatile uint16_t *)user_map_at(UPG_RX_AVAIL, (uintptr_t)rx_avail, PTE_RW);
+	r.used = (const volatile uint16_t *)user_map_at(UPG_RX_USED, (uintptr_t)rx_used, 0);
+	for (unsigned i = 0; i < sizeof(rx_bufs) / PG_SIZE; i++)
+		(void)user_map_at(UPG_RX_BUFS + i, (uintptr_t)rx_bufs + i * PG_SIZE, 0);
+	r.bufs = (const volatile uint8_t *)pg_va(UPG_RX_BUFS);
+	r.want = c->want;
+	r.first_cycles = tsc_khz() * RX_FIRST_MS;
+	r.idle_cycles = tsc_khz() * RX_IDLE_MS;
+	r.size = RXQ_SIZE;
+	r.queue = (uint16_t)c->k->rx.index;
+	return user_map_at(UPG_RX_ARGS, (uintptr_t)&r, 0);
+}
+
+/* rx-user: udp_rx with its loop at CPL3 (rx_user_loop). */
+static int udp_rx_user(struct nic *k, uint64_t want)
+{
+	struct rx_user_ctx c = { k, want };
+	uint64_t ret[3];
+
+	for (uint16_t i = 0; i < RXQ_SIZE; i++)
+		rx_post(k, i);
+	kprintf("virtio-net-udp: rx ready\n");
+	if (user_run((const void *)rx_user_loop, rx_user_map, &c, ret) < 0)
+		return test_fail("virtio-net-udp: the CPL3 loop did not return by SYS_EXIT");
+	if (!ret[0])
+		return test_fail("virtio-net-udp: no UDP frame to port %u arrived", UDP_PORT);
+	kprintf("virtio-net-udp: rx frames=%lu bytes=%lu ns=%lu cpl3\n", (unsigned long)ret[0],
+		(unsigned long)ret[1], (unsigned long)tsc_ns(ret[2]));
+	return 0;
 }
 
 static int udp_rx(struct nic *k, uint64_t want)
@@ -791,26 +979,31 @@ int test_virtio_net_udp(const char *arg)
 	const char *f, *s = arg;
 	uint64_t frames;
 	size_t n;
-	bool tx;
+	bool tx, user;
+	int r;
 
 	f = field(&s, &n);
-	tx = n == 2 && !strncmp(f, "tx", 2);
-	if (!tx && !(n == 2 && !strncmp(f, "rx", 2)))
-		return test_fail("virtio-net-udp:%s: tx/N/MAC/SRCIP/DSTIP or rx/N", arg);
+	user = n == 7 && !strncmp(f + 2, "-user", 5);
+	tx = (n == 2 || user) && !strncmp(f, "tx", 2);
+	if (!tx && !((n == 2 || user) && !strncmp(f, "rx", 2)))
+		return test_fail("virtio-net-udp:%s: tx[-user]/N/MAC/SRCIP/DSTIP or rx[-user]/N",
+				 arg);
 	f = field(&s, &n);
 	if (parse_u64(f, n, &frames) || !frames)
 		return test_fail("virtio-net-udp:%s: not a frame count", arg);
 	if (tx && (f = field(&s, &n), parse_mac(f, n, dst_mac) < 0 ||
 					      (f = field(&s, &n), parse_ip(f, n, sip) < 0) ||
 					      (f = field(&s, &n), parse_ip(f, n, dip) < 0) || *s))
-		return test_fail("virtio-net-udp:%s: tx/N/MAC/SRCIP/DSTIP", arg);
+		return test_fail("virtio-net-udp:%s: tx[-user]/N/MAC/SRCIP/DSTIP", arg);
 	if (nic_up(&k, false) < 0)
 		return -1;
 	kprintf("virtio-net-udp: mac %02x%02x%02x%02x%02x%02x\n", k.mac[0], k.mac[1], k.mac[2],
 		k.mac[3], k.mac[4], k.mac[5]);
 	if (tx)
 		udp_frame_make(k.mac, dst_mac, sip, dip);
-	if ((tx ? udp_tx(&k, frames) : udp_rx(&k, frames)) < 0)
+	r = tx ? (user ? udp_tx_user(&k, frames) : udp_tx(&k, frames)) :
+		 (user ? udp_rx_user(&k, frames) : udp_rx(&k, frames));
+	if (r < 0)
 		return -1;
 	w8(k.d.common + C_STATUS, 0);
 	return 0;

@@ -163,6 +163,21 @@ def test_bench_user_refuses_bad_arguments(vessel, ns, arg):
                      r"(expected \[N\]\[:event-idx\]|not a frame count)", r.stdout), r.stdout
 
 
+@pytest.mark.parametrize("arg", ["tx-usr/3/020000000001/10.0.0.2/10.0.0.3", "rx-userx/3",
+                                 "rx-user", "rx-user/0", "tx-user/3/0200000000/10.0.0.2/10.0.0.3",
+                                 "tx-user/3/020000000001/10.0.0.2/10.0.0.256"])
+def test_udp_refuses_bad_arguments(vessel, ns, arg):
+    """virtio-net-udp's CPL3 variants parse like the CPL0 ones: a bad
+    direction, count, MAC or address fails before the NIC is touched."""
+    tap = f"vessel-tb{secrets.token_hex(3)}"
+    ns.ip("tuntap", "add", "dev", tap, "mode", "tap")
+    r = boot(vessel, ns, "emu", f"virtio-net-udp:{arg}", "--net", f"tap={tap}")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert re.search(rf"virtio-net-udp: FAIL virtio-net-udp:{re.escape(arg)}: "
+                     r"(tx\[-user\]/N/MAC/SRCIP/DSTIP|not a frame count)", r.stdout), r.stdout
+    assert "virtio-net-udp: mac" not in r.stdout
+
+
 def test_bridge_makes_and_removes_its_tap(vessel, accel, ns):
     br = f"vessel-tb{secrets.token_hex(3)}"
     ns.ip("link", "add", br, "type", "bridge")

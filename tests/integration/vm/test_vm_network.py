@@ -333,11 +333,14 @@ print(f"got={got}", flush=True)
 """
 
 
-def test_udp_both_ways_with_test_guest_under_kvm(store, ns, request):
+@pytest.mark.parametrize("loop", ["", "-user"])
+def test_udp_both_ways_with_test_guest_under_kvm(store, ns, request, loop):
     """The test guest under kvm on a network (what bench/net-vm-ctr.py
     measures): 300 UDP datagrams from the guest to a "container" (a
     namespace the library attaches to the network's bridge) all arrive,
-    intact; then the guest counts 300 sent to it by the container."""
+    intact; then the guest counts 300 sent to it by the container. With
+    loop "-user" the guest's producer and its RX poller run at CPL3
+    (tx-user, rx-user), as the bench runs them."""
     kvm_or_skip()
     ctr = Netns("tu")
     request.addfinalizer(ctr.close)
@@ -348,13 +351,13 @@ def test_udp_both_ways_with_test_guest_under_kvm(store, ns, request):
     rx = ctr.spawn_python(UDP_RECEIVER, "300")
     assert rx.stdout.readline().strip() == "ready"
     r = store("vm", "run", "--accel", "kvm", "--kernel", TESTKERNEL, "--network", store.net,
-              "--append", f"vessel.test=virtio-net-udp:tx/300/{mac.replace(':', '')}/"
+              "--append", f"vessel.test=virtio-net-udp:tx{loop}/300/{mac.replace(':', '')}/"
               "10.78.0.2/10.78.0.70", timeout=300)
     assert "virtio-net-udp: PASS" in r.stdout and r.returncode == 0, r.stdout[-2000:]
     assert rx.communicate(timeout=60)[0].strip().endswith("got=300")
     vm = subprocess.Popen(ns.exec(store.vessel, "--root", store.root, "vm", "run", "--accel",
                                   "kvm", "--kernel", TESTKERNEL, "--network", store.net,
-                                  "--append", "vessel.test=virtio-net-udp:rx/300"),
+                                  "--append", f"vessel.test=virtio-net-udp:rx{loop}/300"),
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
     ns.procs.append(vm)
@@ -375,4 +378,5 @@ def test_udp_both_ways_with_test_guest_under_kvm(store, ns, request):
     rest = vm.communicate(timeout=120)[0]
     tx.wait(timeout=30)
     assert "virtio-net-udp: rx frames=300 " in rest and "virtio-net-udp: PASS" in rest, rest
+    assert ("cpl3" in r.stdout and "cpl3" in rest) == (loop == "-user"), (r.stdout, rest)
     assert store.leases() == []
