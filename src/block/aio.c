@@ -360,14 +360,6 @@ const char *vs_blk_aio_kind_name(enum vs_blk_aio_kind k)
 	return (unsigned)k < VS_ARRAY_SIZE(kind_names) ? kind_names[k] : "?";
 }
 
-int vs_blk_aio_kind_parse(const char *name)
-{
-	for (unsigned i = 0; name && i < VS_ARRAY_SIZE(kind_names); i++)
-		if (strcmp(name, kind_names[i]) == 0)
-			return (int)i;
-	return -EINVAL;
-}
-
 enum vs_blk_aio_kind vs_blk_aio_kind(const struct vs_blk_aio *a)
 {
 	return a->ring ? VS_BLK_AIO_IO_URING : VS_BLK_AIO_THREADS;

@@ -118,9 +118,8 @@ int vs_blk_aio_new(struct vs_blk *b, unsigned max_workers, unsigned flags, struc
 void vs_blk_aio_free(struct vs_blk_aio *a);
 /* The engine a runs (THREADS or IO_URING, never AUTO). */
 enum vs_blk_aio_kind vs_blk_aio_kind(const struct vs_blk_aio *a);
-/* "threads", "io_uring" or "auto"; vs_blk_aio_kind_parse: the reverse, or -EINVAL. */
+/* "threads", "io_uring" or "auto" (vmm/spec.c parses the disk option). */
 const char *vs_blk_aio_kind_name(enum vs_blk_aio_kind k);
-int vs_blk_aio_kind_parse(const char *name);
 /* Requests now in flight on the io_uring (for tests; 0 with threads). */
 unsigned vs_blk_aio_ring_inflight(struct vs_blk_aio *a);
 /* Requests so far that the io_uring took, and that the pool ran. */

@@ -502,7 +502,8 @@ static int open_engine(struct vs_virtio_blk *blk, const struct vs_vm_disk *d, st
 		o.flags |= VS_BLK_AIO_WRITETHROUGH;
 	r = vs_blk_aio_open(blk->img, &o, &blk->aio, &why);
 	if (r < 0)
-		return vs_err_setsys(err, r, "disk %s: aio=%s", d->path, vs_disk_aio_name(d->aio));
+		return vs_err_setsys(err, r, "disk %s: aio=%s", d->path,
+				     vs_blk_aio_kind_name(o.kind));
 	vs_info("disk %s: aio=%s%s%s%s", d->path, vs_blk_aio_kind_name(vs_blk_aio_kind(blk->aio)),
 		why ? " (" : "", why ? why : "", why ? ")" : "");
 	return 0;
