@@ -89,9 +89,19 @@ def test_run_it_prompt_and_resize(rt):
         p.expect(r"42 133\r\n")
         # raw mode: ^C is a byte for the container's terminal, not a signal for vessel
         p.send("sleep 30\n")
-        time.sleep(0.3)
-        p.send("\x03")
-        p.expect(r"/ # ")
+        p.expect(r"sleep 30\r\n")  # the shell took the line; any prompt now is a new one
+        # ^C typed before the shell has put the tty back in cooked mode for
+        # sleep is a plain byte in its queue (a loaded host can be that
+        # slow): type it until a prompt shows, well before sleep would end
+        start = time.time()
+        while True:
+            time.sleep(0.3)
+            p.send("\x03")
+            try:
+                p.expect(r"/ # ", timeout=2)
+                break
+            except AssertionError:
+                assert time.time() - start < 20, "^C did not interrupt sleep"
         p.send("exit 5\n")
         assert p.wait() == 5
     finally:
