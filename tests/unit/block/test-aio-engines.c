@@ -265,7 +265,10 @@ static void test_short_transfers_and_retries(void **state)
 	rw_body(**(enum vs_blk_aio_kind **)state, 0, true);
 }
 
-/* NREQ 4 KiB reads at once: more than the ring holds; all complete right. */
+/* NREQ 4 KiB reads at once: more than the ring holds; all complete right.
+ * Submitted under a plug, so the ring fills whatever the host's load (on a
+ * busy host each read could otherwise complete before the next is queued)
+ * and the rest take the thread pool. */
 static void test_many_in_flight(void **state)
 {
 	enum vs_blk_aio_kind kind = **(enum vs_blk_aio_kind **)state;
@@ -280,6 +283,7 @@ static void test_many_in_flight(void **state)
 	fill(img, IMG_SIZE, 7);
 	assert_int_equal(vs_blk_pwrite(b, img, IMG_SIZE, 0), 0);
 	waiter_reset();
+	vs_blk_aio_plug(a);
 	for (unsigned i = 0; i < NREQ; i++) {
 		uint64_t off = (uint64_t)((i * 2654435761u) % (IMG_SIZE / 4096)) * 4096;
 
@@ -288,6 +292,7 @@ static void test_many_in_flight(void **state)
 		if (vs_blk_aio_ring_inflight(a) > most)
 			most = vs_blk_aio_ring_inflight(a);
 	}
+	vs_blk_aio_unplug(a);
 	waiter_wait(NREQ);
 	for (unsigned i = 0; i < NREQ; i++) {
 		assert_int_equal(waiter.calls[i], 1);
@@ -295,7 +300,7 @@ static void test_many_in_flight(void **state)
 		assert_memory_equal(rbuf + (size_t)i * 4096, img + t[i].io.off, 4096);
 	}
 	if (kind == VS_BLK_AIO_IO_URING)
-		assert_true(most >= 2 && most <= VS_BLK_AIO_DEPTH);
+		assert_int_equal(most, VS_BLK_AIO_DEPTH);
 	vs_blk_aio_free(a);
 	vs_blk_close(b);
 	unlink(path);
