@@ -246,8 +246,10 @@ def test_exec_namespaces_files_and_options(rt):
     img = rt.image()
     rt.run("run", "-d", "--name", "box", "--hostname", "boxhost", img, "sh", "-c",
            "echo secret > /tmp/f; exec sleep 100", check=True)
-    wait_until(lambda: rt.run("exec", "box", "cat", "/tmp/f").stdout == "secret\n",
-               what="the file written by the container")
+    # the file is written before the exec of sleep: wait for both (a loaded
+    # host ran the cat below while pid 1 was still sh)
+    wait_until(lambda: rt.run("exec", "box", "cat", "/tmp/f", "/proc/1/comm").stdout ==
+               "secret\nsleep\n", what="the file written by the container, then its sleep")
     # its pid namespace: pid 1 is the container's sleep, the exec'd shell is
     # not the host's; its uts and mount namespaces
     r = rt.run("exec", "box", "sh", "-c", "cat /proc/1/comm; echo $$; hostname; "
