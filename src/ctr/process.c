@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,10 +144,29 @@ int vs_process_prepare(const struct vs_spec_process *p, const struct vs_spec_sec
 	return 0;
 }
 
+/* Every signal at its default disposition and none blocked: what the
+ * runtime was started with is not the container's. A SIG_IGN survives
+ * execve, and a `vessel run` started as a background job of a script has
+ * SIGINT and SIGQUIT ignored (POSIX: an asynchronous list without job
+ * control), Python ignores SIGXFSZ, nohup SIGHUP: without this, ^C on the
+ * pty of such a `run -it` reached a `sleep` that ignored it. */
+static void default_signals(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL); /* EINVAL for glibc's own: left alone */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 int vs_process_finish(const struct vs_process_final *f, struct vs_err **err)
 {
 	int rc;
 
+	default_signals(); /* before the filter, which may deny rt_sigaction */
 	if (f->has_filter && (rc = vs_seccomp_install(f->filter)) < 0)
 		return vs_err_setsys(err, rc, "loading the seccomp filter");
 	if (f->identity_after_filter)

@@ -62,7 +62,9 @@ int vs_seccomp_install(const struct sock_fprog *prog);
  * break the container). vs_process_prepare does everything that can come
  * first: identity (unless deferred), cwd, the executable lookup,
  * no_new_privs, the compiled filter, close-on-exec of inherited fds.
- * vs_process_finish installs the filter and, without no_new_privs (where
+ * vs_process_finish sets every signal's disposition to the default and
+ * unblocks all (nothing ignored or blocked by whoever started the runtime
+ * reaches the container), installs the filter and, without no_new_privs (where
  * loading a filter needs CAP_SYS_ADMIN, as in runc), then switches identity:
  * setgroups, setresgid, setresuid, capset and the ambient prctls are then
  * the only system calls under the filter before execve. */

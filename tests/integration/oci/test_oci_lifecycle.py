@@ -2,6 +2,7 @@
 codes and error messages; each test runs on vessel and on runc."""
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -42,6 +43,27 @@ def test_run_killed_by_signal(rt, bundle):
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def test_process_starts_with_default_signals(rt, bundle):
+    """Signals ignored by whoever started the runtime (a background job of a
+    script has SIGINT and SIGQUIT ignored, Python SIGXFSZ) are not ignored
+    in the container, as runc does; vessel also unblocks what was blocked
+    (runc 1.1.5 passes the blocked mask on)."""
+    b = bundle.args("cat", "/proc/self/status").write()
+
+    def ignoring():
+        for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGPIPE,
+                    signal.SIGXFSZ):
+            signal.signal(sig, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    r = subprocess.run([rt.bin, "--root", rt.root, "run", "--bundle", b, uid()],
+                       preexec_fn=ignoring, capture_output=True, text=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    f = dict(ln.split(":\t", 1) for ln in r.stdout.splitlines() if ":\t" in ln)
+    assert r.returncode == 0 and int(f["SigIgn"], 16) == 0, (r.stdout, r.stderr)
+    if rt.name == "vessel":
+        assert int(f["SigBlk"], 16) == 0
 
 
 def test_create_start_state_delete(rt, bundle, tmp_path):

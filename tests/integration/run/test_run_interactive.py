@@ -21,9 +21,11 @@ CTRL_P, CTRL_Q = b"\x10", b"\x11"
 class Pty:
     """`vessel ARGS...` on the slave side of a pty of its own."""
 
-    def __init__(self, rt, *args, rows=30, cols=100):
+    def __init__(self, rt, *args, rows=30, cols=100, ignore=()):
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
+            for sig in ignore:  # as whoever started vessel may have left them
+                signal.signal(sig, signal.SIG_IGN)
             os.execv(str(VESSEL), [str(VESSEL), "--root", str(rt.state)] + [str(a) for a in args])
         self.resize(rows, cols)
         self.buf = b""
@@ -112,6 +114,71 @@ def test_run_it_prompt_and_resize(rt):
     assert "42 133" in rt.run("logs", "tty", check=True).stdout
 
 
+# what a background job of a non-interactive shell has ignored (POSIX), as
+# CI's `bash .ci/run` and so its pytest had; plus what nohup and Python ignore
+INHERITED_IGN = (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGPIPE, signal.SIGXFSZ)
+
+
+def test_run_it_ctrl_c_when_vessel_was_started_ignoring_sigint(rt):
+    """The container's processes start with every signal at its default, not
+    with what vessel inherited: ^C on the pty interrupts a sleep although
+    vessel was started with SIGINT ignored (before the fix the ignore reached
+    the shell and its sleep, which ran its 30 s: "vessel did not exit")."""
+    img = rt.image()
+    p = Pty(rt, "run", "-it", "--name", "ign", img, "sh", ignore=INHERITED_IGN)
+    try:
+        p.expect(r"/ # ")
+        p.send("sleep 30\n")
+        p.expect(r"sleep 30\r\n")
+        start = time.time()
+        while True:  # retyped: one typed before the shell's cooked mode is a byte
+            time.sleep(0.3)
+            p.send("\x03")
+            try:
+                p.expect(r"/ # ", timeout=2)
+                break
+            except AssertionError:
+                assert time.time() - start < 10, "^C did not interrupt sleep"
+        p.send("exit 6\n")
+        assert p.wait() == 6
+    finally:
+        p.kill()
+
+
+def _sig_masks(status):
+    """SigIgn and SigBlk of a /proc/PID/status text, as ints."""
+    f = dict(ln.split(":\t", 1) for ln in status.splitlines() if ":\t" in ln)
+    return int(f["SigIgn"], 16), int(f["SigBlk"], 16)
+
+
+def test_container_signals_start_at_default(rt):
+    """A `vessel` that has signals ignored and blocked passes neither to the
+    container: not to a foreground run's process, a detached init, or an
+    exec'd process."""
+    img = rt.image()
+
+    def ignoring():
+        for sig in INHERITED_IGN:
+            signal.signal(sig, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGTERM})
+
+    def vessel(*args):
+        r = subprocess.run([str(VESSEL), "--root", str(rt.state)] + list(args),
+                           preexec_fn=ignoring, capture_output=True, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, r
+        return r.stdout
+
+    assert _sig_masks(vessel("run", "--rm", img, "cat", "/proc/self/status")) == (0, 0)
+    vessel("run", "-d", "--name", "box", img, "sleep", "100")
+    init = rt.inspect("box")["pid"]
+    assert _sig_masks(open(f"/proc/{init}/status").read()) == (0, 0)
+    assert _sig_masks(vessel("exec", "box", "cat", "/proc/self/status")) == (0, 0)
+    # and through a pty
+    r = vessel("exec", "-t", "box", "cat", "/proc/self/status").replace("\r\n", "\n")
+    assert _sig_masks(r) == (0, 0)
+
+
 def test_tty_size_from_the_start(rt):
     img = rt.image()
     # the pty has our size before the command runs: no race with a resize
@@ -179,8 +246,10 @@ def test_exec_namespaces_files_and_options(rt):
     img = rt.image()
     rt.run("run", "-d", "--name", "box", "--hostname", "boxhost", img, "sh", "-c",
            "echo secret > /tmp/f; exec sleep 100", check=True)
-    wait_until(lambda: rt.run("exec", "box", "cat", "/tmp/f").stdout == "secret\n",
-               what="the file written by the container")
+    # the file is written before the exec of sleep: wait for both (a loaded
+    # host ran the cat below while pid 1 was still sh)
+    wait_until(lambda: rt.run("exec", "box", "cat", "/tmp/f", "/proc/1/comm").stdout ==
+               "secret\nsleep\n", what="the file written by the container, then its sleep")
     # its pid namespace: pid 1 is the container's sleep, the exec'd shell is
     # not the host's; its uts and mount namespaces
     r = rt.run("exec", "box", "sh", "-c", "cat /proc/1/comm; echo $$; hostname; "
