@@ -51,9 +51,12 @@ KIT_CMDLINE = "console=ttyS0 reboot=k panic=-1 quiet vessel.tty=0"
 
 def kit_cmdline(argv):
     """The kit's command line with argv encoded as vessel-init reads it
-    (guest/init/cmd-encode.h: base64 of the NUL-terminated arguments)."""
+    (guest/init/cmdline-abi.h: base64url, RFC 4648 section 5, without
+    padding, of the NUL-terminated arguments; standard base64's '+' and '/'
+    made the init say "cannot decode vessel.cmd" whenever they occurred)."""
     raw = b"".join(a.encode() + b"\0" for a in argv)
-    return f"{KIT_CMDLINE} vessel.cmd={base64.b64encode(raw).decode()}"
+    enc = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return f"{KIT_CMDLINE} vessel.cmd={enc}"
 
 
 def kernel_path(a, which):
