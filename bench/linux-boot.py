@@ -132,8 +132,12 @@ class Symbols:
         syms = []
         for line in pathlib.Path(path).read_text().splitlines():
             parts = line.split()
-            if len(parts) == 3 and parts[1] in "tTwW":
-                syms.append((int(parts[0], 16), parts[2]))
+            # "ADDR t NAME" or, for a module's function, "ADDR t NAME [MODULE]"
+            # (without those, module code was named after the kernel's last
+            # symbol, mpls_gso_exit in Debian's)
+            if len(parts) in (3, 4) and parts[1] in "tTwW":
+                name = parts[2] + (" " + parts[3] if len(parts) == 4 else "")
+                syms.append((int(parts[0], 16), name))
         syms.sort()
         self.addrs = [s[0] for s in syms]
         self.names = [s[1] for s in syms]
