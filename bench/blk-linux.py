@@ -140,6 +140,10 @@ def main():
                 res[name].append(rates(out, a.mib))
         med = {s: [statistics.median(r[i] for r in v) for i in range(2)]
                for s, v in res.items()}
+        if a.runs < 1:  # --runs 0 --profile: the profile alone
+            if a.profile:
+                profile(a, img)
+            return
         print(f"in-guest dd O_DIRECT, 1 MiB requests, {a.mib} MiB each way, stock kernel, "
               f"medians of {a.runs} interleaved runs (MB/s)")
         print(f"{'':22}{'write':>10}{'read':>10}")

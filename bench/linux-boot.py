@@ -51,9 +51,12 @@ KIT_CMDLINE = "console=ttyS0 reboot=k panic=-1 quiet vessel.tty=0"
 
 def kit_cmdline(argv):
     """The kit's command line with argv encoded as vessel-init reads it
-    (guest/init/cmd-encode.h: base64 of the NUL-terminated arguments)."""
+    (guest/init/cmdline-abi.h: base64url, RFC 4648 section 5, without
+    padding, of the NUL-terminated arguments; standard base64's '+' and '/'
+    made the init say "cannot decode vessel.cmd" whenever they occurred)."""
     raw = b"".join(a.encode() + b"\0" for a in argv)
-    return f"{KIT_CMDLINE} vessel.cmd={base64.b64encode(raw).decode()}"
+    enc = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return f"{KIT_CMDLINE} vessel.cmd={enc}"
 
 
 def kernel_path(a, which):
@@ -129,8 +132,12 @@ class Symbols:
         syms = []
         for line in pathlib.Path(path).read_text().splitlines():
             parts = line.split()
-            if len(parts) == 3 and parts[1] in "tTwW":
-                syms.append((int(parts[0], 16), parts[2]))
+            # "ADDR t NAME" or, for a module's function, "ADDR t NAME [MODULE]"
+            # (without those, module code was named after the kernel's last
+            # symbol, mpls_gso_exit in Debian's)
+            if len(parts) in (3, 4) and parts[1] in "tTwW":
+                name = parts[2] + (" " + parts[3] if len(parts) == 4 else "")
+                syms.append((int(parts[0], 16), name))
         syms.sort()
         self.addrs = [s[0] for s in syms]
         self.names = [s[1] for s in syms]

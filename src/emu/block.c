@@ -141,8 +141,7 @@ void emu_core_sync(struct emu_cpu *cpu, struct emu_core_cpu *cc)
 
 	if (__builtin_expect(g == cc->gen, 1))
 		return;
-	memset(cc->fast, 0, sizeof(cc->fast));
-	cc->gen = g;
+	cc->gen = g; /* every slot of cc->fast tagged before g is stale */
 	atomic_store_explicit(&c->seen[cpu->index], g, memory_order_release);
 }
 

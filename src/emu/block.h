@@ -6,7 +6,7 @@
 
 #define EMU_BLOCK_MAX 64 /* instructions per block */
 #define EMU_NO_GPA UINT64_MAX
-#define EMU_FAST_BITS 11 /* per-vCPU direct-mapped block lookup */
+#define EMU_FAST_BITS 14 /* per-vCPU direct-mapped block lookup */
 #define EMU_JMP_RESTART 0x5e1f /* longjmp value: leave the block, no exception */
 
 struct emu_block {
@@ -25,8 +25,17 @@ struct emu_block {
 	struct emu_insn insn[];
 };
 
+/* A slot of the per-vCPU lookup: b is valid only while gen is the vCPU's
+ * current generation, so catching up with invalidations costs no clearing
+ * of the table. 2^14 slots: a stock Linux boot plus 2.5 GiB of 1 MiB
+ * O_DIRECT reads missed 2^11 of them on 1 block in 24, 2^14 on 1 in 127. */
+struct emu_fast_slot {
+	struct emu_block *b;
+	uint64_t gen;
+};
+
 struct emu_core_cpu {
-	struct emu_block *fast[1u << EMU_FAST_BITS];
+	struct emu_fast_slot fast[1u << EMU_FAST_BITS];
 	uint64_t gen; /* cache generation this vCPU has seen */
 	_Atomic uint64_t *gen_src; /* the cache's generation counter */
 	struct emu_block *cur; /* block being executed, or NULL */
@@ -40,8 +49,9 @@ struct emu_core_cpu {
 
 /* The calling vCPU's core state (allocated on first use). */
 struct emu_core_cpu *emu_core_of(struct emu_cpu *cpu);
-/* At a block boundary: catch up with invalidations (clears cc->fast when
- * blocks were retired) and publish that this vCPU holds no block. */
+/* At a block boundary: catch up with invalidations (a new generation
+ * when blocks were retired: cc->fast's older slots no longer count) and
+ * publish that this vCPU holds no block. */
 void emu_core_sync(struct emu_cpu *cpu, struct emu_core_cpu *cc);
 /* Entering emu_exec(): publish and sync before the first lookup. */
 void emu_core_enter(struct emu_cpu *cpu, struct emu_core_cpu *cc);

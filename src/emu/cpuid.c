@@ -1,5 +1,5 @@
 /* CPUID of the software CPU: one coherent model (vendor GenuineIntel,
- * family 15 model 6 like KVM's "kvm64") that advertises only what emu
+ * family 6, a model number no Intel CPU has) that advertises only what emu
  * implements, in KVM_GET_SUPPORTED_CPUID's form so the VMM shapes it the
  * same way for either accelerator (vmm/arch/x86/cpuid.c adds topology and
  * the hypervisor bit). Intel SDM vol. 2A "CPUID"; KVM's cpuid.rst. */
@@ -11,7 +11,13 @@
 #include <stdlib.h>
 
 /* leaf 1 */
-#define L1_EAX_SIGNATURE 0x00000f61u /* family 15, model 6, stepping 1 */
+/* family 6, model 0x23 (extended model 2, model 3), stepping 1. Family 6
+ * because Linux (6.1 intel.c) sets its synthetic REP_GOOD for family 6 only,
+ * and without it clear_user, copy_page and memset run loops of 8-byte moves
+ * instead of emu's bulk REP STOS/MOVS; model 0x23 because it is named in no
+ * model table of Linux's (errata, vulnerability lists, PMU, idle, TSC, MSR
+ * probes), so no model-specific path is taken, and is >= 15, so PAT is kept */
+#define L1_EAX_SIGNATURE 0x00020631u
 #define L1_EBX_CLFLUSH_8 (8u << 8) /* 64-byte lines */
 #define L1_ECX_CX16 (1u << 13)
 #define L1_ECX_X2APIC (1u << 21)

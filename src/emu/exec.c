@@ -46,7 +46,8 @@ static inline __attribute__((always_inline)) struct emu_block *lookup(struct emu
 	uint64_t lin = code_lin(cpu), gpa;
 	unsigned avail;
 	const uint8_t *p;
-	struct emu_block **slot, *b;
+	struct emu_fast_slot *slot;
+	struct emu_block *b;
 
 	cpu->cur = NULL; /* a fetch fault reports cpu->rip */
 	if ((lin & ~0xfffULL) == cc->vpage) {
@@ -57,14 +58,15 @@ static inline __attribute__((always_inline)) struct emu_block *lookup(struct emu
 		cc->gpage = gpa & ~0xfffULL;
 	}
 	slot = &cc->fast[fast_slot(gpa)];
-	if (__builtin_expect(block_ok(cpu, *slot, gpa, lin), 1))
-		return *slot;
+	if (__builtin_expect(slot->gen == cc->gen && block_ok(cpu, slot->b, gpa, lin), 1))
+		return slot->b;
 	cpu->stats.lookups_slow++;
 	p = emu_fetch_ptr(cpu, lin, &gpa, &avail);
 	b = emu_block_find(cpu->vm, gpa, cpu->rip, cpu->mode);
 	if (!block_ok(cpu, b, gpa, lin))
 		b = emu_block_build(cpu, gpa, lin, p, avail);
-	*slot = b;
+	slot->b = b;
+	slot->gen = cc->gen;
 	return b;
 }
 

@@ -186,7 +186,9 @@ def test_small_kernel_has_what_the_fragment_promises(vessel, small):
 # The guest's /proc/cpuinfo flags are exactly emu's CPUID model (src/emu/cpuid.c,
 # simd.c) as Linux names it, plus what Linux derives from that model itself
 # (constant_tsc, nonstop_tsc, tsc_known_freq from the invariant TSC and the KVM
-# leaves; nopl, xtopology, cpuid, arat). SSE3 and up are advertised only where
+# leaves; nopl, xtopology, cpuid, arat; rep_good, which Linux sets for Intel
+# family 6: emu's model is family 6, so clear_user and copy_page take REP STOS
+# and REP MOVS). SSE3 and up are advertised only where
 # the host has them (emu runs them on the host's own units).
 EMU_FLAGS = {
     "fpu", "de", "pse", "tsc", "msr", "pae", "cx8", "apic", "sep", "mtrr", "pge", "cmov",
@@ -195,7 +197,7 @@ EMU_FLAGS = {
     "lahf_lm", "abm", "xsaveopt", "erms", "fsrm",
 }
 LINUX_DERIVED = {"constant_tsc", "nopl", "xtopology", "nonstop_tsc", "cpuid",
-                 "tsc_known_freq", "arat"}
+                 "tsc_known_freq", "arat", "rep_good"}
 HOST_SIMD = {"pni": "pni", "ssse3": "ssse3", "sse4_1": "sse4_1", "sse4_2": "sse4_2"}
 
 
