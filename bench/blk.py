@@ -8,13 +8,24 @@ cache=none, each with its default engine, io_uring here, and cache=none
 with aio=threads) and under `qemu-system-x86_64 -accel kvm` with
 virtio-blk-pci (modern only; cache=none with aio=threads as the issue asks
 and with aio=io_uring, and cache=writeback,aio=threads), vessel on a qcow2
-image of the same size (the write pass allocates it, so the read passes
-read allocated data), and the host reading the raw image with O_DIRECT in
-1 MiB requests. A VM with a cache=none disk has its RAM on transparent huge
+image of the same size, and the host reading the raw image with O_DIRECT in
+1 MiB requests. The qcow2 image is created with preallocation=metadata (every
+cluster allocated, in order) and both images are written once by a
+warm-up run of the guest's write pass before the timed rounds, so every
+pass, the write pass too, goes to allocated and written data, as issue
+13's qcow2/raw target says: on a fresh qcow2 image the first round's
+writes would allocate clusters, on a sparse raw file (or a preallocated
+one, whose extents are unwritten) they would allocate or convert host
+blocks. A VM with a cache=none disk has its RAM on transparent huge
 pages (as QEMU's); "4K RAM" runs vessel's cache=none with 4 KiB pages
 (VESSEL_MEM_BACKING=anon) to show what that is worth (docs/virtio.md).
-Runs are interleaved; medians are printed, and the ratios are medians of
-the per-round ratios (the sides of one round share the machine's load)."""
+Runs are interleaved (every other round in reverse order); medians are
+printed, and the ratios are medians of the per-round ratios (the sides of
+one round share the machine's load). "A/B" runs one VM with the raw image
+as vda and the qcow2 one as vdb, the guest's virtio-blk-ab alternating
+between them every 32 MiB or 1000 requests: the qcow2/raw ratio of two
+disks that saw the load of the same seconds, on a host where two runs a
+minute apart differ by 2x. --only NAME,... runs some sides only."""
 import argparse
 import mmap
 import os
@@ -50,23 +61,32 @@ def host_direct_read(img, mib):
         os.close(fd)
 
 
-def qemu_cmd(a, img, cache, aio="threads"):
+def qemu_cmd(a, img, cache, aio="threads", fmt="raw"):
     return [QEMU, "-accel", "kvm", "-M", "q35", "-m", "256", "-nographic", "-nodefaults",
             "-no-user-config", "-serial", "stdio", "-no-reboot",
             "-device", "isa-debug-exit,iobase=0x501,iosize=1", "-kernel", a.bzimage,
             "-append", f"vessel.test=virtio-blk-bench:{a.mib}",
-            "-drive", f"file={img},format=raw,if=none,id=d0,cache={cache},aio={aio}",
+            "-drive", f"file={img},format={fmt},if=none,id=d0,cache={cache},aio={aio}",
             "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"]
 
 
-def run_once(cmd, env=None):
+def ab_cmd(a, img, qimg, cache):
+    """One VM with the raw image as vda and the qcow2 one as vdb, running
+    the guest's virtio-blk-ab (the passes alternate between the disks)."""
+    cmd = vessel_cmd(a, img, "raw", cache)
+    cmd[cmd.index("--append") + 1] = f"vessel.test=virtio-blk-ab:{a.mib}"
+    return cmd + ["--disk", f"{qimg},format=qcow2,cache={cache}"]
+
+
+def run_once(cmd, env=None, test="virtio-blk-bench", disks=("",)):
+    """The figures the guest printed, one list per disk."""
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=600, env=env)
-    m = re.search(r"virtio-blk-bench: MiB=\d+ " + " ".join(f"{k}=(\\d+)" for k in KEYS),
-                  p.stdout)
-    if not m or "virtio-blk-bench: PASS" not in p.stdout:
+    ms = [re.search(f"{test}: {d}MiB=\\d+ " + " ".join(f"{k}=(\\d+)" for k in KEYS), p.stdout)
+          for d in disks]
+    if not all(ms) or f"{test}: PASS" not in p.stdout:
         sys.exit(f"blk.py: {cmd[0]} failed:\n" + "\n".join((p.stdout + p.stderr).splitlines()[-5:]))
-    return [int(g) for g in m.groups()]
+    return [[int(g) for g in m.groups()] for m in ms]
 
 
 def main():
@@ -76,32 +96,61 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--mib", type=int, default=1024)
     ap.add_argument("--dir", default=None, help="where the image goes (default: /var/tmp)")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated sides to run (default: all), e.g. "
+                    "'vessel cache=none,vessel qcow2 none'")
     a = ap.parse_args()
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         print("SKIP: /dev/kvm is not usable")
         return
     with tempfile.TemporaryDirectory(prefix="vessel-blkbench-", dir=a.dir or "/var/tmp") as d:
         img = os.path.join(d, "bench.raw")
+        qimg = os.path.join(d, "bench.qcow2")
         with open(img, "wb") as f:
             f.truncate((a.mib + 16) << 20)
-        qimg = os.path.join(d, "bench.qcow2")
-        subprocess.run([a.vessel, "img", "create", "-f", "qcow2", qimg, f"{a.mib + 16}M"],
-                       check=True, capture_output=True)
+        subprocess.run([a.vessel, "img", "create", "-f", "qcow2", "-o", "preallocation=metadata",
+                        qimg, f"{a.mib + 16}M"], check=True, capture_output=True)
+        for path, fmt in ((img, "raw"), (qimg, "qcow2")):  # the warm-up write pass
+            run_once(vessel_cmd(a, path, fmt, "none"))
+        ab = dict(test="virtio-blk-ab", disks=("vda ", "vdb "))
         small = dict(os.environ, VESSEL_MEM_BACKING="anon")
-        sides = {"vessel": vessel_cmd(a, img),
-                 "vessel cache=none": vessel_cmd(a, img, cache="none"),
-                 "vessel none threads": vessel_cmd(a, img, cache="none", aio="threads"),
-                 "vessel none, 4K RAM": (vessel_cmd(a, img, cache="none"), small),
-                 "vessel qcow2": vessel_cmd(a, qimg, "qcow2"),
-                 "vessel qcow2 none": vessel_cmd(a, qimg, "qcow2", "none"),
-                 "qemu cache=none": qemu_cmd(a, img, "none"),
-                 "qemu none io_uring": qemu_cmd(a, img, "none", "io_uring"),
-                 "qemu cache=writeback": qemu_cmd(a, img, "writeback")}
-        res = {s: [] for s in sides}
+        # side: (the names of its results, vm command, run_once's keywords);
+        # each qcow2 side next to its raw twin (their ratio is per round)
+        sides = {"vessel": (("vessel",), vessel_cmd(a, img), {}),
+                 "vessel qcow2": (("vessel qcow2",), vessel_cmd(a, qimg, "qcow2"), {}),
+                 "vessel cache=none": (("vessel cache=none",), vessel_cmd(a, img, cache="none"),
+                                       {}),
+                 "vessel qcow2 none": (("vessel qcow2 none",),
+                                       vessel_cmd(a, qimg, "qcow2", "none"), {}),
+                 "A/B none": (("A/B raw none", "A/B qcow2 none"), ab_cmd(a, img, qimg, "none"),
+                              ab),
+                 "A/B writeback": (("A/B raw wb", "A/B qcow2 wb"),
+                                   ab_cmd(a, img, qimg, "writeback"), ab),
+                 "vessel none threads": (("vessel none threads",),
+                                         vessel_cmd(a, img, cache="none", aio="threads"), {}),
+                 "vessel none, 4K RAM": (("vessel none, 4K RAM",),
+                                         vessel_cmd(a, img, cache="none"), dict(env=small)),
+                 "qemu cache=none": (("qemu cache=none",), qemu_cmd(a, img, "none"), {}),
+                 "qemu qcow2 none": (("qemu qcow2 none",),
+                                     qemu_cmd(a, qimg, "none", fmt="qcow2"), {}),
+                 "qemu none io_uring": (("qemu none io_uring",),
+                                        qemu_cmd(a, img, "none", "io_uring"), {}),
+                 "qemu cache=writeback": (("qemu cache=writeback",),
+                                          qemu_cmd(a, img, "writeback"), {})}
+        if a.only:
+            want = a.only.split(",")
+            if not set(want) <= set(sides):
+                sys.exit(f"blk.py: --only: sides are {', '.join(sides)}")
+            sides = {s: c for s, c in sides.items() if s in want}
+        res = {n: [] for names, _, _ in sides.values() for n in names}
         host = []
-        for _ in range(a.runs):
-            for s, cmd in sides.items():
-                res[s].append(run_once(*cmd) if isinstance(cmd, tuple) else run_once(cmd))
+        for rnd in range(a.runs):
+            # every other round in reverse: a side's neighbours share its load
+            for names, cmd, kw in (reversed if rnd % 2 else iter)(list(sides.values())):
+                for n, v in zip(names, run_once(cmd, **kw)):
+                    res[n].append(v)
+                    print(f"round {rnd + 1} {n:24}" + "".join(f"{x:>10}" for x in v),
+                          file=sys.stderr, flush=True)
             host.append(host_direct_read(img, a.mib))
     med = {s: [statistics.median(r[i] for r in v) for i in range(len(KEYS))]
            for s, v in res.items()}
@@ -117,17 +166,24 @@ def main():
         """The median of the per-round ratios: each round runs the sides
         back to back, so a pair shares the machine's load of the moment
         (on a shared host it drifts by 2x over a run)."""
+        if x not in res or y not in res:
+            return
         print(f"{name:24}" + "".join(
             f"{statistics.median(p[i] / q[i] if q[i] else 0 for p, q in zip(res[x], res[y])):>23.2f}x"
             for i in range(len(KEYS))))
     ratio("qcow2 / raw", "vessel qcow2", "vessel")
     ratio("qcow2 / raw, none", "vessel qcow2 none", "vessel cache=none")
+    ratio("  qemu qcow2 / raw, none", "qemu qcow2 none", "qemu cache=none")
+    ratio("qcow2 / raw, none, A/B", "A/B qcow2 none", "A/B raw none")
+    ratio("qcow2 / raw, wb, A/B", "A/B qcow2 wb", "A/B raw wb")
     ratio("vessel none / qemu none", "vessel cache=none", "qemu cache=none")
     ratio("  threads / qemu threads", "vessel none threads", "qemu cache=none")
     ratio("  / qemu io_uring", "vessel cache=none", "qemu none io_uring")
     ratio("  4K RAM / qemu none", "vessel none, 4K RAM", "qemu cache=none")
     ratio("vessel wb / qemu wb", "vessel", "qemu cache=writeback")
     for s in ("vessel cache=none", "vessel none, 4K RAM", "qemu cache=none"):
+        if s not in res:
+            continue
         r = statistics.median(v[1] / h for v, h in zip(res[s], host))
         print(f"{'seq read / host O_DIRECT':24}{s:>24}{r:>23.2f}x")
 

@@ -13,6 +13,9 @@
  * (then a flush) and reads over MiB (default 256), and 4 KiB random reads,
  * one request in flight, then with BENCH_QD in flight (each completion
  * posts the next: what the device's asynchronous engine is for).
+ * virtio-blk-ab[:MiB] runs the same passes on vda and vdb, alternating
+ * between them slice by slice, and prints a line for each (bench/blk.py's
+ * qcow2/raw comparison in one VM).
  *
  * The pattern (byte j of sector s on disk k) is
  * ((s * 31 + j + k * 101) & 0xff) ^ 0xa5; tests/integration/vm checks it on
@@ -50,9 +53,18 @@ struct blk_seg {
 	uint32_t num_sectors, flags;
 };
 
-static struct desc ring_desc[QSIZE] __attribute__((aligned(4096)));
-static uint16_t ring_avail[3 + QSIZE] __attribute__((aligned(4096)));
-static uint8_t ring_used[6 + 8 * QSIZE] __attribute__((aligned(4096)));
+/* Queue 0's rings: one set per disk driven at the same time (virtio-blk-ab
+ * alternates between two); the disk being driven is the one whose set the
+ * ring_* pointers name (use_rings). */
+struct ring_set {
+	struct desc desc[QSIZE] __attribute__((aligned(4096)));
+	uint16_t avail[3 + QSIZE] __attribute__((aligned(4096)));
+	uint8_t used[6 + 8 * QSIZE] __attribute__((aligned(4096)));
+};
+static struct ring_set rings[2];
+static struct desc *ring_desc = rings[0].desc;
+static uint16_t *ring_avail = rings[0].avail;
+static uint8_t *ring_used = rings[0].used;
 static struct blk_hdr hdr;
 static struct blk_seg seg;
 static volatile uint8_t status;
@@ -85,8 +97,15 @@ static uint8_t blk_init(struct disk *k)
 	k->features = mmio_read32(c + C_DF) & (F_RO | F_BLK_SIZE | F_FLUSH | F_DISCARD | F_WZ);
 	mmio_write32(c + C_GFSEL, 0);
 	mmio_write32(c + C_GF, k->features);
-	return vdev_queue0_ready(c, ring_desc, ring_avail, sizeof(ring_avail), ring_used,
-				 sizeof(ring_used), QSIZE);
+	return vdev_queue0_ready(c, ring_desc, ring_avail, sizeof(rings[0].avail), ring_used,
+				 sizeof(rings[0].used), QSIZE);
+}
+
+static void use_rings(unsigned set)
+{
+	ring_desc = rings[set].desc;
+	ring_avail = rings[set].avail;
+	ring_used = rings[set].used;
 }
 
 /* One request: header, data (in two descriptors when split), status.
@@ -360,20 +379,39 @@ static unsigned long mbps(uint64_t bytes, uint64_t ticks)
 	return ticks ? (unsigned long)(bytes * tsc_khz() / ticks / 1000) : 0;
 }
 
-static int bench_seq(const struct disk *k, uint32_t type, uint64_t bytes, uint64_t *ticks)
+/* 1 MiB requests of type over [from, to); adds the time taken to *ticks. */
+static int seq_part(const struct disk *k, uint32_t type, uint64_t from, uint64_t to,
+		    uint64_t *ticks)
 {
 	uint64_t t0 = rdtsc();
 	int st;
 
-	for (uint64_t off = 0; off < bytes; off += BENCH_CHUNK)
+	for (uint64_t off = from; off < to; off += BENCH_CHUNK)
 		if ((st = blk_req(k, type, off / SECTOR, phys(BENCH_BUF), BENCH_CHUNK, false)))
-			return test_fail("%s at %lu MiB: status %d",
+			return test_fail("vd%c: %s at %lu MiB: status %d", 'a' + k->index,
 					 type == T_IN ? "read" : "write",
 					 (unsigned long)(off >> 20), st);
-	if (type == T_OUT && (st = blk_req(k, T_FLUSH, 0, NULL, 0, false)))
-		return test_fail("flush: status %d", st);
-	*ticks = rdtsc() - t0;
+	*ticks += rdtsc() - t0;
 	return 0;
+}
+
+static int bench_flush(const struct disk *k, uint64_t *ticks)
+{
+	uint64_t t0 = rdtsc();
+	int st;
+
+	if ((st = blk_req(k, T_FLUSH, 0, NULL, 0, false)))
+		return test_fail("vd%c: flush: status %d", 'a' + k->index, st);
+	*ticks += rdtsc() - t0;
+	return 0;
+}
+
+static int bench_seq(const struct disk *k, uint32_t type, uint64_t bytes, uint64_t *ticks)
+{
+	*ticks = 0;
+	if (seq_part(k, type, 0, bytes, ticks))
+		return -1;
+	return type == T_OUT ? bench_flush(k, ticks) : 0;
 }
 
 #define BENCH_QD 16
@@ -410,9 +448,10 @@ static void qd_kick(const struct disk *k)
 	w16(k->d.notify + r16(k->d.common + C_QNOFF) * k->d.notify_mult, 0);
 }
 
-/* BENCH_RAND random 4 KiB reads, BENCH_QD in flight, completions in any
- * order. Returns 0 with *ticks, or -1. */
-static int bench_qd(const struct disk *k, uint64_t bytes, uint64_t *seed, uint64_t *ticks)
+/* n (>= BENCH_QD) random 4 KiB reads, BENCH_QD in flight, completions in
+ * any order. Returns 0 and adds the time taken to *ticks, or -1. */
+static int bench_qd(const struct disk *k, uint64_t bytes, unsigned n, uint64_t *seed,
+		    uint64_t *ticks)
 {
 	volatile uint16_t *used_idx = (volatile uint16_t *)&ring_used[2];
 	uint16_t seen = *used_idx;
@@ -422,7 +461,7 @@ static int bench_qd(const struct disk *k, uint64_t bytes, uint64_t *seed, uint64
 	for (; issued < BENCH_QD; issued++)
 		qd_post(issued, next_sector(seed, bytes));
 	qd_kick(k);
-	while (done < BENCH_RAND) {
+	while (done < n) {
 		uint32_t id;
 		unsigned i;
 
@@ -441,50 +480,138 @@ static int bench_qd(const struct disk *k, uint64_t bytes, uint64_t *seed, uint64
 					 i < BENCH_QD ? qd_status[i] : -1);
 		done++;
 		(void)r8(k->d.isr); /* lowers INTx */
-		if (issued < BENCH_RAND) {
+		if (issued < n) {
 			qd_post(i, next_sector(seed, bytes));
 			issued++;
 			qd_kick(k);
 		}
 	}
-	*ticks = rdtsc() - t0;
+	*ticks += rdtsc() - t0;
+	return 0;
+}
+
+/* n random 4 KiB reads, one in flight; adds the time taken to *ticks. */
+static int rand_part(const struct disk *k, uint64_t bytes, unsigned n, uint64_t *seed,
+		     uint64_t *ticks)
+{
+	uint64_t t0 = rdtsc();
+	int st;
+
+	for (unsigned i = 0; i < n; i++)
+		if ((st = blk_req(k, T_IN, next_sector(seed, bytes), phys(BENCH_BUF), 4096, false)))
+			return test_fail("vd%c: random read: status %d", 'a' + k->index, st);
+	*ticks += rdtsc() - t0;
+	return 0;
+}
+
+static void bench_print(const char *name, const struct disk *k, uint64_t bytes, const uint64_t t[4])
+{
+	kprintf("%s: %sMiB=%lu seq-write-MBps=%lu seq-read-MBps=%lu "
+		"rand-read-4k-iops=%lu rand-read-4k-qd%u-iops=%lu\n",
+		name, k ? (k->index ? "vdb " : "vda ") : "", (unsigned long)(bytes >> 20),
+		mbps(bytes, t[0]), mbps(bytes, t[1]),
+		(unsigned long)(BENCH_RAND * tsc_khz() * 1000 / (t[2] ? t[2] : 1)), BENCH_QD,
+		(unsigned long)(BENCH_RAND * tsc_khz() * 1000 / (t[3] ? t[3] : 1)));
+}
+
+/* The first disk, or with two the disk at index (vda, vdb): its transport,
+ * driver initialised, capacity read, at least mib MiB. */
+static int bench_disk(struct disk *k, unsigned index, uint64_t mib)
+{
+	unsigned n = 0;
+
+	for (unsigned slot = 0; slot < 32 && !k->d.common; slot++)
+		if (cfg32(slot, 0) == (VIRTIO_BLK_ID << 16 | VIRTIO_VENDOR) && n++ == index &&
+		    vdev_caps(&k->d, slot) < 0)
+			return test_fail("virtio capabilities missing");
+	k->index = index;
+	if (!k->d.common || !(blk_init(k) & S_DRV_OK))
+		return test_fail("no working virtio-blk vd%c on bus 0", 'a' + index);
+	k->capacity = mmio_read32(k->d.device) | (uint64_t)mmio_read32(k->d.device + 4) << 32;
+	if ((mib << 20) > k->capacity * SECTOR)
+		return test_fail("vd%c has %lu MiB, %lu wanted", 'a' + index,
+				 (unsigned long)(k->capacity >> 11), (unsigned long)mib);
+	return 0;
+}
+
+static int bench_mib(const char *name, const char *arg, uint64_t *mib)
+{
+	*mib = 256;
+	if (*arg && (parse_u64(arg, strlen(arg), mib) || !*mib || *mib > (1ull << 30)))
+		return test_fail("%s:%s: not a size in MiB", name, arg);
 	return 0;
 }
 
 int test_virtio_blk_bench(const char *arg)
 {
 	struct disk k = { 0 };
-	uint64_t mib = 256, bytes, tw, tr, tq = 0, t0, seed = 88172645463325252ull;
-	uint8_t st;
+	uint64_t mib, bytes, t[4] = { 0 }, seed = 88172645463325252ull;
 
-	if (*arg && (parse_u64(arg, strlen(arg), &mib) || !mib))
-		return test_fail("virtio-blk-bench:%s: not a size in MiB", arg);
-	for (unsigned slot = 0; slot < 32 && !k.d.common; slot++)
-		if (cfg32(slot, 0) == (VIRTIO_BLK_ID << 16 | VIRTIO_VENDOR) &&
-		    vdev_caps(&k.d, slot) < 0)
-			return test_fail("virtio capabilities missing");
-	if (!k.d.common || !((st = blk_init(&k)) & S_DRV_OK))
-		return test_fail("no working virtio-blk on bus 0");
-	k.capacity = mmio_read32(k.d.device) | (uint64_t)mmio_read32(k.d.device + 4) << 32;
+	if (bench_mib("virtio-blk-bench", arg, &mib) || bench_disk(&k, 0, mib))
+		return -1;
 	bytes = mib << 20;
-	if (bytes > k.capacity * SECTOR)
-		return test_fail("the disk has %lu MiB, %lu wanted",
-				 (unsigned long)(k.capacity >> 11), (unsigned long)mib);
 	memset(phys(BENCH_BUF), 0x5a, BENCH_CHUNK);
-	if (bench_seq(&k, T_OUT, bytes, &tw) || bench_seq(&k, T_IN, bytes, &tr))
+	if (bench_seq(&k, T_OUT, bytes, &t[0]) || bench_seq(&k, T_IN, bytes, &t[1]) ||
+	    rand_part(&k, bytes, BENCH_RAND, &seed, &t[2]) ||
+	    bench_qd(&k, bytes, BENCH_RAND, &seed, &t[3]))
 		return -1;
-	t0 = rdtsc();
-	for (unsigned i = 0; i < BENCH_RAND; i++)
-		if ((st = blk_req(&k, T_IN, next_sector(&seed, bytes), phys(BENCH_BUF), 4096,
-				  false)))
-			return test_fail("random read: status %d", st);
-	t0 = rdtsc() - t0;
-	if (bench_qd(&k, bytes, &seed, &tq))
+	bench_print("virtio-blk-bench", NULL, bytes, t);
+	return 0;
+}
+
+/* virtio-blk-ab: the four passes of virtio-blk-bench on vda and vdb in
+ * alternating slices (AB_SLICE bytes, AB_RAND requests; the disk that goes
+ * first alternates too), so that both disks see the machine's load of the
+ * same moments: their ratio holds on a loaded host where two separate runs
+ * differ by 2x. Both disks read the same random sectors. Each write slice
+ * is followed by a flush of its disk, timed with it: one flush of each disk
+ * at the end would favour the second, since the first one's flush makes the
+ * host device's cache durable for both files. */
+#define AB_SLICE (32ull << 20)
+#define AB_RAND 1000
+
+static int ab_pass(struct disk k[2], unsigned pass, uint64_t bytes, uint64_t seed[2],
+		   uint64_t t[2][4])
+{
+	uint64_t nslices = pass < 2 ? (bytes + AB_SLICE - 1) / AB_SLICE : BENCH_RAND / AB_RAND;
+	int r = 0;
+
+	for (uint64_t s = 0; s < nslices && !r; s++)
+		for (unsigned j = 0; j < 2 && !r; j++) {
+			unsigned i = j ^ (unsigned)(s & 1);
+			uint64_t from = s * AB_SLICE,
+				 to = from + AB_SLICE < bytes ? from + AB_SLICE : bytes;
+
+			use_rings(i);
+			if (pass < 2)
+				r = seq_part(&k[i], pass ? T_IN : T_OUT, from, to, &t[i][pass]);
+			else if (pass == 2)
+				r = rand_part(&k[i], bytes, AB_RAND, &seed[i], &t[i][2]);
+			else
+				r = bench_qd(&k[i], bytes, AB_RAND, &seed[i], &t[i][3]);
+			if (pass == 0 && !r)
+				r = bench_flush(&k[i], &t[i][0]);
+		}
+	return r;
+}
+
+int test_virtio_blk_ab(const char *arg)
+{
+	struct disk k[2] = { 0 };
+	uint64_t mib, t[2][4] = { 0 }, seed[2] = { 88172645463325252ull, 88172645463325252ull };
+
+	if (bench_mib("virtio-blk-ab", arg, &mib))
 		return -1;
-	kprintf("virtio-blk-bench: MiB=%lu seq-write-MBps=%lu seq-read-MBps=%lu "
-		"rand-read-4k-iops=%lu rand-read-4k-qd%u-iops=%lu\n",
-		(unsigned long)mib, mbps(bytes, tw), mbps(bytes, tr),
-		(unsigned long)(BENCH_RAND * tsc_khz() * 1000 / (t0 ? t0 : 1)), BENCH_QD,
-		(unsigned long)(BENCH_RAND * tsc_khz() * 1000 / (tq ? tq : 1)));
+	for (unsigned i = 0; i < 2; i++) {
+		use_rings(i);
+		if (bench_disk(&k[i], i, mib))
+			return -1;
+	}
+	memset(phys(BENCH_BUF), 0x5a, BENCH_CHUNK);
+	for (unsigned pass = 0; pass < 4; pass++)
+		if (ab_pass(k, pass, mib << 20, seed, t))
+			return -1;
+	for (unsigned i = 0; i < 2; i++)
+		bench_print("virtio-blk-ab", &k[i], mib << 20, t[i]);
 	return 0;
 }

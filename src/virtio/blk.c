@@ -13,6 +13,7 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ struct vs_virtio_blk {
 	struct vs_dma dma;
 	struct vs_blk *img;
 	struct vs_blk_aio *aio;
+	char *path; /* as given, for messages */
 	bool ro;
 	bool probed_raw; /* format guessed as raw: refuse writes that would make it look like qcow2 */
 	bool wce_default; /* the cache mode's write cache (writeback field) */
@@ -519,6 +521,7 @@ int vs_virtio_blk_new(const struct vs_virtio_pci_env *env, const struct vs_vm_di
 	blk->dma = *env->dma;
 	e.dma = &blk->dma;
 	pthread_cond_init(&blk->drained, NULL);
+	blk->path = xstrdup(disk->path);
 	if ((r = open_image(blk, disk, err)) < 0)
 		goto fail;
 	if ((r = vs_virtio_pci_new_placed(&e, &vs_virtio_blk_ops, blk, &blk->transport)) < 0) {
@@ -550,8 +553,14 @@ void vs_virtio_blk_free(struct vs_virtio_blk *blk)
 		blk->closing = true;
 		pthread_mutex_unlock(&blk->transport->lock);
 	}
-	if (blk->aio)
+	if (blk->aio) {
+		uint64_t ring, pool;
+
 		vs_blk_aio_cancel(blk->aio);
+		vs_blk_aio_counts(blk->aio, &ring, &pool);
+		vs_info("disk %s: %" PRIu64 " requests on io_uring, %" PRIu64 " on the pool",
+			blk->path, ring, pool);
+	}
 	vs_blk_aio_free(blk->aio);
 	vs_virtio_pci_free(blk->transport);
 	if (blk->img && !blk->ro)
@@ -564,6 +573,7 @@ void vs_virtio_blk_free(struct vs_virtio_blk *blk)
 		free(rq);
 	}
 	pthread_cond_destroy(&blk->drained);
+	free(blk->path);
 	free(blk);
 }
 
