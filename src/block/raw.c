@@ -272,7 +272,7 @@ int raw_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_er
 	return 0;
 }
 
-int raw_create(const char *path, uint64_t size, bool falloc, struct vs_err **err)
+int raw_create(const char *path, uint64_t size, bool falloc, bool full, struct vs_err **err)
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
@@ -286,7 +286,7 @@ int raw_create(const char *path, uint64_t size, bool falloc, struct vs_err **err
 		return 0;
 	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)size) < 0)
 		r = vs_err_setsys(err, -errno, "%s: set size", path);
-	else if (falloc && size && (r = -posix_fallocate(fd, 0, (off_t)size)) < 0)
+	else if ((falloc || full) && size && (r = vs_preallocate(fd, 0, size, full)) < 0)
 		r = vs_err_setsys(err, r, "%s: preallocation failed", path);
 	if (r < 0)
 		(void)unlink(path); /* nothing half-created, as qemu-img */

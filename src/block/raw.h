@@ -12,7 +12,8 @@ struct vs_err;
 int raw_open(const char *path, unsigned flags, struct vs_blk **out, struct vs_err **err);
 
 /* Creates (or truncates) path as a sparse raw image of size bytes; with
- * falloc, allocates the blocks. Returns 0 or -errno with *err. */
-int raw_create(const char *path, uint64_t size, bool falloc, struct vs_err **err);
+ * falloc, allocates the blocks; with full, writes zeros over them (as
+ * qemu-img: no extent is left unwritten). Returns 0 or -errno with *err. */
+int raw_create(const char *path, uint64_t size, bool falloc, bool full, struct vs_err **err);
 
 #endif

@@ -194,7 +194,8 @@ int img_create_file(const char *fmt, const char *path, struct img_create_opts *o
 	struct qcow2_create_opts *q = &o->q;
 
 	if (strcmp(fmt, "raw") == 0)
-		return raw_create(path, q->size, q->prealloc >= QCOW2_PREALLOC_FALLOC, e);
+		return raw_create(path, q->size, q->prealloc == QCOW2_PREALLOC_FALLOC,
+				  q->prealloc == QCOW2_PREALLOC_FULL, e);
 	if (strcmp(fmt, "qcow2") == 0)
 		return qcow2_create(path, q, e);
 	if (strcmp(fmt, "vdi") == 0)

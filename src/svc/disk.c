@@ -104,7 +104,7 @@ static int make_image(const struct vs_svc *svc, const struct vs_disk_spec *s, co
 	int r;
 
 	if (s->format && !strcmp(s->format, "raw"))
-		return raw_create(tmp, s->size, false, err);
+		return raw_create(tmp, s->size, false, false, err);
 	if (s->backing) {
 		bpath = disk_find(svc, s->backing, &bfmt);
 		if (!bpath)

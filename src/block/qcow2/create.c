@@ -5,11 +5,11 @@
 #include "block/file.h"
 #include "common/cleanup.h"
 #include "common/err.h"
+#include "common/io.h"
 #include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -150,11 +150,8 @@ static int preallocate(struct qcow2 *q, enum qcow2_prealloc mode)
 			e[i] = (host + (i << q->cluster_bits)) | QCOW2_OFLAG_COPIED;
 		if (r == 0 && mode >= QCOW2_PREALLOC_FALLOC)
 			r = -posix_fallocate(q->fd, (off_t)host, (off_t)(n << q->cluster_bits));
-		if (r == 0 && mode == QCOW2_PREALLOC_FULL)
-			r = fallocate(q->fd, FALLOC_FL_ZERO_RANGE, (off_t)host,
-				      (off_t)(n << q->cluster_bits)) < 0 ?
-				    -errno :
-				    0;
+		if (r == 0 && mode == QCOW2_PREALLOC_FULL) /* zeros written, as qemu-img */
+			r = vs_preallocate(q->fd, host, n << q->cluster_bits, true);
 		if (r == 0)
 			r = ftruncate(q->fd, (off_t)(host + (n << q->cluster_bits))) < 0 ? -errno :
 											   0;

@@ -396,8 +396,17 @@ def test_preallocation_thin_and_thick(vessel, tmp_path, fmt, opts, mode):
     qused = sum(p.stat().st_blocks * 512 for p in tmp_path.glob("q*"))
     if fmt in ("raw", "qcow2"):
         assert (used >= size) == (qused >= size), (used, qused)
+    if mode == "full":  # zeros written: no extent left unwritten (FIEMAP, where the fs has it)
+        assert sum(_unwritten_extents(p) for p in tmp_path.glob("v*")) == 0
     if fmt != "raw":
         sh(QEMU_IMG, "check", ours)
+
+
+def _unwritten_extents(path):
+    p = subprocess.run(["filefrag", "-v", str(path)], capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.skip(f"SKIP: filefrag cannot map {path}: {p.stderr.strip()}")
+    return p.stdout.count("unwritten")
 
 
 def test_vmdk_snapshot_chain_both_ways(vessel, tmp_path):

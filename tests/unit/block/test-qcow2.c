@@ -88,7 +88,7 @@ static void create(struct fx *f, uint64_t cs, unsigned ver, unsigned rb, bool ba
 	if (backing) {
 		struct vs_blk *b;
 
-		assert_int_equal(raw_create(f->base, IMG_SIZE - 12345, false, &e), 0);
+		assert_int_equal(raw_create(f->base, IMG_SIZE - 12345, false, false, &e), 0);
 		b = open_img(f->base, "raw");
 		for (unsigned i = 0; i < IMG_SIZE - 12345; i++)
 			f->model[i] = (uint8_t)(i * 7 + 3);
@@ -331,7 +331,7 @@ static void test_raw(void **state)
 	struct vs_err *e = NULL;
 	struct vs_blk *b;
 
-	assert_int_equal(raw_create(f->base, IMG_SIZE, false, &e), 0);
+	assert_int_equal(raw_create(f->base, IMG_SIZE, false, false, &e), 0);
 	b = open_img(f->base, "raw");
 	memset(f->buf, 9, 8192);
 	assert_int_equal(vs_blk_pwrite(b, f->buf, 8192, 65536), 0);
