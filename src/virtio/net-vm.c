@@ -27,13 +27,6 @@
 
 #define NET_GRAMMAR "tap=NAME|bridge=NAME[,vlan=N][,mac=XX:XX:XX:XX:XX:XX]"
 #define NET_VLAN_MAX 4094
-/* The frames a tap vessel makes queues for the VMM (IFLA_TXQLEN; the
- * kernel's default for a tap is 500). Receiving stops while the guest
- * has no buffers posted, which is as long as its vCPU is descheduled: on
- * a busy host that is milliseconds, and 500 frames of a gigabit stream
- * last 6 ms. 4096 is ~36 ms of 1514-byte frames at 115k/s, ~10 MB of
- * kernel memory at most for MTU-sized frames. */
-#define NET_TAP_TXQLEN 4096
 
 struct net_opts {
 	const char *tap; /* existing tap */
@@ -154,8 +147,6 @@ static int make_tap(struct vs_nl *nl, const struct net_opts *o, struct net_vm *n
 		return r;
 	}
 	r = vs_link_set_mtu(nl, nv->made, br.mtu, err);
-	if (r == 0)
-		r = vs_link_set_txqlen(nl, nv->made, NET_TAP_TXQLEN, err);
 	memcpy(nv->mac, o->mac, sizeof(nv->mac));
 	if (r == 0 && o->vlan && (r = vs_vlan_port(-1, o->vlan, nv->made, nv->mac, true, err)) == 0)
 		nv->vlan = o->vlan;
