@@ -56,10 +56,6 @@ static int link_attr(const struct nlattr *a, void *data)
 		if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
 			li->mtu = mnl_attr_get_u32(a);
 		break;
-	case IFLA_TXQLEN:
-		if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
-			li->txqlen = mnl_attr_get_u32(a);
-		break;
 	case IFLA_MASTER:
 		if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
 			li->master = (int)mnl_attr_get_u32(a);
@@ -160,8 +156,6 @@ int vs_link_change(struct vs_nl *nl, int ifindex, const struct vs_link_change *c
 		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)c->master);
 	if (c->mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, c->mtu);
-	if (c->txqlen)
-		mnl_attr_put_u32(nlh, IFLA_TXQLEN, c->txqlen);
 	if (c->mac)
 		mnl_attr_put(nlh, IFLA_ADDRESS, VS_MAC_LEN, c->mac);
 	if (c->netns_fd >= 0)
@@ -214,18 +208,6 @@ int vs_link_set_mtu(struct vs_nl *nl, const char *name, uint32_t mtu, struct vs_
 		return vs_err_set(err, -EINVAL, "MTU %u out of range (68-65535)", mtu);
 	vs_link_change_init(&c);
 	c.mtu = mtu;
-	return change_by_name(nl, name, &c, err);
-}
-
-int vs_link_set_txqlen(struct vs_nl *nl, const char *name, uint32_t txqlen, struct vs_err **err)
-{
-	struct vs_link_change c;
-
-	if (txqlen < 1 || txqlen > VS_LINK_TXQLEN_MAX)
-		return vs_err_set(err, -EINVAL, "txqueuelen %u out of range (1-%u)", txqlen,
-				  VS_LINK_TXQLEN_MAX);
-	vs_link_change_init(&c);
-	c.txqlen = txqlen;
 	return change_by_name(nl, name, &c, err);
 }
 

@@ -17,7 +17,6 @@ struct vs_link_info {
 	int ifindex;
 	int master; /* ifindex of the bridge it is enslaved to, 0 if none */
 	uint32_t mtu;
-	uint32_t txqlen; /* IFLA_TXQLEN: a tap's receive queue (frames the kernel holds for its reader) */
 	bool up; /* IFF_UP (administrative state) */
 	uint8_t mac[VS_MAC_LEN];
 	char name[VS_IFNAME_MAX + 1];
@@ -41,7 +40,6 @@ struct vs_link_change {
 	const char *name; /* new name, NULL: unchanged */
 	int master; /* ifindex of the new master, 0: none, -1: unchanged */
 	uint32_t mtu; /* 0: unchanged */
-	uint32_t txqlen; /* 0: unchanged */
 	const uint8_t *mac; /* VS_MAC_LEN bytes, NULL: unchanged */
 	int up; /* 1 up, 0 down, -1 unchanged */
 	int netns_fd; /* move into this namespace, -1: stay */
@@ -56,10 +54,6 @@ int vs_link_change(struct vs_nl *nl, int ifindex, const struct vs_link_change *c
 int vs_link_set_up(struct vs_nl *nl, const char *name, bool up, struct vs_err **err);
 int vs_link_set_master(struct vs_nl *nl, const char *name, const char *master, struct vs_err **err);
 int vs_link_set_mtu(struct vs_nl *nl, const char *name, uint32_t mtu, struct vs_err **err);
-/* The transmit queue length (IFLA_TXQLEN, 1..VS_LINK_TXQLEN_MAX); for a
- * tap, how many frames the kernel queues for the reader before it drops. */
-#define VS_LINK_TXQLEN_MAX 65536
-int vs_link_set_txqlen(struct vs_nl *nl, const char *name, uint32_t txqlen, struct vs_err **err);
 int vs_link_set_mac(struct vs_nl *nl, const char *name, const uint8_t *mac, struct vs_err **err);
 int vs_link_rename(struct vs_nl *nl, const char *name, const char *new_name, struct vs_err **err);
 int vs_link_set_netns(struct vs_nl *nl, const char *name, int netns_fd, struct vs_err **err);

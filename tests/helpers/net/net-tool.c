@@ -87,10 +87,10 @@ static int cmd_link_show(struct tool *t, struct vs_err **err)
 
 	if (r < 0)
 		return r;
-	printf("name=%s ifindex=%d master=%d mtu=%u txqlen=%u up=%d kind=%s "
+	printf("name=%s ifindex=%d master=%d mtu=%u up=%d kind=%s "
 	       "mac=%02x:%02x:%02x:%02x:%02x:%02x\n",
-	       li.name, li.ifindex, li.master, li.mtu, li.txqlen, li.up, li.kind, li.mac[0],
-	       li.mac[1], li.mac[2], li.mac[3], li.mac[4], li.mac[5]);
+	       li.name, li.ifindex, li.master, li.mtu, li.up, li.kind, li.mac[0], li.mac[1],
+	       li.mac[2], li.mac[3], li.mac[4], li.mac[5]);
 	return 0;
 }
 
@@ -109,10 +109,6 @@ static int cmd_link_set(struct tool *t, struct vs_err **err)
 		return vs_parse_uint(val, 0, 1u << 20, &mtu) < 0 ?
 			       vs_err_set(err, -EINVAL, "bad mtu %s", val) :
 			       vs_link_set_mtu(t->nl, t->argv[1], (uint32_t)mtu, err);
-	if (!strcmp(what, "txqlen"))
-		return vs_parse_uint(val, 0, 1u << 20, &mtu) < 0 ?
-			       vs_err_set(err, -EINVAL, "bad txqlen %s", val) :
-			       vs_link_set_txqlen(t->nl, t->argv[1], (uint32_t)mtu, err);
 	if (!strcmp(what, "mac"))
 		return sscanf(val, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2],
 			      &mac[3], &mac[4], &mac[5]) != 6 ?

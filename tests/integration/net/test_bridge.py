@@ -77,8 +77,6 @@ def test_veth_rename_move_and_delete(lab):
     assert link(lab, c, "eth0")["kind"] == "veth"
     lab.tool(h, "link-set", "vessel-x0", "mtu", "9000")
     assert link(lab, h, "vessel-x0")["mtu"] == "9000"
-    lab.tool(h, "link-set", "vessel-x0", "txqlen", "4096")
-    assert link(lab, h, "vessel-x0")["txqlen"] == "4096"
     # up and down; an address brings its connected route, removing it takes it
     lab.tool(h, "link-up", "vessel-x0", "up")
     assert link(lab, h, "vessel-x0")["up"] == "1"
