@@ -285,7 +285,6 @@ static int rx_direct(struct vs_virtio_net *net, struct vs_vq *vq)
 	uint8_t hdr[HDR];
 	uint16_t one = 1;
 	ssize_t n;
-	bool ok;
 	int r = vs_vq_pop(vq, e);
 
 	if (r <= 0)
@@ -297,19 +296,18 @@ static int rx_direct(struct vs_virtio_net *net, struct vs_vq *vq)
 		vs_vq_unpop(vq, 1);
 		return -EAGAIN; /* empty, or a backend error: wait for readiness */
 	}
+	elem_dirty(net, e, (size_t)n);
 	if (n >= HDR)
 		elem_copy(e, 0, hdr, HDR, false);
-	ok = n >= HDR + ETH_HLEN && n <= RXBUF_LEN && rx_hdr_ok(net, hdr);
-	if (!ok || (uint64_t)n > e->in_len) {
-		/* The chain goes back written into: report that here (vs_vq_fill
-		 * reports what is published). */
+	if (n < HDR + ETH_HLEN || n > RXBUF_LEN || !rx_hdr_ok(net, hdr) ||
+	    ((uint64_t)n > e->in_len && !has(net, VS_VIRTIO_NET_F_MRG_RXBUF))) {
 		vs_vq_unpop(vq, 1);
-		elem_dirty(net, e, (size_t)n);
-		if (ok && has(net, VS_VIRTIO_NET_F_MRG_RXBUF)) {
-			rx_to_pending(net, e, (size_t)e->in_len, (size_t)n, hdr);
-			return 1;
-		}
 		net->stats.rx_dropped++;
+		return 1;
+	}
+	if ((uint64_t)n > e->in_len) {
+		vs_vq_unpop(vq, 1);
+		rx_to_pending(net, e, (size_t)e->in_len, (size_t)n, hdr);
 		return 1;
 	}
 	memcpy(hdr + 10, &one, 2); /* num_buffers (§5.1.6.4) */
