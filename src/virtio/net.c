@@ -51,8 +51,7 @@ struct vs_virtio_net {
 	uint64_t features; /* negotiated, from activate */
 	bool rx_stalled; /* no receive buffers: fd not watched, RX kicks wanted */
 	size_t pending; /* bytes of the frame waiting in rxbuf (header included); 0: none */
-	uint8_t *rxbuf; /* the pending frame; also the tail of a frame bigger than its first chain */
-	struct iovec *rxiov; /* rx_readv's list: a chain's writable part, then rxbuf */
+	uint8_t *rxbuf;
 	struct vs_vq_elem tx;
 	struct vs_vq_elem rx[RX_MAX_BUFS];
 	struct vs_virtio_net_stats stats;
@@ -195,125 +194,37 @@ static size_t scatter(const struct vs_vq_elem *e, const uint8_t *src, size_t len
 	return done;
 }
 
-/* Whether a frame with this virtio-net header may go to this driver
- * (§5.1.6.3.1); fixes the flags for a driver without GUEST_CSUM. */
-static bool rx_hdr_ok(const struct vs_virtio_net *net, uint8_t *hdr)
+/* Whether the frame in rxbuf may go to this driver (§5.1.6.3.1); fixes the
+ * flags for a driver without GUEST_CSUM. */
+static bool rx_frame_ok(struct vs_virtio_net *net)
 {
-	uint8_t gso = hdr[1] & (uint8_t)~GSO_ECN;
+	uint8_t gso = net->rxbuf[1] & (uint8_t)~GSO_ECN;
 
 	if (!has(net, VS_VIRTIO_NET_F_GUEST_CSUM))
-		hdr[0] = 0;
-	if (hdr[1] & GSO_ECN)
+		net->rxbuf[0] = 0;
+	if (net->rxbuf[1] & GSO_ECN)
 		return false;
 	return gso == GSO_NONE || (gso == GSO_TCPV4 && has(net, VS_VIRTIO_NET_F_GUEST_TSO4)) ||
 	       (gso == GSO_TCPV6 && has(net, VS_VIRTIO_NET_F_GUEST_TSO6));
 }
 
-/* Copies len bytes between buf and e's writable part from byte off of it
- * (into the chain when to_chain); the part is at least off + len long. */
-static void elem_copy(const struct vs_vq_elem *e, size_t off, uint8_t *buf, size_t len,
-		      bool to_chain)
+/* Reads frames until one may go to the guest. Returns 1 (pending set) or
+ * 0 (nothing to read). */
+static int rx_read(struct vs_virtio_net *net)
 {
-	for (unsigned i = e->nout; i < e->nout + e->nin && len; i++) {
-		size_t seg = e->iov[i].iov_len, c;
+	for (;;) {
+		ssize_t n = read(net->fd, net->rxbuf, RXBUF_LEN);
 
-		if (off >= seg) {
-			off -= seg;
+		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0)
+			return 0;
+		if (n >= HDR + ETH_HLEN && rx_frame_ok(net)) {
+			net->pending = (size_t)n;
+			return 1;
 		}
-		c = seg - off < len ? seg - off : len;
-		if (to_chain)
-			memcpy((uint8_t *)e->iov[i].iov_base + off, buf, c);
-		else
-			memcpy(buf, (uint8_t *)e->iov[i].iov_base + off, c);
-		buf += c;
-		len -= c;
-		off = 0;
-	}
-}
-
-/* Reports the first len bytes of e's writable part as written by DMA
- * (for a chain the device wrote into and then gave back unused). */
-static void elem_dirty(const struct vs_virtio_net *net, const struct vs_vq_elem *e, size_t len)
-{
-	for (unsigned i = e->nout; i < e->nout + e->nin && len; i++) {
-		size_t c = e->iov[i].iov_len < len ? e->iov[i].iov_len : len;
-
-		vs_dma_done(&net->dma, e->gpa[i], c);
-		len -= c;
-	}
-}
-
-/* One readv() of the next frame into e's writable part, what does not fit
- * there going to rxbuf. Returns the frame's length or -errno (-EAGAIN:
- * the backend is empty). */
-static ssize_t rx_readv(struct vs_virtio_net *net, const struct vs_vq_elem *e)
-{
-	ssize_t n;
-
-	memcpy(net->rxiov, e->iov + e->nout, e->nin * sizeof(*net->rxiov));
-	net->rxiov[e->nin] = (struct iovec){ .iov_base = net->rxbuf, .iov_len = RXBUF_LEN };
-	do
-		n = readv(net->fd, net->rxiov, (int)e->nin + 1);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
-}
-
-/* A frame of n bytes that outgrew the chain e it was read into (its first
- * room bytes there, the rest at the start of rxbuf) becomes the pending
- * frame in rxbuf, header hdr in front, for rx_deliver to spread over
- * mergeable buffers. The caller has given e back. */
-static void rx_to_pending(struct vs_virtio_net *net, const struct vs_vq_elem *e, size_t room,
-			  size_t n, const uint8_t *hdr)
-{
-	memmove(net->rxbuf + room, net->rxbuf, n - room);
-	elem_copy(e, 0, net->rxbuf, room, false);
-	memcpy(net->rxbuf, hdr, HDR);
-	net->pending = n;
-}
-
-/* Receives the next frame straight into the driver's next chain, with no
- * copy in between (zero-copy: the backend writes guest memory). A frame
- * the chain holds is published; a bigger one becomes the pending frame
- * (mergeable buffers) or is dropped; a bad one is dropped and its chain
- * reused. Returns 1 (a frame delivered, dropped or made pending, or a
- * chain without room for the header refused), 0 (no chain: stall),
- * -EAGAIN (the backend is empty) or -EIO (the queue is broken). */
-static int rx_direct(struct vs_virtio_net *net, struct vs_vq *vq)
-{
-	struct vs_vq_elem *e = &net->rx[0];
-	uint8_t hdr[HDR];
-	uint16_t one = 1;
-	ssize_t n;
-	int r = vs_vq_pop(vq, e);
-
-	if (r <= 0)
-		return r < 0 ? -EIO : 0;
-	if (e->in_len < HDR) /* no room for the header: refuse the chain */
-		return vs_vq_fill(vq, e, 0, 0) ?: vs_vq_flush(vq, 1) ?: 1;
-	n = rx_readv(net, e);
-	if (n < 0) {
-		vs_vq_unpop(vq, 1);
-		return -EAGAIN; /* empty, or a backend error: wait for readiness */
-	}
-	elem_dirty(net, e, (size_t)n);
-	if (n >= HDR)
-		elem_copy(e, 0, hdr, HDR, false);
-	if (n < HDR + ETH_HLEN || n > RXBUF_LEN || !rx_hdr_ok(net, hdr) ||
-	    ((uint64_t)n > e->in_len && !has(net, VS_VIRTIO_NET_F_MRG_RXBUF))) {
-		vs_vq_unpop(vq, 1);
 		net->stats.rx_dropped++;
-		return 1;
 	}
-	if ((uint64_t)n > e->in_len) {
-		vs_vq_unpop(vq, 1);
-		rx_to_pending(net, e, (size_t)e->in_len, (size_t)n, hdr);
-		return 1;
-	}
-	memcpy(hdr + 10, &one, 2); /* num_buffers (§5.1.6.4) */
-	elem_copy(e, 0, hdr, HDR, true);
-	net->stats.rx_frames++;
-	return vs_vq_fill(vq, e, (uint32_t)n, 0) ?: vs_vq_flush(vq, 1) ?: 1;
 }
 
 /* Puts the pending frame into as many chains as it needs (one without
@@ -370,22 +281,17 @@ static void rx_flush(void *dev, struct vs_virtio_pci *t)
 
 	if (!vq->enabled)
 		return;
-	while (done < RX_BUDGET) {
-		bool was_pending = net->pending != 0;
-
-		r = was_pending ? rx_deliver(net, vq) : rx_direct(net, vq);
+	while (done < RX_BUDGET && (net->pending || rx_read(net))) {
+		r = rx_deliver(net, vq);
 		if (r == 0 && vs_vq_enable_notify(vq)) {
 			vs_vq_disable_notify(vq); /* buffers arrived meanwhile */
 			continue;
 		}
 		if (r <= 0)
 			break;
-		if (was_pending)
-			net->pending = 0;
-		done += !net->pending;
+		net->pending = 0;
+		done++;
 	}
-	if (r == -EAGAIN)
-		r = 1; /* the backend is empty: keep watching it */
 	if (r < 0) {
 		vs_virtio_pci_needs_reset(t);
 	} else if (r == 0) {
@@ -431,7 +337,7 @@ static void net_activate(void *dev, uint64_t features)
 	struct vs_virtio_net *net = dev;
 
 	net->features = features;
-	/* If the tap cannot drop an offload it granted, frames needing it are dropped in rx_hdr_ok. */
+	/* If the tap cannot drop an offload it granted, frames needing it are dropped in rx_frame_ok. */
 	if (net->is_tap && net->tap_offloads)
 		(void)ioctl(net->fd, TUNSETOFFLOAD, guest_offloads(net));
 	net->rx_stalled = false;
@@ -473,8 +379,7 @@ static int net_alloc(struct vs_virtio_net *net)
 	for (unsigned i = 0; r == 0 && i < RX_MAX_BUFS; i++)
 		r = vs_vq_elem_init(&net->rx[i], QUEUE_SIZE);
 	net->rxbuf = malloc(RXBUF_LEN);
-	net->rxiov = calloc(QUEUE_SIZE + 1, sizeof(*net->rxiov));
-	return r < 0 ? r : net->rxbuf && net->rxiov ? 0 : -ENOMEM;
+	return r < 0 ? r : net->rxbuf ? 0 : -ENOMEM;
 }
 
 int vs_virtio_net_new(const struct vs_virtio_pci_env *env, const struct vs_virtio_net_config *cfg,
@@ -515,7 +420,6 @@ void vs_virtio_net_free(struct vs_virtio_net *net)
 	for (unsigned i = 0; i < RX_MAX_BUFS; i++)
 		vs_vq_elem_free(&net->rx[i]);
 	free(net->rxbuf);
-	free(net->rxiov);
 	free(net);
 }
 

@@ -13,10 +13,9 @@
  * Threading: both queues and the backend fd are served on the transport's
  * I/O thread (doorbells are ioeventfds, the fd is watched by the same
  * vs_evloop), under the transport lock. The backend is read only while the
- * driver has receive buffers, each frame straight into the next chain
- * (readv, no bounce copy unless it outgrows that chain): with none, the fd
- * is not watched until the driver adds buffers (the kernel queues or drops
- * meanwhile, as for a slow NIC). */
+ * driver has receive buffers: with none, one frame waits and the fd is not
+ * watched until the driver adds buffers (the kernel queues or drops the
+ * rest, as for a slow NIC). */
 #ifndef VS_VIRTIO_NET_H
 #define VS_VIRTIO_NET_H
 

@@ -7,10 +7,7 @@
  * ring larger and one smaller than a batch); receive into mergeable buffers (one frame over three, published
  * together, num_buffers set), without MRG_RXBUF (a frame larger than the
  * buffer is dropped, the buffer stays for the next); no buffers: the frame
- * waits until the driver adds one and kicks; frames read straight into a
- * chain whose header spans two descriptors (flags fixed, num_buffers set
- * across the split), an un-negotiated GSO frame dropped with the chain
- * kept, a chain too short for the header refused. MAC parsing. */
+ * waits until the driver adds one and kicks. MAC parsing. */
 #include "virtio/net.h"
 #include "virtio/pci.h"
 #include "hw/iobus.h"
@@ -403,56 +400,6 @@ static void test_rx_waits_for_buffers(void **state)
 	assert_true(wait_rx(2));
 }
 
-/* The chain at head: a 5-byte descriptor and then a 2048-byte one. */
-static void rx_post_split(uint16_t head)
-{
-	put_desc(RX_DESC, head, BUF + 0x1000ull * head, 5,
-		 VS_VRING_DESC_F_WRITE | VS_VRING_DESC_F_NEXT);
-	put_desc(RX_DESC, head + 1, BUF + 0x1000ull * (head + 1), 2048, VS_VRING_DESC_F_WRITE);
-	make_avail(RX_AVAIL, head, 0);
-}
-
-static void test_rx_direct(void **state)
-{
-	uint8_t frame[HDR + 1400], got[HDR + 1400];
-	struct vs_virtio_net_stats st;
-	uint16_t nbufs;
-
-	(void)state;
-	driver_init(~(1u << VS_VIRTIO_NET_F_MRG_RXBUF));
-	rx_post_split(0);
-	memset(frame, 0xff, HDR);
-	frame[0] = 0;
-	frame[1] = 1; /* GSO_TCPV4: not offered on this backend, dropped */
-	fill(frame + HDR, 1400, 5);
-	assert_int_equal(send(peer, frame, HDR + 100, 0), HDR + 100);
-	frame[0] = 1; /* NEEDS_CSUM, cleared for a driver without GUEST_CSUM */
-	frame[1] = 0;
-	assert_int_equal(send(peer, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
-	assert_true(wait_rx(1));
-	assert_int_equal(used_len(RX_USED, 0), sizeof(frame));
-	memcpy(got, gpa(BUF), 5);
-	memcpy(got + 5, gpa(BUF + 0x1000), sizeof(got) - 5);
-	assert_int_equal(got[0], 0);
-	memcpy(&nbufs, got + 10, 2);
-	assert_int_equal(nbufs, 1);
-	assert_memory_equal(got + HDR, frame + HDR, 1400);
-	/* a chain too short for the header comes back empty; the next takes the frame */
-	put_desc(RX_DESC, 2, BUF + 0x2000, HDR - 1, VS_VRING_DESC_F_WRITE);
-	make_avail(RX_AVAIL, 2, 0);
-	assert_true(wait_rx(2));
-	assert_int_equal(used_len(RX_USED, 1), 0);
-	assert_int_equal(send(peer, frame, HDR + 60, 0), HDR + 60);
-	rx_post(3, 2048);
-	assert_true(wait_rx(3));
-	assert_int_equal(used_len(RX_USED, 2), HDR + 60);
-	assert_memory_equal((uint8_t *)gpa(BUF + 0x3000) + HDR, frame + HDR, 60);
-	vs_virtio_net_stats(net, &st);
-	assert_int_equal(st.rx_frames, 2);
-	assert_int_equal(st.rx_dropped, 1);
-	assert_false(rd(0x14, 1) & VS_VIRTIO_S_DEVICE_NEEDS_RESET);
-}
-
 static void test_parse_mac(void **state)
 {
 	uint8_t m[6];
@@ -481,7 +428,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rx_mergeable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_no_mergeable_too_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_waits_for_buffers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rx_direct, setup, teardown),
 		cmocka_unit_test(test_parse_mac),
 	};
 
