@@ -52,7 +52,10 @@ RECEIVER = r"""
 import socket, sys, time
 n = int(sys.argv[1])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+try:  # SO_RCVBUFFORCE (root): past rmem_max, for a receiver starved on a busy host
+    s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 64 << 20)
+except OSError:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
 s.bind(("0.0.0.0", %d))
 print("ready", flush=True)
 s.settimeout(120)
