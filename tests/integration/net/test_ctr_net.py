@@ -406,8 +406,10 @@ def test_container_and_vm_exchange_data(cn):
         skip(f"no guest kit in {GUEST_DIR} (make guest)")
     net = "x" + cn.tag
     cn.run("network", "create", net, check=True)
+    # both listeners from the start: the VM's second nc follows its first at
+    # once, before a listener started after the first exchange would be up
     cn.run("run", "-d", "--name", "srv", "--network", net, cn.img, "sh", "-c",
-           "echo from-container | nc -l -p 7000; nc -l -p 7001 > /tmp/got; "
+           "nc -l -p 7001 > /tmp/got & echo from-container | nc -l -p 7000; wait; "
            "cat /tmp/got; sleep 30", check=True)
     ip = cn.leases(net)["srv"]
     r = cn.run("vm", "run", "--accel", "emu", "--network", net, "--", "sh", "-c",
