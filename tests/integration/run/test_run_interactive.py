@@ -70,6 +70,21 @@ class Pty:
                 time.sleep(0.05)
         raise AssertionError("vessel did not exit")
 
+    def interrupt(self, within):
+        """Types ^C until the shell's prompt is back, which must be within
+        `within` seconds. A ^C typed before the shell has put the tty back
+        in cooked mode for its command is a plain byte in its queue (a
+        loaded host can be that slow), so it is retyped."""
+        start = time.time()
+        while True:
+            time.sleep(0.3)
+            self.send("\x03")
+            try:
+                self.expect(r"/ # ", timeout=2)
+                return
+            except AssertionError:
+                assert time.time() - start < within, "^C did not interrupt sleep"
+
     def kill(self):
         if self.pid:
             os.kill(self.pid, signal.SIGKILL)
@@ -92,18 +107,7 @@ def test_run_it_prompt_and_resize(rt):
         # raw mode: ^C is a byte for the container's terminal, not a signal for vessel
         p.send("sleep 30\n")
         p.expect(r"sleep 30\r\n")  # the shell took the line; any prompt now is a new one
-        # ^C typed before the shell has put the tty back in cooked mode for
-        # sleep is a plain byte in its queue (a loaded host can be that
-        # slow): type it until a prompt shows, well before sleep would end
-        start = time.time()
-        while True:
-            time.sleep(0.3)
-            p.send("\x03")
-            try:
-                p.expect(r"/ # ", timeout=2)
-                break
-            except AssertionError:
-                assert time.time() - start < 20, "^C did not interrupt sleep"
+        p.interrupt(within=20)
         p.send("exit 5\n")
         assert p.wait() == 5
     finally:
@@ -130,15 +134,7 @@ def test_run_it_ctrl_c_when_vessel_was_started_ignoring_sigint(rt):
         p.expect(r"/ # ")
         p.send("sleep 30\n")
         p.expect(r"sleep 30\r\n")
-        start = time.time()
-        while True:  # retyped: one typed before the shell's cooked mode is a byte
-            time.sleep(0.3)
-            p.send("\x03")
-            try:
-                p.expect(r"/ # ", timeout=2)
-                break
-            except AssertionError:
-                assert time.time() - start < 10, "^C did not interrupt sleep"
+        p.interrupt(within=10)
         p.send("exit 6\n")
         assert p.wait() == 6
     finally:
