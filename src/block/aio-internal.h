@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct iovec;
 struct vs_blk;
@@ -48,6 +49,8 @@ bool vs_uring_on_loop_thread(struct vs_uring *u);
 /* Waits for at least one completion and handles what arrived. */
 void vs_uring_reap_wait(struct vs_uring *u);
 unsigned vs_uring_inflight(struct vs_uring *u);
+/* Operations so far issued inline rather than by io_uring's workers. */
+uint64_t vs_uring_inline_ops(struct vs_uring *u);
 /* Tests (a seam, not a build option: one branch per completion): fn sees
  * each completion's result before it is handled, with the buffers the
  * operation had to fill or send (iov[0..niov)), and returns the result to
@@ -92,6 +95,11 @@ static inline void vs_uring_reap_wait(struct vs_uring *u)
 	(void)u;
 }
 static inline unsigned vs_uring_inflight(struct vs_uring *u)
+{
+	(void)u;
+	return 0;
+}
+static inline uint64_t vs_uring_inline_ops(struct vs_uring *u)
 {
 	(void)u;
 	return 0;

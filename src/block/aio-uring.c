@@ -15,7 +15,12 @@
  * cache; any other error completes the request with it. At most depth
  * operations are in flight; a request that does not fit goes to the pool.
  *
- * Operations are flagged IOSQE_ASYNC: io_uring's kernel workers (io-wq)
+ * An operation that finds the ring idle (nothing else in flight) is issued
+ * inline, by the io_uring_enter that submits it: with nothing to be
+ * serialized behind, it saves the hop through a worker thread, which a
+ * guest issuing one request at a time (dd O_DIRECT under emu, where the
+ * guest sleeps on every request) pays on every request. The others are
+ * flagged IOSQE_ASYNC: io_uring's kernel workers (io-wq)
  * issue them, in parallel, and post their completions. Issued inline by
  * io_uring_enter instead, each submission ran the host's block driver on
  * the I/O thread, and where the host is itself a virtual machine (ours:
@@ -23,8 +28,8 @@
  * serialized tens of microseconds per request there: 16 random 4 KiB reads
  * in flight in the test guest gave 3200-5500 IOPS inline against 4400-5400
  * with IOSQE_ASYNC and 5300-6200 with the worker pool (bench/blk.sh runs,
- * 2026-12-07). VESSEL_AIO_URING_INLINE=1 issues inline, for hosts where the
- * submission is cheap.
+ * 2026-12-07). VESSEL_AIO_URING_INLINE=1 issues every operation inline,
+ * for hosts where the submission is cheap.
  *
  * Map: building a request's pieces; the ring (submit, resubmit); completion
  * handling; the loop; creation and teardown. */
@@ -81,10 +86,12 @@ struct vs_uring {
 	unsigned depth;
 	unsigned ops; /* operations in flight */
 	unsigned plugged; /* vs_uring_plug depth: queue without submitting */
-	/* Issue operations from io_uring_enter itself (VESSEL_AIO_URING_INLINE=1)
-	 * rather than from io_uring's kernel workers (IOSQE_ASYNC, the default):
-	 * see the head of the file. */
+	/* Issue every operation from io_uring_enter itself
+	 * (VESSEL_AIO_URING_INLINE=1), not only the one that finds the ring idle,
+	 * rather than from io_uring's kernel workers (IOSQE_ASYNC): see the head
+	 * of the file. */
 	bool inline_issue;
+	uint64_t inline_ops; /* operations issued inline (lock held; tests) */
 	unsigned reqs; /* requests in flight (atomic) */
 	int efd; /* signalled by the kernel on each completion */
 	struct vs_evloop *loop;
@@ -195,7 +202,9 @@ static void prep(struct vs_uring *u, struct uop *op)
 		io_uring_prep_readv(sqe, op->fd, op->iov, op->niov, op->off);
 	}
 	io_uring_sqe_set_data(sqe, op);
-	if (!u->inline_issue)
+	if (u->inline_issue || u->ops == 0)
+		u->inline_ops++;
+	else
 		io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
 	u->ops++;
 }
@@ -375,6 +384,16 @@ void vs_uring_test_hook(struct vs_uring *u,
 unsigned vs_uring_inflight(struct vs_uring *u)
 {
 	return __atomic_load_n(&u->reqs, __ATOMIC_RELAXED);
+}
+
+uint64_t vs_uring_inline_ops(struct vs_uring *u)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&u->lock);
+	n = u->inline_ops;
+	pthread_mutex_unlock(&u->lock);
+	return n;
 }
 
 /* ---- the loop ---- */

@@ -333,6 +333,11 @@ unsigned vs_blk_aio_ring_inflight(struct vs_blk_aio *a)
 	return a->ring ? vs_uring_inflight(a->ring) : 0;
 }
 
+uint64_t vs_blk_aio_ring_inline(struct vs_blk_aio *a)
+{
+	return a->ring ? vs_uring_inline_ops(a->ring) : 0;
+}
+
 void vs_blk_aio_plug(struct vs_blk_aio *a)
 {
 	if (a->ring)

@@ -122,6 +122,9 @@ enum vs_blk_aio_kind vs_blk_aio_kind(const struct vs_blk_aio *a);
 const char *vs_blk_aio_kind_name(enum vs_blk_aio_kind k);
 /* Requests now in flight on the io_uring (for tests; 0 with threads). */
 unsigned vs_blk_aio_ring_inflight(struct vs_blk_aio *a);
+/* Operations so far the io_uring issued inline, from its submission, rather
+ * than through its kernel workers: the ones that found it idle (for tests). */
+uint64_t vs_blk_aio_ring_inline(struct vs_blk_aio *a);
 /* Requests so far that the io_uring took, and that the pool ran. */
 void vs_blk_aio_counts(struct vs_blk_aio *a, uint64_t *ring, uint64_t *pool);
 

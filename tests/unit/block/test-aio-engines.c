@@ -570,6 +570,16 @@ static void test_plug_batches(void **state)
 	assert_int_equal(waiter.done, 16);
 	for (unsigned i = 0; i < 16; i++)
 		assert_int_equal(waiter.ret[i], 0);
+	/* only the first of the batch found the ring idle and went inline; a
+	 * lone request on the idle ring does too */
+	if (kind == VS_BLK_AIO_IO_URING && !getenv("VESSEL_AIO_URING_INLINE"))
+		assert_int_equal(vs_blk_aio_ring_inline(a), 1);
+	treq_rw(&t[0], 0, VS_BLK_OP_READ, rbuf, 4096, 8192);
+	vs_blk_aio_submit(a, &t[0].io);
+	vs_blk_aio_drain(a);
+	assert_int_equal(waiter.done, 17);
+	if (kind == VS_BLK_AIO_IO_URING && !getenv("VESSEL_AIO_URING_INLINE"))
+		assert_int_equal(vs_blk_aio_ring_inline(a), 2);
 	vs_blk_aio_free(a);
 	vs_blk_close(b);
 	unlink(path);
