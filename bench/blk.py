@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
-"""virtio-blk device path (issue 13): the test guest's `virtio-blk-bench`
+"""virtio-blk device path (issue 13): the test guest's `virtio-blk-bench-user`
 (guest/testkernel/test-virtio-blk.c: sequential 1 MiB writes then a flush,
 sequential 1 MiB reads, 4 KiB random reads with one request in flight and
-with 16 in flight, timed with the guest's TSC) on the same raw image, under
+with 16 in flight, timed with the guest's TSC; the requests are submitted
+and the used ring polled at CPL3, which KVM-PVM runs natively, so that the
+device path is timed rather than KVM-PVM's emulator running a CPL0 loop at
+~2 MIPS; --cpl0 runs the CPL0 loop, `virtio-blk-bench`, instead; the same
+guest test on every side) on the same raw image, under
 `vessel vm run --accel kvm --disk` (cache=writeback, the default, and
 cache=none, each with its default engine, io_uring here, and cache=none
 with aio=threads) and under `qemu-system-x86_64 -accel kvm` with
@@ -25,7 +29,8 @@ one round share the machine's load). "A/B" runs one VM with the raw image
 as vda and the qcow2 one as vdb, the guest's virtio-blk-ab alternating
 between them every 32 MiB or 1000 requests: the qcow2/raw ratio of two
 disks that saw the load of the same seconds, on a host where two runs a
-minute apart differ by 2x. --only NAME,... runs some sides only."""
+minute apart differ by 2x (virtio-blk-ab-user, or virtio-blk-ab with
+--cpl0). --only NAME,... runs some sides only."""
 import argparse
 import mmap
 import os
@@ -42,7 +47,7 @@ KEYS = ("seq-write-MBps", "seq-read-MBps", "rand-read-4k-iops", "rand-read-4k-qd
 
 def vessel_cmd(a, img, fmt="raw", cache="writeback", aio=None):
     return [a.vessel, "vm", "run", "--accel", "kvm", "--mem", "256M", "--kernel", a.bzimage,
-            "--append", f"vessel.test=virtio-blk-bench:{a.mib}",
+            "--append", f"vessel.test={a.test}:{a.mib}",
             "--disk", f"{img},format={fmt},cache={cache}" + (f",aio={aio}" if aio else "")]
 
 
@@ -65,7 +70,7 @@ def qemu_cmd(a, img, cache, aio="threads", fmt="raw"):
     return [QEMU, "-accel", "kvm", "-M", "q35", "-m", "256", "-nographic", "-nodefaults",
             "-no-user-config", "-serial", "stdio", "-no-reboot",
             "-device", "isa-debug-exit,iobase=0x501,iosize=1", "-kernel", a.bzimage,
-            "-append", f"vessel.test=virtio-blk-bench:{a.mib}",
+            "-append", f"vessel.test={a.test}:{a.mib}",
             "-drive", f"file={img},format={fmt},if=none,id=d0,cache={cache},aio={aio}",
             "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"]
 
@@ -74,11 +79,11 @@ def ab_cmd(a, img, qimg, cache):
     """One VM with the raw image as vda and the qcow2 one as vdb, running
     the guest's virtio-blk-ab (the passes alternate between the disks)."""
     cmd = vessel_cmd(a, img, "raw", cache)
-    cmd[cmd.index("--append") + 1] = f"vessel.test=virtio-blk-ab:{a.mib}"
+    cmd[cmd.index("--append") + 1] = f"vessel.test={a.test_ab}:{a.mib}"
     return cmd + ["--disk", f"{qimg},format=qcow2,cache={cache}"]
 
 
-def run_once(cmd, env=None, test="virtio-blk-bench", disks=("",)):
+def run_once(cmd, test, env=None, disks=("",)):
     """The figures the guest printed, one list per disk."""
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=600, env=env)
@@ -96,10 +101,15 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--mib", type=int, default=1024)
     ap.add_argument("--dir", default=None, help="where the image goes (default: /var/tmp)")
+    ap.add_argument("--cpl0", action="store_true",
+                    help="the guest's CPL0 loop (virtio-blk-bench, virtio-blk-ab): under "
+                    "KVM-PVM it times the instruction emulator")
     ap.add_argument("--only", default=None,
                     help="comma-separated sides to run (default: all), e.g. "
                     "'vessel cache=none,vessel qcow2 none'")
     a = ap.parse_args()
+    a.test, a.test_ab = (("virtio-blk-bench", "virtio-blk-ab") if a.cpl0 else
+                         ("virtio-blk-bench-user", "virtio-blk-ab-user"))
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         print("SKIP: /dev/kvm is not usable")
         return
@@ -111,8 +121,8 @@ def main():
         subprocess.run([a.vessel, "img", "create", "-f", "qcow2", "-o", "preallocation=metadata",
                         qimg, f"{a.mib + 16}M"], check=True, capture_output=True)
         for path, fmt in ((img, "raw"), (qimg, "qcow2")):  # the warm-up write pass
-            run_once(vessel_cmd(a, path, fmt, "none"))
-        ab = dict(test="virtio-blk-ab", disks=("vda ", "vdb "))
+            run_once(vessel_cmd(a, path, fmt, "none"), a.test)
+        ab = dict(disks=("vda ", "vdb "))
         small = dict(os.environ, VESSEL_MEM_BACKING="anon")
         # side: (the names of its results, vm command, run_once's keywords);
         # each qcow2 side next to its raw twin (their ratio is per round)
@@ -147,7 +157,8 @@ def main():
         for rnd in range(a.runs):
             # every other round in reverse: a side's neighbours share its load
             for names, cmd, kw in (reversed if rnd % 2 else iter)(list(sides.values())):
-                for n, v in zip(names, run_once(cmd, **kw)):
+                for n, v in zip(names, run_once(cmd, a.test_ab if "disks" in kw else a.test,
+                                                **kw)):
                     res[n].append(v)
                     print(f"round {rnd + 1} {n:24}" + "".join(f"{x:>10}" for x in v),
                           file=sys.stderr, flush=True)
@@ -155,8 +166,8 @@ def main():
     med = {s: [statistics.median(r[i] for r in v) for i in range(len(KEYS))]
            for s, v in res.items()}
     hmed = statistics.median(host)
-    print(f"virtio-blk, test guest under KVM, {a.mib} MiB image, "
-          f"medians of {a.runs} interleaved runs")
+    print(f"virtio-blk, test guest under KVM ({a.test}: requests from CPL"
+          f"{0 if a.cpl0 else 3}), {a.mib} MiB image, medians of {a.runs} interleaved runs")
     print(f"{'':24}" + "".join(f"{k:>24}" for k in KEYS))
     for s, m in med.items():
         print(f"{s:24}" + "".join(f"{v:>24.0f}" for v in m))

@@ -51,6 +51,8 @@ static const struct tk_test tests[] = {
 	{ "virtio-blk-qcow2magic", test_virtio_blk_magic, 0 },
 	{ "virtio-blk-bench", test_virtio_blk_bench, TK_ARG_OPTIONAL },
 	{ "virtio-blk-ab", test_virtio_blk_ab, TK_ARG_OPTIONAL },
+	{ "virtio-blk-bench-user", test_virtio_blk_bench_user, TK_ARG_OPTIONAL },
+	{ "virtio-blk-ab-user", test_virtio_blk_ab_user, TK_ARG_OPTIONAL },
 	{ "virtio-net", test_virtio_net, TK_ARG_OPTIONAL },
 	{ "virtio-net-bench", test_virtio_net_bench, TK_ARG_OPTIONAL },
 	{ "virtio-net-bench-user", test_virtio_net_bench_user, TK_ARG_OPTIONAL },

@@ -16,14 +16,26 @@
  * virtio-blk-ab[:MiB] runs the same passes on vda and vdb, alternating
  * between them slice by slice, and prints a line for each (bench/blk.py's
  * qcow2/raw comparison in one VM).
+ * virtio-blk-bench-user[:MiB] and virtio-blk-ab-user[:MiB]: the same passes
+ * with the requests submitted and the used ring polled at CPL3
+ * (blk_user_loop, in .text.user; the rings, the request headers and status
+ * bytes and the notify register mapped into the user window), so that under
+ * KVM-PVM, which runs guest CPL3 natively and emulates CPL0, the device path
+ * is timed rather than the emulator; they write a 1 MiB pattern (upat_fill)
+ * and check what their reads bring back.
  *
  * The pattern (byte j of sector s on disk k) is
  * ((s * 31 + j + k * 101) & 0xff) ^ 0xa5; tests/integration/vm checks it on
  * the host file. */
 #include "arch.h"
 #include "console.h"
+#include "idt.h"
+#include "paging.h"
+#include "pgtable.h"
 #include "tests.h"
 #include "tsc.h"
+#include "user-io.h"
+#include "user.h"
 #include "virtio-pci.h"
 
 #define VIRTIO_BLK_ID 0x1042
@@ -613,5 +625,374 @@ int test_virtio_blk_ab(const char *arg)
 			return -1;
 	for (unsigned i = 0; i < 2; i++)
 		bench_print("virtio-blk-ab", &k[i], mib << 20, t[i]);
+	return 0;
+}
+
+/* --- the CPL3 request loop (virtio-blk-bench-user, virtio-blk-ab-user) --- */
+
+#define USED_F_NO_NOTIFY 1
+#define AVAIL_F_NO_INTERRUPT 1
+#define USER_STALL_MS 10000
+#define VEC_PF 14
+#define USER_FLUSH_HEAD (3 * BENCH_QD) /* the flush chain: header, status */
+_Static_assert(USER_FLUSH_HEAD + 2 <= QSIZE, "room for the flush chain");
+_Static_assert((QSIZE & (QSIZE - 1)) == 0, "the user loop masks ring indexes");
+
+/* What the loop writes: the headers (their sectors) and status bytes of the
+ * request slots and of the flush, and the random seed and kick count it
+ * hands back. One page, mapped writable for user mode. */
+struct ureq {
+	struct blk_hdr hdr[BENCH_QD + 1];
+	uint64_t seed, kicks;
+	uint8_t status[BENCH_QD + 1];
+} __attribute__((aligned(4096)));
+static struct ureq ureq;
+
+/* What blk_user_loop is given, all user addresses; mapped read-only. Slot
+ * i's chain (descriptors 3i..3i+2, built at CPL0) points at hdr[i], a data
+ * buffer and status[i]; the loop only fills in the sector. */
+struct ublk {
+	volatile uint16_t *avail; /* flags, idx, ring[QSIZE] */
+	const volatile uint8_t *used; /* flags, idx, ring[QSIZE] of {u32 id, u32 len} */
+	volatile uint16_t *notify;
+	volatile struct ureq *rq;
+	uint64_t n, sector0, step; /* n requests at sector0 + k * step, */
+	uint64_t span; /* or, if span, at random 4 KiB blocks of the first span */
+	uint64_t stall_cycles;
+	uint16_t qd, flush; /* qd slots in flight; flush: then a flush */
+} __attribute__((aligned(64)));
+
+static struct ublk ublk;
+
+/* Window pages (paging.h) of the user mappings. */
+#define UPG_BLK_ARGS (UPG_CALLER_FIRST + 0)
+#define UPG_BLK_AVAIL (UPG_CALLER_FIRST + 1)
+#define UPG_BLK_USED (UPG_CALLER_FIRST + 2)
+#define UPG_BLK_REQ (UPG_CALLER_FIRST + 3)
+#define UPG_BLK_NOTIFY (UPG_CALLER_FIRST + 4)
+_Static_assert(UPG_BLK_NOTIFY <= UPG_CALLER_LAST, "user pages of the bench");
+
+/* What the loop reports as bad (SYS_EXIT %rsi): a used head that is no
+ * slot's, or a status other than OK, or a flush that never came back. */
+#define UBAD_REQ (1ull << 40)
+#define UBAD_FLUSH (2ull << 40)
+
+/* The k-th request's sector; next_sector() at CPL3. */
+static inline __attribute__((always_inline)) uint64_t ublk_sector(const struct ublk *b, uint64_t k,
+								  uint64_t *seed)
+{
+	if (!b->span)
+		return b->sector0 + k * b->step;
+	*seed ^= *seed << 13, *seed ^= *seed >> 7, *seed ^= *seed << 17;
+	return (*seed % b->span) * 8;
+}
+
+/* Makes chain @head available (one idx store; the entry before idx). */
+static inline __attribute__((always_inline)) void ublk_post(const struct ublk *b, uint16_t *aidx,
+							    uint16_t head)
+{
+	b->avail[2 + (*aidx & (QSIZE - 1))] = head;
+	__asm__ volatile("" ::: "memory");
+	b->avail[1] = ++*aidx;
+}
+
+/* idx before the used flags are read (§2.7.7.2), then a notify unless the
+ * device said NO_NOTIFY. */
+static inline __attribute__((always_inline)) void ublk_kick(const struct ublk *b)
+{
+	__asm__ volatile("mfence" ::: "memory");
+	if (!(b->used[0] & USED_F_NO_NOTIFY)) {
+		*b->notify = 0;
+		b->rq->kicks++;
+	}
+}
+
+/* Waits for the used idx to pass *seen; returns the head used, or -1 when
+ * nothing came for stall_cycles. */
+static inline __attribute__((always_inline)) int64_t ublk_wait(const struct ublk *b, uint16_t *seen)
+{
+	const volatile uint16_t *used_idx = (const volatile uint16_t *)(b->used + 2);
+	uint64_t t0 = user_rdtsc();
+	uint32_t id;
+
+	while (*used_idx == *seen) {
+		if (user_rdtsc() - t0 > b->stall_cycles)
+			return -1;
+		__asm__ volatile("pause");
+	}
+	__asm__ volatile("lfence" ::: "memory");
+	id = *(const volatile uint32_t *)(b->used + 4 + 8 * (*seen & (QSIZE - 1)));
+	++*seen;
+	return id;
+}
+
+/* Keeps b->qd of b->n requests in flight (each completion reposts its
+ * slot, as bench_qd), then with b->flush a flush; SYS_EXIT(requests
+ * completed, UBAD_* | head << 8 | status or 0, TSC cycles). */
+USER_TEXT __attribute__((noreturn)) static void blk_user_loop(const struct ublk *b)
+{
+	volatile struct ureq *rq = b->rq;
+	uint16_t aidx = b->avail[1], seen = *(const volatile uint16_t *)(b->used + 2);
+	uint64_t sent = 0, done = 0, bad = 0, seed = rq->seed, t0 = user_rdtsc();
+	int64_t id = 0;
+
+	for (; sent < b->n && sent < b->qd; sent++) {
+		rq->hdr[sent].sector = ublk_sector(b, sent, &seed);
+		rq->status[sent] = 0xff;
+		ublk_post(b, &aidx, (uint16_t)(3 * sent));
+	}
+	ublk_kick(b);
+	while (done < b->n && (id = ublk_wait(b, &seen)) >= 0) {
+		uint64_t i = (uint64_t)id / 3;
+
+		done++;
+		if (id % 3 || i >= b->qd || rq->status[i]) {
+			bad = UBAD_REQ | (uint64_t)id << 8 | (i < b->qd ? rq->status[i] : 0xff);
+			break;
+		}
+		if (sent < b->n) {
+			rq->hdr[i].sector = ublk_sector(b, sent++, &seed);
+			rq->status[i] = 0xff;
+			ublk_post(b, &aidx, (uint16_t)(3 * i));
+			ublk_kick(b);
+		}
+	}
+	if (!bad && done == b->n && b->flush) {
+		rq->status[BENCH_QD] = 0xff;
+		ublk_post(b, &aidx, USER_FLUSH_HEAD);
+		ublk_kick(b);
+		id = ublk_wait(b, &seen);
+		if (id != USER_FLUSH_HEAD || rq->status[BENCH_QD])
+			bad = UBAD_FLUSH | (uint64_t)(id & 0xffff) << 8 | rq->status[BENCH_QD];
+	}
+	rq->seed = seed;
+	__asm__ volatile("syscall; ud2"
+			 :
+			 : "a"(SYS_EXIT), "D"(done), "S"(bad), "d"(user_rdtsc() - t0)
+			 : "rcx", "r11", "memory");
+	__builtin_unreachable();
+}
+
+/* One pass of the loop: qd slots of type, len bytes each (slot i's data at
+ * BENCH_BUF + i * len), then flush if asked. */
+struct upass {
+	uint32_t type, len;
+	uint16_t qd, flush;
+	uint64_t n, sector0, span;
+};
+
+/* Slot chains for @p, and the flush chain. */
+static void ublk_descs(const struct upass *p)
+{
+	uint16_t wr = p->type == T_IN ? DESC_WRITE : 0;
+
+	for (uint16_t i = 0, d = 0; i < p->qd; i++, d += 3) {
+		ureq.hdr[i] = (struct blk_hdr){ p->type, 0, 0 };
+		ring_desc[d] = (struct desc){ (uintptr_t)&ureq.hdr[i], sizeof(ureq.hdr[i]),
+					      DESC_NEXT, (uint16_t)(d + 1) };
+		ring_desc[d + 1] = (struct desc){ BENCH_BUF + (uint64_t)p->len * i, p->len,
+						  DESC_NEXT | wr, (uint16_t)(d + 2) };
+		ring_desc[d + 2] = (struct desc){ (uintptr_t)&ureq.status[i], 1, DESC_WRITE, 0 };
+	}
+	ureq.hdr[BENCH_QD] = (struct blk_hdr){ T_FLUSH, 0, 0 };
+	ring_desc[USER_FLUSH_HEAD] = (struct desc){ (uintptr_t)&ureq.hdr[BENCH_QD],
+						    sizeof(ureq.hdr[0]), DESC_NEXT,
+						    USER_FLUSH_HEAD + 1 };
+	ring_desc[USER_FLUSH_HEAD + 1] =
+		(struct desc){ (uintptr_t)&ureq.status[BENCH_QD], 1, DESC_WRITE, 0 };
+}
+
+/* The rings of the disk being driven, ureq, k's queue 0 notify register
+ * and ublk (filled from @p) for user mode; returns ublk's user address. */
+static uint64_t ublk_map(const struct disk *k, const struct upass *p)
+{
+	uint64_t c = k->d.common;
+
+	w16(c + C_QSEL, 0);
+	ublk.notify = (volatile uint16_t *)user_map_at(
+		UPG_BLK_NOTIFY, k->d.notify + (uint64_t)r16(c + C_QNOFF) * k->d.notify_mult,
+		PTE_RW);
+	ublk.avail = (volatile uint16_t *)user_map_at(UPG_BLK_AVAIL, (uintptr_t)ring_avail, PTE_RW);
+	ublk.used = (const volatile uint8_t *)user_map_at(UPG_BLK_USED, (uintptr_t)ring_used, 0);
+	ublk.rq = (volatile struct ureq *)user_map_at(UPG_BLK_REQ, (uintptr_t)&ureq, PTE_RW);
+	ublk.n = p->n;
+	ublk.sector0 = p->sector0;
+	ublk.step = p->len / SECTOR;
+	ublk.span = p->span;
+	ublk.stall_cycles = tsc_khz() * USER_STALL_MS;
+	ublk.qd = p->qd;
+	ublk.flush = p->flush;
+	return user_map_at(UPG_BLK_ARGS, (uintptr_t)&ublk, 0);
+}
+
+/* Runs @p on @k at CPL3 (the queue polled: no interrupts asked for); adds
+ * the loop's time to *ticks and its kicks to *kicks. *seed in and out. */
+static int blk_user(const struct disk *k, const struct upass *p, uint64_t *seed, uint64_t *ticks,
+		    uint64_t *kicks)
+{
+	uint64_t ret[3];
+	int r;
+
+	ublk_descs(p);
+	ureq.seed = *seed;
+	ureq.kicks = 0;
+	ring_avail[0] = AVAIL_F_NO_INTERRUPT;
+	pg_window_init();
+	idt_set_handler(VEC_PF, fault_handler);
+	r = user_call((const void *)blk_user_loop, ublk_map(k, p), 0, 0, ret);
+	idt_set_handler(VEC_PF, NULL);
+	pg_window_fini();
+	(void)r8(k->d.isr); /* lowers INTx */
+	if (r < 0)
+		return test_fail("vd%c: the CPL3 loop did not return by SYS_EXIT", 'a' + k->index);
+	if (ret[1] || ret[0] != p->n)
+		return test_fail("vd%c: CPL3 %s: %lu of %lu requests, %s head %lu status %lu",
+				 'a' + k->index, p->type == T_IN ? "reads" : "writes",
+				 (unsigned long)ret[0], (unsigned long)p->n,
+				 ret[1] & UBAD_FLUSH ? "flush" : "bad",
+				 (unsigned long)(ret[1] >> 8 & 0xffff),
+				 (unsigned long)(ret[1] & 0xff));
+	*seed = ureq.seed;
+	*ticks += ret[2];
+	*kicks += ureq.kicks;
+	return 0;
+}
+
+/* The CPL3 benchmarks write this 1 MiB pattern to every MiB (word w of a
+ * MiB is (w + 1) * UPAT_MUL, little-endian; tests/integration/vm checks it
+ * on the host file) and check what their reads bring back: the last MiB of
+ * the sequential reads, and the last 4 KiB block each slot read at random,
+ * against its sector. In 64-bit words: CPL0 is slow under KVM-PVM. */
+#define UPAT_MUL 0x9E3779B97F4A7C15ull
+
+static void upat_fill(void)
+{
+	uint64_t *w = phys(BENCH_BUF);
+
+	for (uint64_t i = 0; i < BENCH_CHUNK / 8; i++)
+		w[i] = (i + 1) * UPAT_MUL;
+}
+
+/* Whether the len bytes at BENCH_BUF + at hold the pattern from byte off
+ * of a MiB (off and len multiples of 8). */
+static bool upat_holds(uint64_t at, uint64_t off, uint64_t len)
+{
+	const uint64_t *w = phys(BENCH_BUF + at);
+
+	for (uint64_t i = 0; i < len / 8; i++)
+		if (w[i] != (off / 8 + i + 1) * UPAT_MUL)
+			return false;
+	return true;
+}
+
+/* After random reads with @qd slots: each slot's block is its sector's. */
+static int upat_check_slots(const struct disk *k, unsigned qd)
+{
+	for (unsigned i = 0; i < qd; i++) {
+		uint64_t s = ureq.hdr[i].sector;
+
+		if (!upat_holds(4096ull * i, (s * SECTOR) & (BENCH_CHUNK - 1), 4096))
+			return test_fail("vd%c: the random read of sector %lu (slot %u) brought "
+					 "other data",
+					 'a' + k->index, (unsigned long)s, i);
+	}
+	return 0;
+}
+
+/* Pass @pass (0 write+flush, 1 read, 2 random, 3 random QD) of the bench
+ * over [from, to) (sequential) or n requests (random) at CPL3; clears the
+ * buffers a read pass fills and checks them afterwards. */
+static int user_pass(const struct disk *k, unsigned pass, uint64_t bytes, uint64_t from,
+		     uint64_t to, unsigned n, uint64_t *seed, uint64_t *ticks, uint64_t *kicks)
+{
+	struct upass p = { .type = pass ? T_IN : T_OUT, .len = 4096, .qd = 1, .n = n };
+
+	if (pass < 2) {
+		p.len = BENCH_CHUNK;
+		p.flush = pass == 0;
+		p.n = (to - from + BENCH_CHUNK - 1) / BENCH_CHUNK;
+		p.sector0 = from / SECTOR;
+	} else {
+		p.span = bytes / 4096;
+		p.qd = pass == 3 ? BENCH_QD : 1;
+	}
+	if (pass)
+		memset(phys(BENCH_BUF), 0, pass == 1 ? BENCH_CHUNK : 4096ull * p.qd);
+	if (blk_user(k, &p, seed, ticks, kicks))
+		return -1;
+	if (pass == 1 && !upat_holds(0, 0, BENCH_CHUNK))
+		return test_fail("vd%c: the last MiB read is not the pattern written",
+				 'a' + k->index);
+	return pass > 1 ? upat_check_slots(k, p.qd) : 0;
+}
+
+static void user_print(const char *name, const struct disk *k, uint64_t bytes,
+		       const uint64_t kicks[4])
+{
+	kprintf("%s: %srequests=%lu/%lu/%u/%u kicks=%lu/%lu/%lu/%lu data checked\n", name,
+		k ? (k->index ? "vdb " : "vda ") : "", (unsigned long)(bytes >> 20),
+		(unsigned long)(bytes >> 20), BENCH_RAND, BENCH_RAND, (unsigned long)kicks[0],
+		(unsigned long)kicks[1], (unsigned long)kicks[2], (unsigned long)kicks[3]);
+}
+
+/* virtio-blk-bench-user[:MiB]: virtio-blk-bench's four passes with the
+ * requests submitted and the used ring polled at CPL3 (blk_user_loop),
+ * so that under KVM-PVM (guest CPL3 native, CPL0 emulated) the device path
+ * is timed rather than the emulator running a CPL0 loop. */
+int test_virtio_blk_bench_user(const char *arg)
+{
+	struct disk k = { 0 };
+	uint64_t mib, bytes, t[4] = { 0 }, kicks[4] = { 0 }, seed = 88172645463325252ull;
+
+	if (bench_mib("virtio-blk-bench-user", arg, &mib) || bench_disk(&k, 0, mib))
+		return -1;
+	bytes = mib << 20;
+	upat_fill();
+	for (unsigned pass = 0; pass < 4; pass++)
+		if (user_pass(&k, pass, bytes, 0, bytes, BENCH_RAND, &seed, &t[pass], &kicks[pass]))
+			return -1;
+	w8(k.d.common + C_STATUS, 0);
+	bench_print("virtio-blk-bench-user", NULL, bytes, t);
+	user_print("virtio-blk-bench-user", NULL, bytes, kicks);
+	return 0;
+}
+
+/* virtio-blk-ab-user[:MiB]: virtio-blk-ab's alternating slices, each at
+ * CPL3 as in virtio-blk-bench-user. */
+int test_virtio_blk_ab_user(const char *arg)
+{
+	struct disk k[2] = { 0 };
+	uint64_t mib, bytes, t[2][4] = { 0 }, kicks[2][4] = { 0 };
+	uint64_t seed[2] = { 88172645463325252ull, 88172645463325252ull };
+
+	if (bench_mib("virtio-blk-ab-user", arg, &mib))
+		return -1;
+	for (unsigned i = 0; i < 2; i++) {
+		use_rings(i);
+		if (bench_disk(&k[i], i, mib))
+			return -1;
+	}
+	bytes = mib << 20;
+	upat_fill();
+	for (unsigned pass = 0; pass < 4; pass++) {
+		uint64_t nslices = pass < 2 ? (bytes + AB_SLICE - 1) / AB_SLICE :
+					      BENCH_RAND / AB_RAND;
+
+		for (uint64_t s = 0; s < nslices; s++)
+			for (unsigned j = 0; j < 2; j++) {
+				unsigned i = j ^ (unsigned)(s & 1);
+				uint64_t from = s * AB_SLICE,
+					 to = from + AB_SLICE < bytes ? from + AB_SLICE : bytes;
+
+				use_rings(i);
+				if (user_pass(&k[i], pass, bytes, from, to, AB_RAND, &seed[i],
+					      &t[i][pass], &kicks[i][pass]))
+					return -1;
+			}
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		bench_print("virtio-blk-ab-user", &k[i], bytes, t[i]);
+		user_print("virtio-blk-ab-user", &k[i], bytes, kicks[i]);
+	}
 	return 0;
 }

@@ -51,6 +51,7 @@
 #include "tests.h"
 #include "tsc.h"
 #include "user.h"
+#include "user-io.h"
 #include "virtio-pci.h"
 
 #define VIRTIO_NET_ID 0x1041
@@ -458,18 +459,6 @@ struct ubench {
 #define UPG_NOTIFY (UPG_CALLER_FIRST + 5)
 _Static_assert(UPG_NOTIFY <= UPG_CALLER_LAST, "user pages of the bench");
 
-/* Code that runs at CPL3 from the user window: no calls out of .text.user,
- * no globals, no out-of-line helpers (hence the inline asm). */
-#define USER_TEXT __attribute__((section(".text.user"), noinline, noclone, used))
-
-static inline __attribute__((always_inline)) uint64_t user_rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 /* Keeps up to b->size frames in flight until b->frames came back used (or
  * nothing came back for b->stall_cycles), like bench's CPL0 loop but with
  * one idx store per descriptor and one full barrier per batch (Linux's
@@ -521,14 +510,6 @@ USER_TEXT __attribute__((noreturn)) static void bench_user_loop(const struct ube
 			 : "a"(SYS_EXIT), "D"(done), "S"(kicks), "d"(user_rdtsc() - t0)
 			 : "rcx", "r11", "memory");
 	__builtin_unreachable();
-}
-
-/* Maps the page of physical address @pa at window page @page for user mode;
- * returns the user address of @pa. */
-static uint64_t user_map_at(unsigned page, uint64_t pa, uint64_t flags)
-{
-	pg_map(pg_va(page), pa & ~(PG_SIZE - 1), PTE_P | PTE_US | flags);
-	return pg_va(page) + (pa & (PG_SIZE - 1));
 }
 
 /* The user address of queue @vq's notify register, mapped writable at

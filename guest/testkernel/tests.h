@@ -39,6 +39,8 @@ int test_virtio_blk(const char *arg);
 int test_virtio_blk_magic(const char *arg);
 int test_virtio_blk_bench(const char *arg);
 int test_virtio_blk_ab(const char *arg);
+int test_virtio_blk_bench_user(const char *arg);
+int test_virtio_blk_ab_user(const char *arg);
 int test_virtio_net(const char *arg);
 int test_virtio_net_bench(const char *arg);
 int test_virtio_net_bench_user(const char *arg);
