@@ -152,14 +152,20 @@ int vs_process_prepare(const struct vs_spec_process *p, const struct vs_spec_sec
  * pty of such a `run -it` reached a `sleep` that ignored it. */
 static void default_signals(void)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	sigset_t none;
+	/* the kernel's struct: glibc's sigaction and sigprocmask refuse or
+	 * skip its own two (32, 33), which a parent may have ignored too */
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} dfl = { .handler = SIG_DFL };
+	uint64_t none = 0;
 
-	for (int sig = 1; sig < NSIG; sig++)
+	for (int sig = 1; sig <= 64; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &dfl, NULL); /* EINVAL for glibc's own: left alone */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
 }
 
 int vs_process_finish(const struct vs_process_final *f, struct vs_err **err)

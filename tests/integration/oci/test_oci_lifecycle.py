@@ -7,6 +7,7 @@ import subprocess
 import time
 
 from ocitest import run_files, uid
+from vesseltest import ignore_signals_raw
 
 
 def wait_status(rt, cid, want, timeout=5.0):
@@ -52,18 +53,18 @@ def test_process_starts_with_default_signals(rt, bundle):
     (runc 1.1.5 passes the blocked mask on)."""
     b = bundle.args("cat", "/proc/self/status").write()
 
-    def ignoring():
-        for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGPIPE,
-                    signal.SIGXFSZ):
-            signal.signal(sig, signal.SIG_IGN)
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    def ignoring():  # 32 and 33 are glibc's own, which a CI's parent had ignored
+        ignore_signals_raw((signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGPIPE,
+                            signal.SIGXFSZ, 32, 33), block=(signal.SIGUSR1, 32))
     r = subprocess.run([rt.bin, "--root", rt.root, "run", "--bundle", b, uid()],
                        preexec_fn=ignoring, capture_output=True, text=True, timeout=30,
                        stdin=subprocess.DEVNULL)
     f = dict(ln.split(":\t", 1) for ln in r.stdout.splitlines() if ":\t" in ln)
-    assert r.returncode == 0 and int(f["SigIgn"], 16) == 0, (r.stdout, r.stderr)
+    assert r.returncode == 0, (r.stdout, r.stderr)
     if rt.name == "vessel":
-        assert int(f["SigBlk"], 16) == 0
+        assert (int(f["SigIgn"], 16), int(f["SigBlk"], 16)) == (0, 0), r.stdout
+    else:  # runc (Go) resets signals 1-31 only
+        assert int(f["SigIgn"], 16) & 0x7fffffff == 0, r.stdout
 
 
 def test_create_start_state_delete(rt, bundle, tmp_path):
