@@ -118,6 +118,12 @@ def test_state_of_killed_create(vessel_rt, bundle):
         p.kill()
         p.wait()
         assert wait_no_procs(cid) == []
+        # a killed init's cmdline is empty once its memory is gone, but it is
+        # dead only when its namespaces are torn down too (slow under load)
+        end = time.monotonic() + 30
+        while not _dead(init) and time.monotonic() < end:
+            time.sleep(0.01)
+        assert _dead(init), f"the init {init} outlived its create"
         assert vessel_rt.state(cid)["status"] == "stopped"
         assert vessel_rt("delete", "--force", cid).returncode == 0
         assert not os.path.exists(vessel_rt.root / cid)
@@ -128,6 +134,16 @@ def test_state_of_killed_create(vessel_rt, bundle):
         p.wait()
         for pid in procs_mentioning(token):  # the hook: the test's own process
             os.kill(pid, signal.SIGKILL)
+
+
+def _dead(pid):
+    """pid is gone or a zombie (its parent died with SIGKILL: nobody reaps it
+    here, the host's init will)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
 
 
 def corrupt(path, how):
