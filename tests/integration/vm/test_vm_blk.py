@@ -63,6 +63,21 @@ def read_sectors(path, fmt, sectors):
     return {s: data[s * SECTOR:(s + 1) * SECTOR] for s in sectors}
 
 
+def qemu_blk_guest(disk, test, accel, mib, drive_opts, timeout):
+    """The test guest's `test` under QEMU (q35, `accel`, `mib` MiB) with the
+    raw `disk` as its modern virtio-blk-pci (`drive_opts`: more -drive
+    options): an independent device for the guest's driver and benches."""
+    if not shutil.which("qemu-system-x86_64"):
+        skip("qemu-system-x86_64 is not installed")
+    return run(["qemu-system-x86_64", "-accel", accel, "-M", "q35", "-m", str(mib),
+                "-nographic", "-nodefaults", "-no-user-config", "-serial", "stdio",
+                "-no-reboot", "-device", "isa-debug-exit,iobase=0x501,iosize=1",
+                "-kernel", TESTKERNEL, "-append", f"vessel.test={test}",
+                "-drive", f"file={disk},format=raw,if=none,id=d0{drive_opts}",
+                "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"],
+               timeout=timeout, stdin=open("/dev/null"))
+
+
 def make_raw(path, size):
     with open(path, "wb") as f:
         f.truncate(size)
@@ -227,17 +242,9 @@ def test_the_guest_driver_against_qemus_device(tmp_path):
     the two sides are not merely consistent with each other: QEMU's modern
     virtio-blk-pci (TCG) serves the same test, and the host file holds the
     same pattern."""
-    if not shutil.which("qemu-system-x86_64"):
-        skip("qemu-system-x86_64 is not installed")
     disk = tmp_path / "q.raw"
     make_raw(disk, 1 << 20)
-    r = run(["qemu-system-x86_64", "-accel", "tcg", "-M", "q35", "-m", "128", "-nographic",
-             "-nodefaults", "-no-user-config", "-serial", "stdio", "-no-reboot",
-             "-device", "isa-debug-exit,iobase=0x501,iosize=1", "-kernel", TESTKERNEL,
-             "-append", "vessel.test=virtio-blk",
-             "-drive", f"file={disk},format=raw,if=none,id=d0",
-             "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"],
-            timeout=180, stdin=open("/dev/null"))
+    r = qemu_blk_guest(disk, "virtio-blk", "tcg", 128, "", 180)
     assert "vessel-test: virtio-blk: PASS" in r.stdout, r.stdout + r.stderr
     assert r.returncode == 1, r.stdout  # isa-debug-exit: (0 << 1) | 1
     want = expected_sectors(0, 2048)

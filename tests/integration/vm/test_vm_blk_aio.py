@@ -8,13 +8,13 @@ container runtime's default profile does) the default falls back to the
 thread pool and says why, and `aio=io_uring` is refused in one line."""
 import os
 import re
-import shutil
 import struct
 import subprocess
 
 import pytest
 
-from test_vm_blk import expected_sectors, make_raw, need_qemu_img, passed, read_sectors
+from test_vm_blk import (expected_sectors, make_raw, need_qemu_img, passed, qemu_blk_guest,
+                         read_sectors)
 from vesseltest import BUILD, TESTKERNEL, run, skip
 
 NO_IO_URING = BUILD / "vessel-no-io-uring"
@@ -133,17 +133,10 @@ def test_cpl3_request_loop_against_qemus_device(kvm, tmp_path):
     """The same guest test against QEMU's virtio-blk-pci under kvm (the
     anchor bench/blk.py times it against): it passes, and the host file
     holds the same bytes."""
-    if not shutil.which("qemu-system-x86_64"):
-        skip("qemu-system-x86_64 is not installed")
     disk = tmp_path / "q.raw"
     make_raw(disk, 48 << 20)
-    r = run(["qemu-system-x86_64", "-accel", "kvm", "-M", "q35", "-m", "256", "-nographic",
-             "-nodefaults", "-no-user-config", "-serial", "stdio", "-no-reboot",
-             "-device", "isa-debug-exit,iobase=0x501,iosize=1", "-kernel", TESTKERNEL,
-             "-append", "vessel.test=virtio-blk-bench-user:32",
-             "-drive", f"file={disk},format=raw,if=none,id=d0,cache=none,aio=threads",
-             "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"],
-            timeout=300, stdin=open("/dev/null"))
+    r = qemu_blk_guest(disk, "virtio-blk-bench-user:32", "kvm", 256, ",cache=none,aio=threads",
+                       300)
     assert "virtio-blk-bench-user: PASS" in r.stdout, r.stdout + r.stderr
     assert "virtio-blk-bench-user: requests=32/32/20000/20000 kicks=" in r.stdout, r.stdout
     assert_bench_pattern(disk.read_bytes(), 32)
