@@ -271,13 +271,21 @@ def comm_of(pid):
         return f.read().strip()
 
 
+def reaper_settled(pid):
+    """The VMM's parent becomes the small reaper after `vm start` returns:
+    it execs vessel-vmm-reaper (comm "vessel-vmm-reap") once the VMM said
+    ok, which then names itself; wait for that, not for a moment."""
+    wait_until(lambda: comm_of(pid) == "vessel-reaper",
+               what=f"the VMM's parent to be the reaper (comm {comm_of(pid)!r})")
+
+
 def test_sigkill_of_the_vmm(ctl, kvm):
     """The VMM's parent is its reaper, which sees the signal: ls, inspect and
     ps say it was SIGKILL (status 128+9), at once (no waiting in the test)."""
     ctl.ok("vm", "create", "victim", *counter_spec())
     ctl.ok("vm", "start", "victim")
     pid = ctl.ls()["victim"]["pid"]
-    assert comm_of(parent_of(pid)) == "vessel-reaper"
+    reaper_settled(parent_of(pid))
     os.kill(pid, signal.SIGKILL)
     wait_until(lambda: process_gone(pid), what="the VMM to die")
     vm = ctl.ls()["victim"]
@@ -304,7 +312,7 @@ def test_sigkill_of_the_vmm_and_its_reaper(ctl, kvm):
     ctl.ok("vm", "start", "victim")
     pid = ctl.ls()["victim"]["pid"]
     reaper = parent_of(pid)
-    assert comm_of(reaper) == "vessel-reaper"
+    reaper_settled(reaper)
     os.kill(reaper, signal.SIGKILL)
     wait_until(lambda: process_gone(reaper), what="the reaper to die")
     assert ctl.ls()["victim"]["state"] == "running"  # the VMM runs on without it
