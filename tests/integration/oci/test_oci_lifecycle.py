@@ -84,6 +84,10 @@ def test_create_start_state_delete(rt, bundle, tmp_path):
     assert "sleep" not in open(f"/proc/{st['pid']}/cmdline").read()
     assert rt("start", cid).returncode == 0
     st = wait_status(rt, cid, "running")
+    # start returns once the init has its go (runc's too); the exec follows
+    end = time.time() + 5
+    while "sleep" not in open(f"/proc/{st['pid']}/cmdline").read() and time.time() < end:
+        time.sleep(0.02)
     assert "sleep" in open(f"/proc/{st['pid']}/cmdline").read()
     r = rt("delete", cid)
     assert r.returncode == 1

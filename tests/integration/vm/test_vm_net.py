@@ -81,8 +81,16 @@ def boot(vessel, ns, accel, test, *net):
                timeout=180, stdin=open("/dev/null"))
 
 
-def responder_result(p):
-    out, err = p.communicate(timeout=30)
+def responder_result(p, r):
+    """The responder's findings once the VM `r` has run; if it has none
+    (the guest gave up or never sent), what the guest printed says why."""
+    try:
+        out, err = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise AssertionError("the responder saw no hello/echo; the guest printed:\n"
+                             + r.stdout + r.stderr)
     lines = out.strip().splitlines()
     assert lines, err
     return json.loads(lines[-1])
@@ -107,7 +115,7 @@ def test_tap_send_and_receive(vessel, accel, ns, mode):
     p = responder(ns, tap)
     r = boot(vessel, ns, accel, f"virtio-net:{mode}" if mode == "nomrg" else "virtio-net",
              "--net", f"tap={tap}")
-    check_exchange(r, responder_result(p))
+    check_exchange(r, responder_result(p, r))
     if mode == "mrg":
         # 12 + 1400 bytes in 512-byte buffers: three of them
         assert "virtio-net: received 1400 bytes in 3 buffer(s)" in r.stdout, r.stdout
@@ -186,7 +194,7 @@ def test_bridge_makes_and_removes_its_tap(vessel, accel, ns):
     p = responder(ns, br)
     mac = "52:54:00:5e:a1:07"
     r = boot(vessel, ns, accel, "virtio-net", "--net", f"bridge={br},mac={mac}")
-    check_exchange(r, responder_result(p), mac)
+    check_exchange(r, responder_result(p, r), mac)
     assert set(ns.links()) == before, "a tap was left behind"
 
 
@@ -288,7 +296,7 @@ def test_the_guest_driver_against_qemus_device(ns, mode):
                     "-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no,vhost=off",
                     "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"),
             timeout=180, stdin=open(os.devnull))
-    res = responder_result(p)
+    res = responder_result(p, r)
     assert "vessel-test: virtio-net: PASS" in r.stdout, r.stdout + r.stderr
     assert r.returncode == 1, r.stdout  # isa-debug-exit: (0 << 1) | 1
     assert res["echo_len"] == 1400 and res["echo_to_us"] and res["echo_pattern_ok"], res
