@@ -84,31 +84,32 @@ except socket.timeout:
 print(f"got={got} bytes={nbytes} secs={last - first:.6f}", flush=True)
 """ % PORT
 
-# Inside the network's namespace (its own sysfs): the tap of the VM on
-# BRIDGE (any port but the container's veth and the other VMM's tap),
-# polled every 10 ms; at SIGTERM, what it passed to its reader (tx_packets)
-# and dropped with its queue full (tx_dropped) since the first poll. The
+# Inside the network's namespace (its own sysfs): the ports of BRIDGE but
+# the SKIP ones, polled every 10 ms; at SIGTERM, for the port that passed
+# the most, what it passed to its reader (tx_packets) and dropped with its
+# queue full (tx_dropped) since its first poll: the VM's tap. Each port's
 # last good poll counts: vessel's tap goes with the VMM.
 TAPSTAT = r"""
 import os, signal, sys, time
 br, skip = sys.argv[1], set(sys.argv[2:])
 stop = []
 signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
-def poll():
-    for dev in os.listdir(f"/sys/class/net/{br}/brif"):
-        if dev not in skip:
-            d = f"/sys/class/net/{dev}/statistics/"
-            return dev, [int(open(d + f).read()) for f in ("tx_packets", "tx_dropped")]
-first = last = None
+first, last = {}, {}
 while not stop:
-    try:
-        last = poll() or last
-        first = first or last
-    except OSError:
-        pass
+    for dev in os.listdir(f"/sys/class/net/{br}/brif"):
+        d = f"/sys/class/net/{dev}/statistics/"
+        try:
+            v = [int(open(d + f).read()) for f in ("tx_packets", "tx_dropped")]
+        except (OSError, ValueError):
+            continue
+        if dev not in skip:
+            first.setdefault(dev, v)
+            last[dev] = v
     time.sleep(0.01)
-if first and last and first[0] == last[0]:
-    print(f"tap={last[0]} packets={last[1][0] - first[1][0]} dropped={last[1][1] - first[1][1]}")
+if last:
+    dev = max(last, key=lambda k: last[k][0] - first[k][0])
+    print(f"tap={dev} packets={last[dev][0] - first[dev][0]} "
+          f"dropped={last[dev][1] - first[dev][1]}")
 """
 
 
@@ -167,6 +168,7 @@ class Lab:
         self.offered = {"vessel kvm": [], "qemu kvm": []}
         self.dropped = {"vessel kvm": [], "qemu kvm": []}
         self.cpu = {"vessel kvm": [], "qemu kvm": []}  # us of VMM CPU (not the vCPU) a frame
+        self.vcpu = {"vessel kvm": [], "qemu kvm": []}  # the vCPU's share of a core
 
     def up(self):
         self.sender = os.path.join(self.tmp, "udp-send")
@@ -274,7 +276,7 @@ def from_ctr(lab, side):
                             stdout=subprocess.PIPE, text=True)
     lab.procs.append(stat)
     time.sleep(0.05)
-    cpu = ThreadCpu(vm.pid)
+    cpu, t0 = ThreadCpu(vm.pid), time.monotonic()
     tx = lab.in_ctr(lab.sender, VM_IP, PORT, PAYLOAD, lab.a.rate, stdout=subprocess.PIPE)
     rest = []
     t = threading.Thread(target=lambda: rest.append(vm.stdout.read()))
@@ -282,6 +284,7 @@ def from_ctr(lab, side):
     vm.wait(timeout=300)
     t.join()
     vcpu_ns, rest_ns = cpu.stop()
+    lab.vcpu[side].append(vcpu_ns / 1e9 / (time.monotonic() - t0))
     tx.terminate()
     stat.terminate()
     sent = re.fullmatch(r"sent=(\d+) failed=(\d+) secs=([\d.]+)", tx.communicate()[0].strip())
@@ -291,7 +294,7 @@ def from_ctr(lab, side):
     if not m or "virtio-net-udp: PASS" not in out or int(m.group(1)) != lab.a.frames:
         sys.exit(f"net-vm-ctr.py: {side} failed:\n" + "\n".join(out.splitlines()[-6:]))
     if not sent or not tap:
-        sys.exit(f"net-vm-ctr.py: {side}: no counts from the sender or the tap")
+        sys.exit(f"net-vm-ctr.py: {side}: no counts from the {'tap' if sent else 'sender'}")
     passed, dropped = int(tap.group(1)), int(tap.group(2))
     lab.offered[side].append(int(sent.group(1)) / float(sent.group(3)))
     lab.dropped[side].append(dropped / max(1, passed + dropped))
@@ -304,8 +307,8 @@ def main():
     ap.add_argument("--vessel", default="build/vessel")
     ap.add_argument("--bzimage", default="build/guest/testkernel.bzImage")
     ap.add_argument("--net-tool", default="build/tests/unit/net/net-tool")
-    ap.add_argument("--runs", type=int, default=11)
-    ap.add_argument("--frames", type=int, default=10000)
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--frames", type=int, default=50000)
     ap.add_argument("--rate", type=int, default=RATE,
                     help="container -> guest: datagrams/s the sender offers (0: unpaced)")
     ap.add_argument("--only", choices=["tx", "rx"],
@@ -359,7 +362,9 @@ def report(a, dirs, sides, res, lab):
                   f"(median {statistics.median(lab.dropped[s]) * 100:.1f} %); "
                   f"VMM CPU besides the vCPU, us/frame "
                   f"{' '.join(f'{x:.2f}' for x in lab.cpu[s])} "
-                  f"(median {statistics.median(lab.cpu[s]):.2f})")
+                  f"(median {statistics.median(lab.cpu[s]):.2f}); the vCPU's share of a core "
+                  f"{' '.join(f'{x:.2f}' for x in lab.vcpu[s])} "
+                  f"(median {statistics.median(lab.vcpu[s]):.2f})")
     for d in dirs:
         med = {s: statistics.median(res[(d, s)]) for s in sides}
         ratios = [v / q for v, q in zip(res[(d, sides[0])], res[(d, sides[1])])]
