@@ -26,9 +26,11 @@ the sender, bench/udp-send.c (built here with cc; 1472-byte datagrams by
 sendmmsg in bursts of 32, paced at --rate per second by absolute
 deadlines, until the VM ends; the same sender for both VMMs); the figure
 is what the guest counted per second from its first to its last frame
-(its own TSC), N frames per run, and delivered/offered is that rate over
-the rate the sender offered (what it got into its socket per second): at
-a rate the guest keeps up with, 1.00 means nothing was lost.
+(its own TSC), N frames per run. Per run it also prints the rate the
+sender offered (what its socket took per second; on a loaded host less
+than --rate), the share of the frames reaching the VM's tap that the tap
+dropped with its queue full, the VMM's CPU time besides the vCPU thread
+per frame it read (the device's own work) and the vCPU's share of a core.
 
 Each round runs both VMMs back to back in each direction (who goes first
 alternates); besides the medians of each side the bench prints the median
