@@ -131,6 +131,28 @@ def test_cpl3_request_loop(vessel, kvm, tmp_path, aio):
     assert_bench_pattern(disk.read_bytes(), 32)
 
 
+def test_cpl3_request_loop_runs_the_passes_asked_for(vessel, kvm, tmp_path):
+    """virtio-blk-bench-user:MiB/PASSES/N (bench/blk.py --passes, --rand):
+    only the passes named run (the others print 0), with N random reads
+    each; the device saw exactly those requests; a pass letter that is not
+    one fails the test in one line."""
+    need_io_uring()
+    disk = tmp_path / "bench.raw"
+    make_raw(disk, 48 << 20)
+    r = boot(vessel, "kvm", f"{disk},format=raw,cache=none,aio=io_uring",
+             test="virtio-blk-bench-user:32/wq/100")
+    assert "virtio-blk-bench-user: PASS" in r.stdout, r.stdout + r.stderr
+    assert re.search(r"virtio-blk-bench-user: MiB=32 seq-write-MBps=[1-9]\d* seq-read-MBps=0 "
+                     r"rand-read-4k-iops=0 rand-read-4k-qd16-iops=[1-9]", r.stdout), r.stdout
+    assert "virtio-blk-bench-user: requests=32/0/0/100 kicks=" in r.stdout, r.stdout
+    assert (f"vessel: disk {disk}: 100 requests on io_uring, 32 O_DIRECT writes mapped "
+            "for the pool, 1 on the pool\n") in r.stderr, r.stderr
+    assert_bench_pattern(disk.read_bytes(), 32)
+    r = boot(vessel, "kvm", f"{disk},format=raw", test="virtio-blk-bench-user:32/wx")
+    assert "virtio-blk-bench-user: FAIL virtio-blk-bench-user: pass 'x' is none of w, r, k, q" \
+        in r.stdout, r.stdout
+
+
 def test_cpl3_request_loop_against_qemus_device(kvm, tmp_path):
     """The same guest test against QEMU's virtio-blk-pci under kvm (the
     anchor bench/blk.py times it against): it passes, and the host file
