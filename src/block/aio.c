@@ -38,6 +38,7 @@ struct vs_blk_aio {
 	unsigned excl; /* discards and write-zeroes submitted, not completed */
 	uint64_t nring, npool; /* requests the ring took / the pool ran */
 	uint64_t nsync; /* O_DIRECT writes the ring mapped and a worker issued */
+	unsigned syncing; /* of fast: such writes queued or running on the pool */
 	pthread_t tid[VS_BLK_AIO_MAX_WORKERS];
 };
 
@@ -153,6 +154,7 @@ static void complete_sync(struct vs_blk_aio *a, struct vs_blk_req *req)
 	req->done(req, r);
 	pthread_mutex_lock(&a->lock);
 	a->fast--;
+	a->syncing--;
 	retire(a, w, false);
 }
 
@@ -278,6 +280,7 @@ static bool offer_ring(struct vs_blk_aio *a, struct vs_blk_req *req)
 	/* a discard or write-zeroes that came meanwhile waits for fast: the
 	 * mapping must not be queued behind it */
 	if (took == VS_URING_SYNC && !a->excl) {
+		a->syncing++;
 		pool_queue(a, req);
 		return true;
 	}
@@ -332,7 +335,9 @@ void vs_blk_aio_drain(struct vs_blk_aio *a)
 
 	pthread_mutex_lock(&a->lock);
 	while (a->inflight) {
-		if (reap && a->fast) {
+		/* a mapped write a worker issues (in fast, and in syncing)
+		 * brings no completion to the ring to wait for */
+		if (reap && a->fast > a->syncing) {
 			pthread_mutex_unlock(&a->lock);
 			vs_uring_reap_wait(a->ring);
 			pthread_mutex_lock(&a->lock);
@@ -358,6 +363,7 @@ void vs_blk_aio_cancel(struct vs_blk_aio *a)
 		if (req->sync) { /* a write the ring mapped: it leaves fast too */
 			vs_uring_sync_drop(req);
 			a->fast--;
+			a->syncing--;
 		}
 		pthread_mutex_unlock(&a->lock);
 		req->done(req, -ECANCELED);
