@@ -30,7 +30,15 @@ as vda and the qcow2 one as vdb, the guest's virtio-blk-ab alternating
 between them every 32 MiB or 1000 requests: the qcow2/raw ratio of two
 disks that saw the load of the same seconds, on a host where two runs a
 minute apart differ by 2x (virtio-blk-ab-user, or virtio-blk-ab with
---cpl0). --only NAME,... runs some sides only."""
+--cpl0). --only NAME,... runs some sides only.
+
+Steadier ratios on a loaded host: the sides that are compared run next to
+each other in every round (vessel cache=none next to QEMU's, each qcow2 side
+next to its raw twin), every other round in reverse (ABBA), the random
+passes are short (--rand, 5000 requests by default, about a second), and
+the ratios printed are medians of the per-round ratios with their
+interquartile range; --passes runs some of the guest's passes only (w r k
+q: write, read, 4 KiB, 4 KiB x16; the CPL3 loops only)."""
 import argparse
 import mmap
 import os
@@ -47,7 +55,7 @@ KEYS = ("seq-write-MBps", "seq-read-MBps", "rand-read-4k-iops", "rand-read-4k-qd
 
 def vessel_cmd(a, img, fmt="raw", cache="writeback", aio=None):
     return [a.vessel, "vm", "run", "--accel", "kvm", "--mem", "256M", "--kernel", a.bzimage,
-            "--append", f"vessel.test={a.test}:{a.mib}",
+            "--append", f"vessel.test={a.test}:{a.targ}",
             "--disk", f"{img},format={fmt},cache={cache}" + (f",aio={aio}" if aio else "")]
 
 
@@ -70,7 +78,7 @@ def qemu_cmd(a, img, cache, aio="threads", fmt="raw"):
     return [QEMU, "-accel", "kvm", "-M", "q35", "-m", "256", "-nographic", "-nodefaults",
             "-no-user-config", "-serial", "stdio", "-no-reboot",
             "-device", "isa-debug-exit,iobase=0x501,iosize=1", "-kernel", a.bzimage,
-            "-append", f"vessel.test={a.test}:{a.mib}",
+            "-append", f"vessel.test={a.test}:{a.targ}",
             "-drive", f"file={img},format={fmt},if=none,id=d0,cache={cache},aio={aio}",
             "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"]
 
@@ -79,7 +87,7 @@ def ab_cmd(a, img, qimg, cache):
     """One VM with the raw image as vda and the qcow2 one as vdb, running
     the guest's virtio-blk-ab (the passes alternate between the disks)."""
     cmd = vessel_cmd(a, img, "raw", cache)
-    cmd[cmd.index("--append") + 1] = f"vessel.test={a.test_ab}:{a.mib}"
+    cmd[cmd.index("--append") + 1] = f"vessel.test={a.test_ab}:{a.targ}"
     return cmd + ["--disk", f"{qimg},format=qcow2,cache={cache}"]
 
 
@@ -104,12 +112,22 @@ def main():
     ap.add_argument("--cpl0", action="store_true",
                     help="the guest's CPL0 loop (virtio-blk-bench, virtio-blk-ab): under "
                     "KVM-PVM it times the instruction emulator")
+    ap.add_argument("--rand", type=int, default=5000,
+                    help="4 KiB random reads per random pass (CPL3 loops; --cpl0: 20000)")
+    ap.add_argument("--passes", default="wrkq",
+                    help="the guest's passes to run, of w r k q (CPL3 loops only)")
     ap.add_argument("--only", default=None,
                     help="comma-separated sides to run (default: all), e.g. "
                     "'vessel cache=none,vessel qcow2 none'")
     a = ap.parse_args()
     a.test, a.test_ab = (("virtio-blk-bench", "virtio-blk-ab") if a.cpl0 else
                          ("virtio-blk-bench-user", "virtio-blk-ab-user"))
+    if a.cpl0:
+        a.targ, warm = str(a.mib), str(a.mib)
+    else:
+        if not a.passes or set(a.passes) - set("wrkq") or a.rand < 16:
+            sys.exit("blk.py: --passes takes letters of w r k q, --rand at least 16")
+        a.targ, warm = f"{a.mib}/{a.passes}/{a.rand}", f"{a.mib}/w"
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         print("SKIP: /dev/kvm is not usable")
         return
@@ -121,32 +139,40 @@ def main():
         subprocess.run([a.vessel, "img", "create", "-f", "qcow2", "-o", "preallocation=metadata",
                         qimg, f"{a.mib + 16}M"], check=True, capture_output=True)
         for path, fmt in ((img, "raw"), (qimg, "qcow2")):  # the warm-up write pass
-            run_once(vessel_cmd(a, path, fmt, "none"), a.test)
+            cmd = vessel_cmd(a, path, fmt, "none")
+            cmd[cmd.index("--append") + 1] = f"vessel.test={a.test}:{warm}"
+            run_once(cmd, a.test)
         ab = dict(disks=("vda ", "vdb "))
         small = dict(os.environ, VESSEL_MEM_BACKING="anon")
+        ring_writes = dict(os.environ, VESSEL_AIO_URING_WRITES="1")
         # side: (the names of its results, vm command, run_once's keywords);
-        # each qcow2 side next to its raw twin (their ratio is per round)
-        sides = {"vessel": (("vessel",), vessel_cmd(a, img), {}),
-                 "vessel qcow2": (("vessel qcow2",), vessel_cmd(a, qimg, "qcow2"), {}),
-                 "vessel cache=none": (("vessel cache=none",), vessel_cmd(a, img, cache="none"),
-                                       {}),
+        # the sides compared most run next to each other (their ratio is per
+        # round): vessel and QEMU at cache=none, vessel's qcow2 and raw and
+        # vessel's ring-writes side, vessel and QEMU at writeback
+        sides = {"qemu qcow2 none": (("qemu qcow2 none",),
+                                     qemu_cmd(a, qimg, "none", fmt="qcow2"), {}),
                  "vessel qcow2 none": (("vessel qcow2 none",),
                                        vessel_cmd(a, qimg, "qcow2", "none"), {}),
+                 "vessel cache=none": (("vessel cache=none",), vessel_cmd(a, img, cache="none"),
+                                       {}),
+                 "qemu cache=none": (("qemu cache=none",), qemu_cmd(a, img, "none"), {}),
+                 "vessel none ring-writes": (("vessel none ring-writes",),
+                                              vessel_cmd(a, img, cache="none"),
+                                              dict(env=ring_writes)),
+                 "vessel none threads": (("vessel none threads",),
+                                         vessel_cmd(a, img, cache="none", aio="threads"), {}),
+                 "qemu none io_uring": (("qemu none io_uring",),
+                                        qemu_cmd(a, img, "none", "io_uring"), {}),
+                 "vessel none, 4K RAM": (("vessel none, 4K RAM",),
+                                         vessel_cmd(a, img, cache="none"), dict(env=small)),
                  "A/B none": (("A/B raw none", "A/B qcow2 none"), ab_cmd(a, img, qimg, "none"),
                               ab),
                  "A/B writeback": (("A/B raw wb", "A/B qcow2 wb"),
                                    ab_cmd(a, img, qimg, "writeback"), ab),
-                 "vessel none threads": (("vessel none threads",),
-                                         vessel_cmd(a, img, cache="none", aio="threads"), {}),
-                 "vessel none, 4K RAM": (("vessel none, 4K RAM",),
-                                         vessel_cmd(a, img, cache="none"), dict(env=small)),
-                 "qemu cache=none": (("qemu cache=none",), qemu_cmd(a, img, "none"), {}),
-                 "qemu qcow2 none": (("qemu qcow2 none",),
-                                     qemu_cmd(a, qimg, "none", fmt="qcow2"), {}),
-                 "qemu none io_uring": (("qemu none io_uring",),
-                                        qemu_cmd(a, img, "none", "io_uring"), {}),
                  "qemu cache=writeback": (("qemu cache=writeback",),
-                                          qemu_cmd(a, img, "writeback"), {})}
+                                          qemu_cmd(a, img, "writeback"), {}),
+                 "vessel": (("vessel",), vessel_cmd(a, img), {}),
+                 "vessel qcow2": (("vessel qcow2",), vessel_cmd(a, qimg, "qcow2"), {})}
         if a.only:
             want = a.only.split(",")
             if not set(want) <= set(sides):
@@ -166,8 +192,9 @@ def main():
     med = {s: [statistics.median(r[i] for r in v) for i in range(len(KEYS))]
            for s, v in res.items()}
     hmed = statistics.median(host)
-    print(f"virtio-blk, test guest under KVM ({a.test}: requests from CPL"
-          f"{0 if a.cpl0 else 3}), {a.mib} MiB image, medians of {a.runs} interleaved runs")
+    print(f"virtio-blk, test guest under KVM ({a.test}:{a.targ}: requests from CPL"
+          f"{0 if a.cpl0 else 3}), {a.mib} MiB image, medians of {a.runs} interleaved runs;"
+          " ratios: median of the per-round ratios (interquartile range)")
     print(f"{'':24}" + "".join(f"{k:>24}" for k in KEYS))
     for s, m in med.items():
         print(f"{s:24}" + "".join(f"{v:>24.0f}" for v in m))
@@ -179,9 +206,16 @@ def main():
         (on a shared host it drifts by 2x over a run)."""
         if x not in res or y not in res:
             return
-        print(f"{name:24}" + "".join(
-            f"{statistics.median(p[i] / q[i] if q[i] else 0 for p, q in zip(res[x], res[y])):>23.2f}x"
-            for i in range(len(KEYS))))
+        cells = []
+        for i in range(len(KEYS)):
+            r = [p[i] / q[i] for p, q in zip(res[x], res[y]) if q[i]]
+            if not r:
+                cells.append(f"{'-':>24}")
+                continue
+            q1, _, q3 = (statistics.quantiles(r, n=4, method="inclusive") if len(r) > 1
+                          else (r[0], 0, r[0]))
+            cells.append(f"{statistics.median(r):.2f}x ({q1:.2f}-{q3:.2f})".rjust(24))
+        print(f"{name:24}" + "".join(cells))
     ratio("qcow2 / raw", "vessel qcow2", "vessel")
     ratio("qcow2 / raw, none", "vessel qcow2 none", "vessel cache=none")
     ratio("  qemu qcow2 / raw, none", "qemu qcow2 none", "qemu cache=none")
@@ -191,9 +225,10 @@ def main():
     ratio("  threads / qemu threads", "vessel none threads", "qemu cache=none")
     ratio("  / qemu io_uring", "vessel cache=none", "qemu none io_uring")
     ratio("  4K RAM / qemu none", "vessel none, 4K RAM", "qemu cache=none")
+    ratio("  ring writes / qemu", "vessel none ring-writes", "qemu cache=none")
     ratio("vessel wb / qemu wb", "vessel", "qemu cache=writeback")
     for s in ("vessel cache=none", "vessel none, 4K RAM", "qemu cache=none"):
-        if s not in res:
+        if s not in res or not any(v[1] for v in res[s]):
             continue
         r = statistics.median(v[1] / h for v, h in zip(res[s], host))
         print(f"{'seq read / host O_DIRECT':24}{s:>24}{r:>23.2f}x")

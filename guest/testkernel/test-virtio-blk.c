@@ -516,14 +516,27 @@ static int rand_part(const struct disk *k, uint64_t bytes, unsigned n, uint64_t 
 	return 0;
 }
 
-static void bench_print(const char *name, const struct disk *k, uint64_t bytes, const uint64_t t[4])
+/* n requests per tick to IOPS; 0 for a pass not run. */
+static unsigned long iops(uint64_t n, uint64_t ticks)
+{
+	return ticks ? (unsigned long)(n * tsc_khz() * 1000 / ticks) : 0;
+}
+
+/* The figures of the four passes (0 for one not run), @nrand random reads
+ * in each random pass. */
+static void bench_print_n(const char *name, const struct disk *k, uint64_t bytes, uint64_t nrand,
+			  const uint64_t t[4])
 {
 	kprintf("%s: %sMiB=%lu seq-write-MBps=%lu seq-read-MBps=%lu "
 		"rand-read-4k-iops=%lu rand-read-4k-qd%u-iops=%lu\n",
 		name, k ? (k->index ? "vdb " : "vda ") : "", (unsigned long)(bytes >> 20),
-		mbps(bytes, t[0]), mbps(bytes, t[1]),
-		(unsigned long)(BENCH_RAND * tsc_khz() * 1000 / (t[2] ? t[2] : 1)), BENCH_QD,
-		(unsigned long)(BENCH_RAND * tsc_khz() * 1000 / (t[3] ? t[3] : 1)));
+		mbps(bytes, t[0]), mbps(bytes, t[1]), iops(nrand, t[2]), BENCH_QD,
+		iops(nrand, t[3]));
+}
+
+static void bench_print(const char *name, const struct disk *k, uint64_t bytes, const uint64_t t[4])
+{
+	bench_print_n(name, k, bytes, BENCH_RAND, t);
 }
 
 /* The first disk, or with two the disk at index (vda, vdb): its transport,
@@ -926,73 +939,147 @@ static int user_pass(const struct disk *k, unsigned pass, uint64_t bytes, uint64
 	return pass > 1 ? upat_check_slots(k, p.qd) : 0;
 }
 
-static void user_print(const char *name, const struct disk *k, uint64_t bytes,
-		       const uint64_t kicks[4])
+/* What the CPL3 benchmarks run: MiB[/PASSES[/N]]. PASSES picks passes
+ * by letter, in the usual order whatever the letters' order: w (1 MiB
+ * writes, then a flush), r (1 MiB reads), k (4 KiB random reads, one in
+ * flight), q (the same, BENCH_QD in flight); default all four. N random
+ * reads per random pass (default BENCH_RAND, at least BENCH_QD). A pass not
+ * run prints 0. bench/blk.py runs short passes in many rounds this way. */
+struct ubench {
+	uint64_t mib, nrand;
+	bool pass[4];
+};
+
+static const char ubench_letters[4] = { 'w', 'r', 'k', 'q' };
+
+static int ubench_passes(const char *name, const char *s, size_t n, struct ubench *u)
 {
-	kprintf("%s: %srequests=%lu/%lu/%u/%u kicks=%lu/%lu/%lu/%lu data checked\n", name,
-		k ? (k->index ? "vdb " : "vda ") : "", (unsigned long)(bytes >> 20),
-		(unsigned long)(bytes >> 20), BENCH_RAND, BENCH_RAND, (unsigned long)kicks[0],
-		(unsigned long)kicks[1], (unsigned long)kicks[2], (unsigned long)kicks[3]);
+	for (size_t i = 0; i < n; i++) {
+		unsigned p = 0;
+
+		while (p < 4 && ubench_letters[p] != s[i])
+			p++;
+		if (p == 4)
+			return test_fail("%s: pass '%c' is none of w, r, k, q", name, s[i]);
+		u->pass[p] = true;
+	}
+	return n ? 0 : test_fail("%s: no pass named", name);
 }
 
-/* virtio-blk-bench-user[:MiB]: virtio-blk-bench's four passes with the
- * requests submitted and the used ring polled at CPL3 (blk_user_loop),
- * so that under KVM-PVM (guest CPL3 native, CPL0 emulated) the device path
- * is timed rather than the emulator running a CPL0 loop. */
-int test_virtio_blk_bench_user(const char *arg)
+/* The first '/' in s, or NULL. */
+static const char *slash(const char *s)
 {
-	struct disk k = { 0 };
-	uint64_t mib, bytes, t[4] = { 0 }, kicks[4] = { 0 }, seed = 88172645463325252ull;
+	for (; *s; s++)
+		if (*s == '/')
+			return s;
+	return NULL;
+}
 
-	if (bench_mib("virtio-blk-bench-user", arg, &mib) || bench_disk(&k, 0, mib))
-		return -1;
-	bytes = mib << 20;
-	upat_fill();
-	for (unsigned pass = 0; pass < 4; pass++)
-		if (user_pass(&k, pass, bytes, 0, bytes, BENCH_RAND, &seed, &t[pass], &kicks[pass]))
+static int ubench_args(const char *name, const char *arg, struct ubench *u)
+{
+	const char *c1 = slash(arg), *c2 = c1 ? slash(c1 + 1) : NULL;
+	size_t mlen = c1 ? (size_t)(c1 - arg) : strlen(arg);
+
+	*u = (struct ubench){ .mib = 256, .nrand = BENCH_RAND, .pass = { true, true, true, true } };
+	if (mlen && (parse_u64(arg, mlen, &u->mib) || !u->mib || u->mib > (1ull << 30)))
+		return test_fail("%s:%s: not a size in MiB", name, arg);
+	if (c1) {
+		u->pass[0] = u->pass[1] = u->pass[2] = u->pass[3] = false;
+		if (ubench_passes(name, c1 + 1, c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1), u))
 			return -1;
-	w8(k.d.common + C_STATUS, 0);
-	bench_print("virtio-blk-bench-user", NULL, bytes, t);
-	user_print("virtio-blk-bench-user", NULL, bytes, kicks);
+	}
+	if (c2 && (parse_u64(c2 + 1, strlen(c2 + 1), &u->nrand) || u->nrand < BENCH_QD ||
+		   u->nrand > (1u << 30)))
+		return test_fail("%s: %s: not a request count from %u", name, c2 + 1, BENCH_QD);
 	return 0;
 }
 
-/* virtio-blk-ab-user[:MiB]: virtio-blk-ab's alternating slices, each at
- * CPL3 as in virtio-blk-bench-user. */
+static void user_print(const char *name, const struct disk *k, const struct ubench *u,
+		       const uint64_t kicks[4])
+{
+	uint64_t n[4] = { u->mib, u->mib, u->nrand, u->nrand };
+
+	for (unsigned p = 0; p < 4; p++)
+		n[p] = u->pass[p] ? n[p] : 0;
+	kprintf("%s: %srequests=%lu/%lu/%lu/%lu kicks=%lu/%lu/%lu/%lu data checked\n", name,
+		k ? (k->index ? "vdb " : "vda ") : "", (unsigned long)n[0], (unsigned long)n[1],
+		(unsigned long)n[2], (unsigned long)n[3], (unsigned long)kicks[0],
+		(unsigned long)kicks[1], (unsigned long)kicks[2], (unsigned long)kicks[3]);
+}
+
+/* virtio-blk-bench-user[:MiB[/PASSES[/N]]] (ubench_args): virtio-blk-bench's
+ * four passes with the requests submitted and the used ring polled at CPL3
+ * (blk_user_loop), so that under KVM-PVM (guest CPL3 native, CPL0
+ * emulated) the device path is timed rather than the emulator running a
+ * CPL0 loop. */
+int test_virtio_blk_bench_user(const char *arg)
+{
+	struct disk k = { 0 };
+	uint64_t bytes, t[4] = { 0 }, kicks[4] = { 0 }, seed = 88172645463325252ull;
+	struct ubench u;
+
+	if (ubench_args("virtio-blk-bench-user", arg, &u) || bench_disk(&k, 0, u.mib))
+		return -1;
+	bytes = u.mib << 20;
+	upat_fill();
+	for (unsigned pass = 0; pass < 4; pass++)
+		if (u.pass[pass] && user_pass(&k, pass, bytes, 0, bytes, (unsigned)u.nrand, &seed,
+					      &t[pass], &kicks[pass]))
+			return -1;
+	w8(k.d.common + C_STATUS, 0);
+	bench_print_n("virtio-blk-bench-user", NULL, bytes, u.nrand, t);
+	user_print("virtio-blk-bench-user", NULL, &u, kicks);
+	return 0;
+}
+
+/* One pass of virtio-blk-ab-user: slices of AB_SLICE bytes or AB_RAND
+ * requests (the last one shorter), alternating between the disks. */
+static int ab_user_pass(struct disk k[2], unsigned pass, const struct ubench *u, uint64_t seed[2],
+			uint64_t t[2][4], uint64_t kicks[2][4])
+{
+	uint64_t bytes = u->mib << 20;
+	uint64_t nslices = pass < 2 ? (bytes + AB_SLICE - 1) / AB_SLICE :
+				      (u->nrand + AB_RAND - 1) / AB_RAND;
+
+	for (uint64_t s = 0; s < nslices; s++)
+		for (unsigned j = 0; j < 2; j++) {
+			unsigned i = j ^ (unsigned)(s & 1);
+			uint64_t from = s * AB_SLICE,
+				 to = from + AB_SLICE < bytes ? from + AB_SLICE : bytes;
+			uint64_t n = u->nrand - s * AB_RAND < AB_RAND ? u->nrand - s * AB_RAND :
+									AB_RAND;
+
+			use_rings(i);
+			if (user_pass(&k[i], pass, bytes, from, to, (unsigned)n, &seed[i],
+				      &t[i][pass], &kicks[i][pass]))
+				return -1;
+		}
+	return 0;
+}
+
+/* virtio-blk-ab-user[:MiB[/PASSES[/N]]]: virtio-blk-ab's alternating
+ * slices, each at CPL3 as in virtio-blk-bench-user. */
 int test_virtio_blk_ab_user(const char *arg)
 {
 	struct disk k[2] = { 0 };
-	uint64_t mib, bytes, t[2][4] = { 0 }, kicks[2][4] = { 0 };
+	uint64_t t[2][4] = { 0 }, kicks[2][4] = { 0 };
 	uint64_t seed[2] = { 88172645463325252ull, 88172645463325252ull };
+	struct ubench u;
 
-	if (bench_mib("virtio-blk-ab-user", arg, &mib))
+	if (ubench_args("virtio-blk-ab-user", arg, &u))
 		return -1;
 	for (unsigned i = 0; i < 2; i++) {
 		use_rings(i);
-		if (bench_disk(&k[i], i, mib))
+		if (bench_disk(&k[i], i, u.mib))
 			return -1;
 	}
-	bytes = mib << 20;
 	upat_fill();
-	for (unsigned pass = 0; pass < 4; pass++) {
-		uint64_t nslices = pass < 2 ? (bytes + AB_SLICE - 1) / AB_SLICE :
-					      BENCH_RAND / AB_RAND;
-
-		for (uint64_t s = 0; s < nslices; s++)
-			for (unsigned j = 0; j < 2; j++) {
-				unsigned i = j ^ (unsigned)(s & 1);
-				uint64_t from = s * AB_SLICE,
-					 to = from + AB_SLICE < bytes ? from + AB_SLICE : bytes;
-
-				use_rings(i);
-				if (user_pass(&k[i], pass, bytes, from, to, AB_RAND, &seed[i],
-					      &t[i][pass], &kicks[i][pass]))
-					return -1;
-			}
-	}
+	for (unsigned pass = 0; pass < 4; pass++)
+		if (u.pass[pass] && ab_user_pass(k, pass, &u, seed, t, kicks))
+			return -1;
 	for (unsigned i = 0; i < 2; i++) {
-		bench_print("virtio-blk-ab-user", &k[i], bytes, t[i]);
-		user_print("virtio-blk-ab-user", &k[i], bytes, kicks[i]);
+		bench_print_n("virtio-blk-ab-user", &k[i], u.mib << 20, u.nrand, t[i]);
+		user_print("virtio-blk-ab-user", &k[i], &u, kicks[i]);
 	}
 	return 0;
 }

@@ -35,9 +35,26 @@ int vs_uring_new(struct vs_blk_aio *a, struct vs_blk *b, unsigned depth, struct 
 /* Nothing in flight any more (the engine drained it). NULL is a no-op. */
 void vs_uring_free(struct vs_uring *u);
 /* Maps req (READ or WRITE) through vs_blk_map_io and queues its pieces on
- * the ring. False when it cannot (a piece the driver must do itself, too
- * many pieces, the ring full): the caller runs it on the pool. */
-bool vs_uring_submit(struct vs_uring *u, struct vs_blk_req *req);
+ * the ring: VS_URING_QUEUED. VS_URING_REFUSED when it cannot (a piece the
+ * driver must do itself, too many pieces, the ring full): the caller runs
+ * it on the pool. With sync_writes, a WRITE whose every piece goes to the
+ * O_DIRECT twin is mapped but not queued (VS_URING_SYNC): the caller has
+ * a pool worker issue it with vs_uring_write_sync (see aio-uring.c's head:
+ * the host file system completes an asynchronous O_DIRECT write through a
+ * per-CPU kernel worker, a synchronous one wakes its waiter directly). */
+enum vs_uring_took { VS_URING_REFUSED, VS_URING_QUEUED, VS_URING_SYNC };
+enum vs_uring_took vs_uring_submit(struct vs_uring *u, struct vs_blk_req *req, bool sync_writes);
+/* Issues a write that vs_uring_submit handed back as VS_URING_SYNC, piece
+ * by piece with pwritev on the calling thread, and frees the mapping.
+ * Returns 0, -errno, or 1 when O_DIRECT refused it (EINVAL: a device with
+ * larger blocks) and the driver must run it (vs_blk_pwritev). */
+int vs_uring_write_sync(struct vs_uring *u, struct vs_blk_req *req);
+/* Frees the mapping of a VS_URING_SYNC write that will not be issued from
+ * it after all (req->sync back to NULL). */
+void vs_uring_sync_drop(struct vs_blk_req *req);
+/* Whether the ring was set up to queue O_DIRECT writes as well
+ * (VESSEL_AIO_URING_WRITES=1, for comparisons) rather than hand them back. */
+bool vs_uring_queues_direct_writes(const struct vs_uring *u);
 /* on: operations are queued without entering the kernel until the last
  * plug is undone (one io_uring_enter for a batch); off: undoes one. */
 void vs_uring_plug(struct vs_uring *u, bool on);
@@ -72,9 +89,25 @@ static inline void vs_uring_free(struct vs_uring *u)
 {
 	(void)u;
 }
-static inline bool vs_uring_submit(struct vs_uring *u, struct vs_blk_req *req)
+enum vs_uring_took { VS_URING_REFUSED, VS_URING_QUEUED, VS_URING_SYNC };
+static inline enum vs_uring_took vs_uring_submit(struct vs_uring *u, struct vs_blk_req *req,
+						 bool sync_writes)
+{
+	(void)u, (void)req, (void)sync_writes;
+	return VS_URING_REFUSED;
+}
+static inline int vs_uring_write_sync(struct vs_uring *u, struct vs_blk_req *req)
 {
 	(void)u, (void)req;
+	return 1;
+}
+static inline void vs_uring_sync_drop(struct vs_blk_req *req)
+{
+	(void)req;
+}
+static inline bool vs_uring_queues_direct_writes(const struct vs_uring *u)
+{
+	(void)u;
 	return false;
 }
 static inline void vs_uring_cancel(struct vs_uring *u)

@@ -31,6 +31,22 @@
  * 2026-12-07). VESSEL_AIO_URING_INLINE=1 issues every operation inline,
  * for hosts where the submission is cheap.
  *
+ * Writes to the O_DIRECT twin are mapped here but, while the pool has a
+ * free worker, issued by that worker with a plain pwritev (VS_URING_SYNC,
+ * vs_uring_write_sync), as QEMU's aio=threads does. Linux completes an
+ * asynchronous O_DIRECT write (io_uring's, libaio's) on ext4 or XFS
+ * through the file system's dio workqueue, on a kernel worker bound to the
+ * CPU that took the disk's interrupt (io_uring stopped asking for the
+ * completion in its own task context in Linux 6.6: IOCB_DIO_CALLER_COMP is
+ * off), and that worker waits there behind whatever runs on that CPU: on
+ * our 2-core hosts, with the guest's vCPU spinning on one core and other
+ * builds on the other, 3-15 ms at times, 40-100 ms of a 256 MiB sequential
+ * write pass (docs/virtio.md). A synchronous O_DIRECT write is woken from
+ * the interrupt directly and completes in its own thread, which the
+ * scheduler may run on either core. Reads complete inline either way and
+ * stay on the ring; VESSEL_AIO_URING_WRITES=1 queues O_DIRECT writes on
+ * the ring too (for comparisons).
+ *
  * Map: building a request's pieces; the ring (submit, resubmit); completion
  * handling; the loop; creation and teardown. */
 #include "block/aio-internal.h"
@@ -91,6 +107,7 @@ struct vs_uring {
 	 * rather than from io_uring's kernel workers (IOSQE_ASYNC): see the head
 	 * of the file. */
 	bool inline_issue;
+	bool direct_writes; /* VESSEL_AIO_URING_WRITES=1: O_DIRECT writes on the ring too */
 	uint64_t inline_ops; /* operations issued inline (lock held; tests) */
 	unsigned reqs; /* requests in flight (atomic) */
 	int efd; /* signalled by the kernel on each completion */
@@ -221,17 +238,30 @@ static void flush_sq(struct vs_uring *u)
 	}
 }
 
-bool vs_uring_submit(struct vs_uring *u, struct vs_blk_req *req)
+/* Whether every piece of p goes to the O_DIRECT twin. */
+static bool all_direct(const struct ureq *p)
+{
+	for (unsigned i = 0; i < p->nops; i++)
+		if (!p->ops[i].direct)
+			return false;
+	return true;
+}
+
+enum vs_uring_took vs_uring_submit(struct vs_uring *u, struct vs_blk_req *req, bool sync_writes)
 {
 	struct ureq *p = build(u, req);
 
 	if (!p)
-		return false;
+		return VS_URING_REFUSED;
+	if (sync_writes && !u->direct_writes && req->op == VS_BLK_OP_WRITE && all_direct(p)) {
+		req->sync = p;
+		return VS_URING_SYNC;
+	}
 	pthread_mutex_lock(&u->lock);
 	if (u->ops + p->nops > u->depth) {
 		pthread_mutex_unlock(&u->lock);
 		free(p);
-		return false;
+		return VS_URING_REFUSED;
 	}
 	__atomic_fetch_add(&u->reqs, 1, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < p->nops; i++)
@@ -239,7 +269,31 @@ bool vs_uring_submit(struct vs_uring *u, struct vs_blk_req *req)
 	if (!u->plugged)
 		flush_sq(u);
 	pthread_mutex_unlock(&u->lock);
-	return true;
+	return VS_URING_QUEUED;
+}
+
+int vs_uring_write_sync(struct vs_uring *u, struct vs_blk_req *req)
+{
+	struct ureq *p = req->sync;
+	int r = 0;
+
+	(void)u;
+	req->sync = NULL;
+	for (unsigned i = 0; i < p->nops && r == 0; i++)
+		r = vs_pwritev_full(p->ops[i].fd, p->ops[i].iov, p->ops[i].niov, p->ops[i].off);
+	free(p);
+	return r == -EINVAL ? 1 : r;
+}
+
+void vs_uring_sync_drop(struct vs_blk_req *req)
+{
+	free(req->sync);
+	req->sync = NULL;
+}
+
+bool vs_uring_queues_direct_writes(const struct vs_uring *u)
+{
+	return u->direct_writes;
 }
 
 void vs_uring_plug(struct vs_uring *u, bool on)
@@ -501,6 +555,8 @@ int vs_uring_new(struct vs_blk_aio *a, struct vs_blk *b, unsigned depth, struct 
 	u->efd = -1;
 	u->inline_issue = getenv("VESSEL_AIO_URING_INLINE") &&
 			  strcmp(getenv("VESSEL_AIO_URING_INLINE"), "1") == 0;
+	u->direct_writes = getenv("VESSEL_AIO_URING_WRITES") &&
+			   strcmp(getenv("VESSEL_AIO_URING_WRITES"), "1") == 0;
 	r = io_uring_queue_init(depth, &u->ring, 0);
 	if (r < 0) {
 		free(u);

@@ -37,6 +37,8 @@ struct vs_blk_aio {
 	unsigned fast; /* requests taken by the ring, not retired */
 	unsigned excl; /* discards and write-zeroes submitted, not completed */
 	uint64_t nring, npool; /* requests the ring took / the pool ran */
+	uint64_t nsync; /* O_DIRECT writes the ring mapped and a worker issued */
+	unsigned syncing; /* of fast: such writes queued or running on the pool */
 	pthread_t tid[VS_BLK_AIO_MAX_WORKERS];
 };
 
@@ -137,6 +139,25 @@ static void retire(struct vs_blk_aio *a, struct wnode *w, bool excl)
 	pthread_cond_broadcast(&a->changed);
 }
 
+/* Lock held on entry and exit: a write the ring mapped (req->sync, counted
+ * in fast), issued here; O_DIRECT's refusal sends it through the driver. */
+static void complete_sync(struct vs_blk_aio *a, struct vs_blk_req *req)
+{
+	struct wnode *w = req->track;
+	int r;
+
+	a->nsync++;
+	pthread_mutex_unlock(&a->lock);
+	r = vs_uring_write_sync(a->ring, req);
+	if (r == 1)
+		r = run(a, req);
+	req->done(req, r);
+	pthread_mutex_lock(&a->lock);
+	a->fast--;
+	a->syncing--;
+	retire(a, w, false);
+}
+
 /* Lock held on entry and exit: runs req (dequeued) and completes it. The
  * request is not touched after its callback: the caller may free it. */
 static void complete(struct vs_blk_aio *a, struct vs_blk_req *req)
@@ -145,6 +166,10 @@ static void complete(struct vs_blk_aio *a, struct vs_blk_req *req)
 	bool excl = is_exclusive(req->op);
 	int r;
 
+	if (req->sync) {
+		complete_sync(a, req);
+		return;
+	}
 	if (req->op == VS_BLK_OP_FLUSH)
 		flush_barrier(a, req->seq);
 	while (excl && a->fast)
@@ -228,29 +253,58 @@ static bool ring_takes(const struct vs_blk_aio *a, const struct vs_blk_req *req)
 	       (req->op == VS_BLK_OP_WRITE && !(flags & VS_BLK_AIO_WRITETHROUGH));
 }
 
+/* Lock held: a worker is idle or may be started, so a write need not wait
+ * for one (the ring's O_DIRECT writes, aio-uring.c). */
+static bool pool_has_room(const struct vs_blk_aio *a)
+{
+	return a->idle > a->nqueued || a->nworkers < a->max;
+}
+
+/* Lock held on entry and exit: offers req to the ring; true when the ring
+ * took it or mapped it for a worker (queued here, counted in fast until it
+ * completes). False: the pool runs it through the driver. */
+static bool offer_ring(struct vs_blk_aio *a, struct vs_blk_req *req)
+{
+	bool sync_ok = req->op == VS_BLK_OP_WRITE && pool_has_room(a);
+	enum vs_uring_took took;
+
+	a->fast++;
+	pthread_mutex_unlock(&a->lock);
+	took = vs_uring_submit(a->ring, req, sync_ok);
+	if (took == VS_URING_QUEUED) {
+		__atomic_fetch_add(&a->nring, 1, __ATOMIC_RELAXED);
+		pthread_mutex_lock(&a->lock); /* req may have completed already */
+		return true;
+	}
+	pthread_mutex_lock(&a->lock);
+	/* a discard or write-zeroes that came meanwhile waits for fast: the
+	 * mapping must not be queued behind it */
+	if (took == VS_URING_SYNC && !a->excl) {
+		a->syncing++;
+		pool_queue(a, req);
+		return true;
+	}
+	if (took == VS_URING_SYNC)
+		vs_uring_sync_drop(req);
+	a->fast--;
+	pthread_cond_broadcast(&a->changed);
+	return false;
+}
+
 void vs_blk_aio_submit(struct vs_blk_aio *a, struct vs_blk_req *req)
 {
 	pthread_mutex_lock(&a->lock);
 	req->next = NULL;
 	req->track = NULL;
+	req->sync = NULL;
 	req->seq = a->next_seq++;
 	if (is_write(req->op))
 		track_add(a, req);
 	a->inflight++;
 	if (is_exclusive(req->op))
 		a->excl++;
-	if (ring_takes(a, req)) {
-		a->fast++;
-		pthread_mutex_unlock(&a->lock);
-		if (vs_uring_submit(a->ring, req)) {
-			__atomic_fetch_add(&a->nring, 1, __ATOMIC_RELAXED);
-			return; /* it may have completed already */
-		}
-		pthread_mutex_lock(&a->lock);
-		a->fast--;
-		pthread_cond_broadcast(&a->changed);
-	}
-	pool_queue(a, req);
+	if (!ring_takes(a, req) || !offer_ring(a, req))
+		pool_queue(a, req);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -281,7 +335,9 @@ void vs_blk_aio_drain(struct vs_blk_aio *a)
 
 	pthread_mutex_lock(&a->lock);
 	while (a->inflight) {
-		if (reap && a->fast) {
+		/* a mapped write a worker issues (in fast, and in syncing)
+		 * brings no completion to the ring to wait for */
+		if (reap && a->fast > a->syncing) {
 			pthread_mutex_unlock(&a->lock);
 			vs_uring_reap_wait(a->ring);
 			pthread_mutex_lock(&a->lock);
@@ -304,6 +360,11 @@ void vs_blk_aio_cancel(struct vs_blk_aio *a)
 		if (!a->head)
 			a->tail = NULL;
 		a->nqueued--;
+		if (req->sync) { /* a write the ring mapped: it leaves fast too */
+			vs_uring_sync_drop(req);
+			a->fast--;
+			a->syncing--;
+		}
 		pthread_mutex_unlock(&a->lock);
 		req->done(req, -ECANCELED);
 		pthread_mutex_lock(&a->lock);
@@ -315,10 +376,11 @@ void vs_blk_aio_cancel(struct vs_blk_aio *a)
 	vs_blk_aio_drain(a);
 }
 
-void vs_blk_aio_counts(struct vs_blk_aio *a, uint64_t *ring, uint64_t *pool)
+void vs_blk_aio_counts(struct vs_blk_aio *a, uint64_t *ring, uint64_t *sync, uint64_t *pool)
 {
 	pthread_mutex_lock(&a->lock);
 	*ring = __atomic_load_n(&a->nring, __ATOMIC_RELAXED);
+	*sync = a->nsync;
 	*pool = a->npool;
 	pthread_mutex_unlock(&a->lock);
 }

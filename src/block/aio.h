@@ -9,7 +9,9 @@
  *   limit given at creation (below);
  * - io_uring (aio-uring.c): reads and writes whose bytes the driver can
  *   place in a host file (block.h vs_blk_map_io: raw, allocated qcow2
- *   clusters) go to an io_uring of bounded depth, completed through an
+ *   clusters) go to an io_uring of bounded depth (O_DIRECT writes, while a
+ *   pool worker is free, are issued by that worker with pwritev at the
+ *   place the ring mapped: aio-uring.c says why), completed through an
  *   eventfd on an event loop (the caller's, e.g. a virtio device's I/O
  *   thread, or one the engine runs itself); everything else (flush,
  *   discard, write-zeroes, unallocated or compressed clusters, a full
@@ -81,6 +83,7 @@ struct vs_blk_req {
 	struct vs_blk_req *next;
 	uint64_t seq;
 	void *track;
+	void *sync; /* a write the ring mapped for a worker to issue */
 };
 
 /* vs_blk_aio_new() flags */
@@ -125,8 +128,10 @@ unsigned vs_blk_aio_ring_inflight(struct vs_blk_aio *a);
 /* Operations so far the io_uring issued inline, from its submission, rather
  * than through its kernel workers: the ones that found it idle (for tests). */
 uint64_t vs_blk_aio_ring_inline(struct vs_blk_aio *a);
-/* Requests so far that the io_uring took, and that the pool ran. */
-void vs_blk_aio_counts(struct vs_blk_aio *a, uint64_t *ring, uint64_t *pool);
+/* Requests so far that the io_uring took; O_DIRECT writes it mapped and a
+ * pool worker issued (aio-uring.c: while a worker is free, rather than
+ * queued on the ring); and requests the pool ran through the driver. */
+void vs_blk_aio_counts(struct vs_blk_aio *a, uint64_t *ring, uint64_t *sync, uint64_t *pool);
 
 /* Queues req (filled by the caller, which keeps it alive until done). The
  * callback is always called, exactly once, possibly before this returns on

@@ -554,12 +554,13 @@ void vs_virtio_blk_free(struct vs_virtio_blk *blk)
 		pthread_mutex_unlock(&blk->transport->lock);
 	}
 	if (blk->aio) {
-		uint64_t ring, pool;
+		uint64_t ring, sync, pool;
 
 		vs_blk_aio_cancel(blk->aio);
-		vs_blk_aio_counts(blk->aio, &ring, &pool);
-		vs_info("disk %s: %" PRIu64 " requests on io_uring, %" PRIu64 " on the pool",
-			blk->path, ring, pool);
+		vs_blk_aio_counts(blk->aio, &ring, &sync, &pool);
+		vs_info("disk %s: %" PRIu64 " requests on io_uring, %" PRIu64
+			" O_DIRECT writes mapped for the pool, %" PRIu64 " on the pool",
+			blk->path, ring, sync, pool);
 	}
 	vs_blk_aio_free(blk->aio);
 	vs_virtio_pci_free(blk->transport);

@@ -202,7 +202,7 @@ static void rw_body(enum vs_blk_aio_kind kind, unsigned bflags, bool inject)
 	uint8_t *wbuf = aligned(IMG_SIZE), *rbuf = aligned(IMG_SIZE);
 	struct treq *t = calloc(n + 1, sizeof(*t));
 	struct vs_blk_aio *a;
-	uint64_t ring, pool;
+	uint64_t ring, sync, pool;
 
 	ENGINE_OR_SKIP(a, kind, b, 0);
 	if (inject && vs_blk_aio_ring(a))
@@ -230,11 +230,20 @@ static void rw_body(enum vs_blk_aio_kind kind, unsigned bflags, bool inject)
 	for (unsigned i = 0; i < n; i++)
 		assert_int_equal(waiter.ret[i], 0);
 	assert_memory_equal(rbuf, wbuf, IMG_SIZE);
-	vs_blk_aio_counts(a, &ring, &pool);
-	if (kind == VS_BLK_AIO_IO_URING)
-		assert_int_equal(ring, 2 * n); /* every read and write; the flush on the pool */
-	else
-		assert_int_equal(ring, 0);
+	vs_blk_aio_counts(a, &ring, &sync, &pool);
+	if (kind == VS_BLK_AIO_IO_URING) {
+		/* every read and write; the flush on the pool; O_DIRECT writes
+		 * (unless VESSEL_AIO_URING_WRITES=1) mapped for idle workers,
+		 * the first one at least */
+		assert_int_equal(ring + sync, 2 * n);
+		assert_true(ring >= n);
+		if (!(bflags & VS_BLK_DIRECT) || getenv("VESSEL_AIO_URING_WRITES"))
+			assert_int_equal(sync, 0);
+		else
+			assert_true(sync >= 1);
+	} else {
+		assert_int_equal(ring + sync, 0);
+	}
 	if (inject && kind == VS_BLK_AIO_IO_URING)
 		assert_true(hook_calls > 2 * n);
 	vs_blk_aio_free(a);
@@ -257,12 +266,70 @@ static void test_rw_direct(void **state)
 	rw_body(**(enum vs_blk_aio_kind **)state, VS_BLK_DIRECT, false);
 }
 
+/* The hook sees the ring's completions: O_DIRECT writes are queued there
+ * too (VESSEL_AIO_URING_WRITES=1), so that their retries are exercised. */
 static void test_short_transfers_and_retries(void **state)
 {
 	hook_calls = 0;
+	setenv("VESSEL_AIO_URING_WRITES", "1", 1);
 	rw_body(**(enum vs_blk_aio_kind **)state, VS_BLK_DIRECT, true);
+	unsetenv("VESSEL_AIO_URING_WRITES");
 	hook_calls = 0;
 	rw_body(**(enum vs_blk_aio_kind **)state, 0, true);
+}
+
+/* One O_DIRECT write at a time (a worker always free): each is mapped by
+ * the ring and issued by a worker with pwritev (aio-uring.c's head), reads
+ * stay on the ring; with VESSEL_AIO_URING_WRITES=1 the writes go on the
+ * ring too. The file holds what was written either way. */
+static void direct_writes_body(bool on_ring)
+{
+	char *path = tmp_file(IMG_SIZE);
+	struct vs_blk *b = open_img(path, "raw", VS_BLK_DIRECT);
+	unsigned n = IMG_SIZE / CHUNK;
+	uint8_t *wbuf = aligned(IMG_SIZE), *rbuf = aligned(IMG_SIZE);
+	struct treq t;
+	uint64_t ring, sync, pool;
+	struct vs_blk_aio *a;
+
+	if (on_ring)
+		setenv("VESSEL_AIO_URING_WRITES", "1", 1);
+	a = engine(VS_BLK_AIO_IO_URING, b, 0);
+	unsetenv("VESSEL_AIO_URING_WRITES");
+	if (!a) {
+		vs_blk_close(b);
+		print_message("SKIP: io_uring is refused here\n");
+		skip();
+	}
+	fill(wbuf, IMG_SIZE, 5);
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < n; i++) {
+			waiter_reset();
+			treq_rw(&t, 0, pass ? VS_BLK_OP_READ : VS_BLK_OP_WRITE,
+				(pass ? rbuf : wbuf) + i * CHUNK, CHUNK, (uint64_t)i * CHUNK);
+			vs_blk_aio_submit(a, &t.io);
+			waiter_wait(1);
+			assert_int_equal(waiter.ret[0], 0);
+		}
+	assert_memory_equal(rbuf, wbuf, IMG_SIZE);
+	vs_blk_aio_counts(a, &ring, &sync, &pool);
+	assert_int_equal(ring, on_ring ? 2 * n : n);
+	assert_int_equal(sync, on_ring ? 0 : n);
+	assert_int_equal(pool, 0);
+	vs_blk_aio_free(a);
+	memset(rbuf, 0, IMG_SIZE);
+	assert_int_equal(vs_blk_pread(b, rbuf, IMG_SIZE, 0), 0);
+	assert_memory_equal(rbuf, wbuf, IMG_SIZE);
+	vs_blk_close(b);
+	unlink(path);
+	free(path), free(wbuf), free(rbuf);
+}
+
+static void test_direct_writes_take_a_free_worker(void **state)
+{
+	(void)state;
+	direct_writes_body(false);
+	direct_writes_body(true);
 }
 
 /* NREQ 4 KiB reads at once: more than the ring holds; all complete right.
@@ -598,7 +665,7 @@ static void test_qcow2_data_clusters(void **state)
 	struct treq *t = calloc(IMG_SIZE / CHUNK, sizeof(*t));
 	unsigned n = IMG_SIZE / CHUNK;
 	struct vs_err *err = NULL;
-	uint64_t ring, pool;
+	uint64_t ring, sync, pool;
 	struct vs_blk_aio *a;
 	struct vs_blk *b;
 
@@ -620,9 +687,9 @@ static void test_qcow2_data_clusters(void **state)
 			assert_int_equal(waiter.ret[i], 0);
 	}
 	assert_memory_equal(rbuf, wbuf, IMG_SIZE);
-	vs_blk_aio_counts(a, &ring, &pool);
-	if (kind == VS_BLK_AIO_IO_URING)
-		assert_int_equal(ring, 2 * n); /* overwrites and reads; allocations on the pool */
+	vs_blk_aio_counts(a, &ring, &sync, &pool);
+	if (kind == VS_BLK_AIO_IO_URING) /* overwrites and reads; allocations on the pool */
+		assert_int_equal(ring + sync, 2 * n);
 	vs_blk_aio_free(a);
 	assert_int_equal(vs_blk_flush(b), 0);
 	assert_int_equal(vs_blk_check(b, VS_BLK_REPAIR_NONE, &res, &err), 0);
@@ -729,6 +796,7 @@ int main(void)
 		BOTH(test_drain_and_cancel),
 		BOTH(test_plug_batches),
 		BOTH(test_qcow2_data_clusters),
+		cmocka_unit_test(test_direct_writes_take_a_free_worker),
 		cmocka_unit_test(test_auto_is_io_uring_here),
 		cmocka_unit_test(test_fallback_when_io_uring_is_refused),
 	};
