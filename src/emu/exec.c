@@ -40,8 +40,39 @@ static inline bool block_ok(struct emu_cpu *cpu, const struct emu_block *b, uint
 	return b->gpa2 == EMU_NO_GPA || second_page_ok(cpu, lin, b);
 }
 
-static inline __attribute__((always_inline)) struct emu_block *lookup(struct emu_cpu *cpu,
-								      struct emu_core_cpu *cc)
+/* Block chaining: prev's remembered successors, checked like a lookup slot
+ * (same generation, same gpa, RIP and mode, alive). Straddlers are never
+ * linked. Chains are kept only in a VM with one vCPU: a link is a
+ * pointer and a generation written as two words, which a second vCPU
+ * writing the same block could tear into a pointer to a freed block. */
+static inline struct emu_block *chain_find(struct emu_cpu *cpu, struct emu_core_cpu *cc,
+					   const struct emu_block *prev, uint64_t gpa)
+{
+	for (unsigned k = 0; k < EMU_BLOCK_LINKS; k++) {
+		struct emu_block *b = prev->link[k].b;
+
+		if (prev->link[k].gen == cc->gen && b && b->gpa == gpa && b->rip == cpu->rip &&
+		    b->mode == cpu->mode && !b->dead && b->gpa2 == EMU_NO_GPA)
+			return b;
+	}
+	return NULL;
+}
+
+static inline void chain_add(struct emu_core_cpu *cc, struct emu_block *prev, struct emu_block *b)
+{
+	struct emu_fast_slot *l = prev->link;
+	unsigned k = l[0].gen == cc->gen && l[0].b ? 1 : 0;
+
+	if (b->gpa2 != EMU_NO_GPA)
+		return;
+	l[k].b = b;
+	l[k].gen = cc->gen;
+}
+
+/* The block at cpu->rip; prev is the block that ran just before, or NULL
+ * (then, or when chaining is off, no link is used or made). */
+static inline __attribute__((always_inline)) struct emu_block *
+lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc, struct emu_block *prev)
 {
 	uint64_t lin = code_lin(cpu), gpa;
 	unsigned avail;
@@ -57,16 +88,22 @@ static inline __attribute__((always_inline)) struct emu_block *lookup(struct emu
 		cc->vpage = lin & ~0xfffULL;
 		cc->gpage = gpa & ~0xfffULL;
 	}
+	if (prev && (b = chain_find(cpu, cc, prev, gpa)))
+		return b;
 	slot = &cc->fast[fast_slot(gpa)];
-	if (__builtin_expect(slot->gen == cc->gen && block_ok(cpu, slot->b, gpa, lin), 1))
-		return slot->b;
-	cpu->stats.lookups_slow++;
-	p = emu_fetch_ptr(cpu, lin, &gpa, &avail);
-	b = emu_block_find(cpu->vm, gpa, cpu->rip, cpu->mode);
-	if (!block_ok(cpu, b, gpa, lin))
-		b = emu_block_build(cpu, gpa, lin, p, avail);
-	slot->b = b;
-	slot->gen = cc->gen;
+	if (__builtin_expect(slot->gen == cc->gen && block_ok(cpu, slot->b, gpa, lin), 1)) {
+		b = slot->b;
+	} else {
+		cpu->stats.lookups_slow++;
+		p = emu_fetch_ptr(cpu, lin, &gpa, &avail);
+		b = emu_block_find(cpu->vm, gpa, cpu->rip, cpu->mode);
+		if (!block_ok(cpu, b, gpa, lin))
+			b = emu_block_build(cpu, gpa, lin, p, avail);
+		slot->b = b;
+		slot->gen = cc->gen;
+	}
+	if (prev)
+		chain_add(cc, prev, b);
 	return b;
 }
 
@@ -100,20 +137,29 @@ run_block(struct emu_cpu *cpu, const struct emu_block *b, const bool prof)
 	in->fn(cpu, in);
 }
 
+/* prev (the block just run, for chaining) is dropped whenever the
+ * generation moves on: it may have been retired, and is freed once this
+ * vCPU publishes the new generation. */
 static inline __attribute__((always_inline)) void run_loop(struct emu_cpu *cpu,
 							   struct emu_core_cpu *cc, const bool prof)
 {
+	struct emu_block *prev = NULL;
+
 	for (;;) {
 		struct emu_block *b;
 		bool shadow = cpu->irq_shadow;
 
-		if (__builtin_expect(
-			    atomic_load_explicit(cc->gen_src, memory_order_acquire) != cc->gen, 0))
+		if (__builtin_expect(atomic_load_explicit(cc->gen_src, memory_order_acquire) !=
+					     cc->gen,
+				     0)) {
 			emu_core_sync(cpu, cc);
-		b = lookup(cpu, cc);
+			prev = NULL;
+		}
+		b = lookup(cpu, cc, prev);
 		cc->cur = b;
 		run_block(cpu, b, prof);
 		cc->cur = NULL;
+		prev = cc->chain ? b : NULL;
 		if (b->insn[b->n - 1].flags & EMU_IF_SYS)
 			cc->vpage = EMU_TLB_INVALID;
 		if (shadow) /* the instruction after STI / MOV SS has run */
@@ -123,7 +169,9 @@ static inline __attribute__((always_inline)) void run_loop(struct emu_cpu *cpu,
 	}
 }
 
-static void run_loop_plain(struct emu_cpu *cpu, struct emu_core_cpu *cc)
+/* Not inlined into emu_exec(): a function that calls setjmp keeps its
+ * locals in memory, and the loop's would be reloaded at every block. */
+static __attribute__((noinline)) void run_loop_plain(struct emu_cpu *cpu, struct emu_core_cpu *cc)
 {
 	run_loop(cpu, cc, false);
 }
