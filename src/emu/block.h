@@ -7,6 +7,7 @@
 #define EMU_BLOCK_MAX 64 /* instructions per block */
 #define EMU_NO_GPA UINT64_MAX
 #define EMU_FAST_BITS 14 /* per-vCPU direct-mapped block lookup */
+#define EMU_VPAGES 4 /* code page translations the dispatch loop keeps */
 #define EMU_JMP_RESTART 0x5e1f /* longjmp value: leave the block, no exception */
 
 /* A slot of the per-vCPU lookup: b is valid only while gen is the vCPU's
@@ -47,11 +48,11 @@ struct emu_core_cpu {
 	struct emu_block *cur; /* block being executed, or NULL */
 	bool building; /* inside emu_block_build (a fetch may fault) */
 	bool chain; /* blocks may be chained: the VM has this one vCPU */
-	/* The code page translated last (linear page -> gpa page): used
-	 * without emu_fetch_ptr() while only non-system blocks ran since, as
-	 * nothing else can change a translation (EMU_IF_SYS). vpage
-	 * EMU_TLB_INVALID: none. */
-	uint64_t vpage, gpage;
+	/* The code pages translated last (linear page -> gpa page), direct-
+	 * mapped by linear page: used without emu_fetch_ptr() while only
+	 * non-system blocks ran since, as nothing else can change a
+	 * translation (EMU_IF_SYS). vpage EMU_TLB_INVALID: none. */
+	uint64_t vpage[EMU_VPAGES], gpage[EMU_VPAGES];
 };
 
 /* The calling vCPU's core state (allocated on first use). */

@@ -21,6 +21,12 @@ static inline unsigned fast_slot(uint64_t gpa)
 	return (unsigned)((gpa ^ (gpa >> EMU_FAST_BITS)) & ((1u << EMU_FAST_BITS) - 1));
 }
 
+static inline void vpages_reset(struct emu_core_cpu *cc)
+{
+	for (unsigned i = 0; i < EMU_VPAGES; i++)
+		cc->vpage[i] = EMU_TLB_INVALID;
+}
+
 /* A straddling block is valid only while its second page still maps to
  * the same gpa (this fetch may raise #PF, as the instruction would). */
 static bool second_page_ok(struct emu_cpu *cpu, uint64_t lin, const struct emu_block *b)
@@ -75,18 +81,19 @@ static inline __attribute__((always_inline)) struct emu_block *
 lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc, struct emu_block *prev)
 {
 	uint64_t lin = code_lin(cpu), gpa;
-	unsigned avail;
+	unsigned avail, v;
 	const uint8_t *p;
 	struct emu_fast_slot *slot;
 	struct emu_block *b;
 
 	cpu->cur = NULL; /* a fetch fault reports cpu->rip */
-	if ((lin & ~0xfffULL) == cc->vpage) {
-		gpa = cc->gpage | (lin & 0xfff);
+	v = (unsigned)(lin >> 12) & (EMU_VPAGES - 1);
+	if ((lin & ~0xfffULL) == cc->vpage[v]) {
+		gpa = cc->gpage[v] | (lin & 0xfff);
 	} else {
 		emu_fetch_ptr(cpu, lin, &gpa, &avail);
-		cc->vpage = lin & ~0xfffULL;
-		cc->gpage = gpa & ~0xfffULL;
+		cc->vpage[v] = lin & ~0xfffULL;
+		cc->gpage[v] = gpa & ~0xfffULL;
 	}
 	if (prev && (b = chain_find(cpu, cc, prev, gpa)))
 		return b;
@@ -117,6 +124,9 @@ run_block(struct emu_cpu *cpu, const struct emu_block *b, const bool prof)
 	const struct emu_insn *in = b->insn, *last = in + b->n - 1;
 	struct emu_prof *p = cpu->prof;
 
+	/* the successor's header is the dispatch's likely cache miss */
+	__builtin_prefetch(b->link[0].b);
+	__builtin_prefetch(b->link[1].b);
 	cpu->stats.insns += b->n;
 	cpu->stats.insns_user += b->n & -(uint64_t)cpu->tlb_user;
 	cpu->stats.blocks_run++;
@@ -161,7 +171,7 @@ static inline __attribute__((always_inline)) void run_loop(struct emu_cpu *cpu,
 		cc->cur = NULL;
 		prev = cc->chain ? b : NULL;
 		if (b->insn[b->n - 1].flags & EMU_IF_SYS)
-			cc->vpage = EMU_TLB_INVALID;
+			vpages_reset(cc);
 		if (shadow) /* the instruction after STI / MOV SS has run */
 			cpu->irq_shadow = false;
 		if (atomic_load_explicit(&cpu->events, memory_order_relaxed) || cpu->stop)
@@ -188,7 +198,7 @@ static void unwind(struct emu_cpu *cpu, struct emu_core_cpu *cc, int how)
 {
 	const struct emu_block *b = cc->cur;
 
-	cc->vpage = EMU_TLB_INVALID;
+	vpages_reset(cc);
 	if (cc->building)
 		emu_block_build_abort(cpu);
 	if (b && cpu->cur >= b->insn && cpu->cur < b->insn + b->n) {
@@ -207,7 +217,7 @@ void emu_exec(struct emu_cpu *cpu)
 	int how;
 
 	emu_core_enter(cpu, cc);
-	cc->vpage = EMU_TLB_INVALID;
+	vpages_reset(cc);
 	how = setjmp(cpu->jmp);
 
 	if (how) {
