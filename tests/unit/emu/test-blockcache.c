@@ -293,10 +293,13 @@ __asm__(".pushsection .rodata\n"
 	".popsection\n");
 extern const uint8_t patch_code[], patch_code_end[];
 
-/* Regression for block chaining (src/emu/exec.c): a link is only as good
- * as the generation it was made in; once its target is rewritten (retired
- * and, with the ASan build watching, freed) the next call must decode the
- * new stub. */
+/* Block chaining (src/emu/exec.c): a link is only as good as the
+ * generation it was made in; once its target is rewritten the next call
+ * must decode the new stub. By the time the call's block looks at its
+ * link the old stub is already freed, so a link followed without its
+ * generation check reads freed memory: the ASan build of this suite
+ * reports that (the plain build can miss it when malloc hands the new
+ * stub the old one's address). */
 static void test_chained_successor_rewritten(void **state)
 {
 	static const uint8_t stub[] = { 0xb0, 0x00, 0xc3 };
