@@ -129,6 +129,7 @@ struct emu_core_cpu *emu_core_of(struct emu_cpu *cpu)
 		cc = xzalloc(sizeof(*cc));
 		cc->gen = atomic_load(&c->gen);
 		cc->gen_src = &c->gen;
+		cc->chain = cpu->vm->ncpus == 1;
 		c->percpu[cpu->index] = cc;
 	}
 	return cc;

@@ -7,7 +7,19 @@
 #define EMU_BLOCK_MAX 64 /* instructions per block */
 #define EMU_NO_GPA UINT64_MAX
 #define EMU_FAST_BITS 14 /* per-vCPU direct-mapped block lookup */
+#define EMU_VPAGES 4 /* code page translations the dispatch loop keeps */
 #define EMU_JMP_RESTART 0x5e1f /* longjmp value: leave the block, no exception */
+
+/* A slot of the per-vCPU lookup: b is valid only while gen is the vCPU's
+ * current generation, so catching up with invalidations costs no clearing
+ * of the table. 2^14 slots: a stock Linux boot plus 2.5 GiB of 1 MiB
+ * O_DIRECT reads missed 2^11 of them on 1 block in 24, 2^14 on 1 in 127. */
+struct emu_fast_slot {
+	struct emu_block *b;
+	uint64_t gen;
+};
+
+#define EMU_BLOCK_LINKS 2 /* successors a block remembers (chaining) */
 
 struct emu_block {
 	uint64_t gpa; /* of the first byte */
@@ -22,16 +34,11 @@ struct emu_block {
 	struct emu_block *pnext2; /* list of the second page (straddlers) */
 	struct emu_block *rnext; /* retired list */
 	uint64_t retire_gen;
+	/* Block chaining: the blocks this one ran into last, tagged like the
+	 * per-vCPU lookup's slots. Only a VM's single vCPU uses them (see
+	 * exec.c); zeroed at build. */
+	struct emu_fast_slot link[EMU_BLOCK_LINKS];
 	struct emu_insn insn[];
-};
-
-/* A slot of the per-vCPU lookup: b is valid only while gen is the vCPU's
- * current generation, so catching up with invalidations costs no clearing
- * of the table. 2^14 slots: a stock Linux boot plus 2.5 GiB of 1 MiB
- * O_DIRECT reads missed 2^11 of them on 1 block in 24, 2^14 on 1 in 127. */
-struct emu_fast_slot {
-	struct emu_block *b;
-	uint64_t gen;
 };
 
 struct emu_core_cpu {
@@ -40,11 +47,12 @@ struct emu_core_cpu {
 	_Atomic uint64_t *gen_src; /* the cache's generation counter */
 	struct emu_block *cur; /* block being executed, or NULL */
 	bool building; /* inside emu_block_build (a fetch may fault) */
-	/* The code page translated last (linear page -> gpa page): used
-	 * without emu_fetch_ptr() while only non-system blocks ran since, as
-	 * nothing else can change a translation (EMU_IF_SYS). vpage
-	 * EMU_TLB_INVALID: none. */
-	uint64_t vpage, gpage;
+	bool chain; /* blocks may be chained: the VM has this one vCPU */
+	/* The code pages translated last (linear page -> gpa page), direct-
+	 * mapped by linear page: used without emu_fetch_ptr() while only
+	 * non-system blocks ran since, as nothing else can change a
+	 * translation (EMU_IF_SYS). vpage EMU_TLB_INVALID: none. */
+	uint64_t vpage[EMU_VPAGES], gpage[EMU_VPAGES];
 };
 
 /* The calling vCPU's core state (allocated on first use). */

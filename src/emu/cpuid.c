@@ -56,6 +56,9 @@
 #define L7_EBX_ERMS (1u << 9)
 #define L7_EBX_FPU_CSDS_DEPRECATED (1u << 13)
 #define L7_EDX_FSRM (1u << 4)
+/* IA32_ARCH_CAPABILITIES exists (msr.c): it says which speculative-
+ * execution flaws this CPU does not have, and an interpreter has none */
+#define L7_EDX_ARCH_CAPABILITIES (1u << 29)
 /* leaf 0xD: XSAVE of x87 + SSE, standard format only; XSAVEOPT */
 #define LD_XCR0 3u
 #define LD_SIZE 576u
@@ -117,7 +120,8 @@ static unsigned fill(struct kvm_cpuid_entry2 *e)
 	regs4(&e[n++], 1, L1_EAX_SIGNATURE, L1_EBX_CLFLUSH_8, L1_ECX | emu_sse_cpuid_ecx(),
 	      L1_EDX | emu_sse_cpuid_edx()); /* SSE bits: simd.c */
 	regs4(&e[n++], 6, L6_EAX_ARAT, 0, 0, 0);
-	regs4(&e[n], 7, 0, L7_EBX_ERMS | L7_EBX_FPU_CSDS_DEPRECATED, 0, L7_EDX_FSRM);
+	regs4(&e[n], 7, 0, L7_EBX_ERMS | L7_EBX_FPU_CSDS_DEPRECATED, 0,
+	      L7_EDX_FSRM | L7_EDX_ARCH_CAPABILITIES);
 	e[n++].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 	regs4(&e[n], 0xd, LD_XCR0, LD_SIZE, LD_SIZE, 0);
 	e[n++].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;

@@ -83,7 +83,8 @@ static inline uint64_t shift_calc(enum shk k, uint64_t a, unsigned c, unsigned b
 	}
 }
 
-static inline void shift_op(struct emu_cpu *cpu, const struct emu_insn *in, enum shk k)
+static inline __attribute__((always_inline)) void shift_op(struct emu_cpu *cpu,
+							   const struct emu_insn *in, enum shk k)
 {
 	unsigned sz = in->opsize, c = shift_count(cpu, in);
 	bool h = in->flags & EMU_IF_HIGH8M, cf = false, of = false;

@@ -21,6 +21,12 @@ static inline unsigned fast_slot(uint64_t gpa)
 	return (unsigned)((gpa ^ (gpa >> EMU_FAST_BITS)) & ((1u << EMU_FAST_BITS) - 1));
 }
 
+static inline void vpages_reset(struct emu_core_cpu *cc)
+{
+	for (unsigned i = 0; i < EMU_VPAGES; i++)
+		cc->vpage[i] = EMU_TLB_INVALID;
+}
+
 /* A straddling block is valid only while its second page still maps to
  * the same gpa (this fetch may raise #PF, as the instruction would). */
 static bool second_page_ok(struct emu_cpu *cpu, uint64_t lin, const struct emu_block *b)
@@ -40,33 +46,71 @@ static inline bool block_ok(struct emu_cpu *cpu, const struct emu_block *b, uint
 	return b->gpa2 == EMU_NO_GPA || second_page_ok(cpu, lin, b);
 }
 
-static inline __attribute__((always_inline)) struct emu_block *lookup(struct emu_cpu *cpu,
-								      struct emu_core_cpu *cc)
+/* Block chaining: prev's remembered successors, checked like a lookup slot
+ * (same generation, same gpa, RIP and mode, alive). Straddlers are never
+ * linked. Chains are kept only in a VM with one vCPU: a link is a
+ * pointer and a generation written as two words, which a second vCPU
+ * writing the same block could tear into a pointer to a freed block. */
+static inline struct emu_block *chain_find(struct emu_cpu *cpu, struct emu_core_cpu *cc,
+					   const struct emu_block *prev, uint64_t gpa)
+{
+	for (unsigned k = 0; k < EMU_BLOCK_LINKS; k++) {
+		struct emu_block *b = prev->link[k].b;
+
+		if (prev->link[k].gen == cc->gen && b && b->gpa == gpa && b->rip == cpu->rip &&
+		    b->mode == cpu->mode && !b->dead && b->gpa2 == EMU_NO_GPA)
+			return b;
+	}
+	return NULL;
+}
+
+static inline void chain_add(struct emu_core_cpu *cc, struct emu_block *prev, struct emu_block *b)
+{
+	struct emu_fast_slot *l = prev->link;
+	unsigned k = l[0].gen == cc->gen && l[0].b ? 1 : 0;
+
+	if (b->gpa2 != EMU_NO_GPA)
+		return;
+	l[k].b = b;
+	l[k].gen = cc->gen;
+}
+
+/* The block at cpu->rip; prev is the block that ran just before, or NULL
+ * (then, or when chaining is off, no link is used or made). */
+static inline __attribute__((always_inline)) struct emu_block *
+lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc, struct emu_block *prev)
 {
 	uint64_t lin = code_lin(cpu), gpa;
-	unsigned avail;
+	unsigned avail, v;
 	const uint8_t *p;
 	struct emu_fast_slot *slot;
 	struct emu_block *b;
 
 	cpu->cur = NULL; /* a fetch fault reports cpu->rip */
-	if ((lin & ~0xfffULL) == cc->vpage) {
-		gpa = cc->gpage | (lin & 0xfff);
+	v = (unsigned)(lin >> 12) & (EMU_VPAGES - 1);
+	if ((lin & ~0xfffULL) == cc->vpage[v]) {
+		gpa = cc->gpage[v] | (lin & 0xfff);
 	} else {
 		emu_fetch_ptr(cpu, lin, &gpa, &avail);
-		cc->vpage = lin & ~0xfffULL;
-		cc->gpage = gpa & ~0xfffULL;
+		cc->vpage[v] = lin & ~0xfffULL;
+		cc->gpage[v] = gpa & ~0xfffULL;
 	}
+	if (prev && (b = chain_find(cpu, cc, prev, gpa)))
+		return b;
 	slot = &cc->fast[fast_slot(gpa)];
-	if (__builtin_expect(slot->gen == cc->gen && block_ok(cpu, slot->b, gpa, lin), 1))
-		return slot->b;
-	cpu->stats.lookups_slow++;
-	p = emu_fetch_ptr(cpu, lin, &gpa, &avail);
-	b = emu_block_find(cpu->vm, gpa, cpu->rip, cpu->mode);
-	if (!block_ok(cpu, b, gpa, lin))
-		b = emu_block_build(cpu, gpa, lin, p, avail);
-	slot->b = b;
-	slot->gen = cc->gen;
+	if (__builtin_expect(slot->gen == cc->gen && block_ok(cpu, slot->b, gpa, lin), 1)) {
+		b = slot->b;
+	} else {
+		cpu->stats.lookups_slow++;
+		p = emu_fetch_ptr(cpu, lin, &gpa, &avail);
+		b = emu_block_find(cpu->vm, gpa, cpu->rip, cpu->mode);
+		if (!block_ok(cpu, b, gpa, lin))
+			b = emu_block_build(cpu, gpa, lin, p, avail);
+		slot->b = b;
+		slot->gen = cc->gen;
+	}
+	if (prev)
+		chain_add(cc, prev, b);
 	return b;
 }
 
@@ -80,6 +124,9 @@ run_block(struct emu_cpu *cpu, const struct emu_block *b, const bool prof)
 	const struct emu_insn *in = b->insn, *last = in + b->n - 1;
 	struct emu_prof *p = cpu->prof;
 
+	/* the successor's header is the dispatch's likely cache miss */
+	__builtin_prefetch(b->link[0].b);
+	__builtin_prefetch(b->link[1].b);
 	cpu->stats.insns += b->n;
 	cpu->stats.insns_user += b->n & -(uint64_t)cpu->tlb_user;
 	cpu->stats.blocks_run++;
@@ -100,22 +147,31 @@ run_block(struct emu_cpu *cpu, const struct emu_block *b, const bool prof)
 	in->fn(cpu, in);
 }
 
+/* prev (the block just run, for chaining) is dropped whenever the
+ * generation moves on: it may have been retired, and is freed once this
+ * vCPU publishes the new generation. */
 static inline __attribute__((always_inline)) void run_loop(struct emu_cpu *cpu,
 							   struct emu_core_cpu *cc, const bool prof)
 {
+	struct emu_block *prev = NULL;
+
 	for (;;) {
 		struct emu_block *b;
 		bool shadow = cpu->irq_shadow;
 
-		if (__builtin_expect(
-			    atomic_load_explicit(cc->gen_src, memory_order_acquire) != cc->gen, 0))
+		if (__builtin_expect(atomic_load_explicit(cc->gen_src, memory_order_acquire) !=
+					     cc->gen,
+				     0)) {
 			emu_core_sync(cpu, cc);
-		b = lookup(cpu, cc);
+			prev = NULL;
+		}
+		b = lookup(cpu, cc, prev);
 		cc->cur = b;
 		run_block(cpu, b, prof);
 		cc->cur = NULL;
+		prev = cc->chain ? b : NULL;
 		if (b->insn[b->n - 1].flags & EMU_IF_SYS)
-			cc->vpage = EMU_TLB_INVALID;
+			vpages_reset(cc);
 		if (shadow) /* the instruction after STI / MOV SS has run */
 			cpu->irq_shadow = false;
 		if (atomic_load_explicit(&cpu->events, memory_order_relaxed) || cpu->stop)
@@ -123,7 +179,9 @@ static inline __attribute__((always_inline)) void run_loop(struct emu_cpu *cpu,
 	}
 }
 
-static void run_loop_plain(struct emu_cpu *cpu, struct emu_core_cpu *cc)
+/* Not inlined into emu_exec(): a function that calls setjmp keeps its
+ * locals in memory, and the loop's would be reloaded at every block. */
+static __attribute__((noinline)) void run_loop_plain(struct emu_cpu *cpu, struct emu_core_cpu *cc)
 {
 	run_loop(cpu, cc, false);
 }
@@ -140,7 +198,7 @@ static void unwind(struct emu_cpu *cpu, struct emu_core_cpu *cc, int how)
 {
 	const struct emu_block *b = cc->cur;
 
-	cc->vpage = EMU_TLB_INVALID;
+	vpages_reset(cc);
 	if (cc->building)
 		emu_block_build_abort(cpu);
 	if (b && cpu->cur >= b->insn && cpu->cur < b->insn + b->n) {
@@ -159,7 +217,7 @@ void emu_exec(struct emu_cpu *cpu)
 	int how;
 
 	emu_core_enter(cpu, cc);
-	cc->vpage = EMU_TLB_INVALID;
+	vpages_reset(cc);
 	how = setjmp(cpu->jmp);
 
 	if (how) {

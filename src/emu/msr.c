@@ -13,6 +13,7 @@
 #define MSR_PLATFORM_ID 0x17
 #define MSR_APIC_BASE 0x1b
 #define MSR_UCODE_REV 0x8b
+#define MSR_ARCH_CAPABILITIES 0x10a
 #define MSR_PLATFORM_INFO 0xce
 #define MSR_MTRRCAP 0xfe
 #define MSR_SYSENTER_CS 0x174
@@ -49,6 +50,16 @@
 #define EFER_VALID (EMU_EFER_SCE | EMU_EFER_LME | EMU_EFER_LMA | EMU_EFER_NXE)
 #define MTRR_DEF_VALID 0xcffULL
 #define MISC_ENABLE_FAST_STRINGS 1ULL
+/* IA32_ARCH_CAPABILITIES (read-only, SDM vol. 4 table 2-2): emu executes
+ * nothing speculatively, so it has none of the flaws these bits deny:
+ * RDCL_NO (Meltdown: Linux then runs without page-table isolation, whose
+ * CR3 switch at every kernel entry and exit costs emu a TLB refill),
+ * SSB_NO, MDS_NO (no VERW buffer clearing at each return to user mode),
+ * PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO, FBSDP_NO, PSDP_NO, GDS_NO,
+ * RFDS_NO. */
+#define ARCH_CAP_VALUE                                                                        \
+	((1ULL << 0) | (1ULL << 4) | (1ULL << 5) | (1ULL << 6) | (1ULL << 8) | (1ULL << 13) | \
+	 (1ULL << 14) | (1ULL << 15) | (1ULL << 26) | (1ULL << 27))
 
 /* ---- the TSC ----------------------------------------------------------------- */
 
@@ -144,6 +155,9 @@ static bool msr_get(struct emu_cpu *cpu, uint32_t index, uint64_t *v)
 		return true;
 	case MSR_MTRRCAP:
 		*v = MTRRCAP_VALUE;
+		return true;
+	case MSR_ARCH_CAPABILITIES:
+		*v = ARCH_CAP_VALUE;
 		return true;
 	case MSR_PLATFORM_INFO:
 		*v = (uint64_t)(cpu->vm->tsc_khz / 100000) << 8;

@@ -4,7 +4,8 @@
  * each called once) must flush the cache at the budget and still run the
  * right code; two vCPUs doing it at once flush blocks the other may be
  * executing (the generation-based reclamation must keep those alive: the
- * ASan build of this suite checks that no freed block is run). */
+ * ASan build of this suite checks that no freed block is run); a block
+ * chained to a successor that is then rewritten must not run the old one. */
 #define SYS_FAKE_REAL_CORE
 #include "sys-fake.h"
 #include "common/util.h"
@@ -254,6 +255,67 @@ static void test_flushed_block_patches_itself(void **state)
 	machine_free(m);
 }
 
+/* ---- chaining to a block that is then rewritten ------------------------------ */
+
+#define PATCH_CODE 0x7000
+#define PATCH_ROUNDS 4000
+
+/* rsi = a stub "mov $imm8,%al; ret", rdi = result. 4000 rounds: every
+ * fourth one patches the stub's immediate to the round number (in a block
+ * of its own, so the call's block has chained to the stub it replaces);
+ * each round calls the stub and counts returns other than the last patch
+ * (rbx). Then as walk_code: store rbx, set the done flag, halt. */
+__asm__(".pushsection .rodata\n"
+	".globl patch_code, patch_code_end\n"
+	"patch_code:\n"
+	"	xorl %ebx, %ebx\n"
+	"	xorl %r8d, %r8d\n"
+	"	movl $4000, %r9d\n"
+	"1:	testb $3, %r8b\n"
+	"	jnz 3f\n"
+	"	movb %r8b, 1(%rsi)\n"
+	"	jmp 3f\n"
+	"3:	call *%rsi\n"
+	"	movl %r8d, %edx\n"
+	"	andb $0xfc, %dl\n"
+	"	cmpb %dl, %al\n"
+	"	je 4f\n"
+	"	incl %ebx\n"
+	"4:	incq %r8\n"
+	"	decl %r9d\n"
+	"	jnz 1b\n"
+	"	movq %rbx, (%rdi)\n"
+	"	movq $1, 8(%rdi)\n"
+	"	cli\n"
+	"5:	hlt\n"
+	"	jmp 5b\n"
+	"patch_code_end:\n"
+	".popsection\n");
+extern const uint8_t patch_code[], patch_code_end[];
+
+/* Block chaining (src/emu/exec.c): a link is only as good as the
+ * generation it was made in; once its target is rewritten the next call
+ * must decode the new stub. By the time the call's block looks at its
+ * link the old stub is already freed, so a link followed without its
+ * generation check reads freed memory: the ASan build of this suite
+ * reports that (the plain build can miss it when malloc hands the new
+ * stub the old one's address). */
+static void test_chained_successor_rewritten(void **state)
+{
+	static const uint8_t stub[] = { 0xb0, 0x00, 0xc3 };
+	struct machine *m = cache_machine(1, 0, 1);
+	struct emu_stats st;
+
+	(void)state;
+	memcpy(m->ram + PATCH_CODE, patch_code, (size_t)(patch_code_end - patch_code));
+	memcpy(m->ram + REGION0, stub, sizeof(stub));
+	m->cpu->rip = PATCH_CODE;
+	st = walk(m, 1);
+	/* each patch rebuilds the stub: one block per patch at least */
+	assert_true(st.blocks_built >= PATCH_ROUNDS / 4);
+	machine_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_budget_flushes),
 		cmocka_unit_test(test_two_vcpus_flush_under_each_other),
 		cmocka_unit_test(test_flushed_block_patches_itself),
+		cmocka_unit_test(test_chained_successor_rewritten),
 	};
 
 	return vs_test_run("emu-blockcache", tests, VS_ARRAY_SIZE(tests), NULL, NULL, NULL);

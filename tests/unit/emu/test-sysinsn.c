@@ -209,6 +209,28 @@ static void test_msrs(void **state)
 	machine_free(m);
 }
 
+/* IA32_ARCH_CAPABILITIES: CPUID.7.EDX[29] says it exists; it denies
+ * Meltdown (RDCL_NO, bit 0: Linux runs without page-table isolation) and
+ * MDS (MDS_NO, bit 5), and is read-only. */
+static void test_arch_capabilities(void **state)
+{
+	struct machine *m = machine_new(1, false);
+	struct emu_cpu *cpu = m->cpu;
+	uint32_t r[4];
+	uint64_t v;
+
+	(void)state;
+	setup_long(m);
+	emu_cpuid(cpu, 7, 0, r);
+	assert_true(r[3] & (1u << 29));
+	assert_int_equal(emu_cpu_get_msr(cpu, 0x10a, &v), 0);
+	assert_true(v & (1ULL << 0));
+	assert_true(v & (1ULL << 5));
+	assert_int_equal(CATCH(cpu, emu_rdmsr(cpu, 0x10a)), -1);
+	assert_int_equal(CATCH(cpu, emu_wrmsr(cpu, 0x10a, 0)), EMU_GP);
+	machine_free(m);
+}
+
 static void test_cpuid(void **state)
 {
 	struct machine *m = machine_new(2, false);
@@ -281,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_segment_loads),
 		cmocka_unit_test(test_syscall_sysret),
 		cmocka_unit_test(test_msrs),
+		cmocka_unit_test(test_arch_capabilities),
 		cmocka_unit_test(test_cpuid),
 		cmocka_unit_test(test_flags_and_io),
 	};
