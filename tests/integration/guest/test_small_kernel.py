@@ -194,7 +194,7 @@ EMU_FLAGS = {
     "fpu", "de", "pse", "tsc", "msr", "pae", "cx8", "apic", "sep", "mtrr", "pge", "cmov",
     "pat", "clflush", "mmx", "fxsr", "sse", "sse2", "syscall", "nx", "pdpe1gb", "rdtscp",
     "lm", "cx16", "x2apic", "movbe", "popcnt", "tsc_deadline_timer", "xsave", "hypervisor",
-    "lahf_lm", "abm", "xsaveopt", "erms", "fsrm",
+    "lahf_lm", "abm", "xsaveopt", "erms", "fsrm", "arch_capabilities",
 }
 LINUX_DERIVED = {"constant_tsc", "nopl", "xtopology", "nonstop_tsc", "cpuid",
                  "tsc_known_freq", "arat", "rep_good"}
