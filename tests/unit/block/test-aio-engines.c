@@ -192,6 +192,18 @@ static int short_hook(int res, const struct iovec *iov, unsigned niov, bool writ
 
 /* ---- bodies ---- */
 
+/* What the file holds, read without the engine, is wbuf; then b is closed
+ * and the file removed. */
+static void file_holds_and_close(struct vs_blk *b, const char *path, uint8_t *rbuf,
+				 const uint8_t *wbuf)
+{
+	memset(rbuf, 0, IMG_SIZE);
+	assert_int_equal(vs_blk_pread(b, rbuf, IMG_SIZE, 0), 0);
+	assert_memory_equal(rbuf, wbuf, IMG_SIZE);
+	vs_blk_close(b);
+	unlink(path);
+}
+
 /* Writes every CHUNK of the image (three segments each), flushes, reads
  * them back in reverse order; with inject, through short_hook. */
 static void rw_body(enum vs_blk_aio_kind kind, unsigned bflags, bool inject)
@@ -247,12 +259,7 @@ static void rw_body(enum vs_blk_aio_kind kind, unsigned bflags, bool inject)
 	if (inject && kind == VS_BLK_AIO_IO_URING)
 		assert_true(hook_calls > 2 * n);
 	vs_blk_aio_free(a);
-	/* what the file holds, read without the engine */
-	memset(rbuf, 0, IMG_SIZE);
-	assert_int_equal(vs_blk_pread(b, rbuf, IMG_SIZE, 0), 0);
-	assert_memory_equal(rbuf, wbuf, IMG_SIZE);
-	vs_blk_close(b);
-	unlink(path);
+	file_holds_and_close(b, path, rbuf, wbuf);
 	free(path), free(wbuf), free(rbuf), free(t);
 }
 
@@ -317,11 +324,7 @@ static void direct_writes_body(bool on_ring)
 	assert_int_equal(sync, on_ring ? 0 : n);
 	assert_int_equal(pool, 0);
 	vs_blk_aio_free(a);
-	memset(rbuf, 0, IMG_SIZE);
-	assert_int_equal(vs_blk_pread(b, rbuf, IMG_SIZE, 0), 0);
-	assert_memory_equal(rbuf, wbuf, IMG_SIZE);
-	vs_blk_close(b);
-	unlink(path);
+	file_holds_and_close(b, path, rbuf, wbuf);
 	free(path), free(wbuf), free(rbuf);
 }
 
