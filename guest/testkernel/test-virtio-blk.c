@@ -559,10 +559,11 @@ static int bench_disk(struct disk *k, unsigned index, uint64_t mib)
 	return 0;
 }
 
-static int bench_mib(const char *name, const char *arg, uint64_t *mib)
+/* The size in MiB in the first len bytes of arg (default 256). */
+static int bench_mib(const char *name, const char *arg, size_t len, uint64_t *mib)
 {
 	*mib = 256;
-	if (*arg && (parse_u64(arg, strlen(arg), mib) || !*mib || *mib > (1ull << 30)))
+	if (len && (parse_u64(arg, len, mib) || !*mib || *mib > (1ull << 30)))
 		return test_fail("%s:%s: not a size in MiB", name, arg);
 	return 0;
 }
@@ -572,7 +573,7 @@ int test_virtio_blk_bench(const char *arg)
 	struct disk k = { 0 };
 	uint64_t mib, bytes, t[4] = { 0 }, seed = 88172645463325252ull;
 
-	if (bench_mib("virtio-blk-bench", arg, &mib) || bench_disk(&k, 0, mib))
+	if (bench_mib("virtio-blk-bench", arg, strlen(arg), &mib) || bench_disk(&k, 0, mib))
 		return -1;
 	bytes = mib << 20;
 	memset(phys(BENCH_BUF), 0x5a, BENCH_CHUNK);
@@ -625,7 +626,7 @@ int test_virtio_blk_ab(const char *arg)
 	struct disk k[2] = { 0 };
 	uint64_t mib, t[2][4] = { 0 }, seed[2] = { 88172645463325252ull, 88172645463325252ull };
 
-	if (bench_mib("virtio-blk-ab", arg, &mib))
+	if (bench_mib("virtio-blk-ab", arg, strlen(arg), &mib))
 		return -1;
 	for (unsigned i = 0; i < 2; i++) {
 		use_rings(i);
@@ -980,9 +981,9 @@ static int ubench_args(const char *name, const char *arg, struct ubench *u)
 	const char *c1 = slash(arg), *c2 = c1 ? slash(c1 + 1) : NULL;
 	size_t mlen = c1 ? (size_t)(c1 - arg) : strlen(arg);
 
-	*u = (struct ubench){ .mib = 256, .nrand = BENCH_RAND, .pass = { true, true, true, true } };
-	if (mlen && (parse_u64(arg, mlen, &u->mib) || !u->mib || u->mib > (1ull << 30)))
-		return test_fail("%s:%s: not a size in MiB", name, arg);
+	*u = (struct ubench){ .nrand = BENCH_RAND, .pass = { true, true, true, true } };
+	if (bench_mib(name, arg, mlen, &u->mib))
+		return -1;
 	if (c1) {
 		u->pass[0] = u->pass[1] = u->pass[2] = u->pass[3] = false;
 		if (ubench_passes(name, c1 + 1, c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1), u))

@@ -48,7 +48,7 @@ enum vs_uring_took vs_uring_submit(struct vs_uring *u, struct vs_blk_req *req, b
  * by piece with pwritev on the calling thread, and frees the mapping.
  * Returns 0, -errno, or 1 when O_DIRECT refused it (EINVAL: a device with
  * larger blocks) and the driver must run it (vs_blk_pwritev). */
-int vs_uring_write_sync(struct vs_uring *u, struct vs_blk_req *req);
+int vs_uring_write_sync(struct vs_blk_req *req);
 /* Frees the mapping of a VS_URING_SYNC write that will not be issued from
  * it after all (req->sync back to NULL). */
 void vs_uring_sync_drop(struct vs_blk_req *req);
@@ -96,9 +96,9 @@ static inline enum vs_uring_took vs_uring_submit(struct vs_uring *u, struct vs_b
 	(void)u, (void)req, (void)sync_writes;
 	return VS_URING_REFUSED;
 }
-static inline int vs_uring_write_sync(struct vs_uring *u, struct vs_blk_req *req)
+static inline int vs_uring_write_sync(struct vs_blk_req *req)
 {
-	(void)u, (void)req;
+	(void)req;
 	return 1;
 }
 static inline void vs_uring_sync_drop(struct vs_blk_req *req)

@@ -272,12 +272,11 @@ enum vs_uring_took vs_uring_submit(struct vs_uring *u, struct vs_blk_req *req, b
 	return VS_URING_QUEUED;
 }
 
-int vs_uring_write_sync(struct vs_uring *u, struct vs_blk_req *req)
+int vs_uring_write_sync(struct vs_blk_req *req)
 {
 	struct ureq *p = req->sync;
 	int r = 0;
 
-	(void)u;
 	req->sync = NULL;
 	for (unsigned i = 0; i < p->nops && r == 0; i++)
 		r = vs_pwritev_full(p->ops[i].fd, p->ops[i].iov, p->ops[i].niov, p->ops[i].off);

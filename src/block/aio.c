@@ -148,7 +148,7 @@ static void complete_sync(struct vs_blk_aio *a, struct vs_blk_req *req)
 
 	a->nsync++;
 	pthread_mutex_unlock(&a->lock);
-	r = vs_uring_write_sync(a->ring, req);
+	r = vs_uring_write_sync(req);
 	if (r == 1)
 		r = run(a, req);
 	req->done(req, r);
