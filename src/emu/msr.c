@@ -55,11 +55,14 @@
  * RDCL_NO (Meltdown: Linux then runs without page-table isolation, whose
  * CR3 switch at every kernel entry and exit costs emu a TLB refill),
  * SSB_NO, MDS_NO (no VERW buffer clearing at each return to user mode),
- * PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO, FBSDP_NO, PSDP_NO, GDS_NO,
- * RFDS_NO. */
+ * PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO, FBSDP_NO, PSDP_NO, BHI_NO (bit 20),
+ * GDS_NO, RFDS_NO and ITS_NO (bit 62: without it Linux, seeing an Intel
+ * CPU under a hypervisor, sends every RET through its_return_thunk, one
+ * more block per function return here). */
 #define ARCH_CAP_VALUE                                                                        \
 	((1ULL << 0) | (1ULL << 4) | (1ULL << 5) | (1ULL << 6) | (1ULL << 8) | (1ULL << 13) | \
-	 (1ULL << 14) | (1ULL << 15) | (1ULL << 26) | (1ULL << 27))
+	 (1ULL << 14) | (1ULL << 15) | (1ULL << 20) | (1ULL << 26) | (1ULL << 27) |          \
+	 (1ULL << 62))
 
 /* ---- the TSC ----------------------------------------------------------------- */
 

@@ -211,7 +211,8 @@ static void test_msrs(void **state)
 
 /* IA32_ARCH_CAPABILITIES: CPUID.7.EDX[29] says it exists; it denies
  * Meltdown (RDCL_NO, bit 0: Linux runs without page-table isolation) and
- * MDS (MDS_NO, bit 5), and is read-only. */
+ * MDS (MDS_NO, bit 5), branch history injection (BHI_NO, bit 20) and
+ * indirect target selection (ITS_NO, bit 62), and is read-only. */
 static void test_arch_capabilities(void **state)
 {
 	struct machine *m = machine_new(1, false);
@@ -226,6 +227,8 @@ static void test_arch_capabilities(void **state)
 	assert_int_equal(emu_cpu_get_msr(cpu, 0x10a, &v), 0);
 	assert_true(v & (1ULL << 0));
 	assert_true(v & (1ULL << 5));
+	assert_true(v & (1ULL << 20));
+	assert_true(v & (1ULL << 62));
 	assert_int_equal(CATCH(cpu, emu_rdmsr(cpu, 0x10a)), -1);
 	assert_int_equal(CATCH(cpu, emu_wrmsr(cpu, 0x10a, 0)), EMU_GP);
 	machine_free(m);
