@@ -30,7 +30,8 @@ as vda and the qcow2 one as vdb, the guest's virtio-blk-ab alternating
 between them every 32 MiB or 1000 requests: the qcow2/raw ratio of two
 disks that saw the load of the same seconds, on a host where two runs a
 minute apart differ by 2x (virtio-blk-ab-user, or virtio-blk-ab with
---cpl0). --only NAME,... runs some sides only.
+--cpl0). --only NAME,... runs some sides only (repeatable; a side's whole
+name, commas and all, is taken as it is).
 
 Steadier ratios on a loaded host: the sides that are compared run next to
 each other in every round (vessel cache=none next to QEMU's, each qcow2 side
@@ -116,9 +117,10 @@ def main():
                     help="4 KiB random reads per random pass (CPL3 loops; --cpl0: 20000)")
     ap.add_argument("--passes", default="wrkq",
                     help="the guest's passes to run, of w r k q (CPL3 loops only)")
-    ap.add_argument("--only", default=None,
+    ap.add_argument("--only", action="append", default=None,
                     help="comma-separated sides to run (default: all), e.g. "
-                    "'vessel cache=none,vessel qcow2 none'")
+                    "'vessel cache=none,vessel qcow2 none'; repeatable, and a value that "
+                    "is one side's whole name (e.g. 'vessel none, 4K RAM') is not split")
     a = ap.parse_args()
     a.test, a.test_ab = (("virtio-blk-bench", "virtio-blk-ab") if a.cpl0 else
                          ("virtio-blk-bench-user", "virtio-blk-ab-user"))
@@ -174,9 +176,11 @@ def main():
                  "vessel": (("vessel",), vessel_cmd(a, img), {}),
                  "vessel qcow2": (("vessel qcow2",), vessel_cmd(a, qimg, "qcow2"), {})}
         if a.only:
-            want = a.only.split(",")
+            want = [w for v in a.only for w in ([v] if v in sides else v.split(","))]
             if not set(want) <= set(sides):
-                sys.exit(f"blk.py: --only: sides are {', '.join(sides)}")
+                sys.exit("blk.py: --only: no side named " + "; ".join(
+                    repr(w) for w in want if w not in sides) + "; the sides are " +
+                    "; ".join(repr(s) for s in sides))
             sides = {s: c for s, c in sides.items() if s in want}
         res = {n: [] for names, _, _ in sides.values() for n in names}
         host = []
