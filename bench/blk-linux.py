@@ -14,13 +14,15 @@ sides), so the boot does not count.
                (modern), cache=none,aio=threads
 
 Sides are interleaved round by round (the machine is noisy); medians of
-MB/s and the ratios are printed. --profile adds one vessel run with
+MB/s and the ratios are printed. --also PATH (repeatable) adds another
+vessel binary's emu side (e.g. the build before a change) to the same
+rounds; --no-threads leaves out the aio=threads side. --profile adds one vessel run with
 VESSEL_EMU_STATS=1 and VESSEL_EMU_PROFILE with dd moving MIB MiB and one
 moving nothing, and prints the difference: the guest instructions the dd
 part took, and the guest functions and emu handlers that ran them.
 
-usage: bench/blk-linux.py [--vessel build/vessel] [--runs 3] [--mib 128]
-                          [--guest-dir DIR] [--profile]
+usage: bench/blk-linux.py [--vessel build/vessel] [--also PATH ...] [--runs 3]
+                          [--mib 128] [--no-threads] [--guest-dir DIR] [--profile]
 """
 import argparse
 import collections
@@ -53,14 +55,16 @@ def sides(a, img, mib):
             "-append", lb.kit_cmdline(argv),
             "-drive", f"file={img},format=raw,if=none,id=d0,cache=none,aio=threads",
             "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"]
-    vessel = [a.vessel, "vm", "run", "--accel", "emu", "--mem", "512M", "--disk"]
-    return {
-        "vessel emu": (vessel + [f"{img},format=raw,cache=none", "--", *argv], 0,
-                       lb.vessel_env("stock")),
-        "vessel threads": (vessel + [f"{img},format=raw,cache=none,aio=threads", "--", *argv], 0,
-                           lb.vessel_env("stock")),
-        "qemu tcg q35": (qemu, 1, None),
-    }
+    def vessel(binary, opts):
+        return ([binary, "vm", "run", "--accel", "emu", "--mem", "512M", "--disk",
+                 f"{img},format=raw,cache=none{opts}", "--", *argv], 0, lb.vessel_env("stock"))
+    out = {"vessel emu": vessel(a.vessel, "")}
+    if not getattr(a, "no_threads", False):
+        out["vessel threads"] = vessel(a.vessel, ",aio=threads")
+    for path in getattr(a, "also", None) or []:
+        out[f"emu {path}"] = vessel(path, "")
+    out["qemu tcg q35"] = (qemu, 1, None)
+    return out
 
 
 def rates(out, mib):
@@ -125,6 +129,8 @@ def main():
                         "VESSEL_GUEST_DIR", pathlib.Path.home() / ".cache/vessel/guest")))
     ap.add_argument("--timeout", type=int, default=900)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--also", action="append", help="another vessel binary's emu side")
+    ap.add_argument("--no-threads", action="store_true", help="without the aio=threads side")
     a = ap.parse_args()
     if not (a.guest_dir / "vmlinuz").exists():
         print(f"SKIP: no guest kit in {a.guest_dir} (make guest)")
@@ -146,13 +152,14 @@ def main():
             return
         print(f"in-guest dd O_DIRECT, 1 MiB requests, {a.mib} MiB each way, stock kernel, "
               f"medians of {a.runs} interleaved runs (MB/s)")
-        print(f"{'':22}{'write':>10}{'read':>10}")
+        width = max(22, *(len(s) + 9 for s in med))
+        print(f"{'':{width}}{'write':>10}{'read':>10}")
         for s, (w, r) in med.items():
-            print(f"{s:22}{w:>10.1f}{r:>10.1f}")
+            print(f"{s:{width}}{w:>10.1f}{r:>10.1f}")
         q = med["qemu tcg q35"]
-        for s in ("vessel emu", "vessel threads"):
-            v = med[s]
-            print(f"{s + ' / qemu':22}{v[0] / q[0]:>9.2f}x{v[1] / q[1]:>9.2f}x")
+        for s, v in med.items():
+            if s != "qemu tcg q35":
+                print(f"{s + ' / qemu':{width}}{v[0] / q[0]:>9.2f}x{v[1] / q[1]:>9.2f}x")
         if a.profile:
             profile(a, img)
 
