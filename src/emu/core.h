@@ -335,4 +335,11 @@ static inline uint64_t emu_next_rip(const struct emu_insn *in)
 
 #include "emu/core-ops.h"
 
+/* exec-fast.c: the specialized handler for the decoded *in (one operand
+ * size, operand shape and segment kind; 64-bit mode for memory operands),
+ * or in->fn when there is none. emu_decode() applies it last. */
+emu_handler emu_fast_pick(const struct emu_cpu *cpu, const struct emu_insn *in);
+/* The generic handler a specialized one stands for (fn itself otherwise). */
+emu_handler emu_fast_generic(emu_handler fn);
+
 #endif

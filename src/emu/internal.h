@@ -197,7 +197,7 @@ void emu_set_rflags(struct emu_cpu *cpu, uint64_t rflags);
 
 /* ---- software TLB (system fills, core uses inline) -------------------- */
 
-#define EMU_TLB_BITS 8
+#define EMU_TLB_BITS 12
 #define EMU_TLB_SIZE (1u << EMU_TLB_BITS)
 #define EMU_TLB_INVALID 1ULL /* never a page-aligned tag */
 
@@ -311,6 +311,7 @@ struct emu_vm {
 	uint32_t tsc_khz;
 	uint64_t tsc_epoch_ns; /* host CLOCK_MONOTONIC at TSC 0 */
 	pthread_mutex_t irq_lock; /* PIC/IOAPIC/PIT state */
+	bool generic_only; /* test seam: the decoder picks no specialized handler (exec-fast.c) */
 };
 
 /* ---- system layer: memory ------------------------------------------- */
