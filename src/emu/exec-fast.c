@@ -96,16 +96,16 @@ FAST_INLINE void rset(struct emu_cpu *cpu, unsigned r, unsigned size, uint64_t v
  * write permission covers the read); on a TLB miss the generic handler gen
  * runs instead. body uses p (the host address) and s (the operand size;
  * for MOVZX/MOVSX the destination's). */
-#define OP_MEM(name, gen, msz, W, body)                                                    \
+#define OP_MEM(name, gen, msz, W, body)                                                         \
 	FAST_INLINE void name(struct emu_cpu *cpu, const struct emu_insn *in, int form, bool g, \
-			      unsigned s)                                                   \
-	{                                                                                   \
-		void *p;                                                                    \
-		if (!mem_hit(cpu, in, form, g, msz, W, &p)) {                               \
-			gen(cpu, in);                                                       \
-			return;                                                             \
-		}                                                                           \
-		body;                                                                       \
+			      unsigned s)                                                       \
+	{                                                                                       \
+		void *p;                                                                        \
+		if (!mem_hit(cpu, in, form, g, msz, W, &p)) {                                   \
+			gen(cpu, in);                                                           \
+			return;                                                                 \
+		}                                                                               \
+		body;                                                                           \
 	}
 #define LD(n) emu_load_host(p, n)
 
@@ -135,29 +135,42 @@ OP_MEM(cmp_mi, emu_op_cmp_I_m, s, 0, cmp_lazy(cpu, s, LD(s), in->imm &emu_mask(s
 OP_MEM(test_mg, emu_op_test_EG_m, s, 0, test_lazy(cpu, s, LD(s), rget(cpu, in->reg, s)))
 OP_MEM(test_mi, emu_op_test_I_m, s, 0, test_lazy(cpu, s, LD(s), in->imm &emu_mask(s)))
 
+/* a op b at size s: records the flags, returns the result */
+#define ALU_FN(name, op, lz)                                                                     \
+	FAST_INLINE uint64_t alu_##name(struct emu_cpu *cpu, unsigned s, uint64_t a, uint64_t b) \
+	{                                                                                        \
+		uint64_t r = (a op b)&emu_mask(s);                                               \
+		emu_lazy_set(cpu, lz, s, r, a, b);                                               \
+		return r;                                                                        \
+	}
+
+ALU_FN(add, +, EMU_LZ_ADD)
+ALU_FN(sub, -, EMU_LZ_SUB)
+ALU_FN(and, &, EMU_LZ_LOGIC)
+ALU_FN(or, |, EMU_LZ_LOGIC)
+ALU_FN(xor, ^, EMU_LZ_LOGIC)
+ALU_FN(cmp, -, EMU_LZ_SUB)
+ALU_FN(test, &, EMU_LZ_LOGIC)
+
 /* reg op= m, m op= reg and m op= imm (without LOCK: the picker leaves
  * LOCK'd forms generic) */
-#define OP_ALU_MEM(name, op, lz)                                                             \
-	OP_MEM(name##_gm, emu_op_##name##_GE_m, s, 0, uint64_t a = rget(cpu, in->reg, s);    \
-	       uint64_t b = LD(s); uint64_t r = (a op b) & emu_mask(s);                      \
-	       rset(cpu, in->reg, s, r); emu_lazy_set(cpu, lz, s, r, a, b))                  \
-	OP_MEM(name##_mg, emu_op_##name##_EG_m, s, 1, uint64_t a = LD(s);                    \
-	       uint64_t b = rget(cpu, in->reg, s); uint64_t r = (a op b) & emu_mask(s);      \
-	       emu_store_host(p, s, r); emu_lazy_set(cpu, lz, s, r, a, b))                   \
-	OP_MEM(name##_mi, emu_op_##name##_I_m, s, 1, uint64_t a = LD(s);                     \
-	       uint64_t b = in->imm & emu_mask(s); uint64_t r = (a op b) & emu_mask(s);      \
-	       emu_store_host(p, s, r); emu_lazy_set(cpu, lz, s, r, a, b))
+#define OP_ALU_MEM(name)                                                                \
+	OP_MEM(name##_gm, emu_op_##name##_GE_m, s, 0,                                   \
+	       rset(cpu, in->reg, s, alu_##name(cpu, s, rget(cpu, in->reg, s), LD(s)))) \
+	OP_MEM(name##_mg, emu_op_##name##_EG_m, s, 1,                                   \
+	       emu_store_host(p, s, alu_##name(cpu, s, LD(s), rget(cpu, in->reg, s))))  \
+	OP_MEM(name##_mi, emu_op_##name##_I_m, s, 1,                                    \
+	       emu_store_host(p, s, alu_##name(cpu, s, LD(s), in->imm &emu_mask(s))))
 
-OP_ALU_MEM(add, +, EMU_LZ_ADD)
-OP_ALU_MEM(sub, -, EMU_LZ_SUB)
-OP_ALU_MEM(and, &, EMU_LZ_LOGIC)
-OP_ALU_MEM(or, |, EMU_LZ_LOGIC)
-OP_ALU_MEM(xor, ^, EMU_LZ_LOGIC)
+OP_ALU_MEM(add)
+OP_ALU_MEM(sub)
+OP_ALU_MEM(and)
+OP_ALU_MEM(or)
+OP_ALU_MEM(xor)
 
 /* LEA: no memory access; the generic handler's emu_admask is a no-op at a
  * 64-bit address size. The segment plays no part. */
-FAST_INLINE void lea_f(struct emu_cpu *cpu, const struct emu_insn *in, int form, bool g,
-		       unsigned s)
+FAST_INLINE void lea_f(struct emu_cpu *cpu, const struct emu_insn *in, int form, bool g, unsigned s)
 {
 	(void)g;
 	rset(cpu, in->reg, s, ea_off(cpu, in, form));
@@ -165,24 +178,28 @@ FAST_INLINE void lea_f(struct emu_cpu *cpu, const struct emu_insn *in, int form,
 
 /* ---- instantiation: one handler per (form, FS/GS or not, size) ---------- */
 
-#define INST1(op, f, g, s)                                    \
-	static EMU_HANDLER(op##_##f##g##_##s)                 \
-	{                                                     \
-		op(cpu, in, F_##f, g, s);                     \
+#define INST1(op, f, g, s)                    \
+	static EMU_HANDLER(op##_##f##g##_##s) \
+	{                                     \
+		op(cpu, in, F_##f, g, s);     \
 	}
 #define INST_S(op, f, g) INST1(op, f, g, 1) INST1(op, f, g, 2) INST1(op, f, g, 4) INST1(op, f, g, 8)
 #define INST_G(op, f) INST_S(op, f, 0) INST_S(op, f, 1)
-#define TAB_S(op, f, g)                                                                   \
-	{                                                                                 \
-		op##_##f##g##_1, op##_##f##g##_2, op##_##f##g##_4, op##_##f##g##_8        \
+#define TAB_S(op, f, g)                                                            \
+	{                                                                          \
+		op##_##f##g##_1, op##_##f##g##_2, op##_##f##g##_4, op##_##f##g##_8 \
 	}
-#define TAB_F(op, f)                         \
-	{                                    \
+#define TAB_F(op, f)                             \
+	{                                        \
 		TAB_S(op, f, 0), TAB_S(op, f, 1) \
 	}
-#define INST(op)                                                                         \
-	INST_G(op, B) INST_G(op, X) INST_G(op, I) INST_G(op, D) static const emu_handler \
-		op##_tab[NFORM][2][4] = { TAB_F(op, B), TAB_F(op, X), TAB_F(op, I), TAB_F(op, D) };
+#define INST(op)                                                                       \
+	INST_G(op, B)                                                                  \
+	INST_G(op, X)                                                                  \
+	INST_G(op, I)                                                                  \
+	INST_G(op, D)                                                                  \
+	static const emu_handler op##_tab[NFORM][2][4] = { TAB_F(op, B), TAB_F(op, X), \
+							   TAB_F(op, I), TAB_F(op, D) };
 
 INST(mov_ld)
 INST(mov_st)
@@ -207,10 +224,10 @@ INST(lea_f)
 
 /* ---- register forms ------------------------------------------------------ */
 
-#define REG_OP(name, expr)                                                              \
+#define REG_OP(name, expr)                                                                \
 	FAST_INLINE void name(struct emu_cpu *cpu, const struct emu_insn *in, unsigned s) \
-	{                                                                                \
-		expr;                                                                    \
+	{                                                                                 \
+		expr;                                                                     \
 	}
 
 REG_OP(mov_rg, rset(cpu, in->rm, s, rget(cpu, in->reg, s))) /* 88/89: rm <- reg */
@@ -220,35 +237,34 @@ REG_OP(mov_oi, rset(cpu, in->reg, s, in->imm)) /* B0-BF */
 REG_OP(movzx8_r, rset(cpu, in->reg, s, rget(cpu, in->rm, 1)))
 REG_OP(movzx16_r, rset(cpu, in->reg, s, rget(cpu, in->rm, 2)))
 REG_OP(movsxd_r, rset(cpu, in->reg, s, emu_sext(rget(cpu, in->rm, 4), 4)))
-
+/* ALU r/m, r and r, r/m and r/m, imm on registers; W is STORE_R (the result
+ * goes to the named operand) or DROP_R (CMP, TEST) */
 /* ALU r/m, r and r, r/m and r/m, imm on registers; W: the result is stored */
-#define ALU_R(name, op, lz, W)                                                                  \
-	REG_OP(name##_rg, uint64_t a = rget(cpu, in->rm, s); uint64_t b = rget(cpu, in->reg, s); \
-	       uint64_t r = (a op b) & emu_mask(s); if (W) rset(cpu, in->rm, s, r);            \
-	       emu_lazy_set(cpu, lz, s, r, a, b))                                              \
-	REG_OP(name##_gr, uint64_t a = rget(cpu, in->reg, s); uint64_t b = rget(cpu, in->rm, s); \
-	       uint64_t r = (a op b) & emu_mask(s); if (W) rset(cpu, in->reg, s, r);           \
-	       emu_lazy_set(cpu, lz, s, r, a, b))                                              \
-	REG_OP(name##_ri, uint64_t a = rget(cpu, in->rm, s); uint64_t b = in->imm & emu_mask(s); \
-	       uint64_t r = (a op b) & emu_mask(s); if (W) rset(cpu, in->rm, s, r);            \
-	       emu_lazy_set(cpu, lz, s, r, a, b))
+#define ALU_R(name, W)                                                                             \
+	REG_OP(name##_rg, W(rm, alu_##name(cpu, s, rget(cpu, in->rm, s), rget(cpu, in->reg, s))))  \
+	REG_OP(name##_gr, W(reg, alu_##name(cpu, s, rget(cpu, in->reg, s), rget(cpu, in->rm, s)))) \
+	REG_OP(name##_ri, W(rm, alu_##name(cpu, s, rget(cpu, in->rm, s), in->imm &emu_mask(s))))
+#define STORE_R(field, v) rset(cpu, in->field, s, v)
+#define DROP_R(field, v) (void)(v)
 
-ALU_R(add, +, EMU_LZ_ADD, 1)
-ALU_R(sub, -, EMU_LZ_SUB, 1)
-ALU_R(and, &, EMU_LZ_LOGIC, 1)
-ALU_R(or, |, EMU_LZ_LOGIC, 1)
-ALU_R(xor, ^, EMU_LZ_LOGIC, 1)
-ALU_R(cmp, -, EMU_LZ_SUB, 0)
-ALU_R(test, &, EMU_LZ_LOGIC, 0)
+ALU_R(add, STORE_R)
+ALU_R(sub, STORE_R)
+ALU_R(and, STORE_R)
+ALU_R(or, STORE_R)
+ALU_R(xor, STORE_R)
+ALU_R(cmp, DROP_R)
+ALU_R(test, DROP_R)
 
-#define RINST1(op, s)                         \
-	static EMU_HANDLER(op##_##s)          \
-	{                                     \
-		op(cpu, in, s);               \
+#define RINST1(op, s)                \
+	static EMU_HANDLER(op##_##s) \
+	{                            \
+		op(cpu, in, s);      \
 	}
-#define RINST(op)                                                                           \
-	RINST1(op, 1) RINST1(op, 2) RINST1(op, 4) RINST1(op, 8) static const emu_handler \
-		op##_tab[4] = { op##_1, op##_2, op##_4, op##_8 };
+#define RINST(op)     \
+	RINST1(op, 1) \
+	RINST1(op, 2) \
+	RINST1(op, 4) \
+	RINST1(op, 8) static const emu_handler op##_tab[4] = { op##_1, op##_2, op##_4, op##_8 };
 #define RINST_ALU(op) RINST(op##_rg) RINST(op##_gr) RINST(op##_ri)
 
 RINST(mov_rg)
@@ -397,17 +413,26 @@ struct fast_map {
 
 /* Generic memory-operand handlers and their specialized tables. */
 static const struct fast_map mem_maps[] = {
-	{ emu_op_mov_GE_m, mov_ld_tab, true },	   { emu_op_mov_EG_m, mov_st_tab, true },
-	{ emu_op_mov_EI_m, mov_sti_tab, false },   { emu_op_movzx8, movzx8_ld_tab, false },
-	{ emu_op_movzx16, movzx16_ld_tab, false }, { emu_op_movsx8, movsx8_ld_tab, false },
-	{ emu_op_movsx16, movsx16_ld_tab, false }, { emu_op_movsxd, movsxd_ld_tab, false },
-	{ emu_op_cmp_EG_m, cmp_mg_tab, true },	   { emu_op_cmp_GE_m, cmp_gm_tab, true },
-	{ emu_op_cmp_I_m, cmp_mi_tab, false },	   { emu_op_test_EG_m, test_mg_tab, true },
-	{ emu_op_test_GE_m, test_mg_tab, true },   { emu_op_test_I_m, test_mi_tab, false },
+	{ emu_op_mov_GE_m, mov_ld_tab, true },
+	{ emu_op_mov_EG_m, mov_st_tab, true },
+	{ emu_op_mov_EI_m, mov_sti_tab, false },
+	{ emu_op_movzx8, movzx8_ld_tab, false },
+	{ emu_op_movzx16, movzx16_ld_tab, false },
+	{ emu_op_movsx8, movsx8_ld_tab, false },
+	{ emu_op_movsx16, movsx16_ld_tab, false },
+	{ emu_op_movsxd, movsxd_ld_tab, false },
+	{ emu_op_cmp_EG_m, cmp_mg_tab, true },
+	{ emu_op_cmp_GE_m, cmp_gm_tab, true },
+	{ emu_op_cmp_I_m, cmp_mi_tab, false },
+	{ emu_op_test_EG_m, test_mg_tab, true },
+	{ emu_op_test_GE_m, test_mg_tab, true },
+	{ emu_op_test_I_m, test_mi_tab, false },
 	{ emu_op_lea, lea_f_tab, false },
 #define ALU_MAPS(op)                                                                          \
 	{ emu_op_##op##_GE_m, op##_gm_tab, true }, { emu_op_##op##_EG_m, op##_mg_tab, true }, \
-		{ emu_op_##op##_I_m, op##_mi_tab, false }
+	{                                                                                     \
+		emu_op_##op##_I_m, op##_mi_tab, false                                         \
+	}
 	ALU_MAPS(add),
 	ALU_MAPS(sub),
 	ALU_MAPS(and),
@@ -426,20 +451,34 @@ struct fast_rmap {
  * whenever reg or rm is 4-7 without REX; that matters only for an operand
  * read or written at byte size, which pick_reg leaves to the generic form. */
 static const struct fast_rmap reg_maps[] = {
-	{ emu_op_mov_EG_r, mov_rg_tab, true, false },	{ emu_op_mov_GE_r, mov_gr_tab, true, false },
-	{ emu_op_mov_EI_r, mov_ri_tab, false, false },	{ emu_op_mov_OI, mov_oi_tab, true, false },
-	{ emu_op_movzx8, movzx8_r_tab, false, true },	{ emu_op_movzx16, movzx16_r_tab, false, false },
-	{ emu_op_movsxd, movsxd_r_tab, false, false },	{ emu_op_add_EG_r, add_rg_tab, true, false },
-	{ emu_op_add_GE_r, add_gr_tab, true, false },	{ emu_op_add_I_r, add_ri_tab, false, false },
-	{ emu_op_sub_EG_r, sub_rg_tab, true, false },	{ emu_op_sub_GE_r, sub_gr_tab, true, false },
-	{ emu_op_sub_I_r, sub_ri_tab, false, false },	{ emu_op_and_EG_r, and_rg_tab, true, false },
-	{ emu_op_and_GE_r, and_gr_tab, true, false },	{ emu_op_and_I_r, and_ri_tab, false, false },
-	{ emu_op_or_EG_r, or_rg_tab, true, false },	{ emu_op_or_GE_r, or_gr_tab, true, false },
-	{ emu_op_or_I_r, or_ri_tab, false, false },	{ emu_op_xor_EG_r, xor_rg_tab, true, false },
-	{ emu_op_xor_GE_r, xor_gr_tab, true, false },	{ emu_op_xor_I_r, xor_ri_tab, false, false },
-	{ emu_op_cmp_EG_r, cmp_rg_tab, true, false },	{ emu_op_cmp_GE_r, cmp_gr_tab, true, false },
-	{ emu_op_cmp_I_r, cmp_ri_tab, false, false },	{ emu_op_test_EG_r, test_rg_tab, true, false },
-	{ emu_op_test_GE_r, test_gr_tab, true, false }, { emu_op_test_I_r, test_ri_tab, false, false },
+	{ emu_op_mov_EG_r, mov_rg_tab, true, false },
+	{ emu_op_mov_GE_r, mov_gr_tab, true, false },
+	{ emu_op_mov_EI_r, mov_ri_tab, false, false },
+	{ emu_op_mov_OI, mov_oi_tab, true, false },
+	{ emu_op_movzx8, movzx8_r_tab, false, true },
+	{ emu_op_movzx16, movzx16_r_tab, false, false },
+	{ emu_op_movsxd, movsxd_r_tab, false, false },
+	{ emu_op_add_EG_r, add_rg_tab, true, false },
+	{ emu_op_add_GE_r, add_gr_tab, true, false },
+	{ emu_op_add_I_r, add_ri_tab, false, false },
+	{ emu_op_sub_EG_r, sub_rg_tab, true, false },
+	{ emu_op_sub_GE_r, sub_gr_tab, true, false },
+	{ emu_op_sub_I_r, sub_ri_tab, false, false },
+	{ emu_op_and_EG_r, and_rg_tab, true, false },
+	{ emu_op_and_GE_r, and_gr_tab, true, false },
+	{ emu_op_and_I_r, and_ri_tab, false, false },
+	{ emu_op_or_EG_r, or_rg_tab, true, false },
+	{ emu_op_or_GE_r, or_gr_tab, true, false },
+	{ emu_op_or_I_r, or_ri_tab, false, false },
+	{ emu_op_xor_EG_r, xor_rg_tab, true, false },
+	{ emu_op_xor_GE_r, xor_gr_tab, true, false },
+	{ emu_op_xor_I_r, xor_ri_tab, false, false },
+	{ emu_op_cmp_EG_r, cmp_rg_tab, true, false },
+	{ emu_op_cmp_GE_r, cmp_gr_tab, true, false },
+	{ emu_op_cmp_I_r, cmp_ri_tab, false, false },
+	{ emu_op_test_EG_r, test_rg_tab, true, false },
+	{ emu_op_test_GE_r, test_gr_tab, true, false },
+	{ emu_op_test_I_r, test_ri_tab, false, false },
 };
 
 static unsigned size_index(unsigned opsize)
@@ -460,7 +499,8 @@ static emu_handler pick_mem(const struct emu_cpu *cpu, const struct emu_insn *in
 		form = in->index != EMU_NOREG ? F_I : F_D;
 	for (size_t i = 0; i < sizeof(mem_maps) / sizeof(mem_maps[0]); i++)
 		if (mem_maps[i].generic == in->fn)
-			return (in->flags & EMU_IF_HIGH8R) && in->opsize == 1 && mem_maps[i].byte_reg ?
+			return (in->flags & EMU_IF_HIGH8R) && in->opsize == 1 &&
+					       mem_maps[i].byte_reg ?
 				       NULL :
 				       mem_maps[i].tab[form][fsgs][size_index(in->opsize)];
 	return NULL;

@@ -29,9 +29,14 @@ struct snip {
 	uint64_t top; /* value at [rsp] at the start (0: random) */
 };
 
-#define S(nm, fast_, ...) { nm, { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }), fast_, 0, 0 }
-#define SSTK(nm, fast_, rsp_, top_, ...) \
-	{ nm, { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }), fast_, rsp_, top_ }
+#define S(nm, fast_, ...)                                                            \
+	{                                                                            \
+		nm, { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }), fast_, 0, 0 \
+	}
+#define SSTK(nm, fast_, rsp_, top_, ...)                                                   \
+	{                                                                                  \
+		nm, { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }), fast_, rsp_, top_ \
+	}
 
 /* RIP-relative displacement of a 7-byte instruction (opcode, ModRM, disp32,
  * one immediate byte or none) at H_CODE to H_DATA + 0x40. */
