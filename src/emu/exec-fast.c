@@ -237,9 +237,9 @@ REG_OP(mov_oi, rset(cpu, in->reg, s, in->imm)) /* B0-BF */
 REG_OP(movzx8_r, rset(cpu, in->reg, s, rget(cpu, in->rm, 1)))
 REG_OP(movzx16_r, rset(cpu, in->reg, s, rget(cpu, in->rm, 2)))
 REG_OP(movsxd_r, rset(cpu, in->reg, s, emu_sext(rget(cpu, in->rm, 4), 4)))
+
 /* ALU r/m, r and r, r/m and r/m, imm on registers; W is STORE_R (the result
  * goes to the named operand) or DROP_R (CMP, TEST) */
-/* ALU r/m, r and r, r/m and r/m, imm on registers; W: the result is stored */
 #define ALU_R(name, W)                                                                             \
 	REG_OP(name##_rg, W(rm, alu_##name(cpu, s, rget(cpu, in->rm, s), rget(cpu, in->reg, s))))  \
 	REG_OP(name##_gr, W(reg, alu_##name(cpu, s, rget(cpu, in->reg, s), rget(cpu, in->rm, s)))) \
