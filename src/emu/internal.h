@@ -405,7 +405,9 @@ static inline uint64_t emu_read_lin(struct emu_cpu *cpu, uint64_t lin, unsigned 
 {
 	struct emu_tlb_entry *t = emu_tlb_slot(cpu, lin);
 
-	if (__builtin_expect(t->tag_read == (lin & ~0xfffULL) && (lin & 0xfff) <= 4096 - size, 1))
+	/* one compare: an access crossing into the next page names a page that
+	 * lin's slot never holds (the slot index is the page number's low bits) */
+	if (__builtin_expect(t->tag_read == ((lin + size - 1) & ~0xfffULL), 1))
 		return emu_load_host((const void *)(uintptr_t)(lin + t->addend), size);
 	return emu_read_slow(cpu, lin, size);
 }
@@ -414,7 +416,7 @@ static inline void emu_write_lin(struct emu_cpu *cpu, uint64_t lin, unsigned siz
 {
 	struct emu_tlb_entry *t = emu_tlb_slot(cpu, lin);
 
-	if (__builtin_expect(t->tag_write == (lin & ~0xfffULL) && (lin & 0xfff) <= 4096 - size, 1))
+	if (__builtin_expect(t->tag_write == ((lin + size - 1) & ~0xfffULL), 1))
 		emu_store_host((void *)(uintptr_t)(lin + t->addend), size, v);
 	else
 		emu_write_slow(cpu, lin, size, v);

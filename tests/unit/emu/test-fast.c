@@ -440,12 +440,64 @@ static void test_fast_faults(void **state)
 	}
 }
 
+/* Jcc reads the lazy flags without a frame (emu_cond_lazy) and falls back
+ * to RFLAGS out of line: after every kind of flag producer (SUB, LOGIC,
+ * ADD, INC, the shifts' CF/OF, SAHF's materialized flags; 64 and 8 bits)
+ * each Jcc must branch exactly as SETcc says. */
+static void test_jcc_matches_setcc(void **state)
+{
+	static const uint8_t producers[][3] = {
+		{ 0x48, 0x39, 0xd8 }, /* cmp rax,rbx */
+		{ 0x48, 0x85, 0xd8 }, /* test rax,rbx */
+		{ 0x48, 0x01, 0xd8 }, /* add rax,rbx */
+		{ 0x48, 0xff, 0xc0 }, /* inc rax */
+		{ 0x48, 0xd1, 0xe0 }, /* shl rax,1 */
+		{ 0x38, 0xd8, 0x90 }, /* cmp al,bl */
+		{ 0x9e, 0x90, 0x90 }, /* sahf */
+	};
+	static const uint64_t vals[] = {
+		0, 1, 0x7fffffffffffffffULL, 0x8000000000000000ULL, 0xffffffffffffffffULL, 0x80
+	};
+	struct h h;
+
+	(void)state;
+	h_init(&h, H_LONG);
+	for (size_t p = 0; p < sizeof(producers) / sizeof(producers[0]); p++) {
+		for (unsigned cc = 0; cc < 16; cc++) {
+			/* producer; setcc [rdi]; jcc +2; mov cl,1; ud2 */
+			uint8_t code[] = { producers[p][0],
+					   producers[p][1],
+					   producers[p][2],
+					   0x0f,
+					   (uint8_t)(0x90 + cc),
+					   0x07,
+					   (uint8_t)(0x70 + cc),
+					   0x02,
+					   0xb1,
+					   0x01,
+					   0x0f,
+					   0x0b };
+
+			for (unsigned k = 0; k < 36; k++) {
+				h.regs.rax = vals[k / 6], h.regs.rbx = vals[k % 6];
+				h.regs.rcx = 0, h.regs.rdi = H_DATA, h.regs.rflags = 2;
+				h_run_ud2(&h, code, sizeof(code));
+				if ((h.regs.rcx == 0) != h.ram[H_DATA])
+					fail_msg("producer %zu cc %x: jcc %s, setcc %u", p, cc,
+						 h.regs.rcx ? "not taken" : "taken", h.ram[H_DATA]);
+			}
+		}
+	}
+	h_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fast_matches_generic),
 		cmocka_unit_test(test_fast_matches_generic_prot32),
 		cmocka_unit_test(test_fast_faults),
+		cmocka_unit_test(test_jcc_matches_setcc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
