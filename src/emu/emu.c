@@ -214,9 +214,6 @@ static void cpu_init(struct emu_vm *vm, struct emu_cpu *cpu, unsigned index)
 	cpu->vm = vm;
 	cpu->index = index;
 	cpu->sys = xzalloc(sizeof(*cpu->sys));
-	/* a zeroed TLB entry is no invalid one (tag 0 is page 0): the first
-	 * flush (emu_cpu_reset) must visit every slot, not the fill log */
-	cpu->sys->nfill = EMU_FILL_LOG + 1;
 	pthread_mutex_init(&cpu->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

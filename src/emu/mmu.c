@@ -152,10 +152,6 @@ static void tlb_fill(struct emu_cpu *cpu, uint64_t lin, const struct emu_walk *w
 	cpu->sys->shift[u][i] = (uint8_t)w->shift;
 	if (w->shift > 12)
 		cpu->sys->nlarge++;
-	if (cpu->sys->nfill < EMU_FILL_LOG)
-		cpu->sys->fill_log[cpu->sys->nfill] = (uint16_t)(u * EMU_TLB_SIZE + i);
-	if (cpu->sys->nfill <= EMU_FILL_LOG)
-		cpu->sys->nfill++;
 }
 
 static void tlb_kill(struct emu_cpu *cpu, unsigned u, unsigned i)
@@ -166,76 +162,42 @@ static void tlb_kill(struct emu_cpu *cpu, unsigned u, unsigned i)
 	cpu->sys->info[u][i] = 0;
 }
 
-/* The slots that may hold an entry: the fill log, or every slot once it
- * overflowed. Returns how many; slot k is slot_at(sys, k). */
-static unsigned live_slots(const struct emu_cpu_sys *sys)
-{
-	return sys->nfill <= EMU_FILL_LOG ? sys->nfill : 2 * EMU_TLB_SIZE;
-}
-
-static unsigned slot_at(const struct emu_cpu_sys *sys, unsigned k)
-{
-	return sys->nfill <= EMU_FILL_LOG ? sys->fill_log[k] : k;
-}
-
 void emu_tlb_flush_page(struct emu_cpu *cpu, uint64_t lin)
 {
-	struct emu_cpu_sys *sys = cpu->sys;
-	unsigned i = (lin >> 12) & (EMU_TLB_SIZE - 1), n;
+	unsigned i = (lin >> 12) & (EMU_TLB_SIZE - 1);
 
 	for (unsigned u = 0; u < 2; u++) {
 		if (cpu->tlb[u].e[i].tag_read == (lin & EMU_PAGE_MASK))
 			tlb_kill(cpu, u, i);
 	}
-	if (!sys->nlarge)
+	if (!cpu->sys->nlarge)
 		return;
 	/* Entries cached from a large page that contains lin go too. */
-	n = live_slots(sys);
-	for (unsigned k = 0; k < n; k++) {
-		unsigned sl = slot_at(sys, k), u = sl / EMU_TLB_SIZE, j = sl % EMU_TLB_SIZE;
-		unsigned s = sys->shift[u][j];
-		uint64_t tag = cpu->tlb[u].e[j].tag_read;
+	for (unsigned u = 0; u < 2; u++) {
+		for (unsigned j = 0; j < EMU_TLB_SIZE; j++) {
+			unsigned s = cpu->sys->shift[u][j];
+			uint64_t tag = cpu->tlb[u].e[j].tag_read;
 
-		if (s > 12 && tag != EMU_TLB_INVALID && (tag >> s) == (lin >> s))
-			tlb_kill(cpu, u, j);
+			if (s > 12 && tag != EMU_TLB_INVALID && (tag >> s) == (lin >> s))
+				tlb_kill(cpu, u, j);
+		}
 	}
 }
 
-/* Kills the non-global entries; the global ones that survive become the
- * new fill log (when they fit), as a later full flush must find them. */
 void emu_tlb_flush_nonglobal(struct emu_cpu *cpu)
 {
-	struct emu_cpu_sys *sys = cpu->sys;
-	unsigned n = live_slots(sys), kept = 0;
-
-	for (unsigned k = 0; k < n; k++) {
-		unsigned sl = slot_at(sys, k), u = sl / EMU_TLB_SIZE, i = sl % EMU_TLB_SIZE;
-
-		if (!(sys->info[u][i] & EMU_TI_GLOBAL)) {
-			tlb_kill(cpu, u, i);
-			continue;
-		}
-		/* kept <= k: compacting in place never overwrites an unread slot */
-		if (kept < EMU_FILL_LOG)
-			sys->fill_log[kept] = (uint16_t)sl;
-		if (kept <= EMU_FILL_LOG)
-			kept++;
-	}
-	sys->nfill = kept;
+	for (unsigned u = 0; u < 2; u++)
+		for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
+			if (!(cpu->sys->info[u][i] & EMU_TI_GLOBAL))
+				tlb_kill(cpu, u, i);
 }
 
 void emu_tlb_flush_all(struct emu_cpu *cpu)
 {
-	struct emu_cpu_sys *sys = cpu->sys;
-	unsigned n = live_slots(sys);
-
-	for (unsigned k = 0; k < n; k++) {
-		unsigned sl = slot_at(sys, k);
-
-		tlb_kill(cpu, sl / EMU_TLB_SIZE, sl % EMU_TLB_SIZE);
-	}
-	sys->nfill = 0;
-	sys->nlarge = 0;
+	for (unsigned u = 0; u < 2; u++)
+		for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
+			tlb_kill(cpu, u, i);
+	cpu->sys->nlarge = 0;
 }
 
 void emu_mmu_reset(struct emu_cpu *cpu)

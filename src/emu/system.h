@@ -23,18 +23,11 @@ struct emu_itlb_entry {
 	uint64_t gpa_page;
 };
 
-#define EMU_FILL_LOG 1024
-
 struct emu_cpu_sys {
 	struct emu_itlb_entry itlb[2][EMU_TLB_SIZE]; /* fetch TLB, [0] supervisor, [1] user */
 	uint8_t info[2][EMU_TLB_SIZE]; /* EMU_TI_* of the data/fetch entry */
 	uint8_t shift[2][EMU_TLB_SIZE]; /* page size of the mapping the entry came from */
 	unsigned nlarge; /* entries from pages > 4 KiB since the last full flush */
-	/* Slots (u * EMU_TLB_SIZE + i) filled since the last flush, so that
-	 * flushes visit those rather than all 2 x 2^12 slots (a CR3 load per
-	 * context switch); nfill > EMU_FILL_LOG: too many, visit them all. */
-	uint16_t fill_log[EMU_FILL_LOG];
-	unsigned nfill;
 	uint64_t mtrr_fixed[11]; /* MTRRfix64K_00000 .. MTRRfix4K_F8000, stored only */
 	uint64_t mtrr_var[16]; /* PHYSBASE0/PHYSMASK0 .. 7 */
 	bool exit_pending; /* cpu->exit holds a result for emu_cpu_run() to return */

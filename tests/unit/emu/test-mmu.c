@@ -149,61 +149,6 @@ static void test_tlb_global_and_invlpg(void **state)
 	machine_free(m);
 }
 
-/* Flushes visit the slots filled since the last flush (the fill log), or
- * every slot once more were filled than the log holds: a global entry
- * that survived a CR3 load must still go with the next full flush, and
- * with the log overflowed CR3 loads and INVLPG of a large page still
- * reach every entry. */
-static void test_tlb_fill_log(void **state)
-{
-	struct machine *m = machine_new(1, false);
-	struct emu_cpu *cpu = m->cpu;
-
-	(void)state;
-	setup_long(m);
-	put64(m, 0x4000, 1);
-	put64(m, 0x5000, 2);
-	put64(m, 0x6000, 3);
-	put64(m, PTE(4), 0x4000 | 7 | 0x100); /* global */
-	assert_int_equal(emu_read_lin(cpu, 0x4000, 8), 1);
-	assert_int_equal(emu_read_lin(cpu, 0x5000, 8), 2);
-	assert_true(cpu->sys->nfill <= EMU_FILL_LOG);
-	put64(m, PTE(4), 0x6000 | 7 | 0x100);
-	put64(m, PTE(5), 0x6000 | 7);
-	emu_write_cr(cpu, 3, PML4);
-	assert_int_equal(emu_read_lin(cpu, 0x4000, 8), 1);
-	assert_int_equal(emu_read_lin(cpu, 0x5000, 8), 3);
-	emu_tlb_flush_all(cpu);
-	assert_int_equal(emu_read_lin(cpu, 0x4000, 8), 3);
-	/* overflow the log: every 4 KiB page of the 8 MiB */
-	put64(m, PTE(4), 0x4000 | 7 | 0x100);
-	put64(m, PTE(5), 0x5000 | 7);
-	emu_tlb_flush_all(cpu);
-	for (uint64_t lin = 0; lin < (8u << 20); lin += 4096)
-		(void)emu_read_lin(cpu, lin, 1);
-	assert_true(cpu->sys->nfill > EMU_FILL_LOG);
-	put64(m, PTE(4), 0x6000 | 7 | 0x100);
-	put64(m, PTE(5), 0x6000 | 7);
-	put64(m, 0x3fe000, 7);
-	put64(m, PD + 24, 0x87 | (1ULL << 21)); /* 6 MiB -> 2 MiB: slots 1536-2047 */
-	emu_write_cr(cpu, 3, PML4);
-	assert_int_equal(emu_read_lin(cpu, 0x4000, 8), 1);
-	assert_int_equal(emu_read_lin(cpu, 0x5000, 8), 3);
-	assert_int_equal(emu_read_lin(cpu, 0x7fe000, 8), 7);
-	emu_tlb_flush_all(cpu);
-	assert_int_equal(emu_read_lin(cpu, 0x4000, 8), 3);
-	/* INVLPG inside a large page, the log overflowed */
-	put64(m, PD + 24, 0x87 | (3ULL << 21));
-	emu_tlb_flush_all(cpu);
-	for (uint64_t lin = 0; lin < (8u << 20); lin += 4096)
-		(void)emu_read_lin(cpu, lin, 1);
-	assert_true(cpu->sys->nfill > EMU_FILL_LOG);
-	put64(m, PD + 24, 0x87 | (1ULL << 21));
-	emu_invlpg(cpu, 0x600000);
-	assert_int_equal(emu_read_lin(cpu, 0x7fe000, 8), 7);
-	machine_free(m);
-}
-
 static void test_page_crossing(void **state)
 {
 	struct machine *m = machine_new(1, false);
@@ -303,7 +248,6 @@ int main(void)
 		cmocka_unit_test(test_reserved_bits),
 		cmocka_unit_test(test_1g_page),
 		cmocka_unit_test(test_tlb_global_and_invlpg),
-		cmocka_unit_test(test_tlb_fill_log),
 		cmocka_unit_test(test_page_crossing),
 		cmocka_unit_test(test_mmio_routing),
 		cmocka_unit_test(test_code_pages),
