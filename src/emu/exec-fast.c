@@ -25,7 +25,12 @@
  *     non-canonical address with its #GP or #SS) goes out of line to the
  *     generic accessors with the same segment and offset, so faults,
  *     CR2 and error codes are exactly the generic handlers'.
- * Flags are recorded lazily as the generic handlers do (core.h). */
+ * Flags are recorded lazily as the generic handlers do (core.h).
+ *
+ * Map: memory operands (address shapes, the inline TLB hit); the memory
+ * operations; their instantiation per shape, segment kind and size;
+ * register forms; shifts by an immediate; the 64-bit stack; the picker
+ * (emu_fast_pick) and its inverse (emu_fast_generic). */
 #include "emu/core.h"
 
 /* ---- memory operands (64-bit mode, 64-bit addresses) ------------------- */
