@@ -147,17 +147,37 @@ class Symbols:
         return self.names[i] if i >= 0 else f"0x{addr:x}"
 
 
+def entry_symbols(obj):
+    """{offset: name} of the functions in obj's symbol table (static ones
+    included). A handler's offset is its entry, so this names it exactly;
+    addr2line names the innermost inlined function there instead (e.g.
+    exec-fast.c's specialized handlers all began with an inlined helper)."""
+    out = subprocess.run(["nm", "--defined-only", obj], capture_output=True,
+                         text=True).stdout.splitlines()
+    syms = {}
+    for line in out:
+        p = line.split()
+        if len(p) == 3 and p[1] in "tTwW":
+            syms.setdefault(int(p[0], 16), p[2])
+    return syms
+
+
 def resolve_handlers(obj_offsets):
-    """{(object, offset): count} -> [(function, count)], addr2line in one call per object."""
+    """{(object, offset): count} -> [(function, count)]: the symbol table,
+    else addr2line, in one call per object."""
     by_obj = collections.defaultdict(list)
     for (obj, off) in obj_offsets:
         by_obj[obj].append(off)
     names = {}
     for obj, offs in by_obj.items():
+        syms = entry_symbols(obj)
         out = subprocess.run(["addr2line", "-f", "-e", obj] + offs, capture_output=True,
                              text=True).stdout.splitlines()
         for off, fn in zip(offs, out[0::2]):
-            names[(obj, off)] = fn
+            try:
+                names[(obj, off)] = syms.get(int(off, 16), fn)
+            except ValueError:
+                names[(obj, off)] = fn
     total = collections.Counter()
     for key, n in obj_offsets.items():
         total[names.get(key, key[1])] += n

@@ -80,17 +80,17 @@ static inline void emu_lazy_cfof(struct emu_cpu *cpu, unsigned size, uint64_t re
 	emu_lazy_set(cpu, EMU_LZ_CFOF, size, res, cf, of);
 }
 
-/* Condition cc (Jcc's low nibble) from the lazy state. ZF and SF come from
- * the result whatever the operation; CMP/SUB and logic ops answer every
- * common condition without building RFLAGS. */
-static inline bool emu_cond(struct emu_cpu *cpu, unsigned cc)
+/* Condition cc (Jcc's low nibble) from the lazy state, or -1 when it needs
+ * RFLAGS built (emu_cond_slow). ZF and SF come from the result whatever the
+ * operation; CMP/SUB and logic ops answer every common condition. */
+static inline int emu_cond_lazy(const struct emu_cpu *cpu, unsigned cc)
 {
 	const struct emu_lazy *l = &cpu->lazy;
 	unsigned sh = 64 - l->size * 8u;
 	bool r;
 
 	if (__builtin_expect(l->op == EMU_LZ_NONE, 0))
-		return emu_cond_slow(cpu, cc);
+		return -1;
 	switch (cc >> 1) {
 	case EMU_CC_E >> 1:
 		r = l->res == 0;
@@ -104,7 +104,7 @@ static inline bool emu_cond(struct emu_cpu *cpu, unsigned cc)
 		else if (l->op == EMU_LZ_LOGIC)
 			r = false;
 		else
-			return emu_cond_slow(cpu, cc);
+			return -1;
 		break;
 	case EMU_CC_BE >> 1:
 		if (l->op == EMU_LZ_SUB)
@@ -112,7 +112,7 @@ static inline bool emu_cond(struct emu_cpu *cpu, unsigned cc)
 		else if (l->op == EMU_LZ_LOGIC)
 			r = l->res == 0;
 		else
-			return emu_cond_slow(cpu, cc);
+			return -1;
 		break;
 	case EMU_CC_L >> 1:
 	case EMU_CC_LE >> 1:
@@ -123,12 +123,19 @@ static inline bool emu_cond(struct emu_cpu *cpu, unsigned cc)
 			r = (int64_t)(l->res << sh) < 0 ||
 			    ((cc >> 1) == (EMU_CC_LE >> 1) && l->res == 0);
 		else
-			return emu_cond_slow(cpu, cc);
+			return -1;
 		break;
 	default:
-		return emu_cond_slow(cpu, cc);
+		return -1;
 	}
 	return r ^ (cc & 1);
+}
+
+static inline bool emu_cond(struct emu_cpu *cpu, unsigned cc)
+{
+	int r = emu_cond_lazy(cpu, cc);
+
+	return r >= 0 ? r : emu_cond_slow(cpu, cc);
 }
 
 static inline uint64_t emu_mask(unsigned size)
@@ -334,5 +341,12 @@ static inline uint64_t emu_next_rip(const struct emu_insn *in)
 }
 
 #include "emu/core-ops.h"
+
+/* exec-fast.c: the specialized handler for the decoded *in (one operand
+ * size, operand shape and segment kind; 64-bit mode for memory operands),
+ * or in->fn when there is none. emu_decode() applies it last. */
+emu_handler emu_fast_pick(const struct emu_cpu *cpu, const struct emu_insn *in);
+/* The generic handler a specialized one stands for (fn itself otherwise). */
+emu_handler emu_fast_generic(emu_handler fn);
 
 #endif

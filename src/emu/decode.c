@@ -347,5 +347,6 @@ int emu_decode(struct emu_cpu *cpu, struct emu_dsrc *s, uint64_t rip, struct emu
 		in->len = 15;
 	}
 	finish(cpu, in, &d, f);
+	in->fn = emu_fast_pick(cpu, in);
 	return 0;
 }

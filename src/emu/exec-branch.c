@@ -4,11 +4,25 @@
  * address when they run; taking a branch overwrites it. */
 #include "emu/core.h"
 
-#define JCC(n)                              \
-	EMU_HANDLER(emu_op_jcc_##n)         \
-	{                                   \
-		if (emu_cond(cpu, 0x##n))   \
-			cpu->rip = in->imm; \
+/* The conditions the lazy state cannot answer are read out of line, so
+ * the common case needs no stack frame. */
+static __attribute__((noinline)) void jcc_slow(struct emu_cpu *cpu, const struct emu_insn *in,
+					       unsigned cc)
+{
+	if (emu_cond_slow(cpu, cc))
+		cpu->rip = in->imm;
+}
+
+#define JCC(n)                                     \
+	EMU_HANDLER(emu_op_jcc_##n)                \
+	{                                          \
+		int r = emu_cond_lazy(cpu, 0x##n); \
+		if (__builtin_expect(r < 0, 0)) {  \
+			jcc_slow(cpu, in, 0x##n);  \
+			return;                    \
+		}                                  \
+		if (r)                             \
+			cpu->rip = in->imm;        \
 	}
 
 JCC(0)
