@@ -3,6 +3,7 @@
 #define VS_EMU_BLOCK_H
 
 #include "emu/internal.h"
+#include "emu/jit.h"
 
 #define EMU_BLOCK_MAX 64 /* instructions per block */
 #define EMU_NO_GPA UINT64_MAX
@@ -38,6 +39,11 @@ struct emu_block {
 	 * per-vCPU lookup's slots. Only a VM's single vCPU uses them (see
 	 * exec.c); zeroed at build. */
 	struct emu_fast_slot link[EMU_BLOCK_LINKS];
+	/* Call-threaded host code doing what the interpreter does with insn[]
+	 * (jit.h), or NULL: interpreted. Set before the block is published,
+	 * freed with the block. */
+	emu_jit_code code;
+	uint32_t code_bytes;
 	struct emu_insn insn[];
 };
 
@@ -48,6 +54,8 @@ struct emu_core_cpu {
 	struct emu_block *cur; /* block being executed, or NULL */
 	bool building; /* inside emu_block_build (a fetch may fault) */
 	bool chain; /* blocks may be chained: the VM has this one vCPU */
+	/* While generated code runs: its frame (jit.h emu_jit_code), else 0. */
+	uintptr_t jit_frame;
 	/* The code pages translated last (linear page -> gpa page), direct-
 	 * mapped by linear page: used without emu_fetch_ptr() while only
 	 * non-system blocks ran since, as nothing else can change a

@@ -1,0 +1,475 @@
+/* Call-threaded host code for decoded blocks (jit.h has the contract).
+ *
+ * Map: the code a block gets (emitter), the pool (memfd mapped twice,
+ * size-class free lists), compile and release, the SMC return stub.
+ *
+ * A block of n instructions becomes, with rbx = cpu (System V ABI):
+ *
+ *	push rbx		; rsp is now 16-aligned for every call below
+ *	mov rbx, rdi
+ *	mov [rsi], rsp		; *frame: where each handler's return address sits
+ *   per instruction i < n-1:
+ *	mov rsi, &insn[i]
+ *	mov [rbx + cur], rsi
+ *	mov rdi, rbx
+ *	call handler_i		; rel32, or mov rax, imm64; call rax
+ *   the last one:
+ *	mov rsi, &insn[n-1]
+ *	mov [rbx + cur], rsi
+ *	mov qword [rbx + rip], rip_end	; imm32 sign-extended, or through rax
+ *	mov rdi, rbx
+ *	pop rbx
+ *	jmp handler_n-1		; tail call: it returns to the dispatch loop
+ *
+ * A fault longjmps out of a handler: the frame (one saved rbx, which
+ * longjmp restores anyway) is simply abandoned. */
+#include "emu/jit.h"
+
+#include "emu/block.h"
+#include "emu/core.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define JIT_UNIT 32u /* allocation granule, bytes */
+#define JIT_HEAD 7u /* push rbx; mov rbx, rdi; mov [rsi], rsp */
+#define JIT_INSN_MAX 32u /* mov rsi; mov [rbx+cur]; mov rdi; abs call (12) */
+#define JIT_TAIL_MAX 50u /* the last instruction, every immediate long */
+#define JIT_CODE_MAX (JIT_HEAD + EMU_BLOCK_MAX * JIT_INSN_MAX + JIT_TAIL_MAX)
+#define JIT_CLASSES ((JIT_CODE_MAX + JIT_UNIT - 1) / JIT_UNIT + 1)
+#define JIT_STUB_BYTES 64u /* the SMC stub at the pool's start */
+#define JIT_NEAR (256ULL << 20) /* distance of the pool below the binary */
+#define JIT_MFD_EXEC 0x10u /* MFD_EXEC (Linux 6.3): ask for an executable memfd */
+
+struct emu_jit {
+	uint8_t *rx; /* executable view */
+	uint8_t *rw; /* writable view of the same pages */
+	size_t size;
+	size_t top; /* bytes handed out from the start, never given back */
+	size_t live; /* bytes held by blocks */
+	/* Free chunks by size in granules; each chunk's first 4 bytes (in the
+	 * writable view) hold the next chunk's offset + 1, 0 ending the list. */
+	uint32_t free[JIT_CLASSES];
+};
+
+/* ---- emitter ---------------------------------------------------------------- */
+
+struct emit {
+	uint8_t *w; /* where the next byte is written (writable view); NULL: sizing */
+	uintptr_t x; /* the same position in the executable view */
+	const struct emu_jit *j;
+	size_t len; /* bytes emitted */
+};
+
+static void put(struct emit *e, const void *bytes, size_t n)
+{
+	if (e->w) {
+		memcpy(e->w, bytes, n);
+		e->w += n;
+	}
+	e->x += n;
+	e->len += n;
+}
+
+/* Whether rel32 reaches target from anywhere in the pool: the code's size
+ * then does not depend on where in the pool it lands, so a block is sized
+ * before it is placed and a freed chunk fits a block of the same shape. */
+static bool near(const struct emu_jit *j, uintptr_t target)
+{
+	int64_t lo = (int64_t)(target - (uintptr_t)j->rx);
+	int64_t hi = (int64_t)(target - ((uintptr_t)j->rx + j->size));
+
+	return lo == (int32_t)lo && hi == (int32_t)hi;
+}
+
+static void put8(struct emit *e, uint8_t v)
+{
+	put(e, &v, 1);
+}
+
+static void put32(struct emit *e, uint32_t v)
+{
+	put(e, &v, 4);
+}
+
+static void put64(struct emit *e, uint64_t v)
+{
+	put(e, &v, 8);
+}
+
+/* A call (E8 / FF D0) or jump (E9 / FF E0) to target: rel32 when the
+ * target is within reach, else through rax (a scratch register for the
+ * System V ABI, and not an argument). */
+static void emit_xfer(struct emit *e, bool call, uintptr_t target)
+{
+	if (near(e->j, target)) {
+		uint32_t rel = (uint32_t)(target - (e->x + 5));
+
+		put8(e, call ? 0xe8 : 0xe9);
+		put32(e, rel);
+		return;
+	}
+	put8(e, 0x48); /* mov rax, imm64 */
+	put8(e, 0xb8);
+	put64(e, target);
+	put8(e, 0xff);
+	put8(e, call ? 0xd0 : 0xe0);
+}
+
+/* mov rsi, &in; mov [rbx + cur], rsi */
+static void emit_cur(struct emit *e, const struct emu_insn *in)
+{
+	static const uint8_t mov_cur[] = { 0x48, 0x89, 0xb3 };
+
+	put8(e, 0x48);
+	put8(e, 0xbe);
+	put64(e, (uint64_t)(uintptr_t)in);
+	put(e, mov_cur, sizeof(mov_cur));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, cur));
+}
+
+/* mov qword [rbx + rip], v */
+static void emit_set_rip(struct emit *e, uint64_t v)
+{
+	static const uint8_t mov_imm[] = { 0x48, 0xc7, 0x83 };
+	static const uint8_t mov_rax[] = { 0x48, 0x89, 0x83 };
+	uint32_t off = (uint32_t)offsetof(struct emu_cpu, rip);
+
+	if ((int64_t)v == (int32_t)v) {
+		put(e, mov_imm, sizeof(mov_imm));
+		put32(e, off);
+		put32(e, (uint32_t)v);
+		return;
+	}
+	put8(e, 0x48); /* mov rax, imm64 */
+	put8(e, 0xb8);
+	put64(e, v);
+	put(e, mov_rax, sizeof(mov_rax));
+	put32(e, off);
+}
+
+/* ---- inlined handlers ------------------------------------------------------------ */
+
+/* The few hottest handlers that cannot fault and only move registers are
+ * emitted in place, with no call and no cpu->cur (a fault can only come
+ * from a later, called, handler, which sets it): MOV between registers
+ * and of immediates, LEA with 64-bit addressing, NOP, all at operand size
+ * 8 or 4 (4 zero-extends, as emu_reg_set() does). rax and rcx are
+ * scratch; rbx = cpu, cpu->r[] reached with disp8. */
+static_assert(offsetof(struct emu_cpu, r) + 15 * sizeof(uint64_t) < 128, "cpu->r[] needs disp8");
+
+static uint8_t reg_disp(unsigned r)
+{
+	return (uint8_t)(offsetof(struct emu_cpu, r) + r * sizeof(uint64_t));
+}
+
+/* mov rax/eax (or rcx), cpu->r[r] */
+static void emit_load(struct emit *e, unsigned r, unsigned size, bool rcx)
+{
+	if (size == 8)
+		put8(e, 0x48);
+	put8(e, 0x8b);
+	put8(e, rcx ? 0x4b : 0x43);
+	put8(e, reg_disp(r));
+}
+
+/* mov cpu->r[r], rax */
+static void emit_store(struct emit *e, unsigned r)
+{
+	static const uint8_t mov[] = { 0x48, 0x89, 0x43 };
+
+	put(e, mov, sizeof(mov));
+	put8(e, reg_disp(r));
+}
+
+/* cpu->r[r] = v (already zero-extended for size 4) */
+static void emit_store_imm(struct emit *e, unsigned r, uint64_t v)
+{
+	static const uint8_t mov[] = { 0x48, 0xc7, 0x43 };
+
+	if ((int64_t)v == (int32_t)v) {
+		put(e, mov, sizeof(mov));
+		put8(e, reg_disp(r));
+		put32(e, (uint32_t)v);
+		return;
+	}
+	put8(e, 0x48); /* mov rax, imm64 */
+	put8(e, 0xb8);
+	put64(e, v);
+	emit_store(e, r);
+}
+
+/* LEA: rax = r[base] + (r[index] << scale) + disp, then cpu->r[reg]. */
+static void emit_lea(struct emit *e, const struct emu_insn *in)
+{
+	bool base = in->base != EMU_NOREG, index = in->index != EMU_NOREG;
+	uint8_t sib = (uint8_t)(in->scale << 6 | 1 << 3); /* index rcx */
+
+	if (!base && !index) {
+		emit_store_imm(e, in->reg, in->opsize == 4 ? (uint32_t)in->disp : (uint64_t)in->disp);
+		return;
+	}
+	if (base)
+		emit_load(e, in->base, 8, false);
+	if (index)
+		emit_load(e, in->index, 8, true);
+	put8(e, 0x48);
+	put8(e, 0x8d);
+	if (base && index) { /* lea rax, [rax + rcx*s + disp32] */
+		put8(e, 0x84);
+		put8(e, sib);
+	} else if (base) { /* lea rax, [rax + disp32] */
+		put8(e, 0x80);
+	} else { /* lea rax, [rcx*s + disp32] */
+		put8(e, 0x04);
+		put8(e, sib | 5);
+	}
+	put32(e, (uint32_t)in->disp);
+	if (in->opsize == 4) { /* mov eax, eax */
+		put8(e, 0x89);
+		put8(e, 0xc0);
+	}
+	emit_store(e, in->reg);
+}
+
+/* Emits in's effect in place when it is one of the inlined forms. */
+static bool emit_inline(struct emit *e, const struct emu_insn *in)
+{
+	unsigned sz = in->opsize;
+	uint64_t imm = sz == 4 ? (uint32_t)in->imm : in->imm;
+
+	if (in->fn == emu_op_nop)
+		return true;
+	if (sz != 8 && sz != 4)
+		return false;
+	if (in->fn == emu_op_mov_EG_r || in->fn == emu_op_mov_GE_r) {
+		bool eg = in->fn == emu_op_mov_EG_r;
+
+		emit_load(e, eg ? in->reg : in->rm, sz, false);
+		emit_store(e, eg ? in->rm : in->reg);
+	} else if (in->fn == emu_op_mov_EI_r || in->fn == emu_op_mov_OI) {
+		emit_store_imm(e, in->fn == emu_op_mov_OI ? in->reg : in->rm, imm);
+	} else if (in->fn == emu_op_lea && in->adsize == 8 && in->disp == (int32_t)in->disp) {
+		emit_lea(e, in);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* ---- blocks --------------------------------------------------------------------- */
+
+static void emit_block(struct emit *e, const struct emu_block *b)
+{
+	static const uint8_t head[JIT_HEAD] = { 0x53, 0x48, 0x89, 0xfb, 0x48, 0x89, 0x26 };
+	static const uint8_t mov_rdi_rbx[] = { 0x48, 0x89, 0xdf };
+	const struct emu_insn *last = &b->insn[b->n - 1];
+
+	put(e, head, sizeof(head));
+	for (const struct emu_insn *in = b->insn; in != last; in++) {
+		if (emit_inline(e, in))
+			continue;
+		emit_cur(e, in);
+		put(e, mov_rdi_rbx, sizeof(mov_rdi_rbx));
+		emit_xfer(e, true, (uintptr_t)in->fn);
+	}
+	emit_cur(e, last);
+	emit_set_rip(e, last->rip + last->len);
+	put(e, mov_rdi_rbx, sizeof(mov_rdi_rbx));
+	put8(e, 0x5b); /* pop rbx */
+	emit_xfer(e, false, (uintptr_t)last->fn);
+}
+
+/* ---- the SMC stub --------------------------------------------------------------- */
+
+/* Reached by a handler's ret (emu_jit_cut() rewrote its return address),
+ * with the generated frame's rbx = cpu: the next instruction leaves the
+ * block, as emu_op_smc_exit() does when the interpreter calls it. */
+static __attribute__((noreturn, used)) void smc_exit(struct emu_cpu *cpu)
+{
+	cpu->cur++;
+	emu_op_smc_exit(cpu, cpu->cur);
+	__builtin_unreachable();
+}
+
+/* mov rdi, rbx; call smc_exit; ud2. The stack is as at the handler's call
+ * site, 16-aligned. */
+static void emit_stub(struct emu_jit *j)
+{
+	struct emit e = { .w = j->rw, .x = (uintptr_t)j->rx, .j = j };
+	static const uint8_t mov_rdi_rbx[] = { 0x48, 0x89, 0xdf };
+
+	put(&e, mov_rdi_rbx, sizeof(mov_rdi_rbx));
+	emit_xfer(&e, true, (uintptr_t)smc_exit);
+	put8(&e, 0x0f);
+	put8(&e, 0x0b);
+}
+
+void emu_jit_cut(struct emu_jit *j, uintptr_t frame)
+{
+	/* every handler call of the block pushes its return address here */
+	uintptr_t *ret = (uintptr_t *)(frame - sizeof(uintptr_t));
+
+	*ret = (uintptr_t)j->rx;
+}
+
+/* ---- the pool ------------------------------------------------------------------ */
+
+bool emu_jit_enabled(const struct emu_vm_config *cfg)
+{
+	const char *v;
+
+	if (cfg->jit != EMU_JIT_DEFAULT)
+		return cfg->jit == EMU_JIT_ON;
+	v = getenv("VESSEL_EMU_JIT");
+	return !v || strcmp(v, "0") != 0;
+}
+
+/* The executable view, asked for JIT_NEAR below this binary's code (above
+ * it when the binary sits low) so that calls to handlers reach with rel32;
+ * the kernel may place it elsewhere, and then calls go through rax. */
+static void *map_exec(int fd, size_t size)
+{
+	uintptr_t text = (uintptr_t)emu_jit_new & ~(uintptr_t)0x1fffff;
+	uintptr_t hint = text > 2 * (JIT_NEAR + size) ? text - JIT_NEAR - size : text + JIT_NEAR;
+
+	return mmap((void *)(hint & ~(uintptr_t)0x1fffff), size, PROT_READ | PROT_EXEC, MAP_SHARED,
+		    fd, 0);
+}
+
+static int open_memfd(size_t size)
+{
+	int fd = memfd_create("vessel-emu-jit", MFD_CLOEXEC | JIT_MFD_EXEC);
+
+	if (fd < 0 && errno == EINVAL) /* before Linux 6.3: no MFD_EXEC, executable anyway */
+		fd = memfd_create("vessel-emu-jit", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int emu_jit_new(size_t size, struct emu_jit **out)
+{
+	struct emu_jit *j;
+	int fd, r = 0;
+
+	size = (size + 0xfffff) & ~(size_t)0xfffff;
+	if (size > UINT32_MAX - 1) /* free lists hold 32-bit offsets */
+		size = (size_t)1 << 31;
+	if ((fd = open_memfd(size)) < 0)
+		return fd;
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		close(fd);
+		return -ENOMEM;
+	}
+	j->size = size;
+	j->rx = map_exec(fd, size);
+	j->rw = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (j->rx == MAP_FAILED || j->rw == MAP_FAILED)
+		r = -errno;
+	close(fd);
+	if (r < 0) {
+		j->rx = j->rx == MAP_FAILED ? NULL : j->rx;
+		j->rw = j->rw == MAP_FAILED ? NULL : j->rw;
+		emu_jit_free(j);
+		return r;
+	}
+	emit_stub(j);
+	j->top = JIT_STUB_BYTES;
+	*out = j;
+	return 0;
+}
+
+void emu_jit_free(struct emu_jit *j)
+{
+	if (!j)
+		return;
+	if (j->rx)
+		munmap(j->rx, j->size);
+	if (j->rw)
+		munmap(j->rw, j->size);
+	free(j);
+}
+
+static void chunk_put(struct emu_jit *j, size_t off, unsigned units)
+{
+	uint32_t next = j->free[units];
+
+	memcpy(j->rw + off, &next, sizeof(next));
+	j->free[units] = (uint32_t)off + 1;
+}
+
+static size_t chunk_pop(struct emu_jit *j, unsigned units)
+{
+	size_t off = j->free[units] - 1;
+
+	memcpy(&j->free[units], j->rw + off, sizeof(uint32_t));
+	return off;
+}
+
+/* A chunk of units granules: one of that size, else fresh space, else a
+ * larger free one split. Returns its offset, or 0 (the stub's) when the
+ * pool is full. */
+static size_t chunk_get(struct emu_jit *j, unsigned units)
+{
+	size_t bytes = (size_t)units * JIT_UNIT;
+
+	if (j->free[units])
+		return chunk_pop(j, units);
+	if (j->top + bytes <= j->size) {
+		j->top += bytes;
+		return j->top - bytes;
+	}
+	for (unsigned c = units + 1; c < JIT_CLASSES; c++) {
+		if (j->free[c]) {
+			size_t off = chunk_pop(j, c);
+
+			chunk_put(j, off + bytes, c - units);
+			return off;
+		}
+	}
+	return 0;
+}
+
+bool emu_jit_compile(struct emu_jit *j, struct emu_block *b)
+{
+	struct emit e = { .j = j };
+	unsigned units;
+	size_t off;
+
+	if (!b->n)
+		return false;
+	emit_block(&e, b); /* sizing pass: nothing written */
+	units = (unsigned)((e.len + JIT_UNIT - 1) / JIT_UNIT);
+	if (units >= JIT_CLASSES || !(off = chunk_get(j, units)))
+		return false;
+	e = (struct emit){ .w = j->rw + off, .x = (uintptr_t)j->rx + off, .j = j };
+	emit_block(&e, b);
+	b->code = (emu_jit_code)(void *)(j->rx + off);
+	b->code_bytes = units * JIT_UNIT;
+	j->live += b->code_bytes;
+	return true;
+}
+
+void emu_jit_release(struct emu_jit *j, struct emu_block *b)
+{
+	if (!j || !b->code)
+		return;
+	chunk_put(j, (size_t)((uint8_t *)(void *)b->code - j->rx), b->code_bytes / JIT_UNIT);
+	j->live -= b->code_bytes;
+	b->code = NULL;
+	if (!j->live) { /* all free (after a flush): start afresh, unfragmented */
+		memset(j->free, 0, sizeof(j->free));
+		j->top = JIT_STUB_BYTES;
+	}
+}
