@@ -36,7 +36,7 @@
 
 #define JIT_UNIT 32u /* allocation granule, bytes */
 #define JIT_HEAD 7u /* push rbx; mov rbx, rdi; mov [rsi], rsp */
-#define JIT_INSN_MAX 32u /* mov rsi; mov [rbx+cur]; mov rdi; abs call (12) */
+#define JIT_INSN_MAX 160u /* the longest inlined form (emit_mem) and its call */
 #define JIT_TAIL_MAX 50u /* the last instruction, every immediate long */
 #define JIT_CODE_MAX (JIT_HEAD + EMU_BLOCK_MAX * JIT_INSN_MAX + JIT_TAIL_MAX)
 #define JIT_CLASSES ((JIT_CODE_MAX + JIT_UNIT - 1) / JIT_UNIT + 1)
@@ -202,14 +202,16 @@ static void emit_store_imm(struct emit *e, unsigned r, uint64_t v)
 	emit_store(e, r);
 }
 
-/* LEA: rax = r[base] + (r[index] << scale) + disp, then cpu->r[reg]. */
-static void emit_lea(struct emit *e, const struct emu_insn *in)
+/* rax = r[base] + (r[index] << scale) + disp, 64-bit (disp fits int32). */
+static void emit_ea(struct emit *e, const struct emu_insn *in)
 {
+	static const uint8_t mov_rax_imm[] = { 0x48, 0xc7, 0xc0 };
 	bool base = in->base != EMU_NOREG, index = in->index != EMU_NOREG;
 	uint8_t sib = (uint8_t)(in->scale << 6 | 1 << 3); /* index rcx */
 
 	if (!base && !index) {
-		emit_store_imm(e, in->reg, in->opsize == 4 ? (uint32_t)in->disp : (uint64_t)in->disp);
+		put(e, mov_rax_imm, sizeof(mov_rax_imm));
+		put32(e, (uint32_t)in->disp);
 		return;
 	}
 	if (base)
@@ -228,6 +230,12 @@ static void emit_lea(struct emit *e, const struct emu_insn *in)
 		put8(e, sib | 5);
 	}
 	put32(e, (uint32_t)in->disp);
+}
+
+/* LEA: the effective address, truncated to 32 bits for operand size 4. */
+static void emit_lea(struct emit *e, const struct emu_insn *in)
+{
+	emit_ea(e, in);
 	if (in->opsize == 4) { /* mov eax, eax */
 		put8(e, 0x89);
 		put8(e, 0xc0);
@@ -235,11 +243,106 @@ static void emit_lea(struct emit *e, const struct emu_insn *in)
 	emit_store(e, in->reg);
 }
 
+/* The call of in's handler, as the interpreter makes it. */
+static void emit_call_insn(struct emit *e, const struct emu_insn *in)
+{
+	static const uint8_t mov_rdi_rbx[] = { 0x48, 0x89, 0xdf };
+
+	emit_cur(e, in);
+	put(e, mov_rdi_rbx, sizeof(mov_rdi_rbx));
+	emit_xfer(e, true, (uintptr_t)in->fn);
+}
+
+/* A forward jump whose rel32 fix_jump() fills in. */
+struct fixup {
+	uint8_t *w; /* the rel32 (NULL while sizing) */
+	uintptr_t x; /* the executable address just after it */
+};
+
+static struct fixup emit_jump(struct emit *e, const uint8_t *op, size_t n)
+{
+	put(e, op, n);
+	put32(e, 0);
+	return (struct fixup){ .w = e->w ? e->w - 4 : NULL, .x = e->x };
+}
+
+static void fix_jump(const struct emit *e, struct fixup f)
+{
+	uint32_t rel = (uint32_t)(e->x - f.x);
+
+	if (f.w)
+		memcpy(f.w, &rel, sizeof(rel));
+}
+
+/* MOV between a register and memory (operand size 8 or 4, 64-bit
+ * addressing, long mode, not SS): the TLB fast path of emu_read_lin() /
+ * emu_write_lin() in place, and on a miss or a page-crossing access the
+ * handler itself, which then takes its slow path (walk, MMIO, code pages,
+ * faults). Nothing architectural changes before the checks pass. */
+static_assert(EMU_TLB_SIZE == 256 && sizeof(struct emu_tlb_entry) == 32, "TLB index below");
+static_assert(sizeof(struct emu_tlb) == 1u << 13, "TLB select below");
+
+static void emit_mem(struct emit *e, const struct emu_insn *in, bool write)
+{
+	static const uint8_t idx[] = { 0x48, 0x89, 0xc1, 0x48, 0xc1, 0xe9, 0x0c, 0x0f,
+				       0xb6, 0xc9, 0xc1, 0xe1, 0x05, 0x0f, 0xb6, 0x93 };
+	static const uint8_t sel[] = { 0xc1, 0xe2, 0x0d, 0x48, 0x01, 0xd1, 0x48, 0x89, 0xc2, 0x48,
+				       0x81, 0xe2, 0x00, 0xf0, 0xff, 0xff, 0x48, 0x3b, 0x94, 0x0b };
+	static const uint8_t off[] = { 0x89, 0xc2, 0x81, 0xe2, 0xff, 0x0f, 0x00, 0x00, 0x81, 0xfa };
+	static const uint8_t jne[] = { 0x0f, 0x85 }, ja[] = { 0x0f, 0x87 }, jmp[] = { 0xe9 };
+	static const uint8_t add_addend[] = { 0x48, 0x03, 0x84, 0x0b };
+	size_t tlb = offsetof(struct emu_cpu, tlb);
+	struct fixup miss, cross, done;
+
+	emit_ea(e, in);
+	if (in->seg >= EMU_FS) { /* add rax, [rbx + seg[s].base] */
+		put8(e, 0x48);
+		put8(e, 0x03);
+		put8(e, 0x83);
+		put32(e, (uint32_t)offsetof(struct emu_cpu, seg[in->seg].base));
+	}
+	/* rcx = entry offset: ((lin >> 12) & 255) * 32 + tlb_user * 8192 */
+	put(e, idx, sizeof(idx)); /* ...; movzx edx, byte [rbx + tlb_user] */
+	put32(e, (uint32_t)offsetof(struct emu_cpu, tlb_user));
+	put(e, sel, sizeof(sel)); /* ...; cmp rdx (lin page), [rbx + rcx + tag] */
+	put32(e, (uint32_t)(tlb + (write ? offsetof(struct emu_tlb_entry, tag_write) :
+					   offsetof(struct emu_tlb_entry, tag_read))));
+	miss = emit_jump(e, jne, sizeof(jne));
+	put(e, off, sizeof(off)); /* (lin & 0xfff) > 4096 - size: crosses */
+	put32(e, 4096u - in->opsize);
+	cross = emit_jump(e, ja, sizeof(ja));
+	put(e, add_addend, sizeof(add_addend)); /* rax = host address */
+	put32(e, (uint32_t)(tlb + offsetof(struct emu_tlb_entry, addend)));
+	if (write) { /* mov rdx/edx, r[reg]; mov [rax], rdx/edx */
+		if (in->opsize == 8)
+			put8(e, 0x48);
+		put8(e, 0x8b);
+		put8(e, 0x53);
+		put8(e, reg_disp(in->reg));
+		if (in->opsize == 8)
+			put8(e, 0x48);
+		put8(e, 0x89);
+		put8(e, 0x10);
+	} else { /* mov rax/eax, [rax]; r[reg] = rax */
+		if (in->opsize == 8)
+			put8(e, 0x48);
+		put8(e, 0x8b);
+		put8(e, 0x00);
+		emit_store(e, in->reg);
+	}
+	done = emit_jump(e, jmp, sizeof(jmp));
+	fix_jump(e, miss);
+	fix_jump(e, cross);
+	emit_call_insn(e, in);
+	fix_jump(e, done);
+}
+
 /* Emits in's effect in place when it is one of the inlined forms. */
-static bool emit_inline(struct emit *e, const struct emu_insn *in)
+static bool emit_inline(struct emit *e, const struct emu_block *b, const struct emu_insn *in)
 {
 	unsigned sz = in->opsize;
 	uint64_t imm = sz == 4 ? (uint32_t)in->imm : in->imm;
+	bool ea_ok = in->adsize == 8 && in->disp == (int32_t)in->disp;
 
 	if (in->fn == emu_op_nop)
 		return true;
@@ -252,8 +355,11 @@ static bool emit_inline(struct emit *e, const struct emu_insn *in)
 		emit_store(e, eg ? in->rm : in->reg);
 	} else if (in->fn == emu_op_mov_EI_r || in->fn == emu_op_mov_OI) {
 		emit_store_imm(e, in->fn == emu_op_mov_OI ? in->reg : in->rm, imm);
-	} else if (in->fn == emu_op_lea && in->adsize == 8 && in->disp == (int32_t)in->disp) {
+	} else if (in->fn == emu_op_lea && ea_ok) {
 		emit_lea(e, in);
+	} else if ((in->fn == emu_op_mov_GE_m || in->fn == emu_op_mov_EG_m) && ea_ok &&
+		   b->mode == EMU_MODE_LONG64 && in->seg != EMU_SS) {
+		emit_mem(e, in, in->fn == emu_op_mov_EG_m);
 	} else {
 		return false;
 	}
@@ -270,11 +376,8 @@ static void emit_block(struct emit *e, const struct emu_block *b)
 
 	put(e, head, sizeof(head));
 	for (const struct emu_insn *in = b->insn; in != last; in++) {
-		if (emit_inline(e, in))
-			continue;
-		emit_cur(e, in);
-		put(e, mov_rdi_rbx, sizeof(mov_rdi_rbx));
-		emit_xfer(e, true, (uintptr_t)in->fn);
+		if (!emit_inline(e, b, in))
+			emit_call_insn(e, in);
 	}
 	emit_cur(e, last);
 	emit_set_rip(e, last->rip + last->len);

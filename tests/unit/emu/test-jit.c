@@ -38,6 +38,7 @@ static struct emu_block *block_new(unsigned n, uint64_t rip, emu_handler fn)
 	assert_non_null(b);
 	b->n = (uint16_t)n;
 	b->rip = rip;
+	b->mode = EMU_MODE_LONG64;
 	for (unsigned i = 0; i < n; i++) {
 		b->insn[i].fn = fn;
 		b->insn[i].rip = rip + 3 * i;
@@ -183,6 +184,74 @@ static void test_inlined_moves_match_handlers(void **state)
 	free(ic);
 }
 
+/* Memory MOVs whose TLB entries hit: the inlined fast path (read and write
+ * tags, the FS base, operand sizes 8 and 4) against the handlers. */
+#define MEM_LIN 0x7000000ULL /* linear page the TLB maps to mem[] */
+#define FS_BASE 0x1000ULL /* FS-relative accesses land in the same page */
+
+static void map_page(struct emu_cpu *cpu, uint8_t *host)
+{
+	struct emu_tlb_entry *t = &cpu->tlb[0].e[(MEM_LIN >> 12) & (EMU_TLB_SIZE - 1)];
+
+	t->tag_read = t->tag_write = MEM_LIN;
+	t->addend = (uintptr_t)host - MEM_LIN;
+	cpu->mode = EMU_MODE_LONG64;
+	cpu->seg[EMU_FS].base = FS_BASE;
+}
+
+static void set_mem(struct emu_insn *in, emu_handler fn, unsigned sz, unsigned reg, unsigned base,
+		    int64_t disp, unsigned seg)
+{
+	set_lea(in, sz, reg, base, EMU_NOREG, 0, disp);
+	in->fn = fn;
+	in->seg = (uint8_t)seg;
+}
+
+static void fill_mem_block(struct emu_block *b)
+{
+	struct emu_insn *in = b->insn;
+
+	set_mem(in++, emu_op_mov_GE_m, 8, EMU_RAX, EMU_RSI, 0x10, EMU_DS); /* rax = [rsi+16] */
+	set_mem(in++, emu_op_mov_GE_m, 4, EMU_RCX, EMU_RSI, 0x7fc, EMU_DS); /* the page's end */
+	set_mem(in++, emu_op_mov_EG_m, 8, EMU_RDX, EMU_RSI, 0x20, EMU_DS); /* [rsi+32] = rdx */
+	set_mem(in++, emu_op_mov_EG_m, 4, EMU_R8, EMU_RSI, 0x28, EMU_DS);
+	set_mem(in++, emu_op_mov_GE_m, 8, EMU_R9, EMU_NOREG, (int64_t)MEM_LIN + 0x20, EMU_DS);
+	set_mem(in++, emu_op_mov_GE_m, 8, EMU_R10, EMU_RDI, 0x10, EMU_FS); /* fs:[rdi+16] */
+	set_mem(in++, emu_op_mov_EG_m, 8, EMU_R11, EMU_RDI, 0x30, EMU_FS);
+	set_mov(in, emu_op_mov_GE_r, 8, EMU_RBX, EMU_R9, 0);
+}
+
+static void test_inlined_memory_moves_match_handlers(void **state)
+{
+	struct emu_cpu *jc = cpu_new(), *ic = cpu_new();
+	struct emu_block *b = block_new(8, 0x1000, NULL);
+	uint8_t *jm = aligned_alloc(4096, 4096), *im = aligned_alloc(4096, 4096);
+
+	(void)state;
+	for (unsigned i = 0; i < 4096; i++)
+		jm[i] = im[i] = (uint8_t)(i * 7 + 3);
+	fill_mem_block(b);
+	for (unsigned r = 0; r < 16; r++)
+		jc->r[r] = ic->r[r] = 0x0123456789abcdefULL * (r + 1);
+	jc->r[EMU_RSI] = ic->r[EMU_RSI] = MEM_LIN + 0x800;
+	jc->r[EMU_RDI] = ic->r[EMU_RDI] = MEM_LIN - FS_BASE + 0x100;
+	map_page(jc, jm);
+	map_page(ic, im);
+	assert_true(emu_jit_compile(jit, b));
+	run_code(jc, b);
+	for (unsigned i = 0; i < b->n; i++)
+		b->insn[i].fn(ic, &b->insn[i]);
+	for (unsigned r = 0; r < 16; r++)
+		assert_int_equal(jc->r[r], ic->r[r]);
+	assert_memory_equal(jm, im, 4096);
+	emu_jit_release(jit, b);
+	free(b);
+	free(jc);
+	free(ic);
+	free(jm);
+	free(im);
+}
+
 /* ---- emu_jit_cut(): the SMC exit ---------------------------------------------- */
 
 static uintptr_t cut_frame;
@@ -256,6 +325,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_calls_in_order),
 		cmocka_unit_test(test_inlined_moves_match_handlers),
+		cmocka_unit_test(test_inlined_memory_moves_match_handlers),
 		cmocka_unit_test(test_cut_leaves_at_next),
 		cmocka_unit_test(test_full_pool_refuses_then_reuses),
 	};
