@@ -386,6 +386,7 @@ struct emu_block *emu_block_build(struct emu_cpu *cpu, uint64_t gpa, uint64_t li
 	b->rip = cpu->rip;
 	b->mode = (uint8_t)cpu->mode;
 	b->n = (uint16_t)n;
+	b->sys = n && (buf[n - 1].flags & EMU_IF_SYS);
 	memcpy(b->insn, buf, n * sizeof(struct emu_insn));
 	pthread_mutex_lock(&c->lock);
 	if (c->bytes + block_bytes(b) > c->budget) {

@@ -23,27 +23,29 @@ struct emu_fast_slot {
 #define EMU_BLOCK_LINKS 2 /* successors a block remembers (chaining) */
 
 struct emu_block {
+	/* What every dispatch reads comes first (one cache line, mostly). */
 	uint64_t gpa; /* of the first byte */
-	uint64_t gpa_end; /* one past the last byte in the first page's numbering */
-	uint64_t gpa2; /* page the first instruction straddles into, or EMU_NO_GPA */
 	uint64_t rip; /* virtual RIP of the first instruction */
+	uint64_t gpa2; /* page the first instruction straddles into, or EMU_NO_GPA */
 	uint8_t mode; /* enum emu_mode it was decoded for */
 	bool dead; /* invalidated; no longer reachable from the hash */
+	bool sys; /* the last instruction is EMU_IF_SYS (may change translations) */
 	uint16_t n;
+	/* Call-threaded host code doing what the interpreter does with insn[]
+	 * (jit.h), or NULL: interpreted. Set before the block is published,
+	 * freed with the block. */
+	emu_jit_code code;
+	/* Block chaining: the blocks this one ran into last, tagged like the
+	 * per-vCPU lookup's slots. Only a VM's single vCPU uses them (see
+	 * exec.c); zeroed at build. */
+	struct emu_fast_slot link[EMU_BLOCK_LINKS];
+	uint32_t code_bytes; /* of code, in the pool */
+	uint64_t gpa_end; /* one past the last byte in the first page's numbering */
 	struct emu_block *_Atomic hnext; /* lookup hash chain */
 	struct emu_block *pnext; /* list of the first page */
 	struct emu_block *pnext2; /* list of the second page (straddlers) */
 	struct emu_block *rnext; /* retired list */
 	uint64_t retire_gen;
-	/* Block chaining: the blocks this one ran into last, tagged like the
-	 * per-vCPU lookup's slots. Only a VM's single vCPU uses them (see
-	 * exec.c); zeroed at build. */
-	struct emu_fast_slot link[EMU_BLOCK_LINKS];
-	/* Call-threaded host code doing what the interpreter does with insn[]
-	 * (jit.h), or NULL: interpreted. Set before the block is published,
-	 * freed with the block. */
-	emu_jit_code code;
-	uint32_t code_bytes;
 	struct emu_insn insn[];
 };
 

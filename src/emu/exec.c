@@ -176,7 +176,7 @@ static inline __attribute__((always_inline)) void run_loop(struct emu_cpu *cpu,
 		run_block(cpu, cc, b, prof);
 		cc->cur = NULL;
 		prev = cc->chain ? b : NULL;
-		if (b->insn[b->n - 1].flags & EMU_IF_SYS)
+		if (b->sys)
 			vpages_reset(cc);
 		if (shadow) /* the instruction after STI / MOV SS has run */
 			cpu->irq_shadow = false;

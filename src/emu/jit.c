@@ -275,10 +275,12 @@ static void fix_jump(const struct emit *e, struct fixup f)
 }
 
 /* MOV between a register and memory (operand size 8 or 4, 64-bit
- * addressing, long mode, not SS): the TLB fast path of emu_read_lin() /
+ * addressing, long mode): the TLB fast path of emu_read_lin() /
  * emu_write_lin() in place, and on a miss or a page-crossing access the
  * handler itself, which then takes its slow path (walk, MMIO, code pages,
- * faults). Nothing architectural changes before the checks pass. */
+ * faults). Nothing architectural changes before the checks pass. SS needs
+ * no canonical check here: TLB tags are canonical, so a non-canonical
+ * address misses and the handler raises #SS(0). */
 static_assert(EMU_TLB_SIZE == 256 && sizeof(struct emu_tlb_entry) == 32, "TLB index below");
 static_assert(sizeof(struct emu_tlb) == 1u << 13, "TLB select below");
 
@@ -358,7 +360,7 @@ static bool emit_inline(struct emit *e, const struct emu_block *b, const struct 
 	} else if (in->fn == emu_op_lea && ea_ok) {
 		emit_lea(e, in);
 	} else if ((in->fn == emu_op_mov_GE_m || in->fn == emu_op_mov_EG_m) && ea_ok &&
-		   b->mode == EMU_MODE_LONG64 && in->seg != EMU_SS) {
+		   b->mode == EMU_MODE_LONG64) {
 		emit_mem(e, in, in->fn == emu_op_mov_EG_m);
 	} else {
 		return false;
