@@ -274,28 +274,19 @@ static void fix_jump(const struct emit *e, struct fixup f)
 		memcpy(f.w, &rel, sizeof(rel));
 }
 
-/* MOV between a register and memory (operand size 8 or 4, 64-bit
- * addressing, long mode): the TLB fast path of emu_read_lin() /
- * emu_write_lin() in place, and on a miss or a page-crossing access the
- * handler itself, which then takes its slow path (walk, MMIO, code pages,
- * faults). Nothing architectural changes before the checks pass. SS needs
- * no canonical check here: TLB tags are canonical, so a non-canonical
- * address misses and the handler raises #SS(0). */
-static_assert(EMU_TLB_SIZE == 256 && sizeof(struct emu_tlb_entry) == 32, "TLB index below");
-static_assert(sizeof(struct emu_tlb) == 1u << 13, "TLB select below");
+enum mem_op { MEM_LOAD, MEM_STORE, MEM_PUSH, MEM_POP };
 
-static void emit_mem(struct emit *e, const struct emu_insn *in, bool write)
+/* rax = the linear address of the access (SS-relative for PUSH/POP). */
+static void emit_lin(struct emit *e, const struct emu_insn *in, enum mem_op op)
 {
-	static const uint8_t idx[] = { 0x48, 0x89, 0xc1, 0x48, 0xc1, 0xe9, 0x0c, 0x0f,
-				       0xb6, 0xc9, 0xc1, 0xe1, 0x05, 0x0f, 0xb6, 0x93 };
-	static const uint8_t sel[] = { 0xc1, 0xe2, 0x0d, 0x48, 0x01, 0xd1, 0x48, 0x89, 0xc2, 0x48,
-				       0x81, 0xe2, 0x00, 0xf0, 0xff, 0xff, 0x48, 0x3b, 0x94, 0x0b };
-	static const uint8_t off[] = { 0x89, 0xc2, 0x81, 0xe2, 0xff, 0x0f, 0x00, 0x00, 0x81, 0xfa };
-	static const uint8_t jne[] = { 0x0f, 0x85 }, ja[] = { 0x0f, 0x87 }, jmp[] = { 0xe9 };
-	static const uint8_t add_addend[] = { 0x48, 0x03, 0x84, 0x0b };
-	size_t tlb = offsetof(struct emu_cpu, tlb);
-	struct fixup miss, cross, done;
+	static const uint8_t sub8[] = { 0x48, 0x83, 0xe8, 0x08 }; /* sub rax, 8 */
 
+	if (op == MEM_PUSH || op == MEM_POP) {
+		emit_load(e, EMU_RSP, 8, false);
+		if (op == MEM_PUSH)
+			put(e, sub8, sizeof(sub8));
+		return;
+	}
 	emit_ea(e, in);
 	if (in->seg >= EMU_FS) { /* add rax, [rbx + seg[s].base] */
 		put8(e, 0x48);
@@ -303,38 +294,90 @@ static void emit_mem(struct emit *e, const struct emu_insn *in, bool write)
 		put8(e, 0x83);
 		put32(e, (uint32_t)offsetof(struct emu_cpu, seg[in->seg].base));
 	}
+}
+
+/* With rax = lin: the TLB checks (the two fixups jump to the miss path),
+ * then rax = host address. */
+static void emit_tlb(struct emit *e, bool write, unsigned size, struct fixup miss[2])
+{
+	static const uint8_t idx[] = { 0x48, 0x89, 0xc1, 0x48, 0xc1, 0xe9, 0x0c, 0x0f,
+				       0xb6, 0xc9, 0xc1, 0xe1, 0x05, 0x0f, 0xb6, 0x93 };
+	static const uint8_t sel[] = { 0xc1, 0xe2, 0x0d, 0x48, 0x01, 0xd1, 0x48, 0x89, 0xc2, 0x48,
+				       0x81, 0xe2, 0x00, 0xf0, 0xff, 0xff, 0x48, 0x3b, 0x94, 0x0b };
+	static const uint8_t off[] = { 0x89, 0xc2, 0x81, 0xe2, 0xff, 0x0f, 0x00, 0x00, 0x81, 0xfa };
+	static const uint8_t jne[] = { 0x0f, 0x85 }, ja[] = { 0x0f, 0x87 };
+	static const uint8_t add_addend[] = { 0x48, 0x03, 0x84, 0x0b };
+	size_t tlb = offsetof(struct emu_cpu, tlb);
+
 	/* rcx = entry offset: ((lin >> 12) & 255) * 32 + tlb_user * 8192 */
 	put(e, idx, sizeof(idx)); /* ...; movzx edx, byte [rbx + tlb_user] */
 	put32(e, (uint32_t)offsetof(struct emu_cpu, tlb_user));
 	put(e, sel, sizeof(sel)); /* ...; cmp rdx (lin page), [rbx + rcx + tag] */
 	put32(e, (uint32_t)(tlb + (write ? offsetof(struct emu_tlb_entry, tag_write) :
 					   offsetof(struct emu_tlb_entry, tag_read))));
-	miss = emit_jump(e, jne, sizeof(jne));
+	miss[0] = emit_jump(e, jne, sizeof(jne));
 	put(e, off, sizeof(off)); /* (lin & 0xfff) > 4096 - size: crosses */
-	put32(e, 4096u - in->opsize);
-	cross = emit_jump(e, ja, sizeof(ja));
+	put32(e, 4096u - size);
+	miss[1] = emit_jump(e, ja, sizeof(ja));
 	put(e, add_addend, sizeof(add_addend)); /* rax = host address */
 	put32(e, (uint32_t)(tlb + offsetof(struct emu_tlb_entry, addend)));
-	if (write) { /* mov rdx/edx, r[reg]; mov [rax], rdx/edx */
-		if (in->opsize == 8)
+}
+
+/* The access itself, at host address rax; then what the handler does
+ * after it (RSP moves only once the access succeeded, as in emu_push()
+ * and emu_pop()). */
+static void emit_access(struct emit *e, const struct emu_insn *in, enum mem_op op)
+{
+	static const uint8_t sub_rsp[] = { 0x48, 0x83, 0x6b }, add_rsp[] = { 0x48, 0x83, 0x43 };
+	bool w = in->opsize == 8;
+
+	if (op == MEM_STORE || op == MEM_PUSH) { /* mov rdx/edx, r[reg]; mov [rax], rdx/edx */
+		if (w)
 			put8(e, 0x48);
 		put8(e, 0x8b);
 		put8(e, 0x53);
 		put8(e, reg_disp(in->reg));
-		if (in->opsize == 8)
+		if (w)
 			put8(e, 0x48);
 		put8(e, 0x89);
 		put8(e, 0x10);
-	} else { /* mov rax/eax, [rax]; r[reg] = rax */
-		if (in->opsize == 8)
+	} else { /* mov rax/eax, [rax] */
+		if (w)
 			put8(e, 0x48);
 		put8(e, 0x8b);
 		put8(e, 0x00);
-		emit_store(e, in->reg);
 	}
+	if (op == MEM_PUSH || op == MEM_POP) { /* sub/add qword [rbx + rsp], 8 */
+		put(e, op == MEM_PUSH ? sub_rsp : add_rsp, sizeof(sub_rsp));
+		put8(e, reg_disp(EMU_RSP));
+		put8(e, 8);
+	}
+	if (op == MEM_LOAD || op == MEM_POP) /* POP RSP: the loaded value wins */
+		emit_store(e, in->reg);
+}
+
+/* MOV between a register and memory (operand size 8 or 4, 64-bit
+ * addressing) and PUSH/POP of a register (size 8), in long mode: the TLB
+ * fast path of emu_read_lin() / emu_write_lin() in place, and on a miss
+ * or a page-crossing access the handler itself, which then takes its slow
+ * path (walk, MMIO, code pages, faults). Nothing architectural changes
+ * before the checks pass. SS needs no canonical check here: TLB tags are
+ * canonical, so a non-canonical address misses and the handler raises
+ * #SS(0). */
+static_assert(EMU_TLB_SIZE == 256 && sizeof(struct emu_tlb_entry) == 32, "TLB index above");
+static_assert(sizeof(struct emu_tlb) == 1u << 13, "TLB select above");
+
+static void emit_mem(struct emit *e, const struct emu_insn *in, enum mem_op op)
+{
+	static const uint8_t jmp[] = { 0xe9 };
+	struct fixup miss[2], done;
+
+	emit_lin(e, in, op);
+	emit_tlb(e, op == MEM_STORE || op == MEM_PUSH, in->opsize, miss);
+	emit_access(e, in, op);
 	done = emit_jump(e, jmp, sizeof(jmp));
-	fix_jump(e, miss);
-	fix_jump(e, cross);
+	fix_jump(e, miss[0]);
+	fix_jump(e, miss[1]);
 	emit_call_insn(e, in);
 	fix_jump(e, done);
 }
@@ -345,6 +388,7 @@ static bool emit_inline(struct emit *e, const struct emu_block *b, const struct 
 	unsigned sz = in->opsize;
 	uint64_t imm = sz == 4 ? (uint32_t)in->imm : in->imm;
 	bool ea_ok = in->adsize == 8 && in->disp == (int32_t)in->disp;
+	bool long64 = b->mode == EMU_MODE_LONG64;
 
 	if (in->fn == emu_op_nop)
 		return true;
@@ -359,9 +403,10 @@ static bool emit_inline(struct emit *e, const struct emu_block *b, const struct 
 		emit_store_imm(e, in->fn == emu_op_mov_OI ? in->reg : in->rm, imm);
 	} else if (in->fn == emu_op_lea && ea_ok) {
 		emit_lea(e, in);
-	} else if ((in->fn == emu_op_mov_GE_m || in->fn == emu_op_mov_EG_m) && ea_ok &&
-		   b->mode == EMU_MODE_LONG64) {
-		emit_mem(e, in, in->fn == emu_op_mov_EG_m);
+	} else if ((in->fn == emu_op_mov_GE_m || in->fn == emu_op_mov_EG_m) && ea_ok && long64) {
+		emit_mem(e, in, in->fn == emu_op_mov_EG_m ? MEM_STORE : MEM_LOAD);
+	} else if ((in->fn == emu_op_push_O || in->fn == emu_op_pop_O) && sz == 8 && long64) {
+		emit_mem(e, in, in->fn == emu_op_push_O ? MEM_PUSH : MEM_POP);
 	} else {
 		return false;
 	}

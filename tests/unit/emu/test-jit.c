@@ -184,8 +184,9 @@ static void test_inlined_moves_match_handlers(void **state)
 	free(ic);
 }
 
-/* Memory MOVs whose TLB entries hit: the inlined fast path (read and write
- * tags, the FS base, operand sizes 8 and 4) against the handlers. */
+/* Memory MOVs and PUSH/POP whose TLB entries hit: the inlined fast path
+ * (read and write tags, the FS base, SS, operand sizes 8 and 4, PUSH RSP
+ * and POP RSP) against the handlers. */
 #define MEM_LIN 0x7000000ULL /* linear page the TLB maps to mem[] */
 #define FS_BASE 0x1000ULL /* FS-relative accesses land in the same page */
 
@@ -218,13 +219,20 @@ static void fill_mem_block(struct emu_block *b)
 	set_mem(in++, emu_op_mov_GE_m, 8, EMU_R9, EMU_NOREG, (int64_t)MEM_LIN + 0x20, EMU_DS);
 	set_mem(in++, emu_op_mov_GE_m, 8, EMU_R10, EMU_RDI, 0x10, EMU_FS); /* fs:[rdi+16] */
 	set_mem(in++, emu_op_mov_EG_m, 8, EMU_R11, EMU_RDI, 0x30, EMU_FS);
+	set_mem(in++, emu_op_mov_GE_m, 8, EMU_R12, EMU_RSP, 0x8, EMU_SS); /* [rsp+8] */
+	set_mov(in++, emu_op_push_O, 8, EMU_R13, 0, 0);
+	set_mov(in++, emu_op_push_O, 8, EMU_RSP, 0, 0); /* the old RSP */
+	set_mov(in++, emu_op_pop_O, 8, EMU_R14, 0, 0);
+	set_mov(in++, emu_op_pop_O, 8, EMU_R15, 0, 0);
+	set_mov(in++, emu_op_push_O, 8, EMU_RCX, 0, 0);
+	set_mov(in++, emu_op_pop_O, 8, EMU_RSP, 0, 0); /* RSP = the popped value */
 	set_mov(in, emu_op_mov_GE_r, 8, EMU_RBX, EMU_R9, 0);
 }
 
 static void test_inlined_memory_moves_match_handlers(void **state)
 {
 	struct emu_cpu *jc = cpu_new(), *ic = cpu_new();
-	struct emu_block *b = block_new(8, 0x1000, NULL);
+	struct emu_block *b = block_new(15, 0x1000, NULL);
 	uint8_t *jm = aligned_alloc(4096, 4096), *im = aligned_alloc(4096, 4096);
 
 	(void)state;
@@ -235,6 +243,8 @@ static void test_inlined_memory_moves_match_handlers(void **state)
 		jc->r[r] = ic->r[r] = 0x0123456789abcdefULL * (r + 1);
 	jc->r[EMU_RSI] = ic->r[EMU_RSI] = MEM_LIN + 0x800;
 	jc->r[EMU_RDI] = ic->r[EMU_RDI] = MEM_LIN - FS_BASE + 0x100;
+	jc->r[EMU_RSP] = ic->r[EMU_RSP] = MEM_LIN + 0x400;
+	jc->r[EMU_RCX] = ic->r[EMU_RCX] = MEM_LIN + 0x300;
 	map_page(jc, jm);
 	map_page(ic, im);
 	assert_true(emu_jit_compile(jit, b));
