@@ -274,7 +274,7 @@ static void fix_jump(const struct emit *e, struct fixup f)
 		memcpy(f.w, &rel, sizeof(rel));
 }
 
-enum mem_op { MEM_LOAD, MEM_STORE, MEM_PUSH, MEM_POP };
+enum mem_op { MEM_LOAD, MEM_STORE, MEM_PUSH, MEM_POP, MEM_STORE_IMM, MEM_ZX8, MEM_ZX16 };
 
 /* rax = the linear address of the access (SS-relative for PUSH/POP). */
 static void emit_lin(struct emit *e, const struct emu_insn *in, enum mem_op op)
@@ -331,6 +331,21 @@ static void emit_access(struct emit *e, const struct emu_insn *in, enum mem_op o
 	static const uint8_t sub_rsp[] = { 0x48, 0x83, 0x6b }, add_rsp[] = { 0x48, 0x83, 0x43 };
 	bool w = in->opsize == 8;
 
+	if (op == MEM_ZX8 || op == MEM_ZX16) { /* movzx eax, byte/word [rax]; r[reg] = rax */
+		put8(e, 0x0f);
+		put8(e, op == MEM_ZX8 ? 0xb6 : 0xb7);
+		put8(e, 0x00);
+		emit_store(e, in->reg);
+		return;
+	}
+	if (op == MEM_STORE_IMM) { /* mov qword/dword [rax], imm32 */
+		if (w)
+			put8(e, 0x48);
+		put8(e, 0xc7);
+		put8(e, 0x00);
+		put32(e, (uint32_t)in->imm);
+		return;
+	}
 	if (op == MEM_STORE || op == MEM_PUSH) { /* mov rdx/edx, r[reg]; mov [rax], rdx/edx */
 		if (w)
 			put8(e, 0x48);
@@ -372,14 +387,37 @@ static void emit_mem(struct emit *e, const struct emu_insn *in, enum mem_op op)
 	static const uint8_t jmp[] = { 0xe9 };
 	struct fixup miss[2], done;
 
+	unsigned size = op == MEM_ZX8 ? 1 : op == MEM_ZX16 ? 2 : in->opsize;
+
 	emit_lin(e, in, op);
-	emit_tlb(e, op == MEM_STORE || op == MEM_PUSH, in->opsize, miss);
+	emit_tlb(e, op == MEM_STORE || op == MEM_PUSH || op == MEM_STORE_IMM, size, miss);
 	emit_access(e, in, op);
 	done = emit_jump(e, jmp, sizeof(jmp));
 	fix_jump(e, miss[0]);
 	fix_jump(e, miss[1]);
 	emit_call_insn(e, in);
 	fix_jump(e, done);
+}
+
+/* MOVZX from a register (not AH..BH) or from memory, into 32/64 bits. */
+static bool emit_movzx(struct emit *e, const struct emu_insn *in, bool mem_ok)
+{
+	bool zx8 = in->fn == emu_op_movzx8;
+
+	if (in->mod != 3) {
+		if (!mem_ok)
+			return false;
+		emit_mem(e, in, zx8 ? MEM_ZX8 : MEM_ZX16);
+		return true;
+	}
+	if (zx8 && (in->flags & EMU_IF_HIGH8M))
+		return false;
+	put8(e, 0x0f); /* movzx eax, byte/word [rbx + r[rm]] */
+	put8(e, zx8 ? 0xb6 : 0xb7);
+	put8(e, 0x43);
+	put8(e, reg_disp(in->rm));
+	emit_store(e, in->reg);
+	return true;
 }
 
 /* Emits in's effect in place when it is one of the inlined forms. */
@@ -407,6 +445,11 @@ static bool emit_inline(struct emit *e, const struct emu_block *b, const struct 
 		emit_mem(e, in, in->fn == emu_op_mov_EG_m ? MEM_STORE : MEM_LOAD);
 	} else if ((in->fn == emu_op_push_O || in->fn == emu_op_pop_O) && sz == 8 && long64) {
 		emit_mem(e, in, in->fn == emu_op_push_O ? MEM_PUSH : MEM_POP);
+	} else if (in->fn == emu_op_mov_EI_m && ea_ok && long64 &&
+		   (sz == 4 || (int64_t)in->imm == (int32_t)in->imm)) {
+		emit_mem(e, in, MEM_STORE_IMM);
+	} else if (in->fn == emu_op_movzx8 || in->fn == emu_op_movzx16) {
+		return emit_movzx(e, in, ea_ok && long64);
 	} else {
 		return false;
 	}

@@ -184,9 +184,9 @@ static void test_inlined_moves_match_handlers(void **state)
 	free(ic);
 }
 
-/* Memory MOVs and PUSH/POP whose TLB entries hit: the inlined fast path
- * (read and write tags, the FS base, SS, operand sizes 8 and 4, PUSH RSP
- * and POP RSP) against the handlers. */
+/* Memory MOVs, MOV of immediates to memory, MOVZX and PUSH/POP whose TLB
+ * entries hit: the inlined fast path (read and write tags, the FS base,
+ * SS, operand sizes 8 and 4, PUSH RSP and POP RSP) against the handlers. */
 #define MEM_LIN 0x7000000ULL /* linear page the TLB maps to mem[] */
 #define FS_BASE 0x1000ULL /* FS-relative accesses land in the same page */
 
@@ -226,13 +226,23 @@ static void fill_mem_block(struct emu_block *b)
 	set_mov(in++, emu_op_pop_O, 8, EMU_R15, 0, 0);
 	set_mov(in++, emu_op_push_O, 8, EMU_RCX, 0, 0);
 	set_mov(in++, emu_op_pop_O, 8, EMU_RSP, 0, 0); /* RSP = the popped value */
+	set_mem(in, emu_op_mov_EI_m, 8, 0, EMU_RSI, 0x40, EMU_DS);
+	(in++)->imm = (uint64_t)-2; /* imm32 sign-extended */
+	set_mem(in, emu_op_mov_EI_m, 4, 0, EMU_RSI, 0x48, EMU_DS);
+	(in++)->imm = 0xfffffff0ULL;
+	set_mem(in++, emu_op_movzx8, 8, EMU_RDX, EMU_RSI, 0x41, EMU_DS);
+	set_mem(in++, emu_op_movzx16, 4, EMU_RBP, EMU_RSI, 0x7fe, EMU_DS); /* the page's end */
+	set_mov(in++, emu_op_movzx8, 4, EMU_R8, EMU_RCX, 0); /* cl */
+	set_mov(in, emu_op_movzx8, 8, EMU_R9, 4, 0); /* ah: called */
+	(in++)->flags = EMU_IF_HIGH8M;
+	set_mov(in++, emu_op_movzx16, 8, EMU_R10, EMU_R11, 0);
 	set_mov(in, emu_op_mov_GE_r, 8, EMU_RBX, EMU_R9, 0);
 }
 
 static void test_inlined_memory_moves_match_handlers(void **state)
 {
 	struct emu_cpu *jc = cpu_new(), *ic = cpu_new();
-	struct emu_block *b = block_new(15, 0x1000, NULL);
+	struct emu_block *b = block_new(22, 0x1000, NULL);
 	uint8_t *jm = aligned_alloc(4096, 4096), *im = aligned_alloc(4096, 4096);
 
 	(void)state;
