@@ -37,7 +37,7 @@
 #define JIT_UNIT 32u /* allocation granule, bytes */
 #define JIT_HEAD 7u /* push rbx; mov rbx, rdi; mov [rsi], rsp */
 #define JIT_INSN_MAX 160u /* the longest inlined form (emit_mem) and its call */
-#define JIT_TAIL_MAX 50u /* the last instruction, every immediate long */
+#define JIT_TAIL_MAX 224u /* the last instruction, CALL/RET inline, immediates long */
 #define JIT_CODE_MAX (JIT_HEAD + EMU_BLOCK_MAX * JIT_INSN_MAX + JIT_TAIL_MAX)
 #define JIT_CLASSES ((JIT_CODE_MAX + JIT_UNIT - 1) / JIT_UNIT + 1)
 #define JIT_STUB_BYTES 64u /* the SMC stub at the pool's start */
@@ -458,6 +458,54 @@ static bool emit_inline(struct emit *e, const struct emu_block *b, const struct 
 
 /* ---- blocks --------------------------------------------------------------------- */
 
+/* CALL rel32 / RET (near, operand size 8, long mode) as the last
+ * instruction: the push or pop through the TLB fast path, then RSP and
+ * RIP, and return. On a miss, or a RET whose target is not canonical, it
+ * falls through to the usual tail call of the handler (rsi still holds
+ * the instruction), which does it all, faults included. */
+static bool emit_branch(struct emit *e, const struct emu_block *b, const struct emu_insn *in)
+{
+	static const uint8_t sub8[] = { 0x48, 0x83, 0xe8, 0x08 }, jne[] = { 0x0f, 0x85 };
+	static const uint8_t canon[] = { 0x48, 0x89, 0xc2, 0x48, 0xc1, 0xe2, 0x10,
+					 0x48, 0xc1, 0xfa, 0x10, 0x48, 0x39, 0xc2 };
+	static const uint8_t sub_rsp[] = { 0x48, 0x83, 0x6b }, add_rsp[] = { 0x48, 0x81, 0x43 };
+	static const uint8_t store_next[] = { 0x48, 0xc7, 0x00 }, load[] = { 0x48, 0x8b, 0x00 };
+	static const uint8_t set_rip[] = { 0x48, 0x89, 0x83 };
+	bool call = in->fn == emu_op_call;
+	uint64_t next = in->rip + in->len;
+	struct fixup miss[3];
+
+	if ((!call && in->fn != emu_op_ret) || in->opsize != 8 || b->mode != EMU_MODE_LONG64 ||
+	    (call && (int64_t)next != (int32_t)next))
+		return false;
+	emit_load(e, EMU_RSP, 8, false);
+	if (call)
+		put(e, sub8, sizeof(sub8));
+	emit_tlb(e, call, 8, miss);
+	if (call) { /* mov qword [rax], next; sub qword [rbx + rsp], 8; rip = target */
+		put(e, store_next, sizeof(store_next));
+		put32(e, (uint32_t)next);
+		put(e, sub_rsp, sizeof(sub_rsp));
+		put8(e, reg_disp(EMU_RSP));
+		put8(e, 8);
+		emit_set_rip(e, in->imm);
+	} else { /* rax = [rax]; canonical?; add qword [rbx + rsp], 8 + imm; rip = rax */
+		put(e, load, sizeof(load));
+		put(e, canon, sizeof(canon));
+		miss[2] = emit_jump(e, jne, sizeof(jne));
+		put(e, add_rsp, sizeof(add_rsp));
+		put8(e, reg_disp(EMU_RSP));
+		put32(e, (uint32_t)(8 + in->imm));
+		put(e, set_rip, sizeof(set_rip));
+		put32(e, (uint32_t)offsetof(struct emu_cpu, rip));
+	}
+	put8(e, 0x5b); /* pop rbx; ret */
+	put8(e, 0xc3);
+	for (unsigned i = 0; i < (call ? 2u : 3u); i++)
+		fix_jump(e, miss[i]);
+	return true;
+}
+
 static void emit_block(struct emit *e, const struct emu_block *b)
 {
 	static const uint8_t head[JIT_HEAD] = { 0x53, 0x48, 0x89, 0xfb, 0x48, 0x89, 0x26 };
@@ -471,6 +519,7 @@ static void emit_block(struct emit *e, const struct emu_block *b)
 	}
 	emit_cur(e, last);
 	emit_set_rip(e, last->rip + last->len);
+	emit_branch(e, b, last);
 	put(e, mov_rdi_rbx, sizeof(mov_rdi_rbx));
 	put8(e, 0x5b); /* pop rbx */
 	emit_xfer(e, false, (uintptr_t)last->fn);

@@ -272,6 +272,49 @@ static void test_inlined_memory_moves_match_handlers(void **state)
 	free(im);
 }
 
+/* CALL and RET ending a block, inline through the TLB: the same RIP, RSP
+ * and stack as the handlers run after run_block's cpu->rip update. */
+static void check_branch(emu_handler fn, uint64_t imm)
+{
+	struct emu_cpu *jc = cpu_new(), *ic = cpu_new();
+	struct emu_block *b = block_new(2, 0xffffffff81000000ULL, NULL);
+	uint8_t *jm = aligned_alloc(4096, 4096), *im = aligned_alloc(4096, 4096);
+	uint64_t ret_to = 0xffffffff81234567ULL;
+
+	for (unsigned i = 0; i < 4096; i += 8) {
+		memcpy(jm + i, &ret_to, 8);
+		memcpy(im + i, &ret_to, 8);
+	}
+	set_mov(&b->insn[0], emu_op_mov_GE_r, 8, EMU_RAX, EMU_RCX, 0);
+	set_mov(&b->insn[1], fn, 8, 0, 0, imm);
+	jc->r[EMU_RSP] = ic->r[EMU_RSP] = MEM_LIN + 0x400;
+	map_page(jc, jm);
+	map_page(ic, im);
+	assert_true(emu_jit_compile(jit, b));
+	run_code(jc, b);
+	b->insn[0].fn(ic, &b->insn[0]);
+	ic->rip = b->insn[1].rip + b->insn[1].len;
+	b->insn[1].fn(ic, &b->insn[1]);
+	for (unsigned r = 0; r < 16; r++)
+		assert_int_equal(jc->r[r], ic->r[r]);
+	assert_int_equal(jc->rip, ic->rip);
+	assert_memory_equal(jm, im, 4096);
+	emu_jit_release(jit, b);
+	free(b);
+	free(jc);
+	free(ic);
+	free(jm);
+	free(im);
+}
+
+static void test_inlined_call_ret_match_handlers(void **state)
+{
+	(void)state;
+	check_branch(emu_op_call, 0xffffffff81100000ULL);
+	check_branch(emu_op_ret, 0);
+	check_branch(emu_op_ret, 0x18); /* RET imm16 */
+}
+
 /* ---- emu_jit_cut(): the SMC exit ---------------------------------------------- */
 
 static uintptr_t cut_frame;
@@ -346,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_calls_in_order),
 		cmocka_unit_test(test_inlined_moves_match_handlers),
 		cmocka_unit_test(test_inlined_memory_moves_match_handlers),
+		cmocka_unit_test(test_inlined_call_ret_match_handlers),
 		cmocka_unit_test(test_cut_leaves_at_next),
 		cmocka_unit_test(test_full_pool_refuses_then_reuses),
 	};
