@@ -12,9 +12,12 @@ QEMU's workers count) from /proc/PID/stat as each marker arrives. The disk
 is a fresh sparse image, so the host's reads are of holes: what is left is
 the guest's work per request and the VMM's device path. Sides are
 interleaved run by run; medians and the ratios to QEMU are printed.
---vessel may be given more than once (e.g. a build before a change).
+--vessel may be given more than once (e.g. a build before a change), and
+may carry environment settings for its side after commas
+(`--vessel build/vessel,VESSEL_EMU_JIT=0`: the same build without its
+generated code).
 
-usage: bench/blk-linux-cpu.py [--vessel build/vessel ...] [--runs 3]
+usage: bench/blk-linux-cpu.py [--vessel build/vessel[,VAR=VAL...] ...] [--runs 3]
                               [--rounds 8] [--mib 256] [--guest-dir DIR]
 """
 import argparse
@@ -47,8 +50,10 @@ def commands(a, img, vessel):
                 "-append", lb.kit_cmdline(argv),
                 "-drive", f"file={img},format=raw,if=none,id=d0,cache=none,aio=threads",
                 "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"], None
-    return ([vessel, "vm", "run", "--accel", "emu", "--mem", "512M", "--disk",
-             f"{img},format=raw,cache=none", "--", *argv], lb.vessel_env("stock"))
+    path, *assigns = vessel.split(",")
+    extra = dict(kv.split("=", 1) for kv in assigns)
+    return ([path, "vm", "run", "--accel", "emu", "--mem", "512M", "--disk",
+             f"{img},format=raw,cache=none", "--", *argv], lb.vessel_env("stock", **extra))
 
 
 def proc_cpu(pid):

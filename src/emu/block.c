@@ -58,6 +58,7 @@ struct emu_block_cache {
 	size_t budget;
 	_Atomic uint64_t seen[EMU_MAX_CPUS];
 	struct emu_core_cpu *percpu[EMU_MAX_CPUS];
+	struct emu_jit *jit; /* host code for blocks (jit.h), or NULL: interpret */
 };
 
 static inline unsigned hash_of(uint64_t gpa)
@@ -85,8 +86,20 @@ int emu_blocks_new(struct emu_vm *vm)
 	pthread_mutex_init(&c->lock, NULL);
 	for (unsigned i = 0; i < EMU_MAX_CPUS; i++)
 		atomic_init(&c->seen[i], QUIESCENT);
+	/* Generated code takes under half the bytes of the decoded form; a
+	 * pool that cannot be made (no memfd, no executable mapping) leaves
+	 * every block to the interpreter. */
+	if (emu_jit_enabled(&vm->cfg) && emu_jit_new(c->budget / 2, &c->jit) < 0)
+		c->jit = NULL;
 	vm->blocks = c;
 	return 0;
+}
+
+/* Frees a block no vCPU can reach any more, and its code. */
+static void block_free(struct emu_block_cache *c, struct emu_block *b)
+{
+	emu_jit_release(c->jit, b);
+	free(b);
 }
 
 void emu_blocks_free(struct emu_vm *vm)
@@ -98,7 +111,7 @@ void emu_blocks_free(struct emu_vm *vm)
 	for (unsigned i = 0; i < (1u << HASH_BITS); i++) {
 		for (struct emu_block *b = c->hash[i], *n; b; b = n) {
 			n = b->hnext;
-			free(b);
+			block_free(c, b);
 		}
 	}
 	for (unsigned i = 0; i < (1u << PAGE_BITS); i++) {
@@ -109,10 +122,11 @@ void emu_blocks_free(struct emu_vm *vm)
 	}
 	for (struct emu_block *b = c->retired, *n; b; b = n) {
 		n = b->rnext;
-		free(b);
+		block_free(c, b);
 	}
 	for (unsigned i = 0; i < EMU_MAX_CPUS; i++)
 		free(c->percpu[i]);
+	emu_jit_free(c->jit);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 	vm->blocks = NULL;
@@ -187,7 +201,7 @@ static void reclaim(struct emu_vm *vm, struct emu_block_cache *c)
 	}
 	for (struct emu_block *b = *pp, *n; b; b = n) {
 		n = b->rnext;
-		free(b);
+		block_free(c, b);
 	}
 	*pp = NULL;
 	c->retired_oldest = last ? last->retire_gen : 0;
@@ -372,6 +386,7 @@ struct emu_block *emu_block_build(struct emu_cpu *cpu, uint64_t gpa, uint64_t li
 	b->rip = cpu->rip;
 	b->mode = (uint8_t)cpu->mode;
 	b->n = (uint16_t)n;
+	b->sys = n && (buf[n - 1].flags & EMU_IF_SYS);
 	memcpy(b->insn, buf, n * sizeof(struct emu_insn));
 	pthread_mutex_lock(&c->lock);
 	if (c->bytes + block_bytes(b) > c->budget) {
@@ -380,6 +395,8 @@ struct emu_block *emu_block_build(struct emu_cpu *cpu, uint64_t gpa, uint64_t li
 	}
 	if (c->retired && min_seen(cpu->vm, c) >= c->retired_oldest)
 		reclaim(cpu->vm, c);
+	if (c->jit && emu_jit_compile(c->jit, b))
+		cpu->stats.blocks_jit++;
 	insert(c, b);
 	c->bytes += block_bytes(b);
 	c->building--;
@@ -430,13 +447,19 @@ static bool overlaps(const struct emu_block *b, uint64_t gpa, unsigned len)
 }
 
 /* The executing block was dropped: make its next instruction leave it so
- * the following instruction is decoded afresh from the new bytes. */
-static void cut_current(struct emu_cpu *cpu, struct emu_block *b)
+ * the following instruction is decoded afresh from the new bytes. The
+ * interpreter calls next->fn; generated code has the handler's address
+ * built in, so the running handler returns into the exit stub instead. */
+static void cut_current(struct emu_block_cache *c, struct emu_cpu *cpu, struct emu_core_cpu *cc,
+			struct emu_block *b)
 {
 	struct emu_insn *next = (struct emu_insn *)cpu->cur + 1;
 
-	if (cpu->cur >= b->insn && next < b->insn + b->n)
-		__atomic_store_n(&next->fn, emu_op_smc_exit, __ATOMIC_RELAXED);
+	if (cpu->cur < b->insn || next >= b->insn + b->n)
+		return;
+	__atomic_store_n(&next->fn, emu_op_smc_exit, __ATOMIC_RELAXED);
+	if (cc->jit_frame)
+		emu_jit_cut(c->jit, cc->jit_frame);
 }
 
 /* Drops the blocks overlapping [gpa, gpa+len) within one page; cpu is the
@@ -453,14 +476,14 @@ static void invalidate(struct emu_vm *vm, struct emu_cpu *cpu, uint64_t gpa, uns
 	 * budget) while it runs: no page list holds it any more, but a store
 	 * into its own remaining instructions must still end it. */
 	if (cc && cc->cur && cc->cur->dead && overlaps(cc->cur, gpa, len))
-		cut_current(cpu, cc->cur);
+		cut_current(c, cpu, cc, cc->cur);
 	p = page_find(c, page, false);
 	for (struct emu_block *b = p ? p->head : NULL, *n; b; b = n) {
 		n = *page_link(b, page);
 		if (!overlaps(b, gpa, len))
 			continue;
 		if (cc && cc->cur == b)
-			cut_current(cpu, b);
+			cut_current(c, cpu, cc, b);
 		retire(c, b);
 		if (cpu)
 			cpu->stats.blocks_flushed++;

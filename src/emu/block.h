@@ -3,6 +3,7 @@
 #define VS_EMU_BLOCK_H
 
 #include "emu/internal.h"
+#include "emu/jit.h"
 
 #define EMU_BLOCK_MAX 64 /* instructions per block */
 #define EMU_NO_GPA UINT64_MAX
@@ -22,22 +23,29 @@ struct emu_fast_slot {
 #define EMU_BLOCK_LINKS 2 /* successors a block remembers (chaining) */
 
 struct emu_block {
+	/* What every dispatch reads comes first (one cache line, mostly). */
 	uint64_t gpa; /* of the first byte */
-	uint64_t gpa_end; /* one past the last byte in the first page's numbering */
-	uint64_t gpa2; /* page the first instruction straddles into, or EMU_NO_GPA */
 	uint64_t rip; /* virtual RIP of the first instruction */
+	uint64_t gpa2; /* page the first instruction straddles into, or EMU_NO_GPA */
 	uint8_t mode; /* enum emu_mode it was decoded for */
 	bool dead; /* invalidated; no longer reachable from the hash */
+	bool sys; /* the last instruction is EMU_IF_SYS (may change translations) */
 	uint16_t n;
+	/* Call-threaded host code doing what the interpreter does with insn[]
+	 * (jit.h), or NULL: interpreted. Set before the block is published,
+	 * freed with the block. */
+	emu_jit_code code;
+	/* Block chaining: the blocks this one ran into last, tagged like the
+	 * per-vCPU lookup's slots. Only a VM's single vCPU uses them (see
+	 * exec.c); zeroed at build. */
+	struct emu_fast_slot link[EMU_BLOCK_LINKS];
+	uint32_t code_bytes; /* of code, in the pool */
+	uint64_t gpa_end; /* one past the last byte in the first page's numbering */
 	struct emu_block *_Atomic hnext; /* lookup hash chain */
 	struct emu_block *pnext; /* list of the first page */
 	struct emu_block *pnext2; /* list of the second page (straddlers) */
 	struct emu_block *rnext; /* retired list */
 	uint64_t retire_gen;
-	/* Block chaining: the blocks this one ran into last, tagged like the
-	 * per-vCPU lookup's slots. Only a VM's single vCPU uses them (see
-	 * exec.c); zeroed at build. */
-	struct emu_fast_slot link[EMU_BLOCK_LINKS];
 	struct emu_insn insn[];
 };
 
@@ -48,6 +56,8 @@ struct emu_core_cpu {
 	struct emu_block *cur; /* block being executed, or NULL */
 	bool building; /* inside emu_block_build (a fetch may fault) */
 	bool chain; /* blocks may be chained: the VM has this one vCPU */
+	/* While generated code runs: its frame (jit.h emu_jit_code), else 0. */
+	uintptr_t jit_frame;
 	/* The code pages translated last (linear page -> gpa page), direct-
 	 * mapped by linear page: used without emu_fetch_ptr() while only
 	 * non-system blocks ran since, as nothing else can change a

@@ -69,6 +69,10 @@ struct emu_vm_config {
 	 * (vector, error code, CR2; RIP at the faulting instruction) instead of
 	 * being delivered through the guest's IDT. */
 	bool exit_on_exception;
+	/* Call-threaded host code for decoded blocks (docs/emu.md "Call
+	 * threading"): EMU_JIT_DEFAULT is on unless the environment has
+	 * VESSEL_EMU_JIT=0 (A/B comparisons); tests pick one explicitly. */
+	enum emu_jit_mode { EMU_JIT_DEFAULT, EMU_JIT_ON, EMU_JIT_OFF } jit;
 };
 
 enum emu_exit_reason {
@@ -160,6 +164,7 @@ struct emu_stats {
 	uint64_t halts; /* HLT executed */
 	uint64_t halt_ns; /* host time asleep in HLT */
 	uint64_t irqs; /* external interrupts and NMIs delivered */
+	uint64_t blocks_jit; /* of blocks_built, given host code (call threading) */
 };
 void emu_cpu_get_stats(struct emu_cpu *cpu, struct emu_stats *stats);
 

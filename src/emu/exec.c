@@ -116,10 +116,11 @@ lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc, struct emu_block *prev)
 
 /* Non-final instructions do not maintain cpu->rip; the final one runs with
  * cpu->rip at the next instruction so branches can simply overwrite it.
- * prof is a constant at each call site: the profiled copy of the loop
- * costs the normal one nothing. */
+ * A block with host code (jit.h) runs that, which does the same; the
+ * profiled loop always interprets. prof is a constant at each call site:
+ * the profiled copy of the loop costs the normal one nothing. */
 static inline __attribute__((always_inline)) void
-run_block(struct emu_cpu *cpu, const struct emu_block *b, const bool prof)
+run_block(struct emu_cpu *cpu, struct emu_core_cpu *cc, const struct emu_block *b, const bool prof)
 {
 	const struct emu_insn *in = b->insn, *last = in + b->n - 1;
 	struct emu_prof *p = cpu->prof;
@@ -130,6 +131,11 @@ run_block(struct emu_cpu *cpu, const struct emu_block *b, const bool prof)
 	cpu->stats.insns += b->n;
 	cpu->stats.insns_user += b->n & -(uint64_t)cpu->tlb_user;
 	cpu->stats.blocks_run++;
+	if (!prof && b->code) {
+		b->code(cpu, &cc->jit_frame);
+		cc->jit_frame = 0;
+		return;
+	}
 	if (prof)
 		emu_prof_add(p->rips, EMU_PROF_RIP_SLOTS, &p->rips_other, b->rip, b->n);
 	for (; in != last; in++) {
@@ -167,10 +173,10 @@ static inline __attribute__((always_inline)) void run_loop(struct emu_cpu *cpu,
 		}
 		b = lookup(cpu, cc, prev);
 		cc->cur = b;
-		run_block(cpu, b, prof);
+		run_block(cpu, cc, b, prof);
 		cc->cur = NULL;
 		prev = cc->chain ? b : NULL;
-		if (b->insn[b->n - 1].flags & EMU_IF_SYS)
+		if (b->sys)
 			vpages_reset(cc);
 		if (shadow) /* the instruction after STI / MOV SS has run */
 			cpu->irq_shadow = false;
@@ -199,6 +205,7 @@ static void unwind(struct emu_cpu *cpu, struct emu_core_cpu *cc, int how)
 	const struct emu_block *b = cc->cur;
 
 	vpages_reset(cc);
+	cc->jit_frame = 0; /* generated code's frame, if any, was abandoned */
 	if (cc->building)
 		emu_block_build_abort(cpu);
 	if (b && cpu->cur >= b->insn && cpu->cur < b->insn + b->n) {

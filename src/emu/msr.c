@@ -61,8 +61,7 @@
  * more block per function return here). */
 #define ARCH_CAP_VALUE                                                                        \
 	((1ULL << 0) | (1ULL << 4) | (1ULL << 5) | (1ULL << 6) | (1ULL << 8) | (1ULL << 13) | \
-	 (1ULL << 14) | (1ULL << 15) | (1ULL << 20) | (1ULL << 26) | (1ULL << 27) |          \
-	 (1ULL << 62))
+	 (1ULL << 14) | (1ULL << 15) | (1ULL << 20) | (1ULL << 26) | (1ULL << 27) | (1ULL << 62))
 
 /* ---- the TSC ----------------------------------------------------------------- */
 

@@ -5,7 +5,10 @@
  * right code; two vCPUs doing it at once flush blocks the other may be
  * executing (the generation-based reclamation must keep those alive: the
  * ASan build of this suite checks that no freed block is run); a block
- * chained to a successor that is then rewritten must not run the old one. */
+ * chained to a successor that is then rewritten must not run the old one;
+ * a block that rewrites its own next instruction must run the new one.
+ * Each case runs twice: with blocks given host code (src/emu/jit.c) and
+ * interpreted, and checks that the code was (or was not) generated. */
 #define SYS_FAKE_REAL_CORE
 #include "sys-fake.h"
 #include "common/util.h"
@@ -66,6 +69,24 @@ extern const uint8_t walk_code[], walk_code_end[];
 
 static void flush_mmio(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *data,
 		       unsigned size);
+
+static const enum emu_jit_mode jit_on = EMU_JIT_ON, jit_off = EMU_JIT_OFF;
+static enum emu_jit_mode cache_jit; /* the running case's mode */
+
+static int set_mode(void **state)
+{
+	cache_jit = *(const enum emu_jit_mode *)*state;
+	return 0;
+}
+
+/* Blocks got host code exactly when the mode asks for it. */
+static void check_jit(const struct emu_stats *st)
+{
+	if (cache_jit == EMU_JIT_ON)
+		assert_true(st->blocks_jit > 0);
+	else
+		assert_int_equal(st->blocks_jit, 0);
+}
 static const struct emu_io_ops io = { .pio = fake_pio, .mmio = flush_mmio };
 
 static struct machine *cache_machine(unsigned ncpus, uint64_t cache_bytes, unsigned pages)
@@ -73,7 +94,12 @@ static struct machine *cache_machine(unsigned ncpus, uint64_t cache_bytes, unsig
 	struct machine *m = calloc(1, sizeof(*m));
 	struct emu_ram_region r;
 	struct emu_vm_config cfg = {
-		.ncpus = ncpus, .ram = &r, .nram = 1, .io = &io, .code_cache_bytes = cache_bytes
+		.ncpus = ncpus,
+		.ram = &r,
+		.nram = 1,
+		.io = &io,
+		.code_cache_bytes = cache_bytes,
+		.jit = cache_jit,
 	};
 
 	m->ram = aligned_alloc(4096, RAM_SIZE);
@@ -142,6 +168,7 @@ static struct emu_stats walk(struct machine *m, unsigned ncpus)
 		emu_cpu_get_stats(r[i].cpu, &st);
 		sum.blocks_built += st.blocks_built;
 		sum.cache_flushes += st.cache_flushes;
+		sum.blocks_jit += st.blocks_jit;
 	}
 	return sum;
 }
@@ -156,6 +183,7 @@ static void test_default_budget_holds_small_walk(void **state)
 	/* ~87,000 blocks of ~200 bytes: under the 32 MiB minimum budget */
 	assert_true(st.blocks_built >= (uint64_t)WALK_PAGES / 4 * STUBS_PAGE);
 	assert_int_equal(st.cache_flushes, 0);
+	check_jit(&st);
 	machine_free(m);
 }
 
@@ -169,6 +197,7 @@ static void test_budget_flushes(void **state)
 	assert_true(st.blocks_built >= (uint64_t)WALK_PAGES * STUBS_PAGE);
 	/* 256 KiB holds ~1,300 such blocks: well over 100 flushes */
 	assert_true(st.cache_flushes > 100);
+	check_jit(&st);
 	machine_free(m);
 }
 
@@ -181,6 +210,7 @@ static void test_two_vcpus_flush_under_each_other(void **state)
 	st = walk(m, 2);
 	assert_true(st.blocks_built >= 2ULL * WALK_PAGES * STUBS_PAGE);
 	assert_true(st.cache_flushes > 100);
+	check_jit(&st);
 	machine_free(m);
 }
 
@@ -235,6 +265,7 @@ static void test_flushed_block_patches_itself(void **state)
 {
 	struct machine *m = cache_machine(2, SMC_TINY, 1);
 	struct runner r0 = { .cpu = emu_vm_cpu(m->vm, 0) };
+	struct emu_stats st;
 	pthread_t t;
 
 	(void)state;
@@ -252,6 +283,8 @@ static void test_flushed_block_patches_itself(void **state)
 	flush_machine = NULL;
 	assert_true(flush_mmio_flushes > 0);
 	assert_int_equal(get64(m, SMC_RESULT), 2);
+	emu_cpu_get_stats(r0.cpu, &st);
+	check_jit(&st);
 	machine_free(m);
 }
 
@@ -313,17 +346,55 @@ static void test_chained_successor_rewritten(void **state)
 	st = walk(m, 1);
 	/* each patch rebuilds the stub: one block per patch at least */
 	assert_true(st.blocks_built >= PATCH_ROUNDS / 4);
+	check_jit(&st);
 	machine_free(m);
 }
+
+/* ---- a block that patches its own next instruction ---------------------------- */
+
+/* smc_block without its first store: the patch of the immediate reaches
+ * emu_code_written() for a live block on its page list (the block is cut
+ * at the next instruction, by emu_op_smc_exit() or by generated code's
+ * return into the exit stub). */
+static void test_block_patches_itself(void **state)
+{
+	struct machine *m = cache_machine(1, 0, 1);
+	struct runner r0 = { .cpu = m->cpu };
+	const size_t skip = 7; /* movb %al, MMIO_PAGE */
+	struct emu_stats st;
+	pthread_t t;
+
+	(void)state;
+	memcpy(m->ram + SMC_CODE + skip, smc_block + skip, sizeof(smc_block) - skip);
+	r0.cpu->rip = SMC_CODE + skip;
+	assert_int_equal(pthread_create(&t, NULL, run_thread, &r0), 0);
+	for (int i = 0; i < 600000 && !get64(m, SMC_RESULT); i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	emu_cpu_kick(r0.cpu);
+	pthread_join(t, NULL);
+	assert_int_equal(get64(m, SMC_RESULT), 2);
+	emu_cpu_get_stats(r0.cpu, &st);
+	assert_true(st.blocks_flushed > 0);
+	check_jit(&st);
+	machine_free(m);
+}
+
+/* Each case with host code, then interpreted. */
+#define BOTH(f)                                                   \
+	{ #f "_jit", f, set_mode, NULL, (void *)&jit_on },        \
+	{                                                         \
+#f "_interp", f, set_mode, NULL, (void *)&jit_off \
+	}
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default_budget_holds_small_walk),
-		cmocka_unit_test(test_budget_flushes),
-		cmocka_unit_test(test_two_vcpus_flush_under_each_other),
-		cmocka_unit_test(test_flushed_block_patches_itself),
-		cmocka_unit_test(test_chained_successor_rewritten),
+		BOTH(test_default_budget_holds_small_walk),
+		BOTH(test_budget_flushes),
+		BOTH(test_two_vcpus_flush_under_each_other),
+		BOTH(test_flushed_block_patches_itself),
+		BOTH(test_chained_successor_rewritten),
+		BOTH(test_block_patches_itself),
 	};
 
 	return vs_test_run("emu-blockcache", tests, VS_ARRAY_SIZE(tests), NULL, NULL, NULL);

@@ -1,0 +1,58 @@
+/* Call-threaded host code for decoded blocks (core-private; docs/emu.md
+ * "Call threading").
+ *
+ * For each block, a few bytes of x86-64 that do what the dispatch loop's
+ * interpreter does, straight-line: per instruction, cpu->cur = &insn[i]
+ * and a call of its handler with (cpu, &insn[i]); before the last one,
+ * cpu->rip = its end; the last handler is tail-called. Only our own
+ * pointers and immediates are emitted, never guest bytes. Each
+ * instruction gets its own call site, so the host predicts each one,
+ * where the interpreter's one indirect call site mispredicts.
+ *
+ * The code lives in a per-VM pool: one memfd mapped twice, writable at one
+ * address and executable at another (W^X per mapping), the executable view
+ * placed near the binary so calls are rel32 (else mov rax, imm64; call rax).
+ * Callers hold the block cache's lock for every function here but
+ * emu_jit_enabled(). */
+#ifndef VS_EMU_JIT_H
+#define VS_EMU_JIT_H
+
+#include "emu/internal.h"
+
+struct emu_block;
+struct emu_jit;
+
+/* Entry of a block's code: runs the block's instructions on cpu. *frame is
+ * set to the generated frame's stack pointer while the code runs (see
+ * emu_jit_cut()); the caller resets it to 0 when the code returns or
+ * longjmps out. */
+typedef void (*emu_jit_code)(struct emu_cpu *cpu, uintptr_t *frame);
+
+/* Whether a VM with this configuration generates code: cfg->jit, or for
+ * EMU_JIT_DEFAULT the environment (VESSEL_EMU_JIT=0 turns it off). */
+bool emu_jit_enabled(const struct emu_vm_config *cfg);
+
+/* A pool of about size bytes of code. Returns 0 or -errno (no memfd, no
+ * executable mapping); then the VM interprets every block. */
+int emu_jit_new(size_t size, struct emu_jit **out);
+void emu_jit_free(struct emu_jit *j);
+
+/* Generates b's code (b->code, b->code_bytes). Returns false, leaving
+ * b->code NULL, when the pool has no room: b is then interpreted. */
+bool emu_jit_compile(struct emu_jit *j, struct emu_block *b);
+
+/* How many instructions (not counting each block's last) compiled code
+ * does in place rather than by calling their handler: for tests. */
+uint64_t emu_jit_inlined(const struct emu_jit *j);
+
+/* Gives b's code back to the pool: only once no vCPU can run b. */
+void emu_jit_release(struct emu_jit *j, struct emu_block *b);
+
+/* The running block's next instruction must not run (its bytes were just
+ * overwritten by the current one): a handler called from generated code
+ * whose frame is frame returns into a stub that leaves the block at the
+ * next instruction, as emu_op_smc_exit() does for the interpreter. Called
+ * on the vCPU's own thread, from inside that handler. */
+void emu_jit_cut(struct emu_jit *j, uintptr_t frame);
+
+#endif
