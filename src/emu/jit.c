@@ -298,16 +298,16 @@ static void emit_lin(struct emit *e, const struct emu_insn *in, enum mem_op op)
 	}
 }
 
-/* With rax = lin: the TLB checks (the two fixups jump to the miss path),
- * then rax = host address. */
-static void emit_tlb(struct emit *e, bool write, unsigned size, struct fixup miss[2])
+/* With rax = lin: the TLB check (the fixup jumps to the miss path), then
+ * rax = host address. */
+static void emit_tlb(struct emit *e, bool write, unsigned size, struct fixup *miss)
 {
 	static const uint8_t page[] = { 0x48, 0x89, 0xc1, 0x48, 0xc1, 0xe9, 0x0c, 0x81, 0xe1 };
 	static const uint8_t idx[] = { 0xc1, 0xe1, 0x05, 0x0f, 0xb6, 0x93 };
-	static const uint8_t sel[] = { 0x48, 0x01, 0xd1, 0x48, 0x89, 0xc2, 0x48, 0x81, 0xe2,
-				       0x00, 0xf0, 0xff, 0xff, 0x48, 0x3b, 0x94, 0x0b };
-	static const uint8_t off[] = { 0x89, 0xc2, 0x81, 0xe2, 0xff, 0x0f, 0x00, 0x00, 0x81, 0xfa };
-	static const uint8_t jne[] = { 0x0f, 0x85 }, ja[] = { 0x0f, 0x87 };
+	static const uint8_t last[] = { 0x48, 0x01, 0xd1, 0x48, 0x8d, 0x50 };
+	static const uint8_t sel[] = { 0x48, 0x81, 0xe2, 0x00, 0xf0, 0xff,
+				       0xff, 0x48, 0x3b, 0x94, 0x0b };
+	static const uint8_t jne[] = { 0x0f, 0x85 };
 	static const uint8_t add_addend[] = { 0x48, 0x03, 0x84, 0x0b };
 	size_t tlb = offsetof(struct emu_cpu, tlb);
 
@@ -320,13 +320,16 @@ static void emit_tlb(struct emit *e, bool write, unsigned size, struct fixup mis
 	put8(e, 0xc1); /* shl edx, log2(sizeof(struct emu_tlb)) */
 	put8(e, 0xe2);
 	put8(e, EMU_TLB_BITS + 5);
-	put(e, sel, sizeof(sel)); /* add rcx, rdx; ...; cmp rdx (lin page), [rbx + rcx + tag] */
+	/* add rcx, rdx; lea rdx, [rax + size - 1]; and rdx, ~0xfff; cmp rdx,
+	 * [rbx + rcx + tag]: the page of the access's last byte against the
+	 * first byte's entry, so the one compare also sends an access that
+	 * crosses a page (or runs into non-canonical addresses) to the handler */
+	put(e, last, sizeof(last));
+	put8(e, (uint8_t)(size - 1));
+	put(e, sel, sizeof(sel));
 	put32(e, (uint32_t)(tlb + (write ? offsetof(struct emu_tlb_entry, tag_write) :
 					   offsetof(struct emu_tlb_entry, tag_read))));
-	miss[0] = emit_jump(e, jne, sizeof(jne));
-	put(e, off, sizeof(off)); /* (lin & 0xfff) > 4096 - size: crosses */
-	put32(e, 4096u - size);
-	miss[1] = emit_jump(e, ja, sizeof(ja));
+	*miss = emit_jump(e, jne, sizeof(jne));
 	put(e, add_addend, sizeof(add_addend)); /* rax = host address */
 	put32(e, (uint32_t)(tlb + offsetof(struct emu_tlb_entry, addend)));
 }
@@ -395,16 +398,15 @@ static_assert(offsetof(struct emu_cpu, tlb) + 2 * sizeof(struct emu_tlb) < 1u <<
 static void emit_mem(struct emit *e, const struct emu_insn *in, enum mem_op op)
 {
 	static const uint8_t jmp[] = { 0xe9 };
-	struct fixup miss[2], done;
+	struct fixup miss, done;
 
 	unsigned size = op == MEM_ZX8 ? 1 : op == MEM_ZX16 ? 2 : in->opsize;
 
 	emit_lin(e, in, op);
-	emit_tlb(e, op == MEM_STORE || op == MEM_PUSH || op == MEM_STORE_IMM, size, miss);
+	emit_tlb(e, op == MEM_STORE || op == MEM_PUSH || op == MEM_STORE_IMM, size, &miss);
 	emit_access(e, in, op);
 	done = emit_jump(e, jmp, sizeof(jmp));
-	fix_jump(e, miss[0]);
-	fix_jump(e, miss[1]);
+	fix_jump(e, miss);
 	emit_call_insn(e, in);
 	fix_jump(e, done);
 }
@@ -483,7 +485,7 @@ static bool emit_branch(struct emit *e, const struct emu_block *b, const struct 
 	emu_handler fn = emu_fast_generic(in->fn);
 	bool call = fn == emu_op_call;
 	uint64_t next = in->rip + in->len;
-	struct fixup miss[3];
+	struct fixup miss[2];
 
 	if ((!call && fn != emu_op_ret) || in->opsize != 8 || b->mode != EMU_MODE_LONG64 ||
 	    (call && (int64_t)next != (int32_t)next))
@@ -502,7 +504,7 @@ static bool emit_branch(struct emit *e, const struct emu_block *b, const struct 
 	} else { /* rax = [rax]; canonical?; add qword [rbx + rsp], 8 + imm; rip = rax */
 		put(e, load, sizeof(load));
 		put(e, canon, sizeof(canon));
-		miss[2] = emit_jump(e, jne, sizeof(jne));
+		miss[1] = emit_jump(e, jne, sizeof(jne));
 		put(e, add_rsp, sizeof(add_rsp));
 		put8(e, reg_disp(EMU_RSP));
 		put32(e, (uint32_t)(8 + in->imm));
@@ -511,7 +513,7 @@ static bool emit_branch(struct emit *e, const struct emu_block *b, const struct 
 	}
 	put8(e, 0x5b); /* pop rbx; ret */
 	put8(e, 0xc3);
-	for (unsigned i = 0; i < (call ? 2u : 3u); i++)
+	for (unsigned i = 0; i < (call ? 1u : 2u); i++)
 		fix_jump(e, miss[i]);
 	return true;
 }

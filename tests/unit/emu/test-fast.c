@@ -3,8 +3,10 @@
  * and memory operands in each address shape, FS/GS, AH..BH, LOCK, 32-bit
  * addresses, page crossings, faults on unmapped and non-canonical
  * addresses, a store into a code page); it runs from the same random
- * state in two VMs, one whose decoder picks the specialized handlers and
- * one limited to the generic ones (emu_vm.generic_only), twice in a row so
+ * state in three VMs: one whose decoder picks the specialized handlers,
+ * one limited to the generic ones (emu_vm.generic_only), both with host
+ * code for their blocks (src/emu/jit.c, which does some of these forms in
+ * place), and the reference: generic handlers, interpreted; twice in a row so
  * that the second run finds the soft TLB warm, and everything
  * visible must agree: the exit (vector, error code, CR2), the registers
  * with RFLAGS, and memory. The decoder must also pick (or not pick) a
@@ -301,14 +303,21 @@ static void set_regs(struct h *h, const struct snip *sn, uint64_t seed)
 		memcpy(h->ram + H_STACK, &sn->top, 8);
 }
 
+/* generic: the VM runs the generic handlers only; interp: and without
+ * host code for its blocks (src/emu/jit.c inlines some of these forms:
+ * the interpreted generic run is the reference for both). */
 static void run_one(const struct snip *sn, enum h_mode mode, uint64_t seed, bool generic,
-		    struct outcome *o)
+		    bool interp, struct outcome *o)
 {
 	struct h h;
 	struct kvm_sregs sr;
 	uint8_t code[sizeof(sn->code) + 2];
 
+	if (interp)
+		setenv("VESSEL_EMU_JIT", "0", 1);
 	h_init(&h, mode);
+	if (interp)
+		unsetenv("VESSEL_EMU_JIT");
 	h.vm->generic_only = generic;
 	emu_cpu_get_sregs(h.cpu, &sr);
 	if (mode == H_LONG) {
@@ -374,30 +383,38 @@ static void compare(const struct snip *sn, const struct outcome *a, const struct
 
 static void test_fast_matches_generic(void **state)
 {
-	static struct outcome fast, gen;
+	static struct outcome fast, gen, ref;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(snips) / sizeof(snips[0]); i++) {
 		check_pick(&snips[i], EMU_MODE_LONG64);
 		for (uint64_t seed = 1; seed <= 4; seed++) {
-			run_one(&snips[i], H_LONG, seed * 0x9e3779b97f4a7c15ULL, false, &fast);
-			run_one(&snips[i], H_LONG, seed * 0x9e3779b97f4a7c15ULL, true, &gen);
-			compare(&snips[i], &fast, &gen);
+			uint64_t sd = seed * 0x9e3779b97f4a7c15ULL;
+
+			run_one(&snips[i], H_LONG, sd, true, true, &ref);
+			run_one(&snips[i], H_LONG, sd, false, false, &fast);
+			compare(&snips[i], &fast, &ref);
+			run_one(&snips[i], H_LONG, sd, true, false, &gen);
+			compare(&snips[i], &gen, &ref);
 		}
 	}
 }
 
 static void test_fast_matches_generic_prot32(void **state)
 {
-	static struct outcome fast, gen;
+	static struct outcome fast, gen, ref;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(snips32) / sizeof(snips32[0]); i++) {
 		check_pick(&snips32[i], EMU_MODE_PROT32);
 		for (uint64_t seed = 1; seed <= 4; seed++) {
-			run_one(&snips32[i], H_PROT32, seed * 0x9e3779b97f4a7c15ULL, false, &fast);
-			run_one(&snips32[i], H_PROT32, seed * 0x9e3779b97f4a7c15ULL, true, &gen);
-			compare(&snips32[i], &fast, &gen);
+			uint64_t sd = seed * 0x9e3779b97f4a7c15ULL;
+
+			run_one(&snips32[i], H_PROT32, sd, true, true, &ref);
+			run_one(&snips32[i], H_PROT32, sd, false, false, &fast);
+			compare(&snips32[i], &fast, &ref);
+			run_one(&snips32[i], H_PROT32, sd, true, false, &gen);
+			compare(&snips32[i], &gen, &ref);
 		}
 	}
 }
@@ -430,7 +447,7 @@ static void test_fast_faults(void **state)
 
 		while (strcmp(snips[i].name, want[w].name))
 			i++;
-		run_one(&snips[i], H_LONG, 7, false, &o);
+		run_one(&snips[i], H_LONG, 7, false, false, &o);
 		if (o.exit.vector != want[w].vector || o.exit.error_code != want[w].err ||
 		    (want[w].vector == EMU_PF && o.cr2 != want[w].cr2))
 			fail_msg("%s: vector %u error %u cr2 %#llx", want[w].name, o.exit.vector,
