@@ -16,7 +16,8 @@
  * prints what the init would run for the kernel command line TEXT.
  *
  * Map: messages and console; mounts; modules; network; the command (decode,
- * spawn, wait); finishing (exit device, power-off); main.
+ * spawn); the session leader; the power button; waiting; finishing (exit
+ * device, power-off); main.
  */
 #include "cmd-decode.h"
 #include "cmdline-abi.h"
@@ -292,7 +293,7 @@ static void tty_make_raw(int fd)
 	tcsetattr(fd, TCSANOW, &t);
 }
 
-/* In the child: own session, the console as controlling tty and stdio. */
+/* In the session leader: own session, the console as controlling tty and stdio. */
 static void child_console(const char *tty, bool raw)
 {
 	sigset_t none;
@@ -313,14 +314,13 @@ static void child_console(const char *tty, bool raw)
 		close(fd);
 }
 
-/* In the child: environment, directory, exec. Never returns. */
-static void child_exec(const struct init_cmd *c, const char *tty)
+/* In the command's process: environment, directory, exec. Never returns. */
+static void child_exec(const struct init_cmd *c)
 {
 	static char sh[] = "sh";
 	char *const shell[] = { sh, NULL };
 	char *const *argv = c->argv ? c->argv : shell;
 
-	child_console(tty, c->raw);
 	clearenv();
 	setenv("PATH", INIT_PATH, 1);
 	setenv("HOME", "/root", 1);
@@ -339,6 +339,85 @@ static void child_exec(const struct init_cmd *c, const char *tty)
 		execv("/bin/sh", argv);
 	say("%s: %s", argv[0], strerror(errno));
 	_exit(errno == ENOENT ? VS_GUEST_EXIT_NOT_FOUND : VS_GUEST_EXIT_NOT_EXEC);
+}
+
+/* ---- the session leader ---- */
+
+/*
+ * Signals the session leader ignores: the terminal's (the command's
+ * foreground group gets them, not the leader), and SIGTERM from a power
+ * button press, so that the leader outlives the command and reports it.
+ */
+static const int session_ignored[] = { SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGTERM };
+
+static void session_signals(void (*handler)(int))
+{
+	for (size_t i = 0; i < sizeof(session_ignored) / sizeof(session_ignored[0]); i++)
+		signal(session_ignored[i], handler);
+}
+
+/*
+ * Waits for the command; returns its shell-style status. A stopped command
+ * is continued at once: there is no job control above it to do so (as when
+ * it led the session itself and the kernel discarded the terminal's stop
+ * signals for its orphaned process group).
+ */
+static int session_wait(pid_t pid)
+{
+	int st;
+
+	for (;;) {
+		if (waitpid(pid, &st, WUNTRACED) < 0) {
+			if (errno == EINTR)
+				continue;
+			say("wait: %s", strerror(errno));
+			return VS_GUEST_EXIT_INIT_ERROR;
+		}
+		if (WIFSTOPPED(st)) {
+			if (kill(-pid, SIGCONT) < 0)
+				kill(pid, SIGCONT); /* it left its group */
+			continue;
+		}
+		if (WIFSIGNALED(st))
+			return VS_GUEST_EXIT_SIGNAL_BASE + WTERMSIG(st);
+		return WEXITSTATUS(st);
+	}
+}
+
+/*
+ * In init's child: the session leader that owns the console as controlling
+ * tty. It runs the command in a process group of its own, made the
+ * terminal's foreground group (Ctrl-C and job control reach the command),
+ * waits for it, drains the console and exits with the command's status.
+ *
+ * The leader must outlive the command's output: when a session leader
+ * exits, the kernel hangs its controlling tty up (disassociate_ctty), which
+ * flushes what the UART driver has not yet written to the THR
+ * (uart_flush_buffer) -- the command's last bytes, when the THR-empty
+ * interrupt lags behind its exit. Never returns.
+ */
+static void __attribute__((noreturn)) session_lead(const struct init_cmd *c, const char *tty)
+{
+	pid_t pid;
+	int status;
+
+	child_console(tty, c->raw);
+	session_signals(SIG_IGN);
+	pid = fork();
+	if (pid == 0) {
+		setpgid(0, 0);
+		tcsetpgrp(STDIN_FILENO, getpid()); /* SIGTTOU is ignored still */
+		session_signals(SIG_DFL);
+		child_exec(c);
+	}
+	if (pid < 0) {
+		say("fork: %s", strerror(errno));
+		_exit(VS_GUEST_EXIT_INIT_ERROR);
+	}
+	setpgid(pid, pid); /* as the child does: whichever runs first */
+	status = session_wait(pid);
+	tcdrain(STDOUT_FILENO);
+	_exit(status);
 }
 
 /* ---- the power button ---- */
@@ -439,8 +518,8 @@ static int child_wait(pid_t pid, pid_t watcher)
 	}
 }
 
-/* Runs the command (or the shell) on the console, with the power button
- * watched meanwhile; returns its status. */
+/* Runs the command (or the shell) on the console under its session leader,
+ * with the power button watched meanwhile; returns its status. */
 static int cmd_run(const struct init_cmd *c, const char *tty)
 {
 	pid_t pid = fork();
@@ -450,7 +529,7 @@ static int cmd_run(const struct init_cmd *c, const char *tty)
 		return VS_GUEST_EXIT_INIT_ERROR;
 	}
 	if (pid == 0)
-		child_exec(c, tty);
+		session_lead(c, tty);
 	return child_wait(pid, button_watch_start());
 }
 
