@@ -32,6 +32,7 @@
  * register forms; shifts by an immediate; the 64-bit stack; the picker
  * (emu_fast_pick) and its inverse (emu_fast_generic). */
 #include "emu/core.h"
+#include <pthread.h>
 
 /* ---- memory operands (64-bit mode, 64-bit addresses) ------------------- */
 
@@ -580,33 +581,59 @@ emu_handler emu_fast_pick(const struct emu_cpu *cpu, const struct emu_insn *in)
 	return h ? h : in->fn;
 }
 
-static emu_handler generic_of_stack(emu_handler fn)
+/* emu_fast_generic()'s reverse map: an open-addressed table of every
+ * specialized handler and its generic one, filled once from the tables
+ * above (the code generator asks it for each instruction it compiles: a
+ * scan of all the tables was 3 % of a stock boot's CPU). */
+#define GENERIC_SLOTS 2048u
+
+static struct {
+	emu_handler fast, generic;
+} generic_slot[GENERIC_SLOTS];
+static pthread_once_t generic_once = PTHREAD_ONCE_INIT;
+
+static unsigned generic_hash(emu_handler fn)
 {
-	for (size_t i = 0; i < sizeof(shift_maps) / sizeof(shift_maps[0]); i++)
-		if (fn == shift_maps[i].h4 || fn == shift_maps[i].h8)
-			return shift_maps[i].generic;
-	if (fn == push64)
-		return emu_op_push_O;
-	if (fn == pop64)
-		return emu_op_pop_O;
-	if (fn == call64)
-		return emu_op_call;
-	return fn == ret64 ? emu_op_ret : NULL;
+	uintptr_t p = (uintptr_t)fn;
+
+	return (unsigned)((p >> 4) ^ (p >> 15)) & (GENERIC_SLOTS - 1);
+}
+
+static void generic_add(emu_handler fast, emu_handler generic)
+{
+	unsigned i = generic_hash(fast);
+
+	if (!fast || fast == generic)
+		return;
+	while (generic_slot[i].fast && generic_slot[i].fast != fast)
+		i = (i + 1) & (GENERIC_SLOTS - 1);
+	generic_slot[i].fast = fast;
+	generic_slot[i].generic = generic;
+}
+
+static void generic_fill(void)
+{
+	for (size_t i = 0; i < sizeof(shift_maps) / sizeof(shift_maps[0]); i++) {
+		generic_add(shift_maps[i].h4, shift_maps[i].generic);
+		generic_add(shift_maps[i].h8, shift_maps[i].generic);
+	}
+	generic_add(push64, emu_op_push_O);
+	generic_add(pop64, emu_op_pop_O);
+	generic_add(call64, emu_op_call);
+	generic_add(ret64, emu_op_ret);
+	for (size_t i = 0; i < sizeof(mem_maps) / sizeof(mem_maps[0]); i++)
+		for (unsigned k = 0; k < NFORM * 2 * 4; k++)
+			generic_add((&mem_maps[i].tab[0][0][0])[k], mem_maps[i].generic);
+	for (size_t i = 0; i < sizeof(reg_maps) / sizeof(reg_maps[0]); i++)
+		for (unsigned k = 0; k < 4; k++)
+			generic_add(reg_maps[i].tab[k], reg_maps[i].generic);
 }
 
 emu_handler emu_fast_generic(emu_handler fn)
 {
-	emu_handler g = generic_of_stack(fn);
-
-	if (g)
-		return g;
-	for (size_t i = 0; i < sizeof(mem_maps) / sizeof(mem_maps[0]); i++)
-		for (unsigned k = 0; k < NFORM * 2 * 4; k++)
-			if ((&mem_maps[i].tab[0][0][0])[k] == fn)
-				return mem_maps[i].generic;
-	for (size_t i = 0; i < sizeof(reg_maps) / sizeof(reg_maps[0]); i++)
-		for (unsigned k = 0; k < 4; k++)
-			if (reg_maps[i].tab[k] == fn)
-				return reg_maps[i].generic;
+	pthread_once(&generic_once, generic_fill);
+	for (unsigned i = generic_hash(fn); generic_slot[i].fast; i = (i + 1) & (GENERIC_SLOTS - 1))
+		if (generic_slot[i].fast == fn)
+			return generic_slot[i].generic;
 	return fn;
 }
