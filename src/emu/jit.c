@@ -26,6 +26,7 @@
 #include "emu/jit.h"
 
 #include "emu/block.h"
+#include "emu/jit-emit.h"
 #include "emu/core.h"
 
 #include <assert.h>
@@ -36,7 +37,7 @@
 
 #define JIT_UNIT 32u /* allocation granule, bytes */
 #define JIT_HEAD 7u /* push rbx; mov rbx, rdi; mov [rsi], rsp */
-#define JIT_INSN_MAX 160u /* the longest inlined form (emit_mem) and its call */
+#define JIT_INSN_MAX 192u /* the longest inlined form (an ALU RMW in memory) and its call */
 #define JIT_TAIL_MAX 224u /* the last instruction, CALL/RET inline, immediates long */
 #define JIT_CODE_MAX (JIT_HEAD + EMU_BLOCK_MAX * JIT_INSN_MAX + JIT_TAIL_MAX)
 #define JIT_CLASSES ((JIT_CODE_MAX + JIT_UNIT - 1) / JIT_UNIT + 1)
@@ -51,30 +52,13 @@ struct emu_jit {
 	size_t top; /* bytes handed out from the start, never given back */
 	size_t live; /* bytes held by blocks */
 	uint64_t inlined; /* instructions given code in place so far */
+	uint64_t ends; /* block-final branches decided in place so far */
 	/* Free chunks by size in granules; each chunk's first 4 bytes (in the
 	 * writable view) hold the next chunk's offset + 1, 0 ending the list. */
 	uint32_t free[JIT_CLASSES];
 };
 
 /* ---- emitter ---------------------------------------------------------------- */
-
-struct emit {
-	uint8_t *w; /* where the next byte is written (writable view); NULL: sizing */
-	uintptr_t x; /* the same position in the executable view */
-	const struct emu_jit *j;
-	size_t len; /* bytes emitted */
-	unsigned inlined; /* instructions emitted in place */
-};
-
-static void put(struct emit *e, const void *bytes, size_t n)
-{
-	if (e->w) {
-		memcpy(e->w, bytes, n);
-		e->w += n;
-	}
-	e->x += n;
-	e->len += n;
-}
 
 /* Whether rel32 reaches target from anywhere in the pool: the code's size
  * then does not depend on where in the pool it lands, so a block is sized
@@ -85,21 +69,6 @@ static bool near(const struct emu_jit *j, uintptr_t target)
 	int64_t hi = (int64_t)(target - ((uintptr_t)j->rx + j->size));
 
 	return lo == (int32_t)lo && hi == (int32_t)hi;
-}
-
-static void put8(struct emit *e, uint8_t v)
-{
-	put(e, &v, 1);
-}
-
-static void put32(struct emit *e, uint32_t v)
-{
-	put(e, &v, 4);
-}
-
-static void put64(struct emit *e, uint64_t v)
-{
-	put(e, &v, 8);
 }
 
 /* A call (E8 / FF D0) or jump (E9 / FF E0) to target: rel32 when the
@@ -162,11 +131,6 @@ static void emit_set_rip(struct emit *e, uint64_t v)
  * 8 or 4 (4 zero-extends, as emu_reg_set() does). rax and rcx are
  * scratch; rbx = cpu, cpu->r[] reached with disp8. */
 static_assert(offsetof(struct emu_cpu, r) + 15 * sizeof(uint64_t) < 128, "cpu->r[] needs disp8");
-
-static uint8_t reg_disp(unsigned r)
-{
-	return (uint8_t)(offsetof(struct emu_cpu, r) + r * sizeof(uint64_t));
-}
 
 /* mov rax/eax (or rcx), cpu->r[r] */
 static void emit_load(struct emit *e, unsigned r, unsigned size, bool rcx)
@@ -253,27 +217,6 @@ static void emit_call_insn(struct emit *e, const struct emu_insn *in)
 	emit_cur(e, in);
 	put(e, mov_rdi_rbx, sizeof(mov_rdi_rbx));
 	emit_xfer(e, true, (uintptr_t)in->fn);
-}
-
-/* A forward jump whose rel32 fix_jump() fills in. */
-struct fixup {
-	uint8_t *w; /* the rel32 (NULL while sizing) */
-	uintptr_t x; /* the executable address just after it */
-};
-
-static struct fixup emit_jump(struct emit *e, const uint8_t *op, size_t n)
-{
-	put(e, op, n);
-	put32(e, 0);
-	return (struct fixup){ .w = e->w ? e->w - 4 : NULL, .x = e->x };
-}
-
-static void fix_jump(const struct emit *e, struct fixup f)
-{
-	uint32_t rel = (uint32_t)(e->x - f.x);
-
-	if (f.w)
-		memcpy(f.w, &rel, sizeof(rel));
 }
 
 enum mem_op { MEM_LOAD, MEM_STORE, MEM_PUSH, MEM_POP, MEM_STORE_IMM, MEM_ZX8, MEM_ZX16 };
@@ -441,6 +384,8 @@ static bool emit_inline(struct emit *e, const struct emu_block *b, const struct 
 
 	if (fn == emu_op_nop)
 		return true;
+	if (emu_jit_emit_alu(e, b, in))
+		return true;
 	if (sz != 8 && sz != 4)
 		return false;
 	if (fn == emu_op_mov_EG_r || fn == emu_op_mov_GE_r) {
@@ -465,6 +410,23 @@ static bool emit_inline(struct emit *e, const struct emu_block *b, const struct 
 		return false;
 	}
 	return true;
+}
+
+void emu_jit_emit_rip(struct emit *e, uint64_t v)
+{
+	emit_set_rip(e, v);
+}
+
+void emu_jit_emit_call(struct emit *e, const struct emu_insn *in)
+{
+	emit_call_insn(e, in);
+}
+
+void emu_jit_emit_tlb(struct emit *e, const struct emu_insn *in, bool write, unsigned size,
+		      struct fixup *miss)
+{
+	emit_lin(e, in, MEM_LOAD);
+	emit_tlb(e, write, size, miss);
 }
 
 /* ---- blocks --------------------------------------------------------------------- */
@@ -526,14 +488,17 @@ static void emit_block(struct emit *e, const struct emu_block *b)
 
 	put(e, head, sizeof(head));
 	for (const struct emu_insn *in = b->insn; in != last; in++) {
-		if (emit_inline(e, b, in))
+		if (emit_inline(e, b, in)) {
 			e->inlined++;
-		else
+		} else {
 			emit_call_insn(e, in);
+			e->lz_op = EMU_LZ_NONE; /* the handler may have set the flags */
+		}
 	}
 	emit_cur(e, last);
 	emit_set_rip(e, last->rip + last->len);
-	emit_branch(e, b, last);
+	if (!emit_branch(e, b, last) && emu_jit_emit_cond(e, last))
+		e->ends++;
 	put(e, mov_rdi_rbx, sizeof(mov_rdi_rbx));
 	put8(e, 0x5b); /* pop rbx */
 	emit_xfer(e, false, (uintptr_t)last->fn);
@@ -715,12 +680,18 @@ bool emu_jit_compile(struct emu_jit *j, struct emu_block *b)
 	b->code_bytes = units * JIT_UNIT;
 	j->live += b->code_bytes;
 	j->inlined += e.inlined;
+	j->ends += e.ends;
 	return true;
 }
 
 uint64_t emu_jit_inlined(const struct emu_jit *j)
 {
 	return j->inlined;
+}
+
+uint64_t emu_jit_ends_inlined(const struct emu_jit *j)
+{
+	return j->ends;
 }
 
 void emu_jit_release(struct emu_jit *j, struct emu_block *b)

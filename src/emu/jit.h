@@ -45,6 +45,10 @@ bool emu_jit_compile(struct emu_jit *j, struct emu_block *b);
  * does in place rather than by calling their handler: for tests. */
 uint64_t emu_jit_inlined(const struct emu_jit *j);
 
+/* How many blocks' last instruction (JMP, Jcc) compiled code decides in
+ * place rather than by tail-calling its handler: for tests. */
+uint64_t emu_jit_ends_inlined(const struct emu_jit *j);
+
 /* Gives b's code back to the pool: only once no vCPU can run b. */
 void emu_jit_release(struct emu_jit *j, struct emu_block *b);
 

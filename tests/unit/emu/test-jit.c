@@ -11,6 +11,7 @@
 #include "vs-test.h"
 
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define POOL (1u << 20)
@@ -345,6 +346,229 @@ static void test_inlined_call_ret_match_handlers(void **state)
 	check_branch(emu_op_ret, 0x18); /* RET imm16 */
 }
 
+/* ---- ALU forms and the block-final Jcc (jit-alu.c) ------------------------------ */
+
+/* Operand values at every flag edge of every size, and two without any. */
+static const uint64_t alu_vals[] = {
+	0,
+	1,
+	2,
+	0x7f,
+	0x80,
+	0xff,
+	0x7fff,
+	0x8000,
+	0xffff,
+	0x7fffffff,
+	0x80000000ULL,
+	0xffffffffULL,
+	0x7fffffffffffffffULL,
+	0x8000000000000000ULL,
+	~0ULL,
+	0x0123456789abcdefULL,
+	0xfedcba9876543210ULL,
+};
+#define NVALS (sizeof(alu_vals) / sizeof(alu_vals[0]))
+
+#define ALU_HANDLERS(n)                                                            \
+	emu_op_##n##_EG_r, emu_op_##n##_GE_r, emu_op_##n##_I_r, emu_op_##n##_EG_m, \
+		emu_op_##n##_GE_m, emu_op_##n##_I_m
+static const emu_handler alu_fns[] = {
+	ALU_HANDLERS(add), ALU_HANDLERS(sub), ALU_HANDLERS(and),  ALU_HANDLERS(or),
+	ALU_HANDLERS(xor), ALU_HANDLERS(cmp), ALU_HANDLERS(test),
+};
+static const emu_handler jcc_fns[16] = {
+	emu_op_jcc_0, emu_op_jcc_1, emu_op_jcc_2, emu_op_jcc_3, emu_op_jcc_4, emu_op_jcc_5,
+	emu_op_jcc_6, emu_op_jcc_7, emu_op_jcc_8, emu_op_jcc_9, emu_op_jcc_a, emu_op_jcc_b,
+	emu_op_jcc_c, emu_op_jcc_d, emu_op_jcc_e, emu_op_jcc_f,
+};
+
+#define ALU_TARGET 0x5000ULL
+
+/* What a later reader of the flags can see must agree: the lazy record
+ * itself, and through it RFLAGS (PUSHF, LAHF, interrupts), CF (ADC, SBB)
+ * and every condition (Jcc, SETcc, CMOVcc). */
+static void check_flags(struct emu_cpu *jc, struct emu_cpu *ic, const char *what)
+{
+	/* a condition the lazy record cannot answer flushes it (op 0): then
+	 * only what it materialized can be compared; a logic op's flags do
+	 * not depend on its operands (exec-fast.c records TEST r, m as m, r) */
+	bool srcs = jc->lazy.op != EMU_LZ_LOGIC &&
+		    (jc->lazy.src1 != ic->lazy.src1 || jc->lazy.src2 != ic->lazy.src2);
+
+	if (jc->lazy.op && ic->lazy.op &&
+	    (jc->lazy.op != ic->lazy.op || jc->lazy.size != ic->lazy.size ||
+	     jc->lazy.res != ic->lazy.res || srcs))
+		fail_msg("%s: lazy %u/%u %#llx %#llx %#llx, handlers %u/%u %#llx %#llx %#llx", what,
+			 jc->lazy.op, jc->lazy.size, (unsigned long long)jc->lazy.res,
+			 (unsigned long long)jc->lazy.src1, (unsigned long long)jc->lazy.src2,
+			 ic->lazy.op, ic->lazy.size, (unsigned long long)ic->lazy.res,
+			 (unsigned long long)ic->lazy.src1, (unsigned long long)ic->lazy.src2);
+	for (unsigned cc = 0; cc < 16; cc++)
+		if (emu_cond(jc, cc) != emu_cond(ic, cc))
+			fail_msg("%s: condition %u", what, cc);
+	assert_int_equal(emu_get_cf(jc), emu_get_cf(ic));
+	assert_int_equal(emu_get_rflags(jc), emu_get_rflags(ic));
+}
+
+/* One state for both CPUs: a (the destination operand) and b in the
+ * registers and in memory at [rsi+0x10], every other register and byte
+ * distinct; random RFLAGS. */
+static void alu_state(struct emu_cpu *c, uint8_t *m, uint64_t a, uint64_t b, unsigned k)
+{
+	for (unsigned r = 0; r < 16; r++)
+		c->r[r] = 0x0123456789abcdefULL * (r + 1 + k);
+	c->r[EMU_RDX] = a;
+	c->r[EMU_RCX] = b;
+	c->r[EMU_RSI] = MEM_LIN + 0x800;
+	memset(m, (int)(k * 37 + 1), 4096);
+	memcpy(m + 0x810, &a, 8);
+	c->rip = RIP_UNSET;
+	c->rflags = 2 | (k & 1 ? 0x8d5 : 0);
+	c->lazy.op = EMU_LZ_NONE;
+}
+
+struct alu_case {
+	emu_handler fn; /* the ALU form (first instruction) */
+	unsigned size;
+	bool same; /* reg and rm name the same register */
+	bool pick; /* with the decoder's specialized handlers */
+	emu_handler mid; /* a second instruction between it and the Jcc, or NULL */
+};
+
+static bool is_imm_form(emu_handler fn)
+{
+	for (unsigned i = 0; i < sizeof(alu_fns) / sizeof(alu_fns[0]); i++)
+		if (alu_fns[i] == fn)
+			return i % 3 == 2;
+	return false;
+}
+
+/* Sets up [alu, (mid,) jcc cc] of alu_case c. */
+static struct emu_block *alu_block(const struct alu_case *c, unsigned cc, struct emu_cpu *pc)
+{
+	unsigned n = c->mid ? 3 : 2;
+	struct emu_block *b = block_new(n, 0x1000, NULL);
+	struct emu_insn *in = &b->insn[0];
+
+	set_mem(in, c->fn, c->size, EMU_RCX, EMU_RSI, 0x10, EMU_DS);
+	in->mod = 3; /* register forms: reg = rcx, rm = rdx (or rcx) */
+	in->rm = c->same ? EMU_RCX : EMU_RDX;
+	for (unsigned i = 0; i < sizeof(alu_fns) / sizeof(alu_fns[0]); i++)
+		if (alu_fns[i] == c->fn && i % 6 >= 3)
+			in->mod = 0;
+	if (c->mid)
+		set_mov(&b->insn[1], c->mid, 8, EMU_R8, EMU_R9, 0);
+	set_mov(&b->insn[n - 1], jcc_fns[cc], 8, 0, 0, ALU_TARGET);
+	for (unsigned i = 0; c->pick && i < n; i++)
+		b->insn[i].fn = emu_fast_pick(pc, &b->insn[i]);
+	return b;
+}
+
+/* Runs alu_case c with every pair of alu_vals and every Jcc, as code and
+ * through the handlers; returns how many instructions and block ends the
+ * code did in place. */
+static void run_alu_case(const struct alu_case *c, uint64_t *inl, uint64_t *ends)
+{
+	struct emu_cpu *jc = cpu_new(), *ic = cpu_new();
+	uint8_t *jm = aligned_alloc(4096, 4096), *im = aligned_alloc(4096, 4096);
+	char what[96];
+
+	map_page(jc, jm);
+	map_page(ic, im);
+	for (unsigned cc = 0; cc < 16; cc++) {
+		struct emu_block *b = alu_block(c, cc, jc);
+		uint64_t i0 = emu_jit_inlined(jit), e0 = emu_jit_ends_inlined(jit);
+
+		assert_true(emu_jit_compile(jit, b));
+		*inl += emu_jit_inlined(jit) - i0;
+		*ends += emu_jit_ends_inlined(jit) - e0;
+		for (unsigned k = 0; k < NVALS * NVALS; k++) {
+			uint64_t a = alu_vals[k % NVALS], v = alu_vals[k / NVALS];
+
+			uint64_t imm = c->size == 8 ? (uint64_t)(int64_t)(int32_t)v : v;
+
+			if (is_imm_form(c->fn) && b->insn[0].imm != imm) { /* the code holds imm */
+				emu_jit_release(jit, b);
+				b->insn[0].imm = imm;
+				assert_true(emu_jit_compile(jit, b));
+			}
+			alu_state(jc, jm, a, v, k);
+			alu_state(ic, im, a, v, k);
+			run_code(jc, b);
+			for (unsigned i = 0; i < b->n; i++) {
+				if (i == b->n - 1U)
+					ic->rip = b->insn[i].rip + b->insn[i].len;
+				b->insn[i].fn(ic, &b->insn[i]);
+			}
+			snprintf(what, sizeof(what), "form %p size %u%s%s cc %u pair %u",
+				 (void *)(uintptr_t)c->fn, c->size, c->same ? " same" : "",
+				 c->pick ? " picked" : "", cc, k);
+			for (unsigned r = 0; r < 16; r++)
+				if (jc->r[r] != ic->r[r])
+					fail_msg("%s: r%u %#llx, handlers %#llx", what, r,
+						 (unsigned long long)jc->r[r],
+						 (unsigned long long)ic->r[r]);
+			if (jc->rip != ic->rip)
+				fail_msg("%s: rip %#llx, handlers %#llx", what,
+					 (unsigned long long)jc->rip, (unsigned long long)ic->rip);
+			if (memcmp(jm, im, 4096))
+				fail_msg("%s: memory differs", what);
+			check_flags(jc, ic, what);
+		}
+		emu_jit_release(jit, b);
+		free(b);
+	}
+	free(jc);
+	free(ic);
+	free(jm);
+	free(im);
+}
+
+/* Every ALU form (shape, operation, size 1/2/4/8) followed by each Jcc:
+ * results, flags and the branch agree with the handlers for every pair
+ * of edge values, generic or specialized handlers alike; every ALU form
+ * and every Jcc after it is done in place. */
+static void test_inlined_alu_jcc_match_handlers(void **state)
+{
+	static const unsigned sizes[] = { 1, 2, 4, 8 };
+	uint64_t inl = 0, ends = 0, blocks = 0;
+
+	(void)state;
+	for (unsigned f = 0; f < sizeof(alu_fns) / sizeof(alu_fns[0]); f++)
+		for (unsigned s = 0; s < 4; s++)
+			for (unsigned v = 0; v < 3; v++) {
+				struct alu_case c = { .fn = alu_fns[f],
+						      .size = sizes[s],
+						      .same = v == 1,
+						      .pick = v == 2 };
+
+				run_alu_case(&c, &inl, &ends);
+				blocks += 16;
+			}
+	assert_int_equal(inl, blocks);
+	assert_int_equal(ends, blocks);
+}
+
+/* A register move between the ALU form and the Jcc keeps the flags' producer
+ * known (the Jcc is done in place); a called handler between them (16-bit
+ * MOV) drops it (the Jcc's handler runs), with the same outcome. */
+static void test_inlined_jcc_producer_known(void **state)
+{
+	uint64_t inl = 0, ends = 0;
+	struct alu_case c = { .fn = emu_op_cmp_EG_r, .size = 8, .mid = emu_op_mov_GE_r };
+
+	(void)state;
+	run_alu_case(&c, &inl, &ends);
+	assert_int_equal(inl, 32);
+	assert_int_equal(ends, 16);
+	c.mid = emu_op_movsxd; /* called: its handler could have set flags */
+	inl = ends = 0;
+	run_alu_case(&c, &inl, &ends);
+	assert_int_equal(inl, 16);
+	assert_int_equal(ends, 0);
+}
+
 /* ---- emu_jit_cut(): the SMC exit ---------------------------------------------- */
 
 static uintptr_t cut_frame;
@@ -421,6 +645,8 @@ int main(void)
 		cmocka_unit_test(test_inlined_memory_moves_match_handlers),
 		cmocka_unit_test(test_specialized_handlers_inline_alike),
 		cmocka_unit_test(test_inlined_call_ret_match_handlers),
+		cmocka_unit_test(test_inlined_alu_jcc_match_handlers),
+		cmocka_unit_test(test_inlined_jcc_producer_known),
 		cmocka_unit_test(test_cut_leaves_at_next),
 		cmocka_unit_test(test_full_pool_refuses_then_reuses),
 	};

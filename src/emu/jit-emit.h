@@ -1,0 +1,107 @@
+/* The code generator's byte emitter, shared by jit.c (blocks, moves,
+ * memory through the soft TLB, the pool) and jit-alu.c (ALU forms and
+ * conditions in place). Private to those two files. */
+#ifndef VS_EMU_JIT_EMIT_H
+#define VS_EMU_JIT_EMIT_H
+
+#include "emu/internal.h"
+
+#include <assert.h>
+#include <string.h>
+
+struct emu_block;
+struct emu_jit;
+
+struct emit {
+	uint8_t *w; /* where the next byte is written (writable view); NULL: sizing */
+	uintptr_t x; /* the same position in the executable view */
+	const struct emu_jit *j;
+	size_t len; /* bytes emitted */
+	unsigned inlined; /* instructions emitted in place */
+	unsigned ends; /* block-final branches decided in place (0 or 1) */
+	/* The lazy operation (EMU_LZ_*) and size that an ALU form done in place
+	 * earlier in this block recorded, with nothing since that could change
+	 * the flags; lz_op 0: not known here. */
+	uint8_t lz_op, lz_size;
+};
+
+static inline void put(struct emit *e, const void *bytes, size_t n)
+{
+	if (e->w) {
+		memcpy(e->w, bytes, n);
+		e->w += n;
+	}
+	e->x += n;
+	e->len += n;
+}
+
+static inline void put8(struct emit *e, uint8_t v)
+{
+	put(e, &v, 1);
+}
+
+static inline void put32(struct emit *e, uint32_t v)
+{
+	put(e, &v, 4);
+}
+
+static inline void put64(struct emit *e, uint64_t v)
+{
+	put(e, &v, 8);
+}
+
+/* rbx = cpu while generated code runs; cpu->r[] is reached with disp8. */
+static_assert(offsetof(struct emu_cpu, r) + 15 * sizeof(uint64_t) < 128, "cpu->r[] needs disp8");
+
+static inline uint8_t reg_disp(unsigned r)
+{
+	return (uint8_t)(offsetof(struct emu_cpu, r) + r * sizeof(uint64_t));
+}
+
+/* A forward jump whose rel32 fix_jump() fills in. */
+struct fixup {
+	uint8_t *w; /* the rel32 (NULL while sizing) */
+	uintptr_t x; /* the executable address just after it */
+};
+
+static inline struct fixup emit_jump(struct emit *e, const uint8_t *op, size_t n)
+{
+	put(e, op, n);
+	put32(e, 0);
+	return (struct fixup){ .w = e->w ? e->w - 4 : NULL, .x = e->x };
+}
+
+static inline void fix_jump(const struct emit *e, struct fixup f)
+{
+	uint32_t rel = (uint32_t)(e->x - f.x);
+
+	if (f.w)
+		memcpy(f.w, &rel, sizeof(rel));
+}
+
+/* jit.c */
+
+/* mov qword [rbx + rip], v */
+void emu_jit_emit_rip(struct emit *e, uint64_t v);
+/* cpu->cur = in and the call of in's handler, as the interpreter makes it */
+void emu_jit_emit_call(struct emit *e, const struct emu_insn *in);
+/* rax = the host address of in's memory operand (long mode, 64-bit
+ * addressing, disp fitting int32) for an access of size bytes, when the
+ * soft TLB allows it (write: the write tag); else a jump to *miss. */
+void emu_jit_emit_tlb(struct emit *e, const struct emu_insn *in, bool write, unsigned size,
+		      struct fixup *miss);
+
+/* jit-alu.c */
+
+/* Emits in (not a block's last instruction) in place when it is one of
+ * the ALU forms done so (ADD/SUB/AND/OR/XOR/CMP/TEST with register,
+ * immediate and memory operands); updates e->lz_op/lz_size. False: nothing
+ * was emitted. */
+bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct emu_insn *in);
+/* As the block's last instruction, with cpu->rip already its end: JMP
+ * rel, or Jcc whose condition the flags' producer known from e->lz_op
+ * answers, decided in place (cpu->rip = the target when taken), then
+ * return to the dispatch loop. False: nothing was emitted. */
+bool emu_jit_emit_cond(struct emit *e, const struct emu_insn *in);
+
+#endif
