@@ -4,7 +4,7 @@
  *
  * ADD/SUB/AND/OR/XOR/CMP/TEST (without LOCK) with a register, an immediate
  * or (long mode, 64-bit addressing, through the soft TLB's fast path, the
- * handler on a miss) a memory operand, at operand sizes 1 (not AH..BH), 2,
+ * handler on a miss) a memory operand, at operand sizes 1, 2,
  * 4 and 8, record the lazy flags exactly as their handlers do
  * (emu_lazy_set(op, size, res, a, b) with a, b and res zero-extended from
  * the operand size), so every later reader (Jcc, SETcc, ADC, PUSHF, an
@@ -17,12 +17,17 @@
  *	mov [rbx + res], rax; mov word [rbx + op], size << 8 | lz
  *	mov destination, al/ax/rax	; not for CMP/TEST; 4 bytes zero-extend
  *
+ * AH..BH are byte 1 of RAX..RBX. SHL/SHR/SAR by an immediate record
+ * EMU_LZ_CFOF as exec-fast.c's shift_ri does; CMOVcc between registers
+ * becomes the host's CMOVcc when the flags' producer is known (below).
+ *
  * A Jcc ending the block, when the producer of the flags is one of these
  * forms earlier in the same block with nothing flag-changing in between
  * (the block runs straight through), becomes the same host compare on the
  * recorded operands (SUB: cmp src1, src2; ADD: add; logic: test res, res,
  * at the recorded size), which sets every flag the guest's would, and the
- * host Jcc of the same condition code. */
+ * host Jcc of the same condition code; after a shift only ZF, SF and PF
+ * are known that way (the conditions on them). */
 #include "emu/jit-emit.h"
 
 #include "emu/block.h"
@@ -47,12 +52,13 @@ struct alu_form {
 	bool write; /* the result is stored (not CMP/TEST) */
 };
 
-#define ALU_FORMS(name, host, lz, w)                                                       \
+#define ALU_FORMS(name, host, lz, w)                                                          \
 	{ emu_op_##name##_EG_r, host, lz, RG, w }, { emu_op_##name##_GE_r, host, lz, GR, w }, \
-		{ emu_op_##name##_I_r, host, lz, RI, w },                                  \
-		{ emu_op_##name##_EG_m, host, lz, MG, w },                                 \
-		{ emu_op_##name##_GE_m, host, lz, GM, w }, {                               \
-		emu_op_##name##_I_m, host, lz, MI, w                                       \
+		{ emu_op_##name##_I_r, host, lz, RI, w },                                     \
+		{ emu_op_##name##_EG_m, host, lz, MG, w },                                    \
+		{ emu_op_##name##_GE_m, host, lz, GM, w },                                    \
+	{                                                                                     \
+		emu_op_##name##_I_m, host, lz, MI, w                                          \
 	}
 
 static const struct alu_form alu_forms[] = {
@@ -76,6 +82,8 @@ static void sized_op(struct emit *e, unsigned size, uint8_t op)
 		put8(e, 0x48);
 	put8(e, size == 1 ? (uint8_t)(op - 1) : op);
 }
+
+static bool host_flags(struct emit *e, unsigned cc);
 
 /* ModRM for reg and [rbx + off] */
 static void modrm_cpu(struct emit *e, unsigned reg, uint32_t off)
@@ -136,6 +144,21 @@ static void imm_rcx(struct emit *e, uint64_t v)
 	}
 }
 
+/* res = rax, op and size: the rest of the lazy record (the caller wrote
+ * src1 and src2) */
+static void lz_record(struct emit *e, uint8_t lz, unsigned size)
+{
+	sized_op(e, 8, 0x89); /* mov [rbx + res], rax */
+	modrm_cpu(e, RAX, LZ_OFF(res));
+	put8(e, 0x66); /* mov word [rbx + op], size << 8 | lz */
+	put8(e, 0xc7);
+	modrm_cpu(e, 0, LZ_OFF(op));
+	put8(e, lz);
+	put8(e, (uint8_t)size);
+	e->lz_op = lz;
+	e->lz_size = (uint8_t)size;
+}
+
 /* With rax = a, rcx = b: the operation and its lazy record. */
 static void alu_body(struct emit *e, const struct alu_form *f, unsigned size)
 {
@@ -145,30 +168,32 @@ static void alu_body(struct emit *e, const struct alu_form *f, unsigned size)
 	modrm_cpu(e, RCX, LZ_OFF(src2));
 	sized_op(e, size, f->host); /* op rax, rcx */
 	put8(e, 0xc8);
-	sized_op(e, 8, 0x89); /* mov [rbx + res], rax */
-	modrm_cpu(e, RAX, LZ_OFF(res));
-	put8(e, 0x66); /* mov word [rbx + op], size << 8 | lz */
-	put8(e, 0xc7);
-	modrm_cpu(e, 0, LZ_OFF(op));
-	put8(e, f->lz);
-	put8(e, (uint8_t)size);
-	e->lz_op = f->lz;
-	e->lz_size = (uint8_t)size;
+	lz_record(e, f->lz, size);
+}
+
+/* Where register r's operand of size bytes lives in struct emu_cpu: AH..BH
+ * (high, at size 1) are byte 1 of RAX..RBX. */
+static uint32_t gpr_off(unsigned r, unsigned size, bool high)
+{
+	return high && size == 1 ? reg_disp(r & 3) + 1u : reg_disp(r);
 }
 
 /* Register and immediate forms, in any mode. */
 static void alu_reg(struct emit *e, const struct emu_insn *in, const struct alu_form *f)
 {
-	unsigned size = in->opsize, dst = f->shape == GR ? in->reg : in->rm;
+	unsigned size = in->opsize;
+	uint32_t rm = gpr_off(in->rm, size, in->flags & EMU_IF_HIGH8M);
+	uint32_t reg = gpr_off(in->reg, size, in->flags & EMU_IF_HIGH8R);
+	uint32_t dst = f->shape == GR ? reg : rm;
 
-	load(e, RAX, size, false, reg_disp(dst));
+	load(e, RAX, size, false, dst);
 	if (f->shape == RI)
 		imm_rcx(e, in->imm & emu_mask(size));
 	else
-		load(e, RCX, size, false, reg_disp(f->shape == GR ? in->rm : in->reg));
+		load(e, RCX, size, false, f->shape == GR ? rm : reg);
 	alu_body(e, f, size);
 	if (f->write)
-		store_rax(e, size, false, reg_disp(dst));
+		store_rax(e, size, false, dst);
 }
 
 /* Memory forms: the TLB fast path, else the handler (which records the
@@ -177,6 +202,7 @@ static void alu_mem(struct emit *e, const struct emu_insn *in, const struct alu_
 {
 	static const uint8_t mov_rdx_rax[] = { 0x48, 0x89, 0xc2 }, jmp[] = { 0xe9 };
 	unsigned size = in->opsize;
+	uint32_t reg = gpr_off(in->reg, size, in->flags & EMU_IF_HIGH8R);
 	bool rmw = f->write && f->shape != GM;
 	struct fixup miss, done;
 
@@ -184,22 +210,24 @@ static void alu_mem(struct emit *e, const struct emu_insn *in, const struct alu_
 	put(e, mov_rdx_rax, sizeof(mov_rdx_rax));
 	if (f->shape == GM) {
 		load(e, RCX, size, true, 0);
-		load(e, RAX, size, false, reg_disp(in->reg));
+		load(e, RAX, size, false, reg);
 	} else {
 		load(e, RAX, size, true, 0);
 		if (f->shape == MI)
 			imm_rcx(e, in->imm & emu_mask(size));
 		else
-			load(e, RCX, size, false, reg_disp(in->reg));
+			load(e, RCX, size, false, reg);
 	}
 	alu_body(e, f, size);
 	if (f->write)
-		store_rax(e, size, f->shape != GM, reg_disp(in->reg));
+		store_rax(e, size, f->shape != GM, reg);
 	done = emit_jump(e, jmp, sizeof(jmp));
 	fix_jump(e, miss);
 	emu_jit_emit_call(e, in);
 	fix_jump(e, done);
 }
+
+static bool emit_other(struct emit *e, const struct emu_block *b, const struct emu_insn *in);
 
 static const struct alu_form *alu_find(emu_handler fn)
 {
@@ -209,19 +237,94 @@ static const struct alu_form *alu_find(emu_handler fn)
 	return NULL;
 }
 
+/* SHL/SHR/SAR r, imm8 at sizes 4 and 8 with a count that is not 0 once
+ * masked (exec-fast.c's shift_ri: 0 changes no flags): the host shift's CF
+ * is the last bit out; OF is SHL's msb(res) ^ CF, SHR's msb(a), SAR's 0
+ * (the host's is defined for a count of 1 only). Records EMU_LZ_CFOF. */
+static bool emit_shift(struct emit *e, const struct emu_insn *in, emu_handler fn)
+{
+	static const uint8_t setc_cl[] = { 0x0f, 0x92, 0xc1, 0x0f, 0xb6, 0xc9 };
+	static const uint8_t mov_rdx_rax[] = { 0x48, 0x89, 0xc2 }, xor_edx[] = { 0x31, 0xd2 };
+	unsigned size = in->opsize, bits = size * 8, c = (unsigned)in->imm & (bits - 1);
+	uint8_t ext = fn == emu_op_shl ? 4 : fn == emu_op_shr ? 5 : 7;
+
+	if (in->mod != 3 || (in->flags & EMU_IF_CL) || (size != 4 && size != 8) || !c)
+		return false;
+	load(e, RAX, size, false, reg_disp(in->rm));
+	if (ext == 5) { /* rdx = msb(a) */
+		put(e, mov_rdx_rax, sizeof(mov_rdx_rax));
+		sized_op(e, size, 0xc1);
+		put8(e, 0xea); /* shr edx/rdx, bits - 1 */
+		put8(e, (uint8_t)(bits - 1));
+	}
+	sized_op(e, size, 0xc1); /* shl/shr/sar eax/rax, c */
+	put8(e, (uint8_t)(0xc0 | ext << 3));
+	put8(e, (uint8_t)c);
+	put(e, setc_cl, sizeof(setc_cl)); /* ecx = CF */
+	if (ext == 4) { /* rdx = msb(res) ^ CF */
+		put(e, mov_rdx_rax, sizeof(mov_rdx_rax));
+		sized_op(e, size, 0xc1);
+		put8(e, 0xea);
+		put8(e, (uint8_t)(bits - 1));
+		put8(e, 0x31); /* xor edx, ecx */
+		put8(e, 0xca);
+	} else if (ext == 7) {
+		put(e, xor_edx, sizeof(xor_edx));
+	}
+	store_rax(e, 8, false, reg_disp(in->rm)); /* size 4: rax is zero-extended */
+	sized_op(e, 8, 0x89); /* src1 = CF, src2 = OF, res */
+	modrm_cpu(e, RCX, LZ_OFF(src1));
+	sized_op(e, 8, 0x89);
+	modrm_cpu(e, RDX, LZ_OFF(src2));
+	lz_record(e, EMU_LZ_CFOF, size);
+	return true;
+}
+
+/* CMOVcc between registers (sizes 2, 4, 8) when the flags' producer is
+ * known: the host's CMOVcc, which like the handler zero-extends a 32-bit
+ * destination whether or not it moves. */
+static bool emit_cmov(struct emit *e, const struct emu_insn *in)
+{
+	unsigned cc = in->opcode & 15, size = in->opsize;
+
+	if (in->mod != 3 || size == 1 || !host_flags(e, cc))
+		return false;
+	load(e, RCX, 8, false, reg_disp(in->reg)); /* mov rcx, r[reg]: flags kept */
+	if (size == 2)
+		put8(e, 0x66);
+	else if (size == 8)
+		put8(e, 0x48);
+	put8(e, 0x0f); /* cmovcc ecx, [rbx + r[rm]] */
+	put8(e, (uint8_t)(0x40 | cc));
+	modrm_cpu(e, RCX, reg_disp(in->rm));
+	sized_op(e, 8, 0x89); /* mov r[reg], rcx */
+	modrm_cpu(e, RCX, reg_disp(in->reg));
+	return true;
+}
+
+/* The forms other than the two-operand ALU ones. */
+static bool emit_other(struct emit *e, const struct emu_block *b, const struct emu_insn *in)
+{
+	emu_handler fn = emu_fast_generic(in->fn);
+
+	(void)b;
+	if (fn == emu_op_shl || fn == emu_op_shr || fn == emu_op_sar)
+		return emit_shift(e, in, fn);
+	if (fn == emu_op_cmov)
+		return emit_cmov(e, in);
+	return false;
+}
+
 bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct emu_insn *in)
 {
 	const struct alu_form *f = alu_find(emu_fast_generic(in->fn));
 	bool mem;
 
-	if (!f || (in->pfx & EMU_PFX_LOCK))
+	if (!f)
+		return emit_other(e, b, in);
+	if (in->pfx & EMU_PFX_LOCK)
 		return false;
 	mem = f->shape >= MG;
-	/* AH..BH: the decoder flags rm (HIGH8M) and reg (HIGH8R) whenever
-	 * they are 4-7 without REX; only a byte register operand matters */
-	if (in->opsize == 1 && ((!mem && (in->flags & EMU_IF_HIGH8M)) ||
-				(f->shape != RI && f->shape != MI && (in->flags & EMU_IF_HIGH8R))))
-		return false;
 	if (!mem) {
 		alu_reg(e, in, f);
 		return true;
@@ -240,17 +343,23 @@ static const emu_handler jcc_fns[16] = {
 	emu_op_jcc_c, emu_op_jcc_d, emu_op_jcc_e, emu_op_jcc_f,
 };
 
-/* The host flags the guest's would have, from the lazy record of the
- * producer e->lz_op at e->lz_size; false when it is not one of those. */
-static bool host_flags(struct emit *e)
+/* Host flags that answer condition cc as the guest's would, from the lazy
+ * record of the producer e->lz_op at e->lz_size (rax is clobbered); false
+ * when they cannot. */
+static bool host_flags(struct emit *e, unsigned cc)
 {
 	unsigned size = e->lz_size;
+	uint8_t op = e->lz_op;
 
-	switch (e->lz_op) {
+	/* after a shift (CFOF) or INC/DEC, ZF, SF and PF still come from res */
+	if ((op == EMU_LZ_CFOF || op == EMU_LZ_INC || op == EMU_LZ_DEC) &&
+	    (cc >> 1 == EMU_CC_E >> 1 || cc >> 1 == EMU_CC_S >> 1 || cc >> 1 == EMU_CC_P >> 1))
+		op = EMU_LZ_LOGIC;
+	switch (op) {
 	case EMU_LZ_SUB: /* mov rax, [src1]; cmp al/ax/eax/rax, [src2] */
 	case EMU_LZ_ADD: /* ...; add al/ax/eax/rax, [src2] */
 		load(e, RAX, 8, false, LZ_OFF(src1));
-		sized_op(e, size, e->lz_op == EMU_LZ_SUB ? 0x3b : 0x03);
+		sized_op(e, size, op == EMU_LZ_SUB ? 0x3b : 0x03);
 		modrm_cpu(e, RAX, LZ_OFF(src2));
 		return true;
 	case EMU_LZ_LOGIC: /* mov rax, [res]; test al/ax/eax/rax, same */
@@ -273,7 +382,7 @@ bool emu_jit_emit_cond(struct emit *e, const struct emu_insn *in)
 	if (fn != emu_op_jmp) {
 		while (cc < 16 && jcc_fns[cc] != fn)
 			cc++;
-		if (cc == 16 || !host_flags(e))
+		if (cc == 16 || !host_flags(e, cc))
 			return false;
 		jncc[0] = 0x0f; /* jncc: the guest's condition codes are the host's */
 		jncc[1] = (uint8_t)(0x80 | (cc ^ 1));

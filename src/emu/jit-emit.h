@@ -94,9 +94,9 @@ void emu_jit_emit_tlb(struct emit *e, const struct emu_insn *in, bool write, uns
 /* jit-alu.c */
 
 /* Emits in (not a block's last instruction) in place when it is one of
- * the ALU forms done so (ADD/SUB/AND/OR/XOR/CMP/TEST with register,
- * immediate and memory operands); updates e->lz_op/lz_size. False: nothing
- * was emitted. */
+ * the forms done so (ADD/SUB/AND/OR/XOR/CMP/TEST with register, immediate
+ * and memory operands, SHL/SHR/SAR by an immediate, CMOVcc between
+ * registers); updates e->lz_op/lz_size. False: nothing was emitted. */
 bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct emu_insn *in);
 /* As the block's last instruction, with cpu->rip already its end: JMP
  * rel, or Jcc whose condition the flags' producer known from e->lz_op

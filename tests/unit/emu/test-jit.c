@@ -433,7 +433,9 @@ struct alu_case {
 	unsigned size;
 	bool same; /* reg and rm name the same register */
 	bool pick; /* with the decoder's specialized handlers */
+	bool high; /* size 1 with AH..BH: reg = CH, rm = DH */
 	emu_handler mid; /* a second instruction between it and the Jcc, or NULL */
+	unsigned mid_size; /* its operand size (0: 8); CMOVcc has the Jcc's cc */
 };
 
 static bool is_imm_form(emu_handler fn)
@@ -441,7 +443,7 @@ static bool is_imm_form(emu_handler fn)
 	for (unsigned i = 0; i < sizeof(alu_fns) / sizeof(alu_fns[0]); i++)
 		if (alu_fns[i] == fn)
 			return i % 3 == 2;
-	return false;
+	return fn == emu_op_shl || fn == emu_op_shr || fn == emu_op_sar;
 }
 
 /* Sets up [alu, (mid,) jcc cc] of alu_case c. */
@@ -457,8 +459,15 @@ static struct emu_block *alu_block(const struct alu_case *c, unsigned cc, struct
 	for (unsigned i = 0; i < sizeof(alu_fns) / sizeof(alu_fns[0]); i++)
 		if (alu_fns[i] == c->fn && i % 6 >= 3)
 			in->mod = 0;
-	if (c->mid)
-		set_mov(&b->insn[1], c->mid, 8, EMU_R8, EMU_R9, 0);
+	if (c->high) {
+		in->reg = 5;
+		in->rm = 6;
+		in->flags = EMU_IF_HIGH8R | EMU_IF_HIGH8M;
+	}
+	if (c->mid) {
+		set_mov(&b->insn[1], c->mid, c->mid_size ? c->mid_size : 8, EMU_R8, EMU_R9, 0);
+		b->insn[1].opcode = (uint8_t)(0x40 | cc);
+	}
 	set_mov(&b->insn[n - 1], jcc_fns[cc], 8, 0, 0, ALU_TARGET);
 	for (unsigned i = 0; c->pick && i < n; i++)
 		b->insn[i].fn = emu_fast_pick(pc, &b->insn[i]);
@@ -468,7 +477,21 @@ static struct emu_block *alu_block(const struct alu_case *c, unsigned cc, struct
 /* Runs alu_case c with every pair of alu_vals and every Jcc, as code and
  * through the handlers; returns how many instructions and block ends the
  * code did in place. */
-static void run_alu_case(const struct alu_case *c, uint64_t *inl, uint64_t *ends)
+struct alu_counts {
+	uint64_t compiled, inl, ends; /* blocks compiled, instructions and ends in place */
+};
+
+static void compile_counted(struct emu_block *b, struct alu_counts *n)
+{
+	uint64_t i0 = emu_jit_inlined(jit), e0 = emu_jit_ends_inlined(jit);
+
+	assert_true(emu_jit_compile(jit, b));
+	n->compiled++;
+	n->inl += emu_jit_inlined(jit) - i0;
+	n->ends += emu_jit_ends_inlined(jit) - e0;
+}
+
+static void run_alu_case(const struct alu_case *c, struct alu_counts *n)
 {
 	struct emu_cpu *jc = cpu_new(), *ic = cpu_new();
 	uint8_t *jm = aligned_alloc(4096, 4096), *im = aligned_alloc(4096, 4096);
@@ -478,20 +501,20 @@ static void run_alu_case(const struct alu_case *c, uint64_t *inl, uint64_t *ends
 	map_page(ic, im);
 	for (unsigned cc = 0; cc < 16; cc++) {
 		struct emu_block *b = alu_block(c, cc, jc);
-		uint64_t i0 = emu_jit_inlined(jit), e0 = emu_jit_ends_inlined(jit);
 
-		assert_true(emu_jit_compile(jit, b));
-		*inl += emu_jit_inlined(jit) - i0;
-		*ends += emu_jit_ends_inlined(jit) - e0;
+		compile_counted(b, n);
 		for (unsigned k = 0; k < NVALS * NVALS; k++) {
 			uint64_t a = alu_vals[k % NVALS], v = alu_vals[k / NVALS];
 
 			uint64_t imm = c->size == 8 ? (uint64_t)(int64_t)(int32_t)v : v;
 
+			if (c->fn == emu_op_shl || c->fn == emu_op_shr || c->fn == emu_op_sar)
+				imm = v & 0xff; /* counts 0, 1, 2, 15, 16, 31 or 63 once masked */
+
 			if (is_imm_form(c->fn) && b->insn[0].imm != imm) { /* the code holds imm */
 				emu_jit_release(jit, b);
 				b->insn[0].imm = imm;
-				assert_true(emu_jit_compile(jit, b));
+				compile_counted(b, n);
 			}
 			alu_state(jc, jm, a, v, k);
 			alu_state(ic, im, a, v, k);
@@ -532,22 +555,57 @@ static void run_alu_case(const struct alu_case *c, uint64_t *inl, uint64_t *ends
 static void test_inlined_alu_jcc_match_handlers(void **state)
 {
 	static const unsigned sizes[] = { 1, 2, 4, 8 };
-	uint64_t inl = 0, ends = 0, blocks = 0;
+	struct alu_counts n = { 0 };
+	uint64_t cmovs = 0, before;
 
 	(void)state;
 	for (unsigned f = 0; f < sizeof(alu_fns) / sizeof(alu_fns[0]); f++)
 		for (unsigned s = 0; s < 4; s++)
-			for (unsigned v = 0; v < 3; v++) {
+			for (unsigned v = 0; v < 5; v++) {
 				struct alu_case c = { .fn = alu_fns[f],
 						      .size = sizes[s],
 						      .same = v == 1,
-						      .pick = v == 2 };
+						      .pick = v == 2,
+						      .high = v == 4 };
 
-				run_alu_case(&c, &inl, &ends);
-				blocks += 16;
+				if (v == 4 && sizes[s] != 1)
+					continue;
+				if (v == 3) { /* CMOVcc after it, its cc the Jcc's */
+					c.mid = emu_op_cmov;
+					c.mid_size = sizes[s] == 1 ? 2 : sizes[s];
+				}
+				before = n.compiled;
+				run_alu_case(&c, &n);
+				if (v == 3)
+					cmovs += n.compiled - before;
 			}
-	assert_int_equal(inl, blocks);
-	assert_int_equal(ends, blocks);
+	assert_int_equal(n.inl, n.compiled + cmovs);
+	assert_int_equal(n.ends, n.compiled);
+}
+
+/* SHL/SHR/SAR by an immediate (sizes 4, 8), plain and specialized, then
+ * each Jcc: a count of 0 once masked stays with the handler (it changes no
+ * flags), every other count is done in place, and after it the Jcc on ZF,
+ * SF or PF (the others need CF or OF from the record: the handler). */
+static void test_inlined_shifts_match_handlers(void **state)
+{
+	static const emu_handler fns[] = { emu_op_shl, emu_op_shr, emu_op_sar };
+	struct alu_counts n = { 0 };
+
+	(void)state;
+	for (unsigned f = 0; f < 3; f++)
+		for (unsigned s = 4; s <= 8; s += 4)
+			for (unsigned v = 0; v < 2; v++) {
+				struct alu_case c = { .fn = fns[f], .size = s, .pick = v };
+
+				run_alu_case(&c, &n);
+			}
+	/* per case and Jcc the count changes 14 times along alu_vals (one
+	 * compile each), 5 of them to 0 once masked (0 four times, 0x80); of
+	 * the 16 Jcc, the 6 on ZF, SF, PF are done in place */
+	assert_int_equal(n.compiled, 12 * 16 * 14);
+	assert_int_equal(n.inl, 12 * 16 * 9);
+	assert_int_equal(n.ends, 12 * 6 * 9);
 }
 
 /* A register move between the ALU form and the Jcc keeps the flags' producer
@@ -555,18 +613,18 @@ static void test_inlined_alu_jcc_match_handlers(void **state)
  * MOV) drops it (the Jcc's handler runs), with the same outcome. */
 static void test_inlined_jcc_producer_known(void **state)
 {
-	uint64_t inl = 0, ends = 0;
+	struct alu_counts n = { 0 };
 	struct alu_case c = { .fn = emu_op_cmp_EG_r, .size = 8, .mid = emu_op_mov_GE_r };
 
 	(void)state;
-	run_alu_case(&c, &inl, &ends);
-	assert_int_equal(inl, 32);
-	assert_int_equal(ends, 16);
+	run_alu_case(&c, &n);
+	assert_int_equal(n.inl, 32);
+	assert_int_equal(n.ends, 16);
 	c.mid = emu_op_movsxd; /* called: its handler could have set flags */
-	inl = ends = 0;
-	run_alu_case(&c, &inl, &ends);
-	assert_int_equal(inl, 16);
-	assert_int_equal(ends, 0);
+	n = (struct alu_counts){ 0 };
+	run_alu_case(&c, &n);
+	assert_int_equal(n.inl, 16);
+	assert_int_equal(n.ends, 0);
 }
 
 /* ---- emu_jit_cut(): the SMC exit ---------------------------------------------- */
@@ -647,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_inlined_call_ret_match_handlers),
 		cmocka_unit_test(test_inlined_alu_jcc_match_handlers),
 		cmocka_unit_test(test_inlined_jcc_producer_known),
+		cmocka_unit_test(test_inlined_shifts_match_handlers),
 		cmocka_unit_test(test_cut_leaves_at_next),
 		cmocka_unit_test(test_full_pool_refuses_then_reuses),
 	};
