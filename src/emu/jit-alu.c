@@ -69,6 +69,8 @@ static const struct alu_form alu_forms[] = {
 };
 
 #define LZ_OFF(f) ((uint32_t)offsetof(struct emu_cpu, lazy.f))
+#define FL_OFF ((uint32_t)offsetof(struct emu_cpu, rflags))
+#define LZ_FLUSHED 0xff /* e->lz_op: lazy.op is 0, the flags are in rflags */
 static_assert(offsetof(struct emu_lazy, size) == offsetof(struct emu_lazy, op) + 1,
 	      "op and size are written as one word");
 
@@ -302,6 +304,113 @@ static bool emit_cmov(struct emit *e, const struct emu_insn *in)
 	return true;
 }
 
+/* The arithmetic flags into cpu->rflags, lazy.op = 0, as
+ * emu_flags_flush() does: in place from the host's own flags when the
+ * producer is known (its compare, add or test sets them all exactly, but
+ * AF, which a logic op leaves 0 and the host's TEST undefined), else a
+ * call when lazy.op is not 0. */
+static void emit_flush(struct emit *e)
+{
+	static const uint8_t pushf_pop_rcx[] = { 0x9c, 0x59 }, je[] = { 0x0f, 0x84 };
+	uint32_t arith = (uint32_t)EMU_FLAGS_ARITH;
+	struct fixup skip;
+
+	if (e->lz_op == LZ_FLUSHED)
+		return;
+	if (e->lz_op == EMU_LZ_NONE || !host_flags(e, EMU_CC_O)) {
+		put8(e, 0x80); /* cmp byte [rbx + op], 0 */
+		modrm_cpu(e, 7, LZ_OFF(op));
+		put8(e, 0);
+		skip = emit_jump(e, je, sizeof(je));
+		emu_jit_emit_call_cpu(e, (uintptr_t)emu_flags_flush);
+		fix_jump(e, skip);
+		e->lz_op = LZ_FLUSHED;
+		return;
+	}
+	if (e->lz_op == EMU_LZ_LOGIC)
+		arith &= ~(uint32_t)EMU_FLAG_AF;
+	put(e, pushf_pop_rcx, sizeof(pushf_pop_rcx));
+	put8(e, 0x81); /* and ecx, arith */
+	put8(e, 0xe1);
+	put32(e, arith);
+	load(e, RAX, 8, false, FL_OFF); /* rflags & ~ARITH | rcx */
+	put8(e, 0x48); /* and rax, ~ARITH */
+	put8(e, 0x25);
+	put32(e, ~(uint32_t)EMU_FLAGS_ARITH);
+	put8(e, 0x48); /* or rax, rcx */
+	put8(e, 0x09);
+	put8(e, 0xc8);
+	sized_op(e, 8, 0x89);
+	modrm_cpu(e, RAX, FL_OFF);
+	put8(e, 0xc6); /* mov byte [rbx + op], 0 */
+	modrm_cpu(e, 0, LZ_OFF(op));
+	put8(e, 0);
+	e->lz_op = LZ_FLUSHED;
+}
+
+/* ROL/ROR r, imm8 (sizes 1, 2, 4, 8) with a masked count that is not 0:
+ * the flags flushed, the host's rotate, then CF and OF into rflags as
+ * exec-shift.c computes them (ROL: CF = lsb, OF = msb ^ CF; ROR: CF = msb,
+ * OF = msb ^ the bit below; the count-1 formula at every count). */
+static bool emit_rotate(struct emit *e, const struct emu_insn *in, bool rol)
+{
+	static const uint8_t mov_rcx_rax[] = { 0x48, 0x89, 0xc1 }, mov_edx_ecx[] = { 0x89, 0xca };
+	static const uint8_t rol_tail[] = { 0x83, 0xe1, 0x01, 0x31,
+					    0xca }; /* and ecx, 1; xor edx, ecx */
+	static const uint8_t ror_tail[] = { 0xd1, 0xea, 0x31, 0xd1, 0x83, 0xe1, 0x01 };
+	static const uint8_t merge[] = { 0xc1, 0xe1, 0x0b, 0x09,
+					 0xd1 }; /* shl ecx, 11; or ecx, edx */
+	unsigned size = in->opsize, bits = size * 8, c = (unsigned)in->imm & (size == 8 ? 63 : 31);
+	uint32_t rm = gpr_off(in->rm, size, in->flags & EMU_IF_HIGH8M);
+
+	if (in->mod != 3 || (in->flags & EMU_IF_CL) || !c)
+		return false;
+	emit_flush(e);
+	load(e, RAX, size, false, rm);
+	sized_op(e, size, 0xc1); /* rol/ror al/ax/eax/rax, c */
+	put8(e, rol ? 0xc0 : 0xc8);
+	put8(e, (uint8_t)c);
+	store_rax(e, size, false, rm);
+	put(e, mov_rcx_rax, sizeof(mov_rcx_rax));
+	put8(e, 0x48); /* shr rcx, bits - 1 (ROL) or bits - 2 (ROR) */
+	put8(e, 0xc1);
+	put8(e, 0xe9);
+	put8(e, (uint8_t)(bits - (rol ? 1 : 2)));
+	if (rol) { /* edx = msb ^ lsb: OF; ecx = lsb: CF */
+		put(e, mov_edx_ecx, sizeof(mov_edx_ecx));
+		put(e, mov_rcx_rax, sizeof(mov_rcx_rax));
+		put(e, rol_tail, sizeof(rol_tail));
+		put8(e, 0x87); /* xchg ecx, edx: ecx = OF, edx = CF */
+		put8(e, 0xd1);
+	} else { /* ecx = the top two bits; edx = msb: CF; ecx = OF */
+		put(e, mov_edx_ecx, sizeof(mov_edx_ecx));
+		put(e, ror_tail, sizeof(ror_tail));
+	}
+	put(e, merge, sizeof(merge));
+	put8(e, 0x48); /* and qword [rbx + rflags], ~(CF | OF) */
+	put8(e, 0x81);
+	modrm_cpu(e, 4, FL_OFF);
+	put32(e, ~(uint32_t)(EMU_FLAG_CF | EMU_FLAG_OF));
+	put8(e, 0x48); /* or [rbx + rflags], rcx */
+	put8(e, 0x09);
+	modrm_cpu(e, RCX, FL_OFF);
+	return true;
+}
+
+/* SETcc on a register when the flags' producer is known: the host's. */
+static bool emit_setcc(struct emit *e, const struct emu_insn *in)
+{
+	unsigned cc = in->opcode & 15;
+
+	if (in->mod != 3 || !host_flags(e, cc))
+		return false;
+	put8(e, 0x0f); /* setcc al */
+	put8(e, (uint8_t)(0x90 | cc));
+	put8(e, 0xc0);
+	store_rax(e, 1, false, gpr_off(in->rm, 1, in->flags & EMU_IF_HIGH8M));
+	return true;
+}
+
 /* The forms other than the two-operand ALU ones. */
 static bool emit_other(struct emit *e, const struct emu_block *b, const struct emu_insn *in)
 {
@@ -312,6 +421,10 @@ static bool emit_other(struct emit *e, const struct emu_block *b, const struct e
 		return emit_shift(e, in, fn);
 	if (fn == emu_op_cmov)
 		return emit_cmov(e, in);
+	if (fn == emu_op_rol || fn == emu_op_ror)
+		return emit_rotate(e, in, fn == emu_op_rol);
+	if (fn == emu_op_setcc)
+		return emit_setcc(e, in);
 	return false;
 }
 

@@ -21,7 +21,7 @@ struct emit {
 	unsigned ends; /* block-final branches decided in place (0 or 1) */
 	/* The lazy operation (EMU_LZ_*) and size that an ALU form done in place
 	 * earlier in this block recorded, with nothing since that could change
-	 * the flags; lz_op 0: not known here. */
+	 * the flags; lz_op 0: not known here (jit-alu.c has one more value). */
 	uint8_t lz_op, lz_size;
 };
 
@@ -85,6 +85,9 @@ static inline void fix_jump(const struct emit *e, struct fixup f)
 void emu_jit_emit_rip(struct emit *e, uint64_t v);
 /* cpu->cur = in and the call of in's handler, as the interpreter makes it */
 void emu_jit_emit_call(struct emit *e, const struct emu_insn *in);
+/* fn(cpu), a function that cannot fault (rax, rcx, rdx, rsi, rdi and the
+ * host flags are lost) */
+void emu_jit_emit_call_cpu(struct emit *e, uintptr_t fn);
 /* rax = the host address of in's memory operand (long mode, 64-bit
  * addressing, disp fitting int32) for an access of size bytes, when the
  * soft TLB allows it (write: the write tag); else a jump to *miss. */
@@ -95,8 +98,8 @@ void emu_jit_emit_tlb(struct emit *e, const struct emu_insn *in, bool write, uns
 
 /* Emits in (not a block's last instruction) in place when it is one of
  * the forms done so (ADD/SUB/AND/OR/XOR/CMP/TEST with register, immediate
- * and memory operands, SHL/SHR/SAR by an immediate, CMOVcc between
- * registers); updates e->lz_op/lz_size. False: nothing was emitted. */
+ * and memory operands, SHL/SHR/SAR/ROL/ROR by an immediate, CMOVcc and
+ * SETcc on registers); updates e->lz_op/lz_size. False: nothing was emitted. */
 bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct emu_insn *in);
 /* As the block's last instruction, with cpu->rip already its end: JMP
  * rel, or Jcc whose condition the flags' producer known from e->lz_op

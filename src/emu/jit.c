@@ -422,6 +422,14 @@ void emu_jit_emit_call(struct emit *e, const struct emu_insn *in)
 	emit_call_insn(e, in);
 }
 
+void emu_jit_emit_call_cpu(struct emit *e, uintptr_t fn)
+{
+	static const uint8_t mov_rdi_rbx[] = { 0x48, 0x89, 0xdf };
+
+	put(e, mov_rdi_rbx, sizeof(mov_rdi_rbx));
+	emit_xfer(e, true, fn);
+}
+
 void emu_jit_emit_tlb(struct emit *e, const struct emu_insn *in, bool write, unsigned size,
 		      struct fixup *miss)
 {

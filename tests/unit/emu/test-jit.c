@@ -426,6 +426,8 @@ static void alu_state(struct emu_cpu *c, uint8_t *m, uint64_t a, uint64_t b, uns
 	c->rip = RIP_UNSET;
 	c->rflags = 2 | (k & 1 ? 0x8d5 : 0);
 	c->lazy.op = EMU_LZ_NONE;
+	if (k & 2) /* flags from before the block, still lazy */
+		emu_lazy_set(c, EMU_LZ_SUB, 4, a - b, a, b);
 }
 
 struct alu_case {
@@ -436,14 +438,21 @@ struct alu_case {
 	bool high; /* size 1 with AH..BH: reg = CH, rm = DH */
 	emu_handler mid; /* a second instruction between it and the Jcc, or NULL */
 	unsigned mid_size; /* its operand size (0: 8); CMOVcc has the Jcc's cc */
+	uint64_t mid_imm;
 };
+
+static bool is_shift(emu_handler fn)
+{
+	return fn == emu_op_shl || fn == emu_op_shr || fn == emu_op_sar || fn == emu_op_rol ||
+	       fn == emu_op_ror;
+}
 
 static bool is_imm_form(emu_handler fn)
 {
 	for (unsigned i = 0; i < sizeof(alu_fns) / sizeof(alu_fns[0]); i++)
 		if (alu_fns[i] == fn)
 			return i % 3 == 2;
-	return fn == emu_op_shl || fn == emu_op_shr || fn == emu_op_sar;
+	return is_shift(fn);
 }
 
 /* Sets up [alu, (mid,) jcc cc] of alu_case c. */
@@ -466,7 +475,8 @@ static struct emu_block *alu_block(const struct alu_case *c, unsigned cc, struct
 	}
 	if (c->mid) {
 		set_mov(&b->insn[1], c->mid, c->mid_size ? c->mid_size : 8, EMU_R8, EMU_R9, 0);
-		b->insn[1].opcode = (uint8_t)(0x40 | cc);
+		b->insn[1].opcode = (uint8_t)((c->mid == emu_op_setcc ? 0x90 : 0x40) | cc);
+		b->insn[1].imm = c->mid_imm;
 	}
 	set_mov(&b->insn[n - 1], jcc_fns[cc], 8, 0, 0, ALU_TARGET);
 	for (unsigned i = 0; c->pick && i < n; i++)
@@ -508,7 +518,7 @@ static void run_alu_case(const struct alu_case *c, struct alu_counts *n)
 
 			uint64_t imm = c->size == 8 ? (uint64_t)(int64_t)(int32_t)v : v;
 
-			if (c->fn == emu_op_shl || c->fn == emu_op_shr || c->fn == emu_op_sar)
+			if (is_shift(c->fn))
 				imm = v & 0xff; /* counts 0, 1, 2, 15, 16, 31 or 63 once masked */
 
 			if (is_imm_form(c->fn) && b->insn[0].imm != imm) { /* the code holds imm */
@@ -556,12 +566,12 @@ static void test_inlined_alu_jcc_match_handlers(void **state)
 {
 	static const unsigned sizes[] = { 1, 2, 4, 8 };
 	struct alu_counts n = { 0 };
-	uint64_t cmovs = 0, before;
+	uint64_t mids = 0, rots = 0, before;
 
 	(void)state;
 	for (unsigned f = 0; f < sizeof(alu_fns) / sizeof(alu_fns[0]); f++)
 		for (unsigned s = 0; s < 4; s++)
-			for (unsigned v = 0; v < 5; v++) {
+			for (unsigned v = 0; v < 7; v++) {
 				struct alu_case c = { .fn = alu_fns[f],
 						      .size = sizes[s],
 						      .same = v == 1,
@@ -573,39 +583,55 @@ static void test_inlined_alu_jcc_match_handlers(void **state)
 				if (v == 3) { /* CMOVcc after it, its cc the Jcc's */
 					c.mid = emu_op_cmov;
 					c.mid_size = sizes[s] == 1 ? 2 : sizes[s];
+				} else if (v == 5) { /* SETcc */
+					c.mid = emu_op_setcc;
+					c.mid_size = 1;
+				} else if (v == 6) { /* ROR: the flags flushed in place */
+					c.mid = emu_op_ror;
+					c.mid_size = sizes[s];
+					c.mid_imm = 3;
 				}
 				before = n.compiled;
 				run_alu_case(&c, &n);
-				if (v == 3)
-					cmovs += n.compiled - before;
+				if (v == 3 || v == 5 || v == 6)
+					mids += n.compiled - before;
+				if (v == 6)
+					rots += n.compiled - before;
 			}
-	assert_int_equal(n.inl, n.compiled + cmovs);
-	assert_int_equal(n.ends, n.compiled);
+	assert_int_equal(n.inl, n.compiled + mids);
+	assert_int_equal(n.ends, n.compiled - rots); /* after ROR: the handler */
 }
 
-/* SHL/SHR/SAR by an immediate (sizes 4, 8), plain and specialized, then
- * each Jcc: a count of 0 once masked stays with the handler (it changes no
- * flags), every other count is done in place, and after it the Jcc on ZF,
- * SF or PF (the others need CF or OF from the record: the handler). */
+/* SHL/SHR/SAR (sizes 4, 8) and ROL/ROR (1, 2, 4, 8) by an immediate, plain
+ * and specialized, then each Jcc: a count of 0 once masked stays with the
+ * handler (it changes no flags), every other count is done in place, and
+ * after a shift the Jcc on ZF, SF or PF (the others need CF or OF from the
+ * record: the handler); a rotate leaves the flags flushed (the handler). */
 static void test_inlined_shifts_match_handlers(void **state)
 {
-	static const emu_handler fns[] = { emu_op_shl, emu_op_shr, emu_op_sar };
+	static const emu_handler fns[] = { emu_op_shl, emu_op_shr, emu_op_sar, emu_op_rol,
+					   emu_op_ror };
 	struct alu_counts n = { 0 };
+	uint64_t inl = 0, ends = 0;
 
 	(void)state;
-	for (unsigned f = 0; f < 3; f++)
-		for (unsigned s = 4; s <= 8; s += 4)
+	for (unsigned f = 0; f < 5; f++)
+		for (unsigned s = 1; s <= 8; s *= 2)
 			for (unsigned v = 0; v < 2; v++) {
 				struct alu_case c = { .fn = fns[f], .size = s, .pick = v };
 
 				run_alu_case(&c, &n);
+				/* per Jcc the count changes 14 times along alu_vals
+				 * (one compile each), 5 times to 0 once masked (0
+				 * four times, 0x80) */
+				if (f >= 3 || s >= 4)
+					inl += 16 * 9;
+				if (f < 3 && s >= 4)
+					ends += 6 * 9;
 			}
-	/* per case and Jcc the count changes 14 times along alu_vals (one
-	 * compile each), 5 of them to 0 once masked (0 four times, 0x80); of
-	 * the 16 Jcc, the 6 on ZF, SF, PF are done in place */
-	assert_int_equal(n.compiled, 12 * 16 * 14);
-	assert_int_equal(n.inl, 12 * 16 * 9);
-	assert_int_equal(n.ends, 12 * 6 * 9);
+	assert_int_equal(n.compiled, 5 * 4 * 2 * 16 * 14);
+	assert_int_equal(n.inl, inl);
+	assert_int_equal(n.ends, ends);
 }
 
 /* A register move between the ALU form and the Jcc keeps the flags' producer
