@@ -411,12 +411,78 @@ static bool emit_setcc(struct emit *e, const struct emu_insn *in)
 	return true;
 }
 
+/* MOV at sizes 1 and 2 (jit.c does 4 and 8) between registers (AH..BH
+ * too), of an immediate, and (long mode, 64-bit addressing) with memory
+ * through the TLB fast path; MOVSXD into 64 bits from a register or
+ * memory. A register written at size 1 or 2 keeps its other bits. */
+static bool emit_mov(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
+		     emu_handler fn)
+{
+	static const uint8_t mov_rdx_rax[] = { 0x48, 0x89, 0xc2 }, jmp[] = { 0xe9 };
+	unsigned size = in->opsize;
+	uint32_t rm = gpr_off(in->rm, size, in->flags & EMU_IF_HIGH8M);
+	uint32_t reg = gpr_off(in->reg, size, in->flags & EMU_IF_HIGH8R);
+	bool sxd = fn == emu_op_movsxd, store = fn == emu_op_mov_EG_m || fn == emu_op_mov_EI_m;
+	struct fixup miss, done;
+
+	if (sxd ? size != 8 : size > 2)
+		return false;
+	if (fn == emu_op_mov_EG_r || fn == emu_op_mov_GE_r || (sxd && in->mod == 3)) {
+		bool eg = fn == emu_op_mov_EG_r;
+
+		if (sxd) { /* movsxd rax, dword [rbx + r[rm]] */
+			put8(e, 0x48);
+			put8(e, 0x63);
+			modrm_cpu(e, RAX, rm);
+		} else {
+			load(e, RAX, size, false, eg ? reg : rm);
+		}
+		store_rax(e, size, false, eg ? rm : reg);
+		return true;
+	}
+	if (fn == emu_op_mov_EI_r || fn == emu_op_mov_OI) {
+		imm_rcx(e, in->imm & emu_mask(size)); /* mov ecx, imm; the store of cl/cx */
+		sized_op(e, size, 0x89);
+		modrm_cpu(e, RCX, fn == emu_op_mov_OI ? reg : rm);
+		return true;
+	}
+	if ((!store && fn != emu_op_mov_GE_m && !sxd) || b->mode != EMU_MODE_LONG64 ||
+	    in->adsize != 8 || in->disp != (int32_t)in->disp)
+		return false;
+	emu_jit_emit_tlb(e, in, store, sxd ? 4 : size, &miss);
+	put(e, mov_rdx_rax, sizeof(mov_rdx_rax));
+	if (sxd) { /* movsxd rax, dword [rdx] */
+		put8(e, 0x48);
+		put8(e, 0x63);
+		put8(e, RDX);
+	} else if (fn == emu_op_mov_EI_m) {
+		imm_rcx(e, in->imm & emu_mask(size));
+	} else {
+		load(e, fn == emu_op_mov_EG_m ? RCX : RAX, size, fn == emu_op_mov_GE_m,
+		     fn == emu_op_mov_GE_m ? 0 : reg);
+	}
+	if (store) { /* mov [rdx], cl/cx */
+		sized_op(e, size, 0x89);
+		put8(e, RDX | RCX << 3);
+	} else {
+		store_rax(e, sxd ? 8 : size, false, reg);
+	}
+	done = emit_jump(e, jmp, sizeof(jmp));
+	fix_jump(e, miss);
+	emu_jit_emit_call(e, in);
+	fix_jump(e, done);
+	return true;
+}
+
 /* The forms other than the two-operand ALU ones. */
 static bool emit_other(struct emit *e, const struct emu_block *b, const struct emu_insn *in)
 {
 	emu_handler fn = emu_fast_generic(in->fn);
 
-	(void)b;
+	if (fn == emu_op_mov_EG_r || fn == emu_op_mov_GE_r || fn == emu_op_mov_EI_r ||
+	    fn == emu_op_mov_OI || fn == emu_op_mov_EG_m || fn == emu_op_mov_GE_m ||
+	    fn == emu_op_mov_EI_m || fn == emu_op_movsxd)
+		return emit_mov(e, b, in, fn);
 	if (fn == emu_op_shl || fn == emu_op_shr || fn == emu_op_sar)
 		return emit_shift(e, in, fn);
 	if (fn == emu_op_cmov)

@@ -303,6 +303,68 @@ static void test_specialized_handlers_inline_alike(void **state)
 	assert_int_equal(run_mem_block(true), run_mem_block(false));
 }
 
+/* MOV at sizes 1 and 2 (AH..BH too) and MOVSXD, with registers,
+ * immediates and memory through the TLB (jit-alu.c): all done in place,
+ * with the handlers' results. */
+static void fill_small_mov_block(struct emu_block *b)
+{
+	struct emu_insn *in = b->insn;
+
+	set_mov(in++, emu_op_mov_EG_r, 1, EMU_RCX, EMU_RDX, 0); /* dl = cl */
+	set_mov(in, emu_op_mov_EG_r, 1, 5, 6, 0); /* dh = ch */
+	(in++)->flags = EMU_IF_HIGH8R | EMU_IF_HIGH8M;
+	set_mov(in++, emu_op_mov_GE_r, 2, EMU_R8, EMU_R9, 0); /* r8w = r9w */
+	set_mov(in++, emu_op_mov_EI_r, 1, 0, EMU_R10, (uint64_t)-3);
+	set_mov(in++, emu_op_mov_OI, 2, EMU_R11, 0, 0xfedc);
+	set_mov(in, emu_op_mov_OI, 1, 7, 0, 0x99); /* bh */
+	(in++)->flags = EMU_IF_HIGH8R;
+	set_mov(in++, emu_op_movsxd, 8, EMU_R12, EMU_R13, 0);
+	set_mem(in++, emu_op_mov_GE_m, 2, EMU_R14, EMU_RSI, 0x7fe, EMU_DS); /* the page's end */
+	set_mem(in++, emu_op_mov_GE_m, 1, EMU_R15, EMU_RSI, 0x11, EMU_DS);
+	set_mem(in++, emu_op_mov_EG_m, 2, EMU_RCX, EMU_RSI, 0x20, EMU_DS);
+	set_mem(in, emu_op_mov_EG_m, 1, 4, EMU_RSI, 0x23, EMU_DS); /* ah */
+	(in++)->flags = EMU_IF_HIGH8R;
+	set_mem(in, emu_op_mov_EI_m, 2, 0, EMU_RDI, 0x30, EMU_FS);
+	(in++)->imm = (uint64_t)-2;
+	set_mem(in, emu_op_mov_EI_m, 1, 0, EMU_RSI, 0x40, EMU_DS);
+	(in++)->imm = 0x80;
+	set_mem(in++, emu_op_movsxd, 8, EMU_RBP, EMU_RSI, 0x44, EMU_DS);
+	set_mov(in, emu_op_mov_GE_r, 8, EMU_RBX, EMU_R9, 0);
+}
+
+static void test_inlined_small_moves_match_handlers(void **state)
+{
+	struct emu_cpu *jc = cpu_new(), *ic = cpu_new();
+	struct emu_block *b = block_new(15, 0x1000, NULL);
+	uint8_t *jm = aligned_alloc(4096, 4096), *im = aligned_alloc(4096, 4096);
+	uint64_t inlined = emu_jit_inlined(jit);
+
+	(void)state;
+	for (unsigned i = 0; i < 4096; i++)
+		jm[i] = im[i] = (uint8_t)(i * 13 + 5);
+	fill_small_mov_block(b);
+	for (unsigned r = 0; r < 16; r++)
+		jc->r[r] = ic->r[r] = 0x8123456789abcdefULL * (r + 3);
+	jc->r[EMU_RSI] = ic->r[EMU_RSI] = MEM_LIN + 0x800;
+	jc->r[EMU_RDI] = ic->r[EMU_RDI] = MEM_LIN - FS_BASE + 0x100;
+	map_page(jc, jm);
+	map_page(ic, im);
+	assert_true(emu_jit_compile(jit, b));
+	assert_int_equal(emu_jit_inlined(jit) - inlined, b->n - 1);
+	run_code(jc, b);
+	for (unsigned i = 0; i < b->n; i++)
+		b->insn[i].fn(ic, &b->insn[i]);
+	for (unsigned r = 0; r < 16; r++)
+		assert_int_equal(jc->r[r], ic->r[r]);
+	assert_memory_equal(jm, im, 4096);
+	emu_jit_release(jit, b);
+	free(b);
+	free(jc);
+	free(ic);
+	free(jm);
+	free(im);
+}
+
 /* CALL and RET ending a block, inline through the TLB: the same RIP, RSP
  * and stack as the handlers run after run_block's cpu->rip update. */
 static void check_branch(emu_handler fn, uint64_t imm)
@@ -635,8 +697,8 @@ static void test_inlined_shifts_match_handlers(void **state)
 }
 
 /* A register move between the ALU form and the Jcc keeps the flags' producer
- * known (the Jcc is done in place); a called handler between them (16-bit
- * MOV) drops it (the Jcc's handler runs), with the same outcome. */
+ * known (the Jcc is done in place); a called handler between them (MOVSX)
+ * drops it (the Jcc's handler runs), with the same outcome. */
 static void test_inlined_jcc_producer_known(void **state)
 {
 	struct alu_counts n = { 0 };
@@ -646,7 +708,7 @@ static void test_inlined_jcc_producer_known(void **state)
 	run_alu_case(&c, &n);
 	assert_int_equal(n.inl, 32);
 	assert_int_equal(n.ends, 16);
-	c.mid = emu_op_movsxd; /* called: its handler could have set flags */
+	c.mid = emu_op_movsx16; /* called: its handler could have set flags */
 	n = (struct alu_counts){ 0 };
 	run_alu_case(&c, &n);
 	assert_int_equal(n.inl, 16);
@@ -728,6 +790,7 @@ int main(void)
 		cmocka_unit_test(test_inlined_moves_match_handlers),
 		cmocka_unit_test(test_inlined_memory_moves_match_handlers),
 		cmocka_unit_test(test_specialized_handlers_inline_alike),
+		cmocka_unit_test(test_inlined_small_moves_match_handlers),
 		cmocka_unit_test(test_inlined_call_ret_match_handlers),
 		cmocka_unit_test(test_inlined_alu_jcc_match_handlers),
 		cmocka_unit_test(test_inlined_jcc_producer_known),
