@@ -33,7 +33,7 @@
 #include "emu/block.h"
 #include "emu/core.h"
 
-enum { RAX, RCX, RDX }; /* host registers (ModRM numbering) */
+enum { RAX, RCX, RDX, RSI = 6 }; /* host registers (ModRM numbering) */
 
 enum alu_shape {
 	RG, /* r/m(reg) op= reg: EG_r */
@@ -317,7 +317,8 @@ static void emit_flush(struct emit *e)
 
 	if (e->lz_op == LZ_FLUSHED)
 		return;
-	if (e->lz_op == EMU_LZ_NONE || !host_flags(e, EMU_CC_O)) {
+	if ((e->lz_op != EMU_LZ_SUB && e->lz_op != EMU_LZ_ADD && e->lz_op != EMU_LZ_LOGIC) ||
+	    !host_flags(e, EMU_CC_O)) {
 		put8(e, 0x80); /* cmp byte [rbx + op], 0 */
 		modrm_cpu(e, 7, LZ_OFF(op));
 		put8(e, 0);
@@ -474,6 +475,88 @@ static bool emit_mov(struct emit *e, const struct emu_block *b, const struct emu
 	return true;
 }
 
+/* ecx = CF as emu_get_cf() gives it: from the known producer's record,
+ * else by calling it when may_call (rax..rdi are then lost); false when
+ * neither. */
+static bool emit_cf(struct emit *e, bool may_call)
+{
+	static const uint8_t setc_cl[] = { 0x0f, 0x92, 0xc1, 0x0f, 0xb6, 0xc9 };
+	static const uint8_t and_ecx_1[] = { 0x83, 0xe1, 0x01 },
+			     movzx_ecx_al[] = { 0x0f, 0xb6, 0xc8 };
+
+	switch (e->lz_op) {
+	case EMU_LZ_SUB:
+	case EMU_LZ_ADD:
+	case EMU_LZ_LOGIC: /* the host's own CF of the same operation */
+		host_flags(e, EMU_CC_B);
+		put(e, setc_cl, sizeof(setc_cl));
+		return true;
+	case EMU_LZ_INC: /* src2 & 1 */
+	case EMU_LZ_DEC:
+	case EMU_LZ_CFOF: /* src1 & 1 */
+	case LZ_FLUSHED: /* rflags & 1 */
+		load(e, RCX, 8, false,
+		     e->lz_op == LZ_FLUSHED  ? FL_OFF :
+		     e->lz_op == EMU_LZ_CFOF ? LZ_OFF(src1) :
+					       LZ_OFF(src2));
+		put(e, and_ecx_1, sizeof(and_ecx_1));
+		return true;
+	default:
+		if (!may_call)
+			return false;
+		emu_jit_emit_call_cpu(e, (uintptr_t)emu_get_cf);
+		put(e, movzx_ecx_al, sizeof(movzx_ecx_al));
+		return true;
+	}
+}
+
+/* INC/DEC of a register (AH..BH too), or of memory (long mode, 64-bit
+ * addressing, no LOCK, through the TLB; only when CF comes from a known
+ * producer, as emit_tlb needs rcx), recording EMU_LZ_INC/DEC with src2 =
+ * the CF before, as exec-alu.c does. */
+static bool emit_incdec(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
+			bool inc, bool mem)
+{
+	static const uint8_t mov_rsi_rax[] = { 0x48, 0x89, 0xc6 }, jmp[] = { 0xe9 };
+	static const uint8_t mov_rdx_rax[] = { 0x48, 0x89, 0xc2 };
+	unsigned size = in->opsize;
+	uint32_t rm = gpr_off(in->rm, size, in->flags & EMU_IF_HIGH8M);
+	struct fixup miss = { 0 }, done;
+
+	if (mem) {
+		if ((in->pfx & EMU_PFX_LOCK) || b->mode != EMU_MODE_LONG64 || in->adsize != 8 ||
+		    in->disp != (int32_t)in->disp || !emit_cf(e, false))
+			return false;
+		put8(e, 0x51); /* push rcx: emit_tlb needs rcx; popped on both paths */
+		emu_jit_emit_tlb(e, in, true, size, &miss);
+		put(e, mov_rdx_rax, sizeof(mov_rdx_rax));
+		put8(e, 0x59); /* pop rcx */
+		load(e, RAX, size, true, 0); /* a, zero-extended */
+	} else {
+		emit_cf(e, true);
+		load(e, RAX, size, false, rm);
+	}
+	put(e, mov_rsi_rax, sizeof(mov_rsi_rax));
+	sized_op(e, size, 0xff); /* inc/dec al/ax/eax/rax */
+	put8(e, inc ? 0xc0 : 0xc8);
+	sized_op(e, 8, 0x89); /* src1 = a, src2 = CF */
+	modrm_cpu(e, RSI, LZ_OFF(src1));
+	sized_op(e, 8, 0x89);
+	modrm_cpu(e, RCX, LZ_OFF(src2));
+	lz_record(e, inc ? EMU_LZ_INC : EMU_LZ_DEC, size);
+	if (!mem) {
+		store_rax(e, size, false, rm);
+		return true;
+	}
+	store_rax(e, size, true, 0);
+	done = emit_jump(e, jmp, sizeof(jmp));
+	fix_jump(e, miss);
+	put8(e, 0x59); /* pop rcx */
+	emu_jit_emit_call(e, in);
+	fix_jump(e, done);
+	return true;
+}
+
 /* The forms other than the two-operand ALU ones. */
 static bool emit_other(struct emit *e, const struct emu_block *b, const struct emu_insn *in)
 {
@@ -491,6 +574,10 @@ static bool emit_other(struct emit *e, const struct emu_block *b, const struct e
 		return emit_rotate(e, in, fn == emu_op_rol);
 	if (fn == emu_op_setcc)
 		return emit_setcc(e, in);
+	if (fn == emu_op_inc_r || fn == emu_op_dec_r)
+		return emit_incdec(e, b, in, fn == emu_op_inc_r, false);
+	if ((fn == emu_op_inc_m || fn == emu_op_dec_m) && in->mod != 3)
+		return emit_incdec(e, b, in, fn == emu_op_inc_m, true);
 	return false;
 }
 
@@ -530,11 +617,19 @@ static bool host_flags(struct emit *e, unsigned cc)
 	unsigned size = e->lz_size;
 	uint8_t op = e->lz_op;
 
-	/* after a shift (CFOF) or INC/DEC, ZF, SF and PF still come from res */
-	if ((op == EMU_LZ_CFOF || op == EMU_LZ_INC || op == EMU_LZ_DEC) &&
+	/* after a shift (CFOF), ZF, SF and PF still come from res */
+	if (op == EMU_LZ_CFOF &&
 	    (cc >> 1 == EMU_CC_E >> 1 || cc >> 1 == EMU_CC_S >> 1 || cc >> 1 == EMU_CC_P >> 1))
 		op = EMU_LZ_LOGIC;
 	switch (op) {
+	case EMU_LZ_INC: /* mov rax, [src1]; inc/dec al/ax/eax/rax: all but CF */
+	case EMU_LZ_DEC:
+		if (cc >> 1 == EMU_CC_B >> 1 || cc >> 1 == EMU_CC_BE >> 1)
+			return false;
+		load(e, RAX, 8, false, LZ_OFF(src1));
+		sized_op(e, size, 0xff);
+		put8(e, op == EMU_LZ_INC ? 0xc0 : 0xc8);
+		return true;
 	case EMU_LZ_SUB: /* mov rax, [src1]; cmp al/ax/eax/rax, [src2] */
 	case EMU_LZ_ADD: /* ...; add al/ax/eax/rax, [src2] */
 		load(e, RAX, 8, false, LZ_OFF(src1));

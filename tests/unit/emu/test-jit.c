@@ -530,12 +530,16 @@ static struct emu_block *alu_block(const struct alu_case *c, unsigned cc, struct
 	for (unsigned i = 0; i < sizeof(alu_fns) / sizeof(alu_fns[0]); i++)
 		if (alu_fns[i] == c->fn && i % 6 >= 3)
 			in->mod = 0;
+	if (c->fn == emu_op_inc_m || c->fn == emu_op_dec_m)
+		in->mod = 0;
 	if (c->high) {
 		in->reg = 5;
 		in->rm = 6;
 		in->flags = EMU_IF_HIGH8R | EMU_IF_HIGH8M;
 	}
-	if (c->mid) {
+	if (c->mid == emu_op_inc_m || c->mid == emu_op_dec_m) {
+		set_mem(&b->insn[1], c->mid, c->mid_size, 0, EMU_RSI, 0x18, EMU_DS);
+	} else if (c->mid) {
 		set_mov(&b->insn[1], c->mid, c->mid_size ? c->mid_size : 8, EMU_R8, EMU_R9, 0);
 		b->insn[1].opcode = (uint8_t)((c->mid == emu_op_setcc ? 0x90 : 0x40) | cc);
 		b->insn[1].imm = c->mid_imm;
@@ -628,12 +632,12 @@ static void test_inlined_alu_jcc_match_handlers(void **state)
 {
 	static const unsigned sizes[] = { 1, 2, 4, 8 };
 	struct alu_counts n = { 0 };
-	uint64_t mids = 0, rots = 0, before;
+	uint64_t mids = 0, rots = 0, incdecs = 0, before;
 
 	(void)state;
 	for (unsigned f = 0; f < sizeof(alu_fns) / sizeof(alu_fns[0]); f++)
 		for (unsigned s = 0; s < 4; s++)
-			for (unsigned v = 0; v < 7; v++) {
+			for (unsigned v = 0; v < 9; v++) {
 				struct alu_case c = { .fn = alu_fns[f],
 						      .size = sizes[s],
 						      .same = v == 1,
@@ -652,16 +656,22 @@ static void test_inlined_alu_jcc_match_handlers(void **state)
 					c.mid = emu_op_ror;
 					c.mid_size = sizes[s];
 					c.mid_imm = 3;
+				} else if (v >= 7) { /* INC r, DEC m: CF from the ALU form */
+					c.mid = v == 7 ? emu_op_inc_r : emu_op_dec_m;
+					c.mid_size = sizes[s];
 				}
 				before = n.compiled;
 				run_alu_case(&c, &n);
-				if (v == 3 || v == 5 || v == 6)
+				if (v == 3 || v >= 5)
 					mids += n.compiled - before;
 				if (v == 6)
 					rots += n.compiled - before;
+				if (v >= 7) /* 4 of 16 Jcc need INC/DEC's CF: the handler */
+					incdecs += n.compiled - before;
 			}
 	assert_int_equal(n.inl, n.compiled + mids);
-	assert_int_equal(n.ends, n.compiled - rots); /* after ROR: the handler */
+	/* after ROR: the handler */
+	assert_int_equal(n.ends, n.compiled - rots - incdecs / 4);
 }
 
 /* SHL/SHR/SAR (sizes 4, 8) and ROL/ROR (1, 2, 4, 8) by an immediate, plain
@@ -694,6 +704,41 @@ static void test_inlined_shifts_match_handlers(void **state)
 	assert_int_equal(n.compiled, 5 * 4 * 2 * 16 * 14);
 	assert_int_equal(n.inl, inl);
 	assert_int_equal(n.ends, ends);
+}
+
+/* INC/DEC first in the block (CF from before it: lazy or flushed): of a
+ * register in place (a call for CF), of memory by the handler; the Jcc
+ * after either in place but on CF (B, AE, BE, A). */
+static void test_inlined_incdec_match_handlers(void **state)
+{
+	static const emu_handler fns[] = { emu_op_inc_r, emu_op_dec_r, emu_op_inc_m, emu_op_dec_m };
+	struct alu_counts n = { 0 };
+
+	(void)state;
+	for (unsigned f = 0; f < 4; f++)
+		for (unsigned s = 1; s <= 8; s *= 2) {
+			struct alu_case c = { .fn = fns[f], .size = s };
+
+			n = (struct alu_counts){ 0 };
+			run_alu_case(&c, &n);
+			assert_int_equal(n.inl, f < 2 ? n.compiled : 0);
+			assert_int_equal(n.ends, f < 2 ? n.compiled / 4 * 3 : 0);
+		}
+	/* CF for the second from a known first: flushed by a rotate, a
+	 * shift's record, an INC's record */
+	for (unsigned s = 1; s <= 8; s *= 2) {
+		struct alu_case c[] = {
+			{ .fn = emu_op_ror, .size = s, .mid = emu_op_inc_r, .mid_size = s },
+			{ .fn = emu_op_shl, .size = 8, .mid = emu_op_dec_m, .mid_size = s },
+			{ .fn = emu_op_inc_r, .size = 4, .mid = emu_op_dec_r, .mid_size = s },
+		};
+
+		for (unsigned i = 0; i < 3; i++) {
+			n = (struct alu_counts){ 0 };
+			run_alu_case(&c[i], &n);
+			assert_true(n.inl >= n.compiled); /* the second always */
+		}
+	}
 }
 
 /* A register move between the ALU form and the Jcc keeps the flags' producer
@@ -795,6 +840,7 @@ int main(void)
 		cmocka_unit_test(test_inlined_alu_jcc_match_handlers),
 		cmocka_unit_test(test_inlined_jcc_producer_known),
 		cmocka_unit_test(test_inlined_shifts_match_handlers),
+		cmocka_unit_test(test_inlined_incdec_match_handlers),
 		cmocka_unit_test(test_cut_leaves_at_next),
 		cmocka_unit_test(test_full_pool_refuses_then_reuses),
 	};
