@@ -229,7 +229,8 @@ static void alu_mem(struct emit *e, const struct emu_insn *in, const struct alu_
 	fix_jump(e, done);
 }
 
-static bool emit_other(struct emit *e, const struct emu_block *b, const struct emu_insn *in);
+static bool emit_other(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
+		       emu_handler fn);
 
 static const struct alu_form *alu_find(emu_handler fn)
 {
@@ -558,10 +559,9 @@ static bool emit_incdec(struct emit *e, const struct emu_block *b, const struct 
 }
 
 /* The forms other than the two-operand ALU ones. */
-static bool emit_other(struct emit *e, const struct emu_block *b, const struct emu_insn *in)
+static bool emit_other(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
+		       emu_handler fn)
 {
-	emu_handler fn = emu_fast_generic(in->fn);
-
 	if (fn == emu_op_mov_EG_r || fn == emu_op_mov_GE_r || fn == emu_op_mov_EI_r ||
 	    fn == emu_op_mov_OI || fn == emu_op_mov_EG_m || fn == emu_op_mov_GE_m ||
 	    fn == emu_op_mov_EI_m || fn == emu_op_movsxd)
@@ -581,13 +581,14 @@ static bool emit_other(struct emit *e, const struct emu_block *b, const struct e
 	return false;
 }
 
-bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct emu_insn *in)
+bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
+		      emu_handler fn)
 {
-	const struct alu_form *f = alu_find(emu_fast_generic(in->fn));
+	const struct alu_form *f = alu_find(fn);
 	bool mem;
 
 	if (!f)
-		return emit_other(e, b, in);
+		return emit_other(e, b, in, fn);
 	if (in->pfx & EMU_PFX_LOCK)
 		return false;
 	mem = f->shape >= MG;

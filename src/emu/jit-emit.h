@@ -96,11 +96,13 @@ void emu_jit_emit_tlb(struct emit *e, const struct emu_insn *in, bool write, uns
 
 /* jit-alu.c */
 
-/* Emits in (not a block's last instruction) in place when it is one of
- * the forms done so (ADD/SUB/AND/OR/XOR/CMP/TEST with register, immediate
- * and memory operands, SHL/SHR/SAR/ROL/ROR by an immediate, CMOVcc and
- * SETcc on registers); updates e->lz_op/lz_size. False: nothing was emitted. */
-bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct emu_insn *in);
+/* Emits in (not a block's last instruction; fn = emu_fast_generic(in->fn))
+ * in place when it is one of the forms done so (ADD/SUB/AND/OR/XOR/CMP/TEST
+ * with register, immediate and memory operands, INC/DEC, SHL/SHR/SAR/ROL/
+ * ROR by an immediate, MOV at sizes 1/2, MOVSXD, CMOVcc and SETcc on
+ * registers); updates e->lz_op/lz_size. False: nothing was emitted. */
+bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
+		      emu_handler fn);
 /* As the block's last instruction, with cpu->rip already its end: JMP
  * rel, or Jcc whose condition the flags' producer known from e->lz_op
  * answers, decided in place (cpu->rip = the target when taken), then

@@ -384,7 +384,7 @@ static bool emit_inline(struct emit *e, const struct emu_block *b, const struct 
 
 	if (fn == emu_op_nop)
 		return true;
-	if (emu_jit_emit_alu(e, b, in))
+	if (emu_jit_emit_alu(e, b, in, fn))
 		return true;
 	if (sz != 8 && sz != 4)
 		return false;
