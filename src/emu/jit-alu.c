@@ -558,6 +558,38 @@ static bool emit_incdec(struct emit *e, const struct emu_block *b, const struct 
 	return true;
 }
 
+/* IMUL r, r (0F AF) and IMUL r, r, imm (69, 6B) at sizes 2, 4, 8: the
+ * host's IMUL at the same size, whose CF = OF is exactly the handler's
+ * overflow; EMU_LZ_CFOF with both = that overflow. */
+static bool emit_imul(struct emit *e, const struct emu_insn *in, bool three)
+{
+	static const uint8_t seto_dl[] = { 0x0f, 0x90, 0xc2, 0x0f, 0xb6, 0xd2 };
+	unsigned size = in->opsize;
+
+	if (in->mod != 3 || size == 1)
+		return false;
+	load(e, RAX, size, false, reg_disp(three ? in->rm : in->reg));
+	if (three)
+		imm_rcx(e, in->imm & emu_mask(size));
+	else
+		load(e, RCX, size, false, reg_disp(in->rm));
+	if (size == 2)
+		put8(e, 0x66);
+	else if (size == 8)
+		put8(e, 0x48);
+	put8(e, 0x0f); /* imul eax, ecx */
+	put8(e, 0xaf);
+	put8(e, 0xc1);
+	put(e, seto_dl, sizeof(seto_dl)); /* edx = OF */
+	store_rax(e, size, false, reg_disp(in->reg));
+	sized_op(e, 8, 0x89); /* src1 = src2 = the overflow */
+	modrm_cpu(e, RDX, LZ_OFF(src1));
+	sized_op(e, 8, 0x89);
+	modrm_cpu(e, RDX, LZ_OFF(src2));
+	lz_record(e, EMU_LZ_CFOF, size);
+	return true;
+}
+
 /* The forms other than the two-operand ALU ones. */
 static bool emit_other(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
 		       emu_handler fn)
@@ -574,6 +606,8 @@ static bool emit_other(struct emit *e, const struct emu_block *b, const struct e
 		return emit_rotate(e, in, fn == emu_op_rol);
 	if (fn == emu_op_setcc)
 		return emit_setcc(e, in);
+	if (fn == emu_op_imul2 || fn == emu_op_imul3)
+		return emit_imul(e, in, fn == emu_op_imul3);
 	if (fn == emu_op_inc_r || fn == emu_op_dec_r)
 		return emit_incdec(e, b, in, fn == emu_op_inc_r, false);
 	if ((fn == emu_op_inc_m || fn == emu_op_dec_m) && in->mod != 3)

@@ -99,7 +99,7 @@ void emu_jit_emit_tlb(struct emit *e, const struct emu_insn *in, bool write, uns
 /* Emits in (not a block's last instruction; fn = emu_fast_generic(in->fn))
  * in place when it is one of the forms done so (ADD/SUB/AND/OR/XOR/CMP/TEST
  * with register, immediate and memory operands, INC/DEC, SHL/SHR/SAR/ROL/
- * ROR by an immediate, MOV at sizes 1/2, MOVSXD, CMOVcc and SETcc on
+ * ROR by an immediate, IMUL, MOV at sizes 1/2, MOVSXD, CMOVcc and SETcc on
  * registers); updates e->lz_op/lz_size. False: nothing was emitted. */
 bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
 		      emu_handler fn);

@@ -514,7 +514,7 @@ static bool is_imm_form(emu_handler fn)
 	for (unsigned i = 0; i < sizeof(alu_fns) / sizeof(alu_fns[0]); i++)
 		if (alu_fns[i] == fn)
 			return i % 3 == 2;
-	return is_shift(fn);
+	return is_shift(fn) || fn == emu_op_imul3;
 }
 
 /* Sets up [alu, (mid,) jcc cc] of alu_case c. */
@@ -741,6 +741,24 @@ static void test_inlined_incdec_match_handlers(void **state)
 	}
 }
 
+/* IMUL r, r and IMUL r, r, imm at sizes 2, 4, 8 (1 has no such form: the
+ * handler): in place, with the Jcc on ZF, SF, PF after them. */
+static void test_inlined_imul_match_handlers(void **state)
+{
+	struct alu_counts n = { 0 };
+
+	(void)state;
+	for (unsigned f = 0; f < 2; f++)
+		for (unsigned s = 1; s <= 8; s *= 2) {
+			struct alu_case c = { .fn = f ? emu_op_imul3 : emu_op_imul2, .size = s };
+
+			n = (struct alu_counts){ 0 };
+			run_alu_case(&c, &n);
+			assert_int_equal(n.inl, s > 1 ? n.compiled : 0);
+			assert_int_equal(n.ends, s > 1 ? n.compiled / 16 * 6 : 0);
+		}
+}
+
 /* A register move between the ALU form and the Jcc keeps the flags' producer
  * known (the Jcc is done in place); a called handler between them (MOVSX)
  * drops it (the Jcc's handler runs), with the same outcome. */
@@ -841,6 +859,7 @@ int main(void)
 		cmocka_unit_test(test_inlined_jcc_producer_known),
 		cmocka_unit_test(test_inlined_shifts_match_handlers),
 		cmocka_unit_test(test_inlined_incdec_match_handlers),
+		cmocka_unit_test(test_inlined_imul_match_handlers),
 		cmocka_unit_test(test_cut_leaves_at_next),
 		cmocka_unit_test(test_full_pool_refuses_then_reuses),
 	};
