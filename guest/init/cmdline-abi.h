@@ -18,7 +18,20 @@
  *   vessel.tty=  1 (default): the console is a terminal ("\n" leaves as
  *                "\r\n", input echoes); 0: raw, the command's output leaves
  *                byte for byte and input is not echoed (for a VMM whose own
- *                stdout is not a terminal); ^D still ends input
+ *                stdout is not a terminal)
+ *   vessel.stdin= tty (default): the command's stdin is the console, as
+ *                typed; pipe: the VMM's stdin is a pipe or file, so the
+ *                command's stdin is a pipe, fed by the init from framed
+ *                console input (below), that ends where the VMM's stdin did
+ *
+ * Framed console input (vessel.stdin=pipe): the init puts the console in
+ * raw mode (no line editing, signals, echo, CR/LF or flow-control bytes)
+ * and then raises the UART's OUT1 modem-control output; the VMM sends
+ * nothing before that, so no byte meets a console still in cooked mode.
+ * Every data byte is sent as is except VS_GUEST_STDIN_ESC, which is sent
+ * twice; VS_GUEST_STDIN_ESC followed by VS_GUEST_STDIN_EOF is the end of
+ * stdin (any other byte after the escape is reserved and dropped). All 256
+ * byte values pass, and the end needs no newline before it.
  *
  * The alphabet needs no quoting on the kernel command line, and the dotted keys
  * make the kernel treat them as (unknown) module parameters, so they never
@@ -36,6 +49,10 @@
 #define VS_GUEST_ENV_KEY "vessel.env"
 #define VS_GUEST_IP_KEY "vessel.ip"
 #define VS_GUEST_TTY_KEY "vessel.tty"
+#define VS_GUEST_STDIN_KEY "vessel.stdin"
+
+#define VS_GUEST_STDIN_ESC 0xff /* framed input: escape, or with a second one 0xff */
+#define VS_GUEST_STDIN_EOF 0x04 /* framed input, after the escape: end of stdin */
 
 /* x86 COMMAND_LINE_SIZE of Debian's kernel: a fragment never reaches it. */
 #define VS_GUEST_CMDLINE_SIZE 2048

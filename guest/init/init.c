@@ -16,12 +16,13 @@
  * prints what the init would run for the kernel command line TEXT.
  *
  * Map: messages and console; mounts; modules; network; the command (decode,
- * spawn); the session leader; the power button; waiting; finishing (exit
- * device, power-off); main.
+ * spawn); the session leader (its framed stdin relay: stdin-relay.c); the
+ * power button; waiting; finishing (exit device, power-off); main.
  */
 #include "cmd-decode.h"
 #include "cmdline-abi.h"
 #include "net.h"
+#include "stdin-relay.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -60,6 +61,7 @@ struct init_cmd {
 	char **cwd; /* NULL or one entry */
 	char **env; /* NULL or KEY=VALUE entries */
 	bool raw; /* vessel.tty=0: no output translation, no echo */
+	bool stdin_pipe; /* vessel.stdin=pipe: stdin from framed console input */
 };
 
 /* ---- messages and console ---- */
@@ -259,6 +261,23 @@ static int cmd_decode_tty(const char *cmdline, bool *raw)
 	return -EINVAL;
 }
 
+/* vessel.stdin: absent or "tty" = the console, "pipe" = framed input. */
+static int cmd_decode_stdin(const char *cmdline, bool *pipe)
+{
+	size_t len = 0;
+	const char *val = vs_guest_cmdline_find(cmdline, VS_GUEST_STDIN_KEY, &len);
+
+	*pipe = false;
+	if (!val || (len == 3 && !strncmp(val, "tty", 3)))
+		return 0;
+	if (len == 4 && !strncmp(val, "pipe", 4)) {
+		*pipe = true;
+		return 0;
+	}
+	say("%s must be tty or pipe", VS_GUEST_STDIN_KEY);
+	return -EINVAL;
+}
+
 /* Fills c from the kernel command line. Returns 0 or -EINVAL (said). */
 static int cmd_decode(const char *cmdline, struct init_cmd *c)
 {
@@ -274,6 +293,8 @@ static int cmd_decode(const char *cmdline, struct init_cmd *c)
 		say("%s must hold exactly one directory", VS_GUEST_CWD_KEY);
 		return -EINVAL;
 	}
+	if (cmd_decode_stdin(cmdline, &c->stdin_pipe) < 0)
+		return -EINVAL;
 	return cmd_decode_tty(cmdline, &c->raw);
 }
 
@@ -390,6 +411,11 @@ static int session_wait(pid_t pid)
  * terminal's foreground group (Ctrl-C and job control reach the command),
  * waits for it, drains the console and exits with the command's status.
  *
+ * With vessel.stdin=pipe the command's stdin is the relay's pipe instead,
+ * and the command stays in the leader's group, the foreground one: the
+ * relay, in that group too, must read the console without SIGTTIN, and
+ * nobody types signals on a console whose input is a file.
+ *
  * The leader must outlive the command's output: when a session leader
  * exits, the kernel hangs its controlling tty up (disassociate_ctty), which
  * flushes what the UART driver has not yet written to the THR
@@ -398,15 +424,23 @@ static int session_wait(pid_t pid)
  */
 static void __attribute__((noreturn)) session_lead(const struct init_cmd *c, const char *tty)
 {
-	pid_t pid;
-	int status;
+	pid_t pid, relay = -1;
+	int status, in = -1;
 
 	child_console(tty, c->raw);
 	session_signals(SIG_IGN);
+	if (c->stdin_pipe && (in = vs_init_stdin_relay_start(&relay)) < 0) {
+		say("stdin: %s", strerror(-in));
+		in = -1; /* the command reads the console */
+	}
 	pid = fork();
 	if (pid == 0) {
-		setpgid(0, 0);
-		tcsetpgrp(STDIN_FILENO, getpid()); /* SIGTTOU is ignored still */
+		if (in >= 0) {
+			dup2(in, STDIN_FILENO);
+		} else {
+			setpgid(0, 0);
+			tcsetpgrp(STDIN_FILENO, getpid()); /* SIGTTOU is ignored still */
+		}
 		session_signals(SIG_DFL);
 		child_exec(c);
 	}
@@ -414,8 +448,15 @@ static void __attribute__((noreturn)) session_lead(const struct init_cmd *c, con
 		say("fork: %s", strerror(errno));
 		_exit(VS_GUEST_EXIT_INIT_ERROR);
 	}
-	setpgid(pid, pid); /* as the child does: whichever runs first */
+	if (in >= 0)
+		close(in);
+	else
+		setpgid(pid, pid); /* as the child does: whichever runs first */
 	status = session_wait(pid);
+	if (relay > 0) {
+		kill(relay, SIGKILL);
+		waitpid(relay, NULL, 0);
+	}
 	tcdrain(STDOUT_FILENO);
 	_exit(status);
 }
@@ -637,6 +678,7 @@ static int host_main(int argc, char **argv)
 	json_list("cwd", c.cwd, ", ");
 	json_list("env", c.env, ", ");
 	printf("\"tty\": %s, ", c.raw ? "false" : "true");
+	printf("\"stdin\": \"%s\", ", c.stdin_pipe ? "pipe" : "tty");
 	r = json_ip(argv[2]);
 	printf("}\n");
 	free(c.argv);

@@ -180,7 +180,10 @@ static int vm_run(const struct vs_cli_global *g, int argc, char **argv)
 			goto out;
 	}
 	cfg.trace_boot = getenv("VESSEL_TRACE_BOOT") != NULL;
-	r = vs_kit_resolve(&o.spec, isatty(cfg.out_fd), &boot, &err);
+	r = vs_kit_resolve(&o.spec,
+			   (isatty(cfg.out_fd) ? VS_KIT_OUT_TTY : 0) |
+				   (isatty(STDIN_FILENO) ? 0 : VS_KIT_IN_PIPE),
+			   &boot, &err);
 	o.spec.append = user_append; /* vessel.ip is for this boot, not for the record */
 	if (r < 0)
 		goto out;

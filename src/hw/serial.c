@@ -41,6 +41,8 @@ enum {
 #define LCR_DLAB 0x80
 #define MCR_LOOP 0x10
 #define MCR_OUT2 0x08
+#define MCR_OUT1 0x04
+#define MCR_RTS 0x02
 
 #define LSR_DR 0x01
 #define LSR_THRE 0x20
@@ -65,6 +67,7 @@ struct vs_serial {
 	uint8_t rx[RX_FIFO_SIZE];
 	unsigned rx_head, rx_len;
 	uint64_t tx_count;
+	int notify_fd; /* eventfd written when input may move on, or -1 */
 };
 
 int vs_serial_new(int out_fd, const struct vs_irq_line *irq, struct vs_serial **out)
@@ -75,6 +78,7 @@ int vs_serial_new(int out_fd, const struct vs_irq_line *irq, struct vs_serial **
 	s->out_fd = out_fd;
 	s->irq = *irq;
 	s->dll = 0x0c; /* 9600 baud, as firmware would leave it */
+	s->notify_fd = -1;
 	*out = s;
 	return 0;
 }
@@ -107,6 +111,16 @@ static void update_irq(struct vs_serial *s)
 	}
 }
 
+/* Tells the input side to go on (vs_serial_set_notify). Caller holds the lock. */
+static void notify(struct vs_serial *s)
+{
+	uint64_t one = 1;
+
+	if (s->notify_fd >= 0 && write(s->notify_fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is full, so the reader is due anyway */
+	}
+}
+
 static void transmit(struct vs_serial *s, uint8_t c)
 {
 	if (s->mcr & MCR_LOOP) {
@@ -133,7 +147,8 @@ static uint8_t read_reg(struct vs_serial *s, unsigned reg)
 			return 0;
 		v = s->rx[s->rx_head];
 		s->rx_head = (s->rx_head + 1) % RX_FIFO_SIZE;
-		s->rx_len--;
+		if (--s->rx_len == 0)
+			notify(s);
 		return v;
 	case REG_IER:
 		return (s->lcr & LCR_DLAB) ? s->dlm : s->ier;
@@ -185,6 +200,8 @@ static void write_reg(struct vs_serial *s, unsigned reg, uint8_t v)
 		s->lcr = v;
 		break;
 	case REG_MCR:
+		if ((s->mcr ^ v) & (MCR_OUT1 | MCR_RTS | MCR_LOOP))
+			notify(s); /* vs_serial_out1() or _rts() may have changed */
 		s->mcr = v & 0x1f;
 		break;
 	case REG_SCR:
@@ -239,6 +256,33 @@ size_t vs_serial_input(struct vs_serial *s, const uint8_t *buf, size_t len)
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 	return n;
+}
+
+void vs_serial_set_notify(struct vs_serial *s, int fd)
+{
+	pthread_mutex_lock(&s->lock);
+	s->notify_fd = fd;
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool vs_serial_out1(struct vs_serial *s)
+{
+	bool on;
+
+	pthread_mutex_lock(&s->lock);
+	on = (s->mcr & (MCR_OUT1 | MCR_LOOP)) == MCR_OUT1;
+	pthread_mutex_unlock(&s->lock);
+	return on;
+}
+
+bool vs_serial_rts(struct vs_serial *s)
+{
+	bool on;
+
+	pthread_mutex_lock(&s->lock);
+	on = (s->mcr & (MCR_RTS | MCR_LOOP)) == MCR_RTS;
+	pthread_mutex_unlock(&s->lock);
+	return on;
 }
 
 uint64_t vs_serial_tx_count(struct vs_serial *s)

@@ -143,7 +143,7 @@ static int check_spec(struct vs_vm_spec *s, struct vs_err **err)
 	if ((r = abs_readable(&s->kernel, "kernel", err)) < 0 ||
 	    (r = abs_readable(&s->initrd, "initrd", err)) < 0 || (r = check_disks(s, err)) < 0)
 		return r;
-	if ((r = vs_kit_resolve(s, false, &boot, err)) < 0)
+	if ((r = vs_kit_resolve(s, 0, &boot, err)) < 0)
 		return r;
 	vs_kit_boot_clear(&boot);
 	return 0;

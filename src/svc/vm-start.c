@@ -259,7 +259,7 @@ static int start_row(struct vs_svc *svc, struct vs_store_vm *row,
 	vs_vm_spec_init(&spec);
 	if ((r = vs_vm_spec_from_json(j, &spec, err)) < 0)
 		goto out;
-	if ((r = vs_kit_resolve(&spec, false, &boot, err)) < 0)
+	if ((r = vs_kit_resolve(&spec, 0, &boot, err)) < 0)
 		goto out;
 	vs_kit_boot_clear(&boot);
 	if ((r = lock = take_lock(svc, row->name, err)) < 0 ||

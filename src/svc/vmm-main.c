@@ -100,14 +100,14 @@ static int resolve(struct vmm *m, const char *name, struct vs_err **err)
 	int r;
 
 	if (!m->spec.network)
-		return vs_kit_resolve(&m->spec, false, &m->boot, err);
+		return vs_kit_resolve(&m->spec, 0, &m->boot, err);
 	if ((r = vs_svc_open(m->root, &m->svc, err)) < 0 ||
 	    (r = vs_svc_vm_net_attach(m->svc, m->spec.network, name, &m->net, err)) < 0 ||
 	    (r = vs_svc_vm_net_publish(m->svc, m->spec.ports, m->spec.nports, &m->net, err)) < 0)
 		return vs_err_wrap(err, r, "VM '%s'", name);
 	with_ip = vs_svc_vm_net_append(user, &m->net);
 	m->spec.append = with_ip;
-	r = vs_kit_resolve(&m->spec, false, &m->boot, err);
+	r = vs_kit_resolve(&m->spec, 0, &m->boot, err);
 	m->spec.append = user;
 	free(with_ip);
 	return r;

@@ -3,6 +3,7 @@
 #include "vmm/kit.h"
 #include "vmm/spec.h"
 #include "cmd-encode.h"
+#include "cmdline-abi.h"
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/util.h"
@@ -79,13 +80,30 @@ static char *kit_initrd(const char *dir)
 	return xasprintf("%s/initramfs.cpio.gz", dir);
 }
 
-static int add_command(const struct vs_vm_spec *spec, bool tty, struct vs_kit_boot *b,
-		       struct vs_err **err)
+/* Appends text (with a separating space) to b's command line. */
+static void cmdline_add(struct vs_kit_boot *b, const char *text)
+{
+	char *full = xasprintf("%s%s%s", b->cmdline, *b->cmdline ? " " : "", text);
+
+	free(b->cmdline);
+	b->cmdline = full;
+}
+
+/* The keys for the kit's init, which runs when the spec has a command or
+ * boots the kit's own kernel and initramfs. */
+static int add_init_keys(const struct vs_vm_spec *spec, unsigned stdio, struct vs_kit_boot *b,
+			 struct vs_err **err)
 {
 	_cleanup_free_ char *frag = NULL;
-	char *full;
 	int r;
 
+	if (!spec->command && spec->kernel)
+		return 0; /* a foreign kernel's own init */
+	/* Stdin from a pipe or file: the command reads a pipe that ends with it. */
+	if (stdio & VS_KIT_IN_PIPE) {
+		cmdline_add(b, VS_GUEST_STDIN_KEY "=pipe");
+		b->framed_input = true;
+	}
 	if (!spec->command)
 		return 0;
 	r = vs_guest_cmd_encode(spec->command, &frag);
@@ -94,14 +112,13 @@ static int add_command(const struct vs_vm_spec *spec, bool tty, struct vs_kit_bo
 				  r == -E2BIG ? "too long for the kernel command line" :
 						strerror(-r));
 	/* Output to a pipe or file: ask the init for a byte-exact console. */
-	full = xasprintf("%s%s%s%s", b->cmdline, *b->cmdline ? " " : "", tty ? "" : "vessel.tty=0 ",
-			 frag);
-	free(b->cmdline);
-	b->cmdline = full;
+	if (!(stdio & VS_KIT_OUT_TTY))
+		cmdline_add(b, "vessel.tty=0");
+	cmdline_add(b, frag);
 	return 0;
 }
 
-int vs_kit_resolve(const struct vs_vm_spec *spec, bool console_is_tty, struct vs_kit_boot *out,
+int vs_kit_resolve(const struct vs_vm_spec *spec, unsigned stdio, struct vs_kit_boot *out,
 		   struct vs_err **err)
 {
 	struct vs_kit_boot b = { 0 };
@@ -120,7 +137,7 @@ int vs_kit_resolve(const struct vs_vm_spec *spec, bool console_is_tty, struct vs
 		b.cmdline = spec->append ? xasprintf("%s %s", KIT_CMDLINE, spec->append) :
 					   xstrdup(KIT_CMDLINE);
 	}
-	if ((r = add_command(spec, console_is_tty, &b, err)) < 0) {
+	if ((r = add_init_keys(spec, stdio, &b, err)) < 0) {
 		vs_kit_boot_clear(&b);
 		return r;
 	}
@@ -143,6 +160,7 @@ void vs_kit_config(const struct vs_vm_spec *spec, const struct vs_kit_boot *boot
 	cfg->initrd = boot->initrd;
 	cfg->cmdline = boot->cmdline;
 	cfg->reset_is_crash = spec->command != NULL; /* vm.h */
+	cfg->console_framed = boot->framed_input;
 	cfg->cpus = spec->cpus;
 	cfg->mem = spec->mem;
 	cfg->cpu_model = spec->cpu_model;

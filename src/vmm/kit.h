@@ -6,7 +6,10 @@
  * gets KIT_CMDLINE (console on ttyS0, reboot=k, panic=-1, quiet) before the
  * spec's append. A spec command is passed to the kit's init as vessel.cmd=
  * (guest/init/cmdline-abi.h); when the console is not a terminal the init
- * is asked for a byte-exact console (vessel.tty=0). */
+ * is asked for a byte-exact console (vessel.tty=0), and when stdin is
+ * forwarded but is not a terminal, for the command's stdin to be a pipe
+ * fed by framed console input, which carries stdin's end
+ * (vessel.stdin=pipe). */
 #ifndef VS_VMM_KIT_H
 #define VS_VMM_KIT_H
 
@@ -16,22 +19,27 @@ struct vs_err;
 struct vs_vm_spec;
 struct vs_vm_config;
 
+/* The VMM's stdio, for vs_kit_resolve(). */
+#define VS_KIT_OUT_TTY 0x1u /* the console output is a terminal */
+#define VS_KIT_IN_PIPE 0x2u /* stdin is forwarded and is not a terminal */
+
 struct vs_kit_boot {
 	char *kernel, *initrd, *cmdline; /* owned; initrd may be NULL */
+	bool framed_input; /* vessel.stdin=pipe was given: vs_vm_config.console_framed */
 };
 
 /* The kit directory (malloc'd): $VESSEL_GUEST_DIR or $HOME/.cache/vessel/guest. */
 char *vs_kit_dir(void);
 
-/* Resolves what spec boots. Returns 0 or -errno with *err set (no kit, a
- * command too long for the command line). */
-int vs_kit_resolve(const struct vs_vm_spec *spec, bool console_is_tty, struct vs_kit_boot *out,
+/* Resolves what spec boots; stdio is VS_KIT_* flags. Returns 0 or -errno
+ * with *err set (no kit, a command too long for the command line). */
+int vs_kit_resolve(const struct vs_vm_spec *spec, unsigned stdio, struct vs_kit_boot *out,
 		   struct vs_err **err);
 
 void vs_kit_boot_clear(struct vs_kit_boot *b);
 
-/* Fills the VM config from spec and boot (which must outlive cfg). out_fd
- * and console_input are the caller's. */
+/* Fills the VM config from spec and boot (which must outlive cfg),
+ * console_framed included. out_fd and console_input are the caller's. */
 void vs_kit_config(const struct vs_vm_spec *spec, const struct vs_kit_boot *boot,
 		   struct vs_vm_config *cfg);
 

@@ -65,6 +65,10 @@ struct vs_vm_config {
 	enum vs_accel accel;
 	bool overcommit; /* allow more vCPUs than host CPUs */
 	bool console_input; /* forward stdin to the serial port */
+	/* Frame the forwarded stdin for the kit's init (vessel.stdin=pipe,
+	 * guest/init/cmdline-abi.h): 0xff doubled, VS_STDIN_EOF at its end,
+	 * nothing sent before the guest raises the UART's OUT1. */
+	bool console_framed;
 	/* The guest runs a command that ends the VM through the exit device
 	 * (`-- COMMAND`): a reboot before that is a crash, not a clean end. The
 	 * kit's kernel reboots on panic (panic=-1), so this is how a kernel

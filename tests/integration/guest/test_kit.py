@@ -195,22 +195,27 @@ def test_init_decodes_cmdline(argv):
     assert r.returncode == 0, r.stderr
     got = json.loads(r.stdout)
     assert got == {"argv": argv, "cwd": ["/tmp/a dir"], "env": ["A=1", "B=x y"], "tty": True,
-                   "ip": None}
+                   "stdin": "tty", "ip": None}
 
 
 def test_init_decode_without_cmd_and_bad_input():
     r = run([INIT, "--decode-cmdline", "console=ttyS0 quiet"])
     assert r.returncode == 0 and json.loads(r.stdout) == {"argv": None, "cwd": None,
-                                                          "env": None, "tty": True, "ip": None}
+                                                          "env": None, "tty": True,
+                                                          "stdin": "tty", "ip": None}
     r = run([INIT, "--decode-cmdline", "vessel.tty=0"])
     assert r.returncode == 0 and json.loads(r.stdout)["tty"] is False
+    for value in ("pipe", "tty"):
+        r = run([INIT, "--decode-cmdline", "vessel.stdin=" + value])
+        assert r.returncode == 0 and json.loads(r.stdout)["stdin"] == value, r.stdout
     r = run([INIT, "--decode-cmdline", "vessel.ip=eth0,10.0.2.15/24,10.0.2.2,10.0.2.3 quiet"])
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["ip"] == {"ifname": "eth0", "addr": "10.0.2.15/24",
                                           "gateway": "10.0.2.2", "dns": "10.0.2.3"}
     for bad in ("vessel.cmd=ZW+o", "vessel.cmd=ZWNobw", "vessel.cmd=",
                 encode("vessel.cmd", ["x"]) + " " + encode("vessel.cwd", ["/a", "/b"]),
-                "vessel.ip=eth0,10.0.2.15", "vessel.ip=eth0,10.0.2.15/33", "vessel.tty=2"):
+                "vessel.ip=eth0,10.0.2.15", "vessel.ip=eth0,10.0.2.15/33", "vessel.tty=2",
+                "vessel.stdin=file", "vessel.stdin=pipes"):
         r = run([INIT, "--decode-cmdline", bad])
         assert r.returncode == 125, (bad, r.stdout)
         assert r.stderr.startswith("vessel-init: "), r.stderr

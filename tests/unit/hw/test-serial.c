@@ -1,6 +1,7 @@
 /* Unit tests for the 8250 model: transmit to the fd, THR-empty interrupt
  * semantics (what the test guest's irq test and Linux's 8250 driver rely
- * on), receive FIFO and RDI, divisor latch, loopback. */
+ * on), receive FIFO and RDI, divisor latch, loopback, the OUT1/RTS outputs
+ * and the input notification that framed stdin relies on. */
 #include "hw/iobus.h"
 #include "hw/serial.h"
 
@@ -9,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -140,6 +142,64 @@ static void test_divisor_and_loopback(void **state)
 	assert_int_equal(in(f, 7), 0x33);
 }
 
+/* OUT1 and RTS as the guest drives them; loopback takes them off the line. */
+static void test_out1_rts(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_false(vs_serial_out1(f->s));
+	assert_false(vs_serial_rts(f->s));
+	out(f, 4, 0x0b); /* DTR | RTS | OUT2, as Linux opens the port */
+	assert_false(vs_serial_out1(f->s));
+	assert_true(vs_serial_rts(f->s));
+	out(f, 4, 0x0f); /* + OUT1 */
+	assert_true(vs_serial_out1(f->s));
+	out(f, 4, 0x1f); /* loopback */
+	assert_false(vs_serial_out1(f->s));
+	assert_false(vs_serial_rts(f->s));
+	out(f, 4, 0x0d); /* RTS down (throttled), OUT1 up */
+	assert_true(vs_serial_out1(f->s));
+	assert_false(vs_serial_rts(f->s));
+}
+
+static uint64_t notified(int fd)
+{
+	uint64_t n = 0;
+
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
+/* The notify eventfd: counted when the guest empties the receive FIFO or
+ * changes OUT1/RTS, not for other reads or MCR bits. */
+static void test_notify(void **state)
+{
+	struct fixture *f = *state;
+	int fd = eventfd(0, EFD_NONBLOCK);
+	uint8_t data[2] = { 'a', 'b' };
+
+	assert_true(fd >= 0);
+	vs_serial_set_notify(f->s, fd);
+	assert_int_equal(vs_serial_input(f->s, data, 2), 2);
+	assert_int_equal(in(f, 0), 'a');
+	assert_int_equal(notified(fd), 0); /* one byte left */
+	assert_int_equal(in(f, 0), 'b');
+	assert_int_equal(notified(fd), 1);
+	assert_int_equal(in(f, 0), 0); /* empty already: no news */
+	assert_int_equal(notified(fd), 0);
+	out(f, 4, 0x08); /* OUT2: not a flow bit */
+	assert_int_equal(notified(fd), 0);
+	out(f, 4, 0x0a); /* RTS */
+	assert_int_equal(notified(fd), 1);
+	out(f, 4, 0x0e); /* OUT1 */
+	assert_int_equal(notified(fd), 1);
+	vs_serial_set_notify(f->s, -1);
+	out(f, 4, 0x08);
+	assert_int_equal(notified(fd), 0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +207,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_thri, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_divisor_and_loopback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out1_rts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
