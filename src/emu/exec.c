@@ -64,15 +64,30 @@ static inline struct emu_block *chain_find(struct emu_cpu *cpu, struct emu_core_
 	return NULL;
 }
 
+/* Whether prev's generated code may run on into b by itself (jit.h
+ * "Linking"), without this loop's translation of RIP: prev is no system
+ * block (no translation or mode changed since its own lookup; a mode
+ * change raises EMU_EV_MODE, which the code checks too), and b lies in
+ * the same linear page as prev at the same offset as in the same guest
+ * page, so the translation that found prev finds b. */
+static inline bool link_safe(const struct emu_block *prev, const struct emu_block *b)
+{
+	return !prev->sys && prev->gpa2 == EMU_NO_GPA && prev->mode == b->mode &&
+	       (prev->gpa >> 12) == (b->gpa >> 12) && b->rip - prev->rip == b->gpa - prev->gpa;
+}
+
 static inline void chain_add(struct emu_core_cpu *cc, struct emu_block *prev, struct emu_block *b)
 {
-	struct emu_fast_slot *l = prev->link;
+	struct emu_block_link *l = prev->link;
 	unsigned k = l[0].gen == cc->gen && l[0].b ? 1 : 0;
 
 	if (b->gpa2 != EMU_NO_GPA)
 		return;
 	l[k].b = b;
 	l[k].gen = cc->gen;
+	l[k].rip = b->rip;
+	if (cc->jit)
+		l[k].entry = emu_jit_entry(cc->jit, link_safe(prev, b) ? b : NULL);
 }
 
 /* The block at cpu->rip; prev is the block that ran just before, or NULL
@@ -116,9 +131,11 @@ lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc, struct emu_block *prev)
 
 /* Non-final instructions do not maintain cpu->rip; the final one runs with
  * cpu->rip at the next instruction so branches can simply overwrite it.
- * A block with host code (jit.h) runs that, which does the same; the
- * profiled loop always interprets. prof is a constant at each call site:
- * the profiled copy of the loop costs the normal one nothing. */
+ * A block with host code (jit.h) runs that, which does the same, counts
+ * the block's statistics itself, and may run on into linked successors
+ * (leaving cc->cur at the last one); the profiled loop always interprets.
+ * prof is a constant at each call site: the profiled copy of the loop
+ * costs the normal one nothing. */
 static inline __attribute__((always_inline)) void
 run_block(struct emu_cpu *cpu, struct emu_core_cpu *cc, const struct emu_block *b, const bool prof)
 {
@@ -128,14 +145,15 @@ run_block(struct emu_cpu *cpu, struct emu_core_cpu *cc, const struct emu_block *
 	/* the successor's header is the dispatch's likely cache miss */
 	__builtin_prefetch(b->link[0].b);
 	__builtin_prefetch(b->link[1].b);
-	cpu->stats.insns += b->n;
-	cpu->stats.insns_user += b->n & -(uint64_t)cpu->tlb_user;
-	cpu->stats.blocks_run++;
+	cpu->stats.dispatches++;
 	if (!prof && b->code) {
-		b->code(cpu, &cc->jit_frame);
+		b->code(cpu, cc);
 		cc->jit_frame = 0;
 		return;
 	}
+	cpu->stats.insns += b->n;
+	cpu->stats.insns_user += b->n & -(uint64_t)cpu->tlb_user;
+	cpu->stats.blocks_run++;
 	if (prof)
 		emu_prof_add(p->rips, EMU_PROF_RIP_SLOTS, &p->rips_other, b->rip, b->n);
 	for (; in != last; in++) {
@@ -174,6 +192,7 @@ static inline __attribute__((always_inline)) void run_loop(struct emu_cpu *cpu,
 		b = lookup(cpu, cc, prev);
 		cc->cur = b;
 		run_block(cpu, cc, b, prof);
+		b = cc->cur; /* the last block run: linked code may have gone on */
 		cc->cur = NULL;
 		prev = cc->chain ? b : NULL;
 		if (b->sys)

@@ -1,13 +1,20 @@
 /* Call-threaded host code for decoded blocks (jit.h has the contract).
  *
- * Map: the code a block gets (emitter), the pool (memfd mapped twice,
- * size-class free lists), compile and release, the SMC return stub.
+ * Map: the emitter, inlined handlers, a block's entry, exit and link
+ * check, the blocks, the SMC return stub and the exit (the pool itself is
+ * jit-pool.c).
  *
- * A block of n instructions becomes, with rbx = cpu (System V ABI):
+ * A block of n instructions becomes, with rbx = cpu, r12 = cc (System V
+ * ABI: both callee-saved, so every handler keeps them):
  *
- *	push rbx		; rsp is now 16-aligned for every call below
+ *	push rbx; push r12; push rax	; rsp is now 16-aligned for every call below
  *	mov rbx, rdi
- *	mov [rsi], rsp		; *frame: where each handler's return address sits
+ *	mov r12, rsi
+ *	mov [r12 + jit_frame], rsp	; where each handler's return address sits
+ *   the linked entry (JIT_HEAD bytes in), where linked predecessors jump:
+ *	mov rax, b; mov [r12 + cur], rax
+ *	add [rbx + stats.insns], n; stats.insns_user += n * tlb_user;
+ *	add [rbx + stats.blocks_run], 1
  *   per instruction i < n-1:
  *	mov rsi, &insn[i]
  *	mov [rbx + cur], rsi
@@ -18,43 +25,26 @@
  *	mov [rbx + cur], rsi
  *	mov qword [rbx + rip], rip_end	; imm32 sign-extended, or through rax
  *	mov rdi, rbx
- *	pop rbx
+ *   without linking (a sys or straddling block, or a multi-vCPU pool):
+ *	pop rcx; pop r12; pop rbx
  *	jmp handler_n-1		; tail call: it returns to the dispatch loop
+ *   with linking:
+ *	call handler_n-1
+ *	the link check (emit_link_tail()): jmp [link.entry], or
+ *	pop rcx; pop r12; pop rbx; ret
  *
- * A fault longjmps out of a handler: the frame (one saved rbx, which
- * longjmp restores anyway) is simply abandoned. */
+ * Linked blocks run in the first block's frame (each jumps to the next,
+ * rsp unchanged), so cc->jit_frame stays right for emu_jit_cut(). A fault
+ * longjmps out of a handler: the frame (saved registers, which longjmp
+ * restores anyway) is simply abandoned. */
 #include "emu/jit.h"
 
 #include "emu/block.h"
 #include "emu/core.h"
+#include "emu/jit-internal.h"
 
 #include <assert.h>
-#include <errno.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-#define JIT_UNIT 32u /* allocation granule, bytes */
-#define JIT_HEAD 7u /* push rbx; mov rbx, rdi; mov [rsi], rsp */
-#define JIT_INSN_MAX 160u /* the longest inlined form (emit_mem) and its call */
-#define JIT_TAIL_MAX 224u /* the last instruction, CALL/RET inline, immediates long */
-#define JIT_CODE_MAX (JIT_HEAD + EMU_BLOCK_MAX * JIT_INSN_MAX + JIT_TAIL_MAX)
-#define JIT_CLASSES ((JIT_CODE_MAX + JIT_UNIT - 1) / JIT_UNIT + 1)
-#define JIT_STUB_BYTES 64u /* the SMC stub at the pool's start */
-#define JIT_NEAR (256ULL << 20) /* distance of the pool below the binary */
-#define JIT_MFD_EXEC 0x10u /* MFD_EXEC (Linux 6.3): ask for an executable memfd */
-
-struct emu_jit {
-	uint8_t *rx; /* executable view */
-	uint8_t *rw; /* writable view of the same pages */
-	size_t size;
-	size_t top; /* bytes handed out from the start, never given back */
-	size_t live; /* bytes held by blocks */
-	uint64_t inlined; /* instructions given code in place so far */
-	/* Free chunks by size in granules; each chunk's first 4 bytes (in the
-	 * writable view) hold the next chunk's offset + 1, 0 ending the list. */
-	uint32_t free[JIT_CLASSES];
-};
+#include <string.h>
 
 /* ---- emitter ---------------------------------------------------------------- */
 
@@ -467,6 +457,158 @@ static bool emit_inline(struct emit *e, const struct emu_block *b, const struct 
 	return true;
 }
 
+/* ---- blocks: entry, exit and links ---------------------------------------------- */
+
+/* pop rcx; pop r12; pop rbx: the frame of the entry, undone (rcx is
+ * scratch, and no argument). */
+static void emit_pop_frame(struct emit *e)
+{
+	static const uint8_t pops[] = { 0x59, 0x41, 0x5c, 0x5b };
+
+	put(e, pops, sizeof(pops));
+}
+
+/* The entry from the dispatch loop (push rbx, r12, rax; rbx = cpu; r12 =
+ * cc; cc->jit_frame = rsp), then the linked entry at JIT_HEAD: cc->cur =
+ * b, and b's statistics as run_block() counts them. */
+static void emit_head(struct emit *e, const struct emu_block *b)
+{
+	static const uint8_t head[] = { 0x53, 0x41, 0x54, 0x50, 0x48, 0x89, 0xfb, 0x49, 0x89, 0xf4 };
+	static const uint8_t frame[] = { 0x49, 0x89, 0xa4, 0x24 }; /* mov [r12 + d32], rsp */
+	static const uint8_t cur[] = { 0x49, 0x89, 0x84, 0x24 }; /* mov [r12 + d32], rax */
+	static const uint8_t add_imm8[] = { 0x48, 0x83, 0x83 }; /* add qword [rbx + d32], i8 */
+	static const uint8_t movzx[] = { 0x0f, 0xb6, 0x83 }; /* movzx eax, byte [rbx + d32] */
+	static const uint8_t add_rax[] = { 0x48, 0x01, 0x83 }; /* add [rbx + d32], rax */
+	static_assert(EMU_BLOCK_MAX < 128, "n as imm8");
+
+	put(e, head, sizeof(head));
+	put(e, frame, sizeof(frame));
+	put32(e, (uint32_t)offsetof(struct emu_core_cpu, jit_frame));
+	assert(e->len == JIT_HEAD); /* emu_jit_entry() */
+	put8(e, 0x48); /* mov rax, b */
+	put8(e, 0xb8);
+	put64(e, (uint64_t)(uintptr_t)b);
+	put(e, cur, sizeof(cur));
+	put32(e, (uint32_t)offsetof(struct emu_core_cpu, cur));
+	put(e, add_imm8, sizeof(add_imm8));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.insns));
+	put8(e, (uint8_t)b->n);
+	put(e, movzx, sizeof(movzx));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, tlb_user));
+	put8(e, 0x6b); /* imul eax, eax, n */
+	put8(e, 0xc0);
+	put8(e, (uint8_t)b->n);
+	put(e, add_rax, sizeof(add_rax));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.insns_user));
+	put(e, add_imm8, sizeof(add_imm8));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.blocks_run));
+	put8(e, 1);
+}
+
+/* Whether b's code ends in the link check: not after a system
+ * instruction (it may change translations, and the dispatch loop then
+ * drops its cached ones), nor after a straddler (checked per run). */
+static bool may_link(const struct emu_jit *j, const struct emu_block *b)
+{
+	return j->link && !b->sys && b->gpa2 == EMU_NO_GPA;
+}
+
+/* A forward jcc rel8 (op) whose target fix8() fills in. */
+static uint8_t *emit_jump8(struct emit *e, uint8_t op)
+{
+	put8(e, op);
+	put8(e, 0);
+	return e->w ? e->w - 1 : NULL;
+}
+
+static void fix8(const struct emit *e, uint8_t *at, uintptr_t from)
+{
+	assert(e->x - from < 128);
+	if (at)
+		*at = (uint8_t)(e->x - from);
+}
+
+/* After the block, with rbx = cpu, r12 = cc: if cpu->rip is one of
+ * b->link[]'s rips, that link's generation the cache's current one, and
+ * nothing asks the dispatch loop to look (events, stop, the interrupt
+ * shadow, which the loop clears after the next block), jump to the
+ * link's entry; else return to the loop. */
+static void emit_link_tail(struct emit *e, const struct emu_block *b)
+{
+	static const uint8_t load_rip[] = { 0x48, 0x8b, 0x83 }; /* mov rax, [rbx + d32] */
+	static const uint8_t cmp_rip[] = { 0x48, 0x3b, 0x41 }; /* cmp rax, [rcx + d8] */
+	static const uint8_t next[] = { 0x48, 0x83, 0xc1 }; /* add rcx, i8 */
+	static const uint8_t gen[] = { 0x49, 0x8b, 0x94, 0x24 }; /* mov rdx, [r12 + d32] */
+	static const uint8_t gen_load[] = {
+		0x48, 0x8b, 0x12, 0x48, 0x3b, 0x51
+	}; /* rdx, [rdx]; cmp */
+	static const uint8_t ev[] = { 0x83, 0xbb },
+			     flag[] = { 0x80, 0xbb }; /* cmp [rbx + d32], 0 */
+	const uint32_t flags[] = { offsetof(struct emu_cpu, stop),
+				   offsetof(struct emu_cpu, irq_shadow) };
+	uint8_t *out[5];
+	uint8_t *hit;
+	uintptr_t from[5], hit_from;
+
+	static_assert(EMU_BLOCK_LINKS == 2, "the check below tries two links");
+	static_assert(sizeof(struct emu_block_link) < 128, "links need disp8");
+	put(e, load_rip, sizeof(load_rip));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, rip));
+	put8(e, 0x48); /* mov rcx, &b->link[0] */
+	put8(e, 0xb9);
+	put64(e, (uint64_t)(uintptr_t)b->link);
+	put(e, cmp_rip, sizeof(cmp_rip));
+	put8(e, (uint8_t)offsetof(struct emu_block_link, rip));
+	hit = emit_jump8(e, 0x74); /* je */
+	hit_from = e->x;
+	put(e, cmp_rip, sizeof(cmp_rip));
+	put8(e, (uint8_t)(sizeof(struct emu_block_link) + offsetof(struct emu_block_link, rip)));
+	out[0] = emit_jump8(e, 0x75);
+	from[0] = e->x;
+	put(e, next, sizeof(next));
+	put8(e, (uint8_t)sizeof(struct emu_block_link));
+	fix8(e, hit, hit_from);
+	put(e, gen, sizeof(gen)); /* rdx = *cc->gen_src; cmp rdx, link.gen */
+	put32(e, (uint32_t)offsetof(struct emu_core_cpu, gen_src));
+	put(e, gen_load, sizeof(gen_load));
+	put8(e, (uint8_t)offsetof(struct emu_block_link, gen));
+	out[1] = emit_jump8(e, 0x75);
+	from[1] = e->x;
+	put(e, ev, sizeof(ev));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, events));
+	put8(e, 0);
+	out[2] = emit_jump8(e, 0x75);
+	from[2] = e->x;
+	for (unsigned i = 0; i < 2; i++) {
+		put(e, flag, sizeof(flag));
+		put32(e, flags[i]);
+		put8(e, 0);
+		out[3 + i] = emit_jump8(e, 0x75);
+		from[3 + i] = e->x;
+	}
+	put8(e, 0xff); /* jmp [rcx + entry] */
+	put8(e, 0x61);
+	put8(e, (uint8_t)offsetof(struct emu_block_link, entry));
+	for (unsigned i = 0; i < 5; i++)
+		fix8(e, out[i], from[i]);
+	emit_pop_frame(e);
+	put8(e, 0xc3);
+}
+
+/* Where an in-place final branch goes once done: to the link check
+ * (*tail, filled in by emit_end()), or back to the dispatch loop. */
+static void emit_done(struct emit *e, struct fixup *tail)
+{
+	static const uint8_t jmp[] = { 0xe9 };
+
+	if (tail) {
+		*tail = emit_jump(e, jmp, sizeof(jmp));
+		return;
+	}
+	emit_pop_frame(e);
+	put8(e, 0xc3);
+}
+
 /* ---- blocks --------------------------------------------------------------------- */
 
 /* CALL rel32 / RET (near, operand size 8, long mode) as the last
@@ -474,7 +616,8 @@ static bool emit_inline(struct emit *e, const struct emu_block *b, const struct 
  * RIP, and return. On a miss, or a RET whose target is not canonical, it
  * falls through to the usual tail call of the handler (rsi still holds
  * the instruction), which does it all, faults included. */
-static bool emit_branch(struct emit *e, const struct emu_block *b, const struct emu_insn *in)
+static bool emit_branch(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
+			struct fixup *tail)
 {
 	static const uint8_t sub8[] = { 0x48, 0x83, 0xe8, 0x08 }, jne[] = { 0x0f, 0x85 };
 	static const uint8_t canon[] = { 0x48, 0x89, 0xc2, 0x48, 0xc1, 0xe2, 0x10,
@@ -511,32 +654,58 @@ static bool emit_branch(struct emit *e, const struct emu_block *b, const struct 
 		put(e, set_rip, sizeof(set_rip));
 		put32(e, (uint32_t)offsetof(struct emu_cpu, rip));
 	}
-	put8(e, 0x5b); /* pop rbx; ret */
-	put8(e, 0xc3);
+	emit_done(e, tail);
 	for (unsigned i = 0; i < (call ? 1u : 2u); i++)
 		fix_jump(e, miss[i]);
 	return true;
 }
 
+/* The last instruction: cpu->cur and cpu->rip, the branch in place or the
+ * handler, then the link check or the return to the dispatch loop. */
+static void emit_end(struct emit *e, const struct emu_block *b, const struct emu_insn *last)
+{
+	static const uint8_t mov_rdi_rbx[] = { 0x48, 0x89, 0xdf };
+	bool link = may_link(e->j, b);
+	struct fixup tail;
+
+	emit_cur(e, last);
+	emit_set_rip(e, last->rip + last->len);
+	if (!emit_branch(e, b, last, link ? &tail : NULL))
+		tail.w = NULL, tail.x = 0;
+	put(e, mov_rdi_rbx, sizeof(mov_rdi_rbx));
+	if (!link) {
+		emit_pop_frame(e);
+		emit_xfer(e, false, (uintptr_t)last->fn);
+		return;
+	}
+	emit_xfer(e, true, (uintptr_t)last->fn);
+	if (tail.x)
+		fix_jump(e, tail);
+	emit_link_tail(e, b);
+}
+
 static void emit_block(struct emit *e, const struct emu_block *b)
 {
-	static const uint8_t head[JIT_HEAD] = { 0x53, 0x48, 0x89, 0xfb, 0x48, 0x89, 0x26 };
-	static const uint8_t mov_rdi_rbx[] = { 0x48, 0x89, 0xdf };
 	const struct emu_insn *last = &b->insn[b->n - 1];
 
-	put(e, head, sizeof(head));
+	emit_head(e, b);
 	for (const struct emu_insn *in = b->insn; in != last; in++) {
 		if (emit_inline(e, b, in))
 			e->inlined++;
 		else
 			emit_call_insn(e, in);
 	}
-	emit_cur(e, last);
-	emit_set_rip(e, last->rip + last->len);
-	emit_branch(e, b, last);
-	put(e, mov_rdi_rbx, sizeof(mov_rdi_rbx));
-	put8(e, 0x5b); /* pop rbx */
-	emit_xfer(e, false, (uintptr_t)last->fn);
+	emit_end(e, b, last);
+}
+
+size_t emu_jit_emit_block(const struct emu_jit *j, const struct emu_block *b, uint8_t *w,
+			  uintptr_t x, uint64_t *inlined)
+{
+	struct emit e = { .w = w, .x = x, .j = j };
+
+	emit_block(&e, b);
+	*inlined += e.inlined;
+	return e.len;
 }
 
 /* ---- the SMC stub --------------------------------------------------------------- */
@@ -552,8 +721,9 @@ static __attribute__((noreturn, used)) void smc_exit(struct emu_cpu *cpu)
 }
 
 /* mov rdi, rbx; call smc_exit; ud2. The stack is as at the handler's call
- * site, 16-aligned. */
-static void emit_stub(struct emu_jit *j)
+ * site, 16-aligned. Then, at JIT_EXIT, the exit: where a link that
+ * generated code must not follow itself sends it (back to the loop). */
+void emu_jit_emit_stubs(struct emu_jit *j)
 {
 	struct emit e = { .w = j->rw, .x = (uintptr_t)j->rx, .j = j };
 	static const uint8_t mov_rdi_rbx[] = { 0x48, 0x89, 0xdf };
@@ -562,6 +732,18 @@ static void emit_stub(struct emu_jit *j)
 	emit_xfer(&e, true, (uintptr_t)smc_exit);
 	put8(&e, 0x0f);
 	put8(&e, 0x0b);
+	assert(e.len <= JIT_EXIT);
+	e.w = j->rw + JIT_EXIT;
+	e.x = (uintptr_t)j->rx + JIT_EXIT;
+	emit_pop_frame(&e);
+	put8(&e, 0xc3);
+}
+
+uintptr_t emu_jit_entry(const struct emu_jit *j, const struct emu_block *b)
+{
+	if (!b || !b->code)
+		return (uintptr_t)j->rx + JIT_EXIT;
+	return (uintptr_t)(void *)b->code + JIT_HEAD;
 }
 
 void emu_jit_cut(struct emu_jit *j, uintptr_t frame)
@@ -570,168 +752,4 @@ void emu_jit_cut(struct emu_jit *j, uintptr_t frame)
 	uintptr_t *ret = (uintptr_t *)(frame - sizeof(uintptr_t));
 
 	*ret = (uintptr_t)j->rx;
-}
-
-/* ---- the pool ------------------------------------------------------------------ */
-
-bool emu_jit_enabled(const struct emu_vm_config *cfg)
-{
-	const char *v;
-
-	if (cfg->jit != EMU_JIT_DEFAULT)
-		return cfg->jit == EMU_JIT_ON;
-	v = getenv("VESSEL_EMU_JIT");
-	return !v || strcmp(v, "0") != 0;
-}
-
-/* The executable view, asked for JIT_NEAR below this binary's code (above
- * it when the binary sits low) so that calls to handlers reach with rel32;
- * the kernel may place it elsewhere, and then calls go through rax. */
-static void *map_exec(int fd, size_t size)
-{
-	uintptr_t text = (uintptr_t)emu_jit_new & ~(uintptr_t)0x1fffff;
-	uintptr_t hint = text > 2 * (JIT_NEAR + size) ? text - JIT_NEAR - size : text + JIT_NEAR;
-
-	return mmap((void *)(hint & ~(uintptr_t)0x1fffff), size, PROT_READ | PROT_EXEC, MAP_SHARED,
-		    fd, 0);
-}
-
-static int open_memfd(size_t size)
-{
-	int fd = memfd_create("vessel-emu-jit", MFD_CLOEXEC | JIT_MFD_EXEC);
-
-	if (fd < 0 && errno == EINVAL) /* before Linux 6.3: no MFD_EXEC, executable anyway */
-		fd = memfd_create("vessel-emu-jit", MFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)size) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
-int emu_jit_new(size_t size, struct emu_jit **out)
-{
-	struct emu_jit *j;
-	int fd, r = 0;
-
-	size = (size + 0xfffff) & ~(size_t)0xfffff;
-	if (size > UINT32_MAX - 1) /* free lists hold 32-bit offsets */
-		size = (size_t)1 << 31;
-	if ((fd = open_memfd(size)) < 0)
-		return fd;
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		close(fd);
-		return -ENOMEM;
-	}
-	j->size = size;
-	j->rx = map_exec(fd, size);
-	j->rw = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (j->rx == MAP_FAILED || j->rw == MAP_FAILED)
-		r = -errno;
-	close(fd);
-	if (r < 0) {
-		j->rx = j->rx == MAP_FAILED ? NULL : j->rx;
-		j->rw = j->rw == MAP_FAILED ? NULL : j->rw;
-		emu_jit_free(j);
-		return r;
-	}
-	emit_stub(j);
-	j->top = JIT_STUB_BYTES;
-	*out = j;
-	return 0;
-}
-
-void emu_jit_free(struct emu_jit *j)
-{
-	if (!j)
-		return;
-	if (j->rx)
-		munmap(j->rx, j->size);
-	if (j->rw)
-		munmap(j->rw, j->size);
-	free(j);
-}
-
-static void chunk_put(struct emu_jit *j, size_t off, unsigned units)
-{
-	uint32_t next = j->free[units];
-
-	memcpy(j->rw + off, &next, sizeof(next));
-	j->free[units] = (uint32_t)off + 1;
-}
-
-static size_t chunk_pop(struct emu_jit *j, unsigned units)
-{
-	size_t off = j->free[units] - 1;
-
-	memcpy(&j->free[units], j->rw + off, sizeof(uint32_t));
-	return off;
-}
-
-/* A chunk of units granules: one of that size, else fresh space, else a
- * larger free one split. Returns its offset, or 0 (the stub's) when the
- * pool is full. */
-static size_t chunk_get(struct emu_jit *j, unsigned units)
-{
-	size_t bytes = (size_t)units * JIT_UNIT;
-
-	if (j->free[units])
-		return chunk_pop(j, units);
-	if (j->top + bytes <= j->size) {
-		j->top += bytes;
-		return j->top - bytes;
-	}
-	for (unsigned c = units + 1; c < JIT_CLASSES; c++) {
-		if (j->free[c]) {
-			size_t off = chunk_pop(j, c);
-
-			chunk_put(j, off + bytes, c - units);
-			return off;
-		}
-	}
-	return 0;
-}
-
-bool emu_jit_compile(struct emu_jit *j, struct emu_block *b)
-{
-	struct emit e = { .j = j };
-	unsigned units;
-	size_t off;
-
-	if (!b->n)
-		return false;
-	emit_block(&e, b); /* sizing pass: nothing written */
-	units = (unsigned)((e.len + JIT_UNIT - 1) / JIT_UNIT);
-	if (units >= JIT_CLASSES || !(off = chunk_get(j, units)))
-		return false;
-	e = (struct emit){ .w = j->rw + off, .x = (uintptr_t)j->rx + off, .j = j };
-	emit_block(&e, b);
-	b->code = (emu_jit_code)(void *)(j->rx + off);
-	b->code_bytes = units * JIT_UNIT;
-	j->live += b->code_bytes;
-	j->inlined += e.inlined;
-	return true;
-}
-
-uint64_t emu_jit_inlined(const struct emu_jit *j)
-{
-	return j->inlined;
-}
-
-void emu_jit_release(struct emu_jit *j, struct emu_block *b)
-{
-	if (!j || !b->code)
-		return;
-	chunk_put(j, (size_t)((uint8_t *)(void *)b->code - j->rx), b->code_bytes / JIT_UNIT);
-	j->live -= b->code_bytes;
-	b->code = NULL;
-	if (!j->live) { /* all free (after a flush): start afresh, unfragmented */
-		memset(j->free, 0, sizeof(j->free));
-		j->top = JIT_STUB_BYTES;
-	}
 }
