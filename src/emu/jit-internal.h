@@ -28,12 +28,11 @@ struct emu_jit {
 	uint32_t free[JIT_CLASSES];
 };
 
-
 /* Emits b's code at w (the writable view; NULL: only sizing), which is
  * x in the executable view; returns its length and adds to *inlined the
  * instructions done in place. */
-size_t emu_jit_emit_block(const struct emu_jit *j, const struct emu_block *b, uint8_t *w, uintptr_t x,
-			  uint64_t *inlined);
+size_t emu_jit_emit_block(const struct emu_jit *j, const struct emu_block *b, uint8_t *w,
+			  uintptr_t x, uint64_t *inlined);
 
 /* Writes the pool's first JIT_STUB_BYTES: the SMC stub and the exit. */
 void emu_jit_emit_stubs(struct emu_jit *j);

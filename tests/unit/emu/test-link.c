@@ -78,16 +78,21 @@ __asm__(".pushsection .rodata\n"
 extern const uint8_t patch_code[], patch_code_end[];
 
 /* 10 rounds of A (sets rdi) and S (stores through rdi, then adds the
- * immediate of its next instruction to esi): A points rdi at scratch
- * memory but in the last round at that immediate, so S, entered through
- * its link from A by then, rewrites its own next instruction: esi = 9 * 1
- * + 2. */
+ * immediate of its next instruction to esi), back through TRAMP in the
+ * next page, so that the dispatch loop starts each round at A: A points
+ * rdi at scratch memory but in the last round at that immediate, so S,
+ * entered through its link from A, rewrites its own next instruction:
+ * esi = 9 * 1 + 2. */
+#define TRAMP 0x6000
+static const uint8_t tramp_code[] = { 0x41, 0xff, 0xe5 }; /* jmp *%r13 */
 __asm__(".pushsection .rodata\n"
 	".globl self_code, self_code_end\n"
 	"self_code:\n"
 	"	movl $10, %ecx\n"
 	"	xorl %esi, %esi\n"
 	"	leaq 7f+1(%rip), %r10\n"
+	"	leaq 1f(%rip), %r13\n"
+	"	movl $0x6000, %r11d\n"
 	"1:	movl $0x100100, %edi\n"
 	"	cmpl $1, %ecx\n"
 	"	cmoveq %r10, %rdi\n"
@@ -96,8 +101,9 @@ __asm__(".pushsection .rodata\n"
 	"7:	movl $1, %eax\n"
 	"	addl %eax, %esi\n"
 	"	decl %ecx\n"
-	"	jnz 1b\n"
-	"	movq %rsi, 0x100000\n"
+	"	jz 3f\n"
+	"	jmp *%r11\n"
+	"3:	movq %rsi, 0x100000\n"
 	"	movw $0x500, %dx\n"
 	"	outb %al, %dx\n"
 	"	ud2\n"
@@ -255,10 +261,12 @@ static void test_linked_block_patches_itself(void **state)
 	struct emu_stats st;
 
 	(void)state;
+	memcpy(m->ram + TRAMP, tramp_code, sizeof(tramp_code));
 	st = run_to_kick(m);
 	assert_int_equal(get64(m, RESULT), 11);
-	/* 3 + 10 * 4 + 10 * 5 + 3; the cut block's rest ran as a new one */
-	assert_int_equal(st.insns, 96);
+	/* 5 + 10 * 4 + 10 * 5 + 9 * 2 + 3; the cut block's rest ran as a
+	 * new one */
+	assert_int_equal(st.insns, 116);
 	if (link_jit == EMU_JIT_ON)
 		assert_true(st.dispatches < st.blocks_run);
 	machine_free(m);
