@@ -23,16 +23,20 @@ struct emu_fast_slot {
 #define EMU_BLOCK_LINKS 2 /* successors a block remembers (chaining) */
 
 /* A successor a block remembers (block chaining): b and gen as in a lookup
- * slot (generation 0 is never current, so a zeroed link is empty); rip is
- * b->rip and entry where the predecessor's generated code goes on when
- * cpu->rip is rip, for the code's own check (jit.h "Linking"): b's linked
- * entry when the link is safe without the dispatch loop's translation,
- * else the pool's exit (back to the loop). */
+ * slot (generation 0 is never current, so a zeroed link is empty). The
+ * rest is for the predecessor's generated code (jit.h "Linking"), which
+ * goes on into b when cpu->rip is rip and the dispatch loop's cached
+ * translation of b's code page (at byte offset vslot of emu_core_cpu:
+ * vpage[v], and gpage[v] just after) is still vpage -> gpage: to entry,
+ * b's linked entry, or the pool's exit (back to the loop) for a link the
+ * code must not follow by itself (exec.c link_safe()). */
 struct emu_block_link {
 	struct emu_block *b;
 	uint64_t gen;
 	uint64_t rip;
 	uintptr_t entry;
+	uint64_t vslot;
+	uint64_t vpage, gpage;
 };
 
 struct emu_block {

@@ -65,27 +65,38 @@ static inline struct emu_block *chain_find(struct emu_cpu *cpu, struct emu_core_
 }
 
 /* Whether prev's generated code may run on into b by itself (jit.h
- * "Linking"), without this loop's translation of RIP: prev is no system
- * block (no translation or mode changed since its own lookup; a mode
- * change raises EMU_EV_MODE, which the code checks too), and b lies in
- * the same linear page as prev at the same offset as in the same guest
+ * "Linking"), checking only the link's rip, generation and cached code
+ * page translation: prev is no system block (no translation, privilege
+ * or mode changed since its own lookup; a mode change raises
+ * EMU_EV_MODE, which the code checks too) and does not straddle. In
+ * 64-bit mode the linear address is RIP, so the code's check of
+ * cc->vpage/gpage is this loop's own; elsewhere CS.base takes part, and
+ * b must lie in prev's linear page at the same offset as in its guest
  * page, so the translation that found prev finds b. */
 static inline bool link_safe(const struct emu_block *prev, const struct emu_block *b)
 {
-	return !prev->sys && prev->gpa2 == EMU_NO_GPA && prev->mode == b->mode &&
-	       (prev->gpa >> 12) == (b->gpa >> 12) && b->rip - prev->rip == b->gpa - prev->gpa;
+	if (prev->sys || prev->gpa2 != EMU_NO_GPA || prev->mode != b->mode)
+		return false;
+	return b->mode == EMU_MODE_LONG64 ||
+	       ((prev->gpa >> 12) == (b->gpa >> 12) && b->rip - prev->rip == b->gpa - prev->gpa);
 }
 
-static inline void chain_add(struct emu_core_cpu *cc, struct emu_block *prev, struct emu_block *b)
+/* Remembers b (at lin, gpa) as prev's successor. */
+static inline void chain_add(struct emu_core_cpu *cc, struct emu_block *prev, struct emu_block *b,
+			     uint64_t lin, uint64_t gpa)
 {
 	struct emu_block_link *l = prev->link;
 	unsigned k = l[0].gen == cc->gen && l[0].b ? 1 : 0;
+	unsigned v = (unsigned)(lin >> 12) & (EMU_VPAGES - 1);
 
 	if (b->gpa2 != EMU_NO_GPA)
 		return;
 	l[k].b = b;
 	l[k].gen = cc->gen;
 	l[k].rip = b->rip;
+	l[k].vslot = offsetof(struct emu_core_cpu, vpage) + v * sizeof(uint64_t);
+	l[k].vpage = lin & ~0xfffULL;
+	l[k].gpage = gpa & ~0xfffULL;
 	if (cc->jit)
 		l[k].entry = emu_jit_entry(cc->jit, link_safe(prev, b) ? b : NULL);
 }
@@ -125,7 +136,7 @@ lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc, struct emu_block *prev)
 		slot->gen = cc->gen;
 	}
 	if (prev)
-		chain_add(cc, prev, b);
+		chain_add(cc, prev, b, lin, gpa);
 	return b;
 }
 

@@ -39,6 +39,7 @@
  * restores anyway) is simply abandoned. */
 #include "emu/jit.h"
 
+#include "common/util.h"
 #include "emu/block.h"
 #include "emu/core.h"
 #include "emu/jit-internal.h"
@@ -528,29 +529,31 @@ static void fix8(const struct emit *e, uint8_t *at, uintptr_t from)
 		*at = (uint8_t)(e->x - from);
 }
 
-/* After the block, with rbx = cpu, r12 = cc: if cpu->rip is one of
- * b->link[]'s rips, that link's generation the cache's current one, and
- * nothing asks the dispatch loop to look (events, stop, the interrupt
- * shadow, which the loop clears after the next block), jump to the
- * link's entry; else return to the loop. */
-static void emit_link_tail(struct emit *e, const struct emu_block *b)
+/* The exits of the link check: forward jcc rel8s to the return. */
+struct outs {
+	uint8_t *at[8];
+	uintptr_t from[8];
+	unsigned n;
+};
+
+/* jne to the return */
+static void emit_out(struct emit *e, struct outs *o)
+{
+	assert(o->n < VS_ARRAY_SIZE(o->at));
+	o->at[o->n] = emit_jump8(e, 0x75);
+	o->from[o->n++] = e->x;
+}
+
+/* rcx = the link of b whose rip is cpu->rip (rax = cpu->rip), else out. */
+static void emit_link_pick(struct emit *e, const struct emu_block *b, struct outs *o)
 {
 	static const uint8_t load_rip[] = { 0x48, 0x8b, 0x83 }; /* mov rax, [rbx + d32] */
 	static const uint8_t cmp_rip[] = { 0x48, 0x3b, 0x41 }; /* cmp rax, [rcx + d8] */
 	static const uint8_t next[] = { 0x48, 0x83, 0xc1 }; /* add rcx, i8 */
-	static const uint8_t gen[] = { 0x49, 0x8b, 0x94, 0x24 }; /* mov rdx, [r12 + d32] */
-	static const uint8_t gen_load[] = {
-		0x48, 0x8b, 0x12, 0x48, 0x3b, 0x51
-	}; /* rdx, [rdx]; cmp */
-	static const uint8_t ev[] = { 0x83, 0xbb },
-			     flag[] = { 0x80, 0xbb }; /* cmp [rbx + d32], 0 */
-	const uint32_t flags[] = { offsetof(struct emu_cpu, stop),
-				   offsetof(struct emu_cpu, irq_shadow) };
-	uint8_t *out[5];
 	uint8_t *hit;
-	uintptr_t from[5], hit_from;
+	uintptr_t hit_from;
 
-	static_assert(EMU_BLOCK_LINKS == 2, "the check below tries two links");
+	static_assert(EMU_BLOCK_LINKS == 2, "the check tries two links");
 	static_assert(sizeof(struct emu_block_link) < 128, "links need disp8");
 	put(e, load_rip, sizeof(load_rip));
 	put32(e, (uint32_t)offsetof(struct emu_cpu, rip));
@@ -563,34 +566,76 @@ static void emit_link_tail(struct emit *e, const struct emu_block *b)
 	hit_from = e->x;
 	put(e, cmp_rip, sizeof(cmp_rip));
 	put8(e, (uint8_t)(sizeof(struct emu_block_link) + offsetof(struct emu_block_link, rip)));
-	out[0] = emit_jump8(e, 0x75);
-	from[0] = e->x;
+	emit_out(e, o);
 	put(e, next, sizeof(next));
 	put8(e, (uint8_t)sizeof(struct emu_block_link));
 	fix8(e, hit, hit_from);
-	put(e, gen, sizeof(gen)); /* rdx = *cc->gen_src; cmp rdx, link.gen */
+}
+
+/* With rcx = the link: its generation is *cc->gen_src, and the dispatch
+ * loop's cached translation of the link's code page (cc->vpage[v],
+ * cc->gpage[v], v in link.vslot) is still the one the link was made
+ * with; else out. */
+static void emit_link_valid(struct emit *e, struct outs *o)
+{
+	static const uint8_t gen[] = { 0x49, 0x8b, 0x94, 0x24 }; /* mov rdx, [r12 + d32] */
+	static const uint8_t gen_cmp[] = { 0x48, 0x8b, 0x12, 0x48, 0x3b, 0x51 }; /* [rdx]; cmp */
+	static const uint8_t vslot[] = { 0x48, 0x8b, 0x51 }; /* mov rdx, [rcx + d8] */
+	static const uint8_t vpage[] = { 0x49, 0x8b, 0x34, 0x14 }; /* mov rsi, [r12 + rdx] */
+	static const uint8_t cmp_rsi[] = { 0x48, 0x3b, 0x71 }; /* cmp rsi, [rcx + d8] */
+	static const uint8_t gpage[] = { 0x49, 0x8b, 0x74, 0x14 }; /* mov rsi, [r12 + rdx + d8] */
+
+	static_assert(offsetof(struct emu_core_cpu, gpage) - offsetof(struct emu_core_cpu, vpage) <
+			      128,
+		      "gpage[v] at disp8 from vpage[v]");
+	put(e, gen, sizeof(gen));
 	put32(e, (uint32_t)offsetof(struct emu_core_cpu, gen_src));
-	put(e, gen_load, sizeof(gen_load));
+	put(e, gen_cmp, sizeof(gen_cmp));
 	put8(e, (uint8_t)offsetof(struct emu_block_link, gen));
-	out[1] = emit_jump8(e, 0x75);
-	from[1] = e->x;
+	emit_out(e, o);
+	put(e, vslot, sizeof(vslot));
+	put8(e, (uint8_t)offsetof(struct emu_block_link, vslot));
+	put(e, vpage, sizeof(vpage));
+	put(e, cmp_rsi, sizeof(cmp_rsi));
+	put8(e, (uint8_t)offsetof(struct emu_block_link, vpage));
+	emit_out(e, o);
+	put(e, gpage, sizeof(gpage));
+	put8(e, (uint8_t)(offsetof(struct emu_core_cpu, gpage) -
+			  offsetof(struct emu_core_cpu, vpage)));
+	put(e, cmp_rsi, sizeof(cmp_rsi));
+	put8(e, (uint8_t)offsetof(struct emu_block_link, gpage));
+	emit_out(e, o);
+}
+
+/* After the block, with rbx = cpu, r12 = cc: if cpu->rip is one of
+ * b->link[]'s rips, the link still valid, and nothing asks the dispatch
+ * loop to look (events, stop, the interrupt shadow, which the loop clears
+ * after the next block), jump to the link's entry; else return to the
+ * loop. */
+static void emit_link_tail(struct emit *e, const struct emu_block *b)
+{
+	static const uint8_t ev[] = { 0x83, 0xbb }, flag[] = { 0x80, 0xbb }; /* cmp [rbx+d32], 0 */
+	const uint32_t flags[] = { offsetof(struct emu_cpu, stop),
+				   offsetof(struct emu_cpu, irq_shadow) };
+	struct outs o = { .n = 0 };
+
+	emit_link_pick(e, b, &o);
+	emit_link_valid(e, &o);
 	put(e, ev, sizeof(ev));
 	put32(e, (uint32_t)offsetof(struct emu_cpu, events));
 	put8(e, 0);
-	out[2] = emit_jump8(e, 0x75);
-	from[2] = e->x;
+	emit_out(e, &o);
 	for (unsigned i = 0; i < 2; i++) {
 		put(e, flag, sizeof(flag));
 		put32(e, flags[i]);
 		put8(e, 0);
-		out[3 + i] = emit_jump8(e, 0x75);
-		from[3 + i] = e->x;
+		emit_out(e, &o);
 	}
 	put8(e, 0xff); /* jmp [rcx + entry] */
 	put8(e, 0x61);
 	put8(e, (uint8_t)offsetof(struct emu_block_link, entry));
-	for (unsigned i = 0; i < 5; i++)
-		fix8(e, out[i], from[i]);
+	for (unsigned i = 0; i < o.n; i++)
+		fix8(e, o.at[i], o.from[i]);
 	emit_pop_frame(e);
 	put8(e, 0xc3);
 }
