@@ -4,7 +4,8 @@
  * as the interpreter; a kick stops a guest spinning in a linked loop; a
  * linked successor that is rewritten is not run again; a block entered
  * through a link that rewrites its own next instruction runs the new one;
- * a VM with two vCPUs does not link. Each guest ends with an OUT to port
+ * a link to another page is not followed once that page is mapped
+ * elsewhere; a VM with two vCPUs does not link. Each guest ends with an OUT to port
  * 0x500, which kicks the vCPU (sys-fake.h). */
 #define SYS_FAKE_REAL_CORE
 #include "sys-fake.h"
@@ -78,15 +79,14 @@ __asm__(".pushsection .rodata\n"
 extern const uint8_t patch_code[], patch_code_end[];
 
 /* 10 rounds of A (sets rdi) and S (stores through rdi, then adds the
- * immediate of its next instruction to esi), back through TRAMP, which
- * reloads CR3 (a system block: the dispatch loop starts the block after
- * it, its jump to A): A points rdi at scratch memory but in the last
- * round at that immediate, so S, entered through links, rewrites its own
- * next instruction: esi = 9 * 1 + 2. */
+ * immediate of its next instruction to esi), back through TRAMP, a
+ * WBINVD (a system block: the dispatch loop starts the block after it,
+ * the jump to A): A points rdi at scratch memory but in the last round at
+ * that immediate, so S, entered through links, rewrites its own next
+ * instruction: esi = 9 * 1 + 2. */
 #define TRAMP 0x6000
 static const uint8_t tramp_code[] = {
-	0x0f, 0x20, 0xd8, /* mov %cr3, %rax */
-	0x0f, 0x22, 0xd8, /* mov %rax, %cr3 */
+	0x0f, 0x09, /* wbinvd */
 	0x41, 0xff, 0xe5, /* jmp *%r13 */
 };
 __asm__(".pushsection .rodata\n"
@@ -114,6 +114,40 @@ __asm__(".pushsection .rodata\n"
 	"self_code_end:\n"
 	".popsection\n");
 extern const uint8_t self_code[], self_code_end[];
+
+/* 4 rounds: call a RET at r13, then the stub at linear 0x7000 (each from
+ * a block in another page, which links to it), then map that page to the
+ * other of gpa 0x7000 and 0x8000 (stubs returning 1 and 2) and INVLPG it:
+ * eax sums to 1 + 2 + 1 + 2. With r13 = 0x7800 the first call makes the
+ * dispatch loop translate the page again, so the second call's link finds
+ * the page cached, but at the other gpa; with r13 = 0x6800 the page is
+ * not cached at all. */
+#define STUB1 0x7000
+#define STUB2 0x8000
+static const uint8_t stub1[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3 }; /* mov $1, %eax; ret */
+static const uint8_t stub2[] = { 0xb8, 0x02, 0x00, 0x00, 0x00, 0xc3 };
+__asm__(".pushsection .rodata\n"
+	".globl remap_code, remap_code_end\n"
+	"remap_code:\n"
+	"	movl $0x7000, %r14d\n"
+	"	movl $0x7007, %r15d\n"
+	"	xorl %ebx, %ebx\n"
+	"	movl $4, %ecx\n"
+	"1:	call *%r13\n"
+	"	call *%r14\n"
+	"	addl %eax, %ebx\n"
+	"	xorq $0xf000, %r15\n"
+	"	movq %r15, 0x13038\n" /* PT's entry for linear 0x7000 */
+	"	invlpg 0x7000\n"
+	"	decl %ecx\n"
+	"	jnz 1b\n"
+	"	movq %rbx, 0x100000\n"
+	"	movw $0x500, %dx\n"
+	"	outb %al, %dx\n"
+	"	ud2\n"
+	"remap_code_end:\n"
+	".popsection\n");
+extern const uint8_t remap_code[], remap_code_end[];
 
 static const enum emu_jit_mode jit_on = EMU_JIT_ON, jit_off = EMU_JIT_OFF;
 static enum emu_jit_mode link_jit; /* the running case's mode */
@@ -268,12 +302,39 @@ static void test_linked_block_patches_itself(void **state)
 	memcpy(m->ram + TRAMP, tramp_code, sizeof(tramp_code));
 	st = run_to_kick(m);
 	assert_int_equal(get64(m, RESULT), 11);
-	/* 5 + 10 * 4 + 10 * 5 + 9 * 4 + 3; the cut block's rest ran as a
+	/* 5 + 10 * 4 + 10 * 5 + 9 * 3 + 3; the cut block's rest ran as a
 	 * new one */
-	assert_int_equal(st.insns, 134);
+	assert_int_equal(st.insns, 125);
 	if (link_jit == EMU_JIT_ON)
 		assert_true(st.dispatches < st.blocks_run);
 	machine_free(m);
+}
+
+/* A link across pages is only followed while the dispatch loop's cached
+ * translation of its target's page is the one it was made with: after
+ * the page is mapped elsewhere (and INVLPG, a system instruction, drops
+ * the cached translations), the call's block must not run on into the
+ * stub it linked to before. */
+static void test_link_after_remap(void **state)
+{
+	static const uint64_t first[] = { 0x7800, 0x6800 };
+
+	(void)state;
+	for (unsigned i = 0; i < VS_ARRAY_SIZE(first); i++) {
+		struct machine *m = link_machine(1, remap_code, remap_code_end);
+		struct emu_stats st;
+
+		memcpy(m->ram + STUB1, stub1, sizeof(stub1));
+		memcpy(m->ram + STUB2, stub2, sizeof(stub2));
+		m->ram[0x6800] = m->ram[STUB1 + 0x800] = m->ram[STUB2 + 0x800] = 0xc3;
+		m->cpu->r[EMU_RSP] = 0x90000;
+		m->cpu->r[EMU_R13] = first[i];
+		st = run_to_kick(m);
+		assert_int_equal(get64(m, RESULT), 6);
+		if (link_jit == EMU_JIT_ON)
+			assert_true(st.dispatches < st.blocks_run);
+		machine_free(m);
+	}
 }
 
 /* With two vCPUs no block links (a link's words could tear between two
@@ -306,6 +367,7 @@ int main(void)
 		BOTH(test_kick_stops_linked_spin),
 		BOTH(test_linked_successor_rewritten),
 		BOTH(test_linked_block_patches_itself),
+		BOTH(test_link_after_remap),
 		BOTH(test_two_vcpus_do_not_link),
 	};
 
