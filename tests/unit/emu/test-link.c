@@ -5,7 +5,7 @@
  * linked successor that is rewritten is not run again; a block entered
  * through a link that rewrites its own next instruction runs the new one;
  * a link to another page is not followed once that page is mapped
- * elsewhere; a VM with two vCPUs does not link. Each guest ends with an OUT to port
+ * elsewhere, nor after a CR3 load; a VM with two vCPUs does not link. Each guest ends with an OUT to port
  * 0x500, which kicks the vCPU (sys-fake.h). */
 #define SYS_FAKE_REAL_CORE
 #include "sys-fake.h"
@@ -148,6 +148,27 @@ __asm__(".pushsection .rodata\n"
 	"remap_code_end:\n"
 	".popsection\n");
 extern const uint8_t remap_code[], remap_code_end[];
+
+/* Calls the stub at linear 0x7000 (gpa 0x7000: returns 1), loads CR3
+ * with tables that map it to gpa 0x8000 (returns 2), calls it again. */
+#define PML4_2 0x14000 /* PML4, PDPT, PD, PT again, with PT[7] = 0x8000 */
+__asm__(".pushsection .rodata\n"
+	".globl cr3_code, cr3_code_end\n"
+	"cr3_code:\n"
+	"	movl $0x7000, %r14d\n"
+	"	call *%r14\n"
+	"	movl %eax, %ebx\n"
+	"	movl $0x14000, %eax\n"
+	"	movq %rax, %cr3\n"
+	"	call *%r14\n"
+	"	addl %eax, %ebx\n"
+	"	movq %rbx, 0x100000\n"
+	"	movw $0x500, %dx\n"
+	"	outb %al, %dx\n"
+	"	ud2\n"
+	"cr3_code_end:\n"
+	".popsection\n");
+extern const uint8_t cr3_code[], cr3_code_end[];
 
 static const enum emu_jit_mode jit_on = EMU_JIT_ON, jit_off = EMU_JIT_OFF;
 static enum emu_jit_mode link_jit; /* the running case's mode */
@@ -337,6 +358,27 @@ static void test_link_after_remap(void **state)
 	}
 }
 
+/* Regression: MOV to CR3 was not a system instruction, so the dispatch
+ * loop kept its cached code page translations across it (and links
+ * their check): the second call ran the old stub. */
+static void test_cr3_load_retranslates(void **state)
+{
+	struct machine *m = link_machine(1, cr3_code, cr3_code_end);
+
+	(void)state;
+	memcpy(m->ram + STUB1, stub1, sizeof(stub1));
+	memcpy(m->ram + STUB2, stub2, sizeof(stub2));
+	for (unsigned i = 0; i < 4; i++) /* PML4, PDPT, PD, PT */
+		memcpy(m->ram + PML4_2 + i * 0x1000, m->ram + PML4 + i * 0x1000, 0x1000);
+	for (unsigned i = 0; i < 3; i++) /* each points at the next copy */
+		put64(m, PML4_2 + i * 0x1000, PML4_2 + (i + 1) * 0x1000 + 7);
+	put64(m, PML4_2 + 3 * 0x1000 + 7 * 8, STUB2 | 7);
+	m->cpu->r[EMU_RSP] = 0x90000;
+	run_to_kick(m);
+	assert_int_equal(get64(m, RESULT), 3);
+	machine_free(m);
+}
+
 /* With two vCPUs no block links (a link's words could tear between two
  * writers), and the loop still runs right. */
 static void test_two_vcpus_do_not_link(void **state)
@@ -368,6 +410,7 @@ int main(void)
 		BOTH(test_linked_successor_rewritten),
 		BOTH(test_linked_block_patches_itself),
 		BOTH(test_link_after_remap),
+		BOTH(test_cr3_load_retranslates),
 		BOTH(test_two_vcpus_do_not_link),
 	};
 
