@@ -91,7 +91,8 @@ int emu_blocks_new(struct emu_vm *vm)
 	 * pool that cannot be made (no memfd, no executable mapping) leaves
 	 * every block to the interpreter. Only a single vCPU chains blocks
 	 * (exec.c), so only its code links. */
-	if (emu_jit_enabled(&vm->cfg) && emu_jit_new(c->budget / 2, vm->ncpus == 1, &c->jit) < 0)
+	if (emu_jit_enabled(&vm->cfg) &&
+	    emu_jit_new(c->budget / 2, emu_jit_link_enabled(&vm->cfg), &c->jit) < 0)
 		c->jit = NULL;
 	vm->blocks = c;
 	return 0;

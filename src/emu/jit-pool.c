@@ -26,6 +26,13 @@ bool emu_jit_enabled(const struct emu_vm_config *cfg)
 	return !v || strcmp(v, "0") != 0;
 }
 
+bool emu_jit_link_enabled(const struct emu_vm_config *cfg)
+{
+	const char *v = getenv("VESSEL_EMU_LINK");
+
+	return cfg->ncpus == 1 && (cfg->jit != EMU_JIT_DEFAULT || !v || strcmp(v, "0") != 0);
+}
+
 /* The executable view, asked for JIT_NEAR below this binary's code (above
  * it when the binary sits low) so that calls to handlers reach with rel32;
  * the kernel may place it elsewhere, and then calls go through rax. */

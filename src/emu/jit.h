@@ -43,6 +43,11 @@ typedef void (*emu_jit_code)(struct emu_cpu *cpu, struct emu_core_cpu *cc);
  * EMU_JIT_DEFAULT the environment (VESSEL_EMU_JIT=0 turns it off). */
 bool emu_jit_enabled(const struct emu_vm_config *cfg);
 
+/* Whether a VM with this configuration links its blocks' code: only with
+ * one vCPU, and for EMU_JIT_DEFAULT unless the environment has
+ * VESSEL_EMU_LINK=0 (A/B comparisons). */
+bool emu_jit_link_enabled(const struct emu_vm_config *cfg);
+
 /* A pool of about size bytes of code; link: its blocks' code follows
  * b->link[] (see "Linking" above; only for a VM with one vCPU). Returns 0
  * or -errno (no memfd, no executable mapping); then the VM interprets
