@@ -28,8 +28,8 @@ struct emu_fast_slot {
  * goes on into b when cpu->rip is rip and the dispatch loop's cached
  * translation of b's code page (at byte offset vslot of emu_core_cpu:
  * vpage[v], and gpage[v] just after) is still vpage -> gpage: to entry,
- * b's linked entry, or the pool's exit (back to the loop) for a link the
- * code must not follow by itself (exec.c link_safe()). */
+ * b's linked entry, or 0 (back to the loop) for a link the code must not
+ * follow by itself (exec.c link_safe()). */
 struct emu_block_link {
 	struct emu_block *b;
 	uint64_t gen;

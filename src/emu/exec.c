@@ -142,9 +142,9 @@ lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc, struct emu_block *prev)
 
 /* Non-final instructions do not maintain cpu->rip; the final one runs with
  * cpu->rip at the next instruction so branches can simply overwrite it.
- * A block with host code (jit.h) runs that, which does the same, counts
- * the block's statistics itself, and may run on into linked successors
- * (leaving cc->cur at the last one); the profiled loop always interprets.
+ * A block with host code (jit.h) runs that, which does the same and may
+ * run on into linked successors (counting them, and leaving cc->cur at
+ * the last one); the profiled loop always interprets.
  * prof is a constant at each call site: the profiled copy of the loop
  * costs the normal one nothing. */
 static inline __attribute__((always_inline)) void
@@ -157,14 +157,14 @@ run_block(struct emu_cpu *cpu, struct emu_core_cpu *cc, const struct emu_block *
 	__builtin_prefetch(b->link[0].b);
 	__builtin_prefetch(b->link[1].b);
 	cpu->stats.dispatches++;
+	cpu->stats.insns += b->n;
+	cpu->stats.insns_user += b->n & -(uint64_t)cpu->tlb_user;
+	cpu->stats.blocks_run++;
 	if (!prof && b->code) {
 		b->code(cpu, cc);
 		cc->jit_frame = 0;
 		return;
 	}
-	cpu->stats.insns += b->n;
-	cpu->stats.insns_user += b->n & -(uint64_t)cpu->tlb_user;
-	cpu->stats.blocks_run++;
 	if (prof)
 		emu_prof_add(p->rips, EMU_PROF_RIP_SLOTS, &p->rips_other, b->rip, b->n);
 	for (; in != last; in++) {

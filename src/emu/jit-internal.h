@@ -7,13 +7,12 @@
 
 #define JIT_UNIT 32u /* allocation granule, bytes */
 #define JIT_HEAD 18u /* push rbx, r12, rax; mov rbx, rdi; mov r12, rsi; frame */
-#define JIT_ENTRY_MAX 56u /* the linked entry: cc->cur and the statistics */
 #define JIT_INSN_MAX 160u /* the longest inlined form (emit_mem) and its call */
 #define JIT_TAIL_MAX 320u /* the last instruction, CALL/RET inline, the link check */
-#define JIT_CODE_MAX (JIT_HEAD + JIT_ENTRY_MAX + EMU_BLOCK_MAX * JIT_INSN_MAX + JIT_TAIL_MAX)
+#define JIT_CODE_MAX (JIT_HEAD + EMU_BLOCK_MAX * JIT_INSN_MAX + JIT_TAIL_MAX)
 #define JIT_CLASSES ((JIT_CODE_MAX + JIT_UNIT - 1) / JIT_UNIT + 1)
-#define JIT_STUB_BYTES 64u /* the SMC stub at the pool's start, then the exit */
-#define JIT_EXIT 32u /* offset of the exit: pop rcx; pop r12; pop rbx; ret */
+#define JIT_STUB_BYTES 256u /* the SMC stub at the pool's start, then the link check */
+#define JIT_LINK 32u /* offset of the link check (jit.c emit_link_stub()) */
 
 struct emu_jit {
 	uint8_t *rx; /* executable view */
@@ -34,7 +33,8 @@ struct emu_jit {
 size_t emu_jit_emit_block(const struct emu_jit *j, const struct emu_block *b, uint8_t *w,
 			  uintptr_t x, uint64_t *inlined);
 
-/* Writes the pool's first JIT_STUB_BYTES: the SMC stub and the exit. */
+/* Writes the pool's first JIT_STUB_BYTES: the SMC stub and the link
+ * check. */
 void emu_jit_emit_stubs(struct emu_jit *j);
 
 #endif

@@ -1,8 +1,8 @@
 /* Call-threaded host code for decoded blocks (jit.h has the contract).
  *
- * Map: the emitter, inlined handlers, a block's entry, exit and link
- * check, the blocks, the SMC return stub and the exit (the pool itself is
- * jit-pool.c).
+ * Map: the emitter, inlined handlers, a block's entry, exit and the link
+ * check, the blocks, the pool's stubs: SMC return and link check (the
+ * pool itself is jit-pool.c).
  *
  * A block of n instructions becomes, with rbx = cpu, r12 = cc (System V
  * ABI: both callee-saved, so every handler keeps them):
@@ -11,10 +11,7 @@
  *	mov rbx, rdi
  *	mov r12, rsi
  *	mov [r12 + jit_frame], rsp	; where each handler's return address sits
- *   the linked entry (JIT_HEAD bytes in), where linked predecessors jump:
- *	mov rax, b; mov [r12 + cur], rax
- *	add [rbx + stats.insns], n; stats.insns_user += n * tlb_user;
- *	add [rbx + stats.blocks_run], 1
+ *   the linked entry (JIT_HEAD bytes in), where linked predecessors jump;
  *   per instruction i < n-1:
  *	mov rsi, &insn[i]
  *	mov [rbx + cur], rsi
@@ -30,8 +27,10 @@
  *	jmp handler_n-1		; tail call: it returns to the dispatch loop
  *   with linking:
  *	call handler_n-1
- *	the link check (emit_link_tail()): jmp [link.entry], or
- *	pop rcx; pop r12; pop rbx; ret
+ *	mov rcx, &b->link[0]
+ *	jmp link_check		; one copy in the pool (emit_link_stub()): it
+ *				; counts the successor and jumps to its linked
+ *				; entry, or pops the frame and returns
  *
  * Linked blocks run in the first block's frame (each jumps to the next,
  * rsp unchanged), so cc->jit_frame stays right for emu_jit_cut(). A fault
@@ -469,41 +468,18 @@ static void emit_pop_frame(struct emit *e)
 	put(e, pops, sizeof(pops));
 }
 
-/* The entry from the dispatch loop (push rbx, r12, rax; rbx = cpu; r12 =
- * cc; cc->jit_frame = rsp), then the linked entry at JIT_HEAD: cc->cur =
- * b, and b's statistics as run_block() counts them. */
-static void emit_head(struct emit *e, const struct emu_block *b)
+/* The entry from the dispatch loop: push rbx, r12, rax (rsp 16-aligned
+ * again); rbx = cpu; r12 = cc; cc->jit_frame = rsp. Linked predecessors
+ * enter just after it (JIT_HEAD), in the same frame. */
+static void emit_head(struct emit *e)
 {
 	static const uint8_t head[] = { 0x53, 0x41, 0x54, 0x50, 0x48, 0x89, 0xfb, 0x49, 0x89, 0xf4 };
 	static const uint8_t frame[] = { 0x49, 0x89, 0xa4, 0x24 }; /* mov [r12 + d32], rsp */
-	static const uint8_t cur[] = { 0x49, 0x89, 0x84, 0x24 }; /* mov [r12 + d32], rax */
-	static const uint8_t add_imm8[] = { 0x48, 0x83, 0x83 }; /* add qword [rbx + d32], i8 */
-	static const uint8_t movzx[] = { 0x0f, 0xb6, 0x83 }; /* movzx eax, byte [rbx + d32] */
-	static const uint8_t add_rax[] = { 0x48, 0x01, 0x83 }; /* add [rbx + d32], rax */
-	static_assert(EMU_BLOCK_MAX < 128, "n as imm8");
 
 	put(e, head, sizeof(head));
 	put(e, frame, sizeof(frame));
 	put32(e, (uint32_t)offsetof(struct emu_core_cpu, jit_frame));
 	assert(e->len == JIT_HEAD); /* emu_jit_entry() */
-	put8(e, 0x48); /* mov rax, b */
-	put8(e, 0xb8);
-	put64(e, (uint64_t)(uintptr_t)b);
-	put(e, cur, sizeof(cur));
-	put32(e, (uint32_t)offsetof(struct emu_core_cpu, cur));
-	put(e, add_imm8, sizeof(add_imm8));
-	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.insns));
-	put8(e, (uint8_t)b->n);
-	put(e, movzx, sizeof(movzx));
-	put32(e, (uint32_t)offsetof(struct emu_cpu, tlb_user));
-	put8(e, 0x6b); /* imul eax, eax, n */
-	put8(e, 0xc0);
-	put8(e, (uint8_t)b->n);
-	put(e, add_rax, sizeof(add_rax));
-	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.insns_user));
-	put(e, add_imm8, sizeof(add_imm8));
-	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.blocks_run));
-	put8(e, 1);
 }
 
 /* Whether b's code ends in the link check: not after a system
@@ -514,62 +490,44 @@ static bool may_link(const struct emu_jit *j, const struct emu_block *b)
 	return j->link && !b->sys && b->gpa2 == EMU_NO_GPA;
 }
 
-/* A forward jcc rel8 (op) whose target fix8() fills in. */
-static uint8_t *emit_jump8(struct emit *e, uint8_t op)
-{
-	put8(e, op);
-	put8(e, 0);
-	return e->w ? e->w - 1 : NULL;
-}
-
-static void fix8(const struct emit *e, uint8_t *at, uintptr_t from)
-{
-	assert(e->x - from < 128);
-	if (at)
-		*at = (uint8_t)(e->x - from);
-}
-
-/* The exits of the link check: forward jcc rel8s to the return. */
+/* The exits of the link check: forward jcc rel32s to the return. */
 struct outs {
-	uint8_t *at[8];
-	uintptr_t from[8];
+	struct fixup at[8];
 	unsigned n;
 };
 
-/* jne to the return */
-static void emit_out(struct emit *e, struct outs *o)
+/* jcc (jne, or jz when zero) to the return */
+static void emit_out(struct emit *e, struct outs *o, bool zero)
 {
+	static const uint8_t jne[] = { 0x0f, 0x85 }, jz[] = { 0x0f, 0x84 };
+
 	assert(o->n < VS_ARRAY_SIZE(o->at));
-	o->at[o->n] = emit_jump8(e, 0x75);
-	o->from[o->n++] = e->x;
+	o->at[o->n++] = emit_jump(e, zero ? jz : jne, sizeof(jne));
 }
 
-/* rcx = the link of b whose rip is cpu->rip (rax = cpu->rip), else out. */
-static void emit_link_pick(struct emit *e, const struct emu_block *b, struct outs *o)
+/* With rcx = the block's links: rcx = the one whose rip is cpu->rip (rax
+ * = cpu->rip), else out. */
+static void emit_link_pick(struct emit *e, struct outs *o)
 {
 	static const uint8_t load_rip[] = { 0x48, 0x8b, 0x83 }; /* mov rax, [rbx + d32] */
 	static const uint8_t cmp_rip[] = { 0x48, 0x3b, 0x41 }; /* cmp rax, [rcx + d8] */
 	static const uint8_t next[] = { 0x48, 0x83, 0xc1 }; /* add rcx, i8 */
-	uint8_t *hit;
-	uintptr_t hit_from;
+	static const uint8_t je[] = { 0x0f, 0x84 };
+	struct fixup hit;
 
 	static_assert(EMU_BLOCK_LINKS == 2, "the check tries two links");
 	static_assert(sizeof(struct emu_block_link) < 128, "links need disp8");
 	put(e, load_rip, sizeof(load_rip));
 	put32(e, (uint32_t)offsetof(struct emu_cpu, rip));
-	put8(e, 0x48); /* mov rcx, &b->link[0] */
-	put8(e, 0xb9);
-	put64(e, (uint64_t)(uintptr_t)b->link);
 	put(e, cmp_rip, sizeof(cmp_rip));
 	put8(e, (uint8_t)offsetof(struct emu_block_link, rip));
-	hit = emit_jump8(e, 0x74); /* je */
-	hit_from = e->x;
+	hit = emit_jump(e, je, sizeof(je));
 	put(e, cmp_rip, sizeof(cmp_rip));
 	put8(e, (uint8_t)(sizeof(struct emu_block_link) + offsetof(struct emu_block_link, rip)));
-	emit_out(e, o);
+	emit_out(e, o, false);
 	put(e, next, sizeof(next));
 	put8(e, (uint8_t)sizeof(struct emu_block_link));
-	fix8(e, hit, hit_from);
+	fix_jump(e, hit);
 }
 
 /* With rcx = the link: its generation is *cc->gen_src, and the dispatch
@@ -592,52 +550,99 @@ static void emit_link_valid(struct emit *e, struct outs *o)
 	put32(e, (uint32_t)offsetof(struct emu_core_cpu, gen_src));
 	put(e, gen_cmp, sizeof(gen_cmp));
 	put8(e, (uint8_t)offsetof(struct emu_block_link, gen));
-	emit_out(e, o);
+	emit_out(e, o, false);
 	put(e, vslot, sizeof(vslot));
 	put8(e, (uint8_t)offsetof(struct emu_block_link, vslot));
 	put(e, vpage, sizeof(vpage));
 	put(e, cmp_rsi, sizeof(cmp_rsi));
 	put8(e, (uint8_t)offsetof(struct emu_block_link, vpage));
-	emit_out(e, o);
+	emit_out(e, o, false);
 	put(e, gpage, sizeof(gpage));
 	put8(e, (uint8_t)(offsetof(struct emu_core_cpu, gpage) -
 			  offsetof(struct emu_core_cpu, vpage)));
 	put(e, cmp_rsi, sizeof(cmp_rsi));
 	put8(e, (uint8_t)offsetof(struct emu_block_link, gpage));
-	emit_out(e, o);
+	emit_out(e, o, false);
 }
 
-/* After the block, with rbx = cpu, r12 = cc: if cpu->rip is one of
- * b->link[]'s rips, the link still valid, and nothing asks the dispatch
- * loop to look (events, stop, the interrupt shadow, which the loop clears
- * after the next block), jump to the link's entry; else return to the
- * loop. */
-static void emit_link_tail(struct emit *e, const struct emu_block *b)
+/* With rcx = the link to follow: rdx = its entry (0: not by code, out);
+ * cc->cur = link.b and that block's statistics, as run_block() counts
+ * them; jmp rdx. */
+static void emit_link_enter(struct emit *e, struct outs *o)
+{
+	static const uint8_t entry[] = { 0x48, 0x8b, 0x51 }; /* mov rdx, [rcx + d8] */
+	static const uint8_t test[] = { 0x48, 0x85, 0xd2 }; /* test rdx, rdx */
+	static const uint8_t blk[] = { 0x48, 0x8b, 0x71 }; /* mov rsi, [rcx + d8] */
+	static const uint8_t cur[] = { 0x49, 0x89, 0xb4, 0x24 }; /* mov [r12 + d32], rsi */
+	static const uint8_t n[] = { 0x0f, 0xb7, 0x46 }; /* movzx eax, word [rsi + d8] */
+	static const uint8_t add_rax[] = { 0x48, 0x01, 0x83 }; /* add [rbx + d32], rax */
+	static const uint8_t inc[] = { 0x48, 0x83, 0x83 }; /* add qword [rbx + d32], i8 */
+	static const uint8_t user[] = { 0x0f, 0xb6, 0xb3 }; /* movzx esi, byte [rbx + d32] */
+	static const uint8_t mul[] = { 0x0f, 0xaf, 0xc6, 0xff,
+				       0xe2 }; /* imul eax, esi ... jmp rdx */
+
+	put(e, entry, sizeof(entry));
+	put8(e, (uint8_t)offsetof(struct emu_block_link, entry));
+	put(e, test, sizeof(test));
+	emit_out(e, o, true);
+	put(e, blk, sizeof(blk));
+	put8(e, (uint8_t)offsetof(struct emu_block_link, b));
+	put(e, cur, sizeof(cur));
+	put32(e, (uint32_t)offsetof(struct emu_core_cpu, cur));
+	put(e, n, sizeof(n));
+	put8(e, (uint8_t)offsetof(struct emu_block, n));
+	put(e, add_rax, sizeof(add_rax));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.insns));
+	put(e, inc, sizeof(inc));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.blocks_run));
+	put8(e, 1);
+	put(e, user, sizeof(user));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, tlb_user));
+	put(e, mul, 3);
+	put(e, add_rax, sizeof(add_rax));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.insns_user));
+	put(e, mul + 3, 2);
+}
+
+/* The link check, shared by every block's code (emit_link_tail() jumps
+ * here with rcx = its b->link, rbx = cpu, r12 = cc): if cpu->rip is one
+ * of the links' rips, that link still valid, and nothing asks the
+ * dispatch loop to look (events, stop, the interrupt shadow, which the
+ * loop clears after the next block), enter the link's block; else
+ * return to the loop. */
+static void emit_link_stub(struct emit *e)
 {
 	static const uint8_t ev[] = { 0x83, 0xbb }, flag[] = { 0x80, 0xbb }; /* cmp [rbx+d32], 0 */
 	const uint32_t flags[] = { offsetof(struct emu_cpu, stop),
 				   offsetof(struct emu_cpu, irq_shadow) };
 	struct outs o = { .n = 0 };
 
-	emit_link_pick(e, b, &o);
+	emit_link_pick(e, &o);
 	emit_link_valid(e, &o);
 	put(e, ev, sizeof(ev));
 	put32(e, (uint32_t)offsetof(struct emu_cpu, events));
 	put8(e, 0);
-	emit_out(e, &o);
+	emit_out(e, &o, false);
 	for (unsigned i = 0; i < 2; i++) {
 		put(e, flag, sizeof(flag));
 		put32(e, flags[i]);
 		put8(e, 0);
-		emit_out(e, &o);
+		emit_out(e, &o, false);
 	}
-	put8(e, 0xff); /* jmp [rcx + entry] */
-	put8(e, 0x61);
-	put8(e, (uint8_t)offsetof(struct emu_block_link, entry));
+	emit_link_enter(e, &o);
 	for (unsigned i = 0; i < o.n; i++)
-		fix8(e, o.at[i], o.from[i]);
+		fix_jump(e, o.at[i]);
 	emit_pop_frame(e);
 	put8(e, 0xc3);
+}
+
+/* After the block: mov rcx, &b->link[0]; jmp to the pool's link check. */
+static void emit_link_tail(struct emit *e, const struct emu_block *b)
+{
+	put8(e, 0x48);
+	put8(e, 0xb9);
+	put64(e, (uint64_t)(uintptr_t)b->link);
+	emit_xfer(e, false, (uintptr_t)e->j->rx + JIT_LINK);
 }
 
 /* Where an in-place final branch goes once done: to the link check
@@ -733,7 +738,7 @@ static void emit_block(struct emit *e, const struct emu_block *b)
 {
 	const struct emu_insn *last = &b->insn[b->n - 1];
 
-	emit_head(e, b);
+	emit_head(e);
 	for (const struct emu_insn *in = b->insn; in != last; in++) {
 		if (emit_inline(e, b, in))
 			e->inlined++;
@@ -777,18 +782,12 @@ void emu_jit_emit_stubs(struct emu_jit *j)
 	emit_xfer(&e, true, (uintptr_t)smc_exit);
 	put8(&e, 0x0f);
 	put8(&e, 0x0b);
-	assert(e.len <= JIT_EXIT);
-	e.w = j->rw + JIT_EXIT;
-	e.x = (uintptr_t)j->rx + JIT_EXIT;
-	emit_pop_frame(&e);
-	put8(&e, 0xc3);
-}
-
-uintptr_t emu_jit_entry(const struct emu_jit *j, const struct emu_block *b)
-{
-	if (!b || !b->code)
-		return (uintptr_t)j->rx + JIT_EXIT;
-	return (uintptr_t)(void *)b->code + JIT_HEAD;
+	assert(e.len <= JIT_LINK);
+	e.w = j->rw + JIT_LINK;
+	e.x = (uintptr_t)j->rx + JIT_LINK;
+	e.len = JIT_LINK;
+	emit_link_stub(&e);
+	assert(e.len <= JIT_STUB_BYTES);
 }
 
 void emu_jit_cut(struct emu_jit *j, uintptr_t frame)

@@ -16,12 +16,15 @@
  * emu_jit_enabled() and emu_jit_entry().
  *
  * Linking (single-vCPU pools): a block that is not EMU_IF_SYS and does
- * not straddle calls its last handler too, then, if cpu->rip is the rip
- * of one of its b->link[] whose generation is the cache's current one, and
- * no event, stop request or interrupt shadow is pending, jumps to that
- * link's entry instead of returning: the successor's linked entry (which
- * sets cc->cur and the block's statistics, as the dispatch loop does) or
- * the pool's exit. The dispatch loop decides which (exec.c chain_add()). */
+ * not straddle calls its last handler too, then goes to the pool's link
+ * check: if cpu->rip is the rip of one of its b->link[] whose generation
+ * is the cache's current one, whose code page translation is the one the
+ * dispatch loop has cached, and no event, stop request or interrupt
+ * shadow is pending, it sets cc->cur and counts the successor's
+ * statistics, as the dispatch loop does, and jumps to the link's entry
+ * (the successor's linked entry) instead of returning. The dispatch loop
+ * fills the links and decides which the code may follow (exec.c
+ * chain_add()). */
 #ifndef VS_EMU_JIT_H
 #define VS_EMU_JIT_H
 
@@ -63,8 +66,8 @@ bool emu_jit_compile(struct emu_jit *j, struct emu_block *b);
  * does in place rather than by calling their handler: for tests. */
 uint64_t emu_jit_inlined(const struct emu_jit *j);
 
-/* Where linked code continues into b: b's linked entry, or the pool's
- * exit (back to the dispatch loop) when b is NULL or has no code. */
+/* Where linked code continues into b: b's linked entry, or 0 (back to
+ * the dispatch loop) when b is NULL or has no code. */
 uintptr_t emu_jit_entry(const struct emu_jit *j, const struct emu_block *b);
 
 /* Gives b's code back to the pool: only once no vCPU can run b. */
