@@ -97,8 +97,10 @@ static inline void chain_add(struct emu_core_cpu *cc, struct emu_block *prev, st
 	l[k].vslot = offsetof(struct emu_core_cpu, vpage) + v * sizeof(uint64_t);
 	l[k].vpage = lin & ~0xfffULL;
 	l[k].gpage = gpa & ~0xfffULL;
-	if (cc->jit)
-		l[k].entry = emu_jit_entry(cc->jit, link_safe(prev, b) ? b : NULL);
+	/* no entry (0): the code returns to this loop */
+	l[k].entry = cc->jit && b->code && link_safe(prev, b) ?
+			     (uintptr_t)(void *)b->code + EMU_JIT_ENTRY :
+			     0;
 }
 
 /* The block at cpu->rip; prev is the block that ran just before, or NULL

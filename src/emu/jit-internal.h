@@ -6,7 +6,7 @@
 #include "emu/jit.h"
 
 #define JIT_UNIT 32u /* allocation granule, bytes */
-#define JIT_HEAD 18u /* push rbx, r12, rax; mov rbx, rdi; mov r12, rsi; frame */
+#define JIT_HEAD EMU_JIT_ENTRY /* push rbx, r12, rax; mov rbx, rdi; mov r12, rsi; frame */
 #define JIT_INSN_MAX 160u /* the longest inlined form (emit_mem) and its call */
 #define JIT_TAIL_MAX 320u /* the last instruction, CALL/RET inline, the link check */
 #define JIT_CODE_MAX (JIT_HEAD + EMU_BLOCK_MAX * JIT_INSN_MAX + JIT_TAIL_MAX)

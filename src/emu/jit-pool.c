@@ -168,14 +168,6 @@ bool emu_jit_compile(struct emu_jit *j, struct emu_block *b)
 	return true;
 }
 
-uintptr_t emu_jit_entry(const struct emu_jit *j, const struct emu_block *b)
-{
-	(void)j;
-	if (!b || !b->code)
-		return 0;
-	return (uintptr_t)(void *)b->code + JIT_HEAD;
-}
-
 uint64_t emu_jit_inlined(const struct emu_jit *j)
 {
 	return j->inlined;

@@ -479,7 +479,7 @@ static void emit_head(struct emit *e)
 	put(e, head, sizeof(head));
 	put(e, frame, sizeof(frame));
 	put32(e, (uint32_t)offsetof(struct emu_core_cpu, jit_frame));
-	assert(e->len == JIT_HEAD); /* emu_jit_entry() */
+	assert(e->len == JIT_HEAD); /* EMU_JIT_ENTRY */
 }
 
 /* Whether b's code ends in the link check: not after a system

@@ -13,7 +13,7 @@
  * address and executable at another (W^X per mapping), the executable view
  * placed near the binary so calls are rel32 (else mov rax, imm64; call rax).
  * Callers hold the block cache's lock for every function here but
- * emu_jit_enabled() and emu_jit_entry().
+ * emu_jit_enabled() and emu_jit_link_enabled().
  *
  * Linking (single-vCPU pools): a block that is not EMU_IF_SYS and does
  * not straddle calls its last handler too, then goes to the pool's link
@@ -66,9 +66,9 @@ bool emu_jit_compile(struct emu_jit *j, struct emu_block *b);
  * does in place rather than by calling their handler: for tests. */
 uint64_t emu_jit_inlined(const struct emu_jit *j);
 
-/* Where linked code continues into b: b's linked entry, or 0 (back to
- * the dispatch loop) when b is NULL or has no code. */
-uintptr_t emu_jit_entry(const struct emu_jit *j, const struct emu_block *b);
+/* A block's linked entry, where linked code continues into it: this many
+ * bytes into its code (past the frame set-up). */
+#define EMU_JIT_ENTRY 18u
 
 /* Gives b's code back to the pool: only once no vCPU can run b. */
 void emu_jit_release(struct emu_jit *j, struct emu_block *b);
