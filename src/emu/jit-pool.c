@@ -168,6 +168,14 @@ bool emu_jit_compile(struct emu_jit *j, struct emu_block *b)
 	return true;
 }
 
+void emu_jit_cut(struct emu_jit *j, uintptr_t frame)
+{
+	/* every handler call of the block pushes its return address here */
+	uintptr_t *ret = (uintptr_t *)(frame - sizeof(uintptr_t));
+
+	*ret = (uintptr_t)j->rx;
+}
+
 uint64_t emu_jit_inlined(const struct emu_jit *j)
 {
 	return j->inlined;

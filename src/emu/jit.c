@@ -460,26 +460,29 @@ static bool emit_inline(struct emit *e, const struct emu_block *b, const struct 
 /* ---- blocks: entry, exit and links ---------------------------------------------- */
 
 /* pop rcx; pop r12; pop rbx: the frame of the entry, undone (rcx is
- * scratch, and no argument). */
+ * scratch, and no argument); without linking pop rbx. */
 static void emit_pop_frame(struct emit *e)
 {
 	static const uint8_t pops[] = { 0x59, 0x41, 0x5c, 0x5b };
 
-	put(e, pops, sizeof(pops));
+	put(e, e->j->link ? pops : pops + 3, e->j->link ? sizeof(pops) : 1); /* or pop rbx */
 }
 
 /* The entry from the dispatch loop: push rbx, r12, rax (rsp 16-aligned
- * again); rbx = cpu; r12 = cc; cc->jit_frame = rsp. Linked predecessors
+ * again); rbx = cpu; r12 = cc; cc->jit_frame = rsp (without linking only
+ * rbx, as the code needs no cc). Linked predecessors
  * enter just after it (JIT_HEAD), in the same frame. */
 static void emit_head(struct emit *e)
 {
-	static const uint8_t head[] = { 0x53, 0x41, 0x54, 0x50, 0x48, 0x89, 0xfb, 0x49, 0x89, 0xf4 };
-	static const uint8_t frame[] = { 0x49, 0x89, 0xa4, 0x24 }; /* mov [r12 + d32], rsp */
+	/* push rbx; push r12; push rax; mov rbx, rdi; mov r12, rsi; mov [r12 + d32], rsp */
+	static const uint8_t head[] = { 0x53, 0x41, 0x54, 0x50, 0x48, 0x89, 0xfb,
+					0x49, 0x89, 0xf4, 0x49, 0x89, 0xa4, 0x24 };
+	/* without linking: push rbx; mov rbx, rdi; mov [rsi + d32], rsp */
+	static const uint8_t plain[] = { 0x53, 0x48, 0x89, 0xfb, 0x48, 0x89, 0xa6 };
 
-	put(e, head, sizeof(head));
-	put(e, frame, sizeof(frame));
+	put(e, e->j->link ? head : plain, e->j->link ? sizeof(head) : sizeof(plain));
 	put32(e, (uint32_t)offsetof(struct emu_core_cpu, jit_frame));
-	assert(e->len == JIT_HEAD); /* EMU_JIT_ENTRY */
+	assert(!e->j->link || e->len == JIT_HEAD); /* EMU_JIT_ENTRY */
 }
 
 /* Whether b's code ends in the link check: not after a system
@@ -788,12 +791,4 @@ void emu_jit_emit_stubs(struct emu_jit *j)
 	e.len = JIT_LINK;
 	emit_link_stub(&e);
 	assert(e.len <= JIT_STUB_BYTES);
-}
-
-void emu_jit_cut(struct emu_jit *j, uintptr_t frame)
-{
-	/* every handler call of the block pushes its return address here */
-	uintptr_t *ret = (uintptr_t *)(frame - sizeof(uintptr_t));
-
-	*ret = (uintptr_t)j->rx;
 }
