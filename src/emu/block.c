@@ -84,12 +84,15 @@ int emu_blocks_new(struct emu_vm *vm)
 	c->budget = vm->cfg.code_cache_bytes ? vm->cfg.code_cache_bytes :
 					       EMU_CODE_CACHE_DEFAULT(ram);
 	pthread_mutex_init(&c->lock, NULL);
+	atomic_init(&c->gen, 1); /* 0 is never current: zeroed links and slots are empty */
 	for (unsigned i = 0; i < EMU_MAX_CPUS; i++)
 		atomic_init(&c->seen[i], QUIESCENT);
 	/* Generated code takes under half the bytes of the decoded form; a
 	 * pool that cannot be made (no memfd, no executable mapping) leaves
-	 * every block to the interpreter. */
-	if (emu_jit_enabled(&vm->cfg) && emu_jit_new(c->budget / 2, &c->jit) < 0)
+	 * every block to the interpreter. Only a single vCPU chains blocks
+	 * (exec.c), so only its code links. */
+	if (emu_jit_enabled(&vm->cfg) &&
+	    emu_jit_new(c->budget / 2, emu_jit_link_enabled(&vm->cfg), &c->jit) < 0)
 		c->jit = NULL;
 	vm->blocks = c;
 	return 0;
@@ -144,6 +147,7 @@ struct emu_core_cpu *emu_core_of(struct emu_cpu *cpu)
 		cc->gen = atomic_load(&c->gen);
 		cc->gen_src = &c->gen;
 		cc->chain = cpu->vm->ncpus == 1;
+		cc->jit = c->jit;
 		c->percpu[cpu->index] = cc;
 	}
 	return cc;

@@ -22,6 +22,23 @@ struct emu_fast_slot {
 
 #define EMU_BLOCK_LINKS 2 /* successors a block remembers (chaining) */
 
+/* A successor a block remembers (block chaining): b and gen as in a lookup
+ * slot (generation 0 is never current, so a zeroed link is empty). The
+ * rest is for the predecessor's generated code (jit.h "Linking"), which
+ * goes on into b when cpu->rip is rip and the dispatch loop's cached
+ * translation of b's code page (at byte offset vslot of emu_core_cpu:
+ * vpage[v], and gpage[v] just after) is still vpage -> gpage: to entry,
+ * b's linked entry, or 0 (back to the loop) for a link the code must not
+ * follow by itself (exec.c link_safe()). */
+struct emu_block_link {
+	struct emu_block *b;
+	uint64_t gen;
+	uint64_t rip;
+	uintptr_t entry;
+	uint64_t vslot;
+	uint64_t vpage, gpage;
+};
+
 struct emu_block {
 	/* What every dispatch reads comes first (one cache line, mostly). */
 	uint64_t gpa; /* of the first byte */
@@ -37,8 +54,8 @@ struct emu_block {
 	emu_jit_code code;
 	/* Block chaining: the blocks this one ran into last, tagged like the
 	 * per-vCPU lookup's slots. Only a VM's single vCPU uses them (see
-	 * exec.c); zeroed at build. */
-	struct emu_fast_slot link[EMU_BLOCK_LINKS];
+	 * exec.c); zeroed at build. Generated code reads them too. */
+	struct emu_block_link link[EMU_BLOCK_LINKS];
 	uint32_t code_bytes; /* of code, in the pool */
 	uint64_t gpa_end; /* one past the last byte in the first page's numbering */
 	struct emu_block *_Atomic hnext; /* lookup hash chain */
@@ -56,6 +73,7 @@ struct emu_core_cpu {
 	struct emu_block *cur; /* block being executed, or NULL */
 	bool building; /* inside emu_block_build (a fetch may fault) */
 	bool chain; /* blocks may be chained: the VM has this one vCPU */
+	struct emu_jit *jit; /* the cache's code pool, or NULL */
 	/* While generated code runs: its frame (jit.h emu_jit_code), else 0. */
 	uintptr_t jit_frame;
 	/* The code pages translated last (linear page -> gpa page), direct-

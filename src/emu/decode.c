@@ -288,8 +288,10 @@ static void finish(struct emu_cpu *cpu, struct emu_insn *in, const struct dstate
 		in->seg = (uint8_t)d->seg_override;
 	if ((f & OPF_END) || (in->pfx & (EMU_PFX_REP | EMU_PFX_REPNE) && (f & OPF_REPEND)))
 		in->flags |= EMU_IF_END;
-	if ((f & OPF_END) && !(f & OPF_F64))
-		in->flags |= EMU_IF_SYS; /* near branches keep paging as it was */
+	/* near branches keep paging as it was; MOV to CRn (also OPF_F64, for
+	 * its operand size) may not: a CR3 load changes translations */
+	if ((f & OPF_END) && (!(f & OPF_F64) || in->fn == emu_op_mov_to_cr))
+		in->flags |= EMU_IF_SYS;
 	if ((in->pfx & EMU_PFX_LOCK) && (!(f & OPF_LOCKOK) || in->mod == 3))
 		in->fn = emu_op_ud;
 	if (in->fn == emu_op_ud || in->fn == emu_op_unimpl || in->fn == emu_op_gp0)

@@ -165,6 +165,8 @@ struct emu_stats {
 	uint64_t halt_ns; /* host time asleep in HLT */
 	uint64_t irqs; /* external interrupts and NMIs delivered */
 	uint64_t blocks_jit; /* of blocks_built, given host code (call threading) */
+	uint64_t dispatches; /* of blocks_run, started by the dispatch loop; the
+			      * others ran on from a predecessor's host code */
 };
 void emu_cpu_get_stats(struct emu_cpu *cpu, struct emu_stats *stats);
 

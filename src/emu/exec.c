@@ -64,15 +64,43 @@ static inline struct emu_block *chain_find(struct emu_cpu *cpu, struct emu_core_
 	return NULL;
 }
 
-static inline void chain_add(struct emu_core_cpu *cc, struct emu_block *prev, struct emu_block *b)
+/* Whether prev's generated code may run on into b by itself (jit.h
+ * "Linking"), checking only the link's rip, generation and cached code
+ * page translation: prev is no system block (no translation, privilege
+ * or mode changed since its own lookup; a mode change raises
+ * EMU_EV_MODE, which the code checks too) and does not straddle. In
+ * 64-bit mode the linear address is RIP, so the code's check of
+ * cc->vpage/gpage is this loop's own; elsewhere CS.base takes part, and
+ * b must lie in prev's linear page at the same offset as in its guest
+ * page, so the translation that found prev finds b. */
+static inline bool link_safe(const struct emu_block *prev, const struct emu_block *b)
 {
-	struct emu_fast_slot *l = prev->link;
+	if (prev->sys || prev->gpa2 != EMU_NO_GPA || prev->mode != b->mode)
+		return false;
+	return b->mode == EMU_MODE_LONG64 ||
+	       ((prev->gpa >> 12) == (b->gpa >> 12) && b->rip - prev->rip == b->gpa - prev->gpa);
+}
+
+/* Remembers b (at lin, gpa) as prev's successor. */
+static inline void chain_add(struct emu_core_cpu *cc, struct emu_block *prev, struct emu_block *b,
+			     uint64_t lin, uint64_t gpa)
+{
+	struct emu_block_link *l = prev->link;
 	unsigned k = l[0].gen == cc->gen && l[0].b ? 1 : 0;
+	unsigned v = (unsigned)(lin >> 12) & (EMU_VPAGES - 1);
 
 	if (b->gpa2 != EMU_NO_GPA)
 		return;
 	l[k].b = b;
 	l[k].gen = cc->gen;
+	l[k].rip = b->rip;
+	l[k].vslot = offsetof(struct emu_core_cpu, vpage) + v * sizeof(uint64_t);
+	l[k].vpage = lin & ~0xfffULL;
+	l[k].gpage = gpa & ~0xfffULL;
+	/* no entry (0): the code returns to this loop */
+	l[k].entry = cc->jit && b->code && link_safe(prev, b) ?
+			     (uintptr_t)(void *)b->code + EMU_JIT_ENTRY :
+			     0;
 }
 
 /* The block at cpu->rip; prev is the block that ran just before, or NULL
@@ -110,15 +138,17 @@ lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc, struct emu_block *prev)
 		slot->gen = cc->gen;
 	}
 	if (prev)
-		chain_add(cc, prev, b);
+		chain_add(cc, prev, b, lin, gpa);
 	return b;
 }
 
 /* Non-final instructions do not maintain cpu->rip; the final one runs with
  * cpu->rip at the next instruction so branches can simply overwrite it.
- * A block with host code (jit.h) runs that, which does the same; the
- * profiled loop always interprets. prof is a constant at each call site:
- * the profiled copy of the loop costs the normal one nothing. */
+ * A block with host code (jit.h) runs that, which does the same and may
+ * run on into linked successors (counting them, and leaving cc->cur at
+ * the last one); the profiled loop always interprets.
+ * prof is a constant at each call site: the profiled copy of the loop
+ * costs the normal one nothing. */
 static inline __attribute__((always_inline)) void
 run_block(struct emu_cpu *cpu, struct emu_core_cpu *cc, const struct emu_block *b, const bool prof)
 {
@@ -128,11 +158,12 @@ run_block(struct emu_cpu *cpu, struct emu_core_cpu *cc, const struct emu_block *
 	/* the successor's header is the dispatch's likely cache miss */
 	__builtin_prefetch(b->link[0].b);
 	__builtin_prefetch(b->link[1].b);
+	cpu->stats.dispatches++;
 	cpu->stats.insns += b->n;
 	cpu->stats.insns_user += b->n & -(uint64_t)cpu->tlb_user;
 	cpu->stats.blocks_run++;
 	if (!prof && b->code) {
-		b->code(cpu, &cc->jit_frame);
+		b->code(cpu, cc);
 		cc->jit_frame = 0;
 		return;
 	}
@@ -174,6 +205,7 @@ static inline __attribute__((always_inline)) void run_loop(struct emu_cpu *cpu,
 		b = lookup(cpu, cc, prev);
 		cc->cur = b;
 		run_block(cpu, cc, b, prof);
+		b = cc->cur; /* the last block run: linked code may have gone on */
 		cc->cur = NULL;
 		prev = cc->chain ? b : NULL;
 		if (b->sys)

@@ -700,7 +700,5 @@ bool emu_jit_emit_cond(struct emit *e, const struct emu_insn *in)
 	emu_jit_emit_rip(e, in->imm);
 	if (fn != emu_op_jmp)
 		fix_jump(e, skip);
-	put8(e, 0x5b); /* pop rbx; ret */
-	put8(e, 0xc3);
 	return true;
 }

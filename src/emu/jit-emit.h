@@ -1,5 +1,5 @@
 /* The code generator's byte emitter, shared by jit.c (blocks, moves,
- * memory through the soft TLB, the pool) and jit-alu.c (ALU forms and
+ * memory through the soft TLB, links) and jit-alu.c (ALU forms and
  * conditions in place). Private to those two files. */
 #ifndef VS_EMU_JIT_EMIT_H
 #define VS_EMU_JIT_EMIT_H
@@ -105,8 +105,9 @@ bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct em
 		      emu_handler fn);
 /* As the block's last instruction, with cpu->rip already its end: JMP
  * rel, or Jcc whose condition the flags' producer known from e->lz_op
- * answers, decided in place (cpu->rip = the target when taken), then
- * return to the dispatch loop. False: nothing was emitted. */
+ * answers, decided in place (cpu->rip = the target when taken); the
+ * caller then leaves the block (jit.c emit_end()). False: nothing was
+ * emitted. */
 bool emu_jit_emit_cond(struct emit *e, const struct emu_insn *in);
 
 #endif

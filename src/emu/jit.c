@@ -1,13 +1,17 @@
 /* Call-threaded host code for decoded blocks (jit.h has the contract).
  *
- * Map: the code a block gets (emitter), the pool (memfd mapped twice,
- * size-class free lists), compile and release, the SMC return stub.
+ * Map: the emitter, inlined handlers, a block's entry, exit and the link
+ * check, the blocks, the pool's stubs: SMC return and link check (the
+ * pool itself is jit-pool.c).
  *
- * A block of n instructions becomes, with rbx = cpu (System V ABI):
+ * A block of n instructions becomes, with rbx = cpu, r12 = cc (System V
+ * ABI: both callee-saved, so every handler keeps them):
  *
- *	push rbx		; rsp is now 16-aligned for every call below
+ *	push rbx; push r12; push rax	; rsp is now 16-aligned for every call below
  *	mov rbx, rdi
- *	mov [rsi], rsp		; *frame: where each handler's return address sits
+ *	mov r12, rsi
+ *	mov [r12 + jit_frame], rsp	; where each handler's return address sits
+ *   the linked entry (JIT_HEAD bytes in), where linked predecessors jump;
  *   per instruction i < n-1:
  *	mov rsi, &insn[i]
  *	mov [rbx + cur], rsi
@@ -18,45 +22,30 @@
  *	mov [rbx + cur], rsi
  *	mov qword [rbx + rip], rip_end	; imm32 sign-extended, or through rax
  *	mov rdi, rbx
- *	pop rbx
+ *   without linking (a sys or straddling block, or a multi-vCPU pool):
+ *	pop rcx; pop r12; pop rbx
  *	jmp handler_n-1		; tail call: it returns to the dispatch loop
+ *   with linking:
+ *	call handler_n-1
+ *	mov rcx, &b->link[0]
+ *	jmp link_check		; one copy in the pool (emit_link_stub()): it
+ *				; counts the successor and jumps to its linked
+ *				; entry, or pops the frame and returns
  *
- * A fault longjmps out of a handler: the frame (one saved rbx, which
- * longjmp restores anyway) is simply abandoned. */
+ * Linked blocks run in the first block's frame (each jumps to the next,
+ * rsp unchanged), so cc->jit_frame stays right for emu_jit_cut(). A fault
+ * longjmps out of a handler: the frame (saved registers, which longjmp
+ * restores anyway) is simply abandoned. */
 #include "emu/jit.h"
 
+#include "common/util.h"
 #include "emu/block.h"
-#include "emu/jit-emit.h"
 #include "emu/core.h"
+#include "emu/jit-emit.h"
+#include "emu/jit-internal.h"
 
 #include <assert.h>
-#include <errno.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-#define JIT_UNIT 32u /* allocation granule, bytes */
-#define JIT_HEAD 7u /* push rbx; mov rbx, rdi; mov [rsi], rsp */
-#define JIT_INSN_MAX 192u /* the longest inlined form (an ALU RMW in memory) and its call */
-#define JIT_TAIL_MAX 224u /* the last instruction, CALL/RET inline, immediates long */
-#define JIT_CODE_MAX (JIT_HEAD + EMU_BLOCK_MAX * JIT_INSN_MAX + JIT_TAIL_MAX)
-#define JIT_CLASSES ((JIT_CODE_MAX + JIT_UNIT - 1) / JIT_UNIT + 1)
-#define JIT_STUB_BYTES 64u /* the SMC stub at the pool's start */
-#define JIT_NEAR (256ULL << 20) /* distance of the pool below the binary */
-#define JIT_MFD_EXEC 0x10u /* MFD_EXEC (Linux 6.3): ask for an executable memfd */
-
-struct emu_jit {
-	uint8_t *rx; /* executable view */
-	uint8_t *rw; /* writable view of the same pages */
-	size_t size;
-	size_t top; /* bytes handed out from the start, never given back */
-	size_t live; /* bytes held by blocks */
-	uint64_t inlined; /* instructions given code in place so far */
-	uint64_t ends; /* block-final branches decided in place so far */
-	/* Free chunks by size in granules; each chunk's first 4 bytes (in the
-	 * writable view) hold the next chunk's offset + 1, 0 ending the list. */
-	uint32_t free[JIT_CLASSES];
-};
+#include <string.h>
 
 /* ---- emitter ---------------------------------------------------------------- */
 
@@ -130,7 +119,6 @@ static void emit_set_rip(struct emit *e, uint64_t v)
  * and of immediates, LEA with 64-bit addressing, NOP, all at operand size
  * 8 or 4 (4 zero-extends, as emu_reg_set() does). rax and rcx are
  * scratch; rbx = cpu, cpu->r[] reached with disp8. */
-static_assert(offsetof(struct emu_cpu, r) + 15 * sizeof(uint64_t) < 128, "cpu->r[] needs disp8");
 
 /* mov rax/eax (or rcx), cpu->r[r] */
 static void emit_load(struct emit *e, unsigned r, unsigned size, bool rcx)
@@ -437,6 +425,211 @@ void emu_jit_emit_tlb(struct emit *e, const struct emu_insn *in, bool write, uns
 	emit_tlb(e, write, size, miss);
 }
 
+/* ---- blocks: entry, exit and links ---------------------------------------------- */
+
+/* pop rcx; pop r12; pop rbx: the frame of the entry, undone (rcx is
+ * scratch, and no argument); without linking pop rbx. */
+static void emit_pop_frame(struct emit *e)
+{
+	static const uint8_t pops[] = { 0x59, 0x41, 0x5c, 0x5b };
+
+	put(e, e->j->link ? pops : pops + 3, e->j->link ? sizeof(pops) : 1); /* or pop rbx */
+}
+
+/* The entry from the dispatch loop: push rbx, r12, rax (rsp 16-aligned
+ * again); rbx = cpu; r12 = cc; cc->jit_frame = rsp (without linking only
+ * rbx, as the code needs no cc). Linked predecessors
+ * enter just after it (JIT_HEAD), in the same frame. */
+static void emit_head(struct emit *e)
+{
+	/* push rbx; push r12; push rax; mov rbx, rdi; mov r12, rsi; mov [r12 + d32], rsp */
+	static const uint8_t head[] = { 0x53, 0x41, 0x54, 0x50, 0x48, 0x89, 0xfb,
+					0x49, 0x89, 0xf4, 0x49, 0x89, 0xa4, 0x24 };
+	/* without linking: push rbx; mov rbx, rdi; mov [rsi + d32], rsp */
+	static const uint8_t plain[] = { 0x53, 0x48, 0x89, 0xfb, 0x48, 0x89, 0xa6 };
+
+	put(e, e->j->link ? head : plain, e->j->link ? sizeof(head) : sizeof(plain));
+	put32(e, (uint32_t)offsetof(struct emu_core_cpu, jit_frame));
+	assert(!e->j->link || e->len == JIT_HEAD); /* EMU_JIT_ENTRY */
+}
+
+/* Whether b's code ends in the link check: not after a system
+ * instruction (it may change translations, and the dispatch loop then
+ * drops its cached ones), nor after a straddler (checked per run). */
+static bool may_link(const struct emu_jit *j, const struct emu_block *b)
+{
+	return j->link && !b->sys && b->gpa2 == EMU_NO_GPA;
+}
+
+/* The exits of the link check: forward jcc rel32s to the return. */
+struct outs {
+	struct fixup at[8];
+	unsigned n;
+};
+
+/* jcc (jne, or jz when zero) to the return */
+static void emit_out(struct emit *e, struct outs *o, bool zero)
+{
+	static const uint8_t jne[] = { 0x0f, 0x85 }, jz[] = { 0x0f, 0x84 };
+
+	assert(o->n < VS_ARRAY_SIZE(o->at));
+	o->at[o->n++] = emit_jump(e, zero ? jz : jne, sizeof(jne));
+}
+
+/* With rcx = the block's links: rcx = the one whose rip is cpu->rip (rax
+ * = cpu->rip), else out. */
+static void emit_link_pick(struct emit *e, struct outs *o)
+{
+	static const uint8_t load_rip[] = { 0x48, 0x8b, 0x83 }; /* mov rax, [rbx + d32] */
+	static const uint8_t cmp_rip[] = { 0x48, 0x3b, 0x41 }; /* cmp rax, [rcx + d8] */
+	static const uint8_t next[] = { 0x48, 0x83, 0xc1 }; /* add rcx, i8 */
+	static const uint8_t je[] = { 0x0f, 0x84 };
+	struct fixup hit;
+
+	static_assert(EMU_BLOCK_LINKS == 2, "the check tries two links");
+	static_assert(sizeof(struct emu_block_link) < 128, "links need disp8");
+	put(e, load_rip, sizeof(load_rip));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, rip));
+	put(e, cmp_rip, sizeof(cmp_rip));
+	put8(e, (uint8_t)offsetof(struct emu_block_link, rip));
+	hit = emit_jump(e, je, sizeof(je));
+	put(e, cmp_rip, sizeof(cmp_rip));
+	put8(e, (uint8_t)(sizeof(struct emu_block_link) + offsetof(struct emu_block_link, rip)));
+	emit_out(e, o, false);
+	put(e, next, sizeof(next));
+	put8(e, (uint8_t)sizeof(struct emu_block_link));
+	fix_jump(e, hit);
+}
+
+/* With rcx = the link: its generation is *cc->gen_src, and the dispatch
+ * loop's cached translation of the link's code page (cc->vpage[v],
+ * cc->gpage[v], v in link.vslot) is still the one the link was made
+ * with; else out. */
+static void emit_link_valid(struct emit *e, struct outs *o)
+{
+	static const uint8_t gen[] = { 0x49, 0x8b, 0x94, 0x24 }; /* mov rdx, [r12 + d32] */
+	static const uint8_t gen_cmp[] = { 0x48, 0x8b, 0x12, 0x48, 0x3b, 0x51 }; /* [rdx]; cmp */
+	static const uint8_t vslot[] = { 0x48, 0x8b, 0x51 }; /* mov rdx, [rcx + d8] */
+	static const uint8_t vpage[] = { 0x49, 0x8b, 0x34, 0x14 }; /* mov rsi, [r12 + rdx] */
+	static const uint8_t cmp_rsi[] = { 0x48, 0x3b, 0x71 }; /* cmp rsi, [rcx + d8] */
+	static const uint8_t gpage[] = { 0x49, 0x8b, 0x74, 0x14 }; /* mov rsi, [r12 + rdx + d8] */
+
+	static_assert(offsetof(struct emu_core_cpu, gpage) - offsetof(struct emu_core_cpu, vpage) <
+			      128,
+		      "gpage[v] at disp8 from vpage[v]");
+	put(e, gen, sizeof(gen));
+	put32(e, (uint32_t)offsetof(struct emu_core_cpu, gen_src));
+	put(e, gen_cmp, sizeof(gen_cmp));
+	put8(e, (uint8_t)offsetof(struct emu_block_link, gen));
+	emit_out(e, o, false);
+	put(e, vslot, sizeof(vslot));
+	put8(e, (uint8_t)offsetof(struct emu_block_link, vslot));
+	put(e, vpage, sizeof(vpage));
+	put(e, cmp_rsi, sizeof(cmp_rsi));
+	put8(e, (uint8_t)offsetof(struct emu_block_link, vpage));
+	emit_out(e, o, false);
+	put(e, gpage, sizeof(gpage));
+	put8(e, (uint8_t)(offsetof(struct emu_core_cpu, gpage) -
+			  offsetof(struct emu_core_cpu, vpage)));
+	put(e, cmp_rsi, sizeof(cmp_rsi));
+	put8(e, (uint8_t)offsetof(struct emu_block_link, gpage));
+	emit_out(e, o, false);
+}
+
+/* With rcx = the link to follow: rdx = its entry (0: not by code, out);
+ * cc->cur = link.b and that block's statistics, as run_block() counts
+ * them; jmp rdx. */
+static void emit_link_enter(struct emit *e, struct outs *o)
+{
+	static const uint8_t entry[] = { 0x48, 0x8b, 0x51 }; /* mov rdx, [rcx + d8] */
+	static const uint8_t test[] = { 0x48, 0x85, 0xd2 }; /* test rdx, rdx */
+	static const uint8_t blk[] = { 0x48, 0x8b, 0x71 }; /* mov rsi, [rcx + d8] */
+	static const uint8_t cur[] = { 0x49, 0x89, 0xb4, 0x24 }; /* mov [r12 + d32], rsi */
+	static const uint8_t n[] = { 0x0f, 0xb7, 0x46 }; /* movzx eax, word [rsi + d8] */
+	static const uint8_t add_rax[] = { 0x48, 0x01, 0x83 }; /* add [rbx + d32], rax */
+	static const uint8_t inc[] = { 0x48, 0x83, 0x83 }; /* add qword [rbx + d32], i8 */
+	static const uint8_t user[] = { 0x0f, 0xb6, 0xb3 }; /* movzx esi, byte [rbx + d32] */
+	static const uint8_t mul[] = { 0x0f, 0xaf, 0xc6, 0xff,
+				       0xe2 }; /* imul eax, esi ... jmp rdx */
+
+	put(e, entry, sizeof(entry));
+	put8(e, (uint8_t)offsetof(struct emu_block_link, entry));
+	put(e, test, sizeof(test));
+	emit_out(e, o, true);
+	put(e, blk, sizeof(blk));
+	put8(e, (uint8_t)offsetof(struct emu_block_link, b));
+	put(e, cur, sizeof(cur));
+	put32(e, (uint32_t)offsetof(struct emu_core_cpu, cur));
+	put(e, n, sizeof(n));
+	put8(e, (uint8_t)offsetof(struct emu_block, n));
+	put(e, add_rax, sizeof(add_rax));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.insns));
+	put(e, inc, sizeof(inc));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.blocks_run));
+	put8(e, 1);
+	put(e, user, sizeof(user));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, tlb_user));
+	put(e, mul, 3);
+	put(e, add_rax, sizeof(add_rax));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.insns_user));
+	put(e, mul + 3, 2);
+}
+
+/* The link check, shared by every block's code (emit_link_tail() jumps
+ * here with rcx = its b->link, rbx = cpu, r12 = cc): if cpu->rip is one
+ * of the links' rips, that link still valid, and nothing asks the
+ * dispatch loop to look (events, stop, the interrupt shadow, which the
+ * loop clears after the next block), enter the link's block; else
+ * return to the loop. */
+static void emit_link_stub(struct emit *e)
+{
+	static const uint8_t ev[] = { 0x83, 0xbb }, flag[] = { 0x80, 0xbb }; /* cmp [rbx+d32], 0 */
+	const uint32_t flags[] = { offsetof(struct emu_cpu, stop),
+				   offsetof(struct emu_cpu, irq_shadow) };
+	struct outs o = { .n = 0 };
+
+	emit_link_pick(e, &o);
+	emit_link_valid(e, &o);
+	put(e, ev, sizeof(ev));
+	put32(e, (uint32_t)offsetof(struct emu_cpu, events));
+	put8(e, 0);
+	emit_out(e, &o, false);
+	for (unsigned i = 0; i < 2; i++) {
+		put(e, flag, sizeof(flag));
+		put32(e, flags[i]);
+		put8(e, 0);
+		emit_out(e, &o, false);
+	}
+	emit_link_enter(e, &o);
+	for (unsigned i = 0; i < o.n; i++)
+		fix_jump(e, o.at[i]);
+	emit_pop_frame(e);
+	put8(e, 0xc3);
+}
+
+/* After the block: mov rcx, &b->link[0]; jmp to the pool's link check. */
+static void emit_link_tail(struct emit *e, const struct emu_block *b)
+{
+	put8(e, 0x48);
+	put8(e, 0xb9);
+	put64(e, (uint64_t)(uintptr_t)b->link);
+	emit_xfer(e, false, (uintptr_t)e->j->rx + JIT_LINK);
+}
+
+/* Where an in-place final branch goes once done: to the link check
+ * (*tail, filled in by emit_end()), or back to the dispatch loop. */
+static void emit_done(struct emit *e, struct fixup *tail)
+{
+	static const uint8_t jmp[] = { 0xe9 };
+
+	if (tail) {
+		*tail = emit_jump(e, jmp, sizeof(jmp));
+		return;
+	}
+	emit_pop_frame(e);
+	put8(e, 0xc3);
+}
+
 /* ---- blocks --------------------------------------------------------------------- */
 
 /* CALL rel32 / RET (near, operand size 8, long mode) as the last
@@ -444,7 +637,8 @@ void emu_jit_emit_tlb(struct emit *e, const struct emu_insn *in, bool write, uns
  * RIP, and return. On a miss, or a RET whose target is not canonical, it
  * falls through to the usual tail call of the handler (rsi still holds
  * the instruction), which does it all, faults included. */
-static bool emit_branch(struct emit *e, const struct emu_block *b, const struct emu_insn *in)
+static bool emit_branch(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
+			struct fixup *tail)
 {
 	static const uint8_t sub8[] = { 0x48, 0x83, 0xe8, 0x08 }, jne[] = { 0x0f, 0x85 };
 	static const uint8_t canon[] = { 0x48, 0x89, 0xc2, 0x48, 0xc1, 0xe2, 0x10,
@@ -481,20 +675,49 @@ static bool emit_branch(struct emit *e, const struct emu_block *b, const struct 
 		put(e, set_rip, sizeof(set_rip));
 		put32(e, (uint32_t)offsetof(struct emu_cpu, rip));
 	}
-	put8(e, 0x5b); /* pop rbx; ret */
-	put8(e, 0xc3);
+	emit_done(e, tail);
 	for (unsigned i = 0; i < (call ? 1u : 2u); i++)
 		fix_jump(e, miss[i]);
 	return true;
 }
 
+/* The last instruction: cpu->cur and cpu->rip, the branch in place or the
+ * handler, then the link check or the return to the dispatch loop. */
+static void emit_end(struct emit *e, const struct emu_block *b, const struct emu_insn *last)
+{
+	static const uint8_t mov_rdi_rbx[] = { 0x48, 0x89, 0xdf };
+	bool link = may_link(e->j, b);
+	struct fixup tail;
+
+	emit_cur(e, last);
+	emit_set_rip(e, last->rip + last->len);
+	if (emu_jit_emit_cond(e, last)) { /* JMP, Jcc decided in place: no handler */
+		e->ends++;
+		if (link)
+			emit_link_tail(e, b);
+		else
+			emit_done(e, NULL);
+		return;
+	}
+	if (!emit_branch(e, b, last, link ? &tail : NULL))
+		tail.w = NULL, tail.x = 0;
+	put(e, mov_rdi_rbx, sizeof(mov_rdi_rbx));
+	if (!link) {
+		emit_pop_frame(e);
+		emit_xfer(e, false, (uintptr_t)last->fn);
+		return;
+	}
+	emit_xfer(e, true, (uintptr_t)last->fn);
+	if (tail.x)
+		fix_jump(e, tail);
+	emit_link_tail(e, b);
+}
+
 static void emit_block(struct emit *e, const struct emu_block *b)
 {
-	static const uint8_t head[JIT_HEAD] = { 0x53, 0x48, 0x89, 0xfb, 0x48, 0x89, 0x26 };
-	static const uint8_t mov_rdi_rbx[] = { 0x48, 0x89, 0xdf };
 	const struct emu_insn *last = &b->insn[b->n - 1];
 
-	put(e, head, sizeof(head));
+	emit_head(e);
 	for (const struct emu_insn *in = b->insn; in != last; in++) {
 		if (emit_inline(e, b, in)) {
 			e->inlined++;
@@ -503,13 +726,18 @@ static void emit_block(struct emit *e, const struct emu_block *b)
 			e->lz_op = EMU_LZ_NONE; /* the handler may have set the flags */
 		}
 	}
-	emit_cur(e, last);
-	emit_set_rip(e, last->rip + last->len);
-	if (!emit_branch(e, b, last) && emu_jit_emit_cond(e, last))
-		e->ends++;
-	put(e, mov_rdi_rbx, sizeof(mov_rdi_rbx));
-	put8(e, 0x5b); /* pop rbx */
-	emit_xfer(e, false, (uintptr_t)last->fn);
+	emit_end(e, b, last);
+}
+
+size_t emu_jit_emit_block(const struct emu_jit *j, const struct emu_block *b, uint8_t *w,
+			  uintptr_t x, uint64_t *inlined, uint64_t *ends)
+{
+	struct emit e = { .w = w, .x = x, .j = j };
+
+	emit_block(&e, b);
+	*inlined += e.inlined;
+	*ends += e.ends;
+	return e.len;
 }
 
 /* ---- the SMC stub --------------------------------------------------------------- */
@@ -525,8 +753,9 @@ static __attribute__((noreturn, used)) void smc_exit(struct emu_cpu *cpu)
 }
 
 /* mov rdi, rbx; call smc_exit; ud2. The stack is as at the handler's call
- * site, 16-aligned. */
-static void emit_stub(struct emu_jit *j)
+ * site, 16-aligned. Then, at JIT_EXIT, the exit: where a link that
+ * generated code must not follow itself sends it (back to the loop). */
+void emu_jit_emit_stubs(struct emu_jit *j)
 {
 	struct emit e = { .w = j->rw, .x = (uintptr_t)j->rx, .j = j };
 	static const uint8_t mov_rdi_rbx[] = { 0x48, 0x89, 0xdf };
@@ -535,182 +764,10 @@ static void emit_stub(struct emu_jit *j)
 	emit_xfer(&e, true, (uintptr_t)smc_exit);
 	put8(&e, 0x0f);
 	put8(&e, 0x0b);
-}
-
-void emu_jit_cut(struct emu_jit *j, uintptr_t frame)
-{
-	/* every handler call of the block pushes its return address here */
-	uintptr_t *ret = (uintptr_t *)(frame - sizeof(uintptr_t));
-
-	*ret = (uintptr_t)j->rx;
-}
-
-/* ---- the pool ------------------------------------------------------------------ */
-
-bool emu_jit_enabled(const struct emu_vm_config *cfg)
-{
-	const char *v;
-
-	if (cfg->jit != EMU_JIT_DEFAULT)
-		return cfg->jit == EMU_JIT_ON;
-	v = getenv("VESSEL_EMU_JIT");
-	return !v || strcmp(v, "0") != 0;
-}
-
-/* The executable view, asked for JIT_NEAR below this binary's code (above
- * it when the binary sits low) so that calls to handlers reach with rel32;
- * the kernel may place it elsewhere, and then calls go through rax. */
-static void *map_exec(int fd, size_t size)
-{
-	uintptr_t text = (uintptr_t)emu_jit_new & ~(uintptr_t)0x1fffff;
-	uintptr_t hint = text > 2 * (JIT_NEAR + size) ? text - JIT_NEAR - size : text + JIT_NEAR;
-
-	return mmap((void *)(hint & ~(uintptr_t)0x1fffff), size, PROT_READ | PROT_EXEC, MAP_SHARED,
-		    fd, 0);
-}
-
-static int open_memfd(size_t size)
-{
-	int fd = memfd_create("vessel-emu-jit", MFD_CLOEXEC | JIT_MFD_EXEC);
-
-	if (fd < 0 && errno == EINVAL) /* before Linux 6.3: no MFD_EXEC, executable anyway */
-		fd = memfd_create("vessel-emu-jit", MFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)size) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
-int emu_jit_new(size_t size, struct emu_jit **out)
-{
-	struct emu_jit *j;
-	int fd, r = 0;
-
-	size = (size + 0xfffff) & ~(size_t)0xfffff;
-	if (size > UINT32_MAX - 1) /* free lists hold 32-bit offsets */
-		size = (size_t)1 << 31;
-	if ((fd = open_memfd(size)) < 0)
-		return fd;
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		close(fd);
-		return -ENOMEM;
-	}
-	j->size = size;
-	j->rx = map_exec(fd, size);
-	j->rw = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (j->rx == MAP_FAILED || j->rw == MAP_FAILED)
-		r = -errno;
-	close(fd);
-	if (r < 0) {
-		j->rx = j->rx == MAP_FAILED ? NULL : j->rx;
-		j->rw = j->rw == MAP_FAILED ? NULL : j->rw;
-		emu_jit_free(j);
-		return r;
-	}
-	emit_stub(j);
-	j->top = JIT_STUB_BYTES;
-	*out = j;
-	return 0;
-}
-
-void emu_jit_free(struct emu_jit *j)
-{
-	if (!j)
-		return;
-	if (j->rx)
-		munmap(j->rx, j->size);
-	if (j->rw)
-		munmap(j->rw, j->size);
-	free(j);
-}
-
-static void chunk_put(struct emu_jit *j, size_t off, unsigned units)
-{
-	uint32_t next = j->free[units];
-
-	memcpy(j->rw + off, &next, sizeof(next));
-	j->free[units] = (uint32_t)off + 1;
-}
-
-static size_t chunk_pop(struct emu_jit *j, unsigned units)
-{
-	size_t off = j->free[units] - 1;
-
-	memcpy(&j->free[units], j->rw + off, sizeof(uint32_t));
-	return off;
-}
-
-/* A chunk of units granules: one of that size, else fresh space, else a
- * larger free one split. Returns its offset, or 0 (the stub's) when the
- * pool is full. */
-static size_t chunk_get(struct emu_jit *j, unsigned units)
-{
-	size_t bytes = (size_t)units * JIT_UNIT;
-
-	if (j->free[units])
-		return chunk_pop(j, units);
-	if (j->top + bytes <= j->size) {
-		j->top += bytes;
-		return j->top - bytes;
-	}
-	for (unsigned c = units + 1; c < JIT_CLASSES; c++) {
-		if (j->free[c]) {
-			size_t off = chunk_pop(j, c);
-
-			chunk_put(j, off + bytes, c - units);
-			return off;
-		}
-	}
-	return 0;
-}
-
-bool emu_jit_compile(struct emu_jit *j, struct emu_block *b)
-{
-	struct emit e = { .j = j };
-	unsigned units;
-	size_t off;
-
-	if (!b->n)
-		return false;
-	emit_block(&e, b); /* sizing pass: nothing written */
-	units = (unsigned)((e.len + JIT_UNIT - 1) / JIT_UNIT);
-	if (units >= JIT_CLASSES || !(off = chunk_get(j, units)))
-		return false;
-	e = (struct emit){ .w = j->rw + off, .x = (uintptr_t)j->rx + off, .j = j };
-	emit_block(&e, b);
-	b->code = (emu_jit_code)(void *)(j->rx + off);
-	b->code_bytes = units * JIT_UNIT;
-	j->live += b->code_bytes;
-	j->inlined += e.inlined;
-	j->ends += e.ends;
-	return true;
-}
-
-uint64_t emu_jit_inlined(const struct emu_jit *j)
-{
-	return j->inlined;
-}
-
-uint64_t emu_jit_ends_inlined(const struct emu_jit *j)
-{
-	return j->ends;
-}
-
-void emu_jit_release(struct emu_jit *j, struct emu_block *b)
-{
-	if (!j || !b->code)
-		return;
-	chunk_put(j, (size_t)((uint8_t *)(void *)b->code - j->rx), b->code_bytes / JIT_UNIT);
-	j->live -= b->code_bytes;
-	b->code = NULL;
-	if (!j->live) { /* all free (after a flush): start afresh, unfragmented */
-		memset(j->free, 0, sizeof(j->free));
-		j->top = JIT_STUB_BYTES;
-	}
+	assert(e.len <= JIT_LINK);
+	e.w = j->rw + JIT_LINK;
+	e.x = (uintptr_t)j->rx + JIT_LINK;
+	e.len = JIT_LINK;
+	emit_link_stub(&e);
+	assert(e.len <= JIT_STUB_BYTES);
 }

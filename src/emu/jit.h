@@ -13,28 +13,49 @@
  * address and executable at another (W^X per mapping), the executable view
  * placed near the binary so calls are rel32 (else mov rax, imm64; call rax).
  * Callers hold the block cache's lock for every function here but
- * emu_jit_enabled(). */
+ * emu_jit_enabled() and emu_jit_link_enabled().
+ *
+ * Linking (single-vCPU pools): a block that is not EMU_IF_SYS and does
+ * not straddle calls its last handler too, then goes to the pool's link
+ * check: if cpu->rip is the rip of one of its b->link[] whose generation
+ * is the cache's current one, whose code page translation is the one the
+ * dispatch loop has cached, and no event, stop request or interrupt
+ * shadow is pending, it sets cc->cur and counts the successor's
+ * statistics, as the dispatch loop does, and jumps to the link's entry
+ * (the successor's linked entry) instead of returning. The dispatch loop
+ * fills the links and decides which the code may follow (exec.c
+ * chain_add()). */
 #ifndef VS_EMU_JIT_H
 #define VS_EMU_JIT_H
 
 #include "emu/internal.h"
 
 struct emu_block;
+struct emu_core_cpu;
 struct emu_jit;
 
-/* Entry of a block's code: runs the block's instructions on cpu. *frame is
- * set to the generated frame's stack pointer while the code runs (see
- * emu_jit_cut()); the caller resets it to 0 when the code returns or
- * longjmps out. */
-typedef void (*emu_jit_code)(struct emu_cpu *cpu, uintptr_t *frame);
+/* Entry of a block's code: runs the block's instructions on cpu, and
+ * with linking its linked successors. It sets cc->cur to each block it
+ * enters (this one included) and counts each in cpu->stats (insns,
+ * insns_user, blocks_run); cc->jit_frame is set to the generated frame's
+ * stack pointer while the code runs (see emu_jit_cut()); the caller
+ * resets it to 0 when the code returns or longjmps out. */
+typedef void (*emu_jit_code)(struct emu_cpu *cpu, struct emu_core_cpu *cc);
 
 /* Whether a VM with this configuration generates code: cfg->jit, or for
  * EMU_JIT_DEFAULT the environment (VESSEL_EMU_JIT=0 turns it off). */
 bool emu_jit_enabled(const struct emu_vm_config *cfg);
 
-/* A pool of about size bytes of code. Returns 0 or -errno (no memfd, no
- * executable mapping); then the VM interprets every block. */
-int emu_jit_new(size_t size, struct emu_jit **out);
+/* Whether a VM with this configuration links its blocks' code: only with
+ * one vCPU, and for EMU_JIT_DEFAULT unless the environment has
+ * VESSEL_EMU_LINK=0 (A/B comparisons). */
+bool emu_jit_link_enabled(const struct emu_vm_config *cfg);
+
+/* A pool of about size bytes of code; link: its blocks' code follows
+ * b->link[] (see "Linking" above; only for a VM with one vCPU). Returns 0
+ * or -errno (no memfd, no executable mapping); then the VM interprets
+ * every block. */
+int emu_jit_new(size_t size, bool link, struct emu_jit **out);
 void emu_jit_free(struct emu_jit *j);
 
 /* Generates b's code (b->code, b->code_bytes). Returns false, leaving
@@ -46,8 +67,12 @@ bool emu_jit_compile(struct emu_jit *j, struct emu_block *b);
 uint64_t emu_jit_inlined(const struct emu_jit *j);
 
 /* How many blocks' last instruction (JMP, Jcc) compiled code decides in
- * place rather than by tail-calling its handler: for tests. */
+ * place rather than by calling its handler: for tests. */
 uint64_t emu_jit_ends_inlined(const struct emu_jit *j);
+
+/* A block's linked entry, where linked code continues into it: this many
+ * bytes into its code (past the frame set-up). */
+#define EMU_JIT_ENTRY 18u
 
 /* Gives b's code back to the pool: only once no vCPU can run b. */
 void emu_jit_release(struct emu_jit *j, struct emu_block *b);

@@ -163,12 +163,14 @@ static void print_stats(struct vs_vcpu *vcpu)
 	all = s.insns ? (double)s.insns : 1;
 	fprintf(stderr,
 		"vessel: emu stats: cpu%u insns %llu (CPL3 %.1f%%) blocks run %llu, built %llu "
-		"(%llu with host code; per-vCPU cache hit %.2f%%), flushed %llu, pio %llu, "
+		"(%llu with host code; per-vCPU cache hit %.2f%%; linked in host code %.1f%%), "
+		"flushed %llu, pio %llu, "
 		"mmio %llu, hlt %llu (%.2f s asleep), irqs %llu\n",
 		vcpu->id, (unsigned long long)s.insns, 100.0 * (double)s.insns_user / all,
 		(unsigned long long)s.blocks_run, (unsigned long long)s.blocks_built,
 		(unsigned long long)s.blocks_jit,
 		s.blocks_run ? 100.0 - 100.0 * (double)s.lookups_slow / (double)s.blocks_run : 0,
+		s.blocks_run ? 100.0 - 100.0 * (double)s.dispatches / (double)s.blocks_run : 0,
 		(unsigned long long)s.blocks_flushed, (unsigned long long)s.pio,
 		(unsigned long long)s.mmio, (unsigned long long)s.halts, (double)s.halt_ns / 1e9,
 		(unsigned long long)s.irqs);

@@ -18,6 +18,8 @@
 #define RIP_UNSET 0x1234ULL
 
 static struct emu_jit *jit;
+static struct emu_core_cpu *core; /* the code's cc: frame, cur, generation */
+static _Atomic uint64_t gen = 1;
 static struct emu_block *blk;
 static unsigned calls[EMU_BLOCK_MAX + 1], ncalls;
 static uint64_t rip_seen[EMU_BLOCK_MAX];
@@ -68,21 +70,24 @@ static __attribute__((noinline)) void record(struct emu_cpu *cpu, const struct e
 
 static void run_code(struct emu_cpu *cpu, struct emu_block *b)
 {
-	uintptr_t frame = 0;
-
-	b->code(cpu, &frame);
+	b->code(cpu, core);
+	core->jit_frame = 0;
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	return emu_jit_new(POOL, &jit);
+	core = calloc(1, sizeof(*core));
+	core->gen = 1;
+	core->gen_src = &gen;
+	return emu_jit_new(POOL, true, &jit);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
 	emu_jit_free(jit);
+	free(core);
 	return 0;
 }
 
@@ -780,12 +785,10 @@ static void test_inlined_jcc_producer_known(void **state)
 
 /* ---- emu_jit_cut(): the SMC exit ---------------------------------------------- */
 
-static uintptr_t cut_frame;
-
 static void cut_here(struct emu_cpu *cpu, const struct emu_insn *in)
 {
 	record(cpu, in);
-	emu_jit_cut(jit, cut_frame);
+	emu_jit_cut(jit, core->jit_frame);
 }
 
 static void test_cut_leaves_at_next(void **state)
@@ -799,7 +802,7 @@ static void test_cut_leaves_at_next(void **state)
 	ncalls = 0;
 	assert_true(emu_jit_compile(jit, blk));
 	if (setjmp(cpu->jmp) == 0)
-		blk->code(cpu, &cut_frame);
+		blk->code(cpu, core);
 	else
 		jumped = 1;
 	assert_true(jumped);
