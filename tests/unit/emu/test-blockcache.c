@@ -13,6 +13,7 @@
 #include "sys-fake.h"
 #include "common/util.h"
 #include "vs-test.h"
+#include "jit-modes.h"
 
 #include <pthread.h>
 #include <time.h>
@@ -70,19 +71,10 @@ extern const uint8_t walk_code[], walk_code_end[];
 static void flush_mmio(void *ctx, unsigned cpu, uint64_t gpa, bool write, void *data,
 		       unsigned size);
 
-static const enum emu_jit_mode jit_on = EMU_JIT_ON, jit_off = EMU_JIT_OFF;
-static enum emu_jit_mode cache_jit; /* the running case's mode */
-
-static int set_mode(void **state)
-{
-	cache_jit = *(const enum emu_jit_mode *)*state;
-	return 0;
-}
-
 /* Blocks got host code exactly when the mode asks for it. */
 static void check_jit(const struct emu_stats *st)
 {
-	if (cache_jit == EMU_JIT_ON)
+	if (test_jit == EMU_JIT_ON)
 		assert_true(st->blocks_jit > 0);
 	else
 		assert_int_equal(st->blocks_jit, 0);
@@ -99,7 +91,7 @@ static struct machine *cache_machine(unsigned ncpus, uint64_t cache_bytes, unsig
 		.nram = 1,
 		.io = &io,
 		.code_cache_bytes = cache_bytes,
-		.jit = cache_jit,
+		.jit = test_jit,
 	};
 
 	m->ram = aligned_alloc(4096, RAM_SIZE);
@@ -118,19 +110,6 @@ static struct machine *cache_machine(unsigned ncpus, uint64_t cache_bytes, unsig
 	}
 	m->cpu = emu_vm_cpu(m->vm, 0);
 	return m;
-}
-
-struct runner {
-	struct emu_cpu *cpu;
-	struct emu_exit exit;
-};
-
-static void *run_thread(void *arg)
-{
-	struct runner *r = arg;
-
-	emu_cpu_run(r->cpu, &r->exit);
-	return NULL;
 }
 
 /* Waits (up to 10 min: the ASan build is slow) for the done flag. */
@@ -378,13 +357,6 @@ static void test_block_patches_itself(void **state)
 	check_jit(&st);
 	machine_free(m);
 }
-
-/* Each case with host code, then interpreted. */
-#define BOTH(f)                                                   \
-	{ #f "_jit", f, set_mode, NULL, (void *)&jit_on },        \
-	{                                                         \
-#f "_interp", f, set_mode, NULL, (void *)&jit_off \
-	}
 
 int main(void)
 {

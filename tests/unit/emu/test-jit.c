@@ -245,6 +245,31 @@ static void fill_mem_block(struct emu_block *b)
 	set_mov(in, emu_op_mov_GE_r, 8, EMU_RBX, EMU_R9, 0);
 }
 
+/* Runs compiled b on jc (its data page jm) and b's handlers on ic (im), as
+ * run_block() does (cpu->rip at the block's end before the last one); the
+ * registers, RIP and memory must agree. Frees b, both CPUs and pages. */
+static void run_both(struct emu_block *b, struct emu_cpu *jc, struct emu_cpu *ic, uint8_t *jm,
+		     uint8_t *im)
+{
+	const struct emu_insn *last = &b->insn[b->n - 1];
+
+	run_code(jc, b);
+	for (const struct emu_insn *in = b->insn; in != last; in++)
+		in->fn(ic, in);
+	ic->rip = last->rip + last->len;
+	last->fn(ic, last);
+	for (unsigned r = 0; r < 16; r++)
+		assert_int_equal(jc->r[r], ic->r[r]);
+	assert_int_equal(jc->rip, ic->rip);
+	assert_memory_equal(jm, im, 4096);
+	emu_jit_release(jit, b);
+	free(b);
+	free(jc);
+	free(ic);
+	free(jm);
+	free(im);
+}
+
 /* Runs fill_mem_block()'s block as generated code and through its
  * handlers from the same state and compares registers and memory; with
  * specialize, the handlers are first swapped for exec-fast.c's as the
@@ -278,18 +303,7 @@ static uint64_t run_mem_block(bool specialize)
 	assert_true(picked > 0 || !specialize);
 	assert_true(emu_jit_compile(jit, b));
 	inlined = emu_jit_inlined(jit) - inlined;
-	run_code(jc, b);
-	for (unsigned i = 0; i < b->n; i++)
-		b->insn[i].fn(ic, &b->insn[i]);
-	for (unsigned r = 0; r < 16; r++)
-		assert_int_equal(jc->r[r], ic->r[r]);
-	assert_memory_equal(jm, im, 4096);
-	emu_jit_release(jit, b);
-	free(b);
-	free(jc);
-	free(ic);
-	free(jm);
-	free(im);
+	run_both(b, jc, ic, jm, im);
 	return inlined;
 }
 
@@ -356,18 +370,7 @@ static void test_inlined_small_moves_match_handlers(void **state)
 	map_page(ic, im);
 	assert_true(emu_jit_compile(jit, b));
 	assert_int_equal(emu_jit_inlined(jit) - inlined, b->n - 1);
-	run_code(jc, b);
-	for (unsigned i = 0; i < b->n; i++)
-		b->insn[i].fn(ic, &b->insn[i]);
-	for (unsigned r = 0; r < 16; r++)
-		assert_int_equal(jc->r[r], ic->r[r]);
-	assert_memory_equal(jm, im, 4096);
-	emu_jit_release(jit, b);
-	free(b);
-	free(jc);
-	free(ic);
-	free(jm);
-	free(im);
+	run_both(b, jc, ic, jm, im);
 }
 
 /* CALL and RET ending a block, inline through the TLB: the same RIP, RSP
@@ -389,20 +392,7 @@ static void check_branch(emu_handler fn, uint64_t imm)
 	map_page(jc, jm);
 	map_page(ic, im);
 	assert_true(emu_jit_compile(jit, b));
-	run_code(jc, b);
-	b->insn[0].fn(ic, &b->insn[0]);
-	ic->rip = b->insn[1].rip + b->insn[1].len;
-	b->insn[1].fn(ic, &b->insn[1]);
-	for (unsigned r = 0; r < 16; r++)
-		assert_int_equal(jc->r[r], ic->r[r]);
-	assert_int_equal(jc->rip, ic->rip);
-	assert_memory_equal(jm, im, 4096);
-	emu_jit_release(jit, b);
-	free(b);
-	free(jc);
-	free(ic);
-	free(jm);
-	free(im);
+	run_both(b, jc, ic, jm, im);
 }
 
 static void test_inlined_call_ret_match_handlers(void **state)

@@ -11,6 +11,7 @@
 #include "sys-fake.h"
 #include "common/util.h"
 #include "vs-test.h"
+#include "jit-modes.h"
 
 #include <pthread.h>
 #include <time.h>
@@ -170,21 +171,12 @@ __asm__(".pushsection .rodata\n"
 	".popsection\n");
 extern const uint8_t cr3_code[], cr3_code_end[];
 
-static const enum emu_jit_mode jit_on = EMU_JIT_ON, jit_off = EMU_JIT_OFF;
-static enum emu_jit_mode link_jit; /* the running case's mode */
-
-static int set_mode(void **state)
-{
-	link_jit = *(const enum emu_jit_mode *)*state;
-	return 0;
-}
-
 static struct machine *link_machine(unsigned ncpus, const uint8_t *code, const uint8_t *end)
 {
 	struct machine *m = calloc(1, sizeof(*m));
 	struct emu_ram_region r;
 	struct emu_vm_config cfg = {
-		.ncpus = ncpus, .ram = &r, .nram = 1, .io = &fake_io, .jit = link_jit
+		.ncpus = ncpus, .ram = &r, .nram = 1, .io = &fake_io, .jit = test_jit
 	};
 
 	m->ram = aligned_alloc(4096, RAM_SIZE);
@@ -213,7 +205,7 @@ static struct emu_stats run_to_kick(struct machine *m)
 /* Most blocks ran on through links with host code, none without. */
 static void check_linked(const struct emu_stats *st)
 {
-	if (link_jit == EMU_JIT_ON)
+	if (test_jit == EMU_JIT_ON)
 		assert_true(st->dispatches * 10 < st->blocks_run);
 	else
 		assert_int_equal(st->dispatches, st->blocks_run);
@@ -255,20 +247,6 @@ static void test_loop_runs_linked_user(void **state)
 	machine_free(m);
 }
 
-struct runner {
-	struct emu_cpu *cpu;
-	struct emu_exit exit;
-	int r;
-};
-
-static void *run_thread(void *arg)
-{
-	struct runner *r = arg;
-
-	r->r = emu_cpu_run(r->cpu, &r->exit);
-	return NULL;
-}
-
 /* A guest spinning in a block linked to itself still leaves at a kick
  * (an event, as the timer thread's interrupts are). */
 static void test_kick_stops_linked_spin(void **state)
@@ -306,7 +284,7 @@ static void test_linked_successor_rewritten(void **state)
 	assert_int_equal(get64(m, RESULT), 0); /* every call returned the last patch */
 	/* every patch but the first (before the stub ever ran) drops it */
 	assert_int_equal(st.blocks_flushed, 999);
-	if (link_jit == EMU_JIT_ON) /* between patches, calls ran on into the stub */
+	if (test_jit == EMU_JIT_ON) /* between patches, calls ran on into the stub */
 		assert_true(st.dispatches < st.blocks_run);
 	machine_free(m);
 }
@@ -326,7 +304,7 @@ static void test_linked_block_patches_itself(void **state)
 	/* 5 + 10 * 4 + 10 * 5 + 9 * 3 + 3; the cut block's rest ran as a
 	 * new one */
 	assert_int_equal(st.insns, 125);
-	if (link_jit == EMU_JIT_ON)
+	if (test_jit == EMU_JIT_ON)
 		assert_true(st.dispatches < st.blocks_run);
 	machine_free(m);
 }
@@ -352,7 +330,7 @@ static void test_link_after_remap(void **state)
 		m->cpu->r[EMU_R13] = first[i];
 		st = run_to_kick(m);
 		assert_int_equal(get64(m, RESULT), 6);
-		if (link_jit == EMU_JIT_ON)
+		if (test_jit == EMU_JIT_ON)
 			assert_true(st.dispatches < st.blocks_run);
 		machine_free(m);
 	}
@@ -393,13 +371,6 @@ static void test_two_vcpus_do_not_link(void **state)
 	assert_int_equal(st.dispatches, st.blocks_run);
 	machine_free(m);
 }
-
-/* Each case with host code, then interpreted. */
-#define BOTH(f)                                                   \
-	{ #f "_jit", f, set_mode, NULL, (void *)&jit_on },        \
-	{                                                         \
-#f "_interp", f, set_mode, NULL, (void *)&jit_off \
-	}
 
 int main(void)
 {
