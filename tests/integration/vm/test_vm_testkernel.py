@@ -170,11 +170,13 @@ def decode_list(value):
 def test_command_reaches_kernel_cmdline(boot):
     """`vessel vm run -- CMD` hands CMD to the guest kit's init through the
     kernel command line (guest/init/cmdline-abi.h); the test guest prints the
-    command line it received, so the encoding is checked end to end."""
+    command line it received, so the encoding is checked end to end. The
+    boot's stdin is /dev/null, not a terminal: the init is also told to give
+    the command a pipe that ends with it (vessel.stdin=pipe)."""
     argv = ["sh", "-c", 'echo "hi there" && exit 3', "", "ünï"]
     r = boot("bootparams", "--", *argv)
     assert_passed(r, "bootparams")
-    m = re.search(r'bootparams: cmdline="vessel\.test=bootparams vessel\.tty=0 vessel\.cmd=([A-Za-z0-9_-]+)"',
-                  r.stdout)
+    m = re.search(r'bootparams: cmdline="vessel\.test=bootparams vessel\.stdin=pipe vessel\.tty=0 '
+                  r'vessel\.cmd=([A-Za-z0-9_-]+)"', r.stdout)
     assert m, r.stdout
     assert decode_list(m.group(1)) == argv
