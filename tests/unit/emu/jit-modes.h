@@ -7,7 +7,6 @@
 #include "emu/emu.h"
 #include "vs-test.h"
 
-
 static const enum emu_jit_mode jit_on = EMU_JIT_ON, jit_off = EMU_JIT_OFF;
 static enum emu_jit_mode test_jit; /* the running case's mode */
 
