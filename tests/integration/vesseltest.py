@@ -5,10 +5,12 @@ test directory may have a conftest.py of its own.
 Environment (set by `make check`): VESSEL (path to build/vessel),
 VESSEL_BUILD (the build directory), VESSEL_GUEST_DIR (the default guest kit)."""
 import os
+import select
 import pathlib
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -92,3 +94,25 @@ def run_peak_rss(args, timeout, stdout=subprocess.DEVNULL, stderr=subprocess.DEV
     if len(report) != 2:
         raise RuntimeError(f"{args[0]}: killed before it ended (timeout {timeout} s)")
     return os.waitstatus_to_exitcode(int(report[0])), int(report[1])
+
+
+def read_until(fd, buf, want, timeout):
+    """Reads the console fd (a pty's master) onto buf until want is in it;
+    returns buf. Fails after timeout seconds, or when the console closes."""
+    end = time.time() + timeout
+    while want not in buf:
+        left = end - time.time()
+        if left <= 0:
+            raise AssertionError(f"no {want!r} within {timeout} s:\n"
+                                 + buf[-3000:].decode(errors="replace"))
+        r, _, _ = select.select([fd], [], [], min(left, 0.5))
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the pty
+                chunk = b""
+            if not chunk:
+                raise AssertionError(f"console closed before {want!r}:\n"
+                                     + buf[-3000:].decode(errors="replace"))
+            buf += chunk
+    return buf

@@ -10,13 +10,12 @@ through a pty checks that ^D typed there still ends `cat`."""
 import hashlib
 import os
 import pty
-import select
 import subprocess
 import time
 
 import pytest
 
-from vesseltest import GUEST_DIR, VESSEL, skip
+from vesseltest import GUEST_DIR, VESSEL, read_until, skip
 
 BOOT_TIMEOUT = 300
 MARK = b"<<start>>"  # printed by the command before its output: what precedes is the kernel's
@@ -121,24 +120,6 @@ def test_command_that_does_not_read_exits(kernel):
     status, out, err = vm_run(kernel, ["sh", "-c", "echo done; exit 3"], subprocess.PIPE)
     assert status == 3, (out[-2000:], err)
     assert out.splitlines()[-1] == b"done", out[-2000:]
-
-
-def read_until(fd, buf, want, timeout):
-    end = time.time() + timeout
-    while want not in buf:
-        left = end - time.time()
-        if left <= 0:
-            raise AssertionError(f"no {want!r} within {timeout} s: {buf[-2000:]!r}")
-        r, _, _ = select.select([fd], [], [], min(left, 0.5))
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # EIO: the child closed the pty
-                chunk = b""
-            if not chunk:
-                raise AssertionError(f"console closed before {want!r}: {buf[-2000:]!r}")
-            buf += chunk
-    return buf
 
 
 def test_terminal_stdin_ctrl_d_as_typed(kernel):

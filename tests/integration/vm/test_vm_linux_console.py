@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from vesseltest import GUEST_DIR, VESSEL, run, skip
+from vesseltest import GUEST_DIR, VESSEL, read_until, run, skip
 
 BOOT_TIMEOUT = 300
 
@@ -30,26 +30,6 @@ def kit_release(kit):
         if line.startswith("kernel_release="):
             return line.split("=", 1)[1]
     pytest.fail("kit.txt has no kernel_release")
-
-
-def read_until(fd, buf, want, timeout):
-    end = time.time() + timeout
-    while want not in buf:
-        left = end - time.time()
-        if left <= 0:
-            raise AssertionError(f"no {want!r} within {timeout} s:\n"
-                                 + buf[-3000:].decode(errors="replace"))
-        r, _, _ = select.select([fd], [], [], min(left, 0.5))
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # EIO: the child closed the pty
-                chunk = b""
-            if not chunk:
-                raise AssertionError(f"console closed before {want!r}:\n"
-                                     + buf[-3000:].decode(errors="replace"))
-            buf += chunk
-    return buf
 
 
 def test_interactive_shell_on_the_console(kit):
