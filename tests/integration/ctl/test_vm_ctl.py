@@ -26,8 +26,11 @@ def log_text(ctl, name):
 
 
 def counters(ctl, name):
-    return [int(l.split()[1]) for l in log_text(ctl, name).splitlines()
-            if l.startswith("counter: ") and l.split()[1].isdigit()]
+    # The VM is still writing its log: only whole lines count, so a line
+    # caught half-written ("counter: " or "counter: 12" of 123) is left out.
+    lines = log_text(ctl, name).split("\n")[:-1]
+    return [int(w[1]) for w in (l.split() for l in lines)
+            if len(w) == 2 and w[0] == "counter:" and w[1].isdigit()]
 
 
 def wait_until(pred, timeout=10, what="condition"):
