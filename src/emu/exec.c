@@ -103,6 +103,46 @@ static inline void chain_add(struct emu_core_cpu *cc, struct emu_block *prev, st
 			     0;
 }
 
+static inline unsigned jump_slot(uint64_t rip)
+{
+	return (unsigned)((rip ^ (rip >> EMU_JUMP_BITS)) & ((1u << EMU_JUMP_BITS) - 1));
+}
+
+/* Remembers b (at lin, gpa) in cc's jump table, where the link check
+ * looks when cpu->rip is neither of the running block's links (jit.c
+ * emit_link_stub()): a RET to one of many callers, an indirect JMP or
+ * CALL (the kernel's retpoline thunks), a branch whose two remembered
+ * successors are others. The slot is a link as chain_add() would make
+ * it, validated by the same code (generation, this loop's cached
+ * translation of b's code page, events, stop, interrupt shadow), plus
+ * cpu->mode: only 64-bit blocks get a slot and the code takes one only
+ * in 64-bit mode, which with "the predecessor has the link check" (so
+ * is no system block and does not straddle) is all link_safe() asks.
+ * A slot never reaches a freed block: the code reads slot.b only when
+ * slot.gen is the cache's current generation. Every retirement (self-
+ * modifying code, DMA into code, a flush) moves that generation on, so
+ * b was not retired since this loop found it live at cc->gen; and a
+ * block retired after the check is freed only once this vCPU publishes
+ * a newer generation, which it does only here, in the loop. So retire
+ * and flush clear nothing. Only the vCPU itself uses its table, and
+ * only with one vCPU (the code has no link check otherwise). */
+static inline void jump_add(struct emu_core_cpu *cc, struct emu_block *b, uint64_t lin,
+			    uint64_t gpa)
+{
+	struct emu_block_link *l = &cc->jump[jump_slot(b->rip)].l;
+	unsigned v = (unsigned)(lin >> 12) & (EMU_VPAGES - 1);
+
+	if (!b->code || b->mode != EMU_MODE_LONG64 || b->gpa2 != EMU_NO_GPA)
+		return;
+	l->b = b;
+	l->gen = cc->gen;
+	l->rip = b->rip;
+	l->vslot = offsetof(struct emu_core_cpu, vpage) + v * sizeof(uint64_t);
+	l->vpage = lin & ~0xfffULL;
+	l->gpage = gpa & ~0xfffULL;
+	l->entry = (uintptr_t)(void *)b->code + EMU_JIT_ENTRY;
+}
+
 /* The block at cpu->rip; prev is the block that ran just before, or NULL
  * (then, or when chaining is off, no link is used or made). */
 static inline __attribute__((always_inline)) struct emu_block *
@@ -137,6 +177,8 @@ lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc, struct emu_block *prev)
 		slot->b = b;
 		slot->gen = cc->gen;
 	}
+	if (cc->jump_fill)
+		jump_add(cc, b, lin, gpa);
 	if (prev)
 		chain_add(cc, prev, b, lin, gpa);
 	return b;
