@@ -235,11 +235,13 @@ __asm__(".pushsection .rodata\n"
 	".popsection\n");
 extern const uint8_t tspin_code[], tspin_x[], tspin_y[], tspin_z[], tspin_h[], tspin_code_end[];
 
-/* 400 rounds of three calls of a RET; every fourth patches the
+/* 400 rounds of four calls of a RET; every fourth patches the
  * immediate of the third return site (C, "movb $imm, %al") to the round
- * number, the others add 1 and 2 to r11: rbx counts C's values other
- * than the last patch (0), r11 = 1200. After a patch the table's slot
- * for C (a RET's third successor) names the retired block. */
+ * number, the others add 1, 2 and 3 to r11: rbx counts C's values other
+ * than the last patch (0), r11 = 2400. The RET's block remembers the
+ * first and the last return site it went back to through the loop, so
+ * C (and the second) come from the table, whose slot for C names the
+ * retired block after a patch. */
 __asm__(".pushsection .rodata\n"
 	".globl smcret_code, smcret_code_end\n"
 	"smcret_code:\n"
@@ -262,7 +264,9 @@ __asm__(".pushsection .rodata\n"
 	"	cmpb %dl, %al\n"
 	"	je 4f\n"
 	"	incl %ebx\n"
-	"4:	incq %r8\n"
+	"4:	call 6f\n"
+	"	addl $3, %r11d\n"
+	"	incq %r8\n"
 	"	decl %r9d\n"
 	"	jnz 1b\n"
 	"	movq %rbx, 0x100000\n"
@@ -653,7 +657,7 @@ static void test_table_target_rewritten(void **state)
 	(void)state;
 	st = run_to_kick(m);
 	assert_int_equal(get64(m, RESULT), 0);
-	assert_int_equal(get64(m, RESULT + 8), 1200);
+	assert_int_equal(get64(m, RESULT + 8), 2400);
 	assert_int_equal(st.blocks_flushed, 99);
 	machine_free(m);
 }
