@@ -87,10 +87,15 @@ struct emu_core_cpu {
 	/* While generated code runs: its frame (jit.h emu_jit_code), else 0. */
 	uintptr_t jit_frame;
 	/* The code pages translated last (linear page -> gpa page), direct-
-	 * mapped by linear page: used without emu_fetch_ptr() while only
-	 * non-system blocks ran since, as nothing else can change a
-	 * translation (EMU_IF_SYS). vpage EMU_TLB_INVALID: none. */
+	 * mapped by linear page: used without emu_fetch_ptr() while no TLB
+	 * flush, privilege level or mode change happened since (only system
+	 * blocks, faults and the system layer between emu_exec() calls can
+	 * do those: exec.c vpages_keep()). vpage EMU_TLB_INVALID: none. */
 	uint64_t vpage[EMU_VPAGES], gpage[EMU_VPAGES];
+	/* What the translations above were made under (since their last
+	 * reset): cpu->tlb_epoch, cpl and mode (exec.c vpages_keep()). */
+	uint64_t vepoch;
+	uint8_t vcpl, vmode;
 	/* Whether the loop fills jump[]: this vCPU's blocks' code has the
 	 * link check (one vCPU, linking on). */
 	bool jump_fill;

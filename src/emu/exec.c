@@ -21,10 +21,28 @@ static inline unsigned fast_slot(uint64_t gpa)
 	return (unsigned)((gpa ^ (gpa >> EMU_FAST_BITS)) & ((1u << EMU_FAST_BITS) - 1));
 }
 
-static inline void vpages_reset(struct emu_core_cpu *cc)
+static inline void vpages_reset(const struct emu_cpu *cpu, struct emu_core_cpu *cc)
 {
 	for (unsigned i = 0; i < EMU_VPAGES; i++)
 		cc->vpage[i] = EMU_TLB_INVALID;
+	cc->vepoch = cpu->tlb_epoch;
+	cc->vcpl = cpu->cpl;
+	cc->vmode = (uint8_t)cpu->mode;
+}
+
+/* Whether the cached code page translations still hold after a system
+ * block, or on entering emu_exec(): a translation changes only with a
+ * TLB flush (tlb_epoch: CR3, CR0, CR4, EFER, INVLPG, the VMM setting
+ * registers), and what a fetch may reach with the privilege level (U/S,
+ * SMEP) or the mode. Linux's read path runs ~100 IRETs to its own ring
+ * and leaves emu_exec() ~300 times (an STI's event, an interrupt) per
+ * MiB read, none of which changes those; each reset sent the next ~12
+ * linked blocks back to this loop. Only in 64-bit mode, where the
+ * linear address is RIP and CS has no limit to check. */
+static inline bool vpages_keep(const struct emu_cpu *cpu, const struct emu_core_cpu *cc)
+{
+	return cpu->mode == EMU_MODE_LONG64 && cc->vmode == EMU_MODE_LONG64 &&
+	       cc->vepoch == cpu->tlb_epoch && cc->vcpl == cpu->cpl;
 }
 
 /* A straddling block is valid only while its second page still maps to
@@ -250,8 +268,8 @@ static inline __attribute__((always_inline)) void run_loop(struct emu_cpu *cpu,
 		b = cc->cur; /* the last block run: linked code may have gone on */
 		cc->cur = NULL;
 		prev = cc->chain ? b : NULL;
-		if (b->sys)
-			vpages_reset(cc);
+		if (b->sys && !vpages_keep(cpu, cc))
+			vpages_reset(cpu, cc);
 		if (shadow) /* the instruction after STI / MOV SS has run */
 			cpu->irq_shadow = false;
 		if (atomic_load_explicit(&cpu->events, memory_order_relaxed) || cpu->stop)
@@ -278,7 +296,6 @@ static void unwind(struct emu_cpu *cpu, struct emu_core_cpu *cc, int how)
 {
 	const struct emu_block *b = cc->cur;
 
-	vpages_reset(cc);
 	cc->jit_frame = 0; /* generated code's frame, if any, was abandoned */
 	if (cc->building)
 		emu_block_build_abort(cpu);
@@ -290,6 +307,7 @@ static void unwind(struct emu_cpu *cpu, struct emu_core_cpu *cc, int how)
 	cc->cur = NULL;
 	if (how != EMU_JMP_RESTART)
 		emu_exception_deliver(cpu);
+	vpages_reset(cpu, cc); /* under the handler's privilege level and mode */
 }
 
 void emu_exec(struct emu_cpu *cpu)
@@ -298,7 +316,8 @@ void emu_exec(struct emu_cpu *cpu)
 	int how;
 
 	emu_core_enter(cpu, cc);
-	vpages_reset(cc);
+	if (!vpages_keep(cpu, cc))
+		vpages_reset(cpu, cc);
 	how = setjmp(cpu->jmp);
 
 	if (how) {
