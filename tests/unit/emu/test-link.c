@@ -378,6 +378,79 @@ __asm__(".pushsection .rodata\n"
 	".popsection\n");
 extern const uint8_t remapret_code[], remapret_code_end[];
 
+/* 200 rounds across three pages: CLI and STI (an event: emu_exec()
+ * returns after it), a jump to page B, an IRETQ to the same ring there
+ * (a system block, and an event) into page C, a jump back to page A:
+ * 1201 blocks. */
+#define PAGE_B 0x6000
+#define PAGE_C 0x7000
+#define ROUNDS 200
+__asm__(".pushsection .rodata\n"
+	".globl pages_code, pages_back, pages_code_end, pageb_code, pageb_code_end\n"
+	"pages_code:\n"
+	"	movl $200, %ecx\n"
+	"	movl $0x6000, %r12d\n"
+	"	movl $0x7000, %r13d\n"
+	"1:	cli\n"
+	"	sti\n"
+	"	jmp *%r12\n"
+	"pages_back:\n"
+	"	decl %ecx\n"
+	"	jnz 1b\n"
+	"	movq $1, 0x100000\n"
+	"	movw $0x500, %dx\n"
+	"	outb %al, %dx\n"
+	"	ud2\n"
+	"pages_code_end:\n"
+	"pageb_code:\n"
+	"	movq %rsp, %rax\n"
+	"	pushq $0x10\n"
+	"	pushq %rax\n"
+	"	pushfq\n"
+	"	pushq $0x08\n"
+	"	pushq %r13\n"
+	"	iretq\n"
+	"pageb_code_end:\n"
+	".popsection\n");
+extern const uint8_t pages_code[], pages_back[], pages_code_end[], pageb_code[], pageb_code_end[];
+static const uint8_t pagec_code[] = { 0x41, 0xff, 0xe6 }; /* jmp *%r14 */
+
+/* S (at CPL0, in a supervisor-only page) runs, then an IRETQ to CPL3
+ * code that calls S: the fetch must fault (#PF, error code 0x15: present,
+ * user, instruction fetch), although the dispatch loop had S's page
+ * translated and S's block at hand. */
+__asm__(".pushsection .rodata\n"
+	".globl cpl_code, cpl_pf, cpl_code_end, cpl_user, cpl_user_end\n"
+	"cpl_code:\n"
+	"	xorl %r9d, %r9d\n"
+	"	call 5f\n"
+	"	leaq 5f(%rip), %rax\n"
+	"	pushq $0x23\n"
+	"	pushq $0x90000\n"
+	"	pushq $0x3002\n"
+	"	pushq $0x2b\n"
+	"	pushq $0x6000\n"
+	"	iretq\n"
+	"5:	incl %r9d\n"
+	"	ret\n"
+	"cpl_pf:\n"
+	"	popq %rax\n"
+	"	movq %rax, 0x100008\n"
+	"	movq $100, 0x100000\n"
+	"	movw $0x500, %dx\n"
+	"	outb %al, %dx\n"
+	"	ud2\n"
+	"cpl_code_end:\n"
+	"cpl_user:\n"
+	"	call *%rax\n"
+	"	movq %r9, 0x100000\n"
+	"	movw $0x500, %dx\n"
+	"	outb %al, %dx\n"
+	"	ud2\n"
+	"cpl_user_end:\n"
+	".popsection\n");
+extern const uint8_t cpl_code[], cpl_pf[], cpl_code_end[], cpl_user[], cpl_user_end[];
+
 /* A VM whose vCPU 0 is set to run code at CODE; cache_bytes: the code
  * cache's budget (0: the default), jit: its generated code. */
 static struct machine *link_machine_cfg(unsigned ncpus, const uint8_t *code, const uint8_t *end,
@@ -728,6 +801,44 @@ static void test_table_off(void **state)
 	}
 }
 
+/* CLI, STI, the returns from emu_exec() after STI and an IRETQ to the
+ * same ring leave the blocks around them linked: three dispatches a
+ * round (the block after STI, again after its interrupt shadow, and the
+ * block after the IRETQ); one more each when CLI was a system block or
+ * the IRETQ or the return from emu_exec() dropped the cached
+ * translations (page A's, which page C's jump back links into). */
+static void test_translations_kept(void **state)
+{
+	struct machine *m = link_machine(1, pages_code, pages_code_end);
+	struct emu_stats st;
+
+	(void)state;
+	memcpy(m->ram + PAGE_B, pageb_code, (size_t)(pageb_code_end - pageb_code));
+	memcpy(m->ram + PAGE_C, pagec_code, sizeof(pagec_code));
+	m->cpu->r[EMU_R14] = CODE + (uint64_t)(pages_back - pages_code);
+	st = run_to_kick(m);
+	assert_int_equal(get64(m, RESULT), 1);
+	assert_int_equal(st.blocks_run, ROUNDS * 6 + 1);
+	if (test_jit == EMU_JIT_ON)
+		assert_true(st.dispatches <= ROUNDS * 3 + 10);
+	machine_free(m);
+}
+
+/* ... but not across a change of privilege level. */
+static void test_translations_dropped_for_user(void **state)
+{
+	struct machine *m = link_machine(1, cpl_code, cpl_code_end);
+
+	(void)state;
+	memcpy(m->ram + PAGE_B, cpl_user, (size_t)(cpl_user_end - cpl_user));
+	put64(m, PT + 8 * (CODE >> 12), CODE | 3); /* supervisor only */
+	set_gate(m, 14, CODE + (uint64_t)(cpl_pf - cpl_code), 0, 0, false);
+	run_to_kick(m);
+	assert_int_equal(get64(m, RESULT), 100);
+	assert_int_equal(get64(m, RESULT + 8), 0x15);
+	machine_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -745,6 +856,8 @@ int main(void)
 		BOTH(test_table_survives_flushes),
 		BOTH(test_table_after_remap),
 		cmocka_unit_test(test_table_off),
+		BOTH(test_translations_kept),
+		BOTH(test_translations_dropped_for_user),
 	};
 
 	return vs_test_run("emu-link", tests, VS_ARRAY_SIZE(tests), NULL, NULL, NULL);
