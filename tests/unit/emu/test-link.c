@@ -451,6 +451,57 @@ __asm__(".pushsection .rodata\n"
 	".popsection\n");
 extern const uint8_t cpl_code[], cpl_pf[], cpl_code_end[], cpl_user[], cpl_user_end[];
 
+/* The table holds 64-bit blocks only, for 64-bit code: four rounds of a
+ * RET to four callers (the second return site, R2, "inc %rbx; jmp *%r15"
+ * comes from the table), then a far return to compat mode, where a RET
+ * goes to R2 again: as 32-bit code that is "dec %eax; inc %ebx; inc
+ * %ecx; jmp *%edi", to mode_right (ecx = 1); R2's 64-bit block would
+ * jump to mode_wrong. */
+__asm__(".pushsection .rodata\n"
+	".globl mode_code, mode_code_end\n"
+	"mode_code:\n"
+	"	xorl %ebx, %ebx\n"
+	"	movl $4, %ecx\n"
+	"	leaq 3f(%rip), %r15\n"
+	"1:	call 5f\n"
+	"	nop\n"
+	"	call 5f\n"
+	"mode_r2:\n"
+	"	incq %rbx\n"
+	"	jmp *%r15\n"
+	"3:	call 5f\n"
+	"	nop\n"
+	"	call 5f\n"
+	"	nop\n"
+	"	decl %ecx\n"
+	"	jnz 1b\n"
+	"	leaq mode_wrong(%rip), %r15\n"
+	"	leaq mode_right(%rip), %rdi\n"
+	"	leaq mode_r2(%rip), %rsi\n"
+	"	pushq $0x18\n"
+	"	leaq 7f(%rip), %rax\n"
+	"	pushq %rax\n"
+	"	lretq\n"
+	"5:	ret\n"
+	"	.code32\n"
+	"7:	pushl %esi\n"
+	"	ret\n"
+	"mode_right:\n"
+	"	movl %ecx, 0x100008\n"
+	"	movl $1, 0x100000\n"
+	"	movw $0x500, %dx\n"
+	"	outb %al, %dx\n"
+	"	ud2\n"
+	"mode_wrong:\n"
+	"	movl $2, 0x100000\n"
+	"	movw $0x500, %dx\n"
+	"	outb %al, %dx\n"
+	"	ud2\n"
+	"	.code64\n"
+	"mode_code_end:\n"
+	".popsection\n");
+extern const uint8_t mode_code[], mode_code_end[];
+
 /* A VM whose vCPU 0 is set to run code at CODE; cache_bytes: the code
  * cache's budget (0: the default), jit: its generated code. */
 static struct machine *link_machine_cfg(unsigned ncpus, const uint8_t *code, const uint8_t *end,
@@ -839,6 +890,19 @@ static void test_translations_dropped_for_user(void **state)
 	machine_free(m);
 }
 
+/* A RET in compat mode to an address the table holds a 64-bit block
+ * for runs the 32-bit block. */
+static void test_table_64bit_only(void **state)
+{
+	struct machine *m = link_machine(1, mode_code, mode_code_end);
+
+	(void)state;
+	run_to_kick(m);
+	assert_int_equal(get64(m, RESULT), 1);
+	assert_int_equal(get64(m, RESULT + 8), 1);
+	machine_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -858,6 +922,7 @@ int main(void)
 		cmocka_unit_test(test_table_off),
 		BOTH(test_translations_kept),
 		BOTH(test_translations_dropped_for_user),
+		BOTH(test_table_64bit_only),
 	};
 
 	return vs_test_run("emu-link", tests, VS_ARRAY_SIZE(tests), NULL, NULL, NULL);
