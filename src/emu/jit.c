@@ -572,42 +572,6 @@ static void emit_link_enter(struct emit *e, struct outs *o)
 	put(e, mul + 3, 2);
 }
 
-/* Neither link is cpu->rip (rax): in 64-bit mode, rcx = cc's jump table
- * slot for it (exec.c jump_add()) and, if that slot's rip is cpu->rip,
- * on to hit, to be validated and entered as a link is; else out. */
-static void emit_jump_lookup(struct emit *e, struct outs *o, uintptr_t hit)
-{
-	static const uint8_t mode[] = { 0x83, 0xbb }; /* cmp dword [rbx + d32], i8 */
-	static const uint8_t hash[] = { 0x48, 0x89, 0xc2, 0x48, 0xc1, 0xea }; /* mov rdx, rax; shr */
-	static const uint8_t mix[] = { 0x48, 0x31, 0xc2, 0x81, 0xe2 }; /* xor rdx, rax; and edx */
-	static const uint8_t slot[] = { 0xc1, 0xe2, 0x06, 0x49, 0x8d, 0x8c, 0x14 }; /* shl; lea */
-	static const uint8_t cmp_rip[] = { 0x48, 0x3b, 0x41 }; /* cmp rax, [rcx + d8] */
-	static const uint8_t je[] = { 0x0f, 0x84 };
-	struct fixup f;
-
-	static_assert(sizeof(struct emu_jump_slot) == 1u << 6, "shl edx, 6 above");
-	static_assert(sizeof(((struct emu_cpu *)0)->mode) == 4, "cmp dword above");
-	static_assert(offsetof(struct emu_core_cpu, jump) < 1u << 31, "the table needs disp32");
-	put(e, mode, sizeof(mode));
-	put32(e, (uint32_t)offsetof(struct emu_cpu, mode));
-	put8(e, EMU_MODE_LONG64);
-	emit_out(e, o, false);
-	put(e, hash, sizeof(hash)); /* rdx = (rip ^ rip >> bits) & mask: exec.c jump_slot() */
-	put8(e, EMU_JUMP_BITS);
-	put(e, mix, sizeof(mix));
-	put32(e, (1u << EMU_JUMP_BITS) - 1);
-	put(e, slot, sizeof(slot)); /* rcx = &cc->jump[rdx] */
-	put32(e, (uint32_t)offsetof(struct emu_core_cpu, jump));
-	put(e, cmp_rip, sizeof(cmp_rip));
-	put8(e, (uint8_t)offsetof(struct emu_block_link, rip));
-	f = emit_jump(e, je, sizeof(je)); /* backwards, to hit */
-	if (f.w) {
-		uint32_t rel = (uint32_t)(hit - f.x);
-
-		memcpy(f.w, &rel, sizeof(rel));
-	}
-}
-
 /* The link check, shared by every block's code (emit_link_tail() jumps
  * here with rcx = its b->link, rbx = cpu, r12 = cc): if cpu->rip is one
  * of the links' rips, that link still valid, and nothing asks the
@@ -638,7 +602,8 @@ static void emit_link_stub(struct emit *e)
 	}
 	emit_link_enter(e, &o);
 	fix_jump(e, miss);
-	emit_jump_lookup(e, &o, hit);
+	assert(o.n < VS_ARRAY_SIZE(o.at));
+	o.at[o.n++] = emu_jit_emit_jump_lookup(e, hit);
 	for (unsigned i = 0; i < o.n; i++)
 		fix_jump(e, o.at[i]);
 	emit_pop_frame(e);

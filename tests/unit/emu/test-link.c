@@ -342,8 +342,16 @@ extern const uint8_t flushret_code[], flushret_code_end[];
  * its PT entry and INVLPG, else by a CR3 load (r10 = PML4 ^ PML4_2).
  * ebx sums to 1 + 2 + 1 + 2. The return to 0x7003 is f's third
  * successor: found in the table, whose slot names the page's old gpa. */
-static const uint8_t page_code1[] = { 0x41, 0xff, 0xd5, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x41, 0xff, 0xe6 };
-static const uint8_t page_code2[] = { 0x41, 0xff, 0xd5, 0xb8, 0x02, 0x00, 0x00, 0x00, 0x41, 0xff, 0xe6 };
+static const uint8_t page_code1[] = {
+	0x41, 0xff, 0xd5, /* call *%r13 */
+	0xb8, 0x01, 0x00, 0x00, 0x00, /* mov $1, %eax */
+	0x41, 0xff, 0xe6, /* jmp *%r14 */
+};
+static const uint8_t page_code2[] = {
+	0x41, 0xff, 0xd5, /* call *%r13 */
+	0xb8, 0x02, 0x00, 0x00, 0x00, /* mov $2, %eax */
+	0x41, 0xff, 0xe6, /* jmp *%r14 */
+};
 __asm__(".pushsection .rodata\n"
 	".globl remapret_code, remapret_code_end\n"
 	"remapret_code:\n"
@@ -790,8 +798,8 @@ static void test_table_target_rewritten(void **state)
  * checks that no freed block is entered). */
 static void test_table_survives_flushes(void **state)
 {
-	struct machine *m = link_machine_cfg(1, flushret_code, flushret_code_end, 256 << 10,
-					     test_jit);
+	struct machine *m =
+		link_machine_cfg(1, flushret_code, flushret_code_end, 256 << 10, test_jit);
 	struct emu_stats st;
 	uint64_t calls = FLUSH_PAGES * 1365;
 
