@@ -143,11 +143,15 @@ struct emu_core_cpu *emu_core_of(struct emu_cpu *cpu)
 	struct emu_core_cpu *cc = c->percpu[cpu->index];
 
 	if (!cc) {
-		cc = xzalloc(sizeof(*cc));
+		cc = aligned_alloc(_Alignof(struct emu_core_cpu), sizeof(*cc)); /* jump[] */
+		if (!cc)
+			xoom();
+		memset(cc, 0, sizeof(*cc));
 		cc->gen = atomic_load(&c->gen);
 		cc->gen_src = &c->gen;
 		cc->chain = cpu->vm->ncpus == 1;
 		cc->jit = c->jit;
+		cc->jump_fill = cc->chain && c->jit && emu_jit_link_enabled(&cpu->vm->cfg);
 		c->percpu[cpu->index] = cc;
 	}
 	return cc;

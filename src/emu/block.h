@@ -8,7 +8,7 @@
 #define EMU_BLOCK_MAX 64 /* instructions per block */
 #define EMU_NO_GPA UINT64_MAX
 #define EMU_FAST_BITS 14 /* per-vCPU direct-mapped block lookup */
-#define EMU_VPAGES 4 /* code page translations the dispatch loop keeps */
+#define EMU_VPAGES 256 /* code page translations the dispatch loop keeps */
 #define EMU_JMP_RESTART 0x5e1f /* longjmp value: leave the block, no exception */
 
 /* A slot of the per-vCPU lookup: b is valid only while gen is the vCPU's
@@ -21,6 +21,7 @@ struct emu_fast_slot {
 };
 
 #define EMU_BLOCK_LINKS 2 /* successors a block remembers (chaining) */
+#define EMU_JUMP_BITS 10 /* per-vCPU table of blocks by RIP, for the link check */
 
 /* A successor a block remembers (block chaining): b and gen as in a lookup
  * slot (generation 0 is never current, so a zeroed link is empty). The
@@ -38,6 +39,15 @@ struct emu_block_link {
 	uint64_t vslot;
 	uint64_t vpage, gpage;
 };
+
+/* A slot of the per-vCPU jump table (exec.c jump_add()): the block last
+ * dispatched at a RIP, hashed by RIP, in a link's layout so that the
+ * link check validates it with the same code (jit.c emit_link_stub()).
+ * A cache line each. */
+struct emu_jump_slot {
+	struct emu_block_link l;
+	uint64_t pad;
+} __attribute__((aligned(64)));
 
 struct emu_block {
 	/* What every dispatch reads comes first (one cache line, mostly). */
@@ -77,10 +87,22 @@ struct emu_core_cpu {
 	/* While generated code runs: its frame (jit.h emu_jit_code), else 0. */
 	uintptr_t jit_frame;
 	/* The code pages translated last (linear page -> gpa page), direct-
-	 * mapped by linear page: used without emu_fetch_ptr() while only
-	 * non-system blocks ran since, as nothing else can change a
-	 * translation (EMU_IF_SYS). vpage EMU_TLB_INVALID: none. */
+	 * mapped by linear page: used without emu_fetch_ptr() while no TLB
+	 * flush, privilege level or mode change happened since (only system
+	 * blocks, faults and the system layer between emu_exec() calls can
+	 * do those: exec.c vpages_keep()). vpage EMU_TLB_INVALID: none. */
 	uint64_t vpage[EMU_VPAGES], gpage[EMU_VPAGES];
+	/* What the translations above were made under (since their last
+	 * reset): cpu->tlb_epoch, cpl and mode (exec.c vpages_keep()). */
+	uint64_t vepoch;
+	uint8_t vcpl, vmode;
+	/* Whether the loop fills jump[]: this vCPU's blocks' code has the
+	 * link check (one vCPU, linking on). */
+	bool jump_fill;
+	/* For the link check when cpu->rip is neither link (exec.c
+	 * jump_add()): the dispatch loop's blocks by RIP. Zeroed at start
+	 * (generation 0: empty). */
+	struct emu_jump_slot jump[1u << EMU_JUMP_BITS];
 };
 
 /* The calling vCPU's core state (allocated on first use). */

@@ -21,10 +21,28 @@ static inline unsigned fast_slot(uint64_t gpa)
 	return (unsigned)((gpa ^ (gpa >> EMU_FAST_BITS)) & ((1u << EMU_FAST_BITS) - 1));
 }
 
-static inline void vpages_reset(struct emu_core_cpu *cc)
+static inline void vpages_reset(const struct emu_cpu *cpu, struct emu_core_cpu *cc)
 {
 	for (unsigned i = 0; i < EMU_VPAGES; i++)
 		cc->vpage[i] = EMU_TLB_INVALID;
+	cc->vepoch = cpu->tlb_epoch;
+	cc->vcpl = cpu->cpl;
+	cc->vmode = (uint8_t)cpu->mode;
+}
+
+/* Whether the cached code page translations still hold after a system
+ * block, or on entering emu_exec(): a translation changes only with a
+ * TLB flush (tlb_epoch: CR3, CR0, CR4, EFER, INVLPG, the VMM setting
+ * registers), and what a fetch may reach with the privilege level (U/S,
+ * SMEP) or the mode. Linux's read path runs ~100 IRETs to its own ring
+ * and leaves emu_exec() ~300 times (an STI's event, an interrupt) per
+ * MiB read, none of which changes those; each reset sent the next ~12
+ * linked blocks back to this loop. Only in 64-bit mode, where the
+ * linear address is RIP and CS has no limit to check. */
+static inline bool vpages_keep(const struct emu_cpu *cpu, const struct emu_core_cpu *cc)
+{
+	return cpu->mode == EMU_MODE_LONG64 && cc->vmode == EMU_MODE_LONG64 &&
+	       cc->vepoch == cpu->tlb_epoch && cc->vcpl == cpu->cpl;
 }
 
 /* A straddling block is valid only while its second page still maps to
@@ -103,6 +121,46 @@ static inline void chain_add(struct emu_core_cpu *cc, struct emu_block *prev, st
 			     0;
 }
 
+static inline unsigned jump_slot(uint64_t rip)
+{
+	return (unsigned)((rip ^ (rip >> EMU_JUMP_BITS)) & ((1u << EMU_JUMP_BITS) - 1));
+}
+
+/* Remembers b (at lin, gpa) in cc's jump table, where the link check
+ * looks when cpu->rip is neither of the running block's links (jit.c
+ * emit_link_stub()): a RET to one of many callers, an indirect JMP or
+ * CALL (the kernel's retpoline thunks), a branch whose two remembered
+ * successors are others. The slot is a link as chain_add() would make
+ * it, validated by the same code (generation, this loop's cached
+ * translation of b's code page, events, stop, interrupt shadow), plus
+ * cpu->mode: only 64-bit blocks get a slot and the code takes one only
+ * in 64-bit mode, which with "the predecessor has the link check" (so
+ * is no system block and does not straddle) is all link_safe() asks.
+ * A slot never reaches a freed block: the code reads slot.b only when
+ * slot.gen is the cache's current generation. Every retirement (self-
+ * modifying code, DMA into code, a flush) moves that generation on, so
+ * b was not retired since this loop found it live at cc->gen; and a
+ * block retired after the check is freed only once this vCPU publishes
+ * a newer generation, which it does only here, in the loop. So retire
+ * and flush clear nothing. Only the vCPU itself uses its table, and
+ * only with one vCPU (the code has no link check otherwise). */
+static inline void jump_add(struct emu_core_cpu *cc, struct emu_block *b, uint64_t lin,
+			    uint64_t gpa)
+{
+	struct emu_block_link *l = &cc->jump[jump_slot(b->rip)].l;
+	unsigned v = (unsigned)(lin >> 12) & (EMU_VPAGES - 1);
+
+	if (!b->code || b->mode != EMU_MODE_LONG64 || b->gpa2 != EMU_NO_GPA)
+		return;
+	l->b = b;
+	l->gen = cc->gen;
+	l->rip = b->rip;
+	l->vslot = offsetof(struct emu_core_cpu, vpage) + v * sizeof(uint64_t);
+	l->vpage = lin & ~0xfffULL;
+	l->gpage = gpa & ~0xfffULL;
+	l->entry = (uintptr_t)(void *)b->code + EMU_JIT_ENTRY;
+}
+
 /* The block at cpu->rip; prev is the block that ran just before, or NULL
  * (then, or when chaining is off, no link is used or made). */
 static inline __attribute__((always_inline)) struct emu_block *
@@ -137,6 +195,8 @@ lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc, struct emu_block *prev)
 		slot->b = b;
 		slot->gen = cc->gen;
 	}
+	if (cc->jump_fill)
+		jump_add(cc, b, lin, gpa);
 	if (prev)
 		chain_add(cc, prev, b, lin, gpa);
 	return b;
@@ -208,8 +268,8 @@ static inline __attribute__((always_inline)) void run_loop(struct emu_cpu *cpu,
 		b = cc->cur; /* the last block run: linked code may have gone on */
 		cc->cur = NULL;
 		prev = cc->chain ? b : NULL;
-		if (b->sys)
-			vpages_reset(cc);
+		if (b->sys && !vpages_keep(cpu, cc))
+			vpages_reset(cpu, cc);
 		if (shadow) /* the instruction after STI / MOV SS has run */
 			cpu->irq_shadow = false;
 		if (atomic_load_explicit(&cpu->events, memory_order_relaxed) || cpu->stop)
@@ -236,7 +296,6 @@ static void unwind(struct emu_cpu *cpu, struct emu_core_cpu *cc, int how)
 {
 	const struct emu_block *b = cc->cur;
 
-	vpages_reset(cc);
 	cc->jit_frame = 0; /* generated code's frame, if any, was abandoned */
 	if (cc->building)
 		emu_block_build_abort(cpu);
@@ -248,6 +307,7 @@ static void unwind(struct emu_cpu *cpu, struct emu_core_cpu *cc, int how)
 	cc->cur = NULL;
 	if (how != EMU_JMP_RESTART)
 		emu_exception_deliver(cpu);
+	vpages_reset(cpu, cc); /* under the handler's privilege level and mode */
 }
 
 void emu_exec(struct emu_cpu *cpu)
@@ -256,7 +316,8 @@ void emu_exec(struct emu_cpu *cpu)
 	int how;
 
 	emu_core_enter(cpu, cc);
-	vpages_reset(cc);
+	if (!vpages_keep(cpu, cc))
+		vpages_reset(cpu, cc);
 	how = setjmp(cpu->jmp);
 
 	if (how) {

@@ -249,6 +249,10 @@ struct emu_cpu {
 
 	/* control and system registers */
 	uint64_t cr0, cr2, cr3, cr4, cr8, efer, xcr0;
+	/* Bumped by every TLB flush (mmu.c): the dispatch loop keeps its
+	 * code page translations across emu_exec() calls while it holds
+	 * (exec.c vpages_keep()). */
+	uint64_t tlb_epoch;
 	uint64_t dr[8];
 	struct emu_dtr gdtr, idtr;
 	struct emu_seg ldtr, tr;

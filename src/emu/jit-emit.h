@@ -94,6 +94,16 @@ void emu_jit_emit_call_cpu(struct emit *e, uintptr_t fn);
 void emu_jit_emit_tlb(struct emit *e, const struct emu_insn *in, bool write, unsigned size,
 		      struct fixup *miss);
 
+/* jit-jump.c */
+
+/* With rax = cpu->rip, which is neither of the running block's links
+ * (rbx = cpu, r12 = cc): in 64-bit mode, rcx = cc's jump table slot for
+ * it and, if that slot's rip is cpu->rip, a jump back to hit (the link
+ * check's validation, which takes the slot as a link). Returns the jump
+ * to patch to the link check's way out (not 64-bit mode); after a miss
+ * the code falls through, to that way out too. */
+struct fixup emu_jit_emit_jump_lookup(struct emit *e, uintptr_t hit);
+
 /* jit-alu.c */
 
 /* Emits in (not a block's last instruction; fn = emu_fast_generic(in->fn))

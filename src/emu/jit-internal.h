@@ -11,7 +11,7 @@
 #define JIT_TAIL_MAX 320u /* the last instruction, CALL/RET inline, the link check */
 #define JIT_CODE_MAX (JIT_HEAD + EMU_BLOCK_MAX * JIT_INSN_MAX + JIT_TAIL_MAX)
 #define JIT_CLASSES ((JIT_CODE_MAX + JIT_UNIT - 1) / JIT_UNIT + 1)
-#define JIT_STUB_BYTES 256u /* the SMC stub at the pool's start, then the link check */
+#define JIT_STUB_BYTES 320u /* the SMC stub at the pool's start, then the link check */
 #define JIT_LINK 32u /* offset of the link check (jit.c emit_link_stub()) */
 
 struct emu_jit {

@@ -477,13 +477,13 @@ static void emit_out(struct emit *e, struct outs *o, bool zero)
 }
 
 /* With rcx = the block's links: rcx = the one whose rip is cpu->rip (rax
- * = cpu->rip), else out. */
-static void emit_link_pick(struct emit *e, struct outs *o)
+ * = cpu->rip), else to *miss (the jump table). */
+static void emit_link_pick(struct emit *e, struct fixup *miss)
 {
 	static const uint8_t load_rip[] = { 0x48, 0x8b, 0x83 }; /* mov rax, [rbx + d32] */
 	static const uint8_t cmp_rip[] = { 0x48, 0x3b, 0x41 }; /* cmp rax, [rcx + d8] */
 	static const uint8_t next[] = { 0x48, 0x83, 0xc1 }; /* add rcx, i8 */
-	static const uint8_t je[] = { 0x0f, 0x84 };
+	static const uint8_t je[] = { 0x0f, 0x84 }, jne[] = { 0x0f, 0x85 };
 	struct fixup hit;
 
 	static_assert(EMU_BLOCK_LINKS == 2, "the check tries two links");
@@ -495,7 +495,7 @@ static void emit_link_pick(struct emit *e, struct outs *o)
 	hit = emit_jump(e, je, sizeof(je));
 	put(e, cmp_rip, sizeof(cmp_rip));
 	put8(e, (uint8_t)(sizeof(struct emu_block_link) + offsetof(struct emu_block_link, rip)));
-	emit_out(e, o, false);
+	*miss = emit_jump(e, jne, sizeof(jne));
 	put(e, next, sizeof(next));
 	put8(e, (uint8_t)sizeof(struct emu_block_link));
 	fix_jump(e, hit);
@@ -512,11 +512,8 @@ static void emit_link_valid(struct emit *e, struct outs *o)
 	static const uint8_t vslot[] = { 0x48, 0x8b, 0x51 }; /* mov rdx, [rcx + d8] */
 	static const uint8_t vpage[] = { 0x49, 0x8b, 0x34, 0x14 }; /* mov rsi, [r12 + rdx] */
 	static const uint8_t cmp_rsi[] = { 0x48, 0x3b, 0x71 }; /* cmp rsi, [rcx + d8] */
-	static const uint8_t gpage[] = { 0x49, 0x8b, 0x74, 0x14 }; /* mov rsi, [r12 + rdx + d8] */
+	static const uint8_t gpage[] = { 0x49, 0x8b, 0xb4, 0x14 }; /* mov rsi, [r12 + rdx + d32] */
 
-	static_assert(offsetof(struct emu_core_cpu, gpage) - offsetof(struct emu_core_cpu, vpage) <
-			      128,
-		      "gpage[v] at disp8 from vpage[v]");
 	put(e, gen, sizeof(gen));
 	put32(e, (uint32_t)offsetof(struct emu_core_cpu, gen_src));
 	put(e, gen_cmp, sizeof(gen_cmp));
@@ -529,8 +526,8 @@ static void emit_link_valid(struct emit *e, struct outs *o)
 	put8(e, (uint8_t)offsetof(struct emu_block_link, vpage));
 	emit_out(e, o, false);
 	put(e, gpage, sizeof(gpage));
-	put8(e, (uint8_t)(offsetof(struct emu_core_cpu, gpage) -
-			  offsetof(struct emu_core_cpu, vpage)));
+	put32(e, (uint32_t)(offsetof(struct emu_core_cpu, gpage) -
+			    offsetof(struct emu_core_cpu, vpage)));
 	put(e, cmp_rsi, sizeof(cmp_rsi));
 	put8(e, (uint8_t)offsetof(struct emu_block_link, gpage));
 	emit_out(e, o, false);
@@ -587,8 +584,11 @@ static void emit_link_stub(struct emit *e)
 	const uint32_t flags[] = { offsetof(struct emu_cpu, stop),
 				   offsetof(struct emu_cpu, irq_shadow) };
 	struct outs o = { .n = 0 };
+	struct fixup miss;
+	uintptr_t hit;
 
-	emit_link_pick(e, &o);
+	emit_link_pick(e, &miss);
+	hit = e->x;
 	emit_link_valid(e, &o);
 	put(e, ev, sizeof(ev));
 	put32(e, (uint32_t)offsetof(struct emu_cpu, events));
@@ -601,6 +601,9 @@ static void emit_link_stub(struct emit *e)
 		emit_out(e, &o, false);
 	}
 	emit_link_enter(e, &o);
+	fix_jump(e, miss);
+	assert(o.n < VS_ARRAY_SIZE(o.at));
+	o.at[o.n++] = emu_jit_emit_jump_lookup(e, hit);
 	for (unsigned i = 0; i < o.n; i++)
 		fix_jump(e, o.at[i]);
 	emit_pop_frame(e);

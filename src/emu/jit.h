@@ -24,7 +24,11 @@
  * statistics, as the dispatch loop does, and jumps to the link's entry
  * (the successor's linked entry) instead of returning. The dispatch loop
  * fills the links and decides which the code may follow (exec.c
- * chain_add()). */
+ * chain_add()). When cpu->rip is neither link (a RET to one of many
+ * callers, an indirect JMP or CALL), the check looks it up in the
+ * vCPU's jump table (emu_core_cpu.jump, filled by the dispatch loop:
+ * exec.c jump_add()), whose slots are links by another name, and goes
+ * on the same way, in 64-bit mode only. */
 #ifndef VS_EMU_JIT_H
 #define VS_EMU_JIT_H
 

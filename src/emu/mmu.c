@@ -166,6 +166,7 @@ void emu_tlb_flush_page(struct emu_cpu *cpu, uint64_t lin)
 {
 	unsigned i = (lin >> 12) & (EMU_TLB_SIZE - 1);
 
+	cpu->tlb_epoch++;
 	for (unsigned u = 0; u < 2; u++) {
 		if (cpu->tlb[u].e[i].tag_read == (lin & EMU_PAGE_MASK))
 			tlb_kill(cpu, u, i);
@@ -186,6 +187,7 @@ void emu_tlb_flush_page(struct emu_cpu *cpu, uint64_t lin)
 
 void emu_tlb_flush_nonglobal(struct emu_cpu *cpu)
 {
+	cpu->tlb_epoch++;
 	for (unsigned u = 0; u < 2; u++)
 		for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
 			if (!(cpu->sys->info[u][i] & EMU_TI_GLOBAL))
@@ -194,6 +196,7 @@ void emu_tlb_flush_nonglobal(struct emu_cpu *cpu)
 
 void emu_tlb_flush_all(struct emu_cpu *cpu)
 {
+	cpu->tlb_epoch++;
 	for (unsigned u = 0; u < 2; u++)
 		for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
 			tlb_kill(cpu, u, i);
