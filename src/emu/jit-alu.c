@@ -33,8 +33,6 @@
 #include "emu/block.h"
 #include "emu/core.h"
 
-enum { RAX, RCX, RDX, RSI = 6 }; /* host registers (ModRM numbering) */
-
 enum alu_shape {
 	RG, /* r/m(reg) op= reg: EG_r */
 	GR, /* reg op= r/m(reg): GE_r */
@@ -68,98 +66,7 @@ static const struct alu_form alu_forms[] = {
 	ALU_FORMS(test, 0x21, EMU_LZ_LOGIC, false),
 };
 
-#define LZ_OFF(f) ((uint32_t)offsetof(struct emu_cpu, lazy.f))
-#define FL_OFF ((uint32_t)offsetof(struct emu_cpu, rflags))
-#define LZ_FLUSHED 0xff /* e->lz_op: lazy.op is 0, the flags are in rflags */
-static_assert(offsetof(struct emu_lazy, size) == offsetof(struct emu_lazy, op) + 1,
-	      "op and size are written as one word");
-
-/* The operand-size prefix, REX.W, and the opcode (the byte form is one
- * less than the others for every opcode used here). */
-static void sized_op(struct emit *e, unsigned size, uint8_t op)
-{
-	if (size == 2)
-		put8(e, 0x66);
-	else if (size == 8)
-		put8(e, 0x48);
-	put8(e, size == 1 ? (uint8_t)(op - 1) : op);
-}
-
 static bool host_flags(struct emit *e, unsigned cc);
-
-/* ModRM for reg and [rbx + off] */
-static void modrm_cpu(struct emit *e, unsigned reg, uint32_t off)
-{
-	if (off < 128) {
-		put8(e, (uint8_t)(0x43 | reg << 3));
-		put8(e, (uint8_t)off);
-	} else {
-		put8(e, (uint8_t)(0x83 | reg << 3));
-		put32(e, off);
-	}
-}
-
-/* reg = the size-byte value at [rbx + off] (or at [rdx] when mem),
- * zero-extended to 64 bits */
-static void load(struct emit *e, unsigned reg, unsigned size, bool mem, uint32_t off)
-{
-	if (size <= 2) {
-		put8(e, 0x0f);
-		put8(e, size == 1 ? 0xb6 : 0xb7);
-	} else {
-		if (size == 8)
-			put8(e, 0x48);
-		put8(e, 0x8b);
-	}
-	if (mem)
-		put8(e, (uint8_t)(RDX | reg << 3));
-	else
-		modrm_cpu(e, reg, off);
-}
-
-/* the size-byte store of rax to [rbx + off] (or [rdx] when mem); a
- * register written at size 4 is zero-extended (rax already is) */
-static void store_rax(struct emit *e, unsigned size, bool mem, uint32_t off)
-{
-	sized_op(e, !mem && size == 4 ? 8 : size, 0x89);
-	if (mem)
-		put8(e, RDX);
-	else
-		modrm_cpu(e, RAX, off);
-}
-
-/* rcx = v */
-static void imm_rcx(struct emit *e, uint64_t v)
-{
-	if (v <= UINT32_MAX) { /* mov ecx, imm32 */
-		put8(e, 0xb9);
-		put32(e, (uint32_t)v);
-	} else if ((int64_t)v == (int32_t)v) { /* mov rcx, simm32 */
-		put8(e, 0x48);
-		put8(e, 0xc7);
-		put8(e, 0xc1);
-		put32(e, (uint32_t)v);
-	} else { /* mov rcx, imm64 */
-		put8(e, 0x48);
-		put8(e, 0xb9);
-		put64(e, v);
-	}
-}
-
-/* res = rax, op and size: the rest of the lazy record (the caller wrote
- * src1 and src2) */
-static void lz_record(struct emit *e, uint8_t lz, unsigned size)
-{
-	sized_op(e, 8, 0x89); /* mov [rbx + res], rax */
-	modrm_cpu(e, RAX, LZ_OFF(res));
-	put8(e, 0x66); /* mov word [rbx + op], size << 8 | lz */
-	put8(e, 0xc7);
-	modrm_cpu(e, 0, LZ_OFF(op));
-	put8(e, lz);
-	put8(e, (uint8_t)size);
-	e->lz_op = lz;
-	e->lz_size = (uint8_t)size;
-}
 
 /* With rax = a, rcx = b: the operation and its lazy record. */
 static void alu_body(struct emit *e, const struct alu_form *f, unsigned size)
@@ -171,13 +78,6 @@ static void alu_body(struct emit *e, const struct alu_form *f, unsigned size)
 	sized_op(e, size, f->host); /* op rax, rcx */
 	put8(e, 0xc8);
 	lz_record(e, f->lz, size);
-}
-
-/* Where register r's operand of size bytes lives in struct emu_cpu: AH..BH
- * (high, at size 1) are byte 1 of RAX..RBX. */
-static uint32_t gpr_off(unsigned r, unsigned size, bool high)
-{
-	return high && size == 1 ? reg_disp(r & 3) + 1u : reg_disp(r);
 }
 
 /* Register and immediate forms, in any mode. */
@@ -310,7 +210,7 @@ static bool emit_cmov(struct emit *e, const struct emu_insn *in)
  * producer is known (its compare, add or test sets them all exactly, but
  * AF, which a logic op leaves 0 and the host's TEST undefined), else a
  * call when lazy.op is not 0. */
-static void emit_flush(struct emit *e)
+void emu_jit_emit_flush(struct emit *e)
 {
 	static const uint8_t pushf_pop_rcx[] = { 0x9c, 0x59 }, je[] = { 0x0f, 0x84 };
 	uint32_t arith = (uint32_t)EMU_FLAGS_ARITH;
@@ -367,7 +267,7 @@ static bool emit_rotate(struct emit *e, const struct emu_insn *in, bool rol)
 
 	if (in->mod != 3 || (in->flags & EMU_IF_CL) || !c)
 		return false;
-	emit_flush(e);
+	emu_jit_emit_flush(e);
 	load(e, RAX, size, false, rm);
 	sized_op(e, size, 0xc1); /* rol/ror al/ax/eax/rax, c */
 	put8(e, rol ? 0xc0 : 0xc8);
@@ -612,7 +512,7 @@ static bool emit_other(struct emit *e, const struct emu_block *b, const struct e
 		return emit_incdec(e, b, in, fn == emu_op_inc_r, false);
 	if ((fn == emu_op_inc_m || fn == emu_op_dec_m) && in->mod != 3)
 		return emit_incdec(e, b, in, fn == emu_op_inc_m, true);
-	return false;
+	return emu_jit_emit_rmw(e, b, in, fn);
 }
 
 bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
@@ -652,6 +552,13 @@ static bool host_flags(struct emit *e, unsigned cc)
 	unsigned size = e->lz_size;
 	uint8_t op = e->lz_op;
 
+	if (op == LZ_FLUSHED && cc >> 1 == EMU_CC_B >> 1) { /* bt dword [rbx + rflags], 0 */
+		put8(e, 0x0f);
+		put8(e, 0xba);
+		modrm_cpu(e, 4, FL_OFF);
+		put8(e, 0);
+		return true;
+	}
 	/* after a shift (CFOF), ZF, SF and PF still come from res */
 	if (op == EMU_LZ_CFOF &&
 	    (cc >> 1 == EMU_CC_E >> 1 || cc >> 1 == EMU_CC_S >> 1 || cc >> 1 == EMU_CC_P >> 1))

@@ -478,6 +478,8 @@ static void alu_state(struct emu_cpu *c, uint8_t *m, uint64_t a, uint64_t b, uns
 	c->r[EMU_RDX] = a;
 	c->r[EMU_RCX] = b;
 	c->r[EMU_RSI] = MEM_LIN + 0x800;
+	if (k % 3 == 0) /* CMPXCHG's accumulator equal to the memory operand */
+		c->r[EMU_RAX] = a;
 	memset(m, (int)(k * 37 + 1), 4096);
 	memcpy(m + 0x810, &a, 8);
 	c->rip = RIP_UNSET;
@@ -493,6 +495,7 @@ struct alu_case {
 	bool same; /* reg and rm name the same register */
 	bool pick; /* with the decoder's specialized handlers */
 	bool high; /* size 1 with AH..BH: reg = CH, rm = DH */
+	bool lock; /* with a LOCK prefix */
 	emu_handler mid; /* a second instruction between it and the Jcc, or NULL */
 	unsigned mid_size; /* its operand size (0: 8); CMOVcc has the Jcc's cc */
 	uint64_t mid_imm;
@@ -504,12 +507,17 @@ static bool is_shift(emu_handler fn)
 	       fn == emu_op_ror;
 }
 
+static bool is_bt(emu_handler fn)
+{
+	return fn == emu_op_bt_I || fn == emu_op_bts_I || fn == emu_op_btr_I || fn == emu_op_btc_I;
+}
+
 static bool is_imm_form(emu_handler fn)
 {
 	for (unsigned i = 0; i < sizeof(alu_fns) / sizeof(alu_fns[0]); i++)
 		if (alu_fns[i] == fn)
 			return i % 3 == 2;
-	return is_shift(fn) || fn == emu_op_imul3;
+	return is_shift(fn) || fn == emu_op_imul3 || is_bt(fn);
 }
 
 /* Sets up [alu, (mid,) jcc cc] of alu_case c. */
@@ -525,8 +533,11 @@ static struct emu_block *alu_block(const struct alu_case *c, unsigned cc, struct
 	for (unsigned i = 0; i < sizeof(alu_fns) / sizeof(alu_fns[0]); i++)
 		if (alu_fns[i] == c->fn && i % 6 >= 3)
 			in->mod = 0;
-	if (c->fn == emu_op_inc_m || c->fn == emu_op_dec_m)
+	if (c->fn == emu_op_inc_m || c->fn == emu_op_dec_m || c->fn == emu_op_cmpxchg ||
+	    is_bt(c->fn))
 		in->mod = 0;
+	if (c->lock)
+		in->pfx |= EMU_PFX_LOCK;
 	if (c->high) {
 		in->reg = 5;
 		in->rm = 6;
@@ -665,15 +676,16 @@ static void test_inlined_alu_jcc_match_handlers(void **state)
 					incdecs += n.compiled - before;
 			}
 	assert_int_equal(n.inl, n.compiled + mids);
-	/* after ROR: the handler */
-	assert_int_equal(n.ends, n.compiled - rots - incdecs / 4);
+	/* after ROR (flushed) only B and AE are in place: rflags' CF */
+	assert_int_equal(n.ends, n.compiled - rots / 16 * 14 - incdecs / 4);
 }
 
 /* SHL/SHR/SAR (sizes 4, 8) and ROL/ROR (1, 2, 4, 8) by an immediate, plain
  * and specialized, then each Jcc: a count of 0 once masked stays with the
  * handler (it changes no flags), every other count is done in place, and
  * after a shift the Jcc on ZF, SF or PF (the others need CF or OF from the
- * record: the handler); a rotate leaves the flags flushed (the handler). */
+ * record: the handler); a rotate leaves the flags flushed (JB, JAE in
+ * place, the others the handler). */
 static void test_inlined_shifts_match_handlers(void **state)
 {
 	static const emu_handler fns[] = { emu_op_shl, emu_op_shr, emu_op_sar, emu_op_rol,
@@ -695,6 +707,8 @@ static void test_inlined_shifts_match_handlers(void **state)
 					inl += 16 * 9;
 				if (f < 3 && s >= 4)
 					ends += 6 * 9;
+				if (f >= 3) /* flushed: JB, JAE on rflags' CF */
+					ends += 2 * 9;
 			}
 	assert_int_equal(n.compiled, 5 * 4 * 2 * 16 * 14);
 	assert_int_equal(n.inl, inl);
@@ -752,6 +766,35 @@ static void test_inlined_imul_match_handlers(void **state)
 			assert_int_equal(n.inl, s > 1 ? n.compiled : 0);
 			assert_int_equal(n.ends, s > 1 ? n.compiled / 16 * 6 : 0);
 		}
+}
+
+/* NOT, NEG (registers, AH..BH too), CMPXCHG with memory, BT/BTS/BTR/BTC
+ * of memory with an immediate (jit-rmw.c), with and without LOCK: all in
+ * place; the Jcc after NEG or CMPXCHG always (SUB), after BT* on CF only
+ * (the flags flushed), after NOT never (its producer is from before). */
+static void test_inlined_rmw_match_handlers(void **state)
+{
+	static const emu_handler fns[] = { emu_op_not,	 emu_op_neg,   emu_op_cmpxchg, emu_op_bt_I,
+					   emu_op_bts_I, emu_op_btr_I, emu_op_btc_I };
+	struct alu_counts n;
+
+	(void)state;
+	for (unsigned f = 0; f < 7; f++)
+		for (unsigned s = f >= 3 ? 2 : 1; s <= 8; s *= 2)
+			for (unsigned v = 0; v < 4; v++) {
+				struct alu_case c = { .fn = fns[f],
+						      .size = s,
+						      .pick = v == 1,
+						      .high = v == 2 && s == 1 && f < 2,
+						      .lock = v == 3 && f >= 2 };
+
+				n = (struct alu_counts){ 0 };
+				run_alu_case(&c, &n);
+				assert_int_equal(n.inl, n.compiled);
+				assert_int_equal(n.ends, f == 0 ? 0 :
+							 f < 3	? n.compiled :
+								  n.compiled / 16 * 2);
+			}
 }
 
 /* A register move between the ALU form and the Jcc keeps the flags' producer
@@ -853,6 +896,7 @@ int main(void)
 		cmocka_unit_test(test_inlined_shifts_match_handlers),
 		cmocka_unit_test(test_inlined_incdec_match_handlers),
 		cmocka_unit_test(test_inlined_imul_match_handlers),
+		cmocka_unit_test(test_inlined_rmw_match_handlers),
 		cmocka_unit_test(test_cut_leaves_at_next),
 		cmocka_unit_test(test_full_pool_refuses_then_reuses),
 	};
