@@ -498,7 +498,7 @@ static bool emit_other(struct emit *e, const struct emu_block *b, const struct e
 	    fn == emu_op_mov_OI || fn == emu_op_mov_EG_m || fn == emu_op_mov_GE_m ||
 	    fn == emu_op_mov_EI_m || fn == emu_op_movsxd)
 		return emit_mov(e, b, in, fn);
-	if (fn == emu_op_shl || fn == emu_op_shr || fn == emu_op_sar)
+	if ((fn == emu_op_shl || fn == emu_op_shr || fn == emu_op_sar) && !(in->flags & EMU_IF_CL))
 		return emit_shift(e, in, fn);
 	if (fn == emu_op_cmov)
 		return emit_cmov(e, in);

@@ -156,6 +156,59 @@ static bool emit_bt(struct emit *e, const struct emu_block *b, const struct emu_
 	return true;
 }
 
+/* SHL/SHR/SAR r, CL at sizes 4 and 8: a masked count of 0 only writes
+ * the register back (zero-extending at size 4, as emu_reg_set() does)
+ * and changes no flags; any other count as jit-alu.c's emit_shift() by
+ * an immediate (EMU_LZ_CFOF, CF the last bit out, OF SHL's msb(res) ^
+ * CF, SHR's msb(a), SAR's 0). Either way the flags' producer is unknown
+ * afterwards. */
+static bool emit_shift_cl(struct emit *e, const struct emu_insn *in, emu_handler fn)
+{
+	static const uint8_t setc_sil[] = { 0x40, 0x0f, 0x92, 0xc6, 0x40, 0x0f, 0xb6, 0xf6 };
+	static const uint8_t xor_edx[] = { 0x31, 0xd2 }, je[] = { 0x0f, 0x84 };
+	unsigned size = in->opsize, bits = size * 8;
+	uint8_t ext = fn == emu_op_shl ? 4 : fn == emu_op_shr ? 5 : 7;
+	uint32_t rm = reg_disp(in->rm);
+	struct fixup zero;
+
+	if (in->mod != 3 || (size != 4 && size != 8))
+		return false;
+	load(e, RCX, 4, false, reg_disp(EMU_RCX));
+	load(e, RAX, size, false, rm);
+	put8(e, 0x83); /* and ecx, bits - 1 */
+	put8(e, 0xe1);
+	put8(e, (uint8_t)(bits - 1));
+	zero = emit_jump(e, je, sizeof(je));
+	if (ext == 5) { /* rdx = msb(a) */
+		put(e, mov_rdx_rax, sizeof(mov_rdx_rax));
+		sized_op(e, size, 0xc1);
+		put8(e, 0xea);
+		put8(e, (uint8_t)(bits - 1));
+	}
+	sized_op(e, size, 0xd3); /* shl/shr/sar eax/rax, cl */
+	put8(e, (uint8_t)(0xc0 | ext << 3));
+	put(e, setc_sil, sizeof(setc_sil)); /* esi = CF */
+	if (ext == 4) { /* rdx = msb(res) ^ CF */
+		put(e, mov_rdx_rax, sizeof(mov_rdx_rax));
+		sized_op(e, size, 0xc1);
+		put8(e, 0xea);
+		put8(e, (uint8_t)(bits - 1));
+		put8(e, 0x31); /* xor edx, esi */
+		put8(e, 0xf2);
+	} else if (ext == 7) {
+		put(e, xor_edx, sizeof(xor_edx));
+	}
+	sized_op(e, 8, 0x89); /* src1 = CF, src2 = OF, res */
+	modrm_cpu(e, RSI, LZ_OFF(src1));
+	sized_op(e, 8, 0x89);
+	modrm_cpu(e, RDX, LZ_OFF(src2));
+	lz_record(e, EMU_LZ_CFOF, size);
+	fix_jump(e, zero);
+	store_rax(e, 8, false, rm); /* size 4: rax is zero-extended */
+	e->lz_op = EMU_LZ_NONE;
+	return true;
+}
+
 bool emu_jit_emit_rmw(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
 		      emu_handler fn)
 {
@@ -164,6 +217,8 @@ bool emu_jit_emit_rmw(struct emit *e, const struct emu_block *b, const struct em
 
 	if (fn == emu_op_not || fn == emu_op_neg)
 		return emit_unary(e, in, fn == emu_op_neg);
+	if (fn == emu_op_shl || fn == emu_op_shr || fn == emu_op_sar)
+		return emit_shift_cl(e, in, fn);
 	if (fn == emu_op_cmpxchg)
 		return emit_cmpxchg(e, b, in);
 	for (unsigned k = 0; k < 4; k++)

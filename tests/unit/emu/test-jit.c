@@ -496,6 +496,7 @@ struct alu_case {
 	bool pick; /* with the decoder's specialized handlers */
 	bool high; /* size 1 with AH..BH: reg = CH, rm = DH */
 	bool lock; /* with a LOCK prefix */
+	bool cl; /* a shift by CL (rcx = b) */
 	emu_handler mid; /* a second instruction between it and the Jcc, or NULL */
 	unsigned mid_size; /* its operand size (0: 8); CMOVcc has the Jcc's cc */
 	uint64_t mid_imm;
@@ -538,6 +539,8 @@ static struct emu_block *alu_block(const struct alu_case *c, unsigned cc, struct
 		in->mod = 0;
 	if (c->lock)
 		in->pfx |= EMU_PFX_LOCK;
+	if (c->cl)
+		in->flags |= EMU_IF_CL;
 	if (c->high) {
 		in->reg = 5;
 		in->rm = 6;
@@ -797,6 +800,31 @@ static void test_inlined_rmw_match_handlers(void **state)
 			}
 }
 
+/* SHL/SHR/SAR r, CL at sizes 4 and 8 (rcx = b: every count, 0 once
+ * masked too; also of rcx itself) in place, then the Jcc by its handler:
+ * the flags' producer depends on the count. Sizes 1 and 2 stay calls. */
+static void test_inlined_shift_cl_match_handlers(void **state)
+{
+	static const emu_handler fns[] = { emu_op_shl, emu_op_shr, emu_op_sar };
+	struct alu_counts n;
+
+	(void)state;
+	for (unsigned f = 0; f < 3; f++)
+		for (unsigned s = 1; s <= 8; s *= 2)
+			for (unsigned v = 0; v < 3; v++) {
+				struct alu_case c = { .fn = fns[f],
+						      .size = s,
+						      .same = v == 1,
+						      .pick = v == 2,
+						      .cl = true };
+
+				n = (struct alu_counts){ 0 };
+				run_alu_case(&c, &n);
+				assert_int_equal(n.inl, s >= 4 ? n.compiled : 0);
+				assert_int_equal(n.ends, 0);
+			}
+}
+
 /* A register move between the ALU form and the Jcc keeps the flags' producer
  * known (the Jcc is done in place); a called handler between them (MOVSX)
  * drops it (the Jcc's handler runs), with the same outcome. */
@@ -897,6 +925,7 @@ int main(void)
 		cmocka_unit_test(test_inlined_incdec_match_handlers),
 		cmocka_unit_test(test_inlined_imul_match_handlers),
 		cmocka_unit_test(test_inlined_rmw_match_handlers),
+		cmocka_unit_test(test_inlined_shift_cl_match_handlers),
 		cmocka_unit_test(test_cut_leaves_at_next),
 		cmocka_unit_test(test_full_pool_refuses_then_reuses),
 	};
