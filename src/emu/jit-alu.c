@@ -376,6 +376,30 @@ static bool emit_mov(struct emit *e, const struct emu_block *b, const struct emu
 	return true;
 }
 
+/* rax = a, zero-extended: lock xadd [rdx], al/ax/eax/rax with rax = +1
+ * or -1 (the memory operand then holds a +- 1) */
+static void emit_lock_xadd(struct emit *e, unsigned size, bool inc)
+{
+	if (size == 8) /* mov rax, simm32 */
+		put8(e, 0x48), put8(e, 0xc7), put8(e, 0xc0);
+	else /* mov eax, imm32 */
+		put8(e, 0xb8);
+	put32(e, inc ? 1u : UINT32_MAX);
+	put8(e, 0xf0);
+	if (size == 2)
+		put8(e, 0x66);
+	else if (size == 8)
+		put8(e, 0x48);
+	put8(e, 0x0f);
+	put8(e, size == 1 ? 0xc0 : 0xc1);
+	put8(e, RDX);
+	if (size <= 2) { /* movzx eax, al/ax */
+		put8(e, 0x0f);
+		put8(e, size == 1 ? 0xb6 : 0xb7);
+		put8(e, 0xc0);
+	}
+}
+
 /* ecx = CF as emu_get_cf() gives it: from the known producer's record,
  * else by calling it when may_call (rax..rdi are then lost); false when
  * neither. */
@@ -412,9 +436,11 @@ static bool emit_cf(struct emit *e, bool may_call)
 }
 
 /* INC/DEC of a register (AH..BH too), or of memory (long mode, 64-bit
- * addressing, no LOCK, through the TLB; only when CF comes from a known
- * producer, as emit_tlb needs rcx), recording EMU_LZ_INC/DEC with src2 =
- * the CF before, as exec-alu.c does. */
+ * addressing, through the TLB; LOCK'd as the host's LOCK XADD of +-1,
+ * which gives a), recording EMU_LZ_INC/DEC with src2 = the CF before, as
+ * exec-alu.c does; CF from a known producer, else from a call of
+ * emu_get_cf() (before the TLB check, which needs rcx: it is pushed
+ * meanwhile and popped on both paths). */
 static bool emit_incdec(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
 			bool inc, bool mem)
 {
@@ -422,20 +448,23 @@ static bool emit_incdec(struct emit *e, const struct emu_block *b, const struct 
 	static const uint8_t mov_rdx_rax[] = { 0x48, 0x89, 0xc2 };
 	unsigned size = in->opsize;
 	uint32_t rm = gpr_off(in->rm, size, in->flags & EMU_IF_HIGH8M);
+	bool lock = in->pfx & EMU_PFX_LOCK;
 	struct fixup miss = { 0 }, done;
 
-	if (mem) {
-		if ((in->pfx & EMU_PFX_LOCK) || b->mode != EMU_MODE_LONG64 || in->adsize != 8 ||
-		    in->disp != (int32_t)in->disp || !emit_cf(e, false))
-			return false;
-		put8(e, 0x51); /* push rcx: emit_tlb needs rcx; popped on both paths */
+	if (mem && (b->mode != EMU_MODE_LONG64 || in->adsize != 8 || in->disp != (int32_t)in->disp))
+		return false;
+	emit_cf(e, true);
+	if (!mem) {
+		load(e, RAX, size, false, rm);
+	} else {
+		put8(e, 0x51); /* push rcx */
 		emu_jit_emit_tlb(e, in, true, size, &miss);
 		put(e, mov_rdx_rax, sizeof(mov_rdx_rax));
 		put8(e, 0x59); /* pop rcx */
-		load(e, RAX, size, true, 0); /* a, zero-extended */
-	} else {
-		emit_cf(e, true);
-		load(e, RAX, size, false, rm);
+		if (lock)
+			emit_lock_xadd(e, size, inc);
+		else
+			load(e, RAX, size, true, 0); /* a, zero-extended */
 	}
 	put(e, mov_rsi_rax, sizeof(mov_rsi_rax));
 	sized_op(e, size, 0xff); /* inc/dec al/ax/eax/rax */
@@ -449,7 +478,8 @@ static bool emit_incdec(struct emit *e, const struct emu_block *b, const struct 
 		store_rax(e, size, false, rm);
 		return true;
 	}
-	store_rax(e, size, true, 0);
+	if (!lock)
+		store_rax(e, size, true, 0);
 	done = emit_jump(e, jmp, sizeof(jmp));
 	fix_jump(e, miss);
 	put8(e, 0x59); /* pop rcx */

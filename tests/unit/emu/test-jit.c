@@ -718,9 +718,9 @@ static void test_inlined_shifts_match_handlers(void **state)
 	assert_int_equal(n.ends, ends);
 }
 
-/* INC/DEC first in the block (CF from before it: lazy or flushed): of a
- * register in place (a call for CF), of memory by the handler; the Jcc
- * after either in place but on CF (B, AE, BE, A). */
+/* INC/DEC first in the block (CF from before it: lazy or flushed, from
+ * a call), of a register or of memory (with and without LOCK), in place;
+ * the Jcc after either in place but on CF (B, AE, BE, A). */
 static void test_inlined_incdec_match_handlers(void **state)
 {
 	static const emu_handler fns[] = { emu_op_inc_r, emu_op_dec_r, emu_op_inc_m, emu_op_dec_m };
@@ -728,14 +728,15 @@ static void test_inlined_incdec_match_handlers(void **state)
 
 	(void)state;
 	for (unsigned f = 0; f < 4; f++)
-		for (unsigned s = 1; s <= 8; s *= 2) {
-			struct alu_case c = { .fn = fns[f], .size = s };
+		for (unsigned s = 1; s <= 8; s *= 2)
+			for (unsigned lock = 0; lock < (f >= 2 ? 2u : 1u); lock++) {
+				struct alu_case c = { .fn = fns[f], .size = s, .lock = lock };
 
-			n = (struct alu_counts){ 0 };
-			run_alu_case(&c, &n);
-			assert_int_equal(n.inl, f < 2 ? n.compiled : 0);
-			assert_int_equal(n.ends, f < 2 ? n.compiled / 4 * 3 : 0);
-		}
+				n = (struct alu_counts){ 0 };
+				run_alu_case(&c, &n);
+				assert_int_equal(n.inl, n.compiled);
+				assert_int_equal(n.ends, n.compiled / 4 * 3);
+			}
 	/* CF for the second from a known first: flushed by a rotate, a
 	 * shift's record, an INC's record */
 	for (unsigned s = 1; s <= 8; s *= 2) {
