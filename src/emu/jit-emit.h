@@ -202,7 +202,8 @@ void emu_jit_emit_tlb(struct emit *e, const struct emu_insn *in, bool write, uns
  * in place when it is one of the forms done so (ADD/SUB/AND/OR/XOR/CMP/TEST
  * with register, immediate and memory operands, INC/DEC, SHL/SHR/SAR/ROL/
  * ROR by an immediate, IMUL, MOV at sizes 1/2, MOVSXD, CMOVcc and SETcc on
- * registers); updates e->lz_op/lz_size. False: nothing was emitted. */
+ * registers; and jit-rmw.c's); updates e->lz_op/lz_size. False:
+ * nothing was emitted. */
 bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
 		      emu_handler fn);
 /* As the block's last instruction, with cpu->rip already its end: JMP
