@@ -33,8 +33,6 @@
 #include "emu/block.h"
 #include "emu/core.h"
 
-enum { RAX, RCX, RDX, RSI = 6 }; /* host registers (ModRM numbering) */
-
 enum alu_shape {
 	RG, /* r/m(reg) op= reg: EG_r */
 	GR, /* reg op= r/m(reg): GE_r */
@@ -68,98 +66,7 @@ static const struct alu_form alu_forms[] = {
 	ALU_FORMS(test, 0x21, EMU_LZ_LOGIC, false),
 };
 
-#define LZ_OFF(f) ((uint32_t)offsetof(struct emu_cpu, lazy.f))
-#define FL_OFF ((uint32_t)offsetof(struct emu_cpu, rflags))
-#define LZ_FLUSHED 0xff /* e->lz_op: lazy.op is 0, the flags are in rflags */
-static_assert(offsetof(struct emu_lazy, size) == offsetof(struct emu_lazy, op) + 1,
-	      "op and size are written as one word");
-
-/* The operand-size prefix, REX.W, and the opcode (the byte form is one
- * less than the others for every opcode used here). */
-static void sized_op(struct emit *e, unsigned size, uint8_t op)
-{
-	if (size == 2)
-		put8(e, 0x66);
-	else if (size == 8)
-		put8(e, 0x48);
-	put8(e, size == 1 ? (uint8_t)(op - 1) : op);
-}
-
 static bool host_flags(struct emit *e, unsigned cc);
-
-/* ModRM for reg and [rbx + off] */
-static void modrm_cpu(struct emit *e, unsigned reg, uint32_t off)
-{
-	if (off < 128) {
-		put8(e, (uint8_t)(0x43 | reg << 3));
-		put8(e, (uint8_t)off);
-	} else {
-		put8(e, (uint8_t)(0x83 | reg << 3));
-		put32(e, off);
-	}
-}
-
-/* reg = the size-byte value at [rbx + off] (or at [rdx] when mem),
- * zero-extended to 64 bits */
-static void load(struct emit *e, unsigned reg, unsigned size, bool mem, uint32_t off)
-{
-	if (size <= 2) {
-		put8(e, 0x0f);
-		put8(e, size == 1 ? 0xb6 : 0xb7);
-	} else {
-		if (size == 8)
-			put8(e, 0x48);
-		put8(e, 0x8b);
-	}
-	if (mem)
-		put8(e, (uint8_t)(RDX | reg << 3));
-	else
-		modrm_cpu(e, reg, off);
-}
-
-/* the size-byte store of rax to [rbx + off] (or [rdx] when mem); a
- * register written at size 4 is zero-extended (rax already is) */
-static void store_rax(struct emit *e, unsigned size, bool mem, uint32_t off)
-{
-	sized_op(e, !mem && size == 4 ? 8 : size, 0x89);
-	if (mem)
-		put8(e, RDX);
-	else
-		modrm_cpu(e, RAX, off);
-}
-
-/* rcx = v */
-static void imm_rcx(struct emit *e, uint64_t v)
-{
-	if (v <= UINT32_MAX) { /* mov ecx, imm32 */
-		put8(e, 0xb9);
-		put32(e, (uint32_t)v);
-	} else if ((int64_t)v == (int32_t)v) { /* mov rcx, simm32 */
-		put8(e, 0x48);
-		put8(e, 0xc7);
-		put8(e, 0xc1);
-		put32(e, (uint32_t)v);
-	} else { /* mov rcx, imm64 */
-		put8(e, 0x48);
-		put8(e, 0xb9);
-		put64(e, v);
-	}
-}
-
-/* res = rax, op and size: the rest of the lazy record (the caller wrote
- * src1 and src2) */
-static void lz_record(struct emit *e, uint8_t lz, unsigned size)
-{
-	sized_op(e, 8, 0x89); /* mov [rbx + res], rax */
-	modrm_cpu(e, RAX, LZ_OFF(res));
-	put8(e, 0x66); /* mov word [rbx + op], size << 8 | lz */
-	put8(e, 0xc7);
-	modrm_cpu(e, 0, LZ_OFF(op));
-	put8(e, lz);
-	put8(e, (uint8_t)size);
-	e->lz_op = lz;
-	e->lz_size = (uint8_t)size;
-}
 
 /* With rax = a, rcx = b: the operation and its lazy record. */
 static void alu_body(struct emit *e, const struct alu_form *f, unsigned size)
@@ -171,13 +78,6 @@ static void alu_body(struct emit *e, const struct alu_form *f, unsigned size)
 	sized_op(e, size, f->host); /* op rax, rcx */
 	put8(e, 0xc8);
 	lz_record(e, f->lz, size);
-}
-
-/* Where register r's operand of size bytes lives in struct emu_cpu: AH..BH
- * (high, at size 1) are byte 1 of RAX..RBX. */
-static uint32_t gpr_off(unsigned r, unsigned size, bool high)
-{
-	return high && size == 1 ? reg_disp(r & 3) + 1u : reg_disp(r);
 }
 
 /* Register and immediate forms, in any mode. */
@@ -310,7 +210,7 @@ static bool emit_cmov(struct emit *e, const struct emu_insn *in)
  * producer is known (its compare, add or test sets them all exactly, but
  * AF, which a logic op leaves 0 and the host's TEST undefined), else a
  * call when lazy.op is not 0. */
-static void emit_flush(struct emit *e)
+void emu_jit_emit_flush(struct emit *e)
 {
 	static const uint8_t pushf_pop_rcx[] = { 0x9c, 0x59 }, je[] = { 0x0f, 0x84 };
 	uint32_t arith = (uint32_t)EMU_FLAGS_ARITH;
@@ -367,7 +267,7 @@ static bool emit_rotate(struct emit *e, const struct emu_insn *in, bool rol)
 
 	if (in->mod != 3 || (in->flags & EMU_IF_CL) || !c)
 		return false;
-	emit_flush(e);
+	emu_jit_emit_flush(e);
 	load(e, RAX, size, false, rm);
 	sized_op(e, size, 0xc1); /* rol/ror al/ax/eax/rax, c */
 	put8(e, rol ? 0xc0 : 0xc8);
@@ -476,6 +376,30 @@ static bool emit_mov(struct emit *e, const struct emu_block *b, const struct emu
 	return true;
 }
 
+/* rax = a, zero-extended: lock xadd [rdx], al/ax/eax/rax with rax = +1
+ * or -1 (the memory operand then holds a +- 1) */
+static void emit_lock_xadd(struct emit *e, unsigned size, bool inc)
+{
+	if (size == 8) /* mov rax, simm32 */
+		put8(e, 0x48), put8(e, 0xc7), put8(e, 0xc0);
+	else /* mov eax, imm32 */
+		put8(e, 0xb8);
+	put32(e, inc ? 1u : UINT32_MAX);
+	put8(e, 0xf0);
+	if (size == 2)
+		put8(e, 0x66);
+	else if (size == 8)
+		put8(e, 0x48);
+	put8(e, 0x0f);
+	put8(e, size == 1 ? 0xc0 : 0xc1);
+	put8(e, RDX);
+	if (size <= 2) { /* movzx eax, al/ax */
+		put8(e, 0x0f);
+		put8(e, size == 1 ? 0xb6 : 0xb7);
+		put8(e, 0xc0);
+	}
+}
+
 /* ecx = CF as emu_get_cf() gives it: from the known producer's record,
  * else by calling it when may_call (rax..rdi are then lost); false when
  * neither. */
@@ -512,9 +436,11 @@ static bool emit_cf(struct emit *e, bool may_call)
 }
 
 /* INC/DEC of a register (AH..BH too), or of memory (long mode, 64-bit
- * addressing, no LOCK, through the TLB; only when CF comes from a known
- * producer, as emit_tlb needs rcx), recording EMU_LZ_INC/DEC with src2 =
- * the CF before, as exec-alu.c does. */
+ * addressing, through the TLB; LOCK'd as the host's LOCK XADD of +-1,
+ * which gives a), recording EMU_LZ_INC/DEC with src2 = the CF before, as
+ * exec-alu.c does; CF from a known producer, else from a call of
+ * emu_get_cf() (before the TLB check, which needs rcx: it is pushed
+ * meanwhile and popped on both paths). */
 static bool emit_incdec(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
 			bool inc, bool mem)
 {
@@ -522,20 +448,23 @@ static bool emit_incdec(struct emit *e, const struct emu_block *b, const struct 
 	static const uint8_t mov_rdx_rax[] = { 0x48, 0x89, 0xc2 };
 	unsigned size = in->opsize;
 	uint32_t rm = gpr_off(in->rm, size, in->flags & EMU_IF_HIGH8M);
+	bool lock = in->pfx & EMU_PFX_LOCK;
 	struct fixup miss = { 0 }, done;
 
-	if (mem) {
-		if ((in->pfx & EMU_PFX_LOCK) || b->mode != EMU_MODE_LONG64 || in->adsize != 8 ||
-		    in->disp != (int32_t)in->disp || !emit_cf(e, false))
-			return false;
-		put8(e, 0x51); /* push rcx: emit_tlb needs rcx; popped on both paths */
+	if (mem && (b->mode != EMU_MODE_LONG64 || in->adsize != 8 || in->disp != (int32_t)in->disp))
+		return false;
+	emit_cf(e, true);
+	if (!mem) {
+		load(e, RAX, size, false, rm);
+	} else {
+		put8(e, 0x51); /* push rcx */
 		emu_jit_emit_tlb(e, in, true, size, &miss);
 		put(e, mov_rdx_rax, sizeof(mov_rdx_rax));
 		put8(e, 0x59); /* pop rcx */
-		load(e, RAX, size, true, 0); /* a, zero-extended */
-	} else {
-		emit_cf(e, true);
-		load(e, RAX, size, false, rm);
+		if (lock)
+			emit_lock_xadd(e, size, inc);
+		else
+			load(e, RAX, size, true, 0); /* a, zero-extended */
 	}
 	put(e, mov_rsi_rax, sizeof(mov_rsi_rax));
 	sized_op(e, size, 0xff); /* inc/dec al/ax/eax/rax */
@@ -549,7 +478,8 @@ static bool emit_incdec(struct emit *e, const struct emu_block *b, const struct 
 		store_rax(e, size, false, rm);
 		return true;
 	}
-	store_rax(e, size, true, 0);
+	if (!lock)
+		store_rax(e, size, true, 0);
 	done = emit_jump(e, jmp, sizeof(jmp));
 	fix_jump(e, miss);
 	put8(e, 0x59); /* pop rcx */
@@ -598,7 +528,7 @@ static bool emit_other(struct emit *e, const struct emu_block *b, const struct e
 	    fn == emu_op_mov_OI || fn == emu_op_mov_EG_m || fn == emu_op_mov_GE_m ||
 	    fn == emu_op_mov_EI_m || fn == emu_op_movsxd)
 		return emit_mov(e, b, in, fn);
-	if (fn == emu_op_shl || fn == emu_op_shr || fn == emu_op_sar)
+	if ((fn == emu_op_shl || fn == emu_op_shr || fn == emu_op_sar) && !(in->flags & EMU_IF_CL))
 		return emit_shift(e, in, fn);
 	if (fn == emu_op_cmov)
 		return emit_cmov(e, in);
@@ -612,7 +542,7 @@ static bool emit_other(struct emit *e, const struct emu_block *b, const struct e
 		return emit_incdec(e, b, in, fn == emu_op_inc_r, false);
 	if ((fn == emu_op_inc_m || fn == emu_op_dec_m) && in->mod != 3)
 		return emit_incdec(e, b, in, fn == emu_op_inc_m, true);
-	return false;
+	return emu_jit_emit_rmw(e, b, in, fn);
 }
 
 bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
@@ -652,6 +582,13 @@ static bool host_flags(struct emit *e, unsigned cc)
 	unsigned size = e->lz_size;
 	uint8_t op = e->lz_op;
 
+	if (op == LZ_FLUSHED && cc >> 1 == EMU_CC_B >> 1) { /* bt dword [rbx + rflags], 0 */
+		put8(e, 0x0f);
+		put8(e, 0xba);
+		modrm_cpu(e, 4, FL_OFF);
+		put8(e, 0);
+		return true;
+	}
 	/* after a shift (CFOF), ZF, SF and PF still come from res */
 	if (op == EMU_LZ_CFOF &&
 	    (cc >> 1 == EMU_CC_E >> 1 || cc >> 1 == EMU_CC_S >> 1 || cc >> 1 == EMU_CC_P >> 1))

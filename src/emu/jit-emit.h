@@ -79,6 +79,108 @@ static inline void fix_jump(const struct emit *e, struct fixup f)
 		memcpy(f.w, &rel, sizeof(rel));
 }
 
+/* ---- shared by the ALU forms (jit-alu.c, jit-rmw.c) ---- */
+
+enum { RAX, RCX, RDX, RSI = 6 }; /* host registers (ModRM numbering) */
+
+#define LZ_OFF(f) ((uint32_t)offsetof(struct emu_cpu, lazy.f))
+#define FL_OFF ((uint32_t)offsetof(struct emu_cpu, rflags))
+#define LZ_FLUSHED 0xff /* e->lz_op: lazy.op is 0, the flags are in rflags */
+static_assert(offsetof(struct emu_lazy, size) == offsetof(struct emu_lazy, op) + 1,
+	      "op and size are written as one word");
+
+/* The operand-size prefix, REX.W, and the opcode (the byte form is one
+ * less than the others for every opcode used here). */
+static inline void sized_op(struct emit *e, unsigned size, uint8_t op)
+{
+	if (size == 2)
+		put8(e, 0x66);
+	else if (size == 8)
+		put8(e, 0x48);
+	put8(e, size == 1 ? (uint8_t)(op - 1) : op);
+}
+
+/* ModRM for reg and [rbx + off] */
+static inline void modrm_cpu(struct emit *e, unsigned reg, uint32_t off)
+{
+	if (off < 128) {
+		put8(e, (uint8_t)(0x43 | reg << 3));
+		put8(e, (uint8_t)off);
+	} else {
+		put8(e, (uint8_t)(0x83 | reg << 3));
+		put32(e, off);
+	}
+}
+
+/* reg = the size-byte value at [rbx + off] (or at [rdx] when mem),
+ * zero-extended to 64 bits */
+static inline void load(struct emit *e, unsigned reg, unsigned size, bool mem, uint32_t off)
+{
+	if (size <= 2) {
+		put8(e, 0x0f);
+		put8(e, size == 1 ? 0xb6 : 0xb7);
+	} else {
+		if (size == 8)
+			put8(e, 0x48);
+		put8(e, 0x8b);
+	}
+	if (mem)
+		put8(e, (uint8_t)(RDX | reg << 3));
+	else
+		modrm_cpu(e, reg, off);
+}
+
+/* the size-byte store of rax to [rbx + off] (or [rdx] when mem); a
+ * register written at size 4 is zero-extended (rax already is) */
+static inline void store_rax(struct emit *e, unsigned size, bool mem, uint32_t off)
+{
+	sized_op(e, !mem && size == 4 ? 8 : size, 0x89);
+	if (mem)
+		put8(e, RDX);
+	else
+		modrm_cpu(e, RAX, off);
+}
+
+/* rcx = v */
+static inline void imm_rcx(struct emit *e, uint64_t v)
+{
+	if (v <= UINT32_MAX) { /* mov ecx, imm32 */
+		put8(e, 0xb9);
+		put32(e, (uint32_t)v);
+	} else if ((int64_t)v == (int32_t)v) { /* mov rcx, simm32 */
+		put8(e, 0x48);
+		put8(e, 0xc7);
+		put8(e, 0xc1);
+		put32(e, (uint32_t)v);
+	} else { /* mov rcx, imm64 */
+		put8(e, 0x48);
+		put8(e, 0xb9);
+		put64(e, v);
+	}
+}
+
+/* res = rax, op and size: the rest of the lazy record (the caller wrote
+ * src1 and src2) */
+static inline void lz_record(struct emit *e, uint8_t lz, unsigned size)
+{
+	sized_op(e, 8, 0x89); /* mov [rbx + res], rax */
+	modrm_cpu(e, RAX, LZ_OFF(res));
+	put8(e, 0x66); /* mov word [rbx + op], size << 8 | lz */
+	put8(e, 0xc7);
+	modrm_cpu(e, 0, LZ_OFF(op));
+	put8(e, lz);
+	put8(e, (uint8_t)size);
+	e->lz_op = lz;
+	e->lz_size = (uint8_t)size;
+}
+
+/* Where register r's operand of size bytes lives in struct emu_cpu: AH..BH
+ * (high, at size 1) are byte 1 of RAX..RBX. */
+static inline uint32_t gpr_off(unsigned r, unsigned size, bool high)
+{
+	return high && size == 1 ? reg_disp(r & 3) + 1u : reg_disp(r);
+}
+
 /* jit.c */
 
 /* mov qword [rbx + rip], v */
@@ -110,7 +212,8 @@ struct fixup emu_jit_emit_jump_lookup(struct emit *e, uintptr_t hit);
  * in place when it is one of the forms done so (ADD/SUB/AND/OR/XOR/CMP/TEST
  * with register, immediate and memory operands, INC/DEC, SHL/SHR/SAR/ROL/
  * ROR by an immediate, IMUL, MOV at sizes 1/2, MOVSXD, CMOVcc and SETcc on
- * registers); updates e->lz_op/lz_size. False: nothing was emitted. */
+ * registers; and jit-rmw.c's); updates e->lz_op/lz_size. False:
+ * nothing was emitted. */
 bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
 		      emu_handler fn);
 /* As the block's last instruction, with cpu->rip already its end: JMP
@@ -119,5 +222,18 @@ bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct em
  * caller then leaves the block (jit.c emit_end()). False: nothing was
  * emitted. */
 bool emu_jit_emit_cond(struct emit *e, const struct emu_insn *in);
+/* The arithmetic flags into cpu->rflags and lazy.op = 0, as
+ * emu_flags_flush() does (in place when the producer is known, else a
+ * call when lazy.op is set: rax..rdi are then lost); e->lz_op =
+ * LZ_FLUSHED. */
+void emu_jit_emit_flush(struct emit *e);
+
+/* jit-rmw.c */
+
+/* NOT/NEG of a register, CMPXCHG with memory, BT/BTS/BTR/BTC of memory
+ * with an immediate bit (jit-rmw.c has the details); false: nothing
+ * emitted. */
+bool emu_jit_emit_rmw(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
+		      emu_handler fn);
 
 #endif

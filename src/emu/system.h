@@ -17,6 +17,7 @@
 /* System-private per-vCPU state, hung off emu_cpu.sys. */
 #define EMU_TI_GLOBAL 1u /* from a global page */
 #define EMU_TI_WRITE 2u /* writable and dirty (tag_write may still be off: code page) */
+#define EMU_TI_LISTED 4u /* the index is in emu_cpu_sys.ng (kept when the entry dies) */
 struct emu_itlb_entry {
 	uint64_t tag; /* linear page when fetch is allowed, else EMU_TLB_INVALID */
 	uintptr_t addend;
@@ -28,6 +29,11 @@ struct emu_cpu_sys {
 	uint8_t info[2][EMU_TLB_SIZE]; /* EMU_TI_* of the data/fetch entry */
 	uint8_t shift[2][EMU_TLB_SIZE]; /* page size of the mapping the entry came from */
 	unsigned nlarge; /* entries from pages > 4 KiB since the last full flush */
+	/* Every index that may hold a non-global entry (filled so since the
+	 * last flush of non-global entries, EMU_TI_LISTED), so that a CR3
+	 * load clears those instead of scanning both TLBs. */
+	uint16_t ng[2][EMU_TLB_SIZE];
+	unsigned nng[2];
 	uint64_t mtrr_fixed[11]; /* MTRRfix64K_00000 .. MTRRfix4K_F8000, stored only */
 	uint64_t mtrr_var[16]; /* PHYSBASE0/PHYSMASK0 .. 7 */
 	bool exit_pending; /* cpu->exit holds a result for emu_cpu_run() to return */

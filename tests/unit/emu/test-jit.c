@@ -478,6 +478,8 @@ static void alu_state(struct emu_cpu *c, uint8_t *m, uint64_t a, uint64_t b, uns
 	c->r[EMU_RDX] = a;
 	c->r[EMU_RCX] = b;
 	c->r[EMU_RSI] = MEM_LIN + 0x800;
+	if (k % 3 == 0) /* CMPXCHG's accumulator equal to the memory operand */
+		c->r[EMU_RAX] = a;
 	memset(m, (int)(k * 37 + 1), 4096);
 	memcpy(m + 0x810, &a, 8);
 	c->rip = RIP_UNSET;
@@ -493,6 +495,8 @@ struct alu_case {
 	bool same; /* reg and rm name the same register */
 	bool pick; /* with the decoder's specialized handlers */
 	bool high; /* size 1 with AH..BH: reg = CH, rm = DH */
+	bool lock; /* with a LOCK prefix */
+	bool cl; /* a shift by CL (rcx = b) */
 	emu_handler mid; /* a second instruction between it and the Jcc, or NULL */
 	unsigned mid_size; /* its operand size (0: 8); CMOVcc has the Jcc's cc */
 	uint64_t mid_imm;
@@ -504,12 +508,17 @@ static bool is_shift(emu_handler fn)
 	       fn == emu_op_ror;
 }
 
+static bool is_bt(emu_handler fn)
+{
+	return fn == emu_op_bt_I || fn == emu_op_bts_I || fn == emu_op_btr_I || fn == emu_op_btc_I;
+}
+
 static bool is_imm_form(emu_handler fn)
 {
 	for (unsigned i = 0; i < sizeof(alu_fns) / sizeof(alu_fns[0]); i++)
 		if (alu_fns[i] == fn)
 			return i % 3 == 2;
-	return is_shift(fn) || fn == emu_op_imul3;
+	return is_shift(fn) || fn == emu_op_imul3 || is_bt(fn);
 }
 
 /* Sets up [alu, (mid,) jcc cc] of alu_case c. */
@@ -525,8 +534,13 @@ static struct emu_block *alu_block(const struct alu_case *c, unsigned cc, struct
 	for (unsigned i = 0; i < sizeof(alu_fns) / sizeof(alu_fns[0]); i++)
 		if (alu_fns[i] == c->fn && i % 6 >= 3)
 			in->mod = 0;
-	if (c->fn == emu_op_inc_m || c->fn == emu_op_dec_m)
+	if (c->fn == emu_op_inc_m || c->fn == emu_op_dec_m || c->fn == emu_op_cmpxchg ||
+	    is_bt(c->fn))
 		in->mod = 0;
+	if (c->lock)
+		in->pfx |= EMU_PFX_LOCK;
+	if (c->cl)
+		in->flags |= EMU_IF_CL;
 	if (c->high) {
 		in->reg = 5;
 		in->rm = 6;
@@ -665,15 +679,16 @@ static void test_inlined_alu_jcc_match_handlers(void **state)
 					incdecs += n.compiled - before;
 			}
 	assert_int_equal(n.inl, n.compiled + mids);
-	/* after ROR: the handler */
-	assert_int_equal(n.ends, n.compiled - rots - incdecs / 4);
+	/* after ROR (flushed) only B and AE are in place: rflags' CF */
+	assert_int_equal(n.ends, n.compiled - rots / 16 * 14 - incdecs / 4);
 }
 
 /* SHL/SHR/SAR (sizes 4, 8) and ROL/ROR (1, 2, 4, 8) by an immediate, plain
  * and specialized, then each Jcc: a count of 0 once masked stays with the
  * handler (it changes no flags), every other count is done in place, and
  * after a shift the Jcc on ZF, SF or PF (the others need CF or OF from the
- * record: the handler); a rotate leaves the flags flushed (the handler). */
+ * record: the handler); a rotate leaves the flags flushed (JB, JAE in
+ * place, the others the handler). */
 static void test_inlined_shifts_match_handlers(void **state)
 {
 	static const emu_handler fns[] = { emu_op_shl, emu_op_shr, emu_op_sar, emu_op_rol,
@@ -695,15 +710,17 @@ static void test_inlined_shifts_match_handlers(void **state)
 					inl += 16 * 9;
 				if (f < 3 && s >= 4)
 					ends += 6 * 9;
+				if (f >= 3) /* flushed: JB, JAE on rflags' CF */
+					ends += 2 * 9;
 			}
 	assert_int_equal(n.compiled, 5 * 4 * 2 * 16 * 14);
 	assert_int_equal(n.inl, inl);
 	assert_int_equal(n.ends, ends);
 }
 
-/* INC/DEC first in the block (CF from before it: lazy or flushed): of a
- * register in place (a call for CF), of memory by the handler; the Jcc
- * after either in place but on CF (B, AE, BE, A). */
+/* INC/DEC first in the block (CF from before it: lazy or flushed, from
+ * a call), of a register or of memory (with and without LOCK), in place;
+ * the Jcc after either in place but on CF (B, AE, BE, A). */
 static void test_inlined_incdec_match_handlers(void **state)
 {
 	static const emu_handler fns[] = { emu_op_inc_r, emu_op_dec_r, emu_op_inc_m, emu_op_dec_m };
@@ -711,14 +728,15 @@ static void test_inlined_incdec_match_handlers(void **state)
 
 	(void)state;
 	for (unsigned f = 0; f < 4; f++)
-		for (unsigned s = 1; s <= 8; s *= 2) {
-			struct alu_case c = { .fn = fns[f], .size = s };
+		for (unsigned s = 1; s <= 8; s *= 2)
+			for (unsigned lock = 0; lock < (f >= 2 ? 2u : 1u); lock++) {
+				struct alu_case c = { .fn = fns[f], .size = s, .lock = lock };
 
-			n = (struct alu_counts){ 0 };
-			run_alu_case(&c, &n);
-			assert_int_equal(n.inl, f < 2 ? n.compiled : 0);
-			assert_int_equal(n.ends, f < 2 ? n.compiled / 4 * 3 : 0);
-		}
+				n = (struct alu_counts){ 0 };
+				run_alu_case(&c, &n);
+				assert_int_equal(n.inl, n.compiled);
+				assert_int_equal(n.ends, n.compiled / 4 * 3);
+			}
 	/* CF for the second from a known first: flushed by a rotate, a
 	 * shift's record, an INC's record */
 	for (unsigned s = 1; s <= 8; s *= 2) {
@@ -752,6 +770,60 @@ static void test_inlined_imul_match_handlers(void **state)
 			assert_int_equal(n.inl, s > 1 ? n.compiled : 0);
 			assert_int_equal(n.ends, s > 1 ? n.compiled / 16 * 6 : 0);
 		}
+}
+
+/* NOT, NEG (registers, AH..BH too), CMPXCHG with memory, BT/BTS/BTR/BTC
+ * of memory with an immediate (jit-rmw.c), with and without LOCK: all in
+ * place; the Jcc after NEG or CMPXCHG always (SUB), after BT* on CF only
+ * (the flags flushed), after NOT never (its producer is from before). */
+static void test_inlined_rmw_match_handlers(void **state)
+{
+	static const emu_handler fns[] = { emu_op_not,	 emu_op_neg,   emu_op_cmpxchg, emu_op_bt_I,
+					   emu_op_bts_I, emu_op_btr_I, emu_op_btc_I };
+	struct alu_counts n;
+
+	(void)state;
+	for (unsigned f = 0; f < 7; f++)
+		for (unsigned s = f >= 3 ? 2 : 1; s <= 8; s *= 2)
+			for (unsigned v = 0; v < 4; v++) {
+				struct alu_case c = { .fn = fns[f],
+						      .size = s,
+						      .pick = v == 1,
+						      .high = v == 2 && s == 1 && f < 2,
+						      .lock = v == 3 && f >= 2 };
+
+				n = (struct alu_counts){ 0 };
+				run_alu_case(&c, &n);
+				assert_int_equal(n.inl, n.compiled);
+				assert_int_equal(n.ends, f == 0 ? 0 :
+							 f < 3	? n.compiled :
+								  n.compiled / 16 * 2);
+			}
+}
+
+/* SHL/SHR/SAR r, CL at sizes 4 and 8 (rcx = b: every count, 0 once
+ * masked too; also of rcx itself) in place, then the Jcc by its handler:
+ * the flags' producer depends on the count. Sizes 1 and 2 stay calls. */
+static void test_inlined_shift_cl_match_handlers(void **state)
+{
+	static const emu_handler fns[] = { emu_op_shl, emu_op_shr, emu_op_sar };
+	struct alu_counts n;
+
+	(void)state;
+	for (unsigned f = 0; f < 3; f++)
+		for (unsigned s = 1; s <= 8; s *= 2)
+			for (unsigned v = 0; v < 3; v++) {
+				struct alu_case c = { .fn = fns[f],
+						      .size = s,
+						      .same = v == 1,
+						      .pick = v == 2,
+						      .cl = true };
+
+				n = (struct alu_counts){ 0 };
+				run_alu_case(&c, &n);
+				assert_int_equal(n.inl, s >= 4 ? n.compiled : 0);
+				assert_int_equal(n.ends, 0);
+			}
 }
 
 /* A register move between the ALU form and the Jcc keeps the flags' producer
@@ -853,6 +925,8 @@ int main(void)
 		cmocka_unit_test(test_inlined_shifts_match_handlers),
 		cmocka_unit_test(test_inlined_incdec_match_handlers),
 		cmocka_unit_test(test_inlined_imul_match_handlers),
+		cmocka_unit_test(test_inlined_rmw_match_handlers),
+		cmocka_unit_test(test_inlined_shift_cl_match_handlers),
 		cmocka_unit_test(test_cut_leaves_at_next),
 		cmocka_unit_test(test_full_pool_refuses_then_reuses),
 	};

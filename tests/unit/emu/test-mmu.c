@@ -149,6 +149,60 @@ static void test_tlb_global_and_invlpg(void **state)
 	machine_free(m);
 }
 
+/* CR3 loads clear only the indices listed as filled from non-global pages
+ * (mmu.c): an index filled again after a flush, killed by INVLPG and
+ * refilled, refilled from a global page and back, or in the user TLB,
+ * must be flushed by the next CR3 load all the same. */
+static void test_tlb_cr3_flush_listed(void **state)
+{
+	struct machine *m = machine_new(1, false);
+	struct emu_cpu *cpu = m->cpu;
+
+	(void)state;
+	setup_long(m);
+	put64(m, 0x4000, 1);
+	put64(m, 0x5000, 2);
+	put64(m, 0x6000, 3);
+	for (int round = 0; round < 3; round++) {
+		put64(m, PTE(4), 0x4000 | 7);
+		put64(m, PTE(5), 0x5000 | 7);
+		emu_write_cr(cpu, 3, PML4);
+		assert_int_equal(emu_read_lin(cpu, 0x4000, 8), 1);
+		if (round == 1) { /* killed and refilled between two CR3 loads: */
+			for (int i = 0; i < 100; i++) {
+				emu_invlpg(cpu, 0x4000);
+				assert_int_equal(emu_read_lin(cpu, 0x4000, 8), 1);
+			}
+			/* listed once (the list holds each index at most once) */
+			assert_true(cpu->sys->nng[0] <= 4);
+		}
+		if (round == 2) { /* global, then non-global again at the same index */
+			put64(m, PTE(4), 0x4000 | 7 | 0x100);
+			emu_invlpg(cpu, 0x4000);
+			assert_int_equal(emu_read_lin(cpu, 0x4000, 8), 1);
+			emu_write_cr(cpu, 3, PML4);
+			put64(m, PTE(4), 0x4000 | 7);
+			emu_invlpg(cpu, 0x4000);
+			assert_int_equal(emu_read_lin(cpu, 0x4000, 8), 1);
+		}
+		cpu->cpl = 3; /* the user TLB too */
+		cpu->tlb_user = 1;
+		assert_int_equal(emu_read_lin(cpu, 0x5000, 8), 2);
+		cpu->cpl = 0;
+		cpu->tlb_user = 0;
+		put64(m, PTE(4), 0x6000 | 7); /* remapped: the CR3 load must drop both */
+		put64(m, PTE(5), 0x6000 | 7);
+		emu_write_cr(cpu, 3, PML4);
+		assert_int_equal(emu_read_lin(cpu, 0x4000, 8), 3);
+		cpu->cpl = 3;
+		cpu->tlb_user = 1;
+		assert_int_equal(emu_read_lin(cpu, 0x5000, 8), 3);
+		cpu->cpl = 0;
+		cpu->tlb_user = 0;
+	}
+	machine_free(m);
+}
+
 static void test_page_crossing(void **state)
 {
 	struct machine *m = machine_new(1, false);
@@ -248,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_reserved_bits),
 		cmocka_unit_test(test_1g_page),
 		cmocka_unit_test(test_tlb_global_and_invlpg),
+		cmocka_unit_test(test_tlb_cr3_flush_listed),
 		cmocka_unit_test(test_page_crossing),
 		cmocka_unit_test(test_mmio_routing),
 		cmocka_unit_test(test_code_pages),
