@@ -81,9 +81,13 @@ static inline bool link_safe(const struct emu_block *prev, const struct emu_bloc
 	       ((prev->gpa >> 12) == (b->gpa >> 12) && b->rip - prev->rip == b->gpa - prev->gpa);
 }
 
-/* Remembers b (at lin, gpa) as prev's successor. */
-static inline void chain_add(struct emu_core_cpu *cc, struct emu_block *prev, struct emu_block *b,
-			     uint64_t lin, uint64_t gpa)
+/* Remembers b (at lin, gpa) as prev's successor; prev's code may follow
+ * the link by itself, and straight from its direct exits to b's RIP when
+ * b is in prev's code page at the same offset as in its guest page (the
+ * translation that found prev finds b: no check of it needed, jit.h
+ * "Chaining"). */
+static inline void chain_add(struct emu_cpu *cpu, struct emu_core_cpu *cc, struct emu_block *prev,
+			     struct emu_block *b, uint64_t lin, uint64_t gpa)
 {
 	struct emu_block_link *l = prev->link;
 	unsigned k = l[0].gen == cc->gen && l[0].b ? 1 : 0;
@@ -101,6 +105,9 @@ static inline void chain_add(struct emu_core_cpu *cc, struct emu_block *prev, st
 	l[k].entry = cc->jit && b->code && link_safe(prev, b) ?
 			     (uintptr_t)(void *)b->code + EMU_JIT_ENTRY :
 			     0;
+	if (l[k].entry && (prev->gpa >> 12) == (b->gpa >> 12) &&
+	    b->rip - prev->rip == b->gpa - prev->gpa)
+		emu_block_chain(cpu, prev, b);
 }
 
 /* The block at cpu->rip; prev is the block that ran just before, or NULL
@@ -138,7 +145,7 @@ lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc, struct emu_block *prev)
 		slot->gen = cc->gen;
 	}
 	if (prev)
-		chain_add(cc, prev, b, lin, gpa);
+		chain_add(cpu, cc, prev, b, lin, gpa);
 	return b;
 }
 

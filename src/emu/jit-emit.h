@@ -106,8 +106,10 @@ bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct em
 /* As the block's last instruction, with cpu->rip already its end: JMP
  * rel, or Jcc whose condition the flags' producer known from e->lz_op
  * answers, decided in place (cpu->rip = the target when taken); the
- * caller then leaves the block (jit.c emit_end()). False: nothing was
+ * caller then leaves the block (jit.c emit_end()). With taken, a Jcc
+ * instead jumps there when taken (cpu->rip not yet set: the caller's
+ * code sets it), and for a JMP taken->x is 0. False: nothing was
  * emitted. */
-bool emu_jit_emit_cond(struct emit *e, const struct emu_insn *in);
+bool emu_jit_emit_cond(struct emit *e, const struct emu_insn *in, struct fixup *taken);
 
 #endif

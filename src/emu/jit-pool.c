@@ -149,6 +149,7 @@ static size_t chunk_get(struct emu_jit *j, unsigned units)
 
 bool emu_jit_compile(struct emu_jit *j, struct emu_block *b)
 {
+	struct emu_block_exit sizing[EMU_BLOCK_EXITS] = { 0 };
 	uint64_t inlined = 0, ends = 0;
 	unsigned units;
 	size_t off;
@@ -156,18 +157,65 @@ bool emu_jit_compile(struct emu_jit *j, struct emu_block *b)
 	if (!b->n)
 		return false;
 	/* sizing pass: nothing written */
-	units = (unsigned)((emu_jit_emit_block(j, b, NULL, 0, &inlined, &ends) + JIT_UNIT - 1) /
+	units = (unsigned)((emu_jit_emit_block(j, b, NULL, 0, &inlined, &ends, sizing) +
+			    JIT_UNIT - 1) /
 			   JIT_UNIT);
 	if (units >= JIT_CLASSES || !(off = chunk_get(j, units)))
 		return false;
 	inlined = ends = 0;
-	emu_jit_emit_block(j, b, j->rw + off, (uintptr_t)j->rx + off, &inlined, &ends);
+	emu_jit_emit_block(j, b, j->rw + off, (uintptr_t)j->rx + off, &inlined, &ends, b->exit);
+	for (unsigned k = 0; k < EMU_BLOCK_EXITS; k++)
+		if (b->exit[k].at)
+			b->exit[k].at += (uint32_t)off;
 	b->code = (emu_jit_code)(void *)(j->rx + off);
 	b->code_bytes = units * JIT_UNIT;
 	j->live += b->code_bytes;
 	j->inlined += inlined;
 	j->ends += ends;
 	return true;
+}
+
+/* Points exit x's jmp at rel32 rel: one aligned store, which a vCPU
+ * fetching the jmp meanwhile sees whole (old or new). */
+static void exit_point(struct emu_jit *j, const struct emu_block_exit *x, uint32_t rel)
+{
+	__atomic_store_n((uint32_t *)(void *)(j->rw + x->at), rel, __ATOMIC_RELAXED);
+}
+
+/* Back to the link path, and off x->to's list of direct jumps into it
+ * (short: the blocks that run into this one). */
+static void exit_unchain(struct emu_jit *j, struct emu_block_exit *x)
+{
+	struct emu_block_exit **pp = &x->to->in;
+
+	exit_point(j, x, x->home);
+	while (*pp != x)
+		pp = &(*pp)->next;
+	*pp = x->next;
+	__atomic_store_n(&x->to, NULL, __ATOMIC_RELAXED); /* the loop reads it unlocked */
+}
+
+void emu_jit_chain(struct emu_jit *j, struct emu_block_exit *x, struct emu_block *to)
+{
+	uintptr_t entry = (uintptr_t)(void *)to->code + EMU_JIT_CHAINED;
+
+	if (x->to)
+		exit_unchain(j, x);
+	x->next = to->in;
+	to->in = x;
+	__atomic_store_n(&x->to, to, __ATOMIC_RELAXED);
+	exit_point(j, x, (uint32_t)(entry - ((uintptr_t)j->rx + x->at + 4)));
+}
+
+void emu_jit_unchain(struct emu_jit *j, struct emu_block *b)
+{
+	if (!j)
+		return;
+	while (b->in) /* the head: no walk */
+		exit_unchain(j, b->in);
+	for (unsigned k = 0; k < EMU_BLOCK_EXITS; k++)
+		if (b->exit[k].to)
+			exit_unchain(j, &b->exit[k]);
 }
 
 void emu_jit_cut(struct emu_jit *j, uintptr_t frame)
