@@ -5,7 +5,11 @@
  * linked successor that is rewritten is not run again; a block entered
  * through a link that rewrites its own next instruction runs the new one;
  * a link to another page is not followed once that page is mapped
- * elsewhere, nor after a CR3 load; a VM with two vCPUs does not link. Each guest ends with an OUT to port
+ * elsewhere, nor after a CR3 load; a VM with two vCPUs does not link.
+ * Exits whose successor is known jump straight to it (jit.h "Chaining"):
+ * the same results and statistics; such a jump into a block whose code
+ * is freed and reused is put back first; VESSEL_EMU_LINK=0 turns it all
+ * off. Each guest ends with an OUT to port
  * 0x500, which kicks the vCPU (sys-fake.h). */
 #define SYS_FAKE_REAL_CORE
 #include "sys-fake.h"
@@ -171,12 +175,46 @@ __asm__(".pushsection .rodata\n"
 	".popsection\n");
 extern const uint8_t cr3_code[], cr3_code_end[];
 
-static struct machine *link_machine(unsigned ncpus, const uint8_t *code, const uint8_t *end)
+/* 200 rounds: rewrite the immediate of the stub S (retiring its block),
+ * call a stub U_r never run before (built into the code S's block had,
+ * freed meanwhile: same size, first on its free list), then call S from
+ * a block in S's page, whose direct exit had been chained to S's old
+ * code; count the calls of S that did not return the new immediate
+ * (rbx). */
+#define USTUBS 0xb000 /* U_r at USTUBS + 8 * r: mov $0xee, %al; ret */
+__asm__(".pushsection .rodata\n"
+	".globl reuse_code, reuse_code_end\n"
+	"reuse_code:\n"
+	"	xorl %ebx, %ebx\n"
+	"	xorl %r8d, %r8d\n"
+	"	movl $0xb000, %r12d\n"
+	"1:	movb %r8b, 6f+1(%rip)\n"
+	"	leaq (%r12,%r8,8), %rax\n"
+	"	call *%rax\n"
+	"	call 6f\n"
+	"	cmpb %r8b, %al\n"
+	"	je 4f\n"
+	"	incl %ebx\n"
+	"4:	incq %r8\n"
+	"	cmpq $200, %r8\n"
+	"	jne 1b\n"
+	"	movq %rbx, 0x100000\n"
+	"	movw $0x500, %dx\n"
+	"	outb %al, %dx\n"
+	"	ud2\n"
+	"6:	movb $0, %al\n"
+	"	ret\n"
+	"reuse_code_end:\n"
+	".popsection\n");
+extern const uint8_t reuse_code[], reuse_code_end[];
+
+static struct machine *link_machine_jit(unsigned ncpus, const uint8_t *code, const uint8_t *end,
+					enum emu_jit_mode jit)
 {
 	struct machine *m = calloc(1, sizeof(*m));
 	struct emu_ram_region r;
 	struct emu_vm_config cfg = {
-		.ncpus = ncpus, .ram = &r, .nram = 1, .io = &fake_io, .jit = test_jit
+		.ncpus = ncpus, .ram = &r, .nram = 1, .io = &fake_io, .jit = jit
 	};
 
 	m->ram = aligned_alloc(4096, RAM_SIZE);
@@ -191,6 +229,11 @@ static struct machine *link_machine(unsigned ncpus, const uint8_t *code, const u
 	return m;
 }
 
+static struct machine *link_machine(unsigned ncpus, const uint8_t *code, const uint8_t *end)
+{
+	return link_machine_jit(ncpus, code, end, test_jit);
+}
+
 /* Runs vCPU 0 until the guest's OUT kicks it; returns its statistics. */
 static struct emu_stats run_to_kick(struct machine *m)
 {
@@ -202,13 +245,17 @@ static struct emu_stats run_to_kick(struct machine *m)
 	return st;
 }
 
-/* Most blocks ran on through links with host code, none without. */
+/* Most blocks ran on through links with host code, none without; with
+ * host code, exits were chained straight to their successors. */
 static void check_linked(const struct emu_stats *st)
 {
-	if (test_jit == EMU_JIT_ON)
+	if (test_jit == EMU_JIT_ON) {
 		assert_true(st->dispatches * 10 < st->blocks_run);
-	else
+		assert_true(st->chains > 0);
+	} else {
 		assert_int_equal(st->dispatches, st->blocks_run);
+		assert_int_equal(st->chains, 0);
+	}
 }
 
 static void test_loop_runs_linked(void **state)
@@ -284,8 +331,53 @@ static void test_linked_successor_rewritten(void **state)
 	assert_int_equal(get64(m, RESULT), 0); /* every call returned the last patch */
 	/* every patch but the first (before the stub ever ran) drops it */
 	assert_int_equal(st.blocks_flushed, 999);
-	if (test_jit == EMU_JIT_ON) /* between patches, calls ran on into the stub */
+	if (test_jit == EMU_JIT_ON) { /* between patches, calls ran on into the stub */
 		assert_true(st.dispatches < st.blocks_run);
+		assert_true(st.chains > 999); /* each new stub chained to again */
+	}
+	machine_free(m);
+}
+
+/* A retired block's code is freed and reused by another block while the
+ * block that jumped straight into it lives on: that jump must have been
+ * put back (else the call runs U_r's code, or a freed block's). */
+static void test_chained_target_freed_and_reused(void **state)
+{
+	struct machine *m = link_machine(1, reuse_code, reuse_code_end);
+	static const uint8_t ustub[] = { 0xb0, 0xee, 0xc3 }; /* mov $0xee, %al; ret */
+	struct emu_stats st;
+
+	(void)state;
+	for (unsigned r = 0; r < 200; r++)
+		memcpy(m->ram + USTUBS + 8 * r, ustub, sizeof(ustub));
+	st = run_to_kick(m);
+	assert_int_equal(get64(m, RESULT), 0);
+	assert_int_equal(st.blocks_flushed, 199);
+	if (test_jit == EMU_JIT_ON)
+		assert_true(st.chains >= 199);
+	machine_free(m);
+}
+
+/* VESSEL_EMU_LINK=0 (for a VM that leaves the choice to the environment)
+ * turns linking off, chaining included: every block starts from the
+ * dispatch loop. */
+static void test_link_env_off(void **state)
+{
+	struct machine *m;
+	struct emu_stats st;
+
+	(void)state;
+	if (test_jit != EMU_JIT_ON || getenv("VESSEL_EMU_JIT"))
+		skip();
+	setenv("VESSEL_EMU_LINK", "0", 1);
+	m = link_machine_jit(1, loop_code, loop_code_end, EMU_JIT_DEFAULT);
+	st = run_to_kick(m);
+	unsetenv("VESSEL_EMU_LINK");
+	assert_int_equal(get64(m, RESULT), 3000);
+	assert_int_equal(st.insns, LOOP_INSNS);
+	assert_true(st.blocks_jit > 0);
+	assert_int_equal(st.dispatches, st.blocks_run);
+	assert_int_equal(st.chains, 0);
 	machine_free(m);
 }
 
@@ -369,6 +461,7 @@ static void test_two_vcpus_do_not_link(void **state)
 	assert_int_equal(get64(m, RESULT), 3000);
 	assert_int_equal(st.insns, LOOP_INSNS);
 	assert_int_equal(st.dispatches, st.blocks_run);
+	assert_int_equal(st.chains, 0);
 	machine_free(m);
 }
 
@@ -379,6 +472,8 @@ int main(void)
 		BOTH(test_loop_runs_linked_user),
 		BOTH(test_kick_stops_linked_spin),
 		BOTH(test_linked_successor_rewritten),
+		BOTH(test_chained_target_freed_and_reused),
+		BOTH(test_link_env_off),
 		BOTH(test_linked_block_patches_itself),
 		BOTH(test_link_after_remap),
 		BOTH(test_cr3_load_retranslates),
