@@ -10,6 +10,7 @@
 #include <string.h>
 
 struct emu_block;
+struct emu_block_exit;
 struct emu_jit;
 
 struct emit {
@@ -93,6 +94,22 @@ void emu_jit_emit_call_cpu(struct emit *e, uintptr_t fn);
  * soft TLB allows it (write: the write tag); else a jump to *miss. */
 void emu_jit_emit_tlb(struct emit *e, const struct emu_insn *in, bool write, unsigned size,
 		      struct fixup *miss);
+
+/* mov rcx, &b->link[0]; jmp to the pool's link check */
+void emu_jit_emit_link_tail(struct emit *e, const struct emu_block *b);
+
+/* jit-chain.c */
+
+/* After the head of b's code (at the linked entry): a jump to the body,
+ * the return to the dispatch loop, then b's chained entry
+ * (EMU_JIT_CHAINED), which falls into the body. */
+void emu_jit_emit_chained(struct emit *e, const struct emu_block *b);
+/* The direct exits of a block that links, then its link path: with
+ * taken.x, a Jcc's (fall-through, with cpu->rip already the end, then
+ * taken, which sets cpu->rip), else one to the target of the last
+ * instruction (JMP, CALL; cpu->rip set). Fills x (jit-internal.h). */
+void emu_jit_emit_exits(struct emit *e, const struct emu_block *b, struct fixup taken,
+			struct emu_block_exit *x);
 
 /* jit-alu.c */
 

@@ -175,49 +175,6 @@ bool emu_jit_compile(struct emu_jit *j, struct emu_block *b)
 	return true;
 }
 
-/* Points exit x's jmp at rel32 rel: one aligned store, which a vCPU
- * fetching the jmp meanwhile sees whole (old or new). */
-static void exit_point(struct emu_jit *j, const struct emu_block_exit *x, uint32_t rel)
-{
-	__atomic_store_n((uint32_t *)(void *)(j->rw + x->at), rel, __ATOMIC_RELAXED);
-}
-
-/* Back to the link path, and off x->to's list of direct jumps into it
- * (short: the blocks that run into this one). */
-static void exit_unchain(struct emu_jit *j, struct emu_block_exit *x)
-{
-	struct emu_block_exit **pp = &x->to->in;
-
-	exit_point(j, x, x->home);
-	while (*pp != x)
-		pp = &(*pp)->next;
-	*pp = x->next;
-	__atomic_store_n(&x->to, NULL, __ATOMIC_RELAXED); /* the loop reads it unlocked */
-}
-
-void emu_jit_chain(struct emu_jit *j, struct emu_block_exit *x, struct emu_block *to)
-{
-	uintptr_t entry = (uintptr_t)(void *)to->code + EMU_JIT_CHAINED;
-
-	if (x->to)
-		exit_unchain(j, x);
-	x->next = to->in;
-	to->in = x;
-	__atomic_store_n(&x->to, to, __ATOMIC_RELAXED);
-	exit_point(j, x, (uint32_t)(entry - ((uintptr_t)j->rx + x->at + 4)));
-}
-
-void emu_jit_unchain(struct emu_jit *j, struct emu_block *b)
-{
-	if (!j)
-		return;
-	while (b->in) /* the head: no walk */
-		exit_unchain(j, b->in);
-	for (unsigned k = 0; k < EMU_BLOCK_EXITS; k++)
-		if (b->exit[k].to)
-			exit_unchain(j, &b->exit[k]);
-}
-
 void emu_jit_cut(struct emu_jit *j, uintptr_t frame)
 {
 	/* every handler call of the block pushes its return address here */

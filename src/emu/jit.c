@@ -11,7 +11,10 @@
  *	mov rbx, rdi
  *	mov r12, rsi
  *	mov [r12 + jit_frame], rsp	; where each handler's return address sits
- *   the linked entry (JIT_HEAD bytes in), where linked predecessors jump;
+ *   the linked entry (JIT_HEAD bytes in), where linked predecessors jump:
+ *	jmp body; pop rcx; pop r12; pop rbx; ret
+ *   the chained entry (EMU_JIT_CHAINED; direct exits jump here, jit-chain.c)
+ *   body:
  *   per instruction i < n-1:
  *	mov rsi, &insn[i]
  *	mov [rbx + cur], rsi
@@ -31,6 +34,7 @@
  *	jmp link_check		; one copy in the pool (emit_link_stub()): it
  *				; counts the successor and jumps to its linked
  *				; entry, or pops the frame and returns
+ *   before that, a direct exit per successor known (jit-chain.c)
  *
  * Linked blocks run in the first block's frame (each jumps to the next,
  * rsp unchanged), so cc->jit_frame stays right for emu_jit_cut(). A fault
@@ -436,58 +440,6 @@ static void emit_pop_frame(struct emit *e)
 	put(e, e->j->link ? pops : pops + 3, e->j->link ? sizeof(pops) : 1); /* or pop rbx */
 }
 
-/* The chained entry (EMU_JIT_CHAINED), where other blocks' direct exits
- * jump with cpu->rip set: the link check's checks and counting with b's
- * own values (emit_link_stub(), emit_link_enter()), each failed check a
- * jne rel8 back to out, the return to the dispatch loop. */
-static void emit_chained(struct emit *e, const struct emu_block *b, uintptr_t out)
-{
-	static const uint8_t ev[] = { 0x83, 0xbb }, flag[] = { 0x80, 0xbb }; /* cmp [rbx+d32], 0 */
-	static const uint8_t gen[] = { 0x49, 0x8b, 0x84, 0x24 }; /* mov rax, [r12 + d32] */
-	static const uint8_t deref[] = { 0x48, 0x8b, 0x00 }; /* mov rax, [rax] */
-	static const uint8_t cmp_gen[] = { 0x49, 0x3b, 0x84, 0x24 }; /* cmp rax, [r12 + d32] */
-	static const uint8_t cur[] = { 0x49, 0x89, 0x84, 0x24 }; /* mov [r12 + d32], rax */
-	static const uint8_t add_i8[] = { 0x48, 0x83, 0x83 }; /* add qword [rbx + d32], i8 */
-	static const uint8_t user[] = { 0x0f, 0xb6, 0x83 }; /* movzx eax, byte [rbx + d32] */
-	static const uint8_t imul[] = { 0x6b, 0xc0 }; /* imul eax, eax, i8 */
-	static const uint8_t add_rax[] = { 0x48, 0x01, 0x83 }; /* add [rbx + d32], rax */
-	const uint32_t checks[] = { offsetof(struct emu_cpu, events), offsetof(struct emu_cpu, stop),
-				    offsetof(struct emu_cpu, irq_shadow) };
-
-	static_assert(EMU_BLOCK_MAX < 128, "a block's length is an imm8");
-	for (unsigned i = 0; i < VS_ARRAY_SIZE(checks); i++) {
-		put(e, i ? flag : ev, sizeof(ev));
-		put32(e, checks[i]);
-		put8(e, 0);
-		put8(e, 0x75); /* jne out */
-		put8(e, (uint8_t)(out - (e->x + 1)));
-	}
-	put(e, gen, sizeof(gen)); /* the cache's generation is still the vCPU's */
-	put32(e, (uint32_t)offsetof(struct emu_core_cpu, gen_src));
-	put(e, deref, sizeof(deref));
-	put(e, cmp_gen, sizeof(cmp_gen));
-	put32(e, (uint32_t)offsetof(struct emu_core_cpu, gen));
-	put8(e, 0x75);
-	put8(e, (uint8_t)(out - (e->x + 1)));
-	put8(e, 0x48); /* mov rax, imm64: cc->cur = b */
-	put8(e, 0xb8);
-	put64(e, (uint64_t)(uintptr_t)b);
-	put(e, cur, sizeof(cur));
-	put32(e, (uint32_t)offsetof(struct emu_core_cpu, cur));
-	put(e, add_i8, sizeof(add_i8));
-	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.insns));
-	put8(e, (uint8_t)b->n);
-	put(e, add_i8, sizeof(add_i8));
-	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.blocks_run));
-	put8(e, 1);
-	put(e, user, sizeof(user));
-	put32(e, (uint32_t)offsetof(struct emu_cpu, tlb_user));
-	put(e, imul, sizeof(imul));
-	put8(e, (uint8_t)b->n);
-	put(e, add_rax, sizeof(add_rax));
-	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.insns_user));
-}
-
 /* The entry from the dispatch loop: push rbx, r12, rax (rsp 16-aligned
  * again); rbx = cpu; r12 = cc; cc->jit_frame = rsp (without linking only
  * rbx, as the code needs no cc). Linked predecessors
@@ -496,31 +448,17 @@ static void emit_chained(struct emit *e, const struct emu_block *b, uintptr_t ou
  * falls into the body. */
 static void emit_head(struct emit *e, const struct emu_block *b)
 {
-	static const uint8_t ret[] = { 0x59, 0x41, 0x5c, 0x5b, 0xc3 }; /* pop...; ret */
 	/* push rbx; push r12; push rax; mov rbx, rdi; mov r12, rsi; mov [r12 + d32], rsp */
 	static const uint8_t head[] = { 0x53, 0x41, 0x54, 0x50, 0x48, 0x89, 0xfb,
 					0x49, 0x89, 0xf4, 0x49, 0x89, 0xa4, 0x24 };
 	/* without linking: push rbx; mov rbx, rdi; mov [rsi + d32], rsp */
 	static const uint8_t plain[] = { 0x53, 0x48, 0x89, 0xfb, 0x48, 0x89, 0xa6 };
 
-	struct fixup body;
-	uintptr_t out;
-
 	put(e, e->j->link ? head : plain, e->j->link ? sizeof(head) : sizeof(plain));
 	put32(e, (uint32_t)offsetof(struct emu_core_cpu, jit_frame));
-	if (!e->j->link)
-		return;
-	assert(e->len == JIT_HEAD); /* EMU_JIT_ENTRY */
-	put8(e, 0xeb); /* jmp rel8 body */
-	put8(e, 0);
-	body = (struct fixup){ .w = e->w ? e->w - 1 : NULL, .x = e->x };
-	out = e->x;
-	put(e, ret, sizeof(ret));
-	assert(e->len == EMU_JIT_CHAINED);
-	emit_chained(e, b, out);
-	assert(e->x - body.x < 128);
-	if (body.w)
-		*body.w = (uint8_t)(e->x - body.x);
+	assert(!e->j->link || e->len == JIT_HEAD); /* EMU_JIT_ENTRY */
+	if (e->j->link)
+		emu_jit_emit_chained(e, b);
 }
 
 /* Whether b's code ends in the link check: not after a system
@@ -645,7 +583,7 @@ static void emit_link_enter(struct emit *e, struct outs *o)
 	put(e, mul + 3, 2);
 }
 
-/* The link check, shared by every block's code (emit_link_tail() jumps
+/* The link check, shared by every block's code (emu_jit_emit_link_tail() jumps
  * here with rcx = its b->link, rbx = cpu, r12 = cc): if cpu->rip is one
  * of the links' rips, that link still valid, and nothing asks the
  * dispatch loop to look (events, stop, the interrupt shadow, which the
@@ -677,8 +615,7 @@ static void emit_link_stub(struct emit *e)
 	put8(e, 0xc3);
 }
 
-/* After the block: mov rcx, &b->link[0]; jmp to the pool's link check. */
-static void emit_link_tail(struct emit *e, const struct emu_block *b)
+void emu_jit_emit_link_tail(struct emit *e, const struct emu_block *b)
 {
 	put8(e, 0x48);
 	put8(e, 0xb9);
@@ -751,51 +688,6 @@ static bool emit_branch(struct emit *e, const struct emu_block *b, const struct 
 	return true;
 }
 
-/* A direct exit to the successor (cpu->rip already set; fall: the end of
- * the last instruction, else its target): jmp
- * rel32, its rel32 4-byte aligned so that one store repoints it; it
- * goes to the link path (*to, fixed by emit_home()) until chained. */
-static void emit_exit(struct emit *e, struct emu_block_exit *x, struct fixup *to, bool fall)
-{
-	static const uint8_t jmp[] = { 0xe9 };
-
-	while ((e->x + 1) & 3)
-		put8(e, 0x90); /* nop */
-	*to = emit_jump(e, jmp, sizeof(jmp));
-	x->fall = fall;
-	x->at = (uint32_t)(e->len - 4);
-}
-
-/* The link path, where the n direct exits go until chained. */
-static void emit_home(struct emit *e, const struct emu_block *b, struct emu_block_exit *x,
-		      const struct fixup *to, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		fix_jump(e, to[i]);
-		x[i].home = (uint16_t)(e->x - to[i].x);
-	}
-	emit_link_tail(e, b);
-}
-
-/* JMP, or Jcc decided in place, at the end of a block that links: an
- * exit per side (the fall-through one with cpu->rip already the end). */
-static void emit_cond_exits(struct emit *e, const struct emu_block *b, const struct emu_insn *last,
-			    struct fixup taken, struct emu_block_exit *x)
-{
-	struct fixup to[EMU_BLOCK_EXITS];
-
-	if (!taken.x) { /* JMP: cpu->rip is the target */
-		emit_exit(e, &x[0], &to[0], false);
-		emit_home(e, b, x, to, 1);
-		return;
-	}
-	emit_exit(e, &x[0], &to[0], true);
-	fix_jump(e, taken);
-	emit_set_rip(e, last->imm);
-	emit_exit(e, &x[1], &to[1], false);
-	emit_home(e, b, x, to, 2);
-}
-
 /* The last instruction: cpu->cur and cpu->rip, the branch in place or the
  * handler, then the link check (through direct exits x where the
  * successor is known) or the return to the dispatch loop. */
@@ -804,14 +696,14 @@ static void emit_end(struct emit *e, const struct emu_block *b, const struct emu
 {
 	static const uint8_t mov_rdi_rbx[] = { 0x48, 0x89, 0xdf };
 	bool link = may_link(e->j, b), call;
-	struct fixup tail, taken, to;
+	struct fixup tail, taken;
 
 	emit_cur(e, last);
 	emit_set_rip(e, last->rip + last->len);
 	if (emu_jit_emit_cond(e, last, link ? &taken : NULL)) { /* JMP, Jcc: no handler */
 		e->ends++;
 		if (link)
-			emit_cond_exits(e, b, last, taken, x);
+			emu_jit_emit_exits(e, b, taken, x);
 		else
 			emit_done(e, NULL);
 		return;
@@ -829,12 +721,10 @@ static void emit_end(struct emit *e, const struct emu_block *b, const struct emu
 	emit_xfer(e, true, (uintptr_t)last->fn);
 	if (tail.x)
 		fix_jump(e, tail);
-	if (call) { /* CALL rel32 in place or by its handler: cpu->rip is the target */
-		emit_exit(e, &x[0], &to, false);
-		emit_home(e, b, x, &to, 1);
-		return;
-	}
-	emit_link_tail(e, b);
+	if (call) /* CALL rel32 in place or by its handler: cpu->rip is the target */
+		emu_jit_emit_exits(e, b, (struct fixup){ .x = 0 }, x);
+	else
+		emu_jit_emit_link_tail(e, b);
 }
 
 static void emit_block(struct emit *e, const struct emu_block *b, struct emu_block_exit *x)
