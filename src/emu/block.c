@@ -452,7 +452,7 @@ static void retire(struct emu_block_cache *c, struct emu_block *b)
 	push_retired(c, b, atomic_fetch_add(&c->gen, 1) + 1);
 }
 
-void emu_block_chain(struct emu_cpu *cpu, struct emu_block *prev, struct emu_block *b)
+void emu_block_chain(struct emu_cpu *cpu, struct emu_block *prev, struct emu_block *b, bool cross)
 {
 	struct emu_block_cache *c = cpu->vm->blocks;
 
@@ -464,7 +464,7 @@ void emu_block_chain(struct emu_cpu *cpu, struct emu_block *prev, struct emu_blo
 			continue;
 		pthread_mutex_lock(&c->lock);
 		if (!prev->dead && !b->dead && b->code) {
-			emu_jit_chain(c->jit, x, b);
+			emu_jit_chain(c->jit, x, b, cross);
 			cpu->stats.chains++;
 		}
 		pthread_mutex_unlock(&c->lock);

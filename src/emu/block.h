@@ -134,10 +134,11 @@ void emu_block_build_abort(struct emu_cpu *cpu);
 
 /* Points prev's direct exits to b's RIP straight at b's code (jit.h
  * "Chaining"; counted in cpu->stats.chains), unless either was retired
- * meanwhile. Only for a VM with
- * one vCPU, from its dispatch loop; b must be safe to link to from prev
- * without a check of the code page's translation (same page). */
-void emu_block_chain(struct emu_cpu *cpu, struct emu_block *prev, struct emu_block *b);
+ * meanwhile. Only for a VM with one vCPU, from its dispatch loop, for a
+ * link its code may follow (exec.c link_safe()); cross: b is not in
+ * prev's code page at the same offset (then 64-bit code only), so the
+ * jump checks the translation of b's page. */
+void emu_block_chain(struct emu_cpu *cpu, struct emu_block *prev, struct emu_block *b, bool cross);
 
 /* Handler put in place of the next instruction of a block that was
  * invalidated while executing (self-modifying code). */

@@ -82,10 +82,10 @@ static inline bool link_safe(const struct emu_block *prev, const struct emu_bloc
 }
 
 /* Remembers b (at lin, gpa) as prev's successor; prev's code may follow
- * the link by itself, and straight from its direct exits to b's RIP when
- * b is in prev's code page at the same offset as in its guest page (the
- * translation that found prev finds b: no check of it needed, jit.h
- * "Chaining"). */
+ * the link by itself, and straight from its direct exits to b's RIP
+ * (jit.h "Chaining"): when b is in prev's code page at the same offset
+ * as in its guest page, the translation that found prev finds b, else
+ * (64-bit code, link_safe()) the jump checks the loop's cached one. */
 static inline void chain_add(struct emu_cpu *cpu, struct emu_core_cpu *cc, struct emu_block *prev,
 			     struct emu_block *b, uint64_t lin, uint64_t gpa)
 {
@@ -105,9 +105,12 @@ static inline void chain_add(struct emu_cpu *cpu, struct emu_core_cpu *cc, struc
 	l[k].entry = cc->jit && b->code && link_safe(prev, b) ?
 			     (uintptr_t)(void *)b->code + EMU_JIT_ENTRY :
 			     0;
-	if (l[k].entry && (prev->gpa >> 12) == (b->gpa >> 12) &&
-	    b->rip - prev->rip == b->gpa - prev->gpa)
-		emu_block_chain(cpu, prev, b);
+	if (l[k].entry) {
+		bool same = (prev->gpa >> 12) == (b->gpa >> 12) &&
+			    b->rip - prev->rip == b->gpa - prev->gpa;
+
+		emu_block_chain(cpu, prev, b, !same);
+	}
 }
 
 /* The block at cpu->rip; prev is the block that ran just before, or NULL

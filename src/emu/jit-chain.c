@@ -75,22 +75,40 @@ static void emit_checks(struct emit *e, const struct emu_block *b, uintptr_t out
 	put32(e, (uint32_t)offsetof(struct emu_cpu, stats.insns_user));
 }
 
+/* The cross-page entry's check: cc->vpage[v], cc->gpage[v] (v, the slot
+ * of b's linear page) are b's linear and guest page, else out. */
+static void emit_page_check(struct emit *e, const struct emu_block *b, uintptr_t out)
+{
+	static const uint8_t cmp[] = { 0x49, 0x3b, 0x84, 0x24 }; /* cmp rax, [r12 + d32] */
+	unsigned v = (unsigned)(b->rip >> 12) & (EMU_VPAGES - 1);
+	const uint64_t page[] = { b->rip & ~0xfffULL, b->gpa & ~0xfffULL };
+	const size_t at[] = { offsetof(struct emu_core_cpu, vpage[v]),
+			      offsetof(struct emu_core_cpu, gpage[v]) };
+
+	for (unsigned i = 0; i < 2; i++) {
+		put8(e, 0x48); /* mov rax, imm64 */
+		put8(e, 0xb8);
+		put64(e, page[i]);
+		put(e, cmp, sizeof(cmp));
+		put32(e, (uint32_t)at[i]);
+		put8(e, 0x75); /* jne out */
+		put8(e, (uint8_t)(out - (e->x + 1)));
+	}
+}
+
 void emu_jit_emit_chained(struct emit *e, const struct emu_block *b)
 {
 	static const uint8_t ret[] = { 0x59, 0x41, 0x5c, 0x5b, 0xc3 }; /* pop rcx, r12, rbx; ret */
-	uint8_t *rel;
-	uintptr_t out;
+	static const uint8_t jmp[] = { 0xe9 };
+	struct fixup body = emit_jump(e, jmp, sizeof(jmp));
+	uintptr_t out = e->x;
 
-	put8(e, 0xeb); /* jmp rel8 body */
-	put8(e, 0);
-	rel = e->w ? e->w - 1 : NULL;
-	out = e->x;
 	put(e, ret, sizeof(ret));
+	assert(e->len == EMU_JIT_XCHAINED);
+	emit_page_check(e, b, out);
 	assert(e->len == EMU_JIT_CHAINED);
 	emit_checks(e, b, out);
-	assert(e->x - out < 128);
-	if (rel)
-		*rel = (uint8_t)(e->x - out);
+	fix_jump(e, body);
 }
 
 /* A direct exit to the successor (cpu->rip already set; fall: the end of
@@ -160,9 +178,9 @@ static void exit_unchain(struct emu_jit *j, struct emu_block_exit *x)
 	__atomic_store_n(&x->to, NULL, __ATOMIC_RELAXED); /* the loop reads it unlocked */
 }
 
-void emu_jit_chain(struct emu_jit *j, struct emu_block_exit *x, struct emu_block *to)
+void emu_jit_chain(struct emu_jit *j, struct emu_block_exit *x, struct emu_block *to, bool cross)
 {
-	uintptr_t entry = (uintptr_t)(void *)to->code + EMU_JIT_CHAINED;
+	uintptr_t entry = (uintptr_t)(void *)to->code + (cross ? EMU_JIT_XCHAINED : EMU_JIT_CHAINED);
 
 	if (x->to)
 		exit_unchain(j, x);

@@ -8,7 +8,7 @@
 
 #define JIT_UNIT 32u /* allocation granule, bytes */
 #define JIT_HEAD EMU_JIT_ENTRY /* push rbx, r12, rax; mov rbx, rdi; mov r12, rsi; frame */
-#define JIT_HEAD_MAX 160u /* the head, the jump over the return and the chained entry */
+#define JIT_HEAD_MAX 192u /* the head, the jump over the return, the chained entries */
 #define JIT_INSN_MAX 192u /* the longest inlined form (an ALU RMW in memory) and its call */
 #define JIT_TAIL_MAX 384u /* the last instruction, CALL/RET inline, direct exits, link check */
 #define JIT_CODE_MAX (JIT_HEAD_MAX + EMU_BLOCK_MAX * JIT_INSN_MAX + JIT_TAIL_MAX)

@@ -30,10 +30,12 @@
  * the code is generated (JMP rel, both sides of a Jcc decided in place,
  * CALL rel32 done in place) sets cpu->rip and then has a jmp rel32 of its
  * own, which goes to the link check until the dispatch loop, having made
- * a link to a successor in the same code page, points it straight at that
- * block's chained entry (emu_jit_chain()). The chained entry does what
+ * a link to a successor (in the same code page, or in 64-bit code in
+ * another), points it straight at that block's chained entry
+ * (emu_jit_chain()). The chained entry does what
  * the link check does with immediates: back to the loop when the cache's
- * generation is not the vCPU's, or an event, stop request or interrupt
+ * generation is not the vCPU's (or, entered from another page, the
+ * loop's cached translation of the block's page is not the block's), or an event, stop request or interrupt
  * shadow is pending; else cc->cur and the block's statistics, then its
  * instructions. Every direct jump into a block and out of it is put back
  * to the link check when the block is retired (emu_jit_unchain()),
@@ -89,14 +91,19 @@ uint64_t emu_jit_ends_inlined(const struct emu_jit *j);
  * bytes into its code (past the frame set-up). */
 #define EMU_JIT_ENTRY 18u
 
-/* A block's chained entry, where direct exits jump: this many bytes into
- * its code (past the linked entry's jump to the body and the return). */
-#define EMU_JIT_CHAINED (EMU_JIT_ENTRY + 7u)
+/* A block's chained entries, where direct exits jump: this many bytes
+ * into its code (past the linked entry's jump to the body and the
+ * return). The cross-page one first checks that the dispatch loop's
+ * cached translation of the block's code page is the block's (as the
+ * link check does for a link across pages; 64-bit code only), then
+ * falls into the other. */
+#define EMU_JIT_XCHAINED (EMU_JIT_ENTRY + 10u)
+#define EMU_JIT_CHAINED (EMU_JIT_XCHAINED + 40u)
 
 /* Points the direct exit x of a block straight at to's chained entry
- * (to has code, neither block is retired). Called with the cache's lock,
- * on the vCPU's own thread. */
-void emu_jit_chain(struct emu_jit *j, struct emu_block_exit *x, struct emu_block *to);
+ * (cross: the cross-page one; to has code, neither block is retired).
+ * Called with the cache's lock, on the vCPU's own thread. */
+void emu_jit_chain(struct emu_jit *j, struct emu_block_exit *x, struct emu_block *to, bool cross);
 
 /* Puts every direct jump into b and out of b back to its link path (b is
  * being retired). Called with the cache's lock, on any thread; each jump

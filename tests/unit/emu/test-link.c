@@ -154,6 +154,31 @@ __asm__(".pushsection .rodata\n"
 	".popsection\n");
 extern const uint8_t remap_code[], remap_code_end[];
 
+/* The same with a direct CALL of the stub (a CALL rel32 from CODE to
+ * 0x7000), whose block's exit is chained across pages to the stub. */
+__asm__(".pushsection .rodata\n"
+	".globl remapd_code, remapd_code_end\n"
+	"remapd_code:\n"
+	"	movl $0x7007, %r15d\n"
+	"	xorl %ebx, %ebx\n"
+	"	movl $4, %ecx\n"
+	"1:	call *%r13\n"
+	"	.byte 0xe8\n"
+	"	.long 0x7000 - 0x5000 - (2f - remapd_code)\n"
+	"2:	addl %eax, %ebx\n"
+	"	xorq $0xf000, %r15\n"
+	"	movq %r15, 0x13038\n"
+	"	invlpg 0x7000\n"
+	"	decl %ecx\n"
+	"	jnz 1b\n"
+	"	movq %rbx, 0x100000\n"
+	"	movw $0x500, %dx\n"
+	"	outb %al, %dx\n"
+	"	ud2\n"
+	"remapd_code_end:\n"
+	".popsection\n");
+extern const uint8_t remapd_code[], remapd_code_end[];
+
 /* Calls the stub at linear 0x7000 (gpa 0x7000: returns 1), loads CR3
  * with tables that map it to gpa 0x8000 (returns 2), calls it again. */
 #define PML4_2 0x14000 /* PML4, PDPT, PD, PT again, with PT[7] = 0x8000 */
@@ -410,14 +435,16 @@ static void test_linked_block_patches_itself(void **state)
  * translation of its target's page is the one it was made with: after
  * the page is mapped elsewhere (and INVLPG, a system instruction, drops
  * the cached translations), the call's block must not run on into the
- * stub it linked to before. */
+ * stub it linked to before: neither through the link check (an indirect
+ * call) nor through a direct exit chained across pages (a CALL rel32). */
 static void test_link_after_remap(void **state)
 {
-	static const uint64_t first[] = { 0x7800, 0x6800 };
+	static const uint64_t first[] = { 0x7800, 0x6800, 0x7800, 0x6800 };
 
 	(void)state;
 	for (unsigned i = 0; i < VS_ARRAY_SIZE(first); i++) {
-		struct machine *m = link_machine(1, remap_code, remap_code_end);
+		struct machine *m = i < 2 ? link_machine(1, remap_code, remap_code_end) :
+					    link_machine(1, remapd_code, remapd_code_end);
 		struct emu_stats st;
 
 		memcpy(m->ram + STUB1, stub1, sizeof(stub1));
@@ -429,6 +456,8 @@ static void test_link_after_remap(void **state)
 		assert_int_equal(get64(m, RESULT), 6);
 		if (test_jit == EMU_JIT_ON)
 			assert_true(st.dispatches < st.blocks_run);
+		if (test_jit == EMU_JIT_ON && i >= 2) /* the direct CALL's exit */
+			assert_true(st.chains > 0);
 		machine_free(m);
 	}
 }
