@@ -460,7 +460,8 @@ void emu_block_chain(struct emu_cpu *cpu, struct emu_block *prev, struct emu_blo
 		struct emu_block_exit *x = &prev->exit[k];
 
 		/* only this vCPU chains; retirement may unchain meanwhile */
-		if (!x->at || emu_block_exit_rip(prev, x) != b->rip || __atomic_load_n(&x->to, __ATOMIC_RELAXED) == b)
+		if (!x->at || emu_block_exit_rip(prev, x) != b->rip ||
+		    __atomic_load_n(&x->to, __ATOMIC_RELAXED) == b)
 			continue;
 		pthread_mutex_lock(&c->lock);
 		if (!prev->dead && !b->dead && b->code) {

@@ -53,7 +53,6 @@ struct emu_block_exit {
 	bool fall; /* to the end of the last instruction, else to its imm */
 };
 
-
 #define EMU_BLOCK_EXITS 2
 
 struct emu_block {

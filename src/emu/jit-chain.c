@@ -38,7 +38,8 @@ static void emit_checks(struct emit *e, const struct emu_block *b, uintptr_t out
 	static const uint8_t user[] = { 0x0f, 0xb6, 0x83 }; /* movzx eax, byte [rbx + d32] */
 	static const uint8_t imul[] = { 0x6b, 0xc0 }; /* imul eax, eax, i8 */
 	static const uint8_t add_rax[] = { 0x48, 0x01, 0x83 }; /* add [rbx + d32], rax */
-	const uint32_t checks[] = { offsetof(struct emu_cpu, events), offsetof(struct emu_cpu, stop),
+	const uint32_t checks[] = { offsetof(struct emu_cpu, events),
+				    offsetof(struct emu_cpu, stop),
 				    offsetof(struct emu_cpu, irq_shadow) };
 
 	static_assert(EMU_BLOCK_MAX < 128, "a block's length is an imm8");
@@ -180,7 +181,8 @@ static void exit_unchain(struct emu_jit *j, struct emu_block_exit *x)
 
 void emu_jit_chain(struct emu_jit *j, struct emu_block_exit *x, struct emu_block *to, bool cross)
 {
-	uintptr_t entry = (uintptr_t)(void *)to->code + (cross ? EMU_JIT_XCHAINED : EMU_JIT_CHAINED);
+	uintptr_t entry =
+		(uintptr_t)(void *)to->code + (cross ? EMU_JIT_XCHAINED : EMU_JIT_CHAINED);
 
 	if (x->to)
 		exit_unchain(j, x);

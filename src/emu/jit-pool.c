@@ -157,8 +157,8 @@ bool emu_jit_compile(struct emu_jit *j, struct emu_block *b)
 	if (!b->n)
 		return false;
 	/* sizing pass: nothing written */
-	units = (unsigned)((emu_jit_emit_block(j, b, NULL, 0, &inlined, &ends, sizing) +
-			    JIT_UNIT - 1) /
+	units = (unsigned)((emu_jit_emit_block(j, b, NULL, 0, &inlined, &ends, sizing) + JIT_UNIT -
+			    1) /
 			   JIT_UNIT);
 	if (units >= JIT_CLASSES || !(off = chunk_get(j, units)))
 		return false;
