@@ -32,6 +32,7 @@
 #include "common/util.h"
 #include "emu/core.h"
 #include "emu/decode.h"
+#include "emu/jit.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -315,9 +316,12 @@ static void flush_all(struct emu_block_cache *c)
 {
 	uint64_t gen;
 
-	for (unsigned i = 0; i < (1u << HASH_BITS); i++)
-		for (struct emu_block *b = atomic_load(&c->hash[i]); b; b = b->hnext)
+	for (unsigned i = 0; i < (1u << HASH_BITS); i++) {
+		for (struct emu_block *b = atomic_load(&c->hash[i]); b; b = b->hnext) {
+			emu_jit_unchain(c->jit, b); /* before the generation: see retire() */
 			b->dead = true;
+		}
+	}
 	for (unsigned i = 0; i < (1u << HASH_BITS); i++)
 		atomic_store_explicit(&c->hash[i], NULL, memory_order_release);
 	gen = atomic_fetch_add(&c->gen, 1) + 1;
@@ -437,13 +441,39 @@ static void unlink_hash(struct emu_block_cache *c, struct emu_block *b)
 	}
 }
 
+/* Before the new generation is published: a vCPU that has seen it (and
+ * so may let b be freed) finds no direct jump into b or out of it, and
+ * one that has not yet is turned back by the chained entry's check of
+ * the generation. */
 static void retire(struct emu_block_cache *c, struct emu_block *b)
 {
 	unlink_hash(c, b);
 	page_remove(c, b->gpa >> 12, b);
 	if (b->gpa2 != EMU_NO_GPA)
 		page_remove(c, b->gpa2 >> 12, b);
+	emu_jit_unchain(c->jit, b);
+	b->dead = true;
 	push_retired(c, b, atomic_fetch_add(&c->gen, 1) + 1);
+}
+
+void emu_block_chain(struct emu_cpu *cpu, struct emu_block *prev, struct emu_block *b, bool cross)
+{
+	struct emu_block_cache *c = cpu->vm->blocks;
+
+	for (unsigned k = 0; k < EMU_BLOCK_EXITS; k++) {
+		struct emu_block_exit *x = &prev->exit[k];
+
+		/* only this vCPU chains; retirement may unchain meanwhile */
+		if (!x->at || emu_block_exit_rip(prev, x) != b->rip ||
+		    __atomic_load_n(&x->to, __ATOMIC_RELAXED) == b)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		if (!prev->dead && !b->dead && b->code) {
+			emu_jit_chain(c->jit, x, b, cross);
+			cpu->stats.chains++;
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
 }
 
 static bool overlaps(const struct emu_block *b, uint64_t gpa, unsigned len)

@@ -49,6 +49,22 @@ struct emu_jump_slot {
 	uint64_t pad;
 } __attribute__((aligned(64)));
 
+/* An exit of a block's code whose successor's RIP is known when the code
+ * is generated (a JMP rel, either side of a Jcc decided in place, a CALL
+ * rel32 done in place): a jmp rel32 of its own that goes to the block's
+ * link path (its link check) until the dispatch loop points it straight
+ * at the successor's chained entry (jit.h "Chaining"). Changed only under
+ * the block cache's lock. */
+struct emu_block_exit {
+	struct emu_block *to; /* the block it jumps to directly, or NULL */
+	struct emu_block_exit *next; /* on to->in */
+	uint32_t at; /* pool offset of the jmp's rel32; 0: no such exit */
+	uint16_t home; /* the rel32 that goes to the link path */
+	bool fall; /* to the end of the last instruction, else to its imm */
+};
+
+#define EMU_BLOCK_EXITS 2
+
 struct emu_block {
 	/* What every dispatch reads comes first (one cache line, mostly). */
 	uint64_t gpa; /* of the first byte */
@@ -58,6 +74,7 @@ struct emu_block {
 	bool dead; /* invalidated; no longer reachable from the hash */
 	bool sys; /* the last instruction is EMU_IF_SYS (may change translations) */
 	uint16_t n;
+	uint32_t code_bytes; /* of code, in the pool */
 	/* Call-threaded host code doing what the interpreter does with insn[]
 	 * (jit.h), or NULL: interpreted. Set before the block is published,
 	 * freed with the block. */
@@ -66,7 +83,10 @@ struct emu_block {
 	 * per-vCPU lookup's slots. Only a VM's single vCPU uses them (see
 	 * exec.c); zeroed at build. Generated code reads them too. */
 	struct emu_block_link link[EMU_BLOCK_LINKS];
-	uint32_t code_bytes; /* of code, in the pool */
+	/* Chaining: this block's direct exits, and the other blocks' exits
+	 * that jump straight into it (jit.h "Chaining"); under the lock. */
+	struct emu_block_exit exit[EMU_BLOCK_EXITS];
+	struct emu_block_exit *in;
 	uint64_t gpa_end; /* one past the last byte in the first page's numbering */
 	struct emu_block *_Atomic hnext; /* lookup hash chain */
 	struct emu_block *pnext; /* list of the first page */
@@ -75,6 +95,14 @@ struct emu_block {
 	uint64_t retire_gen;
 	struct emu_insn insn[];
 };
+
+/* The RIP of the successor exit x of b goes to. */
+static inline uint64_t emu_block_exit_rip(const struct emu_block *b, const struct emu_block_exit *x)
+{
+	const struct emu_insn *last = &b->insn[b->n - 1];
+
+	return x->fall ? last->rip + last->len : (uint64_t)last->imm;
+}
 
 struct emu_core_cpu {
 	struct emu_fast_slot fast[1u << EMU_FAST_BITS];
@@ -124,6 +152,14 @@ struct emu_block *emu_block_find(struct emu_vm *vm, uint64_t gpa, uint64_t rip, 
 struct emu_block *emu_block_build(struct emu_cpu *cpu, uint64_t gpa, uint64_t lin, const uint8_t *p,
 				  unsigned avail);
 void emu_block_build_abort(struct emu_cpu *cpu);
+
+/* Points prev's direct exits to b's RIP straight at b's code (jit.h
+ * "Chaining"; counted in cpu->stats.chains), unless either was retired
+ * meanwhile. Only for a VM with one vCPU, from its dispatch loop, for a
+ * link its code may follow (exec.c link_safe()); cross: b is not in
+ * prev's code page at the same offset (then 64-bit code only), so the
+ * jump checks the translation of b's page. */
+void emu_block_chain(struct emu_cpu *cpu, struct emu_block *prev, struct emu_block *b, bool cross);
 
 /* Handler put in place of the next instruction of a block that was
  * invalidated while executing (self-modifying code). */

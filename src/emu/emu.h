@@ -167,6 +167,7 @@ struct emu_stats {
 	uint64_t blocks_jit; /* of blocks_built, given host code (call threading) */
 	uint64_t dispatches; /* of blocks_run, started by the dispatch loop; the
 			      * others ran on from a predecessor's host code */
+	uint64_t chains; /* direct jumps from a block's code into another's made */
 };
 void emu_cpu_get_stats(struct emu_cpu *cpu, struct emu_stats *stats);
 

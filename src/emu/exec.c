@@ -99,9 +99,13 @@ static inline bool link_safe(const struct emu_block *prev, const struct emu_bloc
 	       ((prev->gpa >> 12) == (b->gpa >> 12) && b->rip - prev->rip == b->gpa - prev->gpa);
 }
 
-/* Remembers b (at lin, gpa) as prev's successor. */
-static inline void chain_add(struct emu_core_cpu *cc, struct emu_block *prev, struct emu_block *b,
-			     uint64_t lin, uint64_t gpa)
+/* Remembers b (at lin, gpa) as prev's successor; prev's code may follow
+ * the link by itself, and straight from its direct exits to b's RIP
+ * (jit.h "Chaining"): when b is in prev's code page at the same offset
+ * as in its guest page, the translation that found prev finds b, else
+ * (64-bit code, link_safe()) the jump checks the loop's cached one. */
+static inline void chain_add(struct emu_cpu *cpu, struct emu_core_cpu *cc, struct emu_block *prev,
+			     struct emu_block *b, uint64_t lin, uint64_t gpa)
 {
 	struct emu_block_link *l = prev->link;
 	unsigned k = l[0].gen == cc->gen && l[0].b ? 1 : 0;
@@ -119,6 +123,12 @@ static inline void chain_add(struct emu_core_cpu *cc, struct emu_block *prev, st
 	l[k].entry = cc->jit && b->code && link_safe(prev, b) ?
 			     (uintptr_t)(void *)b->code + EMU_JIT_ENTRY :
 			     0;
+	if (l[k].entry) {
+		bool same = (prev->gpa >> 12) == (b->gpa >> 12) &&
+			    b->rip - prev->rip == b->gpa - prev->gpa;
+
+		emu_block_chain(cpu, prev, b, !same);
+	}
 }
 
 static inline unsigned jump_slot(uint64_t rip)
@@ -198,7 +208,7 @@ lookup(struct emu_cpu *cpu, struct emu_core_cpu *cc, struct emu_block *prev)
 	if (cc->jump_fill)
 		jump_add(cc, b, lin, gpa);
 	if (prev)
-		chain_add(cc, prev, b, lin, gpa);
+		chain_add(cpu, cc, prev, b, lin, gpa);
 	return b;
 }
 

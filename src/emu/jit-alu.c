@@ -618,7 +618,7 @@ static bool host_flags(struct emit *e, unsigned cc)
 	}
 }
 
-bool emu_jit_emit_cond(struct emit *e, const struct emu_insn *in)
+bool emu_jit_emit_cond(struct emit *e, const struct emu_insn *in, struct fixup *taken)
 {
 	emu_handler fn = emu_fast_generic(in->fn);
 	unsigned cc = 0;
@@ -631,8 +631,15 @@ bool emu_jit_emit_cond(struct emit *e, const struct emu_insn *in)
 		if (cc == 16 || !host_flags(e, cc))
 			return false;
 		jncc[0] = 0x0f; /* jncc: the guest's condition codes are the host's */
-		jncc[1] = (uint8_t)(0x80 | (cc ^ 1));
+		jncc[1] = (uint8_t)(0x80 | (cc ^ (taken ? 0 : 1)));
 		skip = emit_jump(e, jncc, sizeof(jncc));
+		if (taken) { /* jcc to the caller's taken exit */
+			*taken = skip;
+			return true;
+		}
+	} else if (taken) {
+		taken->w = NULL;
+		taken->x = 0;
 	}
 	emu_jit_emit_rip(e, in->imm);
 	if (fn != emu_op_jmp)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 struct emu_block;
+struct emu_block_exit;
 struct emu_jit;
 
 struct emit {
@@ -206,6 +207,26 @@ void emu_jit_emit_tlb(struct emit *e, const struct emu_insn *in, bool write, uns
  * the code falls through, to that way out too. */
 struct fixup emu_jit_emit_jump_lookup(struct emit *e, uintptr_t hit);
 
+/* mov rcx, &b->link[0]; jmp to the pool's link check: with table, the
+ * one that looks up a RIP that is neither link in the jump table (for
+ * RET, indirect and handler-decided ends); else the one that returns to
+ * the dispatch loop then, so that the loop makes the link and the direct
+ * exit is chained (a table hit would never let it be). */
+void emu_jit_emit_link_tail(struct emit *e, const struct emu_block *b, bool table);
+
+/* jit-chain.c */
+
+/* After the head of b's code (at the linked entry): a jump to the body,
+ * the return to the dispatch loop, then b's chained entry
+ * (EMU_JIT_CHAINED), which falls into the body. */
+void emu_jit_emit_chained(struct emit *e, const struct emu_block *b);
+/* The direct exits of a block that links, then its link path: with
+ * taken.x, a Jcc's (fall-through, with cpu->rip already the end, then
+ * taken, which sets cpu->rip), else one to the target of the last
+ * instruction (JMP, CALL; cpu->rip set). Fills x (jit-internal.h). */
+void emu_jit_emit_exits(struct emit *e, const struct emu_block *b, struct fixup taken,
+			struct emu_block_exit *x);
+
 /* jit-alu.c */
 
 /* Emits in (not a block's last instruction; fn = emu_fast_generic(in->fn))
@@ -219,9 +240,11 @@ bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct em
 /* As the block's last instruction, with cpu->rip already its end: JMP
  * rel, or Jcc whose condition the flags' producer known from e->lz_op
  * answers, decided in place (cpu->rip = the target when taken); the
- * caller then leaves the block (jit.c emit_end()). False: nothing was
+ * caller then leaves the block (jit.c emit_end()). With taken, a Jcc
+ * instead jumps there when taken (cpu->rip not yet set: the caller's
+ * code sets it), and for a JMP taken->x is 0. False: nothing was
  * emitted. */
-bool emu_jit_emit_cond(struct emit *e, const struct emu_insn *in);
+bool emu_jit_emit_cond(struct emit *e, const struct emu_insn *in, struct fixup *taken);
 /* The arithmetic flags into cpu->rflags and lazy.op = 0, as
  * emu_flags_flush() does (in place when the producer is known, else a
  * call when lazy.op is set: rax..rdi are then lost); e->lz_op =

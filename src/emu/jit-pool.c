@@ -149,6 +149,7 @@ static size_t chunk_get(struct emu_jit *j, unsigned units)
 
 bool emu_jit_compile(struct emu_jit *j, struct emu_block *b)
 {
+	struct emu_block_exit sizing[EMU_BLOCK_EXITS] = { 0 };
 	uint64_t inlined = 0, ends = 0;
 	unsigned units;
 	size_t off;
@@ -156,12 +157,16 @@ bool emu_jit_compile(struct emu_jit *j, struct emu_block *b)
 	if (!b->n)
 		return false;
 	/* sizing pass: nothing written */
-	units = (unsigned)((emu_jit_emit_block(j, b, NULL, 0, &inlined, &ends) + JIT_UNIT - 1) /
+	units = (unsigned)((emu_jit_emit_block(j, b, NULL, 0, &inlined, &ends, sizing) + JIT_UNIT -
+			    1) /
 			   JIT_UNIT);
 	if (units >= JIT_CLASSES || !(off = chunk_get(j, units)))
 		return false;
 	inlined = ends = 0;
-	emu_jit_emit_block(j, b, j->rw + off, (uintptr_t)j->rx + off, &inlined, &ends);
+	emu_jit_emit_block(j, b, j->rw + off, (uintptr_t)j->rx + off, &inlined, &ends, b->exit);
+	for (unsigned k = 0; k < EMU_BLOCK_EXITS; k++)
+		if (b->exit[k].at)
+			b->exit[k].at += (uint32_t)off;
 	b->code = (emu_jit_code)(void *)(j->rx + off);
 	b->code_bytes = units * JIT_UNIT;
 	j->live += b->code_bytes;

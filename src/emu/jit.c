@@ -11,7 +11,10 @@
  *	mov rbx, rdi
  *	mov r12, rsi
  *	mov [r12 + jit_frame], rsp	; where each handler's return address sits
- *   the linked entry (JIT_HEAD bytes in), where linked predecessors jump;
+ *   the linked entry (JIT_HEAD bytes in), where linked predecessors jump:
+ *	jmp body; pop rcx; pop r12; pop rbx; ret
+ *   the chained entry (EMU_JIT_CHAINED; direct exits jump here, jit-chain.c)
+ *   body:
  *   per instruction i < n-1:
  *	mov rsi, &insn[i]
  *	mov [rbx + cur], rsi
@@ -31,6 +34,7 @@
  *	jmp link_check		; one copy in the pool (emit_link_stub()): it
  *				; counts the successor and jumps to its linked
  *				; entry, or pops the frame and returns
+ *   before that, a direct exit per successor known (jit-chain.c)
  *
  * Linked blocks run in the first block's frame (each jumps to the next,
  * rsp unchanged), so cc->jit_frame stays right for emu_jit_cut(). A fault
@@ -439,8 +443,10 @@ static void emit_pop_frame(struct emit *e)
 /* The entry from the dispatch loop: push rbx, r12, rax (rsp 16-aligned
  * again); rbx = cpu; r12 = cc; cc->jit_frame = rsp (without linking only
  * rbx, as the code needs no cc). Linked predecessors
- * enter just after it (JIT_HEAD), in the same frame. */
-static void emit_head(struct emit *e)
+ * enter just after it (JIT_HEAD), in the same frame, and jump over the
+ * return to the loop and the chained entry (EMU_JIT_CHAINED), which
+ * falls into the body. */
+static void emit_head(struct emit *e, const struct emu_block *b)
 {
 	/* push rbx; push r12; push rax; mov rbx, rdi; mov r12, rsi; mov [r12 + d32], rsp */
 	static const uint8_t head[] = { 0x53, 0x41, 0x54, 0x50, 0x48, 0x89, 0xfb,
@@ -451,6 +457,8 @@ static void emit_head(struct emit *e)
 	put(e, e->j->link ? head : plain, e->j->link ? sizeof(head) : sizeof(plain));
 	put32(e, (uint32_t)offsetof(struct emu_core_cpu, jit_frame));
 	assert(!e->j->link || e->len == JIT_HEAD); /* EMU_JIT_ENTRY */
+	if (e->j->link)
+		emu_jit_emit_chained(e, b);
 }
 
 /* Whether b's code ends in the link check: not after a system
@@ -572,13 +580,13 @@ static void emit_link_enter(struct emit *e, struct outs *o)
 	put(e, mul + 3, 2);
 }
 
-/* The link check, shared by every block's code (emit_link_tail() jumps
+/* The link check, shared by every block's code (emu_jit_emit_link_tail() jumps
  * here with rcx = its b->link, rbx = cpu, r12 = cc): if cpu->rip is one
  * of the links' rips, that link still valid, and nothing asks the
  * dispatch loop to look (events, stop, the interrupt shadow, which the
- * loop clears after the next block), enter the link's block; else
- * return to the loop. */
-static void emit_link_stub(struct emit *e)
+ * loop clears after the next block), enter the link's block; else, with
+ * table, look cpu->rip up in the jump table, or return to the loop. */
+static void emit_link_stub(struct emit *e, bool table)
 {
 	static const uint8_t ev[] = { 0x83, 0xbb }, flag[] = { 0x80, 0xbb }; /* cmp [rbx+d32], 0 */
 	const uint32_t flags[] = { offsetof(struct emu_cpu, stop),
@@ -601,22 +609,25 @@ static void emit_link_stub(struct emit *e)
 		emit_out(e, &o, false);
 	}
 	emit_link_enter(e, &o);
-	fix_jump(e, miss);
 	assert(o.n < VS_ARRAY_SIZE(o.at));
-	o.at[o.n++] = emu_jit_emit_jump_lookup(e, hit);
+	if (table) {
+		fix_jump(e, miss);
+		o.at[o.n++] = emu_jit_emit_jump_lookup(e, hit);
+	} else {
+		o.at[o.n++] = miss;
+	}
 	for (unsigned i = 0; i < o.n; i++)
 		fix_jump(e, o.at[i]);
 	emit_pop_frame(e);
 	put8(e, 0xc3);
 }
 
-/* After the block: mov rcx, &b->link[0]; jmp to the pool's link check. */
-static void emit_link_tail(struct emit *e, const struct emu_block *b)
+void emu_jit_emit_link_tail(struct emit *e, const struct emu_block *b, bool table)
 {
 	put8(e, 0x48);
 	put8(e, 0xb9);
 	put64(e, (uint64_t)(uintptr_t)b->link);
-	emit_xfer(e, false, (uintptr_t)e->j->rx + JIT_LINK);
+	emit_xfer(e, false, (uintptr_t)e->j->rx + (table ? JIT_LINK : JIT_LINK_DIRECT));
 }
 
 /* Where an in-place final branch goes once done: to the link check
@@ -685,25 +696,29 @@ static bool emit_branch(struct emit *e, const struct emu_block *b, const struct 
 }
 
 /* The last instruction: cpu->cur and cpu->rip, the branch in place or the
- * handler, then the link check or the return to the dispatch loop. */
-static void emit_end(struct emit *e, const struct emu_block *b, const struct emu_insn *last)
+ * handler, then the link check (through direct exits x where the
+ * successor is known) or the return to the dispatch loop. */
+static void emit_end(struct emit *e, const struct emu_block *b, const struct emu_insn *last,
+		     struct emu_block_exit *x)
 {
 	static const uint8_t mov_rdi_rbx[] = { 0x48, 0x89, 0xdf };
-	bool link = may_link(e->j, b);
-	struct fixup tail;
+	bool link = may_link(e->j, b), call;
+	struct fixup tail, taken;
 
 	emit_cur(e, last);
 	emit_set_rip(e, last->rip + last->len);
-	if (emu_jit_emit_cond(e, last)) { /* JMP, Jcc decided in place: no handler */
+	if (emu_jit_emit_cond(e, last, link ? &taken : NULL)) { /* JMP, Jcc: no handler */
 		e->ends++;
 		if (link)
-			emit_link_tail(e, b);
+			emu_jit_emit_exits(e, b, taken, x);
 		else
 			emit_done(e, NULL);
 		return;
 	}
-	if (!emit_branch(e, b, last, link ? &tail : NULL))
+	call = emit_branch(e, b, last, link ? &tail : NULL);
+	if (!call)
 		tail.w = NULL, tail.x = 0;
+	call = call && emu_fast_generic(last->fn) == emu_op_call;
 	put(e, mov_rdi_rbx, sizeof(mov_rdi_rbx));
 	if (!link) {
 		emit_pop_frame(e);
@@ -713,14 +728,17 @@ static void emit_end(struct emit *e, const struct emu_block *b, const struct emu
 	emit_xfer(e, true, (uintptr_t)last->fn);
 	if (tail.x)
 		fix_jump(e, tail);
-	emit_link_tail(e, b);
+	if (call) /* CALL rel32 in place or by its handler: cpu->rip is the target */
+		emu_jit_emit_exits(e, b, (struct fixup){ .x = 0 }, x);
+	else
+		emu_jit_emit_link_tail(e, b, true);
 }
 
-static void emit_block(struct emit *e, const struct emu_block *b)
+static void emit_block(struct emit *e, const struct emu_block *b, struct emu_block_exit *x)
 {
 	const struct emu_insn *last = &b->insn[b->n - 1];
 
-	emit_head(e);
+	emit_head(e, b);
 	for (const struct emu_insn *in = b->insn; in != last; in++) {
 		if (emit_inline(e, b, in)) {
 			e->inlined++;
@@ -729,15 +747,16 @@ static void emit_block(struct emit *e, const struct emu_block *b)
 			e->lz_op = EMU_LZ_NONE; /* the handler may have set the flags */
 		}
 	}
-	emit_end(e, b, last);
+	emit_end(e, b, last, x);
 }
 
 size_t emu_jit_emit_block(const struct emu_jit *j, const struct emu_block *b, uint8_t *w,
-			  uintptr_t x, uint64_t *inlined, uint64_t *ends)
+			  uintptr_t x, uint64_t *inlined, uint64_t *ends,
+			  struct emu_block_exit exits[EMU_BLOCK_EXITS])
 {
 	struct emit e = { .w = w, .x = x, .j = j };
 
-	emit_block(&e, b);
+	emit_block(&e, b, exits);
 	*inlined += e.inlined;
 	*ends += e.ends;
 	return e.len;
@@ -771,6 +790,11 @@ void emu_jit_emit_stubs(struct emu_jit *j)
 	e.w = j->rw + JIT_LINK;
 	e.x = (uintptr_t)j->rx + JIT_LINK;
 	e.len = JIT_LINK;
-	emit_link_stub(&e);
+	emit_link_stub(&e, true);
+	assert(e.len <= JIT_LINK_DIRECT);
+	e.w = j->rw + JIT_LINK_DIRECT;
+	e.x = (uintptr_t)j->rx + JIT_LINK_DIRECT;
+	e.len = JIT_LINK_DIRECT;
+	emit_link_stub(&e, false);
 	assert(e.len <= JIT_STUB_BYTES);
 }

@@ -28,13 +28,30 @@
  * callers, an indirect JMP or CALL), the check looks it up in the
  * vCPU's jump table (emu_core_cpu.jump, filled by the dispatch loop:
  * exec.c jump_add()), whose slots are links by another name, and goes
- * on the same way, in 64-bit mode only. */
+ * on the same way, in 64-bit mode only.
+ *
+ * Chaining (the same pools): an exit whose successor's RIP is known when
+ * the code is generated (JMP rel, both sides of a Jcc decided in place,
+ * CALL rel32 done in place) sets cpu->rip and then has a jmp rel32 of its
+ * own, which goes to the link check until the dispatch loop, having made
+ * a link to a successor (in the same code page, or in 64-bit code in
+ * another), points it straight at that block's chained entry
+ * (emu_jit_chain()). The chained entry does what
+ * the link check does with immediates: back to the loop when the cache's
+ * generation is not the vCPU's (or, entered from another page, the
+ * loop's cached translation of the block's page is not the block's),
+ * or an event, stop request or interrupt shadow is pending; else cc->cur
+ * and the block's statistics, then its instructions. Every direct jump into a block and out of it is put back
+ * to the link check when the block is retired (emu_jit_unchain()),
+ * before its generation is published, so no vCPU can reach a block's
+ * code through one once that code may be freed. */
 #ifndef VS_EMU_JIT_H
 #define VS_EMU_JIT_H
 
 #include "emu/internal.h"
 
 struct emu_block;
+struct emu_block_exit;
 struct emu_core_cpu;
 struct emu_jit;
 
@@ -77,6 +94,26 @@ uint64_t emu_jit_ends_inlined(const struct emu_jit *j);
 /* A block's linked entry, where linked code continues into it: this many
  * bytes into its code (past the frame set-up). */
 #define EMU_JIT_ENTRY 18u
+
+/* A block's chained entries, where direct exits jump: this many bytes
+ * into its code (past the linked entry's jump to the body and the
+ * return). The cross-page one first checks that the dispatch loop's
+ * cached translation of the block's code page is the block's (as the
+ * link check does for a link across pages; 64-bit code only), then
+ * falls into the other. */
+#define EMU_JIT_XCHAINED (EMU_JIT_ENTRY + 10u)
+#define EMU_JIT_CHAINED (EMU_JIT_XCHAINED + 40u)
+
+/* Points the direct exit x of a block straight at to's chained entry
+ * (cross: the cross-page one; to has code, neither block is retired).
+ * Called with the cache's lock, on the vCPU's own thread. */
+void emu_jit_chain(struct emu_jit *j, struct emu_block_exit *x, struct emu_block *to, bool cross);
+
+/* Puts every direct jump into b and out of b back to its link path (b is
+ * being retired). Called with the cache's lock, on any thread; each jump
+ * is rewritten with one aligned 4-byte store, so a vCPU running the code
+ * meanwhile takes the old or the new jump, both valid. */
+void emu_jit_unchain(struct emu_jit *j, struct emu_block *b);
 
 /* Gives b's code back to the pool: only once no vCPU can run b. */
 void emu_jit_release(struct emu_jit *j, struct emu_block *b);

@@ -5,7 +5,11 @@
  * linked successor that is rewritten is not run again; a block entered
  * through a link that rewrites its own next instruction runs the new one;
  * a link to another page is not followed once that page is mapped
- * elsewhere, nor after a CR3 load; a VM with two vCPUs does not link. Each guest ends with an OUT to port
+ * elsewhere, nor after a CR3 load; a VM with two vCPUs does not link.
+ * Exits whose successor is known jump straight to it (jit.h "Chaining"):
+ * the same results and statistics; such a jump into a block whose code
+ * is freed and reused is put back first; VESSEL_EMU_LINK=0 turns it all
+ * off. Each guest ends with an OUT to port
  * 0x500, which kicks the vCPU (sys-fake.h). */
 #define SYS_FAKE_REAL_CORE
 #include "sys-fake.h"
@@ -150,6 +154,31 @@ __asm__(".pushsection .rodata\n"
 	".popsection\n");
 extern const uint8_t remap_code[], remap_code_end[];
 
+/* The same with a direct CALL of the stub (a CALL rel32 from CODE to
+ * 0x7000), whose block's exit is chained across pages to the stub. */
+__asm__(".pushsection .rodata\n"
+	".globl remapd_code, remapd_code_end\n"
+	"remapd_code:\n"
+	"	movl $0x7007, %r15d\n"
+	"	xorl %ebx, %ebx\n"
+	"	movl $4, %ecx\n"
+	"1:	call *%r13\n"
+	"	.byte 0xe8\n"
+	"	.long 0x7000 - 0x5000 - (2f - remapd_code)\n"
+	"2:	addl %eax, %ebx\n"
+	"	xorq $0xf000, %r15\n"
+	"	movq %r15, 0x13038\n"
+	"	invlpg 0x7000\n"
+	"	decl %ecx\n"
+	"	jnz 1b\n"
+	"	movq %rbx, 0x100000\n"
+	"	movw $0x500, %dx\n"
+	"	outb %al, %dx\n"
+	"	ud2\n"
+	"remapd_code_end:\n"
+	".popsection\n");
+extern const uint8_t remapd_code[], remapd_code_end[];
+
 /* Calls the stub at linear 0x7000 (gpa 0x7000: returns 1), loads CR3
  * with tables that map it to gpa 0x8000 (returns 2), calls it again. */
 #define PML4_2 0x14000 /* PML4, PDPT, PD, PT again, with PT[7] = 0x8000 */
@@ -170,6 +199,39 @@ __asm__(".pushsection .rodata\n"
 	"cr3_code_end:\n"
 	".popsection\n");
 extern const uint8_t cr3_code[], cr3_code_end[];
+
+/* 200 rounds: rewrite the immediate of the stub S (retiring its block),
+ * call a stub U_r never run before (built into the code S's block had,
+ * freed meanwhile: same size, first on its free list), then call S from
+ * a block in S's page, whose direct exit had been chained to S's old
+ * code; count the calls of S that did not return the new immediate
+ * (rbx). */
+#define USTUBS 0xb000 /* U_r at USTUBS + 8 * r: mov $0xee, %al; ret */
+__asm__(".pushsection .rodata\n"
+	".globl reuse_code, reuse_code_end\n"
+	"reuse_code:\n"
+	"	xorl %ebx, %ebx\n"
+	"	xorl %r8d, %r8d\n"
+	"	movl $0xb000, %r12d\n"
+	"1:	movb %r8b, 6f+1(%rip)\n"
+	"	leaq (%r12,%r8,8), %rax\n"
+	"	call *%rax\n"
+	"	call 6f\n"
+	"	cmpb %r8b, %al\n"
+	"	je 4f\n"
+	"	incl %ebx\n"
+	"4:	incq %r8\n"
+	"	cmpq $200, %r8\n"
+	"	jne 1b\n"
+	"	movq %rbx, 0x100000\n"
+	"	movw $0x500, %dx\n"
+	"	outb %al, %dx\n"
+	"	ud2\n"
+	"6:	movb $0, %al\n"
+	"	ret\n"
+	"reuse_code_end:\n"
+	".popsection\n");
+extern const uint8_t reuse_code[], reuse_code_end[];
 
 /* The jump table (exec.c jump_add(), jit.c emit_jump_lookup()): a RET
  * to one of four callers, 1000 rounds; rax = 4000, 14005 instructions
@@ -553,13 +615,17 @@ static struct emu_stats run_to_kick(struct machine *m)
 	return st;
 }
 
-/* Most blocks ran on through links with host code, none without. */
+/* Most blocks ran on through links with host code, none without; with
+ * host code, exits were chained straight to their successors. */
 static void check_linked(const struct emu_stats *st)
 {
-	if (test_jit == EMU_JIT_ON)
+	if (test_jit == EMU_JIT_ON) {
 		assert_true(st->dispatches * 10 < st->blocks_run);
-	else
+		assert_true(st->chains > 0);
+	} else {
 		assert_int_equal(st->dispatches, st->blocks_run);
+		assert_int_equal(st->chains, 0);
+	}
 }
 
 static void test_loop_runs_linked(void **state)
@@ -635,8 +701,30 @@ static void test_linked_successor_rewritten(void **state)
 	assert_int_equal(get64(m, RESULT), 0); /* every call returned the last patch */
 	/* every patch but the first (before the stub ever ran) drops it */
 	assert_int_equal(st.blocks_flushed, 999);
-	if (test_jit == EMU_JIT_ON) /* between patches, calls ran on into the stub */
+	if (test_jit == EMU_JIT_ON) { /* between patches, calls ran on into the stub */
 		assert_true(st.dispatches < st.blocks_run);
+		assert_true(st.chains > 999); /* each new stub chained to again */
+	}
+	machine_free(m);
+}
+
+/* A retired block's code is freed and reused by another block while the
+ * block that jumped straight into it lives on: that jump must have been
+ * put back (else the call runs U_r's code, or a freed block's). */
+static void test_chained_target_freed_and_reused(void **state)
+{
+	struct machine *m = link_machine(1, reuse_code, reuse_code_end);
+	static const uint8_t ustub[] = { 0xb0, 0xee, 0xc3 }; /* mov $0xee, %al; ret */
+	struct emu_stats st;
+
+	(void)state;
+	for (unsigned r = 0; r < 200; r++)
+		memcpy(m->ram + USTUBS + 8 * r, ustub, sizeof(ustub));
+	st = run_to_kick(m);
+	assert_int_equal(get64(m, RESULT), 0);
+	assert_int_equal(st.blocks_flushed, 199);
+	if (test_jit == EMU_JIT_ON)
+		assert_true(st.chains >= 199);
 	machine_free(m);
 }
 
@@ -664,14 +752,16 @@ static void test_linked_block_patches_itself(void **state)
  * translation of its target's page is the one it was made with: after
  * the page is mapped elsewhere (and INVLPG, a system instruction, drops
  * the cached translations), the call's block must not run on into the
- * stub it linked to before. */
+ * stub it linked to before: neither through the link check (an indirect
+ * call) nor through a direct exit chained across pages (a CALL rel32). */
 static void test_link_after_remap(void **state)
 {
-	static const uint64_t first[] = { 0x7800, 0x6800 };
+	static const uint64_t first[] = { 0x7800, 0x6800, 0x7800, 0x6800 };
 
 	(void)state;
 	for (unsigned i = 0; i < VS_ARRAY_SIZE(first); i++) {
-		struct machine *m = link_machine(1, remap_code, remap_code_end);
+		struct machine *m = i < 2 ? link_machine(1, remap_code, remap_code_end) :
+					    link_machine(1, remapd_code, remapd_code_end);
 		struct emu_stats st;
 
 		memcpy(m->ram + STUB1, stub1, sizeof(stub1));
@@ -683,6 +773,8 @@ static void test_link_after_remap(void **state)
 		assert_int_equal(get64(m, RESULT), 6);
 		if (test_jit == EMU_JIT_ON)
 			assert_true(st.dispatches < st.blocks_run);
+		if (test_jit == EMU_JIT_ON && i >= 2) /* the direct CALL's exit */
+			assert_true(st.chains > 0);
 		machine_free(m);
 	}
 }
@@ -720,6 +812,7 @@ static void test_two_vcpus_do_not_link(void **state)
 	assert_int_equal(get64(m, RESULT), 3000);
 	assert_int_equal(st.insns, LOOP_INSNS);
 	assert_int_equal(st.dispatches, st.blocks_run);
+	assert_int_equal(st.chains, 0);
 	machine_free(m);
 }
 
@@ -837,11 +930,18 @@ static void test_table_after_remap(void **state)
 	}
 }
 
-/* With two vCPUs, or with VESSEL_EMU_LINK=0, no code looks up the table:
- * every block starts from the dispatch loop, with the same results. */
+/* With two vCPUs, or with VESSEL_EMU_LINK=0 (for a VM that leaves the
+ * choice to the environment), no code looks up the table and no exit is
+ * chained: every block starts from the dispatch loop, with the same
+ * results. */
 static void test_table_off(void **state)
 {
+	char *jit_env = getenv("VESSEL_EMU_JIT");
+
 	(void)state;
+	if (jit_env) /* the environment decides, so host code must be on */
+		jit_env = strdup(jit_env);
+	unsetenv("VESSEL_EMU_JIT");
 	for (unsigned i = 0; i < 2; i++) {
 		struct machine *m;
 		struct emu_stats st;
@@ -856,8 +956,12 @@ static void test_table_off(void **state)
 		assert_int_equal(st.insns, RET_INSNS);
 		assert_true(st.blocks_jit > 0);
 		assert_int_equal(st.dispatches, st.blocks_run);
+		assert_int_equal(st.chains, 0);
 		machine_free(m);
 	}
+	if (jit_env)
+		setenv("VESSEL_EMU_JIT", jit_env, 1);
+	free(jit_env);
 }
 
 /* CLI, STI, the returns from emu_exec() after STI and an IRETQ to the
@@ -918,6 +1022,7 @@ int main(void)
 		BOTH(test_loop_runs_linked_user),
 		BOTH(test_kick_stops_linked_spin),
 		BOTH(test_linked_successor_rewritten),
+		BOTH(test_chained_target_freed_and_reused),
 		BOTH(test_linked_block_patches_itself),
 		BOTH(test_link_after_remap),
 		BOTH(test_cr3_load_retranslates),
