@@ -16,13 +16,18 @@ sides), so the boot does not count.
 Sides are interleaved round by round (the machine is noisy); medians of
 MB/s and the ratios are printed. --also PATH (repeatable) adds another
 vessel binary's emu side (e.g. the build before a change) to the same
-rounds; --no-threads leaves out the aio=threads side. --profile adds one vessel run with
+rounds; --no-threads leaves out the aio=threads side. --holes leaves out
+the writes: the guest reads a sparse image that nothing wrote, so the
+host's reads are of holes and what is timed is the guest's and the VMM's
+path without this host's own (virtual, erratic) disk. --profile adds one
+vessel run with
 VESSEL_EMU_STATS=1 and VESSEL_EMU_PROFILE with dd moving MIB MiB and one
 moving nothing, and prints the difference: the guest instructions the dd
 part took, and the guest functions and emu handlers that ran them.
 
 usage: bench/blk-linux.py [--vessel build/vessel] [--also PATH ...] [--runs 3]
-                          [--mib 128] [--no-threads] [--guest-dir DIR] [--profile]
+                          [--mib 128] [--no-threads] [--holes] [--guest-dir DIR]
+                          [--profile]
 """
 import argparse
 import collections
@@ -43,10 +48,14 @@ SCRIPT = ("u(){{ cut -d' ' -f1 /proc/uptime;}};a=$(u);"
           "dd if=/dev/zero of=/dev/vda bs=1M count={mib} oflag=direct||echo blk-linux: failed;"
           "b=$(u);dd if=/dev/vda of=/dev/null bs=1M count={mib} iflag=direct||"
           "echo blk-linux: failed;echo blk-linux: $a $b $(u)")
+# --holes: reads only, of a disk never written (all holes)
+HOLES = ("u(){{ cut -d' ' -f1 /proc/uptime;}};a=$(u);"
+         "dd if=/dev/vda of=/dev/null bs=1M count={mib} iflag=direct||"
+         "echo blk-linux: failed;echo blk-linux: $a $a $(u)")
 
 
 def sides(a, img, mib):
-    argv = ["sh", "-c", SCRIPT.format(mib=mib)]
+    argv = ["sh", "-c", (HOLES if getattr(a, "holes", False) else SCRIPT).format(mib=mib)]
     kernel, initrd = a.guest_dir / "vmlinuz", a.guest_dir / "initramfs.cpio.gz"
     qemu = [lb.QEMU, "-accel", "tcg", "-cpu", "max", "-M", "q35", "-m", "512", "-nographic",
             "-nodefaults", "-no-user-config", "-serial", "stdio", "-no-reboot",
@@ -131,6 +140,7 @@ def main():
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--also", action="append", help="another vessel binary's emu side")
     ap.add_argument("--no-threads", action="store_true", help="without the aio=threads side")
+    ap.add_argument("--holes", action="store_true", help="only reads, of a disk never written")
     a = ap.parse_args()
     if not (a.guest_dir / "vmlinuz").exists():
         print(f"SKIP: no guest kit in {a.guest_dir} (make guest)")
@@ -150,16 +160,18 @@ def main():
             if a.profile:
                 profile(a, img)
             return
-        print(f"in-guest dd O_DIRECT, 1 MiB requests, {a.mib} MiB each way, stock kernel, "
+        print(f"in-guest dd O_DIRECT, 1 MiB requests, {a.mib} MiB "
+              f"{'read from holes' if a.holes else 'each way'}, stock kernel, "
               f"medians of {a.runs} interleaved runs (MB/s)")
         width = max(22, *(len(s) + 9 for s in med))
-        print(f"{'':{width}}{'write':>10}{'read':>10}")
-        for s, (w, r) in med.items():
-            print(f"{s:{width}}{w:>10.1f}{r:>10.1f}")
+        cols = [1] if a.holes else [0, 1]  # --holes: no write was timed
+        print(f"{'':{width}}" + "".join(f"{('write', 'read')[i]:>10}" for i in cols))
+        for s, v in med.items():
+            print(f"{s:{width}}" + "".join(f"{v[i]:>10.1f}" for i in cols))
         q = med["qemu tcg q35"]
         for s, v in med.items():
             if s != "qemu tcg q35":
-                print(f"{s + ' / qemu':{width}}{v[0] / q[0]:>9.2f}x{v[1] / q[1]:>9.2f}x")
+                print(f"{s + ' / qemu':{width}}" + "".join(f"{v[i] / q[i]:>9.2f}x" for i in cols))
         if a.profile:
             profile(a, img)
 
