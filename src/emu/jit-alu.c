@@ -71,10 +71,7 @@ static bool host_flags(struct emit *e, unsigned cc);
 /* With rax = a, rcx = b: the operation and its lazy record. */
 static void alu_body(struct emit *e, const struct alu_form *f, unsigned size)
 {
-	sized_op(e, 8, 0x89); /* mov [rbx + src1], rax; mov [rbx + src2], rcx */
-	modrm_cpu(e, RAX, LZ_OFF(src1));
-	sized_op(e, 8, 0x89);
-	modrm_cpu(e, RCX, LZ_OFF(src2));
+	lz_srcs(e, RAX, RCX);
 	sized_op(e, size, f->host); /* op rax, rcx */
 	put8(e, 0xc8);
 	lz_record(e, f->lz, size);
@@ -175,10 +172,7 @@ static bool emit_shift(struct emit *e, const struct emu_insn *in, emu_handler fn
 		put(e, xor_edx, sizeof(xor_edx));
 	}
 	store_rax(e, 8, false, reg_disp(in->rm)); /* size 4: rax is zero-extended */
-	sized_op(e, 8, 0x89); /* src1 = CF, src2 = OF, res */
-	modrm_cpu(e, RCX, LZ_OFF(src1));
-	sized_op(e, 8, 0x89);
-	modrm_cpu(e, RDX, LZ_OFF(src2));
+	lz_srcs(e, RCX, RDX); /* src1 = CF, src2 = OF, res */
 	lz_record(e, EMU_LZ_CFOF, size);
 	return true;
 }
@@ -512,10 +506,7 @@ static bool emit_imul(struct emit *e, const struct emu_insn *in, bool three)
 	put8(e, 0xc1);
 	put(e, seto_dl, sizeof(seto_dl)); /* edx = OF */
 	store_rax(e, size, false, reg_disp(in->reg));
-	sized_op(e, 8, 0x89); /* src1 = src2 = the overflow */
-	modrm_cpu(e, RDX, LZ_OFF(src1));
-	sized_op(e, 8, 0x89);
-	modrm_cpu(e, RDX, LZ_OFF(src2));
+	lz_srcs(e, RDX, RDX); /* src1 = src2 = the overflow */
 	lz_record(e, EMU_LZ_CFOF, size);
 	return true;
 }
@@ -545,12 +536,82 @@ static bool emit_other(struct emit *e, const struct emu_block *b, const struct e
 	return emu_jit_emit_rmw(e, b, in, fn);
 }
 
+/* A register move jit.c or emit_mov() does in place (any size): no flags. */
+static bool is_reg_move(const struct emu_insn *in, emu_handler fn)
+{
+	bool ea_ok = in->adsize == 8 && in->disp == (int32_t)in->disp;
+
+	if (fn == emu_op_mov_EG_r || fn == emu_op_mov_GE_r || fn == emu_op_mov_EI_r ||
+	    fn == emu_op_mov_OI || fn == emu_op_nop)
+		return true;
+	if (fn == emu_op_movsxd)
+		return in->mod == 3 && in->opsize == 8;
+	if (fn == emu_op_lea)
+		return ea_ok && (in->opsize == 4 || in->opsize == 8);
+	if (fn == emu_op_movzx8 || fn == emu_op_movzx16)
+		return in->mod == 3 && (in->opsize == 4 || in->opsize == 8) &&
+		       !(fn == emu_op_movzx8 && (in->flags & EMU_IF_HIGH8M));
+	return false;
+}
+
+/* What in, as emu_jit_emit_alu() or jit.c emits it, does with the flags:
+ * FL_SET, it sets the whole lazy record whenever it completes, with
+ * lz_record(); FL_READ, something may observe them (a condition, a
+ * handler's call, a fault, e.g. on a memory form's TLB-miss path);
+ * neither, it cannot touch or see them. Mirrors the conditions under which
+ * the forms are emitted in place; anything else counts as a reader. */
+#define FL_SET 1u
+#define FL_READ 2u
+
+static unsigned flags_use(const struct emu_block *b, const struct emu_insn *in)
+{
+	emu_handler fn = emu_fast_generic(in->fn);
+	const struct alu_form *f = alu_find(fn);
+	unsigned size = in->opsize;
+
+	if (f && !(in->pfx & EMU_PFX_LOCK)) {
+		if (f->shape < MG)
+			return FL_SET;
+		if (b->mode == EMU_MODE_LONG64 && in->adsize == 8 && in->disp == (int32_t)in->disp)
+			return FL_SET | FL_READ; /* the miss path's handler may fault */
+		return FL_READ;
+	}
+	if ((fn == emu_op_shl || fn == emu_op_shr || fn == emu_op_sar) && in->mod == 3 &&
+	    !(in->flags & EMU_IF_CL) && (size == 4 || size == 8) && (in->imm & (size * 8 - 1)))
+		return FL_SET;
+	if ((fn == emu_op_imul2 || fn == emu_op_imul3) && in->mod == 3 && size != 1)
+		return FL_SET;
+	return is_reg_move(in, fn) ? 0 : FL_READ;
+}
+
+/* Whether in (not b's last instruction) sets the whole lazy record in
+ * place and a later instruction of b sets it again before anything can
+ * observe the flags (a condition, a handler's call, a fault, b's end):
+ * then its record need not be written (e->lz_dead). */
+static bool lz_dead(const struct emu_block *b, const struct emu_insn *in)
+{
+	const struct emu_insn *last = &b->insn[b->n - 1];
+
+	if (!(flags_use(b, in) & FL_SET))
+		return false;
+	for (in++; in != last; in++) {
+		unsigned use = flags_use(b, in);
+
+		if (use & FL_READ)
+			return false;
+		if (use & FL_SET)
+			return true;
+	}
+	return false; /* the last instruction and the block's end read them */
+}
+
 bool emu_jit_emit_alu(struct emit *e, const struct emu_block *b, const struct emu_insn *in,
 		      emu_handler fn)
 {
 	const struct alu_form *f = alu_find(fn);
 	bool mem;
 
+	e->lz_dead = lz_dead(b, in);
 	if (!f)
 		return emit_other(e, b, in, fn);
 	if (in->pfx & EMU_PFX_LOCK)

@@ -24,6 +24,10 @@ struct emit {
 	 * earlier in this block recorded, with nothing since that could change
 	 * the flags; lz_op 0: not known here (jit-alu.c has one more value). */
 	uint8_t lz_op, lz_size;
+	/* The instruction being emitted sets the whole lazy record, and a later
+	 * one in this block overwrites it before anything can observe the flags
+	 * (jit-alu.c's lz_dead(), set by emu_jit_emit_alu()): the record's stores are left out. */
+	bool lz_dead;
 };
 
 static inline void put(struct emit *e, const void *bytes, size_t n)
@@ -160,10 +164,27 @@ static inline void imm_rcx(struct emit *e, uint64_t v)
 	}
 }
 
+/* mov [rbx + src1], reg1; mov [rbx + src2], reg2: the operands of the
+ * lazy record, unless it is dead (e->lz_dead) */
+static inline void lz_srcs(struct emit *e, unsigned reg1, unsigned reg2)
+{
+	if (e->lz_dead)
+		return;
+	sized_op(e, 8, 0x89);
+	modrm_cpu(e, reg1, LZ_OFF(src1));
+	sized_op(e, 8, 0x89);
+	modrm_cpu(e, reg2, LZ_OFF(src2));
+}
+
 /* res = rax, op and size: the rest of the lazy record (the caller wrote
- * src1 and src2) */
+ * src1 and src2, with lz_srcs() where it can be dead); a dead record is
+ * not written, and the producer is then not known here. */
 static inline void lz_record(struct emit *e, uint8_t lz, unsigned size)
 {
+	if (e->lz_dead) {
+		e->lz_op = 0;
+		return;
+	}
 	sized_op(e, 8, 0x89); /* mov [rbx + res], rax */
 	modrm_cpu(e, RAX, LZ_OFF(res));
 	put8(e, 0x66); /* mov word [rbx + op], size << 8 | lz */
