@@ -258,6 +258,21 @@ static const struct snip snips[] = {
 	S("imul rcx,rdx,-3; pushf", false, 0x48, 0x6b, 0xca, 0xfd, 0x9c),
 	S("imul ax,bx,0x7fff; jz", false, 0x66, 0x69, 0xc3, 0xff, 0x7f, 0x74, 0x02, 0x0f, 0x0b,
 	  0x0f, 0x0b),
+	/* two flag writers with a fault, a handler, a reader or the block's
+	 * end between or after (jit-alu.c's dead lazy records) */
+	S("add eax,ebx; add ecx,[r13] unmapped; sub edx,esi", true, 0x01, 0xd8, 0x41, 0x03, 0x4d,
+	  0x00, 0x29, 0xf2),
+	S("cmp rax,rbx; mov rcx,[r12] crosses into unmapped; test edx,edx", true, 0x48, 0x39, 0xd8,
+	  0x49, 0x8b, 0x0c, 0x24, 0x85, 0xd2),
+	S("add eax,ebx; mov ecx,0; div ecx; sub edx,esi", true, 0x01, 0xd8, 0xb9, 0x00, 0x00, 0x00,
+	  0x00, 0xf7, 0xf1, 0x29, 0xf2),
+	S("and eax,ebx; add ecx,[rbx+8]; shl edx,3; jz", true, 0x21, 0xd8, 0x03, 0x4b, 0x08, 0xc1,
+	  0xe2, 0x03, 0x74, 0x02, 0x0f, 0x0b, 0x0f, 0x0b),
+	S("sub eax,ebx; xor ecx,edx; pushf", true, 0x29, 0xd8, 0x31, 0xd1, 0x9c),
+	S("sub eax,ebx; setc cl; xor edx,esi; adc eax,ecx", true, 0x29, 0xd8, 0x0f, 0x92, 0xc1,
+	  0x31, 0xf2, 0x11, 0xc8),
+	S("or eax,ebx; imul ecx,edx; sub esi,edi (then ud2)", true, 0x09, 0xd8, 0x0f, 0xaf, 0xca,
+	  0x29, 0xfe),
 	/* NOT, NEG, CMPXCHG with memory, BT* of memory by an immediate
 	 * (jit-rmw.c): sizes, AH..BH, LOCK, crossings, faults, a code page */
 	S("not rax; not ah; not cx; not edx", false, 0x48, 0xf7, 0xd0, 0xf6, 0xd4, 0x66, 0xf7, 0xd1,
@@ -510,6 +525,7 @@ static void test_fast_faults(void **state)
 		unsigned vector;
 		uint32_t err;
 		uint64_t cr2;
+		unsigned at; /* the faulting instruction's offset */
 	} want[] = {
 		{ "mov rax,[r12] crosses into unmapped", EMU_PF, 0, F_UNMAPPED },
 		{ "mov rax,[r13] unmapped", EMU_PF, 0, F_UNMAPPED + 0x100 },
@@ -520,6 +536,9 @@ static void test_fast_faults(void **state)
 		{ "push rbx, rsp unmapped", EMU_PF, 2, F_UNMAPPED },
 		{ "push rbx, rsp non-canonical", EMU_SS_FAULT, 0, 0 },
 		{ "ret non-canonical", EMU_GP, 0, 0 },
+		{ "add eax,ebx; add ecx,[r13] unmapped; sub edx,esi", EMU_PF, 0, F_UNMAPPED + 0x100,
+		  2 },
+		{ "add eax,ebx; mov ecx,0; div ecx; sub edx,esi", EMU_DE, 0, 0, 7 },
 	};
 	static struct outcome o;
 
@@ -534,7 +553,7 @@ static void test_fast_faults(void **state)
 		    (want[w].vector == EMU_PF && o.cr2 != want[w].cr2))
 			fail_msg("%s: vector %u error %u cr2 %#llx", want[w].name, o.exit.vector,
 				 o.exit.error_code, (unsigned long long)o.cr2);
-		if (o.regs.rip != H_CODE)
+		if (o.regs.rip != H_CODE + want[w].at)
 			fail_msg("%s: rip %#llx", want[w].name, (unsigned long long)o.regs.rip);
 	}
 }

@@ -845,6 +845,126 @@ static void test_inlined_jcc_producer_known(void **state)
 	assert_int_equal(n.ends, 0);
 }
 
+/* Dead lazy records (jit-alu.c's lz_dead()): a form whose flags a later
+ * one sets again before anything can see them skips its record. Each
+ * sequence below runs as code and through the handlers for every pair of
+ * values; observe() (a called handler, as a block's middle or last
+ * instruction) snapshots RFLAGS, which must agree at each call, as must the
+ * registers, memory and the flags the next block sees. */
+static uint64_t seen[4];
+static unsigned nseen;
+
+static void observe(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	(void)in;
+	seen[nseen++] = emu_get_rflags(cpu);
+}
+
+enum { DEAD_SEQS = 6, DEAD_LEN = 6 };
+
+/* Sequence q: up to DEAD_LEN instructions, register forms on rdx/rcx/r8/r9,
+ * memory at [rsi+0x10] (the TLB maps it: the fast path). */
+static unsigned dead_seq(struct emu_insn *in, unsigned q)
+{
+	struct emu_insn *p = in;
+
+	switch (q) {
+	case 0: /* add; sub; end (the last writer's flags reach the next block) */
+		set_mov(p++, emu_op_add_EG_r, 8, EMU_RCX, EMU_RDX, 0);
+		set_mov(p++, emu_op_sub_EG_r, 4, EMU_R8, EMU_R9, 0);
+		break;
+	case 1: /* add; a called handler; xor */
+		set_mov(p++, emu_op_add_EG_r, 8, EMU_RCX, EMU_RDX, 0);
+		set_mov(p++, observe, 8, 0, 0, 0);
+		set_mov(p++, emu_op_xor_EG_r, 2, EMU_R8, EMU_R9, 0);
+		break;
+	case 2: /* cmp; a register move; and: the end reads */
+		set_mov(p++, emu_op_cmp_EG_r, 8, EMU_RCX, EMU_RDX, 0);
+		set_mov(p++, emu_op_mov_GE_r, 8, EMU_R10, EMU_RDX, 0);
+		set_mov(p++, emu_op_and_I_r, 4, 0, EMU_R8, 0x80000001ULL);
+		break;
+	case 3: /* add; add with memory (hit); sub */
+		set_mov(p++, emu_op_add_EG_r, 8, EMU_RCX, EMU_RDX, 0);
+		set_mem(p++, emu_op_add_GE_m, 8, EMU_R8, EMU_RSI, 0x10, EMU_DS);
+		set_mov(p++, emu_op_sub_GE_r, 1, EMU_R9, EMU_RCX, 0);
+		break;
+	case 4: /* shl; imul; test; SETcc (a reader); or */
+		set_mov(p, emu_op_shl, 8, 0, EMU_RDX, 3);
+		(p++)->opcode = 0xc1;
+		set_mov(p++, emu_op_imul2, 8, EMU_R8, EMU_RCX, 0);
+		set_mov(p++, emu_op_test_EG_r, 4, EMU_RCX, EMU_RDX, 0);
+		set_mov(p, emu_op_setcc, 1, 0, EMU_R10, 0);
+		(p++)->opcode = 0x92; /* setc */
+		set_mov(p++, emu_op_or_EG_r, 8, EMU_R9, EMU_R8, 0);
+		break;
+	default: /* sub; cmp; a Jcc done in place on the last one */
+		set_mov(p++, emu_op_sub_EG_r, 8, EMU_RCX, EMU_RDX, 0);
+		set_mov(p++, emu_op_cmp_EG_r, 4, EMU_R8, EMU_RCX, 0);
+		set_mov(p++, emu_op_jcc_c, 8, 0, 0, ALU_TARGET); /* jl */
+		return (unsigned)(p - in);
+	}
+	set_mov(p++, observe, 8, 0, 0, 0);
+	return (unsigned)(p - in);
+}
+
+static void test_dead_flag_records_match_handlers(void **state)
+{
+	uint8_t *jm = aligned_alloc(4096, 4096), *im = aligned_alloc(4096, 4096);
+	struct emu_cpu *jc = cpu_new(), *ic = cpu_new();
+	uint64_t jseen[4];
+	char what[64];
+
+	(void)state;
+	map_page(jc, jm);
+	map_page(ic, im);
+	for (unsigned q = 0; q < DEAD_SEQS; q++) {
+		struct emu_block *b = block_new(DEAD_LEN, 0x1000, NULL);
+		unsigned nobs = 0;
+
+		b->n = (uint16_t)dead_seq(b->insn, q);
+		for (unsigned i = 0; i < b->n; i++)
+			nobs += b->insn[i].fn == observe;
+		assert_true(emu_jit_compile(jit, b));
+		for (unsigned k = 0; k < NVALS * NVALS; k++) {
+			uint64_t a = alu_vals[k % NVALS], v = alu_vals[k / NVALS];
+
+			snprintf(what, sizeof(what), "sequence %u pair %u", q, k);
+			alu_state(jc, jm, a, v, k);
+			alu_state(ic, im, a, v, k);
+			jc->r[EMU_R8] = ic->r[EMU_R8] = v ^ a << 1;
+			jc->r[EMU_R9] = ic->r[EMU_R9] = a + 1;
+			nseen = 0;
+			run_code(jc, b);
+			memcpy(jseen, seen, sizeof(seen));
+			assert_int_equal(nseen, nobs);
+			nseen = 0;
+			for (unsigned i = 0; i < b->n; i++) {
+				if (i == b->n - 1U)
+					ic->rip = b->insn[i].rip + b->insn[i].len;
+				b->insn[i].fn(ic, &b->insn[i]);
+			}
+			assert_int_equal(nseen, nobs);
+			for (unsigned i = 0; i < nseen; i++)
+				if (jseen[i] != seen[i])
+					fail_msg("%s: RFLAGS %#llx at observe %u, handlers %#llx",
+						 what, (unsigned long long)jseen[i], i,
+						 (unsigned long long)seen[i]);
+			for (unsigned r = 0; r < 16; r++)
+				if (jc->r[r] != ic->r[r])
+					fail_msg("%s: r%u", what, r);
+			assert_int_equal(jc->rip, ic->rip);
+			assert_memory_equal(jm, im, 4096);
+			check_flags(jc, ic, what);
+		}
+		emu_jit_release(jit, b);
+		free(b);
+	}
+	free(jc);
+	free(ic);
+	free(jm);
+	free(im);
+}
+
 /* ---- emu_jit_cut(): the SMC exit ---------------------------------------------- */
 
 static void cut_here(struct emu_cpu *cpu, const struct emu_insn *in)
@@ -927,6 +1047,7 @@ int main(void)
 		cmocka_unit_test(test_inlined_imul_match_handlers),
 		cmocka_unit_test(test_inlined_rmw_match_handlers),
 		cmocka_unit_test(test_inlined_shift_cl_match_handlers),
+		cmocka_unit_test(test_dead_flag_records_match_handlers),
 		cmocka_unit_test(test_cut_leaves_at_next),
 		cmocka_unit_test(test_full_pool_refuses_then_reuses),
 	};
