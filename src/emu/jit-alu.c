@@ -8,7 +8,9 @@
  * 4 and 8, record the lazy flags exactly as their handlers do
  * (emu_lazy_set(op, size, res, a, b) with a, b and res zero-extended from
  * the operand size), so every later reader (Jcc, SETcc, ADC, PUSHF, an
- * interrupt saving RFLAGS, emu_flags_flush) sees the same state. With rbx
+ * interrupt saving RFLAGS, emu_flags_flush) sees the same state; a record
+ * that a later form of the block overwrites before anything can observe it
+ * is left out (lz_dead(), before emu_jit_emit_alu()). With rbx
  * = cpu, rax = a, rcx = b, rdx = the host address:
  *
  *	mov(zx) rax, a; mov(zx) rcx, b	; a from the destination operand
