@@ -176,17 +176,17 @@ static inline void lz_srcs(struct emit *e, unsigned reg1, unsigned reg2)
 	modrm_cpu(e, reg2, LZ_OFF(src2));
 }
 
-/* res = rax, op and size: the rest of the lazy record (the caller wrote
- * src1 and src2, with lz_srcs() where it can be dead); a dead record is
- * not written, and the producer is then not known here. */
-static inline void lz_record(struct emit *e, uint8_t lz, unsigned size)
+/* res = host register reg, op and size: the rest of the lazy record (the
+ * caller wrote src1 and src2, with lz_srcs() where it can be dead); a
+ * dead record is not written, and the producer is then not known here. */
+static inline void lz_record_from(struct emit *e, unsigned reg, uint8_t lz, unsigned size)
 {
 	if (e->lz_dead) {
 		e->lz_op = 0;
 		return;
 	}
-	sized_op(e, 8, 0x89); /* mov [rbx + res], rax */
-	modrm_cpu(e, RAX, LZ_OFF(res));
+	sized_op(e, 8, 0x89); /* mov [rbx + res], reg */
+	modrm_cpu(e, reg, LZ_OFF(res));
 	put8(e, 0x66); /* mov word [rbx + op], size << 8 | lz */
 	put8(e, 0xc7);
 	modrm_cpu(e, 0, LZ_OFF(op));
@@ -194,6 +194,12 @@ static inline void lz_record(struct emit *e, uint8_t lz, unsigned size)
 	put8(e, (uint8_t)size);
 	e->lz_op = lz;
 	e->lz_size = (uint8_t)size;
+}
+
+/* The same with res = rax. */
+static inline void lz_record(struct emit *e, uint8_t lz, unsigned size)
+{
+	lz_record_from(e, RAX, lz, size);
 }
 
 /* Where register r's operand of size bytes lives in struct emu_cpu: AH..BH

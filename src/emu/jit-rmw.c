@@ -102,23 +102,12 @@ static bool emit_cmpxchg(struct emit *e, const struct emu_block *b, const struct
 	same = emit_jump(e, je, sizeof(je));
 	store_rax(e, size, false, reg_disp(EMU_RAX)); /* unequal: RAX = cur */
 	fix_jump(e, same);
-	sized_op(e, 8, 0x89); /* src1 = acc, src2 = cur, res = acc - cur */
-	modrm_cpu(e, RSI, LZ_OFF(src1));
-	sized_op(e, 8, 0x89);
-	modrm_cpu(e, RAX, LZ_OFF(src2));
+	lz_srcs(e, RSI, RAX); /* src1 = acc, src2 = cur, res = acc - cur */
 	put(e, mov_rcx_rsi, sizeof(mov_rcx_rsi));
 	sized_op(e, size, 0x29); /* sub cl/cx/ecx/rcx, al/ax/eax/rax: zero-extended */
 	put8(e, 0xc1);
-	sized_op(e, 8, 0x89);
-	modrm_cpu(e, RCX, LZ_OFF(res));
-	put8(e, 0x66); /* mov word [rbx + op], size << 8 | SUB */
-	put8(e, 0xc7);
-	modrm_cpu(e, 0, LZ_OFF(op));
-	put8(e, EMU_LZ_SUB);
-	put8(e, (uint8_t)size);
-	miss_call(e, in, miss);
-	e->lz_op = EMU_LZ_SUB; /* the handler records the same */
-	e->lz_size = (uint8_t)size;
+	lz_record_from(e, RCX, EMU_LZ_SUB, size);
+	miss_call(e, in, miss); /* the handler records the same */
 	return true;
 }
 
