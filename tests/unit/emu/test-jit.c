@@ -245,19 +245,25 @@ static void fill_mem_block(struct emu_block *b)
 	set_mov(in, emu_op_mov_GE_r, 8, EMU_RBX, EMU_R9, 0);
 }
 
+/* Runs b's instructions through their handlers on ic, as the dispatch
+ * loop would (cpu->rip the end before the last one). */
+static void run_handlers(struct emu_cpu *ic, const struct emu_block *b)
+{
+	for (unsigned i = 0; i < b->n; i++) {
+		if (i == b->n - 1U)
+			ic->rip = b->insn[i].rip + b->insn[i].len;
+		b->insn[i].fn(ic, &b->insn[i]);
+	}
+}
+
 /* Runs compiled b on jc (its data page jm) and b's handlers on ic (im), as
  * run_block() does (cpu->rip at the block's end before the last one); the
  * registers, RIP and memory must agree. Frees b, both CPUs and pages. */
 static void run_both(struct emu_block *b, struct emu_cpu *jc, struct emu_cpu *ic, uint8_t *jm,
 		     uint8_t *im)
 {
-	const struct emu_insn *last = &b->insn[b->n - 1];
-
 	run_code(jc, b);
-	for (const struct emu_insn *in = b->insn; in != last; in++)
-		in->fn(ic, in);
-	ic->rip = last->rip + last->len;
-	last->fn(ic, last);
+	run_handlers(ic, b);
 	for (unsigned r = 0; r < 16; r++)
 		assert_int_equal(jc->r[r], ic->r[r]);
 	assert_int_equal(jc->rip, ic->rip);
@@ -471,6 +477,22 @@ static void check_flags(struct emu_cpu *jc, struct emu_cpu *ic, const char *what
 /* One state for both CPUs: a (the destination operand) and b in the
  * registers and in memory at [rsi+0x10], every other register and byte
  * distinct; random RFLAGS. */
+/* The code's state (jc, its page jm) is the handlers' (ic, im). */
+static void check_same(struct emu_cpu *jc, struct emu_cpu *ic, const uint8_t *jm, const uint8_t *im,
+		       const char *what)
+{
+	for (unsigned r = 0; r < 16; r++)
+		if (jc->r[r] != ic->r[r])
+			fail_msg("%s: r%u %#llx, handlers %#llx", what, r,
+				 (unsigned long long)jc->r[r], (unsigned long long)ic->r[r]);
+	if (jc->rip != ic->rip)
+		fail_msg("%s: rip %#llx, handlers %#llx", what, (unsigned long long)jc->rip,
+			 (unsigned long long)ic->rip);
+	if (memcmp(jm, im, 4096))
+		fail_msg("%s: memory differs", what);
+	check_flags(jc, ic, what);
+}
+
 static void alu_state(struct emu_cpu *c, uint8_t *m, uint64_t a, uint64_t b, unsigned k)
 {
 	for (unsigned r = 0; r < 16; r++)
@@ -604,25 +626,11 @@ static void run_alu_case(const struct alu_case *c, struct alu_counts *n)
 			alu_state(jc, jm, a, v, k);
 			alu_state(ic, im, a, v, k);
 			run_code(jc, b);
-			for (unsigned i = 0; i < b->n; i++) {
-				if (i == b->n - 1U)
-					ic->rip = b->insn[i].rip + b->insn[i].len;
-				b->insn[i].fn(ic, &b->insn[i]);
-			}
+			run_handlers(ic, b);
 			snprintf(what, sizeof(what), "form %p size %u%s%s cc %u pair %u",
 				 (void *)(uintptr_t)c->fn, c->size, c->same ? " same" : "",
 				 c->pick ? " picked" : "", cc, k);
-			for (unsigned r = 0; r < 16; r++)
-				if (jc->r[r] != ic->r[r])
-					fail_msg("%s: r%u %#llx, handlers %#llx", what, r,
-						 (unsigned long long)jc->r[r],
-						 (unsigned long long)ic->r[r]);
-			if (jc->rip != ic->rip)
-				fail_msg("%s: rip %#llx, handlers %#llx", what,
-					 (unsigned long long)jc->rip, (unsigned long long)ic->rip);
-			if (memcmp(jm, im, 4096))
-				fail_msg("%s: memory differs", what);
-			check_flags(jc, ic, what);
+			check_same(jc, ic, jm, im, what);
 		}
 		emu_jit_release(jit, b);
 		free(b);
@@ -938,23 +946,14 @@ static void test_dead_flag_records_match_handlers(void **state)
 			memcpy(jseen, seen, sizeof(seen));
 			assert_int_equal(nseen, nobs);
 			nseen = 0;
-			for (unsigned i = 0; i < b->n; i++) {
-				if (i == b->n - 1U)
-					ic->rip = b->insn[i].rip + b->insn[i].len;
-				b->insn[i].fn(ic, &b->insn[i]);
-			}
+			run_handlers(ic, b);
 			assert_int_equal(nseen, nobs);
 			for (unsigned i = 0; i < nseen; i++)
 				if (jseen[i] != seen[i])
 					fail_msg("%s: RFLAGS %#llx at observe %u, handlers %#llx",
 						 what, (unsigned long long)jseen[i], i,
 						 (unsigned long long)seen[i]);
-			for (unsigned r = 0; r < 16; r++)
-				if (jc->r[r] != ic->r[r])
-					fail_msg("%s: r%u", what, r);
-			assert_int_equal(jc->rip, ic->rip);
-			assert_memory_equal(jm, im, 4096);
-			check_flags(jc, ic, what);
+			check_same(jc, ic, jm, im, what);
 		}
 		emu_jit_release(jit, b);
 		free(b);
